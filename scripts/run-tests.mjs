@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// Finds the compiled test files under dist/ and runs them with Node's test runner.
+// --unit runs only the unit tests beside the code (src/**/*.test.js).
+// Any further argument filters test files by substring.
+import { readdirSync, statSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const filters = args.filter((a) => !a.startsWith('--'));
+const roots = unitOnly ? ['dist/src'] : ['dist/src', 'dist/test'];
+
+function walk(dir, out) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+let files = roots.flatMap((r) => walk(r, [])).sort();
+if (filters.length) files = files.filter((f) => filters.some((s) => f.includes(s)));
+if (files.length === 0) {
+  console.error('no test files found (did the build run?)');
+  process.exit(1);
+}
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
