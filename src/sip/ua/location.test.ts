@@ -1,0 +1,210 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LocationService, formatRemote, parseRemote, type BindingInput, type LocationEvent } from './location.js';
+import { parseUri } from '../message/uri.js';
+import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
+
+/** in-memory LocationPersistence that records calls and can be made slow or failing */
+class FakePersistence implements LocationPersistence {
+  rows = new Map<string, StoredBinding>();
+  calls: string[] = [];
+  delayMs = 0;
+  failNext = false;
+  private wait(): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      return Promise.reject(new Error('db down'));
+    }
+    return this.delayMs > 0 ? new Promise((r) => setTimeout(r, this.delayMs)) : Promise.resolve();
+  }
+  async save(b: StoredBinding): Promise<void> {
+    this.calls.push(`save ${b.aor} ${b.contactUri}`);
+    await this.wait();
+    this.rows.set(b.aor + ' ' + b.contactUri, { ...b });
+  }
+  async remove(aor: string, contactUri: string): Promise<void> {
+    this.calls.push(`remove ${aor} ${contactUri}`);
+    await this.wait();
+    this.rows.delete(aor + ' ' + contactUri);
+  }
+  async removeExpired(now: number): Promise<number> {
+    this.calls.push('removeExpired');
+    let n = 0;
+    for (const [k, r] of this.rows) if (r.expiresAt <= now) (this.rows.delete(k), n++);
+    return n;
+  }
+  async loadAll(): Promise<StoredBinding[]> {
+    return [...this.rows.values()].map((r) => ({ ...r }));
+  }
+}
+
+function input(aor: string, contact: string, expiresAt: number, extra: Partial<BindingInput> = {}): BindingInput {
+  return {
+    aor,
+    contactUri: contact,
+    uri: parseUri(contact),
+    contactHeader: `<${contact}>`,
+    expiresAt,
+    received: { transport: 'udp', address: '127.0.0.1', port: 5062 },
+    callId: 'c1',
+    cseq: 1,
+    userAgent: 'test',
+    q: 1,
+    instanceId: null,
+    regId: null,
+    ...extra,
+  };
+}
+
+test('lookup returns live bindings ordered by q, then most recent', () => {
+  let now = 1_000_000;
+  const loc = new LocationService({ clock: () => now });
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', now + 60_000, { q: 0.5 }));
+  now += 10;
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5063', now + 60_000, { q: 1 }));
+  now += 10;
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5064', now + 60_000, { q: 0.5 }));
+  assert.deepEqual(
+    loc.lookup('1001').map((b) => b.contactUri),
+    ['sip:1001@127.0.0.1:5063', 'sip:1001@127.0.0.1:5064', 'sip:1001@127.0.0.1:5062'],
+  );
+  assert.deepEqual(loc.lookup('1002'), []);
+  assert.equal(loc.count(), 3);
+  assert.equal(loc.aorCount(), 1);
+});
+
+test('expired bindings vanish from lookup at once and from the table at the sweep, with an event', () => {
+  let now = 1_000_000;
+  const loc = new LocationService({ clock: () => now });
+  const events: LocationEvent[] = [];
+  loc.on((e) => events.push(e));
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', now + 30_000));
+  loc.upsert(input('1002', 'sip:1002@127.0.0.1:5064', now + 90_000));
+  now += 30_000;
+  assert.equal(loc.lookup('1001').length, 0);
+  assert.equal(loc.count(), 2);
+  assert.equal(loc.sweep(), 1);
+  assert.equal(loc.count(), 1);
+  assert.equal(loc.aorCount(), 1);
+  const removed = events.filter((e) => e.type === 'removed');
+  assert.equal(removed.length, 1);
+  assert.equal(removed[0]!.type === 'removed' && removed[0]!.cause, 'expired');
+  assert.equal(loc.lookup('1002').length, 1);
+});
+
+test('refreshing a binding keeps its qualify state and registration time', () => {
+  let now = 1_000_000;
+  const loc = new LocationService({ clock: () => now });
+  const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', now + 60_000));
+  loc.markQualify(b, true, 12);
+  now += 1000;
+  const r = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', now + 60_000, { cseq: 2 }), b);
+  assert.equal(loc.count(), 1);
+  assert.equal(r.registeredAt, 1_000_000);
+  assert.equal(r.updatedAt, 1_001_000);
+  assert.equal(r.reachable, true);
+  assert.equal(r.lastRtt, 12);
+  assert.equal(r.cseq, 2);
+});
+
+test('markQualify emits a reachability event only when reachability changes', () => {
+  const loc = new LocationService({ clock: () => 5 });
+  const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 100_000));
+  const ev: string[] = [];
+  loc.on((e) => ev.push(e.type));
+  loc.markQualify(b, true, 3);
+  loc.markQualify(b, true, 4);
+  loc.markQualify(b, false, 0);
+  assert.deepEqual(ev, ['reachability', 'reachability']);
+  assert.equal(b.reachable, false);
+  assert.equal(b.lastRtt, 4);
+});
+
+test('changes are persisted in the background, in order per binding, and restored after a restart', async () => {
+  let now = 1_000_000;
+  const db = new FakePersistence();
+  db.delayMs = 5;
+  const loc = new LocationService({ clock: () => now, persistence: db });
+  const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', now + 60_000));
+  loc.upsert(input('1002', 'sip:1002@[::1]:5064', now + 60_000, { received: { transport: 'tcp', address: '::1', port: 40000, flow: 7 } }));
+  const gone = loc.upsert(input('1003', 'sip:1003@127.0.0.1:5066', now + 60_000));
+  // upsert returned before the slow storage finished: the answer never waits for it
+  assert.equal(db.rows.size, 0);
+  loc.remove(gone, 'unregistered');
+  await loc.flush();
+  assert.equal(db.rows.size, 2);
+  assert.deepEqual(
+    db.calls.filter((c) => c.includes('1003')),
+    ['save 1003 sip:1003@127.0.0.1:5066', 'remove 1003 sip:1003@127.0.0.1:5066'],
+  );
+  assert.equal(db.rows.get('1002 sip:1002@[::1]:5064')!.received, 'tcp:[::1]:40000');
+  loc.markQualify(b, true, 3);
+
+  // restart: a new service over the same storage, later in time
+  now += 10_000;
+  const loc2 = new LocationService({ clock: () => now, persistence: db });
+  assert.equal(await loc2.restore(), 2);
+  const r = loc2.lookup('1002')[0]!;
+  assert.deepEqual(r.received, { transport: 'tcp', address: '::1', port: 40000 });
+  assert.equal(r.expiresAt, 1_060_000);
+  assert.equal(loc2.lookup('1001')[0]!.reachable, null);
+
+  // a restart after the bindings expired restores nothing and purges the rows
+  now += 60_000;
+  const loc3 = new LocationService({ clock: () => now, persistence: db });
+  assert.equal(await loc3.restore(), 0);
+  await loc3.flush();
+  assert.equal(db.rows.size, 0);
+});
+
+test('a failing store is counted and reported, and memory stays authoritative', async () => {
+  const db = new FakePersistence();
+  const errors: string[] = [];
+  const loc = new LocationService({ clock: () => 0, persistence: db, onPersistError: (_e, op) => errors.push(op) });
+  db.failNext = true;
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 60_000));
+  await loc.flush();
+  assert.deepEqual(errors, ['save']);
+  assert.equal(loc.persistErrors, 1);
+  assert.equal(loc.lookup('1001').length, 1);
+});
+
+test('the sweep timer runs on its interval and is stopped cleanly', async () => {
+  let now = 0;
+  const loc = new LocationService({ clock: () => now, sweepIntervalMs: 5 });
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 10));
+  now = 20;
+  loc.start();
+  await new Promise((r) => setTimeout(r, 30));
+  loc.stop();
+  assert.equal(loc.count(), 0);
+});
+
+test('remote text form round-trips, including IPv6, and rejects junk', () => {
+  for (const r of [
+    { transport: 'udp' as const, address: '127.0.0.1', port: 5060 },
+    { transport: 'wss' as const, address: '::1', port: 8089 },
+  ]) {
+    assert.deepEqual(parseRemote(formatRemote(r)), r);
+  }
+  assert.equal(formatRemote({ transport: 'tcp', address: '::1', port: 5060, flow: 3 }), 'tcp:[::1]:5060');
+  for (const bad of ['', 'udp', 'foo:1.2.3.4:5060', 'udp:127.0.0.1:0', 'udp::5060', 'udp:127.0.0.1:x']) {
+    assert.equal(parseRemote(bad), undefined, bad);
+  }
+});
+
+test('10,000 AORs x 3 bindings: sweep stays cheap', () => {
+  let now = 0;
+  const loc = new LocationService({ clock: () => now });
+  for (let i = 0; i < 10_000; i++) {
+    for (let j = 0; j < 3; j++) loc.upsert(input(String(10000 + i), `sip:${10000 + i}@127.0.0.1:${5000 + j}`, 3_600_000));
+  }
+  assert.equal(loc.count(), 30_000);
+  const t0 = process.hrtime.bigint();
+  assert.equal(loc.sweep(), 0);
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.ok(ms < 200, `sweep took ${ms} ms`);
+  now = 3_600_000;
+  assert.equal(loc.sweep(), 30_000);
+  assert.equal(loc.aorCount(), 0);
+});

@@ -1,0 +1,346 @@
+// The location service (RFC 3261 §10, §16.5): AOR -> registered contacts.
+//
+// In memory: one Map from AOR to a small array of bindings; expiry is a
+// periodic sweep over that map (no timer per binding), so 10,000 AORs with a
+// few contacts each cost a few MB and one pass every sweep interval.
+// Durable copy: every change is written through LocationPersistence in the
+// background (the REGISTER answer never waits for the database); writes for
+// one binding are chained so they land in order. restore() reloads on start.
+import type { SipUri } from '../message/types.js';
+import { parseUri } from '../message/uri.js';
+import type { Remote, TransportKind } from '../../transport/types.js';
+import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
+
+export interface Binding {
+  aor: string;
+  /** Contact URI text as registered */
+  contactUri: string;
+  /** contactUri parsed, for RFC 3261 §19.1.4 comparison */
+  uri: SipUri;
+  /** full Contact header value as registered (display name, params) */
+  contactHeader: string;
+  expiresAt: number; // epoch ms
+  /**
+   * where the REGISTER came from. Requests for this contact go here, not to
+   * a private address in the Contact (RFC 3581 §4 symmetric response routing,
+   * applied to requests as NAT traversal needs).
+   */
+  received: Remote;
+  callId: string;
+  cseq: number;
+  userAgent: string;
+  q: number;
+  instanceId: string | null;
+  regId: number | null;
+  registeredAt: number; // first REGISTER that created this binding (ms)
+  updatedAt: number; // last REGISTER that refreshed it (ms)
+  /** qualify state: null until the first OPTIONS answer or timeout */
+  reachable: boolean | null;
+  lastRtt: number | null; // ms
+  lastSeen: number; // last REGISTER or OPTIONS answer (ms)
+}
+
+/** what a REGISTER supplies for one binding */
+export type BindingInput = Omit<Binding, 'registeredAt' | 'updatedAt' | 'reachable' | 'lastRtt' | 'lastSeen'>;
+
+export type RemoveCause = 'unregistered' | 'expired' | 'replaced';
+
+export type LocationEvent =
+  | { type: 'added'; binding: Binding }
+  | { type: 'updated'; binding: Binding }
+  | { type: 'removed'; binding: Binding; cause: RemoveCause }
+  | { type: 'reachability'; binding: Binding };
+
+export interface LocationServiceOptions {
+  persistence?: LocationPersistence;
+  clock?: () => number; // epoch ms
+  /** how often expired bindings are swept (default 10 s) */
+  sweepIntervalMs?: number;
+  /** background persistence failure (the in-memory state stays authoritative) */
+  onPersistError?: (err: unknown, op: 'save' | 'remove' | 'removeExpired' | 'load') => void;
+}
+
+export class LocationService {
+  private readonly byAor = new Map<string, Binding[]>();
+  private readonly listeners = new Set<(e: LocationEvent) => void>();
+  private readonly persistence: LocationPersistence | undefined;
+  private readonly clock: () => number;
+  private readonly sweepIntervalMs: number;
+  private readonly onPersistError: (err: unknown, op: 'save' | 'remove' | 'removeExpired' | 'load') => void;
+  private readonly writes = new Map<string, Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private bindingCount = 0;
+  /** background persistence failures so far */
+  persistErrors = 0;
+
+  constructor(opts: LocationServiceOptions = {}) {
+    this.persistence = opts.persistence;
+    this.clock = opts.clock ?? Date.now;
+    this.sweepIntervalMs = opts.sweepIntervalMs ?? 10_000;
+    this.onPersistError = opts.onPersistError ?? (() => {});
+  }
+
+  /** subscribe to binding changes; returns the unsubscribe function */
+  on(listener: (e: LocationEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** live bindings of an AOR, highest q first, then most recently refreshed */
+  lookup(aor: string): Binding[] {
+    const list = this.byAor.get(aor);
+    if (!list) return [];
+    const now = this.clock();
+    const out = list.filter((b) => b.expiresAt > now);
+    if (out.length > 1) out.sort((a, b) => b.q - a.q || b.updatedAt - a.updatedAt);
+    return out;
+  }
+
+  /** number of bindings held (expired ones disappear at the next sweep) */
+  count(): number {
+    return this.bindingCount;
+  }
+
+  aorCount(): number {
+    return this.byAor.size;
+  }
+
+  all(): Binding[] {
+    const out: Binding[] = [];
+    for (const list of this.byAor.values()) for (const b of list) out.push(b);
+    return out;
+  }
+
+  /** iterate without copying (the qualify scheduler walks every binding each tick) */
+  *each(): IterableIterator<Binding> {
+    for (const list of this.byAor.values()) yield* list;
+  }
+
+  /**
+   * Add a binding, or refresh `existing` (same contact, or same
+   * +sip.instance/reg-id with a new contact URI) keeping its qualify state.
+   */
+  upsert(input: BindingInput, existing?: Binding): Binding {
+    const now = this.clock();
+    let list = this.byAor.get(input.aor);
+    if (!list) {
+      list = [];
+      this.byAor.set(input.aor, list);
+    }
+    const i = existing ? list.indexOf(existing) : -1;
+    if (i >= 0) {
+      const old = list[i]!;
+      const b: Binding = { ...input, registeredAt: old.registeredAt, updatedAt: now, reachable: old.reachable, lastRtt: old.lastRtt, lastSeen: now };
+      list[i] = b;
+      if (old.contactUri !== b.contactUri) this.persistRemove(old);
+      this.persistSave(b);
+      this.emit({ type: 'updated', binding: b });
+      return b;
+    }
+    const b: Binding = { ...input, registeredAt: now, updatedAt: now, reachable: null, lastRtt: null, lastSeen: now };
+    list.push(b);
+    this.bindingCount++;
+    this.persistSave(b);
+    this.emit({ type: 'added', binding: b });
+    return b;
+  }
+
+  remove(b: Binding, cause: RemoveCause): boolean {
+    const list = this.byAor.get(b.aor);
+    const i = list ? list.indexOf(b) : -1;
+    if (!list || i < 0) return false;
+    list.splice(i, 1);
+    if (list.length === 0) this.byAor.delete(b.aor);
+    this.bindingCount--;
+    this.persistRemove(b);
+    this.emit({ type: 'removed', binding: b, cause });
+    return true;
+  }
+
+  /** record an OPTIONS keep-alive outcome */
+  markQualify(b: Binding, ok: boolean, rtt: number): void {
+    const changed = b.reachable !== ok;
+    b.reachable = ok;
+    if (ok) {
+      b.lastRtt = rtt;
+      b.lastSeen = this.clock();
+    }
+    if (changed) this.emit({ type: 'reachability', binding: b });
+  }
+
+  /** drop expired bindings; returns how many */
+  sweep(): number {
+    const now = this.clock();
+    let n = 0;
+    for (const [aor, list] of this.byAor) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const b = list[i]!;
+        if (b.expiresAt > now) continue;
+        list.splice(i, 1);
+        this.bindingCount--;
+        n++;
+        this.emit({ type: 'removed', binding: b, cause: 'expired' });
+      }
+      if (list.length === 0) this.byAor.delete(aor);
+    }
+    // one bulk delete in storage rather than one per binding
+    if (n > 0 && this.persistence) {
+      const p = this.persistence;
+      this.enqueue('\u0000expired', () => p.removeExpired(now).then(() => undefined), 'removeExpired');
+    }
+    return n;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** load persisted bindings at startup; expired rows are skipped and purged */
+  async restore(): Promise<number> {
+    if (!this.persistence) return 0;
+    let rows: StoredBinding[];
+    try {
+      rows = await this.persistence.loadAll();
+    } catch (err) {
+      this.persistErrors++;
+      this.onPersistError(err, 'load');
+      return 0;
+    }
+    const now = this.clock();
+    let loaded = 0;
+    for (const s of rows) {
+      if (s.expiresAt <= now) continue;
+      const b = fromStored(s, now);
+      if (!b) continue;
+      let list = this.byAor.get(b.aor);
+      if (!list) {
+        list = [];
+        this.byAor.set(b.aor, list);
+      }
+      if (list.some((x) => x.contactUri === b.contactUri)) continue;
+      list.push(b);
+      this.bindingCount++;
+      loaded++;
+      this.emit({ type: 'added', binding: b });
+    }
+    const p = this.persistence;
+    this.enqueue('\u0000expired', () => p.removeExpired(now).then(() => undefined), 'removeExpired');
+    return loaded;
+  }
+
+  /** resolves when every background write issued so far has settled */
+  async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes.values()]);
+  }
+
+  private emit(e: LocationEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // a faulty listener must not break registration
+      }
+    }
+  }
+
+  private persistSave(b: Binding): void {
+    const p = this.persistence;
+    if (!p) return;
+    const row = toStored(b);
+    this.enqueue(b.aor + '\u0000' + b.contactUri, () => p.save(row), 'save');
+  }
+
+  private persistRemove(b: Binding): void {
+    const p = this.persistence;
+    if (!p) return;
+    this.enqueue(b.aor + '\u0000' + b.contactUri, () => p.remove(b.aor, b.contactUri), 'remove');
+  }
+
+  private enqueue(key: string, op: () => Promise<void>, name: 'save' | 'remove' | 'removeExpired'): void {
+    const prev = this.writes.get(key) ?? Promise.resolve();
+    const next: Promise<void> = prev.then(op).catch((err: unknown) => {
+      this.persistErrors++;
+      this.onPersistError(err, name);
+    });
+    this.writes.set(key, next);
+    void next.then(() => {
+      if (this.writes.get(key) === next) this.writes.delete(key);
+    });
+  }
+}
+
+/** 'udp:127.0.0.1:5062', 'tcp:[::1]:5060' (the StoredBinding.received format) */
+export function formatRemote(r: Remote): string {
+  const host = r.address.indexOf(':') >= 0 ? `[${r.address}]` : r.address;
+  return `${r.transport}:${host}:${r.port}`;
+}
+
+const KINDS: ReadonlySet<string> = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+export function parseRemote(s: string): Remote | undefined {
+  const c = s.indexOf(':');
+  const lastColon = s.lastIndexOf(':');
+  if (c < 1 || lastColon <= c) return undefined;
+  const transport = s.slice(0, c);
+  if (!KINDS.has(transport)) return undefined;
+  let address = s.slice(c + 1, lastColon);
+  if (address.startsWith('[') && address.endsWith(']')) address = address.slice(1, -1);
+  const port = Number(s.slice(lastColon + 1));
+  if (address === '' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+  return { transport: transport as TransportKind, address, port };
+}
+
+function toStored(b: Binding): StoredBinding {
+  return {
+    aor: b.aor,
+    contactUri: b.contactUri,
+    contactHeader: b.contactHeader,
+    expiresAt: b.expiresAt,
+    received: formatRemote(b.received),
+    callId: b.callId,
+    cseq: b.cseq,
+    userAgent: b.userAgent,
+    q: b.q,
+    instanceId: b.instanceId,
+    regId: b.regId,
+  };
+}
+
+function fromStored(s: StoredBinding, now: number): Binding | undefined {
+  const received = parseRemote(s.received);
+  if (!received) return undefined;
+  let uri: SipUri;
+  try {
+    uri = parseUri(s.contactUri);
+  } catch {
+    return undefined;
+  }
+  // A stream connection did not survive the restart: flow is left unset so
+  // the next request opens a new connection (or waits for the phone's re-REGISTER).
+  return {
+    aor: s.aor,
+    contactUri: s.contactUri,
+    uri,
+    contactHeader: s.contactHeader,
+    expiresAt: s.expiresAt,
+    received,
+    callId: s.callId,
+    cseq: s.cseq,
+    userAgent: s.userAgent,
+    q: s.q,
+    instanceId: s.instanceId,
+    regId: s.regId,
+    registeredAt: now,
+    updatedAt: now,
+    reachable: null,
+    lastRtt: null,
+    lastSeen: now,
+  };
+}
