@@ -4,19 +4,14 @@
 // layers above actually read (the Kamailio habit).
 import type { CSeq, Header, NameAddr, SipUri, Via } from './types.js';
 import { parseNameAddr, parseNameAddrList } from './name-addr.js';
-import { parseVia, parseViaList } from './via.js';
+import { parseVia } from './via.js';
 import { parseUri } from './uri.js';
 import { splitHeaderList, MULTI_VALUE_HEADERS } from './header-names.js';
+import { SipParseError } from './errors.js';
 
-export class SipParseError extends Error {
-  constructor(
-    message: string,
-    /** header (lower-case long name) that was malformed, when known */
-    readonly header?: string,
-  ) {
-    super(message);
-  }
-}
+// Defined in its own module so the grammar files can throw it without an
+// import cycle through this one; re-exported here where callers expect it.
+export { SipParseError };
 
 export class SipMessage {
   /** request: method (case preserved, e.g. 'INVITE'); response: '' */
@@ -32,6 +27,7 @@ export class SipMessage {
 
   // caches for lazily parsed structured headers
   private _via?: Via[];
+  private _topVia?: Via;
   private _from?: NameAddr;
   private _to?: NameAddr;
   private _cseq?: CSeq;
@@ -109,7 +105,10 @@ export class SipMessage {
   }
 
   private invalidate(name: string): void {
-    if (name === 'via') this._via = undefined;
+    if (name === 'via') {
+      this._via = undefined;
+      this._topVia = undefined;
+    }
     else if (name === 'from') this._from = undefined;
     else if (name === 'to') this._to = undefined;
     else if (name === 'cseq') this._cseq = undefined;
@@ -122,10 +121,20 @@ export class SipMessage {
     return this._via;
   }
 
+  /** the topmost Via; parsed on its own so a malformed lower Via does not hide it */
   get topVia(): Via {
-    const v = this.vias[0];
-    if (!v) throw new SipParseError('missing Via', 'via');
-    return v;
+    if (this._via) {
+      const v = this._via[0];
+      if (!v) throw new SipParseError('missing Via', 'via');
+      return v;
+    }
+    if (!this._topVia) {
+      const text = this.get('via');
+      const first = text === undefined ? undefined : splitHeaderList(text)[0];
+      if (first === undefined) throw new SipParseError('missing Via', 'via');
+      this._topVia = parseVia(first);
+    }
+    return this._topVia;
   }
 
   get from(): NameAddr {
