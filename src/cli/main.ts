@@ -1,0 +1,54 @@
+// `palisade` command line: one file per command, dispatched here.
+import { runCheck } from './cmd-check.js';
+import { runUsersImport } from './cmd-users-import.js';
+import { runStart } from './cmd-start.js';
+import { runStatus, runShow } from './cmd-show.js';
+
+const USAGE = `usage: palisade <command> [options]
+
+commands:
+  start --config FILE            run in the foreground (JSON logs on stdout; SIGTERM stops)
+  start --demo [--dir DIR]       run the demo site (SQLite, generated secrets printed once)
+  check --config FILE            validate a configuration file
+  users import FILE.csv --config FILE
+                                 provision extensions from number,secret[,name[,email]] lines
+  status --config FILE           state of the running server (via its control socket)
+  show registrations --config FILE
+  show calls --config FILE
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'start':
+        return await runStart(rest);
+      case 'check':
+        return await runCheck(rest);
+      case 'users':
+        if (rest[0] === 'import') return await runUsersImport(rest.slice(1));
+        break;
+      case 'status':
+        return await runStatus(rest);
+      case 'show':
+        return await runShow(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? 2 : 0;
+    }
+  } catch (err) {
+    process.stderr.write(`palisade: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stderr.write(`palisade: unknown command "${argv.join(' ')}"\n${USAGE}`);
+  return 2;
+}
+
+/** `--name value` from an argument list */
+export function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}

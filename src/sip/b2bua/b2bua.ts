@@ -1,0 +1,217 @@
+// The back-to-back user agent: takes authenticated INVITEs from extensions,
+// finds the callee's contacts and bridges the call (see call.ts), routes
+// in-dialog requests and ACKs to the right call, and writes a CDR for every
+// attempt.
+import { buildResponse } from '../message/response.js';
+import type { SipMessage } from '../message/sip-message.js';
+import { dialogKey, newToken } from '../dialog/dialog.js';
+import type { Dialog } from '../dialog/dialog.js';
+import type { Remote, Sender } from '../../transport/types.js';
+import type { Logger } from '../../observability/logger.js';
+import { Call, formatHost } from './call.js';
+import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, SdpOps, ServerTxHandle, TxApi } from './types.js';
+
+export interface B2buaConfig {
+  domain: string;
+  userAgent: string;
+  ringTimeoutMs: number;
+  maxDurationMs: number;
+}
+
+export interface B2buaDeps {
+  tx: TxApi;
+  auth: AuthApi;
+  media: MediaApi;
+  sdp: SdpOps;
+  extensions: { get(number: string): ExtensionInfo | undefined };
+  location: { lookup(aor: string): BindingInfo[] };
+  cdr: { write(rec: CdrRecord): void };
+}
+
+export class B2bua {
+  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REFER, REGISTER, SUBSCRIBE';
+  /** in-dialog requests: Call-ID + our tag → call and leg */
+  private dialogs = new Map<string, { call: Call; leg: 'a' | 'b' }>();
+  /** forks awaiting an answer, by Call-ID + our From tag (for retransmitted 2xx) */
+  private forks = new Map<string, Call>();
+  /** A-leg INVITE transactions still ringing, by Call-ID + From tag (for CANCEL) */
+  private ringing = new Map<string, Call>();
+  private calls = new Set<Call>();
+  private retransmits = new WeakMap<Call, { stop(): void }[]>();
+  private forkKeys = new WeakMap<Call, string[]>();
+  stats = { attempts: 0, answered: 0, failed: 0 };
+
+  constructor(
+    readonly cfg: B2buaConfig,
+    readonly deps: B2buaDeps,
+    readonly sender: Sender,
+    readonly log: Logger,
+  ) {}
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  listCalls(): Record<string, unknown>[] {
+    return [...this.calls].map((c) => c.summary());
+  }
+
+  /** a Via for a request we originate toward `remote` (RFC 3261 §8.1.1.7, rport per RFC 3581) */
+  viaFor(remote: Remote): string {
+    const l = this.sender.localFor(remote);
+    return `SIP/2.0/${remote.transport.toUpperCase()} ${formatHost(l.address)}:${l.port};branch=${this.deps.tx.newBranch()};rport`;
+  }
+
+  contactFor(remote: Remote, user: string): string {
+    const l = this.sender.localFor(remote);
+    const t = remote.transport === 'udp' ? '' : `;transport=${remote.transport}`;
+    return `<sip:${user}@${formatHost(l.address)}:${l.port}${t}>`;
+  }
+
+  /** an out-of-dialog INVITE */
+  onInvite(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
+    const server = this.cfg.userAgent;
+    // Authenticate first, before looking at the target: the answer must not
+    // depend on whether the caller or callee exists (anti-enumeration).
+    const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri });
+    if (!v.ok) {
+      tx.respond(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
+      return;
+    }
+    this.stats.attempts++;
+    const caller = this.deps.extensions.get(v.user);
+    const fromUser = req.from.uri.user;
+    if (!caller || fromUser !== v.user) {
+      // RFC 3261 §22.3 leaves identity binding to policy: an extension may only call as itself.
+      tx.respond(buildResponse(req, 403, 'Forbidden', { toTag: newToken(), server }));
+      return;
+    }
+    tx.respond(buildResponse(req, 100, 'Trying', { server }));
+    const dialled = req.ruri.user ?? '';
+    const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    if (!callee) {
+      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
+      return;
+    }
+    const bindings = this.deps.location.lookup(callee.number);
+    if (bindings.length === 0) {
+      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER');
+      return;
+    }
+    const call = new Call(this, tx, req, remote, caller, callee, dialled);
+    this.calls.add(call);
+    this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
+    call.begin(bindings);
+  }
+
+  private rejectAttempt(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, status: number, reason: string, disposition: CdrRecord['disposition']): void {
+    tx.respond(buildResponse(req, status, reason, { toTag: newToken(), server: this.cfg.userAgent }));
+    const now = new Date();
+    this.stats.failed++;
+    this.deps.cdr.write({
+      accountcode: '',
+      src: caller.number,
+      dst: dialled,
+      dcontext: caller.context,
+      clid: `"${req.from.displayName ?? caller.name}" <${caller.number}>`,
+      channel: `SIP/${caller.number}-${newToken().slice(0, 8)}`,
+      dstchannel: '',
+      lastapp: 'Dial',
+      lastdata: dialled,
+      start: now,
+      answer: null,
+      end: now,
+      duration: 0,
+      billsec: 0,
+      disposition,
+      amaflags: 'DOCUMENTATION',
+      uniqueid: `${Math.floor(now.getTime() / 1000)}.${newToken()}`,
+      userfield: `${status} ${reason}`,
+      sourceIp: remote.address,
+      securityVerdict: 'authenticated',
+    });
+  }
+
+  /** CANCEL matched to a ringing INVITE (the transaction layer already answered the CANCEL) */
+  onCancel(req: SipMessage): void {
+    const call = this.ringing.get(req.callId + '\u0000' + (req.from.params.tag ?? ''));
+    call?.onCancel();
+  }
+
+  /** a request with a To tag */
+  onInDialog(tx: ServerTxHandle, req: SipMessage): boolean {
+    const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (!entry) return false;
+    entry.call.onInDialogRequest(entry.leg, tx, req);
+    return true;
+  }
+
+  /** an ACK outside any transaction: for our 2xx */
+  onAck(req: SipMessage): void {
+    const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
+    else if (entry && entry.leg === 'b') this.stopReinviteRetransmits(entry.call);
+  }
+
+  /** a 2xx retransmitted by a callee whose ACK was lost: ACK it again */
+  onStray2xx(res: SipMessage): boolean {
+    const call = this.forks.get(res.callId + '\u0000' + (res.from.params.tag ?? ''));
+    if (!call) return false;
+    const d = call.b;
+    if (d && d.localTag === res.from.params.tag) {
+      const ack = d.createRequest('ACK', { cseq: res.cseq.seq });
+      ack.prepend('via', this.viaFor(d.remote));
+      this.deps.tx.sendStateless(ack, d.remote);
+    }
+    return true;
+  }
+
+  trackFork(call: Call, callId: string, fromTag: string): void {
+    const key = callId + '\u0000' + fromTag;
+    this.forks.set(key, call);
+    const keys = this.forkKeys.get(call);
+    if (keys) keys.push(key);
+    else this.forkKeys.set(call, [key]);
+  }
+
+  trackDialog(call: Call, d: Dialog, leg: 'a' | 'b'): void {
+    this.dialogs.set(d.key, { call, leg });
+  }
+
+  trackReinviteRetransmit(call: Call, r: { stop(): void }): void {
+    const list = this.retransmits.get(call) ?? [];
+    list.push(r);
+    this.retransmits.set(call, list);
+  }
+
+  private stopReinviteRetransmits(call: Call): void {
+    for (const r of this.retransmits.get(call) ?? []) r.stop();
+    this.retransmits.delete(call);
+  }
+
+  callEnded(call: Call): void {
+    this.calls.delete(call);
+    this.ringing.delete(call.a.callId + '\u0000' + call.a.remoteTag);
+    this.stopReinviteRetransmits(call);
+    if (call.disposition === 'ANSWERED') this.stats.answered++;
+    else this.stats.failed++;
+    // Keep the dialogs routable a little longer so late BYE/ACK retransmissions get
+    // a proper answer (481 after that), then forget them.
+    setTimeout(() => {
+      this.dialogs.delete(call.a.key);
+      if (call.b) this.dialogs.delete(call.b.key);
+      for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
+    }, 32_000).unref();
+    try {
+      this.deps.cdr.write(call.cdr());
+    } catch (err) {
+      this.log.error('cdr-write-failed', { call: call.id, error: (err as Error).message });
+    }
+    this.log.info('call-ended', { call: call.id, from: call.caller.number, to: call.dialled, disposition: call.disposition, cause: call.hangupCause });
+  }
+
+  /** end every call (shutdown) */
+  hangupAll(): void {
+    for (const c of [...this.calls]) c.hangup('shutdown');
+  }
+}

@@ -1,0 +1,563 @@
+// One bridged call: the caller's leg A (Palisade is its UAS) and one or more
+// forks towards the callee's contacts (Palisade is their UAC). The first fork
+// to answer becomes leg B; the others are cancelled (RFC 3261 §16.7-style
+// forking done by a B2BUA). Everything crossing between legs is rebuilt, never
+// proxied: new Call-ID, tags, Via and SDP on the far side.
+import { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../message/response.js';
+import { Dialog, newToken } from '../dialog/dialog.js';
+import type { Remote } from '../../transport/types.js';
+import type {
+  BindingInfo,
+  CdrRecord,
+  ClientTxHandle,
+  ExtensionInfo,
+  RelayHandle,
+  ServerTxHandle,
+} from './types.js';
+import type { B2bua } from './b2bua.js';
+
+export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
+
+interface Fork {
+  id: number;
+  binding: BindingInfo;
+  invite: SipMessage;
+  tx: ClientTxHandle;
+  /** To-tag of the callee once it answered with one */
+  remoteTag?: string;
+  final?: number; // final status received (or 408 on timeout)
+  provisional: boolean;
+  dialog?: Dialog;
+}
+
+/** an in-dialog transaction crossing the bridge: who waits for the answer */
+interface Pending {
+  from: 'a' | 'b';
+  tx: ServerTxHandle;
+  req: SipMessage;
+}
+
+let channelSeq = 0;
+
+export class Call {
+  state: CallState = 'routing';
+  readonly id = newToken();
+  readonly start = new Date();
+  answerAt: Date | null = null;
+  endAt: Date | null = null;
+  readonly uniqueid: string;
+  readonly aChannel: string;
+  bChannel = '';
+  disposition: CdrRecord['disposition'] = 'NO ANSWER';
+  hangupCause = '';
+
+  /** leg A dialog (Palisade as UAS toward the caller) */
+  readonly a: Dialog;
+  /** leg B dialog once a fork answered */
+  b?: Dialog;
+  private forks: Fork[] = [];
+  private forkSeq = 0;
+  private aInviteTx: ServerTxHandle;
+  private aInvite: SipMessage;
+  private a2xx?: { stop(): void };
+  private ringTimer?: NodeJS.Timeout;
+  private durationTimer?: NodeJS.Timeout;
+  private relay?: RelayHandle;
+  /** offer-less INVITE (late offer): B's 2xx carries the offer, A's ACK the answer */
+  private lateOffer: boolean;
+  private heldBAck?: { dialog: Dialog; cseq: number };
+  private pendingReinvite: { a?: Pending; b?: Pending } = {};
+
+  constructor(
+    private readonly ua: B2bua,
+    inviteTx: ServerTxHandle,
+    invite: SipMessage,
+    readonly aRemote: Remote,
+    readonly caller: ExtensionInfo,
+    readonly callee: ExtensionInfo,
+    readonly dialled: string,
+  ) {
+    this.aInviteTx = inviteTx;
+    this.aInvite = invite;
+    const now = Date.now();
+    this.uniqueid = `${Math.floor(now / 1000)}.${++channelSeq}`;
+    this.aChannel = `SIP/${caller.number}-${channelSeq.toString(16).padStart(8, '0')}`;
+    const contact = invite.contacts[0];
+    const routeSet = invite.getAll('record-route');
+    this.a = new Dialog({
+      callId: invite.callId,
+      localTag: newToken(),
+      remoteTag: invite.from.params.tag ?? '',
+      localUri: stripTag(invite.get('to') ?? ''),
+      remoteUri: stripTag(invite.get('from') ?? ''),
+      remoteTarget: contact ? contact.uri.raw : invite.from.uri.raw,
+      routeSet, // RFC 3261 §12.1.1: UAS route set = Record-Route in request order
+      localCseq: 0,
+      remoteCseq: invite.cseq.seq,
+      remote: aRemote,
+      localContact: ua.contactFor(aRemote, callee.number),
+    });
+    this.lateOffer = invite.body.length === 0;
+  }
+
+  private get useRelay(): boolean {
+    return !(this.caller.directMedia && this.callee.directMedia);
+  }
+
+  /** start ringing every contact of the callee */
+  begin(bindings: BindingInfo[]): void {
+    const ua = this.ua;
+    let bOffer: Buffer = this.aInvite.body;
+    if (this.useRelay && !this.lateOffer) {
+      try {
+        this.relay = ua.deps.media.createRelay();
+      } catch (err) {
+        ua.log.warn('relay-unavailable', { call: this.id, error: (err as Error).message });
+        this.respondA(503, 'Service Unavailable', { headers: [['retry-after', '5']] });
+        this.finish('CONGESTION', 'relay ports exhausted');
+        return;
+      }
+      this.relay.setRemote('a', ua.deps.sdp.targets(this.aInvite.body));
+      bOffer = ua.deps.sdp.rewrite(this.aInvite.body, this.relay.address, this.relay.portFor('b'), this.id + 'b');
+    } else if (this.useRelay) {
+      try {
+        this.relay = ua.deps.media.createRelay();
+      } catch (err) {
+        this.respondA(503, 'Service Unavailable', { headers: [['retry-after', '5']] });
+        this.finish('CONGESTION', 'relay ports exhausted');
+        return;
+      }
+    }
+    this.state = 'ringing';
+    for (const binding of bindings) this.fork(binding, bOffer);
+    this.ringTimer = setTimeout(() => this.onRingTimeout(), ua.cfg.ringTimeoutMs);
+  }
+
+  private fork(binding: BindingInfo, offer: Buffer): void {
+    const ua = this.ua;
+    const id = ++this.forkSeq;
+    const req = new SipMessage();
+    req.method = 'INVITE';
+    req.uri = binding.contactUri;
+    const local = ua.sender.localFor(binding.remote);
+    const h = req.headers;
+    h.push({ name: 'via', value: ua.viaFor(binding.remote) });
+    const mf = this.aInvite.getInt('max-forwards');
+    h.push({ name: 'max-forwards', value: String(mf === undefined ? 70 : Math.max(mf - 1, 0)) });
+    const fromTag = newToken();
+    const callerName = this.aInvite.from.displayName ?? this.caller.name;
+    const fromUri = `${quoteName(callerName)}<sip:${this.caller.number}@${ua.cfg.domain}>`;
+    const toUri = `<sip:${this.callee.number}@${ua.cfg.domain}>`;
+    h.push({ name: 'from', value: `${fromUri};tag=${fromTag}` });
+    h.push({ name: 'to', value: toUri });
+    const callId = newToken() + '@' + formatHost(local.address);
+    h.push({ name: 'call-id', value: callId });
+    h.push({ name: 'cseq', value: '1 INVITE' });
+    h.push({ name: 'contact', value: ua.contactFor(binding.remote, this.caller.number) });
+    h.push({ name: 'allow', value: ua.allow });
+    h.push({ name: 'user-agent', value: ua.cfg.userAgent });
+    if (offer.length) {
+      h.push({ name: 'content-type', value: 'application/sdp' });
+      req.body = offer;
+    }
+    const fork: Fork = { id, binding, invite: req, tx: undefined as unknown as ClientTxHandle, provisional: false };
+    fork.dialog = new Dialog({
+      callId,
+      localTag: fromTag,
+      remoteTag: '',
+      localUri: fromUri,
+      remoteUri: toUri,
+      remoteTarget: binding.contactUri,
+      routeSet: [],
+      localCseq: 1,
+      remoteCseq: 0,
+      remote: binding.remote,
+      localContact: ua.contactFor(binding.remote, this.caller.number),
+    });
+    this.forks.push(fork);
+    ua.trackFork(this, callId, fromTag);
+    fork.tx = ua.deps.tx.sendRequest(req, binding.remote, {
+      onResponse: (res) => this.onForkResponse(fork, res),
+      onTimeout: () => this.onForkFinal(fork, 408),
+    });
+  }
+
+  // ---------------------------------------------------------------- forks
+
+  private onForkResponse(fork: Fork, res: SipMessage): void {
+    const status = res.status;
+    if (status < 200) {
+      if (status === 100) return;
+      fork.provisional = true;
+      const tag = res.to.params.tag ?? undefined;
+      if (tag) fork.remoteTag = tag;
+      if (this.state !== 'ringing') return;
+      // Early media (183 with SDP) is relayed like an answer.
+      let body: Buffer | undefined;
+      if (res.body.length && isSdp(res)) {
+        body = this.mediaFromB(res.body);
+      }
+      this.respondA(status === 183 || body ? 183 : 180, status === 183 || body ? 'Session Progress' : 'Ringing', { body });
+      return;
+    }
+    if (status < 300) {
+      this.onForkAnswered(fork, res);
+      return;
+    }
+    this.onForkFinal(fork, status, res);
+  }
+
+  private onForkAnswered(fork: Fork, res: SipMessage): void {
+    const ua = this.ua;
+    const d = fork.dialog!;
+    d.remoteTag = res.to.params.tag ?? '';
+    const contact = res.contacts[0];
+    if (contact) d.remoteTarget = contact.uri.raw;
+    // RFC 3261 §12.1.2: UAC route set = Record-Route of the response, reversed
+    d.routeSet = res.getAll('record-route').reverse();
+    fork.final = res.status;
+    if (this.state !== 'ringing') {
+      // Another fork won, or the caller went away: ACK and hang this one up.
+      this.sendAck(d, 1, undefined);
+      this.sendBye(d);
+      return;
+    }
+    clearTimeout(this.ringTimer);
+    this.b = d;
+    this.bChannel = `SIP/${this.callee.number}-${(channelSeq).toString(16).padStart(8, '0')}`;
+    ua.trackDialog(this, d, 'b');
+    for (const f of this.forks) if (f !== fork && f.final === undefined) this.cancelFork(f);
+    let aBody: Buffer | undefined;
+    if (res.body.length && isSdp(res)) aBody = this.mediaFromB(res.body);
+    if (this.lateOffer) this.heldBAck = { dialog: d, cseq: 1 };
+    else this.sendAck(d, 1, undefined);
+    this.state = 'answered';
+    this.answerAt = new Date();
+    this.disposition = 'ANSWERED';
+    const ok = this.buildA(200, 'OK', { body: aBody });
+    this.aInviteTx.respond(ok);
+    this.a2xx = ua.deps.tx.retransmit2xx(ok, this.aRemote, () => {
+      // RFC 3261 §13.3.1.4: no ACK within 64*T1 → the UAS ends the session with BYE
+      this.hangup('a-no-ack', 'b');
+      this.sendBye(this.a);
+    });
+    ua.trackDialog(this, this.a, 'a');
+    if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
+    ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
+  }
+
+  private onForkFinal(fork: Fork, status: number, res?: SipMessage): void {
+    if (fork.final !== undefined) return;
+    fork.final = status;
+    void res;
+    if (this.state !== 'ringing') return;
+    if (status >= 600) {
+      // RFC 3261 §16.7: a 6xx ends the search; cancel the other branches
+      for (const f of this.forks) if (f !== fork && f.final === undefined) this.cancelFork(f);
+      this.failA(status);
+      return;
+    }
+    if (this.forks.every((f) => f.final !== undefined)) this.failA(this.bestFailure());
+  }
+
+  /** the response to give the caller when every fork failed */
+  private bestFailure(): number {
+    const codes = this.forks.map((f) => f.final ?? 408);
+    if (codes.includes(486)) return 486;
+    if (codes.includes(600)) return 600;
+    const fourxx = codes.filter((c) => c >= 400 && c < 500 && c !== 408 && c !== 487);
+    if (fourxx.length) return fourxx[0]!;
+    if (codes.every((c) => c === 408 || c === 487 || c === 480)) return 480;
+    return codes.find((c) => c >= 500) ?? 480;
+  }
+
+  private failA(status: number): void {
+    clearTimeout(this.ringTimer);
+    const reason = REASONS[status] ?? 'Call Failed';
+    this.respondA(status === 408 ? 480 : status, status === 408 ? 'Temporarily Unavailable' : reason);
+    const disp: CdrRecord['disposition'] =
+      status === 486 || status === 600 ? 'BUSY' : status === 480 || status === 408 || status === 487 || status === 603 ? 'NO ANSWER' : status === 503 ? 'CONGESTION' : 'FAILED';
+    this.finish(disp, `callee ${status}`);
+  }
+
+  private cancelFork(f: Fork): void {
+    if (f.final !== undefined) return;
+    f.tx.cancel();
+  }
+
+  private onRingTimeout(): void {
+    if (this.state !== 'ringing') return;
+    for (const f of this.forks) this.cancelFork(f);
+    this.respondA(480, 'Temporarily Unavailable');
+    this.finish('NO ANSWER', 'ring timeout');
+  }
+
+  // ---------------------------------------------------------------- leg A
+
+  /** the caller sent CANCEL for its INVITE (RFC 3261 §9.2) */
+  onCancel(): void {
+    if (this.state !== 'ringing' && this.state !== 'routing') return;
+    clearTimeout(this.ringTimer);
+    for (const f of this.forks) this.cancelFork(f);
+    this.respondA(487, 'Request Terminated');
+    this.finish('NO ANSWER', 'caller cancelled');
+  }
+
+  /** ACK for our 2xx on leg A (or for a re-INVITE's 2xx) */
+  onAckFromA(ack: SipMessage): void {
+    if (this.a2xx) {
+      this.a2xx.stop();
+      this.a2xx = undefined;
+    }
+    if (this.heldBAck) {
+      // late offer: A's ACK carries the answer to B's offer
+      const { dialog, cseq } = this.heldBAck;
+      this.heldBAck = undefined;
+      const body = ack.body.length ? this.mediaFromA(ack.body) : undefined;
+      this.sendAck(dialog, cseq, body);
+    }
+  }
+
+  /** an in-dialog request from either leg */
+  onInDialogRequest(from: 'a' | 'b', tx: ServerTxHandle, req: SipMessage): void {
+    const me = from === 'a' ? this.a : this.b;
+    const other = from === 'a' ? this.b : this.a;
+    if (!me || !other) {
+      tx.respond(buildResponse(req, 481, 'Call/Transaction Does Not Exist', { server: this.ua.cfg.userAgent }));
+      return;
+    }
+    // RFC 3261 §12.2.2: a lower CSeq than the last one is out of order → 500
+    const seq = req.cseq.seq;
+    if (seq <= me.remoteCseq && req.method !== 'ACK') {
+      tx.respond(buildResponse(req, 500, 'Server Internal Error', { server: this.ua.cfg.userAgent, headers: [['retry-after', '1']] }));
+      return;
+    }
+    me.remoteCseq = seq;
+    const contact = req.method === 'INVITE' || req.method === 'UPDATE' ? req.contacts[0] : undefined;
+    if (contact) me.remoteTarget = contact.uri.raw; // target refresh (RFC 3261 §12.2.2)
+
+    if (req.method === 'BYE') {
+      tx.respond(buildResponse(req, 200, 'OK', { server: this.ua.cfg.userAgent }));
+      this.hangup(from === 'a' ? 'caller hung up' : 'callee hung up', from === 'a' ? 'b' : 'a');
+      return;
+    }
+    if (req.method === 'INVITE') {
+      if (this.pendingReinvite[from] || this.pendingReinvite[from === 'a' ? 'b' : 'a']) {
+        // RFC 3261 §14.2: a re-INVITE while one is pending → 491
+        tx.respond(buildResponse(req, 491, 'Request Pending', { server: this.ua.cfg.userAgent }));
+        return;
+      }
+      this.pendingReinvite[from] = { from, tx, req };
+    }
+    // Anything else in the dialog (re-INVITE, UPDATE, INFO, MESSAGE, NOTIFY...) crosses the bridge.
+    let body: Buffer | undefined = req.body.length ? req.body : undefined;
+    if (body && isSdp(req)) body = from === 'a' ? this.mediaFromA(body) : this.mediaFromB(body);
+    const out = other.createRequest(req.method, { body, contentType: req.get('content-type'), userAgent: this.ua.cfg.userAgent });
+    for (const name of PASS_HEADERS) {
+      const v = req.get(name);
+      if (v !== undefined) out.headers.push({ name, value: v });
+    }
+    out.prepend('via', this.ua.viaFor(other.remote));
+    this.ua.deps.tx.sendRequest(out, other.remote, {
+      onResponse: (res) => this.relayResponse(from, tx, req, other, out, res),
+      onTimeout: () => {
+        if (req.method === 'INVITE') this.pendingReinvite[from] = undefined;
+        tx.respond(buildResponse(req, 408, 'Request Timeout', { server: this.ua.cfg.userAgent }));
+      },
+    });
+  }
+
+  private relayResponse(from: 'a' | 'b', tx: ServerTxHandle, req: SipMessage, other: Dialog, out: SipMessage, res: SipMessage): void {
+    if (res.status === 100) return;
+    const me = from === 'a' ? this.a : this.b!;
+    let body: Buffer | undefined = res.body.length ? res.body : undefined;
+    if (body && isSdp(res)) body = from === 'a' ? this.mediaFromB(body) : this.mediaFromA(body);
+    const fwd = buildResponse(req, res.status, res.reason, {
+      toTag: me.localTag,
+      server: this.ua.cfg.userAgent,
+      body,
+      contentType: body ? res.get('content-type') ?? 'application/sdp' : undefined,
+    });
+    if (req.method === 'INVITE' || req.method === 'UPDATE') fwd.headers.push({ name: 'contact', value: me.localContact });
+    if (req.method === 'INVITE' && res.status >= 200) {
+      this.pendingReinvite[from] = undefined;
+      if (res.status < 300) {
+        // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
+        this.sendAck(other, out.cseq.seq, undefined);
+        tx.respond(fwd);
+        this.a2xxFor(from, fwd);
+        return;
+      }
+    }
+    tx.respond(fwd);
+  }
+
+  private a2xxFor(from: 'a' | 'b', res: SipMessage): void {
+    const remote = from === 'a' ? this.a.remote : this.b!.remote;
+    const r = this.ua.deps.tx.retransmit2xx(res, remote, () => undefined);
+    if (from === 'a') this.a2xx = r;
+    else this.ua.trackReinviteRetransmit(this, r);
+  }
+
+  // ---------------------------------------------------------------- media
+
+  private mediaFromA(body: Buffer): Buffer {
+    if (!this.relay) return body;
+    this.relay.setRemote('a', this.ua.deps.sdp.targets(body));
+    return this.ua.deps.sdp.rewrite(body, this.relay.address, this.relay.portFor('b'), this.id + 'b');
+  }
+
+  private mediaFromB(body: Buffer): Buffer {
+    if (!this.relay) return body;
+    this.relay.setRemote('b', this.ua.deps.sdp.targets(body));
+    return this.ua.deps.sdp.rewrite(body, this.relay.address, this.relay.portFor('a'), this.id + 'a');
+  }
+
+  /** the relay saw no media for too long */
+  onMediaTimeout(): void {
+    if (this.state === 'answered') {
+      this.sendBye(this.a);
+      if (this.b) this.sendBye(this.b);
+      this.hangup('rtp timeout');
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private buildA(status: number, reason: string, opts: { body?: Buffer; headers?: [string, string][] } = {}): SipMessage {
+    const res = buildResponse(this.aInvite, status, reason, {
+      toTag: this.a.localTag,
+      server: this.ua.cfg.userAgent,
+      body: opts.body,
+      contentType: opts.body ? 'application/sdp' : undefined,
+      headers: opts.headers,
+    });
+    if (status > 100 && status < 300) {
+      res.headers.push({ name: 'contact', value: this.a.localContact });
+      res.headers.push({ name: 'allow', value: this.ua.allow });
+      // RFC 3261 §12.1.1: the UAS copies Record-Route into 2xx / 1xx that create a dialog
+      for (const rr of this.aInvite.getAll('record-route')) res.headers.push({ name: 'record-route', value: rr });
+    }
+    return res;
+  }
+
+  private respondA(status: number, reason: string, opts: { body?: Buffer; headers?: [string, string][] } = {}): void {
+    this.aInviteTx.respond(this.buildA(status, reason, opts));
+  }
+
+  private sendAck(d: Dialog, cseq: number, body: Buffer | undefined): void {
+    const ack = d.createRequest('ACK', { cseq, body });
+    ack.prepend('via', this.ua.viaFor(d.remote));
+    this.ua.deps.tx.sendStateless(ack, d.remote);
+  }
+
+  private sendBye(d: Dialog): void {
+    const bye = d.createRequest('BYE', { userAgent: this.ua.cfg.userAgent });
+    bye.prepend('via', this.ua.viaFor(d.remote));
+    this.ua.deps.tx.sendRequest(bye, d.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+  }
+
+  /** end an established call; `byeTo` names the leg that still needs a BYE */
+  hangup(cause: string, byeTo?: 'a' | 'b'): void {
+    if (this.state === 'ended') return;
+    if (byeTo === 'a') this.sendBye(this.a);
+    else if (byeTo === 'b' && this.b) this.sendBye(this.b);
+    else if (byeTo === undefined && this.state === 'answered') {
+      this.sendBye(this.a);
+      if (this.b) this.sendBye(this.b);
+    }
+    this.finish(this.answerAt ? 'ANSWERED' : 'NO ANSWER', cause);
+  }
+
+  /** release everything and write the CDR, exactly once */
+  finish(disposition: CdrRecord['disposition'], cause: string): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    this.disposition = disposition;
+    this.hangupCause = cause;
+    this.endAt = new Date();
+    clearTimeout(this.ringTimer);
+    clearTimeout(this.durationTimer);
+    this.a2xx?.stop();
+    this.relay?.close();
+    this.relay = undefined;
+    this.ua.callEnded(this);
+  }
+
+  cdr(): CdrRecord {
+    const end = this.endAt ?? new Date();
+    const billsec = this.answerAt ? Math.round((end.getTime() - this.answerAt.getTime()) / 1000) : 0;
+    const callerName = this.aInvite.from.displayName ?? this.caller.name;
+    return {
+      accountcode: '',
+      src: this.caller.number,
+      dst: this.dialled,
+      dcontext: this.caller.context,
+      clid: `"${callerName}" <${this.caller.number}>`,
+      channel: this.aChannel,
+      dstchannel: this.bChannel,
+      lastapp: 'Dial',
+      lastdata: `SIP/${this.callee.number},${Math.round(this.ua.cfg.ringTimeoutMs / 1000)}`,
+      start: this.start,
+      answer: this.answerAt,
+      end,
+      duration: Math.round((end.getTime() - this.start.getTime()) / 1000),
+      billsec,
+      disposition: this.disposition,
+      amaflags: 'DOCUMENTATION',
+      uniqueid: this.uniqueid,
+      userfield: this.hangupCause,
+      sourceIp: this.aRemote.address,
+      securityVerdict: 'authenticated',
+    };
+  }
+
+  summary(): Record<string, unknown> {
+    return {
+      id: this.id,
+      from: this.caller.number,
+      to: this.dialled,
+      state: this.state,
+      start: this.start.toISOString(),
+      answer: this.answerAt?.toISOString() ?? null,
+      source: `${this.aRemote.transport}:${this.aRemote.address}:${this.aRemote.port}`,
+      media: this.relay ? `relay ${this.relay.address}:${this.relay.portFor('a')}/${this.relay.portFor('b')}` : 'direct',
+    };
+  }
+}
+
+/** headers an in-dialog request carries across the bridge unchanged */
+const PASS_HEADERS = ['event', 'subscription-state', 'content-disposition', 'allow-events', 'supported', 'require'];
+
+const REASONS: Record<number, string> = {
+  404: 'Not Found',
+  480: 'Temporarily Unavailable',
+  486: 'Busy Here',
+  487: 'Request Terminated',
+  488: 'Not Acceptable Here',
+  500: 'Server Internal Error',
+  503: 'Service Unavailable',
+  600: 'Busy Everywhere',
+  603: 'Decline',
+  604: 'Does Not Exist Anywhere',
+  606: 'Not Acceptable',
+};
+
+function isSdp(m: SipMessage): boolean {
+  const ct = m.get('content-type');
+  return ct !== undefined && ct.toLowerCase().startsWith('application/sdp');
+}
+
+function stripTag(nameAddr: string): string {
+  return nameAddr.replace(/;\s*tag=[^;]*/i, '');
+}
+
+function quoteName(name: string): string {
+  if (!name) return '';
+  return `"${name.replace(/["\\]/g, '')}" `;
+}
+
+export function formatHost(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}

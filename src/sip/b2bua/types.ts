@@ -1,0 +1,98 @@
+// What the B2BUA needs from the layers around it, as small interfaces, so it
+// can be wired in main.ts and driven in tests.
+import type { SipMessage } from '../message/sip-message.js';
+import type { Remote } from '../../transport/types.js';
+
+export interface ServerTxHandle {
+  respond(res: SipMessage): void;
+}
+
+export interface ClientTxHandlers {
+  onResponse(res: SipMessage): void;
+  onTimeout(): void;
+}
+
+export interface ClientTxHandle {
+  /** RFC 3261 §9.1: CANCEL a pending INVITE (sent once a provisional arrived) */
+  cancel(): void;
+}
+
+/** the transaction layer as the B2BUA uses it */
+export interface TxApi {
+  /** the request must carry its top Via with a fresh branch (see newBranch) */
+  sendRequest(req: SipMessage, remote: Remote, h: ClientTxHandlers): ClientTxHandle;
+  /** ACK for a 2xx and other stateless sends */
+  sendStateless(req: SipMessage, remote: Remote): void;
+  newBranch(): string;
+  /** RFC 3261 §13.3.1.4: resend a 2xx until the ACK comes; onGiveUp after 64*T1 */
+  retransmit2xx(res: SipMessage, remote: Remote, onGiveUp: () => void): { stop(): void };
+}
+
+export interface MediaTarget {
+  address: string;
+  port: number;
+  rtcpPort: number;
+}
+
+export interface RelayHandle {
+  address: string;
+  portFor(leg: 'a' | 'b'): number;
+  setRemote(leg: 'a' | 'b', targets: MediaTarget[]): void;
+  close(): void;
+}
+
+export interface MediaApi {
+  /** a relay with two ports per leg; throws when the port range is exhausted */
+  createRelay(): RelayHandle;
+}
+
+export interface SdpOps {
+  /** rewrite every media line of an SDP body to the relay's address and port for that leg */
+  rewrite(body: Buffer, address: string, port: number, legId: string): Buffer;
+  /** where the SDP's sender wants to receive media */
+  targets(body: Buffer): MediaTarget[];
+}
+
+export interface ExtensionInfo {
+  number: string;
+  name: string;
+  context: string;
+  directMedia: boolean;
+}
+
+export interface BindingInfo {
+  contactUri: string;
+  remote: Remote;
+}
+
+export interface CdrRecord {
+  accountcode: string;
+  src: string;
+  dst: string;
+  dcontext: string;
+  clid: string;
+  channel: string;
+  dstchannel: string;
+  lastapp: string;
+  lastdata: string;
+  start: Date;
+  answer: Date | null;
+  end: Date;
+  duration: number;
+  billsec: number;
+  disposition: 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
+  amaflags: string;
+  uniqueid: string;
+  userfield: string;
+  sourceIp: string;
+  securityVerdict: string;
+}
+
+export interface AuthApi {
+  verify(
+    method: string,
+    header: string | undefined,
+    opts: { proxy: boolean; requestUri: string },
+  ): { ok: true; user: string } | { ok: false; reason: string };
+  challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
+}

@@ -1,0 +1,143 @@
+// SIP over TCP (RFC 3261 §18.3): one listening socket, a flow per connection,
+// messages framed by Content-Length. Outgoing requests to a TCP target reuse an
+// open flow to that address or open a new connection from this listener's address.
+import net from 'node:net';
+import { isIPv6 } from 'node:net';
+import { StreamFramer } from '../sip/message/stream-framer.js';
+import type { ListenPoint, Remote } from './types.js';
+
+export interface StreamMessageHandler {
+  (data: Buffer, remote: Remote, local: ListenPoint): void;
+}
+
+interface Flow {
+  id: number;
+  socket: net.Socket;
+  remote: Remote;
+  framer: StreamFramer;
+  key: string;
+  lastActivity: number;
+  /** bytes queued before an outgoing connection is established */
+  pending?: Buffer[];
+}
+
+let nextFlowId = 1;
+
+export class TcpListener {
+  private server: net.Server;
+  private flows = new Map<number, Flow>();
+  private byKey = new Map<string, Flow>();
+  private idleTimer?: NodeJS.Timeout;
+  framingErrors = 0;
+
+  constructor(
+    readonly point: ListenPoint,
+    private readonly onMessage: StreamMessageHandler,
+    private readonly onError: (err: Error) => void,
+    private readonly opts: { idleTimeoutMs: number; maxBuffer: number; maxConnections: number } = {
+      idleTimeoutMs: 15 * 60_000,
+      maxBuffer: 128 * 1024,
+      maxConnections: 10_000,
+    },
+  ) {
+    this.server = net.createServer({ noDelay: true }, (socket) => this.adopt(socket));
+    this.server.maxConnections = opts.maxConnections;
+  }
+
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.point.address, port: this.point.port, ipv6Only: isIPv6(this.point.address), exclusive: true }, () => {
+        this.server.off('error', reject);
+        this.server.on('error', (err) => this.onError(err));
+        const addr = this.server.address();
+        if (this.point.port === 0 && addr && typeof addr === 'object') this.point.port = addr.port;
+        this.idleTimer = setInterval(() => this.sweepIdle(), 30_000);
+        this.idleTimer.unref();
+        resolve();
+      });
+    });
+  }
+
+  get connectionCount(): number {
+    return this.flows.size;
+  }
+
+  private keyOf(address: string, port: number): string {
+    return address + '|' + port;
+  }
+
+  private adopt(socket: net.Socket, remoteHint?: Remote): Flow {
+    const address = remoteHint?.address ?? (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const port = remoteHint?.port ?? socket.remotePort ?? 0;
+    const id = nextFlowId++;
+    const remote: Remote = { transport: 'tcp', address, port, flow: id };
+    const flow: Flow = {
+      id,
+      socket,
+      remote,
+      framer: new StreamFramer({ maxBuffer: this.opts.maxBuffer }),
+      key: this.keyOf(address, port),
+      lastActivity: Date.now(),
+    };
+    this.flows.set(id, flow);
+    this.byKey.set(flow.key, flow);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(flow, chunk));
+    socket.on('error', () => this.drop(flow));
+    socket.on('close', () => this.drop(flow));
+    return flow;
+  }
+
+  private onData(flow: Flow, chunk: Buffer): void {
+    flow.lastActivity = Date.now();
+    const r = flow.framer.push(chunk);
+    if (r.keepAlive) flow.socket.write('\r\n'); // RFC 5626 §3.5.1: a CRLFCRLF ping gets a CRLF pong
+    for (const msg of r.messages) this.onMessage(msg, flow.remote, this.point);
+    if (r.error) {
+      // Framing is lost (no Content-Length, oversize): the connection must be closed.
+      this.framingErrors++;
+      flow.socket.destroy();
+      this.drop(flow);
+    }
+  }
+
+  private drop(flow: Flow): void {
+    if (!this.flows.delete(flow.id)) return;
+    if (this.byKey.get(flow.key) === flow) this.byKey.delete(flow.key);
+    flow.socket.destroy();
+  }
+
+  private sweepIdle(): void {
+    const limit = Date.now() - this.opts.idleTimeoutMs;
+    for (const f of this.flows.values()) if (f.lastActivity < limit) this.drop(f);
+  }
+
+  /** send on the given flow; or on an open flow to that address; or connect */
+  send(data: Buffer, remote: Remote): void {
+    let flow = remote.flow !== undefined ? this.flows.get(remote.flow) : undefined;
+    if (!flow) flow = this.byKey.get(this.keyOf(remote.address, remote.port));
+    if (!flow) flow = this.connect(remote);
+    flow.lastActivity = Date.now();
+    if (flow.pending) flow.pending.push(data);
+    else flow.socket.write(data);
+  }
+
+  private connect(remote: Remote): Flow {
+    const socket = net.connect({ host: remote.address, port: remote.port, localAddress: this.point.address, noDelay: true });
+    const flow = this.adopt(socket, { transport: 'tcp', address: remote.address, port: remote.port });
+    flow.pending = [];
+    socket.once('connect', () => {
+      const q = flow.pending ?? [];
+      flow.pending = undefined;
+      for (const b of q) socket.write(b);
+    });
+    return flow;
+  }
+
+  close(): Promise<void> {
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    for (const f of [...this.flows.values()]) this.drop(f);
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,185 @@
+// The transport layer: binds the configured listen points, runs the packet
+// gate before any parsing, parses, stamps received/rport on requests
+// (RFC 3261 §18.2.1, RFC 3581 §4), and hands messages upward. It is also the
+// single Sender every layer above uses. Nothing thrown below escapes here.
+import { parseMessage } from '../sip/message/parser.js';
+import { buildResponse } from '../sip/message/response.js';
+import type { SipMessage } from '../sip/message/sip-message.js';
+import type { Logger } from '../observability/logger.js';
+import { UdpListener } from './udp-listener.js';
+import { TcpListener } from './tcp-listener.js';
+import type { ListenPoint, Remote, Sender, TransportKind } from './types.js';
+import { isIPv6 } from 'node:net';
+
+/** Decides, from the source address alone, whether a packet is looked at. */
+export interface PacketGate {
+  admit(address: string, transport: TransportKind): boolean;
+}
+
+export interface InboundHandler {
+  (msg: SipMessage, remote: Remote, local: ListenPoint): void;
+}
+
+export interface TransportStats {
+  received: number;
+  gated: number;
+  malformed: number;
+  answered400: number;
+  handlerErrors: number;
+}
+
+export function formatListenPoint(p: ListenPoint): string {
+  return `${p.transport}:${isIPv6(p.address) ? `[${p.address}]` : p.address}:${p.port}`;
+}
+
+export class TransportLayer implements Sender {
+  private udp: UdpListener[] = [];
+  private tcp: TcpListener[] = [];
+  private handler: InboundHandler = () => {};
+  readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0 };
+  gate: PacketGate = { admit: () => true };
+  serverHeader = 'Palisade';
+
+  constructor(
+    private readonly points: ListenPoint[],
+    private readonly log: Logger,
+    private readonly opts: { udpRecvBuffer: number; maxMessageSize: number } = { udpRecvBuffer: 8 * 1024 * 1024, maxMessageSize: 65535 },
+  ) {}
+
+  onMessage(handler: InboundHandler): void {
+    this.handler = handler;
+  }
+
+  async start(): Promise<void> {
+    for (const p of this.points) {
+      const onError = (err: Error) => this.log.warn('socket-error', { listen: formatListenPoint(p), error: err.message });
+      if (p.transport === 'udp') {
+        const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError);
+        await l.start();
+        this.udp.push(l);
+      } else if (p.transport === 'tcp') {
+        const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
+        await l.start();
+        this.tcp.push(l);
+      } else {
+        throw new Error(`transport ${p.transport} is not available in this version`);
+      }
+      this.log.info('listening', { listen: formatListenPoint(p) });
+    }
+  }
+
+  get listenPoints(): ListenPoint[] {
+    return this.points;
+  }
+
+  private onPacket(data: Buffer, remote: Remote, local: ListenPoint): void {
+    this.stats.received++;
+    // Packet gate: banned sources are dropped before a single byte is parsed.
+    if (!this.gate.admit(remote.address, remote.transport)) {
+      this.stats.gated++;
+      return;
+    }
+    // Lone CRLF keep-alives over UDP (RFC 5626 §4.4.1 uses STUN; phones send CRLF): ignore.
+    if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data[0] === 0)) return;
+    let msg: SipMessage;
+    try {
+      const r = parseMessage(data, { maxSize: this.opts.maxMessageSize, stream: remote.transport !== 'udp' });
+      if (!r.ok) {
+        this.stats.malformed++;
+        this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
+        if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
+          this.answer400(r.msg, remote, r.error);
+        }
+        return;
+      }
+      msg = r.msg;
+      if (msg.isRequest) stampVia(msg, remote);
+    } catch (err) {
+      this.stats.malformed++;
+      this.log.warn('parse-exception', { from: remote.address, error: (err as Error).message });
+      return;
+    }
+    try {
+      this.handler(msg, remote, local);
+    } catch (err) {
+      this.stats.handlerErrors++;
+      this.log.error('handler-exception', { from: remote.address, method: msg.method, status: msg.status, error: (err as Error).stack });
+      if (msg.isRequest && msg.method !== 'ACK') {
+        try {
+          this.send(buildResponse(msg, 500, 'Server Internal Error', { server: this.serverHeader }).toBuffer(), remote);
+        } catch {
+          /* a message we cannot even answer is dropped */
+        }
+      }
+    }
+  }
+
+  private answer400(partial: SipMessage, remote: Remote, why: string): void {
+    try {
+      const reason = 'Bad Request';
+      const res = buildResponse(partial, 400, reason, { server: this.serverHeader, headers: [['warning', `399 palisade "${why.replace(/["\\\r\n]/g, '')}"`]] });
+      this.send(res.toBuffer(), remote);
+      this.stats.answered400++;
+    } catch {
+      /* not even a 400 can be formed: dropped and counted */
+    }
+  }
+
+  send(data: Buffer, remote: Remote): void {
+    try {
+      if (remote.transport === 'udp') this.pickUdp(remote.address)?.send(data, remote);
+      else if (remote.transport === 'tcp') this.pickTcp(remote.address)?.send(data, remote);
+    } catch (err) {
+      this.log.warn('send-failed', { to: remote.address, port: remote.port, error: (err as Error).message });
+    }
+  }
+
+  localFor(remote: Remote): ListenPoint {
+    const l = remote.transport === 'tcp' ? this.pickTcp(remote.address) : this.pickUdp(remote.address);
+    return l?.point ?? this.points[0]!;
+  }
+
+  private pickUdp(address: string): UdpListener | undefined {
+    const v6 = isIPv6(address);
+    for (const l of this.udp) if (isIPv6(l.point.address) === v6) return l;
+    return undefined;
+  }
+
+  private pickTcp(address: string): TcpListener | undefined {
+    const v6 = isIPv6(address);
+    for (const l of this.tcp) if (isIPv6(l.point.address) === v6) return l;
+    return undefined;
+  }
+
+  tcpConnections(): number {
+    return this.tcp.reduce((n, l) => n + l.connectionCount, 0);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close())]);
+    this.udp = [];
+    this.tcp = [];
+  }
+}
+
+/**
+ * RFC 3261 §18.2.1: add "received" when the sent-by host differs from the
+ * packet's source; RFC 3581 §4: when "rport" is present without a value,
+ * fill in the source port and always add "received".
+ */
+export function stampVia(msg: SipMessage, remote: Remote): void {
+  const idx = msg.headers.findIndex((h) => h.name === 'via');
+  if (idx < 0) return;
+  const via = msg.topVia;
+  const wantsRport = 'rport' in via.params && via.params.rport === null;
+  if (!wantsRport && via.host === remote.address) return;
+  let raw = via.raw;
+  if (wantsRport) raw = raw.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${remote.port}`);
+  if (!('received' in via.params)) raw += `;received=${remote.address}`;
+  const h = msg.headers[idx]!;
+  const at = h.value.indexOf(via.raw);
+  if (at < 0) return;
+  // remove and prepend through the public API so the cached Via parse is dropped
+  msg.headers.splice(idx, 1);
+  msg.prepend('via', h.value.slice(0, at) + raw + h.value.slice(at + via.raw.length));
+}

@@ -1,0 +1,65 @@
+// One UDP socket bound exactly where the configuration says.
+import dgram from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ListenPoint, Remote } from './types.js';
+
+export interface DatagramHandler {
+  (data: Buffer, remote: Remote, local: ListenPoint): void;
+}
+
+export class UdpListener {
+  private socket: dgram.Socket;
+  sendErrors = 0;
+
+  constructor(
+    readonly point: ListenPoint,
+    private readonly onDatagram: DatagramHandler,
+    private readonly recvBufferSize: number,
+    private readonly onError: (err: Error) => void,
+  ) {
+    this.socket = dgram.createSocket({ type: isIPv6(point.address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(point.address) });
+  }
+
+  start(): Promise<void> {
+    const s = this.socket;
+    return new Promise((resolve, reject) => {
+      const onBindError = (err: Error) => reject(err);
+      s.once('error', onBindError);
+      s.bind({ address: this.point.address, port: this.point.port, exclusive: true }, () => {
+        s.off('error', onBindError);
+        s.on('error', (err) => this.onError(err));
+        try {
+          // A large receive buffer absorbs bursts (the kernel caps it at rmem_max).
+          s.setRecvBufferSize(this.recvBufferSize);
+          s.setSendBufferSize(Math.min(this.recvBufferSize, 4 * 1024 * 1024));
+        } catch (err) {
+          this.onError(err as Error);
+        }
+        if (this.point.port === 0) this.point.port = s.address().port;
+        const local = this.point;
+        s.on('message', (data, rinfo) => {
+          this.onDatagram(data, { transport: 'udp', address: rinfo.address, port: rinfo.port }, local);
+        });
+        resolve();
+      });
+    });
+  }
+
+  send(data: Buffer, remote: Remote): void {
+    this.socket.send(data, remote.port, remote.address, this.afterSend);
+  }
+
+  private readonly afterSend = (err: Error | null): void => {
+    if (err) this.sendErrors++;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+}
