@@ -1,0 +1,323 @@
+// Loads palisade.yaml into a fully defaulted PalisadeConfig. Every problem is
+// collected with its file:line:col and thrown together as one ConfigError;
+// unknown keys are errors so that a typo never silently falls back to a
+// default. docs/configuration.md documents each option.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { isIPv4, isIPv6 } from 'node:net';
+import { LineCounter, parseDocument, type Node } from 'yaml';
+import { computeHa1, type DigestAlgorithm } from '../security/auth/ha1.js';
+import { checkSecret, generateSecret } from '../security/passwords/index.js';
+import { ConfigError } from './config-error.js';
+import type {
+  AuthConfig,
+  CallsConfig,
+  ExtensionConfig,
+  LogConfig,
+  LogLevel,
+  PalisadeConfig,
+  RegistrarConfig,
+  RtpConfig,
+  SipConfig,
+  StorageConfig,
+  StorageDriver,
+} from './config-types.js';
+import { formatListen, parseListen } from './listen-point.js';
+import { IssueList, MapReader } from './yaml-reader.js';
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
+const ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+// RFC 1035 host names (labels of letters, digits, hyphens) or an IP literal.
+const DOMAIN_RE = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+// sockaddr_un.sun_path is 108 bytes on Linux, including the terminating NUL.
+const MAX_SOCKET_PATH = 107;
+
+export function loadConfig(path: string): PalisadeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    throw ConfigError.at(path, 1, 1, `configuration file ${reason}; pass an existing YAML file with --config FILE`);
+  }
+  return parseConfig(text, path);
+}
+
+/** Parses config text; `fileName` names the file in errors and anchors relative paths. */
+export function parseConfig(text: string, fileName: string): PalisadeConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
+  const issues = new IssueList(fileName, lines);
+  for (const e of doc.errors) {
+    // The yaml package appends a source excerpt after the first line; the position is ours to print.
+    issues.add(e.pos[0], `YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  if (issues.list.length > 0) throw new ConfigError(issues.list);
+
+  const baseDir = dirname(resolve(fileName));
+  const root = new MapReader(issues, text, '', doc.contents as Node | null, 0);
+  if (doc.contents === null) issues.add(0, 'the configuration is empty; at least sip.domain and sip.listen are required');
+
+  const sip = readSip(root.child('sip'));
+  const rtp = readRtp(root.child('rtp'), sip);
+  const storage = readStorage(root.child('storage'), baseDir);
+  const control = readControl(root.child('control'), baseDir);
+  const log = readLog(root.child('log'));
+  const registrar = readRegistrar(root.child('registrar'));
+  const auth = readAuth(root.child('auth'));
+  const calls = readCalls(root.child('calls'));
+  const extensions = readExtensions(root, sip, registrar, auth);
+  root.done();
+
+  if (issues.list.length > 0) throw new ConfigError(issues.list);
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions };
+}
+
+function readSip(m: MapReader): SipConfig {
+  const listen = [];
+  const items = m.list('listen');
+  if (items === undefined && !m.has('listen')) {
+    m.issues.add(m.keyOffset('listen'), 'sip.listen is required; expected a list such as [udp:127.0.0.1:5060, tcp:127.0.0.1:5060]');
+  }
+  const seen = new Set<string>();
+  for (const [i, item] of (items ?? []).entries()) {
+    if (item.text === null) {
+      m.issues.add(item.offset, `sip.listen[${i}] must be a string; expected TRANSPORT:ADDRESS:PORT such as udp:127.0.0.1:5060`);
+      continue;
+    }
+    const p = parseListen(item.text);
+    if (typeof p === 'string') {
+      m.issues.add(item.offset, `sip.listen[${i}] "${item.text}" ${p}`);
+      continue;
+    }
+    const key = formatListen(p);
+    if (seen.has(key)) m.issues.add(item.offset, `sip.listen[${i}] "${item.text}" is listed twice; remove one`);
+    seen.add(key);
+    listen.push(p);
+  }
+  if (items !== undefined && items.length === 0) m.error('listen', 'sip.listen is empty; give at least one TRANSPORT:ADDRESS:PORT');
+
+  const domainExpect = 'expected the SIP domain users register to, such as pbx.example.org';
+  const domain = m.string('domain', '', { required: true, pattern: DOMAIN_RE, expect: domainExpect });
+  const realm = m.string('realm', domain, {
+    pattern: /^[\x21-\x7e]+$/,
+    expect: 'expected printable characters without spaces or quotes, usually the domain',
+  });
+  if (realm.includes('"') || realm.includes('\\')) m.error('realm', 'sip.realm must not contain " or \\; it is sent as a quoted string (RFC 3261 §25.1)');
+  const userAgent = m.string('user_agent', 'Palisade', {
+    pattern: /^[\x21-\x7e][\x20-\x7e]*$/,
+    expect: 'expected printable ASCII such as Palisade',
+  });
+  const workers = m.int('workers', 1, 1, 64, 'processes');
+  const udpRecvBuffer = m.int('udp_recv_buffer', 8388608, 65536, 1 << 30, 'bytes');
+  m.done();
+  return { listen, domain, realm, userAgent, workers, udpRecvBuffer };
+}
+
+function readRtp(m: MapReader, sip: SipConfig): RtpConfig {
+  let portMin = 10000;
+  let portMax = 20000;
+  const ports = m.string('ports', '10000-20000', { expect: 'expected FIRST-LAST such as 10000-20000' });
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(ports);
+  if (!match) {
+    m.error('ports', `rtp.ports "${ports}" is not a range; expected FIRST-LAST such as 10000-20000`);
+  } else {
+    const a = Number(match[1]);
+    const b = Number(match[2]);
+    if (a < 1024 || b > 65535 || a > b) m.error('ports', `rtp.ports "${ports}" must lie within 1024-65535 with FIRST <= LAST`);
+    // RTP takes the even port and RTCP the odd one above it (RFC 3550 §11).
+    else if (a % 2 !== 0) m.error('ports', `rtp.ports "${ports}" starts on an odd port; RTP uses even ports (RFC 3550 §11), start at ${a - 1} or ${a + 1}`);
+    else if (b - a + 1 < 4) m.error('ports', `rtp.ports "${ports}" holds fewer than 4 ports; each call needs 2 (RTP + RTCP), give a larger range`);
+    else {
+      portMin = a;
+      portMax = b;
+    }
+  }
+  const ipExpect = 'expected an IPv4 or IPv6 address such as 127.0.0.1 or ::1';
+  const defaultAddress = sip.listen[0]?.address ?? '127.0.0.1';
+  const address = m.string('address', defaultAddress, { expect: ipExpect });
+  if (m.has('address') && !isIPv4(address) && !isIPv6(address)) m.error('address', `rtp.address "${address}" is not an IP address; ${ipExpect}`);
+  const adv = m.optionalString('advertised_address', { expect: ipExpect });
+  if (adv !== null && !isIPv4(adv) && !isIPv6(adv)) m.error('advertised_address', `rtp.advertised_address "${adv}" is not an IP address; ${ipExpect}`);
+  const advertisedAddress = adv ?? address;
+  if (advertisedAddress === '0.0.0.0' || advertisedAddress === '::') {
+    m.issues.add(
+      m.keyOffset(adv !== null ? 'advertised_address' : 'address'),
+      `the media address ${advertisedAddress} (from ${adv !== null ? 'rtp.advertised_address' : m.has('address') ? 'rtp.address' : 'the first sip.listen address'}) cannot be put in SDP; set rtp.advertised_address to the address phones should send media to`,
+    );
+  }
+  const timeout = m.int('timeout', 60, 0, 86400, 'seconds (0 = off)');
+  m.done();
+  return { portMin, portMax, address, advertisedAddress, timeout };
+}
+
+function readStorage(m: MapReader, baseDir: string): StorageConfig {
+  const driver = m.oneOf('driver', 'sqlite', DRIVERS);
+  const tablePrefix = m.string('table_prefix', '', {
+    pattern: /^[a-z][a-z0-9_]{0,19}$|^$/,
+    expect: 'expected up to 20 lower-case letters, digits and _ starting with a letter, such as pal_',
+  });
+  if (driver === 'sqlite') {
+    if (m.has('url')) m.error('url', 'storage.url is only used with driver postgres or mysql; use storage.path for sqlite');
+    const p = m.string('path', 'var/palisade.db', { expect: 'expected a file path such as var/palisade.db' });
+    m.done();
+    return { driver, path: p === ':memory:' ? p : resolvePath(baseDir, p), tablePrefix };
+  }
+  if (m.has('path')) m.error('path', `storage.path is only used with driver sqlite; give storage.url for ${driver}`);
+  const example = driver === 'postgres' ? 'postgres://user@127.0.0.1:5432/palisade' : 'mysql://root@127.0.0.1:3306/palisade';
+  const url = m.string('url', '', { required: true, expect: `expected a URL such as ${example}` });
+  if (url) {
+    const schemes = driver === 'postgres' ? ['postgres:', 'postgresql:'] : ['mysql:', 'mariadb:'];
+    let ok = false;
+    try {
+      const u = new URL(url);
+      ok = schemes.includes(u.protocol) && u.hostname !== '' && u.pathname.length > 1;
+    } catch {
+      ok = false;
+    }
+    if (!ok) m.error('url', `storage.url is not a ${driver} URL with host and database; expected a URL such as ${example}`);
+  }
+  m.done();
+  return { driver, url, tablePrefix };
+}
+
+function resolvePath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(baseDir, p);
+}
+
+function readControl(m: MapReader, baseDir: string): { socket: string } {
+  const socket = resolvePath(baseDir, m.string('socket', 'var/palisade.sock', { expect: 'expected a file path such as var/palisade.sock' }));
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+    m.issues.add(m.valueOffset('socket'), `control.socket resolves to ${socket}, longer than the ${MAX_SOCKET_PATH} bytes a unix socket path may have; use a shorter path`);
+  }
+  m.done();
+  return { socket };
+}
+
+function readLog(m: MapReader): LogConfig {
+  const level = m.oneOf('level', 'info', LOG_LEVELS);
+  const levels: Record<string, LogLevel> = {};
+  const lm = m.child('levels');
+  for (const key of lm.keys()) {
+    if (!/^[a-z][a-z0-9_.-]*$/.test(key)) {
+      lm.issues.add(lm.keyOffset(key), `log.levels key "${key}" is not a subsystem name; expected lower-case names such as sip, rtp, storage`);
+      lm.node(key);
+      continue;
+    }
+    levels[key] = lm.oneOf(key, level, LOG_LEVELS);
+  }
+  lm.done();
+  m.done();
+  return { level, levels };
+}
+
+function readRegistrar(m: MapReader): RegistrarConfig {
+  const minExpires = m.int('min_expires', 60, 1, 86400, 'seconds');
+  const maxExpires = m.int('max_expires', 7200, 1, 604800, 'seconds');
+  const defaultExpires = m.int('default_expires', 3600, 1, 604800, 'seconds');
+  const maxContacts = m.int('max_contacts', 10, 1, 100);
+  const qualifyInterval = m.int('qualify_interval', 30, 0, 3600, 'seconds (0 = off)');
+  if (minExpires > maxExpires) {
+    m.issues.add(m.keyOffset('min_expires'), `registrar.min_expires ${minExpires} is above max_expires ${maxExpires}; expected min_expires <= default_expires <= max_expires`);
+  } else if (defaultExpires < minExpires || defaultExpires > maxExpires) {
+    m.issues.add(m.keyOffset('default_expires'), `registrar.default_expires ${defaultExpires} is outside ${minExpires}..${maxExpires}; expected min_expires <= default_expires <= max_expires`);
+  }
+  m.done();
+  return { minExpires, maxExpires, defaultExpires, maxContacts, qualifyInterval };
+}
+
+function readAuth(m: MapReader): AuthConfig {
+  const nonceLifetime = m.int('nonce_lifetime', 300, 10, 3600, 'seconds');
+  const algorithms: DigestAlgorithm[] = [];
+  const items = m.list('algorithms');
+  for (const [i, item] of (items ?? []).entries()) {
+    const a = item.text?.toUpperCase();
+    if (a === undefined || !(ALGORITHMS as readonly string[]).includes(a)) {
+      m.issues.add(item.offset, `auth.algorithms[${i}] "${item.text ?? ''}" is not supported; expected SHA-256 or MD5 (RFC 8760)`);
+    } else if (algorithms.includes(a as DigestAlgorithm)) {
+      m.issues.add(item.offset, `auth.algorithms[${i}] ${a} is listed twice; remove one`);
+    } else algorithms.push(a as DigestAlgorithm);
+  }
+  if (items !== undefined && items.length === 0) m.error('algorithms', 'auth.algorithms is empty; expected [SHA-256, MD5] or one of them');
+  m.done();
+  return { nonceLifetime, algorithms: items === undefined ? ['SHA-256', 'MD5'] : algorithms };
+}
+
+function readCalls(m: MapReader): CallsConfig {
+  const ringTimeout = m.int('ring_timeout', 60, 1, 3600, 'seconds');
+  const maxDuration = m.int('max_duration', 14400, 0, 604800, 'seconds (0 = unlimited)');
+  m.done();
+  return { ringTimeout, maxDuration };
+}
+
+function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
+  const issues = root.issues;
+  const node = root.node('extensions');
+  const out: ExtensionConfig[] = [];
+  if (node === undefined) return out;
+  const items = root.list('extensions');
+  if (items === undefined) return out;
+  const seen = new Map<string, number>();
+  for (const [i, item] of items.entries()) {
+    const path = `extensions[${i}]`;
+    const m = new MapReader(issues, root.source, path, item.node, item.offset);
+    const number = m.string('number', '', { required: true, pattern: /^[0-9]{1,15}$/, expect: 'expected 1 to 15 digits, quoted such as "1001"' });
+    if (number && seen.has(number)) {
+      m.error('number', `${path}.number ${number} is already used by extensions[${seen.get(number)}]; extension numbers must be unique`);
+    } else if (number) seen.set(number, i);
+    const name = m.string('name', number, { pattern: /^[^\x00-\x1f"\\]*$/, expect: 'expected a display name without quotes or control characters' });
+    const context = m.string('context', 'default', { pattern: /^[A-Za-z0-9_-]+$/, expect: 'expected a dialplan context name such as internal' });
+    const email = m.optionalString('email', { pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, expect: 'expected an address such as alice@example.org' });
+    const voicemail = m.bool('voicemail', false);
+    const directMedia = m.bool('direct_media', false);
+    const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
+
+    const secret = m.optionalString('secret');
+    let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
+    let ha1Sha256 = m.optionalString('ha1_sha256', { pattern: /^[0-9a-fA-F]{64}$/, expect: 'expected 64 hex digits: SHA-256(number:realm:secret)' });
+    const who = number ? ` for ${number}` : '';
+    if (secret !== null) {
+      if (ha1Md5 !== null || ha1Sha256 !== null) {
+        m.error('secret', `${path} has both secret and ha1_md5/ha1_sha256; give either the secret or its HA1 values, not both`);
+      }
+      const verdict = checkSecret(secret, { kind: 'sip', extension: number, name: m.has('name') ? name : undefined });
+      if (!verdict.ok) {
+        m.error('secret', `${path}.secret${who} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
+      }
+      if (number) {
+        ha1Md5 = computeHa1('MD5', number, sip.realm, secret);
+        ha1Sha256 = computeHa1('SHA-256', number, sip.realm, secret);
+      }
+    } else if (ha1Md5 === null && ha1Sha256 === null) {
+      // A malformed HA1 has been reported already; only a missing credential is news.
+      if (!m.has('ha1_md5') && !m.has('ha1_sha256')) {
+        issues.add(m.offset, `${path}${who} has no secret; give secret (or ha1_md5 and ha1_sha256), e.g. secret: "${generateSecret()}"`);
+      }
+    } else {
+      for (const [alg, key, have] of [
+        ['MD5', 'ha1_md5', ha1Md5],
+        ['SHA-256', 'ha1_sha256', ha1Sha256],
+      ] as const) {
+        if (have === null && auth.algorithms.includes(alg)) {
+          issues.add(m.offset, `${path}${who} lacks ${key} while auth.algorithms offers ${alg}; give ${key} too, or the secret`);
+        }
+      }
+    }
+    m.done();
+    out.push({
+      number,
+      name,
+      ha1Md5: ha1Md5?.toLowerCase() ?? null,
+      ha1Sha256: ha1Sha256?.toLowerCase() ?? null,
+      context,
+      email,
+      voicemail,
+      directMedia,
+      maxContacts,
+      at: issues.pos(item.offset),
+      contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
+    });
+  }
+  return out;
+}
