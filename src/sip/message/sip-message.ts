@@ -141,7 +141,7 @@ export class SipMessage {
     if (!this._from) {
       const v = this.get('from');
       if (v === undefined) throw new SipParseError('missing From', 'from');
-      this._from = parseNameAddr(v);
+      this._from = parseNameAddr(v, 'from');
     }
     return this._from;
   }
@@ -150,7 +150,7 @@ export class SipMessage {
     if (!this._to) {
       const v = this.get('to');
       if (v === undefined) throw new SipParseError('missing To', 'to');
-      this._to = parseNameAddr(v);
+      this._to = parseNameAddr(v, 'to');
     }
     return this._to;
   }
@@ -183,7 +183,7 @@ export class SipMessage {
 
   get contacts(): NameAddr[] {
     const out: NameAddr[] = [];
-    for (const h of this.headers) if (h.name === 'contact') for (const na of parseNameAddrList(h.value)) out.push(na);
+    for (const h of this.headers) if (h.name === 'contact') for (const na of parseNameAddrList(h.value, 'contact')) out.push(na);
     return out;
   }
 
