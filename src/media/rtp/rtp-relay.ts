@@ -1,0 +1,192 @@
+// The RTP relay: creates sessions on ports from the configured range and
+// keeps released sockets bound in a pool for the next session.
+import { PortAllocator } from './port-allocator.js';
+import { RelaySocket, type RelaySocketEvents } from './relay-socket.js';
+import { RelaySession, type SessionOwner } from './relay-session.js';
+
+export interface RtpRelayOptions {
+  /** address the relay binds and advertises (IPv4 or IPv6, not a wildcard) */
+  address: string;
+  portMin: number;
+  portMax: number;
+  /** SO_RCVBUF per socket, bytes */
+  udpRecvBuffer?: number;
+  /**
+   * how many idle bound sockets to keep; default: the whole range, which
+   * needs two file descriptors per port pair
+   */
+  socketPoolMax?: number;
+  /** emit 'inactive' on a session after this long without a packet; 0 = never */
+  inactivityTimeoutMs?: number;
+  /** how often the inactivity check runs; default a quarter of the timeout */
+  inactivityCheckMs?: number;
+  now?: () => number;
+}
+
+export interface RtpRelayStats {
+  sessions: number;
+  portPairsFree: number;
+  portPairsInUse: number;
+  pooledSockets: number;
+  /** sockets bound since start */
+  binds: number;
+  /** sockets taken from the pool instead of bound */
+  poolHits: number;
+  /** packets that reached a pooled socket */
+  strayPackets: number;
+  sendErrors: number;
+  /** ports whose bind failed (another process holds them); kept out of use */
+  retiredPorts: number;
+}
+
+export class RtpRelay implements SessionOwner {
+  readonly address: string;
+  readonly ports: PortAllocator;
+  private readonly recvBuffer: number | undefined;
+  private readonly poolMax: number;
+  private readonly pool = new Map<number, RelaySocket>();
+  private readonly sessions = new Set<RelaySession>();
+  private readonly now: () => number;
+  private readonly inactivityMs: number;
+  private readonly timer: NodeJS.Timeout | null;
+  private readonly events: RelaySocketEvents;
+  private nextId = 1;
+  private counters = { binds: 0, poolHits: 0, strayPackets: 0, sendErrors: 0, retiredPorts: 0 };
+  private isClosed = false;
+
+  constructor(opts: RtpRelayOptions) {
+    if (opts.address === '0.0.0.0' || opts.address === '::') {
+      throw new RangeError('RTP relay address must be a concrete address: it is advertised in SDP');
+    }
+    this.address = opts.address;
+    this.ports = new PortAllocator(opts.portMin, opts.portMax);
+    this.recvBuffer = opts.udpRecvBuffer;
+    this.poolMax = opts.socketPoolMax ?? this.ports.capacity * 2;
+    this.now = opts.now ?? Date.now;
+    this.inactivityMs = opts.inactivityTimeoutMs ?? 0;
+    const c = this.counters;
+    this.events = {
+      onStray: () => void c.strayPackets++,
+      onSendError: () => void c.sendErrors++,
+    };
+    if (this.inactivityMs > 0) {
+      const every = opts.inactivityCheckMs ?? Math.max(100, Math.floor(this.inactivityMs / 4));
+      this.timer = setInterval(() => this.checkInactivity(), every);
+      this.timer.unref();
+    } else {
+      this.timer = null;
+    }
+  }
+
+  /**
+   * Allocates a session: two port pairs, four sockets. Returns at once with
+   * the ports to advertise; `session.ready` settles when the sockets are
+   * bound (immediately for pooled ones). Throws PortExhaustedError
+   * (PAL_ERR_RTP_PORTS_EXHAUSTED) when the range is used up.
+   */
+  createSession(): RelaySession {
+    if (this.isClosed) throw new Error('RTP relay is closed');
+    const a = this.ports.allocate();
+    let b: number;
+    try {
+      b = this.ports.allocate();
+    } catch (err) {
+      this.ports.release(a);
+      throw err;
+    }
+    const sockets = [this.socketFor(a), this.socketFor(a + 1), this.socketFor(b), this.socketFor(b + 1)];
+    const session = new RelaySession(this.nextId++, this, this.address, sockets, this.now);
+    this.sessions.add(session);
+    return session;
+  }
+
+  private socketFor(port: number): RelaySocket {
+    const pooled = this.pool.get(port);
+    if (pooled !== undefined) {
+      this.pool.delete(port);
+      this.counters.poolHits++;
+      return pooled;
+    }
+    this.counters.binds++;
+    return new RelaySocket(this.address, port, this.recvBuffer, this.events);
+  }
+
+  /** @internal called by RelaySession.close() */
+  releaseSession(session: RelaySession, sockets: RelaySocket[]): void {
+    this.sessions.delete(session);
+    let pairUsable = true;
+    for (let i = 0; i < sockets.length; i++) {
+      const s = sockets[i];
+      s.flow = null;
+      if (s.failed !== null) {
+        pairUsable = false;
+        void s.close();
+      } else if (!this.isClosed && this.pool.size < this.poolMax) this.pool.set(s.port, s);
+      else void s.close();
+      // sockets come in (RTP, RTCP) pairs; decide for the pair after its RTCP socket
+      if (i % 2 === 1) {
+        const rtpPort = sockets[i - 1].port;
+        if (pairUsable) {
+          this.ports.release(rtpPort);
+        } else {
+          // Someone else holds a port of this pair: keep the pair out of use.
+          this.counters.retiredPorts++;
+          for (const p of [rtpPort, rtpPort + 1]) {
+            const pooled = this.pool.get(p);
+            if (pooled !== undefined) {
+              this.pool.delete(p);
+              void pooled.close();
+            }
+          }
+        }
+        pairUsable = true;
+      }
+    }
+  }
+
+  /**
+   * Emits 'inactive' on every session that has had no packet for
+   * inactivityTimeoutMs, once per quiet period, and returns them.
+   */
+  checkInactivity(): RelaySession[] {
+    const out: RelaySession[] = [];
+    if (this.inactivityMs <= 0) return out;
+    const now = this.now();
+    for (const s of this.sessions) {
+      const last = s.lastActivity;
+      if (now - last < this.inactivityMs) continue;
+      if (s.inactiveSince === last) continue;
+      s.inactiveSince = last;
+      out.push(s);
+    }
+    for (const s of out) s.emit('inactive', s);
+    return out;
+  }
+
+  stats(): RtpRelayStats {
+    return {
+      sessions: this.sessions.size,
+      portPairsFree: this.ports.free,
+      portPairsInUse: this.ports.inUse,
+      pooledSockets: this.pool.size,
+      ...this.counters,
+    };
+  }
+
+  /** Closes every session and every pooled socket. */
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    const closing: Array<Promise<void>> = [];
+    for (const s of [...this.sessions]) {
+      const { a, b } = s.legs;
+      const sockets = [a.rtp.socket, a.rtcp.socket, b.rtp.socket, b.rtcp.socket];
+      s.close();
+      for (const sock of sockets) closing.push(sock.close());
+    }
+    for (const sock of this.pool.values()) closing.push(sock.close());
+    this.pool.clear();
+    await Promise.all(closing);
+  }
+}
