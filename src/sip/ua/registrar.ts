@@ -16,6 +16,9 @@ import type { Remote } from '../../transport/types.js';
 import type { DigestAuthenticator, DigestFailure } from '../../security/auth/digest.js';
 import type { Binding, BindingInput, LocationService } from './location.js';
 
+// The qualify scheduler belongs with the registrar; it lives in its own file.
+export { Qualifier, type QualifierOptions, type QualifyResult } from './qualifier.js';
+
 export interface RegistrarOptions {
   location: LocationService;
   auth: DigestAuthenticator;
