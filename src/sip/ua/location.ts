@@ -130,14 +130,14 @@ export class LocationService {
     const i = existing ? list.indexOf(existing) : -1;
     if (i >= 0) {
       const old = list[i]!;
-      const b: Binding = { ...input, registeredAt: old.registeredAt, updatedAt: now, reachable: old.reachable, lastRtt: old.lastRtt, lastSeen: now };
+      const b = makeBinding(input, old.registeredAt, now, old.reachable, old.lastRtt, now);
       list[i] = b;
       if (old.contactUri !== b.contactUri) this.persistRemove(old);
       this.persistSave(b);
       this.emit({ type: 'updated', binding: b });
       return b;
     }
-    const b: Binding = { ...input, registeredAt: now, updatedAt: now, reachable: null, lastRtt: null, lastSeen: now };
+    const b = makeBinding(input, now, now, null, null, now);
     list.push(b);
     this.bindingCount++;
     this.persistSave(b);
@@ -276,6 +276,30 @@ export class LocationService {
   }
 }
 
+// One object literal with every field in a fixed order gives all bindings
+// one hidden class (a spread would not), which keeps 30,000 of them compact.
+function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, reachable: boolean | null, lastRtt: number | null, lastSeen: number): Binding {
+  return {
+    aor: i.aor,
+    contactUri: i.contactUri,
+    uri: i.uri,
+    contactHeader: i.contactHeader,
+    expiresAt: i.expiresAt,
+    received: i.received,
+    callId: i.callId,
+    cseq: i.cseq,
+    userAgent: i.userAgent,
+    q: i.q,
+    instanceId: i.instanceId,
+    regId: i.regId,
+    registeredAt,
+    updatedAt,
+    reachable,
+    lastRtt,
+    lastSeen,
+  };
+}
+
 /** 'udp:127.0.0.1:5062', 'tcp:[::1]:5060' (the StoredBinding.received format) */
 export function formatRemote(r: Remote): string {
   const host = r.address.indexOf(':') >= 0 ? `[${r.address}]` : r.address;
@@ -324,7 +348,7 @@ function fromStored(s: StoredBinding, now: number): Binding | undefined {
   }
   // A stream connection did not survive the restart: flow is left unset so
   // the next request opens a new connection (or waits for the phone's re-REGISTER).
-  return {
+  const input: BindingInput = {
     aor: s.aor,
     contactUri: s.contactUri,
     uri,
@@ -337,10 +361,6 @@ function fromStored(s: StoredBinding, now: number): Binding | undefined {
     q: s.q,
     instanceId: s.instanceId,
     regId: s.regId,
-    registeredAt: now,
-    updatedAt: now,
-    reachable: null,
-    lastRtt: null,
-    lastSeen: now,
   };
+  return makeBinding(input, now, now, null, null, now);
 }
