@@ -1,0 +1,181 @@
+// A client transaction (RFC 3261 §17.1): one object for both kinds; the
+// behaviour lives in the state tables of invite-client-machine.ts and
+// non-invite-client-machine.ts, which drive the primitives below.
+import type { SipMessage } from '../message/sip-message.js';
+import type { Remote } from '../../transport/types.js';
+import type { TimerRef } from './clock.js';
+import type { TxContext } from './tx-context.js';
+import { INVITE_CLIENT_MACHINE, startInviteClient } from './invite-client-machine.js';
+import { NON_INVITE_CLIENT_MACHINE, startNonInviteClient } from './non-invite-client-machine.js';
+import { buildNon2xxAck } from './request-builders.js';
+import { isReliable } from './timer-values.js';
+
+export type ClientState = 'calling' | 'trying' | 'proceeding' | 'completed' | 'accepted' | 'terminated';
+
+/** response classes and the timers of Figures 5 and 6 (RFC 6026 adds M) */
+export type ClientEvent = '1xx' | '2xx' | '300-699' | 'A' | 'B' | 'D' | 'M' | 'E' | 'F' | 'K' | 'transportError';
+
+export type ClientHandler = (tx: ClientTransaction, msg: SipMessage | undefined) => void;
+export type ClientEventTable = { readonly [E in ClientEvent]?: ClientHandler };
+export type ClientMachine<S extends ClientState> = Readonly<Record<S, ClientEventTable>>;
+
+/** How the TU hears about its request. */
+export interface ClientTransactionHandlers {
+  /**
+   * Every response the transaction passes up: provisional, the final, and —
+   * for INVITE, while Accepted (RFC 6026) — every 2xx, including
+   * retransmissions and 2xx from other forks. The dialog layer tells those
+   * apart by To tag and re-sends its ACK for a retransmission.
+   */
+  onResponse(msg: SipMessage, tx: ClientTransaction): void;
+  /** Timer B / F fired, or no final response 64*T1 after a CANCEL (§9.1) */
+  onTimeout(tx: ClientTransaction): void;
+  /** the transport reported it could not deliver the request (§17.1.4) */
+  onTransportError(tx: ClientTransaction): void;
+}
+
+const fireRetransmit = (tx: ClientTransaction): void => {
+  tx.rtxTimer = undefined;
+  tx.dispatch(tx.rtxEvent, undefined);
+};
+const fireState = (tx: ClientTransaction): void => {
+  tx.stateTimer = undefined;
+  tx.dispatch(tx.stateEvent, undefined);
+};
+
+export class ClientTransaction {
+  state: ClientState;
+  readonly isInvite: boolean;
+  readonly reliable: boolean;
+  /** @internal */ rtxTimer: TimerRef | undefined = undefined;
+  /** @internal */ stateTimer: TimerRef | undefined = undefined;
+  /** @internal */ rtxEvent: ClientEvent = 'A';
+  /** @internal */ stateEvent: ClientEvent = 'B';
+  /** @internal current retransmission interval of A / E (ms) */
+  interval: number;
+  /** @internal */ cancelRequested = false;
+  /** @internal */ cancelSent = false;
+  /** @internal handlers for the CANCEL's own transaction */
+  cancelHandlers: ClientTransactionHandlers | undefined = undefined;
+  private ackBytes: Buffer | undefined = undefined;
+  private readonly machine: Readonly<Record<string, ClientEventTable>>;
+
+  constructor(
+    /** @internal */ readonly ctx: TxContext,
+    /** branch of the top Via + '\x01' + method (§17.1.3) */
+    readonly key: string,
+    readonly branch: string,
+    /** the request as passed to the transport (with our Via on top) */
+    readonly request: SipMessage,
+    private readonly bytes: Buffer,
+    readonly remote: Remote,
+    readonly handlers: ClientTransactionHandlers,
+  ) {
+    this.isInvite = request.method === 'INVITE';
+    this.reliable = isReliable(remote.transport);
+    this.machine = this.isInvite ? INVITE_CLIENT_MACHINE : NON_INVITE_CLIENT_MACHINE;
+    this.state = this.isInvite ? 'calling' : 'trying';
+    this.interval = ctx.t1;
+  }
+
+  /** @internal enter the initial state: send the request and arm the timers */
+  start(): void {
+    if (this.isInvite) startInviteClient(this);
+    else startNonInviteClient(this);
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  /**
+   * Cancel this INVITE (§9.1). Sent at once when a provisional response has
+   * arrived; held until one does while still Calling; dropped when a final
+   * response has arrived. A no-op for non-INVITE (the RFC says CANCEL
+   * "SHOULD NOT be sent to cancel a request other than INVITE").
+   */
+  cancel(handlers?: ClientTransactionHandlers): void {
+    if (!this.isInvite || this.cancelRequested) return;
+    if (this.state !== 'calling' && this.state !== 'proceeding') return;
+    this.cancelRequested = true;
+    this.cancelHandlers = handlers;
+    // "If no provisional response has been received, the CANCEL request MUST
+    // NOT be sent; rather, the client MUST wait for the arrival of a
+    // provisional response before sending the request." (§9.1)
+    if (this.state === 'proceeding') this.ctx.sendCancel(this);
+  }
+
+  /** the transport could not deliver to this transaction's remote (§17.1.4) */
+  transportError(): void {
+    this.dispatch('transportError', undefined);
+  }
+
+  /** @internal a response matched this transaction (§17.1.3) */
+  receiveResponse(msg: SipMessage): void {
+    const s = msg.status;
+    if (s < 100 || s > 699) return;
+    this.dispatch(s < 200 ? '1xx' : s < 300 ? '2xx' : '300-699', msg);
+  }
+
+  /** @internal */
+  dispatch(event: ClientEvent, msg: SipMessage | undefined): void {
+    const h = this.machine[this.state]![event];
+    if (h) h(this, msg);
+  }
+
+  // ---- primitives the state tables are written in ----
+
+  /** @internal pass the request (again) to the transport */
+  transmit(): void {
+    this.ctx.sender.send(this.bytes, this.remote);
+  }
+
+  /** @internal arm the retransmission timer (A or E) */
+  armRetransmit(event: ClientEvent, ms: number): void {
+    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
+    this.rtxEvent = event;
+    this.rtxTimer = this.ctx.clock.setTimer(ms, fireRetransmit, this);
+  }
+
+  /** @internal arm the single state timer (B, D, F, K or M) */
+  armStateTimer(event: ClientEvent, ms: number): void {
+    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
+    this.stateEvent = event;
+    this.stateTimer = this.ctx.clock.setTimer(ms, fireState, this);
+  }
+
+  /** @internal */
+  stopRetransmit(): void {
+    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
+    this.rtxTimer = undefined;
+  }
+
+  /** @internal */
+  stopTimers(): void {
+    this.stopRetransmit();
+    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
+    this.stateTimer = undefined;
+  }
+
+  /** @internal pass a response up to the TU */
+  deliver(msg: SipMessage): void {
+    this.handlers.onResponse(msg, this);
+  }
+
+  /** @internal send (or re-send) the ACK for a 300-699 response (§17.1.1.3) */
+  sendAck(response: SipMessage): void {
+    // "The ACK MUST be sent to the same address, port, and transport to which
+    // the original request was sent." (§17.1.1.2) Every retransmission of the
+    // final response carries the same To tag, so the first ACK is reused.
+    if (!this.ackBytes) this.ackBytes = buildNon2xxAck(this.request, response).toBuffer();
+    this.ctx.sender.send(this.ackBytes, this.remote);
+  }
+
+  /** @internal "The client transaction MUST be destroyed the instant it enters the Terminated state." */
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.stopTimers();
+    this.state = 'terminated';
+    this.ctx.clientTerminated(this);
+  }
+}

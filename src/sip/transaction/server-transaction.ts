@@ -1,0 +1,176 @@
+// A server transaction (RFC 3261 §17.2): one object for both kinds; the
+// behaviour lives in the state tables of invite-server-machine.ts and
+// non-invite-server-machine.ts, which drive the primitives below.
+import type { SipMessage } from '../message/sip-message.js';
+import type { Remote } from '../../transport/types.js';
+import type { TimerRef } from './clock.js';
+import type { TxContext } from './tx-context.js';
+import { INVITE_SERVER_MACHINE } from './invite-server-machine.js';
+import { NON_INVITE_SERVER_MACHINE } from './non-invite-server-machine.js';
+import { isReliable } from './timer-values.js';
+
+export type ServerState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';
+
+/**
+ * 'request' is a retransmission of the request, 'ack' a matching ACK; the
+ * response classes come from the TU; 'trying' is the delayed automatic
+ * 100 (Trying); G H I J L are the timers of Figures 7 and 8 and RFC 6026.
+ */
+export type ServerEvent =
+  | 'request'
+  | 'ack'
+  | '1xx'
+  | '2xx'
+  | '300-699'
+  | 'trying'
+  | 'G'
+  | 'H'
+  | 'I'
+  | 'J'
+  | 'L'
+  | 'transportError';
+
+export type ServerHandler = (tx: ServerTransaction, msg: SipMessage | undefined, remote: Remote | undefined) => void;
+export type ServerEventTable = { readonly [E in ServerEvent]?: ServerHandler };
+export type ServerMachine<S extends ServerState> = Readonly<Record<S, ServerEventTable>>;
+
+/**
+ * Why a server transaction ended: 'normal'; 'timeout' when Timer H fired
+ * (the ACK for a 300-699 never came, §17.2.1 "MUST indicate to the TU that a
+ * transaction failure has occurred"); 'transport-error' (§17.2.4).
+ */
+export type TerminationReason = 'normal' | 'timeout' | 'transport-error';
+
+const fireRetransmit = (tx: ServerTransaction): void => {
+  tx.rtxTimer = undefined;
+  tx.dispatch(tx.rtxEvent, undefined, undefined);
+};
+const fireState = (tx: ServerTransaction): void => {
+  tx.stateTimer = undefined;
+  tx.dispatch(tx.stateEvent, undefined, undefined);
+};
+
+export class ServerTransaction {
+  state: ServerState;
+  readonly isInvite: boolean;
+  readonly reliable: boolean;
+  /** the last response passed to the transport */
+  lastResponse: SipMessage | undefined = undefined;
+  /** called once, the instant the transaction enters Terminated */
+  onTerminated: ((reason: TerminationReason, tx: ServerTransaction) => void) | undefined = undefined;
+  /** @internal */ rtxTimer: TimerRef | undefined = undefined;
+  /** @internal */ stateTimer: TimerRef | undefined = undefined;
+  /** @internal */ rtxEvent: ServerEvent = 'G';
+  /** @internal */ stateEvent: ServerEvent = 'H';
+  /** @internal current Timer G interval (ms) */
+  interval: number;
+  /**
+   * @internal RFC 2543 fallback matching (§17.2.3): the To tag of the
+   * request, and of the final response an ACK must carry
+   */
+  legacyToTag: string | undefined = undefined;
+  /** @internal */ legacyFinalToTag: string | undefined = undefined;
+  /** @internal */ readonly legacy: boolean;
+  private lastBytes: Buffer | undefined = undefined;
+  private readonly machine: Readonly<Record<string, ServerEventTable>>;
+
+  constructor(
+    /** @internal */ readonly ctx: TxContext,
+    /** matching key (§17.2.3); starts with '\x02' for RFC 2543 transactions */
+    readonly key: string,
+    readonly request: SipMessage,
+    /** where the request came from */
+    readonly remote: Remote,
+    /** where responses go (§18.2.2) */
+    readonly responseRemote: Remote,
+  ) {
+    this.isInvite = request.method === 'INVITE';
+    this.reliable = isReliable(remote.transport);
+    this.machine = this.isInvite ? INVITE_SERVER_MACHINE : NON_INVITE_SERVER_MACHINE;
+    this.state = this.isInvite ? 'proceeding' : 'trying';
+    this.interval = ctx.t1;
+    this.legacy = key.charCodeAt(0) === 2;
+  }
+
+  get method(): string {
+    return this.request.method;
+  }
+
+  /**
+   * Pass a response from the TU to the transaction: it is sent and drives the
+   * state machine. Returns false when the current state discards it (e.g. a
+   * second final response, §17.2.2 "Any other final responses passed by the
+   * TU to the server transaction MUST be discarded while in the "Completed"
+   * state").
+   */
+  respond(msg: SipMessage): boolean {
+    const s = msg.status;
+    if (s < 100 || s > 699) throw new RangeError(`not a response status: ${s}`);
+    const h = this.machine[this.state]![s < 200 ? '1xx' : s < 300 ? '2xx' : '300-699'];
+    if (!h) return false;
+    h(this, msg, undefined);
+    return true;
+  }
+
+  /** the transport could not deliver a response to this transaction's remote (§17.2.4) */
+  transportError(): void {
+    this.dispatch('transportError', undefined, undefined);
+  }
+
+  /** @internal */
+  dispatch(event: ServerEvent, msg: SipMessage | undefined, remote: Remote | undefined): void {
+    const h = this.machine[this.state]![event];
+    if (h) h(this, msg, remote);
+  }
+
+  // ---- primitives the state tables are written in ----
+
+  /** @internal pass a response from the TU to the transport and remember it */
+  send(msg: SipMessage): void {
+    this.lastResponse = msg;
+    this.lastBytes = msg.toBuffer();
+    if (this.legacy && msg.status >= 200) this.legacyFinalToTag = msg.to.params['tag'] ?? undefined;
+    this.ctx.sender.send(this.lastBytes, this.responseRemote);
+  }
+
+  /** @internal pass the last response to the transport once more */
+  resend(): void {
+    if (this.lastBytes) this.ctx.sender.send(this.lastBytes, this.responseRemote);
+  }
+
+  /** @internal arm the retransmission slot (Timer G, or the delayed 100 Trying) */
+  armRetransmit(event: ServerEvent, ms: number): void {
+    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
+    this.rtxEvent = event;
+    this.rtxTimer = this.ctx.clock.setTimer(ms, fireRetransmit, this);
+  }
+
+  /** @internal arm the single state timer (H, I, J or L) */
+  armStateTimer(event: ServerEvent, ms: number): void {
+    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
+    this.stateEvent = event;
+    this.stateTimer = this.ctx.clock.setTimer(ms, fireState, this);
+  }
+
+  /** @internal */
+  stopRetransmit(): void {
+    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
+    this.rtxTimer = undefined;
+  }
+
+  /** @internal */
+  stopTimers(): void {
+    this.stopRetransmit();
+    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
+    this.stateTimer = undefined;
+  }
+
+  /** @internal "The server transaction MUST be destroyed the instant it enters the "Terminated" state." */
+  terminate(reason: TerminationReason): void {
+    if (this.state === 'terminated') return;
+    this.stopTimers();
+    this.state = 'terminated';
+    this.ctx.serverTerminated(this);
+    this.onTerminated?.(reason, this);
+  }
+}
