@@ -1,0 +1,455 @@
+// A real, headless baresip 1.0.0 softphone driven over its ctrl_tcp socket,
+// for interop tests. Each instance gets its own config dir (config, accounts,
+// recordings, log) and plays a WAV file as its microphone; sndfile records
+// what it received (dump-*-dec.wav) and what it sent (dump-*-enc.wav).
+//
+// baresip facts this relies on (seen on baresip 1.0.0 from Debian):
+// - the accounts file is only read when the `account` module is loaded;
+// - `module_path` must be set, or modules are looked up in the cwd;
+// - sip_listen also binds port+1 (TLS), so space instances by 2 or more;
+// - ctrl_tcp speaks netstring-framed JSON, and events go only to the newest
+//   connection, so one connection carries both commands and events;
+// - registration may finish before our control connection is up, so the
+//   registration state is polled with `reginfo` rather than awaited as an event;
+// - `sndcode` (RFC 4733 telephone-events) only exists while a call is up.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const MODULE_PATH = '/usr/lib/baresip/modules';
+
+export interface BaresipOptions {
+  /** label used in file names and error messages */
+  name: string;
+  /** UDP+TCP port of sip_listen on 127.0.0.1; port+1 is taken too */
+  sipPort: number;
+  /** ctrl_tcp port on 127.0.0.1 */
+  ctrlPort: number;
+  /** user part of the AOR, e.g. "1001" */
+  user: string;
+  /** host[:port] of the AOR: the registrar, or the phone itself for direct calls */
+  domain?: string;
+  /** digest password (auth_pass) */
+  password?: string;
+  /** REGISTER interval in seconds; 0 (the default) means no registration */
+  regint?: number;
+  transport?: 'udp' | 'tcp';
+  answerMode?: 'auto' | 'manual';
+  /** absolute path of the WAV played as microphone (8 kHz mono S16LE) */
+  audioSource: string;
+  /** local RTP port range [min, max] */
+  rtpPorts?: [number, number];
+  /** parent dir for the instance's files; a fresh temp dir by default */
+  baseDir?: string;
+  /** the watchdog kills baresip after this many seconds even if stop() is never called */
+  maxLifetimeSec?: number;
+  /** run with -s: SIP messages (with their SDP) are written to the log */
+  sipTrace?: boolean;
+}
+
+/** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
+export interface BaresipEvent {
+  event: true;
+  type: string;
+  class?: string;
+  accountaor?: string;
+  direction?: string;
+  peeruri?: string;
+  id?: string;
+  param?: string;
+  [key: string]: unknown;
+  /** ms since start() when it arrived (added by the harness) */
+  at: number;
+}
+
+export interface BaresipResponse {
+  response: true;
+  ok: boolean;
+  data: string;
+  token: string;
+}
+
+type Waiter = { pred: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void; reject: (e: Error) => void };
+type Pending = { resolve: (r: BaresipResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+
+export class Baresip {
+  readonly opts: BaresipOptions;
+  readonly dir: string;
+  readonly recordingsDir: string;
+  readonly logFile: string;
+  /** every event received, in order */
+  readonly events: BaresipEvent[] = [];
+
+  private proc: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  private sock: Socket | undefined;
+  private rx: Buffer = Buffer.alloc(0);
+  private log: WriteStream | undefined;
+  private startedAt = 0;
+  private tokenSeq = 0;
+  private readonly pending = new Map<string, Pending>();
+  private waiters: Waiter[] = [];
+
+  constructor(opts: BaresipOptions) {
+    this.opts = opts;
+    const base = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'baresip-'));
+    this.dir = join(base, opts.name);
+    this.recordingsDir = join(this.dir, 'rec');
+    this.logFile = join(this.dir, 'baresip.log');
+  }
+
+  /** `<sip:USER@DOMAIN[;transport=tcp]>;auth_pass=...;answermode=...;...` */
+  accountLine(): string {
+    const o = this.opts;
+    const domain = o.domain ?? `127.0.0.1:${o.sipPort}`;
+    const transport = o.transport === 'tcp' ? ';transport=tcp' : '';
+    const params = [
+      o.password !== undefined ? `auth_pass=${o.password}` : undefined,
+      `answermode=${o.answerMode ?? 'auto'}`,
+      'audio_codecs=PCMU',
+      'ptime=20',
+      `regint=${o.regint ?? 0}`,
+    ].filter((p) => p !== undefined);
+    return `<sip:${o.user}@${domain}${transport}>;${params.join(';')}`;
+  }
+
+  configText(): string {
+    const o = this.opts;
+    const [rtpMin, rtpMax] = o.rtpPorts ?? [40000, 40999];
+    // Only modules that use loopback sockets or files: no sound devices, and
+    // dns_server points at loopback so no lookup can leave the machine.
+    return [
+      `module_path ${MODULE_PATH}`,
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${o.sipPort}`,
+      'net_interface 127.0.0.1',
+      'dns_server 127.0.0.1:53',
+      `rtp_ports ${rtpMin}-${rtpMax}`,
+      'module g711.so',
+      'module aufile.so',
+      `audio_source aufile,${resolve(o.audioSource)}`,
+      'module aubridge.so',
+      `audio_player aubridge,spk-${o.name}`,
+      `audio_alert aubridge,alert-${o.name}`,
+      'module sndfile.so',
+      `snd_path ${this.recordingsDir}`,
+      'module_app account.so',
+      'module_app menu.so',
+      'module_app ctrl_tcp.so',
+      `ctrl_tcp_listen 127.0.0.1:${o.ctrlPort}`,
+      '',
+    ].join('\n');
+  }
+
+  /** writes the config dir, spawns baresip and connects the control socket */
+  async start(timeoutMs = 5000): Promise<void> {
+    mkdirSync(this.recordingsDir, { recursive: true });
+    writeFileSync(join(this.dir, 'config'), this.configText());
+    writeFileSync(join(this.dir, 'accounts'), this.accountLine() + '\n');
+    this.log = createWriteStream(this.logFile);
+    const args = ['-k', '5', String(this.opts.maxLifetimeSec ?? 120), 'baresip', '-f', this.dir];
+    if (this.opts.sipTrace) args.push('-s');
+    // `timeout` is the watchdog for a crashed test run; it makes itself a
+    // process-group leader, so signalling -pid reaches baresip as well.
+    const proc = spawn('timeout', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.proc = proc;
+    this.startedAt = Date.now();
+    proc.stdout?.pipe(this.log, { end: false });
+    proc.stderr?.pipe(this.log, { end: false });
+    this.exited = new Promise((res) => proc.on('exit', (code) => res(code)));
+    const deadline = Date.now() + timeoutMs;
+    let lastErr: Error | undefined;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) break;
+      try {
+        this.sock = await this.connectCtrl(deadline - Date.now());
+        return;
+      } catch (err) {
+        lastErr = err as Error;
+        await sleep(100);
+      }
+    }
+    await this.stop();
+    throw new Error(`baresip ${this.opts.name}: control port ${this.opts.ctrlPort} not reachable (${lastErr?.message ?? 'exited'}); log ${this.logFile}`);
+  }
+
+  private connectCtrl(timeoutMs: number): Promise<Socket> {
+    return new Promise((res, rej) => {
+      const s = connect(this.opts.ctrlPort, '127.0.0.1');
+      const timer = setTimeout(() => {
+        s.destroy();
+        rej(new Error('connect timeout'));
+      }, Math.max(timeoutMs, 50));
+      s.once('error', (err) => {
+        clearTimeout(timer);
+        rej(err);
+      });
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        s.on('error', () => undefined);
+        s.on('data', (d: Buffer) => this.onData(d));
+        s.on('close', () => this.failPending(new Error(`baresip ${this.opts.name}: control connection closed`)));
+        res(s);
+      });
+    });
+  }
+
+  // Netstring framing: "<len>:<payload>,".
+  private onData(d: Buffer): void {
+    this.rx = this.rx.length ? Buffer.concat([this.rx, d]) : d;
+    for (;;) {
+      const colon = this.rx.indexOf(0x3a);
+      if (colon < 0) return;
+      const len = Number(this.rx.subarray(0, colon).toString('latin1'));
+      if (!Number.isInteger(len) || len < 0) {
+        this.log?.write(`[harness] bad netstring header, dropping buffer\n`);
+        this.rx = Buffer.alloc(0);
+        return;
+      }
+      if (this.rx.length < colon + 1 + len + 1) return;
+      const payload = this.rx.subarray(colon + 1, colon + 1 + len).toString('utf8');
+      this.rx = this.rx.subarray(colon + 2 + len);
+      this.onMessage(payload);
+    }
+  }
+
+  private onMessage(text: string): void {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      this.log?.write(`[harness] unparsable ctrl message: ${text}\n`);
+      return;
+    }
+    if (msg.response === true) {
+      const token = String(msg.token ?? '');
+      const p = this.pending.get(token);
+      if (p) {
+        this.pending.delete(token);
+        clearTimeout(p.timer);
+        p.resolve(msg as unknown as BaresipResponse);
+      }
+      return;
+    }
+    if (msg.event === true) {
+      const ev = { ...msg, at: Date.now() - this.startedAt } as BaresipEvent;
+      this.events.push(ev);
+      this.log?.write(`[harness] event ${ev.type} ${ev.param ?? ''}\n`);
+      const still: Waiter[] = [];
+      for (const w of this.waiters) {
+        if (w.pred(ev)) w.resolve(ev);
+        else still.push(w);
+      }
+      this.waiters = still;
+    }
+  }
+
+  private failPending(err: Error): void {
+    for (const [, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  /** sends one ctrl_tcp command and resolves with its response (ok may be false) */
+  command(command: string, params?: string, timeoutMs = 3000): Promise<BaresipResponse> {
+    const sock = this.sock;
+    if (!sock || sock.destroyed) return Promise.reject(new Error(`baresip ${this.opts.name}: not connected`));
+    const token = `t${++this.tokenSeq}`;
+    const body = JSON.stringify(params === undefined ? { command, token } : { command, params, token });
+    return new Promise((res, rej) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(token);
+        rej(new Error(`baresip ${this.opts.name}: no response to ${command} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(token, { resolve: res, reject: rej, timer });
+      sock.write(`${Buffer.byteLength(body)}:${body},`);
+    });
+  }
+
+  /** like command(), but rejects when baresip answers ok=false */
+  async mustCommand(command: string, params?: string): Promise<string> {
+    const r = await this.command(command, params);
+    if (!r.ok) throw new Error(`baresip ${this.opts.name}: ${command} ${params ?? ''} failed: ${r.data.trim()}`);
+    return r.data;
+  }
+
+  /** index of the next event to arrive, to pass as `since` */
+  mark(): number {
+    return this.events.length;
+  }
+
+  /**
+   * First event (at index >= since, default 0: the whole history, so an
+   * event that came before the call is not missed) matching a type or
+   * predicate; rejects after timeoutMs.
+   */
+  waitEvent(match: string | ((e: BaresipEvent) => boolean), timeoutMs: number, since = 0): Promise<BaresipEvent> {
+    const pred = typeof match === 'string' ? (e: BaresipEvent) => e.type === match : match;
+    for (let i = since; i < this.events.length; i++) {
+      if (pred(this.events[i])) return Promise.resolve(this.events[i]);
+    }
+    return new Promise((res, rej) => {
+      const waiter: Waiter = {
+        pred,
+        resolve: (e) => {
+          clearTimeout(timer);
+          res(e);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          rej(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        const seen = this.events.map((e) => e.type).join(', ');
+        const what = typeof match === 'string' ? match : 'matching event';
+        rej(new Error(`baresip ${this.opts.name}: no ${what} within ${timeoutMs} ms (events: ${seen || 'none'}); log ${this.logFile}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** digits of CALL_DTMF_START events, in arrival order */
+  dtmfReceived(): string {
+    return this.events
+      .filter((e) => e.type === 'CALL_DTMF_START')
+      .map((e) => e.param ?? '')
+      .join('');
+  }
+
+  dial(uri: string): Promise<string> {
+    return this.mustCommand('dial', uri);
+  }
+
+  accept(): Promise<string> {
+    return this.mustCommand('accept');
+  }
+
+  hangup(): Promise<string> {
+    return this.mustCommand('hangup');
+  }
+
+  /** RFC 4733 telephone-events on the current call */
+  sendDtmf(digits: string): Promise<string> {
+    return this.mustCommand('sndcode', digits);
+  }
+
+  /**
+   * Polls `reginfo` until the account shows "OK" (registered), bounded.
+   * Rejects early on REGISTER_FAIL.
+   */
+  async waitRegistered(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    while (Date.now() < deadline) {
+      const fail = this.events.find((e) => e.type === 'REGISTER_FAIL');
+      if (fail) throw new Error(`baresip ${this.opts.name}: REGISTER_FAIL ${fail.param ?? ''}`);
+      if (this.events.some((e) => e.type === 'REGISTER_OK')) return;
+      last = stripAnsi((await this.command('reginfo')).data);
+      if (/\bOK\b/.test(last)) return;
+      await sleep(100);
+    }
+    throw new Error(`baresip ${this.opts.name}: not registered within ${timeoutMs} ms; reginfo: ${last.trim()}; log ${this.logFile}`);
+  }
+
+  /** recordings made so far: received (-dec) and sent (-enc) audio, oldest first */
+  recordings(): { dec: string[]; enc: string[] } {
+    const names = readdirSync(this.recordingsDir).sort();
+    return {
+      dec: names.filter((n) => n.endsWith('-dec.wav')).map((n) => join(this.recordingsDir, n)),
+      enc: names.filter((n) => n.endsWith('-enc.wav')).map((n) => join(this.recordingsDir, n)),
+    };
+  }
+
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  /** `quit`, then SIGTERM, then SIGKILL to the process group we created; idempotent */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (!proc || !this.exited) return;
+    if (proc.exitCode === null && proc.signalCode === null) {
+      if (this.sock && !this.sock.destroyed) await this.command('quit', undefined, 1000).catch(() => undefined);
+      if (!(await withTimeout(this.exited, 2000))) {
+        signalGroup(proc, 'SIGTERM');
+        if (!(await withTimeout(this.exited, 2000))) {
+          signalGroup(proc, 'SIGKILL');
+          await withTimeout(this.exited, 2000);
+        }
+      }
+    }
+    this.sock?.destroy();
+    this.failPending(new Error(`baresip ${this.opts.name}: stopped`));
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(new Error(`baresip ${this.opts.name}: stopped while waiting for an event`));
+    await new Promise<void>((res) => (this.log ? this.log.end(res) : res()));
+    this.proc = undefined;
+  }
+}
+
+function signalGroup(proc: ChildProcess, sig: NodeJS.Signals): void {
+  if (proc.pid === undefined) return;
+  try {
+    process.kill(-proc.pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms));
+}
+
+/** true when p settled within ms */
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
+  const r = await Promise.race([p.then(() => true), t]);
+  clearTimeout(timer);
+  return r;
+}
+
+function stripAnsi(s: string): string {
+  return s.replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+/**
+ * A random port in [min, max) whose UDP and TCP sockets are free on
+ * 127.0.0.1 for `span` consecutive ports (baresip's sip_listen takes port
+ * and port+1). Bounded to 50 tries.
+ */
+export async function findFreePort(span = 2, min = 30000, max = 39000): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = min + Math.floor(Math.random() * (max - min - span));
+    let ok = true;
+    for (let p = base; p < base + span && ok; p++) ok = (await canBind('tcp', p)) && (await canBind('udp', p));
+    if (ok) return base;
+  }
+  throw new Error('no free port found');
+}
+
+function canBind(kind: 'tcp' | 'udp', port: number): Promise<boolean> {
+  return new Promise((res) => {
+    if (kind === 'tcp') {
+      const srv = createServer();
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
+    } else {
+      const s = createSocket('udp4');
+      s.once('error', () => {
+        s.close();
+        res(false);
+      });
+      s.bind(port, '127.0.0.1', () => s.close(() => res(true)));
+    }
+  });
+}
