@@ -1,0 +1,183 @@
+// Call detail records with the Asterisk CDR field set (SPEC §1), plus the
+// source IP and the security verdicts of the call.
+//
+// Times (start, answer, end) are epoch milliseconds in BIGINT columns.
+// duration and billsec are whole seconds, as in Asterisk.
+//
+// Durability: insert() resolves only once the row is committed. SQLite runs
+// a prepared statement synchronously (WAL, synchronous=NORMAL: committed rows
+// survive kill -9; a power cut may lose the last few). PostgreSQL and MySQL
+// rows go through a BatchQueue: rows that arrive while a write is in flight
+// are written together as one multi-row INSERT, and close() drains the queue.
+import type { Insertable, Selectable } from 'kysely';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Database } from './database.js';
+import type { CdrTable } from './schema.js';
+import { BatchQueue } from './batch-queue.js';
+
+export type CdrDisposition = 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
+export type AmaFlags = 'DEFAULT' | 'OMIT' | 'BILLING' | 'DOCUMENTATION';
+
+export const CDR_DISPOSITIONS: readonly CdrDisposition[] = ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CONGESTION'];
+
+export interface Cdr {
+  accountcode: string;
+  src: string;
+  dst: string;
+  dcontext: string;
+  clid: string;
+  channel: string;
+  dstchannel: string;
+  lastapp: string;
+  lastdata: string;
+  start: number; // epoch ms
+  answer: number | null; // epoch ms, null when never answered
+  end: number; // epoch ms
+  duration: number; // s, end - start
+  billsec: number; // s, end - answer
+  disposition: CdrDisposition;
+  amaflags: AmaFlags;
+  uniqueid: string;
+  userfield: string;
+  sourceIp: string;
+  securityVerdict: string;
+}
+
+/** What a caller must give; everything else defaults ('' / computed). */
+export type CdrInput = Pick<Cdr, 'src' | 'dst' | 'start' | 'end' | 'disposition' | 'uniqueid'> & Partial<Cdr>;
+
+export interface CdrQuery {
+  from?: number | Date; // start >= from
+  to?: number | Date; // start < to
+  src?: string;
+  dst?: string;
+  limit?: number; // default 100, at most 10,000
+}
+
+const COLUMNS = [
+  'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
+  'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags', 'uniqueid', 'userfield',
+  'source_ip', 'security_verdict',
+] as const;
+
+export function toCdrRow(c: CdrInput): Insertable<CdrTable> {
+  if (!CDR_DISPOSITIONS.includes(c.disposition)) throw new RangeError(`CDR disposition "${c.disposition}" is not one of ${CDR_DISPOSITIONS.join(', ')}`);
+  if (!c.uniqueid) throw new RangeError('CDR uniqueid is required');
+  const answer = c.answer ?? null;
+  return {
+    accountcode: c.accountcode ?? '',
+    src: c.src,
+    dst: c.dst,
+    dcontext: c.dcontext ?? '',
+    clid: c.clid ?? '',
+    channel: c.channel ?? '',
+    dstchannel: c.dstchannel ?? '',
+    lastapp: c.lastapp ?? '',
+    lastdata: c.lastdata ?? '',
+    start: c.start,
+    answer,
+    end: c.end,
+    duration: c.duration ?? Math.max(0, Math.round((c.end - c.start) / 1000)),
+    billsec: c.billsec ?? (answer === null ? 0 : Math.max(0, Math.round((c.end - answer) / 1000))),
+    disposition: c.disposition,
+    amaflags: c.amaflags ?? 'DOCUMENTATION',
+    uniqueid: c.uniqueid,
+    userfield: c.userfield ?? '',
+    source_ip: c.sourceIp ?? '',
+    security_verdict: c.securityVerdict ?? '',
+  };
+}
+
+function fromRow(r: Selectable<CdrTable>): Cdr {
+  return {
+    accountcode: r.accountcode,
+    src: r.src,
+    dst: r.dst,
+    dcontext: r.dcontext,
+    clid: r.clid,
+    channel: r.channel,
+    dstchannel: r.dstchannel,
+    lastapp: r.lastapp,
+    lastdata: r.lastdata,
+    start: Number(r.start),
+    answer: r.answer === null ? null : Number(r.answer),
+    end: Number(r.end),
+    duration: Number(r.duration),
+    billsec: Number(r.billsec),
+    disposition: r.disposition as CdrDisposition,
+    amaflags: r.amaflags as AmaFlags,
+    uniqueid: r.uniqueid,
+    userfield: r.userfield,
+    sourceIp: r.source_ip,
+    securityVerdict: r.security_verdict,
+  };
+}
+
+const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
+
+export class CdrRepo {
+  private readonly sqliteInsert: BetterSqlite3.Statement | null = null;
+  private readonly sqliteInsertMany: ((rows: Insertable<CdrTable>[]) => void) | null = null;
+  private readonly queue: BatchQueue<Insertable<CdrTable>> | null = null;
+
+  constructor(private readonly db: Database) {
+    const raw = db.sqlite;
+    if (raw) {
+      const stmt = raw.prepare(
+        `INSERT INTO "${db.table('cdr')}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`,
+      );
+      this.sqliteInsert = stmt;
+      this.sqliteInsertMany = raw.transaction((rows: Insertable<CdrTable>[]) => {
+        for (const r of rows) stmt.run(r);
+      });
+    } else {
+      this.queue = new BatchQueue((rows) => this.db.kysely.insertInto('cdr').values(rows).execute().then(() => undefined));
+    }
+  }
+
+  /** Resolves once the record is committed; rejects on a bad record or a duplicate uniqueid. */
+  insert(cdr: CdrInput): Promise<void> {
+    let row: Insertable<CdrTable>;
+    try {
+      row = toCdrRow(cdr);
+      if (this.sqliteInsert) {
+        this.sqliteInsert.run(row);
+        return Promise.resolve();
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.queue!.push(row);
+  }
+
+  /** SQLite: one transaction (all or nothing). pg/MySQL: queued like insert(); rejects if any row failed. */
+  async insertMany(cdrs: readonly CdrInput[]): Promise<void> {
+    const rows = cdrs.map(toCdrRow);
+    if (this.sqliteInsertMany) {
+      this.sqliteInsertMany(rows);
+      return;
+    }
+    await this.queue!.pushMany(rows);
+  }
+
+  /** Newest first. */
+  async query(q: CdrQuery = {}): Promise<Cdr[]> {
+    const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 100)), 10_000);
+    let sel = this.db.kysely.selectFrom('cdr').selectAll();
+    if (q.from !== undefined) sel = sel.where('start', '>=', ms(q.from));
+    if (q.to !== undefined) sel = sel.where('start', '<', ms(q.to));
+    if (q.src !== undefined) sel = sel.where('src', '=', q.src);
+    if (q.dst !== undefined) sel = sel.where('dst', '=', q.dst);
+    const rows = await sel.orderBy('start', 'desc').orderBy('id', 'desc').limit(limit).execute();
+    return rows.map(fromRow);
+  }
+
+  /** Waits for queued inserts to be committed. */
+  async flush(): Promise<void> {
+    await this.queue?.idle();
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+}

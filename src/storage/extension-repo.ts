@@ -1,0 +1,143 @@
+// Extensions as stored: credentials only as HA1 (RFC 7616 §3.4.2), one per
+// digest algorithm, together with the realm they were computed for.
+import type { Insertable, Selectable } from 'kysely';
+import type { ExtensionConfig } from '../config/config-types.js';
+import type { Database } from './database.js';
+import type { ExtensionsTable } from './schema.js';
+
+export interface ExtensionRecord {
+  number: string;
+  name: string;
+  ha1Md5: string | null;
+  ha1Sha256: string | null;
+  realm: string;
+  context: string;
+  email: string | null;
+  voicemail: boolean;
+  directMedia: boolean;
+  maxContacts: number;
+}
+
+export interface StoredExtension extends ExtensionRecord {
+  createdAt: number; // epoch ms
+  updatedAt: number;
+}
+
+/** Maps a configured extension to its stored form. */
+export function extensionRecordFromConfig(e: ExtensionConfig, realm: string): ExtensionRecord {
+  return {
+    number: e.number,
+    name: e.name,
+    ha1Md5: e.ha1Md5,
+    ha1Sha256: e.ha1Sha256,
+    realm,
+    context: e.context,
+    email: e.email,
+    voicemail: e.voicemail,
+    directMedia: e.directMedia,
+    maxContacts: e.maxContacts,
+  };
+}
+
+const COLUMNS = [
+  'number', 'name', 'ha1_md5', 'ha1_sha256', 'realm', 'context', 'email',
+  'voicemail', 'direct_media', 'max_contacts', 'created_at', 'updated_at',
+] as const;
+const UPDATED = COLUMNS.filter((c) => c !== 'number' && c !== 'created_at');
+const CHUNK = 500;
+
+function toRow(r: ExtensionRecord, now: number): Insertable<ExtensionsTable> {
+  return {
+    number: r.number,
+    name: r.name,
+    ha1_md5: r.ha1Md5,
+    ha1_sha256: r.ha1Sha256,
+    realm: r.realm,
+    context: r.context,
+    email: r.email,
+    voicemail: r.voicemail ? 1 : 0,
+    direct_media: r.directMedia ? 1 : 0,
+    max_contacts: r.maxContacts,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+function fromRow(r: Selectable<ExtensionsTable>): StoredExtension {
+  return {
+    number: r.number,
+    name: r.name,
+    ha1Md5: r.ha1_md5,
+    ha1Sha256: r.ha1_sha256,
+    realm: r.realm,
+    context: r.context,
+    email: r.email,
+    voicemail: Number(r.voicemail) !== 0,
+    directMedia: Number(r.direct_media) !== 0,
+    maxContacts: Number(r.max_contacts),
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export class ExtensionRepo {
+  private readonly sqliteUpsert: ((rows: Insertable<ExtensionsTable>[]) => void) | null = null;
+
+  constructor(private readonly db: Database) {
+    const raw = db.sqlite;
+    if (raw) {
+      const t = db.table('extensions');
+      const stmt = raw.prepare(
+        `INSERT INTO "${t}" (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')}) ` +
+          `ON CONFLICT(number) DO UPDATE SET ${UPDATED.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+      );
+      // better-sqlite3 transactions are synchronous: nothing else can run on
+      // the connection in between, so a CDR insert never lands inside them.
+      this.sqliteUpsert = raw.transaction((rows: Insertable<ExtensionsTable>[]) => {
+        for (const r of rows) stmt.run(r);
+      });
+    }
+  }
+
+  /** Inserts or updates all records in one transaction (all or nothing); created_at survives updates. */
+  async upsertMany(records: readonly ExtensionRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const now = Date.now();
+    const rows = records.map((r) => toRow(r, now));
+    if (this.sqliteUpsert) {
+      this.sqliteUpsert(rows);
+      return;
+    }
+    const driver = this.db.driver;
+    await this.db.kysely.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const q = tx.insertInto('extensions').values(rows.slice(i, i + CHUNK));
+        if (driver === 'mysql') {
+          await q
+            .onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])])))
+            .execute();
+        } else {
+          await q
+            .onConflict((oc) => oc.column('number').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+            .execute();
+        }
+      }
+    });
+  }
+
+  async get(number: string): Promise<StoredExtension | undefined> {
+    const row = await this.db.kysely.selectFrom('extensions').selectAll().where('number', '=', number).executeTakeFirst();
+    return row ? fromRow(row) : undefined;
+  }
+
+  async list(): Promise<StoredExtension[]> {
+    const rows = await this.db.kysely.selectFrom('extensions').selectAll().orderBy('number').execute();
+    return rows.map(fromRow);
+  }
+
+  /** Returns whether a row was deleted. */
+  async delete(number: string): Promise<boolean> {
+    const r = await this.db.kysely.deleteFrom('extensions').where('number', '=', number).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+}

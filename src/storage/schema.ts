@@ -1,0 +1,176 @@
+// Table shapes (as Kysely sees them) and the ordered list of migrations.
+// Times are epoch milliseconds in BIGINT columns on every driver: one
+// representation, no time-zone conversions, cheap to index and compare.
+// Booleans are SMALLINT 0/1 (SQLite has no boolean type).
+import type { ColumnType, Kysely } from 'kysely';
+import type { StorageDriver } from '../config/config-types.js';
+
+/** pg returns BIGINT as a string; repositories convert with Number(). */
+export type Int8 = ColumnType<number | string, number, number>;
+
+export interface ExtensionsTable {
+  number: string;
+  name: string;
+  ha1_md5: string | null;
+  ha1_sha256: string | null;
+  realm: string;
+  context: string;
+  email: string | null;
+  voicemail: number;
+  direct_media: number;
+  max_contacts: number;
+  created_at: Int8;
+  updated_at: Int8;
+}
+
+export interface LocationTable {
+  aor: string;
+  contact_uri: string;
+  contact_header: string;
+  expires_at: Int8;
+  received: string;
+  call_id: string;
+  cseq: Int8;
+  user_agent: string;
+  q: number;
+  instance_id: string | null;
+  reg_id: number | null;
+  updated_at: Int8;
+}
+
+export interface CdrTable {
+  id: ColumnType<number | string, never, never>;
+  accountcode: string;
+  src: string;
+  dst: string;
+  dcontext: string;
+  clid: string;
+  channel: string;
+  dstchannel: string;
+  lastapp: string;
+  lastdata: string;
+  start: Int8;
+  answer: ColumnType<number | string | null, number | null, number | null>;
+  end: Int8;
+  duration: number;
+  billsec: number;
+  disposition: string;
+  amaflags: string;
+  uniqueid: string;
+  userfield: string;
+  source_ip: string;
+  security_verdict: string;
+}
+
+export interface SchemaVersionTable {
+  version: number;
+  applied_at: Int8;
+}
+
+export interface Tables {
+  extensions: ExtensionsTable;
+  location: LocationTable;
+  cdr: CdrTable;
+  schema_version: SchemaVersionTable;
+}
+
+export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version'] as const;
+
+export interface MigrationContext {
+  driver: StorageDriver;
+  prefix: string;
+}
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Kysely<Tables>, ctx: MigrationContext): Promise<void>;
+}
+
+async function createIndex(db: Kysely<Tables>, ctx: MigrationContext, name: string, table: keyof Tables, cols: string[], unique = false): Promise<void> {
+  // Index names are per schema in PostgreSQL, so they carry the prefix too.
+  let b = db.schema.createIndex(ctx.prefix + name).on(table).columns(cols);
+  if (unique) b = b.unique();
+  // MySQL lacks CREATE INDEX IF NOT EXISTS; the schema_version row guards it.
+  if (ctx.driver !== 'mysql') b = b.ifNotExists();
+  await b.execute();
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'extensions, location, cdr',
+    async up(db, ctx) {
+      await db.schema
+        .createTable('extensions')
+        .ifNotExists()
+        .addColumn('number', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('name', 'varchar(255)', (c) => c.notNull())
+        .addColumn('ha1_md5', 'varchar(32)')
+        .addColumn('ha1_sha256', 'varchar(64)')
+        .addColumn('realm', 'varchar(255)', (c) => c.notNull())
+        .addColumn('context', 'varchar(80)', (c) => c.notNull())
+        .addColumn('email', 'varchar(255)')
+        .addColumn('voicemail', 'smallint', (c) => c.notNull().defaultTo(0))
+        .addColumn('direct_media', 'smallint', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_contacts', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('location')
+        .ifNotExists()
+        .addColumn('aor', 'varchar(32)', (c) => c.notNull())
+        .addColumn('contact_uri', 'varchar(512)', (c) => c.notNull())
+        .addColumn('contact_header', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('received', 'varchar(128)', (c) => c.notNull())
+        .addColumn('call_id', 'varchar(255)', (c) => c.notNull())
+        .addColumn('cseq', 'bigint', (c) => c.notNull())
+        .addColumn('user_agent', 'varchar(255)', (c) => c.notNull())
+        .addColumn('q', 'double precision', (c) => c.notNull())
+        .addColumn('instance_id', 'varchar(255)')
+        .addColumn('reg_id', 'integer')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint(`${ctx.prefix}location_pk`, ['aor', 'contact_uri'])
+        .execute();
+      await createIndex(db, ctx, 'location_expires_at', 'location', ['expires_at']);
+
+      let cdr = db.schema.createTable('cdr').ifNotExists();
+      // SQLite: INTEGER PRIMARY KEY is the rowid (no separate index to maintain).
+      if (ctx.driver === 'sqlite') cdr = cdr.addColumn('id', 'integer', (c) => c.primaryKey());
+      else if (ctx.driver === 'postgres') cdr = cdr.addColumn('id', 'bigserial', (c) => c.primaryKey());
+      else cdr = cdr.addColumn('id', 'bigint', (c) => c.primaryKey().autoIncrement());
+      await cdr
+        .addColumn('accountcode', 'varchar(80)', (c) => c.notNull().defaultTo(''))
+        .addColumn('src', 'varchar(80)', (c) => c.notNull().defaultTo(''))
+        .addColumn('dst', 'varchar(80)', (c) => c.notNull().defaultTo(''))
+        .addColumn('dcontext', 'varchar(80)', (c) => c.notNull().defaultTo(''))
+        .addColumn('clid', 'varchar(160)', (c) => c.notNull().defaultTo(''))
+        .addColumn('channel', 'varchar(160)', (c) => c.notNull().defaultTo(''))
+        .addColumn('dstchannel', 'varchar(160)', (c) => c.notNull().defaultTo(''))
+        .addColumn('lastapp', 'varchar(80)', (c) => c.notNull().defaultTo(''))
+        .addColumn('lastdata', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+        .addColumn('start', 'bigint', (c) => c.notNull())
+        .addColumn('answer', 'bigint')
+        .addColumn('end', 'bigint', (c) => c.notNull())
+        .addColumn('duration', 'integer', (c) => c.notNull())
+        .addColumn('billsec', 'integer', (c) => c.notNull())
+        .addColumn('disposition', 'varchar(16)', (c) => c.notNull())
+        .addColumn('amaflags', 'varchar(16)', (c) => c.notNull().defaultTo('DOCUMENTATION'))
+        .addColumn('uniqueid', 'varchar(150)', (c) => c.notNull())
+        .addColumn('userfield', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+        .addColumn('source_ip', 'varchar(64)', (c) => c.notNull().defaultTo(''))
+        .addColumn('security_verdict', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await createIndex(db, ctx, 'cdr_uniqueid', 'cdr', ['uniqueid'], true);
+      await createIndex(db, ctx, 'cdr_start', 'cdr', ['start']);
+    },
+  },
+];
+
+/** Quote an identifier for raw SQL on the given driver. */
+export function quoteIdent(driver: StorageDriver, name: string): string {
+  return driver === 'mysql' ? '`' + name.replace(/`/g, '``') + '`' : '"' + name.replace(/"/g, '""') + '"';
+}
