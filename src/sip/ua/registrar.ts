@@ -22,7 +22,7 @@ export { Qualifier, type QualifierOptions, type QualifyResult } from './qualifie
 export interface RegistrarOptions {
   location: LocationService;
   auth: DigestAuthenticator;
-  /** our SIP domain; To hosts must be this (or an IP literal, see acceptHost) */
+  /** our SIP domain; To hosts must be this (or an IP literal, see isLocalDomain) */
   domain: string;
   /** 423 below this (seconds; default 60) */
   minExpires?: number;
@@ -37,7 +37,7 @@ export interface RegistrarOptions {
    * whether a To host is ours. Default: the domain, or any IP literal
    * (phones configured with the PBX's address put it in To).
    */
-  acceptHost?: (host: string) => boolean;
+  isLocalDomain?: (host: string) => boolean;
   clock?: () => number; // epoch ms
   /** Server header value */
   server?: string;
@@ -74,7 +74,7 @@ export class Registrar {
   private readonly defaultExpires: number;
   private readonly maxContacts: number;
   private readonly isLocalExtension: (user: string) => boolean;
-  private readonly acceptHost: (host: string) => boolean;
+  private readonly isLocalDomain: (host: string) => boolean;
   private readonly clock: () => number;
   private readonly server: string | undefined;
   private readonly onAuth: (e: AuthEvent) => void;
@@ -88,7 +88,7 @@ export class Registrar {
     this.defaultExpires = o.defaultExpires ?? 3600;
     this.maxContacts = o.maxContacts ?? 5;
     this.isLocalExtension = o.isLocalExtension;
-    this.acceptHost = o.acceptHost ?? ((h) => h === this.domain || isIpLiteral(h));
+    this.isLocalDomain = o.isLocalDomain ?? ((h) => h === this.domain || isIpLiteral(h));
     this.clock = o.clock ?? Date.now;
     this.server = o.server;
     this.onAuth = o.onAuth ?? (() => {});
@@ -110,7 +110,7 @@ export class Registrar {
       return this.reply(req, 401, undefined, this.auth.challenge({ proxy: false, stale: result.reason === 'stale' }));
     }
     // §10.3 step 4: the authenticated user may only change its own bindings
-    if (result.user !== aor || !this.acceptHost(req.to.uri.host) || !this.isLocalExtension(aor)) {
+    if (result.user !== aor || !this.isLocalDomain(req.to.uri.host) || !this.isLocalExtension(aor)) {
       this.onAuth({ ok: false, reason: 'forbidden', aor, remote, userAgent });
       return this.reply(req, 403);
     }
