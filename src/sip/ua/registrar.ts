@@ -103,7 +103,7 @@ export class Registrar {
 
     // §10.3 step 3: authenticate. The challenge comes before anything that
     // depends on the AOR, so unknown and known extensions look the same.
-    const result = this.auth.verify('REGISTER', req.get('authorization'), { proxy: false, requestUri: req.uri });
+    const result = this.auth.verify('REGISTER', req.get('authorization'), { proxy: false, requestUri: req.uri, body: req.body });
     if (!result.ok) {
       this.onAuth({ ok: false, reason: result.reason, aor, remote, userAgent });
       if (result.reason === 'uri-mismatch') return this.reply(req, 400, 'Digest URI Mismatch');
