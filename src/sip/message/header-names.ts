@@ -88,12 +88,45 @@ export const SINGLE_VALUE_HEADERS: ReadonlySet<string> = new Set([
   'server',
 ]);
 
+// Names seen on nearly every packet, matched in place (no slice, no hash) by
+// length and a case-folding compare; everything else goes through a cache.
+const COMMON = [
+  'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'content-length', 'content-type',
+  'expires', 'route', 'record-route', 'allow', 'supported', 'require', 'user-agent', 'server', 'accept',
+  'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate', 'event', 'subject',
+  'date', 'timestamp', 'session-expires', 'min-se', 'p-asserted-identity', 'allow-events', 'organization',
+];
+const BY_LENGTH: string[][] = [];
+for (const n of COMMON) (BY_LENGTH[n.length] ??= []).push(n);
+
 const nameCache = new Map<string, string>();
 
 /**
- * Canonical header name: lower-case, compact form expanded. Cached because
- * the same few dozen spellings recur on every packet.
+ * Canonical header name of `text[start,end)`: lower-case, compact form
+ * expanded (RFC 3261 §7.3.1: names are case-insensitive; §7.3.3 compact forms).
  */
+export function canonicalHeaderNameAt(text: string, start: number, end: number): string {
+  const len = end - start;
+  if (len === 1) {
+    const c = text.charCodeAt(start) | 0x20;
+    const long = COMPACT_FORMS[String.fromCharCode(c)];
+    if (long !== undefined) return long;
+  }
+  const bucket = BY_LENGTH[len];
+  if (bucket !== undefined) {
+    // OR 0x20 folds A-Z to a-z and leaves '-' and digits alone; the only
+    // token char it maps elsewhere is '_' (to DEL), which no name contains
+    for (let b = 0; b < bucket.length; b++) {
+      const cand = bucket[b]!;
+      let k = 0;
+      while (k < len && (text.charCodeAt(start + k) | 0x20) === cand.charCodeAt(k)) k++;
+      if (k === len) return cand;
+    }
+  }
+  return canonicalHeaderName(text.slice(start, end));
+}
+
+/** Canonical header name: lower-case, compact form expanded. */
 export function canonicalHeaderName(raw: string): string {
   let n = nameCache.get(raw);
   if (n !== undefined) return n;

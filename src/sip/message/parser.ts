@@ -4,10 +4,10 @@
 // layer needs is validated eagerly (one CSeq, Call-ID, From, To, a parseable
 // top Via, numeric Max-Forwards and Content-Length); everything else is read
 // lazily through SipMessage's accessors. Never throws.
-import { SipMessage, parseCSeq } from './sip-message.js';
+import { SipMessage } from './sip-message.js';
 import { SipParseError } from './errors.js';
-import { canonicalHeaderName, splitHeaderList } from './header-names.js';
-import { isTokenChar, parseNameAddr } from './name-addr.js';
+import { canonicalHeaderNameAt, splitHeaderList } from './header-names.js';
+import { isTokenChar } from './name-addr.js';
 import { parseVia } from './via.js';
 
 export interface ParseOptions {
@@ -167,7 +167,7 @@ function parseInner(buf: Buffer, opts?: ParseOptions): ParseResult {
     k++;
     while (k < le && (head.charCodeAt(k) === 0x20 || head.charCodeAt(k) === 0x09)) k++;
     while (le > k && (head.charCodeAt(le - 1) === 0x20 || head.charCodeAt(le - 1) === 0x09)) le--;
-    name = canonicalHeaderName(head.slice(pos, nameEnd));
+    name = canonicalHeaderNameAt(head, pos, nameEnd);
     value = head.slice(k, le);
     pos = nl + 1;
   }
@@ -304,9 +304,8 @@ function validateMandatory(msg: SipMessage): Failure | undefined {
   const viaText = msg.get('via');
   if (viaText === undefined) return new Failure(SIP_PARSE_ERRORS.MISSING_HEADER, 'missing Via');
   try {
-    const top = splitHeaderList(viaText)[0];
-    if (top === undefined) return new Failure(SIP_PARSE_ERRORS.BAD_HEADER, 'empty Via');
-    parseVia(top);
+    // parsed and cached through the accessor the transaction layer reads
+    void msg.topVia;
   } catch (e) {
     return badHeader(e, 'Via');
   }
@@ -314,8 +313,6 @@ function validateMandatory(msg: SipMessage): Failure | undefined {
   const cseq = single(msg, 'cseq', 'CSeq', true);
   if (cseq instanceof Failure) return cseq;
   try {
-    parseCSeq(cseq!);
-    // prime the cache through the public accessor
     void msg.cseq;
   } catch (e) {
     return badHeader(e, 'CSeq');
@@ -333,9 +330,8 @@ function validateMandatory(msg: SipMessage): Failure | undefined {
     const v = single(msg, n, d, true);
     if (v instanceof Failure) return v;
     try {
-      const na = parseNameAddr(v!, n);
+      const na = n === 'from' ? msg.from : msg.to;
       if (na.uri.scheme === '*') return new Failure(SIP_PARSE_ERRORS.BAD_HEADER, `malformed ${d}`);
-      void (n === 'from' ? msg.from : msg.to);
     } catch (e) {
       return badHeader(e, d);
     }
