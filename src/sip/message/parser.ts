@@ -151,9 +151,9 @@ function parseInner(buf: Buffer, opts?: ParseOptions): ParseResult {
       name = '';
     }
     if (le === pos) {
-      // an empty line can only appear here when the LF/CRLF search picked a
-      // terminator; anything after it is not headers
-      break;
+      // an empty line inside the header block means mixed line endings
+      // (e.g. LF then CRLF); where the body starts is then a guess, so refuse
+      return failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'empty line inside the header section (mixed line endings)');
     }
     if (le - pos > MAX_HEADER_LINE) return failure(SIP_PARSE_ERRORS.HEADER_TOO_LONG, 'header line too long');
     if (++count > maxHeaders) return failure(SIP_PARSE_ERRORS.TOO_MANY_HEADERS, `more than ${maxHeaders} header lines`);

@@ -51,7 +51,7 @@ export class StreamFramer {
       return out;
     }
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    let buf = this.buf;
+    const buf = this.buf;
     let pos = 0;
     for (;;) {
       // keep-alives: CRLFCRLF is a ping; a lone CRLF is a pong or padding
@@ -83,7 +83,6 @@ export class StreamFramer {
     if (this.buf.length > this.maxBuffer) return this.fail(out, 'buffered data exceeds the limit');
     // do not pin a large chunk for a small remainder
     if (this.buf.length > 0 && this.buf.buffer.byteLength > this.buf.length * 4) this.buf = Buffer.from(this.buf);
-    buf = EMPTY;
     return out;
   }
 
