@@ -24,13 +24,14 @@ export const LEGACY_MARK = '\x02';
  * INVITE."
  *
  * Without it (RFC 2543 peers): "the Request-URI, To tag, From tag, Call-ID,
- * CSeq, and top Via header field match". The To tag is left out of the key
- * and compared by the caller, because an ACK carries the To tag of the
- * response rather than of the request; the CSeq number is in the key and
- * the method is the one given. Request-URI and top Via are compared as text.
- * Throws SipParseError when a needed header is missing or malformed.
+ * CSeq, and top Via header field match". The CSeq number is in the key and
+ * the method is the one given; Request-URI and top Via are compared as text.
+ * An ACK carries the To tag of the response rather than of the INVITE, so
+ * the caller can key it with another To tag (`legacyToTag`) and then check
+ * the response's tag itself. Throws SipParseError when a needed header is
+ * missing or malformed.
  */
-export function serverKey(msg: SipMessage, via: Via, method: string): string {
+export function serverKey(msg: SipMessage, via: Via, method: string, legacyToTag?: string): string {
   const branch = via.branch;
   if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) {
     return branch + '\x01' + via.host + ':' + (via.port ?? '') + '\x01' + method;
@@ -38,6 +39,8 @@ export function serverKey(msg: SipMessage, via: Via, method: string): string {
   return (
     LEGACY_MARK +
     msg.uri +
+    '\x01' +
+    (legacyToTag ?? toTag(msg) ?? '') +
     '\x01' +
     (msg.from.params['tag'] ?? '') +
     '\x01' +

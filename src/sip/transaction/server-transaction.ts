@@ -64,12 +64,8 @@ export class ServerTransaction {
   /** @internal */ stateEvent: ServerEvent = 'H';
   /** @internal current Timer G interval (ms) */
   interval: number;
-  /**
-   * @internal RFC 2543 fallback matching (§17.2.3): the To tag of the
-   * request, and of the final response an ACK must carry
-   */
-  legacyToTag: string | undefined = undefined;
-  /** @internal */ legacyFinalToTag: string | undefined = undefined;
+  /** @internal RFC 2543 fallback matching (§17.2.3): the To tag of the final response, which an ACK must carry */
+  legacyFinalToTag: string | undefined = undefined;
   /** @internal */ readonly legacy: boolean;
   private lastBytes: Buffer | undefined = undefined;
   private readonly machine: Readonly<Record<string, ServerEventTable>>;

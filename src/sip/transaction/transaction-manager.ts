@@ -9,7 +9,7 @@ import type { Remote, Sender } from '../../transport/types.js';
 import type { Clock } from './clock.js';
 import { ClientTransaction, type ClientTransactionHandlers } from './client-transaction.js';
 import { ServerTransaction } from './server-transaction.js';
-import { clientKey, LEGACY_MARK, MAGIC_COOKIE, serverKey, toTag } from './matching.js';
+import { clientKey, MAGIC_COOKIE, serverKey, toTag } from './matching.js';
 import { buildResponse } from '../message/response.js';
 import { buildCancel } from './request-builders.js';
 import { Retransmit2xx } from './retransmit-2xx.js';
@@ -147,15 +147,16 @@ export class TransactionManager {
     const method = msg.method;
     let via: Via;
     let key: string;
-    let reqToTag: string | undefined;
+    let existing: ServerTransaction | undefined;
     try {
       via = msg.topVia;
       key = serverKey(msg, via, method === 'ACK' ? 'INVITE' : method);
-      if (key.charCodeAt(0) === 2) reqToTag = toTag(msg);
+      existing = this.servers.get(key);
+      // an RFC 2543 ACK for an initial INVITE carries the To tag the INVITE lacked
+      if (!existing && method === 'ACK' && key.charCodeAt(0) === 2) existing = this.servers.get(serverKey(msg, via, 'INVITE', ''));
     } catch {
       return false;
     }
-    const existing = this.servers.get(key);
 
     if (method === 'ACK') {
       // "The ACK request matches a transaction if the Request-URI, From tag,
@@ -163,7 +164,7 @@ export class TransactionManager {
       // those of the INVITE request which created the transaction, and the To
       // tag of the ACK matches the To tag of the response sent by the server
       // transaction." (§17.2.3, RFC 2543 peers)
-      if (existing && (!existing.legacy || reqToTag === existing.legacyFinalToTag)) {
+      if (existing && (!existing.legacy || toTag(msg) === existing.legacyFinalToTag)) {
         existing.dispatch('ack', msg, remote);
       } else {
         this.tu().onAck(msg, remote);
@@ -171,13 +172,12 @@ export class TransactionManager {
       return true;
     }
 
-    if (existing && (!existing.legacy || reqToTag === existing.legacyToTag)) {
+    if (existing) {
       existing.dispatch('request', msg, remote);
       return true;
     }
 
     const tx = new ServerTransaction(this.ctx, key, msg, remote, this.responseRemote(via, remote));
-    if (tx.legacy) tx.legacyToTag = reqToTag;
     this.servers.set(key, tx);
 
     if (tx.isInvite) {
@@ -350,12 +350,9 @@ export class TransactionManager {
   }
 
   private cancelTarget(cancel: SipMessage, via: Via): ServerTransaction | undefined {
-    const key = serverKey(cancel, via, 'INVITE');
-    const tx = this.servers.get(key);
-    if (!tx) return undefined;
-    // RFC 2543 peers: the CANCEL's To equals the INVITE's, tag included (§9.1)
-    if (key.startsWith(LEGACY_MARK) && toTag(cancel) !== tx.legacyToTag) return undefined;
-    return tx;
+    // RFC 2543 peers: the CANCEL's To equals the INVITE's, tag included (§9.1),
+    // so the same key finds it
+    return this.servers.get(serverKey(cancel, via, 'INVITE'));
   }
 
   /** where responses go (§18.2.2, RFC 3581 §4) */
