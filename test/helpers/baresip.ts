@@ -13,7 +13,7 @@
 //   registration state is polled with `reginfo` rather than awaited as an event;
 // - `sndcode` (RFC 4733 telephone-events) only exists while a call is up.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -71,6 +71,18 @@ export interface BaresipResponse {
   data: string;
   token: string;
 }
+
+/** one SIP message as printed by baresip -s */
+export interface TracedSipMessage {
+  transport: 'UDP' | 'TCP';
+  src: string;
+  dst: string;
+  startLine: string;
+  headers: string[];
+  sdp: string[];
+}
+
+const TRACE_HEADER = /^(UDP|TCP) (\S+) -> (\S+)$/;
 
 type Waiter = { pred: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void; reject: (e: Error) => void };
 type Pending = { resolve: (r: BaresipResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -366,6 +378,42 @@ export class Baresip {
       dec: names.filter((n) => n.endsWith('-dec.wav')).map((n) => join(this.recordingsDir, n)),
       enc: names.filter((n) => n.endsWith('-enc.wav')).map((n) => join(this.recordingsDir, n)),
     };
+  }
+
+  /**
+   * SIP messages from the -s trace in the log, in order. The trace is
+   * interleaved with menu status lines, so only the start line, headers and
+   * SDP lines (`x=...`) are taken.
+   */
+  sipTrace(): TracedSipMessage[] {
+    const lines = readFileSync(this.logFile, 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+    const out: TracedSipMessage[] = [];
+    for (let i = 0; i < lines.length; i++) {
+      const m = TRACE_HEADER.exec(lines[i]);
+      if (!m) continue;
+      const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP', src: m[2], dst: m[3], startLine: lines[i + 1] ?? '', headers: [], sdp: [] };
+      let j = i + 2;
+      for (; j < lines.length && lines[j] !== ''; j++) msg.headers.push(lines[j]);
+      for (j++; j < lines.length && /^[a-z]=/.test(lines[j]); j++) msg.sdp.push(lines[j]);
+      out.push(msg);
+      i = j - 1;
+    }
+    return out;
+  }
+
+  /** audio destinations offered to this phone in SDP carried by messages from `from` (host:port) */
+  remoteAudio(from: string): Array<{ startLine: string; address: string; port: number }> {
+    const out: Array<{ startLine: string; address: string; port: number }> = [];
+    for (const msg of this.sipTrace()) {
+      if (msg.src !== from || msg.sdp.length === 0) continue;
+      let address = '';
+      for (const l of msg.sdp) {
+        if (l.startsWith('c=IN IP4 ')) address = l.slice(9).trim();
+        // RFC 4566 §5.14: m=<media> <port> <proto> <fmt> ...; a media-level c= would follow, none here
+        if (l.startsWith('m=audio ')) out.push({ startLine: msg.startLine, address, port: Number(l.split(' ')[1]) });
+      }
+    }
+    return out;
   }
 
   get pid(): number | undefined {

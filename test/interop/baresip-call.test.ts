@@ -1,0 +1,321 @@
+// Two real softphones (baresip) register to a running Palisade and call
+// each other through it: digest registration, INVITE through the B2BUA,
+// tones both ways through Palisade's RTP relay, RFC 4733 DTMF, hangup from
+// either side, and the CDR row that the call leaves behind.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { Baresip, findFreePort } from '../helpers/baresip.js';
+import { analyseWav, makeToneWav } from '../helpers/audio.js';
+import { generateSecret } from '../../src/security/passwords/index.js';
+
+const TONE_CALLER = 440;
+const TONE_CALLEE = 1000;
+const RELAY_MIN = 20000;
+const RELAY_MAX = 20099;
+const CALLER_RTP: [number, number] = [41000, 41499];
+const CALLEE_RTP: [number, number] = [41500, 41999];
+
+/** the repo root, whether this runs from test/ (tsx) or dist/test/ (npm test) */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+interface Site {
+  dir: string;
+  sipPort: number;
+  dbPath: string;
+  secrets: { '1001': string; '1002': string };
+}
+
+function writeSite(dir: string, sipPort: number): Site & { configPath: string } {
+  const secrets = { '1001': generateSecret(), '1002': generateSecret() };
+  const dbPath = join(dir, 'palisade.db');
+  const configPath = join(dir, 'palisade.yaml');
+  writeFileSync(
+    configPath,
+    [
+      'sip:',
+      `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
+      '  domain: 127.0.0.1',
+      'rtp:',
+      `  ports: ${RELAY_MIN}-${RELAY_MAX}`,
+      '  address: 127.0.0.1',
+      'storage:',
+      '  driver: sqlite',
+      `  path: ${dbPath}`,
+      'control:',
+      `  socket: ${join(dir, 'palisade.sock')}`,
+      'extensions:',
+      `  - { number: "1001", name: Alice, secret: "${secrets['1001']}", context: internal }`,
+      `  - { number: "1002", name: Bob, secret: "${secrets['1002']}", context: internal }`,
+      '',
+    ].join('\n'),
+  );
+  return { dir, sipPort, dbPath, secrets, configPath };
+}
+
+/** `node bin/palisade.js start --config FILE` until its `"event":"ready"` log line */
+async function startPalisade(configPath: string, logPath: string): Promise<ChildProcess> {
+  const root = repoRoot();
+  if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('Palisade is not built: run `npm run build` first');
+  const proc = spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--config', configPath], {
+    cwd: dirname(configPath),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logPath);
+  proc.stderr?.pipe(log);
+  let seen = '';
+  const ready = new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`palisade did not log "event":"ready" within 15 s; log ${logPath}`)), 15_000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      log.write(d);
+      seen += d.toString('utf8');
+      for (const line of seen.split('\n')) {
+        if (line.includes('"event":"ready"')) {
+          clearTimeout(timer);
+          res();
+        }
+      }
+      seen = seen.slice(seen.lastIndexOf('\n') + 1);
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`palisade exited with ${code} before it was ready; log ${logPath}`));
+    });
+  });
+  try {
+    await ready;
+  } catch (err) {
+    await stopProcess(proc);
+    throw err;
+  }
+  return proc;
+}
+
+async function stopProcess(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** tshark on lo for the relay range and both phones' RTP ranges */
+async function startCapture(pcap: string): Promise<ChildProcess> {
+  const filter = `udp and (portrange ${RELAY_MIN}-${RELAY_MAX} or portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]})`;
+  const proc = spawn('tshark', ['-i', 'lo', '-f', filter, '-a', 'duration:60', '-w', pcap, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`tshark did not start capturing within 10 s: ${err}`)), 10_000);
+    proc.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      // dumpcap reports "Capturing on 'Loopback: lo'" once the socket is open.
+      if (err.includes('Capturing on')) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      rej(new Error(`tshark exited with ${code}: ${err}`));
+    });
+  });
+  return proc;
+}
+
+async function stopCapture(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
+  proc.kill('SIGINT');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+interface Flow {
+  src: number;
+  dst: number;
+  packets: number;
+  events: number;
+}
+
+/** RTP flows (by UDP port pair) in the capture; RFC 4733 events are payload type 101 as baresip offers them */
+function rtpFlows(pcap: string): Promise<Flow[]> {
+  return new Promise((res, rej) => {
+    const proc = spawn('tshark', ['-r', pcap, '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp', '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+    proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return rej(new Error(`tshark -r exited with ${code}`));
+      const flows = new Map<string, Flow>();
+      for (const line of out.split('\n')) {
+        const [src, dst, pt] = line.split('\t');
+        if (!dst) continue;
+        const key = `${src}>${dst}`;
+        let f = flows.get(key);
+        if (!f) flows.set(key, (f = { src: Number(src), dst: Number(dst), packets: 0, events: 0 }));
+        f.packets++;
+        if (pt === '101') f.events++;
+      }
+      res([...flows.values()]);
+    });
+  });
+}
+
+const inRange = (p: number, [lo, hi]: [number, number]): boolean => p >= lo && p <= hi;
+const isRelay = (p: number): boolean => inRange(p, [RELAY_MIN, RELAY_MAX]);
+
+async function callThroughPalisade(hangupBy: 'caller' | 'callee', capture: boolean): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `palisade-call-${hangupBy}-`));
+  const sipPort = await findFreePort(1, 35000, 35999);
+  const site = writeSite(dir, sipPort);
+  makeToneWav(join(dir, 'caller.wav'), TONE_CALLER, 60);
+  makeToneWav(join(dir, 'callee.wav'), TONE_CALLEE, 60);
+  const server = `127.0.0.1:${sipPort}`;
+  const caller = new Baresip({
+    name: 'caller', baseDir: dir, user: '1001', domain: server, password: site.secrets['1001'], regint: 600,
+    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: join(dir, 'caller.wav'), rtpPorts: CALLER_RTP, sipTrace: true,
+  });
+  const callee = new Baresip({
+    name: 'callee', baseDir: dir, user: '1002', domain: server, password: site.secrets['1002'], regint: 600,
+    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: join(dir, 'callee.wav'), rtpPorts: CALLEE_RTP, answerMode: 'auto', sipTrace: true,
+  });
+  let palisade: ChildProcess | undefined;
+  let tshark: ChildProcess | undefined;
+  let passed = false;
+  try {
+    palisade = await startPalisade(site.configPath, join(dir, 'palisade.log'));
+    await caller.start();
+    await callee.start();
+    await caller.waitRegistered(5000);
+    await callee.waitRegistered(5000);
+
+    const pcap = join(dir, 'call.pcap');
+    if (capture) tshark = await startCapture(pcap);
+
+    await caller.dial(`sip:1002@${server}`);
+    await callee.waitEvent('CALL_ESTABLISHED', 10_000);
+    await caller.waitEvent('CALL_ESTABLISHED', 10_000);
+    const answeredAt = Date.now();
+
+    await sleep(3000);
+    await caller.sendDtmf('1234#');
+    await callee.waitEvent((e) => e.type === 'CALL_DTMF_START' && e.param === '#', 5000);
+    assert.equal(callee.dtmfReceived(), '1234#', 'digits as the callee saw them');
+    await sleep(500);
+
+    const hanger = hangupBy === 'caller' ? caller : callee;
+    await hanger.hangup();
+    const talkedMs = Date.now() - answeredAt;
+    await caller.waitEvent('CALL_CLOSED', 5000);
+    await callee.waitEvent('CALL_CLOSED', 5000);
+    if (tshark) await stopCapture(tshark);
+
+    // Audio crossed both ways: each side heard the other's tone.
+    const heardByCallee = analyseWav(await waitFor('callee recording', () => callee.recordings().dec[0], 5000));
+    const heardByCaller = analyseWav(await waitFor('caller recording', () => caller.recordings().dec[0], 5000));
+    assert.ok(heardByCallee.activeSec >= 2.5, `callee heard ${heardByCallee.activeSec}s of audio`);
+    assert.ok(heardByCaller.activeSec >= 2.5, `caller heard ${heardByCaller.activeSec}s of audio`);
+    assert.ok(Math.abs(heardByCallee.dominantHz - TONE_CALLER) <= 10, `callee heard ${heardByCallee.dominantHz} Hz`);
+    assert.ok(Math.abs(heardByCaller.dominantHz - TONE_CALLEE) <= 10, `caller heard ${heardByCaller.dominantHz} Hz`);
+
+    // Each phone was told (in SDP from Palisade) to send to a relay port, not to the other phone.
+    for (const [phone, label] of [[caller, 'caller'], [callee, 'callee']] as const) {
+      const offered = phone.remoteAudio(server);
+      assert.ok(offered.length > 0, `${label} got SDP from Palisade`);
+      for (const o of offered) {
+        assert.equal(o.address, '127.0.0.1', `${label}: ${o.startLine}`);
+        assert.ok(isRelay(o.port), `${label} was told to send RTP to ${o.port} (${o.startLine})`);
+      }
+    }
+
+    if (capture) {
+      const flows = await rtpFlows(pcap);
+      const describe = flows.map((f) => `${f.src}>${f.dst}:${f.packets}`).join(' ');
+      // No RTP went straight from one phone to the other.
+      const direct = flows.filter((f) => !isRelay(f.src) && !isRelay(f.dst));
+      assert.deepEqual(direct, [], `direct phone-to-phone RTP: ${describe}`);
+      const count = (fromPhone: boolean, range: [number, number]): number =>
+        flows.filter((f) => (fromPhone ? inRange(f.src, range) && isRelay(f.dst) : isRelay(f.src) && inRange(f.dst, range))).reduce((n, f) => n + f.packets, 0);
+      // 20 ms packets for at least ~3 s of the call in each of the four legs.
+      for (const [n, what] of [
+        [count(true, CALLER_RTP), 'caller -> relay'],
+        [count(false, CALLEE_RTP), 'relay -> callee'],
+        [count(true, CALLEE_RTP), 'callee -> relay'],
+        [count(false, CALLER_RTP), 'relay -> caller'],
+      ] as const) {
+        assert.ok(n >= 150, `${what}: ${n} RTP packets (${describe})`);
+      }
+      const eventsToCallee = flows.filter((f) => isRelay(f.src) && inRange(f.dst, CALLEE_RTP)).reduce((n, f) => n + f.events, 0);
+      assert.ok(eventsToCallee >= 5, `relay forwarded ${eventsToCallee} RFC 4733 event packets to the callee`);
+    }
+
+    // The CDR row; Palisade may write it just after the BYE, so poll briefly.
+    const row = await waitFor(
+      'CDR row',
+      () => {
+        const db = new Database(site.dbPath, { readonly: true, fileMustExist: true });
+        try {
+          return db.prepare('SELECT src, dst, disposition, billsec, duration FROM cdr WHERE src = ? AND dst = ?').get('1001', '1002') as
+            | { src: string; dst: string; disposition: string; billsec: number; duration: number }
+            | undefined;
+        } finally {
+          db.close();
+        }
+      },
+      5000,
+    );
+    assert.equal(row.disposition, 'ANSWERED');
+    assert.ok(row.billsec >= 2, `billsec ${row.billsec}`);
+    assert.ok(row.billsec <= Math.ceil(talkedMs / 1000) + 1, `billsec ${row.billsec} for ${talkedMs} ms of talk`);
+    assert.ok(row.duration >= row.billsec, `duration ${row.duration} >= billsec ${row.billsec}`);
+    passed = true;
+  } finally {
+    if (tshark) await stopCapture(tshark);
+    await caller.stop();
+    await callee.stop();
+    if (palisade) await stopProcess(palisade);
+    // Logs, recordings and the capture stay behind for a failed run.
+    if (passed) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`palisade call test artefacts kept in ${dir}\n`);
+  }
+}
+
+test('two baresip phones register to Palisade and call through it; the caller hangs up', { timeout: 90_000 }, async () => {
+  await callThroughPalisade('caller', true);
+});
+
+test('two baresip phones call through Palisade; the callee hangs up', { timeout: 90_000 }, async () => {
+  await callThroughPalisade('callee', false);
+});
