@@ -43,8 +43,19 @@ export interface Cdr {
   securityVerdict: string;
 }
 
-/** What a caller must give; everything else defaults ('' / computed). */
-export type CdrInput = Pick<Cdr, 'src' | 'dst' | 'start' | 'end' | 'disposition' | 'uniqueid'> & Partial<Cdr>;
+export const AMA_FLAGS: readonly AmaFlags[] = ['DEFAULT', 'OMIT', 'BILLING', 'DOCUMENTATION'];
+
+/**
+ * What a caller must give; everything else defaults ('' / computed). Times
+ * may be Dates or epoch ms; amaflags '' means DOCUMENTATION.
+ */
+export type CdrInput = Pick<Cdr, 'src' | 'dst' | 'disposition' | 'uniqueid'> &
+  Partial<Omit<Cdr, 'start' | 'answer' | 'end' | 'amaflags'>> & {
+    start: number | Date;
+    end: number | Date;
+    answer?: number | Date | null;
+    amaflags?: AmaFlags | string;
+  };
 
 export interface CdrQuery {
   from?: number | Date; // start >= from
@@ -60,10 +71,16 @@ const COLUMNS = [
   'source_ip', 'security_verdict',
 ] as const;
 
+const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
+
 export function toCdrRow(c: CdrInput): Insertable<CdrTable> {
   if (!CDR_DISPOSITIONS.includes(c.disposition)) throw new RangeError(`CDR disposition "${c.disposition}" is not one of ${CDR_DISPOSITIONS.join(', ')}`);
   if (!c.uniqueid) throw new RangeError('CDR uniqueid is required');
-  const answer = c.answer ?? null;
+  const amaflags = c.amaflags || 'DOCUMENTATION';
+  if (!(AMA_FLAGS as readonly string[]).includes(amaflags)) throw new RangeError(`CDR amaflags "${amaflags}" is not one of ${AMA_FLAGS.join(', ')}`);
+  const start = ms(c.start);
+  const end = ms(c.end);
+  const answer = c.answer === undefined || c.answer === null ? null : ms(c.answer);
   return {
     accountcode: c.accountcode ?? '',
     src: c.src,
@@ -74,13 +91,13 @@ export function toCdrRow(c: CdrInput): Insertable<CdrTable> {
     dstchannel: c.dstchannel ?? '',
     lastapp: c.lastapp ?? '',
     lastdata: c.lastdata ?? '',
-    start: c.start,
+    start,
     answer,
-    end: c.end,
-    duration: c.duration ?? Math.max(0, Math.round((c.end - c.start) / 1000)),
-    billsec: c.billsec ?? (answer === null ? 0 : Math.max(0, Math.round((c.end - answer) / 1000))),
+    end,
+    duration: c.duration ?? Math.max(0, Math.round((end - start) / 1000)),
+    billsec: c.billsec ?? (answer === null ? 0 : Math.max(0, Math.round((end - answer) / 1000))),
     disposition: c.disposition,
-    amaflags: c.amaflags ?? 'DOCUMENTATION',
+    amaflags,
     uniqueid: c.uniqueid,
     userfield: c.userfield ?? '',
     source_ip: c.sourceIp ?? '',
@@ -112,8 +129,6 @@ function fromRow(r: Selectable<CdrTable>): Cdr {
     securityVerdict: r.security_verdict,
   };
 }
-
-const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
 
 export class CdrRepo {
   private readonly sqliteInsert: BetterSqlite3.Statement | null = null;

@@ -144,6 +144,18 @@ export async function openDatabase(cfg: StorageConfig): Promise<Database> {
   return new Database(cfg.driver, kysely, null, cfg.tablePrefix);
 }
 
+/** The composition root's entry point: open, then bring the schema up to date. */
+export async function openStorage(cfg: StorageConfig): Promise<Database> {
+  const db = await openDatabase(cfg);
+  try {
+    await db.migrate();
+  } catch (err) {
+    await db.close().catch(() => {});
+    throw new StorageError(`cannot migrate the ${cfg.driver} database: ${(err as Error).message}`, { cause: err });
+  }
+  return db;
+}
+
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
   try {

@@ -67,7 +67,7 @@ function binding(aor: string, n: number, over: Partial<StoredBinding> = {}): Sto
   };
 }
 
-function cdr(i: number, over: Partial<CdrInput> = {}): CdrInput {
+function cdr(i: number, over: Partial<CdrInput> = {}): CdrInput & { start: number } {
   const start = Date.UTC(2024, 0, 1, 12, 0, 0) + i * 1000;
   return {
     src: '1001',
@@ -86,7 +86,7 @@ function cdr(i: number, over: Partial<CdrInput> = {}): CdrInput {
     sourceIp: '127.0.0.1',
     securityVerdict: 'clean',
     ...over,
-  };
+  } as CdrInput & { start: number };
 }
 
 function ext(number: string, over: Partial<ExtensionRecord> = {}): ExtensionRecord {
@@ -252,6 +252,15 @@ for (const backend of BACKENDS) {
       });
       await assert.rejects(db.cdr.insert(cdr(1)));
       await assert.rejects(db.cdr.insert(cdr(2, { disposition: 'LOST' as never })), RangeError);
+      await assert.rejects(db.cdr.insert(cdr(2, { amaflags: 'SOMETIMES' })), RangeError);
+      // the B2BUA hands Dates; they are stored as the same epoch ms
+      const start = new Date(c.start + 5000);
+      await db.cdr.insert({ ...cdr(3), start, answer: null, end: new Date(c.start + 9400), amaflags: '' });
+      const [dated] = await db.cdr.query({ from: start, to: c.start + 5001 });
+      assert.equal(dated!.start, c.start + 5000);
+      assert.equal(dated!.duration, 4);
+      assert.equal(dated!.billsec, 0);
+      assert.equal(dated!.amaflags, 'DOCUMENTATION');
     });
 
     test('cdr: query filters by time, src, dst, newest first, with limit', async () => {

@@ -1,0 +1,40 @@
+// `palisade check --config FILE`: load and validate the configuration
+// without starting anything; every problem is printed as file:line:col.
+import { ConfigError, formatIssue } from '../config/config-error.js';
+import { loadConfig } from '../config/load-config.js';
+import { formatListen } from '../config/listen-point.js';
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+/** `--name value` from an argument list (kept here so the command does not load the whole CLI). */
+export function option(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+const stdio: CliIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+};
+
+export async function runCheck(argv: string[], io: CliIo = stdio): Promise<number> {
+  const file = option(argv, '--config');
+  if (!file) {
+    io.err('usage: palisade check --config FILE\n');
+    return 2;
+  }
+  try {
+    const cfg = loadConfig(file);
+    const n = cfg.extensions.length;
+    io.out(`OK: ${n} extension${n === 1 ? '' : 's'}, listen ${cfg.sip.listen.map(formatListen).join(', ')}, storage ${cfg.storage.driver}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const issue of err.issues) io.err(formatIssue(issue) + '\n');
+    io.err(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in ${file}\n`);
+    return 1;
+  }
+}
