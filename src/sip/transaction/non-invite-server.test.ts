@@ -79,3 +79,16 @@ test('a transport error in Completed SHOULD inform the TU and terminate (§17.2.
   assert.equal(why, 'transport-error');
   assert.equal(r.clock.pending, 0);
 });
+
+test('§8.2.7 stateless answer: the response is sent and the transaction forgotten at once, with no timer', () => {
+  const r = rig();
+  const tx = incoming(r, 'REGISTER');
+  assert.equal(tx.respondStateless(buildResponse(tx.request, 401, undefined, { toTag: 'u1' })), true);
+  assert.equal(r.sender.msg(0).status, 401);
+  assert.equal(tx.state, 'terminated');
+  assert.deepEqual(r.tm.stats(), { server: 0, client: 0 });
+  assert.equal(r.clock.pending, 0);
+  assert.equal(tx.respondStateless(buildResponse(tx.request, 401)), false);
+  r.tm.receiveRequest(request('REGISTER'), UDP);
+  assert.equal(r.tu.requests.length, 2, 'a retransmission reaches the TU again, which answers it again');
+});

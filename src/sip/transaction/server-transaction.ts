@@ -108,6 +108,25 @@ export class ServerTransaction {
     return true;
   }
 
+  /**
+   * Answer with a final response and forget the transaction at once, as a
+   * stateless UAS does (§8.2.7: "The stateless UAS role is needed primarily
+   * to handle unauthenticated requests for which a challenge response is
+   * issued. If unauthenticated requests were handled statefully, then
+   * malicious floods ... could create massive amounts of transaction
+   * state"). A retransmitted request then reaches the TU again, and an ACK
+   * for it reaches TransactionUser.onAck. Returns false, sending nothing,
+   * once a final response was sent.
+   */
+  respondStateless(msg: SipMessage): boolean {
+    if (msg.status < 200 || msg.status > 699) throw new RangeError(`not a final status: ${msg.status}`);
+    if (this.state !== 'trying' && this.state !== 'proceeding') return false;
+    this.lastResponse = msg;
+    this.ctx.sender.send(msg.toBuffer(), this.responseRemote);
+    this.terminate('normal');
+    return true;
+  }
+
   /** the transport could not deliver a response to this transaction's remote (§17.2.4) */
   transportError(): void {
     this.dispatch('transportError', undefined, undefined);
