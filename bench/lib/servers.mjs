@@ -1,0 +1,111 @@
+// The two servers under test, each started as a child process with its own
+// temporary runtime directory and stopped by PID.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, stopTree, sleep } from './procs.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+async function waitFor(pred, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (pred()) return;
+    await sleep(50);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Kamailio 5.6 with bench/kamailio/kamailio.cfg on 127.0.0.1:port (UDP),
+ * 4 workers, usrloc in memory.
+ */
+export async function startKamailio({ dir, port = 5070, shmMb = 256, pkgMb = 16 }) {
+  const run = join(dir, 'kamailio');
+  mkdirSync(run, { recursive: true });
+  const pidFile = join(run, 'kamailio.pid');
+  const logPath = join(run, 'kamailio.log');
+  const args = [
+    '-f', join(ROOT, 'bench', 'kamailio', 'kamailio.cfg'),
+    '-A', `LISTEN_ADDR=udp:127.0.0.1:${port}`,
+    '-DD', '-E', '-Y', run, '-P', pidFile, '-m', String(shmMb), '-M', String(pkgMb),
+  ];
+  const p = startProcess('kamailio', args, { logPath });
+  // -DD keeps the creator in the foreground: p.pid is the main process and
+  // the workers are its children. Ready once it wrote its pid file and
+  // answers; the pid file appears after the sockets are bound.
+  await waitFor(() => existsSync(pidFile) || p.child.exitCode !== null, 10000, 'kamailio pid file');
+  if (p.child.exitCode !== null) {
+    throw new Error(`kamailio exited: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+  }
+  await sleep(300);
+  return {
+    name: 'kamailio',
+    pid: p.pid,
+    target: `127.0.0.1:${port}`,
+    logPath,
+    stop: () => stopTree(p.pid),
+  };
+}
+
+/**
+ * Palisade per its process contract: users imported with
+ * `palisade users import`, then `palisade start` in the foreground until a
+ * stdout line carries "event":"ready".
+ * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string}} o
+ */
+export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '30000-39999' }) {
+  const run = join(dir, 'palisade');
+  mkdirSync(run, { recursive: true });
+  const config = join(run, 'palisade.yaml');
+  writeFileSync(config, [
+    'sip:',
+    `  listen: [udp:127.0.0.1:${port}]`,
+    '  domain: 127.0.0.1',
+    'rtp:',
+    `  ports: ${rtpPorts}`,
+    '  address: 127.0.0.1',
+    'storage:',
+    '  driver: sqlite',
+    `  path: ${join(run, 'palisade.db')}`,
+    'control:',
+    `  socket: ${join(run, 'control.sock')}`,
+    'registrar:',
+    '  max_expires: 7200',
+    '  qualify_interval: 0',
+    'log:',
+    '  level: info',
+    '',
+  ].join('\n'));
+  const bin = join(ROOT, 'bin', 'palisade.js');
+  const imp = spawnSync('timeout', ['120', process.execPath, bin, 'users', 'import', usersCsv, '--config', config],
+    { cwd: run, encoding: 'utf8' });
+  if (imp.status !== 0) {
+    throw new Error(`palisade users import failed (${imp.status}): ${(imp.stderr || imp.stdout).slice(-2000)}`);
+  }
+  const logPath = join(run, 'palisade.log');
+  const p = startProcess(process.execPath, [bin, 'start', '--config', config], { logPath, cwd: run });
+  let ready = false;
+  let buf = '';
+  p.child.stdout.on('data', (d) => {
+    if (ready) return;
+    buf += d;
+    if (buf.includes('"event":"ready"')) ready = true;
+    if (buf.length > 65536) buf = buf.slice(-1024);
+  });
+  try {
+    await waitFor(() => ready || p.child.exitCode !== null, 30000, 'palisade "ready"');
+  } catch (e) {
+    await stopTree(p.pid);
+    throw e;
+  }
+  if (!ready) throw new Error(`palisade exited before ready: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
+  return {
+    name: 'palisade',
+    pid: p.pid,
+    target: `127.0.0.1:${port}`,
+    logPath,
+    stop: () => stopTree(p.pid, 10000),
+  };
+}

@@ -1,0 +1,299 @@
+#!/usr/bin/env node
+// Palisade against Kamailio 5.6 under the same SIPp load, on loopback:
+//  (a) REGISTER with digest: REGISTER -> 401 -> REGISTER with auth -> 200
+//  (b) calls: INVITE -> 407 -> INVITE with auth -> 200 -> ACK -> 1 s -> BYE,
+//      the callee a SIPp UAS registered as an extension on the server
+//  (c) Palisade's RSS with 10,000 registered contacts, beside the 150 MB target.
+// Rates are stepped upward; a server's figure is the highest step with no
+// failed call at (nearly) the offered rate. CPU% per process comes from
+// /proc/PID/stat (server trees, the SIPp UAS) and /usr/bin/time (SIPp UAC).
+//
+// Environment (defaults in brackets):
+//   BENCH_SERVERS       kamailio,palisade
+//   BENCH_PARTS         register,calls,rss
+//   BENCH_STEP_SECONDS  20            seconds of load per step
+//   BENCH_REG_RATES     1000,2000,3000,4000,5000,6000,7000,8000,9000,10000
+//   BENCH_CALL_RATES    100,200,400,600,800,1000,1200,1400,1600,1800,2000,2200
+//   BENCH_RSS_CONTACTS  10000
+//   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { startKamailio, startPalisade } from './lib/servers.mjs';
+import { runSippClient } from './lib/sipp-run.mjs';
+import { startProcess, stopTree, stopAll, treeTicks, cpuPercent, treeRss, sleep, CLK_TCK } from './lib/procs.mjs';
+import { userRange, writeSippCsv, writePalisadeCsv } from './lib/users.mjs';
+import { freePortBlocks } from './lib/ports.mjs';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const SIPP = join(ROOT, 'test', 'sipp');
+const env = process.env;
+const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const nums = (v) => list(v).map(Number);
+
+const cfg = {
+  servers: list(env.BENCH_SERVERS ?? 'kamailio,palisade'),
+  parts: list(env.BENCH_PARTS ?? 'register,calls,rss'),
+  stepS: Number(env.BENCH_STEP_SECONDS ?? 20),
+  regRates: nums(env.BENCH_REG_RATES ?? '1000,2000,3000,4000,5000,6000,7000,8000,9000,10000'),
+  callRates: nums(env.BENCH_CALL_RATES ?? '100,200,400,600,800,1000,1200,1400,1600,1800,2000,2200'),
+  callHoldMs: 1000,
+  rssContacts: Number(env.BENCH_RSS_CONTACTS ?? 10000),
+  rssTargetMb: 150,
+};
+// A step counts only if SIPp actually offered close to the rate asked for:
+// on 2 cores SIPp itself can become the bottleneck.
+const MIN_RATE_FRACTION = 0.95;
+
+// Loopback ports, one per role, probed free at start (see lib/ports.mjs).
+// Media ports (-mp) get blocks of 4: SIPp binds mp and mp+2.
+const PORT = {};
+async function pickPorts() {
+  const roles = ['kamailio', 'palisade', 'uacReg', 'uacRegMedia', 'uacCall', 'uacCallMedia', 'calleeReg', 'calleeRegMedia',
+    'uas', 'uasMedia', 'rssReg', 'rssRegMedia', 'nobody'];
+  const blocks = await freePortBlocks(roles.length, 4, 26000);
+  roles.forEach((r, i) => { PORT[r] = blocks[i]; });
+}
+
+// Users: callers 1000..1499 call callees 1500..1999; registration load uses
+// all of 1000..1999 in turn.
+const REG_USERS = userRange(1000, 1999);
+const CALLERS = userRange(1000, 1499);
+const CALLEES = userRange(1500, 1999);
+
+const work = mkdtempSync(join(tmpdir(), 'palisade-bench-'));
+const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
+
+function machine() {
+  const ver = (cmd, args, re) => {
+    try {
+      const out = execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+      return (re.exec(out) ?? [])[1] ?? out.split('\n')[0];
+    } catch (e) {
+      return re.exec(String(e.stdout ?? ''))?.[1] ?? 'unknown';
+    }
+  };
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    sipp: ver('sipp', ['-v'], /SIPp (v[\d.]+)/),
+    kamailio: ver('kamailio', ['-v'], /version: kamailio ([\d.]+)/),
+  };
+}
+
+/** One load step: SIPp UAC at `rate` for cfg.stepS seconds against server. */
+async function step(server, kind, rate) {
+  const n = Math.max(1, Math.round(rate * cfg.stepS));
+  const name = `${server.name}-${kind}-${rate}`;
+  let uas = null;
+  const args = ['-r', String(rate), '-m', String(n), '-recv_timeout', '10000'];
+  if (kind === 'register') {
+    args.push('-inf', join(work, 'reg.csv'), '-p', String(PORT.uacReg), '-mp', String(PORT.uacRegMedia));
+  } else {
+    const hold = cfg.callHoldMs;
+    args.push('-inf', join(work, 'calls.csv'), '-p', String(PORT.uacCall), '-mp', String(PORT.uacCallMedia),
+      '-d', String(hold), '-l', String(Math.ceil(rate * (hold / 1000 + 10))));
+    uas = startProcess('timeout', ['-k', '5', String(cfg.stepS + 60), 'sipp', '-sf', join(SIPP, 'uas-answer.xml'),
+      '-nostdin', '-buff_size', '4194304', '-p', String(PORT.uas), '-mp', String(PORT.uasMedia),
+      '-trace_stat', '-stf', join(work, `${name}.uas.stat.csv`), '-fd', '1',
+      '-trace_err', '-error_file', join(work, `${name}.uas.err.log`), '127.0.0.1'],
+    { logPath: join(work, `${name}.uas.out`) });
+    await sleep(300);
+  }
+  const sBefore = treeTicks(server.pid);
+  const uBefore = uas ? treeTicks(uas.pid) : null;
+  const t0 = Date.now();
+  const r = await runSippClient({
+    scenario: join(SIPP, kind === 'register' ? 'register-auth.xml' : 'call-auth-uac.xml'),
+    target: server.target, args, dir: work, name, limitS: cfg.stepS * 3 + 60,
+  });
+  const wallMs = Date.now() - t0;
+  const sAfter = treeTicks(server.pid);
+  let uasCpu = null;
+  if (uas) {
+    uasCpu = cpuPercent(uBefore, treeTicks(uas.pid), wallMs);
+    await stopTree(uas.pid, 3000);
+  }
+  const st = r.stats ?? { successful: 0, failed: n, created: 0, elapsedS: NaN, retransmissions: NaN };
+  let serverTicks = 0;
+  for (const [p, t] of sAfter) serverTicks += t - (sBefore.get(p) ?? 0);
+  // Offered rate: calls created over the time spent creating them (the run
+  // minus the length of the last call).
+  const tailS = kind === 'calls' ? cfg.callHoldMs / 1000 : 0;
+  const sendS = Math.max(0.001, (st.elapsedS || wallMs / 1000) - tailS);
+  const offered = st.created / sendS;
+  const failures = st.failed + Math.max(0, n - st.successful - st.failed);
+  return {
+    rate, calls: n, successful: st.successful, failed: st.failed, failures,
+    retransmissions: st.retransmissions, offeredRate: Math.round(offered),
+    achievedRate: Math.round(st.successful / sendS),
+    serverCpuPct: round1(cpuPercent(sBefore, sAfter, wallMs)),
+    serverCpuUsPerOp: st.successful ? Math.round((serverTicks / CLK_TCK) / st.successful * 1e6) : null,
+    uacCpuPct: round1((r.cpuS / r.wallS) * 100),
+    uasCpuPct: uasCpu === null ? null : round1(uasCpu),
+    sippExit: r.code, stderr: r.code ? r.stderr.slice(0, 500) : undefined,
+  };
+}
+
+const round1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
+
+async function ladder(server, kind, rates) {
+  const steps = [];
+  let best = null;
+  for (const rate of rates) {
+    const s = await step(server, kind, rate);
+    steps.push(s);
+    const ok = s.failures === 0 && s.offeredRate >= rate * MIN_RATE_FRACTION;
+    log(`${server.name} ${kind} ${rate}/s: ok=${ok} success=${s.successful} failed=${s.failed}`
+      + ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)`
+      + ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`);
+    if (!ok) break;
+    best = s;
+    // Let retransmission timers and the registrar settle between steps.
+    await sleep(2000);
+  }
+  return { best, steps };
+}
+
+async function registerCallees(server) {
+  const r = await runSippClient({
+    scenario: join(SIPP, 'register-auth.xml'), target: server.target, dir: work,
+    name: `${server.name}-callees`, limitS: 120,
+    args: ['-inf', join(work, 'callees.csv'), '-r', '200', '-m', String(CALLEES.length), '-p', String(PORT.calleeReg), '-mp', String(PORT.calleeRegMedia),
+      '-set', 'contact', `127.0.0.1:${PORT.uas}`, '-set', 'expires', '7200', '-recv_timeout', '10000'],
+  });
+  if (!r.stats || r.stats.successful !== CALLEES.length) {
+    throw new Error(`registering callees on ${server.name} failed: ${JSON.stringify(r.stats)} ${r.stderr}`);
+  }
+}
+
+async function benchServer(name) {
+  const out = {};
+  let server;
+  try {
+    server = name === 'kamailio'
+      ? await startKamailio({ dir: work, port: PORT.kamailio })
+      : await startPalisade({ dir: work, port: PORT.palisade, usersCsv: join(work, 'palisade-users.csv') });
+  } catch (e) {
+    log(`${name}: not run: ${e.message.split('\n')[0]}`);
+    return { error: e.message.slice(0, 1000) };
+  }
+  try {
+    log(`${name} started, pid ${server.pid}`);
+    if (cfg.parts.includes('register')) out.register = await ladder(server, 'register', cfg.regRates);
+    if (cfg.parts.includes('calls')) {
+      await registerCallees(server);
+      out.calls = await ladder(server, 'calls', cfg.callRates);
+    }
+  } catch (e) {
+    log(`${name}: ${e.message}`);
+    out.error = e.message.slice(0, 1000);
+  } finally {
+    await server.stop();
+  }
+  return out;
+}
+
+async function rssPart() {
+  const users = userRange(10000, 10000 + cfg.rssContacts - 1);
+  const csv = join(work, 'rss-users.csv');
+  writePalisadeCsv(csv, users);
+  writeSippCsv(join(work, 'rss.csv'), users);
+  let server;
+  try {
+    server = await startPalisade({ dir: join(work, 'rss'), port: PORT.palisade, usersCsv: csv });
+  } catch (e) {
+    log(`palisade rss: not run: ${e.message.split('\n')[0]}`);
+    return { error: e.message.slice(0, 1000) };
+  }
+  try {
+    await sleep(1000);
+    const before = treeRss(server.pid);
+    const rate = 500;
+    const r = await runSippClient({
+      scenario: join(SIPP, 'register-auth.xml'), target: server.target, dir: work, name: 'palisade-rss',
+      limitS: cfg.rssContacts / rate * 3 + 60,
+      // Contacts point at a loopback port nobody serves; qualify is off.
+      args: ['-inf', join(work, 'rss.csv'), '-r', String(rate), '-m', String(cfg.rssContacts), '-p', String(PORT.rssReg), '-mp', String(PORT.rssRegMedia),
+        '-set', 'contact', `127.0.0.1:${PORT.nobody}`, '-set', 'expires', '7200', '-recv_timeout', '10000'],
+    });
+    await sleep(3000);
+    const after = treeRss(server.pid);
+    return {
+      contacts: r.stats?.successful ?? 0, failed: r.stats?.failed ?? null,
+      rssBeforeMb: round1(before / 2 ** 20), rssMb: round1(after / 2 ** 20), targetMb: cfg.rssTargetMb,
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
+function pad(s, n) { s = String(s ?? '-'); return s.length >= n ? s : s + ' '.repeat(n - s.length); }
+
+function table(title, kind, results, reference) {
+  const lines = [`\n${title}`, `${cfg.stepS} s per step, rates ${(kind === 'register' ? cfg.regRates : cfg.callRates).join(',')}`];
+  const head = ['server', 'rate/s', 'failures', 'server CPU%', 'CPU us/op', 'SIPp UAC CPU%', 'SIPp UAS CPU%', 'next step'];
+  lines.push(head.map((h, i) => pad(h, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
+  for (const name of cfg.servers) {
+    const r = results[name]?.[kind];
+    if (!r) { lines.push(`${pad(name, 10)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`); continue; }
+    const b = r.best;
+    const next = r.steps[r.steps.indexOf(b) + 1] ?? (b ? null : r.steps[0]);
+    const nextTxt = next ? `${next.rate}/s: ${next.failures} failed, offered ${next.offeredRate}/s` : 'none (top of ladder)';
+    lines.push([name, b ? b.rate : 0, b ? b.failures : '-', b?.serverCpuPct, b?.serverCpuUsPerOp, b?.uacCpuPct, b?.uasCpuPct ?? '-', nextTxt]
+      .map((v, i) => pad(v, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
+  }
+  const k = results.kamailio?.[kind]?.best?.rate;
+  const p = results.palisade?.[kind]?.best?.rate;
+  lines.push(`ratio palisade/kamailio: ${k && p !== undefined ? (p / k).toFixed(2) : 'n/a'}`
+    + `   (reference on this kind of machine: Kamailio 5.6.3 ${reference})`);
+  return lines.join('\n');
+}
+
+async function main() {
+  const results = { machine: machine(), config: cfg, startedAt: new Date().toISOString() };
+  await pickPorts();
+  log(`work dir ${work}; ports ${JSON.stringify(PORT)}`);
+  writeSippCsv(join(work, 'reg.csv'), REG_USERS);
+  writeSippCsv(join(work, 'calls.csv'), CALLERS, CALLEES);
+  writeSippCsv(join(work, 'callees.csv'), CALLEES);
+  writePalisadeCsv(join(work, 'palisade-users.csv'), REG_USERS);
+
+  for (const name of cfg.servers) results[name] = await benchServer(name);
+  if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
+  results.finishedAt = new Date().toISOString();
+
+  const m = results.machine;
+  const out = [
+    `Machine: ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB; node ${m.node}; SIPp ${m.sipp}; Kamailio ${m.kamailio}; all on loopback, SIPp on the same box`,
+    table('(a) REGISTER with digest: REGISTER -> 401 -> REGISTER+auth -> 200', 'register', results, '7,770/s'),
+    table('(b) calls: INVITE -> 407 -> INVITE+auth -> 200 -> ACK -> 1 s -> BYE (callee: SIPp UAS)', 'calls', results, '1,790/s'),
+  ];
+  if (results.rss) {
+    const r = results.rss;
+    out.push(r.error
+      ? `\n(c) Palisade RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
+      : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`);
+  }
+  console.log(out.join('\n'));
+  const resDir = join(ROOT, 'bench', 'results');
+  mkdirSync(resDir, { recursive: true });
+  writeFileSync(join(resDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nresults: bench/results/latest.json${env.BENCH_KEEP_DIR ? `; logs in ${work}` : ''}`);
+}
+
+let exiting = false;
+async function cleanup(code) {
+  if (exiting) return;
+  exiting = true;
+  await stopAll();
+  if (!env.BENCH_KEEP_DIR) rmSync(work, { recursive: true, force: true });
+  process.exit(code);
+}
+process.on('SIGINT', () => cleanup(130));
+process.on('SIGTERM', () => cleanup(143));
+main().then(() => cleanup(0), (e) => { console.error(e); cleanup(1); });
