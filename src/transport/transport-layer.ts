@@ -88,7 +88,9 @@ export class TransportLayer implements Sender {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
         if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
-          this.answer400(r.msg, remote, r.error);
+          // RFC 3261 §8.2.1 / §21.5.20: a version we don't speak gets 505, anything else 400
+          if (r.code === 'PAL_ERR_SIP_BAD_VERSION') this.answerError(r.msg, remote, 505, 'Version Not Supported', r.error);
+          else this.answerError(r.msg, remote, 400, 'Bad Request', r.error);
         }
         return;
       }
@@ -114,10 +116,9 @@ export class TransportLayer implements Sender {
     }
   }
 
-  private answer400(partial: SipMessage, remote: Remote, why: string): void {
+  private answerError(partial: SipMessage, remote: Remote, status: number, reason: string, why: string): void {
     try {
-      const reason = 'Bad Request';
-      const res = buildResponse(partial, 400, reason, { server: this.serverHeader, headers: [['warning', `399 palisade "${why.replace(/["\\\r\n]/g, '')}"`]] });
+      const res = buildResponse(partial, status, reason, { server: this.serverHeader, headers: [['warning', `399 palisade "${why.replace(/["\\\r\n]/g, '')}"`]] });
       this.send(res.toBuffer(), remote);
       this.stats.answered400++;
     } catch {

@@ -57,6 +57,13 @@ export interface VerifyOptions {
   requestUri: string;
   /** message body, for qop=auth-int */
   body?: Buffer;
+  /**
+   * a digest-uri other than the Request-URI that is still acceptable. Some
+   * clients (SIPp, several phones) put the server's address there instead of
+   * the Request-URI; nonce-count replay protection still binds the response
+   * to one use.
+   */
+  acceptUri?: (digestUri: string) => boolean;
 }
 
 const HASH_NAME: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
@@ -202,7 +209,7 @@ export class DigestAuthenticator {
       return fail('malformed');
     }
 
-    if (!sameUri(uri, opts.requestUri)) return fail('uri-mismatch');
+    if (!sameUri(uri, opts.requestUri) && !opts.acceptUri?.(uri)) return fail('uri-mismatch');
 
     const entry = this.lookupHa1(username);
     const realHa1 = entry === undefined ? undefined : algorithm === 'MD5' ? entry.md5 : entry.sha256;

@@ -9,20 +9,21 @@ import type { Dialog } from '../dialog/dialog.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call, formatHost } from './call.js';
-import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, SdpOps, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
   userAgent: string;
   ringTimeoutMs: number;
   maxDurationMs: number;
+  /** digest-uri values naming the PBX itself rather than the Request-URI are accepted */
+  isLocalUri: (uri: string) => boolean;
 }
 
 export interface B2buaDeps {
   tx: TxApi;
   auth: AuthApi;
   media: MediaApi;
-  sdp: SdpOps;
   extensions: { get(number: string): ExtensionInfo | undefined };
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
@@ -73,8 +74,9 @@ export class B2bua {
     const server = this.cfg.userAgent;
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
-    const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri });
+    const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
     if (!v.ok) {
+      if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
       tx.respond(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }

@@ -109,7 +109,7 @@ export class Call {
   begin(bindings: BindingInfo[]): void {
     const ua = this.ua;
     let bOffer: Buffer = this.aInvite.body;
-    if (this.useRelay && !this.lateOffer) {
+    if (this.useRelay) {
       try {
         this.relay = ua.deps.media.createRelay();
       } catch (err) {
@@ -118,15 +118,17 @@ export class Call {
         this.finish('CONGESTION', 'relay ports exhausted');
         return;
       }
-      this.relay.setRemote('a', ua.deps.sdp.targets(this.aInvite.body));
-      bOffer = ua.deps.sdp.rewrite(this.aInvite.body, this.relay.address, this.relay.portFor('b'), this.id + 'b');
-    } else if (this.useRelay) {
-      try {
-        this.relay = ua.deps.media.createRelay();
-      } catch (err) {
-        this.respondA(503, 'Service Unavailable', { headers: [['retry-after', '5']] });
-        this.finish('CONGESTION', 'relay ports exhausted');
-        return;
+      this.relay.onInactive(() => this.onMediaTimeout());
+      if (!this.lateOffer) {
+        try {
+          bOffer = this.relay.offerAnswer('a', this.aInvite.body);
+        } catch (err) {
+          // RFC 3261 §21.4.26: an offer we cannot use → 488
+          ua.log.info('bad-sdp', { call: this.id, error: (err as Error).message });
+          this.respondA(488, 'Not Acceptable Here');
+          this.finish('FAILED', 'unusable SDP offer');
+          return;
+        }
       }
     }
     this.state = 'ringing';
@@ -402,16 +404,23 @@ export class Call {
 
   // ---------------------------------------------------------------- media
 
+  /** SDP from the caller, as the callee must see it (unchanged with direct media or bad SDP) */
   private mediaFromA(body: Buffer): Buffer {
-    if (!this.relay) return body;
-    this.relay.setRemote('a', this.ua.deps.sdp.targets(body));
-    return this.ua.deps.sdp.rewrite(body, this.relay.address, this.relay.portFor('b'), this.id + 'b');
+    return this.viaRelay('a', body);
   }
 
   private mediaFromB(body: Buffer): Buffer {
+    return this.viaRelay('b', body);
+  }
+
+  private viaRelay(from: 'a' | 'b', body: Buffer): Buffer {
     if (!this.relay) return body;
-    this.relay.setRemote('b', this.ua.deps.sdp.targets(body));
-    return this.ua.deps.sdp.rewrite(body, this.relay.address, this.relay.portFor('a'), this.id + 'a');
+    try {
+      return this.relay.offerAnswer(from, body);
+    } catch (err) {
+      this.ua.log.info('bad-sdp', { call: this.id, leg: from, error: (err as Error).message });
+      return body;
+    }
   }
 
   /** the relay saw no media for too long */
@@ -522,7 +531,7 @@ export class Call {
       start: this.start.toISOString(),
       answer: this.answerAt?.toISOString() ?? null,
       source: `${this.aRemote.transport}:${this.aRemote.address}:${this.aRemote.port}`,
-      media: this.relay ? `relay ${this.relay.address}:${this.relay.portFor('a')}/${this.relay.portFor('b')}` : 'direct',
+      media: this.relay ? this.relay.describe() : this.state === 'ended' ? '' : 'direct',
     };
   }
 }

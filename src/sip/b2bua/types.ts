@@ -28,29 +28,21 @@ export interface TxApi {
   retransmit2xx(res: SipMessage, remote: Remote, onGiveUp: () => void): { stop(): void };
 }
 
-export interface MediaTarget {
-  address: string;
-  port: number;
-  rtcpPort: number;
-}
-
 export interface RelayHandle {
-  address: string;
-  portFor(leg: 'a' | 'b'): number;
-  setRemote(leg: 'a' | 'b', targets: MediaTarget[]): void;
+  /**
+   * an SDP sent by party `from`: note where it wants media, and return the SDP
+   * to pass to the other party, pointing at the relay (throws on bad SDP)
+   */
+  offerAnswer(from: 'a' | 'b', body: Buffer): Buffer;
+  /** called when no media flowed for the configured time */
+  onInactive(fn: () => void): void;
+  describe(): string;
   close(): void;
 }
 
 export interface MediaApi {
   /** a relay with two ports per leg; throws when the port range is exhausted */
   createRelay(): RelayHandle;
-}
-
-export interface SdpOps {
-  /** rewrite every media line of an SDP body to the relay's address and port for that leg */
-  rewrite(body: Buffer, address: string, port: number, legId: string): Buffer;
-  /** where the SDP's sender wants to receive media */
-  targets(body: Buffer): MediaTarget[];
 }
 
 export interface ExtensionInfo {
@@ -92,7 +84,7 @@ export interface AuthApi {
   verify(
     method: string,
     header: string | undefined,
-    opts: { proxy: boolean; requestUri: string },
+    opts: { proxy: boolean; requestUri: string; acceptUri?: (digestUri: string) => boolean },
   ): { ok: true; user: string } | { ok: false; reason: string };
   challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
 }

@@ -1,0 +1,98 @@
+// `palisade start --config FILE` and `palisade start --demo`: run in the
+// foreground until SIGTERM/SIGINT, then shut down cleanly.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../config/config-error.js';
+import { computeHa1 } from '../security/auth/ha1.js';
+import { generateSecret } from '../security/passwords/index.js';
+import { startPalisade } from '../main.js';
+import { option } from './main.js';
+
+const DEMO_USERS: Array<[string, string]> = [
+  ['1001', 'Alice'],
+  ['1002', 'Bob'],
+  ['1003', 'Carol'],
+  ['1004', 'Dave'],
+  ['1005', 'Erin'],
+];
+
+/**
+ * Create the demo site on first use: a config with five extensions whose
+ * secrets are generated here, printed once, and written only as HA1.
+ */
+export function prepareDemo(dir: string): string {
+  const abs = resolve(dir);
+  const cfgPath = join(abs, 'palisade.yaml');
+  if (existsSync(cfgPath)) return cfgPath;
+  mkdirSync(abs, { recursive: true, mode: 0o700 });
+  const realm = '127.0.0.1';
+  const lines: string[] = [
+    '# Palisade demo site, generated on first start. Secrets are stored only as HA1.',
+    'sip:',
+    '  listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060]',
+    `  domain: ${realm}`,
+    'rtp:',
+    '  ports: 10000-10999',
+    '  address: 127.0.0.1',
+    'storage:',
+    '  driver: sqlite',
+    '  path: palisade.db',
+    'control:',
+    '  socket: palisade.sock',
+    'extensions:',
+  ];
+  const banner: string[] = ['', 'Palisade demo site: these secrets are shown once and stored only as hashes.', ''];
+  for (const [num, name] of DEMO_USERS) {
+    const secret = generateSecret();
+    lines.push(
+      `  - number: "${num}"`,
+      `    name: ${name}`,
+      `    ha1_md5: ${computeHa1('MD5', num, realm, secret)}`,
+      `    ha1_sha256: ${computeHa1('SHA-256', num, realm, secret)}`,
+      '    context: internal',
+    );
+    banner.push(`  extension ${num} (${name})  secret: ${secret}`);
+  }
+  banner.push('', `  server 127.0.0.1:5060 (UDP and TCP); config in ${cfgPath}`, '');
+  writeFileSync(cfgPath, lines.join('\n') + '\n', { mode: 0o600 });
+  // stderr, not the JSON log on stdout: the secrets must never reach a log
+  process.stderr.write(banner.join('\n') + '\n');
+  return cfgPath;
+}
+
+export async function runStart(argv: string[]): Promise<number> {
+  let cfgPath = option(argv, '--config');
+  if (argv.includes('--demo')) cfgPath = prepareDemo(option(argv, '--dir') ?? 'var/demo');
+  if (!cfgPath) {
+    process.stderr.write('usage: palisade start --config FILE | --demo\n');
+    return 2;
+  }
+  let cfg;
+  try {
+    cfg = loadConfig(cfgPath);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(err.message + '\n');
+      return 1;
+    }
+    throw err;
+  }
+  const app = await startPalisade(cfg);
+  return await new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      app
+        .stop(signal)
+        .then(() => resolveExit(0))
+        .catch((err: Error) => {
+          process.stderr.write(`palisade: shutdown failed: ${err.message}\n`);
+          resolveExit(1);
+        });
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,288 @@
+// The composition root: the one place that wires the layers together.
+// transport → transaction manager → UAS core → registrar / B2BUA, with the
+// media relay, storage and security pieces handed in as small interfaces.
+import type { PalisadeConfig } from './config/config-types.js';
+import { LogRoot } from './observability/logger.js';
+import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
+import { TransactionManager } from './sip/transaction/transaction-manager.js';
+import { TimerWheelClock } from './sip/transaction/clock.js';
+import { DigestAuthenticator } from './security/auth/digest.js';
+import { LocationService, formatRemote, type Binding } from './sip/ua/location.js';
+import type { Remote } from './transport/types.js';
+import { Registrar } from './sip/ua/registrar.js';
+import { Qualifier } from './sip/ua/qualifier.js';
+import { UaCore } from './sip/ua/ua-core.js';
+import { B2bua } from './sip/b2bua/b2bua.js';
+import { ControlServer } from './admin/control-socket.js';
+import { openStorage, type Database } from './storage/database.js';
+import { createMediaApi } from './sip/b2bua/media-bridge.js';
+import type { ExtensionInfo } from './sip/b2bua/types.js';
+import type { Ha1Set } from './security/auth/digest.js';
+import { SipMessage } from './sip/message/sip-message.js';
+import { parseUri } from './sip/message/uri.js';
+
+export interface RunningPalisade {
+  stop(reason?: string): Promise<void>;
+  readonly transport: TransportLayer;
+  readonly storage: Database;
+}
+
+interface ExtensionRecord extends ExtensionInfo {
+  ha1: Ha1Set;
+}
+
+export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisade> {
+  const logs = new LogRoot(cfg.log.level, cfg.log.levels);
+  const log = logs.get('core');
+  const started = Date.now();
+
+  // ---- storage and extensions (config file + imported into the database)
+  const storage = await openStorage(cfg.storage);
+  const extensions = new Map<string, ExtensionRecord>();
+  for (const row of await storage.extensions.list()) {
+    extensions.set(row.number, {
+      number: row.number,
+      name: row.name ?? '',
+      context: row.context ?? 'default',
+      directMedia: !!row.directMedia,
+      ha1: { md5: row.ha1Md5 ?? undefined, sha256: row.ha1Sha256 ?? undefined },
+    });
+  }
+  for (const e of cfg.extensions) {
+    // the configuration file wins over an imported row of the same number
+    extensions.set(e.number, {
+      number: e.number,
+      name: e.name,
+      context: e.context,
+      directMedia: e.directMedia,
+      ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
+    });
+  }
+
+  // ---- transport and transactions
+  const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
+  transport.serverHeader = cfg.sip.userAgent;
+  const clock = new TimerWheelClock();
+  const auth = new DigestAuthenticator({
+    realm: cfg.sip.realm,
+    algorithms: cfg.auth.algorithms,
+    nonceLifetimeSec: cfg.auth.nonceLifetime,
+    lookupHa1: (user) => extensions.get(user)?.ha1,
+  });
+  const location = new LocationService({
+    persistence: storage.location,
+    onPersistError: (err, op) => logs.get('registrar').warn('persist-failed', { op, error: (err as Error).message }),
+  });
+  const restored = await location.restore();
+  location.start();
+
+  const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
+  const registrar = new Registrar({
+    location,
+    auth,
+    domain: cfg.sip.domain,
+    isLocalDomain: (host: string) => localHosts.has(host.toLowerCase()),
+    minExpires: cfg.registrar.minExpires,
+    maxExpires: cfg.registrar.maxExpires,
+    defaultExpires: cfg.registrar.defaultExpires,
+    maxContacts: cfg.registrar.maxContacts,
+    isLocalExtension: (user: string) => extensions.has(user),
+    server: cfg.sip.userAgent,
+  });
+
+  const media = createMediaApi({
+    address: cfg.rtp.address,
+    advertisedAddress: cfg.rtp.advertisedAddress,
+    portMin: cfg.rtp.portMin,
+    portMax: cfg.rtp.portMax,
+    inactivityTimeoutMs: cfg.rtp.timeout * 1000,
+  });
+
+  let core: UaCore | undefined;
+  const tm = new TransactionManager({
+    sender: transport,
+    clock,
+    tu: {
+      onRequest: (tx, msg, remote) => core!.onRequest(tx, msg, remote),
+      onAck: (msg) => core!.onAck(msg),
+      onCancel: (msg) => core!.onCancel(msg),
+      onStrayResponse: (msg) => core!.onStrayResponse(msg),
+    },
+  });
+
+  const cdrLog = logs.get('cdr');
+  const b2bua = new B2bua(
+    {
+      domain: cfg.sip.domain,
+      userAgent: cfg.sip.userAgent,
+      ringTimeoutMs: cfg.calls.ringTimeout * 1000,
+      maxDurationMs: cfg.calls.maxDuration * 1000,
+      isLocalUri: (uri) => {
+        try {
+          const u = parseUri(uri);
+          return u.user === undefined && localHosts.has(u.host);
+        } catch {
+          return false;
+        }
+      },
+    },
+    {
+      tx: {
+        sendRequest: (req, remote, h) => {
+          const ctx = tm.sendRequest(req, remote, { onResponse: (res) => h.onResponse(res), onTimeout: () => h.onTimeout(), onTransportError: () => h.onTimeout() });
+          return { cancel: () => ctx.cancel() };
+        },
+        sendStateless: (req, remote) => transport.send(req.toBuffer(), remote),
+        newBranch: () => tm.newBranch(),
+        retransmit2xx: (res, remote, onGiveUp) => tm.retransmit2xx(res, remote, onGiveUp),
+      },
+      auth,
+      media,
+      extensions: { get: (n) => extensions.get(n) },
+      location: { lookup: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: targetOf(b) })) },
+      cdr: {
+        write: (rec) => {
+          storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
+        },
+      },
+    },
+    transport,
+    logs.get('b2bua'),
+  );
+  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  transport.onMessage((msg, remote) => {
+    if (msg.isRequest) tm.receiveRequest(msg, remote);
+    else tm.receiveResponse(msg, remote);
+  });
+
+  // qualify: OPTIONS keep-alive to every registered contact
+  const qualifier =
+    cfg.registrar.qualifyInterval > 0
+      ? new Qualifier({
+          location,
+          intervalSec: cfg.registrar.qualifyInterval,
+          sendOptions: (b) => sendOptions(tm, transport, b.contactUri, b.aor, targetOf(b), cfg.sip.userAgent, cfg.sip.domain),
+        })
+      : undefined;
+
+  await transport.start();
+  qualifier?.start();
+
+  // ---- control socket for the CLI
+  const control = new ControlServer(cfg.control.socket, (cmd) => {
+    switch (cmd) {
+      case 'status':
+        return {
+          version: '0.1.0',
+          uptime_s: Math.round((Date.now() - started) / 1000),
+          listen: cfg.sip.listen.map(formatListenPoint),
+          extensions: extensions.size,
+          registrations: location.count(),
+          active_calls: b2bua.activeCalls,
+          calls: b2bua.stats,
+          transactions: tm.stats(),
+          packets: transport.stats,
+          tcp_connections: transport.tcpConnections(),
+          rss_mb: Math.round(process.memoryUsage().rss / 1048576),
+        };
+      case 'registrations':
+        return location.all().map((b) => ({
+          aor: b.aor,
+          contact: b.contactUri,
+          received: formatRemote(b.received),
+          expires_in: Math.max(0, Math.round((b.expiresAt - Date.now()) / 1000)),
+          user_agent: b.userAgent,
+          reachable: b.reachable === null ? 'unknown' : b.reachable ? 'yes' : 'no',
+        }));
+      case 'calls':
+        return b2bua.listCalls();
+      default:
+        throw new Error(`unknown command "${cmd}"`);
+    }
+  });
+  await control.start();
+
+  log.info('ready', {
+    listen: cfg.sip.listen.map(formatListenPoint),
+    rtp: `${cfg.rtp.address}:${cfg.rtp.portMin}-${cfg.rtp.portMax}`,
+    extensions: extensions.size,
+    restored_registrations: restored,
+    storage: cfg.storage.driver,
+  });
+
+  let stopped = false;
+  return {
+    transport,
+    storage,
+    async stop(reason = 'stop') {
+      if (stopped) return;
+      stopped = true;
+      log.info('stopping', { reason });
+      b2bua.hangupAll();
+      qualifier?.stop();
+      // give the BYEs a moment to leave before the sockets close
+      await new Promise((r) => setTimeout(r, 50));
+      await control.close();
+      await transport.close();
+      location.stop();
+      await location.flush();
+      clock.stop();
+      await media.close();
+      await storage.close();
+      log.info('stopped', { reason });
+    },
+  };
+}
+
+/**
+ * Where requests for a binding go. Over UDP, a phone whose Contact names the
+ * address it sent from is not behind NAT and gets requests at its Contact
+ * port; otherwise (a private address in Contact) requests go back to the
+ * address and port the REGISTER came from. Stream transports reuse the
+ * phone's own connection.
+ */
+function targetOf(b: Binding): Remote {
+  const r = b.received;
+  if (r.transport !== 'udp') return r;
+  const u = b.uri;
+  if (u.host === r.address && u.port !== undefined && u.port !== r.port) return { transport: 'udp', address: r.address, port: u.port };
+  return r;
+}
+
+/** OPTIONS to a registered contact (qualify); resolves with reachability and RTT */
+function sendOptions(
+  tm: TransactionManager,
+  transport: TransportLayer,
+  contactUri: string,
+  aor: string,
+  remote: Remote,
+  userAgent: string,
+  domain: string,
+): Promise<{ ok: boolean; rtt: number }> {
+  return new Promise((resolve) => {
+    const l = transport.localFor(remote);
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
+    const m = new SipMessage();
+    m.method = 'OPTIONS';
+    m.uri = contactUri;
+    const tag = tm.newBranch().slice(7);
+    m.headers.push(
+      { name: 'via', value: `SIP/2.0/${remote.transport.toUpperCase()} ${host}:${l.port};branch=${tm.newBranch()};rport` },
+      { name: 'max-forwards', value: '70' },
+      { name: 'from', value: `<sip:qualify@${domain}>;tag=${tag}` },
+      { name: 'to', value: `<sip:${aor}@${domain}>` },
+      { name: 'call-id', value: `${tag}@${host}` },
+      { name: 'cseq', value: '1 OPTIONS' },
+      { name: 'user-agent', value: userAgent },
+    );
+    const t0 = Date.now();
+    tm.sendRequest(m, remote, {
+      // any response, even an error, proves the contact is alive
+      onResponse: (res) => {
+        if (res.status >= 200) resolve({ ok: true, rtt: Date.now() - t0 });
+      },
+      onTimeout: () => resolve({ ok: false, rtt: Date.now() - t0 }),
+      onTransportError: () => resolve({ ok: false, rtt: Date.now() - t0 }),
+    });
+  });
+}

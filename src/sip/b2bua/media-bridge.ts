@@ -1,0 +1,70 @@
+// Adapts the RTP relay and the SDP rewriter to what a call needs: for each
+// SDP crossing the bridge, learn where its sender wants media and rewrite it
+// so the other party sends to Palisade's relay instead.
+import { RtpRelay, type RelaySession } from '../../media/rtp/index.js';
+import { LegOrigin, mediaTargets, parseSdp, rewriteForRelay, serializeSdp } from '../../media/sdp/index.js';
+import type { MediaApi, RelayHandle } from './types.js';
+
+export interface MediaBridgeOptions {
+  address: string;
+  advertisedAddress: string;
+  portMin: number;
+  portMax: number;
+  udpRecvBuffer?: number;
+  /** end calls whose media stopped this long ago (0 = never) */
+  inactivityTimeoutMs: number;
+}
+
+class CallRelay implements RelayHandle {
+  private origins: Record<'a' | 'b', LegOrigin>;
+  constructor(
+    private readonly session: RelaySession,
+    private readonly advertised: string,
+  ) {
+    this.origins = { a: new LegOrigin({ address: advertised }), b: new LegOrigin({ address: advertised }) };
+  }
+
+  offerAnswer(from: 'a' | 'b', body: Buffer): Buffer {
+    const to = from === 'a' ? 'b' : 'a';
+    const sdp = parseSdp(body);
+    const targets = mediaTargets(sdp);
+    // One relayed stream per call (the first active m-line, normally audio);
+    // further streams are declined with port 0 in what we pass on.
+    const first = targets.findIndex((t) => t !== null);
+    if (first >= 0) {
+      const t = targets[first]!;
+      this.session.setRemote(from, { address: t.address, port: t.port, rtcpPort: t.rtcpPort });
+    }
+    const leg = this.session.legs[to];
+    const endpoints = sdp.media.map((_m, i) => ({ address: this.advertised, port: i === first ? leg.port : 0 }));
+    const out = rewriteForRelay(sdp, endpoints, { origin: this.origins[to] });
+    return Buffer.from(serializeSdp(out), 'utf8');
+  }
+
+  describe(): string {
+    return `relay ${this.advertised}:${this.session.legs.a.port}/${this.session.legs.b.port}`;
+  }
+
+  onInactive(fn: () => void): void {
+    this.session.on('inactive', fn);
+  }
+
+  close(): void {
+    this.session.close();
+  }
+}
+
+export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): Promise<void>; stats(): unknown } {
+  const relay = new RtpRelay({
+    address: opts.address,
+    portMin: opts.portMin,
+    portMax: opts.portMax,
+    udpRecvBuffer: opts.udpRecvBuffer,
+    inactivityTimeoutMs: opts.inactivityTimeoutMs,
+  });
+  return {
+    createRelay: () => new CallRelay(relay.createSession(), opts.advertisedAddress),
+    close: () => relay.close(),
+    stats: () => relay.stats(),
+  };
+}

@@ -1,0 +1,127 @@
+// The UAS core (RFC 3261 §8.2): every new request the transaction layer
+// delivers comes here first. It applies the checks a UAS makes from the
+// message alone (§8.2.1–8.2.3 via sanity.ts), then routes by method: REGISTER
+// to the registrar, out-of-dialog INVITE and in-dialog requests to the B2BUA,
+// OPTIONS answered here, anything else refused with the right code.
+import { buildResponse } from '../message/response.js';
+import { checkRequest } from '../message/sanity.js';
+import { SipParseError } from '../message/sip-message.js';
+import type { SipMessage } from '../message/sip-message.js';
+import type { Remote } from '../../transport/types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { B2bua } from '../b2bua/b2bua.js';
+import type { ServerTxHandle } from '../b2bua/types.js';
+
+export interface RegistrarLike {
+  handleRegister(req: SipMessage, remote: Remote): SipMessage;
+}
+
+export interface UaCoreOptions {
+  userAgent: string;
+  allow: string;
+}
+
+const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
+const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'message/sipfrag', 'application/simple-message-summary', 'application/pidf+xml']);
+
+export class UaCore {
+  stats = { requests: 0, rejected: 0, byMethod: new Map<string, number>() };
+
+  constructor(
+    private readonly opts: UaCoreOptions,
+    private readonly registrar: RegistrarLike,
+    private readonly b2bua: B2bua,
+    private readonly log: Logger,
+  ) {}
+
+  onRequest(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
+    this.stats.requests++;
+    const server = this.opts.userAgent;
+    try {
+      const bad = checkRequest(req, { supportedExtensions: SUPPORTED_EXTENSIONS, acceptedContentTypes: ACCEPTED_TYPES });
+      if (bad) {
+        this.stats.rejected++;
+        tx.respond(buildResponse(req, bad.status, bad.reason, { server, headers: bad.headers }));
+        return;
+      }
+      const inDialog = req.to.params.tag !== undefined;
+      switch (req.method) {
+        case 'REGISTER':
+          tx.respond(this.registrar.handleRegister(req, remote));
+          return;
+        case 'INVITE':
+          if (inDialog) {
+            if (!this.b2bua.onInDialog(tx, req)) this.noDialog(tx, req);
+          } else {
+            this.b2bua.onInvite(tx, req, remote);
+          }
+          return;
+        case 'OPTIONS':
+          if (inDialog && this.b2bua.onInDialog(tx, req)) return;
+          // RFC 3261 §11.2: answer with what we support
+          tx.respond(
+            buildResponse(req, 200, 'OK', {
+              server,
+              headers: [
+                ['allow', this.opts.allow],
+                ['accept', 'application/sdp'],
+                ['supported', 'replaces'],
+              ],
+            }),
+          );
+          return;
+        case 'BYE':
+        case 'INFO':
+        case 'UPDATE':
+        case 'NOTIFY':
+        case 'MESSAGE':
+        case 'REFER':
+        case 'PRACK':
+        case 'SUBSCRIBE':
+          if (inDialog && this.b2bua.onInDialog(tx, req)) return;
+          if (inDialog) this.noDialog(tx, req);
+          else tx.respond(buildResponse(req, 405, 'Method Not Allowed', { server, headers: [['allow', this.opts.allow]] }));
+          return;
+        default:
+          // RFC 3261 §8.2.1: a method we don't know at all → 501
+          tx.respond(buildResponse(req, 501, 'Not Implemented', { server, headers: [['allow', this.opts.allow]] }));
+      }
+    } catch (err) {
+      if (err instanceof SipParseError) {
+        // A header read lazily turned out malformed: that is the sender's fault (400).
+        this.stats.rejected++;
+        tx.respond(buildResponse(req, 400, 'Bad Request', { server, headers: [['warning', `399 palisade "malformed ${err.header ?? 'header'}"`]] }));
+        return;
+      }
+      throw err;
+    }
+  }
+
+  /** RFC 3261 §12.2.2: a request for a dialog we don't have → 481 */
+  private noDialog(tx: ServerTxHandle, req: SipMessage): void {
+    tx.respond(buildResponse(req, 481, 'Call/Transaction Does Not Exist', { server: this.opts.userAgent }));
+  }
+
+  /** an ACK that matched no transaction: the ACK for a 2xx */
+  onAck(req: SipMessage): void {
+    try {
+      this.b2bua.onAck(req);
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+    }
+  }
+
+  /** CANCEL that matched a server INVITE transaction (RFC 3261 §9.2) */
+  onCancel(cancel: SipMessage): void {
+    this.b2bua.onCancel(cancel);
+  }
+
+  /** a response matching no client transaction: a retransmitted 2xx for an INVITE */
+  onStrayResponse(res: SipMessage): void {
+    try {
+      if (res.status >= 200 && res.status < 300 && res.cseq.method === 'INVITE') this.b2bua.onStray2xx(res);
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+    }
+  }
+}
