@@ -118,7 +118,8 @@ function nameParts(name: string | undefined): string[] {
   return name
     .toLowerCase()
     .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length >= 3);
+    // a short number in a display name ("Room 12", "User 668") says nothing about its owner
+    .filter((w) => (/^\p{N}+$/u.test(w) ? w.length >= 5 : w.length >= 3));
 }
 
 const LEET: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '+': 't' };
