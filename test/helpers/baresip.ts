@@ -401,16 +401,21 @@ export class Baresip {
     return out;
   }
 
-  /** audio destinations offered to this phone in SDP carried by messages from `from` (host:port) */
-  remoteAudio(from: string): Array<{ startLine: string; address: string; port: number }> {
-    const out: Array<{ startLine: string; address: string; port: number }> = [];
+  /**
+   * Audio destinations in the SDP of traced messages that `pick` selects:
+   * a source "host:port", or a predicate (over TCP the source port of a
+   * received message may be ephemeral, so pick by start line instead).
+   */
+  sdpAudio(pick: string | ((m: TracedSipMessage) => boolean)): Array<{ src: string; startLine: string; address: string; port: number }> {
+    const keep = typeof pick === 'string' ? (m: TracedSipMessage) => m.src === pick : pick;
+    const out: Array<{ src: string; startLine: string; address: string; port: number }> = [];
     for (const msg of this.sipTrace()) {
-      if (msg.src !== from || msg.sdp.length === 0) continue;
+      if (msg.sdp.length === 0 || !keep(msg)) continue;
       let address = '';
       for (const l of msg.sdp) {
         if (l.startsWith('c=IN IP4 ')) address = l.slice(9).trim();
         // RFC 4566 §5.14: m=<media> <port> <proto> <fmt> ...; a media-level c= would follow, none here
-        if (l.startsWith('m=audio ')) out.push({ startLine: msg.startLine, address, port: Number(l.split(' ')[1]) });
+        if (l.startsWith('m=audio ')) out.push({ src: msg.src, startLine: msg.startLine, address, port: Number(l.split(' ')[1]) });
       }
     }
     return out;

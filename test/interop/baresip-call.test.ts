@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
+import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 
@@ -18,8 +18,9 @@ const TONE_CALLER = 440;
 const TONE_CALLEE = 1000;
 const RELAY_MIN = 20000;
 const RELAY_MAX = 20099;
-const CALLER_RTP: [number, number] = [41000, 41499];
-const CALLEE_RTP: [number, number] = [41500, 41999];
+// Apart from the direct-call test's 41000-41999, so a run of both at once cannot mix.
+const CALLER_RTP: [number, number] = [42000, 42499];
+const CALLEE_RTP: [number, number] = [42500, 42999];
 
 /** the repo root, whether this runs from test/ (tsx) or dist/test/ (npm test) */
 function repoRoot(): string {
@@ -196,23 +197,41 @@ function rtpFlows(pcap: string): Promise<Flow[]> {
   });
 }
 
-const inRange = (p: number, [lo, hi]: [number, number]): boolean => p >= lo && p <= hi;
-const isRelay = (p: number): boolean => inRange(p, [RELAY_MIN, RELAY_MAX]);
+const isRelay = (p: number): boolean => p >= RELAY_MIN && p <= RELAY_MAX;
 
-async function callThroughPalisade(hangupBy: 'caller' | 'callee', capture: boolean, note: (msg: string) => void): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), `palisade-call-${hangupBy}-`));
+/** a response to an INVITE (RFC 3261 §8.1.3.1: matched by the CSeq method) */
+function isInviteResponse(m: TracedSipMessage): boolean {
+  return m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE\s*$/i.test(h));
+}
+
+/** the single audio port in a set of SDP bodies (a retransmission repeats it) */
+function onePort(sdp: Array<{ port: number }>, what: string): number {
+  const ports = [...new Set(sdp.map((s) => s.port))];
+  assert.equal(ports.length, 1, `${what}: audio ports ${ports.join(', ') || 'none'}`);
+  return ports[0];
+}
+
+interface CallCase {
+  hangupBy: 'caller' | 'callee';
+  transport: 'udp' | 'tcp';
+  /** capture RTP with tshark and check the flows */
+  capture: boolean;
+}
+
+async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, note: (msg: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `palisade-call-${transport}-${hangupBy}-`));
   const sipPort = await findFreePort(1, 35000, 35999);
   const site = writeSite(dir, sipPort);
   makeToneWav(join(dir, 'caller.wav'), TONE_CALLER, 60);
   makeToneWav(join(dir, 'callee.wav'), TONE_CALLEE, 60);
   const server = `127.0.0.1:${sipPort}`;
   const caller = new Baresip({
-    name: 'caller', baseDir: dir, user: '1001', domain: server, password: site.secrets['1001'], regint: 600,
+    name: 'caller', baseDir: dir, user: '1001', domain: server, password: site.secrets['1001'], regint: 600, transport,
     sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
     audioSource: join(dir, 'caller.wav'), rtpPorts: CALLER_RTP, sipTrace: true,
   });
   const callee = new Baresip({
-    name: 'callee', baseDir: dir, user: '1002', domain: server, password: site.secrets['1002'], regint: 600,
+    name: 'callee', baseDir: dir, user: '1002', domain: server, password: site.secrets['1002'], regint: 600, transport,
     sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
     audioSource: join(dir, 'callee.wav'), rtpPorts: CALLEE_RTP, answerMode: 'auto', sipTrace: true,
   });
@@ -256,35 +275,45 @@ async function callThroughPalisade(hangupBy: 'caller' | 'callee', capture: boole
     assert.ok(Math.abs(heardByCaller.dominantHz - TONE_CALLEE) <= 10, `caller heard ${heardByCaller.dominantHz} Hz`);
     note(`callee heard ${heardByCallee.dominantHz} Hz for ${heardByCallee.activeSec} s; caller heard ${heardByCaller.dominantHz} Hz for ${heardByCaller.activeSec} s`);
 
-    // Each phone was told (in SDP from Palisade) to send to a relay port, not to the other phone.
-    for (const [phone, label] of [[caller, 'caller'], [callee, 'callee']] as const) {
-      const offered = phone.remoteAudio(server);
+    // Each phone was told (in SDP from Palisade) to send to a relay port, not
+    // to the other phone: the callee's offer came in an INVITE, the caller's
+    // answer in a response to its INVITE.
+    const callerOffer = onePort(caller.sdpAudio((m) => m.startLine.startsWith('INVITE ')), 'caller offer');
+    const calleeAnswer = onePort(callee.sdpAudio(isInviteResponse), 'callee answer');
+    for (const [phone, label, pick] of [
+      [caller, 'caller', isInviteResponse],
+      [callee, 'callee', (m: TracedSipMessage) => m.startLine.startsWith('INVITE ')],
+    ] as const) {
+      const offered = phone.sdpAudio(pick);
       assert.ok(offered.length > 0, `${label} got SDP from Palisade`);
       for (const o of offered) {
+        // Palisade answers on its listening port (UDP, or the phone's own TCP connection).
+        assert.equal(o.src, server, `${label}: ${o.startLine} came from Palisade`);
         assert.equal(o.address, '127.0.0.1', `${label}: ${o.startLine}`);
         assert.ok(isRelay(o.port), `${label} was told to send RTP to ${o.port} (${o.startLine})`);
+        assert.notEqual(o.port, label === 'caller' ? calleeAnswer : callerOffer, `${label} got the other phone's port`);
       }
     }
 
     if (capture) {
-      const flows = await rtpFlows(pcap);
+      // Only this call's ports count: other tests on the machine may be
+      // sending RTP in the same ranges.
+      const flows = (await rtpFlows(pcap)).filter((f) => [callerOffer, calleeAnswer].some((p) => p === f.src || p === f.dst));
       const describe = flows.map((f) => `${f.src}>${f.dst}:${f.packets}`).join(' ');
-      note(`RTP flows (port>port:packets): ${describe}`);
-      // No RTP went straight from one phone to the other.
+      note(`RTP flows (port>port:packets, caller ${callerOffer}, callee ${calleeAnswer}): ${describe}`);
       const direct = flows.filter((f) => !isRelay(f.src) && !isRelay(f.dst));
       assert.deepEqual(direct, [], `direct phone-to-phone RTP: ${describe}`);
-      const count = (fromPhone: boolean, range: [number, number]): number =>
-        flows.filter((f) => (fromPhone ? inRange(f.src, range) && isRelay(f.dst) : isRelay(f.src) && inRange(f.dst, range))).reduce((n, f) => n + f.packets, 0);
-      // 20 ms packets for at least ~3 s of the call in each of the four legs.
+      const sum = (pred: (f: Flow) => boolean, field: 'packets' | 'events' = 'packets'): number => flows.filter(pred).reduce((n, f) => n + f[field], 0);
+      // 20 ms packets for at least ~3 s of the call on each of the four legs.
       for (const [n, what] of [
-        [count(true, CALLER_RTP), 'caller -> relay'],
-        [count(false, CALLEE_RTP), 'relay -> callee'],
-        [count(true, CALLEE_RTP), 'callee -> relay'],
-        [count(false, CALLER_RTP), 'relay -> caller'],
+        [sum((f) => f.src === callerOffer && isRelay(f.dst)), 'caller -> relay'],
+        [sum((f) => isRelay(f.src) && f.dst === calleeAnswer), 'relay -> callee'],
+        [sum((f) => f.src === calleeAnswer && isRelay(f.dst)), 'callee -> relay'],
+        [sum((f) => isRelay(f.src) && f.dst === callerOffer), 'relay -> caller'],
       ] as const) {
         assert.ok(n >= 150, `${what}: ${n} RTP packets (${describe})`);
       }
-      const eventsToCallee = flows.filter((f) => isRelay(f.src) && inRange(f.dst, CALLEE_RTP)).reduce((n, f) => n + f.events, 0);
+      const eventsToCallee = sum((f) => isRelay(f.src) && f.dst === calleeAnswer, 'events');
       assert.ok(eventsToCallee >= 5, `relay forwarded ${eventsToCallee} RFC 4733 event packets to the callee`);
     }
 
@@ -321,9 +350,13 @@ async function callThroughPalisade(hangupBy: 'caller' | 'callee', capture: boole
 }
 
 test('two baresip phones register to Palisade and call through it; the caller hangs up', { timeout: 90_000 }, async (t) => {
-  await callThroughPalisade('caller', true, (m) => t.diagnostic(m));
+  await callThroughPalisade({ hangupBy: 'caller', transport: 'udp', capture: true }, (m) => t.diagnostic(m));
 });
 
 test('two baresip phones call through Palisade; the callee hangs up', { timeout: 90_000 }, async (t) => {
-  await callThroughPalisade('callee', false, (m) => t.diagnostic(m));
+  await callThroughPalisade({ hangupBy: 'callee', transport: 'udp', capture: false }, (m) => t.diagnostic(m));
+});
+
+test('two baresip phones registered over TCP call through Palisade', { timeout: 90_000 }, async (t) => {
+  await callThroughPalisade({ hangupBy: 'caller', transport: 'tcp', capture: true }, (m) => t.diagnostic(m));
 });
