@@ -52,7 +52,7 @@ test('a minimal config loads with every default filled in', () => {
   assert.deepEqual(c.control, { socket: '/etc/palisade/var/palisade.sock' });
   assert.deepEqual(c.log, { level: 'info', levels: {} });
   assert.deepEqual(c.registrar, { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, qualifyInterval: 30 });
-  assert.deepEqual(c.auth, { nonceLifetime: 300, algorithms: ['SHA-256', 'MD5'] });
+  assert.deepEqual(c.auth, { nonceLifetime: 300, algorithms: ['MD5'] });
   assert.deepEqual(c.calls, { ringTimeout: 60, maxDuration: 14400 });
   const [alice, second] = c.extensions;
   assert.equal(alice!.number, '1001');
@@ -190,7 +190,7 @@ extensions:
 
 test('HA1-only extensions need an HA1 for every offered algorithm', () => {
   const base = `sip: { domain: a.org, listen: [udp:127.0.0.1:5060] }\n`;
-  const e = errorsOf(`${base}extensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`);
+  const e = errorsOf(`${base}auth: { algorithms: [SHA-256, MD5] }\nextensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`);
   assert.match(e.message, /lacks ha1_sha256 while auth.algorithms offers SHA-256/);
   const ok = parseConfig(
     `${base}auth: { algorithms: [MD5] }\nextensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`,

@@ -241,7 +241,10 @@ function readAuth(m: MapReader): AuthConfig {
   }
   if (items !== undefined && items.length === 0) m.error('algorithms', 'auth.algorithms is empty; expected [SHA-256, MD5] or one of them');
   m.done();
-  return { nonceLifetime, algorithms: items === undefined ? ['SHA-256', 'MD5'] : algorithms };
+  // MD5 alone by default: common clients (baresip 1.0, SIPp, older desk phones)
+  // reject a 401 as soon as any challenge names SHA-256. Strong generated
+  // secrets keep MD5 digests out of reach of offline guessing.
+  return { nonceLifetime, algorithms: items === undefined ? ['MD5'] : algorithms };
 }
 
 function readCalls(m: MapReader): CallsConfig {
