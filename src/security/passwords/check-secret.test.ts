@@ -98,3 +98,10 @@ test('generatePin returns passing PINs of the requested length', () => {
   assert.match(generatePin(), /^[0-9]{6}$/);
   assert.throws(() => generatePin(3), RangeError);
 });
+
+test('a run inside a long random secret is chance, not weakness', () => {
+  // 16 random hex characters around "4680": the run does not carry the strength
+  const v = checkSecret('Bk-9f3c4680ad71e2b5c', { kind: 'sip', extension: '1135' });
+  assert.equal(v.ok, true, v.reasons.join(', '));
+  assert.equal(checkSecret('Xq9#kLmw4680', { kind: 'sip', extension: '1135' }).ok, false);
+});

@@ -90,7 +90,9 @@ function checkPassword(secret: string, ctx: SecretContext): SecretVerdict {
   if (isCommon(lower)) reasons.push('is a commonly used password');
 
   const digitRun = findDigitRun(secret);
-  if (digitRun !== null) reasons.push(`contains the sequence ${digitRun}`);
+  // A run like 1234 is what a weak secret is built on; inside a long random
+  // secret it is chance, and the strength estimate below already discounts it.
+  if (digitRun !== null && secret.length - digitRun.length < MIN_SECRET_LENGTH) reasons.push(`contains the sequence ${digitRun}`);
   if (secret.length > 1 && (isSingleRun(lower) || repeatedUnit(lower) !== null)) {
     reasons.push('is a sequence or a repetition');
   }
