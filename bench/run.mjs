@@ -12,8 +12,8 @@
 //   BENCH_SERVERS       kamailio,palisade
 //   BENCH_PARTS         register,calls,rss
 //   BENCH_STEP_SECONDS  20            seconds of load per step
-//   BENCH_REG_RATES     1000,2000,3000,4000,5000,6000,7000,8000,9000,10000
-//   BENCH_CALL_RATES    100,200,400,600,800,1000,1200,1400,1600,1800,2000,2200
+//   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
+//   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
 //   BENCH_RSS_CONTACTS  10000
 //   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
@@ -37,8 +37,8 @@ const cfg = {
   servers: list(env.BENCH_SERVERS ?? 'kamailio,palisade'),
   parts: list(env.BENCH_PARTS ?? 'register,calls,rss'),
   stepS: Number(env.BENCH_STEP_SECONDS ?? 20),
-  regRates: nums(env.BENCH_REG_RATES ?? '1000,2000,3000,4000,5000,6000,7000,8000,9000,10000'),
-  callRates: nums(env.BENCH_CALL_RATES ?? '100,200,400,600,800,1000,1200,1400,1600,1800,2000,2200'),
+  regRates: nums(env.BENCH_REG_RATES ?? '2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000'),
+  callRates: nums(env.BENCH_CALL_RATES ?? '200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000'),
   callHoldMs: 1000,
   rssContacts: Number(env.BENCH_RSS_CONTACTS ?? 10000),
   rssTargetMb: 150,
@@ -144,17 +144,32 @@ const round1 = (x) => (Number.isFinite(x) ? Math.round(x * 10) / 10 : null);
 async function ladder(server, kind, rates) {
   const steps = [];
   let best = null;
-  for (const rate of rates) {
+  const tryRate = async (rate) => {
     const s = await step(server, kind, rate);
+    s.ok = s.failures === 0 && s.offeredRate >= rate * MIN_RATE_FRACTION;
     steps.push(s);
-    const ok = s.failures === 0 && s.offeredRate >= rate * MIN_RATE_FRACTION;
-    log(`${server.name} ${kind} ${rate}/s: ok=${ok} success=${s.successful} failed=${s.failed}`
+    log(`${server.name} ${kind} ${rate}/s: ok=${s.ok} success=${s.successful} failed=${s.failed}`
       + ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)`
       + ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`);
-    if (!ok) break;
-    best = s;
     // Let retransmission timers and the registrar settle between steps.
-    await sleep(2000);
+    await sleep(3000);
+    return s;
+  };
+  let failedAt = null;
+  for (const rate of rates) {
+    const s = await tryRate(rate);
+    if (!s.ok) { failedAt = s; break; }
+    best = s;
+  }
+  // One bisection between the last good step and the first bad one, so
+  // coarse ladders still give a figure to within a quarter of the gap.
+  if (failedAt) {
+    const lo = best ? best.rate : 0;
+    const mid = Math.round((lo + failedAt.rate) / 2 / 50) * 50;
+    if (mid > lo && mid < failedAt.rate) {
+      const s = await tryRate(mid);
+      if (s.ok) best = s;
+    }
   }
   return { best, steps };
 }
@@ -242,7 +257,7 @@ function table(title, kind, results, reference) {
     const r = results[name]?.[kind];
     if (!r) { lines.push(`${pad(name, 10)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`); continue; }
     const b = r.best;
-    const next = r.steps[r.steps.indexOf(b) + 1] ?? (b ? null : r.steps[0]);
+    const next = r.steps.filter((x) => !x.ok).sort((x, y) => x.rate - y.rate)[0];
     const nextTxt = next ? `${next.rate}/s: ${next.failures} failed, offered ${next.offeredRate}/s` : 'none (top of ladder)';
     lines.push([name, b ? b.rate : 0, b ? b.failures : '-', b?.serverCpuPct, b?.serverCpuUsPerOp, b?.uacCpuPct, b?.uasCpuPct ?? '-', nextTxt]
       .map((v, i) => pad(v, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));

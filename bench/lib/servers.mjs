@@ -21,7 +21,7 @@ async function waitFor(pred, timeoutMs, what) {
  * Kamailio 5.6 with bench/kamailio/kamailio.cfg on 127.0.0.1:port (UDP),
  * 4 workers, usrloc in memory.
  */
-export async function startKamailio({ dir, port = 5070, shmMb = 256, pkgMb = 16 }) {
+export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32 }) {
   const run = join(dir, 'kamailio');
   mkdirSync(run, { recursive: true });
   const pidFile = join(run, 'kamailio.pid');

@@ -1,0 +1,79 @@
+// Kamailio 5.6 as a reference registrar + authenticating proxy
+// (bench/kamailio/kamailio.cfg: users 1000..1999, secrets from
+// users.ts benchSecret), run as a child with its own runtime dir and pid
+// file, stopped by PID.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeLocalPorts, repoRoot } from './sipp.js';
+
+export interface KamailioProcess {
+  pid: number;
+  port: number;
+  target: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** pid's direct children (Kamailio's workers), from /proc. */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const s = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** Starts Kamailio on 127.0.0.1 (UDP, and TCP when tcp is set) on a free port. */
+export async function startKamailio(o: { tcp?: boolean; port?: number } = {}): Promise<KamailioProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-kamailio-'));
+  const [port] = o.port ? [o.port] : await freeLocalPorts(1);
+  const pidFile = join(dir, 'kamailio.pid');
+  const args = ['-f', join(repoRoot(), 'bench', 'kamailio', 'kamailio.cfg'),
+    '-A', `LISTEN_ADDR=udp:127.0.0.1:${port}`,
+    ...(o.tcp ? ['-A', 'WITH_TCP', '-A', `TCP_LISTEN_ADDR=tcp:127.0.0.1:${port}`] : []),
+    '-DD', '-E', '-Y', dir, '-P', pidFile, '-m', '64', '-M', '8'];
+  const child = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  const keep = (d: Buffer) => { log = (log + d.toString()).slice(-50_000); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  const pid = child.pid!;
+  const deadline = Date.now() + 10_000;
+  while (!existsSync(pidFile) && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const stop = async () => {
+    // Collect the workers first: once the main process is gone they are
+    // re-parented and could not be found any more.
+    const tree = [pid, ...childrenOf(pid)];
+    if (alive(pid)) child.kill('SIGTERM');
+    const until = Date.now() + 5000;
+    while (tree.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    for (const p of tree) {
+      if (alive(p)) {
+        try { process.kill(p, 'SIGKILL'); } catch { /* exited */ }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  if (!existsSync(pidFile)) {
+    await stop();
+    throw new Error(`kamailio did not start:\n${log.slice(-3000)}`);
+  }
+  return { pid, port, target: `127.0.0.1:${port}`, log: () => log, stop };
+}

@@ -1,0 +1,198 @@
+// Starts the real Palisade process for interop tests, per its process
+// contract: a generated temporary config and users imported with
+// `palisade users import`, then `palisade start --config FILE` in the
+// foreground, ready once stdout carries a line with "event":"ready".
+// Stopped by PID: SIGTERM, then SIGKILL if it has not exited in time.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freeLocalPorts, repoRoot } from './sipp.js';
+import { palisadeCsv, type TestUser } from './users.js';
+
+export interface PalisadeOptions {
+  /** extensions imported before start */
+  users?: readonly TestUser[];
+  /** SIP port for UDP and TCP on 127.0.0.1; probed free when omitted */
+  sipPort?: number;
+  transports?: ReadonlyArray<'udp' | 'tcp'>;
+  domain?: string;
+  /** RTP port range "min-max"; a free block of 200 when omitted */
+  rtpPorts?: string;
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** YAML appended to the generated config (top-level sections) */
+  extraYaml?: string;
+  readyTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PalisadeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** true when SIGTERM was not enough and SIGKILL was sent */
+  killed: boolean;
+}
+
+export interface PalisadeProcess {
+  pid: number;
+  dir: string;
+  configPath: string;
+  sipPort: number;
+  /** "127.0.0.1:PORT", what SIPp takes as its remote */
+  target: string;
+  domain: string;
+  /** every stdout line so far */
+  readonly lines: readonly string[];
+  stderr(): string;
+  /** stdout lines parsed as JSON (lines that are not JSON are skipped) */
+  events(): Record<string, unknown>[];
+  /** resolves with the first stdout line (parsed) for which pred is true */
+  waitForEvent(pred: (e: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>>;
+  /** SIGTERM, SIGKILL after graceMs; removes the temp dir */
+  stop(graceMs?: number): Promise<PalisadeExit>;
+}
+
+function parse(line: string): Record<string, unknown> | null {
+  if (!line.startsWith('{')) return null;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadeProcess> {
+  const root = repoRoot();
+  const bin = join(root, 'bin', 'palisade.js');
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-proc-'));
+  const [sipPort] = o.sipPort ? [o.sipPort] : await freeLocalPorts(1);
+  const rtpPorts = o.rtpPorts ?? (async () => {
+    const [p] = await freeLocalPorts(1, 200);
+    return `${p % 2 === 0 ? p : p + 1}-${p + 199}`;
+  })();
+  const domain = o.domain ?? '127.0.0.1';
+  const transports = o.transports ?? ['udp', 'tcp'];
+  const configPath = join(dir, 'palisade.yaml');
+  writeFileSync(configPath, [
+    'sip:',
+    `  listen: [${transports.map((t) => `${t}:127.0.0.1:${sipPort}`).join(', ')}]`,
+    `  domain: ${domain}`,
+    'rtp:',
+    `  ports: ${await rtpPorts}`,
+    '  address: 127.0.0.1',
+    'storage:',
+    '  driver: sqlite',
+    `  path: ${join(dir, 'palisade.db')}`,
+    'control:',
+    `  socket: ${join(dir, 'control.sock')}`,
+    'log:',
+    `  level: ${o.logLevel ?? 'info'}`,
+    o.extraYaml ?? '',
+    '',
+  ].join('\n'));
+
+  const env = { ...process.env, ...o.env };
+  if (o.users && o.users.length > 0) {
+    const csv = join(dir, 'users.csv');
+    writeFileSync(csv, palisadeCsv(o.users));
+    const r = spawnSync(process.execPath, [bin, 'users', 'import', csv, '--config', configPath],
+      { cwd: dir, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    if (r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`palisade users import failed (status ${r.status}): ${r.stderr || r.stdout}`);
+    }
+  }
+
+  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '--config', configPath],
+    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  let err = '';
+  const waiters = new Set<{ pred: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }>();
+  child.stdout!.on('data', (d: Buffer) => {
+    partial += d.toString();
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      const line = partial.slice(0, nl);
+      partial = partial.slice(nl + 1);
+      lines.push(line);
+      const e = parse(line);
+      if (e) {
+        for (const w of waiters) {
+          if (w.pred(e)) {
+            waiters.delete(w);
+            w.resolve(e);
+          }
+        }
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-100_000); });
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
+    exit = { code, signal };
+    resolve();
+  }));
+
+  const waitForEvent = (pred: (e: Record<string, unknown>) => boolean, timeoutMs: number) => {
+    const seen = lines.map(parse).find((e) => e && pred(e));
+    if (seen) return Promise.resolve(seen);
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      const w = { pred, resolve: (e: Record<string, unknown>) => { clearTimeout(t); resolve(e); } };
+      const t = setTimeout(() => {
+        waiters.delete(w);
+        reject(new Error(`no matching Palisade event in ${timeoutMs} ms; stdout tail:\n${lines.slice(-20).join('\n')}\nstderr:\n${err.slice(-2000)}`));
+      }, timeoutMs);
+      waiters.add(w);
+      void exited.then(() => {
+        if (waiters.delete(w)) {
+          clearTimeout(t);
+          reject(new Error(`Palisade exited (${JSON.stringify(exit)}) before the awaited event; stdout tail:\n${lines.slice(-20).join('\n')}\nstderr:\n${err.slice(-2000)}`));
+        }
+      });
+    });
+  };
+
+  let stopped: Promise<PalisadeExit> | null = null;
+  const stop = (graceMs = 5000): Promise<PalisadeExit> => {
+    stopped ??= (async () => {
+      let killed = false;
+      if (!exit) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => {
+          if (!exit) {
+            killed = true;
+            child.kill('SIGKILL');
+          }
+        }, graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      const e = exit as unknown as { code: number | null; signal: NodeJS.Signals | null };
+      return { code: e.code, signal: e.signal, killed };
+    })();
+    return stopped;
+  };
+
+  try {
+    await waitForEvent((e) => e.event === 'ready', o.readyTimeoutMs ?? 20_000);
+  } catch (e) {
+    await stop(1000);
+    throw e;
+  }
+
+  return {
+    pid: child.pid!,
+    dir,
+    configPath,
+    sipPort,
+    target: `127.0.0.1:${sipPort}`,
+    domain,
+    lines,
+    stderr: () => err,
+    events: () => lines.map(parse).filter((e): e is Record<string, unknown> => e !== null),
+    waitForEvent,
+    stop,
+  };
+}
