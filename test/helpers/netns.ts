@@ -48,14 +48,32 @@ export function runInNetns(cmd: string, args: readonly string[], o: NetnsRunOpti
   });
 }
 
+/** This process's loader flags (tsx's, when run from source), minus test-runner flags. */
+function loaderArgs(): string[] {
+  const out: string[] = [];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].startsWith('--test')) {
+      if (!a[i].includes('=') && a[i + 1] !== undefined && !a[i + 1].startsWith('-')) i++;
+      continue;
+    }
+    out.push(a[i]);
+  }
+  return out;
+}
+
 /**
- * Re-runs a test file with `node --test` inside a loopback-only namespace,
+ * Re-runs a test file with node inside a loopback-only namespace,
  * streaming its output; resolves with the exit code (null when killed).
  */
 export function runTestFileInNetns(file: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('unshare', netnsArgv(process.execPath, ['--test', '--test-reporter=spec', file]), {
-      env: { ...process.env, [MARK]: '1' },
+    // Run as a plain script (its node:test tests run on load), without the
+    // outer runner's NODE_TEST_CONTEXT, which would make it skip them.
+    const env: NodeJS.ProcessEnv = { ...process.env, [MARK]: '1' };
+    delete env.NODE_TEST_CONTEXT;
+    const child = spawn('unshare', netnsArgv(process.execPath, [...loaderArgs(), '--test-reporter=tap', file]), {
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -85,5 +103,8 @@ export function netnsSuite(fileUrl: string, name: string, body: () => void, time
   test(`${name} (inside unshare -n, loopback only)`, { timeout: timeoutMs + 5000 }, async () => {
     const r = await runTestFileInNetns(file, timeoutMs);
     assert.equal(r.code, 0, `tests inside the namespace failed:\n${r.output}`);
+    // An inner run that found no test would exit 0 too.
+    const passed = Number(/^# pass (\d+)/m.exec(r.output)?.[1] ?? 0);
+    assert.ok(passed > 0, `no test ran inside the namespace:\n${r.output}`);
   });
 }
