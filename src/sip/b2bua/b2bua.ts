@@ -77,7 +77,7 @@ export class B2bua {
     const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
-      tx.respond(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
+      tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }
     this.stats.attempts++;

@@ -5,6 +5,11 @@ import type { Remote } from '../../transport/types.js';
 
 export interface ServerTxHandle {
   respond(res: SipMessage): void;
+  /**
+   * a final answer that keeps no transaction state (RFC 3261 §8.2.7): for
+   * challenges, so guessing and floods cost no memory
+   */
+  respondStateless(res: SipMessage): void;
 }
 
 export interface ClientTxHandlers {

@@ -23,7 +23,10 @@ function final(tx: ServerTransaction, msg: SipMessage | undefined): void {
   tx.state = 'completed';
   tx.send(msg!);
   if (tx.reliable) tx.terminate('normal');
-  else tx.armStateTimer('J', 64 * tx.ctx.t1);
+  else {
+    tx.armStateTimer('J', 64 * tx.ctx.t1);
+    if (!tx.legacy) tx.release();
+  }
 }
 
 function transportFailed(tx: ServerTransaction): void {

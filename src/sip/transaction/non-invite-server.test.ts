@@ -39,7 +39,9 @@ test('a final response MUST move to Completed; retransmissions MUST re-send it; 
   assert.equal(tx.respond(buildResponse(tx.request, 500, undefined, { toTag: 'u1' })), false);
   assert.deepEqual([0, 1].map((i) => r.sender.msg(i).status), [200, 200]);
   assert.equal(r.sender.sent.length, 2);
-  assert.equal(tx.lastResponse?.status, 200);
+  // Completed keeps only the response bytes it resends, not the parsed messages
+  assert.equal(tx.lastResponse, undefined);
+  assert.equal(tx.request.headers.length, 0);
 });
 
 test('Timer J: Completed lasts 64*T1 over UDP, then the transaction MUST be Terminated and destroyed', () => {

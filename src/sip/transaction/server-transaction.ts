@@ -1,7 +1,7 @@
 // A server transaction (RFC 3261 §17.2): one object for both kinds; the
 // behaviour lives in the state tables of invite-server-machine.ts and
 // non-invite-server-machine.ts, which drive the primitives below.
-import type { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { TimerRef } from './clock.js';
 import type { TxContext } from './tx-context.js';
@@ -50,6 +50,8 @@ const fireState = (tx: ServerTransaction): void => {
   tx.dispatch(tx.stateEvent, undefined, undefined);
 };
 
+const RELEASED = new SipMessage();
+
 export class ServerTransaction {
   state: ServerState;
   readonly isInvite: boolean;
@@ -74,13 +76,15 @@ export class ServerTransaction {
     /** @internal */ readonly ctx: TxContext,
     /** matching key (§17.2.3); starts with '\x02' for RFC 2543 transactions */
     readonly key: string,
-    readonly request: SipMessage,
+    /** the request; a completed non-INVITE transaction lets go of it (see release) */
+    public request: SipMessage,
     /** where the request came from */
     readonly remote: Remote,
     /** where responses go (§18.2.2) */
     readonly responseRemote: Remote,
   ) {
     this.isInvite = request.method === 'INVITE';
+    this.method = request.method;
     this.reliable = isReliable(remote.transport);
     this.machine = this.isInvite ? INVITE_SERVER_MACHINE : NON_INVITE_SERVER_MACHINE;
     this.state = this.isInvite ? 'proceeding' : 'trying';
@@ -88,8 +92,16 @@ export class ServerTransaction {
     this.legacy = key.charCodeAt(0) === 2;
   }
 
-  get method(): string {
-    return this.request.method;
+  readonly method: string;
+
+  /**
+   * @internal A completed non-INVITE transaction only absorbs retransmissions
+   * by resending bytes (§17.2.2); dropping the parsed request and response
+   * keeps ~32 s of Timer J cheap at thousands of transactions a second.
+   */
+  release(): void {
+    this.lastResponse = undefined;
+    this.request = RELEASED;
   }
 
   /**

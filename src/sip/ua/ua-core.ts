@@ -46,9 +46,13 @@ export class UaCore {
       }
       const inDialog = req.to.params.tag !== undefined;
       switch (req.method) {
-        case 'REGISTER':
-          tx.respond(this.registrar.handleRegister(req, remote));
+        case 'REGISTER': {
+          const res = this.registrar.handleRegister(req, remote);
+          // challenges are answered statelessly: a retransmission just gets a fresh one
+          if (res.status === 401) tx.respondStateless(res);
+          else tx.respond(res);
           return;
+        }
         case 'INVITE':
           if (inDialog) {
             if (!this.b2bua.onInDialog(tx, req)) this.noDialog(tx, req);
