@@ -121,10 +121,11 @@ async function step(server, kind, rate) {
   const st = r.stats ?? { successful: 0, failed: n, created: 0, elapsedS: NaN, retransmissions: NaN };
   let serverTicks = 0;
   for (const [p, t] of sAfter) serverTicks += t - (sBefore.get(p) ?? 0);
-  // Offered rate: calls created over the time spent creating them (the run
-  // minus the length of the last call).
+  // Offered rate: calls created over the time spent creating them (SIPp's
+  // wall time from /usr/bin/time, to 10 ms, minus the length of the last
+  // call; the stat file only has whole seconds).
   const tailS = kind === 'calls' ? cfg.callHoldMs / 1000 : 0;
-  const sendS = Math.max(0.001, (st.elapsedS || wallMs / 1000) - tailS);
+  const sendS = Math.max(0.001, (Number.isFinite(r.wallS) ? r.wallS : wallMs / 1000) - tailS);
   const offered = st.created / sendS;
   const failures = st.failed + Math.max(0, n - st.successful - st.failed);
   return {

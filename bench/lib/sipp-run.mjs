@@ -19,10 +19,11 @@ export function lastStatRow(path) {
   return out;
 }
 
-/** "00:00:20:015000" (h:m:s:us) -> seconds. */
+/** "00:00:20" (trace_stat) or "00:00:20:015000" (screen) -> seconds. */
 function hmsus(v) {
   const p = String(v ?? '').split(':').map(Number);
-  return p.length === 4 ? p[0] * 3600 + p[1] * 60 + p[2] + p[3] / 1e6 : NaN;
+  if (p.length < 3) return NaN;
+  return p[0] * 3600 + p[1] * 60 + p[2] + (p.length > 3 ? p[3] / 1e6 : 0);
 }
 
 export function summarize(row) {

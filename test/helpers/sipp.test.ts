@@ -10,12 +10,12 @@ test('parseSippStatCsv reads the last row of a -trace_stat file', () => {
   const csv = [
     'StartTime;LastResetTime;CurrentTime;ElapsedTime(P);ElapsedTime(C);TargetRate;CallRate(P);CallRate(C);'
       + 'TotalCallCreated;SuccessfulCall(C);FailedCall(C);Retransmissions(C);OutOfCallMsgs(C);DeadCallMsgs(C);1_INVITE_Unexp;2_ACK_Unexp;',
-    'x;x;x;00:00:01:000000;00:00:01:000000;10;5;5;5;1;0;0;0;0;0;0;',
-    'x;x;x;00:00:01:000000;00:00:02:500000;10;5;5;10;8;2;3;1;0;2;1;',
+    'x;x;x;00:00:01;00:00:01;10;5;5;5;1;0;0;0;0;0;0;',
+    'x;x;x;00:00:01;00:01:02;10;5;5;10;8;2;3;1;0;2;1;',
     '',
   ].join('\n');
   assert.deepEqual(parseSippStatCsv(csv), {
-    successful: 8, failed: 2, created: 10, retransmissions: 3, elapsedS: 2.5, outOfCall: 1, deadCall: 0, unexpected: 3,
+    successful: 8, failed: 2, created: 10, retransmissions: 3, elapsedS: 62, outOfCall: 1, deadCall: 0, unexpected: 3,
   });
   assert.equal(parseSippStatCsv('only a header;\n'), null);
 });

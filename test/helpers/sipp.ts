@@ -37,10 +37,11 @@ export interface SippStats {
   unexpected: number;
 }
 
-/** "00:00:20:015000" (h:m:s:us) -> seconds */
+/** SIPp durations: "00:00:20" in -trace_stat files, "00:00:20:015000" on screen -> seconds */
 function hmsus(v: string | undefined): number {
   const p = (v ?? '').split(':').map(Number);
-  return p.length === 4 ? p[0] * 3600 + p[1] * 60 + p[2] + p[3] / 1e6 : NaN;
+  if (p.length < 3) return NaN;
+  return p[0] * 3600 + p[1] * 60 + p[2] + (p.length > 3 ? p[3] / 1e6 : 0);
 }
 
 /** Final statistics from the text of a -trace_stat CSV (';'-separated, header first). */
