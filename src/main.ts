@@ -243,10 +243,15 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
  */
 function targetOf(b: Binding): Remote {
   const r = b.received;
-  if (r.transport !== 'udp') return r;
   const u = b.uri;
-  if (u.host === r.address && u.port !== undefined && u.port !== r.port) return { transport: 'udp', address: r.address, port: u.port };
-  return r;
+  const sameHost = u.host === r.address && u.port !== undefined;
+  if (r.transport === 'udp') {
+    if (sameHost && u.port !== r.port) return { transport: 'udp', address: r.address, port: u.port! };
+    return r;
+  }
+  // stream: the phone's own connection while it is open; if it has gone,
+  // a new connection to where the Contact says the phone listens
+  return sameHost ? { transport: r.transport, address: r.address, port: u.port!, flow: r.flow } : r;
 }
 
 /** OPTIONS to a registered contact (qualify); resolves with reachability and RTT */

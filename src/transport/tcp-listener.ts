@@ -115,6 +115,7 @@ export class TcpListener {
 
   /** send on the given flow; or on an open flow to that address; or connect */
   send(data: Buffer, remote: Remote): void {
+    // the flow the peer opened, if it is still up (RFC 5626-style connection reuse)
     let flow = remote.flow !== undefined ? this.flows.get(remote.flow) : undefined;
     if (!flow) flow = this.byKey.get(this.keyOf(remote.address, remote.port));
     if (!flow) flow = this.connect(remote);

@@ -1,0 +1,245 @@
+// SIPp against the real Palisade process, over UDP and TCP: registration with
+// digest, wrong password, unknown user answered exactly like a wrong password,
+// calls with digest through the B2BUA (answered, busy, cancelled while
+// ringing, BYE from either side, re-INVITE hold and resume), forking to two
+// contacts, and the CDR row each call attempt leaves.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { freeLocalPorts, runSipp, startSipp, type SippResult } from '../helpers/sipp.js';
+import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
+
+const TRANSPORTS = ['u1', 't1'] as const;
+
+function assertAllPassed(r: SippResult, what: string, calls: number): void {
+  const why = `${what}: exit ${r.code}\n${r.errors.slice(0, 3000)}\n${r.stdout.slice(-1500)}`;
+  assert.ok(r.stats, `${what}: no statistics\n${r.stderr}`);
+  assert.equal(r.stats.failed, 0, why);
+  assert.equal(r.stats.successful, calls, why);
+  assert.equal(r.code, 0, why);
+}
+
+interface CdrRow {
+  src: string;
+  dst: string;
+  disposition: string;
+  billsec: number;
+  duration: number;
+  channel: string;
+  dstchannel: string;
+  source_ip: string;
+  uniqueid: string;
+  dcontext: string;
+  clid: string;
+  lastapp: string;
+}
+
+/** the final response each message log holds for the second REGISTER: status line and header names */
+function finalRegisterAnswers(messages: string): Array<{ status: string; headers: string[] }> {
+  const out: Array<{ status: string; headers: string[] }> = [];
+  for (const block of messages.split(/^-{10,}.*$/m)) {
+    const all = block.trim().split(/\r?\n/);
+    const start = all.findIndex((l) => l.startsWith('SIP/2.0 '));
+    if (start < 0 || !/^CSeq:\s*2 REGISTER/im.test(block)) continue;
+    const lines = all.slice(start);
+    out.push({ status: lines[0]!.trim(), headers: lines.slice(1).map((l) => l.split(':')[0]!.trim().toLowerCase()).filter((h) => h) });
+  }
+  return out;
+}
+
+describe('SIPp against Palisade', () => {
+  let pal: PalisadeProcess;
+  let db: Database.Database;
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-sipp-'));
+  const callers = makeUsers(4, { first: 1000 });
+  const callees: Record<string, TestUser[]> = { u1: makeUsers(2, { first: 1500 }), t1: makeUsers(2, { first: 1600 }) };
+  const uasPort: Record<string, number> = {};
+
+  before(async () => {
+    // qualify off: SIPp's callee scenarios would abort on an unexpected OPTIONS
+    pal = await startPalisade({ users: [...callers, ...callees.u1!, ...callees.t1!], extraYaml: 'registrar:\n  qualify_interval: 0' });
+    [uasPort.u1, uasPort.t1] = await freeLocalPorts(2);
+    db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
+  });
+  after(async () => {
+    db?.close();
+    await pal?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** CDR rows for one callee number, newest last */
+  const cdrsFor = (dst: string): CdrRow[] => db.prepare(`SELECT * FROM cdr WHERE dst = ? ORDER BY id`).all(dst) as CdrRow[];
+
+  for (const t of TRANSPORTS) {
+    const tn = t === 'u1' ? 'UDP' : 'TCP';
+    const calleeOf = () => callees[t]!;
+
+    test(`REGISTER with digest is accepted (${tn})`, { timeout: 30_000 }, async () => {
+      const csv = join(dir, `callees-${t}.csv`);
+      writeFileSync(csv, sippCsv(calleeOf()));
+      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport: t, inf: [csv],
+        set: { contact: `127.0.0.1:${uasPort[t]}`, expires: '600' }, calls: 2, rate: 20, timeoutS: 20, dir });
+      assertAllPassed(r, 'register-auth', 2);
+    });
+
+    test(`a wrong password and an unknown user get the same answer (${tn})`, { timeout: 30_000 }, async () => {
+      const wrong = join(dir, `wrong-${t}.csv`);
+      writeFileSync(wrong, sippCsv(callers.slice(0, 1), { wrongPassword: true }));
+      const ghost = join(dir, `ghost-${t}.csv`);
+      writeFileSync(ghost, sippCsv([{ number: '1999', secret: 'Pt-NoSuchUserHere1', name: 'nobody' }], { wrongPassword: true }));
+      const a = await runSipp({ scenario: 'register-wrong-password', target: pal.target, transport: t, inf: [wrong],
+        calls: 1, rate: 10, timeoutS: 20, traceLogs: true, traceMsg: true, dir });
+      const b = await runSipp({ scenario: 'register-wrong-password', target: pal.target, transport: t, inf: [ghost],
+        calls: 1, rate: 10, timeoutS: 20, traceLogs: true, traceMsg: true, dir });
+      assertAllPassed(a, 'wrong password', 1);
+      assertAllPassed(b, 'unknown user', 1);
+      assert.match(a.logs, /wrong-password-result: 401/);
+      assert.match(b.logs, /wrong-password-result: 401/);
+      // RFC-conformant anti-enumeration: same status line, same header set, same order
+      const ra = finalRegisterAnswers(a.messages);
+      const rb = finalRegisterAnswers(b.messages);
+      assert.equal(ra.length, 1, a.messages);
+      assert.deepEqual(rb, ra);
+    });
+
+    test(`an authenticated call is bridged and answered; the caller hangs up; CDR ANSWERED (${tn})`, { timeout: 60_000 }, async () => {
+      const callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: t, port: uasPort[t], rtpEcho: true, timeoutS: 40, dir });
+      const csv = join(dir, `calls-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers.slice(0, 2), { peers: calleeOf().map((u) => u.number) }));
+      try {
+        const r = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: t, inf: [csv], calls: 2, rate: 10, pauseMs: 1200, timeoutS: 30, dir });
+        assertAllPassed(r, 'call-auth-uac', 2);
+      } finally {
+        await callee.stop();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      for (const u of calleeOf()) {
+        const row = cdrsFor(u.number).at(-1);
+        assert.ok(row, `no CDR for ${u.number}`);
+        assert.equal(row.disposition, 'ANSWERED');
+        assert.ok(row.billsec >= 1, `billsec ${row.billsec}`);
+        assert.equal(row.source_ip, '127.0.0.1');
+        assert.equal(row.lastapp, 'Dial');
+        assert.match(row.channel, /^SIP\/10\d\d-/);
+        assert.match(row.dstchannel, new RegExp(`^SIP/${u.number}-`));
+      }
+    });
+
+    test(`a busy callee: the caller gets 486; CDR BUSY (${tn})`, { timeout: 60_000 }, async () => {
+      const callee = await startSipp({ scenario: 'uas-busy', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
+      const csv = join(dir, `busy-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      try {
+        const r = await runSipp({ scenario: 'call-busy-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, timeoutS: 30, dir });
+        assertAllPassed(r, 'call-busy-uac', 1);
+      } finally {
+        await callee.stop();
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(cdrsFor(calleeOf()[0]!.number).at(-1)?.disposition, 'BUSY');
+    });
+
+    test(`CANCEL while ringing: 487 to the caller, the callee's fork is cancelled; CDR NO ANSWER (${tn})`, { timeout: 60_000 }, async () => {
+      const callee = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
+      const csv = join(dir, `cancel-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      let calleeResult: SippResult;
+      try {
+        const r = await runSipp({ scenario: 'call-cancel-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, pauseMs: 500, timeoutS: 30, dir });
+        assertAllPassed(r, 'call-cancel-uac', 1);
+      } finally {
+        await new Promise((r) => setTimeout(r, 500));
+        calleeResult = await callee.stop();
+      }
+      // the callee scenario only succeeds when it received the CANCEL and sent 487
+      assert.equal(calleeResult.stats?.successful, 1, calleeResult.errors);
+      assert.equal(cdrsFor(calleeOf()[0]!.number).at(-1)?.disposition, 'NO ANSWER');
+    });
+
+    test(`the callee hangs up with BYE; the caller gets it (${tn})`, { timeout: 60_000 }, async () => {
+      const callee = await startSipp({ scenario: 'uas-bye', target: '127.0.0.1', transport: t, port: uasPort[t], pauseMs: 1000, timeoutS: 40, dir });
+      const csv = join(dir, `cbye-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      let calleeResult: SippResult;
+      try {
+        const r = await runSipp({ scenario: 'call-callee-bye-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, timeoutS: 30, dir });
+        assertAllPassed(r, 'call-callee-bye-uac', 1);
+      } finally {
+        await new Promise((r) => setTimeout(r, 300));
+        calleeResult = await callee.stop();
+      }
+      assert.equal(calleeResult.stats?.successful, 1, calleeResult.errors);
+      const row = cdrsFor(calleeOf()[0]!.number).at(-1);
+      assert.equal(row?.disposition, 'ANSWERED');
+    });
+
+    test(`re-INVITE hold and resume cross the bridge (${tn})`, { timeout: 60_000 }, async () => {
+      const callee = await startSipp({ scenario: 'uas-hold', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, traceMsg: true, dir });
+      const csv = join(dir, `hold-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      let calleeResult: SippResult;
+      try {
+        const r = await runSipp({ scenario: 'call-hold-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, pauseMs: 300, timeoutS: 30, dir });
+        assertAllPassed(r, 'call-hold-uac', 1);
+      } finally {
+        await new Promise((r) => setTimeout(r, 2500));
+        calleeResult = await callee.stop();
+      }
+      // the callee saw the hold offer (a=sendonly) and then the resume arrive through Palisade
+      assert.match(calleeResult.messages, /a=sendonly[\s\S]*a=sendrecv/);
+      assert.equal(calleeResult.stats?.successful, 1, calleeResult.errors);
+    });
+  }
+
+  test('a callee registered from two contacts rings on both; the first to answer wins (forking)', { timeout: 60_000 }, async () => {
+    const callee = callees.u1![1]!;
+    const [p1, p2] = await freeLocalPorts(2);
+    const csv = join(dir, 'fork-callee.csv');
+    writeFileSync(csv, sippCsv([callee]));
+    for (const p of [p1!, p2!]) {
+      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport: 'u1', inf: [csv],
+        set: { contact: `127.0.0.1:${p}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
+      assertAllPassed(r, 'register-auth', 1);
+    }
+    const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, timeoutS: 40, dir });
+    const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: p2, rtpEcho: true, timeoutS: 40, dir });
+    const calls = join(dir, 'fork-calls.csv');
+    writeFileSync(calls, sippCsv(callers.slice(2, 3), { peers: [callee.number] }));
+    let ring: SippResult;
+    try {
+      const r = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [calls], calls: 1, rate: 10, pauseMs: 500, timeoutS: 30, dir });
+      assertAllPassed(r, 'call-auth-uac (forked)', 1);
+    } finally {
+      await new Promise((r) => setTimeout(r, 500));
+      ring = await ringer.stop();
+      await answerer.stop();
+    }
+    // the losing fork got a CANCEL (its scenario only succeeds after CANCEL → 487)
+    assert.equal(ring.stats?.successful, 1, ring.errors);
+    assert.equal(cdrsFor(callee.number).at(-1)?.disposition, 'ANSWERED');
+  });
+
+  test('an unregistered callee is temporarily unavailable; an unknown number is not found', { timeout: 30_000 }, async () => {
+    const csv = join(dir, 'unreg.csv');
+    writeFileSync(csv, sippCsv(callers.slice(3, 4), { peers: ['1501'] }));
+    // 1501 registered in the UDP tests; unregister it first
+    const un = join(dir, 'unreg-callee.csv');
+    writeFileSync(un, sippCsv([callees.u1![1]!]));
+    assertAllPassed(await runSipp({ scenario: 'unregister', target: pal.target, transport: 'u1', inf: [un], calls: 1, rate: 10, timeoutS: 20, dir }), 'unregister', 1);
+    const c = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
+    assert.equal(c.stats?.failed, 1, c.errors);
+    assert.match(c.errors, /SIP\/2\.0 480/);
+    const csv2 = join(dir, 'nobody.csv');
+    writeFileSync(csv2, sippCsv(callers.slice(3, 4), { peers: ['4242'] }));
+    const d = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [csv2], calls: 1, rate: 10, timeoutS: 20, dir });
+    assert.equal(d.stats?.failed, 1, d.errors);
+    assert.match(d.errors, /SIP\/2\.0 404/);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(cdrsFor('1501').at(-1)?.disposition, 'NO ANSWER');
+    assert.equal(cdrsFor('4242').at(-1)?.disposition, 'FAILED');
+  });
+});
