@@ -61,15 +61,18 @@ function parse(line: string): Record<string, unknown> | null {
   }
 }
 
+/** A free block of 200 ports starting even (RTP on even, RTCP on odd ports). */
+async function freeRtpRange(): Promise<string> {
+  const [p] = await freeLocalPorts(1, 200);
+  return `${p % 2 === 0 ? p : p + 1}-${p + 199}`;
+}
+
 export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadeProcess> {
   const root = repoRoot();
   const bin = join(root, 'bin', 'palisade.js');
   const dir = mkdtempSync(join(tmpdir(), 'palisade-proc-'));
   const [sipPort] = o.sipPort ? [o.sipPort] : await freeLocalPorts(1);
-  const rtpPorts = o.rtpPorts ?? (async () => {
-    const [p] = await freeLocalPorts(1, 200);
-    return `${p % 2 === 0 ? p : p + 1}-${p + 199}`;
-  })();
+  const rtpPorts = o.rtpPorts ?? (await freeRtpRange());
   const domain = o.domain ?? '127.0.0.1';
   const transports = o.transports ?? ['udp', 'tcp'];
   const configPath = join(dir, 'palisade.yaml');
@@ -78,7 +81,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
     `  listen: [${transports.map((t) => `${t}:127.0.0.1:${sipPort}`).join(', ')}]`,
     `  domain: ${domain}`,
     'rtp:',
-    `  ports: ${await rtpPorts}`,
+    `  ports: ${rtpPorts}`,
     '  address: 127.0.0.1',
     'storage:',
     '  driver: sqlite',
