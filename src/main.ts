@@ -150,6 +150,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     logs.get('b2bua'),
   );
   core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote) => {
     if (msg.isRequest) tm.receiveRequest(msg, remote);
     else tm.receiveResponse(msg, remote);

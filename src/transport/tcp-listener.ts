@@ -106,7 +106,11 @@ export class TcpListener {
     if (!this.flows.delete(flow.id)) return;
     if (this.byKey.get(flow.key) === flow) this.byKey.delete(flow.key);
     flow.socket.destroy();
+    this.onClosed?.(flow.remote);
   }
+
+  /** told when a connection goes away, so transactions bound to it fail fast (RFC 3261 §17.1.4) */
+  onClosed?: (remote: Remote) => void;
 
   private sweepIdle(): void {
     const limit = Date.now() - this.opts.idleTimeoutMs;

@@ -50,6 +50,9 @@ export class TransportLayer implements Sender {
     this.handler = handler;
   }
 
+  /** a stream connection closed: whatever was bound to it failed */
+  flowClosed: (remote: Remote) => void = () => {};
+
   async start(): Promise<void> {
     for (const p of this.points) {
       const onError = (err: Error) => this.log.warn('socket-error', { listen: formatListenPoint(p), error: err.message });
@@ -59,6 +62,7 @@ export class TransportLayer implements Sender {
         this.udp.push(l);
       } else if (p.transport === 'tcp') {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
+        l.onClosed = (remote) => this.flowClosed(remote);
         await l.start();
         this.tcp.push(l);
       } else {

@@ -97,7 +97,15 @@ export class UaCore {
         tx.respond(buildResponse(req, 400, 'Bad Request', { server, headers: [['warning', `399 palisade "malformed ${err.header ?? 'header'}"`]] }));
         return;
       }
-      throw err;
+      // A fault of ours: answer through the transaction so it is not left
+      // open forever (RFC 3261 gives a Trying/Proceeding server transaction
+      // no timer of its own), and keep serving.
+      this.log.error('request-failed', { method: req.method, error: (err as Error).stack });
+      try {
+        tx.respond(buildResponse(req, 500, 'Server Internal Error', { server }));
+      } catch {
+        /* the transaction already answered */
+      }
     }
   }
 
