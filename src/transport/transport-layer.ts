@@ -92,6 +92,13 @@ export class TransportLayer implements Sender {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
         if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
+          // §18.2.1 applies to every request received, so the 400 names the
+          // real source too; a Via too broken to stamp is echoed as it came
+          try {
+            stampVia(r.msg, remote);
+          } catch {
+            /* answered with the Via unstamped */
+          }
           // RFC 3261 §8.2.1 / §21.5.20: a version we don't speak gets 505, anything else 400
           if (r.code === 'PAL_ERR_SIP_BAD_VERSION') this.answerError(r.msg, remote, 505, 'Version Not Supported', r.error);
           else this.answerError(r.msg, remote, 400, 'Bad Request', r.error);
