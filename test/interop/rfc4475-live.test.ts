@@ -265,7 +265,7 @@ netnsSuite(import.meta.url, 'RFC 4475 torture messages against the live server',
     }
     // wait until every message that must be answered has a final response,
     // then a quiet spell for anything extra (a second answer, a late 1xx)
-    const deadline = Date.now() + 2500;
+    const deadline = Date.now() + 4000;
     for (const [name, { probe }] of udpGot) {
       const e = EXPECT[name];
       if (!e?.statuses || e.droppedByParser) continue;
