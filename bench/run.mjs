@@ -16,6 +16,7 @@
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
 //   BENCH_RSS_CONTACTS  10000
 //   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
+//   BENCH_RESULTS       results file (bench/results/latest.json)
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -296,10 +297,10 @@ async function main() {
       : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`);
   }
   console.log(out.join('\n'));
-  const resDir = join(ROOT, 'bench', 'results');
-  mkdirSync(resDir, { recursive: true });
-  writeFileSync(join(resDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nresults: bench/results/latest.json${env.BENCH_KEEP_DIR ? `; logs in ${work}` : ''}`);
+  const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
+  mkdirSync(dirname(resFile), { recursive: true });
+  writeFileSync(resFile, JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nresults: ${resFile}${env.BENCH_KEEP_DIR ? `; logs in ${work}` : ''}`);
 }
 
 let exiting = false;

@@ -55,7 +55,9 @@ export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32
  * stdout line carries "event":"ready".
  * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string}} o
  */
-export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '30000-39999' }) {
+// 20,000 relay ports (4 per bridged call): enough for 5,000 concurrent calls,
+// so the relay's port range is not what limits the call rate measured.
+export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40000-59999' }) {
   const run = join(dir, 'palisade');
   mkdirSync(run, { recursive: true });
   const config = join(run, 'palisade.yaml');
