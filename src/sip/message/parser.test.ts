@@ -132,3 +132,84 @@ test('never throws, whatever the bytes', () => {
 test('leading CRLFs before the start line are ignored (RFC 3261 §7.5)', () => {
   assert.equal(ok('\r\n\r\n' + REG).method, 'REGISTER');
 });
+
+test('a broken Request-Line that starts with a method is salvaged for a 400 (RFC 4475 §3.1.2.7–10)', () => {
+  for (const [line, method, uri] of [
+    ['REGISTER  sip:registrar.biloxi.com  SIP/2.0', 'REGISTER', 'sip:registrar.biloxi.com'], // lwsstart
+    ['REGISTER sip:registrar.biloxi.com SIP/2.0  ', 'REGISTER', 'sip:registrar.biloxi.com'], // trws
+    ['REGISTER <sip:registrar.biloxi.com> SIP/2.0', 'REGISTER', '<sip:registrar.biloxi.com>'], // ltgtruri
+    ['REGISTER sip:registrar.biloxi.com; lr SIP/2.0', 'REGISTER', 'sip:registrar.biloxi.com; lr'], // lwsruri
+    ['REGISTER sip:registrar.biloxi.com', 'REGISTER', 'sip:registrar.biloxi.com'], // test.dat: no SIP-Version
+    ['REGISTER sip:registrar.biloxi.com HTTP/1.1', 'REGISTER', 'sip:registrar.biloxi.com HTTP/1.1'],
+  ] as const) {
+    const r = parseMessage(Buffer.from(REG.replace('REGISTER sip:registrar.biloxi.com SIP/2.0', line)));
+    assert.ok(!r.ok, line);
+    assert.equal(r.code, SIP_PARSE_ERRORS.BAD_START_LINE, line);
+    assert.ok(r.msg, `${line}: partial message`);
+    assert.equal(r.msg.isRequest, true);
+    assert.equal(r.msg.method, method);
+    assert.equal(r.msg.uri, uri);
+    assert.equal(r.msg.callId, '843817637684230@998sdasdh09');
+    assert.equal(r.msg.topVia.branch, 'z9hG4bKnashds7');
+    assert.equal(r.msg.get('cseq'), '1826 REGISTER');
+  }
+});
+
+test('broken header lines are skipped, the first error is reported, the rest collected', () => {
+  const text = REG.replace('Max-Forwards: 70', 'Max-Forwards 70\r\n:empty name\r\n\tlost continuation').replace('Expires: 7200', 'X-Long: ' + 'a'.repeat(9000) + '\r\n folded rest of it');
+  const r = parseMessage(Buffer.from(text));
+  assert.ok(!r.ok);
+  assert.equal(r.code, SIP_PARSE_ERRORS.BAD_HEADER_LINE);
+  assert.ok(r.msg);
+  assert.deepEqual(
+    r.msg.headers.map((h) => h.name),
+    ['via', 'to', 'from', 'call-id', 'cseq', 'contact', 'x-folded', 'content-length'],
+  );
+  assert.equal(r.msg.get('x-folded'), 'first second', 'a later fold still joins its own header');
+  // a too-long header first: that is the error reported, and its fold goes with it
+  const long = parseMessage(Buffer.from(REG.replace('Expires: 7200', 'X-Long: ' + 'a'.repeat(9000) + '\r\n more')));
+  assert.ok(!long.ok);
+  assert.equal(long.code, SIP_PARSE_ERRORS.HEADER_TOO_LONG);
+  assert.equal(long.msg?.get('x-long'), undefined);
+  assert.equal(long.msg?.get('content-length'), '0');
+  // too many headers: stop there, still answerable from what came first
+  const many = parseMessage(Buffer.from(REG.replace('l: 0', Array.from({ length: 300 }, (_, i) => `X-H${i}: v`).join('\r\n') + '\r\nl: 0')));
+  assert.ok(!many.ok);
+  assert.equal(many.code, SIP_PARSE_ERRORS.TOO_MANY_HEADERS);
+  assert.equal(many.msg?.callId, '843817637684230@998sdasdh09');
+});
+
+test('an unparseable top Via still yields a partial request; the 400 copies it verbatim (RFC 4475 §3.1.2.1)', async () => {
+  const { buildResponse } = await import('./response.js');
+  const r = parseMessage(Buffer.from(REG.replace('v: SIP/2.0/UDP bobspc.biloxi.com:5060;branch=z9hG4bKnashds7', 'Via: SIP/2.0/UDP 192.0.2.15;;,;,,')));
+  assert.ok(!r.ok);
+  assert.equal(r.code, SIP_PARSE_ERRORS.BAD_HEADER);
+  assert.ok(r.msg);
+  const res = buildResponse(r.msg, 400).toString();
+  assert.match(res, /\r\nVia: SIP\/2\.0\/UDP 192\.0\.2\.15;;,;,,\r\n/);
+  assert.match(res, /\r\nCall-ID: 843817637684230@998sdasdh09\r\n/);
+  assert.match(res, /\r\nCSeq: 1826 REGISTER\r\n/);
+  // missing Via and CSeq: still a SIP request (SIP-Version, Call-ID), still answerable
+  const bare = parseMessage(Buffer.from(REG.replace(/v: .*\r\n/, '').replace(/CSeq: .*\r\n/, '')));
+  assert.ok(!bare.ok && bare.msg);
+});
+
+test('no partial message for a response, an ACK, or something that is not SIP', () => {
+  const none = (text: string, why: string) => {
+    const r = parseMessage(Buffer.from(text, 'latin1'));
+    assert.ok(!r.ok, why);
+    assert.equal(r.msg, undefined, why);
+  };
+  const swap = (line: string) => REG.replace('REGISTER sip:registrar.biloxi.com SIP/2.0', line);
+  none(swap('SIP/2.0 99 Low'), 'broken Status-Line');
+  none(swap('SIP/2.0  200 OK'), 'double SP in a Status-Line');
+  none(swap('SIP 200 OK'), 'Status-Line without version number');
+  none(swap('ACK  sip:registrar.biloxi.com SIP/2.0'), 'broken ACK Request-Line');
+  none(swap('ACK sip:registrar.biloxi.com SIP/2.0').replace('Max-Forwards: 70', 'Max-Forwards 70'), 'ACK with a broken header line');
+  none(swap('INV ITE sip:registrar.biloxi.com SIP/2.0').replace('CSeq: 1826 REGISTER', 'CSeq: 1826 ACK'), 'CSeq says ACK');
+  none(swap('REG\u00ffSTER sip:registrar.biloxi.com SIP/2.0'), 'no method token before the first SP');
+  none('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', 'HTTP');
+  none('INVITE\r\n\r\n', 'a bare word');
+  // a response with a broken header line is still not answerable without its Via
+  none(swap('SIP/2.0 200 OK').replace(/v: .*\r\n/, 'v SIP/2.0/UDP x\r\n'), 'response without a usable Via');
+});

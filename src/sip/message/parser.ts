@@ -120,10 +120,18 @@ function parseInner(buf: Buffer, opts?: ParseOptions): ParseResult {
   if (eol < 0) eol = head.length;
   const lineEnd = eol > 0 && head.charCodeAt(eol - 1) === 0x0d ? eol - 1 : eol;
   const startLine = head.slice(0, lineEnd);
-  const sl = parseStartLine(startLine, msg);
-  if (sl) return failure(sl.code, sl.error);
+  // the first error found; parsing goes on after it to salvage a request
+  let err = parseStartLine(startLine, msg);
+  let sipShaped = true;
+  if (err) {
+    const shape = salvageRequestLine(startLine, msg);
+    if (shape === NOT_A_REQUEST) return failure(err.code, err.error);
+    sipShaped = shape === SIP_REQUEST;
+  }
 
   // ---- header lines ----
+  // A broken line is skipped (with any continuation of it) and parsing goes
+  // on, so Via, From, To, Call-ID and CSeq are still there for the 400.
   let pos = eol + 1;
   let count = 0;
   const headers = msg.headers;
@@ -137,12 +145,20 @@ function parseInner(buf: Buffer, opts?: ParseOptions): ParseResult {
     const first = head.charCodeAt(pos);
     if (first === 0x20 || first === 0x09) {
       // folded continuation (RFC 3261 §7.3.1): LWS collapses to one SP
-      if (name === '') return failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'continuation line before any header');
+      if (name === '') {
+        // before any header, or the rest of a header already dropped
+        err ??= new Failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'continuation line before any header');
+        pos = nl + 1;
+        continue;
+      }
       let a = pos;
       while (a < le && (head.charCodeAt(a) === 0x20 || head.charCodeAt(a) === 0x09)) a++;
       while (le > a && (head.charCodeAt(le - 1) === 0x20 || head.charCodeAt(le - 1) === 0x09)) le--;
       if (a < le) value = value === '' ? head.slice(a, le) : value + ' ' + head.slice(a, le);
-      if (value.length > MAX_HEADER_LINE) return failure(SIP_PARSE_ERRORS.HEADER_TOO_LONG, `header ${name} too long`);
+      if (value.length > MAX_HEADER_LINE) {
+        err ??= new Failure(SIP_PARSE_ERRORS.HEADER_TOO_LONG, `header ${name} too long`);
+        name = '';
+      }
       pos = nl + 1;
       continue;
     }
@@ -152,30 +168,46 @@ function parseInner(buf: Buffer, opts?: ParseOptions): ParseResult {
     }
     if (le === pos) {
       // an empty line inside the header block means mixed line endings
-      // (e.g. LF then CRLF); where the body starts is then a guess, so refuse
-      return failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'empty line inside the header section (mixed line endings)');
+      // (e.g. LF then CRLF); where the body starts is then a guess, so the
+      // message is refused, answered from the headers read so far
+      err ??= new Failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'empty line inside the header section (mixed line endings)');
+      break;
     }
-    if (le - pos > MAX_HEADER_LINE) return failure(SIP_PARSE_ERRORS.HEADER_TOO_LONG, 'header line too long');
-    if (++count > maxHeaders) return failure(SIP_PARSE_ERRORS.TOO_MANY_HEADERS, `more than ${maxHeaders} header lines`);
+    if (++count > maxHeaders) {
+      err ??= new Failure(SIP_PARSE_ERRORS.TOO_MANY_HEADERS, `more than ${maxHeaders} header lines`);
+      break;
+    }
+    const lineStart = pos;
+    pos = nl + 1;
+    if (le - lineStart > MAX_HEADER_LINE) {
+      err ??= new Failure(SIP_PARSE_ERRORS.HEADER_TOO_LONG, 'header line too long');
+      continue;
+    }
     // field-name = token, then optional whitespace, then ':' (RFC 3261 §7.3.1)
-    let k = pos;
+    let k = lineStart;
     while (k < le && isTokenChar(head.charCodeAt(k))) k++;
-    if (k === pos) return failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'malformed header line');
+    if (k === lineStart) {
+      err ??= new Failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'malformed header line');
+      continue;
+    }
     const nameEnd = k;
     while (k < le && (head.charCodeAt(k) === 0x20 || head.charCodeAt(k) === 0x09)) k++;
-    if (k >= le || head.charCodeAt(k) !== 0x3a) return failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'header line without colon');
+    if (k >= le || head.charCodeAt(k) !== 0x3a) {
+      err ??= new Failure(SIP_PARSE_ERRORS.BAD_HEADER_LINE, 'header line without colon');
+      continue;
+    }
     k++;
     while (k < le && (head.charCodeAt(k) === 0x20 || head.charCodeAt(k) === 0x09)) k++;
     while (le > k && (head.charCodeAt(le - 1) === 0x20 || head.charCodeAt(le - 1) === 0x09)) le--;
-    name = canonicalHeaderNameAt(head, pos, nameEnd);
+    name = canonicalHeaderNameAt(head, lineStart, nameEnd);
     value = head.slice(k, le);
-    pos = nl + 1;
   }
   if (name !== '') headers.push({ name, value });
+  if (err) return failure(err.code, err.error, canAnswer(msg, sipShaped) ? msg : undefined);
 
   // ---- eager checks the transaction layer relies on ----
   const f = validateMandatory(msg);
-  if (f) return failure(f.code, f.error, canAnswer(msg) ? msg : undefined);
+  if (f) return failure(f.code, f.error, canAnswer(msg, true) ? msg : undefined);
 
   // ---- body (RFC 3261 §18.3, §20.14) ----
   const available = buf.length - bodyStart;
@@ -354,10 +386,25 @@ function badHeader(e: unknown, display: string): Failure {
   return new Failure(SIP_PARSE_ERRORS.BAD_HEADER, `malformed ${display}: ${why}`);
 }
 
-/** enough of the message survived to route and label a 4xx back (top Via + a CSeq line) */
-function canAnswer(msg: SipMessage): boolean {
+/**
+ * Whether a failed message goes back to the caller to be answered.
+ * A request is answered unless it is, or claims through its CSeq to be, an
+ * ACK (RFC 3261 §17.2.1: never answered), or nothing marks it as SIP at all
+ * (`sipShaped` false: no SIP-Version on its start line, and no Via, Call-ID
+ * or CSeq). Its headers may be malformed or missing: buildResponse copies
+ * what is there, and the transport answers the packet's source, which needs
+ * no Via (RFC 3261 §18.2.2 falls back to the source when the Via is unusable
+ * for a reply; RFC 3581 §4 symmetric response).
+ * A response is only handed back with a usable top Via and a CSeq line.
+ */
+function canAnswer(msg: SipMessage, sipShaped: boolean): boolean {
+  const cseq = msg.get('cseq');
+  if (msg.isRequest) {
+    if (msg.method === 'ACK' || (cseq !== undefined && cseqMethodIsAck(cseq))) return false;
+    return sipShaped || cseq !== undefined || msg.get('via') !== undefined || msg.get('call-id') !== undefined;
+  }
   const v = msg.get('via');
-  if (v === undefined || msg.get('cseq') === undefined) return false;
+  if (v === undefined || cseq === undefined) return false;
   try {
     const top = splitHeaderList(v)[0];
     if (top === undefined) return false;
@@ -366,4 +413,50 @@ function canAnswer(msg: SipMessage): boolean {
   } catch {
     return false;
   }
+}
+
+/** the last word of a CSeq value is ACK (its number may be malformed) */
+function cseqMethodIsAck(cseq: string): boolean {
+  let e = cseq.length;
+  while (e > 0 && (cseq.charCodeAt(e - 1) === 0x20 || cseq.charCodeAt(e - 1) === 0x09)) e--;
+  return e >= 3 && cseq.startsWith('ACK', e - 3) && (e === 3 || cseq.charCodeAt(e - 4) <= 0x20);
+}
+
+const NOT_A_REQUEST = 0;
+/** a request, but its start line has no SIP-Version: SIP only if a header says so */
+const REQUEST = 1;
+/** a request line ending in a syntactically valid SIP-Version */
+const SIP_REQUEST = 2;
+
+/**
+ * After parseStartLine failed: read what a broken Request-Line still says.
+ * It counts as a request when it starts with a method token followed by
+ * whitespace (RFC 3261 §25.1 Method = token; a double SP, LWS or <> in the
+ * Request-URI, or trailing SP, are RFC 4475 §3.1.2.7–10). The method is
+ * kept, the rest (less a trailing SIP-Version) becomes the raw uri. Anything
+ * that begins like a Status-Line ("SIP", "SIP/...") is a broken response and
+ * is never answered.
+ */
+function salvageRequestLine(line: string, msg: SipMessage): typeof NOT_A_REQUEST | typeof REQUEST | typeof SIP_REQUEST {
+  let m = 0;
+  while (m < line.length && isTokenChar(line.charCodeAt(m))) m++;
+  if (m === 0 || m >= line.length) return NOT_A_REQUEST;
+  const sep = line.charCodeAt(m);
+  if (sep !== 0x20 && sep !== 0x09) return NOT_A_REQUEST;
+  const method = line.slice(0, m);
+  if (method.length === 3 && method.toUpperCase() === 'SIP') return NOT_A_REQUEST;
+  let e = line.length;
+  while (e > m && (line.charCodeAt(e - 1) === 0x20 || line.charCodeAt(e - 1) === 0x09)) e--;
+  let v = e;
+  while (v > m && line.charCodeAt(v - 1) !== 0x20 && line.charCodeAt(v - 1) !== 0x09) v--;
+  const hasVersion = v > m && isSipVersion(line.slice(v, e));
+  let u = m;
+  while (u < e && (line.charCodeAt(u) === 0x20 || line.charCodeAt(u) === 0x09)) u++;
+  let ue = hasVersion ? v : e;
+  while (ue > u && (line.charCodeAt(ue - 1) === 0x20 || line.charCodeAt(ue - 1) === 0x09)) ue--;
+  msg.method = method;
+  msg.uri = line.slice(u, ue);
+  msg.status = 0;
+  msg.version = 'SIP/2.0';
+  return hasVersion ? SIP_REQUEST : REQUEST;
 }

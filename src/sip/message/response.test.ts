@@ -65,3 +65,10 @@ test('reason phrases: RFC 3261 table, unknown codes fall back to their class', (
   assert.equal(reasonPhrase(499), 'Bad Request');
   assert.equal(reasonPhrase(699), 'Busy Everywhere');
 });
+
+test('a Via line that does not split cleanly is copied verbatim, a clean one split per value', () => {
+  const r = parseMessage(Buffer.from(INVITE.toString().replace('Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK3', 'Via: SIP/2.0/UDP 192.0.2.15;;,;,,')));
+  assert.ok(r.msg);
+  const vias = buildResponse(r.msg, 400).headers.filter((h) => h.name === 'via').map((h) => h.value);
+  assert.deepEqual(vias, ['SIP/2.0/UDP p1.example;branch=z9hG4bK1', 'SIP/2.0/UDP p2.example;branch=z9hG4bK2', 'SIP/2.0/UDP 192.0.2.15;;,;,,']);
+});

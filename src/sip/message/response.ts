@@ -99,6 +99,12 @@ export interface ResponseOptions {
   server?: string;
 }
 
+function commaCount(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(','); i >= 0; i = s.indexOf(',', i + 1)) n++;
+  return n;
+}
+
 /** true when a To/From value already carries a tag parameter */
 function hasTag(value: string): boolean {
   // header params follow the '>' in name-addr form, or the first ';' in addr-spec form
@@ -116,10 +122,15 @@ export function buildResponse(req: SipMessage, status: number, reason?: string, 
   res.status = status;
   res.reason = reason ?? reasonPhrase(status);
   const out = res.headers;
-  // every Via, in order, split into one value per line (§8.2.6.2)
+  // every Via, in order, split into one value per line (§8.2.6.2). A Via
+  // line the split would alter (empty list elements, as in RFC 4475
+  // §3.1.2.1 badinv01's "192.0.2.15;;,;,,", or a comma inside a quoted
+  // parameter) is copied verbatim instead: the values must stay equal.
   for (const h of req.headers) {
     if (h.name !== 'via') continue;
-    for (const v of splitHeaderList(h.value)) out.push({ name: 'via', value: v });
+    const parts = splitHeaderList(h.value);
+    if (parts.length === 1 + commaCount(h.value)) for (const v of parts) out.push({ name: 'via', value: v });
+    else out.push({ name: 'via', value: h.value });
   }
   const from = req.get('from');
   if (from !== undefined) out.push({ name: 'from', value: from });
