@@ -78,3 +78,20 @@ test('505 for another SIP version, checked first', () => {
   assert.ok(!r.ok && r.msg);
   assert.equal(checkRequest(r.msg, OPTS)?.status, 505);
 });
+
+test('method inspection (405/501) runs after 400 and before 416, 420 and 415 (RFC 3261 §8.2.1–8.2.3)', () => {
+  const refuse405 = { status: 405, reason: 'Method Not Allowed', headers: [['allow', 'INVITE']] as [string, string][] };
+  const opts: SanityOptions = { ...OPTS, methodCheck: (m) => (m.method === 'MESSAGE' ? refuse405 : null) };
+  // a body we cannot take: 415 without the hook, 405 with it
+  const msg = req('Content-Type: multipart/mixed;boundary=x\r\nRequire: foo\r\n', 'MESSAGE', 'abc');
+  assert.equal(checkRequest(msg, OPTS)?.status, 420);
+  assert.deepEqual(checkRequest(msg, opts), refuse405);
+  msg.ruriText = 'soap.beep://192.0.2.103:3002';
+  assert.equal(checkRequest(msg, opts)?.status, 405);
+  // syntax errors still come first
+  const dup = req('', 'MESSAGE');
+  dup.add('call-id', 'c2');
+  assert.equal(checkRequest(dup, opts)?.status, 400);
+  // methods the hook accepts go on to the usual checks
+  assert.equal(checkRequest(req('Content-Type: application/x-foo\r\n', 'INVITE', 'abc'), opts)?.status, 415);
+});

@@ -1,8 +1,8 @@
 // Request sanity checks: what a UAS must answer from the message alone,
 // before any transaction-user logic runs (RFC 3261 §8.2, §16.3; the
 // Kamailio `sanity` module is the model). Checks run in the order RFC 3261
-// §8.2 processes a request: version, syntax, URI scheme, hop count,
-// extensions (Require), then content.
+// §8.2 processes a request: version, syntax, method (§8.2.1, decided by the
+// caller), URI scheme, hop count, extensions (Require), then content.
 import type { SipMessage } from './sip-message.js';
 import type { NameAddr } from './types.js';
 import { SipParseError } from './errors.js';
@@ -17,6 +17,12 @@ export interface SanityOptions {
   supportedSchemes?: Set<string>;
   /** body types understood (e.g. application/sdp); when absent, no 415 check */
   acceptedContentTypes?: Set<string>;
+  /**
+   * Method inspection (RFC 3261 §8.2.1): the caller's 405/501 for a method
+   * it will not take here, or null. Runs after the 505/400 checks and before
+   * header (416, 420) and content (415) inspection, as §8.2 orders them.
+   */
+  methodCheck?: (msg: SipMessage) => SanityFailure | null;
 }
 
 export interface SanityFailure {
@@ -56,6 +62,12 @@ export function checkRequest(msg: SipMessage, opts: SanityOptions): SanityFailur
 
   const syntax = checkSyntax(msg);
   if (syntax) return syntax;
+
+  // 405/501: method inspection comes before headers and content (RFC 3261 §8.2.1)
+  if (opts.methodCheck) {
+    const refused = opts.methodCheck(msg);
+    if (refused) return refused;
+  }
 
   // 416: Request-URI scheme (RFC 3261 §8.2.2.1)
   const schemes = opts.supportedSchemes ?? DEFAULT_SCHEMES;

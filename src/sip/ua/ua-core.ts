@@ -4,7 +4,7 @@
 // to the registrar, out-of-dialog INVITE and in-dialog requests to the B2BUA,
 // OPTIONS answered here, anything else refused with the right code.
 import { buildResponse } from '../message/response.js';
-import { checkRequest } from '../message/sanity.js';
+import { checkRequest, type SanityFailure } from '../message/sanity.js';
 import { SipParseError } from '../message/sip-message.js';
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
@@ -22,6 +22,8 @@ export interface UaCoreOptions {
 }
 
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
+/** methods served only inside a dialog (the B2BUA relays them); 405 outside one */
+const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
 const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'message/sipfrag', 'application/simple-message-summary', 'application/pidf+xml']);
 
 export class UaCore {
@@ -38,7 +40,11 @@ export class UaCore {
     this.stats.requests++;
     const server = this.opts.userAgent;
     try {
-      const bad = checkRequest(req, { supportedExtensions: SUPPORTED_EXTENSIONS, acceptedContentTypes: ACCEPTED_TYPES });
+      const bad = checkRequest(req, {
+        supportedExtensions: SUPPORTED_EXTENSIONS,
+        acceptedContentTypes: ACCEPTED_TYPES,
+        methodCheck: (m) => this.methodRefusal(m),
+      });
       if (bad) {
         this.stats.rejected++;
         tx.respond(buildResponse(req, bad.status, bad.reason, { server, headers: bad.headers }));
@@ -74,21 +80,9 @@ export class UaCore {
             }),
           );
           return;
-        case 'BYE':
-        case 'INFO':
-        case 'UPDATE':
-        case 'NOTIFY':
-        case 'MESSAGE':
-        case 'REFER':
-        case 'PRACK':
-        case 'SUBSCRIBE':
-          if (inDialog && this.b2bua.onInDialog(tx, req)) return;
-          if (inDialog) this.noDialog(tx, req);
-          else tx.respond(buildResponse(req, 405, 'Method Not Allowed', { server, headers: [['allow', this.opts.allow]] }));
-          return;
         default:
-          // RFC 3261 §8.2.1: a method we don't know at all → 501
-          tx.respond(buildResponse(req, 501, 'Not Implemented', { server, headers: [['allow', this.opts.allow]] }));
+          // an IN_DIALOG_ONLY method inside a dialog: methodRefusal turned away the rest
+          if (!this.b2bua.onInDialog(tx, req)) this.noDialog(tx, req);
       }
     } catch (err) {
       if (err instanceof SipParseError) {
@@ -107,6 +101,19 @@ export class UaCore {
         /* the transaction already answered */
       }
     }
+  }
+
+  /**
+   * RFC 3261 §8.2.1 method inspection, run by checkRequest before the header
+   * and content checks: a method we know but serve only inside a dialog →
+   * 405 outside one, a method we don't know at all → 501, both with Allow.
+   */
+  private methodRefusal(req: SipMessage): SanityFailure | null {
+    const m = req.method;
+    if (m === 'REGISTER' || m === 'INVITE' || m === 'OPTIONS') return null;
+    if (!IN_DIALOG_ONLY.has(m)) return { status: 501, reason: 'Not Implemented', headers: [['allow', this.opts.allow]] };
+    if (req.to.params.tag === undefined) return { status: 405, reason: 'Method Not Allowed', headers: [['allow', this.opts.allow]] };
+    return null;
   }
 
   /** RFC 3261 §12.2.2: a request for a dialog we don't have → 481 */
