@@ -88,7 +88,9 @@ export class B2bua {
       tx.respond(buildResponse(req, 403, 'Forbidden', { toTag: newToken(), server }));
       return;
     }
-    tx.respond(buildResponse(req, 100, 'Trying', { server }));
+    // No 100 Trying of our own: the INVITE server transaction sends one if no
+    // other answer goes out within 200 ms (RFC 3261 §17.2.1), which spares a
+    // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
     const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
     if (!callee) {
