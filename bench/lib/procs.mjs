@@ -93,6 +93,12 @@ export function startProcess(cmd, args, { logPath, cwd, env } = {}) {
   return { pid: child.pid, child, exited };
 }
 
+/** Tracks a child started elsewhere (a SIPp client) so stopAll() ends it too. */
+export function track(child) {
+  started.add(child.pid);
+  child.on('exit', () => started.delete(child.pid));
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { track } from './procs.mjs';
 
 /**
  * Last row of a SIPp -trace_stat CSV (';'-separated, header row first) as an
@@ -67,6 +68,7 @@ export function runSippClient(o) {
   ];
   return new Promise((resolve) => {
     const child = spawn('timeout', args, { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    track(child);
     let stderr = '';
     child.stderr.on('data', (d) => { if (stderr.length < 4096) stderr += d; });
     o.onStart?.(child.pid);
