@@ -186,15 +186,21 @@ export class TcpProbe {
   }
 }
 
-/** splits a byte stream of server messages at header end + Content-Length */
+/**
+ * Splits a byte stream of server messages at header end + Content-Length.
+ * CRLFs between messages are keep-alive pongs (RFC 5626 §3.5.1) and are
+ * skipped. Only a CRLF starts a line: a 400 may echo a header value holding
+ * a lone CR, which must not pass for the start of a Content-Length line.
+ */
 function frameAll(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
   let pos = 0;
   for (;;) {
+    while (pos < buf.length && (buf[pos] === 0x0d || buf[pos] === 0x0a)) pos++;
     const end = buf.indexOf('\r\n\r\n', pos);
     if (end < 0) return out;
     const head = buf.toString('latin1', pos, end);
-    const m = /^(?:content-length|l)[ \t]*:[ \t]*(\d+)/im.exec(head);
+    const m = /(?:^|\r\n)(?:content-length|l)[ \t]*:[ \t]*(\d+)/i.exec(head);
     const total = end + 4 + (m ? Number(m[1]) : 0);
     if (total > buf.length) return out;
     out.push(buf.subarray(pos, total));
