@@ -205,7 +205,7 @@ describe('SIPp against Palisade', () => {
         set: { contact: `127.0.0.1:${p}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
       assertAllPassed(r, 'register-auth', 1);
     }
-    const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, timeoutS: 40, dir });
+    const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, timeoutS: 40, traceMsg: true, dir });
     const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: p2, rtpEcho: true, timeoutS: 40, dir });
     const calls = join(dir, 'fork-calls.csv');
     writeFileSync(calls, sippCsv(callers.slice(2, 3), { peers: [callee.number] }));
@@ -218,8 +218,10 @@ describe('SIPp against Palisade', () => {
       ring = await ringer.stop();
       await answerer.stop();
     }
-    // the losing fork got a CANCEL (its scenario only succeeds after CANCEL → 487)
-    assert.equal(ring.stats?.successful, 1, ring.errors);
+    // the losing fork got a CANCEL for the INVITE it was ringing on (RFC 3261 §16.7 step 10 done by the B2BUA)
+    const invite = /^INVITE [\s\S]*?^Call-ID:\s*(\S+)/m.exec(ring.messages);
+    assert.ok(invite, ring.messages.slice(0, 2000));
+    assert.match(ring.messages, new RegExp(`^CANCEL [\\s\\S]*?^Call-ID:\\s*${invite[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
     assert.equal(cdrsFor(callee.number).at(-1)?.disposition, 'ANSWERED');
   });
 
@@ -241,5 +243,48 @@ describe('SIPp against Palisade', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(cdrsFor('1501').at(-1)?.disposition, 'NO ANSWER');
     assert.equal(cdrsFor('4242').at(-1)?.disposition, 'FAILED');
+  });
+
+  test('media is relayed by default; with direct_media on both extensions the callee gets the caller\'s own SDP', { timeout: 60_000 }, async () => {
+    // a second Palisade whose two extensions come from the config file with direct_media
+    const a = { number: '2701', secret: 'Pt-Xq7vLw2ZkR9mYt4', name: 'Direct A' };
+    const b = { number: '2702', secret: 'Pt-Hb3nQw8JpV6sDe5', name: 'Direct B' };
+    const yaml = [
+      'registrar:',
+      '  qualify_interval: 0',
+      'extensions:',
+      ...[a, b].map((u) => `  - { number: "${u.number}", name: "${u.name}", secret: "${u.secret}", context: internal, direct_media: true }`),
+    ].join('\n');
+    const direct = await startPalisade({ users: [callers[0]!, callees.u1![0]!], extraYaml: yaml });
+    try {
+      const sdpSeen = async (caller: TestUser, callee: TestUser): Promise<{ callerMedia: string; calleeSaw: string }> => {
+        const [uas] = await freeLocalPorts(1);
+        const reg = join(dir, `dm-reg-${callee.number}.csv`);
+        writeFileSync(reg, sippCsv([callee]));
+        assertAllPassed(await runSipp({ scenario: 'register-auth', target: direct.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+        const callee1 = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
+        const csv = join(dir, `dm-call-${caller.number}.csv`);
+        writeFileSync(csv, sippCsv([caller], { peers: [callee.number] }));
+        let r: SippResult;
+        let seen: SippResult;
+        try {
+          r = await runSipp({ scenario: 'call-auth-uac', target: direct.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, pauseMs: 200, timeoutS: 20, traceMsg: true, dir });
+          assertAllPassed(r, 'call', 1);
+        } finally {
+          await new Promise((res) => setTimeout(res, 300));
+          seen = await callee1.stop();
+        }
+        const callerMedia = /m=audio (\d+)/.exec(r.messages)?.[1] ?? '';
+        const inv = seen.messages.split(/^-{10,}.*$/m).find((blk) => /^INVITE /m.test(blk)) ?? '';
+        return { callerMedia, calleeSaw: /m=audio (\d+)/.exec(inv)?.[1] ?? '' };
+      };
+      const relayed = await sdpSeen(callers[0]!, callees.u1![0]!);
+      assert.ok(relayed.callerMedia && relayed.calleeSaw, JSON.stringify(relayed));
+      assert.notEqual(relayed.calleeSaw, relayed.callerMedia, 'the relay stands between ordinary extensions');
+      const dm = await sdpSeen(a, b);
+      assert.equal(dm.calleeSaw, dm.callerMedia, 'direct media passes the caller\'s own media port');
+    } finally {
+      await direct.stop();
+    }
   });
 });
