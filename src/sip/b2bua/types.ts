@@ -2,6 +2,7 @@
 // can be wired in main.ts and driven in tests.
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
+import type { CdrInput } from '../../storage/cdr-repo.js';
 
 export interface ServerTxHandle {
   respond(res: SipMessage): void;
@@ -62,28 +63,8 @@ export interface BindingInfo {
   remote: Remote;
 }
 
-export interface CdrRecord {
-  accountcode: string;
-  src: string;
-  dst: string;
-  dcontext: string;
-  clid: string;
-  channel: string;
-  dstchannel: string;
-  lastapp: string;
-  lastdata: string;
-  start: Date;
-  answer: Date | null;
-  end: Date;
-  duration: number;
-  billsec: number;
-  disposition: 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
-  amaflags: string;
-  uniqueid: string;
-  userfield: string;
-  sourceIp: string;
-  securityVerdict: string;
-}
+/** a call attempt's record as the B2BUA hands it to storage (the Asterisk CDR field set) */
+export type CdrRecord = CdrInput;
 
 export interface AuthApi {
   verify(
