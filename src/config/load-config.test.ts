@@ -76,7 +76,7 @@ test('every option can be set', () => {
   domain: example.org
   realm: voice.example.org
   user_agent: Palisade PBX
-  workers: 4
+  workers: 1
   udp_recv_buffer: 1048576
 rtp: { ports: 20000-20003, address: 127.0.0.2, advertised_address: 192.0.2.7, timeout: 0 }
 storage: { driver: postgres, url: "postgres://postgres@127.0.0.1/test", table_prefix: pal_ }
@@ -90,7 +90,7 @@ calls: { ring_timeout: 20, max_duration: 0 }
   );
   assert.equal(c.sip.realm, 'voice.example.org');
   assert.equal(c.sip.userAgent, 'Palisade PBX');
-  assert.equal(c.sip.workers, 4);
+  assert.equal(c.sip.workers, 1);
   assert.deepEqual(c.rtp, { portMin: 20000, portMax: 20003, address: '127.0.0.2', advertisedAddress: '192.0.2.7', timeout: 0 });
   assert.deepEqual(c.storage, { driver: 'postgres', url: 'postgres://postgres@127.0.0.1/test', tablePrefix: 'pal_' });
   assert.equal(c.control.socket, '/run/palisade.sock');
@@ -218,4 +218,9 @@ test('loadConfig resolves paths against the file directory and reports a missing
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('sip.workers above 1 is refused at load rather than silently ignored', () => {
+  const m = errorsOf(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: 4 }\n`).message;
+  assert.match(m, /sip\.workers 4 is not available in this version; expected 1/);
 });
