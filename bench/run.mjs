@@ -93,7 +93,11 @@ async function step(server, kind, rate) {
   let uas = null;
   const args = ['-r', String(rate), '-m', String(n), '-recv_timeout', '10000'];
   if (kind === 'register') {
-    args.push('-inf', join(work, 'reg.csv'), '-p', String(PORT.uacReg), '-mp', String(PORT.uacRegMedia));
+    // Register the same Contact the call part's callee uses (the SIPp UAS):
+    // a Contact at this UAC's port would outlive the step as a second,
+    // dead binding of every callee, and calls would fork to it.
+    args.push('-inf', join(work, 'reg.csv'), '-p', String(PORT.uacReg), '-mp', String(PORT.uacRegMedia),
+      '-set', 'contact', `127.0.0.1:${PORT.uas}`);
   } else {
     const hold = cfg.callHoldMs;
     args.push('-inf', join(work, 'calls.csv'), '-p', String(PORT.uacCall), '-mp', String(PORT.uacCallMedia),

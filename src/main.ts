@@ -139,7 +139,14 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       auth,
       media,
       extensions: { get: (n) => extensions.get(n) },
-      location: { lookup: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: targetOf(b) })) },
+      location: {
+        lookup: (aor) => {
+          // Contacts that stopped answering qualify are skipped while another still answers.
+          const all = location.lookup(aor);
+          const live = all.filter((b) => b.reachable !== false);
+          return (live.length > 0 ? live : all).map((b) => ({ contactUri: b.contactUri, remote: targetOf(b) }));
+        },
+      },
       cdr: {
         write: (rec) => {
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));

@@ -13,6 +13,21 @@ import Database from 'better-sqlite3';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
+import { spawnSync } from 'node:child_process';
+
+/** qualify: both phones answered Palisade's OPTIONS (`palisade show registrations` says reachable) */
+async function bothReachable(configPath: string): Promise<void> {
+  const bin = join(repoRoot(), 'bin', 'palisade.js');
+  let last = '';
+  for (let i = 0; i < 40; i++) {
+    const r = spawnSync(process.execPath, [bin, 'show', 'registrations', '--config', configPath], { encoding: 'utf8', timeout: 10_000 });
+    last = r.stdout + r.stderr;
+    const rows = last.split('\n').filter((l) => /^100[12]\s/.test(l));
+    if (rows.length === 2 && rows.every((l) => /\syes\s*$/.test(l))) return;
+    await new Promise((res) => setTimeout(res, 250));
+  }
+  assert.fail(`the phones did not become reachable by qualify:\n${last}`);
+}
 
 const TONE_CALLER = 440;
 const TONE_CALLEE = 1000;
@@ -65,11 +80,11 @@ function writeSite(dir: string, sipPort: number): Site & { configPath: string } 
       'rtp:',
       `  ports: ${RELAY_MIN}-${RELAY_MAX}`,
       '  address: 127.0.0.1',
-      // baresip 1.0.0 (libre's sip/auth.c) fails the whole 401 with ENOSYS
-      // when any challenge names an algorithm other than MD5, so the default
-      // [SHA-256, MD5] pair (RFC 8760) locks it out: offer MD5 only.
-      'auth:',
-      '  algorithms: [MD5]',
+      // No auth section: the default challenge must work for baresip 1.0.0,
+      // which (libre's sip/auth.c) refuses a 401 naming any non-MD5 algorithm.
+      // Qualify every 2 s so the test sees the phones answer OPTIONS.
+      'registrar:',
+      '  qualify_interval: 2',
       'storage:',
       '  driver: sqlite',
       `  path: ${dbPath}`,
@@ -244,6 +259,7 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     await callee.start();
     await caller.waitRegistered(5000);
     await callee.waitRegistered(5000);
+    await bothReachable(site.configPath);
 
     const pcap = join(dir, 'call.pcap');
     if (capture) tshark = await startCapture(pcap);

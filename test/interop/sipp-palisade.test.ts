@@ -287,4 +287,44 @@ describe('SIPp against Palisade', () => {
       await direct.stop();
     }
   });
+
+  test('a callee that rings past calls.ring_timeout is cancelled and the caller gets 480; CDR NO ANSWER', { timeout: 60_000 }, async () => {
+    const caller = callers[1]!;
+    const callee = callees.t1![1]!;
+    const ringing = await startPalisade({ users: [caller, callee], extraYaml: 'registrar:\n  qualify_interval: 0\ncalls:\n  ring_timeout: 2' });
+    try {
+      const [uas] = await freeLocalPorts(1);
+      const reg = join(dir, 'rt-reg.csv');
+      writeFileSync(reg, sippCsv([callee]));
+      assertAllPassed(await runSipp({ scenario: 'register-auth', target: ringing.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+      const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
+      const csv = join(dir, 'rt-call.csv');
+      writeFileSync(csv, sippCsv([caller], { peers: [callee.number] }));
+      const t0 = Date.now();
+      let r: SippResult;
+      let ring: SippResult;
+      try {
+        r = await runSipp({ scenario: 'call-auth-uac', target: ringing.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
+      } finally {
+        await new Promise((res) => setTimeout(res, 500));
+        ring = await ringer.stop();
+      }
+      const waited = Date.now() - t0;
+      assert.equal(r.stats?.failed, 1, r.errors);
+      assert.match(r.errors, /SIP\/2\.0 480/);
+      assert.ok(waited >= 1900, `answered after ${waited} ms, before the 2 s ring timeout`);
+      assert.match(ring.messages, /^CANCEL /m, 'the ringing phone is cancelled');
+      await new Promise((res) => setTimeout(res, 300));
+      const db2 = new Database(join(ringing.dir, 'palisade.db'), { readonly: true });
+      try {
+        const row = db2.prepare('SELECT disposition, userfield FROM cdr WHERE dst = ?').get(callee.number) as { disposition: string; userfield: string };
+        assert.equal(row.disposition, 'NO ANSWER');
+        assert.equal(row.userfield, 'ring timeout');
+      } finally {
+        db2.close();
+      }
+    } finally {
+      await ringing.stop();
+    }
+  });
 });
