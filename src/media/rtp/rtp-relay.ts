@@ -39,6 +39,14 @@ export interface RtpRelayStats {
   retiredPorts: number;
 }
 
+/** idle bound sockets kept for reuse, unless configured otherwise */
+export const DEFAULT_POOL_MAX = 4096;
+
+function isPortProblem(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL';
+}
+
 export class RtpRelay implements SessionOwner {
   readonly address: string;
   readonly ports: PortAllocator;
@@ -61,7 +69,9 @@ export class RtpRelay implements SessionOwner {
     this.address = opts.address;
     this.ports = new PortAllocator(opts.portMin, opts.portMax);
     this.recvBuffer = opts.udpRecvBuffer;
-    this.poolMax = opts.socketPoolMax ?? this.ports.capacity * 2;
+    // One descriptor per pooled socket: a pool as large as a big range would
+    // run the process out of descriptors (EMFILE) and starve the relay.
+    this.poolMax = opts.socketPoolMax ?? Math.min(this.ports.capacity * 2, DEFAULT_POOL_MAX);
     this.now = opts.now ?? Date.now;
     this.inactivityMs = opts.inactivityTimeoutMs ?? 0;
     const c = this.counters;
@@ -119,7 +129,9 @@ export class RtpRelay implements SessionOwner {
       const s = sockets[i];
       s.flow = null;
       if (s.failed !== null) {
-        pairUsable = false;
+        // Only a port another program holds is kept out of use; running out of
+        // descriptors (EMFILE/ENFILE) says nothing about the port itself.
+        if (isPortProblem(s.failed)) pairUsable = false;
         void s.close();
       } else if (!this.isClosed && this.pool.size < this.poolMax) this.pool.set(s.port, s);
       else void s.close();
