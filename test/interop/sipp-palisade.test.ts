@@ -288,10 +288,10 @@ describe('SIPp against Palisade', () => {
     }
   });
 
-  test('a callee that rings past calls.ring_timeout is cancelled and the caller gets 480; CDR NO ANSWER', { timeout: 60_000 }, async () => {
+  test('calls.ring_timeout cancels a ringing callee (480 to the caller, CDR NO ANSWER); calls.max_duration ends an answered call with BYE to both', { timeout: 60_000 }, async () => {
     const caller = callers[1]!;
     const callee = callees.t1![1]!;
-    const ringing = await startPalisade({ users: [caller, callee], extraYaml: 'registrar:\n  qualify_interval: 0\ncalls:\n  ring_timeout: 2' });
+    const ringing = await startPalisade({ users: [caller, callee], extraYaml: 'registrar:\n  qualify_interval: 0\ncalls:\n  ring_timeout: 2\n  max_duration: 2' });
     try {
       const [uas] = await freeLocalPorts(1);
       const reg = join(dir, 'rt-reg.csv');
@@ -322,6 +322,26 @@ describe('SIPp against Palisade', () => {
         assert.equal(row.userfield, 'ring timeout');
       } finally {
         db2.close();
+      }
+
+      // calls.max_duration: an answered call is ended by Palisade with a BYE to both sides
+      const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, dir });
+      let ended: SippResult;
+      try {
+        ended = await runSipp({ scenario: 'call-callee-bye-uac', target: ringing.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
+      } finally {
+        await new Promise((res) => setTimeout(res, 2500));
+        const calleeRun = await answerer.stop();
+        assert.equal(calleeRun.stats?.successful, 1, 'the callee got its BYE: ' + calleeRun.errors);
+      }
+      assert.equal(ended.stats?.successful, 1, 'the caller got its BYE: ' + ended.errors);
+      const db3 = new Database(join(ringing.dir, 'palisade.db'), { readonly: true });
+      try {
+        const row = db3.prepare("SELECT disposition, userfield, billsec FROM cdr WHERE dst = ? AND disposition = 'ANSWERED'").get(callee.number) as { disposition: string; userfield: string; billsec: number };
+        assert.equal(row.userfield, 'max-duration');
+        assert.ok(row.billsec >= 2 && row.billsec <= 3, `billsec ${row.billsec}`);
+      } finally {
+        db3.close();
       }
     } finally {
       await ringing.stop();
