@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { freeLocalPorts, repoRoot, runSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
@@ -71,6 +72,28 @@ function socketsOf(pid: number): string[] {
     .sort();
 }
 
+function optionsOverIpv6(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket({ type: 'udp6', ipv6Only: true });
+    const timer = setTimeout(() => {
+      sock.close();
+      reject(new Error('no answer over IPv6'));
+    }, 3000);
+    sock.on('message', (m) => {
+      clearTimeout(timer);
+      sock.close();
+      resolve(m.toString());
+    });
+    sock.bind(0, '::1', () => {
+      const me = sock.address().port;
+      const req =
+        `OPTIONS sip:[::1]:${port} SIP/2.0\r\nVia: SIP/2.0/UDP [::1]:${me};branch=z9hG4bKv6test;rport\r\nMax-Forwards: 70\r\n` +
+        `From: <sip:probe@[::1]>;tag=v6\r\nTo: <sip:[::1]:${port}>\r\nCall-ID: v6test@[::1]\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n`;
+      sock.send(req, port, '::1');
+    });
+  });
+}
+
 function assertAllPassed(r: SippResult, what: string, calls: number): void {
   const why = `${what}: exit ${r.code}\n${r.errors.slice(0, 3000)}`;
   assert.equal(r.stats?.failed, 0, why);
@@ -120,7 +143,11 @@ describe('operating Palisade', () => {
     const p = await start(configPath);
     try {
       const got = socketsOf(p.child.pid!);
-      assert.deepEqual(got, [`tcp 127.0.0.1:${sipPort}`, `tcp [::1]:${v6Port}`, `udp 127.0.0.1:${sipPort}`, `udp [::1]:${v6Port}`].sort().map((s) => s.replace(/^tcp/, 'tcp')), got.join('\n'));
+      assert.deepEqual(got, [`tcp 127.0.0.1:${sipPort}`, `tcp [::1]:${v6Port}`, `udp 127.0.0.1:${sipPort}`, `udp [::1]:${v6Port}`].sort(), got.join('\n'));
+      // and SIP is served over IPv6: an OPTIONS to [::1] gets its 200, with the IPv6 source stamped in Via
+      const answer = await optionsOverIpv6(v6Port);
+      assert.match(answer, /^SIP\/2\.0 200 OK\r\n/);
+      assert.match(answer, /^Via: SIP\/2\.0\/UDP \[::1\]:\d+;branch=z9hG4bKv6test;rport=\d+;received=::1\r$/m);
     } finally {
       p.child.kill('SIGTERM');
       await p.exit;
