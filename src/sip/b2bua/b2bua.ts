@@ -199,13 +199,12 @@ export class B2bua {
     this.stopReinviteRetransmits(call);
     if (call.disposition === 'ANSWERED') this.stats.answered++;
     else this.stats.failed++;
-    // Keep the dialogs routable a little longer so late BYE/ACK retransmissions get
-    // a proper answer (481 after that), then forget them.
-    setTimeout(() => {
-      this.dialogs.delete(call.a.key);
-      if (call.b) this.dialogs.delete(call.b.key);
-      for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
-    }, 32_000).unref();
+    // Forget the dialogs at once: a retransmitted BYE is absorbed by its server
+    // transaction, a late 2xx by the INVITE client transaction (Accepted state,
+    // RFC 6026), so nothing needs the call afterwards and its memory goes now.
+    this.dialogs.delete(call.a.key);
+    if (call.b) this.dialogs.delete(call.b.key);
+    for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
     try {
       this.deps.cdr.write(call.cdr());
     } catch (err) {

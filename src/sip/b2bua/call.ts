@@ -28,6 +28,8 @@ interface Fork {
   remoteTag?: string;
   final?: number; // final status received (or 408 on timeout)
   provisional: boolean;
+  /** body of the ACK we sent for this fork's 2xx (late offer: the caller's answer) */
+  ackBody?: Buffer;
   dialog?: Dialog;
 }
 
@@ -47,6 +49,8 @@ export class Call {
   answerAt: Date | null = null;
   endAt: Date | null = null;
   readonly uniqueid: string;
+  /** Asterisk-style channel sequence number, shared by both legs' channel names */
+  private readonly seq: number;
   readonly aChannel: string;
   bChannel = '';
   disposition: CdrRecord['disposition'] = 'NO ANSWER';
@@ -81,8 +85,9 @@ export class Call {
     this.aInviteTx = inviteTx;
     this.aInvite = invite;
     const now = Date.now();
-    this.uniqueid = `${Math.floor(now / 1000)}.${++channelSeq}`;
-    this.aChannel = `SIP/${caller.number}-${channelSeq.toString(16).padStart(8, '0')}`;
+    this.seq = ++channelSeq;
+    this.uniqueid = `${Math.floor(now / 1000)}.${this.seq}`;
+    this.aChannel = `SIP/${caller.number}-${this.seq.toString(16).padStart(8, '0')}`;
     const contact = invite.contacts[0];
     const routeSet = invite.getAll('record-route');
     this.a = new Dialog({
@@ -213,7 +218,20 @@ export class Call {
   private onForkAnswered(fork: Fork, res: SipMessage): void {
     const ua = this.ua;
     const d = fork.dialog!;
-    d.remoteTag = res.to.params.tag ?? '';
+    const tag = res.to.params.tag ?? '';
+    if (fork.final !== undefined && fork.final < 300) {
+      if (tag === d.remoteTag) {
+        // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost; ACK again
+        if (!this.heldBAck) this.sendAck(d, 1, fork.ackBody);
+      } else {
+        // a second dialog from further down (a forking proxy behind the callee): ACK and end it
+        const extra = new Dialog({ ...d, remoteTag: tag, remoteTarget: res.contacts[0]?.uri.raw ?? d.remoteTarget });
+        this.sendAck(extra, 1, undefined);
+        this.sendBye(extra);
+      }
+      return;
+    }
+    d.remoteTag = tag;
     const contact = res.contacts[0];
     if (contact) d.remoteTarget = contact.uri.raw;
     // RFC 3261 §12.1.2: UAC route set = Record-Route of the response, reversed
@@ -227,7 +245,7 @@ export class Call {
     }
     clearTimeout(this.ringTimer);
     this.b = d;
-    this.bChannel = `SIP/${this.callee.number}-${(channelSeq).toString(16).padStart(8, '0')}`;
+    this.bChannel = `SIP/${this.callee.number}-${this.seq.toString(16).padStart(8, '0')}`;
     ua.trackDialog(this, d, 'b');
     for (const f of this.forks) if (f !== fork && f.final === undefined) this.cancelFork(f);
     let aBody: Buffer | undefined;
@@ -317,6 +335,8 @@ export class Call {
       const { dialog, cseq } = this.heldBAck;
       this.heldBAck = undefined;
       const body = ack.body.length ? this.mediaFromA(ack.body) : undefined;
+      const won = this.forks.find((f) => f.dialog === dialog);
+      if (won) won.ackBody = body;
       this.sendAck(dialog, cseq, body);
     }
   }
