@@ -41,6 +41,7 @@ const cfg = {
   regRates: nums(env.BENCH_REG_RATES ?? '2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000'),
   callRates: nums(env.BENCH_CALL_RATES ?? '200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000'),
   callHoldMs: 1000,
+  settleS: Number(env.BENCH_SETTLE_SECONDS ?? 35),
   rssContacts: Number(env.BENCH_RSS_CONTACTS ?? 10000),
   rssTargetMb: 150,
 };
@@ -207,6 +208,13 @@ async function benchServer(name) {
     log(`${name} started, pid ${server.pid}`);
     if (cfg.parts.includes('register')) out.register = await ladder(server, 'register', cfg.regRates);
     if (cfg.parts.includes('calls')) {
+      if (out.register) {
+        // Let the REGISTER load's completed transactions expire (Timer J is
+        // 64*T1 = 32 s over UDP, RFC 3261 §17.2.2) so the call ladder starts
+        // from a steady state, not while the last ladder's state is reclaimed.
+        log(`${name}: settling ${cfg.settleS} s between parts`);
+        await sleep(cfg.settleS * 1000);
+      }
       await registerCallees(server);
       out.calls = await ladder(server, 'calls', cfg.callRates);
     }
