@@ -192,6 +192,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
+          heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
       case 'registrations':
         return location.all().map((b) => ({
