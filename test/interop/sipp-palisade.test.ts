@@ -347,4 +347,34 @@ describe('SIPp against Palisade', () => {
       await ringing.stop();
     }
   });
+
+  test('early media: a 183 with SDP reaches the caller rewritten to the relay before the 200', { timeout: 60_000 }, async () => {
+    const callee = callees.u1![0]!;
+    const [uas] = await freeLocalPorts(1);
+    const reg = join(dir, 'em-reg.csv');
+    writeFileSync(reg, sippCsv([callee]));
+    assertAllPassed(await runSipp({ scenario: 'register-auth', target: pal.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+    const early = await startSipp({ scenario: 'uas-early-media', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
+    const csv = join(dir, 'em-call.csv');
+    writeFileSync(csv, sippCsv(callers.slice(1, 2), { peers: [callee.number] }));
+    let r: SippResult;
+    let calleeRun: SippResult;
+    try {
+      r = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, pauseMs: 300, timeoutS: 20, traceMsg: true, dir });
+      assertAllPassed(r, 'call-auth-uac', 1);
+    } finally {
+      await new Promise((res) => setTimeout(res, 2500));
+      calleeRun = await early.stop();
+    }
+    const blocks = r.messages.split(/^-{10,}.*$/m);
+    const i183 = blocks.findIndex((b) => /^SIP\/2\.0 183 /m.test(b));
+    const i200 = blocks.findIndex((b) => /^SIP\/2\.0 200 /m.test(b) && /CSeq:\s*\d+ INVITE/i.test(b));
+    assert.ok(i183 >= 0, 'the caller got the 183');
+    assert.ok(i183 < i200, '183 before 200');
+    const calleePort = /m=audio (\d+)/.exec(calleeRun.messages.split(/^-{10,}.*$/m).find((b) => /^SIP\/2\.0 183 /m.test(b)) ?? '')?.[1];
+    const callerSaw = /m=audio (\d+)/.exec(blocks[i183]!)?.[1];
+    assert.ok(calleePort && callerSaw, 'both 183s carry SDP');
+    assert.notEqual(callerSaw, calleePort, 'the early media goes through the relay');
+    assert.equal(/m=audio (\d+)/.exec(blocks[i200]!)?.[1], callerSaw, 'the 200 keeps the same relay port as the early media');
+  });
 });
