@@ -39,25 +39,33 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   // ---- storage and extensions (config file + imported into the database)
   const storage = await openStorage(cfg.storage);
   const extensions = new Map<string, ExtensionRecord>();
-  for (const row of await storage.extensions.list()) {
-    extensions.set(row.number, {
-      number: row.number,
-      name: row.name ?? '',
-      context: row.context ?? 'default',
-      directMedia: !!row.directMedia,
-      ha1: { md5: row.ha1Md5 ?? undefined, sha256: row.ha1Sha256 ?? undefined },
-    });
-  }
-  for (const e of cfg.extensions) {
-    // the configuration file wins over an imported row of the same number
-    extensions.set(e.number, {
-      number: e.number,
-      name: e.name,
-      context: e.context,
-      directMedia: e.directMedia,
-      ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
-    });
-  }
+  /** (re)load extensions: imported rows first, the configuration file wins on the same number */
+  const loadExtensions = async (): Promise<number> => {
+    const next = new Map<string, ExtensionRecord>();
+    for (const row of await storage.extensions.list()) {
+      next.set(row.number, {
+        number: row.number,
+        name: row.name ?? '',
+        context: row.context ?? 'default',
+        directMedia: !!row.directMedia,
+        ha1: { md5: row.ha1Md5 ?? undefined, sha256: row.ha1Sha256 ?? undefined },
+      });
+    }
+    for (const e of cfg.extensions) {
+      next.set(e.number, {
+        number: e.number,
+        name: e.name,
+        context: e.context,
+        directMedia: e.directMedia,
+        ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
+      });
+    }
+    // swap in place: the authenticator and the B2BUA hold this map
+    extensions.clear();
+    for (const [k, v] of next) extensions.set(k, v);
+    return extensions.size;
+  };
+  await loadExtensions();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -205,6 +213,11 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         }));
       case 'calls':
         return b2bua.listCalls();
+      case 'reload-extensions':
+        return loadExtensions().then((n) => {
+          log.info('extensions-reloaded', { extensions: n });
+          return { extensions: n };
+        });
       default:
         throw new Error(`unknown command "${cmd}"`);
     }

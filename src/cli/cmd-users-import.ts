@@ -11,6 +11,7 @@ import { checkSecret, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord } from '../storage/extension-repo.js';
 import { option, type CliIo } from './cmd-check.js';
+import { controlRequest } from '../admin/control-socket.js';
 
 const stdio: CliIo = {
   out: (t) => process.stdout.write(t),
@@ -182,5 +183,12 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
     await db.close();
   }
   io.out(`imported ${lines.length} extension${lines.length === 1 ? '' : 's'}\n`);
+  // A running server picks the new extensions up at once; when none runs, the next start does.
+  try {
+    const r = (await controlRequest(cfg.control.socket, 'reload-extensions', {}, 3000)) as { extensions: number };
+    io.out(`the running server now has ${r.extensions} extensions\n`);
+  } catch {
+    /* not running: nothing to tell */
+  }
   return 0;
 }

@@ -173,6 +173,21 @@ describe('operating Palisade', () => {
       const calls = cli('show', 'calls', '--config', configPath);
       assert.equal(calls.status, 0);
       assert.match(calls.stdout, /no active calls/);
+
+      // users imported while the server runs can register at once
+      const late = makeUsers(1, { first: 2150 });
+      const lateCsv = join(dir, 'late.csv');
+      writeFileSync(lateCsv, palisadeCsv(late));
+      const imp = cli('users', 'import', lateCsv, '--config', configPath);
+      assert.equal(imp.status, 0, imp.stderr);
+      assert.match(imp.stdout, /the running server now has 4 extensions/);
+      const lateReg = join(dir, 'late-reg.csv');
+      writeFileSync(lateReg, sippCsv(late));
+      assertAllPassed(
+        await runSipp({ scenario: 'register-auth', target: `127.0.0.1:${sipPort}`, transport: 'u1', inf: [lateReg], set: { contact: `127.0.0.1:${contactPort}`, expires: '900' }, calls: 1, rate: 10, timeoutS: 20, dir }),
+        'register-auth (imported while running)',
+        1,
+      );
     } finally {
       p.child.kill('SIGTERM');
     }
@@ -182,7 +197,7 @@ describe('operating Palisade', () => {
 
     p = await start(configPath);
     try {
-      assert.ok(p.out.some((l) => /"event":"ready".*"restored_registrations":2/.test(l)), p.out.join('\n'));
+      assert.ok(p.out.some((l) => /"event":"ready".*"restored_registrations":3/.test(l)), p.out.join('\n'));
       const regs = cli('show', 'registrations', '--config', configPath);
       assert.equal(regs.status, 0, regs.stderr);
       for (const u of users.slice(0, 2)) assert.match(regs.stdout, new RegExp(`^${u.number}\\s+sip:${u.number}@127\\.0\\.0\\.1:${contactPort}`, 'm'));
