@@ -254,3 +254,15 @@ test('a callee with no registered contact gets 480 and a NO ANSWER CDR; an unkno
   assert.deepEqual(u.statuses(), [404]);
   assert.equal(u.cdrs[0]!.disposition, 'FAILED');
 });
+
+test('an extension calling as someone else gets 403 and the attempt is recorded with its verdict', () => {
+  const r = new Rig();
+  const inv = invite();
+  inv.set('from', '"Bob" <sip:1002@pbx>;tag=atag');
+  r.b2bua.onInvite(r.aTx, inv, CALLER);
+  assert.deepEqual(r.statuses(), [403]);
+  assert.equal(r.requests.length, 0);
+  assert.equal(r.cdrs[0]!.src, '1001');
+  assert.equal(r.cdrs[0]!.disposition, 'FAILED');
+  assert.match(r.cdrs[0]!.securityVerdict!, /^identity-mismatch/);
+});

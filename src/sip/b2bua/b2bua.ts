@@ -85,7 +85,8 @@ export class B2bua {
     const fromUser = req.from.uri.user;
     if (!caller || fromUser !== v.user) {
       // RFC 3261 §22.3 leaves identity binding to policy: an extension may only call as itself.
-      tx.respond(buildResponse(req, 403, 'Forbidden', { toTag: newToken(), server }));
+      const who = caller ?? { number: v.user, name: '', context: '', directMedia: false };
+      this.rejectAttempt(tx, req, remote, who, req.ruri.user ?? '', 403, 'Forbidden', 'FAILED', `identity-mismatch: From ${fromUser ?? '(none)'}`);
       return;
     }
     // No 100 Trying of our own: the INVITE server transaction sends one if no
@@ -108,7 +109,17 @@ export class B2bua {
     call.begin(bindings);
   }
 
-  private rejectAttempt(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, status: number, reason: string, disposition: CdrRecord['disposition']): void {
+  private rejectAttempt(
+    tx: ServerTxHandle,
+    req: SipMessage,
+    remote: Remote,
+    caller: ExtensionInfo,
+    dialled: string,
+    status: number,
+    reason: string,
+    disposition: CdrRecord['disposition'],
+    verdict = 'authenticated',
+  ): void {
     tx.respond(buildResponse(req, status, reason, { toTag: newToken(), server: this.cfg.userAgent }));
     const now = new Date();
     this.stats.failed++;
@@ -132,7 +143,7 @@ export class B2bua {
       uniqueid: `${Math.floor(now.getTime() / 1000)}.${newToken()}`,
       userfield: `${status} ${reason}`,
       sourceIp: remote.address,
-      securityVerdict: 'authenticated',
+      securityVerdict: verdict,
     });
   }
 

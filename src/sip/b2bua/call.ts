@@ -22,7 +22,6 @@ export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 interface Fork {
   id: number;
   binding: BindingInfo;
-  invite: SipMessage;
   tx: ClientTxHandle;
   /** To-tag of the callee once it answered with one */
   remoteTag?: string;
@@ -168,7 +167,7 @@ export class Call {
       h.push({ name: 'content-type', value: 'application/sdp' });
       req.body = offer;
     }
-    const fork: Fork = { id, binding, invite: req, tx: undefined as unknown as ClientTxHandle, provisional: false };
+    const fork: Fork = { id, binding, tx: undefined as unknown as ClientTxHandle, provisional: false };
     fork.dialog = new Dialog({
       callId,
       localTag: fromTag,
