@@ -62,6 +62,9 @@ export function prepareDemo(dir: string): string {
 }
 
 export async function runStart(argv: string[]): Promise<number> {
+  // Everything Palisade creates (the database holding HA1s, its WAL, the
+  // control socket, recordings later) is for the service's user alone.
+  process.umask(0o077);
   let cfgPath = option(argv, '--config');
   if (argv.includes('--demo')) cfgPath = prepareDemo(option(argv, '--dir') ?? 'var/demo');
   if (!cfgPath) {

@@ -118,6 +118,8 @@ export function parseUsersCsv(text: string, fileName: string): { lines: ImportLi
 }
 
 export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise<number> {
+  // the database may be created here: keep its HA1s private to the service's user
+  process.umask(0o077);
   const csvPath = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1]!.startsWith('--')));
   const cfgPath = option(argv, '--config');
   if (!csvPath || !cfgPath) {

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
@@ -208,7 +208,8 @@ describe('operating Palisade', () => {
     }
   });
 
-  test('no secret appears in the logs or the database', async () => {
+  test('no secret appears in the logs or the database, and the database is private to its owner', async () => {
+    assert.equal(statSync(join(dir, 'palisade.db')).mode & 0o077, 0, 'palisade.db must not be readable by group or others');
     const db = readFileSync(join(dir, 'palisade.db')).toString('latin1');
     assert.ok(allOutput.length > 10, 'the earlier tests produced logs');
     const logs = allOutput.join('\n');
