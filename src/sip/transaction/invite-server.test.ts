@@ -164,6 +164,22 @@ test('a transport error in Proceeding SHOULD inform the TU and terminate (§17.2
   assert.equal(r.tm.stats().server, 0);
 });
 
+test('a closed connection fails only the transactions that were on it', () => {
+  const r = rig();
+  const onClosed = invite(r, TCP, { branch: 'z9hG4bKflow7' });
+  const other = invite(r, { ...TCP, flow: 8 }, { branch: 'z9hG4bKflow8' });
+  const reasons: string[] = [];
+  onClosed.onTerminated = (why) => reasons.push('closed:' + why);
+  other.onTerminated = (why) => reasons.push('other:' + why);
+  r.tm.transportError({ transport: 'tcp', address: '127.0.0.1', port: 1, flow: TCP.flow });
+  assert.deepEqual(reasons, ['closed:transport-error']);
+  assert.equal(other.state, 'proceeding');
+  assert.equal(r.tm.stats().server, 1);
+  // the same flow closing again finds nothing left
+  r.tm.transportError({ transport: 'tcp', address: '127.0.0.1', port: 1, flow: TCP.flow });
+  assert.deepEqual(reasons, ['closed:transport-error']);
+});
+
 test('responses go to the source address and port (rport / symmetric), or to the sent-by port when asked to follow §18.2.2 strictly', () => {
   const r = rig();
   const src = { transport: 'udp' as const, address: '127.0.0.5', port: 40000 };

@@ -116,9 +116,11 @@ export class TransactionManager {
       t4,
       clientTerminated: (tx) => {
         if (this.clients.get(tx.key) === tx) this.clients.delete(tx.key);
+        this.unindexFlow(tx.remote.flow, tx);
       },
       serverTerminated: (tx) => {
         if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+        this.unindexFlow(tx.responseRemote.flow, tx);
       },
       ackToTu: (msg, remote) => this.tu().onAck(msg, remote),
       trying100: (invite) => buildResponse(invite, 100, 'Trying', { server: this.userAgent }),
@@ -179,6 +181,7 @@ export class TransactionManager {
 
     const tx = new ServerTransaction(this.ctx, key, msg, remote, this.responseRemote(via, remote));
     this.servers.set(key, tx);
+    this.indexFlow(tx.responseRemote.flow, tx);
 
     if (tx.isInvite) {
       if (this.trying === 'immediate') tx.respond(this.ctx.trying100(msg));
@@ -283,10 +286,16 @@ export class TransactionManager {
    * transactions on that connection; otherwise transport, address and port.
    */
   transportError(remote: Remote): void {
-    const same = (r: Remote): boolean =>
-      remote.flow !== undefined
-        ? r.flow === remote.flow
-        : r.transport === remote.transport && r.address === remote.address && r.port === remote.port;
+    // A connection that closed: its transactions are indexed by flow, so a
+    // closing TCP phone costs what it had in flight, not a scan of everything.
+    if (remote.flow !== undefined) {
+      const hit = this.byFlow.get(remote.flow);
+      if (!hit) return;
+      this.byFlow.delete(remote.flow);
+      for (const tx of [...hit]) tx.transportError();
+      return;
+    }
+    const same = (r: Remote): boolean => r.transport === remote.transport && r.address === remote.address && r.port === remote.port;
     const hitClients: ClientTransaction[] = [];
     for (const tx of this.clients.values()) if (same(tx.remote)) hitClients.push(tx);
     const hitServers: ServerTransaction[] = [];
@@ -295,12 +304,30 @@ export class TransactionManager {
     for (const tx of hitServers) tx.transportError();
   }
 
+  private readonly byFlow = new Map<number, Set<ClientTransaction | ServerTransaction>>();
+
+  private indexFlow(flow: number | undefined, tx: ClientTransaction | ServerTransaction): void {
+    if (flow === undefined) return;
+    const set = this.byFlow.get(flow);
+    if (set) set.add(tx);
+    else this.byFlow.set(flow, new Set([tx]));
+  }
+
+  private unindexFlow(flow: number | undefined, tx: ClientTransaction | ServerTransaction): void {
+    if (flow === undefined) return;
+    const set = this.byFlow.get(flow);
+    if (!set) return;
+    set.delete(tx);
+    if (set.size === 0) this.byFlow.delete(flow);
+  }
+
   /** stop every timer and forget every transaction, without callbacks (shutdown) */
   close(): void {
     for (const tx of this.clients.values()) tx.stopTimers();
     for (const tx of this.servers.values()) tx.stopTimers();
     this.clients.clear();
     this.servers.clear();
+    this.byFlow.clear();
   }
 
   private startClient(
@@ -312,6 +339,7 @@ export class TransactionManager {
     const key = clientKey(branch, msg.method);
     const tx = new ClientTransaction(this.ctx, key, branch, msg, msg.toBuffer(), remote, handlers);
     this.clients.set(key, tx);
+    this.indexFlow(remote.flow, tx);
     tx.start();
     return tx;
   }
