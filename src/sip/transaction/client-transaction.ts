@@ -3,8 +3,8 @@
 // non-invite-client-machine.ts, which drive the primitives below.
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import type { TimerRef } from './clock.js';
 import type { TxContext } from './tx-context.js';
+import { TransactionTimers } from './transaction-timers.js';
 import { INVITE_CLIENT_MACHINE, startInviteClient } from './invite-client-machine.js';
 import { NON_INVITE_CLIENT_MACHINE, startNonInviteClient } from './non-invite-client-machine.js';
 import { buildNon2xxAck } from './request-builders.js';
@@ -34,23 +34,10 @@ export interface ClientTransactionHandlers {
   onTransportError(tx: ClientTransaction): void;
 }
 
-const fireRetransmit = (tx: ClientTransaction): void => {
-  tx.rtxTimer = undefined;
-  tx.dispatch(tx.rtxEvent, undefined);
-};
-const fireState = (tx: ClientTransaction): void => {
-  tx.stateTimer = undefined;
-  tx.dispatch(tx.stateEvent, undefined);
-};
-
-export class ClientTransaction {
+export class ClientTransaction extends TransactionTimers<ClientEvent> {
   state: ClientState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
-  /** @internal */ rtxTimer: TimerRef | undefined = undefined;
-  /** @internal */ stateTimer: TimerRef | undefined = undefined;
-  /** @internal */ rtxEvent: ClientEvent = 'A';
-  /** @internal */ stateEvent: ClientEvent = 'B';
   /** @internal current retransmission interval of A / E (ms) */
   interval: number;
   /** @internal */ cancelRequested = false;
@@ -61,7 +48,7 @@ export class ClientTransaction {
   private readonly machine: Readonly<Record<string, ClientEventTable>>;
 
   constructor(
-    /** @internal */ readonly ctx: TxContext,
+    ctx: TxContext,
     /** branch of the top Via + '\x01' + method (§17.1.3) */
     readonly key: string,
     readonly branch: string,
@@ -71,6 +58,7 @@ export class ClientTransaction {
     readonly remote: Remote,
     readonly handlers: ClientTransactionHandlers,
   ) {
+    super(ctx, 'A', 'B');
     this.isInvite = request.method === 'INVITE';
     this.reliable = isReliable(remote.transport);
     this.machine = this.isInvite ? INVITE_CLIENT_MACHINE : NON_INVITE_CLIENT_MACHINE;
@@ -118,6 +106,11 @@ export class ClientTransaction {
   }
 
   /** @internal */
+  timerFired(event: ClientEvent): void {
+    this.dispatch(event, undefined);
+  }
+
+  /** @internal */
   dispatch(event: ClientEvent, msg: SipMessage | undefined): void {
     const h = this.machine[this.state]![event];
     if (h) h(this, msg);
@@ -128,33 +121,6 @@ export class ClientTransaction {
   /** @internal pass the request (again) to the transport */
   transmit(): void {
     this.ctx.sender.send(this.bytes, this.remote);
-  }
-
-  /** @internal arm the retransmission timer (A or E) */
-  armRetransmit(event: ClientEvent, ms: number): void {
-    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
-    this.rtxEvent = event;
-    this.rtxTimer = this.ctx.clock.setTimer(ms, fireRetransmit, this);
-  }
-
-  /** @internal arm the single state timer (B, D, F, K or M) */
-  armStateTimer(event: ClientEvent, ms: number): void {
-    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
-    this.stateEvent = event;
-    this.stateTimer = this.ctx.clock.setTimer(ms, fireState, this);
-  }
-
-  /** @internal */
-  stopRetransmit(): void {
-    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
-    this.rtxTimer = undefined;
-  }
-
-  /** @internal */
-  stopTimers(): void {
-    this.stopRetransmit();
-    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
-    this.stateTimer = undefined;
   }
 
   /** @internal pass a response up to the TU */

@@ -3,8 +3,8 @@
 // non-invite-server-machine.ts, which drive the primitives below.
 import { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import type { TimerRef } from './clock.js';
 import type { TxContext } from './tx-context.js';
+import { TransactionTimers } from './transaction-timers.js';
 import { INVITE_SERVER_MACHINE } from './invite-server-machine.js';
 import { NON_INVITE_SERVER_MACHINE } from './non-invite-server-machine.js';
 import { isReliable } from './timer-values.js';
@@ -41,18 +41,9 @@ export type ServerMachine<S extends ServerState> = Readonly<Record<S, ServerEven
  */
 export type TerminationReason = 'normal' | 'timeout' | 'transport-error';
 
-const fireRetransmit = (tx: ServerTransaction): void => {
-  tx.rtxTimer = undefined;
-  tx.dispatch(tx.rtxEvent, undefined, undefined);
-};
-const fireState = (tx: ServerTransaction): void => {
-  tx.stateTimer = undefined;
-  tx.dispatch(tx.stateEvent, undefined, undefined);
-};
-
 const RELEASED = new SipMessage();
 
-export class ServerTransaction {
+export class ServerTransaction extends TransactionTimers<ServerEvent> {
   state: ServerState;
   readonly isInvite: boolean;
   readonly reliable: boolean;
@@ -60,10 +51,6 @@ export class ServerTransaction {
   lastResponse: SipMessage | undefined = undefined;
   /** called once, the instant the transaction enters Terminated */
   onTerminated: ((reason: TerminationReason, tx: ServerTransaction) => void) | undefined = undefined;
-  /** @internal */ rtxTimer: TimerRef | undefined = undefined;
-  /** @internal */ stateTimer: TimerRef | undefined = undefined;
-  /** @internal */ rtxEvent: ServerEvent = 'G';
-  /** @internal */ stateEvent: ServerEvent = 'H';
   /** @internal current Timer G interval (ms) */
   interval: number;
   /** @internal RFC 2543 fallback matching (§17.2.3): the To tag of the final response, which an ACK must carry */
@@ -73,7 +60,7 @@ export class ServerTransaction {
   private readonly machine: Readonly<Record<string, ServerEventTable>>;
 
   constructor(
-    /** @internal */ readonly ctx: TxContext,
+    ctx: TxContext,
     /** matching key (§17.2.3); starts with '\x02' for RFC 2543 transactions */
     readonly key: string,
     /** the request; a completed non-INVITE transaction lets go of it (see release) */
@@ -83,6 +70,7 @@ export class ServerTransaction {
     /** where responses go (§18.2.2) */
     readonly responseRemote: Remote,
   ) {
+    super(ctx, 'G', 'H');
     this.isInvite = request.method === 'INVITE';
     this.method = request.method;
     this.reliable = isReliable(remote.transport);
@@ -145,6 +133,11 @@ export class ServerTransaction {
   }
 
   /** @internal */
+  timerFired(event: ServerEvent): void {
+    this.dispatch(event, undefined, undefined);
+  }
+
+  /** @internal */
   dispatch(event: ServerEvent, msg: SipMessage | undefined, remote: Remote | undefined): void {
     const h = this.machine[this.state]![event];
     if (h) h(this, msg, remote);
@@ -163,33 +156,6 @@ export class ServerTransaction {
   /** @internal pass the last response to the transport once more */
   resend(): void {
     if (this.lastBytes) this.ctx.sender.send(this.lastBytes, this.responseRemote);
-  }
-
-  /** @internal arm the retransmission slot (Timer G, or the delayed 100 Trying) */
-  armRetransmit(event: ServerEvent, ms: number): void {
-    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
-    this.rtxEvent = event;
-    this.rtxTimer = this.ctx.clock.setTimer(ms, fireRetransmit, this);
-  }
-
-  /** @internal arm the single state timer (H, I, J or L) */
-  armStateTimer(event: ServerEvent, ms: number): void {
-    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
-    this.stateEvent = event;
-    this.stateTimer = this.ctx.clock.setTimer(ms, fireState, this);
-  }
-
-  /** @internal */
-  stopRetransmit(): void {
-    if (this.rtxTimer) this.ctx.clock.clearTimer(this.rtxTimer);
-    this.rtxTimer = undefined;
-  }
-
-  /** @internal */
-  stopTimers(): void {
-    this.stopRetransmit();
-    if (this.stateTimer) this.ctx.clock.clearTimer(this.stateTimer);
-    this.stateTimer = undefined;
   }
 
   /** @internal "The server transaction MUST be destroyed the instant it enters the "Terminated" state." */
