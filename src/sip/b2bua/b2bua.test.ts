@@ -266,3 +266,29 @@ test('an extension calling as someone else gets 403 and the attempt is recorded 
   assert.equal(r.cdrs[0]!.disposition, 'FAILED');
   assert.match(r.cdrs[0]!.securityVerdict!, /^identity-mismatch/);
 });
+
+test('an in-dialog INFO (DTMF relay) crosses the bridge with its body, and the answer comes back', () => {
+  const r = new Rig();
+  r.b2bua.onInvite(r.aTx, invite(), CALLER);
+  r.answer(0, 200, 'b0', SDP);
+  const ourTag = r.aSent[0]!.to.params.tag!;
+  const body = 'Signal=5\r\nDuration=160\r\n';
+  const info = parse(
+    `INFO sip:1002@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKinfo\nMax-Forwards: 70\n` +
+      `From: "Alice" <sip:1001@pbx>;tag=atag\nTo: <sip:1002@pbx>;tag=${ourTag}\nCall-ID: call-a@127.0.0.1\nCSeq: 3 INFO\n` +
+      `Content-Type: application/dtmf-relay\nContent-Length: ${body.length}\n\n${body.replace(/\r\n/g, '\n')}`,
+  );
+  const answers: SipMessage[] = [];
+  assert.equal(r.b2bua.onInDialog({ respond: (m) => void answers.push(m), respondStateless: (m) => void answers.push(m) }, info), true);
+  const out = r.requests.find((q) => q.msg.method === 'INFO');
+  assert.ok(out, 'INFO forwarded to the callee');
+  assert.equal(out.to.port, 5081);
+  assert.equal(out.msg.get('content-type'), 'application/dtmf-relay');
+  assert.equal(out.msg.body.toString(), body);
+  assert.equal(out.msg.to.params.tag, 'b0');
+  const wire = parseMessage(buildResponse(out.msg, 200).toBuffer());
+  assert.ok(wire.ok);
+  out.h.onResponse(wire.msg);
+  assert.deepEqual(answers.map((m) => m.status), [200]);
+  assert.equal(answers[0]!.to.params.tag, ourTag);
+});
