@@ -2,28 +2,18 @@
 // outcome the RFC expects (section numbers are RFC 4475 §3.x).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseMessage, type ParseResult } from '../../src/sip/message/parser.js';
 import { checkRequest, type SanityOptions } from '../../src/sip/message/sanity.js';
 import { buildResponse } from '../../src/sip/message/response.js';
 import { parseAuthHeader } from '../../src/sip/message/auth-header.js';
 import { StreamFramer } from '../../src/sip/message/stream-framer.js';
 import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { sharedTestdata } from '../helpers/paths.js';
 
-/** repo root = nearest ancestor with package.json (works from src and from dist) */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-  return dir;
-}
 
-const DIR = join(repoRoot(), '..', 'shared', 'testdata', 'rfc4475');
+const DIR = sharedTestdata('rfc4475');
 const load = (name: string): Buffer => readFileSync(join(DIR, name + '.dat'));
 const parse = (name: string): ParseResult => parseMessage(load(name));
 const SANITY: SanityOptions = {

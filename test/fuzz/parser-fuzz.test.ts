@@ -3,9 +3,8 @@
 // public entry point of the message layer, and every input is bounded in time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseMessage } from '../../src/sip/message/parser.js';
 import { checkRequest } from '../../src/sip/message/sanity.js';
 import { buildResponse } from '../../src/sip/message/response.js';
@@ -13,16 +12,8 @@ import { parseAuthHeader } from '../../src/sip/message/auth-header.js';
 import { StreamFramer } from '../../src/sip/message/stream-framer.js';
 import { SipParseError } from '../../src/sip/message/errors.js';
 import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { sharedTestdata } from '../helpers/paths.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-  return dir;
-}
 
 /** mulberry32: small, fast, deterministic */
 function prng(seed: number): () => number {
@@ -140,7 +131,7 @@ function touch(m: SipMessage): void {
 }
 
 const seeds = (() => {
-  const dir = join(repoRoot(), '..', 'shared', 'testdata', 'rfc4475');
+  const dir = sharedTestdata('rfc4475');
   const out = [...CAPTURED];
   for (const f of readdirSync(dir).sort()) if (f.endsWith('.dat')) out.push(readFileSync(join(dir, f)));
   return out;

@@ -8,7 +8,7 @@ import { connect, type Socket as TcpSocket } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './sipp.js';
+import { repoRoot, sharedTestdata } from './paths.js';
 import { parseMessage } from '../../src/sip/message/parser.js';
 import { SipMessage } from '../../src/sip/message/sip-message.js';
 
@@ -20,7 +20,7 @@ export interface Received {
 
 /** the RFC 4475 archive (byte-exact .dat files), by name without .dat */
 export function tortureMessages(): Map<string, Buffer> {
-  const dir = join(repoRoot(), '..', 'shared', 'testdata', 'rfc4475');
+  const dir = sharedTestdata('rfc4475');
   const out = new Map<string, Buffer>();
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.dat')).sort()) {
     out.set(f.slice(0, -4), readFileSync(join(dir, f)));

@@ -2,23 +2,14 @@
 // `timeout`, with -nostdin -buff_size 4194304 -trace_stat -trace_err, on
 // ports probed free, and returns the final statistics from -trace_stat.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join } from 'node:path';
 
-/** The repository root, found from this file whether run from test/ or dist/test/. */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('repository root not found');
-    d = up;
-  }
-  return d;
-}
+import { repoRoot } from './paths.js';
+export { repoRoot };
 
 /** Path of a scenario: a bare name is looked up in test/sipp/. */
 export function scenarioPath(name: string): string {

@@ -8,12 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../helpers/paths.js';
 
 /** qualify: both phones answered Palisade's OPTIONS (`palisade show registrations` says reachable) */
 async function bothReachable(configPath: string): Promise<void> {
@@ -37,16 +37,6 @@ const RELAY_MAX = 20099;
 const CALLER_RTP: [number, number] = [42000, 42499];
 const CALLEE_RTP: [number, number] = [42500, 42999];
 
-/** the repo root, whether this runs from test/ (tsx) or dist/test/ (npm test) */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-  return dir;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
