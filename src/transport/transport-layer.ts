@@ -180,18 +180,32 @@ export class TransportLayer implements Sender {
  * fill in the source port and always add "received".
  */
 export function stampVia(msg: SipMessage, remote: Remote): void {
-  const idx = msg.headers.findIndex((h) => h.name === 'via');
-  if (idx < 0) return;
   const via = msg.topVia;
-  const wantsRport = 'rport' in via.params && via.params.rport === null;
+  const params = via.params;
+  const wantsRport = params.rport === null;
   if (!wantsRport && via.host === remote.address) return;
   let raw = via.raw;
-  if (wantsRport) raw = raw.replace(/;\s*rport(?=\s*(;|$))/i, `;rport=${remote.port}`);
-  if (!('received' in via.params)) raw += `;received=${remote.address}`;
-  const h = msg.headers[idx]!;
-  const at = h.value.indexOf(via.raw);
-  if (at < 0) return;
-  // remove and prepend through the public API so the cached Via parse is dropped
-  msg.headers.splice(idx, 1);
-  msg.prepend('via', h.value.slice(0, at) + raw + h.value.slice(at + via.raw.length));
+  if (wantsRport) {
+    raw = fillRport(raw, remote.port);
+    params.rport = String(remote.port);
+  }
+  if (params.received === undefined) {
+    raw += ';received=' + remote.address;
+    params.received = remote.address;
+  }
+  msg.replaceTopVia(raw, { ...via, params, raw });
+}
+
+/** `;rport` (a flag, any case, maybe with blanks) becomes `;rport=PORT`; found by scanning, not by a regex */
+function fillRport(raw: string, port: number): string {
+  const lower = raw.toLowerCase();
+  for (let i = lower.indexOf('rport'); i >= 0; i = lower.indexOf('rport', i + 5)) {
+    let j = i - 1;
+    while (j >= 0 && (raw.charCodeAt(j) === 32 || raw.charCodeAt(j) === 9)) j--;
+    const after = raw.charCodeAt(i + 5); // NaN at the end
+    if (raw.charCodeAt(j) === 59 && (Number.isNaN(after) || after === 59 || after === 32 || after === 9)) {
+      return raw.slice(0, i + 5) + '=' + port + raw.slice(i + 5);
+    }
+  }
+  return raw;
 }

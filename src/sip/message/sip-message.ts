@@ -121,6 +121,26 @@ export class SipMessage {
     return this._via;
   }
 
+  /**
+   * Replace the text of the topmost Via with `raw` whose parse is `via`
+   * (the transport stamps received/rport, RFC 3261 §18.2.1 / RFC 3581): the
+   * given parse becomes the cached one, so the Via is not parsed twice.
+   */
+  replaceTopVia(raw: string, via: Via): void {
+    const h = this.headers;
+    for (let i = 0; i < h.length; i++) {
+      if (h[i]!.name !== 'via') continue;
+      const value = h[i]!.value;
+      const old = this.topVia.raw;
+      const at = value.indexOf(old);
+      if (at < 0) return;
+      h[i] = { name: 'via', value: value.slice(0, at) + raw + value.slice(at + old.length) };
+      this._via = undefined;
+      this._topVia = via;
+      return;
+    }
+  }
+
   /** the topmost Via; parsed on its own so a malformed lower Via does not hide it */
   get topVia(): Via {
     if (this._via) {
