@@ -20,6 +20,8 @@ import type { ExtensionInfo } from './sip/b2bua/types.js';
 import type { Ha1Set } from './security/auth/digest.js';
 import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
+import { newToken } from './sip/dialog/dialog.js';
+import { formatHost } from './transport/address.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -140,8 +142,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           const ctx = tm.sendRequest(req, remote, { onResponse: (res) => h.onResponse(res), onTimeout: () => h.onTimeout(), onTransportError: () => h.onTimeout() });
           return { cancel: () => ctx.cancel() };
         },
-        sendStateless: (req, remote) => transport.send(req.toBuffer(), remote),
-        newBranch: () => tm.newBranch(),
+        sendStateless: (req, remote) => {
+          tm.stampVia(req, remote);
+          transport.send(req.toBuffer(), remote);
+        },
         retransmit2xx: (res, remote, onGiveUp) => tm.retransmit2xx(res, remote, onGiveUp),
       },
       auth,
@@ -287,18 +291,16 @@ function sendOptions(
   domain: string,
 ): Promise<{ ok: boolean; rtt: number }> {
   return new Promise((resolve) => {
-    const l = transport.localFor(remote);
-    const host = l.address.includes(':') ? `[${l.address}]` : l.address;
     const m = new SipMessage();
     m.method = 'OPTIONS';
     m.uri = contactUri;
-    const tag = tm.newBranch().slice(7);
+    const tag = newToken();
+    // the transaction layer adds the Via (RFC 3261 §8.1.1.7)
     m.headers.push(
-      { name: 'via', value: `SIP/2.0/${remote.transport.toUpperCase()} ${host}:${l.port};branch=${tm.newBranch()};rport` },
       { name: 'max-forwards', value: '70' },
       { name: 'from', value: `<sip:qualify@${domain}>;tag=${tag}` },
       { name: 'to', value: `<sip:${aor}@${domain}>` },
-      { name: 'call-id', value: `${tag}@${host}` },
+      { name: 'call-id', value: `${tag}@${formatHost(transport.localFor(remote).address)}` },
       { name: 'cseq', value: '1 OPTIONS' },
       { name: 'user-agent', value: userAgent },
     );

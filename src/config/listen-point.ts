@@ -48,6 +48,5 @@ export function parseListen(text: string): ListenPoint | string {
   return { transport: transport as TransportKind, address, port: Number(portText) };
 }
 
-export function formatListen(p: ListenPoint): string {
-  return `${p.transport}:${p.address.includes(':') ? `[${p.address}]` : p.address}:${p.port}`;
-}
+/** "udp:127.0.0.1:5060", "tcp:[::1]:5060" (the transport's own writer) */
+export { formatListenPoint as formatListen } from '../transport/address.js';

@@ -9,6 +9,9 @@ import type { Logger } from '../observability/logger.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
 import type { ListenPoint, Remote, Sender, TransportKind } from './types.js';
+import { formatListenPoint } from './address.js';
+
+export { formatListenPoint };
 import { isIPv6 } from 'node:net';
 
 /** Decides, from the source address alone, whether a packet is looked at. */
@@ -26,10 +29,6 @@ export interface TransportStats {
   malformed: number;
   answered400: number;
   handlerErrors: number;
-}
-
-export function formatListenPoint(p: ListenPoint): string {
-  return `${p.transport}:${isIPv6(p.address) ? `[${p.address}]` : p.address}:${p.port}`;
 }
 
 export class TransportLayer implements Sender {

@@ -56,22 +56,26 @@ class Rig {
       localFor: (): ListenPoint => ({ transport: 'udp', address: '127.0.0.1', port: 5060 }),
     };
     const ext = (number: string, name: string): ExtensionInfo => ({ number, name, context: 'internal', directMedia: false });
+    let branch = 0;
     const exts = new Map([
       ['1001', ext('1001', 'Alice')],
       ['1002', ext('1002', 'Bob')],
     ]);
-    let branch = 0;
     this.b2bua = new B2bua(
       { domain: 'pbx', userAgent: 'Palisade', ringTimeoutMs: 60_000, maxDurationMs: 0, isLocalUri: () => false },
       {
         tx: {
           sendRequest: (msg, to, h) => {
+            // as the transaction layer does: its own top Via with a fresh branch
+            msg.prepend('via', `SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKtest${++branch};rport`);
             const entry = { msg, to, h, cancelled: 0 };
             this.requests.push(entry);
             return { cancel: () => void entry.cancelled++ };
           },
-          sendStateless: (msg, to) => void this.stateless.push({ msg, to }),
-          newBranch: () => `z9hG4bKtest${++branch}`,
+          sendStateless: (msg, to) => {
+            msg.prepend('via', `SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKtest${++branch};rport`);
+            this.stateless.push({ msg, to });
+          },
           retransmit2xx: () => {
             const r = { stopped: false };
             this.retransmitting.push(r);

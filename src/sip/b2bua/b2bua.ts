@@ -8,7 +8,8 @@ import { dialogKey, newToken } from '../dialog/dialog.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
-import { Call, formatHost } from './call.js';
+import { Call } from './call.js';
+import { formatHost } from '../../transport/address.js';
 import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
@@ -55,12 +56,6 @@ export class B2bua {
 
   listCalls(): Record<string, unknown>[] {
     return [...this.calls].map((c) => c.summary());
-  }
-
-  /** a Via for a request we originate toward `remote` (RFC 3261 §8.1.1.7, rport per RFC 3581) */
-  viaFor(remote: Remote): string {
-    const l = this.sender.localFor(remote);
-    return `SIP/2.0/${remote.transport.toUpperCase()} ${formatHost(l.address)}:${l.port};branch=${this.deps.tx.newBranch()};rport`;
   }
 
   contactFor(remote: Remote, user: string): string {
@@ -175,7 +170,6 @@ export class B2bua {
     const d = call.b;
     if (d && d.localTag === res.from.params.tag) {
       const ack = d.createRequest('ACK', { cseq: res.cseq.seq });
-      ack.prepend('via', this.viaFor(d.remote));
       this.deps.tx.sendStateless(ack, d.remote);
     }
     return true;

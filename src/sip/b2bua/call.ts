@@ -7,6 +7,7 @@ import { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
+import { formatHost } from '../../transport/address.js';
 import type {
   BindingInfo,
   CdrRecord,
@@ -148,7 +149,6 @@ export class Call {
     req.uri = binding.contactUri;
     const local = ua.sender.localFor(binding.remote);
     const h = req.headers;
-    h.push({ name: 'via', value: ua.viaFor(binding.remote) });
     const mf = this.aInvite.getInt('max-forwards');
     h.push({ name: 'max-forwards', value: String(mf === undefined ? 70 : Math.max(mf - 1, 0)) });
     const fromTag = newToken();
@@ -379,7 +379,6 @@ export class Call {
       const v = req.get(name);
       if (v !== undefined) out.headers.push({ name, value: v });
     }
-    out.prepend('via', this.ua.viaFor(other.remote));
     this.ua.deps.tx.sendRequest(out, other.remote, {
       onResponse: (res) => this.relayResponse(from, tx, req, other, out, res),
       onTimeout: () => {
@@ -476,13 +475,11 @@ export class Call {
 
   private sendAck(d: Dialog, cseq: number, body: Buffer | undefined): void {
     const ack = d.createRequest('ACK', { cseq, body });
-    ack.prepend('via', this.ua.viaFor(d.remote));
     this.ua.deps.tx.sendStateless(ack, d.remote);
   }
 
   private sendBye(d: Dialog): void {
     const bye = d.createRequest('BYE', { userAgent: this.ua.cfg.userAgent });
-    bye.prepend('via', this.ua.viaFor(d.remote));
     this.ua.deps.tx.sendRequest(bye, d.remote, { onResponse: () => undefined, onTimeout: () => undefined });
   }
 
@@ -586,6 +583,3 @@ function quoteName(name: string): string {
   return `"${name.replace(/["\\]/g, '')}" `;
 }
 
-export function formatHost(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}

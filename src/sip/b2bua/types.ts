@@ -25,11 +25,10 @@ export interface ClientTxHandle {
 
 /** the transaction layer as the B2BUA uses it */
 export interface TxApi {
-  /** the request must carry its top Via with a fresh branch (see newBranch) */
+  /** the transaction layer puts its own top Via (fresh branch) on the request (RFC 3261 §8.1.1.7) */
   sendRequest(req: SipMessage, remote: Remote, h: ClientTxHandlers): ClientTxHandle;
-  /** ACK for a 2xx and other stateless sends */
+  /** ACK for a 2xx and other stateless sends, given a fresh top Via on the way out */
   sendStateless(req: SipMessage, remote: Remote): void;
-  newBranch(): string;
   /** RFC 3261 §13.3.1.4: resend a 2xx until the ACK comes; onGiveUp after 64*T1 */
   retransmit2xx(res: SipMessage, remote: Remote, onGiveUp: () => void): { stop(): void };
 }

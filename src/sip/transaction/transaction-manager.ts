@@ -15,6 +15,7 @@ import { buildCancel } from './request-builders.js';
 import { Retransmit2xx } from './retransmit-2xx.js';
 import { isReliable, resolveTimers, type TimerValues } from './timer-values.js';
 import type { TxContext } from './tx-context.js';
+import { formatHost } from '../../transport/address.js';
 
 /** What the layer above (UA core / B2BUA) implements. */
 export interface TransactionUser {
@@ -267,7 +268,7 @@ export class TransactionManager {
     if (this.ownBranch(msg) !== undefined) msg.removeFirst('via');
     const branch = this.newBranch();
     const lp = this.sender.localFor(remote);
-    const host = lp.address.includes(':') ? `[${lp.address}]` : lp.address;
+    const host = formatHost(lp.address);
     msg.prepend('via', `SIP/2.0/${TRANSPORT_TOKEN[remote.transport]} ${host}:${lp.port};branch=${branch};rport`);
     return branch;
   }
