@@ -8,9 +8,20 @@ import type { Remote } from '../../transport/types.js';
 let tagCounter = 0;
 const tagPrefix = randomBytes(4).toString('hex');
 
-// Random bytes drawn in bulk: one getrandom() per 1,365 tokens instead of one each.
+// Random bytes drawn in bulk: one getrandom() per 4 KiB of tokens instead of one per token.
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
+
+/** `bytes` fresh random bytes as hex, from the pooled buffer */
+export function randomHex(bytes: number): string {
+  if (poolAt + bytes > pool.length) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  const t = pool.toString('hex', poolAt, poolAt + bytes);
+  poolAt += bytes;
+  return t;
+}
 
 /**
  * a fresh tag / Call-ID token: a per-process random prefix, a counter (unique),
@@ -19,13 +30,7 @@ let poolAt = pool.length;
  */
 export function newToken(): string {
   tagCounter = (tagCounter + 1) >>> 0;
-  if (poolAt + 3 > pool.length) {
-    randomFillSync(pool);
-    poolAt = 0;
-  }
-  const r = (pool[poolAt]! << 16) | (pool[poolAt + 1]! << 8) | pool[poolAt + 2]!;
-  poolAt += 3;
-  return tagPrefix + tagCounter.toString(36) + r.toString(16).padStart(6, '0');
+  return tagPrefix + tagCounter.toString(36) + randomHex(3);
 }
 
 export interface DialogInit {

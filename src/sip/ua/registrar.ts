@@ -6,7 +6,6 @@
 // extension exists: syntax (400/420, independent of any user) -> digest
 // challenge (the same 401 for every unknown user and every wrong password)
 // -> only then anything that looks the user up (403 for a foreign AOR).
-import { randomFillSync } from 'node:crypto';
 import type { SipMessage } from '../message/sip-message.js';
 import type { NameAddr } from '../message/types.js';
 import { buildResponse } from '../message/response.js';
@@ -15,6 +14,7 @@ import { uriEquals } from '../message/uri.js';
 import type { Remote } from '../../transport/types.js';
 import type { DigestAuthenticator, DigestFailure } from '../../security/auth/digest.js';
 import type { Binding, BindingInput, LocationService } from './location.js';
+import { randomHex } from '../dialog/dialog.js';
 
 // The qualify scheduler belongs with the registrar; it lives in its own file.
 export { Qualifier, type QualifierOptions, type QualifyResult } from './qualifier.js';
@@ -255,20 +255,9 @@ export class Registrar {
 }
 
 // RFC 3261 §19.3: tags are globally unique and cryptographically random
-// (>= 32 bits; we use 48). Drawn from a pooled buffer: one randomBytes call
-// per 512 responses instead of one each.
-const TAG_BYTES = 6;
-const tagPool = Buffer.alloc(TAG_BYTES * 512);
-let tagPos = tagPool.length;
-
+// (>= 32 bits; we use 48), from the shared pooled generator.
 function newTag(): string {
-  if (tagPos >= tagPool.length) {
-    randomFillSync(tagPool);
-    tagPos = 0;
-  }
-  const t = tagPool.toString('hex', tagPos, tagPos + TAG_BYTES);
-  tagPos += TAG_BYTES;
-  return t;
+  return randomHex(6);
 }
 
 function isIpLiteral(host: string): boolean {
