@@ -7,7 +7,7 @@ import { TransportLayer, formatListenPoint } from './transport/transport-layer.j
 import { TransactionManager } from './sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from './sip/transaction/clock.js';
 import { DigestAuthenticator } from './security/auth/digest.js';
-import { LocationService, formatRemote, type Binding } from './sip/ua/location.js';
+import { LocationService, formatRemote, requestTarget } from './sip/ua/location.js';
 import type { Remote } from './transport/types.js';
 import { Registrar } from './sip/ua/registrar.js';
 import { Qualifier } from './sip/ua/qualifier.js';
@@ -152,12 +152,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       media,
       extensions: { get: (n) => extensions.get(n) },
       location: {
-        lookup: (aor) => {
-          // Contacts that stopped answering qualify are skipped while another still answers.
-          const all = location.lookup(aor);
-          const live = all.filter((b) => b.reachable !== false);
-          return (live.length > 0 ? live : all).map((b) => ({ contactUri: b.contactUri, remote: targetOf(b) }));
-        },
+        lookup: (aor) => location.lookupForCall(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
       },
       cdr: {
         write: (rec) => {
@@ -181,7 +176,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       ? new Qualifier({
           location,
           intervalSec: cfg.registrar.qualifyInterval,
-          sendOptions: (b) => sendOptions(tm, transport, b.contactUri, b.aor, targetOf(b), cfg.sip.userAgent, cfg.sip.domain),
+          sendOptions: (b) => sendOptions(tm, transport, b.contactUri, b.aor, requestTarget(b), cfg.sip.userAgent, cfg.sip.domain),
         })
       : undefined;
 
@@ -258,26 +253,6 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       log.info('stopped', { reason });
     },
   };
-}
-
-/**
- * Where requests for a binding go. Over UDP, a phone whose Contact names the
- * address it sent from is not behind NAT and gets requests at its Contact
- * port; otherwise (a private address in Contact) requests go back to the
- * address and port the REGISTER came from. Stream transports reuse the
- * phone's own connection.
- */
-function targetOf(b: Binding): Remote {
-  const r = b.received;
-  const u = b.uri;
-  const sameHost = u.host === r.address && u.port !== undefined;
-  if (r.transport === 'udp') {
-    if (sameHost && u.port !== r.port) return { transport: 'udp', address: r.address, port: u.port! };
-    return r;
-  }
-  // stream: the phone's own connection while it is open; if it has gone,
-  // a new connection to where the Contact says the phone listens
-  return sameHost ? { transport: r.transport, address: r.address, port: u.port!, flow: r.flow } : r;
 }
 
 /** OPTIONS to a registered contact (qualify); resolves with reachability and RTT */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocationService, formatRemote, parseRemote, type BindingInput, type LocationEvent } from './location.js';
+import { LocationService, formatRemote, parseRemote, requestTarget, type BindingInput, type LocationEvent } from './location.js';
 import { parseUri } from '../message/uri.js';
 import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
 
@@ -207,4 +207,26 @@ test('10,000 AORs x 3 bindings: sweep stays cheap', () => {
   now = 3_600_000;
   assert.equal(loc.sweep(), 30_000);
   assert.equal(loc.aorCount(), 0);
+});
+
+test('requests go to the Contact port of a phone on the host it registered from, else back to the source (NAT)', () => {
+  const loc = new LocationService({ clock: () => 0 });
+  const direct = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5070', 60_000));
+  assert.deepEqual(requestTarget(direct), { transport: 'udp', address: '127.0.0.1', port: 5070 });
+  // a private address in the Contact: answer to where the REGISTER came from
+  const natted = loc.upsert(input('1002', 'sip:1002@192.168.1.20:5060', 60_000, { received: { transport: 'udp', address: '127.0.0.1', port: 40001 } }));
+  assert.deepEqual(requestTarget(natted), { transport: 'udp', address: '127.0.0.1', port: 40001 });
+  // TCP: the phone's own connection, with where to reconnect if it closed
+  const tcp = loc.upsert(input('1003', 'sip:1003@127.0.0.1:5080;transport=tcp', 60_000, { received: { transport: 'tcp', address: '127.0.0.1', port: 51000, flow: 9 } }));
+  assert.deepEqual(requestTarget(tcp), { transport: 'tcp', address: '127.0.0.1', port: 5080, flow: 9 });
+});
+
+test('a call rings the contacts that answer qualify; when none answers, all of them', () => {
+  const loc = new LocationService({ clock: () => 0 });
+  const a = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 60_000));
+  const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5063', 60_000));
+  loc.markQualify(a, false, 0);
+  assert.deepEqual(loc.lookupForCall('1001').map((x) => x.contactUri), [b.contactUri]);
+  loc.markQualify(b, false, 0);
+  assert.equal(loc.lookupForCall('1001').length, 2);
 });

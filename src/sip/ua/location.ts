@@ -96,6 +96,16 @@ export class LocationService {
     return out;
   }
 
+  /**
+   * The contacts a call should ring: the live ones, minus those that stopped
+   * answering qualify — unless none answers, then all of them (better to try).
+   */
+  lookupForCall(aor: string): Binding[] {
+    const all = this.lookup(aor);
+    const answering = all.filter((b) => b.reachable !== false);
+    return answering.length > 0 ? answering : all;
+  }
+
   /** number of bindings held (expired ones disappear at the next sweep) */
   count(): number {
     return this.bindingCount;
@@ -301,6 +311,26 @@ function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, r
 }
 
 /** 'udp:127.0.0.1:5062', 'tcp:[::1]:5060' (the StoredBinding.received format) */
+/**
+ * Where requests for a binding go. Over UDP, a phone whose Contact names the
+ * address it sent from is not behind NAT and gets requests at its Contact
+ * port; otherwise (a private address in Contact) requests go back to the
+ * address and port the REGISTER came from. Stream transports reuse the
+ * phone's own connection.
+ */
+export function requestTarget(b: Binding): Remote {
+  const r = b.received;
+  const u = b.uri;
+  const sameHost = u.host === r.address && u.port !== undefined;
+  if (r.transport === 'udp') {
+    if (sameHost && u.port !== r.port) return { transport: 'udp', address: r.address, port: u.port! };
+    return r;
+  }
+  // stream: the phone's own connection while it is open; if it has gone,
+  // a new connection to where the Contact says the phone listens
+  return sameHost ? { transport: r.transport, address: r.address, port: u.port!, flow: r.flow } : r;
+}
+
 export function formatRemote(r: Remote): string {
   const host = r.address.indexOf(':') >= 0 ? `[${r.address}]` : r.address;
   return `${r.transport}:${host}:${r.port}`;
