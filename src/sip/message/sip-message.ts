@@ -211,8 +211,15 @@ export class SipMessage {
   getInt(name: string): number | undefined {
     const v = this.get(name);
     if (v === undefined) return undefined;
-    if (!/^\d{1,10}$/.test(v)) throw new SipParseError(`malformed ${name}`, name);
-    return Number(v);
+    // 1*10DIGIT, scanned rather than matched: Expires and Max-Forwards are read on every REGISTER and INVITE
+    if (v.length === 0 || v.length > 10) throw new SipParseError(`malformed ${name}`, name);
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      const d = v.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) throw new SipParseError(`malformed ${name}`, name);
+      n = n * 10 + d;
+    }
+    return n;
   }
 
   /** serialise to wire form; Content-Length is always (re)written from the body */
