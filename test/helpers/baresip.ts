@@ -162,7 +162,10 @@ export class Baresip {
     writeFileSync(join(this.dir, 'config'), this.configText());
     writeFileSync(join(this.dir, 'accounts'), this.accountLine() + '\n');
     this.log = createWriteStream(this.logFile);
-    const args = ['-k', '5', String(this.opts.maxLifetimeSec ?? 120), 'baresip', '-f', this.dir];
+    // stdbuf: baresip prints its SIP trace through stdio, which a pipe makes
+    // block-buffered; unflushed 4 KiB chunks would hide messages from
+    // sipTrace() until the process exits, and split them mid-line.
+    const args = ['-k', '5', String(this.opts.maxLifetimeSec ?? 120), 'stdbuf', '-oL', '-eL', 'baresip', '-f', this.dir];
     if (this.opts.sipTrace) args.push('-s');
     // `timeout` is the watchdog for a crashed test run; it makes itself a
     // process-group leader, so signalling -pid reaches baresip as well.
@@ -394,7 +397,11 @@ export class Baresip {
       const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP', src: m[2], dst: m[3], startLine: lines[i + 1] ?? '', headers: [], sdp: [] };
       let j = i + 2;
       for (; j < lines.length && lines[j] !== ''; j++) msg.headers.push(lines[j]);
-      for (j++; j < lines.length && /^[a-z]=/.test(lines[j]); j++) msg.sdp.push(lines[j]);
+      // the body runs to the next blank line or trace header; status lines
+      // printed by the other stream may sit between SDP lines, so skip them
+      for (j++; j < lines.length && lines[j] !== '' && !TRACE_HEADER.test(lines[j]); j++) {
+        if (/^[a-z]=/.test(lines[j])) msg.sdp.push(lines[j]);
+      }
       out.push(msg);
       i = j - 1;
     }
