@@ -72,6 +72,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
+  if (cfg.tls) transport.tlsCredentials = cfg.tls; // tls: listen points (src/transport/tls-listener.ts)
   const clock = new TimerWheelClock();
   const auth = new DigestAuthenticator({
     realm: cfg.sip.realm,
@@ -198,6 +199,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          tls_connections: transport.tlsConnections(),
+          tls_handshake_errors: transport.tlsHandshakeErrors(),
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
