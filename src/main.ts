@@ -59,6 +59,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         name: e.name,
         context: e.context,
         directMedia: e.directMedia,
+        encryption: e.encryption,
         ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
       });
     }

@@ -4,3 +4,4 @@ export type { SrtpSuite, SrtpCounters } from './srtp-context.js';
 export { deriveKey, deriveSessionKeys, KeyLabel } from './srtp-keys.js';
 export { parseCrypto, chooseCrypto, formatCrypto, newKeySalt, isSupportedSuite } from './sdes.js';
 export type { CryptoAttribute } from './sdes.js';
+export { SrtpLegs, SrtpError, isSecureProfile } from './srtp-legs.js';
