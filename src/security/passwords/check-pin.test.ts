@@ -22,3 +22,14 @@ test('checkPin enforces digits only and the configurable minimum length', () => 
   assert.deepEqual(checkPin('3829'), { ok: true });
   assert.deepEqual(checkPin('382915', { mailbox: '1001', minLength: 6 }), { ok: true });
 });
+
+test('admin password policy: defaults, the account name, weak and strong', async () => {
+  const { checkAdminPassword, generateSecret } = await import('./index.js');
+  assert.deepEqual(checkAdminPassword('admin'), { ok: false, reason: 'is a vendor default password' });
+  assert.deepEqual(checkAdminPassword('eLaStIx.2oo7'), { ok: false, reason: 'is a vendor default password' });
+  assert.deepEqual(checkAdminPassword('Xk4#operator9Lm2', { username: 'operator' }), { ok: false, reason: 'contains the account name' });
+  const weak = checkAdminPassword('Summer2024!');
+  assert.equal(weak.ok, false);
+  assert.deepEqual(checkAdminPassword('v8#Lq2mZx!Rw', { username: 'alice' }), { ok: true });
+  assert.deepEqual(checkAdminPassword(generateSecret(), { username: 'alice' }), { ok: true });
+});
