@@ -22,11 +22,14 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -69,6 +72,12 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     return extensions.size;
   };
   await loadExtensions();
+
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -202,6 +211,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           tcp_connections: transport.tcpConnections(),
           tls_connections: transport.tlsConnections(),
           tls_handshake_errors: transport.tlsHandshakeErrors(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -239,6 +249,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -253,6 +264,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await location.flush();
       clock.stop();
       await media.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

@@ -79,6 +79,21 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+export interface MailConfig {
+  from: string;
+  spoolDir: string;
+  retrySeconds: number;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string | null;
+    password: string | null;
+    verifyCertificate: boolean;
+  };
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -92,6 +107,8 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  /** null when no mail section is configured */
+  mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */
   tls: TlsConfig | null;
 }
