@@ -27,6 +27,7 @@ const hardenedExt = (n: string) => ({ number: n, secret: strong(), register_from
 const HARDENED = {
   sip: { listen: ['tls:10.1.0.5:5061'], domain: 'pbx.example.org' },
   security: { acl: { permit: ['10.1.0.0/16', '192.0.2.10/32'], deny: ['0.0.0.0/0'] }, alerts: { to: ['admin@example.org'] } },
+  mail: { from: 'pbx@example.org', smtp: { host: '10.1.0.2' } },
   backup: { dir: '/var/backups/palisade', schedule: 'daily' },
   tls: { cert: 'c.pem', key: 'k.pem' },
   extensions: [hardenedExt('1001'), hardenedExt('1002')],
@@ -151,6 +152,8 @@ test('alerts-email-missing and backups-missing', () => {
   assert.equal(ids(HARDENED).has('alerts-email-missing'), false);
   assert.equal(ids(HARDENED).has('backups-missing'), false);
   assert.deepEqual(ids({ backup: { enabled: false, dir: '/b' } }).get('backups-missing'), ['medium']);
+  const noMail = runAudit(input({ security: { alerts: { to: ['a@example.org'] } } })).findings.find((f) => f.id === 'alerts-email-missing')!;
+  assert.match(noMail.what, /no mail: section/);
 });
 
 test('tls-not-used / srtp-not-required', () => {
@@ -218,7 +221,7 @@ test('scores: a weak demo-like configuration fails, a hardened one scores high',
     writeFileSync(
       join(dir, 'hard.yaml'),
       ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls:', '  cert: c.pem', '  key: k.pem', 'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }',
-        '  alerts: { to: [admin@example.org] }', 'backup:', '  dir: /var/backups/palisade', 'extensions:', ...exts, ''].join('\n'),
+        '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'backup:', '  dir: /var/backups/palisade', 'extensions:', ...exts, ''].join('\n'),
       { mode: 0o600 },
     );
     const hard = runAudit(await gatherAuditInput(join(dir, 'hard.yaml')));

@@ -39,7 +39,17 @@ export const alertsEmail: AuditCheck = {
   id: 'alerts-email-missing',
   title: 'security alerts e-mailed to an administrator',
   run(input) {
-    if (strings(at(input.raw, 'security', 'alerts', 'to')).length > 0) return [];
+    if (strings(at(input.raw, 'security', 'alerts', 'to')).length > 0) {
+      if (obj(input.raw.mail)) return [];
+      return [
+        {
+          id: 'alerts-email-missing',
+          severity: 'medium',
+          what: 'security.alerts.to is set but there is no mail: section, so alerts are only logged',
+          fix: 'add mail: { from, smtp: { host, port } } for the SMTP relay',
+        },
+      ];
+    }
     return [
       {
         id: 'alerts-email-missing',
