@@ -59,8 +59,13 @@ export class B2bua {
     return [...this.calls].map((c) => c.summary());
   }
 
-  contactFor(remote: Remote, user: string): string {
+  /**
+   * RFC 3261 §8.1.1.8 / §12.1.1: when the peer's Request-URI or Contact is a
+   * SIPS URI (and the hop is TLS), our Contact must be a SIPS URI too.
+   */
+  contactFor(remote: Remote, user: string, sips = false): string {
     const l = this.sender.localFor(remote);
+    if (sips && remote.transport === 'tls') return `<sips:${user}@${formatHost(l.address)}:${l.port}>`;
     const t = remote.transport === 'udp' ? '' : `;transport=${remote.transport}`;
     return `<sip:${user}@${formatHost(l.address)}:${l.port}${t}>`;
   }
