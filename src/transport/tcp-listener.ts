@@ -41,6 +41,10 @@ export class TcpListener {
   private byKey = new Map<string, Flow>();
   private idleTimer?: NodeJS.Timeout;
   framingErrors = 0;
+  /** connections refused by admitConnection before any byte was read (or, for TLS, any handshake made) */
+  refusedConnections = 0;
+  /** the packet gate for stream transports: consulted when a connection arrives */
+  admitConnection?: (address: string) => boolean;
 
   constructor(
     readonly point: ListenPoint,
@@ -68,6 +72,15 @@ export class TcpListener {
     // made here, not in the constructor, so a subclass's own fields are set
     const server = this.createServer((socket) => this.adopt(socket));
     server.maxConnections = this.opts.maxConnections;
+    // Banned sources are cut off at accept: for TLS this spares the handshake,
+    // the most expensive thing an attacker can make us do per connection.
+    server.prependListener('connection', (socket: net.Socket) => {
+      const admit = this.admitConnection;
+      if (admit && !admit((socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) {
+        this.refusedConnections++;
+        socket.destroy();
+      }
+    });
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -91,7 +104,8 @@ export class TcpListener {
     return address + '|' + port;
   }
 
-  private adopt(socket: net.Socket, remoteHint?: Remote): Flow {
+  private adopt(socket: net.Socket, remoteHint?: Remote): Flow | undefined {
+    if (socket.destroyed) return undefined; // refused at accept
     const address = remoteHint?.address ?? (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = remoteHint?.port ?? socket.remotePort ?? 0;
     const id = nextFlowId++;
@@ -154,7 +168,7 @@ export class TcpListener {
 
   private connect(remote: Remote): Flow {
     const { socket, readyEvent } = this.dial(remote);
-    const flow = this.adopt(socket, { transport: this.kind, address: remote.address, port: remote.port });
+    const flow = this.adopt(socket, { transport: this.kind, address: remote.address, port: remote.port })!;
     flow.pending = [];
     socket.once(readyEvent, () => {
       const q = flow.pending ?? [];

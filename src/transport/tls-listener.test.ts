@@ -135,6 +135,27 @@ test('plain SIP on the TLS port does not reach the SIP layer', async () => {
   assert.equal(inbound.length, n);
 });
 
+test('a source the packet gate refuses is cut off before the TLS handshake', async () => {
+  layer.gate = { admit: (address) => address !== '127.0.0.2' };
+  try {
+    const refused = () => (layer as unknown as { tls: Array<{ refusedConnections: number }> }).tls[0]!.refusedConnections;
+    const before = refused();
+    const errorsBefore = layer.tlsHandshakeErrors();
+    const sock = tls.connect({ host: '127.0.0.1', port: port(), localAddress: '127.0.0.2', rejectUnauthorized: false } as tls.ConnectionOptions);
+    const err = await new Promise<Error | null>((r) => sock.once('secureConnect', () => r(null)).once('error', r).once('close', () => r(new Error('closed'))));
+    assert.ok(err, 'no handshake');
+    sock.destroy();
+    assert.equal(refused(), before + 1);
+    // an admitted source still gets through
+    const ok = tls.connect({ host: '127.0.0.1', port: port(), ca: certPem, servername: 'localhost' });
+    await new Promise<void>((r, j) => ok.once('secureConnect', r).once('error', j));
+    ok.destroy();
+    assert.ok(layer.tlsHandshakeErrors() >= errorsBefore);
+  } finally {
+    layer.gate = { admit: () => true };
+  }
+});
+
 test('config: tls section files are checked with file:line errors', async () => {
   const other = await generateSelfSigned(['other.example']);
   writeFileSync(join(dir, 'other-key.pem'), other.key);

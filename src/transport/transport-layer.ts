@@ -66,12 +66,14 @@ export class TransportLayer implements Sender {
       } else if (p.transport === 'tcp') {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
+        l.admitConnection = (address) => this.gate.admit(address, 'tcp');
         await l.start();
         this.tcp.push(l);
       } else if (p.transport === 'tls') {
         if (!this.tlsCredentials) throw new Error(`${formatListenPoint(p)} needs a certificate and key (the tls section)`);
         const l = new TlsListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError, this.tlsCredentials);
         l.onClosed = (remote) => this.flowClosed(remote);
+        l.admitConnection = (address) => this.gate.admit(address, 'tls');
         await l.start();
         this.tls.push(l);
       } else {
