@@ -116,6 +116,31 @@ test('SRTP both ways through the relay, each leg with its own keys', async () =>
   }
 });
 
+test('best-effort SRTP (RTP/AVP with a=crypto) answered without a=crypto: plain RTP on both legs', async () => {
+  const api = createMediaApi({ address: LO, advertisedAddress: LO, portMin: BASE + 16, portMax: BASE + 23, inactivityTimeoutMs: 0 });
+  const a = await party();
+  const b = await party();
+  try {
+    const relay = api.createRelay();
+    const toB = relay.offerAnswer('a', sdp(a.port, [`1 AES_CM_128_HMAC_SHA1_80 inline:${newKeySalt().toString('base64')}`], 'RTP/AVP'));
+    assert.equal(cryptoOf(toB).length, 1, 'B is offered SRTP with a key of Palisade');
+    const toA = relay.offerAnswer('b', sdp(b.port, [], 'RTP/AVP'));
+    assert.equal(cryptoOf(toA).length, 0);
+    const relayA = parseSdp(toA).media[0]!.port;
+    const relayB = parseSdp(toB).media[0]!.port;
+    const voice = Buffer.alloc(160, 0x55);
+    a.sock.send(rtp(1, 0xa, voice), relayA, LO);
+    assert.deepEqual(await b.next(), rtp(1, 0xa, voice), 'plain from A reaches B unchanged');
+    b.sock.send(rtp(2, 0xb, voice), relayB, LO);
+    assert.deepEqual(await a.next(), rtp(2, 0xb, voice));
+    relay.close();
+  } finally {
+    a.sock.close();
+    b.sock.close();
+    await api.close();
+  }
+});
+
 test('plain RTP offers stay plain; SAVP without a usable key is refused', async () => {
   const api = createMediaApi({ address: LO, advertisedAddress: LO, portMin: BASE + 8, portMax: BASE + 15, inactivityTimeoutMs: 0 });
   try {
