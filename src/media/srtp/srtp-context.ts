@@ -13,6 +13,14 @@ export const SUPPORTED_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80'
 /** RFC 3711 §3.3.2: a replay list of at least 64 packets */
 const REPLAY_WINDOW = 64n;
 const RTCP_TAG_LEN = 10; // SRTCP always uses the 80-bit tag (RFC 4568 §6.2.1)
+/** SSRCs remembered per context: a call has one or two; a plain leg spraying SSRCs must not grow memory */
+const MAX_STREAMS = 32;
+
+function remember<T>(map: Map<number, T>, ssrc: number, v: T): T {
+  if (map.size >= MAX_STREAMS) map.delete(map.keys().next().value!);
+  map.set(ssrc, v);
+  return v;
+}
 
 interface RtpStream {
   roc: number;
@@ -81,8 +89,7 @@ export class SrtpContext {
     const seq = pkt.readUInt16BE(2);
     let s = this.rtpStreams.get(ssrc);
     if (!s) {
-      s = { roc: 0, sl: seq, window: 0n, highest: BigInt(seq), started: true };
-      this.rtpStreams.set(ssrc, s);
+      s = remember(this.rtpStreams, ssrc, { roc: 0, sl: seq, window: 0n, highest: BigInt(seq), started: true });
     }
     // The packets we send are another party's stream relayed, maybe
     // reordered: the same estimate a receiver makes (Appendix A) keeps the
@@ -129,8 +136,7 @@ export class SrtpContext {
     this.rtpCipher.xor(rtpIv(this.rtp.salt, ssrc, v, seq), pkt.subarray(hdr, body), out, hdr);
     // only an authentic packet moves the state (§3.3.1)
     if (!s) {
-      s = { roc: v, sl: seq, window: 1n, highest: index, started: true };
-      this.rtpStreams.set(ssrc, s);
+      s = remember(this.rtpStreams, ssrc, { roc: v, sl: seq, window: 1n, highest: index, started: true });
     } else this.accept(index, s, v, seq);
     return out;
   }
@@ -162,10 +168,7 @@ export class SrtpContext {
     }
     const ssrc = pkt.readUInt32BE(4);
     let s = this.rtcpStreams.get(ssrc);
-    if (!s) {
-      s = { nextIndex: 1, window: 0n, highest: 0, started: false };
-      this.rtcpStreams.set(ssrc, s);
-    }
+    if (!s) s = remember(this.rtcpStreams, ssrc, { nextIndex: 1, window: 0n, highest: 0, started: false });
     const index = s.nextIndex;
     s.nextIndex = (s.nextIndex + 1) & 0x7fffffff;
     const out = Buffer.allocUnsafe(pkt.length + 4 + RTCP_TAG_LEN);
@@ -192,10 +195,7 @@ export class SrtpContext {
     const index = word & 0x7fffffff;
     const ssrc = pkt.readUInt32BE(4);
     let s = this.rtcpStreams.get(ssrc);
-    if (!s) {
-      s = { nextIndex: 1, window: 0n, highest: 0, started: false };
-      this.rtcpStreams.set(ssrc, s);
-    }
+    if (!s) s = remember(this.rtcpStreams, ssrc, { nextIndex: 1, window: 0n, highest: 0, started: false });
     if (s.started) {
       if (index <= s.highest) {
         const delta = BigInt(s.highest - index);
