@@ -190,6 +190,10 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     const keys = (ls: string[]) => new Set(ls.map((l) => /inline:([^|\s]+)/.exec(l)?.[1]));
     for (const k of keys(calleeGot)) assert.ok(!keys(callerSent).has(k), "the callee never sees the caller's key");
     for (const k of keys(callerGot)) assert.ok(!keys(calleeSent).has(k), "the caller never sees the callee's key");
+    // RFC 5626-style reuse: the INVITE reached the callee over TLS on the
+    // connection the callee opened to Palisade's listening port
+    const calleeInvites = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE '));
+    assert.ok(calleeInvites.length > 0 && calleeInvites.every((m) => m.transport === 'TLS' && m.src === tlsServer), `callee INVITEs: ${calleeInvites.map((m) => `${m.transport} ${m.src}`).join(', ')}`);
     const savp = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE ')).flatMap((m) => m.sdp.filter((l) => l.startsWith('m=audio')));
     assert.ok(savp.length > 0 && savp.every((l) => / RTP\/SAVP /.test(l)), `offer to the callee: ${savp.join(' | ')}`);
 
