@@ -77,6 +77,7 @@ test('SRTP both ways through the relay, each leg with its own keys', async () =>
     const pa = parseCrypto(cryptoOf(toA)[0]!)!;
     assert.equal(pa.tag, 1, 'the answer carries the tag A offered');
     assert.ok(!pa.keySalt!.equals(keyB) && !pa.keySalt!.equals(pb.keySalt!), 'four distinct keys');
+    assert.match(relay.describe(), / srtp ab$/);
     const relayA = parseSdp(toA).media[0]!.port; // where A sends
     const relayB = parseSdp(toB).media[0]!.port; // where B sends
 
