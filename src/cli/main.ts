@@ -3,6 +3,7 @@ import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
+import { runBans } from './cmd-bans.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -15,6 +16,9 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  bans list --config FILE        addresses the IDS has banned
+  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
+  bans remove ADDRESS --config FILE
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,6 +36,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runStatus(rest);
       case 'show':
         return await runShow(rest);
+      case 'bans':
+        return await runBans(rest);
       case undefined:
       case 'help':
       case '--help':

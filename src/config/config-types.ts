@@ -90,4 +90,45 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  security: SecurityConfig;
+}
+
+// ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)
+export interface SecurityLogConfig {
+  /** absolute path; null = no security log file */
+  file: string | null;
+  format: 'asterisk' | 'json' | 'both';
+  minLevel: number;
+}
+
+export interface IdsConfig {
+  enabled: boolean;
+  /** addresses / CIDRs never banned */
+  trusted: string[];
+  authFailures: { threshold: number; window: number };
+  registeredThreshold: number;
+  badRequests: { threshold: number; window: number };
+  /** packets per second from one address before it is banned; 0 = off */
+  floodRate: number;
+  scanners: { action: 'ban' | 'drop' | 'log' | 'off'; userAgents: string[] };
+  ban: { time: number; factor: number; max: number; forgetAfter: number };
+  /** absolute path of the persisted ban table */
+  stateFile: string;
+  nftables: { enabled: boolean; family: string; table: string; set: string; set6: string };
+}
+
+export interface AlertsConfig {
+  to: string[];
+  from: string | null;
+  level: number;
+  /** seconds the first alert waits to collect others */
+  delay: number;
+  /** seconds between two mails at least */
+  interval: number;
+}
+
+export interface SecurityConfig {
+  log: SecurityLogConfig;
+  ids: IdsConfig;
+  alerts: AlertsConfig;
 }

@@ -24,6 +24,7 @@ import type {
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { IssueList, MapReader } from './yaml-reader.js';
+import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -68,10 +69,17 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
   const extensions = readExtensions(root, sip, registrar, auth);
+  const securityMap = root.child('security');
+  const security = {
+    log: readSecurityLog(securityMap.child('log'), baseDir),
+    ids: readIds(securityMap.child('ids'), baseDir),
+    alerts: readAlerts(securityMap.child('alerts')),
+  };
+  securityMap.done();
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, security };
 }
 
 function readSip(m: MapReader): SipConfig {

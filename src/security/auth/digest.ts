@@ -249,3 +249,18 @@ export class DigestAuthenticator {
 function fail(reason: DigestFailure): DigestResult {
   return { ok: false, reason };
 }
+
+/**
+ * The username and nonce a credentials header names (both public), for the
+ * security log after a failed check; never the response. Undefined fields
+ * when the header is absent or unreadable.
+ */
+export function credentialsIdentity(headerValue: string | undefined): { username?: string; nonce?: string } {
+  if (!headerValue) return {};
+  try {
+    const p = parseAuthHeader(headerValue).params;
+    return { username: p.username?.slice(0, 64), nonce: p.nonce?.slice(0, 64) };
+  } catch {
+    return {};
+  }
+}
