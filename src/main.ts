@@ -113,7 +113,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
-    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, userAgent: e.userAgent }),
+    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
   });
 
   const media = createMediaApi({

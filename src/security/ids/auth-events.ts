@@ -18,6 +18,8 @@ export interface AuthOutcome {
   cseq?: number;
   /** the nonce the client answered (public; never the response hash) */
   nonce?: string;
+  /** one guess across its retransmissions (see credentialsIdentity) */
+  attempt?: string;
   userAgent?: string;
 }
 
@@ -48,6 +50,7 @@ export function authOutcomeEvent(o: AuthOutcome): SecurityEvent {
     account: o.account.slice(0, 64),
     sessionId: o.callId?.slice(0, 128),
     detail: o.ok ? undefined : o.reason,
+    attempt: o.attempt,
     extra,
   });
 }

@@ -33,8 +33,8 @@ function setup(over: Partial<IdsOptions> = {}, registered = new Set<string>()) {
   return { ids, bus, seen, tick: (ms: number) => (now += ms), now: () => now };
 }
 
-function fail(address: string, callId: string, cseq: number, t: number, type: SecurityEvent['type'] = 'InvalidPassword'): SecurityEvent {
-  return securityEvent(type, { time: t, remote: { transport: 'udp', address, port: 5060 }, account: '1001', sessionId: callId, extra: { cseq } });
+function fail(address: string, callId: string, cseq: number, t: number, type: SecurityEvent['type'] = 'InvalidPassword', attempt = `${callId}/${cseq}`): SecurityEvent {
+  return securityEvent(type, { time: t, remote: { transport: 'udp', address, port: 5060 }, account: '1001', sessionId: callId, attempt, extra: { cseq } });
 }
 
 test('5 auth failures from one address within 60 s ban it; the packet gate then drops it', () => {
@@ -58,10 +58,13 @@ test('failures spread beyond the window do not ban', () => {
   assert.equal(s.ids.admit('192.0.2.9'), true);
 });
 
-test('retransmissions of one failed request (same Call-ID and CSeq) count once', () => {
+test('retransmissions of one failed request (same Call-ID, CSeq and credentials) count once', () => {
   const s = setup();
-  for (let i = 0; i < 20; i++) s.bus.emit(fail('192.0.2.10', 'same-call', 7, s.now()));
+  for (let i = 0; i < 20; i++) s.bus.emit(fail('192.0.2.10', 'same-call', 7, s.now(), 'InvalidPassword', 'same-guess'));
   assert.equal(s.ids.admit('192.0.2.10'), true);
+  // svcrack's pattern: every guess with the same Call-ID and CSeq, but new credentials
+  for (let i = 0; i < 5; i++) s.bus.emit(fail('192.0.2.11', 'same-call', 2, s.now(), 'InvalidPassword', `guess-${i}`));
+  assert.equal(s.ids.admit('192.0.2.11'), false);
   // stale rechallenges are ChallengeSent, not failures
   for (let i = 0; i < 20; i++) s.bus.emit(securityEvent('ChallengeSent', { remote: { transport: 'udp', address: '192.0.2.10', port: 1 }, sessionId: `x${i}` }));
   assert.equal(s.ids.admit('192.0.2.10'), true);

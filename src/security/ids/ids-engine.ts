@@ -168,8 +168,10 @@ export class IdsEngine {
       w = { times: [], keys: new Set() };
       map.set(address, w);
     }
-    // one request, however often retransmitted, is one failure
-    const key = ev.sessionId !== undefined ? `${ev.sessionId}\u0000${ev.extra?.cseq ?? ''}\u0000${ev.type}` : undefined;
+    // One guess, however often retransmitted, is one failure: a retransmission
+    // repeats the same credentials. (Call-ID and CSeq alone would not do:
+    // svcrack sends every guess with the same Call-ID and CSeq.)
+    const key = ev.attempt !== undefined && ev.sessionId !== undefined ? `${ev.sessionId}\u0000${ev.extra?.cseq ?? ''}\u0000${ev.attempt}` : undefined;
     if (key !== undefined) {
       if (w.keys.has(key)) return;
       if (w.keys.size > 4 * threshold + 16) w.keys.clear();

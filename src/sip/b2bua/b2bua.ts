@@ -30,7 +30,7 @@ export interface B2buaDeps {
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
-  onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; userAgent?: string }) => void;
+  onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
 }
 
 export class B2bua {
@@ -77,7 +77,7 @@ export class B2bua {
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
       const c = credentialsIdentity(req.get('proxy-authorization'));
-      this.deps.onAuth?.({ ok: false, reason: v.reason, account: c.username ?? req.from.uri.user ?? '', nonce: c.nonce, ...authIds });
+      this.deps.onAuth?.({ ok: false, reason: v.reason, account: c.username ?? req.from.uri.user ?? '', nonce: c.nonce, attempt: c.attempt, ...authIds });
       tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }

@@ -55,6 +55,8 @@ export interface AuthEvent {
   /** the digest username and nonce the client sent, when it sent credentials */
   username?: string;
   nonce?: string;
+  /** one guess across its retransmissions */
+  attempt?: string;
   callId?: string;
   cseq?: number;
 }

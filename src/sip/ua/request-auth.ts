@@ -19,6 +19,7 @@ export interface RequestAuthOutcome {
   callId: string;
   cseq: number;
   nonce?: string;
+  attempt?: string;
   userAgent?: string;
 }
 
@@ -55,6 +56,6 @@ export class RequestAuthenticator {
 }
 
 /** the digest username, else the From user, as the account a failure is logged for */
-export function withAccount(c: { username?: string; nonce?: string }, fromUser: string | undefined): { account: string; nonce?: string } {
-  return { account: c.username ?? fromUser ?? '', nonce: c.nonce };
+export function withAccount(c: { username?: string; nonce?: string; attempt?: string }, fromUser: string | undefined): { account: string; nonce?: string; attempt?: string } {
+  return { account: c.username ?? fromUser ?? '', nonce: c.nonce, attempt: c.attempt };
 }
