@@ -25,11 +25,14 @@ import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
+import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -72,6 +75,12 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   };
   await loadExtensions();
 
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
+
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
@@ -94,6 +103,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     log: logs.get('security'),
     isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
     closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
     hostName: hostname(),
   });
   security.start();
@@ -234,6 +244,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
           security: security.status(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -275,6 +286,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -290,6 +302,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await location.flush();
       clock.stop();
       await media.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

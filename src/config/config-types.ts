@@ -77,6 +77,21 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+export interface MailConfig {
+  from: string;
+  spoolDir: string;
+  retrySeconds: number;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string | null;
+    password: string | null;
+    verifyCertificate: boolean;
+  };
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -91,6 +106,8 @@ export interface PalisadeConfig {
   calls: CallsConfig;
   extensions: ExtensionConfig[];
   security: SecurityConfig;
+  /** null when no mail section is configured */
+  mail: MailConfig | null;
 }
 
 // ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)
@@ -119,7 +136,6 @@ export interface IdsConfig {
 
 export interface AlertsConfig {
   to: string[];
-  from: string | null;
   level: number;
   /** seconds the first alert waits to collect others */
   delay: number;

@@ -93,12 +93,11 @@ export function readAlerts(m: MapReader): AlertsConfig {
       else to.push(item.text);
     }
   }
-  const from = m.optionalString('from', { pattern: EMAIL_RE, expect: 'expected an e-mail address such as palisade@example.org' });
   const level = m.int('level', 10, 0, 15, '(OSSEC level)');
   const delay = m.int('delay', 30, 0, 3600, 'seconds');
   const interval = m.int('interval', 900, 0, 86400, 'seconds');
   m.done();
-  return { to, from, level, delay, interval };
+  return { to, level, delay, interval };
 }
 
 /** a ban address given on the command line or the control socket */
