@@ -22,6 +22,9 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { SecurityService } from './security/ids/security-service.js';
+import { RequestAuthenticator } from './sip/ua/request-auth.js';
+import { hostname } from 'node:os';
 import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
@@ -97,6 +100,19 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   const restored = await location.restore();
   location.start();
 
+  // ---- intrusion defences: events, security log, IDS/IPS (packet gate), alerts
+  const security = new SecurityService(cfg.security, {
+    log: logs.get('security'),
+    isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
+    closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
+    hostName: hostname(),
+  });
+  security.start();
+  transport.gate = security.gate;
+  transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
     location,
@@ -109,6 +125,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
+    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
   });
 
   const media = createMediaApi({
@@ -170,13 +187,32 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
         },
       },
+      onAuth: authOutcome,
     },
     transport,
     logs.get('b2bua'),
   );
-  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  core = new UaCore(
+    {
+      userAgent: cfg.sip.userAgent,
+      allow: b2bua.allow,
+      authenticate: (req, remote) => {
+        const r = requestAuth.check(req, remote);
+        return 'response' in r ? r.response : null;
+      },
+      onRejected: (req, remote, status, reason) => {
+        if (status === 400) security.malformed(remote, transport.localFor(remote), reason, req.method);
+      },
+    },
+    registrar,
+    b2bua,
+    logs.get('ua'),
+  );
   transport.flowClosed = (remote) => tm.transportError(remote);
-  transport.onMessage((msg, remote) => {
+  transport.onMessage((msg, remote, local) => {
+    // the request gate: known scanners are dropped without an answer
+    if (msg.isRequest && security.dropRequest(msg.get('user-agent'), remote, local, msg.get('call-id'))) return;
     if (msg.isRequest) tm.receiveRequest(msg, remote);
     else tm.receiveResponse(msg, remote);
   });
@@ -195,7 +231,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   qualifier?.start();
 
   // ---- control socket for the CLI
-  const control = new ControlServer(cfg.control.socket, (cmd) => {
+  const control = new ControlServer(cfg.control.socket, (cmd, args) => {
     switch (cmd) {
       case 'status':
         return {
@@ -211,6 +247,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           tcp_connections: transport.tcpConnections(),
           tls_connections: transport.tlsConnections(),
           tls_handshake_errors: transport.tlsHandshakeErrors(),
+          security: security.status(),
           mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
@@ -226,6 +263,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         }));
       case 'calls':
         return b2bua.listCalls();
+      case 'bans':
+      case 'ban-add':
+      case 'ban-remove':
+        return security.control(cmd, args);
       case 'reload-extensions':
         return loadExtensions().then((n) => {
           log.info('extensions-reloaded', { extensions: n });
@@ -260,6 +301,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
       await transport.close();
+      await security.stop();
       location.stop();
       await location.flush();
       clock.stop();

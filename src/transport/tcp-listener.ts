@@ -41,10 +41,9 @@ export class TcpListener {
   private byKey = new Map<string, Flow>();
   private idleTimer?: NodeJS.Timeout;
   framingErrors = 0;
-  /** connections refused by admitConnection before any byte was read (or, for TLS, any handshake made) */
-  refusedConnections = 0;
-  /** the packet gate for stream transports: consulted when a connection arrives */
-  admitConnection?: (address: string) => boolean;
+  refused = 0;
+  /** decides at accept whether a connection from this address is taken */
+  admit: (address: string) => boolean = () => true;
 
   constructor(
     readonly point: ListenPoint,
@@ -70,17 +69,17 @@ export class TcpListener {
 
   start(): Promise<void> {
     // made here, not in the constructor, so a subclass's own fields are set
-    const server = this.createServer((socket) => this.adopt(socket));
-    server.maxConnections = this.opts.maxConnections;
-    // Banned sources are cut off at accept: for TLS this spares the handshake,
-    // the most expensive thing an attacker can make us do per connection.
-    server.prependListener('connection', (socket: net.Socket) => {
-      const admit = this.admitConnection;
-      if (admit && !admit((socket.remoteAddress ?? '').replace(/^::ffff:/, ''))) {
-        this.refusedConnections++;
+    const server = this.createServer((socket) => {
+      // the packet gate at accept: a banned address gets its connection closed at once
+      const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      if (!this.admit(address)) {
+        this.refused++;
         socket.destroy();
+        return;
       }
+      this.adopt(socket);
     });
+    server.maxConnections = this.opts.maxConnections;
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -104,8 +103,7 @@ export class TcpListener {
     return address + '|' + port;
   }
 
-  private adopt(socket: net.Socket, remoteHint?: Remote): Flow | undefined {
-    if (socket.destroyed) return undefined; // refused at accept
+  private adopt(socket: net.Socket, remoteHint?: Remote): Flow {
     const address = remoteHint?.address ?? (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = remoteHint?.port ?? socket.remotePort ?? 0;
     const id = nextFlowId++;
@@ -147,6 +145,18 @@ export class TcpListener {
     this.onClosed?.(flow.remote);
   }
 
+  /** closes every connection with this address (it was just banned); returns how many */
+  closeFrom(address: string): number {
+    let n = 0;
+    for (const f of [...this.flows.values()]) {
+      if (f.remote.address === address) {
+        this.drop(f);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** told when a connection goes away, so transactions bound to it fail fast (RFC 3261 §17.1.4) */
   onClosed?: (remote: Remote) => void;
 
@@ -168,7 +178,7 @@ export class TcpListener {
 
   private connect(remote: Remote): Flow {
     const { socket, readyEvent } = this.dial(remote);
-    const flow = this.adopt(socket, { transport: this.kind, address: remote.address, port: remote.port })!;
+    const flow = this.adopt(socket, { transport: this.kind, address: remote.address, port: remote.port });
     flow.pending = [];
     socket.once(readyEvent, () => {
       const q = flow.pending ?? [];

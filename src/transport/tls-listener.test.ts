@@ -138,7 +138,7 @@ test('plain SIP on the TLS port does not reach the SIP layer', async () => {
 test('a source the packet gate refuses is cut off before the TLS handshake', async () => {
   layer.gate = { admit: (address) => address !== '127.0.0.2' };
   try {
-    const refused = () => (layer as unknown as { tls: Array<{ refusedConnections: number }> }).tls[0]!.refusedConnections;
+    const refused = () => (layer as unknown as { tls: Array<{ refused: number }> }).tls[0]!.refused;
     const before = refused();
     const errorsBefore = layer.tlsHandshakeErrors();
     const sock = tls.connect({ host: '127.0.0.1', port: port(), localAddress: '127.0.0.2', rejectUnauthorized: false } as tls.ConnectionOptions);
