@@ -23,6 +23,7 @@ import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
+import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
 import { Mailer } from './mail/mailer.js';
@@ -188,6 +189,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         },
       },
       onAuth: authOutcome,
+      onEncryptionRefused: (e) =>
+        security.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: transport.localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail })),
     },
     transport,
     logs.get('b2bua'),

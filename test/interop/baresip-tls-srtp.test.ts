@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
@@ -230,6 +230,14 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     assert.ok(answer, `the plain call was refused with 403/488: ${plain.sipTrace().filter(isInviteResponse).map((m) => m.startLine).join(', ')}`);
     const ev = await palisade.waitForEvent((e) => e.event === 'encryption-required', 3000);
     assert.equal(ev.callee, '1002');
+    // and it is a RequestNotAllowed security event in the security log
+    const seclog = join(palisade.dir, 'var', 'security.log');
+    let text = '';
+    for (let i = 0; i < 30 && !/RequestNotAllowed.*requires encryption/.test(text); i++) {
+      await sleep(100);
+      text = existsSync(seclog) ? readFileSync(seclog, 'utf8') : '';
+    }
+    assert.match(text, /RequestNotAllowed.*1003.*requires encryption|RequestNotAllowed.*requires encryption.*1003/, `security log:\n${text.slice(-1000)}`);
     // no key ever reaches the log
     const log = palisade.lines.join('\n');
     for (const k of [...keys(callerSent), ...keys(calleeSent), ...keys(calleeGot), ...keys(callerGot)]) assert.ok(k && !log.includes(k), 'SRTP key in the log');

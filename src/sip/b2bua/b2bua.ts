@@ -32,6 +32,8 @@ export interface B2buaDeps {
   cdr: { write(rec: CdrRecord): void };
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
   onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
+  /** a call refused by the per-extension encryption policy (a RequestNotAllowed security event) */
+  onEncryptionRefused?: (e: { account: string; remote: Remote; callId: string; detail: string }) => void;
 }
 
 export class B2bua {
@@ -114,6 +116,7 @@ export class B2bua {
     const enc = checkEncryption(caller, callee, remote, req.body, bindings);
     if (!enc.ok) {
       this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
+      this.deps.onEncryptionRefused?.({ account: caller.number, remote, callId: req.callId, detail: enc.why });
       this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
       return;
     }
