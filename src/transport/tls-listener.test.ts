@@ -156,6 +156,34 @@ test('a source the packet gate refuses is cut off before the TLS handshake', asy
   }
 });
 
+test('verify_client: phones without a certificate from the CA are refused', async () => {
+  const { generate } = await import('selfsigned');
+  const ca = await generateSelfSigned(['Palisade test CA']);
+  const phone = await generate([{ name: 'commonName', value: 'phone-1001' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ca: { key: ca.key, cert: ca.cert } });
+  const log = new LogRoot('error', {}, { write: () => {} }).get('sip');
+  const strict = new TransportLayer([{ transport: 'tls', address: '127.0.0.1', port: 0 }], log);
+  strict.tlsCredentials = { certPem, keyPem, caPem: ca.cert, minVersion: 'TLSv1.2', ciphers: null, verifyClient: true };
+  const got: string[] = [];
+  strict.onMessage((msg) => got.push(msg.callId));
+  await strict.start();
+  try {
+    const p = strict.listenPoints[0]!.port;
+    const anon = tls.connect({ host: '127.0.0.1', port: p, ca: certPem, servername: 'localhost' });
+    anon.on('error', () => undefined);
+    await new Promise<void>((r) => anon.once('secureConnect', () => r()).once('error', () => r()));
+    anon.write(options(41));
+    await new Promise((r) => anon.once('close', r));
+    const withCert = tls.connect({ host: '127.0.0.1', port: p, ca: certPem, servername: 'localhost', cert: phone.cert, key: phone.private });
+    await new Promise<void>((r, j) => withCert.once('secureConnect', r).once('error', j));
+    withCert.write(options(42));
+    await waitFor(() => (got.includes('tls-42') ? true : undefined));
+    withCert.destroy();
+    assert.deepEqual(got, ['tls-42'], 'only the phone with a CA-signed certificate was heard');
+  } finally {
+    await strict.close();
+  }
+});
+
 test('config: tls section files are checked with file:line errors', async () => {
   const other = await generateSelfSigned(['other.example']);
   writeFileSync(join(dir, 'other-key.pem'), other.key);
