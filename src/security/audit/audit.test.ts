@@ -195,6 +195,8 @@ test('file-permissions: world-readable config/db, readable or writable TLS key',
   assert.deepEqual(ids({}, { files: [f('configuration', 0o666)] }).get('file-permissions'), ['critical']);
   assert.deepEqual(ids({}, { files: [f('TLS private key', 0o640)] }).get('file-permissions'), ['medium']);
   assert.equal(ids({}, { files: [f('configuration', 0o600), f('TLS private key', 0o600)] }).has('file-permissions'), false);
+  assert.deepEqual(ids({}, { files: [f('control socket', 0o666, false)] }).get('file-permissions'), ['high']);
+  assert.equal(ids({}, { files: [f('control socket', 0o600, false)] }).has('file-permissions'), false);
 });
 
 test('scores: a weak demo-like configuration fails, a hardened one scores high', async () => {
