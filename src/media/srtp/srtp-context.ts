@@ -248,10 +248,15 @@ export function rtpHeaderLength(pkt: Buffer): number {
   return len <= pkt.length ? len : -1;
 }
 
+// one IV at a time: the relay is single-threaded and each IV is used at once
+const IV = Buffer.alloc(16);
+
 /** §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC || SEQ */
 function rtpIv(salt: Buffer, ssrc: number, roc: number, seq: number): Buffer {
-  const iv = Buffer.alloc(16);
-  salt.copy(iv, 0);
+  const iv = IV;
+  iv.set(salt, 0);
+  iv[14] = 0;
+  iv[15] = 0;
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
   iv.writeUInt32BE((iv.readUInt32BE(8) ^ roc) >>> 0, 8);
   iv.writeUInt16BE(iv.readUInt16BE(12) ^ seq, 12);
@@ -260,8 +265,10 @@ function rtpIv(salt: Buffer, ssrc: number, roc: number, seq: number): Buffer {
 
 /** §4.1.1 for SRTCP: the 31-bit SRTCP index takes the place of i */
 function rtcpIv(salt: Buffer, ssrc: number, index: number): Buffer {
-  const iv = Buffer.alloc(16);
-  salt.copy(iv, 0);
+  const iv = IV;
+  iv.set(salt, 0);
+  iv[14] = 0;
+  iv[15] = 0;
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
   // index occupies the low 48 bits of i: bytes 8..13 ← 0x0000 || index(32 bits)
   iv.writeUInt32BE((iv.readUInt32BE(10) ^ index) >>> 0, 10);
