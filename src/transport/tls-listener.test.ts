@@ -205,6 +205,8 @@ test('config: tls section files are checked with file:line errors', async () => 
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: other-key.pem\n')), /p\.yaml:6:8: tls\.key .*other-key\.pem does not belong to the certificate/);
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n  min_version: TLSv1.0\n')), /tls\.min_version is "TLSv1\.0"; expected one of TLSv1\.2, TLSv1\.3/);
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n  verify_client: true\n')), /tls\.verify_client needs tls\.ca/);
+  const noTls = `sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\nextensions:\n  - { number: "1001", secret: "xk4Lm9Qz2Wp8Tr", encryption: required }\n`;
+  assert.match(errs(noTls), /p\.yaml:5:\d+: extensions\[0\]\.encryption is required but sip\.listen has no tls: listen point/);
   const cfg = parseConfig(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n'), join(dir, 'p.yaml'));
   assert.equal(cfg.tls?.minVersion, 'TLSv1.2');
   assert.equal(cfg.tls?.keyPem, keyPem);
