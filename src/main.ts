@@ -22,6 +22,10 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
+import type { SecurityEventSink } from './security/ids/security-event.js';
+import { buildResponse } from './sip/message/response.js';
+import { SipParseError } from './sip/message/sip-message.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -69,6 +73,21 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   };
   await loadExtensions();
 
+  // ---- security: ACLs, reputation, toll-fraud guard (src/security).
+  // Until the IDS lands, security events are written to the log as they are.
+  const secLog = logs.get('security');
+  const securitySink: SecurityEventSink = {
+    emit: (ev) => secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra }),
+  };
+  const guard = await SecurityGuard.create({
+    cfg: cfg.guard,
+    extensions: cfg.extensions,
+    isExtension: (n) => extensions.has(n),
+    storage,
+    sink: securitySink,
+    log: secLog,
+  });
+
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
@@ -98,6 +117,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
+    onAuth: (e) => guard.authOutcome(e.ok, e.reason, e.aor, e.remote),
+    mayRegister: (aor, remote) => guard.mayRegister(aor, remote),
   });
 
   const media = createMediaApi({
@@ -113,7 +134,20 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     sender: transport,
     clock,
     tu: {
-      onRequest: (tx, msg, remote) => core!.onRequest(tx, msg, remote),
+      onRequest: (tx, msg, remote) => {
+        // the request gate: global ACL, address reputation, calls claiming an internal user from outside
+        let refusal = null;
+        try {
+          refusal = guard.checkRequest(msg, remote);
+        } catch (err) {
+          if (!(err instanceof SipParseError)) throw err; // a malformed header: the UAS core answers 400
+        }
+        if (refusal) {
+          tx.respond(buildResponse(msg, refusal.status, refusal.reason, { toTag: newToken(), server: cfg.sip.userAgent }));
+          return;
+        }
+        core!.onRequest(tx, msg, remote);
+      },
       onAck: (msg) => core!.onAck(msg),
       onCancel: (msg) => core!.onCancel(msg),
       onStrayResponse: (msg) => core!.onStrayResponse(msg),
@@ -159,6 +193,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
         },
       },
+      gate: guard.callGate,
+      onAuth: (v, remote) => guard.authOutcome(v.ok, v.ok ? undefined : v.reason, v.ok ? v.user : undefined, remote),
     },
     transport,
     logs.get('b2bua'),
@@ -184,7 +220,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   qualifier?.start();
 
   // ---- control socket for the CLI
-  const control = new ControlServer(cfg.control.socket, (cmd) => {
+  const control = new ControlServer(cfg.control.socket, (cmd, args) => {
+    if (GUARD_COMMANDS.has(cmd)) return guard.control(cmd, args);
     switch (cmd) {
       case 'status':
         return {
@@ -247,6 +284,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await transport.close();
       location.stop();
       await location.flush();
+      await guard.stop();
       clock.stop();
       await media.close();
       await storage.close();

@@ -3,6 +3,8 @@ import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
+import { runReputation } from './cmd-reputation.js';
+import { runFraud } from './cmd-fraud.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -15,6 +17,10 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  reputation show ADDRESS|USER --config FILE
+                                 reputation score (0-10) of an address or extension
+  fraud import FILE --config FILE
+                                 add known fraud numbers/prefixes (one per line)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runStatus(rest);
       case 'show':
         return await runShow(rest);
+      case 'reputation':
+        return await runReputation(rest);
+      case 'fraud':
+        return await runFraud(rest);
       case undefined:
       case 'help':
       case '--help':

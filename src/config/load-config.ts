@@ -24,6 +24,7 @@ import type {
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { IssueList, MapReader } from './yaml-reader.js';
+import { readExtensionPolicy, readSecuritySections } from './read-security.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -68,10 +69,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
   const extensions = readExtensions(root, sip, registrar, auth);
+  const guard = readSecuritySections(root);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, guard };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -279,6 +281,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     const voicemail = m.bool('voicemail', false);
     const directMedia = m.bool('direct_media', false);
     const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
+    const policy = readExtensionPolicy(m);
 
     const secret = m.optionalString('secret');
     let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
@@ -322,6 +325,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       voicemail,
       directMedia,
       maxContacts,
+      policy,
       at: issues.pos(item.offset),
       contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
     });

@@ -10,7 +10,7 @@ import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
 import { formatHost } from '../../transport/address.js';
-import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -28,6 +28,10 @@ export interface B2buaDeps {
   extensions: { get(number: string): ExtensionInfo | undefined };
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
+  /** the call gate (src/security/fraud); every call is let through when absent */
+  gate?: CallGateApi;
+  /** told of every INVITE authentication outcome (reputation, IDS) */
+  onAuth?: (r: { ok: true; user: string } | { ok: false; reason: string }, remote: Remote) => void;
 }
 
 export class B2bua {
@@ -70,6 +74,7 @@ export class B2bua {
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
     const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
+    this.deps.onAuth?.(v, remote);
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
       tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
@@ -89,16 +94,35 @@ export class B2bua {
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
     const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    // The call gate: fraud rules, limits, reputation. Its refusal names no
+    // rule to the caller (a generic 403); the reason goes to the log and CDR.
+    let ticket: CallTicket | undefined;
+    let verdict = 'authenticated';
+    if (this.deps.gate) {
+      const d = this.deps.gate.check({ caller: caller.number, dialled, callee: callee?.number, remote, callId: req.callId });
+      verdict = d.verdict;
+      if (!d.ok) {
+        this.log.info('call-refused', { from: caller.number, to: dialled, verdict: d.verdict, remote: remote.address });
+        this.rejectAttempt(tx, req, remote, caller, dialled, d.status, d.reason, d.status === 486 ? 'BUSY' : 'FAILED', d.verdict);
+        return;
+      }
+      ticket = d.ticket;
+    }
     if (!callee) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
+      // no trunks yet: a number that is not ours has nowhere to go
+      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED', verdict);
+      ticket?.ended(0);
       return;
     }
     const bindings = this.deps.location.lookup(callee.number);
     if (bindings.length === 0) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER');
+      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER', verdict);
+      ticket?.ended(0);
       return;
     }
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
+    call.verdict = verdict;
+    call.ticket = ticket;
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
     call.begin(bindings);
@@ -210,12 +234,22 @@ export class B2bua {
     this.dialogs.delete(call.a.key);
     if (call.b) this.dialogs.delete(call.b.key);
     for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
+    const rec = call.cdr();
+    call.ticket?.ended(rec.billsec ?? 0);
     try {
-      this.deps.cdr.write(call.cdr());
+      this.deps.cdr.write(rec);
     } catch (err) {
       this.log.error('cdr-write-failed', { call: call.id, error: (err as Error).message });
     }
     this.log.info('call-ended', { call: call.id, from: call.caller.number, to: call.dialled, disposition: call.disposition, cause: call.hangupCause });
+  }
+
+  /** a call was answered: the gate may cut it later (spend limit) */
+  callAnswered(call: Call): void {
+    call.ticket?.answered((cause) => {
+      this.log.info('call-cut', { call: call.id, from: call.caller.number, to: call.dialled, cause });
+      call.hangup(cause);
+    });
   }
 
   /** end every call (shutdown) */
