@@ -112,17 +112,17 @@ export class CallGate implements CallGateApi {
     if (calleeCnt) calleeCnt.active++;
     let cutTimer: NodeJS.Timeout | undefined;
     let done = false;
+    let answeredAt = 0;
     const ticket: CallTicket = {
       answered: (cut) => {
+        answeredAt = this.clock();
         if (perMinute <= 0 || done) return;
         // cut the call when its projected spend would cross the day's limit
         const remaining = pol.dailySpendLimit - this.spend.spent(pol.id, this.clock());
         const ms = Math.max(0, (remaining / perMinute) * 60_000);
         cutTimer = setTimeout(() => {
           this.stats.cut++;
-          const s = this.spend.state(pol.id, this.clock());
-          this.spend.crossed(s, pol.dailySpendLimit, remaining);
-          this.emit('FraudRuleHit', 9, a, `daily_spend_limit:${pol.dailySpendLimit}:cut`, { threshold: '100%', spent: Math.round((s.spent + remaining) * 10000) / 10000 });
+          this.emit('FraudRuleHit', 9, a, `daily_spend_limit:${pol.dailySpendLimit}:cut`, { projected: Math.round(pol.dailySpendLimit * 10000) / 10000 });
           cut('spend-limit');
         }, ms);
         cutTimer.unref();
@@ -135,9 +135,10 @@ export class CallGate implements CallGateApi {
         cnt.active--;
         cnt.outbound--;
         if (calleeCnt) calleeCnt.active--;
-        if (perMinute > 0 && billsec > 0) {
-          // per started second: what a provider bills is at least this
-          for (const t of this.spend.add(pol.id, end, (billsec / 60) * perMinute, pol.dailySpendLimit)) {
+        // the answered time measured here (the CDR's billsec is whole seconds)
+        const talked = answeredAt > 0 ? (end - answeredAt) / 1000 : billsec;
+        if (perMinute > 0 && talked > 0) {
+          for (const t of this.spend.add(pol.id, end, (talked / 60) * perMinute, pol.dailySpendLimit)) {
             this.emit('FraudRuleHit', t >= 1 ? 9 : 6, a, `daily_spend_limit:${pol.dailySpendLimit}:${Math.round(t * 100)}%`, {
               threshold: `${Math.round(t * 100)}%`,
               spent: Math.round(this.spend.spent(pol.id, end) * 10000) / 10000,
