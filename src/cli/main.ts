@@ -17,8 +17,8 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
-  reputation show ADDRESS|USER --config FILE
-                                 reputation score (0-10) of an address or extension
+  reputation show|reset ADDRESS|USER --config FILE
+                                 reputation score (0-10) of an address or extension; reset to 5
   fraud import FILE --config FILE
                                  add known fraud numbers/prefixes (one per line)
 `;

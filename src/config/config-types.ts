@@ -125,6 +125,8 @@ export interface SecurityConfig {
     shortCallSeconds: number;
     shortCallBurst: number;
     shortCallWindow: number;
+    /** addresses whose reputation is tracked but never refused */
+    exempt: string[];
   };
 }
 

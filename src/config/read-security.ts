@@ -18,6 +18,9 @@ const DIGITS = /^[0-9]{1,15}$/;
 // private, loopback, link-local and ULA ranges: what "inside" means until configured
 export const DEFAULT_LOCAL_NETWORKS = ['127.0.0.0/8', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16', '::1/128', 'fc00::/7', 'fe80::/10'];
 
+// the host itself: local tools, health checks, a co-located proxy
+export const DEFAULT_REPUTATION_EXEMPT = ['127.0.0.0/8', '::1/128'];
+
 /** a decimal number (prices, spend limits) */
 export function readDecimal(m: MapReader, key: string, def: number, min: number, max: number, what: string): number {
   const n = m.node(key);
@@ -106,6 +109,7 @@ export function readSecuritySections(root: MapReader): SecuritySections {
     shortCallSeconds: rm.int('short_call_seconds', R.shortCallSeconds, 1, 3600, 'seconds'),
     shortCallBurst: rm.int('short_call_burst', R.shortCallBurst, 2, 10000, 'calls'),
     shortCallWindow: rm.int('short_call_window', R.shortCallWindow, 10, 86400, 'seconds'),
+    exempt: cidrList(rm, 'exempt') ?? DEFAULT_REPUTATION_EXEMPT,
   };
   rm.done();
   sec.done();

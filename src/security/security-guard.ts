@@ -80,6 +80,7 @@ export class SecurityGuard {
     this.requestGate = new RequestGate({
       acl: new Acl(c.security.acl),
       localNetworks: CidrSet.parse(c.security.localNetworks),
+      reputationExempt: CidrSet.parse(c.security.reputation.exempt),
       reputation: this.reputation,
       isEmergency: (n) => this.plan.isEmergency(n),
       isExtension: d.isExtension,
@@ -170,6 +171,13 @@ export class SecurityGuard {
         }
         return out;
       }
+      case 'reputation-reset': {
+        const subject = String(args.subject ?? '').trim();
+        if (!subject) throw new Error('reputation reset needs an ADDRESS or USER');
+        const key = /[.:]/.test(subject) ? ip(subject) : user(subject);
+        this.reputation.book.reset(key);
+        return this.reputation.show(key);
+      }
       case 'fraud-reload':
         await this.reloadFraudNumbers();
         return { fraud_numbers: this.fraudList.size };
@@ -185,4 +193,4 @@ export class SecurityGuard {
   }
 }
 
-export const GUARD_COMMANDS = new Set(['reputation', 'fraud-reload', 'guard']);
+export const GUARD_COMMANDS = new Set(['reputation', 'reputation-reset', 'fraud-reload', 'guard']);

@@ -45,6 +45,8 @@ const EXTRA = [
   '  qualify_interval: 0',
   'security:',
   '  local_networks: [127.0.0.0/28]',
+  '  reputation:',
+  '    exempt: []', // loopback is exempt by default; here it plays the network
   'rates:',
   // Only internal calls can be answered until trunks exist, so the spend
   // test prices the internal number 2100: 6 per minute = 0.1 per second.
@@ -113,8 +115,8 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     return row;
   };
   const events = (detail: RegExp) => pal.events().filter((e) => e.event === 'security-event' && detail.test(String(e.detail)));
-  const reputation = (subject: string): Record<string, string> => {
-    const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'reputation', 'show', subject, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
+  const reputation = (subject: string, sub = 'show'): Record<string, string> => {
+    const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'reputation', sub, subject, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(r.status, 0, r.stderr);
     return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
   };
@@ -210,6 +212,9 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal(reputation('127.0.0.6').score, '4');
     assert.equal(await one('2010', '2100', '127.0.0.6'), 'early-403');
     assert.ok(pal.events().some((e) => e.event === 'security-event' && e.type === 'ReputationReject' && e.remote === '127.0.0.6'));
+    // the administrator's way out for a phone fixed after a typo
+    assert.equal(reputation('127.0.0.6', 'reset').score, '5');
+    assert.equal(await one('2010', '2100', '127.0.0.6'), '200');
   });
 
   test('register_from: REGISTER with the right password from elsewhere → 403 and FailedACL; from the permitted address → 200', { timeout: 60_000 }, async () => {

@@ -20,6 +20,8 @@ import { ip, type ReputationService } from '../reputation/reputation-service.js'
 export interface RequestGateDeps {
   acl: Acl;
   localNetworks: CidrSet;
+  /** addresses never refused for their reputation (security.reputation.exempt: the host itself by default) */
+  reputationExempt: CidrSet;
   reputation: ReputationService;
   isEmergency(dialled: string): boolean;
   isExtension(number: string): boolean;
@@ -49,7 +51,7 @@ export class RequestGate {
     if (req.method === 'ACK' || req.to.params.tag !== undefined) return null;
     const isInvite = req.method === 'INVITE';
     if (isInvite && d.isEmergency(req.ruri.user ?? '')) return null;
-    if (d.reputation.refused(ip(addr))) {
+    if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr)) {
       this.stats.reputation++;
       this.emit('ReputationReject', 8, req, remote, `address score ${d.reputation.score(ip(addr))}`);
       return REFUSED('reputation');

@@ -109,6 +109,12 @@ export class ReputationBook {
     if (!first.done) this.map.delete(first.value);
   }
 
+  /** forget a subject (administrator's reset): back to 5, and persisted as such */
+  reset(subject: string): void {
+    this.map.set(subject, { good: 0, bad: 0, t: this.clock() });
+    this.dirty.add(subject);
+  }
+
   /** restore persisted evidence (older rows age on first read) */
   load(subject: string, e: Evidence): void {
     if (this.map.size >= this.max) return;
