@@ -17,12 +17,13 @@ import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
 
 const u = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
 const USERS: Record<string, TestUser> = Object.fromEntries(
-  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2100', '2101'].map((n) => [n, u(n)]),
+  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2100', '2101'].map((n) => [n, u(n)]),
 );
 
 /** extension settings under test, by number */
 const POLICY: Record<string, string[]> = {
   '2002': ['call_permissions: [local, national, mobile, international]'],
+  '2013': ['call_permissions: [international]'],
   '2003': ['daily_spend_limit: 0.05'],
   '2004': ['max_calls: 2', 'max_outbound_calls: 5'],
   '2006': ['calls_per_minute: 2'],
@@ -145,6 +146,20 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal((await lastCdr('2002', '0044207946000')).security_verdict, 'pass:international');
     assert.equal(await one('2002', '+88213000111', '127.0.0.3'), '403');
     assert.equal((await lastCdr('2002', '+88213000111')).security_verdict, 'refused:fraud-list:88213');
+  });
+
+  test('palisade fraud import: numbers imported while running are refused at once, however dialled', { timeout: 60_000 }, async () => {
+    const file = join(dir, 'fraud.txt');
+    writeFileSync(file, '# IRSF ranges seen this week\n+371 67\n0088216\n');
+    const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'fraud', 'import', file, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /imported 2 new fraud prefixes.*running server now blocks 3 prefixes/);
+    // the other number first: after a refusal, 2013 (no history) would sit at 5 — still allowed, but keep it clean
+    assert.equal(await one('2013', '+33140000000', '127.0.0.10'), '404', 'other international numbers still pass');
+    assert.equal(await one('2013', '0037167123456', '127.0.0.10'), '403');
+    assert.equal((await lastCdr('2013', '0037167123456')).security_verdict, 'refused:fraud-list:37167');
+    assert.equal(await one('2013', '01188216000', '127.0.0.11'), '403');
+    assert.equal((await lastCdr('2013', '01188216000')).security_verdict, 'refused:fraud-list:88216');
   });
 
   test('spend limit: a running call is cut when its projected spend crosses the limit, then paid calls are refused', { timeout: 60_000 }, async () => {

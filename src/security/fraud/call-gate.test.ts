@@ -11,7 +11,10 @@ import { Acl } from '../acl/acl.js';
 import type { SecurityEvent } from '../ids/security-event.js';
 import type { GateDecision } from '../../sip/b2bua/types.js';
 
-function setup(policies: Record<string, PrincipalPolicy>, o: { rates?: Record<string, number>; anomaly?: Partial<typeof DEFAULT_ANOMALY>; clock?: () => number } = {}) {
+function setup(
+  policies: Record<string, PrincipalPolicy>,
+  o: { rates?: Record<string, number>; anomaly?: Partial<typeof DEFAULT_ANOMALY>; clock?: () => number; trunks?: Record<string, PrincipalPolicy> } = {},
+) {
   const plan = new NumberPlan();
   const events: SecurityEvent[] = [];
   const reputation = new ReputationService(DEFAULT_REPUTATION, o.clock);
@@ -24,6 +27,7 @@ function setup(policies: Record<string, PrincipalPolicy>, o: { rates?: Record<st
     profiles: new CallingProfiles({ ...DEFAULT_ANOMALY, ...o.anomaly }),
     policyOf: (n) => policies[n] ?? makePolicy('extension', n),
     isExtension: (n) => n in policies,
+    trunkPolicyOf: (name) => o.trunks?.[name],
     sink: { emit: (e) => events.push(e) },
     clock: o.clock,
   });
@@ -139,4 +143,33 @@ test('refusals count against the user: first negative 4 — and one more makes t
   assert.equal(reputation.score('user:1001'), 4);
   assert.equal(verdict(call('1001', '1002')), 'refused:reputation:caller');
   assert.equal(verdict(call('1002', '1001')), 'refused:reputation:callee');
+});
+
+test('a trunk is a principal of its own: its classes, ACL, limits and spend apply on top of the extension\'s', () => {
+  const trunk = makePolicy('trunk', 'provider-a', {
+    permissions: ['local', 'national'],
+    maxCalls: 1,
+    maxOutboundCalls: 5,
+    dailySpendLimit: 1,
+    callFrom: Acl.permitOnly(['10.0.0.0/8', '198.51.100.10']),
+  });
+  const ext = makePolicy('extension', '1001', { permissions: ['national', 'international'], maxOutboundCalls: 5 });
+  const { gate, call, reputation } = setup({ '1001': ext }, { trunks: { 'provider-a': trunk }, rates: { '0161': 1 } });
+  for (let i = 0; i < 10; i++) reputation.book.good('user:1001'); // a long good record: refusals below do not shut it out
+  const via = (dialled: string, address = '10.0.0.5', caller = '1001') =>
+    gate.check({ caller, trunk: 'provider-a', dialled, remote: { address, port: 5060, transport: 'udp' }, callId: 'x' });
+  assert.equal(verdict(via('0044207946000')), 'refused:class-not-permitted:international@trunk:provider-a', 'the extension may, the trunk may not');
+  assert.equal(verdict(via('5551234')), 'refused:class-not-permitted:local', 'the trunk may, the extension may not');
+  const first = via('02079460000');
+  assert.equal(first.verdict, 'pass:national');
+  assert.equal(verdict(via('02079460001')), 'refused:max_calls:1@trunk:provider-a');
+  assert.ok(first.ok);
+  first.ticket.ended(0);
+  // an inbound trunk call (no calling extension) from an address the trunk does not come from
+  assert.equal(verdict(via('1001', '203.0.113.1', '')), 'refused:call_from@trunk:provider-a');
+  assert.equal(verdict(via('1001', '198.51.100.10', '')), 'pass:internal');
+  // an unknown trunk: internal and emergency only
+  const unknown = gate.check({ caller: '', trunk: 'nobody', dialled: '02079460000', remote: { address: '10.0.0.1', port: 5060, transport: 'udp' }, callId: 'y' });
+  assert.equal(unknown.verdict, 'refused:class-not-permitted:national@trunk:nobody');
+  assert.equal(call('1001', '112').verdict, 'pass:emergency');
 });

@@ -85,7 +85,10 @@ export interface CallGateApi {
 }
 
 export interface CallAttempt {
+  /** the calling extension ('' for a call arriving from a trunk) */
   caller: string;
+  /** the trunk the call leaves by or arrives from: a principal with its own policy (trunk code to come) */
+  trunk?: string;
   dialled: string;
   /** the callee's extension number when the dialled number is one of ours */
   callee?: string;
