@@ -26,6 +26,10 @@ import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
 import { Mailer } from './mail/mailer.js';
+import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
+import type { SecurityEventSink } from './security/ids/security-event.js';
+import { buildResponse } from './sip/message/response.js';
+import { SipParseError } from './sip/message/sip-message.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -81,6 +85,20 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
     : null;
   mailer?.start();
+  // ---- security: ACLs, reputation, toll-fraud guard (src/security).
+  // Until the IDS lands, security events are written to the log as they are.
+  const secLog = logs.get('security');
+  const securitySink: SecurityEventSink = {
+    emit: (ev) => secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra }),
+  };
+  const guard = await SecurityGuard.create({
+    cfg: cfg.guard,
+    extensions: cfg.extensions,
+    isExtension: (n) => extensions.has(n),
+    storage,
+    sink: securitySink,
+    log: secLog,
+  });
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -111,7 +129,11 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   security.start();
   transport.gate = security.gate;
   transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
-  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+  // every authentication outcome feeds the IDS (events, bans) and reputation
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => {
+    security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+    guard.authOutcome(o.ok, o.reason, o.account, o.remote);
+  };
 
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
@@ -126,6 +148,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
     onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
+    mayRegister: (aor, remote) => guard.mayRegister(aor, remote),
   });
 
   const media = createMediaApi({
@@ -141,7 +164,20 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     sender: transport,
     clock,
     tu: {
-      onRequest: (tx, msg, remote) => core!.onRequest(tx, msg, remote),
+      onRequest: (tx, msg, remote) => {
+        // the request gate: global ACL, address reputation, calls claiming an internal user from outside
+        let refusal = null;
+        try {
+          refusal = guard.checkRequest(msg, remote);
+        } catch (err) {
+          if (!(err instanceof SipParseError)) throw err; // a malformed header: the UAS core answers 400
+        }
+        if (refusal) {
+          tx.respond(buildResponse(msg, refusal.status, refusal.reason, { toTag: newToken(), server: cfg.sip.userAgent }));
+          return;
+        }
+        core!.onRequest(tx, msg, remote);
+      },
       onAck: (msg) => core!.onAck(msg),
       onCancel: (msg) => core!.onCancel(msg),
       onStrayResponse: (msg) => core!.onStrayResponse(msg),
@@ -188,6 +224,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         },
       },
       onAuth: authOutcome,
+      gate: guard.callGate,
     },
     transport,
     logs.get('b2bua'),
@@ -232,6 +269,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
 
   // ---- control socket for the CLI
   const control = new ControlServer(cfg.control.socket, (cmd, args) => {
+    if (GUARD_COMMANDS.has(cmd)) return guard.control(cmd, args);
     switch (cmd) {
       case 'status':
         return {
@@ -304,6 +342,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await security.stop();
       location.stop();
       await location.flush();
+      await guard.stop();
       clock.stop();
       await media.close();
       await mailer?.stop();

@@ -6,6 +6,8 @@ import { runStatus, runShow } from './cmd-show.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
 import { runBans } from './cmd-bans.js';
+import { runReputation } from './cmd-reputation.js';
+import { runFraud } from './cmd-fraud.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -25,6 +27,10 @@ commands:
   bans list --config FILE        addresses the IDS has banned
   bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
   bans remove ADDRESS --config FILE
+  reputation show|reset ADDRESS|USER --config FILE
+                                 reputation score (0-10) of an address or extension; reset to 5
+  fraud import FILE --config FILE
+                                 add known fraud numbers/prefixes (one per line)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -52,6 +58,10 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'bans':
         return await runBans(rest);
+      case 'reputation':
+        return await runReputation(rest);
+      case 'fraud':
+        return await runFraud(rest);
       case undefined:
       case 'help':
       case '--help':
