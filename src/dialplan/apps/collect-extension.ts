@@ -1,0 +1,29 @@
+// What Asterisk's PBX loop does after Background() or WaitExten() gets a
+// digit: keep collecting while more digits could still reach an extension
+// (digit timeout between them), then jump to that extension at priority 1,
+// or to `i` (with ${INVALID_EXTEN}) when none matches, or hang up when the
+// context has no `i` either.
+import type { AppOutcome, CallState } from '../app-types.js';
+
+export async function collectAndJump(call: CallState, first: string): Promise<AppOutcome> {
+  let digits = first;
+  while (call.canMatchMore(digits)) {
+    const d = await call.channel.waitDigit(call.digitTimeoutMs);
+    if (d === null) break;
+    if (d === '#' && !call.canMatchMore(digits + '#') && !call.hasExten(digits + '#')) break;
+    digits += d;
+  }
+  if (call.channel.hungUp) return 'hangup';
+  if (call.hasExten(digits)) {
+    const err = call.goto([digits, '1']);
+    if (err === null) return;
+    call.log.warn('dialplan.goto_failed', { target: digits, reason: err });
+    return 'hangup';
+  }
+  if (call.hasExten('i')) {
+    call.vars.set('INVALID_EXTEN', digits);
+    if (call.goto(['i', '1']) === null) return;
+  }
+  call.log.warn('dialplan.invalid_extension', { context: call.context, digits, reason: 'no such extension and no i extension' });
+  return 'hangup';
+}
