@@ -294,7 +294,9 @@ class Parser {
   }
 
   private exten(file: string, line: number, ctx: Context, value: Raw, same: boolean): void {
-    const fields = splitTop(value.text, same ? 1 : 2);
+    let fields = splitTop(value.text, same ? 1 : 2);
+    // an unclosed '[' would swallow the commas: split plainly so the pattern check can name it
+    if (fields.length < (same ? 2 : 3) && value.text.includes('[')) fields = splitTop(value.text.replace(/[[\]]/g, ' '), same ? 1 : 2).map((f) => ({ text: value.text.slice(f.off, f.off + f.text.length), off: f.off }));
     let ext: Extension;
     let prioField: { text: string; off: number };
     let appField: { text: string; off: number } | undefined;
@@ -420,7 +422,7 @@ class Parser {
     } else {
       name = text.slice(0, open).trim();
       if (!text.endsWith(')')) {
-        const why = balance(text.slice(open + 1));
+        const why = balance(text.slice(open));
         this.err(
           file,
           line,
@@ -491,15 +493,15 @@ function unescape(s: string): string {
   return s.replace(/\\;/g, ';');
 }
 
-/** Splits at the first `count` top-level commas (not inside [...] or (...)). */
+/** Splits at the first `count` commas outside [...] (a pattern's set may hold commas). */
 function splitTop(text: string, count: number): Array<{ text: string; off: number }> {
   const out: Array<{ text: string; off: number }> = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < text.length && out.length < count; i++) {
     const c = text[i];
-    if (c === '[' || c === '(') depth++;
-    else if ((c === ']' || c === ')') && depth > 0) depth--;
+    if (c === '[') depth++;
+    else if (c === ']' && depth > 0) depth--;
     else if (c === ',' && depth === 0) {
       out.push({ text: text.slice(start, i), off: start });
       start = i + 1;
