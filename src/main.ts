@@ -22,11 +22,14 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
+  readonly dialplan: LoadedDialplan | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -68,6 +71,9 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     return extensions.size;
   };
   await loadExtensions();
+
+  // ---- dialplan: parsed and checked against the extensions' contexts at start
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -217,6 +223,13 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           log.info('extensions-reloaded', { extensions: n });
           return { extensions: n };
         });
+      case 'reload-dialplan': {
+        if (!dialplan) throw new Error('no dialplan configured (dialplan.file)');
+        // ConfigError keeps the running dialplan; calls in progress keep theirs either way
+        const r = dialplan.reload();
+        log.info('dialplan-reloaded', r);
+        return r;
+      }
       default:
         throw new Error(`unknown command "${cmd}"`);
     }
@@ -235,6 +248,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    dialplan,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -249,6 +263,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await location.flush();
       clock.stop();
       await media.close();
+      await dialplan?.close();
       await storage.close();
       log.info('stopped', { reason });
     },

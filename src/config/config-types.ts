@@ -77,6 +77,33 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+/** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
+export type DialplanDatasourceConfig =
+  | { driver: 'sqlite'; path: string; at: SourcePos }
+  | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
+
+/** dialplan.queries.NAME: SQL written by the administrator, '?' placeholders bound to DBLookup() arguments */
+export interface DialplanQueryConfig {
+  datasource: string;
+  sql: string;
+  /** number of '?' placeholders */
+  params: number;
+  at: SourcePos;
+}
+
+export interface DialplanConfig {
+  /** absolute path of extensions.conf; null when no dialplan is configured */
+  file: string | null;
+  fileAt: SourcePos;
+  maxSteps: number;
+  /** absolute directory for relative Record()/MixMonitor() file names */
+  recordings: string;
+  digitTimeout: number; // seconds
+  lookupTimeout: number; // seconds
+  datasources: Record<string, DialplanDatasourceConfig>;
+  queries: Record<string, DialplanQueryConfig>;
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -90,4 +117,5 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  dialplan: DialplanConfig;
 }

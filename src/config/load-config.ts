@@ -23,6 +23,7 @@ import type {
   StorageDriver,
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
+import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -68,10 +69,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
   const extensions = readExtensions(root, sip, registrar, auth);
+  const dialplan = readDialplan(root.child('dialplan'), baseDir);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan };
 }
 
 function readSip(m: MapReader): SipConfig {

@@ -6,24 +6,12 @@
 // run each query inside a READ ONLY transaction. A failure becomes an
 // ERROR status for the call, never an exception.
 import BetterSqlite3 from 'better-sqlite3';
-import type { SourcePos } from '../config/config-types.js';
+import type { DialplanDatasourceConfig, DialplanQueryConfig, SourcePos } from '../config/config-types.js';
 import { ConfigError } from '../config/config-error.js';
 
-export type DatasourceConfig =
-  | { driver: 'sqlite'; path: string; at: SourcePos }
-  | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
-
-export interface QueryConfig {
-  datasource: string;
-  sql: string;
-  /** number of '?' placeholders (outside quoted strings) */
-  params: number;
-  at: SourcePos;
-}
-
 export interface DataSourcesConfig {
-  datasources: Record<string, DatasourceConfig>;
-  queries: Record<string, QueryConfig>;
+  datasources: Record<string, DialplanDatasourceConfig>;
+  queries: Record<string, DialplanQueryConfig>;
   /** a look-up that takes longer counts as ERROR */
   timeoutMs: number;
 }
@@ -32,24 +20,6 @@ export type LookupResult =
   | { status: 'FOUND'; columns: string[]; values: string[] }
   | { status: 'NOTFOUND' }
   | { status: 'ERROR'; error: string };
-
-/** Counts '?' placeholders outside '...' and "..." literals and -- comments. */
-export function countPlaceholders(sql: string): number {
-  let n = 0;
-  let q: string | null = null;
-  for (let i = 0; i < sql.length; i++) {
-    const c = sql[i]!;
-    if (q) {
-      if (c === q) q = null;
-    } else if (c === "'" || c === '"' || c === '`') q = c;
-    else if (c === '-' && sql[i + 1] === '-') {
-      const nl = sql.indexOf('\n', i);
-      if (nl < 0) break;
-      i = nl;
-    } else if (c === '?') n++;
-  }
-  return n;
-}
 
 /** '?' → $1, $2 ... for PostgreSQL (same scan as countPlaceholders). */
 export function toDollarParams(sql: string): string {
@@ -61,7 +31,14 @@ export function toDollarParams(sql: string): string {
     if (q) {
       if (c === q) q = null;
     } else if (c === "'" || c === '"') q = c;
-    else if (c === '?') {
+    else if (c === '-' && sql[i + 1] === '-') {
+      // a comment runs to the end of the line: copy it untouched
+      const nl = sql.indexOf('\n', i);
+      const end = nl < 0 ? sql.length : nl;
+      out += sql.slice(i, end);
+      i = end - 1;
+      continue;
+    } else if (c === '?') {
       out += `$${++n}`;
       continue;
     }
