@@ -167,6 +167,14 @@ class CallRun implements CallState {
     return substitute(text, {
       channel: this.channel,
       getVar: this.getVar,
+      dialplanExists: (context, exten, prio) => {
+        if (!this.dp.contexts.has(context)) return false;
+        if (exten === null) return true;
+        const f = resolveIn(this.dp, context, exten, this.callerId());
+        if (!f) return false;
+        if (prio === null) return true;
+        return /^\d+$/.test(prio) ? f.ext.byPriority.has(Number(prio)) : f.ext.byLabel.has(prio);
+      },
       onError: (what) => this.log.warn('dialplan.substitution_error', { context: this.context, exten: this.exten, priority: this.priority, error: what }),
     });
   }

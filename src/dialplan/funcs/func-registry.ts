@@ -10,9 +10,11 @@ import { funcRand } from './func-rand.js';
 import { funcRegex } from './func-regex.js';
 import { funcCut } from './func-cut.js';
 import { funcToLower, funcToUpper } from './func-case.js';
+import { funcDialplanExists } from './func-dialplan-exists.js';
+import { funcSha1, funcSha256 } from './func-hash.js';
 
 const funcs = new Map<string, DialplanFunction>();
-for (const f of [funcCallerId, funcLen, funcIf, funcIsNull, funcExists, funcStrftime, funcRand, funcRegex, funcCut, funcToUpper, funcToLower]) {
+for (const f of [funcCallerId, funcLen, funcIf, funcIsNull, funcExists, funcStrftime, funcRand, funcRegex, funcCut, funcToUpper, funcToLower, funcDialplanExists, funcSha1, funcSha256]) {
   funcs.set(f.name.toLowerCase(), f);
 }
 

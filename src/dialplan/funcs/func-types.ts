@@ -7,6 +7,8 @@ import type { Channel } from '../../channel/channel.js';
 export interface FuncEnv {
   readonly channel: Channel;
   getVar(name: string): string;
+  /** DIALPLAN_EXISTS(): does context / extension / priority exist? (absent outside a call) */
+  dialplanExists?(context: string, exten: string | null, priority: string | null): boolean;
 }
 
 export interface DialplanFunction {
