@@ -23,6 +23,7 @@ import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
 import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
+import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -30,6 +31,8 @@ export interface RunningPalisade {
   readonly storage: Database;
   /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
   readonly dialplan: LoadedDialplan | null;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -74,6 +77,12 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
 
   // ---- dialplan: parsed and checked against the extensions' contexts at start
   const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -204,6 +213,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -249,6 +259,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     storage,
     dialplan,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -264,6 +275,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       clock.stop();
       await media.close();
       await dialplan?.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

@@ -104,6 +104,21 @@ export interface DialplanConfig {
   queries: Record<string, DialplanQueryConfig>;
 }
 
+export interface MailConfig {
+  from: string;
+  spoolDir: string;
+  retrySeconds: number;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string | null;
+    password: string | null;
+    verifyCertificate: boolean;
+  };
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -118,4 +133,6 @@ export interface PalisadeConfig {
   calls: CallsConfig;
   extensions: ExtensionConfig[];
   dialplan: DialplanConfig;
+  /** null when no mail section is configured */
+  mail: MailConfig | null;
 }
