@@ -329,3 +329,12 @@ test('reload: a call in progress keeps the dialplan it started with; new calls g
   assert.equal(first.vars.get('V'), 'old');
   assert.equal(second.vars.get('V'), 'new');
 });
+
+test('a bad expression is logged without the digits it held (a PIN could be among them) and yields ""', async () => {
+  logs.length = 0;
+  const c = await run('[c]\nexten => s,1,Set(PIN=7294)\n same => n,Set(R=[$[${PIN} +]])\n', {}, { log });
+  assert.equal(c.vars.get('R'), '[]');
+  const entry = logs.find((l) => l[1] === 'dialplan.substitution_error');
+  assert.ok(entry);
+  assert.ok(!JSON.stringify(entry).includes('7294'), JSON.stringify(entry));
+});

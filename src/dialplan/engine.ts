@@ -42,6 +42,11 @@ const PATH_KEEP = 200;
 
 const silentLog: DialplanLog = { info() {}, warn() {} };
 
+/** Log text that may contain caller input: every digit becomes '#', so no PIN or ID reaches a log. */
+export function maskDigits(s: string): string {
+  return s.replace(/[0-9]/g, '#');
+}
+
 interface Found {
   ctx: Context;
   ext: Extension;
@@ -175,7 +180,8 @@ class CallRun implements CallState {
         if (prio === null) return true;
         return /^\d+$/.test(prio) ? f.ext.byPriority.has(Number(prio)) : f.ext.byLabel.has(prio);
       },
-      onError: (what) => this.log.warn('dialplan.substitution_error', { context: this.context, exten: this.exten, priority: this.priority, error: what }),
+      // the text may hold caller input (a PIN): digits are masked before it reaches the log
+      onError: (what) => this.log.warn('dialplan.substitution_error', { context: this.context, exten: this.exten, priority: this.priority, error: maskDigits(what) }),
     });
   }
 

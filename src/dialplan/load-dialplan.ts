@@ -3,7 +3,8 @@
 // error at load, with the YAML position), open the DBLookup data sources and
 // build the engine. `reload()` swaps in a freshly parsed dialplan for new
 // calls; calls in progress keep theirs.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { DialplanLog } from './app-types.js';
 import { DataSources } from './datasources.js';
@@ -23,6 +24,9 @@ export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Part
   const d = cfg.dialplan;
   if (d.file === null) return null;
   const file = d.file;
+  if (!existsSync(file)) {
+    throw ConfigError.at(d.fileAt.file, d.fileAt.line, d.fileAt.col, `dialplan.file ${file} does not exist; expected an extensions.conf (relative paths are relative to this file)`);
+  }
   const dp = parseExtensionsConf(file);
   checkExtensionContexts(dp, cfg.extensions);
   const hasSources = Object.keys(d.datasources).length > 0;

@@ -35,7 +35,8 @@ export const appDbLookup: DialplanApp = {
     call.vars.set('DBLOOKUPSTATUS', r.status);
     if (r.status === 'ERROR') {
       call.vars.set('DBLOOKUPERROR', r.error ?? 'error');
-      call.log.warn('dialplan.dblookup_error', { query, reason: r.error });
+      // a database error may quote a bound value (a PIN, an ID): digits are masked
+      call.log.warn('dialplan.dblookup_error', { query, reason: (r.error ?? '').replace(/[0-9]/g, '#') });
       return;
     }
     if (r.status === 'FOUND') {
