@@ -209,6 +209,7 @@ test('Dial: several targets at once, timeout and options, DIALSTATUS; after ANSW
   const busy = await run(conf.replace('${OPTS}', 'r'), { onDial: () => ({ status: 'BUSY' }) });
   assert.equal(busy.events[0], 'dial:SIP/1001&PJSIP/1002:20000:r');
   assert.equal(busy.vars.get('AFTER'), 'BUSY');
+  assert.equal(busy.cause, 'busy'); // falling off the end after a busy Dial hangs up busy (autofallthrough)
   const ans = await run(conf.replace('${OPTS}', ''), { onDial: () => ({ status: 'ANSWER', answeredMs: 65_000 }) });
   assert.equal(ans.vars.get('DIALSTATUS'), 'ANSWER');
   assert.equal(ans.vars.get('ANSWEREDTIME'), '65');

@@ -227,6 +227,10 @@ class CallRun implements CallState {
       return;
     }
     await this.loop(false);
+    // autofallthrough: Asterisk hangs up with its best guess from the last Dial
+    const ds = this.vars.get('DIALSTATUS');
+    if (ds === 'BUSY') cause = 'busy';
+    else if (ds === 'CONGESTION' || ds === 'CHANUNAVAIL') cause = 'congestion';
     if (!this.channel.hungUp) await this.channel.hangup(cause);
     // The h extension runs once, in the context the call ended in (Asterisk).
     if (resolveIn(this.dp, this.context, 'h', this.callerId())) {

@@ -35,6 +35,8 @@ test('contexts, exten/same, n, labels, hint, globals, comments and the old App,d
       'exten => _1XXX/_10XX,1,NoOp(cid match)',
       'exten = 300,10(start),Hangup',
       'exten => 300,n,NoOp',
+      'exten => 300,n+5,NoOp',
+      'exten => 300,s+1,NoOp',
     ].join('\n'),
     '/etc/palisade/extensions.conf',
   );
@@ -54,7 +56,7 @@ test('contexts, exten/same, n, labels, hint, globals, comments and the old App,d
   assert.equal(ctx.extensions.get('200')!.steps[0]!.data, 'SIP/200,20');
   assert.equal(ctx.extensions.get('_1XXX/_10XX')!.cid, '_10XX');
   const e300 = ctx.extensions.get('300')!;
-  assert.deepEqual(e300.steps.map((s) => s.priority), [10, 11]);
+  assert.deepEqual(e300.steps.map((s) => s.priority), [10, 11, 17, 18]);
   assert.equal(e300.byLabel.get('start')!.priority, 10);
   assert.equal(dp.contexts.has('general'), false);
   assert.equal(dp.contexts.has('globals'), false);

@@ -330,7 +330,7 @@ class Parser {
       this.err(file, line, pcol, `missing application after priority ${prioText}; expected PRIORITY,Application(arguments) such as 1,Answer()`);
       return;
     }
-    const pm = /^(\d+|n|n\+\d+|s)(?:\(([^()]*)\))?$/i.exec(prioText);
+    const pm = /^(\d+|[ns](?:\+\d+)?)(?:\(([^()]*)\))?$/i.exec(prioText);
     if (!pm) {
       const hint = /\($/.test(prioText) || prioText.includes('(') ? ' (a label is written n(name) with balanced parentheses)' : '';
       this.err(file, line, pcol, `bad priority "${prioText}"; expected a number from 1, n, n(label) or hint${hint}`);
@@ -350,7 +350,8 @@ class Parser {
         this.err(file, line, pcol, `priority "${prioText}" on the first line of extension ${ext.name} in [${ctx.name}]; the first priority is 1`);
         return;
       }
-      priority = p === 's' ? prev : p === 'n' ? prev + 1 : prev + Number(p.slice(2));
+      // n = the previous priority + 1, s = the same; either may add +N (Asterisk's extensions.conf)
+      priority = (p[0] === 'n' ? prev + 1 : prev) + (p.length > 1 ? Number(p.slice(2)) : 0);
     }
     const label = pm[2]?.trim() || null;
     if (label !== null && !/^[A-Za-z0-9_-]+$/.test(label)) {
