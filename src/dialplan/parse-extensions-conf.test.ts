@@ -214,3 +214,19 @@ test("an extension's context missing from the dialplan is an error at the YAML p
     },
   );
 });
+
+test('a Goto/GotoIf written out in full must land on an existing context, extension, priority or label', () => {
+  const conf = (line: string) => `[c]\nexten => 1,1,NoOp()\n same => n(again),NoOp()\n${line}\n[other]\nexten => _2XX,1,NoOp()\n same => n(menu),NoOp()\n`;
+  for (const ok of ['exten => 9,1,Goto(1,again)', 'exten => 9,1,Goto(other,250,menu)', 'exten => 9,1,GotoIf(1?1,2:other,299,1)', 'exten => 9,1,Goto(${X},1)']) {
+    parseExtensionsConfText(conf(ok), 'e.conf');
+  }
+  assert.equal(errorOf(conf('exten => 9,1,Goto(1,agian)')).message, 'extensions.conf:4:14: Goto(1,agian): no label "agian" in extension 1 of [c]; did you mean again?');
+  assert.equal(errorOf(conf('exten => 9,1,Goto(othr,250,1)')).message, 'extensions.conf:4:14: Goto(othr,250,1): no context [othr]; did you mean other?');
+  assert.equal(errorOf(conf('exten => 9,1,GotoIf(1?1,1:other,300,1)')).message, 'extensions.conf:4:14: GotoIf(1?1,1:other,300,1): no extension 300 in [other] or its includes');
+  assert.equal(errorOf(conf('exten => 9,1,Goto(1,7)')).message, 'extensions.conf:4:14: Goto(1,7): extension 1 has no priority 7');
+  // the condition may be computed; the targets are still checked
+  assert.equal(
+    errorOf(conf('exten => 9,1,GotoIf($["${X}" = "a?b"]?1,again:1,agn)')).message,
+    'extensions.conf:4:14: GotoIf($["${X}" = "a?b"]?1,again:1,agn): no label "agn" in extension 1 of [c]; did you mean again?',
+  );
+});

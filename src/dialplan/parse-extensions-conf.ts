@@ -458,6 +458,57 @@ class Parser {
     return { name: app.name, data: unescape(data) };
   }
 
+  /**
+   * A Goto/GotoIf whose target is written out (no ${...}) must land somewhere:
+   * a typo'd label is reported at load instead of hanging up a caller.
+   */
+  private checkJumps(): void {
+    for (const ctx of this.contexts.values()) {
+      for (const ext of ctx.extensions.values()) {
+        for (const step of ext.steps) {
+          if (step.app !== 'Goto' && step.app !== 'GotoIf') continue;
+          let targets: string[];
+          if (step.app === 'Goto') targets = [step.data];
+          else {
+            const q = topLevelIndex(step.data, '?');
+            if (q < 0) {
+              this.err(step.at.file, step.at.line, step.at.col, `GotoIf(${step.data}): expected condition?iftrue:iffalse`);
+              continue;
+            }
+            const rest = step.data.slice(q + 1);
+            const colon = rest.indexOf(':');
+            targets = colon < 0 ? [rest] : [rest.slice(0, colon), rest.slice(colon + 1)];
+          }
+          for (const t of targets) {
+            // a computed target (${...}) can only be checked when the call runs
+            if (t.trim() === '' || t.includes('$')) continue;
+            const why = this.jumpProblem(ctx, ext, t.split(',').map((x) => x.trim()));
+            if (why) this.err(step.at.file, step.at.line, step.at.col, `${step.app}(${step.data}): ${why}`);
+          }
+        }
+      }
+    }
+  }
+
+  private jumpProblem(ctx: Context, ext: Extension, p: string[]): string | null {
+    if (p.length > 3 || p[p.length - 1] === '') return 'expected [[context,]extension,]priority';
+    const context = p.length === 3 ? p[0]! : ctx.name;
+    const prio = p[p.length - 1]!;
+    if (!this.contexts.has(context)) {
+      const near = closest(context, [...this.contexts.keys()]);
+      return `no context [${context}]${near ? `; did you mean ${near}?` : ''}`;
+    }
+    let target: Extension | null = ext;
+    if (p.length >= 2 && p[p.length - 2] !== '') {
+      target = findIn(this.contexts, context, p[p.length - 2]!);
+      if (!target) return `no extension ${p[p.length - 2]} in [${context}] or its includes`;
+    } else if (context !== ctx.name) return 'a context needs an extension too: Goto(context,extension,priority)';
+    if (/^\d+$/.test(prio)) return target.byPriority.has(Number(prio)) ? null : `extension ${target.name} has no priority ${prio}`;
+    if (target.byLabel.has(prio)) return null;
+    const near = closest(prio, [...target.byLabel.keys()]);
+    return `no label "${prio}" in extension ${target.name} of [${context}]${near ? `; did you mean ${near}?` : ''}`;
+  }
+
   finish(): Dialplan {
     for (const ctx of this.contexts.values()) {
       for (const inc of ctx.includes) {
@@ -474,9 +525,40 @@ class Parser {
       }
     }
     this.contexts.delete('\u0000bad');
+    if (this.issues.length === 0) this.checkJumps();
     if (this.issues.length > 0) throw new ConfigError(this.issues);
     return { contexts: this.contexts, globals: this.globals, files: this.files };
   }
+}
+
+/** Finds an extension as the engine will: the context, then its includes in order. */
+function findIn(contexts: Map<string, Context>, context: string, exten: string, seen = new Set<string>()): Extension | null {
+  if (seen.has(context)) return null;
+  seen.add(context);
+  const ctx = contexts.get(context);
+  if (!ctx) return null;
+  const e = ctx.matcher.match(exten);
+  if (e) return e;
+  for (const inc of ctx.includes) {
+    const f = findIn(contexts, inc.context, exten, seen);
+    if (f) return f;
+  }
+  return null;
+}
+
+/** Index of the first `ch` outside ${...} and $[...], or -1. */
+function topLevelIndex(data: string, ch: string): number {
+  let depth = 0;
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c === '$' && (data[i + 1] === '{' || data[i + 1] === '[')) {
+      depth++;
+      i++;
+    } else if (depth > 0 && (c === '{' || c === '[')) depth++;
+    else if (depth > 0 && (c === '}' || c === ']')) depth--;
+    else if (depth === 0 && c === ch) return i;
+  }
+  return -1;
 }
 
 /** Index of the first ';' that starts a comment (not escaped as '\;'), or -1. */
