@@ -79,7 +79,7 @@ export interface ExtensionConfig {
 
 /** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
 export type DialplanDatasourceConfig =
-  | { driver: 'sqlite'; path: string; at: SourcePos }
+  | { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string }
   | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
 
 /** dialplan.queries.NAME: SQL written by the administrator, '?' placeholders bound to DBLookup() arguments */

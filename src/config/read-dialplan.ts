@@ -63,11 +63,13 @@ export function readDialplan(m: MapReader, baseDir: string): DialplanConfig {
     if (driver === 'sqlite') {
       const path = s.string('path', '', { required: true, expect: 'expected the SQLite file such as attendance.db (opened read-only)' });
       if (s.has('url')) s.error('url', `dialplan.datasources.${name}.url is only used with driver postgres or mysql; use path for sqlite`);
-      if (path) datasources[name] = { driver, path: abs(path), at };
+      const createFrom = s.optionalString('create_from', { expect: 'expected an SQL script such as attendance.sql' });
+      if (path) datasources[name] = { driver, path: abs(path), at, ...(createFrom ? { createFrom: abs(createFrom) } : {}) };
     } else {
       const example = driver === 'postgres' ? 'postgres://reader@127.0.0.1:5432/school' : 'mysql://reader@127.0.0.1:3306/school';
       const url = s.string('url', '', { required: true, expect: `expected a URL such as ${example}` });
       if (s.has('path')) s.error('path', `dialplan.datasources.${name}.path is only used with driver sqlite; give url for ${driver}`);
+      if (s.has('create_from')) s.error('create_from', `dialplan.datasources.${name}.create_from is only used with driver sqlite`);
       let ok = false;
       try {
         const u = new URL(url);

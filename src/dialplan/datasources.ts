@@ -5,6 +5,8 @@
 // a query that could write is refused at load), PostgreSQL and MariaDB/MySQL
 // run each query inside a READ ONLY transaction. A failure becomes an
 // ERROR status for the call, never an exception.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import type { DialplanDatasourceConfig, DialplanQueryConfig, SourcePos } from '../config/config-types.js';
 import { ConfigError } from '../config/config-error.js';
@@ -155,6 +157,28 @@ class MysqlBackend implements Backend {
   }
 }
 
+/**
+ * First start of a fresh install: build the SQLite file from the
+ * administrator's script (create_from), in one transaction, with a writable
+ * connection that is closed before the read-only one opens. An existing
+ * file is never touched.
+ */
+function createSqlite(path: string, script: string): void {
+  const sqlText = readFileSync(script, 'utf8');
+  mkdirSync(dirname(path), { recursive: true });
+  const db = new BetterSqlite3(path);
+  try {
+    db.exec('BEGIN');
+    db.exec(sqlText);
+    db.exec('COMMIT');
+    db.close();
+  } catch (e) {
+    db.close();
+    rmSync(path, { force: true });
+    throw e;
+  }
+}
+
 export class DataSources {
   private readonly backends = new Map<string, Backend>();
 
@@ -170,6 +194,12 @@ export class DataSources {
     const issues: Array<{ at: SourcePos; message: string }> = [];
     for (const [name, src] of Object.entries(cfg.datasources)) {
       if (src.driver === 'sqlite') {
+        try {
+          if (src.createFrom && !existsSync(src.path)) createSqlite(src.path, src.createFrom);
+        } catch (e) {
+          issues.push({ at: src.at, message: `dialplan.datasources.${name}: cannot create ${src.path} from ${src.createFrom} (${(e as Error).message}); fix the script or create the database yourself` });
+          continue;
+        }
         try {
           ds.backends.set(name, new SqliteBackend(src.path));
         } catch (e) {

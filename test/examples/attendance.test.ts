@@ -3,10 +3,9 @@
 // database built from attendance.sql, and an in-memory caller typing digits.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { parseConfig } from '../../src/config/load-config.js';
 import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
@@ -30,14 +29,15 @@ before(() => {
       },
     });
   }
-  const db = new BetterSqlite3(join(dir, 'attendance.db'));
-  db.exec(readFileSync(join(example, 'attendance.sql'), 'utf8'));
-  db.close();
+  // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
+  copyFileSync(join(example, 'attendance.sql'), join(dir, 'attendance.sql'));
   copyFileSync(join(example, 'extensions.conf'), join(dir, 'extensions.conf'));
   const yamlPath = join(dir, 'palisade.yaml');
   writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8'));
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
+  assert.equal(existsSync(join(dir, 'var', 'attendance.db')), false);
   loaded = loadDialplan(cfg)!;
+  assert.equal(existsSync(join(dir, 'var', 'attendance.db')), true);
 });
 after(async () => {
   await loaded?.close();
@@ -118,6 +118,14 @@ test('an extension that does not exist is "invalid" and back to the menu', async
 test('silence at the ID prompt (two attempts) says goodbye', async () => {
   const ch = await call('~~');
   assert.deepEqual(ch.played, ['attendance-welcome', 'attendance-enter-id', 'attendance-enter-id', 'goodbye']);
+});
+
+test('the database is opened read-only: the running IVR cannot change it', async () => {
+  // the look-up connection refuses writes even through its own handle
+  const yamlPath = join(dir, 'palisade.yaml');
+  const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
+  cfg.dialplan.queries.sneaky = { datasource: 'attendance', sql: "UPDATE students SET name = 'x' WHERE student_id = ?", params: 1, at: cfg.dialplan.queries.attendance_figure!.at };
+  assert.throws(() => loadDialplan(cfg), /dialplan\.queries\.sneaky: the query must be a read-only SELECT/);
 });
 
 test('the database being unavailable plays attendance-unavailable, never a crash', async () => {
