@@ -77,6 +77,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
 
   // ---- dialplan: parsed and checked against the extensions' contexts at start
   const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // extensions from the config file were checked with their YAML line; imported ones can only be reported
+  for (const e of dialplan ? extensions.values() : []) {
+    if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
+  }
 
   // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
   const mailer = cfg.mail
