@@ -340,3 +340,19 @@ test('a bad expression is logged without the digits it held (a PIN could be amon
   assert.ok(entry);
   assert.ok(!JSON.stringify(entry).includes('7294'), JSON.stringify(entry));
 });
+
+test('a channel that fails outside an application, or a throwing onStep hook, never makes run() reject', async () => {
+  const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => s,1,NoOp()\n', 'e.conf'), {
+    onStep: () => {
+      throw new Error('hook');
+    },
+  });
+  const c = new MemoryChannel({ context: 'c' });
+  let calls = 0;
+  c.hangup = async () => {
+    if (calls++ === 0) throw new Error('socket gone');
+    c.hungUp = true;
+  };
+  await engine.run(c);
+  assert.equal(c.hungUp, true);
+});

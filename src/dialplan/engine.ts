@@ -107,7 +107,13 @@ export class DialplanEngine {
   /** Runs the call from its context and dialled number until it ends (h included). */
   async run(channel: Channel): Promise<void> {
     const call = new CallRun(this.dp, channel, this.opts, this.log, this.maxSteps);
-    await call.run();
+    try {
+      await call.run();
+    } catch (e) {
+      // a failing channel operation outside an application (hangup, a hook): never escape to the caller
+      this.log.warn('dialplan.run_failed', { channel: channel.name, error: (e as Error).message });
+      if (!channel.hungUp) await channel.hangup('failure').catch(() => {});
+    }
   }
 }
 
@@ -290,6 +296,10 @@ class CallRun implements CallState {
     this.path.push(`${this.context},${this.exten},${this.priority}:${app}`);
     if (this.path.length > PATH_KEEP) this.path.shift();
     this.vars.set('DIALPLAN_PATH', this.path.join('|'));
-    this.opts.onStep?.(this.channel, rec);
+    try {
+      this.opts.onStep?.(this.channel, rec);
+    } catch (e) {
+      this.log.warn('dialplan.on_step_failed', { error: (e as Error).message });
+    }
   }
 }
