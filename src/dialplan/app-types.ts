@@ -24,6 +24,13 @@ export interface CallState {
    * advance to the next priority.
    */
   goto(parts: string[]): string | null;
+  /**
+   * Gosub: jumps like goto() and remembers the next priority; args become
+   * ${ARG1}..${ARGn} until Return. Null on success, else why not.
+   */
+  gosub(parts: string[], args: string[]): string | null;
+  /** Return from the innermost Gosub, setting ${GOSUB_RETVAL}; null on success, else why not */
+  gosubReturn(value: string): string | null;
   /** does `exten` exist (exact or pattern) in the current context or its includes? */
   hasExten(exten: string): boolean;
   /** could more digits after `prefix` still reach an extension in the current context? */

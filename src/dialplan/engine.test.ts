@@ -356,3 +356,33 @@ test('a channel that fails outside an application, or a throwing onStep hook, ne
   await engine.run(c);
   assert.equal(c.hungUp, true);
 });
+
+test('Gosub/Return: arguments as ${ARGn}, restored afterwards, nesting, ${GOSUB_RETVAL}; Return without Gosub ends the call', async () => {
+  const conf = [
+    '[c]',
+    'exten => s,1,Set(ARG1=outer)',
+    ' same => n,Gosub(sub-add,s,1(2,3))',
+    ' same => n,Set(SUM=${GOSUB_RETVAL})',
+    ' same => n,Set(AFTER=${ARG1})',
+    ' same => n,Gosub(sub-twice,s,start(5))',
+    ' same => n,Set(TWICE=${GOSUB_RETVAL})',
+    ' same => n,Return()',
+    ' same => n,Set(NEVER=1)',
+    '[sub-add]',
+    'exten => s,1,Return($[${ARG1} + ${ARG2}])',
+    '[sub-twice]',
+    'exten => s,1(start),Gosub(sub-add,s,1(${ARG1},${ARG1}))',
+    ' same => n,Return(${GOSUB_RETVAL}:${ARG1})',
+  ].join('\n');
+  logs.length = 0;
+  const c = await run(conf, {}, { log });
+  assert.equal(c.vars.get('SUM'), '5');
+  assert.equal(c.vars.get('AFTER'), 'outer');
+  assert.equal(c.vars.get('TWICE'), '10:5');
+  assert.equal(c.vars.get('NEVER'), undefined);
+  assert.equal(logs.find((l) => l[1] === 'dialplan.return_failed')?.[2]?.reason, 'Return without Gosub: the stack is empty');
+  assert.throws(() => parseExtensionsConfText('[c]\nexten => s,1,Gosub(sub-ad,s,1(1))\n[sub-add]\nexten => s,1,Return()\n', 'e.conf'), /Gosub\(sub-ad,s,1\(1\)\): no context \[sub-ad\]; did you mean sub-add\?/);
+  const deep = await run('[c]\nexten => s,1,Gosub(s,1)\n', {}, { log });
+  assert.equal(deep.events.at(-1), 'hangup:normal');
+  assert.match(String(logs.find((l) => l[1] === 'dialplan.gosub_failed')?.[2]?.reason), /nested more than 100 deep/);
+});

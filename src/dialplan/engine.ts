@@ -37,6 +37,9 @@ export interface EngineOptions {
   onStep?(channel: Channel, step: StepRecord): void;
 }
 
+/** Asterisk refuses deeper Gosub nesting too; a runaway recursion ends the call. */
+const GOSUB_MAX_DEPTH = 100;
+
 /** Entries kept in ${DIALPLAN_PATH}: the most recent ones. */
 const PATH_KEEP = 200;
 
@@ -124,6 +127,8 @@ class CallRun implements CallState {
   private jumped = false;
   private steps = 0;
   private readonly path: string[] = [];
+  private readonly stack: Array<{ context: string; exten: string; priority: number; saved: Map<string, string | undefined>; argCount: number }> = [];
+  private argCount = 0;
   readonly vars: Map<string, string>;
   readonly datasources: DataSources | null;
   readonly recordingsDir: string;
@@ -220,6 +225,40 @@ class CallRun implements CallState {
     this.context = context;
     this.exten = exten;
     this.priority = priority;
+    this.jumped = true;
+    return null;
+  }
+
+  gosub(parts: string[], args: string[]): string | null {
+    if (this.stack.length >= GOSUB_MAX_DEPTH) return `Gosub nested more than ${GOSUB_MAX_DEPTH} deep`;
+    const ret = { context: this.context, exten: this.exten, priority: this.priority + 1 };
+    const err = this.goto(parts);
+    if (err) return err;
+    // ${ARGn} are local to the subroutine: keep the caller's, restore them on Return
+    const saved = new Map<string, string | undefined>();
+    const count = Math.max(args.length, this.argCount);
+    for (let i = 1; i <= count; i++) saved.set(`ARG${i}`, this.vars.get(`ARG${i}`));
+    for (let i = 1; i <= count; i++) {
+      if (i <= args.length) this.vars.set(`ARG${i}`, args[i - 1]!);
+      else this.vars.delete(`ARG${i}`);
+    }
+    this.stack.push({ ...ret, saved, argCount: this.argCount });
+    this.argCount = args.length;
+    return null;
+  }
+
+  gosubReturn(value: string): string | null {
+    const frame = this.stack.pop();
+    if (!frame) return 'Return without Gosub: the stack is empty';
+    for (const [k, v] of frame.saved) {
+      if (v === undefined) this.vars.delete(k);
+      else this.vars.set(k, v);
+    }
+    this.argCount = frame.argCount;
+    this.vars.set('GOSUB_RETVAL', value);
+    this.context = frame.context;
+    this.exten = frame.exten;
+    this.priority = frame.priority;
     this.jumped = true;
     return null;
   }

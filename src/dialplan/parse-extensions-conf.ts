@@ -24,6 +24,7 @@ import { appNames, findApp } from './app-registry.js';
 import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
 import { functionNames, findFunction } from './funcs/func-registry.js';
+import { gosubTarget } from './apps/app-gosub.js';
 
 export interface ParseOptions {
   /** reads an included file (tests pass a map); defaults to the file system */
@@ -466,9 +467,10 @@ class Parser {
     for (const ctx of this.contexts.values()) {
       for (const ext of ctx.extensions.values()) {
         for (const step of ext.steps) {
-          if (step.app !== 'Goto' && step.app !== 'GotoIf') continue;
+          if (step.app !== 'Goto' && step.app !== 'GotoIf' && step.app !== 'Gosub') continue;
           let targets: string[];
           if (step.app === 'Goto') targets = [step.data];
+          else if (step.app === 'Gosub') targets = [gosubTarget(step.data).parts.join(',')];
           else {
             const q = topLevelIndex(step.data, '?');
             if (q < 0) {

@@ -19,6 +19,7 @@ import { appConfBridge } from './app-confbridge.js';
 import { appMusicOnHold } from './app-musiconhold.js';
 import { appProgress, appRinging } from './app-progress.js';
 import { appDbLookup } from './app-dblookup.js';
+import { appGosub, appReturn } from './app-gosub.js';
 
 export const BUILTIN_APPS: readonly DialplanApp[] = [
   appAnswer,
@@ -32,6 +33,8 @@ export const BUILTIN_APPS: readonly DialplanApp[] = [
   appWaitExten,
   appGoto,
   appGotoIf,
+  appGosub,
+  appReturn,
   appSet,
   appNoOp,
   appVerbose,
