@@ -230,3 +230,25 @@ test('a Goto/GotoIf written out in full must land on an existing context, extens
     'extensions.conf:4:14: GotoIf($["${X}" = "a?b"]?1,again:1,agn): no label "agn" in extension 1 of [c]; did you mean again?',
   );
 });
+
+test('garbage never escapes as anything but a ConfigError (random lines from the significant characters)', () => {
+  const alphabet = ['[', ']', '(', ')', '{', '}', '$', ',', ';', '=', '>', '_', 'X', 'N', '.', '!', '1', '2', 'n', 's', 'h', '"', '\\', ' ', '#', 'exten => ', 'same => ', 'include => ', 'Goto(', 'Set(', 'Gosub(', '${', '$[', ';--', '--;'];
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const lines: string[] = ['[c]'];
+    for (let l = 0; l < 1 + rnd(4); l++) {
+      let line = '';
+      for (let k = 0; k < rnd(14); k++) line += alphabet[rnd(alphabet.length)];
+      lines.push(line);
+    }
+    try {
+      parseExtensionsConfText(lines.join('\n'), 'fuzz.conf');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError, `${JSON.stringify(lines)} threw ${e}`);
+    }
+  }
+});

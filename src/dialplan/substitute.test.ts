@@ -115,3 +115,18 @@ test('substitution inside $[...] happens first, so variables feed expressions', 
   assert.equal(substitute('$["${PIN}" = "1234"]', e), '1');
   assert.equal(substitute('$["${EMPTY}" = ""]', e), '1');
 });
+
+test('substitution never throws, whatever the text (random strings from the significant characters)', () => {
+  const alphabet = ['$', '{', '}', '[', ']', '(', ')', ':', '?', '"', '\\', '1', '-', '+', '*', '/', '%', '!', '=', '~', '<', '>', '|', '&', 'A', 'LEN(', 'IF(', 'CUT(', 'REGEX("', ' '];
+  let seed = 777;
+  const rnd = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const e = env({ A: '12' });
+  for (let i = 0; i < 5000; i++) {
+    let t = '';
+    for (let k = 0; k < rnd(20); k++) t += alphabet[rnd(alphabet.length)];
+    assert.equal(typeof substitute(t, e), 'string', t);
+  }
+});
