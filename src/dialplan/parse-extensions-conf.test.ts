@@ -198,6 +198,7 @@ test("an extension's context missing from the dialplan is an error at the YAML p
     email: null,
     voicemail: false,
     directMedia: false,
+    encryption: 'optional',
     maxContacts: 1,
     at: { file: 'palisade.yaml', line: line - 1, col: 5 },
     contextAt: { file: 'palisade.yaml', line, col: 14 },
