@@ -386,3 +386,20 @@ test('Gosub/Return: arguments as ${ARGn}, restored afterwards, nesting, ${GOSUB_
   assert.equal(deep.events.at(-1), 'hangup:normal');
   assert.match(String(logs.find((l) => l[1] === 'dialplan.gosub_failed')?.[2]?.reason), /nested more than 100 deep/);
 });
+
+test('Set(TIMEOUT(digit)) and TIMEOUT(response) change how long WaitExten waits; ${TIMEOUT()} reads them', async () => {
+  const waits: number[] = [];
+  const engine = new DialplanEngine(
+    parseExtensionsConfText('[c]\nexten => s,1,Set(TIMEOUT(digit)=2)\n same => n,Set(TIMEOUT(response)=7.5)\n same => n,Set(T=${TIMEOUT(response)})\n same => n,WaitExten()\nexten => 12,1,Set(R=12)\n', 'e.conf'),
+  );
+  const c = new MemoryChannel({ context: 'c', script: '12' });
+  const orig = c.waitDigit.bind(c);
+  c.waitDigit = (ms: number) => {
+    waits.push(ms);
+    return orig(ms);
+  };
+  await engine.run(c);
+  assert.equal(c.vars.get('T'), '7.5');
+  assert.equal(c.vars.get('R'), '12');
+  assert.deepEqual(waits, [7500, 2000]);
+});

@@ -2,7 +2,9 @@
 // assignment (commas included), as Asterisk's Set. Inheritance prefixes
 // _ and __ are accepted and dropped (there are no child channels to
 // inherit here). Set(CALLERID(name)=...) / CALLERID(num) override the caller
-// ID the dialplan sees. Set(NAME=) clears the variable.
+// ID the dialplan sees; Set(TIMEOUT(digit)=5) / TIMEOUT(response) set the
+// seconds Background/WaitExten wait for further digits / for the first one.
+// Set(NAME=) clears the variable.
 import type { DialplanApp } from '../app-types.js';
 
 export const appSet: DialplanApp = {
@@ -16,8 +18,14 @@ export const appSet: DialplanApp = {
     }
     let name = data.slice(0, eq).trim().replace(/^_{1,2}/, '');
     const value = data.slice(eq + 1);
-    const fn = /^CALLERID\((num|name)\)$/i.exec(name);
-    if (fn) name = `CALLERID(${fn[1]!.toLowerCase()})`;
+    const fn = /^(CALLERID|TIMEOUT)\((num|name|digit|response)\)$/i.exec(name);
+    if (fn) {
+      name = `${fn[1]!.toUpperCase()}(${fn[2]!.toLowerCase()})`;
+      if (name.startsWith('TIMEOUT') && !(Number(value) > 0)) {
+        call.log.warn('dialplan.set_bad_timeout', { name, expected: 'seconds greater than 0' });
+        return;
+      }
+    }
     else if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
       call.log.warn('dialplan.set_bad_name', { name: name.slice(0, 64) });
       return;

@@ -10,7 +10,10 @@ export const appWaitExten: DialplanApp = {
   name: 'WaitExten',
   synopsis: 'WaitExten([seconds[,options]]): wait for an extension to be dialled',
   async run(call, args) {
-    const ms = secondsToMs(args[0], 10_000) || 10_000;
+    // no argument: ${TIMEOUT(response)} if set, else 10 s (Asterisk's default)
+    const response = Number(call.vars.get('TIMEOUT(response)'));
+    const def = response > 0 ? Math.round(response * 1000) : 10_000;
+    const ms = secondsToMs(args[0], def) || def;
     const opts = args[1] ?? '';
     const moh = /m(?:\(([^)]*)\))?/.exec(opts);
     let digit: string | null;

@@ -7,8 +7,10 @@ import type { AppOutcome, CallState } from '../app-types.js';
 
 export async function collectAndJump(call: CallState, first: string): Promise<AppOutcome> {
   let digits = first;
+  const set = Number(call.vars.get('TIMEOUT(digit)'));
+  const digitMs = set > 0 ? Math.round(set * 1000) : call.digitTimeoutMs;
   while (call.canMatchMore(digits)) {
-    const d = await call.channel.waitDigit(call.digitTimeoutMs);
+    const d = await call.channel.waitDigit(digitMs);
     if (d === null) break;
     if (d === '#' && !call.canMatchMore(digits + '#') && !call.hasExten(digits + '#')) break;
     digits += d;

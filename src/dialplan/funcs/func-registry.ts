@@ -12,9 +12,10 @@ import { funcCut } from './func-cut.js';
 import { funcToLower, funcToUpper } from './func-case.js';
 import { funcDialplanExists } from './func-dialplan-exists.js';
 import { funcSha1, funcSha256 } from './func-hash.js';
+import { funcTimeout } from './func-timeout.js';
 
 const funcs = new Map<string, DialplanFunction>();
-for (const f of [funcCallerId, funcLen, funcIf, funcIsNull, funcExists, funcStrftime, funcRand, funcRegex, funcCut, funcToUpper, funcToLower, funcDialplanExists, funcSha1, funcSha256]) {
+for (const f of [funcCallerId, funcLen, funcIf, funcIsNull, funcExists, funcStrftime, funcRand, funcRegex, funcCut, funcToUpper, funcToLower, funcDialplanExists, funcSha1, funcSha256, funcTimeout]) {
   funcs.set(f.name.toLowerCase(), f);
 }
 
