@@ -31,10 +31,10 @@ export interface CallState {
   gosub(parts: string[], args: string[]): string | null;
   /** Return from the innermost Gosub, setting ${GOSUB_RETVAL}; null on success, else why not */
   gosubReturn(value: string): string | null;
-  /** does `exten` exist (exact or pattern) in the current context or its includes? */
-  hasExten(exten: string): boolean;
-  /** could more digits after `prefix` still reach an extension in the current context? */
-  canMatchMore(prefix: string): boolean;
+  /** does `exten` exist (exact or pattern) in the context (default: the current one) or its includes? */
+  hasExten(exten: string, context?: string): boolean;
+  /** could more digits after `prefix` still reach an extension in the context (default: the current one)? */
+  canMatchMore(prefix: string, context?: string): boolean;
   readonly log: DialplanLog;
   /** configured data sources and named queries (DBLookup) */
   readonly datasources: DataSources | null;

@@ -403,3 +403,22 @@ test('Set(TIMEOUT(digit)) and TIMEOUT(response) change how long WaitExten waits;
   assert.equal(c.vars.get('R'), '12');
   assert.deepEqual(waits, [7500, 2000]);
 });
+
+test('Background: the 4th argument takes typed digits to another context; option m only stops on a one-digit extension', async () => {
+  const conf = [
+    '[c]',
+    'exten => s,1,Background(menu,${OPTS},,${CTX})',
+    ' same => n,Set(R=fell-through)',
+    'exten => 42,1,Set(R=c42)',
+    '[other]',
+    'exten => 42,1,Set(R=other42)',
+    'exten => 5,1,Set(R=other5)',
+    'exten => i,1,Set(R=other-invalid:${INVALID_EXTEN})',
+  ].join('\n');
+  const go = (opts: string, ctx: string, script: string) => run(conf.replace('${OPTS}', opts).replace('${CTX}', ctx), { script });
+  assert.equal((await go('', 'other', '42')).vars.get('R'), 'other42');
+  assert.equal((await go('', '', '42')).vars.get('R'), 'c42');
+  assert.equal((await go('', 'other', '9')).vars.get('R'), 'other-invalid:9');
+  assert.equal((await go('m', 'other', '5')).vars.get('R'), 'other5');
+  assert.equal((await go('m', 'other', '4~')).vars.get('R'), 'fell-through'); // 4 alone is no extension: playback just stops
+});

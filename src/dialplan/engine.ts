@@ -196,12 +196,12 @@ class CallRun implements CallState {
     });
   }
 
-  hasExten(exten: string): boolean {
-    return resolveIn(this.dp, this.context, exten, this.callerId()) !== null;
+  hasExten(exten: string, context = this.context): boolean {
+    return resolveIn(this.dp, context, exten, this.callerId()) !== null;
   }
 
-  canMatchMore(prefix: string): boolean {
-    return canMatchMoreIn(this.dp, this.context, prefix);
+  canMatchMore(prefix: string, context = this.context): boolean {
+    return canMatchMoreIn(this.dp, context, prefix);
   }
 
   goto(parts: string[]): string | null {

@@ -23,12 +23,9 @@ export const appBackground: DialplanApp = {
     const r = await call.channel.play(files, { interruptDigits: '0123456789*#' });
     call.vars.set('BACKGROUNDSTATUS', r.completed || r.digit ? 'SUCCESS' : 'FAILED');
     if (!r.digit) return;
-    if (opts.includes('m') && !(call.hasExten(r.digit) && !call.canMatchMore(r.digit))) return;
-    if (ctx !== '' && ctx !== call.context) {
-      // a digit may lead to another context (4th argument): jump there at `s`-like resolution
-      const err = call.goto([ctx, r.digit, '1']);
-      if (err === null) return;
-    }
-    return collectAndJump(call, r.digit);
+    // the 4th argument names the context the typed extension is looked up in
+    const target = ctx !== '' ? ctx : call.context;
+    if (opts.includes('m') && !(call.hasExten(r.digit, target) && !call.canMatchMore(r.digit, target))) return;
+    return collectAndJump(call, r.digit, target);
   },
 };
