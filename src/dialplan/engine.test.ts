@@ -422,3 +422,14 @@ test('Background: the 4th argument takes typed digits to another context; option
   assert.equal((await go('m', 'other', '5')).vars.get('R'), 'other5');
   assert.equal((await go('m', 'other', '4~')).vars.get('R'), 'fell-through'); // 4 alone is no extension: playback just stops
 });
+
+test('ExecIf runs the application of the branch the condition picks', async () => {
+  const conf = '[c]\nexten => s,1,Set(N=${N0})\n same => n,ExecIf($[${N} > 3]?Set(R=big,really):Set(R=small))\n same => n,ExecIf(0?Hangup())\n same => n,Set(AFTER=1)\n';
+  const big = await run(conf.replace('${N0}', '5'), {});
+  assert.equal(big.vars.get('R'), 'big,really');
+  assert.equal(big.vars.get('AFTER'), '1');
+  assert.equal((await run(conf.replace('${N0}', '1'), {})).vars.get('R'), 'small');
+  const hang = await run('[c]\nexten => s,1,ExecIf(1?Hangup(17))\n same => n,Set(AFTER=1)\n', {});
+  assert.deepEqual(hang.events, ['hangup:busy']);
+  assert.equal(hang.vars.get('AFTER'), undefined);
+});

@@ -20,6 +20,7 @@ import { appMusicOnHold } from './app-musiconhold.js';
 import { appProgress, appRinging } from './app-progress.js';
 import { appDbLookup } from './app-dblookup.js';
 import { appGosub, appReturn } from './app-gosub.js';
+import { appExecIf } from './app-execif.js';
 
 export const BUILTIN_APPS: readonly DialplanApp[] = [
   appAnswer,
@@ -35,6 +36,7 @@ export const BUILTIN_APPS: readonly DialplanApp[] = [
   appGotoIf,
   appGosub,
   appReturn,
+  appExecIf,
   appSet,
   appNoOp,
   appVerbose,
