@@ -25,6 +25,7 @@ import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
+import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 import { Mailer } from './mail/mailer.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
@@ -35,6 +36,8 @@ export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
+  readonly dialplan: LoadedDialplan | null;
   /** null without a mail section in the configuration */
   readonly mailer: Mailer | null;
 }
@@ -79,6 +82,13 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     return extensions.size;
   };
   await loadExtensions();
+
+  // ---- dialplan: parsed and checked against the extensions' contexts at start
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // extensions from the config file were checked with their YAML line; imported ones can only be reported
+  for (const e of dialplan ? extensions.values() : []) {
+    if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
+  }
 
   // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
   const mailer = cfg.mail
@@ -310,6 +320,13 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           log.info('extensions-reloaded', { extensions: n });
           return { extensions: n };
         });
+      case 'reload-dialplan': {
+        if (!dialplan) throw new Error('no dialplan configured (dialplan.file)');
+        // ConfigError keeps the running dialplan; calls in progress keep theirs either way
+        const r = dialplan.reload();
+        log.info('dialplan-reloaded', r);
+        return r;
+      }
       default:
         throw new Error(`unknown command "${cmd}"`);
     }
@@ -328,6 +345,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    dialplan,
     mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
@@ -345,6 +363,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await guard.stop();
       clock.stop();
       await media.close();
+      await dialplan?.close();
       await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });

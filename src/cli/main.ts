@@ -8,6 +8,7 @@ import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
 import { runBans } from './cmd-bans.js';
 import { runReputation } from './cmd-reputation.js';
 import { runFraud } from './cmd-fraud.js';
+import { runDialplan } from './cmd-dialplan.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -20,6 +21,9 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  dialplan show --config FILE [CONTEXT]
+                                 the parsed dialplan, each step with its file:line
+  dialplan reload --config FILE  the running server re-reads extensions.conf
   audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
@@ -50,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runShow(rest);
       case 'audit':
         return await runAuditCommand(rest);
+      case 'dialplan':
+        return await runDialplan(rest);
       case 'secret':
         if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
         break;

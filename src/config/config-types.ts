@@ -82,6 +82,33 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+/** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
+export type DialplanDatasourceConfig =
+  | { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string }
+  | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
+
+/** dialplan.queries.NAME: SQL written by the administrator, '?' placeholders bound to DBLookup() arguments */
+export interface DialplanQueryConfig {
+  datasource: string;
+  sql: string;
+  /** number of '?' placeholders */
+  params: number;
+  at: SourcePos;
+}
+
+export interface DialplanConfig {
+  /** absolute path of extensions.conf; null when no dialplan is configured */
+  file: string | null;
+  fileAt: SourcePos;
+  maxSteps: number;
+  /** absolute directory for relative Record()/MixMonitor() file names */
+  recordings: string;
+  digitTimeout: number; // seconds
+  lookupTimeout: number; // seconds
+  datasources: Record<string, DialplanDatasourceConfig>;
+  queries: Record<string, DialplanQueryConfig>;
+}
+
 export interface MailConfig {
   from: string;
   spoolDir: string;
@@ -113,6 +140,7 @@ export interface PalisadeConfig {
   /** ACLs, reputation, number plan, rates, toll-fraud guard */
   guard: SecuritySections;
   security: SecurityConfig;
+  dialplan: DialplanConfig;
   /** null when no mail section is configured */
   mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */

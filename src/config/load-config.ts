@@ -26,6 +26,7 @@ import type {
   TlsConfig,
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
+import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
 import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
 import { readExtensionPolicy, readSecuritySections } from './read-security.js';
@@ -74,6 +75,7 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const calls = readCalls(root.child('calls'));
   const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
+  const dialplan = readDialplan(root.child('dialplan'), baseDir);
   const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
     issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
@@ -89,7 +91,7 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, security, guard };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard };
 }
 
 function readSip(m: MapReader): SipConfig {
