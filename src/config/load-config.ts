@@ -26,8 +26,10 @@ import type {
   TlsConfig,
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
+import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
 import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
+import { readExtensionPolicy, readSecuritySections } from './read-security.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -73,11 +75,13 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const calls = readCalls(root.child('calls'));
   const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
+  const dialplan = readDialplan(root.child('dialplan'), baseDir);
   const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
     issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
   }
   const securityMap = root.child('security');
+  const guard = readSecuritySections(root, securityMap);
   const security = {
     log: readSecurityLog(securityMap.child('log'), baseDir),
     ids: readIds(securityMap.child('ids'), baseDir),
@@ -87,7 +91,7 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, security };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -323,6 +327,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     if (encryption === 'required' && !sip.listen.some((p) => p.transport === 'tls')) {
       m.error('encryption', `${path}.encryption is required but sip.listen has no tls: listen point, so no call could reach or leave this extension; add one such as tls:192.0.2.10:5061`);
     }
+    const policy = readExtensionPolicy(m);
 
     const secret = m.optionalString('secret');
     let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
@@ -367,6 +372,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       directMedia,
       maxContacts,
       encryption,
+      policy,
       at: issues.pos(item.offset),
       contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
     });
