@@ -110,6 +110,8 @@ test('public-sip-no-acl: public or wildcard listen without a limiting ACL is cri
   assert.deepEqual(ids({ ...base, sip: { listen: ['udp:203.0.113.5:5060'] } }).get('public-sip-no-acl'), ['critical']);
   assert.deepEqual(ids({ ...base, extensions: [{ number: '1001', register_from: ['10.0.0.0/8'] }] }).get('public-sip-no-acl'), ['high']);
   assert.equal(ids({ ...base, security: { acl: { permit: ['198.51.100.0/24'] } } }).has('public-sip-no-acl'), false);
+  assert.deepEqual(ids({ ...base, security: { acl: { permit: ['0.0.0.0/0'] } } }).get('public-sip-no-acl'), ['critical']);
+  assert.deepEqual(ids({ ...base, security: { acl: { deny: ['198.51.100.0/24'] } } }).get('public-sip-no-acl'), ['critical']);
   assert.equal(ids({ ...base, sip: { listen: ['udp:192.168.1.2:5060'] } }).has('public-sip-no-acl'), false);
 });
 

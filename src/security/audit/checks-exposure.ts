@@ -33,13 +33,10 @@ export function addressScope(address: string): AddressScope {
   return 'public';
 }
 
-/** the global SIP ACL limits sources: a permit list, or a deny-all with exceptions */
+/** security.acl limits sources: a non-empty permit list serves only those (and not everything) */
 function globalAclLimits(raw: Record<string, unknown>): boolean {
-  const acl = obj(at(raw, 'security', 'acl'));
-  if (!acl) return false;
-  const permit = strings(acl.permit);
-  const deny = strings(acl.deny);
-  return permit.length > 0 && (deny.length === 0 || deny.some((d) => d === '0.0.0.0/0' || d === '::/0' || d === 'all'));
+  const permit = strings(at(raw, 'security', 'acl', 'permit'));
+  return permit.length > 0 && !permit.some((p) => p === '0.0.0.0/0' || p === '::/0');
 }
 
 export const publicWithoutAcl: AuditCheck = {
