@@ -115,6 +115,12 @@ test('public-sip-no-acl: public or wildcard listen without a limiting ACL is cri
   assert.equal(ids({ ...base, sip: { listen: ['udp:192.168.1.2:5060'] } }).has('public-sip-no-acl'), false);
 });
 
+test('local-networks-wide: the Internet or public ranges counted as internal', () => {
+  assert.deepEqual(ids({ security: { local_networks: ['10.0.0.0/8', '0.0.0.0/0'] } }).get('local-networks-wide'), ['critical']);
+  assert.deepEqual(ids({ security: { local_networks: ['203.0.113.0/24'] } }).get('local-networks-wide'), ['high']);
+  assert.equal(ids({ security: { local_networks: ['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8'] } }).has('local-networks-wide'), false);
+});
+
 test('registration-acl-missing: extensions without register_from', () => {
   const raw = { sip: { listen: ['udp:10.0.0.2:5060'] }, extensions: [{ number: '1001' }, { number: '1002', register_from: ['10.0.0.0/8'] }] };
   const f = runAudit(input(raw)).findings.find((x) => x.id === 'registration-acl-missing')!;

@@ -61,6 +61,29 @@ export const publicWithoutAcl: AuditCheck = {
   },
 };
 
+export const localNetworks: AuditCheck = {
+  id: 'local-networks-wide',
+  title: 'security.local_networks naming the whole Internet or public ranges',
+  run(input) {
+    const nets = strings(at(input.raw, 'security', 'local_networks'));
+    const wide = nets.filter((n) => {
+      const [addr, bits] = n.split('/');
+      if (addr === undefined) return false;
+      const prefix = Number(bits ?? (addr.includes(':') ? 128 : 32));
+      return prefix < 8 || addressScope(addr) === 'public' || addressScope(addr) === 'wildcard';
+    });
+    if (wide.length === 0) return [];
+    return [
+      {
+        id: 'local-networks-wide',
+        severity: wide.some((n) => /^(0\.0\.0\.0|::)\/0$/.test(n)) ? 'critical' : 'high',
+        what: `security.local_networks includes ${listOf(wide)}: calls claiming to be from internal users are accepted from there`,
+        fix: 'list only the office and VPN networks in security.local_networks; give remote workers call_from instead',
+      },
+    ];
+  },
+};
+
 export const registrationAcls: AuditCheck = {
   id: 'registration-acl-missing',
   title: 'per-extension registration ACLs (register_from)',
