@@ -184,6 +184,37 @@ test('verify_client: phones without a certificate from the CA are refused', asyn
   }
 });
 
+test('a request to a TLS phone without an open flow opens a verified TLS connection', async () => {
+  const trusted = await generateSelfSigned(['127.0.0.1']);
+  const untrusted = await generateSelfSigned(['127.0.0.1']);
+  const log = new LogRoot('error', {}, { write: () => {} }).get('sip');
+  const out = new TransportLayer([{ transport: 'tls', address: '127.0.0.1', port: 0 }], log);
+  out.tlsCredentials = { certPem, keyPem, caPem: trusted.cert, minVersion: 'TLSv1.2', ciphers: null, verifyClient: false };
+  out.onMessage(() => undefined);
+  await out.start();
+  const phone = async (pems: { cert: string; key: string }) => {
+    const got: Buffer[] = [];
+    const srv = tls.createServer({ cert: pems.cert, key: pems.key }, (s) => s.on('data', (d: Buffer) => got.push(d)));
+    srv.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return { srv, got, port: (srv.address() as { port: number }).port };
+  };
+  const good = await phone(trusted);
+  const bad = await phone(untrusted);
+  try {
+    const msg = Buffer.from(options(77));
+    out.send(msg, { transport: 'tls', address: '127.0.0.1', port: good.port });
+    out.send(msg, { transport: 'tls', address: '127.0.0.1', port: bad.port });
+    await waitFor(() => (Buffer.concat(good.got).includes('tls-77') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(bad.got.length, 0, 'nothing is sent to a phone whose certificate the CA does not sign');
+  } finally {
+    await out.close();
+    good.srv.close();
+    bad.srv.close();
+  }
+});
+
 test('config: tls section files are checked with file:line errors', async () => {
   const other = await generateSelfSigned(['other.example']);
   writeFileSync(join(dir, 'other-key.pem'), other.key);
