@@ -77,6 +77,15 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+export interface PromptsConfig {
+  /** where the generated English prompt set is cached; null = <install dir>/var/prompts/en */
+  dir: string | null;
+  /** administrator recordings that override generated prompts of the same name */
+  customDir: string | null;
+  /** generate missing prompts with espeak-ng + sox at start */
+  generate: boolean;
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -90,4 +99,5 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  prompts: PromptsConfig;
 }

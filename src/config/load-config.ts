@@ -12,6 +12,7 @@ import { ConfigError } from './config-error.js';
 import type {
   AuthConfig,
   CallsConfig,
+  PromptsConfig,
   ExtensionConfig,
   LogConfig,
   LogLevel,
@@ -68,10 +69,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
   const extensions = readExtensions(root, sip, registrar, auth);
+  const prompts = readPrompts(root.child('prompts'), baseDir);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, prompts };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -256,6 +258,14 @@ function readCalls(m: MapReader): CallsConfig {
   const maxDuration = m.int('max_duration', 14400, 0, 604800, 'seconds (0 = unlimited)');
   m.done();
   return { ringTimeout, maxDuration };
+}
+
+function readPrompts(m: MapReader, baseDir: string): PromptsConfig {
+  const dir = m.optionalString('dir', { expect: 'expected a folder path such as var/prompts/en' });
+  const customDir = m.optionalString('custom_dir', { expect: 'expected a folder path such as /var/lib/palisade/sounds' });
+  const generate = m.bool('generate', true);
+  m.done();
+  return { dir: dir === null ? null : resolvePath(baseDir, dir), customDir: customDir === null ? null : resolvePath(baseDir, customDir), generate };
 }
 
 function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
