@@ -48,6 +48,8 @@ export interface BaresipOptions {
   maxLifetimeSec?: number;
   /** run with -s: SIP messages (with their SDP) are written to the log */
   sipTrace?: boolean;
+  /** audio_codecs of the account, e.g. 'PCMA' for an A-law-only phone (default 'PCMU') */
+  codecs?: string;
 }
 
 /** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
@@ -121,7 +123,7 @@ export class Baresip {
     const params = [
       o.password !== undefined ? `auth_pass=${o.password}` : undefined,
       `answermode=${o.answerMode ?? 'auto'}`,
-      'audio_codecs=PCMU',
+      `audio_codecs=${o.codecs ?? 'PCMU'}`,
       'ptime=20',
       `regint=${o.regint ?? 0}`,
     ].filter((p) => p !== undefined);

@@ -94,7 +94,6 @@ export class RtpEndpoint {
     malformed: 0,
     dropped: 0,
   };
-  private readonly header = Buffer.alloc(12);
 
   constructor(
     private readonly pair: SocketPair,
@@ -157,7 +156,9 @@ export class RtpEndpoint {
   /** a packet with an explicit timestamp (RFC 4733 events keep the event's start timestamp) */
   send(payloadType: number, payload: Uint8Array, marker: boolean, timestamp: number): void {
     if (this.closed || this.remotePort === 0) return;
-    const h = this.header;
+    // one buffer per packet: dgram sends asynchronously, so a reused header
+    // could be rewritten before the kernel has it (back-to-back RFC 4733 end packets)
+    const h = Buffer.allocUnsafe(12 + payload.length);
     h[0] = 0x80;
     h[1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
     h.writeUInt16BE(this.seq, 2);
@@ -166,7 +167,8 @@ export class RtpEndpoint {
     this.seq = (this.seq + 1) & 0xffff;
     this.stats.packetsSent++;
     this.stats.octetsSent += payload.length;
-    this.pair.rtp.socket.send([h, payload], this.remotePort, this.remoteAddress);
+    h.set(payload, 12);
+    this.pair.rtp.socket.send(h, this.remotePort, this.remoteAddress);
   }
 
   /** call once per 20 ms tick (the channel does): paces RTCP */

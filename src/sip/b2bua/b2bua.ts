@@ -10,7 +10,7 @@ import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
 import { formatHost } from '../../transport/address.js';
-import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -28,6 +28,8 @@ export interface B2buaDeps {
   extensions: { get(number: string): ExtensionInfo | undefined };
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
+  /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
+  dialplan?: DialplanRouting;
 }
 
 export class B2bua {
@@ -42,6 +44,8 @@ export class B2bua {
   private retransmits = new WeakMap<Call, { stop(): void }[]>();
   private forkKeys = new WeakMap<Call, string[]>();
   stats = { attempts: 0, answered: 0, failed: 0 };
+  /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
+  private owned = new Map<string, DialogOwner>();
 
   constructor(
     readonly cfg: B2buaConfig,
@@ -88,6 +92,11 @@ export class B2bua {
     // other answer goes out within 200 ms (RFC 3261 §17.2.1), which spares a
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
+    const plan = this.deps.dialplan;
+    if (plan && plan.routes(caller, dialled)) {
+      plan.accept(tx, req, remote, caller, dialled);
+      return;
+    }
     const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
     if (!callee) {
       this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
@@ -144,12 +153,19 @@ export class B2bua {
 
   /** CANCEL matched to a ringing INVITE (the transaction layer already answered the CANCEL) */
   onCancel(req: SipMessage): void {
+    const owner = this.owned.get(cancelKey(req.callId, req.from.params.tag ?? ''));
+    if (owner) return owner.onCancel();
     const call = this.ringing.get(req.callId + '\u0000' + (req.from.params.tag ?? ''));
     call?.onCancel();
   }
 
   /** a request with a To tag */
   onInDialog(tx: ServerTxHandle, req: SipMessage): boolean {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) {
+      owner.onRequest(tx, req);
+      return true;
+    }
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (!entry) return false;
     entry.call.onInDialogRequest(entry.leg, tx, req);
@@ -158,6 +174,8 @@ export class B2bua {
 
   /** an ACK outside any transaction: for our 2xx */
   onAck(req: SipMessage): void {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) return owner.onAck(req);
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
     else if (entry && entry.leg === 'b') this.stopReinviteRetransmits(entry.call);
@@ -218,8 +236,27 @@ export class B2bua {
     this.log.info('call-ended', { call: call.id, from: call.caller.number, to: call.dialled, disposition: call.disposition, cause: call.hangupCause });
   }
 
+  /** a channel's dialog: in-dialog requests and ACKs with Call-ID + our tag go to `owner` */
+  ownDialog(callId: string, localTag: string, owner: DialogOwner): void {
+    this.owned.set(dialogKey(callId, localTag), owner);
+  }
+
+  /** a channel's INVITE still unanswered: its CANCEL (Call-ID + the caller's From tag) goes to `owner` */
+  ownInvite(callId: string, fromTag: string, owner: DialogOwner): void {
+    this.owned.set(cancelKey(callId, fromTag), owner);
+  }
+
+  releaseDialog(callId: string, tag: string): void {
+    this.owned.delete(dialogKey(callId, tag));
+    this.owned.delete(cancelKey(callId, tag));
+  }
+
   /** end every call (shutdown) */
   hangupAll(): void {
     for (const c of [...this.calls]) c.hangup('shutdown');
   }
+}
+
+function cancelKey(callId: string, fromTag: string): string {
+  return 'invite\u0000' + callId + '\u0000' + fromTag;
 }

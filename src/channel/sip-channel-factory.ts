@@ -1,0 +1,58 @@
+// Hands INVITEs the dialplan claims to new SIP channels and runs the
+// dialplan on each; when the dialplan returns, the channel is hung up (as
+// Asterisk does at the end of the extension).
+import type { SipMessage } from '../sip/message/sip-message.js';
+import type { Remote } from '../transport/types.js';
+import type { DialplanRouting, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
+import type { Channel } from './channel.js';
+import { SipChannel, type SipChannelDeps } from './sip-channel.js';
+
+/** what main.ts needs from the dialplan engine (src/dialplan/ implements it) */
+export interface DialplanRunner {
+  /** does `context` have an extension matching `exten` (for this caller)? */
+  has(context: string, exten: string, callerId: string): boolean;
+  /** run the dialplan on an incoming channel until it ends */
+  run(channel: Channel): Promise<void>;
+}
+
+export class SipChannelFactory {
+  private readonly channels = new Set<SipChannel>();
+
+  constructor(
+    private readonly deps: SipChannelDeps,
+    private readonly dialplan: DialplanRunner,
+  ) {}
+
+  get count(): number {
+    return this.channels.size;
+  }
+
+  /** the hook the B2BUA asks before routing an INVITE itself */
+  routing(): DialplanRouting {
+    return {
+      routes: (caller: ExtensionInfo, dialled: string) => this.dialplan.has(caller.context, dialled, caller.number),
+      accept: (tx, req, remote, caller, dialled) => this.accept(tx, req, remote, caller, dialled),
+    };
+  }
+
+  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string): SipChannel | null {
+    const ch = new SipChannel(this.deps, tx, req, remote, caller, dialled);
+    if (!ch.admit()) return null;
+    this.channels.add(ch);
+    void ch.ended.then(() => this.channels.delete(ch));
+    this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context });
+    this.dialplan
+      .run(ch)
+      .catch((err: Error) => this.deps.log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))
+      .finally(() => void ch.hangup('normal'));
+    return ch;
+  }
+
+  list(): Array<Record<string, unknown>> {
+    return [...this.channels].map((c) => ({ channel: c.name, exten: c.dialed, context: c.context, answered: c.answered, start: c.start.toISOString() }));
+  }
+
+  hangupAll(): void {
+    for (const c of [...this.channels]) void c.hangup('normal');
+  }
+}
