@@ -25,8 +25,6 @@ export interface RtpRelayOptions {
 
 export interface RtpRelayStats {
   sessions: number;
-  /** Palisade-terminated endpoints (channels) holding a pair */
-  endpoints: number;
   portPairsFree: number;
   portPairsInUse: number;
   pooledSockets: number;
@@ -138,6 +136,11 @@ export class RtpRelay implements SessionOwner {
 
   private readonly endpointPairs = new Map<RelaySocket, RelaySocket>();
 
+  /** Palisade-terminated endpoints (channels) holding a pair */
+  get endpointCount(): number {
+    return this.endpointPairs.size;
+  }
+
   private socketFor(port: number): RelaySocket {
     const pooled = this.pool.get(port);
     if (pooled !== undefined) {
@@ -213,7 +216,6 @@ export class RtpRelay implements SessionOwner {
       portPairsFree: this.ports.free,
       portPairsInUse: this.ports.inUse,
       pooledSockets: this.pool.size,
-      endpoints: this.endpointPairs.size,
       ...this.counters,
     };
   }
