@@ -1,15 +1,17 @@
 // More channel features with real baresip phones: in-band DTMF (the phone's
 // microphone plays sox-made tones) and Record() ending on silence;
 // ConfBridge with two phones hearing each other through the mixer; music
-// on hold with MixMonitor recording both directions.
+// on hold with MixMonitor recording both directions; SIP INFO DTMF from SIPp.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseWav, dominantFrequency, goertzelPower, readWav } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
+import { runSipp } from '../helpers/sipp.js';
+import { sippCsv } from '../helpers/users.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel, RecordResult } from '../../src/channel/channel.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
@@ -130,5 +132,31 @@ test('music on hold for 2 s with MixMonitor recording both directions', async ()
     await caller.stop();
     rmSync(mixPath, { force: true });
     await site.stop();
+  }
+});
+
+test('SIP INFO DTMF from SIPp (dtmf-relay and application/dtmf) reaches readDigits; Palisade hangs up with BYE', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chan-info-'));
+  const seen: { digits?: string; answered?: boolean } = {};
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '620',
+    run: async (ch: Channel) => {
+      await ch.answer();
+      seen.answered = true;
+      seen.digits = await ch.readDigits({ maxDigits: 0, timeoutMs: 5000 });
+    },
+  };
+  const site = await startSite(plan, ['1001']);
+  try {
+    const users = join(dir, 'users.csv');
+    writeFileSync(users, sippCsv([{ number: '1001', secret: site.secrets['1001']!, name: 'U1001' }], { peers: ['620'] }));
+    const r = await runSipp({ scenario: 'call-info-dtmf-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 1, timeoutS: 30, dir });
+    assert.equal(r.stats?.successful, 1, `SIPp: ${r.errors || r.stderr}`);
+    assert.equal(seen.digits, '5');
+    const info = site.logs.filter((l) => l.event === 'channel-ended');
+    assert.equal(info.length, 1);
+  } finally {
+    await site.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
