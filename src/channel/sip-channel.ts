@@ -462,6 +462,16 @@ export class SipChannel implements Channel, DialogOwner {
     return this.playSamples(files, undefined, true, timeoutMs > 0 ? timeoutMs : 0);
   }
 
+  /** Asterisk's Echo(): the caller hears itself until hangup or `ms` (0 = until hangup) */
+  async echo(ms = 0): Promise<boolean> {
+    if (this.hungUp) return false;
+    const media = this.media ?? this.ensureMedia();
+    media.echo = true;
+    const ok = ms > 0 ? await this.wait(ms) : await this.ended.then(() => false);
+    media.echo = false;
+    return ok;
+  }
+
   async wait(ms: number): Promise<boolean> {
     if (this.hungUp) return false;
     let t: NodeJS.Timeout | undefined;

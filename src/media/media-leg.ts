@@ -34,6 +34,8 @@ export class MediaLeg {
   /** RFC 4733 seen on this leg: in-band detection is switched off (no double digits) */
   private eventsSeen = false;
   source: FrameSource | null = null;
+  /** Echo(): what arrives is sent straight back (payload as received) */
+  echo = false;
   private peer: MediaLeg | null = null;
   private readonly frame = new Int16Array(FRAME_SAMPLES);
   private readonly dtmfQueue: EventPacket[][] = [];
@@ -148,6 +150,7 @@ export class MediaLeg {
 
   private onAudio(pt: number, name: CodecName, dec: FrameDecoder, payload: Buffer): void {
     this.ticksSinceRx = 0;
+    if (this.echo) this.ep.sendAudio(pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
     const peer = this.peer;
     if (peer && peer.send) {
       // Same codec: pass the payload as is. µ-law↔A-law: one table lookup per byte.
@@ -164,7 +167,6 @@ export class MediaLeg {
     if (!this.eventsSeen) this.inband.push(pcm);
     for (const t of this.rxTaps) t(pcm);
     if (peer) for (const t of peer.txTaps) t(pcm);
-    void pt;
   }
 
   private forwardEvent(payload: Buffer, ts: number, marker: boolean): void {
@@ -190,7 +192,7 @@ export class MediaLeg {
       this.ep.skip();
       return;
     }
-    if (this.peer) return; // bridged: packets are forwarded as they arrive
+    if (this.peer || this.echo) return; // bridged or echoing: packets are sent as they arrive
     const src = this.source;
     if (src && this.encode && this.send && src.nextFrame(this.frame)) {
       this.ep.sendAudio(this.send.pt, this.encode(this.frame), FRAME_SAMPLES);
