@@ -22,6 +22,7 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { Mailer } from './mail/mailer.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SipChannelFactory, type DialplanRunner } from './channel/sip-channel-factory.js';
@@ -49,6 +50,8 @@ export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -90,6 +93,12 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     return extensions.size;
   };
   await loadExtensions();
+
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -248,6 +257,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -285,6 +295,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   return {
     transport,
     storage,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -300,6 +311,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       await location.flush();
       clock.stop();
       await media.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

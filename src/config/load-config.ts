@@ -16,6 +16,7 @@ import type {
   ExtensionConfig,
   LogConfig,
   LogLevel,
+  MailConfig,
   PalisadeConfig,
   RegistrarConfig,
   RtpConfig,
@@ -68,12 +69,13 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const registrar = readRegistrar(root.child('registrar'));
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
+  const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
   const prompts = readPrompts(root.child('prompts'), baseDir);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, prompts };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, prompts, mail };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -266,6 +268,30 @@ function readPrompts(m: MapReader, baseDir: string): PromptsConfig {
   const generate = m.bool('generate', true);
   m.done();
   return { dir: dir === null ? null : resolvePath(baseDir, dir), customDir: customDir === null ? null : resolvePath(baseDir, customDir), generate };
+}
+
+const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;
+
+/** `mail:` is optional; without it nothing is e-mailed (voicemail keeps messages, alerts are logged only) */
+function readMail(root: MapReader, baseDir: string): MailConfig | null {
+  if (!root.has('mail')) return null;
+  const m = root.child('mail');
+  const from = m.string('from', '', { required: true, pattern: EMAIL_RE, expect: 'expected the sender address, such as pbx@example.org' });
+  const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/mail', { expect: 'expected a directory such as var/mail' }));
+  const s = m.child('smtp');
+  if (!m.has('smtp')) m.issues.add(m.keyOffset('smtp'), 'mail.smtp is required; expected at least host, such as smtp: { host: 127.0.0.1, port: 25 }');
+  const host = s.string('host', '', { required: m.has('smtp'), pattern: /^[A-Za-z0-9.:-]+$/, expect: 'expected the SMTP server host name or address' });
+  const secure = s.bool('secure', false);
+  const port = s.int('port', secure ? 465 : 25, 1, 65535);
+  const requireTls = s.bool('require_tls', false);
+  const user = s.optionalString('user');
+  const password = s.optionalString('password');
+  if (user !== null && password === null) s.issues.add(s.keyOffset('user'), 'mail.smtp.user is set without mail.smtp.password; give both or neither');
+  const verifyCertificate = s.bool('verify_certificate', true);
+  s.done();
+  const retrySeconds = m.int('retry_seconds', 30, 1, 3600, 'seconds (the first retry; later ones double up to an hour)');
+  m.done();
+  return { from, spoolDir, retrySeconds, smtp: { host, port, secure, requireTls, user, password, verifyCertificate } };
 }
 
 function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
