@@ -50,6 +50,8 @@ export interface BaresipOptions {
   sipTrace?: boolean;
   /** audio_codecs of the account, e.g. 'PCMA' for an A-law-only phone (default 'PCMU') */
   codecs?: string;
+  /** further codec modules to load besides g711, e.g. ['gsm'] */
+  codecModules?: string[];
 }
 
 /** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
@@ -143,6 +145,7 @@ export class Baresip {
       'dns_server 127.0.0.1:53',
       `rtp_ports ${rtpMin}-${rtpMax}`,
       'module g711.so',
+      ...(o.codecModules ?? []).map((m) => `module ${m}.so`),
       'module aufile.so',
       `audio_source aufile,${resolve(o.audioSource)}`,
       'module aubridge.so',
