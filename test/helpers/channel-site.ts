@@ -59,7 +59,7 @@ export async function startSite(plan: DialplanRunner, numbers: string[]): Promis
   };
 }
 
-export async function phone(site: Site, name: string, user: string, tone: number | string, rtp: number, codecs = 'PCMU', codecModules: string[] = []): Promise<Baresip> {
+export async function phone(site: Site, name: string, user: string, tone: number | string, rtp: number, codecs = 'PCMU', codecModules: string[] = [], answerMode: 'auto' | 'manual' = 'auto'): Promise<Baresip> {
   let audio: string;
   if (typeof tone === 'number') {
     audio = join(site.dir, `${name}.wav`);
@@ -68,7 +68,7 @@ export async function phone(site: Site, name: string, user: string, tone: number
   const b = new Baresip({
     name, baseDir: site.dir, user, domain: `127.0.0.1:${site.sipPort}`, password: site.secrets[user], regint: 600,
     sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: audio,
-    rtpPorts: [rtp, rtp + 99], codecs, codecModules, answerMode: 'auto', maxLifetimeSec: 60,
+    rtpPorts: [rtp, rtp + 99], codecs, codecModules, answerMode, maxLifetimeSec: 60,
   });
   await b.start();
   await b.waitRegistered(5000);

@@ -117,3 +117,39 @@ test('µ-law phone → channel dial() → A-law phone: both legs in the media en
     await site.stop();
   }
 });
+
+test('dial() outcomes: CHANUNAVAIL for a phone that is not registered, NOANSWER on timeout (with ringing to the caller), BUSY when the callee refuses', async () => {
+  const results: string[] = [];
+  const plan: DialplanRunner = {
+    has: (_ctx, exten) => ['710', '711', '712'].includes(exten),
+    run: async (ch: Channel) => {
+      const target = ch.dialed === '710' ? '1009' : '1003';
+      const r = await ch.dial([{ tech: 'SIP', resource: target }], { timeoutMs: ch.dialed === '711' ? 1500 : 8000, options: 'r' });
+      results.push(`${ch.dialed}:${r.status}`);
+    },
+  };
+  const site = await startSite(plan, ['1002', '1003', '1009']);
+  const rtp = 44000 + (process.pid % 20) * 200;
+  const caller = await phone(site, 'dialer', '1002', 440, rtp);
+  const callee = await phone(site, 'callee', '1003', 1000, rtp + 100, 'PCMU', [], 'manual');
+  try {
+    await caller.dial(`sip:710@127.0.0.1:${site.sipPort}`);
+    await caller.waitEvent('CALL_CLOSED', 5000);
+    let mark = caller.mark();
+    await caller.dial(`sip:711@127.0.0.1:${site.sipPort}`);
+    await caller.waitEvent('CALL_RINGING', 5000, mark);
+    await caller.waitEvent('CALL_CLOSED', 5000, mark);
+    mark = caller.mark();
+    const calleeMark = callee.mark();
+    await caller.dial(`sip:712@127.0.0.1:${site.sipPort}`);
+    await callee.waitEvent('CALL_INCOMING', 5000, calleeMark);
+    await callee.hangup(); // baresip refuses an incoming call with 486 Busy Here
+    await caller.waitEvent('CALL_CLOSED', 5000, mark);
+    await sleep(200);
+    assert.deepEqual(results, ['710:CHANUNAVAIL', '711:NOANSWER', '712:BUSY']);
+  } finally {
+    await caller.stop();
+    await callee.stop();
+    await site.stop();
+  }
+});
