@@ -189,3 +189,35 @@ test('GSM 06.10: a GSM-only phone is answered and Palisade decodes what it sends
     await site.stop();
   }
 });
+
+test('a prompt is interrupted by a DTMF key (Background-style) and the key is returned', async () => {
+  await generatePrompts(defaultPromptDir());
+  const seen: { digit?: string; ms?: number } = {};
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '640',
+    run: async (ch: Channel) => {
+      await ch.answer();
+      const t0 = Date.now();
+      const r = await ch.play(['vm-main-menu', 'vm-msg-menu'], { interruptDigits: '0123456789*#' });
+      seen.digit = r.digit;
+      seen.ms = Date.now() - t0;
+      await ch.wait(300);
+    },
+  };
+  const site = await startSite(plan, ['1001']);
+  const caller = await phone(site, 'bg', '1001', 440, rtpBase(6));
+  try {
+    await caller.dial(`sip:640@127.0.0.1:${site.sipPort}`);
+    await caller.waitEvent('CALL_ESTABLISHED', 5000);
+    await sleep(1200);
+    await caller.sendDtmf('7');
+    await caller.waitEvent('CALL_CLOSED', 10_000);
+    assert.equal(seen.digit, '7');
+    assert.ok(seen.ms! < 2500, `playback stopped after ${seen.ms} ms (the prompts last over 10 s)`);
+    const heard = analyseWav(caller.recordings().dec[0]!, 20, 0.01);
+    assert.ok(heard.activeSec < 2, `the caller heard ${heard.activeSec} s of prompt`);
+  } finally {
+    await caller.stop();
+    await site.stop();
+  }
+});
