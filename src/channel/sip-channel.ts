@@ -234,6 +234,7 @@ export class SipChannel implements Channel, DialogOwner {
     this.dialing?.cancel();
     this.bridgedLeg?.hangup();
     this.stopMixMonitor();
+    const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
     this.media?.close();
     const ua = this.deps.ua;
     ua.releaseDialog(this.dialog.callId, this.dialog.localTag);
@@ -267,7 +268,7 @@ export class SipChannel implements Channel, DialogOwner {
     } catch (err) {
       this.deps.log.error('cdr-write-failed', { channel: this.name, error: (err as Error).message });
     }
-    this.deps.log.info('channel-ended', { channel: this.name, cause });
+    this.deps.log.info('channel-ended', { channel: this.name, cause, rtp });
   }
 
   // DialogOwner: requests the B2BUA routes to this channel
