@@ -1,7 +1,9 @@
-// More channel features with real baresip phones: in-band DTMF (the phone's
-// microphone plays sox-made tones) and Record() ending on silence;
+// More channel features with real peers. baresip: in-band DTMF (the
+// phone's microphone plays sox-made tones) and Record() ending on silence;
 // ConfBridge with two phones hearing each other through the mixer; music
-// on hold with MixMonitor recording both directions; SIP INFO DTMF from SIPp.
+// on hold with MixMonitor recording both directions; a GSM-only phone whose
+// audio Palisade decodes; a prompt interrupted by a key. SIPp: SIP INFO
+// DTMF, and CANCEL while the channel rings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -219,5 +221,33 @@ test('a prompt is interrupted by a DTMF key (Background-style) and the key is re
   } finally {
     await caller.stop();
     await site.stop();
+  }
+});
+
+test('CANCEL while the channel rings: 487 to the INVITE, the dialplan sees the hangup', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chan-cancel-'));
+  const seen: { waited?: boolean; cause?: string } = {};
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '650',
+    run: async (ch: Channel) => {
+      await ch.ring();
+      seen.waited = await ch.wait(5000);
+      seen.cause = await ch.ended;
+    },
+  };
+  const site = await startSite(plan, ['1001']);
+  try {
+    const users = join(dir, 'users.csv');
+    writeFileSync(users, sippCsv([{ number: '1001', secret: site.secrets['1001']!, name: 'U1001' }], { peers: ['650'] }));
+    const t0 = Date.now();
+    const r = await runSipp({ scenario: 'call-cancel-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 1, timeoutS: 30, dir });
+    assert.equal(r.stats?.successful, 1, `SIPp: ${r.errors || r.stderr}`);
+    await sleep(100);
+    assert.equal(seen.waited, false, 'wait() returned early because the caller went away');
+    assert.equal(seen.cause, 'normal');
+    assert.ok(Date.now() - t0 < 4000);
+  } finally {
+    await site.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
