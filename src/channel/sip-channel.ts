@@ -13,7 +13,7 @@ import type { DialogOwner, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/ty
 import type { Logger } from '../observability/logger.js';
 import { MediaLeg, type DigitSource } from '../media/media-leg.js';
 import { buildAnswer, buildOffer, negotiateOffer, readAnswer, type NegotiatedMedia } from '../media/media-sdp.js';
-import type { SocketPair } from '../media/rtp/rtp-endpoint.js';
+import type { RtpEndpointStats, SocketPair } from '../media/rtp/rtp-endpoint.js';
 import { Player } from '../media/player/player.js';
 import type { PromptStore } from '../media/prompts/prompt-store.js';
 import { sayDigitsPrompts, sayNumberPrompts } from '../media/prompts/say.js';
@@ -384,6 +384,11 @@ export class SipChannel implements Channel, DialogOwner {
       got += d;
     }
     return got;
+  }
+
+  /** RTP/RTCP counters of this channel's endpoint (null before media exists) */
+  get rtpStats(): Readonly<RtpEndpointStats> | null {
+    return this.media ? { ...this.media.ep.stats } : null;
   }
 
   /** send RFC 4733 digits to the caller (not in the Channel interface: tests, SendDTMF) */

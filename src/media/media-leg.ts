@@ -34,6 +34,8 @@ export class MediaLeg {
   /** RFC 4733 seen on this leg: in-band detection is switched off (no double digits) */
   private eventsSeen = false;
   source: FrameSource | null = null;
+  /** the far end put us on hold: nothing is sent */
+  held = false;
   /** Echo(): what arrives is sent straight back (payload as received) */
   echo = false;
   private peer: MediaLeg | null = null;
@@ -78,7 +80,9 @@ export class MediaLeg {
 
   /** apply an offer/answer result (initial or re-INVITE) */
   configure(m: NegotiatedMedia): void {
-    this.ep.setRemote(m.address, m.port, m.rtcpPort);
+    // RFC 3264 §8.4: on hold (sendonly/inactive, or the old c=0.0.0.0) we send nothing
+    this.held = m.direction === 'sendonly' || m.direction === 'inactive' || m.address === '0.0.0.0';
+    if (!this.held || m.address !== '0.0.0.0') this.ep.setRemote(m.address, m.port, m.rtcpPort);
     this.send = m.send;
     this.encode = m.send ? encoderFor(m.send.name) : null;
     this.dtmfPt = m.dtmfPt;
@@ -150,9 +154,9 @@ export class MediaLeg {
 
   private onAudio(pt: number, name: CodecName, dec: FrameDecoder, payload: Buffer): void {
     this.ticksSinceRx = 0;
-    if (this.echo) this.ep.sendAudio(pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
+    if (this.echo && !this.held) this.ep.sendAudio(pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
     const peer = this.peer;
-    if (peer && peer.send) {
+    if (peer && peer.send && !peer.held) {
       // Same codec: pass the payload as is. µ-law↔A-law: one table lookup per byte.
       if (peer.send.name === name) peer.ep.sendAudio(peer.send.pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
       else if (name === 'PCMU' && peer.send.name === 'PCMA') peer.ep.sendAudio(peer.send.pt, transcode(payload, ULAW_TO_ALAW), payload.length);
@@ -178,6 +182,11 @@ export class MediaLeg {
 
   private tick(): void {
     this.ep.tick();
+    if (this.held) {
+      this.ep.skip();
+      this.ticksSinceRx = 0; // a held party sends no media; that is no timeout
+      return;
+    }
     if (this.rtpTimeoutMs > 0 && ++this.ticksSinceRx * 20 >= this.rtpTimeoutMs) {
       this.ticksSinceRx = 0;
       this.onRtpTimeout?.();

@@ -36,3 +36,12 @@ test('our offer lists PCMU, PCMA and telephone-event 101; an A-law answer is rea
   assert.equal(m.send?.name, 'PCMA');
   assert.equal(m.dtmfPt, 101);
 });
+
+test('RFC 3264 §6.1: the answer mirrors the offer direction (hold: sendonly → recvonly, inactive → inactive)', () => {
+  for (const [dir, want] of [['sendonly', 'recvonly'], ['inactive', 'inactive'], ['recvonly', 'sendonly'], ['sendrecv', 'sendrecv']] as const) {
+    const { media, index, sdp } = negotiateOffer(offer('0', [`a=${dir}`]));
+    assert.equal(media.direction, dir);
+    const answer = buildAnswer({ address: '127.0.0.1', port: 30000 }, sdp, index, media);
+    assert.match(answer, new RegExp(`a=${want}\\r\\n`));
+  }
+});

@@ -3,7 +3,7 @@
 // our answer or our own offer, and read the far end's answer.
 import { parseSdp } from './sdp/parse-sdp.js';
 import { mediaTargets } from './sdp/sdp-query.js';
-import type { Sdp } from './sdp/sdp-types.js';
+import type { Sdp, SdpDirection } from './sdp/sdp-types.js';
 import { codecByName, codecByStaticPt, type CodecName } from './codecs/codec-registry.js';
 
 export interface NegotiatedMedia {
@@ -17,7 +17,12 @@ export interface NegotiatedMedia {
   receive: Array<{ name: CodecName; pt: number }>;
   /** RFC 4733 telephone-event payload type, null when not offered */
   dtmfPt: number | null;
+  /** the far end's direction (RFC 3264 §6.1); sendonly/inactive = we must not send (hold) */
+  direction: SdpDirection;
 }
+
+/** RFC 3264 §6.1: the answer's direction mirrors the offer's */
+const MIRROR: Record<SdpDirection, SdpDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
 
 export class MediaNegotiationError extends Error {
   readonly code = 'PAL_ERR_MEDIA_NEGOTIATION';
@@ -62,7 +67,15 @@ export function negotiateOffer(offer: Buffer | string, allow: CodecName[] = PREF
     return {
       index: i,
       sdp,
-      media: { address: t.address, port: t.port, rtcpPort: t.rtcpPort, send: send ? { name: send.name as CodecName, pt: send.pt } : null, receive, dtmfPt: ev ? ev.pt : null },
+      media: {
+        address: t.address,
+        port: t.port,
+        rtcpPort: t.rtcpPort,
+        send: send ? { name: send.name as CodecName, pt: send.pt } : null,
+        receive,
+        dtmfPt: ev ? ev.pt : null,
+        direction: t.direction,
+      },
     };
   }
   throw new MediaNegotiationError('no audio stream with PCMU, PCMA or GSM in the offer');
@@ -84,13 +97,13 @@ function head(local: LocalMedia): string[] {
   return ['v=0', `o=palisade ${local.sessionId ?? String(++sessionSeq)} ${local.version ?? 1} IN ${fam} ${local.address}`, 's=palisade', `c=IN ${fam} ${local.address}`, 't=0 0'];
 }
 
-function mediaLines(port: number, codecs: Array<{ name: CodecName; pt: number }>, dtmfPt: number | null): string[] {
+function mediaLines(port: number, codecs: Array<{ name: CodecName; pt: number }>, dtmfPt: number | null, direction: SdpDirection = 'sendrecv'): string[] {
   const pts = codecs.map((c) => c.pt);
   if (dtmfPt !== null) pts.push(dtmfPt);
   const lines = [`m=audio ${port} RTP/AVP ${pts.join(' ')}`];
   for (const c of codecs) lines.push(`a=rtpmap:${c.pt} ${c.name}/8000`);
   if (dtmfPt !== null) lines.push(`a=rtpmap:${dtmfPt} telephone-event/8000`, `a=fmtp:${dtmfPt} 0-16`);
-  lines.push('a=ptime:20', 'a=sendrecv');
+  lines.push('a=ptime:20', `a=${direction}`);
   return lines;
 }
 
@@ -101,7 +114,7 @@ export function buildAnswer(local: LocalMedia, offer: Sdp, index: number, media:
     const m = offer.media[i]!;
     if (i === index) {
       const recv = media.send ? [media.send, ...media.receive.filter((r) => r.pt !== media.send!.pt)] : media.receive;
-      lines.push(...mediaLines(local.port, recv, media.dtmfPt));
+      lines.push(...mediaLines(local.port, recv, media.dtmfPt, MIRROR[media.direction]));
     } else lines.push(`m=${m.type} 0 ${m.proto} ${m.formats.join(' ')}`);
   }
   return lines.join('\r\n') + '\r\n';

@@ -16,6 +16,7 @@ import { runSipp } from '../helpers/sipp.js';
 import { sippCsv } from '../helpers/users.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel, RecordResult } from '../../src/channel/channel.js';
+import type { SipChannel } from '../../src/channel/sip-channel.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -249,5 +250,43 @@ test('CANCEL while the channel rings: 487 to the INVITE, the dialplan sees the h
   } finally {
     await site.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('hold and resume (re-INVITE sendonly / sendrecv from baresip): nothing is sent while held, the echo resumes after', async () => {
+  let chan: SipChannel | undefined;
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '660',
+    run: async (ch: Channel) => {
+      chan = ch as SipChannel;
+      await ch.answer();
+      await ch.echo!(0);
+    },
+  };
+  const site = await startSite(plan, ['1001']);
+  const caller = await phone(site, 'hold', '1001', 600, rtpBase(7));
+  try {
+    await caller.dial(`sip:660@127.0.0.1:${site.sipPort}`);
+    await caller.waitEvent('CALL_ESTABLISHED', 5000);
+    await sleep(1000);
+    const s1 = chan!.rtpStats!;
+    await caller.mustCommand('hold');
+    await sleep(300);
+    const s2 = chan!.rtpStats!;
+    await sleep(1200);
+    const s3 = chan!.rtpStats!;
+    await caller.mustCommand('resume');
+    await sleep(1500);
+    const s4 = chan!.rtpStats!;
+    await caller.hangup();
+    await caller.waitEvent('CALL_CLOSED', 5000);
+    assert.ok(s1.packetsReceived > 30 && s1.packetsSent > 30, `echo before hold: ${JSON.stringify(s1)}`);
+    assert.ok(s3.packetsSent - s2.packetsSent <= 2, `sent while held: ${s3.packetsSent - s2.packetsSent}`);
+    assert.ok(s4.packetsReceived - s3.packetsReceived > 40, 'the phone sends again after resume');
+    assert.ok(s4.packetsSent - s3.packetsSent > 40, 'the echo resumes');
+    assert.equal(site.logs.find((l) => l.event === 'channel-ended')?.cause, 'normal');
+  } finally {
+    await caller.stop();
+    await site.stop();
   }
 });
