@@ -130,16 +130,26 @@ export class SipChannel implements Channel, DialogOwner {
    * it has no audio format we can use (RFC 3264 §6, RFC 3261 §21.4.26).
    */
   admit(): boolean {
-    if (this.invite.body.length === 0) return true; // late offer: we offer in the 200
+    if (this.invite.body.length > 0) {
+      try {
+        this.offer = negotiateOffer(this.invite.body);
+      } catch (err) {
+        this.deps.log.info('channel-bad-offer', { channel: this.name, error: (err as Error).message });
+        this.finalResponse(488, 'Not Acceptable Here');
+        this.finish('failure');
+        return false;
+      }
+    } // else a late offer: we offer in the 200
     try {
-      this.offer = negotiateOffer(this.invite.body);
-      return true;
+      this.ensureMedia();
     } catch (err) {
-      this.deps.log.info('channel-bad-offer', { channel: this.name, error: (err as Error).message });
-      this.finalResponse(488, 'Not Acceptable Here');
-      this.finish('failure');
+      // the RTP port range is used up (PAL_ERR_RTP_PORTS_EXHAUSTED): try again later
+      this.deps.log.warn('channel-no-media', { channel: this.name, error: (err as Error).message });
+      this.tx.respond(buildResponse(this.invite, 503, 'Service Unavailable', { toTag: this.dialog.localTag, server: this.deps.ua.cfg.userAgent, headers: [['retry-after', '5']] }));
+      this.finish('congestion');
       return false;
     }
+    return true;
   }
 
   // ------------------------------------------------------------- signalling
@@ -583,7 +593,14 @@ export class SipChannel implements Channel, DialogOwner {
     }
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.media ?? this.ensureMedia();
-    const bLeg = new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0);
+    let bLeg: MediaLeg;
+    try {
+      bLeg = new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0);
+    } catch (err) {
+      this.deps.log.warn('dial-no-media', { channel: this.name, error: (err as Error).message });
+      this.dialStatus = 'CONGESTION';
+      return { status: 'CONGESTION' };
+    }
     const offer = Buffer.from(buildOffer({ address: this.deps.mediaAddress, port: bLeg.port }, ['PCMU', 'PCMA']));
     let mohStop: (() => void) | null = null;
     const dial = new OutboundDial(ua, {
