@@ -18,7 +18,8 @@ export interface Site {
   stop(): Promise<void>;
 }
 
-export async function startSite(plan: DialplanRunner, numbers: string[]): Promise<Site> {
+/** `rtpPairs`: RTP/RTCP port pairs in Palisade's range (default 49) */
+export async function startSite(plan: DialplanRunner, numbers: string[], rtpPairs = 49): Promise<Site> {
   const dir = mkdtempSync(join(tmpdir(), 'channel-baresip-'));
   const [sipPort] = await freeLocalPorts(1);
   const [rtpBase] = await freeLocalPorts(1, 100);
@@ -30,7 +31,7 @@ export async function startSite(plan: DialplanRunner, numbers: string[]): Promis
     `  listen: ["udp:127.0.0.1:${sipPort}"]`,
     '  domain: 127.0.0.1',
     'rtp:',
-    `  ports: ${rtpMin}-${rtpMin + 97}`,
+    `  ports: ${rtpMin}-${rtpMin + 2 * rtpPairs - 1}`,
     '  address: 127.0.0.1',
     'storage:',
     '  driver: sqlite',

@@ -290,3 +290,28 @@ test('hold and resume (re-INVITE sendonly / sendrecv from baresip): nothing is s
     await site.stop();
   }
 });
+
+test('RTP ports used up: the next call gets 503 with Retry-After, the calls already up are unharmed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chan-503-'));
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '670',
+    run: async (ch: Channel) => {
+      await ch.answer();
+      await ch.echo!(0);
+    },
+  };
+  const site = await startSite(plan, ['1001', '1002', '1003'], 2);
+  try {
+    const users = join(dir, 'users.csv');
+    writeFileSync(users, sippCsv(['1001', '1002', '1003'].map((n) => ({ number: n, secret: site.secrets[n]!, name: `U${n}` })), { peers: ['670'] }));
+    // three calls at once, each held 2 s: two get the two port pairs, the third a 503
+    const r = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 3, rate: 10, pauseMs: 2000, timeoutS: 30, dir, traceMsg: true });
+    assert.equal(r.stats?.successful, 2, `SIPp: ${r.errors}`);
+    assert.equal(r.stats?.failed, 1);
+    assert.match(r.messages, /SIP\/2\.0 503 Service Unavailable[\s\S]*?Retry-After: 5/i);
+    assert.equal(site.logs.filter((l) => l.event === 'channel-no-media').length, 1);
+  } finally {
+    await site.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
