@@ -48,8 +48,18 @@ export class SipChannelFactory {
     return ch;
   }
 
+  /** rows shaped like the B2BUA's call summaries, for `palisade show calls` */
   list(): Array<Record<string, unknown>> {
-    return [...this.channels].map((c) => ({ channel: c.name, exten: c.dialed, context: c.context, answered: c.answered, start: c.start.toISOString() }));
+    return [...this.channels].map((c) => ({
+      id: c.id,
+      from: c.callerIdNum,
+      to: c.dialed,
+      state: c.answered ? 'answered' : 'ringing',
+      start: c.start.toISOString(),
+      answer: c.answerAt?.toISOString() ?? null,
+      source: `${c.remote.transport}:${c.remote.address}:${c.remote.port}`,
+      media: `channel ${c.mediaDescription}`,
+    }));
   }
 
   hangupAll(): void {

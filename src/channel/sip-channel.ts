@@ -396,6 +396,11 @@ export class SipChannel implements Channel, DialogOwner {
     return got;
   }
 
+  /** e.g. "PCMU 127.0.0.1:20002" for `palisade show calls` */
+  get mediaDescription(): string {
+    return this.media ? `${this.media.codec ?? 'recv-only'} ${this.deps.mediaAddress}:${this.media.port}` : '';
+  }
+
   /** RTP/RTCP counters of this channel's endpoint (null before media exists) */
   get rtpStats(): Readonly<RtpEndpointStats> | null {
     return this.media ? { ...this.media.ep.stats } : null;
