@@ -22,6 +22,9 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { SecurityService } from './security/ids/security-service.js';
+import { RequestAuthenticator } from './sip/ua/request-auth.js';
+import { hostname } from 'node:os';
 import { Mailer } from './mail/mailer.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +87,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         name: e.name,
         context: e.context,
         directMedia: e.directMedia,
+        encryption: e.encryption,
         ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
       });
     }
@@ -103,6 +107,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
+  if (cfg.tls) transport.tlsCredentials = cfg.tls; // tls: listen points (src/transport/tls-listener.ts)
   const clock = new TimerWheelClock();
   const auth = new DigestAuthenticator({
     realm: cfg.sip.realm,
@@ -117,6 +122,19 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   const restored = await location.restore();
   location.start();
 
+  // ---- intrusion defences: events, security log, IDS/IPS (packet gate), alerts
+  const security = new SecurityService(cfg.security, {
+    log: logs.get('security'),
+    isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
+    closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
+    hostName: hostname(),
+  });
+  security.start();
+  transport.gate = security.gate;
+  transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
     location,
@@ -129,6 +147,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
+    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
   });
 
   const media = createMediaApi({
@@ -190,6 +209,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
         },
       },
+      onAuth: authOutcome,
     },
     transport,
     logs.get('b2bua'),
@@ -222,9 +242,27 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     );
     b2bua.deps.dialplan = channels.routing();
   }
-  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  core = new UaCore(
+    {
+      userAgent: cfg.sip.userAgent,
+      allow: b2bua.allow,
+      authenticate: (req, remote) => {
+        const r = requestAuth.check(req, remote);
+        return 'response' in r ? r.response : null;
+      },
+      onRejected: (req, remote, status, reason) => {
+        if (status === 400) security.malformed(remote, transport.localFor(remote), reason, req.method);
+      },
+    },
+    registrar,
+    b2bua,
+    logs.get('ua'),
+  );
   transport.flowClosed = (remote) => tm.transportError(remote);
-  transport.onMessage((msg, remote) => {
+  transport.onMessage((msg, remote, local) => {
+    // the request gate: known scanners are dropped without an answer
+    if (msg.isRequest && security.dropRequest(msg.get('user-agent'), remote, local, msg.get('call-id'))) return;
     if (msg.isRequest) tm.receiveRequest(msg, remote);
     else tm.receiveResponse(msg, remote);
   });
@@ -243,7 +281,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   qualifier?.start();
 
   // ---- control socket for the CLI
-  const control = new ControlServer(cfg.control.socket, (cmd) => {
+  const control = new ControlServer(cfg.control.socket, (cmd, args) => {
     switch (cmd) {
       case 'status':
         return {
@@ -257,6 +295,9 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          tls_connections: transport.tlsConnections(),
+          tls_handshake_errors: transport.tlsHandshakeErrors(),
+          security: security.status(),
           mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
@@ -272,6 +313,10 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         }));
       case 'calls':
         return [...b2bua.listCalls(), ...(channels?.list() ?? [])];
+      case 'bans':
+      case 'ban-add':
+      case 'ban-remove':
+        return security.control(cmd, args);
       case 'reload-extensions':
         return loadExtensions().then((n) => {
           log.info('extensions-reloaded', { extensions: n });
@@ -307,6 +352,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
       await transport.close();
+      await security.stop();
       location.stop();
       await location.flush();
       clock.stop();

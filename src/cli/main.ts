@@ -3,6 +3,9 @@ import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
+import { runAuditCommand } from './cmd-audit.js';
+import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
+import { runBans } from './cmd-bans.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -15,6 +18,13 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
+  secret generate [--count N]    strong SIP/admin secrets
+  pin generate [--length N] [--mailbox M] [--count N]
+                                 voicemail PINs that pass the PIN policy
+  bans list --config FILE        addresses the IDS has banned
+  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
+  bans remove ADDRESS --config FILE
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -32,6 +42,16 @@ export async function main(argv: string[]): Promise<number> {
         return await runStatus(rest);
       case 'show':
         return await runShow(rest);
+      case 'audit':
+        return await runAuditCommand(rest);
+      case 'secret':
+        if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
+        break;
+      case 'pin':
+        if (rest[0] === 'generate') return runPinGenerate(rest.slice(1));
+        break;
+      case 'bans':
+        return await runBans(rest);
       case undefined:
       case 'help':
       case '--help':

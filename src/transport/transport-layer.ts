@@ -8,6 +8,7 @@ import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Logger } from '../observability/logger.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
+import { TlsListener, type TlsCredentials } from './tls-listener.js';
 import type { ListenPoint, Remote, Sender, TransportKind } from './types.js';
 import { formatListenPoint } from './address.js';
 
@@ -34,6 +35,9 @@ export interface TransportStats {
 export class TransportLayer implements Sender {
   private udp: UdpListener[] = [];
   private tcp: TcpListener[] = [];
+  private tls: TlsListener[] = [];
+  /** certificate and key for tls: listen points (from the tls config section) */
+  tlsCredentials?: TlsCredentials;
   private handler: InboundHandler = () => {};
   readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0 };
   gate: PacketGate = { admit: () => true };
@@ -49,6 +53,14 @@ export class TransportLayer implements Sender {
     this.handler = handler;
   }
 
+  /** a message the parser refused (for the security log and the IDS); never throws into the transport */
+  onMalformed: (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void = () => {};
+
+  /** closes the stream connections of an address that was just banned */
+  closeFlowsFrom(address: string): number {
+    return this.tcp.reduce((n, l) => n + l.closeFrom(address), 0);
+  }
+
   /** a stream connection closed: whatever was bound to it failed */
   flowClosed: (remote: Remote) => void = () => {};
 
@@ -62,8 +74,16 @@ export class TransportLayer implements Sender {
       } else if (p.transport === 'tcp') {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
+        l.admit = (address) => this.gate.admit(address, 'tcp');
         await l.start();
         this.tcp.push(l);
+      } else if (p.transport === 'tls') {
+        if (!this.tlsCredentials) throw new Error(`${formatListenPoint(p)} needs a certificate and key (the tls section)`);
+        const l = new TlsListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError, this.tlsCredentials);
+        l.onClosed = (remote) => this.flowClosed(remote);
+        l.admit = (address) => this.gate.admit(address, 'tls');
+        await l.start();
+        this.tls.push(l);
       } else {
         throw new Error(`transport ${p.transport} is not available in this version`);
       }
@@ -90,6 +110,7 @@ export class TransportLayer implements Sender {
       if (!r.ok) {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
+        this.reportMalformed(remote, local, r.error, r.msg?.isRequest ? r.msg.method : undefined);
         if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
           // §18.2.1 applies to every request received, so the 400 names the
           // real source too; a Via too broken to stamp is echoed as it came
@@ -109,6 +130,7 @@ export class TransportLayer implements Sender {
     } catch (err) {
       this.stats.malformed++;
       this.log.warn('parse-exception', { from: remote.address, error: (err as Error).message });
+      this.reportMalformed(remote, local, (err as Error).message, undefined);
       return;
     }
     try {
@@ -126,6 +148,14 @@ export class TransportLayer implements Sender {
     }
   }
 
+  private reportMalformed(remote: Remote, local: ListenPoint, error: string, method: string | undefined): void {
+    try {
+      this.onMalformed(remote, local, error, method);
+    } catch {
+      /* the reporter's fault must not become the transport's */
+    }
+  }
+
   private answerError(partial: SipMessage, remote: Remote, status: number, reason: string, why: string): void {
     try {
       const res = buildResponse(partial, status, reason, { server: this.serverHeader, headers: [['warning', `399 palisade "${why.replace(/["\\\r\n]/g, '')}"`]] });
@@ -140,13 +170,15 @@ export class TransportLayer implements Sender {
     try {
       if (remote.transport === 'udp') this.pickUdp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tcp') this.pickTcp(remote.address)?.send(data, remote);
+      else if (remote.transport === 'tls') this.pickStream(this.tls, remote.address)?.send(data, remote);
     } catch (err) {
       this.log.warn('send-failed', { to: remote.address, port: remote.port, error: (err as Error).message });
     }
   }
 
   localFor(remote: Remote): ListenPoint {
-    const l = remote.transport === 'tcp' ? this.pickTcp(remote.address) : this.pickUdp(remote.address);
+    const l =
+      remote.transport === 'tcp' ? this.pickTcp(remote.address) : remote.transport === 'tls' ? this.pickStream(this.tls, remote.address) : this.pickUdp(remote.address);
     return l?.point ?? this.points[0]!;
   }
 
@@ -157,8 +189,12 @@ export class TransportLayer implements Sender {
   }
 
   private pickTcp(address: string): TcpListener | undefined {
+    return this.pickStream(this.tcp, address);
+  }
+
+  private pickStream<L extends TcpListener>(list: L[], address: string): L | undefined {
     const v6 = isIPv6(address);
-    for (const l of this.tcp) if (isIPv6(l.point.address) === v6) return l;
+    for (const l of list) if (isIPv6(l.point.address) === v6) return l;
     return undefined;
   }
 
@@ -166,10 +202,19 @@ export class TransportLayer implements Sender {
     return this.tcp.reduce((n, l) => n + l.connectionCount, 0);
   }
 
+  tlsConnections(): number {
+    return this.tls.reduce((n, l) => n + l.connectionCount, 0);
+  }
+
+  tlsHandshakeErrors(): number {
+    return this.tls.reduce((n, l) => n + l.handshakeErrors, 0);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close())]);
+    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close()), ...this.tls.map((l) => l.close())]);
     this.udp = [];
     this.tcp = [];
+    this.tls = [];
   }
 }
 

@@ -9,7 +9,9 @@ import type { Dialog } from '../dialog/dialog.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
+import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
+import { credentialsIdentity } from '../../security/auth/digest.js';
 import type { AuthApi, BindingInfo, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
@@ -30,6 +32,8 @@ export interface B2buaDeps {
   cdr: { write(rec: CdrRecord): void };
   /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
   dialplan?: DialplanRouting;
+  /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
+  onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
 }
 
 export class B2bua {
@@ -74,14 +78,18 @@ export class B2bua {
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
     const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
+    const authIds = { method: 'INVITE', remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
+      const c = credentialsIdentity(req.get('proxy-authorization'));
+      this.deps.onAuth?.({ ok: false, reason: v.reason, account: c.username ?? req.from.uri.user ?? '', nonce: c.nonce, attempt: c.attempt, ...authIds });
       tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }
     this.stats.attempts++;
     const caller = this.deps.extensions.get(v.user);
     const fromUser = req.from.uri.user;
+    this.deps.onAuth?.({ ok: !!caller && fromUser === v.user, reason: 'forbidden', account: v.user, ...authIds });
     if (!caller || fromUser !== v.user) {
       // RFC 3261 §22.3 leaves identity binding to policy: an extension may only call as itself.
       const who = caller ?? { number: v.user, name: '', context: '', directMedia: false };
@@ -102,11 +110,18 @@ export class B2bua {
       this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
       return;
     }
-    const bindings = this.deps.location.lookup(callee.number);
+    let bindings = this.deps.location.lookup(callee.number);
     if (bindings.length === 0) {
       this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER');
       return;
     }
+    const enc = checkEncryption(caller, callee, remote, req.body, bindings);
+    if (!enc.ok) {
+      this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
+      this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
+      return;
+    }
+    bindings = enc.bindings;
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
