@@ -22,11 +22,14 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { createVoicemail, type VoicemailFeature } from './features/voicemail/index.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** mailboxes, MWI and the VoiceMail/VoiceMailMain applications for the dialplan */
+  readonly voicemail: VoicemailFeature;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -163,7 +166,32 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     logs.get('b2bua'),
   );
-  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
+  const voicemail = createVoicemail(cfg.voicemail, {
+    mail: null,
+    log: logs.get('voicemail'),
+    extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
+    mwi: {
+      auth,
+      domain: cfg.sip.domain,
+      server: cfg.sip.userAgent,
+      isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
+      contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
+      contactFor: (remote) => b2bua.contactFor(remote, 'voicemail'),
+      send: (req, remote) =>
+        new Promise<number>((resolve) => {
+          tm.sendRequest(req, remote, {
+            onResponse: (res) => {
+              if (res.status >= 200) resolve(res.status);
+            },
+            onTimeout: () => resolve(0),
+            onTransportError: () => resolve(0),
+          });
+        }),
+    },
+  });
+  await voicemail.start();
+  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'), (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote));
   transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote) => {
     if (msg.isRequest) tm.receiveRequest(msg, remote);
@@ -184,7 +212,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   qualifier?.start();
 
   // ---- control socket for the CLI
-  const control = new ControlServer(cfg.control.socket, (cmd) => {
+  const control = new ControlServer(cfg.control.socket, (cmd, args) => {
     switch (cmd) {
       case 'status':
         return {
@@ -217,8 +245,11 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           log.info('extensions-reloaded', { extensions: n });
           return { extensions: n };
         });
-      default:
+      default: {
+        const vm = voicemail.command(cmd, args);
+        if (vm) return vm;
         throw new Error(`unknown command "${cmd}"`);
+      }
     }
   });
   await control.start();
@@ -235,12 +266,14 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    voicemail,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
       log.info('stopping', { reason });
       b2bua.hangupAll();
       qualifier?.stop();
+      voicemail.stop();
       // give the BYEs a moment to leave before the sockets close
       await new Promise((r) => setTimeout(r, 50));
       await control.close();

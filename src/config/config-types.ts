@@ -77,6 +77,42 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+/** one mailbox line of voicemail.conf */
+export interface MailboxConfig {
+  context: string;
+  number: string;
+  /** the PIN as configured ('' = no phone login); a PIN changed by its owner is kept in the spool and wins */
+  pin: string;
+  name: string;
+  email: string | null;
+  pager: string | null;
+  /** attach the recording to the e-mail (attach=yes, the default) */
+  attach: boolean;
+  /** delete=yes: remove the message once the e-mail has been handed to the mail spool */
+  deleteAfterEmail: boolean;
+  at: SourcePos;
+}
+
+export interface VoicemailConfig {
+  /** voicemail.conf path, null when no mailboxes are configured */
+  file: string | null;
+  spoolDir: string;
+  maxMessageSeconds: number;
+  maxMessages: number;
+  /** recording stops after this much silence (0 = off) */
+  maxSilenceSeconds: number;
+  emailFrom: string;
+  emailSubject: string;
+  emailBody: string;
+  attachFormat: 'wav';
+  pinMinLength: number;
+  maxLoginAttempts: number;
+  /** NOTIFY registered contacts of a mailbox that nobody subscribed to */
+  mwiUnsolicited: boolean;
+  mwiMaxExpires: number;
+  mailboxes: MailboxConfig[];
+}
+
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -90,4 +126,5 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  voicemail: VoicemailConfig;
 }

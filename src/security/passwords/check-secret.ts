@@ -16,6 +16,11 @@ export interface SecretContext {
   extension?: string;
   /** display name of the owner; its words must not appear in the secret */
   name?: string;
+  /**
+   * PINs only: the site's minimum length (voicemail.pin_min_length, 4 to 6;
+   * default MIN_PIN_LENGTH). Longer is allowed up to MAX_PIN_LENGTH.
+   */
+  minPinLength?: number;
 }
 
 export interface SecretVerdict {
@@ -50,13 +55,17 @@ export function checkSecret(secret: string, ctx: SecretContext): SecretVerdict {
 
 function checkPin(pin: string, ctx: SecretContext): SecretVerdict {
   const reasons: string[] = [];
-  if (!/^[0-9]+$/.test(pin) || pin.length < MIN_PIN_LENGTH || pin.length > MAX_PIN_LENGTH) {
-    reasons.push(`must be ${MIN_PIN_LENGTH} to ${MAX_PIN_LENGTH} digits`);
+  const min = Math.min(MAX_PIN_LENGTH, Math.max(MIN_PIN_LENGTH, ctx.minPinLength ?? MIN_PIN_LENGTH));
+  if (!/^[0-9]+$/.test(pin) || pin.length < min || pin.length > MAX_PIN_LENGTH) {
+    reasons.push(`must be ${min} to ${MAX_PIN_LENGTH} digits`);
     return { ok: false, reasons, score: 0 };
   }
   if (isSingleRun(pin)) reasons.push('is a sequence or repetition such as 1234, 1111 or 2468');
   else if (repeatedUnit(pin) !== null) reasons.push('repeats a shorter group of digits');
   if (COMMON_PINS.has(pin)) reasons.push('is a commonly used PIN');
+  // A mirrored run (1221, 123321) or a date-like pair repeat is the next thing
+  // an attacker tries after the common list.
+  else if (pin.length >= 4 && pin === reverse(pin) && isSingleRun(pin.slice(0, Math.ceil(pin.length / 2)))) reasons.push('is a mirrored sequence');
   const ext = ctx.extension ?? '';
   if (ext.length > 0 && (pin === ext || (ext.length >= 3 && pin.includes(ext)))) {
     reasons.push(pin === ext ? 'is the extension number' : 'contains the extension number');

@@ -21,6 +21,13 @@ export interface UaCoreOptions {
   allow: string;
 }
 
+/**
+ * SUBSCRIBE handling (RFC 6665), e.g. message-summary for voicemail MWI.
+ * Returns false when the request is not for it (an in-dialog SUBSCRIBE of
+ * another package), which then goes to the B2BUA like before.
+ */
+export type SubscribeHandler = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => boolean;
+
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
 /** methods served only inside a dialog (the B2BUA relays them); 405 outside one */
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
@@ -34,6 +41,7 @@ export class UaCore {
     private readonly registrar: RegistrarLike,
     private readonly b2bua: B2bua,
     private readonly log: Logger,
+    private readonly onSubscribe?: SubscribeHandler,
   ) {}
 
   onRequest(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
@@ -65,6 +73,10 @@ export class UaCore {
           } else {
             this.b2bua.onInvite(tx, req, remote);
           }
+          return;
+        case 'SUBSCRIBE':
+          if (this.onSubscribe?.(tx, req, remote)) return;
+          if (!this.b2bua.onInDialog(tx, req)) this.noDialog(tx, req);
           return;
         case 'OPTIONS':
           if (inDialog && this.b2bua.onInDialog(tx, req)) return;
@@ -111,6 +123,8 @@ export class UaCore {
   private methodRefusal(req: SipMessage): SanityFailure | null {
     const m = req.method;
     if (m === 'REGISTER' || m === 'INVITE' || m === 'OPTIONS') return null;
+    // out-of-dialog SUBSCRIBE creates a subscription when a handler serves it
+    if (m === 'SUBSCRIBE' && this.onSubscribe) return null;
     if (!IN_DIALOG_ONLY.has(m)) return { status: 501, reason: 'Not Implemented', headers: [['allow', this.opts.allow]] };
     if (req.to.params.tag === undefined) return { status: 405, reason: 'Method Not Allowed', headers: [['allow', this.opts.allow]] };
     return null;
