@@ -32,6 +32,8 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
   const seen = new Map<string, number>(); // "box@context" -> line
   const add = (line: number, col: number, message: string) => issues.push({ file, line, col, message });
   let context: string | null = null;
+  /** inside [general]/[zonemessages]: reported once at the header, its lines skipped */
+  let skipping = false;
 
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
@@ -44,6 +46,7 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
     const col = raw.indexOf(body[0]!) + 1;
 
     if (body.startsWith('[')) {
+      skipping = false;
       const m = /^\[([^\]]*)\]$/.exec(body);
       if (!m) {
         add(lineNo, col, `section header "${body}" is malformed; expected [context] such as [default]`);
@@ -54,6 +57,7 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       if (name === 'general' || name === 'zonemessages') {
         add(lineNo, col, `[${name}] is not read by Palisade; set voicemail options (max_message_seconds, email_from, ...) in palisade.yaml under voicemail:`);
         context = null;
+        skipping = true;
         continue;
       }
       if (!CONTEXT_RE.test(name)) {
@@ -64,6 +68,7 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       context = name;
       continue;
     }
+    if (skipping) continue;
 
     const arrow = body.indexOf('=>');
     if (arrow < 0) {
