@@ -23,6 +23,7 @@ import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
 import { createVoicemail, type VoicemailFeature } from './features/voicemail/index.js';
+import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -30,6 +31,8 @@ export interface RunningPalisade {
   readonly storage: Database;
   /** mailboxes, MWI and the VoiceMail/VoiceMailMain applications for the dialplan */
   readonly voicemail: VoicemailFeature;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -71,6 +74,12 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     return extensions.size;
   };
   await loadExtensions();
+
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -168,7 +177,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   );
   // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
   const voicemail = createVoicemail(cfg.voicemail, {
-    mail: null,
+    // the spool has the mail (and a copy of the WAV) on disk once send() returns
+    mail: mailer ? { enqueue: async (m) => void mailer.send(m) } : null,
     log: logs.get('voicemail'),
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
     mwi: {
@@ -226,6 +236,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -267,6 +278,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     storage,
     voicemail,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -282,6 +294,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await location.flush();
       clock.stop();
       await media.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

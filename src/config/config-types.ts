@@ -101,7 +101,8 @@ export interface VoicemailConfig {
   maxMessages: number;
   /** recording stops after this much silence (0 = off) */
   maxSilenceSeconds: number;
-  emailFrom: string;
+  /** null: mail.from */
+  emailFrom: string | null;
   emailSubject: string;
   emailBody: string;
   attachFormat: 'wav';
@@ -111,6 +112,21 @@ export interface VoicemailConfig {
   mwiUnsolicited: boolean;
   mwiMaxExpires: number;
   mailboxes: MailboxConfig[];
+}
+
+export interface MailConfig {
+  from: string;
+  spoolDir: string;
+  retrySeconds: number;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string | null;
+    password: string | null;
+    verifyCertificate: boolean;
+  };
 }
 
 export interface PalisadeConfig {
@@ -127,4 +143,6 @@ export interface PalisadeConfig {
   calls: CallsConfig;
   extensions: ExtensionConfig[];
   voicemail: VoicemailConfig;
+  /** null when no mail section is configured */
+  mail: MailConfig | null;
 }

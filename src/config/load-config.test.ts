@@ -224,3 +224,20 @@ test('sip.workers above 1 is refused at load rather than silently ignored', () =
   const m = errorsOf(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: 4 }\n`).message;
   assert.match(m, /sip\.workers 4 is not available in this version; expected 1/);
 });
+
+test('mail is off without a mail section, and read with defaults and positions when given', () => {
+  assert.equal(parseConfig(GOOD, '/etc/palisade/palisade.yaml').mail, null);
+  const c = parseConfig(`${GOOD}mail:\n  from: pbx@example.org\n  smtp:\n    host: 127.0.0.1\n`, '/etc/palisade/palisade.yaml');
+  assert.deepEqual(c.mail, {
+    from: 'pbx@example.org',
+    spoolDir: '/etc/palisade/var/mail',
+    retrySeconds: 30,
+    smtp: { host: '127.0.0.1', port: 25, secure: false, requireTls: false, user: null, password: null, verifyCertificate: true },
+  });
+  const e = errorsOf(`${GOOD}mail:\n  from: not-an-address\n  smtp:\n    host: 127.0.0.1\n    user: pbx\n    prot: 25\n`);
+  const text = e.message;
+  assert.match(text, /palisade\.yaml:16:9: mail\.from "not-an-address" is not valid; expected the sender address/);
+  assert.match(text, /palisade\.yaml:19:5: mail\.smtp\.user is set without mail\.smtp\.password/);
+  assert.match(text, /palisade\.yaml:20:5: unknown key mail\.smtp\.prot; did you mean.*port/);
+  assert.match(errorsOf(`${GOOD}mail:\n  from: a@b.org\n`).message, /mail\.smtp is required/);
+});

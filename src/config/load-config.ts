@@ -15,6 +15,7 @@ import type {
   ExtensionConfig,
   LogConfig,
   LogLevel,
+  MailConfig,
   PalisadeConfig,
   RegistrarConfig,
   RtpConfig,
@@ -69,12 +70,13 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const registrar = readRegistrar(root.child('registrar'));
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
+  const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
-  const voicemail = readVoicemail(root.child('voicemail'), baseDir, sip, extensions);
+  const voicemail = readVoicemail(root.child('voicemail'), baseDir, extensions);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, voicemail };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, voicemail };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -261,6 +263,30 @@ function readCalls(m: MapReader): CallsConfig {
   return { ringTimeout, maxDuration };
 }
 
+const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;
+
+/** `mail:` is optional; without it nothing is e-mailed (voicemail keeps messages, alerts are logged only) */
+function readMail(root: MapReader, baseDir: string): MailConfig | null {
+  if (!root.has('mail')) return null;
+  const m = root.child('mail');
+  const from = m.string('from', '', { required: true, pattern: EMAIL_RE, expect: 'expected the sender address, such as pbx@example.org' });
+  const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/mail', { expect: 'expected a directory such as var/mail' }));
+  const s = m.child('smtp');
+  if (!m.has('smtp')) m.issues.add(m.keyOffset('smtp'), 'mail.smtp is required; expected at least host, such as smtp: { host: 127.0.0.1, port: 25 }');
+  const host = s.string('host', '', { required: m.has('smtp'), pattern: /^[A-Za-z0-9.:-]+$/, expect: 'expected the SMTP server host name or address' });
+  const secure = s.bool('secure', false);
+  const port = s.int('port', secure ? 465 : 25, 1, 65535);
+  const requireTls = s.bool('require_tls', false);
+  const user = s.optionalString('user');
+  const password = s.optionalString('password');
+  if (user !== null && password === null) s.issues.add(s.keyOffset('user'), 'mail.smtp.user is set without mail.smtp.password; give both or neither');
+  const verifyCertificate = s.bool('verify_certificate', true);
+  s.done();
+  const retrySeconds = m.int('retry_seconds', 30, 1, 3600, 'seconds (the first retry; later ones double up to an hour)');
+  m.done();
+  return { from, spoolDir, retrySeconds, smtp: { host, port, secure, requireTls, user, password, verifyCertificate } };
+}
+
 function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
   const issues = root.issues;
   const node = root.node('extensions');
@@ -332,14 +358,13 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
   return out;
 }
 
-function readVoicemail(m: MapReader, baseDir: string, sip: SipConfig, extensions: ExtensionConfig[]): VoicemailConfig {
+function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfig[]): VoicemailConfig {
   const file = m.optionalString('file', { expect: 'expected a path such as voicemail.conf' });
   const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/voicemail', { expect: 'expected a directory such as var/voicemail' }));
   const maxMessageSeconds = m.int('max_message_seconds', 180, 5, 3600, 'seconds');
   const maxMessages = m.int('max_messages', 100, 1, 9999);
   const maxSilenceSeconds = m.int('max_silence_seconds', 5, 0, 60, 'seconds (0 = off)');
-  const mailHost = /^[0-9.:]+$/.test(sip.domain) ? 'localhost' : sip.domain;
-  const emailFrom = m.string('email_from', `voicemail@${mailHost}`, { pattern: /^[^\s@,"<>]+@[^\s@,"<>]+$/, expect: 'expected an address such as voicemail@example.org' });
+  const emailFrom = m.optionalString('email_from', { pattern: /^[^\s@,"<>]+@[^\s@,"<>]+$/, expect: 'expected an address such as voicemail@example.org' });
   const emailSubject = m.string('email_subject', 'New voicemail ${VM_MSGNUM} in mailbox ${VM_MAILBOX} from ${VM_CALLERID}', {
     pattern: /^[^\x00-\x1f]*$/,
     expect: 'expected one line of text; ${VM_NAME} ${VM_MAILBOX} ${VM_CALLERID} ${VM_DUR} ${VM_DATE} ${VM_MSGNUM} are replaced',

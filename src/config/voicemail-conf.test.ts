@@ -102,7 +102,7 @@ ${extra}`;
     assert.equal(c.voicemail.spoolDir, join(dir, 'spool'));
     assert.equal(c.voicemail.maxMessageSeconds, 120);
     assert.equal(c.voicemail.maxMessages, 100);
-    assert.equal(c.voicemail.emailFrom, 'voicemail@pbx.example.org');
+    assert.equal(c.voicemail.emailFrom, null, 'mail.from unless set');
     assert.equal(c.voicemail.mwiUnsolicited, true);
     assert.deepEqual(
       c.voicemail.mailboxes.map((b) => [b.number, b.name, b.email, b.pin === '' ? 'no PIN' : 'PIN']),

@@ -451,6 +451,10 @@ export class Baresip {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new Error(`baresip ${this.opts.name}: stopped while waiting for an event`));
+    // the pipes can still deliver a last chunk after the exit event (or from a
+    // process that survived SIGKILL's grace): detach them before ending the file
+    proc.stdout?.unpipe(this.log);
+    proc.stderr?.unpipe(this.log);
     await new Promise<void>((res) => (this.log ? this.log.end(res) : res()));
     this.proc = undefined;
   }

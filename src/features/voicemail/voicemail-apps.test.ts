@@ -66,7 +66,9 @@ test('VoiceMail: generated greeting, beep, recording saved to INBOX, e-mail with
   assert.equal(mail.to, 'jane@example.org');
   assert.equal(mail.subject, 'New voicemail 1 in 756 from "Bob" <1001>');
   assert.equal(mail.text, 'Hello Jane Doe, 0:02 from 1001');
-  const wav = parseWavHeader(mail.attachments[0]!.content);
+  assert.equal(mail.attachments[0]!.path, inbox[0]!.wavPath);
+  assert.equal(mail.attachments[0]!.contentType, 'audio/wav');
+  const wav = parseWavHeader(readFileSync(mail.attachments[0]!.path));
   assert.ok(wav);
   assert.deepEqual([wav.format, wav.channels, wav.sampleRate, wav.durationMs], [1, 1, 8000, 2400]);
   assert.deepEqual(mwi.at(-1), { box: '756@default', counts: { newCount: 1, oldCount: 0, urgentNew: 0, urgentOld: 0 } });

@@ -2,19 +2,20 @@
 // configured mailboxes, their messages on disk, the e-mail to the owner and
 // the "messages waiting" signal. Applications and the admin socket both go
 // through deposit()/remove()/markOld() so every change notifies MWI once.
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { MailboxConfig, VoicemailConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import { MailboxStore, type MailboxRef, type MessageCounts, type StoredMessage } from './mailbox-store.js';
 import { readWavInfo } from './wav-info.js';
 
-/** one e-mail as the mail spool takes it (the attachment travels inside the spool, not by path) */
+/** one e-mail as the mail spool takes it; the spool copies the attachment when it takes the mail */
 export interface VoicemailMail {
-  from: string;
+  /** undefined: the mail section's from */
+  from?: string;
   to: string;
   subject: string;
   text: string;
-  attachments: Array<{ filename: string; content: Buffer; contentType: string }>;
+  attachments: Array<{ filename: string; path: string; contentType: string }>;
 }
 
 /**
@@ -172,10 +173,10 @@ export class VoicemailService {
     const fill = (t: string) => t.replace(/\$\{([A-Z_]+)\}/g, (all, name: string) => vars[name] ?? all);
     const attachments: VoicemailMail['attachments'] = [];
     if (box.attach) {
-      attachments.push({ filename: `msg-${box.number}-${msg.id}.wav`, content: await readFile(msg.wavPath), contentType: 'audio/wav' });
+      attachments.push({ filename: `msg-${box.number}-${msg.id}.wav`, path: msg.wavPath, contentType: 'audio/wav' });
     }
     // a header must stay on one line whatever the caller put in its display name
-    return { from: this.cfg.emailFrom, to, subject: fill(this.cfg.emailSubject).replace(/[\r\n]+/g, ' '), text: fill(this.cfg.emailBody), attachments };
+    return { from: this.cfg.emailFrom ?? undefined, to, subject: fill(this.cfg.emailSubject).replace(/[\r\n]+/g, ' '), text: fill(this.cfg.emailBody), attachments };
   }
 }
 
