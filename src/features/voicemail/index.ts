@@ -3,6 +3,7 @@
 // the admin commands, so the composition root only wires callbacks.
 import { copyFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import type { Channel } from '../../channel/channel.js';
 import type { VoicemailConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
@@ -26,6 +27,31 @@ export interface VoicemailFeature {
   command(cmd: string, args: Record<string, unknown>): Promise<unknown> | undefined;
   start(): Promise<void>;
   stop(): void;
+}
+
+/**
+ * The applications in the shape the dialplan's registerApp(name, impl)
+ * takes (src/dialplan/app-registry.ts): run(call, args) with call.channel.
+ * `feature` is read at call time, so the apps can be registered before the
+ * dialplan loads and the voicemail feature is built later in main.ts.
+ */
+export function voicemailDialplanApps(feature: () => VoicemailFeature): Array<{
+  name: string;
+  synopsis: string;
+  run(call: { channel: Channel }, args: string[]): Promise<void>;
+}> {
+  const SYNOPSIS: Record<string, string> = {
+    VoiceMail: 'Leave a voicemail message: VoiceMail(mailbox[@context][&mailbox2...][,u|b|s])',
+    VoiceMailMain: 'Check voicemail messages: VoiceMailMain([mailbox][@context])',
+  };
+  return ['VoiceMail', 'VoiceMailMain'].map((name) => ({
+    name,
+    synopsis: SYNOPSIS[name]!,
+    run: async (call: { channel: Channel }, args: string[]) => {
+      const app = feature().apps.find((a) => a.name === name)!;
+      await app.run(call.channel, args);
+    },
+  }));
 }
 
 export interface VoicemailDeps {
