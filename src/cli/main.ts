@@ -15,6 +15,7 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  show voicemail --config FILE   mailboxes with their new and old message counts
 `;
 
 export async function main(argv: string[]): Promise<number> {

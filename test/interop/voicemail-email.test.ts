@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
-import { controlCommand } from '../helpers/control-client.js';
+import { controlRequest as controlCommand } from '../../src/admin/control-socket.js';
 import { parseWavHeader, pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-vm-mail-'));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startSipp, runSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { controlCommand } from '../helpers/control-client.js';
+import { controlRequest as controlCommand } from '../../src/admin/control-socket.js';
 import { pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
 
 const users = makeUsers(3, { first: 2001 });
