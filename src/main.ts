@@ -201,6 +201,9 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     },
   });
   await voicemail.start();
+  location.on((e) => {
+    if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+  });
   core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'), (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote));
   transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote) => {

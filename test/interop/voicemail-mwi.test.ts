@@ -69,14 +69,17 @@ describe('MWI (RFC 3842 message-summary)', () => {
     passed(r, 'mwi-subscribe-other');
   });
 
-  test('a registered phone without a subscription gets an unsolicited NOTIFY', { timeout: 40_000 }, async () => {
+  test('a registered phone without a subscription gets unsolicited NOTIFYs: its state on registering, then each change', { timeout: 40_000 }, async () => {
     const box = users[2]!.number;
-    const phone = await startSipp({ scenario: 'mwi-notify-uas', target: '127.0.0.1', calls: 1, traceLogs: true, timeoutS: 30, dir });
+    const phone = await startSipp({ scenario: 'mwi-notify-uas', target: '127.0.0.1', calls: 2, traceLogs: true, timeoutS: 30, dir });
     const reg = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [join(dir, 'u3.csv')], calls: 1, set: { contact: `127.0.0.1:${phone.port}` }, timeoutS: 20, dir });
     passed(reg, 'register-auth');
     await ctl('voicemail-deposit', { mailbox: box, wav: join(dir, 'hello.wav'), callerid: '2001' });
     const r = await phone.done;
-    passed(r, 'mwi-notify-uas');
-    assert.match(r.logs, /unsolicited: Messages-Waiting: yes message-summary/);
+    const why = `mwi-notify-uas: exit ${r.code}\n${r.errors.slice(0, 3000)}\n${r.logs}`;
+    assert.equal(r.code, 0, why);
+    assert.equal(r.stats?.successful, 2, why);
+    // the state when the phone registered, then the new message
+    assert.deepEqual(r.logs.match(/mwi: .*/g), ['mwi: no 0/0 message-summary', 'mwi: yes 1/0 message-summary'], why);
   });
 });

@@ -218,6 +218,18 @@ export class MwiService {
     for (const c of this.o.contactsOf(box.number)) void this.sendUnsolicited(box, c.contactUri, c.remote, counts);
   }
 
+  /**
+   * A phone just registered: tell it the state of its mailbox at once (its
+   * lamp may be wrong after a reboot), unless it keeps a subscription.
+   */
+  async onRegistered(aor: string, contactUri: string, remote: Remote): Promise<void> {
+    if (!this.o.unsolicited) return;
+    const box = this.o.mailboxOf(aor);
+    if (!box) return;
+    for (const s of this.subs.values()) if (s.box.number === box.number && s.box.context === box.context) return;
+    await this.sendUnsolicited(box, contactUri, remote, await this.o.counts(box));
+  }
+
   stop(): void {
     for (const s of this.subs.values()) clearTimeout(s.timer);
     this.subs.clear();
