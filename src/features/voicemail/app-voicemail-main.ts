@@ -81,38 +81,46 @@ async function login(ch: Channel, vm: VoicemailService, spec: string, security?:
   return null;
 }
 
-/** "You have 2 new messages and 1 old message" / "You have no messages" */
-async function announce(ch: Channel, newCount: number, oldCount: number): Promise<boolean> {
-  let r = await ch.play([P.youHave], { interruptDigits: MENU_KEYS });
-  if (r.digit || !r.completed) return r.completed;
+/**
+ * "You have 2 new messages and 1 old message" / "You have no messages". A
+ * key pressed meanwhile is the caller's menu choice: it is returned.
+ */
+async function announce(ch: Channel, newCount: number, oldCount: number): Promise<{ completed: boolean; digit?: string }> {
+  const o = { interruptDigits: MENU_KEYS };
+  let r = await ch.play([P.youHave], o);
+  if (r.digit || !r.completed) return r;
   const parts: Array<[number, string]> = [];
   if (newCount > 0) parts.push([newCount, P.newWord]);
   if (oldCount > 0) parts.push([oldCount, P.oldWord]);
-  if (parts.length === 0) {
-    r = await ch.play([P.no, P.messages]);
-    return r.completed;
-  }
+  if (parts.length === 0) return ch.play([P.no, P.messages], o);
   for (const [i, [n, word]] of parts.entries()) {
-    if (i > 0) await ch.play([P.and]);
-    await ch.sayNumber(n);
-    r = await ch.play([word, n === 1 ? P.message : P.messages]);
-    if (!r.completed) return false;
+    if (i > 0) r = await ch.play([P.and], o);
+    if (!r.digit && r.completed) r = await ch.sayNumber(n, o);
+    if (!r.digit && r.completed) r = await ch.play([word, n === 1 ? P.message : P.messages], o);
+    if (r.digit || !r.completed) return r;
   }
-  return true;
+  return r;
 }
 
 async function mainMenu(ch: Channel, vm: VoicemailService, box: MailboxConfig): Promise<void> {
   let msgs: StoredMessage[] = await vm.messages(box);
   const newCount = msgs.filter((m) => m.folder === 'INBOX').length;
-  if (!(await announce(ch, newCount, msgs.length - newCount))) return;
+  const said = await announce(ch, newCount, msgs.length - newCount);
+  if (!said.completed) return;
   let cur = -1;
-  let pending: string | null = null;
+  let pending: string | null = said.digit ?? null;
   let idle = 0;
 
   const playCurrent = async (): Promise<string | null> => {
     const m = msgs[cur]!;
-    let r = await ch.play([P.message], { interruptDigits: MENU_KEYS });
-    if (!r.digit && r.completed) r = await ch.sayNumber(cur + 1, { interruptDigits: MENU_KEYS });
+    // as Asterisk says it: "first message", "message 2", ..., "last message"
+    let r;
+    if (cur === 0) r = await ch.play([P.first, P.message], { interruptDigits: MENU_KEYS });
+    else if (cur === msgs.length - 1) r = await ch.play([P.last, P.message], { interruptDigits: MENU_KEYS });
+    else {
+      r = await ch.play([P.message], { interruptDigits: MENU_KEYS });
+      if (!r.digit && r.completed) r = await ch.sayNumber(cur + 1, { interruptDigits: MENU_KEYS });
+    }
     if (!r.digit && r.completed) r = await ch.play([m.wavPath], { interruptDigits: MENU_KEYS });
     // heard (or at least started): it is no longer new
     if (m.folder === 'INBOX') msgs[cur] = await vm.markOld(m);
@@ -143,19 +151,14 @@ async function mainMenu(ch: Channel, vm: VoicemailService, box: MailboxConfig): 
         break;
       case '4':
         if (cur <= 0) {
-          await ch.play([P.first]);
-          if (msgs.length > 0) {
-            cur = 0;
-            pending = await playCurrent();
-          }
+          await ch.play([P.noMore]);
           break;
         }
         cur--;
         pending = await playCurrent();
         break;
       case '6':
-        if (msgs.length === 0) await ch.play([P.noMore]);
-        else if (cur >= msgs.length - 1) await ch.play([P.last]);
+        if (cur >= msgs.length - 1) await ch.play([P.noMore]);
         else {
           cur++;
           pending = await playCurrent();

@@ -21,13 +21,13 @@ export const PROMPTS = {
   messages: 'vm-messages', // "messages"
   message: 'vm-message', // "message" (also before a message's number)
   menu: 'vm-menu', // "Press 1 to listen, 4 for the previous message, 6 for the next, 7 to delete, 9 to save, 0 for mailbox options, star for help, pound to exit."
-  first: 'vm-first', // "This is the first message."
-  last: 'vm-last', // "This is the last message."
+  first: 'vm-first', // "first" (before vm-message: "first message")
+  last: 'vm-last', // "last" (before vm-message: "last message")
   noMore: 'vm-nomore', // "No more messages."
   deleted: 'vm-deleted', // "Message deleted."
   saved: 'vm-saved', // "Message saved."
   options: 'vm-options', // "Press 1 to record your unavailable message, 2 your busy message, 3 your name, 5 to change your password, star to return to the main menu."
-  recordUnavailable: 'vm-rec-unv', // "After the tone, say your unavailable message, then press pound."
+  recordUnavailable: 'vm-rec-unavail', // "After the tone, say your unavailable message, then press pound."
   recordBusy: 'vm-rec-busy', // "After the tone, say your busy message, then press pound."
   recordName: 'vm-rec-name', // "After the tone, say your name, then press pound."
   greetingSaved: 'vm-greetingsaved', // "Your greeting has been saved."

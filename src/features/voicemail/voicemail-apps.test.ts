@@ -121,10 +121,10 @@ test('VoiceMailMain: "you have 2 new messages", listen, next, previous, delete, 
   await createVoiceMailMainApp(vm).run(ch, '756@default');
   assert.deepEqual(ch.heard, [
     'vm-password', 'vm-youhave', 'say:2', 'vm-new', 'vm-messages',
-    'vm-menu', 'vm-message', 'say:1', first!.wavPath,
-    'vm-menu', 'vm-message', 'say:2', second!.wavPath,
-    'vm-menu', 'vm-last',
-    'vm-menu', 'vm-message', 'say:1', first!.wavPath.replace('/INBOX/', '/Old/'),
+    'vm-menu', 'vm-first', 'vm-message', first!.wavPath,
+    'vm-menu', 'vm-last', 'vm-message', second!.wavPath,
+    'vm-menu', 'vm-nomore',
+    'vm-menu', 'vm-first', 'vm-message', first!.wavPath.replace('/INBOX/', '/Old/'),
     'vm-menu', 'vm-deleted',
     'vm-menu', 'vm-saved',
     'vm-menu', 'goodbye',
@@ -138,6 +138,23 @@ test('VoiceMailMain: "you have 2 new messages", listen, next, previous, delete, 
   assert.deepEqual(mwi.at(-1)!.counts, { newCount: 0, oldCount: 1, urgentNew: 0, urgentOld: 0 });
 });
 
+test('VoiceMailMain: keys pressed during prompts and messages act at once (barge-in)', async () => {
+  for (let i = 0; i < 3; i++) await leaveMessage(1500, { callerIdNum: `100${i}` });
+  const list = await vm.store.list(BOX, 'INBOX');
+  // PIN typed over the prompt; 1 over "you have..."; 6 over message 1; 7 over "message" of message 2; #
+  const ch = new ScriptChannel({ digits: '3829#1' + '6' + '7' + '#', bargeIn: true });
+  await createVoiceMailMainApp(vm).run(ch, '756');
+  assert.deepEqual(ch.heard, [
+    'vm-password', 'vm-youhave',
+    'vm-first',
+    'vm-message',
+    'vm-deleted', 'vm-menu', 'goodbye',
+  ]);
+  const left = await vm.messages(BOX);
+  assert.deepEqual(left.map((m) => [m.callerIdNum, m.folder]), [['1002', 'INBOX'], ['1000', 'Old']]);
+  assert.equal(list.length, 3);
+});
+
 test('VoiceMailMain: no messages; 1 says "no more", * repeats the menu, invalid key', async () => {
   const ch = new ScriptChannel({ digits: '3829#1*5#' });
   await createVoiceMailMainApp(vm).run(ch, '756');
@@ -147,7 +164,7 @@ test('VoiceMailMain: no messages; 1 says "no more", * repeats the menu, invalid 
 test('VoiceMailMain options: record unavailable and busy greetings, which VoiceMail then plays', async () => {
   const ch = new ScriptChannel({ digits: '3829#' + '012*#', recordings: [2000, 1800] });
   await createVoiceMailMainApp(vm).run(ch, '756');
-  assert.ok(ch.heard.includes('vm-rec-unv') && ch.heard.includes('vm-rec-busy'));
+  assert.ok(ch.heard.includes('vm-rec-unavail') && ch.heard.includes('vm-rec-busy'));
   assert.equal(ch.heard.filter((h) => h === 'vm-greetingsaved').length, 2);
   const unavail = vm.store.greetingPath(BOX, 'unavail');
   assert.equal(parseWavHeader(readFileSync(unavail))!.durationMs, 2000);
