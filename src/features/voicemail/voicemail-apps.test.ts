@@ -2,7 +2,7 @@
 // caller hears, what lands on disk, what is mailed and when MWI fires.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MailboxConfig, VoicemailConfig } from '../../config/config-types.js';
@@ -13,7 +13,7 @@ import { createVoiceMailMainApp } from './app-voicemail-main.js';
 import type { MessageCounts } from './mailbox-store.js';
 import { ScriptChannel } from './script-channel.test-support.js';
 import { VoicemailService, type VoicemailMail } from './voicemail-service.js';
-import { parseWavHeader } from './wav-info.js';
+import { parseWavHeader, pcmToWav, readWavInfo, tone } from './wav-info.js';
 
 const BOX: MailboxConfig = {
   context: 'default', number: '756', pin: '3829', name: 'Jane Doe', email: 'jane@example.org', pager: null,
@@ -72,6 +72,26 @@ test('VoiceMail: generated greeting, beep, recording saved to INBOX, e-mail with
   assert.ok(wav);
   assert.deepEqual([wav.format, wav.channels, wav.sampleRate, wav.durationMs], [1, 1, 8000, 2400]);
   assert.deepEqual(mwi.at(-1), { box: '756@default', counts: { newCount: 1, oldCount: 0, urgentNew: 0, urgentOld: 0 } });
+});
+
+test('VoiceMail: hanging up ends the recording and the message is kept (the usual way to finish)', async () => {
+  const ch = new ScriptChannel({ recordings: [3200], recordEnd: 'hangup' });
+  await createVoiceMailApp(vm).run(ch, '756');
+  assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');
+  assert.equal(ch.heard.at(-1), 'record:3200', 'nothing is played to a caller who hung up');
+  assert.equal((await vm.store.list(BOX, 'INBOX'))[0]!.durationMs, 3200);
+  assert.equal(mails.length, 1);
+});
+
+test('WAV length: a recording whose header sizes were never written still counts what the file holds', async () => {
+  const wav = pcmToWav(tone(440, 2000));
+  wav.writeUInt32LE(0, 40); // data size left at 0 by a recorder cut off mid-call
+  const p = join(dir, 'cut.wav');
+  writeFileSync(p, wav);
+  assert.equal(readWavInfo(p)!.durationMs, 2000);
+  wav.writeUInt32LE(0xffffffff, 40);
+  writeFileSync(p, wav);
+  assert.equal(readWavInfo(p)!.durationMs, 2000);
 });
 
 test('VoiceMail: busy greeting, s skips the instructions, a too-short recording is discarded', async () => {

@@ -9,6 +9,8 @@ export interface WavInfo {
   sampleRate: number;
   bitsPerSample: number;
   dataBytes: number;
+  /** where the samples start */
+  dataOffset: number;
   durationMs: number;
 }
 
@@ -16,7 +18,7 @@ export interface WavInfo {
 export function parseWavHeader(buf: Buffer): WavInfo | null {
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') return null;
   let off = 12;
-  let fmt: Omit<WavInfo, 'dataBytes' | 'durationMs'> | null = null;
+  let fmt: Omit<WavInfo, 'dataBytes' | 'dataOffset' | 'durationMs'> | null = null;
   while (off + 8 <= buf.length) {
     const id = buf.toString('latin1', off, off + 4);
     const size = buf.readUInt32LE(off + 4);
@@ -31,7 +33,7 @@ export function parseWavHeader(buf: Buffer): WavInfo | null {
     } else if (id === 'data') {
       if (!fmt || fmt.channels === 0 || fmt.sampleRate === 0 || fmt.bitsPerSample === 0) return null;
       const bytesPerSec = fmt.sampleRate * fmt.channels * (fmt.bitsPerSample / 8);
-      return { ...fmt, dataBytes: size, durationMs: Math.round((size / bytesPerSec) * 1000) };
+      return { ...fmt, dataBytes: size, dataOffset: off + 8, durationMs: Math.round((size / bytesPerSec) * 1000) };
     }
     off += 8 + size + (size & 1); // chunks are word-aligned (RIFF)
   }
@@ -45,8 +47,14 @@ export function readWavInfo(path: string): WavInfo | null {
     const buf = Buffer.alloc(Math.min(size, 4096));
     readSync(fd, buf, 0, buf.length, 0);
     const info = parseWavHeader(buf);
-    // a header claiming more data than the file holds (a recording cut short) counts what is there
-    if (info && info.dataBytes > size) return null;
+    if (!info) return null;
+    // A recording cut short (hang-up, crash) may never have had its sizes
+    // written: 0 or 0xFFFFFFFF. What the file holds is what counts.
+    const held = size - info.dataOffset;
+    if (info.dataBytes === 0 || info.dataBytes > held) {
+      const bytesPerSec = info.sampleRate * info.channels * (info.bitsPerSample / 8);
+      return { ...info, dataBytes: held, durationMs: Math.round((held / bytesPerSec) * 1000) };
+    }
     return info;
   } finally {
     closeSync(fd);
