@@ -9,7 +9,6 @@ import type { Logger } from '../../observability/logger.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
 import { createVoiceMailApp, type DialplanApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
-import type { FOLDERS } from './mailbox-store.js';
 import { MwiService, type MwiOptions } from './mwi.js';
 import { VoicemailService, type MailQueue } from './voicemail-service.js';
 import { readWavInfo } from './wav-info.js';
@@ -126,7 +125,7 @@ export function createVoicemail(cfg: VoicemailConfig, d: VoicemailDeps): Voicema
       const m = await service.store.find(box, String(args.id ?? ''));
       if (!m) throw new Error(`no message "${String(args.id ?? '')}" in ${box.number}@${box.context}`);
       const moved = await service.markOld(m);
-      return { id: moved.id, folder: moved.folder satisfies (typeof FOLDERS)[number] };
+      return { id: moved.id, folder: moved.folder };
     },
   };
 
