@@ -12,7 +12,7 @@ import type { SecurityEventSink } from '../../security/ids/security-event.js';
 import type { StoredMessage } from './mailbox-store.js';
 import type { VoicemailService } from './voicemail-service.js';
 import { PROMPTS as P } from './prompts.js';
-import { splitArgs, type DialplanApp } from './app-voicemail.js';
+import { splitArgs, type VoicemailApp } from './app-voicemail.js';
 
 const DIGIT_TIMEOUT_MS = 5000;
 const MENU_TIMEOUT_MS = 8000;
@@ -20,7 +20,7 @@ const MENU_TIMEOUT_MS = 8000;
 const MAX_MENU_REPEATS = 3;
 const MENU_KEYS = '0123456789*#';
 
-export function createVoiceMailMainApp(vm: VoicemailService, security?: SecurityEventSink): DialplanApp {
+export function createVoiceMailMainApp(vm: VoicemailService, security?: SecurityEventSink): VoicemailApp {
   return {
     name: 'VoiceMailMain',
     async run(ch, rawArgs) {

@@ -11,7 +11,7 @@ import { PROMPTS } from './prompts.js';
 /** a recording shorter than this is a hang-up during the greeting, not a message */
 const MIN_MESSAGE_MS = 1000;
 
-export interface DialplanApp {
+export interface VoicemailApp {
   readonly name: string;
   run(channel: Channel, args: string | readonly string[]): Promise<void>;
 }
@@ -20,7 +20,7 @@ export function splitArgs(args: string | readonly string[]): string[] {
   return typeof args === 'string' ? (args === '' ? [] : args.split(',').map((a) => a.trim())) : args.map((a) => a.trim());
 }
 
-export function createVoiceMailApp(vm: VoicemailService): DialplanApp {
+export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
   return {
     name: 'VoiceMail',
     async run(ch, rawArgs) {

@@ -7,7 +7,7 @@ import type { Channel } from '../../channel/channel.js';
 import type { VoicemailConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
-import { createVoiceMailApp, type DialplanApp } from './app-voicemail.js';
+import { createVoiceMailApp, type VoicemailApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
 import { MwiService, type MwiOptions } from './mwi.js';
 import { VoicemailService, type MailQueue } from './voicemail-service.js';
@@ -15,13 +15,13 @@ import { readWavInfo } from './wav-info.js';
 
 export { VoicemailService, type MailQueue, type VoicemailMail } from './voicemail-service.js';
 export { MwiService, summaryBody } from './mwi.js';
-export type { DialplanApp } from './app-voicemail.js';
+export type { VoicemailApp } from './app-voicemail.js';
 export { PROMPTS } from './prompts.js';
 
 export interface VoicemailFeature {
   service: VoicemailService;
   mwi: MwiService;
-  apps: DialplanApp[];
+  apps: VoicemailApp[];
   /** control-socket commands (voicemail-*); undefined when cmd is not one of ours */
   command(cmd: string, args: Record<string, unknown>): Promise<unknown> | undefined;
   start(): Promise<void>;
