@@ -60,8 +60,8 @@ test('voicemail.conf: every problem with its line and column, weak PINs refused 
   assert.match(m[0]!, /mailbox line outside a context/);
   assert.match(m[1]!, /\[general\] is not read by Palisade; set voicemail options .* in palisade.yaml/);
   assert.match(m[2]!, /756@default has a weak PIN \(is a sequence or repetition/);
-  assert.match(m[3]!, /757@default has a weak PIN \(must be 4 to 12 digits\)/);
-  assert.match(m[4]!, /758@default has a weak PIN \(contains the extension number\)/);
+  assert.match(m[3]!, /757@default has a weak PIN \(must be at least 4 digits\)/);
+  assert.match(m[4]!, /758@default has a weak PIN \(contains the mailbox number\)/);
   assert.match(m[5]!, /759@default has a weak PIN \(is a commonly used PIN\)/);
   assert.match(m[6]!, /e-mail "not-an-address" is not an address/);
   assert.match(m[7]!, /option "attach=maybe" is unknown/);
@@ -78,7 +78,7 @@ test('voicemail.conf: every problem with its line and column, weak PINs refused 
 test('voicemail.pin_min_length raises the minimum to 6', () => {
   const r = parseVoicemailConf('[default]\n756 => 3829,Jane\n757 => 582914,John\n', 'vm.conf', { pinMinLength: 6 });
   assert.equal(r.issues.length, 1);
-  assert.match(r.issues[0]!.message, /756@default has a weak PIN \(must be 6 to 12 digits\)/);
+  assert.match(r.issues[0]!.message, /756@default has a weak PIN \(must be at least 6 digits\)/);
 });
 
 test('palisade.yaml voicemail: section, file relative to the config, extension voicemail: true ties to its mailbox', () => {

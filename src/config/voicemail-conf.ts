@@ -7,7 +7,7 @@
 // live in palisade.yaml's voicemail: section instead, and saying so at load
 // beats silently ignoring them. Every problem carries file:line:col; PINs go
 // through the same policy as everywhere else (src/security/passwords).
-import { checkSecret } from '../security/passwords/index.js';
+import { checkPin } from '../security/passwords/index.js';
 import type { ConfigIssue } from './config-error.js';
 import type { MailboxConfig } from './config-types.js';
 
@@ -102,10 +102,10 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       add(lineNo, valueCol, `mailbox ${key} has no PIN; expected ${box} => PIN,Full Name,email`);
       ok = false;
     } else {
-      const verdict = checkSecret(pin, { kind: 'pin', extension: box, name, minPinLength: opts.pinMinLength });
+      const verdict = checkPin(pin, { mailbox: box, minLength: opts.pinMinLength });
       if (!verdict.ok) {
         // the PIN itself never goes into the message (logs and terminals keep it)
-        add(lineNo, valueCol, `mailbox ${key} has a weak PIN (${verdict.reasons.join('; ')}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number`);
+        add(lineNo, valueCol, `mailbox ${key} has a weak PIN (${verdict.reason}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number, e.g. from palisade pin generate --mailbox ${box}`);
         ok = false;
       }
     }

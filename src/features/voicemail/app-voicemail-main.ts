@@ -7,7 +7,7 @@
 // phone's lamp goes out once everything new was listened to.
 import type { Channel } from '../../channel/channel.js';
 import type { MailboxConfig } from '../../config/config-types.js';
-import { checkSecret } from '../../security/passwords/index.js';
+import { checkPin } from '../../security/passwords/index.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
 import type { StoredMessage } from './mailbox-store.js';
 import type { VoicemailService } from './voicemail-service.js';
@@ -256,7 +256,7 @@ async function changePin(ch: Channel, vm: VoicemailService, box: MailboxConfig):
     await ch.play([P.mismatch]);
     return;
   }
-  const verdict = checkSecret(first, { kind: 'pin', extension: box.number, minPinLength: vm.cfg.pinMinLength });
+  const verdict = checkPin(first, { mailbox: box.number, minLength: vm.cfg.pinMinLength });
   if (!verdict.ok) {
     await ch.play([P.weakPassword]);
     return;

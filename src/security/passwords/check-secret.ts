@@ -16,11 +16,6 @@ export interface SecretContext {
   extension?: string;
   /** display name of the owner; its words must not appear in the secret */
   name?: string;
-  /**
-   * PINs only: the site's minimum length (voicemail.pin_min_length, 4 to 6;
-   * default MIN_PIN_LENGTH). Longer is allowed up to MAX_PIN_LENGTH.
-   */
-  minPinLength?: number;
 }
 
 export interface SecretVerdict {
@@ -55,9 +50,8 @@ export function checkSecret(secret: string, ctx: SecretContext): SecretVerdict {
 
 function checkPin(pin: string, ctx: SecretContext): SecretVerdict {
   const reasons: string[] = [];
-  const min = Math.min(MAX_PIN_LENGTH, Math.max(MIN_PIN_LENGTH, ctx.minPinLength ?? MIN_PIN_LENGTH));
-  if (!/^[0-9]+$/.test(pin) || pin.length < min || pin.length > MAX_PIN_LENGTH) {
-    reasons.push(`must be ${min} to ${MAX_PIN_LENGTH} digits`);
+  if (!/^[0-9]+$/.test(pin) || pin.length < MIN_PIN_LENGTH || pin.length > MAX_PIN_LENGTH) {
+    reasons.push(`must be ${MIN_PIN_LENGTH} to ${MAX_PIN_LENGTH} digits`);
     return { ok: false, reasons, score: 0 };
   }
   if (isSingleRun(pin)) reasons.push('is a sequence or repetition such as 1234, 1111 or 2468');
