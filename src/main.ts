@@ -22,6 +22,9 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { SecurityService } from './security/ids/security-service.js';
+import { RequestAuthenticator } from './sip/ua/request-auth.js';
+import { hostname } from 'node:os';
 import { createVoicemail, type VoicemailFeature } from './features/voicemail/index.js';
 import { Mailer } from './mail/mailer.js';
 
@@ -100,6 +103,19 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   const restored = await location.restore();
   location.start();
 
+  // ---- intrusion defences: events, security log, IDS/IPS (packet gate), alerts
+  const security = new SecurityService(cfg.security, {
+    log: logs.get('security'),
+    isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
+    closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
+    hostName: hostname(),
+  });
+  security.start();
+  transport.gate = security.gate;
+  transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
     location,
@@ -112,6 +128,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
+    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
   });
 
   const media = createMediaApi({
@@ -173,18 +190,22 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
         },
       },
+      onAuth: authOutcome,
     },
     transport,
     logs.get('b2bua'),
   );
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
   // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
   const voicemail = createVoicemail(cfg.voicemail, {
     // the spool has the mail (and a copy of the WAV) on disk once send() returns
     mail: mailer ? { enqueue: async (m) => void mailer.send(m) } : null,
     log: logs.get('voicemail'),
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
+    security,
     mwi: {
-      auth,
+      // the same digest check (and IDS reporting) as every request the UAS core answers
+      authenticate: (req, remote) => requestAuth.check(req, remote),
       domain: cfg.sip.domain,
       server: cfg.sip.userAgent,
       isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
@@ -206,9 +227,27 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   location.on((e) => {
     if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
   });
-  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'), (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote));
+  core = new UaCore(
+    {
+      userAgent: cfg.sip.userAgent,
+      allow: b2bua.allow,
+      authenticate: (req, remote) => {
+        const r = requestAuth.check(req, remote);
+        return 'response' in r ? r.response : null;
+      },
+      onRejected: (req, remote, status, reason) => {
+        if (status === 400) security.malformed(remote, transport.localFor(remote), reason, req.method);
+      },
+    },
+    registrar,
+    b2bua,
+    logs.get('ua'),
+    (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote),
+  );
   transport.flowClosed = (remote) => tm.transportError(remote);
-  transport.onMessage((msg, remote) => {
+  transport.onMessage((msg, remote, local) => {
+    // the request gate: known scanners are dropped without an answer
+    if (msg.isRequest && security.dropRequest(msg.get('user-agent'), remote, local, msg.get('call-id'))) return;
     if (msg.isRequest) tm.receiveRequest(msg, remote);
     else tm.receiveResponse(msg, remote);
   });
@@ -243,6 +282,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           tcp_connections: transport.tcpConnections(),
           tls_connections: transport.tlsConnections(),
           tls_handshake_errors: transport.tlsHandshakeErrors(),
+          security: security.status(),
           mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
@@ -258,6 +298,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         }));
       case 'calls':
         return b2bua.listCalls();
+      case 'bans':
+      case 'ban-add':
+      case 'ban-remove':
+        return security.control(cmd, args);
       case 'reload-extensions':
         return loadExtensions().then((n) => {
           log.info('extensions-reloaded', { extensions: n });
@@ -297,6 +341,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
       await transport.close();
+      await security.stop();
       location.stop();
       await location.flush();
       clock.stop();

@@ -5,6 +5,7 @@ import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
+import { runBans } from './cmd-bans.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -22,6 +23,9 @@ commands:
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy
+  bans list --config FILE        addresses the IDS has banned
+  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
+  bans remove ADDRESS --config FILE
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -47,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'pin':
         if (rest[0] === 'generate') return runPinGenerate(rest.slice(1));
         break;
+      case 'bans':
+        return await runBans(rest);
       case undefined:
       case 'help':
       case '--help':

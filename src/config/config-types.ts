@@ -145,6 +145,7 @@ export interface PalisadeConfig {
   calls: CallsConfig;
   extensions: ExtensionConfig[];
   voicemail: VoicemailConfig;
+  security: SecurityConfig;
   /** null when no mail section is configured */
   mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */
@@ -161,4 +162,43 @@ export interface TlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   ciphers: string | null;
   verifyClient: boolean;
+}
+
+// ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)
+export interface SecurityLogConfig {
+  /** absolute path; null = no security log file */
+  file: string | null;
+  format: 'asterisk' | 'json' | 'both';
+  minLevel: number;
+}
+
+export interface IdsConfig {
+  enabled: boolean;
+  /** addresses / CIDRs never banned */
+  trusted: string[];
+  authFailures: { threshold: number; window: number };
+  registeredThreshold: number;
+  badRequests: { threshold: number; window: number };
+  /** packets per second from one address before it is banned; 0 = off */
+  floodRate: number;
+  scanners: { action: 'ban' | 'drop' | 'log' | 'off'; userAgents: string[] };
+  ban: { time: number; factor: number; max: number; forgetAfter: number };
+  /** absolute path of the persisted ban table */
+  stateFile: string;
+  nftables: { enabled: boolean; family: string; table: string; set: string; set6: string };
+}
+
+export interface AlertsConfig {
+  to: string[];
+  level: number;
+  /** seconds the first alert waits to collect others */
+  delay: number;
+  /** seconds between two mails at least */
+  interval: number;
+}
+
+export interface SecurityConfig {
+  log: SecurityLogConfig;
+  ids: IdsConfig;
+  alerts: AlertsConfig;
 }

@@ -29,6 +29,7 @@ import type {
 import { parseVoicemailConf } from './voicemail-conf.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { IssueList, MapReader } from './yaml-reader.js';
+import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -79,10 +80,17 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
     issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
   }
+  const securityMap = root.child('security');
+  const security = {
+    log: readSecurityLog(securityMap.child('log'), baseDir),
+    ids: readIds(securityMap.child('ids'), baseDir),
+    alerts: readAlerts(securityMap.child('alerts')),
+  };
+  securityMap.done();
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, voicemail };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, security, voicemail };
 }
 
 function readSip(m: MapReader): SipConfig {

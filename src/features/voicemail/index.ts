@@ -59,13 +59,14 @@ export interface VoicemailDeps {
   security?: SecurityEventSink;
   extensionEmail?: (number: string) => string | null;
   /** everything MWI needs from the SIP side except what voicemail itself knows */
-  mwi: Omit<MwiOptions, 'mailboxOf' | 'counts' | 'maxExpires' | 'unsolicited' | 'log'>;
+  mwi: Omit<MwiOptions, 'mailboxOf' | 'counts' | 'maxExpires' | 'unsolicited' | 'log' | 'security'>;
 }
 
 export function createVoicemail(cfg: VoicemailConfig, d: VoicemailDeps): VoicemailFeature {
   const service = new VoicemailService(cfg, d.mail, d.log, d.extensionEmail);
   const mwi = new MwiService({
     ...d.mwi,
+    security: d.security,
     maxExpires: cfg.mwiMaxExpires,
     unsolicited: cfg.mwiUnsolicited,
     log: d.log,

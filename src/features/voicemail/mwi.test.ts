@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { computeHa1 } from '../../security/auth/ha1.js';
 import { DigestAuthenticator, computeDigestResponse } from '../../security/auth/digest.js';
+import { RequestAuthenticator } from '../../sip/ua/request-auth.js';
 import { parseMessage } from '../../sip/message/parser.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import { LogRoot } from '../../observability/logger.js';
@@ -39,8 +40,9 @@ function harness(opts: { unsolicited?: boolean; contacts?: Array<{ contactUri: s
     notifyStatus: 200,
     mwi: undefined as unknown as MwiService,
   };
+  const requestAuth = new RequestAuthenticator({ auth, server: 'Palisade-test' });
   h.mwi = new MwiService({
-    auth,
+    authenticate: (req, remote) => requestAuth.check(req, remote),
     domain: REALM,
     server: 'Palisade-test',
     maxExpires: 3600,
@@ -188,13 +190,13 @@ test('only the owner may watch a mailbox: 403 for another authenticated extensio
   assert.equal(h.mwi.count, 0);
 });
 
-test('RFC 6665 §4.2.1: 489 for another event package, 406 when the Accept excludes the summary, 423 below the minimum', () => {
+test('RFC 6665 §4.2.1: 489 for another event package, 406 when the Accept excludes the summary, 423 below the minimum — each only after authentication', () => {
   const h = harness();
   h.mwi.handleSubscribe(txFor(h), subscribe({ event: 'presence' }), REMOTE);
-  assert.equal(h.responses.at(-1)!.status, 489);
+  assert.equal(h.stateless.at(-1)!.status, 401, 'unauthenticated: challenged whatever the package');
+  assert.equal(authed(h, { event: 'presence', callId: 'p1' }).status, 489);
   assert.equal(h.responses.at(-1)!.get('allow-events'), 'message-summary');
-  h.mwi.handleSubscribe(txFor(h), subscribe({ accept: 'application/pidf+xml' }), REMOTE);
-  assert.equal(h.responses.at(-1)!.status, 406);
+  assert.equal(authed(h, { accept: 'application/pidf+xml', callId: 'a1' }).status, 406);
   assert.equal(authed(h, { expires: 10, callId: 'short' }).status, 423);
   assert.equal(h.responses.at(-1)!.get('min-expires'), '60');
   assert.equal(authed(h, { contact: false, callId: 'nocontact' }).status, 400);

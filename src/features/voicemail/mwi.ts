@@ -13,7 +13,6 @@
 import { buildResponse } from '../../sip/message/response.js';
 import { SipMessage } from '../../sip/message/sip-message.js';
 import type { ServerTxHandle } from '../../sip/b2bua/types.js';
-import type { DigestAuthenticator } from '../../security/auth/digest.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
 import type { Remote } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
@@ -25,7 +24,11 @@ export const MWI_CONTENT_TYPE = 'application/simple-message-summary';
 const MIN_EXPIRES = 60;
 
 export interface MwiOptions {
-  auth: DigestAuthenticator;
+  /**
+   * digest authentication as for every request the UAS core answers itself
+   * (src/sip/ua/request-auth.ts): the challenge to send, or who it is
+   */
+  authenticate: (req: SipMessage, remote: Remote) => { response: SipMessage } | { user: string };
   domain: string;
   server: string;
   /** RFC 3842 has no default duration of its own; RFC 6665 §4.2.1.1 lets the notifier choose */
@@ -86,8 +89,19 @@ export class MwiService {
   handleSubscribe(tx: ServerTxHandle, req: SipMessage, remote: Remote): boolean {
     const event = (req.get('event') ?? '').split(';')[0]!.trim().toLowerCase();
     const toTag = req.to.params.tag ?? undefined;
+    // another package inside a dialog (a call's REFER subscription): not ours
+    if (event !== MWI_EVENT && toTag !== undefined) return false;
+
+    // Authenticate before anything else is said about the request (SPEC §4),
+    // as the registrar does, so unknown and known mailboxes look the same
+    // from outside; the challenge is stateless (a guess costs no memory).
+    const v = this.o.authenticate(req, remote);
+    if ('response' in v) {
+      if (v.response.status === 401) tx.respondStateless(v.response);
+      else tx.respond(v.response);
+      return true;
+    }
     if (event !== MWI_EVENT) {
-      if (toTag !== undefined) return false;
       // RFC 6665 §4.2.1: an event package we do not serve → 489 with Allow-Events
       tx.respond(this.reply(req, 489, 'Bad Event', [['allow-events', MWI_EVENT]]));
       return true;
@@ -96,21 +110,6 @@ export class MwiService {
     const accept = req.get('accept');
     if (accept !== undefined && !accept.toLowerCase().split(',').some((t) => { const m = t.trim().split(';')[0]; return m === MWI_CONTENT_TYPE || m === '*/*' || m === 'application/*'; })) {
       tx.respond(this.reply(req, 406, 'Not Acceptable', [['accept', MWI_CONTENT_TYPE]]));
-      return true;
-    }
-
-    // Authenticate before anything depends on the mailbox, as the registrar
-    // does, so unknown and known mailboxes look the same from outside.
-    const v = this.o.auth.verify('SUBSCRIBE', req.get('authorization'), { proxy: false, requestUri: req.uri, body: req.body, acceptUri: (u) => this.isOurUri(u) });
-    if (!v.ok) {
-      if (v.reason !== 'missing') {
-        this.o.security?.emit({ type: v.reason === 'unknown-user' ? 'InvalidAccountID' : 'InvalidPassword', level: 5, time: this.clock(), service: 'SIP', remote, account: safeUser(req), sessionId: req.callId, detail: `SUBSCRIBE ${MWI_EVENT}: ${v.reason}` });
-      }
-      if (v.reason === 'uri-mismatch') {
-        tx.respond(this.reply(req, 400, 'Digest URI Mismatch'));
-        return true;
-      }
-      tx.respondStateless(this.reply(req, 401, undefined, this.o.auth.challenge({ proxy: false, stale: v.reason === 'stale' })));
       return true;
     }
     const ruri = req.ruri;
@@ -297,12 +296,6 @@ export class MwiService {
     await this.o.send(m, remote);
   }
 
-  private isOurUri(u: string): boolean {
-    const at = u.indexOf('@');
-    const host = (at >= 0 ? u.slice(at + 1) : u.replace(/^sips?:/, '')).split(/[;:>]/)[0]!.replace(/^\[|\]$/g, '');
-    return this.o.isLocalDomain(host);
-  }
-
   private reply(req: SipMessage, status: number, reason?: string, headers?: Array<[string, string]>): SipMessage {
     return buildResponse(req, status, reason, { toTag: randomHex(6), server: this.o.server, headers });
   }
@@ -323,12 +316,4 @@ function subKey(callId: string, remoteTag: string, localTag: string): string {
 
 function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
-}
-
-function safeUser(req: SipMessage): string | undefined {
-  try {
-    return req.to.uri.user?.slice(0, 32);
-  } catch {
-    return undefined;
-  }
 }
