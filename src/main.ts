@@ -25,8 +25,14 @@ import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
-import { createVoicemail, type VoicemailFeature } from './features/voicemail/index.js';
+import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
+import { registerApp } from './dialplan/app-registry.js';
+import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 import { Mailer } from './mail/mailer.js';
+import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
+import type { SecurityEventSink } from './security/ids/security-event.js';
+import { buildResponse } from './sip/message/response.js';
+import { SipParseError } from './sip/message/sip-message.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -34,6 +40,8 @@ export interface RunningPalisade {
   readonly storage: Database;
   /** mailboxes, MWI and the VoiceMail/VoiceMailMain applications for the dialplan */
   readonly voicemail: VoicemailFeature;
+  /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
+  readonly dialplan: LoadedDialplan | null;
   /** null without a mail section in the configuration */
   readonly mailer: Mailer | null;
 }
@@ -79,11 +87,36 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   };
   await loadExtensions();
 
+  // ---- dialplan: parsed and checked against the extensions' contexts at start
+  // (VoiceMail/VoiceMailMain are registered first: the parser refuses unknown
+  // applications; they reach the voicemail feature built further down)
+  let voicemailFeature: VoicemailFeature | null = null;
+  for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // extensions from the config file were checked with their YAML line; imported ones can only be reported
+  for (const e of dialplan ? extensions.values() : []) {
+    if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
+  }
+
   // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
   const mailer = cfg.mail
     ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
     : null;
   mailer?.start();
+  // ---- security: ACLs, reputation, toll-fraud guard (src/security).
+  // Until the IDS lands, security events are written to the log as they are.
+  const secLog = logs.get('security');
+  const securitySink: SecurityEventSink = {
+    emit: (ev) => secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra }),
+  };
+  const guard = await SecurityGuard.create({
+    cfg: cfg.guard,
+    extensions: cfg.extensions,
+    isExtension: (n) => extensions.has(n),
+    storage,
+    sink: securitySink,
+    log: secLog,
+  });
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -114,7 +147,11 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   security.start();
   transport.gate = security.gate;
   transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
-  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+  // every authentication outcome feeds the IDS (events, bans) and reputation
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => {
+    security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+    guard.authOutcome(o.ok, o.reason, o.account, o.remote);
+  };
 
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
@@ -129,6 +166,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
     onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
+    mayRegister: (aor, remote) => guard.mayRegister(aor, remote),
   });
 
   const media = createMediaApi({
@@ -144,7 +182,20 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     sender: transport,
     clock,
     tu: {
-      onRequest: (tx, msg, remote) => core!.onRequest(tx, msg, remote),
+      onRequest: (tx, msg, remote) => {
+        // the request gate: global ACL, address reputation, calls claiming an internal user from outside
+        let refusal = null;
+        try {
+          refusal = guard.checkRequest(msg, remote);
+        } catch (err) {
+          if (!(err instanceof SipParseError)) throw err; // a malformed header: the UAS core answers 400
+        }
+        if (refusal) {
+          tx.respond(buildResponse(msg, refusal.status, refusal.reason, { toTag: newToken(), server: cfg.sip.userAgent }));
+          return;
+        }
+        core!.onRequest(tx, msg, remote);
+      },
       onAck: (msg) => core!.onAck(msg),
       onCancel: (msg) => core!.onCancel(msg),
       onStrayResponse: (msg) => core!.onStrayResponse(msg),
@@ -191,6 +242,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         },
       },
       onAuth: authOutcome,
+      gate: guard.callGate,
     },
     transport,
     logs.get('b2bua'),
@@ -224,6 +276,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     },
   });
   await voicemail.start();
+  voicemailFeature = voicemail;
   location.on((e) => {
     if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
   });
@@ -267,6 +320,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
 
   // ---- control socket for the CLI
   const control = new ControlServer(cfg.control.socket, (cmd, args) => {
+    if (GUARD_COMMANDS.has(cmd)) return guard.control(cmd, args);
     switch (cmd) {
       case 'status':
         return {
@@ -307,6 +361,13 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           log.info('extensions-reloaded', { extensions: n });
           return { extensions: n };
         });
+      case 'reload-dialplan': {
+        if (!dialplan) throw new Error('no dialplan configured (dialplan.file)');
+        // ConfigError keeps the running dialplan; calls in progress keep theirs either way
+        const r = dialplan.reload();
+        log.info('dialplan-reloaded', r);
+        return r;
+      }
       default: {
         const vm = voicemail.command(cmd, args);
         if (vm) return vm;
@@ -329,6 +390,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     storage,
     voicemail,
+    dialplan,
     mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
@@ -344,8 +406,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await security.stop();
       location.stop();
       await location.flush();
+      await guard.stop();
       clock.stop();
       await media.close();
+      await dialplan?.close();
       await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });

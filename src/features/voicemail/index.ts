@@ -31,10 +31,12 @@ export interface VoicemailFeature {
 /**
  * The applications in the shape the dialplan's registerApp(name, impl)
  * takes (src/dialplan/app-registry.ts): run(call, args) with call.channel.
- * `feature` is read at call time, so the apps can be registered before the
- * dialplan loads and the voicemail feature is built later in main.ts.
+ * They must be registered before extensions.conf is parsed (the parser
+ * refuses unknown applications), which is before the feature exists:
+ * `feature` is read at call time. A null feature (`palisade check`, which
+ * runs no calls) makes a call fail with VMSTATUS=FAILED.
  */
-export function voicemailDialplanApps(feature: () => VoicemailFeature): Array<{
+export function voicemailDialplanApps(feature: () => VoicemailFeature | null): Array<{
   name: string;
   synopsis: string;
   run(call: { channel: Channel }, args: string[]): Promise<void>;
@@ -47,8 +49,12 @@ export function voicemailDialplanApps(feature: () => VoicemailFeature): Array<{
     name,
     synopsis: SYNOPSIS[name]!,
     run: async (call: { channel: Channel }, args: string[]) => {
-      const app = feature().apps.find((a) => a.name === name)!;
-      await app.run(call.channel, args);
+      const f = feature();
+      if (!f) {
+        call.channel.vars.set('VMSTATUS', 'FAILED');
+        return;
+      }
+      await f.apps.find((a) => a.name === name)!.run(call.channel, args);
     },
   }));
 }
