@@ -25,6 +25,8 @@ import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
+import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
+import { registerApp } from './dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 import { Mailer } from './mail/mailer.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
@@ -58,6 +60,8 @@ export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** mailboxes, MWI and the VoiceMail/VoiceMailMain applications for the dialplan */
+  readonly voicemail: VoicemailFeature;
   /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
   readonly dialplan: LoadedDialplan | null;
   /** null without a mail section in the configuration */
@@ -106,6 +110,10 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   await loadExtensions();
 
   // ---- dialplan: parsed and checked against the extensions' contexts at start
+  // (VoiceMail/VoiceMailMain are registered first: the parser refuses unknown
+  // applications; they reach the voicemail feature built further down)
+  let voicemailFeature: VoicemailFeature | null = null;
+  for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
   const dialplan = loadDialplan(cfg, logs.get('dialplan'));
   // extensions from the config file were checked with their YAML line; imported ones can only be reported
   for (const e of dialplan ? extensions.values() : []) {
@@ -300,6 +308,38 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     b2bua.deps.dialplan = channels.routing();
   }
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
+  const voicemail = createVoicemail(cfg.voicemail, {
+    // the spool has the mail (and a copy of the WAV) on disk once send() returns
+    mail: mailer ? { enqueue: async (m) => void mailer.send(m) } : null,
+    log: logs.get('voicemail'),
+    extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
+    security,
+    mwi: {
+      // the same digest check (and IDS reporting) as every request the UAS core answers
+      authenticate: (req, remote) => requestAuth.check(req, remote),
+      domain: cfg.sip.domain,
+      server: cfg.sip.userAgent,
+      isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
+      contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
+      contactFor: (remote) => b2bua.contactFor(remote, 'voicemail'),
+      send: (req, remote) =>
+        new Promise<number>((resolve) => {
+          tm.sendRequest(req, remote, {
+            onResponse: (res) => {
+              if (res.status >= 200) resolve(res.status);
+            },
+            onTimeout: () => resolve(0),
+            onTransportError: () => resolve(0),
+          });
+        }),
+    },
+  });
+  await voicemail.start();
+  voicemailFeature = voicemail;
+  location.on((e) => {
+    if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+  });
   core = new UaCore(
     {
       userAgent: cfg.sip.userAgent,
@@ -315,6 +355,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     registrar,
     b2bua,
     logs.get('ua'),
+    (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote),
   );
   transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote, local) => {
@@ -387,8 +428,11 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         log.info('dialplan-reloaded', r);
         return r;
       }
-      default:
+      default: {
+        const vm = voicemail.command(cmd, args);
+        if (vm) return vm;
         throw new Error(`unknown command "${cmd}"`);
+      }
     }
   });
   await control.start();
@@ -405,6 +449,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   return {
     transport,
     storage,
+    voicemail,
     dialplan,
     mailer,
     async stop(reason = 'stop') {
@@ -414,6 +459,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       b2bua.hangupAll();
       channels?.hangupAll();
       qualifier?.stop();
+      voicemail.stop();
       // give the BYEs a moment to leave before the sockets close
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
