@@ -112,6 +112,9 @@ export class DialplanEngine {
     const call = new CallRun(this.dp, channel, this.opts, this.log, this.maxSteps);
     try {
       await call.run();
+      // the way the call went through the dialplan (context,exten,priority:App),
+      // for the operator reading the log and for tests proving a branch
+      this.log.info('dialplan.ended', { channel: channel.name, path: channel.vars.get('DIALPLAN_PATH') ?? '' });
     } catch (e) {
       // a failing channel operation outside an application (hangup, a hook): never escape to the caller
       this.log.warn('dialplan.run_failed', { channel: channel.name, error: (e as Error).message });
