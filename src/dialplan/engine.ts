@@ -102,6 +102,21 @@ export class DialplanEngine {
     this.dp = dialplan;
   }
 
+  /**
+   * Is `exten` written out exactly (not as a pattern) in some context: an IVR,
+   * the voicemail number... — a service Palisade answers itself, which the
+   * toll-fraud guard counts as internal.
+   */
+  servesExactly(exten: string): boolean {
+    let names = exactNames.get(this.dp);
+    if (!names) {
+      names = new Set();
+      for (const c of this.dp.contexts.values()) for (const e of c.extensions.values()) if (!e.name.startsWith('_')) names.add(e.name);
+      exactNames.set(this.dp, names);
+    }
+    return names.has(exten);
+  }
+
   /** Does `exten` exist in `context` (or its includes) for this caller? */
   has(context: string, exten: string, callerId = ''): boolean {
     return resolveIn(this.dp, context, exten, callerId) !== null;
@@ -122,6 +137,9 @@ export class DialplanEngine {
     }
   }
 }
+
+/** exact extension names per loaded dialplan (a reload brings a new Dialplan object) */
+const exactNames = new WeakMap<Dialplan, Set<string>>();
 
 class CallRun implements CallState {
   context: string;
