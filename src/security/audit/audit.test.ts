@@ -102,6 +102,7 @@ test('config-invalid: real load errors count, sections of other components and w
   assert.deepEqual(r(['p.yaml:3:3: unknown key sip.domian; did you mean domain?']), ['high']);
   assert.equal(r(['p.yaml:9:1: unknown key security; top-level sections: sip, rtp', 'p.yaml:20:5: unknown key extensions[0].register_from; keys allowed']), undefined);
   assert.equal(r(['p.yaml:12:13: extensions[0].secret for 1001 is too weak (contains the extension number)']), undefined);
+  assert.equal(r(['vm.conf:2:9: mailbox 1001 has a weak PIN (is a commonly used PIN); choose 4 or more digits']), undefined);
 });
 
 test('public-sip-no-acl: public or wildcard listen without a limiting ACL is critical', () => {
