@@ -53,6 +53,12 @@ export interface BaresipOptions {
   maxLifetimeSec?: number;
   /** run with -s: SIP messages (with their SDP) are written to the log */
   sipTrace?: boolean;
+  /** audio_codecs of the account, e.g. 'PCMA' for an A-law-only phone (default 'PCMU') */
+  codecs?: string;
+  /** further codec modules to load besides g711, e.g. ['gsm'] */
+  codecModules?: string[];
+  /** application modules (module_app), e.g. ['mwi'] to subscribe to message-summary */
+  appModules?: string[];
 }
 
 /** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
@@ -126,7 +132,7 @@ export class Baresip {
     const params = [
       o.password !== undefined ? `auth_pass=${o.password}` : undefined,
       `answermode=${o.answerMode ?? 'auto'}`,
-      'audio_codecs=PCMU',
+      `audio_codecs=${o.codecs ?? 'PCMU'}`,
       'ptime=20',
       `regint=${o.regint ?? 0}`,
       o.mediaenc !== undefined ? `mediaenc=${o.mediaenc}` : undefined,
@@ -149,6 +155,7 @@ export class Baresip {
       ...(o.tlsCaFile !== undefined ? [`sip_cafile ${resolve(o.tlsCaFile)}`] : []),
       ...(o.mediaenc !== undefined ? ['module srtp.so'] : []),
       'module g711.so',
+      ...(o.codecModules ?? []).map((m) => `module ${m}.so`),
       'module aufile.so',
       `audio_source aufile,${resolve(o.audioSource)}`,
       'module aubridge.so',
@@ -157,6 +164,7 @@ export class Baresip {
       'module sndfile.so',
       `snd_path ${this.recordingsDir}`,
       'module_app account.so',
+      ...(o.appModules ?? []).map((m) => `module_app ${m}.so`),
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${o.ctrlPort}`,
