@@ -422,7 +422,7 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf such as examples/attendance/voicemail.conf`);
+      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf with lines such as 1001 => PIN,Full Name,email`);
     }
     if (text !== null) {
       const parsed = parseVoicemailConf(text, path, { pinMinLength });

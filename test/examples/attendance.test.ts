@@ -29,7 +29,7 @@ before(() => {
   });
   if (!findApp('VoiceMailMain')) registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
-  // every file the example ships (palisade.yaml names its neighbours: dialplan, SQL script, voicemail.conf)
+  // every file the example ships (palisade.yaml names its neighbours: the dialplan and the SQL script)
   for (const f of readdirSync(example)) if (statSync(join(example, f)).isFile()) copyFileSync(join(example, f), join(dir, f));
   const yamlPath = join(dir, 'palisade.yaml');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
