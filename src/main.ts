@@ -2,7 +2,7 @@
 // transport → transaction manager → UAS core → registrar / B2BUA, with the
 // media relay, storage and security pieces handed in as small interfaces.
 import type { PalisadeConfig } from './config/config-types.js';
-import { LogRoot } from './observability/logger.js';
+import { LogRoot, type LogSink } from './observability/logger.js';
 import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
 import { TransactionManager } from './sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from './sip/transaction/clock.js';
@@ -33,6 +33,28 @@ import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SipChannelFactory, type DialplanRunner } from './channel/sip-channel-factory.js';
+import { PromptStore } from './media/prompts/prompt-store.js';
+import { generatePrompts, promptsComplete } from './media/prompts/generate-prompts.js';
+import { MusicOnHold } from './media/player/music-on-hold.js';
+import { MixerRegistry } from './media/mixer/mixer.js';
+
+export type { DialplanRunner } from './channel/sip-channel-factory.js';
+
+export interface StartOptions {
+  /** the dialplan engine; without it every call goes straight to the dialled extension */
+  dialplan?: DialplanRunner;
+  /** where log lines go (stdout by default); tests embedding Palisade capture them */
+  logSink?: LogSink;
+}
+
+/** the generated prompt cache when the configuration names none: <install dir>/var/prompts/en */
+export function defaultPromptDir(): string {
+  // dist/src/main.js → the install dir is two levels up from dist/src
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'var', 'prompts', 'en');
+}
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
@@ -50,8 +72,8 @@ interface ExtensionRecord extends ExtensionInfo {
   ha1: Ha1Set;
 }
 
-export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisade> {
-  const logs = new LogRoot(cfg.log.level, cfg.log.levels);
+export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
+  const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
   const log = logs.get('core');
   const started = Date.now();
 
@@ -247,6 +269,44 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     logs.get('b2bua'),
   );
+  // ---- channels: calls the dialplan answers, with Palisade's own media
+  const promptDir = cfg.prompts.dir ?? defaultPromptDir();
+  if (cfg.prompts.generate && !promptsComplete(promptDir)) {
+    // first start on a fresh install: make the English prompts (espeak-ng + sox)
+    try {
+      const r = await generatePrompts(promptDir);
+      log.info('prompts-generated', { dir: promptDir, generated: r.generated.length });
+    } catch (err) {
+      log.warn('prompts-generation-failed', { dir: promptDir, error: (err as Error).message });
+    }
+  }
+  // the dialplan named in the configuration, unless the caller embeds its own
+  const runner: DialplanRunner | undefined =
+    opts.dialplan ??
+    (dialplan
+      ? {
+          // read dialplan.engine on each call: a reload swaps it
+          has: (context, exten, callerId) => dialplan.engine.has(context, exten, callerId),
+          run: (channel) => dialplan.engine.run(channel),
+        }
+      : undefined);
+  let channels: SipChannelFactory | undefined;
+  if (runner) {
+    channels = new SipChannelFactory(
+      {
+        ua: b2bua,
+        allocatePair: () => media.allocatePair(),
+        mediaAddress: cfg.rtp.advertisedAddress,
+        prompts: new PromptStore(promptDir, cfg.prompts.customDir),
+        moh: new MusicOnHold([cfg.prompts.customDir, promptDir]),
+        mixers: new MixerRegistry(),
+        log: logs.get('channel'),
+        rtpTimeoutMs: cfg.rtp.timeout * 1000,
+      },
+      runner,
+    );
+    b2bua.deps.dialplan = channels.routing();
+  }
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
   // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
   const voicemail = createVoicemail(cfg.voicemail, {
@@ -351,7 +411,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           reachable: b.reachable === null ? 'unknown' : b.reachable ? 'yes' : 'no',
         }));
       case 'calls':
-        return b2bua.listCalls();
+        return [...b2bua.listCalls(), ...(channels?.list() ?? [])];
       case 'bans':
       case 'ban-add':
       case 'ban-remove':
@@ -397,6 +457,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       stopped = true;
       log.info('stopping', { reason });
       b2bua.hangupAll();
+      channels?.hangupAll();
       qualifier?.stop();
       voicemail.stop();
       // give the BYEs a moment to leave before the sockets close

@@ -146,6 +146,15 @@ export interface DialplanConfig {
   queries: Record<string, DialplanQueryConfig>;
 }
 
+export interface PromptsConfig {
+  /** where the generated English prompt set is cached; null = <install dir>/var/prompts/en */
+  dir: string | null;
+  /** administrator recordings that override generated prompts of the same name */
+  customDir: string | null;
+  /** generate missing prompts with espeak-ng + sox at start */
+  generate: boolean;
+}
+
 export interface MailConfig {
   from: string;
   spoolDir: string;
@@ -177,6 +186,7 @@ export interface PalisadeConfig {
   voicemail: VoicemailConfig;
   /** ACLs, reputation, number plan, rates, toll-fraud guard */
   guard: SecuritySections;
+  prompts: PromptsConfig;
   security: SecurityConfig;
   dialplan: DialplanConfig;
   /** null when no mail section is configured */

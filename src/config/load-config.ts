@@ -13,6 +13,7 @@ import { ConfigError } from './config-error.js';
 import type {
   AuthConfig,
   CallsConfig,
+  PromptsConfig,
   ExtensionConfig,
   LogConfig,
   LogLevel,
@@ -91,10 +92,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
     alerts: readAlerts(securityMap.child('alerts')),
   };
   securityMap.done();
+  const prompts = readPrompts(root.child('prompts'), baseDir);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, voicemail };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -279,6 +281,14 @@ function readCalls(m: MapReader): CallsConfig {
   const maxDuration = m.int('max_duration', 14400, 0, 604800, 'seconds (0 = unlimited)');
   m.done();
   return { ringTimeout, maxDuration };
+}
+
+function readPrompts(m: MapReader, baseDir: string): PromptsConfig {
+  const dir = m.optionalString('dir', { expect: 'expected a folder path such as var/prompts/en' });
+  const customDir = m.optionalString('custom_dir', { expect: 'expected a folder path such as /var/lib/palisade/sounds' });
+  const generate = m.bool('generate', true);
+  m.done();
+  return { dir: dir === null ? null : resolvePath(baseDir, dir), customDir: customDir === null ? null : resolvePath(baseDir, customDir), generate };
 }
 
 const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;
