@@ -72,13 +72,22 @@ export const SPOKEN_PROMPTS: Record<string, string> = {
   'queue-youarenext': 'your call is now first in line and will be answered by the next available representative',
   'conf-onlyperson': 'you are currently the only person in this conference',
   'conf-enteringno': 'you are entering conference number',
-  'att-welcome': 'welcome to the university attendance line',
-  'att-enter-id': 'please enter your student i d followed by the pound key',
-  'att-enter-pin': 'please enter your pin followed by the pound key',
-  'att-your-attendance': 'your attendance is',
+  'attendance-welcome': 'welcome to the university attendance line',
+  'attendance-enter-id': 'please enter your student i d followed by the pound key',
+  'attendance-enter-pin': 'please enter your pin followed by the pound key',
+  'attendance-your-figure': 'your attendance is',
   percent: 'percent',
-  'att-another': 'press 1 to check another student, or hang up to finish',
-  'att-invalid': 'the student i d or pin is not valid',
+  'attendance-another': 'press 1 to check another student, or hang up to finish',
+  'attendance-unavailable': 'the attendance records cannot be reached at the moment. please try again later',
+  // voicemail (src/features/voicemail/prompts.ts names what it plays)
+  'vm-isonphone': 'is on the phone',
+  'vm-mailboxfull': 'the mailbox is full and cannot accept messages',
+  'vm-and': 'and',
+  'vm-menu': 'press 1 to listen, 4 for the previous message, 6 for the next, 7 to delete, 9 to save, 0 for mailbox options, star for help, pound to exit',
+  'vm-rec-busy': 'after the tone, say your busy message, then press pound',
+  'vm-rec-name': 'after the tone, say your name, then press pound',
+  'vm-greetingsaved': 'your greeting has been saved',
+  'vm-weakpassword': 'that password is too easy to guess. avoid runs like 1 2 3 4, repeated digits and your mailbox number',
 };
 
 /** generated tones and music: name → sox synth arguments (after `sox -n ... synth`) */
