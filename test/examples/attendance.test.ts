@@ -19,7 +19,7 @@ let loaded: LoadedDialplan;
 const voicemails: string[][] = [];
 
 before(() => {
-  // VoiceMail belongs to the voicemail feature; stand in for it unless it is already registered
+  // VoiceMail and VoiceMailMain (*97) belong to the voicemail feature; stand in for them unless already registered
   if (!findApp('VoiceMail')) {
     registerApp('VoiceMail', {
       synopsis: 'test stand-in',
@@ -28,6 +28,9 @@ before(() => {
         call.vars.set('VMSTATUS', 'SUCCESS');
       },
     });
+  }
+  if (!findApp('VoiceMailMain')) {
+    registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
   }
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
   copyFileSync(join(example, 'attendance.sql'), join(dir, 'attendance.sql'));
