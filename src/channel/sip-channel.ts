@@ -525,7 +525,7 @@ export class SipChannel implements Channel, DialogOwner {
       };
       const off = media.tapReceived((pcm) => {
         writer.write(pcm);
-        if (o.silenceMs && silence.push(pcm) >= o.silenceMs) finish('silence');
+        if (o.silenceMs && silence.push(pcm, pcm.length / 8) >= o.silenceMs) finish('silence');
       });
       const onDigit = (d: string | null): void => {
         if (d === null) return;
