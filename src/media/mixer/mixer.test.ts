@@ -34,3 +34,21 @@ test('the shared clock ticks the mixer every 20 ms without drift', async () => {
   const expected = (performance.now() - t0) / 20;
   assert.ok(Math.abs(n - expected) <= 2, `${n} ticks in ${expected * 20} ms`);
 });
+
+test('30 ms packets are re-framed into 20 ms frames without losing samples', () => {
+  const clock = new MediaClock(20);
+  const m = new Mixer(clock);
+  const heard: Int16Array[] = [];
+  const a = new MixParticipant(() => undefined);
+  const b = new MixParticipant((f) => heard.push(f));
+  m.add(a);
+  m.add(b);
+  a.push(new Int16Array(240).fill(7));
+  a.push(new Int16Array(240).fill(9));
+  m.tick();
+  m.tick();
+  m.tick();
+  assert.deepEqual([heard[0]![0], heard[1]![0], heard[1]![80], heard[2]![0]], [7, 7, 9, 9]);
+  m.remove(a);
+  m.remove(b);
+});
