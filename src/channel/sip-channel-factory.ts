@@ -3,7 +3,7 @@
 // Asterisk does at the end of the extension).
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Remote } from '../transport/types.js';
-import type { DialplanRouting, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
+import type { CallTicket, DialplanRouting, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Channel } from './channel.js';
 import { SipChannel, type SipChannelDeps } from './sip-channel.js';
 
@@ -31,15 +31,21 @@ export class SipChannelFactory {
   routing(): DialplanRouting {
     return {
       routes: (caller: ExtensionInfo, dialled: string) => this.dialplan.has(caller.context, dialled, caller.number),
-      accept: (tx, req, remote, caller, dialled) => this.accept(tx, req, remote, caller, dialled),
+      accept: (tx, req, remote, caller, dialled, ticket) => this.accept(tx, req, remote, caller, dialled, ticket),
     };
   }
 
-  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string): SipChannel | null {
+  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket): SipChannel | null {
     const ch = new SipChannel(this.deps, tx, req, remote, caller, dialled);
-    if (!ch.admit()) return null;
+    if (!ch.admit()) {
+      ticket?.ended(0);
+      return null;
+    }
     this.channels.add(ch);
-    void ch.ended.then(() => this.channels.delete(ch));
+    void ch.ended.then(() => {
+      this.channels.delete(ch);
+      ticket?.ended(ch.answerAt ? Math.round((Date.now() - ch.answerAt.getTime()) / 1000) : 0);
+    });
     this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context });
     this.dialplan
       .run(ch)

@@ -12,7 +12,7 @@ import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import { credentialsIdentity } from '../../security/auth/digest.js';
-import type { AuthApi, BindingInfo, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -30,6 +30,8 @@ export interface B2buaDeps {
   extensions: { get(number: string): ExtensionInfo | undefined };
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
+  /** the call gate (src/security/fraud); every call is let through when absent */
+  gate?: CallGateApi;
   /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
   dialplan?: DialplanRouting;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
@@ -100,29 +102,52 @@ export class B2bua {
     // other answer goes out within 200 ms (RFC 3261 §17.2.1), which spares a
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
+    const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    // The call gate: fraud rules, limits, reputation. Its refusal names no
+    // rule to the caller (a generic 403); the reason goes to the log and CDR.
+    let ticket: CallTicket | undefined;
+    let verdict = 'authenticated';
+    if (this.deps.gate) {
+      const d = this.deps.gate.check({ caller: caller.number, dialled, callee: callee?.number, remote, callId: req.callId });
+      verdict = d.verdict;
+      if (!d.ok) {
+        this.log.info('call-refused', { from: caller.number, to: dialled, verdict: d.verdict, remote: remote.address });
+        this.rejectAttempt(tx, req, remote, caller, dialled, d.status, d.reason, d.status === 486 ? 'BUSY' : 'FAILED', d.verdict);
+        return;
+      }
+      ticket = d.ticket;
+    }
+    // A number the dialplan claims (IVR, voicemail, Dial() to extensions)
+    // runs there, after the gate: limits, reputation and fraud rules hold for
+    // dialplan calls as for direct ones, and the ticket follows the channel.
     const plan = this.deps.dialplan;
     if (plan && plan.routes(caller, dialled)) {
-      plan.accept(tx, req, remote, caller, dialled);
+      plan.accept(tx, req, remote, caller, dialled, ticket);
       return;
     }
-    const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
     if (!callee) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
+      // no trunks yet: a number that is not ours has nowhere to go
+      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED', verdict);
+      ticket?.ended(0);
       return;
     }
     let bindings = this.deps.location.lookup(callee.number);
     if (bindings.length === 0) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER');
+      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER', verdict);
+      ticket?.ended(0);
       return;
     }
     const enc = checkEncryption(caller, callee, remote, req.body, bindings);
     if (!enc.ok) {
       this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
       this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
+      ticket?.ended(0);
       return;
     }
     bindings = enc.bindings;
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
+    call.verdict = verdict;
+    call.ticket = ticket;
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
     call.begin(bindings);
@@ -243,12 +268,22 @@ export class B2bua {
     this.dialogs.delete(call.a.key);
     if (call.b) this.dialogs.delete(call.b.key);
     for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
+    const rec = call.cdr();
+    call.ticket?.ended(rec.billsec ?? 0);
     try {
-      this.deps.cdr.write(call.cdr());
+      this.deps.cdr.write(rec);
     } catch (err) {
       this.log.error('cdr-write-failed', { call: call.id, error: (err as Error).message });
     }
     this.log.info('call-ended', { call: call.id, from: call.caller.number, to: call.dialled, disposition: call.disposition, cause: call.hangupCause });
+  }
+
+  /** a call was answered: the gate may cut it later (spend limit) */
+  callAnswered(call: Call): void {
+    call.ticket?.answered((cause) => {
+      this.log.info('call-cut', { call: call.id, from: call.caller.number, to: call.dialled, cause });
+      call.hangup(cause);
+    });
   }
 
   /** a channel's dialog: in-dialog requests and ACKs with Call-ID + our tag go to `owner` */
