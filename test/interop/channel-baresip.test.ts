@@ -33,7 +33,7 @@ test('a channel answers, plays a prompt, reads RFC 4733 1234#, says the digits, 
     has: (_ctx, exten) => exten === '600',
     run: async (ch: Channel) => {
       await ch.answer();
-      await ch.play(['att-welcome']);
+      await ch.play(['attendance-welcome']);
       seen.digits = await ch.readDigits({ maxDigits: 0, timeoutMs: 10_000, terminators: '#' });
       await ch.sayDigits(seen.digits);
       seen.record = await ch.record({ path: recPath, maxMs: 1000 });
@@ -47,7 +47,7 @@ test('a channel answers, plays a prompt, reads RFC 4733 1234#, says the digits, 
   try {
     await caller.dial(`sip:600@127.0.0.1:${site.sipPort}`);
     await caller.waitEvent('CALL_ESTABLISHED', 5000);
-    const welcome = activeSeconds('att-welcome');
+    const welcome = activeSeconds('attendance-welcome');
     await sleep(welcome * 1000 + 700);
     await caller.sendDtmf('1234#');
     await caller.waitEvent('CALL_CLOSED', 20_000);

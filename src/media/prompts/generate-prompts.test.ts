@@ -17,7 +17,7 @@ test('generates every prompt once, 8 kHz mono 16-bit, and regenerates only what 
     const first = await generatePrompts(dir);
     assert.equal(first.generated.length, total);
     assert.ok(promptsComplete(dir));
-    for (const name of ['digits/7', 'vm-intro', 'att-welcome', 'beep', 'moh/default/melody']) {
+    for (const name of ['digits/7', 'vm-intro', 'attendance-welcome', 'beep', 'moh/default/melody']) {
       const info = execFileSync('soxi', [join(dir, `${name}.wav`)], { encoding: 'utf8' });
       assert.match(info, /Sample Rate\s*:\s*8000/);
       assert.match(info, /Channels\s*:\s*1/);
