@@ -134,7 +134,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   const guard = await SecurityGuard.create({
     cfg: cfg.guard,
     extensions: cfg.extensions,
-    isExtension: (n) => extensions.has(n),
+    // extensions, and numbers the dialplan serves itself (IVR, voicemail): internal
+    isExtension: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false),
     storage,
     sink: securitySink,
     log: secLog,
