@@ -32,6 +32,7 @@ before(() => {
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
   copyFileSync(join(example, 'attendance.sql'), join(dir, 'attendance.sql'));
   copyFileSync(join(example, 'extensions.conf'), join(dir, 'extensions.conf'));
+  copyFileSync(join(example, 'voicemail.conf'), join(dir, 'voicemail.conf')); // palisade.yaml names it
   const yamlPath = join(dir, 'palisade.yaml');
   writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8'));
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
