@@ -52,3 +52,19 @@ test('30 ms packets are re-framed into 20 ms frames without losing samples', () 
   m.remove(a);
   m.remove(b);
 });
+
+test('the media clock catches up after the event loop stalls (drift-free: ticks follow wall time)', async () => {
+  const clock = new MediaClock(20);
+  let n = 0;
+  const fn = (): void => void n++;
+  clock.add(fn);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 100));
+  const stallUntil = performance.now() + 90; // block the loop for 90 ms (4.5 ticks)
+  while (performance.now() < stallUntil);
+  await new Promise((r) => setTimeout(r, 310));
+  clock.remove(fn);
+  const expected = (performance.now() - t0) / 20;
+  assert.ok(Math.abs(n - expected) <= 2, `${n} ticks for ${expected.toFixed(1)} periods`);
+  assert.ok(clock.lateTicks >= 1, 'the stall was noticed');
+});
