@@ -29,6 +29,10 @@ before(() => {
       },
     });
   }
+  if (!findApp('VoiceMailMain')) {
+    // *97 in the example's internal context (voicemail access)
+    registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
+  }
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
   copyFileSync(join(example, 'attendance.sql'), join(dir, 'attendance.sql'));
   copyFileSync(join(example, 'extensions.conf'), join(dir, 'extensions.conf'));
