@@ -1,5 +1,5 @@
 // The shipped attendance example (examples/attendance: extensions.conf,
-// palisade.yaml, voicemail.conf) run through the dialplan engine with the
+// palisade.yaml; the site's own voicemail section and mailboxes) run through the dialplan engine with the
 // real VoiceMail application registered: a caller transfers to an extension
 // that is not reachable and leaves a message in its mailbox.
 import { after, before, test } from 'node:test';
@@ -14,6 +14,7 @@ import { loadDialplan, type LoadedDialplan } from '../../dialplan/load-dialplan.
 import { LogRoot } from '../../observability/logger.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature, type VoicemailMail } from './index.js';
 import { ScriptChannel } from './script-channel.test-support.js';
+import { generatePin } from '../../security/passwords/index.js';
 
 // dist/src/features/voicemail → the repository root
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
@@ -24,9 +25,11 @@ let feature: VoicemailFeature;
 const mails: VoicemailMail[] = [];
 
 before(async () => {
-  for (const f of ['attendance.sql', 'extensions.conf', 'voicemail.conf']) copyFileSync(join(example, f), join(dir, f));
+  for (const f of ['attendance.sql', 'extensions.conf']) copyFileSync(join(example, f), join(dir, f));
+  // the example ships no credentials: the site adds its mailboxes, as the demo does
+  writeFileSync(join(dir, 'voicemail.conf'), `[default]\n1001 => ${generatePin(6, '1001')},Reception,reception@example.edu\n1002 => ${generatePin(6, '1002')},Registrar,registrar@example.edu\n`);
   const yamlPath = join(dir, 'palisade.yaml');
-  writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8'));
+  writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8') + 'voicemail:\n  file: voicemail.conf\n  spool_dir: var/voicemail\n');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
   assert.deepEqual(cfg.voicemail.mailboxes.map((b) => `${b.number}@${b.context}`), ['1001@default', '1002@default']);
   feature = createVoicemail(cfg.voicemail, {
