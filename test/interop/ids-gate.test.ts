@@ -1,0 +1,100 @@
+// The packet gate on every transport, and bans surviving a restart:
+// - a banned address gets no answer over UDP, its TCP connection attempts are
+//   closed at accept, and its open TCP connections are closed when the ban
+//   falls; a neighbour address keeps being served;
+// - bans are persisted and restored by the next Palisade on the same state
+//   file; `palisade bans remove` lifts one.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { optionsRequest } from '../helpers/sip-probe.js';
+import { repoRoot } from '../helpers/paths.js';
+
+const stateDir = mkdtempSync(join(tmpdir(), 'ids-gate-'));
+const stateFile = join(stateDir, 'bans.json');
+const extraYaml = ['security:', '  ids:', `    state_file: ${stateFile}`].join('\n');
+const started: PalisadeProcess[] = [];
+after(async () => {
+  for (const p of started) await p.stop();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+function cli(pal: PalisadeProcess, args: string[]): { out: string; status: number | null } {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), ...args, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
+  return { out: r.stdout + r.stderr, status: r.status };
+}
+
+/** OPTIONS over UDP from `from`; resolves with whether an answer came */
+function udpOptions(pal: PalisadeProcess, from: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, from, () => {
+      const callId = `gate-${from}-${Date.now()}`;
+      s.send(optionsRequest({ domain: pal.domain, localPort: s.address().port, callId }), pal.sipPort, '127.0.0.1');
+      const t = setTimeout(() => {
+        s.close();
+        resolve(false);
+      }, 1000);
+      s.on('message', () => {
+        clearTimeout(t);
+        s.close();
+        resolve(true);
+      });
+    });
+  });
+}
+
+/** a TCP connection from `from`: 'answered' (OPTIONS got a reply), 'closed' (hung up on us) */
+function tcpOptions(pal: PalisadeProcess, from: string, holdOpen?: (close: () => void, sock: ReturnType<typeof connect>) => void): Promise<'answered' | 'closed' | 'silent'> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port: pal.sipPort, localAddress: from });
+    let done = false;
+    const finish = (v: 'answered' | 'closed' | 'silent') => {
+      if (done) return;
+      done = true;
+      clearTimeout(t);
+      sock.destroy();
+      resolve(v);
+    };
+    const t = setTimeout(() => finish('silent'), 2000);
+    sock.on('error', () => finish('closed'));
+    sock.on('close', () => finish('closed'));
+    sock.on('data', () => (holdOpen ? undefined : finish('answered')));
+    sock.on('connect', () => {
+      if (holdOpen) holdOpen(() => finish('silent'), sock);
+      else sock.write(optionsRequest({ domain: pal.domain, localPort: sock.localPort!, callId: `gate-tcp-${Date.now()}`, transport: 'TCP' }));
+    });
+  });
+}
+
+test('a banned address is dropped on UDP, refused on TCP, its open connections closed; bans survive a restart', { timeout: 60_000 }, async () => {
+  const a = await startPalisade({ extraYaml });
+  started.push(a);
+  assert.equal(await udpOptions(a, '127.0.0.5'), true);
+  assert.equal(await tcpOptions(a, '127.0.0.5'), 'answered');
+  // an open connection from 127.0.0.6, then its address is banned: the server hangs up
+  const held = tcpOptions(a, '127.0.0.6', () => {});
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(cli(a, ['bans', 'add', '127.0.0.6', '--for', '2h']).status, 0);
+  assert.equal(await held, 'closed', 'the open TCP connection was closed by the ban');
+  assert.equal(cli(a, ['bans', 'add', '127.0.0.5']).status, 0);
+  assert.equal(await udpOptions(a, '127.0.0.5'), false, 'UDP: no answer');
+  assert.equal(await tcpOptions(a, '127.0.0.5'), 'closed', 'TCP: refused at accept');
+  assert.equal(await udpOptions(a, '127.0.0.7'), true, 'a neighbour is still served');
+  await a.stop();
+
+  const b = await startPalisade({ extraYaml });
+  started.push(b);
+  const list = cli(b, ['bans', 'list']).out;
+  assert.match(list, /127\.0\.0\.5 /);
+  assert.match(list, /127\.0\.0\.6\s+7\d{3}\s/, '2 h ban restored with its remaining time');
+  assert.equal(await udpOptions(b, '127.0.0.5'), false, 'still banned after the restart');
+  assert.equal(cli(b, ['bans', 'remove', '127.0.0.5']).status, 0);
+  assert.equal(await udpOptions(b, '127.0.0.5'), true, 'unbanned');
+});
