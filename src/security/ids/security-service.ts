@@ -14,7 +14,8 @@ import type { Ban } from './ban-table.js';
 import { NftMirror } from './nftables.js';
 import { SecurityAlerter } from './alerter.js';
 import { SecurityLog } from '../seclog/security-log.js';
-import { authOutcomeEvent, type AuthOutcome } from './auth-events.js';
+import { authOutcomeEvent, authOutcomeType, type AuthOutcome } from './auth-events.js';
+import { EVENT_LEVELS } from './event-levels.js';
 import { isIP } from 'node:net';
 
 export interface SecurityServiceConfig {
@@ -60,6 +61,12 @@ export class SecurityService implements SecurityEventSink {
   readonly seclog?: SecurityLog;
   readonly alerter?: SecurityAlerter;
   readonly nft?: NftMirror;
+  /**
+   * the lowest level any subscriber looks at: routine events below it (a
+   * challenge, a successful login) are only counted, never built, so the
+   * defences cost next to nothing on the hot REGISTER path
+   */
+  private readonly floor: number;
 
   constructor(
     private readonly cfg: SecurityServiceConfig,
@@ -132,6 +139,12 @@ export class SecurityService implements SecurityEventSink {
       const alerter = this.alerter;
       this.bus.subscribe((ev) => alerter.handle(ev));
     }
+    this.floor = Math.min(
+      this.seclog ? cfg.log.minLevel : 16,
+      this.alerter ? cfg.alerts.level : 16,
+      // the IDS rules start at RequestBadFormat
+      this.ids ? EVENT_LEVELS.RequestBadFormat : 16,
+    );
   }
 
   start(): void {
@@ -162,6 +175,8 @@ export class SecurityService implements SecurityEventSink {
   }
 
   authOutcome(o: AuthOutcome): void {
+    const type = authOutcomeType(o);
+    if (EVENT_LEVELS[type] < this.floor) return this.bus.countOnly(type);
     this.bus.emit(authOutcomeEvent(o));
   }
 
