@@ -35,6 +35,25 @@ export interface SecurityServiceDeps {
   hostName?: string;
 }
 
+/**
+ * "does a live registration come from this address?" as an O(1) Set lookup,
+ * the Set rebuilt from the location service at most once per `ttlMs`: asked
+ * on every failed authentication, which under attack may be thousands per
+ * second against tens of thousands of bindings.
+ */
+export function registeredAddresses(list: () => string[], ttlMs = 1000, clock: () => number = Date.now): (address: string) => boolean {
+  let set = new Set<string>();
+  let builtAt = -Infinity;
+  return (address) => {
+    const now = clock();
+    if (now - builtAt >= ttlMs) {
+      set = new Set(list());
+      builtAt = now;
+    }
+    return set.has(address);
+  };
+}
+
 /** "90", "90s", "15m", "1h", "2d" → seconds */
 export function parseDuration(text: string): number | null {
   const m = /^(\d{1,9})([smhdw]?)$/.exec(text.trim());
