@@ -15,6 +15,9 @@ import { join } from 'node:path';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { optionsRequest } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
+import { makeUsers, sippCsv } from '../helpers/users.js';
+import { runSipp } from '../helpers/sipp.js';
+import { writeFileSync } from 'node:fs';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'ids-gate-'));
 const stateFile = join(stateDir, 'bans.json');
@@ -97,4 +100,24 @@ test('a banned address is dropped on UDP, refused on TCP, its open connections c
   assert.equal(await udpOptions(b, '127.0.0.5'), false, 'still banned after the restart');
   assert.equal(cli(b, ['bans', 'remove', '127.0.0.5']).status, 0);
   assert.equal(await udpOptions(b, '127.0.0.5'), true, 'unbanned');
+});
+
+test("a registered phone's address needs far more failures than a stranger's (registered_threshold)", { timeout: 60_000 }, async () => {
+  const users = makeUsers(2, { first: 1000 });
+  const pal = await startPalisade({ users, transports: ['udp'], extraYaml: 'registrar:\n  qualify_interval: 0' });
+  started.push(pal);
+  const good = join(stateDir, 'good.csv');
+  const wrong = join(stateDir, 'wrong.csv');
+  writeFileSync(good, sippCsv(users.slice(0, 1)));
+  writeFileSync(wrong, sippCsv(users.slice(1), { wrongPassword: true }));
+  // 1000 registers from 127.0.0.6; then a colleague behind the same address keeps an old password
+  const reg = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [good], calls: 1, rate: 10, timeoutS: 15, dir: stateDir, extraArgs: ['-i', '127.0.0.6'] });
+  assert.equal(reg.stats?.successful, 1, reg.stdout.slice(-1500));
+  const fromPhone = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong], calls: 12, rate: 20, timeoutS: 15, dir: stateDir, extraArgs: ['-i', '127.0.0.6'] });
+  assert.equal(fromPhone.stats?.successful, 12, 'every wrong-password REGISTER from the registered address was still answered');
+  const stranger = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong], calls: 12, rate: 20, timeoutS: 10, dir: stateDir, extraArgs: ['-i', '127.0.0.8', '-timeout', '4'] });
+  assert.ok((stranger.stats?.successful ?? 0) <= 5, `the stranger was banned after 5: ${JSON.stringify(stranger.stats)}`);
+  const list = cli(pal, ['bans', 'list']).out;
+  assert.match(list, /127\.0\.0\.8 /);
+  assert.ok(!list.includes('127.0.0.6'), list);
 });
