@@ -41,13 +41,15 @@ const EXPECT: Record<string, Expect> = {
   esc01: { section: '3.1.1.3', statuses: CHALLENGE },
   escnull: { section: '3.1.1.4', statuses: CHALLENGE },
   esc02: { section: '3.1.1.5', statuses: [501, 405] }, // RE%47IST%45R is not REGISTER
-  lwsdisp: { section: '3.1.1.6', statuses: [200] },
+  // OPTIONS to a user needs digest auth (SPEC.md §4): a challenge proves the message was parsed
+  lwsdisp: { section: '3.1.1.6', statuses: [401] },
   longreq: { section: '3.1.1.7', statuses: CHALLENGE },
   dblreq: { section: '3.1.1.8', statuses: CHALLENGE }, // UDP: only the REGISTER counts
-  semiuri: { section: '3.1.1.9', statuses: [200] },
-  transports: { section: '3.1.1.10', statuses: [200] },
-  // MESSAGE outside a dialog: method inspection (RFC 3261 §8.2.1) comes before content (§8.2.3, 415)
-  mpart01: { section: '3.1.1.11', statuses: [405] },
+  semiuri: { section: '3.1.1.9', statuses: [401] },
+  transports: { section: '3.1.1.10', statuses: [401] },
+  // MESSAGE outside a dialog is challenged (SPEC.md §4), but the content check (RFC 3261 §8.2.3),
+  // which depends on no user, comes first: multipart/mixed is not accepted
+  mpart01: { section: '3.1.1.11', statuses: [415] },
   unreason: { section: '3.1.1.12', statuses: null }, // a response: nothing to answer
   noreason: { section: '3.1.1.13', statuses: null },
   // §3.1.2 invalid messages: 400 where one can be built
@@ -71,7 +73,7 @@ const EXPECT: Record<string, Expect> = {
   mismatch02: { section: '3.1.2.18', statuses: [501, 400] }, // "501 ... A 400 Bad Request is also acceptable"
   bigcode: { section: '3.1.2.19', statuses: null }, // a response
   // §3.2 transaction layer: 400, or RFC 2543 matching and a normal answer
-  badbranch: { section: '3.2.1', statuses: [200, 400] },
+  badbranch: { section: '3.2.1', statuses: [200, 400, 401] },
   // §3.3 application layer
   insuf: { section: '3.3.1', statuses: [400] },
   unkscm: { section: '3.3.2', statuses: [416] },
@@ -83,7 +85,7 @@ const EXPECT: Record<string, Expect> = {
   multi01: { section: '3.3.8', statuses: [400] },
   mcl01: { section: '3.3.9', statuses: [400] }, // UDP: 400; TCP: connection closed (below)
   bcast: { section: '3.3.10', statuses: null }, // a response: discarded
-  zeromf: { section: '3.3.11', statuses: [200] }, // an endpoint processes it as if Max-Forwards were positive
+  zeromf: { section: '3.3.11', statuses: [401] }, // an endpoint processes it as if Max-Forwards were positive (an OPTIONS to a user: challenged)
   cparam01: { section: '3.3.12', statuses: CHALLENGE },
   cparam02: { section: '3.3.13', statuses: CHALLENGE },
   regescrt: { section: '3.3.14', statuses: CHALLENGE },
@@ -102,9 +104,9 @@ const TCP_EXPECT: Record<string, { statuses: number[]; mayClose?: boolean; mustC
   inv2543: { statuses: [400], mustClose: true }, // no Content-Length on a stream (RFC 3261 §18.3)
   ncl: { statuses: [400], mustClose: true }, // negative Content-Length: framing lost
   dblreq: { statuses: [...CHALLENGE], mayClose: true }, // both requests count; stray bytes follow
-  lwsdisp: { statuses: [200] },
-  semiuri: { statuses: [200] },
-  transports: { statuses: [200] },
+  lwsdisp: { statuses: [401] }, // OPTIONS to a user: challenged (SPEC.md §4)
+  semiuri: { statuses: [401] },
+  transports: { statuses: [401] },
   esc01: { statuses: CHALLENGE },
   longreq: { statuses: CHALLENGE },
   badvers: { statuses: [505] },
