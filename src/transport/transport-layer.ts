@@ -71,6 +71,7 @@ export class TransportLayer implements Sender {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
         l.admit = (address) => this.gate.admit(address, 'tcp');
+        l.onFramingError = (remote, error) => this.reportMalformed(remote, p, `stream framing lost: ${error}`, undefined);
         await l.start();
         this.tcp.push(l);
       } else {
