@@ -65,6 +65,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         name: e.name,
         context: e.context,
         directMedia: e.directMedia,
+        encryption: e.encryption,
         ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
       });
     }
@@ -84,6 +85,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
+  if (cfg.tls) transport.tlsCredentials = cfg.tls; // tls: listen points (src/transport/tls-listener.ts)
   const clock = new TimerWheelClock();
   const auth = new DigestAuthenticator({
     realm: cfg.sip.realm,
@@ -243,6 +245,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          tls_connections: transport.tlsConnections(),
+          tls_handshake_errors: transport.tlsHandshakeErrors(),
           security: security.status(),
           mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),

@@ -73,6 +73,8 @@ export interface ExtensionConfig {
   voicemail: boolean;
   directMedia: boolean;
   maxContacts: number;
+  /** 'required': calls to and from it must use SRTP over TLS signalling */
+  encryption: 'optional' | 'required';
   at: SourcePos;
   contextAt: SourcePos;
 }
@@ -108,6 +110,20 @@ export interface PalisadeConfig {
   security: SecurityConfig;
   /** null when no mail section is configured */
   mail: MailConfig | null;
+  /** certificate for tls: listen points; null when none is configured */
+  tls: TlsConfig | null;
+}
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  caFile: string | null;
+  certPem: string;
+  keyPem: string;
+  caPem: string | null;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers: string | null;
+  verifyClient: boolean;
 }
 
 // ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)

@@ -119,7 +119,7 @@ test('a listen address without a port names file:line:col and the expected form'
 
 test('all errors are collected, in file order, not just the first', () => {
   const e = errorsOf(`sip:
-  listen: ["tcp:::1:5060", tls:127.0.0.1:5061, udp:localhost:5060, udp:127.0.0.1:70000]
+  listen: ["tcp:::1:5060", wss:127.0.0.1:5061, udp:localhost:5060, udp:127.0.0.1:70000]
   domian: pbx.example.org
 rtp:
   ports: 10001-20000
@@ -139,7 +139,7 @@ extensions:
   const expect = [
     /^2:3 sip.domain is required/,
     /^2:12 sip.listen\[0\] "tcp:::1:5060" has an IPv6 address without brackets; write it as tcp:\[::1\]:5060/,
-    /^2:28 sip.listen\[1\] "tls:127.0.0.1:5061" has transport "tls"/,
+    /^2:28 sip.listen\[1\] "wss:127.0.0.1:5061" has transport "wss"/,
     /^2:48 sip.listen\[2\] "udp:localhost:5060" has "localhost", which is not an IP address/,
     /^2:68 sip.listen\[3\] "udp:127.0.0.1:70000" has port "70000"/,
     /^3:3 unknown key sip.domian; did you mean domain\?/,
