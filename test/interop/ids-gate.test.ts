@@ -18,6 +18,9 @@ import { repoRoot } from '../helpers/paths.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { runSipp } from '../helpers/sipp.js';
 import { writeFileSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
+import { ensureSelfSignedCert } from '../../src/transport/self-signed-cert.js';
+import { freeLocalPorts } from '../helpers/sipp.js';
 
 const stateDir = mkdtempSync(join(tmpdir(), 'ids-gate-'));
 const stateFile = join(stateDir, 'bans.json');
@@ -120,4 +123,33 @@ test("a registered phone's address needs far more failures than a stranger's (re
   const list = cli(pal, ['bans', 'list']).out;
   assert.match(list, /127\.0\.0\.8 /);
   assert.ok(!list.includes('127.0.0.6'), list);
+});
+
+/** a TLS connection from `from`: 'open' once the handshake is done (then held until closed by the server), or 'refused' */
+function tlsFrom(port: number, from: string): Promise<{ state: 'open' | 'refused'; closed: Promise<void>; end: () => void }> {
+  return new Promise((resolve) => {
+    const raw = connect({ host: '127.0.0.1', port, localAddress: from });
+    raw.on('error', () => {});
+    const sock = tlsConnect({ socket: raw, rejectUnauthorized: false });
+    const closed = new Promise<void>((r) => sock.once('close', () => r()));
+    sock.once('secureConnect', () => resolve({ state: 'open', closed, end: () => sock.destroy() }));
+    sock.once('error', () => resolve({ state: 'refused', closed, end: () => sock.destroy() }));
+  });
+}
+
+test('TLS: a ban closes the address\'s open TLS connection and refuses new ones before the handshake', { timeout: 60_000 }, async () => {
+  const cert = await ensureSelfSignedCert(stateDir, ['127.0.0.1']);
+  const [tlsPort] = await freeLocalPorts(1);
+  const pal = await startPalisade({ transports: ['udp'], extraListen: [`tls:127.0.0.1:${tlsPort}`], extraYaml: ['tls:', `  cert: ${cert.cert}`, `  key: ${cert.key}`].join('\n') });
+  started.push(pal);
+  const open = await tlsFrom(tlsPort!, '127.0.0.10');
+  assert.equal(open.state, 'open');
+  assert.equal(cli(pal, ['bans', 'add', '127.0.0.10']).status, 0);
+  await Promise.race([open.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the TLS connection stayed open after the ban')), 3000))]);
+  const again = await tlsFrom(tlsPort!, '127.0.0.10');
+  again.end();
+  assert.equal(again.state, 'refused');
+  const other = await tlsFrom(tlsPort!, '127.0.0.11');
+  other.end();
+  assert.equal(other.state, 'open', 'a neighbour still gets in');
 });
