@@ -144,6 +144,11 @@ test('TLS: a ban closes the address\'s open TLS connection and refuses new ones 
   started.push(pal);
   const open = await tlsFrom(tlsPort!, '127.0.0.10');
   assert.equal(open.state, 'open');
+  let closedEarly = false;
+  void open.closed.then(() => (closedEarly = true));
+  // the server adopts the connection once the handshake has completed on its side too
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(closedEarly, false);
   assert.equal(cli(pal, ['bans', 'add', '127.0.0.10']).status, 0);
   await Promise.race([open.closed, new Promise((_, rej) => setTimeout(() => rej(new Error('the TLS connection stayed open after the ban')), 3000))]);
   const again = await tlsFrom(tlsPort!, '127.0.0.10');
