@@ -177,3 +177,10 @@ test('the registered-address lookup is a cached Set, rebuilt at most once per tt
   has('x');
   assert.equal(calls, 2);
 });
+
+test('addresses given by hand are put in the spelling the gate sees', async () => {
+  const { canonicalAddress } = await import('./security-service.js');
+  assert.equal(canonicalAddress('2001:DB8:0:0::1'), '2001:db8::1');
+  assert.equal(canonicalAddress('::ffff:192.0.2.1'), '192.0.2.1');
+  assert.equal(canonicalAddress('192.0.2.1'), '192.0.2.1');
+});

@@ -54,6 +54,24 @@ export function registeredAddresses(list: () => string[], ttlMs = 1000, clock: (
   };
 }
 
+/**
+ * The one spelling the packet gate sees: IPv6 compressed and lower-case as
+ * Node reports a peer (2001:DB8:0::1 → 2001:db8::1), IPv4-mapped IPv6 as IPv4.
+ */
+export function canonicalAddress(a: string): string {
+  if (isIP(a) !== 6) return a;
+  const h = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (m) return m[1]!;
+  // the WHATWG URL parser writes an IPv4-mapped tail in hex (::ffff:c000:201)
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (hex) {
+    const n = (parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16);
+    return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+  return h;
+}
+
 /** "90", "90s", "15m", "1h", "2d" → seconds */
 export function parseDuration(text: string): number | null {
   const m = /^(\d{1,9})([smhdw]?)$/.exec(text.trim());
@@ -209,8 +227,9 @@ export class SecurityService implements SecurityEventSink {
     if (!ids) throw new Error('the IDS is disabled (security.ids.enabled: false)');
     const now = Date.now();
     if (cmd === 'bans') return ids.list().map((b) => banView(b, now));
-    const address = typeof args.address === 'string' ? args.address.trim() : '';
-    if (isIP(address) === 0) throw new Error(`"${address}" is not an IP address`);
+    const given = typeof args.address === 'string' ? args.address.trim() : '';
+    if (isIP(given) === 0) throw new Error(`"${given}" is not an IP address`);
+    const address = canonicalAddress(given);
     if (cmd === 'ban-add') {
       let seconds: number | undefined;
       if (args.for !== undefined) {
