@@ -255,6 +255,7 @@ export class SecurityService implements SecurityEventSink {
       bans_active: this.ids?.list().length ?? 0,
       ids: this.ids?.stats,
       security_log_lines: this.seclog?.written ?? 0,
+      security_log_dropped: this.seclog?.dropped ?? 0,
       alerts_sent: this.alerter?.sent ?? 0,
     };
   }
