@@ -184,3 +184,14 @@ test('addresses given by hand are put in the spelling the gate sees', async () =
   assert.equal(canonicalAddress('::ffff:192.0.2.1'), '192.0.2.1');
   assert.equal(canonicalAddress('192.0.2.1'), '192.0.2.1');
 });
+
+test('digest outcomes map to Asterisk event types: stale and missing are challenges, not failures', async () => {
+  const { authOutcomeType } = await import('./auth-events.js');
+  assert.equal(authOutcomeType({ ok: true }), 'SuccessfulAuth');
+  assert.equal(authOutcomeType({ ok: false, reason: 'missing' }), 'ChallengeSent');
+  assert.equal(authOutcomeType({ ok: false, reason: 'stale' }), 'ChallengeSent');
+  assert.equal(authOutcomeType({ ok: false, reason: 'unknown-user' }), 'InvalidAccountID');
+  assert.equal(authOutcomeType({ ok: false, reason: 'bad-password' }), 'InvalidPassword');
+  assert.equal(authOutcomeType({ ok: false, reason: 'replay' }), 'ReplayAttempt');
+  assert.equal(authOutcomeType({ ok: false, reason: 'forbidden' }), 'RequestNotAllowed');
+});
