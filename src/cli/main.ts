@@ -6,6 +6,11 @@ import { runStatus, runShow } from './cmd-show.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
 import { runBans } from './cmd-bans.js';
+import { runReputation } from './cmd-reputation.js';
+import { runFraud } from './cmd-fraud.js';
+import { runDialplan } from './cmd-dialplan.js';
+import { registerApp } from '../dialplan/app-registry.js';
+import { voicemailDialplanApps } from '../features/voicemail/index.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -18,6 +23,10 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  show voicemail --config FILE   mailboxes with their new and old message counts
+  dialplan show --config FILE [CONTEXT]
+                                 the parsed dialplan, each step with its file:line
+  dialplan reload --config FILE  the running server re-reads extensions.conf
   audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
@@ -25,10 +34,17 @@ commands:
   bans list --config FILE        addresses the IDS has banned
   bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
   bans remove ADDRESS --config FILE
+  reputation show|reset ADDRESS|USER --config FILE
+                                 reputation score (0-10) of an address or extension; reset to 5
+  fraud import FILE --config FILE
+                                 add known fraud numbers/prefixes (one per line)
 `;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // check/dialplan show parse extensions.conf without a running server: the
+  // voicemail applications must be known (a running server registers its own)
+  for (const app of voicemailDialplanApps(() => null)) registerApp(app.name, app);
   try {
     switch (cmd) {
       case 'start':
@@ -44,6 +60,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runShow(rest);
       case 'audit':
         return await runAuditCommand(rest);
+      case 'dialplan':
+        return await runDialplan(rest);
       case 'secret':
         if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
         break;
@@ -52,6 +70,10 @@ export async function main(argv: string[]): Promise<number> {
         break;
       case 'bans':
         return await runBans(rest);
+      case 'reputation':
+        return await runReputation(rest);
+      case 'fraud':
+        return await runFraud(rest);
       case undefined:
       case 'help':
       case '--help':

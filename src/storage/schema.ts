@@ -62,6 +62,21 @@ export interface CdrTable {
   security_verdict: string;
 }
 
+/** reputation of an address (ip:...) or user (user:...): aged good/bad evidence (src/security/reputation) */
+export interface ReputationTable {
+  subject: string;
+  good: number;
+  bad: number;
+  updated_at: Int8;
+}
+
+/** known fraud numbers (E.164 digit prefixes) imported with `palisade fraud import` */
+export interface FraudNumbersTable {
+  prefix: string;
+  source: string;
+  added_at: Int8;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_at: Int8;
@@ -72,9 +87,11 @@ export interface Tables {
   location: LocationTable;
   cdr: CdrTable;
   schema_version: SchemaVersionTable;
+  reputation: ReputationTable;
+  fraud_numbers: FraudNumbersTable;
 }
 
-export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version'] as const;
+export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers'] as const;
 
 export interface MigrationContext {
   driver: StorageDriver;
@@ -166,6 +183,27 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
       await createIndex(db, ctx, 'cdr_uniqueid', 'cdr', ['uniqueid'], true);
       await createIndex(db, ctx, 'cdr_start', 'cdr', ['start']);
+    },
+  },
+  {
+    version: 2,
+    description: 'reputation scores, known fraud numbers',
+    async up(db) {
+      await db.schema
+        .createTable('reputation')
+        .ifNotExists()
+        .addColumn('subject', 'varchar(160)', (c) => c.primaryKey())
+        .addColumn('good', 'double precision', (c) => c.notNull())
+        .addColumn('bad', 'double precision', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('fraud_numbers')
+        .ifNotExists()
+        .addColumn('prefix', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('source', 'varchar(255)', (c) => c.notNull().defaultTo(''))
+        .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];

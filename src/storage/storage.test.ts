@@ -161,10 +161,10 @@ for (const backend of BACKENDS) {
     });
 
     test('migrate() is idempotent and records the schema version', async () => {
-      assert.equal(await db.migrate(), 1);
-      assert.equal(await db.migrate(), 1);
+      assert.equal(await db.migrate(), 2);
+      assert.equal(await db.migrate(), 2);
       const rows = await db.kysely.selectFrom('schema_version').selectAll().execute();
-      assert.equal(rows.length, 1);
+      assert.equal(rows.length, 2);
     });
 
     test('extensions: upsertMany, get, list, update keeps created_at, delete', async () => {

@@ -12,7 +12,7 @@ import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import { credentialsIdentity } from '../../security/auth/digest.js';
-import type { AuthApi, BindingInfo, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -30,6 +30,10 @@ export interface B2buaDeps {
   extensions: { get(number: string): ExtensionInfo | undefined };
   location: { lookup(aor: string): BindingInfo[] };
   cdr: { write(rec: CdrRecord): void };
+  /** the call gate (src/security/fraud); every call is let through when absent */
+  gate?: CallGateApi;
+  /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
+  dialplan?: DialplanRouting;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
   onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
 }
@@ -46,6 +50,8 @@ export class B2bua {
   private retransmits = new WeakMap<Call, { stop(): void }[]>();
   private forkKeys = new WeakMap<Call, string[]>();
   stats = { attempts: 0, answered: 0, failed: 0 };
+  /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
+  private owned = new Map<string, DialogOwner>();
 
   constructor(
     readonly cfg: B2buaConfig,
@@ -97,23 +103,51 @@ export class B2bua {
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
     const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    // The call gate: fraud rules, limits, reputation. Its refusal names no
+    // rule to the caller (a generic 403); the reason goes to the log and CDR.
+    let ticket: CallTicket | undefined;
+    let verdict = 'authenticated';
+    if (this.deps.gate) {
+      const d = this.deps.gate.check({ caller: caller.number, dialled, callee: callee?.number, remote, callId: req.callId });
+      verdict = d.verdict;
+      if (!d.ok) {
+        this.log.info('call-refused', { from: caller.number, to: dialled, verdict: d.verdict, remote: remote.address });
+        this.rejectAttempt(tx, req, remote, caller, dialled, d.status, d.reason, d.status === 486 ? 'BUSY' : 'FAILED', d.verdict);
+        return;
+      }
+      ticket = d.ticket;
+    }
+    // A number the dialplan claims (IVR, voicemail, Dial() to extensions)
+    // runs there, after the gate: limits, reputation and fraud rules hold for
+    // dialplan calls as for direct ones, and the ticket follows the channel.
+    const plan = this.deps.dialplan;
+    if (plan && plan.routes(caller, dialled)) {
+      plan.accept(tx, req, remote, caller, dialled, ticket);
+      return;
+    }
     if (!callee) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED');
+      // no trunks yet: a number that is not ours has nowhere to go
+      this.rejectAttempt(tx, req, remote, caller, dialled, 404, 'Not Found', 'FAILED', verdict);
+      ticket?.ended(0);
       return;
     }
     let bindings = this.deps.location.lookup(callee.number);
     if (bindings.length === 0) {
-      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER');
+      this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER', verdict);
+      ticket?.ended(0);
       return;
     }
     const enc = checkEncryption(caller, callee, remote, req.body, bindings);
     if (!enc.ok) {
       this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
       this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
+      ticket?.ended(0);
       return;
     }
     bindings = enc.bindings;
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
+    call.verdict = verdict;
+    call.ticket = ticket;
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
     call.begin(bindings);
@@ -159,12 +193,19 @@ export class B2bua {
 
   /** CANCEL matched to a ringing INVITE (the transaction layer already answered the CANCEL) */
   onCancel(req: SipMessage): void {
+    const owner = this.owned.get(cancelKey(req.callId, req.from.params.tag ?? ''));
+    if (owner) return owner.onCancel();
     const call = this.ringing.get(req.callId + '\u0000' + (req.from.params.tag ?? ''));
     call?.onCancel();
   }
 
   /** a request with a To tag */
   onInDialog(tx: ServerTxHandle, req: SipMessage): boolean {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) {
+      owner.onRequest(tx, req);
+      return true;
+    }
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (!entry) return false;
     entry.call.onInDialogRequest(entry.leg, tx, req);
@@ -173,6 +214,8 @@ export class B2bua {
 
   /** an ACK outside any transaction: for our 2xx */
   onAck(req: SipMessage): void {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) return owner.onAck(req);
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
     else if (entry && entry.leg === 'b') this.stopReinviteRetransmits(entry.call);
@@ -225,16 +268,45 @@ export class B2bua {
     this.dialogs.delete(call.a.key);
     if (call.b) this.dialogs.delete(call.b.key);
     for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
+    const rec = call.cdr();
+    call.ticket?.ended(rec.billsec ?? 0);
     try {
-      this.deps.cdr.write(call.cdr());
+      this.deps.cdr.write(rec);
     } catch (err) {
       this.log.error('cdr-write-failed', { call: call.id, error: (err as Error).message });
     }
     this.log.info('call-ended', { call: call.id, from: call.caller.number, to: call.dialled, disposition: call.disposition, cause: call.hangupCause });
   }
 
+  /** a call was answered: the gate may cut it later (spend limit) */
+  callAnswered(call: Call): void {
+    call.ticket?.answered((cause) => {
+      this.log.info('call-cut', { call: call.id, from: call.caller.number, to: call.dialled, cause });
+      call.hangup(cause);
+    });
+  }
+
+  /** a channel's dialog: in-dialog requests and ACKs with Call-ID + our tag go to `owner` */
+  ownDialog(callId: string, localTag: string, owner: DialogOwner): void {
+    this.owned.set(dialogKey(callId, localTag), owner);
+  }
+
+  /** a channel's INVITE still unanswered: its CANCEL (Call-ID + the caller's From tag) goes to `owner` */
+  ownInvite(callId: string, fromTag: string, owner: DialogOwner): void {
+    this.owned.set(cancelKey(callId, fromTag), owner);
+  }
+
+  releaseDialog(callId: string, tag: string): void {
+    this.owned.delete(dialogKey(callId, tag));
+    this.owned.delete(cancelKey(callId, tag));
+  }
+
   /** end every call (shutdown) */
   hangupAll(): void {
     for (const c of [...this.calls]) c.hangup('shutdown');
   }
+}
+
+function cancelKey(callId: string, fromTag: string): string {
+  return 'invite\u0000' + callId + '\u0000' + fromTag;
 }

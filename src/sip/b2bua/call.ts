@@ -10,6 +10,7 @@ import type { Remote } from '../../transport/types.js';
 import { formatHost } from '../../transport/address.js';
 import type {
   BindingInfo,
+  CallTicket,
   CdrRecord,
   ClientTxHandle,
   ExtensionInfo,
@@ -55,6 +56,9 @@ export class Call {
   bChannel = '';
   disposition: CdrRecord['disposition'] = 'NO ANSWER';
   hangupCause = '';
+  /** the call gate's verdict (CDR security_verdict) and its follow-up handle */
+  verdict = 'authenticated';
+  ticket?: CallTicket;
 
   /** leg A dialog (Palisade as UAS toward the caller) */
   readonly a: Dialog;
@@ -264,6 +268,7 @@ export class Call {
     ua.trackDialog(this, this.a, 'a');
     if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
     ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
+    ua.callAnswered(this);
   }
 
   private onForkFinal(fork: Fork, status: number, res?: SipMessage): void {
@@ -534,7 +539,7 @@ export class Call {
       uniqueid: this.uniqueid,
       userfield: this.hangupCause,
       sourceIp: this.aRemote.address,
-      securityVerdict: 'authenticated',
+      securityVerdict: this.verdict,
     };
   }
 

@@ -75,3 +75,60 @@ export interface AuthApi {
   ): { ok: true; user: string } | { ok: false; reason: string };
   challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
 }
+
+/**
+ * The call gate (security, ENGINEERING.md): consulted once a caller is
+ * authenticated and before the call is routed anywhere. It classifies the
+ * destination, applies permissions, limits, spend, reputation and fraud
+ * rules, and follows the call it let through via the ticket.
+ */
+export interface CallGateApi {
+  check(a: CallAttempt): GateDecision;
+}
+
+export interface CallAttempt {
+  /** the calling extension ('' for a call arriving from a trunk) */
+  caller: string;
+  /** the trunk the call leaves by or arrives from: a principal with its own policy (trunk code to come) */
+  trunk?: string;
+  dialled: string;
+  /** the callee's extension number when the dialled number is one of ours */
+  callee?: string;
+  remote: Remote;
+  callId: string;
+}
+
+export type GateDecision =
+  | { ok: true; verdict: string; ticket: CallTicket }
+  | { ok: false; status: number; reason: string; verdict: string };
+
+export interface CallTicket {
+  /** the call was answered; `cut` ends it (e.g. when its spend would cross the limit) */
+  answered(cut: (cause: string) => void): void;
+  /** the attempt is over (answered or not); billsec 0 when never answered */
+  ended(billsec: number): void;
+}
+
+/**
+ * Something other than a bridged Call that owns a dialog: a channel the
+ * dialplan drives (src/channel/), or one of its outgoing legs.
+ */
+export interface DialogOwner {
+  /** an in-dialog request (BYE, INFO, re-INVITE...) */
+  onRequest(tx: ServerTxHandle, req: SipMessage): void;
+  /** the ACK for a 2xx we sent */
+  onAck(req: SipMessage): void;
+  /** CANCEL of the INVITE that created it, before it was answered */
+  onCancel(): void;
+}
+
+/**
+ * The dialplan's say in routing (wired in main.ts): when `routes` is true,
+ * the INVITE goes to `accept` (a channel factory) instead of straight to
+ * the dialled extension's phones.
+ */
+export interface DialplanRouting {
+  routes(caller: ExtensionInfo, dialled: string): boolean;
+  /** `ticket`: the call gate's hold on this call, released when the channel ends */
+  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket): void;
+}

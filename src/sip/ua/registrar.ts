@@ -43,6 +43,12 @@ export interface RegistrarOptions {
   server?: string;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
   onAuth?: (e: AuthEvent) => void;
+  /**
+   * after authentication: may this extension register from this address
+   * (per-extension register_from ACL)? Asked only once the password is
+   * proven, so the 403 tells nothing to someone without it.
+   */
+  mayRegister?: (aor: string, remote: Remote) => boolean;
 }
 
 export interface AuthEvent {
@@ -85,6 +91,7 @@ export class Registrar {
   private readonly clock: () => number;
   private readonly server: string | undefined;
   private readonly onAuth: (e: AuthEvent) => void;
+  private readonly mayRegister: ((aor: string, remote: Remote) => boolean) | undefined;
 
   constructor(o: RegistrarOptions) {
     this.location = o.location;
@@ -99,6 +106,7 @@ export class Registrar {
     this.clock = o.clock ?? Date.now;
     this.server = o.server;
     this.onAuth = o.onAuth ?? (() => {});
+    this.mayRegister = o.mayRegister;
     if (this.minExpires > this.maxExpires) throw new Error('PAL_ERR_REGISTRAR_EXPIRES: minExpires is above maxExpires');
   }
 
@@ -123,6 +131,7 @@ export class Registrar {
       return this.reply(req, 403);
     }
     this.onAuth({ ok: true, aor, remote, userAgent, username: result.user, ...ids });
+    if (this.mayRegister && !this.mayRegister(aor, remote)) return this.reply(req, 403);
 
     // §10.3 step 7, 423: "If and only if the requested expiration interval is
     // greater than zero AND smaller than one hour AND less than a

@@ -1,0 +1,48 @@
+// Live counters per principal: calls in progress, outbound calls in
+// progress, and attempt times in a sliding minute (a small ring of
+// timestamps, bounded by the per-minute limit itself).
+export interface Counters {
+  active: number;
+  outbound: number;
+  /** ring of the last `cap` attempt times (epoch ms) */
+  ring: number[];
+  next: number;
+}
+
+export class CallCounters {
+  private readonly map = new Map<string, Counters>();
+
+  get(id: string): Counters {
+    let c = this.map.get(id);
+    if (!c) {
+      c = { active: 0, outbound: 0, ring: [], next: 0 };
+      this.map.set(id, c);
+    }
+    return c;
+  }
+
+  /** attempts in the last 60 s (only the last `cap` are kept, enough to tell whether cap is reached) */
+  inLastMinute(id: string, now: number): number {
+    const c = this.map.get(id);
+    if (!c) return 0;
+    let n = 0;
+    for (const t of c.ring) if (now - t < 60_000) n++;
+    return n;
+  }
+
+  noteAttempt(id: string, now: number, cap: number): void {
+    const c = this.get(id);
+    const size = Math.max(cap, 1);
+    if (c.ring.length < size) c.ring.push(now);
+    else {
+      c.ring[c.next % size] = now;
+      c.next = (c.next + 1) % size;
+    }
+  }
+
+  /** drop idle principals so the map does not grow with every caller ever seen */
+  release(id: string, now: number): void {
+    const c = this.map.get(id);
+    if (c && c.active === 0 && c.outbound === 0 && c.ring.every((t) => now - t >= 60_000)) this.map.delete(id);
+  }
+}

@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CallGate } from './call-gate.js';
+import { NumberPlan } from './number-plan.js';
+import { RateTable } from './rate-table.js';
+import { FraudList } from './fraud-list.js';
+import { CallingProfiles, DEFAULT_ANOMALY } from './calling-profile.js';
+import { makePolicy, type PrincipalPolicy } from './principal.js';
+import { ReputationService, DEFAULT_REPUTATION } from '../reputation/reputation-service.js';
+import { Acl } from '../acl/acl.js';
+import type { SecurityEvent } from '../ids/security-event.js';
+import type { GateDecision } from '../../sip/b2bua/types.js';
+
+function setup(
+  policies: Record<string, PrincipalPolicy>,
+  o: { rates?: Record<string, number>; anomaly?: Partial<typeof DEFAULT_ANOMALY>; clock?: () => number; trunks?: Record<string, PrincipalPolicy> } = {},
+) {
+  const plan = new NumberPlan();
+  const events: SecurityEvent[] = [];
+  const reputation = new ReputationService(DEFAULT_REPUTATION, o.clock);
+  const fraudList = new FraudList(plan);
+  const gate = new CallGate({
+    plan,
+    rates: new RateTable(o.rates ?? {}),
+    fraudList,
+    reputation,
+    profiles: new CallingProfiles({ ...DEFAULT_ANOMALY, ...o.anomaly }),
+    policyOf: (n) => policies[n] ?? makePolicy('extension', n),
+    isExtension: (n) => n in policies,
+    trunkPolicyOf: (name) => o.trunks?.[name],
+    sink: { emit: (e) => events.push(e) },
+    clock: o.clock,
+  });
+  const call = (caller: string, dialled: string, address = '10.0.0.5'): GateDecision =>
+    gate.check({ caller, dialled, callee: dialled in policies ? dialled : undefined, remote: { address, port: 5060, transport: 'udp' }, callId: 'c' + Math.random() });
+  return { gate, events, reputation, fraudList, call };
+}
+
+const verdict = (d: GateDecision) => d.verdict;
+
+test('classes: international and premium refused by default, allowed when permitted; refusal is a generic 403', () => {
+  const { call, events } = setup({ '1001': makePolicy('extension', '1001'), '1002': makePolicy('extension', '1002'), '1003': makePolicy('extension', '1003', { permissions: ['international'] }) });
+  const d = call('1001', '0044207946000');
+  assert.equal(d.ok, false);
+  assert.ok(!d.ok && d.status === 403 && d.reason === 'Forbidden');
+  assert.equal(verdict(d), 'refused:class-not-permitted:international');
+  assert.equal(events.at(-1)?.type, 'FraudRuleHit');
+  assert.equal(verdict(call('1002', '0900123456')), 'refused:class-not-permitted:premium');
+  assert.equal(verdict(call('1003', '0044207946000')), 'pass:international');
+});
+
+test('emergency is never blocked by any rule', () => {
+  const p = makePolicy('extension', '1001', { permissions: [], maxCalls: 1, callsPerMinute: 1, dailySpendLimit: 0, callFrom: Acl.permitOnly(['192.0.2.0/24']) });
+  const { call, reputation, fraudList } = setup({ '1001': p }, { rates: { '112': 100, '911': 100 }, anomaly: { mode: 'block', minCalls: 1 } });
+  fraudList.add('112');
+  fraudList.add('911');
+  for (let i = 0; i < 5; i++) reputation.bad('user:1001');
+  assert.ok(reputation.refused('user:1001'));
+  // several at once: past max_calls, calls_per_minute and max_outbound_calls
+  for (const n of ['112', '911', '999', '112']) {
+    const d = call('1001', n, '203.0.113.9');
+    assert.equal(d.ok, true, `${n}: ${d.verdict}`);
+    assert.equal(d.verdict, 'pass:emergency');
+  }
+});
+
+test('known fraud numbers are refused by prefix, even with international allowed', () => {
+  const { call, fraudList } = setup({ '1001': makePolicy('extension', '1001', { permissions: ['international', 'premium'] }) });
+  fraudList.add('88213');
+  assert.equal(verdict(call('1001', '+88213000111')), 'refused:fraud-list:88213');
+});
+
+test('limits: one outbound call at a time unless allowed more; concurrent calls; calls per minute', () => {
+  let now = 1_000_000;
+  const { call } = setup(
+    {
+      '1001': makePolicy('extension', '1001'),
+      '1002': makePolicy('extension', '1002', { maxOutboundCalls: 3, maxCalls: 2 }),
+      '1003': makePolicy('extension', '1003', { callsPerMinute: 2, maxOutboundCalls: 5 }),
+    },
+    { clock: () => now },
+  );
+  const first = call('1001', '5551234');
+  assert.ok(first.ok);
+  assert.equal(verdict(call('1001', '5551235')), 'refused:max_outbound_calls:1');
+  first.ticket.ended(0);
+  assert.ok(call('1001', '5551235').ok, 'free again once the first ended');
+
+  assert.ok(call('1002', '5551234').ok);
+  assert.ok(call('1002', '5551234').ok);
+  assert.equal(verdict(call('1002', '5551234')), 'refused:max_calls:2');
+
+  const a = call('1003', '5551234');
+  const b = call('1003', '5551234');
+  assert.ok(a.ok && b.ok);
+  a.ticket.ended(0);
+  b.ticket.ended(0);
+  assert.equal(verdict(call('1003', '5551234')), 'refused:calls_per_minute:2');
+  now += 61_000;
+  assert.ok(call('1003', '5551234').ok);
+});
+
+test('spend: 80% and 100% alerts, then rated calls refused; unrated calls still pass', () => {
+  const { call, events } = setup({ '1001': makePolicy('extension', '1001', { dailySpendLimit: 1 }) }, { rates: { '5551': 0.5 } });
+  const a = call('1001', '5551234');
+  assert.ok(a.ok);
+  a.ticket.ended(100); // 100 s at 0.5/min = 0.8333
+  assert.deepEqual(events.map((e) => e.detail), ['daily_spend_limit:1:80%']);
+  const b = call('1001', '5551234');
+  assert.ok(b.ok);
+  b.ticket.ended(30);
+  assert.equal(events.at(-1)?.detail, 'daily_spend_limit:1:100%');
+  assert.equal(verdict(call('1001', '5551999')), 'refused:daily_spend_limit:1');
+  assert.ok(call('1001', '4441234').ok, 'an unrated number is not a paid call');
+});
+
+test('a running call is cut when its projected spend reaches the limit', async () => {
+  const { call } = setup({ '1001': makePolicy('extension', '1001', { dailySpendLimit: 0.01 }) }, { rates: { '5551': 3 } });
+  const d = call('1001', '5551234');
+  assert.ok(d.ok);
+  const keepAlive = setTimeout(() => {}, 5000); // the gate's timer does not hold the process open
+  const t0 = Date.now();
+  const cut = await new Promise<string>((resolve) => d.ticket.answered(resolve)); // 0.01 / 3 per min = 200 ms
+  clearTimeout(keepAlive);
+  assert.equal(cut, 'spend-limit');
+  assert.ok(Date.now() - t0 >= 150, 'not before the money runs out');
+});
+
+test('anomaly: after learning, a new destination is flagged (flag mode) or refused (block mode)', () => {
+  for (const mode of ['flag', 'block'] as const) {
+    const { call, events } = setup({ '1001': makePolicy('extension', '1001', { maxOutboundCalls: 100 }) }, { anomaly: { mode, minCalls: 3, hourShare: 0 } });
+    for (let i = 0; i < 3; i++) call('1001', '5551234');
+    assert.equal(events.length, 0);
+    const d = call('1001', '5559876');
+    assert.equal(events.at(-1)?.detail, 'anomaly:new-destination');
+    assert.equal(d.ok, mode === 'flag');
+  }
+});
+
+test('refusals count against the user: first negative 4 — and one more makes the user unable to call', () => {
+  const { call, reputation } = setup({ '1001': makePolicy('extension', '1001'), '1002': makePolicy('extension', '1002') });
+  call('1001', '0900123456');
+  assert.equal(reputation.score('user:1001'), 4);
+  assert.equal(verdict(call('1001', '1002')), 'refused:reputation:caller');
+  assert.equal(verdict(call('1002', '1001')), 'refused:reputation:callee');
+});
+
+test('a trunk is a principal of its own: its classes, ACL, limits and spend apply on top of the extension\'s', () => {
+  const trunk = makePolicy('trunk', 'provider-a', {
+    permissions: ['local', 'national'],
+    maxCalls: 1,
+    maxOutboundCalls: 5,
+    dailySpendLimit: 1,
+    callFrom: Acl.permitOnly(['10.0.0.0/8', '198.51.100.10']),
+  });
+  const ext = makePolicy('extension', '1001', { permissions: ['national', 'international'], maxOutboundCalls: 5 });
+  const { gate, call, reputation } = setup({ '1001': ext }, { trunks: { 'provider-a': trunk }, rates: { '0161': 1 } });
+  for (let i = 0; i < 10; i++) reputation.book.good('user:1001'); // a long good record: refusals below do not shut it out
+  const via = (dialled: string, address = '10.0.0.5', caller = '1001') =>
+    gate.check({ caller, trunk: 'provider-a', dialled, remote: { address, port: 5060, transport: 'udp' }, callId: 'x' });
+  assert.equal(verdict(via('0044207946000')), 'refused:class-not-permitted:international@trunk:provider-a', 'the extension may, the trunk may not');
+  assert.equal(verdict(via('5551234')), 'refused:class-not-permitted:local', 'the trunk may, the extension may not');
+  const first = via('02079460000');
+  assert.equal(first.verdict, 'pass:national');
+  assert.equal(verdict(via('02079460001')), 'refused:max_calls:1@trunk:provider-a');
+  assert.ok(first.ok);
+  first.ticket.ended(0);
+  // an inbound trunk call (no calling extension) from an address the trunk does not come from
+  assert.equal(verdict(via('1001', '203.0.113.1', '')), 'refused:call_from@trunk:provider-a');
+  assert.equal(verdict(via('1001', '198.51.100.10', '')), 'pass:internal');
+  // an unknown trunk: internal and emergency only
+  const unknown = gate.check({ caller: '', trunk: 'nobody', dialled: '02079460000', remote: { address: '10.0.0.1', port: 5060, transport: 'udp' }, callId: 'y' });
+  assert.equal(unknown.verdict, 'refused:class-not-permitted:national@trunk:nobody');
+  assert.equal(call('1001', '112').verdict, 'pass:emergency');
+});

@@ -1,0 +1,204 @@
+// The call gate (ENGINEERING.md: "before a call leaves"): every call an
+// authenticated principal places passes here after authentication and
+// before routing. In order:
+//   1. classify the destination; emergency numbers pass at once — no rule,
+//      limit, reputation or spend check may ever block them (SPEC.md §4);
+//   2. call_from ACL of the caller (FailedACL);
+//   3. reputation: caller, and an internal callee, must not be under 5;
+//   4. known fraud numbers (prefix match) — always refused;
+//   5. the caller's allowed destination classes;
+//   6. limits: active outbound calls, concurrent calls, calls per minute
+//      (caller), concurrent calls of an internal callee (486 Busy Here);
+//   7. spend: a rated call with the day's limit reached is refused;
+//   8. anomalies against the learned profile: flagged, or refused in block mode.
+// Refusals answer a generic "403 Forbidden"; the rule is logged, put in the
+// CDR verdict and emitted as a SecurityEvent, never told to the caller.
+// Fraud-rule refusals (fraud list, class, no paid calls, blocked anomaly)
+// are bad reputation evidence for the user and the address; a limit reached
+// (calls, rate, spend) is capacity, not malice, and is not.
+import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../sip/b2bua/types.js';
+import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+import type { Remote } from '../../transport/types.js';
+import type { NumberPlan } from './number-plan.js';
+import type { RateTable } from './rate-table.js';
+import type { FraudList } from './fraud-list.js';
+import { makePolicy, type PrincipalPolicy } from './principal.js';
+import { CallCounters } from './call-counters.js';
+import { SpendTracker } from './spend-tracker.js';
+import { CallingProfiles } from './calling-profile.js';
+import { ip, user, type ReputationService } from '../reputation/reputation-service.js';
+
+export interface CallGateDeps {
+  plan: NumberPlan;
+  rates: RateTable;
+  fraudList: FraudList;
+  reputation: ReputationService;
+  profiles: CallingProfiles;
+  /** the policy of an extension (a default one for extensions without settings) */
+  policyOf(number: string): PrincipalPolicy;
+  /** the policy of a trunk principal (the trunk code to come); unknown trunks may call only internal and emergency numbers */
+  trunkPolicyOf?(name: string): PrincipalPolicy | undefined;
+  isExtension(number: string): boolean;
+  sink: SecurityEventSink;
+  clock?: () => number;
+}
+
+const FORBIDDEN = { status: 403, reason: 'Forbidden' } as const;
+
+export class CallGate implements CallGateApi {
+  readonly counters = new CallCounters();
+  readonly spend = new SpendTracker();
+  private readonly clock: () => number;
+  stats = { checked: 0, refused: 0, flagged: 0, cut: 0 };
+
+  constructor(private readonly d: CallGateDeps) {
+    this.clock = d.clock ?? Date.now;
+  }
+
+  check(a: CallAttempt): GateDecision {
+    this.stats.checked++;
+    const d = this.d;
+    const now = this.clock();
+    const c = d.plan.classify(a.dialled, (n) => a.callee === n || d.isExtension(n));
+    // whoever the call is charged to and limited as: the calling extension,
+    // and the trunk it leaves by or arrives from (each checked on its own)
+    const principals: PrincipalPolicy[] = [];
+    if (a.caller) principals.push(d.policyOf(a.caller));
+    if (a.trunk !== undefined) principals.push(this.trunkPolicy(a.trunk));
+    const calleePol = c.cls === 'internal' && a.callee ? d.policyOf(a.callee) : undefined;
+
+    if (c.cls === 'emergency') return this.pass(a, principals, calleePol, 0, now, 'pass:emergency');
+
+    const at = (p: PrincipalPolicy, rule: string) => (p.kind === 'trunk' ? `${rule}@${p.id}` : rule);
+    for (const p of principals) if (!p.callFrom.allows(a.remote.address)) return this.refuse(a, 'FailedACL', at(p, 'call_from'), false);
+    if (a.caller && d.reputation.refused(user(a.caller))) return this.refuse(a, 'ReputationReject', 'reputation:caller', false);
+    if (a.callee && d.reputation.refused(user(a.callee))) return this.refuse(a, 'ReputationReject', 'reputation:callee', false);
+
+    const listed = d.fraudList.match(a.dialled, c.e164);
+    if (listed !== undefined) return this.refuse(a, 'FraudRuleHit', `fraud-list:${listed}`, true);
+    for (const p of principals) if (!p.permissions.has(c.cls)) return this.refuse(a, 'FraudRuleHit', at(p, `class-not-permitted:${c.cls}`), true);
+
+    for (const p of principals) {
+      const cnt = this.counters.get(p.id);
+      if (cnt.outbound >= p.maxOutboundCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_outbound_calls:${p.maxOutboundCalls}`), false);
+      if (p.maxCalls > 0 && cnt.active >= p.maxCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_calls:${p.maxCalls}`), false);
+      if (p.callsPerMinute > 0 && this.counters.inLastMinute(p.id, now) >= p.callsPerMinute) {
+        return this.refuse(a, 'FraudRuleHit', at(p, `calls_per_minute:${p.callsPerMinute}`), false);
+      }
+    }
+    if (calleePol && calleePol.maxCalls > 0 && this.counters.get(calleePol.id).active >= calleePol.maxCalls) {
+      // the callee is simply busy: not the caller's fault, no event
+      return { ok: false, status: 486, reason: 'Busy Here', verdict: `callee-max_calls:${calleePol.maxCalls}` };
+    }
+
+    const rate = d.rates.lookup(a.dialled, c);
+    if (rate.perMinute > 0) {
+      for (const p of principals) {
+        if (p.dailySpendLimit <= 0) return this.refuse(a, 'FraudRuleHit', at(p, 'no-paid-calls'), true);
+        if (this.spend.spent(p.id, now) >= p.dailySpendLimit - 1e-9) return this.refuse(a, 'FraudRuleHit', at(p, `daily_spend_limit:${p.dailySpendLimit}`), false);
+      }
+    }
+
+    // the learned profile is the first principal's (the extension's, or the trunk's for inbound trunk calls)
+    const profileId = principals[0]?.id ?? 'anonymous';
+    const dest = d.profiles.destKey(a.dialled, c.e164);
+    const flags = d.profiles.check(profileId, dest, now);
+    if (flags.length > 0) {
+      const block = d.profiles.cfg.mode === 'block';
+      this.stats.flagged++;
+      this.emit('FraudRuleHit', block ? 10 : 6, a, `anomaly:${flags.join(',')}`, { class: c.cls, action: block ? 'block' : 'flag' });
+      if (block) return this.refuse(a, undefined, `anomaly:${flags.join(',')}`, true);
+    }
+    d.profiles.learn(profileId, dest, now);
+    const verdict = `pass:${c.cls}${rate.perMinute > 0 ? `:rate=${rate.perMinute}` : ''}${flags.length ? `:flagged=${flags.join(',')}` : ''}`;
+    return this.pass(a, principals, calleePol, rate.perMinute, now, verdict);
+  }
+
+  private trunkPolicy(name: string): PrincipalPolicy {
+    // an unknown trunk gets nothing but internal and emergency calls
+    return this.d.trunkPolicyOf?.(name) ?? makePolicy('trunk', name, { permissions: [], dailySpendLimit: 0 });
+  }
+
+  private pass(a: CallAttempt, principals: PrincipalPolicy[], calleePol: PrincipalPolicy | undefined, perMinute: number, now: number, verdict: string): GateDecision {
+    const counters = principals.map((p) => this.counters.get(p.id));
+    for (const [i, cnt] of counters.entries()) {
+      cnt.active++;
+      cnt.outbound++;
+      this.counters.noteAttempt(principals[i]!.id, now, principals[i]!.callsPerMinute);
+    }
+    const calleeCnt = calleePol ? this.counters.get(calleePol.id) : undefined;
+    if (calleeCnt) calleeCnt.active++;
+    let cutTimer: NodeJS.Timeout | undefined;
+    let done = false;
+    let answeredAt = 0;
+    const ticket: CallTicket = {
+      answered: (cut) => {
+        answeredAt = this.clock();
+        if (perMinute <= 0 || done || principals.length === 0) return;
+        // cut the call when its projected spend would cross the tightest day's limit
+        const t = this.clock();
+        const tightest = principals.reduce((best, p) => {
+          const left = p.dailySpendLimit - this.spend.spent(p.id, t);
+          return left < best.left ? { p, left } : best;
+        }, { p: principals[0]!, left: Infinity });
+        const ms = Math.max(0, (tightest.left / perMinute) * 60_000);
+        cutTimer = setTimeout(() => {
+          this.stats.cut++;
+          this.emit('FraudRuleHit', 9, a, `daily_spend_limit:${tightest.p.dailySpendLimit}:cut`, { principal: tightest.p.id });
+          cut('spend-limit');
+        }, ms);
+        cutTimer.unref();
+      },
+      ended: (billsec) => {
+        if (done) return;
+        done = true;
+        if (cutTimer) clearTimeout(cutTimer);
+        const end = this.clock();
+        for (const cnt of counters) {
+          cnt.active--;
+          cnt.outbound--;
+        }
+        if (calleeCnt) calleeCnt.active--;
+        // the answered time measured here (the CDR's billsec is whole seconds)
+        const talked = answeredAt > 0 ? (end - answeredAt) / 1000 : billsec;
+        if (perMinute > 0 && talked > 0) {
+          for (const p of principals) {
+            for (const t of this.spend.add(p.id, end, (talked / 60) * perMinute, p.dailySpendLimit)) {
+              const pct = `${Math.round(t * 100)}%`;
+              this.emit('FraudRuleHit', t >= 1 ? 9 : 6, a, `daily_spend_limit:${p.dailySpendLimit}:${pct}`, {
+                principal: p.id,
+                threshold: pct,
+                spent: Math.round(this.spend.spent(p.id, end) * 10000) / 10000,
+              });
+            }
+          }
+        }
+        if (talked > 0 && principals[0]) {
+          const flag = this.d.profiles.learnLength(principals[0].id, talked);
+          if (flag) this.emit('FraudRuleHit', 6, a, `anomaly:${flag}`, { seconds: Math.round(talked), action: 'flag' });
+        }
+        if (talked > 0 && a.caller && this.d.reputation.callEnded(a.caller, a.callee, a.remote.address, talked)) {
+          this.emit('FraudRuleHit', 6, a, 'short-call-burst', { seconds: Math.round(talked) });
+        }
+        for (const p of principals) this.counters.release(p.id, end);
+      },
+    };
+    return { ok: true, verdict, ticket };
+  }
+
+  private refuse(a: CallAttempt, type: SecurityEventType | undefined, rule: string, counts: boolean): GateDecision {
+    this.stats.refused++;
+    if (type) this.emit(type, type === 'FailedACL' ? 7 : 10, a, rule, {});
+    if (counts) {
+      // a rejected call is bad evidence for the user and the address it came from
+      if (a.caller) this.d.reputation.bad(user(a.caller));
+      this.d.reputation.bad(ip(a.remote.address));
+    }
+    return { ok: false, ...FORBIDDEN, verdict: `refused:${rule}` };
+  }
+
+  private emit(type: SecurityEventType, level: number, a: CallAttempt, detail: string, extra: Record<string, string | number | boolean>): void {
+    const remote: Remote = a.remote;
+    this.d.sink.emit({ type, level, time: this.clock(), service: 'SIP', remote, account: a.caller, sessionId: a.callId, detail, extra: { dialled: a.dialled, ...extra } });
+  }
+}

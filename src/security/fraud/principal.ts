@@ -1,0 +1,66 @@
+// A principal is whoever a call is charged to and limited as: an extension
+// today, a trunk once trunks exist (SPEC.md §3). Both carry the same policy
+// object, so the call gate never cares which kind it is looking at.
+import { OPEN_ACL, type Acl } from '../acl/acl.js';
+import type { CallClass } from './number-plan.js';
+
+export type PrincipalKind = 'extension' | 'trunk';
+
+export interface PrincipalPolicy {
+  /** 'ext:1001', 'trunk:provider-a' */
+  id: string;
+  kind: PrincipalKind;
+  /** where this principal may register from (extensions) */
+  registerFrom: Acl;
+  /** where this principal's calls may come from */
+  callFrom: Acl;
+  /** destination classes it may call; internal and emergency are always added */
+  permissions: ReadonlySet<CallClass>;
+  /** concurrent calls it takes part in (placing or receiving); 0 = unlimited */
+  maxCalls: number;
+  /** call attempts passing the gate per sliding minute; 0 = unlimited */
+  callsPerMinute: number;
+  /** active outbound calls at once (SPEC.md §4: one unless allowed more) */
+  maxOutboundCalls: number;
+  /** currency units per day; 0 = no paid (rated) calls at all */
+  dailySpendLimit: number;
+}
+
+export const DEFAULT_PERMISSIONS: readonly CallClass[] = ['internal', 'emergency', 'local', 'national', 'mobile'];
+
+export interface PolicyLimits {
+  permissions: readonly CallClass[];
+  maxCalls: number;
+  callsPerMinute: number;
+  maxOutboundCalls: number;
+  dailySpendLimit: number;
+}
+
+export const DEFAULT_LIMITS: PolicyLimits = {
+  permissions: DEFAULT_PERMISSIONS,
+  maxCalls: 4,
+  callsPerMinute: 10,
+  maxOutboundCalls: 1,
+  dailySpendLimit: 10,
+};
+
+export function makePolicy(
+  kind: PrincipalKind,
+  name: string,
+  o: Partial<PolicyLimits> & { registerFrom?: Acl; callFrom?: Acl } = {},
+): PrincipalPolicy {
+  const permissions = new Set<CallClass>(o.permissions ?? DEFAULT_LIMITS.permissions);
+  permissions.add('internal');
+  permissions.add('emergency'); // never removable
+  return {
+    id: `${kind === 'extension' ? 'ext' : 'trunk'}:${name}`,
+    kind,
+    registerFrom: o.registerFrom ?? OPEN_ACL,
+    callFrom: o.callFrom ?? OPEN_ACL,
+    permissions,
+    maxCalls: o.maxCalls ?? DEFAULT_LIMITS.maxCalls,
+    callsPerMinute: o.callsPerMinute ?? DEFAULT_LIMITS.callsPerMinute,
+    maxOutboundCalls: o.maxOutboundCalls ?? DEFAULT_LIMITS.maxOutboundCalls,
+    dailySpendLimit: o.dailySpendLimit ?? DEFAULT_LIMITS.dailySpendLimit,
+  };
+}

@@ -1,0 +1,196 @@
+// The ACL, reputation and toll-fraud pieces built from the configuration,
+// with the hooks main.ts plugs into the request gate, the registrar, the
+// B2BUA's authentication and call gate, and the control socket.
+import type { ExtensionConfig, SecuritySections } from '../config/config-types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Database } from '../storage/database.js';
+import { ReputationRepo } from '../storage/reputation-repo.js';
+import type { Remote } from '../transport/types.js';
+import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SecurityEventSink } from './ids/security-event.js';
+import { Acl } from './acl/acl.js';
+import { CidrSet } from './acl/cidr.js';
+import { RequestGate, type GateRefusal } from './acl/request-gate.js';
+import { ReputationService, ip, user } from './reputation/reputation-service.js';
+import { NumberPlan } from './fraud/number-plan.js';
+import { RateTable } from './fraud/rate-table.js';
+import { FraudList } from './fraud/fraud-list.js';
+import { CallingProfiles } from './fraud/calling-profile.js';
+import { CallGate } from './fraud/call-gate.js';
+import { makePolicy, type PrincipalPolicy } from './fraud/principal.js';
+
+export interface GuardDeps {
+  cfg: SecuritySections;
+  extensions: readonly ExtensionConfig[];
+  isExtension(number: string): boolean;
+  storage: Database;
+  sink: SecurityEventSink;
+  log: Logger;
+}
+
+const FLUSH_MS = 5000;
+
+export class SecurityGuard {
+  readonly reputation: ReputationService;
+  readonly plan: NumberPlan;
+  readonly rates: RateTable;
+  readonly fraudList: FraudList;
+  readonly callGate: CallGate;
+  readonly requestGate: RequestGate;
+  readonly adminAcl: Acl;
+  private readonly repo: ReputationRepo;
+  private readonly policies = new Map<string, PrincipalPolicy>();
+  private readonly defaults = new Map<string, PrincipalPolicy>();
+
+  private constructor(private readonly d: GuardDeps) {
+    const c = d.cfg;
+    this.repo = new ReputationRepo(d.storage);
+    this.reputation = new ReputationService({ ...c.security.reputation, minScore: 5 });
+    this.plan = new NumberPlan(c.numbering);
+    this.rates = new RateTable(c.rates);
+    this.fraudList = new FraudList(this.plan);
+    for (const n of c.fraud.numbers) this.fraudList.add(this.fraudList.normalise(n) ?? n);
+    this.adminAcl = new Acl(c.admin.acl);
+    const def = c.fraud.defaults;
+    for (const e of d.extensions) {
+      const p = e.policy;
+      this.policies.set(
+        e.number,
+        makePolicy('extension', e.number, {
+          permissions: p.callPermissions ?? def.callPermissions,
+          maxCalls: p.maxCalls ?? def.maxCalls,
+          callsPerMinute: p.callsPerMinute ?? def.callsPerMinute,
+          maxOutboundCalls: p.maxOutboundCalls ?? def.maxOutboundCalls,
+          dailySpendLimit: p.dailySpendLimit ?? def.dailySpendLimit,
+          registerFrom: p.registerFrom ? Acl.permitOnly(p.registerFrom) : undefined,
+          callFrom: p.callFrom ? Acl.permitOnly(p.callFrom) : undefined,
+        }),
+      );
+    }
+    this.callGate = new CallGate({
+      plan: this.plan,
+      rates: this.rates,
+      fraudList: this.fraudList,
+      reputation: this.reputation,
+      profiles: new CallingProfiles(c.fraud.anomaly),
+      policyOf: (n) => this.policyOf(n),
+      isExtension: d.isExtension,
+      sink: d.sink,
+    });
+    this.requestGate = new RequestGate({
+      acl: new Acl(c.security.acl),
+      localNetworks: CidrSet.parse(c.security.localNetworks),
+      reputationExempt: CidrSet.parse(c.security.reputation.exempt),
+      reputation: this.reputation,
+      isEmergency: (n) => this.plan.isEmergency(n),
+      isExtension: d.isExtension,
+      callFromPermits: (n, addr) => {
+        const p = this.policies.get(n);
+        return p !== undefined && !p.callFrom.open && p.callFrom.allows(addr);
+      },
+      sink: d.sink,
+    });
+  }
+
+  /** builds the guard and restores persisted reputation and imported fraud numbers */
+  static async create(d: GuardDeps): Promise<SecurityGuard> {
+    const g = new SecurityGuard(d);
+    const restored = await g.reputation.restore(g.repo);
+    const imported = await g.reloadFraudNumbers();
+    g.reputation.start(g.repo, FLUSH_MS, (err) => d.log.warn('reputation-persist-failed', { error: err.message }));
+    d.log.info('security-ready', {
+      reputation_restored: restored,
+      fraud_numbers: g.fraudList.size,
+      fraud_numbers_imported: imported,
+      rates: g.rates.size,
+      local_networks: d.cfg.security.localNetworks.length,
+    });
+    return g;
+  }
+
+  async reloadFraudNumbers(): Promise<number> {
+    const rows = await this.repo.loadFraudNumbers();
+    for (const p of rows) this.fraudList.add(p);
+    return rows.length;
+  }
+
+  /** an extension's policy; extensions without settings (e.g. imported ones) get fraud.defaults */
+  policyOf(number: string): PrincipalPolicy {
+    const p = this.policies.get(number);
+    if (p) return p;
+    let q = this.defaults.get(number);
+    if (!q) {
+      const def = this.d.cfg.fraud.defaults;
+      q = makePolicy('extension', number, {
+        permissions: def.callPermissions,
+        maxCalls: def.maxCalls,
+        callsPerMinute: def.callsPerMinute,
+        maxOutboundCalls: def.maxOutboundCalls,
+        dailySpendLimit: def.dailySpendLimit,
+      });
+      if (this.defaults.size > 100_000) this.defaults.clear();
+      this.defaults.set(number, q);
+    }
+    return q;
+  }
+
+  /** request gate: null lets the request through */
+  checkRequest(req: SipMessage, remote: Remote): GateRefusal | null {
+    return this.requestGate.check(req, remote);
+  }
+
+  /** registrar hook, after authentication: register_from */
+  mayRegister(aor: string, remote: Remote): boolean {
+    const p = this.policies.get(aor);
+    if (!p || p.registerFrom.allows(remote.address)) return true;
+    this.reputation.bad(ip(remote.address));
+    this.d.sink.emit({ type: 'FailedACL', level: 7, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
+    return false;
+  }
+
+  /** every authentication outcome (REGISTER and INVITE) */
+  authOutcome(ok: boolean, reason: string | undefined, account: string | undefined, remote: Remote): void {
+    if (ok && account) this.reputation.authSucceeded(account, remote.address);
+    // a missing or stale credential is the normal first round of digest, not a failure
+    else if (!ok && reason !== 'missing' && reason !== 'stale') this.reputation.authFailed(remote.address);
+  }
+
+  /** control-socket commands: reputation, fraud-reload, guard */
+  async control(cmd: string, args: Record<string, unknown>): Promise<unknown> {
+    switch (cmd) {
+      case 'reputation': {
+        const subject = String(args.subject ?? '').trim();
+        if (!subject) throw new Error('reputation needs an ADDRESS or USER');
+        // an address (has . or :) or an extension number
+        const isAddress = /[.:]/.test(subject);
+        const out = this.reputation.show(isAddress ? ip(subject) : user(subject));
+        if (!isAddress) {
+          const p = this.policyOf(subject);
+          const cnt = this.callGate.counters.get(p.id);
+          return { ...out, active_calls: cnt.active, outbound_calls: cnt.outbound, spent_today: Math.round(this.callGate.spend.spent(p.id, Date.now()) * 10000) / 10000 };
+        }
+        return out;
+      }
+      case 'reputation-reset': {
+        const subject = String(args.subject ?? '').trim();
+        if (!subject) throw new Error('reputation reset needs an ADDRESS or USER');
+        const key = /[.:]/.test(subject) ? ip(subject) : user(subject);
+        this.reputation.book.reset(key);
+        return this.reputation.show(key);
+      }
+      case 'fraud-reload':
+        await this.reloadFraudNumbers();
+        return { fraud_numbers: this.fraudList.size };
+      case 'guard':
+        return { gate: this.callGate.stats, request_gate: this.requestGate.stats, reputation_subjects: this.reputation.book.size, fraud_numbers: this.fraudList.size, spend: this.callGate.spend.all(Date.now()) };
+      default:
+        throw new Error(`unknown command "${cmd}"`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.reputation.stop(this.repo).catch((err: Error) => this.d.log.warn('reputation-persist-failed', { error: err.message }));
+  }
+}
+
+export const GUARD_COMMANDS = new Set(['reputation', 'reputation-reset', 'fraud-reload', 'guard']);
