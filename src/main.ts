@@ -23,6 +23,7 @@ import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
 import { SecurityService, registeredAddresses } from './security/ids/security-service.js';
+import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
@@ -265,6 +266,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         },
       },
       onAuth: authOutcome,
+      onEncryptionRefused: (e) =>
+        security.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: transport.localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail })),
       gate: guard.callGate,
     },
     transport,
