@@ -53,15 +53,19 @@ async function main() {
     'storage:', '  driver: sqlite', `  path: ${join(run, 'palisade.db')}`,
     'control:', `  socket: ${join(run, 'control.sock')}`,
     'registrar:', '  qualify_interval: 0',
-    'log:', '  level: warn', '',
+    'log:', '  level: warn',
+    // the real dialplan engine: 7000 answers, plays a prompt, then echoes
+    'dialplan:', `  file: ${join(run, 'extensions.conf')}`, '',
   ].join('\n'));
+  // imported extensions are in context "default"
+  writeFileSync(join(run, 'extensions.conf'), '[default]\nexten => 7000,1,Answer()\n same => n,Playback(vm-intro)\n same => n,Echo()\n');
   const imp = spawnSync(process.execPath, [join(ROOT, 'bin', 'palisade.js'), 'users', 'import', palCsv, '--config', config], { cwd: run, encoding: 'utf8', timeout: 300_000 });
   if (imp.status !== 0) throw new Error(`users import failed: ${imp.stderr || imp.stdout}`);
 
   const nodeArgs = (env.BENCH_CH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const server = startProcess(process.execPath, [...nodeArgs, join(ROOT, 'bench', 'lib', 'channel-server.mjs'), config], { logPath: join(run, 'palisade.log'), cwd: run });
+  const server = startProcess(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'palisade.js'), 'start', '--config', config], { logPath: join(run, 'palisade.log'), cwd: run });
   await sleep(1500);
-  if (server.child.exitCode !== null) throw new Error('channel server exited; see ' + join(run, 'palisade.log'));
+  if (server.child.exitCode !== null) throw new Error('palisade exited; see ' + join(run, 'palisade.log'));
 
   // tshark on the first port pairs of Palisade's range: the pool hands them out first
   const pcap = join(work, 'sample.pcap');
