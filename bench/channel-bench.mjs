@@ -22,6 +22,8 @@ import { runSippClient, lastStatRow } from './lib/sipp-run.mjs';
 import { startProcess, stopTree, stopAll, treeTicks, cpuPercent, treeRss, sleep, track } from './lib/procs.mjs';
 import { userRange, writeSippCsv, writePalisadeCsv } from './lib/users.mjs';
 import { freePortBlocks } from './lib/ports.mjs';
+import { writeRtpPcap } from './lib/rtp-pcap.mjs';
+import { readFileSync } from 'node:fs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
@@ -81,19 +83,33 @@ async function main() {
   log(`${cfg.calls} calls at ${cfg.rate}/s, held ${cfg.holdMs} ms; RTP ${rtpBase}-${rtpMax}; sampling ${cfg.sample} calls`);
   const rampS = cfg.calls / cfg.rate;
   const sippName = 'uac';
+  // media on every call for its whole life: a continuous PCMA stream as long
+  // as the longest call, in a copy of the scenario that plays it
+  const pcapPath = writeRtpPcap(join(work, 'pcma-440.pcap'), rampS * 4 + cfg.holdMs / 1000 + 10);
+  const scenario = join(work, 'call-auth-uac.xml');
+  writeFileSync(scenario, readFileSync(join(ROOT, 'test', 'sipp', 'call-auth-uac.xml'), 'utf8').replace('/usr/share/sip-tester/g711a.pcap', pcapPath));
   const sippP = runSippClient({
-    scenario: join(ROOT, 'test', 'sipp', 'call-auth-uac.xml'),
+    scenario,
     target: `127.0.0.1:${sipPort}`,
     dir: work,
     name: sippName,
-    limitS: rampS + cfg.holdMs / 1000 + 60,
+    limitS: rampS * 4 + cfg.holdMs / 1000 + 60,
     args: ['-i', '127.0.0.1', '-p', String(uacPort), '-mp', String(mediaPort), '-inf', sippCsv, '-set', 'rtp_pcap', '1',
       '-m', String(cfg.calls), '-r', String(cfg.rate), '-l', String(cfg.calls), '-d', String(cfg.holdMs), '-s', '7000'],
   });
   // steady state: every call up; measure CPU over a window inside the hold time
-  const windowMs = Math.min(5000, Math.max(1000, cfg.holdMs - rampS * 1000 - 3000));
-  await sleep(rampS * 1000 + 1500);
-  const concurrent = Number(lastStatRow(join(work, `${sippName}.stat.csv`))?.['CurrentCall'] ?? NaN);
+  const windowMs = 5000;
+  // SIPp may ramp slower than asked (each call authenticates first): wait
+  // until every call is up, as SIPp counts them, before measuring
+  const statFile = join(work, `${sippName}.stat.csv`);
+  const upBy = Date.now() + rampS * 4000 + 10_000;
+  let concurrent = NaN;
+  for (;;) {
+    await sleep(1000);
+    concurrent = Number(lastStatRow(statFile)?.['CurrentCall'] ?? NaN);
+    if (concurrent >= cfg.calls || Date.now() > upBy) break;
+  }
+  log(`${concurrent} calls up; measuring`);
   const t0 = treeTicks(server.child.pid);
   const w0 = Date.now();
   await sleep(windowMs);
