@@ -26,11 +26,14 @@ import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
+import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** null without a mail section in the configuration */
+  readonly mailer: Mailer | null;
 }
 
 interface ExtensionRecord extends ExtensionInfo {
@@ -63,6 +66,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         name: e.name,
         context: e.context,
         directMedia: e.directMedia,
+        encryption: e.encryption,
         ha1: { md5: e.ha1Md5 ?? undefined, sha256: e.ha1Sha256 ?? undefined },
       });
     }
@@ -87,10 +91,16 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     sink: securitySink,
     log: secLog,
   });
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
   transport.serverHeader = cfg.sip.userAgent;
+  if (cfg.tls) transport.tlsCredentials = cfg.tls; // tls: listen points (src/transport/tls-listener.ts)
   const clock = new TimerWheelClock();
   const auth = new DigestAuthenticator({
     realm: cfg.sip.realm,
@@ -235,6 +245,9 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           transactions: tm.stats(),
           packets: transport.stats,
           tcp_connections: transport.tcpConnections(),
+          tls_connections: transport.tlsConnections(),
+          tls_handshake_errors: transport.tlsHandshakeErrors(),
+          mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
         };
@@ -272,6 +285,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
       stopped = true;
@@ -287,6 +301,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await guard.stop();
       clock.stop();
       await media.close();
+      await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });
     },

@@ -7,6 +7,7 @@ import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
+import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { option } from './main.js';
 
 const DEMO_USERS: Array<[string, string]> = [
@@ -21,17 +22,23 @@ const DEMO_USERS: Array<[string, string]> = [
  * Create the demo site on first use: a config with five extensions whose
  * secrets are generated here, printed once, and written only as HA1.
  */
-export function prepareDemo(dir: string): string {
+export async function prepareDemo(dir: string): Promise<string> {
   const abs = resolve(dir);
   const cfgPath = join(abs, 'palisade.yaml');
   if (existsSync(cfgPath)) return cfgPath;
   mkdirSync(abs, { recursive: true, mode: 0o700 });
   const realm = '127.0.0.1';
+  // SIP over TLS on 5061 with a self-signed certificate made once (key 0600)
+  const certs = await ensureSelfSignedCert(abs, ['127.0.0.1', 'localhost']);
   const lines: string[] = [
     '# Palisade demo site, generated on first start. Secrets are stored only as HA1.',
     'sip:',
-    '  listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060]',
+    '  listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060, tls:127.0.0.1:5061]',
     `  domain: ${realm}`,
+    'tls:',
+    `  cert: ${certs.cert}`,
+    `  key: ${certs.key}`,
+    '  min_version: TLSv1.2',
     'rtp:',
     '  ports: 10000-10999',
     '  address: 127.0.0.1',
@@ -54,7 +61,7 @@ export function prepareDemo(dir: string): string {
     );
     banner.push(`  extension ${num} (${name})  secret: ${secret}`);
   }
-  banner.push('', `  server 127.0.0.1:5060 (UDP and TCP); config in ${cfgPath}`, '');
+  banner.push('', `  server 127.0.0.1:5060 (UDP and TCP), 127.0.0.1:5061 (TLS, self-signed ${certs.cert}); config in ${cfgPath}`, '');
   writeFileSync(cfgPath, lines.join('\n') + '\n', { mode: 0o600 });
   // stderr, not the JSON log on stdout: the secrets must never reach a log
   process.stderr.write(banner.join('\n') + '\n');
@@ -66,7 +73,7 @@ export async function runStart(argv: string[]): Promise<number> {
   // control socket, recordings later) is for the service's user alone.
   process.umask(0o077);
   let cfgPath = option(argv, '--config');
-  if (argv.includes('--demo')) cfgPath = prepareDemo(option(argv, '--dir') ?? 'var/demo');
+  if (argv.includes('--demo')) cfgPath = await prepareDemo(option(argv, '--dir') ?? 'var/demo');
   if (!cfgPath) {
     process.stderr.write('usage: palisade start --config FILE | --demo\n');
     return 2;

@@ -5,6 +5,8 @@ import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
 import { runReputation } from './cmd-reputation.js';
 import { runFraud } from './cmd-fraud.js';
+import { runAuditCommand } from './cmd-audit.js';
+import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -21,6 +23,10 @@ commands:
                                  reputation score (0-10) of an address or extension; reset to 5
   fraud import FILE --config FILE
                                  add known fraud numbers/prefixes (one per line)
+  audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
+  secret generate [--count N]    strong SIP/admin secrets
+  pin generate [--length N] [--mailbox M] [--count N]
+                                 voicemail PINs that pass the PIN policy
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -42,6 +48,14 @@ export async function main(argv: string[]): Promise<number> {
         return await runReputation(rest);
       case 'fraud':
         return await runFraud(rest);
+      case 'audit':
+        return await runAuditCommand(rest);
+      case 'secret':
+        if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
+        break;
+      case 'pin':
+        if (rest[0] === 'generate') return runPinGenerate(rest.slice(1));
+        break;
       case undefined:
       case 'help':
       case '--help':

@@ -76,8 +76,25 @@ export interface ExtensionConfig {
   maxContacts: number;
   /** call gate and ACL settings; null = the fraud.defaults value */
   policy: ExtensionPolicyConfig;
+  /** 'required': calls to and from it must use SRTP over TLS signalling */
+  encryption: 'optional' | 'required';
   at: SourcePos;
   contextAt: SourcePos;
+}
+
+export interface MailConfig {
+  from: string;
+  spoolDir: string;
+  retrySeconds: number;
+  smtp: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTls: boolean;
+    user: string | null;
+    password: string | null;
+    verifyCertificate: boolean;
+  };
 }
 
 export interface PalisadeConfig {
@@ -93,6 +110,10 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  /** null when no mail section is configured */
+  mail: MailConfig | null;
+  /** certificate for tls: listen points; null when none is configured */
+  tls: TlsConfig | null;
   /** ACLs, reputation, number plan, rates, toll-fraud guard */
   guard: SecuritySections;
 }
@@ -177,4 +198,16 @@ export interface SecuritySections {
   /** E.164 (or dialled) prefix → price per minute */
   rates: Record<string, number>;
   fraud: FraudConfig;
+}
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  caFile: string | null;
+  certPem: string;
+  keyPem: string;
+  caPem: string | null;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers: string | null;
+  verifyClient: boolean;
 }

@@ -3,8 +3,8 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { ListenPoint, TransportKind } from '../transport/types.js';
 
-/** Transports the SIP stack serves today; tls/ws/wss join when their listeners exist. */
-export const SUPPORTED_TRANSPORTS: readonly TransportKind[] = ['udp', 'tcp'];
+/** Transports the SIP stack serves today; ws/wss join when their listeners exist. */
+export const SUPPORTED_TRANSPORTS: readonly TransportKind[] = ['udp', 'tcp', 'tls'];
 
 const EXAMPLE = 'expected TRANSPORT:ADDRESS:PORT such as udp:127.0.0.1:5060 or tcp:[::1]:5060';
 

@@ -119,7 +119,7 @@ test('a listen address without a port names file:line:col and the expected form'
 
 test('all errors are collected, in file order, not just the first', () => {
   const e = errorsOf(`sip:
-  listen: ["tcp:::1:5060", tls:127.0.0.1:5061, udp:localhost:5060, udp:127.0.0.1:70000]
+  listen: ["tcp:::1:5060", wss:127.0.0.1:5061, udp:localhost:5060, udp:127.0.0.1:70000]
   domian: pbx.example.org
 rtp:
   ports: 10001-20000
@@ -139,7 +139,7 @@ extensions:
   const expect = [
     /^2:3 sip.domain is required/,
     /^2:12 sip.listen\[0\] "tcp:::1:5060" has an IPv6 address without brackets; write it as tcp:\[::1\]:5060/,
-    /^2:28 sip.listen\[1\] "tls:127.0.0.1:5061" has transport "tls"/,
+    /^2:28 sip.listen\[1\] "wss:127.0.0.1:5061" has transport "wss"/,
     /^2:48 sip.listen\[2\] "udp:localhost:5060" has "localhost", which is not an IP address/,
     /^2:68 sip.listen\[3\] "udp:127.0.0.1:70000" has port "70000"/,
     /^3:3 unknown key sip.domian; did you mean domain\?/,
@@ -223,4 +223,21 @@ test('loadConfig resolves paths against the file directory and reports a missing
 test('sip.workers above 1 is refused at load rather than silently ignored', () => {
   const m = errorsOf(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: 4 }\n`).message;
   assert.match(m, /sip\.workers 4 is not available in this version; expected 1/);
+});
+
+test('mail is off without a mail section, and read with defaults and positions when given', () => {
+  assert.equal(parseConfig(GOOD, '/etc/palisade/palisade.yaml').mail, null);
+  const c = parseConfig(`${GOOD}mail:\n  from: pbx@example.org\n  smtp:\n    host: 127.0.0.1\n`, '/etc/palisade/palisade.yaml');
+  assert.deepEqual(c.mail, {
+    from: 'pbx@example.org',
+    spoolDir: '/etc/palisade/var/mail',
+    retrySeconds: 30,
+    smtp: { host: '127.0.0.1', port: 25, secure: false, requireTls: false, user: null, password: null, verifyCertificate: true },
+  });
+  const e = errorsOf(`${GOOD}mail:\n  from: not-an-address\n  smtp:\n    host: 127.0.0.1\n    user: pbx\n    prot: 25\n`);
+  const text = e.message;
+  assert.match(text, /palisade\.yaml:16:9: mail\.from "not-an-address" is not valid; expected the sender address/);
+  assert.match(text, /palisade\.yaml:19:5: mail\.smtp\.user is set without mail\.smtp\.password/);
+  assert.match(text, /palisade\.yaml:20:5: unknown key mail\.smtp\.prot; did you mean.*port/);
+  assert.match(errorsOf(`${GOOD}mail:\n  from: a@b.org\n`).message, /mail\.smtp is required/);
 });

@@ -3,6 +3,7 @@
 // unknown keys are errors so that a typo never silently falls back to a
 // default. docs/configuration.md documents each option.
 import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import { LineCounter, parseDocument, type Node } from 'yaml';
@@ -15,12 +16,14 @@ import type {
   ExtensionConfig,
   LogConfig,
   LogLevel,
+  MailConfig,
   PalisadeConfig,
   RegistrarConfig,
   RtpConfig,
   SipConfig,
   StorageConfig,
   StorageDriver,
+  TlsConfig,
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { IssueList, MapReader } from './yaml-reader.js';
@@ -68,12 +71,17 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const registrar = readRegistrar(root.child('registrar'));
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
+  const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
+  const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
+  if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
+    issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
+  }
   const guard = readSecuritySections(root);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, guard };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, guard };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -260,6 +268,30 @@ function readCalls(m: MapReader): CallsConfig {
   return { ringTimeout, maxDuration };
 }
 
+const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;
+
+/** `mail:` is optional; without it nothing is e-mailed (voicemail keeps messages, alerts are logged only) */
+function readMail(root: MapReader, baseDir: string): MailConfig | null {
+  if (!root.has('mail')) return null;
+  const m = root.child('mail');
+  const from = m.string('from', '', { required: true, pattern: EMAIL_RE, expect: 'expected the sender address, such as pbx@example.org' });
+  const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/mail', { expect: 'expected a directory such as var/mail' }));
+  const s = m.child('smtp');
+  if (!m.has('smtp')) m.issues.add(m.keyOffset('smtp'), 'mail.smtp is required; expected at least host, such as smtp: { host: 127.0.0.1, port: 25 }');
+  const host = s.string('host', '', { required: m.has('smtp'), pattern: /^[A-Za-z0-9.:-]+$/, expect: 'expected the SMTP server host name or address' });
+  const secure = s.bool('secure', false);
+  const port = s.int('port', secure ? 465 : 25, 1, 65535);
+  const requireTls = s.bool('require_tls', false);
+  const user = s.optionalString('user');
+  const password = s.optionalString('password');
+  if (user !== null && password === null) s.issues.add(s.keyOffset('user'), 'mail.smtp.user is set without mail.smtp.password; give both or neither');
+  const verifyCertificate = s.bool('verify_certificate', true);
+  s.done();
+  const retrySeconds = m.int('retry_seconds', 30, 1, 3600, 'seconds (the first retry; later ones double up to an hour)');
+  m.done();
+  return { from, spoolDir, retrySeconds, smtp: { host, port, secure, requireTls, user, password, verifyCertificate } };
+}
+
 function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
   const issues = root.issues;
   const node = root.node('extensions');
@@ -282,6 +314,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     const directMedia = m.bool('direct_media', false);
     const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
     const policy = readExtensionPolicy(m);
+    const encryption = m.oneOf('encryption', 'optional', ['optional', 'required'] as const);
 
     const secret = m.optionalString('secret');
     let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
@@ -326,9 +359,62 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       directMedia,
       maxContacts,
       policy,
+      encryption,
       at: issues.pos(item.offset),
       contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
     });
   }
   return out;
+}
+
+/** tls: { cert, key, ca?, min_version, ciphers?, verify_client } — files read and checked now, so a bad one is a file:line error */
+function readTls(m: MapReader, baseDir: string): TlsConfig {
+  const pem = (key: string, required: boolean): { file: string; text: string } | null => {
+    const given = required ? m.string(key, '', { required: true, expect: 'expected the path of a PEM file' }) : m.optionalString(key, { expect: 'expected the path of a PEM file' });
+    if (!given) return null;
+    const file = resolvePath(baseDir, given);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : `cannot be read (${(err as Error).message})`;
+      m.issues.add(m.valueOffset(key), `tls.${key} ${file} ${why}; expected a readable PEM file`);
+      return null;
+    }
+    if (!text.includes('-----BEGIN ')) {
+      m.issues.add(m.valueOffset(key), `tls.${key} ${file} is not PEM; expected a file with -----BEGIN ...----- blocks`);
+      return null;
+    }
+    return { file, text };
+  };
+  const cert = pem('cert', true);
+  const key = pem('key', true);
+  const ca = pem('ca', false);
+  const minVersion = m.oneOf('min_version', 'TLSv1.2', ['TLSv1.2', 'TLSv1.3'] as const);
+  const ciphers = m.optionalString('ciphers', { pattern: /^[A-Za-z0-9:+!@_.=-]+$/, expect: 'expected an OpenSSL cipher list such as ECDHE+AESGCM:ECDHE+CHACHA20' });
+  const verifyClient = m.bool('verify_client', false);
+  if (verifyClient && !m.has('ca')) m.error('verify_client', 'tls.verify_client needs tls.ca, the CA that signs the phones\' certificates');
+  if (cert && key) {
+    try {
+      createSecureContext({ cert: cert.text, key: key.text, ...(ca ? { ca: ca.text } : {}), ...(ciphers ? { ciphers } : {}) });
+    } catch (err) {
+      const msg = (err as Error).message;
+      const where = /cipher/i.test(msg) && ciphers ? 'ciphers' : /mismatch/i.test(msg) ? 'key' : 'cert';
+      const why = /mismatch/i.test(msg) ? `does not belong to the certificate ${cert.file}` : `is not usable (${msg})`;
+      m.issues.add(m.valueOffset(where), `tls.${where} ${where === 'ciphers' ? `"${ciphers}"` : where === 'key' ? key.file : cert.file} ${where === 'ciphers' ? `is not usable (${msg})` : why}; expected a matching PEM certificate and private key`);
+    }
+  }
+  m.done();
+  return {
+    certFile: cert?.file ?? '',
+    keyFile: key?.file ?? '',
+    caFile: ca?.file ?? null,
+    certPem: cert?.text ?? '',
+    keyPem: key?.text ?? '',
+    caPem: ca?.text ?? null,
+    minVersion,
+    ciphers,
+    verifyClient,
+  };
 }

@@ -23,8 +23,20 @@ interface Flow {
 
 let nextFlowId = 1;
 
+export interface StreamListenerOptions {
+  idleTimeoutMs: number;
+  maxBuffer: number;
+  maxConnections: number;
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamListenerOptions = { idleTimeoutMs: 15 * 60_000, maxBuffer: 128 * 1024, maxConnections: 10_000 };
+
+/**
+ * TCP, and the base of TLS (tls-listener.ts): framing, flows, reuse and idle
+ * sweeping are the same; only how sockets are accepted and dialled differs.
+ */
 export class TcpListener {
-  private server: net.Server;
+  private server?: net.Server;
   private flows = new Map<number, Flow>();
   private byKey = new Map<string, Flow>();
   private idleTimer?: NodeJS.Timeout;
@@ -33,24 +45,36 @@ export class TcpListener {
   constructor(
     readonly point: ListenPoint,
     private readonly onMessage: StreamMessageHandler,
-    private readonly onError: (err: Error) => void,
-    private readonly opts: { idleTimeoutMs: number; maxBuffer: number; maxConnections: number } = {
-      idleTimeoutMs: 15 * 60_000,
-      maxBuffer: 128 * 1024,
-      maxConnections: 10_000,
-    },
-  ) {
-    this.server = net.createServer({ noDelay: true }, (socket) => this.adopt(socket));
-    this.server.maxConnections = opts.maxConnections;
+    protected readonly onError: (err: Error) => void,
+    private readonly opts: StreamListenerOptions = DEFAULT_STREAM_OPTIONS,
+  ) {}
+
+  /** the transport named in Remote.transport for flows of this listener */
+  protected get kind(): 'tcp' | 'tls' {
+    return 'tcp';
+  }
+
+  /** a server calling `onSocket` for each accepted (for TLS: handshaken) connection */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer({ noDelay: true }, onSocket);
+  }
+
+  /** an outgoing connection and the event that says it is ready for data */
+  protected dial(remote: Remote): { socket: net.Socket; readyEvent: string } {
+    return { socket: net.connect({ host: remote.address, port: remote.port, localAddress: this.point.address, noDelay: true }), readyEvent: 'connect' };
   }
 
   start(): Promise<void> {
+    // made here, not in the constructor, so a subclass's own fields are set
+    const server = this.createServer((socket) => this.adopt(socket));
+    server.maxConnections = this.opts.maxConnections;
+    this.server = server;
     return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen({ host: this.point.address, port: this.point.port, ipv6Only: isIPv6(this.point.address), exclusive: true }, () => {
-        this.server.off('error', reject);
-        this.server.on('error', (err) => this.onError(err));
-        const addr = this.server.address();
+      server.once('error', reject);
+      server.listen({ host: this.point.address, port: this.point.port, ipv6Only: isIPv6(this.point.address), exclusive: true }, () => {
+        server.off('error', reject);
+        server.on('error', (err) => this.onError(err));
+        const addr = server.address();
         if (this.point.port === 0 && addr && typeof addr === 'object') this.point.port = addr.port;
         this.idleTimer = setInterval(() => this.sweepIdle(), 30_000);
         this.idleTimer.unref();
@@ -71,7 +95,7 @@ export class TcpListener {
     const address = remoteHint?.address ?? (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
     const port = remoteHint?.port ?? socket.remotePort ?? 0;
     const id = nextFlowId++;
-    const remote: Remote = { transport: 'tcp', address, port, flow: id };
+    const remote: Remote = { transport: this.kind, address, port, flow: id };
     const flow: Flow = {
       id,
       socket,
@@ -129,10 +153,10 @@ export class TcpListener {
   }
 
   private connect(remote: Remote): Flow {
-    const socket = net.connect({ host: remote.address, port: remote.port, localAddress: this.point.address, noDelay: true });
-    const flow = this.adopt(socket, { transport: 'tcp', address: remote.address, port: remote.port });
+    const { socket, readyEvent } = this.dial(remote);
+    const flow = this.adopt(socket, { transport: this.kind, address: remote.address, port: remote.port });
     flow.pending = [];
-    socket.once('connect', () => {
+    socket.once(readyEvent, () => {
       const q = flow.pending ?? [];
       flow.pending = undefined;
       for (const b of q) socket.write(b);
@@ -143,6 +167,7 @@ export class TcpListener {
   close(): Promise<void> {
     if (this.idleTimer) clearInterval(this.idleTimer);
     for (const f of [...this.flows.values()]) this.drop(f);
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
   }
 }

@@ -8,6 +8,7 @@ import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Logger } from '../observability/logger.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
+import { TlsListener, type TlsCredentials } from './tls-listener.js';
 import type { ListenPoint, Remote, Sender, TransportKind } from './types.js';
 import { formatListenPoint } from './address.js';
 
@@ -34,6 +35,9 @@ export interface TransportStats {
 export class TransportLayer implements Sender {
   private udp: UdpListener[] = [];
   private tcp: TcpListener[] = [];
+  private tls: TlsListener[] = [];
+  /** certificate and key for tls: listen points (from the tls config section) */
+  tlsCredentials?: TlsCredentials;
   private handler: InboundHandler = () => {};
   readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0 };
   gate: PacketGate = { admit: () => true };
@@ -64,6 +68,12 @@ export class TransportLayer implements Sender {
         l.onClosed = (remote) => this.flowClosed(remote);
         await l.start();
         this.tcp.push(l);
+      } else if (p.transport === 'tls') {
+        if (!this.tlsCredentials) throw new Error(`${formatListenPoint(p)} needs a certificate and key (the tls section)`);
+        const l = new TlsListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError, this.tlsCredentials);
+        l.onClosed = (remote) => this.flowClosed(remote);
+        await l.start();
+        this.tls.push(l);
       } else {
         throw new Error(`transport ${p.transport} is not available in this version`);
       }
@@ -140,13 +150,15 @@ export class TransportLayer implements Sender {
     try {
       if (remote.transport === 'udp') this.pickUdp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tcp') this.pickTcp(remote.address)?.send(data, remote);
+      else if (remote.transport === 'tls') this.pickStream(this.tls, remote.address)?.send(data, remote);
     } catch (err) {
       this.log.warn('send-failed', { to: remote.address, port: remote.port, error: (err as Error).message });
     }
   }
 
   localFor(remote: Remote): ListenPoint {
-    const l = remote.transport === 'tcp' ? this.pickTcp(remote.address) : this.pickUdp(remote.address);
+    const l =
+      remote.transport === 'tcp' ? this.pickTcp(remote.address) : remote.transport === 'tls' ? this.pickStream(this.tls, remote.address) : this.pickUdp(remote.address);
     return l?.point ?? this.points[0]!;
   }
 
@@ -157,8 +169,12 @@ export class TransportLayer implements Sender {
   }
 
   private pickTcp(address: string): TcpListener | undefined {
+    return this.pickStream(this.tcp, address);
+  }
+
+  private pickStream<L extends TcpListener>(list: L[], address: string): L | undefined {
     const v6 = isIPv6(address);
-    for (const l of this.tcp) if (isIPv6(l.point.address) === v6) return l;
+    for (const l of list) if (isIPv6(l.point.address) === v6) return l;
     return undefined;
   }
 
@@ -166,10 +182,19 @@ export class TransportLayer implements Sender {
     return this.tcp.reduce((n, l) => n + l.connectionCount, 0);
   }
 
+  tlsConnections(): number {
+    return this.tls.reduce((n, l) => n + l.connectionCount, 0);
+  }
+
+  tlsHandshakeErrors(): number {
+    return this.tls.reduce((n, l) => n + l.handshakeErrors, 0);
+  }
+
   async close(): Promise<void> {
-    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close())]);
+    await Promise.all([...this.udp.map((l) => l.close()), ...this.tcp.map((l) => l.close()), ...this.tls.map((l) => l.close())]);
     this.udp = [];
     this.tcp = [];
+    this.tls = [];
   }
 }
 

@@ -36,7 +36,12 @@ export interface BaresipOptions {
   password?: string;
   /** REGISTER interval in seconds; 0 (the default) means no registration */
   regint?: number;
-  transport?: 'udp' | 'tcp';
+  /** tls: the AOR gets ;transport=tls (baresip's TLS client transport) */
+  transport?: 'udp' | 'tcp' | 'tls';
+  /** media encryption (account mediaenc=...; loads srtp.so): srtp-mand offers RTP/SAVP with a=crypto only */
+  mediaenc?: 'srtp' | 'srtp-mand';
+  /** PEM CA file baresip trusts for TLS (sip_cafile), e.g. Palisade's self-signed certificate */
+  tlsCaFile?: string;
   answerMode?: 'auto' | 'manual';
   /** absolute path of the WAV played as microphone (8 kHz mono S16LE) */
   audioSource: string;
@@ -74,7 +79,7 @@ export interface BaresipResponse {
 
 /** one SIP message as printed by baresip -s */
 export interface TracedSipMessage {
-  transport: 'UDP' | 'TCP';
+  transport: 'UDP' | 'TCP' | 'TLS';
   src: string;
   dst: string;
   startLine: string;
@@ -82,7 +87,7 @@ export interface TracedSipMessage {
   sdp: string[];
 }
 
-const TRACE_HEADER = /^(UDP|TCP) (\S+) -> (\S+)$/;
+const TRACE_HEADER = /^(UDP|TCP|TLS) (\S+) -> (\S+)$/;
 
 type Waiter = { pred: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void; reject: (e: Error) => void };
 type Pending = { resolve: (r: BaresipResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -117,13 +122,14 @@ export class Baresip {
   accountLine(): string {
     const o = this.opts;
     const domain = o.domain ?? `127.0.0.1:${o.sipPort}`;
-    const transport = o.transport === 'tcp' ? ';transport=tcp' : '';
+    const transport = o.transport === 'tcp' || o.transport === 'tls' ? `;transport=${o.transport}` : '';
     const params = [
       o.password !== undefined ? `auth_pass=${o.password}` : undefined,
       `answermode=${o.answerMode ?? 'auto'}`,
       'audio_codecs=PCMU',
       'ptime=20',
       `regint=${o.regint ?? 0}`,
+      o.mediaenc !== undefined ? `mediaenc=${o.mediaenc}` : undefined,
     ].filter((p) => p !== undefined);
     return `<sip:${o.user}@${domain}${transport}>;${params.join(';')}`;
   }
@@ -140,6 +146,8 @@ export class Baresip {
       'net_interface 127.0.0.1',
       'dns_server 127.0.0.1:53',
       `rtp_ports ${rtpMin}-${rtpMax}`,
+      ...(o.tlsCaFile !== undefined ? [`sip_cafile ${resolve(o.tlsCaFile)}`] : []),
+      ...(o.mediaenc !== undefined ? ['module srtp.so'] : []),
       'module g711.so',
       'module aufile.so',
       `audio_source aufile,${resolve(o.audioSource)}`,
@@ -394,7 +402,7 @@ export class Baresip {
     for (let i = 0; i < lines.length; i++) {
       const m = TRACE_HEADER.exec(lines[i]);
       if (!m) continue;
-      const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP', src: m[2], dst: m[3], startLine: lines[i + 1] ?? '', headers: [], sdp: [] };
+      const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP' | 'TLS', src: m[2], dst: m[3], startLine: lines[i + 1] ?? '', headers: [], sdp: [] };
       let j = i + 2;
       for (; j < lines.length && lines[j] !== ''; j++) msg.headers.push(lines[j]);
       // the body runs to the next blank line or trace header; status lines
@@ -451,6 +459,10 @@ export class Baresip {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.reject(new Error(`baresip ${this.opts.name}: stopped while waiting for an event`));
+    // the pipes can still deliver a last chunk after the exit event (or from a
+    // process that survived SIGKILL's grace): detach them before ending the file
+    proc.stdout?.unpipe(this.log);
+    proc.stderr?.unpipe(this.log);
     await new Promise<void>((res) => (this.log ? this.log.end(res) : res()));
     this.proc = undefined;
   }

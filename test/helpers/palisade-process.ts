@@ -16,6 +16,8 @@ export interface PalisadeOptions {
   /** SIP port for UDP and TCP on 127.0.0.1; probed free when omitted */
   sipPort?: number;
   transports?: ReadonlyArray<'udp' | 'tcp'>;
+  /** further listen points, e.g. tls:127.0.0.1:PORT (needs a tls section in extraYaml) */
+  extraListen?: readonly string[];
   domain?: string;
   /** RTP port range "min-max"; a free block of 200 when omitted */
   rtpPorts?: string;
@@ -78,7 +80,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
   const configPath = join(dir, 'palisade.yaml');
   writeFileSync(configPath, [
     'sip:',
-    `  listen: [${transports.map((t) => `${t}:127.0.0.1:${sipPort}`).join(', ')}]`,
+    `  listen: [${[...transports.map((t) => `${t}:127.0.0.1:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
     `  domain: ${domain}`,
     'rtp:',
     `  ports: ${rtpPorts}`,

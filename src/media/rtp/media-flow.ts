@@ -14,7 +14,12 @@ export interface FlowCounters {
   dropped: number;
   /** arrived while the other side had no place to send to (no SDP yet, or held with 0.0.0.0) */
   noTarget: number;
+  /** SRTP/SRTCP packets that failed authentication or replay checks (never latched, never relayed) */
+  srtpRejected: number;
 }
+
+/** an SRTP transform: protected ↔ plain, null when the packet must be dropped */
+export type PacketTransform = (msg: Buffer) => Buffer | null;
 
 export class MediaFlow implements FlowCounters {
   readonly socket: RelaySocket;
@@ -41,7 +46,15 @@ export class MediaFlow implements FlowCounters {
   bytesOut = 0;
   dropped = 0;
   noTarget = 0;
+  srtpRejected = 0;
   lastActivity: number;
+  /**
+   * SRTP (src/media/srtp): `unprotect` turns what this party sends into plain
+   * RTP, `protect` what goes to this party into SRTP. Both null for plain RTP,
+   * which then costs two null checks and no allocation.
+   */
+  unprotect: PacketTransform | null = null;
+  protect: PacketTransform | null = null;
 
   constructor(socket: RelaySocket, now: () => number) {
     this.socket = socket;
@@ -81,6 +94,16 @@ export class MediaFlow implements FlowCounters {
    * is dropped and counted.
    */
   receive(msg: Buffer, address: string, port: number): void {
+    // Authenticate before latching: a forged SRTP packet must not move the stream.
+    const unprotect = this.unprotect;
+    if (unprotect !== null) {
+      const plain = unprotect(msg);
+      if (plain === null) {
+        this.srtpRejected++;
+        return;
+      }
+      msg = plain;
+    }
     if (this.latched) {
       if (port !== this.targetPort || address !== this.targetAddress) {
         if (this.latchedToSdp || port !== this.sdpPort || address !== this.sdpAddress) {
@@ -102,9 +125,15 @@ export class MediaFlow implements FlowCounters {
       peer.noTarget++;
       return;
     }
+    const protect = peer.protect;
+    if (protect !== null) {
+      const out = protect(msg);
+      if (out === null) return;
+      msg = out;
+    }
     peer.socket.socket.send(msg, peer.targetPort, peer.targetAddress);
     peer.packetsOut++;
-    peer.bytesOut += len;
+    peer.bytesOut += msg.length;
   }
 
   private latchTo(address: string, port: number, toSdp: boolean): void {
@@ -123,6 +152,7 @@ export class MediaFlow implements FlowCounters {
       bytesOut: this.bytesOut,
       dropped: this.dropped,
       noTarget: this.noTarget,
+      srtpRejected: this.srtpRejected,
     };
   }
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { MediaFlow, type FlowCounters } from './media-flow.js';
 import type { RelaySocket } from './relay-socket.js';
+import type { SrtpContext } from '../srtp/srtp-context.js';
 
 export type LegName = 'a' | 'b';
 
@@ -163,6 +164,19 @@ export class RelaySession extends EventEmitter {
     }
     l.rtp.setSdp(address, remote.port);
     l.rtcp.setSdp(address, rtcpPort === 0 ? remote.port + 1 : rtcpPort);
+  }
+
+  /**
+   * SRTP for one leg (RFC 3711, keys by SDES): `fromParty` decrypts what the
+   * party sends (its own a=crypto key), `toParty` encrypts what Palisade sends
+   * it (the key Palisade gave it). null for either direction means plain RTP.
+   */
+  setSrtp(leg: LegName, fromParty: SrtpContext | null, toParty: SrtpContext | null): void {
+    const l = this.legs[leg];
+    l.rtp.unprotect = fromParty ? (m) => fromParty.unprotectRtp(m) : null;
+    l.rtcp.unprotect = fromParty ? (m) => fromParty.unprotectRtcp(m) : null;
+    l.rtp.protect = toParty ? (m) => toParty.protectRtp(m) : null;
+    l.rtcp.protect = toParty ? (m) => toParty.protectRtcp(m) : null;
   }
 
   /** Stops relaying and gives the ports back. Safe to call twice. */

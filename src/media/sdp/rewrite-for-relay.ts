@@ -21,6 +21,12 @@ export interface RewriteOptions {
    * given it replaces the o= line entirely and keeps its version sequence
    */
   origin?: LegOrigin;
+  /**
+   * SDES (RFC 4568): per m-line, the a=crypto value Palisade offers or answers
+   * on the receiving leg (its own key), or null to drop the sender's a=crypto
+   * lines. Absent: a=crypto lines pass as they are.
+   */
+  crypto?: Array<string | null>;
 }
 
 export class SdpRewriteError extends Error {
@@ -118,6 +124,13 @@ export function rewriteForRelay(sdp: Sdp, media: RelayEndpoint[], opts: RewriteO
     // RFC 8866 §5.7: every m-line needs a c= when the session has none.
     if (addr !== null && (m.connection !== null || addr !== sessionConn)) m.connection = connectionFor(addr);
     m.attributes = withoutIce(m.attributes);
+    if (opts.crypto !== undefined) {
+      // The sender's key is for Palisade alone: never passed to the other party.
+      const own = rejected ? null : (opts.crypto[i] ?? null);
+      const at = m.attributes.findIndex((a) => a.name === 'crypto');
+      m.attributes = m.attributes.filter((a) => a.name !== 'crypto');
+      if (own !== null) m.attributes.splice(at >= 0 ? at : m.attributes.length, 0, { name: 'crypto', value: own });
+    }
     // A rejected stream has no RTCP to point anywhere.
     if (rejected) m.attributes = m.attributes.filter((a) => a.name !== 'rtcp');
     for (const a of m.attributes) {

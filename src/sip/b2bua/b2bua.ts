@@ -9,6 +9,7 @@ import type { Dialog } from '../dialog/dialog.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
+import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
@@ -114,12 +115,19 @@ export class B2bua {
       ticket?.ended(0);
       return;
     }
-    const bindings = this.deps.location.lookup(callee.number);
+    let bindings = this.deps.location.lookup(callee.number);
     if (bindings.length === 0) {
       this.rejectAttempt(tx, req, remote, caller, dialled, 480, 'Temporarily Unavailable', 'NO ANSWER', verdict);
       ticket?.ended(0);
       return;
     }
+    const enc = checkEncryption(caller, callee, remote, req.body, bindings);
+    if (!enc.ok) {
+      this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
+      this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
+      return;
+    }
+    bindings = enc.bindings;
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
     call.verdict = verdict;
     call.ticket = ticket;

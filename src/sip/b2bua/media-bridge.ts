@@ -3,6 +3,7 @@
 // so the other party sends to Palisade's relay instead.
 import { RtpRelay, type RelaySession } from '../../media/rtp/index.js';
 import { LegOrigin, mediaTargets, parseSdp, rewriteForRelay, serializeSdp } from '../../media/sdp/index.js';
+import { SrtpLegs } from '../../media/srtp/index.js';
 import type { MediaApi, RelayHandle } from './types.js';
 
 export interface MediaBridgeOptions {
@@ -17,6 +18,7 @@ export interface MediaBridgeOptions {
 
 class CallRelay implements RelayHandle {
   private origins: Record<'a' | 'b', LegOrigin>;
+  private readonly srtp = new SrtpLegs();
   constructor(
     private readonly session: RelaySession,
     private readonly advertised: string,
@@ -37,8 +39,23 @@ class CallRelay implements RelayHandle {
     }
     const leg = this.session.legs[to];
     const endpoints = sdp.media.map((_m, i) => ({ address: this.advertised, port: i === first ? leg.port : 0 }));
-    const out = rewriteForRelay(sdp, endpoints, { origin: this.origins[to] });
+    // SRTP is terminated here (src/media/srtp/srtp-legs.ts): each leg gets Palisade's own key
+    const crypto = sdp.media.map((m, i) =>
+      i === first ? this.srtp.onMedia(from, m.proto, m.attributes.filter((a) => a.name === 'crypto' && a.value !== null).map((a) => a.value!)) : null,
+    );
+    if (first >= 0) {
+      for (const l of ['a', 'b'] as const) {
+        const c = this.srtp.contexts(l);
+        this.session.setSrtp(l, c.fromParty, c.toParty);
+      }
+    }
+    const out = rewriteForRelay(sdp, endpoints, { origin: this.origins[to], crypto });
     return Buffer.from(serializeSdp(out), 'utf8');
+  }
+
+  /** whether party `leg` sends SRTP (known once its SDP has been seen) */
+  isSecure(leg: 'a' | 'b'): boolean {
+    return this.srtp.isSecure(leg);
   }
 
   describe(): string {

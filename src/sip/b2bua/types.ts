@@ -55,6 +55,8 @@ export interface ExtensionInfo {
   name: string;
   context: string;
   directMedia: boolean;
+  /** 'required': TLS signalling and SRTP media only (encryption-policy.ts); absent = optional */
+  encryption?: 'optional' | 'required';
 }
 
 export interface BindingInfo {

@@ -1,0 +1,30 @@
+// `palisade audit --config FILE [--json]`: the configuration (and, when the
+// server runs, its live state over the control socket) against the SPEC §4
+// checklist. Exit 1 while a critical finding is open, 2 on usage errors.
+import { existsSync } from 'node:fs';
+import { controlRequest } from '../admin/control-socket.js';
+import { formatReport, gatherAuditInput, hasCritical, runAudit } from '../security/audit/index.js';
+import { option } from './main.js';
+
+export async function runAuditCommand(argv: string[]): Promise<number> {
+  const cfgPath = option(argv, '--config');
+  if (!cfgPath) {
+    process.stderr.write('usage: palisade audit --config FILE [--json]\n');
+    return 2;
+  }
+  if (!existsSync(cfgPath)) {
+    process.stderr.write(`palisade audit: ${cfgPath} does not exist\n`);
+    return 2;
+  }
+  const input = await gatherAuditInput(cfgPath, {
+    fetchLive: async (socket) => {
+      if (!existsSync(socket)) return null;
+      const status = (await controlRequest(socket, 'status', {}, 2000)) as Record<string, unknown>;
+      const registrations = (await controlRequest(socket, 'registrations', {}, 2000)) as Array<Record<string, unknown>>;
+      return { status, registrations };
+    },
+  });
+  const report = runAudit(input);
+  process.stdout.write(argv.includes('--json') ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  return hasCritical(report) ? 1 : 0;
+}
