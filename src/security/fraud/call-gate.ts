@@ -82,7 +82,7 @@ export class CallGate implements CallGateApi {
       const cnt = this.counters.get(p.id);
       if (cnt.outbound >= p.maxOutboundCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_outbound_calls:${p.maxOutboundCalls}`), false);
       if (p.maxCalls > 0 && cnt.active >= p.maxCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_calls:${p.maxCalls}`), false);
-      if (p.callsPerMinute > 0 && this.counters.inLastMinute(p.id, now) >= p.callsPerMinute) {
+      if (p.callsPerMinute > 0 && this.counters.minuteFull(p.id, now, p.callsPerMinute)) {
         return this.refuse(a, 'FraudRuleHit', at(p, `calls_per_minute:${p.callsPerMinute}`), false);
       }
     }
