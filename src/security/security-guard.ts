@@ -97,15 +97,42 @@ export class SecurityGuard {
     const g = new SecurityGuard(d);
     const restored = await g.reputation.restore(g.repo);
     const imported = await g.reloadFraudNumbers();
+    const spendRestored = await g.restoreSpend();
     g.reputation.start(g.repo, FLUSH_MS, (err) => d.log.warn('reputation-persist-failed', { error: err.message }));
     d.log.info('security-ready', {
       reputation_restored: restored,
       fraud_numbers: g.fraudList.size,
       fraud_numbers_imported: imported,
+      spend_restored_calls: spendRestored,
       rates: g.rates.size,
       local_networks: d.cfg.security.localNetworks.length,
     });
     return g;
+  }
+
+  /**
+   * today's spend from today's CDRs (answered calls whose verdict carries
+   * the rate they passed the gate at), so a restart does not reset the
+   * daily limits; returns how many calls were counted
+   */
+  async restoreSpend(): Promise<number> {
+    const now = Date.now();
+    const midnight = new Date(now);
+    midnight.setHours(0, 0, 0, 0);
+    const rows = await this.d.storage.kysely
+      .selectFrom('cdr')
+      .select(['src', 'billsec', 'security_verdict'])
+      .where('start', '>=', midnight.getTime())
+      .where('billsec', '>', 0)
+      .where('security_verdict', 'like', 'pass:%rate=%')
+      .execute();
+    for (const r of rows) {
+      const m = /:rate=([0-9.]+)/.exec(r.security_verdict);
+      if (!m) continue;
+      const p = this.policyOf(r.src);
+      this.callGate.spend.add(p.id, now, (Number(r.billsec) / 60) * Number(m[1]), p.dailySpendLimit);
+    }
+    return rows.length;
   }
 
   async reloadFraudNumbers(): Promise<number> {
