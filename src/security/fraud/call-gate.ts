@@ -11,6 +11,9 @@
 //      (caller), concurrent calls of an internal callee (486 Busy Here);
 //   7. spend: a rated call with the day's limit reached is refused;
 //   8. anomalies against the learned profile: flagged, or refused in block mode.
+// Steps 2, 5, 6 and 7 apply to every principal of the call: the calling
+// extension and, once trunks exist, the trunk it leaves by or arrives from
+// (its own ACL, classes, limits and spend; see principal.ts).
 // Refusals answer a generic "403 Forbidden"; the rule is logged, put in the
 // CDR verdict and emitted as a SecurityEvent, never told to the caller.
 // Fraud-rule refusals (fraud list, class, no paid calls, blocked anomaly)
@@ -188,7 +191,8 @@ export class CallGate implements CallGateApi {
 
   private refuse(a: CallAttempt, type: SecurityEventType | undefined, rule: string, counts: boolean): GateDecision {
     this.stats.refused++;
-    if (type) this.emit(type, type === 'FailedACL' ? 7 : 10, a, rule, {});
+    // OSSEC levels: a fraud rule is "act now" (10); a limit, a reputation or ACL refusal is noted (8/7)
+    if (type) this.emit(type, type === 'FailedACL' ? 7 : counts ? 10 : 8, a, rule, {});
     if (counts) {
       // a rejected call is bad evidence for the user and the address it came from
       if (a.caller) this.d.reputation.bad(user(a.caller));
