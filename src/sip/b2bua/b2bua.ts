@@ -125,6 +125,7 @@ export class B2bua {
     if (!enc.ok) {
       this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
       this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
+      ticket?.ended(0);
       return;
     }
     bindings = enc.bindings;
