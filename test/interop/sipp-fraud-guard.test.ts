@@ -252,6 +252,9 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
 
   test('a call claiming an internal user from outside local_networks is refused and counted against the address', { timeout: 60_000 }, async () => {
     assert.equal(await one('2001', '2100', '127.0.0.20'), 'early-403');
+    // a From that is no extension of ours gets the very same answer: nothing to enumerate
+    USERS['2999'] = u('2999');
+    assert.equal(await one('2999', '2100', '127.0.0.22'), 'early-403');
     assert.equal(reputation('127.0.0.20').score, '4');
     assert.ok(events(/^internal-user-from-outside$/).some((e) => e.remote === '127.0.0.20'));
     // an extension whose call_from names an outside address may call from there
