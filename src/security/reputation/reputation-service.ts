@@ -119,6 +119,9 @@ export class ReputationService {
   // ---- persistence: load at start, write behind every flushMs, final flush on stop
 
   async restore(repo: ReputationRepo): Promise<number> {
+    // after 10 half-lives evidence weighs under 0.1 %: such rows (a scan's
+    // thousands of one-off addresses) are dropped instead of loaded
+    await repo.pruneOlderThan(this.clock() - 10 * this.cfg.halfLife * 1000);
     const rows = await repo.loadAll();
     for (const r of rows) this.book.load(r.subject, { good: r.good, bad: r.bad, t: r.updatedAt });
     return rows.length;
