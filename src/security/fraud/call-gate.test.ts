@@ -187,3 +187,13 @@ test('a callee at its max_calls is busy (486, no event, no bad mark)', () => {
   assert.equal(events.length, 0);
   assert.equal(reputation.score('user:1002'), 5);
 });
+
+test('a call the callee declined (603/607) is bad evidence for the caller', () => {
+  const { call, reputation } = setup({ '1001': makePolicy('extension', '1001'), '1002': makePolicy('extension', '1002') });
+  const d = call('1001', '1002');
+  assert.ok(d.ok);
+  d.ticket.ended(0, true);
+  assert.equal(reputation.score('user:1001'), 4);
+  const e = call('1002', '1001', '10.0.0.6');
+  assert.equal(e.verdict, 'refused:reputation:callee');
+});

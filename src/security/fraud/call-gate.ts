@@ -152,7 +152,7 @@ export class CallGate implements CallGateApi {
         }, ms);
         cutTimer.unref();
       },
-      ended: (billsec) => {
+      ended: (billsec, declined) => {
         if (done) return;
         done = true;
         if (cutTimer) clearTimeout(cutTimer);
@@ -183,6 +183,8 @@ export class CallGate implements CallGateApi {
         if (talked > 0 && a.caller && this.d.reputation.callEnded(a.caller, a.callee, a.remote.address, talked)) {
           this.emit('FraudRuleHit', 6, a, 'short-call-burst', { seconds: Math.round(talked) });
         }
+        // a callee declining the call (607 Unwanted above all) is RiVS's "rejected call": bad for the caller
+        if (declined && a.caller) this.d.reputation.bad(user(a.caller));
         for (const p of principals) this.counters.release(p.id, end);
       },
     };

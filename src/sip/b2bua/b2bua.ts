@@ -244,7 +244,7 @@ export class B2bua {
     if (call.b) this.dialogs.delete(call.b.key);
     for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
     const rec = call.cdr();
-    call.ticket?.ended(rec.billsec ?? 0);
+    call.ticket?.ended(rec.billsec ?? 0, /^callee 60[37]$/.test(call.hangupCause));
     try {
       this.deps.cdr.write(rec);
     } catch (err) {
