@@ -17,7 +17,7 @@ import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
 
 const u = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
 const USERS: Record<string, TestUser> = Object.fromEntries(
-  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2100', '2101'].map((n) => [n, u(n)]),
+  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2014', '2100', '2101'].map((n) => [n, u(n)]),
 );
 
 /** extension settings under test, by number */
@@ -79,7 +79,7 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   let n = 0;
 
   before(async () => {
-    pal = await startPalisade({ extraYaml: EXTRA, transports: ['udp'] });
+    pal = await startPalisade({ extraYaml: EXTRA, transports: ['udp', 'tcp'] });
     [uasPort] = await freeLocalPorts(1);
     callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: 170, dir });
     const csv = join(dir, 'reg.csv');
@@ -146,6 +146,13 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal((await lastCdr('2002', '0044207946000')).security_verdict, 'pass:international');
     assert.equal(await one('2002', '+88213000111', '127.0.0.3'), '403');
     assert.equal((await lastCdr('2002', '+88213000111')).security_verdict, 'refused:fraud-list:88213');
+  });
+
+  test('the gate does not depend on the transport: over TCP, premium refused and an internal call answered', { timeout: 60_000 }, async () => {
+    assert.equal((await calls('2014', '2100', '127.0.0.12', { transport: 't1' }))[0], '200');
+    assert.equal((await lastCdr('2014', '2100')).security_verdict, 'pass:internal:rate=6');
+    assert.equal((await calls('2014', '0900123456', '127.0.0.12', { transport: 't1' }))[0], '403');
+    assert.equal((await lastCdr('2014', '0900123456')).security_verdict, 'refused:class-not-permitted:premium');
   });
 
   test('palisade fraud import: numbers imported while running are refused at once, however dialled', { timeout: 60_000 }, async () => {
