@@ -22,16 +22,22 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
+import { SecurityService } from './security/ids/security-service.js';
+import { RequestAuthenticator } from './sip/ua/request-auth.js';
+import { hostname } from 'node:os';
+import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
+import { Mailer } from './mail/mailer.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
-import { Mailer } from './mail/mailer.js';
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
+  readonly dialplan: LoadedDialplan | null;
   /** null without a mail section in the configuration */
   readonly mailer: Mailer | null;
 }
@@ -77,11 +83,28 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   };
   await loadExtensions();
 
-  // ---- security: ACLs, reputation, toll-fraud guard (src/security).
-  // Until the IDS lands, security events are written to the log as they are.
+  // ---- dialplan: parsed and checked against the extensions' contexts at start
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // extensions from the config file were checked with their YAML line; imported ones can only be reported
+  for (const e of dialplan ? extensions.values() : []) {
+    if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
+  }
+
+  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
+  const mailer = cfg.mail
+    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
+    : null;
+  mailer?.start();
+  // ---- security: ACLs, reputation, toll-fraud guard (src/security). Its
+  // events go to the JSON log and, once the IDS below is up, into its bus
+  // (security log in Asterisk's format, rules, alert mails).
   const secLog = logs.get('security');
+  let idsSink: SecurityEventSink | undefined;
   const securitySink: SecurityEventSink = {
-    emit: (ev) => secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra }),
+    emit: (ev) => {
+      secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra });
+      idsSink?.emit(ev.local || !ev.remote ? ev : { ...ev, local: transport.localFor(ev.remote) });
+    },
   };
   const guard = await SecurityGuard.create({
     cfg: cfg.guard,
@@ -91,11 +114,6 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     sink: securitySink,
     log: secLog,
   });
-  // ---- outgoing mail (voicemail, security alerts): spooled, retried until delivered
-  const mailer = cfg.mail
-    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
-    : null;
-  mailer?.start();
 
   // ---- transport and transactions
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), { udpRecvBuffer: cfg.sip.udpRecvBuffer, maxMessageSize: 65535 });
@@ -115,6 +133,24 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   const restored = await location.restore();
   location.start();
 
+  // ---- intrusion defences: events, security log, IDS/IPS (packet gate), alerts
+  const security = new SecurityService(cfg.security, {
+    log: logs.get('security'),
+    isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
+    closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
+    hostName: hostname(),
+  });
+  security.start();
+  idsSink = security;
+  transport.gate = security.gate;
+  transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
+  // every authentication outcome feeds the IDS (events, bans) and reputation
+  const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => {
+    security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+    guard.authOutcome(o.ok, o.reason, o.account, o.remote);
+  };
+
   const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
     location,
@@ -127,7 +163,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
-    onAuth: (e) => guard.authOutcome(e.ok, e.reason, e.aor, e.remote),
+    onAuth: (e) => authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
     mayRegister: (aor, remote) => guard.mayRegister(aor, remote),
   });
 
@@ -203,15 +239,33 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
         },
       },
+      onAuth: authOutcome,
       gate: guard.callGate,
-      onAuth: (v, remote) => guard.authOutcome(v.ok, v.ok ? undefined : v.reason, v.ok ? v.user : undefined, remote),
     },
     transport,
     logs.get('b2bua'),
   );
-  core = new UaCore({ userAgent: cfg.sip.userAgent, allow: b2bua.allow }, registrar, b2bua, logs.get('ua'));
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  core = new UaCore(
+    {
+      userAgent: cfg.sip.userAgent,
+      allow: b2bua.allow,
+      authenticate: (req, remote) => {
+        const r = requestAuth.check(req, remote);
+        return 'response' in r ? r.response : null;
+      },
+      onRejected: (req, remote, status, reason) => {
+        if (status === 400) security.malformed(remote, transport.localFor(remote), reason, req.method);
+      },
+    },
+    registrar,
+    b2bua,
+    logs.get('ua'),
+  );
   transport.flowClosed = (remote) => tm.transportError(remote);
-  transport.onMessage((msg, remote) => {
+  transport.onMessage((msg, remote, local) => {
+    // the request gate: known scanners are dropped without an answer
+    if (msg.isRequest && security.dropRequest(msg.get('user-agent'), remote, local, msg.get('call-id'))) return;
     if (msg.isRequest) tm.receiveRequest(msg, remote);
     else tm.receiveResponse(msg, remote);
   });
@@ -247,6 +301,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           tcp_connections: transport.tcpConnections(),
           tls_connections: transport.tlsConnections(),
           tls_handshake_errors: transport.tlsHandshakeErrors(),
+          security: security.status(),
           mail_pending: mailer?.pending() ?? null,
           rss_mb: Math.round(process.memoryUsage().rss / 1048576),
           heap_used_mb: Math.round(process.memoryUsage().heapUsed / 1048576),
@@ -262,11 +317,22 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         }));
       case 'calls':
         return b2bua.listCalls();
+      case 'bans':
+      case 'ban-add':
+      case 'ban-remove':
+        return security.control(cmd, args);
       case 'reload-extensions':
         return loadExtensions().then((n) => {
           log.info('extensions-reloaded', { extensions: n });
           return { extensions: n };
         });
+      case 'reload-dialplan': {
+        if (!dialplan) throw new Error('no dialplan configured (dialplan.file)');
+        // ConfigError keeps the running dialplan; calls in progress keep theirs either way
+        const r = dialplan.reload();
+        log.info('dialplan-reloaded', r);
+        return r;
+      }
       default:
         throw new Error(`unknown command "${cmd}"`);
     }
@@ -285,6 +351,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    dialplan,
     mailer,
     async stop(reason = 'stop') {
       if (stopped) return;
@@ -296,11 +363,13 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
       await transport.close();
+      await security.stop();
       location.stop();
       await location.flush();
       await guard.stop();
       clock.stop();
       await media.close();
+      await dialplan?.close();
       await mailer?.stop();
       await storage.close();
       log.info('stopped', { reason });

@@ -3,6 +3,7 @@
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { formatListen } from '../config/listen-point.js';
+import { loadDialplan } from '../dialplan/load-dialplan.js';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -29,7 +30,11 @@ export async function runCheck(argv: string[], io: CliIo = stdio): Promise<numbe
   try {
     const cfg = loadConfig(file);
     const n = cfg.extensions.length;
-    io.out(`OK: ${n} extension${n === 1 ? '' : 's'}, listen ${cfg.sip.listen.map(formatListen).join(', ')}, storage ${cfg.storage.driver}\n`);
+    // the dialplan is checked too: syntax, applications, and every extension's context
+    const dialplan = loadDialplan(cfg);
+    const dpNote = dialplan ? `, dialplan ${dialplan.engine.dialplan.contexts.size} contexts` : '';
+    await dialplan?.close();
+    io.out(`OK: ${n} extension${n === 1 ? '' : 's'}, listen ${cfg.sip.listen.map(formatListen).join(', ')}, storage ${cfg.storage.driver}${dpNote}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

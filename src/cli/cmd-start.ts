@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../config/load-config.js';
+import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
@@ -81,6 +82,8 @@ export async function runStart(argv: string[]): Promise<number> {
   let cfg;
   try {
     cfg = loadConfig(cfgPath);
+    // dialplan errors (and contexts missing from it) stop the start, with file:line
+    await loadDialplan(cfg)?.close();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');

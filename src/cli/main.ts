@@ -3,10 +3,12 @@ import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
-import { runReputation } from './cmd-reputation.js';
-import { runFraud } from './cmd-fraud.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
+import { runBans } from './cmd-bans.js';
+import { runReputation } from './cmd-reputation.js';
+import { runFraud } from './cmd-fraud.js';
+import { runDialplan } from './cmd-dialplan.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -19,14 +21,20 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
-  reputation show|reset ADDRESS|USER --config FILE
-                                 reputation score (0-10) of an address or extension; reset to 5
-  fraud import FILE --config FILE
-                                 add known fraud numbers/prefixes (one per line)
+  dialplan show --config FILE [CONTEXT]
+                                 the parsed dialplan, each step with its file:line
+  dialplan reload --config FILE  the running server re-reads extensions.conf
   audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy
+  bans list --config FILE        addresses the IDS has banned
+  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
+  bans remove ADDRESS --config FILE
+  reputation show|reset ADDRESS|USER --config FILE
+                                 reputation score (0-10) of an address or extension; reset to 5
+  fraud import FILE --config FILE
+                                 add known fraud numbers/prefixes (one per line)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,18 +52,22 @@ export async function main(argv: string[]): Promise<number> {
         return await runStatus(rest);
       case 'show':
         return await runShow(rest);
-      case 'reputation':
-        return await runReputation(rest);
-      case 'fraud':
-        return await runFraud(rest);
       case 'audit':
         return await runAuditCommand(rest);
+      case 'dialplan':
+        return await runDialplan(rest);
       case 'secret':
         if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
         break;
       case 'pin':
         if (rest[0] === 'generate') return runPinGenerate(rest.slice(1));
         break;
+      case 'bans':
+        return await runBans(rest);
+      case 'reputation':
+        return await runReputation(rest);
+      case 'fraud':
+        return await runFraud(rest);
       case undefined:
       case 'help':
       case '--help':

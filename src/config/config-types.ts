@@ -74,12 +74,39 @@ export interface ExtensionConfig {
   voicemail: boolean;
   directMedia: boolean;
   maxContacts: number;
-  /** call gate and ACL settings; null = the fraud.defaults value */
-  policy: ExtensionPolicyConfig;
   /** 'required': calls to and from it must use SRTP over TLS signalling */
   encryption: 'optional' | 'required';
+  /** call gate and ACL settings; null = the fraud.defaults value */
+  policy: ExtensionPolicyConfig;
   at: SourcePos;
   contextAt: SourcePos;
+}
+
+/** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
+export type DialplanDatasourceConfig =
+  | { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string }
+  | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
+
+/** dialplan.queries.NAME: SQL written by the administrator, '?' placeholders bound to DBLookup() arguments */
+export interface DialplanQueryConfig {
+  datasource: string;
+  sql: string;
+  /** number of '?' placeholders */
+  params: number;
+  at: SourcePos;
+}
+
+export interface DialplanConfig {
+  /** absolute path of extensions.conf; null when no dialplan is configured */
+  file: string | null;
+  fileAt: SourcePos;
+  maxSteps: number;
+  /** absolute directory for relative Record()/MixMonitor() file names */
+  recordings: string;
+  digitTimeout: number; // seconds
+  lookupTimeout: number; // seconds
+  datasources: Record<string, DialplanDatasourceConfig>;
+  queries: Record<string, DialplanQueryConfig>;
 }
 
 export interface MailConfig {
@@ -110,12 +137,65 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  /** ACLs, reputation, number plan, rates, toll-fraud guard */
+  guard: SecuritySections;
+  security: SecurityConfig;
+  dialplan: DialplanConfig;
   /** null when no mail section is configured */
   mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */
   tls: TlsConfig | null;
-  /** ACLs, reputation, number plan, rates, toll-fraud guard */
-  guard: SecuritySections;
+}
+
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  caFile: string | null;
+  certPem: string;
+  keyPem: string;
+  caPem: string | null;
+  minVersion: 'TLSv1.2' | 'TLSv1.3';
+  ciphers: string | null;
+  verifyClient: boolean;
+}
+
+// ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)
+export interface SecurityLogConfig {
+  /** absolute path; null = no security log file */
+  file: string | null;
+  format: 'asterisk' | 'json' | 'both';
+  minLevel: number;
+}
+
+export interface IdsConfig {
+  enabled: boolean;
+  /** addresses / CIDRs never banned */
+  trusted: string[];
+  authFailures: { threshold: number; window: number };
+  registeredThreshold: number;
+  badRequests: { threshold: number; window: number };
+  /** packets per second from one address before it is banned; 0 = off */
+  floodRate: number;
+  scanners: { action: 'ban' | 'drop' | 'log' | 'off'; userAgents: string[] };
+  ban: { time: number; factor: number; max: number; forgetAfter: number };
+  /** absolute path of the persisted ban table */
+  stateFile: string;
+  nftables: { enabled: boolean; family: string; table: string; set: string; set6: string };
+}
+
+export interface AlertsConfig {
+  to: string[];
+  level: number;
+  /** seconds the first alert waits to collect others */
+  delay: number;
+  /** seconds between two mails at least */
+  interval: number;
+}
+
+export interface SecurityConfig {
+  log: SecurityLogConfig;
+  ids: IdsConfig;
+  alerts: AlertsConfig;
 }
 
 /** per-extension (later per-trunk) call gate settings; null = the default */
@@ -134,7 +214,7 @@ export interface AclConfig {
   deny: string[];
 }
 
-export interface SecurityConfig {
+export interface SecurityGuardConfig {
   /** global ACL applied to every SIP request */
   acl: AclConfig;
   /** where internal users' calls may come from */
@@ -192,22 +272,10 @@ export interface FraudConfig {
 
 /** the security sections read by src/config/read-security.ts */
 export interface SecuritySections {
-  security: SecurityConfig;
+  security: SecurityGuardConfig;
   admin: AdminConfig;
   numbering: NumberingFileConfig;
   /** E.164 (or dialled) prefix → price per minute */
   rates: Record<string, number>;
   fraud: FraudConfig;
-}
-
-export interface TlsConfig {
-  certFile: string;
-  keyFile: string;
-  caFile: string | null;
-  certPem: string;
-  keyPem: string;
-  caPem: string | null;
-  minVersion: 'TLSv1.2' | 'TLSv1.3';
-  ciphers: string | null;
-  verifyClient: boolean;
 }

@@ -26,7 +26,9 @@ import type {
   TlsConfig,
 } from './config-types.js';
 import { formatListen, parseListen } from './listen-point.js';
+import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
+import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
 import { readExtensionPolicy, readSecuritySections } from './read-security.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -73,15 +75,23 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const calls = readCalls(root.child('calls'));
   const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
+  const dialplan = readDialplan(root.child('dialplan'), baseDir);
   const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
     issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
   }
-  const guard = readSecuritySections(root);
+  const securityMap = root.child('security');
+  const guard = readSecuritySections(root, securityMap);
+  const security = {
+    log: readSecurityLog(securityMap.child('log'), baseDir),
+    ids: readIds(securityMap.child('ids'), baseDir),
+    alerts: readAlerts(securityMap.child('alerts')),
+  };
+  securityMap.done();
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, mail, tls, guard };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -313,8 +323,8 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     const voicemail = m.bool('voicemail', false);
     const directMedia = m.bool('direct_media', false);
     const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
-    const policy = readExtensionPolicy(m);
     const encryption = m.oneOf('encryption', 'optional', ['optional', 'required'] as const);
+    const policy = readExtensionPolicy(m);
 
     const secret = m.optionalString('secret');
     let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
@@ -358,8 +368,8 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       voicemail,
       directMedia,
       maxContacts,
-      policy,
       encryption,
+      policy,
       at: issues.pos(item.offset),
       contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
     });

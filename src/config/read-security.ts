@@ -96,8 +96,8 @@ export function readExtensionPolicy(m: MapReader): ExtensionPolicyConfig {
   };
 }
 
-export function readSecuritySections(root: MapReader): SecuritySections {
-  const sec = root.child('security');
+/** `sec` is the security map, shared with the IDS readers; the caller calls sec.done() */
+export function readSecuritySections(root: MapReader, sec: MapReader): SecuritySections {
   const acl = readAcl(sec.child('acl'));
   const localNetworks = cidrList(sec, 'local_networks') ?? DEFAULT_LOCAL_NETWORKS;
   const rm = sec.child('reputation');
@@ -112,7 +112,6 @@ export function readSecuritySections(root: MapReader): SecuritySections {
     exempt: cidrList(rm, 'exempt') ?? DEFAULT_REPUTATION_EXEMPT,
   };
   rm.done();
-  sec.done();
 
   const am = root.child('admin');
   const adminAcl = readAcl(am.child('acl'));

@@ -8,6 +8,7 @@ import { ReputationRepo } from '../storage/reputation-repo.js';
 import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from './ids/security-event.js';
+import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
 import { CidrSet } from './acl/cidr.js';
 import { RequestGate, type GateRefusal } from './acl/request-gate.js';
@@ -171,7 +172,7 @@ export class SecurityGuard {
     const p = this.policies.get(aor);
     if (!p || p.registerFrom.allows(remote.address)) return true;
     this.reputation.bad(ip(remote.address));
-    this.d.sink.emit({ type: 'FailedACL', level: 7, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
+    this.d.sink.emit({ type: 'FailedACL', level: EVENT_LEVELS.FailedACL, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
     return false;
   }
 

@@ -41,6 +41,9 @@ export class TcpListener {
   private byKey = new Map<string, Flow>();
   private idleTimer?: NodeJS.Timeout;
   framingErrors = 0;
+  refused = 0;
+  /** decides at accept whether a connection from this address is taken */
+  admit: (address: string) => boolean = () => true;
 
   constructor(
     readonly point: ListenPoint,
@@ -66,7 +69,16 @@ export class TcpListener {
 
   start(): Promise<void> {
     // made here, not in the constructor, so a subclass's own fields are set
-    const server = this.createServer((socket) => this.adopt(socket));
+    const server = this.createServer((socket) => {
+      // the packet gate at accept: a banned address gets its connection closed at once
+      const address = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+      if (!this.admit(address)) {
+        this.refused++;
+        socket.destroy();
+        return;
+      }
+      this.adopt(socket);
+    });
     server.maxConnections = this.opts.maxConnections;
     this.server = server;
     return new Promise((resolve, reject) => {
@@ -131,6 +143,18 @@ export class TcpListener {
     if (this.byKey.get(flow.key) === flow) this.byKey.delete(flow.key);
     flow.socket.destroy();
     this.onClosed?.(flow.remote);
+  }
+
+  /** closes every connection with this address (it was just banned); returns how many */
+  closeFrom(address: string): number {
+    let n = 0;
+    for (const f of [...this.flows.values()]) {
+      if (f.remote.address === address) {
+        this.drop(f);
+        n++;
+      }
+    }
+    return n;
   }
 
   /** told when a connection goes away, so transactions bound to it fail fast (RFC 3261 §17.1.4) */

@@ -61,6 +61,13 @@ export class TlsListener extends TcpListener {
       },
       onSocket,
     );
+    // the packet gate before the handshake: a banned address costs no TLS work
+    server.on('connection', (raw: net.Socket) => {
+      if (!this.admit((raw.remoteAddress ?? '').replace(/^::ffff:/, ''))) {
+        this.refused++;
+        raw.destroy();
+      }
+    });
     server.on('tlsClientError', (_err, socket) => {
       this.handshakeErrors++;
       socket.destroy();

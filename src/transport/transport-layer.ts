@@ -53,6 +53,14 @@ export class TransportLayer implements Sender {
     this.handler = handler;
   }
 
+  /** a message the parser refused (for the security log and the IDS); never throws into the transport */
+  onMalformed: (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void = () => {};
+
+  /** closes the stream connections of an address that was just banned */
+  closeFlowsFrom(address: string): number {
+    return this.tcp.reduce((n, l) => n + l.closeFrom(address), 0);
+  }
+
   /** a stream connection closed: whatever was bound to it failed */
   flowClosed: (remote: Remote) => void = () => {};
 
@@ -66,12 +74,14 @@ export class TransportLayer implements Sender {
       } else if (p.transport === 'tcp') {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
+        l.admit = (address) => this.gate.admit(address, 'tcp');
         await l.start();
         this.tcp.push(l);
       } else if (p.transport === 'tls') {
         if (!this.tlsCredentials) throw new Error(`${formatListenPoint(p)} needs a certificate and key (the tls section)`);
         const l = new TlsListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError, this.tlsCredentials);
         l.onClosed = (remote) => this.flowClosed(remote);
+        l.admit = (address) => this.gate.admit(address, 'tls');
         await l.start();
         this.tls.push(l);
       } else {
@@ -100,6 +110,7 @@ export class TransportLayer implements Sender {
       if (!r.ok) {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
+        this.reportMalformed(remote, local, r.error, r.msg?.isRequest ? r.msg.method : undefined);
         if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
           // §18.2.1 applies to every request received, so the 400 names the
           // real source too; a Via too broken to stamp is echoed as it came
@@ -119,6 +130,7 @@ export class TransportLayer implements Sender {
     } catch (err) {
       this.stats.malformed++;
       this.log.warn('parse-exception', { from: remote.address, error: (err as Error).message });
+      this.reportMalformed(remote, local, (err as Error).message, undefined);
       return;
     }
     try {
@@ -133,6 +145,14 @@ export class TransportLayer implements Sender {
           /* a message we cannot even answer is dropped */
         }
       }
+    }
+  }
+
+  private reportMalformed(remote: Remote, local: ListenPoint, error: string, method: string | undefined): void {
+    try {
+      this.onMalformed(remote, local, error, method);
+    } catch {
+      /* the reporter's fault must not become the transport's */
     }
   }
 

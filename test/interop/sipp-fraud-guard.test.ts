@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -132,6 +132,10 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal(row.security_verdict, 'refused:class-not-permitted:international');
     assert.equal(row.userfield, '403 Forbidden', 'the caller only learns a generic reason');
     assert.ok(events(/^class-not-permitted:international$/).length >= 1);
+    // and into the IDS's security log, in Asterisk's line format
+    await new Promise((r) => setTimeout(r, 300));
+    const seclog = readFileSync(join(pal.dir, 'var', 'security.log'), 'utf8');
+    assert.match(seclog, /SecurityEvent="FraudRuleHit".*AccountID="2001".*RemoteAddress="IPV4\/UDP\/127\.0\.0\.2\/\d+"/);
     assert.equal(await one('2001', '0900123456', '127.0.0.2'), '403');
     assert.equal((await lastCdr('2001', '0900123456')).security_verdict, 'refused:class-not-permitted:premium');
     // 2001 and 127.0.0.2 are now both under 5, and still 112 passes the gate (no trunk: 404 after it)

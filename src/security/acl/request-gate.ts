@@ -13,6 +13,7 @@
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Acl } from './acl.js';
 import type { CidrSet } from './cidr.js';
 import { ip, type ReputationService } from '../reputation/reputation-service.js';
@@ -45,7 +46,7 @@ export class RequestGate {
     const addr = remote.address;
     if (!d.acl.open && !d.acl.allows(addr)) {
       this.stats.acl++;
-      this.emit('FailedACL', 7, req, remote, 'security.acl');
+      this.emit('FailedACL', EVENT_LEVELS.FailedACL, req, remote, 'security.acl');
       return REFUSED('acl');
     }
     if (req.method === 'ACK' || req.to.params.tag !== undefined) return null;
@@ -53,7 +54,7 @@ export class RequestGate {
     if (isInvite && d.isEmergency(req.ruri.user ?? '')) return null;
     if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr)) {
       this.stats.reputation++;
-      this.emit('ReputationReject', 8, req, remote, `address score ${d.reputation.score(ip(addr))}`);
+      this.emit('ReputationReject', EVENT_LEVELS.ReputationReject, req, remote, `address score ${d.reputation.score(ip(addr))}`);
       return REFUSED('reputation');
     }
     if (isInvite && !d.localNetworks.has(addr)) {
@@ -62,7 +63,8 @@ export class RequestGate {
       this.stats.outside++;
       const internal = fromUser !== '' && d.isExtension(fromUser);
       d.reputation.bad(ip(addr));
-      this.emit(internal ? 'FailedACL' : 'RequestNotAllowed', 8, req, remote, internal ? 'internal-user-from-outside' : 'invite-from-outside');
+      // claiming one of our users from outside is a spoofing attempt, worth acting on (8)
+      this.emit(internal ? 'FailedACL' : 'RequestNotAllowed', internal ? 8 : EVENT_LEVELS.RequestNotAllowed, req, remote, internal ? 'internal-user-from-outside' : 'invite-from-outside');
       return REFUSED('outside');
     }
     return null;

@@ -249,3 +249,21 @@ export class DigestAuthenticator {
 function fail(reason: DigestFailure): DigestResult {
   return { ok: false, reason };
 }
+
+/**
+ * The username and nonce a credentials header names (both public), for the
+ * security log after a failed check, and a short hash that tells one guess
+ * from the next (never the response itself). Undefined fields when the
+ * header is absent or unreadable.
+ */
+export function credentialsIdentity(headerValue: string | undefined): { username?: string; nonce?: string; attempt?: string } {
+  if (!headerValue) return {};
+  try {
+    const p = parseAuthHeader(headerValue).params;
+    // one guess is one set of credentials: a retransmission repeats them byte for byte
+    const attempt = createHash('sha256').update(headerValue).digest('base64url').slice(0, 16);
+    return { username: p.username?.slice(0, 64), nonce: p.nonce?.slice(0, 64), attempt };
+  } catch {
+    return {};
+  }
+}

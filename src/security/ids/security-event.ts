@@ -51,6 +51,11 @@ export interface SecurityEvent {
   sessionId?: string;
   /** short free text: which rule, which limit, which destination */
   detail?: string;
+  /**
+   * identifies one attempt across its retransmissions (e.g. a hash of the
+   * credentials sent), so the IDS counts it once; never logged
+   */
+  attempt?: string;
   /** anything further worth logging (never secrets, HA1 or PINs) */
   extra?: Record<string, string | number | boolean>;
 }

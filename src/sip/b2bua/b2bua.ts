@@ -11,6 +11,7 @@ import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
+import { credentialsIdentity } from '../../security/auth/digest.js';
 import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
@@ -31,8 +32,8 @@ export interface B2buaDeps {
   cdr: { write(rec: CdrRecord): void };
   /** the call gate (src/security/fraud); every call is let through when absent */
   gate?: CallGateApi;
-  /** told of every INVITE authentication outcome (reputation, IDS) */
-  onAuth?: (r: { ok: true; user: string } | { ok: false; reason: string }, remote: Remote) => void;
+  /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
+  onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
 }
 
 export class B2bua {
@@ -75,15 +76,18 @@ export class B2bua {
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
     const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
-    this.deps.onAuth?.(v, remote);
+    const authIds = { method: 'INVITE', remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
+      const c = credentialsIdentity(req.get('proxy-authorization'));
+      this.deps.onAuth?.({ ok: false, reason: v.reason, account: c.username ?? req.from.uri.user ?? '', nonce: c.nonce, attempt: c.attempt, ...authIds });
       tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }
     this.stats.attempts++;
     const caller = this.deps.extensions.get(v.user);
     const fromUser = req.from.uri.user;
+    this.deps.onAuth?.({ ok: !!caller && fromUser === v.user, reason: 'forbidden', account: v.user, ...authIds });
     if (!caller || fromUser !== v.user) {
       // RFC 3261 §22.3 leaves identity binding to policy: an extension may only call as itself.
       const who = caller ?? { number: v.user, name: '', context: '', directMedia: false };

@@ -12,7 +12,7 @@ import { buildResponse } from '../message/response.js';
 import { isWildcard } from '../message/name-addr.js';
 import { uriEquals } from '../message/uri.js';
 import type { Remote } from '../../transport/types.js';
-import type { DigestAuthenticator, DigestFailure } from '../../security/auth/digest.js';
+import { credentialsIdentity, type DigestAuthenticator, type DigestFailure } from '../../security/auth/digest.js';
 import type { Binding, BindingInput, LocationService } from './location.js';
 import { randomHex } from '../dialog/dialog.js';
 
@@ -58,6 +58,13 @@ export interface AuthEvent {
   aor: string;
   remote: Remote;
   userAgent: string;
+  /** the digest username and nonce the client sent, when it sent credentials */
+  username?: string;
+  nonce?: string;
+  /** one guess across its retransmissions */
+  attempt?: string;
+  callId?: string;
+  cseq?: number;
 }
 
 /** a Contact of the request, validated, with its effective expiry */
@@ -112,17 +119,18 @@ export class Registrar {
     // §10.3 step 3: authenticate. The challenge comes before anything that
     // depends on the AOR, so unknown and known extensions look the same.
     const result = this.auth.verify('REGISTER', req.get('authorization'), { proxy: false, requestUri: req.uri, body: req.body });
+    const ids = { callId: req.callId, cseq: req.cseq.seq };
     if (!result.ok) {
-      this.onAuth({ ok: false, reason: result.reason, aor, remote, userAgent });
+      this.onAuth({ ok: false, reason: result.reason, aor, remote, userAgent, ...credentialsIdentity(req.get('authorization')), ...ids });
       if (result.reason === 'uri-mismatch') return this.reply(req, 400, 'Digest URI Mismatch');
       return this.reply(req, 401, undefined, this.auth.challenge({ proxy: false, stale: result.reason === 'stale' }));
     }
     // §10.3 step 4: the authenticated user may only change its own bindings
     if (result.user !== aor || !this.isLocalDomain(req.to.uri.host) || !this.isLocalExtension(aor)) {
-      this.onAuth({ ok: false, reason: 'forbidden', aor, remote, userAgent });
+      this.onAuth({ ok: false, reason: 'forbidden', aor, remote, userAgent, username: result.user, ...ids });
       return this.reply(req, 403);
     }
-    this.onAuth({ ok: true, aor, remote, userAgent });
+    this.onAuth({ ok: true, aor, remote, userAgent, username: result.user, ...ids });
     if (this.mayRegister && !this.mayRegister(aor, remote)) return this.reply(req, 403);
 
     // §10.3 step 7, 423: "If and only if the requested expiration interval is

@@ -19,11 +19,21 @@ export interface RegistrarLike {
 export interface UaCoreOptions {
   userAgent: string;
   allow: string;
+  /**
+   * SPEC.md §4: OPTIONS to a user and out-of-dialog SUBSCRIBE, NOTIFY,
+   * MESSAGE, REFER require digest auth. Returns the challenge to send, or
+   * null when the request is authenticated. Absent: no such check.
+   */
+  authenticate?: (req: SipMessage, remote: Remote) => SipMessage | null;
+  /** a request refused by the sanity checks (400 and friends), for the security log */
+  onRejected?: (req: SipMessage, remote: Remote, status: number, reason: string) => void;
 }
 
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
 /** methods served only inside a dialog (the B2BUA relays them); 405 outside one */
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
+/** out-of-dialog methods that are challenged before anything else is said about them (SPEC.md §4) */
+const AUTH_FIRST = new Set<string>(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER']);
 const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'message/sipfrag', 'application/simple-message-summary', 'application/pidf+xml']);
 
 export class UaCore {
@@ -47,6 +57,7 @@ export class UaCore {
       });
       if (bad) {
         this.stats.rejected++;
+        this.opts.onRejected?.(req, remote, bad.status, bad.reason);
         tx.respond(buildResponse(req, bad.status, bad.reason, { server, headers: bad.headers }));
         return;
       }
@@ -68,6 +79,8 @@ export class UaCore {
           return;
         case 'OPTIONS':
           if (inDialog && this.b2bua.onInDialog(tx, req)) return;
+          // OPTIONS to the server itself is answered; to a user it needs credentials
+          if (req.ruri.user !== undefined && this.challenged(tx, req, remote)) return;
           // RFC 3261 §11.2: answer with what we support
           tx.respond(
             buildResponse(req, 200, 'OK', {
@@ -81,6 +94,12 @@ export class UaCore {
           );
           return;
         default:
+          if (!inDialog) {
+            // authentication before the 405, so the answer never depends on the target
+            if (this.challenged(tx, req, remote)) return;
+            tx.respond(buildResponse(req, 405, 'Method Not Allowed', { server, headers: [['allow', this.opts.allow]] }));
+            return;
+          }
           // an IN_DIALOG_ONLY method inside a dialog: methodRefusal turned away the rest
           if (!this.b2bua.onInDialog(tx, req)) this.noDialog(tx, req);
       }
@@ -112,8 +131,19 @@ export class UaCore {
     const m = req.method;
     if (m === 'REGISTER' || m === 'INVITE' || m === 'OPTIONS') return null;
     if (!IN_DIALOG_ONLY.has(m)) return { status: 501, reason: 'Not Implemented', headers: [['allow', this.opts.allow]] };
+    // with an authenticator, out-of-dialog requests are challenged first (onRequest answers 405 after)
+    if (req.to.params.tag === undefined && this.opts.authenticate && AUTH_FIRST.has(m)) return null;
     if (req.to.params.tag === undefined) return { status: 405, reason: 'Method Not Allowed', headers: [['allow', this.opts.allow]] };
     return null;
+  }
+
+  /** true when the request was answered with a challenge (statelessly: a guess costs no memory) */
+  private challenged(tx: ServerTxHandle, req: SipMessage, remote: Remote): boolean {
+    const challenge = this.opts.authenticate?.(req, remote);
+    if (!challenge) return false;
+    if (challenge.status === 401) tx.respondStateless(challenge);
+    else tx.respond(challenge);
+    return true;
   }
 
   /** RFC 3261 §12.2.2: a request for a dialog we don't have → 481 */

@@ -1,0 +1,65 @@
+// What an application sees of the call it runs in. Applications live in
+// apps/app-*.ts (and in features, e.g. voicemail) and talk to the call only
+// through the Channel interface and this state; they never see SIP.
+import type { Channel } from '../channel/channel.js';
+import type { DataSources } from './datasources.js';
+
+export interface DialplanLog {
+  info(event: string, fields?: Record<string, unknown>): void;
+  warn(event: string, fields?: Record<string, unknown>): void;
+}
+
+export interface CallState {
+  readonly channel: Channel;
+  /** the channel's variables (channel.vars) */
+  readonly vars: Map<string, string>;
+  readonly context: string;
+  readonly exten: string;
+  readonly priority: number;
+  /** ${...} and $[...] substitution with this call's variables */
+  substitute(text: string): string;
+  /**
+   * Jumps like Goto([[context,]exten,]priority|label). Returns null on
+   * success or why the target does not exist; the engine then does not
+   * advance to the next priority.
+   */
+  goto(parts: string[]): string | null;
+  /**
+   * Gosub: jumps like goto() and remembers the next priority; args become
+   * ${ARG1}..${ARGn} until Return. Null on success, else why not.
+   */
+  gosub(parts: string[], args: string[]): string | null;
+  /** Return from the innermost Gosub, setting ${GOSUB_RETVAL}; null on success, else why not */
+  gosubReturn(value: string): string | null;
+  /** does `exten` exist (exact or pattern) in the context (default: the current one) or its includes? */
+  hasExten(exten: string, context?: string): boolean;
+  /** could more digits after `prefix` still reach an extension in the context (default: the current one)? */
+  canMatchMore(prefix: string, context?: string): boolean;
+  readonly log: DialplanLog;
+  /** configured data sources and named queries (DBLookup) */
+  readonly datasources: DataSources | null;
+  /** directory relative file names (Record, MixMonitor) resolve against */
+  readonly recordingsDir: string;
+  /** how long to wait for each further digit of an extension typed during Background/WaitExten */
+  readonly digitTimeoutMs: number;
+}
+
+/** 'hangup' ends the call (the h extension still runs); nothing means "go on". */
+export type AppOutcome = void | 'hangup';
+
+export interface DialplanApp {
+  /** canonical name, e.g. 'Playback' */
+  readonly name: string;
+  /** one line for `palisade check` and hints: the Asterisk synopsis */
+  readonly synopsis: string;
+  /**
+   * Arguments after the first may hold caller secrets (a PIN passed to a
+   * look-up): LASTDATA, the CDR and the path trace keep only the first one.
+   */
+  readonly sensitiveArgs?: boolean;
+  /**
+   * args: the data after substitution, split as Asterisk does (app-args.ts);
+   * data: the same unsplit (Set() and GotoIf() read it whole).
+   */
+  run(call: CallState, args: string[], data: string): Promise<AppOutcome>;
+}

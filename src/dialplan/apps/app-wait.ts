@@ -1,0 +1,12 @@
+// Wait(seconds) — pause; fractions allowed (Wait(0.5)).
+import type { DialplanApp } from '../app-types.js';
+import { secondsToMs } from '../app-args.js';
+
+export const appWait: DialplanApp = {
+  name: 'Wait',
+  synopsis: 'Wait(seconds): wait for the given number of seconds',
+  async run(call, args) {
+    const ms = secondsToMs(args[0], 0);
+    if (ms > 0 && !(await call.channel.wait(ms))) return 'hangup';
+  },
+};

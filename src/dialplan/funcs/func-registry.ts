@@ -1,0 +1,32 @@
+// Dialplan functions by name (case-insensitive). Only pure read functions
+// are provided: nothing here runs a program, opens a file or a socket.
+import type { DialplanFunction } from './func-types.js';
+import { funcCallerId } from './func-callerid.js';
+import { funcLen } from './func-len.js';
+import { funcIf } from './func-if.js';
+import { funcExists, funcIsNull } from './func-isnull.js';
+import { funcStrftime } from './func-strftime.js';
+import { funcRand } from './func-rand.js';
+import { funcRegex } from './func-regex.js';
+import { funcCut } from './func-cut.js';
+import { funcToLower, funcToUpper } from './func-case.js';
+import { funcDialplanExists } from './func-dialplan-exists.js';
+import { funcSha1, funcSha256 } from './func-hash.js';
+import { funcTimeout } from './func-timeout.js';
+
+const funcs = new Map<string, DialplanFunction>();
+for (const f of [funcCallerId, funcLen, funcIf, funcIsNull, funcExists, funcStrftime, funcRand, funcRegex, funcCut, funcToUpper, funcToLower, funcDialplanExists, funcSha1, funcSha256, funcTimeout]) {
+  funcs.set(f.name.toLowerCase(), f);
+}
+
+export function findFunction(name: string): DialplanFunction | undefined {
+  return funcs.get(name.toLowerCase());
+}
+
+export function functionNames(): string[] {
+  return [...funcs.values()].map((f) => f.name).sort();
+}
+
+export function registerFunction(f: DialplanFunction): void {
+  funcs.set(f.name.toLowerCase(), f);
+}

@@ -1,0 +1,60 @@
+// The composition root's entry point into the dialplan: parse the configured
+// extensions.conf, check every extension's context exists (SPEC.md §2: an
+// error at load, with the YAML position), open the DBLookup data sources and
+// build the engine. `reload()` swaps in a freshly parsed dialplan for new
+// calls; calls in progress keep theirs.
+import { existsSync, mkdirSync } from 'node:fs';
+import { ConfigError } from '../config/config-error.js';
+import type { PalisadeConfig } from '../config/config-types.js';
+import type { DialplanLog } from './app-types.js';
+import { DataSources } from './datasources.js';
+import { DialplanEngine, type EngineOptions } from './engine.js';
+import { checkExtensionContexts, parseExtensionsConf } from './parse-extensions-conf.js';
+
+export interface LoadedDialplan {
+  engine: DialplanEngine;
+  datasources: DataSources | null;
+  /** re-reads extensions.conf (and re-checks contexts); throws ConfigError and keeps the old one on error */
+  reload(cfg?: PalisadeConfig): { contexts: number };
+  close(): Promise<void>;
+}
+
+/** null when the configuration names no dialplan file. Throws ConfigError. */
+export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Partial<EngineOptions> = {}): LoadedDialplan | null {
+  const d = cfg.dialplan;
+  if (d.file === null) return null;
+  const file = d.file;
+  if (!existsSync(file)) {
+    throw ConfigError.at(d.fileAt.file, d.fileAt.line, d.fileAt.col, `dialplan.file ${file} does not exist; expected an extensions.conf (relative paths are relative to this file)`);
+  }
+  const dp = parseExtensionsConf(file);
+  checkExtensionContexts(dp, cfg.extensions);
+  const hasSources = Object.keys(d.datasources).length > 0;
+  const datasources = hasSources ? DataSources.open({ datasources: d.datasources, queries: d.queries, timeoutMs: d.lookupTimeout * 1000 }) : null;
+  try {
+    mkdirSync(d.recordings, { recursive: true });
+  } catch {
+    // reported when a Record() first needs it; not a reason to refuse to start
+  }
+  const engine = new DialplanEngine(dp, {
+    maxSteps: d.maxSteps,
+    log,
+    datasources,
+    recordingsDir: d.recordings,
+    digitTimeoutMs: d.digitTimeout * 1000,
+    ...extra,
+  });
+  return {
+    engine,
+    datasources,
+    reload(next = cfg) {
+      const fresh = parseExtensionsConf(next.dialplan.file ?? file);
+      checkExtensionContexts(fresh, next.extensions);
+      engine.reload(fresh);
+      return { contexts: fresh.contexts.size };
+    },
+    async close() {
+      await datasources?.close();
+    },
+  };
+}

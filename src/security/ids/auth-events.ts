@@ -1,0 +1,56 @@
+// Turns the outcome of a digest check into the security event Asterisk would
+// log for it. Unknown account and wrong password are told apart here, for the
+// log and the IDS, and nowhere on the wire (anti-enumeration).
+import type { SecurityEvent, SecurityEventType } from './security-event.js';
+import { securityEvent } from './event-levels.js';
+import type { ListenPoint, Remote } from '../../transport/types.js';
+
+export interface AuthOutcome {
+  ok: boolean;
+  /** DigestFailure, or 'forbidden' (authenticated, but not for this AOR / identity) */
+  reason?: string;
+  method: string;
+  /** the digest username, else the AOR / From user the request claimed */
+  account: string;
+  remote: Remote;
+  local?: ListenPoint;
+  callId?: string;
+  cseq?: number;
+  /** the nonce the client answered (public; never the response hash) */
+  nonce?: string;
+  /** one guess across its retransmissions (see credentialsIdentity) */
+  attempt?: string;
+  userAgent?: string;
+}
+
+const TYPE_FOR_REASON: Record<string, SecurityEventType | null> = {
+  // a first request without credentials, or a proven password on an old nonce: routine
+  missing: 'ChallengeSent',
+  stale: 'ChallengeSent',
+  'unknown-user': 'InvalidAccountID',
+  'bad-password': 'InvalidPassword',
+  replay: 'ReplayAttempt',
+  malformed: 'InvalidPassword',
+  realm: 'InvalidPassword',
+  'uri-mismatch': 'InvalidPassword',
+  algorithm: 'InvalidPassword',
+  forbidden: 'RequestNotAllowed',
+};
+
+export function authOutcomeEvent(o: AuthOutcome): SecurityEvent {
+  const type: SecurityEventType = o.ok ? 'SuccessfulAuth' : (TYPE_FOR_REASON[o.reason ?? ''] ?? 'InvalidPassword');
+  const extra: Record<string, string | number | boolean> = { method: o.method };
+  if (o.cseq !== undefined) extra.cseq = o.cseq;
+  if (o.nonce !== undefined) extra.nonce = o.nonce;
+  if (o.userAgent) extra.userAgent = o.userAgent.slice(0, 128);
+  return securityEvent(type, {
+    service: 'SIP',
+    remote: o.remote,
+    local: o.local,
+    account: o.account.slice(0, 64),
+    sessionId: o.callId?.slice(0, 128),
+    detail: o.ok ? undefined : o.reason,
+    attempt: o.attempt,
+    extra,
+  });
+}

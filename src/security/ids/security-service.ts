@@ -1,0 +1,208 @@
+// Assembles the intrusion defences from the configuration: the event bus,
+// the security log, the IDS rules and ban table (the packet gate), the
+// optional nftables mirror and the e-mail alerter, and answers the control
+// socket's `bans` commands. main.ts creates one and plugs it in at the
+// transport (gate, malformed), the UAS (auth outcomes) and the request gate.
+import type { AlertsConfig, IdsConfig, SecurityLogConfig } from '../../config/config-types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { ListenPoint, Remote, TransportKind } from '../../transport/types.js';
+import type { SecurityEvent, SecurityEventSink } from './security-event.js';
+import { SecurityEventBus } from './event-bus.js';
+import { securityEvent } from './event-levels.js';
+import { IdsEngine } from './ids-engine.js';
+import type { Ban } from './ban-table.js';
+import { NftMirror } from './nftables.js';
+import { SecurityAlerter } from './alerter.js';
+import { SecurityLog } from '../seclog/security-log.js';
+import { authOutcomeEvent, type AuthOutcome } from './auth-events.js';
+import { isIP } from 'node:net';
+
+export interface SecurityServiceConfig {
+  log: SecurityLogConfig;
+  ids: IdsConfig;
+  alerts: AlertsConfig;
+}
+
+export interface SecurityServiceDeps {
+  log: Logger;
+  /** whether a live authenticated registration comes from this address */
+  isRegisteredAddress?: (address: string) => boolean;
+  /** a ban took effect: close the address's TCP connections */
+  closeFlowsFrom?: (address: string) => void;
+  /** sends one alert mail; absent = alerts are only logged */
+  sendMail?: (to: string[], subject: string, text: string) => Promise<void>;
+  hostName?: string;
+}
+
+/** "90", "90s", "15m", "1h", "2d" → seconds */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,9})([smhdw]?)$/.exec(text.trim());
+  if (!m) return null;
+  const mult = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  const v = Number(m[1]) * mult;
+  return v > 0 ? v : null;
+}
+
+function banView(b: Ban, now: number): Record<string, unknown> {
+  return {
+    address: b.address,
+    reason: b.reason,
+    since: new Date(b.since).toISOString(),
+    expires_in: Math.max(0, Math.round((b.until - now) / 1000)),
+    offences: b.offences,
+    manual: b.manual,
+  };
+}
+
+export class SecurityService implements SecurityEventSink {
+  readonly bus = new SecurityEventBus();
+  readonly ids?: IdsEngine;
+  readonly seclog?: SecurityLog;
+  readonly alerter?: SecurityAlerter;
+  readonly nft?: NftMirror;
+
+  constructor(
+    private readonly cfg: SecurityServiceConfig,
+    private readonly deps: SecurityServiceDeps,
+  ) {
+    const log = deps.log;
+    this.bus.onListenerError = (err, ev) => log.error('security-listener-failed', { event: ev.type, error: (err as Error).message });
+    if (cfg.log.file) {
+      const seclog = new SecurityLog({ file: cfg.log.file, format: cfg.log.format, minLevel: cfg.log.minLevel }, (err) =>
+        log.error('security-log-write-failed', { file: cfg.log.file, error: err.message }),
+      );
+      this.seclog = seclog;
+      this.bus.subscribe((ev) => seclog.write(ev));
+    }
+    const ic = cfg.ids;
+    if (ic.nftables.enabled) {
+      this.nft = new NftMirror(
+        { family: ic.nftables.family, table: ic.nftables.table, set: ic.nftables.set, set6: ic.nftables.set6 },
+        (err, args) => log.warn('nft-failed', { args: args.join(' '), error: err.message }),
+      );
+    }
+    if (ic.enabled) {
+      const ids = new IdsEngine(
+        {
+          trusted: ic.trusted,
+          authFailures: { threshold: ic.authFailures.threshold, windowSec: ic.authFailures.window },
+          registeredThreshold: ic.registeredThreshold,
+          badRequests: { threshold: ic.badRequests.threshold, windowSec: ic.badRequests.window },
+          floodPacketsPerSecond: ic.floodRate,
+          scanners: ic.scanners,
+          ban: { timeSec: ic.ban.time, factor: ic.ban.factor, maxSec: ic.ban.max, forgetAfterSec: ic.ban.forgetAfter },
+          stateFile: ic.stateFile,
+        },
+        {
+          sink: this.bus,
+          isRegisteredAddress: deps.isRegisteredAddress,
+          onBan: (b) => {
+            deps.closeFlowsFrom?.(b.address);
+            this.nft?.add(b.address, (b.until - Date.now()) / 1000);
+            log.warn('banned', { address: b.address, reason: b.reason, seconds: Math.round((b.until - Date.now()) / 1000), offences: b.offences });
+          },
+          onUnban: (b) => {
+            this.nft?.remove(b.address);
+            log.info('unbanned', { address: b.address });
+          },
+          onError: (err) => log.error('ids-error', { error: err.message }),
+        },
+      );
+      this.ids = ids;
+      this.bus.subscribe((ev) => ids.handle(ev));
+    }
+    const ac = cfg.alerts;
+    if (ac.to.length > 0) {
+      const send = deps.sendMail;
+      this.alerter = new SecurityAlerter({
+        level: ac.level,
+        delayMs: ac.delay * 1000,
+        intervalMs: ac.interval * 1000,
+        hostName: deps.hostName,
+        send: async (subject, text) => {
+          if (!send) {
+            log.warn('security-alert', { to: ac.to, subject, note: 'no mailer configured; alert only logged' });
+            return;
+          }
+          await send(ac.to, subject, text);
+          log.info('security-alert-sent', { to: ac.to, subject });
+        },
+        onError: (err) => log.error('security-alert-failed', { error: err.message }),
+      });
+      const alerter = this.alerter;
+      this.bus.subscribe((ev) => alerter.handle(ev));
+    }
+  }
+
+  start(): void {
+    const n = this.ids?.start() ?? 0;
+    if (n > 0) this.deps.log.info('bans-restored', { bans: n });
+  }
+
+  async stop(): Promise<void> {
+    this.ids?.stop();
+    await this.alerter?.flush();
+    this.alerter?.stop();
+    await this.seclog?.close();
+  }
+
+  emit(ev: SecurityEvent): void {
+    this.bus.emit(ev);
+  }
+
+  /** the transport's packet gate */
+  readonly gate = {
+    admit: (address: string, transport: TransportKind): boolean => (this.ids ? this.ids.admit(address, transport) : true),
+  };
+
+  /** the request gate's scanner check on a parsed request: true = drop it silently */
+  dropRequest(userAgent: string | undefined, remote: Remote, local: ListenPoint | undefined, callId: string | undefined): boolean {
+    if (!this.ids) return false;
+    return this.ids.checkUserAgent(userAgent, { remote, local, sessionId: callId });
+  }
+
+  authOutcome(o: AuthOutcome): void {
+    this.bus.emit(authOutcomeEvent(o));
+  }
+
+  malformed(remote: Remote, local: ListenPoint, error: string, method: string | undefined): void {
+    this.bus.emit(securityEvent('RequestBadFormat', { remote, local, detail: error.slice(0, 200), extra: method ? { method } : {} }));
+  }
+
+  /** control-socket commands: bans, ban-add, ban-remove */
+  control(cmd: string, args: Record<string, unknown>): unknown {
+    const ids = this.ids;
+    if (!ids) throw new Error('the IDS is disabled (security.ids.enabled: false)');
+    const now = Date.now();
+    if (cmd === 'bans') return ids.list().map((b) => banView(b, now));
+    const address = typeof args.address === 'string' ? args.address.trim() : '';
+    if (isIP(address) === 0) throw new Error(`"${address}" is not an IP address`);
+    if (cmd === 'ban-add') {
+      let seconds: number | undefined;
+      if (args.for !== undefined) {
+        const s = parseDuration(String(args.for));
+        if (s === null) throw new Error(`--for "${String(args.for)}" is not a duration; expected such as 90s, 15m, 1h, 2d`);
+        seconds = s;
+      }
+      const b = ids.ban(address, typeof args.reason === 'string' && args.reason ? args.reason.slice(0, 200) : 'banned by administrator', { seconds: seconds ?? this.cfg.ids.ban.time, manual: true });
+      if (!b) throw new Error(`${address} is on the trusted list (security.ids.trusted) and is never banned`);
+      return banView(b, now);
+    }
+    if (cmd === 'ban-remove') {
+      const b = ids.unban(address);
+      if (!b) throw new Error(`${address} is not banned`);
+      return { address, removed: true };
+    }
+    throw new Error(`unknown command "${cmd}"`);
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      events: this.bus.summary(),
+      bans_active: this.ids?.list().length ?? 0,
+      ids: this.ids?.stats,
+      security_log_lines: this.seclog?.written ?? 0,
+      alerts_sent: this.alerter?.sent ?? 0,
+    };
+  }
+}
