@@ -113,6 +113,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     storage,
     sink: securitySink,
     log: secLog,
+    registeredAddresses: () => location.all().map((b) => b.received.address),
   });
 
   // ---- transport and transactions

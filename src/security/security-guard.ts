@@ -27,6 +27,8 @@ export interface GuardDeps {
   storage: Database;
   sink: SecurityEventSink;
   log: Logger;
+  /** the addresses phones are registered from (read at most once a second) */
+  registeredAddresses?: () => Iterable<string>;
 }
 
 const FLUSH_MS = 5000;
@@ -82,6 +84,7 @@ export class SecurityGuard {
       acl: new Acl(c.security.acl),
       localNetworks: CidrSet.parse(c.security.localNetworks),
       reputationExempt: CidrSet.parse(c.security.reputation.exempt),
+      isRegisteredAddress: d.registeredAddresses ? (addr) => this.registered().has(addr) : undefined,
       reputation: this.reputation,
       isEmergency: (n) => this.plan.isEmergency(n),
       isExtension: d.isExtension,
@@ -91,6 +94,19 @@ export class SecurityGuard {
       },
       sink: d.sink,
     });
+  }
+
+  private registeredSet = new Set<string>();
+  private registeredAt = 0;
+
+  /** only asked on the rare path (an address under 5), and rebuilt at most once a second: a flood cannot make it costly */
+  private registered(): Set<string> {
+    const now = Date.now();
+    if (now - this.registeredAt >= 1000 && this.d.registeredAddresses) {
+      this.registeredSet = new Set(this.d.registeredAddresses());
+      this.registeredAt = now;
+    }
+    return this.registeredSet;
   }
 
   /** builds the guard and restores persisted reputation and imported fraud numbers */

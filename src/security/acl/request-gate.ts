@@ -2,7 +2,8 @@
 // before authentication. Each check is O(1) or a short integer scan:
 //   1. the global ACL (security.acl) — every request (FailedACL);
 //   2. the address's reputation under 5 — out-of-dialog requests
-//      (ReputationReject); requests inside a dialog still reach their call;
+//      (ReputationReject); requests inside a dialog still reach their call,
+//      and an address phones are registered from is left to the IDS;
 //   3. an out-of-dialog INVITE from outside security.local_networks is
 //      refused unless its From names an extension whose call_from permits
 //      that address — a call claiming an internal user from outside is
@@ -23,6 +24,12 @@ export interface RequestGateDeps {
   localNetworks: CidrSet;
   /** addresses never refused for their reputation (security.reputation.exempt: the host itself by default) */
   reputationExempt: CidrSet;
+  /**
+   * whether a phone is registered from this address right now: such an
+   * address (an office NAT shared with working phones) is not refused for
+   * its reputation — the IDS's registered-address threshold deals with it
+   */
+  isRegisteredAddress?: (address: string) => boolean;
   reputation: ReputationService;
   isEmergency(dialled: string): boolean;
   isExtension(number: string): boolean;
@@ -52,7 +59,7 @@ export class RequestGate {
     if (req.method === 'ACK' || req.to.params.tag !== undefined) return null;
     const isInvite = req.method === 'INVITE';
     if (isInvite && d.isEmergency(req.ruri.user ?? '')) return null;
-    if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr)) {
+    if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr) && !d.isRegisteredAddress?.(addr)) {
       this.stats.reputation++;
       this.emit('ReputationReject', EVENT_LEVELS.ReputationReject, req, remote, `address score ${d.reputation.score(ip(addr))}`);
       return REFUSED('reputation');
