@@ -83,4 +83,10 @@ else
   npm install --no-audit --no-fund
 fi
 
+# The English prompt set (espeak-ng + sox) for channels the dialplan
+# answers; idempotent, only missing or changed prompts are made.
+if [[ -f dist/src/media/prompts/generate-prompts.js ]] || npm run build >/dev/null; then
+  node scripts/make-prompts.mjs
+fi
+
 echo "install-test-deps: ok"

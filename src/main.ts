@@ -2,7 +2,7 @@
 // transport → transaction manager → UAS core → registrar / B2BUA, with the
 // media relay, storage and security pieces handed in as small interfaces.
 import type { PalisadeConfig } from './config/config-types.js';
-import { LogRoot } from './observability/logger.js';
+import { LogRoot, type LogSink } from './observability/logger.js';
 import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
 import { TransactionManager } from './sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from './sip/transaction/clock.js';
@@ -25,17 +25,43 @@ import { formatHost } from './transport/address.js';
 import { SecurityService } from './security/ids/security-service.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
+import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
+import { registerApp } from './dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 import { Mailer } from './mail/mailer.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SipChannelFactory, type DialplanRunner } from './channel/sip-channel-factory.js';
+import { PromptStore } from './media/prompts/prompt-store.js';
+import { generatePrompts, promptsComplete } from './media/prompts/generate-prompts.js';
+import { MusicOnHold } from './media/player/music-on-hold.js';
+import { MixerRegistry } from './media/mixer/mixer.js';
+
+export type { DialplanRunner } from './channel/sip-channel-factory.js';
+
+export interface StartOptions {
+  /** the dialplan engine; without it every call goes straight to the dialled extension */
+  dialplan?: DialplanRunner;
+  /** where log lines go (stdout by default); tests embedding Palisade capture them */
+  logSink?: LogSink;
+}
+
+/** the generated prompt cache when the configuration names none: <install dir>/var/prompts/en */
+export function defaultPromptDir(): string {
+  // dist/src/main.js → the install dir is two levels up from dist/src
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'var', 'prompts', 'en');
+}
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;
   readonly transport: TransportLayer;
   readonly storage: Database;
+  /** mailboxes, MWI and the VoiceMail/VoiceMailMain applications for the dialplan */
+  readonly voicemail: VoicemailFeature;
   /** the dialplan engine (null when dialplan.file is not set); a SIP channel runs calls with dialplan.engine.run(channel) */
   readonly dialplan: LoadedDialplan | null;
   /** null without a mail section in the configuration */
@@ -46,8 +72,8 @@ interface ExtensionRecord extends ExtensionInfo {
   ha1: Ha1Set;
 }
 
-export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisade> {
-  const logs = new LogRoot(cfg.log.level, cfg.log.levels);
+export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
+  const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
   const log = logs.get('core');
   const started = Date.now();
 
@@ -84,6 +110,10 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   await loadExtensions();
 
   // ---- dialplan: parsed and checked against the extensions' contexts at start
+  // (VoiceMail/VoiceMailMain are registered first: the parser refuses unknown
+  // applications; they reach the voicemail feature built further down)
+  let voicemailFeature: VoicemailFeature | null = null;
+  for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
   const dialplan = loadDialplan(cfg, logs.get('dialplan'));
   // extensions from the config file were checked with their YAML line; imported ones can only be reported
   for (const e of dialplan ? extensions.values() : []) {
@@ -109,7 +139,8 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   const guard = await SecurityGuard.create({
     cfg: cfg.guard,
     extensions: cfg.extensions,
-    isExtension: (n) => extensions.has(n),
+    // extensions, and numbers the dialplan serves itself (IVR, voicemail): internal
+    isExtension: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false),
     storage,
     sink: securitySink,
     log: secLog,
@@ -246,7 +277,77 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     transport,
     logs.get('b2bua'),
   );
+  // ---- channels: calls the dialplan answers, with Palisade's own media
+  const promptDir = cfg.prompts.dir ?? defaultPromptDir();
+  if (cfg.prompts.generate && !promptsComplete(promptDir)) {
+    // first start on a fresh install: make the English prompts (espeak-ng + sox)
+    try {
+      const r = await generatePrompts(promptDir);
+      log.info('prompts-generated', { dir: promptDir, generated: r.generated.length });
+    } catch (err) {
+      log.warn('prompts-generation-failed', { dir: promptDir, error: (err as Error).message });
+    }
+  }
+  // the dialplan named in the configuration, unless the caller embeds its own
+  const runner: DialplanRunner | undefined =
+    opts.dialplan ??
+    (dialplan
+      ? {
+          // read dialplan.engine on each call: a reload swaps it
+          has: (context, exten, callerId) => dialplan.engine.has(context, exten, callerId),
+          run: (channel) => dialplan.engine.run(channel),
+        }
+      : undefined);
+  let channels: SipChannelFactory | undefined;
+  if (runner) {
+    channels = new SipChannelFactory(
+      {
+        ua: b2bua,
+        allocatePair: () => media.allocatePair(),
+        mediaAddress: cfg.rtp.advertisedAddress,
+        prompts: new PromptStore(promptDir, cfg.prompts.customDir),
+        moh: new MusicOnHold([cfg.prompts.customDir, promptDir]),
+        mixers: new MixerRegistry(),
+        log: logs.get('channel'),
+        rtpTimeoutMs: cfg.rtp.timeout * 1000,
+      },
+      runner,
+    );
+    b2bua.deps.dialplan = channels.routing();
+  }
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
+  const voicemail = createVoicemail(cfg.voicemail, {
+    // the spool has the mail (and a copy of the WAV) on disk once send() returns
+    mail: mailer ? { enqueue: async (m) => void mailer.send(m) } : null,
+    log: logs.get('voicemail'),
+    extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
+    security,
+    mwi: {
+      // the same digest check (and IDS reporting) as every request the UAS core answers
+      authenticate: (req, remote) => requestAuth.check(req, remote),
+      domain: cfg.sip.domain,
+      server: cfg.sip.userAgent,
+      isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
+      contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
+      contactFor: (remote) => b2bua.contactFor(remote, 'voicemail'),
+      send: (req, remote) =>
+        new Promise<number>((resolve) => {
+          tm.sendRequest(req, remote, {
+            onResponse: (res) => {
+              if (res.status >= 200) resolve(res.status);
+            },
+            onTimeout: () => resolve(0),
+            onTransportError: () => resolve(0),
+          });
+        }),
+    },
+  });
+  await voicemail.start();
+  voicemailFeature = voicemail;
+  location.on((e) => {
+    if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+  });
   core = new UaCore(
     {
       userAgent: cfg.sip.userAgent,
@@ -262,6 +363,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
     registrar,
     b2bua,
     logs.get('ua'),
+    (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote),
   );
   transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote, local) => {
@@ -317,7 +419,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
           reachable: b.reachable === null ? 'unknown' : b.reachable ? 'yes' : 'no',
         }));
       case 'calls':
-        return b2bua.listCalls();
+        return [...b2bua.listCalls(), ...(channels?.list() ?? [])];
       case 'bans':
       case 'ban-add':
       case 'ban-remove':
@@ -334,8 +436,11 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
         log.info('dialplan-reloaded', r);
         return r;
       }
-      default:
+      default: {
+        const vm = voicemail.command(cmd, args);
+        if (vm) return vm;
         throw new Error(`unknown command "${cmd}"`);
+      }
     }
   });
   await control.start();
@@ -352,6 +457,7 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
   return {
     transport,
     storage,
+    voicemail,
     dialplan,
     mailer,
     async stop(reason = 'stop') {
@@ -359,7 +465,9 @@ export async function startPalisade(cfg: PalisadeConfig): Promise<RunningPalisad
       stopped = true;
       log.info('stopping', { reason });
       b2bua.hangupAll();
+      channels?.hangupAll();
       qualifier?.stop();
+      voicemail.stop();
       // give the BYEs a moment to leave before the sockets close
       await new Promise((r) => setTimeout(r, 50));
       await control.close();

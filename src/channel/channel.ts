@@ -114,6 +114,8 @@ export interface Channel {
   musicOnHold(className: string, timeoutMs: number): Promise<PlayResult>;
   /** silence for ms (interruptible by hangup only) */
   wait(ms: number): Promise<boolean>;
+  /** Echo(): the caller hears itself for ms (0 = until hangup); optional, SIP channels have it */
+  echo?(ms: number): Promise<boolean>;
 
   /** ring targets at once; the first to answer is bridged with this channel */
   dial(targets: DialTarget[], opts: DialOptions): Promise<DialResult>;

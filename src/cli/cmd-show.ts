@@ -38,6 +38,11 @@ export async function runShow(argv: string[]): Promise<number> {
     process.stdout.write(table(rows, 'no active calls'));
     return 0;
   }
-  process.stderr.write('usage: palisade show registrations|calls --config FILE\n');
+  if (what === 'voicemail') {
+    const rows = (await controlRequest(socketPath(argv), 'voicemail-list')) as Record<string, unknown>[];
+    process.stdout.write(table(rows, 'no mailboxes'));
+    return 0;
+  }
+  process.stderr.write('usage: palisade show registrations|calls|voicemail --config FILE\n');
   return 2;
 }

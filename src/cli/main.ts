@@ -9,6 +9,8 @@ import { runBans } from './cmd-bans.js';
 import { runReputation } from './cmd-reputation.js';
 import { runFraud } from './cmd-fraud.js';
 import { runDialplan } from './cmd-dialplan.js';
+import { registerApp } from '../dialplan/app-registry.js';
+import { voicemailDialplanApps } from '../features/voicemail/index.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -21,6 +23,7 @@ commands:
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
+  show voicemail --config FILE   mailboxes with their new and old message counts
   dialplan show --config FILE [CONTEXT]
                                  the parsed dialplan, each step with its file:line
   dialplan reload --config FILE  the running server re-reads extensions.conf
@@ -39,6 +42,9 @@ commands:
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // check/dialplan show parse extensions.conf without a running server: the
+  // voicemail applications must be known (a running server registers its own)
+  for (const app of voicemailDialplanApps(() => null)) registerApp(app.name, app);
   try {
     switch (cmd) {
       case 'start':

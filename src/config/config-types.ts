@@ -82,6 +82,43 @@ export interface ExtensionConfig {
   contextAt: SourcePos;
 }
 
+/** one mailbox line of voicemail.conf */
+export interface MailboxConfig {
+  context: string;
+  number: string;
+  /** the PIN as configured ('' = no phone login); a PIN changed by its owner is kept in the spool and wins */
+  pin: string;
+  name: string;
+  email: string | null;
+  pager: string | null;
+  /** attach the recording to the e-mail (attach=yes, the default) */
+  attach: boolean;
+  /** delete=yes: remove the message once the e-mail has been handed to the mail spool */
+  deleteAfterEmail: boolean;
+  at: SourcePos;
+}
+
+export interface VoicemailConfig {
+  /** voicemail.conf path, null when no mailboxes are configured */
+  file: string | null;
+  spoolDir: string;
+  maxMessageSeconds: number;
+  maxMessages: number;
+  /** recording stops after this much silence (0 = off) */
+  maxSilenceSeconds: number;
+  /** null: mail.from */
+  emailFrom: string | null;
+  emailSubject: string;
+  emailBody: string;
+  attachFormat: 'wav';
+  pinMinLength: number;
+  maxLoginAttempts: number;
+  /** NOTIFY registered contacts of a mailbox that nobody subscribed to */
+  mwiUnsolicited: boolean;
+  mwiMaxExpires: number;
+  mailboxes: MailboxConfig[];
+}
+
 /** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
 export type DialplanDatasourceConfig =
   | { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string }
@@ -107,6 +144,15 @@ export interface DialplanConfig {
   lookupTimeout: number; // seconds
   datasources: Record<string, DialplanDatasourceConfig>;
   queries: Record<string, DialplanQueryConfig>;
+}
+
+export interface PromptsConfig {
+  /** where the generated English prompt set is cached; null = <install dir>/var/prompts/en */
+  dir: string | null;
+  /** administrator recordings that override generated prompts of the same name */
+  customDir: string | null;
+  /** generate missing prompts with espeak-ng + sox at start */
+  generate: boolean;
 }
 
 export interface MailConfig {
@@ -137,8 +183,10 @@ export interface PalisadeConfig {
   auth: AuthConfig;
   calls: CallsConfig;
   extensions: ExtensionConfig[];
+  voicemail: VoicemailConfig;
   /** ACLs, reputation, number plan, rates, toll-fraud guard */
   guard: SecuritySections;
+  prompts: PromptsConfig;
   security: SecurityConfig;
   dialplan: DialplanConfig;
   /** null when no mail section is configured */

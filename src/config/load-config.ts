@@ -13,6 +13,7 @@ import { ConfigError } from './config-error.js';
 import type {
   AuthConfig,
   CallsConfig,
+  PromptsConfig,
   ExtensionConfig,
   LogConfig,
   LogLevel,
@@ -24,7 +25,9 @@ import type {
   StorageConfig,
   StorageDriver,
   TlsConfig,
+  VoicemailConfig,
 } from './config-types.js';
+import { parseVoicemailConf } from './voicemail-conf.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
@@ -75,6 +78,7 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   const calls = readCalls(root.child('calls'));
   const mail = readMail(root, baseDir);
   const extensions = readExtensions(root, sip, registrar, auth);
+  const voicemail = readVoicemail(root.child('voicemail'), baseDir, extensions);
   const dialplan = readDialplan(root.child('dialplan'), baseDir);
   const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
@@ -88,10 +92,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
     alerts: readAlerts(securityMap.child('alerts')),
   };
   securityMap.done();
+  const prompts = readPrompts(root.child('prompts'), baseDir);
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail };
 }
 
 function readSip(m: MapReader): SipConfig {
@@ -278,6 +283,14 @@ function readCalls(m: MapReader): CallsConfig {
   return { ringTimeout, maxDuration };
 }
 
+function readPrompts(m: MapReader, baseDir: string): PromptsConfig {
+  const dir = m.optionalString('dir', { expect: 'expected a folder path such as var/prompts/en' });
+  const customDir = m.optionalString('custom_dir', { expect: 'expected a folder path such as /var/lib/palisade/sounds' });
+  const generate = m.bool('generate', true);
+  m.done();
+  return { dir: dir === null ? null : resolvePath(baseDir, dir), customDir: customDir === null ? null : resolvePath(baseDir, customDir), generate };
+}
+
 const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;
 
 /** `mail:` is optional; without it nothing is e-mailed (voicemail keeps messages, alerts are logged only) */
@@ -375,6 +388,71 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     });
   }
   return out;
+}
+
+function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfig[]): VoicemailConfig {
+  const file = m.optionalString('file', { expect: 'expected a path such as voicemail.conf' });
+  const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/voicemail', { expect: 'expected a directory such as var/voicemail' }));
+  const maxMessageSeconds = m.int('max_message_seconds', 180, 5, 3600, 'seconds');
+  const maxMessages = m.int('max_messages', 100, 1, 9999);
+  const maxSilenceSeconds = m.int('max_silence_seconds', 5, 0, 60, 'seconds (0 = off)');
+  const emailFrom = m.optionalString('email_from', { pattern: /^[^\s@,"<>]+@[^\s@,"<>]+$/, expect: 'expected an address such as voicemail@example.org' });
+  const emailSubject = m.string('email_subject', 'New voicemail ${VM_MSGNUM} in mailbox ${VM_MAILBOX} from ${VM_CALLERID}', {
+    pattern: /^[^\x00-\x1f]*$/,
+    expect: 'expected one line of text; ${VM_NAME} ${VM_MAILBOX} ${VM_CALLERID} ${VM_DUR} ${VM_DATE} ${VM_MSGNUM} are replaced',
+  });
+  const emailBody = m.string(
+    'email_body',
+    'Dear ${VM_NAME},\n\nYou have a new voicemail (number ${VM_MSGNUM}, ${VM_DUR} long) in mailbox ${VM_MAILBOX} from ${VM_CALLERID}, left on ${VM_DATE}.\nThe recording is attached.\n',
+  );
+  const attachFormat = m.oneOf('attach_format', 'wav', ['wav'] as const);
+  const pinMinLength = m.int('pin_min_length', 4, 4, 6, 'digits');
+  const maxLoginAttempts = m.int('max_login_attempts', 3, 1, 10);
+  const mwiUnsolicited = m.bool('mwi_unsolicited', true);
+  const mwiMaxExpires = m.int('mwi_max_expires', 3600, 60, 86400, 'seconds');
+
+  let mailboxes: VoicemailConfig['mailboxes'] = [];
+  let path: string | null = null;
+  if (file !== null) {
+    path = resolvePath(baseDir, file);
+    let text: string | null = null;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf such as examples/attendance/voicemail.conf`);
+    }
+    if (text !== null) {
+      const parsed = parseVoicemailConf(text, path, { pinMinLength });
+      m.issues.list.push(...parsed.issues);
+      mailboxes = parsed.mailboxes;
+    }
+  }
+  // `voicemail: true` on an extension ties it to the mailbox of the same
+  // number in [default]. Without a line in voicemail.conf the mailbox still
+  // takes messages, e-mails them and lights MWI, but has no PIN, so nobody
+  // can log in to it by phone until one is configured.
+  const boxes = new Set(mailboxes.filter((b) => b.context === 'default').map((b) => b.number));
+  for (const e of extensions) {
+    if (!e.voicemail || e.number === '' || boxes.has(e.number)) continue;
+    mailboxes.push({ context: 'default', number: e.number, pin: '', name: e.name, email: e.email, pager: null, attach: true, deleteAfterEmail: false, at: e.at });
+  }
+  m.done();
+  return {
+    file: path,
+    spoolDir,
+    maxMessageSeconds,
+    maxMessages,
+    maxSilenceSeconds,
+    emailFrom,
+    emailSubject,
+    emailBody,
+    attachFormat,
+    pinMinLength,
+    maxLoginAttempts,
+    mwiUnsolicited,
+    mwiMaxExpires,
+    mailboxes,
+  };
 }
 
 /** tls: { cert, key, ca?, min_version, ciphers?, verify_client } — files read and checked now, so a bad one is a file:line error */

@@ -121,7 +121,7 @@ test('Answer, Playback (& lists, skip), Progress, Ringing, SayDigits, SayNumber,
   assert.deepEqual(c.events, ['ring', 'progress', 'play:a', 'play:b', 'answer', 'sayDigits:1001', 'sayNumber:87', 'wait:1500', 'hangup:normal']);
   assert.equal(c.vars.get('PLAYBACKSTATUS'), 'SUCCESS');
   assert.deepEqual(
-    logs.map((l) => [l[0], l[1]]),
+    logs.filter((l) => l[1] !== 'dialplan.ended').map((l) => [l[0], l[1]]),
     [
       ['warn', 'dialplan.saynumber_not_a_number'],
       ['info', 'dialplan.verbose'],
@@ -432,4 +432,24 @@ test('ExecIf runs the application of the branch the condition picks', async () =
   const hang = await run('[c]\nexten => s,1,ExecIf(1?Hangup(17))\n same => n,Set(AFTER=1)\n', {});
   assert.deepEqual(hang.events, ['hangup:busy']);
   assert.equal(hang.vars.get('AFTER'), undefined);
+});
+
+test('servesExactly: numbers written out in some context are Palisade services; patterns are not, and a reload is seen', () => {
+  const engine = new DialplanEngine(parseExtensionsConfText('[a]\nexten => 800,1,Answer()\nexten => _9.,1,NoOp()\n[b]\nexten => *97,1,NoOp()\n', 'extensions.conf'));
+  assert.equal(engine.servesExactly('800'), true);
+  assert.equal(engine.servesExactly('*97'), true);
+  assert.equal(engine.servesExactly('9123'), false, 'a pattern may lead anywhere (a trunk later): not counted');
+  assert.equal(engine.servesExactly('_9.'), false);
+  engine.reload(parseExtensionsConfText('[a]\nexten => 801,1,Answer()\n', 'extensions.conf'));
+  assert.equal(engine.servesExactly('800'), false);
+  assert.equal(engine.servesExactly('801'), true);
+});
+
+test('the path a call took is logged when it ends', async () => {
+  logs.length = 0;
+  const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => 100,1,Answer()\n same => n,Playback(x)\n', 'extensions.conf'), { log });
+  const c = new MemoryChannel({ context: 'c', dialed: '100' });
+  await engine.run(c);
+  const ended = logs.find((l) => l[1] === 'dialplan.ended');
+  assert.equal(ended?.[2]?.path, 'c,100,1:Answer|c,100,2:Playback');
 });

@@ -102,6 +102,21 @@ export class DialplanEngine {
     this.dp = dialplan;
   }
 
+  /**
+   * Is `exten` written out exactly (not as a pattern) in some context: an IVR,
+   * the voicemail number... — a service Palisade answers itself, which the
+   * toll-fraud guard counts as internal.
+   */
+  servesExactly(exten: string): boolean {
+    let names = exactNames.get(this.dp);
+    if (!names) {
+      names = new Set();
+      for (const c of this.dp.contexts.values()) for (const e of c.extensions.values()) if (!e.name.startsWith('_')) names.add(e.name);
+      exactNames.set(this.dp, names);
+    }
+    return names.has(exten);
+  }
+
   /** Does `exten` exist in `context` (or its includes) for this caller? */
   has(context: string, exten: string, callerId = ''): boolean {
     return resolveIn(this.dp, context, exten, callerId) !== null;
@@ -112,6 +127,9 @@ export class DialplanEngine {
     const call = new CallRun(this.dp, channel, this.opts, this.log, this.maxSteps);
     try {
       await call.run();
+      // the way the call went through the dialplan (context,exten,priority:App),
+      // for the operator reading the log and for tests proving a branch
+      this.log.info('dialplan.ended', { channel: channel.name, path: channel.vars.get('DIALPLAN_PATH') ?? '' });
     } catch (e) {
       // a failing channel operation outside an application (hangup, a hook): never escape to the caller
       this.log.warn('dialplan.run_failed', { channel: channel.name, error: (e as Error).message });
@@ -119,6 +137,9 @@ export class DialplanEngine {
     }
   }
 }
+
+/** exact extension names per loaded dialplan (a reload brings a new Dialplan object) */
+const exactNames = new WeakMap<Dialplan, Set<string>>();
 
 class CallRun implements CallState {
   context: string;

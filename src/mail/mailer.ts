@@ -44,6 +44,8 @@ export interface MailAttachment {
 }
 
 export interface MailMessage {
+  /** sender for this message (e.g. voicemail.email_from); the mailer's from otherwise */
+  from?: string;
   to: string | string[];
   subject: string;
   text: string;
@@ -55,6 +57,7 @@ interface Spooled {
   id: string;
   queuedAt: number;
   attempts: number;
+  from?: string;
   to: string[];
   subject: string;
   text: string;
@@ -142,7 +145,7 @@ export class Mailer {
         attachments.push({ filename: a.filename, file, contentType: a.contentType });
       }
     }
-    const spooled: Spooled = { id, queuedAt: Date.now(), attempts: 0, to, subject: msg.subject, text: msg.text, attachments };
+    const spooled: Spooled = { id, queuedAt: Date.now(), attempts: 0, from: msg.from, to, subject: msg.subject, text: msg.text, attachments };
     this.writeSpooled(spooled);
     this.due.set(id, Date.now());
     this.log.info('mail-queued', { id, to: to.join(','), subject: msg.subject, attachments: attachments.length });
@@ -210,7 +213,7 @@ export class Mailer {
     }
     try {
       await this.transport.sendMail({
-        from: this.opts.from,
+        from: s.from ?? this.opts.from,
         to: s.to,
         subject: s.subject,
         text: s.text,

@@ -53,6 +53,10 @@ export interface BaresipOptions {
   maxLifetimeSec?: number;
   /** run with -s: SIP messages (with their SDP) are written to the log */
   sipTrace?: boolean;
+  /** audio_codecs of the account, e.g. 'PCMA' for an A-law-only phone (default 'PCMU') */
+  codecs?: string;
+  /** further codec modules to load besides g711, e.g. ['gsm'] */
+  codecModules?: string[];
 }
 
 /** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
@@ -126,7 +130,7 @@ export class Baresip {
     const params = [
       o.password !== undefined ? `auth_pass=${o.password}` : undefined,
       `answermode=${o.answerMode ?? 'auto'}`,
-      'audio_codecs=PCMU',
+      `audio_codecs=${o.codecs ?? 'PCMU'}`,
       'ptime=20',
       `regint=${o.regint ?? 0}`,
       o.mediaenc !== undefined ? `mediaenc=${o.mediaenc}` : undefined,
@@ -149,6 +153,7 @@ export class Baresip {
       ...(o.tlsCaFile !== undefined ? [`sip_cafile ${resolve(o.tlsCaFile)}`] : []),
       ...(o.mediaenc !== undefined ? ['module srtp.so'] : []),
       'module g711.so',
+      ...(o.codecModules ?? []).map((m) => `module ${m}.so`),
       'module aufile.so',
       `audio_source aufile,${resolve(o.audioSource)}`,
       'module aubridge.so',

@@ -8,6 +8,7 @@ import { appBackground } from './app-background.js';
 import { appRead } from './app-read.js';
 import { appSayDigits, appSayNumber } from './app-say.js';
 import { appWait } from './app-wait.js';
+import { appEcho } from './app-echo.js';
 import { appWaitExten } from './app-waitexten.js';
 import { appGoto, appGotoIf } from './app-goto.js';
 import { appSet } from './app-set.js';
@@ -31,6 +32,7 @@ export const BUILTIN_APPS: readonly DialplanApp[] = [
   appSayDigits,
   appSayNumber,
   appWait,
+  appEcho,
   appWaitExten,
   appGoto,
   appGotoIf,

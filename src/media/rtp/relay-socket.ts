@@ -4,7 +4,11 @@
 // measures it) and a busy PBX opens four per call. Its one 'message' listener
 // is made once, at creation, and dispatches to whichever flow owns it now.
 import dgram from 'node:dgram';
-import type { MediaFlow } from './media-flow.js';
+
+/** whoever receives a socket's packets: a relay flow, or a Palisade-terminated RTP endpoint */
+export interface PacketSink {
+  receive(msg: Buffer, address: string, port: number): void;
+}
 
 export interface RelaySocketEvents {
   /** a packet reached a socket that no session owns (late packets of an ended call) */
@@ -17,7 +21,7 @@ export class RelaySocket {
   readonly socket: dgram.Socket;
   readonly port: number;
   /** the flow that receives this socket's packets, null while pooled */
-  flow: MediaFlow | null = null;
+  flow: PacketSink | null = null;
   bound = false;
   failed: Error | null = null;
   /** resolves when bound, rejects when the bind fails */

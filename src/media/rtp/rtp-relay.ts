@@ -110,6 +110,37 @@ export class RtpRelay implements SessionOwner {
     return session;
   }
 
+  /**
+   * One RTP/RTCP socket pair for a media endpoint that Palisade terminates
+   * itself (channels answered by the dialplan): same port range and socket
+   * pool as relay sessions. `release()` returns the pair to the pool.
+   */
+  allocatePair(): { rtp: RelaySocket; rtcp: RelaySocket; release(): void } {
+    if (this.isClosed) throw new Error('RTP relay is closed');
+    const port = this.ports.allocate();
+    const rtp = this.socketFor(port);
+    const rtcp = this.socketFor(port + 1);
+    let released = false;
+    this.endpointPairs.set(rtp, rtcp);
+    return {
+      rtp,
+      rtcp,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.endpointPairs.delete(rtp);
+        this.releaseSockets([rtp, rtcp]);
+      },
+    };
+  }
+
+  private readonly endpointPairs = new Map<RelaySocket, RelaySocket>();
+
+  /** Palisade-terminated endpoints (channels) holding a pair */
+  get endpointCount(): number {
+    return this.endpointPairs.size;
+  }
+
   private socketFor(port: number): RelaySocket {
     const pooled = this.pool.get(port);
     if (pooled !== undefined) {
@@ -124,6 +155,10 @@ export class RtpRelay implements SessionOwner {
   /** @internal called by RelaySession.close() */
   releaseSession(session: RelaySession, sockets: RelaySocket[]): void {
     this.sessions.delete(session);
+    this.releaseSockets(sockets);
+  }
+
+  private releaseSockets(sockets: RelaySocket[]): void {
     let pairUsable = true;
     for (let i = 0; i < sockets.length; i++) {
       const s = sockets[i];
@@ -197,6 +232,8 @@ export class RtpRelay implements SessionOwner {
       s.close();
       for (const sock of sockets) closing.push(sock.close());
     }
+    for (const [rtp, rtcp] of this.endpointPairs) closing.push(rtp.close(), rtcp.close());
+    this.endpointPairs.clear();
     for (const sock of this.pool.values()) closing.push(sock.close());
     this.pool.clear();
     await Promise.all(closing);

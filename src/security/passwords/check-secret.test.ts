@@ -105,3 +105,11 @@ test('a run inside a long random secret is chance, not weakness', () => {
   assert.equal(v.ok, true, v.reasons.join(', '));
   assert.equal(checkSecret('Xq9#kLmw4680', { kind: 'sip', extension: '1135' }).ok, false);
 });
+
+test('PIN policy: mirrored runs (1221, 123321) are refused like runs', () => {
+  const pin = (p: string) => checkSecret(p, { kind: 'pin', extension: '756' });
+  assert.equal(pin('3829').ok, true);
+  assert.deepEqual(pin('1221').reasons, ['is a mirrored sequence']);
+  for (const bad of ['1221', '2332', '123321', '4321', '0000', '756', '7560', '2580']) assert.equal(pin(bad).ok, false, bad);
+  assert.equal(pin('3883').ok, true, 'a palindrome that is not a run is allowed');
+});

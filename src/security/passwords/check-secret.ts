@@ -57,6 +57,9 @@ function checkPin(pin: string, ctx: SecretContext): SecretVerdict {
   if (isSingleRun(pin)) reasons.push('is a sequence or repetition such as 1234, 1111 or 2468');
   else if (repeatedUnit(pin) !== null) reasons.push('repeats a shorter group of digits');
   if (COMMON_PINS.has(pin)) reasons.push('is a commonly used PIN');
+  // A mirrored run (1221, 123321) or a date-like pair repeat is the next thing
+  // an attacker tries after the common list.
+  else if (pin.length >= 4 && pin === reverse(pin) && isSingleRun(pin.slice(0, Math.ceil(pin.length / 2)))) reasons.push('is a mirrored sequence');
   const ext = ctx.extension ?? '';
   if (ext.length > 0 && (pin === ext || (ext.length >= 3 && pin.includes(ext)))) {
     reasons.push(pin === ext ? 'is the extension number' : 'contains the extension number');

@@ -12,7 +12,7 @@ import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import { credentialsIdentity } from '../../security/auth/digest.js';
-import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -32,6 +32,8 @@ export interface B2buaDeps {
   cdr: { write(rec: CdrRecord): void };
   /** the call gate (src/security/fraud); every call is let through when absent */
   gate?: CallGateApi;
+  /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
+  dialplan?: DialplanRouting;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
   onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
 }
@@ -48,6 +50,8 @@ export class B2bua {
   private retransmits = new WeakMap<Call, { stop(): void }[]>();
   private forkKeys = new WeakMap<Call, string[]>();
   stats = { attempts: 0, answered: 0, failed: 0 };
+  /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
+  private owned = new Map<string, DialogOwner>();
 
   constructor(
     readonly cfg: B2buaConfig,
@@ -112,6 +116,14 @@ export class B2bua {
         return;
       }
       ticket = d.ticket;
+    }
+    // A number the dialplan claims (IVR, voicemail, Dial() to extensions)
+    // runs there, after the gate: limits, reputation and fraud rules hold for
+    // dialplan calls as for direct ones, and the ticket follows the channel.
+    const plan = this.deps.dialplan;
+    if (plan && plan.routes(caller, dialled)) {
+      plan.accept(tx, req, remote, caller, dialled, ticket);
+      return;
     }
     if (!callee) {
       // no trunks yet: a number that is not ours has nowhere to go
@@ -181,12 +193,19 @@ export class B2bua {
 
   /** CANCEL matched to a ringing INVITE (the transaction layer already answered the CANCEL) */
   onCancel(req: SipMessage): void {
+    const owner = this.owned.get(cancelKey(req.callId, req.from.params.tag ?? ''));
+    if (owner) return owner.onCancel();
     const call = this.ringing.get(req.callId + '\u0000' + (req.from.params.tag ?? ''));
     call?.onCancel();
   }
 
   /** a request with a To tag */
   onInDialog(tx: ServerTxHandle, req: SipMessage): boolean {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) {
+      owner.onRequest(tx, req);
+      return true;
+    }
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (!entry) return false;
     entry.call.onInDialogRequest(entry.leg, tx, req);
@@ -195,6 +214,8 @@ export class B2bua {
 
   /** an ACK outside any transaction: for our 2xx */
   onAck(req: SipMessage): void {
+    const owner = this.owned.get(dialogKey(req.callId, req.to.params.tag ?? ''));
+    if (owner) return owner.onAck(req);
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
     else if (entry && entry.leg === 'b') this.stopReinviteRetransmits(entry.call);
@@ -265,8 +286,27 @@ export class B2bua {
     });
   }
 
+  /** a channel's dialog: in-dialog requests and ACKs with Call-ID + our tag go to `owner` */
+  ownDialog(callId: string, localTag: string, owner: DialogOwner): void {
+    this.owned.set(dialogKey(callId, localTag), owner);
+  }
+
+  /** a channel's INVITE still unanswered: its CANCEL (Call-ID + the caller's From tag) goes to `owner` */
+  ownInvite(callId: string, fromTag: string, owner: DialogOwner): void {
+    this.owned.set(cancelKey(callId, fromTag), owner);
+  }
+
+  releaseDialog(callId: string, tag: string): void {
+    this.owned.delete(dialogKey(callId, tag));
+    this.owned.delete(cancelKey(callId, tag));
+  }
+
   /** end every call (shutdown) */
   hangupAll(): void {
     for (const c of [...this.calls]) c.hangup('shutdown');
   }
+}
+
+function cancelKey(callId: string, fromTag: string): string {
+  return 'invite\u0000' + callId + '\u0000' + fromTag;
 }

@@ -71,7 +71,7 @@ class CallRelay implements RelayHandle {
   }
 }
 
-export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): Promise<void>; stats(): unknown } {
+export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): Promise<void>; stats(): unknown; allocatePair: RtpRelay['allocatePair'] } {
   const relay = new RtpRelay({
     address: opts.address,
     portMin: opts.portMin,
@@ -82,6 +82,8 @@ export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): 
   return {
     createRelay: () => new CallRelay(relay.createSession(), opts.advertisedAddress),
     close: () => relay.close(),
+    // Palisade-terminated endpoints (channels) draw from the same ports and pool
+    allocatePair: () => relay.allocatePair(),
     stats: () => relay.stats(),
   };
 }

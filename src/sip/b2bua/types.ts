@@ -111,3 +111,27 @@ export interface CallTicket {
    */
   ended(billsec: number, declined?: boolean): void;
 }
+
+/**
+ * Something other than a bridged Call that owns a dialog: a channel the
+ * dialplan drives (src/channel/), or one of its outgoing legs.
+ */
+export interface DialogOwner {
+  /** an in-dialog request (BYE, INFO, re-INVITE...) */
+  onRequest(tx: ServerTxHandle, req: SipMessage): void;
+  /** the ACK for a 2xx we sent */
+  onAck(req: SipMessage): void;
+  /** CANCEL of the INVITE that created it, before it was answered */
+  onCancel(): void;
+}
+
+/**
+ * The dialplan's say in routing (wired in main.ts): when `routes` is true,
+ * the INVITE goes to `accept` (a channel factory) instead of straight to
+ * the dialled extension's phones.
+ */
+export interface DialplanRouting {
+  routes(caller: ExtensionInfo, dialled: string): boolean;
+  /** `ticket`: the call gate's hold on this call, released when the channel ends */
+  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket): void;
+}

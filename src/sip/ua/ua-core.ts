@@ -29,6 +29,13 @@ export interface UaCoreOptions {
   onRejected?: (req: SipMessage, remote: Remote, status: number, reason: string) => void;
 }
 
+/**
+ * SUBSCRIBE handling (RFC 6665), e.g. message-summary for voicemail MWI.
+ * Returns false when the request is not for it (an in-dialog SUBSCRIBE of
+ * another package), which then goes to the B2BUA like before.
+ */
+export type SubscribeHandler = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => boolean;
+
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
 /** methods served only inside a dialog (the B2BUA relays them); 405 outside one */
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
@@ -44,6 +51,7 @@ export class UaCore {
     private readonly registrar: RegistrarLike,
     private readonly b2bua: B2bua,
     private readonly log: Logger,
+    private readonly onSubscribe?: SubscribeHandler,
   ) {}
 
   onRequest(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
@@ -94,6 +102,7 @@ export class UaCore {
           );
           return;
         default:
+          if (req.method === 'SUBSCRIBE' && this.onSubscribe?.(tx, req, remote)) return;
           if (!inDialog) {
             // authentication before the 405, so the answer never depends on the target
             if (this.challenged(tx, req, remote)) return;
@@ -130,6 +139,8 @@ export class UaCore {
   private methodRefusal(req: SipMessage): SanityFailure | null {
     const m = req.method;
     if (m === 'REGISTER' || m === 'INVITE' || m === 'OPTIONS') return null;
+    // out-of-dialog SUBSCRIBE creates a subscription when a handler serves it
+    if (m === 'SUBSCRIBE' && this.onSubscribe) return null;
     if (!IN_DIALOG_ONLY.has(m)) return { status: 501, reason: 'Not Implemented', headers: [['allow', this.opts.allow]] };
     // with an authenticator, out-of-dialog requests are challenged first (onRequest answers 405 after)
     if (req.to.params.tag === undefined && this.opts.authenticate && AUTH_FIRST.has(m)) return null;
