@@ -46,6 +46,7 @@ const EXTRA = [
   '  qualify_interval: 0',
   'security:',
   '  local_networks: [127.0.0.0/28]',
+  '  acl: { deny: [127.0.0.30/32] }',
   '  reputation:',
   '    exempt: []', // loopback is exempt by default; here it plays the network
   'rates:',
@@ -252,6 +253,20 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.ok(pal.events().some((e) => e.event === 'security-event' && e.type === 'FailedACL' && e.detail === 'register_from' && e.remote === '127.0.0.7'));
     const ok = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [csv], calls: 1, timeoutS: 15, dir, extraArgs: ['-i', '127.0.0.9'] });
     assert.equal(ok.code, 0, ok.errors);
+  });
+
+  test('the global ACL: a denied address gets 403 to REGISTER and INVITE, for a real and an unknown user alike, and a FailedACL event', { timeout: 60_000 }, async () => {
+    const answers: string[] = [];
+    for (const x of [USERS['2001']!, { number: '2998', secret: 'Pt-NoSuchUserHere1', name: 'nobody' }]) {
+      const csv = join(dir, `acl-${x.number}.csv`);
+      writeFileSync(csv, sippCsv([x]));
+      const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [csv], calls: 1, timeoutS: 10, dir, traceMsg: true, extraArgs: ['-i', '127.0.0.30'] });
+      assert.notEqual(r.code, 0);
+      answers.push(r.messages.match(/^SIP\/2\.0 \d{3} .*$/m)?.[0] ?? '');
+    }
+    assert.deepEqual(answers, ['SIP/2.0 403 Forbidden', 'SIP/2.0 403 Forbidden']);
+    assert.equal(await one('2001', '2100', '127.0.0.30'), 'early-403');
+    assert.ok(pal.events().some((e) => e.event === 'security-event' && e.type === 'FailedACL' && e.detail === 'security.acl' && e.remote === '127.0.0.30'));
   });
 
   test('call_from: a call from elsewhere → 403 FailedACL; from the permitted address it is answered', { timeout: 60_000 }, async () => {
