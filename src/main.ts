@@ -218,7 +218,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         try {
           refusal = guard.checkRequest(msg, remote);
         } catch (err) {
-          if (!(err instanceof SipParseError)) throw err; // a malformed header: the UAS core answers 400
+          // a malformed header: the UAS core answers 400; a fault of ours is logged and the request served
+          if (!(err instanceof SipParseError)) secLog.error('request-gate-failed', { method: msg.method, error: (err as Error).stack });
         }
         if (refusal) {
           tx.respond(buildResponse(msg, refusal.status, refusal.reason, { toTag: newToken(), server: cfg.sip.userAgent }));
