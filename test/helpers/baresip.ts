@@ -57,6 +57,8 @@ export interface BaresipOptions {
   codecs?: string;
   /** further codec modules to load besides g711, e.g. ['gsm'] */
   codecModules?: string[];
+  /** application modules (module_app), e.g. ['mwi'] to subscribe to message-summary */
+  appModules?: string[];
 }
 
 /** one event pushed by ctrl_tcp, e.g. {type: 'CALL_ESTABLISHED', param: 'sip:...'} */
@@ -162,6 +164,7 @@ export class Baresip {
       'module sndfile.so',
       `snd_path ${this.recordingsDir}`,
       'module_app account.so',
+      ...(o.appModules ?? []).map((m) => `module_app ${m}.so`),
       'module_app menu.so',
       'module_app ctrl_tcp.so',
       `ctrl_tcp_listen 127.0.0.1:${o.ctrlPort}`,
