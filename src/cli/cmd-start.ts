@@ -1,12 +1,14 @@
 // `palisade start --config FILE` and `palisade start --demo`: run in the
 // foreground until SIGTERM/SIGINT, then shut down cleanly.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load-config.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
-import { generateSecret } from '../security/passwords/index.js';
+import { generatePin, generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { option } from './main.js';
@@ -19,9 +21,16 @@ const DEMO_USERS: Array<[string, string]> = [
   ['1005', 'Erin'],
 ];
 
+/** examples/attendance in the install: dist/src/cli/ → three levels up */
+function attendanceExampleDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'examples', 'attendance');
+}
+
 /**
  * Create the demo site on first use: a config with five extensions whose
- * secrets are generated here, printed once, and written only as HA1.
+ * secrets are generated here, printed once, and written only as HA1; the
+ * attendance IVR of examples/attendance on 800, voicemail for every
+ * extension (PINs generated and printed once), *97 to listen.
  */
 export async function prepareDemo(dir: string): Promise<string> {
   const abs = resolve(dir);
@@ -48,8 +57,26 @@ export async function prepareDemo(dir: string): Promise<string> {
     '  path: palisade.db',
     'control:',
     '  socket: palisade.sock',
-    'extensions:',
   ];
+  // the attendance line: its dialplan and database as shipped in examples/attendance
+  const ex = attendanceExampleDir();
+  copyFileSync(join(ex, 'extensions.conf'), join(abs, 'extensions.conf'));
+  copyFileSync(join(ex, 'attendance.sql'), join(abs, 'attendance.sql'));
+  // a copy keeps the source's mode; the site's files are Palisade's alone
+  for (const f of ['extensions.conf', 'attendance.sql']) chmodSync(join(abs, f), 0o600);
+  const exampleYaml = parseYaml(readFileSync(join(ex, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } };
+  lines.push(
+    'dialplan:',
+    '  file: extensions.conf',
+    '  datasources:',
+    '    attendance: { driver: sqlite, path: attendance.db, create_from: attendance.sql }',
+    '  queries:',
+  );
+  for (const [name, q] of Object.entries(exampleYaml.dialplan.queries)) {
+    lines.push(`    ${name}:`, `      datasource: ${q.datasource}`, `      sql: ${JSON.stringify(q.sql)}`);
+  }
+  lines.push('voicemail:', '  file: voicemail.conf', '  spool_dir: voicemail', 'extensions:');
+  const mailboxes: string[] = ['; demo mailboxes, generated on first start: MAILBOX => PIN,Full Name,email', '[default]'];
   const banner: string[] = ['', 'Palisade demo site: these secrets are shown once and stored only as hashes.', ''];
   for (const [num, name] of DEMO_USERS) {
     const secret = generateSecret();
@@ -59,9 +86,14 @@ export async function prepareDemo(dir: string): Promise<string> {
       `    ha1_md5: ${computeHa1('MD5', num, realm, secret)}`,
       `    ha1_sha256: ${computeHa1('SHA-256', num, realm, secret)}`,
       '    context: internal',
+      '    voicemail: true',
     );
-    banner.push(`  extension ${num} (${name})  secret: ${secret}`);
+    const pin = generatePin(6, num);
+    mailboxes.push(`${num} => ${pin},${name},`);
+    banner.push(`  extension ${num} (${name})  secret: ${secret}  voicemail PIN: ${pin}`);
   }
+  writeFileSync(join(abs, 'voicemail.conf'), mailboxes.join('\n') + '\n', { mode: 0o600 });
+  banner.push('', '  dial 800 for the attendance line (student 240001, PIN 7294), *97 for voicemail;', '  an extension that does not answer in 20 s takes a message.');
   banner.push('', `  server 127.0.0.1:5060 (UDP and TCP), 127.0.0.1:5061 (TLS, self-signed ${certs.cert}); config in ${cfgPath}`, '');
   writeFileSync(cfgPath, lines.join('\n') + '\n', { mode: 0o600 });
   // stderr, not the JSON log on stdout: the secrets must never reach a log
