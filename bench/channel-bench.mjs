@@ -10,6 +10,7 @@
 //   BENCH_CH_RATE     10     new calls per second while ramping up
 //   BENCH_CH_HOLD_MS  12000  how long each call stays up
 //   BENCH_CH_SAMPLE   10     port pairs (calls) captured with tshark
+//   BENCH_CH_NODE_ARGS extra node options for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
 //   BENCH_KEEP_DIR    1 keeps the work dir
 //   BENCH_RESULTS     results file (bench/results/channels-latest.json)
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
@@ -57,7 +58,8 @@ async function main() {
   const imp = spawnSync(process.execPath, [join(ROOT, 'bin', 'palisade.js'), 'users', 'import', palCsv, '--config', config], { cwd: run, encoding: 'utf8', timeout: 300_000 });
   if (imp.status !== 0) throw new Error(`users import failed: ${imp.stderr || imp.stdout}`);
 
-  const server = startProcess(process.execPath, [join(ROOT, 'bench', 'lib', 'channel-server.mjs'), config], { logPath: join(run, 'palisade.log'), cwd: run });
+  const nodeArgs = (env.BENCH_CH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = startProcess(process.execPath, [...nodeArgs, join(ROOT, 'bench', 'lib', 'channel-server.mjs'), config], { logPath: join(run, 'palisade.log'), cwd: run });
   await sleep(1500);
   if (server.child.exitCode !== null) throw new Error('channel server exited; see ' + join(run, 'palisade.log'));
 

@@ -10,7 +10,7 @@
 //
 // Environment (defaults in brackets):
 //   BENCH_SERVERS       kamailio,palisade
-//   BENCH_PARTS         register,calls,rss
+//   BENCH_PARTS         register,calls,rss (also: security — bench/security-bench.mjs)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
@@ -227,6 +227,17 @@ async function benchServer(name) {
   return out;
 }
 
+/** (d) the security micro-benchmark (bench/security-bench.mjs) in its own process */
+function securityPart() {
+  try {
+    const out = execFileSync(process.execPath, [join(ROOT, 'bench', 'security-bench.mjs'), '--json'], { encoding: 'utf8', timeout: 600_000 });
+    const jsonLine = out.split('\n').find((l) => l.startsWith('SECURITY_JSON '));
+    return { ...(jsonLine ? JSON.parse(jsonLine.slice('SECURITY_JSON '.length)) : {}), text: out.split('\n').filter((l) => !l.startsWith('SECURITY_JSON ')).join('\n').trim() };
+  } catch (e) {
+    return { error: String(e.message).slice(0, 1000) };
+  }
+}
+
 async function rssPart() {
   const users = userRange(10000, 10000 + cfg.rssContacts - 1);
   const csv = join(work, 'rss-users.csv');
@@ -292,8 +303,10 @@ async function main() {
   writeSippCsv(join(work, 'callees.csv'), CALLEES);
   writePalisadeCsv(join(work, 'palisade-users.csv'), REG_USERS);
 
-  for (const name of cfg.servers) results[name] = await benchServer(name);
+  // servers are started only for the parts that load them
+  if (cfg.parts.some((p) => p === 'register' || p === 'calls')) for (const name of cfg.servers) results[name] = await benchServer(name);
   if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
+  if (cfg.parts.includes('security')) results.security = securityPart();
   results.finishedAt = new Date().toISOString();
 
   const m = results.machine;
@@ -308,6 +321,7 @@ async function main() {
       ? `\n(c) Palisade RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
       : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`);
   }
+  if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);
   console.log(out.join('\n'));
   const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(resFile), { recursive: true });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the interop tests and benchmarks talk to (SIPp,
-# baresip, sipvicious, sipsak, tshark, espeak-ng, sox, Kamailio, fail2ban,
+# baresip, sipvicious, sipsak, tshark, espeak-ng, sox, Kamailio, fail2ban, nftables,
 # iproute2) and the project's npm dependencies. Idempotent: when every tool
 # is already on PATH it skips apt entirely, so repeat runs take a second.
 set -euo pipefail
@@ -19,6 +19,7 @@ declare -A PKG_OF=(
   [kamailio]=kamailio
   [fail2ban-client]=fail2ban
   [ip]=iproute2
+  [nft]=nftables
 )
 # libsox-fmt-all has no binary of its own: check its files through dpkg.
 EXTRA_PKGS=(libsox-fmt-all)

@@ -22,7 +22,8 @@ import { SipMessage } from './sip/message/sip-message.js';
 import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
-import { SecurityService } from './security/ids/security-service.js';
+import { SecurityService, registeredAddresses } from './security/ids/security-service.js';
+import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { hostname } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
@@ -168,7 +169,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- intrusion defences: events, security log, IDS/IPS (packet gate), alerts
   const security = new SecurityService(cfg.security, {
     log: logs.get('security'),
-    isRegisteredAddress: (address) => location.all().some((b) => b.received.address === address),
+    isRegisteredAddress: registeredAddresses(() => location.all().map((b) => b.received.address)),
     closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
     sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
     hostName: hostname(),
@@ -273,6 +274,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         },
       },
       onAuth: authOutcome,
+      onEncryptionRefused: (e) =>
+        security.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: transport.localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail })),
       gate: guard.callGate,
     },
     transport,

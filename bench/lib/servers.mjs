@@ -78,6 +78,9 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
     '  qualify_interval: 0',
     'log:',
     '  level: info',
+    // BENCH_DEFENCES=off: the IDS, packet gate and security log switched off, for the
+    // "with all defences on within 10 % of without" comparison
+    ...(process.env.BENCH_DEFENCES === 'off' ? ['security:', '  log: { enabled: false }', '  ids: { enabled: false }'] : []),
     // Each bench user places many calls a minute, several at once: the call
     // gate still runs every check (its cost is part of the figures) with
     // limits this load does not reach.

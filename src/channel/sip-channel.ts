@@ -261,8 +261,9 @@ export class SipChannel implements Channel, DialogOwner {
         clid: `"${this.callerIdName}" <${this.callerIdNum}>`,
         channel: this.name,
         dstchannel: '',
-        lastapp: this.lastApp,
-        lastdata: this.lastData,
+        // the dialplan engine keeps these in LASTAPP/LASTDATA (sensitive arguments masked)
+        lastapp: this.lastApp || (this.vars.get('LASTAPP') ?? ''),
+        lastdata: this.lastData || (this.vars.get('LASTDATA') ?? ''),
         start: this.start,
         answer: this.answerAt,
         end,
@@ -278,7 +279,9 @@ export class SipChannel implements Channel, DialogOwner {
     } catch (err) {
       this.deps.log.error('cdr-write-failed', { channel: this.name, error: (err as Error).message });
     }
-    this.deps.log.info('channel-ended', { channel: this.name, cause, rtp });
+    // the steps the dialplan took (context,exten,priority:App — never the arguments)
+    const path = this.vars.get('DIALPLAN_PATH');
+    this.deps.log.info('channel-ended', { channel: this.name, cause, rtp, ...(path ? { path } : {}) });
   }
 
   // DialogOwner: requests the B2BUA routes to this channel
@@ -525,7 +528,7 @@ export class SipChannel implements Channel, DialogOwner {
       };
       const off = media.tapReceived((pcm) => {
         writer.write(pcm);
-        if (o.silenceMs && silence.push(pcm) >= o.silenceMs) finish('silence');
+        if (o.silenceMs && silence.push(pcm, pcm.length / 8) >= o.silenceMs) finish('silence');
       });
       const onDigit = (d: string | null): void => {
         if (d === null) return;

@@ -39,7 +39,9 @@ export async function runCheck(argv: string[], io: CliIo = stdio): Promise<numbe
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) io.err(formatIssue(issue) + '\n');
-    io.err(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in ${file}\n`);
+    // dialplan problems live in extensions.conf (and its #includes), not in the YAML: name every file
+    const files = [...new Set(err.issues.map((i) => i.file))].join(', ');
+    io.err(`${err.issues.length} error${err.issues.length === 1 ? '' : 's'} in ${files}\n`);
     return 1;
   }
 }

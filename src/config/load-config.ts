@@ -337,6 +337,9 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     const directMedia = m.bool('direct_media', false);
     const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
     const encryption = m.oneOf('encryption', 'optional', ['optional', 'required'] as const);
+    if (encryption === 'required' && !sip.listen.some((p) => p.transport === 'tls')) {
+      m.error('encryption', `${path}.encryption is required but sip.listen has no tls: listen point, so no call could reach or leave this extension; add one such as tls:192.0.2.10:5061`);
+    }
     const policy = readExtensionPolicy(m);
 
     const secret = m.optionalString('secret');
@@ -419,7 +422,7 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf such as examples/attendance/voicemail.conf`);
+      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf with lines such as 1001 => PIN,Full Name,email`);
     }
     if (text !== null) {
       const parsed = parseVoicemailConf(text, path, { pinMinLength });

@@ -106,6 +106,7 @@ extensions:
     err = '';
     assert.equal(await runCheck(['--config', join(dir, 'palisade.yaml')], io), 1);
     assert.match(err, new RegExp(`^${join(dir, 'extensions.conf').replace(/[.]/g, '\\.')}:2:18: unknown application "Dail"; did you mean Dial\\?`));
+    assert.match(err, new RegExp(`\\n1 error in ${join(dir, 'extensions.conf').replace(/[.]/g, '\\.')}\\n$`));
     // a dialplan file that is not there is reported at dialplan.file in the YAML
     writeFileSync(join(dir, 'palisade.yaml'), yaml.replace('internl', 'internal').replace('file: extensions.conf', 'file: missing.conf'));
     err = '';

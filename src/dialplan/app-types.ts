@@ -35,6 +35,11 @@ export interface CallState {
   hasExten(exten: string, context?: string): boolean;
   /** could more digits after `prefix` still reach an extension in the context (default: the current one)? */
   canMatchMore(prefix: string, context?: string): boolean;
+  /**
+   * Runs another application by name with unsplit data (ExecIf); null when
+   * no such application is registered.
+   */
+  runApp(name: string, data: string): Promise<AppOutcome> | null;
   readonly log: DialplanLog;
   /** configured data sources and named queries (DBLookup) */
   readonly datasources: DataSources | null;

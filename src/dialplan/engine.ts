@@ -217,6 +217,11 @@ class CallRun implements CallState {
     });
   }
 
+  runApp(name: string, data: string): Promise<AppOutcome> | null {
+    const app = findApp(name);
+    return app ? app.run(this, splitArgs(data), data) : null;
+  }
+
   hasExten(exten: string, context = this.context): boolean {
     return resolveIn(this.dp, context, exten, this.callerId()) !== null;
   }

@@ -133,6 +133,7 @@ export class TcpListener {
     if (r.error) {
       // Framing is lost (no Content-Length, oversize): the connection must be closed.
       this.framingErrors++;
+      this.onFramingError?.(flow.remote, r.error);
       flow.socket.destroy();
       this.drop(flow);
     }
@@ -156,6 +157,9 @@ export class TcpListener {
     }
     return n;
   }
+
+  /** told when a stream's framing is lost (for the security log and the IDS) */
+  onFramingError?: (remote: Remote, error: string) => void;
 
   /** told when a connection goes away, so transactions bound to it fail fast (RFC 3261 §17.1.4) */
   onClosed?: (remote: Remote) => void;

@@ -135,6 +135,86 @@ test('plain SIP on the TLS port does not reach the SIP layer', async () => {
   assert.equal(inbound.length, n);
 });
 
+test('a source the packet gate refuses is cut off before the TLS handshake', async () => {
+  layer.gate = { admit: (address) => address !== '127.0.0.2' };
+  try {
+    const refused = () => (layer as unknown as { tls: Array<{ refused: number }> }).tls[0]!.refused;
+    const before = refused();
+    const errorsBefore = layer.tlsHandshakeErrors();
+    const sock = tls.connect({ host: '127.0.0.1', port: port(), localAddress: '127.0.0.2', rejectUnauthorized: false } as tls.ConnectionOptions);
+    const err = await new Promise<Error | null>((r) => sock.once('secureConnect', () => r(null)).once('error', r).once('close', () => r(new Error('closed'))));
+    assert.ok(err, 'no handshake');
+    sock.destroy();
+    assert.equal(refused(), before + 1);
+    // an admitted source still gets through
+    const ok = tls.connect({ host: '127.0.0.1', port: port(), ca: certPem, servername: 'localhost' });
+    await new Promise<void>((r, j) => ok.once('secureConnect', r).once('error', j));
+    ok.destroy();
+    assert.ok(layer.tlsHandshakeErrors() >= errorsBefore);
+  } finally {
+    layer.gate = { admit: () => true };
+  }
+});
+
+test('verify_client: phones without a certificate from the CA are refused', async () => {
+  const { generate } = await import('selfsigned');
+  const ca = await generateSelfSigned(['Palisade test CA']);
+  const phone = await generate([{ name: 'commonName', value: 'phone-1001' }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ca: { key: ca.key, cert: ca.cert } });
+  const log = new LogRoot('error', {}, { write: () => {} }).get('sip');
+  const strict = new TransportLayer([{ transport: 'tls', address: '127.0.0.1', port: 0 }], log);
+  strict.tlsCredentials = { certPem, keyPem, caPem: ca.cert, minVersion: 'TLSv1.2', ciphers: null, verifyClient: true };
+  const got: string[] = [];
+  strict.onMessage((msg) => got.push(msg.callId));
+  await strict.start();
+  try {
+    const p = strict.listenPoints[0]!.port;
+    const anon = tls.connect({ host: '127.0.0.1', port: p, ca: certPem, servername: 'localhost' });
+    anon.on('error', () => undefined);
+    await new Promise<void>((r) => anon.once('secureConnect', () => r()).once('error', () => r()));
+    anon.write(options(41));
+    await new Promise((r) => anon.once('close', r));
+    const withCert = tls.connect({ host: '127.0.0.1', port: p, ca: certPem, servername: 'localhost', cert: phone.cert, key: phone.private });
+    await new Promise<void>((r, j) => withCert.once('secureConnect', r).once('error', j));
+    withCert.write(options(42));
+    await waitFor(() => (got.includes('tls-42') ? true : undefined));
+    withCert.destroy();
+    assert.deepEqual(got, ['tls-42'], 'only the phone with a CA-signed certificate was heard');
+  } finally {
+    await strict.close();
+  }
+});
+
+test('a request to a TLS phone without an open flow opens a verified TLS connection', async () => {
+  const trusted = await generateSelfSigned(['127.0.0.1']);
+  const untrusted = await generateSelfSigned(['127.0.0.1']);
+  const log = new LogRoot('error', {}, { write: () => {} }).get('sip');
+  const out = new TransportLayer([{ transport: 'tls', address: '127.0.0.1', port: 0 }], log);
+  out.tlsCredentials = { certPem, keyPem, caPem: trusted.cert, minVersion: 'TLSv1.2', ciphers: null, verifyClient: false };
+  out.onMessage(() => undefined);
+  await out.start();
+  const phone = async (pems: { cert: string; key: string }) => {
+    const got: Buffer[] = [];
+    const srv = tls.createServer({ cert: pems.cert, key: pems.key }, (s) => s.on('data', (d: Buffer) => got.push(d)));
+    srv.on('tlsClientError', () => undefined);
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    return { srv, got, port: (srv.address() as { port: number }).port };
+  };
+  const good = await phone(trusted);
+  const bad = await phone(untrusted);
+  try {
+    const msg = Buffer.from(options(77));
+    out.send(msg, { transport: 'tls', address: '127.0.0.1', port: good.port });
+    out.send(msg, { transport: 'tls', address: '127.0.0.1', port: bad.port });
+    await waitFor(() => (Buffer.concat(good.got).includes('tls-77') ? true : undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(bad.got.length, 0, 'nothing is sent to a phone whose certificate the CA does not sign');
+  } finally {
+    await out.close();
+    good.srv.close();
+    bad.srv.close();
+  }
+});
+
 test('config: tls section files are checked with file:line errors', async () => {
   const other = await generateSelfSigned(['other.example']);
   writeFileSync(join(dir, 'other-key.pem'), other.key);
@@ -156,6 +236,8 @@ test('config: tls section files are checked with file:line errors', async () => 
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: other-key.pem\n')), /p\.yaml:6:8: tls\.key .*other-key\.pem does not belong to the certificate/);
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n  min_version: TLSv1.0\n')), /tls\.min_version is "TLSv1\.0"; expected one of TLSv1\.2, TLSv1\.3/);
   assert.match(errs(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n  verify_client: true\n')), /tls\.verify_client needs tls\.ca/);
+  const noTls = `sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\nextensions:\n  - { number: "1001", secret: "xk4Lm9Qz2Wp8Tr", encryption: required }\n`;
+  assert.match(errs(noTls), /p\.yaml:5:\d+: extensions\[0\]\.encryption is required but sip\.listen has no tls: listen point/);
   const cfg = parseConfig(base('tls:\n  cert: tls-cert.pem\n  key: tls-key.pem\n'), join(dir, 'p.yaml'));
   assert.equal(cfg.tls?.minVersion, 'TLSv1.2');
   assert.equal(cfg.tls?.keyPem, keyPem);

@@ -58,7 +58,7 @@ export class TransportLayer implements Sender {
 
   /** closes the stream connections of an address that was just banned */
   closeFlowsFrom(address: string): number {
-    return this.tcp.reduce((n, l) => n + l.closeFrom(address), 0);
+    return [...this.tcp, ...this.tls].reduce((n, l) => n + l.closeFrom(address), 0);
   }
 
   /** a stream connection closed: whatever was bound to it failed */
@@ -75,6 +75,7 @@ export class TransportLayer implements Sender {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
         l.admit = (address) => this.gate.admit(address, 'tcp');
+        l.onFramingError = (remote, error) => this.reportMalformed(remote, p, `stream framing lost: ${error}`, undefined);
         await l.start();
         this.tcp.push(l);
       } else if (p.transport === 'tls') {
@@ -82,6 +83,7 @@ export class TransportLayer implements Sender {
         const l = new TlsListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError, this.tlsCredentials);
         l.onClosed = (remote) => this.flowClosed(remote);
         l.admit = (address) => this.gate.admit(address, 'tls');
+        l.onFramingError = (remote, error) => this.reportMalformed(remote, p, `stream framing lost: ${error}`, undefined);
         await l.start();
         this.tls.push(l);
       } else {

@@ -3,7 +3,7 @@
 // database built from attendance.sql, and an in-memory caller typing digits.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load-config.js';
@@ -19,21 +19,19 @@ let loaded: LoadedDialplan;
 const voicemails: string[][] = [];
 
 before(() => {
-  // VoiceMail belongs to the voicemail feature; stand in for it unless it is already registered
-  if (!findApp('VoiceMail')) {
-    registerApp('VoiceMail', {
-      synopsis: 'test stand-in',
-      async run(call, args) {
-        voicemails.push(args);
-        call.vars.set('VMSTATUS', 'SUCCESS');
-      },
-    });
-  }
+  // VoiceMail and VoiceMailMain belong to the voicemail feature (tested there); stand-ins record how the dialplan calls them
+  registerApp('VoiceMail', {
+    synopsis: 'test stand-in',
+    async run(call, args) {
+      voicemails.push(args);
+      call.vars.set('VMSTATUS', 'SUCCESS');
+    },
+  });
+  if (!findApp('VoiceMailMain')) registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
-  copyFileSync(join(example, 'attendance.sql'), join(dir, 'attendance.sql'));
-  copyFileSync(join(example, 'extensions.conf'), join(dir, 'extensions.conf'));
+  // every file the example ships (palisade.yaml names its neighbours: the dialplan and the SQL script)
+  for (const f of readdirSync(example)) if (statSync(join(example, f)).isFile()) copyFileSync(join(example, f), join(dir, f));
   const yamlPath = join(dir, 'palisade.yaml');
-  writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8'));
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
   assert.equal(existsSync(join(dir, 'var', 'attendance.db')), false);
   loaded = loadDialplan(cfg)!;

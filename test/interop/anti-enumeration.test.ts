@@ -23,7 +23,8 @@ let probe: UdpProbe;
 let seq = 0;
 
 before(async () => {
-  pal = await startPalisade({ users, transports: ['udp'] });
+  // min_level 0: the challenges are logged too (checked below)
+  pal = await startPalisade({ users, transports: ['udp'], extraYaml: 'security:\n  log: { min_level: 0 }' });
   probe = await UdpProbe.open();
 });
 after(async () => {

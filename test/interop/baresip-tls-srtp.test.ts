@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
@@ -190,6 +190,10 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     const keys = (ls: string[]) => new Set(ls.map((l) => /inline:([^|\s]+)/.exec(l)?.[1]));
     for (const k of keys(calleeGot)) assert.ok(!keys(callerSent).has(k), "the callee never sees the caller's key");
     for (const k of keys(callerGot)) assert.ok(!keys(calleeSent).has(k), "the caller never sees the callee's key");
+    // RFC 5626-style reuse: the INVITE reached the callee over TLS on the
+    // connection the callee opened to Palisade's listening port
+    const calleeInvites = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE '));
+    assert.ok(calleeInvites.length > 0 && calleeInvites.every((m) => m.transport === 'TLS' && m.src === tlsServer), `callee INVITEs: ${calleeInvites.map((m) => `${m.transport} ${m.src}`).join(', ')}`);
     const savp = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE ')).flatMap((m) => m.sdp.filter((l) => l.startsWith('m=audio')));
     assert.ok(savp.length > 0 && savp.every((l) => / RTP\/SAVP /.test(l)), `offer to the callee: ${savp.join(' | ')}`);
 
@@ -226,6 +230,14 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     assert.ok(answer, `the plain call was refused with 403/488: ${plain.sipTrace().filter(isInviteResponse).map((m) => m.startLine).join(', ')}`);
     const ev = await palisade.waitForEvent((e) => e.event === 'encryption-required', 3000);
     assert.equal(ev.callee, '1002');
+    // and it is a RequestNotAllowed security event in the security log
+    const seclog = join(palisade.dir, 'var', 'security.log');
+    let text = '';
+    for (let i = 0; i < 30 && !/RequestNotAllowed.*requires encryption/.test(text); i++) {
+      await sleep(100);
+      text = existsSync(seclog) ? readFileSync(seclog, 'utf8') : '';
+    }
+    assert.match(text, /RequestNotAllowed.*1003.*requires encryption|RequestNotAllowed.*requires encryption.*1003/, `security log:\n${text.slice(-1000)}`);
     // no key ever reaches the log
     const log = palisade.lines.join('\n');
     for (const k of [...keys(callerSent), ...keys(calleeSent), ...keys(calleeGot), ...keys(callerGot)]) assert.ok(k && !log.includes(k), 'SRTP key in the log');

@@ -70,7 +70,7 @@ netnsSuite(import.meta.url, 'sipvicious against Palisade', () => {
       users,
       transports: ['udp'],
       // scanners only logged and failures tolerated: the answers alone must hide the extensions
-      extraYaml: ['security:', '  ids:', '    scanners: { action: log }', '    auth_failures: { threshold: 10000 }'].join('\n'),
+      extraYaml: ['security:', '  log: { min_level: 0 }', '  ids:', '    scanners: { action: log }', '    auth_failures: { threshold: 10000 }'].join('\n'),
     });
   });
   after(async () => {

@@ -3,8 +3,6 @@
 // false. The applications are looked up in the same registry as every
 // step; an unknown one is logged and skipped.
 import type { DialplanApp } from '../app-types.js';
-import { findApp } from '../app-registry.js';
-import { splitArgs } from '../app-args.js';
 
 /** 'Playback(a,b)' → ['Playback', 'a,b']; a bare name has empty data. */
 function appCall(text: string): [string, string] {
@@ -41,11 +39,11 @@ export const appExecIf: DialplanApp = {
     const chosen = (truth ? yes : no).trim();
     if (chosen === '') return;
     const [name, appData] = appCall(chosen);
-    const app = findApp(name);
-    if (!app || app.name === 'ExecIf') {
+    const running = name.toLowerCase() === 'execif' ? null : call.runApp(name, appData);
+    if (!running) {
       call.log.warn('dialplan.execif_unknown_app', { app: name.slice(0, 40) });
       return;
     }
-    return app.run(call, splitArgs(appData), appData);
+    return running;
   },
 };

@@ -26,6 +26,8 @@ export interface ScriptChannelOptions {
   callerIdName?: string;
   /** digits that barge into a prompt: when the next digit is in this set, play() returns it */
   bargeIn?: boolean;
+  context?: string;
+  dialed?: string;
 }
 
 export class ScriptChannel implements Channel {
@@ -33,8 +35,8 @@ export class ScriptChannel implements Channel {
   readonly name = 'Test/1001-00000001';
   readonly callerIdNum: string;
   readonly callerIdName: string;
-  readonly dialed = '';
-  readonly context = 'default';
+  readonly dialed: string;
+  readonly context: string;
   readonly vars = new Map<string, string>();
   answered = false;
   hungUp = false;
@@ -51,6 +53,8 @@ export class ScriptChannel implements Channel {
     this.recordings = [...(o.recordings ?? [])];
     this.callerIdNum = o.callerIdNum ?? '1001';
     this.callerIdName = o.callerIdName ?? 'Test Caller';
+    this.dialed = o.dialed ?? '';
+    this.context = o.context ?? 'default';
     this.ended = new Promise((r) => (this.endResolve = r));
   }
 

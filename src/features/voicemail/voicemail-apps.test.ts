@@ -94,6 +94,19 @@ test('WAV length: a recording whose header sizes were never written still counts
   assert.equal(readWavInfo(p)!.durationMs, 2000);
 });
 
+test('VoiceMail(756&757): each mailbox gets its own copy; delete=yes keeps only the e-mailed one', async () => {
+  const other: MailboxConfig = { ...BOX, number: '757', name: 'John Roe', email: 'john@example.org', deleteAfterEmail: true };
+  const svc = new VoicemailService({ ...config(), mailboxes: [BOX, other] }, { enqueue: async (m) => void mails.push(m) }, new LogRoot('error').get('vm'));
+  const ch = new ScriptChannel({ recordings: [1800] });
+  await createVoiceMailApp(svc).run(ch, ['756&757', 's']);
+  assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');
+  assert.equal((await svc.store.list(BOX, 'INBOX')).length, 1);
+  assert.equal((await svc.store.list(other, 'INBOX')).length, 0, 'delete=yes: removed once mailed');
+  assert.deepEqual(mails.map((m) => m.to).sort(), ['jane@example.org', 'john@example.org']);
+  const paths = mails.map((m) => m.attachments[0]!.path);
+  assert.notEqual(paths[0], paths[1], 'two separate recordings, not one file shared');
+});
+
 test('VoiceMail: busy greeting, s skips the instructions, a too-short recording is discarded', async () => {
   const ch = await leaveMessage(300, { options: 'bs' });
   assert.deepEqual(ch.heard.slice(0, 4), ['vm-theperson', 'digits:756', 'vm-isonphone', 'beep']);

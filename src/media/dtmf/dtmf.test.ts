@@ -155,3 +155,18 @@ test('in-band: a single tone, speech-like noise and silence report nothing', () 
   det.push(new Int16Array(1600));
   assert.equal(got, '');
 });
+
+test('in-band: a long press with a 25 ms dropout in the middle is still one digit; two presses 60 ms apart are two', () => {
+  const det = new InbandDtmfDetector();
+  let got = '';
+  det.onDigit = (d) => (got += d);
+  const tone = (ms: number): Int16Array =>
+    Int16Array.from({ length: ms * 8 }, (_, i) => Math.round(6000 * Math.sin((2 * Math.PI * 852 * i) / 8000) + 6000 * Math.sin((2 * Math.PI * 1477 * i) / 8000)));
+  det.push(tone(200));
+  det.push(new Int16Array(200)); // 25 ms gap
+  det.push(tone(200));
+  det.push(new Int16Array(8 * 60));
+  det.push(tone(120));
+  det.push(new Int16Array(800));
+  assert.equal(got, '99');
+});

@@ -3,7 +3,7 @@
 // holds a digit when the strongest row and column tones carry most of the
 // block's energy, pass the twist limits, and clearly beat the other tones
 // of their group. A digit is reported once per press: two consecutive
-// blocks must agree, and the press ends with a block that has no digit.
+// blocks must agree, and the press ends after two blocks without a digit.
 
 const ROWS = [697, 770, 852, 941];
 const COLS = [1209, 1336, 1477, 1633];
@@ -55,9 +55,14 @@ export class InbandDtmfDetector {
       this.reported = digit;
       this.onDigit?.(digit);
     }
-    if (!digit) this.reported = '';
+    // a press ends after two blocks (~50 ms) without a digit: one bad block in
+    // the middle of a long press (a lost packet, a burst of noise) is not a new press
+    if (digit) this.quiet = 0;
+    else if (++this.quiet >= 2) this.reported = '';
     this.last = digit;
   }
+
+  private quiet = 0;
 
   private classify(): string {
     const p = new Float64Array(8);

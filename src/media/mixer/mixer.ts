@@ -15,11 +15,22 @@ export class MixParticipant {
 
   /** audio received from this participant (any length; split into 20 ms frames) */
   push(pcm: Int16Array): void {
-    for (let o = 0; o + FRAME <= pcm.length; o += FRAME) {
-      this.queue.push(pcm.slice(o, o + FRAME));
+    // packets of 30 ms (240 samples) leave a part frame for the next one
+    let data = pcm;
+    if (this.carry.length > 0) {
+      data = new Int16Array(this.carry.length + pcm.length);
+      data.set(this.carry);
+      data.set(pcm, this.carry.length);
+    }
+    let o = 0;
+    for (; o + FRAME <= data.length; o += FRAME) {
+      this.queue.push(data.slice(o, o + FRAME));
       if (this.queue.length > MAX_QUEUE) this.queue.shift();
     }
+    this.carry = data.slice(o);
   }
+
+  private carry = new Int16Array(0);
 
   /** @internal */
   take(): Int16Array | undefined {

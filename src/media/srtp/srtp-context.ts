@@ -3,8 +3,9 @@
 // sends to it with). Each SSRC seen keeps its own rollover counter and
 // replay window (§3.2.3); the keys are shared, which SDES allows since the
 // IV includes the SSRC.
-import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { deriveSessionKeys, MASTER_KEY_LEN, MASTER_SALT_LEN, type SessionKeys } from './srtp-keys.js';
+import { AesCm, HmacSha1 } from './fast-crypto.js';
 
 export type SrtpSuite = 'AES_CM_128_HMAC_SHA1_80' | 'AES_CM_128_HMAC_SHA1_32';
 export const SUPPORTED_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
@@ -12,6 +13,14 @@ export const SUPPORTED_SUITES: readonly SrtpSuite[] = ['AES_CM_128_HMAC_SHA1_80'
 /** RFC 3711 §3.3.2: a replay list of at least 64 packets */
 const REPLAY_WINDOW = 64n;
 const RTCP_TAG_LEN = 10; // SRTCP always uses the 80-bit tag (RFC 4568 §6.2.1)
+/** SSRCs remembered per context: a call has one or two; a plain leg spraying SSRCs must not grow memory */
+const MAX_STREAMS = 32;
+
+function remember<T>(map: Map<number, T>, ssrc: number, v: T): T {
+  if (map.size >= MAX_STREAMS) map.delete(map.keys().next().value!);
+  map.set(ssrc, v);
+  return v;
+}
 
 interface RtpStream {
   roc: number;
@@ -43,6 +52,10 @@ export class SrtpContext {
   readonly suite: SrtpSuite;
   private readonly rtp: SessionKeys;
   private readonly rtcp: SessionKeys;
+  private readonly rtpCipher: AesCm;
+  private readonly rtcpCipher: AesCm;
+  private readonly rtpMac: HmacSha1;
+  private readonly rtcpMac: HmacSha1;
   private readonly tagLen: number;
   private readonly rtpStreams = new Map<number, RtpStream>();
   private readonly rtcpStreams = new Map<number, RtcpStream>();
@@ -56,6 +69,10 @@ export class SrtpContext {
     const salt = keyAndSalt.subarray(MASTER_KEY_LEN);
     this.rtp = deriveSessionKeys(key, salt, false);
     this.rtcp = deriveSessionKeys(key, salt, true);
+    this.rtpCipher = new AesCm(this.rtp.encKey);
+    this.rtcpCipher = new AesCm(this.rtcp.encKey);
+    this.rtpMac = new HmacSha1(this.rtp.authKey);
+    this.rtcpMac = new HmacSha1(this.rtcp.authKey);
     this.tagLen = suite === 'AES_CM_128_HMAC_SHA1_32' ? 4 : 10;
   }
 
@@ -72,8 +89,7 @@ export class SrtpContext {
     const seq = pkt.readUInt16BE(2);
     let s = this.rtpStreams.get(ssrc);
     if (!s) {
-      s = { roc: 0, sl: seq, window: 0n, highest: BigInt(seq), started: true };
-      this.rtpStreams.set(ssrc, s);
+      s = remember(this.rtpStreams, ssrc, { roc: 0, sl: seq, window: 0n, highest: BigInt(seq), started: true });
     }
     // The packets we send are another party's stream relayed, maybe
     // reordered: the same estimate a receiver makes (Appendix A) keeps the
@@ -87,10 +103,8 @@ export class SrtpContext {
     }
     const out = Buffer.allocUnsafe(pkt.length + this.tagLen);
     pkt.copy(out, 0, 0, hdr);
-    const c = createCipheriv('aes-128-ctr', this.rtp.encKey, rtpIv(this.rtp.salt, ssrc, roc, seq));
-    const enc = c.update(pkt.subarray(hdr));
-    enc.copy(out, hdr);
-    this.tag(this.rtp.authKey, out.subarray(0, pkt.length), roc, this.tagLen).copy(out, pkt.length);
+    this.rtpCipher.xor(rtpIv(this.rtp.salt, ssrc, roc, seq), pkt.subarray(hdr), out, hdr);
+    this.tag(out.subarray(0, pkt.length), roc).copy(out, pkt.length, 0, this.tagLen);
     return out;
   }
 
@@ -112,19 +126,17 @@ export class SrtpContext {
       return null;
     }
     const body = pkt.length - this.tagLen;
-    const expected = this.tag(this.rtp.authKey, pkt.subarray(0, body), v, this.tagLen);
+    const expected = this.tag(pkt.subarray(0, body), v).subarray(0, this.tagLen);
     if (!timingSafeEqual(expected, pkt.subarray(body))) {
       this.counters.authFailures++;
       return null;
     }
     const out = Buffer.allocUnsafe(body);
     pkt.copy(out, 0, 0, hdr);
-    const c = createCipheriv('aes-128-ctr', this.rtp.encKey, rtpIv(this.rtp.salt, ssrc, v, seq));
-    c.update(pkt.subarray(hdr, body)).copy(out, hdr);
+    this.rtpCipher.xor(rtpIv(this.rtp.salt, ssrc, v, seq), pkt.subarray(hdr, body), out, hdr);
     // only an authentic packet moves the state (§3.3.1)
     if (!s) {
-      s = { roc: v, sl: seq, window: 1n, highest: index, started: true };
-      this.rtpStreams.set(ssrc, s);
+      s = remember(this.rtpStreams, ssrc, { roc: v, sl: seq, window: 1n, highest: index, started: true });
     } else this.accept(index, s, v, seq);
     return out;
   }
@@ -156,21 +168,14 @@ export class SrtpContext {
     }
     const ssrc = pkt.readUInt32BE(4);
     let s = this.rtcpStreams.get(ssrc);
-    if (!s) {
-      s = { nextIndex: 1, window: 0n, highest: 0, started: false };
-      this.rtcpStreams.set(ssrc, s);
-    }
+    if (!s) s = remember(this.rtcpStreams, ssrc, { nextIndex: 1, window: 0n, highest: 0, started: false });
     const index = s.nextIndex;
     s.nextIndex = (s.nextIndex + 1) & 0x7fffffff;
     const out = Buffer.allocUnsafe(pkt.length + 4 + RTCP_TAG_LEN);
     pkt.copy(out, 0, 0, 8);
-    const c = createCipheriv('aes-128-ctr', this.rtcp.encKey, rtcpIv(this.rtcp.salt, ssrc, index));
-    c.update(pkt.subarray(8)).copy(out, 8);
+    this.rtcpCipher.xor(rtcpIv(this.rtcp.salt, ssrc, index), pkt.subarray(8), out, 8);
     out.writeUInt32BE((0x80000000 | index) >>> 0, pkt.length);
-    createHmac('sha1', this.rtcp.authKey)
-      .update(out.subarray(0, pkt.length + 4))
-      .digest()
-      .copy(out, pkt.length + 4, 0, RTCP_TAG_LEN);
+    this.rtcpMac.digest(out.subarray(0, pkt.length + 4)).copy(out, pkt.length + 4, 0, RTCP_TAG_LEN);
     return out;
   }
 
@@ -180,7 +185,7 @@ export class SrtpContext {
       return null;
     }
     const body = pkt.length - RTCP_TAG_LEN;
-    const expected = createHmac('sha1', this.rtcp.authKey).update(pkt.subarray(0, body)).digest().subarray(0, RTCP_TAG_LEN);
+    const expected = this.rtcpMac.digest(pkt.subarray(0, body)).subarray(0, RTCP_TAG_LEN);
     if (!timingSafeEqual(expected, pkt.subarray(body))) {
       this.counters.authFailures++;
       return null;
@@ -190,10 +195,7 @@ export class SrtpContext {
     const index = word & 0x7fffffff;
     const ssrc = pkt.readUInt32BE(4);
     let s = this.rtcpStreams.get(ssrc);
-    if (!s) {
-      s = { nextIndex: 1, window: 0n, highest: 0, started: false };
-      this.rtcpStreams.set(ssrc, s);
-    }
+    if (!s) s = remember(this.rtcpStreams, ssrc, { nextIndex: 1, window: 0n, highest: 0, started: false });
     if (s.started) {
       if (index <= s.highest) {
         const delta = BigInt(s.highest - index);
@@ -216,16 +218,16 @@ export class SrtpContext {
     const out = Buffer.allocUnsafe(plainLen);
     pkt.copy(out, 0, 0, 8);
     if (encrypted) {
-      const c = createCipheriv('aes-128-ctr', this.rtcp.encKey, rtcpIv(this.rtcp.salt, ssrc, index));
-      c.update(pkt.subarray(8, plainLen)).copy(out, 8);
+      this.rtcpCipher.xor(rtcpIv(this.rtcp.salt, ssrc, index), pkt.subarray(8, plainLen), out, 8);
     } else pkt.copy(out, 8, 8, plainLen);
     return out;
   }
 
-  private tag(authKey: Buffer, authenticated: Buffer, roc: number, len: number): Buffer {
+  /** §4.2: HMAC-SHA1 over the authenticated portion || ROC (full 20 bytes; callers truncate) */
+  private tag(authenticated: Buffer, roc: number): Buffer {
     const r = Buffer.allocUnsafe(4);
     r.writeUInt32BE(roc >>> 0, 0);
-    return createHmac('sha1', authKey).update(authenticated).update(r).digest().subarray(0, len);
+    return this.rtpMac.digest(authenticated, r);
   }
 }
 
@@ -246,10 +248,15 @@ export function rtpHeaderLength(pkt: Buffer): number {
   return len <= pkt.length ? len : -1;
 }
 
+// one IV at a time: the relay is single-threaded and each IV is used at once
+const IV = Buffer.alloc(16);
+
 /** §4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), i = ROC || SEQ */
 function rtpIv(salt: Buffer, ssrc: number, roc: number, seq: number): Buffer {
-  const iv = Buffer.alloc(16);
-  salt.copy(iv, 0);
+  const iv = IV;
+  iv.set(salt, 0);
+  iv[14] = 0;
+  iv[15] = 0;
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
   iv.writeUInt32BE((iv.readUInt32BE(8) ^ roc) >>> 0, 8);
   iv.writeUInt16BE(iv.readUInt16BE(12) ^ seq, 12);
@@ -258,8 +265,10 @@ function rtpIv(salt: Buffer, ssrc: number, roc: number, seq: number): Buffer {
 
 /** §4.1.1 for SRTCP: the 31-bit SRTCP index takes the place of i */
 function rtcpIv(salt: Buffer, ssrc: number, index: number): Buffer {
-  const iv = Buffer.alloc(16);
-  salt.copy(iv, 0);
+  const iv = IV;
+  iv.set(salt, 0);
+  iv[14] = 0;
+  iv[15] = 0;
   iv.writeUInt32BE((iv.readUInt32BE(4) ^ ssrc) >>> 0, 4);
   // index occupies the low 48 bits of i: bytes 8..13 ← 0x0000 || index(32 bits)
   iv.writeUInt32BE((iv.readUInt32BE(10) ^ index) >>> 0, 10);

@@ -39,16 +39,14 @@ export class SrtpLegs {
     const to: Leg = from === 'a' ? 'b' : 'a';
     if (cryptoValues.length === 0) {
       if (isSecureProfile(proto)) throw new SrtpError(`${proto} without a=crypto (DTLS-SRTP is not supported on this path)`);
-      this.fromParty[from] = null;
-      this.toParty[to] = null;
+      this.plain();
       return null;
     }
     const c = chooseCrypto(cryptoValues);
     if (c === null) {
       if (isSecureProfile(proto)) throw new SrtpError('no a=crypto with a supported suite (AES_CM_128_HMAC_SHA1_80/_32, one inline key, no MKI)');
       // best-effort SRTP over RTP/AVP we cannot use: plain RTP both ways
-      this.fromParty[from] = null;
-      this.toParty[to] = null;
+      this.plain();
       return null;
     }
     const cur = this.fromParty[from];
@@ -65,6 +63,16 @@ export class SrtpLegs {
     // same tag and suite as the sender's chosen line: in an answer that is the
     // tag the other party offered (Palisade forwarded only that one line)
     return formatCrypto(c.tag, c.suite, mine.key);
+  }
+
+  /**
+   * An SDP without usable a=crypto: the session that results is plain on
+   * both legs (an offer so answered, or an answer refusing best-effort SRTP
+   * offered as RTP/AVP: the offerer then sends plain RTP too).
+   */
+  private plain(): void {
+    this.fromParty = { a: null, b: null };
+    this.toParty = { a: null, b: null };
   }
 
   /** contexts for a leg: decrypt what the party sends, encrypt what it receives */

@@ -133,3 +133,12 @@ test('SDES a=crypto parsing and choice (RFC 4568)', () => {
   assert.equal(chooseCrypto(['1 AES_CM_128_HMAC_SHA1_80 inline:' + k.toString('base64') + ' UNENCRYPTED_SRTP']), null);
   assert.equal(chooseCrypto(['x AES_CM_128_HMAC_SHA1_80 inline:abc']), null);
 });
+
+test('a context remembers at most 32 SSRCs', () => {
+  const key = newKeySalt();
+  const tx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', key);
+  for (let ssrc = 1; ssrc <= 1000; ssrc++) tx.protectRtp(rtp(1, ssrc));
+  assert.ok((tx as unknown as { rtpStreams: Map<number, unknown> }).rtpStreams.size <= 32);
+  const rx = new SrtpContext('AES_CM_128_HMAC_SHA1_80', key);
+  assert.deepEqual(rx.unprotectRtp(tx.protectRtp(rtp(2, 1000))!), rtp(2, 1000));
+});

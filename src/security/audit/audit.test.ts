@@ -27,6 +27,7 @@ const hardenedExt = (n: string) => ({ number: n, secret: strong(), register_from
 const HARDENED = {
   sip: { listen: ['tls:10.1.0.5:5061'], domain: 'pbx.example.org' },
   security: { acl: { permit: ['10.1.0.0/16', '192.0.2.10/32'], deny: ['0.0.0.0/0'] }, alerts: { to: ['admin@example.org'] } },
+  mail: { from: 'pbx@example.org', smtp: { host: '10.1.0.2' } },
   backup: { dir: '/var/backups/palisade', schedule: 'daily' },
   tls: { cert: 'c.pem', key: 'k.pem' },
   extensions: [hardenedExt('1001'), hardenedExt('1002')],
@@ -101,6 +102,7 @@ test('config-invalid: real load errors count, sections of other components and w
   assert.deepEqual(r(['p.yaml:3:3: unknown key sip.domian; did you mean domain?']), ['high']);
   assert.equal(r(['p.yaml:9:1: unknown key security; top-level sections: sip, rtp', 'p.yaml:20:5: unknown key extensions[0].register_from; keys allowed']), undefined);
   assert.equal(r(['p.yaml:12:13: extensions[0].secret for 1001 is too weak (contains the extension number)']), undefined);
+  assert.equal(r(['vm.conf:2:9: mailbox 1001 has a weak PIN (is a commonly used PIN); choose 4 or more digits']), undefined);
 });
 
 test('public-sip-no-acl: public or wildcard listen without a limiting ACL is critical', () => {
@@ -109,7 +111,15 @@ test('public-sip-no-acl: public or wildcard listen without a limiting ACL is cri
   assert.deepEqual(ids({ ...base, sip: { listen: ['udp:203.0.113.5:5060'] } }).get('public-sip-no-acl'), ['critical']);
   assert.deepEqual(ids({ ...base, extensions: [{ number: '1001', register_from: ['10.0.0.0/8'] }] }).get('public-sip-no-acl'), ['high']);
   assert.equal(ids({ ...base, security: { acl: { permit: ['198.51.100.0/24'] } } }).has('public-sip-no-acl'), false);
+  assert.deepEqual(ids({ ...base, security: { acl: { permit: ['0.0.0.0/0'] } } }).get('public-sip-no-acl'), ['critical']);
+  assert.deepEqual(ids({ ...base, security: { acl: { deny: ['198.51.100.0/24'] } } }).get('public-sip-no-acl'), ['critical']);
   assert.equal(ids({ ...base, sip: { listen: ['udp:192.168.1.2:5060'] } }).has('public-sip-no-acl'), false);
+});
+
+test('local-networks-wide: the Internet or public ranges counted as internal', () => {
+  assert.deepEqual(ids({ security: { local_networks: ['10.0.0.0/8', '0.0.0.0/0'] } }).get('local-networks-wide'), ['critical']);
+  assert.deepEqual(ids({ security: { local_networks: ['203.0.113.0/24'] } }).get('local-networks-wide'), ['high']);
+  assert.equal(ids({ security: { local_networks: ['10.0.0.0/8', '192.168.0.0/16', 'fd00::/8'] } }).has('local-networks-wide'), false);
 });
 
 test('registration-acl-missing: extensions without register_from', () => {
@@ -151,6 +161,8 @@ test('alerts-email-missing and backups-missing', () => {
   assert.equal(ids(HARDENED).has('alerts-email-missing'), false);
   assert.equal(ids(HARDENED).has('backups-missing'), false);
   assert.deepEqual(ids({ backup: { enabled: false, dir: '/b' } }).get('backups-missing'), ['medium']);
+  const noMail = runAudit(input({ security: { alerts: { to: ['a@example.org'] } } })).findings.find((f) => f.id === 'alerts-email-missing')!;
+  assert.match(noMail.what, /no mail: section/);
 });
 
 test('tls-not-used / srtp-not-required', () => {
@@ -192,6 +204,8 @@ test('file-permissions: world-readable config/db, readable or writable TLS key',
   assert.deepEqual(ids({}, { files: [f('configuration', 0o666)] }).get('file-permissions'), ['critical']);
   assert.deepEqual(ids({}, { files: [f('TLS private key', 0o640)] }).get('file-permissions'), ['medium']);
   assert.equal(ids({}, { files: [f('configuration', 0o600), f('TLS private key', 0o600)] }).has('file-permissions'), false);
+  assert.deepEqual(ids({}, { files: [f('control socket', 0o666, false)] }).get('file-permissions'), ['high']);
+  assert.equal(ids({}, { files: [f('control socket', 0o600, false)] }).has('file-permissions'), false);
 });
 
 test('scores: a weak demo-like configuration fails, a hardened one scores high', async () => {
@@ -218,7 +232,7 @@ test('scores: a weak demo-like configuration fails, a hardened one scores high',
     writeFileSync(
       join(dir, 'hard.yaml'),
       ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls:', '  cert: c.pem', '  key: k.pem', 'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }',
-        '  alerts: { to: [admin@example.org] }', 'backup:', '  dir: /var/backups/palisade', 'extensions:', ...exts, ''].join('\n'),
+        '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'backup:', '  dir: /var/backups/palisade', 'extensions:', ...exts, ''].join('\n'),
       { mode: 0o600 },
     );
     const hard = runAudit(await gatherAuditInput(join(dir, 'hard.yaml')));

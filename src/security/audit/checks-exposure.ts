@@ -33,13 +33,10 @@ export function addressScope(address: string): AddressScope {
   return 'public';
 }
 
-/** the global SIP ACL limits sources: a permit list, or a deny-all with exceptions */
+/** security.acl limits sources: a non-empty permit list serves only those (and not everything) */
 function globalAclLimits(raw: Record<string, unknown>): boolean {
-  const acl = obj(at(raw, 'security', 'acl'));
-  if (!acl) return false;
-  const permit = strings(acl.permit);
-  const deny = strings(acl.deny);
-  return permit.length > 0 && (deny.length === 0 || deny.some((d) => d === '0.0.0.0/0' || d === '::/0' || d === 'all'));
+  const permit = strings(at(raw, 'security', 'acl', 'permit'));
+  return permit.length > 0 && !permit.some((p) => p === '0.0.0.0/0' || p === '::/0');
 }
 
 export const publicWithoutAcl: AuditCheck = {
@@ -59,6 +56,29 @@ export const publicWithoutAcl: AuditCheck = {
         severity: allPinned ? 'high' : 'critical',
         what: `SIP listens on ${listOf(exposed.map((l) => l.text))} (reachable from the Internet) and security.acl does not limit sources to known networks`,
         fix: 'set security.acl.permit to the office and provider networks (deny the rest), or listen on a private address behind the firewall',
+      },
+    ];
+  },
+};
+
+export const localNetworks: AuditCheck = {
+  id: 'local-networks-wide',
+  title: 'security.local_networks naming the whole Internet or public ranges',
+  run(input) {
+    const nets = strings(at(input.raw, 'security', 'local_networks'));
+    const wide = nets.filter((n) => {
+      const [addr, bits] = n.split('/');
+      if (addr === undefined) return false;
+      const prefix = Number(bits ?? (addr.includes(':') ? 128 : 32));
+      return prefix < 8 || addressScope(addr) === 'public' || addressScope(addr) === 'wildcard';
+    });
+    if (wide.length === 0) return [];
+    return [
+      {
+        id: 'local-networks-wide',
+        severity: wide.some((n) => /^(0\.0\.0\.0|::)\/0$/.test(n)) ? 'critical' : 'high',
+        what: `security.local_networks includes ${listOf(wide)}: calls claiming to be from internal users are accepted from there`,
+        fix: 'list only the office and VPN networks in security.local_networks; give remote workers call_from instead',
       },
     ];
   },

@@ -39,7 +39,17 @@ export const alertsEmail: AuditCheck = {
   id: 'alerts-email-missing',
   title: 'security alerts e-mailed to an administrator',
   run(input) {
-    if (strings(at(input.raw, 'security', 'alerts', 'to')).length > 0) return [];
+    if (strings(at(input.raw, 'security', 'alerts', 'to')).length > 0) {
+      if (obj(input.raw.mail)) return [];
+      return [
+        {
+          id: 'alerts-email-missing',
+          severity: 'medium',
+          what: 'security.alerts.to is set but there is no mail: section, so alerts are only logged',
+          fix: 'add mail: { from, smtp: { host, port } } for the SMTP relay',
+        },
+      ];
+    }
     return [
       {
         id: 'alerts-email-missing',
@@ -134,6 +144,11 @@ export const filePermissions: AuditCheck = {
     for (const f of input.files) {
       if (f.mode === null) continue;
       const octal = '0' + f.mode.toString(8);
+      if (f.what === 'control socket') {
+        // whoever can connect to it can stop the PBX and read its state
+        if (f.mode & 0o006) out.push({ id: 'file-permissions', severity: 'high', what: `control socket ${f.path} is open to every local user (mode ${octal})`, fix: `chmod 600 ${f.path}; Palisade creates it 0600` });
+        continue;
+      }
       if (f.mode & 0o002) {
         out.push({ id: 'file-permissions', severity: 'critical', what: `${f.what} ${f.path} is world-writable (mode ${octal})`, fix: `chmod 600 ${f.path}` });
       } else if (f.mode & 0o004) {

@@ -71,6 +71,9 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
   const vmFile = str(at(raw, 'voicemail', 'file'));
   if (vmFile) files.push({ path: abs(vmFile), what: 'voicemail.conf (PINs)', mode: modeOf(abs(vmFile)), secret: true });
 
+  const socket = abs(str(at(raw, 'control', 'socket')) ?? 'var/palisade.sock');
+  if (existsSync(socket)) files.push({ path: socket, what: 'control socket', mode: modeOf(socket), secret: false });
+
   let tlsCertPem: string | null = null;
   const cert = str(at(raw, 'tls', 'cert'));
   if (cert) {

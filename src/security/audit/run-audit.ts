@@ -2,7 +2,7 @@
 // a weight per finding (critical 30, high 15, medium 6, low 2), never below 0.
 import type { AuditCheck, AuditInput, AuditReport, Finding, Severity } from './audit-types.js';
 import { configLoads, plaintextSecrets, weakAdminPasswords, weakPins, weakSecrets } from './checks-credentials.js';
-import { callLimits, publicWithoutAcl, registrationAcls, serverHeader, tollFraud, unusedListeners } from './checks-exposure.js';
+import { callLimits, localNetworks, publicWithoutAcl, registrationAcls, serverHeader, tollFraud, unusedListeners } from './checks-exposure.js';
 import { alertsEmail, backups, filePermissions, securityLog, tlsCertificate, tlsSrtp } from './checks-operations.js';
 
 export const CHECKS: readonly AuditCheck[] = [
@@ -12,6 +12,7 @@ export const CHECKS: readonly AuditCheck[] = [
   weakPins,
   weakAdminPasswords,
   publicWithoutAcl,
+  localNetworks,
   registrationAcls,
   callLimits,
   tollFraud,

@@ -37,8 +37,13 @@ const TYPE_FOR_REASON: Record<string, SecurityEventType | null> = {
   forbidden: 'RequestNotAllowed',
 };
 
+/** the event type an outcome becomes (cheap: lets callers skip building events nobody wants) */
+export function authOutcomeType(o: Pick<AuthOutcome, 'ok' | 'reason'>): SecurityEventType {
+  return o.ok ? 'SuccessfulAuth' : (TYPE_FOR_REASON[o.reason ?? ''] ?? 'InvalidPassword');
+}
+
 export function authOutcomeEvent(o: AuthOutcome): SecurityEvent {
-  const type: SecurityEventType = o.ok ? 'SuccessfulAuth' : (TYPE_FOR_REASON[o.reason ?? ''] ?? 'InvalidPassword');
+  const type = authOutcomeType(o);
   const extra: Record<string, string | number | boolean> = { method: o.method };
   if (o.cseq !== undefined) extra.cseq = o.cseq;
   if (o.nonce !== undefined) extra.nonce = o.nonce;

@@ -36,6 +36,11 @@ export class SecurityEventBus implements SecurityEventSink {
     }
   }
 
+  /** counts an event that was not built because no subscriber wants its level */
+  countOnly(type: SecurityEventType): void {
+    this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
+  }
+
   /** counts per type, for `palisade status` */
   summary(): Record<string, number> {
     return Object.fromEntries(this.counts);

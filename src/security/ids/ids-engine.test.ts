@@ -156,3 +156,42 @@ test('nftables commands name the family, table and set, with a timeout', () => {
   assert.deepEqual(nftArgs(o, 'add', '192.0.2.1', 600), ['add', 'element', 'inet', 'palisade', 'banned', '{ 192.0.2.1 timeout 600s }']);
   assert.deepEqual(nftArgs(o, 'delete', '2001:db8::1'), ['delete', 'element', 'inet', 'palisade', 'banned6', '{ 2001:db8::1 }']);
 });
+
+test('malformed requests past bad_requests.threshold ban the sender', () => {
+  const s = setup();
+  const bad = () => securityEvent('RequestBadFormat', { time: s.now(), remote: { transport: 'udp', address: '192.0.2.70', port: 1 }, detail: 'bad Via' });
+  for (let i = 0; i < 19; i++) s.bus.emit(bad());
+  assert.equal(s.ids.admit('192.0.2.70'), true);
+  s.bus.emit(bad());
+  assert.equal(s.ids.admit('192.0.2.70'), false);
+});
+
+test('the registered-address lookup is a cached Set, rebuilt at most once per ttl', async () => {
+  const { registeredAddresses } = await import('./security-service.js');
+  let calls = 0;
+  let now = 0;
+  const has = registeredAddresses(() => (calls++, ['192.0.2.80']), 1000, () => now);
+  for (let i = 0; i < 1000; i++) assert.equal(has(i % 2 ? '192.0.2.80' : '192.0.2.81'), i % 2 === 1);
+  assert.equal(calls, 1);
+  now = 1000;
+  has('x');
+  assert.equal(calls, 2);
+});
+
+test('addresses given by hand are put in the spelling the gate sees', async () => {
+  const { canonicalAddress } = await import('./security-service.js');
+  assert.equal(canonicalAddress('2001:DB8:0:0::1'), '2001:db8::1');
+  assert.equal(canonicalAddress('::ffff:192.0.2.1'), '192.0.2.1');
+  assert.equal(canonicalAddress('192.0.2.1'), '192.0.2.1');
+});
+
+test('digest outcomes map to Asterisk event types: stale and missing are challenges, not failures', async () => {
+  const { authOutcomeType } = await import('./auth-events.js');
+  assert.equal(authOutcomeType({ ok: true }), 'SuccessfulAuth');
+  assert.equal(authOutcomeType({ ok: false, reason: 'missing' }), 'ChallengeSent');
+  assert.equal(authOutcomeType({ ok: false, reason: 'stale' }), 'ChallengeSent');
+  assert.equal(authOutcomeType({ ok: false, reason: 'unknown-user' }), 'InvalidAccountID');
+  assert.equal(authOutcomeType({ ok: false, reason: 'bad-password' }), 'InvalidPassword');
+  assert.equal(authOutcomeType({ ok: false, reason: 'replay' }), 'ReplayAttempt');
+  assert.equal(authOutcomeType({ ok: false, reason: 'forbidden' }), 'RequestNotAllowed');
+});

@@ -14,7 +14,8 @@ import type { Ban } from './ban-table.js';
 import { NftMirror } from './nftables.js';
 import { SecurityAlerter } from './alerter.js';
 import { SecurityLog } from '../seclog/security-log.js';
-import { authOutcomeEvent, type AuthOutcome } from './auth-events.js';
+import { authOutcomeEvent, authOutcomeType, type AuthOutcome } from './auth-events.js';
+import { EVENT_LEVELS } from './event-levels.js';
 import { isIP } from 'node:net';
 
 export interface SecurityServiceConfig {
@@ -32,6 +33,43 @@ export interface SecurityServiceDeps {
   /** sends one alert mail; absent = alerts are only logged */
   sendMail?: (to: string[], subject: string, text: string) => Promise<void>;
   hostName?: string;
+}
+
+/**
+ * "does a live registration come from this address?" as an O(1) Set lookup,
+ * the Set rebuilt from the location service at most once per `ttlMs`: asked
+ * on every failed authentication, which under attack may be thousands per
+ * second against tens of thousands of bindings.
+ */
+export function registeredAddresses(list: () => string[], ttlMs = 1000, clock: () => number = Date.now): (address: string) => boolean {
+  let set = new Set<string>();
+  let builtAt = -Infinity;
+  return (address) => {
+    const now = clock();
+    if (now - builtAt >= ttlMs) {
+      set = new Set(list());
+      builtAt = now;
+    }
+    return set.has(address);
+  };
+}
+
+/**
+ * The one spelling the packet gate sees: IPv6 compressed and lower-case as
+ * Node reports a peer (2001:DB8:0::1 → 2001:db8::1), IPv4-mapped IPv6 as IPv4.
+ */
+export function canonicalAddress(a: string): string {
+  if (isIP(a) !== 6) return a;
+  const h = new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (m) return m[1]!;
+  // the WHATWG URL parser writes an IPv4-mapped tail in hex (::ffff:c000:201)
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
+  if (hex) {
+    const n = (parseInt(hex[1]!, 16) << 16) | parseInt(hex[2]!, 16);
+    return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+  return h;
 }
 
 /** "90", "90s", "15m", "1h", "2d" → seconds */
@@ -60,6 +98,12 @@ export class SecurityService implements SecurityEventSink {
   readonly seclog?: SecurityLog;
   readonly alerter?: SecurityAlerter;
   readonly nft?: NftMirror;
+  /**
+   * the lowest level any subscriber looks at: routine events below it (a
+   * challenge, a successful login) are only counted, never built, so the
+   * defences cost next to nothing on the hot REGISTER path
+   */
+  private readonly floor: number;
 
   constructor(
     private readonly cfg: SecurityServiceConfig,
@@ -132,6 +176,12 @@ export class SecurityService implements SecurityEventSink {
       const alerter = this.alerter;
       this.bus.subscribe((ev) => alerter.handle(ev));
     }
+    this.floor = Math.min(
+      this.seclog ? cfg.log.minLevel : 16,
+      this.alerter ? cfg.alerts.level : 16,
+      // the IDS rules start at RequestBadFormat
+      this.ids ? EVENT_LEVELS.RequestBadFormat : 16,
+    );
   }
 
   start(): void {
@@ -162,6 +212,8 @@ export class SecurityService implements SecurityEventSink {
   }
 
   authOutcome(o: AuthOutcome): void {
+    const type = authOutcomeType(o);
+    if (EVENT_LEVELS[type] < this.floor) return this.bus.countOnly(type);
     this.bus.emit(authOutcomeEvent(o));
   }
 
@@ -175,8 +227,9 @@ export class SecurityService implements SecurityEventSink {
     if (!ids) throw new Error('the IDS is disabled (security.ids.enabled: false)');
     const now = Date.now();
     if (cmd === 'bans') return ids.list().map((b) => banView(b, now));
-    const address = typeof args.address === 'string' ? args.address.trim() : '';
-    if (isIP(address) === 0) throw new Error(`"${address}" is not an IP address`);
+    const given = typeof args.address === 'string' ? args.address.trim() : '';
+    if (isIP(given) === 0) throw new Error(`"${given}" is not an IP address`);
+    const address = canonicalAddress(given);
     if (cmd === 'ban-add') {
       let seconds: number | undefined;
       if (args.for !== undefined) {
@@ -202,6 +255,7 @@ export class SecurityService implements SecurityEventSink {
       bans_active: this.ids?.list().length ?? 0,
       ids: this.ids?.stats,
       security_log_lines: this.seclog?.written ?? 0,
+      security_log_dropped: this.seclog?.dropped ?? 0,
       alerts_sent: this.alerter?.sent ?? 0,
     };
   }

@@ -37,10 +37,15 @@ export function formatJsonLine(ev: SecurityEvent): string {
   return JSON.stringify(rec);
 }
 
+/** past this many bytes waiting for the disk, lines are dropped (and counted) rather than buffered */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
 export class SecurityLog {
   private stream: WriteStream;
   written = 0;
   errors = 0;
+  /** lines not written because the disk could not keep up (memory stays bounded under attack) */
+  dropped = 0;
 
   constructor(
     private readonly o: SecurityLogOptions,
@@ -56,6 +61,10 @@ export class SecurityLog {
 
   write(ev: SecurityEvent): void {
     if (ev.level < (this.o.minLevel ?? 0)) return;
+    if (this.stream.writableLength > MAX_PENDING_BYTES) {
+      this.dropped++;
+      return;
+    }
     let out = '';
     if (this.o.format !== 'json') out += formatAsteriskLine(ev) + '\n';
     if (this.o.format !== 'asterisk') out += formatJsonLine(ev) + '\n';

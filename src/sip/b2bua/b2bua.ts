@@ -36,6 +36,8 @@ export interface B2buaDeps {
   dialplan?: DialplanRouting;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
   onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
+  /** a call refused by the per-extension encryption policy (a RequestNotAllowed security event) */
+  onEncryptionRefused?: (e: { account: string; remote: Remote; callId: string; detail: string }) => void;
 }
 
 export class B2bua {
@@ -68,8 +70,13 @@ export class B2bua {
     return [...this.calls].map((c) => c.summary());
   }
 
-  contactFor(remote: Remote, user: string): string {
+  /**
+   * RFC 3261 §8.1.1.8 / §12.1.1: when the peer's Request-URI or Contact is a
+   * SIPS URI (and the hop is TLS), our Contact must be a SIPS URI too.
+   */
+  contactFor(remote: Remote, user: string, sips = false): string {
     const l = this.sender.localFor(remote);
+    if (sips && remote.transport === 'tls') return `<sips:${user}@${formatHost(l.address)}:${l.port}>`;
     const t = remote.transport === 'udp' ? '' : `;transport=${remote.transport}`;
     return `<sip:${user}@${formatHost(l.address)}:${l.port}${t}>`;
   }
@@ -140,6 +147,7 @@ export class B2bua {
     const enc = checkEncryption(caller, callee, remote, req.body, bindings);
     if (!enc.ok) {
       this.log.warn('encryption-required', { caller: caller.number, callee: callee.number, from: remote.address, transport: remote.transport, status: enc.status, why: enc.why });
+      this.deps.onEncryptionRefused?.({ account: caller.number, remote, callId: req.callId, detail: enc.why });
       this.rejectAttempt(tx, req, remote, caller, dialled, enc.status, enc.reason, 'FAILED', 'encryption-required');
       ticket?.ended(0);
       return;

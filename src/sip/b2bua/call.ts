@@ -105,7 +105,7 @@ export class Call {
       localCseq: 0,
       remoteCseq: invite.cseq.seq,
       remote: aRemote,
-      localContact: ua.contactFor(aRemote, callee.number),
+      localContact: ua.contactFor(aRemote, callee.number, invite.ruri.scheme === 'sips'),
     });
     this.lateOffer = invite.body.length === 0;
   }
@@ -164,7 +164,7 @@ export class Call {
     const callId = newToken() + '@' + formatHost(local.address);
     h.push({ name: 'call-id', value: callId });
     h.push({ name: 'cseq', value: '1 INVITE' });
-    h.push({ name: 'contact', value: ua.contactFor(binding.remote, this.caller.number) });
+    h.push({ name: 'contact', value: ua.contactFor(binding.remote, this.caller.number, /^sips:/i.test(binding.contactUri)) });
     h.push({ name: 'allow', value: ua.allow });
     h.push({ name: 'user-agent', value: ua.cfg.userAgent });
     if (offer.length) {
@@ -183,7 +183,7 @@ export class Call {
       localCseq: 1,
       remoteCseq: 0,
       remote: binding.remote,
-      localContact: ua.contactFor(binding.remote, this.caller.number),
+      localContact: ua.contactFor(binding.remote, this.caller.number, /^sips:/i.test(binding.contactUri)),
     });
     this.forks.push(fork);
     ua.trackFork(this, callId, fromTag);

@@ -77,6 +77,7 @@ test('SRTP both ways through the relay, each leg with its own keys', async () =>
     const pa = parseCrypto(cryptoOf(toA)[0]!)!;
     assert.equal(pa.tag, 1, 'the answer carries the tag A offered');
     assert.ok(!pa.keySalt!.equals(keyB) && !pa.keySalt!.equals(pb.keySalt!), 'four distinct keys');
+    assert.match(relay.describe(), / srtp ab$/);
     const relayA = parseSdp(toA).media[0]!.port; // where A sends
     const relayB = parseSdp(toB).media[0]!.port; // where B sends
 
@@ -108,6 +109,31 @@ test('SRTP both ways through the relay, each leg with its own keys', async () =>
     a.sock.send(forger.protectRtp(rtp(200, 0xa, voice))!, relayA, LO);
     a.sock.send(aTx.protectRtp(rtp(201, 0xa, voice))!, relayA, LO);
     assert.deepEqual(bRx.unprotectRtp(await b.next()), rtp(201, 0xa, voice), 'only the authentic packet arrives');
+    relay.close();
+  } finally {
+    a.sock.close();
+    b.sock.close();
+    await api.close();
+  }
+});
+
+test('best-effort SRTP (RTP/AVP with a=crypto) answered without a=crypto: plain RTP on both legs', async () => {
+  const api = createMediaApi({ address: LO, advertisedAddress: LO, portMin: BASE + 16, portMax: BASE + 23, inactivityTimeoutMs: 0 });
+  const a = await party();
+  const b = await party();
+  try {
+    const relay = api.createRelay();
+    const toB = relay.offerAnswer('a', sdp(a.port, [`1 AES_CM_128_HMAC_SHA1_80 inline:${newKeySalt().toString('base64')}`], 'RTP/AVP'));
+    assert.equal(cryptoOf(toB).length, 1, 'B is offered SRTP with a key of Palisade');
+    const toA = relay.offerAnswer('b', sdp(b.port, [], 'RTP/AVP'));
+    assert.equal(cryptoOf(toA).length, 0);
+    const relayA = parseSdp(toA).media[0]!.port;
+    const relayB = parseSdp(toB).media[0]!.port;
+    const voice = Buffer.alloc(160, 0x55);
+    a.sock.send(rtp(1, 0xa, voice), relayA, LO);
+    assert.deepEqual(await b.next(), rtp(1, 0xa, voice), 'plain from A reaches B unchanged');
+    b.sock.send(rtp(2, 0xb, voice), relayB, LO);
+    assert.deepEqual(await a.next(), rtp(2, 0xb, voice));
     relay.close();
   } finally {
     a.sock.close();

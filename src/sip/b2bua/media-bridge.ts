@@ -59,7 +59,9 @@ class CallRelay implements RelayHandle {
   }
 
   describe(): string {
-    return `relay ${this.advertised}:${this.session.legs.a.port}/${this.session.legs.b.port}`;
+    // `palisade show calls`: which legs are SRTP (never the keys)
+    const srtp = this.srtp.isSecure('a') || this.srtp.isSecure('b') ? ` srtp ${this.srtp.isSecure('a') ? 'a' : ''}${this.srtp.isSecure('b') ? 'b' : ''}` : '';
+    return `relay ${this.advertised}:${this.session.legs.a.port}/${this.session.legs.b.port}${srtp}`;
   }
 
   onInactive(fn: () => void): void {

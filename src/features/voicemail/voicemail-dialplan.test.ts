@@ -1,0 +1,71 @@
+// The shipped attendance example (examples/attendance: extensions.conf,
+// palisade.yaml; the site's own voicemail section and mailboxes) run through the dialplan engine with the
+// real VoiceMail application registered: a caller transfers to an extension
+// that is not reachable and leaves a message in its mailbox.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../../config/load-config.js';
+import { registerApp } from '../../dialplan/app-registry.js';
+import { loadDialplan, type LoadedDialplan } from '../../dialplan/load-dialplan.js';
+import { LogRoot } from '../../observability/logger.js';
+import { createVoicemail, voicemailDialplanApps, type VoicemailFeature, type VoicemailMail } from './index.js';
+import { ScriptChannel } from './script-channel.test-support.js';
+import { generatePin } from '../../security/passwords/index.js';
+
+// dist/src/features/voicemail → the repository root
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+const example = join(root, 'examples', 'attendance');
+const dir = mkdtempSync(join(tmpdir(), 'pal-vm-dialplan-'));
+let loaded: LoadedDialplan;
+let feature: VoicemailFeature;
+const mails: VoicemailMail[] = [];
+
+before(async () => {
+  for (const f of ['attendance.sql', 'extensions.conf']) copyFileSync(join(example, f), join(dir, f));
+  // the example ships no credentials: the site adds its mailboxes, as the demo does
+  writeFileSync(join(dir, 'voicemail.conf'), `[default]\n1001 => ${generatePin(6, '1001')},Reception,reception@example.edu\n1002 => ${generatePin(6, '1002')},Registrar,registrar@example.edu\n`);
+  const yamlPath = join(dir, 'palisade.yaml');
+  writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8') + 'voicemail:\n  file: voicemail.conf\n  spool_dir: var/voicemail\n');
+  const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
+  assert.deepEqual(cfg.voicemail.mailboxes.map((b) => `${b.number}@${b.context}`), ['1001@default', '1002@default']);
+  feature = createVoicemail(cfg.voicemail, {
+    mail: { enqueue: async (m) => void mails.push(m) },
+    log: new LogRoot('error').get('vm'),
+    mwi: {
+      authenticate: () => ({ user: '' }),
+      domain: '127.0.0.1',
+      server: 'test',
+      isLocalDomain: () => true,
+      contactsOf: () => [],
+      contactFor: () => '<sip:voicemail@127.0.0.1>',
+      send: async () => 200,
+    },
+  });
+  await feature.start();
+  for (const app of voicemailDialplanApps(() => feature)) registerApp(app.name, app);
+  loaded = loadDialplan(cfg)!;
+});
+after(async () => {
+  feature?.stop();
+  await loaded?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('attendance line: * 1002 # → nobody answers → VoiceMail(1002@default,u) records a message in mailbox 1002', async () => {
+  const ch = new ScriptChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', callerIdName: 'Reception', digits: '*1002#', recordings: [2600], recordEnd: 'hangup' });
+  await loaded.engine.run(ch);
+  assert.ok(ch.heard.includes('attendance-welcome'));
+  assert.deepEqual(ch.heard.slice(ch.heard.indexOf('vm-theperson')), ['vm-theperson', 'digits:1002', 'vm-isunavail', 'vm-intro', 'beep', 'record:2600']);
+  assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');
+  const box = feature.service.mailbox('1002')!;
+  const inbox = await feature.service.store.list(box, 'INBOX');
+  assert.equal(inbox.length, 1);
+  assert.equal(inbox[0]!.durationMs, 2600);
+  assert.equal(inbox[0]!.callerIdNum, '1001');
+  assert.equal(mails.length, 1);
+  assert.equal(mails[0]!.to, 'registrar@example.edu');
+});
