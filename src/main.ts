@@ -126,11 +126,16 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
     : null;
   mailer?.start();
-  // ---- security: ACLs, reputation, toll-fraud guard (src/security).
-  // Until the IDS lands, security events are written to the log as they are.
+  // ---- security: ACLs, reputation, toll-fraud guard (src/security). Its
+  // events go to the JSON log and, once the IDS below is up, into its bus
+  // (security log in Asterisk's format, rules, alert mails).
   const secLog = logs.get('security');
+  let idsSink: SecurityEventSink | undefined;
   const securitySink: SecurityEventSink = {
-    emit: (ev) => secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra }),
+    emit: (ev) => {
+      secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra });
+      idsSink?.emit(ev.local || !ev.remote ? ev : { ...ev, local: transport.localFor(ev.remote) });
+    },
   };
   const guard = await SecurityGuard.create({
     cfg: cfg.guard,
@@ -140,6 +145,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     storage,
     sink: securitySink,
     log: secLog,
+    registeredAddresses: () => location.all().map((b) => b.received.address),
   });
 
   // ---- transport and transactions
@@ -169,6 +175,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     hostName: hostname(),
   });
   security.start();
+  idsSink = security;
   transport.gate = security.gate;
   transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
   // every authentication outcome feeds the IDS (events, bans) and reputation
@@ -212,7 +219,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         try {
           refusal = guard.checkRequest(msg, remote);
         } catch (err) {
-          if (!(err instanceof SipParseError)) throw err; // a malformed header: the UAS core answers 400
+          // a malformed header: the UAS core answers 400; a fault of ours is logged and the request served
+          if (!(err instanceof SipParseError)) secLog.error('request-gate-failed', { method: msg.method, error: (err as Error).stack });
         }
         if (refusal) {
           tx.respond(buildResponse(msg, refusal.status, refusal.reason, { toTag: newToken(), server: cfg.sip.userAgent }));

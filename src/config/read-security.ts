@@ -88,7 +88,7 @@ export function readExtensionPolicy(m: MapReader): ExtensionPolicyConfig {
   return {
     callPermissions: classList(m, 'call_permissions'),
     maxCalls: opt('max_calls', 0, 10000, 'concurrent calls (0 = unlimited)'),
-    callsPerMinute: opt('calls_per_minute', 0, 100000, 'call attempts per minute (0 = unlimited)'),
+    callsPerMinute: opt('calls_per_minute', 0, 6000, 'call attempts per minute (0 = unlimited)'),
     maxOutboundCalls: opt('max_outbound_calls', 1, 10000, 'active outbound calls'),
     dailySpendLimit: m.has('daily_spend_limit') ? readDecimal(m, 'daily_spend_limit', 0, 0, 1e9, 'currency units per day, 0 = no rated calls') : null,
     registerFrom: cidrList(m, 'register_from'),
@@ -163,7 +163,7 @@ export function readSecuritySections(root: MapReader, sec: MapReader): SecurityS
   const defaults: FraudConfig['defaults'] = {
     callPermissions: classList(dm, 'call_permissions') ?? [...D.permissions],
     maxCalls: dm.int('max_calls', D.maxCalls, 0, 10000, 'concurrent calls (0 = unlimited)'),
-    callsPerMinute: dm.int('calls_per_minute', D.callsPerMinute, 0, 100000, 'call attempts per minute (0 = unlimited)'),
+    callsPerMinute: dm.int('calls_per_minute', D.callsPerMinute, 0, 6000, 'call attempts per minute (0 = unlimited)'),
     maxOutboundCalls: dm.int('max_outbound_calls', D.maxOutboundCalls, 1, 10000, 'active outbound calls'),
     dailySpendLimit: readDecimal(dm, 'daily_spend_limit', D.dailySpendLimit, 0, 1e9, 'currency units per day, 0 = no rated calls'),
   };

@@ -8,6 +8,7 @@ import { ReputationRepo } from '../storage/reputation-repo.js';
 import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from './ids/security-event.js';
+import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
 import { CidrSet } from './acl/cidr.js';
 import { RequestGate, type GateRefusal } from './acl/request-gate.js';
@@ -26,6 +27,8 @@ export interface GuardDeps {
   storage: Database;
   sink: SecurityEventSink;
   log: Logger;
+  /** the addresses phones are registered from (read at most once a second) */
+  registeredAddresses?: () => Iterable<string>;
 }
 
 const FLUSH_MS = 5000;
@@ -81,6 +84,7 @@ export class SecurityGuard {
       acl: new Acl(c.security.acl),
       localNetworks: CidrSet.parse(c.security.localNetworks),
       reputationExempt: CidrSet.parse(c.security.reputation.exempt),
+      isRegisteredAddress: d.registeredAddresses ? (addr) => this.registered().has(addr) : undefined,
       reputation: this.reputation,
       isEmergency: (n) => this.plan.isEmergency(n),
       isExtension: d.isExtension,
@@ -92,20 +96,60 @@ export class SecurityGuard {
     });
   }
 
+  private registeredSet = new Set<string>();
+  private registeredAt = 0;
+
+  /** only asked on the rare path (an address under 5), and rebuilt at most once a second: a flood cannot make it costly */
+  private registered(): Set<string> {
+    const now = Date.now();
+    if (now - this.registeredAt >= 1000 && this.d.registeredAddresses) {
+      this.registeredSet = new Set(this.d.registeredAddresses());
+      this.registeredAt = now;
+    }
+    return this.registeredSet;
+  }
+
   /** builds the guard and restores persisted reputation and imported fraud numbers */
   static async create(d: GuardDeps): Promise<SecurityGuard> {
     const g = new SecurityGuard(d);
     const restored = await g.reputation.restore(g.repo);
     const imported = await g.reloadFraudNumbers();
+    const spendRestored = await g.restoreSpend();
     g.reputation.start(g.repo, FLUSH_MS, (err) => d.log.warn('reputation-persist-failed', { error: err.message }));
     d.log.info('security-ready', {
       reputation_restored: restored,
       fraud_numbers: g.fraudList.size,
       fraud_numbers_imported: imported,
+      spend_restored_calls: spendRestored,
       rates: g.rates.size,
       local_networks: d.cfg.security.localNetworks.length,
     });
     return g;
+  }
+
+  /**
+   * today's spend from today's CDRs (answered calls whose verdict carries
+   * the rate they passed the gate at), so a restart does not reset the
+   * daily limits; returns how many calls were counted
+   */
+  async restoreSpend(): Promise<number> {
+    const now = Date.now();
+    const midnight = new Date(now);
+    midnight.setHours(0, 0, 0, 0);
+    const rows = await this.d.storage.kysely
+      .selectFrom('cdr')
+      .select(['src', 'billsec', 'security_verdict'])
+      .where('start', '>=', midnight.getTime())
+      .where('billsec', '>', 0)
+      .where('security_verdict', 'like', 'pass:%rate=%')
+      .execute();
+    for (const r of rows) {
+      const m = /:rate=([0-9.]+)/.exec(r.security_verdict);
+      if (!m) continue;
+      const p = this.policyOf(r.src);
+      this.callGate.spend.add(p.id, now, (Number(r.billsec) / 60) * Number(m[1]), p.dailySpendLimit);
+    }
+    return rows.length;
   }
 
   async reloadFraudNumbers(): Promise<number> {
@@ -144,7 +188,7 @@ export class SecurityGuard {
     const p = this.policies.get(aor);
     if (!p || p.registerFrom.allows(remote.address)) return true;
     this.reputation.bad(ip(remote.address));
-    this.d.sink.emit({ type: 'FailedACL', level: 7, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
+    this.d.sink.emit({ type: 'FailedACL', level: EVENT_LEVELS.FailedACL, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
     return false;
   }
 

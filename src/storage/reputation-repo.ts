@@ -20,6 +20,12 @@ export class ReputationRepo {
     return rows.map((r) => ({ subject: r.subject, good: Number(r.good), bad: Number(r.bad), updatedAt: Number(r.updated_at) }));
   }
 
+  /** forget subjects not updated since `before` (epoch ms); returns how many */
+  async pruneOlderThan(before: number): Promise<number> {
+    const r = await this.db.kysely.deleteFrom('reputation').where('updated_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
   /** insert or replace each subject's evidence */
   async saveMany(rows: readonly ReputationRow[]): Promise<void> {
     const k = this.db.kysely;

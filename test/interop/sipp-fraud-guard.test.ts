@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,7 +17,7 @@ import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
 
 const u = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
 const USERS: Record<string, TestUser> = Object.fromEntries(
-  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2100', '2101'].map((n) => [n, u(n)]),
+  ['2001', '2002', '2003', '2004', '2005', '2006', '2007', '2008', '2009', '2010', '2011', '2012', '2013', '2014', '2100', '2101'].map((n) => [n, u(n)]),
 );
 
 /** extension settings under test, by number */
@@ -46,6 +46,7 @@ const EXTRA = [
   '  qualify_interval: 0',
   'security:',
   '  local_networks: [127.0.0.0/28]',
+  '  acl: { deny: [127.0.0.30/32] }',
   '  reputation:',
   '    exempt: []', // loopback is exempt by default; here it plays the network
   'rates:',
@@ -79,7 +80,7 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   let n = 0;
 
   before(async () => {
-    pal = await startPalisade({ extraYaml: EXTRA, transports: ['udp'] });
+    pal = await startPalisade({ extraYaml: EXTRA, transports: ['udp', 'tcp'] });
     [uasPort] = await freeLocalPorts(1);
     callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: 170, dir });
     const csv = join(dir, 'reg.csv');
@@ -132,6 +133,10 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal(row.security_verdict, 'refused:class-not-permitted:international');
     assert.equal(row.userfield, '403 Forbidden', 'the caller only learns a generic reason');
     assert.ok(events(/^class-not-permitted:international$/).length >= 1);
+    // and into the IDS's security log, in Asterisk's line format
+    await new Promise((r) => setTimeout(r, 300));
+    const seclog = readFileSync(join(pal.dir, 'var', 'security.log'), 'utf8');
+    assert.match(seclog, /SecurityEvent="FraudRuleHit".*AccountID="2001".*RemoteAddress="IPV4\/UDP\/127\.0\.0\.2\/\d+"/);
     assert.equal(await one('2001', '0900123456', '127.0.0.2'), '403');
     assert.equal((await lastCdr('2001', '0900123456')).security_verdict, 'refused:class-not-permitted:premium');
     // 2001 and 127.0.0.2 are now both under 5, and still 112 passes the gate (no trunk: 404 after it)
@@ -146,6 +151,13 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal((await lastCdr('2002', '0044207946000')).security_verdict, 'pass:international');
     assert.equal(await one('2002', '+88213000111', '127.0.0.3'), '403');
     assert.equal((await lastCdr('2002', '+88213000111')).security_verdict, 'refused:fraud-list:88213');
+  });
+
+  test('the gate does not depend on the transport: over TCP, premium refused and an internal call answered', { timeout: 60_000 }, async () => {
+    assert.equal((await calls('2014', '2100', '127.0.0.12', { transport: 't1' }))[0], '200');
+    assert.equal((await lastCdr('2014', '2100')).security_verdict, 'pass:internal:rate=6');
+    assert.equal((await calls('2014', '0900123456', '127.0.0.12', { transport: 't1' }))[0], '403');
+    assert.equal((await lastCdr('2014', '0900123456')).security_verdict, 'refused:class-not-permitted:premium');
   });
 
   test('palisade fraud import: numbers imported while running are refused at once, however dialled', { timeout: 60_000 }, async () => {
@@ -243,6 +255,20 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal(ok.code, 0, ok.errors);
   });
 
+  test('the global ACL: a denied address gets 403 to REGISTER and INVITE, for a real and an unknown user alike, and a FailedACL event', { timeout: 60_000 }, async () => {
+    const answers: string[] = [];
+    for (const x of [USERS['2001']!, { number: '2998', secret: 'Pt-NoSuchUserHere1', name: 'nobody' }]) {
+      const csv = join(dir, `acl-${x.number}.csv`);
+      writeFileSync(csv, sippCsv([x]));
+      const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [csv], calls: 1, timeoutS: 10, dir, traceMsg: true, extraArgs: ['-i', '127.0.0.30'] });
+      assert.notEqual(r.code, 0);
+      answers.push(r.messages.match(/^SIP\/2\.0 \d{3} .*$/m)?.[0] ?? '');
+    }
+    assert.deepEqual(answers, ['SIP/2.0 403 Forbidden', 'SIP/2.0 403 Forbidden']);
+    assert.equal(await one('2001', '2100', '127.0.0.30'), 'early-403');
+    assert.ok(pal.events().some((e) => e.event === 'security-event' && e.type === 'FailedACL' && e.detail === 'security.acl' && e.remote === '127.0.0.30'));
+  });
+
   test('call_from: a call from elsewhere → 403 FailedACL; from the permitted address it is answered', { timeout: 60_000 }, async () => {
     assert.equal(await one('2012', '2100', '127.0.0.8'), '403');
     assert.equal((await lastCdr('2012', '2100')).security_verdict, 'refused:call_from');
@@ -252,6 +278,9 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
 
   test('a call claiming an internal user from outside local_networks is refused and counted against the address', { timeout: 60_000 }, async () => {
     assert.equal(await one('2001', '2100', '127.0.0.20'), 'early-403');
+    // a From that is no extension of ours gets the very same answer: nothing to enumerate
+    USERS['2999'] = u('2999');
+    assert.equal(await one('2999', '2100', '127.0.0.22'), 'early-403');
     assert.equal(reputation('127.0.0.20').score, '4');
     assert.ok(events(/^internal-user-from-outside$/).some((e) => e.remote === '127.0.0.20'));
     // an extension whose call_from names an outside address may call from there

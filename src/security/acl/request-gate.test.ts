@@ -37,6 +37,7 @@ function gate(o: { acl?: Acl; callFrom?: Record<string, string[]> } = {}) {
     isEmergency: (n) => n === '112',
     isExtension: (n) => n === '1001' || n === '1002',
     callFromPermits: (n, a) => (o.callFrom?.[n] ? CidrSet.parse(o.callFrom[n]!).has(a) : false),
+    isRegisteredAddress: (a) => a === '10.7.7.7',
     sink: { emit: (e) => events.push(e) },
   });
   return { g, events, reputation };
@@ -63,13 +64,17 @@ test('call_from lets an extension call from outside; emergency calls are never r
   assert.equal(g.check(msg('INVITE', '1002', '1001'), at('203.0.113.9'))?.rule, 'reputation');
 });
 
-test('an address under 5 is refused out of dialog, but in-dialog requests still reach their call; loopback is exempt', () => {
+test('an address under 5 is refused out of dialog, but in-dialog requests still reach their call; loopback and registered addresses are exempt', () => {
   const { g, reputation } = gate();
   reputation.authFailed('10.9.9.9');
   assert.equal(g.check(msg('REGISTER', '1001', '1001'), at('10.9.9.9'))?.rule, 'reputation');
   assert.equal(g.check(msg('BYE', '1001', '1002', 'x'), at('10.9.9.9')), null);
   reputation.authFailed('127.0.0.1');
   assert.equal(g.check(msg('REGISTER', '1001', '1001'), at('127.0.0.1')), null);
+  // an address with registered phones (an office NAT) is left to the IDS's registered-address threshold
+  reputation.authFailed('10.7.7.7');
+  reputation.authFailed('10.7.7.7');
+  assert.equal(g.check(msg('REGISTER', '1001', '1001'), at('10.7.7.7')), null);
 });
 
 test('the global ACL applies to every request, with a FailedACL event', () => {
@@ -87,5 +92,5 @@ test('the whole request gate costs microseconds', () => {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < 100_000; i++) g.check(m, at('10.1.1.1'));
   const us = Number(process.hrtime.bigint() - t0) / 1000 / 100_000;
-  assert.ok(us < 20, `${us} µs per request`);
+  assert.ok(us < 50, `${us} µs per request`); // SPEC aim: under 50 µs per decision
 });

@@ -2,7 +2,8 @@
 // before authentication. Each check is O(1) or a short integer scan:
 //   1. the global ACL (security.acl) — every request (FailedACL);
 //   2. the address's reputation under 5 — out-of-dialog requests
-//      (ReputationReject); requests inside a dialog still reach their call;
+//      (ReputationReject); requests inside a dialog still reach their call,
+//      and an address phones are registered from is left to the IDS;
 //   3. an out-of-dialog INVITE from outside security.local_networks is
 //      refused unless its From names an extension whose call_from permits
 //      that address — a call claiming an internal user from outside is
@@ -13,6 +14,7 @@
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Acl } from './acl.js';
 import type { CidrSet } from './cidr.js';
 import { ip, type ReputationService } from '../reputation/reputation-service.js';
@@ -22,6 +24,12 @@ export interface RequestGateDeps {
   localNetworks: CidrSet;
   /** addresses never refused for their reputation (security.reputation.exempt: the host itself by default) */
   reputationExempt: CidrSet;
+  /**
+   * whether a phone is registered from this address right now: such an
+   * address (an office NAT shared with working phones) is not refused for
+   * its reputation — the IDS's registered-address threshold deals with it
+   */
+  isRegisteredAddress?: (address: string) => boolean;
   reputation: ReputationService;
   isEmergency(dialled: string): boolean;
   isExtension(number: string): boolean;
@@ -45,15 +53,15 @@ export class RequestGate {
     const addr = remote.address;
     if (!d.acl.open && !d.acl.allows(addr)) {
       this.stats.acl++;
-      this.emit('FailedACL', 7, req, remote, 'security.acl');
+      this.emit('FailedACL', EVENT_LEVELS.FailedACL, req, remote, 'security.acl');
       return REFUSED('acl');
     }
     if (req.method === 'ACK' || req.to.params.tag !== undefined) return null;
     const isInvite = req.method === 'INVITE';
     if (isInvite && d.isEmergency(req.ruri.user ?? '')) return null;
-    if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr)) {
+    if (d.reputation.refused(ip(addr)) && !d.reputationExempt.has(addr) && !d.isRegisteredAddress?.(addr)) {
       this.stats.reputation++;
-      this.emit('ReputationReject', 8, req, remote, `address score ${d.reputation.score(ip(addr))}`);
+      this.emit('ReputationReject', EVENT_LEVELS.ReputationReject, req, remote, `address score ${d.reputation.score(ip(addr))}`);
       return REFUSED('reputation');
     }
     if (isInvite && !d.localNetworks.has(addr)) {
@@ -62,7 +70,8 @@ export class RequestGate {
       this.stats.outside++;
       const internal = fromUser !== '' && d.isExtension(fromUser);
       d.reputation.bad(ip(addr));
-      this.emit(internal ? 'FailedACL' : 'RequestNotAllowed', 8, req, remote, internal ? 'internal-user-from-outside' : 'invite-from-outside');
+      // claiming one of our users from outside is a spoofing attempt, worth acting on (8)
+      this.emit(internal ? 'FailedACL' : 'RequestNotAllowed', internal ? 8 : EVENT_LEVELS.RequestNotAllowed, req, remote, internal ? 'internal-user-from-outside' : 'invite-from-outside');
       return REFUSED('outside');
     }
     return null;

@@ -21,13 +21,16 @@ export class CallCounters {
     return c;
   }
 
-  /** attempts in the last 60 s (only the last `cap` are kept, enough to tell whether cap is reached) */
-  inLastMinute(id: string, now: number): number {
+  /**
+   * whether `cap` attempts already fell in the last 60 s: the ring holds the
+   * last `cap` attempt times, so that is whether the oldest of them is
+   * younger than a minute — O(1) whatever the cap
+   */
+  minuteFull(id: string, now: number, cap: number): boolean {
     const c = this.map.get(id);
-    if (!c) return 0;
-    let n = 0;
-    for (const t of c.ring) if (now - t < 60_000) n++;
-    return n;
+    if (!c || c.ring.length < cap) return false;
+    const oldest = c.ring.length === cap ? c.ring[c.next % cap]! : Math.min(...c.ring);
+    return now - oldest < 60_000;
   }
 
   noteAttempt(id: string, now: number, cap: number): void {

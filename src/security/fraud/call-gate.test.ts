@@ -173,3 +173,27 @@ test('a trunk is a principal of its own: its classes, ACL, limits and spend appl
   assert.equal(unknown.verdict, 'refused:class-not-permitted:national@trunk:nobody');
   assert.equal(call('1001', '112').verdict, 'pass:emergency');
 });
+
+test('a callee at its max_calls is busy (486, no event, no bad mark)', () => {
+  const { call, events, reputation } = setup({
+    '1001': makePolicy('extension', '1001'),
+    '1002': makePolicy('extension', '1002'),
+    '1003': makePolicy('extension', '1003', { maxCalls: 1 }),
+  });
+  assert.ok(call('1001', '1003').ok);
+  const d = call('1002', '1003');
+  assert.ok(!d.ok && d.status === 486 && d.reason === 'Busy Here');
+  assert.equal(d.verdict, 'callee-max_calls:1');
+  assert.equal(events.length, 0);
+  assert.equal(reputation.score('user:1002'), 5);
+});
+
+test('a call the callee declined (603/607) is bad evidence for the caller', () => {
+  const { call, reputation } = setup({ '1001': makePolicy('extension', '1001'), '1002': makePolicy('extension', '1002') });
+  const d = call('1001', '1002');
+  assert.ok(d.ok);
+  d.ticket.ended(0, true);
+  assert.equal(reputation.score('user:1001'), 4);
+  const e = call('1002', '1001', '10.0.0.6');
+  assert.equal(e.verdict, 'refused:reputation:callee');
+});

@@ -11,6 +11,9 @@
 //      (caller), concurrent calls of an internal callee (486 Busy Here);
 //   7. spend: a rated call with the day's limit reached is refused;
 //   8. anomalies against the learned profile: flagged, or refused in block mode.
+// Steps 2, 5, 6 and 7 apply to every principal of the call: the calling
+// extension and, once trunks exist, the trunk it leaves by or arrives from
+// (its own ACL, classes, limits and spend; see principal.ts).
 // Refusals answer a generic "403 Forbidden"; the rule is logged, put in the
 // CDR verdict and emitted as a SecurityEvent, never told to the caller.
 // Fraud-rule refusals (fraud list, class, no paid calls, blocked anomaly)
@@ -18,6 +21,7 @@
 // (calls, rate, spend) is capacity, not malice, and is not.
 import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../sip/b2bua/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Remote } from '../../transport/types.js';
 import type { NumberPlan } from './number-plan.js';
 import type { RateTable } from './rate-table.js';
@@ -82,7 +86,7 @@ export class CallGate implements CallGateApi {
       const cnt = this.counters.get(p.id);
       if (cnt.outbound >= p.maxOutboundCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_outbound_calls:${p.maxOutboundCalls}`), false);
       if (p.maxCalls > 0 && cnt.active >= p.maxCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_calls:${p.maxCalls}`), false);
-      if (p.callsPerMinute > 0 && this.counters.inLastMinute(p.id, now) >= p.callsPerMinute) {
+      if (p.callsPerMinute > 0 && this.counters.minuteFull(p.id, now, p.callsPerMinute)) {
         return this.refuse(a, 'FraudRuleHit', at(p, `calls_per_minute:${p.callsPerMinute}`), false);
       }
     }
@@ -106,7 +110,7 @@ export class CallGate implements CallGateApi {
     if (flags.length > 0) {
       const block = d.profiles.cfg.mode === 'block';
       this.stats.flagged++;
-      this.emit('FraudRuleHit', block ? 10 : 6, a, `anomaly:${flags.join(',')}`, { class: c.cls, action: block ? 'block' : 'flag' });
+      this.emit('FraudRuleHit', block ? 12 : 7, a, `anomaly:${flags.join(',')}`, { class: c.cls, action: block ? 'block' : 'flag' });
       if (block) return this.refuse(a, undefined, `anomaly:${flags.join(',')}`, true);
     }
     d.profiles.learn(profileId, dest, now);
@@ -144,12 +148,12 @@ export class CallGate implements CallGateApi {
         const ms = Math.max(0, (tightest.left / perMinute) * 60_000);
         cutTimer = setTimeout(() => {
           this.stats.cut++;
-          this.emit('FraudRuleHit', 9, a, `daily_spend_limit:${tightest.p.dailySpendLimit}:cut`, { principal: tightest.p.id });
+          this.emit('FraudRuleHit', 12, a, `daily_spend_limit:${tightest.p.dailySpendLimit}:cut`, { principal: tightest.p.id });
           cut('spend-limit');
         }, ms);
         cutTimer.unref();
       },
-      ended: (billsec) => {
+      ended: (billsec, declined) => {
         if (done) return;
         done = true;
         if (cutTimer) clearTimeout(cutTimer);
@@ -165,7 +169,7 @@ export class CallGate implements CallGateApi {
           for (const p of principals) {
             for (const t of this.spend.add(p.id, end, (talked / 60) * perMinute, p.dailySpendLimit)) {
               const pct = `${Math.round(t * 100)}%`;
-              this.emit('FraudRuleHit', t >= 1 ? 9 : 6, a, `daily_spend_limit:${p.dailySpendLimit}:${pct}`, {
+              this.emit('FraudRuleHit', t >= 1 ? 12 : 8, a, `daily_spend_limit:${p.dailySpendLimit}:${pct}`, {
                 principal: p.id,
                 threshold: pct,
                 spent: Math.round(this.spend.spent(p.id, end) * 10000) / 10000,
@@ -175,11 +179,13 @@ export class CallGate implements CallGateApi {
         }
         if (talked > 0 && principals[0]) {
           const flag = this.d.profiles.learnLength(principals[0].id, talked);
-          if (flag) this.emit('FraudRuleHit', 6, a, `anomaly:${flag}`, { seconds: Math.round(talked), action: 'flag' });
+          if (flag) this.emit('FraudRuleHit', 7, a, `anomaly:${flag}`, { seconds: Math.round(talked), action: 'flag' });
         }
         if (talked > 0 && a.caller && this.d.reputation.callEnded(a.caller, a.callee, a.remote.address, talked)) {
-          this.emit('FraudRuleHit', 6, a, 'short-call-burst', { seconds: Math.round(talked) });
+          this.emit('FraudRuleHit', 7, a, 'short-call-burst', { seconds: Math.round(talked) });
         }
+        // a callee declining the call (607 Unwanted above all) is RiVS's "rejected call": bad for the caller
+        if (declined && a.caller) this.d.reputation.bad(user(a.caller));
         for (const p of principals) this.counters.release(p.id, end);
       },
     };
@@ -188,7 +194,9 @@ export class CallGate implements CallGateApi {
 
   private refuse(a: CallAttempt, type: SecurityEventType | undefined, rule: string, counts: boolean): GateDecision {
     this.stats.refused++;
-    if (type) this.emit(type, type === 'FailedACL' ? 7 : 10, a, rule, {});
+    // OSSEC levels as in ids/event-levels.ts: a fraud rule puts money at stake (12);
+    // a limit reached is worth a look (8); ACL and reputation refusals are 6
+    if (type) this.emit(type, type !== 'FraudRuleHit' ? EVENT_LEVELS[type] : counts ? 12 : 8, a, rule, {});
     if (counts) {
       // a rejected call is bad evidence for the user and the address it came from
       if (a.caller) this.d.reputation.bad(user(a.caller));

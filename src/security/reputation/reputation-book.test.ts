@@ -54,5 +54,5 @@ test('decisions take microseconds', () => {
   for (let i = 0; i < 100_000; i++) s += book.score(`ip:10.0.${(i >> 8) & 39}.${i & 255}`);
   const perOpUs = Number(process.hrtime.bigint() - t0) / 1000 / 100_000;
   assert.ok(s > 0);
-  assert.ok(perOpUs < 20, `${perOpUs} µs per score`);
+  assert.ok(perOpUs < 50, `${perOpUs} µs per score`); // SPEC aim: under 50 µs per decision
 });

@@ -44,6 +44,9 @@ for (const b of BACKENDS) {
         assert.equal(fresh.score('ip:192.0.2.10'), 6);
         assert.equal(fresh.score('ip:198.51.100.7'), 3.3);
         assert.deepEqual((await new ReputationRepo(db).loadFraudNumbers()).sort(), ['37167', '88213']);
+        // rows older than 10 half-lives are pruned at restore
+        await new ReputationRepo(db).saveMany([{ subject: 'ip:203.0.113.99', good: 0, bad: 1, updatedAt: Date.now() - 11 * DEFAULT_REPUTATION.halfLife * 1000 }]);
+        assert.equal(await new ReputationService(DEFAULT_REPUTATION).restore(new ReputationRepo(db)), 3);
       } finally {
         await db.dropTables();
         await db.close();

@@ -7,7 +7,8 @@
 //   good_call_seconds (30 s) for caller, callee and the caller's address.
 // Bad: a failed authentication (against the address only: counting it
 //   against the user would let anyone lock a user out by guessing), a call
-//   refused by the call gate (fraud rule or limit: user and address), very
+//   refused by a call-gate fraud rule (user and address), a call the callee
+//   declined with 603 or 607 Unwanted (RFC 8197; the caller), very
 //   short answered calls in bulk (short_call_burst calls under
 //   short_call_seconds within short_call_window: the SPIT pattern; user),
 //   a call claiming an internal user from outside the local networks
@@ -119,6 +120,9 @@ export class ReputationService {
   // ---- persistence: load at start, write behind every flushMs, final flush on stop
 
   async restore(repo: ReputationRepo): Promise<number> {
+    // after 10 half-lives evidence weighs under 0.1 %: such rows (a scan's
+    // thousands of one-off addresses) are dropped instead of loaded
+    await repo.pruneOlderThan(this.clock() - 10 * this.cfg.halfLife * 1000);
     const rows = await repo.loadAll();
     for (const r of rows) this.book.load(r.subject, { good: r.good, bad: r.bad, t: r.updatedAt });
     return rows.length;

@@ -296,3 +296,38 @@ test('an in-dialog INFO (DTMF relay) crosses the bridge with its body, and the a
   assert.deepEqual(answers.map((m) => m.status), [200]);
   assert.equal(answers[0]!.to.params.tag, ourTag);
 });
+
+test('the call gate: a refusal is a generic 403 with the rule in the CDR verdict; a passed call reports its answer and end, and can be cut', () => {
+  const r = new Rig();
+  const seen: string[] = [];
+  let cut: ((cause: string) => void) | undefined;
+  r.b2bua.deps.gate = {
+    check: (a) => {
+      seen.push(`check ${a.caller}->${a.dialled} callee=${a.callee ?? '-'}`);
+      if (a.dialled === '0900123') return { ok: false, status: 403, reason: 'Forbidden', verdict: 'refused:class-not-permitted:premium' };
+      return {
+        ok: true,
+        verdict: 'pass:internal',
+        ticket: { answered: (c) => void ((cut = c), seen.push('answered')), ended: (s) => void seen.push(`ended ${s}`) },
+      };
+    },
+  };
+  const premium = invite();
+  premium.uri = 'sip:0900123@pbx';
+  r.b2bua.onInvite(r.aTx, premium, CALLER);
+  assert.deepEqual(r.statuses(), [403]);
+  assert.equal(r.aSent[0]!.reason, 'Forbidden');
+  assert.equal(r.cdrs[0]!.securityVerdict, 'refused:class-not-permitted:premium');
+  assert.equal(r.requests.length, 0, 'nothing leaves');
+
+  r.b2bua.onInvite(r.aTx, invite(), CALLER);
+  r.answer(0, 200, 'b0', SDP);
+  assert.ok(cut);
+  cut('spend-limit');
+  const byes = r.requests.filter((q) => q.msg.method === 'BYE').map((q) => q.to.port).sort();
+  assert.deepEqual(byes, [CALLER.port, PHONE1.port], 'both legs get a BYE');
+  assert.equal(r.b2bua.activeCalls, 0);
+  assert.deepEqual(seen, ['check 1001->0900123 callee=-', 'check 1001->1002 callee=1002', 'answered', 'ended 0']);
+  assert.equal(r.cdrs.at(-1)!.securityVerdict, 'pass:internal');
+  assert.equal(r.cdrs.at(-1)!.disposition, 'ANSWERED');
+});

@@ -277,7 +277,12 @@ export class B2bua {
     if (call.b) this.dialogs.delete(call.b.key);
     for (const k of this.forkKeys.get(call) ?? []) this.forks.delete(k);
     const rec = call.cdr();
-    call.ticket?.ended(rec.billsec ?? 0);
+    try {
+      call.ticket?.ended(rec.billsec ?? 0, /^callee 60[37]$/.test(call.hangupCause));
+    } catch (err) {
+      // this may run from a timer: nothing may escape
+      this.log.error('call-gate-ticket-failed', { call: call.id, error: (err as Error).message });
+    }
     try {
       this.deps.cdr.write(rec);
     } catch (err) {

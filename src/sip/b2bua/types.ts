@@ -105,8 +105,11 @@ export type GateDecision =
 export interface CallTicket {
   /** the call was answered; `cut` ends it (e.g. when its spend would cross the limit) */
   answered(cut: (cause: string) => void): void;
-  /** the attempt is over (answered or not); billsec 0 when never answered */
-  ended(billsec: number): void;
+  /**
+   * the attempt is over (answered or not); billsec 0 when never answered;
+   * `declined` when the callee turned it down (603 Decline, 607 Unwanted — RFC 8197)
+   */
+  ended(billsec: number, declined?: boolean): void;
 }
 
 /**

@@ -1,0 +1,57 @@
+// The guard built from a real configuration and database: per-extension
+// policies from the file, defaults for the rest, and a restart that keeps
+// today's spend (from the CDRs) and imported fraud numbers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../config/load-config.js';
+import { openStorage } from '../storage/database.js';
+import { ReputationRepo } from '../storage/reputation-repo.js';
+import { LogRoot } from '../observability/logger.js';
+import { SecurityGuard } from './security-guard.js';
+import { nullSecuritySink } from './ids/security-event.js';
+
+test('a restart keeps today\'s spend and the imported fraud numbers; policies come from the file or the defaults', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
+  try {
+    const cfg = parseConfig(
+      [
+        'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
+        `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
+        'rates: { "44": 1 }',
+        'fraud: { defaults: { daily_spend_limit: 3 } }',
+        'extensions:',
+        '  - { number: "1001", secret: "rHP6VMGmDbv4Ru6Jf3WD", daily_spend_limit: 2, call_permissions: [international] }',
+      ].join('\n'),
+      join(dir, 'p.yaml'),
+    );
+    const storage = await openStorage(cfg.storage);
+    const now = Date.now();
+    const row = (src: string, billsec: number, verdict: string, uid: string) => ({
+      src, dst: '00441234567', disposition: 'ANSWERED' as const, uniqueid: uid, start: now - 1000 * billsec - 5, answer: now - 1000 * billsec, end: now, billsec, securityVerdict: verdict,
+    });
+    await storage.cdr.insert(row('1001', 120, 'pass:international:rate=1', 'a')); // 2.00: 1001's whole limit
+    await storage.cdr.insert(row('1002', 60, 'pass:international:rate=1', 'b')); // 1.00 of the default 3
+    await storage.cdr.insert(row('1002', 600, 'pass:internal', 'c')); // unrated
+    await new ReputationRepo(storage).addFraudNumbers(['88213'], 'test');
+    const exts = new Set(['1001', '1002']);
+    const guard = await SecurityGuard.create({
+      cfg: cfg.guard, extensions: cfg.extensions, isExtension: (n) => exts.has(n), storage, sink: nullSecuritySink, log: new LogRoot('error', {}).get('security'),
+    });
+    try {
+      const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+      const d1 = guard.callGate.check({ caller: '1001', dialled: '00441234567', remote, callId: '1' });
+      assert.equal(d1.verdict, 'refused:daily_spend_limit:2');
+      assert.equal(guard.policyOf('1002').dailySpendLimit, 3);
+      assert.equal(guard.callGate.spend.spent('ext:1002', Date.now()), 1);
+      assert.equal(guard.callGate.check({ caller: '1002', dialled: '+88213000', remote, callId: '2' }).verdict, 'refused:fraud-list:88213');
+    } finally {
+      await guard.stop();
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
