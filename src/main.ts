@@ -180,7 +180,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   transport.onMalformed = (remote, local, error, method) => security.malformed(remote, local, error, method);
   // every authentication outcome feeds the IDS (events, bans) and reputation
   const authOutcome = (o: Parameters<SecurityService['authOutcome']>[0]) => {
-    security.authOutcome({ ...o, local: transport.localFor(o.remote) });
+    security.authOutcome(o, (r) => transport.localFor(r));
     guard.authOutcome(o.ok, o.reason, o.account, o.remote);
   };
 

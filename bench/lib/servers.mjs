@@ -99,7 +99,9 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
     throw new Error(`palisade users import failed (${imp.status}): ${(imp.stderr || imp.stdout).slice(-2000)}`);
   }
   const logPath = join(run, 'palisade.log');
-  const p = startProcess(process.execPath, [bin, 'start', '--config', config], { logPath, cwd: run });
+  // BENCH_NODE_ARGS: options for the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const p = startProcess(process.execPath, [...nodeArgs, bin, 'start', '--config', config], { logPath, cwd: run });
   let ready = false;
   let buf = '';
   p.child.stdout.on('data', (d) => {

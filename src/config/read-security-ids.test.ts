@@ -19,7 +19,7 @@ function errorsOf(text: string): string {
 
 test('security defaults: log both formats, IDS on with 5 failures / 60 s, trusted localhost, alerts off', () => {
   const c = parseConfig(BASE, '/etc/palisade/palisade.yaml');
-  assert.deepEqual(c.security.log, { file: '/etc/palisade/var/security.log', format: 'both', minLevel: 3 });
+  assert.deepEqual(c.security.log, { file: '/etc/palisade/var/security.log', format: 'both', minLevel: 4 });
   assert.equal(c.security.ids.enabled, true);
   assert.deepEqual(c.security.ids.trusted, ['127.0.0.1', '::1']);
   assert.deepEqual(c.security.ids.authFailures, { threshold: 5, window: 60 });

@@ -22,7 +22,7 @@ export function readSecurityLog(m: MapReader, baseDir: string): SecurityLogConfi
   const file = m.string('file', 'var/security.log', { expect: 'expected a file path such as var/security.log' });
   const format = m.oneOf('format', 'both', ['asterisk', 'json', 'both'] as const);
   // 3: failures, bans and successful logins; challenges (2) only when asked for
-  const minLevel = m.int('min_level', 3, 0, 15, '(OSSEC level)');
+  const minLevel = m.int('min_level', 4, 0, 15, '(OSSEC level)');
   m.done();
   return { file: enabled ? path(baseDir, file) : null, format, minLevel };
 }

@@ -62,8 +62,9 @@ netnsSuite(import.meta.url, 'sipvicious against Palisade', () => {
     crack = await startPalisade({
       users,
       transports: ['udp'],
-      // the user-agent rule off: the failure-count rule alone must stop the guessing
-      extraYaml: ['security:', '  ids:', '    scanners: { action: log }'].join('\n'),
+      // the user-agent rule off: the failure-count rule alone must stop the guessing;
+      // successful logins logged too, to prove none happened
+      extraYaml: ['security:', '  log: { min_level: 0 }', '  ids:', '    scanners: { action: log }'].join('\n'),
     });
     strict = await startPalisade({ users, transports: ['udp'] });
     pal = await startPalisade({

@@ -49,6 +49,15 @@ test('5 auth failures from one address within 60 s ban it; the packet gate then 
   assert.equal(ban.extra?.seconds, 600);
 });
 
+test('requests refused for the address reputation count like failed logins: a guesser refused before digest is still banned', () => {
+  const s = setup();
+  s.bus.emit(fail('192.0.2.30', 'g1', 1, s.now(), 'InvalidPassword', 'guess-1'));
+  for (let i = 2; i <= 4; i++) s.bus.emit(fail('192.0.2.30', `g${i}`, 1, s.now(), 'ReputationReject'));
+  assert.equal(s.ids.admit('192.0.2.30'), true);
+  s.bus.emit(fail('192.0.2.30', 'g5', 1, s.now(), 'ReputationReject'));
+  assert.equal(s.ids.admit('192.0.2.30'), false, 'banned at the fifth refusal');
+});
+
 test('failures spread beyond the window do not ban', () => {
   const s = setup();
   for (let i = 1; i <= 10; i++) {

@@ -1,7 +1,7 @@
 // The IDS/IPS: turns security events into bans and enforces bans in the
 // packet path. Rules (SPEC.md §4):
 // - auth failures (InvalidPassword, InvalidAccountID, FailedACL,
-//   ReplayAttempt): more than `threshold` distinct failed requests from one
+//   ReplayAttempt, ReputationReject): more than `threshold` distinct failed requests from one
 //   address within `window` → ban. A retransmission of the same request
 //   (same Call-ID and CSeq) counts once, and stale-nonce rechallenges are not
 //   failures at all, so a registered phone is not banned by its own
@@ -47,7 +47,11 @@ export interface IdsHooks {
   clock?: () => number;
 }
 
-const AUTH_FAILURES = new Set(['InvalidPassword', 'InvalidAccountID', 'FailedACL', 'ReplayAttempt']);
+// ReputationReject too: an address whose reputation fell under 5 is refused
+// before authentication, so a guesser's later tries never reach digest and
+// would otherwise never add up to a ban (addresses phones register from are
+// exempt from that refusal, so a phone is not banned by it).
+const AUTH_FAILURES = new Set(['InvalidPassword', 'InvalidAccountID', 'FailedACL', 'ReplayAttempt', 'ReputationReject']);
 /** bounds on per-address state, so spoofed sources cannot exhaust memory */
 const MAX_TRACKED = 100_000;
 const MAX_FLOOD_TRACKED = 200_000;

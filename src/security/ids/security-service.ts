@@ -211,10 +211,11 @@ export class SecurityService implements SecurityEventSink {
     return this.ids.checkUserAgent(userAgent, { remote, local, sessionId: callId });
   }
 
-  authOutcome(o: AuthOutcome): void {
+  /** `localFor`: our listening address for the event, looked up only when the event is kept */
+  authOutcome(o: AuthOutcome, localFor?: (remote: Remote) => ListenPoint): void {
     const type = authOutcomeType(o);
     if (EVENT_LEVELS[type] < this.floor) return this.bus.countOnly(type);
-    this.bus.emit(authOutcomeEvent(o));
+    this.bus.emit(authOutcomeEvent(localFor && o.local === undefined ? { ...o, local: localFor(o.remote) } : o));
   }
 
   malformed(remote: Remote, local: ListenPoint, error: string, method: string | undefined): void {

@@ -13,7 +13,6 @@
 // written (Asterisk writes it as ReceivedHash; we leave it empty).
 import type { SecurityEvent } from '../ids/security-event.js';
 import type { Remote } from '../../transport/types.js';
-import { isIPv6 } from 'node:net';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -39,7 +38,8 @@ export function eventTv(ms: number): string {
 /** Asterisk's ast_sockaddr form for security events: IPV4/UDP/1.2.3.4/5060 */
 export function asteriskAddress(r: Remote | undefined): string {
   if (!r) return 'IPV4/UDP/0.0.0.0/0';
-  return `${isIPv6(r.address) ? 'IPV6' : 'IPV4'}/${r.transport.toUpperCase()}/${r.address}/${r.port}`;
+  // a Remote holds a literal address: only IPv6 has a colon (no regex per line)
+  return `${r.address.includes(':') ? 'IPV6' : 'IPV4'}/${r.transport.toUpperCase()}/${r.address}/${r.port}`;
 }
 
 /** a value safe inside "...": no quote, backslash, comma-quote trick or control character */
