@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { startCapture, stopCapture } from '../helpers/tshark.js';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
@@ -136,37 +137,8 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** tshark on lo for the relay range and both phones' RTP ranges */
-async function startCapture(pcap: string): Promise<ChildProcess> {
-  const filter = `udp and (portrange ${RELAY_MIN}-${RELAY_MAX} or portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]})`;
-  const proc = spawn('tshark', ['-i', 'lo', '-f', filter, '-a', 'duration:60', '-w', pcap, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`tshark did not start capturing within 10 s: ${err}`)), 10_000);
-    proc.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      // dumpcap reports "Capturing on 'Loopback: lo'" once the socket is open.
-      if (err.includes('Capturing on')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`tshark exited with ${code}: ${err}`));
-    });
-  });
-  return proc;
-}
-
-async function stopCapture(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
-  proc.kill('SIGINT');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
+/** the RTP port ranges this test's calls use */
+const CAPTURE_FILTER = `udp and (portrange ${RELAY_MIN}-${RELAY_MAX} or portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]})`;
 
 interface Flow {
   src: number;
@@ -252,7 +224,7 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     await bothReachable(site.configPath);
 
     const pcap = join(dir, 'call.pcap');
-    if (capture) tshark = await startCapture(pcap);
+    if (capture) tshark = await startCapture(pcap, CAPTURE_FILTER);
 
     await caller.dial(`sip:1002@${server}`);
     await callee.waitEvent('CALL_ESTABLISHED', 10_000);

@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCapture, stopCapture } from '../helpers/tshark.js';
 import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, goertzelPower, makeToneWav, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
@@ -27,35 +28,8 @@ const PLAIN_RTP: [number, number] = [44000, 44099];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function startCapture(pcap: string): Promise<ChildProcess> {
-  const filter = `udp and portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]}`;
-  const proc = spawn('tshark', ['-i', 'lo', '-f', filter, '-a', 'duration:60', '-w', pcap, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`tshark did not start within 10 s: ${err}`)), 10_000);
-    proc.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('Capturing on')) {
-        clearTimeout(timer);
-        res();
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      rej(new Error(`tshark exited with ${code}: ${err}`));
-    });
-  });
-  return proc;
-}
-
-async function stopCapture(proc: ChildProcess): Promise<void> {
-  if (proc.exitCode !== null) return;
-  const exited = new Promise<void>((res) => proc.once('exit', () => res()));
-  proc.kill('SIGINT');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
+/** the RTP port ranges this test's calls use */
+const CAPTURE_FILTER = `udp and portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]}`;
 
 /** UDP payloads in the capture, grouped by "srcport>dstport" */
 function udpPayloads(pcap: string): Promise<Map<string, Buffer[]>> {
@@ -154,7 +128,7 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     assert.ok(regs.length > 0 && regs.every((m) => m.transport === 'TLS'), 'REGISTER went over TLS');
 
     const pcap = join(dir, 'call.pcap');
-    tshark = await startCapture(pcap);
+    tshark = await startCapture(pcap, CAPTURE_FILTER);
     await caller.dial(`sip:1002@${tlsServer};transport=tls`);
     await callee.waitEvent('CALL_ESTABLISHED', 10_000);
     await caller.waitEvent('CALL_ESTABLISHED', 10_000);
