@@ -65,7 +65,7 @@ test('a hardened configuration: high score, exit 0; a missing file is a usage er
     writeFileSync(join(dir, 'k.pem'), pems.key, { mode: 0o600 });
     const cfg = join(dir, 'palisade.yaml');
     writeFileSync(cfg, ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls: { cert: c.pem, key: k.pem }',
-      'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }', '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'backup: { dir: /var/backups/palisade }', 'extensions:',
+      'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }', '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'extensions:',
       `  - { number: "1001", ha1_md5: ${md5(`1001:pbx.example.org:${generateSecret()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`, ''].join('\n'), { mode: 0o600 });
     const r = cli(['audit', '--config', cfg]);
     assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -154,11 +154,6 @@ export const weakAdminPasswords: AuditCheck = {
   },
 };
 
-// Sections and per-extension keys that other parts of Palisade read; a build
-// without them calls them unknown, which is not a finding of the audit.
-const OTHER_SECTIONS = /^unknown key (security|fraud|numbering|rates|admin|voicemail|backup|mail|dialplan|trunks|features)\b/;
-const OTHER_EXT_KEYS = /^unknown key extensions\[\d+\]\.(register_from|call_from|call_permissions|max_calls|calls_per_minute|max_outbound_calls|daily_spend_limit|pin|voicemail_pin)\b/;
-
 export const configLoads: AuditCheck = {
   id: 'config-invalid',
   title: 'the configuration loads',
@@ -166,7 +161,7 @@ export const configLoads: AuditCheck = {
     const rest = input.configIssues.filter((i) => {
       const msg = i.replace(/^.*?:\d+:\d+: /, '');
       // weak secrets and PINs have findings of their own
-      return !OTHER_SECTIONS.test(msg) && !OTHER_EXT_KEYS.test(msg) && !/\.secret.* is too weak/.test(msg) && !/^mailbox \S+ has (a weak PIN|no PIN)/.test(msg);
+      return !/\.secret.* is too weak/.test(msg) && !/^mailbox \S+ has (a weak PIN|no PIN)/.test(msg);
     });
     if (rest.length === 0) return [];
     return [
