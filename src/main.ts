@@ -171,7 +171,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     log: logs.get('security'),
     isRegisteredAddress: registeredAddresses(() => location.all().map((b) => b.received.address)),
     closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
-    sendMail: mailer ? async (to, subject, text) => void mailer.send({ to, subject, text }) : undefined,
+    sendMail: mailer ? async (to, subject, text) => void (await mailer.send({ to, subject, text })) : undefined,
     hostName: hostname(),
   });
   security.start();
@@ -323,7 +323,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
   const voicemail = createVoicemail(cfg.voicemail, {
     // the spool has the mail (and a copy of the WAV) on disk once send() returns
-    mail: mailer ? { enqueue: async (m) => void mailer.send(m) } : null,
+    mail: mailer ? { enqueue: async (m) => void (await mailer.send(m)) } : null,
     log: logs.get('voicemail'),
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
     security,

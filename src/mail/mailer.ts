@@ -4,7 +4,8 @@
 // as long as it takes, across restarts, so a voicemail or an alert is never
 // lost because the mail server was down. Only a permanent refusal (SMTP 5xx)
 // moves a message aside, to failed/, where the operator can look at it.
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync, copyFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
@@ -128,25 +129,26 @@ export class Mailer {
 
   /**
    * Spools a message; resolves once it is safely on disk (not when it is
-   * delivered). Returns the spool id.
+   * delivered) with the spool id. The disk work is asynchronous: an fsync
+   * must not stall the event loop that carries SIP and RTP.
    */
-  send(msg: MailMessage): string {
+  async send(msg: MailMessage): Promise<string> {
     const id = `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
     const to = Array.isArray(msg.to) ? msg.to : [msg.to];
     if (to.length === 0) throw new Error('mail without a recipient');
     const attDir = join(this.queueDir, id);
     const attachments: Spooled['attachments'] = [];
     if (msg.attachments?.length) {
-      mkdirSync(attDir, { mode: 0o700 });
+      await mkdir(attDir, { mode: 0o700 });
       for (const [i, a] of msg.attachments.entries()) {
         const file = join(attDir, `${i}`);
-        if (a.path !== undefined) copyFileSync(a.path, file);
-        else writeFileSync(file, a.content ?? '');
+        if (a.path !== undefined) await copyFile(a.path, file);
+        else await writeFile(file, a.content ?? '');
         attachments.push({ filename: a.filename, file, contentType: a.contentType });
       }
     }
     const spooled: Spooled = { id, queuedAt: Date.now(), attempts: 0, from: msg.from, to, subject: msg.subject, text: msg.text, attachments };
-    this.writeSpooled(spooled);
+    await this.writeSpooled(spooled);
     this.due.set(id, Date.now());
     this.log.info('mail-queued', { id, to: to.join(','), subject: msg.subject, attachments: attachments.length });
     this.kick();
@@ -159,17 +161,17 @@ export class Mailer {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private writeSpooled(s: Spooled): void {
+  private async writeSpooled(s: Spooled): Promise<void> {
     const final = join(this.queueDir, `${s.id}.json`);
     const tmp = `${final}.tmp`;
-    const fd = openSync(tmp, 'w', 0o600);
+    const fh = await open(tmp, 'w', 0o600);
     try {
-      writeFileSync(fd, JSON.stringify(s));
-      fsyncSync(fd);
+      await fh.writeFile(JSON.stringify(s));
+      await fh.sync();
     } finally {
-      closeSync(fd);
+      await fh.close();
     }
-    renameSync(tmp, final);
+    await rename(tmp, final);
   }
 
   private nextDue(): number {
@@ -202,10 +204,10 @@ export class Mailer {
     const file = join(this.queueDir, `${id}.json`);
     let s: Spooled;
     try {
-      s = JSON.parse(readFileSync(file, 'utf8')) as Spooled;
+      s = JSON.parse(await readFile(file, 'utf8')) as Spooled;
     } catch (err) {
       this.log.error('mail-spool-unreadable', { id, error: (err as Error).message });
-      if (existsSync(file)) renameSync(file, join(this.failedDir, `${id}.json`));
+      await rename(file, join(this.failedDir, `${id}.json`)).catch(() => undefined);
       this.due.delete(id);
       this.inFlight.delete(id);
       this.kick();
@@ -219,8 +221,8 @@ export class Mailer {
         text: s.text,
         attachments: s.attachments.map((a) => ({ filename: a.filename, path: a.file, contentType: a.contentType })),
       });
-      rmSync(file, { force: true });
-      rmSync(join(this.queueDir, id), { recursive: true, force: true });
+      await rm(file, { force: true });
+      await rm(join(this.queueDir, id), { recursive: true, force: true });
       this.due.delete(id);
       this.stats.sent++;
       this.log.info('mail-sent', { id, to: s.to.join(','), attempts: s.attempts + 1 });
@@ -229,12 +231,12 @@ export class Mailer {
       s.attempts++;
       if (e.responseCode !== undefined && e.responseCode >= 500 && e.responseCode < 600) {
         // the server refused the message itself: retrying would repeat the refusal
-        renameSync(file, join(this.failedDir, `${id}.json`));
+        await rename(file, join(this.failedDir, `${id}.json`));
         this.due.delete(id);
         this.stats.failed++;
         this.log.error('mail-refused', { id, to: s.to.join(','), code: e.responseCode, error: e.message, kept_in: this.failedDir });
       } else {
-        this.writeSpooled(s);
+        await this.writeSpooled(s);
         const delay = Math.min(this.maxRetryMs, this.retryMs * 2 ** Math.min(20, s.attempts - 1));
         this.due.set(id, Date.now() + delay);
         this.stats.retried++;

@@ -44,7 +44,7 @@ test('a spooled message with an attachment reaches a real SMTP server byte for b
   const mailer = new Mailer({ smtp: smtp(sink.port), from: 'pbx@example.org', spoolDir: join(dir, 'spool') }, logs.get('mail'));
   try {
     mailer.start();
-    mailer.send({ to: 'owner@example.org', subject: 'New voicemail from 1001', text: 'You have a new message.', attachments: [{ filename: 'msg0001.wav', path: join(dir, 'msg.wav'), contentType: 'audio/wav' }] });
+    await mailer.send({ to: 'owner@example.org', subject: 'New voicemail from 1001', text: 'You have a new message.', attachments: [{ filename: 'msg0001.wav', path: join(dir, 'msg.wav'), contentType: 'audio/wav' }] });
     const [m] = await sink.waitFor(1, 10_000);
     assert.equal(m!.subject, 'New voicemail from 1001');
     assert.deepEqual(m!.to, ['owner@example.org']);
@@ -68,7 +68,7 @@ test('a message queued while the SMTP server is down is delivered once it comes 
   const spoolDir = join(dir, 'spool');
   const first = new Mailer({ smtp: smtp(port), from: 'pbx@example.org', spoolDir, retryMs: 100, maxRetryMs: 200 }, logs.get('mail'));
   first.start();
-  first.send({ to: 'a@example.org', subject: 'queued while down', text: 'one' });
+  await first.send({ to: 'a@example.org', subject: 'queued while down', text: 'one' });
   await until('a failed attempt', () => first.stats.retried >= 1, 10_000);
   await first.stop();
   // the process "restarts": a new mailer on the same spool
@@ -105,7 +105,7 @@ test('a permanent refusal (5xx) is kept in failed/, not retried forever or lost'
   const mailer = new Mailer({ smtp: smtp(port), from: 'pbx@example.org', spoolDir: join(dir, 'spool'), retryMs: 100 }, logs.get('mail'));
   try {
     mailer.start();
-    const id = mailer.send({ to: 'nobody@example.org', subject: 'refused', text: 'x' });
+    const id = await mailer.send({ to: 'nobody@example.org', subject: 'refused', text: 'x' });
     await until('refusal', () => mailer.stats.failed === 1, 10_000);
     assert.deepEqual(readdirSync(join(dir, 'spool', 'failed')), [`${id}.json`]);
     assert.equal(mailer.pending(), 0);
