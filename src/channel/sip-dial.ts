@@ -5,9 +5,9 @@
 // is a dialog the B2BUA routes back here (BYE from the callee).
 import { SipMessage } from '../sip/message/sip-message.js';
 import { buildResponse } from '../sip/message/response.js';
-import { Dialog, newToken } from '../sip/dialog/dialog.js';
-import { formatHost } from '../transport/address.js';
+import { Dialog } from '../sip/dialog/dialog.js';
 import type { B2bua } from '../sip/b2bua/b2bua.js';
+import { buildOutgoingInvite } from '../sip/b2bua/outgoing-invite.js';
 import type { BindingInfo, ClientTxHandle, DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { DialStatus } from './channel.js';
 
@@ -134,40 +134,13 @@ export class OutboundDial {
   private fork(target: DialBranchTarget): void {
     const ua = this.ua;
     const { binding } = target;
-    const m = new SipMessage();
-    m.method = 'INVITE';
-    m.uri = binding.contactUri;
-    const local = ua.sender.localFor(binding.remote);
-    const fromTag = newToken();
-    const name = this.req.callerName.replace(/["\\\r\n]/g, '');
-    const fromUri = `${name ? `"${name}" ` : ''}<sip:${this.req.callerNumber}@${ua.cfg.domain}>`;
-    const toUri = `<sip:${target.number}@${ua.cfg.domain}>`;
-    const callId = newToken() + '@' + formatHost(local.address);
-    const contact = ua.contactFor(binding.remote, this.req.callerNumber);
-    m.headers.push(
-      { name: 'max-forwards', value: '70' },
-      { name: 'from', value: `${fromUri};tag=${fromTag}` },
-      { name: 'to', value: toUri },
-      { name: 'call-id', value: callId },
-      { name: 'cseq', value: '1 INVITE' },
-      { name: 'contact', value: contact },
-      { name: 'allow', value: ua.allow },
-      { name: 'user-agent', value: ua.cfg.userAgent },
-      { name: 'content-type', value: 'application/sdp' },
-    );
-    m.body = this.req.offer;
-    const dialog = new Dialog({
-      callId,
-      localTag: fromTag,
-      remoteTag: '',
-      localUri: fromUri,
-      remoteUri: toUri,
-      remoteTarget: binding.contactUri,
-      routeSet: [],
-      localCseq: 1,
-      remoteCseq: 0,
-      remote: binding.remote,
-      localContact: contact,
+    const { req: m, dialog } = buildOutgoingInvite(ua, {
+      binding,
+      callerNumber: this.req.callerNumber,
+      callerName: this.req.callerName,
+      calleeNumber: target.number,
+      maxForwards: 70,
+      offer: this.req.offer,
     });
     const branch: Branch = { target, dialog, tx: undefined as unknown as ClientTxHandle, answered: false };
     this.branches.push(branch);

@@ -7,7 +7,7 @@ import { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
-import { formatHost } from '../../transport/address.js';
+import { buildOutgoingInvite } from './outgoing-invite.js';
 import type {
   BindingInfo,
   CallTicket,
@@ -148,43 +148,16 @@ export class Call {
   private fork(binding: BindingInfo, offer: Buffer): void {
     const ua = this.ua;
     const id = ++this.forkSeq;
-    const req = new SipMessage();
-    req.method = 'INVITE';
-    req.uri = binding.contactUri;
-    const local = ua.sender.localFor(binding.remote);
-    const h = req.headers;
     const mf = this.aInvite.getInt('max-forwards');
-    h.push({ name: 'max-forwards', value: String(mf === undefined ? 70 : Math.max(mf - 1, 0)) });
-    const fromTag = newToken();
-    const callerName = this.aInvite.from.displayName ?? this.caller.name;
-    const fromUri = `${quoteName(callerName)}<sip:${this.caller.number}@${ua.cfg.domain}>`;
-    const toUri = `<sip:${this.callee.number}@${ua.cfg.domain}>`;
-    h.push({ name: 'from', value: `${fromUri};tag=${fromTag}` });
-    h.push({ name: 'to', value: toUri });
-    const callId = newToken() + '@' + formatHost(local.address);
-    h.push({ name: 'call-id', value: callId });
-    h.push({ name: 'cseq', value: '1 INVITE' });
-    h.push({ name: 'contact', value: ua.contactFor(binding.remote, this.caller.number, /^sips:/i.test(binding.contactUri)) });
-    h.push({ name: 'allow', value: ua.allow });
-    h.push({ name: 'user-agent', value: ua.cfg.userAgent });
-    if (offer.length) {
-      h.push({ name: 'content-type', value: 'application/sdp' });
-      req.body = offer;
-    }
-    const fork: Fork = { id, binding, tx: undefined as unknown as ClientTxHandle, provisional: false };
-    fork.dialog = new Dialog({
-      callId,
-      localTag: fromTag,
-      remoteTag: '',
-      localUri: fromUri,
-      remoteUri: toUri,
-      remoteTarget: binding.contactUri,
-      routeSet: [],
-      localCseq: 1,
-      remoteCseq: 0,
-      remote: binding.remote,
-      localContact: ua.contactFor(binding.remote, this.caller.number, /^sips:/i.test(binding.contactUri)),
+    const { req, dialog, callId, fromTag } = buildOutgoingInvite(ua, {
+      binding,
+      callerNumber: this.caller.number,
+      callerName: this.aInvite.from.displayName ?? this.caller.name,
+      calleeNumber: this.callee.number,
+      maxForwards: mf === undefined ? 70 : Math.max(mf - 1, 0),
+      offer,
     });
+    const fork: Fork = { id, binding, tx: undefined as unknown as ClientTxHandle, provisional: false, dialog };
     this.forks.push(fork);
     ua.trackFork(this, callId, fromTag);
     fork.tx = ua.deps.tx.sendRequest(req, binding.remote, {
@@ -583,8 +556,4 @@ function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
 }
 
-function quoteName(name: string): string {
-  if (!name) return '';
-  return `"${name.replace(/["\\]/g, '')}" `;
-}
 

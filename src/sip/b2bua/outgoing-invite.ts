@@ -1,0 +1,62 @@
+// The INVITE Palisade sends to one contact of an extension, and the UAC
+// dialog it starts (RFC 3261 §8.1.1, §12.1.2): shared by the B2BUA's forks
+// and by a channel's Dial(). The transaction layer adds the Via.
+import { SipMessage } from '../message/sip-message.js';
+import { Dialog, newToken } from '../dialog/dialog.js';
+import { formatHost } from '../../transport/address.js';
+import type { B2bua } from './b2bua.js';
+import type { BindingInfo } from './types.js';
+
+export interface OutgoingInvite {
+  req: SipMessage;
+  dialog: Dialog;
+  callId: string;
+  fromTag: string;
+}
+
+export function buildOutgoingInvite(
+  ua: B2bua,
+  o: { binding: BindingInfo; callerNumber: string; callerName: string; calleeNumber: string; maxForwards: number; offer: Buffer },
+): OutgoingInvite {
+  const { binding } = o;
+  const req = new SipMessage();
+  req.method = 'INVITE';
+  req.uri = binding.contactUri;
+  const local = ua.sender.localFor(binding.remote);
+  const fromTag = newToken();
+  // a display name is sent quoted (RFC 3261 §25.1); quotes and line breaks inside it are dropped
+  const name = o.callerName.replace(/["\\\r\n]/g, '');
+  const fromUri = `${name ? `"${name}" ` : ''}<sip:${o.callerNumber}@${ua.cfg.domain}>`;
+  const toUri = `<sip:${o.calleeNumber}@${ua.cfg.domain}>`;
+  const callId = newToken() + '@' + formatHost(local.address);
+  const contact = ua.contactFor(binding.remote, o.callerNumber, /^sips:/i.test(binding.contactUri));
+  const h = req.headers;
+  h.push(
+    { name: 'max-forwards', value: String(o.maxForwards) },
+    { name: 'from', value: `${fromUri};tag=${fromTag}` },
+    { name: 'to', value: toUri },
+    { name: 'call-id', value: callId },
+    { name: 'cseq', value: '1 INVITE' },
+    { name: 'contact', value: contact },
+    { name: 'allow', value: ua.allow },
+    { name: 'user-agent', value: ua.cfg.userAgent },
+  );
+  if (o.offer.length) {
+    h.push({ name: 'content-type', value: 'application/sdp' });
+    req.body = o.offer;
+  }
+  const dialog = new Dialog({
+    callId,
+    localTag: fromTag,
+    remoteTag: '',
+    localUri: fromUri,
+    remoteUri: toUri,
+    remoteTarget: binding.contactUri,
+    routeSet: [],
+    localCseq: 1,
+    remoteCseq: 0,
+    remote: binding.remote,
+    localContact: contact,
+  });
+  return { req, dialog, callId, fromTag };
+}
