@@ -3,7 +3,7 @@
 // reference for meaning and defaults.
 import type { ListenPoint } from '../transport/types.js';
 import type { DigestAlgorithm } from '../security/auth/ha1.js';
-import type { CallClass } from '../security/fraud/number-plan.js';
+import type { CallClass, NumberingConfig } from '../security/fraud/number-plan.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StorageDriver = 'sqlite' | 'postgres' | 'mysql';
@@ -284,18 +284,6 @@ export interface AdminConfig {
   acl: AclConfig;
 }
 
-export interface NumberingFileConfig {
-  countryCode: string;
-  nationalPrefix: string;
-  internationalPrefixes: string[];
-  emergency: string[];
-  premium: string[];
-  premiumInternational: string[];
-  mobile: string[];
-  localMinDigits: number;
-  localMaxDigits: number;
-}
-
 export interface FraudConfig {
   /** known fraud numbers/prefixes from the configuration (E.164 digits after normalisation) */
   numbers: string[];
@@ -322,7 +310,8 @@ export interface FraudConfig {
 export interface SecuritySections {
   security: SecurityGuardConfig;
   admin: AdminConfig;
-  numbering: NumberingFileConfig;
+  /** the number plan's own shape (src/security/fraud/number-plan.ts) */
+  numbering: NumberingConfig;
   /** E.164 (or dialled) prefix → price per minute */
   rates: Record<string, number>;
   fraud: FraudConfig;
