@@ -1,35 +1,42 @@
 #!/usr/bin/env bash
-# Installs the real peers the interop tests and benchmarks talk to (SIPp,
-# baresip, sipvicious, sipsak, tshark, espeak-ng, sox, Kamailio, fail2ban, nftables,
-# iproute2) and the project's npm dependencies. Idempotent: when every tool
-# is already on PATH it skips apt entirely, so repeat runs take a second.
+# Installs everything the tests and benchmarks talk to, from Debian's packages
+# and the npm registry, and starts the database servers the storage tests use.
+# One list: each entry names a Debian package and how to tell it is present
+# (a binary on PATH, or the package itself when it ships no binary of its own).
+# Idempotent: when everything is present apt is not touched, so repeat runs
+# take a second.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-# binary -> Debian package that provides it
-declare -A PKG_OF=(
-  [sipp]=sip-tester
-  [baresip]=baresip
-  [svmap]=sipvicious
-  [sipsak]=sipsak
-  [tshark]=tshark
-  [espeak-ng]=espeak-ng
-  [sox]=sox
-  [kamailio]=kamailio
-  [fail2ban-client]=fail2ban
-  [ip]=iproute2
-  [nft]=nftables
+# package:binary   (binary empty = ask dpkg whether the package is installed)
+DEPS=(
+  sip-tester:sipp            # SIPp, scenarios and load
+  baresip:baresip            # a real softphone, headless
+  sipvicious:svmap           # the attackers' scanner (svmap/svwar/svcrack)
+  sipsak:sipsak
+  tshark:tshark              # decodes what we send
+  espeak-ng:espeak-ng        # prompt generation
+  sox:sox
+  libsox-fmt-all:
+  kamailio:kamailio          # the reference server in benches and interop
+  fail2ban:fail2ban-client   # its stock asterisk filter reads our security log
+  iproute2:ip                # network namespaces
+  nftables:nft               # ban mirroring into an nftables set
+  postgresql:pg_ctlcluster   # storage and DBLookup tests
+  mariadb-server:mariadbd
+  mariadb-client:mariadb-admin
 )
-# libsox-fmt-all has no binary of its own: check its files through dpkg.
-EXTRA_PKGS=(libsox-fmt-all)
 
 missing=()
-for bin in "${!PKG_OF[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${PKG_OF[$bin]}")
-done
-for pkg in "${EXTRA_PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+for entry in "${DEPS[@]}"; do
+  pkg=${entry%%:*}
+  bin=${entry#*:}
+  if [[ -n $bin ]]; then
+    command -v "$bin" >/dev/null 2>&1 || [[ -x /usr/sbin/$bin ]] || missing+=("$pkg")
+  else
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  fi
 done
 
 wait_for_apt() {
@@ -53,7 +60,7 @@ if (( ${#missing[@]} > 0 )); then
     exit 1
   fi
   wait_for_apt
-  # Re-check: the run we waited for may have installed everything.
+  # Re-check: the run we waited for may have installed some of them.
   still=()
   for pkg in "${missing[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || still+=("$pkg")
@@ -61,16 +68,30 @@ if (( ${#missing[@]} > 0 )); then
   if (( ${#still[@]} > 0 )); then
     echo "install-test-deps: installing ${still[*]}"
     apt-get update
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      sip-tester baresip sipvicious sipsak tshark espeak-ng sox libsox-fmt-all kamailio fail2ban iproute2
+    # policy-rc.d keeps packages from starting their services mid-install
+    # (kamailio would take port 5060); the databases are started below.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${still[@]}"
+    rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
   fi
 fi
 
-# The Debian kamailio package starts a system service listening on 5060;
-# the tests and the bench run their own instances on other ports and do not
-# need it, and Palisade's tests want 5060 free.
+# The Debian kamailio package may start a system service listening on 5060;
+# the tests and the bench run their own instances on other ports and want
+# 5060 free.
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet kamailio 2>/dev/null; then
   systemctl stop kamailio || true
+fi
+
+# Database servers: started the same way this kind of machine starts them,
+# when they are not running already. Tests connect as root/postgres over the
+# socket and 127.0.0.1 (PostgreSQL: trust on loopback; MariaDB: root with an
+# empty password) to a database named "test".
+if [[ $(id -u) -eq 0 ]]; then
+  bash scripts/start-databases.sh
 fi
 
 if [[ -f package-lock.json ]]; then
@@ -84,8 +105,8 @@ else
   npm install --no-audit --no-fund
 fi
 
-# The English prompt set (espeak-ng + sox) for channels the dialplan
-# answers; idempotent, only missing or changed prompts are made.
+# The English prompt set ships in prompts/en/; regenerate into var/ only when
+# espeak-ng is here (idempotent: only missing or changed prompts are made).
 if [[ -f dist/src/media/prompts/generate-prompts.js ]] || npm run build >/dev/null; then
   node scripts/make-prompts.mjs
 fi
