@@ -34,15 +34,14 @@ import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
 import type { SecurityEventSink } from './security/ids/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SipChannelFactory, type DialplanRunner } from './channel/sip-channel-factory.js';
 import { PromptStore } from './media/prompts/prompt-store.js';
-import { generatePrompts, promptsComplete } from './media/prompts/generate-prompts.js';
+import { defaultPromptDir, generatePrompts, promptsComplete } from './media/prompts/generate-prompts.js';
 import { MusicOnHold } from './media/player/music-on-hold.js';
 import { MixerRegistry } from './media/mixer/mixer.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
+export { defaultPromptDir } from './media/prompts/generate-prompts.js';
 
 export interface StartOptions {
   /** the dialplan engine; without it every call goes straight to the dialled extension */
@@ -51,11 +50,6 @@ export interface StartOptions {
   logSink?: LogSink;
 }
 
-/** the generated prompt cache when the configuration names none: <install dir>/var/prompts/en */
-export function defaultPromptDir(): string {
-  // dist/src/main.js → the install dir is two levels up from dist/src
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'var', 'prompts', 'en');
-}
 
 export interface RunningPalisade {
   stop(reason?: string): Promise<void>;

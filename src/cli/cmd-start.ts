@@ -32,7 +32,7 @@ function attendanceExampleDir(): string {
  * attendance IVR of examples/attendance on 800, voicemail for every
  * extension (PINs generated and printed once), *97 to listen.
  */
-export async function prepareDemo(dir: string): Promise<string> {
+export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> {
   const abs = resolve(dir);
   const cfgPath = join(abs, 'palisade.yaml');
   if (existsSync(cfgPath)) return cfgPath;
@@ -43,7 +43,7 @@ export async function prepareDemo(dir: string): Promise<string> {
   const lines: string[] = [
     '# Palisade demo site, generated on first start. Secrets are stored only as HA1.',
     'sip:',
-    '  listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060, tls:127.0.0.1:5061]',
+    `  listen: [udp:127.0.0.1:${sipPort}, tcp:127.0.0.1:${sipPort}, tls:127.0.0.1:${sipPort + 1}]`,
     `  domain: ${realm}`,
     'tls:',
     `  cert: ${certs.cert}`,
@@ -94,7 +94,7 @@ export async function prepareDemo(dir: string): Promise<string> {
   }
   writeFileSync(join(abs, 'voicemail.conf'), mailboxes.join('\n') + '\n', { mode: 0o600 });
   banner.push('', '  dial 800 for the attendance line (student 240001, PIN 7294), *97 for voicemail;', '  an extension that does not answer in 20 s takes a message.');
-  banner.push('', `  server 127.0.0.1:5060 (UDP and TCP), 127.0.0.1:5061 (TLS, self-signed ${certs.cert}); config in ${cfgPath}`, '');
+  banner.push('', `  server 127.0.0.1:${sipPort} (UDP and TCP), 127.0.0.1:${sipPort + 1} (TLS, self-signed ${certs.cert}); config in ${cfgPath}`, '');
   writeFileSync(cfgPath, lines.join('\n') + '\n', { mode: 0o600 });
   // stderr, not the JSON log on stdout: the secrets must never reach a log
   process.stderr.write(banner.join('\n') + '\n');
@@ -106,7 +106,15 @@ export async function runStart(argv: string[]): Promise<number> {
   // control socket, recordings later) is for the service's user alone.
   process.umask(0o077);
   let cfgPath = option(argv, '--config');
-  if (argv.includes('--demo')) cfgPath = await prepareDemo(option(argv, '--dir') ?? 'var/demo');
+  if (argv.includes('--demo')) {
+    // --port: where the demo's SIP listens on first creation (TLS one above), for a machine whose 5060 is taken
+    const port = Number(option(argv, '--port') ?? 5060);
+    if (!Number.isInteger(port) || port < 1 || port > 65534) {
+      process.stderr.write('palisade start --demo: --port takes a port number from 1 to 65534\n');
+      return 2;
+    }
+    cfgPath = await prepareDemo(option(argv, '--dir') ?? 'var/demo', port);
+  }
   if (!cfgPath) {
     process.stderr.write('usage: palisade start --config FILE | --demo\n');
     return 2;

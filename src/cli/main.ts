@@ -16,7 +16,9 @@ const USAGE = `usage: palisade <command> [options]
 
 commands:
   start --config FILE            run in the foreground (JSON logs on stdout; SIGTERM stops)
-  start --demo [--dir DIR]       run the demo site (SQLite, generated secrets printed once)
+  start --demo [--dir DIR] [--port N]
+                                 run the demo site (SQLite, generated secrets printed once;
+                                 SIP on 127.0.0.1:N, 5060 by default, TLS on N+1)
   check --config FILE            validate a configuration file
   users import FILE.csv --config FILE
                                  provision extensions from number,secret[,name[,email]] lines

@@ -35,7 +35,7 @@ const phones: Baresip[] = [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** seconds of a generated prompt (the set Palisade made on its first start) */
 function promptSec(name: string): number {
-  const p = readWav(join(repoRoot(), 'var', 'prompts', 'en', `${name}.wav`));
+  const p = readWav(join(repoRoot(), 'prompts', 'en', `${name}.wav`));
   return p.samples.length / p.sampleRate;
 }
 

@@ -4,11 +4,22 @@
 // from, and only missing or changed files are regenerated.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { SPOKEN_PROMPTS, TONE_PROMPTS } from './prompt-set.js';
 
 const run = promisify(execFile);
+
+/**
+ * The English prompt set shipped with Palisade: <install dir>/prompts/en,
+ * made by scripts/make-prompts.mjs and committed, so a machine without
+ * espeak-ng still speaks. Used when the configuration names no prompts.dir.
+ */
+export function defaultPromptDir(): string {
+  // dist/src/media/prompts/generate-prompts.js → the install dir is four levels up
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'prompts', 'en');
+}
 const MANIFEST = 'manifest.json';
 const VERSION = 1;
 
