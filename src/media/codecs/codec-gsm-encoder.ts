@@ -183,7 +183,8 @@ export class GsmEncoder {
     }
     for (let k = 0; k <= 8; k++) {
       let sum = 0;
-      for (let i = k; i < GSM_FRAME_SAMPLES; i++) sum += s[i]! * s[i - k]!;
+      // |s| <= 2^11 after scaling (or below 2^11 unscaled): 160 products fit in int32
+      for (let i = k; i < GSM_FRAME_SAMPLES; i++) sum = (sum + s[i]! * s[i - k]!) | 0;
       this.Lacf[k] = sum * 2;
     }
     // the standard scales back up, keeping the precision lost on the way down
@@ -283,10 +284,11 @@ export class GsmEncoder {
     for (let k = 0; k < 40; k++) wt[k] = d[doff + k]! >> scal;
     let Lmax = 0;
     let Nc = 40;
+    // |wt| < 2^9 and |dp| <= 2^15: 40 products stay well inside int32 (| 0 keeps V8 on integers)
     for (let lambda = 40; lambda <= 120; lambda++) {
       const b = dpo - lambda;
       let L = 0;
-      for (let k = 0; k < 40; k++) L += wt[k]! * dp[b + k]!;
+      for (let k = 0; k < 40; k++) L = (L + wt[k]! * dp[b + k]!) | 0;
       if (L > Lmax) {
         Nc = lambda;
         Lmax = L;
