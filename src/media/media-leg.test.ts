@@ -106,6 +106,10 @@ test('a leg playing to a GSM phone sends payload type 3: 33-byte frames with the
     const heard = soxDecode(dir, pkts);
     const c = correlation(src, heard);
     assert.ok(c > 0.98, `libgsm's decoding correlates ${c.toFixed(3)} with the source`);
+    // a packet of garbage as payload type 3 (no 0xD signature) is decoded as silence, nothing throws
+    far.sock.send(rtp(3, 1, 0, Buffer.alloc(33, 0x11)), m.port, '127.0.0.1');
+    await sleep(50);
+    assert.equal(m.ep.stats.packetsReceived, 1);
   } finally {
     m.close();
     far.sock.close();

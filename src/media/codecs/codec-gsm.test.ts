@@ -46,8 +46,15 @@ test('GSM frames made by sox decode exactly as sox decodes them', () => {
   }
 });
 
-test('a frame without the 0xD signature is refused', () => {
+test('a frame without the 0xD signature is refused; in an RTP payload it is silence, not an exception', () => {
   assert.throws(() => new GsmDecoder().decodeFrame(new Uint8Array(33)), GsmFormatError);
+  const d = new GsmDecoder();
+  const payload = new Uint8Array(66).fill(0x5a);
+  payload[33] = 0xd0;
+  const pcm = d.decodePayload(payload);
+  assert.equal(pcm.length, 320);
+  assert.ok(pcm.subarray(0, 160).every((x) => x === 0));
+  assert.equal(d.badFrames, 1);
 });
 
 test('registry: PCMU/PCMA/GSM by static payload type; G.722 and Opus recognised but pass-through', () => {

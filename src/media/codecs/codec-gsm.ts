@@ -36,6 +36,8 @@ export class GsmDecoder {
   private nrp = 40;
   private readonly v = new Int16Array(9);
   private msr = 0;
+  /** frames decodePayload() skipped for a missing signature */
+  badFrames = 0;
   // scratch, reused for every frame
   private readonly p = new GsmParams();
   private readonly wt = new Int16Array(GSM_FRAME_SAMPLES);
@@ -64,12 +66,22 @@ export class GsmDecoder {
     return out;
   }
 
-  /** an RTP payload of one or more whole frames (RFC 3551 §4.5.8) */
+  /**
+   * An RTP payload of one or more whole frames (RFC 3551 §4.5.8). This runs
+   * on the RTP path, where anyone can send a packet: a frame without the
+   * 0xD signature is silence (and leaves the decoder's state alone), never
+   * an exception; `badFrames` counts them.
+   */
   decodePayload(payload: Uint8Array): Int16Array {
     const frames = Math.floor(payload.length / GSM_FRAME_BYTES);
     const out = new Int16Array(frames * GSM_FRAME_SAMPLES);
     for (let f = 0; f < frames; f++) {
-      this.decodeFrame(payload.subarray(f * 33, f * 33 + 33), out.subarray(f * 160, f * 160 + 160));
+      const frame = payload.subarray(f * 33, f * 33 + 33);
+      if (frame[0]! >> 4 !== 0xd) {
+        this.badFrames++;
+        continue;
+      }
+      this.decodeFrame(frame, out.subarray(f * 160, f * 160 + 160));
     }
     return out;
   }
