@@ -171,7 +171,7 @@ export class SipChannel implements Channel, DialogOwner {
   private localSdp(): Buffer {
     const m = this.ensureMedia();
     const local = { address: this.deps.mediaAddress, port: m.port, sessionId: this.sessionId, version: this.sdpVersion };
-    return Buffer.from(this.offer ? buildAnswer(local, this.offer.sdp, this.offer.index, this.offer.media) : buildOffer(local, ['PCMU', 'PCMA']));
+    return Buffer.from(this.offer ? buildAnswer(local, this.offer.sdp, this.offer.index, this.offer.media) : buildOffer(local));
   }
 
   private buildA(status: number, reason: string, body?: Buffer): SipMessage {
@@ -609,7 +609,7 @@ export class SipChannel implements Channel, DialogOwner {
       this.dialStatus = 'CONGESTION';
       return { status: 'CONGESTION' };
     }
-    const offer = Buffer.from(buildOffer({ address: this.deps.mediaAddress, port: bLeg.port }, ['PCMU', 'PCMA']));
+    const offer = Buffer.from(buildOffer({ address: this.deps.mediaAddress, port: bLeg.port }));
     let mohStop: (() => void) | null = null;
     const dial = new OutboundDial(ua, {
       targets: branches,

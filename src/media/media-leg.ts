@@ -4,10 +4,11 @@
 // nothing (timestamps still advance, the next packet gets the marker).
 // Received audio is decoded for taps (recorder, MixMonitor, mixer, in-band
 // DTMF); two legs can be bridged, forwarding packets as they arrive and
-// transcoding µ-law↔A-law by table when the legs chose different codecs.
+// transcoding when the legs chose different codecs: µ-law↔A-law by table,
+// GSM↔G.711 through PCM.
 import { mediaClock, type MediaClock } from './media-clock.js';
 import { RtpEndpoint, type SocketPair } from './rtp/rtp-endpoint.js';
-import { decoderFor, encoderFor, type CodecName, type FrameDecoder } from './codecs/codec-registry.js';
+import { decoderFor, encoderFor, samplesIn, type CodecName, type FrameDecoder } from './codecs/codec-registry.js';
 import { ALAW_TO_ULAW, ULAW_TO_ALAW, transcode } from './codecs/codec-g711.js';
 import { Rfc4733Receiver, dtmfPackets, type EventPacket } from './dtmf/rfc4733.js';
 import { InbandDtmfDetector } from './dtmf/inband-detector.js';
@@ -154,20 +155,24 @@ export class MediaLeg {
 
   private onAudio(pt: number, name: CodecName, dec: FrameDecoder, payload: Buffer): void {
     this.ticksSinceRx = 0;
-    if (this.echo && !this.held) this.ep.sendAudio(pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
+    if (this.echo && !this.held) this.ep.sendAudio(pt, payload, samplesIn(name, payload.length));
     const peer = this.peer;
+    // decoded at most once: the GSM decoder carries state from one frame to the next
+    let pcm: Int16Array | null = null;
     if (peer && peer.send && !peer.held) {
       // Same codec: pass the payload as is. µ-law↔A-law: one table lookup per byte.
-      if (peer.send.name === name) peer.ep.sendAudio(peer.send.pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
+      if (peer.send.name === name) peer.ep.sendAudio(peer.send.pt, payload, samplesIn(name, payload.length));
       else if (name === 'PCMU' && peer.send.name === 'PCMA') peer.ep.sendAudio(peer.send.pt, transcode(payload, ULAW_TO_ALAW), payload.length);
       else if (name === 'PCMA' && peer.send.name === 'PCMU') peer.ep.sendAudio(peer.send.pt, transcode(payload, ALAW_TO_ULAW), payload.length);
       else if (peer.encode) {
-        const pcm = dec.decode(payload);
-        peer.ep.sendAudio(peer.send.pt, peer.encode(pcm), pcm.length);
+        // GSM↔G.711: through PCM (a GSM encoder holds back any part of a frame for the next packet)
+        pcm = dec.decode(payload);
+        const out = peer.encode(pcm);
+        if (out.length > 0) peer.ep.sendAudio(peer.send.pt, out, samplesIn(peer.send.name, out.length));
       }
     }
     if (this.rxTaps.size === 0 && this.eventsSeen && !(peer && peer.txTaps.size)) return;
-    const pcm = dec.decode(payload);
+    pcm ??= dec.decode(payload);
     if (!this.eventsSeen) this.inband.push(pcm);
     for (const t of this.rxTaps) t(pcm);
     if (peer) for (const t of peer.txTaps) t(pcm);
@@ -204,6 +209,7 @@ export class MediaLeg {
     if (this.peer || this.echo) return; // bridged or echoing: packets are sent as they arrive
     const src = this.source;
     if (src && this.encode && this.send && src.nextFrame(this.frame)) {
+      // 160 samples are one G.711 payload or exactly one GSM frame
       this.ep.sendAudio(this.send.pt, this.encode(this.frame), FRAME_SAMPLES);
       for (const t of this.txTaps) t(this.frame);
     } else {

@@ -20,21 +20,25 @@ test('negotiation: the offerer order wins among PCMU/PCMA; telephone-event kept;
   assert.deepEqual(answer.media[1]!.formats, ['8', '0', '101']);
 });
 
-test('GSM is received but we send G.711; G.722 and Opus alone are not acceptable', () => {
+test('RFC 3264 §6.1: GSM offered first is sent as well as received; G.711 first still wins; G.722 and Opus alone are not acceptable', () => {
   const g = negotiateOffer(offer('3 0'));
-  assert.deepEqual(g.media.send, { name: 'PCMU', pt: 0 });
+  assert.deepEqual(g.media.send, { name: 'GSM', pt: 3 });
   assert.deepEqual(g.media.receive.map((r) => r.name), ['GSM', 'PCMU']);
-  assert.throws(() => negotiateOffer(offer('9 111', ['a=rtpmap:111 opus/48000/2'])), MediaNegotiationError);
+  assert.deepEqual(negotiateOffer(offer('0 3')).media.send, { name: 'PCMU', pt: 0 });
   const only = negotiateOffer(offer('3'));
-  assert.equal(only.media.send, null);
+  assert.deepEqual(only.media.send, { name: 'GSM', pt: 3 });
+  const answer = parseSdp(buildAnswer({ address: '127.0.0.1', port: 30000 }, only.sdp, only.index, only.media));
+  assert.deepEqual(answer.media[1]!.formats, ['3']);
+  assert.throws(() => negotiateOffer(offer('9 111', ['a=rtpmap:111 opus/48000/2'])), MediaNegotiationError);
 });
 
-test('our offer lists PCMU, PCMA and telephone-event 101; an A-law answer is read back', () => {
+test('our offer lists PCMU, PCMA, GSM and telephone-event 101; an A-law or a GSM answer is read back', () => {
   const o = parseSdp(buildOffer({ address: '127.0.0.1', port: 30002 }));
-  assert.deepEqual(o.media[0]!.formats, ['0', '8', '101']);
+  assert.deepEqual(o.media[0]!.formats, ['0', '8', '3', '101']);
   const m = readAnswer(offer('8 101', ['a=rtpmap:101 telephone-event/8000']));
   assert.equal(m.send?.name, 'PCMA');
   assert.equal(m.dtmfPt, 101);
+  assert.deepEqual(readAnswer(offer('3')).send, { name: 'GSM', pt: 3 });
 });
 
 test('RFC 3264 §6.1: the answer mirrors the offer direction (hold: sendonly → recvonly, inactive → inactive)', () => {

@@ -45,11 +45,14 @@ function formatsOf(sdp: Sdp, index: number): Array<{ pt: number; name: string }>
 }
 
 const PREFERENCE: CodecName[] = ['PCMU', 'PCMA', 'GSM'];
+/** what our own offers list, in our order of preference (G.711 first: no transcoding to the usual phone) */
+const OFFERED: CodecName[] = ['PCMU', 'PCMA', 'GSM'];
 
 /**
  * Chooses from an offer. `allow` limits the codecs (e.g. ['PCMA'] for a
  * test, or the other leg's choice when bridging). The offerer's order wins
- * among what we can send (RFC 3264 §6.1); GSM is only received.
+ * among what we can send (RFC 3264 §6.1): a phone offering GSM first is
+ * answered, and sent, GSM.
  */
 export function negotiateOffer(offer: Buffer | string, allow: CodecName[] = PREFERENCE): { media: NegotiatedMedia; index: number; sdp: Sdp } {
   const sdp = parseSdp(offer);
@@ -121,12 +124,12 @@ export function buildAnswer(local: LocalMedia, offer: Sdp, index: number, media:
 }
 
 /** our offer for an outgoing leg */
-export function buildOffer(local: LocalMedia, codecs: CodecName[] = ['PCMU', 'PCMA'], dtmfPt = 101): string {
+export function buildOffer(local: LocalMedia, codecs: CodecName[] = OFFERED, dtmfPt = 101): string {
   const list = codecs.map((name) => ({ name, pt: codecByName(name)!.staticPt! }));
   return [...head(local), ...mediaLines(local.port, list, dtmfPt)].join('\r\n') + '\r\n';
 }
 
 /** the far end's answer to our offer */
-export function readAnswer(answer: Buffer | string, offered: CodecName[] = ['PCMU', 'PCMA']): NegotiatedMedia {
+export function readAnswer(answer: Buffer | string, offered: CodecName[] = OFFERED): NegotiatedMedia {
   return negotiateOffer(answer, offered).media;
 }

@@ -1,9 +1,9 @@
 // More channel features with real peers. baresip: in-band DTMF (the
 // phone's microphone plays sox-made tones) and Record() ending on silence;
 // ConfBridge with two phones hearing each other through the mixer; music
-// on hold with MixMonitor recording both directions; a GSM-only phone whose
-// audio Palisade decodes; a prompt interrupted by a key. SIPp: SIP INFO
-// DTMF, and CANCEL while the channel rings.
+// on hold with MixMonitor recording both directions; a prompt interrupted
+// by a key. SIPp: SIP INFO DTMF, and CANCEL while the channel rings. (GSM
+// phones: channel-gsm.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -161,35 +161,6 @@ test('SIP INFO DTMF from SIPp (dtmf-relay and application/dtmf) reaches readDigi
   } finally {
     await site.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('GSM 06.10: a GSM-only phone is answered and Palisade decodes what it sends (recorded tone at the right frequency)', async () => {
-  const recPath = join(tmpdir(), `chan-gsm-${process.pid}.wav`);
-  const seen: { rec?: RecordResult } = {};
-  const plan: DialplanRunner = {
-    has: (_c, e) => e === '630',
-    run: async (ch: Channel) => {
-      await ch.answer();
-      await ch.wait(500);
-      seen.rec = await ch.record({ path: recPath, maxMs: 1500 });
-    },
-  };
-  const site = await startSite(plan, ['1001']);
-  const caller = await phone(site, 'gsm', '1001', 700, rtpBase(5), 'GSM', ['gsm']);
-  try {
-    await caller.dial(`sip:630@127.0.0.1:${site.sipPort}`);
-    await caller.waitEvent('CALL_CLOSED', 10_000);
-    assert.equal(site.logs.find((l) => l.event === 'channel-answered')?.codec ?? null, null, 'nothing to send with: GSM is received only');
-    assert.equal(seen.rec?.reason, 'max');
-    const rec = readWav(recPath);
-    assert.ok(rec.samples.length / 8000 > 1.2, `recorded ${rec.samples.length / 8000} s`);
-    assert.ok(Math.abs(dominantFrequency(rec) - 700) <= 10, `decoded GSM at ${dominantFrequency(rec)} Hz`);
-    assert.ok(analyseWav(recPath, 100, 0.02).activeSec > 1.2, 'the decoded audio is not silent');
-  } finally {
-    await caller.stop();
-    rmSync(recPath, { force: true });
-    await site.stop();
   }
 });
 

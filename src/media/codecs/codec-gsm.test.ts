@@ -1,6 +1,6 @@
 // The GSM 06.10 decoder against sox (libgsm): sox encodes speech from
 // espeak-ng to a .gsm file (raw 33-byte frames) and decodes it; our decode
-// of the same frames must match sox's.
+// of the same frames must match sox's, sample for sample.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { GsmDecoder, GsmFormatError } from './codec-gsm.js';
 import { readWavSamples } from '../player/wav-file.js';
 import { codecByName, codecByStaticPt } from './codec-registry.js';
 
-test('GSM frames made by sox decode like sox decodes them (correlation, SNR)', () => {
+test('GSM frames made by sox decode exactly as sox decodes them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gsm-'));
   try {
     const speech = join(dir, 'speech.wav');
@@ -38,13 +38,23 @@ test('GSM frames made by sox decode like sox decodes them (correlation, SNR)', (
     assert.ok(eb > 0 && ea > 0, 'audio is not silent');
     assert.ok(corr > 0.99, `correlation ${corr}`);
     assert.ok(snr > 30, `SNR ${snr} dB`);
+    // bit-exact with libgsm: every sample
+    assert.equal(n, ours.length);
+    for (let i = 0; i < n; i++) if (ours[i] !== theirs[i]) assert.fail(`sample ${i}: ${ours[i]} here, ${theirs[i]} from libgsm`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a frame without the 0xD signature is refused', () => {
+test('a frame without the 0xD signature is refused; in an RTP payload it is silence, not an exception', () => {
   assert.throws(() => new GsmDecoder().decodeFrame(new Uint8Array(33)), GsmFormatError);
+  const d = new GsmDecoder();
+  const payload = new Uint8Array(66).fill(0x5a);
+  payload[33] = 0xd0;
+  const pcm = d.decodePayload(payload);
+  assert.equal(pcm.length, 320);
+  assert.ok(pcm.subarray(0, 160).every((x) => x === 0));
+  assert.equal(d.badFrames, 1);
 });
 
 test('registry: PCMU/PCMA/GSM by static payload type; G.722 and Opus recognised but pass-through', () => {

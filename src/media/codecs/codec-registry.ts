@@ -1,8 +1,9 @@
-// The audio formats Palisade knows by name. G.711 is encoded and decoded,
-// GSM 06.10 decoded only; G.722 and Opus are recognised so SDP naming them
-// is understood, and passed through the relay untouched (never decoded).
+// The audio formats Palisade knows by name. G.711 and GSM 06.10 are encoded
+// and decoded; G.722 and Opus are recognised so SDP naming them is
+// understood, and passed through the relay untouched (never decoded).
 import { decodeAlaw, decodeUlaw, encodeAlaw, encodeUlaw } from './codec-g711.js';
-import { GsmDecoder } from './codec-gsm.js';
+import { GSM_FRAME_BYTES, GSM_FRAME_SAMPLES, GsmDecoder } from './codec-gsm.js';
+import { GsmEncoder } from './codec-gsm-encoder.js';
 
 export type CodecName = 'PCMU' | 'PCMA' | 'GSM' | 'G722' | 'OPUS';
 
@@ -19,7 +20,7 @@ export interface CodecInfo {
 export const CODECS: Record<CodecName, CodecInfo> = {
   PCMU: { name: 'PCMU', staticPt: 0, clockRate: 8000, decodes: true, encodes: true },
   PCMA: { name: 'PCMA', staticPt: 8, clockRate: 8000, decodes: true, encodes: true },
-  GSM: { name: 'GSM', staticPt: 3, clockRate: 8000, decodes: true, encodes: false },
+  GSM: { name: 'GSM', staticPt: 3, clockRate: 8000, decodes: true, encodes: true },
   // RFC 3551 §4.5.2: G.722's RTP clock rate is 8000 although it samples at 16 kHz
   G722: { name: 'G722', staticPt: 9, clockRate: 8000, decodes: false, encodes: false },
   OPUS: { name: 'OPUS', staticPt: null, clockRate: 48000, decodes: false, encodes: false },
@@ -54,8 +55,22 @@ export function decoderFor(name: CodecName): FrameDecoder | null {
   }
 }
 
+/**
+ * An encoder for one stream (stateful for GSM): PCM → an RTP payload. GSM
+ * emits whole 160-sample frames and keeps a remainder for the next call, so
+ * the payload may be empty; it is only valid until the next call.
+ */
 export function encoderFor(name: CodecName): ((pcm: Int16Array) => Uint8Array) | null {
   if (name === 'PCMU') return (pcm) => encodeUlaw(pcm);
   if (name === 'PCMA') return (pcm) => encodeAlaw(pcm);
+  if (name === 'GSM') {
+    const e = new GsmEncoder();
+    return (pcm) => e.encode(pcm);
+  }
   return null;
+}
+
+/** the RTP timestamp advance (samples at 8 kHz) of a payload of `bytes` (RFC 3551 §4.5) */
+export function samplesIn(name: CodecName, bytes: number): number {
+  return name === 'GSM' ? Math.floor(bytes / GSM_FRAME_BYTES) * GSM_FRAME_SAMPLES : bytes;
 }
