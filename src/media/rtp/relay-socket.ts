@@ -15,6 +15,11 @@ export interface RelaySocketEvents {
   onStray(): void;
   /** a send failed (ICMP unreachable reported by the kernel, etc.) */
   onSendError(): void;
+  /**
+   * the receiving flow threw on a packet (a fault of ours, or input no check
+   * foresaw): the packet is dropped and counted, the process and the call go on
+   */
+  onReceiveError(err: unknown): void;
 }
 
 export class RelaySocket {
@@ -53,7 +58,12 @@ export class RelaySocket {
         events.onStray();
         return;
       }
-      flow.receive(msg, rinfo.address, rinfo.port);
+      // an exception here would escape to the event loop and end the process
+      try {
+        flow.receive(msg, rinfo.address, rinfo.port);
+      } catch (err) {
+        events.onReceiveError(err);
+      }
     });
   }
 

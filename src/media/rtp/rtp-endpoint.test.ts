@@ -110,3 +110,34 @@ test('endpoint pairs come from the relay port range and go back to its pool', as
   p3.release();
   await relay.close();
 });
+
+test('a payload handler that throws drops that packet, counted; the process and the endpoint go on', async () => {
+  const relay = new RtpRelay({ address: '127.0.0.1', portMin: BASE + 6, portMax: BASE + 9 });
+  const ep = new RtpEndpoint(relay.allocatePair(), '127.0.0.1');
+  const got: number[] = [];
+  ep.on(3, (payload) => {
+    if (payload[0] === 0xff) throw new Error('a frame no decoder expected');
+    got.push(payload[0]!);
+  });
+  const p = await peer();
+  const packet = (seq: number, first: number): Buffer => {
+    const b = Buffer.alloc(12 + 33);
+    b[0] = 0x80;
+    b[1] = 3;
+    b.writeUInt16BE(seq, 2);
+    b.writeUInt32BE(seq * 160, 4);
+    b.writeUInt32BE(0x1234, 8);
+    b[12] = first;
+    return b;
+  };
+  const rtpPort = ep.localPort;
+  p.sock.send(packet(1, 0xff), rtpPort, '127.0.0.1');
+  await settle();
+  p.sock.send(packet(2, 0x0d), rtpPort, '127.0.0.1');
+  await settle();
+  assert.deepEqual(got, [0x0d]);
+  assert.equal(relay.stats().receiveErrors, 1);
+  p.sock.close();
+  ep.close();
+  await relay.close();
+});

@@ -230,6 +230,7 @@ test('exhaustion, then close releases the ports and the next session reuses the 
       poolHits: 4,
       strayPackets: 0,
       sendErrors: 0,
+      receiveErrors: 0,
       retiredPorts: 0,
     });
     assert.throws(() => s1.setRemote('a', { address: LO, port: 4000 }), RtpRelayError);

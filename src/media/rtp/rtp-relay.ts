@@ -35,6 +35,8 @@ export interface RtpRelayStats {
   /** packets that reached a pooled socket */
   strayPackets: number;
   sendErrors: number;
+  /** packets dropped because their receiver threw (see RelaySocketEvents.onReceiveError) */
+  receiveErrors: number;
   /** ports whose bind failed (another process holds them); kept out of use */
   retiredPorts: number;
 }
@@ -59,7 +61,7 @@ export class RtpRelay implements SessionOwner {
   private readonly timer: NodeJS.Timeout | null;
   private readonly events: RelaySocketEvents;
   private nextId = 1;
-  private counters = { binds: 0, poolHits: 0, strayPackets: 0, sendErrors: 0, retiredPorts: 0 };
+  private counters = { binds: 0, poolHits: 0, strayPackets: 0, sendErrors: 0, receiveErrors: 0, retiredPorts: 0 };
   private isClosed = false;
 
   constructor(opts: RtpRelayOptions) {
@@ -78,6 +80,7 @@ export class RtpRelay implements SessionOwner {
     this.events = {
       onStray: () => void c.strayPackets++,
       onSendError: () => void c.sendErrors++,
+      onReceiveError: () => void c.receiveErrors++,
     };
     if (this.inactivityMs > 0) {
       const every = opts.inactivityCheckMs ?? Math.max(100, Math.floor(this.inactivityMs / 4));
