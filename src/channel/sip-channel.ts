@@ -21,6 +21,7 @@ import { sayDigitsPrompts, sayNumberPrompts } from '../media/prompts/say.js';
 import type { MusicOnHold } from '../media/player/music-on-hold.js';
 import { MixParticipant, type MixerRegistry } from '../media/mixer/mixer.js';
 import { WavWriter } from '../media/recorder/wav-writer.js';
+import { MixMonitor } from '../media/recorder/mix-monitor.js';
 import { SilenceDetector } from '../media/recorder/silence-detector.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
@@ -87,7 +88,7 @@ export class SipChannel implements Channel, DialogOwner {
   private readonly digits: string[] = [];
   private digitWaiters: Array<(d: string | null) => void> = [];
   private player: Player | null = null;
-  private mixMonitor: { writer: WavWriter; rx: Int16Array[]; tx: Int16Array[]; off: Array<() => void>; timer: NodeJS.Timeout } | null = null;
+  private mixMonitor: MixMonitor | null = null;
   private dialing: OutboundDial | null = null;
   private bridgedLeg: AnsweredLeg | null = null;
   private bridge: DialBridge | null = null;
@@ -560,41 +561,12 @@ export class SipChannel implements Channel, DialogOwner {
 
   startMixMonitor(path: string): void {
     if (this.mixMonitor || this.hungUp) return;
-    const media = this.media ?? this.ensureMedia();
-    const writer = new WavWriter(path);
-    const mm = { writer, rx: [] as Int16Array[], tx: [] as Int16Array[], off: [] as Array<() => void>, timer: undefined as unknown as NodeJS.Timeout };
-    mm.off.push(media.tapReceived((p) => mm.rx.push(p.slice())), media.tapSent((p) => mm.tx.push(p.slice())));
-    // mix what both sides said in 20 ms steps; a side with nothing queued is silence
-    const mix = (): void => {
-      const n = Math.max(mm.rx.length, mm.tx.length);
-      for (let i = 0; i < n; i++) {
-        const a = mm.rx.shift();
-        const b = mm.tx.shift();
-        const len = Math.max(a?.length ?? 0, b?.length ?? 0);
-        const out = new Int16Array(len);
-        for (let k = 0; k < len; k++) {
-          const v = (a?.[k] ?? 0) + (b?.[k] ?? 0);
-          out[k] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-        }
-        writer.write(out);
-      }
-    };
-    mm.timer = setInterval(mix, 200);
-    mm.timer.unref();
-    this.mixMonitor = mm;
-    this.mixMonitorFlush = mix;
+    this.mixMonitor = new MixMonitor(this.media ?? this.ensureMedia(), path);
   }
 
-  private mixMonitorFlush: (() => void) | null = null;
-
   stopMixMonitor(): void {
-    const mm = this.mixMonitor;
-    if (!mm) return;
+    this.mixMonitor?.stop();
     this.mixMonitor = null;
-    clearInterval(mm.timer);
-    this.mixMonitorFlush?.();
-    for (const f of mm.off) f();
-    mm.writer.close();
   }
 
   // ------------------------------------------------------------ dial, conf
