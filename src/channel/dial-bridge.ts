@@ -31,6 +31,7 @@ export class DialBridge implements BridgeSdp {
   /** an offer crossing the bridge: whose it is and what we read in it */
   private pending: { from: Leg; offer: ReadOffer } | null = null;
   private readonly retransmits: Partial<Record<Leg, { stop(): void }>> = {};
+  private closed = false;
 
   constructor(
     private readonly ua: B2bua,
@@ -72,6 +73,8 @@ export class DialBridge implements BridgeSdp {
 
   /** the bridge is over: media legs apart, our 2xx retransmissions stopped */
   close(): void {
+    this.closed = true;
+    this.pending = null;
     this.sides.a.session.leg.unbridge();
     for (const leg of ['a', 'b'] as const) this.retransmits[leg]?.stop();
   }
@@ -88,8 +91,8 @@ export class DialBridge implements BridgeSdp {
 
   answer(from: Leg, body: Buffer, status: number): Buffer | undefined {
     const p = this.pending;
-    // only a 2xx answers here (no reliable provisional responses)
-    if (!p || p.from !== from || status < 200 || status >= 300) return undefined;
+    // only a 2xx answers here (no reliable provisional responses); after close() the legs are gone
+    if (this.closed || !p || p.from !== from || status < 200 || status >= 300) return undefined;
     this.pending = null;
     let direction: SdpDirection | undefined;
     try {
