@@ -12,7 +12,8 @@ import type { B2bua } from '../sip/b2bua/b2bua.js';
 import type { DialogOwner, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Logger } from '../observability/logger.js';
 import { MediaLeg, type DigitSource } from '../media/media-leg.js';
-import { buildAnswer, buildOffer, negotiateOffer, readAnswer, type NegotiatedMedia } from '../media/media-sdp.js';
+import { negotiateOffer } from '../media/media-sdp.js';
+import { MediaSession, type ReadOffer } from '../media/media-session.js';
 import type { RtpEndpointStats, SocketPair } from '../media/rtp/rtp-endpoint.js';
 import { Player } from '../media/player/player.js';
 import type { PromptStore } from '../media/prompts/prompt-store.js';
@@ -20,9 +21,11 @@ import { sayDigitsPrompts, sayNumberPrompts } from '../media/prompts/say.js';
 import type { MusicOnHold } from '../media/player/music-on-hold.js';
 import { MixParticipant, type MixerRegistry } from '../media/mixer/mixer.js';
 import { WavWriter } from '../media/recorder/wav-writer.js';
+import { MixMonitor } from '../media/recorder/mix-monitor.js';
 import { SilenceDetector } from '../media/recorder/silence-detector.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
+import { DialBridge } from './dial-bridge.js';
 import type {
   Channel,
   DialOptions,
@@ -77,17 +80,18 @@ export class SipChannel implements Channel, DialogOwner {
   private endedResolve!: (c: HangupCause) => void;
   private readonly dialog: Dialog;
   private media: MediaLeg | null = null;
-  private offer: { media: NegotiatedMedia; index: number; sdp: ReturnType<typeof negotiateOffer>['sdp'] } | null = null;
-  private readonly sessionId = String(Date.now());
-  private sdpVersion = 1;
+  /** the offer in the INVITE (null for a late offer: ours goes in the 200) */
+  private offer: ReadOffer | null = null;
+  private session: MediaSession | null = null;
   private ok2xx?: { stop(): void };
   private acked = false;
   private readonly digits: string[] = [];
   private digitWaiters: Array<(d: string | null) => void> = [];
   private player: Player | null = null;
-  private mixMonitor: { writer: WavWriter; rx: Int16Array[]; tx: Int16Array[]; off: Array<() => void>; timer: NodeJS.Timeout } | null = null;
+  private mixMonitor: MixMonitor | null = null;
   private dialing: OutboundDial | null = null;
   private bridgedLeg: AnsweredLeg | null = null;
+  private bridge: DialBridge | null = null;
   lastApp = '';
   lastData = '';
   dialStatus = '';
@@ -165,13 +169,15 @@ export class SipChannel implements Channel, DialogOwner {
     };
     if (this.offer) m.configure(this.offer.media);
     this.media = m;
+    this.session = new MediaSession(m, this.deps.mediaAddress);
     return m;
   }
 
+  /** the SDP of our 183/200: the answer to the INVITE's offer, or our offer when it had none */
   private localSdp(): Buffer {
-    const m = this.ensureMedia();
-    const local = { address: this.deps.mediaAddress, port: m.port, sessionId: this.sessionId, version: this.sdpVersion };
-    return Buffer.from(this.offer ? buildAnswer(local, this.offer.sdp, this.offer.index, this.offer.media) : buildOffer(local));
+    this.ensureMedia();
+    const s = this.session!;
+    return this.offer ? s.answer(this.offer) : s.offer();
   }
 
   private buildA(status: number, reason: string, body?: Buffer): SipMessage {
@@ -309,31 +315,42 @@ export class SipChannel implements Channel, DialogOwner {
         return;
       }
       case 'INVITE':
-      case 'UPDATE': {
-        // re-INVITE / UPDATE: a new offer (hold, new address) for the same endpoint
-        if (req.body.length) {
-          try {
-            this.offer = negotiateOffer(req.body, this.media?.codec ? [this.media.codec] : undefined);
-            this.media?.configure(this.offer.media);
-          } catch {
-            tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
-            return;
-          }
-        }
-        this.sdpVersion++;
-        const body = this.localSdp();
-        const res = buildResponse(req, 200, 'OK', { toTag: this.dialog.localTag, server, body, contentType: 'application/sdp' });
-        res.headers.push({ name: 'contact', value: this.dialog.localContact });
-        tx.respond(res);
-        if (req.method === 'INVITE') {
-          this.ok2xx?.stop();
-          this.acked = false;
-          this.ok2xx = this.deps.ua.deps.tx.retransmit2xx(res, this.remote, () => undefined);
-        }
+      case 'UPDATE':
+        if (req.contacts[0]) this.dialog.remoteTarget = req.contacts[0].uri.raw; // target refresh (RFC 3261 §12.2.2)
+        // bridged by Dial(): offered to the other phone (dial-bridge.ts)
+        if (this.bridge?.inDialog('a', tx, req)) return;
+        this.reoffer(tx, req);
         return;
-      }
       default:
         tx.respond(buildResponse(req, 200, 'OK', { server }));
+    }
+  }
+
+  /**
+   * A re-INVITE or UPDATE while no bridge carries it: a new offer (hold, a
+   * new address) for our own endpoint, answered here. Without an offer, a
+   * re-INVITE's 2xx carries ours and the ACK the answer (RFC 3261 §14.2).
+   */
+  private reoffer(tx: ServerTxHandle, req: SipMessage): void {
+    const server = this.deps.ua.cfg.userAgent;
+    this.ensureMedia();
+    const session = this.session!;
+    let body: Buffer | undefined;
+    if (req.body.length) {
+      try {
+        body = session.answer(negotiateOffer(req.body, this.media?.codec ? [this.media.codec] : undefined));
+      } catch {
+        tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
+        return;
+      }
+    } else if (req.method === 'INVITE') body = session.offer(session.direction);
+    const res = buildResponse(req, 200, 'OK', { toTag: this.dialog.localTag, server, body, contentType: body ? 'application/sdp' : undefined });
+    res.headers.push({ name: 'contact', value: this.dialog.localContact });
+    tx.respond(res);
+    if (req.method === 'INVITE') {
+      this.ok2xx?.stop();
+      this.acked = false;
+      this.ok2xx = this.deps.ua.deps.tx.retransmit2xx(res, this.remote, () => undefined);
     }
   }
 
@@ -341,10 +358,11 @@ export class SipChannel implements Channel, DialogOwner {
     this.acked = true;
     this.ok2xx?.stop();
     this.ok2xx = undefined;
-    if (!this.offer && ack.body.length && this.media) {
-      // late offer: the ACK carries the answer to the offer in our 200 (RFC 3261 §13.2.1)
+    if (this.bridge) return this.bridge.onAck('a', ack);
+    if (this.session?.awaitingAnswer && ack.body.length) {
+      // our 2xx carried the offer (late offer, refresh): the ACK the answer (RFC 3261 §13.2.1)
       try {
-        this.media.configure(readAnswer(ack.body));
+        this.session.takeAnswer(ack.body);
       } catch (err) {
         this.deps.log.info('channel-bad-answer', { channel: this.name, error: (err as Error).message });
         void this.hangup('failure');
@@ -543,41 +561,12 @@ export class SipChannel implements Channel, DialogOwner {
 
   startMixMonitor(path: string): void {
     if (this.mixMonitor || this.hungUp) return;
-    const media = this.media ?? this.ensureMedia();
-    const writer = new WavWriter(path);
-    const mm = { writer, rx: [] as Int16Array[], tx: [] as Int16Array[], off: [] as Array<() => void>, timer: undefined as unknown as NodeJS.Timeout };
-    mm.off.push(media.tapReceived((p) => mm.rx.push(p.slice())), media.tapSent((p) => mm.tx.push(p.slice())));
-    // mix what both sides said in 20 ms steps; a side with nothing queued is silence
-    const mix = (): void => {
-      const n = Math.max(mm.rx.length, mm.tx.length);
-      for (let i = 0; i < n; i++) {
-        const a = mm.rx.shift();
-        const b = mm.tx.shift();
-        const len = Math.max(a?.length ?? 0, b?.length ?? 0);
-        const out = new Int16Array(len);
-        for (let k = 0; k < len; k++) {
-          const v = (a?.[k] ?? 0) + (b?.[k] ?? 0);
-          out[k] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-        }
-        writer.write(out);
-      }
-    };
-    mm.timer = setInterval(mix, 200);
-    mm.timer.unref();
-    this.mixMonitor = mm;
-    this.mixMonitorFlush = mix;
+    this.mixMonitor = new MixMonitor(this.media ?? this.ensureMedia(), path);
   }
 
-  private mixMonitorFlush: (() => void) | null = null;
-
   stopMixMonitor(): void {
-    const mm = this.mixMonitor;
-    if (!mm) return;
+    this.mixMonitor?.stop();
     this.mixMonitor = null;
-    clearInterval(mm.timer);
-    this.mixMonitorFlush?.();
-    for (const f of mm.off) f();
-    mm.writer.close();
   }
 
   // ------------------------------------------------------------ dial, conf
@@ -585,35 +574,25 @@ export class SipChannel implements Channel, DialogOwner {
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
     const ua = this.deps.ua;
-    const branches: DialBranchTarget[] = [];
-    let known = false;
-    for (const t of targets) {
-      const tech = t.tech.toUpperCase();
-      if (tech !== 'SIP' && tech !== 'PJSIP') continue;
-      const ext = ua.deps.extensions.get(t.resource);
-      if (!ext) continue;
-      known = true;
-      for (const b of ua.deps.location.lookup(ext.number)) branches.push({ number: ext.number, binding: b });
-    }
+    const branches = this.dialBranches(targets);
     if (branches.length === 0) {
-      this.dialStatus = known ? 'CHANUNAVAIL' : 'CHANUNAVAIL';
+      this.dialStatus = 'CHANUNAVAIL';
       return { status: 'CHANUNAVAIL' };
     }
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.media ?? this.ensureMedia();
-    let bLeg: MediaLeg;
+    let bSession: MediaSession;
     try {
-      bLeg = new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0);
+      bSession = new MediaSession(new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0), this.deps.mediaAddress);
     } catch (err) {
       this.deps.log.warn('dial-no-media', { channel: this.name, error: (err as Error).message });
       this.dialStatus = 'CONGESTION';
       return { status: 'CONGESTION' };
     }
-    const offer = Buffer.from(buildOffer({ address: this.deps.mediaAddress, port: bLeg.port }));
     let mohStop: (() => void) | null = null;
     const dial = new OutboundDial(ua, {
       targets: branches,
-      offer,
+      offer: bSession.offer(),
       callerNumber: this.callerIdNum,
       callerName: this.callerIdName,
       timeoutMs: o.timeoutMs,
@@ -639,18 +618,37 @@ export class SipChannel implements Channel, DialogOwner {
     this.dialing = null;
     mohStop?.();
     if (outcome.status !== 'ANSWER' || !outcome.leg) {
-      bLeg.close();
+      bSession.leg.close();
       this.dialStatus = outcome.status;
       return { status: outcome.status };
     }
-    const leg = outcome.leg;
+    return this.bridgeTo(outcome.leg, bSession, outcome.answerSdp);
+  }
+
+  /** the contacts of every SIP/PJSIP target that is one of our extensions */
+  private dialBranches(targets: DialTarget[]): DialBranchTarget[] {
+    const ua = this.deps.ua;
+    const branches: DialBranchTarget[] = [];
+    for (const t of targets) {
+      const tech = t.tech.toUpperCase();
+      if (tech !== 'SIP' && tech !== 'PJSIP') continue;
+      const ext = ua.deps.extensions.get(t.resource);
+      if (!ext) continue;
+      for (const b of ua.deps.location.lookup(ext.number)) branches.push({ number: ext.number, binding: b });
+    }
+    return branches;
+  }
+
+  /** the callee answered: bridge both legs in the media engine (transcoding when they chose different codecs) until one ends */
+  private async bridgeTo(leg: AnsweredLeg, bSession: MediaSession, answerSdp: Buffer | undefined): Promise<DialResult> {
+    const bLeg = bSession.leg;
     if (this.hungUp) {
       leg.hangup();
       bLeg.close();
       return { status: 'CANCEL' };
     }
     try {
-      bLeg.configure(readAnswer(outcome.answerSdp ?? Buffer.alloc(0)));
+      bSession.takeAnswer(answerSdp ?? Buffer.alloc(0));
     } catch (err) {
       this.deps.log.info('dial-bad-answer', { channel: this.name, error: (err as Error).message });
       leg.hangup();
@@ -659,18 +657,22 @@ export class SipChannel implements Channel, DialogOwner {
       return { status: 'CHANUNAVAIL' };
     }
     if (!this.answered) await this.answer();
-    // bridge in the media engine (transcoding when the legs chose different codecs)
+    const aLeg = this.media!;
     this.player?.stop();
     aLeg.source = null;
     bLeg.start();
-    aLeg.bridge(bLeg);
+    const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.dialog, session: this.session! }, b: { dialog: leg.dialog, session: bSession } }, this.deps.log, this.name);
+    this.bridge = bridge;
     this.bridgedLeg = leg;
     leg.onInfo = null;
+    leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     const t0 = Date.now();
     this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
     await Promise.race([leg.ended, this.ended]);
-    aLeg.unbridge();
+    bridge.close();
+    this.bridge = null;
     this.bridgedLeg = null;
+    leg.bridge = null;
     if (this.hungUp) leg.hangup();
     bLeg.close();
     this.dialStatus = 'ANSWER';

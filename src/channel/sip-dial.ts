@@ -31,12 +31,20 @@ interface Branch {
   answered: boolean;
 }
 
+/** what a bridge the leg is in does with its phone's requests (src/channel/dial-bridge.ts) */
+export interface LegBridge {
+  /** true when the bridge took the request (re-INVITE, UPDATE) */
+  inDialog(tx: ServerTxHandle, req: SipMessage): boolean;
+  onAck(ack: SipMessage): void;
+}
+
 /** an answered outgoing leg: ends on the callee's BYE or our hangup() */
 export class AnsweredLeg implements DialogOwner {
   private endedResolve!: () => void;
   readonly ended: Promise<void>;
   private done = false;
   onInfo: ((req: SipMessage) => void) | null = null;
+  bridge: LegBridge | null = null;
 
   constructor(
     private readonly ua: B2bua,
@@ -54,21 +62,27 @@ export class AnsweredLeg implements DialogOwner {
       return;
     }
     this.dialog.remoteCseq = req.cseq.seq;
+    const contact = req.method === 'INVITE' || req.method === 'UPDATE' ? req.contacts[0] : undefined;
+    if (contact) this.dialog.remoteTarget = contact.uri.raw; // target refresh (RFC 3261 §12.2.2)
     if (req.method === 'BYE') {
       tx.respond(buildResponse(req, 200, 'OK', { server }));
       this.finish();
       return;
     }
+    if (this.bridge?.inDialog(tx, req)) return;
     if (req.method === 'INFO') this.onInfo?.(req);
-    // re-INVITEs (hold) keep our media as it is: answer with nothing new
-    if (req.method === 'INVITE') {
+    if (req.method === 'INVITE' || req.method === 'UPDATE') {
+      // not (or no longer) bridged: nothing to carry a new session to
       tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
       return;
     }
     tx.respond(buildResponse(req, 200, 'OK', { server }));
   }
 
-  onAck(): void {}
+  onAck(ack: SipMessage): void {
+    this.bridge?.onAck(ack);
+  }
+
   onCancel(): void {}
 
   hangup(): void {

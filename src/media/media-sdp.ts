@@ -22,7 +22,7 @@ export interface NegotiatedMedia {
 }
 
 /** RFC 3264 §6.1: the answer's direction mirrors the offer's */
-const MIRROR: Record<SdpDirection, SdpDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
+export const MIRROR: Record<SdpDirection, SdpDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
 
 export class MediaNegotiationError extends Error {
   readonly code = 'PAL_ERR_MEDIA_NEGOTIATION';
@@ -110,23 +110,27 @@ function mediaLines(port: number, codecs: Array<{ name: CodecName; pt: number }>
   return lines;
 }
 
-/** our answer: the chosen stream accepted, every other m-line rejected with port 0 (RFC 3264 §6) */
-export function buildAnswer(local: LocalMedia, offer: Sdp, index: number, media: NegotiatedMedia): string {
+/**
+ * our answer: the chosen stream accepted, every other m-line rejected with
+ * port 0 (RFC 3264 §6). `direction` defaults to the mirror of the offer's;
+ * a bridge passes on what the other leg answered instead.
+ */
+export function buildAnswer(local: LocalMedia, offer: Sdp, index: number, media: NegotiatedMedia, direction: SdpDirection = MIRROR[media.direction]): string {
   const lines = head(local);
   for (let i = 0; i < offer.media.length; i++) {
     const m = offer.media[i]!;
     if (i === index) {
       const recv = media.send ? [media.send, ...media.receive.filter((r) => r.pt !== media.send!.pt)] : media.receive;
-      lines.push(...mediaLines(local.port, recv, media.dtmfPt, MIRROR[media.direction]));
+      lines.push(...mediaLines(local.port, recv, media.dtmfPt, direction));
     } else lines.push(`m=${m.type} 0 ${m.proto} ${m.formats.join(' ')}`);
   }
   return lines.join('\r\n') + '\r\n';
 }
 
-/** our offer for an outgoing leg */
-export function buildOffer(local: LocalMedia, codecs: CodecName[] = OFFERED, dtmfPt = 101): string {
+/** our offer for an outgoing leg (or a re-offer: sendonly/inactive to hold, RFC 3264 §8.4) */
+export function buildOffer(local: LocalMedia, codecs: CodecName[] = OFFERED, dtmfPt = 101, direction: SdpDirection = 'sendrecv'): string {
   const list = codecs.map((name) => ({ name, pt: codecByName(name)!.staticPt! }));
-  return [...head(local), ...mediaLines(local.port, list, dtmfPt)].join('\r\n') + '\r\n';
+  return [...head(local), ...mediaLines(local.port, list, dtmfPt, direction)].join('\r\n') + '\r\n';
 }
 
 /** the far end's answer to our offer */

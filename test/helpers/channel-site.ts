@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Baresip, findFreePort } from './baresip.js';
+import { Baresip, findFreePort, type BaresipOptions } from './baresip.js';
 import { makeToneWav } from './audio.js';
 import { freeLocalPorts } from './sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
@@ -60,7 +60,7 @@ export async function startSite(plan: DialplanRunner, numbers: string[], rtpPair
   };
 }
 
-export async function phone(site: Site, name: string, user: string, tone: number | string, rtp: number, codecs = 'PCMU', codecModules: string[] = [], answerMode: 'auto' | 'manual' = 'auto'): Promise<Baresip> {
+export async function phone(site: Site, name: string, user: string, tone: number | string, rtp: number, codecs = 'PCMU', codecModules: string[] = [], answerMode: 'auto' | 'manual' = 'auto', extra: Partial<BaresipOptions> = {}): Promise<Baresip> {
   let audio: string;
   if (typeof tone === 'number') {
     audio = join(site.dir, `${name}.wav`);
@@ -69,7 +69,7 @@ export async function phone(site: Site, name: string, user: string, tone: number
   const b = new Baresip({
     name, baseDir: site.dir, user, domain: `127.0.0.1:${site.sipPort}`, password: site.secrets[user], regint: 600,
     sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: audio,
-    rtpPorts: [rtp, rtp + 99], codecs, codecModules, answerMode, maxLifetimeSec: 60,
+    rtpPorts: [rtp, rtp + 99], codecs, codecModules, answerMode, maxLifetimeSec: 60, ...extra,
   });
   await b.start();
   await b.waitRegistered(5000);

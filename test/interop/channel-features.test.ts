@@ -2,8 +2,8 @@
 // phone's microphone plays sox-made tones) and Record() ending on silence;
 // ConfBridge with two phones hearing each other through the mixer; music
 // on hold with MixMonitor recording both directions; a prompt interrupted
-// by a key. SIPp: SIP INFO DTMF, and CANCEL while the channel rings. (GSM
-// phones: channel-gsm.test.ts.)
+// by a key. SIPp: SIP INFO DTMF, a late offer (SDP in our 200 and in the
+// ACK), and CANCEL while the channel rings. (GSM phones: channel-gsm.test.ts.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -158,6 +158,33 @@ test('SIP INFO DTMF from SIPp (dtmf-relay and application/dtmf) reaches readDigi
     assert.equal(seen.digits, '5');
     const info = site.logs.filter((l) => l.event === 'channel-ended');
     assert.equal(info.length, 1);
+  } finally {
+    await site.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('late offer from SIPp (INVITE without SDP): our 200 carries the offer, the ACK\'s answer sets where we send', async () => {
+  await generatePrompts(defaultPromptDir());
+  const dir = mkdtempSync(join(tmpdir(), 'chan-late-'));
+  let chan: SipChannel | undefined;
+  const plan: DialplanRunner = {
+    has: (_c, e) => e === '625',
+    run: async (ch: Channel) => {
+      chan = ch as SipChannel;
+      await ch.answer();
+      await ch.musicOnHold('default', 10_000); // until SIPp's BYE
+    },
+  };
+  const site = await startSite(plan, ['1001']);
+  try {
+    const users = join(dir, 'users.csv');
+    writeFileSync(users, sippCsv([{ number: '1001', secret: site.secrets['1001']!, name: 'U1001' }], { peers: ['625'] }));
+    const r = await runSipp({ scenario: 'call-late-offer-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 1, pauseMs: 2500, rtpEcho: true, timeoutS: 30, dir });
+    assert.equal(r.stats?.successful, 1, `SIPp: ${r.errors || r.stderr}`);
+    // SIPp echoes on the port of its answer: what we sent came back only if the ACK's answer was applied
+    const s = chan!.rtpStats!;
+    assert.ok(s.packetsSent > 50 && s.packetsReceived > 50, JSON.stringify(s));
   } finally {
     await site.stop();
     rmSync(dir, { recursive: true, force: true });

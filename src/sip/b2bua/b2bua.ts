@@ -41,7 +41,12 @@ export interface B2buaDeps {
 }
 
 export class B2bua {
-  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REFER, REGISTER, SUBSCRIBE';
+  /**
+   * What we serve, in every Allow header we send; the UAS core refuses an
+   * in-dialog method left out of it with 405 (ua-core.ts). No REFER until
+   * call transfer is built: phones then keep the call instead of dropping it.
+   */
+  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE';
   /** in-dialog requests: Call-ID + our tag → call and leg */
   private dialogs = new Map<string, { call: Call; leg: 'a' | 'b' }>();
   /** forks awaiting an answer, by Call-ID + our From tag (for retransmitted 2xx) */

@@ -8,6 +8,7 @@ import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import { buildOutgoingInvite } from './outgoing-invite.js';
+import { InDialogRelay, isSdp } from './in-dialog-relay.js';
 import type {
   BindingInfo,
   CallTicket,
@@ -32,13 +33,6 @@ interface Fork {
   /** body of the ACK we sent for this fork's 2xx (late offer: the caller's answer) */
   ackBody?: Buffer;
   dialog?: Dialog;
-}
-
-/** an in-dialog transaction crossing the bridge: who waits for the answer */
-interface Pending {
-  from: 'a' | 'b';
-  tx: ServerTxHandle;
-  req: SipMessage;
 }
 
 let channelSeq = 0;
@@ -75,7 +69,8 @@ export class Call {
   /** offer-less INVITE (late offer): B's 2xx carries the offer, A's ACK the answer */
   private lateOffer: boolean;
   private heldBAck?: { dialog: Dialog; cseq: number };
-  private pendingReinvite: { a?: Pending; b?: Pending } = {};
+  /** in-dialog requests between the legs, once both exist */
+  private inDialog?: InDialogRelay;
 
   constructor(
     private readonly ua: B2bua,
@@ -239,6 +234,16 @@ export class Call {
       this.sendBye(this.a);
     });
     ua.trackDialog(this, this.a, 'a');
+    this.inDialog = new InDialogRelay({ a: this.a, b: d }, {
+      userAgent: ua.cfg.userAgent,
+      tx: ua.deps.tx,
+      // the relay keeps what it learnt from an offer even when the far side refuses it
+      sdp: { offer: (from, body) => this.viaRelay(from, body), answer: (from, body) => this.viaRelay(from === 'a' ? 'b' : 'a', body) },
+      retransmitting: (to, r) => {
+        if (to === 'a') this.a2xx = r;
+        else ua.trackReinviteRetransmit(this, r);
+      },
+    });
     if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
     ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
     ua.callAnswered(this);
@@ -341,61 +346,8 @@ export class Call {
       this.hangup(from === 'a' ? 'caller hung up' : 'callee hung up', from === 'a' ? 'b' : 'a');
       return;
     }
-    if (req.method === 'INVITE') {
-      if (this.pendingReinvite[from] || this.pendingReinvite[from === 'a' ? 'b' : 'a']) {
-        // RFC 3261 §14.2: a re-INVITE while one is pending → 491
-        tx.respond(buildResponse(req, 491, 'Request Pending', { server: this.ua.cfg.userAgent }));
-        return;
-      }
-      this.pendingReinvite[from] = { from, tx, req };
-    }
     // Anything else in the dialog (re-INVITE, UPDATE, INFO, MESSAGE, NOTIFY...) crosses the bridge.
-    let body: Buffer | undefined = req.body.length ? req.body : undefined;
-    if (body && isSdp(req)) body = from === 'a' ? this.mediaFromA(body) : this.mediaFromB(body);
-    const out = other.createRequest(req.method, { body, contentType: req.get('content-type'), userAgent: this.ua.cfg.userAgent });
-    for (const name of PASS_HEADERS) {
-      const v = req.get(name);
-      if (v !== undefined) out.headers.push({ name, value: v });
-    }
-    this.ua.deps.tx.sendRequest(out, other.remote, {
-      onResponse: (res) => this.relayResponse(from, tx, req, other, out, res),
-      onTimeout: () => {
-        if (req.method === 'INVITE') this.pendingReinvite[from] = undefined;
-        tx.respond(buildResponse(req, 408, 'Request Timeout', { server: this.ua.cfg.userAgent }));
-      },
-    });
-  }
-
-  private relayResponse(from: 'a' | 'b', tx: ServerTxHandle, req: SipMessage, other: Dialog, out: SipMessage, res: SipMessage): void {
-    if (res.status === 100) return;
-    const me = from === 'a' ? this.a : this.b!;
-    let body: Buffer | undefined = res.body.length ? res.body : undefined;
-    if (body && isSdp(res)) body = from === 'a' ? this.mediaFromB(body) : this.mediaFromA(body);
-    const fwd = buildResponse(req, res.status, res.reason, {
-      toTag: me.localTag,
-      server: this.ua.cfg.userAgent,
-      body,
-      contentType: body ? res.get('content-type') ?? 'application/sdp' : undefined,
-    });
-    if (req.method === 'INVITE' || req.method === 'UPDATE') fwd.headers.push({ name: 'contact', value: me.localContact });
-    if (req.method === 'INVITE' && res.status >= 200) {
-      this.pendingReinvite[from] = undefined;
-      if (res.status < 300) {
-        // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
-        this.sendAck(other, out.cseq.seq, undefined);
-        tx.respond(fwd);
-        this.a2xxFor(from, fwd);
-        return;
-      }
-    }
-    tx.respond(fwd);
-  }
-
-  private a2xxFor(from: 'a' | 'b', res: SipMessage): void {
-    const remote = from === 'a' ? this.a.remote : this.b!.remote;
-    const r = this.ua.deps.tx.retransmit2xx(res, remote, () => undefined);
-    if (from === 'a') this.a2xx = r;
-    else this.ua.trackReinviteRetransmit(this, r);
+    this.inDialog?.relay(from, tx, req);
   }
 
   // ---------------------------------------------------------------- media
@@ -530,9 +482,6 @@ export class Call {
   }
 }
 
-/** headers an in-dialog request carries across the bridge unchanged */
-const PASS_HEADERS = ['event', 'subscription-state', 'content-disposition', 'allow-events', 'supported', 'require'];
-
 const REASONS: Record<number, string> = {
   404: 'Not Found',
   480: 'Temporarily Unavailable',
@@ -546,11 +495,6 @@ const REASONS: Record<number, string> = {
   604: 'Does Not Exist Anywhere',
   606: 'Not Acceptable',
 };
-
-function isSdp(m: SipMessage): boolean {
-  const ct = m.get('content-type');
-  return ct !== undefined && ct.toLowerCase().startsWith('application/sdp');
-}
 
 function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');

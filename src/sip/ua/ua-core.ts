@@ -37,7 +37,7 @@ export interface UaCoreOptions {
 export type SubscribeHandler = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => boolean;
 
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
-/** methods served only inside a dialog (the B2BUA relays them); 405 outside one */
+/** methods known only inside a dialog: 405 outside one; inside, served (relayed by the B2BUA) when Allow names them */
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
 /** out-of-dialog methods that are challenged before anything else is said about them (SPEC.md §4) */
 const AUTH_FIRST = new Set<string>(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER']);
@@ -45,6 +45,8 @@ const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'applic
 
 export class UaCore {
   stats = { requests: 0, rejected: 0, byMethod: new Map<string, number>() };
+  /** the methods our Allow header names: the only ones served (RFC 3261 §20.5) */
+  private readonly allowed: ReadonlySet<string>;
 
   constructor(
     private readonly opts: UaCoreOptions,
@@ -52,7 +54,9 @@ export class UaCore {
     private readonly b2bua: B2bua,
     private readonly log: Logger,
     private readonly onSubscribe?: SubscribeHandler,
-  ) {}
+  ) {
+    this.allowed = new Set(opts.allow.split(',').map((m) => m.trim().toUpperCase()));
+  }
 
   onRequest(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
     this.stats.requests++;
@@ -135,6 +139,13 @@ export class UaCore {
    * RFC 3261 §8.2.1 method inspection, run by checkRequest before the header
    * and content checks: a method we know but serve only inside a dialog →
    * 405 outside one, a method we don't know at all → 501, both with Allow.
+   * A method we know but leave out of Allow (REFER until call transfer is
+   * built; PRACK, as we never send a reliable provisional) gets 405 inside a
+   * dialog too: "If the UAS recognizes but does not support the method of a
+   * request, it MUST generate a 405 (Method Not Allowed) response" with an
+   * Allow listing what it supports. A 200 or 202 would tell a phone that its
+   * transfer went ahead, and it would drop a call that never moved; on 405
+   * it keeps the call.
    */
   private methodRefusal(req: SipMessage): SanityFailure | null {
     const m = req.method;
@@ -144,7 +155,7 @@ export class UaCore {
     if (!IN_DIALOG_ONLY.has(m)) return { status: 501, reason: 'Not Implemented', headers: [['allow', this.opts.allow]] };
     // with an authenticator, out-of-dialog requests are challenged first (onRequest answers 405 after)
     if (req.to.params.tag === undefined && this.opts.authenticate && AUTH_FIRST.has(m)) return null;
-    if (req.to.params.tag === undefined) return { status: 405, reason: 'Method Not Allowed', headers: [['allow', this.opts.allow]] };
+    if (req.to.params.tag === undefined || !this.allowed.has(m)) return { status: 405, reason: 'Method Not Allowed', headers: [['allow', this.opts.allow]] };
     return null;
   }
 

@@ -1,0 +1,131 @@
+// A Dial() bridge: the caller's channel and the callee's answered leg, both
+// with their media in Palisade's engine (src/media/media-leg.ts), joined
+// packet by packet. A re-INVITE or UPDATE from either phone (hold, resume, a
+// new address or port) crosses as in the B2BUA's direct calls
+// (src/sip/b2bua/in-dialog-relay.ts): it is offered to the other phone with
+// Palisade's own description of that leg, the answer goes back to the first
+// phone, and each media leg follows what its phone agreed. A phone that
+// holds (sendonly or inactive) is sent nothing, and the held phone is told,
+// so it stops sending too (RFC 3264 §8.4).
+import type { SipMessage } from '../sip/message/sip-message.js';
+import { buildResponse } from '../sip/message/response.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
+import type { B2bua } from '../sip/b2bua/b2bua.js';
+import type { ServerTxHandle } from '../sip/b2bua/types.js';
+import { InDialogRelay, isSdp, type BridgeSdp, type Leg } from '../sip/b2bua/in-dialog-relay.js';
+import { negotiateOffer } from '../media/media-sdp.js';
+import type { MediaSession, ReadOffer } from '../media/media-session.js';
+import type { SdpDirection } from '../media/sdp/sdp-types.js';
+import type { Logger } from '../observability/logger.js';
+
+/** one side of the bridge: its dialog and the offer/answer state of its media leg */
+export interface BridgeSide {
+  dialog: Dialog;
+  session: MediaSession;
+}
+
+const OTHER: Record<Leg, Leg> = { a: 'b', b: 'a' };
+
+export class DialBridge implements BridgeSdp {
+  private readonly relay: InDialogRelay;
+  /** an offer crossing the bridge: whose it is and what we read in it */
+  private pending: { from: Leg; offer: ReadOffer } | null = null;
+  private readonly retransmits: Partial<Record<Leg, { stop(): void }>> = {};
+  private closed = false;
+
+  constructor(
+    private readonly ua: B2bua,
+    private readonly sides: Record<Leg, BridgeSide>,
+    private readonly log: Logger,
+    private readonly channel: string,
+  ) {
+    this.relay = new InDialogRelay(
+      { a: sides.a.dialog, b: sides.b.dialog },
+      { userAgent: ua.cfg.userAgent, tx: ua.deps.tx, sdp: this, retransmitting: (to, r) => this.retransmitting(to, r) },
+    );
+    sides.a.session.leg.bridge(sides.b.session.leg);
+  }
+
+  /**
+   * An in-dialog request from `from`'s phone, after its dialog's CSeq check
+   * and target refresh: true when it was an INVITE or UPDATE, now handled.
+   */
+  inDialog(from: Leg, tx: ServerTxHandle, req: SipMessage): boolean {
+    if (req.method !== 'INVITE' && req.method !== 'UPDATE') return false;
+    if (req.body.length && isSdp(req)) this.relay.relay(from, tx, req);
+    else this.refresh(from, tx, req);
+    return true;
+  }
+
+  /** the ACK for a 2xx we sent in `from`'s dialog */
+  onAck(from: Leg, ack: SipMessage): void {
+    this.retransmits[from]?.stop();
+    delete this.retransmits[from];
+    const session = this.sides[from].session;
+    if (!session.awaitingAnswer || ack.body.length === 0) return;
+    try {
+      // RFC 3261 §13.2.1: our 2xx carried the offer, the ACK the answer
+      session.takeAnswer(ack.body);
+    } catch (err) {
+      this.log.info('dial-bad-answer', { channel: this.channel, leg: from, error: (err as Error).message });
+    }
+  }
+
+  /** the bridge is over: media legs apart, our 2xx retransmissions stopped */
+  close(): void {
+    this.closed = true;
+    this.pending = null;
+    this.sides.a.session.leg.unbridge();
+    for (const leg of ['a', 'b'] as const) this.retransmits[leg]?.stop();
+  }
+
+  // BridgeSdp: how a description crosses
+
+  offer(from: Leg, body: Buffer): Buffer {
+    // throws MediaNegotiationError when nothing in it is usable: the relay answers 488
+    const offer = negotiateOffer(body);
+    this.pending = { from, offer };
+    // the direction goes on as the phone said it, as the RTP relay passes it in direct calls
+    return this.sides[OTHER[from]].session.offer(offer.media.direction);
+  }
+
+  answer(from: Leg, body: Buffer, status: number): Buffer | undefined {
+    const p = this.pending;
+    // only a 2xx answers here (no reliable provisional responses); after close() the legs are gone
+    if (this.closed || !p || p.from !== from || status < 200 || status >= 300) return undefined;
+    this.pending = null;
+    let direction: SdpDirection | undefined;
+    try {
+      direction = this.sides[OTHER[from]].session.takeAnswer(body).direction;
+    } catch (err) {
+      this.log.info('dial-bad-answer', { channel: this.channel, leg: OTHER[from], error: (err as Error).message });
+    }
+    return this.sides[from].session.answer(p.offer, direction);
+  }
+
+  refused(from: Leg): void {
+    if (this.pending?.from !== from) return;
+    this.pending = null;
+    this.sides[OTHER[from]].session.offerRefused();
+  }
+
+  /**
+   * An INVITE or UPDATE without an offer (a session refresh, RFC 4028)
+   * concerns this leg alone and is answered here: a re-INVITE's 2xx carries
+   * our offer, whose answer comes in the ACK (RFC 3261 §14.2); an UPDATE's
+   * carries nothing.
+   */
+  private refresh(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
+    const { dialog, session } = this.sides[from];
+    const body = req.method === 'INVITE' ? session.offer(session.direction) : undefined;
+    const res = buildResponse(req, 200, 'OK', { toTag: dialog.localTag, server: this.ua.cfg.userAgent, body, contentType: body ? 'application/sdp' : undefined });
+    res.headers.push({ name: 'contact', value: dialog.localContact });
+    tx.respond(res);
+    if (req.method === 'INVITE') this.retransmitting(from, this.ua.deps.tx.retransmit2xx(res, dialog.remote, () => undefined));
+  }
+
+  private retransmitting(to: Leg, r: { stop(): void }): void {
+    this.retransmits[to]?.stop();
+    this.retransmits[to] = r;
+  }
+}

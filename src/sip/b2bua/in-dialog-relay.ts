@@ -1,0 +1,129 @@
+// An in-dialog request crossing a bridge of two dialogs: a re-INVITE (hold,
+// resume, a new address), UPDATE, INFO... from one leg is rebuilt on the
+// other leg's dialog, and the answer comes back rebuilt for the first. The
+// B2BUA's direct calls (call.ts) and the dialplan's Dial() bridges
+// (src/channel/dial-bridge.ts) both use it; they differ only in how a
+// session description crosses (BridgeSdp): rewritten to point at the RTP
+// relay, or offered afresh from Palisade's own media legs.
+import { buildResponse } from '../message/response.js';
+import type { SipMessage } from '../message/sip-message.js';
+import type { Dialog } from '../dialog/dialog.js';
+import type { ServerTxHandle, TxApi } from './types.js';
+
+export type Leg = 'a' | 'b';
+
+/** how a session description crosses the bridge */
+export interface BridgeSdp {
+  /** the SDP of a request from `from` (an offer), as the other leg must get it; throws when it is unusable */
+  offer(from: Leg, body: Buffer): Buffer;
+  /** the SDP of the response to that request (the answer), as `from` must get it; undefined drops it */
+  answer(from: Leg, body: Buffer, status: number): Buffer | undefined;
+  /** the offer `from` made was refused or got no answer: RFC 3261 §14.1, the session stays as it was */
+  refused?(from: Leg): void;
+}
+
+export interface InDialogRelayDeps {
+  userAgent: string;
+  tx: TxApi;
+  sdp: BridgeSdp;
+  /** the 2xx of a relayed INVITE is resent to `to` until its ACK: stop the handle then */
+  retransmitting(to: Leg, r: { stop(): void }): void;
+}
+
+/** headers an in-dialog request carries across the bridge unchanged */
+const PASS_HEADERS = ['event', 'subscription-state', 'content-disposition', 'allow-events', 'supported', 'require'];
+
+export function isSdp(m: SipMessage): boolean {
+  const ct = m.get('content-type');
+  return ct !== undefined && ct.toLowerCase().startsWith('application/sdp');
+}
+
+export class InDialogRelay {
+  /** an INVITE crossing the bridge, from either leg (RFC 3261 §14.2: one at a time) */
+  private pendingInvite: Leg | null = null;
+
+  constructor(
+    private readonly legs: Record<Leg, Dialog>,
+    private readonly deps: InDialogRelayDeps,
+  ) {}
+
+  /** CSeq and target refresh are the caller's business; this sends `req` on and its answer back */
+  relay(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
+    const other = this.legs[from === 'a' ? 'b' : 'a'];
+    const server = this.deps.userAgent;
+    if (req.method === 'INVITE') {
+      if (this.pendingInvite) {
+        // RFC 3261 §14.2: a re-INVITE while another is pending → 491
+        tx.respond(buildResponse(req, 491, 'Request Pending', { server }));
+        return;
+      }
+      this.pendingInvite = from;
+    }
+    let body: Buffer | undefined = req.body.length ? req.body : undefined;
+    const offer = body !== undefined && isSdp(req);
+    if (offer) {
+      try {
+        body = this.deps.sdp.offer(from, body!);
+      } catch {
+        // RFC 3261 §21.4.26 / §14.2: an offer we cannot take → 488, the session unchanged
+        if (req.method === 'INVITE') this.pendingInvite = null;
+        tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
+        return;
+      }
+    }
+    const out = other.createRequest(req.method, { body, contentType: req.get('content-type'), userAgent: server });
+    for (const name of PASS_HEADERS) {
+      const v = req.get(name);
+      if (v !== undefined) out.headers.push({ name, value: v });
+    }
+    let answered = false;
+    this.deps.tx.sendRequest(out, other.remote, {
+      onResponse: (res) => {
+        if (answered && res.status >= 200 && res.status < 300 && req.method === 'INVITE') {
+          // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost
+          this.ack(other, out.cseq.seq);
+          return;
+        }
+        if (res.status >= 200) answered = true;
+        this.relayResponse(from, tx, req, out, res, offer);
+      },
+      onTimeout: () => {
+        if (req.method === 'INVITE') this.pendingInvite = null;
+        if (offer) this.deps.sdp.refused?.(from);
+        tx.respond(buildResponse(req, 408, 'Request Timeout', { server }));
+      },
+    });
+  }
+
+  private relayResponse(from: Leg, tx: ServerTxHandle, req: SipMessage, out: SipMessage, res: SipMessage, offer: boolean): void {
+    if (res.status === 100) return;
+    const me = this.legs[from];
+    const other = this.legs[from === 'a' ? 'b' : 'a'];
+    const ok = res.status >= 200 && res.status < 300;
+    let body: Buffer | undefined = res.body.length ? res.body : undefined;
+    if (body && isSdp(res)) body = this.deps.sdp.answer(from, body, res.status);
+    const fwd = buildResponse(req, res.status, res.reason, {
+      toTag: me.localTag,
+      server: this.deps.userAgent,
+      body,
+      contentType: body ? (res.get('content-type') ?? 'application/sdp') : undefined,
+    });
+    if (req.method === 'INVITE' || req.method === 'UPDATE') fwd.headers.push({ name: 'contact', value: me.localContact });
+    if (res.status >= 200 && offer && !ok) this.deps.sdp.refused?.(from);
+    if (req.method === 'INVITE' && res.status >= 200) {
+      this.pendingInvite = null;
+      if (ok) {
+        // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
+        this.ack(other, out.cseq.seq);
+        tx.respond(fwd);
+        this.deps.retransmitting(from, this.deps.tx.retransmit2xx(fwd, me.remote, () => undefined));
+        return;
+      }
+    }
+    tx.respond(fwd);
+  }
+
+  private ack(d: Dialog, cseq: number): void {
+    this.deps.tx.sendStateless(d.createRequest('ACK', { cseq }), d.remote);
+  }
+}

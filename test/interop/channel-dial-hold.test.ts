@@ -1,0 +1,170 @@
+// Hold and resume inside a dialplan Dial() bridge, with two real phones
+// (baresip 1.0.0, `hold` / `resume` on its control socket). The callee puts
+// the caller on hold (re-INVITE a=sendonly) and resumes (a=sendrecv), then
+// the caller does the same. Palisade offers each re-INVITE to the other
+// phone, as the B2BUA does for direct calls, answers it with a matching SDP,
+// and each media leg follows.
+//
+// What each phone received is read back from a tshark capture of the
+// phones' RTP ports: the µ-law payloads Palisade sent, decoded by sox and
+// laid on the wall clock, so each window of the call is its own recording —
+// the other phone's tone while talking, silence while held, the tone again
+// after the resume. baresip 1.0.0's own recording (sndfile) stops at the
+// first hold, so it only confirms the first window.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { dominantFrequency, goertzelPower, readWav, rms, type Pcm } from '../helpers/audio.js';
+import { startSite, phone } from '../helpers/channel-site.js';
+import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
+import type { Baresip, TracedSipMessage } from '../helpers/baresip.js';
+import type { DialplanRunner } from '../../src/main.js';
+import type { Channel } from '../../src/channel/channel.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TONE_A = 440;
+const TONE_B = 1000;
+
+/** capture time (epoch ms) and UDP source port of every packet in the capture */
+function packetSources(pcap: string): Array<{ t: number; src: number }> {
+  const r = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'udp.srcport'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('\t'))
+    .map((l) => ({ t: Number(l.split('\t')[0]) * 1000, src: Number(l.split('\t')[1]) }));
+}
+
+/** where the phone receives RTP: the audio port of the SDP it sent */
+function rtpPortOf(p: Baresip): number {
+  const sent = p.sdpAudio(`127.0.0.1:${p.opts.sipPort}`);
+  assert.ok(sent.length > 0, `${p.opts.name} sent an SDP`);
+  return sent[0]!.port;
+}
+
+/** a=sendrecv / sendonly / recvonly / inactive of a traced message */
+const direction = (m: TracedSipMessage): string => m.sdp.find((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))?.slice(2) ?? 'sendrecv';
+const isReinviteAnswer = (m: TracedSipMessage): boolean => m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE/i.test(h));
+
+/**
+ * The re-INVITEs a phone sent after the call was up and the final answers
+ * it got, and the re-INVITEs it received from Palisade: "INVITE sendonly",
+ * "200 recvonly" and so on, in order.
+ */
+function reinvites(p: Baresip): { sent: string[]; received: string[] } {
+  const me = `127.0.0.1:${p.opts.sipPort}`;
+  const trace = p.sipTrace();
+  const firstOk = trace.findIndex((m) => isReinviteAnswer(m) && m.startLine.startsWith('SIP/2.0 200'));
+  const later = trace.slice(firstOk + 1);
+  const sent: string[] = [];
+  const received: string[] = [];
+  for (const m of later) {
+    if (m.startLine.startsWith('INVITE ')) (m.src === me ? sent : received).push(`INVITE ${direction(m)}`);
+    else if (isReinviteAnswer(m) && !m.startLine.startsWith('SIP/2.0 1')) (m.dst === me ? sent : received).push(`${m.startLine.split(' ')[1]} ${direction(m)}`);
+  }
+  return { sent, received };
+}
+
+test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INVITE reaches the other phone, audio stops while held and comes back', { timeout: 90_000 }, async (t) => {
+  const plan: DialplanRunner = {
+    has: (_ctx, exten) => exten === '700',
+    run: async (ch: Channel) => {
+      await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
+    },
+  };
+  const site = await startSite(plan, ['1002', '1003']);
+  const rtp = 46000 + (process.pid % 20) * 200;
+  const a = await phone(site, 'holdA', '1002', TONE_A, rtp, 'PCMU', [], 'auto', { sipTrace: true });
+  const b = await phone(site, 'holdB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
+  const pcap = join(site.dir, 'hold.pcap');
+  const cap = await startCapture(pcap, `udp and portrange ${rtp}-${rtp + 199}`);
+  const at: Record<'up' | 'bHold' | 'bResume' | 'aHold' | 'aResume' | 'end', number> = { up: 0, bHold: 0, bResume: 0, aHold: 0, aResume: 0, end: 0 };
+  try {
+    try {
+      await a.dial(`sip:700@127.0.0.1:${site.sipPort}`);
+      await a.waitEvent('CALL_ESTABLISHED', 8000);
+      await b.waitEvent('CALL_ESTABLISHED', 8000);
+      at.up = Date.now();
+      await sleep(2000);
+      at.bHold = Date.now();
+      await b.mustCommand('hold');
+      await sleep(2500);
+      at.bResume = Date.now();
+      await b.mustCommand('resume');
+      await sleep(2000);
+      at.aHold = Date.now();
+      await a.mustCommand('hold');
+      await sleep(2500);
+      at.aResume = Date.now();
+      await a.mustCommand('resume');
+      await sleep(2000);
+      at.end = Date.now();
+      await a.hangup();
+      await b.waitEvent('CALL_CLOSED', 5000);
+    } finally {
+      await stopCapture(cap);
+      await a.stop();
+      await b.stop();
+    }
+
+    // Signalling: each holder's re-INVITEs got 200 with the matching answer, and the other phone was offered the same
+    const ra = reinvites(a);
+    const rb = reinvites(b);
+    t.diagnostic(`A sent ${ra.sent.join(', ')}; A received ${ra.received.join(', ')}`);
+    t.diagnostic(`B sent ${rb.sent.join(', ')}; B received ${rb.received.join(', ')}`);
+    const holdAndResume = ['INVITE sendonly', '200 recvonly', 'INVITE sendrecv', '200 sendrecv'];
+    assert.deepEqual(rb.sent, holdAndResume, "the callee's hold and resume were accepted (RFC 3264 §8.4 answers)");
+    assert.deepEqual(ra.received, holdAndResume, "the callee's hold and resume were offered to the caller");
+    assert.deepEqual(ra.sent, holdAndResume, "the caller's hold and resume were accepted");
+    assert.deepEqual(rb.received, holdAndResume, "the caller's hold and resume were offered to the callee");
+
+    // Media: what Palisade sent each phone, window by window
+    const portA = rtpPortOf(a);
+    const portB = rtpPortOf(b);
+    const toA = receivedUlaw(pcap, portA, at.up, at.end, site.dir);
+    const toB = receivedUlaw(pcap, portB, at.up, at.end, site.dir);
+    const heardA = readWav(toA.wav);
+    const heardB = readWav(toB.wav);
+    const sources = packetSources(pcap);
+    const settle = 700; // a re-INVITE's round trip and the packets already on their way
+    const windows: Array<[string, number, number, boolean]> = [
+      ['talk', at.up + 300, at.bHold, true],
+      ['the callee holds', at.bHold + settle, at.bResume, false],
+      ['talk after resume', at.bResume + settle, at.aHold, true],
+      ['the caller holds', at.aHold + settle, at.aResume, false],
+      ['talk at last', at.aResume + settle, at.end, true],
+    ];
+    for (const [name, from, to, talking] of windows) {
+      const span = (pcm: Pcm): [number, number] => [Math.round(((from - at.up) / 1000) * 8000), Math.round(((to - at.up) / 1000) * 8000)];
+      const count = (times: number[]): number => times.filter((x) => x >= from && x < to).length;
+      const sent = (port: number): number => sources.filter((p) => p.src === port && p.t >= from && p.t < to).length;
+      const [fa, ta] = span(heardA);
+      const [fb, tb] = span(heardB);
+      const seen = {
+        toA: count(toA.times), toB: count(toB.times), fromA: sent(portA), fromB: sent(portB),
+        rmsA: +rms(heardA.samples, fa, ta).toFixed(3), rmsB: +rms(heardB.samples, fb, tb).toFixed(3),
+        hzA: talking ? dominantFrequency(heardA, fa, ta) : 0, hzB: talking ? dominantFrequency(heardB, fb, tb) : 0,
+      };
+      t.diagnostic(`${name} (${((to - from) / 1000).toFixed(1)} s): ${JSON.stringify(seen)}`);
+      const expected = ((to - from) / 20) * 0.8;
+      if (talking) {
+        assert.ok(seen.toA > expected && seen.toB > expected, `${name}: audio both ways ${JSON.stringify(seen)}`);
+        assert.ok(Math.abs(seen.hzA - TONE_B) <= 10, `${name}: the caller hears the callee's tone (${seen.hzA} Hz)`);
+        assert.ok(Math.abs(seen.hzB - TONE_A) <= 10, `${name}: the callee hears the caller's tone (${seen.hzB} Hz)`);
+        assert.ok(goertzelPower(heardA.samples, fa, ta, TONE_B, 8000) > 100 * goertzelPower(heardA.samples, fa, ta, TONE_A, 8000), `${name}: the caller does not hear itself`);
+      } else {
+        // nothing to either phone, and the held phone, told by the relayed offer, sends nothing either
+        assert.ok(seen.toA <= 2 && seen.toB <= 2, `${name}: audio still sent ${JSON.stringify(seen)}`);
+        assert.ok(seen.rmsA < 0.01 && seen.rmsB < 0.01, `${name}: silence ${JSON.stringify(seen)}`);
+        assert.ok(seen.fromA <= 2 && seen.fromB <= 2, `${name}: a phone still sends ${JSON.stringify(seen)}`);
+      }
+    }
+    // the phones' own recordings (first window only, see above) agree on who heard what
+    assert.ok(Math.abs(dominantFrequency(readWav(a.recordings().dec[0]!)) - TONE_B) <= 10);
+    assert.ok(Math.abs(dominantFrequency(readWav(b.recordings().dec[0]!)) - TONE_A) <= 10);
+    assert.equal(site.logs.filter((l) => l.event === 'channel-bridged').length, 1);
+  } finally {
+    await site.stop();
+  }
+});
