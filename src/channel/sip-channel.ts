@@ -25,6 +25,7 @@ import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
 import type {
   Channel,
+  ChannelPeer,
   DialOptions,
   DialResult,
   DialTarget,
@@ -67,6 +68,8 @@ export class SipChannel implements Channel, DialogOwner {
   readonly callerIdNum: string;
   readonly callerIdName: string;
   readonly context: string;
+  /** the INVITE's source and the extension its digest proved (the B2BUA only hands over authenticated callers) */
+  readonly peer: ChannelPeer;
   readonly vars = new Map<string, string>();
   answered = false;
   hungUp = false;
@@ -107,6 +110,7 @@ export class SipChannel implements Channel, DialogOwner {
     this.callerIdNum = caller.number;
     this.callerIdName = invite.from.displayName ?? caller.name;
     this.context = caller.context;
+    this.peer = { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
     const contact = invite.contacts[0];
     this.dialog = new Dialog({
