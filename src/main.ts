@@ -24,6 +24,8 @@ import { formatHost } from './transport/address.js';
 import { SecurityService, registeredAddresses } from './security/ids/security-service.js';
 import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
+import { pinOutcomeEvent } from './security/ids/auth-events.js';
+import type { PinOutcomeSink } from './security/auth/pin-outcome.js';
 import { hostname, networkInterfaces } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
 import { registerApp } from './dialplan/app-registry.js';
@@ -114,7 +116,9 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // applications; they reach the voicemail feature built further down)
   let voicemailFeature: VoicemailFeature | null = null;
   for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
-  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // PINs checked during calls reach the defences built further down (pinOutcome)
+  let pinSink: PinOutcomeSink = () => {};
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'), { pinOutcome: (o) => pinSink(o) });
   // extensions from the config file were checked with their YAML line; imported ones can only be reported
   for (const e of dialplan ? extensions.values() : []) {
     if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
@@ -185,6 +189,13 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     security.authOutcome(o, (r) => transport.localFor(r));
     guard.authOutcome(o.ok, o.reason, o.account, o.remote);
   };
+  // and so does every PIN checked during a call (VoiceMailMain, Authenticate(),
+  // ReportAuthFailure()): the same events, bans and reputation, by the caller's address
+  const pinOutcome: PinOutcomeSink = (o) => {
+    securitySink.emit(pinOutcomeEvent(o));
+    guard.pinOutcome(o);
+  };
+  pinSink = pinOutcome;
 
   const registrar = new Registrar({
     location,
@@ -320,6 +331,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     log: logs.get('voicemail'),
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
     security,
+    pinOutcome,
     mwi: {
       // the same digest check (and IDS reporting) as every request the UAS core answers
       authenticate: (req, remote) => requestAuth.check(req, remote),
