@@ -19,13 +19,14 @@ import { createMediaApi } from './sip/b2bua/media-bridge.js';
 import type { ExtensionInfo } from './sip/b2bua/types.js';
 import type { Ha1Set } from './security/auth/digest.js';
 import { SipMessage } from './sip/message/sip-message.js';
-import { parseUri } from './sip/message/uri.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
 import { SecurityService, registeredAddresses } from './security/ids/security-service.js';
 import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
-import { hostname } from 'node:os';
+import { pinOutcomeEvent } from './security/ids/auth-events.js';
+import type { PinOutcomeSink } from './security/auth/pin-outcome.js';
+import { hostname, networkInterfaces } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
 import { registerApp } from './dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
@@ -109,7 +110,9 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // applications; they reach the voicemail feature built further down)
   let voicemailFeature: VoicemailFeature | null = null;
   for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
-  const dialplan = loadDialplan(cfg, logs.get('dialplan'));
+  // PINs checked during calls reach the defences built further down (pinOutcome)
+  let pinSink: PinOutcomeSink = () => {};
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'), { pinOutcome: (o) => pinSink(o) });
   // extensions from the config file were checked with their YAML line; imported ones can only be reported
   for (const e of dialplan ? extensions.values() : []) {
     if (!dialplan!.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
@@ -147,11 +150,14 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   transport.serverHeader = cfg.sip.userAgent;
   if (cfg.tls) transport.tlsCredentials = cfg.tls; // tls: listen points (src/transport/tls-listener.ts)
   const clock = new TimerWheelClock();
+  // the names this server answers to: To hosts it registers, digest-uris it accepts
+  const localHosts = localHostNames(cfg);
   const auth = new DigestAuthenticator({
     realm: cfg.sip.realm,
     algorithms: cfg.auth.algorithms,
     nonceLifetimeSec: cfg.auth.nonceLifetime,
     lookupHa1: (user) => extensions.get(user)?.ha1,
+    server: { hosts: localHosts, ports: cfg.sip.listen.map((p) => p.port) },
   });
   const location = new LocationService({
     persistence: storage.location,
@@ -177,8 +183,14 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     security.authOutcome(o, (r) => transport.localFor(r));
     guard.authOutcome(o.ok, o.reason, o.account, o.remote);
   };
+  // and so does every PIN checked during a call (VoiceMailMain, Authenticate(),
+  // ReportAuthFailure()): the same events, bans and reputation, by the caller's address
+  const pinOutcome: PinOutcomeSink = (o) => {
+    securitySink.emit(pinOutcomeEvent(o));
+    guard.pinOutcome(o);
+  };
+  pinSink = pinOutcome;
 
-  const localHosts = new Set<string>([cfg.sip.domain.toLowerCase(), ...cfg.sip.listen.map((p) => p.address.toLowerCase())]);
   const registrar = new Registrar({
     location,
     auth,
@@ -235,14 +247,6 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       userAgent: cfg.sip.userAgent,
       ringTimeoutMs: cfg.calls.ringTimeout * 1000,
       maxDurationMs: cfg.calls.maxDuration * 1000,
-      isLocalUri: (uri) => {
-        try {
-          const u = parseUri(uri);
-          return u.user === undefined && localHosts.has(u.host);
-        } catch {
-          return false;
-        }
-      },
     },
     {
       tx: {
@@ -313,7 +317,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     );
     b2bua.deps.dialplan = channels.routing();
   }
-  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, isLocalUri: b2bua.cfg.isLocalUri, onAuth: authOutcome });
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: authOutcome });
   // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
   const voicemail = createVoicemail(cfg.voicemail, {
     // the spool has the mail (and a copy of the WAV) on disk once send() returns
@@ -321,6 +325,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     log: logs.get('voicemail'),
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
     security,
+    pinOutcome,
     mwi: {
       // the same digest check (and IDS reporting) as every request the UAS core answers
       authenticate: (req, remote) => requestAuth.check(req, remote),
@@ -482,6 +487,26 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       log.info('stopped', { reason });
     },
   };
+}
+
+/**
+ * The SIP domain and every listening address, lower-case; for a wildcard
+ * listen point (0.0.0.0, ::) the machine's own interface addresses, which
+ * phones configured with the server's IP put in their To and digest URIs.
+ */
+function localHostNames(cfg: PalisadeConfig): Set<string> {
+  const out = new Set<string>([cfg.sip.domain.toLowerCase()]);
+  for (const p of cfg.sip.listen) {
+    const a = p.address.toLowerCase();
+    if (a !== '0.0.0.0' && a !== '::') {
+      out.add(a);
+      continue;
+    }
+    for (const list of Object.values(networkInterfaces())) {
+      for (const i of list ?? []) if (a === '::' || i.family === 'IPv4') out.add(i.address.toLowerCase());
+    }
+  }
+  return out;
 }
 
 /** OPTIONS to a registered contact (qualify); resolves with reachability and RTT */

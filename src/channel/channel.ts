@@ -3,6 +3,7 @@
 // B2BUA leg and a media endpoint; tests implement it in memory. Applications
 // (src/dialplan/apps/app-*.ts) and features (voicemail, conference) only ever
 // talk to this interface.
+import type { TransportKind } from '../transport/types.js';
 
 /** why a channel ended; SIP maps these to status codes (486, 480, 404...) */
 export type HangupCause = 'normal' | 'busy' | 'noanswer' | 'congestion' | 'unallocated' | 'rejected' | 'failure';
@@ -72,6 +73,20 @@ export interface DialResult {
   answeredMs?: number;
 }
 
+/**
+ * Who is calling, as the defences see it, whatever the protocol: where the
+ * call's signalling comes from (the address an IDS ban or a reputation mark
+ * is for) and the local account the caller authenticated as.
+ */
+export interface ChannelPeer {
+  /** the signalling transport ('udp' for SIP over UDP and for IAX2) */
+  readonly transport: TransportKind;
+  readonly address: string;
+  readonly port: number;
+  /** the extension the caller proved (digest, IAX2 MD5); absent for a caller that did not authenticate as one */
+  readonly account?: string;
+}
+
 export interface Channel {
   /** unique id, also the CDR uniqueid */
   readonly id: string;
@@ -83,6 +98,8 @@ export interface Channel {
   readonly dialed: string;
   /** the caller's context (from its extension) */
   readonly context: string;
+  /** the caller's signalling address and authenticated account (for in-call PIN checks and the IDS) */
+  readonly peer: ChannelPeer;
   /** channel variables (Set(), ${VAR}); the dialplan engine owns the namespace */
   readonly vars: Map<string, string>;
   readonly answered: boolean;

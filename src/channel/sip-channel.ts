@@ -28,6 +28,7 @@ import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dia
 import { DialBridge } from './dial-bridge.js';
 import type {
   Channel,
+  ChannelPeer,
   DialOptions,
   DialResult,
   DialTarget,
@@ -70,6 +71,8 @@ export class SipChannel implements Channel, DialogOwner {
   readonly callerIdNum: string;
   readonly callerIdName: string;
   readonly context: string;
+  /** the INVITE's source and the extension its digest proved (the B2BUA only hands over authenticated callers) */
+  readonly peer: ChannelPeer;
   readonly vars = new Map<string, string>();
   answered = false;
   hungUp = false;
@@ -111,6 +114,7 @@ export class SipChannel implements Channel, DialogOwner {
     this.callerIdNum = caller.number;
     this.callerIdName = invite.from.displayName ?? caller.name;
     this.context = caller.context;
+    this.peer = { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
     const contact = invite.contacts[0];
     this.dialog = new Dialog({

@@ -3,6 +3,7 @@
 // through the Channel interface and this state; they never see SIP.
 import type { Channel } from '../channel/channel.js';
 import type { DataSources } from './datasources.js';
+import type { PinOutcome } from '../security/auth/pin-outcome.js';
 
 export interface DialplanLog {
   info(event: string, fields?: Record<string, unknown>): void;
@@ -47,6 +48,12 @@ export interface CallState {
   readonly recordingsDir: string;
   /** how long to wait for each further digit of an extension typed during Background/WaitExten */
   readonly digitTimeoutMs: number;
+  /**
+   * Reports a PIN checked during this call (Authenticate(),
+   * ReportAuthFailure()) to the defences — IDS, security log, reputation —
+   * with this call's caller; nothing happens when none are wired in.
+   */
+  reportPin(o: Omit<PinOutcome, 'call'>): void;
 }
 
 /** 'hangup' ends the call (the h extension still runs); nothing means "go on". */
@@ -60,8 +67,9 @@ export interface DialplanApp {
   /**
    * Arguments after the first may hold caller secrets (a PIN passed to a
    * look-up): LASTDATA, the CDR and the path trace keep only the first one.
+   * 'all': the first one too (Authenticate(PIN)).
    */
-  readonly sensitiveArgs?: boolean;
+  readonly sensitiveArgs?: boolean | 'all';
   /**
    * args: the data after substitution, split as Asterisk does (app-args.ts);
    * data: the same unsplit (Set() and GotoIf() read it whole).

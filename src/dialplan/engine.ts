@@ -14,6 +14,7 @@ import type { Context, Dialplan, Extension } from './dialplan-types.js';
 import { extensionMatches } from './matcher.js';
 import { substitute } from './substitute.js';
 import { strftime } from './funcs/func-strftime.js';
+import type { PinOutcome, PinOutcomeSink } from '../security/auth/pin-outcome.js';
 
 export interface StepRecord {
   context: string;
@@ -35,6 +36,8 @@ export interface EngineOptions {
   digitTimeoutMs?: number;
   /** called before each application runs (CDR lastapp/lastdata, tracing) */
   onStep?(channel: Channel, step: StepRecord): void;
+  /** PINs checked during calls (Authenticate(), ReportAuthFailure()): main.ts hands them to the defences */
+  pinOutcome?: PinOutcomeSink;
 }
 
 /** Asterisk refuses deeper Gosub nesting too; a runaway recursion ends the call. */
@@ -217,6 +220,10 @@ class CallRun implements CallState {
     });
   }
 
+  reportPin(o: Omit<PinOutcome, 'call'>): void {
+    this.opts.pinOutcome?.({ ...o, call: this.channel });
+  }
+
   runApp(name: string, data: string): Promise<AppOutcome> | null {
     const app = findApp(name);
     return app ? app.run(this, splitArgs(data), data) : null;
@@ -327,7 +334,7 @@ class CallRun implements CallState {
       const app = findApp(step.app);
       const data = this.substitute(step.data);
       const args = splitArgs(data);
-      this.record(step.app, app?.sensitiveArgs && args.length > 1 ? `${args[0]},***` : data);
+      this.record(step.app, app?.sensitiveArgs === 'all' ? '***' : app?.sensitiveArgs && args.length > 1 ? `${args[0]},***` : data);
       let outcome: AppOutcome;
       this.jumped = false;
       if (!app) {

@@ -73,7 +73,7 @@ test('an unknown application names file:line:col and suggests the closest one', 
   assert.equal(e.issues.length, 1);
   assert.equal(e.line, 3);
   assert.equal(e.col, 12);
-  assert.match(e.message, /^extensions\.conf:3:12: unknown application "Playbak"; did you mean Playback\? \(known: Answer, Background, /);
+  assert.match(e.message, /^extensions\.conf:3:12: unknown application "Playbak"; did you mean Playback\? \(known: Answer, Authenticate, Background, /);
 });
 
 test('a duplicate priority points at the line and the first definition', () => {

@@ -55,3 +55,31 @@ test('a restart keeps today\'s spend and the imported fraud numbers; policies co
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('wrong PINs during calls: the caller\'s address and extension lose reputation; the call gate then refuses the extension', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
+  try {
+    const cfg = parseConfig(['sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }', `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`].join('\n'), join(dir, 'p.yaml'));
+    const storage = await openStorage(cfg.storage);
+    const guard = await SecurityGuard.create({
+      cfg: cfg.guard, extensions: [], isExtension: (n) => n === '1001' || n === '1002', storage, sink: nullSecuritySink, log: new LogRoot('error', {}).get('security'),
+    });
+    try {
+      const remote = { address: '198.51.100.8', port: 5060, transport: 'udp' as const };
+      const call = { id: 'c1', name: 'SIP/1001-00000001', peer: { ...remote, account: '1001' } };
+      guard.authOutcome(true, undefined, '1001', remote); // the INVITE of the call
+      for (let i = 0; i < 3; i++) guard.pinOutcome({ ok: false, service: 'VoiceMail', account: '1002', call });
+      guard.pinOutcome({ ok: true, service: 'VoiceMail', account: '1001', call });
+      assert.ok(guard.reputation.refused('ip:198.51.100.8'), `address score ${guard.reputation.score('ip:198.51.100.8')}`);
+      assert.equal(guard.reputation.score('user:1002'), 5, 'the mailbox guessed at is not marked: nobody can lock its owner out');
+      assert.equal(guard.callGate.check({ caller: '1001', dialled: '1002', remote, callId: 'x1' }).ok, true, 'three typos: still calling');
+      guard.pinOutcome({ ok: false, service: 'Authenticate', account: '1001', call });
+      assert.equal(guard.callGate.check({ caller: '1001', dialled: '1002', remote, callId: 'x2' }).verdict, 'refused:reputation:caller');
+    } finally {
+      await guard.stop();
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

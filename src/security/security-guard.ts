@@ -8,6 +8,7 @@ import { ReputationRepo } from '../storage/reputation-repo.js';
 import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from './ids/security-event.js';
+import type { PinOutcome } from './auth/pin-outcome.js';
 import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
 import { CidrSet } from './acl/cidr.js';
@@ -197,6 +198,11 @@ export class SecurityGuard {
     if (ok && account) this.reputation.authSucceeded(account, remote.address);
     // a missing or stale credential is the normal first round of digest, not a failure
     else if (!ok && reason !== 'missing' && reason !== 'stale') this.reputation.authFailed(remote.address);
+  }
+
+  /** a PIN checked during a call (VoiceMailMain, Authenticate()...): a failure counts against the address and the calling extension */
+  pinOutcome(o: PinOutcome): void {
+    if (!o.ok) this.reputation.pinFailed(o.call.peer.address, o.call.peer.account);
   }
 
   /** control-socket commands: reputation, fraud-reload, guard */

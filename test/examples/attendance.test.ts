@@ -11,12 +11,14 @@ import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
 import { MemoryChannel } from '../helpers/memory-channel.js';
+import type { PinOutcome } from '../../src/security/auth/pin-outcome.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const example = join(repoRoot(), 'examples', 'attendance');
 const dir = mkdtempSync(join(tmpdir(), 'pal-attendance-'));
 let loaded: LoadedDialplan;
 const voicemails: string[][] = [];
+const pinOutcomes: PinOutcome[] = [];
 
 before(() => {
   // VoiceMail and VoiceMailMain belong to the voicemail feature (tested there); stand-ins record how the dialplan calls them
@@ -34,7 +36,7 @@ before(() => {
   const yamlPath = join(dir, 'palisade.yaml');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
   assert.equal(existsSync(join(dir, 'var', 'attendance.db')), false);
-  loaded = loadDialplan(cfg)!;
+  loaded = loadDialplan(cfg, undefined, { pinOutcome: (o) => void pinOutcomes.push(o) })!;
   assert.equal(existsSync(join(dir, 'var', 'attendance.db')), true);
 });
 after(async () => {
@@ -82,6 +84,20 @@ test('three wrong PINs end the call with goodbye and no figure', async () => {
   assert.equal(ch.played.filter((p) => p === 'invalid').length, 3);
   assert.equal(ch.played.at(-1), 'goodbye');
   assert.ok(!ch.events.some((e) => e.startsWith('sayNumber')));
+});
+
+test('each wrong PIN is reported to the defences against the caller (ReportAuthFailure), with the student ID and never the PIN', async () => {
+  pinOutcomes.length = 0;
+  const ch = new MemoryChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', script: '240002#1111#2222#3333#', peer: { transport: 'tls', address: '198.51.100.40', port: 5061, account: '1001' } });
+  await loaded.engine.run(ch);
+  assert.deepEqual(
+    pinOutcomes.map((o) => [o.ok, o.service, o.account, o.call.peer.address, o.call.peer.account]),
+    Array(3).fill([false, 'attendance', '240002', '198.51.100.40', '1001']),
+  );
+  assert.doesNotMatch(JSON.stringify(pinOutcomes.map((o) => ({ ...o, call: o.call.id }))), /1111|2222|3333|5820/);
+  pinOutcomes.length = 0;
+  await call('240002#5820#~');
+  assert.deepEqual(pinOutcomes, [], 'the right PIN reports nothing');
 });
 
 test('another student from the same call', async () => {

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type {
   Channel,
+  ChannelPeer,
   DialOptions,
   DialResult,
   DialTarget,
@@ -30,6 +31,8 @@ export interface MemoryChannelOptions {
   script?: string;
   /** how a Dial() ends; default NOANSWER */
   onDial?(targets: DialTarget[], opts: DialOptions): DialResult;
+  /** where the caller signals from; default udp 192.0.2.50:5060, authenticated as callerIdNum */
+  peer?: ChannelPeer;
 }
 
 export class MemoryChannel implements Channel {
@@ -39,6 +42,7 @@ export class MemoryChannel implements Channel {
   readonly callerIdName: string;
   readonly dialed: string;
   readonly context: string;
+  readonly peer: ChannelPeer;
   readonly vars = new Map<string, string>();
   answered = false;
   hungUp = false;
@@ -55,6 +59,7 @@ export class MemoryChannel implements Channel {
     this.callerIdNum = o.callerIdNum ?? '1001';
     this.callerIdName = o.callerIdName ?? 'Alice';
     this.name = `MEM/${this.callerIdNum}-${this.id.slice(4, 10)}`;
+    this.peer = o.peer ?? { transport: 'udp', address: '192.0.2.50', port: 5060, account: this.callerIdNum };
     this.script = [...(o.script ?? '')];
     this.ended = new Promise((r) => (this.resolveEnded = r));
   }

@@ -22,6 +22,8 @@ import { appProgress, appRinging } from './app-progress.js';
 import { appDbLookup } from './app-dblookup.js';
 import { appGosub, appReturn } from './app-gosub.js';
 import { appExecIf } from './app-execif.js';
+import { appAuthenticate } from './app-authenticate.js';
+import { appReportAuthFailure } from './app-reportauthfailure.js';
 
 export const BUILTIN_APPS: readonly DialplanApp[] = [
   appAnswer,
@@ -52,4 +54,6 @@ export const BUILTIN_APPS: readonly DialplanApp[] = [
   appProgress,
   appRinging,
   appDbLookup,
+  appAuthenticate,
+  appReportAuthFailure,
 ];

@@ -8,7 +8,7 @@
 import type { Channel } from '../../channel/channel.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import { checkPin } from '../../security/passwords/index.js';
-import type { SecurityEventSink } from '../../security/ids/security-event.js';
+import type { PinOutcomeSink } from '../../security/auth/pin-outcome.js';
 import type { StoredMessage } from './mailbox-store.js';
 import type { VoicemailService } from './voicemail-service.js';
 import { PROMPTS as P } from './prompts.js';
@@ -20,13 +20,18 @@ const MENU_TIMEOUT_MS = 8000;
 const MAX_MENU_REPEATS = 3;
 const MENU_KEYS = '0123456789*#';
 
-export function createVoiceMailMainApp(vm: VoicemailService, security?: SecurityEventSink): VoicemailApp {
+/**
+ * `report` gets every login with the call (whose peer is the caller's
+ * address): main.ts turns failures into IDS counts, bans and reputation
+ * marks exactly as for a wrong SIP password.
+ */
+export function createVoiceMailMainApp(vm: VoicemailService, report?: PinOutcomeSink): VoicemailApp {
   return {
     name: 'VoiceMailMain',
     async run(ch, rawArgs) {
       const [spec = ''] = splitArgs(rawArgs);
       if (!ch.answered) await ch.answer();
-      const box = await login(ch, vm, spec, security);
+      const box = await login(ch, vm, spec, report);
       if (!box) {
         if (!ch.hungUp) {
           await ch.play([P.goodbye]);
@@ -43,7 +48,7 @@ export function createVoiceMailMainApp(vm: VoicemailService, security?: Security
   };
 }
 
-async function login(ch: Channel, vm: VoicemailService, spec: string, security?: SecurityEventSink): Promise<MailboxConfig | null> {
+async function login(ch: Channel, vm: VoicemailService, spec: string, report?: PinOutcomeSink): Promise<MailboxConfig | null> {
   const at = spec.indexOf('@');
   const given = at >= 0 ? spec.slice(0, at) : spec;
   const context = at >= 0 ? spec.slice(at + 1) : 'default';
@@ -62,18 +67,16 @@ async function login(ch: Channel, vm: VoicemailService, spec: string, security?:
     const pin = await ch.readDigits({ maxDigits: 12, timeoutMs: DIGIT_TIMEOUT_MS, terminators: '#', initial: r.digit });
     const box = number === '' ? undefined : vm.mailbox(number, context);
     if (box && pin !== '' && (await vm.store.verifyPin(box, box.pin, pin))) {
-      security?.emit({ type: 'SuccessfulAuth', level: 3, time: Date.now(), service: 'VoiceMail', account: number, sessionId: ch.id });
+      report?.({ ok: true, service: 'VoiceMail', account: number, call: ch });
       return box;
     }
-    security?.emit({
-      type: box ? 'InvalidPassword' : 'InvalidAccountID',
-      level: 5,
-      time: Date.now(),
+    report?.({
+      ok: false,
       service: 'VoiceMail',
       account: number.slice(0, 15),
-      sessionId: ch.id,
+      unknownAccount: !box,
+      call: ch,
       detail: `voicemail login attempt ${attempt + 1} of ${vm.cfg.maxLoginAttempts}`,
-      extra: { channel: ch.name, caller: ch.callerIdNum },
     });
     if (ch.hungUp) return null;
     await ch.play([P.invalid]);

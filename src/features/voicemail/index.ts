@@ -7,6 +7,7 @@ import type { Channel } from '../../channel/channel.js';
 import type { VoicemailConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecurityEventSink } from '../../security/ids/security-event.js';
+import type { PinOutcomeSink } from '../../security/auth/pin-outcome.js';
 import { createVoiceMailApp, type VoicemailApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
 import { MwiService, type MwiOptions } from './mwi.js';
@@ -63,6 +64,8 @@ export interface VoicemailDeps {
   mail: MailQueue | null;
   log: Logger;
   security?: SecurityEventSink;
+  /** VoiceMailMain's logins, each with the caller's address: the IDS, the security log, reputation */
+  pinOutcome?: PinOutcomeSink;
   extensionEmail?: (number: string) => string | null;
   /** everything MWI needs from the SIP side except what voicemail itself knows */
   mwi: Omit<MwiOptions, 'mailboxOf' | 'counts' | 'maxExpires' | 'unsolicited' | 'log' | 'security'>;
@@ -81,7 +84,7 @@ export function createVoicemail(cfg: VoicemailConfig, d: VoicemailDeps): Voicema
     counts: (b) => service.counts(b),
   });
   service.onChange((box, counts) => void mwi.onMailboxChange(box, counts));
-  const apps = [createVoiceMailApp(service), createVoiceMailMainApp(service, d.security)];
+  const apps = [createVoiceMailApp(service), createVoiceMailMainApp(service, d.pinOutcome)];
 
   const boxArg = (args: Record<string, unknown>) => {
     const spec = typeof args.mailbox === 'string' ? args.mailbox : '';

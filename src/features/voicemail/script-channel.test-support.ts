@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import type {
   Channel,
+  ChannelPeer,
   DialResult,
   HangupCause,
   PlayOptions,
@@ -28,6 +29,8 @@ export interface ScriptChannelOptions {
   bargeIn?: boolean;
   context?: string;
   dialed?: string;
+  /** where the caller signals from; default udp 192.0.2.60:5060, authenticated as callerIdNum */
+  peer?: ChannelPeer;
 }
 
 export class ScriptChannel implements Channel {
@@ -37,6 +40,7 @@ export class ScriptChannel implements Channel {
   readonly callerIdName: string;
   readonly dialed: string;
   readonly context: string;
+  readonly peer: ChannelPeer;
   readonly vars = new Map<string, string>();
   answered = false;
   hungUp = false;
@@ -55,6 +59,7 @@ export class ScriptChannel implements Channel {
     this.callerIdName = o.callerIdName ?? 'Test Caller';
     this.dialed = o.dialed ?? '';
     this.context = o.context ?? 'default';
+    this.peer = o.peer ?? { transport: 'udp', address: '192.0.2.60', port: 5060, account: this.callerIdNum };
     this.ended = new Promise((r) => (this.endResolve = r));
   }
 

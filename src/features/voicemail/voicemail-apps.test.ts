@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import type { MailboxConfig, VoicemailConfig } from '../../config/config-types.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { SecurityEvent } from '../../security/ids/security-event.js';
+import type { PinOutcome } from '../../security/auth/pin-outcome.js';
+import { pinOutcomeEvent } from '../../security/ids/auth-events.js';
+import { IdsEngine } from '../../security/ids/ids-engine.js';
 import { createVoiceMailApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
 import type { MessageCounts } from './mailbox-store.js';
@@ -25,6 +28,8 @@ let vm: VoicemailService;
 let mails: VoicemailMail[];
 let mwi: Array<{ box: string; counts: MessageCounts }>;
 let events: SecurityEvent[];
+/** VoiceMailMain's PIN outcomes, as the security events main.ts makes of them */
+const report = (o: PinOutcome): void => void events.push(pinOutcomeEvent(o));
 
 function config(): VoicemailConfig {
   return {
@@ -130,7 +135,7 @@ test('VoiceMail: an unknown mailbox sets VMSTATUS=FAILED without answering; a fu
 test('VoiceMailMain: three wrong PINs → "invalid" each time, security events, goodbye and hang-up', async () => {
   await leaveMessage(1500);
   const ch = new ScriptChannel({ digits: '1111#2222#3828#' });
-  await createVoiceMailMainApp(vm, { emit: (e) => void events.push(e) }).run(ch, '756');
+  await createVoiceMailMainApp(vm, report).run(ch, '756');
   assert.deepEqual(ch.heard, ['vm-password', 'invalid', 'vm-password', 'invalid', 'vm-password', 'invalid', 'goodbye']);
   assert.equal(ch.hungUp, true);
   assert.deepEqual(events.map((e) => e.type), ['InvalidPassword', 'InvalidPassword', 'InvalidPassword']);
@@ -138,9 +143,27 @@ test('VoiceMailMain: three wrong PINs → "invalid" each time, security events, 
   assert.equal((await vm.store.list(BOX, 'INBOX')).length, 1, 'nothing changed');
 });
 
+test('VoiceMailMain: each wrong PIN counts against the caller\'s address and extension, like a wrong SIP password; the IDS bans the address', async () => {
+  const peer = { transport: 'tcp', address: '198.51.100.23', port: 5062, account: '1004' } as const;
+  const ch = new ScriptChannel({ digits: '1111#2222#3828#', callerIdNum: '1004', peer });
+  await createVoiceMailMainApp(vm, report).run(ch, '756');
+  assert.deepEqual(
+    events.map((e) => [e.type, e.service, e.account, e.remote, e.sessionId, e.extra?.caller]),
+    Array(3).fill(['InvalidPassword', 'VoiceMail', '756', { transport: 'tcp', address: '198.51.100.23', port: 5062 }, ch.id, '1004']),
+  );
+  const bans: string[] = [];
+  const ids = new IdsEngine(
+    { trusted: [], authFailures: { threshold: 3, windowSec: 60 }, registeredThreshold: 50, badRequests: { threshold: 20, windowSec: 60 }, floodPacketsPerSecond: 0, scanners: { action: 'off', userAgents: [] }, ban: { timeSec: 600, factor: 2, maxSec: 86400, forgetAfterSec: 86400 } },
+    { sink: { emit: () => {} }, onBan: (b) => void bans.push(b.address) },
+  );
+  for (const e of events) ids.handle(e);
+  assert.deepEqual(bans, ['198.51.100.23']);
+  assert.doesNotMatch(JSON.stringify(events), /\b(1111|2222|3828)\b/, 'no PIN tried in an event');
+});
+
 test('VoiceMailMain: an unknown mailbox is asked for its PIN like a real one (no enumeration)', async () => {
   const ch = new ScriptChannel({ digits: '999#1234#756#3829##' });
-  await createVoiceMailMainApp(vm, { emit: (e) => void events.push(e) }).run(ch, '');
+  await createVoiceMailMainApp(vm, report).run(ch, '');
   assert.deepEqual(ch.heard.slice(0, 6), ['vm-login', 'vm-password', 'invalid', 'vm-login', 'vm-password', 'vm-youhave']);
   assert.deepEqual(events.map((e) => e.type), ['InvalidAccountID', 'SuccessfulAuth']);
 });

@@ -19,6 +19,10 @@ export const SPOKEN_PROMPTS: Record<string, string> = {
   invalid: 'that is not valid',
   goodbye: 'goodbye',
   'thank-you': 'thank you',
+  // Authenticate() (Asterisk's names)
+  'agent-pass': 'please enter your password followed by the pound key',
+  'auth-incorrect': 'password incorrect. please enter your password followed by the pound key',
+  'auth-thankyou': 'thank you',
   'vm-intro': 'please leave your message after the tone. when done, hang up, or press the pound key',
   'vm-login': 'please enter your mailbox number',
   mailbox: 'mailbox',

@@ -197,6 +197,22 @@ test('digest uri is compared as a URI, not as text (RFC 2617 §3.2.2.5)', () => 
   assert.deepEqual(a.verify('REGISTER', v2, { proxy: false, requestUri: 'sip:pbx.test:5070' }), { ok: false, reason: 'uri-mismatch' });
 });
 
+test('one digest-uri rule for every method: the server named with its port is accepted, another port is not (digest-uri.ts)', () => {
+  const a = make({ server: { hosts: ['pbx.test', '192.0.2.10'], ports: [5060] } });
+  const cases: Array<[method: string, requestUri: string]> = [
+    ['REGISTER', 'sip:pbx.test'],
+    ['INVITE', 'sip:1002@pbx.test'],
+    ['SUBSCRIBE', 'sip:1001@192.0.2.10'],
+    ['MESSAGE', 'sip:1002@pbx.test;transport=tcp'],
+  ];
+  for (const [method, requestUri] of cases) {
+    const ok = answer(a.challenge({ proxy: false }), { user: '1001', password: 'Secret-1001', method, uri: 'sip:192.0.2.10:5060' });
+    assert.deepEqual(a.verify(method, ok, { proxy: false, requestUri }), { ok: true, user: '1001' }, `${method} ${requestUri}`);
+    const other = answer(a.challenge({ proxy: false }), { user: '1001', password: 'Secret-1001', method, uri: 'sip:192.0.2.10:5070' });
+    assert.deepEqual(a.verify(method, other, { proxy: false, requestUri }), { ok: false, reason: 'uri-mismatch' }, `${method} ${requestUri}`);
+  }
+});
+
 test('missing and malformed credentials', () => {
   const a = make();
   assert.deepEqual(a.verify('REGISTER', undefined, OPTS), { ok: false, reason: 'missing' });

@@ -13,7 +13,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DigestAlgorithm } from './ha1.js';
 import { NonceManager, NonceCountTracker } from './nonce.js';
 import { parseAuthHeader } from '../../sip/message/auth-header.js';
-import { parseUri, uriEquals } from '../../sip/message/uri.js';
+import { DigestUriRule, type ServerNames } from './digest-uri.js';
 
 export type DigestFailure =
   | 'missing'
@@ -50,6 +50,12 @@ export interface DigestAuthenticatorOptions {
   opaque?: string;
   /** bound on nonces whose nonce-count is tracked (default 200,000) */
   maxTrackedNonces?: number;
+  /**
+   * this server's names and ports: a digest-uri naming the server itself is
+   * accepted for every method (digest-uri.ts). Without it only the
+   * Request-URI itself is.
+   */
+  server?: ServerNames;
 }
 
 export interface VerifyOptions {
@@ -57,13 +63,6 @@ export interface VerifyOptions {
   requestUri: string;
   /** message body, for qop=auth-int */
   body?: Buffer;
-  /**
-   * a digest-uri other than the Request-URI that is still acceptable. Some
-   * clients (SIPp, several phones) put the server's address there instead of
-   * the Request-URI; nonce-count replay protection still binds the response
-   * to one use.
-   */
-  acceptUri?: (digestUri: string) => boolean;
 }
 
 const HASH_NAME: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
@@ -119,16 +118,6 @@ function parseNc(v: string): number {
   return n;
 }
 
-/** digest-uri vs Request-URI (RFC 2617 §3.2.2.5), by URI equality when the text differs */
-function sameUri(digestUri: string, requestUri: string): boolean {
-  if (digestUri === requestUri) return true;
-  try {
-    return uriEquals(parseUri(digestUri), parseUri(requestUri));
-  } catch {
-    return false;
-  }
-}
-
 function safeEqualHex(expected: string, got: string): boolean {
   const a = Buffer.from(expected, 'latin1');
   // compare equal lengths always, so a wrong-length answer costs the same
@@ -145,6 +134,7 @@ export class DigestAuthenticator {
   private readonly clock: () => number;
   private readonly allowNoQop: boolean;
   private readonly opaque: string | undefined;
+  private readonly uriRule: DigestUriRule;
   // unknown users are checked against these so they cost the same as real ones
   private readonly dummyHa1: Record<DigestAlgorithm, string>;
 
@@ -160,6 +150,7 @@ export class DigestAuthenticator {
     this.lookupHa1 = opts.lookupHa1;
     this.allowNoQop = opts.allowNoQop ?? false;
     this.opaque = opts.opaque;
+    this.uriRule = new DigestUriRule(opts.server);
     this.dummyHa1 = { MD5: h('md5', `\u0000dummy:${this.realm}:\u0000`), 'SHA-256': h('sha256', `\u0000dummy:${this.realm}:\u0000`) };
   }
 
@@ -209,7 +200,8 @@ export class DigestAuthenticator {
       return fail('malformed');
     }
 
-    if (!sameUri(uri, opts.requestUri) && !opts.acceptUri?.(uri)) return fail('uri-mismatch');
+    // RFC 2617 §3.2.2.5 as relaxed by RFC 3261 §22.4 item 6 (digest-uri.ts)
+    if (!this.uriRule.accepts(uri, opts.requestUri)) return fail('uri-mismatch');
 
     const entry = this.lookupHa1(username);
     const realHa1 = entry === undefined ? undefined : algorithm === 'MD5' ? entry.md5 : entry.sha256;

@@ -1,9 +1,11 @@
-// Turns the outcome of a digest check into the security event Asterisk would
-// log for it. Unknown account and wrong password are told apart here, for the
-// log and the IDS, and nowhere on the wire (anti-enumeration).
+// Turns the outcome of a digest check (or of a PIN checked during a call)
+// into the security event Asterisk would log for it. Unknown account and
+// wrong password are told apart here, for the log and the IDS, and nowhere
+// on the wire (anti-enumeration).
 import type { SecurityEvent, SecurityEventType } from './security-event.js';
 import { securityEvent } from './event-levels.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
+import type { PinOutcome } from '../auth/pin-outcome.js';
 
 export interface AuthOutcome {
   ok: boolean;
@@ -56,6 +58,27 @@ export function authOutcomeEvent(o: AuthOutcome): SecurityEvent {
     sessionId: o.callId?.slice(0, 128),
     detail: o.ok ? undefined : o.reason,
     attempt: o.attempt,
+    extra,
+  });
+}
+
+/**
+ * A PIN checked during a call, as the security event a failed or successful
+ * SIP login would be: the caller's signalling address as the remote (what
+ * the IDS counts and bans), the call as the session, the calling extension
+ * beside the account the PIN was for. Each wrong PIN is its own failure (no
+ * `attempt` key: nothing is retransmitted).
+ */
+export function pinOutcomeEvent(o: PinOutcome): SecurityEvent {
+  const peer = o.call.peer;
+  const extra: Record<string, string | number | boolean> = { channel: o.call.name.slice(0, 128) };
+  if (peer.account !== undefined) extra.caller = peer.account.slice(0, 64);
+  return securityEvent(o.ok ? 'SuccessfulAuth' : o.unknownAccount ? 'InvalidAccountID' : 'InvalidPassword', {
+    service: o.service.slice(0, 32),
+    remote: { transport: peer.transport, address: peer.address, port: peer.port },
+    account: o.account.slice(0, 64),
+    sessionId: o.call.id.slice(0, 128),
+    detail: o.detail?.slice(0, 200),
     extra,
   });
 }

@@ -32,3 +32,16 @@ test('answered calls over 30 s are good for caller, callee and address; short ca
   assert.deepEqual(burst, [false, false, false, false, true]);
   assert.equal(r.score('user:1004'), 4);
 });
+
+test('a wrong PIN during a call counts against the address like a failed digest, and a third as much against the calling extension', () => {
+  const r = new ReputationService(DEFAULT_REPUTATION, () => 0);
+  r.authSucceeded('1001', '198.51.100.7'); // the call's own INVITE
+  for (let i = 0; i < 3; i++) r.pinFailed('198.51.100.7', '1001');
+  assert.equal(r.score('ip:198.51.100.7'), 3.8, 'three full bad marks on the address');
+  assert.equal(r.score('user:1001'), 5, 'a whole call of typos leaves the extension at 5');
+  assert.equal(r.refused('user:1001'), false);
+  r.pinFailed('198.51.100.7', '1001');
+  assert.ok(r.refused('user:1001'), 'a fourth wrong PIN and the extension is refused');
+  r.pinFailed('192.0.2.99');
+  assert.equal(r.score('ip:192.0.2.99'), 4, 'an unauthenticated caller: the address only');
+});

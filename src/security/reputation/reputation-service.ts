@@ -6,7 +6,10 @@
 //   does not buy a thousand good marks), an answered call longer than
 //   good_call_seconds (30 s) for caller, callee and the caller's address.
 // Bad: a failed authentication (against the address only: counting it
-//   against the user would let anyone lock a user out by guessing), a call
+//   against the user would let anyone lock a user out by guessing), a
+//   wrong PIN during a call (VoiceMailMain, Authenticate()...: against the
+//   address like a failed digest, and a quarter mark against the calling
+//   extension — see pinFailed), a call
 //   refused by a call-gate fraud rule (user and address), a call the callee
 //   declined with 603 or 607 Unwanted (RFC 8197; the caller), very
 //   short answered calls in bulk (short_call_burst calls under
@@ -36,6 +39,9 @@ export const DEFAULT_REPUTATION: ReputationConfig = {
   shortCallWindow: 600,
   minScore: 5,
 };
+
+/** the weight of a wrong in-call PIN against the calling extension (see pinFailed) */
+export const PIN_FAILURE_USER_WEIGHT = 1 / 3;
 
 export const ip = (address: string): string => 'ip:' + address;
 export const user = (number: string): string => 'user:' + number;
@@ -75,6 +81,21 @@ export class ReputationService {
   }
 
   authFailed(address: string): number {
+    return this.book.bad(ip(address));
+  }
+
+  /**
+   * A wrong PIN keyed during a call. The address takes a full bad mark, as
+   * for a failed digest. The calling extension takes one too, but weighing
+   * PIN_FAILURE_USER_WEIGHT: it is the extension that keyed the guess (it
+   * proved its own SIP password to place the call, so nobody else can put
+   * this mark on it — the lock-out worry of authFailed does not apply), yet
+   * its owner may simply have mistyped. A phone seen once (one good mark)
+   * stays at 5.0 after a whole call of three typos and falls under 5 on the
+   * next wrong PIN; an extension guessing on stays refused by the call gate.
+   */
+  pinFailed(address: string, caller?: string): number {
+    if (caller) this.book.bad(user(caller), PIN_FAILURE_USER_WEIGHT);
     return this.book.bad(ip(address));
   }
 

@@ -62,7 +62,7 @@ class Rig {
       ['1002', ext('1002', 'Bob')],
     ]);
     this.b2bua = new B2bua(
-      { domain: 'pbx', userAgent: 'Palisade', ringTimeoutMs: 60_000, maxDurationMs: 0, isLocalUri: () => false },
+      { domain: 'pbx', userAgent: 'Palisade', ringTimeoutMs: 60_000, maxDurationMs: 0 },
       {
         tx: {
           sendRequest: (msg, to, h) => {
@@ -134,6 +134,18 @@ test('an unauthenticated INVITE is challenged with 407 before anything is looked
   assert.deepEqual(r.statuses(), [407]);
   assert.equal(r.requests.length, 0);
   assert.equal(r.relays, 0);
+});
+
+test('RFC 2617 §3.2.2.5: a digest-uri naming another resource gets 400, as from the registrar, not a new challenge', () => {
+  const r = new Rig();
+  const outcomes: Array<{ ok: boolean; reason?: string }> = [];
+  r.b2bua.deps.auth = { verify: () => ({ ok: false, reason: 'uri-mismatch' }), challenge: () => [] };
+  r.b2bua.deps.onAuth = (e) => void outcomes.push(e);
+  r.b2bua.onInvite(r.aTx, invite(), CALLER);
+  assert.deepEqual(r.statuses(), [400]);
+  assert.equal(r.aSent[0]!.reason, 'Digest URI Mismatch');
+  assert.deepEqual(outcomes.map((o) => [o.ok, o.reason]), [[false, 'uri-mismatch']]);
+  assert.equal(r.requests.length, 0);
 });
 
 test('the callee rings on every contact; the first 200 wins, the other fork is cancelled, the caller gets 180 then 200 with relay SDP', () => {

@@ -19,8 +19,6 @@ export interface B2buaConfig {
   userAgent: string;
   ringTimeoutMs: number;
   maxDurationMs: number;
-  /** digest-uri values naming the PBX itself rather than the Request-URI are accepted */
-  isLocalUri: (uri: string) => boolean;
 }
 
 export interface B2buaDeps {
@@ -91,12 +89,19 @@ export class B2bua {
     const server = this.cfg.userAgent;
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
-    const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri, acceptUri: this.cfg.isLocalUri });
+    // the digest-uri rule is the authenticator's, the same for every method (security/auth/digest-uri.ts)
+    const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri });
     const authIds = { method: 'INVITE', remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
     if (!v.ok) {
       if (v.reason !== 'missing') this.log.info('auth-failed', { method: 'INVITE', reason: v.reason, from: remote.address, port: remote.port });
       const c = credentialsIdentity(req.get('proxy-authorization'));
       this.deps.onAuth?.({ ok: false, reason: v.reason, account: c.username ?? req.from.uri.user ?? '', nonce: c.nonce, attempt: c.attempt, ...authIds });
+      // RFC 2617 §3.2.2.5: a digest-uri naming another resource SHOULD get 400,
+      // as the registrar and the UAS core answer it (a new challenge would only loop)
+      if (v.reason === 'uri-mismatch') {
+        tx.respondStateless(buildResponse(req, 400, 'Digest URI Mismatch', { toTag: newToken(), server }));
+        return;
+      }
       tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
       return;
     }

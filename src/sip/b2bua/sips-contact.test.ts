@@ -8,7 +8,7 @@ import type { Remote } from '../../transport/types.js';
 
 test('contactFor: sips over TLS, transport=tls otherwise, plain for UDP', () => {
   const ua = new B2bua(
-    { domain: 'pbx', userAgent: 'Palisade', ringTimeoutMs: 1000, maxDurationMs: 0, isLocalUri: () => false },
+    { domain: 'pbx', userAgent: 'Palisade', ringTimeoutMs: 1000, maxDurationMs: 0 },
     {} as B2buaDeps,
     { send: () => undefined, localFor: (r: Remote) => ({ transport: r.transport, address: '127.0.0.1', port: r.transport === 'tls' ? 5061 : 5060 }) },
     new LogRoot('error', {}, { write: () => undefined }).get('b2bua'),

@@ -71,7 +71,7 @@ export interface AuthApi {
   verify(
     method: string,
     header: string | undefined,
-    opts: { proxy: boolean; requestUri: string; acceptUri?: (digestUri: string) => boolean },
+    opts: { proxy: boolean; requestUri: string },
   ): { ok: true; user: string } | { ok: false; reason: string };
   challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
 }

@@ -33,6 +33,9 @@ class MemoryPersistence implements LocationPersistence {
   }
 }
 
+/** how the server is named, as main.ts hands it to the authenticator */
+const SERVER = { hosts: ['pbx.test', '192.0.2.10'], ports: [5060, 5061] };
+
 function setup(o: Partial<RegistrarOptions> & { persistence?: LocationPersistence } = {}) {
   const clock = { now: T0 };
   const now = () => clock.now;
@@ -44,6 +47,7 @@ function setup(o: Partial<RegistrarOptions> & { persistence?: LocationPersistenc
       const pw = SECRETS[u];
       return pw === undefined ? undefined : { md5: computeHa1('MD5', u, REALM, pw), sha256: computeHa1('SHA-256', u, REALM, pw) };
     },
+    server: SERVER,
   });
   const events: AuthEvent[] = [];
   const registrar = new Registrar({
@@ -225,11 +229,26 @@ test('a replayed REGISTER (same nonce, same nc) is challenged again', () => {
   assert.equal(registrar.handleRegister(register({ cseq: 3, authorization }), PHONE).status, 401);
 });
 
-test('digest uri different from the Request-URI -> 400', () => {
-  const { registrar } = setup();
-  const first = registrar.handleRegister(register({}), PHONE);
-  const res = registrar.handleRegister(register({ cseq: 2, authorization: authorize(first, '1001', 'Secret-1001', { uri: 'sip:other.test' }) }), PHONE);
-  assert.equal(res.status, 400);
+test('digest uri naming another server -> 400 Digest URI Mismatch (RFC 2617 §3.2.2.5), logged as a failure', () => {
+  for (const uri of ['sip:other.test', 'sip:pbx.test:5070', 'sip:1002@pbx.test']) {
+    const { registrar, events } = setup();
+    const first = registrar.handleRegister(register({}), PHONE);
+    const res = registrar.handleRegister(register({ cseq: 2, authorization: authorize(first, '1001', 'Secret-1001', { uri }) }), PHONE);
+    assert.equal(res.status, 400, uri);
+    assert.equal(res.reason, 'Digest URI Mismatch');
+    assert.deepEqual(events.map((e) => e.reason), ['missing', 'uri-mismatch'], uri);
+  }
+});
+
+test('digest uri naming this server with its port (SIPp, several phones) is accepted: 200 and a successful login (RFC 3261 §22.4 item 6)', () => {
+  for (const uri of ['sip:pbx.test:5060', 'sip:192.0.2.10:5060', 'sip:192.0.2.10', 'sip:pbx.test;transport=tcp', 'sips:pbx.test:5061']) {
+    const { registrar, events, location } = setup();
+    const first = registrar.handleRegister(register({ ruri: 'sip:pbx.test' }), PHONE);
+    const res = registrar.handleRegister(register({ ruri: 'sip:pbx.test', cseq: 2, authorization: authorize(first, '1001', 'Secret-1001', { uri }) }), PHONE);
+    assert.equal(res.status, 200, `${uri}: ${res.status} ${res.reason}`);
+    assert.deepEqual(events.map((e) => [e.ok, e.reason]), [[false, 'missing'], [true, undefined]], uri);
+    assert.equal(location.lookup('1001').length, 1);
+  }
 });
 
 test('423 Interval Too Brief with Min-Expires below the minimum; nothing stored', () => {

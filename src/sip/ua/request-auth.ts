@@ -26,8 +26,6 @@ export interface RequestAuthOutcome {
 export interface RequestAuthOptions {
   auth: DigestAuthenticator;
   server: string;
-  /** digest-uri values naming the PBX itself rather than the Request-URI are accepted */
-  isLocalUri?: (uri: string) => boolean;
   onAuth?: (e: RequestAuthOutcome) => void;
 }
 
@@ -37,7 +35,7 @@ export class RequestAuthenticator {
   /** the challenge to send, or the authenticated user */
   check(req: SipMessage, remote: Remote): { response: SipMessage } | { user: string } {
     const header = req.get('authorization');
-    const v = this.o.auth.verify(req.method, header, { proxy: false, requestUri: req.uri, body: req.body, acceptUri: this.o.isLocalUri });
+    const v = this.o.auth.verify(req.method, header, { proxy: false, requestUri: req.uri, body: req.body });
     const ids = { method: req.method, remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
     if (v.ok) {
       this.o.onAuth?.({ ok: true, account: v.user, ...ids });
