@@ -176,6 +176,7 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
         context: old && option(argv, '--context') === undefined ? old.context : context,
         email: l.email ?? old?.email ?? null,
         voicemail: old?.voicemail ?? false,
+        voicemailPin: old?.voicemailPin ?? null,
         directMedia: old?.directMedia ?? false,
         maxContacts: old?.maxContacts ?? cfg.registrar.maxContacts,
       };

@@ -17,6 +17,8 @@ export interface ExtensionsTable {
   context: string;
   email: string | null;
   voicemail: number;
+  /** the mailbox PIN an import set (clear, like voicemail.conf); null: none */
+  voicemail_pin: string | null;
   direct_media: number;
   max_contacts: number;
   created_at: Int8;
@@ -102,6 +104,20 @@ export interface Migration {
   version: number;
   description: string;
   up(db: Kysely<Tables>, ctx: MigrationContext): Promise<void>;
+}
+
+/**
+ * ALTER TABLE ... ADD COLUMN. PostgreSQL and SQLite roll a failed migration's
+ * DDL back; MySQL commits each statement, so a column a half-finished run
+ * already added is taken as done (ER_DUP_FIELDNAME) instead of failing forever.
+ */
+async function addColumn(db: Kysely<Tables>, ctx: MigrationContext, table: keyof Tables, column: string, type: 'varchar(16)'): Promise<void> {
+  try {
+    await db.schema.alterTable(table).addColumn(column, type).execute();
+  } catch (err) {
+    if (ctx.driver === 'mysql' && (err as { errno?: number }).errno === 1060) return;
+    throw err;
+  }
 }
 
 async function createIndex(db: Kysely<Tables>, ctx: MigrationContext, name: string, table: keyof Tables, cols: string[], unique = false): Promise<void> {
@@ -204,6 +220,13 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('source', 'varchar(255)', (c) => c.notNull().defaultTo(''))
         .addColumn('added_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  {
+    version: 3,
+    description: 'mailbox PINs of imported extensions',
+    async up(db, ctx) {
+      await addColumn(db, ctx, 'extensions', 'voicemail_pin', 'varchar(16)');
     },
   },
 ];
