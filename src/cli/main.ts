@@ -19,7 +19,8 @@ commands:
   start --demo [--dir DIR]       run the demo site (SQLite, generated secrets printed once)
   check --config FILE            validate a configuration file
   users import FILE.csv --config FILE
-                                 provision extensions from number,secret[,name[,email]] lines
+                                 provision extensions from number,secret[,name[,email[,voicemail]]]
+                                 lines; each gets a mailbox (PIN generated and shown once, given, or no)
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE
