@@ -2,7 +2,7 @@
 // Times are epoch milliseconds in BIGINT columns on every driver: one
 // representation, no time-zone conversions, cheap to index and compare.
 // Booleans are SMALLINT 0/1 (SQLite has no boolean type).
-import type { ColumnType, Kysely } from 'kysely';
+import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { StorageDriver } from '../config/config-types.js';
 
 /** pg returns BIGINT as a string; repositories convert with Number(). */
@@ -79,6 +79,23 @@ export interface FraudNumbersTable {
   added_at: Int8;
 }
 
+/**
+ * a principal's learned calling profile (src/security/fraud/calling-profile.ts):
+ * hours are 24 comma-separated counts, dests and recent JSON arrays
+ */
+export interface CallingProfilesTable {
+  principal: string;
+  calls: number;
+  first_at: Int8;
+  hours: string;
+  dests: string;
+  recent: string;
+  len_n: number;
+  len_mean: number;
+  len_m2: number;
+  updated_at: Int8;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_at: Int8;
@@ -91,9 +108,10 @@ export interface Tables {
   schema_version: SchemaVersionTable;
   reputation: ReputationTable;
   fraud_numbers: FraudNumbersTable;
+  calling_profiles: CallingProfilesTable;
 }
 
-export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers'] as const;
+export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers', 'calling_profiles'] as const;
 
 export interface MigrationContext {
   driver: StorageDriver;
@@ -227,6 +245,28 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'mailbox PINs of imported extensions',
     async up(db, ctx) {
       await addColumn(db, ctx, 'extensions', 'voicemail_pin', 'varchar(16)');
+    },
+  },
+  {
+    version: 4,
+    description: 'learned calling profiles',
+    async up(db, ctx) {
+      // up to 5,000 destinations: more than MySQL's TEXT (64 KB) may hold
+      const list = ctx.driver === 'mysql' ? sql`mediumtext` : 'text';
+      await db.schema
+        .createTable('calling_profiles')
+        .ifNotExists()
+        .addColumn('principal', 'varchar(160)', (c) => c.primaryKey())
+        .addColumn('calls', 'integer', (c) => c.notNull())
+        .addColumn('first_at', 'bigint', (c) => c.notNull())
+        .addColumn('hours', 'varchar(300)', (c) => c.notNull())
+        .addColumn('dests', list, (c) => c.notNull())
+        .addColumn('recent', list, (c) => c.notNull())
+        .addColumn('len_n', 'integer', (c) => c.notNull())
+        .addColumn('len_mean', 'double precision', (c) => c.notNull())
+        .addColumn('len_m2', 'double precision', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];
