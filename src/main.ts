@@ -1,7 +1,8 @@
 // The composition root: the one place that wires the layers together.
 // transport → transaction manager → UAS core → registrar / B2BUA, with the
 // media relay, storage and security pieces handed in as small interfaces.
-import type { PalisadeConfig } from './config/config-types.js';
+import type { MailboxConfig, PalisadeConfig } from './config/config-types.js';
+import { extensionMailbox } from './config/voicemail-conf.js';
 import { LogRoot, type LogSink } from './observability/logger.js';
 import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
 import { TransactionManager } from './sip/transaction/transaction-manager.js';
@@ -76,10 +77,19 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- storage and extensions (config file + imported into the database)
   const storage = await openStorage(cfg.storage);
   const extensions = new Map<string, ExtensionRecord>();
+  /** the mailboxes of imported extensions with voicemail, handed to the voicemail feature (built further down) */
+  let importedMailboxes: MailboxConfig[] = [];
+  let voicemailFeature: VoicemailFeature | null = null;
   /** (re)load extensions: imported rows first, the configuration file wins on the same number */
   const loadExtensions = async (): Promise<number> => {
     const next = new Map<string, ExtensionRecord>();
-    for (const row of await storage.extensions.list()) {
+    const rows = await storage.extensions.list();
+    const configured = new Set(cfg.extensions.map((e) => e.number));
+    importedMailboxes = rows
+      .filter((r) => r.voicemail && !configured.has(r.number))
+      .map((r) => extensionMailbox(r, r.voicemailPin ?? '', { file: `${cfg.storage.driver} database`, line: 0, col: 0 }));
+    voicemailFeature?.service.setImportedMailboxes(importedMailboxes);
+    for (const row of rows) {
       next.set(row.number, {
         number: row.number,
         name: row.name ?? '',
@@ -108,7 +118,6 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- dialplan: parsed and checked against the extensions' contexts at start
   // (VoiceMail/VoiceMailMain are registered first: the parser refuses unknown
   // applications; they reach the voicemail feature built further down)
-  let voicemailFeature: VoicemailFeature | null = null;
   for (const app of voicemailDialplanApps(() => voicemailFeature)) registerApp(app.name, app);
   // PINs checked during calls reach the defences built further down (pinOutcome)
   let pinSink: PinOutcomeSink = () => {};
@@ -346,6 +355,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         }),
     },
   });
+  voicemail.service.setImportedMailboxes(importedMailboxes);
   await voicemail.start();
   voicemailFeature = voicemail;
   location.on((e) => {
@@ -429,8 +439,9 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         return security.control(cmd, args);
       case 'reload-extensions':
         return loadExtensions().then((n) => {
-          log.info('extensions-reloaded', { extensions: n });
-          return { extensions: n };
+          const mailboxes = voicemail.service.mailboxes().length;
+          log.info('extensions-reloaded', { extensions: n, mailboxes });
+          return { extensions: n, mailboxes };
         });
       case 'reload-dialplan': {
         if (!dialplan) throw new Error('no dialplan configured (dialplan.file)');

@@ -8,10 +8,11 @@ import { loadConfig } from '../config/load-config.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
-import { generatePin, generateSecret } from '../security/passwords/index.js';
+import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { option } from './main.js';
+import { credentialLine, newMailboxPin } from './new-credentials.js';
 
 const DEMO_USERS: Array<[string, string]> = [
   ['1001', 'Alice'],
@@ -88,9 +89,9 @@ export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> 
       '    context: internal',
       '    voicemail: true',
     );
-    const pin = generatePin(6, num);
+    const pin = newMailboxPin(num);
     mailboxes.push(`${num} => ${pin},${name},`);
-    banner.push(`  extension ${num} (${name})  secret: ${secret}  voicemail PIN: ${pin}`);
+    banner.push(credentialLine({ number: num, name, secret, pin }));
   }
   writeFileSync(join(abs, 'voicemail.conf'), mailboxes.join('\n') + '\n', { mode: 0o600 });
   banner.push('', '  dial 800 for the attendance line (student 240001, PIN 7294), *97 for voicemail;', '  an extension that does not answer in 20 s takes a message.');

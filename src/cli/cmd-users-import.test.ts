@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeHa1 } from '../security/auth/ha1.js';
-import { checkSecret, generateSecret } from '../security/passwords/index.js';
+import { checkPin, checkSecret, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import { parseUsersCsv, runUsersImport, splitCsvLine } from './cmd-users-import.js';
 import { runCheck } from './cmd-check.js';
@@ -54,7 +54,55 @@ test('parseUsersCsv reports every bad line with its number and reason', () => {
   assert.match(errors[2]!, /^users\.csv:7: extension 1001 is already on line 4/);
   assert.match(errors[3]!, /^users\.csv:8: secret for 1005 is too weak \(contains the extension number\); use a generated one such as /);
   assert.match(errors[4]!, /^users\.csv:9: email for 1006 "not-an-email" is not an address/);
-  assert.match(errors[5]!, /^users\.csv:10: has 1 field; expected number,secret\[,name\[,email\]\]/);
+  assert.match(errors[5]!, /^users\.csv:10: has 1 field; expected number,secret\[,name\[,email\[,voicemail\]\]\]/);
+});
+
+test('parseUsersCsv: the voicemail field gives a PIN, asks for a generated one (empty, yes, absent) or says no', () => {
+  const s = () => generateSecret();
+  const text = [
+    'number,secret,name,email,voicemail',
+    `1001,${s()},Alice,alice@example.org,729164`,
+    `1002,${s()},Bob,,no`,
+    `1003,${s()},Carol,carol@example.org,`,
+    `1004,${s()},Dave,,YES`,
+    `1005,${s()},Erin,erin@example.org`,
+    `1006,${s()}`,
+  ].join('\n');
+  const { lines, errors } = parseUsersCsv(text, 'users.csv');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(
+    lines.map((l) => [l.number, l.email, l.voicemail, l.pin]),
+    [
+      ['1001', 'alice@example.org', true, '729164'],
+      ['1002', null, false, null],
+      ['1003', 'carol@example.org', true, null],
+      ['1004', null, true, null],
+      ['1005', 'erin@example.org', true, null],
+      ['1006', null, true, null],
+    ],
+  );
+});
+
+test('parseUsersCsv: a weak or malformed voicemail PIN is refused with its line, never echoed', () => {
+  const s = () => generateSecret();
+  const text = [
+    `1001,${s()},Alice,,123456`,
+    `1002,${s()},Bob,,831002`,
+    `1003,${s()},Carol,,12ab9x`,
+    `1004,${s()},Dave,,8264`,
+    `1005,${s()},Erin,,582947,extra`,
+  ].join('\n');
+  const { lines, errors } = parseUsersCsv(text, 'users.csv', { pinMinLength: 6 });
+  assert.deepEqual(lines, []);
+  assert.equal(errors.length, 5);
+  assert.match(errors[0]!, /^users\.csv:1: voicemail PIN for 1001 is weak \(.+\); leave the field empty and a PIN is generated$/);
+  assert.match(errors[1]!, /^users\.csv:2: voicemail PIN for 1002 is weak \(.*mailbox number.*\)/);
+  assert.match(errors[2]!, /^users\.csv:3: voicemail for 1003 is neither a PIN nor yes or no; expected digits/);
+  assert.match(errors[3]!, /^users\.csv:4: voicemail PIN for 1004 is weak \(must be at least 6 digits\)/);
+  assert.match(errors[4]!, /^users\.csv:5: has 6 fields; expected number,secret\[,name\[,email\[,voicemail\]\]\]/);
+  for (const [i, pin] of ['123456', '12ab9x', '8264'].entries()) assert.ok(!errors[[0, 2, 3][i]!]!.includes(pin), 'the PIN is not repeated');
+  // the default minimum is 4 digits (voicemail.pin_min_length)
+  assert.deepEqual(parseUsersCsv(`1004,${s()},Dave,,8264`, 'u.csv').errors, []);
 });
 
 test('users import: 1,000 lines land as HA1s for the configured realm, quickly, in one go', async () => {
@@ -77,6 +125,7 @@ test('users import: 1,000 lines land as HA1s for the configured realm, quickly, 
   assert.equal(await runUsersImport([csv, '--config', s.cfg], c.io), 0, c.err.join(''));
   const ms = performance.now() - t0;
   assert.deepEqual(c.out, ['imported 1000 extensions\n']);
+  assert.equal(c.err.join('').match(/voicemail PIN: [0-9]{6}$/gm)?.length, 1000, 'every new mailbox has its PIN shown');
   assert.ok(ms < 3000, `import took ${ms} ms`);
 
   const db = await openDatabase({ driver: 'sqlite', path: s.dbPath, tablePrefix: '' });
@@ -148,4 +197,75 @@ test('check: prints OK with the extension count, or every error one per line', a
   assert.match(c.err[1]!, /bad\.yaml:4:3: unknown key sip\.wrokers; did you mean workers\?/);
   assert.equal(c.err[2], `2 errors in ${bad}\n`);
   assert.equal(await runCheck([], capture().io), 2);
+});
+
+/** "extension N (Name)  voicemail PIN: P" lines of the import's terminal output */
+function shownPins(err: string[]): Map<string, string> {
+  return new Map([...err.join('').matchAll(/^ {2}extension ([0-9]+) \(.*\) {2}voicemail PIN: ([0-9]+)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+test('users import: every imported user gets a mailbox with its e-mail; a generated PIN is shown once on the terminal, a given one stored, no means none', async () => {
+  const s = site('mailboxes');
+  const csv = join(s.dir, 'users.csv');
+  writeFileSync(csv, [
+    `2001,${generateSecret()},Alice,alice@example.org`,
+    `2002,${generateSecret()},Bob,bob@example.org,no`,
+    `2003,${generateSecret()},Carol,,739162`,
+    `2004,${generateSecret()}`,
+  ].join('\n') + '\n');
+  const c = capture();
+  assert.equal(await runUsersImport([csv, '--config', s.cfg], c.io), 0, c.err.join(''));
+  const pins = shownPins(c.err);
+  assert.deepEqual([...pins.keys()], ['2001', '2004'], 'generated PINs only: a given PIN is known already');
+  for (const [n, pin] of pins) assert.equal(checkPin(pin, { mailbox: n, minLength: 6 }).ok, true);
+  assert.ok(!c.out.join('').match(/[0-9]{6}/), 'no PIN on stdout');
+
+  const db = await openDatabase({ driver: 'sqlite', path: s.dbPath, tablePrefix: '' });
+  try {
+    const got = Object.fromEntries((await db.extensions.list()).map((e) => [e.number, [e.voicemail, e.voicemailPin, e.email]]));
+    assert.deepEqual(got, {
+      '2001': [true, pins.get('2001'), 'alice@example.org'],
+      '2002': [false, null, 'bob@example.org'],
+      '2003': [true, '739162', null],
+      '2004': [true, pins.get('2004'), null],
+    });
+  } finally {
+    await db.close();
+  }
+
+  // a re-import keeps each mailbox's PIN and shows nothing; a given PIN replaces it; no removes the mailbox
+  writeFileSync(csv, [`2001,${generateSecret()}`, `2003,${generateSecret()},,,no`, `2004,${generateSecret()},,,582947`].join('\n') + '\n');
+  const again = capture();
+  assert.equal(await runUsersImport([csv, '--config', s.cfg], again.io), 0, again.err.join(''));
+  assert.equal(shownPins(again.err).size, 0);
+  const db2 = await openDatabase({ driver: 'sqlite', path: s.dbPath, tablePrefix: '' });
+  try {
+    assert.equal((await db2.extensions.get('2001'))!.voicemailPin, pins.get('2001'));
+    assert.deepEqual([(await db2.extensions.get('2003'))!.voicemail, (await db2.extensions.get('2003'))!.voicemailPin], [false, null]);
+    assert.equal((await db2.extensions.get('2004'))!.voicemailPin, '582947');
+  } finally {
+    await db2.close();
+  }
+});
+
+test('users import: a mailbox voicemail.conf defines keeps its PIN there; giving one in the file is refused with both places', async () => {
+  const s = site('vmconf');
+  writeFileSync(join(s.dir, 'voicemail.conf'), '[default]\n3001 => 583920,Alice\n');
+  writeFileSync(s.cfg, `sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\nstorage:\n  path: var/pbx.db\nvoicemail:\n  file: voicemail.conf\n`);
+  const csv = join(s.dir, 'users.csv');
+  writeFileSync(csv, `3001,${generateSecret()},Alice,,748261\n`);
+  const bad = capture();
+  assert.equal(await runUsersImport([csv, '--config', s.cfg], bad.io), 1);
+  assert.equal(bad.err[0], `${csv}:1: mailbox 3001@default is defined in ${join(s.dir, 'voicemail.conf')}:2, whose PIN applies; change it there or leave the voicemail field empty\n`);
+  writeFileSync(csv, `3001,${generateSecret()},Alice\n`);
+  const ok = capture();
+  assert.equal(await runUsersImport([csv, '--config', s.cfg], ok.io), 0, ok.err.join(''));
+  assert.equal(shownPins(ok.err).size, 0, 'no PIN that would never apply is shown');
+  const db = await openDatabase({ driver: 'sqlite', path: s.dbPath, tablePrefix: '' });
+  try {
+    const e = await db.extensions.get('3001');
+    assert.deepEqual([e!.voicemail, e!.voicemailPin], [true, null]);
+  } finally {
+    await db.close();
+  }
 });

@@ -21,7 +21,8 @@ commands:
                                  SIP on 127.0.0.1:N, 5060 by default, TLS on N+1)
   check --config FILE            validate a configuration file
   users import FILE.csv --config FILE
-                                 provision extensions from number,secret[,name[,email]] lines
+                                 provision extensions from number,secret[,name[,email[,voicemail]]]
+                                 lines; each gets a mailbox (PIN generated and shown once, given, or no)
   status --config FILE           state of the running server (via its control socket)
   show registrations --config FILE
   show calls --config FILE

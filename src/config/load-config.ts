@@ -27,7 +27,7 @@ import type {
   TlsConfig,
   VoicemailConfig,
 } from './config-types.js';
-import { parseVoicemailConf } from './voicemail-conf.js';
+import { extensionMailbox, parseVoicemailConf } from './voicemail-conf.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
@@ -437,7 +437,7 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
   const boxes = new Set(mailboxes.filter((b) => b.context === 'default').map((b) => b.number));
   for (const e of extensions) {
     if (!e.voicemail || e.number === '' || boxes.has(e.number)) continue;
-    mailboxes.push({ context: 'default', number: e.number, pin: '', name: e.name, email: e.email, pager: null, attach: true, deleteAfterEmail: false, at: e.at });
+    mailboxes.push(extensionMailbox(e, '', e.at));
   }
   m.done();
   return {

@@ -9,7 +9,7 @@
 // through the same policy as everywhere else (src/security/passwords).
 import { checkPin } from '../security/passwords/index.js';
 import type { ConfigIssue } from './config-error.js';
-import type { MailboxConfig } from './config-types.js';
+import type { MailboxConfig, SourcePos } from './config-types.js';
 
 const CONTEXT_RE = /^[A-Za-z0-9_-]{1,80}$/;
 const MAILBOX_RE = /^[0-9]{1,15}$/;
@@ -24,6 +24,15 @@ export interface VoicemailConfParse {
 export interface VoicemailConfOptions {
   /** voicemail.pin_min_length (4..6) */
   pinMinLength: number;
+}
+
+/**
+ * The mailbox an extension with voicemail has: its number in [default], with
+ * its name and e-mail. pin '' (an extension in palisade.yaml) allows no phone
+ * login until voicemail.conf or the owner sets a PIN.
+ */
+export function extensionMailbox(e: { number: string; name: string; email: string | null }, pin: string, at: SourcePos): MailboxConfig {
+  return { context: 'default', number: e.number, pin, name: e.name || e.number, email: e.email, pager: null, attach: true, deleteAfterEmail: false, at };
 }
 
 export function parseVoicemailConf(text: string, file: string, opts: VoicemailConfOptions): VoicemailConfParse {

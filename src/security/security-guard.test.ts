@@ -11,7 +11,7 @@ import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
-import { nullSecuritySink } from './ids/security-event.js';
+import { nullSecuritySink, type SecurityEvent } from './ids/security-event.js';
 
 test('a restart keeps today\'s spend and the imported fraud numbers; policies come from the file or the defaults', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
@@ -78,6 +78,57 @@ test('wrong PINs during calls: the caller\'s address and extension lose reputati
     } finally {
       await guard.stop();
       await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('after a restart the guard still knows what each extension normally calls: a call to a new destination is flagged at once', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
+  try {
+    const cfg = parseConfig(
+      [
+        'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
+        `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
+        'numbering: { country_code: "44" }',
+        'fraud: { defaults: { calls_per_minute: 0 }, anomaly: { min_calls: 20 } }',
+      ].join('\n'),
+      join(dir, 'p.yaml'),
+    );
+    const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+    const exts = new Set(['1001']);
+    const start = async (events: SecurityEvent[]) => {
+      const storage = await openStorage(cfg.storage);
+      const guard = await SecurityGuard.create({
+        cfg: cfg.guard, extensions: cfg.extensions, isExtension: (n) => exts.has(n), storage, sink: { emit: (e) => events.push(e) }, log: new LogRoot('error', {}).get('security'),
+      });
+      return { guard, storage };
+    };
+    const call = (guard: SecurityGuard, dialled: string, id: string) => {
+      const d = guard.callGate.check({ caller: '1001', dialled, remote, callId: id });
+      assert.equal(d.ok, true, d.verdict);
+      if (d.ok) d.ticket.ended(60, false);
+      return d.verdict;
+    };
+
+    // an office phone that calls London numbers (020…): 25 calls learned
+    const first = await start([]);
+    for (let i = 0; i < 25; i++) call(first.guard, `0207946${String(1000 + i)}`, `learn-${i}`);
+    await first.guard.stop();
+    await first.storage.close();
+
+    // a new guard on the same database: a mobile number (07…) is a destination 1001 never called
+    const events: SecurityEvent[] = [];
+    const second = await start(events);
+    try {
+      assert.doesNotMatch(call(second.guard, '02079462000', 'known'), /new-destination/);
+      assert.match(call(second.guard, '07700900123', 'new'), /^pass:mobile:flagged=.*new-destination/);
+      const flagged = events.filter((e) => e.type === 'FraudRuleHit' && /^anomaly:.*new-destination/.test(e.detail ?? ''));
+      assert.deepEqual(flagged.map((e) => [e.account, e.sessionId, e.extra?.dialled]), [['1001', 'new', '07700900123']]);
+    } finally {
+      await second.guard.stop();
+      await second.storage.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

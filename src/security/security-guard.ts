@@ -5,6 +5,7 @@ import type { ExtensionConfig, SecuritySections } from '../config/config-types.j
 import type { Logger } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
+import { CallingProfileRepo } from '../storage/calling-profile-repo.js';
 import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from './ids/security-event.js';
@@ -18,6 +19,7 @@ import { NumberPlan } from './fraud/number-plan.js';
 import { RateTable } from './fraud/rate-table.js';
 import { FraudList } from './fraud/fraud-list.js';
 import { CallingProfiles } from './fraud/calling-profile.js';
+import { CallingProfileStore } from './fraud/calling-profile-store.js';
 import { CallGate } from './fraud/call-gate.js';
 import { makePolicy, type PrincipalPolicy } from './fraud/principal.js';
 
@@ -42,6 +44,9 @@ export class SecurityGuard {
   readonly callGate: CallGate;
   readonly requestGate: RequestGate;
   readonly adminAcl: Acl;
+  /** learned calling profiles (anomaly detection), persisted in the database */
+  readonly profiles: CallingProfiles;
+  private readonly profileStore: CallingProfileStore;
   private readonly repo: ReputationRepo;
   private readonly policies = new Map<string, PrincipalPolicy>();
   private readonly defaults = new Map<string, PrincipalPolicy>();
@@ -71,12 +76,14 @@ export class SecurityGuard {
         }),
       );
     }
+    this.profiles = new CallingProfiles(c.fraud.anomaly);
+    this.profileStore = new CallingProfileStore(this.profiles, new CallingProfileRepo(d.storage), (err) => d.log.warn('profile-persist-failed', { error: err.message }));
     this.callGate = new CallGate({
       plan: this.plan,
       rates: this.rates,
       fraudList: this.fraudList,
       reputation: this.reputation,
-      profiles: new CallingProfiles(c.fraud.anomaly),
+      profiles: this.profiles,
       policyOf: (n) => this.policyOf(n),
       isExtension: d.isExtension,
       sink: d.sink,
@@ -116,12 +123,15 @@ export class SecurityGuard {
     const restored = await g.reputation.restore(g.repo);
     const imported = await g.reloadFraudNumbers();
     const spendRestored = await g.restoreSpend();
+    const profilesRestored = await g.profileStore.restore();
     g.reputation.start(g.repo, FLUSH_MS, (err) => d.log.warn('reputation-persist-failed', { error: err.message }));
+    g.profileStore.start();
     d.log.info('security-ready', {
       reputation_restored: restored,
       fraud_numbers: g.fraudList.size,
       fraud_numbers_imported: imported,
       spend_restored_calls: spendRestored,
+      calling_profiles_restored: profilesRestored,
       rates: g.rates.size,
       local_networks: d.cfg.security.localNetworks.length,
     });
@@ -240,6 +250,7 @@ export class SecurityGuard {
 
   async stop(): Promise<void> {
     await this.reputation.stop(this.repo).catch((err: Error) => this.d.log.warn('reputation-persist-failed', { error: err.message }));
+    await this.profileStore.stop();
   }
 }
 

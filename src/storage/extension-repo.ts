@@ -1,5 +1,8 @@
 // Extensions as stored: credentials only as HA1 (RFC 7616 §3.4.2), one per
-// digest algorithm, together with the realm they were computed for.
+// digest algorithm, together with the realm they were computed for. An
+// extension with voicemail has the mailbox of its number in [default]; the
+// PIN an import gave it is kept as voicemail.conf keeps PINs (a PIN its owner
+// changes by phone is scrypt-hashed in the spool and wins).
 import type { Insertable, Selectable } from 'kysely';
 import type { ExtensionConfig } from '../config/config-types.js';
 import type { Database } from './database.js';
@@ -14,6 +17,8 @@ export interface ExtensionRecord {
   context: string;
   email: string | null;
   voicemail: boolean;
+  /** the mailbox PIN set by `palisade users import`; null: none */
+  voicemailPin: string | null;
   directMedia: boolean;
   maxContacts: number;
 }
@@ -34,6 +39,7 @@ export function extensionRecordFromConfig(e: ExtensionConfig, realm: string): Ex
     context: e.context,
     email: e.email,
     voicemail: e.voicemail,
+    voicemailPin: null,
     directMedia: e.directMedia,
     maxContacts: e.maxContacts,
   };
@@ -41,7 +47,7 @@ export function extensionRecordFromConfig(e: ExtensionConfig, realm: string): Ex
 
 const COLUMNS = [
   'number', 'name', 'ha1_md5', 'ha1_sha256', 'realm', 'context', 'email',
-  'voicemail', 'direct_media', 'max_contacts', 'created_at', 'updated_at',
+  'voicemail', 'voicemail_pin', 'direct_media', 'max_contacts', 'created_at', 'updated_at',
 ] as const;
 const UPDATED = COLUMNS.filter((c) => c !== 'number' && c !== 'created_at');
 const CHUNK = 500;
@@ -56,6 +62,7 @@ function toRow(r: ExtensionRecord, now: number): Insertable<ExtensionsTable> {
     context: r.context,
     email: r.email,
     voicemail: r.voicemail ? 1 : 0,
+    voicemail_pin: r.voicemailPin,
     direct_media: r.directMedia ? 1 : 0,
     max_contacts: r.maxContacts,
     created_at: now,
@@ -73,6 +80,7 @@ function fromRow(r: Selectable<ExtensionsTable>): StoredExtension {
     context: r.context,
     email: r.email,
     voicemail: Number(r.voicemail) !== 0,
+    voicemailPin: r.voicemail_pin ?? null,
     directMedia: Number(r.direct_media) !== 0,
     maxContacts: Number(r.max_contacts),
     createdAt: Number(r.created_at),

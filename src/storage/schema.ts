@@ -2,7 +2,7 @@
 // Times are epoch milliseconds in BIGINT columns on every driver: one
 // representation, no time-zone conversions, cheap to index and compare.
 // Booleans are SMALLINT 0/1 (SQLite has no boolean type).
-import type { ColumnType, Kysely } from 'kysely';
+import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { StorageDriver } from '../config/config-types.js';
 
 /** pg returns BIGINT as a string; repositories convert with Number(). */
@@ -17,6 +17,8 @@ export interface ExtensionsTable {
   context: string;
   email: string | null;
   voicemail: number;
+  /** the mailbox PIN an import set (clear, like voicemail.conf); null: none */
+  voicemail_pin: string | null;
   direct_media: number;
   max_contacts: number;
   created_at: Int8;
@@ -77,6 +79,23 @@ export interface FraudNumbersTable {
   added_at: Int8;
 }
 
+/**
+ * a principal's learned calling profile (src/security/fraud/calling-profile.ts):
+ * hours are 24 comma-separated counts, dests and recent JSON arrays
+ */
+export interface CallingProfilesTable {
+  principal: string;
+  calls: number;
+  first_at: Int8;
+  hours: string;
+  dests: string;
+  recent: string;
+  len_n: number;
+  len_mean: number;
+  len_m2: number;
+  updated_at: Int8;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_at: Int8;
@@ -89,9 +108,10 @@ export interface Tables {
   schema_version: SchemaVersionTable;
   reputation: ReputationTable;
   fraud_numbers: FraudNumbersTable;
+  calling_profiles: CallingProfilesTable;
 }
 
-export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers'] as const;
+export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers', 'calling_profiles'] as const;
 
 export interface MigrationContext {
   driver: StorageDriver;
@@ -102,6 +122,20 @@ export interface Migration {
   version: number;
   description: string;
   up(db: Kysely<Tables>, ctx: MigrationContext): Promise<void>;
+}
+
+/**
+ * ALTER TABLE ... ADD COLUMN. PostgreSQL and SQLite roll a failed migration's
+ * DDL back; MySQL commits each statement, so a column a half-finished run
+ * already added is taken as done (ER_DUP_FIELDNAME) instead of failing forever.
+ */
+async function addColumn(db: Kysely<Tables>, ctx: MigrationContext, table: keyof Tables, column: string, type: 'varchar(16)'): Promise<void> {
+  try {
+    await db.schema.alterTable(table).addColumn(column, type).execute();
+  } catch (err) {
+    if (ctx.driver === 'mysql' && (err as { errno?: number }).errno === 1060) return;
+    throw err;
+  }
 }
 
 async function createIndex(db: Kysely<Tables>, ctx: MigrationContext, name: string, table: keyof Tables, cols: string[], unique = false): Promise<void> {
@@ -203,6 +237,35 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('prefix', 'varchar(32)', (c) => c.primaryKey())
         .addColumn('source', 'varchar(255)', (c) => c.notNull().defaultTo(''))
         .addColumn('added_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+  {
+    version: 3,
+    description: 'mailbox PINs of imported extensions',
+    async up(db, ctx) {
+      await addColumn(db, ctx, 'extensions', 'voicemail_pin', 'varchar(16)');
+    },
+  },
+  {
+    version: 4,
+    description: 'learned calling profiles',
+    async up(db, ctx) {
+      // up to 5,000 destinations: more than MySQL's TEXT (64 KB) may hold
+      const list = ctx.driver === 'mysql' ? sql`mediumtext` : 'text';
+      await db.schema
+        .createTable('calling_profiles')
+        .ifNotExists()
+        .addColumn('principal', 'varchar(160)', (c) => c.primaryKey())
+        .addColumn('calls', 'integer', (c) => c.notNull())
+        .addColumn('first_at', 'bigint', (c) => c.notNull())
+        .addColumn('hours', 'varchar(300)', (c) => c.notNull())
+        .addColumn('dests', list, (c) => c.notNull())
+        .addColumn('recent', list, (c) => c.notNull())
+        .addColumn('len_n', 'integer', (c) => c.notNull())
+        .addColumn('len_mean', 'double precision', (c) => c.notNull())
+        .addColumn('len_m2', 'double precision', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
     },
   },

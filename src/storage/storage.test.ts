@@ -13,6 +13,7 @@ import { openDatabase, type Database } from './database.js';
 import type { StoredBinding } from './location-types.js';
 import type { CdrInput } from './cdr-repo.js';
 import type { ExtensionRecord } from './extension-repo.js';
+import { MIGRATIONS } from './schema.js';
 
 const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
 const tmp = mkdtempSync(join(tmpdir(), 'palstore-'));
@@ -99,6 +100,7 @@ function ext(number: string, over: Partial<ExtensionRecord> = {}): ExtensionReco
     context: 'internal',
     email: `${number}@example.org`,
     voicemail: true,
+    voicemailPin: null,
     directMedia: false,
     maxContacts: 3,
     ...over,
@@ -161,18 +163,46 @@ for (const backend of BACKENDS) {
     });
 
     test('migrate() is idempotent and records the schema version', async () => {
-      assert.equal(await db.migrate(), 2);
-      assert.equal(await db.migrate(), 2);
+      const latest = MIGRATIONS.at(-1)!.version;
+      assert.equal(await db.migrate(), latest);
+      assert.equal(await db.migrate(), latest);
       const rows = await db.kysely.selectFrom('schema_version').selectAll().execute();
-      assert.equal(rows.length, 2);
+      assert.equal(rows.length, MIGRATIONS.length);
+    });
+
+    test('migrate() upgrades a version 2 database: its extensions stay, without a voicemail PIN', async () => {
+      const old = await openDatabase({ ...cfg, ...(cfg.driver === 'sqlite' ? { path: cfg.path.replace(/\.db$/, '-v2.db') } : { tablePrefix: prefix() }) });
+      try {
+        const ctx = { driver: old.driver, prefix: old.prefix };
+        await old.kysely.schema.createTable('schema_version').addColumn('version', 'integer', (c) => c.primaryKey()).addColumn('applied_at', 'bigint', (c) => c.notNull()).execute();
+        for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
+          await m.up(old.kysely, ctx);
+          await old.kysely.insertInto('schema_version').values({ version: m.version, applied_at: Date.now() }).execute();
+        }
+        await old.kysely
+          .insertInto('extensions')
+          .values({ number: '1001', name: 'Alice', ha1_md5: null, ha1_sha256: null, realm: 'r', context: 'internal', email: null, voicemail: 1, direct_media: 0, max_contacts: 3, created_at: 1, updated_at: 1 })
+          .execute();
+        assert.equal(await old.migrate(), MIGRATIONS.at(-1)!.version);
+        const e = await old.extensions.get('1001');
+        assert.equal(e!.name, 'Alice');
+        assert.equal(e!.voicemailPin, null);
+        await old.extensions.upsertMany([{ ...e!, voicemailPin: '482913' }]);
+        assert.equal((await old.extensions.get('1001'))!.voicemailPin, '482913');
+      } finally {
+        await old.dropTables();
+        await old.close();
+      }
     });
 
     test('extensions: upsertMany, get, list, update keeps created_at, delete', async () => {
-      await db.extensions.upsertMany([ext('1001'), ext('1002', { email: null, voicemail: false }), ext('1003')]);
+      await db.extensions.upsertMany([ext('1001', { voicemailPin: '482913' }), ext('1002', { email: null, voicemail: false }), ext('1003')]);
+      assert.equal((await db.extensions.get('1001'))!.voicemailPin, '482913');
       const got = await db.extensions.get('1002');
       assert.ok(got);
       assert.equal(got.email, null);
       assert.equal(got.voicemail, false);
+      assert.equal(got.voicemailPin, null);
       assert.equal(got.maxContacts, 3);
       assert.equal(typeof got.createdAt, 'number');
       assert.deepEqual((await db.extensions.list()).map((e) => e.number), ['1001', '1002', '1003']);

@@ -26,6 +26,11 @@ export interface PalisadeOptions {
   extraYaml?: string;
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /**
+   * an existing directory to run in instead of a fresh one: a second start
+   * there finds the first one's database (a restart); stop() leaves it
+   */
+  dir?: string;
 }
 
 export interface PalisadeExit {
@@ -50,7 +55,7 @@ export interface PalisadeProcess {
   events(): Record<string, unknown>[];
   /** resolves with the first stdout line (parsed) for which pred is true */
   waitForEvent(pred: (e: Record<string, unknown>) => boolean, timeoutMs: number): Promise<Record<string, unknown>>;
-  /** SIGTERM, SIGKILL after graceMs; removes the temp dir */
+  /** SIGTERM, SIGKILL after graceMs; removes the temp dir (not one given as `dir`) */
   stop(graceMs?: number): Promise<PalisadeExit>;
 }
 
@@ -72,7 +77,7 @@ async function freeRtpRange(): Promise<string> {
 export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadeProcess> {
   const root = repoRoot();
   const bin = join(root, 'bin', 'palisade.js');
-  const dir = mkdtempSync(join(tmpdir(), 'palisade-proc-'));
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'palisade-proc-'));
   const [sipPort] = o.sipPort ? [o.sipPort] : await freeLocalPorts(1);
   const rtpPorts = o.rtpPorts ?? (await freeRtpRange());
   const domain = o.domain ?? '127.0.0.1';
@@ -103,7 +108,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
     const r = spawnSync(process.execPath, [bin, 'users', 'import', csv, '--config', configPath],
       { cwd: dir, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
     if (r.status !== 0) {
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
       throw new Error(`palisade users import failed (status ${r.status}): ${r.stderr || r.stdout}`);
     }
   }
@@ -173,7 +178,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
         await exited;
         clearTimeout(t);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.dir) rmSync(dir, { recursive: true, force: true });
       const e = exit as unknown as { code: number | null; signal: NodeJS.Signals | null };
       return { code: e.code, signal: e.signal, killed };
     })();

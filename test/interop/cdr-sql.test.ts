@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { freeLocalPorts, repoRoot, runSipp, startSipp } from '../helpers/sipp.js';
+import { TABLE_NAMES } from '../../src/storage/schema.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
 
 const bin = join(repoRoot(), 'bin', 'palisade.js');
@@ -120,7 +121,7 @@ describe('CDR in an external SQL database', () => {
         assert.ok(Number(row.billsec) >= 1);
         assert.equal(row.source_ip, '127.0.0.1');
       } finally {
-        for (const t of ['cdr', 'location', 'extensions', 'schema_version']) await db.query(`DROP TABLE IF EXISTS ${prefix}${t}`).catch(() => undefined);
+        for (const t of TABLE_NAMES) await db.query(`DROP TABLE IF EXISTS ${prefix}${t}`).catch(() => undefined);
         await db.close();
       }
     });

@@ -56,6 +56,19 @@ export class VoicemailService {
     for (const b of cfg.mailboxes) this.boxes.set(key(b), b);
   }
 
+  /**
+   * The mailboxes of extensions imported into the database (`palisade users
+   * import`), replacing the previous set: at start, and on reload-extensions
+   * so a running server takes new ones at once. A configured mailbox of the
+   * same number wins, as a configured extension wins over an imported one.
+   * Calls in progress keep the mailbox they found.
+   */
+  setImportedMailboxes(boxes: readonly MailboxConfig[]): void {
+    this.boxes.clear();
+    for (const b of this.cfg.mailboxes) this.boxes.set(key(b), b);
+    for (const b of boxes) if (!this.boxes.has(key(b))) this.boxes.set(key(b), b);
+  }
+
   /** finish or undo what a crash interrupted (see MailboxStore.recover) */
   async start(): Promise<void> {
     const r = await this.store.recover([...this.boxes.values()]);

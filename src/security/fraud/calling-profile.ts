@@ -11,7 +11,9 @@
 //   long-call        (after the call) longer than mean + 4σ of the learned
 //                    call lengths and over `long_call_min` seconds
 // Pre-call flags either only raise an event (mode flag) or refuse the call
-// (mode block). Profiles live in memory: they rebuild after a restart.
+// (mode block). Profiles live in memory for the decisions; each change is
+// reported to onChange, which the guard uses to write them behind to the
+// database (calling-profile-store.ts), so a restart does not start blind.
 export interface AnomalyConfig {
   mode: 'off' | 'flag' | 'block';
   minCalls: number;
@@ -32,6 +34,21 @@ export const DEFAULT_ANOMALY: AnomalyConfig = {
   longCallMin: 1800,
 };
 
+/** a profile as it is persisted (storage/calling-profile-repo.ts) */
+export interface ProfileState {
+  calls: number;
+  /** epoch ms of the first call learned */
+  firstAt: number;
+  /** calls per hour of day, 24 entries */
+  hours: number[];
+  dests: string[];
+  /** attempt times of the last hour */
+  recent: number[];
+  lenN: number;
+  lenMean: number;
+  lenM2: number;
+}
+
 interface Profile {
   calls: number;
   first: number;
@@ -47,10 +64,46 @@ interface Profile {
 const MAX_DESTS = 5000;
 const MAX_RECENT = 1000;
 
+const HOUR_MS = 3_600_000;
+
 export class CallingProfiles {
   private readonly map = new Map<string, Profile>();
+  /** told the principal after every change the profile learned */
+  onChange: ((id: string) => void) | null = null;
 
   constructor(readonly cfg: AnomalyConfig = DEFAULT_ANOMALY) {}
+
+  /** a copy of a profile for storage; recent attempts older than an hour left out */
+  state(id: string, now: number): ProfileState | undefined {
+    const p = this.map.get(id);
+    if (!p) return undefined;
+    return {
+      calls: p.calls,
+      firstAt: p.first,
+      hours: Array.from(p.hours),
+      dests: [...p.dests],
+      recent: p.recent.filter((t) => now - t < HOUR_MS),
+      lenN: p.lenN,
+      lenMean: p.lenMean,
+      lenM2: p.lenM2,
+    };
+  }
+
+  /** puts a stored profile back (at start), in place of what is in memory */
+  load(id: string, s: ProfileState, now: number): void {
+    const hours = new Uint32Array(24);
+    for (let h = 0; h < 24; h++) hours[h] = Math.max(0, Math.floor(s.hours[h] ?? 0));
+    this.map.set(id, {
+      calls: s.calls,
+      first: s.firstAt,
+      hours,
+      dests: new Set(s.dests.slice(0, MAX_DESTS)),
+      recent: s.recent.filter((t) => now - t < HOUR_MS).slice(-MAX_RECENT),
+      lenN: s.lenN,
+      lenMean: s.lenMean,
+      lenM2: s.lenM2,
+    });
+  }
 
   private profile(id: string, now: number): Profile {
     let p = this.map.get(id);
@@ -74,10 +127,10 @@ export class CallingProfiles {
     if (!p.dests.has(dest)) flags.push('new-destination');
     const hour = new Date(now).getHours();
     if (p.hours[hour]! / p.calls < this.cfg.hourShare) flags.push('unusual-hour');
-    const spanH = Math.max(1, (now - p.first) / 3_600_000);
+    const spanH = Math.max(1, (now - p.first) / HOUR_MS);
     const rate = p.calls / spanH;
     let lastHour = 0;
-    for (const t of p.recent) if (now - t < 3_600_000) lastHour++;
+    for (const t of p.recent) if (now - t < HOUR_MS) lastHour++;
     if (lastHour + 1 > Math.max(this.cfg.freqMin, this.cfg.freqFactor * rate)) flags.push('frequency');
     return flags;
   }
@@ -91,7 +144,8 @@ export class CallingProfiles {
     if (p.dests.size < MAX_DESTS) p.dests.add(dest);
     p.recent.push(now);
     if (p.recent.length > MAX_RECENT) p.recent.splice(0, p.recent.length - MAX_RECENT);
-    while (p.recent.length && now - p.recent[0]! >= 3_600_000) p.recent.shift();
+    while (p.recent.length && now - p.recent[0]! >= HOUR_MS) p.recent.shift();
+    this.onChange?.(id);
   }
 
   /** learn an answered call's length; returns 'long-call' when it was anomalous */
@@ -109,6 +163,7 @@ export class CallingProfiles {
     const d = seconds - p.lenMean;
     p.lenMean += d / p.lenN;
     p.lenM2 += d * (seconds - p.lenMean);
+    this.onChange?.(id);
     return flag;
   }
 

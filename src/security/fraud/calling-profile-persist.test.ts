@@ -1,0 +1,98 @@
+// Learned calling profiles survive a restart: written behind to the database
+// (SQLite, PostgreSQL and MariaDB running on this machine), restored by a
+// new process, and judged as before.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StorageConfig } from '../../config/config-types.js';
+import { openStorage } from '../../storage/database.js';
+import { CallingProfileRepo } from '../../storage/calling-profile-repo.js';
+import { CallingProfiles, DEFAULT_ANOMALY } from './calling-profile.js';
+import { CallingProfileStore } from './calling-profile-store.js';
+
+const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
+const tmp = mkdtempSync(join(tmpdir(), 'palprof-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const prefix = () => `p${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
+
+const BACKENDS: Array<{ name: string; external: boolean; cfg: () => StorageConfig }> = [
+  { name: 'sqlite', external: false, cfg: () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
+  { name: 'postgres', external: true, cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }) },
+  { name: 'mariadb', external: true, cfg: () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
+];
+
+const CFG = { ...DEFAULT_ANOMALY, minCalls: 20 };
+const HOUR = 3_600_000;
+const noError = (err: Error) => assert.fail(`profile write failed: ${err.message}`);
+
+for (const b of BACKENDS) {
+  describe(`calling profiles on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+    test('a learned profile is written behind, survives close and reopen, and judges calls as before', async () => {
+      const cfg = b.cfg();
+      let db = await openStorage(cfg);
+      try {
+        const now = Date.now();
+        const a = new CallingProfiles(CFG);
+        const store = new CallingProfileStore(a, new CallingProfileRepo(db), noError, 60_000);
+        store.start();
+        // an office phone: 24 calls over two days to London, with their lengths
+        for (let i = 0; i < 24; i++) {
+          const t = now - 2 * 86_400_000 + i * HOUR;
+          a.learn('ext:1001', '+4420', t);
+          a.learnLength('ext:1001', 60 + i);
+        }
+        a.learn('ext:1001', '+4420', now - 60_000); // within the last hour
+        a.learn('trunk:carrier', '+4416', now);
+        assert.deepEqual(await new CallingProfileRepo(db).loadAll(), [], 'nothing written on the call path');
+        await store.stop(); // the final flush
+        a.learn('ext:1001', '+4420', now); // after stop: not written
+        await db.close();
+
+        db = await openStorage(cfg);
+        const fresh = new CallingProfiles(CFG);
+        assert.equal(await new CallingProfileStore(fresh, new CallingProfileRepo(db), noError).restore(), 2);
+        const want = a.state('trunk:carrier', now)!;
+        assert.deepEqual(fresh.state('trunk:carrier', now), want);
+        const got = fresh.state('ext:1001', now)!;
+        assert.equal(got.calls, 25, 'the state when the store stopped');
+        assert.deepEqual(got.dests, ['+4420']);
+        assert.deepEqual(got.recent, [now - 60_000]);
+        assert.equal(got.lenN, 24);
+        assert.ok(Math.abs(got.lenMean - 71.5) < 1e-9);
+        assert.equal(got.hours.reduce((x, y) => x + y, 0), 25);
+        // judged as before the restart
+        assert.deepEqual(fresh.check('ext:1001', '+2341', now).filter((f) => f === 'new-destination'), ['new-destination']);
+        assert.ok(!fresh.check('ext:1001', '+4420', now).includes('new-destination'));
+      } finally {
+        await db.dropTables();
+        await db.close();
+      }
+    });
+
+    test('updates overwrite the stored profile; 5,000 long destinations fit', async () => {
+      const cfg = b.cfg();
+      const db = await openStorage(cfg);
+      try {
+        const now = Date.now();
+        const p = new CallingProfiles(CFG);
+        const store = new CallingProfileStore(p, new CallingProfileRepo(db), noError, 10);
+        store.start();
+        // dialled strings that are not E.164 are their own destinations: 5,000 of 20 digits
+        for (let i = 0; i < 5000; i++) p.learn('ext:2002', '9' + String(i).padStart(19, '0'), now);
+        await store.stop();
+        store.start();
+        p.learn('ext:2002', '+4420', now + 1);
+        await store.stop();
+        const rows = await new CallingProfileRepo(db).loadAll();
+        assert.equal(rows.length, 1);
+        assert.equal(rows[0]!.calls, 5001);
+        assert.equal(rows[0]!.dests.length, 5000, 'capped at 5,000 destinations, as in memory');
+      } finally {
+        await db.dropTables();
+        await db.close();
+      }
+    });
+  });
+}

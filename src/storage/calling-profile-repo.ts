@@ -1,0 +1,75 @@
+// Learned calling profiles as stored. The fraud guard keeps them in memory
+// for its decisions, loads them at start and writes changed ones behind
+// (src/security/fraud/calling-profile-store.ts): no database on the call path.
+import type { Database } from './database.js';
+
+export interface CallingProfileRow {
+  principal: string;
+  calls: number;
+  /** epoch ms of the first call learned */
+  firstAt: number;
+  /** calls per hour of day, 24 entries */
+  hours: number[];
+  dests: string[];
+  /** attempt times (epoch ms) of the last hour */
+  recent: number[];
+  lenN: number;
+  lenMean: number;
+  lenM2: number;
+  updatedAt: number;
+}
+
+const CHUNK = 100;
+const UPDATED = ['calls', 'first_at', 'hours', 'dests', 'recent', 'len_n', 'len_mean', 'len_m2', 'updated_at'] as const;
+
+export class CallingProfileRepo {
+  constructor(private readonly db: Database) {}
+
+  async loadAll(): Promise<CallingProfileRow[]> {
+    const rows = await this.db.kysely.selectFrom('calling_profiles').selectAll().execute();
+    return rows.map((r) => ({
+      principal: r.principal,
+      calls: Number(r.calls),
+      firstAt: Number(r.first_at),
+      hours: r.hours.split(',').map(Number),
+      dests: JSON.parse(r.dests) as string[],
+      recent: JSON.parse(r.recent) as number[],
+      lenN: Number(r.len_n),
+      lenMean: Number(r.len_mean),
+      lenM2: Number(r.len_m2),
+      updatedAt: Number(r.updated_at),
+    }));
+  }
+
+  /** insert or replace each principal's profile */
+  async saveMany(rows: readonly CallingProfileRow[]): Promise<void> {
+    const k = this.db.kysely;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const values = rows.slice(i, i + CHUNK).map((r) => ({
+        principal: r.principal,
+        calls: r.calls,
+        first_at: r.firstAt,
+        hours: r.hours.join(','),
+        dests: JSON.stringify(r.dests),
+        recent: JSON.stringify(r.recent),
+        len_n: r.lenN,
+        len_mean: r.lenMean,
+        len_m2: r.lenM2,
+        updated_at: r.updatedAt,
+      }));
+      if (this.db.driver === 'mysql') {
+        await k
+          .insertInto('calling_profiles')
+          .values(values)
+          .onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])])))
+          .execute();
+      } else {
+        await k
+          .insertInto('calling_profiles')
+          .values(values)
+          .onConflict((oc) => oc.column('principal').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+          .execute();
+      }
+    }
+  }
+}
