@@ -24,6 +24,7 @@ test('RFC 6665 §4.2.1.1: a package the notifier does not understand gets 489 (B
   assert.equal(res.get('allow-events'), 'x-state, x-other');
   assert.equal(r.subscribe({ event: '', callId: 'no-event' }).status, 489, 'no Event header at all');
   assert.throws(() => r.events.register(other), /already registered/);
+  assert.throws(() => r.events.register({ ...r.pkg, name: 'X-Upper' }), /lower-case/);
 });
 
 test('RFC 6665 §8.3.1: a subscription is accepted with 200 — implementations MUST NOT generate 202 — carrying Expires, Contact and our To tag', () => {

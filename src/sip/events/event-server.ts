@@ -77,9 +77,10 @@ export class EventServer {
   }
 
   register(pkg: EventPackage): void {
-    const name = pkg.name.toLowerCase();
-    if (this.packages.has(name)) throw new Error(`event package "${name}" is already registered`);
-    this.packages.set(name, pkg);
+    // Event headers are matched lower-case (parseEvent), so names are registered that way
+    if (pkg.name !== pkg.name.toLowerCase()) throw new Error(`event package "${pkg.name}": the name must be lower-case`);
+    if (this.packages.has(pkg.name)) throw new Error(`event package "${pkg.name}" is already registered`);
+    this.packages.set(pkg.name, pkg);
   }
 
   /** RFC 6665 §8.2.2: the packages we serve, for Allow-Events */
@@ -93,7 +94,7 @@ export class EventServer {
   }
 
   hasSubscribers(pkgName: string, resource: string): boolean {
-    return (this.byResource.get(resourceKey(pkgName, resource))?.size ?? 0) > 0;
+    return (this.byResource.get(resourceKey(pkgName.toLowerCase(), resource))?.size ?? 0) > 0;
   }
 
   /**
