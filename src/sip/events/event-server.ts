@@ -7,13 +7,13 @@
 // unsubscribed or whose NOTIFY fails, and caps how many there may be.
 import { buildResponse } from '../message/response.js';
 import { SipMessage } from '../message/sip-message.js';
-import { Dialog, dialogKey, newToken, randomHex } from '../dialog/dialog.js';
+import { dialogKey, newToken, randomHex } from '../dialog/dialog.js';
 import type { Clock } from '../transaction/clock.js';
 import type { Remote } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { EndReason, EventPackage } from './event-package.js';
 import { notifyFailed, type NotifyOutcome, type NotifySender } from './notify-sender.js';
-import { acceptable, buildNotify, formatEvent, info, parseEvent, withoutTag, type EventHeader, type NotifyState, type Subscription } from './subscription.js';
+import { acceptable, buildNotify, formatEvent, info, newSubscription, parseEvent, type EventHeader, type NotifyState, type Subscription } from './subscription.js';
 
 /** the server transaction of a SUBSCRIBE, as the UAS core hands it over */
 export interface SubscribeTx {
@@ -186,63 +186,13 @@ export class EventServer {
 
   /** an initial SUBSCRIBE that passed the package checks */
   private create(tx: SubscribeTx, req: SipMessage, remote: Remote, user: string, pkg: EventPackage, event: EventHeader, granted: number): void {
-    const ruri = req.ruri;
-    const resource = ruri.user ?? req.to.uri.user ?? '';
-    const forbid = (detail: string) => {
-      this.d.refused?.({ package: pkg.name, subscriber: user, resource: resource.slice(0, 32), remote, callId: req.callId, status: 403, detail });
-      tx.respond(this.reply(req, 403, 'Forbidden'));
-    };
-    // The limits come before the resource is looked at, so their answer never depends on
-    // whether it exists. Only subscriptions that last count; a fetch (Expires: 0) keeps nothing.
-    if (granted > 0 && this.subs.size >= this.limits.total) {
-      // the server is full, not the subscriber's fault: RFC 3261 §21.5.4, try again later
-      this.stats.refusedLimit++;
-      this.d.log.warn('subscriptions-limit', { limit: this.limits.total, package: pkg.name });
-      return void tx.respond(this.reply(req, 503, 'Service Unavailable', [['retry-after', '300']]));
-    }
-    if (granted > 0 && (this.perSubscriber.get(user) ?? 0) >= this.limits.perSubscriber) {
-      this.stats.refusedLimit++;
-      this.d.log.warn('subscriber-limit', { subscriber: user, limit: this.limits.perSubscriber, package: pkg.name });
-      return forbid(`more than ${this.limits.perSubscriber} subscriptions`);
-    }
-    // RFC 6665 §4.2.1.3: a subscriber the policy refuses gets 403 — asked before exists(),
-    // so the 403 is the same for resources that exist and resources that do not
-    if (!this.d.isLocalDomain(ruri.host) || !pkg.authorize(user, resource)) {
-      return forbid(`SUBSCRIBE to ${pkg.name} of ${resource.slice(0, 32)} not allowed`);
-    }
-    if (!pkg.exists(resource)) return void tx.respond(this.reply(req, 404, 'Not Found'));
+    const resource = req.ruri.user ?? req.to.uri.user ?? '';
+    if (!this.admit(tx, req, remote, user, pkg, resource, granted)) return;
     const contact = req.contacts[0];
     // RFC 6665 §4.1.2.1 (and RFC 3261 §12.1.1): a SUBSCRIBE carries a Contact, the target of our NOTIFYs
     if (!contact) return void tx.respond(this.reply(req, 400, 'Missing Contact'));
-
-    const localTag = newToken();
-    const s: Subscription = {
-      key: dialogKey(req.callId, localTag),
-      pkg,
-      id: event.id,
-      subscriber: user,
-      resource,
-      dialog: new Dialog({
-        callId: req.callId,
-        localTag,
-        remoteTag: req.from.params.tag ?? '',
-        localUri: withoutTag(req.to),
-        remoteUri: withoutTag(req.from),
-        remoteTarget: contact.uri.raw,
-        // RFC 3261 §12.1.1: the UAS's route set is the Record-Route list, in order
-        routeSet: req.getAll('record-route'),
-        localCseq: Math.floor(Math.random() * 10000) + 1,
-        remoteCseq: req.cseq.seq,
-        remote: { ...remote },
-        localContact: this.d.contactFor(remote),
-      }),
-      expires: granted,
-      expiresAt: 0,
-      timer: null,
-      live: false,
-      sending: false,
-      next: null,
-    };
+    const s = newSubscription(req, { remote, pkg, id: event.id, subscriber: user, resource, granted, target: contact.uri.raw, contact: this.d.contactFor(remote) });
+    // RFC 3261 §12.1.1: the response that creates the dialog copies Record-Route
     const recordRoutes = req.getAll('record-route').map((rr): [string, string] => ['record-route', rr]);
     this.accept(tx, req, s, granted, recordRoutes);
     if (granted === 0) {
@@ -254,6 +204,41 @@ export class EventServer {
     this.arm(s, granted);
     s.pkg.subscribed?.(info(s), false);
     void this.post(s, 'active');
+  }
+
+  /**
+   * The limits, the policy and the resource, in that order: the limits and
+   * the policy are answered before the resource is looked at, so neither
+   * answer depends on whether it exists. False when answered.
+   */
+  private admit(tx: SubscribeTx, req: SipMessage, remote: Remote, user: string, pkg: EventPackage, resource: string, granted: number): boolean {
+    const forbid = (detail: string) => {
+      this.d.refused?.({ package: pkg.name, subscriber: user, resource: resource.slice(0, 32), remote, callId: req.callId, status: 403, detail });
+      tx.respond(this.reply(req, 403, 'Forbidden'));
+      return false;
+    };
+    // only subscriptions that last count; a fetch (Expires: 0) keeps nothing
+    if (granted > 0 && this.subs.size >= this.limits.total) {
+      // the server is full, not the subscriber's fault: RFC 3261 §21.5.4, try again later
+      this.stats.refusedLimit++;
+      this.d.log.warn('subscriptions-limit', { limit: this.limits.total, package: pkg.name });
+      tx.respond(this.reply(req, 503, 'Service Unavailable', [['retry-after', '300']]));
+      return false;
+    }
+    if (granted > 0 && (this.perSubscriber.get(user) ?? 0) >= this.limits.perSubscriber) {
+      this.stats.refusedLimit++;
+      this.d.log.warn('subscriber-limit', { subscriber: user, limit: this.limits.perSubscriber, package: pkg.name });
+      return forbid(`more than ${this.limits.perSubscriber} subscriptions`);
+    }
+    // RFC 6665 §4.2.1.3: a subscriber the policy refuses gets 403 (asked before exists())
+    if (!this.d.isLocalDomain(req.ruri.host) || !pkg.authorize(user, resource)) {
+      return forbid(`SUBSCRIBE to ${pkg.name} of ${resource.slice(0, 32)} not allowed`);
+    }
+    if (!pkg.exists(resource)) {
+      tx.respond(this.reply(req, 404, 'Not Found'));
+      return false;
+    }
+    return true;
   }
 
   /** a SUBSCRIBE inside a dialog: refresh or unsubscribe (RFC 6665 §4.2.1.4) */

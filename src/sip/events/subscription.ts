@@ -4,7 +4,8 @@
 import { formatNameAddr } from '../message/name-addr.js';
 import type { SipMessage } from '../message/sip-message.js';
 import type { NameAddr } from '../message/types.js';
-import type { Dialog } from '../dialog/dialog.js';
+import { Dialog, dialogKey, newToken } from '../dialog/dialog.js';
+import type { Remote } from '../../transport/types.js';
 import type { TimerRef } from '../transaction/clock.js';
 import type { EventPackage, SubscriptionInfo } from './event-package.js';
 
@@ -34,6 +35,45 @@ export interface Subscription {
   sending: boolean;
   /** the NOTIFY to send once that one is answered */
   next: NotifyState | null;
+}
+
+/**
+ * A subscription and its new dialog, from the SUBSCRIBE that creates them
+ * (RFC 6665 §4.2.1.1: "it creates the subscription and a dialog usage").
+ * Not yet live: the server adds it to its tables.
+ */
+export function newSubscription(
+  req: SipMessage,
+  o: { remote: Remote; pkg: EventPackage; id: string; subscriber: string; resource: string; granted: number; target: string; contact: string },
+): Subscription {
+  const localTag = newToken();
+  return {
+    key: dialogKey(req.callId, localTag),
+    pkg: o.pkg,
+    id: o.id,
+    subscriber: o.subscriber,
+    resource: o.resource,
+    dialog: new Dialog({
+      callId: req.callId,
+      localTag,
+      remoteTag: req.from.params.tag ?? '',
+      localUri: withoutTag(req.to),
+      remoteUri: withoutTag(req.from),
+      remoteTarget: o.target,
+      // RFC 3261 §12.1.1: the UAS's route set is the Record-Route list, in order
+      routeSet: req.getAll('record-route'),
+      localCseq: Math.floor(Math.random() * 10000) + 1,
+      remoteCseq: req.cseq.seq,
+      remote: { ...o.remote },
+      localContact: o.contact,
+    }),
+    expires: o.granted,
+    expiresAt: 0,
+    timer: null,
+    live: false,
+    sending: false,
+    next: null,
+  };
 }
 
 export interface EventHeader {
