@@ -27,6 +27,7 @@ import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { pinOutcomeEvent } from './security/ids/auth-events.js';
 import type { PinOutcomeSink } from './security/auth/pin-outcome.js';
+import { EventServer, notifyThrough } from './sip/events/index.js';
 import { hostname, networkInterfaces } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
 import { registerApp } from './dialplan/app-registry.js';
@@ -327,7 +328,24 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     b2bua.deps.dialplan = channels.routing();
   }
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: authOutcome });
-  // ---- voicemail and MWI (SUBSCRIBE/NOTIFY message-summary)
+  // ---- SUBSCRIBE/NOTIFY (RFC 6665): the event server; packages register with it
+  const events = new EventServer({
+    // the same digest check (and IDS reporting) as every request the UAS core answers
+    authenticate: (req, remote) => requestAuth.check(req, remote),
+    send: notifyThrough(tm),
+    contactFor: (remote) => b2bua.contactFor(remote, 'events'),
+    contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
+    isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
+    domain: cfg.sip.domain,
+    userAgent: cfg.sip.userAgent,
+    clock,
+    log: logs.get('events'),
+    refused: (e) => security.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: transport.localFor(e.remote), account: e.subscriber, sessionId: e.callId, detail: e.detail })),
+  });
+  location.on((e) => {
+    if (e.type === 'added') void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+  });
+  // ---- voicemail and MWI (the message-summary package)
   const voicemail = createVoicemail(cfg.voicemail, {
     // the spool has the mail (and a copy of the WAV) on disk once send() returns
     mail: mailer ? { enqueue: async (m) => void (await mailer.send(m)) } : null,
@@ -335,32 +353,12 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     extensionEmail: (n) => cfg.extensions.find((e) => e.number === n)?.email ?? null,
     security,
     pinOutcome,
-    mwi: {
-      // the same digest check (and IDS reporting) as every request the UAS core answers
-      authenticate: (req, remote) => requestAuth.check(req, remote),
-      domain: cfg.sip.domain,
-      server: cfg.sip.userAgent,
-      isLocalDomain: (host) => localHosts.has(host.toLowerCase()),
-      contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
-      contactFor: (remote) => b2bua.contactFor(remote, 'voicemail'),
-      send: (req, remote) =>
-        new Promise<number>((resolve) => {
-          tm.sendRequest(req, remote, {
-            onResponse: (res) => {
-              if (res.status >= 200) resolve(res.status);
-            },
-            onTimeout: () => resolve(0),
-            onTransportError: () => resolve(0),
-          });
-        }),
-    },
+    events,
+    domain: cfg.sip.domain,
   });
   voicemail.service.setImportedMailboxes(importedMailboxes);
   await voicemail.start();
   voicemailFeature = voicemail;
-  location.on((e) => {
-    if (e.type === 'added') void voicemail.mwi.onRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
-  });
   core = new UaCore(
     {
       userAgent: cfg.sip.userAgent,
@@ -376,7 +374,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     registrar,
     b2bua,
     logs.get('ua'),
-    (tx, req, remote) => voicemail.mwi.handleSubscribe(tx, req, remote),
+    events.handleSubscribe,
   );
   transport.flowClosed = (remote) => tm.transportError(remote);
   transport.onMessage((msg, remote, local) => {
@@ -482,6 +480,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       channels?.hangupAll();
       qualifier?.stop();
       voicemail.stop();
+      events.stop();
       // give the BYEs a moment to leave before the sockets close
       await new Promise((r) => setTimeout(r, 50));
       await control.close();

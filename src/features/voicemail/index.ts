@@ -1,6 +1,7 @@
 // The voicemail feature's boundary: main.ts builds it with createVoicemail()
-// and gets the service, the MWI notifier, the two dialplan applications and
-// the admin commands, so the composition root only wires callbacks.
+// and gets the service, the MWI event package (registered with the event
+// server it hands in), the two dialplan applications and the admin
+// commands, so the composition root only wires callbacks.
 import { copyFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import type { Channel } from '../../channel/channel.js';
@@ -10,18 +11,19 @@ import type { SecurityEventSink } from '../../security/ids/security-event.js';
 import type { PinOutcomeSink } from '../../security/auth/pin-outcome.js';
 import { createVoiceMailApp, type VoicemailApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
-import { MwiService, type MwiOptions } from './mwi.js';
+import type { EventRegistry } from '../../sip/events/index.js';
+import { MwiPackage } from './mwi.js';
 import { VoicemailService, type MailQueue } from './voicemail-service.js';
 import { readWavInfo } from './wav-info.js';
 
 export { VoicemailService, type MailQueue, type VoicemailMail } from './voicemail-service.js';
-export { MwiService, summaryBody } from './mwi.js';
+export { MwiPackage, summaryBody } from './mwi.js';
 export type { VoicemailApp } from './app-voicemail.js';
 export { PROMPTS } from './prompts.js';
 
 export interface VoicemailFeature {
   service: VoicemailService;
-  mwi: MwiService;
+  mwi: MwiPackage;
   apps: VoicemailApp[];
   /** control-socket commands (voicemail-*); undefined when cmd is not one of ours */
   command(cmd: string, args: Record<string, unknown>): Promise<unknown> | undefined;
@@ -67,23 +69,28 @@ export interface VoicemailDeps {
   /** VoiceMailMain's logins, each with the caller's address: the IDS, the security log, reputation */
   pinOutcome?: PinOutcomeSink;
   extensionEmail?: (number: string) => string | null;
-  /** everything MWI needs from the SIP side except what voicemail itself knows */
-  mwi: Omit<MwiOptions, 'mailboxOf' | 'counts' | 'maxExpires' | 'unsolicited' | 'log' | 'security'>;
+  /** the RFC 6665 event server that serves MWI (message-summary) */
+  events: EventRegistry;
+  /** for Message-Account in the summary: sip:MAILBOX@DOMAIN */
+  domain: string;
 }
 
 export function createVoicemail(cfg: VoicemailConfig, d: VoicemailDeps): VoicemailFeature {
   const service = new VoicemailService(cfg, d.mail, d.log, d.extensionEmail);
-  const mwi = new MwiService({
-    ...d.mwi,
-    security: d.security,
-    maxExpires: cfg.mwiMaxExpires,
-    unsolicited: cfg.mwiUnsolicited,
-    log: d.log,
-    // an extension's mailbox is the one with its number in [default]
-    mailboxOf: (user) => service.mailbox(user),
-    counts: (b) => service.counts(b),
-  });
-  service.onChange((box, counts) => void mwi.onMailboxChange(box, counts));
+  const mwi = new MwiPackage(
+    {
+      domain: d.domain,
+      maxExpires: cfg.mwiMaxExpires,
+      unsolicited: cfg.mwiUnsolicited,
+      log: d.log,
+      // an extension's mailbox is the one with its number in [default]
+      mailboxOf: (user) => service.mailbox(user),
+      counts: (b) => service.counts(b),
+    },
+    d.events,
+  );
+  d.events.register(mwi);
+  service.onChange((box) => void mwi.onMailboxChange(box));
   const apps = [createVoiceMailApp(service), createVoiceMailMainApp(service, d.pinOutcome)];
 
   const boxArg = (args: Record<string, unknown>) => {
@@ -145,6 +152,6 @@ export function createVoicemail(cfg: VoicemailConfig, d: VoicemailDeps): Voicema
     apps,
     command: (cmd, args) => commands[cmd]?.(args),
     start: () => service.start(),
-    stop: () => mwi.stop(),
+    stop: () => {},
   };
 }

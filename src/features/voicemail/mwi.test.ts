@@ -11,14 +11,17 @@ import type { SipMessage } from '../../sip/message/sip-message.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { Remote } from '../../transport/types.js';
 import type { MessageCounts } from './mailbox-store.js';
-import { MwiService, summaryBody } from './mwi.js';
+import { MwiPackage, summaryBody } from './mwi.js';
+import { EventServer } from '../../sip/events/index.js';
+import { FakeClock } from '../../sip/transaction/fake-clock.js';
 
 const REALM = 'pbx.test';
 const SECRETS: Record<string, string> = { '756': 'Kq8vLr2Wn5Zt', '757': 'Jp4mXs9Qd2Hy' };
 const REMOTE: Remote = { transport: 'udp', address: '127.0.0.1', port: 5070 };
 
 interface Harness {
-  mwi: MwiService;
+  events: EventServer;
+  mwi: MwiPackage;
   responses: SipMessage[];
   stateless: SipMessage[];
   notifies: SipMessage[];
@@ -38,26 +41,36 @@ function harness(opts: { unsolicited?: boolean; contacts?: Array<{ contactUri: s
     notifies: [],
     counts: { newCount: 0, oldCount: 0, urgentNew: 0, urgentOld: 0 },
     notifyStatus: 200,
-    mwi: undefined as unknown as MwiService,
+    events: undefined as unknown as EventServer,
+    mwi: undefined as unknown as MwiPackage,
   };
   const requestAuth = new RequestAuthenticator({ auth, server: 'Palisade-test' });
-  h.mwi = new MwiService({
+  h.events = new EventServer({
     authenticate: (req, remote) => requestAuth.check(req, remote),
     domain: REALM,
-    server: 'Palisade-test',
-    maxExpires: 3600,
-    unsolicited: opts.unsolicited ?? true,
+    userAgent: 'Palisade-test',
     isLocalDomain: (host) => host === REALM || host === '127.0.0.1',
-    mailboxOf: (u) => (u === '756' || u === '757' ? { context: 'default', number: u } : undefined),
-    counts: async () => h.counts,
     contactsOf: () => opts.contacts ?? [],
     contactFor: () => '<sip:voicemail@127.0.0.1:5060>',
     send: async (req) => {
       h.notifies.push(req);
-      return h.notifyStatus;
+      return { status: h.notifyStatus };
     },
-    log: new LogRoot('error').get('mwi'),
+    clock: new FakeClock(),
+    log: new LogRoot('error').get('events'),
   });
+  h.mwi = new MwiPackage(
+    {
+      domain: REALM,
+      maxExpires: 3600,
+      unsolicited: opts.unsolicited ?? true,
+      mailboxOf: (u) => (u === '756' || u === '757' ? { context: 'default', number: u } : undefined),
+      counts: async () => h.counts,
+      log: new LogRoot('error').get('mwi'),
+    },
+    h.events,
+  );
+  h.events.register(h.mwi);
   return h;
 }
 
@@ -92,7 +105,7 @@ function subscribe(o: { user?: string; target?: string; expires?: number | null;
 function authed(h: Harness, o: Parameters<typeof subscribe>[0]): SipMessage {
   const first = subscribe(o);
   const tx = txFor(h);
-  h.mwi.handleSubscribe(tx, first, REMOTE);
+  h.events.handleSubscribe(tx, first, REMOTE);
   const challenge = h.stateless.at(-1)!;
   assert.equal(challenge.status, 401);
   const nonce = /nonce="([^"]+)"/.exec(challenge.get('www-authenticate')!)![1]!;
@@ -101,7 +114,7 @@ function authed(h: Harness, o: Parameters<typeof subscribe>[0]): SipMessage {
   const response = computeDigestResponse({ algorithm: 'MD5', ha1: computeHa1('MD5', user, REALM, SECRETS[user]!), method: 'SUBSCRIBE', uri, nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' });
   const auth = `Digest username="${user}", realm="${REALM}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`;
   const second = subscribe({ ...o, auth });
-  h.mwi.handleSubscribe(txFor(h), second, REMOTE);
+  h.events.handleSubscribe(txFor(h), second, REMOTE);
   return h.responses.at(-1)!;
 }
 
@@ -121,11 +134,11 @@ test('RFC 3842 §5.2: the body says Messages-Waiting and Voice-Message new/old (
 
 test('a SUBSCRIBE without credentials is challenged statelessly (401), like REGISTER', () => {
   const h = harness();
-  h.mwi.handleSubscribe(txFor(h), subscribe({}), REMOTE);
+  h.events.handleSubscribe(txFor(h), subscribe({}), REMOTE);
   assert.equal(h.stateless.length, 1);
   assert.equal(h.stateless[0]!.status, 401);
   assert.match(h.stateless[0]!.get('www-authenticate')!, /^Digest realm="pbx.test"/);
-  assert.equal(h.mwi.count, 0);
+  assert.equal(h.events.count, 0);
 });
 
 test('RFC 6665 §4.2.1.2: 200 with Expires and an immediate NOTIFY with the current state', async () => {
@@ -147,16 +160,16 @@ test('RFC 6665 §4.2.1.2: 200 with Expires and an immediate NOTIFY with the curr
   assert.equal(n.to.params.tag, 'ft756', 'To of the NOTIFY is the subscriber (its From tag)');
   assert.equal(n.from.params.tag, ok.to.params.tag);
   assert.match(n.body.toString(), /Messages-Waiting: yes\r\n.*Voice-Message: 1\/2 \(0\/0\)/s);
-  assert.equal(h.mwi.count, 1);
+  assert.equal(h.events.count, 1);
 
   // every change notifies, with the remaining time
   h.counts = { newCount: 0, oldCount: 3, urgentNew: 0, urgentOld: 0 };
-  await h.mwi.onMailboxChange({ context: 'default', number: '756' }, h.counts);
+  await h.mwi.onMailboxChange({ context: 'default', number: '756' });
   await settle();
   assert.equal(h.notifies.length, 2);
   assert.match(h.notifies[1]!.body.toString(), /Messages-Waiting: no/);
   assert.ok(Number(h.notifies[1]!.cseq.seq) > Number(n.cseq.seq), 'CSeq grows within the dialog');
-  h.mwi.stop();
+  h.events.stop();
 });
 
 test('refresh inside the dialog gets a NOTIFY; Expires: 0 ends it with "terminated" (RFC 6665 §4.2.1.4)', async () => {
@@ -173,7 +186,7 @@ test('refresh inside the dialog gets a NOTIFY; Expires: 0 ends it with "terminat
   assert.equal(bye.status, 200);
   await settle();
   assert.equal(h.notifies.at(-1)!.get('subscription-state'), 'terminated;reason=timeout');
-  assert.equal(h.mwi.count, 0);
+  assert.equal(h.events.count, 0);
 });
 
 test('RFC 6665 §4.1.2.3: a refresh for a subscription we do not have gets 481', () => {
@@ -187,12 +200,12 @@ test('only the owner may watch a mailbox: 403 for another authenticated extensio
   assert.equal(authed(h, { user: '757', target: '756', callId: 'x1' }).status, 403);
   SECRETS['758'] = 'Vb6nTq3Xr8Lm';
   assert.equal(authed(h, { user: '758', callId: 'x2' }).status, 404);
-  assert.equal(h.mwi.count, 0);
+  assert.equal(h.events.count, 0);
 });
 
 test('RFC 6665 §4.2.1: 489 for another event package, 406 when the Accept excludes the summary, 423 below the minimum — each only after authentication', () => {
   const h = harness();
-  h.mwi.handleSubscribe(txFor(h), subscribe({ event: 'presence' }), REMOTE);
+  h.events.handleSubscribe(txFor(h), subscribe({ event: 'presence' }), REMOTE);
   assert.equal(h.stateless.at(-1)!.status, 401, 'unauthenticated: challenged whatever the package');
   assert.equal(authed(h, { event: 'presence', callId: 'p1' }).status, 489);
   assert.equal(h.responses.at(-1)!.get('allow-events'), 'message-summary');
@@ -201,29 +214,30 @@ test('RFC 6665 §4.2.1: 489 for another event package, 406 when the Accept exclu
   assert.equal(h.responses.at(-1)!.get('min-expires'), '60');
   assert.equal(authed(h, { contact: false, callId: 'nocontact' }).status, 400);
   // an in-dialog SUBSCRIBE of another package is not ours: handed back to the caller
-  assert.equal(h.mwi.handleSubscribe(txFor(h), subscribe({ event: 'dialog', toTag: 'abc' }), REMOTE), false);
+  assert.equal(h.events.handleSubscribe(txFor(h), subscribe({ event: 'dialog', toTag: 'abc' }), REMOTE), false);
 });
 
 test('RFC 6665 §4.2.2: a NOTIFY answered 481 ends the subscription', async () => {
   const h = harness();
   authed(h, { callId: 'gone' });
   await settle();
-  assert.equal(h.mwi.count, 1);
+  assert.equal(h.events.count, 1);
   h.notifyStatus = 481;
-  await h.mwi.onMailboxChange({ context: 'default', number: '756' }, h.counts);
+  await h.mwi.onMailboxChange({ context: 'default', number: '756' });
   await settle();
-  assert.equal(h.mwi.count, 0);
+  assert.equal(h.events.count, 0);
 });
 
 test('unsolicited NOTIFY to registered contacts only when nobody subscribed, and only when enabled', async () => {
   const contacts = [{ contactUri: 'sip:757@127.0.0.1:5080', remote: { transport: 'udp' as const, address: '127.0.0.1', port: 5080 } }];
   const on = harness({ contacts });
-  await on.mwi.onMailboxChange({ context: 'default', number: '757' }, { newCount: 1, oldCount: 0, urgentNew: 0, urgentOld: 0 });
+  on.counts = { newCount: 1, oldCount: 0, urgentNew: 0, urgentOld: 0 };
+  await on.mwi.onMailboxChange({ context: 'default', number: '757' });
   assert.equal(on.notifies.length, 1);
   assert.equal(on.notifies[0]!.uri, 'sip:757@127.0.0.1:5080');
   assert.equal(on.notifies[0]!.get('event'), 'message-summary');
   assert.match(on.notifies[0]!.body.toString(), /Messages-Waiting: yes/);
   const off = harness({ contacts, unsolicited: false });
-  await off.mwi.onMailboxChange({ context: 'default', number: '757' }, off.counts);
+  await off.mwi.onMailboxChange({ context: 'default', number: '757' });
   assert.equal(off.notifies.length, 0);
 });

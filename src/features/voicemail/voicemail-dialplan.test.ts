@@ -35,15 +35,8 @@ before(async () => {
   feature = createVoicemail(cfg.voicemail, {
     mail: { enqueue: async (m) => void mails.push(m) },
     log: new LogRoot('error').get('vm'),
-    mwi: {
-      authenticate: () => ({ user: '' }),
-      domain: '127.0.0.1',
-      server: 'test',
-      isLocalDomain: () => true,
-      contactsOf: () => [],
-      contactFor: () => '<sip:voicemail@127.0.0.1>',
-      send: async () => 200,
-    },
+    events: { register: () => {}, notify: async () => {} },
+    domain: '127.0.0.1',
   });
   await feature.start();
   for (const app of voicemailDialplanApps(() => feature)) registerApp(app.name, app);

@@ -30,9 +30,10 @@ export interface UaCoreOptions {
 }
 
 /**
- * SUBSCRIBE handling (RFC 6665), e.g. message-summary for voicemail MWI.
- * Returns false when the request is not for it (an in-dialog SUBSCRIBE of
- * another package), which then goes to the B2BUA like before.
+ * SUBSCRIBE handling (RFC 6665): the event server's handleSubscribe
+ * (src/sip/events/). Returns false when the request is not for it (an
+ * in-dialog SUBSCRIBE of a package it does not serve), which then goes to
+ * the B2BUA like before.
  */
 export type SubscribeHandler = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => boolean;
 
