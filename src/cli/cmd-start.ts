@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load-config.js';
+import type { PalisadeConfig } from '../config/config-types.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
@@ -119,7 +120,7 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write('usage: palisade start --config FILE | --demo\n');
     return 2;
   }
-  let cfg;
+  let cfg: PalisadeConfig;
   try {
     cfg = loadConfig(cfgPath);
     // dialplan errors (and contexts missing from it) stop the start, with file:line

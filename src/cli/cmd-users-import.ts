@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
+import type { PalisadeConfig } from '../config/config-types.js';
 import { computeHa1 } from '../security/auth/ha1.js';
 import { checkSecret, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
@@ -100,6 +101,7 @@ export function parseUsersCsv(text: string, fileName: string): { lines: ImportLi
     }
     seen.set(number, idx + 1);
     const nameValue = name ? name : null;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
     if (nameValue !== null && /[\x00-\x1f"\\]/.test(nameValue)) {
       errors.push(`${at}: name for ${number} contains quotes, backslashes or control characters; expected a plain display name`);
     }
@@ -132,7 +134,7 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
     return 2;
   }
 
-  let cfg;
+  let cfg: PalisadeConfig;
   try {
     cfg = loadConfig(cfgPath);
   } catch (err) {

@@ -194,7 +194,7 @@ class Parser {
         return; // static=, writeprotect=, autofallthrough=... have no meaning here
       case 'globals':
         if (!VAR_RE.test(key)) this.err(file, line, raw.col, `global variable name "${key}" is not valid; expected letters, digits and _`);
-        else this.globals.set(key, unescape(value.text));
+        else this.globals.set(key, unescapeSemicolons(value.text));
         return;
       case 'context':
         break;
@@ -456,7 +456,7 @@ class Parser {
       this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1) + fn.offset, `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${functionNames().join(', ')})`);
       return null;
     }
-    return { name: app.name, data: unescape(data) };
+    return { name: app.name, data: unescapeSemicolons(data) };
   }
 
   /**
@@ -574,7 +574,7 @@ function commentStart(line: string): number {
 }
 
 /** '\;' → ';' (Asterisk's config reader does this before the dialplan sees the line). */
-function unescape(s: string): string {
+function unescapeSemicolons(s: string): string {
   return s.replace(/\\;/g, ';');
 }
 

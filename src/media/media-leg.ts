@@ -156,7 +156,7 @@ export class MediaLeg {
     this.ticksSinceRx = 0;
     if (this.echo && !this.held) this.ep.sendAudio(pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
     const peer = this.peer;
-    if (peer && peer.send && !peer.held) {
+    if (peer?.send && !peer.held) {
       // Same codec: pass the payload as is. µ-law↔A-law: one table lookup per byte.
       if (peer.send.name === name) peer.ep.sendAudio(peer.send.pt, payload, name === 'GSM' ? (payload.length / 33) * 160 : payload.length);
       else if (name === 'PCMU' && peer.send.name === 'PCMA') peer.ep.sendAudio(peer.send.pt, transcode(payload, ULAW_TO_ALAW), payload.length);
@@ -166,7 +166,7 @@ export class MediaLeg {
         peer.ep.sendAudio(peer.send.pt, peer.encode(pcm), pcm.length);
       }
     }
-    if (this.rxTaps.size === 0 && this.eventsSeen && !(peer && peer.txTaps.size)) return;
+    if (this.rxTaps.size === 0 && this.eventsSeen && !(peer?.txTaps.size)) return;
     const pcm = dec.decode(payload);
     if (!this.eventsSeen) this.inband.push(pcm);
     for (const t of this.rxTaps) t(pcm);

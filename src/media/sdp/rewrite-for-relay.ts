@@ -105,7 +105,7 @@ export function rewriteForRelay(sdp: Sdp, media: RelayEndpoint[], opts: RewriteO
 
   // Decide each stream's new address before touching c= lines, since a
   // media-level address may be inherited from the session level.
-  const newAddress: Array<string | null> = out.media.map((m, i) => {
+  const newAddress: Array<string | null> = out.media.map((_m, i) => {
     const original = mediaAddress(sdp, sdp.media[i]);
     if (original !== null && isUnspecifiedAddress(original)) return original;
     const relay = media[i].address;

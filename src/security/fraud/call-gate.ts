@@ -29,7 +29,7 @@ import type { FraudList } from './fraud-list.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
 import { CallCounters } from './call-counters.js';
 import { SpendTracker } from './spend-tracker.js';
-import { CallingProfiles } from './calling-profile.js';
+import type { CallingProfiles } from './calling-profile.js';
 import { ip, user, type ReputationService } from '../reputation/reputation-service.js';
 
 export interface CallGateDeps {

@@ -55,7 +55,7 @@ export class ReputationBook {
   private aged(e: Evidence, now: number): void {
     const dt = now - e.t;
     if (dt <= 0) return;
-    const f = Math.pow(2, -dt / this.halfLifeMs);
+    const f = 2 ** (-dt / this.halfLifeMs);
     e.good *= f;
     e.bad *= f;
     e.t = now;

@@ -3,7 +3,7 @@
 // to answer becomes leg B; the others are cancelled (RFC 3261 §16.7-style
 // forking done by a B2BUA). Everything crossing between legs is rebuilt, never
 // proxied: new Call-ID, tags, Via and SDP on the far side.
-import { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
@@ -549,7 +549,7 @@ const REASONS: Record<number, string> = {
 
 function isSdp(m: SipMessage): boolean {
   const ct = m.get('content-type');
-  return ct !== undefined && ct.toLowerCase().startsWith('application/sdp');
+  return ct?.toLowerCase().startsWith('application/sdp') === true;
 }
 
 function stripTag(nameAddr: string): string {
