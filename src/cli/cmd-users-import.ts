@@ -11,13 +11,10 @@ import { computeHa1 } from '../security/auth/ha1.js';
 import { checkSecret, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord } from '../storage/extension-repo.js';
-import { option, type CliIo } from './cmd-check.js';
 import { controlRequest } from '../admin/control-socket.js';
+import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
 
-const stdio: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+const USAGE = 'usage: palisade users import FILE.csv --config FILE [--context NAME]\n';
 
 export interface ImportLine {
   line: number; // 1-based line in the file
@@ -120,15 +117,16 @@ export function parseUsersCsv(text: string, fileName: string): { lines: ImportLi
 }
 
 export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { config: 'string', context: 'string' }, USAGE, 1);
   // the database may be created here: keep its HA1s private to the service's user
   process.umask(0o077);
-  const csvPath = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1]!.startsWith('--')));
-  const cfgPath = option(argv, '--config');
+  const csvPath = positionals[0];
+  const cfgPath = values.config;
   if (!csvPath || !cfgPath) {
-    io.err('usage: palisade users import FILE.csv --config FILE [--context NAME]\n');
+    io.err(USAGE);
     return 2;
   }
-  const context = option(argv, '--context') ?? 'default';
+  const context = values.context ?? 'default';
   if (!/^[A-Za-z0-9_-]+$/.test(context)) {
     io.err(`--context "${context}" is not a context name; expected letters, digits, _ or -\n`);
     return 2;
@@ -175,7 +173,7 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
         ha1Md5: computeHa1('MD5', l.number, realm, l.secret),
         ha1Sha256: computeHa1('SHA-256', l.number, realm, l.secret),
         realm,
-        context: old && option(argv, '--context') === undefined ? old.context : context,
+        context: old && values.context === undefined ? old.context : context,
         email: l.email ?? old?.email ?? null,
         voicemail: old?.voicemail ?? false,
         directMedia: old?.directMedia ?? false,
