@@ -10,7 +10,7 @@ import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from './ids/security-event.js';
 import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
-import { CidrSet } from './acl/cidr.js';
+import { CidrSet } from '../core/cidr.js';
 import { RequestGate, type GateRefusal } from './acl/request-gate.js';
 import { ReputationService, ip, user } from './reputation/reputation-service.js';
 import { NumberPlan } from './fraud/number-plan.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../sip/message/parser.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import { Acl } from './acl.js';
-import { CidrSet } from './cidr.js';
+import { CidrSet } from '../../core/cidr.js';
 import { RequestGate } from './request-gate.js';
 import { ReputationService } from '../reputation/reputation-service.js';
 import type { SecurityEvent } from '../ids/security-event.js';

@@ -16,7 +16,7 @@ import type { Remote } from '../../transport/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Acl } from './acl.js';
-import type { CidrSet } from './cidr.js';
+import type { CidrSet } from '../../core/cidr.js';
 import { ip, type ReputationService } from '../reputation/reputation-service.js';
 
 export interface RequestGateDeps {

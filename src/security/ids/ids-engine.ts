@@ -17,7 +17,7 @@ import type { SecurityEvent, SecurityEventSink } from './security-event.js';
 import type { TransportKind } from '../../transport/types.js';
 import { securityEvent } from './event-levels.js';
 import { BanTable, type Ban, type BanPolicy } from './ban-table.js';
-import { CidrList } from './cidr.js';
+import { CidrSet } from '../../core/cidr.js';
 import { ScannerMatcher } from './scanner-agents.js';
 
 export type ScannerAction = 'ban' | 'drop' | 'log' | 'off';
@@ -63,7 +63,7 @@ interface Window {
 
 export class IdsEngine {
   readonly bans: BanTable;
-  readonly trusted: CidrList;
+  readonly trusted: CidrSet;
   private readonly scanners: ScannerMatcher;
   private readonly clock: () => number;
   private failures = new Map<string, Window>();
@@ -78,7 +78,7 @@ export class IdsEngine {
     private readonly hooks: IdsHooks,
   ) {
     this.clock = hooks.clock ?? Date.now;
-    this.trusted = new CidrList(opts.trusted);
+    this.trusted = CidrSet.parse(opts.trusted);
     this.scanners = new ScannerMatcher(opts.scanners.action === 'off' ? [] : opts.scanners.userAgents);
     this.bans = new BanTable(opts.ban, opts.stateFile, (err) => hooks.onError?.(err));
   }
