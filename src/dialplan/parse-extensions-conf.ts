@@ -25,6 +25,7 @@ import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
 import { functionNames, findFunction } from './funcs/func-registry.js';
 import { gosubTarget } from './apps/app-gosub.js';
+import { editDistance } from '../core/edit-distance.js';
 
 export interface ParseOptions {
   /** reads an included file (tests pass a map); defaults to the file system */
@@ -35,27 +36,11 @@ const CONTEXT_RE = /^[A-Za-z0-9_-]+$/;
 const APP_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
 const VAR_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
 export function closest(name: string, candidates: string[]): string | null {
   let best: string | null = null;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(name, c);
+    const d = editDistance(name.toLowerCase(), c.toLowerCase()); // the hint ignores case: playback → Playback
     if (d < bestD) {
       bestD = d;
       best = c;
