@@ -3,6 +3,7 @@
 // takes; an option it does not know, an option without its value or a stray
 // argument is a usage error (exit 2) that says which.
 import { parseArgs } from 'node:util';
+import { PalisadeError } from '../core/errors.js';
 
 /** where a command writes; tests pass their own */
 export interface CliIo {
@@ -16,13 +17,13 @@ export const stdio: CliIo = {
 };
 
 /** a malformed command line; the dispatcher prints the message and the command's usage and exits 2 */
-export class UsageError extends Error {
+export class UsageError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_USAGE';
   constructor(
     message: string,
     readonly usage: string,
   ) {
-    super(message);
-    this.name = 'UsageError';
+    super('PAL_ERR_USAGE', message);
   }
 }
 

@@ -4,6 +4,7 @@
 // fixed-point rendering of the standard's decoder (§4.3): RPE decoding,
 // long-term synthesis, short-term synthesis with interpolated reflection
 // coefficients, de-emphasis. Decoding only; Palisade never encodes GSM.
+import { PalisadeError } from '../../core/errors.js';
 
 const MIN = -32768;
 const MAX = 32767;
@@ -31,8 +32,11 @@ const LAR_BITS = [6, 6, 5, 5, 4, 4, 3, 3];
 export const GSM_FRAME_BYTES = 33;
 export const GSM_FRAME_SAMPLES = 160;
 
-export class GsmFormatError extends Error {
-  readonly code = 'PAL_ERR_GSM_FRAME';
+export class GsmFormatError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_GSM_FRAME';
+  constructor(message: string) {
+    super('PAL_ERR_GSM_FRAME', message);
+  }
 }
 
 interface Params {

@@ -4,6 +4,7 @@
 import type { Sdp, SdpAttribute, SdpConnection, SdpMedia } from './sdp-types.js';
 import { isUnspecifiedAddress, mediaAddress, parseRtcpAttribute } from './sdp-query.js';
 import type { LegOrigin } from './leg-origin.js';
+import { PalisadeError } from '../../core/errors.js';
 
 export interface RelayEndpoint {
   address: string;
@@ -29,10 +30,10 @@ export interface RewriteOptions {
   crypto?: Array<string | null>;
 }
 
-export class SdpRewriteError extends Error {
-  readonly code = 'PAL_ERR_SDP_REWRITE';
+export class SdpRewriteError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_SDP_REWRITE';
   constructor(message: string) {
-    super(message);
+    super('PAL_ERR_SDP_REWRITE', message);
     this.name = 'SdpRewriteError';
   }
 }
