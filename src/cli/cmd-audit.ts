@@ -1,6 +1,6 @@
 // `palisade audit --config FILE [--json]`: the configuration (and, when the
-// server runs, its live state over the control socket) against the SPEC §4
-// checklist. Exit 1 while a critical finding is open, 2 on usage errors.
+// server runs, its live state over the control socket) against the checklist
+// of docs/configuration.md (Security audit). Exit 1 while a critical finding is open, 2 on usage errors.
 import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
 import { formatReport, gatherAuditInput, hasCritical, runAudit } from '../security/audit/index.js';

@@ -64,7 +64,7 @@ export function parseExtensionsConfText(text: string, fileName: string, opts: Pa
 }
 
 /**
- * Load-time check (SPEC.md §2): every extension's context must exist in the
+ * Load-time check (docs/configuration.md, `extensions`): every extension's context must exist in the
  * dialplan. The error points at the extension's context in the YAML.
  */
 export function checkExtensionContexts(dp: Dialplan, extensions: readonly ExtensionConfig[]): void {

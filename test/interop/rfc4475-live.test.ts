@@ -33,7 +33,7 @@ interface Expect {
 }
 
 const CHALLENGE = [401, 407];
-// OPTIONS addressed to a user needs digest authentication (SPEC.md §4: no
+// OPTIONS addressed to a user needs digest authentication (docs/architecture.md, Security rules: no
 // probing of which users exist), so a well-formed one is challenged; a 200
 // is what it gets once authenticated, or when addressed to the server.
 const OPTIONS_TO_USER = [200, ...CHALLENGE];

@@ -92,7 +92,7 @@ export class MwiService {
     // another package inside a dialog (a call's REFER subscription): not ours
     if (event !== MWI_EVENT && toTag !== undefined) return false;
 
-    // Authenticate before anything else is said about the request (SPEC §4),
+    // Authenticate before anything else is said about the request (docs/architecture.md, Security rules),
     // as the registrar does, so unknown and known mailboxes look the same
     // from outside; the challenge is stateless (a guess costs no memory).
     const v = this.o.authenticate(req, remote);

@@ -1,8 +1,8 @@
-// The call gate (ENGINEERING.md: "before a call leaves"): every call an
+// The call gate (docs/architecture.md: "before a call leaves"): every call an
 // authenticated principal places passes here after authentication and
 // before routing. In order:
 //   1. classify the destination; emergency numbers pass at once — no rule,
-//      limit, reputation or spend check may ever block them (SPEC.md §4);
+//      limit, reputation or spend check may ever block them (docs/architecture.md, Security rules);
 //   2. call_from ACL of the caller (FailedACL);
 //   3. reputation: caller, and an internal callee, must not be under 5;
 //   4. known fraud numbers (prefix match) — always refused;

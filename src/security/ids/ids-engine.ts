@@ -1,5 +1,5 @@
 // The IDS/IPS: turns security events into bans and enforces bans in the
-// packet path. Rules (SPEC.md §4):
+// packet path. Rules (docs/configuration.md, `security.ids`):
 // - auth failures (InvalidPassword, InvalidAccountID, FailedACL,
 //   ReplayAttempt, ReputationReject): more than `threshold` distinct failed requests from one
 //   address within `window` → ban. A retransmission of the same request
