@@ -67,7 +67,10 @@ async function relayChild() {
     const batch = [];
     for (let i = sessions.length; i < STREAMS; i++) batch.push(relay.createSession());
     const settled = await Promise.allSettled(batch.map((s) => s.ready));
-    settled.forEach((r, i) => (r.status === 'fulfilled' ? sessions.push(batch[i]) : batch[i].close()));
+    for (const [i, r] of settled.entries()) {
+      if (r.status === 'fulfilled') sessions.push(batch[i]);
+      else batch[i].close();
+    }
   }
   send({ type: 'ports', ports: sessions.map((s) => [s.legs.a.port, s.legs.b.port]) });
 

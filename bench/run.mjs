@@ -17,7 +17,7 @@
 //   BENCH_RSS_CONTACTS  10000
 //   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
 //   BENCH_RESULTS       results file (bench/results/latest.json)
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -337,6 +337,12 @@ async function cleanup(code) {
   if (!env.BENCH_KEEP_DIR) rmSync(work, { recursive: true, force: true });
   process.exit(code);
 }
-process.on('SIGINT', () => cleanup(130));
-process.on('SIGTERM', () => cleanup(143));
-main().then(() => cleanup(0), (e) => { console.error(e); cleanup(1); });
+process.on('SIGINT', () => void cleanup(130));
+process.on('SIGTERM', () => void cleanup(143));
+try {
+  await main();
+  await cleanup(0);
+} catch (e) {
+  console.error(e);
+  await cleanup(1);
+}

@@ -9,7 +9,7 @@
 import os from 'node:os';
 import { parseMessage } from '../dist/src/sip/message/parser.js';
 import { Acl } from '../dist/src/security/acl/acl.js';
-import { CidrSet } from '../dist/src/security/acl/cidr.js';
+import { CidrSet } from '../dist/src/core/cidr.js';
 import { RequestGate } from '../dist/src/security/acl/request-gate.js';
 import { ReputationService } from '../dist/src/security/reputation/reputation-service.js';
 import { NumberPlan } from '../dist/src/security/fraud/number-plan.js';

@@ -89,7 +89,7 @@ export function startProcess(cmd, args, { logPath, cwd, env } = {}) {
   }
   const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))));
   started.add(child.pid);
-  exited.then(() => started.delete(child.pid));
+  void exited.then(() => started.delete(child.pid));
   return { pid: child.pid, child, exited };
 }
 

@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { chmodSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { PalisadeError } from '../core/errors.js';
 
 export type ControlHandler = (cmd: string, args: Record<string, unknown>) => Promise<unknown> | unknown;
 
@@ -18,7 +19,7 @@ export class ControlServer {
     mkdirSync(dirname(this.path), { recursive: true });
     if (existsSync(this.path)) {
       // A socket left by a killed process: refuse to steal one a live server answers on.
-      if (await isAlive(this.path)) throw new Error(`control socket ${this.path} is in use by a running Palisade`);
+      if (await isAlive(this.path)) throw new PalisadeError('PAL_ERR_CONTROL', `control socket ${this.path} is in use by a running Palisade`);
       unlinkSync(this.path);
     }
     const server = net.createServer((sock) => this.serve(sock));
@@ -92,12 +93,12 @@ export function controlRequest(path: string, cmd: string, args: Record<string, u
     let buf = '';
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
+      reject(new PalisadeError('PAL_ERR_CONTROL', `no answer from ${path} within ${timeoutMs} ms`));
     }, timeoutMs);
     sock.setEncoding('utf8');
     sock.once('error', (err) => {
       clearTimeout(timer);
-      reject(new Error(`cannot reach Palisade's control socket ${path}: ${err.message} (is it running?)`));
+      reject(new PalisadeError('PAL_ERR_CONTROL', `cannot reach Palisade's control socket ${path}: ${err.message} (is it running?)`));
     });
     sock.once('connect', () => sock.write(JSON.stringify({ cmd, args }) + '\n'));
     sock.on('data', (chunk: string) => {
@@ -109,7 +110,7 @@ export function controlRequest(path: string, cmd: string, args: Record<string, u
       try {
         const r = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result?: unknown; error?: string };
         if (r.ok) resolve(r.result);
-        else reject(new Error(r.error ?? 'error'));
+        else reject(new PalisadeError('PAL_ERR_CONTROL', r.error ?? 'error'));
       } catch (err) {
         reject(err as Error);
       }

@@ -1,5 +1,5 @@
-// The protocol-neutral call object the dialplan drives (ENGINEERING.md:
-// "the dialplan never sees SIP or IAX2"). A SIP channel implements it over a
+// The protocol-neutral call object the dialplan drives (docs/architecture.md,
+// Layers: the dialplan never sees SIP or IAX2). A SIP channel implements it over a
 // B2BUA leg and a media endpoint; tests implement it in memory. Applications
 // (src/dialplan/apps/app-*.ts) and features (voicemail, conference) only ever
 // talk to this interface.

@@ -3,9 +3,9 @@
 // with Palisade's own SDP; the first 2xx wins, the other branches are
 // cancelled (or ACKed and hung up if they answered too). The answered leg
 // is a dialog the B2BUA routes back here (BYE from the callee).
-import { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip/message/sip-message.js';
 import { buildResponse } from '../sip/message/response.js';
-import { Dialog } from '../sip/dialog/dialog.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
 import type { B2bua } from '../sip/b2bua/b2bua.js';
 import { buildOutgoingInvite } from '../sip/b2bua/outgoing-invite.js';
 import type { BindingInfo, ClientTxHandle, DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';

@@ -1,15 +1,18 @@
 // `palisade audit --config FILE [--json]`: the configuration (and, when the
-// server runs, its live state over the control socket) against the SPEC §4
-// checklist. Exit 1 while a critical finding is open, 2 on usage errors.
+// server runs, its live state over the control socket) against the checklist
+// of docs/configuration.md (Security audit). Exit 1 while a critical finding is open, 2 on usage errors.
 import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
 import { formatReport, gatherAuditInput, hasCritical, runAudit } from '../security/audit/index.js';
-import { option } from './main.js';
+import { parseCommandArgs } from './cli-args.js';
+
+const USAGE = 'usage: palisade audit --config FILE [--json]\n';
 
 export async function runAuditCommand(argv: string[]): Promise<number> {
-  const cfgPath = option(argv, '--config');
+  const { values } = parseCommandArgs(argv, { config: 'string', json: 'boolean' }, USAGE);
+  const cfgPath = values.config;
   if (!cfgPath) {
-    process.stderr.write('usage: palisade audit --config FILE [--json]\n');
+    process.stderr.write(USAGE);
     return 2;
   }
   if (!existsSync(cfgPath)) {
@@ -25,6 +28,6 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
     },
   });
   const report = runAudit(input);
-  process.stdout.write(argv.includes('--json') ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
+  process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return hasCritical(report) ? 1 : 0;
 }

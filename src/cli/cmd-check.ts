@@ -4,27 +4,14 @@ import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import { formatListen } from '../config/listen-point.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
+import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
 
-export interface CliIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
-
-/** `--name value` from an argument list (kept here so the command does not load the whole CLI). */
-export function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
-}
-
-const stdio: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+const USAGE = 'usage: palisade check --config FILE\n';
 
 export async function runCheck(argv: string[], io: CliIo = stdio): Promise<number> {
-  const file = option(argv, '--config');
+  const file = parseCommandArgs(argv, { config: 'string' }, USAGE).values.config;
   if (!file) {
-    io.err('usage: palisade check --config FILE\n');
+    io.err(USAGE);
     return 2;
   }
   try {

@@ -2,17 +2,14 @@
 // Asterisk's `dialplan show` prints it, each step with the file:line it came
 // from. `palisade dialplan reload --config FILE`: the running server re-reads
 // extensions.conf (calls in progress keep the dialplan they started with).
-import { controlRequest } from '../admin/control-socket.js';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Dialplan } from '../dialplan/dialplan-types.js';
 import { parseExtensionsConf } from '../dialplan/parse-extensions-conf.js';
-import { option, type CliIo } from './cmd-check.js';
+import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
+import { askServer } from './control-client.js';
 
-const stdio: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+const USAGE = 'usage: palisade dialplan show --config FILE [CONTEXT] | palisade dialplan reload --config FILE\n';
 
 export function formatDialplan(dp: Dialplan, only?: string): string {
   let out = '';
@@ -47,30 +44,30 @@ export function formatDialplan(dp: Dialplan, only?: string): string {
 }
 
 export async function runDialplan(argv: string[], io: CliIo = stdio): Promise<number> {
-  const sub = argv[0];
-  const cfgPath = option(argv, '--config');
-  if ((sub !== 'show' && sub !== 'reload') || !cfgPath) {
-    io.err('usage: palisade dialplan show --config FILE [CONTEXT] | palisade dialplan reload --config FILE\n');
+  const { values, positionals } = parseCommandArgs(argv, { config: 'string' }, USAGE, 2);
+  const [sub, context] = positionals;
+  const cfgPath = values.config;
+  if ((sub !== 'show' && sub !== 'reload') || !cfgPath || (sub === 'reload' && context !== undefined)) {
+    io.err(USAGE);
     return 2;
   }
   try {
-    const cfg = loadConfig(cfgPath);
     if (sub === 'reload') {
-      const r = (await controlRequest(cfg.control.socket, 'reload-dialplan')) as { contexts: number };
+      const r = (await askServer({ config: cfgPath }, 'reload-dialplan')) as { contexts: number };
       io.out(`dialplan reloaded: ${r.contexts} contexts\n`);
       return 0;
     }
+    const cfg = loadConfig(cfgPath);
     if (cfg.dialplan.file === null) {
       io.err(`${cfgPath}: no dialplan.file is configured\n`);
       return 1;
     }
-    const rest = argv.slice(1).filter((a, i, all) => a !== '--config' && all[i - 1] !== '--config');
     const dp = parseExtensionsConf(cfg.dialplan.file);
-    if (rest[0] && !dp.contexts.has(rest[0])) {
-      io.err(`there is no context [${rest[0]}]; contexts: ${[...dp.contexts.keys()].join(', ')}\n`);
+    if (context && !dp.contexts.has(context)) {
+      io.err(`there is no context [${context}]; contexts: ${[...dp.contexts.keys()].join(', ')}\n`);
       return 1;
     }
-    io.out(formatDialplan(dp, rest[0]));
+    io.out(formatDialplan(dp, context));
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -10,13 +10,16 @@ import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { FraudList, parseFraudFile } from '../security/fraud/fraud-list.js';
 import { NumberPlan } from '../security/fraud/number-plan.js';
-import { option } from './main.js';
+import { parseCommandArgs } from './cli-args.js';
+
+const USAGE = 'usage: palisade fraud import FILE --config FILE\n';
 
 export async function runFraud(argv: string[]): Promise<number> {
-  const [sub, file] = argv;
-  const cfgPath = option(argv, '--config');
-  if (sub !== 'import' || !file || file.startsWith('--') || !cfgPath) {
-    process.stderr.write('usage: palisade fraud import FILE --config FILE\n');
+  const { values, positionals } = parseCommandArgs(argv, { config: 'string' }, USAGE, 2);
+  const [sub, file] = positionals;
+  const cfgPath = values.config;
+  if (sub !== 'import' || !file || !cfgPath) {
+    process.stderr.write(USAGE);
     return 2;
   }
   const cfg = loadConfig(cfgPath);

@@ -5,14 +5,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../config/load-config.js';
+import type { PalisadeConfig } from '../config/config-types.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../security/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
-import { option } from './main.js';
 import { credentialLine, newMailboxPin } from './new-credentials.js';
+import { parseCommandArgs } from './cli-args.js';
+
+const USAGE = 'usage: palisade start --config FILE | --demo\n';
 
 const DEMO_USERS: Array<[string, string]> = [
   ['1001', 'Alice'],
@@ -103,24 +106,25 @@ export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> 
 }
 
 export async function runStart(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, { config: 'string', demo: 'boolean', dir: 'string', port: 'string' }, USAGE);
   // Everything Palisade creates (the database holding HA1s, its WAL, the
   // control socket, recordings later) is for the service's user alone.
   process.umask(0o077);
-  let cfgPath = option(argv, '--config');
-  if (argv.includes('--demo')) {
+  let cfgPath = values.config;
+  if (values.demo) {
     // --port: where the demo's SIP listens on first creation (TLS one above), for a machine whose 5060 is taken
-    const port = Number(option(argv, '--port') ?? 5060);
+    const port = Number(values.port ?? 5060);
     if (!Number.isInteger(port) || port < 1 || port > 65534) {
       process.stderr.write('palisade start --demo: --port takes a port number from 1 to 65534\n');
       return 2;
     }
-    cfgPath = await prepareDemo(option(argv, '--dir') ?? 'var/demo', port);
+    cfgPath = await prepareDemo(values.dir ?? 'var/demo', port);
   }
   if (!cfgPath) {
-    process.stderr.write('usage: palisade start --config FILE | --demo\n');
+    process.stderr.write(USAGE);
     return 2;
   }
-  let cfg;
+  let cfg: PalisadeConfig;
   try {
     cfg = loadConfig(cfgPath);
     // dialplan errors (and contexts missing from it) stop the start, with file:line

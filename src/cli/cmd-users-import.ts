@@ -9,19 +9,17 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
+import type { PalisadeConfig } from '../config/config-types.js';
 import { computeHa1 } from '../security/auth/ha1.js';
 import { checkPin, checkSecret, DEFAULT_PIN_MIN_LENGTH, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord, StoredExtension } from '../storage/extension-repo.js';
-import type { MailboxConfig, PalisadeConfig } from '../config/config-types.js';
-import { option, type CliIo } from './cmd-check.js';
+import type { MailboxConfig } from '../config/config-types.js';
+import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
 import { controlRequest } from '../admin/control-socket.js';
 import { credentialLine, newMailboxPin, type NewCredential } from './new-credentials.js';
 
-const stdio: CliIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-};
+const USAGE = 'usage: palisade users import FILE.csv --config FILE [--context NAME]\n';
 
 export interface ImportLine {
   line: number; // 1-based line in the file
@@ -116,6 +114,7 @@ export function parseUsersCsv(text: string, fileName: string, opts: UsersCsvOpti
     }
     seen.set(number, idx + 1);
     const nameValue = name ? name : null;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
     if (nameValue !== null && /[\x00-\x1f"\\]/.test(nameValue)) {
       errors.push(`${at}: name for ${number} contains quotes, backslashes or control characters; expected a plain display name`);
     }
@@ -154,21 +153,22 @@ function parseVoicemailField(value: string, number: string, pinMinLength: number
 }
 
 export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, { config: 'string', context: 'string' }, USAGE, 1);
   // the database may be created here: keep its HA1s private to the service's user
   process.umask(0o077);
-  const csvPath = argv.find((a, i) => !a.startsWith('--') && (i === 0 || !argv[i - 1]!.startsWith('--')));
-  const cfgPath = option(argv, '--config');
+  const csvPath = positionals[0];
+  const cfgPath = values.config;
   if (!csvPath || !cfgPath) {
-    io.err('usage: palisade users import FILE.csv --config FILE [--context NAME]\n');
+    io.err(USAGE);
     return 2;
   }
-  const context = option(argv, '--context');
+  const context = values.context;
   if (context !== undefined && !/^[A-Za-z0-9_-]+$/.test(context)) {
     io.err(`--context "${context}" is not a context name; expected letters, digits, _ or -\n`);
     return 2;
   }
 
-  let cfg;
+  let cfg: PalisadeConfig;
   try {
     cfg = loadConfig(cfgPath);
   } catch (err) {

@@ -1,4 +1,6 @@
-// `palisade` command line: one file per command, dispatched here.
+// `palisade` command line: one file per command, dispatched here. The
+// commands import their helpers (cli-args, control-client, table), never
+// this file.
 import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
@@ -11,6 +13,7 @@ import { runFraud } from './cmd-fraud.js';
 import { runDialplan } from './cmd-dialplan.js';
 import { registerApp } from '../dialplan/app-registry.js';
 import { voicemailDialplanApps } from '../features/voicemail/index.js';
+import { UsageError } from './cli-args.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -30,7 +33,7 @@ commands:
   dialplan show --config FILE [CONTEXT]
                                  the parsed dialplan, each step with its file:line
   dialplan reload --config FILE  the running server re-reads extensions.conf
-  audit --config FILE [--json]   security audit (SPEC §4 checklist); exit 1 on a critical finding
+  audit --config FILE [--json]   security audit (docs/configuration.md); exit 1 on a critical finding
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy
@@ -85,15 +88,13 @@ export async function main(argv: string[]): Promise<number> {
         return cmd === undefined ? 2 : 0;
     }
   } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`palisade ${cmd}: ${err.message}\n${err.usage}`);
+      return 2;
+    }
     process.stderr.write(`palisade: ${(err as Error).message}\n`);
     return 1;
   }
   process.stderr.write(`palisade: unknown command "${argv.join(' ')}"\n${USAGE}`);
   return 2;
-}
-
-/** `--name value` from an argument list */
-export function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }

@@ -1,7 +1,8 @@
 // Configuration errors carry a stable code and the file:line:col they are
-// about (ENGINEERING.md: "every configuration error names file and line").
+// about (docs/architecture.md, Errors: every configuration error names file and line).
 // Loading collects every problem before throwing, so one run of
 // `palisade check` shows the administrator all of them.
+import { PalisadeError } from '../core/errors.js';
 
 export interface ConfigIssue {
   file: string;
@@ -15,8 +16,8 @@ export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.col}: ${i.message}`;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'PAL_ERR_CONFIG' as const;
+export class ConfigError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_CONFIG';
   /** position of the first issue */
   readonly file: string;
   readonly line: number;
@@ -27,7 +28,7 @@ export class ConfigError extends Error {
   constructor(issues: ConfigIssue[]) {
     if (issues.length === 0) throw new TypeError('ConfigError needs at least one issue');
     const sorted = [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
-    super(sorted.map(formatIssue).join('\n'));
+    super('PAL_ERR_CONFIG', sorted.map(formatIssue).join('\n'));
     this.name = 'ConfigError';
     this.issues = sorted;
     this.file = sorted[0]!.file;

@@ -155,7 +155,7 @@ extensions:
     /^16:5 extensions\[2\] has no secret/,
   ];
   assert.equal(lines.length, expect.length, lines.join('\n'));
-  expect.forEach((re, i) => assert.match(lines[i]!, re));
+  for (const [i, re] of expect.entries()) assert.match(lines[i]!, re);
   assert.equal(e.message.split('\n').length, expect.length);
   assert.ok(e.message.startsWith('palisade.yaml:2:3: '));
 });

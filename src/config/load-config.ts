@@ -330,6 +330,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     if (number && seen.has(number)) {
       m.error('number', `${path}.number ${number} is already used by extensions[${seen.get(number)}]; extension numbers must be unique`);
     } else if (number) seen.set(number, i);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
     const name = m.string('name', number, { pattern: /^[^\x00-\x1f"\\]*$/, expect: 'expected a display name without quotes or control characters' });
     const context = m.string('context', 'default', { pattern: /^[A-Za-z0-9_-]+$/, expect: 'expected a dialplan context name such as internal' });
     const email = m.optionalString('email', { pattern: /^[^\s@]+@[^\s@]+\.[^\s@]+$/, expect: 'expected an address such as alice@example.org' });
@@ -401,6 +402,7 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
   const maxSilenceSeconds = m.int('max_silence_seconds', 5, 0, 60, 'seconds (0 = off)');
   const emailFrom = m.optionalString('email_from', { pattern: /^[^\s@,"<>]+@[^\s@,"<>]+$/, expect: 'expected an address such as voicemail@example.org' });
   const emailSubject = m.string('email_subject', 'New voicemail ${VM_MSGNUM} in mailbox ${VM_MAILBOX} from ${VM_CALLERID}', {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
     pattern: /^[^\x00-\x1f]*$/,
     expect: 'expected one line of text; ${VM_NAME} ${VM_MAILBOX} ${VM_CALLERID} ${VM_DUR} ${VM_DATE} ${VM_MSGNUM} are replaced',
   });

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { isScalar } from 'yaml';
 import type { AlertsConfig, IdsConfig, SecurityLogConfig } from './config-types.js';
 import type { MapReader } from './yaml-reader.js';
-import { parseCidr } from '../security/ids/cidr.js';
+import { parseCidr } from '../core/cidr.js';
 import { DEFAULT_SCANNER_AGENTS } from '../security/ids/scanner-agents.js';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -33,7 +33,7 @@ export function readIds(m: MapReader, baseDir: string): IdsConfig {
   const trustedItems = m.list('trusted');
   const trusted: string[] = trustedItems === undefined ? ['127.0.0.1', '::1'] : [];
   for (const [i, item] of (trustedItems ?? []).entries()) {
-    if (item.text === null || parseCidr(item.text) === null) {
+    if (item.text === null || typeof parseCidr(item.text) === 'string') {
       m.issues.add(item.offset, `security.ids.trusted[${i}] "${item.text ?? ''}" is not an address or CIDR; expected such as 192.0.2.10 or 10.0.0.0/8`);
     } else trusted.push(item.text);
   }

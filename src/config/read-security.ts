@@ -7,8 +7,8 @@
 // docs/configuration.md documents each option.
 import { isMap, isScalar } from 'yaml';
 import type { AclConfig, ExtensionPolicyConfig, FraudConfig, SecuritySections } from './config-types.js';
-import { MapReader, describe } from './yaml-reader.js';
-import { parseCidr } from '../security/acl/cidr.js';
+import { type MapReader, describe } from './yaml-reader.js';
+import { parseCidr } from '../core/cidr.js';
 import { CALL_CLASSES, DEFAULT_NUMBERING, type CallClass } from '../security/fraud/number-plan.js';
 import { DEFAULT_LIMITS } from '../security/fraud/principal.js';
 import { DEFAULT_REPUTATION } from '../security/reputation/reputation-service.js';

@@ -118,6 +118,7 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
         ok = false;
       }
     }
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this pattern refuses
     if (/["\\\x00-\x1f]/.test(name)) {
       add(lineNo, valueCol, `mailbox ${key} name contains quotes or control characters`);
       ok = false;

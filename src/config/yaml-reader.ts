@@ -5,6 +5,7 @@
 import { isMap, isScalar, isSeq, type LineCounter, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { ConfigIssue } from './config-error.js';
 import type { SourcePos } from './config-types.js';
+import { editDistance } from '../core/edit-distance.js';
 
 export class IssueList {
   readonly list: ConfigIssue[] = [];
@@ -33,20 +34,6 @@ export function scalarText(node: Node, source: string): string | null {
   if (typeof node.value === 'string') return node.value;
   if (typeof node.value === 'number' && node.range) return source.slice(node.range[0], node.range[1]).trim();
   return null;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 export function describe(node: Node | null | undefined): string {

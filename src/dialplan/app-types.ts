@@ -57,6 +57,7 @@ export interface CallState {
 }
 
 /** 'hangup' ends the call (the h extension still runs); nothing means "go on". */
+// biome-ignore lint/suspicious/noConfusingVoidType: an application that simply returns means "go on"
 export type AppOutcome = void | 'hangup';
 
 export interface DialplanApp {

@@ -11,10 +11,12 @@
 //                          with a (group) the group, else the match length
 // Strings may be double-quoted. A malformed expression yields an
 // ExpressionError; the caller logs it and substitutes "" as Asterisk does.
+import { PalisadeError } from '../core/errors.js';
 
-export class ExpressionError extends Error {
+export class ExpressionError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_DIALPLAN_EXPRESSION';
   constructor(message: string) {
-    super(message);
+    super('PAL_ERR_DIALPLAN_EXPRESSION', message);
     this.name = 'ExpressionError';
   }
 }

@@ -1,6 +1,6 @@
 // The composition root's entry point into the dialplan: parse the configured
-// extensions.conf, check every extension's context exists (SPEC.md §2: an
-// error at load, with the YAML position), open the DBLookup data sources and
+// extensions.conf, check every extension's context exists (docs/configuration.md,
+// `extensions`: an error at load, with the YAML position), open the DBLookup data sources and
 // build the engine. `reload()` swaps in a freshly parsed dialplan for new
 // calls; calls in progress keep theirs.
 import { existsSync, mkdirSync } from 'node:fs';

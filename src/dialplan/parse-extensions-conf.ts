@@ -25,6 +25,7 @@ import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
 import { functionNames, findFunction } from './funcs/func-registry.js';
 import { gosubTarget } from './apps/app-gosub.js';
+import { editDistance } from '../core/edit-distance.js';
 
 export interface ParseOptions {
   /** reads an included file (tests pass a map); defaults to the file system */
@@ -35,27 +36,11 @@ const CONTEXT_RE = /^[A-Za-z0-9_-]+$/;
 const APP_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
 const VAR_RE = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 
-export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase();
-  b = b.toLowerCase();
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
-
 export function closest(name: string, candidates: string[]): string | null {
   let best: string | null = null;
   let bestD = Infinity;
   for (const c of candidates) {
-    const d = editDistance(name, c);
+    const d = editDistance(name.toLowerCase(), c.toLowerCase()); // the hint ignores case: playback → Playback
     if (d < bestD) {
       bestD = d;
       best = c;
@@ -79,7 +64,7 @@ export function parseExtensionsConfText(text: string, fileName: string, opts: Pa
 }
 
 /**
- * Load-time check (SPEC.md §2): every extension's context must exist in the
+ * Load-time check (docs/configuration.md, `extensions`): every extension's context must exist in the
  * dialplan. The error points at the extension's context in the YAML.
  */
 export function checkExtensionContexts(dp: Dialplan, extensions: readonly ExtensionConfig[]): void {
@@ -194,7 +179,7 @@ class Parser {
         return; // static=, writeprotect=, autofallthrough=... have no meaning here
       case 'globals':
         if (!VAR_RE.test(key)) this.err(file, line, raw.col, `global variable name "${key}" is not valid; expected letters, digits and _`);
-        else this.globals.set(key, unescape(value.text));
+        else this.globals.set(key, unescapeSemicolons(value.text));
         return;
       case 'context':
         break;
@@ -456,7 +441,7 @@ class Parser {
       this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1) + fn.offset, `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${functionNames().join(', ')})`);
       return null;
     }
-    return { name: app.name, data: unescape(data) };
+    return { name: app.name, data: unescapeSemicolons(data) };
   }
 
   /**
@@ -574,7 +559,7 @@ function commentStart(line: string): number {
 }
 
 /** '\;' → ';' (Asterisk's config reader does this before the dialplan sees the line). */
-function unescape(s: string): string {
+function unescapeSemicolons(s: string): string {
   return s.replace(/\\;/g, ';');
 }
 

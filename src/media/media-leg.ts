@@ -159,7 +159,7 @@ export class MediaLeg {
     const peer = this.peer;
     // decoded at most once: the GSM decoder carries state from one frame to the next
     let pcm: Int16Array | null = null;
-    if (peer && peer.send && !peer.held) {
+    if (peer?.send && !peer.held) {
       // Same codec: pass the payload as is. µ-law↔A-law: one table lookup per byte.
       if (peer.send.name === name) peer.ep.sendAudio(peer.send.pt, payload, samplesIn(name, payload.length));
       else if (name === 'PCMU' && peer.send.name === 'PCMA') peer.ep.sendAudio(peer.send.pt, transcode(payload, ULAW_TO_ALAW), payload.length);
@@ -171,7 +171,7 @@ export class MediaLeg {
         if (out.length > 0) peer.ep.sendAudio(peer.send.pt, out, samplesIn(peer.send.name, out.length));
       }
     }
-    if (this.rxTaps.size === 0 && this.eventsSeen && !(peer && peer.txTaps.size)) return;
+    if (this.rxTaps.size === 0 && this.eventsSeen && !peer?.txTaps.size) return;
     pcm ??= dec.decode(payload);
     if (!this.eventsSeen) this.inband.push(pcm);
     for (const t of this.rxTaps) t(pcm);

@@ -5,6 +5,7 @@ import { parseSdp } from './sdp/parse-sdp.js';
 import { mediaTargets } from './sdp/sdp-query.js';
 import type { Sdp, SdpDirection } from './sdp/sdp-types.js';
 import { codecByName, codecByStaticPt, type CodecName } from './codecs/codec-registry.js';
+import { PalisadeError } from '../core/errors.js';
 
 export interface NegotiatedMedia {
   /** where the far end receives RTP */
@@ -24,8 +25,11 @@ export interface NegotiatedMedia {
 /** RFC 3264 §6.1: the answer's direction mirrors the offer's */
 export const MIRROR: Record<SdpDirection, SdpDirection> = { sendrecv: 'sendrecv', sendonly: 'recvonly', recvonly: 'sendonly', inactive: 'inactive' };
 
-export class MediaNegotiationError extends Error {
-  readonly code = 'PAL_ERR_MEDIA_NEGOTIATION';
+export class MediaNegotiationError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_MEDIA_NEGOTIATION';
+  constructor(message: string) {
+    super('PAL_ERR_MEDIA_NEGOTIATION', message);
+  }
 }
 
 /** formats of one m-line with the codec each names (static PT or a=rtpmap) */

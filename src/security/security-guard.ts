@@ -12,7 +12,7 @@ import type { SecurityEventSink } from './ids/security-event.js';
 import type { PinOutcome } from './auth/pin-outcome.js';
 import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
-import { CidrSet } from './acl/cidr.js';
+import { CidrSet } from '../core/cidr.js';
 import { RequestGate, type GateRefusal } from './acl/request-gate.js';
 import { ReputationService, ip, user } from './reputation/reputation-service.js';
 import { NumberPlan } from './fraud/number-plan.js';

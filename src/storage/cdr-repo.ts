@@ -1,4 +1,4 @@
-// Call detail records with the Asterisk CDR field set (SPEC §1), plus the
+// Call detail records with the Asterisk CDR field set (docs/configuration.md, `storage`), plus the
 // source IP and the security verdicts of the call.
 //
 // Times (start, answer, end) are epoch milliseconds in BIGINT columns.

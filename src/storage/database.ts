@@ -11,11 +11,12 @@ import { TablePrefixPlugin } from './table-prefix-plugin.js';
 import { ExtensionRepo } from './extension-repo.js';
 import { LocationRepo } from './location-repo.js';
 import { CdrRepo } from './cdr-repo.js';
+import { PalisadeError } from '../core/errors.js';
 
-export class StorageError extends Error {
-  readonly code = 'PAL_ERR_STORAGE' as const;
+export class StorageError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_STORAGE';
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super('PAL_ERR_STORAGE', message, options);
     this.name = 'StorageError';
   }
 }

@@ -6,9 +6,7 @@ import { isIPv6 } from 'node:net';
 import { StreamFramer } from '../sip/message/stream-framer.js';
 import type { ListenPoint, Remote } from './types.js';
 
-export interface StreamMessageHandler {
-  (data: Buffer, remote: Remote, local: ListenPoint): void;
-}
+export type StreamMessageHandler = (data: Buffer, remote: Remote, local: ListenPoint) => void;
 
 interface Flow {
   id: number;

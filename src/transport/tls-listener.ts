@@ -2,7 +2,7 @@
 // and connection reuse, with each accepted socket handshaken first. Requests
 // to a phone that registered over TLS go back on the phone's own connection
 // (the TCP listener's flow lookup); a new outgoing connection is a TLS client.
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import { DEFAULT_STREAM_OPTIONS, TcpListener, type StreamListenerOptions, type StreamMessageHandler } from './tcp-listener.js';
 import type { ListenPoint, Remote } from './types.js';

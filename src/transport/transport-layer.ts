@@ -20,9 +20,7 @@ export interface PacketGate {
   admit(address: string, transport: TransportKind): boolean;
 }
 
-export interface InboundHandler {
-  (msg: SipMessage, remote: Remote, local: ListenPoint): void;
-}
+export type InboundHandler = (msg: SipMessage, remote: Remote, local: ListenPoint) => void;
 
 export interface TransportStats {
   received: number;
@@ -113,7 +111,7 @@ export class TransportLayer implements Sender {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
         this.reportMalformed(remote, local, r.error, r.msg?.isRequest ? r.msg.method : undefined);
-        if (r.msg && r.msg.isRequest && r.msg.method !== 'ACK') {
+        if (r.msg?.isRequest && r.msg.method !== 'ACK') {
           // §18.2.1 applies to every request received, so the 400 names the
           // real source too; a Via too broken to stamp is echoed as it came
           try {

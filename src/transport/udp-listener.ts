@@ -3,9 +3,7 @@ import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { ListenPoint, Remote } from './types.js';
 
-export interface DatagramHandler {
-  (data: Buffer, remote: Remote, local: ListenPoint): void;
-}
+export type DatagramHandler = (data: Buffer, remote: Remote, local: ListenPoint) => void;
 
 export class UdpListener {
   private socket: dgram.Socket;

@@ -499,6 +499,7 @@ async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
 }
 
 function stripAnsi(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour codes this removes
   return s.replace(/\x1b\[[0-9;]*m/g, '');
 }
 

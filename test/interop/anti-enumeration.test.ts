@@ -1,4 +1,4 @@
-// Anti-enumeration against a running Palisade (SPEC.md §4): for REGISTER,
+// Anti-enumeration against a running Palisade (docs/architecture.md, Security rules): for REGISTER,
 // INVITE, OPTIONS to a user, SUBSCRIBE and MESSAGE, a wrong password for an
 // existing extension and any password for a missing one get the same status,
 // the same headers in the same order, and the same timing; out-of-dialog

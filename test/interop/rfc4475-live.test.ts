@@ -33,7 +33,7 @@ interface Expect {
 }
 
 const CHALLENGE = [401, 407];
-// OPTIONS addressed to a user needs digest authentication (SPEC.md §4: no
+// OPTIONS addressed to a user needs digest authentication (docs/architecture.md, Security rules: no
 // probing of which users exist), so a well-formed one is challenged; a 200
 // is what it gets once authenticated, or when addressed to the server.
 const OPTIONS_TO_USER = [200, ...CHALLENGE];
@@ -130,7 +130,7 @@ interface Send {
 function txKey(data: Buffer): string | null {
   const r = parseMessage(data);
   const m = r.msg;
-  if (!m || !m.isRequest) return null;
+  if (!m?.isRequest) return null;
   const via = m.get('via');
   return via === undefined ? null : `${via.split(',')[0]!.trim()}|${m.method === 'ACK' ? 'INVITE' : m.method}`;
 }
@@ -159,14 +159,14 @@ function checkCorrelation(name: string, req: Buffer, res: SipMessage, srcPort: n
   const reqBranch = /branch\s*=\s*([^\s;,]+)/i.exec(q.get('via') ?? '')?.[1];
   const top = res.get('via') ?? '';
   if (reqBranch) assert.ok(top.includes(reqBranch), `${name}: top Via keeps branch ${reqBranch}: ${top}`);
-  let topVia;
+  let topVia: SipMessage['topVia'];
   try {
     topVia = res.topVia;
   } catch {
     return; // a Via that never parsed (badvers keeps SIP/7.0) is echoed verbatim
   }
   if (topVia.host !== '127.0.0.1') assert.equal(topVia.params['received'], '127.0.0.1', `${name}: received= names the source (§18.2.1): ${top}`);
-  let reqVia;
+  let reqVia: SipMessage['topVia'];
   try {
     reqVia = q.topVia;
   } catch {

@@ -1,4 +1,4 @@
-// sipvicious against a running Palisade (SPEC.md §4, issue 4 proof), inside a
+// sipvicious against a running Palisade (docs/architecture.md, Security rules; issue 4 proof), inside a
 // loopback-only network namespace (sipvicious puts outside addresses in its
 // requests):
 // - svwar with REGISTER, INVITE and OPTIONS finds no extension while 1000-1002

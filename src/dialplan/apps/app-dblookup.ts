@@ -41,7 +41,7 @@ export const appDbLookup: DialplanApp = {
     }
     if (r.status === 'FOUND') {
       call.vars.set(variable, r.values.join(','));
-      r.columns.forEach((c, i) => call.vars.set(`${variable}_${c}`, r.values[i] ?? ''));
+      for (const [i, c] of r.columns.entries()) call.vars.set(`${variable}_${c}`, r.values[i] ?? '');
     }
   },
 };

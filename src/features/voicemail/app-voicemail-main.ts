@@ -5,7 +5,7 @@
 //     5 change PIN, * back)   * help   # exit
 // A message that has been played counts as heard and moves to Old, so the
 // phone's lamp goes out once everything new was listened to.
-import type { Channel } from '../../channel/channel.js';
+import type { Channel, PlayResult } from '../../channel/channel.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import { checkPin } from '../../security/passwords/index.js';
 import type { PinOutcomeSink } from '../../security/auth/pin-outcome.js';
@@ -117,7 +117,7 @@ async function mainMenu(ch: Channel, vm: VoicemailService, box: MailboxConfig): 
   const playCurrent = async (): Promise<string | null> => {
     const m = msgs[cur]!;
     // as Asterisk says it: "first message", "message 2", ..., "last message"
-    let r;
+    let r: PlayResult;
     if (cur === 0) r = await ch.play([P.first, P.message], { interruptDigits: MENU_KEYS });
     else if (cur === msgs.length - 1) r = await ch.play([P.last, P.message], { interruptDigits: MENU_KEYS });
     else {

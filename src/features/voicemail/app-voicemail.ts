@@ -3,7 +3,7 @@
 // (the default), b = busy greeting, s = skip the "leave your message after
 // the tone" instructions. Sets VMSTATUS to SUCCESS, USEREXIT or FAILED.
 import { copyFile } from 'node:fs/promises';
-import type { Channel } from '../../channel/channel.js';
+import type { Channel, PlayResult } from '../../channel/channel.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import type { VoicemailService } from './voicemail-service.js';
 import { PROMPTS } from './prompts.js';
@@ -48,7 +48,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
       // the prompt set ("the person at extension 7 5 6 is unavailable").
       const busy = options.includes('b');
       const kind = busy ? 'busy' : 'unavail';
-      let r;
+      let r: PlayResult;
       if (await vm.store.hasGreeting(first, kind)) {
         r = await ch.play([vm.store.greetingPath(first, kind)], { interruptDigits: '#' });
       } else {

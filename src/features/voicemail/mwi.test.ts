@@ -13,7 +13,7 @@ import type { Remote } from '../../transport/types.js';
 import type { MessageCounts } from './mailbox-store.js';
 import { MwiPackage, summaryBody } from './mwi.js';
 import { EventServer } from '../../sip/events/index.js';
-import { FakeClock } from '../../sip/transaction/fake-clock.js';
+import { FakeClock } from '../../../test/support/fake-clock.js';
 
 const REALM = 'pbx.test';
 const SECRETS: Record<string, string> = { '756': 'Kq8vLr2Wn5Zt', '757': 'Jp4mXs9Qd2Hy' };

@@ -9,7 +9,7 @@ const ALAW_SEG_END = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
 function linearToUlaw(sample: number): number {
   const BIAS = 0x84;
   const CLIP = 32635;
-  let sign = (sample >> 8) & 0x80;
+  const sign = (sample >> 8) & 0x80;
   if (sign) sample = -sample;
   if (sample > CLIP) sample = CLIP;
   sample += BIAS;

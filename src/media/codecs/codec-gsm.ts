@@ -21,11 +21,15 @@ import {
   unpackFrame,
   word,
 } from './codec-gsm-common.js';
+import { PalisadeError } from '../../core/errors.js';
 
 export { GSM_FRAME_BYTES, GSM_FRAME_SAMPLES } from './codec-gsm-common.js';
 
-export class GsmFormatError extends Error {
-  readonly code = 'PAL_ERR_GSM_FRAME';
+export class GsmFormatError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_GSM_FRAME';
+  constructor(message: string) {
+    super('PAL_ERR_GSM_FRAME', message);
+  }
 }
 
 export class GsmDecoder {

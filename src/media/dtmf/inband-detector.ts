@@ -34,8 +34,8 @@ export class InbandDtmfDetector {
 
   constructor(o: InbandOptions = {}) {
     this.minEnergy = o.minEnergy ?? 1e-4;
-    this.normalTwist = Math.pow(10, (o.normalTwistDb ?? 8) / 10);
-    this.reverseTwist = Math.pow(10, (o.reverseTwistDb ?? 4) / 10);
+    this.normalTwist = 10 ** ((o.normalTwistDb ?? 8) / 10);
+    this.reverseTwist = 10 ** ((o.reverseTwistDb ?? 4) / 10);
   }
 
   /** feed 16-bit PCM at 8 kHz */

@@ -2,9 +2,13 @@
 // (format 7) / A-law (format 6) as Asterisk's .wav-ulaw style files are.
 import { readFileSync } from 'node:fs';
 import { ALAW_DECODE, ULAW_DECODE } from '../codecs/codec-g711.js';
+import { PalisadeError } from '../../core/errors.js';
 
-export class WavFormatError extends Error {
-  readonly code = 'PAL_ERR_WAV_FORMAT';
+export class WavFormatError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_WAV_FORMAT';
+  constructor(message: string) {
+    super('PAL_ERR_WAV_FORMAT', message);
+  }
 }
 
 /** samples of an 8 kHz mono WAV file; throws WavFormatError for anything else */

@@ -4,9 +4,13 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { readWavSamples } from '../player/wav-file.js';
+import { PalisadeError } from '../../core/errors.js';
 
-export class PromptNotFoundError extends Error {
-  readonly code = 'PAL_ERR_PROMPT_NOT_FOUND';
+export class PromptNotFoundError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_PROMPT_NOT_FOUND';
+  constructor(message: string) {
+    super('PAL_ERR_PROMPT_NOT_FOUND', message);
+  }
 }
 
 export class PromptStore {

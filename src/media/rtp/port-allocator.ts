@@ -3,11 +3,12 @@
 // back of a FIFO, so the pair that has been idle longest is handed out first
 // and a pair just released is reused as late as possible: late packets of an
 // ended call then find no session rather than a new call.
+import { PalisadeError } from '../../core/errors.js';
 
-export class PortExhaustedError extends Error {
-  readonly code = 'PAL_ERR_RTP_PORTS_EXHAUSTED';
+export class PortExhaustedError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_RTP_PORTS_EXHAUSTED';
   constructor(min: number, max: number) {
-    super(`no free RTP port pair left in ${min}-${max}`);
+    super('PAL_ERR_RTP_PORTS_EXHAUSTED', `no free RTP port pair left in ${min}-${max}`);
     this.name = 'PortExhaustedError';
   }
 }

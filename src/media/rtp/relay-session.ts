@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { MediaFlow, type FlowCounters } from './media-flow.js';
 import type { RelaySocket } from './relay-socket.js';
 import type { SrtpContext } from '../srtp/srtp-context.js';
+import { PalisadeError } from '../../core/errors.js';
 
 export type LegName = 'a' | 'b';
 
@@ -17,12 +18,10 @@ export interface RemoteTarget {
   rtcpPort?: number;
 }
 
-export class RtpRelayError extends Error {
-  constructor(
-    readonly code: 'PAL_ERR_RTP_REMOTE' | 'PAL_ERR_RTP_BIND' | 'PAL_ERR_RTP_CLOSED',
-    message: string,
-  ) {
-    super(message);
+export class RtpRelayError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_RTP_REMOTE' | 'PAL_ERR_RTP_BIND' | 'PAL_ERR_RTP_CLOSED';
+  constructor(code: 'PAL_ERR_RTP_REMOTE' | 'PAL_ERR_RTP_BIND' | 'PAL_ERR_RTP_CLOSED', message: string) {
+    super(code, message);
     this.name = 'RtpRelayError';
   }
 }

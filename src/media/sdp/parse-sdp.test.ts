@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdp, SdpParseError } from './parse-sdp.js';
 import { serializeSdp } from './serialize-sdp.js';
-import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from './sdp-fixtures.test-data.js';
+import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from '../../../test/support/sdp-fixtures.js';
 
 test('parses a baresip offer: origin, connection, media line, attributes in order', () => {
   const sdp = parseSdp(BARESIP_OFFER);

@@ -4,15 +4,16 @@
 // c= and m= must be well formed, or the B2BUA could relay media to the wrong
 // place. A description that fails here is answered with 488 by the caller.
 import type { Sdp, SdpAttribute, SdpConnection, SdpMedia, SdpOrigin } from './sdp-types.js';
+import { PalisadeError } from '../../core/errors.js';
 
-export class SdpParseError extends Error {
-  readonly code = 'PAL_ERR_SDP_PARSE';
+export class SdpParseError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_SDP_PARSE';
   constructor(
     message: string,
     /** 1-based line number in the description, 0 when not tied to a line */
     readonly line: number,
   ) {
-    super(line > 0 ? `${message} (SDP line ${line})` : message);
+    super('PAL_ERR_SDP_PARSE', line > 0 ? `${message} (SDP line ${line})` : message);
     this.name = 'SdpParseError';
   }
 }

@@ -5,7 +5,7 @@ import { serializeSdp } from './serialize-sdp.js';
 import { rewriteForRelay, SdpRewriteError } from './rewrite-for-relay.js';
 import { LegOrigin } from './leg-origin.js';
 import { isHold, mediaTargets } from './sdp-query.js';
-import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from './sdp-fixtures.test-data.js';
+import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from '../../../test/support/sdp-fixtures.js';
 
 const RELAY = '203.0.113.1';
 

@@ -4,6 +4,7 @@
 import type { Sdp, SdpAttribute, SdpConnection, SdpMedia } from './sdp-types.js';
 import { isUnspecifiedAddress, mediaAddress, parseRtcpAttribute } from './sdp-query.js';
 import type { LegOrigin } from './leg-origin.js';
+import { PalisadeError } from '../../core/errors.js';
 
 export interface RelayEndpoint {
   address: string;
@@ -29,10 +30,10 @@ export interface RewriteOptions {
   crypto?: Array<string | null>;
 }
 
-export class SdpRewriteError extends Error {
-  readonly code = 'PAL_ERR_SDP_REWRITE';
+export class SdpRewriteError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_SDP_REWRITE';
   constructor(message: string) {
-    super(message);
+    super('PAL_ERR_SDP_REWRITE', message);
     this.name = 'SdpRewriteError';
   }
 }
@@ -105,7 +106,7 @@ export function rewriteForRelay(sdp: Sdp, media: RelayEndpoint[], opts: RewriteO
 
   // Decide each stream's new address before touching c= lines, since a
   // media-level address may be inherited from the session level.
-  const newAddress: Array<string | null> = out.media.map((m, i) => {
+  const newAddress: Array<string | null> = out.media.map((_m, i) => {
     const original = mediaAddress(sdp, sdp.media[i]);
     if (original !== null && isUnspecifiedAddress(original)) return original;
     const relay = media[i].address;

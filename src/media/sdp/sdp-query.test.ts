@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSdp } from './parse-sdp.js';
 import { isHold, mediaDirection, mediaTargets } from './sdp-query.js';
-import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from './sdp-fixtures.test-data.js';
+import { BARESIP_OFFER, HOLD_SENDONLY, HOLD_ZERO_ADDRESS, IPV6_ICE_OFFER, MULTI_STREAM, SIPP_OFFER } from '../../../test/support/sdp-fixtures.js';
 
 test('mediaTargets: where each stream wants to receive', () => {
   assert.deepEqual(mediaTargets(parseSdp(BARESIP_OFFER)), [

@@ -44,7 +44,7 @@ export function chooseCrypto(values: string[]): (CryptoAttribute & { suite: Srtp
   for (const v of values) {
     const c = parseCrypto(v);
     // session parameters (UNENCRYPTED_SRTP, KDR...) change the transform: not accepted
-    if (c && c.keySalt && isSupportedSuite(c.suite) && c.sessionParams.length === 0) return c as CryptoAttribute & { suite: SrtpSuite; keySalt: Buffer };
+    if (c?.keySalt && isSupportedSuite(c.suite) && c.sessionParams.length === 0) return c as CryptoAttribute & { suite: SrtpSuite; keySalt: Buffer };
   }
   return null;
 }

@@ -119,9 +119,9 @@ export class SrtpContext {
     const seq = pkt.readUInt16BE(2);
     let s = this.rtpStreams.get(ssrc);
     // Appendix A: guess the ROC (v) from the highest sequence number seen
-    const v = s && s.started ? estimateRoc(s, seq) : 0;
+    const v = s?.started ? estimateRoc(s, seq) : 0;
     const index = (BigInt(v) << 16n) | BigInt(seq);
-    if (s && s.started && this.isReplay(index, s)) {
+    if (s?.started && this.isReplay(index, s)) {
       this.counters.replays++;
       return null;
     }

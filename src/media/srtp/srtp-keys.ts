@@ -9,7 +9,7 @@ export const MASTER_SALT_LEN = 14; // 112 bits
 export const AUTH_KEY_LEN = 20; // HMAC-SHA1, 160 bits (RFC 3711 §4.2.1 default n_a)
 
 /** RFC 3711 §4.3.2 labels */
-export const enum KeyLabel {
+export enum KeyLabel {
   RtpEncryption = 0,
   RtpAuth = 1,
   RtpSalt = 2,

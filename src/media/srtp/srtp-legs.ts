@@ -5,6 +5,7 @@
 // pair, so neither party ever learns the other's keys.
 import { SrtpContext, type SrtpSuite } from './srtp-context.js';
 import { chooseCrypto, formatCrypto, newKeySalt } from './sdes.js';
+import { PalisadeError } from '../../core/errors.js';
 
 export type Leg = 'a' | 'b';
 
@@ -14,8 +15,11 @@ interface Keyed {
   ctx: SrtpContext;
 }
 
-export class SrtpError extends Error {
-  readonly code = 'PAL_ERR_SRTP_OFFER';
+export class SrtpError extends PalisadeError {
+  declare readonly code: 'PAL_ERR_SRTP_OFFER';
+  constructor(message: string) {
+    super('PAL_ERR_SRTP_OFFER', message);
+  }
 }
 
 /** RTP/SAVP and RTP/SAVPF (RFC 3711 §12, RFC 5124) */

@@ -8,7 +8,7 @@
 // So "this extension may only register from the office LAN" is
 // `register_from: [192.168.10.0/24]`, and "never from this range" is a deny.
 // Order inside a list does not matter, which keeps lists easy to audit.
-import { CidrSet } from './cidr.js';
+import { CidrSet } from '../../core/cidr.js';
 
 export interface AclSpec {
   permit: readonly string[];

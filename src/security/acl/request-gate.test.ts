@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseMessage } from '../../sip/message/parser.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import { Acl } from './acl.js';
-import { CidrSet } from './cidr.js';
+import { CidrSet } from '../../core/cidr.js';
 import { RequestGate } from './request-gate.js';
 import { ReputationService } from '../reputation/reputation-service.js';
 import type { SecurityEvent } from '../ids/security-event.js';
@@ -92,5 +92,5 @@ test('the whole request gate costs microseconds', () => {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < 100_000; i++) g.check(m, at('10.1.1.1'));
   const us = Number(process.hrtime.bigint() - t0) / 1000 / 100_000;
-  assert.ok(us < 50, `${us} µs per request`); // SPEC aim: under 50 µs per decision
+  assert.ok(us < 50, `${us} µs per request`); // docs/architecture.md, Security rules: under 50 µs per decision
 });

@@ -1,4 +1,4 @@
-// The request gate (ENGINEERING.md): after parsing, before the UAS core and
+// The request gate (docs/architecture.md): after parsing, before the UAS core and
 // before authentication. Each check is O(1) or a short integer scan:
 //   1. the global ACL (security.acl) — every request (FailedACL);
 //   2. the address's reputation under 5 — out-of-dialog requests
@@ -7,7 +7,7 @@
 //   3. an out-of-dialog INVITE from outside security.local_networks is
 //      refused unless its From names an extension whose call_from permits
 //      that address — a call claiming an internal user from outside is
-//      counted against the address (SPEC.md §4). Any other From gets the
+//      counted against the address (docs/configuration.md, Security). Any other From gets the
 //      very same 403, so the answer never tells whether an extension exists.
 // INVITEs to an emergency number skip 2 and 3 (never blocked); the ACL, an
 // administrator's explicit decision, still applies.
@@ -16,7 +16,7 @@ import type { Remote } from '../../transport/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Acl } from './acl.js';
-import type { CidrSet } from './cidr.js';
+import type { CidrSet } from '../../core/cidr.js';
 import { ip, type ReputationService } from '../reputation/reputation-service.js';
 
 export interface RequestGateDeps {

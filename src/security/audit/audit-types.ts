@@ -1,4 +1,4 @@
-// What `palisade audit` works on and what it reports (SPEC §4 "palisade audit").
+// What `palisade audit` works on and what it reports (docs/configuration.md, Security audit).
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 
 export interface Finding {

@@ -1,5 +1,6 @@
-// Runs every check of the SPEC §4 checklist and scores the result: 100 minus
-// a weight per finding (critical 30, high 15, medium 6, low 2), never below 0.
+// Runs every check of the audit checklist (docs/configuration.md, Security
+// audit) and scores the result: 100 minus a weight per finding (critical 30,
+// high 15, medium 6, low 2), never below 0.
 import type { AuditCheck, AuditInput, AuditReport, Finding, Severity } from './audit-types.js';
 import { configLoads, plaintextSecrets, weakAdminPasswords, weakPins, weakSecrets } from './checks-credentials.js';
 import { callLimits, localNetworks, publicWithoutAcl, registrationAcls, serverHeader, tollFraud, unusedListeners } from './checks-exposure.js';

@@ -1,8 +1,8 @@
-// The call gate (ENGINEERING.md: "before a call leaves"): every call an
+// The call gate (docs/architecture.md: "before a call leaves"): every call an
 // authenticated principal places passes here after authentication and
 // before routing. In order:
 //   1. classify the destination; emergency numbers pass at once — no rule,
-//      limit, reputation or spend check may ever block them (SPEC.md §4);
+//      limit, reputation or spend check may ever block them (docs/architecture.md, Security rules);
 //   2. call_from ACL of the caller (FailedACL);
 //   3. reputation: caller, and an internal callee, must not be under 5;
 //   4. known fraud numbers (prefix match) — always refused;
@@ -29,7 +29,7 @@ import type { FraudList } from './fraud-list.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
 import { CallCounters } from './call-counters.js';
 import { SpendTracker } from './spend-tracker.js';
-import { CallingProfiles } from './calling-profile.js';
+import type { CallingProfiles } from './calling-profile.js';
 import { ip, user, type ReputationService } from '../reputation/reputation-service.js';
 
 export interface CallGateDeps {

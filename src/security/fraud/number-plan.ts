@@ -1,6 +1,6 @@
 // The number plan: which class a dialled number belongs to, and its E.164
 // form (country code + national number, digits only) where one can be
-// derived. Classes drive call permissions (SPEC.md §4 toll-fraud guard).
+// derived. Classes drive call permissions (docs/configuration.md, toll-fraud guard).
 //
 // The default plan is E.164-ish and documented in docs/configuration.md
 // (`numbering`): international prefixes 00 and 011 (and a leading +),

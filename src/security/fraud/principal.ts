@@ -1,5 +1,5 @@
 // A principal is whoever a call is charged to and limited as: an extension
-// today, a trunk once trunks exist (SPEC.md §3). Both carry the same policy
+// today, a trunk once trunks exist (a feature to come, docs/architecture.md). Both carry the same policy
 // object, so the call gate never cares which kind it is looking at.
 import { OPEN_ACL, type Acl } from '../acl/acl.js';
 import type { CallClass } from './number-plan.js';
@@ -20,7 +20,7 @@ export interface PrincipalPolicy {
   maxCalls: number;
   /** call attempts passing the gate per sliding minute; 0 = unlimited */
   callsPerMinute: number;
-  /** active outbound calls at once (SPEC.md §4: one unless allowed more) */
+  /** active outbound calls at once (docs/configuration.md, `extensions`: one unless allowed more) */
   maxOutboundCalls: number;
   /** currency units per day; 0 = no paid (rated) calls at all */
   dailySpendLimit: number;

@@ -59,7 +59,7 @@ export class BanTable {
   nextDuration(address: string, now: number): { seconds: number; offences: number } {
     const h = this.history.get(address);
     const prior = h && now - h.lastUntil < this.policy.forgetAfterSec * 1000 ? h.offences : 0;
-    const seconds = Math.min(this.policy.maxSec, Math.round(this.policy.timeSec * Math.pow(this.policy.factor, prior)));
+    const seconds = Math.min(this.policy.maxSec, Math.round(this.policy.timeSec * this.policy.factor ** prior));
     return { seconds, offences: prior + 1 };
   }
 

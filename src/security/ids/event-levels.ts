@@ -1,4 +1,4 @@
-// The level of each security event type on the OSSEC 0–15 scale (SPEC.md §4:
+// The level of each security event type on the OSSEC 0–15 scale (docs/configuration.md, `security`:
 // 0–7 informational, 8–15 act now), and a helper that stamps an event with
 // its level and time so producers only say what happened.
 //

@@ -1,5 +1,5 @@
 // The IDS/IPS: turns security events into bans and enforces bans in the
-// packet path. Rules (SPEC.md §4):
+// packet path. Rules (docs/configuration.md, `security.ids`):
 // - auth failures (InvalidPassword, InvalidAccountID, FailedACL,
 //   ReplayAttempt, ReputationReject): more than `threshold` distinct failed requests from one
 //   address within `window` → ban. A retransmission of the same request
@@ -17,7 +17,7 @@ import type { SecurityEvent, SecurityEventSink } from './security-event.js';
 import type { TransportKind } from '../../transport/types.js';
 import { securityEvent } from './event-levels.js';
 import { BanTable, type Ban, type BanPolicy } from './ban-table.js';
-import { CidrList } from './cidr.js';
+import { CidrSet } from '../../core/cidr.js';
 import { ScannerMatcher } from './scanner-agents.js';
 
 export type ScannerAction = 'ban' | 'drop' | 'log' | 'off';
@@ -63,7 +63,7 @@ interface Window {
 
 export class IdsEngine {
   readonly bans: BanTable;
-  readonly trusted: CidrList;
+  readonly trusted: CidrSet;
   private readonly scanners: ScannerMatcher;
   private readonly clock: () => number;
   private failures = new Map<string, Window>();
@@ -78,7 +78,7 @@ export class IdsEngine {
     private readonly hooks: IdsHooks,
   ) {
     this.clock = hooks.clock ?? Date.now;
-    this.trusted = new CidrList(opts.trusted);
+    this.trusted = CidrSet.parse(opts.trusted);
     this.scanners = new ScannerMatcher(opts.scanners.action === 'off' ? [] : opts.scanners.userAgents);
     this.bans = new BanTable(opts.ban, opts.stateFile, (err) => hooks.onError?.(err));
   }

@@ -1,5 +1,5 @@
 // Security events: everything the defences notice, with a level on the OSSEC
-// 0–15 scale (SPEC.md §4: 0–7 informational, 8–15 act now). Producers (the
+// 0–15 scale (docs/configuration.md, `security`: 0–7 informational, 8–15 act now). Producers (the
 // authenticator, the registrar, the call gate, the packet gate...) emit into a
 // SecurityEventSink; the IDS turns events into bans and alerts, the security
 // log writes them as JSON and in Asterisk's security-log line format.

@@ -1,4 +1,4 @@
-// Admin password policy (SPEC §4 "Passwords", "Administration"): the same
+// Admin password policy (docs/configuration.md, Password policy and `admin`): the same
 // strength rules as SIP secrets (length, common passwords, runs, estimator
 // score >= 3), plus never the account name or a vendor default.
 import { checkSecret } from './check-secret.js';

@@ -1,4 +1,4 @@
-// Voicemail PIN policy (SPEC §4 "Passwords"): the call the voicemail
+// Voicemail PIN policy (docs/configuration.md, Password policy): the call the voicemail
 // application makes when a user sets or changes a PIN, and the check the
 // audit runs over configured PINs. A PIN is tried over the phone keypad, so
 // the policy rejects what an attacker tries first: short PINs, runs and

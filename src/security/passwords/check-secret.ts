@@ -1,4 +1,4 @@
-// Password policy for every secret Palisade accepts (SPEC §4 "Passwords"):
+// Password policy for every secret Palisade accepts (docs/configuration.md, Password policy):
 // SIP digest secrets, voicemail PINs and admin passwords. A digest exchange
 // captured on the wire lets an attacker test guesses offline against
 // H(user:realm:secret), so SIP secrets need real entropy, not just length.

@@ -4,7 +4,7 @@ import { ReputationBook, scoreOf } from './reputation-book.js';
 
 const HOUR = 3_600_000;
 
-test('an unknown subject scores 5; first positive → 6, first negative → 4 (SPEC.md §4)', () => {
+test('an unknown subject scores 5; first positive → 6, first negative → 4 (docs/configuration.md, Reputation)', () => {
   const book = new ReputationBook({ halfLifeMs: HOUR, clock: () => 0 });
   assert.equal(book.score('ip:1.2.3.4'), 5);
   assert.equal(book.good('ip:1.2.3.4'), 6);
@@ -54,5 +54,5 @@ test('decisions take microseconds', () => {
   for (let i = 0; i < 100_000; i++) s += book.score(`ip:10.0.${(i >> 8) & 39}.${i & 255}`);
   const perOpUs = Number(process.hrtime.bigint() - t0) / 1000 / 100_000;
   assert.ok(s > 0);
-  assert.ok(perOpUs < 50, `${perOpUs} µs per score`); // SPEC aim: under 50 µs per decision
+  assert.ok(perOpUs < 50, `${perOpUs} µs per score`); // docs/architecture.md, Security rules: under 50 µs per decision
 });

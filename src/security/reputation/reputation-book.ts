@@ -4,7 +4,7 @@
 //   score = 10 × (g + 2) / (g + b + 4)
 //
 // g and b are the aged sums of good and bad evidence (each event weighs 1).
-// The prior α = β = 2 is chosen so the rules of SPEC.md §4 hold exactly:
+// The prior α = β = 2 is chosen so the rules of docs/configuration.md (Reputation) hold exactly:
 // nothing known → 10×2/4 = 5; one good event → 10×3/5 = 6; one bad event →
 // 10×2/5 = 4. Ageing: before every read or update both sums are multiplied
 // by 2^(−Δt / half_life), so evidence loses half its weight every half-life
@@ -55,7 +55,7 @@ export class ReputationBook {
   private aged(e: Evidence, now: number): void {
     const dt = now - e.t;
     if (dt <= 0) return;
-    const f = Math.pow(2, -dt / this.halfLifeMs);
+    const f = 2 ** (-dt / this.halfLifeMs);
     e.good *= f;
     e.bad *= f;
     e.t = now;

@@ -138,7 +138,7 @@ export class B2bua {
     // runs there, after the gate: limits, reputation and fraud rules hold for
     // dialplan calls as for direct ones, and the ticket follows the channel.
     const plan = this.deps.dialplan;
-    if (plan && plan.routes(caller, dialled)) {
+    if (plan?.routes(caller, dialled)) {
       plan.accept(tx, req, remote, caller, dialled, ticket);
       return;
     }

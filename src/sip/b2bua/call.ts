@@ -3,7 +3,7 @@
 // to answer becomes leg B; the others are cancelled (RFC 3261 §16.7-style
 // forking done by a B2BUA). Everything crossing between legs is rebuilt, never
 // proxied: new Call-ID, tags, Via and SDP on the far side.
-import { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';

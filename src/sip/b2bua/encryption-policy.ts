@@ -1,4 +1,4 @@
-// The per-extension "encryption required" switch (SPEC §4 Encryption): a call
+// The per-extension "encryption required" switch (docs/configuration.md, `extensions`: encryption): a call
 // to or from such an extension must be signalled over TLS and offer SRTP
 // (SDES, RFC 4568) on its audio, or it is refused before any phone rings.
 import { parseSdp, mediaTargets } from '../../media/sdp/index.js';

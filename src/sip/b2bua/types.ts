@@ -77,7 +77,7 @@ export interface AuthApi {
 }
 
 /**
- * The call gate (security, ENGINEERING.md): consulted once a caller is
+ * The call gate (security, docs/architecture.md): consulted once a caller is
  * authenticated and before the call is routed anywhere. It classifies the
  * destination, applies permissions, limits, spend, reputation and fraud
  * rules, and follows the call it let through via the ticket.

@@ -100,7 +100,7 @@ export class Dialog implements DialogInit {
     h.push({ name: 'cseq', value: `${seq} ${method}` });
     if (method === 'INVITE' || method === 'UPDATE' || method === 'SUBSCRIBE' || method === 'REFER') h.push({ name: 'contact', value: this.localContact });
     if (opts.userAgent) h.push({ name: 'user-agent', value: opts.userAgent });
-    if (opts.body && opts.body.length) {
+    if (opts.body?.length) {
       h.push({ name: 'content-type', value: opts.contentType ?? 'application/sdp' });
       m.body = opts.body;
     }

@@ -4,8 +4,8 @@
 // travel through a real transaction manager on a FakeClock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parse, TCP } from '../transaction/test-support.js';
-import { eventRig, settle } from './event-server.test-support.js';
+import { parse, TCP } from '../../../test/support/sip-transaction-rig.js';
+import { eventRig, settle } from '../../../test/support/event-server-rig.js';
 import { notifyFailed, notifyThrough } from './notify-sender.js';
 import type { SipMessage } from '../message/sip-message.js';
 

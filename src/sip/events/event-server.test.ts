@@ -4,7 +4,7 @@
 // event-notify.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { eventRig, settle } from './event-server.test-support.js';
+import { eventRig, settle } from '../../../test/support/event-server-rig.js';
 import type { EventPackage } from './event-package.js';
 
 test('authentication comes first: an unauthenticated SUBSCRIBE is challenged statelessly, whatever its package', () => {

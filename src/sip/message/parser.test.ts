@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMessage, SIP_PARSE_ERRORS } from './parser.js';
-import { SipMessage, SipParseError } from './sip-message.js';
+import { type SipMessage, SipParseError } from './sip-message.js';
 
 const REG = [
   'REGISTER sip:registrar.biloxi.com SIP/2.0',

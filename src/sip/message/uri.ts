@@ -53,11 +53,9 @@ function unescapeChecked(s: string, start: number, end: number, allowed: number,
       if (hexVal(s.charCodeAt(i + 1)) < 0 || hexVal(s.charCodeAt(i + 2)) < 0) fail(`bad escape in ${what}`);
       hasEsc = true;
       i += 2;
-    } else if (c >= 128) {
-      // RFC 3261 only allows escaped octets here; tolerate raw UTF-8 as
-      // many deployed UAs send it, since it cannot be confused with syntax.
-      continue;
-    } else if ((CLS[c]! & allowed) === 0) {
+    } else if (c < 128 && (CLS[c]! & allowed) === 0) {
+      // raw UTF-8 (c >= 128) is let through: RFC 3261 only allows escaped octets here,
+      // but many deployed UAs send it, and it cannot be confused with syntax
       fail(`invalid character ${JSON.stringify(s[i])} in ${what}`);
     }
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TimerWheelClock } from './clock.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../../test/support/fake-clock.js';
 
 test('FakeClock fires due timers in deadline order, each seeing its own deadline as now()', () => {
   const c = new FakeClock(1000);

@@ -1,7 +1,7 @@
 // The time source every timer-driven SIP component is built on. Production
 // code gets a hashed timer wheel (one Node interval drives every pending
 // timer, however many tens of thousands there are); tests get FakeClock
-// (fake-clock.ts) and advance time by hand.
+// (test/support/fake-clock.ts) and advance time by hand.
 
 /** Opaque handle of a scheduled timer. */
 export interface TimerRef {

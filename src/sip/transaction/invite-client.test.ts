@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../message/sip-message.js';
 import type { ClientTransactionHandlers } from './client-transaction.js';
-import { outgoing, response, rig, TCP, UDP } from './test-support.js';
+import { outgoing, response, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 function recorder(): ClientTransactionHandlers & { responses: SipMessage[]; timeouts: number; transportErrors: number } {
   const r = {

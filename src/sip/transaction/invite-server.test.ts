@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildResponse } from '../message/response.js';
 import type { ServerTransaction, TerminationReason } from './server-transaction.js';
-import { request, rig, TCP, UDP } from './test-support.js';
+import { request, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 function invite(r: ReturnType<typeof rig>, remote = UDP, opts: Parameters<typeof request>[1] = {}): ServerTransaction {
   const msg = request('INVITE', { transport: remote.transport, ...opts });

@@ -33,7 +33,7 @@ export const LEGACY_MARK = '\x02';
  */
 export function serverKey(msg: SipMessage, via: Via, method: string, legacyToTag?: string): string {
   const branch = via.branch;
-  if (branch !== undefined && branch.startsWith(MAGIC_COOKIE)) {
+  if (branch?.startsWith(MAGIC_COOKIE)) {
     return branch + '\x01' + via.host + ':' + (via.port ?? '') + '\x01' + method;
   }
   return (

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SipMessage } from '../message/sip-message.js';
-import { outgoing, response, rig, TCP, UDP } from './test-support.js';
+import { outgoing, response, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 function recorder() {
   const r = {

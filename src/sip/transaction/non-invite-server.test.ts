@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildResponse } from '../message/response.js';
 import type { ServerTransaction } from './server-transaction.js';
-import { request, rig, TCP, UDP } from './test-support.js';
+import { request, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 function incoming(r: ReturnType<typeof rig>, method = 'OPTIONS', remote = UDP): ServerTransaction {
   r.tm.receiveRequest(request(method, { transport: remote.transport }), remote);

@@ -32,7 +32,7 @@ export class Retransmit2xx {
     private readonly sender: Sender,
     response: SipMessage,
     private readonly remote: Remote,
-    private readonly t1: number,
+    t1: number,
     private readonly t2: number,
     private readonly onGiveUp: () => void,
   ) {

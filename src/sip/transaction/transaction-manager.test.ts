@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildResponse } from '../message/response.js';
 import { SipMessage } from '../message/sip-message.js';
-import { outgoing, parse, request, response, rig, TCP, UDP } from './test-support.js';
+import { outgoing, parse, request, response, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 const noop = { onResponse() {}, onTimeout() {}, onTransportError() {} };
 

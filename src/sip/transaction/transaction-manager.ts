@@ -278,7 +278,7 @@ export class TransactionManager {
     const first = msg.get('via');
     if (first === undefined || !first.includes(this.ownViaMark)) return undefined;
     const branch = msg.topVia.branch;
-    return branch !== undefined && branch.startsWith(this.branchPrefix) ? branch : undefined;
+    return branch?.startsWith(this.branchPrefix) ? branch : undefined;
   }
 
   /**

@@ -1,6 +1,6 @@
 // Digest authentication for requests the UAS core answers itself: OPTIONS
 // addressed to a user, and out-of-dialog SUBSCRIBE, NOTIFY, MESSAGE and REFER
-// (SPEC.md §4: all of them require authentication). The challenge is the same
+// (docs/architecture.md, Security rules: all of them require authentication). The challenge is the same
 // 401 for an unknown user and a wrong password, with the same headers in the
 // same order, so nothing tells a scanner which extensions exist (RFC 3261
 // §22.1 and §8.2.7: a UAS challenges with 401 / WWW-Authenticate).

@@ -20,7 +20,7 @@ export interface UaCoreOptions {
   userAgent: string;
   allow: string;
   /**
-   * SPEC.md §4: OPTIONS to a user and out-of-dialog SUBSCRIBE, NOTIFY,
+   * docs/architecture.md, Security rules: OPTIONS to a user and out-of-dialog SUBSCRIBE, NOTIFY,
    * MESSAGE, REFER require digest auth. Returns the challenge to send, or
    * null when the request is authenticated. Absent: no such check.
    */
@@ -40,7 +40,7 @@ export type SubscribeHandler = (tx: ServerTxHandle, req: SipMessage, remote: Rem
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
 /** methods known only inside a dialog: 405 outside one; inside, served (relayed by the B2BUA) when Allow names them */
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
-/** out-of-dialog methods that are challenged before anything else is said about them (SPEC.md §4) */
+/** out-of-dialog methods that are challenged before anything else is said about them (docs/architecture.md, Security rules) */
 const AUTH_FIRST = new Set<string>(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER']);
 const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'message/sipfrag', 'application/simple-message-summary', 'application/pidf+xml']);
 

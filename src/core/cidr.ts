@@ -1,7 +1,11 @@
 // CIDR prefixes as integers, so matching an address is a few integer
 // compares: IPv4 as one uint32, IPv6 as four uint32 words. The address text
 // Node hands us (rinfo.address) is scanned once per check with charCodeAt —
-// no split, no regular expression, no allocation for IPv4.
+// no split, no regular expression, no allocation for IPv4. The one CIDR
+// matcher: the ACLs on the packet path, the IDS trusted list, and the
+// configuration readers that validate both.
+import { PalisadeError } from './errors.js';
+
 export interface Cidr {
   /** 4 for IPv4 (an IPv4-mapped IPv6 address is matched as IPv4), 6 for IPv6 */
   family: 4 | 6;
@@ -145,7 +149,7 @@ export class CidrSet {
     const out: Cidr[] = [];
     for (const t of texts) {
       const c = parseCidr(t);
-      if (typeof c === 'string') throw new Error(`"${t}" ${c}`);
+      if (typeof c === 'string') throw new PalisadeError('PAL_ERR_CIDR', `"${t}" ${c}`);
       out.push(c);
     }
     return new CidrSet(out);

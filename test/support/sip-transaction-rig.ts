@@ -1,13 +1,13 @@
 // Shared fixtures for the transaction layer's unit tests: a Sender that
 // records what would have gone on the wire, a TU that records what it was
 // told, and builders for requests and responses in wire form.
-import { parseMessage } from '../message/parser.js';
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
-import type { ListenPoint, Remote, Sender, TransportKind } from '../../transport/types.js';
+import { parseMessage } from '../../src/sip/message/parser.js';
+import { buildResponse } from '../../src/sip/message/response.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import type { ListenPoint, Remote, Sender, TransportKind } from '../../src/transport/types.js';
 import { FakeClock } from './fake-clock.js';
-import type { ServerTransaction } from './server-transaction.js';
-import { TransactionManager, type TransactionManagerOptions, type TransactionUser } from './transaction-manager.js';
+import type { ServerTransaction } from '../../src/sip/transaction/server-transaction.js';
+import { TransactionManager, type TransactionManagerOptions, type TransactionUser } from '../../src/sip/transaction/transaction-manager.js';
 
 export class RecordingSender implements Sender {
   readonly sent: { data: Buffer; remote: Remote; at: number }[] = [];

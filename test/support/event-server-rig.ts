@@ -4,17 +4,17 @@
 // text per resource) standing in for message-summary, presence or dialog.
 // SUBSCRIBEs go in as wire messages; responses and NOTIFYs are read back
 // from what the sender recorded; NOTIFYs are answered as a peer would.
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
-import { LogRoot } from '../../observability/logger.js';
-import type { Remote } from '../../transport/types.js';
-import { parse, rig, UDP } from '../transaction/test-support.js';
-import type { FakeClock } from '../transaction/fake-clock.js';
-import type { RecordingSender } from '../transaction/test-support.js';
-import type { TransactionManager } from '../transaction/transaction-manager.js';
-import { EventServer, type RefusedSubscribe } from './event-server.js';
-import type { EndReason, EventPackage } from './event-package.js';
-import { notifyThrough } from './notify-sender.js';
+import { buildResponse } from '../../src/sip/message/response.js';
+import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { LogRoot } from '../../src/observability/logger.js';
+import type { Remote } from '../../src/transport/types.js';
+import { parse, rig, UDP } from './sip-transaction-rig.js';
+import type { FakeClock } from './fake-clock.js';
+import type { RecordingSender } from './sip-transaction-rig.js';
+import type { TransactionManager } from '../../src/sip/transaction/transaction-manager.js';
+import { EventServer, type RefusedSubscribe } from '../../src/sip/events/event-server.js';
+import type { EndReason, EventPackage } from '../../src/sip/events/event-package.js';
+import { notifyThrough } from '../../src/sip/events/notify-sender.js';
 
 export const DOMAIN = 'pbx.test';
 

@@ -1,7 +1,7 @@
 // A Clock for tests: time stands still until advance() moves it, and due
 // timers then fire in deadline order (ties in scheduling order), each one
 // seeing now() equal to its own deadline.
-import type { Clock, TimerRef } from './clock.js';
+import type { Clock, TimerRef } from '../../src/sip/transaction/clock.js';
 
 class FakeTimer implements TimerRef {
   declare readonly __timerRef: true;
