@@ -4,7 +4,7 @@
 // and their answers read. The leg follows what was agreed: nothing is sent
 // to a party that said sendonly or inactive (RFC 3264 §8.4).
 import type { MediaLeg } from './media-leg.js';
-import { MIRROR, buildAnswer, buildOffer, negotiateOffer, readAnswer, type NegotiatedMedia } from './media-sdp.js';
+import { MIRROR, buildAnswer, buildOffer, type negotiateOffer, readAnswer, type NegotiatedMedia } from './media-sdp.js';
 import type { CodecName } from './codecs/codec-registry.js';
 import type { SdpDirection } from './sdp/sdp-types.js';
 

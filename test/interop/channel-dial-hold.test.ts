@@ -15,7 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { dominantFrequency, goertzelPower, readWav, rms, type Pcm } from '../helpers/audio.js';
+import { dominantFrequency, goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
 import type { Baresip, TracedSipMessage } from '../helpers/baresip.js';
@@ -136,11 +136,11 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
       ['talk at last', at.aResume + settle, at.end, true],
     ];
     for (const [name, from, to, talking] of windows) {
-      const span = (pcm: Pcm): [number, number] => [Math.round(((from - at.up) / 1000) * 8000), Math.round(((to - at.up) / 1000) * 8000)];
+      const span = (): [number, number] => [Math.round(((from - at.up) / 1000) * 8000), Math.round(((to - at.up) / 1000) * 8000)];
       const count = (times: number[]): number => times.filter((x) => x >= from && x < to).length;
       const sent = (port: number): number => sources.filter((p) => p.src === port && p.t >= from && p.t < to).length;
-      const [fa, ta] = span(heardA);
-      const [fb, tb] = span(heardB);
+      const [fa, ta] = span();
+      const [fb, tb] = span();
       const seen = {
         toA: count(toA.times), toB: count(toB.times), fromA: sent(portA), fromB: sent(portB),
         rmsA: +rms(heardA.samples, fa, ta).toFixed(3), rmsB: +rms(heardB.samples, fb, tb).toFixed(3),

@@ -35,7 +35,7 @@ const PASS_HEADERS = ['event', 'subscription-state', 'content-disposition', 'all
 
 export function isSdp(m: SipMessage): boolean {
   const ct = m.get('content-type');
-  return ct !== undefined && ct.toLowerCase().startsWith('application/sdp');
+  return ct?.toLowerCase().startsWith('application/sdp') === true;
 }
 
 export class InDialogRelay {
