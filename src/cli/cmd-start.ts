@@ -8,7 +8,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { PalisadeConfig } from '../config/config-types.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';

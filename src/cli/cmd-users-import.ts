@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig } from '../config/load-config.js';
 import type { PalisadeConfig } from '../config/config-types.js';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { checkPin, checkSecret, DEFAULT_PIN_MIN_LENGTH, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord, StoredExtension } from '../storage/extension-repo.js';

@@ -2,7 +2,7 @@
 // snake_case; these are their camelCase twins. docs/configuration.md is the
 // reference for meaning and defaults.
 import type { ListenPoint } from '../transport/types.js';
-import type { DigestAlgorithm } from '../security/auth/ha1.js';
+import type { DigestAlgorithm } from '../core/auth.js';
 import type { CallClass, NumberingConfig } from '../security/fraud/number-plan.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

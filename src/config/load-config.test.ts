@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { ConfigError, loadConfig, parseConfig } from './index.js';
 
 const GOOD = `sip:

@@ -7,7 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import { LineCounter, parseDocument, type Node } from 'yaml';
-import { computeHa1, type DigestAlgorithm } from '../security/auth/ha1.js';
+import { computeHa1, type DigestAlgorithm } from '../sip/auth/ha1.js';
 import { checkSecret, generateSecret } from '../security/passwords/index.js';
 import { ConfigError } from './config-error.js';
 import type {

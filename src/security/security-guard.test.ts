@@ -11,7 +11,7 @@ import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
-import { nullSecuritySink, type SecurityEvent } from './ids/security-event.js';
+import { nullSecuritySink, type SecurityEvent } from '../core/security-event.js';
 
 test('a restart keeps today\'s spend and the imported fraud numbers; policies come from the file or the defaults', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));

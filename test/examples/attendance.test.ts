@@ -11,7 +11,7 @@ import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
 import { MemoryChannel } from '../helpers/memory-channel.js';
-import type { PinOutcome } from '../../src/security/auth/pin-outcome.js';
+import type { PinOutcome } from '../../src/core/pin-outcome.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const example = join(repoRoot(), 'examples', 'attendance');

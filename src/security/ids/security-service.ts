@@ -6,7 +6,7 @@
 import type { AlertsConfig, IdsConfig, SecurityLogConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ListenPoint, Remote, TransportKind } from '../../transport/types.js';
-import type { SecurityEvent, SecurityEventSink } from './security-event.js';
+import type { SecurityEvent, SecurityEventSink } from '../../core/security-event.js';
 import { SecurityEventBus } from './event-bus.js';
 import { securityEvent } from './event-levels.js';
 import { IdsEngine } from './ids-engine.js';
