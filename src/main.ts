@@ -1,7 +1,8 @@
 // The composition root: the one place that wires the layers together.
 // transport → transaction manager → UAS core → registrar / B2BUA, with the
 // media relay, storage and security pieces handed in as small interfaces.
-import type { MailboxConfig, PalisadeConfig } from './config/config-types.js';
+import type { MailboxConfig } from './config/config-types.js';
+import type { LoadedConfig } from './security/config/load-config.js';
 import { extensionMailbox } from './config/voicemail-conf.js';
 import { LogRoot, type LogSink } from './observability/logger.js';
 import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
@@ -70,7 +71,7 @@ interface ExtensionRecord extends ExtensionInfo {
   ha1: Ha1Set;
 }
 
-export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
+export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
   const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
   const log = logs.get('core');
   const started = Date.now();
@@ -504,7 +505,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
  * listen point (0.0.0.0, ::) the machine's own interface addresses, which
  * phones configured with the server's IP put in their To and digest URIs.
  */
-function localHostNames(cfg: PalisadeConfig): Set<string> {
+function localHostNames(cfg: LoadedConfig): Set<string> {
   const out = new Set<string>([cfg.sip.domain.toLowerCase()]);
   for (const p of cfg.sip.listen) {
     const a = p.address.toLowerCase();

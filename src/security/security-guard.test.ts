@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig } from './config/load-config.js';
 import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { LogRoot } from '../observability/logger.js';

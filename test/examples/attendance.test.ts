@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/security/config/load-config.js';
 import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
