@@ -1,13 +1,14 @@
 // The composition root: the one place that wires the layers together.
 // transport → transaction manager → UAS core → registrar / B2BUA, with the
 // media relay, storage and security pieces handed in as small interfaces.
-import type { MailboxConfig, PalisadeConfig } from './config/config-types.js';
+import type { MailboxConfig } from './config/config-types.js';
+import type { LoadedConfig } from './security/config/load-config.js';
 import { extensionMailbox } from './config/voicemail-conf.js';
 import { LogRoot, type LogSink } from './observability/logger.js';
 import { TransportLayer, formatListenPoint } from './transport/transport-layer.js';
 import { TransactionManager } from './sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from './sip/transaction/clock.js';
-import { DigestAuthenticator } from './security/auth/digest.js';
+import { DigestAuthenticator } from './sip/auth/digest.js';
 import { LocationService, formatRemote, requestTarget } from './sip/ua/location.js';
 import type { Remote } from './transport/types.js';
 import { Registrar } from './sip/ua/registrar.js';
@@ -18,7 +19,7 @@ import { ControlServer } from './admin/control-socket.js';
 import { openStorage, type Database } from './storage/database.js';
 import { createMediaApi } from './sip/b2bua/media-bridge.js';
 import type { ExtensionInfo } from './sip/b2bua/types.js';
-import type { Ha1Set } from './security/auth/digest.js';
+import type { Ha1Set } from './sip/auth/digest.js';
 import { SipMessage } from './sip/message/sip-message.js';
 import { newToken } from './sip/dialog/dialog.js';
 import { formatHost } from './transport/address.js';
@@ -26,7 +27,7 @@ import { SecurityService, registeredAddresses } from './security/ids/security-se
 import { securityEvent } from './security/ids/event-levels.js';
 import { RequestAuthenticator } from './sip/ua/request-auth.js';
 import { pinOutcomeEvent } from './security/ids/auth-events.js';
-import type { PinOutcomeSink } from './security/auth/pin-outcome.js';
+import type { PinOutcomeSink } from './core/pin-outcome.js';
 import { EventServer, notifyThrough } from './sip/events/index.js';
 import { hostname, networkInterfaces } from 'node:os';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './features/voicemail/index.js';
@@ -34,7 +35,7 @@ import { registerApp } from './dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from './dialplan/load-dialplan.js';
 import { Mailer } from './mail/mailer.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security/security-guard.js';
-import type { SecurityEventSink } from './security/ids/security-event.js';
+import type { SecurityEventSink } from './core/security-event.js';
 import { buildResponse } from './sip/message/response.js';
 import { SipParseError } from './sip/message/sip-message.js';
 import { SipChannelFactory, type DialplanRunner } from './channel/sip-channel-factory.js';
@@ -70,7 +71,7 @@ interface ExtensionRecord extends ExtensionInfo {
   ha1: Ha1Set;
 }
 
-export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
+export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
   const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
   const log = logs.get('core');
   const started = Date.now();
@@ -504,7 +505,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
  * listen point (0.0.0.0, ::) the machine's own interface addresses, which
  * phones configured with the server's IP put in their To and digest URIs.
  */
-function localHostNames(cfg: PalisadeConfig): Set<string> {
+function localHostNames(cfg: LoadedConfig): Set<string> {
   const out = new Set<string>([cfg.sip.domain.toLowerCase()]);
   for (const p of cfg.sip.listen) {
     const a = p.address.toLowerCase();

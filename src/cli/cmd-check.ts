@@ -1,7 +1,7 @@
 // `palisade check --config FILE`: load and validate the configuration
 // without starting anything; every problem is printed as file:line:col.
 import { ConfigError, formatIssue } from '../config/config-error.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../security/config/load-config.js';
 import { formatListen } from '../config/listen-point.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';

@@ -3,7 +3,7 @@
 // from. `palisade dialplan reload --config FILE`: the running server re-reads
 // extensions.conf (calls in progress keep the dialplan they started with).
 import { ConfigError, formatIssue } from '../config/config-error.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../security/config/load-config.js';
 import type { Dialplan } from '../dialplan/dialplan-types.js';
 import { parseExtensionsConf } from '../dialplan/parse-extensions-conf.js';
 import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';

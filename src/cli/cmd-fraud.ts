@@ -4,7 +4,7 @@
 // server reloads them at once. Any malformed line aborts the import.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../security/config/load-config.js';
 import { controlRequest } from '../admin/control-socket.js';
 import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';

@@ -4,11 +4,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../config/load-config.js';
-import type { PalisadeConfig } from '../config/config-types.js';
+import { loadConfig } from '../security/config/load-config.js';
+import type { LoadedConfig } from '../security/config/load-config.js';
 import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
@@ -124,7 +124,7 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let cfg: PalisadeConfig;
+  let cfg: LoadedConfig;
   try {
     cfg = loadConfig(cfgPath);
     // dialplan errors (and contexts missing from it) stop the start, with file:line

@@ -1,7 +1,7 @@
 // How a command reaches the running server: over the control socket that
 // --socket names, or else the one in the configuration that --config names.
 import { controlRequest } from '../admin/control-socket.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../security/config/load-config.js';
 
 /** the options of every command that talks to the running server */
 export const CONTROL_OPTIONS = { config: 'string', socket: 'string' } as const;
