@@ -24,7 +24,7 @@ function reason(err: unknown): string {
 /** the first line of what a failed program said */
 function failure(cmd: string, r: ExecResult): string {
   const msg = (r.stderr.trim() || r.stdout.trim()).split('\n').find((l) => l.trim() !== '') ?? '';
-  return `${cmd} ${r.code === null ? 'timed out' : `exited with ${r.code}`}${msg ? `: ${msg.trim()}` : ''}`;
+  return `${cmd} ${r.code === null ? 'timed out' : r.code === -1 ? 'could not be started' : `exited with ${r.code}`}${msg ? `: ${msg.trim()}` : ''}`;
 }
 
 export async function gatherSsh(readers: HostReaders): Promise<SshFacts> {

@@ -5,7 +5,7 @@ import type { Ruleset } from './firewall-rules.js';
 
 /** the result of running a program; stdout and stderr as text */
 export interface ExecResult {
-  /** exit status; null when the program was killed (timeout) */
+  /** exit status; null when the program was killed (timeout), -1 when it could not be started */
   code: number | null;
   stdout: string;
   stderr: string;
