@@ -26,6 +26,8 @@ export function listenedPorts(raw: Record<string, unknown>): Port[] {
   for (const l of listenPoints(raw)) {
     const proto = SIP_PROTO[l.transport];
     if (!proto || addressScope(l.address) === 'loopback') continue;
+    // udp:0.0.0.0:5060 and udp:[::]:5060 are one port to the firewall model (IPv4)
+    if (out.some((p) => p.proto === proto && p.lo === Number(l.port))) continue;
     out.push({ label: `SIP ${l.text}`, proto, lo: Number(l.port), hi: Number(l.port), kind: 'sip' });
   }
   if (out.length > 0) {

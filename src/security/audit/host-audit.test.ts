@@ -60,7 +60,7 @@ const listTimes = (root: string, t: number) => Object.fromEntries(readdirSync(jo
 
 /** the configuration judged: SIP on every address, TLS, trusted networks, an HTTP port */
 const RAW = {
-  sip: { listen: ['udp:0.0.0.0:5060', 'tls:0.0.0.0:5061', 'udp:127.0.0.1:5070'], domain: 'pbx.example.org' },
+  sip: { listen: ['udp:0.0.0.0:5060', 'udp:[::]:5060', 'tls:0.0.0.0:5061', 'udp:127.0.0.1:5070'], domain: 'pbx.example.org' },
   rtp: { ports: '10000-20000' },
   http: { listen: '0.0.0.0:8443' },
   security: { acl: { permit: ['198.51.100.0/24', '203.0.113.10/32'] } },
