@@ -1,15 +1,17 @@
-// `palisade audit --config FILE [--json]`: the configuration (and, when the
-// server runs, its live state over the control socket) against the checklist
-// of docs/configuration.md (Security audit). Exit 1 while a critical finding is open, 2 on usage errors.
+// `palisade audit --config FILE [--json] [--no-host]`: the configuration (and,
+// when the server runs, its live state over the control socket) against the
+// checklist of docs/configuration.md (Security audit), and the host it runs on
+// (docs/operations.md, Host checks) unless --no-host. Exit 1 while a critical
+// finding is open, 2 on usage errors.
 import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
-import { formatReport, gatherAuditInput, hasCritical, runAudit } from '../security/audit/index.js';
+import { formatReport, gatherAuditInput, hasCritical, runAudit, systemHostReaders } from '../security/audit/index.js';
 import { parseCommandArgs } from './cli-args.js';
 
-const USAGE = 'usage: palisade audit --config FILE [--json]\n';
+const USAGE = 'usage: palisade audit --config FILE [--json] [--no-host]\n';
 
 export async function runAuditCommand(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { config: 'string', json: 'boolean' }, USAGE);
+  const { values } = parseCommandArgs(argv, { config: 'string', json: 'boolean', 'no-host': 'boolean' }, USAGE);
   const cfgPath = values.config;
   if (!cfgPath) {
     process.stderr.write(USAGE);
@@ -20,6 +22,7 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const input = await gatherAuditInput(cfgPath, {
+    ...(values['no-host'] ? {} : { host: systemHostReaders() }),
     fetchLive: async (socket) => {
       if (!existsSync(socket)) return null;
       const status = (await controlRequest(socket, 'status', {}, 2000)) as Record<string, unknown>;

@@ -33,7 +33,9 @@ commands:
   dialplan show --config FILE [CONTEXT]
                                  the parsed dialplan, each step with its file:line
   dialplan reload --config FILE  the running server re-reads extensions.conf
-  audit --config FILE [--json]   security audit (docs/configuration.md); exit 1 on a critical finding
+  audit --config FILE [--json] [--no-host]
+                                 security audit of the configuration and this host
+                                 (docs/configuration.md); exit 1 on a critical finding
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy

@@ -67,12 +67,52 @@ test('a hardened configuration: high score, exit 0; a missing file is a usage er
     writeFileSync(cfg, ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls: { cert: c.pem, key: k.pem }',
       'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }', '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'extensions:',
       `  - { number: "1001", ha1_md5: ${md5(`1001:pbx.example.org:${generateSecret()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`, ''].join('\n'), { mode: 0o600 });
-    const r = cli(['audit', '--config', cfg]);
+    // the configuration alone: this test machine's own host findings are not the configuration's
+    const r = cli(['audit', '--config', cfg, '--no-host']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /Host checks: skipped \(--no-host\)/);
     const score = Number(/Score: (\d+)\/100/.exec(r.stdout)?.[1]);
     assert.ok(score >= 90, r.stdout);
     assert.equal(cli(['audit', '--config', join(dir, 'nope.yaml')]).status, 2);
     assert.equal(cli(['audit']).status, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the host section: on by default in text and --json, skipped with --no-host; as an unprivileged user the firewall cannot be read and says so', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pal-audit-cli-'));
+  try {
+    const cfg = join(dir, 'palisade.yaml');
+    writeFileSync(cfg, ['sip:', '  listen: [udp:0.0.0.0:5060]', '  domain: pbx.example.org', 'security:', '  acl: { permit: [198.51.100.0/24] }', ''].join('\n'), { mode: 0o644 });
+    type Rep = { host: Array<{ id: string; status: string }> | null; unchecked: Array<{ id: string; status: string; why: string; fix: string }>; passed: string[] };
+    const j = cli(['audit', '--config', cfg, '--json']);
+    const rep = JSON.parse(j.stdout) as Rep;
+    assert.deepEqual(rep.host?.map((h) => h.id), ['host-ssh', 'host-updates', 'host-firewall', 'host-clock', 'host-disk']);
+    for (const h of rep.host!) {
+      assert.ok(['pass', 'finding', 'unknown', 'not-installed'].includes(h.status), `${h.id} ${h.status}`);
+      // a check that could not judge is listed with its reason and never counted as passed
+      if (h.status === 'unknown' || h.status === 'not-installed') {
+        assert.ok(rep.unchecked.some((u) => u.id === h.id && u.why && u.fix));
+        assert.ok(!rep.passed.includes(h.id));
+      }
+    }
+    const t = cli(['audit', '--config', cfg]);
+    assert.match(t.stdout, /Host checks: host-ssh (pass|finding|unknown|not-installed), host-updates /);
+    const n = JSON.parse(cli(['audit', '--config', cfg, '--json', '--no-host']).stdout) as Rep;
+    assert.equal(n.host, null);
+    assert.ok(!n.passed.some((id) => id.startsWith('host-')));
+
+    // nft needs CAP_NET_ADMIN: run as nobody, the ruleset is "cannot be read", never "no firewall" and never passed
+    chmodSync(dir, 0o755); // nobody reads the configuration
+    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0 && spawnSync('nft', ['--version']).status === 0) {
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'audit', '--config', cfg, '--json'], { encoding: 'utf8', timeout: 60_000 });
+      const asNobody = JSON.parse(r.stdout) as Rep;
+      assert.equal(asNobody.host?.find((h) => h.id === 'host-firewall')?.status, 'unknown', r.stdout);
+      const fw = asNobody.unchecked.find((u) => u.id === 'host-firewall')!;
+      assert.match(fw.why, /nft -j list ruleset exited with 1: .*(not permitted|root)/i);
+      assert.match(fw.fix, /as root/);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

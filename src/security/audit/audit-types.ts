@@ -1,5 +1,8 @@
 // What `palisade audit` works on and what it reports (docs/configuration.md, Security audit).
-export type Severity = 'critical' | 'high' | 'medium' | 'low';
+import type { HostFacts } from './host-types.js';
+
+/** `info` is worth knowing and costs no points (e.g. root may log in over SSH with a key only) */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
 
 export interface Finding {
   /** stable check id, e.g. "weak-secret" */
@@ -37,13 +40,35 @@ export interface AuditInput {
   live: { status: Record<string, unknown>; registrations: Array<Record<string, unknown>> } | null;
   /** for certificate expiry (tests pass a fixed clock) */
   now: number;
+  /** what was read from the host the audit runs on (SSH, updates, firewall, clock, disks); absent with --no-host */
+  host?: HostFacts;
 }
+
+/**
+ * A check that could not judge: its source cannot be read (`unknown`) or the
+ * thing it looks at is not there (`not-installed`). Never counted as passed.
+ */
+export interface Unchecked {
+  status: 'unknown' | 'not-installed';
+  /** why, naming the source: "nft list ruleset: Operation not permitted" */
+  why: string;
+  /** how to let the audit read it, or what to install */
+  fix: string;
+  /** what could be judged all the same (e.g. one of three disks) */
+  findings?: Finding[];
+}
+
+export type HostCheckStatus = 'pass' | 'finding' | 'unknown' | 'not-installed';
 
 export interface AuditReport {
   score: number;
   findings: Finding[];
   /** ids of the checks that ran and found nothing */
   passed: string[];
+  /** checks that could not judge, with why and how to fix that */
+  unchecked: Array<{ id: string; title: string; status: Unchecked['status']; why: string; fix: string }>;
+  /** the host checks and how each ended; null when they were skipped (--no-host) */
+  host: Array<{ id: string; title: string; status: HostCheckStatus }> | null;
   /** whether the running server was asked */
   live: boolean;
   configPath: string;
@@ -53,5 +78,5 @@ export interface AuditCheck {
   id: string;
   /** one line: what the check looks at */
   title: string;
-  run(input: AuditInput): Finding[];
+  run(input: AuditInput): Finding[] | Unchecked;
 }

@@ -7,12 +7,16 @@ import { parse } from 'yaml';
 import { parseConfig } from '../config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { AuditInput, AuditedFile } from './audit-types.js';
+import { gatherHostFacts } from './gather-host.js';
+import type { HostReaders } from './host-types.js';
 import { at, obj, str } from './raw-config.js';
 
 export interface GatherOptions {
   /** asks the running server (control socket path) for status and registrations; rejects when it is not running */
   fetchLive?: (socketPath: string) => Promise<AuditInput['live']>;
   now?: number;
+  /** reads the host the audit runs on through these (systemHostReaders() for the real one); without it the host checks are skipped */
+  host?: HostReaders;
 }
 
 function modeOf(path: string): number | null {
@@ -92,7 +96,9 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
       live = null; // not running: the configuration alone is judged
     }
   }
+  const host = opts.host ? await gatherHostFacts(raw, baseDir, opts.host) : undefined;
   return {
+    ...(host ? { host } : {}),
     configPath,
     raw,
     configIssues,
