@@ -108,6 +108,27 @@ async function announce(call: MediaCall, newCount: number, oldCount: number): Pr
   return r;
 }
 
+/**
+ * Plays message `cur` of `msgs` as Asterisk says it ("first message",
+ * "message 2", ..., "last message"); a key pressed meanwhile is returned.
+ * Heard (or at least started), it is no longer new: `msgs[cur]` moves to Old.
+ */
+async function playMessage(call: MediaCall, vm: VoicemailService, msgs: StoredMessage[], cur: number): Promise<string | null> {
+  const { media } = call;
+  const m = msgs[cur]!;
+  const o = { interruptDigits: MENU_KEYS };
+  let r: PlayResult;
+  if (cur === 0) r = await media.play([P.first, P.message], o);
+  else if (cur === msgs.length - 1) r = await media.play([P.last, P.message], o);
+  else {
+    r = await media.play([P.message], o);
+    if (!r.digit && r.completed) r = await media.sayNumber(cur + 1, o);
+  }
+  if (!r.digit && r.completed) r = await media.play([m.wavPath], o);
+  if (m.folder === 'INBOX') msgs[cur] = await vm.markOld(m);
+  return r.digit ?? null;
+}
+
 async function mainMenu(call: MediaCall, vm: VoicemailService, box: MailboxConfig): Promise<void> {
   const { channel: ch, media } = call;
   let msgs: StoredMessage[] = await vm.messages(box);
@@ -118,21 +139,7 @@ async function mainMenu(call: MediaCall, vm: VoicemailService, box: MailboxConfi
   let pending: string | null = said.digit ?? null;
   let idle = 0;
 
-  const playCurrent = async (): Promise<string | null> => {
-    const m = msgs[cur]!;
-    // as Asterisk says it: "first message", "message 2", ..., "last message"
-    let r: PlayResult;
-    if (cur === 0) r = await media.play([P.first, P.message], { interruptDigits: MENU_KEYS });
-    else if (cur === msgs.length - 1) r = await media.play([P.last, P.message], { interruptDigits: MENU_KEYS });
-    else {
-      r = await media.play([P.message], { interruptDigits: MENU_KEYS });
-      if (!r.digit && r.completed) r = await media.sayNumber(cur + 1, { interruptDigits: MENU_KEYS });
-    }
-    if (!r.digit && r.completed) r = await media.play([m.wavPath], { interruptDigits: MENU_KEYS });
-    // heard (or at least started): it is no longer new
-    if (m.folder === 'INBOX') msgs[cur] = await vm.markOld(m);
-    return r.digit ?? null;
-  };
+  const playCurrent = (): Promise<string | null> => playMessage(call, vm, msgs, cur);
 
   while (!ch.hungUp) {
     let key = pending;
