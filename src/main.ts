@@ -308,7 +308,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       ? {
           // read dialplan.engine on each call: a reload swaps it
           has: (context, exten, callerId) => dialplan.engine.has(context, exten, callerId),
-          run: (channel) => dialplan.engine.run(channel),
+          run: (channel, media) => dialplan.engine.run(channel, media),
         }
       : undefined);
   let channels: SipChannelFactory | undefined;

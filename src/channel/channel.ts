@@ -1,55 +1,16 @@
 // The protocol-neutral call object the dialplan drives (docs/architecture.md,
-// Layers: the dialplan never sees SIP or IAX2). A SIP channel implements it over a
-// B2BUA leg and a media endpoint; tests implement it in memory. Applications
-// (src/dialplan/apps/app-*.ts) and features (voicemail, conference) only ever
-// talk to this interface.
+// "Channels and media services": the dialplan never sees SIP or IAX2). It
+// holds only what every technology must offer — who calls, the call's
+// variables and state, answer/ring/progress/hangup, a media endpoint and
+// Dial(). A SIP channel implements it over a SIP leg (sip-channel.ts,
+// sip-leg.ts); tests implement it in memory (test/support/memory-channel.ts).
+// What applications do with the audio (prompts, digits, recording,
+// conference) is the media services' (channel-media.ts), not the channel's.
 import type { TransportKind } from '../transport/types.js';
+import type { MediaEndpoint } from '../media/media-endpoint.js';
 
 /** why a channel ended; SIP maps these to status codes (486, 480, 404...) */
 export type HangupCause = 'normal' | 'busy' | 'noanswer' | 'congestion' | 'unallocated' | 'rejected' | 'failure';
-
-export interface PlayOptions {
-  /** DTMF digits that stop playback early ('' = none; Background uses all) */
-  interruptDigits?: string;
-}
-
-export interface PlayResult {
-  /** the digit that interrupted playback, if any */
-  digit?: string;
-  /** false when the caller hung up during playback */
-  completed: boolean;
-}
-
-export interface ReadDigitsOptions {
-  /** stop after this many digits (0 = until the terminator or timeout) */
-  maxDigits: number;
-  /** wait at most this long for the first digit, and between digits */
-  timeoutMs: number;
-  /** digits that end input without being part of it ('#' by default) */
-  terminators?: string;
-  /** digits already typed (e.g. the one that interrupted a prompt) */
-  initial?: string;
-}
-
-export interface RecordOptions {
-  /** WAV file to write (8 kHz mono 16-bit PCM) */
-  path: string;
-  maxMs: number;
-  /** stop after this much continuous silence (0 = off) */
-  silenceMs?: number;
-  /** digits that end the recording ('#' by default) */
-  stopDigits?: string;
-  /** play a short beep before recording */
-  beep?: boolean;
-}
-
-export interface RecordResult {
-  durationMs: number;
-  /** the digit that ended the recording */
-  digit?: string;
-  /** 'digit' | 'silence' | 'max' | 'hangup' */
-  reason: 'digit' | 'silence' | 'max' | 'hangup';
-}
 
 export interface DialTarget {
   /** technology/resource as written in the dialplan: 'SIP/1002', 'PJSIP/1002' */
@@ -104,38 +65,20 @@ export interface Channel {
   readonly vars: Map<string, string>;
   readonly answered: boolean;
   readonly hungUp: boolean;
-
-  /** answer the call with Palisade's own media (SDP from the media engine) */
-  answer(): Promise<void>;
-  /** send 180 Ringing / 183 with early media before answering */
-  ring(): Promise<void>;
-  progress(): Promise<void>;
-  hangup(cause?: HangupCause): Promise<void>;
   /** resolves when the far end hangs up (or hangup() was called) */
   readonly ended: Promise<HangupCause>;
 
-  /** play prompts/files in order; names resolve through the prompt store */
-  play(files: string[], opts?: PlayOptions): Promise<PlayResult>;
-  /** say digits / a number with the prompt set */
-  sayDigits(digits: string, opts?: PlayOptions): Promise<PlayResult>;
-  sayNumber(n: number, opts?: PlayOptions): Promise<PlayResult>;
-  /** collect DTMF (RFC 4733, SIP INFO or in-band, whichever the channel gets) */
-  readDigits(opts: ReadDigitsOptions): Promise<string>;
-  /** next DTMF digit within timeoutMs, or null */
-  waitDigit(timeoutMs: number): Promise<string | null>;
-  record(opts: RecordOptions): Promise<RecordResult>;
-  /** start/stop recording both directions mixed into a WAV (MixMonitor) */
-  startMixMonitor(path: string): void;
-  stopMixMonitor(): void;
-  /** music on hold until stop() or the timeout */
-  musicOnHold(className: string, timeoutMs: number): Promise<PlayResult>;
-  /** silence for ms (interruptible by hangup only) */
-  wait(ms: number): Promise<boolean>;
-  /** Echo(): the caller hears itself for ms (0 = until hangup); optional, SIP channels have it */
-  echo?(ms: number): Promise<boolean>;
+  /** answer the call with Palisade's own media */
+  answer(): Promise<void>;
+  /** tell the caller it rings (SIP: 180 Ringing) */
+  ring(): Promise<void>;
+  /** early media: the caller hears our endpoint before the answer (SIP: 183 with SDP) */
+  progress(): Promise<void>;
+  hangup(cause?: HangupCause): Promise<void>;
 
-  /** ring targets at once; the first to answer is bridged with this channel */
+  /** the call's audio and DTMF as Palisade terminates them; the media services work on it */
+  readonly endpoint: MediaEndpoint;
+
+  /** ring targets at once; the first to answer is bridged with this channel until one side ends */
   dial(targets: DialTarget[], opts: DialOptions): Promise<DialResult>;
-  /** join a conference room; resolves when this channel leaves it */
-  confBridge(room: string): Promise<void>;
 }

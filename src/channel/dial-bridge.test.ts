@@ -7,7 +7,7 @@ import { parseMessage } from '../sip/message/parser.js';
 import { buildResponse } from '../sip/message/response.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import { Dialog } from '../sip/dialog/dialog.js';
-import type { B2bua } from '../sip/b2bua/b2bua.js';
+import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ClientTxHandlers, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Remote } from '../transport/types.js';
 import { LogRoot } from '../observability/logger.js';
@@ -55,19 +55,15 @@ class Rig {
 
   constructor() {
     const ua = {
-      cfg: { userAgent: 'Palisade' },
-      deps: {
-        tx: {
-          sendRequest: (msg: SipMessage, to: Remote, h: ClientTxHandlers) => {
-            msg.prepend('via', `SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKt${this.sent.length}`);
-            this.sent.push({ msg, to, h });
-            return { cancel: () => undefined };
-          },
-          sendStateless: (msg: SipMessage) => void this.acks.push(msg),
-          retransmit2xx: () => ({ stop: () => undefined }),
-        },
+      userAgent: 'Palisade',
+      sendRequest: (msg: SipMessage, to: Remote, h: ClientTxHandlers) => {
+        msg.prepend('via', `SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKt${this.sent.length}`);
+        this.sent.push({ msg, to, h });
+        return { cancel: () => undefined };
       },
-    } as unknown as B2bua;
+      sendStateless: (msg: SipMessage) => void this.acks.push(msg),
+      retransmit2xx: () => ({ stop: () => undefined }),
+    } as unknown as SipLegHost;
     const dialog = (callId: string, remote: Remote): Dialog =>
       new Dialog({ callId, localTag: 'ours', remoteTag: 'far', localUri: '<sip:pbx@pbx>', remoteUri: '<sip:x@pbx>', remoteTarget: `sip:x@127.0.0.1:${remote.port}`, routeSet: [], localCseq: 1, remoteCseq: 1, remote, localContact: '<sip:pbx@127.0.0.1:5060>' });
     // the call as Dial() left it: A's offer answered, our offer to B answered

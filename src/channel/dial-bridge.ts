@@ -10,7 +10,7 @@
 import type { SipMessage } from '../sip/message/sip-message.js';
 import { buildResponse } from '../sip/message/response.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
-import type { B2bua } from '../sip/b2bua/b2bua.js';
+import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ServerTxHandle } from '../sip/b2bua/types.js';
 import { InDialogRelay, isSdp, type BridgeSdp, type Leg } from '../sip/b2bua/in-dialog-relay.js';
 import { negotiateOffer } from '../media/media-sdp.js';
@@ -34,14 +34,14 @@ export class DialBridge implements BridgeSdp {
   private closed = false;
 
   constructor(
-    private readonly ua: B2bua,
+    private readonly ua: SipLegHost,
     private readonly sides: Record<Leg, BridgeSide>,
     private readonly log: Logger,
     private readonly channel: string,
   ) {
     this.relay = new InDialogRelay(
       { a: sides.a.dialog, b: sides.b.dialog },
-      { userAgent: ua.cfg.userAgent, tx: ua.deps.tx, sdp: this, retransmitting: (to, r) => this.retransmitting(to, r) },
+      { userAgent: ua.userAgent, tx: ua, sdp: this, retransmitting: (to, r) => this.retransmitting(to, r) },
     );
     sides.a.session.leg.bridge(sides.b.session.leg);
   }
@@ -118,10 +118,10 @@ export class DialBridge implements BridgeSdp {
   private refresh(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
     const { dialog, session } = this.sides[from];
     const body = req.method === 'INVITE' ? session.offer(session.direction) : undefined;
-    const res = buildResponse(req, 200, 'OK', { toTag: dialog.localTag, server: this.ua.cfg.userAgent, body, contentType: body ? 'application/sdp' : undefined });
+    const res = buildResponse(req, 200, 'OK', { toTag: dialog.localTag, server: this.ua.userAgent, body, contentType: body ? 'application/sdp' : undefined });
     res.headers.push({ name: 'contact', value: dialog.localContact });
     tx.respond(res);
-    if (req.method === 'INVITE') this.retransmitting(from, this.ua.deps.tx.retransmit2xx(res, dialog.remote, () => undefined));
+    if (req.method === 'INVITE') this.retransmitting(from, this.ua.retransmit2xx(res, dialog.remote, () => undefined));
   }
 
   private retransmitting(to: Leg, r: { stop(): void }): void {

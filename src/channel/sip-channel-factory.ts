@@ -1,25 +1,28 @@
-// Hands INVITEs the dialplan claims to new SIP channels and runs the
-// dialplan on each; when the dialplan returns, the channel is hung up (as
-// Asterisk does at the end of the extension).
+// Hands INVITEs the dialplan claims to new SIP channels, gives each its
+// media services (endpoint-media.ts) and runs the dialplan on the pair;
+// when the dialplan returns, the channel is hung up (as Asterisk does at the
+// end of the extension).
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Remote } from '../transport/types.js';
 import type { CallTicket, DialplanRouting, ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Channel } from './channel.js';
+import type { ChannelMedia } from './channel-media.js';
+import { EndpointMedia, type MediaServiceDeps } from './endpoint-media.js';
 import { SipChannel, type SipChannelDeps } from './sip-channel.js';
 
 /** what main.ts needs from the dialplan engine (src/dialplan/ implements it) */
 export interface DialplanRunner {
   /** does `context` have an extension matching `exten` (for this caller)? */
   has(context: string, exten: string, callerId: string): boolean;
-  /** run the dialplan on an incoming channel until it ends */
-  run(channel: Channel): Promise<void>;
+  /** run the dialplan on an incoming channel, with its media services, until it ends */
+  run(channel: Channel, media: ChannelMedia): Promise<void>;
 }
 
 export class SipChannelFactory {
   private readonly channels = new Set<SipChannel>();
 
   constructor(
-    private readonly deps: SipChannelDeps,
+    private readonly deps: SipChannelDeps & MediaServiceDeps,
     private readonly dialplan: DialplanRunner,
   ) {}
 
@@ -48,7 +51,7 @@ export class SipChannelFactory {
     });
     this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context });
     this.dialplan
-      .run(ch)
+      .run(ch, new EndpointMedia(ch, this.deps))
       .catch((err: Error) => this.deps.log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))
       .finally(() => void ch.hangup('normal'));
     return ch;

@@ -1,14 +1,14 @@
 // Dial() from a channel: INVITEs to every contact of the target extensions
-// at once (parallel forking done by Palisade as UAC, RFC 3261 §16.7 style),
-// with Palisade's own SDP; the first 2xx wins, the other branches are
+// at once, with Palisade's own SDP, through the B2BUA's forking routine
+// (src/sip/b2bua/fork.ts): the first 2xx wins, the other branches are
 // cancelled (or ACKed and hung up if they answered too). The answered leg
 // is a dialog the B2BUA routes back here (BYE from the callee).
 import type { SipMessage } from '../sip/message/sip-message.js';
 import { buildResponse } from '../sip/message/response.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
-import type { B2bua } from '../sip/b2bua/b2bua.js';
-import { buildOutgoingInvite } from '../sip/b2bua/outgoing-invite.js';
-import type { BindingInfo, ClientTxHandle, DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
+import { InviteFork, type ForkBranch } from '../sip/b2bua/fork.js';
+import type { SipLegHost } from '../sip/b2bua/leg-host.js';
+import type { BindingInfo, DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { DialStatus } from './channel.js';
 
 export interface DialBranchTarget {
@@ -21,14 +21,6 @@ export interface DialOutcome {
   /** the answered leg */
   leg?: AnsweredLeg;
   answerSdp?: Buffer;
-}
-
-interface Branch {
-  target: DialBranchTarget;
-  tx: ClientTxHandle;
-  dialog: Dialog;
-  final?: number;
-  answered: boolean;
 }
 
 /** what a bridge the leg is in does with its phone's requests (src/channel/dial-bridge.ts) */
@@ -47,7 +39,7 @@ export class AnsweredLeg implements DialogOwner {
   bridge: LegBridge | null = null;
 
   constructor(
-    private readonly ua: B2bua,
+    private readonly ua: SipLegHost,
     readonly dialog: Dialog,
     readonly number: string,
   ) {
@@ -56,7 +48,7 @@ export class AnsweredLeg implements DialogOwner {
   }
 
   onRequest(tx: ServerTxHandle, req: SipMessage): void {
-    const server = this.ua.cfg.userAgent;
+    const server = this.ua.userAgent;
     if (req.cseq.seq <= this.dialog.remoteCseq) {
       tx.respond(buildResponse(req, 500, 'Server Internal Error', { server, headers: [['retry-after', '1']] }));
       return;
@@ -87,8 +79,7 @@ export class AnsweredLeg implements DialogOwner {
 
   hangup(): void {
     if (this.done) return;
-    const bye = this.dialog.createRequest('BYE', { userAgent: this.ua.cfg.userAgent });
-    this.ua.deps.tx.sendRequest(bye, this.dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+    this.ua.sendInDialog(this.dialog, 'BYE');
     this.finish();
   }
 
@@ -110,20 +101,43 @@ export interface DialRequest {
   onRinging?: () => void;
 }
 
+/** Asterisk's DIALSTATUS for a search that failed: `status` the best final response, `codes` what each contact said */
+function dialStatus(status: number, codes: number[]): DialStatus {
+  if (status >= 600) return status === 600 ? 'BUSY' : 'CONGESTION';
+  if (codes.includes(486)) return 'BUSY';
+  if (codes.some((c) => c >= 500)) return 'CONGESTION';
+  return codes.every((c) => c === 408 || c === 480 || c === 487) ? 'NOANSWER' : 'CHANUNAVAIL';
+}
+
 /** rings all branches; resolves with the first answer or the best failure */
 export class OutboundDial {
-  private branches: Branch[] = [];
+  private readonly fork: InviteFork;
   private settled = false;
   private timer?: NodeJS.Timeout;
   private resolve!: (o: DialOutcome) => void;
   readonly result: Promise<DialOutcome>;
 
   constructor(
-    private readonly ua: B2bua,
-    private readonly req: DialRequest,
+    private readonly ua: SipLegHost,
+    req: DialRequest,
   ) {
     this.result = new Promise((r) => (this.resolve = r));
-    for (const t of req.targets) this.fork(t);
+    // each branch is one contact of an extension; a Dial() may name several extensions
+    const numbers = new Map<ForkBranch, string>();
+    this.fork = new InviteFork(
+      ua,
+      { callerNumber: req.callerNumber, callerName: req.callerName, calleeNumber: '', maxForwards: 70, offer: req.offer },
+      {
+        onProvisional: () => req.onRinging?.(),
+        onAnswered: (b, res) => {
+          this.fork.ack(b);
+          const leg = new AnsweredLeg(this.ua, b.dialog, numbers.get(b) ?? '');
+          this.settle({ status: 'ANSWER', leg, answerSdp: res.body.length ? res.body : undefined });
+        },
+        onFailed: (status, codes) => this.settle({ status: dialStatus(status, codes) }),
+      },
+    );
+    for (const t of req.targets) numbers.set(this.fork.ring(t.binding, t.number), t.number);
     if (req.timeoutMs > 0) this.timer = setTimeout(() => this.giveUp('NOANSWER'), req.timeoutMs);
   }
 
@@ -134,7 +148,7 @@ export class OutboundDial {
 
   private giveUp(status: DialStatus): void {
     if (this.settled) return;
-    for (const b of this.branches) if (b.final === undefined) b.tx.cancel();
+    this.fork.cancel();
     this.settle({ status });
   }
 
@@ -143,81 +157,5 @@ export class OutboundDial {
     this.settled = true;
     clearTimeout(this.timer);
     this.resolve(o);
-  }
-
-  private fork(target: DialBranchTarget): void {
-    const ua = this.ua;
-    const { binding } = target;
-    const { req: m, dialog } = buildOutgoingInvite(ua, {
-      binding,
-      callerNumber: this.req.callerNumber,
-      callerName: this.req.callerName,
-      calleeNumber: target.number,
-      maxForwards: 70,
-      offer: this.req.offer,
-    });
-    const branch: Branch = { target, dialog, tx: undefined as unknown as ClientTxHandle, answered: false };
-    this.branches.push(branch);
-    branch.tx = ua.deps.tx.sendRequest(m, binding.remote, {
-      onResponse: (res) => this.onResponse(branch, res),
-      onTimeout: () => this.onFinal(branch, 408),
-    });
-  }
-
-  private onResponse(b: Branch, res: SipMessage): void {
-    const status = res.status;
-    if (status < 200) {
-      if (status > 100 && !this.settled) this.req.onRinging?.();
-      return;
-    }
-    if (status >= 300) return this.onFinal(b, status);
-    const d = b.dialog;
-    if (b.answered) {
-      // RFC 3261 §13.2.2.4: a retransmitted 2xx: our ACK was lost
-      this.ack(d);
-      return;
-    }
-    b.answered = true;
-    b.final = status;
-    d.remoteTag = res.to.params.tag ?? '';
-    const c = res.contacts[0];
-    if (c) d.remoteTarget = c.uri.raw;
-    d.routeSet = res.getAll('record-route').reverse(); // RFC 3261 §12.1.2
-    this.ack(d);
-    if (this.settled) {
-      // lost the race (or cancelled): end this one at once
-      const bye = d.createRequest('BYE', { userAgent: this.ua.cfg.userAgent });
-      this.ua.deps.tx.sendRequest(bye, d.remote, { onResponse: () => undefined, onTimeout: () => undefined });
-      return;
-    }
-    for (const o of this.branches) if (o !== b && o.final === undefined) o.tx.cancel();
-    const leg = new AnsweredLeg(this.ua, d, b.target.number);
-    this.settle({ status: 'ANSWER', leg, answerSdp: res.body.length ? res.body : undefined });
-  }
-
-  private onFinal(b: Branch, status: number): void {
-    if (b.final !== undefined) return;
-    b.final = status;
-    if (this.settled) return;
-    if (status >= 600) {
-      for (const o of this.branches) if (o !== b && o.final === undefined) o.tx.cancel();
-      return this.settle({ status: status === 600 ? 'BUSY' : 'CONGESTION' });
-    }
-    if (this.branches.every((x) => x.final !== undefined)) {
-      const codes = this.branches.map((x) => x.final!);
-      const s: DialStatus = codes.includes(486)
-        ? 'BUSY'
-        : codes.some((c) => c >= 500)
-          ? 'CONGESTION'
-          : codes.every((c) => c === 408 || c === 480 || c === 487)
-            ? 'NOANSWER'
-            : 'CHANUNAVAIL';
-      this.settle({ status: s });
-    }
-  }
-
-  private ack(d: Dialog): void {
-    const ack = d.createRequest('ACK', { cseq: 1 });
-    this.ua.deps.tx.sendStateless(ack, d.remote);
   }
 }

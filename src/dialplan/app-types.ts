@@ -1,7 +1,9 @@
 // What an application sees of the call it runs in. Applications live in
 // apps/app-*.ts (and in features, e.g. voicemail) and talk to the call only
-// through the Channel interface and this state; they never see SIP.
+// through the Channel interface, its media services (ChannelMedia) and this
+// state; they never see SIP.
 import type { Channel } from '../channel/channel.js';
+import type { ChannelMedia, MediaCall } from '../channel/channel-media.js';
 import type { DataSources } from './datasources.js';
 import type { PinOutcome } from '../core/pin-outcome.js';
 
@@ -10,8 +12,10 @@ export interface DialplanLog {
   warn(event: string, fields?: Record<string, unknown>): void;
 }
 
-export interface CallState {
+export interface CallState extends MediaCall {
   readonly channel: Channel;
+  /** prompts, digits, recording, music, conference: the media services on this channel */
+  readonly media: ChannelMedia;
   /** the channel's variables (channel.vars) */
   readonly vars: Map<string, string>;
   readonly context: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryChannel, type MemoryChannelOptions } from '../../test/helpers/memory-channel.js';
+import { MemoryChannel, type MemoryChannelOptions } from '../../test/support/memory-channel.js';
 import { registerApp } from './app-registry.js';
 import { DialplanEngine, type EngineOptions, type StepRecord } from './engine.js';
 import { parseExtensionsConfText } from './parse-extensions-conf.js';
@@ -11,7 +11,7 @@ import { parseExtensionsConfText } from './parse-extensions-conf.js';
 async function run(conf: string, ch: MemoryChannelOptions, opts: EngineOptions = {}): Promise<MemoryChannel> {
   const engine = new DialplanEngine(parseExtensionsConfText(conf, 'extensions.conf'), opts);
   const c = new MemoryChannel({ context: 'c', ...ch });
-  await engine.run(c);
+  await engine.run(c, c.media);
   return c;
 }
 
@@ -321,11 +321,11 @@ test('reload: a call in progress keeps the dialplan it started with; new calls g
   });
   const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => s,1,TestGate()\n same => n,Set(V=old)\n', 'old.conf'));
   const first = new MemoryChannel({ context: 'c' });
-  const running = engine.run(first);
+  const running = engine.run(first, first.media);
   await inside;
   engine.reload(parseExtensionsConfText('[c]\nexten => s,1,Set(V=new)\n', 'new.conf'));
   const second = new MemoryChannel({ context: 'c' });
-  await engine.run(second);
+  await engine.run(second, second.media);
   release();
   await running;
   assert.equal(first.vars.get('V'), 'old');
@@ -353,7 +353,7 @@ test('a channel that fails outside an application, or a throwing onStep hook, ne
     if (calls++ === 0) throw new Error('socket gone');
     c.hungUp = true;
   };
-  await engine.run(c);
+  await engine.run(c, c.media);
   assert.equal(c.hungUp, true);
 });
 
@@ -398,7 +398,7 @@ test('Set(TIMEOUT(digit)) and TIMEOUT(response) change how long WaitExten waits;
     waits.push(ms);
     return orig(ms);
   };
-  await engine.run(c);
+  await engine.run(c, c.media);
   assert.equal(c.vars.get('T'), '7.5');
   assert.equal(c.vars.get('R'), '12');
   assert.deepEqual(waits, [7500, 2000]);
@@ -449,7 +449,7 @@ test('the path a call took is logged when it ends', async () => {
   logs.length = 0;
   const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => 100,1,Answer()\n same => n,Playback(x)\n', 'extensions.conf'), { log });
   const c = new MemoryChannel({ context: 'c', dialed: '100' });
-  await engine.run(c);
+  await engine.run(c, c.media);
   const ended = logs.find((l) => l[1] === 'dialplan.ended');
   assert.equal(ended?.[2]?.path, 'c,100,1:Answer|c,100,2:Playback');
 });

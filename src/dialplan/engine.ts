@@ -6,6 +6,7 @@
 // endless loop. Each call keeps the dialplan it started with, so a reload
 // never changes a call in progress.
 import type { Channel, HangupCause } from '../channel/channel.js';
+import type { ChannelMedia } from '../channel/channel-media.js';
 import { findApp } from './app-registry.js';
 import type { AppOutcome, CallState, DialplanLog } from './app-types.js';
 import { splitArgs } from './app-args.js';
@@ -126,8 +127,8 @@ export class DialplanEngine {
   }
 
   /** Runs the call from its context and dialled number until it ends (h included). */
-  async run(channel: Channel): Promise<void> {
-    const call = new CallRun(this.dp, channel, this.opts, this.log, this.maxSteps);
+  async run(channel: Channel, media: ChannelMedia): Promise<void> {
+    const call = new CallRun(this.dp, channel, media, this.opts, this.log, this.maxSteps);
     try {
       await call.run();
       // the way the call went through the dialplan (context,exten,priority:App),
@@ -161,6 +162,7 @@ class CallRun implements CallState {
   constructor(
     private readonly dp: Dialplan,
     readonly channel: Channel,
+    readonly media: ChannelMedia,
     private readonly opts: EngineOptions,
     readonly log: DialplanLog,
     private readonly maxSteps: number,

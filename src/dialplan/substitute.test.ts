@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MemoryChannel } from '../../test/helpers/memory-channel.js';
+import { MemoryChannel } from '../../test/support/memory-channel.js';
 import { evaluateExpression, ExpressionError } from './expression.js';
 import { substitute, type SubstEnv } from './substitute.js';
 

@@ -13,18 +13,13 @@ import { ALAW_TO_ULAW, ULAW_TO_ALAW, transcode } from './codecs/codec-g711.js';
 import { Rfc4733Receiver, dtmfPackets, type EventPacket } from './dtmf/rfc4733.js';
 import { InbandDtmfDetector } from './dtmf/inband-detector.js';
 import type { NegotiatedMedia } from './media-sdp.js';
+import type { DigitSource, FrameSource, MediaEndpoint } from './media-endpoint.js';
+
+export type { DigitSource, FrameSource } from './media-endpoint.js';
 
 export const FRAME_SAMPLES = 160;
 
-/** something that yields 20 ms frames (a Player, a mixer output) */
-export interface FrameSource {
-  /** fill `out`; false when there is nothing (more) to send */
-  nextFrame(out: Int16Array): boolean;
-}
-
-export type DigitSource = 'rfc4733' | 'inband' | 'info';
-
-export class MediaLeg {
+export class MediaLeg implements MediaEndpoint {
   readonly ep: RtpEndpoint;
   private send: { name: CodecName; pt: number } | null = null;
   private encode: ((pcm: Int16Array) => Uint8Array) | null = null;
@@ -50,7 +45,7 @@ export class MediaLeg {
   private ticksSinceRx = 0;
   /** forwarded events: source timestamp → our timestamp */
   private fwdEvent = { src: -1, ts: 0 };
-  onDigit: ((digit: string, via: DigitSource) => void) | null = null;
+  private readonly digitTaps = new Set<(digit: string, via: DigitSource) => void>();
   /** no RTP for `rtpTimeoutMs` while running */
   onRtpTimeout: (() => void) | null = null;
 
@@ -61,9 +56,9 @@ export class MediaLeg {
     private readonly clock: MediaClock = mediaClock,
   ) {
     this.ep = new RtpEndpoint(pair, address);
-    this.rfc4733.onDigit = (e) => this.onDigit?.(e.digit, 'rfc4733');
+    this.rfc4733.onDigit = (e) => this.emitDigit(e.digit, 'rfc4733');
     this.inband.onDigit = (d) => {
-      if (!this.eventsSeen) this.onDigit?.(d, 'inband');
+      if (!this.eventsSeen) this.emitDigit(d, 'inband');
     };
   }
 
@@ -124,6 +119,16 @@ export class MediaLeg {
   tapSent(fn: (pcm: Int16Array) => void): () => void {
     this.txTaps.add(fn);
     return () => this.txTaps.delete(fn);
+  }
+
+  tapDigits(fn: (digit: string, via: DigitSource) => void): () => void {
+    this.digitTaps.add(fn);
+    return () => this.digitTaps.delete(fn);
+  }
+
+  /** a digit for the taps: from the RTP stream, or one the signalling carried (SIP INFO) */
+  emitDigit(digit: string, via: DigitSource): void {
+    for (const t of this.digitTaps) t(digit, via);
   }
 
   /** queue RFC 4733 digits to send (one event after the other) */

@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/security/config/load-config.js';
 import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
-import { MemoryChannel } from '../helpers/memory-channel.js';
+import { MemoryChannel } from '../support/memory-channel.js';
 import type { PinOutcome } from '../../src/core/pin-outcome.js';
 import { repoRoot } from '../helpers/paths.js';
 
@@ -46,7 +46,7 @@ after(async () => {
 
 async function call(script: string, dial?: () => DialResult): Promise<MemoryChannel> {
   const ch = new MemoryChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', script, onDial: dial });
-  await loaded.engine.run(ch);
+  await loaded.engine.run(ch, ch.media);
   return ch;
 }
 
@@ -89,7 +89,7 @@ test('three wrong PINs end the call with goodbye and no figure', async () => {
 test('each wrong PIN is reported to the defences against the caller (ReportAuthFailure), with the student ID and never the PIN', async () => {
   pinOutcomes.length = 0;
   const ch = new MemoryChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', script: '240002#1111#2222#3333#', peer: { transport: 'tls', address: '198.51.100.40', port: 5061, account: '1001' } });
-  await loaded.engine.run(ch);
+  await loaded.engine.run(ch, ch.media);
   assert.deepEqual(
     pinOutcomes.map((o) => [o.ok, o.service, o.account, o.call.peer.address, o.call.peer.account]),
     Array(3).fill([false, 'attendance', '240002', '198.51.100.40', '1001']),
@@ -148,7 +148,7 @@ test('the database being unavailable plays attendance-unavailable, never a crash
   const broken = loadDialplan(cfg)!;
   await broken.datasources!.close();
   const ch = new MemoryChannel({ context: 'internal', dialed: '800', script: '240001#7294#' });
-  await broken.engine.run(ch);
+  await broken.engine.run(ch, ch.media);
   assert.ok(ch.played.includes('attendance-unavailable'));
   assert.equal(ch.vars.get('DBLOOKUPSTATUS'), 'ERROR');
   assert.equal(ch.played.at(-1), 'goodbye');

@@ -14,7 +14,7 @@ import { analyseWav, readWav, goertzelPower } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel } from '../../src/channel/channel.js';
-import type { SipChannel } from '../../src/channel/sip-channel.js';
+import type { ChannelMedia } from '../../src/channel/channel-media.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 import { sayDigitsPrompts } from '../../src/media/prompts/say.js';
 
@@ -31,14 +31,14 @@ test('a channel answers, plays a prompt, reads RFC 4733 1234#, says the digits, 
   const recPath = join(tmpdir(), `channel-rec-${process.pid}.wav`);
   const plan: DialplanRunner = {
     has: (_ctx, exten) => exten === '600',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      await ch.play(['attendance-welcome']);
-      seen.digits = await ch.readDigits({ maxDigits: 0, timeoutMs: 10_000, terminators: '#' });
-      await ch.sayDigits(seen.digits);
-      seen.record = await ch.record({ path: recPath, maxMs: 1000 });
-      (ch as SipChannel).sendDigits('9');
-      await ch.wait(800);
+      await media.play(['attendance-welcome']);
+      seen.digits = await media.readDigits({ maxDigits: 0, timeoutMs: 10_000, terminators: '#' });
+      await media.sayDigits(seen.digits);
+      seen.record = await media.record({ path: recPath, maxMs: 1000 });
+      ch.endpoint.sendDigits('9');
+      await media.wait(800);
     },
   };
   const site = await startSite(plan, ['1001']);

@@ -15,7 +15,8 @@ import { startSite, phone } from '../helpers/channel-site.js';
 import { runSipp } from '../helpers/sipp.js';
 import { sippCsv } from '../helpers/users.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
-import type { Channel, RecordResult } from '../../src/channel/channel.js';
+import type { Channel } from '../../src/channel/channel.js';
+import type { ChannelMedia, RecordResult } from '../../src/channel/channel-media.js';
 import type { SipChannel } from '../../src/channel/sip-channel.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 
@@ -27,10 +28,10 @@ test('in-band DTMF from the phone\'s audio (1234#), then Record() stops on silen
   const recPath = join(tmpdir(), `chan-inband-${process.pid}.wav`);
   const plan: DialplanRunner = {
     has: (_c, e) => e === '610',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      seen.digits = await ch.readDigits({ maxDigits: 0, timeoutMs: 6000 });
-      seen.rec = await ch.record({ path: recPath, maxMs: 8000, silenceMs: 1000, stopDigits: '' });
+      seen.digits = await media.readDigits({ maxDigits: 0, timeoutMs: 6000 });
+      seen.rec = await media.record({ path: recPath, maxMs: 8000, silenceMs: 1000, stopDigits: '' });
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -71,7 +72,7 @@ test('ConfBridge: two phones in one room hear each other (and not themselves)', 
   await generatePrompts(defaultPromptDir());
   const plan: DialplanRunner = {
     has: (_c, e) => e === '800',
-    run: async (ch: Channel) => ch.confBridge('room-800'),
+    run: async (_ch: Channel, media: ChannelMedia) => media.confBridge('room-800'),
   };
   const site = await startSite(plan, ['1001', '1002']);
   const a = await phone(site, 'confa', '1001', 440, rtpBase(2));
@@ -108,11 +109,11 @@ test('music on hold for 2 s with MixMonitor recording both directions', async ()
   const mixPath = join(tmpdir(), `chan-mix-${process.pid}.wav`);
   const plan: DialplanRunner = {
     has: (_c, e) => e === '900',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      ch.startMixMonitor(mixPath);
-      await ch.musicOnHold('default', 2000);
-      ch.stopMixMonitor();
+      media.startMixMonitor(mixPath);
+      await media.musicOnHold('default', 2000);
+      media.stopMixMonitor();
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -143,10 +144,10 @@ test('SIP INFO DTMF from SIPp (dtmf-relay and application/dtmf) reaches readDigi
   const seen: { digits?: string; answered?: boolean } = {};
   const plan: DialplanRunner = {
     has: (_c, e) => e === '620',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
       seen.answered = true;
-      seen.digits = await ch.readDigits({ maxDigits: 0, timeoutMs: 5000 });
+      seen.digits = await media.readDigits({ maxDigits: 0, timeoutMs: 5000 });
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -170,10 +171,10 @@ test('late offer from SIPp (INVITE without SDP): our 200 carries the offer, the 
   let chan: SipChannel | undefined;
   const plan: DialplanRunner = {
     has: (_c, e) => e === '625',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       chan = ch as SipChannel;
       await ch.answer();
-      await ch.musicOnHold('default', 10_000); // until SIPp's BYE
+      await media.musicOnHold('default', 10_000); // until SIPp's BYE
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -196,13 +197,13 @@ test('a prompt is interrupted by a DTMF key (Background-style) and the key is re
   const seen: { digit?: string; ms?: number } = {};
   const plan: DialplanRunner = {
     has: (_c, e) => e === '640',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
       const t0 = Date.now();
-      const r = await ch.play(['vm-main-menu', 'vm-msg-menu'], { interruptDigits: '0123456789*#' });
+      const r = await media.play(['vm-main-menu', 'vm-msg-menu'], { interruptDigits: '0123456789*#' });
       seen.digit = r.digit;
       seen.ms = Date.now() - t0;
-      await ch.wait(300);
+      await media.wait(300);
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -228,9 +229,9 @@ test('CANCEL while the channel rings: 487 to the INVITE, the dialplan sees the h
   const seen: { waited?: boolean; cause?: string } = {};
   const plan: DialplanRunner = {
     has: (_c, e) => e === '650',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.ring();
-      seen.waited = await ch.wait(5000);
+      seen.waited = await media.wait(5000);
       seen.cause = await ch.ended;
     },
   };
@@ -255,10 +256,10 @@ test('hold and resume (re-INVITE sendonly / sendrecv from baresip): nothing is s
   let chan: SipChannel | undefined;
   const plan: DialplanRunner = {
     has: (_c, e) => e === '660',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       chan = ch as SipChannel;
       await ch.answer();
-      await ch.echo!(0);
+      await media.echo(0);
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -293,9 +294,9 @@ test('RTP ports used up: the next call gets 503 with Retry-After, the calls alre
   const dir = mkdtempSync(join(tmpdir(), 'chan-503-'));
   const plan: DialplanRunner = {
     has: (_c, e) => e === '670',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      await ch.echo!(0);
+      await media.echo(0);
     },
   };
   const site = await startSite(plan, ['1001', '1002', '1003'], 2);

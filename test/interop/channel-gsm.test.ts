@@ -15,7 +15,8 @@ import { analyseWav, dominantFrequency, readWav } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
-import type { Channel, RecordResult } from '../../src/channel/channel.js';
+import type { Channel } from '../../src/channel/channel.js';
+import type { ChannelMedia, RecordResult } from '../../src/channel/channel-media.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 import { readWavSamples } from '../../src/media/player/wav-file.js';
 
@@ -62,10 +63,10 @@ test('a GSM-only phone calls the IVR: Palisade answers GSM and plays the prompt 
   const prompt = join(defaultPromptDir(), 'attendance-welcome.wav');
   const plan: DialplanRunner = {
     has: (_c, e) => e === '680',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      await ch.play(['attendance-welcome']);
-      await ch.wait(300);
+      await media.play(['attendance-welcome']);
+      await media.wait(300);
     },
   };
   const site = await startSite(plan, ['1001']);
@@ -122,10 +123,10 @@ test('a GSM-only phone is answered with GSM and Palisade decodes what it sends (
   const seen: { rec?: RecordResult } = {};
   const plan: DialplanRunner = {
     has: (_c, e) => e === '630',
-    run: async (ch: Channel) => {
+    run: async (ch: Channel, media: ChannelMedia) => {
       await ch.answer();
-      await ch.wait(500);
-      seen.rec = await ch.record({ path: recPath, maxMs: 1500 });
+      await media.wait(500);
+      seen.rec = await media.record({ path: recPath, maxMs: 1500 });
     },
   };
   const site = await startSite(plan, ['1001']);

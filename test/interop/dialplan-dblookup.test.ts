@@ -17,7 +17,7 @@ import { countSqlPlaceholders } from '../../src/config/read-dialplan.js';
 import { DataSources } from '../../src/dialplan/datasources.js';
 import { DialplanEngine } from '../../src/dialplan/engine.js';
 import { parseExtensionsConfText } from '../../src/dialplan/parse-extensions-conf.js';
-import { MemoryChannel } from '../helpers/memory-channel.js';
+import { MemoryChannel } from '../support/memory-channel.js';
 
 const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const MY_URL = process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -156,11 +156,11 @@ for (const open of [sqlite, postgres, mariadb]) {
         { datasources: ds },
       );
       const good = new MemoryChannel({ context: 'ivr', script: '1001#4321#' });
-      await engine.run(good);
+      await engine.run(good, good.media);
       assert.ok(good.events.includes('sayNumber:87'), good.events.join(' '));
       // '*' and '#' are the only non-digits a phone can send; "1*1" must not widen the match
       const odd = new MemoryChannel({ context: 'ivr', script: '1*1#4321#' });
-      await engine.run(odd);
+      await engine.run(odd, odd.media);
       assert.ok(odd.played.includes('invalid'));
       assert.equal(odd.vars.get('DBLOOKUPSTATUS'), 'NOTFOUND');
     });

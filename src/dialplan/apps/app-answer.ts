@@ -8,6 +8,6 @@ export const appAnswer: DialplanApp = {
   async run(call, args) {
     if (!call.channel.answered) await call.channel.answer();
     const delay = Number(args[0] ?? '');
-    if (Number.isFinite(delay) && delay > 0) await call.channel.wait(Math.min(delay, 5000));
+    if (Number.isFinite(delay) && delay > 0) await call.media.wait(Math.min(delay, 5000));
   },
 };

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryChannel } from '../../../test/helpers/memory-channel.js';
+import { MemoryChannel } from '../../../test/support/memory-channel.js';
 import { DialplanEngine, type StepRecord } from '../engine.js';
 import { parseExtensionsConfText } from '../parse-extensions-conf.js';
 import type { PinOutcome } from '../../core/pin-outcome.js';
@@ -23,7 +23,7 @@ async function run(conf: string, script: string): Promise<{ ch: MemoryChannel; o
     onStep: (_c, s) => void steps.push(s),
   });
   const ch = new MemoryChannel({ context: 'c', dialed: '100', callerIdNum: '1004', script, peer: PEER });
-  await engine.run(ch);
+  await engine.run(ch, ch.media);
   return { ch, outcomes, steps };
 }
 

@@ -64,19 +64,19 @@ export const appAuthenticate: DialplanApp = {
     if (!ch.answered) await ch.answer();
     const account = ch.peer.account ?? ch.callerIdNum;
     for (let attempt = 1; attempt <= MAX_TRIES; attempt++) {
-      const r = await ch.play([attempt === 1 ? prompt : 'auth-incorrect'], { interruptDigits: '0123456789*' });
+      const r = await call.media.play([attempt === 1 ? prompt : 'auth-incorrect'], { interruptDigits: '0123456789*' });
       if (!r.completed) return 'hangup';
-      const entered = await ch.readDigits({ maxDigits, timeoutMs: DIGIT_TIMEOUT_MS, terminators: '#', initial: r.digit });
+      const entered = await call.media.readDigits({ maxDigits, timeoutMs: DIGIT_TIMEOUT_MS, terminators: '#', initial: r.digit });
       if (ch.hungUp) return 'hangup';
       if (entered !== '' && pins !== null && pins.length > 0 && matches(entered, pins)) {
         call.reportPin({ ok: true, service: 'Authenticate', account });
-        await ch.play(['auth-thankyou']);
+        await call.media.play(['auth-thankyou']);
         return ch.hungUp ? 'hangup' : undefined;
       }
       // an empty entry (the caller said nothing) guessed nothing: asked again, not counted
       if (entered !== '') call.reportPin({ ok: false, service: 'Authenticate', account, detail: `attempt ${attempt} of ${MAX_TRIES}` });
     }
-    await ch.play(['goodbye']);
+    await call.media.play(['goodbye']);
     await ch.hangup('normal');
     return 'hangup';
   },

@@ -20,7 +20,7 @@ export const appBackground: DialplanApp = {
       }
       if (!opts.includes('n')) await call.channel.answer();
     }
-    const r = await call.channel.play(files, { interruptDigits: '0123456789*#' });
+    const r = await call.media.play(files, { interruptDigits: '0123456789*#' });
     call.vars.set('BACKGROUNDSTATUS', r.completed || r.digit ? 'SUCCESS' : 'FAILED');
     if (!r.digit) return;
     // the 4th argument names the context the typed extension is looked up in

@@ -13,6 +13,6 @@ export const appConfBridge: DialplanApp = {
       return;
     }
     if (!call.channel.answered) await call.channel.answer();
-    await call.channel.confBridge(room);
+    await call.media.confBridge(room);
   },
 };

@@ -9,8 +9,7 @@ export const appEcho: DialplanApp = {
   synopsis: 'Echo([seconds]): send the caller its own audio back (until hangup, or for the given time)',
   async run(call, args) {
     const ch = call.channel;
-    if (!ch.echo) throw new Error('this channel cannot echo audio');
     if (!ch.answered) await ch.answer();
-    if (!(await ch.echo(secondsToMs(args[0], 0)))) return 'hangup';
+    if (!(await call.media.echo(secondsToMs(args[0], 0)))) return 'hangup';
   },
 };

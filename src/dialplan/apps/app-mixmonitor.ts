@@ -15,7 +15,7 @@ export const appMixMonitor: DialplanApp = {
       return;
     }
     if ((args[2] ?? '').trim() !== '') call.log.warn('dialplan.mixmonitor_command_ignored', { reason: 'running a command after recording is not supported' });
-    call.channel.startMixMonitor(path);
+    call.media.startMixMonitor(path);
     call.vars.set('MIXMONITOR_FILENAME', path);
   },
 };
@@ -24,6 +24,6 @@ export const appStopMixMonitor: DialplanApp = {
   name: 'StopMixMonitor',
   synopsis: 'StopMixMonitor(): stop the recording MixMonitor started',
   async run(call) {
-    call.channel.stopMixMonitor();
+    call.media.stopMixMonitor();
   },
 };

@@ -11,7 +11,7 @@ export const appMusicOnHold: DialplanApp = {
     const cls = (args[0] ?? '').trim() || 'default';
     const ms = secondsToMs(args[1], 0);
     if (!call.channel.answered) await call.channel.answer();
-    await call.channel.musicOnHold(cls, ms);
+    await call.media.musicOnHold(cls, ms);
     if (call.channel.hungUp) return 'hangup';
   },
 };

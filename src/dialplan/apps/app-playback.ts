@@ -20,7 +20,7 @@ export const appPlayback: DialplanApp = {
       call.vars.set('PLAYBACKSTATUS', 'FAILED');
       return;
     }
-    const r = await call.channel.play(files, { interruptDigits: '' });
+    const r = await call.media.play(files, { interruptDigits: '' });
     call.vars.set('PLAYBACKSTATUS', r.completed ? 'SUCCESS' : 'FAILED');
   },
 };

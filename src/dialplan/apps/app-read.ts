@@ -37,7 +37,7 @@ export const appRead: DialplanApp = {
     for (let i = 0; i < attempts; i++) {
       let initial = '';
       if (files.length > 0) {
-        const r = await call.channel.play(files, { interruptDigits: '0123456789*#' });
+        const r = await call.media.play(files, { interruptDigits: '0123456789*#' });
         if (!r.completed && call.channel.hungUp) break;
         if (r.digit) initial = r.digit;
       }
@@ -47,7 +47,7 @@ export const appRead: DialplanApp = {
       }
       let digits = initial;
       if (maxDigits === 0 || initial.length < maxDigits) {
-        digits = await call.channel.readDigits({ maxDigits, timeoutMs, terminators: '#', initial });
+        digits = await call.media.readDigits({ maxDigits, timeoutMs, terminators: '#', initial });
       }
       if (call.channel.hungUp) break;
       if (digits !== '') {

@@ -45,7 +45,7 @@ export const appRecord: DialplanApp = {
       if (!opts.includes('n')) await call.channel.answer();
     }
     const stopDigits = opts.includes('y') ? '0123456789*#' : opts.includes('x') ? '' : '#';
-    const r = await call.channel.record({ path, maxMs, silenceMs, stopDigits, beep: !opts.includes('q') });
+    const r = await call.media.record({ path, maxMs, silenceMs, stopDigits, beep: !opts.includes('q') });
     call.vars.set('RECORDED_FILE', path.slice(0, -4));
     const status = { digit: 'DTMF', silence: 'SILENCE', max: 'TIMEOUT', hangup: 'HANGUP' }[r.reason];
     call.vars.set('RECORD_STATUS', status);

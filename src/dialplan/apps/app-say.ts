@@ -9,7 +9,7 @@ export const appSayDigits: DialplanApp = {
   async run(call, args) {
     const digits = (args[0] ?? '').replace(/[^0-9*#a-zA-Z]/g, '');
     if (!call.channel.answered) await call.channel.answer();
-    if (digits !== '') await call.channel.sayDigits(digits);
+    if (digits !== '') await call.media.sayDigits(digits);
   },
 };
 
@@ -25,6 +25,6 @@ export const appSayNumber: DialplanApp = {
       return;
     }
     if (!call.channel.answered) await call.channel.answer();
-    await call.channel.sayNumber(Math.trunc(n));
+    await call.media.sayNumber(Math.trunc(n));
   },
 };

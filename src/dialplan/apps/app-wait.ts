@@ -7,6 +7,6 @@ export const appWait: DialplanApp = {
   synopsis: 'Wait(seconds): wait for the given number of seconds',
   async run(call, args) {
     const ms = secondsToMs(args[0], 0);
-    if (ms > 0 && !(await call.channel.wait(ms))) return 'hangup';
+    if (ms > 0 && !(await call.media.wait(ms))) return 'hangup';
   },
 };

@@ -18,9 +18,9 @@ export const appWaitExten: DialplanApp = {
     const moh = /m(?:\(([^)]*)\))?/.exec(opts);
     let digit: string | null;
     if (moh) {
-      const r = await call.channel.musicOnHold(moh[1] || 'default', ms);
+      const r = await call.media.musicOnHold(moh[1] || 'default', ms);
       digit = r.digit ?? null;
-    } else digit = await call.channel.waitDigit(ms);
+    } else digit = await call.media.waitDigit(ms);
     if (call.channel.hungUp) return 'hangup';
     if (digit !== null) return collectAndJump(call, digit);
     if (call.hasExten('t') && call.goto(['t', '1']) === null) return;

@@ -10,7 +10,7 @@ export async function collectAndJump(call: CallState, first: string, context = c
   const set = Number(call.vars.get('TIMEOUT(digit)'));
   const digitMs = set > 0 ? Math.round(set * 1000) : call.digitTimeoutMs;
   while (call.canMatchMore(digits, context)) {
-    const d = await call.channel.waitDigit(digitMs);
+    const d = await call.media.waitDigit(digitMs);
     if (d === null) break;
     if (d === '#' && !call.canMatchMore(digits + '#', context) && !call.hasExten(digits + '#', context)) break;
     digits += d;

@@ -3,7 +3,7 @@
 // (the default), b = busy greeting, s = skip the "leave your message after
 // the tone" instructions. Sets VMSTATUS to SUCCESS, USEREXIT or FAILED.
 import { copyFile } from 'node:fs/promises';
-import type { Channel, PlayResult } from '../../channel/channel.js';
+import type { MediaCall, PlayResult } from '../../channel/channel-media.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import type { VoicemailService } from './voicemail-service.js';
 import { PROMPTS } from './prompts.js';
@@ -13,7 +13,7 @@ const MIN_MESSAGE_MS = 1000;
 
 export interface VoicemailApp {
   readonly name: string;
-  run(channel: Channel, args: string | readonly string[]): Promise<void>;
+  run(call: MediaCall, args: string | readonly string[]): Promise<void>;
 }
 
 export function splitArgs(args: string | readonly string[]): string[] {
@@ -23,7 +23,8 @@ export function splitArgs(args: string | readonly string[]): string[] {
 export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
   return {
     name: 'VoiceMail',
-    async run(ch, rawArgs) {
+    async run(call, rawArgs) {
+      const { channel: ch, media } = call;
       const [boxesArg = '', options = ''] = splitArgs(rawArgs);
       const boxes: MailboxConfig[] = [];
       for (const spec of boxesArg.split('&')) {
@@ -38,7 +39,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
       const first = boxes[0]!;
       for (const b of boxes) {
         if (await vm.isFull(b)) {
-          await ch.play([PROMPTS.mailboxFull]);
+          await media.play([PROMPTS.mailboxFull]);
           ch.vars.set('VMSTATUS', 'FAILED');
           return;
         }
@@ -50,15 +51,15 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
       const kind = busy ? 'busy' : 'unavail';
       let r: PlayResult;
       if (await vm.store.hasGreeting(first, kind)) {
-        r = await ch.play([vm.store.greetingPath(first, kind)], { interruptDigits: '#' });
+        r = await media.play([vm.store.greetingPath(first, kind)], { interruptDigits: '#' });
       } else {
         const tail = busy ? PROMPTS.isOnPhone : PROMPTS.isUnavailable;
         if (await vm.store.hasGreeting(first, 'name')) {
-          r = await ch.play([vm.store.greetingPath(first, 'name'), tail], { interruptDigits: '#' });
+          r = await media.play([vm.store.greetingPath(first, 'name'), tail], { interruptDigits: '#' });
         } else {
-          r = await ch.play([PROMPTS.thePersonAt], { interruptDigits: '#' });
-          if (r.completed && !r.digit) r = await ch.sayDigits(first.number, { interruptDigits: '#' });
-          if (r.completed && !r.digit) r = await ch.play([tail], { interruptDigits: '#' });
+          r = await media.play([PROMPTS.thePersonAt], { interruptDigits: '#' });
+          if (r.completed && !r.digit) r = await media.sayDigits(first.number, { interruptDigits: '#' });
+          if (r.completed && !r.digit) r = await media.play([tail], { interruptDigits: '#' });
         }
       }
       if (!r.completed || ch.hungUp) {
@@ -66,7 +67,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
         return;
       }
       if (!options.includes('s') && !r.digit) {
-        r = await ch.play([PROMPTS.leaveMessage], { interruptDigits: '#' });
+        r = await media.play([PROMPTS.leaveMessage], { interruptDigits: '#' });
         if (!r.completed) {
           ch.vars.set('VMSTATUS', 'USEREXIT');
           return;
@@ -74,7 +75,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
       }
 
       const tmp = await vm.store.tempPath(first);
-      const rec = await ch.record({
+      const rec = await media.record({
         path: tmp,
         maxMs: vm.cfg.maxMessageSeconds * 1000,
         silenceMs: vm.cfg.maxSilenceSeconds * 1000,
@@ -84,7 +85,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
       if (rec.durationMs < MIN_MESSAGE_MS) {
         await vm.discard(tmp);
         ch.vars.set('VMSTATUS', rec.reason === 'hangup' ? 'USEREXIT' : 'FAILED');
-        if (!ch.hungUp) await ch.play([PROMPTS.goodbye]);
+        if (!ch.hungUp) await media.play([PROMPTS.goodbye]);
         return;
       }
       // several mailboxes (756&757) each get their own copy
@@ -97,7 +98,7 @@ export function createVoiceMailApp(vm: VoicemailService): VoicemailApp {
         await vm.deposit(b, { tmpWav: path, callerIdNum: ch.callerIdNum, callerIdName: ch.callerIdName, channel: ch.name });
       }
       ch.vars.set('VMSTATUS', 'SUCCESS');
-      if (!ch.hungUp) await ch.play([PROMPTS.messageSaved, PROMPTS.goodbye]);
+      if (!ch.hungUp) await media.play([PROMPTS.messageSaved, PROMPTS.goodbye]);
     },
   };
 }

@@ -4,7 +4,7 @@
 // commands, so the composition root only wires callbacks.
 import { copyFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
-import type { Channel } from '../../channel/channel.js';
+import type { MediaCall } from '../../channel/channel-media.js';
 import type { VoicemailConfig } from '../../config/config-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { SecurityEventSink } from '../../core/security-event.js';
@@ -33,7 +33,8 @@ export interface VoicemailFeature {
 
 /**
  * The applications in the shape the dialplan's registerApp(name, impl)
- * takes (src/dialplan/app-registry.ts): run(call, args) with call.channel.
+ * takes (src/dialplan/app-registry.ts): run(call, args) with call.channel
+ * and call.media.
  * They must be registered before extensions.conf is parsed (the parser
  * refuses unknown applications), which is before the feature exists:
  * `feature` is read at call time. A null feature (`palisade check`, which
@@ -42,7 +43,7 @@ export interface VoicemailFeature {
 export function voicemailDialplanApps(feature: () => VoicemailFeature | null): Array<{
   name: string;
   synopsis: string;
-  run(call: { channel: Channel }, args: string[]): Promise<void>;
+  run(call: MediaCall, args: string[]): Promise<void>;
 }> {
   const SYNOPSIS: Record<string, string> = {
     VoiceMail: 'Leave a voicemail message: VoiceMail(mailbox[@context][&mailbox2...][,u|b|s])',
@@ -51,13 +52,13 @@ export function voicemailDialplanApps(feature: () => VoicemailFeature | null): A
   return ['VoiceMail', 'VoiceMailMain'].map((name) => ({
     name,
     synopsis: SYNOPSIS[name]!,
-    run: async (call: { channel: Channel }, args: string[]) => {
+    run: async (call: MediaCall, args: string[]) => {
       const f = feature();
       if (!f) {
         call.channel.vars.set('VMSTATUS', 'FAILED');
         return;
       }
-      await f.apps.find((a) => a.name === name)!.run(call.channel, args);
+      await f.apps.find((a) => a.name === name)!.run(call, args);
     },
   }));
 }

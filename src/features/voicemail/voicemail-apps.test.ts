@@ -1,5 +1,8 @@
-// VoiceMail and VoiceMailMain driven through an in-memory Channel: what the
-// caller hears, what lands on disk, what is mailed and when MWI fires.
+// VoiceMail and VoiceMailMain driven through the in-memory channel double
+// (test/support/memory-channel.ts): what the caller hears, what lands on
+// disk, what is mailed and when MWI fires. Most callers here wait for each
+// prompt to end before pressing a key (bargeIn: false) and end a recording
+// with #.
 import { test, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { IdsEngine } from '../../security/ids/ids-engine.js';
 import { createVoiceMailApp } from './app-voicemail.js';
 import { createVoiceMailMainApp } from './app-voicemail-main.js';
 import type { MessageCounts } from './mailbox-store.js';
-import { ScriptChannel } from './script-channel.test-support.js';
+import { MemoryChannel } from '../../../test/support/memory-channel.js';
 import { VoicemailService, type VoicemailMail } from './voicemail-service.js';
 import { parseWavHeader, pcmToWav, readWavInfo, tone } from './wav-info.js';
 
@@ -51,9 +54,9 @@ beforeEach(async () => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-async function leaveMessage(ms: number, opts: { options?: string; callerIdNum?: string } = {}): Promise<ScriptChannel> {
-  const ch = new ScriptChannel({ recordings: [ms], callerIdNum: opts.callerIdNum ?? '1001', callerIdName: 'Bob' });
-  await createVoiceMailApp(vm).run(ch, `756@default${opts.options ? ',' + opts.options : ''}`);
+async function leaveMessage(ms: number, opts: { options?: string; callerIdNum?: string } = {}): Promise<MemoryChannel> {
+  const ch = new MemoryChannel({ script: '#', bargeIn: false, recordings: [ms], callerIdNum: opts.callerIdNum ?? '1001', callerIdName: 'Bob' });
+  await createVoiceMailApp(vm).run(ch.call, `756@default${opts.options ? ',' + opts.options : ''}`);
   return ch;
 }
 
@@ -80,8 +83,9 @@ test('VoiceMail: generated greeting, beep, recording saved to INBOX, e-mail with
 });
 
 test('VoiceMail: hanging up ends the recording and the message is kept (the usual way to finish)', async () => {
-  const ch = new ScriptChannel({ recordings: [3200], recordEnd: 'hangup' });
-  await createVoiceMailApp(vm).run(ch, '756');
+  // the script runs out during the recording: the caller hangs up
+  const ch = new MemoryChannel({ recordings: [3200] });
+  await createVoiceMailApp(vm).run(ch.call, '756');
   assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');
   assert.equal(ch.heard.at(-1), 'record:3200', 'nothing is played to a caller who hung up');
   assert.equal((await vm.store.list(BOX, 'INBOX'))[0]!.durationMs, 3200);
@@ -102,8 +106,8 @@ test('WAV length: a recording whose header sizes were never written still counts
 test('VoiceMail(756&757): each mailbox gets its own copy; delete=yes keeps only the e-mailed one', async () => {
   const other: MailboxConfig = { ...BOX, number: '757', name: 'John Roe', email: 'john@example.org', deleteAfterEmail: true };
   const svc = new VoicemailService({ ...config(), mailboxes: [BOX, other] }, { enqueue: async (m) => void mails.push(m) }, new LogRoot('error').get('vm'));
-  const ch = new ScriptChannel({ recordings: [1800] });
-  await createVoiceMailApp(svc).run(ch, ['756&757', 's']);
+  const ch = new MemoryChannel({ script: '#', bargeIn: false, recordings: [1800] });
+  await createVoiceMailApp(svc).run(ch.call, ['756&757', 's']);
   assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');
   assert.equal((await svc.store.list(BOX, 'INBOX')).length, 1);
   assert.equal((await svc.store.list(other, 'INBOX')).length, 0, 'delete=yes: removed once mailed');
@@ -122,8 +126,8 @@ test('VoiceMail: busy greeting, s skips the instructions, a too-short recording 
 });
 
 test('VoiceMail: an unknown mailbox sets VMSTATUS=FAILED without answering; a full mailbox says so', async () => {
-  const ch = new ScriptChannel();
-  await createVoiceMailApp(vm).run(ch, ['999']);
+  const ch = new MemoryChannel();
+  await createVoiceMailApp(vm).run(ch.call, ['999']);
   assert.equal(ch.vars.get('VMSTATUS'), 'FAILED');
   assert.equal(ch.answered, false);
   for (let i = 0; i < 3; i++) await leaveMessage(1500);
@@ -134,8 +138,8 @@ test('VoiceMail: an unknown mailbox sets VMSTATUS=FAILED without answering; a fu
 
 test('VoiceMailMain: three wrong PINs → "invalid" each time, security events, goodbye and hang-up', async () => {
   await leaveMessage(1500);
-  const ch = new ScriptChannel({ digits: '1111#2222#3828#' });
-  await createVoiceMailMainApp(vm, report).run(ch, '756');
+  const ch = new MemoryChannel({ script: '1111#2222#3828#' });
+  await createVoiceMailMainApp(vm, report).run(ch.call, '756');
   assert.deepEqual(ch.heard, ['vm-password', 'invalid', 'vm-password', 'invalid', 'vm-password', 'invalid', 'goodbye']);
   assert.equal(ch.hungUp, true);
   assert.deepEqual(events.map((e) => e.type), ['InvalidPassword', 'InvalidPassword', 'InvalidPassword']);
@@ -145,8 +149,8 @@ test('VoiceMailMain: three wrong PINs → "invalid" each time, security events, 
 
 test('VoiceMailMain: each wrong PIN counts against the caller\'s address and extension, like a wrong SIP password; the IDS bans the address', async () => {
   const peer = { transport: 'tcp', address: '198.51.100.23', port: 5062, account: '1004' } as const;
-  const ch = new ScriptChannel({ digits: '1111#2222#3828#', callerIdNum: '1004', peer });
-  await createVoiceMailMainApp(vm, report).run(ch, '756');
+  const ch = new MemoryChannel({ script: '1111#2222#3828#', callerIdNum: '1004', peer });
+  await createVoiceMailMainApp(vm, report).run(ch.call, '756');
   assert.deepEqual(
     events.map((e) => [e.type, e.service, e.account, e.remote, e.sessionId, e.extra?.caller]),
     Array(3).fill(['InvalidPassword', 'VoiceMail', '756', { transport: 'tcp', address: '198.51.100.23', port: 5062 }, ch.id, '1004']),
@@ -162,8 +166,8 @@ test('VoiceMailMain: each wrong PIN counts against the caller\'s address and ext
 });
 
 test('VoiceMailMain: an unknown mailbox is asked for its PIN like a real one (no enumeration)', async () => {
-  const ch = new ScriptChannel({ digits: '999#1234#756#3829##' });
-  await createVoiceMailMainApp(vm, report).run(ch, '');
+  const ch = new MemoryChannel({ script: '999#1234#756#3829##' });
+  await createVoiceMailMainApp(vm, report).run(ch.call, '');
   assert.deepEqual(ch.heard.slice(0, 6), ['vm-login', 'vm-password', 'invalid', 'vm-login', 'vm-password', 'vm-youhave']);
   assert.deepEqual(events.map((e) => e.type), ['InvalidAccountID', 'SuccessfulAuth']);
 });
@@ -173,8 +177,8 @@ test('VoiceMailMain: "you have 2 new messages", listen, next, previous, delete, 
   await leaveMessage(2500, { callerIdNum: '1002' });
   const [first, second] = await vm.store.list(BOX, 'INBOX');
   // 1 plays the first, 6 the second, 6 again: last; 4 back to the first; 7 deletes it; 9 saves the one now current; #
-  const ch = new ScriptChannel({ digits: '3829#1664' + '79#' });
-  await createVoiceMailMainApp(vm).run(ch, '756@default');
+  const ch = new MemoryChannel({ script: '3829#1664' + '79#', bargeIn: false });
+  await createVoiceMailMainApp(vm).run(ch.call, '756@default');
   assert.deepEqual(ch.heard, [
     'vm-password', 'vm-youhave', 'say:2', 'vm-new', 'vm-messages',
     'vm-menu', 'vm-first', 'vm-message', first!.wavPath,
@@ -198,8 +202,8 @@ test('VoiceMailMain: keys pressed during prompts and messages act at once (barge
   for (let i = 0; i < 3; i++) await leaveMessage(1500, { callerIdNum: `100${i}` });
   const list = await vm.store.list(BOX, 'INBOX');
   // PIN typed over the prompt; 1 over "you have..."; 6 over message 1; 7 over "message" of message 2; #
-  const ch = new ScriptChannel({ digits: '3829#1' + '6' + '7' + '#', bargeIn: true });
-  await createVoiceMailMainApp(vm).run(ch, '756');
+  const ch = new MemoryChannel({ script: '3829#1' + '6' + '7' + '#' });
+  await createVoiceMailMainApp(vm).run(ch.call, '756');
   assert.deepEqual(ch.heard, [
     'vm-password', 'vm-youhave',
     'vm-first',
@@ -212,14 +216,15 @@ test('VoiceMailMain: keys pressed during prompts and messages act at once (barge
 });
 
 test('VoiceMailMain: no messages; 1 says "no more", * repeats the menu, invalid key', async () => {
-  const ch = new ScriptChannel({ digits: '3829#1*5#' });
-  await createVoiceMailMainApp(vm).run(ch, '756');
+  const ch = new MemoryChannel({ script: '3829#1*5#', bargeIn: false });
+  await createVoiceMailMainApp(vm).run(ch.call, '756');
   assert.deepEqual(ch.heard, ['vm-password', 'vm-youhave', 'vm-no', 'vm-messages', 'vm-menu', 'vm-nomore', 'vm-menu', 'vm-menu', 'invalid', 'vm-menu', 'goodbye']);
 });
 
 test('VoiceMailMain options: record unavailable and busy greetings, which VoiceMail then plays', async () => {
-  const ch = new ScriptChannel({ digits: '3829#' + '012*#', recordings: [2000, 1800] });
-  await createVoiceMailMainApp(vm).run(ch, '756');
+  // each greeting recorded ends with #
+  const ch = new MemoryChannel({ script: '3829#' + '01#2#*#', bargeIn: false, recordings: [2000, 1800] });
+  await createVoiceMailMainApp(vm).run(ch.call, '756');
   assert.ok(ch.heard.includes('vm-rec-unavail') && ch.heard.includes('vm-rec-busy'));
   assert.equal(ch.heard.filter((h) => h === 'vm-greetingsaved').length, 2);
   const unavail = vm.store.greetingPath(BOX, 'unavail');
@@ -231,19 +236,19 @@ test('VoiceMailMain options: record unavailable and busy greetings, which VoiceM
 });
 
 test('VoiceMailMain options: change PIN — weak and mismatched refused, a good one twice works at the next login', async () => {
-  const ch = new ScriptChannel({ digits: '3829#' + '0' + '51234#1234#' + '55837#5873#' + '5582914#582914#' + '*#' });
-  await createVoiceMailMainApp(vm).run(ch, '756');
+  const ch = new MemoryChannel({ script: '3829#' + '0' + '51234#1234#' + '55837#5873#' + '5582914#582914#' + '*#', bargeIn: false });
+  await createVoiceMailMainApp(vm).run(ch.call, '756');
   assert.deepEqual(
     ch.heard.filter((h) => ['vm-weakpassword', 'vm-mismatch', 'vm-passchanged'].includes(h)),
     ['vm-weakpassword', 'vm-mismatch', 'vm-passchanged'],
   );
   const pinFile = readFileSync(join(dir, 'spool/default/756/pin.json'), 'utf8');
   assert.ok(!pinFile.includes('582914'), 'the PIN is stored hashed');
-  const old = new ScriptChannel({ digits: '3829#' });
-  await createVoiceMailMainApp(vm).run(old, '756');
+  const old = new MemoryChannel({ script: '3829#' });
+  await createVoiceMailMainApp(vm).run(old.call, '756');
   assert.equal(old.heard[1], 'invalid', 'the old PIN no longer works');
-  const fresh = new ScriptChannel({ digits: '582914##' });
-  await createVoiceMailMainApp(vm).run(fresh, '756');
+  const fresh = new MemoryChannel({ script: '582914##' });
+  await createVoiceMailMainApp(vm).run(fresh.call, '756');
   assert.equal(fresh.heard[1], 'vm-youhave');
 });
 

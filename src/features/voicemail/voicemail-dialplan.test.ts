@@ -13,7 +13,7 @@ import { registerApp } from '../../dialplan/app-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../dialplan/load-dialplan.js';
 import { LogRoot } from '../../observability/logger.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature, type VoicemailMail } from './index.js';
-import { ScriptChannel } from './script-channel.test-support.js';
+import { MemoryChannel } from '../../../test/support/memory-channel.js';
 import { generatePin } from '../../security/passwords/index.js';
 
 // dist/src/features/voicemail → the repository root
@@ -49,8 +49,9 @@ after(async () => {
 });
 
 test('attendance line: * 1002 # → nobody answers → VoiceMail(1002@default,u) records a message in mailbox 1002', async () => {
-  const ch = new ScriptChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', callerIdName: 'Reception', digits: '*1002#', recordings: [2600], recordEnd: 'hangup' });
-  await loaded.engine.run(ch);
+  // the caller hangs up during the recording (the script runs out)
+  const ch = new MemoryChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', callerIdName: 'Reception', script: '*1002#', recordings: [2600] });
+  await loaded.engine.run(ch, ch.media);
   assert.ok(ch.heard.includes('attendance-welcome'));
   assert.deepEqual(ch.heard.slice(ch.heard.indexOf('vm-theperson')), ['vm-theperson', 'digits:1002', 'vm-isunavail', 'vm-intro', 'beep', 'record:2600']);
   assert.equal(ch.vars.get('VMSTATUS'), 'SUCCESS');

@@ -1,7 +1,7 @@
 // Asterisk's MixMonitor(): what a leg receives and what it sends, mixed into
 // one WAV in 20 ms steps every 200 ms. A side with nothing queued for a step
 // is silence.
-import type { MediaLeg } from '../media-leg.js';
+import type { MediaEndpoint } from '../media-endpoint.js';
 import { WavWriter } from './wav-writer.js';
 
 export class MixMonitor {
@@ -11,7 +11,7 @@ export class MixMonitor {
   private readonly off: Array<() => void>;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(leg: MediaLeg, path: string) {
+  constructor(leg: MediaEndpoint, path: string) {
     this.writer = new WavWriter(path);
     this.off = [leg.tapReceived((p) => this.rx.push(p.slice())), leg.tapSent((p) => this.tx.push(p.slice()))];
     this.timer = setInterval(() => this.mix(), 200);

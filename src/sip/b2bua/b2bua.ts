@@ -6,13 +6,14 @@ import { buildResponse } from '../message/response.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { dialogKey, newToken } from '../dialog/dialog.js';
 import type { Dialog } from '../dialog/dialog.js';
-import type { Remote, Sender } from '../../transport/types.js';
+import type { ListenPoint, Remote, Sender } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import { credentialsIdentity } from '../auth/digest.js';
-import type { AuthApi, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ClientTxHandle, ClientTxHandlers, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { SipLegHost } from './leg-host.js';
 import type { CdrSink } from '../../core/cdr.js';
 import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
 
@@ -40,7 +41,7 @@ export interface B2buaDeps {
   onEncryptionRefused?: (e: { account: string; remote: Remote; callId: string; detail: string }) => void;
 }
 
-export class B2bua {
+export class B2bua implements SipLegHost {
   /**
    * What we serve, in every Allow header we send; the UAS core refuses an
    * in-dialog method left out of it with 405 (ua-core.ts). No REFER until
@@ -66,6 +67,51 @@ export class B2bua {
     readonly sender: Sender,
     readonly log: Logger,
   ) {}
+
+  // ------------------------------------------------ SipLegHost (leg-host.ts)
+
+  get userAgent(): string {
+    return this.cfg.userAgent;
+  }
+
+  get domain(): string {
+    return this.cfg.domain;
+  }
+
+  localFor(remote: Remote): ListenPoint {
+    return this.sender.localFor(remote);
+  }
+
+  sendRequest(req: SipMessage, remote: Remote, h: ClientTxHandlers): ClientTxHandle {
+    return this.deps.tx.sendRequest(req, remote, h);
+  }
+
+  sendStateless(req: SipMessage, remote: Remote): void {
+    this.deps.tx.sendStateless(req, remote);
+  }
+
+  retransmit2xx(res: SipMessage, remote: Remote, onGiveUp: () => void): { stop(): void } {
+    return this.deps.tx.retransmit2xx(res, remote, onGiveUp);
+  }
+
+  sendInDialog(dialog: Dialog, method: string, opts: { body?: Buffer; contentType?: string } = {}): void {
+    const req = dialog.createRequest(method, { ...opts, userAgent: this.cfg.userAgent });
+    this.deps.tx.sendRequest(req, dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+  }
+
+  extension(number: string): ExtensionInfo | undefined {
+    return this.deps.extensions.get(number);
+  }
+
+  contacts(aor: string): BindingInfo[] {
+    return this.deps.location.lookup(aor);
+  }
+
+  writeCdr(rec: CdrRecord): void {
+    this.deps.cdr.write(rec);
+  }
+
+  // ------------------------------------------------------------------ calls
 
   get activeCalls(): number {
     return this.calls.size;

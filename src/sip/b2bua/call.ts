@@ -1,19 +1,18 @@
 // One bridged call: the caller's leg A (Palisade is its UAS) and one or more
-// forks towards the callee's contacts (Palisade is their UAC). The first fork
-// to answer becomes leg B; the others are cancelled (RFC 3261 §16.7-style
-// forking done by a B2BUA). Everything crossing between legs is rebuilt, never
-// proxied: new Call-ID, tags, Via and SDP on the far side.
+// forks towards the callee's contacts (Palisade is their UAC, fork.ts). The
+// first fork to answer becomes leg B; the others are cancelled (RFC 3261
+// §16.7-style forking done by a B2BUA). Everything crossing between legs is
+// rebuilt, never proxied: new Call-ID, tags, Via and SDP on the far side.
 import type { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
-import { buildOutgoingInvite } from './outgoing-invite.js';
+import { InviteFork, type ForkBranch } from './fork.js';
 import { InDialogRelay, isSdp } from './in-dialog-relay.js';
 import type {
   BindingInfo,
   CallTicket,
   CdrRecord,
-  ClientTxHandle,
   ExtensionInfo,
   RelayHandle,
   ServerTxHandle,
@@ -21,19 +20,6 @@ import type {
 import type { B2bua } from './b2bua.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
-
-interface Fork {
-  id: number;
-  binding: BindingInfo;
-  tx: ClientTxHandle;
-  /** To-tag of the callee once it answered with one */
-  remoteTag?: string;
-  final?: number; // final status received (or 408 on timeout)
-  provisional: boolean;
-  /** body of the ACK we sent for this fork's 2xx (late offer: the caller's answer) */
-  ackBody?: Buffer;
-  dialog?: Dialog;
-}
 
 let channelSeq = 0;
 
@@ -58,8 +44,8 @@ export class Call {
   readonly a: Dialog;
   /** leg B dialog once a fork answered */
   b?: Dialog;
-  private forks: Fork[] = [];
-  private forkSeq = 0;
+  /** the INVITE to the callee's contacts, once ringing */
+  private forks?: InviteFork;
   private aInviteTx: ServerTxHandle;
   private aInvite: SipMessage;
   private a2xx?: { stop(): void };
@@ -68,7 +54,8 @@ export class Call {
   private relay?: RelayHandle;
   /** offer-less INVITE (late offer): B's 2xx carries the offer, A's ACK the answer */
   private lateOffer: boolean;
-  private heldBAck?: { dialog: Dialog; cseq: number };
+  /** late offer: the winning fork's 2xx, ACKed once the caller's ACK brings the answer */
+  private heldBAck?: ForkBranch;
   /** in-dialog requests between the legs, once both exist */
   private inDialog?: InDialogRelay;
 
@@ -136,81 +123,47 @@ export class Call {
       }
     }
     this.state = 'ringing';
-    for (const binding of bindings) this.fork(binding, bOffer);
-    this.ringTimer = setTimeout(() => this.onRingTimeout(), ua.cfg.ringTimeoutMs);
-  }
-
-  private fork(binding: BindingInfo, offer: Buffer): void {
-    const ua = this.ua;
-    const id = ++this.forkSeq;
     const mf = this.aInvite.getInt('max-forwards');
-    const { req, dialog, callId, fromTag } = buildOutgoingInvite(ua, {
-      binding,
-      callerNumber: this.caller.number,
-      callerName: this.aInvite.from.displayName ?? this.caller.name,
-      calleeNumber: this.callee.number,
-      maxForwards: mf === undefined ? 70 : Math.max(mf - 1, 0),
-      offer,
-    });
-    const fork: Fork = { id, binding, tx: undefined as unknown as ClientTxHandle, provisional: false, dialog };
-    this.forks.push(fork);
-    ua.trackFork(this, callId, fromTag);
-    fork.tx = ua.deps.tx.sendRequest(req, binding.remote, {
-      onResponse: (res) => this.onForkResponse(fork, res),
-      onTimeout: () => this.onForkFinal(fork, 408),
-    });
+    const forks = new InviteFork(
+      ua,
+      {
+        callerNumber: this.caller.number,
+        callerName: this.aInvite.from.displayName ?? this.caller.name,
+        calleeNumber: this.callee.number,
+        maxForwards: mf === undefined ? 70 : Math.max(mf - 1, 0),
+        offer: bOffer,
+      },
+      {
+        onProvisional: (_b, res) => this.onForkProvisional(res),
+        onAnswered: (b, res) => this.onForkAnswered(b, res),
+        onFailed: (status) => this.onForksFailed(status),
+      },
+    );
+    this.forks = forks;
+    for (const binding of bindings) {
+      const b = forks.ring(binding);
+      ua.trackFork(this, b.callId, b.fromTag);
+    }
+    this.ringTimer = setTimeout(() => this.onRingTimeout(), ua.cfg.ringTimeoutMs);
   }
 
   // ---------------------------------------------------------------- forks
 
-  private onForkResponse(fork: Fork, res: SipMessage): void {
-    const status = res.status;
-    if (status < 200) {
-      if (status === 100) return;
-      fork.provisional = true;
-      const tag = res.to.params.tag ?? undefined;
-      if (tag) fork.remoteTag = tag;
-      if (this.state !== 'ringing') return;
-      // Early media (183 with SDP) is relayed like an answer.
-      let body: Buffer | undefined;
-      if (res.body.length && isSdp(res)) {
-        body = this.mediaFromB(res.body);
-      }
-      this.respondA(status === 183 || body ? 183 : 180, status === 183 || body ? 'Session Progress' : 'Ringing', { body });
-      return;
-    }
-    if (status < 300) {
-      this.onForkAnswered(fork, res);
-      return;
-    }
-    this.onForkFinal(fork, status, res);
+  private onForkProvisional(res: SipMessage): void {
+    if (this.state !== 'ringing') return;
+    // Early media (183 with SDP) is relayed like an answer.
+    let body: Buffer | undefined;
+    if (res.body.length && isSdp(res)) body = this.mediaFromB(res.body);
+    const progress = res.status === 183 || body !== undefined;
+    this.respondA(progress ? 183 : 180, progress ? 'Session Progress' : 'Ringing', { body });
   }
 
-  private onForkAnswered(fork: Fork, res: SipMessage): void {
+  private onForkAnswered(fork: ForkBranch, res: SipMessage): void {
     const ua = this.ua;
-    const d = fork.dialog!;
-    const tag = res.to.params.tag ?? '';
-    if (fork.final !== undefined && fork.final < 300) {
-      if (tag === d.remoteTag) {
-        // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost; ACK again
-        if (!this.heldBAck) this.sendAck(d, 1, fork.ackBody);
-      } else {
-        // a second dialog from further down (a forking proxy behind the callee): ACK and end it
-        const extra = new Dialog({ ...d, remoteTag: tag, remoteTarget: res.contacts[0]?.uri.raw ?? d.remoteTarget });
-        this.sendAck(extra, 1, undefined);
-        this.sendBye(extra);
-      }
-      return;
-    }
-    d.remoteTag = tag;
-    const contact = res.contacts[0];
-    if (contact) d.remoteTarget = contact.uri.raw;
-    // RFC 3261 §12.1.2: UAC route set = Record-Route of the response, reversed
-    d.routeSet = res.getAll('record-route').reverse();
-    fork.final = res.status;
+    const d = fork.dialog;
     if (this.state !== 'ringing') {
-      // Another fork won, or the caller went away: ACK and hang this one up.
-      this.sendAck(d, 1, undefined);
+      // the caller went away meanwhile: ACK and hang this one up
+      this.forks!.ack(fork);
       this.sendBye(d);
       return;
     }
@@ -218,11 +171,10 @@ export class Call {
     this.b = d;
     this.bChannel = `SIP/${this.callee.number}-${this.seq.toString(16).padStart(8, '0')}`;
     ua.trackDialog(this, d, 'b');
-    for (const f of this.forks) if (f !== fork && f.final === undefined) this.cancelFork(f);
     let aBody: Buffer | undefined;
     if (res.body.length && isSdp(res)) aBody = this.mediaFromB(res.body);
-    if (this.lateOffer) this.heldBAck = { dialog: d, cseq: 1 };
-    else this.sendAck(d, 1, undefined);
+    if (this.lateOffer) this.heldBAck = fork;
+    else this.forks!.ack(fork);
     this.state = 'answered';
     this.answerAt = new Date();
     this.disposition = 'ANSWERED';
@@ -249,29 +201,10 @@ export class Call {
     ua.callAnswered(this);
   }
 
-  private onForkFinal(fork: Fork, status: number, res?: SipMessage): void {
-    if (fork.final !== undefined) return;
-    fork.final = status;
-    void res;
+  /** a 6xx, or every fork failed: the best final response goes to the caller */
+  private onForksFailed(status: number): void {
     if (this.state !== 'ringing') return;
-    if (status >= 600) {
-      // RFC 3261 §16.7: a 6xx ends the search; cancel the other branches
-      for (const f of this.forks) if (f !== fork && f.final === undefined) this.cancelFork(f);
-      this.failA(status);
-      return;
-    }
-    if (this.forks.every((f) => f.final !== undefined)) this.failA(this.bestFailure());
-  }
-
-  /** the response to give the caller when every fork failed */
-  private bestFailure(): number {
-    const codes = this.forks.map((f) => f.final ?? 408);
-    if (codes.includes(486)) return 486;
-    if (codes.includes(600)) return 600;
-    const fourxx = codes.filter((c) => c >= 400 && c < 500 && c !== 408 && c !== 487);
-    if (fourxx.length) return fourxx[0]!;
-    if (codes.every((c) => c === 408 || c === 487 || c === 480)) return 480;
-    return codes.find((c) => c >= 500) ?? 480;
+    this.failA(status);
   }
 
   private failA(status: number): void {
@@ -283,14 +216,9 @@ export class Call {
     this.finish(disp, `callee ${status}`);
   }
 
-  private cancelFork(f: Fork): void {
-    if (f.final !== undefined) return;
-    f.tx.cancel();
-  }
-
   private onRingTimeout(): void {
     if (this.state !== 'ringing') return;
-    for (const f of this.forks) this.cancelFork(f);
+    this.forks?.cancel();
     this.respondA(480, 'Temporarily Unavailable');
     this.finish('NO ANSWER', 'ring timeout');
   }
@@ -301,7 +229,7 @@ export class Call {
   onCancel(): void {
     if (this.state !== 'ringing' && this.state !== 'routing') return;
     clearTimeout(this.ringTimer);
-    for (const f of this.forks) this.cancelFork(f);
+    this.forks?.cancel();
     this.respondA(487, 'Request Terminated');
     this.finish('NO ANSWER', 'caller cancelled');
   }
@@ -314,12 +242,9 @@ export class Call {
     }
     if (this.heldBAck) {
       // late offer: A's ACK carries the answer to B's offer
-      const { dialog, cseq } = this.heldBAck;
+      const won = this.heldBAck;
       this.heldBAck = undefined;
-      const body = ack.body.length ? this.mediaFromA(ack.body) : undefined;
-      const won = this.forks.find((f) => f.dialog === dialog);
-      if (won) won.ackBody = body;
-      this.sendAck(dialog, cseq, body);
+      this.forks!.ack(won, ack.body.length ? this.mediaFromA(ack.body) : undefined);
     }
   }
 
@@ -401,11 +326,6 @@ export class Call {
 
   private respondA(status: number, reason: string, opts: { body?: Buffer; headers?: [string, string][] } = {}): void {
     this.aInviteTx.respond(this.buildA(status, reason, opts));
-  }
-
-  private sendAck(d: Dialog, cseq: number, body: Buffer | undefined): void {
-    const ack = d.createRequest('ACK', { cseq, body });
-    this.ua.deps.tx.sendStateless(ack, d.remote);
   }
 
   private sendBye(d: Dialog): void {

@@ -4,7 +4,7 @@
 import { SipMessage } from '../message/sip-message.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import { formatHost } from '../../transport/address.js';
-import type { B2bua } from './b2bua.js';
+import type { InviteHost } from './leg-host.js';
 import type { BindingInfo } from './types.js';
 
 export interface OutgoingInvite {
@@ -14,20 +14,26 @@ export interface OutgoingInvite {
   fromTag: string;
 }
 
-export function buildOutgoingInvite(
-  ua: B2bua,
-  o: { binding: BindingInfo; callerNumber: string; callerName: string; calleeNumber: string; maxForwards: number; offer: Buffer },
-): OutgoingInvite {
+/** who calls whom, with what offer (the same for every contact rung) */
+export interface InviteParams {
+  callerNumber: string;
+  callerName: string;
+  calleeNumber: string;
+  maxForwards: number;
+  offer: Buffer;
+}
+
+export function buildOutgoingInvite(ua: InviteHost, o: InviteParams & { binding: BindingInfo }): OutgoingInvite {
   const { binding } = o;
   const req = new SipMessage();
   req.method = 'INVITE';
   req.uri = binding.contactUri;
-  const local = ua.sender.localFor(binding.remote);
+  const local = ua.localFor(binding.remote);
   const fromTag = newToken();
   // a display name is sent quoted (RFC 3261 §25.1); quotes and line breaks inside it are dropped
   const name = o.callerName.replace(/["\\\r\n]/g, '');
-  const fromUri = `${name ? `"${name}" ` : ''}<sip:${o.callerNumber}@${ua.cfg.domain}>`;
-  const toUri = `<sip:${o.calleeNumber}@${ua.cfg.domain}>`;
+  const fromUri = `${name ? `"${name}" ` : ''}<sip:${o.callerNumber}@${ua.domain}>`;
+  const toUri = `<sip:${o.calleeNumber}@${ua.domain}>`;
   const callId = newToken() + '@' + formatHost(local.address);
   const contact = ua.contactFor(binding.remote, o.callerNumber, /^sips:/i.test(binding.contactUri));
   const h = req.headers;
@@ -39,7 +45,7 @@ export function buildOutgoingInvite(
     { name: 'cseq', value: '1 INVITE' },
     { name: 'contact', value: contact },
     { name: 'allow', value: ua.allow },
-    { name: 'user-agent', value: ua.cfg.userAgent },
+    { name: 'user-agent', value: ua.userAgent },
   );
   if (o.offer.length) {
     h.push({ name: 'content-type', value: 'application/sdp' });

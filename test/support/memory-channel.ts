@@ -1,26 +1,31 @@
-// A test-only Channel that lives in memory: the caller's keypresses are a
-// script, and everything the dialplan makes the channel do is written to
-// `events` ('answer', 'play:welcome', 'sayNumber:87', 'dial:SIP/1001'...).
+// The one in-memory channel double: a Channel that is also its own media
+// services (ChannelMedia), driven by a script of the caller's keypresses, for
+// the dialplan, application and voicemail unit tests. What happens is
+// written twice: `events`, every operation in order ('answer', 'play:welcome',
+// 'sayNumber:87', 'dial:SIP/1001:20000:r', 'digit:5', 'hangup:normal'...),
+// and `heard`, what the caller heard (prompt names, 'digits:756', 'say:2',
+// 'beep', 'record:2400' for a recording of 2.4 s).
 //
-// Script characters: a digit/*/# is the next key the caller presses (it
-// interrupts an interruptible prompt, or is read); '~' is the caller staying
-// silent until whatever is waiting times out. When the script runs out the
-// caller hangs up, so every test ends.
+// Script characters: a digit, * or # is the next key the caller presses — it
+// interrupts a prompt that listens for it (unless `bargeIn` is false: then
+// the caller waits for every prompt to end), is read by readDigits and
+// waitDigit, or ends a recording; '~' is the caller staying silent until
+// whatever waits times out (a recording then ends on silence or its
+// maximum). When the script runs out and something waits for the caller,
+// the caller hangs up, so every test ends.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from '../../src/channel/channel.js';
 import type {
-  Channel,
-  ChannelPeer,
-  DialOptions,
-  DialResult,
-  DialTarget,
-  HangupCause,
+  ChannelMedia,
+  MediaCall,
   PlayOptions,
   PlayResult,
   ReadDigitsOptions,
   RecordOptions,
   RecordResult,
-} from '../../src/channel/channel.js';
+} from '../../src/channel/channel-media.js';
+import type { MediaEndpoint } from '../../src/media/media-endpoint.js';
 
 export interface MemoryChannelOptions {
   context?: string;
@@ -29,13 +34,17 @@ export interface MemoryChannelOptions {
   callerIdName?: string;
   /** the caller's keypresses, see above */
   script?: string;
+  /** false: keys never interrupt a prompt (default true) */
+  bargeIn?: boolean;
+  /** the length (ms) of each recording the caller makes, in turn (default 100) */
+  recordings?: number[];
   /** how a Dial() ends; default NOANSWER */
   onDial?(targets: DialTarget[], opts: DialOptions): DialResult;
   /** where the caller signals from; default udp 192.0.2.50:5060, authenticated as callerIdNum */
   peer?: ChannelPeer;
 }
 
-export class MemoryChannel implements Channel {
+export class MemoryChannel implements Channel, ChannelMedia {
   readonly id = `mem-${randomBytes(6).toString('hex')}`;
   readonly name: string;
   readonly callerIdNum: string;
@@ -48,10 +57,13 @@ export class MemoryChannel implements Channel {
   hungUp = false;
   cause: HangupCause | null = null;
   readonly events: string[] = [];
+  readonly heard: string[] = [];
   readonly ended: Promise<HangupCause>;
-  private resolveEnded!: (c: HangupCause) => void;
-  private script: string[];
+  readonly endpoint: MediaEndpoint;
   mixMonitor: string | null = null;
+  private resolveEnded!: (c: HangupCause) => void;
+  private readonly script: string[];
+  private readonly recordings: number[];
 
   constructor(private readonly o: MemoryChannelOptions = {}) {
     this.context = o.context ?? 'default';
@@ -61,12 +73,40 @@ export class MemoryChannel implements Channel {
     this.name = `MEM/${this.callerIdNum}-${this.id.slice(4, 10)}`;
     this.peer = o.peer ?? { transport: 'udp', address: '192.0.2.50', port: 5060, account: this.callerIdNum };
     this.script = [...(o.script ?? '')];
+    this.recordings = [...(o.recordings ?? [])];
     this.ended = new Promise((r) => (this.resolveEnded = r));
+    this.endpoint = {
+      codec: 'PCMU',
+      source: null,
+      echo: false,
+      tapReceived: () => () => undefined,
+      tapSent: () => () => undefined,
+      tapDigits: () => () => undefined,
+      sendDigits: (digits) => {
+        this.events.push(`send-dtmf:${digits}`);
+        return true;
+      },
+    };
+  }
+
+  /** the double is its own media services */
+  get media(): ChannelMedia {
+    return this;
+  }
+
+  /** the channel with its media, as an application gets them */
+  get call(): MediaCall {
+    return { channel: this, media: this };
   }
 
   /** the events that are prompts played, in order */
   get played(): string[] {
     return this.events.filter((e) => e.startsWith('play:')).map((e) => e.slice(5));
+  }
+
+  /** keys not pressed yet */
+  get pending(): string {
+    return this.script.join('');
   }
 
   private callerGone(): void {
@@ -76,6 +116,8 @@ export class MemoryChannel implements Channel {
     this.cause = 'normal';
     this.resolveEnded('normal');
   }
+
+  // ------------------------------------------------------------ Channel
 
   async answer(): Promise<void> {
     if (this.hungUp) return;
@@ -96,13 +138,21 @@ export class MemoryChannel implements Channel {
     this.resolveEnded(cause);
   }
 
-  private async playList(items: string[], opts?: PlayOptions): Promise<PlayResult> {
+  async dial(targets: DialTarget[], opts: DialOptions): Promise<DialResult> {
+    this.events.push(`dial:${targets.map((t) => `${t.tech}/${t.resource}`).join('&')}:${opts.timeoutMs}:${opts.options}`);
+    return this.o.onDial?.(targets, opts) ?? { status: 'NOANSWER' };
+  }
+
+  // ------------------------------------------------------- ChannelMedia
+
+  /** each item is heard in turn; a key the prompt listens for stops it */
+  private async playList(items: Array<{ event?: string; heard: string }>, opts?: PlayOptions): Promise<PlayResult> {
     if (this.hungUp) return { completed: false };
-    for (const f of items) {
-      this.events.push(`play:${f}`);
+    for (const it of items) {
+      if (it.event) this.events.push(it.event);
+      this.heard.push(it.heard);
       const next = this.script[0];
-      if (next === undefined && !opts?.interruptDigits) continue;
-      if (next !== undefined && next !== '~' && opts?.interruptDigits?.includes(next)) {
+      if (this.o.bargeIn !== false && next !== undefined && next !== '~' && opts?.interruptDigits?.includes(next)) {
         this.script.shift();
         this.events.push(`digit:${next}`);
         return { completed: true, digit: next };
@@ -112,15 +162,18 @@ export class MemoryChannel implements Channel {
   }
 
   play(files: string[], opts?: PlayOptions): Promise<PlayResult> {
-    return this.playList(files, opts);
+    return this.playList(
+      files.map((f) => ({ event: `play:${f}`, heard: f })),
+      opts,
+    );
   }
   sayDigits(digits: string, opts?: PlayOptions): Promise<PlayResult> {
     this.events.push(`sayDigits:${digits}`);
-    return this.playList([], opts);
+    return this.playList([{ heard: `digits:${digits}` }], opts);
   }
   sayNumber(n: number, opts?: PlayOptions): Promise<PlayResult> {
     this.events.push(`sayNumber:${n}`);
-    return this.playList([], opts);
+    return this.playList([{ heard: `say:${n}` }], opts);
   }
 
   async readDigits(opts: ReadDigitsOptions): Promise<string> {
@@ -159,32 +212,23 @@ export class MemoryChannel implements Channel {
     return next;
   }
 
+  /** writes a real WAV (a 440 Hz tone of the scripted length) so tests can see where it landed */
   async record(opts: RecordOptions): Promise<RecordResult> {
+    if (this.hungUp) return { durationMs: 0, reason: 'hangup' };
+    if (opts.beep) this.heard.push('beep');
     this.events.push(`record:${opts.path}`);
-    // a real (tiny) WAV so tests can see where it landed
-    const data = Buffer.alloc(1600);
-    const h = Buffer.alloc(44);
-    h.write('RIFF', 0);
-    h.writeUInt32LE(36 + data.length, 4);
-    h.write('WAVEfmt ', 8);
-    h.writeUInt32LE(16, 16);
-    h.writeUInt16LE(1, 20);
-    h.writeUInt16LE(1, 22);
-    h.writeUInt32LE(8000, 24);
-    h.writeUInt32LE(16000, 28);
-    h.writeUInt16LE(2, 32);
-    h.writeUInt16LE(16, 34);
-    h.write('data', 36);
-    h.writeUInt32LE(data.length, 40);
-    writeFileSync(opts.path, Buffer.concat([h, data]));
+    const ms = Math.min(this.recordings.shift() ?? 100, opts.maxMs);
+    writeFileSync(opts.path, toneWav(ms));
+    this.heard.push(`record:${ms}`);
+    if (ms >= opts.maxMs) return { durationMs: ms, reason: 'max' };
     const next = this.script[0];
     if (next === undefined) {
       this.callerGone();
-      return { durationMs: 100, reason: 'hangup' };
+      return { durationMs: ms, reason: 'hangup' };
     }
     this.script.shift();
-    if (next === '~') return { durationMs: 100, reason: opts.silenceMs ? 'silence' : 'max' };
-    return { durationMs: 100, reason: 'digit', digit: next };
+    if (next === '~') return { durationMs: ms, reason: opts.silenceMs ? 'silence' : 'max' };
+    return { durationMs: ms, reason: 'digit', digit: next };
   }
 
   startMixMonitor(path: string): void {
@@ -213,12 +257,33 @@ export class MemoryChannel implements Channel {
     return !this.hungUp;
   }
 
-  async dial(targets: DialTarget[], opts: DialOptions): Promise<DialResult> {
-    this.events.push(`dial:${targets.map((t) => `${t.tech}/${t.resource}`).join('&')}:${opts.timeoutMs}:${opts.options}`);
-    return this.o.onDial?.(targets, opts) ?? { status: 'NOANSWER' };
+  async echo(ms: number): Promise<boolean> {
+    this.events.push(`echo:${ms}`);
+    return !this.hungUp;
   }
 
   async confBridge(room: string): Promise<void> {
     this.events.push(`confbridge:${room}`);
   }
+}
+
+/** an 8 kHz mono 16-bit PCM WAV holding `ms` of a 440 Hz tone */
+function toneWav(ms: number): Buffer {
+  const n = Math.round((ms * 8000) / 1000);
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(8000, 24);
+  h.writeUInt32LE(16000, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
 }
