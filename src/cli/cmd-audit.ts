@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
 import { formatReport, gatherAuditInput, hasCritical, runAudit } from '../security/audit/index.js';
 import { parseCommandArgs } from './cli-args.js';
+import { createHost } from '../host/index.js';
 
 const USAGE = 'usage: palisade audit --config FILE [--json]\n';
 
@@ -20,6 +21,7 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
     return 2;
   }
   const input = await gatherAuditInput(cfgPath, {
+    sections: createHost().sections,
     fetchLive: async (socket) => {
       if (!existsSync(socket)) return null;
       const status = (await controlRequest(socket, 'status', {}, 2000)) as Record<string, unknown>;

@@ -42,7 +42,19 @@ const DOMAIN_RE = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\
 // sockaddr_un.sun_path is 108 bytes on Linux, including the terminating NUL.
 const MAX_SOCKET_PATH = 107;
 
-export function loadConfig(path: string): PalisadeConfig {
+/**
+ * A module's reader for its own top-level section (src/core/module.ts,
+ * configSection): it reads `section` like the core readers do, so its
+ * problems carry file:line:col, and sees the core sections already read.
+ */
+export type SectionReader = (section: MapReader, config: PalisadeConfig) => unknown;
+
+export interface LoadOptions {
+  /** the modules' sections by top-level key (the module host collects them) */
+  sections?: ReadonlyMap<string, SectionReader>;
+}
+
+export function loadConfig(path: string, opts: LoadOptions = {}): PalisadeConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -50,11 +62,11 @@ export function loadConfig(path: string): PalisadeConfig {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
     throw ConfigError.at(path, 1, 1, `configuration file ${reason}; pass an existing YAML file with --config FILE`);
   }
-  return parseConfig(text, path);
+  return parseConfig(text, path, opts);
 }
 
 /** Parses config text; `fileName` names the file in errors and anchors relative paths. */
-export function parseConfig(text: string, fileName: string): PalisadeConfig {
+export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): PalisadeConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const issues = new IssueList(fileName, lines);
@@ -93,10 +105,14 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   };
   securityMap.done();
   const prompts = readPrompts(root.child('prompts'), baseDir);
+  const sections: Record<string, unknown> = {};
+  const cfg: PalisadeConfig = { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail, sections };
+  for (const [key, read] of opts.sections ?? []) sections[key] = read(root.child(key), cfg);
+  // after the modules' readers: a typo's hint knows their sections too
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail };
+  return cfg;
 }
 
 function readSip(m: MapReader): SipConfig {

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { parseConfig } from '../../config/load-config.js';
+import { parseConfig, type LoadOptions } from '../../config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { AuditInput, AuditedFile } from './audit-types.js';
 import { at, obj, str } from './raw-config.js';
@@ -13,6 +13,8 @@ export interface GatherOptions {
   /** asks the running server (control socket path) for status and registrations; rejects when it is not running */
   fetchLive?: (socketPath: string) => Promise<AuditInput['live']>;
   now?: number;
+  /** the modules' configuration sections (the host's), so their keys are not reported as unknown */
+  sections?: LoadOptions['sections'];
 }
 
 function modeOf(path: string): number | null {
@@ -52,7 +54,7 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
   }
   if (configIssues.length === 0) {
     try {
-      parseConfig(text, configPath);
+      parseConfig(text, configPath, { sections: opts.sections });
     } catch (err) {
       if (err instanceof ConfigError) configIssues.push(...err.message.split('\n').filter((l) => l.trim() !== ''));
       else configIssues.push(`${configPath}:1:1: ${(err as Error).message}`);
