@@ -9,7 +9,10 @@
 // /proc/PID/stat (server trees, the SIPp UAS) and /usr/bin/time (SIPp UAC).
 //
 // Environment (defaults in brackets):
-//   BENCH_SERVERS       kamailio,palisade
+//   BENCH_SERVERS       kamailio,palisade (add baseline with BENCH_BASELINE)
+//   BENCH_BASELINE      a built checkout of another Palisade commit (e.g. a
+//                       git worktree of the commit before a change), measured
+//                       in the same run as "baseline"
 //   BENCH_PARTS         register,calls,rss (also: security — bench/security-bench.mjs)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
@@ -35,7 +38,7 @@ const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
 const nums = (v) => list(v).map(Number);
 
 const cfg = {
-  servers: list(env.BENCH_SERVERS ?? 'kamailio,palisade'),
+  servers: list(env.BENCH_SERVERS ?? (env.BENCH_BASELINE ? 'kamailio,baseline,palisade' : 'kamailio,palisade')),
   parts: list(env.BENCH_PARTS ?? 'register,calls,rss'),
   stepS: Number(env.BENCH_STEP_SECONDS ?? 20),
   regRates: nums(env.BENCH_REG_RATES ?? '2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000'),
@@ -53,7 +56,7 @@ const MIN_RATE_FRACTION = 0.95;
 // Media ports (-mp) get blocks of 4: SIPp binds mp and mp+2.
 const PORT = {};
 async function pickPorts() {
-  const roles = ['kamailio', 'palisade', 'uacReg', 'uacRegMedia', 'uacCall', 'uacCallMedia', 'calleeReg', 'calleeRegMedia',
+  const roles = ['kamailio', 'palisade', 'baseline', 'uacReg', 'uacRegMedia', 'uacCall', 'uacCallMedia', 'calleeReg', 'calleeRegMedia',
     'uas', 'uasMedia', 'rssReg', 'rssRegMedia', 'nobody'];
   const blocks = await freePortBlocks(roles.length, 4, 26000);
   roles.forEach((r, i) => { PORT[r] = blocks[i]; });
@@ -197,9 +200,11 @@ async function benchServer(name) {
   const out = {};
   let server;
   try {
-    server = name === 'kamailio'
-      ? await startKamailio({ dir: work, port: PORT.kamailio })
-      : await startPalisade({ dir: work, port: PORT.palisade, usersCsv: join(work, 'palisade-users.csv') });
+    if (name === 'kamailio') server = await startKamailio({ dir: work, port: PORT.kamailio });
+    else if (name === 'baseline') {
+      if (!env.BENCH_BASELINE) throw new Error('BENCH_BASELINE names no checkout to measure');
+      server = await startPalisade({ dir: work, port: PORT.baseline, usersCsv: join(work, 'palisade-users.csv'), root: env.BENCH_BASELINE, name: 'baseline' });
+    } else server = await startPalisade({ dir: work, port: PORT.palisade, usersCsv: join(work, 'palisade-users.csv') });
   } catch (e) {
     log(`${name}: not run: ${e.message.split('\n')[0]}`);
     return { error: e.message.slice(0, 1000) };
@@ -291,6 +296,8 @@ function table(title, kind, results, reference) {
   const p = results.palisade?.[kind]?.best?.rate;
   lines.push(`ratio palisade/kamailio: ${k && p !== undefined ? (p / k).toFixed(2) : 'n/a'}`
     + `   (reference on this kind of machine: Kamailio 5.6.3 ${reference})`);
+  const base = results.baseline?.[kind]?.best?.rate;
+  if (base !== undefined) lines.push(`ratio baseline/kamailio: ${k ? (base / k).toFixed(2) : 'n/a'}; palisade/baseline: ${base && p !== undefined ? (p / base).toFixed(2) : 'n/a'}`);
   return lines.join('\n');
 }
 

@@ -1,7 +1,7 @@
 // The composition root: builds the core services in dependency order, lets
 // the modules (src/host/modules.ts) declare and start, and returns the
 // running server. No feature logic lives here (docs/architecture.md, "Modules").
-import type { PalisadeConfig } from './config/config-types.js';
+import type { LoadedConfig } from './security/config/load-config.js';
 import { LogRoot, type LogSink } from './observability/logger.js';
 import { formatListenPoint, type TransportLayer } from './transport/transport-layer.js';
 import { ControlServer } from './admin/control-socket.js';
@@ -36,7 +36,7 @@ export interface RunningPalisade {
   readonly mailer: Mailer | null;
 }
 
-export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
+export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
   const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
   const log = logs.get('core');
   const started = Date.now();

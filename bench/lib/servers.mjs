@@ -53,12 +53,14 @@ export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32
  * Palisade per its process contract: users imported with
  * `palisade users import`, then `palisade start` in the foreground until a
  * stdout line carries "event":"ready".
- * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string}} o
+ * `root`: another built checkout of Palisade (the bench's "baseline", e.g.
+ * the commit before a change), started the same way under `name`.
+ * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string, root?:string, name?:string}} o
  */
 // 20,000 relay ports (4 per bridged call): enough for 5,000 concurrent calls,
 // so the relay's port range is not what limits the call rate measured.
-export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40000-59999' }) {
-  const run = join(dir, 'palisade');
+export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40000-59999', root = ROOT, name = 'palisade' }) {
+  const run = join(dir, name);
   mkdirSync(run, { recursive: true });
   const config = join(run, 'palisade.yaml');
   writeFileSync(config, [
@@ -92,7 +94,7 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
     '  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
     '',
   ].join('\n'));
-  const bin = join(ROOT, 'bin', 'palisade.js');
+  const bin = join(root, 'bin', 'palisade.js');
   const imp = spawnSync('timeout', ['120', process.execPath, bin, 'users', 'import', usersCsv, '--config', config],
     { cwd: run, encoding: 'utf8' });
   if (imp.status !== 0) {
@@ -118,7 +120,7 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
   }
   if (!ready) throw new Error(`palisade exited before ready: ${readFileSync(logPath, 'utf8').slice(-2000)}`);
   return {
-    name: 'palisade',
+    name,
     pid: p.pid,
     target: `127.0.0.1:${port}`,
     logPath,

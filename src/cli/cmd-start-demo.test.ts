@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from './cmd-start.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig } from '../security/config/load-config.js';
 import { checkDialplan } from '../host/index.js';
 import { checkPin } from '../security/passwords/index.js';
 

@@ -5,9 +5,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { checkDialplan, createHost, loadServerConfig } from '../host/index.js';
-import type { PalisadeConfig } from '../config/config-types.js';
+import type { LoadedConfig } from '../security/config/load-config.js';
 import { ConfigError } from '../config/config-error.js';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
@@ -123,7 +123,7 @@ export async function runStart(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  let cfg: PalisadeConfig;
+  let cfg: LoadedConfig;
   try {
     const host = createHost();
     cfg = loadServerConfig(cfgPath, host);

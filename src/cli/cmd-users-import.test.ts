@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeHa1 } from '../security/auth/ha1.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { checkPin, checkSecret, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import { parseUsersCsv, runUsersImport, splitCsvLine } from './cmd-users-import.js';

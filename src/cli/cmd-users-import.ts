@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadServerConfig } from '../host/index.js';
-import type { PalisadeConfig } from '../config/config-types.js';
-import { computeHa1 } from '../security/auth/ha1.js';
+import type { LoadedConfig } from '../security/config/load-config.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
 import { checkPin, checkSecret, DEFAULT_PIN_MIN_LENGTH, generateSecret } from '../security/passwords/index.js';
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord, StoredExtension } from '../storage/extension-repo.js';
@@ -168,7 +168,7 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
     return 2;
   }
 
-  let cfg: PalisadeConfig;
+  let cfg: LoadedConfig;
   try {
     cfg = loadServerConfig(cfgPath);
   } catch (err) {
@@ -245,7 +245,7 @@ function pinsShadowedByVoicemailConf(lines: readonly ImportLine[], boxes: readon
 function toRecords(
   lines: readonly ImportLine[],
   existing: ReadonlyMap<string, StoredExtension>,
-  cfg: PalisadeConfig,
+  cfg: LoadedConfig,
   contextOption: string | undefined,
 ): { records: ExtensionRecord[]; generated: NewCredential[] } {
   const realm = cfg.sip.realm;

@@ -2,8 +2,7 @@
 // snake_case; these are their camelCase twins. docs/configuration.md is the
 // reference for meaning and defaults.
 import type { ListenPoint } from '../transport/types.js';
-import type { DigestAlgorithm } from '../security/auth/ha1.js';
-import type { CallClass, NumberingConfig } from '../security/fraud/number-plan.js';
+import type { DigestAlgorithm } from '../core/auth.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StorageDriver = 'sqlite' | 'postgres' | 'mysql';
@@ -66,7 +65,11 @@ export interface CallsConfig {
 export interface ExtensionConfig {
   number: string;
   name: string;
-  /** HA1 = H(number:realm:secret), computed at load when a secret is given */
+  /**
+   * HA1 = H(number:realm:secret): as given (ha1_md5, ha1_sha256), or computed
+   * from `secret` by the security module's reader during the parse
+   * (security/config/load-config.ts); config/ neither hashes nor grades secrets
+   */
   ha1Md5: string | null;
   ha1Sha256: string | null;
   context: string;
@@ -76,8 +79,6 @@ export interface ExtensionConfig {
   maxContacts: number;
   /** 'required': calls to and from it must use SRTP over TLS signalling */
   encryption: 'optional' | 'required';
-  /** call gate and ACL settings; null = the fraud.defaults value */
-  policy: ExtensionPolicyConfig;
   at: SourcePos;
   contextAt: SourcePos;
 }
@@ -170,6 +171,13 @@ export interface MailConfig {
   };
 }
 
+/**
+ * The core sections. The security sections (security, admin, numbering,
+ * rates, fraud, and the per-extension call gate keys) are read by the
+ * security module itself (security/config/), which config/ may not import
+ * (docs/architecture.md, Layers: config is rank 3, security rank 5); the
+ * whole configuration is security/config/load-config.ts's LoadedConfig.
+ */
 export interface PalisadeConfig {
   /** the config file as given, and the directory relative paths resolve against */
   configFile: string;
@@ -184,10 +192,7 @@ export interface PalisadeConfig {
   calls: CallsConfig;
   extensions: ExtensionConfig[];
   voicemail: VoicemailConfig;
-  /** ACLs, reputation, number plan, rates, toll-fraud guard */
-  guard: SecuritySections;
   prompts: PromptsConfig;
-  security: SecurityConfig;
   dialplan: DialplanConfig;
   /** null when no mail section is configured */
   mail: MailConfig | null;
@@ -207,114 +212,4 @@ export interface TlsConfig {
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   ciphers: string | null;
   verifyClient: boolean;
-}
-
-// ---- security: security log, IDS/IPS, alerts (read by read-security-ids.ts)
-export interface SecurityLogConfig {
-  /** absolute path; null = no security log file */
-  file: string | null;
-  format: 'asterisk' | 'json' | 'both';
-  minLevel: number;
-}
-
-export interface IdsConfig {
-  enabled: boolean;
-  /** addresses / CIDRs never banned */
-  trusted: string[];
-  authFailures: { threshold: number; window: number };
-  registeredThreshold: number;
-  badRequests: { threshold: number; window: number };
-  /** packets per second from one address before it is banned; 0 = off */
-  floodRate: number;
-  scanners: { action: 'ban' | 'drop' | 'log' | 'off'; userAgents: string[] };
-  ban: { time: number; factor: number; max: number; forgetAfter: number };
-  /** absolute path of the persisted ban table */
-  stateFile: string;
-  nftables: { enabled: boolean; family: string; table: string; set: string; set6: string };
-}
-
-export interface AlertsConfig {
-  to: string[];
-  level: number;
-  /** seconds the first alert waits to collect others */
-  delay: number;
-  /** seconds between two mails at least */
-  interval: number;
-}
-
-export interface SecurityConfig {
-  log: SecurityLogConfig;
-  ids: IdsConfig;
-  alerts: AlertsConfig;
-}
-
-/** per-extension (later per-trunk) call gate settings; null = the default */
-export interface ExtensionPolicyConfig {
-  callPermissions: CallClass[] | null;
-  maxCalls: number | null;
-  callsPerMinute: number | null;
-  maxOutboundCalls: number | null;
-  dailySpendLimit: number | null;
-  registerFrom: string[] | null;
-  callFrom: string[] | null;
-}
-
-export interface AclConfig {
-  permit: string[];
-  deny: string[];
-}
-
-export interface SecurityGuardConfig {
-  /** global ACL applied to every SIP request */
-  acl: AclConfig;
-  /** where internal users' calls may come from */
-  localNetworks: string[];
-  reputation: {
-    halfLife: number;
-    authCreditInterval: number;
-    goodCallSeconds: number;
-    shortCallSeconds: number;
-    shortCallBurst: number;
-    shortCallWindow: number;
-    /** addresses whose reputation is tracked but never refused */
-    exempt: string[];
-  };
-}
-
-export interface AdminConfig {
-  /** for the management interfaces (the future HTTP API); the control socket is a 0600 Unix socket */
-  acl: AclConfig;
-}
-
-export interface FraudConfig {
-  /** known fraud numbers/prefixes from the configuration (E.164 digits after normalisation) */
-  numbers: string[];
-  /** settings for extensions that set none themselves (and imported extensions) */
-  defaults: {
-    callPermissions: CallClass[];
-    maxCalls: number;
-    callsPerMinute: number;
-    maxOutboundCalls: number;
-    dailySpendLimit: number;
-  };
-  anomaly: {
-    mode: 'off' | 'flag' | 'block';
-    minCalls: number;
-    destDigits: number;
-    hourShare: number;
-    freqFactor: number;
-    freqMin: number;
-    longCallMin: number;
-  };
-}
-
-/** the security sections read by src/config/read-security.ts */
-export interface SecuritySections {
-  security: SecurityGuardConfig;
-  admin: AdminConfig;
-  /** the number plan's own shape (src/security/fraud/number-plan.ts) */
-  numbering: NumberingConfig;
-  /** E.164 (or dialled) prefix → price per minute */
-  rates: Record<string, number>;
-  fraud: FraudConfig;
 }

@@ -3,8 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeHa1 } from '../security/auth/ha1.js';
-import { ConfigError, loadConfig, parseConfig } from './index.js';
+import { computeHa1 } from '../sip/auth/ha1.js';
+import { ConfigError } from './index.js';
+import { loadConfig, parseConfig } from '../security/config/load-config.js';
 
 const GOOD = `sip:
   listen: [udp:127.0.0.1:5060, tcp:127.0.0.1:5060, "udp:[::1]:5060"]

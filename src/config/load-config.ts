@@ -7,8 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
 import { LineCounter, parseDocument, type Node } from 'yaml';
-import { computeHa1, type DigestAlgorithm } from '../security/auth/ha1.js';
-import { checkSecret, generateSecret } from '../security/passwords/index.js';
+import type { DigestAlgorithm } from '../core/auth.js';
 import { ConfigError } from './config-error.js';
 import type {
   AuthConfig,
@@ -31,8 +30,6 @@ import { extensionMailbox, parseVoicemailConf } from './voicemail-conf.js';
 import { formatListen, parseListen } from './listen-point.js';
 import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
-import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
-import { readExtensionPolicy, readSecuritySections } from './read-security.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -43,18 +40,39 @@ const DOMAIN_RE = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\
 const MAX_SOCKET_PATH = 107;
 
 /**
+ * What a higher layer reads during the parse. config/ is rank 3 and imports
+ * nothing above it (docs/architecture.md, Layers), so the security module
+ * (security/config/load-config.ts, the one entry point that loads the whole
+ * configuration) hands in its own readers and checks: they run at the point
+ * where their keys sit, before unknown keys are reported, and their problems
+ * join the same ConfigError with file:line:col.
+ */
+export interface ConfigHooks {
+  /** reads the top-level sections the module owns (security, admin, numbering, rates, fraud) */
+  readSections(root: MapReader, baseDir: string): void;
+  /** reads the keys the module owns in extensions[index]'s map */
+  readExtension(m: MapReader, index: number): void;
+  /**
+   * grades an extension's secret (reporting at m's `secret` key) and returns
+   * its HA1 values; null when there is no number to hash with
+   */
+  extensionSecret(m: MapReader, e: { path: string; number: string; name: string | undefined; realm: string; secret: string }): { ha1Md5: string; ha1Sha256: string } | null;
+  /** a secret to suggest in messages (a generated one) */
+  suggestSecret(): string;
+  /** a voicemail.conf PIN: why it is weak, or null when it passes */
+  weakPin(pin: string, mailbox: string, minLength: number): string | null;
+  /** the modules' own top-level sections by key (the module host collects them); results in cfg.sections */
+  sections?: ReadonlyMap<string, SectionReader>;
+}
+
+/**
  * A module's reader for its own top-level section (src/core/module.ts,
  * configSection): it reads `section` like the core readers do, so its
  * problems carry file:line:col, and sees the core sections already read.
  */
 export type SectionReader = (section: MapReader, config: PalisadeConfig) => unknown;
 
-export interface LoadOptions {
-  /** the modules' sections by top-level key (the module host collects them) */
-  sections?: ReadonlyMap<string, SectionReader>;
-}
-
-export function loadConfig(path: string, opts: LoadOptions = {}): PalisadeConfig {
+export function readConfigFile(path: string, hooks: ConfigHooks): PalisadeConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -62,11 +80,11 @@ export function loadConfig(path: string, opts: LoadOptions = {}): PalisadeConfig
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
     throw ConfigError.at(path, 1, 1, `configuration file ${reason}; pass an existing YAML file with --config FILE`);
   }
-  return parseConfig(text, path, opts);
+  return readConfigText(text, path, hooks);
 }
 
 /** Parses config text; `fileName` names the file in errors and anchors relative paths. */
-export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): PalisadeConfig {
+export function readConfigText(text: string, fileName: string, hooks: ConfigHooks): PalisadeConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true, uniqueKeys: true });
   const issues = new IssueList(fileName, lines);
@@ -89,25 +107,18 @@ export function parseConfig(text: string, fileName: string, opts: LoadOptions = 
   const auth = readAuth(root.child('auth'));
   const calls = readCalls(root.child('calls'));
   const mail = readMail(root, baseDir);
-  const extensions = readExtensions(root, sip, registrar, auth);
-  const voicemail = readVoicemail(root.child('voicemail'), baseDir, extensions);
+  const extensions = readExtensions(root, sip, registrar, auth, hooks);
+  const voicemail = readVoicemail(root.child('voicemail'), baseDir, extensions, hooks);
   const dialplan = readDialplan(root.child('dialplan'), baseDir);
   const tls = root.has('tls') ? readTls(root.child('tls'), baseDir) : null;
   if (tls === null && sip.listen.some((p) => p.transport === 'tls')) {
     issues.add(root.keyOffset('sip'), 'sip.listen has a tls: listen point but there is no tls section; give tls.cert and tls.key (PEM files)');
   }
-  const securityMap = root.child('security');
-  const guard = readSecuritySections(root, securityMap);
-  const security = {
-    log: readSecurityLog(securityMap.child('log'), baseDir),
-    ids: readIds(securityMap.child('ids'), baseDir),
-    alerts: readAlerts(securityMap.child('alerts')),
-  };
-  securityMap.done();
+  hooks.readSections(root, baseDir);
   const prompts = readPrompts(root.child('prompts'), baseDir);
   const sections: Record<string, unknown> = {};
-  const cfg: PalisadeConfig = { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail, sections };
-  for (const [key, read] of opts.sections ?? []) sections[key] = read(root.child(key), cfg);
+  const cfg: PalisadeConfig = { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, prompts, voicemail, sections };
+  for (const [key, read] of hooks.sections ?? []) sections[key] = read(root.child(key), cfg);
   // after the modules' readers: a typo's hint knows their sections too
   root.done();
 
@@ -331,7 +342,7 @@ function readMail(root: MapReader, baseDir: string): MailConfig | null {
   return { from, spoolDir, retrySeconds, smtp: { host, port, secure, requireTls, user, password, verifyCertificate } };
 }
 
-function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig): ExtensionConfig[] {
+function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarConfig, auth: AuthConfig, hooks: ConfigHooks): ExtensionConfig[] {
   const issues = root.issues;
   const node = root.node('extensions');
   const out: ExtensionConfig[] = [];
@@ -357,7 +368,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     if (encryption === 'required' && !sip.listen.some((p) => p.transport === 'tls')) {
       m.error('encryption', `${path}.encryption is required but sip.listen has no tls: listen point, so no call could reach or leave this extension; add one such as tls:192.0.2.10:5061`);
     }
-    const policy = readExtensionPolicy(m);
+    hooks.readExtension(m, i);
 
     const secret = m.optionalString('secret');
     let ha1Md5 = m.optionalString('ha1_md5', { pattern: /^[0-9a-fA-F]{32}$/, expect: 'expected 32 hex digits: MD5(number:realm:secret)' });
@@ -367,18 +378,16 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       if (ha1Md5 !== null || ha1Sha256 !== null) {
         m.error('secret', `${path} has both secret and ha1_md5/ha1_sha256; give either the secret or its HA1 values, not both`);
       }
-      const verdict = checkSecret(secret, { kind: 'sip', extension: number, name: m.has('name') ? name : undefined });
-      if (!verdict.ok) {
-        m.error('secret', `${path}.secret${who} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
-      }
-      if (number) {
-        ha1Md5 = computeHa1('MD5', number, sip.realm, secret);
-        ha1Sha256 = computeHa1('SHA-256', number, sip.realm, secret);
+      // grading the secret and hashing it are the security module's (ConfigHooks)
+      const ha1 = hooks.extensionSecret(m, { path, number, name: m.has('name') ? name : undefined, realm: sip.realm, secret });
+      if (ha1 !== null) {
+        ha1Md5 = ha1.ha1Md5;
+        ha1Sha256 = ha1.ha1Sha256;
       }
     } else if (ha1Md5 === null && ha1Sha256 === null) {
       // A malformed HA1 has been reported already; only a missing credential is news.
       if (!m.has('ha1_md5') && !m.has('ha1_sha256')) {
-        issues.add(m.offset, `${path}${who} has no secret; give secret (or ha1_md5 and ha1_sha256), e.g. secret: "${generateSecret()}"`);
+        issues.add(m.offset, `${path}${who} has no secret; give secret (or ha1_md5 and ha1_sha256), e.g. secret: "${hooks.suggestSecret()}"`);
       }
     } else {
       for (const [alg, key, have] of [
@@ -402,7 +411,6 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
       directMedia,
       maxContacts,
       encryption,
-      policy,
       at: issues.pos(item.offset),
       contextAt: issues.pos(m.has('context') ? m.valueOffset('context') : item.offset),
     });
@@ -410,7 +418,7 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
   return out;
 }
 
-function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfig[]): VoicemailConfig {
+function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfig[], hooks: ConfigHooks): VoicemailConfig {
   const file = m.optionalString('file', { expect: 'expected a path such as voicemail.conf' });
   const spoolDir = resolvePath(baseDir, m.string('spool_dir', 'var/voicemail', { expect: 'expected a directory such as var/voicemail' }));
   const maxMessageSeconds = m.int('max_message_seconds', 180, 5, 3600, 'seconds');
@@ -443,7 +451,7 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
       m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf with lines such as 1001 => PIN,Full Name,email`);
     }
     if (text !== null) {
-      const parsed = parseVoicemailConf(text, path, { pinMinLength });
+      const parsed = parseVoicemailConf(text, path, { pinMinLength, weakPin: hooks.weakPin });
       m.issues.list.push(...parsed.issues);
       mailboxes = parsed.mailboxes;
     }

@@ -1,7 +1,8 @@
 // The prompts: section (see docs/configuration.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from './index.js';
+import { ConfigError } from './index.js';
+import { parseConfig } from '../security/config/load-config.js';
 
 const BASE = `sip:
   listen: [udp:127.0.0.1:5060]

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheck } from '../cli/cmd-check.js';
-import { ConfigError, parseConfig } from './index.js';
+import { ConfigError } from './index.js';
+import { parseConfig } from '../security/config/load-config.js';
 
 const BASE = `sip:
   listen: [udp:127.0.0.1:5060]

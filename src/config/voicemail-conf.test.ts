@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from './index.js';
+import { ConfigError } from './index.js';
+import { loadConfig } from '../security/config/load-config.js';
 import { parseVoicemailConf } from './voicemail-conf.js';
+import { weakPin } from '../security/config/load-config.js';
 
-const OPTS = { pinMinLength: 4 };
+const OPTS = { pinMinLength: 4, weakPin };
 
 test('voicemail.conf: mailboxes per context with name, e-mail, pager and options', () => {
   const r = parseVoicemailConf(
@@ -76,7 +78,7 @@ test('voicemail.conf: every problem with its line and column, weak PINs refused 
 });
 
 test('voicemail.pin_min_length raises the minimum to 6', () => {
-  const r = parseVoicemailConf('[default]\n756 => 3829,Jane\n757 => 582914,John\n', 'vm.conf', { pinMinLength: 6 });
+  const r = parseVoicemailConf('[default]\n756 => 3829,Jane\n757 => 582914,John\n', 'vm.conf', { pinMinLength: 6, weakPin });
   assert.equal(r.issues.length, 1);
   assert.match(r.issues[0]!.message, /756@default has a weak PIN \(must be at least 6 digits\)/);
 });

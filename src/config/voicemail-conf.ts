@@ -6,8 +6,9 @@
 // Only mailbox sections are read; settings that Asterisk keeps in [general]
 // live in palisade.yaml's voicemail: section instead, and saying so at load
 // beats silently ignoring them. Every problem carries file:line:col; PINs go
-// through the same policy as everywhere else (src/security/passwords).
-import { checkPin } from '../security/passwords/index.js';
+// through the same policy as everywhere else (src/security/passwords), handed
+// in as opts.weakPin since config/ may not import security/ (docs/architecture.md,
+// Layers).
 import type { ConfigIssue } from './config-error.js';
 import type { MailboxConfig, SourcePos } from './config-types.js';
 
@@ -24,6 +25,8 @@ export interface VoicemailConfParse {
 export interface VoicemailConfOptions {
   /** voicemail.pin_min_length (4..6) */
   pinMinLength: number;
+  /** the PIN policy: why a PIN is weak, or null when it passes */
+  weakPin(pin: string, mailbox: string, minLength: number): string | null;
 }
 
 /**
@@ -111,10 +114,10 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       add(lineNo, valueCol, `mailbox ${key} has no PIN; expected ${box} => PIN,Full Name,email`);
       ok = false;
     } else {
-      const verdict = checkPin(pin, { mailbox: box, minLength: opts.pinMinLength });
-      if (!verdict.ok) {
+      const weakness = opts.weakPin(pin, box, opts.pinMinLength);
+      if (weakness !== null) {
         // the PIN itself never goes into the message (logs and terminals keep it)
-        add(lineNo, valueCol, `mailbox ${key} has a weak PIN (${verdict.reason}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number, e.g. from palisade pin generate --mailbox ${box}`);
+        add(lineNo, valueCol, `mailbox ${key} has a weak PIN (${weakness}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number, e.g. from palisade pin generate --mailbox ${box}`);
         ok = false;
       }
     }

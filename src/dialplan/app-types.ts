@@ -3,7 +3,7 @@
 // through the Channel interface and this state; they never see SIP.
 import type { Channel } from '../channel/channel.js';
 import type { DataSources } from './datasources.js';
-import type { PinOutcome } from '../security/auth/pin-outcome.js';
+import type { PinOutcome } from '../core/pin-outcome.js';
 
 export interface DialplanLog {
   info(event: string, fields?: Record<string, unknown>): void;

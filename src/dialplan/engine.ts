@@ -14,7 +14,7 @@ import type { Context, Dialplan, Extension } from './dialplan-types.js';
 import { extensionMatches } from './matcher.js';
 import { substitute } from './substitute.js';
 import { strftime } from './funcs/func-strftime.js';
-import type { PinOutcome, PinOutcomeSink } from '../security/auth/pin-outcome.js';
+import type { PinOutcome, PinOutcomeSink } from '../core/pin-outcome.js';
 
 export interface StepRecord {
   context: string;

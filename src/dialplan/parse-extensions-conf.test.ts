@@ -199,7 +199,6 @@ test("an extension's context missing from the dialplan is an error at the YAML p
     voicemail: false,
     directMedia: false,
     encryption: 'optional',
-    policy: { callPermissions: null, maxCalls: null, callsPerMinute: null, maxOutboundCalls: null, dailySpendLimit: null, registerFrom: null, callFrom: null },
     maxContacts: 1,
     at: { file: 'palisade.yaml', line: line - 1, col: 5 },
     contextAt: { file: 'palisade.yaml', line, col: 14 },

@@ -7,10 +7,10 @@
 // packet, request, registration and call is let through.
 import type { PacketGate } from '../transport/transport-layer.js';
 import type { ListenPoint, Remote, TransportKind } from '../transport/types.js';
-import type { AuthOutcome } from '../security/ids/auth-events.js';
-import type { PinOutcome, PinOutcomeSink } from '../security/auth/pin-outcome.js';
-import type { SecurityEvent, SecurityEventSink } from '../security/ids/security-event.js';
-import type { CallAttempt, CallGateApi, GateDecision } from '../sip/b2bua/types.js';
+import type { AuthOutcome } from '../core/auth.js';
+import type { PinOutcome, PinOutcomeSink } from '../core/pin-outcome.js';
+import type { SecurityEvent, SecurityEventSink } from '../core/security-event.js';
+import type { CallAttempt, CallGateApi, GateDecision } from '../core/call-gate.js';
 
 type MalformedSink = (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void;
 

@@ -4,8 +4,8 @@
 // it; `reload-extensions` re-reads it in place and tells its listeners
 // (voicemail re-reads the imported mailboxes).
 import type { PalisadeConfig } from '../config/config-types.js';
-import type { Ha1Set } from '../security/auth/digest.js';
-import type { ExtensionInfo } from '../sip/b2bua/types.js';
+import type { Ha1Set } from '../sip/auth/digest.js';
+import type { ExtensionDirectory as ExtensionDirectoryPort, ExtensionInfo } from '../core/directory.js';
 import type { Database } from '../storage/database.js';
 import type { StoredExtension } from '../storage/extension-repo.js';
 
@@ -16,7 +16,7 @@ export interface ExtensionRecord extends ExtensionInfo {
 /** told after each (re)load; may add fields to the `reload-extensions` answer */
 export type ReloadListener = (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined;
 
-export class ExtensionDirectory {
+export class ExtensionDirectory implements ExtensionDirectoryPort {
   private readonly byNumber = new Map<string, ExtensionRecord>();
   private readonly listeners: ReloadListener[] = [];
   private rows: StoredExtension[] = [];

@@ -1,6 +1,6 @@
 // The host's boundary, for main.ts and the command line.
 import type { PalisadeConfig } from '../config/config-types.js';
-import { loadConfig } from '../config/load-config.js';
+import { loadConfig, type LoadedConfig } from '../security/config/load-config.js';
 import { loadDialplan, type LoadedDialplan } from '../dialplan/load-dialplan.js';
 import { createHost } from './modules.js';
 
@@ -8,7 +8,7 @@ export { createHost, MODULES, type HostServices } from './modules.js';
 export type { ModuleHost, HostModule, HostDeclarations } from './module-host.js';
 
 /** palisade.yaml as the server reads it: the core sections and every module's. Throws ConfigError. */
-export function loadServerConfig(path: string, host = createHost()): PalisadeConfig {
+export function loadServerConfig(path: string, host = createHost()): LoadedConfig {
   return loadConfig(path, { sections: host.sections });
 }
 

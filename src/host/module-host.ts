@@ -17,8 +17,8 @@ export type HostDeclarations = ModuleDeclarations<DialplanApp, DialplanFunction,
 /** A module as the host takes it; `Services` is what start() receives. */
 export type HostModule<Services> = PalisadeModule<HostDeclarations, Services>;
 
-/** the top-level sections the core reads itself (src/config/load-config.ts) */
-const CORE_SECTIONS = new Set(['sip', 'rtp', 'storage', 'control', 'log', 'registrar', 'auth', 'calls', 'mail', 'extensions', 'voicemail', 'dialplan', 'tls', 'security', 'prompts']);
+/** the top-level sections read by src/config/load-config.ts and, through its hooks, by src/security/config/ */
+const CORE_SECTIONS = new Set(['sip', 'rtp', 'storage', 'control', 'log', 'registrar', 'auth', 'calls', 'mail', 'extensions', 'voicemail', 'dialplan', 'tls', 'prompts', 'security', 'admin', 'numbering', 'rates', 'fraud']);
 
 export class ModuleHost<Services> {
   readonly registry = DialplanRegistry.builtin();

@@ -1,6 +1,6 @@
 // The modules Palisade runs, in start order (stopped in reverse). Adding a
 // feature: its folder, and one line here (docs/architecture.md, "Modules").
-import type { PalisadeConfig } from '../config/config-types.js';
+import type { LoadedConfig } from '../security/config/load-config.js';
 import type { LogRoot } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
 import type { Mailer } from '../mail/mailer.js';
@@ -15,7 +15,7 @@ import type { SipStack } from './sip-stack.js';
 
 /** What a module's start() may use: the core services, built before any module starts. */
 export interface HostServices {
-  cfg: PalisadeConfig;
+  cfg: LoadedConfig;
   logs: LogRoot;
   storage: Database;
   mailer: Mailer | null;

@@ -11,7 +11,7 @@ import type { LogRoot } from '../observability/logger.js';
 import { TransportLayer } from '../transport/transport-layer.js';
 import { TransactionManager } from '../sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from '../sip/transaction/clock.js';
-import { DigestAuthenticator } from '../security/auth/digest.js';
+import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { LocationService, requestTarget } from '../sip/ua/location.js';
 import { Registrar } from '../sip/ua/registrar.js';
 import { UaCore } from '../sip/ua/ua-core.js';
@@ -126,7 +126,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       },
       auth,
       media,
-      extensions: { get: (n) => extensions.get(n) },
+      extensions,
       location: { lookup: (aor) => location.lookupForCall(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })) },
       cdr: {
         write: (rec) => {

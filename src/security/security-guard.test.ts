@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig } from './config/load-config.js';
 import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
-import { nullSecuritySink, type SecurityEvent } from './ids/security-event.js';
+import { nullSecuritySink, type SecurityEvent } from '../core/security-event.js';
 
 test('a restart keeps today\'s spend and the imported fraud numbers; policies come from the file or the defaults', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));

@@ -1,15 +1,15 @@
 // The ACL, reputation and toll-fraud pieces built from the configuration,
 // with the hooks main.ts plugs into the request gate, the registrar, the
 // B2BUA's authentication and call gate, and the control socket.
-import type { ExtensionConfig, SecuritySections } from '../config/config-types.js';
+import type { PolicedExtension, SecuritySections } from './config/security-config-types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { CallingProfileRepo } from '../storage/calling-profile-repo.js';
 import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
-import type { SecurityEventSink } from './ids/security-event.js';
-import type { PinOutcome } from './auth/pin-outcome.js';
+import type { SecurityEventSink } from '../core/security-event.js';
+import type { PinOutcome } from '../core/pin-outcome.js';
 import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
 import { CidrSet } from '../core/cidr.js';
@@ -25,7 +25,7 @@ import { makePolicy, type PrincipalPolicy } from './fraud/principal.js';
 
 export interface GuardDeps {
   cfg: SecuritySections;
-  extensions: readonly ExtensionConfig[];
+  extensions: readonly PolicedExtension[];
   isExtension(number: string): boolean;
   storage: Database;
   sink: SecurityEventSink;

@@ -6,24 +6,24 @@
 // and the `security` field of `status`.
 import { hostname } from 'node:os';
 import type { ModuleDeclarations, PalisadeModule } from '../core/module.js';
-import type { PalisadeConfig } from '../config/config-types.js';
+import type { LoadedConfig } from './config/load-config.js';
 import type { LogRoot } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PacketGate } from '../transport/transport-layer.js';
 import type { ListenPoint, Remote } from '../transport/types.js';
 import type { GateStage, ScreenStage } from '../sip/pipeline/request-pipeline.js';
-import type { CallGateApi } from '../sip/b2bua/types.js';
+import type { CallGateApi } from '../core/call-gate.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security-guard.js';
 import { SecurityService, registeredAddresses } from './ids/security-service.js';
-import type { SecurityEventSink } from './ids/security-event.js';
-import type { AuthOutcome } from './ids/auth-events.js';
+import type { SecurityEventSink } from '../core/security-event.js';
+import type { AuthOutcome } from '../core/auth.js';
 import { pinOutcomeEvent } from './ids/auth-events.js';
-import type { PinOutcomeSink } from './auth/pin-outcome.js';
+import type { PinOutcomeSink } from '../core/pin-outcome.js';
 
 /** What the security module needs of the running server (the host hands in a superset). */
 export interface SecurityModuleServices {
-  cfg: PalisadeConfig;
+  cfg: LoadedConfig;
   logs: LogRoot;
   storage: Database;
   mailer: Mailer | null;

@@ -15,47 +15,10 @@ import type { Database } from './database.js';
 import type { CdrTable } from './schema.js';
 import { BatchQueue } from './batch-queue.js';
 
-export type CdrDisposition = 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
-export type AmaFlags = 'DEFAULT' | 'OMIT' | 'BILLING' | 'DOCUMENTATION';
-
-export const CDR_DISPOSITIONS: readonly CdrDisposition[] = ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CONGESTION'];
-
-export interface Cdr {
-  accountcode: string;
-  src: string;
-  dst: string;
-  dcontext: string;
-  clid: string;
-  channel: string;
-  dstchannel: string;
-  lastapp: string;
-  lastdata: string;
-  start: number; // epoch ms
-  answer: number | null; // epoch ms, null when never answered
-  end: number; // epoch ms
-  duration: number; // s, end - start
-  billsec: number; // s, end - answer
-  disposition: CdrDisposition;
-  amaflags: AmaFlags;
-  uniqueid: string;
-  userfield: string;
-  sourceIp: string;
-  securityVerdict: string;
-}
-
-export const AMA_FLAGS: readonly AmaFlags[] = ['DEFAULT', 'OMIT', 'BILLING', 'DOCUMENTATION'];
-
-/**
- * What a caller must give; everything else defaults ('' / computed). Times
- * may be Dates or epoch ms; amaflags '' means DOCUMENTATION.
- */
-export type CdrInput = Pick<Cdr, 'src' | 'dst' | 'disposition' | 'uniqueid'> &
-  Partial<Omit<Cdr, 'start' | 'answer' | 'end' | 'amaflags'>> & {
-    start: number | Date;
-    end: number | Date;
-    answer?: number | Date | null;
-    amaflags?: AmaFlags | string;
-  };
+// The record types are core/'s (core/cdr.ts), shared with the B2BUA.
+import { AMA_FLAGS, CDR_DISPOSITIONS, type AmaFlags, type Cdr, type CdrDisposition, type CdrInput } from '../core/cdr.js';
+export { AMA_FLAGS, CDR_DISPOSITIONS };
+export type { AmaFlags, Cdr, CdrDisposition, CdrInput };
 
 export interface CdrQuery {
   from?: number | Date; // start >= from

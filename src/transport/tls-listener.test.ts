@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { TransportLayer } from './transport-layer.js';
 import { ensureSelfSignedCert, generateSelfSigned } from './self-signed-cert.js';
 import { LogRoot } from '../observability/logger.js';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig } from '../security/config/load-config.js';
 import { ConfigError } from '../config/config-error.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Remote } from './types.js';

@@ -1,16 +1,9 @@
 // What the transport layer hands upward and what it accepts to send.
 import type { SipMessage } from '../sip/message/sip-message.js';
 
-export type TransportKind = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
-
-/** The far end of a packet: where it came from, or where to send. */
-export interface Remote {
-  transport: TransportKind;
-  address: string; // textual IP (IPv6 without brackets)
-  port: number;
-  /** stream transports: id of the connection it arrived on (reuse it to answer) */
-  flow?: number;
-}
+// Remote and TransportKind are core/ types (core/peer.ts): the ports there need them.
+import type { Remote, TransportKind } from '../core/peer.js';
+export type { Remote, TransportKind };
 
 /** A local listening point ("udp:127.0.0.1:5060") */
 export interface ListenPoint {

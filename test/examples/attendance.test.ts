@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/security/config/load-config.js';
 import { DialplanRegistry } from '../../src/dialplan/dialplan-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
 import { MemoryChannel } from '../helpers/memory-channel.js';
-import type { PinOutcome } from '../../src/security/auth/pin-outcome.js';
+import type { PinOutcome } from '../../src/core/pin-outcome.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const example = join(repoRoot(), 'examples', 'attendance');

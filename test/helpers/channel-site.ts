@@ -7,7 +7,7 @@ import { Baresip, findFreePort, type BaresipOptions } from './baresip.js';
 import { makeToneWav } from './audio.js';
 import { freeLocalPorts } from './sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/security/config/load-config.js';
 import { startPalisade, type DialplanRunner } from '../../src/main.js';
 
 export interface Site {

@@ -13,8 +13,8 @@ import { readFileSync } from 'node:fs';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers } from '../helpers/users.js';
 import { UdpProbe, parseResponse, optionsRequest } from '../helpers/sip-probe.js';
-import { computeDigestResponse } from '../../src/security/auth/digest.js';
-import { computeHa1 } from '../../src/security/auth/ha1.js';
+import { computeDigestResponse } from '../../src/sip/auth/digest.js';
+import { computeHa1 } from '../../src/sip/auth/ha1.js';
 import type { SipMessage } from '../../src/sip/message/sip-message.js';
 
 const users = makeUsers(3, { first: 1000 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { MemoryChannel } from '../../../test/helpers/memory-channel.js';
 import { DialplanEngine, type StepRecord } from '../engine.js';
 import { parseExtensionsConfText } from '../parse-extensions-conf.js';
-import type { PinOutcome } from '../../security/auth/pin-outcome.js';
+import type { PinOutcome } from '../../core/pin-outcome.js';
 import { pinOutcomeEvent } from '../../security/ids/auth-events.js';
 
 const PEER = { transport: 'udp', address: '203.0.113.9', port: 5070, account: '1004' } as const;

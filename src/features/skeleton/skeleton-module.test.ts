@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryChannel } from '../../../test/helpers/memory-channel.js';
-import { parseConfig } from '../../config/load-config.js';
+import { parseConfig } from '../../security/config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import { parseExtensionsConfText } from '../../dialplan/parse-extensions-conf.js';
 import { DialplanEngine } from '../../dialplan/engine.js';

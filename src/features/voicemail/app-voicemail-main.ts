@@ -8,7 +8,7 @@
 import type { Channel, PlayResult } from '../../channel/channel.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import { checkPin } from '../../security/passwords/index.js';
-import type { PinOutcomeSink } from '../../security/auth/pin-outcome.js';
+import type { PinOutcomeSink } from '../../core/pin-outcome.js';
 import type { StoredMessage } from './mailbox-store.js';
 import type { VoicemailService } from './voicemail-service.js';
 import { PROMPTS as P } from './prompts.js';

@@ -3,8 +3,8 @@
 // covers the same flow on the wire).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeHa1 } from '../../security/auth/ha1.js';
-import { DigestAuthenticator, computeDigestResponse } from '../../security/auth/digest.js';
+import { computeHa1 } from '../../sip/auth/ha1.js';
+import { DigestAuthenticator, computeDigestResponse } from '../../sip/auth/digest.js';
 import { RequestAuthenticator } from '../../sip/ua/request-auth.js';
 import { parseMessage } from '../../sip/message/parser.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';

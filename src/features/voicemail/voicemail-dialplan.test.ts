@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../config/load-config.js';
+import { parseConfig } from '../../security/config/load-config.js';
 import { DialplanRegistry } from '../../dialplan/dialplan-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../dialplan/load-dialplan.js';
 import { LogRoot } from '../../observability/logger.js';

@@ -6,7 +6,7 @@ import { Acl } from './acl.js';
 import { CidrSet } from '../../core/cidr.js';
 import { RequestGate } from './request-gate.js';
 import { ReputationService } from '../reputation/reputation-service.js';
-import type { SecurityEvent } from '../ids/security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 
 function msg(method: string, from: string, to: string, toTag = ''): SipMessage {
   const text = [

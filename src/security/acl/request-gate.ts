@@ -13,7 +13,7 @@
 // administrator's explicit decision, still applies.
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+import type { SecurityEventSink, SecurityEventType } from '../../core/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Acl } from './acl.js';
 import type { CidrSet } from '../../core/cidr.js';

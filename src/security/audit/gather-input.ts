@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { parseConfig, type LoadOptions } from '../../config/load-config.js';
+import { parseConfig, type LoadOptions } from '../config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { AuditInput, AuditedFile } from './audit-types.js';
 import { at, obj, str } from './raw-config.js';

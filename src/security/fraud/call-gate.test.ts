@@ -8,7 +8,7 @@ import { CallingProfiles, DEFAULT_ANOMALY } from './calling-profile.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
 import { ReputationService, DEFAULT_REPUTATION } from '../reputation/reputation-service.js';
 import { Acl } from '../acl/acl.js';
-import type { SecurityEvent } from '../ids/security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 import type { GateDecision } from '../../sip/b2bua/types.js';
 
 function setup(

@@ -19,8 +19,9 @@
 // Fraud-rule refusals (fraud list, class, no paid calls, blocked anomaly)
 // are bad reputation evidence for the user and the address; a limit reached
 // (calls, rate, spend) is capacity, not malice, and is not.
-import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../sip/b2bua/types.js';
-import type { SecurityEventSink, SecurityEventType } from '../ids/security-event.js';
+// the port it implements is core/'s (docs/architecture.md, Layers): security does not import the B2BUA
+import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../core/call-gate.js';
+import type { SecurityEventSink, SecurityEventType } from '../../core/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Remote } from '../../transport/types.js';
 import type { NumberPlan } from './number-plan.js';

@@ -3,7 +3,7 @@
 // two mails leave closer than `intervalMs`; what happens in between goes into
 // the next mail. The mail is a short summary — counts per event type and per
 // address, and the bans — never a thousand lines.
-import type { SecurityEvent } from './security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 
 export interface AlerterOptions {
   level: number;

@@ -2,28 +2,12 @@
 // into the security event Asterisk would log for it. Unknown account and
 // wrong password are told apart here, for the log and the IDS, and nowhere
 // on the wire (anti-enumeration).
-import type { SecurityEvent, SecurityEventType } from './security-event.js';
+import type { SecurityEvent, SecurityEventType } from '../../core/security-event.js';
 import { securityEvent } from './event-levels.js';
-import type { ListenPoint, Remote } from '../../transport/types.js';
-import type { PinOutcome } from '../auth/pin-outcome.js';
+import type { AuthOutcome } from '../../core/auth.js';
 
-export interface AuthOutcome {
-  ok: boolean;
-  /** DigestFailure, or 'forbidden' (authenticated, but not for this AOR / identity) */
-  reason?: string;
-  method: string;
-  /** the digest username, else the AOR / From user the request claimed */
-  account: string;
-  remote: Remote;
-  local?: ListenPoint;
-  callId?: string;
-  cseq?: number;
-  /** the nonce the client answered (public; never the response hash) */
-  nonce?: string;
-  /** one guess across its retransmissions (see credentialsIdentity) */
-  attempt?: string;
-  userAgent?: string;
-}
+export type { AuthOutcome };
+import type { PinOutcome } from '../../core/pin-outcome.js';
 
 const TYPE_FOR_REASON: Record<string, SecurityEventType | null> = {
   // a first request without credentials, or a proven password on an old nonce: routine

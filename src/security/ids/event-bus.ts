@@ -3,7 +3,7 @@
 // security log, the IDS rules and the alerter. A subscriber that throws is
 // counted and skipped; it never stops the others or reaches the producer
 // (which may be the packet path).
-import type { SecurityEvent, SecurityEventSink, SecurityEventType } from './security-event.js';
+import type { SecurityEvent, SecurityEventSink, SecurityEventType } from '../../core/security-event.js';
 
 export type SecurityEventListener = (ev: SecurityEvent) => void;
 

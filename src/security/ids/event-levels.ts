@@ -17,7 +17,7 @@
 //   Ban                  10   multiple user-generated errors turned into action (OSSEC 10)
 //   FraudRuleHit         12   high-importance event: money is at stake (OSSEC 12)
 //   Flood                12   a request flood from one address
-import type { SecurityEvent, SecurityEventType } from './security-event.js';
+import type { SecurityEvent, SecurityEventType } from '../../core/security-event.js';
 
 export const EVENT_LEVELS: Readonly<Record<SecurityEventType, number>> = {
   ChallengeSent: 2,

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { IdsEngine, type IdsOptions } from './ids-engine.js';
 import { SecurityEventBus } from './event-bus.js';
 import { securityEvent } from './event-levels.js';
-import type { SecurityEvent } from './security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 import { nftArgs } from './nftables.js';
 
 function opts(over: Partial<IdsOptions> = {}): IdsOptions {

@@ -13,7 +13,7 @@
 // The ban time grows with each repeat offence; trusted addresses are never
 // banned. `admit` is the transport's packet gate: one Map lookup per packet,
 // plus one counter for the flood rule.
-import type { SecurityEvent, SecurityEventSink } from './security-event.js';
+import type { SecurityEvent, SecurityEventSink } from '../../core/security-event.js';
 import type { TransportKind } from '../../transport/types.js';
 import { securityEvent } from './event-levels.js';
 import { BanTable, type Ban, type BanPolicy } from './ban-table.js';

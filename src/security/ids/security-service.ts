@@ -3,10 +3,10 @@
 // optional nftables mirror and the e-mail alerter, and answers the control
 // socket's `bans` commands. main.ts creates one and plugs it in at the
 // transport (gate, malformed), the UAS (auth outcomes) and the request gate.
-import type { AlertsConfig, IdsConfig, SecurityLogConfig } from '../../config/config-types.js';
+import type { AlertsConfig, IdsConfig, SecurityLogConfig } from './ids-config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ListenPoint, Remote, TransportKind } from '../../transport/types.js';
-import type { SecurityEvent, SecurityEventSink } from './security-event.js';
+import type { SecurityEvent, SecurityEventSink } from '../../core/security-event.js';
 import { SecurityEventBus } from './event-bus.js';
 import { securityEvent } from './event-levels.js';
 import { IdsEngine } from './ids-engine.js';

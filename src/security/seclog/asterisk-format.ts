@@ -11,7 +11,7 @@
 // not be able to inject a second RemoteAddress="..." that a log parser would
 // then ban instead of the real source. The client's response hash is never
 // written (Asterisk writes it as ReceivedHash; we leave it empty).
-import type { SecurityEvent } from '../ids/security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 import type { Remote } from '../../transport/types.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

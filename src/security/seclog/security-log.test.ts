@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { SecurityLog } from './security-log.js';
 import { formatAsteriskLine } from './asterisk-format.js';
 import { securityEvent } from '../ids/event-levels.js';
-import type { SecurityEvent } from '../ids/security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 
 const FILTER = '/etc/fail2ban/filter.d/asterisk.conf';
 

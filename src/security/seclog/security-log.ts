@@ -5,7 +5,7 @@
 // quotes and control characters from what attackers control.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SecurityEvent } from '../ids/security-event.js';
+import type { SecurityEvent } from '../../core/security-event.js';
 import { formatAsteriskLine, asteriskAddress } from './asterisk-format.js';
 
 export type SecurityLogFormat = 'asterisk' | 'json' | 'both';

@@ -11,8 +11,10 @@ import type { Logger } from '../../observability/logger.js';
 import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
-import { credentialsIdentity } from '../../security/auth/digest.js';
-import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import { credentialsIdentity } from '../auth/digest.js';
+import type { AuthApi, CallGateApi, CallTicket, CdrRecord, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type { CdrSink } from '../../core/cdr.js';
+import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -25,9 +27,9 @@ export interface B2buaDeps {
   tx: TxApi;
   auth: AuthApi;
   media: MediaApi;
-  extensions: { get(number: string): ExtensionInfo | undefined };
-  location: { lookup(aor: string): BindingInfo[] };
-  cdr: { write(rec: CdrRecord): void };
+  extensions: ExtensionDirectory;
+  location: LocationLookup;
+  cdr: CdrSink;
   /** the call gate (src/security/fraud); every call is let through when absent */
   gate?: CallGateApi;
   /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
@@ -89,7 +91,7 @@ export class B2bua {
     const server = this.cfg.userAgent;
     // Authenticate first, before looking at the target: the answer must not
     // depend on whether the caller or callee exists (anti-enumeration).
-    // the digest-uri rule is the authenticator's, the same for every method (security/auth/digest-uri.ts)
+    // the digest-uri rule is the authenticator's, the same for every method (sip/auth/digest-uri.ts)
     const v = this.deps.auth.verify('INVITE', req.get('proxy-authorization'), { proxy: true, requestUri: req.uri });
     const authIds = { method: 'INVITE', remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
     if (!v.ok) {

@@ -2,7 +2,18 @@
 // can be wired in main.ts and driven in tests.
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import type { CdrInput } from '../../storage/cdr-repo.js';
+import type { CdrInput } from '../../core/cdr.js';
+import type { AuthVerifier } from '../../core/auth.js';
+import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../core/call-gate.js';
+import type { BindingInfo, ExtensionInfo } from '../../core/directory.js';
+
+// The ports the B2BUA shares with other layers live in core/ (docs/architecture.md,
+// Layers); re-exported here for the SIP code and the channels that name them.
+export type { BindingInfo, CallAttempt, CallGateApi, CallTicket, ExtensionInfo, GateDecision };
+/** a call attempt's record as the B2BUA hands it to storage (the Asterisk CDR field set) */
+export type CdrRecord = CdrInput;
+export type AuthApi = AuthVerifier;
+
 
 export interface ServerTxHandle {
   respond(res: SipMessage): void;
@@ -48,68 +59,6 @@ export interface RelayHandle {
 export interface MediaApi {
   /** a relay with two ports per leg; throws when the port range is exhausted */
   createRelay(): RelayHandle;
-}
-
-export interface ExtensionInfo {
-  number: string;
-  name: string;
-  context: string;
-  directMedia: boolean;
-  /** 'required': TLS signalling and SRTP media only (encryption-policy.ts); absent = optional */
-  encryption?: 'optional' | 'required';
-}
-
-export interface BindingInfo {
-  contactUri: string;
-  remote: Remote;
-}
-
-/** a call attempt's record as the B2BUA hands it to storage (the Asterisk CDR field set) */
-export type CdrRecord = CdrInput;
-
-export interface AuthApi {
-  verify(
-    method: string,
-    header: string | undefined,
-    opts: { proxy: boolean; requestUri: string },
-  ): { ok: true; user: string } | { ok: false; reason: string };
-  challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
-}
-
-/**
- * The call gate (security, docs/architecture.md): consulted once a caller is
- * authenticated and before the call is routed anywhere. It classifies the
- * destination, applies permissions, limits, spend, reputation and fraud
- * rules, and follows the call it let through via the ticket.
- */
-export interface CallGateApi {
-  check(a: CallAttempt): GateDecision;
-}
-
-export interface CallAttempt {
-  /** the calling extension ('' for a call arriving from a trunk) */
-  caller: string;
-  /** the trunk the call leaves by or arrives from: a principal with its own policy (trunk code to come) */
-  trunk?: string;
-  dialled: string;
-  /** the callee's extension number when the dialled number is one of ours */
-  callee?: string;
-  remote: Remote;
-  callId: string;
-}
-
-export type GateDecision =
-  | { ok: true; verdict: string; ticket: CallTicket }
-  | { ok: false; status: number; reason: string; verdict: string };
-
-export interface CallTicket {
-  /** the call was answered; `cut` ends it (e.g. when its spend would cross the limit) */
-  answered(cut: (cause: string) => void): void;
-  /**
-   * the attempt is over (answered or not); billsec 0 when never answered;
-   * `declined` when the callee turned it down (603 Decline, 607 Unwanted — RFC 8197)
-   */
-  ended(billsec: number, declined?: boolean): void;
 }
 
 /**

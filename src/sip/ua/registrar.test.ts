@@ -5,8 +5,8 @@ import { LocationService } from './location.js';
 import { parseMessage } from '../message/parser.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { parseAuthHeader } from '../message/auth-header.js';
-import { DigestAuthenticator, computeDigestResponse } from '../../security/auth/digest.js';
-import { computeHa1, type DigestAlgorithm } from '../../security/auth/ha1.js';
+import { DigestAuthenticator, computeDigestResponse } from '../auth/digest.js';
+import { computeHa1, type DigestAlgorithm } from '../auth/ha1.js';
 import type { Remote } from '../../transport/types.js';
 import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
 

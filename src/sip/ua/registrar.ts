@@ -12,7 +12,7 @@ import { buildResponse } from '../message/response.js';
 import { isWildcard } from '../message/name-addr.js';
 import { uriEquals } from '../message/uri.js';
 import type { Remote } from '../../transport/types.js';
-import { credentialsIdentity, type DigestAuthenticator, type DigestFailure } from '../../security/auth/digest.js';
+import { credentialsIdentity, type DigestAuthenticator, type DigestFailure } from '../auth/digest.js';
 import type { Binding, BindingInput, LocationService } from './location.js';
 import { randomHex } from '../dialog/dialog.js';
 

@@ -7,7 +7,7 @@
 import { buildResponse } from '../message/response.js';
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import { credentialsIdentity, type DigestAuthenticator } from '../../security/auth/digest.js';
+import { credentialsIdentity, type DigestAuthenticator } from '../auth/digest.js';
 import { newToken } from '../dialog/dialog.js';
 
 export interface RequestAuthOutcome {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig } from './index.js';
+import { ConfigError } from '../../config/index.js';
+import { parseConfig } from './load-config.js';
 
 const BASE = `sip:
   listen: [udp:127.0.0.1:5060]

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from './load-config.js';
-import { ConfigError } from './config-error.js';
+import { ConfigError } from '../../config/config-error.js';
 
 const BASE = 'sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\n';
 const EXT = 'extensions:\n  - number: "1001"\n    secret: "rHP6VMGmDbv4Ru6Jf3WD"\n';

@@ -2,7 +2,10 @@
 // Secrets are stored only as HA1, one per algorithm.
 import { createHash } from 'node:crypto';
 
-export type DigestAlgorithm = 'MD5' | 'SHA-256';
+// The algorithm names are core/'s: config's auth section names them too, and
+// config (rank 3) cannot import sip/ (docs/architecture.md, Layers).
+import type { DigestAlgorithm } from '../../core/auth.js';
+export type { DigestAlgorithm };
 
 export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
   return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(`${username}:${realm}:${password}`).digest('hex');

@@ -6,7 +6,9 @@
 // security log line in Asterisk's format, the IDS's failure count and ban)
 // and, for a failure, reputation evidence against that address and the
 // calling extension (security-guard.ts). The PIN itself is never part of it.
-import type { TransportKind } from '../../transport/types.js';
+// A port in core/ (docs/architecture.md, Layers): the dialplan and features
+// report PIN outcomes without importing the security layer above them.
+import type { TransportKind } from './peer.js';
 
 export interface PinOutcome {
   ok: boolean;

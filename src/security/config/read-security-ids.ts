@@ -5,10 +5,10 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { isScalar } from 'yaml';
-import type { AlertsConfig, IdsConfig, SecurityLogConfig } from './config-types.js';
-import type { MapReader } from './yaml-reader.js';
-import { parseCidr } from '../core/cidr.js';
-import { DEFAULT_SCANNER_AGENTS } from '../security/ids/scanner-agents.js';
+import type { AlertsConfig, IdsConfig, SecurityLogConfig } from './security-config-types.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import { parseCidr } from '../../core/cidr.js';
+import { DEFAULT_SCANNER_AGENTS } from '../ids/scanner-agents.js';
 
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 const EMAIL_RE = /^[^\s@<>"]+@[^\s@<>"]+$/;

@@ -6,13 +6,13 @@
 // max_outbound_calls, daily_spend_limit, register_from, call_from.
 // docs/configuration.md documents each option.
 import { isMap, isScalar } from 'yaml';
-import type { AclConfig, ExtensionPolicyConfig, FraudConfig, SecuritySections } from './config-types.js';
-import { type MapReader, describe } from './yaml-reader.js';
-import { parseCidr } from '../core/cidr.js';
-import { CALL_CLASSES, DEFAULT_NUMBERING, type CallClass } from '../security/fraud/number-plan.js';
-import { DEFAULT_LIMITS } from '../security/fraud/principal.js';
-import { DEFAULT_REPUTATION } from '../security/reputation/reputation-service.js';
-import { DEFAULT_ANOMALY } from '../security/fraud/calling-profile.js';
+import type { AclConfig, ExtensionPolicyConfig, FraudConfig, SecuritySections } from './security-config-types.js';
+import { type MapReader, describe } from '../../config/yaml-reader.js';
+import { parseCidr } from '../../core/cidr.js';
+import { CALL_CLASSES, DEFAULT_NUMBERING, type CallClass } from '../fraud/number-plan.js';
+import { DEFAULT_LIMITS } from '../fraud/principal.js';
+import { DEFAULT_REPUTATION } from '../reputation/reputation-service.js';
+import { DEFAULT_ANOMALY } from '../fraud/calling-profile.js';
 
 const DIGITS = /^[0-9]{1,15}$/;
 // private, loopback, link-local and ULA ranges: what "inside" means until configured

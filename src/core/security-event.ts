@@ -3,7 +3,10 @@
 // authenticator, the registrar, the call gate, the packet gate...) emit into a
 // SecurityEventSink; the IDS turns events into bans and alerts, the security
 // log writes them as JSON and in Asterisk's security-log line format.
-import type { Remote } from '../../transport/types.js';
+// A port in core/ (docs/architecture.md, Layers): producers at any rank emit
+// without importing the IDS, and the security log reads events without the
+// IDS and the log importing each other.
+import type { Remote } from './peer.js';
 
 export type SecurityEventType =
   /** digest response did not match (Asterisk: InvalidPassword) */

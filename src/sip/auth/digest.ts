@@ -12,7 +12,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { DigestAlgorithm } from './ha1.js';
 import { NonceManager, NonceCountTracker } from './nonce.js';
-import { parseAuthHeader } from '../../sip/message/auth-header.js';
+import { parseAuthHeader } from '../message/auth-header.js';
 import { DigestUriRule, type ServerNames } from './digest-uri.js';
 
 export type DigestFailure =

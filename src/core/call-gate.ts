@@ -1,0 +1,42 @@
+// The call gate: one of the four points where security plugs in
+// (docs/architecture.md, Layers and Security rules). A port in core/ so the
+// B2BUA and the channels consult it and security/fraud implements it without
+// either importing the other.
+import type { Remote } from './peer.js';
+
+/**
+ * The call gate (security, docs/architecture.md): consulted once a caller is
+ * authenticated and before the call is routed anywhere. It classifies the
+ * destination, applies permissions, limits, spend, reputation and fraud
+ * rules, and follows the call it let through via the ticket.
+ */
+export interface CallGateApi {
+  check(a: CallAttempt): GateDecision;
+}
+
+export interface CallAttempt {
+  /** the calling extension ('' for a call arriving from a trunk) */
+  caller: string;
+  /** the trunk the call leaves by or arrives from: a principal with its own policy (trunk code to come) */
+  trunk?: string;
+  dialled: string;
+  /** the callee's extension number when the dialled number is one of ours */
+  callee?: string;
+  remote: Remote;
+  callId: string;
+}
+
+export type GateDecision =
+  | { ok: true; verdict: string; ticket: CallTicket }
+  | { ok: false; status: number; reason: string; verdict: string };
+
+export interface CallTicket {
+  /** the call was answered; `cut` ends it (e.g. when its spend would cross the limit) */
+  answered(cut: (cause: string) => void): void;
+  /**
+   * the attempt is over (answered or not); billsec 0 when never answered;
+   * `declined` when the callee turned it down (603 Decline, 607 Unwanted — RFC 8197)
+   */
+  ended(billsec: number, declined?: boolean): void;
+}
+

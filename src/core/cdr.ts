@@ -1,0 +1,51 @@
+// The call detail record: what a call leaves behind, in the Asterisk CDR
+// field set. A port in core/ (docs/architecture.md, Layers): the B2BUA and
+// the channels write records through CdrSink without importing storage/,
+// and storage/cdr-repo.ts implements it.
+
+export type CdrDisposition = 'ANSWERED' | 'NO ANSWER' | 'BUSY' | 'FAILED' | 'CONGESTION';
+export type AmaFlags = 'DEFAULT' | 'OMIT' | 'BILLING' | 'DOCUMENTATION';
+
+export const CDR_DISPOSITIONS: readonly CdrDisposition[] = ['ANSWERED', 'NO ANSWER', 'BUSY', 'FAILED', 'CONGESTION'];
+
+export interface Cdr {
+  accountcode: string;
+  src: string;
+  dst: string;
+  dcontext: string;
+  clid: string;
+  channel: string;
+  dstchannel: string;
+  lastapp: string;
+  lastdata: string;
+  start: number; // epoch ms
+  answer: number | null; // epoch ms, null when never answered
+  end: number; // epoch ms
+  duration: number; // s, end - start
+  billsec: number; // s, end - answer
+  disposition: CdrDisposition;
+  amaflags: AmaFlags;
+  uniqueid: string;
+  userfield: string;
+  sourceIp: string;
+  securityVerdict: string;
+}
+
+export const AMA_FLAGS: readonly AmaFlags[] = ['DEFAULT', 'OMIT', 'BILLING', 'DOCUMENTATION'];
+
+/**
+ * What a caller must give; everything else defaults ('' / computed). Times
+ * may be Dates or epoch ms; amaflags '' means DOCUMENTATION.
+ */
+export type CdrInput = Pick<Cdr, 'src' | 'dst' | 'disposition' | 'uniqueid'> &
+  Partial<Omit<Cdr, 'start' | 'answer' | 'end' | 'amaflags'>> & {
+    start: number | Date;
+    end: number | Date;
+    answer?: number | Date | null;
+    amaflags?: AmaFlags | string;
+  };
+
+/** where finished calls' records go (storage/cdr-repo.ts's CdrRepo) */
+export interface CdrSink {
+  write(rec: CdrInput): void;
+}
