@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
 import { formatReport, gatherAuditInput, hasCritical, runAudit, systemHostReaders } from '../security/audit/index.js';
 import { parseCommandArgs } from './cli-args.js';
+import { createHost } from '../host/index.js';
 
 const USAGE = 'usage: palisade audit --config FILE [--json] [--no-host]\n';
 
@@ -23,6 +24,7 @@ export async function runAuditCommand(argv: string[]): Promise<number> {
   }
   const input = await gatherAuditInput(cfgPath, {
     ...(values['no-host'] ? {} : { host: systemHostReaders() }),
+    sections: createHost().sections,
     fetchLive: async (socket) => {
       if (!existsSync(socket)) return null;
       const status = (await controlRequest(socket, 'status', {}, 2000)) as Record<string, unknown>;

@@ -1,9 +1,8 @@
 // `palisade check --config FILE`: load and validate the configuration
 // without starting anything; every problem is printed as file:line:col.
 import { ConfigError, formatIssue } from '../config/config-error.js';
-import { loadConfig } from '../security/config/load-config.js';
 import { formatListen } from '../config/listen-point.js';
-import { loadDialplan } from '../dialplan/load-dialplan.js';
+import { checkDialplan, createHost, loadServerConfig } from '../host/index.js';
 import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
 
 const USAGE = 'usage: palisade check --config FILE\n';
@@ -15,10 +14,11 @@ export async function runCheck(argv: string[], io: CliIo = stdio): Promise<numbe
     return 2;
   }
   try {
-    const cfg = loadConfig(file);
+    const host = createHost();
+    const cfg = loadServerConfig(file, host);
     const n = cfg.extensions.length;
     // the dialplan is checked too: syntax, applications, and every extension's context
-    const dialplan = loadDialplan(cfg);
+    const dialplan = checkDialplan(cfg, host);
     const dpNote = dialplan ? `, dialplan ${dialplan.engine.dialplan.contexts.size} contexts` : '';
     await dialplan?.close();
     io.out(`OK: ${n} extension${n === 1 ? '' : 's'}, listen ${cfg.sip.listen.map(formatListen).join(', ')}, storage ${cfg.storage.driver}${dpNote}\n`);

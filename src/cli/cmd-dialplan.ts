@@ -3,7 +3,7 @@
 // from. `palisade dialplan reload --config FILE`: the running server re-reads
 // extensions.conf (calls in progress keep the dialplan they started with).
 import { ConfigError, formatIssue } from '../config/config-error.js';
-import { loadConfig } from '../security/config/load-config.js';
+import { createHost, loadServerConfig } from '../host/index.js';
 import type { Dialplan } from '../dialplan/dialplan-types.js';
 import { parseExtensionsConf } from '../dialplan/parse-extensions-conf.js';
 import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
@@ -57,12 +57,13 @@ export async function runDialplan(argv: string[], io: CliIo = stdio): Promise<nu
       io.out(`dialplan reloaded: ${r.contexts} contexts\n`);
       return 0;
     }
-    const cfg = loadConfig(cfgPath);
+    const host = createHost();
+    const cfg = loadServerConfig(cfgPath, host);
     if (cfg.dialplan.file === null) {
       io.err(`${cfgPath}: no dialplan.file is configured\n`);
       return 1;
     }
-    const dp = parseExtensionsConf(cfg.dialplan.file);
+    const dp = parseExtensionsConf(cfg.dialplan.file, { registry: host.registry });
     if (context && !dp.contexts.has(context)) {
       io.err(`there is no context [${context}]; contexts: ${[...dp.contexts.keys()].join(', ')}\n`);
       return 1;

@@ -4,7 +4,7 @@
 // server reloads them at once. Any malformed line aborts the import.
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadConfig } from '../security/config/load-config.js';
+import { loadServerConfig } from '../host/index.js';
 import { controlRequest } from '../admin/control-socket.js';
 import { openStorage } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
@@ -22,7 +22,7 @@ export async function runFraud(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const cfg = loadConfig(cfgPath);
+  const cfg = loadServerConfig(cfgPath);
   const list = new FraudList(new NumberPlan(cfg.guard.numbering));
   const { prefixes, rejected } = parseFraudFile(readFileSync(file, 'utf8'), list);
   if (rejected.length > 0) {

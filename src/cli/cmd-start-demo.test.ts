@@ -6,13 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from './cmd-start.js';
 import { loadConfig } from '../security/config/load-config.js';
-import { loadDialplan } from '../dialplan/load-dialplan.js';
+import { checkDialplan } from '../host/index.js';
 import { checkPin } from '../security/passwords/index.js';
-import { voicemailDialplanApps } from '../features/voicemail/index.js';
-import { registerApp } from '../dialplan/app-registry.js';
 
 // as the command line does before it loads a dialplan (src/cli/main.ts)
-for (const app of voicemailDialplanApps(() => null)) registerApp(app.name, app);
 
 test('palisade start --demo: tls:127.0.0.1:5061 with a self-signed certificate, key 0600, made once', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'pal-demo-')), 'demo');
@@ -49,7 +46,7 @@ test('palisade start --demo ties the attendance IVR and voicemail together: dial
       assert.equal(checkPin(b.pin, { mailbox: b.number, minLength: 6 }).ok, true);
       assert.ok(banner.includes(`voicemail PIN: ${b.pin}`), 'each PIN is shown once on the terminal');
     }
-    const dp = loadDialplan(cfg);
+    const dp = checkDialplan(cfg);
     assert.ok(dp);
     assert.equal(dp.engine.has('internal', '800', '1001'), true, 'the attendance line');
     assert.equal(dp.engine.has('internal', '*97', '1001'), true, 'voicemail access');

@@ -4,9 +4,8 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { loadConfig } from '../security/config/load-config.js';
+import { checkDialplan, createHost, loadServerConfig } from '../host/index.js';
 import type { LoadedConfig } from '../security/config/load-config.js';
-import { loadDialplan } from '../dialplan/load-dialplan.js';
 import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../sip/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
@@ -126,9 +125,10 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   let cfg: LoadedConfig;
   try {
-    cfg = loadConfig(cfgPath);
+    const host = createHost();
+    cfg = loadServerConfig(cfgPath, host);
     // dialplan errors (and contexts missing from it) stop the start, with file:line
-    await loadDialplan(cfg)?.close();
+    await checkDialplan(cfg, host)?.close();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');

@@ -8,7 +8,7 @@
 // the file does not give is generated and shown once on the terminal.
 import { readFileSync } from 'node:fs';
 import { ConfigError, formatIssue } from '../config/config-error.js';
-import { loadConfig } from '../security/config/load-config.js';
+import { loadServerConfig } from '../host/index.js';
 import type { LoadedConfig } from '../security/config/load-config.js';
 import { computeHa1 } from '../sip/auth/ha1.js';
 import { checkPin, checkSecret, DEFAULT_PIN_MIN_LENGTH, generateSecret } from '../security/passwords/index.js';
@@ -170,7 +170,7 @@ export async function runUsersImport(argv: string[], io: CliIo = stdio): Promise
 
   let cfg: LoadedConfig;
   try {
-    cfg = loadConfig(cfgPath);
+    cfg = loadServerConfig(cfgPath);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) io.err(formatIssue(issue) + '\n');

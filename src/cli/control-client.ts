@@ -1,7 +1,7 @@
 // How a command reaches the running server: over the control socket that
 // --socket names, or else the one in the configuration that --config names.
 import { controlRequest } from '../admin/control-socket.js';
-import { loadConfig } from '../security/config/load-config.js';
+import { loadServerConfig } from '../host/index.js';
 
 /** the options of every command that talks to the running server */
 export const CONTROL_OPTIONS = { config: 'string', socket: 'string' } as const;
@@ -15,7 +15,7 @@ export interface ControlTarget {
 export function controlSocketPath(target: ControlTarget): string {
   if (target.socket) return target.socket;
   if (!target.config) throw new Error('--config FILE (or --socket PATH) is required');
-  return loadConfig(target.config).control.socket;
+  return loadServerConfig(target.config).control.socket;
 }
 
 /** one request to the running server; rejects when it is not running or answers with an error */

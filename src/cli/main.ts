@@ -1,6 +1,7 @@
-// `palisade` command line: one file per command, dispatched here. The
-// commands import their helpers (cli-args, control-client, table), never
-// this file.
+// `palisade` command line: one file per command, dispatched here; the
+// modules' own commands (src/core/module.ts, cli) come through the host.
+// The commands import their helpers (cli-args, control-client, table),
+// never this file.
 import { runCheck } from './cmd-check.js';
 import { runUsersImport } from './cmd-users-import.js';
 import { runStart } from './cmd-start.js';
@@ -11,8 +12,7 @@ import { runBans } from './cmd-bans.js';
 import { runReputation } from './cmd-reputation.js';
 import { runFraud } from './cmd-fraud.js';
 import { runDialplan } from './cmd-dialplan.js';
-import { registerApp } from '../dialplan/app-registry.js';
-import { voicemailDialplanApps } from '../features/voicemail/index.js';
+import { createHost } from '../host/index.js';
 import { UsageError } from './cli-args.js';
 
 const USAGE = `usage: palisade <command> [options]
@@ -48,11 +48,14 @@ commands:
                                  add known fraud numbers/prefixes (one per line)
 `;
 
+/** the usage text: the core's commands, then the modules' */
+function usage(modules: Iterable<{ usage: string }>): string {
+  return USAGE + [...modules].map((m) => m.usage).join('');
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  // check/dialplan show parse extensions.conf without a running server: the
-  // voicemail applications must be known (a running server registers its own)
-  for (const app of voicemailDialplanApps(() => null)) registerApp(app.name, app);
+  const modules = createHost().cli;
   try {
     switch (cmd) {
       case 'start':
@@ -86,8 +89,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
       case '--help':
       case '-h':
-        process.stdout.write(USAGE);
+        process.stdout.write(usage(modules.values()));
         return cmd === undefined ? 2 : 0;
+      default: {
+        const fromModule = modules.get(cmd);
+        if (fromModule) return await fromModule.run(rest);
+      }
     }
   } catch (err) {
     if (err instanceof UsageError) {
@@ -97,6 +104,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`palisade: ${(err as Error).message}\n`);
     return 1;
   }
-  process.stderr.write(`palisade: unknown command "${argv.join(' ')}"\n${USAGE}`);
+  process.stderr.write(`palisade: unknown command "${argv.join(' ')}"\n${usage(modules.values())}`);
   return 2;
 }

@@ -198,6 +198,8 @@ export interface PalisadeConfig {
   mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */
   tls: TlsConfig | null;
+  /** the modules' own top-level sections (src/core/module.ts), by key, as their readers returned them */
+  sections: Readonly<Record<string, unknown>>;
 }
 
 export interface TlsConfig {

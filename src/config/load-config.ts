@@ -61,7 +61,16 @@ export interface ConfigHooks {
   suggestSecret(): string;
   /** a voicemail.conf PIN: why it is weak, or null when it passes */
   weakPin(pin: string, mailbox: string, minLength: number): string | null;
+  /** the modules' own top-level sections by key (the module host collects them); results in cfg.sections */
+  sections?: ReadonlyMap<string, SectionReader>;
 }
+
+/**
+ * A module's reader for its own top-level section (src/core/module.ts,
+ * configSection): it reads `section` like the core readers do, so its
+ * problems carry file:line:col, and sees the core sections already read.
+ */
+export type SectionReader = (section: MapReader, config: PalisadeConfig) => unknown;
 
 export function readConfigFile(path: string, hooks: ConfigHooks): PalisadeConfig {
   let text: string;
@@ -107,10 +116,14 @@ export function readConfigText(text: string, fileName: string, hooks: ConfigHook
   }
   hooks.readSections(root, baseDir);
   const prompts = readPrompts(root.child('prompts'), baseDir);
+  const sections: Record<string, unknown> = {};
+  const cfg: PalisadeConfig = { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, prompts, voicemail, sections };
+  for (const [key, read] of hooks.sections ?? []) sections[key] = read(root.child(key), cfg);
+  // after the modules' readers: a typo's hint knows their sections too
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, prompts, voicemail };
+  return cfg;
 }
 
 function readSip(m: MapReader): SipConfig {

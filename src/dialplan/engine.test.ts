@@ -4,12 +4,16 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryChannel, type MemoryChannelOptions } from '../../test/support/memory-channel.js';
-import { registerApp } from './app-registry.js';
+import { DialplanRegistry } from './dialplan-registry.js';
 import { DialplanEngine, type EngineOptions, type StepRecord } from './engine.js';
 import { parseExtensionsConfText } from './parse-extensions-conf.js';
 
+// the test applications below join the built-in ones here; parser and engine share it
+const registry = DialplanRegistry.builtin();
+const registerApp = registry.registerApp.bind(registry);
+
 async function run(conf: string, ch: MemoryChannelOptions, opts: EngineOptions = {}): Promise<MemoryChannel> {
-  const engine = new DialplanEngine(parseExtensionsConfText(conf, 'extensions.conf'), opts);
+  const engine = new DialplanEngine(parseExtensionsConfText(conf, 'extensions.conf', { registry }), { registry, ...opts });
   const c = new MemoryChannel({ context: 'c', ...ch });
   await engine.run(c, c.media);
   return c;
@@ -277,7 +281,7 @@ test('an application that throws ends the call with failure; h runs; nothing esc
   assert.equal(c.vars.get('H'), 'TestExplode failed: boom');
 });
 
-test('registerApp lets other modules (voicemail) add applications the parser then accepts', async () => {
+test('a registry lets modules (voicemail) add applications the parser then accepts and the engine runs', async () => {
   const seen: string[][] = [];
   registerApp('VoiceMailTest', {
     synopsis: 'test only',
@@ -319,11 +323,11 @@ test('reload: a call in progress keeps the dialplan it started with; new calls g
       await gate;
     },
   });
-  const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => s,1,TestGate()\n same => n,Set(V=old)\n', 'old.conf'));
+  const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => s,1,TestGate()\n same => n,Set(V=old)\n', 'old.conf', { registry }), { registry });
   const first = new MemoryChannel({ context: 'c' });
   const running = engine.run(first, first.media);
   await inside;
-  engine.reload(parseExtensionsConfText('[c]\nexten => s,1,Set(V=new)\n', 'new.conf'));
+  engine.reload(parseExtensionsConfText('[c]\nexten => s,1,Set(V=new)\n', 'new.conf', { registry }));
   const second = new MemoryChannel({ context: 'c' });
   await engine.run(second, second.media);
   release();

@@ -7,7 +7,7 @@
 // never changes a call in progress.
 import type { Channel, HangupCause } from '../channel/channel.js';
 import type { ChannelMedia } from '../channel/channel-media.js';
-import { findApp } from './app-registry.js';
+import { DialplanRegistry } from './dialplan-registry.js';
 import type { AppOutcome, CallState, DialplanLog } from './app-types.js';
 import { splitArgs } from './app-args.js';
 import type { DataSources } from './datasources.js';
@@ -39,6 +39,8 @@ export interface EngineOptions {
   onStep?(channel: Channel, step: StepRecord): void;
   /** PINs checked during calls (Authenticate(), ReportAuthFailure()): main.ts hands them to the defences */
   pinOutcome?: PinOutcomeSink;
+  /** the applications and functions calls run: the same registry the parser checked against; default: the built-in ones */
+  registry?: DialplanRegistry;
 }
 
 /** Asterisk refuses deeper Gosub nesting too; a runaway recursion ends the call. */
@@ -87,11 +89,10 @@ export class DialplanEngine {
   private dp: Dialplan;
   private readonly maxSteps: number;
   private readonly log: DialplanLog;
+  private readonly opts: EngineOptions & { registry: DialplanRegistry };
 
-  constructor(
-    dialplan: Dialplan,
-    private readonly opts: EngineOptions = {},
-  ) {
+  constructor(dialplan: Dialplan, opts: EngineOptions = {}) {
+    this.opts = { ...opts, registry: opts.registry ?? DialplanRegistry.builtin() };
     this.dp = dialplan;
     this.maxSteps = opts.maxSteps ?? 10_000;
     this.log = opts.log ?? silentLog;
@@ -163,7 +164,7 @@ class CallRun implements CallState {
     private readonly dp: Dialplan,
     readonly channel: Channel,
     readonly media: ChannelMedia,
-    private readonly opts: EngineOptions,
+    private readonly opts: EngineOptions & { registry: DialplanRegistry },
     readonly log: DialplanLog,
     private readonly maxSteps: number,
   ) {
@@ -209,6 +210,7 @@ class CallRun implements CallState {
     return substitute(text, {
       channel: this.channel,
       getVar: this.getVar,
+      findFunction: (name) => this.opts.registry.findFunction(name),
       dialplanExists: (context, exten, prio) => {
         if (!this.dp.contexts.has(context)) return false;
         if (exten === null) return true;
@@ -227,7 +229,7 @@ class CallRun implements CallState {
   }
 
   runApp(name: string, data: string): Promise<AppOutcome> | null {
-    const app = findApp(name);
+    const app = this.opts.registry.findApp(name);
     return app ? app.run(this, splitArgs(data), data) : null;
   }
 
@@ -333,7 +335,7 @@ class CallRun implements CallState {
       const step = found?.ext.byPriority.get(this.priority);
       if (!step) return; // fell off the end: hang up (autofallthrough)
       this.steps++;
-      const app = findApp(step.app);
+      const app = this.opts.registry.findApp(step.app);
       const data = this.substitute(step.data);
       const args = splitArgs(data);
       this.record(step.app, app?.sensitiveArgs === 'all' ? '***' : app?.sensitiveArgs && args.length > 1 ? `${args[0]},***` : data);

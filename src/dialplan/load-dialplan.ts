@@ -8,6 +8,7 @@ import { ConfigError } from '../config/config-error.js';
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { DialplanLog } from './app-types.js';
 import { DataSources } from './datasources.js';
+import { DialplanRegistry } from './dialplan-registry.js';
 import { DialplanEngine, type EngineOptions } from './engine.js';
 import { checkExtensionContexts, parseExtensionsConf } from './parse-extensions-conf.js';
 
@@ -19,7 +20,11 @@ export interface LoadedDialplan {
   close(): Promise<void>;
 }
 
-/** null when the configuration names no dialplan file. Throws ConfigError. */
+/**
+ * null when the configuration names no dialplan file. Throws ConfigError.
+ * `extra.registry`: the applications and functions the parser accepts and the
+ * engine runs (the host's one registry); default: the built-in ones only.
+ */
 export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Partial<EngineOptions> = {}): LoadedDialplan | null {
   const d = cfg.dialplan;
   if (d.file === null) return null;
@@ -27,7 +32,8 @@ export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Part
   if (!existsSync(file)) {
     throw ConfigError.at(d.fileAt.file, d.fileAt.line, d.fileAt.col, `dialplan.file ${file} does not exist; expected an extensions.conf (relative paths are relative to this file)`);
   }
-  const dp = parseExtensionsConf(file);
+  const registry = extra.registry ?? DialplanRegistry.builtin();
+  const dp = parseExtensionsConf(file, { registry });
   checkExtensionContexts(dp, cfg.extensions);
   const hasSources = Object.keys(d.datasources).length > 0;
   const datasources = hasSources ? DataSources.open({ datasources: d.datasources, queries: d.queries, timeoutMs: d.lookupTimeout * 1000 }) : null;
@@ -43,12 +49,13 @@ export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Part
     recordingsDir: d.recordings,
     digitTimeoutMs: d.digitTimeout * 1000,
     ...extra,
+    registry,
   });
   return {
     engine,
     datasources,
     reload(next = cfg) {
-      const fresh = parseExtensionsConf(next.dialplan.file ?? file);
+      const fresh = parseExtensionsConf(next.dialplan.file ?? file, { registry });
       checkExtensionContexts(fresh, next.extensions);
       engine.reload(fresh);
       return { contexts: fresh.contexts.size };

@@ -20,16 +20,17 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../config/config-error.js';
 import type { ExtensionConfig, SourcePos } from '../config/config-types.js';
-import { appNames, findApp } from './app-registry.js';
 import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
-import { functionNames, findFunction } from './funcs/func-registry.js';
+import { DialplanRegistry } from './dialplan-registry.js';
 import { gosubTarget } from './apps/app-gosub.js';
 import { editDistance } from '../core/edit-distance.js';
 
 export interface ParseOptions {
   /** reads an included file (tests pass a map); defaults to the file system */
   readFile?: (path: string) => string;
+  /** the applications and functions a step may name; default: the built-in ones only */
+  registry?: DialplanRegistry;
 }
 
 const CONTEXT_RE = /^[A-Za-z0-9_-]+$/;
@@ -99,7 +100,11 @@ class Parser {
   /** the extension the last exten/same line added to, for `same =>` and `n` */
   private last: { ctx: Context; ext: Extension; priority: number } | null = null;
 
-  constructor(private readonly opts: ParseOptions) {}
+  private readonly registry: DialplanRegistry;
+
+  constructor(private readonly opts: ParseOptions) {
+    this.registry = opts.registry ?? DialplanRegistry.builtin();
+  }
 
   private err(file: string, line: number, col: number, message: string): void {
     this.issues.push({ file, line, col, message });
@@ -424,10 +429,11 @@ class Parser {
       this.err(file, line, col, `"${name}" is not an application name; expected Application(arguments) such as Playback(hello-world)`);
       return null;
     }
-    const app = findApp(name);
+    const app = this.registry.findApp(name);
     if (!app) {
-      const near = closest(name, appNames());
-      this.err(file, line, col, `unknown application "${name}"${near ? `; did you mean ${near}?` : ''} (known: ${appNames().join(', ')})`);
+      const names = this.registry.appNames();
+      const near = closest(name, names);
+      this.err(file, line, col, `unknown application "${name}"${near ? `; did you mean ${near}?` : ''} (known: ${names.join(', ')})`);
       return null;
     }
     const bad = balance(data);
@@ -435,10 +441,11 @@ class Parser {
       this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1), `${app.name}(${data}): ${bad}`);
       return null;
     }
-    const fn = unknownFunction(data);
+    const fn = unknownFunction(data, this.registry);
     if (fn) {
-      const near = closest(fn.name, functionNames());
-      this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1) + fn.offset, `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${functionNames().join(', ')})`);
+      const names = this.registry.functionNames();
+      const near = closest(fn.name, names);
+      this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1) + fn.offset, `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${names.join(', ')})`);
       return null;
     }
     return { name: app.name, data: unescapeSemicolons(data) };
@@ -614,10 +621,10 @@ export function balance(data: string): string | null {
 }
 
 /** The first ${NAME(...)} whose function is not provided, with its offset in data. */
-function unknownFunction(data: string): { name: string; offset: number } | null {
+function unknownFunction(data: string, registry: DialplanRegistry): { name: string; offset: number } | null {
   const re = /\$\{([A-Za-z_][A-Za-z0-9_]*)\(/g;
   for (let m = re.exec(data); m; m = re.exec(data)) {
-    if (!findFunction(m[1]!)) return { name: m[1]!, offset: m.index + 2 };
+    if (!registry.findFunction(m[1]!)) return { name: m[1]!, offset: m.index + 2 };
   }
   return null;
 }

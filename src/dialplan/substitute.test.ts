@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { MemoryChannel } from '../../test/support/memory-channel.js';
 import { evaluateExpression, ExpressionError } from './expression.js';
 import { substitute, type SubstEnv } from './substitute.js';
+import { DialplanRegistry } from './dialplan-registry.js';
+
+const registry = DialplanRegistry.builtin();
 
 function env(vars: Record<string, string>, errors: string[] = []): SubstEnv {
   const channel = new MemoryChannel({ callerIdNum: '1001', callerIdName: 'Alice Smith' });
-  return { channel, getVar: (n) => vars[n] ?? '', onError: (w) => errors.push(w) };
+  return { channel, getVar: (n) => vars[n] ?? '', findFunction: (n) => registry.findFunction(n), onError: (w) => errors.push(w) };
 }
 
 test('${VAR}, ${VAR:offset:length} with negative offsets and lengths, nesting', () => {

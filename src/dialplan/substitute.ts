@@ -5,11 +5,12 @@
 // evaluates an expression after its contents are substituted. Unknown
 // variables are empty. A bad expression is reported through onError and
 // yields "" — a typo never crashes a call.
-import { findFunction } from './funcs/func-registry.js';
-import type { FuncEnv } from './funcs/func-types.js';
+import type { DialplanFunction, FuncEnv } from './funcs/func-types.js';
 import { evaluateExpression } from './expression.js';
 
 export interface SubstEnv extends FuncEnv {
+  /** the functions ${NAME(...)} may call: the server's DialplanRegistry */
+  findFunction(name: string): DialplanFunction | undefined;
   onError?(what: string): void;
 }
 
@@ -79,7 +80,7 @@ function variable(inner: string, env: SubstEnv): string {
       return '';
     }
     const name = inner.slice(0, paren);
-    const f = findFunction(name);
+    const f = env.findFunction(name);
     if (!f) {
       env.onError?.(`\${${inner}}: no function ${name}()`);
       return '';

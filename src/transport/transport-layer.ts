@@ -20,6 +20,19 @@ export interface PacketGate {
   admit(address: string, transport: TransportKind): boolean;
 }
 
+export interface TransportOptions {
+  udpRecvBuffer: number;
+  maxMessageSize: number;
+  /** the packet gate (before any parsing); every packet is admitted without one */
+  gate?: PacketGate;
+  /** Server header of the 400s the transport answers itself */
+  serverHeader?: string;
+  /** certificate and key for tls: listen points */
+  tlsCredentials?: TlsCredentials;
+  /** a message the parser refused (the security log, the IDS) */
+  onMalformed?: (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void;
+}
+
 export type InboundHandler = (msg: SipMessage, remote: Remote, local: ListenPoint) => void;
 
 export interface TransportStats {
@@ -44,8 +57,13 @@ export class TransportLayer implements Sender {
   constructor(
     private readonly points: ListenPoint[],
     private readonly log: Logger,
-    private readonly opts: { udpRecvBuffer: number; maxMessageSize: number } = { udpRecvBuffer: 8 * 1024 * 1024, maxMessageSize: 65535 },
-  ) {}
+    private readonly opts: TransportOptions = { udpRecvBuffer: 8 * 1024 * 1024, maxMessageSize: 65535 },
+  ) {
+    if (opts.gate) this.gate = opts.gate;
+    if (opts.serverHeader) this.serverHeader = opts.serverHeader;
+    if (opts.tlsCredentials) this.tlsCredentials = opts.tlsCredentials;
+    if (opts.onMalformed) this.onMalformed = opts.onMalformed;
+  }
 
   onMessage(handler: InboundHandler): void {
     this.handler = handler;
@@ -61,6 +79,11 @@ export class TransportLayer implements Sender {
 
   /** a stream connection closed: whatever was bound to it failed */
   flowClosed: (remote: Remote) => void = () => {};
+
+  /** who hears of a closed stream connection (the transaction layer) */
+  onFlowClosed(handler: (remote: Remote) => void): void {
+    this.flowClosed = handler;
+  }
 
   async start(): Promise<void> {
     for (const p of this.points) {

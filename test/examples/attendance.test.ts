@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/security/config/load-config.js';
-import { findApp, registerApp } from '../../src/dialplan/app-registry.js';
+import { DialplanRegistry } from '../../src/dialplan/dialplan-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../src/dialplan/load-dialplan.js';
 import type { DialResult } from '../../src/channel/channel.js';
 import { MemoryChannel } from '../support/memory-channel.js';
@@ -20,23 +20,26 @@ let loaded: LoadedDialplan;
 const voicemails: string[][] = [];
 const pinOutcomes: PinOutcome[] = [];
 
+// the built-in applications and the stand-ins below; parser and engine share it
+const registry = DialplanRegistry.builtin();
+
 before(() => {
   // VoiceMail and VoiceMailMain belong to the voicemail feature (tested there); stand-ins record how the dialplan calls them
-  registerApp('VoiceMail', {
+  registry.registerApp('VoiceMail', {
     synopsis: 'test stand-in',
     async run(call, args) {
       voicemails.push(args);
       call.vars.set('VMSTATUS', 'SUCCESS');
     },
   });
-  if (!findApp('VoiceMailMain')) registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
+  registry.registerApp('VoiceMailMain', { synopsis: 'test stand-in', async run() {} });
   // a fresh install: the database does not exist yet and is built from attendance.sql (create_from)
   // every file the example ships (palisade.yaml names its neighbours: the dialplan and the SQL script)
   for (const f of readdirSync(example)) if (statSync(join(example, f)).isFile()) copyFileSync(join(example, f), join(dir, f));
   const yamlPath = join(dir, 'palisade.yaml');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
   assert.equal(existsSync(join(dir, 'var', 'attendance.db')), false);
-  loaded = loadDialplan(cfg, undefined, { pinOutcome: (o) => void pinOutcomes.push(o) })!;
+  loaded = loadDialplan(cfg, undefined, { pinOutcome: (o) => void pinOutcomes.push(o), registry })!;
   assert.equal(existsSync(join(dir, 'var', 'attendance.db')), true);
 });
 after(async () => {
@@ -139,13 +142,13 @@ test('the database is opened read-only: the running IVR cannot change it', async
   const yamlPath = join(dir, 'palisade.yaml');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
   cfg.dialplan.queries.sneaky = { datasource: 'attendance', sql: "UPDATE students SET name = 'x' WHERE student_id = ?", params: 1, at: cfg.dialplan.queries.attendance_figure!.at };
-  assert.throws(() => loadDialplan(cfg), /dialplan\.queries\.sneaky: the query must be a read-only SELECT/);
+  assert.throws(() => loadDialplan(cfg, undefined, { registry }), /dialplan\.queries\.sneaky: the query must be a read-only SELECT/);
 });
 
 test('the database being unavailable plays attendance-unavailable, never a crash', async () => {
   const yamlPath = join(dir, 'palisade.yaml');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
-  const broken = loadDialplan(cfg)!;
+  const broken = loadDialplan(cfg, undefined, { registry })!;
   await broken.datasources!.close();
   const ch = new MemoryChannel({ context: 'internal', dialed: '800', script: '240001#7294#' });
   await broken.engine.run(ch, ch.media);

@@ -1,5 +1,5 @@
-// The applications Palisade ships, registered by app-registry.ts. Features
-// (voicemail, queues) add theirs with registerApp().
+// The applications Palisade ships, put in each DialplanRegistry
+// (../dialplan-registry.ts). Modules (voicemail, queues) add theirs there.
 import type { DialplanApp } from '../app-types.js';
 import { appAnswer } from './app-answer.js';
 import { appHangup } from './app-hangup.js';

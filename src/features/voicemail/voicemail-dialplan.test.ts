@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../../security/config/load-config.js';
-import { registerApp } from '../../dialplan/app-registry.js';
+import { DialplanRegistry } from '../../dialplan/dialplan-registry.js';
 import { loadDialplan, type LoadedDialplan } from '../../dialplan/load-dialplan.js';
 import { LogRoot } from '../../observability/logger.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature, type VoicemailMail } from './index.js';
@@ -39,8 +39,9 @@ before(async () => {
     domain: '127.0.0.1',
   });
   await feature.start();
-  for (const app of voicemailDialplanApps(() => feature)) registerApp(app.name, app);
-  loaded = loadDialplan(cfg)!;
+  const registry = DialplanRegistry.builtin();
+  for (const app of voicemailDialplanApps(() => feature)) registry.registerApp(app.name, app);
+  loaded = loadDialplan(cfg, undefined, { registry })!;
 });
 after(async () => {
   feature?.stop();

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { parseConfig } from '../config/load-config.js';
+import { parseConfig, type LoadOptions } from '../config/load-config.js';
 import { ConfigError } from '../../config/config-error.js';
 import type { AuditInput, AuditedFile } from './audit-types.js';
 import { gatherHostFacts } from './gather-host.js';
@@ -17,6 +17,8 @@ export interface GatherOptions {
   now?: number;
   /** reads the host the audit runs on through these (systemHostReaders() for the real one); without it the host checks are skipped */
   host?: HostReaders;
+  /** the modules' configuration sections (the host's), so their keys are not reported as unknown */
+  sections?: LoadOptions['sections'];
 }
 
 function modeOf(path: string): number | null {
@@ -56,7 +58,7 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
   }
   if (configIssues.length === 0) {
     try {
-      parseConfig(text, configPath);
+      parseConfig(text, configPath, { sections: opts.sections });
     } catch (err) {
       if (err instanceof ConfigError) configIssues.push(...err.message.split('\n').filter((l) => l.trim() !== ''));
       else configIssues.push(`${configPath}:1:1: ${(err as Error).message}`);

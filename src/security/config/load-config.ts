@@ -49,8 +49,13 @@ export function weakPin(pin: string, mailbox: string, minLength: number): string
   return v.ok ? null : v.reason;
 }
 
+export interface LoadOptions {
+  /** the other modules' top-level sections by key (the module host collects them); results in cfg.sections */
+  sections?: ConfigHooks['sections'];
+}
+
 /** the hooks config/'s reader calls, and where their results are collected */
-function securityHooks(): { hooks: ConfigHooks; sections: () => SecurityConfigs; policies: ExtensionPolicyConfig[] } {
+function securityHooks(opts: LoadOptions): { hooks: ConfigHooks; sections: () => SecurityConfigs; policies: ExtensionPolicyConfig[] } {
   let sections: SecurityConfigs | undefined;
   const policies: ExtensionPolicyConfig[] = [];
   const hooks: ConfigHooks = {
@@ -72,6 +77,7 @@ function securityHooks(): { hooks: ConfigHooks; sections: () => SecurityConfigs;
     },
     suggestSecret: () => generateSecret(),
     weakPin,
+    sections: opts.sections,
   };
   return {
     hooks,
@@ -89,13 +95,13 @@ function assemble(core: PalisadeConfig, h: ReturnType<typeof securityHooks>): Lo
 }
 
 /** Loads and validates palisade.yaml; every problem is thrown together as one ConfigError. */
-export function loadConfig(path: string): LoadedConfig {
-  const h = securityHooks();
+export function loadConfig(path: string, opts: LoadOptions = {}): LoadedConfig {
+  const h = securityHooks(opts);
   return assemble(readConfigFile(path, h.hooks), h);
 }
 
 /** Parses config text; `fileName` names the file in errors and anchors relative paths. */
-export function parseConfig(text: string, fileName: string): LoadedConfig {
-  const h = securityHooks();
+export function parseConfig(text: string, fileName: string, opts: LoadOptions = {}): LoadedConfig {
+  const h = securityHooks(opts);
   return assemble(readConfigText(text, fileName, h.hooks), h);
 }

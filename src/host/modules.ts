@@ -1,0 +1,39 @@
+// The modules Palisade runs, in start order (stopped in reverse). Adding a
+// feature: its folder, and one line here (docs/architecture.md, "Modules").
+import type { LoadedConfig } from '../security/config/load-config.js';
+import type { LogRoot } from '../observability/logger.js';
+import type { Database } from '../storage/database.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { LoadedDialplan } from '../dialplan/load-dialplan.js';
+import { securityModule } from '../security/security-module.js';
+import { voicemailModule } from '../features/voicemail/voicemail-module.js';
+import { qualifyModule } from '../sip/ua/qualify-module.js';
+import type { DefenceHooks } from './defence-hooks.js';
+import type { ExtensionDirectory } from './extension-directory.js';
+import { ModuleHost, type HostModule } from './module-host.js';
+import type { SipStack } from './sip-stack.js';
+
+/** What a module's start() may use: the core services, built before any module starts. */
+export interface HostServices {
+  cfg: LoadedConfig;
+  logs: LogRoot;
+  storage: Database;
+  mailer: Mailer | null;
+  extensions: ExtensionDirectory;
+  dialplan: LoadedDialplan | null;
+  /** an extension, or a number the dialplan serves itself (IVR, voicemail) */
+  isInternalNumber(n: string): boolean;
+  defences: DefenceHooks;
+  transport: SipStack['transport'];
+  tm: SipStack['tm'];
+  location: SipStack['location'];
+  events: SipStack['events'];
+  pipeline: SipStack['pipeline'];
+}
+
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule];
+
+/** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
+export function createHost(): ModuleHost<HostServices> {
+  return new ModuleHost(MODULES.map((m) => m()));
+}

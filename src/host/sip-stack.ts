@@ -1,0 +1,263 @@
+// The SIP side of the server, built in dependency order: transport →
+// transactions → request pipeline → UAS core → registrar / B2BUA / event
+// server, with media, the dialplan's channels and the defence points handed
+// in. Nothing listens until start(). Where two parts call each other (the
+// transaction layer delivers to the UAS core, which answers through it) the
+// earlier one holds a callback to the later one, declared once, never
+// re-assigned.
+import { networkInterfaces } from 'node:os';
+import type { PalisadeConfig } from '../config/config-types.js';
+import type { LogRoot } from '../observability/logger.js';
+import { TransportLayer } from '../transport/transport-layer.js';
+import { TransactionManager } from '../sip/transaction/transaction-manager.js';
+import { TimerWheelClock } from '../sip/transaction/clock.js';
+import { DigestAuthenticator } from '../sip/auth/digest.js';
+import { LocationService, requestTarget } from '../sip/ua/location.js';
+import { Registrar } from '../sip/ua/registrar.js';
+import { UaCore } from '../sip/ua/ua-core.js';
+import { RequestAuthenticator } from '../sip/ua/request-auth.js';
+import { B2bua } from '../sip/b2bua/b2bua.js';
+import { createMediaApi } from '../sip/b2bua/media-bridge.js';
+import { EventServer, notifyThrough } from '../sip/events/index.js';
+import { securityEvent } from '../security/ids/event-levels.js';
+import { RequestPipeline } from '../sip/pipeline/request-pipeline.js';
+import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-factory.js';
+import { PromptStore } from '../media/prompts/prompt-store.js';
+import { MusicOnHold } from '../media/player/music-on-hold.js';
+import { MixerRegistry } from '../media/mixer/mixer.js';
+import type { Database } from '../storage/database.js';
+import type { DefenceHooks } from './defence-hooks.js';
+import type { ExtensionDirectory } from './extension-directory.js';
+
+export interface SipStackDeps {
+  logs: LogRoot;
+  storage: Database;
+  extensions: ExtensionDirectory;
+  defences: DefenceHooks;
+  /** runs the calls the dialplan claims; without one every call goes straight to the dialled extension */
+  runner?: DialplanRunner;
+  /** the prompts folder (generated on first start) */
+  promptDir: string;
+}
+
+export type SipStack = Awaited<ReturnType<typeof buildSipStack>>;
+
+export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
+  const { logs, extensions, defences, runner } = d;
+  const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), {
+    udpRecvBuffer: cfg.sip.udpRecvBuffer,
+    maxMessageSize: 65535,
+    serverHeader: cfg.sip.userAgent,
+    // tls: listen points (src/transport/tls-listener.ts)
+    tlsCredentials: cfg.tls ?? undefined,
+    gate: defences.packetGate,
+    onMalformed: defences.malformed,
+  });
+  const clock = new TimerWheelClock();
+  // the names this server answers to: To hosts it registers, digest-uris it accepts
+  const localHosts = localHostNames(cfg);
+  const isLocalDomain = (host: string) => localHosts.has(host.toLowerCase());
+  const auth = new DigestAuthenticator({
+    realm: cfg.sip.realm,
+    algorithms: cfg.auth.algorithms,
+    nonceLifetimeSec: cfg.auth.nonceLifetime,
+    lookupHa1: (user) => extensions.get(user)?.ha1,
+    server: { hosts: localHosts, ports: cfg.sip.listen.map((p) => p.port) },
+  });
+  const location = new LocationService({
+    persistence: d.storage.location,
+    onPersistError: (err, op) => logs.get('registrar').warn('persist-failed', { op, error: (err as Error).message }),
+  });
+  const restored = await location.restore();
+  const localFor = transport.localFor.bind(transport);
+
+  const registrar = new Registrar({
+    location,
+    auth,
+    domain: cfg.sip.domain,
+    isLocalDomain,
+    minExpires: cfg.registrar.minExpires,
+    maxExpires: cfg.registrar.maxExpires,
+    defaultExpires: cfg.registrar.defaultExpires,
+    maxContacts: cfg.registrar.maxContacts,
+    isLocalExtension: (user: string) => extensions.has(user),
+    server: cfg.sip.userAgent,
+    onAuth: (e) => defences.authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
+    mayRegister: defences.mayRegister,
+  });
+  const media = createMediaApi({
+    address: cfg.rtp.address,
+    advertisedAddress: cfg.rtp.advertisedAddress,
+    portMin: cfg.rtp.portMin,
+    portMax: cfg.rtp.portMax,
+    inactivityTimeoutMs: cfg.rtp.timeout * 1000,
+  });
+
+  const secLog = logs.get('security');
+  const pipeline = new RequestPipeline({
+    userAgent: cfg.sip.userAgent,
+    onGateFault: (_stage, req, err) => secLog.error('request-gate-failed', { method: req.method, error: err.stack }),
+  });
+  const tm: TransactionManager = new TransactionManager({
+    sender: transport,
+    clock,
+    tu: {
+      onRequest: (tx, msg, remote) => pipeline.gate(tx, msg, remote, (t, m, r) => core.onRequest(t, m, r)),
+      onAck: (msg) => core.onAck(msg),
+      onCancel: (msg) => core.onCancel(msg),
+      onStrayResponse: (msg) => core.onStrayResponse(msg),
+    },
+  });
+
+  const cdrLog = logs.get('cdr');
+  const b2bua: B2bua = new B2bua(
+    { domain: cfg.sip.domain, userAgent: cfg.sip.userAgent, ringTimeoutMs: cfg.calls.ringTimeout * 1000, maxDurationMs: cfg.calls.maxDuration * 1000 },
+    {
+      tx: {
+        sendRequest: (req, remote, h) => {
+          const ctx = tm.sendRequest(req, remote, { onResponse: (res) => h.onResponse(res), onTimeout: () => h.onTimeout(), onTransportError: () => h.onTimeout() });
+          return { cancel: () => ctx.cancel() };
+        },
+        sendStateless: (req, remote) => {
+          tm.stampVia(req, remote);
+          transport.send(req.toBuffer(), remote);
+        },
+        retransmit2xx: (res, remote, onGiveUp) => tm.retransmit2xx(res, remote, onGiveUp),
+      },
+      auth,
+      media,
+      extensions,
+      location: { lookup: (aor) => location.lookupForCall(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })) },
+      cdr: {
+        write: (rec) => {
+          d.storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
+        },
+      },
+      onAuth: defences.authOutcome,
+      onEncryptionRefused: (e) =>
+        defences.securityEvents.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail })),
+      gate: defences.callGate,
+      // calls the dialplan claims become channels (below)
+      dialplan: runner
+        ? {
+            routes: (caller, dialled) => runner.has(caller.context, dialled, caller.number),
+            accept: (tx, req, remote, caller, dialled, ticket) => void channels?.accept(tx, req, remote, caller, dialled, ticket),
+          }
+        : undefined,
+    },
+    transport,
+    logs.get('b2bua'),
+  );
+  // ---- channels: calls the dialplan answers, with Palisade's own media
+  const channels = runner
+    ? new SipChannelFactory(
+        {
+          ua: b2bua,
+          allocatePair: () => media.allocatePair(),
+          mediaAddress: cfg.rtp.advertisedAddress,
+          prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
+          moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
+          mixers: new MixerRegistry(),
+          log: logs.get('channel'),
+          rtpTimeoutMs: cfg.rtp.timeout * 1000,
+        },
+        runner,
+      )
+    : undefined;
+
+  const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: defences.authOutcome });
+  // ---- SUBSCRIBE/NOTIFY (RFC 6665): the event server; modules register packages with it
+  const events = new EventServer({
+    // the same digest check (and IDS reporting) as every request the UAS core answers
+    authenticate: (req, remote) => requestAuth.check(req, remote),
+    send: notifyThrough(tm),
+    contactFor: (remote) => b2bua.contactFor(remote, 'events'),
+    contactsOf: (aor) => location.lookup(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })),
+    isLocalDomain,
+    domain: cfg.sip.domain,
+    userAgent: cfg.sip.userAgent,
+    clock,
+    log: logs.get('events'),
+    refused: (e) => defences.securityEvents.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.subscriber, sessionId: e.callId, detail: e.detail })),
+  });
+  location.on((e) => {
+    if (e.type === 'added') void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+  });
+  const core: UaCore = new UaCore(
+    {
+      userAgent: cfg.sip.userAgent,
+      allow: b2bua.allow,
+      authenticate: (req, remote) => {
+        const r = requestAuth.check(req, remote);
+        return 'response' in r ? r.response : null;
+      },
+      onRejected: (req, remote, status, reason) => {
+        if (status === 400) defences.malformed(remote, localFor(remote), reason, req.method);
+      },
+    },
+    registrar,
+    b2bua,
+    logs.get('ua'),
+    events.handleSubscribe,
+  );
+  transport.onFlowClosed((remote) => tm.transportError(remote));
+  transport.onMessage((msg, remote, local) => {
+    // the pipeline's screen: known scanners are dropped without an answer
+    if (msg.isRequest && pipeline.screen(msg, remote, local)) return;
+    if (msg.isRequest) tm.receiveRequest(msg, remote);
+    else tm.receiveResponse(msg, remote);
+  });
+
+  return {
+    transport,
+    clock,
+    tm,
+    location,
+    restored,
+    registrar,
+    b2bua,
+    channels,
+    events,
+    pipeline,
+    media,
+    /** listens; location starts expiring bindings */
+    async start(): Promise<void> {
+      location.start();
+      await transport.start();
+    },
+    /** hangs up every call and lets the BYEs leave */
+    async hangupAll(): Promise<void> {
+      b2bua.hangupAll();
+      channels?.hangupAll();
+      events.stop();
+      await new Promise((r) => setTimeout(r, 50));
+    },
+    async close(): Promise<void> {
+      await transport.close();
+      location.stop();
+      await location.flush();
+      clock.stop();
+      await media.close();
+    },
+  };
+}
+
+/**
+ * The SIP domain and every listening address, lower-case; for a wildcard
+ * listen point (0.0.0.0, ::) the machine's own interface addresses, which
+ * phones configured with the server's IP put in their To and digest URIs.
+ */
+export function localHostNames(cfg: PalisadeConfig): Set<string> {
+  const out = new Set<string>([cfg.sip.domain.toLowerCase()]);
+  for (const p of cfg.sip.listen) {
+    const a = p.address.toLowerCase();
+    if (a !== '0.0.0.0' && a !== '::') {
+      out.add(a);
+      continue;
+    }
+    for (const list of Object.values(networkInterfaces())) {
+      for (const i of list ?? []) if (a === '::' || i.family === 'IPv4') out.add(i.address.toLowerCase());
+    }
+  }
+  return out;
+}

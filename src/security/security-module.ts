@@ -1,0 +1,116 @@
+// The security module: ACLs, address reputation and the toll-fraud guard
+// (SecurityGuard), the intrusion defences (SecurityService: security log,
+// IDS rules and bans, alert mails). It answers the four defence points
+// (docs/architecture.md, Layers) and adds the control commands bans,
+// ban-add, ban-remove, reputation, reputation-reset, fraud-reload, guard
+// and the `security` field of `status`.
+import { hostname } from 'node:os';
+import type { ModuleDeclarations, PalisadeModule } from '../core/module.js';
+import type { LoadedConfig } from './config/load-config.js';
+import type { LogRoot } from '../observability/logger.js';
+import type { Database } from '../storage/database.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { PacketGate } from '../transport/transport-layer.js';
+import type { ListenPoint, Remote } from '../transport/types.js';
+import type { GateStage, ScreenStage } from '../sip/pipeline/request-pipeline.js';
+import type { CallGateApi } from '../core/call-gate.js';
+import { SecurityGuard, GUARD_COMMANDS } from './security-guard.js';
+import { SecurityService, registeredAddresses } from './ids/security-service.js';
+import type { SecurityEventSink } from '../core/security-event.js';
+import type { AuthOutcome } from '../core/auth.js';
+import { pinOutcomeEvent } from './ids/auth-events.js';
+import type { PinOutcomeSink } from '../core/pin-outcome.js';
+
+/** What the security module needs of the running server (the host hands in a superset). */
+export interface SecurityModuleServices {
+  cfg: LoadedConfig;
+  logs: LogRoot;
+  storage: Database;
+  mailer: Mailer | null;
+  /** extensions, and numbers the dialplan serves itself (IVR, voicemail): internal for the fraud guard */
+  isInternalNumber(n: string): boolean;
+  location: { all(): Array<{ received: { address: string } }> };
+  transport: { localFor(remote: Remote): ListenPoint; closeFlowsFrom(address: string): number };
+  pipeline: { addScreen(s: ScreenStage): void; addGate(g: GateStage): void };
+  defences: {
+    addPacketGate(g: PacketGate): void;
+    onAuthOutcome(sink: (o: AuthOutcome) => void): void;
+    onPinOutcome(sink: PinOutcomeSink): void;
+    onSecurityEvent(sink: SecurityEventSink): void;
+    onMalformed(sink: (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void): void;
+    addRegisterCheck(check: (aor: string, remote: Remote) => boolean): void;
+    setCallGate(g: CallGateApi): void;
+  };
+}
+
+export function securityModule(): PalisadeModule<ModuleDeclarations, SecurityModuleServices> {
+  let running: { guard: SecurityGuard; security: SecurityService } | null = null;
+  const need = () => {
+    if (!running) throw new Error('the security module is not running');
+    return running;
+  };
+  return {
+    name: 'security',
+    declare(d) {
+      for (const cmd of GUARD_COMMANDS) d.command(cmd, (args) => need().guard.control(cmd, args));
+      for (const cmd of ['bans', 'ban-add', 'ban-remove']) d.command(cmd, (args) => need().security.control(cmd, args));
+      d.status('security', () => need().security.status());
+    },
+    async start(s) {
+      const { cfg, transport, defences } = s;
+      const secLog = s.logs.get('security');
+      const registered = () => s.location.all().map((b) => b.received.address);
+      const mailer = s.mailer;
+      const security = new SecurityService(cfg.security, {
+        log: secLog,
+        isRegisteredAddress: registeredAddresses(registered),
+        closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
+        sendMail: mailer ? async (to, subject, text) => void (await mailer.send({ to, subject, text })) : undefined,
+        hostName: hostname(),
+      });
+      // the guard's events: the JSON log, then the IDS bus (security log in Asterisk's format, rules, alert mails)
+      const securitySink: SecurityEventSink = {
+        emit: (ev) => {
+          secLog.info('security-event', { type: ev.type, level: ev.level, remote: ev.remote?.address, account: ev.account, detail: ev.detail, ...ev.extra });
+          security.emit(ev.local || !ev.remote ? ev : { ...ev, local: transport.localFor(ev.remote) });
+        },
+      };
+      const guard = await SecurityGuard.create({
+        cfg: cfg.guard,
+        extensions: cfg.extensions,
+        isExtension: s.isInternalNumber,
+        storage: s.storage,
+        sink: securitySink,
+        log: secLog,
+        registeredAddresses: registered,
+      });
+      security.start();
+      running = { guard, security };
+
+      defences.addPacketGate(security.gate);
+      s.pipeline.addScreen({ name: 'scanner', drop: (req, remote, local) => security.dropRequest(req.get('user-agent'), remote, local, req.get('call-id')) });
+      // global ACL, address reputation, calls claiming an internal user from outside
+      s.pipeline.addGate({ name: 'acl-reputation', check: (req, remote) => guard.checkRequest(req, remote) });
+      defences.onMalformed((remote, local, error, method) => security.malformed(remote, local, error, method));
+      defences.onSecurityEvent(security);
+      // every authentication outcome feeds the IDS (events, bans) and reputation
+      defences.onAuthOutcome((o) => {
+        security.authOutcome(o, (r) => transport.localFor(r));
+        guard.authOutcome(o.ok, o.reason, o.account, o.remote);
+      });
+      // and so does every PIN checked during a call (VoiceMailMain, Authenticate(),
+      // ReportAuthFailure()): the same events, bans and reputation, by the caller's address
+      defences.onPinOutcome((o) => {
+        securitySink.emit(pinOutcomeEvent(o));
+        guard.pinOutcome(o);
+      });
+      defences.addRegisterCheck((aor, remote) => guard.mayRegister(aor, remote));
+      defences.setCallGate(guard.callGate);
+    },
+    async stop() {
+      if (!running) return;
+      await running.security.stop();
+      await running.guard.stop();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+// The request pipeline: the ordered stages every request passes, each a
+// small unit that modules add to instead of closures in main.ts.
+//
+//   1. packet gate     transport, before parsing (PacketGate: banned sources)
+//   2. screen          parsed, before the transaction layer: known scanners
+//                      are dropped without an answer and cost no state
+//   3. gate            in a server transaction: ACL, address reputation,
+//                      calls claiming an internal user from outside; a
+//                      refusal is answered through the transaction
+//   4. sanity          the UAS core (ua-core.ts): RFC 3261 §8.2.1–8.2.3
+//   5. authentication  the UAS core: digest challenge first (docs/architecture.md, Security rules)
+//   6. routing         the UAS core: registrar, B2BUA, OPTIONS, and the
+//                      routes modules add (SUBSCRIBE → the event server)
+//
+// This file holds stages 2 and 3 and hands what passes to `next` (the UAS
+// core); the packet gate is the transport's, stages 4–6 are the UAS core's.
+import { buildResponse } from '../message/response.js';
+import { SipParseError, type SipMessage } from '../message/sip-message.js';
+import { newToken } from '../dialog/dialog.js';
+import type { ListenPoint, Remote } from '../../transport/types.js';
+import type { ServerTxHandle } from '../b2bua/types.js';
+
+/** Stage 2: true = drop the request silently (no answer, no transaction). */
+export interface ScreenStage {
+  readonly name: string;
+  drop(req: SipMessage, remote: Remote, local: ListenPoint | undefined): boolean;
+}
+
+/** Stage 3: a refusal to answer, or null to let the request on. */
+export interface GateStage {
+  readonly name: string;
+  check(req: SipMessage, remote: Remote): { status: number; reason: string } | null;
+}
+
+/** What follows the gates: the UAS core's onRequest (sanity, authentication, routing). */
+export type RequestHandler = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => void;
+
+export interface PipelineOptions {
+  /** Server header of the refusals */
+  userAgent: string;
+  /** a gate that failed on a fault of ours: logged, and the request served */
+  onGateFault(stage: string, req: SipMessage, err: Error): void;
+}
+
+export class RequestPipeline {
+  private readonly screens: ScreenStage[] = [];
+  private readonly gates: GateStage[] = [];
+
+  constructor(private readonly opts: PipelineOptions) {}
+
+  addScreen(stage: ScreenStage): void {
+    this.screens.push(stage);
+  }
+
+  addGate(stage: GateStage): void {
+    this.gates.push(stage);
+  }
+
+  /** Stage 2 for a parsed request off the wire: true when it is to be dropped. */
+  screen(req: SipMessage, remote: Remote, local: ListenPoint | undefined): boolean {
+    for (const s of this.screens) if (s.drop(req, remote, local)) return true;
+    return false;
+  }
+
+  /** Stage 3, then `next`: a refused request is answered here and goes no further. */
+  gate(tx: ServerTxHandle, req: SipMessage, remote: Remote, next: RequestHandler): void {
+    for (const g of this.gates) {
+      let refusal = null;
+      try {
+        refusal = g.check(req, remote);
+      } catch (err) {
+        // a malformed header: the UAS core answers 400; a fault of ours is logged and the request served
+        if (!(err instanceof SipParseError)) this.opts.onGateFault(g.name, req, err as Error);
+      }
+      if (refusal) {
+        tx.respond(buildResponse(req, refusal.status, refusal.reason, { toTag: newToken(), server: this.opts.userAgent }));
+        return;
+      }
+    }
+    next(tx, req, remote);
+  }
+}
