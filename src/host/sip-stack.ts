@@ -15,6 +15,10 @@ import { DigestAuthenticator } from '../sip/auth/digest.js';
 import { LocationService, requestTarget } from '../sip/ua/location.js';
 import { Registrar } from '../sip/ua/registrar.js';
 import { UaCore } from '../sip/ua/ua-core.js';
+import { routeB2bua, routeRegistrar } from '../sip/ua/core-routes.js';
+import { SanityStage } from '../sip/pipeline/sanity-stage.js';
+import { AuthStage } from '../sip/pipeline/auth-stage.js';
+import { RoutingStage } from '../sip/pipeline/routing-stage.js';
 import { RequestAuthenticator } from '../sip/ua/request-auth.js';
 import { B2bua } from '../sip/b2bua/b2bua.js';
 import { createMediaApi } from '../sip/b2bua/media-bridge.js';
@@ -93,11 +97,6 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
   });
 
-  const secLog = logs.get('security');
-  const pipeline = new RequestPipeline({
-    userAgent: cfg.sip.userAgent,
-    onGateFault: (_stage, req, err) => secLog.error('request-gate-failed', { method: req.method, error: err.stack }),
-  });
   const tm: TransactionManager = new TransactionManager({
     sender: transport,
     clock,
@@ -183,22 +182,32 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   location.on((e) => {
     if (e.type === 'added') void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
   });
-  const core: UaCore = new UaCore(
+  // ---- the request pipeline's last stages: sanity → authentication → routing
+  const authStage = new AuthStage((req, remote) => {
+    const r = requestAuth.check(req, remote);
+    return 'response' in r ? r.response : null;
+  });
+  const routing = new RoutingStage({ userAgent: cfg.sip.userAgent, allow: b2bua.allow, auth: authStage });
+  routeRegistrar(routing, registrar);
+  routeB2bua(routing, b2bua);
+  routing.register('SUBSCRIBE', events.handleSubscribe);
+  const sanity = new SanityStage({ allow: b2bua.allow, isRouted: (m) => routing.has(m), challengeFirst: authStage.active });
+  const secLog = logs.get('security');
+  const pipeline = new RequestPipeline({
+    userAgent: cfg.sip.userAgent,
+    onGateFault: (_stage, req, err) => secLog.error('request-gate-failed', { method: req.method, error: err.stack }),
+    routing,
+  });
+  const core = new UaCore(
     {
       userAgent: cfg.sip.userAgent,
-      allow: b2bua.allow,
-      authenticate: (req, remote) => {
-        const r = requestAuth.check(req, remote);
-        return 'response' in r ? r.response : null;
-      },
       onRejected: (req, remote, status, reason) => {
         if (status === 400) defences.malformed(remote, localFor(remote), reason, req.method);
       },
     },
-    registrar,
-    b2bua,
+    sanity,
+    routing,
     logs.get('ua'),
-    events.handleSubscribe,
   );
   transport.onFlowClosed((remote) => tm.transportError(remote));
   transport.onMessage((msg, remote, local) => {

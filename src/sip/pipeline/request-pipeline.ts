@@ -7,18 +7,22 @@
 //   3. gate            in a server transaction: ACL, address reputation,
 //                      calls claiming an internal user from outside; a
 //                      refusal is answered through the transaction
-//   4. sanity          the UAS core (ua-core.ts): RFC 3261 §8.2.1–8.2.3
-//   5. authentication  the UAS core: digest challenge first (docs/architecture.md, Security rules)
-//   6. routing         the UAS core: registrar, B2BUA, OPTIONS, and the
-//                      routes modules add (SUBSCRIBE → the event server)
+//   4. sanity          sanity-stage.ts: RFC 3261 §8.2.1–8.2.3
+//   5. authentication  auth-stage.ts: digest challenge first (docs/architecture.md, Security rules)
+//   6. routing         routing-stage.ts: a handler per method, registered by
+//                      the core (REGISTER → registrar, INVITE and dialogs →
+//                      B2BUA, SUBSCRIBE → event server) and by modules
+//                      (addRoute); OPTIONS answered there
 //
 // This file holds stages 2 and 3 and hands what passes to `next` (the UAS
-// core); the packet gate is the transport's, stages 4–6 are the UAS core's.
+// core, src/sip/ua/ua-core.ts, which runs stages 4–6 in order); the packet
+// gate is the transport's.
 import { buildResponse } from '../message/response.js';
 import { SipParseError, type SipMessage } from '../message/sip-message.js';
 import { newToken } from '../dialog/dialog.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
 import type { ServerTxHandle } from '../b2bua/types.js';
+import type { MethodRoute, RoutingStage } from './routing-stage.js';
 
 /** Stage 2: true = drop the request silently (no answer, no transaction). */
 export interface ScreenStage {
@@ -40,6 +44,8 @@ export interface PipelineOptions {
   userAgent: string;
   /** a gate that failed on a fault of ours: logged, and the request served */
   onGateFault(stage: string, req: SipMessage, err: Error): void;
+  /** stage 6, where modules add their methods */
+  routing?: RoutingStage;
 }
 
 export class RequestPipeline {
@@ -54,6 +60,12 @@ export class RequestPipeline {
 
   addGate(stage: GateStage): void {
     this.gates.push(stage);
+  }
+
+  /** Stage 6: requests of `method` go to `route` (one per method; MESSAGE → a messaging module) */
+  addRoute(method: string, route: MethodRoute): void {
+    if (!this.opts.routing) throw new Error('this pipeline has no routing stage');
+    this.opts.routing.register(method, route);
   }
 
   /** Stage 2 for a parsed request off the wire: true when it is to be dropped. */

@@ -9,6 +9,10 @@ import type { B2bua } from '../b2bua/b2bua.js';
 import type { ServerTxHandle } from '../b2bua/types.js';
 import type { Remote } from '../../transport/types.js';
 import { UaCore } from './ua-core.js';
+import { SanityStage } from '../pipeline/sanity-stage.js';
+import { AuthStage } from '../pipeline/auth-stage.js';
+import { RoutingStage } from '../pipeline/routing-stage.js';
+import { routeB2bua, routeRegistrar } from './core-routes.js';
 
 const PHONE: Remote = { transport: 'udp', address: '127.0.0.1', port: 5071 };
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE';
@@ -26,7 +30,11 @@ function rig(): { core: UaCore; routed: string[]; answers: SipMessage[]; tx: Ser
   const routed: string[] = [];
   const answers: SipMessage[] = [];
   const b2bua = { onInDialog: (_tx: ServerTxHandle, req: SipMessage) => (routed.push(req.method), true) } as unknown as B2bua;
-  const core = new UaCore({ userAgent: 'Palisade', allow: ALLOW }, { handleRegister: () => assert.fail('no REGISTER here') }, b2bua, new LogRoot('error', {}, { write: () => undefined }).get('ua'));
+  const routing = new RoutingStage({ userAgent: 'Palisade', allow: ALLOW, auth: new AuthStage() });
+  routeRegistrar(routing, { handleRegister: () => assert.fail('no REGISTER here') });
+  routeB2bua(routing, b2bua);
+  const sanity = new SanityStage({ allow: ALLOW, isRouted: (m) => routing.has(m), challengeFirst: false });
+  const core = new UaCore({ userAgent: 'Palisade' }, sanity, routing, new LogRoot('error', {}, { write: () => undefined }).get('ua'));
   const tx: ServerTxHandle = { respond: (r) => void answers.push(r), respondStateless: (r) => void answers.push(r) };
   return { core, routed, answers, tx };
 }

@@ -1,0 +1,102 @@
+// Stage 6 of the request pipeline: routing by method. The core and the
+// modules register a handler per method (REGISTER → the registrar, INVITE →
+// the B2BUA, SUBSCRIBE → the event server, MESSAGE → a messaging module);
+// requests inside a dialog go to the dialog owner (the B2BUA); OPTIONS is
+// answered here; anything else out of a dialog is challenged, then refused.
+import { buildResponse } from '../message/response.js';
+import type { SipMessage } from '../message/sip-message.js';
+import type { Remote } from '../../transport/types.js';
+import type { ServerTxHandle } from '../b2bua/types.js';
+import type { AuthStage } from './auth-stage.js';
+
+/** Serves a request; false when it is not for this handler (it then goes on like an unrouted request). */
+export type MethodRoute = (tx: ServerTxHandle, req: SipMessage, remote: Remote) => boolean;
+
+/** The owner of the dialogs: in-dialog requests, ACKs for 2xx, CANCELs, stray 2xx (RFC 3261 §12.2.2, §9.2, §13.3.1.4). */
+export interface DialogRoute {
+  /** false when no dialog matches (answered 481) */
+  inDialog(tx: ServerTxHandle, req: SipMessage): boolean;
+  ack(req: SipMessage): void;
+  cancel(req: SipMessage): void;
+  stray2xx(res: SipMessage): void;
+}
+
+export interface RoutingStageOptions {
+  /** Server header */
+  userAgent: string;
+  /** our Allow header */
+  allow: string;
+  auth: AuthStage;
+}
+
+export class RoutingStage {
+  private readonly routes = new Map<string, MethodRoute>();
+  private dialogs: DialogRoute | undefined;
+
+  constructor(private readonly o: RoutingStageOptions) {
+    this.routes.set('OPTIONS', (tx, req, remote) => this.answerOptions(tx, req, remote));
+  }
+
+  /** a method's handler; one per method */
+  register(method: string, route: MethodRoute): void {
+    const m = method.toUpperCase();
+    if (this.routes.has(m)) throw new Error(`a route for ${m} exists already`);
+    this.routes.set(m, route);
+  }
+
+  /** the dialog owner; one */
+  setDialogs(d: DialogRoute): void {
+    if (this.dialogs) throw new Error('the dialogs have an owner already');
+    this.dialogs = d;
+  }
+
+  has(method: string): boolean {
+    return this.routes.has(method);
+  }
+
+  route(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
+    if (this.routes.get(req.method)?.(tx, req, remote)) return;
+    if (req.to.params.tag === undefined) {
+      // authentication before the 405, so the answer never depends on the target
+      if (this.o.auth.challenged(tx, req, remote)) return;
+      tx.respond(buildResponse(req, 405, 'Method Not Allowed', { server: this.o.userAgent, headers: [['allow', this.o.allow]] }));
+      return;
+    }
+    // a method the sanity stage let through inside a dialog: the dialog's
+    if (!this.dialogs?.inDialog(tx, req)) this.noDialog(tx, req);
+  }
+
+  ack(req: SipMessage): void {
+    this.dialogs?.ack(req);
+  }
+
+  cancel(req: SipMessage): void {
+    this.dialogs?.cancel(req);
+  }
+
+  stray2xx(res: SipMessage): void {
+    this.dialogs?.stray2xx(res);
+  }
+
+  /** RFC 3261 §11.2: OPTIONS to the server is answered with what we support; to a user it needs credentials */
+  private answerOptions(tx: ServerTxHandle, req: SipMessage, remote: Remote): boolean {
+    if (req.to.params.tag !== undefined && this.dialogs?.inDialog(tx, req)) return true;
+    if (req.ruri.user !== undefined && this.o.auth.challenged(tx, req, remote)) return true;
+    tx.respond(
+      buildResponse(req, 200, 'OK', {
+        server: this.o.userAgent,
+        headers: [
+          ['allow', this.o.allow],
+          ['accept', 'application/sdp'],
+          ['supported', 'replaces'],
+        ],
+      }),
+    );
+    return true;
+  }
+
+  /** RFC 3261 §12.2.2: a request for a dialog we don't have → 481 */
+  private noDialog(tx: ServerTxHandle, req: SipMessage): void {
+    tx.respond(buildResponse(req, 481, 'Call/Transaction Does Not Exist', { server: this.o.userAgent }));
+  }
+}
