@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCommandArgs, UsageError } from './cli-args.js';
+import { parseCommandArgs, UsageError } from '../admin/cli-args.js';
 import { main } from './main.js';
 
 const USAGE = 'usage: palisade thing --config FILE [--json]\n';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { controlRequest } from '../admin/control-socket.js';
 import { formatReport, gatherAuditInput, hasCritical, runAudit, systemHostReaders } from '../security/audit/index.js';
-import { parseCommandArgs } from './cli-args.js';
+import { parseCommandArgs } from '../admin/cli-args.js';
 import { createHost } from '../host/index.js';
 
 const USAGE = 'usage: palisade audit --config FILE [--json] [--no-host]\n';

@@ -3,7 +3,7 @@
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { formatListen } from '../config/listen-point.js';
 import { checkDialplan, createHost, loadServerConfig } from '../host/index.js';
-import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
+import { parseCommandArgs, stdio, type CliIo } from '../admin/cli-args.js';
 
 const USAGE = 'usage: palisade check --config FILE\n';
 

@@ -6,7 +6,7 @@ import { ConfigError, formatIssue } from '../config/config-error.js';
 import { createHost, loadServerConfig } from '../host/index.js';
 import type { Dialplan } from '../dialplan/dialplan-types.js';
 import { parseExtensionsConf } from '../dialplan/parse-extensions-conf.js';
-import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
+import { parseCommandArgs, stdio, type CliIo } from '../admin/cli-args.js';
 import { askServer } from './control-client.js';
 
 const USAGE = 'usage: palisade dialplan show --config FILE [CONTEXT] | palisade dialplan reload --config FILE\n';

@@ -2,7 +2,7 @@
 // [--length N] [--mailbox M] [--count N]`: strong values to paste into the
 // configuration, instead of anything a person would make up.
 import { generatePin, generateSecret } from '../security/passwords/index.js';
-import { parseCommandArgs } from './cli-args.js';
+import { parseCommandArgs } from '../admin/cli-args.js';
 
 function count(value: string | undefined): number {
   const n = Number(value ?? '1');

@@ -1,8 +1,8 @@
 // `palisade status` and `palisade show registrations|calls`: ask the running
 // server over its local control socket and print a table.
-import { parseCommandArgs } from './cli-args.js';
+import { parseCommandArgs } from '../admin/cli-args.js';
 import { askServer, CONTROL_OPTIONS } from './control-client.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../admin/table.js';
 
 const SHOW_USAGE = 'usage: palisade show registrations|calls|voicemail --config FILE\n';
 

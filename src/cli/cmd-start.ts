@@ -12,7 +12,7 @@ import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { credentialLine, newMailboxPin } from './new-credentials.js';
-import { parseCommandArgs } from './cli-args.js';
+import { parseCommandArgs } from '../admin/cli-args.js';
 
 const USAGE = 'usage: palisade start --config FILE | --demo\n';
 

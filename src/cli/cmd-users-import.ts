@@ -15,7 +15,7 @@ import { checkPin, checkSecret, DEFAULT_PIN_MIN_LENGTH, generateSecret } from '.
 import { openDatabase } from '../storage/database.js';
 import type { ExtensionRecord, StoredExtension } from '../storage/extension-repo.js';
 import type { MailboxConfig } from '../config/config-types.js';
-import { parseCommandArgs, stdio, type CliIo } from './cli-args.js';
+import { parseCommandArgs, stdio, type CliIo } from '../admin/cli-args.js';
 import { controlRequest } from '../admin/control-socket.js';
 import { credentialLine, newMailboxPin, type NewCredential } from './new-credentials.js';
 

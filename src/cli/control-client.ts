@@ -1,24 +1,14 @@
-// How a command reaches the running server: over the control socket that
-// --socket names, or else the one in the configuration that --config names.
-import { controlRequest } from '../admin/control-socket.js';
+// The core commands' way to the running server (src/admin/control-client.ts)
+// with the CLI's configuration loader bound.
+import { askServer as ask, controlSocketPath as socketPath, type ControlTarget } from '../admin/control-client.js';
 import { loadServerConfig } from '../host/index.js';
 
-/** the options of every command that talks to the running server */
-export const CONTROL_OPTIONS = { config: 'string', socket: 'string' } as const;
+export { CONTROL_OPTIONS, type ControlTarget } from '../admin/control-client.js';
 
-export interface ControlTarget {
-  config?: string;
-  socket?: string;
-}
-
-/** the control socket's path: --socket, or control.socket of --config's file */
 export function controlSocketPath(target: ControlTarget): string {
-  if (target.socket) return target.socket;
-  if (!target.config) throw new Error('--config FILE (or --socket PATH) is required');
-  return loadServerConfig(target.config).control.socket;
+  return socketPath(target, loadServerConfig);
 }
 
-/** one request to the running server; rejects when it is not running or answers with an error */
 export function askServer(target: ControlTarget, cmd: string, args: Record<string, unknown> = {}, timeoutMs?: number): Promise<unknown> {
-  return controlRequest(controlSocketPath(target), cmd, args, timeoutMs);
+  return ask(target, loadServerConfig, cmd, args, timeoutMs);
 }

@@ -8,12 +8,9 @@ import { runStart } from './cmd-start.js';
 import { runStatus, runShow } from './cmd-show.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
-import { runBans } from './cmd-bans.js';
-import { runReputation } from './cmd-reputation.js';
-import { runFraud } from './cmd-fraud.js';
 import { runDialplan } from './cmd-dialplan.js';
-import { createHost } from '../host/index.js';
-import { UsageError } from './cli-args.js';
+import { createHost, loadServerConfig } from '../host/index.js';
+import { UsageError } from '../admin/cli-args.js';
 
 const USAGE = `usage: palisade <command> [options]
 
@@ -39,13 +36,6 @@ commands:
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy
-  bans list --config FILE        addresses the IDS has banned
-  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE
-  bans remove ADDRESS --config FILE
-  reputation show|reset ADDRESS|USER --config FILE
-                                 reputation score (0-10) of an address or extension; reset to 5
-  fraud import FILE --config FILE
-                                 add known fraud numbers/prefixes (one per line)
 `;
 
 /** the usage text: the core's commands, then the modules' */
@@ -79,12 +69,6 @@ export async function main(argv: string[]): Promise<number> {
       case 'pin':
         if (rest[0] === 'generate') return runPinGenerate(rest.slice(1));
         break;
-      case 'bans':
-        return await runBans(rest);
-      case 'reputation':
-        return await runReputation(rest);
-      case 'fraud':
-        return await runFraud(rest);
       case undefined:
       case 'help':
       case '--help':
@@ -93,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
         return cmd === undefined ? 2 : 0;
       default: {
         const fromModule = modules.get(cmd);
-        if (fromModule) return await fromModule.run(rest);
+        if (fromModule) return await fromModule.run(rest, { loadConfig: loadServerConfig });
       }
     }
   } catch (err) {

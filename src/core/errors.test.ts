@@ -17,7 +17,7 @@ import { MediaNegotiationError } from '../media/media-sdp.js';
 import { WavFormatError } from '../media/player/wav-file.js';
 import { SipParseError } from '../sip/message/errors.js';
 import { StorageError } from '../storage/database.js';
-import { UsageError } from '../cli/cli-args.js';
+import { UsageError } from '../admin/cli-args.js';
 import { controlRequest } from '../admin/control-socket.js';
 
 test('each error class has its stable PAL_ERR_ code, its own name, and its message unchanged', () => {

@@ -9,14 +9,19 @@
 /** A control command (the CLI's control socket today, the HTTP API later): arguments in, a JSON-able answer out. */
 export type CommandHandler = (args: Record<string, unknown>) => unknown;
 
+/** What the command line hands a module's command: the one configuration loader (every module's sections known). */
+export interface CliEnv<Loaded = unknown> {
+  loadConfig(path: string): Loaded;
+}
+
 /** A `palisade NAME ...` command a module adds to the command line. */
-export interface CliCommand {
+export interface CliCommand<Loaded = unknown> {
   /** the first word after `palisade` */
   readonly name: string;
   /** the lines `palisade help` shows for it, each ending in \n */
   readonly usage: string;
   /** argv after NAME; resolves with the exit status */
-  run(argv: string[]): Promise<number> | number;
+  run(argv: string[], env: CliEnv<Loaded>): Promise<number> | number;
 }
 
 /**
@@ -25,7 +30,7 @@ export interface CliCommand {
  * run only this phase, so they know every module's applications and
  * sections without starting a server.
  */
-export interface ModuleDeclarations<App = never, Func = never, Reader = never, Config = never> {
+export interface ModuleDeclarations<App = never, Func = never, Reader = never, Config = never, Loaded = unknown> {
   /**
    * A top-level configuration section, `key:` in palisade.yaml, read by
    * `read` with file:line errors; the loader refuses unknown keys with a
@@ -41,7 +46,7 @@ export interface ModuleDeclarations<App = never, Func = never, Reader = never, C
   /** a field of the `status` command's answer */
   status(key: string, read: () => unknown): void;
   /** a `palisade` command-line command */
-  cli(cmd: CliCommand): void;
+  cli(cmd: CliCommand<Loaded>): void;
 }
 
 /**

@@ -6,13 +6,14 @@
 import type { CliCommand, CommandHandler, ModuleDeclarations, PalisadeModule } from '../core/module.js';
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { SectionReader } from '../config/load-config.js';
+import type { LoadedConfig } from '../security/config/load-config.js';
 import type { MapReader } from '../config/yaml-reader.js';
 import type { DialplanApp } from '../dialplan/app-types.js';
 import type { DialplanFunction } from '../dialplan/funcs/func-types.js';
 import { DialplanRegistry } from '../dialplan/dialplan-registry.js';
 import { CommandTable } from './command-table.js';
 
-export type HostDeclarations = ModuleDeclarations<DialplanApp, DialplanFunction, MapReader, PalisadeConfig>;
+export type HostDeclarations = ModuleDeclarations<DialplanApp, DialplanFunction, MapReader, PalisadeConfig, LoadedConfig>;
 
 /** A module as the host takes it; `Services` is what start() receives. */
 export type HostModule<Services> = PalisadeModule<HostDeclarations, Services>;
@@ -25,7 +26,7 @@ export class ModuleHost<Services> {
   readonly commands = new CommandTable();
   readonly sections = new Map<string, SectionReader>();
   readonly statusFields = new Map<string, () => unknown>();
-  readonly cli = new Map<string, CliCommand>();
+  readonly cli = new Map<string, CliCommand<LoadedConfig>>();
   private readonly started: HostModule<Services>[] = [];
 
   constructor(readonly modules: readonly HostModule<Services>[]) {
@@ -56,7 +57,7 @@ export class ModuleHost<Services> {
         if (this.statusFields.has(key)) throw new Error(`status field "${key}" of module ${owner} is taken`);
         this.statusFields.set(key, read);
       },
-      cli: (cmd: CliCommand) => {
+      cli: (cmd: CliCommand<LoadedConfig>) => {
         if (this.cli.has(cmd.name)) throw new Error(`palisade ${cmd.name} of module ${owner} exists already`);
         this.cli.set(cmd.name, cmd);
       },

@@ -6,6 +6,9 @@
 // and the `security` field of `status`.
 import { hostname } from 'node:os';
 import type { ModuleDeclarations, PalisadeModule } from '../core/module.js';
+import { runBans } from './cli/cmd-bans.js';
+import { runReputation } from './cli/cmd-reputation.js';
+import { runFraud } from './cli/cmd-fraud.js';
 import type { LoadedConfig } from './config/load-config.js';
 import type { LogRoot } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
@@ -43,7 +46,7 @@ export interface SecurityModuleServices {
   };
 }
 
-export function securityModule(): PalisadeModule<ModuleDeclarations, SecurityModuleServices> {
+export function securityModule(): PalisadeModule<ModuleDeclarations<never, never, never, never, LoadedConfig>, SecurityModuleServices> {
   let running: { guard: SecurityGuard; security: SecurityService } | null = null;
   const need = () => {
     if (!running) throw new Error('the security module is not running');
@@ -55,6 +58,17 @@ export function securityModule(): PalisadeModule<ModuleDeclarations, SecurityMod
       for (const cmd of GUARD_COMMANDS) d.command(cmd, (args) => need().guard.control(cmd, args));
       for (const cmd of ['bans', 'ban-add', 'ban-remove']) d.command(cmd, (args) => need().security.control(cmd, args));
       d.status('security', () => need().security.status());
+      d.cli({
+        name: 'bans',
+        usage: '  bans list --config FILE        addresses the IDS has banned\n  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE\n  bans remove ADDRESS --config FILE\n',
+        run: runBans,
+      });
+      d.cli({
+        name: 'reputation',
+        usage: '  reputation show|reset ADDRESS|USER --config FILE\n                                 reputation score (0-10) of an address or extension; reset to 5\n',
+        run: runReputation,
+      });
+      d.cli({ name: 'fraud', usage: '  fraud import FILE --config FILE\n                                 add known fraud numbers/prefixes (one per line)\n', run: runFraud });
     },
     async start(s) {
       const { cfg, transport, defences } = s;

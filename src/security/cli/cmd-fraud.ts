@@ -2,19 +2,20 @@
 // prefixes (one per line; # comments; the first CSV column) to the database,
 // normalised to E.164 digits with the configured number plan; a running
 // server reloads them at once. Any malformed line aborts the import.
+import type { CliEnv } from '../../core/module.js';
+import type { LoadedConfig } from '../config/load-config.js';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { loadServerConfig } from '../host/index.js';
-import { controlRequest } from '../admin/control-socket.js';
-import { openStorage } from '../storage/database.js';
-import { ReputationRepo } from '../storage/reputation-repo.js';
-import { FraudList, parseFraudFile } from '../security/fraud/fraud-list.js';
-import { NumberPlan } from '../security/fraud/number-plan.js';
-import { parseCommandArgs } from './cli-args.js';
+import { controlRequest } from '../../admin/control-socket.js';
+import { openStorage } from '../../storage/database.js';
+import { ReputationRepo } from '../../storage/reputation-repo.js';
+import { FraudList, parseFraudFile } from '../fraud/fraud-list.js';
+import { NumberPlan } from '../fraud/number-plan.js';
+import { parseCommandArgs } from '../../admin/cli-args.js';
 
 const USAGE = 'usage: palisade fraud import FILE --config FILE\n';
 
-export async function runFraud(argv: string[]): Promise<number> {
+export async function runFraud(argv: string[], env: CliEnv<LoadedConfig>): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, { config: 'string' }, USAGE, 2);
   const [sub, file] = positionals;
   const cfgPath = values.config;
@@ -22,7 +23,7 @@ export async function runFraud(argv: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const cfg = loadServerConfig(cfgPath);
+  const cfg = env.loadConfig(cfgPath);
   const list = new FraudList(new NumberPlan(cfg.guard.numbering));
   const { prefixes, rejected } = parseFraudFile(readFileSync(file, 'utf8'), list);
   if (rejected.length > 0) {
