@@ -19,7 +19,9 @@ function rtp(seq: number, ts: number, opts: { pt?: number; marker?: boolean; ssr
 
 /** feeds sequence numbers (20 ms, 160 samples apart by seq) at the given arrival times */
 function feed(s: RtpStreamStats, seqs: number[], at: (i: number, seq: number) => number, base = 1000): void {
-  seqs.forEach((seq, i) => s.onRtp(rtp(seq, ((seq - base) & 0xffff) * 160 + 5000), at(i, seq)));
+  seqs.forEach((seq, i) => {
+    s.onRtp(rtp(seq, ((seq - base) & 0xffff) * 160 + 5000), at(i, seq));
+  });
 }
 
 test('a clean 20 ms stream: no loss, zero jitter, max delta 20 ms, ptime 20, PCMU', () => {
