@@ -222,6 +222,8 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     portMin: cfg.rtp.portMin,
     portMax: cfg.rtp.portMax,
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
+    quality: cfg.quality,
+    qualityLog: logs.get('quality'),
   });
 
   let core: UaCore | undefined;
@@ -322,6 +324,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
         mixers: new MixerRegistry(),
         log: logs.get('channel'),
         rtpTimeoutMs: cfg.rtp.timeout * 1000,
+        quality: cfg.quality,
       },
       runner,
     );

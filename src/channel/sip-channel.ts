@@ -26,6 +26,8 @@ import { SilenceDetector } from '../media/recorder/silence-detector.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
 import { DialBridge } from './dial-bridge.js';
+import { channelQuality } from './channel-quality.js';
+import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type {
   Channel,
   ChannelPeer,
@@ -51,6 +53,8 @@ export interface SipChannelDeps {
   log: Logger;
   /** end the call when no RTP arrived for this long (0 = never) */
   rtpTimeoutMs: number;
+  /** the `quality:` thresholds (defaults when absent) */
+  quality?: QualityThresholds;
 }
 
 const CAUSE_STATUS: Record<HangupCause, [number, string]> = {
@@ -255,6 +259,7 @@ export class SipChannel implements Channel, DialogOwner {
     this.bridgedLeg?.hangup();
     this.stopMixMonitor();
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
+    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality, this.deps.log, this.name);
     this.media?.close();
     const ua = this.deps.ua;
     ua.releaseDialog(this.dialog.callId, this.dialog.localTag);
@@ -285,6 +290,7 @@ export class SipChannel implements Channel, DialogOwner {
         userfield: this.dialStatus ? `DIALSTATUS=${this.dialStatus}` : cause,
         sourceIp: this.remote.address,
         securityVerdict: 'authenticated',
+        quality,
       });
     } catch (err) {
       this.deps.log.error('cdr-write-failed', { channel: this.name, error: (err as Error).message });

@@ -4,6 +4,7 @@
 import type { ListenPoint } from '../transport/types.js';
 import type { DigestAlgorithm } from '../security/auth/ha1.js';
 import type { CallClass, NumberingConfig } from '../security/fraud/number-plan.js';
+import type { QualityThresholds } from '../media/quality/call-quality.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type StorageDriver = 'sqlite' | 'postgres' | 'mysql';
@@ -193,6 +194,8 @@ export interface PalisadeConfig {
   mail: MailConfig | null;
   /** certificate for tls: listen points; null when none is configured */
   tls: TlsConfig | null;
+  /** media quality thresholds and the one-way-audio watch (src/config/read-quality.ts) */
+  quality: QualityThresholds;
 }
 
 export interface TlsConfig {

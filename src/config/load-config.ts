@@ -33,6 +33,7 @@ import { readDialplan } from './read-dialplan.js';
 import { IssueList, MapReader } from './yaml-reader.js';
 import { readAlerts, readIds, readSecurityLog } from './read-security-ids.js';
 import { readExtensionPolicy, readSecuritySections } from './read-security.js';
+import { readQuality } from './read-quality.js';
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const DRIVERS: readonly StorageDriver[] = ['sqlite', 'postgres', 'mysql'];
@@ -93,10 +94,11 @@ export function parseConfig(text: string, fileName: string): PalisadeConfig {
   };
   securityMap.done();
   const prompts = readPrompts(root.child('prompts'), baseDir);
+  const quality = readQuality(root.child('quality'));
   root.done();
 
   if (issues.list.length > 0) throw new ConfigError(issues.list);
-  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail };
+  return { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, security, guard, prompts, voicemail, quality };
 }
 
 function readSip(m: MapReader): SipConfig {

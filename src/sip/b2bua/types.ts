@@ -3,6 +3,7 @@
 import type { SipMessage } from '../message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { CdrInput } from '../../storage/cdr-repo.js';
+import type { CallQuality } from '../../media/quality/call-quality.js';
 
 export interface ServerTxHandle {
   respond(res: SipMessage): void;
@@ -43,11 +44,15 @@ export interface RelayHandle {
   onInactive(fn: () => void): void;
   describe(): string;
   close(): void;
+  /** the call was answered: start the one-way-audio watch (src/media/quality) */
+  answered?(): void;
+  /** the media quality measured so far, null when not measured */
+  quality?(): CallQuality | null;
 }
 
 export interface MediaApi {
-  /** a relay with two ports per leg; throws when the port range is exhausted */
-  createRelay(): RelayHandle;
+  /** a relay with two ports per leg; throws when the port range is exhausted. `call` names it in logs */
+  createRelay(call?: string): RelayHandle;
 }
 
 export interface ExtensionInfo {
