@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import { readPcapUdp } from '../helpers/pcap.js';
 import { tsharkRtpStreams, type TsharkStream } from '../helpers/rtp-streams.js';
 import { RtpStreamStats } from '../../src/media/quality/rtp-stream-stats.js';
+import { writeJitterPcap } from '../helpers/jitter-pcap.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const PCAPS = '/work/shared/testdata/pcaps';
 
@@ -57,3 +60,25 @@ for (const c of CASES) {
     }
   });
 }
+
+test('impaired streams (loss, reordering, duplicates, send jitter): the same figures as tshark on the same file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palisade-quality-'));
+  try {
+    for (const seed of [3, 5, 7, 11]) {
+      const pcap = join(dir, `impaired-${seed}.pcap`);
+      writeJitterPcap(pcap, { seconds: 5, jitterMs: 30, lossPct: 10, reorderPct: 3, dupPct: 2, seed });
+      const streams = tsharkRtpStreams(pcap, ['-d', 'udp.port==6000,rtp']);
+      assert.equal(streams.length, 1);
+      const s = streams[0]!;
+      const q = ours(pcap, streams).values().next().value!.snapshot();
+      assert.deepEqual(
+        [q.packets, q.lost, q.maxDeltaMs.toFixed(3), q.jitterMeanMs.toFixed(3), q.jitterMaxMs.toFixed(3)],
+        [s.packets, s.lost, s.maxDeltaMs.toFixed(3), s.meanJitterMs.toFixed(3), s.maxJitterMs.toFixed(3)],
+        `seed ${seed}`,
+      );
+      assert.ok(q.duplicates > 0 && q.outOfOrder > 0, 'the file has duplicates and reordering');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
