@@ -91,6 +91,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     portMin: cfg.rtp.portMin,
     portMax: cfg.rtp.portMax,
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
+    // call-quality-poor, one-way-audio; the thresholds come from a module (setQuality)
+    qualityLog: logs.get('quality'),
   });
 
   const secLog = logs.get('security');
@@ -160,6 +162,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
           mixers: new MixerRegistry(),
           log: logs.get('channel'),
           rtpTimeoutMs: cfg.rtp.timeout * 1000,
+          quality: () => media.quality(),
         },
         runner,
       )

@@ -4,6 +4,7 @@
 // leg, same kind) to the peer's party. This is the hot path: one recv, one
 // send, field reads and compares, no allocation of our own.
 import type { RelaySocket } from './relay-socket.js';
+import type { RtpStreamStats } from '../quality/rtp-stream-stats.js';
 
 export interface FlowCounters {
   packetsIn: number;
@@ -55,6 +56,10 @@ export class MediaFlow implements FlowCounters {
    */
   unprotect: PacketTransform | null = null;
   protect: PacketTransform | null = null;
+  /** quality accounting of what this party sends (src/media/quality); null when switched off */
+  quality: RtpStreamStats | null = null;
+  /** this flow carries RTCP: its packets are the party's reports, not its stream */
+  isRtcp = false;
 
   constructor(socket: RelaySocket, now: () => number) {
     this.socket = socket;
@@ -114,6 +119,11 @@ export class MediaFlow implements FlowCounters {
       }
     } else {
       this.latchTo(address, port, port === this.sdpPort && address === this.sdpAddress);
+    }
+    const quality = this.quality;
+    if (quality !== null) {
+      if (this.isRtcp) quality.onRtcp(msg);
+      else quality.onRtp(msg, performance.now());
     }
     const len = msg.length;
     this.packetsIn++;
