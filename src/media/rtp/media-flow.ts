@@ -21,6 +21,14 @@ export interface FlowCounters {
 /** an SRTP transform: protected ↔ plain, null when the packet must be dropped */
 export type PacketTransform = (msg: Buffer) => Buffer | null;
 
+/**
+ * Sees each packet a flow accepted from its party (plain RTP, before it is
+ * relayed), for call captures (src/features/troubleshoot). `flow` is the
+ * receiving flow: its socket's port, its peer's target say where the packet
+ * came in and goes out. Must not keep `packet` (copy what it needs) or throw.
+ */
+export type RtpTap = (packet: Buffer, address: string, port: number, flow: MediaFlow) => void;
+
 export class MediaFlow implements FlowCounters {
   readonly socket: RelaySocket;
   /** the same kind of flow on the other leg; set once both exist */
@@ -55,6 +63,8 @@ export class MediaFlow implements FlowCounters {
    */
   unprotect: PacketTransform | null = null;
   protect: PacketTransform | null = null;
+  /** call captures (RelaySession.setTap); null costs one check per packet */
+  tap: RtpTap | null = null;
 
   constructor(socket: RelaySocket, now: () => number) {
     this.socket = socket;
@@ -119,6 +129,8 @@ export class MediaFlow implements FlowCounters {
     this.packetsIn++;
     this.bytesIn += len;
     this.lastActivity = this.now();
+    const tap = this.tap;
+    if (tap !== null) tap(msg, address, port, this);
 
     const peer = this.peer;
     if (!peer.hasTarget || !peer.sendAllowed) {

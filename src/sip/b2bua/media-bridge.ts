@@ -73,7 +73,9 @@ class CallRelay implements RelayHandle {
   }
 }
 
-export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): Promise<void>; stats(): unknown; allocatePair: RtpRelay['allocatePair'] } {
+export function createMediaApi(
+  opts: MediaBridgeOptions,
+): MediaApi & { close(): Promise<void>; stats(): unknown; allocatePair: RtpRelay['allocatePair']; sessionAt: RtpRelay['findSession'] } {
   const relay = new RtpRelay({
     address: opts.address,
     portMin: opts.portMin,
@@ -87,5 +89,7 @@ export function createMediaApi(opts: MediaBridgeOptions): MediaApi & { close(): 
     // Palisade-terminated endpoints (channels) draw from the same ports and pool
     allocatePair: () => relay.allocatePair(),
     stats: () => relay.stats(),
+    // call captures attach to the relay session behind a port seen in SDP
+    sessionAt: (port) => relay.findSession(port),
   };
 }
