@@ -42,6 +42,7 @@ import { PromptStore } from './media/prompts/prompt-store.js';
 import { defaultPromptDir, generatePrompts, promptsComplete } from './media/prompts/generate-prompts.js';
 import { MusicOnHold } from './media/player/music-on-hold.js';
 import { MixerRegistry } from './media/mixer/mixer.js';
+import { createTroubleshoot } from './features/troubleshoot/index.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
 export { defaultPromptDir } from './media/prompts/generate-prompts.js';
@@ -224,6 +225,11 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
   });
 
+  // ---- call traces and captures (palisade trace / pcap): a tap on the transport and the relay
+  const troubleshoot = createTroubleshoot({ rtp: { sessionAt: (port) => media.sessionAt(port) } });
+  transport.tap = troubleshoot.tap;
+  troubleshoot.start();
+
   let core: UaCore | undefined;
   const tm = new TransactionManager({
     sender: transport,
@@ -400,6 +406,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
   // ---- control socket for the CLI
   const control = new ControlServer(cfg.control.socket, (cmd, args) => {
     if (GUARD_COMMANDS.has(cmd)) return guard.control(cmd, args);
+    if (Object.hasOwn(troubleshoot.commands, cmd)) return troubleshoot.commands[cmd]!(args);
     switch (cmd) {
       case 'status':
         return {
@@ -485,6 +492,7 @@ export async function startPalisade(cfg: PalisadeConfig, opts: StartOptions = {}
       await new Promise((r) => setTimeout(r, 50));
       await control.close();
       await transport.close();
+      troubleshoot.stop();
       await security.stop();
       location.stop();
       await location.flush();
