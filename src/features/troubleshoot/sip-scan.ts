@@ -19,11 +19,11 @@ export interface SipSummary {
 const CR = 13;
 const LF = 10;
 
-/** end of the line starting at `i` (index of its CR or LF, or the end) */
+/** end of the line starting at `i` (index of its CR LF or bare LF, or the end); indexOf is native */
 function lineEnd(b: Buffer, i: number): number {
-  const n = b.length;
-  while (i < n && b[i] !== CR && b[i] !== LF) i++;
-  return i;
+  const lf = b.indexOf(LF, i);
+  const e = lf < 0 ? b.length : lf;
+  return e > i && b[e - 1] === CR ? e - 1 : e;
 }
 
 /** index after the line break at `i` */
@@ -72,11 +72,12 @@ export function scanSip(b: Buffer): SipSummary | null {
   while (i < n) {
     const end = lineEnd(b, i);
     if (end === i) return callId ? { callId, isRequest, method, status, cseqMethod, bodyStart: nextLine(b, i) } : null;
-    let colon = i;
-    while (colon < end && b[colon] !== 58) colon++;
-    let nameEnd = colon;
-    while (nameEnd > i && (b[nameEnd - 1] === 32 || b[nameEnd - 1] === 9)) nameEnd--;
-    if (colon < end) {
+    // only Call-ID (i) and CSeq matter: other lines are passed over on their first letter
+    const c0 = b[i]! | 0x20;
+    const colon = c0 === 0x63 || c0 === 0x69 ? b.indexOf(58, i) : -1;
+    if (colon > i && colon < end) {
+      let nameEnd = colon;
+      while (nameEnd > i && (b[nameEnd - 1] === 32 || b[nameEnd - 1] === 9)) nameEnd--;
       if (nameIs(b, i, nameEnd, 'call-id') || nameIs(b, i, nameEnd, 'i')) callId = trimmed(b, colon + 1, end);
       else if (nameIs(b, i, nameEnd, 'cseq')) {
         const v = trimmed(b, colon + 1, end);
