@@ -12,6 +12,8 @@ import { runBans } from './cmd-bans.js';
 import { runReputation } from './cmd-reputation.js';
 import { runFraud } from './cmd-fraud.js';
 import { runDialplan } from './cmd-dialplan.js';
+import { runTrace } from './cmd-trace.js';
+import { runPcap } from './cmd-pcap.js';
 import { createHost } from '../host/index.js';
 import { UsageError } from './cli-args.js';
 
@@ -46,6 +48,13 @@ commands:
                                  reputation score (0-10) of an address or extension; reset to 5
   fraud import FILE --config FILE
                                  add known fraud numbers/prefixes (one per line)
+  trace CALL-ID|EXTENSION|#N [--messages] [--json] --config FILE
+                                 SIP ladder of a kept call (failed calls are kept; secrets redacted)
+  trace --list --config FILE     the kept calls and the traced extensions
+  trace --extension N --on [--payload]|--off --config FILE
+                                 keep every call of an extension (with its RTP) while on
+  pcap CALL-ID|EXTENSION|#N [--out FILE] --config FILE > call.pcapng
+                                 a kept call's SIP and RTP as pcapng (Wireshark, tshark)
 `;
 
 /** the usage text: the core's commands, then the modules' */
@@ -85,6 +94,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runReputation(rest);
       case 'fraud':
         return await runFraud(rest);
+      case 'trace':
+        return await runTrace(rest);
+      case 'pcap':
+        return await runPcap(rest);
       case undefined:
       case 'help':
       case '--help':

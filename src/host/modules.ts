@@ -9,6 +9,7 @@ import { securityModule } from '../security/security-module.js';
 import { voicemailModule } from '../features/voicemail/voicemail-module.js';
 import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
+import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -31,10 +32,10 @@ export interface HostServices {
   events: SipStack['events'];
   pipeline: SipStack['pipeline'];
   /** the media layer's settings a module may change (quality thresholds) */
-  media: Pick<SipStack['media'], 'setQuality'>;
+  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule, qualityModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

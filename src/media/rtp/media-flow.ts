@@ -22,6 +22,14 @@ export interface FlowCounters {
 /** an SRTP transform: protected ↔ plain, null when the packet must be dropped */
 export type PacketTransform = (msg: Buffer) => Buffer | null;
 
+/**
+ * Sees each packet a flow accepted from its party (plain RTP, before it is
+ * relayed), for call captures (src/features/troubleshoot). `flow` is the
+ * receiving flow: its socket's port, its peer's target say where the packet
+ * came in and goes out. Must not keep `packet` (copy what it needs) or throw.
+ */
+export type RtpTap = (packet: Buffer, address: string, port: number, flow: MediaFlow) => void;
+
 export class MediaFlow implements FlowCounters {
   readonly socket: RelaySocket;
   /** the same kind of flow on the other leg; set once both exist */
@@ -60,6 +68,8 @@ export class MediaFlow implements FlowCounters {
   quality: RtpStreamStats | null = null;
   /** this flow carries RTCP: its packets are the party's reports, not its stream */
   isRtcp = false;
+  /** call captures (RelaySession.setTap); null costs one check per packet */
+  tap: RtpTap | null = null;
 
   constructor(socket: RelaySocket, now: () => number) {
     this.socket = socket;
@@ -129,6 +139,8 @@ export class MediaFlow implements FlowCounters {
     this.packetsIn++;
     this.bytesIn += len;
     this.lastActivity = this.now();
+    const tap = this.tap;
+    if (tap !== null) tap(msg, address, port, this);
 
     const peer = this.peer;
     if (!peer.hasTarget || !peer.sendAllowed) {

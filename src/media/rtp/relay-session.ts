@@ -3,7 +3,7 @@
 // arrives on one leg leaves through the other.
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { MediaFlow, type FlowCounters } from './media-flow.js';
+import { MediaFlow, type FlowCounters, type RtpTap } from './media-flow.js';
 import type { RelaySocket } from './relay-socket.js';
 import type { SrtpContext } from '../srtp/srtp-context.js';
 import { PalisadeError } from '../../core/errors.js';
@@ -184,6 +184,12 @@ export class RelaySession extends EventEmitter {
     l.rtcp.unprotect = fromParty ? (m) => fromParty.unprotectRtcp(m) : null;
     l.rtp.protect = toParty ? (m) => toParty.protectRtp(m) : null;
     l.rtcp.protect = toParty ? (m) => toParty.protectRtcp(m) : null;
+  }
+
+  /** a capture of both parties' RTP (troubleshooting), or null to stop it */
+  setTap(tap: RtpTap | null): void {
+    this.legs.a.rtp.tap = tap;
+    this.legs.b.rtp.tap = tap;
   }
 
   /** Stops relaying and gives the ports back. Safe to call twice. */

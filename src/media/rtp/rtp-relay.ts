@@ -218,6 +218,12 @@ export class RtpRelay implements SessionOwner {
     return out;
   }
 
+  /** the open session one of whose legs has RTP port `port` (call captures; not for the packet path) */
+  findSession(port: number): RelaySession | undefined {
+    for (const s of this.sessions) if (s.legs.a.port === port || s.legs.b.port === port) return s;
+    return undefined;
+  }
+
   stats(): RtpRelayStats {
     return {
       sessions: this.sessions.size,

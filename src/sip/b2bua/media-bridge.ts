@@ -112,6 +112,8 @@ export interface MediaControl extends MediaApi {
   quality(): QualityThresholds;
   /** new thresholds and accounting for calls from now on */
   setQuality(t: QualityThresholds): void;
+  /** the open relay session behind an RTP port seen in SDP (call captures; not for the packet path) */
+  sessionAt: RtpRelay['findSession'];
 }
 
 export function createMediaApi(opts: MediaBridgeOptions): MediaControl {
@@ -136,5 +138,7 @@ export function createMediaApi(opts: MediaBridgeOptions): MediaControl {
     // Palisade-terminated endpoints (channels) draw from the same ports and pool
     allocatePair: () => relay.allocatePair(),
     stats: () => relay.stats(),
+    // call captures attach to the relay session behind a port seen in SDP
+    sessionAt: (port) => relay.findSession(port),
   };
 }

@@ -1,0 +1,50 @@
+// The troubleshoot module (issue 14, docs/troubleshooting.md): call traces
+// and captures. It declares the `troubleshoot:` section (the trace store's
+// limits) and the control commands trace, trace-list, trace-extension and
+// pcap; in start() it gives the transport its SipTap and the recorder the
+// relay's sessions, to tap a traced extension's RTP. The command-line side,
+// `palisade trace` and `palisade pcap`, is src/cli/cmd-trace.ts and
+// cmd-pcap.ts: they need the control client, which lives in cli/ (rank 10).
+import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
+import type { PalisadeConfig } from '../../config/config-types.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import type { SipTap } from '../../transport/sip-tap.js';
+import { createTroubleshoot, TROUBLESHOOT_COMMANDS, type TroubleshootFeature } from './index.js';
+import type { RtpSessions } from './trace-recorder.js';
+import { readTroubleshoot, type TroubleshootConfig } from './read-troubleshoot.js';
+
+/** What the troubleshoot module needs of the running server (the host hands in a superset). */
+export interface TroubleshootModuleServices {
+  cfg: PalisadeConfig;
+  /** every SIP message received and sent passes the tap (null: none) */
+  transport: { tap: SipTap | null };
+  /** the relay session behind an RTP port seen in SDP */
+  media: RtpSessions;
+}
+
+export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader>, TroubleshootModuleServices> {
+  let feature: TroubleshootFeature | undefined;
+  let transport: TroubleshootModuleServices['transport'] | undefined;
+  const running = (): TroubleshootFeature => {
+    if (!feature) throw new Error('call traces are not running');
+    return feature;
+  };
+  return {
+    name: 'troubleshoot',
+    declare(d) {
+      d.configSection('troubleshoot', (section) => readTroubleshoot(section));
+      for (const name of TROUBLESHOOT_COMMANDS) d.command(name, (args) => running().commands[name](args));
+    },
+    start(s) {
+      const limits = s.cfg.sections.troubleshoot as TroubleshootConfig;
+      feature = createTroubleshoot({ ...limits, rtp: { sessionAt: (port) => s.media.sessionAt(port) } });
+      transport = s.transport;
+      transport.tap = feature.tap;
+      feature.start();
+    },
+    stop() {
+      if (transport && transport.tap === feature?.tap) transport.tap = null;
+      feature?.stop();
+    },
+  };
+}
