@@ -6,7 +6,7 @@
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import type { MapReader } from '../../config/yaml-reader.js';
-import type { QualityThresholds } from '../../media/quality/call-quality.js';
+import { DEFAULT_QUALITY, type QualityThresholds } from '../../media/quality/call-quality.js';
 import { readQuality } from './read-quality.js';
 
 /** What the quality module needs of the running server (the host hands in a superset). */
@@ -22,7 +22,8 @@ export function qualityModule(): PalisadeModule<ModuleDeclarations<never, never,
       d.configSection('quality', (section) => readQuality(section));
     },
     start(s) {
-      s.media.setQuality(s.cfg.sections.quality as QualityThresholds);
+      // a configuration read without the host's sections (an embedding test) runs with the defaults
+      s.media.setQuality((s.cfg.sections.quality as QualityThresholds | undefined) ?? DEFAULT_QUALITY);
     },
   };
 }

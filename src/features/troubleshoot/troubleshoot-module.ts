@@ -11,7 +11,7 @@ import type { MapReader } from '../../config/yaml-reader.js';
 import type { SipTap } from '../../transport/sip-tap.js';
 import { createTroubleshoot, TROUBLESHOOT_COMMANDS, type TroubleshootFeature } from './index.js';
 import type { RtpSessions } from './trace-recorder.js';
-import { readTroubleshoot, type TroubleshootConfig } from './read-troubleshoot.js';
+import { DEFAULT_TROUBLESHOOT, readTroubleshoot, type TroubleshootConfig } from './read-troubleshoot.js';
 
 /** What the troubleshoot module needs of the running server (the host hands in a superset). */
 export interface TroubleshootModuleServices {
@@ -36,7 +36,8 @@ export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, n
       for (const name of TROUBLESHOOT_COMMANDS) d.command(name, (args) => running().commands[name](args));
     },
     start(s) {
-      const limits = s.cfg.sections.troubleshoot as TroubleshootConfig;
+      // a configuration read without the host's sections (an embedding test) runs with the defaults
+      const limits = (s.cfg.sections.troubleshoot as TroubleshootConfig | undefined) ?? DEFAULT_TROUBLESHOOT;
       feature = createTroubleshoot({ ...limits, rtp: { sessionAt: (port) => s.media.sessionAt(port) } });
       transport = s.transport;
       transport.tap = feature.tap;
