@@ -70,7 +70,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline } = stack;
+  const { transport, tm, location, events, pipeline, media } = stack;
 
   await host.start({
     cfg,
@@ -86,6 +86,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     location,
     events,
     pipeline,
+    media,
   });
   await stack.start();
 

@@ -22,6 +22,8 @@ import { DialBridge } from './dial-bridge.js';
 import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
+import { channelQuality } from './channel-quality.js';
+import type { QualityThresholds } from '../media/quality/call-quality.js';
 
 export interface SipChannelDeps {
   /** the SIP layer (the B2BUA) */
@@ -34,6 +36,8 @@ export interface SipChannelDeps {
   log: Logger;
   /** end the call when no RTP arrived for this long (0 = never) */
   rtpTimeoutMs: number;
+  /** the `quality:` thresholds in force (defaults when absent) */
+  quality?(): QualityThresholds;
 }
 
 const CAUSE_STATUS: Record<HangupCause, [number, string]> = {
@@ -202,6 +206,7 @@ export class SipChannel implements Channel {
     this.dialing?.cancel();
     this.bridgedLeg?.hangup();
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
+    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name);
     this.media?.close();
     this.endedResolve(cause);
     const rec = channelCdr({
@@ -216,7 +221,7 @@ export class SipChannel implements Channel {
       sourceIp: this.remote.address,
     });
     try {
-      this.deps.ua.writeCdr(rec);
+      this.deps.ua.writeCdr({ ...rec, quality });
     } catch (err) {
       this.deps.log.error('cdr-write-failed', { channel: this.name, error: (err as Error).message });
     }

@@ -29,6 +29,28 @@ export interface Cdr {
   userfield: string;
   sourceIp: string;
   securityVerdict: string;
+  /** media quality per leg (storage/cdr-quality.ts, the rtp_* columns); null when none was measured */
+  quality?: CdrQuality | null;
+}
+
+/** what Palisade received from one leg's party (docs/media-quality.md) */
+export interface CdrLegQuality {
+  packets: number;
+  lost: number;
+  lossPct: number;
+  jitterMeanMs: number;
+  jitterMaxMs: number;
+  maxDeltaMs: number;
+  mos: number;
+}
+
+export interface CdrQuality {
+  /** received from party a (the caller, or the channel's caller) */
+  a: CdrLegQuality | null;
+  /** received from party b (the callee of a bridged call) */
+  b: CdrLegQuality | null;
+  /** 'poor-a', 'one-way-b', ... comma-separated in the row */
+  flags: string[];
 }
 
 export const AMA_FLAGS: readonly AmaFlags[] = ['DEFAULT', 'OMIT', 'BILLING', 'DOCUMENTATION'];

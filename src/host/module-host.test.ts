@@ -41,12 +41,13 @@ test('the command table refuses an unknown command as the control socket always 
 
 test('the shipped modules declare the commands, applications and status fields the server always had', () => {
   const h = createHost();
-  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'voicemail', 'qualify']);
+  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'voicemail', 'qualify', 'quality', 'troubleshoot']);
   assert.deepEqual(h.commands.names(), [
-    'ban-add', 'ban-remove', 'bans', 'fraud-reload', 'guard', 'reputation', 'reputation-reset',
+    'ban-add', 'ban-remove', 'bans', 'fraud-reload', 'guard', 'pcap', 'reputation', 'reputation-reset',
+    'trace', 'trace-extension', 'trace-list',
     'voicemail-delete', 'voicemail-deposit', 'voicemail-list', 'voicemail-mark-old', 'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.equal(h.sections.size, 0);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
 });

@@ -8,6 +8,8 @@ import type { LoadedDialplan } from '../dialplan/load-dialplan.js';
 import { securityModule } from '../security/security-module.js';
 import { voicemailModule } from '../features/voicemail/voicemail-module.js';
 import { qualifyModule } from '../sip/ua/qualify-module.js';
+import { qualityModule } from '../features/quality/quality-module.js';
+import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -29,9 +31,11 @@ export interface HostServices {
   location: SipStack['location'];
   events: SipStack['events'];
   pipeline: SipStack['pipeline'];
+  /** the media layer's settings a module may change (quality thresholds) */
+  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

@@ -95,6 +95,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     portMin: cfg.rtp.portMin,
     portMax: cfg.rtp.portMax,
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
+    // call-quality-poor, one-way-audio; the thresholds come from a module (setQuality)
+    qualityLog: logs.get('quality'),
   });
 
   const tm: TransactionManager = new TransactionManager({
@@ -159,6 +161,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
           mixers: new MixerRegistry(),
           log: logs.get('channel'),
           rtpTimeoutMs: cfg.rtp.timeout * 1000,
+          quality: () => media.quality(),
         },
         runner,
       )

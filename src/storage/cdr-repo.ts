@@ -14,6 +14,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
 import type { CdrTable } from './schema.js';
 import { BatchQueue } from './batch-queue.js';
+import { CDR_QUALITY_COLUMNS, fromQualityRow, toQualityRow, type CdrQuality } from './cdr-quality.js';
 
 // The record types are core/'s (core/cdr.ts), shared with the B2BUA.
 import { AMA_FLAGS, CDR_DISPOSITIONS, type AmaFlags, type Cdr, type CdrDisposition, type CdrInput } from '../core/cdr.js';
@@ -31,7 +32,7 @@ export interface CdrQuery {
 const COLUMNS = [
   'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
   'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags', 'uniqueid', 'userfield',
-  'source_ip', 'security_verdict',
+  'source_ip', 'security_verdict', ...CDR_QUALITY_COLUMNS,
 ] as const;
 
 const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
@@ -65,6 +66,7 @@ export function toCdrRow(c: CdrInput): Insertable<CdrTable> {
     userfield: c.userfield ?? '',
     source_ip: c.sourceIp ?? '',
     security_verdict: c.securityVerdict ?? '',
+    ...toQualityRow(c.quality),
   };
 }
 
@@ -90,8 +92,12 @@ function fromRow(r: Selectable<CdrTable>): Cdr {
     userfield: r.userfield,
     sourceIp: r.source_ip,
     securityVerdict: r.security_verdict,
+    ...withQuality(fromQualityRow(r)),
   };
 }
+
+/** rows without quality figures read back without the field, as they were written */
+const withQuality = (quality: CdrQuality | null): { quality?: CdrQuality } => (quality ? { quality } : {});
 
 export class CdrRepo {
   private readonly sqliteInsert: BetterSqlite3.Statement | null = null;

@@ -4,6 +4,7 @@
 // Booleans are SMALLINT 0/1 (SQLite has no boolean type).
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { StorageDriver } from '../config/config-types.js';
+import { CDR_QUALITY_COLUMNS, cdrQualityColumnType, type CdrQualityRow } from './cdr-quality.js';
 
 /** pg returns BIGINT as a string; repositories convert with Number(). */
 export type Int8 = ColumnType<number | string, number, number>;
@@ -40,7 +41,7 @@ export interface LocationTable {
   updated_at: Int8;
 }
 
-export interface CdrTable {
+export interface CdrTable extends Partial<CdrQualityRow> {
   id: ColumnType<number | string, never, never>;
   accountcode: string;
   src: string;
@@ -129,7 +130,13 @@ export interface Migration {
  * DDL back; MySQL commits each statement, so a column a half-finished run
  * already added is taken as done (ER_DUP_FIELDNAME) instead of failing forever.
  */
-async function addColumn(db: Kysely<Tables>, ctx: MigrationContext, table: keyof Tables, column: string, type: 'varchar(16)'): Promise<void> {
+async function addColumn(
+  db: Kysely<Tables>,
+  ctx: MigrationContext,
+  table: keyof Tables,
+  column: string,
+  type: 'varchar(16)' | 'varchar(64)' | 'integer' | 'double precision',
+): Promise<void> {
   try {
     await db.schema.alterTable(table).addColumn(column, type).execute();
   } catch (err) {
@@ -267,6 +274,13 @@ export const MIGRATIONS: readonly Migration[] = [
         .addColumn('len_m2', 'double precision', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
+    },
+  },
+  {
+    version: 5,
+    description: 'media quality of each call in the CDR (src/storage/cdr-quality.ts)',
+    async up(db, ctx) {
+      for (const c of CDR_QUALITY_COLUMNS) await addColumn(db, ctx, 'cdr', c, cdrQualityColumnType(c));
     },
   },
 ];

@@ -11,6 +11,7 @@ import { TcpListener } from './tcp-listener.js';
 import { TlsListener, type TlsCredentials } from './tls-listener.js';
 import type { ListenPoint, Remote, Sender, TransportKind } from './types.js';
 import { formatListenPoint } from './address.js';
+import type { SipTap } from './sip-tap.js';
 
 export { formatListenPoint };
 import { isIPv6 } from 'node:net';
@@ -52,6 +53,8 @@ export class TransportLayer implements Sender {
   private handler: InboundHandler = () => {};
   readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0 };
   gate: PacketGate = { admit: () => true };
+  /** sees every message received and sent (call traces); null: one check per message */
+  tap: SipTap | null = null;
   serverHeader = 'Palisade';
 
   constructor(
@@ -127,6 +130,19 @@ export class TransportLayer implements Sender {
     }
     // Lone CRLF keep-alives over UDP (RFC 5626 §4.4.1 uses STUN; phones send CRLF): ignore.
     if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data[0] === 0)) return;
+    const tap = this.tap;
+    if (tap === null) return this.dispatch(data, remote, local);
+    // the tap never throws (SipTap); handled() runs however the message ends
+    try {
+      tap.received(data, remote, local);
+      this.dispatch(data, remote, local);
+    } finally {
+      tap.handled();
+    }
+  }
+
+  /** parse and hand upward one message that passed the gate */
+  private dispatch(data: Buffer, remote: Remote, local: ListenPoint): void {
     let msg: SipMessage;
     try {
       const r = parseMessage(data, { maxSize: this.opts.maxMessageSize, stream: remote.transport !== 'udp' });
@@ -194,6 +210,9 @@ export class TransportLayer implements Sender {
       if (remote.transport === 'udp') this.pickUdp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tcp') this.pickTcp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tls') this.pickStream(this.tls, remote.address)?.send(data, remote);
+      // the tap never throws (SipTap); it runs after the send so it cannot hold one up
+      const tap = this.tap;
+      if (tap !== null) tap.sent(data, remote, this.localFor(remote));
     } catch (err) {
       this.log.warn('send-failed', { to: remote.address, port: remote.port, error: (err as Error).message });
     }

@@ -4,4 +4,4 @@ export { RtpRelay } from './rtp-relay.js';
 export type { RtpRelayOptions, RtpRelayStats } from './rtp-relay.js';
 export { RelaySession, RelayLeg, RtpRelayError } from './relay-session.js';
 export type { LegName, LegStats, RemoteTarget } from './relay-session.js';
-export type { FlowCounters } from './media-flow.js';
+export type { FlowCounters, MediaFlow, RtpTap } from './media-flow.js';

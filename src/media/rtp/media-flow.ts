@@ -4,6 +4,7 @@
 // leg, same kind) to the peer's party. This is the hot path: one recv, one
 // send, field reads and compares, no allocation of our own.
 import type { RelaySocket } from './relay-socket.js';
+import type { RtpStreamStats } from '../quality/rtp-stream-stats.js';
 
 export interface FlowCounters {
   packetsIn: number;
@@ -20,6 +21,14 @@ export interface FlowCounters {
 
 /** an SRTP transform: protected ↔ plain, null when the packet must be dropped */
 export type PacketTransform = (msg: Buffer) => Buffer | null;
+
+/**
+ * Sees each packet a flow accepted from its party (plain RTP, before it is
+ * relayed), for call captures (src/features/troubleshoot). `flow` is the
+ * receiving flow: its socket's port, its peer's target say where the packet
+ * came in and goes out. Must not keep `packet` (copy what it needs) or throw.
+ */
+export type RtpTap = (packet: Buffer, address: string, port: number, flow: MediaFlow) => void;
 
 export class MediaFlow implements FlowCounters {
   readonly socket: RelaySocket;
@@ -55,6 +64,12 @@ export class MediaFlow implements FlowCounters {
    */
   unprotect: PacketTransform | null = null;
   protect: PacketTransform | null = null;
+  /** quality accounting of what this party sends (src/media/quality); null when switched off */
+  quality: RtpStreamStats | null = null;
+  /** this flow carries RTCP: its packets are the party's reports, not its stream */
+  isRtcp = false;
+  /** call captures (RelaySession.setTap); null costs one check per packet */
+  tap: RtpTap | null = null;
 
   constructor(socket: RelaySocket, now: () => number) {
     this.socket = socket;
@@ -115,10 +130,17 @@ export class MediaFlow implements FlowCounters {
     } else {
       this.latchTo(address, port, port === this.sdpPort && address === this.sdpAddress);
     }
+    const quality = this.quality;
+    if (quality !== null) {
+      if (this.isRtcp) quality.onRtcp(msg);
+      else quality.onRtp(msg, performance.now());
+    }
     const len = msg.length;
     this.packetsIn++;
     this.bytesIn += len;
     this.lastActivity = this.now();
+    const tap = this.tap;
+    if (tap !== null) tap(msg, address, port, this);
 
     const peer = this.peer;
     if (!peer.hasTarget || !peer.sendAllowed) {

@@ -3,10 +3,11 @@
 // arrives on one leg leaves through the other.
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import { MediaFlow, type FlowCounters } from './media-flow.js';
+import { MediaFlow, type FlowCounters, type RtpTap } from './media-flow.js';
 import type { RelaySocket } from './relay-socket.js';
 import type { SrtpContext } from '../srtp/srtp-context.js';
 import { PalisadeError } from '../../core/errors.js';
+import { RtpStreamStats } from '../quality/rtp-stream-stats.js';
 
 export type LegName = 'a' | 'b';
 
@@ -40,12 +41,19 @@ export class RelayLeg {
   readonly address: string;
   readonly rtp: MediaFlow;
   readonly rtcp: MediaFlow;
+  /** what this leg's party sends, as received (its RTP stream and its RTCP reports) */
+  readonly quality = new RtpStreamStats();
 
-  constructor(name: LegName, address: string, rtp: MediaFlow, rtcp: MediaFlow) {
+  constructor(name: LegName, address: string, rtp: MediaFlow, rtcp: MediaFlow, accounting = true) {
     this.name = name;
     this.address = address;
     this.rtp = rtp;
     this.rtcp = rtcp;
+    rtcp.isRtcp = true;
+    if (accounting) {
+      rtp.quality = this.quality;
+      rtcp.quality = this.quality;
+    }
   }
 
   /** the port Palisade advertises to this leg's party */
@@ -103,7 +111,7 @@ export class RelaySession extends EventEmitter {
   private readonly family: 4 | 6;
   private isClosed = false;
 
-  constructor(id: number, owner: SessionOwner, address: string, sockets: RelaySocket[], now: () => number) {
+  constructor(id: number, owner: SessionOwner, address: string, sockets: RelaySocket[], now: () => number, accounting = true) {
     super();
     this.id = id;
     this.owner = owner;
@@ -114,7 +122,7 @@ export class RelaySession extends EventEmitter {
     bRtp.peer = aRtp;
     aRtcp.peer = bRtcp;
     bRtcp.peer = aRtcp;
-    this.legs = { a: new RelayLeg('a', address, aRtp, aRtcp), b: new RelayLeg('b', address, bRtp, bRtcp) };
+    this.legs = { a: new RelayLeg('a', address, aRtp, aRtcp, accounting), b: new RelayLeg('b', address, bRtp, bRtcp, accounting) };
     const pending = sockets.filter((s) => !s.bound);
     this.ready =
       pending.length === 0
@@ -176,6 +184,12 @@ export class RelaySession extends EventEmitter {
     l.rtcp.unprotect = fromParty ? (m) => fromParty.unprotectRtcp(m) : null;
     l.rtp.protect = toParty ? (m) => toParty.protectRtp(m) : null;
     l.rtcp.protect = toParty ? (m) => toParty.protectRtcp(m) : null;
+  }
+
+  /** a capture of both parties' RTP (troubleshooting), or null to stop it */
+  setTap(tap: RtpTap | null): void {
+    this.legs.a.rtp.tap = tap;
+    this.legs.b.rtp.tap = tap;
   }
 
   /** Stops relaying and gives the ports back. Safe to call twice. */

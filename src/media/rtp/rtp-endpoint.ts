@@ -7,6 +7,7 @@
 // two-party session does not need) and incoming reports are read.
 import { randomBytes } from 'node:crypto';
 import type { PacketSink, RelaySocket } from './relay-socket.js';
+import { RtpStreamStats } from '../quality/rtp-stream-stats.js';
 
 export interface RtpPacketInfo {
   payloadType: number;
@@ -68,6 +69,8 @@ export class RtpEndpoint {
   private ticksSinceRtcp = 0;
   private readonly cname: string;
   onRtcp: ((r: RtcpReportInfo) => void) | null = null;
+  /** what the far end sends, with Wireshark's definitions (src/media/quality): the CDR's rtp_a_rx_* */
+  readonly quality = new RtpStreamStats();
   /** the first RTP packet from the far end (latching happened) */
   onFirstPacket: (() => void) | null = null;
 
@@ -197,6 +200,7 @@ export class RtpEndpoint {
       this.stats.dropped++;
       return;
     }
+    this.quality.onRtp(msg, performance.now());
     const cc = msg[0]! & 0x0f;
     let off = 12 + cc * 4;
     if (msg[0]! & 0x10) {
@@ -305,6 +309,7 @@ export class RtpEndpoint {
 
   private onRtcpPacket(msg: Buffer, _address: string, _port: number): void {
     if (this.closed) return;
+    this.quality.onRtcp(msg);
     let off = 0;
     // walk the compound packet (RFC 3550 §6.1)
     while (off + 8 <= msg.length) {

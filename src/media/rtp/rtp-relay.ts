@@ -21,6 +21,8 @@ export interface RtpRelayOptions {
   /** how often the inactivity check runs; default a quarter of the timeout */
   inactivityCheckMs?: number;
   now?: () => number;
+  /** per-stream quality accounting (src/media/quality); default on, off only to measure its cost */
+  qualityAccounting?: boolean;
 }
 
 export interface RtpRelayStats {
@@ -58,6 +60,8 @@ export class RtpRelay implements SessionOwner {
   private readonly sessions = new Set<RelaySession>();
   private readonly now: () => number;
   private readonly inactivityMs: number;
+  /** quality accounting for the sessions created from now on (the `quality:` section's accounting) */
+  accounting: boolean;
   private readonly timer: NodeJS.Timeout | null;
   private readonly events: RelaySocketEvents;
   private nextId = 1;
@@ -76,6 +80,7 @@ export class RtpRelay implements SessionOwner {
     this.poolMax = opts.socketPoolMax ?? Math.min(this.ports.capacity * 2, DEFAULT_POOL_MAX);
     this.now = opts.now ?? Date.now;
     this.inactivityMs = opts.inactivityTimeoutMs ?? 0;
+    this.accounting = opts.qualityAccounting ?? true;
     const c = this.counters;
     this.events = {
       onStray: () => void c.strayPackets++,
@@ -108,7 +113,7 @@ export class RtpRelay implements SessionOwner {
       throw err;
     }
     const sockets = [this.socketFor(a), this.socketFor(a + 1), this.socketFor(b), this.socketFor(b + 1)];
-    const session = new RelaySession(this.nextId++, this, this.address, sockets, this.now);
+    const session = new RelaySession(this.nextId++, this, this.address, sockets, this.now, this.accounting);
     this.sessions.add(session);
     return session;
   }
@@ -211,6 +216,12 @@ export class RtpRelay implements SessionOwner {
     }
     for (const s of out) s.emit('inactive', s);
     return out;
+  }
+
+  /** the open session one of whose legs has RTP port `port` (call captures; not for the packet path) */
+  findSession(port: number): RelaySession | undefined {
+    for (const s of this.sessions) if (s.legs.a.port === port || s.legs.b.port === port) return s;
+    return undefined;
   }
 
   stats(): RtpRelayStats {

@@ -18,6 +18,8 @@ import type {
   ServerTxHandle,
 } from './types.js';
 import type { B2bua } from './b2bua.js';
+import type { CallQuality } from '../../media/quality/call-quality.js';
+import { cdrQuality } from '../../storage/cdr-quality.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 
@@ -52,6 +54,8 @@ export class Call {
   private ringTimer?: NodeJS.Timeout;
   private durationTimer?: NodeJS.Timeout;
   private relay?: RelayHandle;
+  /** the relay's media figures, taken when the call ends (CDR rtp_* columns) */
+  private mediaQuality: CallQuality | null = null;
   /** offer-less INVITE (late offer): B's 2xx carries the offer, A's ACK the answer */
   private lateOffer: boolean;
   /** late offer: the winning fork's 2xx, ACKed once the caller's ACK brings the answer */
@@ -102,7 +106,7 @@ export class Call {
     let bOffer: Buffer = this.aInvite.body;
     if (this.useRelay) {
       try {
-        this.relay = ua.deps.media.createRelay();
+        this.relay = ua.deps.media.createRelay(this.id);
       } catch (err) {
         ua.log.warn('relay-unavailable', { call: this.id, error: (err as Error).message });
         this.respondA(503, 'Service Unavailable', { headers: [['retry-after', '5']] });
@@ -176,6 +180,7 @@ export class Call {
     if (this.lateOffer) this.heldBAck = fork;
     else this.forks!.ack(fork);
     this.state = 'answered';
+    this.relay?.answered?.();
     this.answerAt = new Date();
     this.disposition = 'ANSWERED';
     const ok = this.buildA(200, 'OK', { body: aBody });
@@ -355,6 +360,7 @@ export class Call {
     clearTimeout(this.ringTimer);
     clearTimeout(this.durationTimer);
     this.a2xx?.stop();
+    this.mediaQuality = this.relay?.quality?.() ?? null;
     this.relay?.close();
     this.relay = undefined;
     this.ua.callEnded(this);
@@ -385,6 +391,7 @@ export class Call {
       userfield: this.hangupCause,
       sourceIp: this.aRemote.address,
       securityVerdict: this.verdict,
+      quality: cdrQuality(this.mediaQuality),
     };
   }
 

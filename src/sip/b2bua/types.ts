@@ -14,6 +14,7 @@ export type { BindingInfo, CallAttempt, CallGateApi, CallTicket, ExtensionInfo, 
 export type CdrRecord = CdrInput;
 export type AuthApi = AuthVerifier;
 
+import type { CallQuality } from '../../media/quality/call-quality.js';
 
 export interface ServerTxHandle {
   respond(res: SipMessage): void;
@@ -54,11 +55,15 @@ export interface RelayHandle {
   onInactive(fn: () => void): void;
   describe(): string;
   close(): void;
+  /** the call was answered: start the one-way-audio watch (src/media/quality) */
+  answered?(): void;
+  /** the media quality measured so far, null when not measured */
+  quality?(): CallQuality | null;
 }
 
 export interface MediaApi {
-  /** a relay with two ports per leg; throws when the port range is exhausted */
-  createRelay(): RelayHandle;
+  /** a relay with two ports per leg; throws when the port range is exhausted. `call` names it in logs */
+  createRelay(call?: string): RelayHandle;
 }
 
 /**

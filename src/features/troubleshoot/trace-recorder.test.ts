@@ -1,0 +1,207 @@
+// The trace policy: a failed call is kept by default, a successful one only
+// while its extension is traced; an answered challenge is no failure; the
+// legs of a bridged call are one trace; secrets never reach the store; the
+// store and the open-call ring keep their caps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ListenPoint, Remote } from '../../transport/types.js';
+import { createTroubleshoot } from './index.js';
+import { TraceStore } from './trace-store.js';
+import type { CallTrace } from './trace-types.js';
+
+const local: ListenPoint = { transport: 'udp', address: '127.0.0.1', port: 5060 };
+const phoneA: Remote = { transport: 'udp', address: '127.0.0.1', port: 5061 };
+const phoneB: Remote = { transport: 'udp', address: '127.0.0.1', port: 5062 };
+
+function req(method: string, callId: string, o: { from?: string; to?: string; cseq?: number; auth?: string; body?: string } = {}): Buffer {
+  const body = o.body ?? '';
+  const lines = [
+    `${method} sip:${o.to ?? '1500'}@127.0.0.1 SIP/2.0`,
+    'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK' + Math.random().toString(36).slice(2),
+    `From: <sip:${o.from ?? '1000'}@127.0.0.1>;tag=a1`,
+    `To: <sip:${o.to ?? '1500'}@127.0.0.1>`,
+    `Call-ID: ${callId}`,
+    `CSeq: ${o.cseq ?? 1} ${method === 'ACK' ? 'INVITE' : method}`,
+  ];
+  if (o.auth) lines.push(`Proxy-Authorization: ${o.auth}`);
+  if (body) lines.push('Content-Type: application/sdp');
+  lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
+  return Buffer.from(lines.join('\r\n'));
+}
+
+function res(status: number, reason: string, callId: string, cseq: string, body = ''): Buffer {
+  return Buffer.from(
+    [`SIP/2.0 ${status} ${reason}`, 'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKx', 'From: <sip:1000@127.0.0.1>;tag=a1', 'To: <sip:1500@127.0.0.1>;tag=b1', `Call-ID: ${callId}`, `CSeq: ${cseq}`]
+      .concat(body ? ['Content-Type: application/sdp'] : [], [`Content-Length: ${Buffer.byteLength(body)}`, '', body])
+      .join('\r\n'),
+  );
+}
+
+function rig(o: { maxCalls?: number; maxBytes?: number; maxOpenCalls?: number } = {}) {
+  let now = 1_700_000_000_000;
+  const f = createTroubleshoot({ now: () => now, lingerMs: 2000, ...o });
+  const tick = (ms: number) => {
+    now += ms;
+    f.recorder.sweep();
+  };
+  /** a message received from `from`, with the given sends while it is handled */
+  const inbound = (data: Buffer, from: Remote, ...sends: Array<[Buffer, Remote]>) => {
+    now += 1;
+    f.tap.received(data, from, local);
+    for (const [d, to] of sends) f.tap.sent(d, to, local);
+    f.tap.handled();
+  };
+  return { f, tick, inbound };
+}
+
+const PASSWORD = 'pw-Secret-1000';
+const AUTH = `Digest username="1000", realm="palisade", nonce="abc", uri="sip:1500@127.0.0.1", response="6629fae49393a05397450978507c4ef1", algorithm=MD5`;
+const SDES = 'a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4';
+const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 40000 RTP/SAVP 0', SDES, ''].join('\r\n');
+
+/** a bridged call through the B2BUA: A → Palisade (407, then with credentials) → B; `bStatus` is B's answer */
+function bridgedCall(r: ReturnType<typeof rig>, a: string, b: string, bStatus: number, caller = '1000', callee = '1500') {
+  r.inbound(req('INVITE', a, { from: caller, to: callee, body: SDP }), phoneA, [res(407, 'Proxy Authentication Required', a, '1 INVITE'), phoneA]);
+  r.inbound(req('ACK', a, { from: caller, to: callee }), phoneA);
+  r.inbound(req('INVITE', a, { from: caller, to: callee, cseq: 2, auth: AUTH.replace('1000', caller), body: SDP }), phoneA, [res(100, 'Trying', a, '2 INVITE'), phoneA], [req('INVITE', b, { from: caller, to: callee, body: SDP }), phoneB]);
+  if (bStatus >= 300) {
+    r.inbound(res(bStatus, 'Busy Here', b, '1 INVITE'), phoneB, [req('ACK', b), phoneB], [res(bStatus, 'Busy Here', a, '2 INVITE'), phoneA]);
+    r.inbound(req('ACK', a, { cseq: 2 }), phoneA);
+    return;
+  }
+  r.inbound(res(200, 'OK', b, '1 INVITE', SDP), phoneB, [req('ACK', b), phoneB], [res(200, 'OK', a, '2 INVITE', SDP), phoneA]);
+  r.inbound(req('ACK', a, { cseq: 2 }), phoneA);
+  r.inbound(req('BYE', a, { cseq: 3 }), phoneA, [res(200, 'OK', a, '3 BYE'), phoneA], [req('BYE', b, { cseq: 2 }), phoneB]);
+  r.inbound(res(200, 'OK', b, '2 BYE'), phoneB);
+}
+
+function text(t: CallTrace): string {
+  return t.sip.map((m) => m.data.toString('latin1')).join('\n');
+}
+
+test('a failed call is kept by default, both legs tied together, in time order', () => {
+  const r = rig();
+  bridgedCall(r, 'a-1', 'b-1', 486);
+  assert.equal(r.f.store.list().length, 0, 'not decided while the legs linger');
+  r.tick(2500);
+  const [t] = r.f.store.list();
+  assert.ok(t);
+  assert.equal(t.reason, 'failed: 486 INVITE');
+  assert.deepEqual(
+    t.legs.map((l) => l.callId),
+    ['a-1', 'b-1'],
+  );
+  assert.equal(r.f.store.find('b-1'), t);
+  assert.equal(r.f.store.find('a-1'), t);
+  assert.equal(t.sip.length, 10);
+  for (let i = 1; i < t.sip.length; i++) assert.ok(t.sip[i]!.t >= t.sip[i - 1]!.t);
+  const ladder = r.f.commands.trace!({ call: 'a-1' }) as { text: string };
+  assert.match(ladder.text, /leg A {2}INVITE {2}Call-ID: a-1/);
+  assert.match(ladder.text, /leg B {2}INVITE {2}Call-ID: b-1/);
+  assert.match(ladder.text, /recv {2}127\.0\.0\.1:5062 --> 127\.0\.0\.1:5060 +UDP +486 Busy Here/);
+});
+
+test('an answered 407 is no failure: a successful call is dropped unless its extension is traced, and kept while it is', () => {
+  const r = rig();
+  bridgedCall(r, 'a-2', 'b-2', 200);
+  r.tick(2500);
+  assert.equal(r.f.store.list().length, 0);
+  assert.equal(r.f.recorder.stats().dropped, 1);
+  r.f.commands['trace-extension']!({ extension: '1500', on: true });
+  bridgedCall(r, 'a-3', 'b-3', 200);
+  r.tick(2500);
+  assert.equal(r.f.store.list().length, 1);
+  assert.equal(r.f.store.find('1500')?.reason, 'traced extension 1500');
+  r.f.commands['trace-extension']!({ extension: '1500', on: false });
+  bridgedCall(r, 'a-4', 'b-4', 200);
+  r.tick(2500);
+  assert.equal(r.f.store.list().length, 1, 'off again: not kept');
+  assert.equal(r.f.store.find('a-4'), undefined);
+});
+
+test('an unanswered challenge and a request without a final answer are failures', () => {
+  const r = rig();
+  r.inbound(req('REGISTER', 'reg-1', { to: '1001', from: '1001' }), phoneA, [res(401, 'Unauthorized', 'reg-1', '1 REGISTER'), phoneA]);
+  r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002' }), phoneA, [res(401, 'Unauthorized', 'reg-2', '1 REGISTER'), phoneA]);
+  r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002', cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', 'reg-2', '2 REGISTER'), phoneA]);
+  r.inbound(req('INVITE', 'lost-1', { body: SDP }), phoneA, [res(100, 'Trying', 'lost-1', '1 INVITE'), phoneA]);
+  r.tick(2500);
+  assert.equal(r.f.store.find('reg-1')?.reason, 'failed: 401 REGISTER never answered');
+  assert.equal(r.f.store.find('reg-2'), undefined);
+  assert.equal(r.f.store.find('lost-1'), undefined, 'still waiting');
+  r.tick(41_000);
+  assert.equal(r.f.store.find('lost-1')?.reason, 'failed: no final answer');
+});
+
+test('Palisade hanging up both legs (media timeout) is an abnormal end, kept', () => {
+  const r = rig();
+  r.inbound(req('INVITE', 'a-5', { body: SDP }), phoneA, [req('INVITE', 'b-5', { body: SDP }), phoneB]);
+  r.inbound(res(200, 'OK', 'b-5', '1 INVITE', SDP), phoneB, [req('ACK', 'b-5'), phoneB], [res(200, 'OK', 'a-5', '1 INVITE', SDP), phoneA]);
+  r.inbound(req('ACK', 'a-5'), phoneA);
+  r.f.tap.sent(req('BYE', 'a-5', { cseq: 2 }), phoneA, local);
+  r.f.tap.sent(req('BYE', 'b-5', { cseq: 2 }), phoneB, local);
+  r.inbound(res(200, 'OK', 'a-5', '2 BYE'), phoneA);
+  r.inbound(res(200, 'OK', 'b-5', '2 BYE'), phoneB);
+  r.tick(2500);
+  assert.equal(r.f.store.find('a-5')?.reason, 'failed: ended by Palisade on every leg');
+});
+
+test('no Authorization value, password or SDES key reaches the store or the ladder; Content-Length stays true', () => {
+  const r = rig();
+  const withSecret = AUTH.replace('algorithm=MD5', `algorithm=MD5, cnonce="${PASSWORD}"`);
+  r.inbound(req('INVITE', 'a-6', { body: SDP, auth: withSecret }), phoneA, [res(403, 'Forbidden', 'a-6', '1 INVITE'), phoneA]);
+  r.inbound(
+    Buffer.from(req('REGISTER', 'reg-3', { from: '1000', to: '1000' }).toString().replace('Content-Length', `Authorization: Digest username="1000",\r\n response="0123456789abcdef0123456789abcdef", nonce="n1"\r\nContent-Length`)),
+    phoneA,
+    [res(403, 'Forbidden', 'reg-3', '1 REGISTER'), phoneA],
+  );
+  r.tick(2500);
+  const all = r.f.store.list().map(text).join('\n') + (r.f.commands.trace!({ call: 'a-6', messages: true }) as { text: string }).text;
+  assert.doesNotMatch(all, /6629fae49393a05397450978507c4ef1|0123456789abcdef0123456789abcdef/);
+  assert.ok(!all.includes(PASSWORD));
+  assert.ok(!all.includes('WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz'));
+  assert.match(all, /Proxy-Authorization: Digest username="1000", \[redacted by Palisade\]/);
+  assert.match(all, /Authorization: Digest username="1000", \[redacted by Palisade\]\r\nContent-Length/);
+  assert.match(all, /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:X{40}\|2\^20\|1:4/);
+  for (const m of r.f.store.list().flatMap((t) => t.sip)) {
+    const s = m.data.toString('latin1');
+    const at = s.indexOf('\r\n\r\n') + 4;
+    assert.equal(Number(/Content-Length: (\d+)/.exec(s)![1]), m.data.length - at);
+  }
+});
+
+test('the store keeps the last N calls and stays under its byte cap with many calls', () => {
+  const r = rig({ maxCalls: 50, maxBytes: 200_000 });
+  for (let i = 0; i < 400; i++) bridgedCall(r, `a-m${i}`, `b-m${i}`, 486);
+  r.tick(2500);
+  const s = r.f.store.stats();
+  assert.equal(s.kept, 400);
+  assert.ok(s.calls <= 50);
+  assert.ok(s.bytes <= 200_000, `bytes ${s.bytes}`);
+  assert.equal(s.calls + s.evicted, 400);
+  assert.ok(r.f.store.find('a-m399'), 'the newest is kept');
+  assert.equal(r.f.store.find('a-m0'), undefined, 'the oldest went first');
+  const tight = new TraceStore({ maxCalls: 1000, maxBytes: 30_000 });
+  for (const t of [10_000, 10_000, 10_000, 10_000, 40_000]) tight.add({ legs: [], reason: '', failed: true, start: 0, end: 0, sip: [], rtp: [], rtpDropped: 0, rtpPayload: false, bytes: t });
+  assert.equal(tight.stats().calls, 3);
+  assert.equal(tight.stats().bytes, 30_000);
+  assert.equal(tight.stats().tooLarge, 1);
+});
+
+test('open calls are capped in number; a long dialog keeps its first and last messages', () => {
+  const r = rig({ maxOpenCalls: 10 });
+  for (let i = 0; i < 30; i++) r.inbound(req('INVITE', `open-${i}`, { body: SDP }), phoneA);
+  assert.equal(r.f.recorder.stats().openCalls, 10);
+  assert.equal(r.f.recorder.stats().skipped, 20);
+  const r2 = rig();
+  r2.inbound(req('INVITE', 'long', { body: SDP }), phoneA, [res(200, 'OK', 'long', '1 INVITE', SDP), phoneA]);
+  for (let i = 2; i < 300; i++) r2.inbound(req('INFO', 'long', { cseq: i }), phoneA, [res(481, 'Gone', 'long', `${i} INFO`), phoneA]);
+  r2.inbound(req('BYE', 'long', { cseq: 400 }), phoneA, [res(200, 'OK', 'long', '400 BYE'), phoneA]);
+  r2.tick(2500);
+  const t = r2.f.store.find('long')!;
+  assert.ok(t);
+  assert.equal(t.sip.length, 64);
+  assert.match(t.sip[0]!.data.toString(), /^INVITE /);
+  assert.match(t.sip.at(-1)!.data.toString(), /^SIP\/2\.0 200 OK[\s\S]*CSeq: 400 BYE/);
+  assert.equal(t.legs[0]!.elided, 2 + 298 * 2 + 2 - 64);
+});
