@@ -41,7 +41,7 @@ test('the command table refuses an unknown command as the control socket always 
 
 test('the shipped modules declare the commands, applications and status fields the server always had', () => {
   const h = createHost();
-  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'voicemail', 'qualify']);
+  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'dblookup', 'voicemail', 'qualify']);
   assert.deepEqual(h.commands.names(), [
     'ban-add', 'ban-remove', 'bans', 'fraud-reload', 'guard', 'reputation', 'reputation-reset',
     'voicemail-delete', 'voicemail-deposit', 'voicemail-list', 'voicemail-mark-old', 'voicemail-messages',

@@ -8,6 +8,7 @@ import type { LoadedDialplan } from '../dialplan/load-dialplan.js';
 import { securityModule } from '../security/security-module.js';
 import { voicemailModule } from '../features/voicemail/voicemail-module.js';
 import { qualifyModule } from '../sip/ua/qualify-module.js';
+import { dblookupModule } from '../dialplan/dblookup-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -31,7 +32,7 @@ export interface HostServices {
   pipeline: SipStack['pipeline'];
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, voicemailModule, qualifyModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {
