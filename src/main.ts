@@ -46,8 +46,9 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
   const storage = await openStorage(cfg.storage);
   const extensions = new ExtensionDirectory(cfg, storage);
   await extensions.load();
-  // parsed against every module's applications; PINs checked in calls reach the defences
-  const dialplan = loadDialplan(cfg, logs.get('dialplan'), { pinOutcome: defences.pinOutcome, registry: host.registry });
+  // parsed against every module's applications; PINs checked in calls reach the defences;
+  // the DBLookup data sources are the dblookup module's (opened when it starts)
+  const dialplan = loadDialplan(cfg, logs.get('dialplan'), { pinOutcome: defences.pinOutcome, registry: host.registry, datasources: null });
   // extensions from the config file were checked with their YAML line; imported ones can only be reported
   for (const e of dialplan ? extensions.values() : []) {
     if (!dialplan?.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });

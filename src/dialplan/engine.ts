@@ -102,6 +102,11 @@ export class DialplanEngine {
     return this.dp;
   }
 
+  /** The DBLookup data sources new calls use (the dblookup module attaches them at start, detaches at stop). */
+  useDataSources(datasources: DataSources | null): void {
+    this.opts.datasources = datasources;
+  }
+
   /** New calls use `dialplan`; calls in progress keep the one they started with. */
   reload(dialplan: Dialplan): void {
     this.dp = dialplan;

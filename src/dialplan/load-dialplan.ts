@@ -1,7 +1,9 @@
 // The composition root's entry point into the dialplan: parse the configured
 // extensions.conf, check every extension's context exists (docs/configuration.md,
-// `extensions`: an error at load, with the YAML position), open the DBLookup data sources and
-// build the engine. `reload()` swaps in a freshly parsed dialplan for new
+// `extensions`: an error at load, with the YAML position) and build the
+// engine. In the server the dblookup module (dblookup-module.ts) owns the
+// DBLookup data sources; a caller without the host (a test, `palisade
+// check`) gets them opened here unless it passes `datasources`. `reload()` swaps in a freshly parsed dialplan for new
 // calls; calls in progress keep theirs.
 import { existsSync, mkdirSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
@@ -12,8 +14,16 @@ import { DialplanRegistry } from './dialplan-registry.js';
 import { DialplanEngine, type EngineOptions } from './engine.js';
 import { checkExtensionContexts, parseExtensionsConf } from './parse-extensions-conf.js';
 
+/** dialplan.datasources and dialplan.queries opened read-only, null when none are configured. Throws ConfigError (a query that does not prepare). */
+export function openDataSources(cfg: PalisadeConfig): DataSources | null {
+  const d = cfg.dialplan;
+  if (Object.keys(d.datasources).length === 0) return null;
+  return DataSources.open({ datasources: d.datasources, queries: d.queries, timeoutMs: d.lookupTimeout * 1000 });
+}
+
 export interface LoadedDialplan {
   engine: DialplanEngine;
+  /** the data sources opened by loadDialplan itself (null when the caller passed its own, as the server does) */
   datasources: DataSources | null;
   /** re-reads extensions.conf (and re-checks contexts); throws ConfigError and keeps the old one on error */
   reload(cfg?: PalisadeConfig): { contexts: number };
@@ -24,6 +34,8 @@ export interface LoadedDialplan {
  * null when the configuration names no dialplan file. Throws ConfigError.
  * `extra.registry`: the applications and functions the parser accepts and the
  * engine runs (the host's one registry); default: the built-in ones only.
+ * `extra.datasources`: given (null included), the data sources are not
+ * opened here — the server passes null and the dblookup module attaches them.
  */
 export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Partial<EngineOptions> = {}): LoadedDialplan | null {
   const d = cfg.dialplan;
@@ -35,8 +47,7 @@ export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Part
   const registry = extra.registry ?? DialplanRegistry.builtin();
   const dp = parseExtensionsConf(file, { registry });
   checkExtensionContexts(dp, cfg.extensions);
-  const hasSources = Object.keys(d.datasources).length > 0;
-  const datasources = hasSources ? DataSources.open({ datasources: d.datasources, queries: d.queries, timeoutMs: d.lookupTimeout * 1000 }) : null;
+  const datasources = 'datasources' in extra ? null : openDataSources(cfg);
   try {
     mkdirSync(d.recordings, { recursive: true });
   } catch {

@@ -41,7 +41,7 @@ test('the command table refuses an unknown command as the control socket always 
 
 test('the shipped modules declare the commands, applications and status fields the server always had', () => {
   const h = createHost();
-  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'voicemail', 'qualify', 'quality', 'troubleshoot']);
+  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot']);
   assert.deepEqual(h.commands.names(), [
     'ban-add', 'ban-remove', 'bans', 'fraud-reload', 'guard', 'pcap', 'reputation', 'reputation-reset',
     'trace', 'trace-extension', 'trace-list',
