@@ -49,16 +49,30 @@ async function main() {
   writeSippCsv(sippCsv, users, ['7000']);
   writePalisadeCsv(palCsv, users);
   const config = join(run, 'palisade.yaml');
-  writeFileSync(config, [
-    'sip:', `  listen: [udp:127.0.0.1:${sipPort}]`, '  domain: 127.0.0.1',
-    'rtp:', `  ports: ${rtpBase}-${rtpMax}`, '  address: 127.0.0.1',
-    'storage:', '  driver: sqlite', `  path: ${join(run, 'palisade.db')}`,
-    'control:', `  socket: ${join(run, 'control.sock')}`,
-    'registrar:', '  qualify_interval: 0',
-    'log:', '  level: warn',
-    // the real dialplan engine: 7000 answers, plays a prompt, then echoes
-    'dialplan:', `  file: ${join(run, 'extensions.conf')}`, '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'sip:',
+      `  listen: [udp:127.0.0.1:${sipPort}]`,
+      '  domain: 127.0.0.1',
+      'rtp:',
+      `  ports: ${rtpBase}-${rtpMax}`,
+      '  address: 127.0.0.1',
+      'storage:',
+      '  driver: sqlite',
+      `  path: ${join(run, 'palisade.db')}`,
+      'control:',
+      `  socket: ${join(run, 'control.sock')}`,
+      'registrar:',
+      '  qualify_interval: 0',
+      'log:',
+      '  level: warn',
+      // the real dialplan engine: 7000 answers, plays a prompt, then echoes
+      'dialplan:',
+      `  file: ${join(run, 'extensions.conf')}`,
+      '',
+    ].join('\n'),
+  );
   // imported extensions are in context "default"
   writeFileSync(join(run, 'extensions.conf'), '[default]\nexten => 7000,1,Answer()\n same => n,Playback(vm-intro)\n same => n,Echo()\n');
   const imp = spawnSync(process.execPath, [join(ROOT, 'bin', 'palisade.js'), 'users', 'import', palCsv, '--config', config], { cwd: run, encoding: 'utf8', timeout: 300_000 });
@@ -76,7 +90,10 @@ async function main() {
   track(cap);
   await new Promise((res) => {
     let e = '';
-    cap.stderr.on('data', (d) => { e += d; if (e.includes('Capturing on')) res(); });
+    cap.stderr.on('data', (d) => {
+      e += d;
+      if (e.includes('Capturing on')) res();
+    });
     setTimeout(res, 5000);
   });
 
@@ -94,8 +111,29 @@ async function main() {
     dir: work,
     name: sippName,
     limitS: rampS * 4 + cfg.holdMs / 1000 + 60,
-    args: ['-i', '127.0.0.1', '-p', String(uacPort), '-mp', String(mediaPort), '-inf', sippCsv, '-set', 'rtp_pcap', '1',
-      '-m', String(cfg.calls), '-r', String(cfg.rate), '-l', String(cfg.calls), '-d', String(cfg.holdMs), '-s', '7000'],
+    args: [
+      '-i',
+      '127.0.0.1',
+      '-p',
+      String(uacPort),
+      '-mp',
+      String(mediaPort),
+      '-inf',
+      sippCsv,
+      '-set',
+      'rtp_pcap',
+      '1',
+      '-m',
+      String(cfg.calls),
+      '-r',
+      String(cfg.rate),
+      '-l',
+      String(cfg.calls),
+      '-d',
+      String(cfg.holdMs),
+      '-s',
+      '7000',
+    ],
   });
   // steady state: every call up; measure CPU over a window inside the hold time
   const windowMs = 5000;
@@ -124,16 +162,36 @@ async function main() {
   const streams = [];
   for (const line of out.split('\n')) {
     // start, end, src addr, src port, dst addr, dst port, SSRC, payload, pkts, lost (pct), min/mean/max delta, min/mean/max jitter
-    const m = /^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+(.+?)\s+(\d+)\s+(-?\d+)\s+\((-?[\d.]+)%\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(line);
+    const m =
+      /^\s*[\d.]+\s+[\d.]+\s+(\S+)\s+(\d+)\s+(\S+)\s+(\d+)\s+(0x[0-9A-Fa-f]+)\s+(.+?)\s+(\d+)\s+(-?\d+)\s+\((-?[\d.]+)%\)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)/.exec(
+        line,
+      );
     if (!m) continue;
     const fromPalisade = Number(m[2]) >= rtpBase && Number(m[2]) <= sampleMax;
-    streams.push({ fromPalisade, payload: m[6].trim(), packets: Number(m[7]), lost: Number(m[8]), lostPct: Number(m[9]), maxDeltaMs: Number(m[12]), meanJitterMs: Number(m[14]), maxJitterMs: Number(m[15]) });
+    streams.push({
+      fromPalisade,
+      payload: m[6].trim(),
+      packets: Number(m[7]),
+      lost: Number(m[8]),
+      lostPct: Number(m[9]),
+      maxDeltaMs: Number(m[12]),
+      meanJitterMs: Number(m[14]),
+      maxJitterMs: Number(m[15]),
+    });
   }
   const sum = (xs, f) => xs.reduce((a, x) => a + f(x), 0);
   const agg = (xs) => ({
     streams: xs.length,
     packets: sum(xs, (s) => s.packets),
-    lostPct: xs.length ? +((100 * sum(xs, (s) => Math.max(0, s.lost))) / Math.max(1, sum(xs, (s) => s.packets + Math.max(0, s.lost)))).toFixed(3) : null,
+    lostPct: xs.length
+      ? +(
+          (100 * sum(xs, (s) => Math.max(0, s.lost))) /
+          Math.max(
+            1,
+            sum(xs, (s) => s.packets + Math.max(0, s.lost)),
+          )
+        ).toFixed(3)
+      : null,
     maxJitterMs: xs.length ? Math.max(...xs.map((s) => s.maxJitterMs)) : null,
     meanJitterMs: xs.length ? +(sum(xs, (s) => s.meanJitterMs) / xs.length).toFixed(3) : null,
   });

@@ -18,7 +18,33 @@ const dir = mkdtempSync(join(tmpdir(), 'gsm-bench-'));
 try {
   const wav = join(dir, 'in.wav');
   // a voice-band mix that keeps the LTP search and every RPE grid busy
-  execFileSync('sox', ['-D', '-n', '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', wav, 'synth', String(seconds), 'sine', '120-900', 'pinknoise', 'remix', '1v0.4,2v0.2', 'tremolo', '4', '60'], { timeout: 120_000 });
+  execFileSync(
+    'sox',
+    [
+      '-D',
+      '-n',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      '-e',
+      'signed-integer',
+      wav,
+      'synth',
+      String(seconds),
+      'sine',
+      '120-900',
+      'pinknoise',
+      'remix',
+      '1v0.4,2v0.2',
+      'tremolo',
+      '4',
+      '60',
+    ],
+    { timeout: 120_000 },
+  );
   const pcm = readWavSamples(wav);
   const frames = Math.floor(pcm.length / 160);
 
@@ -38,15 +64,19 @@ try {
   };
 
   const out = new Uint8Array(frames * 33);
-  const encMs = best(() => ms(() => {
-    const e = new GsmEncoder();
-    for (let f = 0; f < frames; f++) e.encodeFrame(pcm, out, f * 160, f * 33);
-  }));
+  const encMs = best(() =>
+    ms(() => {
+      const e = new GsmEncoder();
+      for (let f = 0; f < frames; f++) e.encodeFrame(pcm, out, f * 160, f * 33);
+    }),
+  );
   const pcmOut = new Int16Array(160);
-  const decMs = best(() => ms(() => {
-    const d = new GsmDecoder();
-    for (let f = 0; f < frames; f++) d.decodeFrame(out.subarray(f * 33, f * 33 + 33), pcmOut);
-  }));
+  const decMs = best(() =>
+    ms(() => {
+      const d = new GsmDecoder();
+      for (let f = 0; f < frames; f++) d.decodeFrame(out.subarray(f * 33, f * 33 + 33), pcmOut);
+    }),
+  );
 
   const gsm = join(dir, 'ref.gsm');
   const copy = join(dir, 'copy.wav');
@@ -60,7 +90,7 @@ try {
   console.log(`GSM 06.10, ${frames} frames (${seconds} s), ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   console.log(`encode  Palisade ${us(encMs)} µs/frame   libgsm via sox ${us(soxEnc)} µs/frame   frames identical: ${identical}`);
   console.log(`decode  Palisade ${us(decMs)} µs/frame   libgsm via sox ${us(soxDec)} µs/frame`);
-  console.log(`one call's GSM both ways costs ${(((encMs + decMs) / frames) * 50 / 10).toFixed(2)} % of a core (50 frames/s each way)`);
+  console.log(`one call's GSM both ways costs ${((((encMs + decMs) / frames) * 50) / 10).toFixed(2)} % of a core (50 frames/s each way)`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

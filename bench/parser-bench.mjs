@@ -42,4 +42,6 @@ const t0 = process.hrtime.bigint();
 const sink = run(N);
 const ns = Number(process.hrtime.bigint() - t0);
 const us = ns / 1000 / N;
-console.log(`parse + Via/From/To/CSeq/Call-ID: ${us.toFixed(2)} µs/message (${Math.round(1e6 / us).toLocaleString('en')} msg/s, ${N} iterations, ${REGISTER.length} bytes, check ${sink % 997})`);
+console.log(
+  `parse + Via/From/To/CSeq/Call-ID: ${us.toFixed(2)} µs/message (${Math.round(1e6 / us).toLocaleString('en')} msg/s, ${N} iterations, ${REGISTER.length} bytes, check ${sink % 997})`,
+);

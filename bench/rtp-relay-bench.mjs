@@ -32,7 +32,10 @@ async function relayChild() {
 
   // Session churn: create (4 sockets) + close, pooled vs. bind every time.
   const churn = {};
-  for (const [label, poolMax] of [['bind each time', 0], ['pooled', undefined]]) {
+  for (const [label, poolMax] of [
+    ['bind each time', 0],
+    ['pooled', undefined],
+  ]) {
     const relay = new RtpRelay({ address: LO, portMin: PORT_MIN, portMax: PORT_MAX, socketPoolMax: poolMax });
     const warm = [];
     for (let i = 0; i < 1000; i++) warm.push(relay.createSession());
@@ -187,7 +190,9 @@ async function main() {
   console.log(`relay process CPU: ${result.cpuPercent.toFixed(1)}% of one core; RSS ${result.rssMB.toFixed(0)} MB`);
   console.log('session set-up + tear-down (4 sockets each):');
   for (const [label, c] of Object.entries(churn)) {
-    console.log(`  ${label.padEnd(15)} ${String(c.sessionsPerSecond).padStart(7)} sessions/s  ${c.cpuMicrosPerSession} µs CPU/session  (binds ${c.binds}, pool hits ${c.poolHits}, pairs retired as busy elsewhere ${c.retiredPorts})`);
+    console.log(
+      `  ${label.padEnd(15)} ${String(c.sessionsPerSecond).padStart(7)} sessions/s  ${c.cpuMicrosPerSession} µs CPU/session  (binds ${c.binds}, pool hits ${c.poolHits}, pairs retired as busy elsewhere ${c.retiredPorts})`,
+    );
   }
   console.log('peer figure: none measured here (no rtpengine on this machine).');
 }

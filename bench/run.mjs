@@ -34,7 +34,11 @@ import { freePortBlocks } from './lib/ports.mjs';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIPP = join(ROOT, 'test', 'sipp');
 const env = process.env;
-const list = (v) => v.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 const nums = (v) => list(v).map(Number);
 
 const cfg = {
@@ -56,10 +60,26 @@ const MIN_RATE_FRACTION = 0.95;
 // Media ports (-mp) get blocks of 4: SIPp binds mp and mp+2.
 const PORT = {};
 async function pickPorts() {
-  const roles = ['kamailio', 'palisade', 'baseline', 'uacReg', 'uacRegMedia', 'uacCall', 'uacCallMedia', 'calleeReg', 'calleeRegMedia',
-    'uas', 'uasMedia', 'rssReg', 'rssRegMedia', 'nobody'];
+  const roles = [
+    'kamailio',
+    'palisade',
+    'baseline',
+    'uacReg',
+    'uacRegMedia',
+    'uacCall',
+    'uacCallMedia',
+    'calleeReg',
+    'calleeRegMedia',
+    'uas',
+    'uasMedia',
+    'rssReg',
+    'rssRegMedia',
+    'nobody',
+  ];
   const blocks = await freePortBlocks(roles.length, 4, 26000);
-  roles.forEach((r, i) => { PORT[r] = blocks[i]; });
+  roles.forEach((r, i) => {
+    PORT[r] = blocks[i];
+  });
 }
 
 // Users: callers 1000..1499 call callees 1500..1999; registration load uses
@@ -100,17 +120,49 @@ async function step(server, kind, rate) {
     // Register the same Contact the call part's callee uses (the SIPp UAS):
     // a Contact at this UAC's port would outlive the step as a second,
     // dead binding of every callee, and calls would fork to it.
-    args.push('-inf', join(work, 'reg.csv'), '-p', String(PORT.uacReg), '-mp', String(PORT.uacRegMedia),
-      '-set', 'contact', `127.0.0.1:${PORT.uas}`);
+    args.push('-inf', join(work, 'reg.csv'), '-p', String(PORT.uacReg), '-mp', String(PORT.uacRegMedia), '-set', 'contact', `127.0.0.1:${PORT.uas}`);
   } else {
     const hold = cfg.callHoldMs;
-    args.push('-inf', join(work, 'calls.csv'), '-p', String(PORT.uacCall), '-mp', String(PORT.uacCallMedia),
-      '-d', String(hold), '-l', String(Math.ceil(rate * (hold / 1000 + 10))));
-    uas = startProcess('timeout', ['-k', '5', String(cfg.stepS + 60), 'sipp', '-sf', join(SIPP, 'uas-answer.xml'),
-      '-nostdin', '-buff_size', '4194304', '-p', String(PORT.uas), '-mp', String(PORT.uasMedia),
-      '-trace_stat', '-stf', join(work, `${name}.uas.stat.csv`), '-fd', '1',
-      '-trace_err', '-error_file', join(work, `${name}.uas.err.log`), '127.0.0.1'],
-    { logPath: join(work, `${name}.uas.out`) });
+    args.push(
+      '-inf',
+      join(work, 'calls.csv'),
+      '-p',
+      String(PORT.uacCall),
+      '-mp',
+      String(PORT.uacCallMedia),
+      '-d',
+      String(hold),
+      '-l',
+      String(Math.ceil(rate * (hold / 1000 + 10))),
+    );
+    uas = startProcess(
+      'timeout',
+      [
+        '-k',
+        '5',
+        String(cfg.stepS + 60),
+        'sipp',
+        '-sf',
+        join(SIPP, 'uas-answer.xml'),
+        '-nostdin',
+        '-buff_size',
+        '4194304',
+        '-p',
+        String(PORT.uas),
+        '-mp',
+        String(PORT.uasMedia),
+        '-trace_stat',
+        '-stf',
+        join(work, `${name}.uas.stat.csv`),
+        '-fd',
+        '1',
+        '-trace_err',
+        '-error_file',
+        join(work, `${name}.uas.err.log`),
+        '127.0.0.1',
+      ],
+      { logPath: join(work, `${name}.uas.out`) },
+    );
     await sleep(300);
   }
   const sBefore = treeTicks(server.pid);
@@ -118,7 +170,11 @@ async function step(server, kind, rate) {
   const t0 = Date.now();
   const r = await runSippClient({
     scenario: join(SIPP, kind === 'register' ? 'register-auth.xml' : 'call-auth-uac.xml'),
-    target: server.target, args, dir: work, name, limitS: cfg.stepS * 3 + 60,
+    target: server.target,
+    args,
+    dir: work,
+    name,
+    limitS: cfg.stepS * 3 + 60,
   });
   const wallMs = Date.now() - t0;
   const sAfter = treeTicks(server.pid);
@@ -138,14 +194,20 @@ async function step(server, kind, rate) {
   const offered = st.created / sendS;
   const failures = st.failed + Math.max(0, n - st.successful - st.failed);
   return {
-    rate, calls: n, successful: st.successful, failed: st.failed, failures,
-    retransmissions: st.retransmissions, offeredRate: Math.round(offered),
+    rate,
+    calls: n,
+    successful: st.successful,
+    failed: st.failed,
+    failures,
+    retransmissions: st.retransmissions,
+    offeredRate: Math.round(offered),
     achievedRate: Math.round(st.successful / sendS),
     serverCpuPct: round1(cpuPercent(sBefore, sAfter, wallMs)),
-    serverCpuUsPerOp: st.successful ? Math.round((serverTicks / CLK_TCK) / st.successful * 1e6) : null,
+    serverCpuUsPerOp: st.successful ? Math.round((serverTicks / CLK_TCK / st.successful) * 1e6) : null,
     uacCpuPct: round1((r.cpuS / r.wallS) * 100),
     uasCpuPct: uasCpu === null ? null : round1(uasCpu),
-    sippExit: r.code, stderr: r.code ? r.stderr.slice(0, 500) : undefined,
+    sippExit: r.code,
+    stderr: r.code ? r.stderr.slice(0, 500) : undefined,
   };
 }
 
@@ -158,9 +220,11 @@ async function ladder(server, kind, rates) {
     const s = await step(server, kind, rate);
     s.ok = s.failures === 0 && s.offeredRate >= rate * MIN_RATE_FRACTION;
     steps.push(s);
-    log(`${server.name} ${kind} ${rate}/s: ok=${s.ok} success=${s.successful} failed=${s.failed}`
-      + ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)`
-      + ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`);
+    log(
+      `${server.name} ${kind} ${rate}/s: ok=${s.ok} success=${s.successful} failed=${s.failed}` +
+        ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)` +
+        ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`,
+    );
     // Let retransmission timers and the registrar settle between steps.
     await sleep(3000);
     return s;
@@ -168,7 +232,10 @@ async function ladder(server, kind, rates) {
   let failedAt = null;
   for (const rate of rates) {
     const s = await tryRate(rate);
-    if (!s.ok) { failedAt = s; break; }
+    if (!s.ok) {
+      failedAt = s;
+      break;
+    }
     best = s;
   }
   // One bisection between the last good step and the first bad one, so
@@ -186,10 +253,31 @@ async function ladder(server, kind, rates) {
 
 async function registerCallees(server) {
   const r = await runSippClient({
-    scenario: join(SIPP, 'register-auth.xml'), target: server.target, dir: work,
-    name: `${server.name}-callees`, limitS: 120,
-    args: ['-inf', join(work, 'callees.csv'), '-r', '200', '-m', String(CALLEES.length), '-p', String(PORT.calleeReg), '-mp', String(PORT.calleeRegMedia),
-      '-set', 'contact', `127.0.0.1:${PORT.uas}`, '-set', 'expires', '7200', '-recv_timeout', '10000'],
+    scenario: join(SIPP, 'register-auth.xml'),
+    target: server.target,
+    dir: work,
+    name: `${server.name}-callees`,
+    limitS: 120,
+    args: [
+      '-inf',
+      join(work, 'callees.csv'),
+      '-r',
+      '200',
+      '-m',
+      String(CALLEES.length),
+      '-p',
+      String(PORT.calleeReg),
+      '-mp',
+      String(PORT.calleeRegMedia),
+      '-set',
+      'contact',
+      `127.0.0.1:${PORT.uas}`,
+      '-set',
+      'expires',
+      '7200',
+      '-recv_timeout',
+      '10000',
+    ],
   });
   if (!r.stats || r.stats.successful !== CALLEES.length) {
     throw new Error(`registering callees on ${server.name} failed: ${JSON.stringify(r.stats)} ${r.stderr}`);
@@ -237,7 +325,14 @@ function securityPart() {
   try {
     const out = execFileSync(process.execPath, [join(ROOT, 'bench', 'security-bench.mjs'), '--json'], { encoding: 'utf8', timeout: 600_000 });
     const jsonLine = out.split('\n').find((l) => l.startsWith('SECURITY_JSON '));
-    return { ...(jsonLine ? JSON.parse(jsonLine.slice('SECURITY_JSON '.length)) : {}), text: out.split('\n').filter((l) => !l.startsWith('SECURITY_JSON ')).join('\n').trim() };
+    return {
+      ...(jsonLine ? JSON.parse(jsonLine.slice('SECURITY_JSON '.length)) : {}),
+      text: out
+        .split('\n')
+        .filter((l) => !l.startsWith('SECURITY_JSON '))
+        .join('\n')
+        .trim(),
+    };
   } catch (e) {
     return { error: String(e.message).slice(0, 1000) };
   }
@@ -260,24 +355,51 @@ async function rssPart() {
     const before = treeRss(server.pid);
     const rate = 500;
     const r = await runSippClient({
-      scenario: join(SIPP, 'register-auth.xml'), target: server.target, dir: work, name: 'palisade-rss',
-      limitS: cfg.rssContacts / rate * 3 + 60,
+      scenario: join(SIPP, 'register-auth.xml'),
+      target: server.target,
+      dir: work,
+      name: 'palisade-rss',
+      limitS: (cfg.rssContacts / rate) * 3 + 60,
       // Contacts point at a loopback port nobody serves; qualify is off.
-      args: ['-inf', join(work, 'rss.csv'), '-r', String(rate), '-m', String(cfg.rssContacts), '-p', String(PORT.rssReg), '-mp', String(PORT.rssRegMedia),
-        '-set', 'contact', `127.0.0.1:${PORT.nobody}`, '-set', 'expires', '7200', '-recv_timeout', '10000'],
+      args: [
+        '-inf',
+        join(work, 'rss.csv'),
+        '-r',
+        String(rate),
+        '-m',
+        String(cfg.rssContacts),
+        '-p',
+        String(PORT.rssReg),
+        '-mp',
+        String(PORT.rssRegMedia),
+        '-set',
+        'contact',
+        `127.0.0.1:${PORT.nobody}`,
+        '-set',
+        'expires',
+        '7200',
+        '-recv_timeout',
+        '10000',
+      ],
     });
     await sleep(3000);
     const after = treeRss(server.pid);
     return {
-      contacts: r.stats?.successful ?? 0, failed: r.stats?.failed ?? null,
-      rssBeforeMb: round1(before / 2 ** 20), rssMb: round1(after / 2 ** 20), targetMb: cfg.rssTargetMb,
+      contacts: r.stats?.successful ?? 0,
+      failed: r.stats?.failed ?? null,
+      rssBeforeMb: round1(before / 2 ** 20),
+      rssMb: round1(after / 2 ** 20),
+      targetMb: cfg.rssTargetMb,
     };
   } finally {
     await server.stop();
   }
 }
 
-function pad(s, n) { s = String(s ?? '-'); return s.length >= n ? s : s + ' '.repeat(n - s.length); }
+function pad(s, n) {
+  s = String(s ?? '-');
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
 
 function table(title, kind, results, reference) {
   const lines = [`\n${title}`, `${cfg.stepS} s per step, rates ${(kind === 'register' ? cfg.regRates : cfg.callRates).join(',')}`];
@@ -285,19 +407,25 @@ function table(title, kind, results, reference) {
   lines.push(head.map((h, i) => pad(h, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
   for (const name of cfg.servers) {
     const r = results[name]?.[kind];
-    if (!r) { lines.push(`${pad(name, 10)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`); continue; }
+    if (!r) {
+      lines.push(`${pad(name, 10)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`);
+      continue;
+    }
     const b = r.best;
     const next = r.steps.filter((x) => !x.ok).sort((x, y) => x.rate - y.rate)[0];
     const nextTxt = next ? `${next.rate}/s: ${next.failures} failed, offered ${next.offeredRate}/s` : 'none (top of ladder)';
-    lines.push([name, b ? b.rate : 0, b ? b.failures : '-', b?.serverCpuPct, b?.serverCpuUsPerOp, b?.uacCpuPct, b?.uasCpuPct ?? '-', nextTxt]
-      .map((v, i) => pad(v, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
+    lines.push(
+      [name, b ? b.rate : 0, b ? b.failures : '-', b?.serverCpuPct, b?.serverCpuUsPerOp, b?.uacCpuPct, b?.uasCpuPct ?? '-', nextTxt]
+        .map((v, i) => pad(v, [10, 8, 9, 12, 10, 14, 14, 30][i]))
+        .join(''),
+    );
   }
   const k = results.kamailio?.[kind]?.best?.rate;
   const p = results.palisade?.[kind]?.best?.rate;
-  lines.push(`ratio palisade/kamailio: ${k && p !== undefined ? (p / k).toFixed(2) : 'n/a'}`
-    + `   (reference on this kind of machine: Kamailio 5.6.3 ${reference})`);
+  lines.push(`ratio palisade/kamailio: ${k && p !== undefined ? (p / k).toFixed(2) : 'n/a'}` + `   (reference on this kind of machine: Kamailio 5.6.3 ${reference})`);
   const base = results.baseline?.[kind]?.best?.rate;
-  if (base !== undefined) lines.push(`ratio baseline/kamailio: ${k ? (base / k).toFixed(2) : 'n/a'}; palisade/baseline: ${base && p !== undefined ? (p / base).toFixed(2) : 'n/a'}`);
+  if (base !== undefined)
+    lines.push(`ratio baseline/kamailio: ${k ? (base / k).toFixed(2) : 'n/a'}; palisade/baseline: ${base && p !== undefined ? (p / base).toFixed(2) : 'n/a'}`);
   return lines.join('\n');
 }
 
@@ -324,9 +452,11 @@ async function main() {
   ];
   if (results.rss) {
     const r = results.rss;
-    out.push(r.error
-      ? `\n(c) Palisade RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
-      : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`);
+    out.push(
+      r.error
+        ? `\n(c) Palisade RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
+        : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`,
+    );
   }
   if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);
   console.log(out.join('\n'));

@@ -84,21 +84,23 @@ const results = {};
   // distinct addresses, 4 failures each at most, so the rule is evaluated but never bans
   // 2,000 + 8,000 events: about 7 MB of log lines, within the log's 8 MB write
   // buffer, so every line is really formatted and queued (none dropped)
-  results.failedAuthEvent = measure(8_000, (i) =>
-    bus.emit(
-      authOutcomeEvent({
-        ok: false,
-        reason: i & 1 ? 'bad-password' : 'unknown-user',
-        method: 'REGISTER',
-        account: '1001',
-        remote: { transport: 'udp', address: `198.${(i >> 18) & 255}.${(i >> 10) & 255}.${(i >> 2) & 255}`, port: 5060 },
-        local: { transport: 'udp', address: '127.0.0.1', port: 5060 },
-        callId: `c${i}@host`,
-        cseq: 1,
-        nonce: 'AAECAwQFBgcICQoLDA0ODwABAgMEBQYH',
-        attempt: `a${i}`,
-      }),
-    ),
+  results.failedAuthEvent = measure(
+    8_000,
+    (i) =>
+      bus.emit(
+        authOutcomeEvent({
+          ok: false,
+          reason: i & 1 ? 'bad-password' : 'unknown-user',
+          method: 'REGISTER',
+          account: '1001',
+          remote: { transport: 'udp', address: `198.${(i >> 18) & 255}.${(i >> 10) & 255}.${(i >> 2) & 255}`, port: 5060 },
+          local: { transport: 'udp', address: '127.0.0.1', port: 5060 },
+          callId: `c${i}@host`,
+          cseq: 1,
+          nonce: 'AAECAwQFBgcICQoLDA0ODwABAgMEBQYH',
+          attempt: `a${i}`,
+        }),
+      ),
     2_000,
   );
   results.failedAuthEvent.logLinesDropped = log.dropped;
@@ -116,7 +118,17 @@ results.perRequest = {
   for (let k = 0; k < 2000; k++) {
     const { bus, ids } = build(false);
     const address = `203.0.${k >> 8}.${k & 255}`;
-    const ev = (n) => authOutcomeEvent({ ok: false, reason: 'bad-password', method: 'REGISTER', account: '1001', remote: { transport: 'udp', address, port: 5060 }, callId: `x${n}`, cseq: 1, attempt: `g${n}` });
+    const ev = (n) =>
+      authOutcomeEvent({
+        ok: false,
+        reason: 'bad-password',
+        method: 'REGISTER',
+        account: '1001',
+        remote: { transport: 'udp', address, port: 5060 },
+        callId: `x${n}`,
+        cseq: 1,
+        attempt: `g${n}`,
+      });
     for (let n = 0; n < 4; n++) bus.emit(ev(n));
     const t0 = process.hrtime.bigint();
     bus.emit(ev(4));
@@ -157,7 +169,17 @@ results.perRequest = {
     };
     pump();
     await new Promise((r) => setTimeout(r, 5));
-    const ev = (n) => authOutcomeEvent({ ok: false, reason: 'bad-password', method: 'REGISTER', account: '1001', remote: { transport: 'udp', address: '127.0.0.2', port: 5060 }, callId: `r${k}-${n}`, cseq: 1, attempt: `r${k}-${n}` });
+    const ev = (n) =>
+      authOutcomeEvent({
+        ok: false,
+        reason: 'bad-password',
+        method: 'REGISTER',
+        account: '1001',
+        remote: { transport: 'udp', address: '127.0.0.2', port: 5060 },
+        callId: `r${k}-${n}`,
+        cseq: 1,
+        attempt: `r${k}-${n}`,
+      });
     for (let n = 0; n < 4; n++) bus.emit(ev(n));
     const done = new Promise((r) => (resolveRound = r));
     pendingT0 = process.hrtime.bigint();

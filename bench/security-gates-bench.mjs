@@ -34,17 +34,22 @@ const gate = new RequestGate({
   callFromPermits: () => false,
   sink,
 });
-const invite = parseMessage(Buffer.from([
-  'INVITE sip:00442079460000@pbx.example.org SIP/2.0',
-  'Via: SIP/2.0/UDP 10.1.2.3:5060;branch=z9hG4bK1',
-  'Max-Forwards: 70',
-  'From: <sip:1001@pbx.example.org>;tag=a1',
-  'To: <sip:00442079460000@pbx.example.org>',
-  'Call-ID: c1',
-  'CSeq: 1 INVITE',
-  'Content-Length: 0',
-  '', '',
-].join('\r\n'))).msg;
+const invite = parseMessage(
+  Buffer.from(
+    [
+      'INVITE sip:00442079460000@pbx.example.org SIP/2.0',
+      'Via: SIP/2.0/UDP 10.1.2.3:5060;branch=z9hG4bK1',
+      'Max-Forwards: 70',
+      'From: <sip:1001@pbx.example.org>;tag=a1',
+      'To: <sip:00442079460000@pbx.example.org>',
+      'Call-ID: c1',
+      'CSeq: 1 INVITE',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  ),
+).msg;
 
 const plan = new NumberPlan();
 const fraudList = new FraudList(plan);
@@ -53,9 +58,14 @@ const rates = {};
 for (let i = 0; i < 2000; i++) rates[String(100 + i)] = 0.01 + (i % 50) / 100;
 const policy = makePolicy('extension', '1001', { permissions: ['international'], maxOutboundCalls: 1e6, maxCalls: 0, callsPerMinute: 0, dailySpendLimit: 1e12 });
 const callGate = new CallGate({
-  plan, rates: new RateTable(rates), fraudList, reputation,
+  plan,
+  rates: new RateTable(rates),
+  fraudList,
+  reputation,
   profiles: new CallingProfiles({ ...DEFAULT_ANOMALY, minCalls: 20 }),
-  policyOf: () => policy, isExtension: (n) => n.length === 4, sink,
+  policyOf: () => policy,
+  isExtension: (n) => n.length === 4,
+  sink,
 });
 
 function measure(label, fn) {

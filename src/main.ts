@@ -54,9 +54,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     if (!dialplan?.engine.dialplan.contexts.has(e.context)) log.warn('extension-context-missing', { extension: e.number, context: e.context });
   }
   // outgoing mail (voicemail, security alerts): spooled, retried until delivered
-  const mailer = cfg.mail
-    ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail'))
-    : null;
+  const mailer = cfg.mail ? new Mailer({ smtp: cfg.mail.smtp, from: cfg.mail.from, spoolDir: cfg.mail.spoolDir, retryMs: cfg.mail.retrySeconds * 1000 }, logs.get('mail')) : null;
   mailer?.start();
 
   // the dialplan named in the configuration, unless the caller embeds its own

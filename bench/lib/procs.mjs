@@ -58,7 +58,7 @@ export function treeTicks(pid) {
 export function cpuPercent(before, after, wallMs) {
   let ticks = 0;
   for (const [p, t] of after) ticks += t - (before.get(p) ?? 0);
-  return (ticks / CLK_TCK) / (wallMs / 1000) * 100;
+  return (ticks / CLK_TCK / (wallMs / 1000)) * 100;
 }
 
 /** Resident set size of a process tree in bytes (VmRSS from /proc/PID/status). */
@@ -68,7 +68,9 @@ export function treeRss(pid) {
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
       if (m) kb += Number(m[1]);
-    } catch { /* exited meanwhile */ }
+    } catch {
+      /* exited meanwhile */
+    }
   }
   return kb * 1024;
 }
@@ -115,12 +117,20 @@ function alive(pid) {
 export async function stopTree(pid, graceMs = 5000) {
   const tree = processTree(pid);
   if (tree.length === 0) return;
-  try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline && tree.some(alive)) await sleep(50);
   for (const p of tree) {
     if (alive(p)) {
-      try { process.kill(p, 'SIGKILL'); } catch { /* raced with exit */ }
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* raced with exit */
+      }
     }
   }
   started.delete(pid);

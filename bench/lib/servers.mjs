@@ -27,9 +27,20 @@ export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32
   const pidFile = join(run, 'kamailio.pid');
   const logPath = join(run, 'kamailio.log');
   const args = [
-    '-f', join(ROOT, 'bench', 'kamailio', 'kamailio.cfg'),
-    '-A', `LISTEN_ADDR=udp:127.0.0.1:${port}`,
-    '-DD', '-E', '-Y', run, '-P', pidFile, '-m', String(shmMb), '-M', String(pkgMb),
+    '-f',
+    join(ROOT, 'bench', 'kamailio', 'kamailio.cfg'),
+    '-A',
+    `LISTEN_ADDR=udp:127.0.0.1:${port}`,
+    '-DD',
+    '-E',
+    '-Y',
+    run,
+    '-P',
+    pidFile,
+    '-m',
+    String(shmMb),
+    '-M',
+    String(pkgMb),
   ];
   const p = startProcess('kamailio', args, { logPath });
   // -DD keeps the creator in the foreground: p.pid is the main process and
@@ -63,40 +74,42 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
   const run = join(dir, name);
   mkdirSync(run, { recursive: true });
   const config = join(run, 'palisade.yaml');
-  writeFileSync(config, [
-    'sip:',
-    `  listen: [udp:127.0.0.1:${port}]`,
-    '  domain: 127.0.0.1',
-    'rtp:',
-    `  ports: ${rtpPorts}`,
-    '  address: 127.0.0.1',
-    'storage:',
-    '  driver: sqlite',
-    `  path: ${join(run, 'palisade.db')}`,
-    'control:',
-    `  socket: ${join(run, 'control.sock')}`,
-    'registrar:',
-    '  max_expires: 7200',
-    '  qualify_interval: 0',
-    'log:',
-    '  level: info',
-    // BENCH_DEFENCES=off: the IDS, packet gate and security log switched off, for the
-    // "with all defences on within 10 % of without" comparison
-    'security:',
-    ...(process.env.BENCH_DEFENCES === 'off' ? ['  log: { enabled: false }', '  ids: { enabled: false }'] : []),
-    // thousands of one-second calls from 500 users are the spam pattern
-    // reputation looks for; it still scores every call, without refusing
-    '  reputation: { short_call_burst: 10000 }',
-    // Each bench user places many calls a minute, several at once: the call
-    // gate still runs every check (its cost is part of the figures) with
-    // limits this load does not reach.
-    'fraud:',
-    '  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      'sip:',
+      `  listen: [udp:127.0.0.1:${port}]`,
+      '  domain: 127.0.0.1',
+      'rtp:',
+      `  ports: ${rtpPorts}`,
+      '  address: 127.0.0.1',
+      'storage:',
+      '  driver: sqlite',
+      `  path: ${join(run, 'palisade.db')}`,
+      'control:',
+      `  socket: ${join(run, 'control.sock')}`,
+      'registrar:',
+      '  max_expires: 7200',
+      '  qualify_interval: 0',
+      'log:',
+      '  level: info',
+      // BENCH_DEFENCES=off: the IDS, packet gate and security log switched off, for the
+      // "with all defences on within 10 % of without" comparison
+      'security:',
+      ...(process.env.BENCH_DEFENCES === 'off' ? ['  log: { enabled: false }', '  ids: { enabled: false }'] : []),
+      // thousands of one-second calls from 500 users are the spam pattern
+      // reputation looks for; it still scores every call, without refusing
+      '  reputation: { short_call_burst: 10000 }',
+      // Each bench user places many calls a minute, several at once: the call
+      // gate still runs every check (its cost is part of the figures) with
+      // limits this load does not reach.
+      'fraud:',
+      '  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
+      '',
+    ].join('\n'),
+  );
   const bin = join(root, 'bin', 'palisade.js');
-  const imp = spawnSync('timeout', ['120', process.execPath, bin, 'users', 'import', usersCsv, '--config', config],
-    { cwd: run, encoding: 'utf8' });
+  const imp = spawnSync('timeout', ['120', process.execPath, bin, 'users', 'import', usersCsv, '--config', config], { cwd: run, encoding: 'utf8' });
   if (imp.status !== 0) {
     throw new Error(`palisade users import failed (${imp.status}): ${(imp.stderr || imp.stdout).slice(-2000)}`);
   }

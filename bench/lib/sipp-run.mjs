@@ -11,18 +11,24 @@ import { track } from './procs.mjs';
  */
 export function lastStatRow(path) {
   if (!existsSync(path)) return null;
-  const lines = readFileSync(path, 'utf8').split('\n').filter((l) => l.trim());
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   if (lines.length < 2) return null;
   const head = lines[0].split(';');
   const row = lines[lines.length - 1].split(';');
   const out = {};
-  head.forEach((h, i) => { if (h) out[h] = row[i]; });
+  head.forEach((h, i) => {
+    if (h) out[h] = row[i];
+  });
   return out;
 }
 
 /** "00:00:20" (trace_stat) or "00:00:20:015000" (screen) -> seconds. */
 function hmsus(v) {
-  const p = String(v ?? '').split(':').map(Number);
+  const p = String(v ?? '')
+    .split(':')
+    .map(Number);
   if (p.length < 3) return NaN;
   return p[0] * 3600 + p[1] * 60 + p[2] + (p.length > 3 ? p[3] / 1e6 : 0);
 }
@@ -58,19 +64,38 @@ export function runSippClient(o) {
   const err = join(o.dir, `${o.name}.err.log`);
   const timeFile = join(o.dir, `${o.name}.time`);
   const args = [
-    '-k', '5', String(Math.ceil(o.limitS)),
-    '/usr/bin/time', '-f', '%U %S %e', '-o', timeFile,
-    'sipp', '-sf', o.scenario,
-    '-nostdin', '-buff_size', '4194304',
-    '-trace_stat', '-stf', stat, '-fd', '1',
-    '-trace_err', '-error_file', err,
-    ...o.args, o.target,
+    '-k',
+    '5',
+    String(Math.ceil(o.limitS)),
+    '/usr/bin/time',
+    '-f',
+    '%U %S %e',
+    '-o',
+    timeFile,
+    'sipp',
+    '-sf',
+    o.scenario,
+    '-nostdin',
+    '-buff_size',
+    '4194304',
+    '-trace_stat',
+    '-stf',
+    stat,
+    '-fd',
+    '1',
+    '-trace_err',
+    '-error_file',
+    err,
+    ...o.args,
+    o.target,
   ];
   return new Promise((resolve) => {
     const child = spawn('timeout', args, { cwd: o.dir, stdio: ['ignore', 'ignore', 'pipe'] });
     track(child);
     let stderr = '';
-    child.stderr.on('data', (d) => { if (stderr.length < 4096) stderr += d; });
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 4096) stderr += d;
+    });
     o.onStart?.(child.pid);
     child.on('exit', (code) => {
       let cpuS = NaN;
@@ -79,7 +104,9 @@ export function runSippClient(o) {
         const t = readFileSync(timeFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         cpuS = t[0] + t[1];
         wallS = t[2];
-      } catch { /* killed before time wrote */ }
+      } catch {
+        /* killed before time wrote */
+      }
       resolve({ code, stats: summarize(lastStatRow(stat)), cpuS, wallS, stderr: stderr.trim(), errFile: err });
     });
   });

@@ -7,6 +7,10 @@ export function formatTable(rows: readonly Record<string, unknown>[], empty: str
   if (rows.length === 0) return empty + '\n';
   const cell = (r: Record<string, unknown>, c: string): string => String(r[c] ?? '');
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r, c).length)));
-  const line = (vals: readonly string[]): string => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd() + '\n';
+  const line = (vals: readonly string[]): string =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd() + '\n';
   return line(columns) + rows.map((r) => line(columns.map((c) => cell(r, c)))).join('');
 }

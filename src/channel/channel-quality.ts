@@ -6,12 +6,7 @@ import type { RtpStreamStats } from '../media/quality/rtp-stream-stats.js';
 import type { Logger } from '../observability/logger.js';
 import { cdrQuality, type CdrQuality } from '../storage/cdr-quality.js';
 
-export function channelQuality(
-  received: RtpStreamStats | null,
-  t: QualityThresholds | undefined,
-  log: Pick<Logger, 'warn'>,
-  channel: string,
-): CdrQuality | null {
+export function channelQuality(received: RtpStreamStats | null, t: QualityThresholds | undefined, log: Pick<Logger, 'warn'>, channel: string): CdrQuality | null {
   const th = t ?? DEFAULT_QUALITY;
   if (received === null || !th.enabled) return null;
   const q = judge(legQuality(received), null, th);

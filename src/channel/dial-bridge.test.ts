@@ -28,7 +28,8 @@ function request(method: string, callId: string, seq: number, body = ''): SipMes
   const text =
     `${method} sip:pbx@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK${callId}${seq}\r\nMax-Forwards: 70\r\n` +
     `From: <sip:x@pbx>;tag=far\r\nTo: <sip:pbx@pbx>;tag=ours\r\nCall-ID: ${callId}\r\nCSeq: ${seq} ${method}\r\nContact: <sip:x@127.0.0.1:5099>\r\n` +
-    (body ? 'Content-Type: application/sdp\r\n' : '') + `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    (body ? 'Content-Type: application/sdp\r\n' : '') +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
   const r = parseMessage(Buffer.from(text));
   assert.ok(r.ok, r.ok ? '' : r.error);
   return r.msg;
@@ -65,14 +66,31 @@ class Rig {
       retransmit2xx: () => ({ stop: () => undefined }),
     } as unknown as SipLegHost;
     const dialog = (callId: string, remote: Remote): Dialog =>
-      new Dialog({ callId, localTag: 'ours', remoteTag: 'far', localUri: '<sip:pbx@pbx>', remoteUri: '<sip:x@pbx>', remoteTarget: `sip:x@127.0.0.1:${remote.port}`, routeSet: [], localCseq: 1, remoteCseq: 1, remote, localContact: '<sip:pbx@127.0.0.1:5060>' });
+      new Dialog({
+        callId,
+        localTag: 'ours',
+        remoteTag: 'far',
+        localUri: '<sip:pbx@pbx>',
+        remoteUri: '<sip:x@pbx>',
+        remoteTarget: `sip:x@127.0.0.1:${remote.port}`,
+        routeSet: [],
+        localCseq: 1,
+        remoteCseq: 1,
+        remote,
+        localContact: '<sip:pbx@127.0.0.1:5060>',
+      });
     // the call as Dial() left it: A's offer answered, our offer to B answered
     const sa = new MediaSession(this.a.leg, '127.0.0.1');
     sa.answer(negotiateOffer(sdp('sendrecv', 40000)));
     const sb = new MediaSession(this.b.leg, '127.0.0.1');
     sb.offer();
     sb.takeAnswer(sdp('sendrecv', 40100));
-    this.bridge = new DialBridge(ua, { a: { dialog: dialog('a-call', PHONE_A), session: sa }, b: { dialog: dialog('b-call', PHONE_B), session: sb } }, new LogRoot('error', {}, { write: () => undefined }).get('t'), 'SIP/1002-1');
+    this.bridge = new DialBridge(
+      ua,
+      { a: { dialog: dialog('a-call', PHONE_A), session: sa }, b: { dialog: dialog('b-call', PHONE_B), session: sb } },
+      new LogRoot('error', {}, { write: () => undefined }).get('t'),
+      'SIP/1002-1',
+    );
   }
 
   /** the phone the last request went to answers it */
@@ -82,7 +100,7 @@ class Rig {
   }
 }
 
-test('a hold from B with a new address and port is offered to A (sendonly); A\'s answer goes back to B and both legs follow', () => {
+test("a hold from B with a new address and port is offered to A (sendonly); A's answer goes back to B and both legs follow", () => {
   const rig = new Rig();
   const hold = request('INVITE', 'b-call', 2, sdp('sendonly', 40200, '127.0.0.9'));
   assert.equal(rig.bridge.inDialog('b', rig.tx, hold), true);
@@ -137,7 +155,7 @@ test('an offer with no codec we know gets 488 and is not passed on', () => {
   assert.equal(rig.answers.at(-1)!.status, 488);
 });
 
-test('a re-INVITE without SDP (session refresh) is answered by its own leg with an offer; the ACK\'s answer is applied', () => {
+test("a re-INVITE without SDP (session refresh) is answered by its own leg with an offer; the ACK's answer is applied", () => {
   const rig = new Rig();
   rig.bridge.inDialog('b', rig.tx, request('INVITE', 'b-call', 2));
   assert.equal(rig.sent.length, 0, 'A is not bothered');

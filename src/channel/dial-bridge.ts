@@ -39,10 +39,7 @@ export class DialBridge implements BridgeSdp {
     private readonly log: Logger,
     private readonly channel: string,
   ) {
-    this.relay = new InDialogRelay(
-      { a: sides.a.dialog, b: sides.b.dialog },
-      { userAgent: ua.userAgent, tx: ua, sdp: this, retransmitting: (to, r) => this.retransmitting(to, r) },
-    );
+    this.relay = new InDialogRelay({ a: sides.a.dialog, b: sides.b.dialog }, { userAgent: ua.userAgent, tx: ua, sdp: this, retransmitting: (to, r) => this.retransmitting(to, r) });
     sides.a.session.leg.bridge(sides.b.session.leg);
   }
 
@@ -121,7 +118,11 @@ export class DialBridge implements BridgeSdp {
     const res = buildResponse(req, 200, 'OK', { toTag: dialog.localTag, server: this.ua.userAgent, body, contentType: body ? 'application/sdp' : undefined });
     res.headers.push({ name: 'contact', value: dialog.localContact });
     tx.respond(res);
-    if (req.method === 'INVITE') this.retransmitting(from, this.ua.retransmit2xx(res, dialog.remote, () => undefined));
+    if (req.method === 'INVITE')
+      this.retransmitting(
+        from,
+        this.ua.retransmit2xx(res, dialog.remote, () => undefined),
+      );
   }
 
   private retransmitting(to: Leg, r: { stop(): void }): void {

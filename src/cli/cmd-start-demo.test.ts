@@ -40,7 +40,10 @@ test('palisade start --demo ties the attendance IVR and voicemail together: dial
     const cfg = loadConfig(cfgPath);
     assert.equal(cfg.dialplan.file, join(dir, 'extensions.conf'));
     assert.ok(cfg.dialplan.queries.attendance_figure, 'the example query');
-    assert.deepEqual(cfg.voicemail.mailboxes.map((b) => b.number), ['1001', '1002', '1003', '1004', '1005']);
+    assert.deepEqual(
+      cfg.voicemail.mailboxes.map((b) => b.number),
+      ['1001', '1002', '1003', '1004', '1005'],
+    );
     assert.ok(cfg.extensions.every((e) => e.voicemail && e.context === 'internal'));
     for (const b of cfg.voicemail.mailboxes) {
       assert.equal(checkPin(b.pin, { mailbox: b.number, minLength: 6 }).ok, true);

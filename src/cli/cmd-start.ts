@@ -68,13 +68,7 @@ export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> 
   // a copy keeps the source's mode; the site's files are Palisade's alone
   for (const f of ['extensions.conf', 'attendance.sql']) chmodSync(join(abs, f), 0o600);
   const exampleYaml = parseYaml(readFileSync(join(ex, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } };
-  lines.push(
-    'dialplan:',
-    '  file: extensions.conf',
-    '  datasources:',
-    '    attendance: { driver: sqlite, path: attendance.db, create_from: attendance.sql }',
-    '  queries:',
-  );
+  lines.push('dialplan:', '  file: extensions.conf', '  datasources:', '    attendance: { driver: sqlite, path: attendance.db, create_from: attendance.sql }', '  queries:');
   for (const [name, q] of Object.entries(exampleYaml.dialplan.queries)) {
     lines.push(`    ${name}:`, `      datasource: ${q.datasource}`, `      sql: ${JSON.stringify(q.sql)}`);
   }

@@ -47,7 +47,10 @@ test('parseUsersCsv reports every bad line with its number and reason', () => {
     '1007',
   ].join('\n');
   const { lines, errors } = parseUsersCsv(text, 'users.csv');
-  assert.deepEqual(lines.map((l) => l.number), ['1001', '1006']);
+  assert.deepEqual(
+    lines.map((l) => l.number),
+    ['1001', '1006'],
+  );
   assert.equal(errors.length, 6);
   assert.match(errors[0]!, /^users\.csv:5: extension number "10x2" is not valid/);
   assert.match(errors[1]!, /^users\.csv:6: secret for 1003 is too weak \(is shorter than 12 characters\); use a generated one such as [A-Za-z2-9]{20}$/);
@@ -85,13 +88,7 @@ test('parseUsersCsv: the voicemail field gives a PIN, asks for a generated one (
 
 test('parseUsersCsv: a weak or malformed voicemail PIN is refused with its line, never echoed', () => {
   const s = () => generateSecret();
-  const text = [
-    `1001,${s()},Alice,,123456`,
-    `1002,${s()},Bob,,831002`,
-    `1003,${s()},Carol,,12ab9x`,
-    `1004,${s()},Dave,,8264`,
-    `1005,${s()},Erin,,582947,extra`,
-  ].join('\n');
+  const text = [`1001,${s()},Alice,,123456`, `1002,${s()},Bob,,831002`, `1003,${s()},Carol,,12ab9x`, `1004,${s()},Dave,,8264`, `1005,${s()},Erin,,582947,extra`].join('\n');
   const { lines, errors } = parseUsersCsv(text, 'users.csv', { pinMinLength: 6 });
   assert.deepEqual(lines, []);
   assert.equal(errors.length, 5);
@@ -207,12 +204,15 @@ function shownPins(err: string[]): Map<string, string> {
 test('users import: every imported user gets a mailbox with its e-mail; a generated PIN is shown once on the terminal, a given one stored, no means none', async () => {
   const s = site('mailboxes');
   const csv = join(s.dir, 'users.csv');
-  writeFileSync(csv, [
-    `2001,${generateSecret()},Alice,alice@example.org`,
-    `2002,${generateSecret()},Bob,bob@example.org,no`,
-    `2003,${generateSecret()},Carol,,739162`,
-    `2004,${generateSecret()}`,
-  ].join('\n') + '\n');
+  writeFileSync(
+    csv,
+    [
+      `2001,${generateSecret()},Alice,alice@example.org`,
+      `2002,${generateSecret()},Bob,bob@example.org,no`,
+      `2003,${generateSecret()},Carol,,739162`,
+      `2004,${generateSecret()}`,
+    ].join('\n') + '\n',
+  );
   const c = capture();
   assert.equal(await runUsersImport([csv, '--config', s.cfg], c.io), 0, c.err.join(''));
   const pins = shownPins(c.err);
@@ -256,7 +256,10 @@ test('users import: a mailbox voicemail.conf defines keeps its PIN there; giving
   writeFileSync(csv, `3001,${generateSecret()},Alice,,748261\n`);
   const bad = capture();
   assert.equal(await runUsersImport([csv, '--config', s.cfg], bad.io), 1);
-  assert.equal(bad.err[0], `${csv}:1: mailbox 3001@default is defined in ${join(s.dir, 'voicemail.conf')}:2, whose PIN applies; change it there or leave the voicemail field empty\n`);
+  assert.equal(
+    bad.err[0],
+    `${csv}:1: mailbox 3001@default is defined in ${join(s.dir, 'voicemail.conf')}:2, whose PIN applies; change it there or leave the voicemail field empty\n`,
+  );
   writeFileSync(csv, `3001,${generateSecret()},Alice\n`);
   const ok = capture();
   assert.equal(await runUsersImport([csv, '--config', s.cfg], ok.io), 0, ok.err.join(''));

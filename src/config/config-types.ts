@@ -31,9 +31,7 @@ export interface RtpConfig {
   timeout: number; // seconds, 0 = off
 }
 
-export type StorageConfig =
-  | { driver: 'sqlite'; path: string; tablePrefix: string }
-  | { driver: 'postgres' | 'mysql'; url: string; tablePrefix: string };
+export type StorageConfig = { driver: 'sqlite'; path: string; tablePrefix: string } | { driver: 'postgres' | 'mysql'; url: string; tablePrefix: string };
 
 export interface ControlConfig {
   socket: string; // absolute path
@@ -121,9 +119,7 @@ export interface VoicemailConfig {
 }
 
 /** dialplan.datasources.NAME: where DBLookup() queries run (read-only) */
-export type DialplanDatasourceConfig =
-  | { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string }
-  | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
+export type DialplanDatasourceConfig = { driver: 'sqlite'; path: string; at: SourcePos; createFrom?: string } | { driver: 'postgres' | 'mysql'; url: string; at: SourcePos };
 
 /** dialplan.queries.NAME: SQL written by the administrator, '?' placeholders bound to DBLookup() arguments */
 export interface DialplanQueryConfig {

@@ -112,10 +112,7 @@ test('a listen address without a port names file:line:col and the expected form'
   assert.equal(e.file, 'palisade.yaml');
   assert.equal(e.line, 5);
   assert.equal(e.col, 7);
-  assert.equal(
-    e.message,
-    'palisade.yaml:5:7: sip.listen[1] "udp:127.0.0.1" lacks a port; expected TRANSPORT:ADDRESS:PORT such as udp:127.0.0.1:5060 or tcp:[::1]:5060',
-  );
+  assert.equal(e.message, 'palisade.yaml:5:7: sip.listen[1] "udp:127.0.0.1" lacks a port; expected TRANSPORT:ADDRESS:PORT such as udp:127.0.0.1:5060 or tcp:[::1]:5060');
 });
 
 test('all errors are collected, in file order, not just the first', () => {
@@ -193,10 +190,7 @@ test('HA1-only extensions need an HA1 for every offered algorithm', () => {
   const base = `sip: { domain: a.org, listen: [udp:127.0.0.1:5060] }\n`;
   const e = errorsOf(`${base}auth: { algorithms: [SHA-256, MD5] }\nextensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`);
   assert.match(e.message, /lacks ha1_sha256 while auth.algorithms offers SHA-256/);
-  const ok = parseConfig(
-    `${base}auth: { algorithms: [MD5] }\nextensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`,
-    'x.yaml',
-  );
+  const ok = parseConfig(`${base}auth: { algorithms: [MD5] }\nextensions:\n  - { number: "1001", ha1_md5: 0123456789abcdef0123456789abcdef }\n`, 'x.yaml');
   assert.equal(ok.extensions[0]!.ha1Sha256, null);
 });
 
@@ -215,7 +209,10 @@ test('loadConfig resolves paths against the file directory and reports a missing
     writeFileSync(file, GOOD + 'storage: { path: data/pbx.db }\n');
     const c = loadConfig(file);
     assert.equal(c.storage.driver === 'sqlite' && c.storage.path, join(dir, 'data/pbx.db'));
-    assert.throws(() => loadConfig(join(dir, 'nope.yaml')), (e: unknown) => e instanceof ConfigError && /does not exist/.test(e.message));
+    assert.throws(
+      () => loadConfig(join(dir, 'nope.yaml')),
+      (e: unknown) => e instanceof ConfigError && /does not exist/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

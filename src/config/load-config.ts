@@ -117,7 +117,25 @@ export function readConfigText(text: string, fileName: string, hooks: ConfigHook
   hooks.readSections(root, baseDir);
   const prompts = readPrompts(root.child('prompts'), baseDir);
   const sections: Record<string, unknown> = {};
-  const cfg: PalisadeConfig = { configFile: fileName, baseDir, sip, rtp, storage, control, log, registrar, auth, calls, extensions, dialplan, mail, tls, prompts, voicemail, sections };
+  const cfg: PalisadeConfig = {
+    configFile: fileName,
+    baseDir,
+    sip,
+    rtp,
+    storage,
+    control,
+    log,
+    registrar,
+    auth,
+    calls,
+    extensions,
+    dialplan,
+    mail,
+    tls,
+    prompts,
+    voicemail,
+    sections,
+  };
   for (const [key, read] of hooks.sections ?? []) sections[key] = read(root.child(key), cfg);
   // after the modules' readers: a typo's hint knows their sections too
   root.done();
@@ -277,7 +295,10 @@ function readRegistrar(m: MapReader): RegistrarConfig {
   if (minExpires > maxExpires) {
     m.issues.add(m.keyOffset('min_expires'), `registrar.min_expires ${minExpires} is above max_expires ${maxExpires}; expected min_expires <= default_expires <= max_expires`);
   } else if (defaultExpires < minExpires || defaultExpires > maxExpires) {
-    m.issues.add(m.keyOffset('default_expires'), `registrar.default_expires ${defaultExpires} is outside ${minExpires}..${maxExpires}; expected min_expires <= default_expires <= max_expires`);
+    m.issues.add(
+      m.keyOffset('default_expires'),
+      `registrar.default_expires ${defaultExpires} is outside ${minExpires}..${maxExpires}; expected min_expires <= default_expires <= max_expires`,
+    );
   }
   m.done();
   return { minExpires, maxExpires, defaultExpires, maxContacts, qualifyInterval };
@@ -366,7 +387,10 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     const maxContacts = m.int('max_contacts', registrar.maxContacts, 1, registrar.maxContacts, `(at most registrar.max_contacts)`);
     const encryption = m.oneOf('encryption', 'optional', ['optional', 'required'] as const);
     if (encryption === 'required' && !sip.listen.some((p) => p.transport === 'tls')) {
-      m.error('encryption', `${path}.encryption is required but sip.listen has no tls: listen point, so no call could reach or leave this extension; add one such as tls:192.0.2.10:5061`);
+      m.error(
+        'encryption',
+        `${path}.encryption is required but sip.listen has no tls: listen point, so no call could reach or leave this extension; add one such as tls:192.0.2.10:5061`,
+      );
     }
     hooks.readExtension(m, i);
 
@@ -448,7 +472,10 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      m.error('file', `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf with lines such as 1001 => PIN,Full Name,email`);
+      m.error(
+        'file',
+        `voicemail.file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a voicemail.conf with lines such as 1001 => PIN,Full Name,email`,
+      );
     }
     if (text !== null) {
       const parsed = parseVoicemailConf(text, path, { pinMinLength, weakPin: hooks.weakPin });
@@ -487,7 +514,9 @@ function readVoicemail(m: MapReader, baseDir: string, extensions: ExtensionConfi
 /** tls: { cert, key, ca?, min_version, ciphers?, verify_client } — files read and checked now, so a bad one is a file:line error */
 function readTls(m: MapReader, baseDir: string): TlsConfig {
   const pem = (key: string, required: boolean): { file: string; text: string } | null => {
-    const given = required ? m.string(key, '', { required: true, expect: 'expected the path of a PEM file' }) : m.optionalString(key, { expect: 'expected the path of a PEM file' });
+    const given = required
+      ? m.string(key, '', { required: true, expect: 'expected the path of a PEM file' })
+      : m.optionalString(key, { expect: 'expected the path of a PEM file' });
     if (!given) return null;
     const file = resolvePath(baseDir, given);
     let text: string;
@@ -511,7 +540,7 @@ function readTls(m: MapReader, baseDir: string): TlsConfig {
   const minVersion = m.oneOf('min_version', 'TLSv1.2', ['TLSv1.2', 'TLSv1.3'] as const);
   const ciphers = m.optionalString('ciphers', { pattern: /^[A-Za-z0-9:+!@_.=-]+$/, expect: 'expected an OpenSSL cipher list such as ECDHE+AESGCM:ECDHE+CHACHA20' });
   const verifyClient = m.bool('verify_client', false);
-  if (verifyClient && !m.has('ca')) m.error('verify_client', 'tls.verify_client needs tls.ca, the CA that signs the phones\' certificates');
+  if (verifyClient && !m.has('ca')) m.error('verify_client', "tls.verify_client needs tls.ca, the CA that signs the phones' certificates");
   if (cert && key) {
     try {
       createSecureContext({ cert: cert.text, key: key.text, ...(ca ? { ca: ca.text } : {}), ...(ciphers ? { ciphers } : {}) });
@@ -519,7 +548,10 @@ function readTls(m: MapReader, baseDir: string): TlsConfig {
       const msg = (err as Error).message;
       const where = /cipher/i.test(msg) && ciphers ? 'ciphers' : /mismatch/i.test(msg) ? 'key' : 'cert';
       const why = /mismatch/i.test(msg) ? `does not belong to the certificate ${cert.file}` : `is not usable (${msg})`;
-      m.issues.add(m.valueOffset(where), `tls.${where} ${where === 'ciphers' ? `"${ciphers}"` : where === 'key' ? key.file : cert.file} ${where === 'ciphers' ? `is not usable (${msg})` : why}; expected a matching PEM certificate and private key`);
+      m.issues.add(
+        m.valueOffset(where),
+        `tls.${where} ${where === 'ciphers' ? `"${ciphers}"` : where === 'key' ? key.file : cert.file} ${where === 'ciphers' ? `is not usable (${msg})` : why}; expected a matching PEM certificate and private key`,
+      );
     }
   }
   m.done();

@@ -112,7 +112,10 @@ extensions:
     writeFileSync(join(dir, 'palisade.yaml'), yaml.replace('internl', 'internal').replace('file: extensions.conf', 'file: missing.conf'));
     err = '';
     assert.equal(await runCheck(['--config', join(dir, 'palisade.yaml')], io), 1);
-    assert.equal(err.split('\n')[0], `${join(dir, 'palisade.yaml')}:5:9: dialplan.file ${join(dir, 'missing.conf')} does not exist; expected an extensions.conf (relative paths are relative to this file)`);
+    assert.equal(
+      err.split('\n')[0],
+      `${join(dir, 'palisade.yaml')}:5:9: dialplan.file ${join(dir, 'missing.conf')} does not exist; expected an extensions.conf (relative paths are relative to this file)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

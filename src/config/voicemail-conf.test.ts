@@ -74,7 +74,10 @@ test('voicemail.conf: every problem with its line and column, weak PINs refused 
   assert.match(m[12]!, /764@default is already defined on line 15/);
   assert.match(m[13]!, /context name "bad context!" is invalid/);
   for (const pin of ['3456', '2580', '0758']) assert.ok(!m.some((x) => x.includes(pin)), `PIN ${pin} is not echoed`);
-  assert.deepEqual(r.mailboxes.map((b) => b.number), ['764']);
+  assert.deepEqual(
+    r.mailboxes.map((b) => b.number),
+    ['764'],
+  );
 });
 
 test('voicemail.pin_min_length raises the minimum to 6', () => {

@@ -92,7 +92,10 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       continue;
     }
     const box = body.slice(0, arrow).trim();
-    const fields = body.slice(arrow + 2).split(',').map((f) => f.trim());
+    const fields = body
+      .slice(arrow + 2)
+      .split(',')
+      .map((f) => f.trim());
     const valueCol = raw.indexOf('=>') + 3;
     if (!MAILBOX_RE.test(box)) {
       add(lineNo, col, `mailbox "${box}" must be 1 to 15 digits`);
@@ -117,7 +120,11 @@ export function parseVoicemailConf(text: string, file: string, opts: VoicemailCo
       const weakness = opts.weakPin(pin, box, opts.pinMinLength);
       if (weakness !== null) {
         // the PIN itself never goes into the message (logs and terminals keep it)
-        add(lineNo, valueCol, `mailbox ${key} has a weak PIN (${weakness}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number, e.g. from palisade pin generate --mailbox ${box}`);
+        add(
+          lineNo,
+          valueCol,
+          `mailbox ${key} has a weak PIN (${weakness}); choose ${opts.pinMinLength} or more digits that are not a run, a repetition, a common PIN or the mailbox number, e.g. from palisade pin generate --mailbox ${box}`,
+        );
         ok = false;
       }
     }

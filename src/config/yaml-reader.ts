@@ -197,9 +197,7 @@ export class MapReader {
     const allowed = [...this.asked];
     for (const [key, pair] of this.pairs) {
       if (this.asked.has(key)) continue;
-      const best = allowed
-        .map((k) => ({ k, d: editDistance(key, k) }))
-        .sort((a, b) => a.d - b.d)[0];
+      const best = allowed.map((k) => ({ k, d: editDistance(key, k) })).sort((a, b) => a.d - b.d)[0];
       const hint = best && best.d <= 2 ? `did you mean ${best.k}? ` : '';
       this.issues.add(
         nodeOffset(pair.key as Node, this.offset),

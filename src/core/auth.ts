@@ -10,11 +10,7 @@ export type DigestAlgorithm = 'MD5' | 'SHA-256';
 
 /** checks credentials in a request and builds challenges */
 export interface AuthVerifier {
-  verify(
-    method: string,
-    header: string | undefined,
-    opts: { proxy: boolean; requestUri: string },
-  ): { ok: true; user: string } | { ok: false; reason: string };
+  verify(method: string, header: string | undefined, opts: { proxy: boolean; requestUri: string }): { ok: true; user: string } | { ok: false; reason: string };
   challenge(opts: { stale?: boolean; proxy: boolean }): Array<[string, string]>;
 }
 

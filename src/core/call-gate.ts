@@ -26,9 +26,7 @@ export interface CallAttempt {
   callId: string;
 }
 
-export type GateDecision =
-  | { ok: true; verdict: string; ticket: CallTicket }
-  | { ok: false; status: number; reason: string; verdict: string };
+export type GateDecision = { ok: true; verdict: string; ticket: CallTicket } | { ok: false; status: number; reason: string; verdict: string };
 
 export interface CallTicket {
   /** the call was answered; `cut` ends it (e.g. when its spend would cross the limit) */
@@ -39,4 +37,3 @@ export interface CallTicket {
    */
   ended(billsec: number, declined?: boolean): void;
 }
-

@@ -166,10 +166,10 @@ export class CidrSet {
     if (this.v6.length === 0 || !parseIpv6(address, scratch)) return false;
     for (const c of this.v6) {
       if (
-        ((scratch[0]! & c.mask[0]!) >>> 0) === c.net[0] &&
-        ((scratch[1]! & c.mask[1]!) >>> 0) === c.net[1] &&
-        ((scratch[2]! & c.mask[2]!) >>> 0) === c.net[2] &&
-        ((scratch[3]! & c.mask[3]!) >>> 0) === c.net[3]
+        (scratch[0]! & c.mask[0]!) >>> 0 === c.net[0] &&
+        (scratch[1]! & c.mask[1]!) >>> 0 === c.net[1] &&
+        (scratch[2]! & c.mask[2]!) >>> 0 === c.net[2] &&
+        (scratch[3]! & c.mask[3]!) >>> 0 === c.net[3]
       )
         return true;
     }
@@ -179,7 +179,7 @@ export class CidrSet {
   hasV4(v4: number): boolean {
     const n = this.v4net;
     const m = this.v4mask;
-    for (let i = 0; i < n.length; i++) if (((v4 & m[i]!) >>> 0) === n[i]) return true;
+    for (let i = 0; i < n.length; i++) if ((v4 & m[i]!) >>> 0 === n[i]) return true;
     return false;
   }
 }

@@ -51,7 +51,10 @@ test('each error class has its stable PAL_ERR_ code, its own name, and its messa
 });
 
 test('a malformed CIDR and an unreachable control socket carry their codes too', async () => {
-  assert.throws(() => CidrSet.parse(['10.0.0.0/33']), (e: unknown) => e instanceof PalisadeError && e.code === 'PAL_ERR_CIDR');
+  assert.throws(
+    () => CidrSet.parse(['10.0.0.0/33']),
+    (e: unknown) => e instanceof PalisadeError && e.code === 'PAL_ERR_CIDR',
+  );
   await assert.rejects(
     controlRequest('/nonexistent/palisade.sock', 'status', {}, 1000),
     (e: unknown) => e instanceof PalisadeError && e.code === 'PAL_ERR_CONTROL' && /cannot reach Palisade's control socket/.test(e.message),

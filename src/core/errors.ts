@@ -9,7 +9,7 @@ export const ERROR_CODES = {
   PAL_ERR_CONFIG: 'the configuration (YAML, extensions.conf, voicemail.conf) has problems; each names file:line:col',
   PAL_ERR_CIDR: 'an address or CIDR in a list (ACL, IDS trusted list) is malformed',
   PAL_ERR_USAGE: 'a `palisade` command line is malformed (unknown option, missing value, stray argument)',
-  PAL_ERR_CONTROL: "the control socket cannot be reached, does not answer, or the server refused the request",
+  PAL_ERR_CONTROL: 'the control socket cannot be reached, does not answer, or the server refused the request',
   PAL_ERR_SIP_PARSE: 'a SIP message or header is malformed',
   PAL_ERR_SDP_PARSE: 'an SDP body is malformed (with its line)',
   PAL_ERR_SDP_REWRITE: 'an SDP body cannot be rewritten for the media relay',

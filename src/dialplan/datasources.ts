@@ -18,10 +18,7 @@ export interface DataSourcesConfig {
   timeoutMs: number;
 }
 
-export type LookupResult =
-  | { status: 'FOUND'; columns: string[]; values: string[] }
-  | { status: 'NOTFOUND' }
-  | { status: 'ERROR'; error: string };
+export type LookupResult = { status: 'FOUND'; columns: string[]; values: string[] } | { status: 'NOTFOUND' } | { status: 'ERROR'; error: string };
 
 /** '?' → $1, $2 ... for PostgreSQL (same scan as countPlaceholders). */
 export function toDollarParams(sql: string): string {
@@ -197,13 +194,19 @@ export class DataSources {
         try {
           if (src.createFrom && !existsSync(src.path)) createSqlite(src.path, src.createFrom);
         } catch (e) {
-          issues.push({ at: src.at, message: `dialplan.datasources.${name}: cannot create ${src.path} from ${src.createFrom} (${(e as Error).message}); fix the script or create the database yourself` });
+          issues.push({
+            at: src.at,
+            message: `dialplan.datasources.${name}: cannot create ${src.path} from ${src.createFrom} (${(e as Error).message}); fix the script or create the database yourself`,
+          });
           continue;
         }
         try {
           ds.backends.set(name, new SqliteBackend(src.path));
         } catch (e) {
-          issues.push({ at: src.at, message: `dialplan.datasources.${name}: cannot open SQLite database ${src.path} read-only (${(e as Error).message}); expected an existing database file` });
+          issues.push({
+            at: src.at,
+            message: `dialplan.datasources.${name}: cannot open SQLite database ${src.path} read-only (${(e as Error).message}); expected an existing database file`,
+          });
         }
       } else if (src.driver === 'postgres') ds.backends.set(name, new PostgresBackend(src.url, cfg.timeoutMs));
       else ds.backends.set(name, new MysqlBackend(src.url, cfg.timeoutMs));

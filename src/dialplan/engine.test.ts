@@ -27,7 +27,9 @@ const log = {
 
 test('priorities run lowest first; falling off the end hangs up; h runs once afterwards', async () => {
   const c = await run(
-    ['[c]', 'exten => 100,2,Playback(second)', 'exten => 100,1,Answer()', 'exten => 100,5,Playback(fifth)', 'exten => h,1,NoOp(cleanup)', ' same => n,Set(HRAN=${EXTEN})'].join('\n'),
+    ['[c]', 'exten => 100,2,Playback(second)', 'exten => 100,1,Answer()', 'exten => 100,5,Playback(fifth)', 'exten => h,1,NoOp(cleanup)', ' same => n,Set(HRAN=${EXTEN})'].join(
+      '\n',
+    ),
     { dialed: '100' },
   );
   assert.deepEqual(c.events, ['answer', 'play:second', 'hangup:normal']);
@@ -79,7 +81,7 @@ test('Goto to labels, priorities, extensions and contexts; GotoIf both ways; a b
     ' same => n,Goto(2,1)',
     ' same => n(never),Set(BAD=1)',
     'exten => 2,1,Goto(other,s,start)',
-    "exten => 3,1,Set(WHERE=nowhere)",
+    'exten => 3,1,Set(WHERE=nowhere)',
     ' same => n,Goto(${WHERE},s,1)',
     ' same => n,Set(AFTER=1)',
     'exten => 4,1,GotoIf(1?5,1:6,1)',
@@ -385,7 +387,10 @@ test('Gosub/Return: arguments as ${ARGn}, restored afterwards, nesting, ${GOSUB_
   assert.equal(c.vars.get('TWICE'), '10:5');
   assert.equal(c.vars.get('NEVER'), undefined);
   assert.equal(logs.find((l) => l[1] === 'dialplan.return_failed')?.[2]?.reason, 'Return without Gosub: the stack is empty');
-  assert.throws(() => parseExtensionsConfText('[c]\nexten => s,1,Gosub(sub-ad,s,1(1))\n[sub-add]\nexten => s,1,Return()\n', 'e.conf'), /Gosub\(sub-ad,s,1\(1\)\): no context \[sub-ad\]; did you mean sub-add\?/);
+  assert.throws(
+    () => parseExtensionsConfText('[c]\nexten => s,1,Gosub(sub-ad,s,1(1))\n[sub-add]\nexten => s,1,Return()\n', 'e.conf'),
+    /Gosub\(sub-ad,s,1\(1\)\): no context \[sub-ad\]; did you mean sub-add\?/,
+  );
   const deep = await run('[c]\nexten => s,1,Gosub(s,1)\n', {}, { log });
   assert.equal(deep.events.at(-1), 'hangup:normal');
   assert.match(String(logs.find((l) => l[1] === 'dialplan.gosub_failed')?.[2]?.reason), /nested more than 100 deep/);
@@ -394,7 +399,10 @@ test('Gosub/Return: arguments as ${ARGn}, restored afterwards, nesting, ${GOSUB_
 test('Set(TIMEOUT(digit)) and TIMEOUT(response) change how long WaitExten waits; ${TIMEOUT()} reads them', async () => {
   const waits: number[] = [];
   const engine = new DialplanEngine(
-    parseExtensionsConfText('[c]\nexten => s,1,Set(TIMEOUT(digit)=2)\n same => n,Set(TIMEOUT(response)=7.5)\n same => n,Set(T=${TIMEOUT(response)})\n same => n,WaitExten()\nexten => 12,1,Set(R=12)\n', 'e.conf'),
+    parseExtensionsConfText(
+      '[c]\nexten => s,1,Set(TIMEOUT(digit)=2)\n same => n,Set(TIMEOUT(response)=7.5)\n same => n,Set(T=${TIMEOUT(response)})\n same => n,WaitExten()\nexten => 12,1,Set(R=12)\n',
+      'e.conf',
+    ),
   );
   const c = new MemoryChannel({ context: 'c', script: '12' });
   const orig = c.waitDigit.bind(c);

@@ -42,7 +42,12 @@ export function loadDialplan(cfg: PalisadeConfig, log?: DialplanLog, extra: Part
   if (d.file === null) return null;
   const file = d.file;
   if (!existsSync(file)) {
-    throw ConfigError.at(d.fileAt.file, d.fileAt.line, d.fileAt.col, `dialplan.file ${file} does not exist; expected an extensions.conf (relative paths are relative to this file)`);
+    throw ConfigError.at(
+      d.fileAt.file,
+      d.fileAt.line,
+      d.fileAt.col,
+      `dialplan.file ${file} does not exist; expected an extensions.conf (relative paths are relative to this file)`,
+    );
   }
   const registry = extra.registry ?? DialplanRegistry.builtin();
   const dp = parseExtensionsConf(file, { registry });

@@ -27,11 +27,7 @@ class TrieNode<T> {
   end: T[] | null = null; // a pattern ends here
 }
 
-export type PatternElement =
-  | { kind: 'lit'; ch: string }
-  | { kind: 'class'; chars: Set<string>; key: string }
-  | { kind: 'dot' }
-  | { kind: 'bang' };
+export type PatternElement = { kind: 'lit'; ch: string } | { kind: 'class'; chars: Set<string>; key: string } | { kind: 'dot' } | { kind: 'bang' };
 
 /** Why a pattern is malformed, or its elements. Column offsets are within the name. */
 export function parsePattern(pattern: string): PatternElement[] | { error: string; offset: number } {
@@ -163,7 +159,7 @@ export class PatternMatcher<T> {
       let next = node.lit.get(ch);
       if (!next) node.lit.set(ch, (next = new TrieNode<T>()));
       node = next;
-      }
+    }
   }
 
   /** The best extension for `input`, or undefined. */

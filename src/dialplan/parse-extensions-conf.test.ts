@@ -56,7 +56,10 @@ test('contexts, exten/same, n, labels, hint, globals, comments and the old App,d
   assert.equal(ctx.extensions.get('200')!.steps[0]!.data, 'SIP/200,20');
   assert.equal(ctx.extensions.get('_1XXX/_10XX')!.cid, '_10XX');
   const e300 = ctx.extensions.get('300')!;
-  assert.deepEqual(e300.steps.map((s) => s.priority), [10, 11, 17, 18]);
+  assert.deepEqual(
+    e300.steps.map((s) => s.priority),
+    [10, 11, 17, 18],
+  );
   assert.equal(e300.byLabel.get('start')!.priority, 10);
   assert.equal(dp.contexts.has('general'), false);
   assert.equal(dp.contexts.has('globals'), false);
@@ -78,22 +81,13 @@ test('an unknown application names file:line:col and suggests the closest one', 
 
 test('a duplicate priority points at the line and the first definition', () => {
   const e = errorOf('[internal]\nexten => 100,1,Answer()\nexten => 100,1,Hangup()\n');
-  assert.equal(
-    e.message,
-    'extensions.conf:3:14: priority 1 of extension 100 in [internal] is already defined at extensions.conf:2; use n for the next priority or renumber',
-  );
+  assert.equal(e.message, 'extensions.conf:3:14: priority 1 of extension 100 in [internal] is already defined at extensions.conf:2; use n for the next priority or renumber');
 });
 
 test('bad priorities are rejected with what is expected', () => {
-  assert.equal(
-    errorOf('[c]\nexten => 1,x,Answer()\n').message,
-    'extensions.conf:2:12: bad priority "x"; expected a number from 1, n, n(label) or hint',
-  );
+  assert.equal(errorOf('[c]\nexten => 1,x,Answer()\n').message, 'extensions.conf:2:12: bad priority "x"; expected a number from 1, n, n(label) or hint');
   assert.equal(errorOf('[c]\nexten => 1,0,Answer()\n').message, 'extensions.conf:2:12: bad priority "0"; priorities start at 1');
-  assert.equal(
-    errorOf('[c]\nexten => 1,n,Answer()\n').message,
-    'extensions.conf:2:12: priority "n" on the first line of extension 1 in [c]; the first priority is 1',
-  );
+  assert.equal(errorOf('[c]\nexten => 1,n,Answer()\n').message, 'extensions.conf:2:12: priority "n" on the first line of extension 1 in [c]; the first priority is 1');
   assert.equal(
     errorOf('[c]\nexten => 1,n(oops,Answer()\n').message,
     'extensions.conf:2:12: bad priority "n(oops"; expected a number from 1, n, n(label) or hint (a label is written n(name) with balanced parentheses)',
@@ -106,41 +100,23 @@ test('an include of a missing context is an error at the include line', () => {
 });
 
 test('unbalanced parentheses and brackets are reported', () => {
-  assert.equal(
-    errorOf('[c]\nexten => 1,1,Playback(hello\n').message,
-    'extensions.conf:2:22: unbalanced parentheses: a "(" is never closed; add ")"',
-  );
-  assert.equal(
-    errorOf('[c]\nexten => 1,1,NoOp(${EXTEN)\n').message,
-    'extensions.conf:2:19: NoOp(${EXTEN): unbalanced brackets: a ${ is never closed; add "}"',
-  );
-  assert.equal(
-    errorOf('[c]\nexten => 1,1,GotoIf($[${X} = 1?a:b)\n').message,
-    'extensions.conf:2:21: GotoIf($[${X} = 1?a:b): unbalanced brackets: a $[ is never closed; add "]"',
-  );
+  assert.equal(errorOf('[c]\nexten => 1,1,Playback(hello\n').message, 'extensions.conf:2:22: unbalanced parentheses: a "(" is never closed; add ")"');
+  assert.equal(errorOf('[c]\nexten => 1,1,NoOp(${EXTEN)\n').message, 'extensions.conf:2:19: NoOp(${EXTEN): unbalanced brackets: a ${ is never closed; add "}"');
+  assert.equal(errorOf('[c]\nexten => 1,1,GotoIf($[${X} = 1?a:b)\n').message, 'extensions.conf:2:21: GotoIf($[${X} = 1?a:b): unbalanced brackets: a $[ is never closed; add "]"');
   assert.equal(errorOf('[c\nexten => 1,1,NoOp()\n').message.split('\n')[0], 'extensions.conf:1:1: unbalanced brackets in "[c"; a context header is [name]');
-  assert.equal(
-    errorOf('[c]\nexten => _1[2-,1,NoOp()\n').message,
-    "extensions.conf:2:12: pattern _1[2-: unclosed '[' in pattern; expected a set such as [1-5]",
-  );
+  assert.equal(errorOf('[c]\nexten => _1[2-,1,NoOp()\n').message, "extensions.conf:2:12: pattern _1[2-: unclosed '[' in pattern; expected a set such as [1-5]");
 });
 
 test('lines outside a context, unknown keywords, same without exten, incomplete exten', () => {
-  assert.equal(
-    errorOf('exten => 1,1,NoOp()\n').message,
-    'extensions.conf:1:1: "exten" appears before any [context]; start the file with a [context] line such as [internal]',
-  );
+  assert.equal(errorOf('exten => 1,1,NoOp()\n').message, 'extensions.conf:1:1: "exten" appears before any [context]; start the file with a [context] line such as [internal]');
   assert.equal(errorOf('[c]\nextn => 1,1,NoOp()\n').message, 'extensions.conf:2:1: unknown keyword "extn" in [c]; expected exten, same or include — did you mean exten?');
-  assert.equal(
-    errorOf('[c]\nsame => n,NoOp()\n').message,
-    'extensions.conf:2:9: same => needs an exten => line before it in this context; write exten => NUMBER,1,App() first',
-  );
-  assert.equal(
-    errorOf('[c]\nexten => 100,1\n').message,
-    'extensions.conf:2:10: exten => "100,1" is incomplete; expected exten => NUMBER,PRIORITY,Application(arguments)',
-  );
+  assert.equal(errorOf('[c]\nsame => n,NoOp()\n').message, 'extensions.conf:2:9: same => needs an exten => line before it in this context; write exten => NUMBER,1,App() first');
+  assert.equal(errorOf('[c]\nexten => 100,1\n').message, 'extensions.conf:2:10: exten => "100,1" is incomplete; expected exten => NUMBER,PRIORITY,Application(arguments)');
   // SHELL()-class functions are not provided: a dialplan that uses one fails at load
-  assert.match(errorOf('[c]\nexten => 1,1,NoOp(${SHELL(rm -rf /)})\n').message, /^extensions\.conf:2:21: unknown function SHELL\(\)(; did you mean \w+\?)? \(available: CALLERID, CUT, /);
+  assert.match(
+    errorOf('[c]\nexten => 1,1,NoOp(${SHELL(rm -rf /)})\n').message,
+    /^extensions\.conf:2:21: unknown function SHELL\(\)(; did you mean \w+\?)? \(available: CALLERID, CUT, /,
+  );
 });
 
 test('every problem of a file is reported at once, in line order', () => {
@@ -172,16 +148,25 @@ test('#include is relative to the including file; a missing or circular include 
     assert.equal(dp.files.length, 2);
 
     writeFileSync(join(dir, 'loop.conf'), '[x]\n#include "loop.conf"\n');
-    assert.throws(() => parseExtensionsConf(join(dir, 'loop.conf')), (e: ConfigError) => {
-      assert.equal(e.line, 2);
-      assert.match(e.message, /loops back to a file that is already being read/);
-      return true;
-    });
+    assert.throws(
+      () => parseExtensionsConf(join(dir, 'loop.conf')),
+      (e: ConfigError) => {
+        assert.equal(e.line, 2);
+        assert.match(e.message, /loops back to a file that is already being read/);
+        return true;
+      },
+    );
     writeFileSync(join(dir, 'missing.conf'), '[x]\n#include "nope.conf"\n');
-    assert.throws(() => parseExtensionsConf(join(dir, 'missing.conf')), (e: ConfigError) => {
-      assert.equal(e.message, `${join(dir, 'missing.conf')}:2:1: #include "${join(dir, 'nope.conf')}" does not exist; expected a file path relative to ${join(dir, 'missing.conf')}`);
-      return true;
-    });
+    assert.throws(
+      () => parseExtensionsConf(join(dir, 'missing.conf')),
+      (e: ConfigError) => {
+        assert.equal(
+          e.message,
+          `${join(dir, 'missing.conf')}:2:1: #include "${join(dir, 'nope.conf')}" does not exist; expected a file path relative to ${join(dir, 'missing.conf')}`,
+        );
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -233,7 +218,43 @@ test('a Goto/GotoIf written out in full must land on an existing context, extens
 });
 
 test('garbage never escapes as anything but a ConfigError (random lines from the significant characters)', () => {
-  const alphabet = ['[', ']', '(', ')', '{', '}', '$', ',', ';', '=', '>', '_', 'X', 'N', '.', '!', '1', '2', 'n', 's', 'h', '"', '\\', ' ', '#', 'exten => ', 'same => ', 'include => ', 'Goto(', 'Set(', 'Gosub(', '${', '$[', ';--', '--;'];
+  const alphabet = [
+    '[',
+    ']',
+    '(',
+    ')',
+    '{',
+    '}',
+    '$',
+    ',',
+    ';',
+    '=',
+    '>',
+    '_',
+    'X',
+    'N',
+    '.',
+    '!',
+    '1',
+    '2',
+    'n',
+    's',
+    'h',
+    '"',
+    '\\',
+    ' ',
+    '#',
+    'exten => ',
+    'same => ',
+    'include => ',
+    'Goto(',
+    'Set(',
+    'Gosub(',
+    '${',
+    '$[',
+    ';--',
+    '--;',
+  ];
   let seed = 12345;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;

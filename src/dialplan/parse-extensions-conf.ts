@@ -287,7 +287,8 @@ class Parser {
   private exten(file: string, line: number, ctx: Context, value: Raw, same: boolean): void {
     let fields = splitTop(value.text, same ? 1 : 2);
     // an unclosed '[' would swallow the commas: split plainly so the pattern check can name it
-    if (fields.length < (same ? 2 : 3) && value.text.includes('[')) fields = splitTop(value.text.replace(/[[\]]/g, ' '), same ? 1 : 2).map((f) => ({ text: value.text.slice(f.off, f.off + f.text.length), off: f.off }));
+    if (fields.length < (same ? 2 : 3) && value.text.includes('['))
+      fields = splitTop(value.text.replace(/[[\]]/g, ' '), same ? 1 : 2).map((f) => ({ text: value.text.slice(f.off, f.off + f.text.length), off: f.off }));
     let ext: Extension;
     let prioField: { text: string; off: number };
     let appField: { text: string; off: number } | undefined;
@@ -354,12 +355,22 @@ class Parser {
     if (!app) return;
     const dup = ext.byPriority.get(priority);
     if (dup) {
-      this.err(file, line, pcol, `priority ${priority} of extension ${ext.name} in [${ctx.name}] is already defined at ${dup.at.file}:${dup.at.line}; use n for the next priority or renumber`);
+      this.err(
+        file,
+        line,
+        pcol,
+        `priority ${priority} of extension ${ext.name} in [${ctx.name}] is already defined at ${dup.at.file}:${dup.at.line}; use n for the next priority or renumber`,
+      );
       return;
     }
     if (label !== null && ext.byLabel.has(label)) {
       const other = ext.byLabel.get(label)!;
-      this.err(file, line, pcol, `label "${label}" is used twice in extension ${ext.name} of [${ctx.name}] (first at ${other.at.file}:${other.at.line}); labels must be unique per extension`);
+      this.err(
+        file,
+        line,
+        pcol,
+        `label "${label}" is used twice in extension ${ext.name} of [${ctx.name}] (first at ${other.at.file}:${other.at.line}); labels must be unique per extension`,
+      );
       return;
     }
     const step: Step = { priority, label, app: app.name, data: app.data, at: { file, line, col: acol } };
@@ -419,7 +430,8 @@ class Parser {
           file,
           line,
           col + open,
-          why ?? `unbalanced parentheses in ${name}(...: expected the line to end with ")" closing the arguments; found "${text.slice(text.lastIndexOf(')') + 1 || open + 1).slice(0, 20)}" after it`,
+          why ??
+            `unbalanced parentheses in ${name}(...: expected the line to end with ")" closing the arguments; found "${text.slice(text.lastIndexOf(')') + 1 || open + 1).slice(0, 20)}" after it`,
         );
         return null;
       }
@@ -445,7 +457,12 @@ class Parser {
     if (fn) {
       const names = this.registry.functionNames();
       const near = closest(fn.name, names);
-      this.err(file, line, col + (open < 0 ? name.length + 1 : open + 1) + fn.offset, `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${names.join(', ')})`);
+      this.err(
+        file,
+        line,
+        col + (open < 0 ? name.length + 1 : open + 1) + fn.offset,
+        `unknown function ${fn.name}()${near ? `; did you mean ${near}?` : ''} (available: ${names.join(', ')})`,
+      );
       return null;
     }
     return { name: app.name, data: unescapeSemicolons(data) };
@@ -476,7 +493,11 @@ class Parser {
           for (const t of targets) {
             // a computed target (${...}) can only be checked when the call runs
             if (t.trim() === '' || t.includes('$')) continue;
-            const why = this.jumpProblem(ctx, ext, t.split(',').map((x) => x.trim()));
+            const why = this.jumpProblem(
+              ctx,
+              ext,
+              t.split(',').map((x) => x.trim()),
+            );
             if (why) this.err(step.at.file, step.at.line, step.at.col, `${step.app}(${step.data}): ${why}`);
           }
         }
@@ -508,7 +529,12 @@ class Parser {
       for (const inc of ctx.includes) {
         if (!this.contexts.has(inc.context)) {
           const near = closest(inc.context, [...this.contexts.keys()]);
-          this.err(inc.at.file, inc.at.line, inc.at.col, `include => ${inc.context}: no context [${inc.context}] in the dialplan${near ? `; did you mean ${near}?` : '; define it or remove the include'}`);
+          this.err(
+            inc.at.file,
+            inc.at.line,
+            inc.at.col,
+            `include => ${inc.context}: no context [${inc.context}] in the dialplan${near ? `; did you mean ${near}?` : '; define it or remove the include'}`,
+          );
         }
       }
       // caller-ID-specific extensions are tried before the generic ones (Asterisk "matchcid")

@@ -120,7 +120,38 @@ test('substitution inside $[...] happens first, so variables feed expressions', 
 });
 
 test('substitution never throws, whatever the text (random strings from the significant characters)', () => {
-  const alphabet = ['$', '{', '}', '[', ']', '(', ')', ':', '?', '"', '\\', '1', '-', '+', '*', '/', '%', '!', '=', '~', '<', '>', '|', '&', 'A', 'LEN(', 'IF(', 'CUT(', 'REGEX("', ' '];
+  const alphabet = [
+    '$',
+    '{',
+    '}',
+    '[',
+    ']',
+    '(',
+    ')',
+    ':',
+    '?',
+    '"',
+    '\\',
+    '1',
+    '-',
+    '+',
+    '*',
+    '/',
+    '%',
+    '!',
+    '=',
+    '~',
+    '<',
+    '>',
+    '|',
+    '&',
+    'A',
+    'LEN(',
+    'IF(',
+    'CUT(',
+    'REGEX("',
+    ' ',
+  ];
   let seed = 777;
   const rnd = (n: number): number => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;

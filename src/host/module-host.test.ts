@@ -27,8 +27,14 @@ test('names are single: a module, a command, an application, a core config secti
   const cmd = (name: string) => ({ name: `m-${name}`, declare: (d: { command(n: string, r: () => unknown): void }) => d.command(name, () => 1) });
   assert.throws(() => new ModuleHost([cmd('x'), { ...cmd('y'), name: 'm-x' }]), /module "m-x" is listed twice/);
   assert.throws(() => new ModuleHost([cmd('x'), cmd('x')]), /module "m-x" is listed twice/);
-  assert.throws(() => new ModuleHost([cmd('x'), { name: 'other', declare: (d: { command(n: string, r: () => unknown): void }) => d.command('x', () => 2) }]), /control command "x" of module other is registered already/);
-  assert.throws(() => new ModuleHost([{ name: 'vm2', declare: (d) => d.app({ name: 'playback', synopsis: '', run: async () => {} }) }]), /dialplan application playback of module vm2 exists already/);
+  assert.throws(
+    () => new ModuleHost([cmd('x'), { name: 'other', declare: (d: { command(n: string, r: () => unknown): void }) => d.command('x', () => 2) }]),
+    /control command "x" of module other is registered already/,
+  );
+  assert.throws(
+    () => new ModuleHost([{ name: 'vm2', declare: (d) => d.app({ name: 'playback', synopsis: '', run: async () => {} }) }]),
+    /dialplan application playback of module vm2 exists already/,
+  );
   assert.throws(() => new ModuleHost([{ name: 'sip2', declare: (d) => d.configSection('sip', () => null) }]), /config section "sip" of module sip2 is taken/);
 });
 
@@ -41,11 +47,27 @@ test('the command table refuses an unknown command as the control socket always 
 
 test('the shipped modules declare the commands, applications and status fields the server always had', () => {
   const h = createHost();
-  assert.deepEqual(h.modules.map((m) => m.name), ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot']);
+  assert.deepEqual(
+    h.modules.map((m) => m.name),
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+  );
   assert.deepEqual(h.commands.names(), [
-    'ban-add', 'ban-remove', 'bans', 'fraud-reload', 'guard', 'pcap', 'reputation', 'reputation-reset',
-    'trace', 'trace-extension', 'trace-list',
-    'voicemail-delete', 'voicemail-deposit', 'voicemail-list', 'voicemail-mark-old', 'voicemail-messages',
+    'ban-add',
+    'ban-remove',
+    'bans',
+    'fraud-reload',
+    'guard',
+    'pcap',
+    'reputation',
+    'reputation-reset',
+    'trace',
+    'trace-extension',
+    'trace-list',
+    'voicemail-delete',
+    'voicemail-deposit',
+    'voicemail-list',
+    'voicemail-mark-old',
+    'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.deepEqual([...h.statusFields.keys()], ['security']);

@@ -19,7 +19,27 @@ export type HostDeclarations = ModuleDeclarations<DialplanApp, DialplanFunction,
 export type HostModule<Services> = PalisadeModule<HostDeclarations, Services>;
 
 /** the top-level sections read by src/config/load-config.ts and, through its hooks, by src/security/config/ */
-const CORE_SECTIONS = new Set(['sip', 'rtp', 'storage', 'control', 'log', 'registrar', 'auth', 'calls', 'mail', 'extensions', 'voicemail', 'dialplan', 'tls', 'prompts', 'security', 'admin', 'numbering', 'rates', 'fraud']);
+const CORE_SECTIONS = new Set([
+  'sip',
+  'rtp',
+  'storage',
+  'control',
+  'log',
+  'registrar',
+  'auth',
+  'calls',
+  'mail',
+  'extensions',
+  'voicemail',
+  'dialplan',
+  'tls',
+  'prompts',
+  'security',
+  'admin',
+  'numbering',
+  'rates',
+  'fraud',
+]);
 
 export class ModuleHost<Services> {
   readonly registry = DialplanRegistry.builtin();

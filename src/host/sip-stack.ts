@@ -86,7 +86,19 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     maxContacts: cfg.registrar.maxContacts,
     isLocalExtension: (user: string) => extensions.has(user),
     server: cfg.sip.userAgent,
-    onAuth: (e) => defences.authOutcome({ ok: e.ok, reason: e.reason, method: 'REGISTER', account: e.username ?? e.aor, remote: e.remote, callId: e.callId, cseq: e.cseq, nonce: e.nonce, attempt: e.attempt, userAgent: e.userAgent }),
+    onAuth: (e) =>
+      defences.authOutcome({
+        ok: e.ok,
+        reason: e.reason,
+        method: 'REGISTER',
+        account: e.username ?? e.aor,
+        remote: e.remote,
+        callId: e.callId,
+        cseq: e.cseq,
+        nonce: e.nonce,
+        attempt: e.attempt,
+        userAgent: e.userAgent,
+      }),
     mayRegister: defences.mayRegister,
   });
   const media = createMediaApi({
@@ -136,7 +148,9 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       },
       onAuth: defences.authOutcome,
       onEncryptionRefused: (e) =>
-        defences.securityEvents.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail })),
+        defences.securityEvents.emit(
+          securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail }),
+        ),
       gate: defences.callGate,
       // calls the dialplan claims become channels (below)
       dialplan: runner
@@ -180,7 +194,10 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     userAgent: cfg.sip.userAgent,
     clock,
     log: logs.get('events'),
-    refused: (e) => defences.securityEvents.emit(securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.subscriber, sessionId: e.callId, detail: e.detail })),
+    refused: (e) =>
+      defences.securityEvents.emit(
+        securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.subscriber, sessionId: e.callId, detail: e.detail }),
+      ),
   });
   location.on((e) => {
     if (e.type === 'added') void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));

@@ -13,7 +13,10 @@ export class MediaClock {
   /** ticks run late by more than one period (event loop stalls) */
   lateTicks = 0;
 
-  constructor(readonly periodMs = 20, private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    readonly periodMs = 20,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   add(fn: TickFn): void {
     this.subs.add(fn);

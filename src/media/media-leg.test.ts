@@ -57,7 +57,9 @@ function tone(hz: number, n: number, amp = 8000): Int16Array {
 
 function correlation(a: Int16Array, b: Int16Array): number {
   const n = Math.min(a.length, b.length);
-  let dot = 0, ea = 0, eb = 0;
+  let dot = 0,
+    ea = 0,
+    eb = 0;
   for (let i = 0; i < n; i++) {
     dot += a[i]! * b[i]!;
     ea += a[i]! ** 2;

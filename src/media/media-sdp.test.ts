@@ -4,7 +4,9 @@ import { buildAnswer, buildOffer, negotiateOffer, readAnswer, MediaNegotiationEr
 import { parseSdp } from './sdp/parse-sdp.js';
 
 const offer = (fmts: string, extra: string[] = []): string =>
-  ['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=video 5000 RTP/AVP 96', 'a=rtpmap:96 H264/90000', `m=audio 4000 RTP/AVP ${fmts}`, ...extra, ''].join('\r\n');
+  ['v=0', 'o=- 1 1 IN IP4 192.0.2.1', 's=-', 'c=IN IP4 192.0.2.1', 't=0 0', 'm=video 5000 RTP/AVP 96', 'a=rtpmap:96 H264/90000', `m=audio 4000 RTP/AVP ${fmts}`, ...extra, ''].join(
+    '\r\n',
+  );
 
 test('negotiation: the offerer order wins among PCMU/PCMA; telephone-event kept; other streams refused with port 0', () => {
   const o = offer('8 0 101', ['a=rtpmap:101 telephone-event/8000']);
@@ -23,7 +25,10 @@ test('negotiation: the offerer order wins among PCMU/PCMA; telephone-event kept;
 test('RFC 3264 §6.1: GSM offered first is sent as well as received; G.711 first still wins; G.722 and Opus alone are not acceptable', () => {
   const g = negotiateOffer(offer('3 0'));
   assert.deepEqual(g.media.send, { name: 'GSM', pt: 3 });
-  assert.deepEqual(g.media.receive.map((r) => r.name), ['GSM', 'PCMU']);
+  assert.deepEqual(
+    g.media.receive.map((r) => r.name),
+    ['GSM', 'PCMU'],
+  );
   assert.deepEqual(negotiateOffer(offer('0 3')).media.send, { name: 'PCMU', pt: 0 });
   const only = negotiateOffer(offer('3'));
   assert.deepEqual(only.media.send, { name: 'GSM', pt: 3 });
@@ -42,7 +47,12 @@ test('our offer lists PCMU, PCMA, GSM and telephone-event 101; an A-law or a GSM
 });
 
 test('RFC 3264 §6.1: the answer mirrors the offer direction (hold: sendonly → recvonly, inactive → inactive)', () => {
-  for (const [dir, want] of [['sendonly', 'recvonly'], ['inactive', 'inactive'], ['recvonly', 'sendonly'], ['sendrecv', 'sendrecv']] as const) {
+  for (const [dir, want] of [
+    ['sendonly', 'recvonly'],
+    ['inactive', 'inactive'],
+    ['recvonly', 'sendonly'],
+    ['sendrecv', 'sendrecv'],
+  ] as const) {
     const { media, index, sdp } = negotiateOffer(offer('0', [`a=${dir}`]));
     assert.equal(media.direction, dir);
     const answer = buildAnswer({ address: '127.0.0.1', port: 30000 }, sdp, index, media);

@@ -40,7 +40,12 @@ function formatsOf(sdp: Sdp, index: number): Array<{ pt: number; name: string }>
     const pt = Number(f);
     if (!Number.isInteger(pt)) continue;
     const map = m.attributes.find((a) => a.name === 'rtpmap' && a.value !== null && a.value.startsWith(`${f} `));
-    let name = map ? map.value!.slice(f.length + 1).split('/')[0]!.trim() : (codecByStaticPt(pt)?.name ?? '');
+    let name = map
+      ? map
+          .value!.slice(f.length + 1)
+          .split('/')[0]!
+          .trim()
+      : (codecByStaticPt(pt)?.name ?? '');
     // RFC 7587: Opus is "opus/48000/2"; names are case-insensitive (RFC 4855 §3)
     name = name.toUpperCase();
     out.push({ pt, name });

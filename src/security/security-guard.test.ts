@@ -13,7 +13,7 @@ import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
 import { nullSecuritySink, type SecurityEvent } from '../core/security-event.js';
 
-test('a restart keeps today\'s spend and the imported fraud numbers; policies come from the file or the defaults', async () => {
+test("a restart keeps today's spend and the imported fraud numbers; policies come from the file or the defaults", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
   try {
     const cfg = parseConfig(
@@ -30,7 +30,15 @@ test('a restart keeps today\'s spend and the imported fraud numbers; policies co
     const storage = await openStorage(cfg.storage);
     const now = Date.now();
     const row = (src: string, billsec: number, verdict: string, uid: string) => ({
-      src, dst: '00441234567', disposition: 'ANSWERED' as const, uniqueid: uid, start: now - 1000 * billsec - 5, answer: now - 1000 * billsec, end: now, billsec, securityVerdict: verdict,
+      src,
+      dst: '00441234567',
+      disposition: 'ANSWERED' as const,
+      uniqueid: uid,
+      start: now - 1000 * billsec - 5,
+      answer: now - 1000 * billsec,
+      end: now,
+      billsec,
+      securityVerdict: verdict,
     });
     await storage.cdr.insert(row('1001', 120, 'pass:international:rate=1', 'a')); // 2.00: 1001's whole limit
     await storage.cdr.insert(row('1002', 60, 'pass:international:rate=1', 'b')); // 1.00 of the default 3
@@ -38,7 +46,12 @@ test('a restart keeps today\'s spend and the imported fraud numbers; policies co
     await new ReputationRepo(storage).addFraudNumbers(['88213'], 'test');
     const exts = new Set(['1001', '1002']);
     const guard = await SecurityGuard.create({
-      cfg: cfg.guard, extensions: cfg.extensions, isExtension: (n) => exts.has(n), storage, sink: nullSecuritySink, log: new LogRoot('error', {}).get('security'),
+      cfg: cfg.guard,
+      extensions: cfg.extensions,
+      isExtension: (n) => exts.has(n),
+      storage,
+      sink: nullSecuritySink,
+      log: new LogRoot('error', {}).get('security'),
     });
     try {
       const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
@@ -56,13 +69,21 @@ test('a restart keeps today\'s spend and the imported fraud numbers; policies co
   }
 });
 
-test('wrong PINs during calls: the caller\'s address and extension lose reputation; the call gate then refuses the extension', async () => {
+test("wrong PINs during calls: the caller's address and extension lose reputation; the call gate then refuses the extension", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
   try {
-    const cfg = parseConfig(['sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }', `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`].join('\n'), join(dir, 'p.yaml'));
+    const cfg = parseConfig(
+      ['sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }', `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`].join('\n'),
+      join(dir, 'p.yaml'),
+    );
     const storage = await openStorage(cfg.storage);
     const guard = await SecurityGuard.create({
-      cfg: cfg.guard, extensions: [], isExtension: (n) => n === '1001' || n === '1002', storage, sink: nullSecuritySink, log: new LogRoot('error', {}).get('security'),
+      cfg: cfg.guard,
+      extensions: [],
+      isExtension: (n) => n === '1001' || n === '1002',
+      storage,
+      sink: nullSecuritySink,
+      log: new LogRoot('error', {}).get('security'),
     });
     try {
       const remote = { address: '198.51.100.8', port: 5060, transport: 'udp' as const };
@@ -101,7 +122,12 @@ test('after a restart the guard still knows what each extension normally calls: 
     const start = async (events: SecurityEvent[]) => {
       const storage = await openStorage(cfg.storage);
       const guard = await SecurityGuard.create({
-        cfg: cfg.guard, extensions: cfg.extensions, isExtension: (n) => exts.has(n), storage, sink: { emit: (e) => events.push(e) }, log: new LogRoot('error', {}).get('security'),
+        cfg: cfg.guard,
+        extensions: cfg.extensions,
+        isExtension: (n) => exts.has(n),
+        storage,
+        sink: { emit: (e) => events.push(e) },
+        log: new LogRoot('error', {}).get('security'),
       });
       return { guard, storage };
     };
@@ -125,7 +151,10 @@ test('after a restart the guard still knows what each extension normally calls: 
       assert.doesNotMatch(call(second.guard, '02079462000', 'known'), /new-destination/);
       assert.match(call(second.guard, '07700900123', 'new'), /^pass:mobile:flagged=.*new-destination/);
       const flagged = events.filter((e) => e.type === 'FraudRuleHit' && /^anomaly:.*new-destination/.test(e.detail ?? ''));
-      assert.deepEqual(flagged.map((e) => [e.account, e.sessionId, e.extra?.dialled]), [['1001', 'new', '07700900123']]);
+      assert.deepEqual(
+        flagged.map((e) => [e.account, e.sessionId, e.extra?.dialled]),
+        [['1001', 'new', '07700900123']],
+      );
     } finally {
       await second.guard.stop();
       await second.storage.close();

@@ -199,7 +199,16 @@ export class SecurityGuard {
     const p = this.policies.get(aor);
     if (!p || p.registerFrom.allows(remote.address)) return true;
     this.reputation.bad(ip(remote.address));
-    this.d.sink.emit({ type: 'FailedACL', level: EVENT_LEVELS.FailedACL, time: Date.now(), service: 'SIP', remote, account: aor, detail: 'register_from', extra: { method: 'REGISTER' } });
+    this.d.sink.emit({
+      type: 'FailedACL',
+      level: EVENT_LEVELS.FailedACL,
+      time: Date.now(),
+      service: 'SIP',
+      remote,
+      account: aor,
+      detail: 'register_from',
+      extra: { method: 'REGISTER' },
+    });
     return false;
   }
 
@@ -242,7 +251,13 @@ export class SecurityGuard {
         await this.reloadFraudNumbers();
         return { fraud_numbers: this.fraudList.size };
       case 'guard':
-        return { gate: this.callGate.stats, request_gate: this.requestGate.stats, reputation_subjects: this.reputation.book.size, fraud_numbers: this.fraudList.size, spend: this.callGate.spend.all(Date.now()) };
+        return {
+          gate: this.callGate.stats,
+          request_gate: this.requestGate.stats,
+          reputation_subjects: this.reputation.book.size,
+          fraud_numbers: this.fraudList.size,
+          spend: this.callGate.spend.all(Date.now()),
+        };
       default:
         throw new Error(`unknown command "${cmd}"`);
     }

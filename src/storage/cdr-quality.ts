@@ -11,8 +11,20 @@ export type { CdrLegQuality, CdrQuality };
 
 /** the columns, leg by leg, in the order rows are written */
 export const CDR_QUALITY_COLUMNS = [
-  'rtp_a_rx_packets', 'rtp_a_rx_lost', 'rtp_a_rx_loss_pct', 'rtp_a_rx_jitter_mean_ms', 'rtp_a_rx_jitter_max_ms', 'rtp_a_rx_max_delta_ms', 'rtp_a_rx_mos',
-  'rtp_b_rx_packets', 'rtp_b_rx_lost', 'rtp_b_rx_loss_pct', 'rtp_b_rx_jitter_mean_ms', 'rtp_b_rx_jitter_max_ms', 'rtp_b_rx_max_delta_ms', 'rtp_b_rx_mos',
+  'rtp_a_rx_packets',
+  'rtp_a_rx_lost',
+  'rtp_a_rx_loss_pct',
+  'rtp_a_rx_jitter_mean_ms',
+  'rtp_a_rx_jitter_max_ms',
+  'rtp_a_rx_max_delta_ms',
+  'rtp_a_rx_mos',
+  'rtp_b_rx_packets',
+  'rtp_b_rx_lost',
+  'rtp_b_rx_loss_pct',
+  'rtp_b_rx_jitter_mean_ms',
+  'rtp_b_rx_jitter_max_ms',
+  'rtp_b_rx_max_delta_ms',
+  'rtp_b_rx_mos',
   'rtp_quality_flags',
 ] as const;
 

@@ -30,9 +30,27 @@ export interface CdrQuery {
 }
 
 const COLUMNS = [
-  'accountcode', 'src', 'dst', 'dcontext', 'clid', 'channel', 'dstchannel', 'lastapp', 'lastdata',
-  'start', 'answer', 'end', 'duration', 'billsec', 'disposition', 'amaflags', 'uniqueid', 'userfield',
-  'source_ip', 'security_verdict', ...CDR_QUALITY_COLUMNS,
+  'accountcode',
+  'src',
+  'dst',
+  'dcontext',
+  'clid',
+  'channel',
+  'dstchannel',
+  'lastapp',
+  'lastdata',
+  'start',
+  'answer',
+  'end',
+  'duration',
+  'billsec',
+  'disposition',
+  'amaflags',
+  'uniqueid',
+  'userfield',
+  'source_ip',
+  'security_verdict',
+  ...CDR_QUALITY_COLUMNS,
 ] as const;
 
 const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());
@@ -107,15 +125,19 @@ export class CdrRepo {
   constructor(private readonly db: Database) {
     const raw = db.sqlite;
     if (raw) {
-      const stmt = raw.prepare(
-        `INSERT INTO "${db.table('cdr')}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`,
-      );
+      const stmt = raw.prepare(`INSERT INTO "${db.table('cdr')}" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`);
       this.sqliteInsert = stmt;
       this.sqliteInsertMany = raw.transaction((rows: Insertable<CdrTable>[]) => {
         for (const r of rows) stmt.run(r);
       });
     } else {
-      this.queue = new BatchQueue((rows) => this.db.kysely.insertInto('cdr').values(rows).execute().then(() => undefined));
+      this.queue = new BatchQueue((rows) =>
+        this.db.kysely
+          .insertInto('cdr')
+          .values(rows)
+          .execute()
+          .then(() => undefined),
+      );
     }
   }
 

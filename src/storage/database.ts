@@ -49,7 +49,10 @@ export class Database {
       .addColumn('version', 'integer', (c) => c.primaryKey())
       .addColumn('applied_at', 'bigint', (c) => c.notNull())
       .execute();
-    const row = await db.selectFrom('schema_version').select((eb) => eb.fn.max('version').as('v')).executeTakeFirst();
+    const row = await db
+      .selectFrom('schema_version')
+      .select((eb) => eb.fn.max('version').as('v'))
+      .executeTakeFirst();
     let current = Number(row?.v ?? 0);
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;

@@ -46,8 +46,19 @@ export function extensionRecordFromConfig(e: ExtensionConfig, realm: string): Ex
 }
 
 const COLUMNS = [
-  'number', 'name', 'ha1_md5', 'ha1_sha256', 'realm', 'context', 'email',
-  'voicemail', 'voicemail_pin', 'direct_media', 'max_contacts', 'created_at', 'updated_at',
+  'number',
+  'name',
+  'ha1_md5',
+  'ha1_sha256',
+  'realm',
+  'context',
+  'email',
+  'voicemail',
+  'voicemail_pin',
+  'direct_media',
+  'max_contacts',
+  'created_at',
+  'updated_at',
 ] as const;
 const UPDATED = COLUMNS.filter((c) => c !== 'number' && c !== 'created_at');
 const CHUNK = 500;
@@ -121,13 +132,9 @@ export class ExtensionRepo {
       for (let i = 0; i < rows.length; i += CHUNK) {
         const q = tx.insertInto('extensions').values(rows.slice(i, i + CHUNK));
         if (driver === 'mysql') {
-          await q
-            .onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])])))
-            .execute();
+          await q.onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])]))).execute();
         } else {
-          await q
-            .onConflict((oc) => oc.column('number').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
-            .execute();
+          await q.onConflict((oc) => oc.column('number').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)])))).execute();
         }
       }
     });

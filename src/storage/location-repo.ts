@@ -13,10 +13,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 
 type Op = { kind: 'save'; row: Insertable<LocationTable> } | { kind: 'remove'; aor: string; contactUri: string };
 
-const COLUMNS = [
-  'aor', 'contact_uri', 'contact_header', 'expires_at', 'received', 'call_id',
-  'cseq', 'user_agent', 'q', 'instance_id', 'reg_id', 'updated_at',
-] as const;
+const COLUMNS = ['aor', 'contact_uri', 'contact_header', 'expires_at', 'received', 'call_id', 'cseq', 'user_agent', 'q', 'instance_id', 'reg_id', 'updated_at'] as const;
 const UPDATED = COLUMNS.filter((c) => c !== 'aor' && c !== 'contact_uri');
 const CHUNK = 400;
 
@@ -117,9 +114,7 @@ export class LocationRepo implements LocationPersistence {
         if (driver === 'mysql') {
           await q.onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])]))).execute();
         } else {
-          await q
-            .onConflict((oc) => oc.columns(['aor', 'contact_uri']).doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
-            .execute();
+          await q.onConflict((oc) => oc.columns(['aor', 'contact_uri']).doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)])))).execute();
         }
       }
       for (let i = 0; i < removes.length; i += CHUNK) {

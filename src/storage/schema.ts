@@ -147,7 +147,10 @@ async function addColumn(
 
 async function createIndex(db: Kysely<Tables>, ctx: MigrationContext, name: string, table: keyof Tables, cols: string[], unique = false): Promise<void> {
   // Index names are per schema in PostgreSQL, so they carry the prefix too.
-  let b = db.schema.createIndex(ctx.prefix + name).on(table).columns(cols);
+  let b = db.schema
+    .createIndex(ctx.prefix + name)
+    .on(table)
+    .columns(cols);
   if (unique) b = b.unique();
   // MySQL lacks CREATE INDEX IF NOT EXISTS; the schema_version row guards it.
   if (ctx.driver !== 'mysql') b = b.ifNotExists();

@@ -24,9 +24,7 @@ function prefix(): string {
 }
 
 async function pgConfig(): Promise<StorageConfig> {
-  const urls = process.env.PALISADE_TEST_PG_URL
-    ? [process.env.PALISADE_TEST_PG_URL]
-    : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
   let last: unknown;
   for (const url of urls) {
     const cfg: StorageConfig = { driver: 'postgres', url, tablePrefix: prefix() };
@@ -174,14 +172,31 @@ for (const backend of BACKENDS) {
       const old = await openDatabase({ ...cfg, ...(cfg.driver === 'sqlite' ? { path: cfg.path.replace(/\.db$/, '-v2.db') } : { tablePrefix: prefix() }) });
       try {
         const ctx = { driver: old.driver, prefix: old.prefix };
-        await old.kysely.schema.createTable('schema_version').addColumn('version', 'integer', (c) => c.primaryKey()).addColumn('applied_at', 'bigint', (c) => c.notNull()).execute();
+        await old.kysely.schema
+          .createTable('schema_version')
+          .addColumn('version', 'integer', (c) => c.primaryKey())
+          .addColumn('applied_at', 'bigint', (c) => c.notNull())
+          .execute();
         for (const m of MIGRATIONS.filter((x) => x.version <= 2)) {
           await m.up(old.kysely, ctx);
           await old.kysely.insertInto('schema_version').values({ version: m.version, applied_at: Date.now() }).execute();
         }
         await old.kysely
           .insertInto('extensions')
-          .values({ number: '1001', name: 'Alice', ha1_md5: null, ha1_sha256: null, realm: 'r', context: 'internal', email: null, voicemail: 1, direct_media: 0, max_contacts: 3, created_at: 1, updated_at: 1 })
+          .values({
+            number: '1001',
+            name: 'Alice',
+            ha1_md5: null,
+            ha1_sha256: null,
+            realm: 'r',
+            context: 'internal',
+            email: null,
+            voicemail: 1,
+            direct_media: 0,
+            max_contacts: 3,
+            created_at: 1,
+            updated_at: 1,
+          })
           .execute();
         assert.equal(await old.migrate(), MIGRATIONS.at(-1)!.version);
         const e = await old.extensions.get('1001');
@@ -205,7 +220,10 @@ for (const backend of BACKENDS) {
       assert.equal(got.voicemailPin, null);
       assert.equal(got.maxContacts, 3);
       assert.equal(typeof got.createdAt, 'number');
-      assert.deepEqual((await db.extensions.list()).map((e) => e.number), ['1001', '1002', '1003']);
+      assert.deepEqual(
+        (await db.extensions.list()).map((e) => e.number),
+        ['1001', '1002', '1003'],
+      );
       await new Promise((r) => setTimeout(r, 5));
       await db.extensions.upsertMany([ext('1002', { name: 'Bob', directMedia: true })]);
       const upd = await db.extensions.get('1002');
@@ -251,7 +269,10 @@ for (const backend of BACKENDS) {
       for (let i = 1; i <= 200; i++) saves.push(db.location.save(binding('1005', 1, { cseq: i })));
       await Promise.all(saves);
       const rows = await db.kysely.selectFrom('location').select(['cseq']).where('aor', '=', '1005').execute();
-      assert.deepEqual(rows.map((r) => Number(r.cseq)), [200]);
+      assert.deepEqual(
+        rows.map((r) => Number(r.cseq)),
+        [200],
+      );
       const save = db.location.save(binding('1005', 1, { cseq: 201 }));
       await save;
       const row = await db.kysely.selectFrom('location').select(['cseq']).where('aor', '=', '1005').executeTakeFirst();
@@ -265,7 +286,10 @@ for (const backend of BACKENDS) {
       await db.location.save(binding('1006', 2, { expiresAt: now }));
       await db.location.save(binding('1006', 3, { expiresAt: now + 60_000 }));
       assert.equal(await db.location.removeExpired(now), 2);
-      assert.deepEqual((await db.location.loadAll()).map((b) => b.contactUri), [binding('1006', 3).contactUri]);
+      assert.deepEqual(
+        (await db.location.loadAll()).map((b) => b.contactUri),
+        [binding('1006', 3).contactUri],
+      );
       await db.location.remove('1006', binding('1006', 3).contactUri);
     });
 
@@ -274,11 +298,26 @@ for (const backend of BACKENDS) {
       const [row] = await db.cdr.query({ src: '1001', limit: 1 });
       const c = cdr(1);
       assert.deepEqual(row, {
-        accountcode: 'acct', src: '1001', dst: '1002', dcontext: 'internal', clid: '"Alice" <1001>',
-        channel: 'SIP/1001-1', dstchannel: 'SIP/1002-1', lastapp: 'Dial', lastdata: 'SIP/1002,30',
-        start: c.start, answer: c.start + 2000, end: c.start + 62_000, duration: 62, billsec: 60,
-        disposition: 'ANSWERED', amaflags: 'BILLING', uniqueid: 'u-1', userfield: 'uf',
-        sourceIp: '127.0.0.1', securityVerdict: 'clean',
+        accountcode: 'acct',
+        src: '1001',
+        dst: '1002',
+        dcontext: 'internal',
+        clid: '"Alice" <1001>',
+        channel: 'SIP/1001-1',
+        dstchannel: 'SIP/1002-1',
+        lastapp: 'Dial',
+        lastdata: 'SIP/1002,30',
+        start: c.start,
+        answer: c.start + 2000,
+        end: c.start + 62_000,
+        duration: 62,
+        billsec: 60,
+        disposition: 'ANSWERED',
+        amaflags: 'BILLING',
+        uniqueid: 'u-1',
+        userfield: 'uf',
+        sourceIp: '127.0.0.1',
+        securityVerdict: 'clean',
       });
       await assert.rejects(db.cdr.insert(cdr(1)));
       await assert.rejects(db.cdr.insert(cdr(2, { disposition: 'LOST' as never })), RangeError);
@@ -302,21 +341,31 @@ for (const backend of BACKENDS) {
       ]);
       const base = cdr(0).start;
       const win = await db.cdr.query({ from: base + 10_000, to: new Date(base + 13_000) });
-      assert.deepEqual(win.map((r) => r.uniqueid), ['u-12', 'u-11', 'u-10']);
+      assert.deepEqual(
+        win.map((r) => r.uniqueid),
+        ['u-12', 'u-11', 'u-10'],
+      );
       assert.equal(win[2]!.answer, null);
       assert.equal(win[2]!.billsec, 0);
       assert.equal(win[2]!.disposition, 'NO ANSWER');
-      assert.deepEqual((await db.cdr.query({ src: '1003' })).map((r) => r.uniqueid), ['u-11']);
-      assert.deepEqual((await db.cdr.query({ dst: '1009' })).map((r) => r.uniqueid), ['u-12']);
-      assert.deepEqual((await db.cdr.query({ from: base + 10_000, limit: 2 })).map((r) => r.uniqueid), ['u-13', 'u-12']);
+      assert.deepEqual(
+        (await db.cdr.query({ src: '1003' })).map((r) => r.uniqueid),
+        ['u-11'],
+      );
+      assert.deepEqual(
+        (await db.cdr.query({ dst: '1009' })).map((r) => r.uniqueid),
+        ['u-12'],
+      );
+      assert.deepEqual(
+        (await db.cdr.query({ from: base + 10_000, limit: 2 })).map((r) => r.uniqueid),
+        ['u-13', 'u-12'],
+      );
     });
 
     test('cdr: 3,000 concurrent inserts all land (batched while a write is in flight), one bad row rejects alone', async (t) => {
       const n = 3000;
       const t0 = performance.now();
-      const results = await Promise.allSettled(
-        Array.from({ length: n }, (_, i) => db.cdr.insert(cdr(100_000 + i, { uniqueid: i === 1500 ? 'u-1' : `c-${i}` }))),
-      );
+      const results = await Promise.allSettled(Array.from({ length: n }, (_, i) => db.cdr.insert(cdr(100_000 + i, { uniqueid: i === 1500 ? 'u-1' : `c-${i}` }))));
       const ms = performance.now() - t0;
       const rejected = results.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
       assert.deepEqual(rejected, [1500]);

@@ -142,7 +142,12 @@ test('a source the packet gate refuses is cut off before the TLS handshake', asy
     const before = refused();
     const errorsBefore = layer.tlsHandshakeErrors();
     const sock = tls.connect({ host: '127.0.0.1', port: port(), localAddress: '127.0.0.2', rejectUnauthorized: false } as tls.ConnectionOptions);
-    const err = await new Promise<Error | null>((r) => sock.once('secureConnect', () => r(null)).once('error', r).once('close', () => r(new Error('closed'))));
+    const err = await new Promise<Error | null>((r) =>
+      sock
+        .once('secureConnect', () => r(null))
+        .once('error', r)
+        .once('close', () => r(new Error('closed'))),
+    );
     assert.ok(err, 'no handshake');
     sock.destroy();
     assert.equal(refused(), before + 1);
@@ -219,8 +224,7 @@ test('config: tls section files are checked with file:line errors', async () => 
   const other = await generateSelfSigned(['other.example']);
   writeFileSync(join(dir, 'other-key.pem'), other.key);
   writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
-  const base = (tlsBlock: string) =>
-    `sip:\n  listen: [tls:127.0.0.1:5061]\n  domain: pbx.example.org\n${tlsBlock}`;
+  const base = (tlsBlock: string) => `sip:\n  listen: [tls:127.0.0.1:5061]\n  domain: pbx.example.org\n${tlsBlock}`;
   const errs = (text: string) => {
     try {
       parseConfig(text, join(dir, 'p.yaml'));

@@ -219,8 +219,7 @@ export class TransportLayer implements Sender {
   }
 
   localFor(remote: Remote): ListenPoint {
-    const l =
-      remote.transport === 'tcp' ? this.pickTcp(remote.address) : remote.transport === 'tls' ? this.pickStream(this.tls, remote.address) : this.pickUdp(remote.address);
+    const l = remote.transport === 'tcp' ? this.pickTcp(remote.address) : remote.transport === 'tls' ? this.pickStream(this.tls, remote.address) : this.pickUdp(remote.address);
     return l?.point ?? this.points[0]!;
   }
 

@@ -12,7 +12,6 @@ import { StreamFramer } from '../../src/sip/message/stream-framer.js';
 import type { SipMessage } from '../../src/sip/message/sip-message.js';
 import { sharedTestdata } from '../helpers/paths.js';
 
-
 const DIR = sharedTestdata('rfc4475');
 const load = (name: string): Buffer => readFileSync(join(DIR, name + '.dat'));
 const parse = (name: string): ParseResult => parseMessage(load(name));

@@ -55,15 +55,7 @@ async function call(script: string, dial?: () => DialResult): Promise<MemoryChan
 
 test('right ID and PIN: greeting, prompts, the figure and "percent", then goodbye', async () => {
   const ch = await call('240001#7294#9');
-  assert.deepEqual(ch.played, [
-    'attendance-welcome',
-    'attendance-enter-id',
-    'attendance-enter-pin',
-    'attendance-your-figure',
-    'percent',
-    'attendance-another',
-    'goodbye',
-  ]);
+  assert.deepEqual(ch.played, ['attendance-welcome', 'attendance-enter-id', 'attendance-enter-pin', 'attendance-your-figure', 'percent', 'attendance-another', 'goodbye']);
   assert.ok(ch.events.includes('sayNumber:80'));
   assert.equal(ch.vars.get('FIGURE'), '80');
   assert.equal(ch.cause, 'normal');
@@ -91,7 +83,13 @@ test('three wrong PINs end the call with goodbye and no figure', async () => {
 
 test('each wrong PIN is reported to the defences against the caller (ReportAuthFailure), with the student ID and never the PIN', async () => {
   pinOutcomes.length = 0;
-  const ch = new MemoryChannel({ context: 'internal', dialed: '800', callerIdNum: '1001', script: '240002#1111#2222#3333#', peer: { transport: 'tls', address: '198.51.100.40', port: 5061, account: '1001' } });
+  const ch = new MemoryChannel({
+    context: 'internal',
+    dialed: '800',
+    callerIdNum: '1001',
+    script: '240002#1111#2222#3333#',
+    peer: { transport: 'tls', address: '198.51.100.40', port: 5061, account: '1001' },
+  });
   await loaded.engine.run(ch, ch.media);
   assert.deepEqual(
     pinOutcomes.map((o) => [o.ok, o.service, o.account, o.call.peer.address, o.call.peer.account]),

@@ -14,7 +14,6 @@ import { SipParseError } from '../../src/sip/message/errors.js';
 import type { SipMessage } from '../../src/sip/message/sip-message.js';
 import { sharedTestdata } from '../helpers/paths.js';
 
-
 /** mulberry32: small, fast, deterministic */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -45,9 +44,7 @@ function withContentLength(s: string): Buffer {
   return Buffer.from(s.slice(0, split).replace(/^(Content-Length|l): \d+/m, `$1: ${bodyLen}`) + s.slice(split), 'latin1');
 }
 
-const INSERTS = ['\r', '\n', '\0', ':', '<', '>', '"', ',', ';', '\\', ' ', '\t', '%', '@', '\r\n', '\r\n ', '\xff', '[', ']', '='].map((s) =>
-  Buffer.from(s, 'latin1'),
-);
+const INSERTS = ['\r', '\n', '\0', ':', '<', '>', '"', ',', ';', '\\', ' ', '\t', '%', '@', '\r\n', '\r\n ', '\xff', '[', ']', '='].map((s) => Buffer.from(s, 'latin1'));
 
 function mutate(src: Buffer, rnd: () => number): Buffer {
   let b = Buffer.from(src);
@@ -122,9 +119,7 @@ function touch(m: SipMessage): void {
     if (v !== undefined) onlyParseErrors(() => parseAuthHeader(v));
   }
   if (m.isRequest) {
-    onlyParseErrors(() =>
-      checkRequest(m, { supportedExtensions: new Set(['replaces']), acceptedContentTypes: new Set(['application/sdp']) }),
-    );
+    onlyParseErrors(() => checkRequest(m, { supportedExtensions: new Set(['replaces']), acceptedContentTypes: new Set(['application/sdp']) }));
     buildResponse(m, 400, undefined, { toTag: 'x1' }).toBuffer();
   }
   m.toBuffer();

@@ -108,7 +108,7 @@ export function dominantFrequency(pcm: Pcm, from = 0, to = pcm.samples.length, s
 export function zeroCrossingFrequency(pcm: Pcm, from = 0, to = pcm.samples.length): number {
   let crossings = 0;
   for (let i = from + 1; i < to; i++) {
-    if ((pcm.samples[i - 1] < 0) !== (pcm.samples[i] < 0)) crossings++;
+    if (pcm.samples[i - 1] < 0 !== pcm.samples[i] < 0) crossings++;
   }
   const seconds = (to - from) / pcm.sampleRate;
   return seconds > 0 ? crossings / 2 / seconds : 0;

@@ -210,10 +210,13 @@ export class Baresip {
   private connectCtrl(timeoutMs: number): Promise<Socket> {
     return new Promise((res, rej) => {
       const s = connect(this.opts.ctrlPort, '127.0.0.1');
-      const timer = setTimeout(() => {
-        s.destroy();
-        rej(new Error('connect timeout'));
-      }, Math.max(timeoutMs, 50));
+      const timer = setTimeout(
+        () => {
+          s.destroy();
+          rej(new Error('connect timeout'));
+        },
+        Math.max(timeoutMs, 50),
+      );
       s.once('error', (err) => {
         clearTimeout(timer);
         rej(err);
@@ -405,7 +408,9 @@ export class Baresip {
    * SDP lines (`x=...`) are taken.
    */
   sipTrace(): TracedSipMessage[] {
-    const lines = readFileSync(this.logFile, 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+    const lines = readFileSync(this.logFile, 'utf8')
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''));
     const out: TracedSipMessage[] = [];
     for (let i = 0; i < lines.length; i++) {
       const m = TRACE_HEADER.exec(lines[i]);

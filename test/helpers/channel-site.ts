@@ -60,19 +60,40 @@ export async function startSite(plan: DialplanRunner, numbers: string[], rtpPair
   };
 }
 
-export async function phone(site: Site, name: string, user: string, tone: number | string, rtp: number, codecs = 'PCMU', codecModules: string[] = [], answerMode: 'auto' | 'manual' = 'auto', extra: Partial<BaresipOptions> = {}): Promise<Baresip> {
+export async function phone(
+  site: Site,
+  name: string,
+  user: string,
+  tone: number | string,
+  rtp: number,
+  codecs = 'PCMU',
+  codecModules: string[] = [],
+  answerMode: 'auto' | 'manual' = 'auto',
+  extra: Partial<BaresipOptions> = {},
+): Promise<Baresip> {
   let audio: string;
   if (typeof tone === 'number') {
     audio = join(site.dir, `${name}.wav`);
     makeToneWav(audio, tone, 30, 0.3);
   } else audio = tone;
   const b = new Baresip({
-    name, baseDir: site.dir, user, domain: `127.0.0.1:${site.sipPort}`, password: site.secrets[user], regint: 600,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: audio,
-    rtpPorts: [rtp, rtp + 99], codecs, codecModules, answerMode, maxLifetimeSec: 60, ...extra,
+    name,
+    baseDir: site.dir,
+    user,
+    domain: `127.0.0.1:${site.sipPort}`,
+    password: site.secrets[user],
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: audio,
+    rtpPorts: [rtp, rtp + 99],
+    codecs,
+    codecModules,
+    answerMode,
+    maxLifetimeSec: 60,
+    ...extra,
   });
   await b.start();
   await b.waitRegistered(5000);
   return b;
 }
-

@@ -33,7 +33,9 @@ function childrenOf(pid: number): number[] {
     try {
       const s = readFileSync(`/proc/${name}/stat`, 'utf8');
       if (Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
   return out;
 }
@@ -43,13 +45,28 @@ export async function startKamailio(o: { tcp?: boolean; port?: number } = {}): P
   const dir = mkdtempSync(join(tmpdir(), 'palisade-kamailio-'));
   const [port] = o.port ? [o.port] : await freeLocalPorts(1);
   const pidFile = join(dir, 'kamailio.pid');
-  const args = ['-f', join(repoRoot(), 'bench', 'kamailio', 'kamailio.cfg'),
-    '-A', `LISTEN_ADDR=udp:127.0.0.1:${port}`,
+  const args = [
+    '-f',
+    join(repoRoot(), 'bench', 'kamailio', 'kamailio.cfg'),
+    '-A',
+    `LISTEN_ADDR=udp:127.0.0.1:${port}`,
     ...(o.tcp ? ['-A', 'WITH_TCP', '-A', `TCP_LISTEN_ADDR=tcp:127.0.0.1:${port}`] : []),
-    '-DD', '-E', '-Y', dir, '-P', pidFile, '-m', '64', '-M', '8'];
+    '-DD',
+    '-E',
+    '-Y',
+    dir,
+    '-P',
+    pidFile,
+    '-m',
+    '64',
+    '-M',
+    '8',
+  ];
   const child = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
-  const keep = (d: Buffer) => { log = (log + d.toString()).slice(-50_000); };
+  const keep = (d: Buffer) => {
+    log = (log + d.toString()).slice(-50_000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const pid = child.pid!;
@@ -66,7 +83,11 @@ export async function startKamailio(o: { tcp?: boolean; port?: number } = {}): P
     while (tree.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     for (const p of tree) {
       if (alive(p)) {
-        try { process.kill(p, 'SIGKILL'); } catch { /* exited */ }
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          /* exited */
+        }
       }
     }
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ function sendTo(host: string, port: number): Promise<string | null> {
     const s = createSocket('udp4');
     s.send(Buffer.from('OPTIONS sip:x SIP/2.0\r\n\r\n'), port, host, (err) => {
       s.close();
-      resolve(err ? (err as NodeJS.ErrnoException).code ?? 'error' : null);
+      resolve(err ? ((err as NodeJS.ErrnoException).code ?? 'error') : null);
     });
   });
 }
@@ -16,7 +16,10 @@ function sendTo(host: string, port: number): Promise<string | null> {
 test('runInNetns runs a command where only loopback exists', { timeout: 20_000 }, () => {
   const r = runInNetns('ip', ['-o', 'link', 'show'], { timeoutMs: 10_000 });
   assert.equal(r.status, 0, r.stderr);
-  const ifs = r.stdout.trim().split('\n').map((l) => l.split(':')[1].trim());
+  const ifs = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':')[1].trim());
   assert.deepEqual(ifs, ['lo']);
   assert.match(r.stdout, /state UNKNOWN|UP/);
 });

@@ -77,7 +77,9 @@ export function runTestFileInNetns(file: string, timeoutMs: number): Promise<{ c
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    const keep = (d: Buffer) => { output = (output + d.toString()).slice(-200000); };
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-200000);
+    };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

@@ -14,19 +14,20 @@ test('startPalisade: ready, REGISTER with the imported secrets, stop by SIGTERM'
   const pal = await startPalisade({ users });
   const dir = mkdtempSync(join(tmpdir(), 'palisade-proc-test-'));
   try {
-    assert.ok(pal.events().some((e) => e.event === 'ready'), 'ready event recorded');
+    assert.ok(
+      pal.events().some((e) => e.event === 'ready'),
+      'ready event recorded',
+    );
     assert.ok(existsSync(pal.configPath));
     const ok = join(dir, 'ok.csv');
     writeFileSync(ok, sippCsv(users));
     for (const transport of ['u1', 't1'] as const) {
-      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport, inf: [ok],
-        calls: users.length, rate: 20, timeoutS: 20, dir });
+      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport, inf: [ok], calls: users.length, rate: 20, timeoutS: 20, dir });
       assert.equal(r.stats?.successful, users.length, `${transport}: ${r.errors}\n${r.stdout.slice(-1500)}`);
     }
     const wrong = join(dir, 'wrong.csv');
     writeFileSync(wrong, sippCsv(users.slice(0, 1), { wrongPassword: true }));
-    const w = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong],
-      calls: 1, timeoutS: 20, traceLogs: true, dir });
+    const w = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong], calls: 1, timeoutS: 20, traceLogs: true, dir });
     assert.equal(w.stats?.successful, 1, w.errors);
     assert.match(w.logs, /wrong-password-result: (401|403)/);
   } finally {

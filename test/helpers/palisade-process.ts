@@ -83,38 +83,39 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
   const domain = o.domain ?? '127.0.0.1';
   const transports = o.transports ?? ['udp', 'tcp'];
   const configPath = join(dir, 'palisade.yaml');
-  writeFileSync(configPath, [
-    'sip:',
-    `  listen: [${[...transports.map((t) => `${t}:127.0.0.1:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
-    `  domain: ${domain}`,
-    'rtp:',
-    `  ports: ${rtpPorts}`,
-    '  address: 127.0.0.1',
-    'storage:',
-    '  driver: sqlite',
-    `  path: ${join(dir, 'palisade.db')}`,
-    'control:',
-    `  socket: ${join(dir, 'control.sock')}`,
-    'log:',
-    `  level: ${o.logLevel ?? 'info'}`,
-    o.extraYaml ?? '',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    configPath,
+    [
+      'sip:',
+      `  listen: [${[...transports.map((t) => `${t}:127.0.0.1:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
+      `  domain: ${domain}`,
+      'rtp:',
+      `  ports: ${rtpPorts}`,
+      '  address: 127.0.0.1',
+      'storage:',
+      '  driver: sqlite',
+      `  path: ${join(dir, 'palisade.db')}`,
+      'control:',
+      `  socket: ${join(dir, 'control.sock')}`,
+      'log:',
+      `  level: ${o.logLevel ?? 'info'}`,
+      o.extraYaml ?? '',
+      '',
+    ].join('\n'),
+  );
 
   const env = { ...process.env, ...o.env };
   if (o.users && o.users.length > 0) {
     const csv = join(dir, 'users.csv');
     writeFileSync(csv, palisadeCsv(o.users));
-    const r = spawnSync(process.execPath, [bin, 'users', 'import', csv, '--config', configPath],
-      { cwd: dir, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
+    const r = spawnSync(process.execPath, [bin, 'users', 'import', csv, '--config', configPath], { cwd: dir, env, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' });
     if (r.status !== 0) {
       if (!o.dir) rmSync(dir, { recursive: true, force: true });
       throw new Error(`palisade users import failed (status ${r.status}): ${r.stderr || r.stdout}`);
     }
   }
 
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '--config', configPath],
-    { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '--config', configPath], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   let partial = '';
   let err = '';
@@ -137,18 +138,28 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
       }
     }
   });
-  child.stderr!.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-100_000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-100_000);
+  });
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  const exited = new Promise<void>((resolve) => child.on('exit', (code, signal) => {
-    exit = { code, signal };
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve();
+    }),
+  );
 
   const waitForEvent = (pred: (e: Record<string, unknown>) => boolean, timeoutMs: number) => {
     const seen = lines.map(parse).find((e) => e && pred(e));
     if (seen) return Promise.resolve(seen);
     return new Promise<Record<string, unknown>>((resolve, reject) => {
-      const w = { pred, resolve: (e: Record<string, unknown>) => { clearTimeout(t); resolve(e); } };
+      const w = {
+        pred,
+        resolve: (e: Record<string, unknown>) => {
+          clearTimeout(t);
+          resolve(e);
+        },
+      };
       const t = setTimeout(() => {
         waiters.delete(w);
         reject(new Error(`no matching Palisade event in ${timeoutMs} ms; stdout tail:\n${lines.slice(-20).join('\n')}\nstderr:\n${err.slice(-2000)}`));

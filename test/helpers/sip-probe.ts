@@ -22,7 +22,9 @@ export interface Received {
 export function tortureMessages(): Map<string, Buffer> {
   const dir = sharedTestdata('rfc4475');
   const out = new Map<string, Buffer>();
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.dat')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.dat'))
+    .sort()) {
     out.set(f.slice(0, -4), readFileSync(join(dir, f)));
   }
   return out;

@@ -8,14 +8,21 @@ import { makeUsers, sippCsv } from './users.js';
 
 test('parseSippStatCsv reads the last row of a -trace_stat file', () => {
   const csv = [
-    'StartTime;LastResetTime;CurrentTime;ElapsedTime(P);ElapsedTime(C);TargetRate;CallRate(P);CallRate(C);'
-      + 'TotalCallCreated;SuccessfulCall(C);FailedCall(C);Retransmissions(C);OutOfCallMsgs(C);DeadCallMsgs(C);1_INVITE_Unexp;2_ACK_Unexp;',
+    'StartTime;LastResetTime;CurrentTime;ElapsedTime(P);ElapsedTime(C);TargetRate;CallRate(P);CallRate(C);' +
+      'TotalCallCreated;SuccessfulCall(C);FailedCall(C);Retransmissions(C);OutOfCallMsgs(C);DeadCallMsgs(C);1_INVITE_Unexp;2_ACK_Unexp;',
     'x;x;x;00:00:01;00:00:01;10;5;5;5;1;0;0;0;0;0;0;',
     'x;x;x;00:00:01;00:01:02;10;5;5;10;8;2;3;1;0;2;1;',
     '',
   ].join('\n');
   assert.deepEqual(parseSippStatCsv(csv), {
-    successful: 8, failed: 2, created: 10, retransmissions: 3, elapsedS: 62, outOfCall: 1, deadCall: 0, unexpected: 3,
+    successful: 8,
+    failed: 2,
+    created: 10,
+    retransmissions: 3,
+    elapsedS: 62,
+    outOfCall: 1,
+    deadCall: 0,
+    unexpected: 3,
   });
   assert.equal(parseSippStatCsv('only a header;\n'), null);
 });
@@ -33,16 +40,14 @@ test('runSipp counts successes and failures from a real SIPp pair', { timeout: 6
     writeFileSync(csv, sippCsv(makeUsers(3)));
     // A callee that answers: all 3 calls succeed.
     const answer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', set: { challenge: '1' }, timeoutS: 30, dir });
-    const ok = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${answer.port}`, inf: [csv], service: '1500',
-      calls: 3, rate: 20, pauseMs: 100, timeoutS: 20, dir });
+    const ok = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${answer.port}`, inf: [csv], service: '1500', calls: 3, rate: 20, pauseMs: 100, timeoutS: 20, dir });
     await answer.stop();
     assert.equal(ok.code, 0, ok.errors);
     assert.equal(ok.stats?.successful, 3);
     assert.equal(ok.stats?.failed, 0);
     // A busy callee: the answering-call scenario gets 486 and fails every call.
     const busy = await startSipp({ scenario: 'uas-busy', target: '127.0.0.1', set: { challenge: '1' }, timeoutS: 30, dir });
-    const bad = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${busy.port}`, inf: [csv], service: '1500',
-      calls: 3, rate: 20, timeoutS: 20, dir });
+    const bad = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${busy.port}`, inf: [csv], service: '1500', calls: 3, rate: 20, timeoutS: 20, dir });
     await busy.stop();
     assert.equal(bad.code, 1);
     assert.equal(bad.stats?.successful, 0);

@@ -65,7 +65,10 @@ export function parseSippStatCsv(text: string): SippStats | null {
 function udpFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createSocket('udp4');
-    s.once('error', () => { s.close(); resolve(false); });
+    s.once('error', () => {
+      s.close();
+      resolve(false);
+    });
     s.bind(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
@@ -204,13 +207,31 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   const base = join(dir, `sipp-${port}`);
   const files = { stat: `${base}.stat.csv`, err: `${base}.err.log`, log: `${base}.log`, msg: `${base}.msg.log` };
   const args = [
-    '-k', '2', String(o.timeoutS), 'sipp',
-    '-sf', scenarioPath(o.scenario),
-    '-nostdin', '-buff_size', '4194304',
-    '-trace_stat', '-stf', files.stat, '-fd', '1',
-    '-trace_err', '-error_file', files.err,
-    '-i', '127.0.0.1', '-p', String(port), '-mp', String(mediaPort),
-    '-t', o.transport ?? 'u1',
+    '-k',
+    '2',
+    String(o.timeoutS),
+    'sipp',
+    '-sf',
+    scenarioPath(o.scenario),
+    '-nostdin',
+    '-buff_size',
+    '4194304',
+    '-trace_stat',
+    '-stf',
+    files.stat,
+    '-fd',
+    '1',
+    '-trace_err',
+    '-error_file',
+    files.err,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-mp',
+    String(mediaPort),
+    '-t',
+    o.transport ?? 'u1',
   ];
   for (const f of o.inf ?? []) args.push('-inf', f);
   if (o.calls !== undefined) args.push('-m', String(o.calls));
@@ -227,20 +248,33 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   let stdout = '';
   let stderr = '';
   // Only the tail of the screen output matters (the final statistics).
-  child.stdout!.on('data', (d: Buffer) => { stdout = (stdout + d.toString()).slice(-20000); });
-  child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-20000); });
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout = (stdout + d.toString()).slice(-20000);
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-20000);
+  });
   const done = new Promise<SippResult>((resolve) => {
     child.on('exit', (code, signal) => {
       resolve({
-        code, signal, timedOut: code === 124 || code === 137,
+        code,
+        signal,
+        timedOut: code === 124 || code === 137,
         stats: parseSippStatCsv(readIf(files.stat)),
-        stdout, stderr, errors: readIf(files.err), logs: readIf(files.log), messages: readIf(files.msg),
-        port, mediaPort,
+        stdout,
+        stderr,
+        errors: readIf(files.err),
+        logs: readIf(files.log),
+        messages: readIf(files.msg),
+        port,
+        mediaPort,
       });
     });
   });
   let exited = false;
-  void done.then(() => { exited = true; });
+  void done.then(() => {
+    exited = true;
+  });
   return {
     pid: child.pid!,
     port,
@@ -251,7 +285,9 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
         // SIGINT makes SIPp finish and write its final statistics; `timeout`
         // forwards it to SIPp.
         child.kill('SIGINT');
-        const t = setTimeout(() => { if (!exited) child.kill('SIGKILL'); }, 3000);
+        const t = setTimeout(() => {
+          if (!exited) child.kill('SIGKILL');
+        }, 3000);
         const r = await done;
         clearTimeout(t);
         return r;

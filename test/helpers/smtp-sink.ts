@@ -37,7 +37,13 @@ export async function startSmtpSink(opts: { host?: string; port?: number } = {})
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('latin1');
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        mails.push(parseMail(raw, from, session.envelope.rcptTo.map((r) => r.address)));
+        mails.push(
+          parseMail(
+            raw,
+            from,
+            session.envelope.rcptTo.map((r) => r.address),
+          ),
+        );
         for (const w of waiters.splice(0)) w();
         callback();
       });
@@ -95,7 +101,12 @@ function decodeBody(body: string, encoding: string | undefined): Buffer {
 /** RFC 2047 encoded words, as nodemailer writes non-ASCII subjects */
 function decodeWords(s: string): string {
   return s.replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _cs: string, enc: string, text: string) =>
-    enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('utf8') : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+    enc.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : Buffer.from(
+          text.replace(/_/g, ' ').replace(/=([0-9A-Fa-f]{2})/g, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
   );
 }
 
@@ -124,7 +135,13 @@ function walkPart(headers: Map<string, string>, body: string, mail: ReceivedMail
       const p = part.replace(/^\r?\n/, '');
       const s = p.search(/\r?\n\r?\n/);
       const h = splitHeaders(s < 0 ? p : p.slice(0, s));
-      const b = s < 0 ? '' : p.slice(s).replace(/^\r?\n\r?\n/, '').replace(/\r?\n$/, '');
+      const b =
+        s < 0
+          ? ''
+          : p
+              .slice(s)
+              .replace(/^\r?\n\r?\n/, '')
+              .replace(/\r?\n$/, '');
       walkPart(h, b, mail);
     }
     return;

@@ -22,8 +22,13 @@ test('benchSecret matches the scheme Kamailio derives in bench/kamailio/kamailio
 test('the Palisade CSV and the SIPp injection file carry the same secrets', () => {
   const users = makeUsers(3, { first: 2000 });
   const pal = palisadeCsv(users).trim().split('\n');
-  assert.deepEqual(pal.map((l) => l.split(',')[0]), ['2000', '2001', '2002']);
-  const sipp = sippCsv(users, { peers: ['3000'] }).trim().split('\n');
+  assert.deepEqual(
+    pal.map((l) => l.split(',')[0]),
+    ['2000', '2001', '2002'],
+  );
+  const sipp = sippCsv(users, { peers: ['3000'] })
+    .trim()
+    .split('\n');
   assert.equal(sipp[0], 'SEQUENTIAL');
   users.forEach((u, i) => {
     assert.equal(pal[i], `${u.number},${u.secret},Test ${u.number}`);

@@ -44,7 +44,8 @@ before(async () => {
   for (const f of ['extensions.conf', 'attendance.sql']) copyFileSync(join(example, f), join(dir, f));
   writeFileSync(join(dir, 'voicemail.conf'), `[default]\n1002 => ${pin1002},Registrar,registrar@example.edu\n`);
   // the example's own named query, as shipped
-  const queries = (parseYaml(readFileSync(join(example, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } }).dialplan.queries;
+  const queries = (parseYaml(readFileSync(join(example, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } }).dialplan
+    .queries;
   const q = queries.attendance_figure!;
   pal = await startPalisade({
     transports: ['udp'],
@@ -88,9 +89,20 @@ async function phone(user: '1001' | '1002', tone: number, opts: { answerMode?: '
   if (!existsSync(wav)) makeToneWav(wav, tone, 60, 0.3);
   const rtp = await findFreePort(100, 42000, 48000);
   const b = new Baresip({
-    name: `${user}-${phones.length}`, baseDir: dir, user, domain: pal.target, password: secrets[user], regint: 600,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: wav,
-    rtpPorts: [rtp, rtp + 99], answerMode: opts.answerMode ?? 'auto', sipTrace: true, appModules: opts.mwi ? ['mwi'] : [], maxLifetimeSec: 90,
+    name: `${user}-${phones.length}`,
+    baseDir: dir,
+    user,
+    domain: pal.target,
+    password: secrets[user],
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: wav,
+    rtpPorts: [rtp, rtp + 99],
+    answerMode: opts.answerMode ?? 'auto',
+    sipTrace: true,
+    appModules: opts.mwi ? ['mwi'] : [],
+    maxLifetimeSec: 90,
   });
   phones.push(b);
   await b.start();
@@ -192,7 +204,8 @@ describe('voicemail end to end with real phones and a real SMTP server', () => {
     await owner.waitEvent('CALL_INCOMING', 10_000);
     await owner.hangup();
     await caller.waitEvent('CALL_ESTABLISHED', 10_000);
-    const greeting = promptSec('vm-theperson') + ['1', '0', '0', '2'].reduce((s, d) => s + promptSec(`digits/${d}`), 0) + promptSec('vm-isonphone') + promptSec('vm-intro') + promptSec('beep');
+    const greeting =
+      promptSec('vm-theperson') + ['1', '0', '0', '2'].reduce((s, d) => s + promptSec(`digits/${d}`), 0) + promptSec('vm-isonphone') + promptSec('vm-intro') + promptSec('beep');
     await sleep((greeting + 0.5) * 1000 + 3000); // then about 3 s of the caller's 440 Hz tone
     await caller.sendDtmf('#');
     await caller.waitEvent('CALL_CLOSED', 15_000).catch(async () => caller.hangup());

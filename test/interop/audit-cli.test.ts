@@ -35,8 +35,17 @@ test('a weak, demo-like configuration: critical findings, exit 1; --json carries
   const dir = mkdtempSync(join(tmpdir(), 'pal-audit-cli-'));
   try {
     const cfg = join(dir, 'palisade.yaml');
-    writeFileSync(cfg, ['sip:', '  listen: [udp:0.0.0.0:5060]', '  domain: 127.0.0.1', 'extensions:',
-      `  - { number: "1001", name: Alice, ha1_md5: ${md5('1001:127.0.0.1:1234')}, ha1_sha256: ${'0'.repeat(64)} }`, ''].join('\n'));
+    writeFileSync(
+      cfg,
+      [
+        'sip:',
+        '  listen: [udp:0.0.0.0:5060]',
+        '  domain: 127.0.0.1',
+        'extensions:',
+        `  - { number: "1001", name: Alice, ha1_md5: ${md5('1001:127.0.0.1:1234')}, ha1_sha256: ${'0'.repeat(64)} }`,
+        '',
+      ].join('\n'),
+    );
     chmodSync(cfg, 0o644);
     const r = cli(['audit', '--config', cfg]);
     assert.equal(r.status, 1, r.stdout + r.stderr);
@@ -64,9 +73,23 @@ test('a hardened configuration: high score, exit 0; a missing file is a usage er
     writeFileSync(join(dir, 'c.pem'), pems.cert);
     writeFileSync(join(dir, 'k.pem'), pems.key, { mode: 0o600 });
     const cfg = join(dir, 'palisade.yaml');
-    writeFileSync(cfg, ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls: { cert: c.pem, key: k.pem }',
-      'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }', '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'extensions:',
-      `  - { number: "1001", ha1_md5: ${md5(`1001:pbx.example.org:${generateSecret()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`, ''].join('\n'), { mode: 0o600 });
+    writeFileSync(
+      cfg,
+      [
+        'sip:',
+        '  listen: [tls:10.1.0.5:5061]',
+        '  domain: pbx.example.org',
+        'tls: { cert: c.pem, key: k.pem }',
+        'security:',
+        '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }',
+        '  alerts: { to: [admin@example.org] }',
+        'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }',
+        'extensions:',
+        `  - { number: "1001", ha1_md5: ${md5(`1001:pbx.example.org:${generateSecret()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
     // the configuration alone: this test machine's own host findings are not the configuration's
     const r = cli(['audit', '--config', cfg, '--no-host']);
     assert.equal(r.status, 0, r.stdout + r.stderr);
@@ -88,7 +111,10 @@ test('the host section: on by default in text and --json, skipped with --no-host
     type Rep = { host: Array<{ id: string; status: string }> | null; unchecked: Array<{ id: string; status: string; why: string; fix: string }>; passed: string[] };
     const j = cli(['audit', '--config', cfg, '--json']);
     const rep = JSON.parse(j.stdout) as Rep;
-    assert.deepEqual(rep.host?.map((h) => h.id), ['host-ssh', 'host-updates', 'host-firewall', 'host-clock', 'host-disk']);
+    assert.deepEqual(
+      rep.host?.map((h) => h.id),
+      ['host-ssh', 'host-updates', 'host-firewall', 'host-clock', 'host-disk'],
+    );
     for (const h of rep.host!) {
       assert.ok(['pass', 'finding', 'unknown', 'not-installed'].includes(h.status), `${h.id} ${h.status}`);
       // a check that could not judge is listed with its reason and never counted as passed
@@ -106,7 +132,10 @@ test('the host section: on by default in text and --json, skipped with --no-host
     // nft needs CAP_NET_ADMIN: run as nobody, the ruleset is "cannot be read", never "no firewall" and never passed
     chmodSync(dir, 0o755); // nobody reads the configuration
     if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0 && spawnSync('nft', ['--version']).status === 0) {
-      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'audit', '--config', cfg, '--json'], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bin, 'audit', '--config', cfg, '--json'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       const asNobody = JSON.parse(r.stdout) as Rep;
       assert.equal(asNobody.host?.find((h) => h.id === 'host-firewall')?.status, 'unknown', r.stdout);
       const fw = asNobody.unchecked.find((u) => u.id === 'host-firewall')!;

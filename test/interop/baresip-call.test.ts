@@ -38,7 +38,6 @@ const RELAY_MAX = 20099;
 const CALLER_RTP: [number, number] = [42000, 42499];
 const CALLEE_RTP: [number, number] = [42500, 42999];
 
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
@@ -203,14 +202,33 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
   makeToneWav(join(dir, 'callee.wav'), TONE_CALLEE, 60);
   const server = `127.0.0.1:${sipPort}`;
   const caller = new Baresip({
-    name: 'caller', baseDir: dir, user: '1001', domain: server, password: site.secrets['1001'], regint: 600, transport,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: join(dir, 'caller.wav'), rtpPorts: CALLER_RTP, sipTrace: true,
+    name: 'caller',
+    baseDir: dir,
+    user: '1001',
+    domain: server,
+    password: site.secrets['1001'],
+    regint: 600,
+    transport,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: join(dir, 'caller.wav'),
+    rtpPorts: CALLER_RTP,
+    sipTrace: true,
   });
   const callee = new Baresip({
-    name: 'callee', baseDir: dir, user: '1002', domain: server, password: site.secrets['1002'], regint: 600, transport,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: join(dir, 'callee.wav'), rtpPorts: CALLEE_RTP, answerMode: 'auto', sipTrace: true,
+    name: 'callee',
+    baseDir: dir,
+    user: '1002',
+    domain: server,
+    password: site.secrets['1002'],
+    regint: 600,
+    transport,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: join(dir, 'callee.wav'),
+    rtpPorts: CALLEE_RTP,
+    answerMode: 'auto',
+    sipTrace: true,
   });
   let palisade: ChildProcess | undefined;
   let tshark: ChildProcess | undefined;
@@ -256,7 +274,10 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     // Each phone was told (in SDP from Palisade) to send to a relay port, not
     // to the other phone: the callee's offer came in an INVITE, the caller's
     // answer in a response to its INVITE.
-    const callerOffer = onePort(caller.sdpAudio((m) => m.startLine.startsWith('INVITE ')), 'caller offer');
+    const callerOffer = onePort(
+      caller.sdpAudio((m) => m.startLine.startsWith('INVITE ')),
+      'caller offer',
+    );
     const calleeAnswer = onePort(callee.sdpAudio(isInviteResponse), 'callee answer');
     for (const [phone, label, pick] of [
       [caller, 'caller', isInviteResponse],

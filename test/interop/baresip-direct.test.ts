@@ -29,12 +29,27 @@ async function directCall(transport: 'udp' | 'tcp'): Promise<void> {
   const [sipA, sipB] = [await findFreePort(2), await findFreePort(2)];
   const [ctrlA, ctrlB] = [await findFreePort(1, 39000, 39999), await findFreePort(1, 39000, 39999)];
   const a = new Baresip({
-    name: 'a', baseDir: dir, user: 'alice', sipPort: sipA, ctrlPort: ctrlA, transport,
-    audioSource: join(dir, 'a.wav'), rtpPorts: [41000, 41499], sipTrace: true,
+    name: 'a',
+    baseDir: dir,
+    user: 'alice',
+    sipPort: sipA,
+    ctrlPort: ctrlA,
+    transport,
+    audioSource: join(dir, 'a.wav'),
+    rtpPorts: [41000, 41499],
+    sipTrace: true,
   });
   const b = new Baresip({
-    name: 'b', baseDir: dir, user: 'bob', sipPort: sipB, ctrlPort: ctrlB, transport,
-    audioSource: join(dir, 'b.wav'), rtpPorts: [41500, 41999], answerMode: 'auto', sipTrace: true,
+    name: 'b',
+    baseDir: dir,
+    user: 'bob',
+    sipPort: sipB,
+    ctrlPort: ctrlB,
+    transport,
+    audioSource: join(dir, 'b.wav'),
+    rtpPorts: [41500, 41999],
+    answerMode: 'auto',
+    sipTrace: true,
   });
   let passed = false;
   try {

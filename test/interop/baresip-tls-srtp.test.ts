@@ -75,14 +75,13 @@ function toneShare(samples: Float64Array, freqHz: number): number {
 function entropyBitsPerByte(chunks: Buffer[]): number {
   const counts = new Array<number>(256).fill(0);
   let n = 0;
-  for (const c of chunks) for (const b of c) (counts[b]++, n++);
+  for (const c of chunks) for (const b of c) counts[b]++, n++;
   let h = 0;
   for (const k of counts) if (k > 0) h -= (k / n) * Math.log2(k / n);
   return h;
 }
 
-const isInviteResponse = (m: TracedSipMessage): boolean =>
-  m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE\s*$/i.test(h));
+const isInviteResponse = (m: TracedSipMessage): boolean => m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE\s*$/i.test(h));
 
 test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the wire carries only ciphertext', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-tls-srtp-'));
@@ -112,10 +111,21 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     const tlsServer = `127.0.0.1:${tlsPort}`;
     const mk = async (name: string, user: '1001' | '1002', audio: string, rtp: [number, number]) =>
       new Baresip({
-        name, baseDir: dir, user, domain: tlsServer, password: secrets[user], regint: 600, transport: 'tls',
-        mediaenc: 'srtp-mand', tlsCaFile: cert.cert,
-        sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
-        audioSource: audio, rtpPorts: rtp, answerMode: 'auto', sipTrace: true,
+        name,
+        baseDir: dir,
+        user,
+        domain: tlsServer,
+        password: secrets[user],
+        regint: 600,
+        transport: 'tls',
+        mediaenc: 'srtp-mand',
+        tlsCaFile: cert.cert,
+        sipPort: await findFreePort(2),
+        ctrlPort: await findFreePort(1, 39000, 39999),
+        audioSource: audio,
+        rtpPorts: rtp,
+        answerMode: 'auto',
+        sipTrace: true,
       });
     const caller = await mk('caller', '1001', join(dir, 'caller.wav'), CALLER_RTP);
     const callee = await mk('callee', '1002', join(dir, 'callee.wav'), CALLEE_RTP);
@@ -155,7 +165,10 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
 
     // SDP: SRTP both ways, and each phone got a key of Palisade's, not the other phone's.
     const cryptoIn = (phone: Baresip, pick: (m: TracedSipMessage) => boolean, incoming: boolean) =>
-      phone.sipTrace().filter((m) => pick(m) && (incoming ? m.src === tlsServer : m.dst === tlsServer)).flatMap((m) => m.sdp.filter((l) => l.startsWith('a=crypto:')));
+      phone
+        .sipTrace()
+        .filter((m) => pick(m) && (incoming ? m.src === tlsServer : m.dst === tlsServer))
+        .flatMap((m) => m.sdp.filter((l) => l.startsWith('a=crypto:')));
     const callerSent = cryptoIn(caller, (m) => m.startLine.startsWith('INVITE '), false);
     const calleeGot = cryptoIn(callee, (m) => m.startLine.startsWith('INVITE '), true);
     const calleeSent = cryptoIn(callee, isInviteResponse, false);
@@ -167,8 +180,14 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     // RFC 5626-style reuse: the INVITE reached the callee over TLS on the
     // connection the callee opened to Palisade's listening port
     const calleeInvites = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE '));
-    assert.ok(calleeInvites.length > 0 && calleeInvites.every((m) => m.transport === 'TLS' && m.src === tlsServer), `callee INVITEs: ${calleeInvites.map((m) => `${m.transport} ${m.src}`).join(', ')}`);
-    const savp = callee.sipTrace().filter((m) => m.startLine.startsWith('INVITE ')).flatMap((m) => m.sdp.filter((l) => l.startsWith('m=audio')));
+    assert.ok(
+      calleeInvites.length > 0 && calleeInvites.every((m) => m.transport === 'TLS' && m.src === tlsServer),
+      `callee INVITEs: ${calleeInvites.map((m) => `${m.transport} ${m.src}`).join(', ')}`,
+    );
+    const savp = callee
+      .sipTrace()
+      .filter((m) => m.startLine.startsWith('INVITE '))
+      .flatMap((m) => m.sdp.filter((l) => l.startsWith('m=audio')));
     assert.ok(savp.length > 0 && savp.every((l) => / RTP\/SAVP /.test(l)), `offer to the callee: ${savp.join(' | ')}`);
 
     // The wire: every RTP flow to or from a phone is ciphertext.
@@ -179,7 +198,10 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     assert.ok(rtpFlows.length >= 4, `caller→relay, relay→callee, callee→relay, relay→caller: ${describe}`);
     for (const [key, pk] of rtpFlows) {
       // payload type 0 with an 80-bit tag: 12 + 160 + 10 bytes
-      assert.ok(pk.every((p) => p.length === 182), `${key}: SRTP packets carry a 10-byte tag (lengths ${[...new Set(pk.map((p) => p.length))].join(',')})`);
+      assert.ok(
+        pk.every((p) => p.length === 182),
+        `${key}: SRTP packets carry a 10-byte tag (lengths ${[...new Set(pk.map((p) => p.length))].join(',')})`,
+      );
       const payload = pk.map((p) => p.subarray(12, 172));
       const samples = Float64Array.from(payload.flatMap((p) => [...p].map(ulawToFloat)));
       const share = Math.max(toneShare(samples, TONE_CALLER), toneShare(samples, TONE_CALLEE));
@@ -191,9 +213,17 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
 
     // A phone on UDP with plain RTP cannot call an extension that requires encryption.
     const plain = new Baresip({
-      name: 'plain', baseDir: dir, user: '1003', domain: `127.0.0.1:${palisade.sipPort}`, password: secrets['1003'], regint: 600,
-      sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999),
-      audioSource: join(dir, 'caller.wav'), rtpPorts: PLAIN_RTP, sipTrace: true,
+      name: 'plain',
+      baseDir: dir,
+      user: '1003',
+      domain: `127.0.0.1:${palisade.sipPort}`,
+      password: secrets['1003'],
+      regint: 600,
+      sipPort: await findFreePort(2),
+      ctrlPort: await findFreePort(1, 39000, 39999),
+      audioSource: join(dir, 'caller.wav'),
+      rtpPorts: PLAIN_RTP,
+      sipTrace: true,
     });
     phones.push(plain);
     await plain.start();
@@ -201,7 +231,14 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
     await plain.dial(`sip:1002@127.0.0.1:${palisade.sipPort}`);
     await plain.waitEvent('CALL_CLOSED', 10_000);
     const answer = plain.sipTrace().find((m) => isInviteResponse(m) && /^SIP\/2\.0 (403|488) /.test(m.startLine));
-    assert.ok(answer, `the plain call was refused with 403/488: ${plain.sipTrace().filter(isInviteResponse).map((m) => m.startLine).join(', ')}`);
+    assert.ok(
+      answer,
+      `the plain call was refused with 403/488: ${plain
+        .sipTrace()
+        .filter(isInviteResponse)
+        .map((m) => m.startLine)
+        .join(', ')}`,
+    );
     const ev = await palisade.waitForEvent((e) => e.event === 'encryption-required', 3000);
     assert.equal(ev.callee, '1002');
     // and it is a RequestNotAllowed security event in the security log

@@ -96,7 +96,17 @@ describe('CDR in an external SQL database', () => {
         const target = `127.0.0.1:${sipPort}`;
         const reg = join(dir, `${db.driver}-reg.csv`);
         writeFileSync(reg, sippCsv(users.slice(1)));
-        const rr = await runSipp({ scenario: 'register-auth', target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir });
+        const rr = await runSipp({
+          scenario: 'register-auth',
+          target,
+          transport: 'u1',
+          inf: [reg],
+          set: { contact: `127.0.0.1:${uasPort}`, expires: '300' },
+          calls: 1,
+          rate: 10,
+          timeoutS: 20,
+          dir,
+        });
         assert.equal(rr.stats?.successful, 1, rr.errors);
         const callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uasPort, timeoutS: 30, dir });
         const calls = join(dir, `${db.driver}-calls.csv`);

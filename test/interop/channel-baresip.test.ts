@@ -78,7 +78,10 @@ test('a channel answers, plays a prompt, reads RFC 4733 1234#, says the digits, 
     const answered = site.logs.find((l) => l.event === 'channel-answered');
     assert.equal(answered?.codec, 'PCMU');
     // RTCP both ways (RFC 3550 §6.2: every ~5 s): baresip reports ours, we counted its reports
-    assert.ok(caller.events.some((e) => e.type === 'CALL_RTCP'), 'baresip received an RTCP report from Palisade');
+    assert.ok(
+      caller.events.some((e) => e.type === 'CALL_RTCP'),
+      'baresip received an RTCP report from Palisade',
+    );
     const ended = site.logs.find((l) => l.event === 'channel-ended') as { rtp?: { rtcpReceived: number; rtcpSent: number; lost: number } } | undefined;
     assert.ok((ended?.rtp?.rtcpReceived ?? 0) >= 1, `Palisade read baresip's RTCP: ${JSON.stringify(ended?.rtp)}`);
     assert.ok((ended?.rtp?.rtcpSent ?? 0) >= 1);

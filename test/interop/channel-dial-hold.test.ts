@@ -66,7 +66,9 @@ function reinvites(p: Baresip): { sent: string[]; received: string[] } {
   return { sent, received };
 }
 
-test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INVITE reaches the other phone, audio stops while held and comes back', { timeout: 90_000 }, async (t) => {
+test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INVITE reaches the other phone, audio stops while held and comes back', {
+  timeout: 90_000,
+}, async (t) => {
   const plan: DialplanRunner = {
     has: (_ctx, exten) => exten === '700',
     run: async (ch: Channel) => {
@@ -142,9 +144,14 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
       const [fa, ta] = span();
       const [fb, tb] = span();
       const seen = {
-        toA: count(toA.times), toB: count(toB.times), fromA: sent(portA), fromB: sent(portB),
-        rmsA: +rms(heardA.samples, fa, ta).toFixed(3), rmsB: +rms(heardB.samples, fb, tb).toFixed(3),
-        hzA: talking ? dominantFrequency(heardA, fa, ta) : 0, hzB: talking ? dominantFrequency(heardB, fb, tb) : 0,
+        toA: count(toA.times),
+        toB: count(toB.times),
+        fromA: sent(portA),
+        fromB: sent(portB),
+        rmsA: +rms(heardA.samples, fa, ta).toFixed(3),
+        rmsB: +rms(heardB.samples, fb, tb).toFixed(3),
+        hzA: talking ? dominantFrequency(heardA, fa, ta) : 0,
+        hzB: talking ? dominantFrequency(heardB, fb, tb) : 0,
       };
       t.diagnostic(`${name} (${((to - from) / 1000).toFixed(1)} s): ${JSON.stringify(seen)}`);
       const expected = ((to - from) / 20) * 0.8;

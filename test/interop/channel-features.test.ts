@@ -23,7 +23,7 @@ import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const rtpBase = (slot: number): number => 40000 + ((process.pid + slot * 7) % 28) * 100;
 
-test('in-band DTMF from the phone\'s audio (1234#), then Record() stops on silence', async () => {
+test("in-band DTMF from the phone's audio (1234#), then Record() stops on silence", async () => {
   const seen: { digits?: string; rec?: RecordResult } = {};
   const recPath = join(tmpdir(), `chan-inband-${process.pid}.wav`);
   const plan: DialplanRunner = {
@@ -44,7 +44,9 @@ test('in-band DTMF from the phone\'s audio (1234#), then Record() stops on silen
   let i = 0;
   for (const d of '1234#') {
     const f = join(site.dir, `t${i++}.wav`);
-    execFileSync('sox', ['-n', ...fmt, f, 'synth', '0.12', 'sine', String(pairs[d]![0]), 'sine', String(pairs[d]![1]), 'remix', '1v0.35,2v0.35', 'pad', '0', '0.1'], { timeout: 10_000 });
+    execFileSync('sox', ['-n', ...fmt, f, 'synth', '0.12', 'sine', String(pairs[d]![0]), 'sine', String(pairs[d]![1]), 'remix', '1v0.35,2v0.35', 'pad', '0', '0.1'], {
+      timeout: 10_000,
+    });
     parts.push(f);
   }
   const tone = join(site.dir, 'tone.wav');
@@ -165,7 +167,7 @@ test('SIP INFO DTMF from SIPp (dtmf-relay and application/dtmf) reaches readDigi
   }
 });
 
-test('late offer from SIPp (INVITE without SDP): our 200 carries the offer, the ACK\'s answer sets where we send', async () => {
+test("late offer from SIPp (INVITE without SDP): our 200 carries the offer, the ACK's answer sets where we send", async () => {
   await generatePrompts(defaultPromptDir());
   const dir = mkdtempSync(join(tmpdir(), 'chan-late-'));
   let chan: SipChannel | undefined;
@@ -302,7 +304,13 @@ test('RTP ports used up: the next call gets 503 with Retry-After, the calls alre
   const site = await startSite(plan, ['1001', '1002', '1003'], 2);
   try {
     const users = join(dir, 'users.csv');
-    writeFileSync(users, sippCsv(['1001', '1002', '1003'].map((n) => ({ number: n, secret: site.secrets[n]!, name: `U${n}` })), { peers: ['670'] }));
+    writeFileSync(
+      users,
+      sippCsv(
+        ['1001', '1002', '1003'].map((n) => ({ number: n, secret: site.secrets[n]!, name: `U${n}` })),
+        { peers: ['670'] },
+      ),
+    );
     // three calls at once, each held 2 s: two get the two port pairs, the third a 503
     const r = await runSipp({ scenario: 'call-auth-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 3, rate: 10, pauseMs: 2000, timeoutS: 30, dir, traceMsg: true });
     assert.equal(r.stats?.successful, 2, `SIPp: ${r.errors}`);

@@ -33,11 +33,34 @@ interface RtpPacket {
 
 /** RTP as tshark dissects it: packets sent from Palisade's port `from` */
 function rtpFrom(pcap: string, from: number): RtpPacket[] {
-  const out = execFileSync('tshark', ['-r', pcap, '-d', `udp.port==${from},rtp`, '-Y', `rtp && udp.srcport==${from}`, '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type', '-e', 'rtp.timestamp', '-e', 'rtp.payload'], {
-    encoding: 'utf8',
-    timeout: 30_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const out = execFileSync(
+    'tshark',
+    [
+      '-r',
+      pcap,
+      '-d',
+      `udp.port==${from},rtp`,
+      '-Y',
+      `rtp && udp.srcport==${from}`,
+      '-T',
+      'fields',
+      '-e',
+      'udp.srcport',
+      '-e',
+      'udp.dstport',
+      '-e',
+      'rtp.p_type',
+      '-e',
+      'rtp.timestamp',
+      '-e',
+      'rtp.payload',
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return out
     .split('\n')
     .filter((l) => l.trim())
@@ -49,7 +72,9 @@ function rtpFrom(pcap: string, from: number): RtpPacket[] {
 
 function correlation(a: Int16Array, b: Int16Array): number {
   const n = Math.min(a.length, b.length);
-  let dot = 0, ea = 0, eb = 0;
+  let dot = 0,
+    ea = 0,
+    eb = 0;
   for (let i = 0; i < n; i++) {
     dot += a[i]! * b[i]!;
     ea += a[i]! ** 2;
@@ -58,7 +83,7 @@ function correlation(a: Int16Array, b: Int16Array): number {
   return dot / Math.sqrt(ea * eb);
 }
 
-test('a GSM-only phone calls the IVR: Palisade answers GSM and plays the prompt as payload type 3 — libgsm\'s own frames of it, heard by the phone', async (t) => {
+test("a GSM-only phone calls the IVR: Palisade answers GSM and plays the prompt as payload type 3 — libgsm's own frames of it, heard by the phone", async (t) => {
   await generatePrompts(defaultPromptDir());
   const prompt = join(defaultPromptDir(), 'attendance-welcome.wav');
   const plan: DialplanRunner = {
@@ -97,7 +122,7 @@ test('a GSM-only phone calls the IVR: Palisade answers GSM and plays the prompt 
     const sent = Buffer.concat(pkts.map((p) => p.payload));
     const libgsm = join(site.dir, 'ref.gsm');
     execFileSync('sox', ['-D', prompt, libgsm], { timeout: 20_000 });
-    assert.ok(sent.equals(readFileSync(libgsm)), 'the RTP payloads are libgsm\'s encoding of the prompt');
+    assert.ok(sent.equals(readFileSync(libgsm)), "the RTP payloads are libgsm's encoding of the prompt");
     // and sox decodes them back to the prompt
     const gsm = join(site.dir, 'sent.gsm');
     const back = join(site.dir, 'sent.wav');
@@ -147,7 +172,7 @@ test('a GSM-only phone is answered with GSM and Palisade decodes what it sends (
   }
 });
 
-test('GSM phone → channel dial() → µ-law phone: GSM↔G.711 transcoded in the media engine, each hears the other\'s tone', async () => {
+test("GSM phone → channel dial() → µ-law phone: GSM↔G.711 transcoded in the media engine, each hears the other's tone", async () => {
   const plan: DialplanRunner = {
     has: (_c, e) => e === '690',
     run: async (ch: Channel) => {

@@ -56,9 +56,18 @@ test('palisade start --demo with espeak-ng off the PATH: the attendance line 800
   makeToneWav(silence, 440, 30, 0);
   const rtp = await findFreePort(20, 42000, 48000);
   phone = new Baresip({
-    name: 'demo-1001', baseDir: dir, user: '1001', domain: `127.0.0.1:${port}`, password: secret, regint: 600,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: silence,
-    rtpPorts: [rtp, rtp + 19], answerMode: 'auto', maxLifetimeSec: 50,
+    name: 'demo-1001',
+    baseDir: dir,
+    user: '1001',
+    domain: `127.0.0.1:${port}`,
+    password: secret,
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: silence,
+    rtpPorts: [rtp, rtp + 19],
+    answerMode: 'auto',
+    maxLifetimeSec: 50,
   });
   await phone.start();
   await phone.waitRegistered(5000);

@@ -39,7 +39,10 @@ async function calls(pal: PalisadeProcess, dialled: string, count: number): Prom
 }
 
 const flagged = (pal: PalisadeProcess) =>
-  pal.events().filter((e) => e.event === 'security-event' && e.account === '2001' && /^anomaly:/.test(String(e.detail))).map((e) => String(e.detail));
+  pal
+    .events()
+    .filter((e) => e.event === 'security-event' && e.account === '2001' && /^anomaly:/.test(String(e.detail)))
+    .map((e) => String(e.detail));
 
 test('after SIGTERM and a new start on the same database, a call to a destination 2001 never called is flagged at once', { timeout: 90_000 }, async () => {
   const first = await startPalisade({ ...OPTIONS, users: [caller, ...callees] });
@@ -50,7 +53,10 @@ test('after SIGTERM and a new start on the same database, a call to a destinatio
 
   const second = await startPalisade(OPTIONS);
   running.push(second);
-  assert.ok(second.events().some((e) => e.event === 'security-ready' && e.calling_profiles_restored === 1), 'the profile is loaded at start');
+  assert.ok(
+    second.events().some((e) => e.event === 'security-ready' && e.calling_profiles_restored === 1),
+    'the profile is loaded at start',
+  );
   assert.deepEqual(await calls(second, '2100', 1), ['480']);
   assert.deepEqual(flagged(second), [], 'the learned destination is not flagged');
   assert.deepEqual(await calls(second, '2101', 1), ['480']); // flagged, not blocked

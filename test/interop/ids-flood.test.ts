@@ -20,7 +20,12 @@ let dir: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ids-flood-'));
-  pal = await startPalisade({ users: [...callers, ...callees], transports: ['udp'], extraYaml: 'registrar:\n  qualify_interval: 0\n# many concurrent calls per caller: the call limits are not under test here\nfraud:\n  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }\n# 300 one-second calls from ten users are a spam pattern to reputation; not under test here\nsecurity:\n  reputation: { short_call_burst: 10000 }' });
+  pal = await startPalisade({
+    users: [...callers, ...callees],
+    transports: ['udp'],
+    extraYaml:
+      'registrar:\n  qualify_interval: 0\n# many concurrent calls per caller: the call limits are not under test here\nfraud:\n  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }\n# 300 one-second calls from ten users are a spam pattern to reputation; not under test here\nsecurity:\n  reputation: { short_call_burst: 10000 }',
+  });
 });
 after(async () => {
   await pal?.stop();
@@ -31,7 +36,16 @@ test('a flood from 127.0.0.2 is banned while calls from 127.0.0.3 complete, memo
   const [uasPort] = await freeLocalPorts(1);
   const reg = join(dir, 'callees.csv');
   writeFileSync(reg, sippCsv(callees));
-  const r0 = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: callees.length, rate: 20, timeoutS: 20, dir });
+  const r0 = await runSipp({
+    scenario: 'register-auth',
+    target: pal.target,
+    inf: [reg],
+    set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+    calls: callees.length,
+    rate: 20,
+    timeoutS: 20,
+    dir,
+  });
   assert.equal(r0.stats?.successful, callees.length, r0.stdout.slice(-2000));
   const rssBefore = (palisadeStatus(pal.configPath) as { rss_mb: number }).rss_mb;
 
@@ -57,6 +71,9 @@ test('a flood from 127.0.0.2 is banned while calls from 127.0.0.3 complete, memo
   assert.ok(st.packets.gated >= 9000, `flood packets dropped at the gate before parsing: ${st.packets.gated}`);
   t.diagnostic(`RSS ${rssBefore} -> ${st.rss_mb} MB; packets received ${st.packets.received}, gated ${st.packets.gated}`);
   const bans = pal.events().filter((e) => e.event === 'banned');
-  assert.deepEqual(bans.map((e) => e.address), ['127.0.0.2']);
+  assert.deepEqual(
+    bans.map((e) => e.address),
+    ['127.0.0.2'],
+  );
   assert.ok(st.rss_mb < rssBefore + 80 && st.rss_mb < 400, `RSS ${rssBefore} MB before, ${st.rss_mb} MB after`);
 });

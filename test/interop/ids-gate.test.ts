@@ -116,9 +116,27 @@ test("a registered phone's address needs far more failures than a stranger's (re
   // 1000 registers from 127.0.0.6; then a colleague behind the same address keeps an old password
   const reg = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [good], calls: 1, rate: 10, timeoutS: 15, dir: stateDir, extraArgs: ['-i', '127.0.0.6'] });
   assert.equal(reg.stats?.successful, 1, reg.stdout.slice(-1500));
-  const fromPhone = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong], calls: 12, rate: 20, timeoutS: 15, dir: stateDir, extraArgs: ['-i', '127.0.0.6'] });
+  const fromPhone = await runSipp({
+    scenario: 'register-wrong-password',
+    target: pal.target,
+    inf: [wrong],
+    calls: 12,
+    rate: 20,
+    timeoutS: 15,
+    dir: stateDir,
+    extraArgs: ['-i', '127.0.0.6'],
+  });
   assert.equal(fromPhone.stats?.successful, 12, 'every wrong-password REGISTER from the registered address was still answered');
-  const stranger = await runSipp({ scenario: 'register-wrong-password', target: pal.target, inf: [wrong], calls: 12, rate: 20, timeoutS: 10, dir: stateDir, extraArgs: ['-i', '127.0.0.8', '-timeout', '4'] });
+  const stranger = await runSipp({
+    scenario: 'register-wrong-password',
+    target: pal.target,
+    inf: [wrong],
+    calls: 12,
+    rate: 20,
+    timeoutS: 10,
+    dir: stateDir,
+    extraArgs: ['-i', '127.0.0.8', '-timeout', '4'],
+  });
   assert.ok((stranger.stats?.successful ?? 0) <= 5, `the stranger was banned after 5: ${JSON.stringify(stranger.stats)}`);
   const list = cli(pal, ['bans', 'list']).out;
   assert.match(list, /127\.0\.0\.8 /);
@@ -137,7 +155,7 @@ function tlsFrom(port: number, from: string): Promise<{ state: 'open' | 'refused
   });
 }
 
-test('TLS: a ban closes the address\'s open TLS connection and refuses new ones before the handshake', { timeout: 60_000 }, async () => {
+test("TLS: a ban closes the address's open TLS connection and refuses new ones before the handshake", { timeout: 60_000 }, async () => {
   const cert = await ensureSelfSignedCert(stateDir, ['127.0.0.1']);
   const [tlsPort] = await freeLocalPorts(1);
   const pal = await startPalisade({ transports: ['udp'], extraListen: [`tls:127.0.0.1:${tlsPort}`], extraYaml: ['tls:', `  cert: ${cert.cert}`, `  key: ${cert.key}`].join('\n') });

@@ -44,7 +44,12 @@ test('a spooled message with an attachment reaches a real SMTP server byte for b
   const mailer = new Mailer({ smtp: smtp(sink.port), from: 'pbx@example.org', spoolDir: join(dir, 'spool') }, logs.get('mail'));
   try {
     mailer.start();
-    await mailer.send({ to: 'owner@example.org', subject: 'New voicemail from 1001', text: 'You have a new message.', attachments: [{ filename: 'msg0001.wav', path: join(dir, 'msg.wav'), contentType: 'audio/wav' }] });
+    await mailer.send({
+      to: 'owner@example.org',
+      subject: 'New voicemail from 1001',
+      text: 'You have a new message.',
+      attachments: [{ filename: 'msg0001.wav', path: join(dir, 'msg.wav'), contentType: 'audio/wav' }],
+    });
     const [m] = await sink.waitFor(1, 10_000);
     assert.equal(m!.subject, 'New voicemail from 1001');
     assert.deepEqual(m!.to, ['owner@example.org']);
@@ -109,7 +114,10 @@ test('a permanent refusal (5xx) is kept in failed/, not retried forever or lost'
     await until('refusal', () => mailer.stats.failed === 1, 10_000);
     assert.deepEqual(readdirSync(join(dir, 'spool', 'failed')), [`${id}.json`]);
     assert.equal(mailer.pending(), 0);
-    assert.ok(lines.some((l) => l.includes('"mail-refused"') && l.includes('550')), 'the refusal is logged with its code');
+    assert.ok(
+      lines.some((l) => l.includes('"mail-refused"') && l.includes('550')),
+      'the refusal is logged with its code',
+    );
   } finally {
     await mailer.stop();
     await new Promise<void>((r) => server.close(() => r()));

@@ -161,7 +161,17 @@ describe('operating Palisade', () => {
       const csv = join(dir, 'reg.csv');
       writeFileSync(csv, sippCsv(users.slice(0, 2)));
       assertAllPassed(
-        await runSipp({ scenario: 'register-auth', target: `127.0.0.1:${sipPort}`, transport: 'u1', inf: [csv], set: { contact: `127.0.0.1:${contactPort}`, expires: '900' }, calls: 2, rate: 10, timeoutS: 20, dir }),
+        await runSipp({
+          scenario: 'register-auth',
+          target: `127.0.0.1:${sipPort}`,
+          transport: 'u1',
+          inf: [csv],
+          set: { contact: `127.0.0.1:${contactPort}`, expires: '900' },
+          calls: 2,
+          rate: 10,
+          timeoutS: 20,
+          dir,
+        }),
         'register-auth',
         2,
       );
@@ -184,7 +194,17 @@ describe('operating Palisade', () => {
       const lateReg = join(dir, 'late-reg.csv');
       writeFileSync(lateReg, sippCsv(late));
       assertAllPassed(
-        await runSipp({ scenario: 'register-auth', target: `127.0.0.1:${sipPort}`, transport: 'u1', inf: [lateReg], set: { contact: `127.0.0.1:${contactPort}`, expires: '900' }, calls: 1, rate: 10, timeoutS: 20, dir }),
+        await runSipp({
+          scenario: 'register-auth',
+          target: `127.0.0.1:${sipPort}`,
+          transport: 'u1',
+          inf: [lateReg],
+          set: { contact: `127.0.0.1:${contactPort}`, expires: '900' },
+          calls: 1,
+          rate: 10,
+          timeoutS: 20,
+          dir,
+        }),
         'register-auth (imported while running)',
         1,
       );
@@ -193,11 +213,17 @@ describe('operating Palisade', () => {
     }
     const e = await p.exit;
     assert.deepEqual(e, { code: 0, signal: null }, p.out.join('\n'));
-    assert.ok(p.out.some((l) => l.includes('"event":"stopped"')), 'a clean shutdown is logged');
+    assert.ok(
+      p.out.some((l) => l.includes('"event":"stopped"')),
+      'a clean shutdown is logged',
+    );
 
     p = await start(configPath);
     try {
-      assert.ok(p.out.some((l) => /"event":"ready".*"restored_registrations":3/.test(l)), p.out.join('\n'));
+      assert.ok(
+        p.out.some((l) => /"event":"ready".*"restored_registrations":3/.test(l)),
+        p.out.join('\n'),
+      );
       const regs = cli('show', 'registrations', '--config', configPath);
       assert.equal(regs.status, 0, regs.stderr);
       for (const u of users.slice(0, 2)) assert.match(regs.stdout, new RegExp(`^${u.number}\\s+sip:${u.number}@127\\.0\\.0\\.1:${contactPort}`, 'm'));

@@ -51,7 +51,8 @@ before(async () => {
       '',
     ].join('\n'),
   );
-  const q = (parseYaml(readFileSync(join(example, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } }).dialplan.queries.attendance_figure!;
+  const q = (parseYaml(readFileSync(join(example, 'palisade.yaml'), 'utf8')) as { dialplan: { queries: Record<string, { datasource: string; sql: string }> } }).dialplan.queries
+    .attendance_figure!;
   pal = await startPalisade({
     transports: ['udp'],
     extraYaml: [
@@ -124,8 +125,18 @@ async function guess(o: { caller: string; address: string; number: string; keys:
   assert.equal(await answered(o.address), true, `${o.address} is served before it guesses`);
   const csv = join(dir, `caller-${o.caller}.csv`);
   writeFileSync(csv, sippCsv(users.filter((u) => u.number === o.caller)));
-  const r = await runSipp({ scenario: 'call-dtmf-keys-uac', target: pal.target, inf: [csv], service: o.number, set: { keys: o.keys },
-    calls: 1, rate: 1, timeoutS: 70, dir, extraArgs: ['-i', o.address] });
+  const r = await runSipp({
+    scenario: 'call-dtmf-keys-uac',
+    target: pal.target,
+    inf: [csv],
+    service: o.number,
+    set: { keys: o.keys },
+    calls: 1,
+    rate: 1,
+    timeoutS: 70,
+    dir,
+    extraArgs: ['-i', o.address],
+  });
   assert.equal(r.stats?.successful, 1, `the call was answered and the IVR hung up:\n${r.errors.slice(0, 2000)}\n${r.stdout.slice(-1500)}`);
 
   const deadline = Date.now() + 5000;
@@ -138,7 +149,10 @@ async function guess(o: { caller: string; address: string; number: string; keys:
     THRESHOLD,
     `one Asterisk-format line per wrong PIN, naming the caller's address:\n${lines.join('\n')}`,
   );
-  assert.ok(lines.some((l) => l.includes('SecurityEvent="Ban"') && l.includes(`/${o.address}/`)), `a Ban line for ${o.address}:\n${lines.join('\n')}`);
+  assert.ok(
+    lines.some((l) => l.includes('SecurityEvent="Ban"') && l.includes(`/${o.address}/`)),
+    `a Ban line for ${o.address}:\n${lines.join('\n')}`,
+  );
   // fail2ban's stock asterisk filter reads the caller's address from those lines
   const f2b = spawnSync('fail2ban-regex', ['-o', 'ip', join(pal.dir, 'var', 'security.log'), '/etc/fail2ban/filter.d/asterisk.conf'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(f2b.stdout.split('\n').filter((h) => h.trim() === o.address).length, THRESHOLD, f2b.stdout + f2b.stderr);
@@ -157,14 +171,14 @@ async function guess(o: { caller: string; address: string; number: string; keys:
   for (const pin of [...WRONG, MAILBOX_PIN, AUTH_PIN]) assert.doesNotMatch(logs, new RegExp(`(?<!\\d)${pin}(?!\\d)`), `PIN ${pin} in a log`);
 }
 
-test('VoiceMailMain: wrong PINs keyed by RFC 4733 get the caller\'s address banned and logged', { timeout: 90_000 }, async () => {
+test("VoiceMailMain: wrong PINs keyed by RFC 4733 get the caller's address banned and logged", { timeout: 90_000 }, async () => {
   await guess({ caller: '1001', address: '127.0.0.3', number: '8500', keys: WRONG.map((p) => `${p}#`).join(''), service: 'VoiceMail' });
 });
 
-test('Authenticate(): wrong PINs keyed by RFC 4733 get the caller\'s address banned and logged', { timeout: 90_000 }, async () => {
+test("Authenticate(): wrong PINs keyed by RFC 4733 get the caller's address banned and logged", { timeout: 90_000 }, async () => {
   await guess({ caller: '1003', address: '127.0.0.4', number: '8600', keys: WRONG.map((p) => `${p}#`).join(''), service: 'Authenticate' });
 });
 
-test('the attendance line: wrong student PINs get the caller\'s address banned and logged', { timeout: 90_000 }, async () => {
+test("the attendance line: wrong student PINs get the caller's address banned and logged", { timeout: 90_000 }, async () => {
   await guess({ caller: '1004', address: '127.0.0.5', number: '800', keys: `240001#${WRONG.map((p) => `${p}#`).join('')}`, service: 'attendance' });
 });

@@ -43,7 +43,9 @@ const CASES: Array<{ file: string; dynamic?: Record<number, [string, number]>; o
 ];
 
 for (const c of CASES) {
-  test(`${c.file}: packets, lost, max delta, mean and max jitter as tshark -z rtp,streams reports them`, { skip: !existsSync(join(PCAPS, c.file)) && 'shared captures not present' }, () => {
+  test(`${c.file}: packets, lost, max delta, mean and max jitter as tshark -z rtp,streams reports them`, {
+    skip: !existsSync(join(PCAPS, c.file)) && 'shared captures not present',
+  }, () => {
     const pcap = join(PCAPS, c.file);
     const streams = tsharkRtpStreams(pcap, c.opts ?? []);
     assert.ok(streams.length > 0, 'tshark found RTP streams');

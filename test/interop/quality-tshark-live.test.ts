@@ -26,7 +26,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 const RTP_PORTS = '31000-31199';
 
-
 /** a copy of a scenario that plays `pcap` instead of SIPp's g711a.pcap */
 function withPcap(dir: string, scenario: string, pcap: string, tag: string): string {
   const out = join(dir, `${scenario}-${tag}.xml`);
@@ -49,7 +48,16 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
     [uasPort] = await freeLocalPorts(1);
     const reg = join(pal.dir, 'reg.csv');
     writeFileSync(reg, sippCsv(users.slice(1)));
-    const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir: pal.dir });
+    const r = await runSipp({
+      scenario: 'register-auth',
+      target: pal.target,
+      inf: [reg],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: 1,
+      rate: 10,
+      timeoutS: 20,
+      dir: pal.dir,
+    });
     assert.equal(r.stats?.successful, 1, r.errors);
   });
   after(async () => {
@@ -57,7 +65,11 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
     if (figures.length) console.log(figures.join('\n'));
   });
 
-  async function call(label: string, calleeScenario: string, link: Omit<ImpairedStream, 'seconds' | 'seed'>): Promise<{ row: Row; streams: TsharkStream[]; callerMp: number; calleeMp: number }> {
+  async function call(
+    label: string,
+    calleeScenario: string,
+    link: Omit<ImpairedStream, 'seconds' | 'seed'>,
+  ): Promise<{ row: Row; streams: TsharkStream[]; callerMp: number; calleeMp: number }> {
     const [callerMp, calleeMp] = await freeLocalPorts(2, 4);
     const pcapA = join(pal.dir, `${label}-a.pcap`);
     const pcapB = join(pal.dir, `${label}-b.pcap`);
@@ -72,7 +84,18 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
     writeFileSync(csv, sippCsv(users.slice(0, 1), { peers: [users[1]!.number] }));
     const ended = pal.waitForEvent((e) => e.event === 'call-ended', 40_000);
     try {
-      const c = await runSipp({ scenario: uac, target: pal.target, inf: [csv], set: { rtp_pcap: '1' }, mediaPort: callerMp, calls: 1, rate: 1, pauseMs: 6000, timeoutS: 30, dir: pal.dir });
+      const c = await runSipp({
+        scenario: uac,
+        target: pal.target,
+        inf: [csv],
+        set: { rtp_pcap: '1' },
+        mediaPort: callerMp,
+        calls: 1,
+        rate: 1,
+        pauseMs: 6000,
+        timeoutS: 30,
+        dir: pal.dir,
+      });
       assert.equal(c.stats?.successful, 1, c.errors + c.stdout.slice(-1000));
       await ended;
     } finally {
@@ -121,7 +144,10 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
       for (let attempt = 1; attempt <= 3 && !timingOk; attempt++) {
         const { row, streams, callerMp, calleeMp } = await call(`${s.label.replace(/[^a-z0-9]+/gi, '-')}-${attempt}`, 'uas-answer-play', s.link);
         timingOk = true;
-        for (const [leg, mp] of [['a', callerMp], ['b', calleeMp]] as const) {
+        for (const [leg, mp] of [
+          ['a', callerMp],
+          ['b', calleeMp],
+        ] as const) {
           const mine = streams.filter((x) => x.srcPort === mp);
           assert.equal(mine.length, 1, `one stream from port ${mp}: ${JSON.stringify(streams)}`);
           const t = mine[0]!;
@@ -134,7 +160,11 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
           assert.equal(p('lost'), t.lost, `leg ${leg} lost`);
           assert.ok(Math.abs(p('loss_pct') - t.lossPct) < 0.05, `leg ${leg} loss %`);
           assert.ok(p('mos') >= 1 && p('mos') <= 4.5, 'MOS in range');
-          for (const [k, ref] of [['jitter_mean_ms', t.meanJitterMs], ['jitter_max_ms', t.maxJitterMs], ['max_delta_ms', t.maxDeltaMs]] as const) {
+          for (const [k, ref] of [
+            ['jitter_mean_ms', t.meanJitterMs],
+            ['jitter_max_ms', t.maxJitterMs],
+            ['max_delta_ms', t.maxDeltaMs],
+          ] as const) {
             if (Math.abs(p(k) - ref) > 0.5) {
               timingOk = false;
               misses.push(`call ${attempt} leg ${leg} ${k} ${p(k)} vs ${ref}`);
@@ -143,7 +173,10 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
         }
         if (s.link.lossPct === 10) {
           assert.match(String(row.rtp_quality_flags), /poor-a/, 'more than 5 % lost: flagged');
-          assert.ok(pal.events().some((e) => e.event === 'call-quality-poor'), 'call-quality-poor logged');
+          assert.ok(
+            pal.events().some((e) => e.event === 'call-quality-poor'),
+            'call-quality-poor logged',
+          );
         }
         if (s.label === 'clean') assert.equal(row.rtp_quality_flags, null);
       }

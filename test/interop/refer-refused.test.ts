@@ -29,12 +29,32 @@ async function referInCall(withDialplan: boolean): Promise<{ caller: SippResult;
     const [uasPort] = await freeLocalPorts(1);
     const reg = join(dir, 'callee.csv');
     writeFileSync(reg, sippCsv([callee!]));
-    const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
+    const r = await runSipp({
+      scenario: 'register-auth',
+      target: pal.target,
+      inf: [reg],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: 1,
+      rate: 10,
+      timeoutS: 20,
+      dir,
+    });
     assert.equal(r.stats?.successful, 1, `register: ${r.errors}`);
     const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, rtpEcho: true, traceMsg: true, timeoutS: 40, dir });
     const csv = join(dir, 'caller.csv');
     writeFileSync(csv, sippCsv([caller!], { peers: [callee!.number] }));
-    const result = await runSipp({ scenario: 'call-refer-uac', target: pal.target, inf: [csv], set: { referto: target!.number }, calls: 1, rate: 10, pauseMs: 800, traceMsg: true, timeoutS: 30, dir });
+    const result = await runSipp({
+      scenario: 'call-refer-uac',
+      target: pal.target,
+      inf: [csv],
+      set: { referto: target!.number },
+      calls: 1,
+      rate: 10,
+      pauseMs: 800,
+      traceMsg: true,
+      timeoutS: 30,
+      dir,
+    });
     // the callee's call counts once its 2 s wait for a retransmitted BYE is over
     await new Promise((res) => setTimeout(res, 2500));
     const calleeResult = await uas.stop();
@@ -65,7 +85,10 @@ function assertRefused(r: { caller: SippResult; callee: SippResult }): void {
 
 test('REFER in a Dial() call is refused with 405 (Allow without REFER) and the call stays up', { timeout: 90_000 }, async () => {
   const r = await referInCall(true);
-  assert.ok(r.events.some((e) => e.event === 'channel-bridged'), 'the call went through the dialplan Dial()');
+  assert.ok(
+    r.events.some((e) => e.event === 'channel-bridged'),
+    'the call went through the dialplan Dial()',
+  );
   assertRefused(r);
 });
 

@@ -101,8 +101,17 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     const csv = join(dir, `c${++n}.csv`);
     writeFileSync(csv, sippCsv([USERS[caller]!], { peers: [dialled] }));
     const r: SippResult = await runSipp({
-      scenario: 'call-expect-uac', target: pal.target, inf: [csv], calls: 1, rate: 10, pauseMs: 300, timeoutS: 20, traceLogs: true, dir,
-      extraArgs: ['-i', from], ...o,
+      scenario: 'call-expect-uac',
+      target: pal.target,
+      inf: [csv],
+      calls: 1,
+      rate: 10,
+      pauseMs: 300,
+      timeoutS: 20,
+      traceLogs: true,
+      dir,
+      extraArgs: ['-i', from],
+      ...o,
     });
     const results = [...r.logs.matchAll(/call-result: (\S+)/g)].map((m) => m[1]!);
     assert.equal(results.length, o.calls ?? 1, `${caller} → ${dialled} from ${from}: exit ${r.code}\n${r.errors.slice(0, 2000)}\n${r.stdout.slice(-1200)}`);
@@ -120,7 +129,12 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   const reputation = (subject: string, sub = 'show'): Record<string, string> => {
     const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'reputation', sub, subject, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
     assert.equal(r.status, 0, r.stderr);
-    return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]));
+    return Object.fromEntries(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 2)]),
+    );
   };
 
   test('reputation: first positive → 6 (a successful REGISTER)', () => {

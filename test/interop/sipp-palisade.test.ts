@@ -46,7 +46,13 @@ function finalRegisterAnswers(messages: string): Array<{ status: string; headers
     const start = all.findIndex((l) => l.startsWith('SIP/2.0 '));
     if (start < 0 || !/^CSeq:\s*2 REGISTER/im.test(block)) continue;
     const lines = all.slice(start);
-    out.push({ status: lines[0]!.trim(), headers: lines.slice(1).map((l) => l.split(':')[0]!.trim().toLowerCase()).filter((h) => h) });
+    out.push({
+      status: lines[0]!.trim(),
+      headers: lines
+        .slice(1)
+        .map((l) => l.split(':')[0]!.trim().toLowerCase())
+        .filter((h) => h),
+    });
   }
   return out;
 }
@@ -81,8 +87,17 @@ describe('SIPp against Palisade', () => {
     test(`REGISTER with digest is accepted (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `callees-${t}.csv`);
       writeFileSync(csv, sippCsv(calleeOf()));
-      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport: t, inf: [csv],
-        set: { contact: `127.0.0.1:${uasPort[t]}`, expires: '600' }, calls: 2, rate: 20, timeoutS: 20, dir });
+      const r = await runSipp({
+        scenario: 'register-auth',
+        target: pal.target,
+        transport: t,
+        inf: [csv],
+        set: { contact: `127.0.0.1:${uasPort[t]}`, expires: '600' },
+        calls: 2,
+        rate: 20,
+        timeoutS: 20,
+        dir,
+      });
       assertAllPassed(r, 'register-auth', 2);
     });
 
@@ -91,10 +106,30 @@ describe('SIPp against Palisade', () => {
       writeFileSync(wrong, sippCsv(callers.slice(0, 1), { wrongPassword: true }));
       const ghost = join(dir, `ghost-${t}.csv`);
       writeFileSync(ghost, sippCsv([{ number: '1999', secret: 'Pt-NoSuchUserHere1', name: 'nobody' }], { wrongPassword: true }));
-      const a = await runSipp({ scenario: 'register-wrong-password', target: pal.target, transport: t, inf: [wrong],
-        calls: 1, rate: 10, timeoutS: 20, traceLogs: true, traceMsg: true, dir });
-      const b = await runSipp({ scenario: 'register-wrong-password', target: pal.target, transport: t, inf: [ghost],
-        calls: 1, rate: 10, timeoutS: 20, traceLogs: true, traceMsg: true, dir });
+      const a = await runSipp({
+        scenario: 'register-wrong-password',
+        target: pal.target,
+        transport: t,
+        inf: [wrong],
+        calls: 1,
+        rate: 10,
+        timeoutS: 20,
+        traceLogs: true,
+        traceMsg: true,
+        dir,
+      });
+      const b = await runSipp({
+        scenario: 'register-wrong-password',
+        target: pal.target,
+        transport: t,
+        inf: [ghost],
+        calls: 1,
+        rate: 10,
+        timeoutS: 20,
+        traceLogs: true,
+        traceMsg: true,
+        dir,
+      });
       assertAllPassed(a, 'wrong password', 1);
       assertAllPassed(b, 'unknown user', 1);
       assert.match(a.logs, /wrong-password-result: 401/);
@@ -201,8 +236,17 @@ describe('SIPp against Palisade', () => {
     const csv = join(dir, 'fork-callee.csv');
     writeFileSync(csv, sippCsv([callee]));
     for (const p of [p1!, p2!]) {
-      const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport: 'u1', inf: [csv],
-        set: { contact: `127.0.0.1:${p}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
+      const r = await runSipp({
+        scenario: 'register-auth',
+        target: pal.target,
+        transport: 'u1',
+        inf: [csv],
+        set: { contact: `127.0.0.1:${p}`, expires: '600' },
+        calls: 1,
+        rate: 10,
+        timeoutS: 20,
+        dir,
+      });
       assertAllPassed(r, 'register-auth', 1);
     }
     const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, timeoutS: 40, traceMsg: true, dir });
@@ -245,7 +289,7 @@ describe('SIPp against Palisade', () => {
     assert.equal(cdrsFor('4242').at(-1)?.disposition, 'FAILED');
   });
 
-  test('media is relayed by default; with direct_media on both extensions the callee gets the caller\'s own SDP', { timeout: 60_000 }, async () => {
+  test("media is relayed by default; with direct_media on both extensions the callee gets the caller's own SDP", { timeout: 60_000 }, async () => {
     // a second Palisade whose two extensions come from the config file with direct_media
     const a = { number: '2701', secret: 'Pt-Xq7vLw2ZkR9mYt4', name: 'Direct A' };
     const b = { number: '2702', secret: 'Pt-Hb3nQw8JpV6sDe5', name: 'Direct B' };
@@ -261,7 +305,21 @@ describe('SIPp against Palisade', () => {
         const [uas] = await freeLocalPorts(1);
         const reg = join(dir, `dm-reg-${callee.number}.csv`);
         writeFileSync(reg, sippCsv([callee]));
-        assertAllPassed(await runSipp({ scenario: 'register-auth', target: direct.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+        assertAllPassed(
+          await runSipp({
+            scenario: 'register-auth',
+            target: direct.target,
+            transport: 'u1',
+            inf: [reg],
+            set: { contact: `127.0.0.1:${uas}`, expires: '300' },
+            calls: 1,
+            rate: 10,
+            timeoutS: 20,
+            dir,
+          }),
+          'register',
+          1,
+        );
         const callee1 = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
         const csv = join(dir, `dm-call-${caller.number}.csv`);
         writeFileSync(csv, sippCsv([caller], { peers: [callee.number] }));
@@ -282,13 +340,15 @@ describe('SIPp against Palisade', () => {
       assert.ok(relayed.callerMedia && relayed.calleeSaw, JSON.stringify(relayed));
       assert.notEqual(relayed.calleeSaw, relayed.callerMedia, 'the relay stands between ordinary extensions');
       const dm = await sdpSeen(a, b);
-      assert.equal(dm.calleeSaw, dm.callerMedia, 'direct media passes the caller\'s own media port');
+      assert.equal(dm.calleeSaw, dm.callerMedia, "direct media passes the caller's own media port");
     } finally {
       await direct.stop();
     }
   });
 
-  test('calls.ring_timeout cancels a ringing callee (480 to the caller, CDR NO ANSWER); calls.max_duration ends an answered call with BYE to both', { timeout: 60_000 }, async () => {
+  test('calls.ring_timeout cancels a ringing callee (480 to the caller, CDR NO ANSWER); calls.max_duration ends an answered call with BYE to both', {
+    timeout: 60_000,
+  }, async () => {
     const caller = callers[1]!;
     const callee = callees.t1![1]!;
     const ringing = await startPalisade({ users: [caller, callee], extraYaml: 'registrar:\n  qualify_interval: 0\ncalls:\n  ring_timeout: 2\n  max_duration: 2' });
@@ -296,7 +356,21 @@ describe('SIPp against Palisade', () => {
       const [uas] = await freeLocalPorts(1);
       const reg = join(dir, 'rt-reg.csv');
       writeFileSync(reg, sippCsv([callee]));
-      assertAllPassed(await runSipp({ scenario: 'register-auth', target: ringing.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+      assertAllPassed(
+        await runSipp({
+          scenario: 'register-auth',
+          target: ringing.target,
+          transport: 'u1',
+          inf: [reg],
+          set: { contact: `127.0.0.1:${uas}`, expires: '300' },
+          calls: 1,
+          rate: 10,
+          timeoutS: 20,
+          dir,
+        }),
+        'register',
+        1,
+      );
       const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
       const csv = join(dir, 'rt-call.csv');
       writeFileSync(csv, sippCsv([caller], { peers: [callee.number] }));
@@ -337,7 +411,11 @@ describe('SIPp against Palisade', () => {
       assert.equal(ended.stats?.successful, 1, 'the caller got its BYE: ' + ended.errors);
       const db3 = new Database(join(ringing.dir, 'palisade.db'), { readonly: true });
       try {
-        const row = db3.prepare("SELECT disposition, userfield, billsec FROM cdr WHERE dst = ? AND disposition = 'ANSWERED'").get(callee.number) as { disposition: string; userfield: string; billsec: number };
+        const row = db3.prepare("SELECT disposition, userfield, billsec FROM cdr WHERE dst = ? AND disposition = 'ANSWERED'").get(callee.number) as {
+          disposition: string;
+          userfield: string;
+          billsec: number;
+        };
         assert.equal(row.userfield, 'max-duration');
         assert.ok(row.billsec >= 2 && row.billsec <= 3, `billsec ${row.billsec}`);
       } finally {
@@ -353,7 +431,21 @@ describe('SIPp against Palisade', () => {
     const [uas] = await freeLocalPorts(1);
     const reg = join(dir, 'em-reg.csv');
     writeFileSync(reg, sippCsv([callee]));
-    assertAllPassed(await runSipp({ scenario: 'register-auth', target: pal.target, transport: 'u1', inf: [reg], set: { contact: `127.0.0.1:${uas}`, expires: '300' }, calls: 1, rate: 10, timeoutS: 20, dir }), 'register', 1);
+    assertAllPassed(
+      await runSipp({
+        scenario: 'register-auth',
+        target: pal.target,
+        transport: 'u1',
+        inf: [reg],
+        set: { contact: `127.0.0.1:${uas}`, expires: '300' },
+        calls: 1,
+        rate: 10,
+        timeoutS: 20,
+        dir,
+      }),
+      'register',
+      1,
+    );
     const early = await startSipp({ scenario: 'uas-early-media', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
     const csv = join(dir, 'em-call.csv');
     writeFileSync(csv, sippCsv(callers.slice(1, 2), { peers: [callee.number] }));

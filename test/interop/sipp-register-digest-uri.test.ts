@@ -27,14 +27,7 @@ let pal: PalisadeProcess;
 before(async () => {
   pal = await startPalisade({
     users,
-    extraYaml: [
-      'registrar:',
-      '  qualify_interval: 0',
-      'security:',
-      '  log: { min_level: 0 }',
-      '  ids:',
-      `    auth_failures: { threshold: ${THRESHOLD} }`,
-    ].join('\n'),
+    extraYaml: ['registrar:', '  qualify_interval: 0', 'security:', '  log: { min_level: 0 }', '  ids:', `    auth_failures: { threshold: ${THRESHOLD} }`].join('\n'),
   });
 });
 after(async () => {
@@ -46,7 +39,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function securityLog(): string[] {
   const file = join(pal.dir, 'var', 'security.log');
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('res_security_log.c')) : [];
+  return existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('res_security_log.c'))
+    : [];
 }
 
 function why(r: SippResult): string {
@@ -60,8 +57,19 @@ for (const t of ['u1', 't1'] as const) {
     writeFileSync(csv, sippCsv(users.slice(0, 1)));
     // more registrations than the IDS threshold: refused ones would get the phone banned
     const calls = THRESHOLD + 2;
-    const r = await runSipp({ scenario: 'register-auth', target: pal.target, transport: t, inf: [csv], set: { ruri: '127.0.0.1', expires: '600' },
-      calls, rate: 5, timeoutS: 30, traceMsg: true, dir, extraArgs: ['-i', PHONE] });
+    const r = await runSipp({
+      scenario: 'register-auth',
+      target: pal.target,
+      transport: t,
+      inf: [csv],
+      set: { ruri: '127.0.0.1', expires: '600' },
+      calls,
+      rate: 5,
+      timeoutS: 30,
+      traceMsg: true,
+      dir,
+      extraArgs: ['-i', PHONE],
+    });
     // the case of issue 7: the Request-URI has no port, the digest uri has ours
     assert.match(r.messages, /^REGISTER sip:127\.0\.0\.1 SIP\/2\.0/m, why(r));
     assert.match(r.messages, new RegExp(`^Authorization: Digest .*uri="sip:127\\.0\\.0\\.1:${pal.sipPort}"`, 'm'), why(r));
@@ -71,7 +79,10 @@ for (const t of ['u1', 't1'] as const) {
 
     await sleep(400); // the security log is written asynchronously
     const fromPhone = securityLog().filter((l) => l.includes(`/${PHONE}/`));
-    assert.ok(fromPhone.some((l) => l.includes('SecurityEvent="SuccessfulAuth"')), `the log is written (min_level 0):\n${fromPhone.join('\n')}`);
+    assert.ok(
+      fromPhone.some((l) => l.includes('SecurityEvent="SuccessfulAuth"')),
+      `the log is written (min_level 0):\n${fromPhone.join('\n')}`,
+    );
     const failed = fromPhone.filter((l) => !/SecurityEvent="(ChallengeSent|SuccessfulAuth)"/.test(l));
     assert.deepEqual(failed, [], 'no failed login or any other event from the phone');
     const bans = (await controlRequest(join(pal.dir, 'control.sock'), 'bans', {})) as Array<{ address: string }>;
@@ -82,11 +93,24 @@ for (const t of ['u1', 't1'] as const) {
 test('a digest uri naming our address with a port we do not listen on is still refused (400) and logged', { timeout: 60_000 }, async () => {
   const csv = join(dir, 'other.csv');
   writeFileSync(csv, sippCsv(users.slice(1, 2)));
-  const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [csv], set: { ruri: '127.0.0.1' },
-    calls: 1, rate: 5, timeoutS: 20, traceMsg: true, dir, extraArgs: ['-i', OTHER, '-auth_uri', '127.0.0.1:9'] });
+  const r = await runSipp({
+    scenario: 'register-auth',
+    target: pal.target,
+    inf: [csv],
+    set: { ruri: '127.0.0.1' },
+    calls: 1,
+    rate: 5,
+    timeoutS: 20,
+    traceMsg: true,
+    dir,
+    extraArgs: ['-i', OTHER, '-auth_uri', '127.0.0.1:9'],
+  });
   assert.match(r.messages, /^Authorization: Digest .*uri="sip:127\.0\.0\.1:9"/m, why(r));
   assert.match(r.messages, /^SIP\/2\.0 400 Digest URI Mismatch/m, why(r));
   assert.equal(r.stats?.successful, 0, why(r));
   await sleep(400);
-  assert.ok(securityLog().some((l) => l.includes('SecurityEvent="InvalidPassword"') && l.includes(`/${OTHER}/`)), why(r));
+  assert.ok(
+    securityLog().some((l) => l.includes('SecurityEvent="InvalidPassword"') && l.includes(`/${OTHER}/`)),
+    why(r),
+  );
 });

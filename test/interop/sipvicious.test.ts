@@ -32,7 +32,9 @@ function cli(pal: PalisadeProcess, args: string[]): { out: string; status: numbe
 
 function seclog(pal: PalisadeProcess): string[] {
   try {
-    return readFileSync(join(pal.dir, 'var', 'security.log'), 'utf8').split('\n').filter((l) => l.includes('res_security_log.c'));
+    return readFileSync(join(pal.dir, 'var', 'security.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('res_security_log.c'));
   } catch {
     return [];
   }
@@ -90,9 +92,17 @@ netnsSuite(import.meta.url, 'sipvicious against Palisade', () => {
         assert.deepEqual(foundExtensions(r.out), [], `svwar found extensions:\n${r.out}`);
         assert.match(r.out, /found nothing|authentication request for an unknown extension/, r.out);
         // it did get answers, challenges for extensions that do not exist: nothing to tell them apart
-        const lines = seclog(pal).slice(before).filter((l) => l.includes('/127.0.0.2/'));
-        assert.ok(lines.some((l) => l.includes('SecurityEvent="ChallengeSent"')), `Palisade answered svwar:\n${r.out}`);
-        assert.ok(lines.some((l) => l.includes('SecurityEvent="ScannerDetected"')), 'the scanner was noticed');
+        const lines = seclog(pal)
+          .slice(before)
+          .filter((l) => l.includes('/127.0.0.2/'));
+        assert.ok(
+          lines.some((l) => l.includes('SecurityEvent="ChallengeSent"')),
+          `Palisade answered svwar:\n${r.out}`,
+        );
+        assert.ok(
+          lines.some((l) => l.includes('SecurityEvent="ScannerDetected"')),
+          'the scanner was noticed',
+        );
       }
     });
   }
@@ -113,7 +123,10 @@ netnsSuite(import.meta.url, 'sipvicious against Palisade', () => {
     assert.equal(failures, 5, 'banned on the 5th failure');
     assert.ok(!lines.some((l) => l.includes('SuccessfulAuth')), 'the right password never got through');
     // nothing from it was even parsed after the ban
-    assert.deepEqual(lines.slice(banAt + 1).filter((l) => !l.includes('SecurityEvent="Ban"')), []);
+    assert.deepEqual(
+      lines.slice(banAt + 1).filter((l) => !l.includes('SecurityEvent="Ban"')),
+      [],
+    );
     const st = palisadeStatus(pal.configPath) as { packets: { gated: number } };
     assert.ok(st.packets.gated > 0, 'later packets were dropped at the gate');
     const list = cli(pal, ['bans', 'list']);

@@ -70,7 +70,16 @@ describe('call traces and captures (palisade trace / pcap)', () => {
       writeFileSync(csv, sippCsv([u]));
       // the first callee's REGISTER is traced: its digest must not reach the trace
       if (i === 0) assert.equal(cli('trace', '--extension', u.number, '--on').code, 0);
-      const r = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [csv], set: { contact: `127.0.0.1:${uasPort[i]}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
+      const r = await runSipp({
+        scenario: 'register-auth',
+        target: pal.target,
+        inf: [csv],
+        set: { contact: `127.0.0.1:${uasPort[i]}`, expires: '600' },
+        calls: 1,
+        rate: 10,
+        timeoutS: 20,
+        dir,
+      });
       assertAllPassed(r, `register ${u.number}`, 1);
     }
   });
@@ -79,14 +88,27 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('a traced extension’s call: the ladder shows both legs; the pcapng opens in tshark with every SIP message and RTP packet, nothing malformed', { timeout: 90_000 }, async () => {
+  test('a traced extension’s call: the ladder shows both legs; the pcapng opens in tshark with every SIP message and RTP packet, nothing malformed', {
+    timeout: 90_000,
+  }, async () => {
     const callee = callees[0]!;
     const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort[0], rtpEcho: true, timeoutS: 60, traceMsg: true, dir });
     const csv = join(dir, 'call.csv');
     writeFileSync(csv, sippCsv([callers[0]!], { peers: [callee.number] }));
     let caller: SippResult;
     try {
-      caller = await runSipp({ scenario: 'call-auth-uac', target: pal.target, inf: [csv], set: { rtp_pcap: '1' }, calls: 1, rate: 1, pauseMs: 8500, timeoutS: 40, traceMsg: true, dir });
+      caller = await runSipp({
+        scenario: 'call-auth-uac',
+        target: pal.target,
+        inf: [csv],
+        set: { rtp_pcap: '1' },
+        calls: 1,
+        rate: 1,
+        pauseMs: 8500,
+        timeoutS: 40,
+        traceMsg: true,
+        dir,
+      });
       assertAllPassed(caller, 'call-auth-uac', 1);
     } finally {
       await uas.stop();
@@ -119,13 +141,19 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     assert.equal(rtp.length, info.rtp, 'every recorded RTP packet decodes as RTP');
     // g711a.pcap holds 236 packets: caller → Palisade → callee, and back again through the echo
     assert.ok(rtp.length >= 2 * 236 * 0.9, `${rtp.length} RTP packets`);
-    assert.ok(rtp.every((l) => l.endsWith('\t8')), 'PCMA');
+    assert.ok(
+      rtp.every((l) => l.endsWith('\t8')),
+      'PCMA',
+    );
     const streams = tshark(['-r', file, '-q', '-z', 'rtp,streams']);
     // four streams: each direction as it reached Palisade and as it left; the caller's 236 packets all there
     const counts = [...streams.matchAll(/ g711A +(\d+) /g)].map((m) => Number(m[1]));
     assert.equal(counts.length, 4, streams);
     assert.equal(counts.filter((n) => n === 236).length >= 2, true, streams);
-    assert.ok(counts.every((n) => n >= 224), streams);
+    assert.ok(
+      counts.every((n) => n >= 224),
+      streams,
+    );
     assert.equal(tshark(['-r', file, '-Y', '_ws.malformed || (sip && _ws.expert.severity >= "warning")']).trim(), '');
     // tshark's own SIP statistics agree on the transactions
     assert.match(tshark(['-r', file, '-q', '-z', 'sip,stat']), /INVITE\s+:\s*3/);

@@ -19,7 +19,13 @@ import { controlRequest } from '../../src/admin/control-socket.js';
 import { defaultPromptDir } from '../../src/main.js';
 import { generatePrompts } from '../../src/media/prompts/generate-prompts.js';
 
-interface MailboxRow { mailbox: string; name: string; email: string | null; new: number; old: number }
+interface MailboxRow {
+  mailbox: string;
+  name: string;
+  email: string | null;
+  new: number;
+  old: number;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-import-vm-'));
 const caller: TestUser = { number: '2001', secret: strongSecret('2001'), name: 'Caller' };
@@ -82,7 +88,10 @@ test('an imported user gets a mailbox: an unanswered call leaves a message there
   assert.ok(!imp.stdout.includes(pin), 'the PIN is on stderr only');
   assert.deepEqual(
     (await mailboxes()).map((b) => [b.mailbox, b.email, b.new]),
-    [['2001@default', null, 0], ['2002@default', 'owner@example.org', 0]],
+    [
+      ['2001@default', null, 0],
+      ['2002@default', 'owner@example.org', 0],
+    ],
   );
 
   // 2002's phone rings and is never answered
@@ -91,7 +100,15 @@ test('an imported user gets a mailbox: an unanswered call leaves a message there
   let rang: SippResult;
   try {
     writeFileSync(join(dir, 'owner.csv'), sippCsv([owner]));
-    const reg = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [join(dir, 'owner.csv')], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: 1, timeoutS: 20, dir });
+    const reg = await runSipp({
+      scenario: 'register-auth',
+      target: pal.target,
+      inf: [join(dir, 'owner.csv')],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: 1,
+      timeoutS: 20,
+      dir,
+    });
     assert.equal(reg.code, 0, why(reg, 'register-auth'));
 
     // 2001 calls, hears 2002 ring out, presses # to skip the greeting and talks
@@ -103,7 +120,7 @@ test('an imported user gets a mailbox: an unanswered call leaves a message there
   }
   assert.equal(rang.stats?.successful, 1, why(rang, 'uas-ring-no-answer: rang, then CANCEL'));
   const [, box] = await mailboxes();
-  assert.deepEqual([box!.mailbox, box!.new, box!.old], ['2002@default', 1, 0], 'the message is in 2002\'s mailbox');
+  assert.deepEqual([box!.mailbox, box!.new, box!.old], ['2002@default', 1, 0], "the message is in 2002's mailbox");
 
   // the owner logs in with the PIN shown once, hears the first message (it turns old), leaves with #
   writeFileSync(join(dir, 'vmmain.csv'), sippCsv([owner], { peers: ['8500'] }));

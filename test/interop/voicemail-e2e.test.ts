@@ -84,9 +84,19 @@ async function phone(user: '1001' | '1002', tone: number, answerMode: 'auto' | '
   makeToneWav(audio, tone, 60, 0.3);
   const rtp = await findFreePort(100);
   const b = new Baresip({
-    name: `vm${user}`, baseDir: dir, user, domain: pal.target, password: secrets[user], regint: 600,
-    sipPort: await findFreePort(2), ctrlPort: await findFreePort(1, 39000, 39999), audioSource: audio,
-    rtpPorts: [rtp, rtp + 99], codecs: 'PCMU', answerMode, maxLifetimeSec: 120,
+    name: `vm${user}`,
+    baseDir: dir,
+    user,
+    domain: pal.target,
+    password: secrets[user],
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: audio,
+    rtpPorts: [rtp, rtp + 99],
+    codecs: 'PCMU',
+    answerMode,
+    maxLifetimeSec: 120,
   });
   phones.push(b);
   await b.start();

@@ -72,7 +72,15 @@ describe('MWI (RFC 3842 message-summary)', () => {
   test('a registered phone without a subscription gets unsolicited NOTIFYs: its state on registering, then each change', { timeout: 40_000 }, async () => {
     const box = users[2]!.number;
     const phone = await startSipp({ scenario: 'mwi-notify-uas', target: '127.0.0.1', calls: 2, traceLogs: true, timeoutS: 30, dir });
-    const reg = await runSipp({ scenario: 'register-auth', target: pal.target, inf: [join(dir, 'u3.csv')], calls: 1, set: { contact: `127.0.0.1:${phone.port}` }, timeoutS: 20, dir });
+    const reg = await runSipp({
+      scenario: 'register-auth',
+      target: pal.target,
+      inf: [join(dir, 'u3.csv')],
+      calls: 1,
+      set: { contact: `127.0.0.1:${phone.port}` },
+      timeoutS: 20,
+      dir,
+    });
     passed(reg, 'register-auth');
     await ctl('voicemail-deposit', { mailbox: box, wav: join(dir, 'hello.wav'), callerid: '2001' });
     const r = await phone.done;

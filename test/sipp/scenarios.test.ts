@@ -42,11 +42,22 @@ describe('SIPp caller scenarios against callee scenarios, no server between', ()
   for (const t of TRANSPORTS) {
     for (const [uac, uas] of [...PAIRS, ...DIRECT_ONLY]) {
       test(`${uac} -> ${uas} (${t === 'u1' ? 'UDP' : 'TCP'})`, { timeout: 60_000 }, async () => {
-        const callee = await startSipp({ scenario: uas, target: '127.0.0.1', transport: t, set: { challenge: '1' },
-          pauseMs: 200, rtpEcho: true, timeoutS: 40, dir });
-        const r = await runSipp({ scenario: uac, target: `127.0.0.1:${callee.port}`, transport: t, inf: [csv],
-          service: '1500', calls: CALLS, rate: 10, pauseMs: 200, timeoutS: 30, dir })
-          .catch(async (e: unknown) => { await callee.stop(); throw e; });
+        const callee = await startSipp({ scenario: uas, target: '127.0.0.1', transport: t, set: { challenge: '1' }, pauseMs: 200, rtpEcho: true, timeoutS: 40, dir });
+        const r = await runSipp({
+          scenario: uac,
+          target: `127.0.0.1:${callee.port}`,
+          transport: t,
+          inf: [csv],
+          service: '1500',
+          calls: CALLS,
+          rate: 10,
+          pauseMs: 200,
+          timeoutS: 30,
+          dir,
+        }).catch(async (e: unknown) => {
+          await callee.stop();
+          throw e;
+        });
         const u = await callee.stop();
         assertAllPassed(r, uac);
         assert.equal(u.stats?.created, CALLS, `${uas} saw ${u.stats?.created} calls\n${u.stderr}\n${u.errors.slice(0, 2000)}`);
@@ -70,23 +81,33 @@ describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
     kam = await startKamailio({ tcp: true });
     [uasPort.u1, uasPort.t1] = await freeLocalPorts(2);
   });
-  after(async () => { await kam?.stop(); });
+  after(async () => {
+    await kam?.stop();
+  });
 
   for (const t of TRANSPORTS) {
     const tn = t === 'u1' ? 'UDP' : 'TCP';
     test(`register-auth registers callees (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `callees-${t}.csv`);
       writeFileSync(csv, sippCsv(callees[t]));
-      const r = await runSipp({ scenario: 'register-auth', target: kam.target, transport: t, inf: [csv],
-        set: { contact: `127.0.0.1:${uasPort[t]}`, expires: '600' }, calls: CALLS, rate: 20, timeoutS: 20, dir });
+      const r = await runSipp({
+        scenario: 'register-auth',
+        target: kam.target,
+        transport: t,
+        inf: [csv],
+        set: { contact: `127.0.0.1:${uasPort[t]}`, expires: '600' },
+        calls: CALLS,
+        rate: 20,
+        timeoutS: 20,
+        dir,
+      });
       assertAllPassed(r, 'register-auth');
     });
 
     test(`register-wrong-password is refused with 401 (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `wrong-${t}.csv`);
       writeFileSync(csv, sippCsv(callers, { wrongPassword: true }));
-      const r = await runSipp({ scenario: 'register-wrong-password', target: kam.target, transport: t, inf: [csv],
-        calls: CALLS, rate: 20, timeoutS: 20, traceLogs: true, dir });
+      const r = await runSipp({ scenario: 'register-wrong-password', target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 20, timeoutS: 20, traceLogs: true, dir });
       assertAllPassed(r, 'register-wrong-password');
       const got = r.logs.match(/wrong-password-result: (\d+)/g) ?? [];
       assert.deepEqual(got, Array(CALLS).fill('wrong-password-result: 401'));
@@ -94,13 +115,11 @@ describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
 
     for (const [uac, uas] of PAIRS) {
       test(`${uac} -> Kamailio -> ${uas} (${tn})`, { timeout: 60_000 }, async () => {
-        const callee = await startSipp({ scenario: uas, target: '127.0.0.1', transport: t, port: uasPort[t],
-          pauseMs: 200, rtpEcho: true, timeoutS: 40, dir });
+        const callee = await startSipp({ scenario: uas, target: '127.0.0.1', transport: t, port: uasPort[t], pauseMs: 200, rtpEcho: true, timeoutS: 40, dir });
         const csv = join(dir, `calls-${t}.csv`);
         writeFileSync(csv, sippCsv(callers, { peers: callees[t].map((u) => u.number) }));
         try {
-          const r = await runSipp({ scenario: uac, target: kam.target, transport: t, inf: [csv],
-            calls: CALLS, rate: 10, pauseMs: 200, timeoutS: 30, dir });
+          const r = await runSipp({ scenario: uac, target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 10, pauseMs: 200, timeoutS: 30, dir });
           assertAllPassed(r, uac);
         } finally {
           await callee.stop();
@@ -110,13 +129,11 @@ describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
 
     test(`unregister removes the callees' bindings (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `callees-${t}.csv`);
-      const r = await runSipp({ scenario: 'unregister', target: kam.target, transport: t, inf: [csv],
-        calls: CALLS, rate: 20, timeoutS: 20, dir });
+      const r = await runSipp({ scenario: 'unregister', target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 20, timeoutS: 20, dir });
       assertAllPassed(r, 'unregister');
       // With no binding left, Kamailio answers the INVITE with 404: the call fails.
       const calls = join(dir, `calls-${t}.csv`);
-      const c = await runSipp({ scenario: 'call-auth-uac', target: kam.target, transport: t, inf: [calls],
-        calls: 1, rate: 10, timeoutS: 20, dir });
+      const c = await runSipp({ scenario: 'call-auth-uac', target: kam.target, transport: t, inf: [calls], calls: 1, rate: 10, timeoutS: 20, dir });
       assert.equal(c.stats?.failed, 1, c.errors);
       assert.match(c.errors, /SIP\/2\.0 404/);
     });

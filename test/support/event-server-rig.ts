@@ -61,7 +61,9 @@ export interface EventRig {
 
 let seq = 0;
 
-export function eventRig(o: { limits?: { perSubscriber?: number; total?: number }; unsolicited?: boolean; contacts?: Record<string, Array<{ contactUri: string; remote: Remote }>> } = {}): EventRig {
+export function eventRig(
+  o: { limits?: { perSubscriber?: number; total?: number }; unsolicited?: boolean; contacts?: Record<string, Array<{ contactUri: string; remote: Remote }>> } = {},
+): EventRig {
   const notOurs: SipMessage[] = [];
   const { clock, sender, tm } = rig({
     tu: {

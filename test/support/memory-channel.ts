@@ -16,15 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from '../../src/channel/channel.js';
-import type {
-  ChannelMedia,
-  MediaCall,
-  PlayOptions,
-  PlayResult,
-  ReadDigitsOptions,
-  RecordOptions,
-  RecordResult,
-} from '../../src/channel/channel-media.js';
+import type { ChannelMedia, MediaCall, PlayOptions, PlayResult, ReadDigitsOptions, RecordOptions, RecordResult } from '../../src/channel/channel-media.js';
 import type { MediaEndpoint } from '../../src/media/media-endpoint.js';
 
 export interface MemoryChannelOptions {

@@ -24,15 +24,7 @@ export const BARESIP_OFFER = crlf([
 ]);
 
 /** SIPp's built-in uac scenario body, as SIPp fills it in. */
-export const SIPP_OFFER = crlf([
-  'v=0',
-  'o=user1 53655765 2353687637 IN IP4 127.0.0.1',
-  's=-',
-  'c=IN IP4 127.0.0.1',
-  't=0 0',
-  'm=audio 6000 RTP/AVP 0',
-  'a=rtpmap:0 PCMU/8000',
-]);
+export const SIPP_OFFER = crlf(['v=0', 'o=user1 53655765 2353687637 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', 'm=audio 6000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']);
 
 /** IPv6 offer from a WebRTC-ish endpoint: ICE, rtcp with address, SDES crypto, rtcp-mux. */
 export const IPV6_ICE_OFFER = crlf([
@@ -72,15 +64,7 @@ export const HOLD_SENDONLY = crlf([
 ]);
 
 /** Hold the RFC 2543 way, still sent by some phones: c=0.0.0.0. */
-export const HOLD_ZERO_ADDRESS = crlf([
-  'v=0',
-  'o=user1 53655765 2353687638 IN IP4 10.0.0.5',
-  's=-',
-  'c=IN IP4 0.0.0.0',
-  't=0 0',
-  'm=audio 6000 RTP/AVP 0',
-  'a=rtpmap:0 PCMU/8000',
-]);
+export const HOLD_ZERO_ADDRESS = crlf(['v=0', 'o=user1 53655765 2353687638 IN IP4 10.0.0.5', 's=-', 'c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 6000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']);
 
 /** Audio + video + a rejected second audio stream, media-level c= lines, unknown line types. */
 export const MULTI_STREAM = crlf([

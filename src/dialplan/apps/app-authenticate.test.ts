@@ -32,10 +32,13 @@ const AUTH = '[c]\nexten => 100,1,Authenticate(582914)\n same => n,Playback(welc
 test('Authenticate: the right PIN plays auth-thankyou and the dialplan goes on', async () => {
   const { ch, outcomes } = await run(AUTH, '582914#~');
   assert.deepEqual(ch.played, ['agent-pass', 'auth-thankyou', 'welcome-in']);
-  assert.deepEqual(outcomes.map((o) => [o.ok, o.service, o.account]), [[true, 'Authenticate', '1004']]);
+  assert.deepEqual(
+    outcomes.map((o) => [o.ok, o.service, o.account]),
+    [[true, 'Authenticate', '1004']],
+  );
 });
 
-test('Authenticate: three wrong PINs → auth-incorrect, goodbye, hang-up; each one counts against the caller\'s address and extension', async () => {
+test("Authenticate: three wrong PINs → auth-incorrect, goodbye, hang-up; each one counts against the caller's address and extension", async () => {
   const { ch, outcomes, steps } = await run(AUTH, '1111#2222#3333#');
   assert.deepEqual(ch.played, ['agent-pass', 'auth-incorrect', 'auth-incorrect', 'goodbye']);
   assert.equal(ch.cause, 'normal');
@@ -54,7 +57,11 @@ test('Authenticate: three wrong PINs → auth-incorrect, goodbye, hang-up; each 
 test('Authenticate: a wrong PIN then the right one; maxdigits ends input without #; silence is not a guess', async () => {
   const { ch, outcomes } = await run('[c]\nexten => 100,1,Authenticate(4827,,4)\n same => n,Playback(in)\n', '~99994827~');
   assert.deepEqual(ch.played, ['agent-pass', 'auth-incorrect', 'auth-incorrect', 'auth-thankyou', 'in']);
-  assert.deepEqual(outcomes.map((o) => o.ok), [false, true], 'the empty entry was not reported');
+  assert.deepEqual(
+    outcomes.map((o) => o.ok),
+    [false, true],
+    'the empty entry was not reported',
+  );
 });
 
 test('Authenticate(/file): any PIN listed in the file; an unreadable file lets nobody in', async () => {

@@ -10,7 +10,10 @@ export const appBackground: DialplanApp = {
   name: 'Background',
   synopsis: 'Background(file[&file...][,options[,lang[,context]]]): play while waiting for an extension',
   async run(call, args) {
-    const files = (args[0] ?? '').split('&').map((f) => f.trim()).filter((f) => f !== '');
+    const files = (args[0] ?? '')
+      .split('&')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
     const opts = args[1] ?? '';
     const ctx = (args[3] ?? '').trim();
     if (!call.channel.answered) {

@@ -4,7 +4,17 @@
 import type { HangupCause } from '../../channel/channel.js';
 import type { DialplanApp } from '../app-types.js';
 
-const BY_NUMBER: Record<string, HangupCause> = { '1': 'unallocated', '16': 'normal', '17': 'busy', '18': 'noanswer', '19': 'noanswer', '21': 'rejected', '34': 'congestion', '38': 'failure', '41': 'failure' };
+const BY_NUMBER: Record<string, HangupCause> = {
+  '1': 'unallocated',
+  '16': 'normal',
+  '17': 'busy',
+  '18': 'noanswer',
+  '19': 'noanswer',
+  '21': 'rejected',
+  '34': 'congestion',
+  '38': 'failure',
+  '41': 'failure',
+};
 const NAMES: readonly HangupCause[] = ['normal', 'busy', 'noanswer', 'congestion', 'unallocated', 'rejected', 'failure'];
 
 export function hangupCause(arg: string | undefined): HangupCause {

@@ -7,7 +7,10 @@ export const appPlayback: DialplanApp = {
   name: 'Playback',
   synopsis: 'Playback(file[&file...][,options]): play audio files',
   async run(call, args) {
-    const files = (args[0] ?? '').split('&').map((f) => f.trim()).filter((f) => f !== '');
+    const files = (args[0] ?? '')
+      .split('&')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
     const opts = (args[1] ?? '').toLowerCase().split(/[|,]/);
     if (!call.channel.answered) {
       if (opts.includes('skip')) {

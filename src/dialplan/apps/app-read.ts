@@ -19,7 +19,10 @@ export const appRead: DialplanApp = {
       call.vars.set('READSTATUS', 'ERROR');
       return;
     }
-    const files = (args[1] ?? '').split('&').map((f) => f.trim()).filter((f) => f !== '');
+    const files = (args[1] ?? '')
+      .split('&')
+      .map((f) => f.trim())
+      .filter((f) => f !== '');
     const maxArg = Number((args[2] ?? '').trim() || 0);
     const maxDigits = Number.isInteger(maxArg) && maxArg > 0 ? Math.min(maxArg, 255) : 0;
     const opts = args[3] ?? '';

@@ -16,7 +16,10 @@ export const appSet: DialplanApp = {
       call.log.warn('dialplan.set_syntax', { data: data.slice(0, 64), reason: 'expected name=value' });
       return;
     }
-    let name = data.slice(0, eq).trim().replace(/^_{1,2}/, '');
+    let name = data
+      .slice(0, eq)
+      .trim()
+      .replace(/^_{1,2}/, '');
     const value = data.slice(eq + 1);
     const fn = /^(CALLERID|TIMEOUT)\((num|name|digit|response)\)$/i.exec(name);
     if (fn) {
@@ -25,8 +28,7 @@ export const appSet: DialplanApp = {
         call.log.warn('dialplan.set_bad_timeout', { name, expected: 'seconds greater than 0' });
         return;
       }
-    }
-    else if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
+    } else if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name)) {
       call.log.warn('dialplan.set_bad_name', { name: name.slice(0, 64) });
       return;
     }

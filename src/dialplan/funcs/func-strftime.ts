@@ -47,28 +47,50 @@ export function strftime(epochMs: number, tz: string, format: string): string {
   }
   return format.replace(/%([a-zA-Z%])/g, (all, c: string) => {
     switch (c) {
-      case 'Y': return String(t.y);
-      case 'y': return p2(t.y % 100);
-      case 'm': return p2(t.mo + 1);
-      case 'd': return p2(t.d);
-      case 'e': return String(t.d).padStart(2, ' ');
-      case 'H': return p2(t.h);
-      case 'I': return p2(t.h % 12 === 0 ? 12 : t.h % 12);
-      case 'M': return p2(t.mi);
-      case 'S': return p2(t.s);
-      case 'p': return t.h < 12 ? 'AM' : 'PM';
-      case 'A': return DAYS[t.wd] ?? '';
-      case 'a': return (DAYS[t.wd] ?? '').slice(0, 3);
-      case 'B': return MONTHS[t.mo]!;
-      case 'b': return MONTHS[t.mo]!.slice(0, 3);
-      case 'u': return String(t.wd === 0 ? 7 : t.wd);
-      case 'w': return String(t.wd);
-      case 's': return String(Math.floor(epochMs / 1000));
-      case 'F': return `${t.y}-${p2(t.mo + 1)}-${p2(t.d)}`;
-      case 'T': return `${p2(t.h)}:${p2(t.mi)}:${p2(t.s)}`;
-      case 'c': return `${(DAYS[t.wd] ?? '').slice(0, 3)} ${MONTHS[t.mo]!.slice(0, 3)} ${String(t.d).padStart(2, ' ')} ${p2(t.h)}:${p2(t.mi)}:${p2(t.s)} ${t.y}`;
-      case '%': return '%';
-      default: return all;
+      case 'Y':
+        return String(t.y);
+      case 'y':
+        return p2(t.y % 100);
+      case 'm':
+        return p2(t.mo + 1);
+      case 'd':
+        return p2(t.d);
+      case 'e':
+        return String(t.d).padStart(2, ' ');
+      case 'H':
+        return p2(t.h);
+      case 'I':
+        return p2(t.h % 12 === 0 ? 12 : t.h % 12);
+      case 'M':
+        return p2(t.mi);
+      case 'S':
+        return p2(t.s);
+      case 'p':
+        return t.h < 12 ? 'AM' : 'PM';
+      case 'A':
+        return DAYS[t.wd] ?? '';
+      case 'a':
+        return (DAYS[t.wd] ?? '').slice(0, 3);
+      case 'B':
+        return MONTHS[t.mo]!;
+      case 'b':
+        return MONTHS[t.mo]!.slice(0, 3);
+      case 'u':
+        return String(t.wd === 0 ? 7 : t.wd);
+      case 'w':
+        return String(t.wd);
+      case 's':
+        return String(Math.floor(epochMs / 1000));
+      case 'F':
+        return `${t.y}-${p2(t.mo + 1)}-${p2(t.d)}`;
+      case 'T':
+        return `${p2(t.h)}:${p2(t.mi)}:${p2(t.s)}`;
+      case 'c':
+        return `${(DAYS[t.wd] ?? '').slice(0, 3)} ${MONTHS[t.mo]!.slice(0, 3)} ${String(t.d).padStart(2, ' ')} ${p2(t.h)}:${p2(t.mi)}:${p2(t.s)} ${t.y}`;
+      case '%':
+        return '%';
+      default:
+        return all;
     }
   });
 }

@@ -119,9 +119,16 @@ test('capinfos and tshark read the file: 3 packets, SIP decoded over IPv4 and IP
     assert.match(ci.stdout, /File type:\s+pcapng/);
     assert.match(ci.stdout, /Number of packets:\s+3/);
     assert.match(ci.stdout, /File encapsulation:\s+rawip/);
-    const fields = spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.version', '-e', 'ipv6.version', '-e', '_ws.col.Protocol', '-e', 'frame.comment'], { encoding: 'utf8' });
+    const fields = spawnSync(
+      'tshark',
+      ['-r', f, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'ip.version', '-e', 'ipv6.version', '-e', '_ws.col.Protocol', '-e', 'frame.comment'],
+      { encoding: 'utf8' },
+    );
     assert.equal(fields.status, 0, fields.stderr);
-    const rows = fields.stdout.trim().split('\n').map((l) => l.split('\t'));
+    const rows = fields.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
     assert.equal(rows.length, 3);
     assert.equal(rows[0]![0], '1700000000.123456000');
     assert.equal(rows[0]![3], 'SIP');
@@ -130,7 +137,11 @@ test('capinfos and tshark read the file: 3 packets, SIP decoded over IPv4 and IP
     assert.equal(rows[1]![3], 'SIP');
     const bad = spawnSync('tshark', ['-r', f, '-Y', '_ws.malformed || _ws.expert.severity >= "error"'], { encoding: 'utf8' });
     assert.equal(bad.stdout.trim(), '', 'malformed packets');
-    const checks = spawnSync('tshark', ['-r', f, '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status'], { encoding: 'utf8' });
+    const checks = spawnSync(
+      'tshark',
+      ['-r', f, '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-T', 'fields', '-e', 'ip.checksum.status', '-e', 'udp.checksum.status'],
+      { encoding: 'utf8' },
+    );
     const st = checks.stdout.trim().split('\n');
     assert.equal(st[0], '1\t1', 'IPv4 header and UDP checksums good (1 = good, 0 = bad, 2 = unverified)');
     assert.equal(st[1], '\t1', 'IPv6 UDP checksum good');

@@ -31,7 +31,14 @@ function req(method: string, callId: string, o: { from?: string; to?: string; cs
 
 function res(status: number, reason: string, callId: string, cseq: string, body = ''): Buffer {
   return Buffer.from(
-    [`SIP/2.0 ${status} ${reason}`, 'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKx', 'From: <sip:1000@127.0.0.1>;tag=a1', 'To: <sip:1500@127.0.0.1>;tag=b1', `Call-ID: ${callId}`, `CSeq: ${cseq}`]
+    [
+      `SIP/2.0 ${status} ${reason}`,
+      'Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bKx',
+      'From: <sip:1000@127.0.0.1>;tag=a1',
+      'To: <sip:1500@127.0.0.1>;tag=b1',
+      `Call-ID: ${callId}`,
+      `CSeq: ${cseq}`,
+    ]
       .concat(body ? ['Content-Type: application/sdp'] : [], [`Content-Length: ${Buffer.byteLength(body)}`, '', body])
       .join('\r\n'),
   );
@@ -63,7 +70,12 @@ const SDP = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=
 function bridgedCall(r: ReturnType<typeof rig>, a: string, b: string, bStatus: number, caller = '1000', callee = '1500') {
   r.inbound(req('INVITE', a, { from: caller, to: callee, body: SDP }), phoneA, [res(407, 'Proxy Authentication Required', a, '1 INVITE'), phoneA]);
   r.inbound(req('ACK', a, { from: caller, to: callee }), phoneA);
-  r.inbound(req('INVITE', a, { from: caller, to: callee, cseq: 2, auth: AUTH.replace('1000', caller), body: SDP }), phoneA, [res(100, 'Trying', a, '2 INVITE'), phoneA], [req('INVITE', b, { from: caller, to: callee, body: SDP }), phoneB]);
+  r.inbound(
+    req('INVITE', a, { from: caller, to: callee, cseq: 2, auth: AUTH.replace('1000', caller), body: SDP }),
+    phoneA,
+    [res(100, 'Trying', a, '2 INVITE'), phoneA],
+    [req('INVITE', b, { from: caller, to: callee, body: SDP }), phoneB],
+  );
   if (bStatus >= 300) {
     r.inbound(res(bStatus, 'Busy Here', b, '1 INVITE'), phoneB, [req('ACK', b), phoneB], [res(bStatus, 'Busy Here', a, '2 INVITE'), phoneA]);
     r.inbound(req('ACK', a, { cseq: 2 }), phoneA);
@@ -151,7 +163,11 @@ test('no Authorization value, password or SDES key reaches the store or the ladd
   const withSecret = AUTH.replace('algorithm=MD5', `algorithm=MD5, cnonce="${PASSWORD}"`);
   r.inbound(req('INVITE', 'a-6', { body: SDP, auth: withSecret }), phoneA, [res(403, 'Forbidden', 'a-6', '1 INVITE'), phoneA]);
   r.inbound(
-    Buffer.from(req('REGISTER', 'reg-3', { from: '1000', to: '1000' }).toString().replace('Content-Length', `Authorization: Digest username="1000",\r\n response="0123456789abcdef0123456789abcdef", nonce="n1"\r\nContent-Length`)),
+    Buffer.from(
+      req('REGISTER', 'reg-3', { from: '1000', to: '1000' })
+        .toString()
+        .replace('Content-Length', `Authorization: Digest username="1000",\r\n response="0123456789abcdef0123456789abcdef", nonce="n1"\r\nContent-Length`),
+    ),
     phoneA,
     [res(403, 'Forbidden', 'reg-3', '1 REGISTER'), phoneA],
   );
@@ -182,7 +198,8 @@ test('the store keeps the last N calls and stays under its byte cap with many ca
   assert.ok(r.f.store.find('a-m399'), 'the newest is kept');
   assert.equal(r.f.store.find('a-m0'), undefined, 'the oldest went first');
   const tight = new TraceStore({ maxCalls: 1000, maxBytes: 30_000 });
-  for (const t of [10_000, 10_000, 10_000, 10_000, 40_000]) tight.add({ legs: [], reason: '', failed: true, start: 0, end: 0, sip: [], rtp: [], rtpDropped: 0, rtpPayload: false, bytes: t });
+  for (const t of [10_000, 10_000, 10_000, 10_000, 40_000])
+    tight.add({ legs: [], reason: '', failed: true, start: 0, end: 0, sip: [], rtp: [], rtpDropped: 0, rtpPayload: false, bytes: t });
   assert.equal(tight.stats().calls, 3);
   assert.equal(tight.stats().bytes, 30_000);
   assert.equal(tight.stats().tooLarge, 1);

@@ -37,8 +37,17 @@ export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, n
     declare(d) {
       d.configSection('troubleshoot', (section) => readTroubleshoot(section));
       for (const name of TROUBLESHOOT_COMMANDS) d.command(name, (args) => running().commands[name](args));
-      d.cli({ name: 'trace', usage: '  trace CALL-ID|EXTENSION|#N [--messages] [--json] --config FILE\n                                 SIP ladder of a kept call (failed calls are kept; secrets redacted)\n  trace --list --config FILE     the kept calls and the traced extensions\n  trace --extension N --on [--payload]|--off --config FILE\n                                 keep every call of an extension (with its RTP) while on\n', run: (argv, env) => runTrace(argv, env) });
-      d.cli({ name: 'pcap', usage: "  pcap CALL-ID|EXTENSION|#N [--out FILE] --config FILE > call.pcapng\n                                 a kept call's SIP and RTP as pcapng (Wireshark, tshark)\n", run: runPcap });
+      d.cli({
+        name: 'trace',
+        usage:
+          '  trace CALL-ID|EXTENSION|#N [--messages] [--json] --config FILE\n                                 SIP ladder of a kept call (failed calls are kept; secrets redacted)\n  trace --list --config FILE     the kept calls and the traced extensions\n  trace --extension N --on [--payload]|--off --config FILE\n                                 keep every call of an extension (with its RTP) while on\n',
+        run: (argv, env) => runTrace(argv, env),
+      });
+      d.cli({
+        name: 'pcap',
+        usage: "  pcap CALL-ID|EXTENSION|#N [--out FILE] --config FILE > call.pcapng\n                                 a kept call's SIP and RTP as pcapng (Wireshark, tshark)\n",
+        run: runPcap,
+      });
     },
     start(s) {
       // a configuration read without the host's sections (an embedding test) runs with the defaults

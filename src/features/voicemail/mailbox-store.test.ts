@@ -24,7 +24,10 @@ test('commit, list in order, move to Old, remove; counts follow', async () => {
       ids.push((await s.commit(BOX, tmp, meta(t))).id);
     }
     const inbox = await s.list(BOX, 'INBOX');
-    assert.deepEqual(inbox.map((m) => m.origTime), [1000, 2000, 3000]);
+    assert.deepEqual(
+      inbox.map((m) => m.origTime),
+      [1000, 2000, 3000],
+    );
     assert.ok(existsSync(join(dir, 'default/756/INBOX', `${ids[0]}.wav`)));
     const moved = await s.move(inbox[0]!, 'Old');
     assert.equal(moved.folder, 'Old');
@@ -91,7 +94,9 @@ test('kill -9 at any moment never leaves a half message in the index', { timeout
   for (const delay of [60, 130, 210, 290, 370]) {
     const dir = mkdtempSync(join(tmpdir(), 'palisade-store-kill-'));
     try {
-      const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, join(here, 'mailbox-store.js'), join(here, 'wav-info.js'), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD, join(here, 'mailbox-store.js'), join(here, 'wav-info.js'), dir], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let err = '';
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
       const exited = new Promise<string | null>((r) => child.once('exit', (_code, signal) => r(signal)));

@@ -81,7 +81,17 @@ function msg(text: string): SipMessage {
 }
 
 let cseq = 1;
-function subscribe(o: { user?: string; target?: string; expires?: number | null; event?: string; toTag?: string; auth?: string; callId?: string; accept?: string; contact?: boolean }): SipMessage {
+function subscribe(o: {
+  user?: string;
+  target?: string;
+  expires?: number | null;
+  event?: string;
+  toTag?: string;
+  auth?: string;
+  callId?: string;
+  accept?: string;
+  contact?: boolean;
+}): SipMessage {
   const user = o.user ?? '756';
   const target = o.target ?? user;
   const lines = [
@@ -111,7 +121,16 @@ function authed(h: Harness, o: Parameters<typeof subscribe>[0]): SipMessage {
   const nonce = /nonce="([^"]+)"/.exec(challenge.get('www-authenticate')!)![1]!;
   const user = o.user ?? '756';
   const uri = `sip:${o.target ?? user}@${REALM}`;
-  const response = computeDigestResponse({ algorithm: 'MD5', ha1: computeHa1('MD5', user, REALM, SECRETS[user]!), method: 'SUBSCRIBE', uri, nonce, nc: '00000001', cnonce: 'c0ffee', qop: 'auth' });
+  const response = computeDigestResponse({
+    algorithm: 'MD5',
+    ha1: computeHa1('MD5', user, REALM, SECRETS[user]!),
+    method: 'SUBSCRIBE',
+    uri,
+    nonce,
+    nc: '00000001',
+    cnonce: 'c0ffee',
+    qop: 'auth',
+  });
   const auth = `Digest username="${user}", realm="${REALM}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="c0ffee"`;
   const second = subscribe({ ...o, auth });
   h.events.handleSubscribe(txFor(h), second, REMOTE);

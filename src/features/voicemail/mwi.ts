@@ -75,8 +75,6 @@ export class MwiPackage implements EventPackage {
 /** RFC 3842 §5.2: the message-summary body */
 export function summaryBody(c: MessageCounts, account: string): string {
   return (
-    `Messages-Waiting: ${c.newCount > 0 ? 'yes' : 'no'}\r\n` +
-    `Message-Account: ${account}\r\n` +
-    `Voice-Message: ${c.newCount}/${c.oldCount} (${c.urgentNew}/${c.urgentOld})\r\n`
+    `Messages-Waiting: ${c.newCount > 0 ? 'yes' : 'no'}\r\n` + `Message-Account: ${account}\r\n` + `Voice-Message: ${c.newCount}/${c.oldCount} (${c.urgentNew}/${c.urgentOld})\r\n`
   );
 }

@@ -22,8 +22,15 @@ import { VoicemailService, type VoicemailMail } from './voicemail-service.js';
 import { parseWavHeader, pcmToWav, readWavInfo, tone } from './wav-info.js';
 
 const BOX: MailboxConfig = {
-  context: 'default', number: '756', pin: '3829', name: 'Jane Doe', email: 'jane@example.org', pager: null,
-  attach: true, deleteAfterEmail: false, at: { file: 'voicemail.conf', line: 2, col: 1 },
+  context: 'default',
+  number: '756',
+  pin: '3829',
+  name: 'Jane Doe',
+  email: 'jane@example.org',
+  pager: null,
+  attach: true,
+  deleteAfterEmail: false,
+  at: { file: 'voicemail.conf', line: 2, col: 1 },
 };
 
 let dir: string;
@@ -36,10 +43,20 @@ const report = (o: PinOutcome): void => void events.push(pinOutcomeEvent(o));
 
 function config(): VoicemailConfig {
   return {
-    file: null, spoolDir: join(dir, 'spool'), maxMessageSeconds: 30, maxMessages: 3, maxSilenceSeconds: 3,
-    emailFrom: 'voicemail@pbx.example.org', emailSubject: 'New voicemail ${VM_MSGNUM} in ${VM_MAILBOX} from ${VM_CALLERID}',
-    emailBody: 'Hello ${VM_NAME}, ${VM_DUR} from ${VM_CIDNUM}', attachFormat: 'wav', pinMinLength: 4, maxLoginAttempts: 3,
-    mwiUnsolicited: true, mwiMaxExpires: 3600, mailboxes: [BOX],
+    file: null,
+    spoolDir: join(dir, 'spool'),
+    maxMessageSeconds: 30,
+    maxMessages: 3,
+    maxSilenceSeconds: 3,
+    emailFrom: 'voicemail@pbx.example.org',
+    emailSubject: 'New voicemail ${VM_MSGNUM} in ${VM_MAILBOX} from ${VM_CALLERID}',
+    emailBody: 'Hello ${VM_NAME}, ${VM_DUR} from ${VM_CIDNUM}',
+    attachFormat: 'wav',
+    pinMinLength: 4,
+    maxLoginAttempts: 3,
+    mwiUnsolicited: true,
+    mwiMaxExpires: 3600,
+    mailboxes: [BOX],
   };
 }
 
@@ -142,12 +159,15 @@ test('VoiceMailMain: three wrong PINs → "invalid" each time, security events, 
   await createVoiceMailMainApp(vm, report).run(ch.call, '756');
   assert.deepEqual(ch.heard, ['vm-password', 'invalid', 'vm-password', 'invalid', 'vm-password', 'invalid', 'goodbye']);
   assert.equal(ch.hungUp, true);
-  assert.deepEqual(events.map((e) => e.type), ['InvalidPassword', 'InvalidPassword', 'InvalidPassword']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['InvalidPassword', 'InvalidPassword', 'InvalidPassword'],
+  );
   assert.ok(!JSON.stringify(events).includes('3828'), 'the PIN tried is never in an event');
   assert.equal((await vm.store.list(BOX, 'INBOX')).length, 1, 'nothing changed');
 });
 
-test('VoiceMailMain: each wrong PIN counts against the caller\'s address and extension, like a wrong SIP password; the IDS bans the address', async () => {
+test("VoiceMailMain: each wrong PIN counts against the caller's address and extension, like a wrong SIP password; the IDS bans the address", async () => {
   const peer = { transport: 'tcp', address: '198.51.100.23', port: 5062, account: '1004' } as const;
   const ch = new MemoryChannel({ script: '1111#2222#3828#', callerIdNum: '1004', peer });
   await createVoiceMailMainApp(vm, report).run(ch.call, '756');
@@ -157,7 +177,15 @@ test('VoiceMailMain: each wrong PIN counts against the caller\'s address and ext
   );
   const bans: string[] = [];
   const ids = new IdsEngine(
-    { trusted: [], authFailures: { threshold: 3, windowSec: 60 }, registeredThreshold: 50, badRequests: { threshold: 20, windowSec: 60 }, floodPacketsPerSecond: 0, scanners: { action: 'off', userAgents: [] }, ban: { timeSec: 600, factor: 2, maxSec: 86400, forgetAfterSec: 86400 } },
+    {
+      trusted: [],
+      authFailures: { threshold: 3, windowSec: 60 },
+      registeredThreshold: 50,
+      badRequests: { threshold: 20, windowSec: 60 },
+      floodPacketsPerSecond: 0,
+      scanners: { action: 'off', userAgents: [] },
+      ban: { timeSec: 600, factor: 2, maxSec: 86400, forgetAfterSec: 86400 },
+    },
     { sink: { emit: () => {} }, onBan: (b) => void bans.push(b.address) },
   );
   for (const e of events) ids.handle(e);
@@ -169,7 +197,10 @@ test('VoiceMailMain: an unknown mailbox is asked for its PIN like a real one (no
   const ch = new MemoryChannel({ script: '999#1234#756#3829##' });
   await createVoiceMailMainApp(vm, report).run(ch.call, '');
   assert.deepEqual(ch.heard.slice(0, 6), ['vm-login', 'vm-password', 'invalid', 'vm-login', 'vm-password', 'vm-youhave']);
-  assert.deepEqual(events.map((e) => e.type), ['InvalidAccountID', 'SuccessfulAuth']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['InvalidAccountID', 'SuccessfulAuth'],
+  );
 });
 
 test('VoiceMailMain: "you have 2 new messages", listen, next, previous, delete, save, exit; MWI follows', async () => {
@@ -180,19 +211,39 @@ test('VoiceMailMain: "you have 2 new messages", listen, next, previous, delete, 
   const ch = new MemoryChannel({ script: '3829#1664' + '79#', bargeIn: false });
   await createVoiceMailMainApp(vm).run(ch.call, '756@default');
   assert.deepEqual(ch.heard, [
-    'vm-password', 'vm-youhave', 'say:2', 'vm-new', 'vm-messages',
-    'vm-menu', 'vm-first', 'vm-message', first!.wavPath,
-    'vm-menu', 'vm-last', 'vm-message', second!.wavPath,
-    'vm-menu', 'vm-nomore',
-    'vm-menu', 'vm-first', 'vm-message', first!.wavPath.replace('/INBOX/', '/Old/'),
-    'vm-menu', 'vm-deleted',
-    'vm-menu', 'vm-saved',
-    'vm-menu', 'goodbye',
+    'vm-password',
+    'vm-youhave',
+    'say:2',
+    'vm-new',
+    'vm-messages',
+    'vm-menu',
+    'vm-first',
+    'vm-message',
+    first!.wavPath,
+    'vm-menu',
+    'vm-last',
+    'vm-message',
+    second!.wavPath,
+    'vm-menu',
+    'vm-nomore',
+    'vm-menu',
+    'vm-first',
+    'vm-message',
+    first!.wavPath.replace('/INBOX/', '/Old/'),
+    'vm-menu',
+    'vm-deleted',
+    'vm-menu',
+    'vm-saved',
+    'vm-menu',
+    'goodbye',
   ]);
   assert.equal(ch.hungUp, true);
   assert.equal((await vm.store.list(BOX, 'INBOX')).length, 0);
   const old = await vm.store.list(BOX, 'Old');
-  assert.deepEqual(old.map((m) => m.callerIdNum), ['1002']);
+  assert.deepEqual(
+    old.map((m) => m.callerIdNum),
+    ['1002'],
+  );
   assert.ok(!existsSync(first!.wavPath.replace('/INBOX/', '/Old/')), 'the deleted WAV is gone');
   // heard messages are no longer new: the last MWI says no
   assert.deepEqual(mwi.at(-1)!.counts, { newCount: 0, oldCount: 1, urgentNew: 0, urgentOld: 0 });
@@ -204,14 +255,15 @@ test('VoiceMailMain: keys pressed during prompts and messages act at once (barge
   // PIN typed over the prompt; 1 over "you have..."; 6 over message 1; 7 over "message" of message 2; #
   const ch = new MemoryChannel({ script: '3829#1' + '6' + '7' + '#' });
   await createVoiceMailMainApp(vm).run(ch.call, '756');
-  assert.deepEqual(ch.heard, [
-    'vm-password', 'vm-youhave',
-    'vm-first',
-    'vm-message',
-    'vm-deleted', 'vm-menu', 'goodbye',
-  ]);
+  assert.deepEqual(ch.heard, ['vm-password', 'vm-youhave', 'vm-first', 'vm-message', 'vm-deleted', 'vm-menu', 'goodbye']);
   const left = await vm.messages(BOX);
-  assert.deepEqual(left.map((m) => [m.callerIdNum, m.folder]), [['1002', 'INBOX'], ['1000', 'Old']]);
+  assert.deepEqual(
+    left.map((m) => [m.callerIdNum, m.folder]),
+    [
+      ['1002', 'INBOX'],
+      ['1000', 'Old'],
+    ],
+  );
   assert.equal(list.length, 3);
 });
 

@@ -27,11 +27,17 @@ const mails: VoicemailMail[] = [];
 before(async () => {
   for (const f of ['attendance.sql', 'extensions.conf']) copyFileSync(join(example, f), join(dir, f));
   // the example ships no credentials: the site adds its mailboxes, as the demo does
-  writeFileSync(join(dir, 'voicemail.conf'), `[default]\n1001 => ${generatePin(6, '1001')},Reception,reception@example.edu\n1002 => ${generatePin(6, '1002')},Registrar,registrar@example.edu\n`);
+  writeFileSync(
+    join(dir, 'voicemail.conf'),
+    `[default]\n1001 => ${generatePin(6, '1001')},Reception,reception@example.edu\n1002 => ${generatePin(6, '1002')},Registrar,registrar@example.edu\n`,
+  );
   const yamlPath = join(dir, 'palisade.yaml');
   writeFileSync(yamlPath, readFileSync(join(example, 'palisade.yaml'), 'utf8') + 'voicemail:\n  file: voicemail.conf\n  spool_dir: var/voicemail\n');
   const cfg = parseConfig(readFileSync(yamlPath, 'utf8'), yamlPath);
-  assert.deepEqual(cfg.voicemail.mailboxes.map((b) => `${b.number}@${b.context}`), ['1001@default', '1002@default']);
+  assert.deepEqual(
+    cfg.voicemail.mailboxes.map((b) => `${b.number}@${b.context}`),
+    ['1001@default', '1002@default'],
+  );
   feature = createVoicemail(cfg.voicemail, {
     mail: { enqueue: async (m) => void mails.push(m) },
     log: new LogRoot('error').get('vm'),

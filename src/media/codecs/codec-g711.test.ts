@@ -25,7 +25,10 @@ test('A-law known vectors: the even bits are inverted (0xD5 / 0x55 around zero)'
 test('round trip error stays within half a quantisation step (≤ 1/32 of the value, or 8 near zero)', () => {
   const pcm = new Int16Array(65536);
   for (let i = 0; i < 65536; i++) pcm[i] = i - 32768;
-  for (const [enc, dec] of [[encodeUlaw, decodeUlaw], [encodeAlaw, decodeAlaw]] as const) {
+  for (const [enc, dec] of [
+    [encodeUlaw, decodeUlaw],
+    [encodeAlaw, decodeAlaw],
+  ] as const) {
     const back = dec(enc(pcm));
     for (let i = 0; i < pcm.length; i++) {
       const x = pcm[i]!;

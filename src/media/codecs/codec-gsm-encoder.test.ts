@@ -56,7 +56,10 @@ function compareFrames(name: string, ours: Uint8Array, ref: Buffer): void {
 
 function quality(ref: Int16Array, got: Int16Array): { corr: number; snr: number } {
   const n = Math.min(ref.length, got.length);
-  let dot = 0, ea = 0, eb = 0, noise = 0;
+  let dot = 0,
+    ea = 0,
+    eb = 0,
+    noise = 0;
   for (let i = 0; i < n; i++) {
     dot += ref[i]! * got[i]!;
     ea += ref[i]! ** 2;

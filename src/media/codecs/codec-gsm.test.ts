@@ -24,9 +24,12 @@ test('GSM frames made by sox decode exactly as sox decodes them', () => {
     assert.equal(frames.length % 33, 0);
     const ours = new GsmDecoder().decodePayload(frames);
     const theirs = readWavSamples(ref);
-    assert.equal(ours.length, frames.length / 33 * 160);
+    assert.equal(ours.length, (frames.length / 33) * 160);
     const n = Math.min(ours.length, theirs.length);
-    let dot = 0, ea = 0, eb = 0, noise = 0;
+    let dot = 0,
+      ea = 0,
+      eb = 0,
+      noise = 0;
     for (let i = 0; i < n; i++) {
       dot += ours[i]! * theirs[i]!;
       ea += ours[i]! ** 2;

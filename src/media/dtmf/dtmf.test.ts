@@ -68,7 +68,10 @@ test('RFC 4733: the digits in SIP_DTMF2.cap, once each, as tshark sees them', ()
   assert.ok(theirs.length >= 5, `tshark found events: ${theirs}`);
   assert.equal(ours, theirs);
   // every event ended exactly once although end packets are sent several times
-  assert.equal([...receivers.values()].reduce((n, r) => n + r.ends, 0), theirs.length);
+  assert.equal(
+    [...receivers.values()].reduce((n, r) => n + r.ends, 0),
+    theirs.length,
+  );
 });
 
 test('RFC 4733: retransmitted end packets and a late start do not repeat the digit', () => {
@@ -88,7 +91,10 @@ test('RFC 4733 send: marker on the first packet, growing durations, three end pa
   assert.equal(ticks.length, 5);
   assert.equal(ticks[0]![0]!.marker, true);
   assert.equal(ticks[0]![0]!.payload[0], 11);
-  assert.deepEqual(ticks.slice(0, 4).map((t) => t[0]!.payload.readUInt16BE(2)), [160, 320, 480, 640]);
+  assert.deepEqual(
+    ticks.slice(0, 4).map((t) => t[0]!.payload.readUInt16BE(2)),
+    [160, 320, 480, 640],
+  );
   const last = ticks[4]!;
   assert.equal(last.length, 3);
   for (const p of last) {
@@ -126,7 +132,11 @@ test('in-band: sox-made tones 1234# (with twist and noise) decode to 1234#, each
       const [lo, hi] = tones[d]!;
       const f = join(dir, `d${i++}.wav`);
       // a long press (150 ms) with 3 dB twist, then 100 ms of quiet noise
-      execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', f, 'synth', '0.15', 'sine', String(lo), 'sine', String(hi), 'remix', '1v0.3,2v0.42', 'pad', '0', '0.1'], { timeout: 10_000 });
+      execFileSync(
+        'sox',
+        ['-n', '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', f, 'synth', '0.15', 'sine', String(lo), 'sine', String(hi), 'remix', '1v0.3,2v0.42', 'pad', '0', '0.1'],
+        { timeout: 10_000 },
+      );
       parts.push(f);
     }
     const seq = join(dir, 'seq.wav');

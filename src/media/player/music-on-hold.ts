@@ -20,7 +20,9 @@ export class MusicOnHold {
       const folder = join(d, 'moh', className);
       let names: string[];
       try {
-        names = readdirSync(folder).filter((n) => n.endsWith('.wav')).sort();
+        names = readdirSync(folder)
+          .filter((n) => n.endsWith('.wav'))
+          .sort();
       } catch {
         continue;
       }

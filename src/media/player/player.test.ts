@@ -89,9 +89,18 @@ test('prompt store: the administrator folder overrides the generated set; names 
     execFileSync('mkdir', ['-p', join(gen, 'digits'), custom]);
     const wav = (n: number): Buffer => {
       const h = Buffer.alloc(44 + n * 2);
-      h.write('RIFF', 0); h.writeUInt32LE(36 + n * 2, 4); h.write('WAVEfmt ', 8); h.writeUInt32LE(16, 16);
-      h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(8000, 24); h.writeUInt32LE(16000, 28);
-      h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(n * 2, 40);
+      h.write('RIFF', 0);
+      h.writeUInt32LE(36 + n * 2, 4);
+      h.write('WAVEfmt ', 8);
+      h.writeUInt32LE(16, 16);
+      h.writeUInt16LE(1, 20);
+      h.writeUInt16LE(1, 22);
+      h.writeUInt32LE(8000, 24);
+      h.writeUInt32LE(16000, 28);
+      h.writeUInt16LE(2, 32);
+      h.writeUInt16LE(16, 34);
+      h.write('data', 36);
+      h.writeUInt32LE(n * 2, 40);
       return h;
     };
     writeFileSync(join(gen, 'goodbye.wav'), wav(10));
@@ -114,5 +123,18 @@ test('SayDigits and SayNumber in English number grammar', () => {
   assert.deepEqual(sayNumberPrompts(87), ['digits/80', 'digits/7']);
   assert.deepEqual(sayNumberPrompts(100), ['digits/1', 'digits/hundred']);
   assert.deepEqual(sayNumberPrompts(2005), ['digits/2', 'digits/thousand', 'digits/5']);
-  assert.deepEqual(sayNumberPrompts(-1234567), ['digits/minus', 'digits/1', 'digits/million', 'digits/2', 'digits/hundred', 'digits/30', 'digits/4', 'digits/thousand', 'digits/5', 'digits/hundred', 'digits/60', 'digits/7']);
+  assert.deepEqual(sayNumberPrompts(-1234567), [
+    'digits/minus',
+    'digits/1',
+    'digits/million',
+    'digits/2',
+    'digits/hundred',
+    'digits/30',
+    'digits/4',
+    'digits/thousand',
+    'digits/5',
+    'digits/hundred',
+    'digits/60',
+    'digits/7',
+  ]);
 });

@@ -49,7 +49,10 @@ export function poorReasons(q: LegQuality, t: QualityThresholds): string | null 
 
 /** Adds poor-x flags to `flags` for each leg past a threshold. */
 export function judge(a: LegQuality | null, b: LegQuality | null, t: QualityThresholds, flags: string[] = []): CallQuality {
-  for (const [leg, q] of [['a', a], ['b', b]] as const) {
+  for (const [leg, q] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
     if (q !== null && poorReasons(q, t) !== null) flags.push(`poor-${leg}`);
   }
   return { a, b, flags };

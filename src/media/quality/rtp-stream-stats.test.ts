@@ -78,7 +78,7 @@ test('sequence numbers wrap at 65535 without a loss or a cycle error', () => {
 test('loss across the wrap is still counted', () => {
   const s = new RtpStreamStats();
   const seqs = Array.from({ length: 40 }, (_, i) => (65520 + i) & 0xffff).filter((x) => x !== 65535 && x !== 0);
-  feed(s, seqs, (_i, seq) => (((seq - 65520) & 0xffff) * 20), 65520);
+  feed(s, seqs, (_i, seq) => ((seq - 65520) & 0xffff) * 20, 65520);
   assert.equal(s.snapshot().lost, 2);
 });
 
@@ -157,10 +157,16 @@ test('judge flags the leg past a threshold; the one-way watch names the silent s
   assert.deepEqual(q.flags, ['poor-b']);
   const got: string[] = [];
   const counts = { a: 50, b: 0 };
-  const w = new OneWayWatch((leg) => counts[leg], (silent) => got.push(silent));
+  const w = new OneWayWatch(
+    (leg) => counts[leg],
+    (silent) => got.push(silent),
+  );
   assert.equal(w.check(), 'b');
   assert.equal(w.check(), 'b');
   assert.deepEqual(got, ['b'], 'reported once');
-  const both = new OneWayWatch(() => 0, () => assert.fail('nobody sent: not one-way'));
+  const both = new OneWayWatch(
+    () => 0,
+    () => assert.fail('nobody sent: not one-way'),
+  );
   assert.equal(both.check(), null);
 });

@@ -313,10 +313,7 @@ export class RtpStreamStats {
       jitterMaxMs: this.maxJitter,
       maxDeltaMs: this.maxDelta,
       malformed: this.malformed,
-      farEnd:
-        this.rrCount === 0
-          ? null
-          : { reports: this.rrCount, fractionLost: this.rrFraction, cumulativeLost: this.rrCumLost, jitterMs: (this.rrJitter * 1000) / clock },
+      farEnd: this.rrCount === 0 ? null : { reports: this.rrCount, fractionLost: this.rrFraction, cumulativeLost: this.rrCumLost, jitterMs: (this.rrJitter * 1000) / clock },
     };
   }
 }

@@ -33,8 +33,14 @@ test('sequence numbers +1, timestamps +160 per frame, one SSRC, marker on the fi
     await settle();
     assert.equal(far.got.length, 3);
     const h = far.got.map((b) => ({ m: b[1]! >> 7, pt: b[1]! & 0x7f, seq: b.readUInt16BE(2), ts: b.readUInt32BE(4), ssrc: b.readUInt32BE(8), len: b.length }));
-    assert.deepEqual(h.map((x) => x.m), [1, 0, 1]);
-    assert.deepEqual(h.map((x) => x.pt), [0, 0, 8]);
+    assert.deepEqual(
+      h.map((x) => x.m),
+      [1, 0, 1],
+    );
+    assert.deepEqual(
+      h.map((x) => x.pt),
+      [0, 0, 8],
+    );
     assert.equal((h[1]!.seq - h[0]!.seq) & 0xffff, 1);
     assert.equal((h[2]!.seq - h[1]!.seq) & 0xffff, 1);
     assert.equal((h[1]!.ts - h[0]!.ts) >>> 0, 160);
@@ -64,7 +70,10 @@ test('receive: payload-type dispatch, symmetric latching to the source, other so
     b.sendAudio(0, new Uint8Array(160));
     b.send(101, Buffer.from([1, 0, 0, 160]), true, b.timestamp);
     await settle();
-    assert.deepEqual(got, [[0, 160], [101, 4]]);
+    assert.deepEqual(got, [
+      [0, 160],
+      [101, 4],
+    ]);
     assert.deepEqual(a.remote, { address: '127.0.0.1', port: b.localPort, latched: true });
     const fake = Buffer.alloc(172);
     fake[0] = 0x80;

@@ -285,7 +285,7 @@ export class RtpEndpoint {
       const fraction = expInt <= 0 || lostInt <= 0 ? 0 : Math.floor((lostInt << 8) / expInt);
       const cumLost = Math.max(-0x800000, Math.min(0x7fffff, expected - this.received));
       rep.writeUInt32BE(this.remoteSsrc >>> 0, o);
-      rep.writeUInt32BE(((fraction & 0xff) << 24 | (cumLost & 0xffffff)) >>> 0, o + 4);
+      rep.writeUInt32BE((((fraction & 0xff) << 24) | (cumLost & 0xffffff)) >>> 0, o + 4);
       rep.writeUInt32BE((this.cycles + this.maxSeq) >>> 0, o + 8);
       rep.writeUInt32BE(Math.floor(this.jitter) >>> 0, o + 12);
       rep.writeUInt32BE(this.lastSrNtp >>> 0, o + 16);

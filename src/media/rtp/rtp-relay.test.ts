@@ -80,7 +80,7 @@ async function connected(relay: RtpRelay, a: Party, b: Party): Promise<RelaySess
   return s;
 }
 
-test('RTP crosses both ways byte-identical, out of the other leg\'s port', async () => {
+test("RTP crosses both ways byte-identical, out of the other leg's port", async () => {
   await withRelay({}, async (relay, [a, b]) => {
     const s = await connected(relay, a, b);
     assert.equal(s.legs.a.rtcpPort, s.legs.a.port + 1);
@@ -105,25 +105,29 @@ test('RTP crosses both ways byte-identical, out of the other leg\'s port', async
   });
 });
 
-test('RTCP is relayed on port + 1 to the party\'s RTCP port', async () => {
-  await withRelay({}, async (relay, [a, b, aRtcp, bRtcp]) => {
-    const s = relay.createSession();
-    await s.ready;
-    s.setRemote('a', { address: LO, port: a.port, rtcpPort: aRtcp.port });
-    s.setRemote('b', { address: LO, port: b.port, rtcpPort: bRtcp.port });
-    const sr = Buffer.from('80c8000600000001deadbeef', 'hex');
-    await send(aRtcp, sr, s.legs.a.port + 1);
-    const [got] = await receive(bRtcp);
-    assert.deepEqual(got.msg, sr);
-    assert.equal(got.from, s.legs.b.rtcpPort);
-    await send(bRtcp, sr, s.legs.b.rtcpPort);
-    assert.deepEqual((await receive(aRtcp))[0].msg, sr);
-    assert.equal(b.inbox.length + a.inbox.length, 0, 'nothing leaked onto the RTP sockets');
-    assert.equal(s.legs.a.stats().rtcp.packetsIn, 1);
-  }, [LO, LO, LO, LO]);
+test("RTCP is relayed on port + 1 to the party's RTCP port", async () => {
+  await withRelay(
+    {},
+    async (relay, [a, b, aRtcp, bRtcp]) => {
+      const s = relay.createSession();
+      await s.ready;
+      s.setRemote('a', { address: LO, port: a.port, rtcpPort: aRtcp.port });
+      s.setRemote('b', { address: LO, port: b.port, rtcpPort: bRtcp.port });
+      const sr = Buffer.from('80c8000600000001deadbeef', 'hex');
+      await send(aRtcp, sr, s.legs.a.port + 1);
+      const [got] = await receive(bRtcp);
+      assert.deepEqual(got.msg, sr);
+      assert.equal(got.from, s.legs.b.rtcpPort);
+      await send(bRtcp, sr, s.legs.b.rtcpPort);
+      assert.deepEqual((await receive(aRtcp))[0].msg, sr);
+      assert.equal(b.inbox.length + a.inbox.length, 0, 'nothing leaked onto the RTP sockets');
+      assert.equal(s.legs.a.stats().rtcp.packetsIn, 1);
+    },
+    [LO, LO, LO, LO],
+  );
 });
 
-test('symmetric RTP: sends to where the party\'s packets come from, not the SDP port (NAT)', async () => {
+test("symmetric RTP: sends to where the party's packets come from, not the SDP port (NAT)", async () => {
   await withRelay({}, async (relay, [a, b]) => {
     const s = relay.createSession();
     await s.ready;
@@ -140,40 +144,48 @@ test('symmetric RTP: sends to where the party\'s packets come from, not the SDP 
 });
 
 test('once latched, packets from another source are dropped and counted (no hijack)', async () => {
-  await withRelay({}, async (relay, [a, b, attacker]) => {
-    const s = await connected(relay, a, b);
-    await send(a, rtpPacket(1), s.legs.a.port);
-    await receive(b);
-    for (let i = 0; i < 10; i++) await send(attacker, Buffer.from('spray'), s.legs.a.port);
-    await send(a, rtpPacket(2), s.legs.a.port);
-    const [next] = await receive(b);
-    assert.deepEqual(next.msg, rtpPacket(2), 'B only ever hears A');
-    await quiet(30);
-    assert.equal(b.inbox.length, 0);
-    assert.equal(s.legs.a.stats().rtp.dropped, 10);
-    // and B's media still goes to A, not to the attacker
-    await send(b, rtpPacket(3), s.legs.b.port);
-    assert.deepEqual((await receive(a))[0].msg, rtpPacket(3));
-    await quiet(30);
-    assert.equal(attacker.inbox.length, 0);
-  }, [LO, LO, '127.0.0.2']);
+  await withRelay(
+    {},
+    async (relay, [a, b, attacker]) => {
+      const s = await connected(relay, a, b);
+      await send(a, rtpPacket(1), s.legs.a.port);
+      await receive(b);
+      for (let i = 0; i < 10; i++) await send(attacker, Buffer.from('spray'), s.legs.a.port);
+      await send(a, rtpPacket(2), s.legs.a.port);
+      const [next] = await receive(b);
+      assert.deepEqual(next.msg, rtpPacket(2), 'B only ever hears A');
+      await quiet(30);
+      assert.equal(b.inbox.length, 0);
+      assert.equal(s.legs.a.stats().rtp.dropped, 10);
+      // and B's media still goes to A, not to the attacker
+      await send(b, rtpPacket(3), s.legs.b.port);
+      assert.deepEqual((await receive(a))[0].msg, rtpPacket(3));
+      await quiet(30);
+      assert.equal(attacker.inbox.length, 0);
+    },
+    [LO, LO, '127.0.0.2'],
+  );
 });
 
 test('a source that sprayed first loses the stream to the party at its exact SDP address', async () => {
-  await withRelay({}, async (relay, [a, b, attacker]) => {
-    const s = await connected(relay, a, b);
-    await send(attacker, Buffer.from('first!'), s.legs.a.port);
-    await receive(b); // the first packet is relayed: nothing better was known
-    await send(a, rtpPacket(1), s.legs.a.port);
-    assert.deepEqual((await receive(b))[0].msg, rtpPacket(1));
-    await send(attacker, Buffer.from('again'), s.legs.a.port);
-    await send(b, rtpPacket(2), s.legs.b.port);
-    assert.deepEqual((await receive(a))[0].msg, rtpPacket(2));
-    await quiet(30);
-    assert.equal(b.inbox.length, 0, 'attacker dropped after the SDP source latched');
-    assert.equal(attacker.inbox.length, 0);
-    assert.equal(s.legs.a.stats().rtp.dropped, 1);
-  }, [LO, LO, '127.0.0.2']);
+  await withRelay(
+    {},
+    async (relay, [a, b, attacker]) => {
+      const s = await connected(relay, a, b);
+      await send(attacker, Buffer.from('first!'), s.legs.a.port);
+      await receive(b); // the first packet is relayed: nothing better was known
+      await send(a, rtpPacket(1), s.legs.a.port);
+      assert.deepEqual((await receive(b))[0].msg, rtpPacket(1));
+      await send(attacker, Buffer.from('again'), s.legs.a.port);
+      await send(b, rtpPacket(2), s.legs.b.port);
+      assert.deepEqual((await receive(a))[0].msg, rtpPacket(2));
+      await quiet(30);
+      assert.equal(b.inbox.length, 0, 'attacker dropped after the SDP source latched');
+      assert.equal(attacker.inbox.length, 0);
+      assert.equal(s.legs.a.stats().rtp.dropped, 1);
+    },
+    [LO, LO, '127.0.0.2'],
+  );
 });
 
 test('hold with a=sendonly keeps forwarding (music on hold flows to the held party)', async () => {
@@ -213,7 +225,10 @@ test('exhaustion, then close releases the ports and the next session reuses the 
   await withRelay({ portMin: BASE, portMax: BASE + 3 }, async (relay) => {
     const s1 = relay.createSession();
     await s1.ready;
-    assert.throws(() => relay.createSession(), (e: unknown) => (e as { code?: string }).code === 'PAL_ERR_RTP_PORTS_EXHAUSTED');
+    assert.throws(
+      () => relay.createSession(),
+      (e: unknown) => (e as { code?: string }).code === 'PAL_ERR_RTP_PORTS_EXHAUSTED',
+    );
     assert.equal(relay.stats().portPairsFree, 0);
     s1.close();
     s1.close();
@@ -283,7 +298,7 @@ test('a port held by another process makes session.ready reject and the pair is 
   }
 });
 
-test('inactivity: lastActivity moves with packets; \'inactive\' fires once per quiet period', async () => {
+test("inactivity: lastActivity moves with packets; 'inactive' fires once per quiet period", async () => {
   let now = 1_000_000;
   await withRelay({ inactivityTimeoutMs: 30_000, now: () => now }, async (relay, [a, b]) => {
     const s = await connected(relay, a, b);

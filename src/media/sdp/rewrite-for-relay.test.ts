@@ -53,9 +53,7 @@ test('SIPp offer: the sender username leaves the o= line, session id is kept, ve
     addrType: 'IP4',
     address: '198.51.100.99',
   });
-  assert.deepEqual(mediaTargets(out), [
-    { address: RELAY, port: 20002, rtcpPort: 20003, rtcpAddress: RELAY, direction: 'sendrecv', formats: ['0'], rtcpMux: false },
-  ]);
+  assert.deepEqual(mediaTargets(out), [{ address: RELAY, port: 20002, rtcpPort: 20003, rtcpAddress: RELAY, direction: 'sendrecv', formats: ['0'], rtcpMux: false }]);
 });
 
 test('IPv6 with ICE: IN IP6 relay address, a=rtcp fixed to port+1, ICE removed, crypto kept', () => {
@@ -110,7 +108,10 @@ test('multiple m-lines: each gets its own relay port, media-level c= rewritten, 
       ['audio', 0, RELAY],
     ],
   );
-  assert.deepEqual(out.media[0].attributes.find((a) => a.name === 'rtcp'), { name: 'rtcp', value: '20001' });
+  assert.deepEqual(
+    out.media[0].attributes.find((a) => a.name === 'rtcp'),
+    { name: 'rtcp', value: '20001' },
+  );
   assert.equal(mediaTargets(out)[1]?.direction, 'recvonly');
   assert.equal(mediaTargets(out)[2], null);
   const text = serializeSdp(out);
@@ -129,7 +130,10 @@ test('port 0 in the relay list rejects a stream the sender offered (RFC 3264 §6
     out.media.map((m) => m.port),
     [20000, 0, 0],
   );
-  assert.deepEqual(mediaTargets(out).map((t) => t === null), [false, true, true]);
+  assert.deepEqual(
+    mediaTargets(out).map((t) => t === null),
+    [false, true, true],
+  );
 });
 
 test('a session-level c= with a stream rejected first takes the first active stream address', () => {

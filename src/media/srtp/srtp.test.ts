@@ -21,7 +21,11 @@ test('RFC 3711 B.2: AES-CM keystream', () => {
   const key = hex('2B7E151628AED2A6ABF7158809CF4F3C');
   const iv = hex('F0F1F2F3F4F5F6F7F8F9FAFBFCFD0000');
   const ks = createCipheriv('aes-128-ctr', key, iv).update(Buffer.alloc(16 * 0xff02));
-  const block = (n: number) => ks.subarray(n * 16, n * 16 + 16).toString('hex').toUpperCase();
+  const block = (n: number) =>
+    ks
+      .subarray(n * 16, n * 16 + 16)
+      .toString('hex')
+      .toUpperCase();
   assert.equal(block(0x0000), 'E03EAD0935C95E80E166B16DD92B4EB4');
   assert.equal(block(0x0001), 'D23513162B02D0F72A43A2FE4A5F97AB');
   assert.equal(block(0x0002), '41E95B3BB0A2E8DD477901E4FCA894C0');

@@ -50,10 +50,13 @@ test('a call claiming an internal user from outside is refused and counted; an u
   const unknown = g.check(msg('INVITE', '4711', '1002'), at('203.0.113.6'));
   assert.deepEqual({ ...known, rule: '' }, { ...unknown, rule: '' });
   assert.equal(known?.status, 403);
-  assert.deepEqual(events.map((e) => e.detail), ['internal-user-from-outside', 'invite-from-outside']);
+  assert.deepEqual(
+    events.map((e) => e.detail),
+    ['internal-user-from-outside', 'invite-from-outside'],
+  );
   assert.equal(reputation.score('ip:203.0.113.5'), 4);
   assert.equal(g.check(msg('INVITE', '1001', '1002'), at('10.1.2.3')), null, 'inside is fine');
-  assert.equal(g.check(msg('REGISTER', '1001', '1001'), at('198.51.100.1')), null, 'registering from outside is the registrar\'s (register_from) business');
+  assert.equal(g.check(msg('REGISTER', '1001', '1001'), at('198.51.100.1')), null, "registering from outside is the registrar's (register_from) business");
 });
 
 test('call_from lets an extension call from outside; emergency calls are never refused for reputation or origin', () => {

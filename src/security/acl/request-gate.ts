@@ -71,7 +71,13 @@ export class RequestGate {
       const internal = fromUser !== '' && d.isExtension(fromUser);
       d.reputation.bad(ip(addr));
       // claiming one of our users from outside is a spoofing attempt, worth acting on (8)
-      this.emit(internal ? 'FailedACL' : 'RequestNotAllowed', internal ? 8 : EVENT_LEVELS.RequestNotAllowed, req, remote, internal ? 'internal-user-from-outside' : 'invite-from-outside');
+      this.emit(
+        internal ? 'FailedACL' : 'RequestNotAllowed',
+        internal ? 8 : EVENT_LEVELS.RequestNotAllowed,
+        req,
+        remote,
+        internal ? 'internal-user-from-outside' : 'invite-from-outside',
+      );
       return REFUSED('outside');
     }
     return null;

@@ -79,8 +79,22 @@ test('plaintext-secret: clear-text secrets are a low finding; HA1 only is quiet'
 });
 
 test('weak-pin: voicemail.conf and extension PINs through the PIN policy', () => {
-  const raw = { voicemail: { pin_min_length: 6 }, extensions: [{ number: '1001', voicemail_pin: '482913' }, { number: '1002', pin: '1111' }] };
-  const r = runAudit(input(raw, { mailboxes: [{ number: '756', pin: '1234', where: 'vm.conf:2' }, { number: '757', pin: '', where: 'vm.conf:3' }, { number: '758', pin: '758123', where: 'vm.conf:4' }] }));
+  const raw = {
+    voicemail: { pin_min_length: 6 },
+    extensions: [
+      { number: '1001', voicemail_pin: '482913' },
+      { number: '1002', pin: '1111' },
+    ],
+  };
+  const r = runAudit(
+    input(raw, {
+      mailboxes: [
+        { number: '756', pin: '1234', where: 'vm.conf:2' },
+        { number: '757', pin: '', where: 'vm.conf:3' },
+        { number: '758', pin: '758123', where: 'vm.conf:4' },
+      ],
+    }),
+  );
   const f = r.findings.filter((x) => x.id === 'weak-pin');
   assert.equal(f[0]!.severity, 'high');
   assert.match(f[0]!.what, /3 mailbox\(es\): 756 \(must be at least 6 digits\), 758 \(contains the mailbox number\), 1002/);
@@ -216,30 +230,59 @@ test('scores: a weak demo-like configuration fails, a hardened one scores high',
     writeFileSync(join(dir, 'vm.conf'), '[default]\n1001 => 1234,Alice\n');
     writeFileSync(
       join(dir, 'weak.yaml'),
-      ['sip:', '  listen: [udp:0.0.0.0:5060, tcp:0.0.0.0:5060]', '  domain: 127.0.0.1', '  user_agent: Palisade 0.1.0', 'voicemail:', '  file: vm.conf', 'extensions:',
-        `  - { number: "1001", name: Alice, ha1_md5: ${md5('1001:127.0.0.1:1001')}, ha1_sha256: ${'0'.repeat(64)} }`, ''].join('\n'),
+      [
+        'sip:',
+        '  listen: [udp:0.0.0.0:5060, tcp:0.0.0.0:5060]',
+        '  domain: 127.0.0.1',
+        '  user_agent: Palisade 0.1.0',
+        'voicemail:',
+        '  file: vm.conf',
+        'extensions:',
+        `  - { number: "1001", name: Alice, ha1_md5: ${md5('1001:127.0.0.1:1001')}, ha1_sha256: ${'0'.repeat(64)} }`,
+        '',
+      ].join('\n'),
     );
     chmodSync(join(dir, 'weak.yaml'), 0o644);
     const weak = runAudit(await gatherAuditInput(join(dir, 'weak.yaml')));
     assert.ok(hasCritical(weak));
     const found = new Set(weak.findings.map((x) => x.id));
-    for (const id of ['weak-secret', 'public-sip-no-acl', 'weak-pin', 'file-permissions', 'tls-not-used', 'alerts-email-missing', 'backups-missing', 'server-header-version']) assert.ok(found.has(id), id);
+    for (const id of ['weak-secret', 'public-sip-no-acl', 'weak-pin', 'file-permissions', 'tls-not-used', 'alerts-email-missing', 'backups-missing', 'server-header-version'])
+      assert.ok(found.has(id), id);
     assert.ok(weak.score < 30, `weak score ${weak.score}`);
 
     const pems = await generateSelfSigned(['10.1.0.5']);
     writeFileSync(join(dir, 'c.pem'), pems.cert);
     writeFileSync(join(dir, 'k.pem'), pems.key, { mode: 0o600 });
-    const exts = ['1001', '1002'].map((n) => `  - { number: "${n}", ha1_md5: ${md5(`${n}:pbx.example.org:${strong()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`);
+    const exts = ['1001', '1002'].map(
+      (n) => `  - { number: "${n}", ha1_md5: ${md5(`${n}:pbx.example.org:${strong()}`)}, ha1_sha256: ${'a'.repeat(64)}, register_from: [10.1.0.0/16], encryption: required }`,
+    );
     writeFileSync(
       join(dir, 'hard.yaml'),
-      ['sip:', '  listen: [tls:10.1.0.5:5061]', '  domain: pbx.example.org', 'tls:', '  cert: c.pem', '  key: k.pem', 'security:', '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }',
-        '  alerts: { to: [admin@example.org] }', 'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }', 'extensions:', ...exts, ''].join('\n'),
+      [
+        'sip:',
+        '  listen: [tls:10.1.0.5:5061]',
+        '  domain: pbx.example.org',
+        'tls:',
+        '  cert: c.pem',
+        '  key: k.pem',
+        'security:',
+        '  acl: { permit: [10.1.0.0/16], deny: [0.0.0.0/0] }',
+        '  alerts: { to: [admin@example.org] }',
+        'mail: { from: pbx@example.org, smtp: { host: 10.1.0.2 } }',
+        'extensions:',
+        ...exts,
+        '',
+      ].join('\n'),
       { mode: 0o600 },
     );
     const hard = runAudit(await gatherAuditInput(join(dir, 'hard.yaml')));
     assert.equal(hasCritical(hard), false, JSON.stringify(hard.findings));
     assert.ok(hard.score >= 90, `hardened score ${hard.score}: ${JSON.stringify(hard.findings)}`);
-    assert.deepEqual(hard.findings.map((x) => x.id), ['backups-missing', 'tls-certificate'], 'only the backup reminder and the self-signed certificate remain');
+    assert.deepEqual(
+      hard.findings.map((x) => x.id),
+      ['backups-missing', 'tls-certificate'],
+      'only the backup reminder and the self-signed certificate remain',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

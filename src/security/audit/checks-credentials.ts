@@ -11,8 +11,30 @@ import { arr, at, extensions, listOf, obj, str, type Raw } from './raw-config.js
 function guessesFor(number: string, name: string | undefined): string[] {
   const g = new Set<string>(COMMON_PASSWORDS);
   const rev = [...number].reverse().join('');
-  for (const s of [number, number + number, rev, `${number}${number}${number}`, `pass${number}`, `password${number}`, `${number}pass`, `secret${number}`, `sip${number}`, `${number}123`, `${number}1234`, '1234', '12345', '123456', '1234567890', '0000', '']) g.add(s);
-  for (const w of (name ?? '').toLowerCase().split(/\s+/).filter((x) => x.length > 1)) {
+  for (const s of [
+    number,
+    number + number,
+    rev,
+    `${number}${number}${number}`,
+    `pass${number}`,
+    `password${number}`,
+    `${number}pass`,
+    `secret${number}`,
+    `sip${number}`,
+    `${number}123`,
+    `${number}1234`,
+    '1234',
+    '12345',
+    '123456',
+    '1234567890',
+    '0000',
+    '',
+  ])
+    g.add(s);
+  for (const w of (name ?? '')
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((x) => x.length > 1)) {
     g.add(w);
     g.add(w + number);
     g.add(w + '123');
@@ -75,7 +97,9 @@ export const plaintextSecrets: AuditCheck = {
   id: 'plaintext-secret',
   title: 'secrets written in clear text in the configuration',
   run(input) {
-    const clear = extensions(input.raw).filter((e) => str(e.raw.secret) !== undefined).map((e) => e.number);
+    const clear = extensions(input.raw)
+      .filter((e) => str(e.raw.secret) !== undefined)
+      .map((e) => e.number);
     if (clear.length === 0) return [];
     return [
       {

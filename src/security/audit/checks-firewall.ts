@@ -52,12 +52,13 @@ function trusted(raw: Record<string, unknown>, ...path: string[]): string[] {
 }
 
 const portText = (p: Port) => `${p.proto} ${p.lo === p.hi ? p.lo : `${p.lo}-${p.hi}`}`;
-const accept = (p: Port, from: string[]) => `nft add rule inet filter input ${from.length ? `ip saddr { ${from.join(', ')} } ` : ''}${p.proto} dport ${p.lo === p.hi ? p.lo : `${p.lo}-${p.hi}`} accept`;
+const accept = (p: Port, from: string[]) =>
+  `nft add rule inet filter input ${from.length ? `ip saddr { ${from.join(', ')} } ` : ''}${p.proto} dport ${p.lo === p.hi ? p.lo : `${p.lo}-${p.hi}`} accept`;
 
 /** a whole ruleset to start from, for a host with no filtering at all */
 function baseRuleset(ports: Port[], sipFrom: string[], httpFrom: string[]): string {
   const lines = [
-    'a drop-by-default input chain that lets Palisade\'s ports in (adjust SSH to your port and admin network), in /etc/nftables.conf:',
+    "a drop-by-default input chain that lets Palisade's ports in (adjust SSH to your port and admin network), in /etc/nftables.conf:",
     'table inet filter {',
     '  chain input {',
     '    type filter hook input priority filter; policy drop;',
@@ -126,7 +127,12 @@ export const hostFirewall: AuditCheck = {
     const fw = host.firewall;
     if (fw.state !== 'read') {
       const perm = /permission|not permitted/i.test(fw.why);
-      return unchecked(fw, perm ? 'run palisade audit as root (sudo): reading the ruleset needs CAP_NET_ADMIN' : 'install nftables (apt-get install nftables) and give the host a ruleset; if the firewall is a separate device, check it there');
+      return unchecked(
+        fw,
+        perm
+          ? 'run palisade audit as root (sudo): reading the ruleset needs CAP_NET_ADMIN'
+          : 'install nftables (apt-get install nftables) and give the host a ruleset; if the firewall is a separate device, check it there',
+      );
     }
     const ports = listenedPorts(input.raw);
     const sipFrom = trusted(input.raw, 'security', 'acl', 'permit');

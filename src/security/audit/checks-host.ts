@@ -23,8 +23,7 @@ export function hostOf(input: AuditInput): HostFacts | Unchecked {
 }
 
 const SSH_DROPIN = '/etc/ssh/sshd_config.d/00-hardening.conf';
-const sshFix = (lines: string) =>
-  `put ${lines} in ${SSH_DROPIN} (read before the rest of sshd_config: the first value wins), then sshd -t && systemctl reload ssh`;
+const sshFix = (lines: string) => `put ${lines} in ${SSH_DROPIN} (read before the rest of sshd_config: the first value wins), then sshd -t && systemctl reload ssh`;
 
 function kbdPasswords(g: SshSettings): boolean {
   const kbd = sshValue(g, 'kbdinteractiveauthentication', sshValue(g, 'challengeresponseauthentication', SSHD_DEFAULTS.kbdinteractiveauthentication!));
@@ -37,7 +36,12 @@ function sshGlobal(g: SshSettings, source: string): Finding[] {
   const passwords = v('passwordauthentication') === 'yes';
   const pam = kbdPasswords(g);
   if (v('permitemptypasswords') === 'yes') {
-    out.push({ id: 'ssh-empty-passwords', severity: 'critical', what: `SSH accepts accounts with an empty password (PermitEmptyPasswords yes, ${source})`, fix: sshFix('"PermitEmptyPasswords no"') });
+    out.push({
+      id: 'ssh-empty-passwords',
+      severity: 'critical',
+      what: `SSH accepts accounts with an empty password (PermitEmptyPasswords yes, ${source})`,
+      fix: sshFix('"PermitEmptyPasswords no"'),
+    });
   }
   const root = v('permitrootlogin');
   if (root === 'yes') {
@@ -60,7 +64,7 @@ function sshGlobal(g: SshSettings, source: string): Finding[] {
       id: 'ssh-password-auth',
       severity: 'high',
       what: `SSH accepts passwords (PasswordAuthentication yes${g.has('passwordauthentication') ? '' : ', the default'}, ${source}): open to the password guessing every public address sees`,
-      fix: sshFix('"PasswordAuthentication no" and "KbdInteractiveAuthentication no"') + ', after installing each administrator\'s key (ssh-copy-id)',
+      fix: sshFix('"PasswordAuthentication no" and "KbdInteractiveAuthentication no"') + ", after installing each administrator's key (ssh-copy-id)",
     });
   } else if (pam) {
     out.push({
@@ -142,7 +146,8 @@ export const hostUpdates: AuditCheck = {
     const host = hostOf(input);
     if ('status' in host) return host;
     const u = host.updates;
-    if (u.state !== 'read') return unchecked(u, 'on Debian/Ubuntu run the audit where apt-get works; elsewhere check with the distribution\'s tool (dnf updateinfo list --security)');
+    if (u.state !== 'read')
+      return unchecked(u, "on Debian/Ubuntu run the audit where apt-get works; elsewhere check with the distribution's tool (dnf updateinfo list --security)");
     const out: Finding[] = [];
     if (u.security.length > 0) {
       out.push({

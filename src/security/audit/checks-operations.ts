@@ -69,7 +69,13 @@ export const backups: AuditCheck = {
   title: 'backups of configuration, voicemail and records',
   run(input) {
     const r = input.raw;
-    const where = ['the database (storage)', 'voicemail.spool_dir', 'mail.spool_dir', 'security.ids.state_file', 'the configuration directory (YAML, extensions.conf, voicemail.conf, TLS files)'];
+    const where = [
+      'the database (storage)',
+      'voicemail.spool_dir',
+      'mail.spool_dir',
+      'security.ids.state_file',
+      'the configuration directory (YAML, extensions.conf, voicemail.conf, TLS files)',
+    ];
     if (obj(r.voicemail) === undefined) where.splice(1, 1);
     return [
       {
@@ -107,7 +113,12 @@ export const tlsSrtp: AuditCheck = {
       });
     } else if (required.length > 0 && required.length < exts.length) {
       const plain = exts.filter((e) => e.raw.encryption !== 'required').map((e) => e.number);
-      out.push({ id: 'srtp-not-required', severity: 'low', what: `extensions not requiring encryption: ${listOf(plain)}`, fix: 'set encryption: required where the phones support TLS and SRTP' });
+      out.push({
+        id: 'srtp-not-required',
+        severity: 'low',
+        what: `extensions not requiring encryption: ${listOf(plain)}`,
+        fix: 'set encryption: required where the phones support TLS and SRTP',
+      });
     }
     return out;
   },
@@ -127,7 +138,13 @@ export const tlsCertificate: AuditCheck = {
     const out: Finding[] = [];
     const left = (Date.parse(cert.validTo) - input.now) / 86_400_000;
     if (left < 0) out.push({ id: 'tls-certificate', severity: 'high', what: `the TLS certificate expired on ${cert.validTo}`, fix: 'renew the certificate and reload' });
-    else if (left < 30) out.push({ id: 'tls-certificate', severity: 'medium', what: `the TLS certificate expires in ${Math.floor(left)} days (${cert.validTo})`, fix: 'renew the certificate before it expires' });
+    else if (left < 30)
+      out.push({
+        id: 'tls-certificate',
+        severity: 'medium',
+        what: `the TLS certificate expires in ${Math.floor(left)} days (${cert.validTo})`,
+        fix: 'renew the certificate before it expires',
+      });
     if (cert.subject === cert.issuer && cert.verify(cert.publicKey)) {
       out.push({
         id: 'tls-certificate',
@@ -150,7 +167,13 @@ export const filePermissions: AuditCheck = {
       const octal = '0' + f.mode.toString(8);
       if (f.what === 'control socket') {
         // whoever can connect to it can stop the PBX and read its state
-        if (f.mode & 0o006) out.push({ id: 'file-permissions', severity: 'high', what: `control socket ${f.path} is open to every local user (mode ${octal})`, fix: `chmod 600 ${f.path}; Palisade creates it 0600` });
+        if (f.mode & 0o006)
+          out.push({
+            id: 'file-permissions',
+            severity: 'high',
+            what: `control socket ${f.path} is open to every local user (mode ${octal})`,
+            fix: `chmod 600 ${f.path}; Palisade creates it 0600`,
+          });
         continue;
       }
       if (f.mode & 0o002) {

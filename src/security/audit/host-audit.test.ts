@@ -33,7 +33,9 @@ interface FixtureOptions {
 /** readers over a prepared root: files under ROOT/, commands from ROOT/commands.json (absent: not installed) */
 function fixtureHost(root: string, opts: FixtureOptions = {}): HostReaders {
   const dir = join(FIX, root);
-  const table = existsSync(join(dir, 'commands.json')) ? (JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8')) as Record<string, { stdout?: string; code?: number; stderr?: string }>) : {};
+  const table = existsSync(join(dir, 'commands.json'))
+    ? (JSON.parse(readFileSync(join(dir, 'commands.json'), 'utf8')) as Record<string, { stdout?: string; code?: number; stderr?: string }>)
+    : {};
   return {
     async exec(file, args) {
       const line = [file, ...args].join(' ');
@@ -82,7 +84,7 @@ async function judge(readers: HostReaders, raw: Record<string, unknown> = RAW) {
   return { report: r, ids: m, status: Object.fromEntries((r.host ?? []).map((h) => [h.id, h.status])) };
 }
 
-test('sshd_config: Include\'d drop-ins first, the first obtained value wins, only *.conf, Match blocks apart', async () => {
+test("sshd_config: Include'd drop-ins first, the first obtained value wins, only *.conf, Match blocks apart", async () => {
   const good = await parseSshdConfig('/etc/ssh/sshd_config', fixtureHost('good'));
   assert.deepEqual(good.global.get('permitrootlogin'), ['no'], 'the drop-in is read at the Include, before the later "PermitRootLogin yes"');
   assert.deepEqual(good.global.get('passwordauthentication'), ['no'], '"Keyword=value" form');
@@ -93,7 +95,7 @@ test('sshd_config: Include\'d drop-ins first, the first obtained value wins, onl
   assert.deepEqual(good.matches[0]!.settings.get('passwordauthentication'), ['no']);
 
   const bad = await parseSshdConfig('/etc/ssh/sshd_config', fixtureHost('bad'));
-  assert.deepEqual(bad.global.get('passwordauthentication'), ['yes'], 'cloud-init\'s drop-in turns passwords on');
+  assert.deepEqual(bad.global.get('passwordauthentication'), ['yes'], "cloud-init's drop-in turns passwords on");
   assert.deepEqual(bad.global.get('permitrootlogin'), ['yes']);
   assert.equal(bad.global.has('port'), false, 'commented out: the default applies');
   assert.deepEqual(bad.matches[0]!.settings.get('permitemptypasswords'), ['yes']);
@@ -105,7 +107,7 @@ test('sshd -T is preferred when it runs (root); its failure falls back to the fi
   assert.deepEqual(t.get('acceptenv'), ['LANG', 'LC_*']);
   const good = await gatherSshOk('good');
   assert.equal(good.source, 'sshd -T');
-  assert.deepEqual(good.global.get('port'), ['2222'], 'the effective value, not the files\' two');
+  assert.deepEqual(good.global.get('port'), ['2222'], "the effective value, not the files' two");
   assert.equal(good.matches.length, 1, 'Match blocks still come from the files');
   const bad = await gatherSshOk('bad');
   assert.match(bad.source, /^\/etc\/ssh\/sshd_config and 1 included file/);
@@ -120,7 +122,7 @@ async function gatherSshOk(root: string) {
 
 test('nft JSON: policy, established/loopback/ICMP skipped, sources and named sets limit, port sets and ranges, jumps', () => {
   const good = parseNftJson(readFileSync(join(FIX, 'nft', 'good.json'), 'utf8'));
-  assert.equal(inputChains(good).length, 2, 'inet filter input and the ban table\'s input');
+  assert.equal(inputChains(good).length, 2, "inet filter input and the ban table's input");
   assert.equal(reach(good, 'udp', 5060), 'limited', 'ip saddr @sip_trusted4');
   assert.equal(reach(good, 'tcp', 5061), 'limited');
   assert.equal(reach(good, 'udp', 5061), 'closed');
@@ -215,7 +217,10 @@ test('a firewall that filters, but lets SIP in from everywhere, drops half the R
   assert.deepEqual(ids.get('firewall-blocks-listener'), ['medium']);
   assert.match(report.findings.find((f) => f.id === 'firewall-blocks-listener')!.what, /RTP ports 15001-20000/);
   assert.deepEqual(ids.get('firewall-http-open'), ['medium']);
-  assert.match(report.findings.find((f) => f.id === 'firewall-sip-open')!.fix, /^nft add rule inet filter input ip saddr \{ 198\.51\.100\.0\/24, 203\.0\.113\.10\/32 \} udp dport 5060 accept/);
+  assert.match(
+    report.findings.find((f) => f.id === 'firewall-sip-open')!.fix,
+    /^nft add rule inet filter input ip saddr \{ 198\.51\.100\.0\/24, 203\.0\.113\.10\/32 \} udp dport 5060 accept/,
+  );
   // without a trusted list, SIP open to all is only noted
   const { ids: noAcl } = await judge(readers, { ...RAW, security: {} });
   assert.deepEqual(noAcl.get('firewall-sip-open'), ['low', 'low']);
@@ -238,7 +243,9 @@ test('a prepared good host yields no finding and every host check passes', async
   const keyOnly = fixtureHost('good', {
     mtimes: listTimes('good', NOW - DAY),
     disks: { '/etc': roomy, '/var': roomy },
-    commands: { 'sshd -T': { code: 0, stdout: readFileSync(join(FIX, 'good', 'out', 'sshd-T.txt'), 'utf8').replace('permitrootlogin no', 'permitrootlogin without-password'), stderr: '' } },
+    commands: {
+      'sshd -T': { code: 0, stdout: readFileSync(join(FIX, 'good', 'out', 'sshd-T.txt'), 'utf8').replace('permitrootlogin no', 'permitrootlogin without-password'), stderr: '' },
+    },
   });
   const k = await judge(keyOnly);
   assert.deepEqual(k.ids.get('ssh-root-login'), ['info']);
@@ -268,7 +275,11 @@ test('missing tools and unreadable sources are "unknown" or "not installed", nev
       'sshd -T': { code: 1, stdout: '', stderr: 'sshd: no hostkeys available -- exiting.\n' },
       'nft -j list ruleset': { code: 1, stdout: '', stderr: 'Operation not permitted (you must be root)\n' },
       'iptables-save': null,
-      'apt-get -s -o Debug::NoLocking=1 dist-upgrade': { code: 100, stdout: '', stderr: 'E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\n' },
+      'apt-get -s -o Debug::NoLocking=1 dist-upgrade': {
+        code: 100,
+        stdout: '',
+        stderr: 'E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)\n',
+      },
       'chronyc -n tracking': { code: 1, stdout: '', stderr: '506 Cannot talk to daemon\n' },
     },
   });
@@ -291,7 +302,20 @@ test('missing tools and unreadable sources are "unknown" or "not installed", nev
 
 test('this machine, read-only: every host check ends as pass, finding, unknown or not installed, and never throws', { timeout: 120_000 }, async () => {
   const facts = await gatherHostFacts({ sip: { listen: ['udp:0.0.0.0:5060'] } }, '/tmp', systemHostReaders());
-  const r = runAudit({ configPath: '/tmp/p.yaml', raw: { sip: { listen: ['udp:0.0.0.0:5060'] } }, configIssues: [], files: [], mailboxes: [], tlsCertPem: null, live: null, now: Date.now(), host: facts }, HOST_CHECKS);
+  const r = runAudit(
+    {
+      configPath: '/tmp/p.yaml',
+      raw: { sip: { listen: ['udp:0.0.0.0:5060'] } },
+      configIssues: [],
+      files: [],
+      mailboxes: [],
+      tlsCertPem: null,
+      live: null,
+      now: Date.now(),
+      host: facts,
+    },
+    HOST_CHECKS,
+  );
   assert.equal(r.host?.length, HOST_CHECKS.length);
   for (const h of r.host!) assert.ok(['pass', 'finding', 'unknown', 'not-installed'].includes(h.status), `${h.id}: ${h.status}`);
   assert.ok(!r.findings.some((f) => /failed:/.test(f.what)), JSON.stringify(r.findings));
@@ -301,7 +325,10 @@ test('this machine, read-only: every host check ends as pass, finding, unknown o
     assert.ok(!r.passed.includes(u.id), u.id);
   }
   // statfs of the real disks (the host's /tmp and /var/log are always there)
-  assert.ok(facts.disks.every((d) => d.result.state === 'read'), JSON.stringify(facts.disks));
+  assert.ok(
+    facts.disks.every((d) => d.result.state === 'read'),
+    JSON.stringify(facts.disks),
+  );
   // a source that is there but cannot be read (a directory given as sshd_config) is reported as such
   const sys = systemHostReaders();
   const ssh = await gatherSsh({ ...sys, exec: async () => null, readFile: (p) => sys.readFile(p === '/etc/ssh/sshd_config' ? '/etc' : p) });

@@ -28,7 +28,9 @@ export function at(raw: unknown, ...path: string[]): unknown {
 
 export function strings(v: unknown): string[] {
   if (typeof v === 'string') return [v];
-  return arr(v).map(str).filter((s): s is string => s !== undefined);
+  return arr(v)
+    .map(str)
+    .filter((s): s is string => s !== undefined);
 }
 
 export interface RawExtension {

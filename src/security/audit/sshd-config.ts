@@ -43,14 +43,24 @@ async function expandInclude(pattern: string, readers: HostReaders): Promise<str
   const dir = posix.dirname(abs);
   const base = posix.basename(abs);
   if (!/[*?[]/.test(base)) return [abs];
-  const re = new RegExp('^' + base.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  const re = new RegExp(
+    '^' +
+      base
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
+  );
   let names: string[];
   try {
     names = await readers.readDir(dir);
   } catch {
     return []; // sshd ignores a glob that matches nothing
   }
-  return names.filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => posix.join(dir, n));
+  return names
+    .filter((n) => re.test(n) && !n.startsWith('.'))
+    .sort()
+    .map((n) => posix.join(dir, n));
 }
 
 async function parseFile(path: string, readers: HostReaders, st: ParseState, inMatch: SshMatchBlock | null): Promise<void> {
@@ -92,10 +102,7 @@ async function parseFile(path: string, readers: HostReaders, st: ParseState, inM
 }
 
 /** sshd_config and what it includes; rejects when the main file cannot be read */
-export async function parseSshdConfig(
-  path: string,
-  readers: HostReaders,
-): Promise<{ global: SshSettings; matches: SshMatchBlock[]; files: string[] }> {
+export async function parseSshdConfig(path: string, readers: HostReaders): Promise<{ global: SshSettings; matches: SshMatchBlock[]; files: string[] }> {
   const st: ParseState = { global: new Map(), matches: [], files: [], depth: 0 };
   await parseFile(path, readers, st, null);
   return { global: st.global, matches: st.matches, files: st.files };

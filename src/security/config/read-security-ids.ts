@@ -90,7 +90,8 @@ export function readAlerts(m: MapReader): AlertsConfig {
     if (s) to.push(s);
   } else {
     for (const [i, item] of (single ?? []).entries()) {
-      if (item.text === null || !EMAIL_RE.test(item.text)) m.issues.add(item.offset, `security.alerts.to[${i}] "${item.text ?? ''}" is not an e-mail address; expected such as admin@example.org`);
+      if (item.text === null || !EMAIL_RE.test(item.text))
+        m.issues.add(item.offset, `security.alerts.to[${i}] "${item.text ?? ''}" is not an e-mail address; expected such as admin@example.org`);
       else to.push(item.text);
     }
   }

@@ -55,10 +55,24 @@ test('every section and extension key is read', () => {
 });
 
 test('errors name the line and what is expected', () => {
-  const e = errors('security:\n  acl: { permit: [10.0.0.0/33] }\n  local_netwroks: [10.0.0.0/8]\n' + EXT + '    call_permissions: [premium, satellite]\n    daily_spend_limit: cheap\n');
-  assert.ok(e.some((l) => /p\.yaml:5:\d+: .*10\.0\.0\.0\/33.*prefix length above 32/.test(l)), e.join('\n'));
-  assert.ok(e.some((l) => /unknown key security\.local_netwroks; did you mean local_networks\?/.test(l)), e.join('\n'));
-  assert.ok(e.some((l) => /"satellite" is not a destination class/.test(l)), e.join('\n'));
-  assert.ok(e.some((l) => /daily_spend_limit must be a number/.test(l)), e.join('\n'));
+  const e = errors(
+    'security:\n  acl: { permit: [10.0.0.0/33] }\n  local_netwroks: [10.0.0.0/8]\n' + EXT + '    call_permissions: [premium, satellite]\n    daily_spend_limit: cheap\n',
+  );
+  assert.ok(
+    e.some((l) => /p\.yaml:5:\d+: .*10\.0\.0\.0\/33.*prefix length above 32/.test(l)),
+    e.join('\n'),
+  );
+  assert.ok(
+    e.some((l) => /unknown key security\.local_netwroks; did you mean local_networks\?/.test(l)),
+    e.join('\n'),
+  );
+  assert.ok(
+    e.some((l) => /"satellite" is not a destination class/.test(l)),
+    e.join('\n'),
+  );
+  assert.ok(
+    e.some((l) => /daily_spend_limit must be a number/.test(l)),
+    e.join('\n'),
+  );
   assert.ok(errors('rates:\n  "4x": 1\n').some((l) => /rates key "4x" is not a digit prefix/.test(l)));
 });

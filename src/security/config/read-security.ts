@@ -183,5 +183,3 @@ export function readSecuritySections(root: MapReader, sec: MapReader): SecurityS
   fm.done();
   return { security: { acl, localNetworks, reputation }, admin: { acl: adminAcl }, numbering, rates, fraud: { numbers, defaults, anomaly } };
 }
-
-

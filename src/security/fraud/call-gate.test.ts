@@ -39,7 +39,11 @@ function setup(
 const verdict = (d: GateDecision) => d.verdict;
 
 test('classes: international and premium refused by default, allowed when permitted; refusal is a generic 403', () => {
-  const { call, events } = setup({ '1001': makePolicy('extension', '1001'), '1002': makePolicy('extension', '1002'), '1003': makePolicy('extension', '1003', { permissions: ['international'] }) });
+  const { call, events } = setup({
+    '1001': makePolicy('extension', '1001'),
+    '1002': makePolicy('extension', '1002'),
+    '1003': makePolicy('extension', '1003', { permissions: ['international'] }),
+  });
   const d = call('1001', '0044207946000');
   assert.equal(d.ok, false);
   assert.ok(!d.ok && d.status === 403 && d.reason === 'Forbidden');
@@ -105,7 +109,10 @@ test('spend: 80% and 100% alerts, then rated calls refused; unrated calls still 
   const a = call('1001', '5551234');
   assert.ok(a.ok);
   a.ticket.ended(100); // 100 s at 0.5/min = 0.8333
-  assert.deepEqual(events.map((e) => e.detail), ['daily_spend_limit:1:80%']);
+  assert.deepEqual(
+    events.map((e) => e.detail),
+    ['daily_spend_limit:1:80%'],
+  );
   const b = call('1001', '5551234');
   assert.ok(b.ok);
   b.ticket.ended(30);
@@ -145,7 +152,7 @@ test('refusals count against the user: first negative 4 — and one more makes t
   assert.equal(verdict(call('1002', '1001')), 'refused:reputation:callee');
 });
 
-test('a trunk is a principal of its own: its classes, ACL, limits and spend apply on top of the extension\'s', () => {
+test("a trunk is a principal of its own: its classes, ACL, limits and spend apply on top of the extension's", () => {
   const trunk = makePolicy('trunk', 'provider-a', {
     permissions: ['local', 'national'],
     maxCalls: 1,

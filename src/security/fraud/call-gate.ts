@@ -142,10 +142,13 @@ export class CallGate implements CallGateApi {
         if (perMinute <= 0 || done || principals.length === 0) return;
         // cut the call when its projected spend would cross the tightest day's limit
         const t = this.clock();
-        const tightest = principals.reduce((best, p) => {
-          const left = p.dailySpendLimit - this.spend.spent(p.id, t);
-          return left < best.left ? { p, left } : best;
-        }, { p: principals[0]!, left: Infinity });
+        const tightest = principals.reduce(
+          (best, p) => {
+            const left = p.dailySpendLimit - this.spend.spent(p.id, t);
+            return left < best.left ? { p, left } : best;
+          },
+          { p: principals[0]!, left: Infinity },
+        );
         const ms = Math.max(0, (tightest.left / perMinute) * 60_000);
         cutTimer = setTimeout(() => {
           this.stats.cut++;

@@ -19,7 +19,11 @@ const prefix = () => `p${process.pid}_${Math.random().toString(36).slice(2, 7)}_
 
 const BACKENDS: Array<{ name: string; external: boolean; cfg: () => StorageConfig }> = [
   { name: 'sqlite', external: false, cfg: () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  { name: 'postgres', external: true, cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }) },
+  {
+    name: 'postgres',
+    external: true,
+    cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }),
+  },
   { name: 'mariadb', external: true, cfg: () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
 ];
 
@@ -61,9 +65,15 @@ for (const b of BACKENDS) {
         assert.deepEqual(got.recent, [now - 60_000]);
         assert.equal(got.lenN, 24);
         assert.ok(Math.abs(got.lenMean - 71.5) < 1e-9);
-        assert.equal(got.hours.reduce((x, y) => x + y, 0), 25);
+        assert.equal(
+          got.hours.reduce((x, y) => x + y, 0),
+          25,
+        );
         // judged as before the restart
-        assert.deepEqual(fresh.check('ext:1001', '+2341', now).filter((f) => f === 'new-destination'), ['new-destination']);
+        assert.deepEqual(
+          fresh.check('ext:1001', '+2341', now).filter((f) => f === 'new-destination'),
+          ['new-destination'],
+        );
         assert.ok(!fresh.check('ext:1001', '+4420', now).includes('new-destination'));
       } finally {
         await db.dropTables();

@@ -44,11 +44,7 @@ export const DEFAULT_LIMITS: PolicyLimits = {
   dailySpendLimit: 10,
 };
 
-export function makePolicy(
-  kind: PrincipalKind,
-  name: string,
-  o: Partial<PolicyLimits> & { registerFrom?: Acl; callFrom?: Acl } = {},
-): PrincipalPolicy {
+export function makePolicy(kind: PrincipalKind, name: string, o: Partial<PolicyLimits> & { registerFrom?: Acl; callFrom?: Acl } = {}): PrincipalPolicy {
   const permissions = new Set<CallClass>(o.permissions ?? DEFAULT_LIMITS.permissions);
   permissions.add('internal');
   permissions.add('emergency'); // never removable

@@ -45,7 +45,7 @@ export class SecurityAlerter {
   handle(ev: SecurityEvent): void {
     if (ev.level < this.o.level) return;
     const now = this.clock();
-    const b: Batch = (this.batch ??= { first: now, last: now, total: 0, byType: new Map(), byAddress: new Map(), bans: [] as Batch["bans"], maxLevel: 0 });
+    const b: Batch = (this.batch ??= { first: now, last: now, total: 0, byType: new Map(), byAddress: new Map(), bans: [] as Batch['bans'], maxLevel: 0 });
     b.last = now;
     b.total++;
     b.maxLevel = Math.max(b.maxLevel, ev.level);
@@ -94,7 +94,10 @@ function summarise(b: Batch, level: number, host?: string): { subject: string; t
   const bans = b.bans.length;
   const subject = `[Palisade${host ? ' ' + host : ''}] security: ${b.total} event${b.total === 1 ? '' : 's'} at level >= ${level}${bans ? `, ${bans} ban${bans === 1 ? '' : 's'}` : ''}`;
   const lines: string[] = [];
-  lines.push(`Between ${new Date(b.first).toISOString()} and ${new Date(b.last).toISOString()} Palisade recorded ${b.total} security event(s) at level ${level} or above (highest ${b.maxLevel} of 15).`, '');
+  lines.push(
+    `Between ${new Date(b.first).toISOString()} and ${new Date(b.last).toISOString()} Palisade recorded ${b.total} security event(s) at level ${level} or above (highest ${b.maxLevel} of 15).`,
+    '',
+  );
   lines.push('By type:');
   for (const [t, n] of [...b.byType].sort((x, y) => y[1] - x[1])) lines.push(`  ${t.padEnd(18)} ${n}`);
   if (b.byAddress.size > 0) {

@@ -32,4 +32,3 @@ export interface AlertsConfig {
   /** seconds between two mails at least */
   interval: number;
 }
-

@@ -167,7 +167,11 @@ test('the registered-address lookup is a cached Set, rebuilt at most once per tt
   const { registeredAddresses } = await import('./security-service.js');
   let calls = 0;
   let now = 0;
-  const has = registeredAddresses(() => (calls++, ['192.0.2.80']), 1000, () => now);
+  const has = registeredAddresses(
+    () => (calls++, ['192.0.2.80']),
+    1000,
+    () => now,
+  );
   for (let i = 0; i < 1000; i++) assert.equal(has(i % 2 ? '192.0.2.80' : '192.0.2.81'), i % 2 === 1);
   assert.equal(calls, 1);
   now = 1000;

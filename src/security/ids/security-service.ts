@@ -120,9 +120,8 @@ export class SecurityService implements SecurityEventSink {
     }
     const ic = cfg.ids;
     if (ic.nftables.enabled) {
-      this.nft = new NftMirror(
-        { family: ic.nftables.family, table: ic.nftables.table, set: ic.nftables.set, set6: ic.nftables.set6 },
-        (err, args) => log.warn('nft-failed', { args: args.join(' '), error: err.message }),
+      this.nft = new NftMirror({ family: ic.nftables.family, table: ic.nftables.table, set: ic.nftables.set, set6: ic.nftables.set6 }, (err, args) =>
+        log.warn('nft-failed', { args: args.join(' '), error: err.message }),
       );
     }
     if (ic.enabled) {
@@ -238,7 +237,10 @@ export class SecurityService implements SecurityEventSink {
         if (s === null) throw new Error(`--for "${String(args.for)}" is not a duration; expected such as 90s, 15m, 1h, 2d`);
         seconds = s;
       }
-      const b = ids.ban(address, typeof args.reason === 'string' && args.reason ? args.reason.slice(0, 200) : 'banned by administrator', { seconds: seconds ?? this.cfg.ids.ban.time, manual: true });
+      const b = ids.ban(address, typeof args.reason === 'string' && args.reason ? args.reason.slice(0, 200) : 'banned by administrator', {
+        seconds: seconds ?? this.cfg.ids.ban.time,
+        manual: true,
+      });
       if (!b) throw new Error(`${address} is on the trusted list (security.ids.trusted) and is never banned`);
       return banView(b, now);
     }

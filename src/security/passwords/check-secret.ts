@@ -33,13 +33,71 @@ export const MIN_PIN_LENGTH = 4;
 export const MAX_PIN_LENGTH = 12;
 
 const COMMON_PINS = new Set([
-  '0000', '1111', '1212', '1234', '1004', '2000', '2222', '2580', '3333', '4321',
-  '4444', '5555', '6666', '6969', '7777', '8888', '9999', '1122', '1313', '1010',
-  '2001', '0852', '5683', '0007', '1984', '1985', '1986', '1987', '1988', '1989',
-  '1990', '1991', '1992', '1993', '1994', '1995', '1996', '1997', '1998', '1999',
-  '2468', '1357', '7410', '0123', '9876', '112233', '123123', '121212', '123321',
-  '654321', '159753', '147258', '258369', '696969', '000000', '111111', '123456',
-  '999999', '555555', '666666', '777777', '888888', '101010', '202020', '131313',
+  '0000',
+  '1111',
+  '1212',
+  '1234',
+  '1004',
+  '2000',
+  '2222',
+  '2580',
+  '3333',
+  '4321',
+  '4444',
+  '5555',
+  '6666',
+  '6969',
+  '7777',
+  '8888',
+  '9999',
+  '1122',
+  '1313',
+  '1010',
+  '2001',
+  '0852',
+  '5683',
+  '0007',
+  '1984',
+  '1985',
+  '1986',
+  '1987',
+  '1988',
+  '1989',
+  '1990',
+  '1991',
+  '1992',
+  '1993',
+  '1994',
+  '1995',
+  '1996',
+  '1997',
+  '1998',
+  '1999',
+  '2468',
+  '1357',
+  '7410',
+  '0123',
+  '9876',
+  '112233',
+  '123123',
+  '121212',
+  '123321',
+  '654321',
+  '159753',
+  '147258',
+  '258369',
+  '696969',
+  '000000',
+  '111111',
+  '123456',
+  '999999',
+  '555555',
+  '666666',
+  '777777',
+  '888888',
+  '101010',
+  '202020',
+  '131313',
 ]);
 
 const LOG2_COMMON = Math.log2(COMMON_PASSWORDS.size);
@@ -102,9 +160,7 @@ function checkPassword(secret: string, ctx: SecretContext): SecretVerdict {
 
   const score = estimateScore(secret, ext, nameWords);
   if (reasons.length === 0 && score < MIN_SECRET_SCORE) {
-    reasons.push(
-      `is too easy to guess (strength ${score} of 4, needs ${MIN_SECRET_SCORE}); make it longer or mix upper case, lower case, digits and symbols`,
-    );
+    reasons.push(`is too easy to guess (strength ${score} of 4, needs ${MIN_SECRET_SCORE}); make it longer or mix upper case, lower case, digits and symbols`);
   }
   return { ok: reasons.length === 0, reasons, score: reasons.length > 0 ? Math.min(score, 2) : score };
 }
@@ -120,11 +176,13 @@ function reverse(s: string): string {
 
 function nameParts(name: string | undefined): string[] {
   if (!name) return [];
-  return name
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    // a short number in a display name ("Room 12", "User 668") says nothing about its owner
-    .filter((w) => (/^\p{N}+$/u.test(w) ? w.length >= 5 : w.length >= 3));
+  return (
+    name
+      .toLowerCase()
+      .split(/[^\p{L}\p{N}]+/u)
+      // a short number in a display name ("Room 12", "User 668") says nothing about its owner
+      .filter((w) => (/^\p{N}+$/u.test(w) ? w.length >= 5 : w.length >= 3))
+  );
 }
 
 const LEET: Record<string, string> = { '0': 'o', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's', '!': 'i', '+': 't' };

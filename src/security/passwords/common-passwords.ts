@@ -69,10 +69,10 @@ master12 killer1 hunter2 hunter12 shadow12 secret12 qwerty12 asdfgh12
 
 /** The list, lower case, de-duplicated. */
 export const COMMON_PASSWORDS: ReadonlySet<string> = new Set(
-  WORDS.split(/\s+/).filter((w) => w.length > 0).map((w) => w.toLowerCase()),
+  WORDS.split(/\s+/)
+    .filter((w) => w.length > 0)
+    .map((w) => w.toLowerCase()),
 );
 
 /** Entries long enough to be worth looking for inside a longer secret. */
-export const COMMON_WORDS_FOR_SUBSTRING: readonly string[] = [...COMMON_PASSWORDS]
-  .filter((w) => w.length >= 4 && /[a-z]/.test(w))
-  .sort((a, b) => b.length - a.length);
+export const COMMON_WORDS_FOR_SUBSTRING: readonly string[] = [...COMMON_PASSWORDS].filter((w) => w.length >= 4 && /[a-z]/.test(w)).sort((a, b) => b.length - a.length);

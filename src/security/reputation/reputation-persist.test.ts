@@ -17,7 +17,11 @@ const prefix = () => `r${process.pid}_${Math.random().toString(36).slice(2, 7)}_
 
 const BACKENDS: Array<{ name: string; external: boolean; cfg: () => StorageConfig }> = [
   { name: 'sqlite', external: false, cfg: () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  { name: 'postgres', external: true, cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }) },
+  {
+    name: 'postgres',
+    external: true,
+    cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }),
+  },
   { name: 'mariadb', external: true, cfg: () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
 ];
 

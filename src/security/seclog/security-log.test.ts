@@ -28,7 +28,10 @@ function ev(type: SecurityEvent['type'], address: string, account = '1001', tran
 function fail2banHosts(file: string): string[] {
   const r = spawnSync('fail2ban-regex', ['-o', 'ip', file, FILTER], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, `fail2ban-regex failed: ${r.stderr}`);
-  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  return r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
 }
 
 test('fail2ban-regex with the stock asterisk filter matches failures with the right host, and only them', async () => {

@@ -42,14 +42,27 @@ const OPTS = { proxy: false, requestUri: 'sip:pbx.test' };
 test('RFC 2617 §3.5 example vector (MD5, qop=auth)', () => {
   const ha1 = computeHa1('MD5', 'Mufasa', 'testrealm@host.com', 'Circle Of Life');
   const r = computeDigestResponse({
-    algorithm: 'MD5', ha1, method: 'GET', uri: '/dir/index.html',
-    nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093', nc: '00000001', cnonce: '0a4f113b', qop: 'auth',
+    algorithm: 'MD5',
+    ha1,
+    method: 'GET',
+    uri: '/dir/index.html',
+    nonce: 'dcd98b7102dd2f0e8b11d0f600bfb0c093',
+    nc: '00000001',
+    cnonce: '0a4f113b',
+    qop: 'auth',
   });
   assert.equal(r, '6629fae49393a05397450978507c4ef1');
 });
 
 test('RFC 7616 §3.9.1 example vectors (MD5 and SHA-256)', () => {
-  const base = { method: 'GET', uri: '/dir/index.html', nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', nc: '00000001', cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ', qop: 'auth' };
+  const base = {
+    method: 'GET',
+    uri: '/dir/index.html',
+    nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v',
+    nc: '00000001',
+    cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+    qop: 'auth',
+  };
   assert.equal(
     computeDigestResponse({ ...base, algorithm: 'MD5', ha1: computeHa1('MD5', 'Mufasa', 'http-auth@example.org', 'Circle of Life') }),
     '8ca523f5e9506fed4657c9700eebdbec',
@@ -64,9 +77,15 @@ test('challenge: one header per algorithm, SHA-256 first by default (RFC 8760 §
   const a = make();
   const ch = a.challenge({ proxy: false });
   assert.equal(ch.length, 2);
-  assert.deepEqual(ch.map(([n]) => n), ['www-authenticate', 'www-authenticate']);
+  assert.deepEqual(
+    ch.map(([n]) => n),
+    ['www-authenticate', 'www-authenticate'],
+  );
   const p = ch.map(([, v]) => parseAuthHeader(v));
-  assert.deepEqual(p.map((x) => x.params.algorithm), ['SHA-256', 'MD5']);
+  assert.deepEqual(
+    p.map((x) => x.params.algorithm),
+    ['SHA-256', 'MD5'],
+  );
   assert.equal(p[0]!.scheme, 'Digest');
   assert.equal(p[0]!.params.realm, REALM);
   assert.equal(p[0]!.params.qop, 'auth');

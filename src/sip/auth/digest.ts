@@ -15,16 +15,7 @@ import { NonceManager, NonceCountTracker } from './nonce.js';
 import { parseAuthHeader } from '../message/auth-header.js';
 import { DigestUriRule, type ServerNames } from './digest-uri.js';
 
-export type DigestFailure =
-  | 'missing'
-  | 'malformed'
-  | 'unknown-user'
-  | 'bad-password'
-  | 'stale'
-  | 'replay'
-  | 'realm'
-  | 'uri-mismatch'
-  | 'algorithm';
+export type DigestFailure = 'missing' | 'malformed' | 'unknown-user' | 'bad-password' | 'stale' | 'replay' | 'realm' | 'uri-mismatch' | 'algorithm';
 
 export type DigestResult = { ok: true; user: string } | { ok: false; reason: DigestFailure };
 

@@ -8,5 +8,7 @@ import type { DigestAlgorithm } from '../../core/auth.js';
 export type { DigestAlgorithm };
 
 export function computeHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
-  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(`${username}:${realm}:${password}`).digest('hex');
+  return createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+    .update(`${username}:${realm}:${password}`)
+    .digest('hex');
 }

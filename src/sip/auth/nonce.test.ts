@@ -39,7 +39,7 @@ test('a tampered, foreign-key, foreign-realm or non-canonical nonce is invalid',
   assert.equal(m.check('A'.repeat(31) + '+').state, 'invalid');
 });
 
-test('workers sharing a key accept each other\'s nonces; a random key does not', () => {
+test("workers sharing a key accept each other's nonces; a random key does not", () => {
   const a = new NonceManager({ realm: 'pbx', lifetimeSec: 300, key: KEY });
   const b = new NonceManager({ realm: 'pbx', lifetimeSec: 300, key: KEY });
   assert.equal(b.check(a.issue()).state, 'fresh');

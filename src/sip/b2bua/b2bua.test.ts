@@ -144,7 +144,10 @@ test('RFC 2617 §3.2.2.5: a digest-uri naming another resource gets 400, as from
   r.b2bua.onInvite(r.aTx, invite(), CALLER);
   assert.deepEqual(r.statuses(), [400]);
   assert.equal(r.aSent[0]!.reason, 'Digest URI Mismatch');
-  assert.deepEqual(outcomes.map((o) => [o.ok, o.reason]), [[false, 'uri-mismatch']]);
+  assert.deepEqual(
+    outcomes.map((o) => [o.ok, o.reason]),
+    [[false, 'uri-mismatch']],
+  );
   assert.equal(r.requests.length, 0);
 });
 
@@ -152,7 +155,10 @@ test('the callee rings on every contact; the first 200 wins, the other fork is c
   const r = new Rig();
   r.b2bua.onInvite(r.aTx, invite(), CALLER);
   assert.equal(r.requests.length, 2, 'one INVITE per registered contact');
-  assert.deepEqual(r.requests.map((q) => q.to.port), [5081, 5082]);
+  assert.deepEqual(
+    r.requests.map((q) => q.to.port),
+    [5081, 5082],
+  );
   assert.match(r.requests[0]!.msg.body.toString(), /m=audio 30002/, 'the callee is offered the relay, not the caller');
   assert.notEqual(r.requests[0]!.msg.callId, 'call-a@127.0.0.1', 'a B2BUA leg has its own Call-ID');
   r.answer(0, 180);
@@ -227,7 +233,10 @@ test('CANCEL from the caller: 487 to the caller, every fork cancelled, CDR NO AN
   );
   r.b2bua.onCancel(cancel);
   assert.deepEqual(r.statuses(), [180, 487]);
-  assert.deepEqual(r.requests.map((q) => q.cancelled), [1, 1]);
+  assert.deepEqual(
+    r.requests.map((q) => q.cancelled),
+    [1, 1],
+  );
   assert.equal(r.cdrs[0]!.disposition, 'NO ANSWER');
   assert.equal(r.b2bua.activeCalls, 0);
 });
@@ -243,7 +252,10 @@ test('BYE from the caller: 200 to it, BYE to the callee, CDR ANSWERED with both 
       `From: "Alice" <sip:1001@pbx>;tag=atag\nTo: <sip:1002@pbx>;tag=${ourTag}\nCall-ID: call-a@127.0.0.1\nCSeq: 3 BYE\nContent-Length: 0\n\n`,
   );
   assert.equal(r.b2bua.onInDialog({ respond: (m) => void byeTx.push(m), respondStateless: (m) => void byeTx.push(m) }, bye), true);
-  assert.deepEqual(byeTx.map((m) => m.status), [200]);
+  assert.deepEqual(
+    byeTx.map((m) => m.status),
+    [200],
+  );
   const toCallee = r.requests.find((q) => q.msg.method === 'BYE');
   assert.ok(toCallee);
   assert.equal(toCallee.to.port, 5081);
@@ -305,7 +317,10 @@ test('an in-dialog INFO (DTMF relay) crosses the bridge with its body, and the a
   const wire = parseMessage(buildResponse(out.msg, 200).toBuffer());
   assert.ok(wire.ok);
   out.h.onResponse(wire.msg);
-  assert.deepEqual(answers.map((m) => m.status), [200]);
+  assert.deepEqual(
+    answers.map((m) => m.status),
+    [200],
+  );
   assert.equal(answers[0]!.to.params.tag, ourTag);
 });
 
@@ -336,7 +351,10 @@ test('the call gate: a refusal is a generic 403 with the rule in the CDR verdict
   r.answer(0, 200, 'b0', SDP);
   assert.ok(cut);
   cut('spend-limit');
-  const byes = r.requests.filter((q) => q.msg.method === 'BYE').map((q) => q.to.port).sort();
+  const byes = r.requests
+    .filter((q) => q.msg.method === 'BYE')
+    .map((q) => q.to.port)
+    .sort();
   assert.deepEqual(byes, [CALLER.port, PHONE1.port], 'both legs get a BYE');
   assert.equal(r.b2bua.activeCalls, 0);
   assert.deepEqual(seen, ['check 1001->0900123 callee=-', 'check 1001->1002 callee=1002', 'answered', 'ended 0']);

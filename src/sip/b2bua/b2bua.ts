@@ -12,7 +12,21 @@ import { Call } from './call.js';
 import { checkEncryption } from './encryption-policy.js';
 import { formatHost } from '../../transport/address.js';
 import { credentialsIdentity } from '../auth/digest.js';
-import type { AuthApi, BindingInfo, CallGateApi, CallTicket, CdrRecord, ClientTxHandle, ClientTxHandlers, DialogOwner, DialplanRouting, ExtensionInfo, MediaApi, ServerTxHandle, TxApi } from './types.js';
+import type {
+  AuthApi,
+  BindingInfo,
+  CallGateApi,
+  CallTicket,
+  CdrRecord,
+  ClientTxHandle,
+  ClientTxHandlers,
+  DialogOwner,
+  DialplanRouting,
+  ExtensionInfo,
+  MediaApi,
+  ServerTxHandle,
+  TxApi,
+} from './types.js';
 import type { SipLegHost } from './leg-host.js';
 import type { CdrSink } from '../../core/cdr.js';
 import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
@@ -36,7 +50,18 @@ export interface B2buaDeps {
   /** when set, calls the dialplan handles go to a channel instead (main.ts wires it) */
   dialplan?: DialplanRouting;
   /** every authentication outcome, for the intrusion-detection layer (no secrets in it) */
-  onAuth?: (e: { ok: boolean; reason?: string; method: string; account: string; remote: Remote; callId: string; cseq: number; nonce?: string; attempt?: string; userAgent?: string }) => void;
+  onAuth?: (e: {
+    ok: boolean;
+    reason?: string;
+    method: string;
+    account: string;
+    remote: Remote;
+    callId: string;
+    cseq: number;
+    nonce?: string;
+    attempt?: string;
+    userAgent?: string;
+  }) => void;
   /** a call refused by the per-extension encryption policy (a RequestNotAllowed security event) */
   onEncryptionRefused?: (e: { account: string; remote: Remote; callId: string; detail: string }) => void;
 }
@@ -150,7 +175,9 @@ export class B2bua implements SipLegHost {
         tx.respondStateless(buildResponse(req, 400, 'Digest URI Mismatch', { toTag: newToken(), server }));
         return;
       }
-      tx.respondStateless(buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }));
+      tx.respondStateless(
+        buildResponse(req, 407, 'Proxy Authentication Required', { toTag: newToken(), server, headers: this.deps.auth.challenge({ proxy: true, stale: v.reason === 'stale' }) }),
+      );
       return;
     }
     this.stats.attempts++;

@@ -9,14 +9,7 @@ import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import { InviteFork, type ForkBranch } from './fork.js';
 import { InDialogRelay, isSdp } from './in-dialog-relay.js';
-import type {
-  BindingInfo,
-  CallTicket,
-  CdrRecord,
-  ExtensionInfo,
-  RelayHandle,
-  ServerTxHandle,
-} from './types.js';
+import type { BindingInfo, CallTicket, CdrRecord, ExtensionInfo, RelayHandle, ServerTxHandle } from './types.js';
 import type { B2bua } from './b2bua.js';
 import type { CallQuality } from '../../media/quality/call-quality.js';
 import { cdrQuality } from '../../storage/cdr-quality.js';
@@ -191,16 +184,19 @@ export class Call {
       this.sendBye(this.a);
     });
     ua.trackDialog(this, this.a, 'a');
-    this.inDialog = new InDialogRelay({ a: this.a, b: d }, {
-      userAgent: ua.cfg.userAgent,
-      tx: ua.deps.tx,
-      // the relay keeps what it learnt from an offer even when the far side refuses it
-      sdp: { offer: (from, body) => this.viaRelay(from, body), answer: (from, body) => this.viaRelay(from === 'a' ? 'b' : 'a', body) },
-      retransmitting: (to, r) => {
-        if (to === 'a') this.a2xx = r;
-        else ua.trackReinviteRetransmit(this, r);
+    this.inDialog = new InDialogRelay(
+      { a: this.a, b: d },
+      {
+        userAgent: ua.cfg.userAgent,
+        tx: ua.deps.tx,
+        // the relay keeps what it learnt from an offer even when the far side refuses it
+        sdp: { offer: (from, body) => this.viaRelay(from, body), answer: (from, body) => this.viaRelay(from === 'a' ? 'b' : 'a', body) },
+        retransmitting: (to, r) => {
+          if (to === 'a') this.a2xx = r;
+          else ua.trackReinviteRetransmit(this, r);
+        },
       },
-    });
+    );
     if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
     ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
     ua.callAnswered(this);
@@ -426,5 +422,3 @@ const REASONS: Record<number, string> = {
 function stripTag(nameAddr: string): string {
   return nameAddr.replace(/;\s*tag=[^;]*/i, '');
 }
-
-

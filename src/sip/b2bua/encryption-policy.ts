@@ -6,9 +6,7 @@ import { chooseCrypto } from '../../media/srtp/index.js';
 import type { Remote } from '../../transport/types.js';
 import type { BindingInfo, ExtensionInfo } from './types.js';
 
-export type EncryptionVerdict =
-  | { ok: true; bindings: BindingInfo[] }
-  | { ok: false; status: 403 | 488; reason: string; why: string };
+export type EncryptionVerdict = { ok: true; bindings: BindingInfo[] } | { ok: false; status: 403 | 488; reason: string; why: string };
 
 /** whether an SDP offers usable SRTP (a supported a=crypto) on its first active stream */
 export function offersSrtp(body: Buffer): boolean {
@@ -33,7 +31,8 @@ export function checkEncryption(caller: ExtensionInfo, callee: ExtensionInfo, re
     return { ok: false, status: 403, reason: 'Forbidden', why: `${who} requires encryption; the INVITE came over ${remote.transport.toUpperCase()}, not TLS` };
   }
   // RFC 3261 §21.4.26: 488 for a session description we will not accept
-  if (!offersSrtp(offer)) return { ok: false, status: 488, reason: 'Not Acceptable Here', why: `${who} requires encryption; the offer has no usable SRTP (a=crypto AES_CM_128_HMAC_SHA1_80/_32)` };
+  if (!offersSrtp(offer))
+    return { ok: false, status: 488, reason: 'Not Acceptable Here', why: `${who} requires encryption; the offer has no usable SRTP (a=crypto AES_CM_128_HMAC_SHA1_80/_32)` };
   if (calleeRequires) {
     const secure = bindings.filter((b) => b.remote.transport === 'tls');
     if (secure.length === 0) return { ok: false, status: 403, reason: 'Forbidden', why: `callee ${callee.number} requires encryption and has no contact registered over TLS` };

@@ -66,10 +66,13 @@ test('the INVITE goes to every contact; the first 2xx wins, the others are cance
   const r = new Rig();
   r.fork.ring(phone(5081));
   r.fork.ring(phone(5082));
-  assert.deepEqual(r.requests.map((q) => [q.msg.method, q.msg.uri, q.msg.get('max-forwards')]), [
-    ['INVITE', 'sip:1002@127.0.0.1:5081', '69'],
-    ['INVITE', 'sip:1002@127.0.0.1:5082', '69'],
-  ]);
+  assert.deepEqual(
+    r.requests.map((q) => [q.msg.method, q.msg.uri, q.msg.get('max-forwards')]),
+    [
+      ['INVITE', 'sip:1002@127.0.0.1:5081', '69'],
+      ['INVITE', 'sip:1002@127.0.0.1:5082', '69'],
+    ],
+  );
   r.respond(0, 100);
   assert.equal(r.ringing, 0, '100 Trying is not ringing');
   r.respond(1, 180);
@@ -77,7 +80,10 @@ test('the INVITE goes to every contact; the first 2xx wins, the others are cance
   r.respond(1, 200);
   assert.equal(r.answered.length, 1);
   assert.equal(r.fork.settled, true);
-  assert.deepEqual(r.requests.map((q) => q.cancelled), [1, 0]);
+  assert.deepEqual(
+    r.requests.map((q) => q.cancelled),
+    [1, 0],
+  );
   const won = r.answered[0]!.branch;
   assert.equal(won.dialog.remoteTag, 't1');
   assert.equal(won.dialog.remoteTarget, 'sip:1002@127.0.0.1:5082');
@@ -96,7 +102,10 @@ test('RFC 3261 §13.2.2.4: a retransmitted 2xx is ACKed again with the same body
   assert.equal(r.sent('ACK').length, 0, 'an offer-less INVITE: the ACK is held until the answer is known');
   r.fork.ack(r.answered[0]!.branch, Buffer.from('sdp'));
   r.respond(0, 200);
-  assert.deepEqual(r.sent('ACK').map((a) => a.body.toString()), ['sdp', 'sdp']);
+  assert.deepEqual(
+    r.sent('ACK').map((a) => a.body.toString()),
+    ['sdp', 'sdp'],
+  );
   assert.equal(r.sent('BYE').length, 0, 'a retransmission is never hung up');
   assert.equal(r.answered.length, 1);
 });
@@ -110,8 +119,14 @@ test('a second branch answering after the winner, and a second dialog on the win
   r.respond(0, 200, 'other-tag');
   assert.equal(r.answered.length, 1);
   const byes = r.sent('BYE');
-  assert.deepEqual(byes.map((b) => b.to.params.tag), ['t1', 'other-tag']);
-  assert.deepEqual(r.sent('ACK').map((a) => a.to.params.tag), ['t1', 'other-tag']);
+  assert.deepEqual(
+    byes.map((b) => b.to.params.tag),
+    ['t1', 'other-tag'],
+  );
+  assert.deepEqual(
+    r.sent('ACK').map((a) => a.to.params.tag),
+    ['t1', 'other-tag'],
+  );
 });
 
 test('every branch failed: the best final response (busy first; timeouts and 487 make 480)', () => {
@@ -137,7 +152,10 @@ test('RFC 3261 §16.7: a 6xx ends the search at once and cancels the other branc
   r.fork.ring(phone(5082));
   r.respond(0, 603);
   assert.deepEqual(r.failed, [{ status: 603, codes: [603, 408] }]);
-  assert.deepEqual(r.requests.map((q) => q.cancelled), [0, 1]);
+  assert.deepEqual(
+    r.requests.map((q) => q.cancelled),
+    [0, 1],
+  );
   r.respond(1, 487);
   assert.equal(r.failed.length, 1, 'reported once');
 });
@@ -148,7 +166,10 @@ test('cancel(): every ringing branch is cancelled; a 2xx that crosses the CANCEL
   r.fork.ring(phone(5082));
   r.respond(1, 486);
   r.fork.cancel();
-  assert.deepEqual(r.requests.map((q) => q.cancelled), [1, 0]);
+  assert.deepEqual(
+    r.requests.map((q) => q.cancelled),
+    [1, 0],
+  );
   r.respond(0, 180);
   assert.equal(r.ringing, 0, 'no ringing after the search ended');
   r.respond(0, 200);

@@ -26,14 +26,24 @@ function reinvite(seq: number, body = HOLD): SipMessage {
   return parse(
     `INVITE sip:pbx@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKre${seq}\nMax-Forwards: 70\n` +
       `From: <sip:1001@pbx>;tag=atag\nTo: <sip:700@pbx>;tag=our-a\nCall-ID: a@x\nCSeq: ${seq} INVITE\n` +
-      `Contact: <sip:1001@127.0.0.1:5071>\nContent-Type: application/sdp\nContent-Length: ${Buffer.byteLength(body)}\n\n` + body.replace(/\r\n/g, '\n'),
+      `Contact: <sip:1001@127.0.0.1:5071>\nContent-Type: application/sdp\nContent-Length: ${Buffer.byteLength(body)}\n\n` +
+      body.replace(/\r\n/g, '\n'),
   );
 }
 
 function dialog(callId: string, local: string, remote: Remote): Dialog {
   return new Dialog({
-    callId, localTag: local, remoteTag: 'far', localUri: '<sip:pbx@pbx>', remoteUri: '<sip:x@pbx>', remoteTarget: `sip:x@127.0.0.1:${remote.port}`,
-    routeSet: [], localCseq: 1, remoteCseq: 1, remote, localContact: '<sip:pbx@127.0.0.1:5060>',
+    callId,
+    localTag: local,
+    remoteTag: 'far',
+    localUri: '<sip:pbx@pbx>',
+    remoteUri: '<sip:x@pbx>',
+    remoteTarget: `sip:x@127.0.0.1:${remote.port}`,
+    routeSet: [],
+    localCseq: 1,
+    remoteCseq: 1,
+    remote,
+    localContact: '<sip:pbx@127.0.0.1:5060>',
   });
 }
 
@@ -100,7 +110,10 @@ test('a re-INVITE (hold) from one leg is offered on the other leg with the SDP t
   assert.equal(rig.acks[0]!.msg.cseq.seq, out.msg.cseq.seq);
   assert.equal(rig.acks[0]!.msg.cseq.method, 'ACK');
   // our 2xx toward A is resent until A's ACK
-  assert.deepEqual(rig.retransmitting.map((r) => r.to), ['a']);
+  assert.deepEqual(
+    rig.retransmitting.map((r) => r.to),
+    ['a'],
+  );
 });
 
 test('RFC 3261 §14.2: a re-INVITE while another is pending gets 491; once answered the next one crosses', () => {

@@ -116,7 +116,10 @@ export class InDialogRelay {
         // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
         this.ack(other, out.cseq.seq);
         tx.respond(fwd);
-        this.deps.retransmitting(from, this.deps.tx.retransmit2xx(fwd, me.remote, () => undefined));
+        this.deps.retransmitting(
+          from,
+          this.deps.tx.retransmit2xx(fwd, me.remote, () => undefined),
+        );
         return;
       }
     }

@@ -15,7 +15,17 @@ const LO = '127.0.0.1';
 const BASE = 42000 + ((process.pid * 8) % 4000) * 2;
 
 function sdp(port: number, crypto: string[], proto = 'RTP/SAVP'): Buffer {
-  const lines = ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} ${proto} 0`, 'a=rtpmap:0 PCMU/8000', ...crypto.map((c) => `a=crypto:${c}`), 'a=sendrecv'];
+  const lines = [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    `m=audio ${port} ${proto} 0`,
+    'a=rtpmap:0 PCMU/8000',
+    ...crypto.map((c) => `a=crypto:${c}`),
+    'a=sendrecv',
+  ];
   return Buffer.from(lines.join('\r\n') + '\r\n');
 }
 
@@ -54,7 +64,10 @@ async function party(): Promise<{ sock: dgram.Socket; port: number; next(): Prom
   };
 }
 
-const cryptoOf = (body: Buffer) => parseSdp(body).media[0]!.attributes.filter((a) => a.name === 'crypto').map((a) => a.value!);
+const cryptoOf = (body: Buffer) =>
+  parseSdp(body)
+    .media[0]!.attributes.filter((a) => a.name === 'crypto')
+    .map((a) => a.value!);
 
 test('SRTP both ways through the relay, each leg with its own keys', async () => {
   const api = createMediaApi({ address: LO, advertisedAddress: LO, portMin: BASE, portMax: BASE + 7, inactivityTimeoutMs: 0 });

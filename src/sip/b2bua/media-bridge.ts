@@ -60,7 +60,13 @@ class CallRelay implements RelayHandle {
     const endpoints = sdp.media.map((_m, i) => ({ address: this.advertised, port: i === first ? leg.port : 0 }));
     // SRTP is terminated here (src/media/srtp/srtp-legs.ts): each leg gets Palisade's own key
     const crypto = sdp.media.map((m, i) =>
-      i === first ? this.srtp.onMedia(from, m.proto, m.attributes.filter((a) => a.name === 'crypto' && a.value !== null).map((a) => a.value!)) : null,
+      i === first
+        ? this.srtp.onMedia(
+            from,
+            m.proto,
+            m.attributes.filter((a) => a.name === 'crypto' && a.value !== null).map((a) => a.value!),
+          )
+        : null,
     );
     if (first >= 0) {
       for (const l of ['a', 'b'] as const) {
@@ -127,8 +133,7 @@ export function createMediaApi(opts: MediaBridgeOptions): MediaControl {
     qualityAccounting: thresholds.enabled,
   });
   return {
-    createRelay: (call = '') =>
-      new CallRelay(relay.createSession(), opts.advertisedAddress, { t: thresholds, log: opts.qualityLog ?? null, call }),
+    createRelay: (call = '') => new CallRelay(relay.createSession(), opts.advertisedAddress, { t: thresholds, log: opts.qualityLog ?? null, call }),
     quality: () => thresholds,
     setQuality: (t) => {
       thresholds = t;

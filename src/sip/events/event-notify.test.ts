@@ -9,7 +9,7 @@ import { eventRig, settle } from '../../../test/support/event-server-rig.js';
 import { notifyFailed, notifyThrough } from './notify-sender.js';
 import type { SipMessage } from '../message/sip-message.js';
 
-test('RFC 6665 §4.2.1.2: upon accepting a subscription notifiers MUST send a NOTIFY immediately, in the dialog the 200 created, to the subscriber\'s Contact along the Record-Route set', async () => {
+test("RFC 6665 §4.2.1.2: upon accepting a subscription notifiers MUST send a NOTIFY immediately, in the dialog the 200 created, to the subscriber's Contact along the Record-Route set", async () => {
   const r = eventRig();
   r.state.set('alice', 'ringing');
   const ok = r.subscribe({ expires: 900, recordRoute: ['<sip:proxy.example;lr>'], contact: '<sip:alice@192.0.2.7:5070;transport=udp>' });
@@ -160,7 +160,10 @@ test('RFC 6665 §4.2.2: a NOTIFY that times out (Timer F) removes the subscripti
   r.clock.advance(64 * 500);
   await settle();
   assert.equal(r.events.count, 0);
-  assert.deepEqual(r.ended.map((e) => e.status), [408, 408]);
+  assert.deepEqual(
+    r.ended.map((e) => e.status),
+    [408, 408],
+  );
   assert.ok(silent);
 });
 
@@ -191,7 +194,10 @@ test('RFC 3265 §3.2.2 (kept by RFC 6665): a failure response with Retry-After i
 test('notifyThrough maps a client transaction to an outcome: the final status, 408 on Timer F, 503 on a transport error', async () => {
   const outcome = (run: (h: { onResponse(m: SipMessage): void; onTimeout(): void; onTransportError(): void }) => void) =>
     notifyThrough({ sendRequest: (_req, _remote, h) => (run(h as never), undefined as never) })(undefined as never, TCP);
-  const wire = (first: string, extra = '') => parse(`SIP/2.0 ${first}\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKn1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>;tag=2\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\n${extra}Content-Length: 0\r\n\r\n`);
+  const wire = (first: string, extra = '') =>
+    parse(
+      `SIP/2.0 ${first}\r\nVia: SIP/2.0/TCP 127.0.0.1;branch=z9hG4bKn1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:a@b>;tag=2\r\nCall-ID: x\r\nCSeq: 1 NOTIFY\r\n${extra}Content-Length: 0\r\n\r\n`,
+    );
   const provisional = wire('100 Trying');
   const final = wire('503 Service Unavailable', 'Retry-After: 5\r\n');
   assert.deepEqual(await outcome((h) => (h.onResponse(provisional), h.onResponse(final))), { status: 503, retryAfter: true });

@@ -58,7 +58,7 @@ test('RFC 6665 §4.2.1.1: 423 (Interval Too Brief) with Min-Expires if and only 
   assert.equal(hour.get('expires'), '3600', 'MUST NOT increase it');
 });
 
-test('RFC 6665 §4.2.1.1: an Accept without any of the package\'s types gets 406 naming them; wildcards are accepted', () => {
+test("RFC 6665 §4.2.1.1: an Accept without any of the package's types gets 406 naming them; wildcards are accepted", () => {
   const r = eventRig();
   const res = r.subscribe({ accept: 'application/pidf+xml' });
   assert.equal(res.status, 406);
@@ -79,7 +79,10 @@ test('RFC 6665 §4.2.1.3: a subscriber the policy refuses gets 403 — the same 
   assert.equal(known.status, 403);
   assert.equal(unknown.status, 403);
   assert.equal(known.reason, unknown.reason);
-  assert.deepEqual(known.headers.map((h) => h.name), unknown.headers.map((h) => h.name));
+  assert.deepEqual(
+    known.headers.map((h) => h.name),
+    unknown.headers.map((h) => h.name),
+  );
   assert.equal(r.refused.length, 2, 'both reported (IDS: RequestNotAllowed)');
   assert.equal(r.refused[0]!.subscriber, 'bob');
   r.grants.set('bob', ['alice', 'nobody']);

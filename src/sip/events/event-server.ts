@@ -250,7 +250,15 @@ export class EventServer {
       return;
     }
     if (s.subscriber !== user) {
-      this.d.refused?.({ package: s.pkg.name, subscriber: user, resource: s.resource, remote, callId: req.callId, status: 403, detail: `refresh of a subscription of ${s.subscriber.slice(0, 32)}` });
+      this.d.refused?.({
+        package: s.pkg.name,
+        subscriber: user,
+        resource: s.resource,
+        remote,
+        callId: req.callId,
+        status: 403,
+        detail: `refresh of a subscription of ${s.subscriber.slice(0, 32)}`,
+      });
       tx.respond(this.reply(req, 403, 'Forbidden'));
       return;
     }

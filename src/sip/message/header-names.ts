@@ -91,10 +91,37 @@ export const SINGLE_VALUE_HEADERS: ReadonlySet<string> = new Set([
 // Names seen on nearly every packet, matched in place (no slice, no hash) by
 // length and a case-folding compare; everything else goes through a cache.
 const COMMON = [
-  'via', 'from', 'to', 'call-id', 'cseq', 'contact', 'max-forwards', 'content-length', 'content-type',
-  'expires', 'route', 'record-route', 'allow', 'supported', 'require', 'user-agent', 'server', 'accept',
-  'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate', 'event', 'subject',
-  'date', 'timestamp', 'session-expires', 'min-se', 'p-asserted-identity', 'allow-events', 'organization',
+  'via',
+  'from',
+  'to',
+  'call-id',
+  'cseq',
+  'contact',
+  'max-forwards',
+  'content-length',
+  'content-type',
+  'expires',
+  'route',
+  'record-route',
+  'allow',
+  'supported',
+  'require',
+  'user-agent',
+  'server',
+  'accept',
+  'authorization',
+  'proxy-authorization',
+  'www-authenticate',
+  'proxy-authenticate',
+  'event',
+  'subject',
+  'date',
+  'timestamp',
+  'session-expires',
+  'min-se',
+  'p-asserted-identity',
+  'allow-events',
+  'organization',
 ];
 const BY_LENGTH: string[][] = [];
 for (const n of COMMON) (BY_LENGTH[n.length] ??= []).push(n);
@@ -155,7 +182,8 @@ export function splitHeaderList(value: string): string[] {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (inQuote) {
-      if (c === 0x5c) i++; // quoted-pair: skip the escaped char
+      if (c === 0x5c)
+        i++; // quoted-pair: skip the escaped char
       else if (c === 0x22) inQuote = false;
     } else if (c === 0x22) {
       inQuote = true;

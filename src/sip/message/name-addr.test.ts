@@ -38,7 +38,16 @@ test('lists split on commas outside quotes and <>', () => {
 });
 
 test('rejects unbalanced quotes, unquoted commas in display names, LWS inside <>, ? in bare addr-spec', () => {
-  for (const bad of ['"Mr. J. User <sip:j.user@example.com>', 'Bell, Alexander <sip:a.g.bell@example.com>', '"W" < sip:t.watson@example.org >', 'sip:user@example.com?Route=x', '<sip:a@b', '<sip:a@b>;', '<sip:a@b>;tag=', '']) {
+  for (const bad of [
+    '"Mr. J. User <sip:j.user@example.com>',
+    'Bell, Alexander <sip:a.g.bell@example.com>',
+    '"W" < sip:t.watson@example.org >',
+    'sip:user@example.com?Route=x',
+    '<sip:a@b',
+    '<sip:a@b>;',
+    '<sip:a@b>;tag=',
+    '',
+  ]) {
     assert.throws(() => parseNameAddr(bad), SipParseError, bad);
   }
 });

@@ -156,7 +156,10 @@ test('a broken Request-Line that starts with a method is salvaged for a 400 (RFC
 });
 
 test('broken header lines are skipped, the first error is reported, the rest collected', () => {
-  const text = REG.replace('Max-Forwards: 70', 'Max-Forwards 70\r\n:empty name\r\n\tlost continuation').replace('Expires: 7200', 'X-Long: ' + 'a'.repeat(9000) + '\r\n folded rest of it');
+  const text = REG.replace('Max-Forwards: 70', 'Max-Forwards 70\r\n:empty name\r\n\tlost continuation').replace(
+    'Expires: 7200',
+    'X-Long: ' + 'a'.repeat(9000) + '\r\n folded rest of it',
+  );
   const r = parseMessage(Buffer.from(text));
   assert.ok(!r.ok);
   assert.equal(r.code, SIP_PARSE_ERRORS.BAD_HEADER_LINE);

@@ -13,7 +13,10 @@ test('copies all Vias in order, From, To, Call-ID, CSeq (RFC 3261 §8.2.6.2)', (
   const res = buildResponse(r.msg, 180, undefined, { toTag: 'a6c85cf' });
   assert.equal(res.status, 180);
   assert.equal(res.reason, 'Ringing');
-  assert.deepEqual(res.vias.map((v) => v.branch), ['z9hG4bK1', 'z9hG4bK2', 'z9hG4bK3']);
+  assert.deepEqual(
+    res.vias.map((v) => v.branch),
+    ['z9hG4bK1', 'z9hG4bK2', 'z9hG4bK3'],
+  );
   assert.equal(res.to.params['tag'], 'a6c85cf');
   assert.equal(res.from.params['tag'], '1928301774');
   assert.equal(res.callId, 'a84b4c76e66710');
@@ -69,6 +72,8 @@ test('reason phrases: RFC 3261 table, unknown codes fall back to their class', (
 test('a Via line that does not split cleanly is copied verbatim, a clean one split per value', () => {
   const r = parseMessage(Buffer.from(INVITE.toString().replace('Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK3', 'Via: SIP/2.0/UDP 192.0.2.15;;,;,,')));
   assert.ok(r.msg);
-  const vias = buildResponse(r.msg, 400).headers.filter((h) => h.name === 'via').map((h) => h.value);
+  const vias = buildResponse(r.msg, 400)
+    .headers.filter((h) => h.name === 'via')
+    .map((h) => h.value);
   assert.deepEqual(vias, ['SIP/2.0/UDP p1.example;branch=z9hG4bK1', 'SIP/2.0/UDP p2.example;branch=z9hG4bK2', 'SIP/2.0/UDP 192.0.2.15;;,;,,']);
 });

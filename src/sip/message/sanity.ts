@@ -107,7 +107,14 @@ export function checkRequest(msg: SipMessage, opts: SanityOptions): SanityFailur
     if (!optional) {
       const enc = msg.getAll('content-encoding').filter((e) => e.toLowerCase() !== 'identity');
       if (enc.length > 0) {
-        return { status: 415, reason: 'Unsupported Media Type', headers: [['accept-encoding', 'identity'], ['accept', accept]] };
+        return {
+          status: 415,
+          reason: 'Unsupported Media Type',
+          headers: [
+            ['accept-encoding', 'identity'],
+            ['accept', accept],
+          ],
+        };
       }
       const ct = msg.get('content-type');
       const type = ct === undefined ? '' : ct.split(';', 1)[0]!.trim().toLowerCase();

@@ -108,8 +108,7 @@ export class SipMessage {
     if (name === 'via') {
       this._via = undefined;
       this._topVia = undefined;
-    }
-    else if (name === 'from') this._from = undefined;
+    } else if (name === 'from') this._from = undefined;
     else if (name === 'to') this._to = undefined;
     else if (name === 'cseq') this._cseq = undefined;
   }
@@ -259,8 +258,8 @@ const DISPLAY: Record<string, string> = {
   cseq: 'CSeq',
   'www-authenticate': 'WWW-Authenticate',
   'mime-version': 'MIME-Version',
-  'rack': 'RAck',
-  'rseq': 'RSeq',
+  rack: 'RAck',
+  rseq: 'RSeq',
 };
 const displayCache = new Map<string, string>();
 

@@ -43,7 +43,21 @@ test('other schemes stay opaque with the scheme lower-cased; tel keeps its numbe
 });
 
 test('rejects malformed URIs with SipParseError', () => {
-  for (const bad of ['', 'sip:', 'sip:@host', 'sip:a@', 'sip:a@host:99999', 'sip:a@host:x', 'sip:a b@host', 'sip:a@[::1', 'sip:%zz@host', 'sip:a@ho_st', '1sip:a@b', 'sip:a@host;=x', 'sip:a@host?noval']) {
+  for (const bad of [
+    '',
+    'sip:',
+    'sip:@host',
+    'sip:a@',
+    'sip:a@host:99999',
+    'sip:a@host:x',
+    'sip:a b@host',
+    'sip:a@[::1',
+    'sip:%zz@host',
+    'sip:a@ho_st',
+    '1sip:a@b',
+    'sip:a@host;=x',
+    'sip:a@host?noval',
+  ]) {
     assert.throws(() => parseUri(bad), SipParseError, bad);
   }
 });

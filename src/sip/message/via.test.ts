@@ -29,7 +29,10 @@ test('IPv6 sent-by', () => {
 
 test('a comma-joined Via line yields every via-parm', () => {
   const list = parseViaList('SIP/2.0/UDP a.example;branch=z9hG4bK1, SIP/2.0/TCP b.example:5061;branch=z9hG4bK2');
-  assert.deepEqual(list.map((v) => v.host), ['a.example', 'b.example']);
+  assert.deepEqual(
+    list.map((v) => v.host),
+    ['a.example', 'b.example'],
+  );
 });
 
 test('rejects malformed Via values', () => {

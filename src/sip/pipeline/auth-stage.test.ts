@@ -7,7 +7,8 @@ import { buildResponse } from '../message/response.js';
 import { AuthStage } from './auth-stage.js';
 
 const remote: Remote = { transport: 'udp', address: '192.0.2.7', port: 5060 };
-const MESSAGE = 'MESSAGE sip:1002@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1\r\nFrom: <sip:1001@pbx>;tag=1\r\nTo: <sip:1002@pbx>\r\nCall-ID: c1\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
+const MESSAGE =
+  'MESSAGE sip:1002@pbx SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1\r\nFrom: <sip:1001@pbx>;tag=1\r\nTo: <sip:1002@pbx>\r\nCall-ID: c1\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n';
 
 function request(): SipMessage {
   const r = parseMessage(Buffer.from(MESSAGE));

@@ -6,7 +6,8 @@ import type { Remote } from '../../transport/types.js';
 import { RequestPipeline } from './request-pipeline.js';
 
 const remote: Remote = { transport: 'udp', address: '192.0.2.7', port: 5060 };
-const INVITE = 'INVITE sip:1002@a.org SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1\r\nFrom: <sip:1001@a.org>;tag=1\r\nTo: <sip:1002@a.org>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n';
+const INVITE =
+  'INVITE sip:1002@a.org SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.7:5060;branch=z9hG4bK1\r\nFrom: <sip:1001@a.org>;tag=1\r\nTo: <sip:1002@a.org>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n';
 
 function request(): SipMessage {
   const r = parseMessage(Buffer.from(INVITE));

@@ -38,7 +38,10 @@ test('a registered route serves its method; a second route for it is refused', (
 test('out of a dialog, an unrouted request (or one its route declines) is challenged first, then refused with 405 and Allow', () => {
   const a = rig(true);
   a.routing.route(a.handle, request('NOTIFY'), remote);
-  assert.deepEqual(a.sent.map((r) => r.status), [401]);
+  assert.deepEqual(
+    a.sent.map((r) => r.status),
+    [401],
+  );
   const b = rig(false);
   b.routing.register('SUBSCRIBE', () => false);
   b.routing.route(b.handle, request('SUBSCRIBE'), remote);
@@ -51,7 +54,12 @@ test('inside a dialog, requests go to the dialog owner; RFC 3261 §12.2.2: no di
   routing.route(handle, request('BYE', 'sip:1002@pbx', ';tag=x'), remote);
   assert.equal(sent.at(-1)!.status, 481, 'no owner yet');
   const owned: string[] = [];
-  routing.setDialogs({ inDialog: (_tx, req) => (owned.push(req.method), req.callId === 'c1'), ack: () => owned.push('ACK'), cancel: () => owned.push('CANCEL'), stray2xx: () => owned.push('2xx') });
+  routing.setDialogs({
+    inDialog: (_tx, req) => (owned.push(req.method), req.callId === 'c1'),
+    ack: () => owned.push('ACK'),
+    cancel: () => owned.push('CANCEL'),
+    stray2xx: () => owned.push('2xx'),
+  });
   routing.route(handle, request('BYE', 'sip:1002@pbx', ';tag=x'), remote);
   routing.ack(request('ACK'));
   routing.cancel(request('CANCEL'));

@@ -9,7 +9,15 @@ const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'repla
 const IN_DIALOG_ONLY = new Set<string>(['BYE', 'INFO', 'UPDATE', 'NOTIFY', 'MESSAGE', 'REFER', 'PRACK', 'SUBSCRIBE']);
 /** out-of-dialog methods that are challenged before anything else is said about them (docs/architecture.md, Security rules) */
 const AUTH_FIRST = new Set<string>(['SUBSCRIBE', 'NOTIFY', 'MESSAGE', 'REFER']);
-const ACCEPTED_TYPES = new Set<string>(['application/sdp', 'text/plain', 'application/dtmf-relay', 'application/dtmf', 'message/sipfrag', 'application/simple-message-summary', 'application/pidf+xml']);
+const ACCEPTED_TYPES = new Set<string>([
+  'application/sdp',
+  'text/plain',
+  'application/dtmf-relay',
+  'application/dtmf',
+  'message/sipfrag',
+  'application/simple-message-summary',
+  'application/pidf+xml',
+]);
 
 export interface SanityStageOptions {
   /** our Allow header: the only methods served (RFC 3261 §20.5) */

@@ -212,9 +212,15 @@ test('CANCEL after a provisional is sent at once; its 200 goes to the CANCEL tra
   assert.equal(sender.timesOf('CANCEL').length, 1);
   const cancel = sender.msg(-1);
   tm.receiveResponse(response(cancel, 200, 'b1'), UDP);
-  assert.deepEqual(ch.responses.map((r) => r.status), [200]);
+  assert.deepEqual(
+    ch.responses.map((r) => r.status),
+    [200],
+  );
   tm.receiveResponse(response(tx.request, 487, 'b1'), UDP);
-  assert.deepEqual(h.responses.map((r) => r.status), [180, 487]);
+  assert.deepEqual(
+    h.responses.map((r) => r.status),
+    [180, 487],
+  );
   assert.equal(tx.state, 'completed');
 });
 

@@ -34,7 +34,11 @@ test('100 Trying: the server transaction MUST generate one unless the TU respond
   r2.clock.advance(50);
   tx2.respond(buildResponse(tx2.request, 180, undefined, { toTag: 'x' }));
   r2.clock.advance(500);
-  assert.deepEqual(r2.sender.sent.map((s) => r2.sender.msg(r2.sender.sent.indexOf(s)).status), [180], 'no 100 once the TU answered');
+  assert.deepEqual(
+    r2.sender.sent.map((s) => r2.sender.msg(r2.sender.sent.indexOf(s)).status),
+    [180],
+    'no 100 once the TU answered',
+  );
 });
 
 test('100 Trying in immediate mode is sent before the TU sees the INVITE and copies Timestamp (§8.2.6.1)', () => {

@@ -27,7 +27,10 @@ test('a provisional from the TU MUST move Trying to Proceeding; a retransmission
   assert.equal(tx.state, 'proceeding');
   tx.respond(buildResponse(tx.request, 182, undefined, { toTag: 'u1' }));
   r.tm.receiveRequest(request('REGISTER'), UDP);
-  assert.deepEqual([0, 1, 2].map((i) => r.sender.msg(i).status), [100, 182, 182]);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => r.sender.msg(i).status),
+    [100, 182, 182],
+  );
 });
 
 test('a final response MUST move to Completed; retransmissions MUST re-send it; other finals MUST be discarded', () => {
@@ -37,7 +40,10 @@ test('a final response MUST move to Completed; retransmissions MUST re-send it; 
   assert.equal(tx.state, 'completed');
   r.tm.receiveRequest(request('OPTIONS'), UDP);
   assert.equal(tx.respond(buildResponse(tx.request, 500, undefined, { toTag: 'u1' })), false);
-  assert.deepEqual([0, 1].map((i) => r.sender.msg(i).status), [200, 200]);
+  assert.deepEqual(
+    [0, 1].map((i) => r.sender.msg(i).status),
+    [200, 200],
+  );
   assert.equal(r.sender.sent.length, 2);
   // Completed keeps only the response bytes it resends, not the parsed messages
   assert.equal(tx.lastResponse, undefined);

@@ -16,19 +16,7 @@ export type ServerState = 'trying' | 'proceeding' | 'completed' | 'confirmed' | 
  * response classes come from the TU; 'trying' is the delayed automatic
  * 100 (Trying); G H I J L are the timers of Figures 7 and 8 and RFC 6026.
  */
-export type ServerEvent =
-  | 'request'
-  | 'ack'
-  | '1xx'
-  | '2xx'
-  | '300-699'
-  | 'trying'
-  | 'G'
-  | 'H'
-  | 'I'
-  | 'J'
-  | 'L'
-  | 'transportError';
+export type ServerEvent = 'request' | 'ack' | '1xx' | '2xx' | '300-699' | 'trying' | 'G' | 'H' | 'I' | 'J' | 'L' | 'transportError';
 
 export type ServerHandler = (tx: ServerTransaction, msg: SipMessage | undefined, remote: Remote | undefined) => void;
 export type ServerEventTable = { readonly [E in ServerEvent]?: ServerHandler };

@@ -40,14 +40,7 @@ test('RFC 2543 fallback: without the magic cookie, Request-URI, To tag, From tag
   const tx = r.tu.requests[0]!.tx;
   r.tm.receiveRequest(request('INVITE', legacy), UDP);
   assert.equal(r.tu.requests.length, 1, 'an identical INVITE is a retransmission');
-  for (const variant of [
-    { cseq: 2 },
-    { callId: 'call-2' },
-    { fromTag: 'a2' },
-    { toTag: 'zz' },
-    { uri: 'sip:carol@127.0.0.1' },
-    { sentBy: '127.0.0.1:5071' },
-  ]) {
+  for (const variant of [{ cseq: 2 }, { callId: 'call-2' }, { fromTag: 'a2' }, { toTag: 'zz' }, { uri: 'sip:carol@127.0.0.1' }, { sentBy: '127.0.0.1:5071' }]) {
     r.tm.receiveRequest(request('INVITE', { ...legacy, ...variant }), UDP);
   }
   assert.equal(r.tu.requests.length, 7, 'each differing field makes a new transaction');

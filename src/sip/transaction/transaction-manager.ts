@@ -193,8 +193,6 @@ export class TransactionManager {
     return true;
   }
 
-
-
   /**
    * A response from the transport (§18.1.2): "If there is a match, the
    * response MUST be passed to that transaction. Otherwise, the response MUST
@@ -331,12 +329,7 @@ export class TransactionManager {
     this.byFlow.clear();
   }
 
-  private startClient(
-    msg: SipMessage,
-    remote: Remote,
-    handlers: ClientTransactionHandlers,
-    branch: string,
-  ): ClientTransaction {
+  private startClient(msg: SipMessage, remote: Remote, handlers: ClientTransactionHandlers, branch: string): ClientTransaction {
     const key = clientKey(branch, msg.method);
     const tx = new ClientTransaction(this.ctx, key, branch, msg, msg.toBuffer(), remote, handlers);
     this.clients.set(key, tx);

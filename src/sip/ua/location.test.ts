@@ -30,7 +30,7 @@ class FakePersistence implements LocationPersistence {
   async removeExpired(now: number): Promise<number> {
     this.calls.push('removeExpired');
     let n = 0;
-    for (const [k, r] of this.rows) if (r.expiresAt <= now) (this.rows.delete(k), n++);
+    for (const [k, r] of this.rows) if (r.expiresAt <= now) this.rows.delete(k), n++;
     return n;
   }
   async loadAll(): Promise<StoredBinding[]> {
@@ -226,7 +226,10 @@ test('a call rings the contacts that answer qualify; when none answers, all of t
   const a = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 60_000));
   const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5063', 60_000));
   loc.markQualify(a, false, 0);
-  assert.deepEqual(loc.lookupForCall('1001').map((x) => x.contactUri), [b.contactUri]);
+  assert.deepEqual(
+    loc.lookupForCall('1001').map((x) => x.contactUri),
+    [b.contactUri],
+  );
   loc.markQualify(b, false, 0);
   assert.equal(loc.lookupForCall('1001').length, 2);
 });

@@ -119,7 +119,20 @@ test('no second OPTIONS to a contact while one is outstanding; expired bindings 
   await new Promise((r) => setImmediate(r));
   assert.equal(q.pending, 0);
   const c = 'sip:9999@127.0.0.1:5099';
-  loc.upsert({ aor: '9999', contactUri: c, uri: parseUri(c), contactHeader: `<${c}>`, expiresAt: T0 + 7_200_000, received: { transport: 'udp', address: '127.0.0.1', port: 5099 }, callId: 'y', cseq: 1, userAgent: '', q: 1, instanceId: null, regId: null });
+  loc.upsert({
+    aor: '9999',
+    contactUri: c,
+    uri: parseUri(c),
+    contactHeader: `<${c}>`,
+    expiresAt: T0 + 7_200_000,
+    received: { transport: 'udp', address: '127.0.0.1', port: 5099 },
+    callId: 'y',
+    cseq: 1,
+    userAgent: '',
+    q: 1,
+    instanceId: null,
+    regId: null,
+  });
   clock.now = T0 + 3_600_000;
   // only the binding that has not expired is probed
   assert.equal(q.tick(), 1);
@@ -131,7 +144,20 @@ test('start/stop drive ticks on a real timer and leave nothing running', async (
   const now = Date.now();
   for (let i = 0; i < 3; i++) {
     const c = `sip:30${i}@127.0.0.1:5070`;
-    loc.upsert({ aor: `30${i}`, contactUri: c, uri: parseUri(c), contactHeader: `<${c}>`, expiresAt: now + 60_000, received: { transport: 'udp', address: '127.0.0.1', port: 5070 }, callId: 'x', cseq: 1, userAgent: '', q: 1, instanceId: null, regId: null });
+    loc.upsert({
+      aor: `30${i}`,
+      contactUri: c,
+      uri: parseUri(c),
+      contactHeader: `<${c}>`,
+      expiresAt: now + 60_000,
+      received: { transport: 'udp', address: '127.0.0.1', port: 5070 },
+      callId: 'x',
+      cseq: 1,
+      userAgent: '',
+      q: 1,
+      instanceId: null,
+      regId: null,
+    });
   }
   const { sent, send } = fakeSender(async () => ({ ok: true, rtt: 1 }));
   const q = new Qualifier({ location: loc, sendOptions: send, intervalSec: 1, tickMs: 20 });

@@ -25,7 +25,7 @@ class MemoryPersistence implements LocationPersistence {
   }
   async removeExpired(now: number) {
     let n = 0;
-    for (const [k, r] of this.rows) if (r.expiresAt <= now) (this.rows.delete(k), n++);
+    for (const [k, r] of this.rows) if (r.expiresAt <= now) this.rows.delete(k), n++;
     return n;
   }
   async loadAll() {
@@ -106,7 +106,10 @@ let ncCounter = 0;
 /** answer a 401 the way a phone does */
 function authorize(res: SipMessage, user: string, password: string, o: { alg?: DigestAlgorithm; uri?: string } = {}): string {
   const alg = o.alg ?? 'SHA-256';
-  const ch = res.getAll('www-authenticate').map(parseAuthHeader).find((c) => c.params.algorithm === alg)!;
+  const ch = res
+    .getAll('www-authenticate')
+    .map(parseAuthHeader)
+    .find((c) => c.params.algorithm === alg)!;
   const uri = o.uri ?? 'sip:pbx.test';
   const nc = '00000001';
   const cnonce = `cn${++ncCounter}`;
@@ -134,7 +137,10 @@ test('REGISTER without credentials is challenged: 401, SHA-256 then MD5 (RFC 876
   const res = registrar.handleRegister(register({}), PHONE);
   assert.equal(res.status, 401);
   const ch = res.getAll('www-authenticate').map(parseAuthHeader);
-  assert.deepEqual(ch.map((c) => c.params.algorithm), ['SHA-256', 'MD5']);
+  assert.deepEqual(
+    ch.map((c) => c.params.algorithm),
+    ['SHA-256', 'MD5'],
+  );
   assert.match(res.get('to')!, /;tag=[0-9a-f]{12}$/);
   assert.equal(res.get('call-id'), 'call-1@10.0.0.5');
   assert.equal(res.get('server'), 'Palisade');
@@ -156,7 +162,10 @@ test('full flow: 401 -> REGISTER with digest -> 200 listing the contact with exp
   assert.equal(b.userAgent, 'TestPhone/1.0');
   assert.equal(b.cseq, 2);
   assert.equal(b.expiresAt, T0 + 1800_000);
-  assert.deepEqual(events.map((e) => e.ok), [false, true]);
+  assert.deepEqual(
+    events.map((e) => e.ok),
+    [false, true],
+  );
   assert.equal(events[0]!.reason, 'missing');
 });
 
@@ -170,7 +179,10 @@ test('MD5 answers work too', () => {
 test('unknown extension gets exactly the wrong-password answer (byte-compare, nonce and tag masked)', () => {
   const { registrar, events } = setup();
   const mask = (m: SipMessage) =>
-    m.toString().replace(/nonce="[^"]+"/g, 'nonce="N"').replace(/(\r\nTo: [^\r]*;tag=)[0-9a-f]+/, '$1T');
+    m
+      .toString()
+      .replace(/nonce="[^"]+"/g, 'nonce="N"')
+      .replace(/(\r\nTo: [^\r]*;tag=)[0-9a-f]+/, '$1T');
 
   // no credentials at all
   const a0 = registrar.handleRegister(register({ user: '1001' }), PHONE);
@@ -184,7 +196,13 @@ test('unknown extension gets exactly the wrong-password answer (byte-compare, no
   assert.equal(mask(wrong).replace(/1001/g, 'U'), mask(unknown).replace(/7777/g, 'U'));
   assert.ok(!/stale/.test(wrong.toString()));
   // only the internal event tells them apart, for the intrusion detection
-  assert.deepEqual(events.slice(-2).map((e) => [e.aor, e.reason]), [['1001', 'bad-password'], ['7777', 'unknown-user']]);
+  assert.deepEqual(
+    events.slice(-2).map((e) => [e.aor, e.reason]),
+    [
+      ['1001', 'bad-password'],
+      ['7777', 'unknown-user'],
+    ],
+  );
 });
 
 test('an authenticated user may not register another extension (403), existing or not', () => {
@@ -236,7 +254,11 @@ test('digest uri naming another server -> 400 Digest URI Mismatch (RFC 2617 §3.
     const res = registrar.handleRegister(register({ cseq: 2, authorization: authorize(first, '1001', 'Secret-1001', { uri }) }), PHONE);
     assert.equal(res.status, 400, uri);
     assert.equal(res.reason, 'Digest URI Mismatch');
-    assert.deepEqual(events.map((e) => e.reason), ['missing', 'uri-mismatch'], uri);
+    assert.deepEqual(
+      events.map((e) => e.reason),
+      ['missing', 'uri-mismatch'],
+      uri,
+    );
   }
 });
 
@@ -246,7 +268,14 @@ test('digest uri naming this server with its port (SIPp, several phones) is acce
     const first = registrar.handleRegister(register({ ruri: 'sip:pbx.test' }), PHONE);
     const res = registrar.handleRegister(register({ ruri: 'sip:pbx.test', cseq: 2, authorization: authorize(first, '1001', 'Secret-1001', { uri }) }), PHONE);
     assert.equal(res.status, 200, `${uri}: ${res.status} ${res.reason}`);
-    assert.deepEqual(events.map((e) => [e.ok, e.reason]), [[false, 'missing'], [true, undefined]], uri);
+    assert.deepEqual(
+      events.map((e) => [e.ok, e.reason]),
+      [
+        [false, 'missing'],
+        [true, undefined],
+      ],
+      uri,
+    );
     assert.equal(location.lookup('1001').length, 1);
   }
 });
@@ -263,9 +292,7 @@ test('423 Interval Too Brief with Min-Expires below the minimum; nothing stored'
 
 test('expiry: contact param beats Expires header beats default; capped at the maximum', () => {
   const { registrar } = setup();
-  assert.deepEqual(contactsOf(registerWithAuth(registrar, { contacts: ['<sip:1001@10.0.0.5:5060>;expires=120'], expires: 600 })), [
-    '<sip:1001@10.0.0.5:5060>;expires=120',
-  ]);
+  assert.deepEqual(contactsOf(registerWithAuth(registrar, { contacts: ['<sip:1001@10.0.0.5:5060>;expires=120'], expires: 600 })), ['<sip:1001@10.0.0.5:5060>;expires=120']);
   assert.deepEqual(contactsOf(registerWithAuth(registrar, { cseq: 10, expires: 600 })), ['<sip:1001@10.0.0.5:5060>;expires=600']);
   assert.deepEqual(contactsOf(registerWithAuth(registrar, { cseq: 20, expires: 86400 })), ['<sip:1001@10.0.0.5:5060>;expires=3600']);
 });
@@ -326,7 +353,13 @@ test('beyond maxContacts the oldest binding is replaced; more contacts than allo
     clock.now += 1000;
     registerWithAuth(registrar, { callId: `phone-${i}`, contacts: [`<sip:1001@10.0.0.${10 + i}:5060>`] });
   }
-  assert.deepEqual(location.lookup('1001').map((b) => b.contactUri).sort(), ['sip:1001@10.0.0.11:5060', 'sip:1001@10.0.0.12:5060', 'sip:1001@10.0.0.13:5060']);
+  assert.deepEqual(
+    location
+      .lookup('1001')
+      .map((b) => b.contactUri)
+      .sort(),
+    ['sip:1001@10.0.0.11:5060', 'sip:1001@10.0.0.12:5060', 'sip:1001@10.0.0.13:5060'],
+  );
   const res = registerWithAuth(registrar, { callId: 'x', contacts: ['<sip:1001@10.0.1.1>', '<sip:1001@10.0.1.2>', '<sip:1001@10.0.1.3>', '<sip:1001@10.0.1.4>'] });
   assert.equal(res.status, 403);
   assert.equal(location.count(), 3);
@@ -337,7 +370,12 @@ test('a new contact with the same +sip.instance and reg-id replaces the old bind
   const inst = '+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";reg-id=1';
   const r1 = registerWithAuth(registrar, { contacts: [`<sip:1001@10.0.0.5:5060>;${inst}`], expires: 600 });
   assert.deepEqual(contactsOf(r1), ['<sip:1001@10.0.0.5:5060>;expires=600;+sip.instance="<urn:uuid:00000000-0000-1000-8000-000A95A0E128>";reg-id=1']);
-  registerWithAuth(registrar, { cseq: 10, contacts: [`<sip:1001@10.0.0.99:5060>;${inst}`], expires: 600 }, undefined, { transport: 'tcp', address: '127.0.0.2', port: 50000, flow: 4 });
+  registerWithAuth(registrar, { cseq: 10, contacts: [`<sip:1001@10.0.0.99:5060>;${inst}`], expires: 600 }, undefined, {
+    transport: 'tcp',
+    address: '127.0.0.2',
+    port: 50000,
+    flow: 4,
+  });
   const bs = location.lookup('1001');
   assert.equal(bs.length, 1);
   assert.equal(bs[0]!.contactUri, 'sip:1001@10.0.0.99:5060');

@@ -157,7 +157,8 @@ export class Registrar {
     // §10.3 step 7: work out every change first and commit only if all are valid
     const updates: Array<{ c: ContactReq; match: Binding | undefined }> = [];
     for (const c of parsed.contacts) {
-      const match = existing.find((b) => uriEquals(b.uri, c.na.uri)) ?? (c.instanceId !== null ? existing.find((b) => b.instanceId === c.instanceId && b.regId === c.regId) : undefined);
+      const match =
+        existing.find((b) => uriEquals(b.uri, c.na.uri)) ?? (c.instanceId !== null ? existing.find((b) => b.instanceId === c.instanceId && b.regId === c.regId) : undefined);
       if (match && match.callId === callId && cseq <= match.cseq) return this.reply(req, 500, 'Out Of Order Request');
       // the same contact named twice in one request: the last one counts
       const dup = updates.findIndex((u) => uriEquals(u.c.na.uri, c.na.uri));

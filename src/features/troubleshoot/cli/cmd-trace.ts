@@ -30,8 +30,13 @@ export async function runTrace(argv: string[], env: CliEnv<LoadedConfig>, io: Cl
   if (values.extension !== undefined) {
     if (key !== undefined || values.on === values.off) throw new UsageError('--extension takes exactly one of --on and --off', USAGE);
     if (values.payload && !values.on) throw new UsageError('--payload goes with --on', USAGE);
-    const r = (await askServer(values, env.loadConfig, 'trace-extension', { extension: values.extension, on: values.on === true, payload: values.payload === true })) as Record<string, unknown>;
-    io.out(r.tracing ? `tracing every call of ${values.extension}${r.payload ? ' (RTP payloads too)' : ''}\n` : `tracing of ${values.extension} off (failed calls are still kept)\n`);
+    const r = (await askServer(values, env.loadConfig, 'trace-extension', { extension: values.extension, on: values.on === true, payload: values.payload === true })) as Record<
+      string,
+      unknown
+    >;
+    io.out(
+      r.tracing ? `tracing every call of ${values.extension}${r.payload ? ' (RTP payloads too)' : ''}\n` : `tracing of ${values.extension} off (failed calls are still kept)\n`,
+    );
     return 0;
   }
   if (values.on || values.off || values.payload) throw new UsageError('--on, --off and --payload go with --extension N', USAGE);
