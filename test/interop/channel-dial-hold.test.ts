@@ -87,6 +87,9 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
       await a.dial(`sip:700@127.0.0.1:${site.sipPort}`);
       await a.waitEvent('CALL_ESTABLISHED', 8000);
       await b.waitEvent('CALL_ESTABLISHED', 8000);
+      // the talk window starts once both phones' audio is running: under a
+      // loaded full run baresip can take over a second to start sending
+      await sleep(1500);
       at.up = Date.now();
       await sleep(2000);
       at.bHold = Date.now();
