@@ -13,6 +13,21 @@ import { LocationRepo } from './location-repo.js';
 import { CdrRepo } from './cdr-repo.js';
 import { PalisadeError } from '../core/errors.js';
 
+/**
+ * A module's own schema step. Modules (trunks, queues, messaging, the
+ * console...) own their tables: each keeps its own version series in
+ * `module_schema` under its name, so two modules never compete for a
+ * version number and the core's MIGRATIONS list never names a feature.
+ */
+export interface ModuleMigration {
+  version: number;
+  description: string;
+  /** the tables this step creates (dropped by dropTables) */
+  tables?: readonly string[];
+  // biome-ignore lint/suspicious/noExplicitAny: a module's tables are its own; it types its queries itself
+  up(db: Kysely<any>, ctx: { driver: StorageDriver; prefix: string }): Promise<void>;
+}
+
 export class StorageError extends PalisadeError {
   declare readonly code: 'PAL_ERR_STORAGE';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -26,6 +41,7 @@ export class Database {
   private locRepo: LocationRepo | undefined;
   private cdrRepo: CdrRepo | undefined;
   private closed = false;
+  private readonly moduleTables = new Set<string>();
 
   constructor(
     readonly driver: StorageDriver,
@@ -68,6 +84,40 @@ export class Database {
     return current;
   }
 
+  /**
+   * Creates or upgrades one module's tables; idempotent. Returns the
+   * module's schema version now in place. A module calls this in start().
+   */
+  async migrateModule(module: string, migrations: readonly ModuleMigration[]): Promise<number> {
+    // biome-ignore lint/suspicious/noExplicitAny: module_schema is not in the core's Tables
+    const db = this.kysely as unknown as Kysely<any>;
+    await db.schema
+      .createTable('module_schema')
+      .ifNotExists()
+      .addColumn('module', 'varchar(64)', (c) => c.notNull())
+      .addColumn('version', 'integer', (c) => c.notNull())
+      .addColumn('applied_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint(`${this.prefix}module_schema_pk`, ['module', 'version'])
+      .execute();
+    const row = await db
+      .selectFrom('module_schema')
+      .where('module', '=', module)
+      .select((eb) => eb.fn.max('version').as('v'))
+      .executeTakeFirst();
+    let current = Number(row?.v ?? 0);
+    const ctx = { driver: this.driver, prefix: this.prefix };
+    for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
+      for (const t of m.tables ?? []) this.moduleTables.add(t);
+      if (m.version <= current) continue;
+      await db.transaction().execute(async (tx) => {
+        await m.up(tx, ctx);
+        await tx.insertInto('module_schema').values({ module, version: m.version, applied_at: Date.now() }).execute();
+      });
+      current = m.version;
+    }
+    return current;
+  }
+
   get extensions(): ExtensionRepo {
     return (this.extRepo ??= new ExtensionRepo(this));
   }
@@ -93,6 +143,8 @@ export class Database {
   /** Drops every Palisade table under this prefix (tests, uninstall). */
   async dropTables(): Promise<void> {
     for (const t of TABLE_NAMES) await this.kysely.schema.dropTable(t).ifExists().execute();
+    for (const t of this.moduleTables) await this.kysely.schema.dropTable(t).ifExists().execute();
+    await this.kysely.schema.dropTable('module_schema').ifExists().execute();
   }
 }
 

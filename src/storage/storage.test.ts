@@ -14,6 +14,7 @@ import type { StoredBinding } from './location-types.js';
 import type { CdrInput } from './cdr-repo.js';
 import type { ExtensionRecord } from './extension-repo.js';
 import { MIGRATIONS } from './schema.js';
+import type { Kysely } from 'kysely';
 
 const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
 const tmp = mkdtempSync(join(tmpdir(), 'palstore-'));
@@ -208,6 +209,43 @@ for (const backend of BACKENDS) {
         await old.dropTables();
         await old.close();
       }
+    });
+
+    test('migrateModule(): each module keeps its own version series; steps run once, in order', async () => {
+      const ran: string[] = [];
+      const steps = (name: string) => [
+        {
+          version: 2,
+          description: 'add a column',
+          // biome-ignore lint/suspicious/noExplicitAny: module tables are not in Tables
+          up: async (k: Kysely<any>) => {
+            ran.push(`${name}2`);
+            await k.schema.alterTable(`${name}_items`).addColumn('note', 'varchar(40)').execute();
+          },
+        },
+        {
+          version: 1,
+          description: 'items',
+          tables: [`${name}_items`],
+          // biome-ignore lint/suspicious/noExplicitAny: module tables are not in Tables
+          up: async (k: Kysely<any>) => {
+            ran.push(`${name}1`);
+            await k.schema
+              .createTable(`${name}_items`)
+              .addColumn('id', 'integer', (c) => c.primaryKey())
+              .execute();
+          },
+        },
+      ];
+      assert.equal(await db.migrateModule('moda', steps('moda')), 2);
+      assert.equal(await db.migrateModule('modb', steps('modb').slice(1)), 1);
+      assert.equal(await db.migrateModule('moda', steps('moda')), 2);
+      assert.equal(await db.migrateModule('modb', steps('modb')), 2);
+      assert.deepEqual(ran, ['moda1', 'moda2', 'modb1', 'modb2']);
+      // biome-ignore lint/suspicious/noExplicitAny: module tables are not in Tables
+      const k = db.kysely as unknown as Kysely<any>;
+      await k.insertInto('moda_items').values({ id: 1, note: 'x' }).execute();
+      assert.deepEqual(await k.selectFrom('moda_items').selectAll().execute(), [{ id: 1, note: 'x' }]);
     });
 
     test('extensions: upsertMany, get, list, update keeps created_at, delete', async () => {
