@@ -32,6 +32,8 @@ export interface HostServices {
   location: SipStack['location'];
   events: SipStack['events'];
   pipeline: SipStack['pipeline'];
+  /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
+  dialTechnologies: SipStack['dialTechnologies'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }

@@ -26,6 +26,7 @@ import { EventServer, notifyThrough } from '../sip/events/index.js';
 import { securityEvent } from '../security/ids/event-levels.js';
 import { RequestPipeline } from '../sip/pipeline/request-pipeline.js';
 import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-factory.js';
+import { DialTechnologies } from '../channel/dial-technology.js';
 import { PromptStore } from '../media/prompts/prompt-store.js';
 import { MusicOnHold } from '../media/player/music-on-hold.js';
 import { MixerRegistry } from '../media/mixer/mixer.js';
@@ -58,6 +59,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     onMalformed: defences.malformed,
   });
   const clock = new TimerWheelClock();
+  // Dial() technologies modules add (trunks, IAX2): src/channel/dial-technology.ts
+  const dialTechnologies = new DialTechnologies();
   // the names this server answers to: To hosts it registers, digest-uris it accepts
   const localHosts = localHostNames(cfg);
   const isLocalDomain = (host: string) => localHosts.has(host.toLowerCase());
@@ -246,6 +249,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     registrar,
     b2bua,
     channels,
+    dialTechnologies,
     events,
     pipeline,
     media,
