@@ -283,7 +283,6 @@ export class SipChannel implements Channel {
     if (this.hungUp) return { status: 'CANCEL' };
     const branches = this.dialBranches(targets);
     if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
-    this.emitPhase('ringing', { toExtension: branches[0]!.number });
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
     let bSession: MediaSession;
@@ -304,6 +303,7 @@ export class SipChannel implements Channel {
       },
     });
     this.dialing = dial;
+    this.emitPhase('ringing', { toExtension: branches[0]!.number, legs: dial.callIds });
     if (o.options.includes('r') && !this.answered) void this.ring();
     const mohStop = o.options.includes('m') ? await this.ringbackMusic(aLeg) : null;
     const outcome = await dial.result;

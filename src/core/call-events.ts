@@ -25,6 +25,8 @@ export interface CallEvent {
   toExtension?: string;
   /** the channel or leg name(s), for logs and the console */
   channel?: string;
+  /** the signalling ids (SIP Call-IDs) of the outgoing legs this call opened, e.g. a Dial()'s branches (ties them in a trace) */
+  legs?: string[];
   /** 'b2bua' (direct call), 'channel' (the dialplan), or a module's name */
   via: string;
   /** epoch ms */
@@ -170,6 +172,7 @@ function merge(a: CallEvent, b: CallEvent): CallEvent {
     fromExtension: b.fromExtension ?? a.fromExtension,
     toExtension: b.toExtension ?? a.toExtension,
     channel: b.channel ?? a.channel,
+    legs: b.legs ?? a.legs,
     via: b.via || a.via,
     at: b.at,
     cause: b.cause ?? a.cause,

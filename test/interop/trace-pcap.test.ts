@@ -63,7 +63,14 @@ describe('call traces and captures (palisade trace / pcap)', () => {
   };
 
   before(async () => {
-    pal = await startPalisade({ users: [...callers, ...callees], transports: ['udp'], extraYaml: 'registrar:\n  qualify_interval: 0' });
+    // 8NNNN reaches NNNN through the dialplan's Dial() (a channel), the rest goes straight through the B2BUA
+    const conf = join(dir, 'extensions.conf');
+    writeFileSync(conf, ['[default]', 'exten => _8XXXX,1,Dial(PJSIP/${EXTEN:1},10)', ' same => n,Hangup(busy)', ''].join('\n'));
+    pal = await startPalisade({
+      users: [...callers, ...callees],
+      transports: ['udp'],
+      extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${conf}`, ''].join('\n'),
+    });
     uasPort.push(...(await freeLocalPorts(3)));
     for (const [i, u] of callees.entries()) {
       const csv = join(dir, `reg-${u.number}.csv`);
@@ -214,6 +221,37 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, /failed: 486 INVITE/);
     assert.match(list.out, /traced extensions: 1500/);
+  });
+
+  test('a call the dialplan bridges with Dial(): the callee’s leg, sent later by the dialplan, is in the same trace as the caller’s', { timeout: 60_000 }, async () => {
+    const busy = callees[1]!;
+    const uas = await startSipp({ scenario: 'uas-busy', target: '127.0.0.1', port: uasPort[1], timeoutS: 40, traceMsg: true, dir });
+    const csv = join(dir, 'dial-busy.csv');
+    writeFileSync(csv, sippCsv([callers[0]!], { peers: [`8${busy.number}`] }));
+    let caller: SippResult;
+    try {
+      caller = await runSipp({ scenario: 'call-busy-uac', target: pal.target, inf: [csv], calls: 1, rate: 1, timeoutS: 30, traceMsg: true, dir });
+      assertAllPassed(caller, 'call-busy-uac through Dial()', 1);
+    } finally {
+      await uas.stop();
+    }
+    const uasLog = readFileSync(join(dir, `sipp-${uasPort[1]}.msg.log`), 'utf8');
+    const legA = inviteCallId(caller.messages);
+    const legs = [...uasLog.matchAll(/^Call-ID:\s*(\S+)/gim)].map((m) => m[1]!);
+    const legB = legs.at(-1)!;
+    assert.notEqual(legA, legB);
+    await new Promise((r) => setTimeout(r, 3500));
+    const ladder = cli('trace', legA);
+    assert.equal(ladder.code, 0, ladder.err);
+    assert.match(ladder.out, new RegExp(`leg A {2}INVITE {2}Call-ID: ${legA.replace(/[.]/g, '\\.')}`));
+    assert.match(ladder.out, new RegExp(`leg B {2}INVITE {2}Call-ID: ${legB.replace(/[.]/g, '\\.')}`));
+    assert.match(ladder.out, /486 Busy Here/);
+    const byB = JSON.parse(cli('trace', legB, '--json').out) as { legs: Array<{ callId: string }> };
+    assert.deepEqual(
+      byB.legs.map((l) => l.callId),
+      [legA, legB],
+      'found by either Call-ID, the same two-leg trace',
+    );
   });
 
   test('no secret and no Authorization value in a stored trace, its ladder or its capture (REGISTER and INVITE with digest)', { timeout: 30_000 }, async () => {

@@ -84,7 +84,7 @@ class OpenLeg {
     readonly callId: string,
     readonly method: string,
     readonly users: string[],
-    readonly group: Group,
+    public group: Group,
     readonly first: number,
   ) {
     this.last = first;
@@ -333,6 +333,33 @@ export class TraceRecorder implements SipTap {
       rtpPayload: g.rtp?.payload ?? false,
       bytes,
     };
+  }
+
+  /**
+   * Ties a leg Palisade opened later (a Dial() branch, sent from the
+   * dialplan, not while the caller's message was handled) to the call that
+   * opened it: one trace, one ladder, one capture. False when either is not
+   * open (not recorded, or already decided).
+   */
+  relate(parentCallId: string, childCallId: string): boolean {
+    const parent = this.open.get(parentCallId);
+    const child = this.open.get(childCallId);
+    if (!parent || !child) return false;
+    const from = child.group;
+    const to = parent.group;
+    if (from === to) return true;
+    for (const l of from.legs) {
+      l.group = to;
+      to.legs.push(l);
+    }
+    to.open += from.open;
+    from.legs.length = 0;
+    from.open = 0;
+    if (to.rtp === null && from.rtp !== null) {
+      to.rtp = from.rtp;
+      to.rtpSession = from.rtpSession;
+    } else from.rtpSession?.setTap(null);
+    return true;
   }
 
   stats(): RecorderStats {
