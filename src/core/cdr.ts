@@ -42,6 +42,11 @@ export interface CdrLegQuality {
   jitterMaxMs: number;
   maxDeltaMs: number;
   mos: number;
+  /** what this party reported about the stream it received (RTCP SR/RR, XR VoIP Metrics); null: it sent no such report */
+  farLossPct?: number | null;
+  farJitterMs?: number | null;
+  farMos?: number | null;
+  farRttMs?: number | null;
 }
 
 export interface CdrQuality {

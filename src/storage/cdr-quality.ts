@@ -1,7 +1,9 @@
 // The media-quality columns of the CDR (migration 5): for each leg, what
 // Palisade received from that leg's party — packets, lost, loss %, mean and
 // maximum jitter, maximum delta, estimated MOS — and the quality flags of
-// the call. Definitions in docs/media-quality.md. NULL where no media was
+// the call; and (migration 6) what that party reported in RTCP about the
+// stream it received: loss %, jitter, and from RTCP XR (RFC 3611) its own
+// MOS and the round trip. Definitions in docs/media-quality.md. NULL where no media was
 // relayed or received (direct media, unanswered calls).
 import type { CallQuality, LegQuality } from '../media/quality/call-quality.js';
 import type { CdrLegQuality, CdrQuality } from '../core/cdr.js';
@@ -9,7 +11,7 @@ import type { CdrLegQuality, CdrQuality } from '../core/cdr.js';
 // the record types are core/'s (core/cdr.ts), shared with the B2BUA and the channels
 export type { CdrLegQuality, CdrQuality };
 
-/** the columns, leg by leg, in the order rows are written */
+/** the columns, leg by leg, in the order rows are written (migration 5) */
 export const CDR_QUALITY_COLUMNS = [
   'rtp_a_rx_packets',
   'rtp_a_rx_lost',
@@ -28,7 +30,22 @@ export const CDR_QUALITY_COLUMNS = [
   'rtp_quality_flags',
 ] as const;
 
-export type CdrQualityColumn = (typeof CDR_QUALITY_COLUMNS)[number];
+/** what each party reported in RTCP/RTCP XR about the stream it received (migration 6) */
+export const CDR_FAR_END_COLUMNS = [
+  'rtp_a_far_loss_pct',
+  'rtp_a_far_jitter_ms',
+  'rtp_a_far_mos',
+  'rtp_a_far_rtt_ms',
+  'rtp_b_far_loss_pct',
+  'rtp_b_far_jitter_ms',
+  'rtp_b_far_mos',
+  'rtp_b_far_rtt_ms',
+] as const;
+
+export type CdrQualityColumn = (typeof CDR_QUALITY_COLUMNS)[number] | (typeof CDR_FAR_END_COLUMNS)[number];
+
+/** every quality column, as the CDR repository writes them */
+export const CDR_ALL_QUALITY_COLUMNS: readonly CdrQualityColumn[] = [...CDR_QUALITY_COLUMNS, ...CDR_FAR_END_COLUMNS];
 
 /** column type per column: counts are integers, figures doubles, flags text */
 export function cdrQualityColumnType(c: CdrQualityColumn): 'integer' | 'double precision' | 'varchar(64)' {
@@ -42,7 +59,13 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
 
 function legFields(q: LegQuality | null): CdrLegQuality | null {
   if (q === null) return null;
+  const far = q.farEnd;
+  const r3 = (x: number | null | undefined) => (x === null || x === undefined ? null : round(x, 3));
   return {
+    farLossPct: far ? r3(far.reports > 0 ? far.fractionLost * 100 : (far.xr?.lossPct ?? null)) : null,
+    farJitterMs: far && far.reports > 0 ? r3(far.jitterMs) : null,
+    farMos: far?.xr?.mosLq ?? null,
+    farRttMs: far?.xr?.roundTripMs ?? null,
     packets: q.packets,
     lost: q.lost,
     lossPct: round(q.lossPct, 3),
@@ -60,11 +83,23 @@ export function cdrQuality(q: CallQuality | null | undefined): CdrQuality | null
 }
 
 export function toQualityRow(q: CdrQuality | null | undefined): CdrQualityRow {
-  const leg = (l: CdrLegQuality | null | undefined) =>
-    [l?.packets, l?.lost, l?.lossPct, l?.jitterMeanMs, l?.jitterMaxMs, l?.maxDeltaMs, l?.mos].map((v) => (v === undefined ? null : v));
-  const [a, b] = [leg(q?.a), leg(q?.b)];
-  const values = [...a, ...b, q?.flags.length ? q.flags.join(',').slice(0, 64) : null];
-  return Object.fromEntries(CDR_QUALITY_COLUMNS.map((c, i) => [c, values[i]])) as CdrQualityRow;
+  const row: Record<string, number | string | null> = {};
+  for (const p of ['a', 'b'] as const) {
+    const l = q?.[p] ?? null;
+    row[`rtp_${p}_rx_packets`] = l?.packets ?? null;
+    row[`rtp_${p}_rx_lost`] = l?.lost ?? null;
+    row[`rtp_${p}_rx_loss_pct`] = l?.lossPct ?? null;
+    row[`rtp_${p}_rx_jitter_mean_ms`] = l?.jitterMeanMs ?? null;
+    row[`rtp_${p}_rx_jitter_max_ms`] = l?.jitterMaxMs ?? null;
+    row[`rtp_${p}_rx_max_delta_ms`] = l?.maxDeltaMs ?? null;
+    row[`rtp_${p}_rx_mos`] = l?.mos ?? null;
+    row[`rtp_${p}_far_loss_pct`] = l?.farLossPct ?? null;
+    row[`rtp_${p}_far_jitter_ms`] = l?.farJitterMs ?? null;
+    row[`rtp_${p}_far_mos`] = l?.farMos ?? null;
+    row[`rtp_${p}_far_rtt_ms`] = l?.farRttMs ?? null;
+  }
+  row.rtp_quality_flags = q?.flags.length ? q.flags.join(',').slice(0, 64) : null;
+  return row as CdrQualityRow;
 }
 
 export function fromQualityRow(r: Partial<Record<CdrQualityColumn, unknown>>): CdrQuality | null {
@@ -80,6 +115,10 @@ export function fromQualityRow(r: Partial<Record<CdrQualityColumn, unknown>>): C
       jitterMaxMs: num(r[`rtp_${p}_rx_jitter_max_ms`]) ?? 0,
       maxDeltaMs: num(r[`rtp_${p}_rx_max_delta_ms`]) ?? 0,
       mos: num(r[`rtp_${p}_rx_mos`]) ?? 0,
+      farLossPct: num(r[`rtp_${p}_far_loss_pct`]),
+      farJitterMs: num(r[`rtp_${p}_far_jitter_ms`]),
+      farMos: num(r[`rtp_${p}_far_mos`]),
+      farRttMs: num(r[`rtp_${p}_far_rtt_ms`]),
     };
   };
   const flags = typeof r.rtp_quality_flags === 'string' && r.rtp_quality_flags ? r.rtp_quality_flags.split(',') : [];

@@ -14,7 +14,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Database } from './database.js';
 import type { CdrTable } from './schema.js';
 import { BatchQueue } from './batch-queue.js';
-import { CDR_QUALITY_COLUMNS, fromQualityRow, toQualityRow, type CdrQuality } from './cdr-quality.js';
+import { CDR_ALL_QUALITY_COLUMNS, fromQualityRow, toQualityRow, type CdrQuality } from './cdr-quality.js';
 
 // The record types are core/'s (core/cdr.ts), shared with the B2BUA.
 import { AMA_FLAGS, CDR_DISPOSITIONS, type AmaFlags, type Cdr, type CdrDisposition, type CdrInput } from '../core/cdr.js';
@@ -55,7 +55,7 @@ const COLUMNS = [
   'userfield',
   'source_ip',
   'security_verdict',
-  ...CDR_QUALITY_COLUMNS,
+  ...CDR_ALL_QUALITY_COLUMNS,
 ] as const;
 
 const ms = (t: number | Date): number => (typeof t === 'number' ? t : t.getTime());

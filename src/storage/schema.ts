@@ -4,7 +4,7 @@
 // Booleans are SMALLINT 0/1 (SQLite has no boolean type).
 import { sql, type ColumnType, type Kysely } from 'kysely';
 import type { StorageDriver } from '../config/config-types.js';
-import { CDR_QUALITY_COLUMNS, cdrQualityColumnType, type CdrQualityRow } from './cdr-quality.js';
+import { CDR_FAR_END_COLUMNS, CDR_QUALITY_COLUMNS, cdrQualityColumnType, type CdrQualityRow } from './cdr-quality.js';
 
 /** pg returns BIGINT as a string; repositories convert with Number(). */
 export type Int8 = ColumnType<number | string, number, number>;
@@ -284,6 +284,13 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'media quality of each call in the CDR (src/storage/cdr-quality.ts)',
     async up(db, ctx) {
       for (const c of CDR_QUALITY_COLUMNS) await addColumn(db, ctx, 'cdr', c, cdrQualityColumnType(c));
+    },
+  },
+  {
+    version: 6,
+    description: 'what each party reported in RTCP and RTCP XR about the media it received (src/storage/cdr-quality.ts)',
+    async up(db, ctx) {
+      for (const c of CDR_FAR_END_COLUMNS) await addColumn(db, ctx, 'cdr', c, cdrQualityColumnType(c));
     },
   },
 ];

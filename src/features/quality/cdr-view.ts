@@ -38,7 +38,7 @@ export function cdrListArgs(a: Record<string, unknown>): CdrListArgs {
   return out;
 }
 
-const fig = (q: CdrLegQuality | null | undefined, k: keyof CdrLegQuality): number | null => (q ? q[k] : null);
+const fig = (q: CdrLegQuality | null | undefined, k: keyof CdrLegQuality): number | null => (q ? (q[k] ?? null) : null);
 
 /** one line of `palisade cdr` */
 export function cdrListRow(c: Cdr): Record<string, unknown> {
@@ -98,6 +98,11 @@ export function callDetail(c: Cdr): { call: Record<string, unknown>; media: Arra
       jitter_max: fmt(q.jitterMaxMs, 'ms'),
       max_delta: fmt(q.maxDeltaMs, 'ms'),
       mos: fmt(q.mos, ''),
+      // what this party said in RTCP about the stream it received (RTCP XR for its MOS and the round trip)
+      far_loss: fmt(q.farLossPct ?? null, '%'),
+      far_jitter: fmt(q.farJitterMs ?? null, 'ms'),
+      far_mos: fmt(q.farMos ?? null, ''),
+      far_rtt: fmt(q.farRttMs ?? null, 'ms'),
     });
   }
   return { call, media };

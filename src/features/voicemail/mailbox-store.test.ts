@@ -79,11 +79,12 @@ const { pcmToWav, tone } = await import(process.argv[2]);
 const s = new MailboxStore(process.argv[3]);
 const box = { context: 'default', number: '756' };
 const wav = pcmToWav(tone(440, 25000));
-process.stdout.write('go\\n');
 for (let i = 0; ; i++) {
   const tmp = await s.tempPath(box);
   writeFileSync(tmp, wav);
   let m = await s.commit(box, tmp, { callerIdNum: '1', callerIdName: '', origTime: Date.now(), durationMs: 25000, urgent: false, channel: 'c' });
+  // the kill's delays count from the first whole message, so a loaded machine still tests a store with messages
+  if (i === 0) process.stdout.write('go\\n');
   if (i % 3 === 1) m = await s.move(m, 'Old');
   if (i % 5 === 2) await s.remove(m);
 }
@@ -125,7 +126,7 @@ test('kill -9 at any moment never leaves a half message in the index', { timeout
         assert.equal(files.length, listed.length * 2, `${f}: only whole message pairs remain (${files.join(' ')})`);
       }
       assert.deepEqual(existsSync(join(root, 'tmp')) ? readdirSync(join(root, 'tmp')) : [], []);
-      assert.ok(messages > 0, `the child deposited something before ${delay} ms`);
+      assert.ok(messages > 0, `the first message (kept: neither moved nor removed) survives a kill ${delay} ms later`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

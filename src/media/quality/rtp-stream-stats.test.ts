@@ -124,6 +124,49 @@ test('RTCP RR: fraction lost, cumulative lost and jitter of the first report blo
   assert.equal(far.jitterMs, 10);
 });
 
+/** an RTCP XR packet (RFC 3611) with a receiver reference time block (BT=4, passed over) and a VoIP Metrics block (BT=7) */
+function xr(o: { loss: number; discard: number; rtt: number; esd: number; r: number; mosLq: number; mosCq: number }): Buffer {
+  const b = Buffer.alloc(8 + 12 + 36);
+  b[0] = 0x80;
+  b[1] = 207;
+  b.writeUInt16BE(b.length / 4 - 1, 2);
+  b.writeUInt32BE(0xaaaa, 4);
+  // BT=4 receiver reference time: 2 words of NTP timestamp
+  b[8] = 4;
+  b.writeUInt16BE(2, 10);
+  let p = 20;
+  b[p] = 7;
+  b.writeUInt16BE(8, p + 2);
+  b.writeUInt32BE(0xbbbb, p + 4);
+  b[p + 8] = o.loss;
+  b[p + 9] = o.discard;
+  b.writeUInt16BE(o.rtt, p + 16);
+  b.writeUInt16BE(o.esd, p + 18);
+  b[p + 24] = o.r;
+  b[p + 25] = 127;
+  b[p + 26] = o.mosLq;
+  b[p + 27] = o.mosCq;
+  p += 36;
+  return b;
+}
+
+test('RTCP XR (RFC 3611 §4.7): the VoIP Metrics block gives the party’s loss and discard rates, round trip, R factor and MOS; 127 means unavailable', () => {
+  const s = new RtpStreamStats();
+  s.onRtp(rtp(1, 0, { pt: 0 }), 0);
+  s.onRtcp(xr({ loss: 13, discard: 5, rtt: 42, esd: 60, r: 88, mosLq: 41, mosCq: 40 }));
+  let far = s.snapshot().farEnd!;
+  assert.equal(far.reports, 0, 'no SR/RR was sent');
+  assert.deepEqual(far.xr, { reports: 1, lossPct: (13 * 100) / 256, discardPct: (5 * 100) / 256, roundTripMs: 42, endSystemDelayMs: 60, rFactor: 88, mosLq: 4.1, mosCq: 4 });
+  s.onRtcp(xr({ loss: 0, discard: 0, rtt: 0, esd: 0, r: 127, mosLq: 127, mosCq: 127 }));
+  far = s.snapshot().farEnd!;
+  assert.deepEqual(far.xr, { reports: 2, lossPct: 0, discardPct: 0, roundTripMs: null, endSystemDelayMs: null, rFactor: null, mosLq: null, mosCq: null });
+  // a truncated block is not read
+  const cut = xr({ loss: 200, discard: 0, rtt: 1, esd: 1, r: 1, mosLq: 10, mosCq: 10 }).subarray(0, 40);
+  cut.writeUInt16BE(cut.length / 4 - 1, 2);
+  s.onRtcp(cut);
+  assert.equal(s.snapshot().farEnd!.xr!.reports, 2);
+});
+
 test('malformed packets are counted and ignored; switched off, nothing is counted', () => {
   const s = new RtpStreamStats();
   s.onRtp(Buffer.from([0x80, 0, 0]), 0);

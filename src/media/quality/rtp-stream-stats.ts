@@ -26,8 +26,24 @@ const PT_TABLES = new Map<string, { clocks: Uint32Array; names: Record<number, s
 /** how far back a sequence number is remembered to tell a duplicate from a late packet */
 const SEEN_WINDOW = 512;
 
+/** RFC 3611 §4.7 VoIP Metrics, as the party last reported them (null: the party's value was "unavailable") */
+export interface XrVoipMetrics {
+  /** XR packets with a VoIP Metrics block read from this party */
+  reports: number;
+  /** packets lost in the network, % (loss rate / 256) */
+  lossPct: number;
+  /** packets discarded by the jitter buffer (late or early), % */
+  discardPct: number;
+  roundTripMs: number | null;
+  endSystemDelayMs: number | null;
+  rFactor: number | null;
+  /** listening and conversational quality MOS, 1.0 to 5.0 */
+  mosLq: number | null;
+  mosCq: number | null;
+}
+
 export interface FarEndReport {
-  /** RTCP SR/RR packets read from this party */
+  /** RTCP SR/RR packets read from this party (0 when it sent only XR) */
   reports: number;
   /** of the last report's first block (RFC 3550 §6.4.1): fraction lost since the previous report, 0..1 */
   fractionLost: number;
@@ -35,6 +51,8 @@ export interface FarEndReport {
   cumulativeLost: number;
   /** interarrival jitter, ms (converted with the stream's clock rate) */
   jitterMs: number;
+  /** RTCP XR VoIP Metrics (RFC 3611 §4.7) when the party sends them */
+  xr: XrVoipMetrics | null;
 }
 
 export interface StreamQuality {
@@ -112,6 +130,15 @@ export class RtpStreamStats {
   private rrFraction = 0;
   private rrCumLost = 0;
   private rrJitter = 0;
+  // ---- RTCP XR VoIP Metrics (RFC 3611 §4.7), raw octets of the last block
+  private xrCount = 0;
+  private xrLoss = 0;
+  private xrDiscard = 0;
+  private xrRtt = 0;
+  private xrEsd = 0;
+  private xrR = 127;
+  private xrMosLq = 127;
+  private xrMosCq = 127;
   /** clock rates for dynamic payload types (96-127) from the SDP; shared until one is set */
   private clocks: Uint32Array = STATIC_CLOCK;
   private names: Record<number, string> = STATIC_NAMES;
@@ -299,9 +326,45 @@ export class RtpStreamStats {
           this.rrCumLost = cl & 0x800000 ? cl - 0x1000000 : cl;
           this.rrJitter = ((msg[b + 12]! << 24) | (msg[b + 13]! << 16) | (msg[b + 14]! << 8) | msg[b + 15]!) >>> 0;
         }
-      }
+      } else if (kind === 207) this.readXr(msg, off + 8, off + len);
       off += len;
     }
+  }
+
+  /** RFC 3611 §3: report blocks after the XR header; the VoIP Metrics block (BT=7, length 8) is read, others passed over */
+  private readXr(msg: Buffer, p: number, end: number): void {
+    while (p + 4 <= end) {
+      const bt = msg[p]!;
+      const size = (((msg[p + 2]! << 8) | msg[p + 3]!) + 1) * 4;
+      if (p + size > end) return;
+      if (bt === 7 && size === 36) {
+        this.xrCount++;
+        this.xrLoss = msg[p + 8]!;
+        this.xrDiscard = msg[p + 9]!;
+        this.xrRtt = (msg[p + 16]! << 8) | msg[p + 17]!;
+        this.xrEsd = (msg[p + 18]! << 8) | msg[p + 19]!;
+        this.xrR = msg[p + 24]!;
+        this.xrMosLq = msg[p + 26]!;
+        this.xrMosCq = msg[p + 27]!;
+      }
+      p += size;
+    }
+  }
+
+  private xrMetrics(): XrVoipMetrics | null {
+    if (this.xrCount === 0) return null;
+    // §4.7: 127 marks R and MOS unavailable; MOS is sent ×10; a delay of 0 is "unavailable" too
+    const mos = (v: number) => (v === 127 || v < 10 || v > 50 ? null : v / 10);
+    return {
+      reports: this.xrCount,
+      lossPct: (this.xrLoss * 100) / 256,
+      discardPct: (this.xrDiscard * 100) / 256,
+      roundTripMs: this.xrRtt === 0 ? null : this.xrRtt,
+      endSystemDelayMs: this.xrEsd === 0 ? null : this.xrEsd,
+      rFactor: this.xrR === 127 ? null : this.xrR,
+      mosLq: mos(this.xrMosLq),
+      mosCq: mos(this.xrMosCq),
+    };
   }
 
   get packets(): number {
@@ -331,7 +394,10 @@ export class RtpStreamStats {
       jitterMaxMs: this.maxJitter,
       maxDeltaMs: this.maxDelta,
       malformed: this.malformed,
-      farEnd: this.rrCount === 0 ? null : { reports: this.rrCount, fractionLost: this.rrFraction, cumulativeLost: this.rrCumLost, jitterMs: (this.rrJitter * 1000) / clock },
+      farEnd:
+        this.rrCount === 0 && this.xrCount === 0
+          ? null
+          : { reports: this.rrCount, fractionLost: this.rrFraction, cumulativeLost: this.rrCumLost, jitterMs: (this.rrJitter * 1000) / clock, xr: this.xrMetrics() },
     };
   }
 }
