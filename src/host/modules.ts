@@ -34,8 +34,14 @@ export interface HostServices {
   pipeline: SipStack['pipeline'];
   /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
   dialTechnologies: SipStack['dialTechnologies'];
-  /** the media layer's settings a module may change (quality thresholds) */
-  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
+  /** the media layer's settings a module may change (quality thresholds); RTP ports for a module's own call legs */
+  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt' | 'allocatePair'>;
+  /** the SIP layer as channel drivers use it (dialogs, requests, CDR): a module's own SIP call legs (trunks) */
+  sipLegs: SipStack['b2bua'];
+  /** incoming calls a module admits (a trunk's INVITE) become dialplan channels here */
+  channels: Pick<SipStack['channels'], 'accept'>;
+  /** numbers a module routes itself after the dialplan (outbound and inbound routes): src/channel/call-routers.ts */
+  callRouters: SipStack['callRouters'];
 }
 
 export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
