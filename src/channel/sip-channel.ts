@@ -24,7 +24,7 @@ import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
 import { channelQuality } from './channel-quality.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
-import type { DialAttempt, DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
+import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
 
 export interface SipChannelDeps {
