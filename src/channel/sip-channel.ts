@@ -26,6 +26,12 @@ import { channelQuality } from './channel-quality.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
+import type { CallEvent, CallPhase } from '../core/call-events.js';
+
+/** where a channel reports its phases (the CallEventHub) */
+export interface CallEventSink {
+  emitCall(e: CallEvent): void;
+}
 
 export interface SipChannelDeps {
   /** the SIP layer (the B2BUA) */
@@ -42,6 +48,8 @@ export interface SipChannelDeps {
   quality?(): QualityThresholds;
   /** Dial() technologies for targets that are not our extensions (trunks, IAX2) */
   technologies?: DialTechnologies;
+  /** call and device-state events (src/core/call-events.ts) */
+  callEvents?: CallEventSink;
 }
 
 /** where a channel's caller comes from when it is not one of our extensions */
@@ -195,6 +203,7 @@ export class SipChannel implements Channel {
     this.answered = true;
     this.answerAt = new Date();
     this.media!.start();
+    this.emitPhase('answered');
     this.deps.log.info('channel-answered', { channel: this.name, codec: this.media!.codec, rtp: this.media!.port });
   }
 
@@ -231,6 +240,7 @@ export class SipChannel implements Channel {
     const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name);
     this.media?.close();
     this.endedResolve(cause);
+    this.emitPhase('end', { cause });
     const rec = channelCdr({
       channel: this,
       start: this.start,
@@ -253,6 +263,22 @@ export class SipChannel implements Channel {
     this.deps.log.info('channel-ended', { channel: this.name, cause, rtp, ...(path ? { path } : {}) });
   }
 
+  /** report a phase to the call events (no-op without a hub) */
+  emitPhase(phase: CallPhase, extra: Partial<CallEvent> = {}): void {
+    this.deps.callEvents?.emitCall({
+      phase,
+      callId: this.id,
+      sipCallId: this.leg.dialog.callId,
+      from: this.callerIdNum,
+      to: this.dialed,
+      fromExtension: this.peer.account,
+      channel: this.name,
+      via: 'channel',
+      at: Date.now(),
+      ...extra,
+    });
+  }
+
   /** e.g. "PCMU 127.0.0.1:20002" for `palisade show calls` */
   get mediaDescription(): string {
     return this.media ? `${this.media.codec ?? 'recv-only'} ${this.deps.mediaAddress}:${this.media.port}` : '';
@@ -271,6 +297,7 @@ export class SipChannel implements Channel {
     const others = targets.filter((t) => !this.isLocalTarget(t));
     if (others.length > 0 && this.deps.technologies) return this.dialOthers(branches, others, o);
     if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
+    this.emitPhase('ringing', { toExtension: branches[0]!.number });
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
     let bSession: MediaSession;
@@ -305,6 +332,7 @@ export class SipChannel implements Channel {
 
   private dialDone(status: DialResult['status']): DialResult {
     this.dialStatus = status;
+    if (!this.hungUp) this.emitPhase(this.answered ? 'answered' : 'start', { toExtension: '' });
     return { status };
   }
 
@@ -354,7 +382,10 @@ export class SipChannel implements Channel {
       if (a) attempts.push(a);
     }
     if (attempts.length === 0 && branches.length === 0) return this.dialDone('CHANUNAVAIL');
-    if (branches.length > 0) attempts.push(this.nativeAttempt(branches, o));
+    if (branches.length > 0) {
+      attempts.push(this.nativeAttempt(branches, o));
+      this.emitPhase('ringing', { toExtension: branches[0]!.number });
+    }
     this.attempts = attempts;
     const ringing = () => {
       if (!this.answered && !o.options.includes('m')) void this.ring();
@@ -430,6 +461,7 @@ export class SipChannel implements Channel {
     if (this.hungUp) leg.hangup('normal');
     this.deps.log.info('channel-unbridged', { channel: this.name, leg: leg.name, ...bridge.stats });
     this.dialStatus = 'ANSWER';
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
   }
 
@@ -473,6 +505,7 @@ export class SipChannel implements Channel {
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     const t0 = Date.now();
+    this.emitPhase('answered', { toExtension: leg.number });
     this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
     await Promise.race([leg.ended, this.ended]);
     bridge.close();
@@ -483,6 +516,7 @@ export class SipChannel implements Channel {
     bLeg.close();
     this.dialStatus = 'ANSWER';
     this.dstChannel = `SIP/${leg.number}`;
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
   }
 
