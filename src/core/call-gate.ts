@@ -37,3 +37,19 @@ export interface CallTicket {
    */
   ended(billsec: number, declined?: boolean): void;
 }
+
+/**
+ * A trunk's own call-gate settings, as the module that owns trunks declares
+ * them (src/features/trunks/); the call gate makes a trunk principal of
+ * them. Absent fields take the gate's defaults.
+ */
+export interface TrunkPolicySettings {
+  /** destination classes calls by this trunk may reach ('internal', 'local', 'national', ...) */
+  permissions?: readonly string[];
+  /** concurrent calls (both directions); 0 = unlimited */
+  maxCalls?: number;
+  /** currency units per day; 0 = no paid calls */
+  dailySpendLimit?: number;
+  /** where the trunk's calls may come from (CIDRs) */
+  callFrom?: readonly string[];
+}

@@ -102,6 +102,11 @@ export class DialplanEngine {
     return this.dp;
   }
 
+  /** the applications and functions this engine runs (a module building a small dialplan of its own parses against it) */
+  get registry(): DialplanRegistry {
+    return this.opts.registry;
+  }
+
   /** The DBLookup data sources new calls use (the dblookup module attaches them at start, detaches at stop). */
   useDataSources(datasources: DataSources | null): void {
     this.opts.datasources = datasources;
@@ -132,9 +137,22 @@ export class DialplanEngine {
     return resolveIn(this.dp, context, exten, callerId) !== null;
   }
 
-  /** Runs the call from its context and dialled number until it ends (h included). */
-  async run(channel: Channel, media: ChannelMedia): Promise<void> {
+  /**
+   * Runs the call from its context and dialled number until it ends (h
+   * included); `start` begins elsewhere instead, as Goto(context,exten,priority)
+   * would (an inbound route's destination). A start that does not exist ends
+   * the call as an unknown extension does.
+   */
+  async run(channel: Channel, media: ChannelMedia, start?: { context: string; exten: string; priority: string }): Promise<void> {
     const call = new CallRun(this.dp, channel, media, this.opts, this.log, this.maxSteps);
+    if (start) {
+      const why = call.goto([start.context, start.exten, start.priority]);
+      if (why !== null) {
+        this.log.warn('dialplan.start_missing', { channel: channel.name, reason: why });
+        if (!channel.hungUp) await channel.hangup('unallocated').catch(() => {});
+        return;
+      }
+    }
     try {
       await call.run();
       // the way the call went through the dialplan (context,exten,priority:App),
@@ -307,7 +325,7 @@ class CallRun implements CallState {
 
   async run(): Promise<void> {
     let cause: HangupCause = 'normal';
-    if (!this.dp.contexts.has(this.context) || !resolveIn(this.dp, this.context, this.exten, this.callerId())) {
+    if (!this.jumped && (!this.dp.contexts.has(this.context) || !resolveIn(this.dp, this.context, this.exten, this.callerId()))) {
       this.log.info('dialplan.no_extension', { channel: this.channel.name, context: this.context, exten: this.exten });
       cause = 'unallocated';
       if (!this.channel.hungUp) await this.channel.hangup(cause);

@@ -26,6 +26,8 @@ export interface TrunkConfig {
   host: string;
   /** 5060 for SIP, 4569 for IAX2 unless given */
   port: number;
+  /** port was written: a SIP host name is then looked up by A/AAAA only (RFC 3263 §4.2), not SRV */
+  portGiven: boolean;
   /** SIP only */
   transport: 'udp' | 'tcp' | 'tls';
   /** the account we register and authenticate as (and, for a dynamic trunk, the one the far end uses with us) */
@@ -35,6 +37,8 @@ export interface TrunkConfig {
   register: boolean;
   /** REGISTER expiry asked for, seconds */
   expiry: number;
+  /** first wait after a failed registration, seconds; doubles on each failure up to 10 times it */
+  retryInterval: number;
   /** CIDRs an IP-authenticated peer sends from (its calls are taken without a challenge unless auth_inbound) */
   allowFrom: string[];
   /** challenge the far end's INVITEs with username/secret (digest both ways) */
@@ -94,7 +98,9 @@ function readTrunk(m: MapReader): TrunkConfig {
   const username = m.optionalString('username', { pattern: USER, expect: 'expected an account name such as 9000' });
   const secret = m.optionalString('secret');
   const register = m.bool('register', false);
-  const expiry = m.int('expiry', 3600, 60, 86400, 'seconds');
+  const expiry = m.int('expiry', 3600, 10, 86400, 'seconds');
+  const retryInterval = m.int('retry_interval', 30, 1, 3600, 'seconds');
+  const portGiven = m.has('port');
   const allowFrom: string[] = [];
   for (const item of m.list('allow_from') ?? []) {
     const text = item.text ?? '';
@@ -124,7 +130,8 @@ function readTrunk(m: MapReader): TrunkConfig {
   const dailySpendLimit = m.has('daily_spend_limit') ? m.int('daily_spend_limit', 0, 0, 1_000_000) : null;
 
   // what the combination means
-  if (host === 'dynamic' && register) m.error('register', `${m.path}.register is true but host is dynamic: we cannot register to a far end whose address we learn from its own registration`);
+  if (host === 'dynamic' && register)
+    m.error('register', `${m.path}.register is true but host is dynamic: we cannot register to a far end whose address we learn from its own registration`);
   if ((register || host === 'dynamic' || authInbound) && (!username || secret === null)) {
     const why = register ? 'register: true' : host === 'dynamic' ? 'host: dynamic' : 'auth_inbound: true';
     m.error(username ? 'secret' : 'username', `${m.path} has ${why} but no ${username ? 'secret' : 'username'}; give username and secret, e.g. secret: "${generateSecret()}"`);
@@ -139,11 +146,13 @@ function readTrunk(m: MapReader): TrunkConfig {
     type,
     host,
     port,
+    portGiven,
     transport,
     username,
     secret,
     register,
     expiry,
+    retryInterval,
     allowFrom,
     authInbound,
     context,
