@@ -52,6 +52,8 @@ export class TrunkRegistration {
   private retryMs: number;
   private stopped = false;
   private target: Remote | null = null;
+  /** the binding stands (registered and not failed since): a new 2xx is a refresh */
+  private bound = false;
   readonly status: RegistrationStatus = {
     state: 'idle',
     server: null,
@@ -79,7 +81,8 @@ export class TrunkRegistration {
   stop(unregister = true): void {
     this.timer?.cancel();
     this.timer = null;
-    const wasRegistered = this.status.state === 'registered';
+    const wasRegistered = this.bound;
+    this.bound = false;
     this.stopped = true;
     this.status.state = 'stopped';
     this.status.nextAttemptAt = null;
@@ -176,7 +179,8 @@ export class TrunkRegistration {
 
   private registered(target: Remote, expires: number): void {
     const s = this.status;
-    const first = s.state !== 'registered';
+    const first = !this.bound;
+    this.bound = true;
     s.state = 'registered';
     s.server = `${target.transport}:${formatHost(target.address)}:${target.port}`;
     s.expires = expires;
@@ -192,6 +196,7 @@ export class TrunkRegistration {
 
   private failed(error: string): void {
     const s = this.status;
+    this.bound = false;
     s.state = 'failed';
     s.failures++;
     s.lastError = error;
