@@ -24,6 +24,12 @@ export interface CallAttempt {
   callee?: string;
   remote: Remote;
   callId: string;
+  /**
+   * a call arriving from a trunk to a number we serve (a DID an inbound
+   * route or the trunk's context takes): its destination is internal,
+   * whatever the digits look like; the trunk's ACL and limits still apply
+   */
+  inbound?: boolean;
 }
 
 export type GateDecision = { ok: true; verdict: string; ticket: CallTicket } | { ok: false; status: number; reason: string; verdict: string };

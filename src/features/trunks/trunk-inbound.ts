@@ -133,7 +133,7 @@ export class TrunkInbound {
     };
     if (!dialled || !this.d.routes(trunk.context, dialled, callerNum)) return refuse(404, 'Not Found', 'no-route');
     // the call gate: the trunk is the principal (its ACL, limits; internal and emergency only unless permitted)
-    const g = this.d.callGate.check({ caller: '', trunk: trunk.name, dialled, remote, callId: req.callId });
+    const g = this.d.callGate.check({ caller: '', trunk: trunk.name, dialled, remote, callId: req.callId, inbound: true });
     if (!g.ok) return refuse(g.status, g.reason, g.verdict);
     if (!this.d.claimChannel(trunk.name)) {
       g.ticket.ended(0);

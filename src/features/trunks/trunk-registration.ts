@@ -103,7 +103,8 @@ export class TrunkRegistration {
 
   private async attempt(expires: number): Promise<void> {
     if (this.stopped) return;
-    this.status.state = 'registering';
+    // a refresh keeps the state: the binding stands until it expires or the refresh fails
+    if (!this.bound) this.status.state = 'registering';
     this.status.nextAttemptAt = null;
     let targets: Remote[];
     try {
