@@ -76,5 +76,8 @@ test('GotoIfTime() and a time-restricted include follow the engine clock (fake)'
 });
 
 test('a time-restricted include with a bad spec is a parse error with file:line:col', () => {
-  assert.throws(() => parseExtensionsConfText('[a]\ninclude => b,09:00-17:00,someday,*,*\n[b]\n', 'extensions.conf'), /extensions\.conf:2:\d+: include => b: weekdays "someday" is not valid/);
+  assert.throws(
+    () => parseExtensionsConfText('[a]\ninclude => b,09:00-17:00,someday,*,*\n[b]\n', 'extensions.conf'),
+    /extensions\.conf:2:\d+: include => b: weekdays "someday" is not valid/,
+  );
 });

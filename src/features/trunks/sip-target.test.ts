@@ -23,7 +23,9 @@ async function startDns(lines: string[]): Promise<{ resolver: Resolver; stop(): 
   const port = await freeUdpPort();
   const conf = join(dir, 'dnsmasq.conf');
   writeFileSync(conf, ['no-resolv', 'no-hosts', 'bind-interfaces', 'listen-address=127.0.0.1', `port=${port}`, 'log-queries', ...lines, ''].join('\n'));
-  const child = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=' + conf, '--pid-file=' + join(dir, 'pid'), '--user=root', '--log-facility=-'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=' + conf, '--pid-file=' + join(dir, 'pid'), '--user=root', '--log-facility=-'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const resolver = new Resolver({ timeout: 500, tries: 2 });
@@ -75,8 +77,12 @@ test('RFC 3263 against dnsmasq: NAPTR → SRV (priority order) → A/AAAA; SRV w
       { transport: 'udp', address: '127.0.0.22', port: 5070 },
       { transport: 'udp', address: '::1', port: 5070 },
     ]);
-    assert.deepEqual(await resolveSipTargets({ host: 'provider.test', port: 5060, portGiven: false, transport: 'tcp' }, r), [{ transport: 'tcp', address: '127.0.0.21', port: 5062 }]);
-    assert.deepEqual(await resolveSipTargets({ host: 'srvonly.test', port: 5060, portGiven: false, transport: 'udp' }, r), [{ transport: 'udp', address: '127.0.0.31', port: 5099 }]);
+    assert.deepEqual(await resolveSipTargets({ host: 'provider.test', port: 5060, portGiven: false, transport: 'tcp' }, r), [
+      { transport: 'tcp', address: '127.0.0.21', port: 5062 },
+    ]);
+    assert.deepEqual(await resolveSipTargets({ host: 'srvonly.test', port: 5060, portGiven: false, transport: 'udp' }, r), [
+      { transport: 'udp', address: '127.0.0.31', port: 5099 },
+    ]);
     assert.deepEqual(await resolveSipTargets({ host: 'plain.test', port: 5060, portGiven: false, transport: 'udp' }, r), [{ transport: 'udp', address: '127.0.0.41', port: 5060 }]);
     // §4.2: a port given means no SRV look-up, A/AAAA with that port
     assert.deepEqual(await resolveSipTargets({ host: 'sip-b.provider.test', port: 5080, portGiven: true, transport: 'udp' }, r), [
@@ -97,6 +103,12 @@ test('RFC 2782 order: lower priority first; within a priority the weights decide
     { name: 'b', priority: 10, weight: 40 },
   ];
   // random 0 picks the first by running sum (sorted by weight: b 40, a 60)
-  assert.deepEqual(orderSrv(recs, () => 0).map((r) => r.name), ['b', 'a', 'c']);
-  assert.deepEqual(orderSrv(recs, () => 0.99).map((r) => r.name), ['a', 'b', 'c']);
+  assert.deepEqual(
+    orderSrv(recs, () => 0).map((r) => r.name),
+    ['b', 'a', 'c'],
+  );
+  assert.deepEqual(
+    orderSrv(recs, () => 0.99).map((r) => r.name),
+    ['a', 'b', 'c'],
+  );
 });
