@@ -162,7 +162,7 @@ export class TrunkInbound {
   onRegister = (tx: ServerTxHandle, req: SipMessage, remote: Remote): boolean => {
     const user = req.to.uri.user ?? '';
     const trunk = this.byUser.get(user);
-    if (!trunk || trunk.host !== 'dynamic') return false;
+    if (trunk?.host !== 'dynamic') return false;
     this.stats.registers++;
     const server = this.d.userAgent;
     const v = this.auth.verify('REGISTER', req.get('authorization'), { proxy: false, requestUri: req.uri, body: req.body });

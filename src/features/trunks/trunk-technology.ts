@@ -66,7 +66,7 @@ export function sipTrunkTechnology(d: TrunkTechnologyDeps): DialTechnology {
       const parsed = parseTrunkTarget(target);
       if (!parsed) return null;
       const trunk = d.trunk(parsed.trunk);
-      if (!trunk || trunk.type !== 'sip') return null;
+      if (trunk?.type !== 'sip') return null;
       const number = parsed.number;
       if (!/^\+?[0-9*#]{1,32}$/.test(number)) {
         d.log.info('trunk-dial-refused', { trunk: trunk.name, channel: ctx.channelName, why: 'not-a-number' });
