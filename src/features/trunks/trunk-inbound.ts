@@ -15,6 +15,7 @@ import { buildResponse } from '../../sip/message/response.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import { DigestAuthenticator, credentialsIdentity } from '../../sip/auth/digest.js';
 import { computeHa1 } from '../../sip/auth/ha1.js';
+import type { ServerNames } from '../../sip/auth/digest-uri.js';
 import { randomHex } from '../../sip/dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import type { ServerTxHandle, CallTicket } from '../../sip/b2bua/types.js';
@@ -36,6 +37,8 @@ export interface DynamicBinding {
 
 export interface InboundDeps {
   realm: string;
+  /** this server's names and ports: a digest-uri naming the server itself is accepted (sip/auth/digest-uri.ts) */
+  server: ServerNames;
   algorithms: DigestAlgorithm[];
   userAgent: string;
   log: Logger;
@@ -74,6 +77,7 @@ export class TrunkInbound {
     this.auth = new DigestAuthenticator({
       realm: d.realm,
       algorithms: d.algorithms,
+      server: d.server,
       lookupHa1: (user) => {
         const t = this.byUser.get(user);
         if (!t || t.secret === null) return undefined;
@@ -110,6 +114,7 @@ export class TrunkInbound {
       const ids = { method: 'INVITE', remote, callId: req.callId, cseq: req.cseq.seq, userAgent: req.get('user-agent') };
       if (!v.ok || v.user !== trunk.username) {
         const c = credentialsIdentity(req.get('proxy-authorization'));
+        if (!v.ok && v.reason !== 'missing') this.d.log.info('trunk-auth-failed', { trunk: trunk.name, method: 'INVITE', reason: v.reason, from: remote.address });
         if (!v.ok && v.reason !== 'missing') this.d.authOutcome({ ok: false, reason: v.reason, account: c.username ?? '', nonce: c.nonce, attempt: c.attempt, ...ids });
         if (v.ok) this.d.authOutcome({ ok: false, reason: 'forbidden', account: v.user, ...ids });
         tx.respondStateless(

@@ -175,6 +175,8 @@ export function trunksModule(): PalisadeModule<
       r.inbound = new TrunkInbound(trunks, {
         realm: cfg.sip.realm,
         algorithms: cfg.auth.algorithms,
+        // the names a digest-uri may give this server: the domain and every listening address and port
+        server: { hosts: [cfg.sip.domain, ...cfg.sip.listen.map((p) => p.address)], ports: cfg.sip.listen.map((p) => p.port) },
         userAgent: cfg.sip.userAgent,
         log,
         authOutcome: (o) => s.defences.authOutcome(o),
