@@ -13,7 +13,9 @@
 //   BENCH_BASELINE      a built checkout of another Palisade commit (e.g. a
 //                       git worktree of the commit before a change), measured
 //                       in the same run as "baseline"
-//   BENCH_PARTS         register,calls,rss (also: security — bench/security-bench.mjs)
+//   BENCH_PARTS         register,calls,rss (also: security — bench/security-bench.mjs;
+//                       trunk — bench/trunk-bench.mjs: calls out of a SIP trunk beside
+//                       extension-to-extension calls, BENCH_TRUNK_RATES, 10 s steps)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
@@ -338,6 +340,20 @@ function securityPart() {
   }
 }
 
+/** (e) calls out of a SIP trunk beside extension-to-extension calls (bench/trunk-bench.mjs) in its own process */
+function trunkPart() {
+  try {
+    const text = execFileSync(process.execPath, [join(ROOT, 'bench', 'trunk-bench.mjs')], {
+      encoding: 'utf8',
+      timeout: 1_800_000,
+      env: { ...env, BENCH_STEP_SECONDS: env.BENCH_TRUNK_STEP_SECONDS ?? '10' },
+    });
+    return { text: text.trim() };
+  } catch (e) {
+    return { error: String(e.message ?? e).slice(0, 1000) };
+  }
+}
+
 async function rssPart() {
   const users = userRange(10000, 10000 + cfg.rssContacts - 1);
   const csv = join(work, 'rss-users.csv');
@@ -442,6 +458,7 @@ async function main() {
   if (cfg.parts.some((p) => p === 'register' || p === 'calls')) for (const name of cfg.servers) results[name] = await benchServer(name);
   if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
   if (cfg.parts.includes('security')) results.security = securityPart();
+  if (cfg.parts.includes('trunk')) results.trunk = trunkPart();
   results.finishedAt = new Date().toISOString();
 
   const m = results.machine;
@@ -459,6 +476,7 @@ async function main() {
     );
   }
   if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);
+  if (results.trunk) out.push(`\n(e) calls out of a SIP trunk beside extension-to-extension calls\n${results.trunk.text ?? results.trunk.error}`);
   console.log(out.join('\n'));
   const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(resFile), { recursive: true });

@@ -26,6 +26,7 @@ DEPS=(
   postgresql:pg_ctlcluster   # storage and DBLookup tests
   mariadb-server:mariadbd
   mariadb-client:mariadb-admin
+  dnsmasq-base:dnsmasq       # a real DNS server on loopback: NAPTR/SRV/A for RFC 3263 trunk hosts
 )
 
 missing=()

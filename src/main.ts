@@ -69,7 +69,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, b2bua, channels, callRouters } = stack;
 
   await host.start({
     cfg,
@@ -88,6 +88,9 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     dialTechnologies,
     callEvents,
     media,
+    sipLegs: b2bua,
+    channels,
+    callRouters,
   });
   await stack.start();
 

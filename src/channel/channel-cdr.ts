@@ -15,6 +15,8 @@ export interface ChannelCdrInput {
   lastApp: string;
   lastData: string;
   sourceIp: string;
+  /** the leg Dial() bridged ('' when none) */
+  dstChannel?: string;
 }
 
 export function channelCdr(c: ChannelCdrInput): CdrRecord {
@@ -27,7 +29,7 @@ export function channelCdr(c: ChannelCdrInput): CdrRecord {
     dcontext: ch.context,
     clid: `"${ch.callerIdName}" <${ch.callerIdNum}>`,
     channel: ch.name,
-    dstchannel: '',
+    dstchannel: c.dstChannel ?? '',
     // the dialplan engine keeps these in LASTAPP/LASTDATA (sensitive arguments masked)
     lastapp: c.lastApp || (ch.vars.get('LASTAPP') ?? ''),
     lastdata: c.lastData || (ch.vars.get('LASTDATA') ?? ''),

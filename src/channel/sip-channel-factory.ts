@@ -8,7 +8,7 @@ import type { CallTicket, DialplanRouting, ExtensionInfo, ServerTxHandle } from 
 import type { Channel } from './channel.js';
 import type { ChannelMedia } from './channel-media.js';
 import { EndpointMedia, type MediaServiceDeps } from './endpoint-media.js';
-import { SipChannel, type SipChannelDeps } from './sip-channel.js';
+import { SipChannel, type ChannelOrigin, type SipChannelDeps } from './sip-channel.js';
 
 /** what main.ts needs from the dialplan engine (src/dialplan/ implements it) */
 export interface DialplanRunner {
@@ -38,8 +38,9 @@ export class SipChannelFactory {
     };
   }
 
-  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket): SipChannel | null {
-    const ch = new SipChannel(this.deps, tx, req, remote, caller, dialled);
+  /** `origin`: the call comes from a trunk, not from one of our extensions (its caller ID proves nothing) */
+  accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket, origin?: ChannelOrigin): SipChannel | null {
+    const ch = new SipChannel(this.deps, tx, req, remote, caller, dialled, origin);
     if (!ch.admit()) {
       ticket?.ended(0);
       return null;
@@ -50,7 +51,7 @@ export class SipChannelFactory {
       ticket?.ended(ch.answerAt ? Math.round((Date.now() - ch.answerAt.getTime()) / 1000) : 0);
     });
     ch.emitPhase('start');
-    this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context });
+    this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context, ...(origin ? { trunk: origin.trunk } : {}) });
     this.dialplan
       .run(ch, new EndpointMedia(ch, this.deps))
       .catch((err: Error) => this.deps.log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))

@@ -24,6 +24,8 @@ import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
 import { channelQuality, watchChannelOneWay } from './channel-quality.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
+import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
+import { EndpointBridge } from './endpoint-bridge.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
 
 /** where a channel reports its phases (the CallEventHub) */
@@ -44,8 +46,16 @@ export interface SipChannelDeps {
   rtpTimeoutMs: number;
   /** the `quality:` thresholds in force (defaults when absent) */
   quality?(): QualityThresholds;
+  /** Dial() technologies for targets that are not our extensions (trunks, IAX2) */
+  technologies?: DialTechnologies;
   /** call and device-state events (src/core/call-events.ts) */
   callEvents?: CallEventSink;
+}
+
+/** where a channel's caller comes from when it is not one of our extensions */
+export interface ChannelOrigin {
+  /** the trunk the call arrived on: the channel is named after it and proves no extension */
+  trunk: string;
 }
 
 const CAUSE_STATUS: Record<HangupCause, [number, string]> = {
@@ -83,6 +93,11 @@ export class SipChannel implements Channel {
   private session: MediaSession | null = null;
   private dialing: OutboundDial | null = null;
   private bridgedLeg: AnsweredLeg | null = null;
+  /** an answered leg of another technology, bridged through the endpoints */
+  private otherLeg: OutboundLeg | null = null;
+  private attempts: RingAttempt[] = [];
+  /** the name of the leg the last Dial() bridged (the CDR's dstchannel) */
+  dstChannel = '';
   lastApp = '';
   lastData = '';
   dialStatus = '';
@@ -97,14 +112,18 @@ export class SipChannel implements Channel {
     readonly remote: Remote,
     readonly caller: ExtensionInfo,
     readonly dialed: string,
+    readonly origin?: ChannelOrigin,
   ) {
     const seq = ++channelSeq;
     this.id = `${Math.floor(Date.now() / 1000)}.c${seq}`;
-    this.name = `SIP/${caller.number}-${seq.toString(16).padStart(8, '0')}`;
+    this.name = `SIP/${origin ? origin.trunk : caller.number}-${seq.toString(16).padStart(8, '0')}`;
     this.callerIdNum = caller.number;
     this.callerIdName = invite.from.displayName ?? caller.name;
     this.context = caller.context;
-    this.peer = { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
+    // a trunk's caller proved no extension: the caller ID is only what the far end says
+    this.peer = origin
+      ? { transport: remote.transport, address: remote.address, port: remote.port }
+      : { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
     this.leg = new SipLeg(
       deps.ua,
@@ -117,6 +136,7 @@ export class SipChannel implements Channel {
         failed: () => void this.hangup('failure'),
         infoDigit: (digit, req) => {
           if (this.bridgedLeg) this.relayInfo(req);
+          else if (this.otherLeg) this.otherLeg.endpoint.sendDigits(digit);
           else this.media?.emitDigit(digit, 'info');
         },
       },
@@ -162,7 +182,7 @@ export class SipChannel implements Channel {
     const m = new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, this.deps.rtpTimeoutMs);
     m.tapDigits((_d, via) => this.deps.log.debug('channel-dtmf', { channel: this.name, via }));
     m.onRtpTimeout = () => {
-      if (this.bridgedLeg) return; // the far leg's audio flows directly
+      if (this.bridgedLeg || this.otherLeg) return; // bridged: the far leg ends the call
       this.deps.log.info('channel-rtp-timeout', { channel: this.name });
       void this.hangup('normal');
     };
@@ -223,7 +243,9 @@ export class SipChannel implements Channel {
     this.hungUp = true;
     this.leg.close();
     this.dialing?.cancel();
+    for (const a of this.attempts) a.cancel();
     this.bridgedLeg?.hangup();
+    this.otherLeg?.hangup('normal');
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
     this.stopOneWay?.();
     const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name, this.qualityFlags);
@@ -240,6 +262,7 @@ export class SipChannel implements Channel {
       lastApp: this.lastApp,
       lastData: this.lastData,
       sourceIp: this.remote.address,
+      dstChannel: this.dstChannel,
     });
     try {
       this.deps.ua.writeCdr({ ...rec, quality });
@@ -282,6 +305,8 @@ export class SipChannel implements Channel {
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
     const branches = this.dialBranches(targets);
+    const others = targets.filter((t) => !this.isLocalTarget(t));
+    if (others.length > 0 && this.deps.technologies) return this.dialOthers(branches, others, o);
     if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
@@ -335,6 +360,122 @@ export class SipChannel implements Channel {
     };
   }
 
+  /** a SIP/PJSIP target naming one of our extensions (rung natively) */
+  private isLocalTarget(t: DialTarget): boolean {
+    const tech = t.tech.toUpperCase();
+    return (tech === 'SIP' || tech === 'PJSIP') && this.deps.ua.extension(t.resource) !== undefined;
+  }
+
+  /** what a Dial() technology learns of the caller */
+  private dialContext(o: DialOptions): DialContext {
+    return {
+      channelName: this.name,
+      channelId: this.id,
+      callerIdNum: this.callerIdNum,
+      callerIdName: this.callerIdName,
+      context: this.context,
+      peer: this.peer,
+      timeoutMs: o.timeoutMs,
+      vars: this.vars,
+    };
+  }
+
+  /**
+   * Dial() with targets of other technologies (a trunk, IAX2), and our
+   * extensions' phones if some are named too: every target rings at once,
+   * the first to answer wins and the others are cancelled.
+   */
+  private async dialOthers(branches: DialBranchTarget[], others: DialTarget[], o: DialOptions): Promise<DialResult> {
+    const ctx = this.dialContext(o);
+    const attempts: RingAttempt[] = [];
+    for (const t of others) {
+      const a = this.deps.technologies!.dial(t, ctx);
+      if (a) attempts.push(a);
+    }
+    if (attempts.length === 0 && branches.length === 0) return this.dialDone('CHANUNAVAIL');
+    if (branches.length > 0) {
+      attempts.push(this.nativeAttempt(branches, o));
+      this.emitPhase('ringing', { toExtension: branches[0]!.number });
+    }
+    this.attempts = attempts;
+    const ringing = () => {
+      if (!this.answered && !o.options.includes('m')) void this.ring();
+    };
+    for (const a of attempts) a.onRinging = ringing;
+    if (o.options.includes('r') && !this.answered) void this.ring();
+    const aLeg = this.ensureMedia();
+    const mohStop = o.options.includes('m') ? await this.ringbackMusic(aLeg) : null;
+    const timer = o.timeoutMs > 0 ? setTimeout(() => this.cancelAttempts(null), o.timeoutMs) : undefined;
+    const outcome = await firstAnswer(attempts);
+    clearTimeout(timer);
+    mohStop?.();
+    this.cancelAttempts(outcome.winner);
+    this.attempts = [];
+    if (outcome.status !== 'ANSWER') return this.dialDone(timer && outcome.status === 'CANCEL' && !this.hungUp ? 'NOANSWER' : outcome.status);
+    const w = outcome.outcome;
+    if ('native' in w) return this.bridgeTo(w.native.leg, w.native.session, w.native.answerSdp);
+    return this.bridgeOther((w as { leg: OutboundLeg }).leg);
+  }
+
+  private cancelAttempts(keep: RingAttempt | null): void {
+    for (const a of this.attempts) if (a !== keep) a.cancel();
+  }
+
+  /** our extensions' phones as one attempt among the others (answered natively, bridged packet by packet) */
+  private nativeAttempt(branches: DialBranchTarget[], _o: DialOptions): RingAttempt {
+    let bSession: MediaSession | null = null;
+    let dial: OutboundDial | null = null;
+    const attempt: RingAttempt = {
+      onRinging: null,
+      cancel: () => dial?.cancel(),
+      result: (async (): Promise<NativeOutcome> => {
+        try {
+          bSession = new MediaSession(new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0), this.deps.mediaAddress);
+        } catch {
+          return { status: 'CONGESTION' };
+        }
+        dial = new OutboundDial(this.deps.ua, {
+          targets: branches,
+          offer: bSession.offer(),
+          callerNumber: this.callerIdNum,
+          callerName: this.callerIdName,
+          timeoutMs: 0,
+          onRinging: () => attempt.onRinging?.(),
+        });
+        const r = await dial.result;
+        if (r.status !== 'ANSWER' || !r.leg) {
+          bSession.leg.close();
+          return { status: r.status === 'ANSWER' ? 'CHANUNAVAIL' : r.status };
+        }
+        return { status: 'ANSWER', native: { leg: r.leg, session: bSession, answerSdp: r.answerSdp } };
+      })(),
+    };
+    return attempt;
+  }
+
+  /** a leg of another technology answered: its endpoint and ours exchange frames and digits until one side ends */
+  private async bridgeOther(leg: OutboundLeg): Promise<DialResult> {
+    if (this.hungUp) {
+      leg.hangup('normal');
+      return { status: 'CANCEL' };
+    }
+    if (!this.answered) await this.answer();
+    const aLeg = this.media!;
+    const bridge = new EndpointBridge(aLeg, leg.endpoint);
+    this.otherLeg = leg;
+    this.dstChannel = leg.name;
+    const t0 = Date.now();
+    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, leg: leg.name, a: aLeg.codec, b: leg.endpoint.codec });
+    await Promise.race([leg.ended, this.ended]);
+    bridge.close();
+    this.otherLeg = null;
+    if (this.hungUp) leg.hangup('normal');
+    this.deps.log.info('channel-unbridged', { channel: this.name, leg: leg.name, ...bridge.stats });
+    this.dialStatus = 'ANSWER';
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
   /** the contacts of every SIP/PJSIP target that is one of our extensions */
   private dialBranches(targets: DialTarget[]): DialBranchTarget[] {
     const ua = this.deps.ua;
@@ -385,6 +526,7 @@ export class SipChannel implements Channel {
     if (this.hungUp) leg.hangup();
     bLeg.close();
     this.dialStatus = 'ANSWER';
+    this.dstChannel = `SIP/${leg.number}`;
     if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
   }
@@ -395,4 +537,63 @@ export class SipChannel implements Channel {
     if (!leg) return;
     this.deps.ua.sendInDialog(leg.dialog, 'INFO', { body: req.body, contentType: req.get('content-type') });
   }
+}
+
+type NativeOutcome = { status: 'ANSWER'; native: { leg: AnsweredLeg; session: MediaSession; answerSdp: Buffer | undefined } } | { status: Exclude<DialResult['status'], 'ANSWER'> };
+
+type AnyOutcome = NativeOutcome | DialOutcome;
+
+/** a Dial() technology's attempt, or our extensions' phones rung natively */
+interface RingAttempt {
+  readonly result: Promise<AnyOutcome>;
+  onRinging?: (() => void) | null;
+  cancel(): void;
+}
+
+type Won = { status: 'ANSWER'; winner: RingAttempt; outcome: AnyOutcome } | { status: Exclude<DialResult['status'], 'ANSWER'>; winner: null };
+
+/** Asterisk's order when every target failed: busy, then congestion, then no answer, then unavailable */
+const FAILURE_RANK: Record<string, number> = { BUSY: 5, CONGESTION: 4, NOANSWER: 3, CANCEL: 2, CHANUNAVAIL: 1, INVALIDARGS: 0 };
+
+/** the first attempt to answer, or the most telling failure once all failed */
+function firstAnswer(attempts: RingAttempt[]): Promise<Won> {
+  return new Promise((resolve) => {
+    let left = attempts.length;
+    let worst: Exclude<DialResult['status'], 'ANSWER'> = 'CHANUNAVAIL';
+    let done = false;
+    for (const a of attempts) {
+      void a.result.then(
+        (r) => {
+          if (done) {
+            // another answered first: this late answer is hung up
+            if (r.status === 'ANSWER') dropLate(r);
+            return;
+          }
+          if (r.status === 'ANSWER') {
+            done = true;
+            resolve({ status: 'ANSWER', winner: a, outcome: r });
+            return;
+          }
+          if ((FAILURE_RANK[r.status] ?? 0) > (FAILURE_RANK[worst] ?? 0)) worst = r.status;
+          if (--left === 0) {
+            done = true;
+            resolve({ status: worst, winner: null });
+          }
+        },
+        () => {
+          if (--left === 0 && !done) {
+            done = true;
+            resolve({ status: worst, winner: null });
+          }
+        },
+      );
+    }
+  });
+}
+
+function dropLate(r: AnyOutcome): void {
+  if ('native' in r) {
+    r.native.leg.hangup();
+    r.native.session.leg.close();
+  } else if ('leg' in r) r.leg.hangup('normal');
 }

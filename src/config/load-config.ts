@@ -136,7 +136,7 @@ export function readConfigText(text: string, fileName: string, hooks: ConfigHook
     voicemail,
     sections,
   };
-  for (const [key, read] of hooks.sections ?? []) sections[key] = read(root.child(key), cfg);
+  for (const [key, read] of hooks.sections ?? []) sections[key] = read(root.section(key), cfg);
   // after the modules' readers: a typo's hint knows their sections too
   root.done();
 

@@ -51,6 +51,9 @@ export function describe(node: Node | null | undefined): string {
 export class MapReader {
   private readonly asked = new Set<string>();
   private readonly pairs = new Map<string, Pair<Node, Node | null>>();
+  /** a module section written as a list (see section()): its items, until items() reads them */
+  private seq: Node[] | null = null;
+  private seqRead = false;
   /** offset of the map (or of its parent key when the map is absent) */
   readonly offset: number;
 
@@ -60,9 +63,14 @@ export class MapReader {
     readonly path: string, // 'sip', 'extensions[2]'
     node: Node | null | undefined,
     parentOffset: number,
+    listOk = false,
   ) {
     this.offset = nodeOffset(node, parentOffset);
     if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
+    if (listOk && isSeq(node)) {
+      this.seq = node.items as Node[];
+      return;
+    }
     if (!isMap(node)) {
       issues.add(this.offset, `${path} must be a mapping of keys to values, found ${describe(node)}`);
       return;
@@ -187,6 +195,33 @@ export class MapReader {
     return new MapReader(this.issues, this.source, this.full(key), this.node(key), this.keyOffset(key));
   }
 
+  /**
+   * A module's section: a mapping, or a list of mappings (`trunks:`) that
+   * its reader takes with items(). A list given to a reader that expects a
+   * mapping is reported by done().
+   */
+  section(key: string): MapReader {
+    return new MapReader(this.issues, this.source, this.full(key), this.node(key), this.keyOffset(key), true);
+  }
+
+  /** The items of a section written as a list, each a reader named `path[i]`; [] when the section is absent, null when it is a mapping. */
+  items(): MapReader[] | null {
+    this.seqRead = true;
+    if (this.seq === null) return this.pairs.size > 0 ? null : [];
+    return this.seq.map((n, i) => new MapReader(this.issues, this.source, `${this.path}[${i}]`, n, nodeOffset(n, this.offset)));
+  }
+
+  /** `key` as a list of mappings, each a reader named `path.key[i]`; [] when absent. */
+  maps(key: string): MapReader[] {
+    const n = this.node(key);
+    if (n === undefined) return [];
+    if (!isSeq(n)) {
+      this.error(key, `${this.full(key)} must be a list, found ${describe(n)}; write one "- name: ..." item per line`);
+      return [];
+    }
+    return n.items.map((item, i) => new MapReader(this.issues, this.source, `${this.full(key)}[${i}]`, item as Node, nodeOffset(item as Node, this.valueOffset(key))));
+  }
+
   /** Keys present in the map, in file order (for free-form maps such as log.levels). */
   keys(): string[] {
     return [...this.pairs.keys()];
@@ -194,6 +229,7 @@ export class MapReader {
 
   /** Report every key that no reader asked for. Call after reading the section. */
   done(): void {
+    if (this.seq !== null && !this.seqRead) this.issues.add(this.offset, `${this.path} must be a mapping of keys to values, found a list`);
     const allowed = [...this.asked];
     for (const [key, pair] of this.pairs) {
       if (this.asked.has(key)) continue;

@@ -24,6 +24,12 @@ export interface CallAttempt {
   callee?: string;
   remote: Remote;
   callId: string;
+  /**
+   * a call arriving from a trunk to a number we serve (a DID an inbound
+   * route or the trunk's context takes): its destination is internal,
+   * whatever the digits look like; the trunk's ACL and limits still apply
+   */
+  inbound?: boolean;
 }
 
 export type GateDecision = { ok: true; verdict: string; ticket: CallTicket } | { ok: false; status: number; reason: string; verdict: string };
@@ -36,4 +42,20 @@ export interface CallTicket {
    * `declined` when the callee turned it down (603 Decline, 607 Unwanted — RFC 8197)
    */
   ended(billsec: number, declined?: boolean): void;
+}
+
+/**
+ * A trunk's own call-gate settings, as the module that owns trunks declares
+ * them (src/features/trunks/); the call gate makes a trunk principal of
+ * them. Absent fields take the gate's defaults.
+ */
+export interface TrunkPolicySettings {
+  /** destination classes calls by this trunk may reach ('internal', 'local', 'national', ...) */
+  permissions?: readonly string[];
+  /** concurrent calls (both directions); 0 = unlimited */
+  maxCalls?: number;
+  /** currency units per day; 0 = no paid calls */
+  dailySpendLimit?: number;
+  /** where the trunk's calls may come from (CIDRs) */
+  callFrom?: readonly string[];
 }

@@ -58,6 +58,8 @@ export interface CallState extends MediaCall {
    * with this call's caller; nothing happens when none are wired in.
    */
   reportPin(o: Omit<PinOutcome, 'call'>): void;
+  /** epoch ms by the engine's clock (GotoIfTime; a fake clock in tests) */
+  now(): number;
 }
 
 /** 'hangup' ends the call (the h extension still runs); nothing means "go on". */

@@ -1,6 +1,7 @@
 // The parsed dialplan: what parse-extensions-conf.ts produces and the engine
 // runs. Every step keeps the file:line:col it came from so that a runtime
 // problem (a Goto to nowhere) can name the line that caused it.
+import type { TimeSpec } from './time-spec.js';
 import type { SourcePos } from '../config/config-types.js';
 import type { PatternMatcher } from './matcher.js';
 
@@ -30,6 +31,8 @@ export interface Extension {
 export interface Include {
   context: string;
   at: SourcePos;
+  /** `include => ctx,times,weekdays,mdays,months[,tz]`: searched only while the time matches */
+  time?: TimeSpec;
 }
 
 export interface Context {

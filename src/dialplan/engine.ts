@@ -11,7 +11,8 @@ import { DialplanRegistry } from './dialplan-registry.js';
 import type { AppOutcome, CallState, DialplanLog } from './app-types.js';
 import { splitArgs } from './app-args.js';
 import type { DataSources } from './datasources.js';
-import type { Context, Dialplan, Extension } from './dialplan-types.js';
+import type { Context, Dialplan, Extension, Include } from './dialplan-types.js';
+import { timeMatches } from './time-spec.js';
 import { extensionMatches } from './matcher.js';
 import { substitute } from './substitute.js';
 import { strftime } from './funcs/func-strftime.js';
@@ -41,6 +42,8 @@ export interface EngineOptions {
   pinOutcome?: PinOutcomeSink;
   /** the applications and functions calls run: the same registry the parser checked against; default: the built-in ones */
   registry?: DialplanRegistry;
+  /** the wall clock time conditions (GotoIfTime, time-restricted includes) are judged by; default Date.now */
+  now?: () => number;
 }
 
 /** Asterisk refuses deeper Gosub nesting too; a runaway recursion ends the call. */
@@ -62,7 +65,12 @@ interface Found {
 }
 
 /** Finds the extension for `exten` in `context`, then in its includes (depth first, in order, each context once). */
-function resolveIn(dp: Dialplan, context: string, exten: string, callerId: string, seen: Set<string> = new Set()): Found | null {
+/** is this include in force at `now`? (`include => ctx,times,weekdays,mdays,months[,tz]`) */
+function includeOpen(inc: Include, now: number): boolean {
+  return inc.time === undefined || timeMatches(inc.time, now);
+}
+
+function resolveIn(dp: Dialplan, context: string, exten: string, callerId: string, now: number, seen: Set<string> = new Set()): Found | null {
   if (seen.has(context)) return null;
   seen.add(context);
   const ctx = dp.contexts.get(context);
@@ -70,19 +78,20 @@ function resolveIn(dp: Dialplan, context: string, exten: string, callerId: strin
   const ext = ctx.matcher.match(exten, (e) => e.cid === null || extensionMatches(e.cid, callerId));
   if (ext) return { ctx, ext };
   for (const inc of ctx.includes) {
-    const f = resolveIn(dp, inc.context, exten, callerId, seen);
+    if (!includeOpen(inc, now)) continue;
+    const f = resolveIn(dp, inc.context, exten, callerId, now, seen);
     if (f) return f;
   }
   return null;
 }
 
-function canMatchMoreIn(dp: Dialplan, context: string, prefix: string, seen: Set<string> = new Set()): boolean {
+function canMatchMoreIn(dp: Dialplan, context: string, prefix: string, now: number, seen: Set<string> = new Set()): boolean {
   if (seen.has(context)) return false;
   seen.add(context);
   const ctx = dp.contexts.get(context);
   if (!ctx) return false;
   if (ctx.matcher.canMatchMore(prefix)) return true;
-  return ctx.includes.some((inc) => canMatchMoreIn(dp, inc.context, prefix, seen));
+  return ctx.includes.some((inc) => includeOpen(inc, now) && canMatchMoreIn(dp, inc.context, prefix, now, seen));
 }
 
 export class DialplanEngine {
@@ -100,6 +109,11 @@ export class DialplanEngine {
 
   get dialplan(): Dialplan {
     return this.dp;
+  }
+
+  /** the applications and functions this engine runs (a module building a small dialplan of its own parses against it) */
+  get registry(): DialplanRegistry {
+    return this.opts.registry;
   }
 
   /** The DBLookup data sources new calls use (the dblookup module attaches them at start, detaches at stop). */
@@ -129,12 +143,25 @@ export class DialplanEngine {
 
   /** Does `exten` exist in `context` (or its includes) for this caller? */
   has(context: string, exten: string, callerId = ''): boolean {
-    return resolveIn(this.dp, context, exten, callerId) !== null;
+    return resolveIn(this.dp, context, exten, callerId, (this.opts.now ?? Date.now)()) !== null;
   }
 
-  /** Runs the call from its context and dialled number until it ends (h included). */
-  async run(channel: Channel, media: ChannelMedia): Promise<void> {
+  /**
+   * Runs the call from its context and dialled number until it ends (h
+   * included); `start` begins elsewhere instead, as Goto(context,exten,priority)
+   * would (an inbound route's destination). A start that does not exist ends
+   * the call as an unknown extension does.
+   */
+  async run(channel: Channel, media: ChannelMedia, start?: { context: string; exten: string; priority: string }): Promise<void> {
     const call = new CallRun(this.dp, channel, media, this.opts, this.log, this.maxSteps);
+    if (start) {
+      const why = call.goto([start.context, start.exten, start.priority]);
+      if (why !== null) {
+        this.log.warn('dialplan.start_missing', { channel: channel.name, reason: why });
+        if (!channel.hungUp) await channel.hangup('unallocated').catch(() => {});
+        return;
+      }
+    }
     try {
       await call.run();
       // the way the call went through the dialplan (context,exten,priority:App),
@@ -181,6 +208,11 @@ class CallRun implements CallState {
     this.digitTimeoutMs = opts.digitTimeoutMs ?? 3000;
   }
 
+  /** the wall clock of time conditions (EngineOptions.now) */
+  now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
   private callerId(): string {
     return this.vars.get('CALLERID(num)') ?? this.channel.callerIdNum;
   }
@@ -219,7 +251,7 @@ class CallRun implements CallState {
       dialplanExists: (context, exten, prio) => {
         if (!this.dp.contexts.has(context)) return false;
         if (exten === null) return true;
-        const f = resolveIn(this.dp, context, exten, this.callerId());
+        const f = resolveIn(this.dp, context, exten, this.callerId(), this.now());
         if (!f) return false;
         if (prio === null) return true;
         return /^\d+$/.test(prio) ? f.ext.byPriority.has(Number(prio)) : f.ext.byLabel.has(prio);
@@ -239,11 +271,11 @@ class CallRun implements CallState {
   }
 
   hasExten(exten: string, context = this.context): boolean {
-    return resolveIn(this.dp, context, exten, this.callerId()) !== null;
+    return resolveIn(this.dp, context, exten, this.callerId(), this.now()) !== null;
   }
 
   canMatchMore(prefix: string, context = this.context): boolean {
-    return canMatchMoreIn(this.dp, context, prefix);
+    return canMatchMoreIn(this.dp, context, prefix, this.now());
   }
 
   goto(parts: string[]): string | null {
@@ -253,7 +285,7 @@ class CallRun implements CallState {
     const exten = p.length >= 2 ? p[p.length - 2]! || this.exten : this.exten;
     const prio = p[p.length - 1]!;
     if (!this.dp.contexts.has(context)) return `no context [${context}]`;
-    const found = resolveIn(this.dp, context, exten, this.callerId());
+    const found = resolveIn(this.dp, context, exten, this.callerId(), this.now());
     if (!found) return `no extension ${exten} in [${context}]`;
     let priority: number;
     if (/^\d+$/.test(prio)) {
@@ -307,7 +339,7 @@ class CallRun implements CallState {
 
   async run(): Promise<void> {
     let cause: HangupCause = 'normal';
-    if (!this.dp.contexts.has(this.context) || !resolveIn(this.dp, this.context, this.exten, this.callerId())) {
+    if (!this.jumped && (!this.dp.contexts.has(this.context) || !resolveIn(this.dp, this.context, this.exten, this.callerId(), this.now()))) {
       this.log.info('dialplan.no_extension', { channel: this.channel.name, context: this.context, exten: this.exten });
       cause = 'unallocated';
       if (!this.channel.hungUp) await this.channel.hangup(cause);
@@ -320,7 +352,7 @@ class CallRun implements CallState {
     else if (ds === 'CONGESTION' || ds === 'CHANUNAVAIL') cause = 'congestion';
     if (!this.channel.hungUp) await this.channel.hangup(cause);
     // The h extension runs once, in the context the call ended in (Asterisk).
-    if (resolveIn(this.dp, this.context, 'h', this.callerId())) {
+    if (resolveIn(this.dp, this.context, 'h', this.callerId(), this.now())) {
       this.exten = 'h';
       this.priority = 1;
       await this.loop(true);
@@ -336,7 +368,7 @@ class CallRun implements CallState {
         if (!this.channel.hungUp) await this.channel.hangup('failure');
         return;
       }
-      const found = resolveIn(this.dp, this.context, this.exten, this.callerId());
+      const found = resolveIn(this.dp, this.context, this.exten, this.callerId(), this.now());
       const step = found?.ext.byPriority.get(this.priority);
       if (!step) return; // fell off the end: hang up (autofallthrough)
       this.steps++;

@@ -24,6 +24,7 @@ import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
 import { DialplanRegistry } from './dialplan-registry.js';
 import { gosubTarget } from './apps/app-gosub.js';
+import { parseTimeSpec } from './time-spec.js';
 import { editDistance } from '../core/edit-distance.js';
 
 export interface ParseOptions {
@@ -195,14 +196,26 @@ class Parser {
         return this.exten(file, line, ctx, value, false);
       case 'same':
         return this.exten(file, line, ctx, value, true);
-      case 'include':
-        if (!CONTEXT_RE.test(value.text)) {
-          const hint = value.text.includes(',') ? ' (time-conditional includes are not supported; use GotoIfTime-free logic or a separate context)' : '';
-          this.err(file, line, value.col, `include => "${value.text}" is not a context name; expected letters, digits, _ and -${hint}`);
+      case 'include': {
+        // include => context[,times,weekdays,mdays,months[,timezone]] (Asterisk's time-restricted include)
+        const comma = value.text.indexOf(',');
+        const name = (comma < 0 ? value.text : value.text.slice(0, comma)).trim();
+        if (!CONTEXT_RE.test(name)) {
+          this.err(file, line, value.col, `include => "${name}" is not a context name; expected letters, digits, _ and -`);
           return;
         }
-        ctx.includes.push({ context: value.text, at: { file, line, col: value.col } });
+        if (comma < 0) {
+          ctx.includes.push({ context: name, at: { file, line, col: value.col } });
+          return;
+        }
+        const time = parseTimeSpec(value.text.slice(comma + 1).trim());
+        if ('error' in time) {
+          this.err(file, line, value.col + comma + 1, `include => ${name}: ${time.error}`);
+          return;
+        }
+        ctx.includes.push({ context: name, at: { file, line, col: value.col }, time });
         return;
+      }
       case 'ignorepat':
         return; // only meaningful for overlap dialling on analogue lines
       case 'switch':

@@ -10,7 +10,7 @@ import type { ListenPoint, Remote, TransportKind } from '../transport/types.js';
 import type { AuthOutcome } from '../core/auth.js';
 import type { PinOutcome, PinOutcomeSink } from '../core/pin-outcome.js';
 import type { SecurityEvent, SecurityEventSink } from '../core/security-event.js';
-import type { CallAttempt, CallGateApi, GateDecision } from '../core/call-gate.js';
+import type { CallAttempt, CallGateApi, GateDecision, TrunkPolicySettings } from '../core/call-gate.js';
 
 type MalformedSink = (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void;
 
@@ -22,6 +22,7 @@ export class DefenceHooks {
   private readonly malformedSinks: MalformedSink[] = [];
   private readonly registerChecks: Array<(aor: string, remote: Remote) => boolean> = [];
   private callGates: CallGateApi[] = [];
+  private trunkPolicies: ((name: string) => TrunkPolicySettings | undefined) | null = null;
 
   // ---- what modules register
   addPacketGate(g: PacketGate): void {
@@ -48,6 +49,12 @@ export class DefenceHooks {
     this.callGates = [g];
   }
 
+  /** the trunks' call-gate settings (the module that owns trunks); one provider */
+  setTrunkPolicies(fn: (name: string) => TrunkPolicySettings | undefined): void {
+    if (this.trunkPolicies) throw new Error('trunk policies are provided already');
+    this.trunkPolicies = fn;
+  }
+
   // ---- what the SIP stack and the dialplan call
   readonly packetGate: PacketGate = {
     admit: (address: string, transport: TransportKind) => this.packetGates.every((g) => g.admit(address, transport)),
@@ -66,6 +73,8 @@ export class DefenceHooks {
   readonly malformed: MalformedSink = (remote, local, error, method) => {
     for (const s of this.malformedSinks) s(remote, local, error, method);
   };
+  /** a trunk's call-gate settings; undefined for a trunk nobody declared */
+  readonly trunkPolicy = (name: string): TrunkPolicySettings | undefined => this.trunkPolicies?.(name);
   readonly mayRegister = (aor: string, remote: Remote): boolean => this.registerChecks.every((c) => c(aor, remote));
   readonly callGate: CallGateApi = {
     check: (a: CallAttempt): GateDecision => this.callGates[0]?.check(a) ?? { ok: true, verdict: 'no-gate', ticket: { answered: () => {}, ended: () => {} } },

@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -65,6 +65,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'trace',
     'trace-extension',
     'trace-list',
+    'trunks',
     'voicemail-delete',
     'voicemail-deposit',
     'voicemail-list',
@@ -72,6 +73,6 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes']);
 });

@@ -11,6 +11,7 @@ import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
+import { trunksModule } from '../features/trunks/trunks-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -36,11 +37,25 @@ export interface HostServices {
   dialTechnologies: SipStack['dialTechnologies'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
   callEvents: SipStack['callEvents'];
-  /** the media layer's settings a module may change (quality thresholds) */
-  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
+  /** the media layer's settings a module may change (quality thresholds); RTP ports for a module's own call legs */
+  media: Pick<SipStack['media'], 'setQuality' | 'sessionAt' | 'allocatePair'>;
+  /** the SIP layer as channel drivers use it (dialogs, requests, CDR): a module's own SIP call legs (trunks) */
+  sipLegs: SipStack['b2bua'];
+  /** incoming calls a module admits (a trunk's INVITE) become dialplan channels here */
+  channels: Pick<SipStack['channels'], 'accept'>;
+  /** numbers a module routes itself after the dialplan (outbound and inbound routes): src/channel/call-routers.ts */
+  callRouters: SipStack['callRouters'];
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
+  securityModule,
+  dblookupModule,
+  voicemailModule,
+  qualifyModule,
+  qualityModule,
+  troubleshootModule,
+  trunksModule,
+];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

@@ -27,6 +27,7 @@ import { securityEvent } from '../security/ids/event-levels.js';
 import { RequestPipeline } from '../sip/pipeline/request-pipeline.js';
 import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-factory.js';
 import { DialTechnologies } from '../channel/dial-technology.js';
+import { CallRouters } from '../channel/call-routers.js';
 import { CallEventHub } from '../core/call-events.js';
 import { PromptStore } from '../media/prompts/prompt-store.js';
 import { MusicOnHold } from '../media/player/music-on-hold.js';
@@ -49,7 +50,9 @@ export interface SipStackDeps {
 export type SipStack = Awaited<ReturnType<typeof buildSipStack>>;
 
 export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
-  const { logs, extensions, defences, runner } = d;
+  const { logs, extensions, defences } = d;
+  // the dialplan, then the numbers modules route themselves (outbound and inbound routes)
+  const runner = new CallRouters(d.runner);
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), {
     udpRecvBuffer: cfg.sip.udpRecvBuffer,
     maxMessageSize: 65535,
@@ -175,34 +178,31 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       gate: defences.callGate,
       callEvents,
       // calls the dialplan claims become channels (below)
-      dialplan: runner
-        ? {
-            routes: (caller, dialled) => runner.has(caller.context, dialled, caller.number),
-            accept: (tx, req, remote, caller, dialled, ticket) => void channels?.accept(tx, req, remote, caller, dialled, ticket),
-          }
-        : undefined,
+      dialplan: {
+        routes: (caller, dialled) => runner.has(caller.context, dialled, caller.number),
+        accept: (tx, req, remote, caller, dialled, ticket) => void channels.accept(tx, req, remote, caller, dialled, ticket),
+      },
     },
     transport,
     logs.get('b2bua'),
   );
   // ---- channels: calls the dialplan answers, with Palisade's own media
-  const channels = runner
-    ? new SipChannelFactory(
-        {
-          ua: b2bua,
-          allocatePair: () => media.allocatePair(),
-          mediaAddress: cfg.rtp.advertisedAddress,
-          prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
-          moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
-          mixers: new MixerRegistry(),
-          log: logs.get('channel'),
-          rtpTimeoutMs: cfg.rtp.timeout * 1000,
-          quality: () => media.quality(),
-          callEvents,
-        },
-        runner,
-      )
-    : undefined;
+  const channels = new SipChannelFactory(
+    {
+      ua: b2bua,
+      allocatePair: () => media.allocatePair(),
+      mediaAddress: cfg.rtp.advertisedAddress,
+      prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
+      moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
+      mixers: new MixerRegistry(),
+      log: logs.get('channel'),
+      rtpTimeoutMs: cfg.rtp.timeout * 1000,
+      quality: () => media.quality(),
+      technologies: dialTechnologies,
+      callEvents,
+    },
+    runner,
+  );
 
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: defences.authOutcome });
   // ---- SUBSCRIBE/NOTIFY (RFC 6665): the event server; modules register packages with it
@@ -270,6 +270,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     b2bua,
     channels,
     dialTechnologies,
+    callRouters: runner,
     callEvents,
     events,
     pipeline,
@@ -282,7 +283,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     /** hangs up every call and lets the BYEs leave */
     async hangupAll(): Promise<void> {
       b2bua.hangupAll();
-      channels?.hangupAll();
+      channels.hangupAll();
       events.stop();
       await new Promise((r) => setTimeout(r, 50));
     },

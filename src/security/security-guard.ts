@@ -10,6 +10,8 @@ import type { Remote } from '../transport/types.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { SecurityEventSink } from '../core/security-event.js';
 import type { PinOutcome } from '../core/pin-outcome.js';
+import type { TrunkPolicySettings } from '../core/call-gate.js';
+import type { CallClass } from './fraud/number-plan.js';
 import { EVENT_LEVELS } from './ids/event-levels.js';
 import { Acl } from './acl/acl.js';
 import { CidrSet } from '../core/cidr.js';
@@ -32,6 +34,8 @@ export interface GuardDeps {
   log: Logger;
   /** the addresses phones are registered from (read at most once a second) */
   registeredAddresses?: () => Iterable<string>;
+  /** a trunk's own call-gate settings (the trunks module declares them) */
+  trunkPolicy?: (name: string) => TrunkPolicySettings | undefined;
 }
 
 const FLUSH_MS = 5000;
@@ -50,6 +54,7 @@ export class SecurityGuard {
   private readonly repo: ReputationRepo;
   private readonly policies = new Map<string, PrincipalPolicy>();
   private readonly defaults = new Map<string, PrincipalPolicy>();
+  private readonly trunkPolicies = new Map<string, { from: TrunkPolicySettings; policy: PrincipalPolicy }>();
 
   private constructor(private readonly d: GuardDeps) {
     const c = d.cfg;
@@ -85,6 +90,7 @@ export class SecurityGuard {
       reputation: this.reputation,
       profiles: this.profiles,
       policyOf: (n) => this.policyOf(n),
+      trunkPolicyOf: (n) => this.trunkPolicyOf(n),
       isExtension: d.isExtension,
       sink: d.sink,
     });
@@ -170,6 +176,26 @@ export class SecurityGuard {
   }
 
   /** an extension's policy; extensions without settings (e.g. imported ones) get fraud.defaults */
+  /** a declared trunk's principal (cached per settings object); undefined for an unknown trunk */
+  trunkPolicyOf(name: string): PrincipalPolicy | undefined {
+    const s = this.d.trunkPolicy?.(name);
+    if (!s) return undefined;
+    const cached = this.trunkPolicies.get(name);
+    if (cached && cached.from === s) return cached.policy;
+    const def = this.d.cfg.fraud.defaults;
+    const policy = makePolicy('trunk', name, {
+      permissions: (s.permissions as CallClass[] | undefined) ?? def.callPermissions,
+      maxCalls: s.maxCalls ?? 0,
+      callsPerMinute: 0,
+      // a trunk carries many callers' calls at once: its limit is max_calls
+      maxOutboundCalls: Number.MAX_SAFE_INTEGER,
+      dailySpendLimit: s.dailySpendLimit ?? def.dailySpendLimit,
+      callFrom: s.callFrom ? new Acl({ permit: [...s.callFrom], deny: [] }) : undefined,
+    });
+    this.trunkPolicies.set(name, { from: s, policy });
+    return policy;
+  }
+
   policyOf(number: string): PrincipalPolicy {
     const p = this.policies.get(number);
     if (p) return p;

@@ -16,7 +16,7 @@ import type { Mailer } from '../mail/mailer.js';
 import type { PacketGate } from '../transport/transport-layer.js';
 import type { ListenPoint, Remote } from '../transport/types.js';
 import type { GateStage, ScreenStage } from '../sip/pipeline/request-pipeline.js';
-import type { CallGateApi } from '../core/call-gate.js';
+import type { CallGateApi, TrunkPolicySettings } from '../core/call-gate.js';
 import { SecurityGuard, GUARD_COMMANDS } from './security-guard.js';
 import { SecurityService, registeredAddresses } from './ids/security-service.js';
 import type { SecurityEventSink } from '../core/security-event.js';
@@ -43,6 +43,8 @@ export interface SecurityModuleServices {
     onMalformed(sink: (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void): void;
     addRegisterCheck(check: (aor: string, remote: Remote) => boolean): void;
     setCallGate(g: CallGateApi): void;
+    /** a trunk's call-gate settings, declared by the module that owns trunks */
+    trunkPolicy(name: string): TrunkPolicySettings | undefined;
   };
 }
 
@@ -93,6 +95,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         cfg: cfg.guard,
         extensions: cfg.extensions,
         isExtension: s.isInternalNumber,
+        trunkPolicy: (name) => s.defences.trunkPolicy(name),
         storage: s.storage,
         sink: securitySink,
         log: secLog,

@@ -88,6 +88,14 @@ export class TransportLayer implements Sender {
     this.flowClosed = handler;
   }
 
+  private listeningResolve!: () => void;
+  private readonly listening = new Promise<void>((r) => (this.listeningResolve = r));
+
+  /** resolves once every listen point is bound: a module that sends on its own (a trunk's REGISTER) waits for it */
+  whenListening(): Promise<void> {
+    return this.listening;
+  }
+
   async start(): Promise<void> {
     for (const p of this.points) {
       const onError = (err: Error) => this.log.warn('socket-error', { listen: formatListenPoint(p), error: err.message });
@@ -115,6 +123,7 @@ export class TransportLayer implements Sender {
       }
       this.log.info('listening', { listen: formatListenPoint(p) });
     }
+    this.listeningResolve();
   }
 
   get listenPoints(): ListenPoint[] {

@@ -11,6 +11,7 @@ import { appWait } from './app-wait.js';
 import { appEcho } from './app-echo.js';
 import { appWaitExten } from './app-waitexten.js';
 import { appGoto, appGotoIf } from './app-goto.js';
+import { appGotoIfTime } from './app-gotoiftime.js';
 import { appSet } from './app-set.js';
 import { appLog, appNoOp, appVerbose } from './app-noop.js';
 import { appDial } from './app-dial.js';
@@ -38,6 +39,7 @@ export const BUILTIN_APPS: readonly DialplanApp[] = [
   appWaitExten,
   appGoto,
   appGotoIf,
+  appGotoIfTime,
   appGosub,
   appReturn,
   appExecIf,

@@ -204,3 +204,22 @@ test('a call the callee declined (603/607) is bad evidence for the caller', () =
   const e = call('1002', '1001', '10.0.0.6');
   assert.equal(e.verdict, 'refused:reputation:callee');
 });
+
+test('a call in from a trunk (inbound) reaches a number we serve: internal whatever its digits; the trunk ACL and limits still apply', () => {
+  const trunk = makePolicy('trunk', 'provider-a', { permissions: ['local'], maxCalls: 1, maxOutboundCalls: 100, callFrom: Acl.permitOnly(['198.51.100.10']) });
+  const { gate } = setup({}, { trunks: { 'provider-a': trunk } });
+  const inbound = (did: string, address = '198.51.100.10') =>
+    gate.check({ caller: '', trunk: 'provider-a', dialled: did, remote: { address, port: 5060, transport: 'udp' }, callId: 'i', inbound: true });
+  // a DID in E.164 form would classify as international; as an inbound call it is internal
+  const first = inbound('4930123456');
+  assert.equal(first.verdict, 'pass:internal');
+  assert.equal(verdict(inbound('4930123457')), 'refused:max_calls:1@trunk:provider-a');
+  assert.ok(first.ok);
+  first.ticket.ended(0);
+  assert.equal(verdict(inbound('4930123456', '203.0.113.1')), 'refused:call_from@trunk:provider-a');
+  // the same digits dialled out are not internal
+  assert.equal(
+    verdict(gate.check({ caller: '', trunk: 'provider-a', dialled: '004930123456', remote: { address: '198.51.100.10', port: 5060, transport: 'udp' }, callId: 'o' })),
+    'refused:class-not-permitted:international@trunk:provider-a',
+  );
+});

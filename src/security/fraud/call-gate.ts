@@ -64,7 +64,8 @@ export class CallGate implements CallGateApi {
     this.stats.checked++;
     const d = this.d;
     const now = this.clock();
-    const c = d.plan.classify(a.dialled, (n) => a.callee === n || d.isExtension(n));
+    // a call in from a trunk reaches a number we serve: internal, whatever its digits (a DID)
+    const c = a.inbound ? ({ cls: 'internal', e164: null } as const) : d.plan.classify(a.dialled, (n) => a.callee === n || d.isExtension(n));
     // whoever the call is charged to and limited as: the calling extension,
     // and the trunk it leaves by or arrives from (each checked on its own)
     const principals: PrincipalPolicy[] = [];

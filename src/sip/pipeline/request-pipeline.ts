@@ -68,6 +68,12 @@ export class RequestPipeline {
     this.opts.routing.register(method, route);
   }
 
+  /** Stage 6: `route` is asked before the method's own route and takes only what is its own (INVITEs and REGISTERs of trunks) */
+  claimRoute(method: string, route: MethodRoute): void {
+    if (!this.opts.routing) throw new Error('this pipeline has no routing stage');
+    this.opts.routing.claim(method, route);
+  }
+
   /** Stage 2 for a parsed request off the wire: true when it is to be dropped. */
   screen(req: SipMessage, remote: Remote, local: ListenPoint | undefined): boolean {
     for (const s of this.screens) if (s.drop(req, remote, local)) return true;

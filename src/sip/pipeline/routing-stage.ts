@@ -31,6 +31,8 @@ export interface RoutingStageOptions {
 
 export class RoutingStage {
   private readonly routes = new Map<string, MethodRoute>();
+  /** handlers asked before a method's route, in order (claim()) */
+  private readonly claims = new Map<string, MethodRoute[]>();
   private dialogs: DialogRoute | undefined;
 
   constructor(private readonly o: RoutingStageOptions) {
@@ -44,6 +46,19 @@ export class RoutingStage {
     this.routes.set(m, route);
   }
 
+  /**
+   * A handler asked before the method's route: it takes the requests that
+   * are its own (an INVITE from a trunk's address) and returns false for
+   * the rest, which go on to the route as before. Several may claim a
+   * method; they are asked in the order they claimed.
+   */
+  claim(method: string, route: MethodRoute): void {
+    const m = method.toUpperCase();
+    const list = this.claims.get(m) ?? [];
+    list.push(route);
+    this.claims.set(m, list);
+  }
+
   /** the dialog owner; one */
   setDialogs(d: DialogRoute): void {
     if (this.dialogs) throw new Error('the dialogs have an owner already');
@@ -55,6 +70,8 @@ export class RoutingStage {
   }
 
   route(tx: ServerTxHandle, req: SipMessage, remote: Remote): void {
+    const claims = this.claims.get(req.method);
+    if (claims) for (const c of claims) if (c(tx, req, remote)) return;
     if (this.routes.get(req.method)?.(tx, req, remote)) return;
     if (req.to.params.tag === undefined) {
       // authentication before the 405, so the answer never depends on the target

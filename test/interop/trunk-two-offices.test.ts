@@ -1,0 +1,223 @@
+// Two offices, each a real `palisade start` process with its own extension
+// range, linked by a SIP trunk: office A registers to office B (B's trunk is
+// host: dynamic), the issue's configuration contract verbatim
+// (routes.outbound[].match/trunks/strip/prepend, routes.inbound[].did/to).
+// A baresip phone in each office calls the other office's phone by
+// extension number, both ways; the audio is proven from the phones'
+// recordings (a 440 Hz tone one way, 1000 Hz the other), each side keeps its
+// CDR row, and the trunk's registration is visible in `palisade show
+// trunks` and refreshed before it expires.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { Baresip, findFreePort } from '../helpers/baresip.js';
+import { analyseWav, makeToneWav } from '../helpers/audio.js';
+import { freeLocalPorts } from '../helpers/sipp.js';
+import { repoRoot } from '../helpers/paths.js';
+import { generateSecret } from '../../src/security/passwords/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function showTrunks(p: PalisadeProcess): string {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', 'trunks', '--config', p.configPath], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+function cdrRows(p: PalisadeProcess): Array<Record<string, unknown>> {
+  const db = new Database(join(p.dir, 'palisade.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT src, dst, dcontext, channel, dstchannel, disposition, billsec FROM cdr ORDER BY start').all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function phone(p: PalisadeProcess, name: string, user: string, secret: string, toneHz: number): Promise<Baresip> {
+  const wav = join(p.dir, `${name}.wav`);
+  makeToneWav(wav, toneHz, 40, 0.3);
+  const [rtp] = (await freeLocalPorts(1, 100)) as [number];
+  const b = new Baresip({
+    name,
+    baseDir: p.dir,
+    user,
+    domain: `127.0.0.1:${p.sipPort}`,
+    password: secret,
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: wav,
+    rtpPorts: [rtp, rtp + 99],
+    answerMode: 'auto',
+    maxLifetimeSec: 120,
+  });
+  await b.start();
+  await b.waitRegistered(8000);
+  return b;
+}
+
+test('two Palisade offices linked by a registered SIP trunk: calls both ways by extension number, audio both ways, CDR on both sides, registration shown and refreshed', async () => {
+  const [portA, portB] = await freeLocalPorts(2);
+  const trunkSecret = generateSecret();
+  const s1001 = generateSecret();
+  const s2001 = generateSecret();
+  // office B: extensions 2XXX; office A registers to it as 9000 (host: dynamic)
+  const b = await startPalisade({
+    sipPort: portB,
+    transports: ['udp'],
+    extraYaml: [
+      'registrar:',
+      '  min_expires: 5',
+      'extensions:',
+      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
+      'trunks:',
+      '  - name: office-a',
+      '    type: sip',
+      '    host: dynamic',
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      'routes:',
+      '  outbound:',
+      '    - name: to-office-a',
+      '      match: ["_1XXX"]',
+      '      trunks: [office-a]',
+      '      strip: 0',
+      '      prepend: ""',
+      '  inbound:',
+      '    - did: "_2XXX"',
+      '      to: "${EXTEN}"',
+    ].join('\n'),
+  });
+  // office A: extensions 1XXX; the issue's contract, with a short expiry so the refresh is seen
+  const a = await startPalisade({
+    sipPort: portA,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "1001", name: Al, secret: "${s1001}", context: internal }`,
+      'trunks:',
+      '  - name: office-b',
+      '    type: sip',
+      '    host: 127.0.0.1',
+      `    port: ${portB}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      '    register: true',
+      '    expiry: 10',
+      'routes:',
+      '  outbound:',
+      '    - name: to-office-b',
+      '      match: ["_2XXX"]',
+      '      trunks: [office-b]',
+      '      strip: 0',
+      '      prepend: ""',
+      '  inbound:',
+      '    - did: "_1XXX"',
+      '      to: "${EXTEN}"',
+    ].join('\n'),
+  });
+  const phones: Baresip[] = [];
+  try {
+    // registration: A answered B's 401 with the trunk's digest, B shows the peer
+    await a.waitForEvent((e) => e.event === 'trunk-registered' && e.trunk === 'office-b', 10_000);
+    await b.waitForEvent((e) => e.event === 'trunk-peer-registered' && e.trunk === 'office-a', 5000);
+    assert.match(showTrunks(a), /office-b\s+sip\s+127\.0\.0\.1:\d+\s+registered\s+udp:127\.0\.0\.1:\d+\s+10\s+1\s/);
+    assert.match(showTrunks(b), /office-a\s+sip\s+dynamic \(127\.0\.0\.1:\d+\)\s+peer-registered/);
+
+    const alice = await phone(a, 'alice', '1001', s1001, 440);
+    const bea = await phone(b, 'bea', '2001', s2001, 1000);
+    phones.push(alice, bea);
+
+    // A → B: 1001 dials 2001 at its own office; the route takes it out of the trunk
+    await alice.dial(`sip:2001@127.0.0.1:${portA}`);
+    await bea.waitEvent('CALL_ESTABLISHED', 10_000);
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+    await sleep(3000);
+    await alice.hangup();
+    await bea.waitEvent('CALL_CLOSED', 10_000);
+
+    // B → A over the same trunk: B sends to where A registered from
+    const am = alice.mark();
+    await bea.dial(`sip:1001@127.0.0.1:${portB}`);
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000, am);
+    await sleep(3000);
+    await bea.hangup();
+    await alice.waitEvent('CALL_CLOSED', 10_000, am);
+
+    // audio crossed both offices both ways, in both calls
+    const heardByBea = alice.recordings().dec.length && bea.recordings().dec;
+    assert.ok(heardByBea && heardByBea.length >= 2, 'bea recorded both calls');
+    const aliceDec = alice.recordings().dec;
+    assert.equal(aliceDec.length, 2, 'alice recorded both calls');
+    for (const f of bea.recordings().dec) {
+      const x = analyseWav(f);
+      assert.ok(x.activeSec >= 1.5, `bea heard alice for ${x.activeSec} s in ${f}`);
+      assert.ok(Math.abs(x.dominantHz - 440) < 30, `bea heard ${x.dominantHz} Hz`);
+    }
+    for (const f of aliceDec) {
+      const x = analyseWav(f);
+      assert.ok(x.activeSec >= 1.5, `alice heard bea for ${x.activeSec} s in ${f}`);
+      assert.ok(Math.abs(x.dominantHz - 1000) < 30, `alice heard ${x.dominantHz} Hz`);
+    }
+
+    // CDR rows on both sides (written when the channels end)
+    const rowsA = await waitFor(
+      'CDR rows at office A',
+      () => {
+        const r = cdrRows(a);
+        return r.length >= 2 ? r : undefined;
+      },
+      10_000,
+    );
+    const rowsB = await waitFor(
+      'CDR rows at office B',
+      () => {
+        const r = cdrRows(b);
+        return r.length >= 2 ? r : undefined;
+      },
+      10_000,
+    );
+    const outA = rowsA.find((r) => r.src === '1001' && r.dst === '2001');
+    assert.ok(outA, JSON.stringify(rowsA));
+    assert.equal(outA.disposition, 'ANSWERED');
+    assert.match(String(outA.dstchannel), /^SIP\/office-b-/);
+    assert.ok(Number(outA.billsec) >= 2);
+    const inB = rowsB.find((r) => r.src === '1001' && r.dst === '2001');
+    assert.ok(inB, JSON.stringify(rowsB));
+    assert.equal(inB.disposition, 'ANSWERED');
+    assert.match(String(inB.channel), /^SIP\/office-a-/, 'the call entered B on its trunk');
+    assert.equal(inB.dcontext, 'from-trunk');
+    const outB = rowsB.find((r) => r.src === '2001' && r.dst === '1001');
+    assert.ok(outB && outB.disposition === 'ANSWERED', JSON.stringify(rowsB));
+    assert.match(String(outB.dstchannel), /^SIP\/office-a-/);
+    const inA = rowsA.find((r) => r.src === '2001' && r.dst === '1001');
+    assert.ok(inA && inA.disposition === 'ANSWERED', JSON.stringify(rowsA));
+    assert.match(String(inA.channel), /^SIP\/office-b-/);
+
+    // the registration is refreshed before its 10 s run out, and B saw the refresh
+    await a.waitForEvent((e) => e.event === 'trunk-refreshed' && e.trunk === 'office-b', 15_000);
+    await b.waitForEvent((e) => e.event === 'trunk-peer-refreshed' && e.trunk === 'office-a', 5000);
+    const line = showTrunks(a)
+      .split('\n')
+      .find((l) => l.startsWith('office-b'));
+    const registrations = Number(line?.trim().split(/\s+/)[6]);
+    assert.ok(registrations >= 2, `registrations shown: ${line}`);
+  } finally {
+    for (const p of phones) await p.stop();
+    await a.stop();
+    await b.stop();
+  }
+});
