@@ -33,8 +33,8 @@ export function formatQueueLogLine(e: QueueLogEntry): string {
 export function parseQueueLogLine(line: string): QueueLogEntry | null {
   const f = line.split('|');
   if (f.length < 6 || !/^\d+$/.test(f[0]!)) return null;
-  const data = f.slice(5);
-  return { epoch: Number(f[0]), callid: f[1]!, queue: f[2]!, agent: f[3]!, event: f[4]!, data: data.length === 1 && data[0] === '' ? [] : data };
+  // "EVENT|" (no data) reads back as one empty field, as Asterisk's data1 column holds ''
+  return { epoch: Number(f[0]), callid: f[1]!, queue: f[2]!, agent: f[3]!, event: f[4]!, data: f.slice(5) };
 }
 
 /** Asterisk's realtime `time` column: local time with microseconds */
@@ -114,7 +114,7 @@ export class QueueLog {
   constructor(
     file: string | null,
     // biome-ignore lint/suspicious/noExplicitAny: the module's own tables
-    private readonly db: Kysely<any> | null,
+    db: Kysely<any> | null,
     private readonly onError: (what: string, err: Error) => void,
     private readonly now: () => number = Date.now,
   ) {
@@ -167,6 +167,10 @@ export class QueueLog {
       });
     }
     return e;
+  }
+
+  get hasDatabase(): boolean {
+    return this.rows !== null;
   }
 
   /** rows that could not be stored */

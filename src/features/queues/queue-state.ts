@@ -6,7 +6,7 @@
 // is_our_turn() with autofill: as many callers ring at once as there are
 // free members.
 import type { CallState } from '../../dialplan/app-types.js';
-import type { EmptyCondition, MemberDef, QueueDef } from './queues-conf.js';
+import type { EmptyCondition, QueueDef } from './queues-conf.js';
 import { pickMembers, type Candidate } from './strategy.js';
 
 /** what the PBX knows of a member's phone (the core's call and device-state events) */
