@@ -49,7 +49,7 @@ export const QUEUE_LOG_MIGRATIONS: readonly ModuleMigration[] = [
     version: 1,
     description: 'queue_log (Asterisk realtime shape) and persistent dynamic members',
     tables: ['queue_log', 'queue_members'],
-    async up(db) {
+    async up(db, ctx) {
       await db.schema
         .createTable('queue_log')
         .ifNotExists()
@@ -67,7 +67,7 @@ export const QUEUE_LOG_MIGRATIONS: readonly ModuleMigration[] = [
         .addColumn('data4', 'varchar(200)', (c) => c.notNull())
         .addColumn('data5', 'varchar(200)', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('queue_log_day').ifNotExists().on('queue_log').columns(['queuename', 'day']).execute();
+      await db.schema.createIndex(`${ctx.prefix}queue_log_day`).ifNotExists().on('queue_log').columns(['queuename', 'day']).execute();
       await db.schema
         .createTable('queue_members')
         .ifNotExists()
@@ -77,7 +77,7 @@ export const QUEUE_LOG_MIGRATIONS: readonly ModuleMigration[] = [
         .addColumn('penalty', 'integer', (c) => c.notNull())
         .addColumn('paused', 'integer', (c) => c.notNull())
         .addColumn('reason', 'varchar(120)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('queue_members_pk', ['queuename', 'interface'])
+        .addPrimaryKeyConstraint(`${ctx.prefix}queue_members_pk`, ['queuename', 'interface'])
         .execute();
     },
   },
