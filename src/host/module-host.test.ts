@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'queues'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -58,6 +58,13 @@ test('the shipped modules declare the commands, applications and status fields t
     'fraud-reload',
     'guard',
     'pcap',
+    'queue-add',
+    'queue-pause',
+    'queue-penalty',
+    'queue-remove',
+    'queue-show',
+    'queue-stats',
+    'queue-unpause',
     'reputation',
     'reputation-reset',
     'trace',
@@ -70,6 +77,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
+  assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'queues']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'queues']);
 });

@@ -41,7 +41,15 @@ export interface HostServices {
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule, queuesModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
+  securityModule,
+  dblookupModule,
+  voicemailModule,
+  qualifyModule,
+  qualityModule,
+  troubleshootModule,
+  queuesModule,
+];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/sipp.js';
 
-const check = (dir: string) => spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'check', '--config', join(dir, 'palisade.yaml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+const check = (dir: string) =>
+  spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'check', '--config', join(dir, 'palisade.yaml')], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
 
 function site(queues: string, extraQueuesYaml = ''): string {
   const dir = mkdtempSync(join(tmpdir(), 'queues-check-'));
@@ -17,7 +18,20 @@ function site(queues: string, extraQueuesYaml = ''): string {
   writeFileSync(join(dir, 'extensions.conf'), '[default]\nexten => 500,1,Queue(support)\n same => n,AddQueueMember(support)\n');
   writeFileSync(
     join(dir, 'palisade.yaml'),
-    ['sip:', '  listen: [udp:127.0.0.1:5099]', '  domain: 127.0.0.1', 'storage:', '  driver: sqlite', '  path: palisade.db', 'dialplan:', '  file: extensions.conf', 'queues:', '  file: queues.conf', extraQueuesYaml, ''].join('\n'),
+    [
+      'sip:',
+      '  listen: [udp:127.0.0.1:5099]',
+      '  domain: 127.0.0.1',
+      'storage:',
+      '  driver: sqlite',
+      '  path: palisade.db',
+      'dialplan:',
+      '  file: extensions.conf',
+      'queues:',
+      '  file: queues.conf',
+      extraQueuesYaml,
+      '',
+    ].join('\n'),
   );
   return dir;
 }

@@ -327,7 +327,7 @@ describe('queues with SIPp agents and callers', () => {
       const fmt = FORMAT[l.event];
       assert.ok(fmt, `unexpected event ${l.event}`);
       assert.equal(l.data.length, fmt.length, `${l.event} has ${fmt.length} data fields: ${JSON.stringify(l)}`);
-      fmt.forEach((re, i) => assert.match(l.data[i]!, re, `${l.event} field ${i + 1}`));
+      for (const [i, re] of fmt.entries()) assert.match(l.data[i]!, re, `${l.event} field ${i + 1}`);
       if (l.event === 'QUEUESTART') assert.deepEqual([l.callid, l.queue, l.agent], ['NONE', 'NONE', 'NONE']);
       else if (['ENTERQUEUE', 'ABANDON', 'EXITWITHTIMEOUT'].includes(l.event)) assert.equal(l.agent, 'NONE');
       else if (!['PAUSE', 'UNPAUSE'].includes(l.event)) {

@@ -17,7 +17,10 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 const prefix = () => `q${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
 
 test("lines are Asterisk's: epoch|callid|queue|agent|EVENT|data...; an event without data ends in |", () => {
-  assert.equal(formatQueueLogLine({ epoch: 1733325412, callid: '1733325400.c12', queue: 'support', agent: 'PJSIP/1001', event: 'CONNECT', data: ['12', '1733325412.q3', '4'] }), '1733325412|1733325400.c12|support|PJSIP/1001|CONNECT|12|1733325412.q3|4');
+  assert.equal(
+    formatQueueLogLine({ epoch: 1733325412, callid: '1733325400.c12', queue: 'support', agent: 'PJSIP/1001', event: 'CONNECT', data: ['12', '1733325412.q3', '4'] }),
+    '1733325412|1733325400.c12|support|PJSIP/1001|CONNECT|12|1733325412.q3|4',
+  );
   assert.equal(formatQueueLogLine({ epoch: 1, callid: 'NONE', queue: 'NONE', agent: 'NONE', event: 'QUEUESTART', data: [] }), '1|NONE|NONE|NONE|QUEUESTART|');
   assert.deepEqual(parseQueueLogLine('1|NONE|NONE|NONE|QUEUESTART|')?.data, ['']);
   assert.equal(parseQueueLogLine('not a line'), null);
@@ -42,7 +45,11 @@ const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
 const BACKENDS: Array<{ name: string; external: boolean; open: () => Promise<Awaited<ReturnType<typeof openDatabase>>> }> = [
   { name: 'sqlite', external: false, open: () => openDatabase({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' } as StorageConfig) },
   { name: 'postgres', external: true, open: openPg },
-  { name: 'mariadb', external: true, open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
+  {
+    name: 'mariadb',
+    external: true,
+    open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
+  },
 ];
 
 for (const b of BACKENDS) {
@@ -55,7 +62,12 @@ for (const b of BACKENDS) {
         // biome-ignore lint/suspicious/noExplicitAny: the module's own tables
         const k = db.kysely as unknown as Kysely<any>;
         const now = Date.now();
-        const log = new QueueLog(file, k, (w, e) => assert.fail(`${w}: ${e.message}`), () => now);
+        const log = new QueueLog(
+          file,
+          k,
+          (w, e) => assert.fail(`${w}: ${e.message}`),
+          () => now,
+        );
         log.write('support', 'c1', 'NONE', 'ENTERQUEUE', '', '1500', 1);
         log.write('support', 'c1', 'PJSIP/1001', 'RINGNOANSWER', 15000);
         log.write('support', 'c1', 'PJSIP/1002', 'CONNECT', 20, 'x.q1', 3);
@@ -74,7 +86,10 @@ for (const b of BACKENDS) {
         assert.equal(lines.length, 11);
         rows.forEach((r, i) => {
           const l = parseQueueLogLine(lines[i]!)!;
-          assert.deepEqual([Number(r.epoch), r.callid, r.queuename, r.agent, r.event, r.data1, r.data2, r.data3], [l.epoch, l.callid, l.queue, l.agent, l.event, l.data[0] ?? '', l.data[1] ?? '', l.data[2] ?? '']);
+          assert.deepEqual(
+            [Number(r.epoch), r.callid, r.queuename, r.agent, r.event, r.data1, r.data2, r.data3],
+            [l.epoch, l.callid, l.queue, l.agent, l.event, l.data[0] ?? '', l.data[1] ?? '', l.data[2] ?? ''],
+          );
         });
         const [s] = await dayStats(k, localDay(now), () => 60);
         assert.deepEqual(

@@ -64,7 +64,19 @@ test('templates, members and settings are read as Asterisk reads them', () => {
 
 test('every mistake is reported with file:line:col and what is expected', () => {
   const r = parseQueuesConf(
-    ['[support]', 'strategy = roundrobin', 'timeout = soon', 'member => 1001', 'membr => PJSIP/1002', 'wrapuptme = 5', '[sales](nosuch)', 'joinempty = maybe', 'member => PJSIP/2001,x', 'orphan line', '[support]'].join('\n'),
+    [
+      '[support]',
+      'strategy = roundrobin',
+      'timeout = soon',
+      'member => 1001',
+      'membr => PJSIP/1002',
+      'wrapuptme = 5',
+      '[sales](nosuch)',
+      'joinempty = maybe',
+      'member => PJSIP/2001,x',
+      'orphan line',
+      '[support]',
+    ].join('\n'),
     'queues.conf',
   );
   const at = r.issues.map((i) => `${i.line}:${i.col}: ${i.message}`);

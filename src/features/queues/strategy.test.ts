@@ -4,7 +4,17 @@ import assert from 'node:assert/strict';
 import { pickMembers, type Candidate, type PickContext } from './strategy.js';
 
 const m = (pos: number, o: Partial<Candidate> = {}): Candidate & { id: string } => ({ id: `m${pos}`, pos, penalty: 0, calls: 0, lastCallMs: 0, ...o });
-const ctx = (o: Partial<PickContext>): PickContext => ({ strategy: 'ringall', memberCount: 4, penaltymemberslimit: 0, minPenalty: null, maxPenalty: null, nextPos: 0, nowMs: 1_000_000, random: Math.random, ...o });
+const ctx = (o: Partial<PickContext>): PickContext => ({
+  strategy: 'ringall',
+  memberCount: 4,
+  penaltymemberslimit: 0,
+  minPenalty: null,
+  maxPenalty: null,
+  nextPos: 0,
+  nowMs: 1_000_000,
+  random: Math.random,
+  ...o,
+});
 const ids = (c: Array<{ id: string }>) => c.map((x) => x.id);
 
 test('ringall rings everyone of the lowest penalty; penalties are ignored up to penaltymemberslimit members', () => {
