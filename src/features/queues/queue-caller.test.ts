@@ -377,3 +377,68 @@ test('AddQueueMember / RemoveQueueMember / PauseQueueMember from the dialplan de
     r.close();
   }
 });
+
+test('announce-frequency: a waiting caller hears its position, then the thank-you, between spells of music', async () => {
+  const r = rig('[support]\nannounce-frequency = 1\nmin-announce-frequency = 1\ntimeout = 1\nmember => PJSIP/1001\n');
+  try {
+    r.devices.set('1001', 'inuse');
+    const a = r.call('1500');
+    const b = r.call('1501');
+    await sleep(1500);
+    a.ch.callerHangup();
+    b.ch.callerHangup();
+    await a.done;
+    await b.done;
+    assert.ok(a.ch.played.includes('queue-youarenext'), a.ch.events.join(' '));
+    const i = b.ch.events.indexOf('play:queue-thereare');
+    assert.ok(i >= 0, b.ch.events.join(' '));
+    assert.deepEqual(b.ch.events.slice(i, i + 4), ['play:queue-thereare', 'sayNumber:2', 'play:queue-callswaiting', 'play:queue-thankyou']);
+    assert.ok(b.ch.events.indexOf('moh:default:0') < i, 'music first');
+  } finally {
+    r.close();
+  }
+});
+
+test('maxlen: a full queue turns the caller away with QUEUESTATUS=FULL; the c option carries on after the agent hangs up', async () => {
+  const r = rig('[support]\nmaxlen = 1\ntimeout = 2\nmember => PJSIP/1001\n', '[c]\nexten => 500,1,Queue(support,c)\n same => n,Set(AFTER=${QUEUESTATUS})\n');
+  try {
+    r.devices.set('1001', 'inuse');
+    const a = r.call('1500');
+    await sleep(50);
+    const b = r.call('1501');
+    await b.done;
+    assert.equal(b.ch.vars.get('AFTER'), 'FULL');
+    r.behave.set('1001', { answerMs: 10, talkMs: 50, agentHangsUp: true });
+    r.devices.set('1001', 'idle');
+    r.svc.dispatchAll();
+    await a.done;
+    assert.equal(a.ch.vars.get('AFTER'), 'CONTINUE');
+    assert.ok(r.lines().some((l) => l.event === 'COMPLETEAGENT' && l.callid === a.ch.id));
+  } finally {
+    r.close();
+  }
+});
+
+test('context: a key that is an extension there takes the waiting caller out (EXITWITHKEY)', async () => {
+  const r = rig('[support]\ncontext = leave\ntimeout = 1\nmember => PJSIP/1001\n', '[c]\nexten => 500,1,Queue(support)\n[leave]\nexten => 5,1,Set(LEFT=yes)\n');
+  try {
+    r.devices.set('1001', 'inuse');
+    const ch = new MemoryChannel({ context: 'c', dialed: '500', callerIdNum: '1500', script: '5' });
+    const engine = new DialplanEngine(
+      parseExtensionsConfText('[c]\nexten => 500,1,Queue(support)\n[leave]\nexten => 5,1,Set(LEFT=yes)\n', 'extensions.conf', { registry: regWith(r.svc) }),
+      { registry: regWith(r.svc) },
+    );
+    await engine.run(ch, ch.media);
+    assert.equal(ch.vars.get('LEFT'), 'yes');
+    const ex = r.lines().find((l) => l.event === 'EXITWITHKEY')!;
+    assert.deepEqual([ex.callid, ...ex.data.slice(0, 3)], [ch.id, '5', '1', '1']);
+  } finally {
+    r.close();
+  }
+});
+
+function regWith(svc: QueueService): DialplanRegistry {
+  const registry = DialplanRegistry.builtin();
+  for (const a of queueApps(() => svc)) registry.registerApp(a.name, a);
+  return registry;
+}

@@ -44,6 +44,8 @@ export class QueueService {
   readonly now: () => number;
   private readonly wrapTimers = new Map<string, NodeJS.Timeout>();
   private unsubscribe: (() => void) | null = null;
+  /** member rows are written one after the other, in the order of the changes */
+  private memberWrites: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(readonly deps: QueueServiceDeps) {
@@ -152,13 +154,11 @@ export class QueueService {
     q.members.splice(q.members.indexOf(mem), 1);
     q.renumber();
     this.deps.log.write(queue, callid, mem.name, 'REMOVEMEMBER', '');
-    if (this.deps.db && this.deps.conf.general.persistentmembers) {
-      this.deps.db
-        .deleteFrom('queue_members')
-        .where('queuename', '=', queue)
-        .where('interface', '=', mem.iface)
-        .execute()
-        .catch((err: Error) => this.deps.logger.warn('queue-member-store-failed', { queue, error: err.message }));
+    const db = this.deps.db;
+    if (db && this.deps.conf.general.persistentmembers) {
+      this.writeMember(queue, async () => {
+        await db.deleteFrom('queue_members').where('queuename', '=', queue).where('interface', '=', mem.iface).execute();
+      });
     }
     return 'ok';
   }
@@ -195,10 +195,19 @@ export class QueueService {
     const db = this.deps.db;
     if (!db || !this.deps.conf.general.persistentmembers || !mem.dynamic) return;
     const row = { queuename: q.def.name, interface: mem.iface, membername: mem.name, penalty: mem.penalty, paused: mem.paused ? 1 : 0, reason: mem.pausedReason };
-    void (async () => {
+    this.writeMember(q.def.name, async () => {
       await db.deleteFrom('queue_members').where('queuename', '=', row.queuename).where('interface', '=', row.interface).execute();
       await db.insertInto('queue_members').values(row).execute();
-    })().catch((err: Error) => this.deps.logger.warn('queue-member-store-failed', { queue: q.def.name, error: err.message }));
+    });
+  }
+
+  private writeMember(queue: string, write: () => Promise<void>): void {
+    this.memberWrites = this.memberWrites.then(write).catch((err: Error) => this.deps.logger.warn('queue-member-store-failed', { queue, error: err.message }));
+  }
+
+  /** resolves when every member change so far is stored */
+  flushMembers(): Promise<void> {
+    return this.memberWrites;
   }
 
   // ------------------------------------------------------------- views

@@ -161,6 +161,7 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
       logger.info('queues-started', { queues: [...svc.queues.keys()], log: qc.logFile, database: qc.logDatabase });
     },
     async stop() {
+      await svc?.flushMembers();
       svc?.stop();
       svc = null;
       await log?.close();
