@@ -218,7 +218,7 @@ describe('queues with SIPp agents and callers', () => {
 
   test('linear: the first member rings for `timeout`, then the next; every caller starts at the top', { timeout: 60_000 }, async () => {
     // each caller waits about 3 s (1004 rings 2 s, then the retry pause), then talks
-    assertCallers(await callQueue('502', 2, 4500, 'call-auth-uac', 0.15), 2, 'q-linear');
+    assertCallers(await callQueue('502', 2, 6000, 'call-auth-uac', 0.12), 2, 'q-linear');
     assert.deepEqual(connects('q-linear'), ['PJSIP/1002', 'PJSIP/1002']);
     const q = lines().filter((l) => l.queue === 'q-linear' && l.agent !== 'NONE');
     assert.deepEqual(
@@ -316,7 +316,8 @@ describe('queues with SIPp agents and callers', () => {
     assertCallers(await callQueue('509', 1, 0, 'call-callee-bye-uac'), 1, 'timeout');
     const ex = lines().filter((l) => l.queue === 'q-never' && l.event === 'EXITWITHTIMEOUT');
     assert.equal(ex.length, 1);
-    assert.deepEqual(ex[0]!.data, ['1', '1', '3']);
+    assert.deepEqual(ex[0]!.data.slice(0, 2), ['1', '1']);
+    assert.ok(['3', '4'].includes(ex[0]!.data[2]!), `left after ${ex[0]!.data[2]} s (Queue timeout 3)`);
   });
 
   test('queue_log: every line in Asterisk format, field by field; the queue_log table holds the same; agents saw the calls the log says', { timeout: 60_000 }, async () => {
