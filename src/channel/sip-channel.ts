@@ -22,7 +22,7 @@ import { DialBridge } from './dial-bridge.js';
 import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
-import { channelQuality } from './channel-quality.js';
+import { channelQuality, watchChannelOneWay } from './channel-quality.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
 
@@ -86,6 +86,9 @@ export class SipChannel implements Channel {
   lastApp = '';
   lastData = '';
   dialStatus = '';
+  /** quality flags raised while the call is up (one-way-a) */
+  private readonly qualityFlags: string[] = [];
+  private stopOneWay: (() => void) | null = null;
 
   constructor(
     private readonly deps: SipChannelDeps,
@@ -183,6 +186,13 @@ export class SipChannel implements Channel {
     this.answered = true;
     this.answerAt = new Date();
     this.media!.start();
+    const m = this.media!;
+    this.stopOneWay = watchChannelOneWay(
+      { received: () => m.ep.quality.packets, sent: () => m.ep.stats.packetsSent, flags: this.qualityFlags },
+      this.deps.quality?.(),
+      this.deps.log,
+      this.name,
+    );
     this.emitPhase('answered');
     this.deps.log.info('channel-answered', { channel: this.name, codec: this.media!.codec, rtp: this.media!.port });
   }
@@ -215,7 +225,8 @@ export class SipChannel implements Channel {
     this.dialing?.cancel();
     this.bridgedLeg?.hangup();
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
-    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name);
+    this.stopOneWay?.();
+    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name, this.qualityFlags);
     this.media?.close();
     this.endedResolve(cause);
     this.emitPhase('end', { cause });
@@ -272,7 +283,6 @@ export class SipChannel implements Channel {
     if (this.hungUp) return { status: 'CANCEL' };
     const branches = this.dialBranches(targets);
     if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
-    this.emitPhase('ringing', { toExtension: branches[0]!.number });
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
     let bSession: MediaSession;
@@ -293,6 +303,7 @@ export class SipChannel implements Channel {
       },
     });
     this.dialing = dial;
+    this.emitPhase('ringing', { toExtension: branches[0]!.number, legs: dial.callIds });
     if (o.options.includes('r') && !this.answered) void this.ring();
     const mohStop = o.options.includes('m') ? await this.ringbackMusic(aLeg) : null;
     const outcome = await dial.result;

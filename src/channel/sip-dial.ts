@@ -116,6 +116,8 @@ export class OutboundDial {
   private timer?: NodeJS.Timeout;
   private resolve!: (o: DialOutcome) => void;
   readonly result: Promise<DialOutcome>;
+  /** the SIP Call-ID of each branch (one per contact rung) */
+  readonly callIds: string[] = [];
 
   constructor(
     private readonly ua: SipLegHost,
@@ -137,7 +139,11 @@ export class OutboundDial {
         onFailed: (status, codes) => this.settle({ status: dialStatus(status, codes) }),
       },
     );
-    for (const t of req.targets) numbers.set(this.fork.ring(t.binding, t.number), t.number);
+    for (const t of req.targets) {
+      const b = this.fork.ring(t.binding, t.number);
+      numbers.set(b, t.number);
+      this.callIds.push(b.callId);
+    }
     if (req.timeoutMs > 0) this.timer = setTimeout(() => this.giveUp('NOANSWER'), req.timeoutMs);
   }
 

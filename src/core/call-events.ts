@@ -25,6 +25,8 @@ export interface CallEvent {
   toExtension?: string;
   /** the channel or leg name(s), for logs and the console */
   channel?: string;
+  /** the signalling ids (SIP Call-IDs) of the outgoing legs this call opened, e.g. a Dial()'s branches (ties them in a trace) */
+  legs?: string[];
   /** 'b2bua' (direct call), 'channel' (the dialplan), or a module's name */
   via: string;
   /** epoch ms */
@@ -61,6 +63,10 @@ interface ActiveCall {
 export class CallEventHub {
   private readonly calls = new Map<string, ActiveCall>();
   private readonly contacts = new Map<string, number>();
+  /** per extension: calls it places, calls ringing it, calls it answered (O(1) device state) */
+  private readonly placing = new Map<string, number>();
+  private readonly ringingAt = new Map<string, number>();
+  private readonly answeredAt = new Map<string, number>();
   private readonly callListeners = new Set<(e: CallEvent) => void>();
   private readonly regListeners = new Set<(e: RegistrationEvent) => void>();
   private readonly stateListeners = new Set<(extension: string, state: DeviceState) => void>();
@@ -85,25 +91,28 @@ export class CallEventHub {
   /** a call moved to a phase; later phases may add toExtension, channel... */
   emitCall(e: CallEvent): void {
     const prev = this.calls.get(e.callId);
-    const touched = new Set<string>();
-    if (prev) {
-      for (const x of [prev.ev.fromExtension, prev.ev.toExtension]) if (x) touched.add(x);
-    }
-    let merged: CallEvent = e;
-    if (e.phase === 'end') {
-      if (prev) merged = { ...prev.ev, ...defined(e) };
-      this.calls.delete(e.callId);
-    } else {
-      merged = prev ? { ...prev.ev, ...defined(e) } : e;
+    if (prev) this.count(prev, -1);
+    const merged = prev ? merge(prev.ev, e) : e;
+    let now: ActiveCall | undefined;
+    if (e.phase === 'end') this.calls.delete(e.callId);
+    else {
       const sameCallee = prev !== undefined && prev.ev.toExtension === merged.toExtension;
-      this.calls.set(e.callId, {
+      now = {
         ev: merged,
         answered: (prev?.answered ?? false) || e.phase === 'answered',
         calleeAnswered: (sameCallee && prev.calleeAnswered) || (e.phase === 'answered' && !!merged.toExtension),
-      });
+      };
+      this.calls.set(e.callId, now);
+      this.count(now, 1);
     }
-    for (const x of [merged.fromExtension, merged.toExtension]) if (x) touched.add(x);
     for (const fn of this.callListeners) safe(() => fn(merged));
+    if (this.stateListeners.size === 0) return;
+    const touched = new Set<string>();
+    for (const c of [prev, now]) {
+      if (c?.ev.fromExtension) touched.add(c.ev.fromExtension);
+      if (c?.ev.toExtension) touched.add(c.ev.toExtension);
+    }
+    if (!prev && merged.fromExtension) touched.add(merged.fromExtension);
     for (const x of touched) this.publishState(x);
   }
 
@@ -111,20 +120,13 @@ export class CallEventHub {
     if (e.contacts > 0) this.contacts.set(e.extension, e.contacts);
     else this.contacts.delete(e.extension);
     for (const fn of this.regListeners) safe(() => fn(e));
-    this.publishState(e.extension);
+    if (this.stateListeners.size > 0) this.publishState(e.extension);
   }
 
   /** Asterisk's device state of an extension, from its calls and registrations */
   deviceState(extension: string): DeviceState {
-    let ringing = false;
-    for (const c of this.calls.values()) {
-      if (c.ev.fromExtension === extension) return 'inuse';
-      if (c.ev.toExtension === extension) {
-        if (c.calleeAnswered) return 'inuse';
-        ringing = true;
-      }
-    }
-    if (ringing) return 'ringing';
+    if ((this.placing.get(extension) ?? 0) > 0 || (this.answeredAt.get(extension) ?? 0) > 0) return 'inuse';
+    if ((this.ringingAt.get(extension) ?? 0) > 0) return 'ringing';
     return (this.contacts.get(extension) ?? 0) > 0 ? 'idle' : 'unavailable';
   }
 
@@ -138,6 +140,13 @@ export class CallEventHub {
     return this.contacts.get(extension) ?? 0;
   }
 
+  private count(c: ActiveCall, by: 1 | -1): void {
+    const from = c.ev.fromExtension;
+    if (from) bump(this.placing, from, by);
+    const to = c.ev.toExtension;
+    if (to && to !== from) bump(c.calleeAnswered ? this.answeredAt : this.ringingAt, to, by);
+  }
+
   private publishState(extension: string): void {
     const s = this.deviceState(extension);
     if (this.lastState.get(extension) === s) return;
@@ -146,10 +155,28 @@ export class CallEventHub {
   }
 }
 
-function defined(e: CallEvent): Partial<CallEvent> {
-  const out: Partial<CallEvent> = {};
-  for (const [k, v] of Object.entries(e)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
+function bump(m: Map<string, number>, k: string, by: number): void {
+  const n = (m.get(k) ?? 0) + by;
+  if (n > 0) m.set(k, n);
+  else m.delete(k);
+}
+
+/** the earlier phase's fields, overridden by those the new event sets */
+function merge(a: CallEvent, b: CallEvent): CallEvent {
+  return {
+    phase: b.phase,
+    callId: b.callId,
+    sipCallId: b.sipCallId ?? a.sipCallId,
+    from: b.from || a.from,
+    to: b.to || a.to,
+    fromExtension: b.fromExtension ?? a.fromExtension,
+    toExtension: b.toExtension ?? a.toExtension,
+    channel: b.channel ?? a.channel,
+    legs: b.legs ?? a.legs,
+    via: b.via || a.via,
+    at: b.at,
+    cause: b.cause ?? a.cause,
+  };
 }
 
 /** a listener's fault never breaks the call path */

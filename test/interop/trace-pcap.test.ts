@@ -63,7 +63,14 @@ describe('call traces and captures (palisade trace / pcap)', () => {
   };
 
   before(async () => {
-    pal = await startPalisade({ users: [...callers, ...callees], transports: ['udp'], extraYaml: 'registrar:\n  qualify_interval: 0' });
+    // 8NNNN reaches NNNN through the dialplan's Dial() (a channel), the rest goes straight through the B2BUA
+    const conf = join(dir, 'extensions.conf');
+    writeFileSync(conf, ['[default]', 'exten => _8XXXX,1,Dial(PJSIP/${EXTEN:1},10)', ' same => n,Hangup(busy)', ''].join('\n'));
+    pal = await startPalisade({
+      users: [...callers, ...callees],
+      transports: ['udp'],
+      extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${conf}`, ''].join('\n'),
+    });
     uasPort.push(...(await freeLocalPorts(3)));
     for (const [i, u] of callees.entries()) {
       const csv = join(dir, `reg-${u.number}.csv`);
@@ -157,6 +164,27 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     assert.equal(tshark(['-r', file, '-Y', '_ws.malformed || (sip && _ws.expert.severity >= "warning")']).trim(), '');
     // tshark's own SIP statistics agree on the transactions
     assert.match(tshark(['-r', file, '-q', '-z', 'sip,stat']), /INVITE\s+:\s*3/);
+
+    // the CLI's CDR listing and `show call` carry the call's media figures: 236 packets each way, none lost
+    const listing = cli('cdr', '--src', callers[0]!.number, '--json');
+    assert.equal(listing.code, 0, listing.err);
+    const rows = JSON.parse(listing.out) as Array<Record<string, string>>;
+    const row = rows.find((r) => r.dst === callee.number && r.disposition === 'ANSWERED');
+    assert.ok(row, listing.out);
+    assert.equal(row.loss_a, '0 %');
+    assert.equal(row.loss_b, '0 %');
+    assert.match(row.jitter_a!, /^\d+(\.\d+)? ms$/);
+    assert.match(row.mos_a!, /^4\.\d+$/, 'G.711 without loss scores above 4');
+    const table = cli('cdr');
+    assert.match(table.out, /^start\s+uniqueid\s+src\s+dst\s+disposition\s+billsec\s+loss_a\s+loss_b\s+jitter_a\s+jitter_b\s+mos_a\s+mos_b\s+flags$/m);
+    const shown = cli('show', 'call', row.uniqueid!);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, new RegExp(`^dst: ${callee.number}$`, 'm'));
+    assert.match(shown.out, /^a \(from the caller\)\s+236\s+0\s+0 %/m);
+    assert.match(shown.out, /^b \(from the callee\)\s+236\s+0\s+0 %/m);
+    const missing = cli('show', 'call', '1.2');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /no call record 1\.2/);
   });
 
   test('a busy call is kept without asking; an answered call of an untraced extension is not', { timeout: 60_000 }, async () => {
@@ -193,6 +221,37 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     assert.equal(list.code, 0, list.err);
     assert.match(list.out, /failed: 486 INVITE/);
     assert.match(list.out, /traced extensions: 1500/);
+  });
+
+  test('a call the dialplan bridges with Dial(): the callee’s leg, sent later by the dialplan, is in the same trace as the caller’s', { timeout: 60_000 }, async () => {
+    const busy = callees[1]!;
+    const uas = await startSipp({ scenario: 'uas-busy', target: '127.0.0.1', port: uasPort[1], timeoutS: 40, traceMsg: true, dir });
+    const csv = join(dir, 'dial-busy.csv');
+    writeFileSync(csv, sippCsv([callers[0]!], { peers: [`8${busy.number}`] }));
+    let caller: SippResult;
+    try {
+      caller = await runSipp({ scenario: 'call-busy-uac', target: pal.target, inf: [csv], calls: 1, rate: 1, timeoutS: 30, traceMsg: true, dir });
+      assertAllPassed(caller, 'call-busy-uac through Dial()', 1);
+    } finally {
+      await uas.stop();
+    }
+    const uasLog = readFileSync(join(dir, `sipp-${uasPort[1]}.msg.log`), 'utf8');
+    const legA = inviteCallId(caller.messages);
+    const legs = [...uasLog.matchAll(/^Call-ID:\s*(\S+)/gim)].map((m) => m[1]!);
+    const legB = legs.at(-1)!;
+    assert.notEqual(legA, legB);
+    await new Promise((r) => setTimeout(r, 3500));
+    const ladder = cli('trace', legA);
+    assert.equal(ladder.code, 0, ladder.err);
+    assert.match(ladder.out, new RegExp(`leg A {2}INVITE {2}Call-ID: ${legA.replace(/[.]/g, '\\.')}`));
+    assert.match(ladder.out, new RegExp(`leg B {2}INVITE {2}Call-ID: ${legB.replace(/[.]/g, '\\.')}`));
+    assert.match(ladder.out, /486 Busy Here/);
+    const byB = JSON.parse(cli('trace', legB, '--json').out) as { legs: Array<{ callId: string }> };
+    assert.deepEqual(
+      byB.legs.map((l) => l.callId),
+      [legA, legB],
+      'found by either Call-ID, the same two-leg trace',
+    );
   });
 
   test('no secret and no Authorization value in a stored trace, its ladder or its capture (REGISTER and INVITE with digest)', { timeout: 30_000 }, async () => {

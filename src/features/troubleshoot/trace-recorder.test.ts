@@ -113,6 +113,37 @@ test('a failed call is kept by default, both legs tied together, in time order',
   assert.match(ladder.text, /recv {2}127\.0\.0\.1:5062 --> 127\.0\.0\.1:5060 +UDP +486 Busy Here/);
 });
 
+test('a Dial() leg sent later from the dialplan is its own Call-ID until related; related, the call is one trace with both legs', () => {
+  const dial = (relate: boolean, a: string, b: string) => {
+    const r = rig();
+    // the caller's INVITE is answered by Palisade (a channel) ...
+    r.inbound(req('INVITE', a, { body: SDP }), phoneA, [res(200, 'OK', a, '1 INVITE', SDP), phoneA]);
+    r.inbound(req('ACK', a), phoneA);
+    // ... later the dialplan's Dial() sends the callee's INVITE, not while the caller's message is handled
+    r.f.tap.sent(req('INVITE', b, { body: SDP }), phoneB, local);
+    if (relate) assert.equal(r.f.recorder.relate(a, b), true);
+    r.inbound(res(486, 'Busy Here', b, '1 INVITE'), phoneB, [req('ACK', b), phoneB]);
+    r.inbound(req('BYE', a, { cseq: 2 }), phoneA, [res(200, 'OK', a, '2 BYE'), phoneA]);
+    r.tick(2500);
+    return r.f.store.list();
+  };
+  const apart = dial(false, 'ch-a', 'ch-b');
+  assert.deepEqual(
+    apart.map((t) => t.legs.map((l) => l.callId)),
+    [['ch-b']],
+    'unrelated, only the failed leg is kept, alone',
+  );
+  const together = dial(true, 'ch-a2', 'ch-b2');
+  assert.deepEqual(
+    together.map((t) => t.legs.map((l) => l.callId)),
+    [['ch-a2', 'ch-b2']],
+  );
+  assert.equal(together[0]!.reason, 'failed: 486 INVITE');
+  assert.equal(together[0]!.sip.length, 8, "5 messages on the caller's leg, 3 on the callee's");
+  const r = rig();
+  assert.equal(r.f.recorder.relate('nope', 'none'), false, 'legs not recorded are not related');
+});
+
 test('an answered 407 is no failure: a successful call is dropped unless its extension is traced, and kept while it is', () => {
   const r = rig();
   bridgedCall(r, 'a-2', 'b-2', 200);

@@ -84,7 +84,7 @@ class OpenLeg {
     readonly callId: string,
     readonly method: string,
     readonly users: string[],
-    readonly group: Group,
+    public group: Group,
     readonly first: number,
   ) {
     this.last = first;
@@ -181,11 +181,12 @@ export class TraceRecorder implements SipTap {
       leg = new OpenLeg(s.callId, s.method, callUsers(data, s.bodyStart), group, t);
       this.open.set(s.callId, leg);
     }
-    // stream transports hand slices of a larger read buffer: keep a copy of just this message
+    // stream transports hand slices of a larger read buffer, and a message we serialized may sit in
+    // Node's shared 8 KB pool: keep a copy of just this message (a received datagram is its own)
     const bytes = remote.transport === 'udp' && dir === 'in' ? data : Buffer.from(data);
     this.push(leg, { t, dir, remote, local, data: bytes, bodyStart: s.bodyStart });
     this.update(leg, s, dir, t);
-    if (dir === 'out' && s.bodyStart < data.length && leg.group.rtp === null && this.o.rtp) this.maybeCaptureRtp(leg.group, data, s.bodyStart);
+    if (dir === 'out' && s.bodyStart < data.length && leg.group.rtp === null && this.o.rtp && this.o.extensions.any) this.maybeCaptureRtp(leg.group, data, s.bodyStart);
     return leg;
   }
 
@@ -332,6 +333,33 @@ export class TraceRecorder implements SipTap {
       rtpPayload: g.rtp?.payload ?? false,
       bytes,
     };
+  }
+
+  /**
+   * Ties a leg Palisade opened later (a Dial() branch, sent from the
+   * dialplan, not while the caller's message was handled) to the call that
+   * opened it: one trace, one ladder, one capture. False when either is not
+   * open (not recorded, or already decided).
+   */
+  relate(parentCallId: string, childCallId: string): boolean {
+    const parent = this.open.get(parentCallId);
+    const child = this.open.get(childCallId);
+    if (!parent || !child) return false;
+    const from = child.group;
+    const to = parent.group;
+    if (from === to) return true;
+    for (const l of from.legs) {
+      l.group = to;
+      to.legs.push(l);
+    }
+    to.open += from.open;
+    from.legs.length = 0;
+    from.open = 0;
+    if (to.rtp === null && from.rtp !== null) {
+      to.rtp = from.rtp;
+      to.rtpSession = from.rtpSession;
+    } else from.rtpSession?.setTap(null);
+    return true;
   }
 
   stats(): RecorderStats {

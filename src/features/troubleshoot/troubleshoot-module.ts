@@ -14,6 +14,7 @@ import { runTrace } from './cli/cmd-trace.js';
 import type { SipTap } from '../../transport/sip-tap.js';
 import { createTroubleshoot, TROUBLESHOOT_COMMANDS, type TroubleshootFeature } from './index.js';
 import type { RtpSessions } from './trace-recorder.js';
+import type { CallEvent } from '../../core/call-events.js';
 import { DEFAULT_TROUBLESHOOT, readTroubleshoot, type TroubleshootConfig } from './read-troubleshoot.js';
 
 /** What the troubleshoot module needs of the running server (the host hands in a superset). */
@@ -23,11 +24,14 @@ export interface TroubleshootModuleServices {
   transport: { tap: SipTap | null };
   /** the relay session behind an RTP port seen in SDP */
   media: RtpSessions;
+  /** call phases: a Dial()'s outgoing legs are tied to the call that opened them (src/core/call-events.ts) */
+  callEvents?: { onCall(fn: (e: CallEvent) => void): () => void };
 }
 
 export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader, never, LoadedConfig>, TroubleshootModuleServices> {
   let feature: TroubleshootFeature | undefined;
   let transport: TroubleshootModuleServices['transport'] | undefined;
+  let offCalls: (() => void) | undefined;
   const running = (): TroubleshootFeature => {
     if (!feature) throw new Error('call traces are not running');
     return feature;
@@ -55,9 +59,15 @@ export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, n
       feature = createTroubleshoot({ ...limits, rtp: { sessionAt: (port) => s.media.sessionAt(port) } });
       transport = s.transport;
       transport.tap = feature.tap;
+      const recorder = feature.recorder;
+      offCalls = s.callEvents?.onCall((e) => {
+        if (e.phase !== 'ringing' || !e.sipCallId || !e.legs) return;
+        for (const leg of e.legs) recorder.relate(e.sipCallId, leg);
+      });
       feature.start();
     },
     stop() {
+      offCalls?.();
       if (transport && transport.tap === feature?.tap) transport.tap = null;
       feature?.stop();
     },
