@@ -378,6 +378,16 @@ describe('queues with SIPp agents and callers', () => {
       ],
     );
     assert.equal(stats.find((s) => s.queue === 'q-never')!.abandoned, 1);
+    // the operator's view: palisade show queues [QUEUE]
+    const show = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', 'queues', 'q-rr', '--config', pal.configPath], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(show.status, 0, show.stderr);
+    assert.match(show.stdout, /^answered: 4$/m);
+    assert.match(show.stdout, /PJSIP\/1001 .*free/);
+    const rows = (await controlRequest(sock, 'show-queues')) as Array<{ queue: string; members: number; answered: number }>;
+    assert.deepEqual(
+      rows.filter((r) => r.queue === 'q-rr').map((r) => [r.members, r.answered]),
+      [[3, 4]],
+    );
     assert.equal(stats.find((s) => s.queue === 'q-never')!.timeouts, 1);
     // the agents' own count of answered calls matches the CONNECT lines naming them
     const res = new Map<string, SippResult>();

@@ -10,6 +10,7 @@
 //   queue-unpause {queue?, interface, reason?}
 //   queue-penalty {queue, interface, penalty}
 //   queue-stats {queue?, day?}               live since start, or one day (YYYY-MM-DD) from the table
+//   show-queues {arg?}                       `palisade show queues [QUEUE]`
 //
 // `palisade queue show|stats|add|remove|pause|unpause ...` asks the running server.
 import type { Kysely } from 'kysely';
@@ -92,6 +93,29 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
       for (const app of queueApps(get)) d.app(app);
       for (const fn of queueFunctions(get)) d.func(fn);
       d.command('queue-show', (args) => need().status(str(args, 'queue', false) || undefined));
+      // `palisade show queues [QUEUE]`: one row per queue, or one queue's members and callers
+      d.command('show-queues', (args) => {
+        const s = need();
+        const one = str(args, 'arg', false);
+        if (one) {
+          const [q] = s.status(one);
+          if (!q) throw new CommandError(`no queue ${one}`);
+          const { members, callers, ...figures } = q as Record<string, unknown>;
+          return { ...figures, members, callers };
+        }
+        return s
+          .status()
+          .map((q) => ({
+            queue: q.queue,
+            strategy: q.strategy,
+            members: (q.members as unknown[]).length,
+            waiting: q.waiting,
+            answered: q.answered,
+            abandoned: q.abandoned,
+            serviceLevelPercent: q.serviceLevelPercent,
+            avgHoldSeconds: q.avgHoldSeconds,
+          }));
+      });
       d.command(
         'queue-add',
         memberCmd('queue-add', (s, a) => {
