@@ -103,18 +103,16 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
           const { members, callers, ...figures } = q as Record<string, unknown>;
           return { ...figures, members, callers };
         }
-        return s
-          .status()
-          .map((q) => ({
-            queue: q.queue,
-            strategy: q.strategy,
-            members: (q.members as unknown[]).length,
-            waiting: q.waiting,
-            answered: q.answered,
-            abandoned: q.abandoned,
-            serviceLevelPercent: q.serviceLevelPercent,
-            avgHoldSeconds: q.avgHoldSeconds,
-          }));
+        return s.status().map((q) => ({
+          queue: q.queue,
+          strategy: q.strategy,
+          members: (q.members as unknown[]).length,
+          waiting: q.waiting,
+          answered: q.answered,
+          abandoned: q.abandoned,
+          serviceLevelPercent: q.serviceLevelPercent,
+          avgHoldSeconds: q.avgHoldSeconds,
+        }));
       });
       d.command(
         'queue-add',
