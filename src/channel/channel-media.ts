@@ -11,6 +11,8 @@ import type { Channel } from './channel.js';
 export interface PlayOptions {
   /** DTMF digits that stop playback early ('' = none; Background uses all) */
   interruptDigits?: string;
+  /** stops playback (music on hold) when aborted, e.g. when a queue member is free */
+  signal?: AbortSignal;
 }
 
 export interface PlayResult {
@@ -66,7 +68,7 @@ export interface ChannelMedia {
   startMixMonitor(path: string): void;
   stopMixMonitor(): void;
   /** music on hold of a class until the timeout (0 = until hangup); an interrupt digit ends it */
-  musicOnHold(className: string, timeoutMs: number): Promise<PlayResult>;
+  musicOnHold(className: string, timeoutMs: number, opts?: PlayOptions): Promise<PlayResult>;
   /** silence for ms (interruptible by hangup only); false when the call ended */
   wait(ms: number): Promise<boolean>;
   /** Echo(): the caller hears itself for ms (0 = until hangup); false when the call ended */

@@ -23,6 +23,8 @@ export interface DialOptions {
   timeoutMs: number;
   /** Asterisk Dial options as given: r (ring indication), m (music on hold) ... */
   options: string;
+  /** told once, when a target answers and before the bridge starts (queues log CONNECT there): which target it was */
+  onAnswer?: (target: DialTarget) => void;
 }
 
 /** Asterisk's DIALSTATUS values */
@@ -32,6 +34,8 @@ export interface DialResult {
   status: DialStatus;
   /** how long the bridged call lasted once answered */
   answeredMs?: number;
+  /** the target that answered (one of those dialled) */
+  answeredBy?: DialTarget;
 }
 
 /**

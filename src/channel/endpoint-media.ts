@@ -73,11 +73,11 @@ export class EndpointMedia implements ChannelMedia {
     return this.play(sayNumberPrompts(n), opts);
   }
 
-  async musicOnHold(className: string, timeoutMs: number): Promise<PlayResult> {
+  async musicOnHold(className: string, timeoutMs: number, opts?: PlayOptions): Promise<PlayResult> {
     let files = this.deps.moh.load(className);
     if (files.length === 0) files = this.deps.moh.load('default');
-    if (files.length === 0) return this.wait(timeoutMs).then((ok) => ({ completed: ok }));
-    return this.playSamples(files, undefined, true, timeoutMs > 0 ? timeoutMs : 0);
+    if (files.length === 0) return this.waitUnless(timeoutMs, opts?.signal).then((ok) => ({ completed: ok }));
+    return this.playSamples(files, opts, true, timeoutMs > 0 ? timeoutMs : 0);
   }
 
   /**
@@ -108,7 +108,12 @@ export class EndpointMedia implements ChannelMedia {
       : null;
     if (stopOnDigit) this.digits.listen(stopOnDigit);
     const timer = timeoutMs > 0 ? setTimeout(() => player.stop(), timeoutMs) : undefined;
+    const signal = opts?.signal;
+    const onAbort = (): void => player.stop();
+    if (signal?.aborted) player.stop();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     await Promise.race([player.done, this.channel.ended]);
+    signal?.removeEventListener('abort', onAbort);
     clearTimeout(timer);
     player.stop();
     if (stopOnDigit) this.digits.unlisten(stopOnDigit);
@@ -116,6 +121,25 @@ export class EndpointMedia implements ChannelMedia {
     if (this.player === player) this.player = null;
     if (this.channel.hungUp) return { completed: false };
     return digit !== undefined ? { completed: true, digit } : { completed: true };
+  }
+
+  /** silence until ms (0 = until hangup) or the signal; false when the call ended */
+  private async waitUnless(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+    if (this.channel.hungUp) return false;
+    if (signal?.aborted) return true;
+    let t: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const r = await Promise.race([
+      new Promise<boolean>((res) => {
+        if (ms > 0) t = setTimeout(() => res(true), ms);
+        onAbort = () => res(true);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }),
+      this.channel.ended.then(() => false),
+    ]);
+    clearTimeout(t);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    return r;
   }
 
   async wait(ms: number): Promise<boolean> {

@@ -338,7 +338,18 @@ export class SipChannel implements Channel {
       bSession.leg.close();
       return this.dialDone(outcome.status);
     }
-    return this.bridgeTo(outcome.leg, bSession, outcome.answerSdp);
+    const answeredBy = this.answeredTarget(targets, outcome.leg.number);
+    if (answeredBy) o.onAnswer?.(answeredBy);
+    const r = await this.bridgeTo(outcome.leg, bSession, outcome.answerSdp);
+    return answeredBy && r.status === 'ANSWER' ? { ...r, answeredBy } : r;
+  }
+
+  /** which of the dialled targets is the extension that answered */
+  private answeredTarget(targets: DialTarget[], number: string): DialTarget | undefined {
+    return targets.find((t) => {
+      const tech = t.tech.toUpperCase();
+      return (tech === 'SIP' || tech === 'PJSIP') && this.deps.ua.extension(t.resource)?.number === number;
+    });
   }
 
   private dialDone(status: DialResult['status']): DialResult {

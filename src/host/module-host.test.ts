@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -59,9 +59,17 @@ test('the shipped modules declare the commands, applications and status fields t
     'fraud-reload',
     'guard',
     'pcap',
+    'queue-add',
+    'queue-pause',
+    'queue-penalty',
+    'queue-remove',
+    'queue-show',
+    'queue-stats',
+    'queue-unpause',
     'reputation',
     'reputation-reset',
     'show-call',
+    'show-queues',
     'trace',
     'trace-extension',
     'trace-list',
@@ -73,6 +81,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes']);
+  assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues']);
 });

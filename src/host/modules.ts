@@ -10,6 +10,7 @@ import { voicemailModule } from '../features/voicemail/voicemail-module.js';
 import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
+import { queuesModule } from '../features/queues/queues-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import { trunksModule } from '../features/trunks/trunks-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
@@ -55,6 +56,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   qualityModule,
   troubleshootModule,
   trunksModule,
+  queuesModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */

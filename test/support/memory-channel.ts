@@ -30,8 +30,14 @@ export interface MemoryChannelOptions {
   bargeIn?: boolean;
   /** the length (ms) of each recording the caller makes, in turn (default 100) */
   recordings?: number[];
-  /** how a Dial() ends; default NOANSWER */
-  onDial?(targets: DialTarget[], opts: DialOptions): DialResult;
+  /** how a Dial() ends; default NOANSWER (a promise: the dial takes that long, as a real one rings) */
+  onDial?(targets: DialTarget[], opts: DialOptions): DialResult | Promise<DialResult>;
+  /**
+   * music on hold plays as on a real call — until its timeout, its abort
+   * signal or the caller's hang-up — instead of taking the next scripted key
+   * (queues, where callers wait on music while the test drives the members)
+   */
+  liveMusic?: boolean;
   /** where the caller signals from; default udp 192.0.2.50:5060, authenticated as callerIdNum */
   peer?: ChannelPeer;
 }
@@ -132,7 +138,12 @@ export class MemoryChannel implements Channel, ChannelMedia {
 
   async dial(targets: DialTarget[], opts: DialOptions): Promise<DialResult> {
     this.events.push(`dial:${targets.map((t) => `${t.tech}/${t.resource}`).join('&')}:${opts.timeoutMs}:${opts.options}`);
-    return this.o.onDial?.(targets, opts) ?? { status: 'NOANSWER' };
+    return (await this.o.onDial?.(targets, opts)) ?? { status: 'NOANSWER' };
+  }
+
+  /** the caller hangs up now (whatever it is doing) */
+  callerHangup(): void {
+    this.callerGone();
   }
 
   // ------------------------------------------------------- ChannelMedia
@@ -232,8 +243,26 @@ export class MemoryChannel implements Channel, ChannelMedia {
     this.events.push('stopmixmonitor');
   }
 
-  async musicOnHold(className: string, timeoutMs: number): Promise<PlayResult> {
+  async musicOnHold(className: string, timeoutMs: number, opts?: PlayOptions): Promise<PlayResult> {
     this.events.push(`moh:${className}:${timeoutMs}`);
+    if (this.o.liveMusic) {
+      if (this.hungUp) return { completed: false };
+      const signal = opts?.signal;
+      let t: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      await Promise.race([
+        this.ended,
+        new Promise<void>((r) => {
+          if (timeoutMs > 0) t = setTimeout(r, timeoutMs);
+          onAbort = () => r();
+          if (signal?.aborted) r();
+          else signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+      clearTimeout(t);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      return { completed: !this.hungUp };
+    }
     const next = this.script.shift();
     if (next === undefined) {
       this.callerGone();

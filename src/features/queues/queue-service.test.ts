@@ -1,0 +1,57 @@
+// Dynamic members and their pauses survive a restart when persistentmembers
+// is on (the queue_members table), and the operator's commands answer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import { openDatabase } from '../../storage/database.js';
+import { LogRoot } from '../../observability/logger.js';
+import { parseQueuesConf } from './queues-conf.js';
+import { QueueLog, QUEUE_LOG_MIGRATIONS } from './queue-log.js';
+import { QueueService } from './queue-service.js';
+
+test('persistentmembers: members added (paused, with a reason) come back after a restart; a removed one does not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'queue-persist-'));
+  const db = await openDatabase({ driver: 'sqlite', path: join(dir, 'p.db'), tablePrefix: '' });
+  try {
+    await db.migrateModule('queues', QUEUE_LOG_MIGRATIONS);
+    // biome-ignore lint/suspicious/noExplicitAny: the module's own tables
+    const k = db.kysely as unknown as Kysely<any>;
+    const conf = parseQueuesConf('[general]\npersistentmembers = yes\n[support]\nmember => PJSIP/1001\n[sales]\n', 'queues.conf');
+    const make = () =>
+      new QueueService({
+        conf,
+        log: new QueueLog(null, k, (w, e) => assert.fail(`${w}: ${e.message}`)),
+        devices: { state: () => 'idle', onChange: () => () => undefined },
+        logger: new LogRoot('error').get('q'),
+        db: k,
+      });
+    const a = make();
+    await a.start();
+    assert.equal(a.addMember('support', 'PJSIP/1002', { penalty: 3, name: 'Bob' }), 'ok');
+    assert.equal(a.addMember('sales', 'PJSIP/1003', {}), 'ok');
+    assert.equal(a.addMember('nosuch', 'PJSIP/1003', {}), 'nosuchqueue');
+    assert.equal(a.addMember('sales', 'not-an-interface', {}), 'badinterface');
+    assert.equal(a.setPaused('support', 'PJSIP/1002', true, 'training'), true);
+    assert.equal(a.removeMember('sales', 'PJSIP/1003'), 'ok');
+    await a.flushMembers();
+    a.stop();
+    const b = make();
+    await b.start();
+    const support = b.status('support')[0]! as { members: Array<{ interface: string; name: string; penalty: number; paused: boolean; reason: string; dynamic: boolean }> };
+    assert.deepEqual(
+      support.members.map((m) => [m.interface, m.name, m.penalty, m.paused, m.reason, m.dynamic]),
+      [
+        ['PJSIP/1001', 'PJSIP/1001', 0, false, '', false],
+        ['PJSIP/1002', 'Bob', 3, true, 'training', true],
+      ],
+    );
+    assert.deepEqual((b.status('sales')[0] as { members: unknown[] }).members, []);
+    b.stop();
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
