@@ -69,7 +69,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, requestAuth } = stack;
 
   await host.start({
     cfg,
@@ -85,6 +85,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     location,
     events,
     pipeline,
+    requestAuth,
     dialTechnologies,
     media,
   });
