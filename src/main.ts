@@ -69,7 +69,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies, requestAuth } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, requestAuth } = stack;
 
   await host.start({
     cfg,
@@ -87,6 +87,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     pipeline,
     requestAuth,
     dialTechnologies,
+    callEvents,
     media,
   });
   await stack.start();
