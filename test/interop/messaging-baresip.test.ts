@@ -100,7 +100,23 @@ const ctl = (cmd: string, args: Record<string, unknown> = {}) => controlRequest(
 before(async () => {
   writeFileSync(join(dir, 'mic.wav'), pcmToWav(tone(440, 30_000)));
   writeFileSync(join(dir, 'carol.csv'), sippCsv([carol]));
-  pal = await startPalisade({ users, extraYaml: 'registrar:\n  qualify_interval: 0\n' });
+  // the message context answers messages to 1000 (an attendance figure by chat), as Asterisk's message_context
+  writeFileSync(
+    join(dir, 'extensions.conf'),
+    [
+      '[default]',
+      'exten => 1099,1,Hangup()',
+      '[messages]',
+      'exten => 1000,1,Set(MESSAGE(body)=attendance today: 12 (you asked "${MESSAGE(body)}"))',
+      ' same => n,MessageSend(sip:${MESSAGE(from)},1000)',
+      ' same => n,Log(NOTICE,reply ${MESSAGE_SEND_STATUS})',
+      '',
+    ].join('\n'),
+  );
+  pal = await startPalisade({
+    users,
+    extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${join(dir, 'extensions.conf')}`, 'messaging:', '  context: messages'].join('\n'),
+  });
 });
 after(async () => {
   await stopPhones();
@@ -213,5 +229,16 @@ describe('SIP MESSAGE between baresip phones', () => {
       extraArgs: ['-i', '127.0.0.3'],
     });
     assert.equal(ok.stats?.successful, 1, ok.stdout.slice(-1500));
+  });
+
+  test('the message context: a dialplan script answers a message with MessageSend()', { timeout: 60_000 }, async () => {
+    const [sa, ca] = await freeLocalPorts(2, 3);
+    const a = await phone(alice, sa!, ca!, { number: '1000', name: 'Attendance', secret: '' }, join(dir, 'ctx'));
+    await a.mustCommand('message', 'how many today?');
+    await pal.waitForEvent((e) => e.event === 'message-to-dialplan' && e.from === alice.number && e.to === '1000', 10_000);
+    const got = await received(a, { number: '1000', name: '', secret: '' }, 'attendance today: 12 (you asked "how many today?")', 10_000);
+    assert.match(got, /^To: <sip:1001@/m);
+    await pal.waitForEvent((e) => e.event === 'dialplan.log' && e.message === 'reply SUCCESS', 10_000);
+    await stopPhones();
   });
 });

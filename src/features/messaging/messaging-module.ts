@@ -13,7 +13,8 @@ import type { DialplanFunction } from '../../dialplan/funcs/func-types.js';
 import type { LoadedDialplan } from '../../dialplan/load-dialplan.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
-import type { Binding, LocationEvent } from '../../sip/ua/location.js';
+import type { Binding } from '../../sip/ua/location.js';
+import type { RegistrationEvent } from '../../core/call-events.js';
 import type { ClientTransactionHandlers } from '../../sip/transaction/client-transaction.js';
 import type { Remote } from '../../transport/types.js';
 import { DEFAULT_MESSAGING, readMessaging, type MessagingConfig } from './read-messaging.js';
@@ -28,7 +29,8 @@ export interface MessagingModuleServices {
   logs: LogRoot;
   storage: Database;
   extensions: { get(n: string): { name: string; context: string } | undefined };
-  location: { lookup(aor: string): Binding[]; on(listener: (e: LocationEvent) => void): () => void };
+  location: { lookup(aor: string): Binding[] };
+  callEvents: { onRegistration(fn: (e: RegistrationEvent) => void): () => void };
   tm: { sendRequest(req: SipMessage, remote: Remote, h: ClientTransactionHandlers): unknown };
   pipeline: { addRoute(method: string, route: MethodRoute): void };
   requestAuth: { check(req: SipMessage, remote: Remote): { response: SipMessage } | { user: string } };
@@ -98,9 +100,8 @@ export function messagingModule(): PalisadeModule<ModuleDeclarations<DialplanApp
       });
       s.pipeline.addRoute('MESSAGE', svc.handle);
       // a phone that registers (or refreshes) hears what waited for it
-      unlisten = s.location.on((e) => {
-        if (e.type === 'added' || e.type === 'updated')
-          void svc.registered(e.binding.aor).catch((err: Error) => log.error('message-flush-failed', { to: e.binding.aor, error: err.message }));
+      unlisten = s.callEvents.onRegistration((e) => {
+        if (e.registered) void svc.registered(e.extension).catch((err: Error) => log.error('message-flush-failed', { to: e.extension, error: err.message }));
       });
       timer = setInterval(() => void svc.expire().catch((err: Error) => log.error('message-expire-failed', { error: err.message })), EXPIRE_EVERY_MS);
       timer.unref();
