@@ -11,6 +11,7 @@ import { Mailer } from './mail/mailer.js';
 import type { DialplanRunner } from './channel/sip-channel-factory.js';
 import { createHost } from './host/index.js';
 import { DefenceHooks } from './host/defence-hooks.js';
+import { DndHub } from './core/dnd.js';
 import { ExtensionDirectory } from './host/extension-directory.js';
 import { buildSipStack } from './host/sip-stack.js';
 import { addCoreCommands } from './host/core-commands.js';
@@ -88,6 +89,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     requestAuth,
     dialTechnologies,
     callEvents,
+    dnd: new DndHub(),
     media,
   });
   await stack.start();

@@ -12,7 +12,9 @@ import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import { messagingModule } from '../features/messaging/messaging-module.js';
+import { presenceModule } from '../features/presence/presence-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
+import type { DndHub } from '../core/dnd.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -39,6 +41,8 @@ export interface HostServices {
   dialTechnologies: SipStack['dialTechnologies'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
   callEvents: SipStack['callEvents'];
+  /** do-not-disturb: providers (office, XMPP, admin) and readers (presence) meet here (src/core/dnd.ts) */
+  dnd: DndHub;
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
@@ -51,6 +55,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   qualityModule,
   troubleshootModule,
   messagingModule,
+  presenceModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
