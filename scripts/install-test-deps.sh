@@ -26,6 +26,9 @@ DEPS=(
   postgresql:pg_ctlcluster   # storage and DBLookup tests
   mariadb-server:mariadbd
   mariadb-client:mariadb-admin
+  prosody:prosody            # the XMPP server Palisade's users chat on (messaging tests)
+  prosody-modules:           # mod_auth_dovecot: Prosody asks Palisade to check chat passwords
+  openssl:openssl            # throwaway certificates for Prosody's TLS in tests
 )
 
 missing=()

@@ -13,6 +13,7 @@ import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import { messagingModule } from '../features/messaging/messaging-module.js';
 import { presenceModule } from '../features/presence/presence-module.js';
+import { xmppModule } from '../features/xmpp/xmpp-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ExtensionDirectory } from './extension-directory.js';
@@ -56,6 +57,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   troubleshootModule,
   messagingModule,
   presenceModule,
+  xmppModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
