@@ -7,13 +7,14 @@
 // unknown account are refused alike; Palisade logs each login.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { client } from '@xmpp/client';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startProsody, type ProsodyProcess } from '../helpers/prosody.js';
-import { freeLocalPorts } from '../helpers/sipp.js';
+import { freeLocalPorts, repoRoot } from '../helpers/sipp.js';
 import { makeUsers, type TestUser } from '../helpers/users.js';
 
 const users = makeUsers(2, { first: 3001 });
@@ -89,5 +90,29 @@ describe('Prosody authenticates Palisade users', () => {
     const locked = await why(alice.number, alice.secret);
     assert.equal(locked, 'temporary-auth-failure');
     await pal.waitForEvent((e) => e.event === 'xmpp-login-failed' && e.user === alice.number && e.reason === 'locked', 5000);
+  });
+
+  test('palisade audit reads the Prosody config: the test config passes, plaintext auth is critical', { timeout: 60_000 }, () => {
+    type Rep = { findings: Array<{ id: string; severity: string }>; passed: string[] };
+    const audit = (): Rep => {
+      const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'audit', '--config', pal.configPath, '--no-host', '--json'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      return JSON.parse(r.stdout) as Rep;
+    };
+    assert.ok(audit().passed.includes('xmpp-auth-link'));
+    const original = readFileSync(prosody.configPath, 'utf8');
+    try {
+      appendFileSync(prosody.configPath, 'allow_unencrypted_plain_auth = true\n');
+      assert.deepEqual(
+        audit()
+          .findings.filter((f) => f.id === 'xmpp-auth-link')
+          .map((f) => f.severity),
+        ['critical'],
+      );
+    } finally {
+      writeFileSync(prosody.configPath, original);
+    }
   });
 });
