@@ -12,6 +12,7 @@ import type { DialplanRunner } from './channel/sip-channel-factory.js';
 import { createHost } from './host/index.js';
 import { DefenceHooks } from './host/defence-hooks.js';
 import { DndHub } from './core/dnd.js';
+import { ChatHub } from './core/chat.js';
 import { ExtensionDirectory } from './host/extension-directory.js';
 import { buildSipStack } from './host/sip-stack.js';
 import { addCoreCommands } from './host/core-commands.js';
@@ -90,6 +91,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     dialTechnologies,
     callEvents,
     dnd: new DndHub(),
+    chat: new ChatHub(),
     media,
   });
   await stack.start();

@@ -16,6 +16,7 @@ import { presenceModule } from '../features/presence/presence-module.js';
 import { xmppModule } from '../features/xmpp/xmpp-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
+import type { ChatHub } from '../core/chat.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -44,6 +45,8 @@ export interface HostServices {
   callEvents: SipStack['callEvents'];
   /** do-not-disturb: providers (office, XMPP, admin) and readers (presence) meet here (src/core/dnd.ts) */
   dnd: DndHub;
+  /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */
+  chat: ChatHub;
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }

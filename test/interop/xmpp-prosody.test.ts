@@ -4,21 +4,31 @@
 // so an extension's SIP secret is its chat password. An XMPP client
 // (@xmpp/client) logs in with an extension's credentials over STARTTLS
 // (SASL PLAIN, which Prosody offers only on TLS); a wrong password and an
-// unknown account are refused alike; Palisade logs each login.
+// unknown account are refused alike; Palisade logs each login. The bridge
+// (an XEP-0114 component of that Prosody): the chat client and a baresip
+// phone write to each other, the client sees the phone's presence turn dnd
+// "On the phone" during a call, and its own "away" reaches SIP presence.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { client } from '@xmpp/client';
+import { client, xml, type XmppClient, type XmppElement } from '@xmpp/client';
+import { Baresip } from '../helpers/baresip.js';
+
+import { pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
+import { controlRequest } from '../../src/admin/control-socket.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startProsody, type ProsodyProcess } from '../helpers/prosody.js';
-import { freeLocalPorts, repoRoot } from '../helpers/sipp.js';
-import { makeUsers, type TestUser } from '../helpers/users.js';
+import { freeLocalPorts, repoRoot, runSipp, startSipp } from '../helpers/sipp.js';
+import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 
-const users = makeUsers(2, { first: 3001 });
-const [alice] = users as [TestUser, TestUser];
+const users = makeUsers(4, { first: 3001 });
+// alice: logins and the lock-out; bob: the baresip phone; carol: the callee; dave: the chat user of the bridge
+const [alice, bob, carol, dave] = users as [TestUser, TestUser, TestUser, TestUser];
+const COMPONENT = 'sip.localhost';
+const SECRET = 'component-secret-0123456789';
 const DOMAIN = 'localhost';
 const dir = mkdtempSync(join(tmpdir(), 'palisade-xmpp-'));
 const authSocket = join(dir, 'xmpp-auth.sock');
@@ -27,7 +37,7 @@ let prosody: ProsodyProcess;
 let c2sPort = 0;
 
 /** logs in; resolves with the bound JID, or rejects with the SASL condition */
-async function login(username: string, password: string): Promise<{ jid: string; stop: () => Promise<void> }> {
+async function login(username: string, password: string): Promise<{ jid: string; stop: () => Promise<void>; xmpp: XmppClient }> {
   const xmpp = client({ service: `xmpp://127.0.0.1:${c2sPort}`, domain: DOMAIN, username, password, resource: 'test' });
   xmpp.on('error', () => undefined);
   // the certificate is a throwaway self-signed one made for this test: what is proven is that TLS is used
@@ -36,7 +46,7 @@ async function login(username: string, password: string): Promise<{ jid: string;
   process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
   try {
     const address = await xmpp.start();
-    return { jid: address.toString(), stop: () => xmpp.stop().then(() => undefined) };
+    return { jid: address.toString(), stop: () => xmpp.stop().then(() => undefined), xmpp };
   } catch (err) {
     await xmpp.stop().catch(() => undefined);
     throw err;
@@ -47,12 +57,28 @@ async function login(username: string, password: string): Promise<{ jid: string;
 }
 
 before(async () => {
-  [c2sPort] = (await freeLocalPorts(1)) as [number];
+  let componentPort: number;
+  [c2sPort, componentPort] = (await freeLocalPorts(2)) as [number, number];
   const pdir = join(dir, 'prosody');
   mkdirSync(pdir, { recursive: true });
-  pal = await startPalisade({ users, extraYaml: ['xmpp:', `  auth_socket: ${authSocket}`, `  prosody_config: ${join(pdir, 'prosody.cfg.lua')}`, '  max_failures: 3'].join('\n') });
+  pal = await startPalisade({
+    users,
+    extraYaml: [
+      'xmpp:',
+      `  auth_socket: ${authSocket}`,
+      `  prosody_config: ${join(pdir, 'prosody.cfg.lua')}`,
+      '  max_failures: 3',
+      '  domain: localhost',
+      '  component:',
+      `    domain: ${COMPONENT}`,
+      `    port: ${componentPort}`,
+      `    secret: ${SECRET}`,
+    ].join('\n'),
+  });
   await pal.waitForEvent((e) => e.event === 'xmpp-auth-listening', 5000);
-  prosody = await startProsody({ dir: pdir, domain: DOMAIN, c2sPort, authSocket });
+  writeFileSync(join(dir, 'carol.csv'), sippCsv([carol]));
+  prosody = await startProsody({ dir: pdir, domain: DOMAIN, c2sPort, authSocket, component: { domain: COMPONENT, secret: SECRET, port: componentPort } });
+  await pal.waitForEvent((e) => e.event === 'xmpp-bridge-online', 15_000);
 });
 after(async () => {
   await prosody?.stop();
@@ -113,6 +139,105 @@ describe('Prosody authenticates Palisade users', () => {
       );
     } finally {
       writeFileSync(prosody.configPath, original);
+    }
+  });
+
+  test('the bridge: chat and a baresip phone write to each other; the phone on a call shows dnd in chat; away in chat reaches SIP presence', { timeout: 90_000 }, async () => {
+    writeFileSync(join(dir, 'mic.wav'), pcmToWav(tone(440, 30_000)));
+    const [sp, cp, uasPort] = (await freeLocalPorts(3, 3)) as [number, number, number];
+    const [rtp] = (await freeLocalPorts(1, 20)) as [number];
+    const phone = new Baresip({
+      name: 'p3002',
+      sipPort: sp,
+      ctrlPort: cp,
+      user: bob.number,
+      domain: pal.target,
+      password: bob.secret,
+      regint: 600,
+      audioSource: join(dir, 'mic.wav'),
+      rtpPorts: [rtp, rtp + 19],
+      appModules: ['contact'],
+      baseDir: dir,
+      sipTrace: true,
+      maxLifetimeSec: 90,
+    });
+    mkdirSync(phone.dir, { recursive: true });
+    writeFileSync(join(phone.dir, 'contacts'), `"Dave" <sip:${dave.number}@${pal.target}>\n`);
+    await phone.start();
+    const chat = await login(dave.number, dave.secret);
+    const stanzas: XmppElement[] = [];
+    chat.xmpp.on('stanza', (st: XmppElement) => stanzas.push(st));
+    const waitStanza = async (pred: (st: XmppElement) => boolean, what: string) => {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const st = stanzas.find(pred);
+        if (st) return st;
+        assert.ok(Date.now() < deadline, `no ${what} within 15 s; got:\n${stanzas.map((x) => x.toString()).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const fromPhone = (st: XmppElement) => (st.attrs.from ?? '').startsWith(`${bob.number}@${COMPONENT}`);
+    try {
+      await phone.waitRegistered(10_000);
+      // available (RFC 6121 §4.2: initial presence), so Prosody routes presence and messages to this session
+      await chat.xmpp.send(xml('presence'));
+      // the chat user asks for the phone's presence (directed presence to its component JID)
+      await chat.xmpp.send(xml('presence', { to: `${bob.number}@${COMPONENT}` }));
+      await waitStanza((st) => st.is('presence') && fromPhone(st) && st.getChildText('status') === 'Available', 'presence Available');
+
+      // chat → phone: a SIP MESSAGE from 3001 reaches baresip
+      await chat.xmpp.send(xml('message', { to: `${bob.number}@${COMPONENT}`, type: 'chat' }, xml('body', {}, 'hello phone, from chat')));
+      await pal.waitForEvent((e) => e.event === 'xmpp-to-sip' && e.from === dave.number && e.to === bob.number, 10_000);
+      const deadline = Date.now() + 10_000;
+      while (!readFileSync(phone.logFile, 'utf8').includes('hello phone, from chat')) {
+        assert.ok(Date.now() < deadline, 'the phone did not get the chat message');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.match(readFileSync(phone.logFile, 'utf8'), new RegExp(`^From: "[^"]*" <sip:${dave.number}@`, 'm'));
+
+      // phone → chat
+      await phone.mustCommand('message', 'hello chat, from the phone');
+      const m = await waitStanza((st) => st.is('message') && fromPhone(st), 'a message from the phone');
+      assert.equal(m.getChildText('body'), 'hello chat, from the phone');
+
+      // the phone on a call: dnd "On the phone" in chat
+      const reg = await runSipp({
+        scenario: 'register-auth',
+        target: pal.target,
+        inf: [join(dir, 'carol.csv')],
+        set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+        calls: 1,
+        timeoutS: 20,
+        dir,
+      });
+      assert.equal(reg.stats?.successful, 1, reg.stdout.slice(-800));
+      const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: 60, dir });
+      try {
+        await phone.dial(`sip:${carol.number}@${pal.target}`);
+        await phone.waitEvent('CALL_ESTABLISHED', 15_000);
+        const busy = await waitStanza((st) => st.is('presence') && fromPhone(st) && st.getChildText('show') === 'dnd', 'presence dnd');
+        assert.equal(busy.getChildText('status'), 'On the phone');
+        await phone.hangup();
+      } finally {
+        await uas.stop();
+      }
+
+      // away in chat → SIP presence of 3004 (what its SIP watchers get in PIDF)
+      await chat.xmpp.send(xml('presence', { to: `${bob.number}@${COMPONENT}` }, xml('show', {}, 'away'), xml('status', {}, 'at lunch')));
+      const ctl = (cmd: string, args: Record<string, unknown>) => controlRequest(join(pal.dir, 'control.sock'), cmd, args);
+      const until = Date.now() + 10_000;
+      for (;;) {
+        const p = (await ctl('presence', { extension: dave.number })) as { activities: string[]; note: string };
+        if (p.activities.includes('away')) {
+          assert.equal(p.note, 'at lunch');
+          break;
+        }
+        assert.ok(Date.now() < until, `3004 not away: ${JSON.stringify(p)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await chat.stop();
+      await phone.stop();
     }
   });
 });

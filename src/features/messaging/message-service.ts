@@ -40,8 +40,8 @@ export interface OutgoingMessage {
 /** how a message ended up: handed to a phone, queued for later, or lost */
 export type DeliveryOutcome = 'delivered' | 'stored' | 'dropped' | 'unknown';
 
-/** a message that reached a local extension (for bridges: the XMPP side sees it too) */
-export type MessageTap = (m: OutgoingMessage) => boolean;
+/** a message for a local extension (bridges copy it to their side); true when the bridge took it for the recipient */
+export type MessageTap = (m: OutgoingMessage, via: string) => boolean;
 
 /** the dialplan's message context: runs a message through it */
 export interface MessageDialplan {
@@ -157,7 +157,7 @@ export class MessageService {
    * Delivers to every registered contact of the recipient; when none takes it
    * (offline, or every phone refused), it is kept for the next registration.
    */
-  async deliver(m: OutgoingMessage): Promise<DeliveryOutcome> {
+  async deliver(m: OutgoingMessage, via = 'sip'): Promise<DeliveryOutcome> {
     if (!this.d.extensions.get(m.to)) {
       // told to nobody but the log: the sender got the same 202 as for a real extension
       this.stats.unknown++;
@@ -165,7 +165,7 @@ export class MessageService {
       return 'unknown';
     }
     let tapped = false;
-    for (const t of this.taps) if (t(m)) tapped = true;
+    for (const t of this.taps) if (t(m, via)) tapped = true;
     const ok = await this.toContacts(m);
     if (ok || tapped) {
       this.stats.delivered++;

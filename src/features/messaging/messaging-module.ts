@@ -15,6 +15,7 @@ import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { Binding } from '../../sip/ua/location.js';
 import type { RegistrationEvent } from '../../core/call-events.js';
+import type { ChatHub } from '../../core/chat.js';
 import type { ClientTransactionHandlers } from '../../sip/transaction/client-transaction.js';
 import type { Remote } from '../../transport/types.js';
 import { DEFAULT_MESSAGING, readMessaging, type MessagingConfig } from './read-messaging.js';
@@ -36,6 +37,7 @@ export interface MessagingModuleServices {
   requestAuth: { check(req: SipMessage, remote: Remote): { response: SipMessage } | { user: string } };
   defences: { securityEvents: SecurityEventSink };
   dialplan: LoadedDialplan | null;
+  chat: Pick<ChatHub, 'setRouter' | 'delivered'>;
 }
 
 /** how often undelivered messages past store_for are looked for */
@@ -99,6 +101,14 @@ export function messagingModule(): PalisadeModule<ModuleDeclarations<DialplanApp
         dialplan,
       });
       s.pipeline.addRoute('MESSAGE', svc.handle);
+      // bridges (XMPP) send through the same delivery, and hear every message an extension gets
+      s.chat.setRouter((m) =>
+        svc.deliver({ to: m.to, from: m.from, fromName: m.fromName || (s.extensions.get(m.from)?.name ?? ''), contentType: m.contentType, body: m.body, at: m.at }, m.via),
+      );
+      svc.addTap((m, via) => {
+        s.chat.delivered({ ...m, via });
+        return false;
+      });
       // a phone that registers (or refreshes) hears what waited for it
       unlisten = s.callEvents.onRegistration((e) => {
         if (e.registered) void svc.registered(e.extension).catch((err: Error) => log.error('message-flush-failed', { to: e.extension, error: err.message }));

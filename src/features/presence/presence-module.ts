@@ -10,6 +10,8 @@ import type { MapReader } from '../../config/yaml-reader.js';
 import type { LogRoot } from '../../observability/logger.js';
 import type { DeviceState } from '../../core/call-events.js';
 import type { DndHub } from '../../core/dnd.js';
+import type { ChatHub } from '../../core/chat.js';
+import type { Activity } from './pidf.js';
 import type { SipMessage } from '../../sip/message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { EventRegistry } from '../../sip/events/index.js';
@@ -27,6 +29,7 @@ export interface PresenceModuleServices {
   extensions: { get(n: string): { context: string } | undefined };
   callEvents: { deviceState(ext: string): DeviceState; onDeviceState(fn: (ext: string, s: DeviceState) => void): () => void };
   dnd: Pick<DndHub, 'register' | 'isDnd' | 'changed' | 'onChange'>;
+  chat: Pick<ChatHub, 'setPresenceSink'>;
 }
 
 /** the running presence service, for a bridge in the same process (XMPP) */
@@ -80,6 +83,19 @@ export function presenceModule(): PalisadeModule<ModuleDeclarations<never, never
       s.dnd.register({ name: 'admin', isDnd: (ext) => adminDnd.has(ext) });
       offs.push(s.callEvents.onDeviceState((ext) => svc.changed(ext)));
       offs.push(s.dnd.onChange((ext) => svc.changed(ext)));
+      // a bridge's presence (XMPP "away") is published like a PUBLISH from the user's own client
+      const bridged = new Map<string, string>();
+      s.chat.setPresenceSink((source, ext, p) => {
+        const key = `${source}\u0000${ext}`;
+        const etag = bridged.get(key);
+        if (!p) {
+          if (etag) svc.publishFrom(source, ext, null, 0, etag);
+          bridged.delete(key);
+          return;
+        }
+        const next = svc.publishFrom(source, ext, { basic: p.open ? 'open' : 'closed', activities: p.activities as Activity[], note: p.note }, cfg.maxExpires, etag);
+        if (next) bridged.set(key, next);
+      });
       hub = s.dnd;
       service = svc;
     },

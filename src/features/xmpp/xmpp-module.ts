@@ -11,27 +11,55 @@ import type { SecurityEventSink } from '../../core/security-event.js';
 import { securityEvent } from '../../security/ids/event-levels.js';
 import { readXmpp, type XmppConfig } from './read-xmpp.js';
 import { DovecotAuthServer } from './dovecot-auth.js';
+import { XmppBridge } from './xmpp-bridge.js';
+import type { ChatHub } from '../../core/chat.js';
+import type { DeviceState } from '../../core/call-events.js';
 
 /** What the xmpp module needs of the running server (the host hands in a superset). */
 export interface XmppModuleServices {
   cfg: PalisadeConfig;
   logs: LogRoot;
-  extensions: { get(n: string): { ha1: { md5?: string; sha256?: string } } | undefined };
+  extensions: { get(n: string): { name: string; ha1: { md5?: string; sha256?: string } } | undefined };
   defences: { securityEvents: SecurityEventSink };
+  chat: Pick<ChatHub, 'send' | 'publish' | 'onDelivered'>;
+  callEvents: { deviceState(ext: string): DeviceState; onDeviceState(fn: (ext: string, s: DeviceState) => void): () => void };
+  dnd: { isDnd(ext: string): boolean; onChange(fn: (ext: string, on: boolean) => void): () => void };
 }
 
 export function xmppModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader, PalisadeConfig>, XmppModuleServices> {
   let auth: DovecotAuthServer | null = null;
+  let bridge: XmppBridge | null = null;
+  const offs: Array<() => void> = [];
   return {
     name: 'xmpp',
     declare(d) {
       d.configSection('xmpp', (section, config) => readXmpp(section, config.baseDir));
-      d.status('xmpp', () => (auth ? { ...auth.stats } : null));
+      d.status('xmpp', () => (auth || bridge ? { auth: auth ? { ...auth.stats } : null, bridge: bridge ? { ...bridge.stats } : null } : null));
     },
     async start(s) {
       const cfg = s.cfg.sections.xmpp as XmppConfig | undefined;
-      if (!cfg?.authSocket) return;
+      if (!cfg) return;
       const log = s.logs.get('xmpp');
+      if (cfg.component && cfg.domain) {
+        const b = new XmppBridge({
+          service: `xmpp://${cfg.component.host}:${cfg.component.port}`,
+          domain: cfg.component.domain,
+          userDomain: cfg.domain,
+          secret: cfg.component.secret,
+          chat: s.chat,
+          isExtension: (n) => s.extensions.get(n) !== undefined,
+          nameOf: (n) => s.extensions.get(n)?.name ?? '',
+          deviceState: (ext) => s.callEvents.deviceState(ext),
+          isDnd: (ext) => s.dnd.isDnd(ext),
+          log,
+        });
+        offs.push(s.callEvents.onDeviceState((ext) => b.stateChanged(ext)));
+        offs.push(s.dnd.onChange((ext) => b.stateChanged(ext)));
+        // Prosody may start after Palisade: the component's own reconnect keeps trying
+        b.start().catch((err: Error) => log.warn('xmpp-bridge-not-connected', { error: err.message }));
+        bridge = b;
+      }
+      if (!cfg.authSocket) return;
       const server = new DovecotAuthServer({
         realm: s.cfg.sip.realm,
         ha1Of: (user) => s.extensions.get(user)?.ha1,
@@ -58,6 +86,9 @@ export function xmppModule(): PalisadeModule<ModuleDeclarations<never, never, Ma
       log.info('xmpp-auth-listening', { socket: cfg.authSocket });
     },
     async stop() {
+      for (const off of offs.splice(0)) off();
+      await bridge?.stop();
+      bridge = null;
       await auth?.close();
       auth = null;
     },
