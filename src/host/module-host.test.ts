@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'messaging', 'presence', 'xmpp'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -57,7 +57,10 @@ test('the shipped modules declare the commands, applications and status fields t
     'bans',
     'fraud-reload',
     'guard',
+    'messages',
     'pcap',
+    'presence',
+    'presence-dnd',
     'reputation',
     'reputation-reset',
     'trace',
@@ -70,6 +73,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
+  assert.ok(h.registry.findApp('MessageSend'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'messaging', 'presence', 'xmpp']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'messaging', 'presence', 'xmpp']);
 });
