@@ -27,6 +27,9 @@ DEPS=(
   mariadb-server:mariadbd
   mariadb-client:mariadb-admin
   dnsmasq-base:dnsmasq       # a real DNS server on loopback: NAPTR/SRV/A for RFC 3263 trunk hosts
+  prosody:prosody            # the XMPP server Palisade's users chat on (messaging tests)
+  prosody-modules:           # mod_auth_dovecot: Prosody asks Palisade to check chat passwords
+  openssl:openssl            # throwaway certificates for Prosody's TLS in tests
 )
 
 missing=()

@@ -11,6 +11,8 @@ import { Mailer } from './mail/mailer.js';
 import type { DialplanRunner } from './channel/sip-channel-factory.js';
 import { createHost } from './host/index.js';
 import { DefenceHooks } from './host/defence-hooks.js';
+import { DndHub } from './core/dnd.js';
+import { ChatHub } from './core/chat.js';
 import { ExtensionDirectory } from './host/extension-directory.js';
 import { buildSipStack } from './host/sip-stack.js';
 import { addCoreCommands } from './host/core-commands.js';
@@ -69,7 +71,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, b2bua, channels, callRouters } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
 
   await host.start({
     cfg,
@@ -85,8 +87,11 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     location,
     events,
     pipeline,
+    requestAuth,
     dialTechnologies,
     callEvents,
+    dnd: new DndHub(),
+    chat: new ChatHub(),
     media,
     sipLegs: b2bua,
     channels,

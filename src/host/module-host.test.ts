@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -58,7 +58,10 @@ test('the shipped modules declare the commands, applications and status fields t
     'cdr',
     'fraud-reload',
     'guard',
+    'messages',
     'pcap',
+    'presence',
+    'presence-dnd',
     'queue-add',
     'queue-pause',
     'queue-penalty',
@@ -82,6 +85,7 @@ test('the shipped modules declare the commands, applications and status fields t
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues']);
+  assert.ok(h.registry.findApp('MessageSend'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp']);
 });

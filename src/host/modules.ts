@@ -13,7 +13,12 @@ import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module
 import { queuesModule } from '../features/queues/queues-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import { trunksModule } from '../features/trunks/trunks-module.js';
+import { messagingModule } from '../features/messaging/messaging-module.js';
+import { presenceModule } from '../features/presence/presence-module.js';
+import { xmppModule } from '../features/xmpp/xmpp-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
+import type { DndHub } from '../core/dnd.js';
+import type { ChatHub } from '../core/chat.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -34,6 +39,8 @@ export interface HostServices {
   location: SipStack['location'];
   events: SipStack['events'];
   pipeline: SipStack['pipeline'];
+  /** digest authentication for a module's own SIP routes (MESSAGE, PUBLISH): same challenge, same IDS reporting as every request */
+  requestAuth: Pick<SipStack['requestAuth'], 'check'>;
   /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
   dialTechnologies: SipStack['dialTechnologies'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
@@ -46,6 +53,10 @@ export interface HostServices {
   channels: Pick<SipStack['channels'], 'accept'>;
   /** numbers a module routes itself after the dialplan (outbound and inbound routes): src/channel/call-routers.ts */
   callRouters: SipStack['callRouters'];
+  /** do-not-disturb: providers (office, XMPP, admin) and readers (presence) meet here (src/core/dnd.ts) */
+  dnd: DndHub;
+  /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */
+  chat: ChatHub;
 }
 
 export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
@@ -57,6 +68,9 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   troubleshootModule,
   trunksModule,
   queuesModule,
+  messagingModule,
+  presenceModule,
+  xmppModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */

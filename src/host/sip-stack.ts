@@ -275,6 +275,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     events,
     pipeline,
     media,
+    /** digest authentication of the requests a route answers itself (MESSAGE, PUBLISH...): the challenge, or the user */
+    requestAuth,
     /** listens; location starts expiring bindings */
     async start(): Promise<void> {
       location.start();

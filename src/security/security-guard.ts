@@ -245,6 +245,12 @@ export class SecurityGuard {
     else if (!ok && reason !== 'missing' && reason !== 'stale') this.reputation.authFailed(remote.address);
   }
 
+  /** a request flood or spam pattern a feature reported (MESSAGE): bad marks for the address and the account that sent it */
+  floodSeen(address: string, account?: string): void {
+    this.reputation.bad(ip(address));
+    if (account) this.reputation.bad(user(account));
+  }
+
   /** a PIN checked during a call (VoiceMailMain, Authenticate()...): a failure counts against the address and the calling extension */
   pinOutcome(o: PinOutcome): void {
     if (!o.ok) this.reputation.pinFailed(o.call.peer.address, o.call.peer.account);

@@ -110,6 +110,12 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
       s.pipeline.addGate({ name: 'acl-reputation', check: (req, remote) => guard.checkRequest(req, remote) });
       defences.onMalformed((remote, local, error, method) => security.malformed(remote, local, error, method));
       defences.onSecurityEvent(security);
+      // a flood a feature measured (MESSAGE): the IDS bans it (above), reputation marks the address and the sender
+      defences.onSecurityEvent({
+        emit: (ev) => {
+          if (ev.type === 'Flood' && ev.remote) guard.floodSeen(ev.remote.address, ev.account);
+        },
+      });
       // every authentication outcome feeds the IDS (events, bans) and reputation
       defences.onAuthOutcome((o) => {
         security.authOutcome(o, (r) => transport.localFor(r));

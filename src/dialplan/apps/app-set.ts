@@ -4,7 +4,8 @@
 // inherit here). Set(CALLERID(name)=...) / CALLERID(num) override the caller
 // ID the dialplan sees; Set(TIMEOUT(digit)=5) / TIMEOUT(response) set the
 // seconds Background/WaitExten wait for further digits / for the first one.
-// Set(NAME=) clears the variable.
+// Set(MESSAGE(body)=...) (also to, from, content-type) changes the message a
+// MessageSend() sends (src/features/messaging/). Set(NAME=) clears the variable.
 import type { DialplanApp } from '../app-types.js';
 
 export const appSet: DialplanApp = {
@@ -22,7 +23,10 @@ export const appSet: DialplanApp = {
       .replace(/^_{1,2}/, '');
     const value = data.slice(eq + 1);
     const fn = /^(CALLERID|TIMEOUT)\((num|name|digit|response)\)$/i.exec(name);
-    if (fn) {
+    const msg = /^MESSAGE\((to|from|body|content-type)\)$/i.exec(name);
+    if (msg) {
+      name = `MESSAGE(${msg[1]!.toLowerCase()})`;
+    } else if (fn) {
       name = `${fn[1]!.toUpperCase()}(${fn[2]!.toLowerCase()})`;
       if (name.startsWith('TIMEOUT') && !(Number(value) > 0)) {
         call.log.warn('dialplan.set_bad_timeout', { name, expected: 'seconds greater than 0' });

@@ -40,6 +40,8 @@ export interface AuditInput {
   live: { status: Record<string, unknown>; registrations: Array<Record<string, unknown>> } | null;
   /** for certificate expiry (tests pass a fixed clock) */
   now: number;
+  /** Prosody's configuration when xmpp.prosody_config names it (text null: unreadable); absent without an xmpp section */
+  prosody?: { path: string; text: string | null; authSocket: string | null };
   /** what was read from the host the audit runs on (SSH, updates, firewall, clock, disks); absent with --no-host */
   host?: HostFacts;
 }

@@ -287,3 +287,17 @@ test('scores: a weak demo-like configuration fails, a hardened one scores high',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('xmpp-auth-link: Prosody must require TLS and reach Palisade over its Unix socket', () => {
+  const prosody = (text: string) => ({ prosody: { path: '/etc/prosody/prosody.cfg.lua', text, authSocket: '/run/palisade/xmpp.sock' } });
+  const good = 'c2s_require_encryption = true\nauthentication = "dovecot"\ndovecot_auth_socket = "/run/palisade/xmpp.sock"\n';
+  assert.equal(ids({}, prosody(good)).get('xmpp-auth-link'), undefined);
+  assert.deepEqual(ids({}, prosody(`${good}allow_unencrypted_plain_auth = true\n`)).get('xmpp-auth-link'), ['critical']);
+  assert.deepEqual(ids({}, prosody(`${good}c2s_require_encryption = false -- was true\n`)).get('xmpp-auth-link'), ['high']);
+  assert.deepEqual(ids({}, prosody('authentication = "dovecot"\ndovecot_auth_host = "10.0.0.5"\ndovecot_auth_port = "12345"\n')).get('xmpp-auth-link'), ['critical']);
+  assert.deepEqual(ids({}, prosody('authentication = "internal_hashed"\n')).get('xmpp-auth-link'), ['medium']);
+  // commented out is not set
+  assert.equal(ids({}, prosody(`${good}-- allow_unencrypted_plain_auth = true\n`)).get('xmpp-auth-link'), undefined);
+  const r = runAudit(input({}, { prosody: { path: '', text: null, authSocket: null } }));
+  assert.ok(r.unchecked.some((u) => u.id === 'xmpp-auth-link' && u.status === 'unknown'));
+});

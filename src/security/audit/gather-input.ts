@@ -80,6 +80,24 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
   const socket = abs(str(at(raw, 'control', 'socket')) ?? 'var/palisade.sock');
   if (existsSync(socket)) files.push({ path: socket, what: 'control socket', mode: modeOf(socket), secret: false });
 
+  // the chat server's authentication link (xmpp module): Prosody's config, and the socket it asks
+  let prosody: AuditInput['prosody'];
+  const xmpp = obj(at(raw, 'xmpp'));
+  if (xmpp) {
+    const authSocket = str(xmpp.auth_socket) ? abs(str(xmpp.auth_socket)!) : null;
+    if (authSocket && existsSync(authSocket)) files.push({ path: authSocket, what: 'XMPP authentication socket', mode: modeOf(authSocket), secret: true });
+    const pc = str(xmpp.prosody_config);
+    let ptext: string | null = null;
+    if (pc) {
+      try {
+        ptext = readFileSync(abs(pc), 'utf8');
+      } catch {
+        ptext = null;
+      }
+    }
+    prosody = { path: pc ? abs(pc) : '', text: ptext, authSocket };
+  }
+
   let tlsCertPem: string | null = null;
   const cert = str(at(raw, 'tls', 'cert'));
   if (cert) {
@@ -101,6 +119,7 @@ export async function gatherAuditInput(configPath: string, opts: GatherOptions =
   const host = opts.host ? await gatherHostFacts(raw, baseDir, opts.host) : undefined;
   return {
     ...(host ? { host } : {}),
+    ...(prosody ? { prosody } : {}),
     configPath,
     raw,
     configIssues,

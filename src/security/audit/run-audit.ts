@@ -9,6 +9,7 @@ import { hostClock, hostDisk, hostSsh, hostUpdates } from './checks-host.js';
 import { configLoads, plaintextSecrets, weakAdminPasswords, weakPins, weakSecrets } from './checks-credentials.js';
 import { callLimits, localNetworks, publicWithoutAcl, registrationAcls, serverHeader, tollFraud, unusedListeners } from './checks-exposure.js';
 import { alertsEmail, backups, filePermissions, securityLog, tlsCertificate, tlsSrtp } from './checks-operations.js';
+import { xmppAuthLink } from './checks-xmpp.js';
 
 export const CHECKS: readonly AuditCheck[] = [
   configLoads,
@@ -29,6 +30,7 @@ export const CHECKS: readonly AuditCheck[] = [
   unusedListeners,
   serverHeader,
   filePermissions,
+  xmppAuthLink,
 ];
 
 /** the checks of the machine the audit runs on; they run when the input carries host facts */

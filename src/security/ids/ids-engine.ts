@@ -9,7 +9,9 @@
 //   `registeredThreshold` failures instead;
 // - malformed requests (RequestBadFormat) likewise with their own threshold;
 // - a known scanner's user agent → ban at once (or just drop / log);
-// - a packet flood over `floodPacketsPerSecond` from one address → ban.
+// - a packet flood over `floodPacketsPerSecond` from one address → ban;
+// - a Flood event another part reports (a MESSAGE flood or spam pattern,
+//   src/features/messaging/) → ban at once.
 // The ban time grows with each repeat offence; trusted addresses are never
 // banned. `admit` is the transport's packet gate: one Map lookup per packet,
 // plus one counter for the flood rule.
@@ -124,8 +126,9 @@ export class IdsEngine {
       this.rate.set(address, n);
       if (n > limit && n === limit + 1 && !this.trusted.has(address)) {
         this.stats.floodsDetected++;
-        this.hooks.sink.emit(securityEvent('Flood', { time: now, remote: { transport, address, port: 0 }, detail: `more than ${limit} packets/s` }));
+        // banned before the event goes out, so handle() sees the address banned and does not ban it twice
         this.ban(address, `flood: more than ${limit} packets/s`);
+        this.hooks.sink.emit(securityEvent('Flood', { time: now, remote: { transport, address, port: 0 }, detail: `more than ${limit} packets/s` }));
         return false;
       }
     }
@@ -158,6 +161,12 @@ export class IdsEngine {
       const registered = this.hooks.isRegisteredAddress?.(address) ?? false;
       const threshold = registered ? this.opts.registeredThreshold : this.opts.authFailures.threshold;
       this.count(this.failures, ev, address, threshold, this.opts.authFailures.windowSec, 'auth failures');
+    } else if (ev.type === 'Flood') {
+      // a request flood a feature measured itself (MESSAGE, later others): banned like a packet flood
+      if (!this.trusted.has(address) && !this.isBanned(address)) {
+        this.stats.floodsDetected++;
+        this.ban(address, `flood: ${ev.detail ?? 'requests'}`);
+      }
     } else if (ev.type === 'RequestBadFormat') {
       this.count(this.badRequests, ev, address, this.opts.badRequests.threshold, this.opts.badRequests.windowSec, 'malformed requests');
     }

@@ -260,6 +260,9 @@ const DISPLAY: Record<string, string> = {
   'mime-version': 'MIME-Version',
   rack: 'RAck',
   rseq: 'RSeq',
+  // RFC 3903 §11.3
+  'sip-etag': 'SIP-ETag',
+  'sip-if-match': 'SIP-If-Match',
 };
 const displayCache = new Map<string, string>();
 
