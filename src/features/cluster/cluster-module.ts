@@ -19,6 +19,7 @@ import { toStored, type LocationEvent, type LocationService } from '../../sip/ua
 import { readCluster, type ClusterConfig } from './read-cluster.js';
 import { NatsLink, preciseNow, type Heartbeat, type LocationMessage } from './nats-link.js';
 import { LatencyRecord } from './latency-record.js';
+import { setSystemName } from '../../core/system-name.js';
 
 /** What the cluster module needs of the running server (the host hands in a superset). */
 export interface ClusterServices {
@@ -167,12 +168,15 @@ export function clusterModule(): PalisadeModule<ModuleDeclarations<never, never,
     start(s) {
       const cfg = s.cfg.sections.cluster as ClusterConfig | null | undefined;
       if (!cfg) return;
+      // CDR uniqueids "NODE-EPOCH.SEQ": unique across the nodes writing to one database
+      setSystemName(cfg.node);
       node = new ClusterNode(cfg, s, s.logs.get('cluster'));
       node.start();
     },
     async stop() {
       await node?.stop();
       node = null;
+      setSystemName('');
     },
   };
 }
