@@ -126,7 +126,16 @@ describe('two nodes share registrations and CDRs', () => {
     const [uasPort] = await freeLocalPorts(1);
     const reg = join(dir, 'callee.csv');
     writeFileSync(reg, sippCsv(callee));
-    const r = await runSipp({ scenario: 'register-auth', target: a.target, inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: 1, rate: 10, timeoutS: 20, dir });
+    const r = await runSipp({
+      scenario: 'register-auth',
+      target: a.target,
+      inf: [reg],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: 1,
+      rate: 10,
+      timeoutS: 20,
+      dir,
+    });
     assertAllPassed(r, 'register-auth through A', 1);
     await eventually('B knows the registration made through A', () => cli(b, ['show', 'registrations']).includes(`127.0.0.1:${uasPort}`));
 
@@ -222,7 +231,16 @@ describe('three nodes behind Kamailio dispatcher', () => {
     const [uasPort] = await freeLocalPorts(1);
     const reg = join(dir, 'callees.csv');
     writeFileSync(reg, sippCsv(callees));
-    const r = await runSipp({ scenario: 'register-auth', target: kam.target, inf: [reg], set: { contact: `127.0.0.1:${uasPort}`, expires: '600' }, calls: callees.length, rate: 20, timeoutS: 30, dir });
+    const r = await runSipp({
+      scenario: 'register-auth',
+      target: kam.target,
+      inf: [reg],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: callees.length,
+      rate: 20,
+      timeoutS: 30,
+      dir,
+    });
     assertAllPassed(r, 'register-auth through Kamailio', callees.length);
     const made = nodes.map((n) => cluster(n).received.bindingsOut);
     assert.equal(
