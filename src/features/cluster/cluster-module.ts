@@ -39,6 +39,8 @@ class ClusterNode {
   readonly banLatency = new LatencyRecord();
   readonly markLatency = new LatencyRecord();
   private readonly members = new Map<string, Member>();
+  /** the end time of the last ban adopted per address: a ban arrives live and again through the bucket */
+  private readonly adopted = new Map<string, number>();
   private readonly started = Date.now();
   private beat?: NodeJS.Timeout;
   private unlisten?: () => void;
@@ -84,6 +86,11 @@ class ClusterNode {
 
   private defenceIn(c: DefenceChange, origin: string, sentAt: number): void {
     const ms = preciseNow() - sentAt;
+    if (c.kind === 'ban') {
+      if (this.adopted.get(c.ban.address) === c.ban.until) return;
+      if (this.adopted.size > 100_000) this.adopted.clear();
+      this.adopted.set(c.ban.address, c.ban.until);
+    } else if (c.kind === 'unban') this.adopted.delete(c.address);
     this.s.defences.sync.applyRemote(c);
     // measured after the change is in force here: the ban is in the packet gate's map
     if (c.kind === 'ban') {

@@ -13,6 +13,8 @@
 //   <ns>.loc  (core)        registrations made through a node; a node back
 //                           from a broker outage reloads them from the
 //                           shared database instead.
+//   <ns>.ban  (core)        each ban again, live: it reaches the other nodes
+//                           without the detour through the store.
 //   <ns>.node (core)        a heartbeat per node each second.
 //
 // Every message carries its origin node and time (a high-resolution epoch ms)
@@ -96,7 +98,7 @@ export class NatsLink {
   private readonly outbox: Array<{ subject: string; data: Uint8Array }> = [];
   private recovering: Promise<void> | null = null;
   private closed = false;
-  private readonly subjects: { def: string; loc: string; node: string };
+  private readonly subjects: { def: string; loc: string; node: string; ban: string };
   private readonly bucket: string;
   private readonly stream: string;
   connected = false;
@@ -104,7 +106,7 @@ export class NatsLink {
 
   constructor(private readonly o: LinkOptions) {
     const ns = o.namespace;
-    this.subjects = { def: `${ns}.def`, loc: `${ns}.loc`, node: `${ns}.node` };
+    this.subjects = { def: `${ns}.def`, loc: `${ns}.loc`, node: `${ns}.node`, ban: `${ns}.ban` };
     this.bucket = `${ns}_bans`;
     this.stream = `${ns}_def`;
   }
@@ -139,6 +141,7 @@ export class NatsLink {
     this.kv = await new Kvm(this.js).create(this.bucket, { history: 1, ttl: this.o.maxBanMs, storage: StorageType.File });
     nc.subscribe(this.subjects.loc, { callback: (err, m) => (err ? this.fault(err) : this.onLocation(m.data)) });
     nc.subscribe(this.subjects.node, { callback: (err, m) => (err ? this.fault(err) : this.onHeartbeat(m.data)) });
+    nc.subscribe(this.subjects.ban, { callback: (err, m) => (err ? this.fault(err) : this.onLiveBan(m.data)) });
     await this.watch();
     this.connected = true;
     await this.flushOutbox();
@@ -146,8 +149,12 @@ export class NatsLink {
   }
 
   publishDefence(change: DefenceChange): void {
-    if (change.kind === 'ban') this.send(`$KV.${this.bucket}.${banKey(change.ban.address)}`, { ban: change.ban } satisfies BanValue, true);
-    else if (change.kind === 'unban') this.send(`$KV.${this.bucket}.${banKey(change.address)}`, { unban: change.address } satisfies BanValue, true);
+    if (change.kind === 'ban') {
+      // the live path first (core NATS, no store on the way: the other nodes ban within milliseconds),
+      // then the bucket (what a node starting or coming back reads)
+      this.send(this.subjects.ban, { ban: change.ban } satisfies BanValue, false);
+      this.send(`$KV.${this.bucket}.${banKey(change.ban.address)}`, { ban: change.ban } satisfies BanValue, true);
+    } else if (change.kind === 'unban') this.send(`$KV.${this.bucket}.${banKey(change.address)}`, { unban: change.address } satisfies BanValue, true);
     else this.send(this.subjects.def, change, true);
   }
 
@@ -294,6 +301,11 @@ export class NatsLink {
   private onLocation(data: Uint8Array): void {
     const env = this.parse<LocationMessage>(data);
     if (env && env.o !== this.o.node) this.o.handlers.location(env.d, env.o);
+  }
+
+  private onLiveBan(data: Uint8Array): void {
+    const env = this.parse<BanValue>(data);
+    if (env && env.o !== this.o.node && 'ban' in env.d) this.o.handlers.defence({ kind: 'ban', ban: env.d.ban }, env.o, env.t);
   }
 
   private onHeartbeat(data: Uint8Array): void {
