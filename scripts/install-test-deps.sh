@@ -19,7 +19,8 @@ DEPS=(
   espeak-ng:espeak-ng        # prompt generation
   sox:sox
   libsox-fmt-all:
-  kamailio:kamailio          # the reference server in benches and interop
+  kamailio:kamailio          # the reference server in benches and interop, the cluster's dispatcher
+  nats-server:nats-server    # a private NATS with JetStream for the cluster tests that take the broker away
   fail2ban:fail2ban-client   # its stock asterisk filter reads our security log
   iproute2:ip                # network namespaces
   nftables:nft               # ban mirroring into an nftables set

@@ -5,6 +5,7 @@
 // (endpoint-media.ts), and dial() rings extensions (sip-dial.ts) and bridges
 // the legs in the media engine (dial-bridge.ts). It reaches the SIP layer
 // only through the B2BUA's SipLegHost.
+import { systemPrefix } from '../core/system-name.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import type { Remote } from '../transport/types.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
@@ -115,7 +116,7 @@ export class SipChannel implements Channel {
     readonly origin?: ChannelOrigin,
   ) {
     const seq = ++channelSeq;
-    this.id = `${Math.floor(Date.now() / 1000)}.c${seq}`;
+    this.id = `${systemPrefix()}${Math.floor(Date.now() / 1000)}.c${seq}`;
     this.name = `SIP/${origin ? origin.trunk : caller.number}-${seq.toString(16).padStart(8, '0')}`;
     this.callerIdNum = caller.number;
     this.callerIdName = invite.from.displayName ?? caller.name;

@@ -11,6 +11,7 @@ import type { AuthOutcome } from '../core/auth.js';
 import type { PinOutcome, PinOutcomeSink } from '../core/pin-outcome.js';
 import type { SecurityEvent, SecurityEventSink } from '../core/security-event.js';
 import type { CallAttempt, CallGateApi, GateDecision, TrunkPolicySettings } from '../core/call-gate.js';
+import { DefenceSyncHub } from '../core/defence-sync.js';
 
 type MalformedSink = (remote: Remote, local: ListenPoint, error: string, method: string | undefined) => void;
 
@@ -23,6 +24,11 @@ export class DefenceHooks {
   private readonly registerChecks: Array<(aor: string, remote: Remote) => boolean> = [];
   private callGates: CallGateApi[] = [];
   private trunkPolicies: ((name: string) => TrunkPolicySettings | undefined) | null = null;
+  /**
+   * defences shared between nodes: the security module publishes its own
+   * changes and applies the others' here; a cluster module carries them
+   */
+  readonly sync = new DefenceSyncHub();
 
   // ---- what modules register
   addPacketGate(g: PacketGate): void {

@@ -49,13 +49,14 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
     'cdr',
+    'cluster',
     'fraud-reload',
     'guard',
     'messages',
@@ -86,6 +87,6 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
   assert.ok(h.registry.findApp('MessageSend'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster']);
 });

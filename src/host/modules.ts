@@ -16,6 +16,7 @@ import { trunksModule } from '../features/trunks/trunks-module.js';
 import { messagingModule } from '../features/messaging/messaging-module.js';
 import { presenceModule } from '../features/presence/presence-module.js';
 import { xmppModule } from '../features/xmpp/xmpp-module.js';
+import { clusterModule } from '../features/cluster/cluster-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ChatHub } from '../core/chat.js';
@@ -71,6 +72,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   messagingModule,
   presenceModule,
   xmppModule,
+  clusterModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */

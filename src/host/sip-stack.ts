@@ -223,7 +223,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       ),
   });
   location.on((e) => {
-    if (e.type === 'added') void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
+    // a phone registered through another node of a cluster is that node's to notify
+    if (e.type === 'added' && !e.remote) void events.contactRegistered(e.binding.aor, e.binding.contactUri, requestTarget(e.binding));
   });
   // ---- the request pipeline's last stages: sanity → authentication → routing
   const authStage = new AuthStage((req, remote) => {

@@ -24,6 +24,7 @@ import { CallingProfiles } from './fraud/calling-profile.js';
 import { CallingProfileStore } from './fraud/calling-profile-store.js';
 import { CallGate } from './fraud/call-gate.js';
 import { makePolicy, type PrincipalPolicy } from './fraud/principal.js';
+import type { DefenceChange, DefenceSync } from '../core/defence-sync.js';
 
 export interface GuardDeps {
   cfg: SecuritySections;
@@ -36,6 +37,8 @@ export interface GuardDeps {
   registeredAddresses?: () => Iterable<string>;
   /** a trunk's own call-gate settings (the trunks module declares them) */
   trunkPolicy?: (name: string) => TrunkPolicySettings | undefined;
+  /** reputation, fraud numbers and learned profiles shared with the other nodes (src/core/defence-sync.ts) */
+  sync?: DefenceSync;
 }
 
 const FLUSH_MS = 5000;
@@ -93,7 +96,18 @@ export class SecurityGuard {
       trunkPolicyOf: (n) => this.trunkPolicyOf(n),
       isExtension: d.isExtension,
       sink: d.sink,
+      learned: d.sync
+        ? {
+            call: (principal, dest, t) => d.sync?.publish({ kind: 'profile-call', principal, dest, t }),
+            length: (principal, seconds) => d.sync?.publish({ kind: 'profile-length', principal, seconds }),
+          }
+        : undefined,
     });
+    const sync = d.sync;
+    if (sync) {
+      this.reputation.book.onMark = (subject, good, bad, t) => sync.publish({ kind: 'reputation', subject, good, bad, t });
+      sync.onRemote((c) => this.applyRemote(c));
+    }
     this.requestGate = new RequestGate({
       acl: new Acl(c.security.acl),
       localNetworks: CidrSet.parse(c.security.localNetworks),
@@ -256,6 +270,29 @@ export class SecurityGuard {
     if (!o.ok) this.reputation.pinFailed(o.call.peer.address, o.call.peer.account);
   }
 
+  /** a change another node made to what the guard knows */
+  private applyRemote(c: DefenceChange): void {
+    switch (c.kind) {
+      case 'reputation':
+        this.reputation.book.adopt(c.subject, c.good, c.bad, c.t);
+        return;
+      case 'reputation-reset':
+        this.reputation.book.reset(c.subject);
+        return;
+      case 'fraud-reload':
+        this.reloadFraudNumbers().catch((err: Error) => this.d.log.warn('fraud-reload-failed', { error: err.message }));
+        return;
+      case 'profile-call':
+        this.profiles.learn(c.principal, c.dest, c.t);
+        return;
+      case 'profile-length':
+        this.profiles.learnLength(c.principal, c.seconds);
+        return;
+      default:
+        return;
+    }
+  }
+
   /** control-socket commands: reputation, fraud-reload, guard */
   async control(cmd: string, args: Record<string, unknown>): Promise<unknown> {
     switch (cmd) {
@@ -277,10 +314,12 @@ export class SecurityGuard {
         if (!subject) throw new Error('reputation reset needs an ADDRESS or USER');
         const key = /[.:]/.test(subject) ? ip(subject) : user(subject);
         this.reputation.book.reset(key);
+        this.d.sync?.publish({ kind: 'reputation-reset', subject: key, t: Date.now() });
         return this.reputation.show(key);
       }
       case 'fraud-reload':
         await this.reloadFraudNumbers();
+        this.d.sync?.publish({ kind: 'fraud-reload' });
         return { fraud_numbers: this.fraudList.size };
       case 'guard':
         return {

@@ -23,6 +23,7 @@ import type { SecurityEventSink } from '../core/security-event.js';
 import type { AuthOutcome } from '../core/auth.js';
 import { pinOutcomeEvent } from './ids/auth-events.js';
 import type { PinOutcomeSink } from '../core/pin-outcome.js';
+import type { DefenceSync } from '../core/defence-sync.js';
 
 /** What the security module needs of the running server (the host hands in a superset). */
 export interface SecurityModuleServices {
@@ -45,6 +46,8 @@ export interface SecurityModuleServices {
     setCallGate(g: CallGateApi): void;
     /** a trunk's call-gate settings, declared by the module that owns trunks */
     trunkPolicy(name: string): TrunkPolicySettings | undefined;
+    /** bans, reputation, fraud numbers and learned profiles shared with other nodes */
+    sync: DefenceSync;
   };
 }
 
@@ -83,6 +86,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         closeFlowsFrom: (address) => transport.closeFlowsFrom(address),
         sendMail: mailer ? async (to, subject, text) => void (await mailer.send({ to, subject, text })) : undefined,
         hostName: hostname(),
+        sync: defences.sync,
       });
       // the guard's events: the JSON log, then the IDS bus (security log in Asterisk's format, rules, alert mails)
       const securitySink: SecurityEventSink = {
@@ -100,6 +104,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         sink: securitySink,
         log: secLog,
         registeredAddresses: registered,
+        sync: defences.sync,
       });
       security.start();
       running = { guard, security };

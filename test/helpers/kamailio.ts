@@ -40,17 +40,30 @@ function childrenOf(pid: number): number[] {
   return out;
 }
 
+export interface KamailioOptions {
+  tcp?: boolean;
+  port?: number;
+  /** listen address (127.0.0.1 by default) */
+  address?: string;
+  /** another configuration than the bench's reference server, e.g. examples/cluster/kamailio.cfg */
+  cfg?: string;
+  /** further -A defines, e.g. ['DS_LIST="/tmp/x/nodes.list"'] */
+  defines?: readonly string[];
+}
+
 /** Starts Kamailio on 127.0.0.1 (UDP, and TCP when tcp is set) on a free port. */
-export async function startKamailio(o: { tcp?: boolean; port?: number } = {}): Promise<KamailioProcess> {
+export async function startKamailio(o: KamailioOptions = {}): Promise<KamailioProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-kamailio-'));
   const [port] = o.port ? [o.port] : await freeLocalPorts(1);
+  const address = o.address ?? '127.0.0.1';
   const pidFile = join(dir, 'kamailio.pid');
   const args = [
     '-f',
-    join(repoRoot(), 'bench', 'kamailio', 'kamailio.cfg'),
+    o.cfg ?? join(repoRoot(), 'bench', 'kamailio', 'kamailio.cfg'),
     '-A',
-    `LISTEN_ADDR=udp:127.0.0.1:${port}`,
-    ...(o.tcp ? ['-A', 'WITH_TCP', '-A', `TCP_LISTEN_ADDR=tcp:127.0.0.1:${port}`] : []),
+    `LISTEN_ADDR=udp:${address}:${port}`,
+    ...(o.defines ?? []).flatMap((d) => ['-A', d]),
+    ...(o.tcp ? ['-A', 'WITH_TCP', '-A', `TCP_LISTEN_ADDR=tcp:${address}:${port}`] : []),
     '-DD',
     '-E',
     '-Y',
@@ -96,5 +109,5 @@ export async function startKamailio(o: { tcp?: boolean; port?: number } = {}): P
     await stop();
     throw new Error(`kamailio did not start:\n${log.slice(-3000)}`);
   }
-  return { pid, port, target: `127.0.0.1:${port}`, log: () => log, stop };
+  return { pid, port, target: `${address}:${port}`, log: () => log, stop };
 }

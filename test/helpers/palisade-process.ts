@@ -15,6 +15,10 @@ export interface PalisadeOptions {
   users?: readonly TestUser[];
   /** SIP port for UDP and TCP on 127.0.0.1; probed free when omitted */
   sipPort?: number;
+  /** the loopback address SIP listens on (several nodes of a cluster: 127.0.0.21, .22...); 127.0.0.1 by default */
+  address?: string;
+  /** the storage section's lines instead of a SQLite file in the run directory, e.g. ['driver: postgres', 'url: ...', 'table_prefix: t1_'] */
+  storage?: readonly string[];
   transports?: ReadonlyArray<'udp' | 'tcp'>;
   /** further listen points, e.g. tls:127.0.0.1:PORT (needs a tls section in extraYaml) */
   extraListen?: readonly string[];
@@ -45,7 +49,9 @@ export interface PalisadeProcess {
   dir: string;
   configPath: string;
   sipPort: number;
-  /** "127.0.0.1:PORT", what SIPp takes as its remote */
+  /** the address SIP listens on */
+  address: string;
+  /** "ADDRESS:PORT", what SIPp takes as its remote */
   target: string;
   domain: string;
   /** every stdout line so far */
@@ -80,21 +86,21 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'palisade-proc-'));
   const [sipPort] = o.sipPort ? [o.sipPort] : await freeLocalPorts(1);
   const rtpPorts = o.rtpPorts ?? (await freeRtpRange());
-  const domain = o.domain ?? '127.0.0.1';
+  const address = o.address ?? '127.0.0.1';
+  const domain = o.domain ?? address;
   const transports = o.transports ?? ['udp', 'tcp'];
   const configPath = join(dir, 'palisade.yaml');
   writeFileSync(
     configPath,
     [
       'sip:',
-      `  listen: [${[...transports.map((t) => `${t}:127.0.0.1:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
+      `  listen: [${[...transports.map((t) => `${t}:${address}:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
       `  domain: ${domain}`,
       'rtp:',
       `  ports: ${rtpPorts}`,
       '  address: 127.0.0.1',
       'storage:',
-      '  driver: sqlite',
-      `  path: ${join(dir, 'palisade.db')}`,
+      ...(o.storage ?? ['driver: sqlite', `path: ${join(dir, 'palisade.db')}`]).map((l) => `  ${l}`),
       'control:',
       `  socket: ${join(dir, 'control.sock')}`,
       'log:',
@@ -208,7 +214,8 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
     dir,
     configPath,
     sipPort,
-    target: `127.0.0.1:${sipPort}`,
+    address,
+    target: `${address}:${sipPort}`,
     domain,
     lines,
     stderr: () => err,

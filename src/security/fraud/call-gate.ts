@@ -46,6 +46,8 @@ export interface CallGateDeps {
   isExtension(number: string): boolean;
   sink: SecurityEventSink;
   clock?: () => number;
+  /** told what the calling profiles learned here (the cluster shares it) */
+  learned?: { call(principal: string, dest: string, t: number): void; length(principal: string, seconds: number): void };
 }
 
 const FORBIDDEN = { status: 403, reason: 'Forbidden' } as const;
@@ -116,6 +118,7 @@ export class CallGate implements CallGateApi {
       if (block) return this.refuse(a, undefined, `anomaly:${flags.join(',')}`, true);
     }
     d.profiles.learn(profileId, dest, now);
+    d.learned?.call(profileId, dest, now);
     const verdict = `pass:${c.cls}${rate.perMinute > 0 ? `:rate=${rate.perMinute}` : ''}${flags.length ? `:flagged=${flags.join(',')}` : ''}`;
     return this.pass(a, principals, calleePol, rate.perMinute, now, verdict);
   }
@@ -184,6 +187,7 @@ export class CallGate implements CallGateApi {
         }
         if (talked > 0 && principals[0]) {
           const flag = this.d.profiles.learnLength(principals[0].id, talked);
+          this.d.learned?.length(principals[0].id, talked);
           if (flag) this.emit('FraudRuleHit', 7, a, `anomaly:${flag}`, { seconds: Math.round(talked), action: 'flag' });
         }
         if (talked > 0 && a.caller && this.d.reputation.callEnded(a.caller, a.callee, a.remote.address, talked)) {

@@ -83,6 +83,17 @@ export class BanTable {
     return ban;
   }
 
+  /**
+   * takes a ban another node made as it is (its time and offence count):
+   * the ban table of every node then holds the same ban
+   */
+  adopt(ban: Ban): void {
+    this.active.set(ban.address, ban);
+    const h = this.history.get(ban.address);
+    this.history.set(ban.address, { offences: Math.max(ban.offences, h?.offences ?? 0), lastUntil: Math.max(ban.until, h?.lastUntil ?? 0) });
+    this.scheduleSave();
+  }
+
   /** removes a ban; an administrator's removal also forgets the offences */
   remove(address: string, forget: boolean): Ban | undefined {
     const b = this.active.get(address);

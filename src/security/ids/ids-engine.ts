@@ -42,9 +42,10 @@ export interface IdsHooks {
   sink: SecurityEventSink;
   /** whether an authenticated registration currently comes from this address */
   isRegisteredAddress?: (address: string) => boolean;
-  /** a ban took effect (close TCP flows, mirror into nftables) */
-  onBan?: (ban: Ban) => void;
-  onUnban?: (ban: Ban) => void;
+  /** a ban took effect (close TCP flows, mirror into nftables); `remote`: another node made it */
+  onBan?: (ban: Ban, remote: boolean) => void;
+  /** a ban ended: `shared` when an administrator lifted it here (the other nodes lift it too) */
+  onUnban?: (ban: Ban, shared: boolean) => void;
   onError?: (err: Error) => void;
   clock?: () => number;
 }
@@ -73,7 +74,7 @@ export class IdsEngine {
   private rate = new Map<string, number>();
   private rateStart = 0;
   private sweepTimer?: NodeJS.Timeout;
-  readonly stats = { dropped: 0, bansIssued: 0, floodsDetected: 0, scannersDetected: 0 };
+  readonly stats = { dropped: 0, bansIssued: 0, bansAdopted: 0, floodsDetected: 0, scannersDetected: 0 };
 
   constructor(
     private readonly opts: IdsOptions,
@@ -88,7 +89,7 @@ export class IdsEngine {
   /** loads persisted bans and starts the expiry sweep; returns the number of bans restored */
   start(): number {
     const n = this.bans.load(this.clock());
-    for (const b of this.bans.list(this.clock())) this.hooks.onBan?.(b);
+    for (const b of this.bans.list(this.clock())) this.announceBan(b, false);
     this.sweepTimer = setInterval(() => this.sweep(), 1000);
     this.sweepTimer.unref();
     return n;
@@ -222,29 +223,65 @@ export class IdsEngine {
         extra: { seconds: Math.round((b.until - now) / 1000), offences: b.offences },
       }),
     );
+    this.announceBan(b, false);
+    return b;
+  }
+
+  /**
+   * A ban another node made: enforced here from the next packet on, with its
+   * own end time and offence count (so the growing ban time holds across
+   * nodes), logged as a Ban event of ours, never shared again. Our trusted
+   * list wins; a ban already over is ignored.
+   */
+  adopt(ban: Ban): boolean {
+    if (this.trusted.has(ban.address) || ban.until <= this.clock()) return false;
+    this.bans.adopt({ ...ban });
+    this.failures.delete(ban.address);
+    this.badRequests.delete(ban.address);
+    this.stats.bansAdopted++;
+    this.hooks.sink.emit(
+      securityEvent('Ban', {
+        time: this.clock(),
+        service: 'SIP',
+        remote: { transport: 'udp', address: ban.address, port: 0 },
+        detail: `${ban.reason} (shared)`,
+        extra: { seconds: Math.round((ban.until - this.clock()) / 1000), offences: ban.offences },
+      }),
+    );
+    this.announceBan(ban, true);
+    return true;
+  }
+
+  /** another node's administrator lifted a ban */
+  adoptUnban(address: string): Ban | undefined {
+    const b = this.bans.remove(address, true);
+    if (b) this.announceUnban(b, 'removed on another node', 'CLI', false);
+    return b;
+  }
+
+  private announceBan(b: Ban, remote: boolean): void {
     try {
-      this.hooks.onBan?.(b);
+      this.hooks.onBan?.(b, remote);
     } catch (err) {
       this.hooks.onError?.(err as Error);
     }
-    return b;
   }
 
   unban(address: string, reason = 'removed by administrator'): Ban | undefined {
     const b = this.bans.remove(address, true);
-    if (b) this.announceUnban(b, reason, 'CLI');
+    if (b) this.announceUnban(b, reason, 'CLI', true);
     return b;
   }
 
   private expireOne(b: Ban): void {
     this.bans.remove(b.address, false);
-    this.announceUnban(b, 'expired', 'SIP');
+    this.announceUnban(b, 'expired', 'SIP', false);
   }
 
-  private announceUnban(b: Ban, reason: string, service: string): void {
+  private announceUnban(b: Ban, reason: string, service: string, shared: boolean): void {
     this.hooks.sink.emit(securityEvent('Unban', { service, remote: { transport: 'udp', address: b.address, port: 0 }, detail: reason }));
     try {
-      this.hooks.onUnban?.(b);
+      this.hooks.onUnban?.(b, shared);
     } catch (err) {
       this.hooks.onError?.(err as Error);
     }
@@ -253,7 +290,7 @@ export class IdsEngine {
   /** expires bans and forgets stale counters (once a second) */
   sweep(): void {
     const now = this.clock();
-    for (const b of this.bans.expire(now)) this.announceUnban(b, 'expired', 'SIP');
+    for (const b of this.bans.expire(now)) this.announceUnban(b, 'expired', 'SIP', false);
     this.prune(this.failures, now, this.opts.authFailures.windowSec, false);
     this.prune(this.badRequests, now, this.opts.badRequests.windowSec, false);
   }

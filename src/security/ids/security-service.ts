@@ -17,6 +17,7 @@ import { SecurityLog } from '../seclog/security-log.js';
 import { authOutcomeEvent, authOutcomeType, type AuthOutcome } from './auth-events.js';
 import { EVENT_LEVELS } from './event-levels.js';
 import { isIP } from 'node:net';
+import type { DefenceChange, DefenceSync } from '../../core/defence-sync.js';
 
 export interface SecurityServiceConfig {
   log: SecurityLogConfig;
@@ -33,6 +34,8 @@ export interface SecurityServiceDeps {
   /** sends one alert mail; absent = alerts are only logged */
   sendMail?: (to: string[], subject: string, text: string) => Promise<void>;
   hostName?: string;
+  /** bans shared with the other nodes of a cluster (src/core/defence-sync.ts) */
+  sync?: DefenceSync;
 }
 
 /**
@@ -139,14 +142,16 @@ export class SecurityService implements SecurityEventSink {
         {
           sink: this.bus,
           isRegisteredAddress: deps.isRegisteredAddress,
-          onBan: (b) => {
+          onBan: (b, remote) => {
             deps.closeFlowsFrom?.(b.address);
             this.nft?.add(b.address, (b.until - Date.now()) / 1000);
-            log.warn('banned', { address: b.address, reason: b.reason, seconds: Math.round((b.until - Date.now()) / 1000), offences: b.offences });
+            log.warn('banned', { address: b.address, reason: b.reason, seconds: Math.round((b.until - Date.now()) / 1000), offences: b.offences, shared: remote });
+            if (!remote) deps.sync?.publish({ kind: 'ban', ban: { ...b } });
           },
-          onUnban: (b) => {
+          onUnban: (b, shared) => {
             this.nft?.remove(b.address);
             log.info('unbanned', { address: b.address });
+            if (shared) deps.sync?.publish({ kind: 'unban', address: b.address });
           },
           onError: (err) => log.error('ids-error', { error: err.message }),
         },
@@ -184,8 +189,17 @@ export class SecurityService implements SecurityEventSink {
   }
 
   start(): void {
+    this.deps.sync?.onRemote((c) => this.applyRemote(c));
     const n = this.ids?.start() ?? 0;
     if (n > 0) this.deps.log.info('bans-restored', { bans: n });
+  }
+
+  /** a ban or unban another node made */
+  private applyRemote(c: DefenceChange): void {
+    const ids = this.ids;
+    if (!ids) return;
+    if (c.kind === 'ban') ids.adopt({ ...c.ban, address: canonicalAddress(c.ban.address) });
+    else if (c.kind === 'unban') ids.adoptUnban(canonicalAddress(c.address));
   }
 
   async stop(): Promise<void> {

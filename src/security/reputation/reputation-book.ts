@@ -41,6 +41,8 @@ export class ReputationBook {
   private readonly halfLifeMs: number;
   private readonly max: number;
   private readonly clock: () => number;
+  /** told every mark added here (not those adopted from another node): the cluster shares them */
+  onMark?: (subject: string, good: number, bad: number, t: number) => void;
 
   constructor(o: ReputationOptions) {
     this.halfLifeMs = o.halfLifeMs;
@@ -98,6 +100,30 @@ export class ReputationBook {
     }
     e.good += g;
     e.bad += b;
+    this.map.set(subject, e);
+    this.dirty.add(subject);
+    this.onMark?.(subject, g, b, now);
+    return scoreOf(e.good, e.bad);
+  }
+
+  /**
+   * Evidence another node added at time t: aged from t to now and added, so
+   * every node ends with the same sums whatever order marks arrive in (the
+   * model is a sum of exponentially aged marks). Not told to onMark.
+   */
+  adopt(subject: string, good: number, bad: number, t: number): number {
+    const now = this.clock();
+    const f = t < now ? 2 ** (-(now - t) / this.halfLifeMs) : 1;
+    let e = this.map.get(subject);
+    if (e) {
+      this.aged(e, now);
+      this.map.delete(subject);
+    } else {
+      e = { good: 0, bad: 0, t: now };
+      if (this.map.size >= this.max) this.evict();
+    }
+    e.good += good * f;
+    e.bad += bad * f;
     this.map.set(subject, e);
     this.dirty.add(subject);
     return scoreOf(e.good, e.bad);

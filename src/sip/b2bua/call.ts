@@ -3,6 +3,7 @@
 // first fork to answer becomes leg B; the others are cancelled (RFC 3261
 // §16.7-style forking done by a B2BUA). Everything crossing between legs is
 // rebuilt, never proxied: new Call-ID, tags, Via and SDP on the far side.
+import { systemPrefix } from '../../core/system-name.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { buildResponse } from '../message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
@@ -70,7 +71,7 @@ export class Call {
     this.aInvite = invite;
     const now = Date.now();
     this.seq = ++channelSeq;
-    this.uniqueid = `${Math.floor(now / 1000)}.${this.seq}`;
+    this.uniqueid = `${systemPrefix()}${Math.floor(now / 1000)}.${this.seq}`;
     this.aChannel = `SIP/${caller.number}-${this.seq.toString(16).padStart(8, '0')}`;
     const contact = invite.contacts[0];
     const routeSet = invite.getAll('record-route');

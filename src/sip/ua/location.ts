@@ -45,10 +45,16 @@ export type BindingInput = Omit<Binding, 'registeredAt' | 'updatedAt' | 'reachab
 
 export type RemoveCause = 'unregistered' | 'expired' | 'replaced';
 
+/**
+ * A change to the bindings. `remote`: another node of a cluster made it
+ * (adopt/drop), so this node neither wrote it nor should act on it as its
+ * own; `previousContact`: the contact URI an update replaced (same
+ * +sip.instance/reg-id, new contact).
+ */
 export type LocationEvent =
-  | { type: 'added'; binding: Binding }
-  | { type: 'updated'; binding: Binding }
-  | { type: 'removed'; binding: Binding; cause: RemoveCause }
+  | { type: 'added'; binding: Binding; remote?: boolean }
+  | { type: 'updated'; binding: Binding; previousContact?: string; remote?: boolean }
+  | { type: 'removed'; binding: Binding; cause: RemoveCause; remote?: boolean }
   | { type: 'reachability'; binding: Binding };
 
 export interface LocationServiceOptions {
@@ -144,7 +150,7 @@ export class LocationService {
       list[i] = b;
       if (old.contactUri !== b.contactUri) this.persistRemove(old);
       this.persistSave(b);
-      this.emit({ type: 'updated', binding: b });
+      this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined });
       return b;
     }
     const b = makeBinding(input, now, now, null, null, now);
@@ -165,6 +171,70 @@ export class LocationService {
     this.persistRemove(b);
     this.emit({ type: 'removed', binding: b, cause });
     return true;
+  }
+
+  /**
+   * A binding another node of a cluster registered (or refreshed): held here
+   * for look-ups so a call placed through this node finds the phone. Not
+   * written to storage (its node did) and announced with `remote: true`.
+   * `replaces`: the contact URI it took the place of. Returns the binding,
+   * or undefined when the stored form does not parse or has expired.
+   */
+  adopt(s: StoredBinding, replaces?: string): Binding | undefined {
+    const now = this.clock();
+    if (s.expiresAt <= now) return undefined;
+    const fresh = fromStored(s, now);
+    if (!fresh) return undefined;
+    let list = this.byAor.get(s.aor);
+    if (!list) {
+      list = [];
+      this.byAor.set(s.aor, list);
+    }
+    const i = list.findIndex((x) => x.contactUri === s.contactUri || (replaces !== undefined && x.contactUri === replaces));
+    if (i >= 0) {
+      const old = list[i]!;
+      const b = makeBinding(fresh, old.registeredAt, now, old.reachable, old.lastRtt, now);
+      list[i] = b;
+      this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined, remote: true });
+      return b;
+    }
+    list.push(fresh);
+    this.bindingCount++;
+    this.emit({ type: 'added', binding: fresh, remote: true });
+    return fresh;
+  }
+
+  /** another node removed a binding (unregistered, replaced): forgotten here without a storage write */
+  drop(aor: string, contactUri: string, cause: RemoveCause): boolean {
+    const list = this.byAor.get(aor);
+    const i = list ? list.findIndex((x) => x.contactUri === contactUri) : -1;
+    if (!list || i < 0) return false;
+    const [b] = list.splice(i, 1);
+    if (list.length === 0) this.byAor.delete(aor);
+    this.bindingCount--;
+    this.emit({ type: 'removed', binding: b!, cause, remote: true });
+    return true;
+  }
+
+  /**
+   * Reloads every binding from storage (a cluster node that lost its broker
+   * for a while catches up this way): bindings storage no longer holds are
+   * dropped, the others adopted. Bindings of this node are in storage too.
+   */
+  async resync(): Promise<{ adopted: number; dropped: number }> {
+    if (!this.persistence) return { adopted: 0, dropped: 0 };
+    await this.flush();
+    const rows = await this.persistence.loadAll();
+    const keep = new Set(rows.map((r) => r.aor + '\u0000' + r.contactUri));
+    let dropped = 0;
+    for (const b of this.all()) if (!keep.has(b.aor + '\u0000' + b.contactUri) && this.drop(b.aor, b.contactUri, 'expired')) dropped++;
+    let adopted = 0;
+    for (const r of rows) {
+      const have = this.byAor.get(r.aor)?.find((x) => x.contactUri === r.contactUri);
+      if (have && have.expiresAt >= r.expiresAt) continue;
+      if (this.adopt(r)) adopted++;
+    }
+    return { adopted, dropped };
   }
 
   /** record an OPTIONS keep-alive outcome */
@@ -351,7 +421,7 @@ export function parseRemote(s: string): Remote | undefined {
   return { transport: transport as TransportKind, address, port };
 }
 
-function toStored(b: Binding): StoredBinding {
+export function toStored(b: Binding): StoredBinding {
   return {
     aor: b.aor,
     contactUri: b.contactUri,

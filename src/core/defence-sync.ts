@@ -1,0 +1,66 @@
+// The port through which one node's defences reach the others (several
+// Palisade nodes: docs/operations.md, "Scaling out"). The security module
+// publishes every change it makes on its own (a ban, a reputation mark, an
+// imported fraud list, a learned call) and applies the changes other nodes
+// made; a cluster module carries them over a broker. The security module
+// knows no broker and the cluster module no security rule: both speak these
+// plain records. Alone, nothing is published and nothing arrives.
+
+/** a ban as every node enforces it (times in epoch ms) */
+export interface SharedBan {
+  address: string;
+  since: number;
+  until: number;
+  reason: string;
+  offences: number;
+  manual: boolean;
+}
+
+export type DefenceChange =
+  | { kind: 'ban'; ban: SharedBan }
+  | { kind: 'unban'; address: string }
+  /** evidence added to a subject's reputation at time t (epoch ms): additive, so nodes converge whatever the order */
+  | { kind: 'reputation'; subject: string; good: number; bad: number; t: number }
+  | { kind: 'reputation-reset'; subject: string; t: number }
+  /** the fraud-number list in the shared database changed: reload it */
+  | { kind: 'fraud-reload' }
+  /** a call a principal placed (learned into its calling profile) */
+  | { kind: 'profile-call'; principal: string; dest: string; t: number }
+  /** an answered call's length (learned into the principal's profile) */
+  | { kind: 'profile-length'; principal: string; seconds: number };
+
+export interface DefenceSync {
+  /** the security module: a change made here, for the other nodes (a no-op without a cluster) */
+  publish(change: DefenceChange): void;
+  /** the security module: how to apply a change another node made */
+  onRemote(apply: (change: DefenceChange) => void): void;
+}
+
+/** The hub between the two sides: the security module on one, a carrier (the cluster module) on the other. */
+export class DefenceSyncHub implements DefenceSync {
+  private carrier: ((change: DefenceChange) => void) | null = null;
+  private readonly appliers: Array<(change: DefenceChange) => void> = [];
+
+  publish(change: DefenceChange): void {
+    this.carrier?.(change);
+  }
+
+  onRemote(apply: (change: DefenceChange) => void): void {
+    this.appliers.push(apply);
+  }
+
+  /** the carrier: takes every local change from now on (one carrier per server) */
+  carry(send: (change: DefenceChange) => void): void {
+    if (this.carrier) throw new Error('a defence carrier is set already');
+    this.carrier = send;
+  }
+
+  /** the carrier: a change that arrived from another node */
+  applyRemote(change: DefenceChange): void {
+    for (const a of this.appliers) a(change);
+  }
+
+  get carried(): boolean {
+    return this.carrier !== null;
+  }
+}

@@ -1,0 +1,17 @@
+// The node's name in identifiers that must be unique across the nodes of a
+// cluster, as Asterisk's `systemname` is: CDR uniqueids are
+// "EPOCH.SEQUENCE" with a per-process sequence, so two nodes writing to one
+// database would otherwise issue the same uniqueid in the same second (and
+// the second insert would be refused). Empty for a node alone: identifiers
+// stay as they always were. Set once at start, before calls arrive, by the
+// module that knows the node's name (the cluster module).
+let prefix = '';
+
+export function setSystemName(name: string): void {
+  prefix = name ? `${name}-` : '';
+}
+
+/** "" or "NODE-": put in front of a uniqueid */
+export function systemPrefix(): string {
+  return prefix;
+}

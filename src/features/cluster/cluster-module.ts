@@ -1,0 +1,189 @@
+// The cluster module: several Palisade nodes on one PostgreSQL database and
+// one NATS broker (docs/operations.md, "Scaling out"). It carries what each
+// node's defences decide to every other node — bans, reputation marks,
+// learned calling profiles, fraud-list reloads (src/core/defence-sync.ts) —
+// and keeps every node's location service holding every registration, so a
+// phone registered through one node is called from any. Without a
+// `cluster:` section it does nothing and a node runs alone as before.
+//
+//   control command `cluster`, status field `cluster`: the node, the broker
+//   link, the nodes seen, and how long bans and reputation marks took to
+//   arrive here (p50/p99).
+import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
+import type { DefenceChange } from '../../core/defence-sync.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import type { PalisadeConfig } from '../../config/config-types.js';
+import type { LogRoot, Logger } from '../../observability/logger.js';
+import type { StoredBinding } from '../../storage/location-types.js';
+import { toStored, type LocationEvent, type LocationService } from '../../sip/ua/location.js';
+import { readCluster, type ClusterConfig } from './read-cluster.js';
+import { NatsLink, preciseNow, type Heartbeat, type LocationMessage } from './nats-link.js';
+import { LatencyRecord } from './latency-record.js';
+import { setSystemName } from '../../core/system-name.js';
+
+/** What the cluster module needs of the running server (the host hands in a superset). */
+export interface ClusterServices {
+  cfg: { sections: Readonly<Record<string, unknown>>; security: { ids: { ban: { max: number } } } };
+  logs: LogRoot;
+  defences: { sync: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void } };
+  location: Pick<LocationService, 'on' | 'adopt' | 'drop' | 'resync'>;
+}
+
+interface Member {
+  started: number;
+  lastSeen: number;
+}
+
+class ClusterNode {
+  readonly link: NatsLink;
+  readonly banLatency = new LatencyRecord();
+  readonly markLatency = new LatencyRecord();
+  private readonly members = new Map<string, Member>();
+  /** the end time of the last ban adopted per address: a ban arrives live and again through the bucket */
+  private readonly adopted = new Map<string, number>();
+  private readonly started = Date.now();
+  private beat?: NodeJS.Timeout;
+  private unlisten?: () => void;
+  readonly counts = { bansIn: 0, unbansIn: 0, marksIn: 0, otherIn: 0, bindingsIn: 0, bindingsOut: 0, resyncs: 0 };
+
+  constructor(
+    readonly cfg: ClusterConfig,
+    private readonly s: ClusterServices,
+    private readonly log: Logger,
+  ) {
+    this.link = new NatsLink({
+      url: cfg.broker,
+      node: cfg.node,
+      namespace: cfg.namespace,
+      maxBanMs: Math.max(3600, s.cfg.security.ids.ban.max) * 1000,
+      log,
+      handlers: {
+        defence: (c, origin, sentAt) => this.defenceIn(c, origin, sentAt),
+        location: (m) => this.locationIn(m),
+        heartbeat: (hb, origin) => this.members.set(origin, { started: hb.started, lastSeen: Date.now() }),
+        reconnected: () => void this.resync('broker-back'),
+        disconnected: () => {},
+      },
+    });
+  }
+
+  start(): void {
+    this.s.defences.sync.carry((c) => this.link.publishDefence(c));
+    this.unlisten = this.s.location.on((e) => this.locationOut(e));
+    void this.link
+      .run()
+      .then(() => this.resync('connected'))
+      .catch((err: Error) => this.log.error('cluster-connect-failed', { broker: this.cfg.broker, error: err.message }));
+    this.beat = setInterval(() => this.link.heartbeat({ node: this.cfg.node, started: this.started } satisfies Heartbeat), 1000);
+    this.beat.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.beat) clearInterval(this.beat);
+    this.unlisten?.();
+    await this.link.close();
+  }
+
+  private defenceIn(c: DefenceChange, origin: string, sentAt: number): void {
+    const ms = preciseNow() - sentAt;
+    if (c.kind === 'ban') {
+      if (this.adopted.get(c.ban.address) === c.ban.until) return;
+      if (this.adopted.size > 100_000) this.adopted.clear();
+      this.adopted.set(c.ban.address, c.ban.until);
+    } else if (c.kind === 'unban') this.adopted.delete(c.address);
+    this.s.defences.sync.applyRemote(c);
+    // measured after the change is in force here: the ban is in the packet gate's map
+    if (c.kind === 'ban') {
+      this.counts.bansIn++;
+      // a ban read back at start is history, not propagation
+      if (ms < 60_000) this.banLatency.add(ms);
+      this.log.info('cluster-ban-adopted', { address: c.ban.address, from: origin, ms: Math.round(ms * 1000) / 1000 });
+    } else if (c.kind === 'unban') this.counts.unbansIn++;
+    else if (c.kind === 'reputation') {
+      this.counts.marksIn++;
+      this.markLatency.add(ms);
+    } else this.counts.otherIn++;
+  }
+
+  private locationOut(e: LocationEvent): void {
+    if (e.type === 'reachability' || e.remote) return;
+    // every node expires bindings by itself
+    if (e.type === 'removed' && e.cause === 'expired') return;
+    const msg: LocationMessage =
+      e.type === 'removed'
+        ? { op: 'del', binding: { aor: e.binding.aor, contactUri: e.binding.contactUri }, cause: e.cause }
+        : { op: 'set', binding: { ...toStored(e.binding) }, replaces: e.type === 'updated' ? e.previousContact : undefined };
+    this.counts.bindingsOut++;
+    this.link.publishLocation(msg);
+  }
+
+  private locationIn(m: LocationMessage): void {
+    this.counts.bindingsIn++;
+    if (m.op === 'set') this.s.location.adopt(m.binding as unknown as StoredBinding, m.replaces);
+    else this.s.location.drop(m.binding.aor, m.binding.contactUri, m.cause ?? 'unregistered');
+  }
+
+  /** registrations made elsewhere while this node was not listening: from the shared database */
+  private async resync(why: string): Promise<void> {
+    // the other nodes commit a registration within about 50 ms of answering it
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      const r = await this.s.location.resync();
+      this.counts.resyncs++;
+      this.log.info('cluster-location-resync', { why, ...r });
+    } catch (err) {
+      this.log.warn('cluster-location-resync-failed', { why, error: (err as Error).message });
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const now = Date.now();
+    const nodes = [...this.members]
+      .filter(([, m]) => now - m.lastSeen <= this.cfg.nodeTimeout * 1000)
+      .map(([name]) => name)
+      .sort();
+    return {
+      node: this.cfg.node,
+      broker: this.cfg.broker,
+      namespace: this.cfg.namespace,
+      connected: this.link.connected,
+      nodes: [this.cfg.node, ...nodes].sort(),
+      link: this.link.stats,
+      received: this.counts,
+      ban_propagation: this.banLatency.summary(),
+      reputation_propagation: this.markLatency.summary(),
+    };
+  }
+}
+
+export function clusterModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader, PalisadeConfig>, ClusterServices> {
+  let node: ClusterNode | null = null;
+  return {
+    name: 'cluster',
+    declare(d) {
+      d.configSection('cluster', (section, config) => readCluster(section, config));
+      d.status('cluster', () => node?.status() ?? { node: null });
+      d.command('cluster', (args) => {
+        if (!node) throw new Error('this node runs alone: there is no cluster section in its configuration');
+        if (args.reset === true) {
+          node.banLatency.reset();
+          node.markLatency.reset();
+        }
+        return node.status();
+      });
+    },
+    start(s) {
+      const cfg = s.cfg.sections.cluster as ClusterConfig | null | undefined;
+      if (!cfg) return;
+      // CDR uniqueids "NODE-EPOCH.SEQ": unique across the nodes writing to one database
+      setSystemName(cfg.node);
+      node = new ClusterNode(cfg, s, s.logs.get('cluster'));
+      node.start();
+    },
+    async stop() {
+      await node?.stop();
+      node = null;
+      setSystemName('');
+    },
+  };
+}
