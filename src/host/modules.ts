@@ -12,6 +12,10 @@ import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { ApiRoutes } from '../core/api-routes.js';
+import type { DialplanRegistry } from '../dialplan/dialplan-registry.js';
+import { consoleModule } from '../features/console/console-module.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -38,9 +42,26 @@ export interface HostServices {
   callEvents: SipStack['callEvents'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
+  /** the one control command table (the core's commands are added once every module has started) */
+  commands: { run(name: string, args: Record<string, unknown>): unknown; has(name: string): boolean };
+  /** the Prometheus registry every module may add to; served at GET /metrics */
+  metrics: MetricsRegistry;
+  /** the dialplan's applications and functions (to check an edited extensions.conf as the loader does) */
+  registry: DialplanRegistry;
+  /** HTTP API resources of modules, served by the console module (register in start(), before it) */
+  api: ApiRoutes;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
+// the console is last: it serves the HTTP API resources the modules before it registered
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
+  securityModule,
+  dblookupModule,
+  voicemailModule,
+  qualifyModule,
+  qualityModule,
+  troubleshootModule,
+  consoleModule,
+];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

@@ -121,6 +121,9 @@ export class TransactionManager {
       },
       serverTerminated: (tx) => {
         if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
+        // one count per transaction, for the metrics: method and final status (0: none was sent)
+        const k = `${tx.method} ${tx.lastResponse?.status ?? 0}`;
+        this.finals.set(k, (this.finals.get(k) ?? 0) + 1);
         this.unindexFlow(tx.responseRemote.flow, tx);
       },
       ackToTu: (msg, remote) => this.tu().onAck(msg, remote),
@@ -136,6 +139,9 @@ export class TransactionManager {
   get timerValues(): Readonly<TimerValues> {
     return this.timers;
   }
+
+  /** server transactions ended, by "METHOD STATUS" of their last response (metrics read it at scrape time) */
+  readonly finals = new Map<string, number>();
 
   stats(): { server: number; client: number } {
     return { server: this.servers.size, client: this.clients.size };
