@@ -38,11 +38,20 @@ export function addCoreMetrics(registry: MetricsRegistry, stack: SipStack, secur
       this.set(b2bua.activeCalls + (stack.channels?.list().length ?? 0));
     },
   });
-  readCounter(registry, 'palisade_calls_total', 'Calls through the B2BUA by outcome', ['outcome'], () => [
-    [{ outcome: 'attempted' }, b2bua.stats.attempts],
-    [{ outcome: 'answered' }, b2bua.stats.answered],
-    [{ outcome: 'failed' }, b2bua.stats.failed],
-  ]);
+  // every call (B2BUA and dialplan channels) from the call events: started, answered, ended
+  const calls = new Counter({ name: 'palisade_calls_total', help: 'Calls by phase reached: started, answered, ended', labelNames: ['outcome'], registers: [registry] });
+  for (const outcome of ['started', 'answered', 'ended']) calls.inc({ outcome }, 0);
+  const answered = new Set<string>();
+  stack.callEvents.onCall((e) => {
+    if (e.phase === 'start') calls.inc({ outcome: 'started' });
+    else if (e.phase === 'answered' && !answered.has(e.callId)) {
+      answered.add(e.callId);
+      calls.inc({ outcome: 'answered' });
+    } else if (e.phase === 'end') {
+      answered.delete(e.callId);
+      calls.inc({ outcome: 'ended' });
+    }
+  });
   new Gauge({
     name: 'palisade_registrations',
     help: 'Registered contacts',
@@ -51,7 +60,7 @@ export function addCoreMetrics(registry: MetricsRegistry, stack: SipStack, secur
       this.set(location.count());
     },
   });
-  readCounter(registry, 'palisade_sip_transactions_total', 'SIP server transactions ended, by method and final status (0: none sent)', ['method', 'status'], () =>
+  readCounter(registry, 'palisade_sip_transactions_total', 'SIP requests answered with a final response, by method and status', ['method', 'status'], () =>
     [...tm.finals].map(([k, v]) => {
       const [method, status] = k.split(' ');
       return [{ method: method!, status: status! }, v];

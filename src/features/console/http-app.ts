@@ -232,13 +232,13 @@ export async function buildHttpApp(d: HttpAppDeps, listen: HttpListen): Promise<
   );
   app.get(
     '/api/v1/session',
-    { schema: { summary: 'The session: account, role, CSRF token', tags: ['session'] }, preHandler: guard(['admin', 'operator', 'auditor']) },
+    { schema: { summary: 'The session: account, role, CSRF token', tags: ['session'] }, preValidation: guard(['admin', 'operator', 'auditor']) },
     async (req) => {
       const p = req.principal!;
       return { account: p.actor, role: p.role, via: p.via, csrf: p.csrf ?? null };
     },
   );
-  app.delete('/api/v1/session', { schema: { summary: 'Log out', tags: ['session'] }, preHandler: guard(['admin', 'operator', 'auditor']) }, async (req, reply) => {
+  app.delete('/api/v1/session', { schema: { summary: 'Log out', tags: ['session'] }, preValidation: guard(['admin', 'operator', 'auditor']) }, async (req, reply) => {
     if (req.principal?.sessionId) d.auth.logout(req.principal.sessionId);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { ok: true };
@@ -257,7 +257,8 @@ export async function buildHttpApp(d: HttpAppDeps, listen: HttpListen): Promise<
         ...(r.params ? { params: r.params } : {}),
         ...(r.response ? { response: r.response } : {}),
       },
-      preHandler: guard(r.roles),
+      // before the body is validated: a refused caller learns nothing about the schema
+      preValidation: guard(r.roles),
       handler: async (req, reply) => {
         const res = await r.handle({
           params: (req.params ?? {}) as Record<string, string>,
@@ -281,7 +282,10 @@ export async function buildHttpApp(d: HttpAppDeps, listen: HttpListen): Promise<
   // the event stream (SSE): the console and integrators use the same one
   app.get(
     '/api/v1/events',
-    { schema: { summary: 'Live events (text/event-stream): calls, registrations, security events, bans', tags: ['events'] }, preHandler: guard(['admin', 'operator', 'auditor']) },
+    {
+      schema: { summary: 'Live events (text/event-stream): calls, registrations, security events, bans', tags: ['events'] },
+      preValidation: guard(['admin', 'operator', 'auditor']),
+    },
     (req, reply) => {
       reply.hijack();
       const res = reply.raw;

@@ -121,10 +121,12 @@ export class TransactionManager {
       },
       serverTerminated: (tx) => {
         if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
-        // one count per transaction, for the metrics: method and final status (0: none was sent)
-        const k = `${tx.method} ${tx.lastResponse?.status ?? 0}`;
-        this.finals.set(k, (this.finals.get(k) ?? 0) + 1);
         this.unindexFlow(tx.responseRemote.flow, tx);
+      },
+      // one count per final response, for the metrics: "METHOD STATUS"
+      serverFinal: (method, status) => {
+        const k = `${method} ${status}`;
+        this.finals.set(k, (this.finals.get(k) ?? 0) + 1);
       },
       ackToTu: (msg, remote) => this.tu().onAck(msg, remote),
       trying100: (invite) => buildResponse(invite, 100, 'Trying', { server: this.userAgent }),
@@ -140,7 +142,7 @@ export class TransactionManager {
     return this.timers;
   }
 
-  /** server transactions ended, by "METHOD STATUS" of their last response (metrics read it at scrape time) */
+  /** final responses sent by server transactions, by "METHOD STATUS" (metrics read it at scrape time) */
   readonly finals = new Map<string, number>();
 
   stats(): { server: number; client: number } {
