@@ -26,6 +26,7 @@ DEPS=(
   postgresql:pg_ctlcluster   # storage and DBLookup tests
   mariadb-server:mariadbd
   mariadb-client:mariadb-admin
+  chromium:chromium          # the web console's browser tests (playwright-core drives it; never a downloaded browser)
 )
 
 missing=()

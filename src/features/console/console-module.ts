@@ -61,7 +61,7 @@ export interface ConsoleModuleServices {
 
 /** dist/console, built by `npm run build` beside the compiled server */
 export function consoleBuildDir(): string {
-  return fileURLToPath(new URL('../../console', import.meta.url));
+  return fileURLToPath(new URL('../../../console', import.meta.url));
 }
 
 function securityView(ev: SecurityEvent): Record<string, unknown> {
