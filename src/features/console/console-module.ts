@@ -33,6 +33,7 @@ import { liveRoutes } from './routes-live.js';
 import { recordRoutes } from './routes-records.js';
 import { adminRoutes } from './routes-admin.js';
 import { ADMIN_USAGE, runAdmin } from './cli/cmd-admin.js';
+import { BACKUP_USAGE, runBackup, runRestore } from './cli/cmd-backup.js';
 
 /** What the console module needs of the running server (the host hands in a superset). */
 export interface ConsoleModuleServices {
@@ -72,27 +73,39 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
   let apps: FastifyInstance[] = [];
   let auth: ConsoleAuth | null = null;
   let banTimer: NodeJS.Timeout | null = null;
+  let store: ConsoleStore | null = null;
+  /** the last `palisade backup`, for the audit (status field `backup`) */
+  let lastBackup: { at: number; file: string } | null = null;
+  const readLastBackup = async () => {
+    const v = await store?.setting('last_backup');
+    lastBackup = v ? (JSON.parse(v) as { at: number; file: string }) : null;
+  };
   const offs: Array<() => void> = [];
   return {
     name: 'console',
     declare(d) {
       d.configSection('http', (section, config) => readHttp(section, config.tls !== null));
       d.command('console-reload', async () => {
+        await readLastBackup();
         if (!auth) return { reloaded: false };
         await auth.load();
         return { reloaded: true, accounts: auth.accountCount };
       });
       d.status('http', () => ({ listening: apps.length, accounts: auth?.accountCount ?? 0 }));
+      d.status('backup', () => ({ last_at: lastBackup?.at ?? null, file: lastBackup?.file ?? null }));
       d.cli({ name: 'admin', usage: ADMIN_USAGE, run: runAdmin });
+      d.cli({ name: 'backup', usage: BACKUP_USAGE, run: runBackup });
+      d.cli({ name: 'restore', usage: '', run: runRestore });
     },
     async start(s) {
       const http = s.cfg.sections.http as HttpConfig | null | undefined;
       const log = s.logs.get('http');
       const routesOfModules = s.api.seal('the console module');
-      if (!http) return;
-      const store = new ConsoleStore(s.storage);
+      store = new ConsoleStore(s.storage);
       await store.migrate();
-      auth = new ConsoleAuth(store, http.sessionMinutes * 60_000, (o) => s.defences.authOutcome(o));
+      await readLastBackup();
+      if (!http) return;
+      auth = new ConsoleAuth(store!, http.sessionMinutes * 60_000, (o) => s.defences.authOutcome(o));
       await auth.load();
       if (auth.accountCount === 0) log.warn('console-no-account', { fix: 'palisade admin add NAME --role admin --config FILE' });
 
@@ -170,7 +183,7 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
         cfg: s.cfg,
         http,
         storage: s.storage,
-        store,
+        store: store!,
         auth,
         extensions: s.extensions,
         dialplan: s.dialplan,
@@ -185,7 +198,7 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
         routes: [...extensionRoutes(ctx), ...liveRoutes(ctx), ...recordRoutes(ctx), ...adminRoutes(ctx), ...routesOfModules],
         allows: (a) => acl.allows(a),
         admitted: (a) => s.defences.packetGate.admit(a, 'tcp'),
-        logChange: (c) => store.logChange(c),
+        logChange: (c) => store!.logChange(c),
         metrics: s.metrics,
         events: hub,
         consoleDir: consoleBuildDir(),
