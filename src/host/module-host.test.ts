@@ -49,12 +49,13 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'console'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
+    'console-reload',
     'fraud-reload',
     'guard',
     'pcap',
@@ -70,6 +71,6 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'http', 'backup']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'http']);
 });

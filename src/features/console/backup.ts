@@ -45,7 +45,11 @@ function parts(cfg: LoadedConfig): Array<[string, string, boolean]> {
   if (cfg.security.ids.stateFile) out.push(['ids-state', cfg.security.ids.stateFile, false]);
   // the same file may be named twice (voicemail.conf beside extensions.conf): once is enough
   const seen = new Set<string>();
-  return out.filter(([, p]) => existsSync(p) && !seen.has(p) && (seen.add(p), true));
+  return out.filter(([, p]) => {
+    if (!existsSync(p) || seen.has(p)) return false;
+    seen.add(p);
+    return true;
+  });
 }
 
 async function dumpTables(db: Database): Promise<Record<string, unknown[]>> {
