@@ -31,6 +31,7 @@ DEPS=(
   prosody:prosody            # the XMPP server Palisade's users chat on (messaging tests)
   prosody-modules:           # mod_auth_dovecot: Prosody asks Palisade to check chat passwords
   openssl:openssl            # throwaway certificates for Prosody's TLS in tests
+  chromium:chromium          # the web console's browser tests (playwright-core drives it; never a downloaded browser)
 )
 
 missing=()

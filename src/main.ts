@@ -17,6 +17,9 @@ import { ExtensionDirectory } from './host/extension-directory.js';
 import { buildSipStack } from './host/sip-stack.js';
 import { addCoreCommands } from './host/core-commands.js';
 import { preparePrompts } from './host/prepare-prompts.js';
+import { createMetricsRegistry } from './observability/metrics.js';
+import { addCoreMetrics } from './host/core-metrics.js';
+import { ApiRoutes } from './core/api-routes.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
 export { defaultPromptDir } from './media/prompts/generate-prompts.js';
@@ -72,6 +75,8 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
   const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
+  const metrics = createMetricsRegistry();
+  addCoreMetrics(metrics, stack, () => host.statusField('security'));
 
   await host.start({
     cfg,
@@ -96,11 +101,15 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     sipLegs: b2bua,
     channels,
     callRouters,
+    commands: host.commands,
+    registry: host.registry,
+    metrics,
+    api: new ApiRoutes(),
   });
   await stack.start();
 
   // ---- control socket for the CLI: the one command table
-  addCoreCommands(host.commands, { cfg, log, started, stack, extensions, dialplan, mailer, moduleStatus: () => host.status() });
+  addCoreCommands(host.commands, { cfg, log, started, stack, extensions, dialplan, mailer, moduleStatus: () => host.status(), sections: host.sections });
   const control = new ControlServer(cfg.control.socket, (cmd, args) => host.commands.run(cmd, args));
   await control.start();
 

@@ -83,8 +83,10 @@ export function startProcess(cmd, args, { logPath, cwd, env } = {}) {
   const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   if (logPath) {
     const log = createWriteStream(logPath, { flags: 'a' });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
+    // two sources into one file: neither may end it while the other still writes
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    child.on('close', () => log.end());
   } else {
     child.stdout.resume();
     child.stderr.resume();

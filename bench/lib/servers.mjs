@@ -66,7 +66,7 @@ export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32
  * stdout line carries "event":"ready".
  * `root`: another built checkout of Palisade (the bench's "baseline", e.g.
  * the commit before a change), started the same way under `name`.
- * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string, root?:string, name?:string}} o
+ * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string, root?:string, name?:string, extraYaml?:string}} o
  */
 // 20,000 relay ports (4 per bridged call): enough for 5,000 concurrent calls,
 // so the relay's port range is not what limits the call rate measured.
@@ -105,7 +105,7 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
       // limits this load does not reach.
       'fraud:',
       '  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
-      // further sections a bench needs (trunk-bench.mjs: trunks and routes)
+      // further sections a bench needs (trunk-bench.mjs: trunks and routes; the console bench: http:, admin:)
       extraYaml,
       '',
     ].join('\n'),

@@ -73,6 +73,16 @@ export class SipChannelFactory {
     }));
   }
 
+  /** ends one channel by its id (an administrator's hang-up); false when no such channel runs */
+  hangup(id: string): boolean {
+    for (const c of this.channels) {
+      if (c.id !== id) continue;
+      void c.hangup('normal');
+      return true;
+    }
+    return false;
+  }
+
   hangupAll(): void {
     for (const c of [...this.channels]) void c.hangup('normal');
   }

@@ -5,8 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareDemo } from './cmd-start.js';
-import { loadConfig } from '../security/config/load-config.js';
-import { checkDialplan } from '../host/index.js';
+import { checkDialplan, createHost, loadServerConfig } from '../host/index.js';
+
+// the demo's config has the console module's http: section: loaded as the server loads it
+const loadConfig = (path: string) => loadServerConfig(path, createHost());
 import { checkPin } from '../security/passwords/index.js';
 
 // as the command line does before it loads a dialplan (src/cli/main.ts)

@@ -13,8 +13,11 @@ import { startPalisade } from '../main.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { credentialLine, newMailboxPin } from './new-credentials.js';
 import { parseCommandArgs } from '../admin/cli-args.js';
+import { openStorage } from '../storage/database.js';
+import { ConsoleStore } from '../features/console/console-store.js';
+import { addAccount } from '../features/console/accounts.js';
 
-const USAGE = 'usage: palisade start --config FILE | --demo\n';
+const USAGE = 'usage: palisade start --config FILE | --demo [--port SIP-PORT] [--http-port PORT]\n';
 
 const DEMO_USERS: Array<[string, string]> = [
   ['1001', 'Alice'],
@@ -35,7 +38,7 @@ function attendanceExampleDir(): string {
  * attendance IVR of examples/attendance on 800, voicemail for every
  * extension (PINs generated and printed once), *97 to listen.
  */
-export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> {
+export async function prepareDemo(dir: string, sipPort = 5060, httpPort = 8088): Promise<string> {
   const abs = resolve(dir);
   const cfgPath = join(abs, 'palisade.yaml');
   if (existsSync(cfgPath)) return cfgPath;
@@ -60,6 +63,11 @@ export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> 
     '  path: palisade.db',
     'control:',
     '  socket: palisade.sock',
+    // the web console and API on this machine only
+    'admin:',
+    '  acl: { permit: [127.0.0.1/32, ::1/128] }',
+    'http:',
+    `  listen: ["127.0.0.1:${httpPort}"]`,
   ];
   // the attendance line: its dialplan and database as shipped in examples/attendance
   const ex = attendanceExampleDir();
@@ -93,13 +101,24 @@ export async function prepareDemo(dir: string, sipPort = 5060): Promise<string> 
   banner.push('', '  dial 800 for the attendance line (student 240001, PIN 7294), *97 for voicemail;', '  an extension that does not answer in 20 s takes a message.');
   banner.push('', `  server 127.0.0.1:${sipPort} (UDP and TCP), 127.0.0.1:${sipPort + 1} (TLS, self-signed ${certs.cert}); config in ${cfgPath}`, '');
   writeFileSync(cfgPath, lines.join('\n') + '\n', { mode: 0o600 });
+  // the console's first administrator, its generated password shown once
+  const cfg = loadServerConfig(cfgPath, createHost());
+  const storage = await openStorage(cfg.storage);
+  try {
+    const store = new ConsoleStore(storage);
+    await store.migrate();
+    const { password } = await addAccount(store, 'admin', 'admin');
+    banner.push(`  web console http://127.0.0.1:${httpPort}/  account admin, password ${password}`, '');
+  } finally {
+    await storage.close();
+  }
   // stderr, not the JSON log on stdout: the secrets must never reach a log
   process.stderr.write(banner.join('\n') + '\n');
   return cfgPath;
 }
 
 export async function runStart(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { config: 'string', demo: 'boolean', dir: 'string', port: 'string' }, USAGE);
+  const { values } = parseCommandArgs(argv, { config: 'string', demo: 'boolean', dir: 'string', port: 'string', 'http-port': 'string' }, USAGE);
   // Everything Palisade creates (the database holding HA1s, its WAL, the
   // control socket, recordings later) is for the service's user alone.
   process.umask(0o077);
@@ -111,7 +130,12 @@ export async function runStart(argv: string[]): Promise<number> {
       process.stderr.write('palisade start --demo: --port takes a port number from 1 to 65534\n');
       return 2;
     }
-    cfgPath = await prepareDemo(values.dir ?? 'var/demo', port);
+    const httpPort = Number(values['http-port'] ?? 8088);
+    if (!Number.isInteger(httpPort) || httpPort < 1 || httpPort > 65535) {
+      process.stderr.write('palisade start --demo: --http-port takes a port number from 1 to 65535\n');
+      return 2;
+    }
+    cfgPath = await prepareDemo(values.dir ?? 'var/demo', port, httpPort);
   }
   if (!cfgPath) {
     process.stderr.write(USAGE);

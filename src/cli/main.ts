@@ -9,6 +9,7 @@ import { runStatus, runShow } from './cmd-show.js';
 import { runAuditCommand } from './cmd-audit.js';
 import { runPinGenerate, runSecretGenerate } from './cmd-secret.js';
 import { runDialplan } from './cmd-dialplan.js';
+import { runExport, runImport } from './cmd-site.js';
 import { createHost, loadServerConfig } from '../host/index.js';
 import { UsageError } from '../admin/cli-args.js';
 
@@ -16,9 +17,10 @@ const USAGE = `usage: palisade <command> [options]
 
 commands:
   start --config FILE            run in the foreground (JSON logs on stdout; SIGTERM stops)
-  start --demo [--dir DIR] [--port N]
+  start --demo [--dir DIR] [--port N] [--http-port P]
                                  run the demo site (SQLite, generated secrets printed once;
-                                 SIP on 127.0.0.1:N, 5060 by default, TLS on N+1)
+                                 SIP on 127.0.0.1:N, 5060 by default, TLS on N+1;
+                                 web console on 127.0.0.1:P, 8088 by default)
   check --config FILE            validate a configuration file
   users import FILE.csv --config FILE
                                  provision extensions from number,secret[,name[,email[,voicemail]]]
@@ -33,6 +35,9 @@ commands:
   audit --config FILE [--json] [--no-host]
                                  security audit of the configuration and this host
                                  (docs/configuration.md); exit 1 on a critical finding
+  export DIR --config FILE       the site as files for git: the database's extensions (HA1 only), the dialplan
+  import DIR [--dry-run] --config FILE
+                                 replace the database's extensions and the dialplan with an export's (all checked first)
   secret generate [--count N]    strong SIP/admin secrets
   pin generate [--length N] [--mailbox M] [--count N]
                                  voicemail PINs that pass the PIN policy
@@ -63,6 +68,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runAuditCommand(rest);
       case 'dialplan':
         return await runDialplan(rest);
+      case 'export':
+        return await runExport(rest);
+      case 'import':
+        return await runImport(rest);
       case 'secret':
         if (rest[0] === 'generate') return runSecretGenerate(rest.slice(1));
         break;

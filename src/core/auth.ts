@@ -20,6 +20,8 @@ export interface AuthOutcome {
   /** DigestFailure, or 'forbidden' (authenticated, but not for this AOR / identity) */
   reason?: string;
   method: string;
+  /** the security log's Service: 'SIP' when absent; 'HTTP' for the web console's logins */
+  service?: string;
   /** the digest username, else the AOR / From user the request claimed */
   account: string;
   remote: Remote;

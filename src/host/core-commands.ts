@@ -1,5 +1,5 @@
 // The control commands the core answers itself: status, registrations,
-// calls, reload-extensions, reload-dialplan. Modules add theirs through
+// calls, hangup, audit, reload-extensions, reload-dialplan. Modules add theirs through
 // the host (module-host.ts); all of them share one CommandTable.
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { Logger } from '../observability/logger.js';
@@ -10,6 +10,8 @@ import { formatRemote } from '../sip/ua/location.js';
 import type { CommandTable } from './command-table.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import type { SipStack } from './sip-stack.js';
+import type { SectionReader } from '../config/load-config.js';
+import { gatherAuditInput, runAudit, systemHostReaders } from '../security/audit/index.js';
 
 export interface CoreCommandDeps {
   cfg: PalisadeConfig;
@@ -21,6 +23,8 @@ export interface CoreCommandDeps {
   mailer: Mailer | null;
   /** the modules' status fields (security) */
   moduleStatus(): Record<string, unknown>;
+  /** the modules' config sections, so the audit reads the file as the server did */
+  sections: ReadonlyMap<string, SectionReader>;
 }
 
 export function addCoreCommands(table: CommandTable, d: CoreCommandDeps): void {
@@ -61,6 +65,25 @@ export function addCoreCommands(table: CommandTable, d: CoreCommandDeps): void {
       .sort((a, b) => a.extension.localeCompare(b.extension)),
   );
   table.add('calls', () => [...b2bua.listCalls(), ...(stack.channels?.list() ?? [])]);
+  table.add('hangup', (args) => {
+    const id = typeof args.call === 'string' ? args.call : '';
+    if (!id) throw new Error('hangup needs call: the id from `calls`');
+    const done = b2bua.hangup(id) || (stack.channels?.hangup(id) ?? false);
+    if (!done) throw new Error(`no call "${id}" is in progress`);
+    log.info('call-hung-up', { call: id, by: 'administrator' });
+    return { call: id, hungUp: true };
+  });
+  // the security audit of the running server's configuration and live state (`host: true` adds the host checks)
+  table.add('audit', async (args) => {
+    const status = table.run('status', {}) as Record<string, unknown>;
+    const registrations = table.run('registrations', {}) as Array<Record<string, unknown>>;
+    const input = await gatherAuditInput(cfg.configFile, {
+      ...(args.host === true ? { host: systemHostReaders() } : {}),
+      sections: d.sections as Map<string, SectionReader>,
+      fetchLive: async () => ({ status, registrations }),
+    });
+    return runAudit(input);
+  });
   table.add('reload-extensions', async () => {
     // modules listening add their figures (voicemail: mailboxes)
     const r = await d.extensions.load();

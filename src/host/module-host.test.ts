@@ -49,7 +49,7 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'console'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -57,6 +57,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'bans',
     'cdr',
     'cluster',
+    'console-reload',
     'fraud-reload',
     'guard',
     'messages',
@@ -87,6 +88,6 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
   assert.ok(h.registry.findApp('MessageSend'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http', 'backup']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http']);
 });

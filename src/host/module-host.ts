@@ -91,6 +91,15 @@ export class ModuleHost<Services> {
     return out;
   }
 
+  /** one module's status field, or undefined when it has none or is not running */
+  statusField<T>(key: string): T | undefined {
+    try {
+      return this.statusFields.get(key)?.() as T | undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** phase 2, in list order; a module that fails to start stops those started before it */
   async start(services: Services): Promise<void> {
     for (const m of this.modules) {

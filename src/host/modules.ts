@@ -20,6 +20,10 @@ import { clusterModule } from '../features/cluster/cluster-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ChatHub } from '../core/chat.js';
+import type { MetricsRegistry } from '../observability/metrics.js';
+import type { ApiRoutes } from '../core/api-routes.js';
+import type { DialplanRegistry } from '../dialplan/dialplan-registry.js';
+import { consoleModule } from '../features/console/console-module.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -58,8 +62,17 @@ export interface HostServices {
   dnd: DndHub;
   /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */
   chat: ChatHub;
+  /** the one control command table (the core's commands are added once every module has started) */
+  commands: { run(name: string, args: Record<string, unknown>): unknown; has(name: string): boolean };
+  /** the Prometheus registry every module may add to; served at GET /metrics */
+  metrics: MetricsRegistry;
+  /** the dialplan's applications and functions (to check an edited extensions.conf as the loader does) */
+  registry: DialplanRegistry;
+  /** HTTP API resources of modules, served by the console module (register in start(), before it) */
+  api: ApiRoutes;
 }
 
+// the console is last: it serves the HTTP API resources the modules before it registered
 export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   securityModule,
   dblookupModule,
@@ -73,6 +86,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   presenceModule,
   xmppModule,
   clusterModule,
+  consoleModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */

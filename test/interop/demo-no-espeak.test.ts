@@ -34,10 +34,15 @@ test('palisade start --demo with espeak-ng off the PATH: the attendance line 800
   assert.equal(spawnSync('espeak-ng', ['--version'], { env }).error?.message.includes('ENOENT'), true, 'espeak-ng must be unreachable');
 
   const [port] = await freeLocalPorts(1, 2);
-  child = spawn(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'start', '--demo', '--dir', join(dir, 'demo'), '--port', String(port)], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const [httpPort] = await freeLocalPorts(1);
+  child = spawn(
+    process.execPath,
+    [join(repoRoot(), 'bin', 'palisade.js'), 'start', '--demo', '--dir', join(dir, 'demo'), '--port', String(port), '--http-port', String(httpPort)],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,6 +53,20 @@ test('palisade start --demo with espeak-ng off the PATH: the attendance line 800
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.doesNotMatch(stdout, /prompts-generation-failed/);
+
+  // the web console: its address and the generated admin password, printed once; they log in
+  const web = /web console (http:\/\/127\.0\.0\.1:(\d+)\/)\s+account admin, password (\S+)/.exec(stderr);
+  assert.ok(web, `no console address and password in the banner:\n${stderr}`);
+  assert.equal(Number(web[2]), httpPort);
+  assert.ok(!stdout.includes(web[3]!), 'the password is not in the log');
+  const login = await fetch(`${web[1]}api/v1/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'admin', password: web[3] }),
+  });
+  assert.equal(login.status, 200);
+  const page = await fetch(web[1]!);
+  assert.match(await page.text(), /<div id="app">/, 'the console is served at /');
 
   // the banner (stderr, printed once) holds 1001's generated secret
   const secret = /extension 1001 \(.*?\)\s+secret: (\S+)/.exec(stderr)?.[1];

@@ -167,6 +167,17 @@ test('security-log-off / ids-off: explicit switches off are high', () => {
   assert.equal(ids(HARDENED).has('ids-off'), false);
 });
 
+test('with the server running, the backup check judges the last `palisade backup`: none, fresh, older than 7 days', () => {
+  const now = Date.UTC(2026, 11, 4);
+  const live = (last_at: number | null) => ({ live: { status: { backup: { last_at, file: null } }, registrations: [] }, now });
+  assert.deepEqual(ids({}, live(null)).get('backups-missing'), ['medium']);
+  const fresh = ids({}, live(now - 86_400_000));
+  assert.equal(fresh.has('backups-missing') || fresh.has('backups-stale'), false, 'a backup of yesterday passes');
+  const old = runAudit(input({}, live(now - 10 * 86_400_000))).findings.find((f) => f.id === 'backups-stale')!;
+  assert.equal(old.severity, 'medium');
+  assert.match(old.what, /10 days old \(2026-11-24\)/);
+});
+
 test('alerts-email-missing, and backups-missing as a standing low reminder of what to back up', () => {
   const m = ids({});
   assert.deepEqual(m.get('alerts-email-missing'), ['medium']);

@@ -61,13 +61,40 @@ export const alertsEmail: AuditCheck = {
   },
 };
 
-// Backups are made outside Palisade (there is no backup command yet, and a
-// configuration key that did nothing would mislead), so this is a standing
-// reminder of what to back up rather than a check that can pass.
+// Backups: `palisade backup` records when it last ran, and the running
+// server reports it (status field `backup`). With the server running, the
+// check judges the last backup's age; without it, Palisade cannot see the
+// backups, and a standing low reminder of what to back up remains.
+const BACKUP_MAX_AGE_DAYS = 7;
+
 export const backups: AuditCheck = {
   id: 'backups-missing',
   title: 'backups of configuration, voicemail and records',
   run(input) {
+    const live = obj(input.live?.status?.backup) as { last_at?: number | null } | undefined;
+    if (live) {
+      const at = typeof live.last_at === 'number' ? live.last_at : null;
+      if (at === null) {
+        return [
+          {
+            id: 'backups-missing',
+            severity: 'medium',
+            what: 'no backup has been made with `palisade backup`: lose the disk and configuration, voicemail and CDRs go with it',
+            fix: 'run `palisade backup --config FILE` daily (cron or a systemd timer) and copy the archive off the machine (docs/operations.md, Backups)',
+          },
+        ];
+      }
+      const days = (input.now - at) / 86_400_000;
+      if (days <= BACKUP_MAX_AGE_DAYS) return [];
+      return [
+        {
+          id: 'backups-stale',
+          severity: 'medium',
+          what: `the last backup is ${Math.floor(days)} days old (${new Date(at).toISOString().slice(0, 10)})`,
+          fix: `run \`palisade backup --config FILE\` at least every ${BACKUP_MAX_AGE_DAYS} days (cron or a systemd timer) and copy the archive off the machine`,
+        },
+      ];
+    }
     const r = input.raw;
     const where = [
       'the database (storage)',
@@ -81,8 +108,8 @@ export const backups: AuditCheck = {
       {
         id: 'backups-missing',
         severity: 'low',
-        what: 'Palisade cannot see whether backups are made: lose the disk and configuration, voicemail and CDRs go with it',
-        fix: `back up ${where.join(', ')} daily and copy them off the machine, as docs/operations.md (Backups) describes`,
+        what: 'Palisade cannot see whether backups are made (the server is not running): lose the disk and configuration, voicemail and CDRs go with it',
+        fix: `run \`palisade backup --config FILE\` daily, or back up ${where.join(', ')}, and copy them off the machine, as docs/operations.md (Backups) describes`,
       },
     ];
   },

@@ -402,6 +402,16 @@ export class B2bua implements SipLegHost {
     this.owned.delete(cancelKey(callId, tag));
   }
 
+  /** ends one call by its id (an administrator's hang-up); false when no such call runs */
+  hangup(id: string): boolean {
+    for (const c of this.calls) {
+      if (c.id !== id) continue;
+      c.hangup('administrator');
+      return true;
+    }
+    return false;
+  }
+
   /** end every call (shutdown) */
   hangupAll(): void {
     for (const c of [...this.calls]) c.hangup('shutdown');

@@ -93,6 +93,7 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
     const h = this.machine[this.state]![s < 200 ? '1xx' : s < 300 ? '2xx' : '300-699'];
     if (!h) return false;
     h(this, msg, undefined);
+    if (s >= 200) this.ctx.serverFinal?.(this.method, s);
     return true;
   }
 
@@ -111,6 +112,7 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
     this.lastResponse = msg;
     this.ctx.sender.send(msg.toBuffer(), this.responseRemote);
+    this.ctx.serverFinal?.(this.method, msg.status);
     this.terminate('normal');
     return true;
   }

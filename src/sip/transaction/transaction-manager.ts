@@ -123,6 +123,11 @@ export class TransactionManager {
         if (this.servers.get(tx.key) === tx) this.servers.delete(tx.key);
         this.unindexFlow(tx.responseRemote.flow, tx);
       },
+      // one count per final response, for the metrics: "METHOD STATUS"
+      serverFinal: (method, status) => {
+        const k = `${method} ${status}`;
+        this.finals.set(k, (this.finals.get(k) ?? 0) + 1);
+      },
       ackToTu: (msg, remote) => this.tu().onAck(msg, remote),
       trying100: (invite) => buildResponse(invite, 100, 'Trying', { server: this.userAgent }),
       sendCancel: (tx) => this.sendCancel(tx),
@@ -136,6 +141,9 @@ export class TransactionManager {
   get timerValues(): Readonly<TimerValues> {
     return this.timers;
   }
+
+  /** final responses sent by server transactions, by "METHOD STATUS" (metrics read it at scrape time) */
+  readonly finals = new Map<string, number>();
 
   stats(): { server: number; client: number } {
     return { server: this.servers.size, client: this.clients.size };

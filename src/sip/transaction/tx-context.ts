@@ -17,6 +17,8 @@ export interface TxContext {
   clientTerminated(tx: ClientTransaction): void;
   /** remove a server transaction the instant it enters Terminated */
   serverTerminated(tx: ServerTransaction): void;
+  /** a final response was passed to the transport (counted for the metrics); once per transaction */
+  serverFinal?(method: string, status: number): void;
   /** an ACK that belongs to the TU (2xx ACK) */
   ackToTu(msg: SipMessage, remote: Remote): void;
   /** the 100 (Trying) for an INVITE (§17.2.1) */

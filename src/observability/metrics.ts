@@ -1,0 +1,22 @@
+// The server's one Prometheus registry (prom-client), built by the
+// composition root and handed to every module as HostServices.metrics, so
+// any layer's module can add its counters, gauges and histograms (the
+// quality module: per-call loss, jitter, MOS) without importing the console
+// that serves them at GET /metrics. Rank 0: nothing here knows a protocol.
+//
+// Values that the server already counts (transactions, calls, bans) are
+// read at scrape time with `collect()` callbacks, so the SIP and RTP paths
+// do no extra work per packet for metrics.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export { Counter, Gauge, Histogram, Registry };
+
+export type MetricsRegistry = Registry;
+
+/** A registry with Node.js's process metrics (event-loop delay, heap, CPU) under the palisade_ prefix. */
+export function createMetricsRegistry(): MetricsRegistry {
+  const registry = new Registry();
+  // the event-loop delay histogram is sampled by the runtime (perf_hooks), not per request
+  collectDefaultMetrics({ register: registry, prefix: 'palisade_', eventLoopMonitoringPrecision: 20 });
+  return registry;
+}
