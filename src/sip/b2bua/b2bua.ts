@@ -69,10 +69,11 @@ export interface B2buaDeps {
 export class B2bua implements SipLegHost {
   /**
    * What we serve, in every Allow header we send; the UAS core refuses an
-   * in-dialog method left out of it with 405 (ua-core.ts). No REFER until
-   * call transfer is built: phones then keep the call instead of dropping it.
+   * in-dialog method left out of it with 405 (ua-core.ts). REFER is served
+   * in a call's dialogs (call transfer, call-transfer.ts and the channels);
+   * out of a dialog it is challenged, then refused with 405.
    */
-  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE';
+  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE, REFER';
   /** in-dialog requests: Call-ID + our tag → call and leg */
   private dialogs = new Map<string, { call: Call; leg: 'a' | 'b' }>();
   /** forks awaiting an answer, by Call-ID + our From tag (for retransmitted 2xx) */
@@ -336,6 +337,44 @@ export class B2bua implements SipLegHost {
 
   trackDialog(call: Call, d: Dialog, leg: 'a' | 'b'): void {
     this.dialogs.set(d.key, { call, leg });
+  }
+
+  untrackDialog(d: Dialog): void {
+    this.dialogs.delete(d.key);
+  }
+
+  /**
+   * A call's dialog (Call-ID + our tag), when its remote tag is `remoteTag`
+   * too: what a Replaces header names (RFC 3891 §3), with the side it is in.
+   */
+  findDialog(callId: string, localTag: string, remoteTag: string): { call: Call; side: 'a' | 'b' } | undefined {
+    const e = this.dialogs.get(dialogKey(callId, localTag));
+    if (!e) return undefined;
+    const d = e.call.dialogOf(e.leg);
+    return d && d.remoteTag === remoteTag ? { call: e.call, side: e.leg } : undefined;
+  }
+
+  /**
+   * A dialog a transfer took out of its call: it gets BYE (unless `bye` is
+   * false: sent already), and for a while its phone's own BYE or a late
+   * NOTIFY answer is still 200 rather than 481.
+   */
+  leaving(d: Dialog, bye = true): void {
+    if (bye) this.sendInDialog(d, 'BYE');
+    const release = () => this.releaseDialog(d.callId, d.localTag);
+    const timer = setTimeout(release, 32_000);
+    timer.unref();
+    this.ownDialog(d.callId, d.localTag, {
+      onRequest: (tx, req) => {
+        tx.respond(buildResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481, req.method === 'BYE' || req.method === 'NOTIFY' ? 'OK' : 'Call/Transaction Does Not Exist', { server: this.cfg.userAgent }));
+        if (req.method === 'BYE') {
+          clearTimeout(timer);
+          release();
+        }
+      },
+      onAck: () => undefined,
+      onCancel: () => undefined,
+    });
   }
 
   trackReinviteRetransmit(call: Call, r: { stop(): void }): void {
