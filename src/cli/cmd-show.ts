@@ -1,15 +1,16 @@
-// `palisade status` and `palisade show registrations|calls`: ask the running
+// `palisade status` and `palisade show registrations|calls|hints`: ask the running
 // server over its local control socket and print a table.
 import { parseCommandArgs } from '../admin/cli-args.js';
 import { askServer, CONTROL_OPTIONS } from './control-client.js';
 import { formatTable } from '../admin/table.js';
 
-const SHOW_USAGE = 'usage: palisade show registrations|calls|voicemail --config FILE\n';
+const SHOW_USAGE = 'usage: palisade show registrations|calls|hints|voicemail --config FILE\n';
 
 /** what `show X` asks the server for, and what it prints when there is none */
 const SHOW: Record<string, { cmd: string; empty: string }> = {
   registrations: { cmd: 'registrations', empty: 'no registrations' },
   calls: { cmd: 'calls', empty: 'no active calls' },
+  hints: { cmd: 'hints', empty: 'no extensions' },
   voicemail: { cmd: 'voicemail-list', empty: 'no mailboxes' },
 };
 

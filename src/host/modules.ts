@@ -34,6 +34,8 @@ export interface HostServices {
   pipeline: SipStack['pipeline'];
   /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
   dialTechnologies: SipStack['dialTechnologies'];
+  /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
+  callEvents: SipStack['callEvents'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
