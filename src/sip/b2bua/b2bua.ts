@@ -369,7 +369,14 @@ export class B2bua implements SipLegHost {
     timer.unref();
     this.ownDialog(d.callId, d.localTag, {
       onRequest: (tx, req) => {
-        tx.respond(buildResponse(req, req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481, req.method === 'BYE' || req.method === 'NOTIFY' ? 'OK' : 'Call/Transaction Does Not Exist', { server: this.cfg.userAgent }));
+        tx.respond(
+          buildResponse(
+            req,
+            req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481,
+            req.method === 'BYE' || req.method === 'NOTIFY' ? 'OK' : 'Call/Transaction Does Not Exist',
+            { server: this.cfg.userAgent },
+          ),
+        );
         if (req.method === 'BYE') {
           clearTimeout(timer);
           release();
