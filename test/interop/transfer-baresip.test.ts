@@ -9,13 +9,14 @@
 // passed to Alice: she never sees a REFER.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Baresip, findFreePort } from '../helpers/baresip.js';
 import { dominantFrequency, makeToneWav, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
-import { makeUsers, type TestUser } from '../helpers/users.js';
-import { freeLocalPorts } from '../helpers/sipp.js';
+import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
+import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -158,6 +159,65 @@ test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands A
     assert.equal(second.disposition, 'ANSWERED');
     assert.ok(second.billsec >= 2, `Alice and Carol talked (${second.billsec} s)`);
     assert.notEqual(first.uniqueid, second.uniqueid);
+  } finally {
+    for (const p of phones) await p.stop();
+    await pal.stop();
+  }
+});
+
+test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alice, then Carol, and joins them; Carol is re-INVITEd, they talk; CDRs', {
+  timeout: 120_000,
+}, async (t) => {
+  const [alice, bob, carol] = makeUsers(3, { first: 1001 });
+  // the consultation call is Bob's second call in progress: the fraud default allows one (docs/configuration.md, fraud)
+  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml: 'registrar:\n  qualify_interval: 0\nfraud:\n  defaults: { max_outbound_calls: 2 }' });
+  const [rtp] = await freeLocalPorts(1, 200);
+  const phones: Baresip[] = [];
+  try {
+    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp!);
+    const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp! + 100, true);
+    phones.push(a, c);
+    const csv = join(pal.dir, 'bob.csv');
+    writeFileSync(csv, sippCsv([bob!]));
+    const r = await runSipp({
+      scenario: 'attended-transfer-uac',
+      target: pal.target,
+      inf: [csv],
+      set: { first: alice!.number, second: carol!.number },
+      calls: 1,
+      rate: 1,
+      traceMsg: true,
+      timeoutS: 40,
+      dir: pal.dir,
+    });
+    const refusals = pal.events().filter((e) => /refused|failed|security/.test(String(e.event)));
+    assert.equal(r.stats?.successful, 1, `the transferor's scenario: ${r.errors.slice(0, 1500)}\nPalisade: ${JSON.stringify(refusals)}`);
+    await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
+    // Alice and Carol are now in one call: nobody hung up on them
+    await sleep(3000);
+    assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED') && !c.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice and Carol are still in a call');
+    // Carol was re-INVITEd (a new offer, towards the relay of Alice's call) and said 200
+    const reinvite = c.sipTrace().filter((m) => m.startLine.startsWith('INVITE ') && m.dst === `127.0.0.1:${c.opts.sipPort}`);
+    assert.equal(reinvite.length, 2, "Carol's INVITEs: the call from Bob, then Palisade's re-INVITE");
+    await a.hangup();
+    await c.waitEvent('CALL_CLOSED', 8000);
+
+    const carolHeard = readWav(c.recordings().dec[0]!);
+    const n = carolHeard.samples.length;
+    const hz = dominantFrequency(carolHeard, n - Math.round(2 * 8000), n);
+    assert.ok(Math.abs(hz - TONE_ALICE) <= 10, `Carol hears Alice's tone at the end (${hz} Hz)`);
+    const aliceHeard = readWav(a.recordings().dec[0]!);
+    const m = aliceHeard.samples.length;
+    const hzA = dominantFrequency(aliceHeard, m - Math.round(2 * 8000), m);
+    assert.ok(Math.abs(hzA - TONE_CAROL) <= 10, `Alice hears Carol's tone at the end (${hzA} Hz)`);
+
+    // CDRs: Bob → Alice (ended by the transfer), Bob → Carol (replaced), then Alice ↔ Carol
+    const rows = await cdrRows(pal, 3);
+    t.diagnostic(JSON.stringify(rows));
+    const how = `attended transfer by ${bob!.number} to ${carol!.number}`;
+    assert.ok(rows.some((x) => x.src === bob!.number && x.dst === alice!.number && x.userfield === how));
+    assert.ok(rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.userfield === `replaced: ${how}`));
+    assert.ok(rows.some((x) => x.src === alice!.number && x.dst === carol!.number && x.lastapp === 'Transfer' && x.billsec >= 2));
   } finally {
     for (const p of phones) await p.stop();
     await pal.stop();

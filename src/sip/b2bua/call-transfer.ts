@@ -65,9 +65,12 @@ export class CallTransfers {
       party = joined ? joined.call.partyOf(OTHER[joined.side]) : undefined;
     } else party = ua.extension(target.user);
     const dialled = party?.number ?? target.user;
-    // A transfer is a call by the transferor: the gate judges it as one (fraud rules, limits, reputation).
+    // A blind transfer is a new call by the transferor: the gate judges it as
+    // one (fraud rules, limits, reputation). An attended one makes no new
+    // call: it joins two the gate let through already, and the joined call's
+    // ticket goes on with the party it brings (taken over in attended()).
     let ticket: CallTicket | undefined;
-    if (ua.deps.gate) {
+    if (ua.deps.gate && !target.replaces) {
       const d = ua.deps.gate.check({ caller: transferor.number, dialled, callee: party?.number, remote: dialog.remote, callId: req.callId });
       if (!d.ok) {
         ua.log.info('transfer-refused', { call: call.id, by: transferor.number, to: dialled, verdict: d.verdict });
@@ -104,7 +107,7 @@ export class CallTransfers {
         ua.log.info('transfer-failed', { call: call.id, by: transferor.number, to: party!.number, status });
       }
     };
-    if (joined) this.attended(from, offer, joined, party, how, ticket, done);
+    if (joined) this.attended(from, offer, joined, party, how, done);
     else this.blind(from, offer, party, bindings, how, ticket, done, notify);
   }
 
@@ -177,15 +180,7 @@ export class CallTransfers {
    * refresh with a new offer, RFC 3261 §14.1); on its 2xx the replaced call
    * ends (BYE to the transferor only) and the party joins this call.
    */
-  private attended(
-    from: Side,
-    offer: Buffer,
-    joined: { call: Call; side: Side },
-    party: ExtensionInfo,
-    how: string,
-    ticket: CallTicket | undefined,
-    done: (status: number) => void,
-  ): void {
+  private attended(from: Side, offer: Buffer, joined: { call: Call; side: Side }, party: ExtensionInfo, how: string, done: (status: number) => void): void {
     const call = this.call;
     const ua = call.ua;
     const server = ua.cfg.userAgent;
@@ -207,10 +202,11 @@ export class CallTransfers {
         const contact = res.contacts[0];
         if (contact) target.remoteTarget = contact.uri.raw; // RFC 3261 §12.2.1.2 target refresh
         if (res.body.length && isSdp(res)) call.takeAnswer(from, res.body);
-        // the replaced call ends: BYE to the transferor's dialog only, its party moves here
+        // the replaced call ends: BYE to the transferor's dialog only; its party, and its gate ticket, move here
+        const carried = joined.call.takeTicket();
         joined.call.handOver(partySide, `replaced: ${how}`);
         done(200);
-        call.replaceSide(from, target, party, how, ticket);
+        call.replaceSide(from, target, party, how, carried, true);
       },
       onTimeout: () => {
         if (!answered) done(408);

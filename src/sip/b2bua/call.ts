@@ -270,7 +270,7 @@ export class Call {
    * CDR (its userfield says how it ended), the party that leaves gets BYE,
    * and the new segment runs from the party that stayed to the newcomer.
    */
-  replaceSide(side: Side, dialog: Dialog, party: ExtensionInfo, how: string, ticket?: CallTicket): void {
+  replaceSide(side: Side, dialog: Dialog, party: ExtensionInfo, how: string, ticket?: CallTicket, carried = false): void {
     const ua = this.ua;
     const old = this.dialogOf(side)!;
     const stay: Side = side === 'a' ? 'b' : 'a';
@@ -308,10 +308,18 @@ export class Call {
     ua.trackDialog(this, dialog, side);
     this.bridgeDialogs();
     ua.leaving(old);
-    ua.callAnswered(this);
+    // a ticket carried over from a joined call was told of its answer already
+    if (!carried) ua.callAnswered(this);
     // the transferor is out of the call, the newcomer in: busy lamps and device states follow
     this.emitPhase('answered');
     ua.log.info('call-transferred', { call: this.id, how, from: stayed.number, to: party.number });
+  }
+
+  /** the gate's hold on this call, taken away (it goes on with a party that moves to another call) */
+  takeTicket(): CallTicket | undefined {
+    const t = this.ticket;
+    this.ticket = undefined;
+    return t;
   }
 
   /** `keep`'s party moves to another call (an attended transfer): the call ends with BYE to the other side only */
@@ -389,7 +397,9 @@ export class Call {
 
     if (req.method === 'BYE') {
       tx.respond(buildResponse(req, 200, 'OK', { server: this.ua.cfg.userAgent }));
-      this.hangup(from === 'a' ? 'caller hung up' : 'callee hung up', from === 'a' ? 'b' : 'a');
+      // after a transfer the sides no longer say who called: the cause names the party
+      const who = this.lastApp === 'Transfer' ? `${this.partyOf(from).number} hung up` : from === 'a' ? 'caller hung up' : 'callee hung up';
+      this.hangup(who, from === 'a' ? 'b' : 'a');
       return;
     }
     // REFER is served here, never passed to the other phone: Palisade makes the new call (call-transfer.ts)

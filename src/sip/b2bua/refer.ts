@@ -55,13 +55,19 @@ export function readReferTo(req: SipMessage): ReferTarget | null {
   const raw = req.get('refer-to');
   if (raw === undefined) return null;
   try {
-    const na = parseNameAddr(raw, 'Refer-To');
-    const uri = na.uri;
+    // The URI headers are read apart, leniently: phones put a Call-ID's '@'
+    // in the Replaces value unescaped, which RFC 3261 §25.1's hvalue does not allow.
+    const q = raw.indexOf('?');
+    const gt = raw.lastIndexOf('>');
+    const headers = q >= 0 && (gt < 0 || q < gt) ? raw.slice(q + 1, gt < 0 ? undefined : gt) : '';
+    const bare = headers ? raw.slice(0, q) + (gt < 0 ? '' : raw.slice(gt)) : raw;
+    const uri = parseNameAddr(bare, 'Refer-To').uri;
     if ((uri.scheme !== 'sip' && uri.scheme !== 'sips') || !uri.user) return null;
     let replaces: ReplacesId | undefined;
-    for (const [name, value] of Object.entries(uri.headers ?? {})) {
-      if (name.toLowerCase() !== 'replaces') continue;
-      const r = parseReplaces(value);
+    for (const h of headers ? headers.split('&') : []) {
+      const eq = h.indexOf('=');
+      if (eq < 0 || decodeURIComponent(h.slice(0, eq)).toLowerCase() !== 'replaces') continue;
+      const r = parseReplaces(decodeURIComponent(h.slice(eq + 1)));
       if (!r) return null;
       replaces = r;
     }
