@@ -23,6 +23,7 @@ import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
 import { channelQuality } from './channel-quality.js';
+import { ChannelTransfers } from './channel-transfer.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
 
@@ -83,6 +84,10 @@ export class SipChannel implements Channel {
   private session: MediaSession | null = null;
   private dialing: OutboundDial | null = null;
   private bridgedLeg: AnsweredLeg | null = null;
+  /** the far leg bridged with this channel now, with its media and bridge */
+  private far: { leg: AnsweredLeg; session: MediaSession; bridge: DialBridge; since: Date } | null = null;
+  /** REFERs from the far party of a Dial() bridge (channel-transfer.ts) */
+  readonly transfers: ChannelTransfers;
   lastApp = '';
   lastData = '';
   dialStatus = '';
@@ -103,6 +108,7 @@ export class SipChannel implements Channel {
     this.context = caller.context;
     this.peer = { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
+    this.transfers = new ChannelTransfers(this, deps.ua, deps.log);
     this.leg = new SipLeg(
       deps.ua,
       tx,
@@ -357,25 +363,69 @@ export class SipChannel implements Channel {
     if (!this.answered) await this.answer();
     const aLeg = this.media!;
     aLeg.source = null;
-    bLeg.start();
-    const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session: bSession } }, this.deps.log, this.name);
+    const t0 = Date.now();
+    this.joinFar(leg, bSession);
+    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
+    // until one side ends; a transfer by the callee (channel-transfer.ts) puts another far leg in its place
+    for (;;) {
+      const far = this.far!;
+      await Promise.race([far.leg.ended, this.ended]);
+      if (this.hungUp || this.far === far) break;
+    }
+    const far = this.far!;
+    this.far = null;
+    far.bridge.close();
+    this.bridgedLeg = null;
+    this.leg.bridge = null;
+    far.leg.bridge = null;
+    far.leg.onRefer = null;
+    if (this.hungUp) far.leg.hangup();
+    far.session.leg.close();
+    this.dialStatus = 'ANSWER';
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */
+  private joinFar(leg: AnsweredLeg, session: MediaSession): void {
+    session.leg.start();
+    const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session } }, this.deps.log, this.name);
+    this.far = { leg, session, bridge, since: new Date() };
     this.bridgedLeg = leg;
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
-    const t0 = Date.now();
+    leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
     this.emitPhase('answered', { toExtension: leg.number });
-    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
-    await Promise.race([leg.ended, this.ended]);
-    bridge.close();
-    this.bridgedLeg = null;
-    this.leg.bridge = null;
-    leg.bridge = null;
-    if (this.hungUp) leg.hangup();
-    bLeg.close();
-    this.dialStatus = 'ANSWER';
-    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
-    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /**
+   * A transfer by the far party succeeded: `leg` takes its place. The old
+   * bridge and media leg go, the transferor gets BYE, and the bridge loop
+   * in bridgeTo() goes on with the new leg.
+   */
+  replaceFar(leg: AnsweredLeg, session: MediaSession): void {
+    const old = this.far;
+    if (!old || this.hungUp) {
+      leg.hangup();
+      session.leg.close();
+      return;
+    }
+    old.bridge.close();
+    old.leg.bridge = null;
+    old.leg.onRefer = null;
+    this.joinFar(leg, session);
+    old.leg.hangup();
+    old.session.leg.close();
+  }
+
+  get farSince(): Date | null {
+    return this.far?.since ?? null;
+  }
+
+  /** a new media leg for a far party (Dial(), a transfer's target) */
+  newFarSession(): MediaSession {
+    return new MediaSession(new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0), this.deps.mediaAddress);
   }
 
   /** INFO DTMF from the caller while bridged goes on to the callee as INFO */

@@ -7,9 +7,10 @@
 // CDRs show the transfer: Alice → Bob ended "blind transfer by 1002 to
 // 1003", then Alice → Carol with lastapp Transfer. Bob is told nothing
 // passed to Alice: she never sees a REFER.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Baresip, findFreePort } from '../helpers/baresip.js';
@@ -84,9 +85,13 @@ const TONE_ALICE = 440;
 const TONE_BOB = 1000;
 const TONE_CAROL = 700;
 
-test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands Alice to Carol; they talk; NOTIFY sipfrag; CDRs show it', { timeout: 120_000 }, async (t) => {
+async function blindTransfer(t: TestContext, withDialplan: boolean): Promise<void> {
   const [alice, bob, carol] = makeUsers(3, { first: 1001 });
-  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml: 'registrar:\n  qualify_interval: 0' });
+  const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-'));
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
+  const extraYaml = ['registrar:', '  qualify_interval: 0', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
+  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml });
   const [rtp] = await freeLocalPorts(1, 300);
   const phones: Baresip[] = [];
   try {
@@ -106,6 +111,11 @@ test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands A
     // Bob's call ends (Palisade's BYE after the final NOTIFY, or his own on it)
     await b.waitEvent('CALL_CLOSED', 8000);
     await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
+    // the path the call took: a Dial() bridge of the dialplan, or the B2BUA's direct call
+    assert.equal(
+      pal.events().some((e) => e.event === 'channel-bridged'),
+      withDialplan,
+    );
     // Alice and Carol talk for a while; Alice's call never closed
     const talkFrom = Date.now();
     await sleep(3000);
@@ -147,6 +157,18 @@ test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands A
 
     // CDRs: the segment with Bob, ended by the transfer; the segment with Carol
     const rows = await cdrRows(pal, 2);
+    if (withDialplan) {
+      // the channel's CDR (Alice dialled 1002; Dial() answered) and the segment the transfer ended
+      t.diagnostic(JSON.stringify(rows));
+      const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to ${carol!.number}`);
+      assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob');
+      const ch = rows.find((r) => r !== seg)!;
+      assert.equal(ch.src, alice!.number);
+      assert.equal(ch.lastapp, 'Dial');
+      assert.equal(ch.disposition, 'ANSWERED');
+      assert.ok(ch.billsec >= 4, `the channel lasted through both segments (${ch.billsec} s)`);
+      return;
+    }
     t.diagnostic(JSON.stringify(rows));
     const first = rows.find((r) => r.dst === bob!.number)!;
     const second = rows.find((r) => r.dst === carol!.number)!;
@@ -162,7 +184,16 @@ test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands A
   } finally {
     for (const p of phones) await p.stop();
     await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('blind transfer by REFER in a direct call: Bob (baresip `transfer`) hands Alice to Carol; they talk; NOTIFY sipfrag; CDRs show it', { timeout: 120_000 }, async (t) => {
+  await blindTransfer(t, false);
+});
+
+test('blind transfer by REFER on a dialplan channel: Dial() bridges Alice and Bob; Bob transfers her to Carol; they talk; CDRs', { timeout: 120_000 }, async (t) => {
+  await blindTransfer(t, true);
 });
 
 test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alice, then Carol, and joins them; Carol is re-INVITEd, they talk; CDRs', {

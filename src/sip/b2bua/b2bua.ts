@@ -15,6 +15,8 @@ import { credentialsIdentity } from '../auth/digest.js';
 import type {
   AuthApi,
   BindingInfo,
+  CallAttempt,
+  GateDecision,
   CallGateApi,
   CallTicket,
   CdrRecord,
@@ -138,6 +140,10 @@ export class B2bua implements SipLegHost {
 
   writeCdr(rec: CdrRecord): void {
     this.deps.cdr.write(rec);
+  }
+
+  gateCheck(a: CallAttempt): GateDecision | undefined {
+    return this.deps.gate?.check(a);
   }
 
   // ------------------------------------------------------------------ calls
