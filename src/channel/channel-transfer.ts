@@ -18,6 +18,7 @@ import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { CallTicket, ServerTxHandle } from '../sip/b2bua/types.js';
 import { readReferTo, referNotify } from '../sip/b2bua/refer.js';
 import type { Logger } from '../observability/logger.js';
+import type { Remote } from '../transport/types.js';
 import type { MediaSession } from '../media/media-session.js';
 import { OutboundDial, type AnsweredLeg } from './sip-dial.js';
 
@@ -30,6 +31,8 @@ export interface TransferChannel {
   readonly context: string;
   readonly hungUp: boolean;
   readonly remote: { address: string };
+  /** the caller's signalling address, as the gate takes it */
+  remoteOf(): Remote;
   /** when the far leg now bridged joined */
   readonly farSince: Date | null;
   newFarSession(): MediaSession;
@@ -48,6 +51,27 @@ export class ChannelTransfers {
     private readonly ua: SipLegHost,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * A REFER from the caller's own phone: the gate still judges the number
+   * first (a refusal is the same 403 as anywhere); a transfer it would let
+   * through is declined (603), as the caller's channel cannot live on
+   * without its phone yet.
+   */
+  fromCaller(transferor: string, tx: ServerTxHandle, req: SipMessage): void {
+    const server = this.ua.userAgent;
+    const target = readReferTo(req);
+    if (!target) return tx.respond(buildResponse(req, 400, 'Bad Refer-To', { server }));
+    const ext = this.ua.extension(target.user);
+    const d = this.ua.gateCheck?.({ caller: transferor, dialled: target.user, callee: ext?.number, remote: this.ch.remoteOf(), callId: req.callId });
+    if (d && !d.ok) {
+      this.log.info('transfer-refused', { channel: this.ch.name, by: transferor, to: target.user, verdict: d.verdict });
+      return tx.respond(buildResponse(req, 403, 'Forbidden', { server }));
+    }
+    d?.ticket.ended(0);
+    this.log.info('transfer-declined', { channel: this.ch.name, by: transferor, to: target.user, why: 'REFER from the caller of a dialplan channel' });
+    tx.respond(buildResponse(req, 603, 'Decline', { server }));
+  }
 
   /** a REFER from the far party `leg` of the bridge */
   fromFar(leg: AnsweredLeg, tx: ServerTxHandle, req: SipMessage): void {

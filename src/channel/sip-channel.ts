@@ -396,6 +396,7 @@ export class SipChannel implements Channel {
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
+    this.leg.onRefer = (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
     this.emitPhase('answered', { toExtension: leg.number });
   }
 
@@ -417,6 +418,10 @@ export class SipChannel implements Channel {
     this.joinFar(leg, session);
     old.leg.hangup();
     old.session.leg.close();
+  }
+
+  remoteOf(): Remote {
+    return this.remote;
   }
 
   get farSince(): Date | null {
