@@ -11,6 +11,7 @@ import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
+import { officeModule } from '../features/office/office-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -40,7 +41,15 @@ export interface HostServices {
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
+  securityModule,
+  dblookupModule,
+  voicemailModule,
+  qualifyModule,
+  qualityModule,
+  troubleshootModule,
+  officeModule,
+];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {
