@@ -87,6 +87,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     pipeline,
     dialTechnologies,
     callEvents,
+    diversion: stack.b2bua.diversion,
     media,
   });
   await stack.start();

@@ -90,6 +90,8 @@ export class SipChannel implements Channel {
   readonly transfers: ChannelTransfers;
   lastApp = '';
   lastData = '';
+  /** targets of the current Dial() left out for do-not-disturb */
+  private dndSkipped = 0;
   dialStatus = '';
 
   constructor(
@@ -276,8 +278,10 @@ export class SipChannel implements Channel {
 
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
+    this.dndSkipped = 0;
     const branches = this.dialBranches(targets);
-    if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
+    // every target in do-not-disturb: busy, as Asterisk's DND answers
+    if (branches.length === 0) return this.dialDone(this.dndSkipped > 0 ? 'BUSY' : 'CHANUNAVAIL');
     this.emitPhase('ringing', { toExtension: branches[0]!.number });
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
@@ -337,8 +341,20 @@ export class SipChannel implements Channel {
     for (const t of targets) {
       const tech = t.tech.toUpperCase();
       if (tech !== 'SIP' && tech !== 'PJSIP') continue;
-      const ext = ua.extension(t.resource);
+      let ext = ua.extension(t.resource);
       if (!ext) continue;
+      // call diversion: do-not-disturb rings nothing; an unconditional forward rings the target (one hop)
+      const dv = ua.diversionOf?.(ext.number);
+      if (dv?.dnd) {
+        this.deps.log.info('dial-dnd', { channel: this.name, to: ext.number });
+        this.dndSkipped++;
+        continue;
+      }
+      const fwd = dv?.always ? ua.extension(dv.always) : undefined;
+      if (fwd) {
+        this.deps.log.info('dial-forwarded', { channel: this.name, to: ext.number, target: fwd.number, why: 'always' });
+        ext = fwd;
+      }
       for (const b of ua.contacts(ext.number)) branches.push({ number: ext.number, binding: b });
     }
     return branches;

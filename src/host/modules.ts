@@ -37,6 +37,8 @@ export interface HostServices {
   dialTechnologies: SipStack['dialTechnologies'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
   callEvents: SipStack['callEvents'];
+  /** do-not-disturb and call forwarding: a module installs the policy the B2BUA and the channels consult (src/core/call-diversion.ts) */
+  diversion: SipStack['b2bua']['diversion'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }

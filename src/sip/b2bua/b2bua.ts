@@ -32,6 +32,7 @@ import type {
 import type { SipLegHost } from './leg-host.js';
 import type { CdrSink } from '../../core/cdr.js';
 import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
+import { DiversionPort, type Diversion } from '../../core/call-diversion.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -89,6 +90,8 @@ export class B2bua implements SipLegHost {
   private retransmits = new WeakMap<Call, { stop(): void }[]>();
   private forkKeys = new WeakMap<Call, string[]>();
   stats = { attempts: 0, answered: 0, failed: 0 };
+  /** do-not-disturb and call forwarding of extensions (a module installs the policy) */
+  readonly diversion = new DiversionPort();
   /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
   private owned = new Map<string, DialogOwner>();
 
@@ -140,6 +143,10 @@ export class B2bua implements SipLegHost {
 
   writeCdr(rec: CdrRecord): void {
     this.deps.cdr.write(rec);
+  }
+
+  diversionOf(extension: string): Diversion | undefined {
+    return this.diversion.of(extension);
   }
 
   gateCheck(a: CallAttempt): GateDecision | undefined {
@@ -204,7 +211,7 @@ export class B2bua implements SipLegHost {
     // other answer goes out within 200 ms (RFC 3261 §17.2.1), which spares a
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
-    const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    let callee = dialled ? this.deps.extensions.get(dialled) : undefined;
     // The call gate: fraud rules, limits, reputation. Its refusal names no
     // rule to the caller (a generic 403); the reason goes to the log and CDR.
     let ticket: CallTicket | undefined;
@@ -226,6 +233,20 @@ export class B2bua implements SipLegHost {
     if (plan?.routes(caller, dialled)) {
       plan.accept(tx, req, remote, caller, dialled, ticket);
       return;
+    }
+    const dv = callee ? this.diversion.of(callee.number) : undefined;
+    if (callee && dv?.dnd) {
+      // do not disturb: busy, without ringing anything
+      this.log.info('call-dnd', { from: caller.number, to: callee.number });
+      this.rejectAttempt(tx, req, remote, caller, dialled, 486, 'Busy Here', 'BUSY', verdict);
+      ticket?.ended(0);
+      return;
+    }
+    const always = dv?.always ? this.deps.extensions.get(dv.always) : undefined;
+    if (callee && always) {
+      // unconditional forward: one hop, to another extension
+      this.log.info('call-forwarded', { from: caller.number, to: callee.number, target: always.number, why: 'always' });
+      callee = always;
     }
     if (!callee) {
       // no trunks yet: a number that is not ours has nowhere to go
@@ -251,6 +272,12 @@ export class B2bua implements SipLegHost {
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
     call.verdict = verdict;
     call.ticket = ticket;
+    if (!always && dv)
+      call.forwardTo({
+        busy: dv.busy ? this.deps.extensions.get(dv.busy) : undefined,
+        noAnswer: dv.noAnswer ? this.deps.extensions.get(dv.noAnswer) : undefined,
+        noAnswerSecs: dv.noAnswerSecs,
+      });
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
     call.begin(bindings);

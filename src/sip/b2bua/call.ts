@@ -137,6 +137,40 @@ export class Call {
     }
     this.state = 'ringing';
     this.emitPhase('start');
+    this.bOffer = bOffer;
+    this.ring(bindings);
+    const fwd = this.forward?.noAnswer;
+    const first = fwd ? Math.min(ua.cfg.ringTimeoutMs, this.forward!.noAnswerSecs * 1000) : ua.cfg.ringTimeoutMs;
+    this.ringTimer = setTimeout(() => (fwd && this.divert(fwd, 'no answer') ? undefined : this.onRingTimeout()), first);
+  }
+
+  /** the offer the callee's contacts are rung with */
+  private bOffer: Buffer = Buffer.alloc(0);
+  /** forwarding on busy / no answer (call diversion), used once */
+  private forward?: { busy?: ExtensionInfo; noAnswer?: ExtensionInfo; noAnswerSecs: number };
+
+  /** call forwarding on busy and on no answer for this call (src/core/call-diversion.ts) */
+  forwardTo(f: { busy?: ExtensionInfo; noAnswer?: ExtensionInfo; noAnswerSecs: number }): void {
+    if (f.busy || f.noAnswer) this.forward = f;
+  }
+
+  /** the callee is busy or does not answer: ring the forward target instead (one hop); false when it has no phone */
+  private divert(to: ExtensionInfo, why: string): boolean {
+    const bindings = this.ua.contacts(to.number);
+    this.forward = undefined;
+    if (bindings.length === 0 || this.state !== 'ringing') return false;
+    clearTimeout(this.ringTimer);
+    this.forks?.cancel();
+    this.ua.log.info('call-forwarded', { call: this.id, from: this.caller.number, to: this.callee.number, target: to.number, why });
+    this.callee = to;
+    this.emitPhase('ringing');
+    this.ring(bindings);
+    this.ringTimer = setTimeout(() => this.onRingTimeout(), this.ua.cfg.ringTimeoutMs);
+    return true;
+  }
+
+  private ring(bindings: BindingInfo[]): void {
+    const ua = this.ua;
     const mf = this.aInvite.getInt('max-forwards');
     const forks = new InviteFork(
       ua,
@@ -145,7 +179,7 @@ export class Call {
         callerName: this.aInvite.from.displayName ?? this.caller.name,
         calleeNumber: this.callee.number,
         maxForwards: mf === undefined ? 70 : Math.max(mf - 1, 0),
-        offer: bOffer,
+        offer: this.bOffer,
       },
       {
         onProvisional: (_b, res) => this.onForkProvisional(res),
@@ -158,7 +192,6 @@ export class Call {
       const b = forks.ring(binding);
       ua.trackFork(this, b.callId, b.fromTag);
     }
-    this.ringTimer = setTimeout(() => this.onRingTimeout(), ua.cfg.ringTimeoutMs);
   }
 
   // ---------------------------------------------------------------- forks
@@ -333,6 +366,7 @@ export class Call {
   /** a 6xx, or every fork failed: the best final response goes to the caller */
   private onForksFailed(status: number): void {
     if (this.state !== 'ringing') return;
+    if ((status === 486 || status === 600) && this.forward?.busy && this.divert(this.forward.busy, 'busy')) return;
     this.failA(status);
   }
 

@@ -5,6 +5,7 @@
 import type { SipMessage } from '../message/sip-message.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
+import type { Diversion } from '../../core/call-diversion.js';
 import type { BindingInfo, CallAttempt, CdrRecord, ClientTxHandle, ClientTxHandlers, DialogOwner, ExtensionInfo, GateDecision } from './types.js';
 
 /** what building an outgoing INVITE needs (outgoing-invite.ts) */
@@ -48,4 +49,6 @@ export interface SipLegHost extends ForkHost {
   writeCdr(rec: CdrRecord): void;
   /** the call gate's decision on a call a channel places for an extension (a transfer); undefined without a gate */
   gateCheck?(a: CallAttempt): GateDecision | undefined;
+  /** an extension's do-not-disturb and forwarding (src/core/call-diversion.ts) */
+  diversionOf?(extension: string): Diversion | undefined;
 }
