@@ -49,12 +49,16 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'office'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
+    'blf',
+    'diversions',
+    'dnd',
+    'forward',
     'fraud-reload',
     'guard',
     'pcap',
@@ -70,6 +74,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
+  assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'office']);
   assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
 });
