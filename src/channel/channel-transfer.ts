@@ -22,6 +22,20 @@ import type { Remote } from '../transport/types.js';
 import type { MediaSession } from '../media/media-session.js';
 import { OutboundDial, type AnsweredLeg } from './sip-dial.js';
 
+/**
+ * A channel whose technology can move its caller elsewhere (SIP: REFER to
+ * the caller's phone). An optional capability, not part of Channel: the
+ * Transfer() application checks for it and sets TRANSFERSTATUS=UNSUPPORTED
+ * on channels without it.
+ */
+export interface TransferableChannel {
+  transferTo(target: string): Promise<'SUCCESS' | 'FAILURE' | 'UNSUPPORTED'>;
+}
+
+export function isTransferable(ch: object): ch is TransferableChannel {
+  return typeof (ch as Partial<TransferableChannel>).transferTo === 'function';
+}
+
 /** what a transfer needs of its channel (SipChannel) */
 export interface TransferChannel {
   readonly name: string;

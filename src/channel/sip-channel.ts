@@ -436,6 +436,18 @@ export class SipChannel implements Channel {
     old.session.leg.close();
   }
 
+  /**
+   * Transfer() (TransferableChannel, channel-transfer.ts): an answered call
+   * is asked to move by REFER to the caller's phone, which calls `target`
+   * itself (as itself: the call gate judges that call like any other).
+   */
+  async transferTo(target: string): Promise<'SUCCESS' | 'FAILURE' | 'UNSUPPORTED'> {
+    if (this.hungUp || !this.answered) return 'UNSUPPORTED';
+    const ok = await this.leg.refer(target);
+    this.deps.log.info('channel-transfer-requested', { channel: this.name, to: target, accepted: ok });
+    return ok ? 'SUCCESS' : 'FAILURE';
+  }
+
   remoteOf(): Remote {
     return this.remote;
   }

@@ -110,6 +110,26 @@ export class SipLeg implements DialogOwner {
     });
   }
 
+  /**
+   * Asks the phone to call `target` itself (RFC 3515 REFER in this dialog):
+   * true when it accepted (2xx), false when it refused or did not answer.
+   */
+  refer(target: string): Promise<boolean> {
+    const req = this.dialog.createRequest('REFER', { userAgent: this.host.userAgent });
+    // at the address the phone reaches us on (our Contact's host and port), so its new call comes back to Palisade
+    const hostport = /@([^;>]+)/.exec(this.dialog.localContact)?.[1] ?? this.host.domain;
+    req.headers.push({ name: 'refer-to', value: `<sip:${target}@${hostport}>` });
+    req.headers.push({ name: 'referred-by', value: this.dialog.localUri });
+    return new Promise((resolve) => {
+      this.host.sendRequest(req, this.remote, {
+        onResponse: (res) => {
+          if (res.status >= 200) resolve(res.status < 300);
+        },
+        onTimeout: () => resolve(false),
+      });
+    });
+  }
+
   /** end an answered leg with BYE */
   bye(): void {
     this.host.sendInDialog(this.dialog, 'BYE');

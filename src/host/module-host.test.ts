@@ -74,7 +74,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward'));
+  assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward') && h.registry.findApp('Transfer'));
   assert.deepEqual([...h.statusFields.keys()], ['security', 'office']);
   assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
 });

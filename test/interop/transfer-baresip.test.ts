@@ -254,3 +254,48 @@ test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alic
     await pal.stop();
   }
 });
+
+test('Transfer() in the dialplan: the answered caller (baresip) is sent a REFER, accepts it (TRANSFERSTATUS=SUCCESS) and calls the target itself', {
+  timeout: 90_000,
+}, async () => {
+  const [alice, , carol] = makeUsers(3, { first: 1001 });
+  const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-app-'));
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(
+    conf,
+    '[default]\nexten => 700,1,Answer()\nsame => n,Wait(1)\nsame => n,Transfer(PJSIP/1003)\nsame => n,NoOp(TRANSFERSTATUS=${TRANSFERSTATUS})\nsame => n,Wait(10)\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n',
+  );
+  // Alice's phone places the new call while still in the first: its second outbound call (the gate judges it as hers)
+  const pal = await startPalisade({
+    users: [alice!, carol!],
+    extraYaml: `registrar:\n  qualify_interval: 0\nfraud:\n  defaults: { max_outbound_calls: 2 }\ndialplan:\n  file: ${conf}`,
+  });
+  const phones: Baresip[] = [];
+  try {
+    const [rtp] = await freeLocalPorts(1, 200);
+    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp!, true);
+    const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp! + 100);
+    phones.push(a, c);
+    await a.dial(`sip:700@${pal.target}`);
+    const incoming = await c.waitEvent('CALL_ESTABLISHED', 15_000).catch((err: Error) => {
+      const trace = a.sipTrace().map((m) => `${m.src}->${m.dst} ${m.startLine}`);
+      throw new Error(`${err.message}\nPalisade: ${pal.lines.slice(-15).join('\n')}\nAlice: ${trace.join('\n')}`);
+    });
+    assert.match(String(incoming.peeruri ?? ''), new RegExp(`sip:${alice!.number}@`), "Carol is called by Alice's phone");
+    const asked = await pal.waitForEvent((e) => e.event === 'channel-transfer-requested', 5000);
+    assert.equal(asked.accepted, true);
+    assert.equal(asked.to, carol!.number);
+    // Alice's phone got the REFER (Refer-To: Carol) and answered 202
+    const refer = a.sipTrace().find((m) => m.startLine.startsWith('REFER '));
+    assert.ok(
+      refer?.headers.some((h) => new RegExp(`^refer-to:\\s*<sip:${carol!.number}@`, 'i').test(h)),
+      'Refer-To names Carol',
+    );
+    await sleep(1500);
+    await c.hangup();
+  } finally {
+    for (const p of phones) await p.stop();
+    await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -17,6 +17,7 @@ import type { LogRoot } from '../../observability/logger.js';
 import type { EventRegistry } from '../../sip/events/index.js';
 import type { CallEvent, DeviceState } from '../../core/call-events.js';
 import { DialogPackage, hintDevices } from './dialog-package.js';
+import { isTransferable } from '../../channel/channel-transfer.js';
 import type { DiversionPort } from '../../core/call-diversion.js';
 import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
@@ -107,6 +108,16 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
       });
       d.command('diversions', () => running().list());
       d.status('office', () => ({ dnd: store?.list().filter((x) => x.dnd).length ?? 0, forwards: store?.list().filter((x) => x.always || x.busy || x.noAnswer).length ?? 0 }));
+      d.app({
+        name: 'Transfer',
+        synopsis: 'Transfer the caller: Transfer([Tech/]destination); sets TRANSFERSTATUS=SUCCESS|FAILURE|UNSUPPORTED',
+        async run(call, args) {
+          const dest = (args[0] ?? '').replace(/^(?:PJSIP|SIP)\//i, '');
+          if (!dest || !/^[0-9*#+]+$/.test(dest)) return void call.vars.set('TRANSFERSTATUS', 'FAILURE');
+          const status = isTransferable(call.channel) ? await call.channel.transferTo(dest) : 'UNSUPPORTED';
+          call.vars.set('TRANSFERSTATUS', status);
+        },
+      });
       d.app({
         name: 'DND',
         synopsis: 'Do-not-disturb of the calling extension: DND(on|off|toggle); sets DNDSTATUS=ON|OFF',
