@@ -97,6 +97,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     callEvents,
     dnd: new DndHub(),
     chat: new ChatHub(),
+    diversion: stack.b2bua.diversion,
     media,
     sipLegs: b2bua,
     channels,

@@ -24,6 +24,7 @@ import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
 import { channelQuality, watchChannelOneWay } from './channel-quality.js';
+import { ChannelTransfers } from './channel-transfer.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
@@ -99,6 +100,12 @@ export class SipChannel implements Channel {
   private attempts: RingAttempt[] = [];
   /** the name of the leg the last Dial() bridged (the CDR's dstchannel) */
   dstChannel = '';
+  /** the far leg bridged with this channel now, with its media and bridge */
+  private far: { leg: AnsweredLeg; session: MediaSession; bridge: DialBridge; since: Date } | null = null;
+  /** REFERs from the far party of a Dial() bridge (channel-transfer.ts) */
+  readonly transfers: ChannelTransfers;
+  /** targets of the current Dial() left out for do-not-disturb */
+  private dndSkipped = 0;
   lastApp = '';
   lastData = '';
   dialStatus = '';
@@ -126,6 +133,7 @@ export class SipChannel implements Channel {
       ? { transport: remote.transport, address: remote.address, port: remote.port }
       : { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
+    this.transfers = new ChannelTransfers(this, deps.ua, deps.log);
     this.leg = new SipLeg(
       deps.ua,
       tx,
@@ -305,10 +313,12 @@ export class SipChannel implements Channel {
 
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
+    this.dndSkipped = 0;
     const branches = this.dialBranches(targets);
     const others = targets.filter((t) => !this.isLocalTarget(t));
     if (others.length > 0 && this.deps.technologies) return this.dialOthers(branches, others, o);
-    if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
+    // every target in do-not-disturb: busy, as Asterisk's DND answers
+    if (branches.length === 0) return this.dialDone(this.dndSkipped > 0 ? 'BUSY' : 'CHANUNAVAIL');
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
     let bSession: MediaSession;
@@ -495,8 +505,20 @@ export class SipChannel implements Channel {
     for (const t of targets) {
       const tech = t.tech.toUpperCase();
       if (tech !== 'SIP' && tech !== 'PJSIP') continue;
-      const ext = ua.extension(t.resource);
+      let ext = ua.extension(t.resource);
       if (!ext) continue;
+      // call diversion: do-not-disturb rings nothing; an unconditional forward rings the target (one hop)
+      const dv = ua.diversionOf?.(ext.number);
+      if (dv?.dnd) {
+        this.deps.log.info('dial-dnd', { channel: this.name, to: ext.number });
+        this.dndSkipped++;
+        continue;
+      }
+      const fwd = dv?.always ? ua.extension(dv.always) : undefined;
+      if (fwd) {
+        this.deps.log.info('dial-forwarded', { channel: this.name, to: ext.number, target: fwd.number, why: 'always' });
+        ext = fwd;
+      }
       for (const b of ua.contacts(ext.number)) branches.push({ number: ext.number, binding: b });
     }
     return branches;
@@ -521,26 +543,87 @@ export class SipChannel implements Channel {
     if (!this.answered) await this.answer();
     const aLeg = this.media!;
     aLeg.source = null;
-    bLeg.start();
-    const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session: bSession } }, this.deps.log, this.name);
+    const t0 = Date.now();
+    this.joinFar(leg, bSession);
+    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
+    // until one side ends; a transfer by the callee (channel-transfer.ts) puts another far leg in its place
+    for (;;) {
+      const far = this.far!;
+      await Promise.race([far.leg.ended, this.ended]);
+      if (this.hungUp || this.far === far) break;
+    }
+    const far = this.far!;
+    this.far = null;
+    far.bridge.close();
+    this.bridgedLeg = null;
+    this.leg.bridge = null;
+    far.leg.bridge = null;
+    far.leg.onRefer = null;
+    if (this.hungUp) far.leg.hangup();
+    far.session.leg.close();
+    this.dialStatus = 'ANSWER';
+    this.dstChannel = `SIP/${far.leg.number}`;
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */
+  private joinFar(leg: AnsweredLeg, session: MediaSession): void {
+    session.leg.start();
+    const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session } }, this.deps.log, this.name);
+    this.far = { leg, session, bridge, since: new Date() };
     this.bridgedLeg = leg;
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
-    const t0 = Date.now();
+    leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
+    this.leg.onRefer = (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
     this.emitPhase('answered', { toExtension: leg.number });
-    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
-    await Promise.race([leg.ended, this.ended]);
-    bridge.close();
-    this.bridgedLeg = null;
-    this.leg.bridge = null;
-    leg.bridge = null;
-    if (this.hungUp) leg.hangup();
-    bLeg.close();
-    this.dialStatus = 'ANSWER';
-    this.dstChannel = `SIP/${leg.number}`;
-    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
-    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /**
+   * A transfer by the far party succeeded: `leg` takes its place. The old
+   * bridge and media leg go, the transferor gets BYE, and the bridge loop
+   * in bridgeTo() goes on with the new leg.
+   */
+  replaceFar(leg: AnsweredLeg, session: MediaSession): void {
+    const old = this.far;
+    if (!old || this.hungUp) {
+      leg.hangup();
+      session.leg.close();
+      return;
+    }
+    old.bridge.close();
+    old.leg.bridge = null;
+    old.leg.onRefer = null;
+    this.joinFar(leg, session);
+    old.leg.hangup();
+    old.session.leg.close();
+  }
+
+  /**
+   * Transfer() (TransferableChannel, channel-transfer.ts): an answered call
+   * is asked to move by REFER to the caller's phone, which calls `target`
+   * itself (as itself: the call gate judges that call like any other).
+   */
+  async transferTo(target: string): Promise<'SUCCESS' | 'FAILURE' | 'UNSUPPORTED'> {
+    if (this.hungUp || !this.answered) return 'UNSUPPORTED';
+    const ok = await this.leg.refer(target);
+    this.deps.log.info('channel-transfer-requested', { channel: this.name, to: target, accepted: ok });
+    return ok ? 'SUCCESS' : 'FAILURE';
+  }
+
+  remoteOf(): Remote {
+    return this.remote;
+  }
+
+  get farSince(): Date | null {
+    return this.far?.since ?? null;
+  }
+
+  /** a new media leg for a far party (Dial(), a transfer's target) */
+  newFarSession(): MediaSession {
+    return new MediaSession(new MediaLeg(this.deps.allocatePair(), this.deps.mediaAddress, 0), this.deps.mediaAddress);
   }
 
   /** INFO DTMF from the caller while bridged goes on to the callee as INFO */

@@ -37,6 +37,8 @@ export class AnsweredLeg implements DialogOwner {
   private done = false;
   onInfo: ((req: SipMessage) => void) | null = null;
   bridge: LegBridge | null = null;
+  /** a REFER from the callee (a transfer); declined with 603 when unset */
+  onRefer: ((tx: ServerTxHandle, req: SipMessage) => void) | null = null;
 
   constructor(
     private readonly ua: SipLegHost,
@@ -62,6 +64,11 @@ export class AnsweredLeg implements DialogOwner {
       return;
     }
     if (this.bridge?.inDialog(tx, req)) return;
+    if (req.method === 'REFER') {
+      if (this.onRefer) return this.onRefer(tx, req);
+      tx.respond(buildResponse(req, 603, 'Decline', { server }));
+      return;
+    }
     if (req.method === 'INFO') this.onInfo?.(req);
     if (req.method === 'INVITE' || req.method === 'UPDATE') {
       // not (or no longer) bridged: nothing to carry a new session to

@@ -2,10 +2,10 @@
 // (the UAS side of a SIP channel, sip-channel.ts): the dialog, the
 // provisional and final responses to the INVITE, the 2xx retransmitted
 // until the ACK, BYE both ways, CANCEL, INFO (DTMF), and re-INVITE/UPDATE
-// answered for our own endpoint — or handed to a Dial() bridge. REFER is
-// refused before it gets here: it is not in our Allow (the UAS core answers
-// 405, src/sip/ua/ua-core.ts). Everything is sent through the B2BUA's
-// SipLegHost, never its internals.
+// answered for our own endpoint — or handed to a Dial() bridge. A REFER
+// (call transfer) goes to whoever the channel names (`onRefer`); without
+// one it is declined. Everything is sent through the B2BUA's SipLegHost,
+// never its internals.
 import { buildResponse } from '../sip/message/response.js';
 import type { SipMessage } from '../sip/message/sip-message.js';
 import { Dialog, newToken } from '../sip/dialog/dialog.js';
@@ -39,6 +39,8 @@ export class SipLeg implements DialogOwner {
   /** our SDP offer/answer state; set by the channel once its endpoint exists */
   session: MediaSession | null = null;
   bridge: LegBridgeHook | null = null;
+  /** a REFER in this dialog (a transfer, src/channel/channel-transfer.ts); declined with 603 when unset */
+  onRefer: ((tx: ServerTxHandle, req: SipMessage) => void) | null = null;
   private answered = false;
   private closed = false;
   private ok2xx?: { stop(): void };
@@ -108,6 +110,26 @@ export class SipLeg implements DialogOwner {
     });
   }
 
+  /**
+   * Asks the phone to call `target` itself (RFC 3515 REFER in this dialog):
+   * true when it accepted (2xx), false when it refused or did not answer.
+   */
+  refer(target: string): Promise<boolean> {
+    const req = this.dialog.createRequest('REFER', { userAgent: this.host.userAgent });
+    // at the address the phone reaches us on (our Contact's host and port), so its new call comes back to Palisade
+    const hostport = /@([^;>]+)/.exec(this.dialog.localContact)?.[1] ?? this.host.domain;
+    req.headers.push({ name: 'refer-to', value: `<sip:${target}@${hostport}>` });
+    req.headers.push({ name: 'referred-by', value: this.dialog.localUri });
+    return new Promise((resolve) => {
+      this.host.sendRequest(req, this.remote, {
+        onResponse: (res) => {
+          if (res.status >= 200) resolve(res.status < 300);
+        },
+        onTimeout: () => resolve(false),
+      });
+    });
+  }
+
   /** end an answered leg with BYE */
   bye(): void {
     this.host.sendInDialog(this.dialog, 'BYE');
@@ -149,6 +171,11 @@ export class SipLeg implements DialogOwner {
         // bridged by Dial(): offered to the other phone (dial-bridge.ts)
         if (this.bridge?.inDialog(tx, req)) return;
         this.reoffer(tx, req);
+        return;
+      case 'REFER':
+        if (this.onRefer) return this.onRefer(tx, req);
+        // RFC 3515 §2.4.2: a REFER the UA will not act on may be declined; never a 2xx for a call that does not move
+        tx.respond(buildResponse(req, 603, 'Decline', { server }));
         return;
       default:
         tx.respond(buildResponse(req, 200, 'OK', { server }));

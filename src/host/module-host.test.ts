@@ -49,15 +49,19 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'console'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'console'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
+    'blf',
     'cdr',
     'cluster',
     'console-reload',
+    'diversions',
+    'dnd',
+    'forward',
     'fraud-reload',
     'guard',
     'messages',
@@ -88,6 +92,7 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
   assert.ok(h.registry.findApp('MessageSend'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http', 'backup']);
+  assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward') && h.registry.findApp('Transfer'));
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
   assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http']);
 });

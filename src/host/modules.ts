@@ -17,6 +17,7 @@ import { messagingModule } from '../features/messaging/messaging-module.js';
 import { presenceModule } from '../features/presence/presence-module.js';
 import { xmppModule } from '../features/xmpp/xmpp-module.js';
 import { clusterModule } from '../features/cluster/cluster-module.js';
+import { officeModule } from '../features/office/office-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ChatHub } from '../core/chat.js';
@@ -70,6 +71,8 @@ export interface HostServices {
   registry: DialplanRegistry;
   /** HTTP API resources of modules, served by the console module (register in start(), before it) */
   api: ApiRoutes;
+  /** do-not-disturb and call forwarding: a module installs the policy the B2BUA and the channels consult (src/core/call-diversion.ts) */
+  diversion: SipStack['b2bua']['diversion'];
 }
 
 // the console is last: it serves the HTTP API resources the modules before it registered
@@ -86,6 +89,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   presenceModule,
   xmppModule,
   clusterModule,
+  officeModule,
   consoleModule,
 ];
 

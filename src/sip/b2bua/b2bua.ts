@@ -15,6 +15,8 @@ import { credentialsIdentity } from '../auth/digest.js';
 import type {
   AuthApi,
   BindingInfo,
+  CallAttempt,
+  GateDecision,
   CallGateApi,
   CallTicket,
   CdrRecord,
@@ -30,6 +32,7 @@ import type {
 import type { SipLegHost } from './leg-host.js';
 import type { CdrSink } from '../../core/cdr.js';
 import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
+import { DiversionPort, type Diversion } from '../../core/call-diversion.js';
 
 export interface B2buaConfig {
   domain: string;
@@ -72,10 +75,11 @@ export interface B2buaDeps {
 export class B2bua implements SipLegHost {
   /**
    * What we serve, in every Allow header we send; the UAS core refuses an
-   * in-dialog method left out of it with 405 (ua-core.ts). No REFER until
-   * call transfer is built: phones then keep the call instead of dropping it.
+   * in-dialog method left out of it with 405 (ua-core.ts). REFER is served
+   * in a call's dialogs (call transfer, call-transfer.ts and the channels);
+   * out of a dialog it is challenged, then refused with 405.
    */
-  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE';
+  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE, REFER';
   /** in-dialog requests: Call-ID + our tag → call and leg */
   private dialogs = new Map<string, { call: Call; leg: 'a' | 'b' }>();
   /** forks awaiting an answer, by Call-ID + our From tag (for retransmitted 2xx) */
@@ -86,6 +90,8 @@ export class B2bua implements SipLegHost {
   private retransmits = new WeakMap<Call, { stop(): void }[]>();
   private forkKeys = new WeakMap<Call, string[]>();
   stats = { attempts: 0, answered: 0, failed: 0 };
+  /** do-not-disturb and call forwarding of extensions (a module installs the policy) */
+  readonly diversion = new DiversionPort();
   /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
   private owned = new Map<string, DialogOwner>();
 
@@ -137,6 +143,14 @@ export class B2bua implements SipLegHost {
 
   writeCdr(rec: CdrRecord): void {
     this.deps.cdr.write(rec);
+  }
+
+  diversionOf(extension: string): Diversion | undefined {
+    return this.diversion.of(extension);
+  }
+
+  gateCheck(a: CallAttempt): GateDecision | undefined {
+    return this.deps.gate?.check(a);
   }
 
   // ------------------------------------------------------------------ calls
@@ -197,7 +211,7 @@ export class B2bua implements SipLegHost {
     // other answer goes out within 200 ms (RFC 3261 §17.2.1), which spares a
     // packet on every call whose callee rings at once.
     const dialled = req.ruri.user ?? '';
-    const callee = dialled ? this.deps.extensions.get(dialled) : undefined;
+    let callee = dialled ? this.deps.extensions.get(dialled) : undefined;
     // The call gate: fraud rules, limits, reputation. Its refusal names no
     // rule to the caller (a generic 403); the reason goes to the log and CDR.
     let ticket: CallTicket | undefined;
@@ -219,6 +233,20 @@ export class B2bua implements SipLegHost {
     if (plan?.routes(caller, dialled)) {
       plan.accept(tx, req, remote, caller, dialled, ticket);
       return;
+    }
+    const dv = callee ? this.diversion.of(callee.number) : undefined;
+    if (callee && dv?.dnd) {
+      // do not disturb: busy, without ringing anything
+      this.log.info('call-dnd', { from: caller.number, to: callee.number });
+      this.rejectAttempt(tx, req, remote, caller, dialled, 486, 'Busy Here', 'BUSY', verdict);
+      ticket?.ended(0);
+      return;
+    }
+    const always = dv?.always ? this.deps.extensions.get(dv.always) : undefined;
+    if (callee && always) {
+      // unconditional forward: one hop, to another extension
+      this.log.info('call-forwarded', { from: caller.number, to: callee.number, target: always.number, why: 'always' });
+      callee = always;
     }
     if (!callee) {
       // no trunks yet: a number that is not ours has nowhere to go
@@ -244,6 +272,12 @@ export class B2bua implements SipLegHost {
     const call = new Call(this, tx, req, remote, caller, callee, dialled);
     call.verdict = verdict;
     call.ticket = ticket;
+    if (!always && dv)
+      call.forwardTo({
+        busy: dv.busy ? this.deps.extensions.get(dv.busy) : undefined,
+        noAnswer: dv.noAnswer ? this.deps.extensions.get(dv.noAnswer) : undefined,
+        noAnswerSecs: dv.noAnswerSecs,
+      });
     this.calls.add(call);
     this.ringing.set(req.callId + '\u0000' + (req.from.params.tag ?? ''), call);
     call.begin(bindings);
@@ -339,6 +373,51 @@ export class B2bua implements SipLegHost {
 
   trackDialog(call: Call, d: Dialog, leg: 'a' | 'b'): void {
     this.dialogs.set(d.key, { call, leg });
+  }
+
+  untrackDialog(d: Dialog): void {
+    this.dialogs.delete(d.key);
+  }
+
+  /**
+   * A call's dialog (Call-ID + our tag), when its remote tag is `remoteTag`
+   * too: what a Replaces header names (RFC 3891 §3), with the side it is in.
+   */
+  findDialog(callId: string, localTag: string, remoteTag: string): { call: Call; side: 'a' | 'b' } | undefined {
+    const e = this.dialogs.get(dialogKey(callId, localTag));
+    if (!e) return undefined;
+    const d = e.call.dialogOf(e.leg);
+    return d && d.remoteTag === remoteTag ? { call: e.call, side: e.leg } : undefined;
+  }
+
+  /**
+   * A dialog a transfer took out of its call: it gets BYE (unless `bye` is
+   * false: sent already), and for a while its phone's own BYE or a late
+   * NOTIFY answer is still 200 rather than 481.
+   */
+  leaving(d: Dialog, bye = true): void {
+    if (bye) this.sendInDialog(d, 'BYE');
+    const release = () => this.releaseDialog(d.callId, d.localTag);
+    const timer = setTimeout(release, 32_000);
+    timer.unref();
+    this.ownDialog(d.callId, d.localTag, {
+      onRequest: (tx, req) => {
+        tx.respond(
+          buildResponse(
+            req,
+            req.method === 'BYE' || req.method === 'NOTIFY' ? 200 : 481,
+            req.method === 'BYE' || req.method === 'NOTIFY' ? 'OK' : 'Call/Transaction Does Not Exist',
+            { server: this.cfg.userAgent },
+          ),
+        );
+        if (req.method === 'BYE') {
+          clearTimeout(timer);
+          release();
+        }
+      },
+      onAck: () => undefined,
+      onCancel: () => undefined,
+    });
   }
 
   trackReinviteRetransmit(call: Call, r: { stop(): void }): void {

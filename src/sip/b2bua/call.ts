@@ -14,6 +14,7 @@ import type { BindingInfo, CallTicket, CdrRecord, ExtensionInfo, RelayHandle, Se
 import type { B2bua } from './b2bua.js';
 import type { CallQuality } from '../../media/quality/call-quality.js';
 import { cdrQuality } from '../../storage/cdr-quality.js';
+import { CallTransfers, type Side } from './call-transfer.js';
 import type { CallPhase } from '../../core/call-events.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
@@ -23,13 +24,14 @@ let channelSeq = 0;
 export class Call {
   state: CallState = 'routing';
   readonly id = newToken();
-  readonly start = new Date();
+  /** the start of the call, or of its latest segment after a transfer (each segment gets its CDR) */
+  start = new Date();
   answerAt: Date | null = null;
   endAt: Date | null = null;
-  readonly uniqueid: string;
+  uniqueid: string;
   /** Asterisk-style channel sequence number, shared by both legs' channel names */
   private readonly seq: number;
-  readonly aChannel: string;
+  aChannel: string;
   bChannel = '';
   disposition: CdrRecord['disposition'] = 'NO ANSWER';
   hangupCause = '';
@@ -37,8 +39,8 @@ export class Call {
   verdict = 'authenticated';
   ticket?: CallTicket;
 
-  /** leg A dialog (Palisade as UAS toward the caller) */
-  readonly a: Dialog;
+  /** leg A dialog (Palisade as UAS toward the caller; after a transfer, the party that took the caller's place) */
+  a: Dialog;
   /** leg B dialog once a fork answered */
   b?: Dialog;
   /** the INVITE to the callee's contacts, once ringing */
@@ -57,15 +59,24 @@ export class Call {
   private heldBAck?: ForkBranch;
   /** in-dialog requests between the legs, once both exist */
   private inDialog?: InDialogRelay;
+  /** the last session description each side sent, as it came: a transfer offers it afresh to the new party */
+  private readonly lastSdp: Partial<Record<Side, Buffer>> = {};
+  /** REFERs (RFC 3515) in this call: blind and attended transfers (call-transfer.ts) */
+  readonly transfers: CallTransfers;
+  /** the calling party's display name in the CDR (the INVITE's, or the party's after a transfer) */
+  callerName: string;
+  /** CDR lastapp/lastdata of the current segment; a transferred segment says Transfer */
+  lastApp = 'Dial';
+  lastData = '';
 
   constructor(
-    private readonly ua: B2bua,
+    readonly ua: B2bua,
     inviteTx: ServerTxHandle,
     invite: SipMessage,
     readonly aRemote: Remote,
-    readonly caller: ExtensionInfo,
-    readonly callee: ExtensionInfo,
-    readonly dialled: string,
+    public caller: ExtensionInfo,
+    public callee: ExtensionInfo,
+    public dialled: string,
   ) {
     this.aInviteTx = inviteTx;
     this.aInvite = invite;
@@ -89,6 +100,9 @@ export class Call {
       localContact: ua.contactFor(aRemote, callee.number, invite.ruri.scheme === 'sips'),
     });
     this.lateOffer = invite.body.length === 0;
+    this.callerName = invite.from.displayName ?? caller.name;
+    this.lastData = `SIP/${callee.number},${Math.round(ua.cfg.ringTimeoutMs / 1000)}`;
+    this.transfers = new CallTransfers(this);
   }
 
   private get useRelay(): boolean {
@@ -112,6 +126,7 @@ export class Call {
       if (!this.lateOffer) {
         try {
           bOffer = this.relay.offerAnswer('a', this.aInvite.body);
+          this.lastSdp.a = this.aInvite.body;
         } catch (err) {
           // RFC 3261 §21.4.26: an offer we cannot use → 488
           ua.log.info('bad-sdp', { call: this.id, error: (err as Error).message });
@@ -123,6 +138,40 @@ export class Call {
     }
     this.state = 'ringing';
     this.emitPhase('start');
+    this.bOffer = bOffer;
+    this.ring(bindings);
+    const fwd = this.forward?.noAnswer;
+    const first = fwd ? Math.min(ua.cfg.ringTimeoutMs, this.forward!.noAnswerSecs * 1000) : ua.cfg.ringTimeoutMs;
+    this.ringTimer = setTimeout(() => (fwd && this.divert(fwd, 'no answer') ? undefined : this.onRingTimeout()), first);
+  }
+
+  /** the offer the callee's contacts are rung with */
+  private bOffer: Buffer = Buffer.alloc(0);
+  /** forwarding on busy / no answer (call diversion), used once */
+  private forward?: { busy?: ExtensionInfo; noAnswer?: ExtensionInfo; noAnswerSecs: number };
+
+  /** call forwarding on busy and on no answer for this call (src/core/call-diversion.ts) */
+  forwardTo(f: { busy?: ExtensionInfo; noAnswer?: ExtensionInfo; noAnswerSecs: number }): void {
+    if (f.busy || f.noAnswer) this.forward = f;
+  }
+
+  /** the callee is busy or does not answer: ring the forward target instead (one hop); false when it has no phone */
+  private divert(to: ExtensionInfo, why: string): boolean {
+    const bindings = this.ua.contacts(to.number);
+    this.forward = undefined;
+    if (bindings.length === 0 || this.state !== 'ringing') return false;
+    clearTimeout(this.ringTimer);
+    this.forks?.cancel();
+    this.ua.log.info('call-forwarded', { call: this.id, from: this.caller.number, to: this.callee.number, target: to.number, why });
+    this.callee = to;
+    this.emitPhase('ringing');
+    this.ring(bindings);
+    this.ringTimer = setTimeout(() => this.onRingTimeout(), this.ua.cfg.ringTimeoutMs);
+    return true;
+  }
+
+  private ring(bindings: BindingInfo[]): void {
+    const ua = this.ua;
     const mf = this.aInvite.getInt('max-forwards');
     const forks = new InviteFork(
       ua,
@@ -131,7 +180,7 @@ export class Call {
         callerName: this.aInvite.from.displayName ?? this.caller.name,
         calleeNumber: this.callee.number,
         maxForwards: mf === undefined ? 70 : Math.max(mf - 1, 0),
-        offer: bOffer,
+        offer: this.bOffer,
       },
       {
         onProvisional: (_b, res) => this.onForkProvisional(res),
@@ -144,7 +193,6 @@ export class Call {
       const b = forks.ring(binding);
       ua.trackFork(this, b.callId, b.fromTag);
     }
-    this.ringTimer = setTimeout(() => this.onRingTimeout(), ua.cfg.ringTimeoutMs);
   }
 
   // ---------------------------------------------------------------- forks
@@ -192,8 +240,17 @@ export class Call {
       this.sendBye(this.a);
     });
     ua.trackDialog(this, this.a, 'a');
+    this.bridgeDialogs();
+    if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
+    ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
+    ua.callAnswered(this);
+  }
+
+  /** in-dialog requests cross between the two dialogs the call has now */
+  private bridgeDialogs(): void {
+    const ua = this.ua;
     this.inDialog = new InDialogRelay(
-      { a: this.a, b: d },
+      { a: this.a, b: this.b! },
       {
         userAgent: ua.cfg.userAgent,
         tx: ua.deps.tx,
@@ -205,14 +262,112 @@ export class Call {
         },
       },
     );
-    if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
-    ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
-    ua.callAnswered(this);
+  }
+
+  // ------------------------------------------------ transfer (call-transfer.ts)
+
+  dialogOf(side: Side): Dialog | undefined {
+    return side === 'a' ? this.a : this.b;
+  }
+
+  /** the extension on `side`: the caller on a, the callee on b (after a transfer, whoever took their place) */
+  partyOf(side: Side): ExtensionInfo {
+    return side === 'a' ? this.caller : this.callee;
+  }
+
+  nameOf(side: Side): string {
+    return side === 'a' ? this.callerName : this.callee.name;
+  }
+
+  /**
+   * An offer for a new party taking `side`'s place: the other side's last
+   * session description, through the relay; null with direct media.
+   */
+  offerFor(side: Side): Buffer | null {
+    const other: Side = side === 'a' ? 'b' : 'a';
+    const sdp = this.lastSdp[other];
+    if (!this.relay || !sdp) return null;
+    try {
+      return this.relay.offerAnswer(other, sdp);
+    } catch {
+      return null;
+    }
+  }
+
+  /** the new party's answer: the relay sends `side`'s media to it from now on */
+  takeAnswer(side: Side, sdp: Buffer): void {
+    this.viaRelay(side, sdp);
+  }
+
+  /**
+   * `party` on `dialog` takes `side`'s place: the segment before gets its
+   * CDR (its userfield says how it ended), the party that leaves gets BYE,
+   * and the new segment runs from the party that stayed to the newcomer.
+   */
+  replaceSide(side: Side, dialog: Dialog, party: ExtensionInfo, how: string, ticket?: CallTicket, carried = false): void {
+    const ua = this.ua;
+    const old = this.dialogOf(side)!;
+    const stay: Side = side === 'a' ? 'b' : 'a';
+    const stayed = this.partyOf(stay);
+    const stayedName = this.nameOf(stay);
+    const stayedChannel = stay === 'a' ? this.aChannel : this.bChannel;
+    const now = new Date();
+    this.endAt = now;
+    this.hangupCause = how;
+    const rec = this.cdr();
+    this.endAt = null;
+    try {
+      this.ticket?.ended(rec.billsec ?? 0);
+      ua.writeCdr(rec);
+    } catch (err) {
+      ua.log.error('cdr-write-failed', { call: this.id, error: (err as Error).message });
+    }
+    // the new segment: from the party that stayed to the newcomer
+    this.caller = stayed;
+    this.callerName = stayedName;
+    this.aChannel = stayedChannel;
+    this.callee = party;
+    this.dialled = party.number;
+    this.bChannel = `SIP/${party.number}-${(++channelSeq).toString(16).padStart(8, '0')}`;
+    this.start = now;
+    this.answerAt = now;
+    this.uniqueid = `${Math.floor(now.getTime() / 1000)}.${channelSeq}`;
+    this.lastApp = 'Transfer';
+    this.lastData = `SIP/${party.number}`;
+    this.hangupCause = '';
+    this.ticket = ticket;
+    ua.untrackDialog(old);
+    if (side === 'a') this.a = dialog;
+    else this.b = dialog;
+    ua.trackDialog(this, dialog, side);
+    this.bridgeDialogs();
+    ua.leaving(old);
+    // a ticket carried over from a joined call was told of its answer already
+    if (!carried) ua.callAnswered(this);
+    // the transferor is out of the call, the newcomer in: busy lamps and device states follow
+    this.emitPhase('answered');
+    ua.log.info('call-transferred', { call: this.id, how, from: stayed.number, to: party.number });
+  }
+
+  /** the gate's hold on this call, taken away (it goes on with a party that moves to another call) */
+  takeTicket(): CallTicket | undefined {
+    const t = this.ticket;
+    this.ticket = undefined;
+    return t;
+  }
+
+  /** `keep`'s party moves to another call (an attended transfer): the call ends with BYE to the other side only */
+  handOver(keep: Side, cause: string): void {
+    const other: Side = keep === 'a' ? 'b' : 'a';
+    const leaving = this.dialogOf(other);
+    this.hangup(cause, other);
+    if (leaving) this.ua.leaving(leaving, false);
   }
 
   /** a 6xx, or every fork failed: the best final response goes to the caller */
   private onForksFailed(status: number): void {
     if (this.state !== 'ringing') return;
+    if ((status === 486 || status === 600) && this.forward?.busy && this.divert(this.forward.busy, 'busy')) return;
     this.failA(status);
   }
 
@@ -277,9 +432,13 @@ export class Call {
 
     if (req.method === 'BYE') {
       tx.respond(buildResponse(req, 200, 'OK', { server: this.ua.cfg.userAgent }));
-      this.hangup(from === 'a' ? 'caller hung up' : 'callee hung up', from === 'a' ? 'b' : 'a');
+      // after a transfer the sides no longer say who called: the cause names the party
+      const who = this.lastApp === 'Transfer' ? `${this.partyOf(from).number} hung up` : from === 'a' ? 'caller hung up' : 'callee hung up';
+      this.hangup(who, from === 'a' ? 'b' : 'a');
       return;
     }
+    // REFER is served here, never passed to the other phone: Palisade makes the new call (call-transfer.ts)
+    if (req.method === 'REFER') return this.transfers.onRefer(from, tx, req);
     // Anything else in the dialog (re-INVITE, UPDATE, INFO, MESSAGE, NOTIFY...) crosses the bridge.
     this.inDialog?.relay(from, tx, req);
   }
@@ -297,6 +456,7 @@ export class Call {
 
   private viaRelay(from: 'a' | 'b', body: Buffer): Buffer {
     if (!this.relay) return body;
+    this.lastSdp[from] = body;
     try {
       return this.relay.offerAnswer(from, body);
     } catch (err) {
@@ -367,6 +527,7 @@ export class Call {
     this.mediaQuality = this.relay?.quality?.() ?? null;
     this.relay?.close();
     this.relay = undefined;
+    this.transfers.cancel();
     if (this.started) this.emitPhase('end', cause);
     this.ua.callEnded(this);
   }
@@ -397,7 +558,7 @@ export class Call {
   cdr(): CdrRecord {
     const end = this.endAt ?? new Date();
     const billsec = this.answerAt ? Math.round((end.getTime() - this.answerAt.getTime()) / 1000) : 0;
-    const callerName = this.aInvite.from.displayName ?? this.caller.name;
+    const callerName = this.callerName;
     return {
       accountcode: '',
       src: this.caller.number,
@@ -406,8 +567,8 @@ export class Call {
       clid: `"${callerName}" <${this.caller.number}>`,
       channel: this.aChannel,
       dstchannel: this.bChannel,
-      lastapp: 'Dial',
-      lastdata: `SIP/${this.callee.number},${Math.round(this.ua.cfg.ringTimeoutMs / 1000)}`,
+      lastapp: this.lastApp,
+      lastdata: this.lastData,
       start: this.start,
       answer: this.answerAt,
       end,

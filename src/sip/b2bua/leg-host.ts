@@ -5,7 +5,8 @@
 import type { SipMessage } from '../message/sip-message.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
-import type { BindingInfo, CdrRecord, ClientTxHandle, ClientTxHandlers, DialogOwner, ExtensionInfo } from './types.js';
+import type { Diversion } from '../../core/call-diversion.js';
+import type { BindingInfo, CallAttempt, CdrRecord, ClientTxHandle, ClientTxHandlers, DialogOwner, ExtensionInfo, GateDecision } from './types.js';
 
 /** what building an outgoing INVITE needs (outgoing-invite.ts) */
 export interface InviteHost {
@@ -46,4 +47,8 @@ export interface SipLegHost extends ForkHost {
   contacts(aor: string): BindingInfo[];
   /** a call's record, to the store the B2BUA's own calls go to */
   writeCdr(rec: CdrRecord): void;
+  /** the call gate's decision on a call a channel places for an extension (a transfer); undefined without a gate */
+  gateCheck?(a: CallAttempt): GateDecision | undefined;
+  /** an extension's do-not-disturb and forwarding (src/core/call-diversion.ts) */
+  diversionOf?(extension: string): Diversion | undefined;
 }

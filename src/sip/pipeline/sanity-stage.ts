@@ -49,12 +49,11 @@ export class SanityStage {
    * and content checks: a method a route serves goes on; a method we know but
    * serve only inside a dialog → 405 outside one, a method we don't know at
    * all → 501, both with Allow. A method we know but leave out of Allow
-   * (REFER until call transfer is built; PRACK, as we never send a reliable
-   * provisional) gets 405 inside a dialog too: "If the UAS recognizes but
-   * does not support the method of a request, it MUST generate a 405 (Method
-   * Not Allowed) response" with an Allow listing what it supports. A 200 or
-   * 202 would tell a phone that its transfer went ahead, and it would drop a
-   * call that never moved; on 405 it keeps the call.
+   * (PRACK, as we never send a reliable provisional) gets 405 inside a
+   * dialog too: "If the UAS recognizes but does not support the method of a
+   * request, it MUST generate a 405 (Method Not Allowed) response" with an
+   * Allow listing what it supports. REFER is in Allow: inside a dialog it
+   * goes to the call (transfer); outside one it is challenged, then 405.
    */
   private methodRefusal(req: SipMessage): SanityFailure | null {
     const m = req.method;

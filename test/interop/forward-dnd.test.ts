@@ -1,0 +1,158 @@
+// Do-not-disturb and call forwarding (busy, no answer, unconditional) on a
+// running Palisade, set through its control socket (the office module's
+// `dnd` and `forward` commands, stored in its own table), with SIPp phones:
+// a caller, the called extension (answering, busy, or ringing without an
+// answer) and the forward target. Direct B2BUA calls, and a dialplan
+// Dial() for DND and the unconditional forward.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
+import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
+import { askServer } from '../../src/admin/control-client.js';
+
+const ask = (pal: PalisadeProcess, cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => {
+  const socket = join(pal.dir, 'control.sock');
+  return askServer({ socket }, () => ({ control: { socket } }), cmd, args);
+};
+
+/** a SIPp phone registered as `user`, running `scenario` as its answer to calls */
+async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string): Promise<SippProcess> {
+  const [port] = await freeLocalPorts(1);
+  const reg = join(dir, `${user.number}.csv`);
+  writeFileSync(reg, sippCsv([user]));
+  const r = await runSipp({
+    scenario: 'register-auth',
+    target: pal.target,
+    inf: [reg],
+    set: { contact: `127.0.0.1:${port}`, expires: '600' },
+    calls: 1,
+    rate: 10,
+    timeoutS: 20,
+    dir,
+  });
+  assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
+  return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS: 40, dir });
+}
+
+interface Site {
+  pal: PalisadeProcess;
+  dir: string;
+  users: TestUser[];
+}
+
+async function site(withDialplan = false): Promise<Site> {
+  const dir = mkdtempSync(join(tmpdir(), 'pal-fwd-'));
+  const users = makeUsers(3, { first: 1740 });
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
+  const extraYaml = ['registrar:', '  qualify_interval: 0', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
+  const pal = await startPalisade({ users, extraYaml });
+  return { pal, dir, users };
+}
+
+async function call(s: Site, scenario: string): Promise<{ ok: boolean; errors: string }> {
+  const [caller, callee] = s.users;
+  const csv = join(s.dir, 'caller.csv');
+  writeFileSync(csv, sippCsv([caller!], { peers: [callee!.number] }));
+  const r = await runSipp({ scenario, target: s.pal.target, inf: [csv], calls: 1, rate: 1, pauseMs: 1000, traceMsg: true, timeoutS: 40, dir: s.dir });
+  return { ok: r.stats?.successful === 1, errors: r.errors };
+}
+
+const invites = (messages: string): number => (messages.match(/^INVITE sip:/gm) ?? []).length;
+
+test('forward on busy: the callee answers 486, the target rings and answers; the setting is stored in the module table', { timeout: 90_000 }, async () => {
+  const s = await site();
+  try {
+    const [, callee, target] = s.users;
+    const set = (await ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: target!.number })) as { busy: string };
+    assert.equal(set.busy, target!.number);
+    await assert.rejects(ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: '9999' }), /not an extension/);
+    const busy = await sippPhone(s.pal, s.dir, callee!, 'uas-busy');
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+    const r = await call(s, 'call-auth-uac');
+    assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
+    await new Promise((res) => setTimeout(res, 2500));
+    const b = await busy.stop();
+    const a = await answer.stop();
+    assert.equal(invites(b.messages), 1, 'the callee was rung and said busy');
+    assert.match(b.messages, /^SIP\/2\.0 486/m);
+    assert.equal(invites(a.messages), 1, 'the target was rung');
+    assert.match(a.messages, /^BYE /m, 'and talked until the caller hung up');
+    assert.ok(s.pal.events().some((e) => e.event === 'call-forwarded' && e.why === 'busy' && e.target === target!.number));
+    // in the module's own table (a restart keeps it)
+    const db = new Database(join(s.pal.dir, 'palisade.db'), { readonly: true });
+    try {
+      const row = db.prepare('SELECT fwd_busy FROM office_diversion WHERE extension = ?').get(callee!.number) as { fwd_busy: string };
+      assert.equal(row.fwd_busy, target!.number);
+    } finally {
+      db.close();
+    }
+  } finally {
+    await s.pal.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+test('forward on no answer: after the set seconds the callee is cancelled and the target answers', { timeout: 90_000 }, async () => {
+  const s = await site();
+  try {
+    const [, callee, target] = s.users;
+    await ask(s.pal, 'forward', { extension: callee!.number, type: 'noanswer', target: target!.number, seconds: 2 });
+    const ringing = await sippPhone(s.pal, s.dir, callee!, 'uas-ring-no-answer');
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+    const t0 = Date.now();
+    const r = await call(s, 'call-auth-uac');
+    assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
+    assert.ok(Date.now() - t0 >= 2000, 'not before the no-answer time');
+    await new Promise((res) => setTimeout(res, 2500));
+    const n = await ringing.stop();
+    const a = await answer.stop();
+    assert.equal(invites(n.messages), 1);
+    assert.match(n.messages, /^CANCEL /m, 'the callee stopped ringing');
+    assert.equal(invites(a.messages), 1);
+    assert.ok(s.pal.events().some((e) => e.event === 'call-forwarded' && e.why === 'no answer'));
+  } finally {
+    await s.pal.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});
+
+for (const withDialplan of [false, true]) {
+  const path = withDialplan ? 'a Dial() call' : 'a direct call';
+  test(`do-not-disturb in ${path}: busy at once, the phone never rings; unconditional forward rings the target only`, { timeout: 90_000 }, async () => {
+    const s = await site(withDialplan);
+    try {
+      const [, callee, target] = s.users;
+      await ask(s.pal, 'dnd', { extension: callee!.number, on: true });
+      const phone = await sippPhone(s.pal, s.dir, callee!, 'uas-answer');
+      const other = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+      const r = await call(s, 'call-busy-uac');
+      assert.ok(r.ok, `the caller got 486: ${r.errors}`);
+      // the call reached Palisade, which refused it for DND
+      assert.ok(s.pal.events().some((e) => e.event === (withDialplan ? 'dial-dnd' : 'call-dnd') && e.to === callee!.number));
+      // DND off, forward always on: the target answers, the callee still does not ring
+      await ask(s.pal, 'dnd', { extension: callee!.number, on: false });
+      await ask(s.pal, 'forward', { extension: callee!.number, type: 'always', target: target!.number });
+      const f = await call(s, 'call-auth-uac');
+      assert.ok(f.ok, `forwarded call answered: ${f.errors}`);
+      await new Promise((res) => setTimeout(res, 2500));
+      const p = await phone.stop();
+      const o = await other.stop();
+      assert.equal(invites(p.messages), 0, 'the extension in DND / forwarded never rang');
+      assert.equal(invites(o.messages), 1, 'the forward target rang once');
+      const list = (await ask(s.pal, 'diversions')) as Array<{ extension: string; dnd: boolean; always: string }>;
+      assert.deepEqual(
+        list.map((x) => [x.extension, x.dnd, x.always]),
+        [[callee!.number, false, target!.number]],
+      );
+    } finally {
+      await s.pal.stop();
+      rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+}
