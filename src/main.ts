@@ -88,6 +88,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     dialTechnologies,
     callEvents,
     media,
+    originate: stack.channels ? (r) => stack.channels!.originate(r) : null,
   });
   await stack.start();
 

@@ -49,12 +49,22 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'queues'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'queues', 'campaigns'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
+    'campaign-create',
+    'campaign-disposition',
+    'campaign-dnc-add',
+    'campaign-dnc-list',
+    'campaign-dnc-remove',
+    'campaign-import',
+    'campaign-pause',
+    'campaign-results',
+    'campaign-start',
+    'campaign-status',
     'cdr',
     'fraud-reload',
     'guard',
@@ -81,6 +91,6 @@ test('the shipped modules declare the commands, applications and status fields t
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'queues']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'queues', 'campaigns']);
   assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'queues']);
 });

@@ -11,8 +11,10 @@ import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { queuesModule } from '../features/queues/queues-module.js';
+import { campaignsModule } from '../features/campaigns/campaigns-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
+import type { OriginateRequest, OriginateResult } from '../channel/originate.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -37,6 +39,8 @@ export interface HostServices {
   dialTechnologies: SipStack['dialTechnologies'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
   callEvents: SipStack['callEvents'];
+  /** Palisade places a call and runs the answered party in the dialplan (src/channel/originate.ts); null without a dialplan */
+  originate: ((r: OriginateRequest) => Promise<OriginateResult>) | null;
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
@@ -49,6 +53,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   qualityModule,
   troubleshootModule,
   queuesModule,
+  campaignsModule,
 ];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
