@@ -52,7 +52,10 @@ describe('an outbound campaign of 200 contacts against SIPp callees', () => {
       join(dir, 'queues.conf'),
       '[general]\npersistentmembers = no\n\n[sales]\nstrategy = rrmemory\ntimeout = 5\nretry = 0\nringinuse = yes\nmember => PJSIP/1001\nmember => PJSIP/1002\n',
     );
-    writeFileSync(join(dir, 'extensions.conf'), '[campaigns]\nexten => sales,1,Set(X=${CAMPAIGN})\n same => n,Queue(sales)\n same => n,Hangup()\n');
+    writeFileSync(
+      join(dir, 'extensions.conf'),
+      '[campaigns]\nexten => sales,1,Set(X=${CAMPAIGN})\n same => n,Queue(sales)\n same => n,Hangup()\nexten => short,1,Wait(0.3)\n same => n,Hangup()\n',
+    );
     pal = await startPalisade({
       users: agents,
       extraYaml: [
@@ -260,5 +263,26 @@ describe('an outbound campaign of 200 contacts against SIPp callees', () => {
     }
     const sold = row(ANSWER[0]!);
     assert.deepEqual([sold.disposition, sold.agent, sold.form_interest, sold.form_budget, sold.form_notes], ['sale', 'PJSIP/1001', 'high', '1200', 'wants it, "soon"']);
+  });
+
+  test('originate to one of our extensions: its registered contact is rung and the answered party runs in the dialplan', { timeout: 60_000 }, async () => {
+    const create = cli('create', 'internal', '--exten', 'short', '--permissions', 'internal', '--window', '00:00-00:00', '--cps', '5');
+    assert.equal(create.status, 0, create.stderr);
+    const csv = join(dir, 'internal.csv');
+    writeFileSync(csv, 'number,name\n1002,Agent Two\n');
+    assert.equal(cli('import', 'internal', csv).status, 0);
+    const before = pal.events().filter((e) => e.event === 'channel-ended' && e.originated === '1002').length;
+    assert.equal(cli('start', 'internal').status, 0);
+    await pal.waitForEvent((e) => e.event === 'campaign-done' && e.campaign === 'internal', 30_000);
+    const ended = await pal.waitForEvent(
+      (e) => e.event === 'channel-ended' && e.originated === '1002' && pal.events().filter((x) => x.event === 'channel-ended' && x.originated === '1002').length > before,
+      10_000,
+    );
+    assert.equal(ended.cause, 'normal');
+    const res = cli('results', 'internal');
+    const rows = parse(res.stdout, { columns: true }) as Array<Record<string, string>>;
+    assert.deepEqual([rows[0]!.number, rows[0]!.status, rows[0]!.last_result], ['1002', 'answered', 'answer']);
+    const r = (await ask('campaign-status', { campaign: 'internal' })) as Array<Record<string, unknown>>;
+    assert.deepEqual([r[0]!.state, r[0]!.answered, r[0]!.attempts], ['done', 1, 1]);
   });
 });
