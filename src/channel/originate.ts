@@ -39,8 +39,8 @@ export interface OriginateRequest {
 }
 
 export interface OriginateResult {
+  /** Asterisk's DIALSTATUS: ANSWER, BUSY, NOANSWER, CONGESTION, CHANUNAVAIL */
   status: DialStatus;
-  /** the SIP final status when it failed (486, 480...) */
   /** the answered channel (status ANSWER): it is in the dialplan; `ended` resolves when the call is over */
   channel?: Channel;
   /** the SIP Call-IDs of the INVITEs sent */
