@@ -106,6 +106,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     registry: host.registry,
     metrics,
     api: new ApiRoutes(),
+    originate: (r) => channels.originate(r),
   });
   await stack.start();
 

@@ -9,6 +9,7 @@ import type { Channel } from './channel.js';
 import type { ChannelMedia } from './channel-media.js';
 import { EndpointMedia, type MediaServiceDeps } from './endpoint-media.js';
 import { SipChannel, type ChannelOrigin, type SipChannelDeps } from './sip-channel.js';
+import { originate, type OriginateRequest, type OriginateResult } from './originate.js';
 
 /** what main.ts needs from the dialplan engine (src/dialplan/ implements it) */
 export interface DialplanRunner {
@@ -20,6 +21,7 @@ export interface DialplanRunner {
 
 export class SipChannelFactory {
   private readonly channels = new Set<SipChannel>();
+  private readonly originated = new Set<Channel>();
 
   constructor(
     private readonly deps: SipChannelDeps & MediaServiceDeps,
@@ -27,7 +29,7 @@ export class SipChannelFactory {
   ) {}
 
   get count(): number {
-    return this.channels.size;
+    return this.channels.size + this.originated.size;
   }
 
   /** the hook the B2BUA asks before routing an INVITE itself */
@@ -59,6 +61,21 @@ export class SipChannelFactory {
     return ch;
   }
 
+  /** Palisade places a call; the answered party runs in the dialplan at the request's context and exten (originate.ts) */
+  originate(r: OriginateRequest): Promise<OriginateResult> {
+    return originate(
+      this.deps,
+      {
+        run: (ch) => {
+          this.originated.add(ch);
+          void ch.ended.then(() => this.originated.delete(ch));
+          return this.dialplan.run(ch, new EndpointMedia(ch, this.deps));
+        },
+      },
+      r,
+    );
+  }
+
   /** rows shaped like the B2BUA's call summaries, for `palisade show calls` */
   list(): Array<Record<string, unknown>> {
     return [...this.channels].map((c) => ({
@@ -85,5 +102,6 @@ export class SipChannelFactory {
 
   hangupAll(): void {
     for (const c of [...this.channels]) void c.hangup('normal');
+    for (const c of [...this.originated]) void c.hangup('normal');
   }
 }

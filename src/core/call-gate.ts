@@ -20,6 +20,8 @@ export interface CallAttempt {
   /** the trunk the call leaves by or arrives from: a principal with its own policy (trunk code to come) */
   trunk?: string;
   dialled: string;
+  /** an automatic dialer (a campaign) places the call: a principal of its own, with its own classes and limits */
+  campaign?: CampaignPrincipal;
   /** the callee's extension number when the dialled number is one of ours */
   callee?: string;
   remote: Remote;
@@ -30,6 +32,19 @@ export interface CallAttempt {
    * whatever the digits look like; the trunk's ACL and limits still apply
    */
   inbound?: boolean;
+}
+
+/** a campaign as the call gate sees it (src/features/campaigns/) */
+export interface CampaignPrincipal {
+  name: string;
+  /** destination classes it may dial (internal, local, national, mobile, international, premium...) */
+  permissions: readonly string[];
+  /** its calls at once; 0 = unlimited */
+  maxCalls: number;
+  /** its call attempts per sliding minute; 0 = unlimited */
+  callsPerMinute: number;
+  /** currency units per day; 0 = no paid calls */
+  dailySpendLimit: number;
 }
 
 export type GateDecision = { ok: true; verdict: string; ticket: CallTicket } | { ok: false; status: number; reason: string; verdict: string };

@@ -49,13 +49,23 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'console'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'console'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
     'blf',
+    'campaign-create',
+    'campaign-disposition',
+    'campaign-dnc-add',
+    'campaign-dnc-list',
+    'campaign-dnc-remove',
+    'campaign-import',
+    'campaign-pause',
+    'campaign-results',
+    'campaign-start',
+    'campaign-status',
     'cdr',
     'cluster',
     'console-reload',
@@ -93,6 +103,6 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
   assert.ok(h.registry.findApp('MessageSend'));
   assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward') && h.registry.findApp('Transfer'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
   assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http']);
 });

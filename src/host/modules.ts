@@ -11,6 +11,7 @@ import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { queuesModule } from '../features/queues/queues-module.js';
+import { campaignsModule } from '../features/campaigns/campaigns-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
 import { trunksModule } from '../features/trunks/trunks-module.js';
 import { messagingModule } from '../features/messaging/messaging-module.js';
@@ -25,6 +26,7 @@ import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ApiRoutes } from '../core/api-routes.js';
 import type { DialplanRegistry } from '../dialplan/dialplan-registry.js';
 import { consoleModule } from '../features/console/console-module.js';
+import type { OriginateRequest, OriginateResult } from '../channel/originate.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
 import type { SipStack } from './sip-stack.js';
@@ -73,6 +75,8 @@ export interface HostServices {
   api: ApiRoutes;
   /** do-not-disturb and call forwarding: a module installs the policy the B2BUA and the channels consult (src/core/call-diversion.ts) */
   diversion: SipStack['b2bua']['diversion'];
+  /** Palisade places a call and runs the answered party in the dialplan (src/channel/originate.ts); null without a dialplan */
+  originate: ((r: OriginateRequest) => Promise<OriginateResult>) | null;
 }
 
 // the console is last: it serves the HTTP API resources the modules before it registered
@@ -85,6 +89,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   troubleshootModule,
   trunksModule,
   queuesModule,
+  campaignsModule,
   messagingModule,
   presenceModule,
   xmppModule,

@@ -20,11 +20,11 @@
 // are bad reputation evidence for the user and the address; a limit reached
 // (calls, rate, spend) is capacity, not malice, and is not.
 // the port it implements is core/'s (docs/architecture.md, Layers): security does not import the B2BUA
-import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../core/call-gate.js';
+import type { CallAttempt, CallGateApi, CallTicket, CampaignPrincipal, GateDecision } from '../../core/call-gate.js';
 import type { SecurityEventSink, SecurityEventType } from '../../core/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';
 import type { Remote } from '../../transport/types.js';
-import type { NumberPlan } from './number-plan.js';
+import { CALL_CLASSES, type CallClass, type NumberPlan } from './number-plan.js';
 import type { RateTable } from './rate-table.js';
 import type { FraudList } from './fraud-list.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
@@ -50,6 +50,18 @@ export interface CallGateDeps {
   learned?: { call(principal: string, dest: string, t: number): void; length(principal: string, seconds: number): void };
 }
 
+/** a campaign's own policy: only the classes its configuration names, its own limits (0 = unlimited) */
+function campaignPolicy(c: CampaignPrincipal): PrincipalPolicy {
+  const max = c.maxCalls > 0 ? c.maxCalls : Number.MAX_SAFE_INTEGER;
+  return makePolicy('campaign', c.name, {
+    permissions: c.permissions.filter((p): p is CallClass => (CALL_CLASSES as readonly string[]).includes(p)),
+    maxCalls: c.maxCalls,
+    maxOutboundCalls: max,
+    callsPerMinute: c.callsPerMinute,
+    dailySpendLimit: c.dailySpendLimit,
+  });
+}
+
 const FORBIDDEN = { status: 403, reason: 'Forbidden' } as const;
 
 export class CallGate implements CallGateApi {
@@ -73,11 +85,12 @@ export class CallGate implements CallGateApi {
     const principals: PrincipalPolicy[] = [];
     if (a.caller) principals.push(d.policyOf(a.caller));
     if (a.trunk !== undefined) principals.push(this.trunkPolicy(a.trunk));
+    if (a.campaign) principals.push(campaignPolicy(a.campaign));
     const calleePol = c.cls === 'internal' && a.callee ? d.policyOf(a.callee) : undefined;
 
     if (c.cls === 'emergency') return this.pass(a, principals, calleePol, 0, now, 'pass:emergency');
 
-    const at = (p: PrincipalPolicy, rule: string) => (p.kind === 'trunk' ? `${rule}@${p.id}` : rule);
+    const at = (p: PrincipalPolicy, rule: string) => (p.kind === 'extension' ? rule : `${rule}@${p.id}`);
     for (const p of principals) if (!p.callFrom.allows(a.remote.address)) return this.refuse(a, 'FailedACL', at(p, 'call_from'), false);
     if (a.caller && d.reputation.refused(user(a.caller))) return this.refuse(a, 'ReputationReject', 'reputation:caller', false);
     if (a.callee && d.reputation.refused(user(a.callee))) return this.refuse(a, 'ReputationReject', 'reputation:callee', false);

@@ -1,10 +1,10 @@
 // A principal is whoever a call is charged to and limited as: an extension
-// today, a trunk once trunks exist (a feature to come, docs/architecture.md). Both carry the same policy
+// today, a trunk once trunks exist, a campaign's automatic dialer (a feature to come, docs/architecture.md). Both carry the same policy
 // object, so the call gate never cares which kind it is looking at.
 import { OPEN_ACL, type Acl } from '../acl/acl.js';
 import type { CallClass } from './number-plan.js';
 
-export type PrincipalKind = 'extension' | 'trunk';
+export type PrincipalKind = 'extension' | 'trunk' | 'campaign';
 
 export interface PrincipalPolicy {
   /** 'ext:1001', 'trunk:provider-a' */
@@ -49,7 +49,7 @@ export function makePolicy(kind: PrincipalKind, name: string, o: Partial<PolicyL
   permissions.add('internal');
   permissions.add('emergency'); // never removable
   return {
-    id: `${kind === 'extension' ? 'ext' : 'trunk'}:${name}`,
+    id: `${kind === 'extension' ? 'ext' : kind}:${name}`,
     kind,
     registerFrom: o.registerFrom ?? OPEN_ACL,
     callFrom: o.callFrom ?? OPEN_ACL,
