@@ -32,7 +32,7 @@ export interface Iax2Counters {
   tokenInvalid: number;
   /** empty CALLTOKEN elements answered with a token */
   tokenIssued: number;
-  /** empty CALLTOKEN in a request smaller than our answer: dropped (no amplification) */
+  /** empty CALLTOKEN in a request under two thirds of our answer's size: dropped (no amplification) */
   tokenSmall: number;
   /** frames for a call number we do not have */
   unknownCall: number;
@@ -271,7 +271,8 @@ export class Iax2Engine {
       }
       if (token.length === 0) {
         const ie = new IeBuilder().str(Ie.CALLTOKEN, this.tokens.issue(from.address, from.port)).build();
-        if (FULL_HEADER + ie.length > size) {
+        // one datagram for one, at most 1.5 times its size: no amplification worth a spoofer's while
+        if (FULL_HEADER + ie.length > size * 1.5 || (f.subclass !== IaxCmd.NEW && !ies.has(Ie.USERNAME))) {
           this.counters.tokenSmall++;
           return;
         }
