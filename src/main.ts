@@ -69,7 +69,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices } = stack;
 
   await host.start({
     cfg,
@@ -86,6 +86,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     events,
     pipeline,
     dialTechnologies,
+    mediaServices,
     media,
   });
   await stack.start();

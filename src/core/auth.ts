@@ -20,6 +20,8 @@ export interface AuthOutcome {
   /** DigestFailure, or 'forbidden' (authenticated, but not for this AOR / identity) */
   reason?: string;
   method: string;
+  /** the protocol, as Asterisk's security log names it: 'SIP' (the default), 'IAX2' */
+  service?: string;
   /** the digest username, else the AOR / From user the request claimed */
   account: string;
   remote: Remote;

@@ -11,6 +11,7 @@ import { qualifyModule } from '../sip/ua/qualify-module.js';
 import { qualityModule } from '../features/quality/quality-module.js';
 import { troubleshootModule } from '../features/troubleshoot/troubleshoot-module.js';
 import { dblookupModule } from '../dialplan/dblookup-module.js';
+import { iax2Module } from '../features/iax2/iax2-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 import { ModuleHost, type HostModule } from './module-host.js';
@@ -34,11 +35,21 @@ export interface HostServices {
   pipeline: SipStack['pipeline'];
   /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
   dialTechnologies: SipStack['dialTechnologies'];
+  /** what media services draw on (prompts, music on hold, conference rooms), shared by every channel technology */
+  mediaServices: SipStack['mediaServices'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }
 
-export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [securityModule, dblookupModule, voicemailModule, qualifyModule, qualityModule, troubleshootModule];
+export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
+  securityModule,
+  dblookupModule,
+  voicemailModule,
+  qualifyModule,
+  qualityModule,
+  troubleshootModule,
+  iax2Module,
+];
 
 /** A host with every module declared (phase 1): its registry, commands, config sections and CLI commands. */
 export function createHost(): ModuleHost<HostServices> {

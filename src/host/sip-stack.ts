@@ -167,16 +167,20 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     logs.get('b2bua'),
   );
   // ---- channels: calls the dialplan answers, with Palisade's own media
+  // the media services every channel technology shares (prompts, music, conference rooms)
+  const mediaServices = {
+    prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
+    moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
+    mixers: new MixerRegistry(),
+    log: logs.get('channel'),
+  };
   const channels = runner
     ? new SipChannelFactory(
         {
           ua: b2bua,
           allocatePair: () => media.allocatePair(),
           mediaAddress: cfg.rtp.advertisedAddress,
-          prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
-          moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
-          mixers: new MixerRegistry(),
-          log: logs.get('channel'),
+          ...mediaServices,
           rtpTimeoutMs: cfg.rtp.timeout * 1000,
           quality: () => media.quality(),
         },
@@ -250,6 +254,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     b2bua,
     channels,
     dialTechnologies,
+    mediaServices,
     events,
     pipeline,
     media,

@@ -35,7 +35,7 @@ export function authOutcomeEvent(o: AuthOutcome): SecurityEvent {
   if (o.nonce !== undefined) extra.nonce = o.nonce;
   if (o.userAgent) extra.userAgent = o.userAgent.slice(0, 128);
   return securityEvent(type, {
-    service: 'SIP',
+    service: o.service ?? 'SIP',
     remote: o.remote,
     local: o.local,
     account: o.account.slice(0, 64),
