@@ -69,7 +69,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices, callEvents } = stack;
 
   await host.start({
     cfg,
@@ -87,6 +87,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     pipeline,
     dialTechnologies,
     mediaServices,
+    callEvents,
     media,
   });
   await stack.start();

@@ -49,6 +49,7 @@ export class SipChannelFactory {
       this.channels.delete(ch);
       ticket?.ended(ch.answerAt ? Math.round((Date.now() - ch.answerAt.getTime()) / 1000) : 0);
     });
+    ch.emitPhase('start');
     this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context });
     this.dialplan
       .run(ch, new EndpointMedia(ch, this.deps))

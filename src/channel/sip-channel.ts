@@ -22,8 +22,14 @@ import { DialBridge } from './dial-bridge.js';
 import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
-import { channelQuality } from './channel-quality.js';
+import { channelQuality, watchChannelOneWay } from './channel-quality.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
+import type { CallEvent, CallPhase } from '../core/call-events.js';
+
+/** where a channel reports its phases (the CallEventHub) */
+export interface CallEventSink {
+  emitCall(e: CallEvent): void;
+}
 
 export interface SipChannelDeps {
   /** the SIP layer (the B2BUA) */
@@ -38,6 +44,8 @@ export interface SipChannelDeps {
   rtpTimeoutMs: number;
   /** the `quality:` thresholds in force (defaults when absent) */
   quality?(): QualityThresholds;
+  /** call and device-state events (src/core/call-events.ts) */
+  callEvents?: CallEventSink;
 }
 
 const CAUSE_STATUS: Record<HangupCause, [number, string]> = {
@@ -78,6 +86,9 @@ export class SipChannel implements Channel {
   lastApp = '';
   lastData = '';
   dialStatus = '';
+  /** quality flags raised while the call is up (one-way-a) */
+  private readonly qualityFlags: string[] = [];
+  private stopOneWay: (() => void) | null = null;
 
   constructor(
     private readonly deps: SipChannelDeps,
@@ -175,6 +186,14 @@ export class SipChannel implements Channel {
     this.answered = true;
     this.answerAt = new Date();
     this.media!.start();
+    const m = this.media!;
+    this.stopOneWay = watchChannelOneWay(
+      { received: () => m.ep.quality.packets, sent: () => m.ep.stats.packetsSent, flags: this.qualityFlags },
+      this.deps.quality?.(),
+      this.deps.log,
+      this.name,
+    );
+    this.emitPhase('answered');
     this.deps.log.info('channel-answered', { channel: this.name, codec: this.media!.codec, rtp: this.media!.port });
   }
 
@@ -206,9 +225,11 @@ export class SipChannel implements Channel {
     this.dialing?.cancel();
     this.bridgedLeg?.hangup();
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
-    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name);
+    this.stopOneWay?.();
+    const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name, this.qualityFlags);
     this.media?.close();
     this.endedResolve(cause);
+    this.emitPhase('end', { cause });
     const rec = channelCdr({
       channel: this,
       start: this.start,
@@ -230,6 +251,22 @@ export class SipChannel implements Channel {
     this.deps.log.info('channel-ended', { channel: this.name, cause, rtp, ...(path ? { path } : {}) });
   }
 
+  /** report a phase to the call events (no-op without a hub) */
+  emitPhase(phase: CallPhase, extra: Partial<CallEvent> = {}): void {
+    this.deps.callEvents?.emitCall({
+      phase,
+      callId: this.id,
+      sipCallId: this.leg.dialog.callId,
+      from: this.callerIdNum,
+      to: this.dialed,
+      fromExtension: this.peer.account,
+      channel: this.name,
+      via: 'channel',
+      at: Date.now(),
+      ...extra,
+    });
+  }
+
   /** e.g. "PCMU 127.0.0.1:20002" for `palisade show calls` */
   get mediaDescription(): string {
     return this.media ? `${this.media.codec ?? 'recv-only'} ${this.deps.mediaAddress}:${this.media.port}` : '';
@@ -246,6 +283,7 @@ export class SipChannel implements Channel {
     if (this.hungUp) return { status: 'CANCEL' };
     const branches = this.dialBranches(targets);
     if (branches.length === 0) return this.dialDone('CHANUNAVAIL');
+    this.emitPhase('ringing', { toExtension: branches[0]!.number });
     // the caller's leg: answered now or when the callee answers
     const aLeg = this.ensureMedia();
     let bSession: MediaSession;
@@ -280,6 +318,7 @@ export class SipChannel implements Channel {
 
   private dialDone(status: DialResult['status']): DialResult {
     this.dialStatus = status;
+    if (!this.hungUp) this.emitPhase(this.answered ? 'answered' : 'start', { toExtension: '' });
     return { status };
   }
 
@@ -336,6 +375,7 @@ export class SipChannel implements Channel {
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     const t0 = Date.now();
+    this.emitPhase('answered', { toExtension: leg.number });
     this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, a: aLeg.codec, b: bLeg.codec });
     await Promise.race([leg.ended, this.ended]);
     bridge.close();
@@ -345,6 +385,7 @@ export class SipChannel implements Channel {
     if (this.hungUp) leg.hangup();
     bLeg.close();
     this.dialStatus = 'ANSWER';
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
   }
 

@@ -54,6 +54,12 @@ export function addCoreCommands(table: CommandTable, d: CoreCommandDeps): void {
       reachable: b.reachable === null ? 'unknown' : b.reachable ? 'yes' : 'no',
     })),
   );
+  // Asterisk's `core show hints`: each extension's device state (src/core/call-events.ts)
+  table.add('hints', () =>
+    [...d.extensions.values()]
+      .map((e) => ({ extension: e.number, state: stack.callEvents.deviceState(e.number), contacts: stack.callEvents.contactCount(e.number) }))
+      .sort((a, b) => a.extension.localeCompare(b.extension)),
+  );
   table.add('calls', () => [...b2bua.listCalls(), ...(stack.channels?.list() ?? [])]);
   table.add('reload-extensions', async () => {
     // modules listening add their figures (voicemail: mailboxes)

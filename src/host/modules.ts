@@ -37,6 +37,8 @@ export interface HostServices {
   dialTechnologies: SipStack['dialTechnologies'];
   /** what media services draw on (prompts, music on hold, conference rooms), shared by every channel technology */
   mediaServices: SipStack['mediaServices'];
+  /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
+  callEvents: SipStack['callEvents'];
   /** the media layer's settings a module may change (quality thresholds) */
   media: Pick<SipStack['media'], 'setQuality' | 'sessionAt'>;
 }

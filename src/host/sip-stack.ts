@@ -27,6 +27,7 @@ import { securityEvent } from '../security/ids/event-levels.js';
 import { RequestPipeline } from '../sip/pipeline/request-pipeline.js';
 import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-factory.js';
 import { DialTechnologies } from '../channel/dial-technology.js';
+import { CallEventHub } from '../core/call-events.js';
 import { PromptStore } from '../media/prompts/prompt-store.js';
 import { MusicOnHold } from '../media/player/music-on-hold.js';
 import { MixerRegistry } from '../media/mixer/mixer.js';
@@ -61,6 +62,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   const clock = new TimerWheelClock();
   // Dial() technologies modules add (trunks, IAX2): src/channel/dial-technology.ts
   const dialTechnologies = new DialTechnologies();
+  // call phases and registrations, for busy lamps, presence, queues, the console: src/core/call-events.ts
+  const callEvents = new CallEventHub();
   // the names this server answers to: To hosts it registers, digest-uris it accepts
   const localHosts = localHostNames(cfg);
   const isLocalDomain = (host: string) => localHosts.has(host.toLowerCase());
@@ -76,6 +79,21 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     onPersistError: (err, op) => logs.get('registrar').warn('persist-failed', { op, error: (err as Error).message }),
   });
   const restored = await location.restore();
+  location.on((e) => {
+    if (e.type === 'reachability') return;
+    callEvents.emitRegistration({
+      extension: e.binding.aor,
+      contact: e.binding.contactUri,
+      registered: e.type !== 'removed',
+      kind: e.type === 'added' ? 'added' : e.type === 'updated' ? 'refreshed' : 'removed',
+      contacts: location.lookup(e.binding.aor).length,
+      via: 'sip',
+      at: Date.now(),
+    });
+  });
+  for (const b of location.all()) {
+    callEvents.emitRegistration({ extension: b.aor, contact: b.contactUri, registered: true, kind: 'added', contacts: location.lookup(b.aor).length, via: 'sip', at: Date.now() });
+  }
   const localFor = transport.localFor.bind(transport);
 
   const registrar = new Registrar({
@@ -155,6 +173,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
           securityEvent('RequestNotAllowed', { remote: e.remote, local: localFor(e.remote), account: e.account, sessionId: e.callId, detail: e.detail }),
         ),
       gate: defences.callGate,
+      callEvents,
       // calls the dialplan claims become channels (below)
       dialplan: runner
         ? {
@@ -183,6 +202,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
           ...mediaServices,
           rtpTimeoutMs: cfg.rtp.timeout * 1000,
           quality: () => media.quality(),
+          callEvents,
         },
         runner,
       )
@@ -255,6 +275,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     channels,
     dialTechnologies,
     mediaServices,
+    callEvents,
     events,
     pipeline,
     media,

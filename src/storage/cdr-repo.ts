@@ -26,6 +26,11 @@ export interface CdrQuery {
   to?: number | Date; // start < to
   src?: string;
   dst?: string;
+  /** the call's uniqueid (`palisade show call ID`) */
+  uniqueid?: string;
+  disposition?: CdrDisposition;
+  /** only calls whose quality was flagged (poor, one-way) */
+  flagged?: boolean;
   limit?: number; // default 100, at most 10,000
 }
 
@@ -205,6 +210,9 @@ export class CdrRepo {
     if (q.to !== undefined) sel = sel.where('start', '<', ms(q.to));
     if (q.src !== undefined) sel = sel.where('src', '=', q.src);
     if (q.dst !== undefined) sel = sel.where('dst', '=', q.dst);
+    if (q.uniqueid !== undefined) sel = sel.where('uniqueid', '=', q.uniqueid);
+    if (q.disposition !== undefined) sel = sel.where('disposition', '=', q.disposition);
+    if (q.flagged) sel = sel.where('rtp_quality_flags', 'is not', null).where('rtp_quality_flags', '!=', '');
     const rows = await sel.orderBy('start', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return rows.map(fromRow);
   }

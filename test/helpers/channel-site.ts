@@ -9,12 +9,15 @@ import { freeLocalPorts } from './sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { parseConfig } from '../../src/security/config/load-config.js';
 import { startPalisade, type DialplanRunner } from '../../src/main.js';
+import { askServer } from '../../src/admin/control-client.js';
 
 export interface Site {
   dir: string;
   sipPort: number;
   secrets: Record<string, string>;
   logs: Array<Record<string, unknown>>;
+  /** ask the running server over its control socket (as the CLI does) */
+  ask(cmd: string, args?: Record<string, unknown>): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ export async function startSite(plan: DialplanRunner, numbers: string[], rtpPair
     sipPort: sipPort!,
     secrets,
     logs,
+    ask: (cmd, args = {}) => askServer({ socket: join(dir, 'c.sock') }, () => ({ control: { socket: join(dir, 'c.sock') } }), cmd, args),
     stop: async () => {
       await app.stop('test');
       rmSync(dir, { recursive: true, force: true });

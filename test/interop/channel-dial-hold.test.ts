@@ -87,6 +87,12 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
       await a.dial(`sip:700@127.0.0.1:${site.sipPort}`);
       await a.waitEvent('CALL_ESTABLISHED', 8000);
       await b.waitEvent('CALL_ESTABLISHED', 8000);
+      // device states (`palisade show hints`): the caller and the Dial()ed callee are both in use
+      const hints = (await site.ask('hints')) as Array<{ extension: string; state: string }>;
+      assert.deepEqual(
+        hints.map((h) => `${h.extension}=${h.state}`),
+        ['1002=inuse', '1003=inuse'],
+      );
       // the talk window starts once both phones' audio is running: under a
       // loaded full run baresip can take over a second to start sending
       await sleep(1500);
@@ -107,6 +113,14 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
       at.end = Date.now();
       await a.hangup();
       await b.waitEvent('CALL_CLOSED', 5000);
+      // both idle again once the channel has ended (it may finish just after the BYE reached the phone)
+      let after: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        after = ((await site.ask('hints')) as Array<{ extension: string; state: string }>).map((h) => `${h.extension}=${h.state}`);
+        if (after.every((x) => x.endsWith('=idle'))) break;
+        await sleep(50);
+      }
+      assert.deepEqual(after, ['1002=idle', '1003=idle']);
     } finally {
       await stopCapture(cap);
       await a.stop();

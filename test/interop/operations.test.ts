@@ -183,6 +183,12 @@ describe('operating Palisade', () => {
       const calls = cli('show', 'calls', '--config', configPath);
       assert.equal(calls.status, 0);
       assert.match(calls.stdout, /no active calls/);
+      // device states: the two registered extensions are idle, the third has no contact
+      const hints = cli('show', 'hints', '--config', configPath);
+      assert.equal(hints.status, 0, hints.stderr);
+      assert.match(hints.stdout, new RegExp(`^${users[0]!.number}\\s+idle\\s+1\\s*$`, 'm'), hints.stdout);
+      assert.match(hints.stdout, new RegExp(`^${users[1]!.number}\\s+idle\\s+1\\s*$`, 'm'));
+      assert.match(hints.stdout, new RegExp(`^${users[2]!.number}\\s+unavailable\\s+0\\s*$`, 'm'));
 
       // users imported while the server runs can register at once
       const late = makeUsers(1, { first: 2150 });

@@ -157,6 +157,27 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     assert.equal(tshark(['-r', file, '-Y', '_ws.malformed || (sip && _ws.expert.severity >= "warning")']).trim(), '');
     // tshark's own SIP statistics agree on the transactions
     assert.match(tshark(['-r', file, '-q', '-z', 'sip,stat']), /INVITE\s+:\s*3/);
+
+    // the CLI's CDR listing and `show call` carry the call's media figures: 236 packets each way, none lost
+    const listing = cli('cdr', '--src', callers[0]!.number, '--json');
+    assert.equal(listing.code, 0, listing.err);
+    const rows = JSON.parse(listing.out) as Array<Record<string, string>>;
+    const row = rows.find((r) => r.dst === callee.number && r.disposition === 'ANSWERED');
+    assert.ok(row, listing.out);
+    assert.equal(row.loss_a, '0 %');
+    assert.equal(row.loss_b, '0 %');
+    assert.match(row.jitter_a!, /^\d+(\.\d+)? ms$/);
+    assert.match(row.mos_a!, /^4\.\d+$/, 'G.711 without loss scores above 4');
+    const table = cli('cdr');
+    assert.match(table.out, /^start\s+uniqueid\s+src\s+dst\s+disposition\s+billsec\s+loss_a\s+loss_b\s+jitter_a\s+jitter_b\s+mos_a\s+mos_b\s+flags$/m);
+    const shown = cli('show', 'call', row.uniqueid!);
+    assert.equal(shown.code, 0, shown.err);
+    assert.match(shown.out, new RegExp(`^dst: ${callee.number}$`, 'm'));
+    assert.match(shown.out, /^a \(from the caller\)\s+236\s+0\s+0 %/m);
+    assert.match(shown.out, /^b \(from the callee\)\s+236\s+0\s+0 %/m);
+    const missing = cli('show', 'call', '1.2');
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.err, /no call record 1\.2/);
   });
 
   test('a busy call is kept without asking; an answered call of an untraced extension is not', { timeout: 60_000 }, async () => {

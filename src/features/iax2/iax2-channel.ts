@@ -12,12 +12,15 @@ import type { CdrRecord } from '../../sip/b2bua/types.js';
 import { Cause, ControlCmd, FrameType } from '../../iax2/iax2-constants.js';
 import type { Iax2Call } from '../../iax2/iax2-call.js';
 import type { Logger } from '../../observability/logger.js';
+import type { CallEvent, CallPhase } from '../../core/call-events.js';
 import { bridgeEndpoints, Iax2Media } from './iax2-media.js';
 
 export interface Iax2ChannelDeps {
   log: Logger;
   dialTechnologies: DialTechnologies;
   writeCdr(rec: CdrRecord): void;
+  /** where the channel reports its phases (the call-event hub) */
+  callEvents?: { emitCall(e: CallEvent): void };
 }
 
 /** Q.931 causes for a channel's hangup causes (RFC 5456 §8.6.21) */
@@ -80,6 +83,21 @@ export class Iax2Channel implements Channel {
     };
   }
 
+  /** report a phase to the call events (busy lamps, queues, the console) */
+  emitPhase(phase: CallPhase, extra: Partial<CallEvent> = {}): void {
+    this.deps.callEvents?.emitCall({
+      phase,
+      callId: this.id,
+      from: this.callerIdNum,
+      to: this.dialed,
+      fromExtension: this.peer.account,
+      channel: this.name,
+      via: 'iax2',
+      at: Date.now(),
+      ...extra,
+    });
+  }
+
   get endpoint(): Iax2Media {
     return this.media;
   }
@@ -90,6 +108,7 @@ export class Iax2Channel implements Channel {
     this.answered = true;
     this.answerAt = new Date();
     this.media.start();
+    this.emitPhase('answered');
     this.deps.log.info('iax2-channel-answered', { channel: this.name, codec: this.media.codec });
   }
 
@@ -118,6 +137,7 @@ export class Iax2Channel implements Channel {
     this.bridged?.hangup();
     this.media.close();
     this.endedResolve(cause);
+    this.emitPhase('end', { cause });
     try {
       this.deps.writeCdr(
         channelCdr({
@@ -168,12 +188,14 @@ export class Iax2Channel implements Channel {
     if (!this.answered) await this.answer();
     this.bridged = leg;
     const unbridge = bridgeEndpoints(this.media, leg.endpoint);
+    this.emitPhase('answered', { toExtension: leg.number });
     this.deps.log.info('iax2-channel-bridged', { channel: this.name, to: leg.name, a: this.media.codec, b: leg.endpoint.codec });
     const t0 = Date.now();
     await Promise.race([leg.ended, this.ended]);
     unbridge();
     this.bridged = null;
     if (this.hungUp) leg.hangup();
+    else this.emitPhase('answered', { toExtension: '' });
     this.dialStatus = 'ANSWER';
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
   }

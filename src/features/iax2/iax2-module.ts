@@ -126,12 +126,27 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
           account,
           refresh: { min: cfg.minRefresh, max: cfg.refresh },
           registered: (acc, remote, refresh) => {
+            const reg = (registered: boolean, kind: 'added' | 'refreshed' | 'removed') => {
+              if (acc.kind === 'extension') {
+                s.callEvents.emitRegistration({
+                  extension: acc.name,
+                  contact: `iax2:${remote.address}:${remote.port}`,
+                  registered,
+                  kind,
+                  contacts: registered ? 1 : 0,
+                  via: 'iax2',
+                  at: Date.now(),
+                });
+              }
+            };
             if (refresh === 0) {
-              bindings.delete(acc.username);
+              if (bindings.delete(acc.username)) reg(false, 'removed');
               log.info('iax2-unregistered', { username: acc.username, address: remote.address });
               return;
             }
+            const had = bindings.has(acc.username);
             bindings.set(acc.username, { account: acc, remote, expires: Date.now() + refresh * 1000, registeredAt: new Date().toISOString() });
+            reg(true, had ? 'refreshed' : 'added');
             log.info('iax2-registered', { username: acc.username, kind: acc.kind, address: remote.address, port: remote.port, refresh });
           },
           authOutcome: (r) =>
@@ -185,6 +200,7 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
           { transport: 'udp', address: call.remote.address, port: call.remote.port, ...(acc.kind === 'extension' ? { account: acc.name } : {}) },
         );
         channels.add(ch);
+        ch.emitPhase('start');
         void ch.ended.then(() => channels.delete(ch));
         log.info('iax2-channel-new', { channel: ch.name, exten: dialed, context: acc.context, codec: ch.media.codec });
         runner.engine
@@ -244,7 +260,22 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
       );
       sweep = setInterval(() => {
         const now = Date.now();
-        for (const [k, b] of bindings) if (b.expires <= now) bindings.delete(k);
+        for (const [k, b] of bindings) {
+          if (b.expires > now) continue;
+          bindings.delete(k);
+          log.info('iax2-registration-expired', { username: k, address: b.remote.address });
+          if (b.account.kind === 'extension') {
+            s.callEvents.emitRegistration({
+              extension: b.account.name,
+              contact: `iax2:${b.remote.address}:${b.remote.port}`,
+              registered: false,
+              kind: 'removed',
+              contacts: 0,
+              via: 'iax2',
+              at: now,
+            });
+          }
+        }
       }, 5000);
       sweep.unref();
     },

@@ -11,6 +11,7 @@ import type { PacketGate } from '../../transport/transport-layer.js';
 import type { CdrRecord } from '../../sip/b2bua/types.js';
 import type { Channel } from '../../channel/channel.js';
 import type { ChannelMedia } from '../../channel/channel-media.js';
+import type { CallEvent, RegistrationEvent } from '../../core/call-events.js';
 
 export interface HostServicesFor {
   cfg: { sections: Readonly<Record<string, unknown>> };
@@ -21,4 +22,5 @@ export interface HostServicesFor {
   defences: { packetGate: PacketGate; authOutcome(o: AuthOutcome): void; callGate: CallGateApi };
   dialTechnologies: DialTechnologies;
   mediaServices: MediaServiceDeps;
+  callEvents: { emitCall(e: CallEvent): void; emitRegistration(e: RegistrationEvent): void };
 }

@@ -5,6 +5,8 @@ import { ConfigError } from '../../config/config-error.js';
 import { parseConfig } from '../../security/config/load-config.js';
 import { ModuleHost } from '../../host/module-host.js';
 import { qualityModule } from './quality-module.js';
+import { openDatabase } from '../../storage/database.js';
+import type { StorageConfig } from '../../config/config-types.js';
 
 const BASE = 'sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\n';
 const sections = new ModuleHost([qualityModule()]).sections;
@@ -32,6 +34,68 @@ test('quality: the module hands the thresholds to the media layer', async () => 
   const h = new ModuleHost([qualityModule()]);
   const cfg = parseConfig(`${BASE}quality:\n  mos_min: 4.1\n`, 'palisade.yaml', { sections: h.sections });
   let set: unknown;
-  await h.start({ cfg, media: { setQuality: (t) => void (set = t) } });
+  const db = await openDatabase({ driver: 'sqlite', path: ':memory:', tablePrefix: '' } as StorageConfig);
+  await db.migrate();
+  await h.start({ cfg, media: { setQuality: (t) => void (set = t) }, storage: db });
   assert.deepEqual(set, { enabled: true, lossPctMax: 5, mosMin: 4.1, oneWayAfterS: 5 });
+  await db.close();
+});
+
+test('quality: `cdr` lists the newest calls with loss, jitter and MOS per direction; `show-call` gives one call by uniqueid; filters and bad arguments', async () => {
+  const h = new ModuleHost([qualityModule()]);
+  const cfg = parseConfig(BASE, 'palisade.yaml', { sections: h.sections });
+  const db = await openDatabase({ driver: 'sqlite', path: ':memory:', tablePrefix: '' } as StorageConfig);
+  await db.migrate();
+  await h.start({ cfg, media: { setQuality: () => undefined }, storage: db });
+  const leg = (lossPct: number, mos: number) => ({ packets: 500, lost: Math.round(lossPct * 5), lossPct, jitterMeanMs: 1.25, jitterMaxMs: 4.5, maxDeltaMs: 31, mos });
+  await db.cdr.insert({
+    src: '1001',
+    dst: '1002',
+    disposition: 'ANSWERED',
+    uniqueid: '1700000000.1',
+    start: 1_700_000_000_000,
+    end: 1_700_000_010_000,
+    billsec: 10,
+    quality: { a: leg(0, 4.4), b: leg(0, 4.4), flags: [] },
+  });
+  await db.cdr.insert({
+    src: '1001',
+    dst: '1003',
+    disposition: 'ANSWERED',
+    uniqueid: '1700000100.2',
+    start: 1_700_000_100_000,
+    end: 1_700_000_120_000,
+    billsec: 20,
+    quality: { a: leg(8, 3.1), b: null, flags: ['poor-a', 'one-way-b'] },
+  });
+  await db.cdr.insert({ src: '1004', dst: '1001', disposition: 'BUSY', uniqueid: '1700000200.3', start: 1_700_000_200_000, end: 1_700_000_201_000 });
+  const all = (await h.commands.run('cdr', {})) as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    all.map((r) => r.uniqueid),
+    ['1700000200.3', '1700000100.2', '1700000000.1'],
+    'newest first',
+  );
+  assert.deepEqual([all[1]!.loss_a, all[1]!.loss_b, all[1]!.jitter_a, all[1]!.mos_a, all[1]!.flags], ['8 %', '-', '1.25 ms', '3.1', 'poor-a,one-way-b']);
+  assert.equal(all[0]!.loss_a, '-', 'a call without media has no figures');
+  const flagged = (await h.commands.run('cdr', { flagged: true })) as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    flagged.map((r) => r.uniqueid),
+    ['1700000100.2'],
+  );
+  const busy = (await h.commands.run('cdr', { disposition: 'busy', limit: '5' })) as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    busy.map((r) => r.src),
+    ['1004'],
+  );
+  const one = (await h.commands.run('show-call', { arg: '1700000100.2' })) as { call: Record<string, unknown>; media: Array<Record<string, unknown>> };
+  assert.equal(one.call.dst, '1003');
+  assert.equal(one.call.quality_flags, 'poor-a,one-way-b');
+  assert.deepEqual(
+    one.media.map((m) => [m.stream, m.packets, m.lost, m.loss, m.jitter_max, m.max_delta, m.mos]),
+    [['a (from the caller)', 500, 40, '8 %', '4.5 ms', '31 ms', '3.1']],
+  );
+  await assert.rejects(async () => h.commands.run('show-call', { arg: 'nope' }), /no call record nope/);
+  await assert.rejects(async () => h.commands.run('cdr', { limit: 0 }), /limit: a whole number/);
+  await assert.rejects(async () => h.commands.run('cdr', { disposition: 'HAPPY' }), /disposition: one of/);
+  await db.close();
 });

@@ -36,6 +36,11 @@ export class ExtensionTraces {
     return undefined;
   }
 
+  /** whether any extension is traced now (the packet path asks this first) */
+  get any(): boolean {
+    return this.marks.size > 0;
+  }
+
   list(): ExtensionTrace[] {
     return [...this.marks.values()];
   }

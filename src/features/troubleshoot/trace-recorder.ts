@@ -181,11 +181,12 @@ export class TraceRecorder implements SipTap {
       leg = new OpenLeg(s.callId, s.method, callUsers(data, s.bodyStart), group, t);
       this.open.set(s.callId, leg);
     }
-    // stream transports hand slices of a larger read buffer: keep a copy of just this message
+    // stream transports hand slices of a larger read buffer, and a message we serialized may sit in
+    // Node's shared 8 KB pool: keep a copy of just this message (a received datagram is its own)
     const bytes = remote.transport === 'udp' && dir === 'in' ? data : Buffer.from(data);
     this.push(leg, { t, dir, remote, local, data: bytes, bodyStart: s.bodyStart });
     this.update(leg, s, dir, t);
-    if (dir === 'out' && s.bodyStart < data.length && leg.group.rtp === null && this.o.rtp) this.maybeCaptureRtp(leg.group, data, s.bodyStart);
+    if (dir === 'out' && s.bodyStart < data.length && leg.group.rtp === null && this.o.rtp && this.o.extensions.any) this.maybeCaptureRtp(leg.group, data, s.bodyStart);
     return leg;
   }
 

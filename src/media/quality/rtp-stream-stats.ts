@@ -20,6 +20,9 @@ function isCn(pt: number): boolean {
   return pt === 13 || pt === 19;
 }
 
+/** clock and name tables with an SDP's dynamic types, shared by every stream that names the same ones */
+const PT_TABLES = new Map<string, { clocks: Uint32Array; names: Record<number, string> }>();
+
 /** how far back a sequence number is remembered to tell a duplicate from a late packet */
 const SEEN_WINDOW = 512;
 
@@ -93,7 +96,8 @@ export class RtpStreamStats {
   private tsStep = 0;
   // ---- RFC 3550 A.1 extended highest sequence number, duplicates, reordering
   private highest = 0;
-  private readonly seen = new Float64Array(SEEN_WINDOW).fill(-1);
+  /** extended sequence numbers by slot; allocated at the first packet (many streams never carry one) */
+  private seen: Int32Array | null = null;
   private duplicates = 0;
   private outOfOrder = 0;
   private malformed = 0;
@@ -111,6 +115,8 @@ export class RtpStreamStats {
   /** clock rates for dynamic payload types (96-127) from the SDP; shared until one is set */
   private clocks: Uint32Array = STATIC_CLOCK;
   private names: Record<number, string> = STATIC_NAMES;
+  /** the dynamic types named so far, the key of the shared table in use */
+  private tableKey = '';
 
   /**
    * Names a dynamic payload type from the SDP's a=rtpmap. As in Wireshark,
@@ -119,12 +125,22 @@ export class RtpStreamStats {
    */
   setPayloadType(pt: number, name: string, clockRate: number): void {
     if (pt < 0 || pt > 127) return;
-    if (this.clocks === STATIC_CLOCK) {
-      this.clocks = STATIC_CLOCK.slice();
-      this.names = { ...STATIC_NAMES };
+    const clock = name.toLowerCase() === 'telephone-event' ? 0 : clockRate;
+    if (this.clocks[pt] === clock && this.names[pt] === name) return;
+    // every call's SDP names the same few types: share one table per set of names, never mutated
+    this.tableKey += `${pt}/${name}/${clock};`;
+    const hit = PT_TABLES.get(this.tableKey);
+    if (hit) {
+      this.clocks = hit.clocks;
+      this.names = hit.names;
+      return;
     }
-    this.clocks[pt] = name.toLowerCase() === 'telephone-event' ? 0 : clockRate;
-    this.names[pt] = name;
+    const clocks = this.clocks.slice();
+    clocks[pt] = clock;
+    const names = { ...this.names, [pt]: name };
+    if (PT_TABLES.size < 256) PT_TABLES.set(this.tableKey, { clocks, names });
+    this.clocks = clocks;
+    this.names = names;
   }
 
   /** One received RTP packet; `nowMs` is its arrival time in ms (any origin, e.g. performance.now()). */
@@ -230,8 +246,9 @@ export class RtpStreamStats {
       this.clock = this.clocks[pt]!;
     }
     this.highest = 0x10000 + seq;
-    this.seen.fill(-1);
-    this.seen[this.highest % SEEN_WINDOW] = this.highest;
+    const seen = (this.seen ??= new Int32Array(SEEN_WINDOW));
+    seen.fill(-1);
+    seen[this.highest % SEEN_WINDOW] = this.highest;
   }
 
   /** RFC 3550 A.1-style extension of `seq` around the highest so far; counts duplicates and late packets */
@@ -240,11 +257,12 @@ export class RtpStreamStats {
     if (d >= 0x8000) d -= 0x10000;
     const ext = this.highest + d;
     const slot = ext % SEEN_WINDOW;
-    if (this.seen[slot] === ext) {
+    const seen = this.seen!;
+    if (seen[slot] === ext) {
       this.duplicates++;
       return;
     }
-    this.seen[slot] = ext;
+    seen[slot] = ext;
     if (d > 0) this.highest = ext;
     else this.outOfOrder++;
   }

@@ -7,6 +7,7 @@ import { buildResponse } from '../message/response.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { ListenPoint, Remote, Sender } from '../../transport/types.js';
+import { CallEventHub } from '../../core/call-events.js';
 import { B2bua } from './b2bua.js';
 import type { BindingInfo, CdrRecord, ClientTxHandlers, ExtensionInfo, RelayHandle, ServerTxHandle } from './types.js';
 
@@ -45,6 +46,7 @@ class Rig {
     { contactUri: 'sip:1002@127.0.0.1:5082', remote: PHONE2 },
   ];
   readonly b2bua: B2bua;
+  readonly hub = new CallEventHub();
   readonly aTx: ServerTxHandle = {
     respond: (res) => void this.aSent.push(res),
     respondStateless: (res) => void this.aSent.push(res),
@@ -100,6 +102,7 @@ class Rig {
         extensions: { get: (n) => exts.get(n) },
         location: { lookup: (aor) => (aor === '1002' ? this.bindings : []) },
         cdr: { write: (rec) => void this.cdrs.push(rec) },
+        callEvents: this.hub,
       },
       sender,
       new LogRoot('error', {}, { write: () => undefined }).get('b2bua'),
@@ -239,6 +242,29 @@ test('CANCEL from the caller: 487 to the caller, every fork cancelled, CDR NO AN
   );
   assert.equal(r.cdrs[0]!.disposition, 'NO ANSWER');
   assert.equal(r.b2bua.activeCalls, 0);
+});
+
+test('call events: a direct call reports start, ringing, answered and end with both extensions; the callee rings, then is in use, then idle', () => {
+  const r = new Rig();
+  const seen: string[] = [];
+  const states: string[] = [];
+  r.hub.onCall((e) => seen.push(`${e.phase}:${e.fromExtension}>${e.toExtension}:${e.via}${e.cause ? `:${e.cause}` : ''}`));
+  r.hub.onDeviceState((ext, s) => states.push(`${ext}=${s}`));
+  r.hub.emitRegistration({ extension: '1002', contact: 'sip:1002@127.0.0.1:5081', registered: true, kind: 'added', contacts: 1, via: 'sip', at: 0 });
+  r.b2bua.onInvite(r.aTx, invite(), CALLER);
+  r.answer(0, 180);
+  assert.equal(r.hub.deviceState('1002'), 'ringing');
+  r.answer(0, 200, 'b0', SDP);
+  assert.equal(r.hub.activeCalls().length, 1);
+  const ourTag = r.aSent.at(-1)!.to.params.tag!;
+  const bye = parse(
+    `BYE sip:1002@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKbye\nMax-Forwards: 70\n` +
+      `From: "Alice" <sip:1001@pbx>;tag=atag\nTo: <sip:1002@pbx>;tag=${ourTag}\nCall-ID: call-a@127.0.0.1\nCSeq: 3 BYE\nContent-Length: 0\n\n`,
+  );
+  r.b2bua.onInDialog({ respond: () => undefined, respondStateless: () => undefined }, bye);
+  assert.deepEqual(seen, ['start:1001>1002:b2bua', 'ringing:1001>1002:b2bua', 'answered:1001>1002:b2bua', 'end:1001>1002:b2bua:caller hung up']);
+  assert.deepEqual(states, ['1002=idle', '1001=inuse', '1002=ringing', '1002=inuse', '1001=unavailable', '1002=idle']);
+  assert.equal(r.hub.activeCalls().length, 0);
 });
 
 test('BYE from the caller: 200 to it, BYE to the callee, CDR ANSWERED with both channels', () => {

@@ -37,6 +37,7 @@ export interface B2buaConfig {
   ringTimeoutMs: number;
   maxDurationMs: number;
 }
+import type { CallEvent } from '../../core/call-events.js';
 
 export interface B2buaDeps {
   tx: TxApi;
@@ -64,6 +65,8 @@ export interface B2buaDeps {
   }) => void;
   /** a call refused by the per-extension encryption policy (a RequestNotAllowed security event) */
   onEncryptionRefused?: (e: { account: string; remote: Remote; callId: string; detail: string }) => void;
+  /** call and device-state events (src/core/call-events.ts) */
+  callEvents?: { emitCall(e: CallEvent): void };
 }
 
 export class B2bua implements SipLegHost {

@@ -13,6 +13,7 @@ import type { BindingInfo, CallTicket, CdrRecord, ExtensionInfo, RelayHandle, Se
 import type { B2bua } from './b2bua.js';
 import type { CallQuality } from '../../media/quality/call-quality.js';
 import { cdrQuality } from '../../storage/cdr-quality.js';
+import type { CallPhase } from '../../core/call-events.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 
@@ -120,6 +121,7 @@ export class Call {
       }
     }
     this.state = 'ringing';
+    this.emitPhase('start');
     const mf = this.aInvite.getInt('max-forwards');
     const forks = new InviteFork(
       ua,
@@ -152,6 +154,10 @@ export class Call {
     let body: Buffer | undefined;
     if (res.body.length && isSdp(res)) body = this.mediaFromB(res.body);
     const progress = res.status === 183 || body !== undefined;
+    if (!this.ringingSeen) {
+      this.ringingSeen = true;
+      this.emitPhase('ringing');
+    }
     this.respondA(progress ? 183 : 180, progress ? 'Session Progress' : 'Ringing', { body });
   }
 
@@ -176,6 +182,7 @@ export class Call {
     this.relay?.answered?.();
     this.answerAt = new Date();
     this.disposition = 'ANSWERED';
+    this.emitPhase('answered');
     const ok = this.buildA(200, 'OK', { body: aBody });
     this.aInviteTx.respond(ok);
     this.a2xx = ua.deps.tx.retransmit2xx(ok, this.aRemote, () => {
@@ -359,7 +366,31 @@ export class Call {
     this.mediaQuality = this.relay?.quality?.() ?? null;
     this.relay?.close();
     this.relay = undefined;
+    if (this.started) this.emitPhase('end', cause);
     this.ua.callEnded(this);
+  }
+
+  private started = false;
+  private ringingSeen = false;
+
+  /** report a phase to the call events (src/core/call-events.ts) */
+  private emitPhase(phase: CallPhase, cause?: string): void {
+    const ev = this.ua.deps.callEvents;
+    if (!ev) return;
+    this.started = true;
+    ev.emitCall({
+      phase,
+      callId: this.id,
+      sipCallId: this.aInvite.callId,
+      from: this.caller.number,
+      to: this.dialled,
+      fromExtension: this.caller.number,
+      toExtension: this.callee.number,
+      channel: this.aChannel,
+      via: 'b2bua',
+      at: Date.now(),
+      cause,
+    });
   }
 
   cdr(): CdrRecord {

@@ -1,0 +1,186 @@
+// Call and device-state events, protocol-neutral: every call through the
+// B2BUA and every dialplan channel reports its phases here, the location
+// service its registrations, and features read them — busy lamps (the
+// `dialog` package), presence, queues (don't ring an agent in use), the
+// console's live view. Asterisk calls the derived per-extension state
+// "device state". docs/architecture.md, "Call and device-state events".
+//
+// Cost: a Map update and the listeners per phase; nothing per packet.
+
+export type CallPhase = 'start' | 'ringing' | 'answered' | 'end';
+
+export interface CallEvent {
+  phase: CallPhase;
+  /** Palisade's id of the call (a channel's uniqueid, the B2BUA call's id); stable across phases */
+  callId: string;
+  /** the SIP Call-ID of the caller's leg, when SIP */
+  sipCallId?: string;
+  /** the calling number as presented */
+  from: string;
+  /** the number dialled */
+  to: string;
+  /** the local extension that places the call (absent: a trunk or a stranger) */
+  fromExtension?: string;
+  /** the local extension being rung or connected, once known (a Dial() sets it at ringing; '' clears it when that leg is gone) */
+  toExtension?: string;
+  /** the channel or leg name(s), for logs and the console */
+  channel?: string;
+  /** 'b2bua' (direct call), 'channel' (the dialplan), or a module's name */
+  via: string;
+  /** epoch ms */
+  at: number;
+  /** why it ended (phase 'end') */
+  cause?: string;
+}
+
+export interface RegistrationEvent {
+  /** the extension (address of record's user part) */
+  extension: string;
+  contact: string;
+  /** true: added or refreshed; false: removed (unregistered, expired) */
+  registered: boolean;
+  /** what happened to this contact: a new binding, a refresh of one, or its removal */
+  kind: 'added' | 'refreshed' | 'removed';
+  /** contacts the extension holds after this event */
+  contacts: number;
+  /** 'sip', 'iax2' ... */
+  via: string;
+  at: number;
+}
+
+export type DeviceState = 'idle' | 'ringing' | 'inuse' | 'unavailable';
+
+interface ActiveCall {
+  ev: CallEvent;
+  /** the call was answered (by the callee or by Palisade itself) */
+  answered: boolean;
+  /** the current toExtension answered (it is in use, not ringing) */
+  calleeAnswered: boolean;
+}
+
+export class CallEventHub {
+  private readonly calls = new Map<string, ActiveCall>();
+  private readonly contacts = new Map<string, number>();
+  /** per extension: calls it places, calls ringing it, calls it answered (O(1) device state) */
+  private readonly placing = new Map<string, number>();
+  private readonly ringingAt = new Map<string, number>();
+  private readonly answeredAt = new Map<string, number>();
+  private readonly callListeners = new Set<(e: CallEvent) => void>();
+  private readonly regListeners = new Set<(e: RegistrationEvent) => void>();
+  private readonly stateListeners = new Set<(extension: string, state: DeviceState) => void>();
+  private readonly lastState = new Map<string, DeviceState>();
+
+  onCall(fn: (e: CallEvent) => void): () => void {
+    this.callListeners.add(fn);
+    return () => this.callListeners.delete(fn);
+  }
+
+  onRegistration(fn: (e: RegistrationEvent) => void): () => void {
+    this.regListeners.add(fn);
+    return () => this.regListeners.delete(fn);
+  }
+
+  /** called when an extension's derived state changes */
+  onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void {
+    this.stateListeners.add(fn);
+    return () => this.stateListeners.delete(fn);
+  }
+
+  /** a call moved to a phase; later phases may add toExtension, channel... */
+  emitCall(e: CallEvent): void {
+    const prev = this.calls.get(e.callId);
+    if (prev) this.count(prev, -1);
+    const merged = prev ? merge(prev.ev, e) : e;
+    let now: ActiveCall | undefined;
+    if (e.phase === 'end') this.calls.delete(e.callId);
+    else {
+      const sameCallee = prev !== undefined && prev.ev.toExtension === merged.toExtension;
+      now = {
+        ev: merged,
+        answered: (prev?.answered ?? false) || e.phase === 'answered',
+        calleeAnswered: (sameCallee && prev.calleeAnswered) || (e.phase === 'answered' && !!merged.toExtension),
+      };
+      this.calls.set(e.callId, now);
+      this.count(now, 1);
+    }
+    for (const fn of this.callListeners) safe(() => fn(merged));
+    if (this.stateListeners.size === 0) return;
+    const touched = new Set<string>();
+    for (const c of [prev, now]) {
+      if (c?.ev.fromExtension) touched.add(c.ev.fromExtension);
+      if (c?.ev.toExtension) touched.add(c.ev.toExtension);
+    }
+    if (!prev && merged.fromExtension) touched.add(merged.fromExtension);
+    for (const x of touched) this.publishState(x);
+  }
+
+  emitRegistration(e: RegistrationEvent): void {
+    if (e.contacts > 0) this.contacts.set(e.extension, e.contacts);
+    else this.contacts.delete(e.extension);
+    for (const fn of this.regListeners) safe(() => fn(e));
+    if (this.stateListeners.size > 0) this.publishState(e.extension);
+  }
+
+  /** Asterisk's device state of an extension, from its calls and registrations */
+  deviceState(extension: string): DeviceState {
+    if ((this.placing.get(extension) ?? 0) > 0 || (this.answeredAt.get(extension) ?? 0) > 0) return 'inuse';
+    if ((this.ringingAt.get(extension) ?? 0) > 0) return 'ringing';
+    return (this.contacts.get(extension) ?? 0) > 0 ? 'idle' : 'unavailable';
+  }
+
+  /** the calls in progress, oldest first */
+  activeCalls(): CallEvent[] {
+    return [...this.calls.values()].map((c) => ({ ...c.ev, phase: c.answered ? 'answered' : c.ev.phase }));
+  }
+
+  /** how many contacts an extension holds (any technology) */
+  contactCount(extension: string): number {
+    return this.contacts.get(extension) ?? 0;
+  }
+
+  private count(c: ActiveCall, by: 1 | -1): void {
+    const from = c.ev.fromExtension;
+    if (from) bump(this.placing, from, by);
+    const to = c.ev.toExtension;
+    if (to && to !== from) bump(c.calleeAnswered ? this.answeredAt : this.ringingAt, to, by);
+  }
+
+  private publishState(extension: string): void {
+    const s = this.deviceState(extension);
+    if (this.lastState.get(extension) === s) return;
+    this.lastState.set(extension, s);
+    for (const fn of this.stateListeners) safe(() => fn(extension, s));
+  }
+}
+
+function bump(m: Map<string, number>, k: string, by: number): void {
+  const n = (m.get(k) ?? 0) + by;
+  if (n > 0) m.set(k, n);
+  else m.delete(k);
+}
+
+/** the earlier phase's fields, overridden by those the new event sets */
+function merge(a: CallEvent, b: CallEvent): CallEvent {
+  return {
+    phase: b.phase,
+    callId: b.callId,
+    sipCallId: b.sipCallId ?? a.sipCallId,
+    from: b.from || a.from,
+    to: b.to || a.to,
+    fromExtension: b.fromExtension ?? a.fromExtension,
+    toExtension: b.toExtension ?? a.toExtension,
+    channel: b.channel ?? a.channel,
+    via: b.via || a.via,
+    at: b.at,
+    cause: b.cause ?? a.cause,
+  };
+}
+
+/** a listener's fault never breaks the call path */
+function safe(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // listeners log their own faults; the call goes on
+  }
+}
