@@ -20,6 +20,7 @@ DEPS=(
   sox:sox
   libsox-fmt-all:
   kamailio:kamailio          # the reference server in benches and interop
+  iaxmodem:iaxmodem          # an independent IAX2 peer (libiax2) with a modem pty
   fail2ban:fail2ban-client   # its stock asterisk filter reads our security log
   iproute2:ip                # network namespaces
   nftables:nft               # ban mirroring into an nftables set

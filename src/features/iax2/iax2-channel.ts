@@ -186,6 +186,8 @@ export class Iax2Channel implements Channel {
       return { status: 'CANCEL' };
     }
     if (!this.answered) await this.answer();
+    // DIALSTATUS is ANSWER from the answer on (the CDR of a call cut while bridged says so)
+    this.dialStatus = 'ANSWER';
     this.bridged = leg;
     const unbridge = bridgeEndpoints(this.media, leg.endpoint);
     this.emitPhase('answered', { toExtension: leg.number });

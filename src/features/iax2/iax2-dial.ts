@@ -139,12 +139,12 @@ function placeCall(
   const prevEnded = call.events.ended;
   call.events.ended = (code, text, by) => {
     prevEnded?.(code, text, by);
-    media.close();
     if (trunk) trunk.active--;
     ticket?.ended(answeredAt ? Math.round((Date.now() - answeredAt) / 1000) : 0);
-    d.log.info('iax2-dial-ended', { leg: name, cause: code, text, by });
+    d.log.info('iax2-dial-ended', { leg: name, cause: code, text, by, frames: { ...media.stats } });
     once({ status: by === 'timeout' ? 'CHANUNAVAIL' : statusFor(code) });
     endedResolve(by === 'timeout' ? 'failure' : causeOf(code));
+    media.close();
   };
   if (ctx.timeoutMs > 0) {
     timer = setTimeout(() => {

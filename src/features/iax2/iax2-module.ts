@@ -79,6 +79,15 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
       // STAND-IN until the trunks module is merged (trunks-section-standin.ts)
       d.configSection('trunks', (section) => readTrunksStandin(section));
       d.command('iax2', () => status());
+      d.command('show-iax2', () => status());
+      // hang up one IAX2 channel by name (an administrator ending a stuck call)
+      d.command('iax2-hangup', async (args) => {
+        const name = String(args.channel ?? '');
+        const ch = [...channels].find((c) => c.name === name);
+        if (!ch) throw new Error(`no IAX2 channel ${name}; see palisade show iax2`);
+        await ch.hangup('normal');
+        return { channel: name, hungUp: true };
+      });
       d.status('iax2', () => {
         const s = status();
         return {
