@@ -49,17 +49,22 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot'],
+    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'iax2'],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
     'ban-remove',
     'bans',
+    'cdr',
     'fraud-reload',
     'guard',
+    'iax2',
+    'iax2-hangup',
     'pcap',
     'reputation',
     'reputation-reset',
+    'show-call',
+    'show-iax2',
     'trace',
     'trace-extension',
     'trace-list',
@@ -70,6 +75,6 @@ test('the shipped modules declare the commands, applications and status fields t
     'voicemail-messages',
   ]);
   assert.ok(h.registry.findApp('VoiceMail') && h.registry.findApp('VoiceMailMain'));
-  assert.deepEqual([...h.statusFields.keys()], ['security']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'iax2']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'iax2', 'trunks']);
 });
