@@ -12,7 +12,7 @@ const LAYERS = [
   { rank: 1, name: 'message-media-mail-admin', paths: ['^src/sip/message/', '^src/media/', '^src/mail/', '^src/admin/'] },
   { rank: 2, name: 'transport', paths: ['^src/transport/'] },
   { rank: 3, name: 'config-storage', paths: ['^src/config/', '^src/storage/'] },
-  { rank: 4, name: 'sip', paths: ['^src/sip/(?!message/)'] },
+  { rank: 4, name: 'sip-iax2', paths: ['^src/sip/(?!message/)', '^src/iax2/'] },
   { rank: 5, name: 'security', paths: ['^src/security/'] },
   { rank: 6, name: 'channel', paths: ['^src/channel/'] },
   { rank: 7, name: 'dialplan', paths: ['^src/dialplan/'] },

@@ -21,6 +21,8 @@ DEPS=(
   libsox-fmt-all:
   kamailio:kamailio          # the reference server in benches and interop, the cluster's dispatcher
   nats-server:nats-server    # a private NATS with JetStream for the cluster tests that take the broker away
+  kamailio:kamailio          # the reference server in benches and interop
+  iaxmodem:iaxmodem          # an independent IAX2 peer (libiax2) with a modem pty
   fail2ban:fail2ban-client   # its stock asterisk filter reads our security log
   iproute2:ip                # network namespaces
   nftables:nft               # ban mirroring into an nftables set

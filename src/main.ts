@@ -74,7 +74,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
   const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
-  const { transport, tm, location, events, pipeline, media, dialTechnologies, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
+  const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
   const metrics = createMetricsRegistry();
   addCoreMetrics(metrics, stack, () => host.statusField('security'));
 
@@ -94,6 +94,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     pipeline,
     requestAuth,
     dialTechnologies,
+    mediaServices,
     callEvents,
     dnd: new DndHub(),
     chat: new ChatHub(),

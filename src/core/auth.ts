@@ -20,7 +20,7 @@ export interface AuthOutcome {
   /** DigestFailure, or 'forbidden' (authenticated, but not for this AOR / identity) */
   reason?: string;
   method: string;
-  /** the security log's Service: 'SIP' when absent; 'HTTP' for the web console's logins */
+  /** the security log's Service, as Asterisk names it: 'SIP' when absent, 'IAX2'; 'HTTP' for the web console's logins */
   service?: string;
   /** the digest username, else the AOR / From user the request claimed */
   account: string;

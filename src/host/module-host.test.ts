@@ -49,7 +49,24 @@ test('the shipped modules declare the commands, applications and status fields t
   const h = createHost();
   assert.deepEqual(
     h.modules.map((m) => m.name),
-    ['security', 'dblookup', 'voicemail', 'qualify', 'quality', 'troubleshoot', 'trunks', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'console'],
+    [
+      'security',
+      'dblookup',
+      'voicemail',
+      'qualify',
+      'quality',
+      'troubleshoot',
+      'trunks',
+      'iax2',
+      'queues',
+      'campaigns',
+      'messaging',
+      'presence',
+      'xmpp',
+      'cluster',
+      'office',
+      'console',
+    ],
   );
   assert.deepEqual(h.commands.names(), [
     'ban-add',
@@ -74,6 +91,8 @@ test('the shipped modules declare the commands, applications and status fields t
     'forward',
     'fraud-reload',
     'guard',
+    'iax2',
+    'iax2-hangup',
     'messages',
     'pcap',
     'presence',
@@ -88,6 +107,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'reputation',
     'reputation-reset',
     'show-call',
+    'show-iax2',
     'show-queues',
     'trace',
     'trace-extension',
@@ -103,6 +123,6 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('Queue') && h.registry.findApp('AddQueueMember') && h.registry.findApp('PauseQueueMember'));
   assert.ok(h.registry.findApp('MessageSend'));
   assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward') && h.registry.findApp('Transfer'));
-  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http']);
+  assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'iax2', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
+  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'iax2', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'http']);
 });

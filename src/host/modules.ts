@@ -19,6 +19,7 @@ import { presenceModule } from '../features/presence/presence-module.js';
 import { xmppModule } from '../features/xmpp/xmpp-module.js';
 import { clusterModule } from '../features/cluster/cluster-module.js';
 import { officeModule } from '../features/office/office-module.js';
+import { iax2Module } from '../features/iax2/iax2-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ChatHub } from '../core/chat.js';
@@ -51,6 +52,8 @@ export interface HostServices {
   requestAuth: Pick<SipStack['requestAuth'], 'check'>;
   /** Dial() technologies beyond SIP extensions (trunks, IAX2): src/channel/dial-technology.ts */
   dialTechnologies: SipStack['dialTechnologies'];
+  /** what media services draw on (prompts, music on hold, conference rooms), shared by every channel technology */
+  mediaServices: SipStack['mediaServices'];
   /** call phases, registrations and device state (busy lamps, presence, queues, the console): src/core/call-events.ts */
   callEvents: SipStack['callEvents'];
   /** the media layer's settings a module may change (quality thresholds); RTP ports for a module's own call legs */
@@ -88,6 +91,7 @@ export const MODULES: ReadonlyArray<() => HostModule<HostServices>> = [
   qualityModule,
   troubleshootModule,
   trunksModule,
+  iax2Module,
   queuesModule,
   campaignsModule,
   messagingModule,

@@ -187,15 +187,19 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     logs.get('b2bua'),
   );
   // ---- channels: calls the dialplan answers, with Palisade's own media
+  // the media services every channel technology shares (prompts, music, conference rooms)
+  const mediaServices = {
+    prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
+    moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
+    mixers: new MixerRegistry(),
+    log: logs.get('channel'),
+  };
   const channels = new SipChannelFactory(
     {
       ua: b2bua,
       allocatePair: () => media.allocatePair(),
       mediaAddress: cfg.rtp.advertisedAddress,
-      prompts: new PromptStore(d.promptDir, cfg.prompts.customDir),
-      moh: new MusicOnHold([cfg.prompts.customDir, d.promptDir]),
-      mixers: new MixerRegistry(),
-      log: logs.get('channel'),
+      ...mediaServices,
       rtpTimeoutMs: cfg.rtp.timeout * 1000,
       quality: () => media.quality(),
       technologies: dialTechnologies,
@@ -272,6 +276,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     channels,
     dialTechnologies,
     callRouters: runner,
+    mediaServices,
     callEvents,
     events,
     pipeline,

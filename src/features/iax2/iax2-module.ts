@@ -1,0 +1,302 @@
+// The iax2 module: IAX2 (RFC 5456) as a second channel technology beside
+// SIP. It owns the `iax2:` section, listens where `iax2.listen` says (and
+// nowhere when it is absent), lets extensions with an IAX2 account and
+// `host: dynamic` trunks register, turns authenticated calls into dialplan
+// channels (iax2-channel.ts), registers to trunks that say `register: true`,
+// and adds the IAX2 Dial() technology. Every datagram passes the packet
+// gate, every authentication is reported to the defences (Service "IAX2"
+// in the security log) and calls leaving by a trunk pass the call gate.
+import { isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
+import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import type { PalisadeConfig } from '../../config/config-types.js';
+import type { DialplanApp } from '../../dialplan/app-types.js';
+import type { DialplanFunction } from '../../dialplan/funcs/func-types.js';
+import type { HostServicesFor } from './iax2-services.js';
+import { CidrSet } from '../../core/cidr.js';
+import { IAX_DEFAULT_PORT, Cause, Ie } from '../../iax2/iax2-constants.js';
+import { Iax2Engine } from '../../iax2/iax2-engine.js';
+import { chooseFormat, Iax2Server, type Iax2Account } from '../../iax2/iax2-server.js';
+import { Iax2Registration } from '../../iax2/iax2-registration.js';
+import type { PeerAddress } from '../../iax2/iax2-session.js';
+import type { Iax2Call } from '../../iax2/iax2-call.js';
+import type { Ies } from '../../iax2/iax2-frame.js';
+import { EndpointMedia } from '../../channel/endpoint-media.js';
+import { IAX2_DEFAULTS, readIax2, type Iax2Config } from './read-iax2.js';
+import type { TrunkConfig } from '../trunks/trunk-config.js';
+import { Iax2Channel } from './iax2-channel.js';
+import { iax2DialTechnology, type DialTrunk } from './iax2-dial.js';
+
+interface PeerBinding {
+  account: Iax2Account;
+  remote: PeerAddress;
+  expires: number;
+  registeredAt: string;
+}
+
+interface TrunkState extends DialTrunk {
+  cfg: TrunkConfig;
+  resolved: PeerAddress | null;
+  registration: Iax2Registration | null;
+}
+
+export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, DialplanFunction, MapReader, PalisadeConfig>, HostServicesFor> {
+  let cfg: Iax2Config = IAX2_DEFAULTS;
+  const engines: Iax2Engine[] = [];
+  const bindings = new Map<string, PeerBinding>();
+  const trunks = new Map<string, TrunkState>();
+  const channels = new Set<Iax2Channel>();
+  let unregister: (() => void) | null = null;
+  let sweep: NodeJS.Timeout | null = null;
+
+  const status = () => ({
+    listen: cfg.listen.map((l) => `udp:${l.address}:${l.port}`),
+    calltoken: cfg.calltoken,
+    registrations: [...bindings.values()].map((b) => ({
+      username: b.account.username,
+      kind: b.account.kind,
+      name: b.account.name,
+      address: `${b.remote.address}:${b.remote.port}`,
+      registered: b.registeredAt,
+      expiresIn: Math.max(0, Math.round((b.expires - Date.now()) / 1000)),
+    })),
+    trunks: [...trunks.values()].map((t) => ({
+      name: t.name,
+      host: t.cfg.host,
+      address: t.address() ? `${t.address()!.address}:${t.address()!.port}` : null,
+      active: t.active,
+      registration: t.registration ? { ...t.registration.status } : null,
+    })),
+    calls: [...channels].map((c) => ({ channel: c.name, from: c.callerIdNum, to: c.dialed, context: c.context, answered: c.answered, codec: c.media.codec })),
+    counters: engines.map((e) => ({ ...e.counters, sessions: e.sessions })),
+  });
+
+  return {
+    name: 'iax2',
+    declare(d) {
+      d.configSection('iax2', (section, config) => readIax2(section, config));
+      d.command('iax2', () => status());
+      d.command('show-iax2', () => status());
+      // hang up one IAX2 channel by name (an administrator ending a stuck call)
+      d.command('iax2-hangup', async (args) => {
+        const name = String(args.channel ?? '');
+        const ch = [...channels].find((c) => c.name === name);
+        if (!ch) throw new Error(`no IAX2 channel ${name}; see palisade show iax2`);
+        await ch.hangup('normal');
+        return { channel: name, hungUp: true };
+      });
+      d.status('iax2', () => {
+        const s = status();
+        return {
+          listen: s.listen,
+          registrations: s.registrations.length,
+          trunks: s.trunks.map((t) => ({ name: t.name, state: t.registration?.state ?? (t.address ? 'reachable' : 'unregistered') })),
+          calls: s.calls.length,
+        };
+      });
+    },
+    async start(s) {
+      cfg = (s.cfg.sections.iax2 as Iax2Config | undefined) ?? IAX2_DEFAULTS;
+      const log = s.logs.get('iax2');
+      const tokenOptional = CidrSet.parse(cfg.calltokenOptional);
+      const allTrunks = ((s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).filter((t) => t.type === 'iax2');
+      if (cfg.listen.length === 0) {
+        if (allTrunks.length > 0) log.warn('iax2-not-listening', { trunks: allTrunks.map((t) => t.name), fix: 'give iax2.listen to use IAX2 trunks' });
+        return;
+      }
+      const accounts = new Map(cfg.accounts.map((a) => [a.extension, a.secret]));
+      const account = (username: string): Iax2Account | undefined => {
+        for (const t of allTrunks) {
+          const user = t.username ?? t.name;
+          if (user === username && t.secret) return { username, secret: t.secret, kind: 'trunk', name: t.name, context: t.context ?? 'from-trunk' };
+        }
+        const secret = accounts.get(username);
+        const ext = s.extensions.get(username);
+        if (secret && ext) return { username, secret, kind: 'extension', name: username, context: ext.context };
+        return undefined;
+      };
+
+      for (const l of cfg.listen) {
+        const engine = new Iax2Engine({
+          address: l.address,
+          port: l.port,
+          admit: (address) => s.defences.packetGate.admit(address, 'udp'),
+          requireCallToken: (address) => cfg.calltoken && !tokenOptional.has(address),
+          onError: (where, err) => log.error('iax2-error', { where, error: err.message }),
+        });
+        await engine.listen();
+        engines.push(engine);
+        const local = { transport: 'udp' as const, address: l.address, port: engine.localPort };
+        new Iax2Server({
+          engine,
+          account,
+          refresh: { min: cfg.minRefresh, max: cfg.refresh },
+          registered: (acc, remote, refresh) => {
+            const reg = (registered: boolean, kind: 'added' | 'refreshed' | 'removed') => {
+              if (acc.kind === 'extension') {
+                s.callEvents.emitRegistration({
+                  extension: acc.name,
+                  contact: `iax2:${remote.address}:${remote.port}`,
+                  registered,
+                  kind,
+                  contacts: registered ? 1 : 0,
+                  via: 'iax2',
+                  at: Date.now(),
+                });
+              }
+            };
+            if (refresh === 0) {
+              if (bindings.delete(acc.username)) reg(false, 'removed');
+              log.info('iax2-unregistered', { username: acc.username, address: remote.address });
+              return;
+            }
+            const had = bindings.has(acc.username);
+            bindings.set(acc.username, { account: acc, remote, expires: Date.now() + refresh * 1000, registeredAt: new Date().toISOString() });
+            reg(true, had ? 'refreshed' : 'added');
+            log.info('iax2-registered', { username: acc.username, kind: acc.kind, address: remote.address, port: remote.port, refresh });
+          },
+          authOutcome: (r) =>
+            s.defences.authOutcome({
+              ok: r.ok,
+              reason: r.reason,
+              method: r.method,
+              service: 'IAX2',
+              account: r.account,
+              remote: { transport: 'udp', address: r.remote.address, port: r.remote.port },
+              local,
+              callId: r.callId,
+              nonce: r.challenge,
+              attempt: r.challenge,
+            }),
+          incoming: (call, acc, ies) => admitCall(call, acc, ies),
+        });
+        log.info('iax2-listening', { listen: `udp:${l.address}:${engine.localPort}` });
+      }
+      const engine = engines[0]!;
+
+      const admitCall = (call: Iax2Call, acc: Iax2Account, ies: Ies): void => {
+        const dialed = ies.str(Ie.CALLED_NUMBER) || 's';
+        const format = chooseFormat(ies.u32(Ie.FORMAT) ?? ies.u64low(Ie.FORMAT2) ?? 0, ies.u32(Ie.CAPABILITY) ?? ies.u64low(Ie.CAPABILITY2) ?? 0);
+        if (format === 0) return call.reject('Unable to negotiate codec', Cause.BEARERCAPABILITY_NOTAVAIL);
+        const trunk = acc.kind === 'trunk' ? trunks.get(acc.name) : undefined;
+        if (trunk?.cfg.allowFrom?.length && !CidrSet.parse(trunk.cfg.allowFrom).has(call.remote.address)) {
+          log.info('iax2-trunk-refused', { trunk: acc.name, address: call.remote.address });
+          return call.reject('No authority found', Cause.FACILITY_REJECTED);
+        }
+        const callerNum = acc.kind === 'extension' ? acc.name : ies.str(Ie.CALLING_NUMBER) || acc.name;
+        const callerName = ies.str(Ie.CALLING_NAME) || callerNum;
+        const runner = s.dialplan;
+        if (!runner?.engine.has(acc.context, dialed, callerNum)) {
+          log.info('iax2-no-extension', { exten: dialed, context: acc.context });
+          return call.reject('No such extension', Cause.UNALLOCATED);
+        }
+        call.accept(format);
+        const ch = new Iax2Channel(
+          {
+            log,
+            dialTechnologies: s.dialTechnologies,
+            writeCdr: (rec) => void s.storage.cdr.insert(rec).catch((err: Error) => log.error('cdr-insert-failed', { error: err.message })),
+          },
+          call,
+          acc.name,
+          callerNum,
+          callerName,
+          dialed,
+          acc.context,
+          { transport: 'udp', address: call.remote.address, port: call.remote.port, ...(acc.kind === 'extension' ? { account: acc.name } : {}) },
+        );
+        channels.add(ch);
+        ch.emitPhase('start');
+        void ch.ended.then(() => channels.delete(ch));
+        log.info('iax2-channel-new', { channel: ch.name, exten: dialed, context: acc.context, codec: ch.media.codec });
+        runner.engine
+          .run(ch, new EndpointMedia(ch, s.mediaServices))
+          .catch((err: Error) => log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))
+          .finally(() => void ch.hangup('normal'));
+      };
+
+      // ---- trunks: ours register to theirs, theirs (host: dynamic) register to us
+      for (const t of allTrunks) {
+        const st: TrunkState = {
+          cfg: t,
+          name: t.name,
+          username: t.username ?? t.name,
+          secret: t.secret ?? undefined,
+          maxChannels: t.maxChannels ?? 0,
+          active: 0,
+          resolved: null,
+          registration: null,
+          address: () => {
+            if (t.host === 'dynamic') {
+              const b = bindings.get(t.username ?? t.name);
+              return b && b.account.kind === 'trunk' && b.expires > Date.now() ? b.remote : null;
+            }
+            return st.resolved;
+          },
+        };
+        trunks.set(t.name, st);
+        if (t.host === 'dynamic') continue;
+        try {
+          const address = isIP(t.host) ? t.host : (await lookup(t.host)).address;
+          st.resolved = { address, port: t.port ?? IAX_DEFAULT_PORT };
+        } catch (err) {
+          log.error('iax2-trunk-unresolved', { trunk: t.name, host: t.host, error: (err as Error).message });
+          continue;
+        }
+        if (t.register && t.username && t.secret) {
+          const reg = new Iax2Registration(engine, { remote: st.resolved, username: t.username, secret: t.secret, refresh: cfg.refresh });
+          reg.onChange = (r) => log.info('iax2-trunk-registration', { trunk: t.name, state: r.state, refresh: r.refresh, registrations: r.registrations, error: r.lastError });
+          st.registration = reg;
+          reg.start();
+        }
+      }
+
+      unregister = s.dialTechnologies.register(
+        iax2DialTechnology({
+          engine,
+          trunk: (name) => trunks.get(name),
+          peer: (name) => {
+            const b = bindings.get(name);
+            return b && b.account.kind === 'extension' && b.expires > Date.now() ? b.remote : null;
+          },
+          isPeer: (name) => accounts.has(name),
+          gate: s.defences.callGate,
+          log,
+        }),
+      );
+      sweep = setInterval(() => {
+        const now = Date.now();
+        for (const [k, b] of bindings) {
+          if (b.expires > now) continue;
+          bindings.delete(k);
+          log.info('iax2-registration-expired', { username: k, address: b.remote.address });
+          if (b.account.kind === 'extension') {
+            s.callEvents.emitRegistration({
+              extension: b.account.name,
+              contact: `iax2:${b.remote.address}:${b.remote.port}`,
+              registered: false,
+              kind: 'removed',
+              contacts: 0,
+              via: 'iax2',
+              at: now,
+            });
+          }
+        }
+      }, 5000);
+      sweep.unref();
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      unregister?.();
+      for (const c of [...channels]) await c.hangup('normal');
+      for (const t of trunks.values()) t.registration?.stop();
+      // let the HANGUPs leave before the sockets close
+      if (channels.size > 0) await new Promise((r) => setTimeout(r, 100));
+      for (const e of engines) e.close();
+      engines.length = 0;
+      trunks.clear();
+      bindings.clear();
+    },
+  };
+}
