@@ -106,6 +106,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     commands: host.commands,
     registry: host.registry,
     metrics,
+    onCdr: (fn) => stack.onCdr(fn),
     api: new ApiRoutes(),
     originate: (r) => channels.originate(r),
   });

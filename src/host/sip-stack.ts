@@ -27,6 +27,7 @@ import { securityEvent } from '../security/ids/event-levels.js';
 import { RequestPipeline } from '../sip/pipeline/request-pipeline.js';
 import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-factory.js';
 import { DialTechnologies } from '../channel/dial-technology.js';
+import type { CdrInput } from '../core/cdr.js';
 import { CallRouters } from '../channel/call-routers.js';
 import { CallEventHub } from '../core/call-events.js';
 import { PromptStore } from '../media/prompts/prompt-store.js';
@@ -147,6 +148,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   });
 
   const cdrLog = logs.get('cdr');
+  // modules that read each call's record as it is written (the quality module's histograms)
+  const cdrWatchers = new Set<(rec: CdrInput) => void>();
   const b2bua: B2bua = new B2bua(
     { domain: cfg.sip.domain, userAgent: cfg.sip.userAgent, ringTimeoutMs: cfg.calls.ringTimeout * 1000, maxDurationMs: cfg.calls.maxDuration * 1000 },
     {
@@ -168,6 +171,13 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       cdr: {
         write: (rec) => {
           d.storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));
+          for (const w of cdrWatchers) {
+            try {
+              w(rec);
+            } catch (err) {
+              cdrLog.error('cdr-watcher-failed', { uniqueid: rec.uniqueid, error: (err as Error).message });
+            }
+          }
         },
       },
       onAuth: defences.authOutcome,
@@ -266,6 +276,11 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   });
 
   return {
+    /** every call record as it is written (B2BUA calls and SIP channels); returns the unsubscribe */
+    onCdr(fn: (rec: CdrInput) => void): () => void {
+      cdrWatchers.add(fn);
+      return () => cdrWatchers.delete(fn);
+    },
     transport,
     clock,
     tm,

@@ -392,6 +392,8 @@ test('GET /metrics: transactions by method and status, calls, registrations, aut
   assert.match(m.text, /^palisade_registrations [1-9]/m);
   assert.match(m.text, /^palisade_auth_failures_total [1-9]/m);
   assert.match(m.text, /^palisade_nodejs_eventloop_lag_p99_seconds /m);
+  // the quality module's per-call histograms are served beside them (observed as each call record is written)
+  for (const h of ['palisade_call_rtp_loss_percent', 'palisade_call_rtp_jitter_ms', 'palisade_call_mos']) assert.match(m.text, new RegExp(`^# TYPE ${h} histogram$`, 'm'));
 });
 
 test('login guessing is banned like SIP guessing: security log lines fail2ban reads, then the address gets no answer', async () => {

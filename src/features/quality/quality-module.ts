@@ -12,16 +12,23 @@ import type { Cdr } from '../../core/cdr.js';
 import type { CdrQuery } from '../../storage/cdr-repo.js';
 import { callDetail, cdrListArgs, cdrListRow } from './cdr-view.js';
 import { runCdr } from './cli/cmd-cdr.js';
+import { addQualityMetrics } from './quality-metrics.js';
+import type { MetricsRegistry } from '../../observability/metrics.js';
+import type { CdrInput } from '../../core/cdr.js';
 
 /** What the quality module needs of the running server (the host hands in a superset). */
 export interface QualityModuleServices {
   cfg: PalisadeConfig;
   media: { setQuality(t: QualityThresholds): void };
   storage: { cdr: { query(q: CdrQuery): Promise<Cdr[]>; flush(): Promise<void> } };
+  /** Prometheus histograms of every call's figures, when the server has a registry (GET /metrics) */
+  metrics?: MetricsRegistry;
+  onCdr?(fn: (rec: CdrInput) => void): () => void;
 }
 
 export function qualityModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader>, QualityModuleServices> {
   let cdrs: QualityModuleServices['storage']['cdr'] | null = null;
+  let offCdr: (() => void) | undefined;
   const repo = () => {
     if (!cdrs) throw new Error('the server is starting');
     return cdrs;
@@ -57,8 +64,12 @@ export function qualityModule(): PalisadeModule<ModuleDeclarations<never, never,
     },
     start(s) {
       cdrs = s.storage.cdr;
+      if (s.metrics && s.onCdr) offCdr = s.onCdr(addQualityMetrics(s.metrics));
       // a configuration read without the host's sections (an embedding test) runs with the defaults
       s.media.setQuality((s.cfg.sections.quality as QualityThresholds | undefined) ?? DEFAULT_QUALITY);
+    },
+    stop() {
+      offCdr?.();
     },
   };
 }

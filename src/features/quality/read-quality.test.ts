@@ -7,6 +7,8 @@ import { ModuleHost } from '../../host/module-host.js';
 import { qualityModule } from './quality-module.js';
 import { openDatabase } from '../../storage/database.js';
 import type { StorageConfig } from '../../config/config-types.js';
+import { createMetricsRegistry } from '../../observability/metrics.js';
+import type { CdrInput } from '../../core/cdr.js';
 
 const BASE = 'sip:\n  listen: [udp:127.0.0.1:5060]\n  domain: pbx.example.org\n';
 const sections = new ModuleHost([qualityModule()]).sections;
@@ -97,5 +99,33 @@ test('quality: `cdr` lists the newest calls with loss, jitter and MOS per direct
   await assert.rejects(async () => h.commands.run('show-call', { arg: 'nope' }), /no call record nope/);
   await assert.rejects(async () => h.commands.run('cdr', { limit: 0 }), /limit: a whole number/);
   await assert.rejects(async () => h.commands.run('cdr', { disposition: 'HAPPY' }), /disposition: one of/);
+  await db.close();
+});
+
+test('quality: every call record with media adds its loss, jitter and MOS per direction to Prometheus histograms, and its flags to a counter', async () => {
+  const h = new ModuleHost([qualityModule()]);
+  const cfg = parseConfig(BASE, 'palisade.yaml', { sections: h.sections });
+  const db = await openDatabase({ driver: 'sqlite', path: ':memory:', tablePrefix: '' } as StorageConfig);
+  await db.migrate();
+  const metrics = createMetricsRegistry();
+  const watchers: Array<(rec: CdrInput) => void> = [];
+  await h.start({ cfg, media: { setQuality: () => undefined }, storage: db, metrics, onCdr: (fn) => (watchers.push(fn), () => undefined) });
+  assert.equal(watchers.length, 1, 'the module watches the call records');
+  const leg = (lossPct: number, jitterMeanMs: number, mos: number) => ({ packets: 500, lost: 0, lossPct, jitterMeanMs, jitterMaxMs: 9, maxDeltaMs: 40, mos });
+  const rec = (quality: CdrInput['quality']): CdrInput => ({ src: '1', dst: '2', disposition: 'ANSWERED', uniqueid: 'u', start: 0, end: 1, quality });
+  watchers[0]!(rec({ a: leg(0, 1.5, 4.4), b: leg(8, 25, 3.1), flags: ['poor-b'] }));
+  watchers[0]!(rec({ a: leg(0.2, 0.5, 4.39), b: null, flags: ['one-way-b'] }));
+  watchers[0]!(rec(null));
+  const text = await metrics.metrics();
+  assert.match(text, /^palisade_call_mos_count\{leg="a"\} 2$/m);
+  assert.match(text, /^palisade_call_mos_count\{leg="b"\} 1$/m);
+  assert.match(text, /^palisade_call_mos_bucket\{le="3.5",leg="b"\} 1$/m);
+  assert.match(text, /^palisade_call_mos_bucket\{le="4.2",leg="a"\} 0$/m);
+  assert.match(text, /^palisade_call_rtp_loss_percent_bucket\{le="10",leg="b"\} 1$/m);
+  assert.match(text, /^palisade_call_rtp_loss_percent_bucket\{le="5",leg="b"\} 0$/m);
+  assert.match(text, /^palisade_call_rtp_jitter_ms_sum\{leg="a"\} 2$/m);
+  assert.match(text, /^palisade_call_quality_flags_total\{flag="poor-b"\} 1$/m);
+  assert.match(text, /^palisade_call_quality_flags_total\{flag="one-way-b"\} 1$/m);
+  await h.stop();
   await db.close();
 });
