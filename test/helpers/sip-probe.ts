@@ -82,6 +82,12 @@ export class UdpProbe {
     });
     // a send that fails must not crash the test process
     sock.on('error', () => {});
+    // a fuzzing burst's answers must not overflow the default ~200 KB queue while this process pauses (GC, a loaded machine)
+    try {
+      sock.setRecvBufferSize(4 * 1024 * 1024);
+    } catch {
+      // the kernel's limit is lower: keep its default
+    }
     return new UdpProbe(sock, sock.address().port);
   }
 
