@@ -422,9 +422,11 @@ export class CampaignService {
   private finishAttempt(c: Campaign, k: Contact, status: string): void {
     const result = status === 'BUSY' ? 'busy' : status === 'NOANSWER' || status === 'CANCEL' ? 'noanswer' : status === 'CONGESTION' ? 'congestion' : 'failed';
     k.lastResult = result;
+    // one instant for the back-off and the log line, so a retry is never due earlier than the logged end plus its delay
+    const ended = this.now();
     if (k.attempts <= c.def.retries) {
       k.status = 'pending';
-      k.nextAt = this.now() + c.def.retryDelay * 1000 * 2 ** (k.attempts - 1);
+      k.nextAt = ended + c.def.retryDelay * 1000 * 2 ** (k.attempts - 1);
     } else {
       k.status = FINAL[status] ?? 'failed';
     }
@@ -436,7 +438,7 @@ export class CampaignService {
       result,
       active: c.active,
       retryAt: k.status === 'pending' ? k.nextAt : null,
-      at: this.now(),
+      at: ended,
     });
   }
 }
