@@ -90,13 +90,13 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       contact: e.binding.contactUri,
       registered: e.type !== 'removed',
       kind: e.type === 'added' ? 'added' : e.type === 'updated' ? 'refreshed' : 'removed',
-      contacts: location.lookup(e.binding.aor).length,
+      contacts: location.liveCount(e.binding.aor),
       via: 'sip',
       at: Date.now(),
     });
   });
   for (const b of location.all()) {
-    callEvents.emitRegistration({ extension: b.aor, contact: b.contactUri, registered: true, kind: 'added', contacts: location.lookup(b.aor).length, via: 'sip', at: Date.now() });
+    callEvents.emitRegistration({ extension: b.aor, contact: b.contactUri, registered: true, kind: 'added', contacts: location.liveCount(b.aor), via: 'sip', at: Date.now() });
   }
   const localFor = transport.localFor.bind(transport);
 

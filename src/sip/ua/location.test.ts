@@ -233,3 +233,30 @@ test('a call rings the contacts that answer qualify; when none answers, all of t
   loc.markQualify(b, false, 0);
   assert.equal(loc.lookupForCall('1001').length, 2);
 });
+
+test('liveCount counts the live bindings of an AOR as lookup() would, without building the list', () => {
+  let now = 1_000_000;
+  const loc = new LocationService({ clock: () => now });
+  const input = (contact: string, expiresAt: number) =>
+    ({
+      aor: '1001',
+      contactUri: contact,
+      uri: parseUri(contact) as never,
+      contactHeader: `<${contact}>`,
+      expiresAt,
+      received: { transport: 'udp', address: '127.0.0.1', port: 5070 },
+      callId: contact,
+      cseq: 1,
+      userAgent: '',
+      q: 1,
+      instanceId: null,
+      regId: null,
+    }) as never;
+  assert.equal(loc.liveCount('1001'), 0);
+  loc.upsert(input('sip:1001@127.0.0.1:5070', now + 60_000));
+  loc.upsert(input('sip:1001@127.0.0.1:5071', now + 10_000));
+  assert.equal(loc.liveCount('1001'), 2);
+  now += 20_000;
+  assert.equal(loc.liveCount('1001'), loc.lookup('1001').length);
+  assert.equal(loc.liveCount('1001'), 1);
+});

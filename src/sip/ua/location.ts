@@ -102,6 +102,16 @@ export class LocationService {
     return out;
   }
 
+  /** how many live bindings an AOR holds (no array, no sort: the registration path asks this per REGISTER) */
+  liveCount(aor: string): number {
+    const list = this.byAor.get(aor);
+    if (!list) return 0;
+    const now = this.clock();
+    let n = 0;
+    for (const b of list) if (b.expiresAt > now) n++;
+    return n;
+  }
+
   /**
    * The contacts a call should ring: the live ones, minus those that stopped
    * answering qualify — unless none answers, then all of them (better to try).
