@@ -260,3 +260,39 @@ test('liveCount counts the live bindings of an AOR as lookup() would, without bu
   assert.equal(loc.liveCount('1001'), loc.lookup('1001').length);
   assert.equal(loc.liveCount('1001'), 1);
 });
+
+test('resync drops what storage no longer holds, but keeps a binding announced by another node before its row landed', async () => {
+  let now = 5_000_000;
+  const db = new FakePersistence();
+  const loc = new LocationService({ clock: () => now, persistence: db });
+  const row = (aor: string, contact: string): StoredBinding => ({
+    aor,
+    contactUri: contact,
+    contactHeader: `<${contact}>`,
+    expiresAt: now + 600_000,
+    received: 'udp:127.0.0.1:5062',
+    callId: `c-${aor}`,
+    cseq: 1,
+    userAgent: 'test',
+    q: 1,
+    instanceId: null,
+    regId: null,
+  });
+  // an old remote binding whose row another node has since removed, and one in storage
+  loc.adopt(row('1500', 'sip:1500@127.0.0.1:5062'));
+  const kept = row('1502', 'sip:1502@127.0.0.1:5062');
+  loc.adopt(kept);
+  db.rows.set('1502 sip:1502@127.0.0.1:5062', kept);
+  now += 60_000;
+  // announced over the broker just now; the other node has not written its row yet
+  loc.adopt(row('1501', 'sip:1501@127.0.0.1:5062'));
+  const r = await loc.resync();
+  assert.deepEqual(r, { adopted: 0, dropped: 1 });
+  assert.equal(loc.lookup('1500').length, 0, 'the binding storage no longer holds is dropped');
+  assert.equal(loc.lookup('1501').length, 1, 'the fresh remote binding survives the resync');
+  assert.equal(loc.lookup('1502').length, 1);
+  // once the grace has passed and storage still lacks it, it goes too
+  now += 10_000;
+  assert.deepEqual(await loc.resync(), { adopted: 0, dropped: 1 });
+  assert.equal(loc.lookup('1501').length, 0);
+});

@@ -230,14 +230,24 @@ export class LocationService {
    * Reloads every binding from storage (a cluster node that lost its broker
    * for a while catches up this way): bindings storage no longer holds are
    * dropped, the others adopted. Bindings of this node are in storage too.
+   *
+   * A binding changed within `graceMs` of the load is kept even when the
+   * rows lack it: another node answers a REGISTER, announces it on the
+   * broker at once and writes it to storage a little later, so a load in
+   * between would otherwise forget a live registration (a CI run saw one of
+   * forty phones lost that way).
    */
-  async resync(): Promise<{ adopted: number; dropped: number }> {
+  async resync(graceMs = 5000): Promise<{ adopted: number; dropped: number }> {
     if (!this.persistence) return { adopted: 0, dropped: 0 };
     await this.flush();
+    const since = this.clock() - graceMs;
     const rows = await this.persistence.loadAll();
     const keep = new Set(rows.map((r) => r.aor + '\u0000' + r.contactUri));
     let dropped = 0;
-    for (const b of this.all()) if (!keep.has(b.aor + '\u0000' + b.contactUri) && this.drop(b.aor, b.contactUri, 'expired')) dropped++;
+    for (const b of this.all()) {
+      if (b.updatedAt >= since || keep.has(b.aor + '\u0000' + b.contactUri)) continue;
+      if (this.drop(b.aor, b.contactUri, 'expired')) dropped++;
+    }
     let adopted = 0;
     for (const r of rows) {
       const have = this.byAor.get(r.aor)?.find((x) => x.contactUri === r.contactUri);
