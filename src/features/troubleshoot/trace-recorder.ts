@@ -79,17 +79,29 @@ class OpenLeg {
   byeIn = false;
   byeOut = false;
   closeAt = 0;
+  private userList: string[] | null = null;
 
   constructor(
     readonly callId: string,
     readonly method: string,
-    readonly users: string[],
+    /** the request that opened the leg (head[0] holds it too, but may be trimmed) */
+    private readonly opening: { data: Buffer; bodyStart: number },
     public group: Group,
     readonly first: number,
   ) {
     this.last = first;
     group.legs.push(this);
     group.open++;
+  }
+
+  /**
+   * The users the opening request names, found when first asked: most legs
+   * (a REGISTER answered, a call completed) are dropped without anyone
+   * asking, so the packet path never pays for it.
+   */
+  get users(): string[] {
+    if (this.userList === null) this.userList = callUsers(this.opening.data, this.opening.bodyStart);
+    return this.userList;
   }
 }
 
@@ -176,14 +188,16 @@ export class TraceRecorder implements SipTap {
         this.skipped++;
         return null;
       }
-      // an INVITE sent while another call's message is handled is that call's new leg (B2BUA)
-      const group = dir === 'out' && s.method === 'INVITE' && cause !== null ? cause.group : new Group();
-      leg = new OpenLeg(s.callId, s.method, callUsers(data, s.bodyStart), group, t);
-      this.open.set(s.callId, leg);
     }
     // stream transports hand slices of a larger read buffer, and a message we serialized may sit in
     // Node's shared 8 KB pool: keep a copy of just this message (a received datagram is its own)
     const bytes = remote.transport === 'udp' && dir === 'in' ? data : Buffer.from(data);
+    if (leg === undefined) {
+      // an INVITE sent while another call's message is handled is that call's new leg (B2BUA)
+      const group = dir === 'out' && s.method === 'INVITE' && cause !== null ? cause.group : new Group();
+      leg = new OpenLeg(s.callId, s.method, { data: bytes, bodyStart: s.bodyStart }, group, t);
+      this.open.set(s.callId, leg);
+    }
     this.push(leg, { t, dir, remote, local, data: bytes, bodyStart: s.bodyStart });
     this.update(leg, s, dir, t);
     if (dir === 'out' && s.bodyStart < data.length && leg.group.rtp === null && this.o.rtp && this.o.extensions.any) this.maybeCaptureRtp(leg.group, data, s.bodyStart);
@@ -290,12 +304,13 @@ export class TraceRecorder implements SipTap {
     const byes = g.legs.filter((l) => l.byeIn || l.byeOut);
     // in a bridged call a party hangs up and Palisade passes the BYE on; a BYE from Palisade on every leg ended the call itself
     const abnormal = g.legs.length >= 2 && byes.length >= 2 && byes.every((l) => l.byeOut && !l.byeIn) ? 'ended by Palisade on every leg' : '';
-    const users = [...new Set(g.legs.flatMap((l) => l.users))];
-    const mark = this.o.extensions.firstOf(users);
     let reason = '';
     if (failures.length) reason = `failed: ${failures[0]}`;
     else if (abnormal) reason = `failed: ${abnormal}`;
-    else if (mark) reason = `traced extension ${mark.extension}`;
+    else if (this.o.extensions.any) {
+      const mark = this.o.extensions.firstOf([...new Set(g.legs.flatMap((l) => l.users))]);
+      if (mark) reason = `traced extension ${mark.extension}`;
+    }
     if (!reason) {
       this.droppedCalls++;
       return;
