@@ -3,8 +3,6 @@
 // unreachable the suite fails, unless PALISADE_SKIP_EXTERNAL_DB=1.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -15,40 +13,13 @@ import type { CdrInput } from './cdr-repo.js';
 import type { ExtensionRecord } from './extension-repo.js';
 import { MIGRATIONS } from './schema.js';
 import type { Kysely } from 'kysely';
-
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const tmp = mkdtempSync(join(tmpdir(), 'palstore-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
+import { storageBackends } from '../../test/support/storage-backends.js';
 
 function prefix(): string {
   return `t${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
 }
 
-async function pgConfig(): Promise<StorageConfig> {
-  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  let last: unknown;
-  for (const url of urls) {
-    const cfg: StorageConfig = { driver: 'postgres', url, tablePrefix: prefix() };
-    try {
-      const db = await openDatabase(cfg);
-      await db.close();
-      return cfg;
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-const BACKENDS: Array<{ name: string; external: boolean; config: () => Promise<StorageConfig> }> = [
-  { name: 'sqlite', external: false, config: async () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  { name: 'postgres', external: true, config: pgConfig },
-  {
-    name: 'mariadb',
-    external: true,
-    config: async () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('t');
 
 function binding(aor: string, n: number, over: Partial<StoredBinding> = {}): StoredBinding {
   return {
@@ -145,7 +116,7 @@ async function runAndKill(cfg: StorageConfig, code: string): Promise<void> {
 }
 
 for (const backend of BACKENDS) {
-  describe(`storage on ${backend.name}`, { skip: backend.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`storage on ${backend.name}`, { skip: backend.skip }, () => {
     let cfg: StorageConfig;
     let db: Database;
 

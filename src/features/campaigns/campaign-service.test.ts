@@ -2,24 +2,16 @@
 // the real one): pacing, retries with back-off, calling windows per time
 // zone, the do-not-call list, the gate's refusal, forms; and the tables on
 // SQLite, PostgreSQL and MariaDB: a restart finds every contact's state.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { StorageConfig } from '../../config/config-types.js';
-import { openDatabase } from '../../storage/database.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { CallGateApi } from '../../core/call-gate.js';
 import type { OriginateRequest, OriginateResult } from '../../channel/originate.js';
 import type { Channel } from '../../channel/channel.js';
 import { CAMPAIGN_MIGRATIONS, CampaignService } from './campaign-service.js';
 import { inWindow, parseCampaignDef, parseContactsCsv, parseRoutes, CampaignInputError } from './campaign-def.js';
-
-const tmp = mkdtempSync(join(tmpdir(), 'campaigns-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const prefix = () => `c${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
 test('CSV contacts: quoted fields, extra columns kept, each bad line named', () => {
   const r = parseContactsCsv(
@@ -72,29 +64,7 @@ test('calling windows are read in the contact time zone; one across midnight wra
   assert.equal(inWindow(night, 'Europe/Paris', at), false);
 });
 
-async function openPg(): Promise<Awaited<ReturnType<typeof openDatabase>>> {
-  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  let last: unknown;
-  for (const url of urls) {
-    try {
-      return await openDatabase({ driver: 'postgres', url, tablePrefix: prefix() });
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const BACKENDS: Array<{ name: string; external: boolean; open: () => Promise<Awaited<ReturnType<typeof openDatabase>>> }> = [
-  { name: 'sqlite', external: false, open: () => openDatabase({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' } as StorageConfig) },
-  { name: 'postgres', external: true, open: openPg },
-  {
-    name: 'mariadb',
-    external: true,
-    open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('c');
 
 /** a channel that ends when the test says so */
 function fakeChannel(): Channel & { end(): void } {
@@ -111,7 +81,7 @@ const refuseIntl: CallGateApi = {
 };
 
 for (const b of BACKENDS) {
-  describe(`the dialer and its tables on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`the dialer and its tables on ${b.name}`, { skip: b.skip }, () => {
     test('pacing, retries with back-off, windows, do-not-call, refusals; a restart finds it all', async () => {
       const db = await b.open();
       try {

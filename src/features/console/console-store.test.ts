@@ -10,54 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StorageConfig } from '../../config/config-types.js';
 import type { LoadedConfig } from '../../security/config/load-config.js';
-import { openDatabase, openStorage, type Database } from '../../storage/database.js';
+import { openStorage, type Database } from '../../storage/database.js';
 import { ConsoleStore } from './console-store.js';
 import { makeBackup, restoreBackup } from './backup.js';
 import { hashPassword, newToken, verifyPassword } from './credentials.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
 const tmp = mkdtempSync(join(tmpdir(), 'palconsole-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const prefix = () => `c${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
 
-async function firstReachable(cfgs: StorageConfig[]): Promise<StorageConfig> {
-  let last: unknown;
-  for (const cfg of cfgs) {
-    try {
-      const db = await openDatabase(cfg);
-      await db.close();
-      return cfg;
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-const BACKENDS: Array<{ name: string; external: boolean; config: () => Promise<StorageConfig> }> = [
-  { name: 'sqlite', external: false, config: async () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  {
-    name: 'postgres',
-    external: true,
-    config: () =>
-      firstReachable(
-        (process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test']).map((url) => ({
-          driver: 'postgres' as const,
-          url,
-          tablePrefix: prefix(),
-        })),
-      ),
-  },
-  {
-    name: 'mariadb',
-    external: true,
-    config: async () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('k');
 
 for (const backend of BACKENDS) {
-  describe(`console tables on ${backend.name}`, { skip: backend.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`console tables on ${backend.name}`, { skip: backend.skip }, () => {
     let cfg: StorageConfig;
     let db: Database;
     let store: ConsoleStore;

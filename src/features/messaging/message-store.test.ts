@@ -2,48 +2,17 @@
 // machine's servers, as src/storage/storage.test.ts): created by the
 // module's migration, messages kept and read back oldest first with their
 // bytes intact, the per-recipient cap, delivery removes, expiry drops.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { StorageConfig } from '../../config/config-types.js';
 import { openDatabase } from '../../storage/database.js';
 import { MessageStore, MESSAGING_MIGRATIONS } from './message-store.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const tmp = mkdtempSync(join(tmpdir(), 'palmsg-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const prefix = () => `m${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
-
-async function pgConfig(): Promise<StorageConfig> {
-  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  let last: unknown;
-  for (const url of urls) {
-    const cfg: StorageConfig = { driver: 'postgres', url, tablePrefix: prefix() };
-    try {
-      await (await openDatabase(cfg)).close();
-      return cfg;
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-const BACKENDS: Array<{ name: string; external: boolean; config: () => Promise<StorageConfig> }> = [
-  { name: 'sqlite', external: false, config: async () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  { name: 'postgres', external: true, config: pgConfig },
-  {
-    name: 'mariadb',
-    external: true,
-    config: async () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('m');
 
 for (const b of BACKENDS) {
-  describe(`messaging store on ${b.name}`, { skip: b.external && skipExternal }, () => {
+  describe(`messaging store on ${b.name}`, { skip: b.skip }, () => {
     test('migrate, put, read oldest first, cap per recipient, remove, expire', async () => {
       const db = await openDatabase(await b.config());
       try {

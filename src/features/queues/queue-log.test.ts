@@ -7,10 +7,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { StorageConfig } from '../../config/config-types.js';
-import { openDatabase } from '../../storage/database.js';
 import { QUEUE_LOG_MIGRATIONS, QueueLog, formatQueueLogLine, localDay, parseQueueLogLine } from './queue-log.js';
 import { dayStats } from './queue-stats.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'queuelog-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -26,34 +25,11 @@ test("lines are Asterisk's: epoch|callid|queue|agent|EVENT|data...; an event wit
   assert.equal(parseQueueLogLine('not a line'), null);
 });
 
-/** the machine's PostgreSQL as storage.test.ts reaches it */
-async function openPg(): Promise<Awaited<ReturnType<typeof openDatabase>>> {
-  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  let last: unknown;
-  for (const url of urls) {
-    try {
-      return await openDatabase({ driver: 'postgres', url, tablePrefix: prefix() });
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
 // PostgreSQL and MariaDB are required, as in storage.test.ts (PALISADE_SKIP_EXTERNAL_DB=1 skips them)
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const BACKENDS: Array<{ name: string; external: boolean; open: () => Promise<Awaited<ReturnType<typeof openDatabase>>> }> = [
-  { name: 'sqlite', external: false, open: () => openDatabase({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' } as StorageConfig) },
-  { name: 'postgres', external: true, open: openPg },
-  {
-    name: 'mariadb',
-    external: true,
-    open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('q');
 
 for (const b of BACKENDS) {
-  describe(`queue_log table on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`queue_log table on ${b.name}`, { skip: b.skip }, () => {
     test('every line lands in the table and in the file; per-day statistics add them up', async () => {
       const db = await b.open();
       const file = join(tmp, `${prefix()}queue_log`);

@@ -1,40 +1,24 @@
 // Learned calling profiles survive a restart: written behind to the database
 // (SQLite, PostgreSQL and MariaDB running on this machine), restored by a
 // new process, and judged as before.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { StorageConfig } from '../../config/config-types.js';
 import { openStorage } from '../../storage/database.js';
 import { CallingProfileRepo } from '../../storage/calling-profile-repo.js';
 import { CallingProfiles, DEFAULT_ANOMALY } from './calling-profile.js';
 import { CallingProfileStore } from './calling-profile-store.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const tmp = mkdtempSync(join(tmpdir(), 'palprof-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const prefix = () => `p${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
-
-const BACKENDS: Array<{ name: string; external: boolean; cfg: () => StorageConfig }> = [
-  { name: 'sqlite', external: false, cfg: () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  {
-    name: 'postgres',
-    external: true,
-    cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }),
-  },
-  { name: 'mariadb', external: true, cfg: () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
-];
+const BACKENDS = storageBackends('p');
 
 const CFG = { ...DEFAULT_ANOMALY, minCalls: 20 };
 const HOUR = 3_600_000;
 const noError = (err: Error) => assert.fail(`profile write failed: ${err.message}`);
 
 for (const b of BACKENDS) {
-  describe(`calling profiles on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`calling profiles on ${b.name}`, { skip: b.skip }, () => {
     test('a learned profile is written behind, survives close and reopen, and judges calls as before', async () => {
-      const cfg = b.cfg();
+      const cfg = await b.config();
       let db = await openStorage(cfg);
       try {
         const now = Date.now();
@@ -82,7 +66,7 @@ for (const b of BACKENDS) {
     });
 
     test('updates overwrite the stored profile; 5,000 long destinations fit', async () => {
-      const cfg = b.cfg();
+      const cfg = await b.config();
       const db = await openStorage(cfg);
       try {
         const now = Date.now();

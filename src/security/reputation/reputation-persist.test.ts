@@ -1,34 +1,18 @@
 // Reputation scores survive a restart: written behind to the database
 // (SQLite, PostgreSQL and MariaDB running on this machine) and restored.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { StorageConfig } from '../../config/config-types.js';
 import { openStorage } from '../../storage/database.js';
 import { ReputationRepo } from '../../storage/reputation-repo.js';
 import { ReputationService, DEFAULT_REPUTATION } from './reputation-service.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const tmp = mkdtempSync(join(tmpdir(), 'palrep-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const prefix = () => `r${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
-
-const BACKENDS: Array<{ name: string; external: boolean; cfg: () => StorageConfig }> = [
-  { name: 'sqlite', external: false, cfg: () => ({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' }) },
-  {
-    name: 'postgres',
-    external: true,
-    cfg: () => ({ driver: 'postgres', url: process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test', tablePrefix: prefix() }),
-  },
-  { name: 'mariadb', external: true, cfg: () => ({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }) },
-];
+const BACKENDS = storageBackends('r');
 
 for (const b of BACKENDS) {
-  describe(`reputation persistence on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`reputation persistence on ${b.name}`, { skip: b.skip }, () => {
     test('scores written behind are restored by a new process; updates overwrite; fraud numbers are kept once', async () => {
-      const cfg = b.cfg();
+      const cfg = await b.config();
       let db = await openStorage(cfg);
       try {
         const a = new ReputationService(DEFAULT_REPUTATION);
