@@ -22,7 +22,7 @@ import { runSippClient, lastStatRow } from './lib/sipp-run.mjs';
 import { startProcess, stopTree, stopAll, treeTicks, cpuPercent, treeRss, sleep, track } from './lib/procs.mjs';
 import { userRange, writeSippCsv, writePalisadeCsv } from './lib/users.mjs';
 import { freePortBlocks } from './lib/ports.mjs';
-import { writeRtpPcap } from './lib/rtp-pcap.mjs';
+import { writeJitterPcap } from '../dist/test/helpers/jitter-pcap.js';
 import { readFileSync } from 'node:fs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -102,7 +102,7 @@ async function main() {
   const sippName = 'uac';
   // media on every call for its whole life: a continuous PCMA stream as long
   // as the longest call, in a copy of the scenario that plays it
-  const pcapPath = writeRtpPcap(join(work, 'pcma-440.pcap'), rampS * 4 + cfg.holdMs / 1000 + 10);
+  const pcapPath = writeJitterPcap(join(work, 'pcma-440.pcap'), { seconds: rampS * 4 + cfg.holdMs / 1000 + 10, jitterMs: 0, toneHz: 440 });
   const scenario = join(work, 'call-auth-uac.xml');
   writeFileSync(scenario, readFileSync(join(ROOT, 'test', 'sipp', 'call-auth-uac.xml'), 'utf8').replace('/usr/share/sip-tester/g711a.pcap', pcapPath));
   const sippP = runSippClient({

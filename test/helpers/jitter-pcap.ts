@@ -5,7 +5,10 @@
 // twice (a fixed seed, so a run can be repeated). RTP timestamps run on at
 // +160. SIPp replays the file with these send times, so the stream reaching
 // Palisade has real arrival jitter, sequence gaps, reordering, duplicates.
+// With no impairment and a `toneHz`, it is the clean long stream the
+// benches play (SIPp's own g711a.pcap lasts only 4.7 s).
 import { writeFileSync } from 'node:fs';
+import { encodeAlaw } from '../../src/media/codecs/codec-g711.js';
 
 export interface ImpairedStream {
   seconds: number;
@@ -14,9 +17,11 @@ export interface ImpairedStream {
   reorderPct?: number;
   dupPct?: number;
   seed?: number;
+  /** a sine tone of this frequency in every packet; A-law silence when absent */
+  toneHz?: number;
 }
 
-export function writeJitterPcap(path: string, opts: ImpairedStream): void {
+export function writeJitterPcap(path: string, opts: ImpairedStream): string {
   const total = Math.round(opts.seconds * 50);
   const frame = 14 + 20 + 8 + 12 + 160;
   let seed = opts.seed ?? 1;
@@ -72,8 +77,15 @@ export function writeJitterPcap(path: string, opts: ImpairedStream): void {
     out.writeUInt16BE((1000 + i) & 0xffff, p + 2);
     out.writeUInt32BE((5000 + i * 160) >>> 0, p + 4);
     out.writeUInt32BE(0x0a1b2c3d, p + 8);
-    out.fill(0xd5, p + 12, p + 12 + 160); // A-law silence
+    if (opts.toneHz === undefined)
+      out.fill(0xd5, p + 12, p + 12 + 160); // A-law silence
+    else {
+      const pcm = new Int16Array(160);
+      for (let k = 0; k < 160; k++) pcm[k] = Math.round(8000 * Math.sin((2 * Math.PI * opts.toneHz * (i * 160 + k)) / 8000));
+      encodeAlaw(pcm, out.subarray(p + 12, p + 12 + 160));
+    }
     off += 16 + frame;
   }
   writeFileSync(path, out);
+  return path;
 }
