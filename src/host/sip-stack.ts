@@ -245,11 +245,24 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     const r = requestAuth.check(req, remote);
     return 'response' in r ? r.response : null;
   });
-  const routing = new RoutingStage({ userAgent: cfg.sip.userAgent, allow: b2bua.allow, auth: authStage });
+  const routing = new RoutingStage({
+    userAgent: cfg.sip.userAgent,
+    get allow() {
+      return b2bua.allow;
+    },
+    auth: authStage,
+    served: (m) => b2bua.serve(m),
+  });
   routeRegistrar(routing, registrar);
   routeB2bua(routing, b2bua);
   routing.register('SUBSCRIBE', events.handleSubscribe);
-  const sanity = new SanityStage({ allow: b2bua.allow, isRouted: (m) => routing.has(m), challengeFirst: authStage.active });
+  const sanity = new SanityStage({
+    get allow() {
+      return b2bua.allow;
+    },
+    isRouted: (m) => routing.has(m),
+    challengeFirst: authStage.active,
+  });
   const secLog = logs.get('security');
   const pipeline = new RequestPipeline({
     userAgent: cfg.sip.userAgent,

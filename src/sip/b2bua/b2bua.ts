@@ -77,9 +77,24 @@ export class B2bua implements SipLegHost {
    * What we serve, in every Allow header we send; the UAS core refuses an
    * in-dialog method left out of it with 405 (ua-core.ts). REFER is served
    * in a call's dialogs (call transfer, call-transfer.ts and the channels);
-   * out of a dialog it is challenged, then refused with 405.
+   * out of a dialog it is challenged, then refused with 405. A module that
+   * serves another method out of a dialog (PUBLISH, by the presence module)
+   * adds it with serve().
    */
-  readonly allow = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE, REFER';
+  get allow(): string {
+    if (this.allowText === '') this.allowText = [...this.served].join(', ');
+    return this.allowText;
+  }
+  private readonly served = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'MESSAGE', 'NOTIFY', 'REGISTER', 'SUBSCRIBE', 'REFER']);
+  private allowText = '';
+
+  /** a method served from now on: named in every Allow header */
+  serve(method: string): void {
+    const m = method.toUpperCase();
+    if (this.served.has(m)) return;
+    this.served.add(m);
+    this.allowText = '';
+  }
   /** in-dialog requests: Call-ID + our tag → call and leg */
   private dialogs = new Map<string, { call: Call; leg: 'a' | 'b' }>();
   /** forks awaiting an answer, by Call-ID + our From tag (for retransmitted 2xx) */

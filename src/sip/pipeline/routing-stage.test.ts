@@ -79,3 +79,23 @@ test('RFC 3261 §11.2: OPTIONS to the server is answered 200 with Allow, Accept,
   b.routing.route(b.handle, request('OPTIONS', 'sip:1002@pbx'), remote);
   assert.equal(b.sent[0]!.status, 200, 'authenticated');
 });
+
+test('a method a module routes (PUBLISH) is named in the Allow of the answers from then on', () => {
+  const served = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REGISTER']);
+  const sent: SipMessage[] = [];
+  const handle = { respond: (r: SipMessage) => void sent.push(r), respondStateless: (r: SipMessage) => void sent.push(r) };
+  const routing = new RoutingStage({
+    userAgent: 'Palisade',
+    get allow() {
+      return [...served].join(', ');
+    },
+    auth: new AuthStage(() => null),
+    served: (m) => served.add(m),
+  });
+  routing.route(handle, request('OPTIONS', 'sip:pbx'), remote);
+  assert.doesNotMatch(sent[0]!.get('allow') ?? '', /PUBLISH/);
+  routing.register('publish', () => true);
+  routing.route(handle, request('OPTIONS', 'sip:pbx'), remote);
+  assert.equal(sent[1]!.status, 200);
+  assert.match(sent[1]!.get('allow') ?? '', /\bPUBLISH\b/);
+});

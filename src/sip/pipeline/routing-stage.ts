@@ -24,9 +24,11 @@ export interface DialogRoute {
 export interface RoutingStageOptions {
   /** Server header */
   userAgent: string;
-  /** our Allow header */
-  allow: string;
+  /** our Allow header (read at each answer: a getter keeps it live) */
+  readonly allow: string;
   auth: AuthStage;
+  /** a method was given a route: it belongs in the Allow header from now on */
+  served?(method: string): void;
 }
 
 export class RoutingStage {
@@ -44,6 +46,7 @@ export class RoutingStage {
     const m = method.toUpperCase();
     if (this.routes.has(m)) throw new Error(`a route for ${m} exists already`);
     this.routes.set(m, route);
+    this.o.served?.(m);
   }
 
   /**
