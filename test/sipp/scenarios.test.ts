@@ -127,6 +127,26 @@ describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
       });
     }
 
+    // The MESSAGE bench's pair (bench/run.mjs, part "messages"): Kamailio
+    // challenges with 407 (Palisade with 401: message-auth takes either) and
+    // relays to the recipient's contact, whose 200 comes back to the sender.
+    test(`message-auth -> Kamailio -> uas-message (${tn})`, { timeout: 60_000 }, async () => {
+      const recipient = await startSipp({ scenario: 'uas-message', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
+      const csv = join(dir, `messages-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers, { peers: callees[t].map((u) => u.number) }));
+      const r = await runSipp({ scenario: 'message-auth', target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 10, timeoutS: 30, traceMsg: true, dir }).catch(
+        async (e: unknown) => {
+          await recipient.stop();
+          throw e;
+        },
+      );
+      const got = await recipient.stop();
+      assertAllPassed(r, 'message-auth');
+      assert.match(r.messages, /SIP\/2\.0 407 /, 'challenged by the proxy with 407');
+      assert.match(r.messages, /Proxy-Authorization: Digest/, 'answered with Proxy-Authorization');
+      assert.equal(got.stats?.successful, CALLS, `the recipient answered every MESSAGE\n${got.errors.slice(0, 2000)}`);
+    });
+
     test(`unregister removes the callees' bindings (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `callees-${t}.csv`);
       const r = await runSipp({ scenario: 'unregister', target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 20, timeoutS: 20, dir });
