@@ -27,6 +27,8 @@
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
 //   BENCH_MSG_RATES     500,1000,2000,3000,4000,5000,6000,8000,10000,12000
+//   BENCH_MSG_DRAIN_SECONDS 3     messages: how long after the senders' end every
+//                       accepted message must have reached the recipient
 //   BENCH_RSS_CONTACTS  10000
 //   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
 //   BENCH_RESULTS       results file (bench/results/latest.json)
@@ -57,6 +59,7 @@ const cfg = {
   stepS: Number(env.BENCH_STEP_SECONDS ?? 20),
   regRates: nums(env.BENCH_REG_RATES ?? '2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000'),
   callRates: nums(env.BENCH_CALL_RATES ?? '200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000'),
+  msgDrainS: Number(env.BENCH_MSG_DRAIN_SECONDS ?? 3),
   msgRates: nums(env.BENCH_MSG_RATES ?? '500,1000,2000,3000,4000,5000,6000,8000,10000,12000'),
   callHoldMs: 1000,
   settleS: Number(env.BENCH_SETTLE_SECONDS ?? 35),
@@ -157,26 +160,39 @@ function startUas(scenario, name) {
 }
 
 /**
- * Messages the recipient UAS answered: its -trace_stat row (written every
- * second) read until it reaches `want` or stops growing for 3 s — Palisade
- * answers 202 before it delivers, so the last deliveries may trail the
- * sender's end.
+ * Messages the recipient UAS answered, from its -trace_stat row (written
+ * every second). Palisade answers 202 before it delivers, so the last
+ * deliveries may trail the sender's end: `inTime` is the count once it
+ * reached `want` (the messages the senders saw accepted) or when
+ * cfg.msgDrainS ran out, and `snap` the CPU and clock at that moment (the
+ * step's window). Then stragglers are waited for — until `all` arrived or
+ * none came for 8 s (longer than T2, the longest gap between a client
+ * transaction's retransmissions) — so a backlog is not counted by the next
+ * step's UAS on the same port; `received` is the final count.
  */
-async function uasReceived(name, want) {
+async function uasReceived(name, want, all, server, uas) {
   const path = join(work, `${name}.uas.stat.csv`);
-  let last = -1;
-  let stableSince = Date.now();
-  const deadline = Date.now() + 15000;
-  while (Date.now() < deadline) {
-    const got = summarize(lastStatRow(path))?.successful ?? 0;
-    if (got >= want) return got;
+  const count = () => summarize(lastStatRow(path))?.successful ?? 0;
+  const t = Date.now();
+  let got = count();
+  while (got < want && Date.now() - t < cfg.msgDrainS * 1000) {
+    await sleep(200);
+    got = count();
+  }
+  const inTime = got;
+  const snap = { at: Date.now(), server: treeTicks(server.pid), uas: treeTicks(uas.pid) };
+  let last = got;
+  let quietSince = Date.now();
+  const deadline = Date.now() + 45000;
+  while (got < all && Date.now() < deadline && Date.now() - quietSince < 8000) {
+    await sleep(250);
+    got = count();
     if (got !== last) {
       last = got;
-      stableSince = Date.now();
-    } else if (Date.now() - stableSince > 3000) break;
-    await sleep(250);
+      quietSince = Date.now();
+    }
   }
-  return Math.max(0, last);
+  return { inTime, received: got, snap };
 }
 
 /** One load step: SIPp UAC at `rate` for cfg.stepS seconds against server. */
@@ -223,14 +239,15 @@ async function step(server, kind, rate) {
     limitS: cfg.stepS * 3 + 60,
   });
   const st = r.stats ?? { successful: 0, failed: n, created: 0, elapsedS: NaN, retransmissions: NaN };
-  // messages: wait for the recipient to count the last deliveries, inside
-  // the CPU window (the server's work for them is part of the step)
-  const received = kind === 'messages' ? await uasReceived(name, st.successful) : null;
-  const wallMs = Date.now() - t0;
-  const sAfter = treeTicks(server.pid);
+  // messages: the CPU window runs until the recipient has them all (the
+  // server's work for the last deliveries is part of the step)
+  const msg = kind === 'messages' ? await uasReceived(name, st.successful, st.created, server, uas) : null;
+  const received = msg ? msg.inTime : null;
+  const wallMs = (msg ? msg.snap.at : Date.now()) - t0;
+  const sAfter = msg ? msg.snap.server : treeTicks(server.pid);
   let uasCpu = null;
   if (uas) {
-    uasCpu = cpuPercent(uBefore, treeTicks(uas.pid), wallMs);
+    uasCpu = cpuPercent(uBefore, msg ? msg.snap.uas : treeTicks(uas.pid), wallMs);
     await stopTree(uas.pid, 3000);
   }
   let serverTicks = 0;
@@ -241,7 +258,8 @@ async function step(server, kind, rate) {
   const tailS = kind === 'calls' ? cfg.callHoldMs / 1000 : 0;
   const sendS = Math.max(0.001, (Number.isFinite(r.wallS) ? r.wallS : wallMs / 1000) - tailS);
   const offered = st.created / sendS;
-  // a message the sender saw accepted but the recipient never got is a failure too
+  // a message the sender saw accepted but the recipient did not get within
+  // cfg.msgDrainS of the senders' end is a failure too
   const undelivered = received === null ? 0 : Math.max(0, st.successful - received);
   const failures = st.failed + Math.max(0, n - st.successful - st.failed) + undelivered;
   // CPU per operation: per message the recipient got (per accepted one for the other kinds)
@@ -251,7 +269,7 @@ async function step(server, kind, rate) {
     calls: n,
     successful: st.successful,
     failed: st.failed,
-    ...(received === null ? {} : { received, undelivered }),
+    ...(msg ? { received, undelivered, receivedInTheEnd: msg.received } : {}),
     failures,
     retransmissions: st.retransmissions,
     offeredRate: Math.round(offered),
@@ -276,7 +294,7 @@ async function ladder(server, kind, rates) {
     steps.push(s);
     log(
       `${server.name} ${kind} ${rate}/s: ok=${s.ok} success=${s.successful} failed=${s.failed}` +
-        (s.received === undefined ? '' : ` received=${s.received}`) +
+        (s.received === undefined ? '' : ` received=${s.received} (in the end ${s.receivedInTheEnd})`) +
         ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)` +
         ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`,
     );
