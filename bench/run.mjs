@@ -32,7 +32,7 @@
 //   BENCH_RSS_CONTACTS  10000
 //   BENCH_KEEP_DIR      1 keeps the temp dir (logs, SIPp stats) for reading
 //   BENCH_RESULTS       results file (bench/results/latest.json)
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,7 +137,7 @@ function startUas(scenario, name) {
       String(cfg.stepS * 3 + 90),
       'sipp',
       '-sf',
-      join(SIPP, scenario),
+      scenario.startsWith('/') ? scenario : join(SIPP, scenario),
       '-nostdin',
       '-buff_size',
       '4194304',
@@ -157,6 +157,26 @@ function startUas(scenario, name) {
     ],
     { logPath: join(work, `${name}.uas.out`) },
   );
+}
+
+/**
+ * test/sipp/uas-message.xml, answering only messages whose body carries
+ * `tag` (check_it: any other is a failed call, not a successful one), written
+ * to the work dir for one step.
+ */
+function taggedRecipient(name, tag) {
+  const xml = readFileSync(join(SIPP, 'uas-message.xml'), 'utf8');
+  const recv = '<recv request="MESSAGE" crlf="true"/>';
+  const cseq = '      [last_CSeq:]\n';
+  if (!xml.includes(recv) || !xml.includes(cseq)) throw new Error('test/sipp/uas-message.xml changed: the bench cannot mark its recipient');
+  const re = tag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const out = xml
+    .replace(recv, `<recv request="MESSAGE" crlf="true"><action><ereg regexp="${re}" search_in="body" check_it="true" assign_to="steptag"/></action></recv>`)
+    // SIPp refuses a variable that is set and never used
+    .replace(cseq, `${cseq}      X-Bench-Step:[$steptag]\n`);
+  const path = join(work, `${name}.uas-message.xml`);
+  writeFileSync(path, out);
+  return path;
 }
 
 /**
@@ -202,8 +222,12 @@ async function step(server, kind, rate) {
   let uas = null;
   const args = ['-r', String(rate), '-m', String(n), '-recv_timeout', '10000'];
   if (kind === 'messages') {
-    args.push('-inf', join(work, 'calls.csv'), '-p', String(PORT.uacMsg), '-mp', String(PORT.uacMsgMedia));
-    uas = startUas('uas-message.xml', name);
+    // The step's messages carry its name; the recipient counts only those, so
+    // a previous step's backlog (Palisade delivers after its 202) arriving
+    // late at the same port is not counted here (it fails the ereg instead).
+    const tag = ` step=${name};`;
+    args.push('-inf', join(work, 'calls.csv'), '-p', String(PORT.uacMsg), '-mp', String(PORT.uacMsgMedia), '-set', 'tag', tag);
+    uas = startUas(taggedRecipient(name, tag), name);
     await sleep(300);
   } else if (kind === 'register') {
     // Register the same Contact the call part's callee uses (the SIPp UAS):
