@@ -66,6 +66,30 @@ describe('SIPp caller scenarios against callee scenarios, no server between', ()
   }
 });
 
+describe('message-auth against a server whose challenge to a retransmission comes late', () => {
+  // Under load both Palisade (401) and Kamailio (407) challenge the first
+  // MESSAGE's retransmission statelessly with a fresh nonce, and that
+  // challenge can arrive after the authenticated MESSAGE went out: the
+  // sender must not abort on it (it did, failing the bench's message steps).
+  test('message-auth ignores a late 401 of its first transaction and takes the 200', { timeout: 60_000 }, async () => {
+    const users = makeUsers(1, { first: 1000 });
+    const csv = join(dir, 'late.csv');
+    writeFileSync(csv, sippCsv(users));
+    const uas = await startSipp({ scenario: 'uas-message-late-challenge', target: '127.0.0.1', traceMsg: true, timeoutS: 40, dir });
+    const r = await runSipp({ scenario: 'message-auth', target: `127.0.0.1:${uas.port}`, inf: [csv], set: { to: '1500' }, calls: 1, timeoutS: 30, dir }).catch(
+      async (e: unknown) => {
+        await uas.stop();
+        throw e;
+      },
+    );
+    const u = await uas.stop();
+    assertAllPassed(r, 'message-auth', 1);
+    // the late challenge was really sent (a second 401, with CSeq 1) before the 200
+    assert.equal((u.messages.match(/^SIP\/2\.0 401 Unauthorized/gm) ?? []).length, 2, u.messages.slice(-3000));
+    assert.equal(u.stats?.successful, 1, u.errors.slice(0, 2000));
+  });
+});
+
 describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
   let kam: KamailioProcess;
   // Callers 1000.. and callees 1500.. with the bench's derived secrets,
@@ -126,6 +150,26 @@ describe('SIPp scenarios through Kamailio (registrar + digest proxy)', () => {
         }
       });
     }
+
+    // The MESSAGE bench's pair (bench/run.mjs, part "messages"): Kamailio
+    // challenges with 407 (Palisade with 401: message-auth takes either) and
+    // relays to the recipient's contact, whose 200 comes back to the sender.
+    test(`message-auth -> Kamailio -> uas-message (${tn})`, { timeout: 60_000 }, async () => {
+      const recipient = await startSipp({ scenario: 'uas-message', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
+      const csv = join(dir, `messages-${t}.csv`);
+      writeFileSync(csv, sippCsv(callers, { peers: callees[t].map((u) => u.number) }));
+      const r = await runSipp({ scenario: 'message-auth', target: kam.target, transport: t, inf: [csv], calls: CALLS, rate: 10, timeoutS: 30, traceMsg: true, dir }).catch(
+        async (e: unknown) => {
+          await recipient.stop();
+          throw e;
+        },
+      );
+      const got = await recipient.stop();
+      assertAllPassed(r, 'message-auth');
+      assert.match(r.messages, /SIP\/2\.0 407 /, 'challenged by the proxy with 407');
+      assert.match(r.messages, /Proxy-Authorization: Digest/, 'answered with Proxy-Authorization');
+      assert.equal(got.stats?.successful, CALLS, `the recipient answered every MESSAGE\n${got.errors.slice(0, 2000)}`);
+    });
 
     test(`unregister removes the callees' bindings (${tn})`, { timeout: 30_000 }, async () => {
       const csv = join(dir, `callees-${t}.csv`);
