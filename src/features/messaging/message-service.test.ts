@@ -24,7 +24,7 @@ function message(to: string, opts: { user?: string; body?: string; n?: number } 
   );
 }
 
-function rig(over: Partial<MessagingConfig> = {}) {
+function rig(over: Partial<MessagingConfig> = {}, floodExempt?: (address: string) => boolean) {
   const answers: SipMessage[] = [];
   const events: SecurityEvent[] = [];
   const sent: SipMessage[] = [];
@@ -43,6 +43,7 @@ function rig(over: Partial<MessagingConfig> = {}) {
     store: { put: async () => null, pending: () => 0 } as unknown as MessageStore,
     security: { emit: (e) => events.push(e) },
     log: new LogRoot('error').get('messaging'),
+    floodExempt,
   });
   const tx = { respond: (r: SipMessage) => answers.push(r), respondStateless: (r: SipMessage) => answers.push(r) };
   const send = (req: SipMessage) => {
@@ -110,4 +111,12 @@ test('a MESSAGE inside a dialog is left to the dialog owner', () => {
   const r = rig();
   const req = parse(message('1002', { user: '1001' }).toString().replace('To: <sip:1002@pbx.test>', 'To: <sip:1002@pbx.test>;tag=x'));
   assert.equal(r.svc.handle({ respond: () => assert.fail(), respondStateless: () => assert.fail() }, req, FROM), false);
+});
+
+test('a trusted address (a proxy in front) is not counted by the flood rule; the per-user rate still holds', () => {
+  const r = rig({ floodRate: 3, ratePerUser: 5 }, (a) => a === FROM.address);
+  for (let i = 0; i < 5; i++) assert.equal(r.send(message('1002', { user: '1001', n: i })).status, 202);
+  // over the sender's own rate: refused, and no Flood event for the proxy
+  assert.equal(r.send(message('1002', { user: '1001', n: 6 })).status, 503);
+  assert.equal(r.events.filter((e) => e.type === 'Flood').length, 0);
 });

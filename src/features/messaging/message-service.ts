@@ -63,6 +63,12 @@ export interface MessagingDeps {
   log: Logger;
   dialplan?: MessageDialplan;
   clock?: () => number;
+  /**
+   * Addresses the per-address flood rule does not count: the IDS's trusted
+   * list, where a proxy in front (Kamailio before a cluster) sends every
+   * user's messages from one address. Each user's rate still applies.
+   */
+  floodExempt?: (address: string) => boolean;
 }
 
 export class MessageService {
@@ -87,8 +93,9 @@ export class MessageService {
     // inside a dialog it belongs to the dialog's owner (the B2BUA)
     if (req.to.params.tag !== undefined) return false;
     this.stats.received++;
-    if (this.limits.floodFrom(remote.address)) this.flood(remote, req, `more than ${this.d.cfg.floodRate} MESSAGE requests/s`);
-    if (this.limits.flooding(remote.address)) {
+    const counted = this.d.floodExempt?.(remote.address) !== true;
+    if (counted && this.limits.floodFrom(remote.address)) this.flood(remote, req, `more than ${this.d.cfg.floodRate} MESSAGE requests/s`);
+    if (counted && this.limits.flooding(remote.address)) {
       // the IDS bans on the first; a trusted address (or one with the IDS off) is refused cheaply, before digest
       tx.respondStateless(this.reply(req, 503, 'Service Unavailable', [['retry-after', '10']]));
       return true;

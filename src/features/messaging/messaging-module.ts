@@ -23,10 +23,18 @@ import { MessageStore, MESSAGING_MIGRATIONS } from './message-store.js';
 import { MessageService, type MessageDialplan } from './message-service.js';
 import { MessageChannel, NO_MEDIA } from './message-channel.js';
 import { appMessageSend, funcMessage } from './app-message-send.js';
+import { CidrSet } from '../../core/cidr.js';
+
+/** the IDS's trusted addresses (a proxy in front): the per-address MESSAGE flood rule does not count them */
+function trustedSet(list: readonly string[]): ((address: string) => boolean) | undefined {
+  if (list.length === 0) return undefined;
+  const set = CidrSet.parse(list);
+  return (address) => set.has(address);
+}
 
 /** What the messaging module needs of the running server (the host hands in a superset). */
 export interface MessagingModuleServices {
-  cfg: PalisadeConfig;
+  cfg: PalisadeConfig & { security: { ids: { trusted: string[] } } };
   logs: LogRoot;
   storage: Database;
   extensions: { get(n: string): { name: string; context: string } | undefined };
@@ -99,6 +107,7 @@ export function messagingModule(): PalisadeModule<ModuleDeclarations<DialplanApp
         security: s.defences.securityEvents,
         log,
         dialplan,
+        floodExempt: trustedSet(s.cfg.security.ids.trusted),
       });
       s.pipeline.addRoute('MESSAGE', svc.handle);
       // bridges (XMPP) send through the same delivery, and hear every message an extension gets
