@@ -3,7 +3,7 @@
 // `IAX2/<peer>` rings an extension registered over IAX2. A call leaving by
 // a trunk passes the call gate first (toll fraud, limits, reputation), and
 // a trunk's max_channels caps its calls in progress.
-import type { DialContext, DialOutcome, DialTechnology, OutboundLeg } from '../../channel/dial-technology.js';
+import type { DialContext, DialOutcome, DialTechnology, OutboundLeg, TrunkLinkStatus } from '../../channel/dial-technology.js';
 import type { DialTarget, HangupCause } from '../../channel/channel.js';
 import type { CallGateApi } from '../../core/call-gate.js';
 import { Cause, Format } from '../../iax2/iax2-constants.js';
@@ -34,6 +34,8 @@ export interface Iax2DialDeps {
   isPeer(name: string): boolean;
   gate: CallGateApi;
   log: Logger;
+  /** an IAX2 trunk's registration state for `palisade show trunks` */
+  trunkStatus?(name: string): TrunkLinkStatus | undefined;
 }
 
 function statusFor(code: number): Exclude<DialOutcome['status'], 'ANSWER'> {
@@ -49,6 +51,7 @@ let seq = 0;
 export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
   return {
     names: ['IAX2'],
+    trunkStatus: (name) => d.trunkStatus?.(name),
     dial(target: DialTarget, ctx: DialContext) {
       const slash = target.resource.indexOf('/');
       const trunk = slash > 0 ? d.trunk(target.resource.slice(0, slash)) : undefined;
@@ -66,7 +69,8 @@ export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
       }
       let ticket: { answered(cut: (c: string) => void): void; ended(billsec: number): void } | null = null;
       if (trunk) {
-        const decision = d.gate.check({ caller: ctx.peer.account ?? '', trunk: trunk.name, dialled: exten, remote: ctx.peer, callId: ctx.channelId });
+        // the trunk as the principal; the calling extension was checked (and counted) when its own call began
+        const decision = d.gate.check({ caller: '', trunk: trunk.name, dialled: exten, remote: ctx.peer, callId: ctx.channelId });
         if (!decision.ok) {
           d.log.info('iax2-dial-refused', { trunk: trunk.name, exten, verdict: decision.verdict, reason: decision.reason });
           return { result: Promise.resolve({ status: 'CONGESTION' as const }), cancel() {} };
