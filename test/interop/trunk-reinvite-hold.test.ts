@@ -6,6 +6,9 @@
 // offered to the provider with Palisade's description of that leg, the
 // provider's answer comes back to the caller. Before, the caller's
 // re-INVITE got 488 and the provider never heard of the hold.
+// The other way round, the provider (provider-hold-uas.xml) holds and
+// resumes the caller (call-held-uac.xml), and its re-INVITEs reach the
+// caller through Palisade.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +79,60 @@ test('a call out of a SIP trunk: the caller holds and resumes; each re-INVITE cr
     } finally {
       db.close();
     }
+  } finally {
+    if (!provider) await uas.stop();
+    await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** the a= direction of every INVITE a SIPp message log shows received (not sent), in order */
+function receivedInviteDirections(messages: string): string[] {
+  const out: string[] = [];
+  for (const block of messages.split(/^-{10,}.*$/m)) {
+    if (!/message received/i.test(block) || !/^\s*INVITE sip:/m.test(block)) continue;
+    out.push(/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/m.exec(block)?.[1] ?? 'sendrecv');
+  }
+  return out;
+}
+
+test('a call out of a SIP trunk: the provider holds and resumes the caller; its re-INVITEs reach the caller and the answers go back', { timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trunk-held-'));
+  const [caller] = makeUsers(1, { first: 1001 });
+  const [pUas] = await freeLocalPorts(1);
+  const uas = await startSipp({ scenario: 'provider-hold-uas', target: '127.0.0.1', port: pUas, rtpEcho: true, pauseMs: 1000, traceMsg: true, timeoutS: 60, dir });
+  const pal = await startPalisade({
+    users: [caller!],
+    transports: ['udp'],
+    extraYaml: [
+      'registrar:',
+      '  qualify_interval: 0',
+      'trunks:',
+      '  - name: carrier',
+      '    host: 127.0.0.1',
+      `    port: ${pUas}`,
+      'routes:',
+      '  outbound:',
+      '    - name: national',
+      '      match: ["_0X."]',
+      '      trunks: [carrier]',
+    ].join('\n'),
+  });
+  let provider: SippResult | null = null;
+  try {
+    const csv = join(dir, 'caller.csv');
+    writeFileSync(csv, sippCsv([caller!], { peers: ['0305551234'] }));
+    const r = await runSipp({ scenario: 'call-held-uac', target: pal.target, inf: [csv], calls: 1, rate: 10, pauseMs: 1000, timeoutS: 40, traceMsg: true, dir });
+    const why = `${r.errors.slice(0, 3000)}\n${r.messages.slice(-3000)}\n${pal.lines.slice(-20).join('\n')}`;
+    assert.equal(r.stats?.failed, 0, why);
+    assert.equal(r.stats?.successful, 1, why);
+    // Palisade offered the caller the provider's hold, then its resume
+    assert.deepEqual(receivedInviteDirections(r.messages), ['sendonly', 'sendrecv'], r.messages.slice(-3000));
+    await new Promise((res) => setTimeout(res, 3000));
+    provider = await uas.stop();
+    // the provider's hold was answered recvonly/inactive and its resume sendrecv (the scenario checks both), and no 488 came back
+    assert.equal(provider.stats?.successful, 1, `${provider.errors}\n${provider.messages.slice(-3000)}`);
+    assert.doesNotMatch(provider.messages, /SIP\/2\.0 488/);
   } finally {
     if (!provider) await uas.stop();
     await pal.stop();
