@@ -66,6 +66,7 @@ async function phone(p: PalisadeProcess, name: string, user: string, secret: str
     rtpPorts: [rtp, rtp + 99],
     answerMode: 'auto',
     maxLifetimeSec: 120,
+    sipTrace: true,
   });
   await b.start();
   await b.waitRegistered(8000);
@@ -156,8 +157,20 @@ test('two Palisade offices linked by an IAX2 trunk with registration: calls both
     await bea.waitEvent('CALL_ESTABLISHED', 15_000);
     await alice.waitEvent('CALL_ESTABLISHED', 10_000);
     await sleep(3000);
+    // bea holds and resumes: her leg at B has no SIP dialog on the other side (the call came by
+    // IAX2), so B answers her re-INVITEs for that leg itself — 200, never 488
+    await bea.mustCommand('hold');
+    await sleep(1000);
+    await bea.mustCommand('resume');
+    await sleep(1000);
     await alice.hangup();
     await bea.waitEvent('CALL_CLOSED', 10_000);
+    const me = `127.0.0.1:${bea.opts.sipPort}`;
+    const reinviteAnswers = bea
+      .sipTrace()
+      .filter((m) => m.dst === me && m.startLine.startsWith('SIP/2.0 ') && !m.startLine.startsWith('SIP/2.0 1') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE/i.test(h)))
+      .map((m) => `${m.startLine.split(' ')[1]} ${m.sdp.find((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))?.slice(2) ?? 'sendrecv'}`);
+    assert.deepEqual(reinviteAnswers, ['200 recvonly', '200 sendrecv'], 'B answered the hold and the resume');
 
     // B → A over the same trunk: B's route dials IAX2 to A's address
     const am = alice.mark();
