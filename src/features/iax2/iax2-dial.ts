@@ -34,6 +34,10 @@ export interface Iax2DialDeps {
   isPeer(name: string): boolean;
   gate: CallGateApi;
   log: Logger;
+  /** is `context` where some trunk's calls enter (a call from there is a trunk's, not an extension's)? */
+  isTrunkContext?(context: string): boolean;
+  /** does the outbound route of this name allow trunk-to-trunk calls (`allow_trunk_calls`)? */
+  routeAllowsTrunkCalls?(route: string): boolean;
   /** an IAX2 trunk's registration state for `palisade show trunks` */
   trunkStatus?(name: string): TrunkLinkStatus | undefined;
 }
@@ -47,6 +51,9 @@ function statusFor(code: number): Exclude<DialOutcome['status'], 'ANSWER'> {
 }
 
 let seq = 0;
+
+/** the channel variable an outbound route sets before it dials (src/features/trunks/trunk-technology.ts ROUTE_VAR) */
+const ROUTE_VAR = 'OUTBOUND_ROUTE';
 
 export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
   return {
@@ -62,6 +69,14 @@ export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
         d.log.info('iax2-dial-unavailable', { target: `${target.tech}/${target.resource}`, why: trunk ? 'trunk not registered' : 'peer not registered' });
         // an unknown trunk was refused above; a known one, or a known peer, is unavailable
         return trunk || d.isPeer(exten) ? { result: Promise.resolve({ status: 'CHANUNAVAIL' as const }), cancel() {} } : null;
+      }
+      // no trunk-to-trunk calls unless the outbound route that dials says so (as for SIP trunks)
+      if (trunk && ctx.peer.account === undefined && d.isTrunkContext?.(ctx.context)) {
+        const route = ctx.vars.get(ROUTE_VAR);
+        if (!route || !d.routeAllowsTrunkCalls?.(route)) {
+          d.log.warn('trunk-to-trunk-refused', { trunk: trunk.name, channel: ctx.channelName, to: exten, route: route ?? null });
+          return { result: Promise.resolve({ status: 'CHANUNAVAIL' as const }), cancel() {} };
+        }
       }
       if (trunk && trunk.maxChannels > 0 && trunk.active >= trunk.maxChannels) {
         d.log.info('iax2-trunk-full', { trunk: trunk.name, active: trunk.active });

@@ -257,6 +257,9 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
         }
       }
 
+      // every trunk's context (SIP and IAX2): calls from there are a trunk's, never leaving by another unless a route allows it
+      const trunkContexts = new Set(((s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).map((t) => t.context ?? 'from-trunk'));
+      const outboundRoutes = (s.cfg.sections.routes as { outbound?: Array<{ name: string; allowTrunkCalls: boolean }> } | undefined)?.outbound ?? [];
       const trunkLink = (name: string): TrunkLinkStatus | undefined => {
         const t = trunks.get(name);
         if (!t) return undefined;
@@ -300,6 +303,8 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
           gate: s.defences.callGate,
           log,
           trunkStatus: (name) => trunkLink(name),
+          isTrunkContext: (c) => trunkContexts.has(c),
+          routeAllowsTrunkCalls: (name) => outboundRoutes.some((r) => r.name === name && r.allowTrunkCalls),
         }),
       );
       sweep = setInterval(() => {
