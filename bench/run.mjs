@@ -22,7 +22,9 @@
 //   BENCH_PARTS         register,calls,rss (also: security — bench/security-bench.mjs;
 //                       trunk — bench/trunk-bench.mjs: calls out of a SIP trunk beside
 //                       extension-to-extension calls, BENCH_TRUNK_RATES, 10 s steps;
-//                       messages — (f) above)
+//                       messages — (f) above;
+//                       iax2 — bench/iax2-bench.mjs: BENCH_IAX_CALLS (100) concurrent G.711 calls
+//                       between two Palisade instances over an IAX2 trunk, CPU and loss)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
@@ -468,6 +470,18 @@ function trunkPart() {
   }
 }
 
+/** (f) IAX2 calls between two Palisade instances (bench/iax2-bench.mjs) in its own process */
+function iax2Part() {
+  try {
+    const text = execFileSync(process.execPath, [join(ROOT, 'bench', 'iax2-bench.mjs')], { encoding: 'utf8', timeout: 900_000, env });
+    const lines = text.trim().split('\n');
+    const json = lines.findLast((l) => l.startsWith('{'));
+    return { text: lines.filter((l) => !l.startsWith('{')).join('\n'), ...(json ? { figures: JSON.parse(json) } : {}) };
+  } catch (e) {
+    return { error: String(e.message ?? e).slice(0, 1000) };
+  }
+}
+
 async function rssPart() {
   const users = userRange(10000, 10000 + cfg.rssContacts - 1);
   const csv = join(work, 'rss-users.csv');
@@ -574,6 +588,7 @@ async function main() {
   if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
   if (cfg.parts.includes('security')) results.security = securityPart();
   if (cfg.parts.includes('trunk')) results.trunk = trunkPart();
+  if (cfg.parts.includes('iax2')) results.iax2 = iax2Part();
   results.finishedAt = new Date().toISOString();
 
   const m = results.machine;
@@ -601,6 +616,7 @@ async function main() {
   }
   if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);
   if (results.trunk) out.push(`\n(e) calls out of a SIP trunk beside extension-to-extension calls\n${results.trunk.text ?? results.trunk.error}`);
+  if (results.iax2) out.push(`\n(f) IAX2 calls between two Palisade instances\n${results.iax2.text ?? results.iax2.error}`);
   console.log(out.join('\n'));
   const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(resFile), { recursive: true });

@@ -8,7 +8,9 @@
 // dialplan and the calling channel never see the protocol of the leg.
 // docs/architecture.md, "Channels and media services".
 import type { MediaEndpoint } from '../media/media-endpoint.js';
+import type { MediaSession } from '../media/media-session.js';
 import type { ChannelPeer, DialStatus, DialTarget, HangupCause } from './channel.js';
+import type { AnsweredLeg } from './sip-dial.js';
 
 /** an answered outgoing leg of another technology */
 export interface OutboundLeg {
@@ -21,6 +23,13 @@ export interface OutboundLeg {
   /** resolves when the far end hangs up (or hangup() was called) */
   readonly ended: Promise<HangupCause>;
   hangup(cause?: HangupCause): void;
+  /**
+   * A SIP leg (a SIP trunk's call, one of our phones): its dialog and RTP
+   * session. A SIP channel bridges such a leg as it bridges its own
+   * extensions' (dial-bridge.ts): packet by packet, with re-INVITEs and
+   * UPDATEs (hold, resume, a new codec) relayed between the two dialogs.
+   */
+  readonly sip?: { readonly leg: AnsweredLeg; readonly session: MediaSession };
 }
 
 export type DialOutcome = { status: 'ANSWER'; leg: OutboundLeg } | { status: Exclude<DialStatus, 'ANSWER'> };
@@ -60,6 +69,23 @@ export interface DialTechnology {
    * treats it as unavailable (CHANUNAVAIL) if no other target answers.
    */
   dial(target: DialTarget, ctx: DialContext): DialAttempt | null;
+  /** the registration state of a trunk this technology carries (`palisade show trunks`); undefined when not its trunk */
+  trunkStatus?(trunk: string): TrunkLinkStatus | undefined;
+}
+
+/** a trunk's link as its technology sees it (the SIP trunks module shows its own) */
+export interface TrunkLinkStatus {
+  /** registered, registering, rejected, timeout (we register); peer-registered, peer-unregistered (host: dynamic); none */
+  registration: string;
+  /** where calls go now: the far end's address (a dynamic trunk's registered address) or null */
+  address: string | null;
+  /** seconds until the registration runs out ('' when there is none) */
+  expires: number | '';
+  registrations: number | '';
+  failures: number | '';
+  lastError: string;
+  /** calls in progress on the trunk */
+  active: number;
 }
 
 /** the one registry of Dial() technologies; modules register at start() */
@@ -89,6 +115,16 @@ export class DialTechnologies {
       if (a) return a;
     }
     return null;
+  }
+
+  /** the first technology's view of a trunk's link (IAX2 trunks: the iax2 module) */
+  trunkStatus(trunk: string): TrunkLinkStatus | undefined {
+    for (const list of this.byName.values())
+      for (const t of list) {
+        const st = t.trunkStatus?.(trunk);
+        if (st) return st;
+      }
+    return undefined;
   }
 
   has(tech: string): boolean {

@@ -483,16 +483,35 @@ export class SipChannel implements Channel {
     }
     if (!this.answered) await this.answer();
     const aLeg = this.media!;
-    const bridge = new EndpointBridge(aLeg, leg.endpoint);
+    // a SIP leg (a trunk's call) is joined like our own phones' legs: RTP packet by packet, and
+    // its re-INVITEs and UPDATEs (hold, resume, a new codec) relayed both ways instead of refused
+    const sip = leg.sip && this.session ? leg.sip : null;
+    let bridge: { close(): void; stats?: object };
+    if (sip) {
+      aLeg.source = null;
+      const b = new DialBridge(
+        this.deps.ua,
+        { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: sip.leg.dialog, session: sip.session } },
+        this.deps.log,
+        this.name,
+      );
+      this.leg.bridge = { inDialog: (tx, req) => b.inDialog('a', tx, req), onAck: (ack) => b.onAck('a', ack) };
+      sip.leg.bridge = { inDialog: (tx, req) => b.inDialog('b', tx, req), onAck: (ack) => b.onAck('b', ack) };
+      bridge = b;
+    } else bridge = new EndpointBridge(aLeg, leg.endpoint);
     this.otherLeg = leg;
     this.dstChannel = leg.name;
     const t0 = Date.now();
-    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, leg: leg.name, a: aLeg.codec, b: leg.endpoint.codec });
+    this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, leg: leg.name, a: aLeg.codec, b: leg.endpoint.codec, relay: sip ? 'rtp' : 'frames' });
     await Promise.race([leg.ended, this.ended]);
     bridge.close();
+    if (sip) {
+      this.leg.bridge = null;
+      sip.leg.bridge = null;
+    }
     this.otherLeg = null;
     if (this.hungUp) leg.hangup('normal');
-    this.deps.log.info('channel-unbridged', { channel: this.name, leg: leg.name, ...bridge.stats });
+    this.deps.log.info('channel-unbridged', { channel: this.name, leg: leg.name, ...(bridge.stats ?? {}) });
     this.dialStatus = 'ANSWER';
     if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };

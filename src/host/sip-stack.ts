@@ -34,6 +34,7 @@ import { PromptStore } from '../media/prompts/prompt-store.js';
 import { MusicOnHold } from '../media/player/music-on-hold.js';
 import { MixerRegistry } from '../media/mixer/mixer.js';
 import type { Database } from '../storage/database.js';
+import { sipExtensionTechnology } from '../channel/sip-extension-technology.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
 
@@ -217,6 +218,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     },
     runner,
   );
+  // our extensions' phones for channels of other technologies (an IAX2 call to SIP/2001)
+  dialTechnologies.register(sipExtensionTechnology({ ua: b2bua, allocatePair: () => media.allocatePair(), mediaAddress: cfg.rtp.advertisedAddress, log: logs.get('channel') }));
 
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: defences.authOutcome });
   // ---- SUBSCRIBE/NOTIFY (RFC 6665): the event server; modules register packages with it

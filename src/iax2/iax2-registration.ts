@@ -27,6 +27,8 @@ export interface RegistrationStatus {
   registrations: number;
   lastRegistered: string | null;
   lastError: string | null;
+  /** failed attempts since the last success */
+  failures: number;
 }
 
 export class Iax2Registration implements SessionOwner {
@@ -34,7 +36,7 @@ export class Iax2Registration implements SessionOwner {
   private timer: (() => void) | null = null;
   private failures = 0;
   private stopped = false;
-  readonly status: RegistrationStatus = { state: 'idle', refresh: 0, registrations: 0, lastRegistered: null, lastError: null };
+  readonly status: RegistrationStatus = { state: 'idle', refresh: 0, registrations: 0, lastRegistered: null, lastError: null, failures: 0 };
   onChange: (s: RegistrationStatus) => void = () => {};
 
   constructor(
@@ -90,7 +92,7 @@ export class Iax2Registration implements SessionOwner {
       case IaxCmd.REGACK: {
         const refresh = ies.u16(Ie.REFRESH) ?? this.o.refresh;
         this.failures = 0;
-        Object.assign(this.status, { state: 'registered', refresh, lastRegistered: new Date().toISOString(), lastError: null });
+        Object.assign(this.status, { state: 'registered', refresh, lastRegistered: new Date().toISOString(), lastError: null, failures: 0 });
         this.status.registrations++;
         this.finishSession();
         this.onChange(this.status);
@@ -116,7 +118,7 @@ export class Iax2Registration implements SessionOwner {
   private failed(state: 'rejected' | 'timeout', why: string): void {
     this.finishSession();
     this.failures++;
-    Object.assign(this.status, { state, lastError: why });
+    Object.assign(this.status, { state, lastError: why, failures: this.failures });
     this.onChange(this.status);
     // 5 s, 10 s, 20 s ... at most 5 minutes
     this.schedule(Math.min(5000 * 2 ** (this.failures - 1), 300_000));

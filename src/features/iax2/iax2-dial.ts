@@ -3,7 +3,7 @@
 // `IAX2/<peer>` rings an extension registered over IAX2. A call leaving by
 // a trunk passes the call gate first (toll fraud, limits, reputation), and
 // a trunk's max_channels caps its calls in progress.
-import type { DialContext, DialOutcome, DialTechnology, OutboundLeg } from '../../channel/dial-technology.js';
+import type { DialContext, DialOutcome, DialTechnology, OutboundLeg, TrunkLinkStatus } from '../../channel/dial-technology.js';
 import type { DialTarget, HangupCause } from '../../channel/channel.js';
 import type { CallGateApi } from '../../core/call-gate.js';
 import { Cause, Format } from '../../iax2/iax2-constants.js';
@@ -34,6 +34,12 @@ export interface Iax2DialDeps {
   isPeer(name: string): boolean;
   gate: CallGateApi;
   log: Logger;
+  /** is `context` where some trunk's calls enter (a call from there is a trunk's, not an extension's)? */
+  isTrunkContext?(context: string): boolean;
+  /** does the outbound route of this name allow trunk-to-trunk calls (`allow_trunk_calls`)? */
+  routeAllowsTrunkCalls?(route: string): boolean;
+  /** an IAX2 trunk's registration state for `palisade show trunks` */
+  trunkStatus?(name: string): TrunkLinkStatus | undefined;
 }
 
 function statusFor(code: number): Exclude<DialOutcome['status'], 'ANSWER'> {
@@ -46,9 +52,13 @@ function statusFor(code: number): Exclude<DialOutcome['status'], 'ANSWER'> {
 
 let seq = 0;
 
+/** the channel variable an outbound route sets before it dials (src/features/trunks/trunk-technology.ts ROUTE_VAR) */
+const ROUTE_VAR = 'OUTBOUND_ROUTE';
+
 export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
   return {
     names: ['IAX2'],
+    trunkStatus: (name) => d.trunkStatus?.(name),
     dial(target: DialTarget, ctx: DialContext) {
       const slash = target.resource.indexOf('/');
       const trunk = slash > 0 ? d.trunk(target.resource.slice(0, slash)) : undefined;
@@ -60,13 +70,22 @@ export function iax2DialTechnology(d: Iax2DialDeps): DialTechnology {
         // an unknown trunk was refused above; a known one, or a known peer, is unavailable
         return trunk || d.isPeer(exten) ? { result: Promise.resolve({ status: 'CHANUNAVAIL' as const }), cancel() {} } : null;
       }
+      // no trunk-to-trunk calls unless the outbound route that dials says so (as for SIP trunks)
+      if (trunk && ctx.peer.account === undefined && d.isTrunkContext?.(ctx.context)) {
+        const route = ctx.vars.get(ROUTE_VAR);
+        if (!route || !d.routeAllowsTrunkCalls?.(route)) {
+          d.log.warn('trunk-to-trunk-refused', { trunk: trunk.name, channel: ctx.channelName, to: exten, route: route ?? null });
+          return { result: Promise.resolve({ status: 'CHANUNAVAIL' as const }), cancel() {} };
+        }
+      }
       if (trunk && trunk.maxChannels > 0 && trunk.active >= trunk.maxChannels) {
         d.log.info('iax2-trunk-full', { trunk: trunk.name, active: trunk.active });
         return { result: Promise.resolve({ status: 'CONGESTION' as const }), cancel() {} };
       }
       let ticket: { answered(cut: (c: string) => void): void; ended(billsec: number): void } | null = null;
       if (trunk) {
-        const decision = d.gate.check({ caller: ctx.peer.account ?? '', trunk: trunk.name, dialled: exten, remote: ctx.peer, callId: ctx.channelId });
+        // the trunk as the principal; the calling extension was checked (and counted) when its own call began
+        const decision = d.gate.check({ caller: '', trunk: trunk.name, dialled: exten, remote: ctx.peer, callId: ctx.channelId });
         if (!decision.ok) {
           d.log.info('iax2-dial-refused', { trunk: trunk.name, exten, verdict: decision.verdict, reason: decision.reason });
           return { result: Promise.resolve({ status: 'CONGESTION' as const }), cancel() {} };

@@ -12,6 +12,7 @@ import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { MapReader } from '../../config/yaml-reader.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
+import type { TrunkLinkStatus } from '../../channel/dial-technology.js';
 import type { DialplanFunction } from '../../dialplan/funcs/func-types.js';
 import type { HostServicesFor } from './iax2-services.js';
 import { CidrSet } from '../../core/cidr.js';
@@ -33,6 +34,8 @@ interface PeerBinding {
   remote: PeerAddress;
   expires: number;
   registeredAt: string;
+  /** registrations taken on this binding (the first and every refresh) */
+  count: number;
 }
 
 interface TrunkState extends DialTrunk {
@@ -151,8 +154,9 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
               log.info('iax2-unregistered', { username: acc.username, address: remote.address });
               return;
             }
-            const had = bindings.has(acc.username);
-            bindings.set(acc.username, { account: acc, remote, expires: Date.now() + refresh * 1000, registeredAt: new Date().toISOString() });
+            const prev = bindings.get(acc.username);
+            const had = prev !== undefined;
+            bindings.set(acc.username, { account: acc, remote, expires: Date.now() + refresh * 1000, registeredAt: new Date().toISOString(), count: (prev?.count ?? 0) + 1 });
             reg(true, had ? 'refreshed' : 'added');
             log.info('iax2-registered', { username: acc.username, kind: acc.kind, address: remote.address, port: remote.port, refresh });
           },
@@ -186,8 +190,9 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
         }
         const callerNum = acc.kind === 'extension' ? acc.name : ies.str(Ie.CALLING_NUMBER) || acc.name;
         const callerName = ies.str(Ie.CALLING_NAME) || callerNum;
-        const runner = s.dialplan;
-        if (!runner?.engine.has(acc.context, dialed, callerNum)) {
+        // the dialplan first, then the routes (an inbound route's DID on a trunk's context)
+        const runner = s.callRouters;
+        if (!runner.has(acc.context, dialed, callerNum)) {
           log.info('iax2-no-extension', { exten: dialed, context: acc.context });
           return call.reject('No such extension', Cause.UNALLOCATED);
         }
@@ -210,7 +215,7 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
         ch.emitPhase('start');
         void ch.ended.then(() => channels.delete(ch));
         log.info('iax2-channel-new', { channel: ch.name, exten: dialed, context: acc.context, codec: ch.media.codec });
-        runner.engine
+        runner
           .run(ch, new EndpointMedia(ch, s.mediaServices))
           .catch((err: Error) => log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))
           .finally(() => void ch.hangup('normal'));
@@ -252,6 +257,40 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
         }
       }
 
+      // every trunk's context (SIP and IAX2): calls from there are a trunk's, never leaving by another unless a route allows it
+      const trunkContexts = new Set(((s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).map((t) => t.context ?? 'from-trunk'));
+      const outboundRoutes = (s.cfg.sections.routes as { outbound?: Array<{ name: string; allowTrunkCalls: boolean }> } | undefined)?.outbound ?? [];
+      const trunkLink = (name: string): TrunkLinkStatus | undefined => {
+        const t = trunks.get(name);
+        if (!t) return undefined;
+        const at = t.address();
+        const address = at ? `${at.address}:${at.port}` : null;
+        if (t.cfg.host === 'dynamic') {
+          const b = bindings.get(t.username ?? t.name);
+          const live = b && b.account.kind === 'trunk' && b.expires > Date.now() ? b : undefined;
+          return {
+            registration: live ? 'peer-registered' : 'peer-unregistered',
+            address,
+            expires: live ? Math.max(0, Math.round((live.expires - Date.now()) / 1000)) : '',
+            registrations: live ? live.count : '',
+            failures: '',
+            lastError: '',
+            active: t.active,
+          };
+        }
+        const r = t.registration?.status;
+        if (!r) return { registration: 'none', address, expires: '', registrations: '', failures: '', lastError: '', active: t.active };
+        const left = r.lastRegistered ? r.refresh - (Date.now() - Date.parse(r.lastRegistered)) / 1000 : 0;
+        return {
+          registration: r.state,
+          address,
+          expires: r.state === 'registered' ? Math.max(0, Math.round(left)) : '',
+          registrations: r.registrations,
+          failures: r.failures,
+          lastError: r.lastError ?? '',
+          active: t.active,
+        };
+      };
       unregister = s.dialTechnologies.register(
         iax2DialTechnology({
           engine,
@@ -263,6 +302,9 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
           isPeer: (name) => accounts.has(name),
           gate: s.defences.callGate,
           log,
+          trunkStatus: (name) => trunkLink(name),
+          isTrunkContext: (c) => trunkContexts.has(c),
+          routeAllowsTrunkCalls: (name) => outboundRoutes.some((r) => r.name === name && r.allowTrunkCalls),
         }),
       );
       sweep = setInterval(() => {

@@ -18,7 +18,8 @@ export interface HostServicesFor {
   logs: LogRoot;
   storage: { cdr: { insert(rec: CdrRecord): Promise<void> } };
   extensions: { get(number: string): ExtensionInfo | undefined };
-  dialplan: { engine: { has(context: string, exten: string, callerId?: string): boolean; run(channel: Channel, media: ChannelMedia): Promise<void> } } | null;
+  /** the dialplan, then the numbers modules route (outbound and inbound routes): what a call may reach */
+  callRouters: { has(context: string, exten: string, callerId: string): boolean; run(channel: Channel, media: ChannelMedia): Promise<void> };
   defences: { packetGate: PacketGate; authOutcome(o: AuthOutcome): void; callGate: CallGateApi };
   dialTechnologies: DialTechnologies;
   mediaServices: MediaServiceDeps;

@@ -21,6 +21,8 @@ export interface RouterDeps {
   log: Logger;
   /** is `n` one of our extensions (or a number the dialplan serves)? An outbound route never takes one */
   isInternal(n: string): boolean;
+  /** a trunk's type: an IAX2 trunk is dialled as IAX2/trunk/number, a SIP one as PJSIP/number@trunk */
+  trunkType(name: string): 'sip' | 'iax2' | undefined;
   /** the trunk a channel came in on (null for our own callers) */
   trunkOf(channel: Channel): string | null;
   /** run the dialplan from a start point (an inbound route's context,exten,priority) */
@@ -47,7 +49,8 @@ export function outboundRouter(d: RouterDeps): CallRouter {
       let last: DialResult = { status: 'CHANUNAVAIL' };
       for (const trunk of route.trunks) {
         if (channel.hungUp) return;
-        last = await channel.dial([{ tech: 'PJSIP', resource: `${number}@${trunk}` }], { timeoutMs: route.timeout * 1000, options: '' });
+        const target = d.trunkType(trunk) === 'iax2' ? { tech: 'IAX2', resource: `${trunk}/${number}` } : { tech: 'PJSIP', resource: `${number}@${trunk}` };
+        last = await channel.dial([target], { timeoutMs: route.timeout * 1000, options: '' });
         channel.vars.set('DIALSTATUS', last.status);
         d.log.info('route-attempt', { route: route.name, trunk, channel: channel.name, status: last.status });
         if (last.status !== 'CONGESTION' && last.status !== 'CHANUNAVAIL') break;

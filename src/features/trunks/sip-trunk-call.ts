@@ -233,6 +233,7 @@ export class SipTrunkCall implements DialAttempt {
       endpoint: media,
       ended,
       hangup: () => leg.hangup(),
+      sip: { leg, session: this.session! },
     };
     this.host.log.info('trunk-call-answered', { trunk: this.r.trunk.name, leg: out.name, codec: media.codec });
     this.resolve({ status: 'ANSWER', leg: out });

@@ -21,7 +21,7 @@ import type { LogRoot } from '../../observability/logger.js';
 import type { AuthOutcome } from '../../core/auth.js';
 import type { PinOutcome } from '../../core/pin-outcome.js';
 import type { CallGateApi, TrunkPolicySettings } from '../../core/call-gate.js';
-import type { DialTechnologies } from '../../channel/dial-technology.js';
+import type { DialTechnologies, TrunkLinkStatus } from '../../channel/dial-technology.js';
 import type { CallRouters } from '../../channel/call-routers.js';
 import type { Channel } from '../../channel/channel.js';
 import type { ChannelMedia } from '../../channel/channel-media.js';
@@ -77,6 +77,8 @@ interface Running {
   inUse: Map<string, number>;
   off: Array<() => void>;
   refresh: NodeJS.Timeout | null;
+  /** the link state of trunks another technology carries (IAX2) */
+  linkOf(name: string): TrunkLinkStatus | undefined;
 }
 
 const EMPTY_ROUTES: RoutesConfig = { outbound: [], inbound: [], timeConditions: [] };
@@ -90,6 +92,21 @@ export function trunksModule(): PalisadeModule<
 
   const rows = () =>
     (run?.trunks ?? []).map((t) => {
+      const link = t.type !== 'sip' ? run!.linkOf(t.name) : undefined;
+      if (link) {
+        return {
+          name: t.name,
+          type: t.type,
+          host: t.host === 'dynamic' ? `dynamic (${link.address ?? 'not registered'})` : `${t.host}:${t.port}`,
+          registration: link.registration,
+          server: t.host === 'dynamic' || link.registration === 'none' ? '' : `udp:${link.address ?? t.host}`,
+          expires: link.expires,
+          registrations: link.registrations,
+          failures: link.failures,
+          last_error: link.lastError,
+          channels: `${link.active}/${t.maxChannels || '-'}`,
+        };
+      }
       const reg = run!.registrations.get(t.name)?.status;
       const peer = t.host === 'dynamic' ? run!.inbound.binding(t.name) : null;
       return {
@@ -132,6 +149,7 @@ export function trunksModule(): PalisadeModule<
         inUse: new Map(),
         off: [],
         refresh: null,
+        linkOf: (name) => s.dialTechnologies.trunkStatus(name),
       };
       run = r;
       const claimChannel = (name: string): boolean => {
@@ -230,7 +248,8 @@ export function trunksModule(): PalisadeModule<
         table: () => r.table,
         log,
         isInternal: (n: string) => s.isInternalNumber(n),
-        trunkOf: (ch: Channel) => trunkChannels.get(ch) ?? (ch.name.startsWith('SIP/') && ch.peer.account === undefined ? trunkNameOf(ch.name, all) : null),
+        trunkType: (name: string) => byName.get(name)?.type,
+        trunkOf: (ch: Channel) => trunkChannels.get(ch) ?? (ch.peer.account === undefined ? trunkNameOf(ch.name, all) : null),
         runDialplan: async (ch: Channel, media: ChannelMedia, start: { context: string; exten: string; priority: string }) => {
           const engine = s.dialplan?.engine;
           if (!engine) return void (await ch.hangup('unallocated'));
@@ -278,8 +297,12 @@ export function trunksModule(): PalisadeModule<
   };
 }
 
-/** SIP/office-b-0000000a → office-b, when that is a trunk's name */
+/** SIP/office-b-0000000a (or IAX2/office-b-0000000a for an IAX2 trunk) → office-b, when that is a trunk's name of that type */
 function trunkNameOf(channelName: string, trunks: readonly TrunkConfig[]): string | null {
-  const base = channelName.slice(4, channelName.lastIndexOf('-'));
-  return trunks.some((t) => t.name === base) ? base : null;
+  const slash = channelName.indexOf('/');
+  const tech = channelName.slice(0, slash);
+  const type = tech === 'SIP' ? 'sip' : tech === 'IAX2' ? 'iax2' : null;
+  if (!type) return null;
+  const base = channelName.slice(slash + 1, channelName.lastIndexOf('-'));
+  return trunks.some((t) => t.name === base && t.type === type) ? base : null;
 }

@@ -1,0 +1,251 @@
+// Two offices, each a real `palisade start` process with its own extension
+// range, linked by an IAX2 trunk (RFC 5456): office B registers to office A
+// over IAX2 (REGREQ/REGAUTH/REGACK with the MD5 challenge and a call token;
+// A's trunk is host: dynamic), the issue's configuration contract with
+// type: iax2. A baresip phone (SIP) in each office calls the other office's
+// phone by extension number, both ways: SIP in, Dial() through the
+// dial-technology registry to IAX2 out of the trunk, IAX2 in at the other
+// office and Dial() back to SIP. The audio is proven from the phones'
+// recordings (440 Hz one way, 1000 Hz the other), each side keeps its CDR
+// row naming the IAX2 trunk channel, and the registration is visible in
+// `palisade show trunks` / `palisade show iax2` and refreshed before it
+// expires.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { Baresip, findFreePort } from '../helpers/baresip.js';
+import { analyseWav, makeToneWav } from '../helpers/audio.js';
+import { freeLocalPorts } from '../helpers/sipp.js';
+import { repoRoot } from '../helpers/paths.js';
+import { generateSecret } from '../../src/security/passwords/index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function show(p: PalisadeProcess, what: string): string {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', what, '--config', p.configPath], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+function cdrRows(p: PalisadeProcess): Array<Record<string, unknown>> {
+  const db = new Database(join(p.dir, 'palisade.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT src, dst, dcontext, channel, dstchannel, disposition, billsec FROM cdr ORDER BY start').all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function phone(p: PalisadeProcess, name: string, user: string, secret: string, toneHz: number): Promise<Baresip> {
+  const wav = join(p.dir, `${name}.wav`);
+  makeToneWav(wav, toneHz, 40, 0.3);
+  const [rtp] = (await freeLocalPorts(1, 100)) as [number];
+  const b = new Baresip({
+    name,
+    baseDir: p.dir,
+    user,
+    domain: `127.0.0.1:${p.sipPort}`,
+    password: secret,
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: wav,
+    rtpPorts: [rtp, rtp + 99],
+    answerMode: 'auto',
+    maxLifetimeSec: 120,
+    sipTrace: true,
+  });
+  await b.start();
+  await b.waitRegistered(8000);
+  return b;
+}
+
+test('two Palisade offices linked by an IAX2 trunk with registration: calls both ways by extension number, audio both ways, CDR on both sides, registration shown and refreshed', {
+  timeout: 150_000,
+}, async () => {
+  const [portA, portB, iaxA, iaxB] = await freeLocalPorts(4);
+  const trunkSecret = generateSecret();
+  const s1001 = generateSecret();
+  const s2001 = generateSecret();
+  // office A: extensions 1XXX; office B registers to it over IAX2 as 9000 (host: dynamic)
+  const a = await startPalisade({
+    sipPort: portA,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "1001", name: Al, secret: "${s1001}", context: internal }`,
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
+      '  refresh: 10',
+      '  min_refresh: 5',
+      'trunks:',
+      '  - name: office-b',
+      '    type: iax2',
+      '    host: dynamic',
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      'routes:',
+      '  outbound:',
+      '    - name: to-office-b',
+      '      match: ["_2XXX"]',
+      '      trunks: [office-b]',
+      '      strip: 0',
+      '      prepend: ""',
+      '  inbound:',
+      '    - did: "_1XXX"',
+      '      to: "${EXTEN}"',
+    ].join('\n'),
+  });
+  // office B: extensions 2XXX; registers to A with a 10 s refresh so the refresh is seen
+  const b = await startPalisade({
+    sipPort: portB,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
+      '  refresh: 10',
+      'trunks:',
+      '  - name: office-a',
+      '    type: iax2',
+      '    host: 127.0.0.1',
+      `    port: ${iaxA}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      '    register: true',
+      'routes:',
+      '  outbound:',
+      '    - name: to-office-a',
+      '      match: ["_1XXX"]',
+      '      trunks: [office-a]',
+      '      strip: 0',
+      '      prepend: ""',
+      '  inbound:',
+      '    - did: "_2XXX"',
+      '      to: "${EXTEN}"',
+    ].join('\n'),
+  });
+  const phones: Baresip[] = [];
+  try {
+    // registration: B answered A's REGAUTH challenge with the trunk's secret, A holds the binding
+    await b.waitForEvent((e) => e.event === 'iax2-trunk-registration' && e.trunk === 'office-a' && e.state === 'registered', 10_000);
+    await a.waitForEvent((e) => e.event === 'iax2-registered' && e.username === '9000' && e.kind === 'trunk', 5000);
+    assert.match(show(b, 'trunks'), /office-a\s+iax2\s+127\.0\.0\.1:\d+\s+registered\s+/);
+    assert.match(show(a, 'trunks'), /office-b\s+iax2\s+dynamic \(127\.0\.0\.1:\d+\)\s+peer-registered/);
+    assert.match(show(a, 'iax2'), /9000/);
+
+    const alice = await phone(a, 'alice', '1001', s1001, 440);
+    const bea = await phone(b, 'bea', '2001', s2001, 1000);
+    phones.push(alice, bea);
+
+    // A → B: 1001 dials 2001 at its own office; the route sends it to B, which registered over IAX2
+    await alice.dial(`sip:2001@127.0.0.1:${portA}`);
+    await bea.waitEvent('CALL_ESTABLISHED', 15_000);
+    await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+    await sleep(3000);
+    // bea holds and resumes: her leg at B has no SIP dialog on the other side (the call came by
+    // IAX2), so B answers her re-INVITEs for that leg itself — 200, never 488
+    await bea.mustCommand('hold');
+    await sleep(1000);
+    await bea.mustCommand('resume');
+    await sleep(1000);
+    await alice.hangup();
+    await bea.waitEvent('CALL_CLOSED', 10_000);
+    const me = `127.0.0.1:${bea.opts.sipPort}`;
+    const reinviteAnswers = bea
+      .sipTrace()
+      .filter((m) => m.dst === me && m.startLine.startsWith('SIP/2.0 ') && !m.startLine.startsWith('SIP/2.0 1') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE/i.test(h)))
+      .map((m) => `${m.startLine.split(' ')[1]} ${m.sdp.find((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))?.slice(2) ?? 'sendrecv'}`);
+    assert.deepEqual(reinviteAnswers, ['200 recvonly', '200 sendrecv'], 'B answered the hold and the resume');
+
+    // B → A over the same trunk: B's route dials IAX2 to A's address
+    const am = alice.mark();
+    await bea.dial(`sip:1001@127.0.0.1:${portB}`);
+    await alice.waitEvent('CALL_ESTABLISHED', 15_000, am);
+    await sleep(3000);
+    await bea.hangup();
+    await alice.waitEvent('CALL_CLOSED', 10_000, am);
+
+    // audio crossed both offices both ways, in both calls
+    const beaDec = bea.recordings().dec;
+    const aliceDec = alice.recordings().dec;
+    assert.equal(beaDec.length, 2, 'bea recorded both calls');
+    assert.equal(aliceDec.length, 2, 'alice recorded both calls');
+    for (const f of beaDec) {
+      const x = analyseWav(f);
+      assert.ok(x.activeSec >= 1.5, `bea heard alice for ${x.activeSec} s in ${f}`);
+      assert.ok(Math.abs(x.dominantHz - 440) < 30, `bea heard ${x.dominantHz} Hz`);
+    }
+    for (const f of aliceDec) {
+      const x = analyseWav(f);
+      assert.ok(x.activeSec >= 1.5, `alice heard bea for ${x.activeSec} s in ${f}`);
+      assert.ok(Math.abs(x.dominantHz - 1000) < 30, `alice heard ${x.dominantHz} Hz`);
+    }
+
+    // CDR rows on both sides (written when the channels end)
+    const rows = (p: PalisadeProcess, where: string) =>
+      waitFor(
+        `CDR rows at office ${where}`,
+        () => {
+          const r = cdrRows(p);
+          return r.length >= 2 ? r : undefined;
+        },
+        10_000,
+      );
+    const rowsA = await rows(a, 'A');
+    const rowsB = await rows(b, 'B');
+    const outA = rowsA.find((r) => r.src === '1001' && r.dst === '2001');
+    assert.ok(outA, JSON.stringify(rowsA));
+    assert.equal(outA.disposition, 'ANSWERED');
+    assert.match(String(outA.dstchannel), /^IAX2\/office-b-/);
+    assert.ok(Number(outA.billsec) >= 2);
+    const inB = rowsB.find((r) => r.src === '1001' && r.dst === '2001');
+    assert.ok(inB, JSON.stringify(rowsB));
+    assert.equal(inB.disposition, 'ANSWERED');
+    assert.match(String(inB.channel), /^IAX2\/office-a-/, 'the call entered B on its IAX2 trunk');
+    assert.equal(inB.dcontext, 'from-trunk');
+    const outB = rowsB.find((r) => r.src === '2001' && r.dst === '1001');
+    assert.ok(outB && outB.disposition === 'ANSWERED', JSON.stringify(rowsB));
+    assert.match(String(outB.dstchannel), /^IAX2\/office-a-/);
+    const inA = rowsA.find((r) => r.src === '2001' && r.dst === '1001');
+    assert.ok(inA && inA.disposition === 'ANSWERED', JSON.stringify(rowsA));
+    assert.match(String(inA.channel), /^IAX2\/office-b-/);
+    assert.equal(inA.dcontext, 'from-trunk');
+
+    // the registration is refreshed before its 10 s run out (at three quarters), and A saw the refresh
+    await b.waitForEvent((e) => e.event === 'iax2-trunk-registration' && e.trunk === 'office-a' && Number(e.registrations) >= 2, 15_000);
+    await waitFor('A took the refresh', () => a.events().filter((e) => e.event === 'iax2-registered' && e.username === '9000').length >= 2, 5000);
+    const line = show(b, 'trunks')
+      .split('\n')
+      .find((l) => l.startsWith('office-a'));
+    assert.ok(line && /\bregistered\b/.test(line), `trunk row: ${line}`);
+  } catch (err) {
+    // what each office logged about the trunk, the routes and the channels
+    for (const [n, p] of [['A', a] as const, ['B', b] as const])
+      console.error(
+        `office ${n}:\n${p.lines
+          .filter((l) => /iax2|route|trunk|dial|channel/.test(l))
+          .slice(-40)
+          .join('\n')}`,
+      );
+    throw err;
+  } finally {
+    for (const p of phones) await p.stop();
+    await a.stop();
+    await b.stop();
+  }
+});
