@@ -14,6 +14,8 @@ import type { EventRegistry } from '../../sip/events/index.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { StoredExtension } from '../../storage/extension-repo.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './index.js';
+import { voicemailApi } from './voicemail-api.js';
+import type { ApiRoutes } from '../../core/api-routes.js';
 
 /** What the voicemail module needs of the running server (the host hands in a superset). */
 export interface VoicemailModuleServices {
@@ -23,12 +25,14 @@ export interface VoicemailModuleServices {
   events: EventRegistry;
   defences: { securityEvents: SecurityEventSink; pinOutcome: PinOutcomeSink };
   extensions: { onReload(listener: (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined): void };
+  api: ApiRoutes;
 }
 
 export const VOICEMAIL_COMMANDS = ['voicemail-list', 'voicemail-messages', 'voicemail-deposit', 'voicemail-delete', 'voicemail-mark-old'];
 
 export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, VoicemailModuleServices> {
   let feature: VoicemailFeature | null = null;
+  let apiAdded = false;
   return {
     name: 'voicemail',
     declare(d) {
@@ -44,6 +48,10 @@ export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp
     },
     async start(s) {
       const { cfg, mailer } = s;
+      if (!apiAdded) {
+        for (const route of voicemailApi(() => feature?.service ?? null)) s.api.add(route, 'voicemail');
+        apiAdded = true;
+      }
       const vm = createVoicemail(cfg.voicemail, {
         // the spool has the mail (and a copy of the WAV) on disk once send() returns
         mail: mailer ? { enqueue: async (m) => void (await mailer.send(m)) } : null,
