@@ -307,7 +307,13 @@ test('voicemail boxes: operator lists, resets a PIN (shown once, stored hashed) 
   assert.equal(ext.status, 201, ext.text);
   // a message, left through the control socket
   const wav = join(dir, 'msg.wav');
-  writeFileSync(wav, pcmToWav(new Int16Array(8000).map((_, i) => Math.round(8000 * Math.sin(i / 3))), 8000));
+  writeFileSync(
+    wav,
+    pcmToWav(
+      new Int16Array(8000).map((_, i) => Math.round(8000 * Math.sin(i / 3))),
+      8000,
+    ),
+  );
   await ask('voicemail-deposit', { mailbox: '2001', wav, from: '1001' });
   const boxes = await as(operator, 'GET', '/voicemail/boxes');
   assert.equal(boxes.status, 200, boxes.text);

@@ -24,7 +24,7 @@ export function fraudRoutes(c: ConsoleContext): ApiRoute[] {
       path: '/fraud-numbers',
       roles: ['admin', 'operator', 'auditor'],
       tag: 'security',
-      summary: 'Known fraud numbers and prefixes the call gate refuses: the database\'s (source: database) and palisade.yaml\'s fraud.numbers (source: config)',
+      summary: "Known fraud numbers and prefixes the call gate refuses: the database's (source: database) and palisade.yaml's fraud.numbers (source: config)",
       async handle() {
         const rows = await c.storage.kysely.selectFrom('fraud_numbers').select(['prefix', 'source', 'added_at']).orderBy('prefix').execute();
         return {

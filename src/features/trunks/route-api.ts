@@ -318,7 +318,13 @@ export function routeApi(d: RouteApiDeps): ApiRoute[] {
           const old = findStored(name);
           if (!old) return notFound(name);
           if (kind === 'time_condition') {
-            const users = [...d.file.inbound.filter((r) => r.timeCondition === name).map(() => 'palisade.yaml'), ...d.stored().inbound.filter((r) => r.time_condition === name).map((r) => r.name)];
+            const users = [
+              ...d.file.inbound.filter((r) => r.timeCondition === name).map(() => 'palisade.yaml'),
+              ...d
+                .stored()
+                .inbound.filter((r) => r.time_condition === name)
+                .map((r) => r.name),
+            ];
             if (users.length > 0) return fail(409, 'in-use', `time condition ${name} is used by inbound route(s) ${users.join(', ')}`);
           }
           await d.store.remove(kind, name);

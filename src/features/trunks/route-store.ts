@@ -83,7 +83,10 @@ export class RouteStore {
 
   async put(kind: RouteObjectKind, name: string, data: object): Promise<void> {
     await this.db.deleteFrom('route_objects').where('kind', '=', kind).where('name', '=', name).execute();
-    await this.db.insertInto('route_objects').values({ kind, name, data: JSON.stringify(data), updated_at: Date.now() }).execute();
+    await this.db
+      .insertInto('route_objects')
+      .values({ kind, name, data: JSON.stringify(data), updated_at: Date.now() })
+      .execute();
   }
 
   async remove(kind: RouteObjectKind, name: string): Promise<boolean> {

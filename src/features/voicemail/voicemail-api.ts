@@ -43,7 +43,16 @@ export function voicemailApi(service: () => VoicemailService | null): ApiRoute[]
       () => true,
       () => false,
     );
-    return { mailbox: `${b.number}@${b.context}`, number: b.number, context: b.context, name: b.name, email: b.email, new: c.newCount, old: c.oldCount, pin_set: ownPin || b.pin !== '' };
+    return {
+      mailbox: `${b.number}@${b.context}`,
+      number: b.number,
+      context: b.context,
+      name: b.name,
+      email: b.email,
+      new: c.newCount,
+      old: c.oldCount,
+      pin_set: ownPin || b.pin !== '',
+    };
   };
   return [
     {
@@ -84,7 +93,14 @@ export function voicemailApi(service: () => VoicemailService | null): ApiRoute[]
         if (!isBox(r)) return r;
         const list = await r.s.messages(r.b);
         return {
-          body: list.map((m) => ({ id: m.id, folder: m.folder, from: m.callerIdNum, from_name: m.callerIdName, time: new Date(m.origTime).toISOString(), duration_ms: m.durationMs })),
+          body: list.map((m) => ({
+            id: m.id,
+            folder: m.folder,
+            from: m.callerIdNum,
+            from_name: m.callerIdName,
+            time: new Date(m.origTime).toISOString(),
+            duration_ms: m.durationMs,
+          })),
         };
       },
     },
