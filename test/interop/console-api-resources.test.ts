@@ -8,7 +8,7 @@
 // and the change taking effect without a restart — a route edited through
 // the API changes the number a SIPp caller's call reaches the SIPp trunk
 // with, and a fraud prefix added through the API stops the next call at the
-// call gate. The TOTP second factor: login refused without a code and with a
+// call gate; a restart finds what the API made. The TOTP second factor: login refused without a code and with a
 // wrong one, accepted with the code of RFC 6238 computed here by node:crypto.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,6 +27,8 @@ import { pcmToWav } from '../../src/features/voicemail/wav-info.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-api-res-'));
 const customDir = join(dir, 'sounds');
+const runDir = join(dir, 'run');
+let palOptions: Parameters<typeof startPalisade>[0];
 let pal: PalisadeProcess;
 let provider: SippProcess;
 let base: string;
@@ -80,7 +82,9 @@ before(async () => {
   writeFileSync(join(dir, 'extensions.conf'), ['[default]', 'exten => 600,1,Answer()', ' same => n,Hangup()', ''].join('\n'));
   writeFileSync(join(dir, 'queues.conf'), '[general]\npersistentmembers = no\n\n[support]\nstrategy = ringall\ntimeout = 5\nmember => PJSIP/1001\n');
   provider = await startSipp({ scenario: 'provider-503-uas', target: '127.0.0.1', port: provPort!, traceMsg: true, timeoutS: 300, dir });
-  pal = await startPalisade({
+  mkdirSync(runDir);
+  palOptions = {
+    dir: runDir,
     transports: ['udp'],
     users: [caller],
     extraYaml: [
@@ -106,7 +110,8 @@ before(async () => {
       '    - name: always',
       '      times: ["*,*,*,*"]',
     ].join('\n'),
-  });
+  };
+  pal = await startPalisade(palOptions);
   const tokenOf = (name: string, role: string) => {
     const add = cli(['admin', 'add', name, '--role', role]);
     assert.equal(add.status, 0, add.stderr);
@@ -415,4 +420,25 @@ test('TOTP second factor: after enabling it, login is refused without a code and
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.account, 'tess');
   assert.match(String(ok.headers['set-cookie']), /palisade_session=/);
+});
+
+test('a restart keeps what the API made: routes and time conditions come back from the database', async () => {
+  assert.equal((await as(root, 'POST', '/time-conditions', { name: 'night', times: ['18:00-23:59,*,*,*'] })).status, 201);
+  await pal.stop();
+  pal = await startPalisade(palOptions);
+  const started = await pal.waitForEvent((e) => e.event === 'trunks-started', 5000);
+  assert.equal(started.outbound_routes, 1, 'the stored route is in the running table');
+  const routes = await as(root, 'GET', '/routes/outbound');
+  assert.equal(routes.status, 200, routes.text);
+  assert.deepEqual(
+    routes.json.map((r: { name: string; strip: number; prepend: string; source: string }) => [r.name, r.strip, r.prepend, r.source]),
+    [['national', 1, '49', 'database']],
+  );
+  assert.deepEqual(
+    (await as(root, 'GET', '/time-conditions')).json.map((t: { name: string; source: string }) => [t.name, t.source]),
+    [
+      ['always', 'config'],
+      ['night', 'database'],
+    ],
+  );
 });
