@@ -308,8 +308,26 @@ test('queues: operator pauses, unpauses, adds and removes an agent in the runnin
 });
 
 test('voicemail boxes: operator lists, resets a PIN (shown once, stored hashed) and deletes a message; auditor refused; change log', async () => {
-  const ext = await as(root, 'POST', '/extensions', { number: '2001', name: 'Vera', voicemail: true });
+  const ext = await as(root, 'POST', '/extensions', { number: '2001', name: 'Vera' });
   assert.equal(ext.status, 201, ext.text);
+  // the operator creates the extension's mailbox; the voicemail module has it at once
+  assert.equal((await as(auditor, 'POST', '/voicemail/boxes', { number: '2001' })).status, 403);
+  const badMail = await as(operator, 'POST', '/voicemail/boxes', { number: '2001', email: 'not-an-address' });
+  assert.equal(badMail.status, 400);
+  assert.equal(badMail.json.errors[0].field, 'email');
+  assert.equal((await as(operator, 'POST', '/voicemail/boxes', { number: '2999' })).status, 404, 'no such extension');
+  const listed = (await as(operator, 'GET', '/voicemail/boxes')).json.map((b: { mailbox: string }) => b.mailbox);
+  assert.ok(!listed.includes('2001@default') && !listed.includes('2999@default'), `nothing made by the refused requests (${listed})`);
+  const made = await as(operator, 'POST', '/voicemail/boxes', { number: '2001', email: 'vera@example.org' });
+  assert.equal(made.status, 201, made.text);
+  assert.deepEqual([made.json.mailbox, made.json.email, made.json.name], ['2001@default', 'vera@example.org', 'Vera']);
+  const cb = await lastChange('voicemail.box.create');
+  assert.deepEqual([cb.actor, (cb.before as { voicemail: boolean }).voicemail, (cb.after as { voicemail: boolean }).voicemail], ['olga/token', false, true]);
+  assert.equal((await as(operator, 'POST', '/voicemail/boxes', { number: '2001' })).status, 409, 'has a mailbox already');
+  const renamed = await as(operator, 'PATCH', '/voicemail/boxes/2001', { name: 'Vera V.' });
+  assert.equal(renamed.status, 200, renamed.text);
+  assert.equal((await as(root, 'GET', '/extensions')).json.find((e: { number: string }) => e.number === '2001').name, 'Vera V.', 'the extension has it too');
+  assert.equal((await lastChange('voicemail.box.update')).target, '2001@default');
   // a message, left through the control socket
   const wav = join(dir, 'msg.wav');
   writeFileSync(
@@ -323,7 +341,7 @@ test('voicemail boxes: operator lists, resets a PIN (shown once, stored hashed) 
   const boxes = await as(operator, 'GET', '/voicemail/boxes');
   assert.equal(boxes.status, 200, boxes.text);
   const box = boxes.json.find((b: { mailbox: string }) => b.mailbox === '2001@default');
-  assert.deepEqual([box.new, box.pin_set], [1, false]);
+  assert.deepEqual([box.new, box.pin_set, box.name], [1, false, 'Vera V.']);
   assert.equal((await as(auditor, 'GET', '/voicemail/boxes')).status, 403);
   assert.equal((await as(auditor, 'POST', '/voicemail/boxes/2001/pin')).status, 403);
 

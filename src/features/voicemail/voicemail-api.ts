@@ -1,9 +1,12 @@
 // The voicemail module's REST resources (issue 10; src/core/api-routes.ts):
 // mailboxes with their message counts, their messages (list, download,
-// delete) and a PIN reset that answers with a generated PIN, once. The
-// `admin` and `operator` roles (an operator handles voicemail boxes). A
-// mailbox comes from voicemail.conf or from an extension with voicemail
-// (POST/PATCH /extensions); its name and e-mail are edited there.
+// delete), a PIN reset that answers with a generated PIN, once, and the
+// PIN-less fields (name, e-mail) of the mailboxes of database extensions:
+// creating a mailbox turns voicemail on for an extension of the database;
+// the extension directory is reloaded so it takes effect at once. The
+// `admin` and `operator` roles (an operator handles voicemail boxes).
+// Mailboxes of voicemail.conf and of palisade.yaml's extensions are edited
+// in those files.
 import { randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
@@ -12,6 +15,20 @@ import type { ApiResult, ApiRoute } from '../../core/api-routes.js';
 import { checkPin } from '../../security/passwords/index.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import type { VoicemailService } from './voicemail-service.js';
+import type { ExtensionRecord, StoredExtension } from '../../storage/extension-repo.js';
+
+/** the extensions of the database, whose mailboxes the API may create and edit */
+export interface MailboxOwners {
+  get(number: string): Promise<StoredExtension | undefined>;
+  put(rec: ExtensionRecord): Promise<void>;
+  /** reload the extension directory (the voicemail module hears it and takes the new mailboxes) */
+  reload(): Promise<unknown>;
+  /** is `number` an extension of palisade.yaml (edited in the file)? */
+  configured(number: string): boolean;
+}
+
+const NAME = Type.String({ pattern: '^[^"\\\\\\x00-\\x1f]{0,80}$', maxLength: 80 });
+const EMAIL = Type.Union([Type.String({ pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', maxLength: 255 }), Type.Null()]);
 
 const BoxParam = Type.Object({ mailbox: Type.String({ pattern: '^[0-9*#+]{1,32}(@[A-Za-z0-9_-]{1,80})?$', description: 'NUMBER or NUMBER@CONTEXT' }) });
 const MessageParam = Type.Object({ mailbox: BoxParam.properties.mailbox, id: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,80}$' }) });
@@ -28,7 +45,7 @@ export function generatePin(): string {
   }
 }
 
-export function voicemailApi(service: () => VoicemailService | null): ApiRoute[] {
+export function voicemailApi(service: () => VoicemailService | null, owners: MailboxOwners): ApiRoute[] {
   const roles = ['admin', 'operator'] as const;
   const box = (spec: string): { s: VoicemailService; b: MailboxConfig } | ApiResult => {
     const s = service();
@@ -54,7 +71,62 @@ export function voicemailApi(service: () => VoicemailService | null): ApiRoute[]
       pin_set: ownPin || b.pin !== '',
     };
   };
+  /** the database extension behind a mailbox, or why it cannot be edited here */
+  const owner = async (number: string): Promise<StoredExtension | ApiResult> => {
+    if (owners.configured(number)) return fail(409, 'configured', `extension ${number} is written in palisade.yaml; edit its mailbox there`);
+    const rec = await owners.get(number);
+    return rec ?? fail(404, 'not-found', `no extension ${number} in the database (create it first: POST /api/v1/extensions)`);
+  };
+  const isRecord = (x: StoredExtension | ApiResult): x is StoredExtension => 'number' in x;
+  const fields = (r: ExtensionRecord) => ({ number: r.number, name: r.name, email: r.email, voicemail: r.voicemail });
   return [
+    {
+      method: 'POST',
+      path: '/voicemail/boxes',
+      roles,
+      tag: 'voicemail',
+      summary: 'Create the mailbox of an extension of the database (turns voicemail on for it); set its PIN with POST .../pin',
+      body: Type.Object({ number: Type.String({ pattern: '^[0-9]{1,15}$' }), name: Type.Optional(NAME), email: Type.Optional(EMAIL) }, { additionalProperties: false }),
+      async handle(req) {
+        const b = req.body as { number: string; name?: string; email?: string | null };
+        if (service()?.mailbox(b.number))
+          return { status: 409, body: { error: 'exists', message: `mailbox ${b.number}@default exists already`, errors: [{ field: 'number', message: 'has a mailbox already' }] } };
+        const rec = await owner(b.number);
+        if (!isRecord(rec)) return rec;
+        const next: ExtensionRecord = { ...rec, voicemail: true, ...(b.name !== undefined ? { name: b.name } : {}), ...(b.email !== undefined ? { email: b.email } : {}) };
+        await owners.put(next);
+        await owners.reload();
+        const s = service();
+        const box = s?.mailbox(b.number);
+        const after = s && box ? await view(s, box) : fields(next);
+        return { status: 201, body: after, change: { action: 'voicemail.box.create', target: `${b.number}@default`, before: fields(rec), after: fields(next) } };
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/voicemail/boxes/:mailbox',
+      roles,
+      tag: 'voicemail',
+      summary: "Edit a mailbox's name and e-mail (the mailbox of an extension of the database); the PIN is reset with POST .../pin",
+      params: BoxParam,
+      body: Type.Object({ name: Type.Optional(NAME), email: Type.Optional(EMAIL) }, { additionalProperties: false, minProperties: 1 }),
+      async handle(req) {
+        const r = box(req.params.mailbox!);
+        if (!isBox(r)) return r;
+        if (r.s.cfg.mailboxes.some((m) => m.number === r.b.number && m.context === r.b.context)) {
+          return fail(409, 'configured', `mailbox ${r.b.number}@${r.b.context} is written in voicemail.conf; edit it there`);
+        }
+        const rec = await owner(r.b.number);
+        if (!isRecord(rec)) return rec;
+        const b = req.body as { name?: string; email?: string | null };
+        const next: ExtensionRecord = { ...rec, ...(b.name !== undefined ? { name: b.name } : {}), ...(b.email !== undefined ? { email: b.email } : {}) };
+        await owners.put(next);
+        await owners.reload();
+        const s = service()!;
+        const after = await view(s, s.mailbox(r.b.number) ?? r.b);
+        return { body: after, change: { action: 'voicemail.box.update', target: `${r.b.number}@${r.b.context}`, before: fields(rec), after: fields(next) } };
+      },
+    },
     {
       method: 'GET',
       path: '/voicemail/boxes',

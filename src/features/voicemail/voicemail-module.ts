@@ -16,6 +16,7 @@ import type { StoredExtension } from '../../storage/extension-repo.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './index.js';
 import { voicemailApi } from './voicemail-api.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
+import type { Database } from '../../storage/database.js';
 
 /** What the voicemail module needs of the running server (the host hands in a superset). */
 export interface VoicemailModuleServices {
@@ -24,8 +25,12 @@ export interface VoicemailModuleServices {
   mailer: Mailer | null;
   events: EventRegistry;
   defences: { securityEvents: SecurityEventSink; pinOutcome: PinOutcomeSink };
-  extensions: { onReload(listener: (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined): void };
+  extensions: {
+    onReload(listener: (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined): void;
+    load(): Promise<unknown>;
+  };
   api: ApiRoutes;
+  storage: Database;
 }
 
 export const VOICEMAIL_COMMANDS = ['voicemail-list', 'voicemail-messages', 'voicemail-deposit', 'voicemail-delete', 'voicemail-mark-old'];
@@ -49,7 +54,13 @@ export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp
     async start(s) {
       const { cfg, mailer } = s;
       if (!apiAdded) {
-        for (const route of voicemailApi(() => feature?.service ?? null)) s.api.add(route, 'voicemail');
+        const owners = {
+          get: (n: string) => s.storage.extensions.get(n),
+          put: (rec: Parameters<typeof s.storage.extensions.upsertMany>[0][number]) => s.storage.extensions.upsertMany([rec]),
+          reload: () => s.extensions.load(),
+          configured: (n: string) => cfg.extensions.some((e) => e.number === n),
+        };
+        for (const route of voicemailApi(() => feature?.service ?? null, owners)) s.api.add(route, 'voicemail');
         apiAdded = true;
       }
       const vm = createVoicemail(cfg.voicemail, {
