@@ -7,7 +7,8 @@
 // object read back unchanged), a validation error, the change-log entry,
 // and the change taking effect without a restart — a route edited through
 // the API changes the number a SIPp caller's call reaches the SIPp trunk
-// with, and a fraud prefix added through the API stops the next call at the
+// with, an inbound route's time condition edited through the API changes
+// where the trunk's next call goes, and a fraud prefix added through the API stops the next call at the
 // call gate; a restart finds what the API made. The TOTP second factor: login refused without a code and with a
 // wrong one, accepted with the code of RFC 6238 computed here by node:crypto.
 import { after, before, test } from 'node:test';
@@ -31,6 +32,7 @@ const runDir = join(dir, 'run');
 let palOptions: Parameters<typeof startPalisade>[0];
 let pal: PalisadeProcess;
 let provider: SippProcess;
+let provPort: number;
 let base: string;
 let root: string;
 let operator: string;
@@ -76,12 +78,18 @@ async function callOut(number: string) {
 }
 
 before(async () => {
-  const [httpPort, provPort] = await freeLocalPorts(2);
+  const [httpPort, pp] = await freeLocalPorts(2);
+  provPort = pp!;
   base = `http://127.0.0.1:${httpPort}`;
   mkdirSync(customDir);
-  writeFileSync(join(dir, 'extensions.conf'), ['[default]', 'exten => 600,1,Answer()', ' same => n,Hangup()', ''].join('\n'));
+  writeFileSync(
+    join(dir, 'extensions.conf'),
+    ['[default]', 'exten => 600,1,Answer()', ' same => n,Wait(0.3)', ' same => n,Hangup()', 'exten => 601,1,Answer()', ' same => n,Wait(0.3)', ' same => n,Hangup()', ''].join(
+      '\n',
+    ),
+  );
   writeFileSync(join(dir, 'queues.conf'), '[general]\npersistentmembers = no\n\n[support]\nstrategy = ringall\ntimeout = 5\nmember => PJSIP/1001\n');
-  provider = await startSipp({ scenario: 'provider-503-uas', target: '127.0.0.1', port: provPort!, traceMsg: true, timeoutS: 300, dir });
+  provider = await startSipp({ scenario: 'provider-503-uas', target: '127.0.0.1', port: provPort, traceMsg: true, timeoutS: 300, dir });
   mkdirSync(runDir);
   palOptions = {
     dir: runDir,
@@ -278,6 +286,38 @@ test('fraud numbers: operator adds and removes a prefix, the call gate refuses t
   assert.deepEqual(invites, ['4930555', '030556', '4930558'], p.messages.slice(0, 2000));
 });
 
+test('inbound route and time condition through the API: a call in from the trunk goes where the time condition says now, and follows its edit at once', async () => {
+  /** a call in from the trunk's address and port (the SIPp provider has stopped; its port is free) */
+  const callIn = (did: string) =>
+    runSipp({ scenario: 'provider-call-in-uac', target: pal.target, port: provPort, service: did, set: { cid: '015112345' }, calls: 1, traceLogs: true, timeoutS: 20, dir });
+  // no inbound route yet: the trunk's call finds none (the attempt reached the server)
+  const none = await callIn('4930123456');
+  assert.match(none.logs, /call-in-result: 404/);
+  // closed today: a holiday today (the server's local date)
+  const d = new Date();
+  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  assert.equal((await as(root, 'POST', '/time-conditions', { name: 'open', times: ['*,*,*,*'], holidays: [today] })).status, 201);
+  const r = await as(root, 'POST', '/routes/inbound', { name: 'main', did: '4930123456', trunk: 'prov', to: 'default,600,1', time_condition: 'open', else: 'default,601,1' });
+  assert.equal(r.status, 201, r.text);
+  const n = pal.lines.length;
+  const closed = await callIn('4930123456');
+  assert.match(closed.logs, /call-in-result: 200/, closed.errors);
+  const e1 = await eventAfter(n, (e) => e.event === 'inbound-route' && e.did === '4930123456', 10_000);
+  assert.equal(e1.to, 'default,601,1', 'outside the time condition (a holiday): the else destination');
+  // the holiday removed: inside the time condition, the route's own destination
+  const edit = await as(root, 'PATCH', '/time-conditions/open', { holidays: [] });
+  assert.equal(edit.status, 200, edit.text);
+  const c = await lastChange('time_condition.update');
+  assert.deepEqual([(c.before as { holidays: string[] }).holidays, (c.after as { holidays: string[] }).holidays], [[today], []]);
+  const m = pal.lines.length;
+  const open = await callIn('4930123456');
+  assert.match(open.logs, /call-in-result: 200/, open.errors);
+  const e2 = await eventAfter(m, (e) => e.event === 'inbound-route' && e.did === '4930123456', 10_000);
+  assert.equal(e2.to, 'default,600,1');
+  assert.equal((await as(operator, 'PATCH', '/routes/inbound/main', { to: '601' })).status, 403, 'an operator has no routes');
+  assert.equal((await as(root, 'GET', '/routes/inbound')).json.find((x: { name: string }) => x.name === 'main').to, 'default,600,1');
+});
+
 test('queues: operator pauses, unpauses, adds and removes an agent in the running queue; auditor refused; validation; change log', async () => {
   const q = await as(operator, 'GET', '/queues');
   assert.equal(q.status, 200, q.text);
@@ -457,6 +497,11 @@ test('a restart keeps what the API made: routes and time conditions come back fr
     [
       ['always', 'config'],
       ['night', 'database'],
+      ['open', 'database'],
     ],
+  );
+  assert.deepEqual(
+    (await as(root, 'GET', '/routes/inbound')).json.map((r: { name: string; time_condition: string }) => [r.name, r.time_condition]),
+    [['main', 'open']],
   );
 });
