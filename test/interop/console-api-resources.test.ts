@@ -5,12 +5,13 @@
 // security module's list and prompts.custom_dir). For each: every role's
 // allowed and refused operations (a refusal answered by the server, the
 // object read back unchanged), a validation error, the change-log entry,
-// and the change taking effect without a restart — a route edited through
+// and the change taking effect without a restart: a route edited through
 // the API changes the number a SIPp caller's call reaches the SIPp trunk
-// with, an inbound route's time condition edited through the API changes
-// where the trunk's next call goes, and a fraud prefix added through the API stops the next call at the
-// call gate; a restart finds what the API made. The TOTP second factor: login refused without a code and with a
-// wrong one, accepted with the code of RFC 6238 computed here by node:crypto.
+// with; an inbound route's time condition edited through the API changes
+// where the trunk's next call goes; a fraud prefix added through the API
+// stops the next call at the call gate. A restart finds what the API made.
+// The TOTP second factor: login refused without a code and with a wrong
+// one, accepted with the code of RFC 6238 computed here by node:crypto.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
