@@ -90,6 +90,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'dnd',
     'forward',
     'fraud-reload',
+    'fraud-remove',
     'guard',
     'iax2',
     'iax2-hangup',

@@ -321,6 +321,14 @@ export class SecurityGuard {
         await this.reloadFraudNumbers();
         this.d.sync?.publish({ kind: 'fraud-reload' });
         return { fraud_numbers: this.fraudList.size };
+      case 'fraud-remove': {
+        // a prefix taken out of the fraud_numbers table; one of fraud.numbers in palisade.yaml stays
+        const prefix = String(args.prefix ?? '').trim();
+        if (!/^\d{1,20}$/.test(prefix)) throw new Error('fraud-remove needs a PREFIX of digits');
+        const configured = this.d.cfg.fraud.numbers.some((n) => (this.fraudList.normalise(n) ?? n) === prefix);
+        const removed = configured ? false : this.fraudList.remove(prefix);
+        return { prefix, removed, configured, fraud_numbers: this.fraudList.size };
+      }
       case 'guard':
         return {
           gate: this.callGate.stats,
@@ -340,4 +348,4 @@ export class SecurityGuard {
   }
 }
 
-export const GUARD_COMMANDS = new Set(['reputation', 'reputation-reset', 'fraud-reload', 'guard']);
+export const GUARD_COMMANDS = new Set(['reputation', 'reputation-reset', 'fraud-reload', 'fraud-remove', 'guard']);

@@ -32,6 +32,8 @@ import { extensionRoutes } from './routes-extensions.js';
 import { liveRoutes } from './routes-live.js';
 import { recordRoutes } from './routes-records.js';
 import { adminRoutes } from './routes-admin.js';
+import { fraudRoutes } from './routes-fraud.js';
+import { promptRoutes } from './routes-prompts.js';
 import { ADMIN_USAGE, runAdmin } from './cli/cmd-admin.js';
 import { BACKUP_USAGE, runBackup, runRestore } from './cli/cmd-backup.js';
 
@@ -195,7 +197,7 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
       const acl = new Acl(s.cfg.guard.admin.acl);
       const deps: HttpAppDeps = {
         auth,
-        routes: [...extensionRoutes(ctx), ...liveRoutes(ctx), ...recordRoutes(ctx), ...adminRoutes(ctx), ...routesOfModules],
+        routes: [...extensionRoutes(ctx), ...liveRoutes(ctx), ...recordRoutes(ctx), ...adminRoutes(ctx), ...fraudRoutes(ctx), ...promptRoutes(ctx), ...routesOfModules],
         allows: (a) => acl.allows(a),
         admitted: (a) => s.defences.packetGate.admit(a, 'tcp'),
         logChange: (c) => store!.logChange(c),

@@ -29,12 +29,15 @@ import { queueApps, queueFunctions } from './queue-apps.js';
 import { dayStats } from './queue-stats.js';
 import type { DeviceStates } from './queue-state.js';
 import { queueCli } from './cli/cmd-queue.js';
+import { queueApi } from './queue-api.js';
+import type { ApiRoutes } from '../../core/api-routes.js';
 
 export interface QueuesModuleServices {
   cfg: PalisadeConfig;
   logs: LogRoot;
   storage: Database;
   callEvents: Pick<CallEventHub, 'deviceState' | 'onDeviceState'>;
+  api: ApiRoutes;
 }
 
 /** device states from the core's call and registration events: SIP/PJSIP members are extensions */
@@ -74,6 +77,7 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
   // biome-ignore lint/suspicious/noExplicitAny: the module's own tables
   let db: Kysely<any> | null = null;
   const get = () => svc;
+  let apiAdded = false;
   const need = (): QueueService => {
     if (!svc) throw new CommandError('queues are not running (queues: { file: queues.conf } in palisade.yaml)');
     return svc;
@@ -170,6 +174,10 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
     },
     async start(s) {
       const qc = (s.cfg.sections.queues as QueuesConfig | undefined) ?? emptyQueuesConfig();
+      if (!apiAdded) {
+        for (const route of queueApi(get)) s.api.add(route, 'queues');
+        apiAdded = true;
+      }
       if (qc.file === null) return;
       const logger = s.logs.get('queues');
       if (qc.logDatabase || qc.conf.general.persistentmembers) {

@@ -42,6 +42,10 @@ import { TrunkInbound } from './trunk-inbound.js';
 import { resolveSipTargets } from './sip-target.js';
 import { sipTrunkTechnology } from './trunk-technology.js';
 import { inboundRouter, outboundRouter } from './route-routers.js';
+import { mergeRoutes, RouteStore, ROUTE_STORE_MIGRATIONS, type StoredRouteObjects } from './route-store.js';
+import { routeApi } from './route-api.js';
+import type { ApiRoutes } from '../../core/api-routes.js';
+import type { Database } from '../../storage/database.js';
 
 export type { TrunkConfig } from './trunk-config.js';
 
@@ -64,6 +68,9 @@ export interface TrunksServices {
   };
   isInternalNumber(n: string): boolean;
   dialplan: { engine: DialplanEngine } | null;
+  /** routes and time conditions made through the API live here (route-store.ts) */
+  storage: Database;
+  api: ApiRoutes;
 }
 
 interface Running {
@@ -89,6 +96,10 @@ export function trunksModule(): PalisadeModule<
 > {
   let run: Running | null = null;
   let policiesSet = false;
+  let apiAdded = false;
+  let fileNow: RoutesConfig = EMPTY_ROUTES;
+  let storeNow: RouteStore | null = null;
+  let stored: StoredRouteObjects = { outbound: [], inbound: [], timeConditions: [] };
 
   const rows = () =>
     (run?.trunks ?? []).map((t) => {
@@ -138,7 +149,15 @@ export function trunksModule(): PalisadeModule<
       const log = s.logs.get('trunks');
       const all = (s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? [];
       const trunks = all.filter((t) => t.type === 'sip');
-      const routes = (s.cfg.sections.routes as RoutesConfig | undefined) ?? EMPTY_ROUTES;
+      const fileRoutes = (s.cfg.sections.routes as RoutesConfig | undefined) ?? EMPTY_ROUTES;
+      // the API's routes and time conditions, after the file's (route-store.ts)
+      await s.storage.migrateModule('trunks', ROUTE_STORE_MIGRATIONS);
+      // biome-ignore lint/suspicious/noExplicitAny: the module's own table
+      const routeStore = new RouteStore(s.storage.kysely as any);
+      stored = await routeStore.load();
+      fileNow = fileRoutes;
+      storeNow = routeStore;
+      const routes = mergeRoutes(fileRoutes, stored);
       const byName = new Map(all.map((t) => [t.name, t]));
       const r: Running = {
         trunks: all,
@@ -219,7 +238,7 @@ export function trunksModule(): PalisadeModule<
             mediaAddress: cfg.rtp.advertisedAddress,
             log,
             trunk: (name) => byName.get(name),
-            route: (name) => routes.outbound.find((x) => x.name === name),
+            route: (name) => r.table.routes.outbound.find((x) => x.name === name),
             isTrunkContext: (c) => r.table.isTrunkContext(c),
             targets: async (t) => {
               if (t.host !== 'dynamic') return { targets: await resolve(t) };
@@ -285,6 +304,28 @@ export function trunksModule(): PalisadeModule<
       void s.transport.whenListening().then(() => {
         if (run === r) for (const reg of r.registrations.values()) reg.start();
       });
+      if (!apiAdded) {
+        // registered once; the handlers work on the running state
+        for (const route of routeApi({
+          get store() {
+            return storeNow!;
+          },
+          get file() {
+            return fileNow;
+          },
+          trunkNames: () => (run?.trunks ?? []).map((t) => t.name),
+          trunkRows: () => rows(),
+          stored: () => stored,
+          rebuild: async () => {
+            stored = await storeNow!.load();
+            if (run) run.table = new RouteTable(mergeRoutes(fileNow, stored), run.trunks);
+            log.info('routes-changed', { outbound: run?.table.routes.outbound.length, inbound: run?.table.routes.inbound.length });
+            return stored;
+          },
+        }))
+          s.api.add(route, 'trunks');
+        apiAdded = true;
+      }
       log.info('trunks-started', { trunks: all.length, sip: trunks.length, outbound_routes: routes.outbound.length, inbound_routes: routes.inbound.length });
     },
     stop() {

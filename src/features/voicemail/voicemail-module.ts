@@ -14,6 +14,9 @@ import type { EventRegistry } from '../../sip/events/index.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { StoredExtension } from '../../storage/extension-repo.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './index.js';
+import { voicemailApi } from './voicemail-api.js';
+import type { ApiRoutes } from '../../core/api-routes.js';
+import type { Database } from '../../storage/database.js';
 
 /** What the voicemail module needs of the running server (the host hands in a superset). */
 export interface VoicemailModuleServices {
@@ -22,13 +25,19 @@ export interface VoicemailModuleServices {
   mailer: Mailer | null;
   events: EventRegistry;
   defences: { securityEvents: SecurityEventSink; pinOutcome: PinOutcomeSink };
-  extensions: { onReload(listener: (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined): void };
+  extensions: {
+    onReload(listener: (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined): void;
+    load(): Promise<unknown>;
+  };
+  api: ApiRoutes;
+  storage: Database;
 }
 
 export const VOICEMAIL_COMMANDS = ['voicemail-list', 'voicemail-messages', 'voicemail-deposit', 'voicemail-delete', 'voicemail-mark-old'];
 
 export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, VoicemailModuleServices> {
   let feature: VoicemailFeature | null = null;
+  let apiAdded = false;
   return {
     name: 'voicemail',
     declare(d) {
@@ -44,6 +53,16 @@ export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp
     },
     async start(s) {
       const { cfg, mailer } = s;
+      if (!apiAdded) {
+        const owners = {
+          get: (n: string) => s.storage.extensions.get(n),
+          put: (rec: Parameters<typeof s.storage.extensions.upsertMany>[0][number]) => s.storage.extensions.upsertMany([rec]),
+          reload: () => s.extensions.load(),
+          configured: (n: string) => cfg.extensions.some((e) => e.number === n),
+        };
+        for (const route of voicemailApi(() => feature?.service ?? null, owners)) s.api.add(route, 'voicemail');
+        apiAdded = true;
+      }
       const vm = createVoicemail(cfg.voicemail, {
         // the spool has the mail (and a copy of the WAV) on disk once send() returns
         mail: mailer ? { enqueue: async (m) => void (await mailer.send(m)) } : null,

@@ -1,7 +1,7 @@
 // Resolves a prompt name ("vm-intro", "digits/5", or a path) to a WAV file:
 // the administrator's folder overrides the generated set; decoded samples
 // are cached, since the same prompts are played on every call.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { readWavSamples } from '../player/wav-file.js';
 import { PalisadeError } from '../../core/errors.js';
@@ -15,6 +15,8 @@ export class PromptNotFoundError extends PalisadeError {
 
 export class PromptStore {
   private readonly cache = new Map<string, Int16Array>();
+  /** the modification time each cached file had: a recording replaced (the API's PUT /prompts) is read again */
+  private readonly cachedAt = new Map<string, number>();
 
   constructor(
     private readonly generatedDir: string,
@@ -45,9 +47,11 @@ export class PromptStore {
     // absolute paths (recordings) change; cache only prompt-folder files
     if (isAbsolute(name)) return readWavSamples(path);
     let s = this.cache.get(path);
-    if (!s) {
+    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (!s || this.cachedAt.get(path) !== mtime) {
       s = readWavSamples(path);
       this.cache.set(path, s);
+      this.cachedAt.set(path, mtime);
     }
     return s;
   }

@@ -23,6 +23,11 @@ export class FraudList {
     this.map.set(prefix, true);
   }
 
+  /** takes a prefix off the list (the API's DELETE /fraud-numbers); true when it was listed */
+  remove(prefix: string): boolean {
+    return this.map.delete(prefix);
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -16,6 +16,17 @@ export class PrefixMap<V> {
     m.set(prefix, value);
   }
 
+  /** removes one prefix; true when it was there */
+  delete(prefix: string): boolean {
+    const m = this.byLen.get(prefix.length);
+    if (!m?.delete(prefix)) return false;
+    if (m.size === 0) {
+      this.byLen.delete(prefix.length);
+      this.lengths = [...this.byLen.keys()].sort((a, b) => b - a);
+    }
+    return true;
+  }
+
   get size(): number {
     let n = 0;
     for (const m of this.byLen.values()) n += m.size;

@@ -1,0 +1,107 @@
+// The routes and time conditions the API keeps in the database: stored and
+// read back on every storage driver (SQLite here; PostgreSQL and MariaDB of
+// this machine, as storage.test.ts reaches them), and merged after the
+// file's routes into the table calls are routed by.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kysely } from 'kysely';
+import type { StorageConfig } from '../../config/config-types.js';
+import { openDatabase } from '../../storage/database.js';
+import { parseTimeSpec, type TimeSpec } from '../../dialplan/time-spec.js';
+import { RouteTable } from './route-table.js';
+import type { RoutesConfig } from './route-config.js';
+import type { TrunkConfig } from './trunk-config.js';
+import { mergeRoutes, outboundFromBody, ROUTE_STORE_MIGRATIONS, RouteStore, timeConditionFromBody } from './route-store.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'routestore-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+const prefix = () => `r${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
+
+async function openPg(): Promise<Awaited<ReturnType<typeof openDatabase>>> {
+  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
+  let last: unknown;
+  for (const url of urls) {
+    try {
+      return await openDatabase({ driver: 'postgres', url, tablePrefix: prefix() });
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
+const BACKENDS: Array<{ name: string; external: boolean; open: () => Promise<Awaited<ReturnType<typeof openDatabase>>> }> = [
+  { name: 'sqlite', external: false, open: () => openDatabase({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' } as StorageConfig) },
+  { name: 'postgres', external: true, open: openPg },
+  {
+    name: 'mariadb',
+    external: true,
+    open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
+  },
+];
+
+for (const b of BACKENDS) {
+  describe(`route_objects on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+    test('routes and time conditions are stored, replaced, read back by name and removed', async () => {
+      const db = await b.open();
+      try {
+        await db.migrateModule('trunks', ROUTE_STORE_MIGRATIONS);
+        await db.migrateModule('trunks', ROUTE_STORE_MIGRATIONS); // idempotent
+        // biome-ignore lint/suspicious/noExplicitAny: the module's own table
+        const store = new RouteStore(db.kysely as unknown as Kysely<any>);
+        await store.put('outbound', 'zeta', { name: 'zeta', match: ['_9.'], trunks: ['t'] });
+        await store.put('outbound', 'alpha', { name: 'alpha', match: ['_0X.'], trunks: ['t'], prepend: '49', strip: 1 });
+        await store.put('outbound', 'alpha', { name: 'alpha', match: ['_0X.'], trunks: ['t'], prepend: '', strip: 0 });
+        await store.put('time_condition', 'office', { name: 'office', times: ['09:00-17:00,mon-fri,*,*'] });
+        const s = await store.load();
+        assert.deepEqual(
+          s.outbound.map((r) => [r.name, r.prepend ?? '']),
+          [
+            ['alpha', ''],
+            ['zeta', ''],
+          ],
+        );
+        assert.deepEqual(s.timeConditions, [{ name: 'office', times: ['09:00-17:00,mon-fri,*,*'] }]);
+        assert.equal(await store.remove('outbound', 'zeta'), true);
+        assert.equal(await store.remove('outbound', 'zeta'), false);
+        assert.deepEqual(
+          (await store.load()).outbound.map((r) => r.name),
+          ['alpha'],
+        );
+      } finally {
+        await db.dropTables();
+        await db.close();
+      }
+    });
+  });
+}
+
+test("the database's routes come after the file's, and the route table routes by them", () => {
+  const file: RoutesConfig = {
+    outbound: [outboundFromBody({ name: 'file-route', match: ['_00X.'], trunks: ['t'] })],
+    inbound: [],
+    timeConditions: [{ name: 'always', times: [parseTimeSpec('*,*,*,*') as TimeSpec], holidays: [] }],
+  };
+  const merged = mergeRoutes(file, {
+    outbound: [{ name: 'db-route', match: ['_0X.'], trunks: ['t'], strip: 1, prepend: '49' }],
+    inbound: [{ name: 'did', did: '4930', to: '600', time_condition: 'office', else: '601' }],
+    // a stored time spec that no longer parses is left out rather than stopping the server
+    timeConditions: [
+      { name: 'office', times: ['*,*,*,*'] },
+      { name: 'broken', times: ['25:00-26:00,*,*,*'] },
+    ],
+  });
+  assert.deepEqual(
+    merged.timeConditions.map((t) => t.name),
+    ['always', 'office'],
+  );
+  const table = new RouteTable(merged, [{ name: 't', context: 'from-trunk' } as TrunkConfig]);
+  assert.equal(table.outbound('default', '0012345')?.route.name, 'file-route', "the file's route is tried first");
+  assert.deepEqual(table.outbound('default', '030555'), { route: merged.outbound[1], number: '4930555' });
+  assert.deepEqual(table.destination(table.inbound('t', '4930', '')!, '4930'), { kind: 'extension', number: '600' });
+  assert.ok('error' in timeConditionFromBody({ name: 'x', times: ['nonsense'] }));
+});
