@@ -2,50 +2,20 @@
 // read back on every storage driver (SQLite here; PostgreSQL and MariaDB of
 // this machine, as storage.test.ts reaches them), and merged after the
 // file's routes into the table calls are routed by.
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import type { StorageConfig } from '../../config/config-types.js';
-import { openDatabase } from '../../storage/database.js';
 import { parseTimeSpec, type TimeSpec } from '../../dialplan/time-spec.js';
 import { RouteTable } from './route-table.js';
 import type { RoutesConfig } from './route-config.js';
 import type { TrunkConfig } from './trunk-config.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 import { mergeRoutes, outboundFromBody, ROUTE_STORE_MIGRATIONS, RouteStore, timeConditionFromBody } from './route-store.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'routestore-'));
-after(() => rmSync(tmp, { recursive: true, force: true }));
-const prefix = () => `r${process.pid}_${Math.random().toString(36).slice(2, 7)}_`;
-
-async function openPg(): Promise<Awaited<ReturnType<typeof openDatabase>>> {
-  const urls = process.env.PALISADE_TEST_PG_URL ? [process.env.PALISADE_TEST_PG_URL] : ['postgres://postgres@127.0.0.1:5432/test', 'postgres://root@127.0.0.1:5432/test'];
-  let last: unknown;
-  for (const url of urls) {
-    try {
-      return await openDatabase({ driver: 'postgres', url, tablePrefix: prefix() });
-    } catch (err) {
-      last = err;
-    }
-  }
-  throw last;
-}
-
-const skipExternal = process.env.PALISADE_SKIP_EXTERNAL_DB === '1';
-const BACKENDS: Array<{ name: string; external: boolean; open: () => Promise<Awaited<ReturnType<typeof openDatabase>>> }> = [
-  { name: 'sqlite', external: false, open: () => openDatabase({ driver: 'sqlite', path: join(tmp, `${prefix()}.db`), tablePrefix: '' } as StorageConfig) },
-  { name: 'postgres', external: true, open: openPg },
-  {
-    name: 'mariadb',
-    external: true,
-    open: () => openDatabase({ driver: 'mysql', url: process.env.PALISADE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test', tablePrefix: prefix() }),
-  },
-];
+const BACKENDS = storageBackends('rs');
 
 for (const b of BACKENDS) {
-  describe(`route_objects on ${b.name}`, { skip: b.external && skipExternal ? 'PALISADE_SKIP_EXTERNAL_DB=1' : false }, () => {
+  describe(`route_objects on ${b.name}`, { skip: b.skip }, () => {
     test('routes and time conditions are stored, replaced, read back by name and removed', async () => {
       const db = await b.open();
       try {
