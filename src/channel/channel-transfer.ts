@@ -21,6 +21,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Remote } from '../transport/types.js';
 import type { MediaSession } from '../media/media-session.js';
 import { OutboundDial, type AnsweredLeg } from './sip-dial.js';
+import type { ChannelFeatures, TransferService } from './channel-features.js';
 
 /**
  * A channel whose technology can move its caller elsewhere (SIP: REFER to
@@ -51,6 +52,8 @@ export interface TransferChannel {
   readonly farSince: Date | null;
   newFarSession(): MediaSession;
   replaceFar(leg: AnsweredLeg, session: MediaSession): void;
+  /** hand the caller to a service (parking); `release` lets the transferor go (channel-features.ts) */
+  handOver?(service: TransferService, number: string, release: () => void): Promise<boolean>;
   hangup(): Promise<void>;
 }
 
@@ -64,6 +67,7 @@ export class ChannelTransfers {
     private readonly ch: TransferChannel,
     private readonly ua: SipLegHost,
     private readonly log: Logger,
+    private readonly features?: ChannelFeatures,
   ) {}
 
   /**
@@ -104,6 +108,9 @@ export class ChannelTransfers {
       return respond(403, 'Forbidden');
     }
     const ticket = d?.ticket;
+    // a number no extension takes but a service does (the parking lot's 700)
+    const service = ext ? undefined : this.features?.transferService(target.user, this.ch.context);
+    if (service && this.ch.handOver) return this.toService(service, target.user, leg, req, ticket, respond);
     const contacts = ext ? ua.contacts(ext.number) : [];
     if (!ext || contacts.length === 0) {
       ticket?.ended(0);
@@ -167,6 +174,47 @@ export class ChannelTransfers {
       this.follow(newLeg, ticket);
       this.log.info('call-transferred', { channel: this.ch.name, how: `blind transfer by ${transferor} to ${ext.number}`, from: this.ch.callerIdNum, to: ext.number });
     });
+  }
+
+  /**
+   * A blind transfer to a service: 202 and NOTIFY 100 at once; the service
+   * takes the caller (music on hold) and may speak to the transferor (the
+   * parking slot); then NOTIFY 200 and BYE to the transferor. No new call
+   * leaves Palisade: the gate's ticket ends at once.
+   */
+  private toService(
+    service: TransferService,
+    number: string,
+    leg: AnsweredLeg,
+    req: SipMessage,
+    ticket: CallTicket | undefined,
+    respond: (status: number, reason: string) => void,
+  ): void {
+    const ua = this.ua;
+    const dialog = leg.dialog;
+    const cseq = req.cseq.seq;
+    const notify = (status: number, final: boolean) =>
+      ua.sendRequest(referNotify(dialog, cseq, status, final, ua.userAgent), dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+    const transferor = leg.number;
+    respond(202, 'Accepted');
+    notify(100, false);
+    this.busy = true;
+    this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: number, kind: 'blind', service: service.name });
+    void this.ch
+      .handOver!(service, number, () => {
+        notify(200, true);
+        this.segmentCdr(transferor, number);
+      })
+      .then((ok) => {
+        this.busy = false;
+        ticket?.ended(0);
+        if (!ok) {
+          notify(503, true);
+          this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: number, service: service.name });
+          return;
+        }
+        this.log.info('call-transferred', { channel: this.ch.name, how: `blind transfer by ${transferor} to ${number}`, from: this.ch.callerIdNum, to: number, service: service.name });
+      });
   }
 
   /** the gate follows the transferred call like any other: answered now, ended with the new leg */

@@ -29,6 +29,7 @@ import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
+import type { ChannelFeatures, TransferService } from './channel-features.js';
 
 /** where a channel reports its phases (the CallEventHub) */
 export interface CallEventSink {
@@ -52,6 +53,8 @@ export interface SipChannelDeps {
   technologies?: DialTechnologies;
   /** call and device-state events (src/core/call-events.ts) */
   callEvents?: CallEventSink;
+  /** transfer services (parking) and calls another extension may pick up (channel-features.ts) */
+  features?: ChannelFeatures;
 }
 
 /** where a channel's caller comes from when it is not one of our extensions */
@@ -112,6 +115,10 @@ export class SipChannel implements Channel {
   /** quality flags raised while the call is up (one-way-a) */
   private readonly qualityFlags: string[] = [];
   private stopOneWay: (() => void) | null = null;
+  /** a blind transfer handed the caller to a service (parking): the bridge's Dial() returns when it is done */
+  private handedOff: Promise<void> | null = null;
+  /** another extension picked up the ringing Dial() (channel-features.ts) */
+  private picker: { by: Channel; done: (ok: boolean) => void } | null = null;
 
   constructor(
     private readonly deps: SipChannelDeps,
@@ -133,7 +140,7 @@ export class SipChannel implements Channel {
       ? { transport: remote.transport, address: remote.address, port: remote.port }
       : { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
-    this.transfers = new ChannelTransfers(this, deps.ua, deps.log);
+    this.transfers = new ChannelTransfers(this, deps.ua, deps.log, deps.features);
     this.leg = new SipLeg(
       deps.ua,
       tx,
@@ -340,11 +347,25 @@ export class SipChannel implements Channel {
     });
     this.dialing = dial;
     this.emitPhase('ringing', { toExtension: branches[0]!.number, legs: dial.callIds });
+    const unring = this.deps.features?.ringing({
+      channel: this,
+      extensions: [...new Set(branches.map((b) => b.number))],
+      since: Date.now(),
+      pickup: (by) => this.pickedUp(dial, by),
+    });
     if (o.options.includes('r') && !this.answered) void this.ring();
     const mohStop = o.options.includes('m') ? await this.ringbackMusic(aLeg) : null;
     const outcome = await dial.result;
+    unring?.();
     this.dialing = null;
     mohStop?.();
+    const picker = this.picker;
+    this.picker = null;
+    if (picker && outcome.status === 'ANSWER') picker.done(false); // the callee answered first
+    else if (picker) {
+      bSession.leg.close();
+      return this.bridgePicked(picker);
+    }
     if (outcome.status !== 'ANSWER' || !outcome.leg) {
       bSession.leg.close();
       return this.dialDone(outcome.status);
@@ -564,7 +585,62 @@ export class SipChannel implements Channel {
     this.dialStatus = 'ANSWER';
     this.dstChannel = `SIP/${far.leg.number}`;
     if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    // a blind transfer to a service (parking): the caller is the service's until it is done
+    const handed = this.handedOff;
+    this.handedOff = null;
+    if (handed && !this.hungUp) await handed;
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /** pickup: the ringing Dial() is given up and the caller answered by `by` instead */
+  private pickedUp(dial: OutboundDial, by: Channel): Promise<boolean> {
+    if (this.dialing !== dial || this.picker || this.hungUp || by.hungUp) return Promise.resolve(false);
+    return new Promise<boolean>((done) => {
+      this.picker = { by, done };
+      dial.cancel();
+    });
+  }
+
+  /** the picker's channel and ours exchange frames and digits until one ends */
+  private async bridgePicked(p: { by: Channel; done: (ok: boolean) => void }): Promise<DialResult> {
+    if (this.hungUp || p.by.hungUp) {
+      p.done(false);
+      return this.dialDone('CANCEL');
+    }
+    if (!this.answered) await this.answer();
+    const bridge = new EndpointBridge(this.media!, p.by.endpoint);
+    this.dstChannel = p.by.name;
+    this.dialStatus = 'ANSWER';
+    const t0 = Date.now();
+    this.emitPhase('answered', { toExtension: p.by.peer.account ?? '' });
+    this.deps.log.info('channel-picked-up', { channel: this.name, by: p.by.name, extension: p.by.peer.account ?? '' });
+    await Promise.race([p.by.ended, this.ended]);
+    bridge.close();
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    p.done(true);
+    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /**
+   * A blind transfer by the far party to a service (channel-transfer.ts):
+   * the bridge opens, the service takes the caller and may speak to the
+   * transferor first; then the transferor is let go (`release`: NOTIFY 200)
+   * and hung up. False when there is no bridge or the service refuses.
+   */
+  async handOver(service: TransferService, number: string, release: () => void): Promise<boolean> {
+    const far = this.far;
+    if (!far || this.hungUp) return false;
+    const t = service.take(this, number, { number: far.leg.number, endpoint: far.session.leg });
+    if (!t) return false;
+    far.bridge.close();
+    this.leg.bridge = null;
+    far.leg.bridge = null;
+    far.leg.onRefer = null;
+    this.handedOff = t.done;
+    await Promise.race([t.announced, far.leg.ended, this.ended]);
+    release();
+    if (this.far === far) far.leg.hangup();
+    return true;
   }
 
   /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */

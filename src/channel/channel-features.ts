@@ -1,0 +1,73 @@
+// What office features (call park, pickup: src/features/office/) need of
+// channels without the channel layer knowing them: services a blind
+// transfer may hand a caller to when the Refer-To names no extension (the
+// parking lot's `700`), and the calls ringing now that another extension may
+// answer instead (pickup). The SIP stack makes one and hands it to every
+// SIP channel and to the modules (HostServices.channelFeatures).
+import type { Channel } from './channel.js';
+import type { MediaEndpoint } from '../media/media-endpoint.js';
+
+/** the party that transferred a channel's caller to a service, still on the line until announced() */
+export interface Transferor {
+  readonly number: string;
+  /** its media leg, unbridged: what the service plays there (the parking slot) is heard before it is let go */
+  readonly endpoint: MediaEndpoint;
+}
+
+export interface TransferHandOff {
+  /** the transferor may be let go (NOTIFY 200, BYE) */
+  announced: Promise<void>;
+  /** the service is done with the caller (retrieved and ended, timed out...): its dialplan may go on */
+  done: Promise<void>;
+}
+
+/** a service a blind transfer hands a channel's caller to, when the number is no extension */
+export interface TransferService {
+  readonly name: string;
+  takes(number: string, context: string): boolean;
+  /** null when it cannot take the caller now (every parking slot taken) */
+  take(channel: Channel, number: string, transferor: Transferor): TransferHandOff | null;
+}
+
+/** a channel whose Dial() rings extensions now: another extension may answer it instead */
+export interface RingingCall {
+  readonly channel: Channel;
+  /** the extensions its Dial() rings */
+  readonly extensions: readonly string[];
+  readonly since: number;
+  /**
+   * answer the caller and bridge it with `by` (answered already) until one
+   * of them ends; false when the call is no longer ringing (answered,
+   * given up), true once the bridged call is over
+   */
+  pickup(by: Channel): Promise<boolean>;
+}
+
+export class ChannelFeatures {
+  private readonly services: TransferService[] = [];
+  private readonly ringingCalls = new Set<RingingCall>();
+
+  /** returns the removal */
+  addTransferService(s: TransferService): () => void {
+    this.services.push(s);
+    return () => {
+      const i = this.services.indexOf(s);
+      if (i >= 0) this.services.splice(i, 1);
+    };
+  }
+
+  transferService(number: string, context: string): TransferService | undefined {
+    return this.services.find((s) => s.takes(number, context));
+  }
+
+  /** a Dial() rings; returns the removal (answered, failed, picked up) */
+  ringing(c: RingingCall): () => void {
+    this.ringingCalls.add(c);
+    return () => this.ringingCalls.delete(c);
+  }
+
+  /** calls ringing now, the longest ringing first; those ringing `extension` when given */
+  ringingNow(extension?: string): RingingCall[] {
+    return [...this.ringingCalls].filter((c) => extension === undefined || c.extensions.includes(extension)).sort((a, b) => a.since - b.since);
+  }
+}
