@@ -43,9 +43,57 @@ export interface RingingCall {
   pickup(by: Channel): Promise<boolean>;
 }
 
+/**
+ * A Dial() bridge between a channel's caller and the far party it rang,
+ * as in-call feature codes see it (features.conf's blindxfer and atxfer
+ * dialled by the far party: src/features/office/feature-codes.ts).
+ */
+export interface BridgedCall {
+  readonly channel: Channel;
+  /** the Dial() options (t: the called party may transfer) */
+  readonly options: string;
+  /** the far party: its extension and media leg (its DTMF arrives there; prompts played there reach it alone while held) */
+  readonly far: { readonly number: string; readonly endpoint: MediaEndpoint };
+  /** this far party's part of the call is over (it hung up, was transferred, or the call ended) */
+  readonly ended: Promise<void>;
+  /** the caller and the far party apart: the caller hears music on hold; resume() joins them again */
+  hold(): void;
+  resume(): void;
+  /**
+   * blind transfer by the far party (a call by its extension for the call
+   * gate): the caller goes to `target` — an extension, which rings with the
+   * caller's identity while the far party waits, or a transfer service (700)
+   */
+  transfer(target: string): Promise<'SUCCESS' | 'FAILURE'>;
+  /** attended transfer: the far party calls `target` (as itself) and talks to it; null when that call fails */
+  consult(target: string): Promise<Consultation | null>;
+}
+
+/** the far party's consultation call during an attended transfer */
+export interface Consultation {
+  readonly target: string;
+  /** the consulted party hung up (or the consultation was completed or cancelled) */
+  readonly ended: Promise<void>;
+  /** the caller and the consulted party talk, the far party leaves (also done when the far party hangs up) */
+  complete(): void;
+  /** the consulted party is hung up and the far party is back with the caller */
+  cancel(): void;
+}
+
 export class ChannelFeatures {
   private readonly services: TransferService[] = [];
   private readonly ringingCalls = new Set<RingingCall>();
+  private readonly bridgeWatchers = new Set<(b: BridgedCall) => void>();
+
+  /** told of every Dial() bridge as it starts (and again when a transfer brings a new far party); returns the removal */
+  onBridged(fn: (b: BridgedCall) => void): () => void {
+    this.bridgeWatchers.add(fn);
+    return () => this.bridgeWatchers.delete(fn);
+  }
+
+  bridged(b: BridgedCall): void {
+    for (const fn of this.bridgeWatchers) fn(b);
+  }
 
   /** returns the removal */
   addTransferService(s: TransferService): () => void {

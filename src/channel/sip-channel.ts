@@ -29,7 +29,7 @@ import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
-import type { ChannelFeatures, TransferService } from './channel-features.js';
+import type { BridgedCall, ChannelFeatures, TransferService } from './channel-features.js';
 
 /** where a channel reports its phases (the CallEventHub) */
 export interface CallEventSink {
@@ -117,6 +117,12 @@ export class SipChannel implements Channel {
   private stopOneWay: (() => void) | null = null;
   /** a blind transfer handed the caller to a service (parking): the bridge's Dial() returns when it is done */
   private handedOff: Promise<void> | null = null;
+  /** a transfer by feature code is under way: the bridge goes on with whoever it brings, even when the far party leaves */
+  private swapping: Promise<void> | null = null;
+  /** the caller hears music while a feature code holds the bridge */
+  private holdMusic: (() => void) | null = null;
+  /** the options of the Dial() now bridged */
+  private dialOptions = '';
   /** another extension picked up the ringing Dial() (channel-features.ts) */
   private picker: { by: Channel; done: (ok: boolean) => void } | null = null;
 
@@ -321,6 +327,7 @@ export class SipChannel implements Channel {
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
     this.dndSkipped = 0;
+    this.dialOptions = o.options;
     const branches = this.dialBranches(targets);
     const others = targets.filter((t) => !this.isLocalTarget(t));
     if (others.length > 0 && this.deps.technologies) return this.dialOthers(branches, others, o);
@@ -571,10 +578,13 @@ export class SipChannel implements Channel {
     for (;;) {
       const far = this.far!;
       await Promise.race([far.leg.ended, this.ended]);
+      // a transfer by feature code may bring the next far party after this one left
+      while (!this.hungUp && this.swapping) await this.swapping;
       if (this.hungUp || this.far === far) break;
     }
     const far = this.far!;
     this.far = null;
+    this.stopHoldMusic();
     far.bridge.close();
     this.bridgedLeg = null;
     this.leg.bridge = null;
@@ -645,16 +655,88 @@ export class SipChannel implements Channel {
 
   /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */
   private joinFar(leg: AnsweredLeg, session: MediaSession): void {
+    this.stopHoldMusic();
     session.leg.start();
     const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session } }, this.deps.log, this.name);
     this.far = { leg, session, bridge, since: new Date() };
     this.bridgedLeg = leg;
+    // the CDR names whoever the caller talks to now, even when the caller hangs up first
+    this.dstChannel = `SIP/${leg.number}`;
+    this.dialStatus = 'ANSWER';
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
     this.leg.onRefer = (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
     this.emitPhase('answered', { toExtension: leg.number });
+    this.deps.features?.bridged(this.bridgedCall(leg, session));
+  }
+
+  /** the bridge with `leg` as feature codes drive it (channel-features.ts) */
+  private bridgedCall(leg: AnsweredLeg, session: MediaSession): BridgedCall {
+    const current = () => this.far?.leg === leg && !this.hungUp;
+    return {
+      channel: this,
+      options: this.dialOptions,
+      far: { number: leg.number, endpoint: session.leg },
+      ended: Promise.race([leg.ended, this.ended.then(() => undefined)]),
+      hold: () => {
+        if (!current() || this.holdMusic) return;
+        this.session!.leg.unbridge();
+        const files = this.deps.moh.load('default');
+        const p = files.length ? new Player(files, true) : null;
+        const aLeg = this.media!;
+        aLeg.source = p;
+        this.holdMusic = () => {
+          p?.stop();
+          if (aLeg.source === p) aLeg.source = null;
+        };
+      },
+      resume: () => {
+        if (!current()) return;
+        this.stopHoldMusic();
+        session.leg.source = null;
+        this.session!.leg.bridge(session.leg);
+      },
+      transfer: (target) => (current() ? this.swap(this.transfers.byDigits(leg, target)) : Promise.resolve('FAILURE')),
+      consult: async (target) => {
+        if (!current()) return null;
+        let resolve!: () => void;
+        const swapping = new Promise<void>((r) => (resolve = r));
+        const done = () => {
+          if (this.swapping === swapping) this.swapping = null;
+          resolve();
+        };
+        this.swapping = swapping;
+        const c = await this.transfers.consult(leg, session, target, done);
+        if (!c) done();
+        return c;
+      },
+    };
+  }
+
+  /** the bridge waits for `p` when the far party leaves meanwhile */
+  private async swap<T>(p: Promise<T>): Promise<T> {
+    const mine: Promise<void> = p.then(
+      () => {
+        if (this.swapping === mine) this.swapping = null;
+      },
+      () => {
+        if (this.swapping === mine) this.swapping = null;
+      },
+    );
+    this.swapping = mine;
+    return p;
+  }
+
+  private stopHoldMusic(): void {
+    this.holdMusic?.();
+    this.holdMusic = null;
+  }
+
+  /** the far party's media leg, as a consultation bridges it elsewhere */
+  get farSession(): MediaSession | null {
+    return this.far?.session ?? null;
   }
 
   /**

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Baresip, findFreePort } from '../helpers/baresip.js';
-import { dominantFrequency, makeToneWav, readWav, rms } from '../helpers/audio.js';
+import { dominantFrequency, goertzelPower, makeToneWav, readWav, rms } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
@@ -89,18 +89,24 @@ function tailHz(path: string, ms: number): number {
 
 const near = (hz: number, want: number) => Math.abs(hz - want) <= 10;
 
-async function office(t: TestContext, users: number, yaml: string, run: (pal: PalisadeProcess, u: TestUser[], phones: Baresip[], rtp: number) => Promise<void>): Promise<void> {
+async function office(
+  t: TestContext,
+  users: number,
+  yaml: string,
+  run: (pal: PalisadeProcess, u: TestUser[], phones: Baresip[], rtp: number) => Promise<void>,
+  dialOptions = '',
+): Promise<void> {
   const u = makeUsers(users, { first: 1001 });
   const dir = mkdtempSync(join(tmpdir(), 'pal-park-'));
   const conf = join(dir, 'extensions.conf');
-  writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
+  writeFileSync(conf, `[default]\nexten => _1XXX,1,Dial(SIP/\${EXTEN},20${dialOptions ? `,${dialOptions}` : ''})\n`);
   const pal = await startPalisade({ users: u, extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${conf}`, yaml].join('\n') });
   const [rtp] = await freeLocalPorts(1, 100 * users);
   const phones: Baresip[] = [];
   try {
     await run(pal, u, phones, rtp!);
   } catch (err) {
-    t.diagnostic(JSON.stringify(pal.events().filter((e) => /park|pickup|transfer|channel-(bridged|picked)/.test(String(e.event)))));
+    t.diagnostic(JSON.stringify(pal.events().filter((e) => /park|pickup|transfer|feature|channel-(bridged|picked)/.test(String(e.event)))));
     throw err;
   } finally {
     for (const p of phones) await p.stop();
@@ -298,4 +304,133 @@ test('pickup: Alice rings Bob; Carol (same group) answers with *8; Dave (no grou
     assert.ok(aliceCalls[0]!.dstchannel.startsWith(`SIP/${carol!.number}-`) && aliceCalls[0]!.disposition === 'ANSWERED', "Alice's first call was answered by Carol's channel");
     assert.ok(aliceCalls[1]!.dstchannel.startsWith(`SIP/${dave!.number}-`), "the second by Dave's");
   });
+});
+
+/** some 200 ms window of the recording after `fromS` seconds holds the dial tone (350 Hz beside 440 Hz) */
+function heardDialTone(path: string, fromS: number): boolean {
+  const w = readWav(path);
+  for (let i = Math.round(fromS * 8000); i + 1600 <= w.samples.length; i += 800) {
+    const p350 = goertzelPower(w.samples, i, i + 1600, 350, 8000);
+    const p440 = goertzelPower(w.samples, i, i + 1600, 440, 8000);
+    if (p350 > 0.3 * p440 && rms(w.samples, i, i + 1600) > 0.01) return true;
+  }
+  return false;
+}
+
+test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial tone; Carol rings with Alice and they talk; without t the digits just reach Alice', { timeout: 150_000 }, async (t) => {
+  await office(
+    t,
+    3,
+    '',
+    async (pal, [alice, bob, carol], phones, rtp) => {
+      const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp);
+      const b = await phone(pal, 'bob', bob!, TONE_BOB, rtp + 100);
+      const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp + 200);
+      phones.push(a, b, c);
+      await a.dial(`sip:${bob!.number}@${pal.target}`);
+      await a.waitEvent('CALL_ESTABLISHED', 8000);
+      await b.waitEvent('CALL_ESTABLISHED', 8000);
+      await sleep(1500);
+      await b.sendDtmf('##');
+      await pal.waitForEvent((e) => e.event === 'feature-code' && e.kind === 'blind' && e.by === bob!.number, 5000);
+      await sleep(1200); // Bob hears the dial tone before he keys the number
+      await b.sendDtmf(`${carol!.number}#`);
+      const incoming = await c.waitEvent((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED', 10_000);
+      assert.match(String(incoming.peeruri ?? ''), new RegExp(`sip:${alice!.number}@`), "Carol sees Alice's number");
+      await c.waitEvent('CALL_ESTABLISHED', 8000);
+      await b.waitEvent('CALL_CLOSED', 8000); // Carol took Bob's place
+      await sleep(3000);
+      assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice stayed in her call');
+      await a.hangup();
+      await c.waitEvent('CALL_CLOSED', 8000);
+      assert.ok(heardDialTone(b.recordings().dec[0]!, 0), 'Bob heard the dial tone after ##');
+      assert.ok(near(tailHz(c.recordings().dec[0]!, 2000), TONE_ALICE), 'Carol hears Alice');
+      assert.ok(near(tailHz(a.recordings().dec[0]!, 2000), TONE_CAROL), 'Alice hears Carol at the end');
+      // Alice never heard Bob's digits after the code: the second # and the number went to the collector
+      t.diagnostic(`Alice received DTMF: ${a.dtmfReceived()}`);
+      assert.ok(!a.dtmfReceived().includes(carol!.number), 'the number keyed was not passed to Alice');
+      const rows = await cdrRows(pal, 2);
+      t.diagnostic(JSON.stringify(rows));
+      const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to ${carol!.number}`);
+      assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob');
+      const ch = rows.find((r) => r !== seg && r.src === alice!.number);
+      assert.ok(ch && ch.dstchannel.startsWith(`SIP/${carol!.number}`) && ch.billsec >= 4, "Alice's channel ends with Carol");
+    },
+    't',
+  );
+  // the same keys without the t option: no transfer, the digits reach Alice as any DTMF
+  await office(t, 3, '', async (pal, [alice, bob, carol], phones, rtp) => {
+    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp);
+    const b = await phone(pal, 'bob', bob!, TONE_BOB, rtp + 100);
+    const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp + 200);
+    phones.push(a, b, c);
+    await a.dial(`sip:${bob!.number}@${pal.target}`);
+    await a.waitEvent('CALL_ESTABLISHED', 8000);
+    await b.waitEvent('CALL_ESTABLISHED', 8000);
+    await sleep(1000);
+    await b.sendDtmf(`##${carol!.number}#`);
+    const deadline = Date.now() + 8000;
+    while (!a.dtmfReceived().includes(`##${carol!.number}#`) && Date.now() < deadline) await sleep(100);
+    assert.equal(a.dtmfReceived(), `##${carol!.number}#`, 'Alice received the digits through the bridge');
+    await sleep(1000);
+    assert.ok(!pal.events().some((e) => e.event === 'feature-code'), 'no feature code without t');
+    assert.ok(!c.events.some((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED'), 'Carol was not called');
+    await a.hangup();
+    await b.waitEvent('CALL_CLOSED', 8000);
+  });
+});
+
+test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is back with Alice), then Carol; Bob hangs up and Alice talks to Carol; CDRs', { timeout: 150_000 }, async (t) => {
+  await office(
+    t,
+    4,
+    '',
+    async (pal, [alice, bob, carol, dave], phones, rtp) => {
+      const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp);
+      const b = await phone(pal, 'bob', bob!, TONE_BOB, rtp + 100);
+      const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp + 200);
+      const d = await phone(pal, 'dave', dave!, TONE_DAVE, rtp + 300);
+      phones.push(a, b, c, d);
+      await a.dial(`sip:${bob!.number}@${pal.target}`);
+      await a.waitEvent('CALL_ESTABLISHED', 8000);
+      await b.waitEvent('CALL_ESTABLISHED', 8000);
+      await sleep(1500);
+      // 1. consult Dave, who hangs up: Bob is back with Alice
+      await b.sendDtmf(`*2${dave!.number}#`);
+      const dIn = await d.waitEvent('CALL_ESTABLISHED', 10_000);
+      assert.match(String(dIn.peeruri ?? ''), new RegExp(`sip:${bob!.number}@`), 'Dave sees Bob calling (the consultation is his call)');
+      await sleep(2500);
+      assert.ok(near(tailHz(d.recordings().dec[0]!, 1500), TONE_BOB), 'Dave talks to Bob');
+      await d.hangup();
+      await pal.waitForEvent((e) => e.event === 'transfer-failed' && e.status === 'consultation ended', 5000);
+      await sleep(2500);
+      assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED') && !b.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice and Bob are still in their call');
+      const aw = readWav(a.recordings().dec[0]!);
+      const n = aw.samples.length;
+      assert.ok(near(dominantFrequency(aw, n - 12000, n), TONE_BOB), `Alice hears Bob again (${dominantFrequency(aw, n - 12000, n)} Hz)`);
+      // 2. consult Carol and hang up: Alice and Carol talk
+      await b.sendDtmf(`*2${carol!.number}#`);
+      await c.waitEvent('CALL_ESTABLISHED', 10_000);
+      await sleep(2500);
+      assert.ok(near(tailHz(c.recordings().dec[0]!, 1500), TONE_BOB), 'Carol talks to Bob first');
+      const aw2 = readWav(a.recordings().dec[0]!);
+      const m = aw2.samples.length;
+      assert.ok(!near(dominantFrequency(aw2, m - 12000, m), TONE_BOB) && !near(dominantFrequency(aw2, m - 12000, m), TONE_CAROL), 'Alice hears neither Bob nor Carol while Bob consults');
+      await b.hangup();
+      await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
+      await sleep(3000);
+      assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED') && !c.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice and Carol are in a call');
+      await a.hangup();
+      await c.waitEvent('CALL_CLOSED', 8000);
+      assert.ok(near(tailHz(c.recordings().dec[0]!, 2000), TONE_ALICE), `Carol hears Alice (${tailHz(c.recordings().dec[0]!, 2000)} Hz)`);
+      assert.ok(near(tailHz(a.recordings().dec[0]!, 2000), TONE_CAROL), 'Alice hears Carol at the end');
+      const rows = await cdrRows(pal, 2);
+      t.diagnostic(JSON.stringify(rows));
+      const seg = rows.find((r) => r.userfield === `attended transfer by ${bob!.number} to ${carol!.number}`);
+      assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number, 'the segment with Bob, ended by the attended transfer');
+      const ch = rows.find((r) => r !== seg && r.src === alice!.number);
+      assert.ok(ch && ch.dstchannel.startsWith(`SIP/${carol!.number}`), "Alice's channel ends with Carol");
+    },
+    't',
+  );
 });

@@ -17,20 +17,24 @@ import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { Logger } from '../../observability/logger.js';
 import { PARKING_DEFAULTS, ParkingLot, readParking, type ParkingConfig } from './parking.js';
 import { PICKUP_DEFAULTS, Pickup, readPickup, type PickupConfig } from './pickup.js';
+import { FEATURE_DEFAULTS, FeatureCodes, readFeatureCodes, type FeatureCodesConfig } from './feature-codes.js';
 
 export interface OfficeConfig {
   parking: ParkingConfig;
   pickup: PickupConfig;
+  /** in-call feature codes (features.conf's blindxfer, atxfer) */
+  features: FeatureCodesConfig;
 }
 
-export const OFFICE_DEFAULTS: OfficeConfig = { parking: PARKING_DEFAULTS, pickup: PICKUP_DEFAULTS };
+export const OFFICE_DEFAULTS: OfficeConfig = { parking: PARKING_DEFAULTS, pickup: PICKUP_DEFAULTS, features: FEATURE_DEFAULTS };
 
 /** `office:` in palisade.yaml */
 export function readOffice(m: MapReader): OfficeConfig {
   const parking = readParking(m.child('parking'));
   const pickup = readPickup(m.child('pickup'));
+  const features = readFeatureCodes(m.child('features'));
   m.done();
-  return { parking, pickup };
+  return { parking, pickup, features };
 }
 
 /** what park and pickup need of the running server */
@@ -61,7 +65,12 @@ export class ParkPickup {
       internal: (exten) => this.serves(exten),
       run: (ch, media) => this.run(ch, media),
     };
-    this.off.push(s.callRouters.add(router), s.channelFeatures.addTransferService(this.lot));
+    const codes = new FeatureCodes(cfg.features, { prompts: s.mediaServices.prompts, log });
+    this.off.push(
+      s.callRouters.add(router),
+      s.channelFeatures.addTransferService(this.lot),
+      s.channelFeatures.onBridged((b) => codes.attach(b)),
+    );
   }
 
   /** a number park or pickup answers without a dialplan line (never one of our extensions) */
