@@ -201,21 +201,25 @@ export class ChannelTransfers {
     notify(100, false);
     this.busy = true;
     this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: number, kind: 'blind', service: service.name });
-    void this.ch
-      .handOver!(service, number, () => {
-        notify(200, true);
-        this.segmentCdr(transferor, number);
-      })
-      .then((ok) => {
-        this.busy = false;
-        ticket?.ended(0);
-        if (!ok) {
-          notify(503, true);
-          this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: number, service: service.name });
-          return;
-        }
-        this.log.info('call-transferred', { channel: this.ch.name, how: `blind transfer by ${transferor} to ${number}`, from: this.ch.callerIdNum, to: number, service: service.name });
+    void this.ch.handOver!(service, number, () => {
+      notify(200, true);
+      this.segmentCdr(transferor, number);
+    }).then((ok) => {
+      this.busy = false;
+      ticket?.ended(0);
+      if (!ok) {
+        notify(503, true);
+        this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: number, service: service.name });
+        return;
+      }
+      this.log.info('call-transferred', {
+        channel: this.ch.name,
+        how: `blind transfer by ${transferor} to ${number}`,
+        from: this.ch.callerIdNum,
+        to: number,
+        service: service.name,
       });
+    });
   }
 
   /**
@@ -242,13 +246,27 @@ export class ChannelTransfers {
       const ok = await this.ch.handOver(service, target, () => this.segmentCdr(transferor, target));
       this.busy = false;
       ticket?.ended(0);
-      if (ok) this.log.info('call-transferred', { channel: this.ch.name, how: `blind transfer by ${transferor} to ${target}`, from: this.ch.callerIdNum, to: target, service: service.name, via: 'dtmf' });
+      if (ok)
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `blind transfer by ${transferor} to ${target}`,
+          from: this.ch.callerIdNum,
+          to: target,
+          service: service.name,
+          via: 'dtmf',
+        });
       return ok ? 'SUCCESS' : 'FAILURE';
     }
     const contacts = ext ? ua.contacts(ext.number) : [];
     if (!ext || contacts.length === 0 || ext.number === transferor) {
       ticket?.ended(0);
-      this.log.info('transfer-refused', { channel: this.ch.name, by: transferor, to: target, why: !ext ? 'not an extension' : contacts.length === 0 ? 'not registered' : 'the transferor itself', via: 'dtmf' });
+      this.log.info('transfer-refused', {
+        channel: this.ch.name,
+        by: transferor,
+        to: target,
+        why: !ext ? 'not an extension' : contacts.length === 0 ? 'not registered' : 'the transferor itself',
+        via: 'dtmf',
+      });
       return 'FAILURE';
     }
     let session: MediaSession;
@@ -277,7 +295,13 @@ export class ChannelTransfers {
         this.segmentCdr(transferor, ext.number);
         this.ch.replaceFar(outcome.leg!, session);
         this.follow(outcome.leg!, ticket);
-        this.log.info('call-transferred', { channel: this.ch.name, how: `blind transfer by ${transferor} to ${ext.number}`, from: this.ch.callerIdNum, to: ext.number, via: 'dtmf' });
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `blind transfer by ${transferor} to ${ext.number}`,
+          from: this.ch.callerIdNum,
+          to: ext.number,
+          via: 'dtmf',
+        });
         return 'SUCCESS';
       } catch {
         // an answer we cannot use: as a failure
@@ -373,7 +397,13 @@ export class ChannelTransfers {
         this.segmentCdr(transferor, ext.number, 'attended');
         this.ch.replaceFar(cLeg, s);
         this.follow(cLeg, ticket);
-        this.log.info('call-transferred', { channel: this.ch.name, how: `attended transfer by ${transferor} to ${ext.number}`, from: this.ch.callerIdNum, to: ext.number, via: 'dtmf' });
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `attended transfer by ${transferor} to ${ext.number}`,
+          from: this.ch.callerIdNum,
+          to: ext.number,
+          via: 'dtmf',
+        });
         finish();
       },
       cancel: () => {

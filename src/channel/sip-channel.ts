@@ -368,7 +368,8 @@ export class SipChannel implements Channel {
     mohStop?.();
     const picker = this.picker;
     this.picker = null;
-    if (picker && outcome.status === 'ANSWER') picker.done(false); // the callee answered first
+    // the callee answered before the pickup took the call: the picker gets nothing
+    if (picker && outcome.status === 'ANSWER') picker.done(false);
     else if (picker) {
       bSession.leg.close();
       return this.bridgePicked(picker);

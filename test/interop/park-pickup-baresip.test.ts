@@ -143,7 +143,10 @@ test('park by blind transfer to 700: Bob hears the slot, Alice hears music, Caro
     // the REFER got 202 and the last NOTIFY said 200 and ended the subscription
     await sleep(300);
     const bt = b.sipTrace();
-    assert.ok(bt.some((m) => /^SIP\/2\.0 202 /.test(m.startLine) && m.headers.some((h) => /^cseq:\s*\d+\s+REFER/i.test(h))), 'REFER → 202');
+    assert.ok(
+      bt.some((m) => /^SIP\/2\.0 202 /.test(m.startLine) && m.headers.some((h) => /^cseq:\s*\d+\s+REFER/i.test(h))),
+      'REFER → 202',
+    );
     const notifies = bt.filter((m) => m.startLine.startsWith('NOTIFY ') && m.headers.some((h) => /^event:\s*refer\b/i.test(h)));
     t.diagnostic(`NOTIFYs to Bob: ${notifies.map((x) => `${x.src}->${x.dst} ${x.headers.filter((h) => /^(subscription-state|cseq)/i.test(h)).join(', ')}`).join(' | ')}`);
     assert.match(notifies.at(-1)?.headers.find((h) => /^subscription-state/i.test(h)) ?? '', /terminated/i);
@@ -151,7 +154,10 @@ test('park by blind transfer to 700: Bob hears the slot, Alice hears music, Caro
     const bobHeard = readWav(b.recordings().dec[0]!);
     const n = bobHeard.samples.length;
     const said = [n - 8000 * 1.5, n].map(Math.round) as [number, number];
-    assert.ok(rms(bobHeard.samples, Math.max(0, said[0]), said[1]) > 0.01, `Bob heard something after the transfer (rms ${rms(bobHeard.samples, Math.max(0, said[0]), said[1]).toFixed(4)})`);
+    assert.ok(
+      rms(bobHeard.samples, Math.max(0, said[0]), said[1]) > 0.01,
+      `Bob heard something after the transfer (rms ${rms(bobHeard.samples, Math.max(0, said[0]), said[1]).toFixed(4)})`,
+    );
     assert.ok(!near(dominantFrequency(bobHeard, Math.max(0, said[0]), said[1]), TONE_ALICE), 'and it was not Alice');
     // Alice waits with music (her call never closed)
     await sleep(2000);
@@ -191,7 +197,10 @@ test('park by blind transfer to 700: Bob hears the slot, Alice hears music, Caro
     assert.equal(retrieval.disposition, 'ANSWERED');
     assert.ok(retrieval.billsec >= 2, `Carol talked to Alice (${retrieval.billsec} s)`);
     const aliceRow = rows.find((r) => r.src === alice!.number && r !== seg);
-    assert.ok(aliceRow && aliceRow.dst === bob!.number && aliceRow.disposition === 'ANSWERED' && aliceRow.billsec >= 6, `Alice's channel lasted through park and retrieval (${aliceRow?.billsec} s)`);
+    assert.ok(
+      aliceRow && aliceRow.dst === bob!.number && aliceRow.disposition === 'ANSWERED' && aliceRow.billsec >= 6,
+      `Alice's channel lasted through park and retrieval (${aliceRow?.billsec} s)`,
+    );
   });
 });
 
@@ -285,7 +294,10 @@ test('pickup: Alice rings Bob; Carol (same group) answers with *8; Dave (no grou
     await d.waitEvent('CALL_CLOSED', 8000, dMark2);
     assert.ok(near(tailHz(d.recordings().dec.sort().at(-1)!, 2000), TONE_ALICE), 'Dave hears Alice');
     assert.ok(near(tailHz(a.recordings().dec.sort().at(-1)!, 2000), TONE_DAVE), 'Alice hears Dave');
-    const how = pal.events().filter((e) => e.event === 'call-picked-up').map((e) => `${e.by} ${e.how} ${e.ringing}`);
+    const how = pal
+      .events()
+      .filter((e) => e.event === 'call-picked-up')
+      .map((e) => `${e.by} ${e.how} ${e.ringing}`);
     assert.deepEqual(how, [`${carol!.number} group ${bob!.number}`, `${dave!.number} directed ${bob!.number}`]);
 
     const rows = await cdrRows(pal, 5);
@@ -317,7 +329,9 @@ function heardDialTone(path: string, fromS: number): boolean {
   return false;
 }
 
-test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial tone; Carol rings with Alice and they talk; without t the digits just reach Alice', { timeout: 150_000 }, async (t) => {
+test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial tone; Carol rings with Alice and they talk; without t the digits just reach Alice', {
+  timeout: 150_000,
+}, async (t) => {
   await office(
     t,
     3,
@@ -354,7 +368,7 @@ test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial 
       const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to ${carol!.number}`);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob');
       const ch = rows.find((r) => r !== seg && r.src === alice!.number);
-      assert.ok(ch && ch.dstchannel.startsWith(`SIP/${carol!.number}`) && ch.billsec >= 4, "Alice's channel ends with Carol");
+      assert.ok(ch?.dstchannel.startsWith(`SIP/${carol!.number}`) && ch.billsec >= 4, "Alice's channel ends with Carol");
     },
     't',
   );
@@ -380,7 +394,9 @@ test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial 
   });
 });
 
-test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is back with Alice), then Carol; Bob hangs up and Alice talks to Carol; CDRs', { timeout: 150_000 }, async (t) => {
+test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is back with Alice), then Carol; Bob hangs up and Alice talks to Carol; CDRs', {
+  timeout: 150_000,
+}, async (t) => {
   await office(
     t,
     4,
@@ -415,7 +431,10 @@ test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is bac
       assert.ok(near(tailHz(c.recordings().dec[0]!, 1500), TONE_BOB), 'Carol talks to Bob first');
       const aw2 = readWav(a.recordings().dec[0]!);
       const m = aw2.samples.length;
-      assert.ok(!near(dominantFrequency(aw2, m - 12000, m), TONE_BOB) && !near(dominantFrequency(aw2, m - 12000, m), TONE_CAROL), 'Alice hears neither Bob nor Carol while Bob consults');
+      assert.ok(
+        !near(dominantFrequency(aw2, m - 12000, m), TONE_BOB) && !near(dominantFrequency(aw2, m - 12000, m), TONE_CAROL),
+        'Alice hears neither Bob nor Carol while Bob consults',
+      );
       await b.hangup();
       await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
       await sleep(3000);
@@ -429,7 +448,7 @@ test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is bac
       const seg = rows.find((r) => r.userfield === `attended transfer by ${bob!.number} to ${carol!.number}`);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number, 'the segment with Bob, ended by the attended transfer');
       const ch = rows.find((r) => r !== seg && r.src === alice!.number);
-      assert.ok(ch && ch.dstchannel.startsWith(`SIP/${carol!.number}`), "Alice's channel ends with Carol");
+      assert.ok(ch?.dstchannel.startsWith(`SIP/${carol!.number}`), "Alice's channel ends with Carol");
     },
     't',
   );

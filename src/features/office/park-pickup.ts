@@ -57,8 +57,7 @@ export class ParkPickup {
   ) {
     this.lot = new ParkingLot(cfg.parking, { prompts: s.mediaServices.prompts, mediaFor: (ch) => new EndpointMedia(ch, s.mediaServices), log });
     this.pickup = new Pickup(cfg.pickup, s.channelFeatures, log);
-    for (const [name, members] of cfg.pickup.groups)
-      for (const n of members) if (!s.extensions.has(n)) log.warn('pickup-group-member-unknown', { group: name, extension: n });
+    for (const [name, members] of cfg.pickup.groups) for (const n of members) if (!s.extensions.has(n)) log.warn('pickup-group-member-unknown', { group: name, extension: n });
     const router: CallRouter = {
       name: 'office',
       has: (_context, exten) => this.serves(exten),
@@ -165,18 +164,21 @@ export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] 
       async run(call, args) {
         const pp = running();
         const slot = (args[0] ?? '').trim();
-        if (!pp || !pp.lot.isSlot(slot)) return void call.vars.set('PARKEDCALLSTATUS', 'EMPTY');
+        if (!pp?.lot.isSlot(slot)) return void call.vars.set('PARKEDCALLSTATUS', 'EMPTY');
         await pp.parkedCall(call.channel, call.media, slot);
       },
     },
     {
       name: 'Pickup',
-      synopsis: 'Answer a call ringing another extension: Pickup() for the caller\'s pickup groups, Pickup(ext) directed; sets PICKUPSTATUS=SUCCESS|FAILED',
+      synopsis: "Answer a call ringing another extension: Pickup() for the caller's pickup groups, Pickup(ext) directed; sets PICKUPSTATUS=SUCCESS|FAILED",
       async run(call, args) {
         const pp = running();
         const who = call.channel.peer.account;
         if (!pp || !who) return void call.vars.set('PICKUPSTATUS', 'FAILED');
-        const target = (args[0] ?? '').split('@')[0]!.replace(/^(?:PJSIP|SIP)\//i, '').trim();
+        const target = (args[0] ?? '')
+          .split('@')[0]!
+          .replace(/^(?:PJSIP|SIP)\//i, '')
+          .trim();
         await pp.pick(call.channel, call.media, who, target || undefined);
       },
     },

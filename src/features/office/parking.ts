@@ -62,8 +62,7 @@ export function readParking(m: MapReader): ParkingConfig {
     m.error('parkpos', `office.parking.parkpos "${pos}" is not valid; expected first-last with first <= last and at most 1000 slots, such as 701-720`);
     [first, last] = [PARKING_DEFAULTS.first, PARKING_DEFAULTS.last];
   }
-  if (Number(parkext) >= first && Number(parkext) <= last)
-    m.error('parkext', `office.parking.parkext ${parkext} is one of the slots ${pos}; choose a number outside parkpos`);
+  if (Number(parkext) >= first && Number(parkext) <= last) m.error('parkext', `office.parking.parkext ${parkext} is one of the slots ${pos}; choose a number outside parkpos`);
   const parkingtime = m.int('parkingtime', PARKING_DEFAULTS.parkingtime, 1, 3600, 'seconds');
   const comebackdialtime = m.int('comebackdialtime', PARKING_DEFAULTS.comebackdialtime, 1, 300, 'seconds');
   const comebacktoorigin = m.bool('comebacktoorigin', PARKING_DEFAULTS.comebacktoorigin);

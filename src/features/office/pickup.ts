@@ -34,8 +34,14 @@ const CODE = /^[0-9*#]{1,10}$/;
 
 /** `office.pickup` in palisade.yaml; `isExtension` checks each member */
 export function readPickup(m: MapReader, isExtension?: (n: string) => boolean): PickupConfig {
-  const pickupexten = m.string('pickupexten', PICKUP_DEFAULTS.pickupexten, { pattern: /^[0-9*#]{0,10}$/, expect: 'expected a feature code such as "*8" (quoted in YAML), or "" to turn it off' });
-  const directedPrefix = m.string('directed_prefix', PICKUP_DEFAULTS.directedPrefix, { pattern: /^[*#0-9]{0,5}$/, expect: 'expected a prefix such as "**" (quoted in YAML), or "" to turn it off' });
+  const pickupexten = m.string('pickupexten', PICKUP_DEFAULTS.pickupexten, {
+    pattern: /^[0-9*#]{0,10}$/,
+    expect: 'expected a feature code such as "*8" (quoted in YAML), or "" to turn it off',
+  });
+  const directedPrefix = m.string('directed_prefix', PICKUP_DEFAULTS.directedPrefix, {
+    pattern: /^[*#0-9]{0,5}$/,
+    expect: 'expected a prefix such as "**" (quoted in YAML), or "" to turn it off',
+  });
   const directedNeedsGroup = m.bool('directed_needs_group', false);
   const groups = new Map<string, string[]>();
   const g = m.child('groups');
