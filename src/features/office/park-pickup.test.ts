@@ -8,7 +8,9 @@ import { ModuleHost } from '../../host/module-host.js';
 import { officeModule } from './office-module.js';
 import type { OfficeConfig } from './park-pickup.js';
 import { Pickup } from './pickup.js';
-import type { RingingCall } from '../../channel/channel-features.js';
+import type { BridgedCall, RingingCall } from '../../channel/channel-features.js';
+import type { MediaEndpoint } from '../../media/media-endpoint.js';
+import { FEATURE_DEFAULTS, FeatureCodes } from './feature-codes.js';
 import type { Channel } from '../../channel/channel.js';
 import type { Logger } from '../../observability/logger.js';
 
@@ -54,7 +56,7 @@ test('office: a bad slot range, a park extension among the slots, a bad member a
   assert.match(errors(`${BASE}office:\n  parking:\n    parkingtime: 0\n`), /parkingtime 0 is out of range; expected 1\.\.3600 seconds/);
 });
 
-const log = { info: () => undefined, warn: () => undefined } as unknown as Logger;
+const log = { info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Logger;
 
 function ringing(caller: string, extensions: string[], since: number, seen: string[]): RingingCall {
   return {
@@ -90,4 +92,103 @@ test('pickup: *8 takes the longest ringing call of a group member, never one of 
   // directed_needs_group: no shared group, nothing
   const strict = new Pickup({ ...p.config, directedNeedsGroup: true }, features, log);
   assert.equal(strict.candidates('1006', '1005').length, 0);
+});
+
+test('office.features: defaults ## and *2 with the Dial t option; overlapping codes are refused with file:line', () => {
+  const d = parse(`${BASE}office: {}\n`)!;
+  assert.deepEqual(d.features, { blindxfer: '##', atxfer: '*2', transferdigittimeout: 3, featuredigittimeout: 1000, requireDialOption: true });
+  const c = parse(`${BASE}office:\n  features:\n    blindxfer: "#1"\n    atxfer: ""\n    require_dial_option: false\n`)!;
+  assert.equal(c.features.blindxfer, '#1');
+  assert.equal(c.features.atxfer, '');
+  assert.equal(c.features.requireDialOption, false);
+  assert.match(errors(`${BASE}office:\n  features:\n    blindxfer: "*2"\n    atxfer: "2"\n`), /palisade\.yaml:7:\d+.*atxfer "2" and blindxfer "\*2" overlap/);
+  assert.match(errors(`${BASE}office:\n  features:\n    blindxfer: "#a"\n`), /palisade\.yaml:6:\d+.*blindxfer "#a" is not valid; expected a code of keypad digits/);
+});
+
+/** a Dial() bridge in memory: the far party's keypad, and what the feature codes asked of it */
+function fakeBridge(options: string) {
+  const taps = new Set<(d: string) => void>();
+  const did: string[] = [];
+  let end!: () => void;
+  const b: BridgedCall = {
+    channel: { name: 'SIP/1001-1' } as unknown as Channel,
+    options,
+    far: {
+      number: '1002',
+      endpoint: {
+        codec: 'PCMU',
+        source: null,
+        echo: false,
+        tapReceived: () => () => undefined,
+        tapSent: () => () => undefined,
+        tapDigits: (fn: (d: string) => void) => {
+          taps.add(fn);
+          return () => taps.delete(fn);
+        },
+        sendDigits: () => true,
+      } as unknown as MediaEndpoint,
+    },
+    ended: new Promise<void>((r) => (end = r)),
+    hold: () => did.push('hold'),
+    resume: () => did.push('resume'),
+    transfer: async (target) => {
+      did.push(`transfer ${target}`);
+      return target === '1003' ? 'SUCCESS' : 'FAILURE';
+    },
+    consult: async (target) => {
+      did.push(`consult ${target}`);
+      return null;
+    },
+  };
+  const key = async (digits: string) => {
+    for (const d of digits) {
+      for (const t of [...taps]) t(d);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  return { b, did, key, end: () => end() };
+}
+
+test('feature codes: ## then the number and # transfers blind; *2 consults; nothing without the t option or with a pause inside the code', async () => {
+  const codes = new FeatureCodes(
+    { ...FEATURE_DEFAULTS, transferdigittimeout: 1, featuredigittimeout: 300 },
+    {
+      // no prompt here: nothing pulls frames from a fake endpoint, so "invalid" is skipped
+      prompts: {
+        load: () => {
+          throw new Error('no prompts');
+        },
+      },
+      log,
+    },
+  );
+  const t = fakeBridge('t');
+  codes.attach(t.b);
+  await t.key('5##');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(t.did, ['hold']);
+  await t.key('1003#');
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(t.did, ['hold', 'transfer 1003']);
+  // a failed number: back with the caller
+  await t.key('##1009#');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(t.did.slice(2), ['hold', 'transfer 1009', 'resume']);
+  await t.key('*21004#');
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(t.did.slice(5), ['hold', 'consult 1004', 'resume']);
+  t.end();
+  // without t: the keys are ordinary DTMF
+  const n = fakeBridge('');
+  codes.attach(n.b);
+  await n.key('##1003#');
+  assert.deepEqual(n.did, []);
+  // a pause longer than featuredigittimeout between the two #
+  const p = fakeBridge('t');
+  codes.attach(p.b);
+  await p.key('#');
+  await new Promise((r) => setTimeout(r, 400));
+  await p.key('#');
+  assert.deepEqual(p.did, []);
+  p.end();
 });
