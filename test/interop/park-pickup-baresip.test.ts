@@ -95,11 +95,12 @@ async function office(
   yaml: string,
   run: (pal: PalisadeProcess, u: TestUser[], phones: Baresip[], rtp: number) => Promise<void>,
   dialOptions = '',
+  extraDialplan = '',
 ): Promise<void> {
   const u = makeUsers(users, { first: 1001 });
   const dir = mkdtempSync(join(tmpdir(), 'pal-park-'));
   const conf = join(dir, 'extensions.conf');
-  writeFileSync(conf, `[default]\nexten => _1XXX,1,Dial(SIP/\${EXTEN},20${dialOptions ? `,${dialOptions}` : ''})\n`);
+  writeFileSync(conf, `[default]\nexten => _1XXX,1,Dial(SIP/\${EXTEN},20${dialOptions ? `,${dialOptions}` : ''})\n${extraDialplan}`);
   const pal = await startPalisade({ users: u, extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${conf}`, yaml].join('\n') });
   const [rtp] = await freeLocalPorts(1, 100 * users);
   const phones: Baresip[] = [];
@@ -451,5 +452,44 @@ test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is bac
       assert.ok(ch?.dstchannel.startsWith(`SIP/${carol!.number}`), "Alice's channel ends with Carol");
     },
     't',
+  );
+});
+
+test('Park() in the dialplan: Alice parks herself (7000), hears her slot, waits with music; no parker, so after parkingtime the dialplan goes on (Playback, Hangup)', {
+  timeout: 90_000,
+}, async (t) => {
+  await office(
+    t,
+    2,
+    'office:\n  parking:\n    parkingtime: 4',
+    async (pal, [alice], phones, rtp) => {
+      const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp);
+      phones.push(a);
+      await a.dial(`sip:7000@${pal.target}`);
+      await a.waitEvent('CALL_ESTABLISHED', 8000);
+      const parked = await pal.waitForEvent((e) => e.event === 'call-parked', 5000);
+      const at = Date.now();
+      assert.equal(parked.slot, '701');
+      assert.equal(parked.parker, null);
+      const view = (await controlRequest(join(pal.dir, 'control.sock'), 'parked')) as Array<{ slot: string; caller: string }>;
+      assert.deepEqual(
+        view.map((p) => [p.slot, p.caller]),
+        [['701', alice!.number]],
+      );
+      const timeout = await pal.waitForEvent((e) => e.event === 'parked-call-timeout', 10_000);
+      const waited = Date.now() - at;
+      assert.ok(waited >= 3500 && waited <= 6000, `the timeout came after parkingtime (${waited} ms)`);
+      assert.equal(timeout.comeback, false);
+      // the dialplan went on: goodbye, then the hang-up
+      await a.waitEvent('CALL_CLOSED', 10_000);
+      const path = String(pal.events().find((e) => e.event === 'channel-ended')?.path ?? '');
+      assert.match(path, /Park\|default,7000,2:Playback\|default,7000,3:Hangup/, path);
+      // Alice heard speech (the slot) and then music, never silence all along
+      const w = readWav(a.recordings().dec[0]!);
+      assert.ok(rms(w.samples, 0, Math.min(w.samples.length, 8000 * 3)) > 0.005, 'Alice heard her slot and the music');
+      assert.deepEqual(await controlRequest(join(pal.dir, 'control.sock'), 'parked'), []);
+    },
+    '',
+    'exten => 7000,1,Park()\n same => n,Playback(goodbye)\n same => n,Hangup()\n',
   );
 });
