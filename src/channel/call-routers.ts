@@ -14,6 +14,8 @@ export interface CallRouter {
   has(context: string, exten: string, callerId: string): boolean;
   /** run the channel until the call is done (the channel is hung up afterwards) */
   run(channel: Channel, media: ChannelMedia): Promise<void>;
+  /** a Palisade service (parking, pickup codes) rather than a way out: the call gate classes it internal */
+  internal?(exten: string): boolean;
 }
 
 export class CallRouters implements DialplanRunner {
@@ -43,6 +45,11 @@ export class CallRouters implements DialplanRunner {
     if (r) return r.run(channel, media);
     // nothing takes it (a route removed meanwhile): the dialplan answers as it would
     if (this.dialplan) return this.dialplan.run(channel, media);
+  }
+
+  /** a number some router serves as a Palisade service (the call gate's internal class) */
+  servesInternal(exten: string): boolean {
+    return this.routers.some((r) => r.internal?.(exten) === true);
   }
 
   /** the dialplan alone (for a router that hands a call on to a dialplan context) */

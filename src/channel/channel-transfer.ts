@@ -21,6 +21,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Remote } from '../transport/types.js';
 import type { MediaSession } from '../media/media-session.js';
 import { OutboundDial, type AnsweredLeg } from './sip-dial.js';
+import type { ChannelFeatures, Consultation, TransferService } from './channel-features.js';
 
 /**
  * A channel whose technology can move its caller elsewhere (SIP: REFER to
@@ -44,6 +45,7 @@ export interface TransferChannel {
   readonly callerIdName: string;
   readonly context: string;
   readonly hungUp: boolean;
+  readonly ended: Promise<unknown>;
   readonly remote: { address: string };
   /** the caller's signalling address, as the gate takes it */
   remoteOf(): Remote;
@@ -51,6 +53,8 @@ export interface TransferChannel {
   readonly farSince: Date | null;
   newFarSession(): MediaSession;
   replaceFar(leg: AnsweredLeg, session: MediaSession): void;
+  /** hand the caller to a service (parking); `release` lets the transferor go (channel-features.ts) */
+  handOver?(service: TransferService, number: string, release: () => void): Promise<boolean>;
   hangup(): Promise<void>;
 }
 
@@ -64,6 +68,7 @@ export class ChannelTransfers {
     private readonly ch: TransferChannel,
     private readonly ua: SipLegHost,
     private readonly log: Logger,
+    private readonly features?: ChannelFeatures,
   ) {}
 
   /**
@@ -104,6 +109,9 @@ export class ChannelTransfers {
       return respond(403, 'Forbidden');
     }
     const ticket = d?.ticket;
+    // a number no extension takes but a service does (the parking lot's 700)
+    const service = ext ? undefined : this.features?.transferService(target.user, this.ch.context);
+    if (service && this.ch.handOver) return this.toService(service, target.user, leg, req, ticket, respond);
     const contacts = ext ? ua.contacts(ext.number) : [];
     if (!ext || contacts.length === 0) {
       ticket?.ended(0);
@@ -169,6 +177,252 @@ export class ChannelTransfers {
     });
   }
 
+  /**
+   * A blind transfer to a service: 202 and NOTIFY 100 at once; the service
+   * takes the caller (music on hold) and may speak to the transferor (the
+   * parking slot); then NOTIFY 200 and BYE to the transferor. No new call
+   * leaves Palisade: the gate's ticket ends at once.
+   */
+  private toService(
+    service: TransferService,
+    number: string,
+    leg: AnsweredLeg,
+    req: SipMessage,
+    ticket: CallTicket | undefined,
+    respond: (status: number, reason: string) => void,
+  ): void {
+    const ua = this.ua;
+    const dialog = leg.dialog;
+    const cseq = req.cseq.seq;
+    const notify = (status: number, final: boolean) =>
+      ua.sendRequest(referNotify(dialog, cseq, status, final, ua.userAgent), dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+    const transferor = leg.number;
+    respond(202, 'Accepted');
+    notify(100, false);
+    this.busy = true;
+    this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: number, kind: 'blind', service: service.name });
+    void this.ch.handOver!(service, number, () => {
+      notify(200, true);
+      this.segmentCdr(transferor, number);
+    }).then((ok) => {
+      this.busy = false;
+      ticket?.ended(0);
+      if (!ok) {
+        notify(503, true);
+        this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: number, service: service.name });
+        return;
+      }
+      this.log.info('call-transferred', {
+        channel: this.ch.name,
+        how: `blind transfer by ${transferor} to ${number}`,
+        from: this.ch.callerIdNum,
+        to: number,
+        service: service.name,
+      });
+    });
+  }
+
+  /**
+   * A blind transfer the far party `leg` dialled as a feature code (`##`
+   * and the number): the same call by the transferor for the gate as a
+   * REFER, without the NOTIFYs. The far party waits (the caller hears
+   * music) until the target answers and takes its place.
+   */
+  async byDigits(leg: AnsweredLeg, target: string): Promise<'SUCCESS' | 'FAILURE'> {
+    if (this.busy) return 'FAILURE';
+    const ua = this.ua;
+    const ext = ua.extension(target);
+    const transferor = leg.number;
+    const d = ua.gateCheck?.({ caller: transferor, dialled: target, callee: ext?.number, remote: leg.dialog.remote, callId: leg.dialog.callId });
+    if (d && !d.ok) {
+      this.log.info('transfer-refused', { channel: this.ch.name, by: transferor, to: target, verdict: d.verdict, via: 'dtmf' });
+      return 'FAILURE';
+    }
+    const ticket = d?.ticket;
+    const service = ext ? undefined : this.features?.transferService(target, this.ch.context);
+    if (service && this.ch.handOver) {
+      this.busy = true;
+      this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: target, kind: 'blind', via: 'dtmf', service: service.name });
+      const ok = await this.ch.handOver(service, target, () => this.segmentCdr(transferor, target));
+      this.busy = false;
+      ticket?.ended(0);
+      if (ok)
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `blind transfer by ${transferor} to ${target}`,
+          from: this.ch.callerIdNum,
+          to: target,
+          service: service.name,
+          via: 'dtmf',
+        });
+      return ok ? 'SUCCESS' : 'FAILURE';
+    }
+    const contacts = ext ? ua.contacts(ext.number) : [];
+    if (!ext || contacts.length === 0 || ext.number === transferor) {
+      ticket?.ended(0);
+      this.log.info('transfer-refused', {
+        channel: this.ch.name,
+        by: transferor,
+        to: target,
+        why: !ext ? 'not an extension' : contacts.length === 0 ? 'not registered' : 'the transferor itself',
+        via: 'dtmf',
+      });
+      return 'FAILURE';
+    }
+    let session: MediaSession;
+    try {
+      session = this.ch.newFarSession();
+    } catch {
+      ticket?.ended(0);
+      return 'FAILURE';
+    }
+    this.busy = true;
+    this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: ext.number, kind: 'blind', via: 'dtmf' });
+    const dial = new OutboundDial(ua, {
+      targets: contacts.map((binding) => ({ number: ext.number, binding })),
+      offer: session.offer(),
+      callerNumber: this.ch.callerIdNum,
+      callerName: this.ch.callerIdName,
+      timeoutMs: TRANSFER_RING_MS,
+    });
+    void this.ch.ended.then(() => dial.cancel());
+    const outcome = await dial.result;
+    this.busy = false;
+    const answered = outcome.status === 'ANSWER' && outcome.leg !== undefined;
+    if (answered && !this.ch.hungUp) {
+      try {
+        session.takeAnswer(outcome.answerSdp ?? Buffer.alloc(0));
+        this.segmentCdr(transferor, ext.number);
+        this.ch.replaceFar(outcome.leg!, session);
+        this.follow(outcome.leg!, ticket);
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `blind transfer by ${transferor} to ${ext.number}`,
+          from: this.ch.callerIdNum,
+          to: ext.number,
+          via: 'dtmf',
+        });
+        return 'SUCCESS';
+      } catch {
+        // an answer we cannot use: as a failure
+      }
+    }
+    outcome.leg?.hangup();
+    session.leg.close();
+    ticket?.ended(0);
+    this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: ext.number, status: outcome.status, via: 'dtmf' });
+    return 'FAILURE';
+  }
+
+  /**
+   * An attended transfer dialled by the far party `leg` (`*2` and the
+   * number): it calls the target as itself (the gate judges that call) and
+   * talks to it, its media leg `farSession` bridged to the target's; the
+   * caller waits. complete() (or the far party hanging up) joins the caller
+   * and the target; cancel() or the target hanging up ends the consultation.
+   * `done` is told once, whatever the end.
+   */
+  async consult(leg: AnsweredLeg, farSession: MediaSession, target: string, done: () => void): Promise<Consultation | null> {
+    if (this.busy) return null;
+    const ua = this.ua;
+    const ext = ua.extension(target);
+    const transferor = leg.number;
+    const d = ua.gateCheck?.({ caller: transferor, dialled: target, callee: ext?.number, remote: leg.dialog.remote, callId: leg.dialog.callId });
+    if (d && !d.ok) {
+      this.log.info('transfer-refused', { channel: this.ch.name, by: transferor, to: target, verdict: d.verdict, via: 'dtmf', kind: 'attended' });
+      return null;
+    }
+    const ticket = d?.ticket;
+    const contacts = ext ? ua.contacts(ext.number) : [];
+    let session: MediaSession | null = null;
+    try {
+      if (ext && contacts.length > 0 && ext.number !== transferor) session = this.ch.newFarSession();
+    } catch {
+      session = null;
+    }
+    if (!ext || !session) {
+      ticket?.ended(0);
+      this.log.info('transfer-refused', { channel: this.ch.name, by: transferor, to: target, why: ext ? 'not registered' : 'not an extension', via: 'dtmf', kind: 'attended' });
+      return null;
+    }
+    this.busy = true;
+    this.log.info('transfer-started', { channel: this.ch.name, by: transferor, to: ext.number, kind: 'attended', via: 'dtmf' });
+    const dial = new OutboundDial(ua, {
+      targets: contacts.map((binding) => ({ number: ext.number, binding })),
+      offer: session.offer(),
+      callerNumber: transferor,
+      callerName: ua.extension(transferor)?.name || transferor,
+      timeoutMs: TRANSFER_RING_MS,
+    });
+    void this.ch.ended.then(() => dial.cancel());
+    const outcome = await dial.result;
+    const cLeg = outcome.status === 'ANSWER' ? outcome.leg : undefined;
+    if (cLeg) {
+      try {
+        session.takeAnswer(outcome.answerSdp ?? Buffer.alloc(0));
+      } catch {
+        cLeg.hangup();
+      }
+    }
+    if (!cLeg || this.ch.hungUp || !farSession.leg) {
+      cLeg?.hangup();
+      session.leg.close();
+      ticket?.ended(0);
+      this.busy = false;
+      this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: ext.number, status: outcome.status, via: 'dtmf', kind: 'attended' });
+      return null;
+    }
+    const s = session;
+    s.leg.start();
+    farSession.leg.bridge(s.leg);
+    const t0 = Date.now();
+    let open = true;
+    const finish = () => {
+      open = false;
+      this.busy = false;
+      done();
+    };
+    const c: Consultation = {
+      target: ext.number,
+      ended: cLeg.ended,
+      complete: () => {
+        if (!open) return;
+        farSession.leg.unbridge();
+        if (this.ch.hungUp) {
+          cLeg.hangup();
+          s.leg.close();
+          ticket?.ended(Math.round((Date.now() - t0) / 1000));
+          return finish();
+        }
+        this.segmentCdr(transferor, ext.number, 'attended');
+        this.ch.replaceFar(cLeg, s);
+        this.follow(cLeg, ticket);
+        this.log.info('call-transferred', {
+          channel: this.ch.name,
+          how: `attended transfer by ${transferor} to ${ext.number}`,
+          from: this.ch.callerIdNum,
+          to: ext.number,
+          via: 'dtmf',
+        });
+        finish();
+      },
+      cancel: () => {
+        if (!open) return;
+        farSession.leg.unbridge();
+        cLeg.hangup();
+        s.leg.close();
+        ticket?.ended(Math.round((Date.now() - t0) / 1000));
+        this.log.info('transfer-failed', { channel: this.ch.name, by: transferor, to: ext.number, status: 'consultation ended', via: 'dtmf', kind: 'attended' });
+        finish();
+      },
+    };
+    // the transferor hangs up: the caller and the target talk (Asterisk's atxfer); the target hangs up: back to the caller
+    void leg.ended.then(() => c.complete());
+    void cLeg.ended.then(() => c.cancel());
+    void this.ch.ended.then(() => c.cancel());
+    return c;
+  }
+
   /** the gate follows the transferred call like any other: answered now, ended with the new leg */
   private follow(leg: AnsweredLeg, ticket: CallTicket | undefined): void {
     if (!ticket) return;
@@ -178,7 +432,7 @@ export class ChannelTransfers {
   }
 
   /** the segment with the transferor, ended by the transfer */
-  private segmentCdr(transferor: string, to: string): void {
+  private segmentCdr(transferor: string, to: string, kind: 'blind' | 'attended' = 'blind'): void {
     const ch = this.ch;
     const end = new Date();
     const start = ch.farSince ?? end;
@@ -202,7 +456,7 @@ export class ChannelTransfers {
         disposition: 'ANSWERED',
         amaflags: 'DOCUMENTATION',
         uniqueid: `${ch.id}.${newToken().slice(0, 6)}`,
-        userfield: `blind transfer by ${transferor} to ${to}`,
+        userfield: `${kind} transfer by ${transferor} to ${to}`,
         sourceIp: ch.remote.address,
         securityVerdict: 'authenticated',
       });

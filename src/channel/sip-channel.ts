@@ -29,6 +29,7 @@ import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
+import type { BridgedCall, ChannelFeatures, TransferService } from './channel-features.js';
 
 /** where a channel reports its phases (the CallEventHub) */
 export interface CallEventSink {
@@ -52,6 +53,8 @@ export interface SipChannelDeps {
   technologies?: DialTechnologies;
   /** call and device-state events (src/core/call-events.ts) */
   callEvents?: CallEventSink;
+  /** transfer services (parking) and calls another extension may pick up (channel-features.ts) */
+  features?: ChannelFeatures;
 }
 
 /** where a channel's caller comes from when it is not one of our extensions */
@@ -112,6 +115,16 @@ export class SipChannel implements Channel {
   /** quality flags raised while the call is up (one-way-a) */
   private readonly qualityFlags: string[] = [];
   private stopOneWay: (() => void) | null = null;
+  /** a blind transfer handed the caller to a service (parking): the bridge's Dial() returns when it is done */
+  private handedOff: Promise<void> | null = null;
+  /** a transfer by feature code is under way: the bridge goes on with whoever it brings, even when the far party leaves */
+  private swapping: Promise<void> | null = null;
+  /** the caller hears music while a feature code holds the bridge */
+  private holdMusic: (() => void) | null = null;
+  /** the options of the Dial() now bridged */
+  private dialOptions = '';
+  /** another extension picked up the ringing Dial() (channel-features.ts) */
+  private picker: { by: Channel; done: (ok: boolean) => void } | null = null;
 
   constructor(
     private readonly deps: SipChannelDeps,
@@ -133,7 +146,7 @@ export class SipChannel implements Channel {
       ? { transport: remote.transport, address: remote.address, port: remote.port }
       : { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
-    this.transfers = new ChannelTransfers(this, deps.ua, deps.log);
+    this.transfers = new ChannelTransfers(this, deps.ua, deps.log, deps.features);
     this.leg = new SipLeg(
       deps.ua,
       tx,
@@ -314,6 +327,7 @@ export class SipChannel implements Channel {
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
     this.dndSkipped = 0;
+    this.dialOptions = o.options;
     const branches = this.dialBranches(targets);
     const others = targets.filter((t) => !this.isLocalTarget(t));
     if (others.length > 0 && this.deps.technologies) return this.dialOthers(branches, others, o);
@@ -340,11 +354,26 @@ export class SipChannel implements Channel {
     });
     this.dialing = dial;
     this.emitPhase('ringing', { toExtension: branches[0]!.number, legs: dial.callIds });
+    const unring = this.deps.features?.ringing({
+      channel: this,
+      extensions: [...new Set(branches.map((b) => b.number))],
+      since: Date.now(),
+      pickup: (by) => this.pickedUp(dial, by),
+    });
     if (o.options.includes('r') && !this.answered) void this.ring();
     const mohStop = o.options.includes('m') ? await this.ringbackMusic(aLeg) : null;
     const outcome = await dial.result;
+    unring?.();
     this.dialing = null;
     mohStop?.();
+    const picker = this.picker;
+    this.picker = null;
+    // the callee answered before the pickup took the call: the picker gets nothing
+    if (picker && outcome.status === 'ANSWER') picker.done(false);
+    else if (picker) {
+      bSession.leg.close();
+      return this.bridgePicked(picker);
+    }
     if (outcome.status !== 'ANSWER' || !outcome.leg) {
       bSession.leg.close();
       return this.dialDone(outcome.status);
@@ -569,10 +598,13 @@ export class SipChannel implements Channel {
     for (;;) {
       const far = this.far!;
       await Promise.race([far.leg.ended, this.ended]);
+      // a transfer by feature code may bring the next far party after this one left
+      while (!this.hungUp && this.swapping) await this.swapping;
       if (this.hungUp || this.far === far) break;
     }
     const far = this.far!;
     this.far = null;
+    this.stopHoldMusic();
     far.bridge.close();
     this.bridgedLeg = null;
     this.leg.bridge = null;
@@ -583,21 +615,148 @@ export class SipChannel implements Channel {
     this.dialStatus = 'ANSWER';
     this.dstChannel = `SIP/${far.leg.number}`;
     if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    // a blind transfer to a service (parking): the caller is the service's until it is done
+    const handed = this.handedOff;
+    this.handedOff = null;
+    if (handed && !this.hungUp) await handed;
     return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /** pickup: the ringing Dial() is given up and the caller answered by `by` instead */
+  private pickedUp(dial: OutboundDial, by: Channel): Promise<boolean> {
+    if (this.dialing !== dial || this.picker || this.hungUp || by.hungUp) return Promise.resolve(false);
+    return new Promise<boolean>((done) => {
+      this.picker = { by, done };
+      dial.cancel();
+    });
+  }
+
+  /** the picker's channel and ours exchange frames and digits until one ends */
+  private async bridgePicked(p: { by: Channel; done: (ok: boolean) => void }): Promise<DialResult> {
+    if (this.hungUp || p.by.hungUp) {
+      p.done(false);
+      return this.dialDone('CANCEL');
+    }
+    if (!this.answered) await this.answer();
+    const bridge = new EndpointBridge(this.media!, p.by.endpoint);
+    this.dstChannel = p.by.name;
+    this.dialStatus = 'ANSWER';
+    const t0 = Date.now();
+    this.emitPhase('answered', { toExtension: p.by.peer.account ?? '' });
+    this.deps.log.info('channel-picked-up', { channel: this.name, by: p.by.name, extension: p.by.peer.account ?? '' });
+    await Promise.race([p.by.ended, this.ended]);
+    bridge.close();
+    if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
+    p.done(true);
+    return { status: 'ANSWER', answeredMs: Date.now() - t0 };
+  }
+
+  /**
+   * A blind transfer by the far party to a service (channel-transfer.ts):
+   * the bridge opens, the service takes the caller and may speak to the
+   * transferor first; then the transferor is let go (`release`: NOTIFY 200)
+   * and hung up. False when there is no bridge or the service refuses.
+   */
+  async handOver(service: TransferService, number: string, release: () => void): Promise<boolean> {
+    const far = this.far;
+    if (!far || this.hungUp) return false;
+    const t = service.take(this, number, { number: far.leg.number, endpoint: far.session.leg });
+    if (!t) return false;
+    far.bridge.close();
+    this.leg.bridge = null;
+    far.leg.bridge = null;
+    far.leg.onRefer = null;
+    this.handedOff = t.done;
+    await Promise.race([t.announced, far.leg.ended, this.ended]);
+    release();
+    if (this.far === far) far.leg.hangup();
+    return true;
   }
 
   /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */
   private joinFar(leg: AnsweredLeg, session: MediaSession): void {
+    this.stopHoldMusic();
     session.leg.start();
     const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session } }, this.deps.log, this.name);
     this.far = { leg, session, bridge, since: new Date() };
     this.bridgedLeg = leg;
+    // the CDR names whoever the caller talks to now, even when the caller hangs up first
+    this.dstChannel = `SIP/${leg.number}`;
+    this.dialStatus = 'ANSWER';
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
     leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
     this.leg.onRefer = (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
     this.emitPhase('answered', { toExtension: leg.number });
+    this.deps.features?.bridged(this.bridgedCall(leg, session));
+  }
+
+  /** the bridge with `leg` as feature codes drive it (channel-features.ts) */
+  private bridgedCall(leg: AnsweredLeg, session: MediaSession): BridgedCall {
+    const current = () => this.far?.leg === leg && !this.hungUp;
+    return {
+      channel: this,
+      options: this.dialOptions,
+      far: { number: leg.number, endpoint: session.leg },
+      ended: Promise.race([leg.ended, this.ended.then(() => undefined)]),
+      hold: () => {
+        if (!current() || this.holdMusic) return;
+        this.session!.leg.unbridge();
+        const files = this.deps.moh.load('default');
+        const p = files.length ? new Player(files, true) : null;
+        const aLeg = this.media!;
+        aLeg.source = p;
+        this.holdMusic = () => {
+          p?.stop();
+          if (aLeg.source === p) aLeg.source = null;
+        };
+      },
+      resume: () => {
+        if (!current()) return;
+        this.stopHoldMusic();
+        session.leg.source = null;
+        this.session!.leg.bridge(session.leg);
+      },
+      transfer: (target) => (current() ? this.swap(this.transfers.byDigits(leg, target)) : Promise.resolve('FAILURE')),
+      consult: async (target) => {
+        if (!current()) return null;
+        let resolve!: () => void;
+        const swapping = new Promise<void>((r) => (resolve = r));
+        const done = () => {
+          if (this.swapping === swapping) this.swapping = null;
+          resolve();
+        };
+        this.swapping = swapping;
+        const c = await this.transfers.consult(leg, session, target, done);
+        if (!c) done();
+        return c;
+      },
+    };
+  }
+
+  /** the bridge waits for `p` when the far party leaves meanwhile */
+  private async swap<T>(p: Promise<T>): Promise<T> {
+    const mine: Promise<void> = p.then(
+      () => {
+        if (this.swapping === mine) this.swapping = null;
+      },
+      () => {
+        if (this.swapping === mine) this.swapping = null;
+      },
+    );
+    this.swapping = mine;
+    return p;
+  }
+
+  private stopHoldMusic(): void {
+    this.holdMusic?.();
+    this.holdMusic = null;
+  }
+
+  /** the far party's media leg, as a consultation bridges it elsewhere */
+  get farSession(): MediaSession | null {
+    return this.far?.session ?? null;
   }
 
   /**

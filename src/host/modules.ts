@@ -64,6 +64,8 @@ export interface HostServices {
   channels: Pick<SipStack['channels'], 'accept'>;
   /** numbers a module routes itself after the dialplan (outbound and inbound routes): src/channel/call-routers.ts */
   callRouters: SipStack['callRouters'];
+  /** transfer services (parking) and calls ringing that may be picked up: src/channel/channel-features.ts */
+  channelFeatures: SipStack['channelFeatures'];
   /** do-not-disturb: providers (office, XMPP, admin) and readers (presence) meet here (src/core/dnd.ts) */
   dnd: DndHub;
   /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */

@@ -29,6 +29,7 @@ import { SipChannelFactory, type DialplanRunner } from '../channel/sip-channel-f
 import { DialTechnologies } from '../channel/dial-technology.js';
 import type { CdrInput } from '../core/cdr.js';
 import { CallRouters } from '../channel/call-routers.js';
+import { ChannelFeatures } from '../channel/channel-features.js';
 import { CallEventHub } from '../core/call-events.js';
 import { PromptStore } from '../media/prompts/prompt-store.js';
 import { MusicOnHold } from '../media/player/music-on-hold.js';
@@ -69,6 +70,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   const dialTechnologies = new DialTechnologies();
   // call phases and registrations, for busy lamps, presence, queues, the console: src/core/call-events.ts
   const callEvents = new CallEventHub();
+  // transfer services (parking) and pickup of ringing calls, which the office module provides
+  const channelFeatures = new ChannelFeatures();
   // the names this server answers to: To hosts it registers, digest-uris it accepts
   const localHosts = localHostNames(cfg);
   const isLocalDomain = (host: string) => localHosts.has(host.toLowerCase());
@@ -215,6 +218,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       quality: () => media.quality(),
       technologies: dialTechnologies,
       callEvents,
+      features: channelFeatures,
     },
     runner,
   );
@@ -307,6 +311,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     channels,
     dialTechnologies,
     callRouters: runner,
+    channelFeatures,
     mediaServices,
     callEvents,
     events,

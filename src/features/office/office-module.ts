@@ -4,7 +4,8 @@
 // no answer) per extension, kept in its own table and installed as the
 // core's diversion policy, set by control commands (`dnd`, `forward`,
 // `diversions`) and by feature codes written in the dialplan with the
-// DND() and CallForward() applications.
+// DND() and CallForward() applications. Call park and pickup (the
+// `office:` section, Park(), ParkedCall(), Pickup()): park-pickup.ts.
 //
 //   exten => *78,1,DND(on)                 exten => _*72X.,1,CallForward(always,${EXTEN:3})
 //   exten => *79,1,DND(off)                exten => *73,1,CallForward(always)
@@ -21,10 +22,12 @@ import { isTransferable } from '../../channel/channel-transfer.js';
 import type { DiversionPort } from '../../core/call-diversion.js';
 import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import { OFFICE_DEFAULTS, ParkPickup, parkPickupApps, readOffice, type OfficeConfig, type ParkPickupServices } from './park-pickup.js';
 
 /** What the office module needs of the running server (the host hands in a superset). */
-export interface OfficeServices {
-  cfg: { sip: { domain: string } };
+export interface OfficeServices extends ParkPickupServices {
+  cfg: { sip: { domain: string }; sections: Readonly<Record<string, unknown>> };
   logs: LogRoot;
   events: EventRegistry;
   callEvents: {
@@ -66,8 +69,9 @@ function hintIndex(dp: Dialplan): HintIndex {
   return ix;
 }
 
-export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, OfficeServices> {
+export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, never, MapReader>, OfficeServices> {
   let blf: DialogPackage | null = null;
+  let parkPickup: ParkPickup | null = null;
   let services: OfficeServices | null = null;
   let store: DiversionStore | null = null;
   const running = (): DiversionStore => {
@@ -93,6 +97,9 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
   return {
     name: 'office',
     declare(d) {
+      d.configSection('office', (section) => readOffice(section));
+      for (const app of parkPickupApps(() => parkPickup)) d.app(app);
+      d.command('parked', () => parkPickup?.lot.list() ?? []);
       d.command('dnd', async (args) => {
         const ext = String(args.extension ?? '');
         if (!services?.extensions.has(ext)) throw new Error(`${ext || '(none)'} is not an extension`);
@@ -165,7 +172,14 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
       store = new DiversionStore(s.storage.kysely as never);
       const n = await store.load();
       s.diversion.set(store);
-      log.info('office-ready', { diversions: n });
+      const oc = (s.cfg.sections.office as OfficeConfig | undefined) ?? OFFICE_DEFAULTS;
+      parkPickup = new ParkPickup(oc, s, log);
+      log.info('office-ready', {
+        diversions: n,
+        parkext: oc.parking.enabled ? oc.parking.parkext : null,
+        parkpos: `${oc.parking.first}-${oc.parking.last}`,
+        pickupexten: oc.pickup.pickupexten || null,
+      });
       blf = new DialogPackage(
         {
           domain: s.cfg.sip.domain,
@@ -187,6 +201,8 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
       );
     },
     stop() {
+      parkPickup?.stop();
+      parkPickup = null;
       services?.diversion.set(null);
       store = null;
       for (const u of unsubscribe.splice(0)) u();

@@ -1,0 +1,116 @@
+// Call pickup, as Asterisk's features.conf `pickupexten` and its directed
+// pickup: an extension dials `*8` to answer a call ringing another member
+// of one of its pickup groups (Asterisk's callgroup and pickupgroup in one:
+// a group's members may answer each other's calls), or `**1002` to answer
+// the call ringing 1002 whatever the group. The caller, whose Dial() was
+// ringing, is answered and talks to the one who picked up; the phones that
+// rang are cancelled.
+//
+//   office:
+//     pickup:
+//       pickupexten: "*8"
+//       directed_prefix: "**"
+//       groups:
+//         sales: [1001, 1002, 1003]
+import type { MapReader } from '../../config/yaml-reader.js';
+import type { Channel } from '../../channel/channel.js';
+import type { ChannelFeatures, RingingCall } from '../../channel/channel-features.js';
+import type { Logger } from '../../observability/logger.js';
+
+export interface PickupConfig {
+  /** group pickup's feature code ('' = off) */
+  pickupexten: string;
+  /** directed pickup: this prefix and an extension ('' = off) */
+  directedPrefix: string;
+  /** whether directed pickup needs a shared group too (Asterisk: no) */
+  directedNeedsGroup: boolean;
+  /** group name → member extensions */
+  groups: Map<string, string[]>;
+}
+
+export const PICKUP_DEFAULTS: PickupConfig = { pickupexten: '*8', directedPrefix: '**', directedNeedsGroup: false, groups: new Map() };
+
+const CODE = /^[0-9*#]{1,10}$/;
+
+/** `office.pickup` in palisade.yaml; `isExtension` checks each member */
+export function readPickup(m: MapReader, isExtension?: (n: string) => boolean): PickupConfig {
+  const pickupexten = m.string('pickupexten', PICKUP_DEFAULTS.pickupexten, {
+    pattern: /^[0-9*#]{0,10}$/,
+    expect: 'expected a feature code such as "*8" (quoted in YAML), or "" to turn it off',
+  });
+  const directedPrefix = m.string('directed_prefix', PICKUP_DEFAULTS.directedPrefix, {
+    pattern: /^[*#0-9]{0,5}$/,
+    expect: 'expected a prefix such as "**" (quoted in YAML), or "" to turn it off',
+  });
+  const directedNeedsGroup = m.bool('directed_needs_group', false);
+  const groups = new Map<string, string[]>();
+  const g = m.child('groups');
+  for (const name of g.keys()) {
+    const items = g.list(name) ?? [];
+    const members: string[] = [];
+    for (const it of items) {
+      const n = it.text ?? '';
+      if (!CODE.test(n)) g.error(name, `office.pickup.groups.${name}: "${n}" is not an extension number; expected a list such as [1001, 1002]`);
+      else if (isExtension && !isExtension(n)) g.error(name, `office.pickup.groups.${name}: ${n} is not one of the extensions; add it to extensions or remove it from the group`);
+      else members.push(n);
+    }
+    groups.set(name, members);
+  }
+  m.done();
+  return { pickupexten, directedPrefix, directedNeedsGroup, groups };
+}
+
+export class Pickup {
+  constructor(
+    private cfg: PickupConfig,
+    private readonly features: Pick<ChannelFeatures, 'ringingNow'>,
+    private readonly log: Logger,
+  ) {}
+
+  get config(): PickupConfig {
+    return this.cfg;
+  }
+
+  /** do `a` and `b` share a pickup group? */
+  sameGroup(a: string, b: string): boolean {
+    for (const members of this.cfg.groups.values()) if (members.includes(a) && members.includes(b)) return true;
+    return false;
+  }
+
+  /** the extension a directed pickup code names ('' when it is none) */
+  directedTarget(exten: string): string {
+    const p = this.cfg.directedPrefix;
+    return p && exten.startsWith(p) && exten.length > p.length ? exten.slice(p.length) : '';
+  }
+
+  /** the ringing calls `picker` may answer: one ringing `target`, or any ringing a member of its groups */
+  candidates(picker: string, target?: string): RingingCall[] {
+    return this.features.ringingNow(target).filter((c) => {
+      // never one's own call, nor a call ringing oneself (answer the phone)
+      if (c.channel.peer.account === picker || c.extensions.includes(picker)) return false;
+      if (target !== undefined) return !this.cfg.directedNeedsGroup || this.sameGroup(picker, target);
+      return c.extensions.some((e) => this.sameGroup(picker, e));
+    });
+  }
+
+  /**
+   * `channel` (the extension `picker`) answers a ringing call: the longest
+   * ringing one it may take. False when there was none to take.
+   */
+  async pickup(channel: Channel, picker: string, target?: string): Promise<boolean> {
+    const found = this.candidates(picker, target);
+    if (found.length === 0) {
+      this.log.info('pickup-nothing', { channel: channel.name, by: picker, target: target ?? null });
+      return false;
+    }
+    if (!channel.answered) await channel.answer();
+    for (const c of found) {
+      // resolves false at once when the call is no longer ringing, else when the bridged call is over
+      if (!(await c.pickup(channel))) continue;
+      this.log.info('call-picked-up', { channel: c.channel.name, caller: c.channel.callerIdNum, ringing: c.extensions.join('&'), by: picker, how: target ? 'directed' : 'group' });
+      return true;
+    }
+    this.log.info('pickup-nothing', { channel: channel.name, by: picker, target: target ?? null, why: 'answered meanwhile' });
+    return false;
+  }
+}
