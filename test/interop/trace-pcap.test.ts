@@ -29,7 +29,9 @@ function assertAllPassed(r: SippResult, what: string, calls: number): void {
 }
 
 function tshark(args: string[]): string {
-  const r = spawnSync('tshark', args, { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+  // the ports are random: one a dissector of its own claims (a registered UDP port) would hide SIP
+  // from the heuristics unless they are tried first (a run failed that way: 0 SIP messages decoded)
+  const r = spawnSync('tshark', ['-o', 'udp.try_heuristic_first:TRUE', ...args], { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, `tshark ${args.join(' ')}: ${r.stderr}`);
   return r.stdout;
 }

@@ -253,3 +253,21 @@ test('open calls are capped in number; a long dialog keeps its first and last me
   assert.match(t.sip.at(-1)!.data.toString(), /^SIP\/2\.0 200 OK[\s\S]*CSeq: 400 BYE/);
   assert.equal(t.legs[0]!.elided, 2 + 298 * 2 + 2 - 64);
 });
+
+test('an answered REGISTER lets its messages go at once; a challenged one still open keeps them', () => {
+  const r = rig();
+  r.inbound(req('REGISTER', 'reg-1', { to: '1001', from: '1001' }), phoneA, [res(401, 'Unauthorized', 'reg-1', '1 REGISTER'), phoneA]);
+  const held = r.f.recorder.stats().openBytes;
+  assert.ok(held > 0);
+  r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002' }), phoneA, [res(401, 'Unauthorized', 'reg-2', '1 REGISTER'), phoneA]);
+  r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002', cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', 'reg-2', '2 REGISTER'), phoneA]);
+  // reg-2 succeeded: only reg-1's messages are held now; reg-2 still lingers, so a retransmission opens nothing
+  assert.equal(r.f.recorder.stats().openBytes, held);
+  assert.equal(r.f.recorder.stats().openCalls, 2);
+  r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002', cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', 'reg-2', '2 REGISTER'), phoneA]);
+  assert.equal(r.f.recorder.stats().openBytes, held);
+  r.tick(2500);
+  assert.equal(r.f.store.find('reg-2'), undefined);
+  assert.equal(r.f.store.find('reg-1')?.reason, 'failed: 401 REGISTER never answered');
+  assert.deepEqual({ open: r.f.recorder.stats().openCalls, bytes: r.f.recorder.stats().openBytes }, { open: 0, bytes: 0 });
+});

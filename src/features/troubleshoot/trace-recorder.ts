@@ -79,6 +79,8 @@ class OpenLeg {
   byeIn = false;
   byeOut = false;
   closeAt = 0;
+  /** a request that succeeded with nothing to keep: its messages are let go at once, the leg only lingers */
+  released = false;
   private userList: string[] | null = null;
 
   constructor(
@@ -189,6 +191,10 @@ export class TraceRecorder implements SipTap {
         return null;
       }
     }
+    if (leg?.released) {
+      leg.last = t;
+      return leg;
+    }
     // stream transports hand slices of a larger read buffer, and a message we serialized may sit in
     // Node's shared 8 KB pool: keep a copy of just this message (a received datagram is its own)
     const bytes = remote.transport === 'udp' && dir === 'in' ? data : Buffer.from(data);
@@ -254,7 +260,18 @@ export class TraceRecorder implements SipTap {
       leg.established = true;
     } else if (s.cseqMethod === 'BYE' || (leg.method !== 'INVITE' && s.cseqMethod === leg.method)) {
       leg.closeAt = ends;
+      // an answered REGISTER (OPTIONS, MESSAGE...) alone in its group, nobody traced: nothing will be
+      // kept, so its messages go now rather than after the linger (less memory held, less for the GC)
+      if (leg.method !== 'INVITE' && !leg.failure && leg.challenge === 0 && leg.group.legs.length === 1 && !this.o.extensions.any) this.release(leg);
     }
+  }
+
+  private release(leg: OpenLeg): void {
+    this.openBytes -= leg.bytes;
+    leg.bytes = 0;
+    leg.head.length = 0;
+    leg.tail.length = 0;
+    leg.released = true;
   }
 
   /** Palisade's own SDP names the relay port: attach a capture to that relay session if an involved extension is traced */
@@ -300,6 +317,10 @@ export class TraceRecorder implements SipTap {
 
   private decide(g: Group): void {
     g.rtpSession?.setTap(null);
+    if (g.legs.every((l) => l.released)) {
+      this.droppedCalls++;
+      return;
+    }
     const failures = g.legs.map((l) => l.failure || (l.challenge ? `${l.challenge} ${l.challengeMethod} never answered` : '')).filter((f) => f);
     const byes = g.legs.filter((l) => l.byeIn || l.byeOut);
     // in a bridged call a party hangs up and Palisade passes the BYE on; a BYE from Palisade on every leg ended the call itself
