@@ -32,6 +32,8 @@ export interface ClusterServices {
 interface Member {
   started: number;
   lastSeen: number;
+  /** counted as gone (no heartbeat for node_timeout): its running calls spend no more */
+  gone?: boolean;
 }
 
 class ClusterNode {
@@ -60,7 +62,7 @@ class ClusterNode {
       handlers: {
         defence: (c, origin, sentAt) => this.defenceIn(c, origin, sentAt),
         location: (m) => this.locationIn(m),
-        heartbeat: (hb, origin) => this.members.set(origin, { started: hb.started, lastSeen: Date.now() }),
+        heartbeat: (hb, origin) => this.heartbeatIn(hb, origin),
         reconnected: () => void this.resync('broker-back'),
         disconnected: () => {},
       },
@@ -74,7 +76,10 @@ class ClusterNode {
       .run()
       .then(() => this.resync('connected'))
       .catch((err: Error) => this.log.error('cluster-connect-failed', { broker: this.cfg.broker, error: err.message }));
-    this.beat = setInterval(() => this.link.heartbeat({ node: this.cfg.node, started: this.started } satisfies Heartbeat), 1000);
+    this.beat = setInterval(() => {
+      this.link.heartbeat({ node: this.cfg.node, started: this.started } satisfies Heartbeat);
+      this.checkMembers();
+    }, 1000);
     this.beat.unref();
   }
 
@@ -82,6 +87,29 @@ class ClusterNode {
     if (this.beat) clearInterval(this.beat);
     this.unlisten?.();
     await this.link.close();
+  }
+
+  private heartbeatIn(hb: Heartbeat, origin: string): void {
+    const m = this.members.get(origin);
+    // started again (a crash and restart within node_timeout): what it had running is over
+    if (m && m.started !== hb.started && !m.gone) this.nodeGone(origin, 'restarted');
+    this.members.set(origin, { started: hb.started, lastSeen: Date.now() });
+  }
+
+  private checkMembers(): void {
+    const now = Date.now();
+    for (const [name, m] of this.members) {
+      if (!m.gone && now - m.lastSeen > this.cfg.nodeTimeout * 1000) {
+        m.gone = true;
+        this.nodeGone(name, 'silent');
+      }
+    }
+  }
+
+  /** a node's open priced calls stop counting against the spend limits here (applied locally, not published) */
+  private nodeGone(name: string, why: string): void {
+    this.log.info('cluster-node-gone', { node: name, why });
+    this.s.defences.sync.applyRemote({ kind: 'node-gone', node: name });
   }
 
   private defenceIn(c: DefenceChange, origin: string, sentAt: number): void {
