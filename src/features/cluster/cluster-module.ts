@@ -20,6 +20,10 @@ import { readCluster, type ClusterConfig } from './read-cluster.js';
 import { NatsLink, preciseNow, type Heartbeat, type LocationMessage } from './nats-link.js';
 import { LatencyRecord } from './latency-record.js';
 import { setSystemName } from '../../core/system-name.js';
+import type { CallEvent } from '../../core/call-events.js';
+import type { CdrInput } from '../../core/cdr.js';
+import type { Database } from '../../storage/database.js';
+import { CallJournal, CLUSTER_MIGRATIONS } from './call-journal.js';
 
 /** What the cluster module needs of the running server (the host hands in a superset). */
 export interface ClusterServices {
@@ -27,6 +31,8 @@ export interface ClusterServices {
   logs: LogRoot;
   defences: { sync: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void } };
   location: Pick<LocationService, 'on' | 'adopt' | 'drop' | 'resync'>;
+  storage: Pick<Database, 'migrateModule' | 'kysely'> & { cdr: { insert(rec: CdrInput): Promise<unknown> } };
+  callEvents: { onCall(fn: (e: CallEvent) => void): () => void };
 }
 
 interface Member {
@@ -46,6 +52,8 @@ class ClusterNode {
   private readonly started = Date.now();
   private beat?: NodeJS.Timeout;
   private unlisten?: () => void;
+  private unlistenCalls?: () => void;
+  journal?: CallJournal;
   readonly counts = { bansIn: 0, unbansIn: 0, marksIn: 0, otherIn: 0, bindingsIn: 0, bindingsOut: 0, resyncs: 0 };
 
   constructor(
@@ -69,6 +77,21 @@ class ClusterNode {
     });
   }
 
+  /** the calls this node has up, noted in the shared database; those its previous run left are closed first */
+  async startJournal(): Promise<void> {
+    await this.s.storage.migrateModule('cluster', CLUSTER_MIGRATIONS);
+    const journal = new CallJournal({
+      db: this.s.storage.kysely as never,
+      node: this.cfg.node,
+      started: this.started,
+      writeCdr: (rec) => this.s.storage.cdr.insert(rec),
+      log: this.log,
+    });
+    this.journal = journal;
+    this.unlistenCalls = this.s.callEvents.onCall((e) => journal.onCall(e));
+    await journal.start();
+  }
+
   start(): void {
     this.s.defences.sync.carry((c) => this.link.publishDefence(c));
     this.unlisten = this.s.location.on((e) => this.locationOut(e));
@@ -86,6 +109,8 @@ class ClusterNode {
   async stop(): Promise<void> {
     if (this.beat) clearInterval(this.beat);
     this.unlisten?.();
+    this.unlistenCalls?.();
+    await this.journal?.stop();
     await this.link.close();
   }
 
@@ -178,6 +203,7 @@ class ClusterNode {
       nodes: [this.cfg.node, ...nodes].sort(),
       link: this.link.stats,
       received: this.counts,
+      calls_journal: this.journal?.stats,
       ban_propagation: this.banLatency.summary(),
       reputation_propagation: this.markLatency.summary(),
     };
@@ -200,13 +226,16 @@ export function clusterModule(): PalisadeModule<ModuleDeclarations<never, never,
         return node.status();
       });
     },
-    start(s) {
+    async start(s) {
       const cfg = s.cfg.sections.cluster as ClusterConfig | null | undefined;
       if (!cfg) return;
       // CDR uniqueids "NODE-EPOCH.SEQ": unique across the nodes writing to one database
       setSystemName(cfg.node);
       node = new ClusterNode(cfg, s, s.logs.get('cluster'));
       node.start();
+      // without the database the node still runs; its calls are then not noted
+      const log = s.logs.get('cluster');
+      await node.startJournal().catch((err: Error) => log.error('cluster-calls-journal-failed', { error: err.message }));
     },
     async stop() {
       await node?.stop();

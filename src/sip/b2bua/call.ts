@@ -543,6 +543,7 @@ export class Call {
     ev.emitCall({
       phase,
       callId: this.id,
+      uniqueid: this.uniqueid,
       sipCallId: this.aInvite.callId,
       from: this.caller.number,
       to: this.dialled,
