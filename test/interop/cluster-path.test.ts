@@ -125,13 +125,27 @@ describe('Path: a phone on TCP behind Kamailio is called through the connection 
     for (const [i, node] of nodes.entries()) {
       const calls = join(dir, `call-${i}.csv`);
       writeFileSync(calls, sippCsv([callers[i]!], { peers: [phone.number] }));
-      await eventually(`${node.target} knows the phone`, async () => {
-        const r = await runSipp({ scenario: 'call-expect-uac', target: node.target, inf: [calls], calls: 1, pauseMs: 300, timeoutS: 15, traceLogs: true, dir, extraArgs: ['-i', '127.0.0.1'] });
-        const m = /call-result: (\S+)/.exec(r.logs);
-        if (m?.[1] === '200') return true;
-        assert.ok(m?.[1] === '404' || m?.[1] === '480', `call through ${node.target}: ${m?.[1]}\n${r.errors.slice(0, 1500)}`);
-        return false;
-      }, 10_000);
+      await eventually(
+        `${node.target} knows the phone`,
+        async () => {
+          const r = await runSipp({
+            scenario: 'call-expect-uac',
+            target: node.target,
+            inf: [calls],
+            calls: 1,
+            pauseMs: 300,
+            timeoutS: 15,
+            traceLogs: true,
+            dir,
+            extraArgs: ['-i', '127.0.0.1'],
+          });
+          const m = /call-result: (\S+)/.exec(r.logs);
+          if (m?.[1] === '200') return true;
+          assert.ok(m?.[1] === '404' || m?.[1] === '480', `call through ${node.target}: ${m?.[1]}\n${r.errors.slice(0, 1500)}`);
+          return false;
+        },
+        10_000,
+      );
     }
     // both INVITEs came to the phone over its TCP connection (SIPp's message log)
     const msgs = readFileSync(join(dir, `sipp-${handset.port}.msg.log`), 'utf8');

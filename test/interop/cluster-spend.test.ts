@@ -92,9 +92,7 @@ describe('a spend limit across two nodes', () => {
     }
     [a, b] = nodes as [PalisadeProcess, PalisadeProcess];
     for (const p of nodes) await p.waitForEvent((e) => e.event === 'cluster-connected', 15_000);
-    await eventually('each node sees the other', () =>
-      nodes.every((p) => ((palisadeStatus(p.configPath).cluster as { nodes: string[] }).nodes ?? []).length === 2),
-    );
+    await eventually('each node sees the other', () => nodes.every((p) => ((palisadeStatus(p.configPath).cluster as { nodes: string[] }).nodes ?? []).length === 2));
     uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort!, timeoutS: 170, dir });
     const reg = join(dir, 'callee.csv');
     writeFileSync(reg, sippCsv(callee));
@@ -126,16 +124,25 @@ describe('a spend limit across two nodes', () => {
   async function oneCall(pal: PalisadeProcess, caller: TestUser, name: string): Promise<string> {
     const csv = join(dir, `${name}.csv`);
     writeFileSync(csv, sippCsv([caller], { peers: ['2100'] }));
-    const r = await runSipp({ scenario: 'call-expect-uac', target: pal.target, inf: [csv], calls: 1, pauseMs: 300, timeoutS: 20, traceLogs: true, dir, extraArgs: ['-i', '127.0.0.1'] });
+    const r = await runSipp({
+      scenario: 'call-expect-uac',
+      target: pal.target,
+      inf: [csv],
+      calls: 1,
+      pauseMs: 300,
+      timeoutS: 20,
+      traceLogs: true,
+      dir,
+      extraArgs: ['-i', '127.0.0.1'],
+    });
     const m = /call-result: (\S+)/.exec(r.logs);
     assert.ok(m, `${name}: no result\n${r.errors}${r.stdout.slice(-800)}`);
     return m[1]!;
   }
 
   const lastVerdict = async (src: string, node: string): Promise<string | undefined> =>
-    (
-      await query<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [src, `${node}-%`])
-    )[0]?.security_verdict;
+    (await query<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [src, `${node}-%`]))[0]
+      ?.security_verdict;
 
   test('a call through A spends the limit; B then refuses the next priced call', { timeout: 60_000 }, async () => {
     const caller = callers[0]!;
@@ -172,7 +179,10 @@ describe('a spend limit across two nodes', () => {
       ['A', msA],
       ['B', msB],
     ] as const)
-      assert.ok(ms > alone * 0.4 && ms < alone * 0.7, `the call through ${n} talked ${ms} ms; alone it would talk ${Math.round(alone)} ms, sharing about ${Math.round(alone / 2)} ms`);
+      assert.ok(
+        ms > alone * 0.4 && ms < alone * 0.7,
+        `the call through ${n} talked ${ms} ms; alone it would talk ${Math.round(alone)} ms, sharing about ${Math.round(alone / 2)} ms`,
+      );
     await eventually('both nodes count the day once', () => [a, b].every((p) => Math.abs(spentToday(p, caller.number) - 0.3) < 0.04), 5000);
     const spent = [spentToday(a, caller.number), spentToday(b, caller.number)];
     process.stdout.write(`# two calls at once: ${msA} ms through A, ${msB} ms through B (alone ${Math.round(alone)} ms); spent ${spent.join(' / ')} of 0.3\n`);

@@ -148,7 +148,12 @@ export class CallJournal {
     this.flushing = (async () => {
       const db = this.d.db;
       try {
-        if (inserts.length > 0) await db.insertInto('cluster_calls').values(inserts).onConflict((oc) => oc.columns(['node', 'call_id']).doNothing()).execute();
+        if (inserts.length > 0)
+          await db
+            .insertInto('cluster_calls')
+            .values(inserts)
+            .onConflict((oc) => oc.columns(['node', 'call_id']).doNothing())
+            .execute();
         this.stats.noted += inserts.length;
         for (const [id, at] of answers) {
           await db.updateTable('cluster_calls').set({ answer: at }).where('node', '=', this.d.node).where('call_id', '=', id).execute();
@@ -217,7 +222,12 @@ export class CallJournal {
       await db.deleteFrom('cluster_calls').where('node', '=', this.d.node).where('call_id', '=', r.call_id).execute();
     }
     this.stats.recovered += n;
-    this.d.log.warn('cluster-calls-closed', { node: this.d.node, calls: n, noted: rows.length, ended_at: new Date(Math.min(prev ? Number(prev.alive_at) : now, now)).toISOString() });
+    this.d.log.warn('cluster-calls-closed', {
+      node: this.d.node,
+      calls: n,
+      noted: rows.length,
+      ended_at: new Date(Math.min(prev ? Number(prev.alive_at) : now, now)).toISOString(),
+    });
     return n;
   }
 

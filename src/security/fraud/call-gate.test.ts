@@ -147,7 +147,10 @@ test('two gates (two nodes) share one spend limit: running calls split what is l
   assert.ok(da.ok && db.ok);
   const t0 = Date.now();
   // 0.02 at 3 per minute is 400 ms for one call; two at once (one per node) use it up in 200 ms
-  const cuts = await Promise.all([new Promise<number>((r) => da.ticket.answered(() => r(Date.now() - t0))), new Promise<number>((r) => db.ticket.answered(() => r(Date.now() - t0)))]);
+  const cuts = await Promise.all([
+    new Promise<number>((r) => da.ticket.answered(() => r(Date.now() - t0))),
+    new Promise<number>((r) => db.ticket.answered(() => r(Date.now() - t0))),
+  ]);
   clearTimeout(keepAlive);
   for (const ms of cuts) assert.ok(ms >= 150 && ms < 350, `cut after ${ms} ms: the two calls shared the limit`);
   da.ticket.ended(0);
