@@ -155,8 +155,11 @@ export class CallJournal {
             .onConflict((oc) => oc.columns(['node', 'call_id']).doNothing())
             .execute();
         this.stats.noted += inserts.length;
-        for (const [id, at] of answers) {
-          await db.updateTable('cluster_calls').set({ answer: at }).where('node', '=', this.d.node).where('call_id', '=', id).execute();
+        // one UPDATE per answered call, up to 32 at once on the pool
+        for (let i = 0; i < answers.length; i += 32) {
+          await Promise.all(
+            answers.slice(i, i + 32).map(([id, at]) => db.updateTable('cluster_calls').set({ answer: at }).where('node', '=', this.d.node).where('call_id', '=', id).execute()),
+          );
         }
         if (deletes.length > 0) await db.deleteFrom('cluster_calls').where('node', '=', this.d.node).where('call_id', 'in', deletes).execute();
         this.stats.closed += deletes.length;
