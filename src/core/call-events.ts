@@ -25,6 +25,8 @@ export interface CallEvent {
   toExtension?: string;
   /** the channel or leg name(s), for logs and the console */
   channel?: string;
+  /** the CDR uniqueid the call's record will carry, when it differs from callId (a B2BUA call) */
+  uniqueid?: string;
   /** the signalling ids (SIP Call-IDs) of the outgoing legs this call opened, e.g. a Dial()'s branches (ties them in a trace) */
   legs?: string[];
   /** 'b2bua' (direct call), 'channel' (the dialplan), or a module's name */

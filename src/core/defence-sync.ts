@@ -27,7 +27,13 @@ export type DefenceChange =
   /** a call a principal placed (learned into its calling profile) */
   | { kind: 'profile-call'; principal: string; dest: string; t: number }
   /** an answered call's length (learned into the principal's profile) */
-  | { kind: 'profile-length'; principal: string; seconds: number };
+  | { kind: 'profile-length'; principal: string; seconds: number }
+  /** a priced call answered on `node`: it spends `perMinute` of each principal's daily limit until its 'spend' arrives */
+  | { kind: 'spend-open'; call: string; node: string; principals: string[]; perMinute: number; t: number }
+  /** that call ended: what it cost each principal (added to the day's spend on every node) */
+  | { kind: 'spend'; call: string; node: string; spent: Array<{ principal: string; amount: number }>; t: number }
+  /** applied locally by the carrier, never published: `node` stopped (or restarted); its open calls spend no more */
+  | { kind: 'node-gone'; node: string };
 
 export interface DefenceSync {
   /** the security module: a change made here, for the other nodes (a no-op without a cluster) */

@@ -16,6 +16,8 @@ export interface ExtensionInfo {
 export interface BindingInfo {
   contactUri: string;
   remote: Remote;
+  /** the registration's Path (RFC 3327): Route headers on the requests that start a dialog with it */
+  path?: readonly string[];
 }
 
 /** the extensions Palisade serves, by number */

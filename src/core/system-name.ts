@@ -15,3 +15,8 @@ export function setSystemName(name: string): void {
 export function systemPrefix(): string {
   return prefix;
 }
+
+/** the node's name ("" for a node alone) */
+export function systemName(): string {
+  return prefix.slice(0, -1);
+}

@@ -171,7 +171,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       auth,
       media,
       extensions,
-      location: { lookup: (aor) => location.lookupForCall(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b) })) },
+      location: { lookup: (aor) => location.lookupForCall(aor).map((b) => ({ contactUri: b.contactUri, remote: requestTarget(b), path: b.path })) },
       cdr: {
         write: (rec) => {
           d.storage.cdr.insert(rec).catch((err: Error) => cdrLog.error('cdr-insert-failed', { uniqueid: rec.uniqueid, error: err.message }));

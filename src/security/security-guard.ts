@@ -102,6 +102,7 @@ export class SecurityGuard {
             length: (principal, seconds) => d.sync?.publish({ kind: 'profile-length', principal, seconds }),
           }
         : undefined,
+      shared: d.sync ? (c) => d.sync?.publish(c) : undefined,
     });
     const sync = d.sync;
     if (sync) {
@@ -288,6 +289,11 @@ export class SecurityGuard {
       case 'profile-length':
         this.profiles.learnLength(c.principal, c.seconds);
         return;
+      case 'spend-open':
+      case 'spend':
+      case 'node-gone':
+        this.callGate.applyShared(c);
+        return;
       default:
         return;
     }
@@ -305,7 +311,7 @@ export class SecurityGuard {
         if (!isAddress) {
           const p = this.policyOf(subject);
           const cnt = this.callGate.counters.get(p.id);
-          return { ...out, active_calls: cnt.active, outbound_calls: cnt.outbound, spent_today: Math.round(this.callGate.spend.spent(p.id, Date.now()) * 10000) / 10000 };
+          return { ...out, active_calls: cnt.active, outbound_calls: cnt.outbound, spent_today: Math.round(this.callGate.spentNow(p.id, Date.now()) * 10000) / 10000 };
         }
         return out;
       }

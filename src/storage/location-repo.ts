@@ -13,7 +13,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 
 type Op = { kind: 'save'; row: Insertable<LocationTable> } | { kind: 'remove'; aor: string; contactUri: string };
 
-const COLUMNS = ['aor', 'contact_uri', 'contact_header', 'expires_at', 'received', 'call_id', 'cseq', 'user_agent', 'q', 'instance_id', 'reg_id', 'updated_at'] as const;
+const COLUMNS = ['aor', 'contact_uri', 'contact_header', 'expires_at', 'received', 'call_id', 'cseq', 'user_agent', 'q', 'instance_id', 'reg_id', 'updated_at', 'path'] as const;
 const UPDATED = COLUMNS.filter((c) => c !== 'aor' && c !== 'contact_uri');
 const CHUNK = 400;
 
@@ -31,6 +31,7 @@ function toRow(b: StoredBinding): Insertable<LocationTable> {
     instance_id: b.instanceId,
     reg_id: b.regId,
     updated_at: Date.now(),
+    path: b.path && b.path.length > 0 ? JSON.stringify(b.path) : null,
   };
 }
 
@@ -47,7 +48,18 @@ function fromRow(r: Selectable<LocationTable>): StoredBinding {
     q: Number(r.q),
     instanceId: r.instance_id,
     regId: r.reg_id === null ? null : Number(r.reg_id),
+    ...(r.path ? { path: parsePath(r.path) } : {}),
   };
+}
+
+/** the stored route set (a JSON array of Path values); an unreadable one is dropped */
+function parsePath(s: string): string[] {
+  try {
+    const v = JSON.parse(s) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 export class LocationRepo implements LocationPersistence {

@@ -13,6 +13,8 @@ export interface StoredBinding {
   q: number; // 0..1, default 1
   instanceId: string | null; // +sip.instance (RFC 5626)
   regId: number | null;
+  /** the REGISTER's Path header values (RFC 3327), in order: the route set to the phone; absent or empty without */
+  path?: string[];
 }
 
 export interface LocationPersistence {

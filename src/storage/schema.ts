@@ -39,6 +39,8 @@ export interface LocationTable {
   instance_id: string | null;
   reg_id: number | null;
   updated_at: Int8;
+  /** the Path header values of the REGISTER (RFC 3327), a JSON array; null without */
+  path: string | null;
 }
 
 export interface CdrTable extends Partial<CdrQualityRow> {
@@ -135,7 +137,7 @@ async function addColumn(
   ctx: MigrationContext,
   table: keyof Tables,
   column: string,
-  type: 'varchar(16)' | 'varchar(64)' | 'integer' | 'double precision',
+  type: 'varchar(16)' | 'varchar(64)' | 'integer' | 'double precision' | 'text',
 ): Promise<void> {
   try {
     await db.schema.alterTable(table).addColumn(column, type).execute();
@@ -291,6 +293,13 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'what each party reported in RTCP and RTCP XR about the media it received (src/storage/cdr-quality.ts)',
     async up(db, ctx) {
       for (const c of CDR_FAR_END_COLUMNS) await addColumn(db, ctx, 'cdr', c, cdrQualityColumnType(c));
+    },
+  },
+  {
+    version: 7,
+    description: 'the Path of each registered contact (RFC 3327: requests to the phone go through the proxy that holds its connection)',
+    async up(db, ctx) {
+      await addColumn(db, ctx, 'location', 'path', 'text');
     },
   },
 ];

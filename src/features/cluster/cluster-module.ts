@@ -20,6 +20,10 @@ import { readCluster, type ClusterConfig } from './read-cluster.js';
 import { NatsLink, preciseNow, type Heartbeat, type LocationMessage } from './nats-link.js';
 import { LatencyRecord } from './latency-record.js';
 import { setSystemName } from '../../core/system-name.js';
+import type { CallEvent } from '../../core/call-events.js';
+import type { CdrInput } from '../../core/cdr.js';
+import type { Database } from '../../storage/database.js';
+import { CallJournal, CLUSTER_MIGRATIONS } from './call-journal.js';
 
 /** What the cluster module needs of the running server (the host hands in a superset). */
 export interface ClusterServices {
@@ -27,11 +31,15 @@ export interface ClusterServices {
   logs: LogRoot;
   defences: { sync: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void } };
   location: Pick<LocationService, 'on' | 'adopt' | 'drop' | 'resync'>;
+  storage: Pick<Database, 'migrateModule' | 'kysely'> & { cdr: { insert(rec: CdrInput): Promise<unknown> } };
+  callEvents: { onCall(fn: (e: CallEvent) => void): () => void };
 }
 
 interface Member {
   started: number;
   lastSeen: number;
+  /** counted as gone (no heartbeat for node_timeout): its running calls spend no more */
+  gone?: boolean;
 }
 
 class ClusterNode {
@@ -44,6 +52,8 @@ class ClusterNode {
   private readonly started = Date.now();
   private beat?: NodeJS.Timeout;
   private unlisten?: () => void;
+  private unlistenCalls?: () => void;
+  journal?: CallJournal;
   readonly counts = { bansIn: 0, unbansIn: 0, marksIn: 0, otherIn: 0, bindingsIn: 0, bindingsOut: 0, resyncs: 0 };
 
   constructor(
@@ -60,11 +70,26 @@ class ClusterNode {
       handlers: {
         defence: (c, origin, sentAt) => this.defenceIn(c, origin, sentAt),
         location: (m) => this.locationIn(m),
-        heartbeat: (hb, origin) => this.members.set(origin, { started: hb.started, lastSeen: Date.now() }),
+        heartbeat: (hb, origin) => this.heartbeatIn(hb, origin),
         reconnected: () => void this.resync('broker-back'),
         disconnected: () => {},
       },
     });
+  }
+
+  /** the calls this node has up, noted in the shared database; those its previous run left are closed first */
+  async startJournal(): Promise<void> {
+    await this.s.storage.migrateModule('cluster', CLUSTER_MIGRATIONS);
+    const journal = new CallJournal({
+      db: this.s.storage.kysely as never,
+      node: this.cfg.node,
+      started: this.started,
+      writeCdr: (rec) => this.s.storage.cdr.insert(rec),
+      log: this.log,
+    });
+    this.journal = journal;
+    this.unlistenCalls = this.s.callEvents.onCall((e) => journal.onCall(e));
+    await journal.start();
   }
 
   start(): void {
@@ -74,14 +99,42 @@ class ClusterNode {
       .run()
       .then(() => this.resync('connected'))
       .catch((err: Error) => this.log.error('cluster-connect-failed', { broker: this.cfg.broker, error: err.message }));
-    this.beat = setInterval(() => this.link.heartbeat({ node: this.cfg.node, started: this.started } satisfies Heartbeat), 1000);
+    this.beat = setInterval(() => {
+      this.link.heartbeat({ node: this.cfg.node, started: this.started } satisfies Heartbeat);
+      this.checkMembers();
+    }, 1000);
     this.beat.unref();
   }
 
   async stop(): Promise<void> {
     if (this.beat) clearInterval(this.beat);
     this.unlisten?.();
+    this.unlistenCalls?.();
+    await this.journal?.stop();
     await this.link.close();
+  }
+
+  private heartbeatIn(hb: Heartbeat, origin: string): void {
+    const m = this.members.get(origin);
+    // started again (a crash and restart within node_timeout): what it had running is over
+    if (m && m.started !== hb.started && !m.gone) this.nodeGone(origin, 'restarted');
+    this.members.set(origin, { started: hb.started, lastSeen: Date.now() });
+  }
+
+  private checkMembers(): void {
+    const now = Date.now();
+    for (const [name, m] of this.members) {
+      if (!m.gone && now - m.lastSeen > this.cfg.nodeTimeout * 1000) {
+        m.gone = true;
+        this.nodeGone(name, 'silent');
+      }
+    }
+  }
+
+  /** a node's open priced calls stop counting against the spend limits here (applied locally, not published) */
+  private nodeGone(name: string, why: string): void {
+    this.log.info('cluster-node-gone', { node: name, why });
+    this.s.defences.sync.applyRemote({ kind: 'node-gone', node: name });
   }
 
   private defenceIn(c: DefenceChange, origin: string, sentAt: number): void {
@@ -150,6 +203,7 @@ class ClusterNode {
       nodes: [this.cfg.node, ...nodes].sort(),
       link: this.link.stats,
       received: this.counts,
+      calls_journal: this.journal?.stats,
       ban_propagation: this.banLatency.summary(),
       reputation_propagation: this.markLatency.summary(),
     };
@@ -172,13 +226,16 @@ export function clusterModule(): PalisadeModule<ModuleDeclarations<never, never,
         return node.status();
       });
     },
-    start(s) {
+    async start(s) {
       const cfg = s.cfg.sections.cluster as ClusterConfig | null | undefined;
       if (!cfg) return;
       // CDR uniqueids "NODE-EPOCH.SEQ": unique across the nodes writing to one database
       setSystemName(cfg.node);
       node = new ClusterNode(cfg, s, s.logs.get('cluster'));
       node.start();
+      // without the database the node still runs; its calls are then not noted
+      const log = s.logs.get('cluster');
+      await node.startJournal().catch((err: Error) => log.error('cluster-calls-journal-failed', { error: err.message }));
     },
     async stop() {
       await node?.stop();

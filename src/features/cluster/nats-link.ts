@@ -128,6 +128,9 @@ export class NatsLink {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       pingInterval: 2000,
+      // the server does not send this node's own messages back to it (live bans, registrations,
+      // heartbeats): each one would be read, parsed and dropped (JetStream deliveries still come)
+      noEcho: true,
     });
     if (this.closed) {
       await nc.close();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallGate } from './call-gate.js';
+import { CallGate, type SpendChange } from './call-gate.js';
 import { NumberPlan } from './number-plan.js';
 import { RateTable } from './rate-table.js';
 import { FraudList } from './fraud-list.js';
@@ -131,6 +131,45 @@ test('a running call is cut when its projected spend reaches the limit', async (
   clearTimeout(keepAlive);
   assert.equal(cut, 'spend-limit');
   assert.ok(Date.now() - t0 >= 150, 'not before the money runs out');
+});
+
+test('two gates (two nodes) share one spend limit: running calls split what is left, ended calls count on both, a gone node stops counting', async () => {
+  const policy = () => ({ '1001': makePolicy('extension', '1001', { dailySpendLimit: 0.02, maxOutboundCalls: 10, maxCalls: 10 }) });
+  const a = setup(policy(), { rates: { '5551': 3 } });
+  const b = setup(policy(), { rates: { '5551': 3 } });
+  const sent: Array<[string, SpendChange]> = [];
+  // each gate's records reach the other, as the cluster carries them
+  (a.gate as unknown as { d: { shared: (c: SpendChange) => void } }).d.shared = (c) => (sent.push(['a', c]), b.gate.applyShared(c));
+  (b.gate as unknown as { d: { shared: (c: SpendChange) => void } }).d.shared = (c) => (sent.push(['b', c]), a.gate.applyShared(c));
+  const keepAlive = setTimeout(() => {}, 5000);
+  const da = a.call('1001', '5551234');
+  const db = b.call('1001', '5551234');
+  assert.ok(da.ok && db.ok);
+  const t0 = Date.now();
+  // 0.02 at 3 per minute is 400 ms for one call; two at once (one per node) use it up in 200 ms
+  const cuts = await Promise.all([
+    new Promise<number>((r) => da.ticket.answered(() => r(Date.now() - t0))),
+    new Promise<number>((r) => db.ticket.answered(() => r(Date.now() - t0))),
+  ]);
+  clearTimeout(keepAlive);
+  for (const ms of cuts) assert.ok(ms >= 150 && ms < 350, `cut after ${ms} ms: the two calls shared the limit`);
+  da.ticket.ended(0);
+  db.ticket.ended(0);
+  assert.deepEqual(
+    sent.map(([n, c]) => `${n}:${c.kind}`),
+    ['a:spend-open', 'b:spend-open', 'a:spend', 'b:spend'],
+  );
+  // both nodes hold the whole day's spend, and refuse the next priced call
+  for (const g of [a, b]) {
+    assert.ok(Math.abs(g.gate.spend.spent('ext:1001', Date.now()) - 0.02) < 0.003, String(g.gate.spend.spent('ext:1001', Date.now())));
+    assert.equal(verdict(g.call('1001', '5551234')), 'refused:daily_spend_limit:0.02');
+  }
+  // a call another node had running when it died stops counting once the node is gone
+  const c = setup(policy(), { rates: { '5551': 3 } });
+  c.gate.applyShared({ kind: 'spend-open', call: 'x:1:1', node: 'x', principals: ['ext:1001'], perMinute: 3, t: Date.now() - 60_000 });
+  assert.equal(verdict(c.call('1001', '5551234')), 'refused:daily_spend_limit:0.02');
+  c.gate.applyShared({ kind: 'node-gone', node: 'x' });
+  assert.ok(c.call('1001', '5551234').ok);
 });
 
 test('anomaly: after learning, a new destination is flagged (flag mode) or refused (block mode)', () => {

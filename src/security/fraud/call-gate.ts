@@ -30,6 +30,9 @@ import type { FraudList } from './fraud-list.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
 import { CallCounters } from './call-counters.js';
 import { SpendTracker } from './spend-tracker.js';
+import { SpendMeter, type RunningCall } from './spend-meter.js';
+import type { DefenceChange } from '../../core/defence-sync.js';
+import { systemName } from '../../core/system-name.js';
 import type { CallingProfiles } from './calling-profile.js';
 import { ip, user, type ReputationService } from '../reputation/reputation-service.js';
 
@@ -48,7 +51,12 @@ export interface CallGateDeps {
   clock?: () => number;
   /** told what the calling profiles learned here (the cluster shares it) */
   learned?: { call(principal: string, dest: string, t: number): void; length(principal: string, seconds: number): void };
+  /** told when a priced call is answered and when it ends (the cluster shares the spend) */
+  shared?: (change: SpendChange) => void;
 }
+
+/** the records one node's priced calls send the others (src/core/defence-sync.ts) */
+export type SpendChange = Extract<DefenceChange, { kind: 'spend-open' | 'spend' | 'node-gone' }>;
 
 /** a campaign's own policy: only the classes its configuration names, its own limits (0 = unlimited) */
 function campaignPolicy(c: CampaignPrincipal): PrincipalPolicy {
@@ -67,7 +75,11 @@ const FORBIDDEN = { status: 403, reason: 'Forbidden' } as const;
 export class CallGate implements CallGateApi {
   readonly counters = new CallCounters();
   readonly spend = new SpendTracker();
+  /** priced calls running now, here and on the other nodes */
+  readonly meter = new SpendMeter();
   private readonly clock: () => number;
+  private readonly keyBase = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  private seq = 0;
   stats = { checked: 0, refused: 0, flagged: 0, cut: 0 };
 
   constructor(private readonly d: CallGateDeps) {
@@ -116,7 +128,7 @@ export class CallGate implements CallGateApi {
     if (rate.perMinute > 0) {
       for (const p of principals) {
         if (p.dailySpendLimit <= 0) return this.refuse(a, 'FraudRuleHit', at(p, 'no-paid-calls'), true);
-        if (this.spend.spent(p.id, now) >= p.dailySpendLimit - 1e-9) return this.refuse(a, 'FraudRuleHit', at(p, `daily_spend_limit:${p.dailySpendLimit}`), false);
+        if (this.spentNow(p.id, now) >= p.dailySpendLimit - 1e-9) return this.refuse(a, 'FraudRuleHit', at(p, `daily_spend_limit:${p.dailySpendLimit}`), false);
       }
     }
 
@@ -136,6 +148,25 @@ export class CallGate implements CallGateApi {
     return this.pass(a, principals, calleePol, rate.perMinute, now, verdict);
   }
 
+  /** the day's spend so far, with what the running priced calls (on every node) have spent */
+  spentNow(id: string, now: number): number {
+    return this.spend.spent(id, now) + this.meter.running(id, now);
+  }
+
+  /** another node's priced call was answered or ended, or a node is gone */
+  applyShared(c: SpendChange): void {
+    const now = this.clock();
+    if (c.kind === 'spend-open') {
+      this.meter.open({ key: c.call, node: c.node, principals: c.principals, perMinute: c.perMinute, since: c.t });
+      this.meter.touch(c.principals);
+    } else if (c.kind === 'spend') {
+      this.meter.close(c.call);
+      // the node that made the call raised the alerts; the limit 0 adds without marking any here
+      for (const s of c.spent) this.spend.add(s.principal, now, s.amount, 0);
+      this.meter.touch(c.spent.map((s) => s.principal));
+    } else this.meter.touch(this.meter.dropNode(c.node));
+  }
+
   private trunkPolicy(name: string): PrincipalPolicy {
     // an unknown trunk gets nothing but internal and emergency calls
     return this.d.trunkPolicyOf?.(name) ?? makePolicy('trunk', name, { permissions: [], dailySpendLimit: 0 });
@@ -153,32 +184,46 @@ export class CallGate implements CallGateApi {
     let cutTimer: NodeJS.Timeout | undefined;
     let done = false;
     let answeredAt = 0;
+    let running: RunningCall | undefined;
     const ticket: CallTicket = {
       answered: (cut) => {
         answeredAt = this.clock();
         if (perMinute <= 0 || done || principals.length === 0) return;
-        // cut the call when its projected spend would cross the tightest day's limit
-        const t = this.clock();
-        const tightest = principals.reduce(
-          (best, p) => {
-            const left = p.dailySpendLimit - this.spend.spent(p.id, t);
-            return left < best.left ? { p, left } : best;
-          },
-          { p: principals[0]!, left: Infinity },
-        );
-        const ms = Math.max(0, (tightest.left / perMinute) * 60_000);
-        cutTimer = setTimeout(() => {
-          this.stats.cut++;
-          this.emit('FraudRuleHit', 12, a, `daily_spend_limit:${tightest.p.dailySpendLimit}:cut`, { principal: tightest.p.id });
-          cut('spend-limit');
-        }, ms);
-        cutTimer.unref();
+        // cut the call when the running calls of its principals (on every node) would together
+        // cross the tightest day's limit; worked out again whenever one of them starts or ends
+        let cutting = false;
+        const reschedule = () => {
+          if (done || cutting) return;
+          if (cutTimer) clearTimeout(cutTimer);
+          const t = this.clock();
+          const tightest = principals.reduce(
+            (best, p) => {
+              const left = p.dailySpendLimit - this.spentNow(p.id, t);
+              const ms = (Math.max(0, left) / Math.max(perMinute, this.meter.rate(p.id))) * 60_000;
+              return ms < best.ms ? { p, ms } : best;
+            },
+            { p: principals[0]!, ms: Infinity },
+          );
+          cutTimer = setTimeout(() => {
+            cutting = true;
+            this.stats.cut++;
+            this.emit('FraudRuleHit', 12, a, `daily_spend_limit:${tightest.p.dailySpendLimit}:cut`, { principal: tightest.p.id });
+            cut('spend-limit');
+          }, tightest.ms);
+          cutTimer.unref();
+        };
+        const node = systemName();
+        running = { key: `${node}:${this.keyBase}:${++this.seq}`, node, principals: principals.map((p) => p.id), perMinute, since: answeredAt, reschedule };
+        this.meter.open(running);
+        this.d.shared?.({ kind: 'spend-open', call: running.key, node, principals: running.principals, perMinute, t: answeredAt });
+        this.meter.touch(running.principals);
       },
       ended: (billsec, declined) => {
         if (done) return;
         done = true;
         if (cutTimer) clearTimeout(cutTimer);
         const end = this.clock();
+        if (running) this.meter.close(running.key);
         for (const cnt of counters) {
           cnt.active--;
           cnt.outbound--;
@@ -197,6 +242,11 @@ export class CallGate implements CallGateApi {
               });
             }
           }
+        }
+        if (running) {
+          const cost = perMinute > 0 && talked > 0 ? (talked / 60) * perMinute : 0;
+          this.d.shared?.({ kind: 'spend', call: running.key, node: running.node, spent: principals.map((p) => ({ principal: p.id, amount: cost })), t: end });
+          this.meter.touch(running.principals);
         }
         if (talked > 0 && principals[0]) {
           const flag = this.d.profiles.learnLength(principals[0].id, talked);

@@ -143,10 +143,12 @@ export class SecurityService implements SecurityEventSink {
           sink: this.bus,
           isRegisteredAddress: deps.isRegisteredAddress,
           onBan: (b, remote) => {
+            // the other nodes first (docs/operations.md, "Scaling out": a ban in force everywhere within
+            // milliseconds): closing flows, the nftables call and the log line come after the send
+            if (!remote) deps.sync?.publish({ kind: 'ban', ban: { ...b } });
             deps.closeFlowsFrom?.(b.address);
             this.nft?.add(b.address, (b.until - Date.now()) / 1000);
             log.warn('banned', { address: b.address, reason: b.reason, seconds: Math.round((b.until - Date.now()) / 1000), offences: b.offences, shared: remote });
-            if (!remote) deps.sync?.publish({ kind: 'ban', ban: { ...b } });
           },
           onUnban: (b, shared) => {
             this.nft?.remove(b.address);

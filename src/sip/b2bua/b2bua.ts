@@ -2,6 +2,7 @@
 // finds the callee's contacts and bridges the call (see call.ts), routes
 // in-dialog requests and ACKs to the right call, and writes a CDR for every
 // attempt.
+import { systemPrefix } from '../../core/system-name.js';
 import { buildResponse } from '../message/response.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { dialogKey, newToken } from '../dialog/dialog.js';
@@ -329,7 +330,7 @@ export class B2bua implements SipLegHost {
       billsec: 0,
       disposition,
       amaflags: 'DOCUMENTATION',
-      uniqueid: `${Math.floor(now.getTime() / 1000)}.${newToken()}`,
+      uniqueid: `${systemPrefix()}${Math.floor(now.getTime() / 1000)}.${newToken()}`,
       userfield: `${status} ${reason}`,
       sourceIp: remote.address,
       securityVerdict: verdict,

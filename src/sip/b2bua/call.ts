@@ -331,7 +331,7 @@ export class Call {
     this.bChannel = `SIP/${party.number}-${(++channelSeq).toString(16).padStart(8, '0')}`;
     this.start = now;
     this.answerAt = now;
-    this.uniqueid = `${Math.floor(now.getTime() / 1000)}.${channelSeq}`;
+    this.uniqueid = `${systemPrefix()}${Math.floor(now.getTime() / 1000)}.${channelSeq}`;
     this.lastApp = 'Transfer';
     this.lastData = `SIP/${party.number}`;
     this.hangupCause = '';
@@ -543,6 +543,7 @@ export class Call {
     ev.emitCall({
       phase,
       callId: this.id,
+      uniqueid: this.uniqueid,
       sipCallId: this.aInvite.callId,
       from: this.caller.number,
       to: this.dialled,

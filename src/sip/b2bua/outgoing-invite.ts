@@ -47,6 +47,8 @@ export function buildOutgoingInvite(ua: InviteHost, o: InviteParams & { binding:
     { name: 'allow', value: ua.allow },
     { name: 'user-agent', value: ua.userAgent },
   );
+  // RFC 3327 §5.4 / RFC 3261 §8.1.2: the registration's Path is a pre-loaded route set (sent to its first hop, binding.remote)
+  if (binding.path) for (const r of binding.path) h.push({ name: 'route', value: r });
   if (o.offer.length) {
     h.push({ name: 'content-type', value: 'application/sdp' });
     req.body = o.offer;

@@ -32,6 +32,12 @@ export interface Binding {
   q: number;
   instanceId: string | null;
   regId: number | null;
+  /**
+   * the REGISTER's Path (RFC 3327), in order: the proxies that hold the
+   * phone's connection. Requests to the phone carry it as a pre-loaded Route
+   * set and go to its first hop. Empty without.
+   */
+  path: string[];
   registeredAt: number; // first REGISTER that created this binding (ms)
   updatedAt: number; // last REGISTER that refreshed it (ms)
   /** qualify state: null until the first OPTIONS answer or timeout */
@@ -41,7 +47,7 @@ export interface Binding {
 }
 
 /** what a REGISTER supplies for one binding */
-export type BindingInput = Omit<Binding, 'registeredAt' | 'updatedAt' | 'reachable' | 'lastRtt' | 'lastSeen'>;
+export type BindingInput = Omit<Binding, 'registeredAt' | 'updatedAt' | 'reachable' | 'lastRtt' | 'lastSeen' | 'path'> & { path?: string[] };
 
 export type RemoveCause = 'unregistered' | 'expired' | 'replaced';
 
@@ -392,6 +398,7 @@ function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, r
     q: i.q,
     instanceId: i.instanceId,
     regId: i.regId,
+    path: i.path ?? [],
     registeredAt,
     updatedAt,
     reachable,
@@ -410,6 +417,8 @@ function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, r
  */
 export function requestTarget(b: Binding): Remote {
   const r = b.received;
+  // RFC 3327: through the proxy on the Path (the REGISTER came from it, so that is where it is)
+  if (b.path.length > 0) return pathTarget(b.path[0]!) ?? r;
   const u = b.uri;
   const sameHost = u.host === r.address && u.port !== undefined;
   if (r.transport === 'udp') {
@@ -419,6 +428,24 @@ export function requestTarget(b: Binding): Remote {
   // stream: the phone's own connection while it is open; if it has gone,
   // a new connection to where the Contact says the phone listens
   return sameHost ? { transport: r.transport, address: r.address, port: u.port!, flow: r.flow } : r;
+}
+
+/** the first hop of a route set: an IP literal in the URI (no DNS on the call path); undefined for a name */
+export function pathTarget(route: string): Remote | undefined {
+  let uri: SipUri;
+  try {
+    const lt = route.indexOf('<');
+    const gt = route.indexOf('>', lt + 1);
+    uri = parseUri(lt >= 0 && gt > lt ? route.slice(lt + 1, gt) : route.trim());
+  } catch {
+    return undefined;
+  }
+  const host = uri.host;
+  if (!/^[0-9.]+$/.test(host) && host.indexOf(':') < 0) return undefined;
+  const t = (uri.params.transport ?? '').toLowerCase();
+  const sips = uri.scheme === 'sips';
+  const transport: TransportKind = t === 'tcp' ? (sips ? 'tls' : 'tcp') : t === 'tls' || sips ? 'tls' : t === 'ws' || t === 'wss' ? t : 'udp';
+  return { transport, address: host, port: uri.port ?? (transport === 'tls' ? 5061 : 5060) };
 }
 
 export function formatRemote(r: Remote): string {
@@ -454,6 +481,7 @@ export function toStored(b: Binding): StoredBinding {
     q: b.q,
     instanceId: b.instanceId,
     regId: b.regId,
+    ...(b.path.length > 0 ? { path: b.path } : {}),
   };
 }
 
@@ -481,6 +509,7 @@ function fromStored(s: StoredBinding, now: number): Binding | undefined {
     q: s.q,
     instanceId: s.instanceId,
     regId: s.regId,
+    path: s.path ?? [],
   };
   return makeBinding(input, now, now, null, null, now);
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registrar, type AuthEvent, type RegistrarOptions } from './registrar.js';
-import { LocationService } from './location.js';
+import { LocationService, requestTarget, toStored } from './location.js';
 import { parseMessage } from '../message/parser.js';
 import type { SipMessage } from '../message/sip-message.js';
 import { parseAuthHeader } from '../message/auth-header.js';
@@ -422,4 +422,31 @@ test('restart: bindings come back from persistence and keep their expiry', async
   // the restored Call-ID/CSeq still guards against an out-of-order request
   const first = b.registrar.handleRegister(register({ cseq: 1 }), PHONE);
   assert.equal(b.registrar.handleRegister(register({ cseq: 2, expires: 0, authorization: authorize(first, '1001', 'Secret-1001') }), PHONE).status, 500);
+});
+
+test('Path (RFC 3327): stored with the binding as its route set, echoed in the 200 only to a phone that supports it; Require: path is accepted', () => {
+  const { registrar, location } = setup();
+  const proxy: Remote = { transport: 'udp', address: '192.0.2.20', port: 5060 };
+  const path = '<sip:192.0.2.20:5060;lr;received=sip:198.51.100.7:40000%3Btransport%3Dtcp>';
+  const res = registerWithAuth(registrar, { extra: [`Path: ${path}`, 'Supported: path'] }, undefined, proxy);
+  assert.equal(res.status, 200);
+  assert.deepEqual(res.getAll('path'), [path]);
+  const [b] = location.lookup('1001');
+  assert.deepEqual(b!.path, [path]);
+  assert.deepEqual(toStored(b!).path, [path], 'stored (and carried to the other nodes) with the binding');
+  // the first hop of the Path is where requests to the phone go
+  assert.deepEqual(requestTarget(b!), { transport: 'udp', address: '192.0.2.20', port: 5060 });
+
+  // no Supported: path: still stored (the proxy needs it), not echoed
+  const quiet = registerWithAuth(registrar, { callId: 'p2', contacts: ['<sip:1002@10.0.0.6:5060>'], user: '1002', extra: [`Path: ${path}`] }, SECRETS['1002'], proxy);
+  assert.equal(quiet.status, 200);
+  assert.deepEqual(quiet.getAll('path'), []);
+  assert.deepEqual(location.lookup('1002')[0]!.path, [path]);
+
+  // Require: path is an extension we implement now
+  const req = registerWithAuth(registrar, { callId: 'p3', cseq: 5, extra: [`Path: ${path}`, 'Supported: path', 'Require: path'] }, undefined, proxy);
+  assert.equal(req.status, 200);
+  // a Path that is not a name-addr is refused
+  const bad = registrar.handleRegister(register({ callId: 'p4', cseq: 6, extra: ['Path: sip:192.0.2.20;lr'] }), proxy);
+  assert.equal(bad.status, 400);
 });

@@ -76,7 +76,7 @@ interface ContactReq {
   regId: number | null;
 }
 
-type Outcome = { response: SipMessage } | { contacts: ContactReq[] | 'wildcard' | 'query'; requested: number[] };
+type Outcome = { response: SipMessage } | { contacts: ContactReq[] | 'wildcard' | 'query'; requested: number[]; path: string[] };
 
 export class Registrar {
   private readonly location: LocationService;
@@ -141,7 +141,7 @@ export class Registrar {
     }
 
     const now = this.clock();
-    if (parsed.contacts === 'query') return this.ok(req, aor, now);
+    if (parsed.contacts === 'query') return this.ok(req, aor, now, parsed.path);
     const callId = req.callId;
     const cseq = req.cseq.seq;
     const existing = this.location.lookup(aor);
@@ -195,10 +195,11 @@ export class Registrar {
         q: c.q,
         instanceId: c.instanceId,
         regId: c.regId,
+        path: parsed.path,
       };
       this.location.upsert(input, match);
     }
-    return this.ok(req, aor, now);
+    return this.ok(req, aor, now, parsed.path);
   }
 
   /** syntax checks that do not depend on who is registering (400, 420) */
@@ -217,15 +218,19 @@ export class Registrar {
     } catch {
       return { response: this.reply(req, 400) };
     }
-    // §10.3 step 2: we implement no extension a REGISTER could require
-    const require = req.getAll('require');
+    // §10.3 step 2: of the extensions a REGISTER could require we implement Path (RFC 3327)
+    const require = req.getAll('require').filter((r) => r.trim().toLowerCase() !== 'path');
     if (require.length > 0) return { response: this.reply(req, 420, undefined, [['unsupported', require.join(', ')]]) };
 
-    if (contacts.length === 0) return { contacts: 'query', requested: [] };
+    // RFC 3327 §5.3: the proxies between the phone and us, stored as the route set to the phone
+    // (whether or not the phone said it supports Path: Kamailio adds it for the phone's sake)
+    const path = req.getAll('path').slice(0, 8);
+    if (path.some((p) => p.length > 512 || !/^\s*<sips?:[^>]+>/i.test(p))) return { response: this.reply(req, 400, 'Bad Path') };
+    if (contacts.length === 0) return { contacts: 'query', requested: [], path };
     if (contacts.some(isWildcard)) {
       // §10.3 step 6: "*" must be alone, with Expires: 0
       if (contacts.length !== 1 || expiresHeader !== 0) return { response: this.reply(req, 400, 'Invalid Wildcard Contact') };
-      return { contacts: 'wildcard', requested: [] };
+      return { contacts: 'wildcard', requested: [], path };
     }
     const out: ContactReq[] = [];
     const requested: number[] = [];
@@ -249,12 +254,14 @@ export class Registrar {
         regId: rid !== undefined && rid !== null && /^\d{1,10}$/.test(rid) ? Number(rid) : null,
       });
     }
-    return { contacts: out, requested };
+    return { contacts: out, requested, path };
   }
 
   /** §10.3 step 8: 200 OK listing every current binding with its remaining time, and Date */
-  private ok(req: SipMessage, aor: string, now: number): SipMessage {
+  private ok(req: SipMessage, aor: string, now: number, path: string[] = []): SipMessage {
     const headers: Array<[string, string]> = [];
+    // RFC 3327 §5.3: the Path goes back in the 200 when the phone said it supports it
+    if (path.length > 0 && req.getAll('supported').some((s) => s.trim().toLowerCase() === 'path')) for (const p of path) headers.push(['path', p]);
     for (const b of this.location.lookup(aor)) {
       let v = `<${b.contactUri}>;expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`;
       if (b.q !== 1) v += `;q=${b.q}`;
