@@ -42,6 +42,7 @@ import { TrunkInbound } from './trunk-inbound.js';
 import { resolveSipTargets } from './sip-target.js';
 import { sipTrunkTechnology } from './trunk-technology.js';
 import { inboundRouter, outboundRouter } from './route-routers.js';
+import { routeTechnology } from './route-technology.js';
 
 export type { TrunkConfig } from './trunk-config.js';
 
@@ -215,6 +216,8 @@ export function trunksModule(): PalisadeModule<
             releaseChannel,
           }),
         ),
+        // Dial(ROUTE/<number>): through the outbound routes onto the trunks above
+        s.dialTechnologies.register(routeTechnology({ table: () => r.table, trunks: s.dialTechnologies, log })),
       );
 
       const trunkChannels = new WeakMap<Channel, string>();
