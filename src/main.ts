@@ -85,7 +85,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
     mailer,
     extensions,
     dialplan,
-    isInternalNumber: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false),
+    isInternalNumber: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false) || callRouters.servesInternally(n),
     defences,
     transport,
     tm,

@@ -14,6 +14,8 @@ export interface CallRouter {
   has(context: string, exten: string, callerId: string): boolean;
   /** run the channel until the call is done (the channel is hung up afterwards) */
   run(channel: Channel, media: ChannelMedia): Promise<void>;
+  /** numbers the router serves as internal destinations (a ring group's): the call gate classes them `internal` */
+  servesInternally?(exten: string): boolean;
 }
 
 export class CallRouters implements DialplanRunner {
@@ -34,6 +36,11 @@ export class CallRouters implements DialplanRunner {
   has(context: string, exten: string, callerId: string): boolean {
     if (this.dialplan?.has(context, exten, callerId)) return true;
     return this.routers.some((r) => r.has(context, exten, callerId));
+  }
+
+  /** is `exten` a number some router serves as an internal destination? */
+  servesInternally(exten: string): boolean {
+    return this.routers.some((r) => r.servesInternally?.(exten) === true);
   }
 
   /** the dialplan first (it may override a route), then the first router that takes the number */

@@ -4,7 +4,8 @@
 // no answer) per extension, kept in its own table and installed as the
 // core's diversion policy, set by control commands (`dnd`, `forward`,
 // `diversions`) and by feature codes written in the dialplan with the
-// DND() and CallForward() applications.
+// DND() and CallForward() applications; ring groups and follow-me
+// (office-calls.ts: RingGroup(), FollowMe(), `ring_groups:`, `follow_me:`).
 //
 //   exten => *78,1,DND(on)                 exten => _*72X.,1,CallForward(always,${EXTEN:3})
 //   exten => *79,1,DND(off)                exten => *73,1,CallForward(always)
@@ -21,10 +22,12 @@ import { isTransferable } from '../../channel/channel-transfer.js';
 import type { DiversionPort } from '../../core/call-diversion.js';
 import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
+import type { MapReader } from '../../config/yaml-reader.js';
+import { OfficeCalls, type OfficeCallServices } from './office-calls.js';
 
 /** What the office module needs of the running server (the host hands in a superset). */
-export interface OfficeServices {
-  cfg: { sip: { domain: string } };
+export interface OfficeServices extends Omit<OfficeCallServices, 'cfg' | 'dialplan' | 'extensions'> {
+  cfg: { sip: { domain: string } } & OfficeCallServices['cfg'];
   logs: LogRoot;
   events: EventRegistry;
   callEvents: {
@@ -33,10 +36,10 @@ export interface OfficeServices {
     onCall(fn: (e: CallEvent) => void): () => void;
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
   };
-  dialplan: { engine: { readonly dialplan: Dialplan } } | null;
+  dialplan: { engine: { readonly dialplan: Dialplan } & NonNullable<OfficeCallServices['dialplan']>['engine'] } | null;
   storage: Pick<Database, 'migrateModule' | 'kysely'>;
   diversion: Pick<DiversionPort, 'set'>;
-  extensions: { has(number: string): boolean };
+  extensions: OfficeCallServices['extensions'];
 }
 
 const KINDS: readonly ForwardKind[] = ['always', 'busy', 'noanswer'];
@@ -66,7 +69,9 @@ function hintIndex(dp: Dialplan): HintIndex {
   return ix;
 }
 
-export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, OfficeServices> {
+export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, never, MapReader>, OfficeServices> {
+  // ring groups and follow-me (office-calls.ts)
+  const calls = new OfficeCalls();
   let blf: DialogPackage | null = null;
   let services: OfficeServices | null = null;
   let store: DiversionStore | null = null;
@@ -93,6 +98,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
   return {
     name: 'office',
     declare(d) {
+      calls.declare(d);
       d.command('dnd', async (args) => {
         const ext = String(args.extension ?? '');
         if (!services?.extensions.has(ext)) throw new Error(`${ext || '(none)'} is not an extension`);
@@ -165,6 +171,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
       store = new DiversionStore(s.storage.kysely as never);
       const n = await store.load();
       s.diversion.set(store);
+      calls.start(s);
       log.info('office-ready', { diversions: n });
       blf = new DialogPackage(
         {
@@ -187,6 +194,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, 
       );
     },
     stop() {
+      calls.stop();
       services?.diversion.set(null);
       store = null;
       for (const u of unsubscribe.splice(0)) u();
