@@ -9,7 +9,8 @@
 //     (another extension, a dialplan context)
 //   - follow-me: the extension's phone first, then its mobile out through
 //     the outbound route and trunk, judged by the call gate as a call by the
-//     extension (not by the caller)
+//     extension (not by the caller); with confirm, only a mobile that
+//     presses 1 (RFC 4733 from SIPp) takes the call
 // Each checks which phones rang, in what order, who answered, and the CDR.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -260,10 +261,12 @@ test('follow-me: the extension rings first, then its mobile through the outbound
   timeout: 150_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pal-followme-'));
-  const users: TestUser[] = [1780, 1781, 1782].map((n) => ({ number: String(n), secret: generateSecret(), name: `Test ${n}` }));
-  const [caller, owner, strict] = users as [TestUser, TestUser, TestUser];
-  const [pProvider] = await freeLocalPorts(1);
-  const provider = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: pProvider, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
+  const users: TestUser[] = [1780, 1781, 1782, 1783, 1784].map((n) => ({ number: String(n), secret: generateSecret(), name: `Test ${n}` }));
+  const [caller, owner, strict, confirmer, unconfirmed] = users as [TestUser, TestUser, TestUser, TestUser, TestUser];
+  const [pProvider, pSilent] = await freeLocalPorts(2);
+  // the mobile network presses 1 after answering; the other answers and never presses anything
+  const provider = await startSipp({ scenario: 'uas-answer-dtmf1', target: '127.0.0.1', port: pProvider, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
+  const silent = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: pSilent, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
   const pal = await startPalisade({
     transports: ['udp'],
     extraYaml: [
@@ -274,15 +277,23 @@ test('follow-me: the extension rings first, then its mobile through the outbound
       `  - { number: "${caller.number}", name: Caller, secret: "${caller.secret}", context: office, call_permissions: [local, national, mobile, international] }`,
       `  - { number: "${owner.number}", name: Owner, secret: "${owner.secret}", context: office }`,
       `  - { number: "${strict.number}", name: Strict, secret: "${strict.secret}", context: office }`,
+      `  - { number: "${confirmer.number}", name: Confirmer, secret: "${confirmer.secret}", context: office }`,
+      `  - { number: "${unconfirmed.number}", name: Unconfirmed, secret: "${unconfirmed.secret}", context: office }`,
       'trunks:',
       '  - name: provider',
       '    host: 127.0.0.1',
       `    port: ${pProvider}`,
+      '  - name: landline',
+      '    host: 127.0.0.1',
+      `    port: ${pSilent}`,
       'routes:',
       '  outbound:',
       '    - name: out',
-      '      match: ["_0X."]',
+      '      match: ["_07X."]',
       '      trunks: [provider]',
+      '    - name: fixed',
+      '      match: ["_0X."]',
+      '      trunks: [landline]',
       'follow_me:',
       `  - extension: "${owner.number}"`,
       '    steps:',
@@ -291,18 +302,26 @@ test('follow-me: the extension rings first, then its mobile through the outbound
       `  - extension: "${strict.number}"`,
       '    steps:',
       '      - { number: "00441632960123", ring_time: 5 }',
+      `  - extension: "${confirmer.number}"`,
+      '    confirm: true',
+      '    steps: [{ number: "07700900124", ring_time: 15 }]',
+      `  - extension: "${unconfirmed.number}"`,
+      '    confirm: true',
+      '    steps: [{ number: "03012345678", ring_time: 4 }]',
     ].join('\n'),
   });
-  const phones: SippProcess[] = [provider];
+  const phones: SippProcess[] = [provider, silent];
   try {
     const own = await sippPhone(pal, dir, owner, 'uas-ring-no-answer');
     phones.push(own);
-    const list = (await ask(pal, 'followme')) as Array<{ extension: string; steps: string }>;
+    const list = (await ask(pal, 'followme')) as Array<{ extension: string; steps: string; confirm: boolean }>;
     assert.deepEqual(
-      list.map((f) => [f.extension, f.steps]),
+      list.map((f) => [f.extension, f.steps, f.confirm]),
       [
-        [owner.number, `${owner.number}:2 07700900123:15`],
-        [strict.number, '00441632960123:5'],
+        [owner.number, `${owner.number}:2 07700900123:15`, false],
+        [strict.number, '00441632960123:5', false],
+        [confirmer.number, '07700900124:15', true],
+        [unconfirmed.number, '03012345678:4', true],
       ],
     );
 
@@ -315,15 +334,28 @@ test('follow-me: the extension rings first, then its mobile through the outbound
     const s = await call(pal, dir, caller, strict.number, 'call-expect-uac');
     assert.ok(s.ok, s.errors);
     assert.match(s.logs, /call-result: 480/, 'nobody answered: the caller hears 480');
+
+    // confirmation: the mobile answers, hears "press 1", presses 1: connected
+    const c = await call(pal, dir, caller, confirmer.number);
+    assert.ok(c.ok, `the confirmed mobile took the call: ${c.errors}`);
+    // the landline answers but never presses 1: hung up when the step's 4 s are over, the caller is not connected
+    const u = await call(pal, dir, caller, unconfirmed.number, 'call-expect-uac');
+    assert.ok(u.ok, u.errors);
+    assert.match(u.logs, /call-result: 480/, 'an unconfirmed answer does not take the call');
+    assert.ok(u.ms >= 4000, `asked until the step's ring time ran out (${u.ms} ms)`);
     await settle();
     const om = (await own.stop()).messages;
     const pm = (await provider.stop()).messages;
+    const lm = (await silent.stop()).messages;
     phones.length = 0;
     assert.equal(invites(om), 1, "the owner's phone rang");
     assert.equal(cancels(om), 1, 'and was cancelled after its 2 s');
     assert.equal(count(pm, /^INVITE sip:07700900123@127\.0\.0\.1:\d+ SIP\/2\.0/gm), 1, 'the provider got the mobile number');
-    assert.equal(invites(pm), 1, 'and nothing for the number abroad');
-    assert.match(pm, /^BYE /m, 'the mobile talked until the caller hung up');
+    assert.equal(count(pm, /^INVITE sip:07700900124@127\.0\.0\.1:\d+ SIP\/2\.0/gm), 1, "the confirming extension's mobile");
+    assert.equal(invites(pm), 2, 'and nothing for the number abroad');
+    assert.equal(count(pm, /^BYE /gm), 2, 'each mobile talked until the caller hung up');
+    assert.equal(count(lm, /^INVITE sip:03012345678@127\.0\.0\.1:\d+ SIP\/2\.0/gm), 1, 'the landline was called through the second route');
+    assert.equal(count(lm, /^BYE /gm), 1, 'and hung up by Palisade when nobody pressed 1');
 
     const ev = pal.events();
     assert.deepEqual(
@@ -332,9 +364,18 @@ test('follow-me: the extension rings first, then its mobile through the outbound
         [owner.number, owner.number, 'extension'],
         [owner.number, '07700900123', 'route'],
         [strict.number, '00441632960123', 'route'],
+        [confirmer.number, '07700900124', 'route'],
+        [unconfirmed.number, '03012345678', 'route'],
       ],
     );
     assert.ok(ev.some((e) => e.event === 'route-attempt' && e.route === 'out' && e.trunk === 'provider' && e.status === 'ANSWER'));
+    assert.deepEqual(
+      ev.filter((e) => e.event === 'followme-confirm').map((e) => [e.to, e.accepted]),
+      [
+        ['07700900124', true],
+        ['03012345678', false],
+      ],
+    );
     const refused = ev.find((e) => e.event === 'followme-refused');
     assert.equal(refused?.extension, strict.number);
     assert.match(String(refused?.verdict), /international|permission|class/i);
@@ -344,6 +385,16 @@ test('follow-me: the extension rings first, then its mobile through the outbound
     assert.equal(rows[0]!.src, caller.number);
     assert.equal(rows[0]!.disposition, 'ANSWERED');
     assert.match(rows[0]!.dstchannel, /provider/, 'the call was bridged to the trunk leg');
+    const confirmed = await cdrTo(pal, confirmer.number);
+    assert.deepEqual(
+      confirmed.map((x) => [x.src, x.disposition, /provider/.test(x.dstchannel)]),
+      [[caller.number, 'ANSWERED', true]],
+    );
+    const declined = await cdrTo(pal, unconfirmed.number);
+    assert.deepEqual(
+      declined.map((x) => [x.src, x.disposition]),
+      [[caller.number, 'NO ANSWER']],
+    );
     const strictRows = await cdrTo(pal, strict.number);
     assert.deepEqual(
       strictRows.map((x) => [x.src, x.disposition]),

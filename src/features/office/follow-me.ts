@@ -16,6 +16,7 @@ import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { FollowMeConfig, FollowMeStep } from './office-config.js';
 import { type DestinationDeps, type RingOutcome, toDestination } from './ring-groups.js';
+import { CONFIRM_TECH } from './follow-me-confirm.js';
 
 export interface FollowMeDeps extends DestinationDeps {
   entry(extension: string): FollowMeConfig | undefined;
@@ -38,7 +39,8 @@ async function outside(f: FollowMeConfig, step: FollowMeStep, channel: Channel, 
   }
   let answeredAt = 0;
   try {
-    return await channel.dial([{ tech: 'ROUTE', resource: step.number }], {
+    // with confirm, the mobile must press 1 (follow-me-confirm.ts)
+    return await channel.dial([{ tech: f.confirm ? CONFIRM_TECH : 'ROUTE', resource: step.number }], {
       timeoutMs: step.ringTime * 1000,
       options: '',
       onBehalfOf: { account: f.extension, context },

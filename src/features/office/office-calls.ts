@@ -18,6 +18,8 @@ import type { LogRoot, Logger } from '../../observability/logger.js';
 import { type FollowMeConfig, type RingGroupConfig, destinationText, readFollowMe, readRingGroups } from './office-config.js';
 import { followMeApp } from './follow-me.js';
 import { OFFICE_CONTEXT, ringGroupApp } from './ring-groups.js';
+import { confirmTechnology } from './follow-me-confirm.js';
+import type { DialTechnologies } from '../../channel/dial-technology.js';
 
 type Start = { context: string; exten: string; priority: string };
 
@@ -30,6 +32,8 @@ export interface OfficeCallServices {
   registry: DialplanRegistry;
   callRouters: Pick<CallRouters, 'add'>;
   defences: { callGate: CallGateApi };
+  dialTechnologies: Pick<DialTechnologies, 'register' | 'dial'>;
+  mediaServices: { prompts: { load(name: string): Int16Array } };
 }
 
 interface DeclareApi {
@@ -77,6 +81,7 @@ export class OfficeCalls {
       [...this.follow.values()].map((f) => ({
         extension: f.extension,
         steps: f.steps.map((x) => `${x.number}:${x.ringTime}`).join(' '),
+        confirm: f.confirm,
         destination: destinationText(f.destination),
       })),
     );
@@ -94,6 +99,17 @@ export class OfficeCalls {
       for (const m of g.members) if (!s.extensions.has(m.extension)) log.warn('ringgroup-unknown-member', { group: g.number, member: m.extension });
     }
     for (const f of this.follow.values()) if (!s.extensions.has(f.extension)) log.warn('followme-unknown-extension', { extension: f.extension });
+    if ([...this.follow.values()].some((f) => f.confirm)) {
+      const prompt = () => {
+        try {
+          return [s.mediaServices.prompts.load('press-1')];
+        } catch (err) {
+          log.warn('prompt-missing', { prompt: 'press-1', error: (err as Error).message });
+          return [];
+        }
+      };
+      this.off.push(s.dialTechnologies.register(confirmTechnology({ technologies: s.dialTechnologies, prompt, log })));
+    }
     if (this.groups.size === 0 && this.follow.size === 0) return;
     const lines = [`[${OFFICE_CONTEXT}]`];
     for (const g of this.groups.values()) lines.push(`exten => ${g.number},1,RingGroup(${g.number})`, ' same => n,Hangup()');

@@ -63,6 +63,7 @@ test('ring_groups and follow_me are read as written, with the defaults', () => {
         { number: '1001', ringTime: 10 },
         { number: '+447700900123', ringTime: 20 },
       ],
+      confirm: false,
       destination: { kind: 'extension', number: '1004' },
     },
   ]);
@@ -74,7 +75,10 @@ test('bad ring groups and follow-me lists are refused with file:line and the fix
   assert.match(bad('ring_groups:\n  - number: "600"\n    members: ["10a1"]\n'), /members\[0\] "10a1" is not an extension/);
   assert.match(bad('ring_groups:\n  - number: "600"\n    members: ["1001"]\n  - number: "600"\n    members: ["1002"]\n'), /"600" is used by another ring group/);
   assert.match(bad('ring_groups:\n  - number: "600"\n    members: [{ extension: "1001", ring_time: 5 }]\n'), /only counts with strategy: hunt/);
-  assert.match(bad('ring_groups:\n  - number: "600"\n    members: ["1001"]\n    destination: "mailbox 1001"\n'), /destination "mailbox 1001" is not valid; expected an extension number, voicemail:NUMBER/);
+  assert.match(
+    bad('ring_groups:\n  - number: "600"\n    members: ["1001"]\n    destination: "mailbox 1001"\n'),
+    /destination "mailbox 1001" is not valid; expected an extension number, voicemail:NUMBER/,
+  );
   assert.match(bad('ring_groups:\n  - number: "600"\n    members: ["1001"]\n    ring_time: 0\n'), /ring_time 0 is out of range; expected 1\.\.300 seconds/);
   assert.match(bad('ring_groups:\n  - number: "600"\n    members: ["1001"]\n    grptime: 5\n'), /unknown key ring_groups\[0\]\.grptime/);
   assert.match(bad('ring_groups:\n  number: "600"\n'), /ring_groups must be a list/);

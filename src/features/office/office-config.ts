@@ -16,6 +16,7 @@
 //       steps:
 //         - { number: "1001", ring_time: 10 }
 //         - { number: "0612345678", ring_time: 25 }
+//       confirm: true            # the mobile presses 1 to take the call
 //       destination: "voicemail:1001"
 import { isMap } from 'yaml';
 import { MapReader } from '../../config/yaml-reader.js';
@@ -52,6 +53,8 @@ export interface FollowMeStep {
 export interface FollowMeConfig {
   extension: string;
   steps: FollowMeStep[];
+  /** an outside number that answers must press 1 before the caller is connected */
+  confirm: boolean;
   destination: Destination;
 }
 
@@ -145,9 +148,10 @@ export function readFollowMe(section: MapReader): FollowMeConfig[] {
       r.done();
       if (number) steps.push({ number, ringTime });
     }
+    const confirm = m.bool('confirm', false);
     const dest = m.string('destination', 'hangup', { pattern: DEST, expect: DEST_EXPECT });
     m.done();
-    out.push({ extension, steps, destination: parseDestination(dest) });
+    out.push({ extension, steps, confirm, destination: parseDestination(dest) });
   }
   return out;
 }
