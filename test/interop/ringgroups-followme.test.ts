@@ -55,11 +55,12 @@ async function call(
   caller: TestUser,
   dialled: string,
   scenario = 'call-auth-uac',
+  set?: Record<string, string>,
 ): Promise<{ ok: boolean; errors: string; logs: string; ms: number }> {
   const csv = join(dir, `call-${dialled}.csv`);
   writeFileSync(csv, sippCsv([caller], { peers: [dialled] }));
   const t0 = Date.now();
-  const r = await runSipp({ scenario, target: pal.target, inf: [csv], calls: 1, rate: 1, pauseMs: 1000, traceMsg: true, traceLogs: true, timeoutS: 40, dir });
+  const r = await runSipp({ scenario, target: pal.target, inf: [csv], calls: 1, rate: 1, pauseMs: 1000, set, traceMsg: true, traceLogs: true, timeoutS: 40, dir });
   return { ok: r.stats?.successful === 1, errors: r.errors, logs: r.logs, ms: Date.now() - t0 };
 }
 
@@ -155,11 +156,15 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
     plan,
     ['[default]', 'exten => 601,1,RingGroup(601)', ' same => n,Hangup()', '[ivr]', 'exten => s,1,Answer()', ' same => n,Wait(4)', ' same => n,Hangup()', ''].join('\n'),
   );
+  writeFileSync(join(dir, 'voicemail.conf'), `[default]\n${answers!.number} => 482913,Answers\n`);
   const pal = await startPalisade({
     users: [caller!, quiet!, answers!, busy!],
     extraYaml: [
       'registrar:',
       '  qualify_interval: 0',
+      'voicemail:',
+      `  file: ${join(dir, 'voicemail.conf')}`,
+      '  max_message_seconds: 5',
       'dialplan:',
       `  file: ${plan}`,
       'ring_groups:',
@@ -181,6 +186,10 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
       '    ring_time: 2',
       `    members: ["${quiet!.number}"]`,
       '    destination: "ivr,s,1"',
+      '  - number: "604"',
+      '    ring_time: 2',
+      `    members: ["${quiet!.number}"]`,
+      `    destination: "voicemail:${answers!.number}"`,
     ].join('\n'),
   });
   const phones: SippProcess[] = [];
@@ -197,6 +206,7 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
         ['601', 'ringall', `${quiet!.number} ${answers!.number}`, 'hangup'],
         ['602', 'hunt', `${quiet!.number} ${busy!.number}`, answers!.number],
         ['603', 'ringall', quiet!.number, 'ivr,s,1'],
+        ['604', 'ringall', quiet!.number, `voicemail:${answers!.number}`],
       ],
     );
 
@@ -214,11 +224,15 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
     // 603: nobody answers: the dialplan context answers
     const c = await call(pal, dir, caller!, '603');
     assert.ok(c.ok, `dialplan destination answered: ${c.errors}`);
+    // 604: nobody answers: the caller leaves a message in the destination's mailbox
+    // (# skips the greeting, as on a phone; SIPp's PCMA pcap is the message, then silence ends the recording)
+    const v = await call(pal, dir, caller!, '604', 'call-keys-uac', { keys: '#', rtp_pcap: '1' });
+    assert.ok(v.ok, `voicemail destination answered and hung up after the message: ${v.errors}`);
     await settle();
     const [qm, am, bm] = [(await q.stop()).messages, (await a.stop()).messages, (await bz.stop()).messages];
     phones.length = 0;
-    assert.equal(invites(qm), 4, 'the silent member rang in every group');
-    assert.equal(cancels(qm), 4, 'and was cancelled each time');
+    assert.equal(invites(qm), 5, 'the silent member rang in every group');
+    assert.equal(cancels(qm), 5, 'and was cancelled each time');
     assert.equal(invites(am), 3, '600, 601 and 602 (as destination) reached the answering phone');
     assert.equal(invites(bm), 1, 'the busy member rang in 602 only');
     assert.match(bm, /^SIP\/2\.0 486/m);
@@ -240,6 +254,7 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
     assert.equal(done('602')?.status, 'NOANSWER');
     assert.ok(ev.some((e) => e.event === 'office-destination' && e.to === answers!.number));
     assert.ok(ev.some((e) => e.event === 'office-destination' && e.to === 'ivr,s,1'));
+    assert.ok(ev.some((e) => e.event === 'office-destination' && e.to === `voicemail:${answers!.number}`));
 
     const row = async (g: string) => (await cdrTo(pal, g)).map((x) => [x.src, x.dstchannel, x.disposition]);
     assert.deepEqual(await row('600'), [[caller!.number, `SIP/${answers!.number}`, 'ANSWERED']]);
@@ -250,6 +265,14 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
       ivr.map((x) => [x.src, x.disposition, x.lastapp]),
       [[caller!.number, 'ANSWERED', 'Wait']],
     );
+    const vm = await cdrTo(pal, '604');
+    assert.deepEqual(
+      vm.map((x) => [x.src, x.disposition, x.lastapp]),
+      [[caller!.number, 'ANSWERED', 'RingGroup']],
+    );
+    const boxes = (await ask(pal, 'voicemail-list')) as Array<Record<string, unknown>>;
+    const box = boxes.find((b) => b.mailbox === `${answers!.number}@default`);
+    assert.equal(box?.new, 1, `a message waits in ${answers!.number}: ${JSON.stringify(boxes)}`);
   } finally {
     for (const p of phones) await p.stop();
     await pal.stop();
