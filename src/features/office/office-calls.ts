@@ -122,7 +122,14 @@ export class OfficeCalls {
         name: 'office',
         has: (_context, exten) => this.groups.has(exten) || this.follow.has(exten),
         servesInternally: (exten) => this.groups.has(exten),
-        run: (channel, media) => engine.run(channel, media, { context: OFFICE_CONTEXT, exten: channel.dialed, priority: '1' }),
+        run: async (channel, media) => {
+          // a trunk's caller proved no extension: it reaches groups and follow-me through an inbound route to the dialplan only
+          if (channel.peer.account === undefined) {
+            log.info('office-refused', { channel: channel.name, to: channel.dialed, why: 'not an extension' });
+            return channel.hangup('unallocated');
+          }
+          await engine.run(channel, media, { context: OFFICE_CONTEXT, exten: channel.dialed, priority: '1' });
+        },
       }),
     );
     log.info('office-calls-ready', { ring_groups: this.groups.size, follow_me: this.follow.size });
