@@ -14,7 +14,7 @@ export interface CallRouter {
   has(context: string, exten: string, callerId: string): boolean;
   /** run the channel until the call is done (the channel is hung up afterwards) */
   run(channel: Channel, media: ChannelMedia): Promise<void>;
-  /** a Palisade service (parking, pickup codes) rather than a way out: the call gate classes it internal */
+  /** a number the router serves as a Palisade service (parking, pickup codes, a ring group), not a way out: the call gate classes it internal */
   internal?(exten: string): boolean;
 }
 

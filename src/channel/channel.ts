@@ -25,6 +25,12 @@ export interface DialOptions {
   options: string;
   /** told once, when a target answers and before the bridge starts (queues log CONNECT there): which target it was */
   onAnswer?: (target: DialTarget) => void;
+  /**
+   * the extension on whose behalf the call leaves (follow-me to a mobile):
+   * technologies judge and route the call as that extension's, in its
+   * context; the caller checks it with the call gate first
+   */
+  onBehalfOf?: { account: string; context: string };
 }
 
 /** Asterisk's DIALSTATUS values */

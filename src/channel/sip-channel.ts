@@ -28,6 +28,7 @@ import { ChannelTransfers } from './channel-transfer.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
+import { dialForwardPlan, dialWithForward } from './dial-forward.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
 import type { BridgedCall, ChannelFeatures, TransferService } from './channel-features.js';
 
@@ -325,6 +326,20 @@ export class SipChannel implements Channel {
   // ------------------------------------------------------------------ dial
 
   async dial(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
+    // forwarding on busy / no answer of a single extension dialled (dial-forward.ts)
+    const plan = dialForwardPlan(targets, this.deps.ua);
+    if (!plan || this.hungUp) return this.dialOnce(targets, o);
+    return dialWithForward(
+      plan,
+      targets,
+      o,
+      (t, oo) => this.dialOnce(t, oo),
+      () => this.hungUp,
+      (f) => this.deps.log.info('dial-forwarded', { channel: this.name, ...f }),
+    );
+  }
+
+  private async dialOnce(targets: DialTarget[], o: DialOptions): Promise<DialResult> {
     if (this.hungUp) return { status: 'CANCEL' };
     this.dndSkipped = 0;
     this.dialOptions = o.options;
@@ -424,8 +439,8 @@ export class SipChannel implements Channel {
       channelId: this.id,
       callerIdNum: this.callerIdNum,
       callerIdName: this.callerIdName,
-      context: this.context,
-      peer: this.peer,
+      context: o.onBehalfOf?.context ?? this.context,
+      peer: o.onBehalfOf ? { ...this.peer, account: o.onBehalfOf.account } : this.peer,
       timeoutMs: o.timeoutMs,
       vars: this.vars,
     };
@@ -439,9 +454,13 @@ export class SipChannel implements Channel {
   private async dialOthers(branches: DialBranchTarget[], others: DialTarget[], o: DialOptions): Promise<DialResult> {
     const ctx = this.dialContext(o);
     const attempts: RingAttempt[] = [];
+    const targetOf = new Map<RingAttempt, DialTarget>();
     for (const t of others) {
       const a = this.deps.technologies!.dial(t, ctx);
-      if (a) attempts.push(a);
+      if (a) {
+        attempts.push(a);
+        targetOf.set(a, t);
+      }
     }
     if (attempts.length === 0 && branches.length === 0) return this.dialDone('CHANUNAVAIL');
     if (branches.length > 0) {
@@ -464,6 +483,8 @@ export class SipChannel implements Channel {
     this.attempts = [];
     if (outcome.status !== 'ANSWER') return this.dialDone(timer && outcome.status === 'CANCEL' && !this.hungUp ? 'NOANSWER' : outcome.status);
     const w = outcome.outcome;
+    const won = targetOf.get(outcome.winner);
+    if (won) o.onAnswer?.(won);
     if ('native' in w) return this.bridgeTo(w.native.leg, w.native.session, w.native.answerSdp);
     return this.bridgeOther((w as { leg: OutboundLeg }).leg);
   }
@@ -681,6 +702,7 @@ export class SipChannel implements Channel {
     this.far = { leg, session, bridge, since: new Date() };
     this.bridgedLeg = leg;
     // the CDR names whoever the caller talks to now, even when the caller hangs up first
+    // (a caller's hangup writes the CDR before the bridge loop resumes)
     this.dstChannel = `SIP/${leg.number}`;
     this.dialStatus = 'ANSWER';
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };

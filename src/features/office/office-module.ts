@@ -5,7 +5,9 @@
 // core's diversion policy, set by control commands (`dnd`, `forward`,
 // `diversions`) and by feature codes written in the dialplan with the
 // DND() and CallForward() applications. Call park and pickup (the
-// `office:` section, Park(), ParkedCall(), Pickup()): park-pickup.ts.
+// `office:` section, Park(), ParkedCall(), Pickup()): park-pickup.ts; ring
+// groups and follow-me (office-calls.ts: RingGroup(), FollowMe(),
+// `ring_groups:`, `follow_me:`).
 //
 //   exten => *78,1,DND(on)                 exten => _*72X.,1,CallForward(always,${EXTEN:3})
 //   exten => *79,1,DND(off)                exten => *73,1,CallForward(always)
@@ -24,10 +26,11 @@ import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
 import type { MapReader } from '../../config/yaml-reader.js';
 import { OFFICE_DEFAULTS, ParkPickup, parkPickupApps, readOffice, type OfficeConfig, type ParkPickupServices } from './park-pickup.js';
+import { OfficeCalls, type OfficeCallServices } from './office-calls.js';
 
 /** What the office module needs of the running server (the host hands in a superset). */
-export interface OfficeServices extends ParkPickupServices {
-  cfg: { sip: { domain: string }; sections: Readonly<Record<string, unknown>> };
+export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServices, 'cfg' | 'dialplan' | 'extensions' | keyof ParkPickupServices> {
+  cfg: { sip: { domain: string }; sections: Readonly<Record<string, unknown>> } & OfficeCallServices['cfg'];
   logs: LogRoot;
   events: EventRegistry;
   callEvents: {
@@ -36,10 +39,10 @@ export interface OfficeServices extends ParkPickupServices {
     onCall(fn: (e: CallEvent) => void): () => void;
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
   };
-  dialplan: { engine: { readonly dialplan: Dialplan } } | null;
+  dialplan: { engine: { readonly dialplan: Dialplan } & NonNullable<OfficeCallServices['dialplan']>['engine'] } | null;
   storage: Pick<Database, 'migrateModule' | 'kysely'>;
   diversion: Pick<DiversionPort, 'set'>;
-  extensions: { has(number: string): boolean };
+  extensions: OfficeCallServices['extensions'];
 }
 
 const KINDS: readonly ForwardKind[] = ['always', 'busy', 'noanswer'];
@@ -70,6 +73,8 @@ function hintIndex(dp: Dialplan): HintIndex {
 }
 
 export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, never, MapReader>, OfficeServices> {
+  // ring groups and follow-me (office-calls.ts)
+  const calls = new OfficeCalls();
   let blf: DialogPackage | null = null;
   let parkPickup: ParkPickup | null = null;
   let services: OfficeServices | null = null;
@@ -100,6 +105,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       d.configSection('office', (section) => readOffice(section));
       for (const app of parkPickupApps(() => parkPickup)) d.app(app);
       d.command('parked', () => parkPickup?.lot.list() ?? []);
+      calls.declare(d);
       d.command('dnd', async (args) => {
         const ext = String(args.extension ?? '');
         if (!services?.extensions.has(ext)) throw new Error(`${ext || '(none)'} is not an extension`);
@@ -174,6 +180,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       s.diversion.set(store);
       const oc = (s.cfg.sections.office as OfficeConfig | undefined) ?? OFFICE_DEFAULTS;
       parkPickup = new ParkPickup(oc, s, log);
+      calls.start(s);
       log.info('office-ready', {
         diversions: n,
         parkext: oc.parking.enabled ? oc.parking.parkext : null,
@@ -203,6 +210,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
     stop() {
       parkPickup?.stop();
       parkPickup = null;
+      calls.stop();
       services?.diversion.set(null);
       store = null;
       for (const u of unsubscribe.splice(0)) u();

@@ -46,6 +46,7 @@ import { mergeRoutes, RouteStore, ROUTE_STORE_MIGRATIONS, type StoredRouteObject
 import { routeApi } from './route-api.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
 import type { Database } from '../../storage/database.js';
+import { routeTechnology } from './route-technology.js';
 
 export type { TrunkConfig } from './trunk-config.js';
 
@@ -252,6 +253,8 @@ export function trunksModule(): PalisadeModule<
             releaseChannel,
           }),
         ),
+        // Dial(ROUTE/<number>): through the outbound routes onto the trunks above
+        s.dialTechnologies.register(routeTechnology({ table: () => r.table, trunks: s.dialTechnologies, log })),
       );
 
       const trunkChannels = new WeakMap<Channel, string>();
