@@ -93,7 +93,6 @@ export class CallEventHub {
   /** a call moved to a phase; later phases may add toExtension, channel... */
   emitCall(e: CallEvent): void {
     const prev = this.calls.get(e.callId);
-    if (prev) this.count(prev, -1);
     const merged = prev ? merge(prev.ev, e) : e;
     let now: ActiveCall | undefined;
     if (e.phase === 'end') this.calls.delete(e.callId);
@@ -105,17 +104,33 @@ export class CallEventHub {
         calleeAnswered: (sameCallee && prev.calleeAnswered) || (e.phase === 'answered' && !!merged.toExtension),
       };
       this.calls.set(e.callId, now);
-      this.count(now, 1);
     }
-    for (const fn of this.callListeners) safe(() => fn(merged));
+    // the per-extension counters move only when who calls whom, or the callee's answer, changed
+    const same =
+      prev !== undefined &&
+      now !== undefined &&
+      prev.ev.fromExtension === now.ev.fromExtension &&
+      prev.ev.toExtension === now.ev.toExtension &&
+      prev.calleeAnswered === now.calleeAnswered;
+    if (!same) {
+      if (prev) this.count(prev, -1);
+      if (now) this.count(now, 1);
+    }
+    for (const fn of this.callListeners) {
+      try {
+        fn(merged);
+      } catch {
+        /* a listener's fault never reaches the call */
+      }
+    }
     if (this.stateListeners.size === 0) return;
-    const touched = new Set<string>();
-    for (const c of [prev, now]) {
-      if (c?.ev.fromExtension) touched.add(c.ev.fromExtension);
-      if (c?.ev.toExtension) touched.add(c.ev.toExtension);
-    }
-    if (!prev && merged.fromExtension) touched.add(merged.fromExtension);
-    for (const x of touched) this.publishState(x);
+    // publishState does nothing when an extension's state is unchanged, so a name twice costs a look-up
+    const p = prev?.ev;
+    const n = now?.ev ?? merged;
+    if (p?.fromExtension) this.publishState(p.fromExtension);
+    if (p?.toExtension) this.publishState(p.toExtension);
+    if (n.fromExtension && n.fromExtension !== p?.fromExtension) this.publishState(n.fromExtension);
+    if (n.toExtension && n.toExtension !== p?.toExtension) this.publishState(n.toExtension);
   }
 
   emitRegistration(e: RegistrationEvent): void {

@@ -83,23 +83,34 @@ export function cdrQuality(q: CallQuality | null | undefined): CdrQuality | null
 }
 
 export function toQualityRow(q: CdrQuality | null | undefined): CdrQualityRow {
-  const row: Record<string, number | string | null> = {};
-  for (const p of ['a', 'b'] as const) {
-    const l = q?.[p] ?? null;
-    row[`rtp_${p}_rx_packets`] = l?.packets ?? null;
-    row[`rtp_${p}_rx_lost`] = l?.lost ?? null;
-    row[`rtp_${p}_rx_loss_pct`] = l?.lossPct ?? null;
-    row[`rtp_${p}_rx_jitter_mean_ms`] = l?.jitterMeanMs ?? null;
-    row[`rtp_${p}_rx_jitter_max_ms`] = l?.jitterMaxMs ?? null;
-    row[`rtp_${p}_rx_max_delta_ms`] = l?.maxDeltaMs ?? null;
-    row[`rtp_${p}_rx_mos`] = l?.mos ?? null;
-    row[`rtp_${p}_far_loss_pct`] = l?.farLossPct ?? null;
-    row[`rtp_${p}_far_jitter_ms`] = l?.farJitterMs ?? null;
-    row[`rtp_${p}_far_mos`] = l?.farMos ?? null;
-    row[`rtp_${p}_far_rtt_ms`] = l?.farRttMs ?? null;
-  }
-  row.rtp_quality_flags = q?.flags.length ? q.flags.join(',').slice(0, 64) : null;
-  return row as CdrQualityRow;
+  // one object literal: a fixed shape the engine builds fast (a row a call, on the call path)
+  const a = q?.a ?? null;
+  const b = q?.b ?? null;
+  return {
+    rtp_a_rx_packets: a?.packets ?? null,
+    rtp_a_rx_lost: a?.lost ?? null,
+    rtp_a_rx_loss_pct: a?.lossPct ?? null,
+    rtp_a_rx_jitter_mean_ms: a?.jitterMeanMs ?? null,
+    rtp_a_rx_jitter_max_ms: a?.jitterMaxMs ?? null,
+    rtp_a_rx_max_delta_ms: a?.maxDeltaMs ?? null,
+    rtp_a_rx_mos: a?.mos ?? null,
+    rtp_a_far_loss_pct: a?.farLossPct ?? null,
+    rtp_a_far_jitter_ms: a?.farJitterMs ?? null,
+    rtp_a_far_mos: a?.farMos ?? null,
+    rtp_a_far_rtt_ms: a?.farRttMs ?? null,
+    rtp_b_rx_packets: b?.packets ?? null,
+    rtp_b_rx_lost: b?.lost ?? null,
+    rtp_b_rx_loss_pct: b?.lossPct ?? null,
+    rtp_b_rx_jitter_mean_ms: b?.jitterMeanMs ?? null,
+    rtp_b_rx_jitter_max_ms: b?.jitterMaxMs ?? null,
+    rtp_b_rx_max_delta_ms: b?.maxDeltaMs ?? null,
+    rtp_b_rx_mos: b?.mos ?? null,
+    rtp_b_far_loss_pct: b?.farLossPct ?? null,
+    rtp_b_far_jitter_ms: b?.farJitterMs ?? null,
+    rtp_b_far_mos: b?.farMos ?? null,
+    rtp_b_far_rtt_ms: b?.farRttMs ?? null,
+    rtp_quality_flags: q?.flags.length ? q.flags.join(',').slice(0, 64) : null,
+  } satisfies CdrQualityRow;
 }
 
 export function fromQualityRow(r: Partial<Record<CdrQualityColumn, unknown>>): CdrQuality | null {
