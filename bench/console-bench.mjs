@@ -230,7 +230,10 @@ async function main() {
       `(2) API at ${API_RATE} req/s during calls (${withApi.achievedRate} calls/s, ${withApi.failed} failed): ${lat.length} answers, ${errors} errors, p50 ${pct(lat, 50).toFixed(1)} ms, p99 ${pct(lat, 99).toFixed(1)} ms`,
     ];
     console.log(out.join('\n'));
-    return { without, withStream, withApi, api: { answers: lat.length, errors, p50: pct(lat, 50), p99: pct(lat, 99) } };
+    const figures = { without, withStream, withApi, api: { answers: lat.length, errors, p50: pct(lat, 50), p99: pct(lat, 99) }, rateDropPct: drop, cpuPerCallRisePct: cpuDelta };
+    // the last line, for bench/run.mjs (BENCH_PARTS=console)
+    console.log(JSON.stringify(figures));
+    return figures;
   } finally {
     await server.stop();
   }

@@ -24,7 +24,9 @@
 //                       extension-to-extension calls, BENCH_TRUNK_RATES, 10 s steps;
 //                       messages — (f) above;
 //                       iax2 — bench/iax2-bench.mjs: BENCH_IAX_CALLS (100) concurrent G.711 calls
-//                       between two Palisade instances over an IAX2 trunk, CPU and loss)
+//                       between two Palisade instances over an IAX2 trunk, CPU and loss;
+//                       console — bench/console-bench.mjs: calls at CONSOLE_BENCH_CALL_RATE with and
+//                       without an event-stream client, API p50/p99 at 200 requests/s during calls)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
@@ -470,10 +472,13 @@ function trunkPart() {
   }
 }
 
-/** (f) IAX2 calls between two Palisade instances (bench/iax2-bench.mjs) in its own process */
-function iax2Part() {
+/**
+ * A bench script of its own process (bench/iax2-bench.mjs, bench/console-bench.mjs): its text
+ * for the report, and the figures of the last line it prints that is a JSON object.
+ */
+function scriptPart(file, timeoutMs) {
   try {
-    const text = execFileSync(process.execPath, [join(ROOT, 'bench', 'iax2-bench.mjs')], { encoding: 'utf8', timeout: 900_000, env });
+    const text = execFileSync(process.execPath, [join(ROOT, 'bench', file)], { encoding: 'utf8', timeout: timeoutMs, env });
     const lines = text.trim().split('\n');
     const json = lines.findLast((l) => l.startsWith('{'));
     return { text: lines.filter((l) => !l.startsWith('{')).join('\n'), ...(json ? { figures: JSON.parse(json) } : {}) };
@@ -588,7 +593,8 @@ async function main() {
   if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
   if (cfg.parts.includes('security')) results.security = securityPart();
   if (cfg.parts.includes('trunk')) results.trunk = trunkPart();
-  if (cfg.parts.includes('iax2')) results.iax2 = iax2Part();
+  if (cfg.parts.includes('iax2')) results.iax2 = scriptPart('iax2-bench.mjs', 900_000);
+  if (cfg.parts.includes('console')) results.console = scriptPart('console-bench.mjs', 900_000);
   results.finishedAt = new Date().toISOString();
 
   const m = results.machine;
@@ -617,6 +623,7 @@ async function main() {
   if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);
   if (results.trunk) out.push(`\n(e) calls out of a SIP trunk beside extension-to-extension calls\n${results.trunk.text ?? results.trunk.error}`);
   if (results.iax2) out.push(`\n(f) IAX2 calls between two Palisade instances\n${results.iax2.text ?? results.iax2.error}`);
+  if (results.console) out.push(`\n(g) the console: calls with and without its event stream open, API latency during calls\n${results.console.text ?? results.console.error}`);
   console.log(out.join('\n'));
   const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(resFile), { recursive: true });
