@@ -129,5 +129,8 @@ test('the shipped modules declare the commands, applications and status fields t
   assert.ok(h.registry.findApp('DND') && h.registry.findApp('CallForward') && h.registry.findApp('Transfer'));
   assert.ok(h.registry.findApp('Park') && h.registry.findApp('ParkedCall') && h.registry.findApp('Pickup'));
   assert.deepEqual([...h.statusFields.keys()], ['security', 'trunks', 'iax2', 'queues', 'campaigns', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'http', 'backup']);
-  assert.deepEqual([...h.sections.keys()], ['quality', 'troubleshoot', 'trunks', 'routes', 'iax2', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'ring_groups', 'follow_me', 'http']);
+  assert.deepEqual(
+    [...h.sections.keys()],
+    ['quality', 'troubleshoot', 'trunks', 'routes', 'iax2', 'queues', 'messaging', 'presence', 'xmpp', 'cluster', 'office', 'ring_groups', 'follow_me', 'http'],
+  );
 });
