@@ -15,7 +15,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freeLocalPorts, runSipp, startSipp, type SippResult } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
@@ -24,9 +23,7 @@ import { Baresip, findFreePort } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
-
-const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
 
 function assertAllPassed(r: SippResult, what: string, calls: number): void {
   const why = `${what}: exit ${r.code}\n${r.errors.slice(0, 3000)}\n${r.stdout.slice(-1500)}`;
@@ -41,36 +38,13 @@ function cli(pal: PalisadeProcess, args: string[]): string {
   return r.stdout + r.stderr;
 }
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function cluster(pal: PalisadeProcess): { nodes: string[]; received: { bindingsOut: number; bindingsIn: number } } {
   return palisadeStatus(pal.configPath).cluster as { nodes: string[]; received: { bindingsOut: number; bindingsIn: number } };
 }
 
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function dropTables(prefix: string): Promise<void> {
-  const rows = await query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`]);
-  for (const { tablename } of rows) await query(`drop table if exists "${tablename}" cascade`);
-}
-
 /** one cluster: a table prefix and a NATS namespace of its own */
 function clusterRun(name: string) {
-  const tag = `${name}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  const tag = clusterTag(name);
   const prefix = `${tag}_`;
   const storage = ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`];
   const yaml = (node: string, extra: string[] = []) =>
@@ -149,7 +123,7 @@ describe('two nodes share registrations and CDRs', () => {
       await uas.stop();
     }
     await eventually('the CDR is in PostgreSQL', async () => {
-      const rows = await query<{ disposition: string; billsec: string }>(`select disposition, billsec from "${run.prefix}cdr" where dst = $1`, [callee[0]!.number]);
+      const rows = await pgQuery<{ disposition: string; billsec: string }>(`select disposition, billsec from "${run.prefix}cdr" where dst = $1`, [callee[0]!.number]);
       return rows.length === 1 && rows[0]!.disposition === 'ANSWERED' && Number(rows[0]!.billsec) >= 1;
     });
   });
@@ -268,7 +242,7 @@ describe('three nodes behind Kamailio dispatcher', () => {
     const answered = nodes.map((n) => (palisadeStatus(n.configPath).calls as { answered?: number }).answered ?? 0);
     let cdrs: Array<{ src: string; dst: string; disposition: string }> = [];
     await eventually('every call has its CDR', async () => {
-      cdrs = await query(`select src, dst, disposition from "${run.prefix}cdr" order by id`);
+      cdrs = await pgQuery(`select src, dst, disposition from "${run.prefix}cdr" order by id`);
       return cdrs.filter((r) => r.disposition === 'ANSWERED').length === callers.length;
     }).catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(cdrs)}`));
     const ended = nodes.map((n) => n.events().filter((e) => e.event === 'call-ended').length);

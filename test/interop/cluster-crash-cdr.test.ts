@@ -13,33 +13,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeOptions, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
+import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
 
-const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const tag = `cx${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const tag = clusterTag('cx');
 const prefix = `${tag}_`;
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 interface CdrRow {
   src: string;
@@ -62,8 +42,8 @@ describe('calls up on a node killed with kill -9 get their CDRs when it starts a
   let a: PalisadeProcess | undefined;
   let uas: SippProcess;
   let long: SippProcess | undefined;
-  const cdrs = () => query<CdrRow>(`select * from "${prefix}cdr" where dst = '2300' order by id`);
-  const notes = () => query<{ call_id: string; answer: string | null }>(`select call_id, answer from "${prefix}cluster_calls" where node = 'a'`);
+  const cdrs = () => pgQuery<CdrRow>(`select * from "${prefix}cdr" where dst = '2300' order by id`);
+  const notes = () => pgQuery<{ call_id: string; answer: string | null }>(`select call_id, answer from "${prefix}cluster_calls" where node = 'a'`);
 
   before(async () => {
     const [port, uasPort] = await freeLocalPorts(2);
@@ -89,8 +69,7 @@ describe('calls up on a node killed with kill -9 get their CDRs when it starts a
     await long?.stop();
     await uas?.stop();
     await a?.stop();
-    const rows = await query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`]);
-    for (const { tablename } of rows) await query(`drop table if exists "${tablename}" cascade`);
+    await dropTables(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -18,17 +18,17 @@ import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
 import { netnsSuite } from '../helpers/netns.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers } from '../helpers/users.js';
 import { optionsRequest, palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
+import { clusterTag, dropTables, eventually } from '../helpers/cluster-env.js';
 
 // PostgreSQL through its socket: the namespace has no route to the outer loopback
 const PG_URL = process.env.PALISADE_TEST_PG_SOCKET_URL ?? 'postgres://postgres@localhost/test?host=/var/run/postgresql';
-const tag = `c${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const tag = clusterTag('c');
 const users = makeUsers(2, { first: 1000 });
 
 function run(cmd: string, args: string[], timeoutMs = 60_000): { out: string; status: number | null } {
@@ -96,25 +96,6 @@ function clusterStatus(pal: PalisadeProcess): Record<string, unknown> {
   return palisadeStatus(pal.configPath).cluster as Record<string, unknown>;
 }
 
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function dropTables(prefix: string): Promise<void> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    const r = await c.query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`]);
-    for (const { tablename } of r.rows) await c.query(`drop table if exists "${tablename}" cascade`);
-  } finally {
-    await c.end();
-  }
-}
-
 netnsSuite(import.meta.url, 'a cluster of two nodes shares bans and reputation', () => {
   let nats: NatsServer;
   let a: PalisadeProcess;
@@ -153,7 +134,7 @@ netnsSuite(import.meta.url, 'a cluster of two nodes shares bans and reputation',
     await a?.stop();
     await b?.stop();
     await nats?.stop();
-    await dropTables(prefix);
+    await dropTables(prefix, PG_URL);
   });
 
   test('svcrack banned on node A is refused by node B at once', async () => {

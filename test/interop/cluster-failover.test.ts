@@ -16,33 +16,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
+import { NATS_URL, PG_URL, clusterTag, dropTables, pgQuery } from '../helpers/cluster-env.js';
 
-const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const tag = `cf${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const tag = clusterTag('cf');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-cluster-failover-'));
 // enough callers that none has two calls at once (max_outbound_calls: 1), even with failover delays
 const callers = makeUsers(30, { first: 1000 });
 const callees = makeUsers(40, { first: 1500 });
 const nodes: PalisadeProcess[] = [];
 let kam: KamailioProcess;
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 function registrations(pal: PalisadeProcess): string {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', 'registrations', '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
@@ -84,8 +72,7 @@ before(async () => {
 after(async () => {
   await kam?.stop();
   for (const n of nodes) await n.stop();
-  const rows = await query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${tag}_%`]);
-  for (const { tablename } of rows) await query(`drop table if exists "${tablename}" cascade`);
+  await dropTables(`${tag}_`);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -149,7 +136,7 @@ test('kill -9 of a node under call load loses no registration and no CDR; new ca
 
     // no CDR of a completed call lost
     await new Promise((res) => setTimeout(res, 1000));
-    const rows = await query<{ n: string }>(`select count(*) as n from "${tag}_cdr" where disposition = 'ANSWERED'`);
+    const rows = await pgQuery<{ n: string }>(`select count(*) as n from "${tag}_cdr" where disposition = 'ANSWERED'`);
     assert.ok(Number(rows[0]!.n) >= ok + 10, `${rows[0]!.n} ANSWERED CDRs for ${ok + 10} completed calls`);
   } finally {
     await uas.stop();

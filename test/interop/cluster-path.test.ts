@@ -11,35 +11,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freeLocalPorts, runSipp, scenarioPath, startSipp, type SippProcess } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { repoRoot } from '../helpers/paths.js';
+import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
 
-const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const tag = `cp${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const tag = clusterTag('cp');
 const prefix = `${tag}_`;
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Path: a phone on TCP behind Kamailio is called through the connection it registered on', () => {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-cluster-path-'));
@@ -85,8 +65,7 @@ describe('Path: a phone on TCP behind Kamailio is called through the connection 
     await handset?.stop();
     await kam?.stop();
     for (const n of nodes) await n.stop();
-    const rows = await query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`]);
-    for (const { tablename } of rows) await query(`drop table if exists "${tablename}" cascade`);
+    await dropTables(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -112,7 +91,7 @@ describe('Path: a phone on TCP behind Kamailio is called through the connection 
     // the 200 carried the Path (the scenario checks it), and the binding holds it in the shared database
     let rows: Array<{ path: string | null; received: string }> = [];
     await eventually('the registration and its Path are stored', async () => {
-      rows = await query(`select path, received from "${prefix}location" where aor = $1`, [phone.number]);
+      rows = await pgQuery(`select path, received from "${prefix}location" where aor = $1`, [phone.number]);
       return rows.length === 1 && rows[0]!.path !== null;
     }).catch(async (err: Error) => {
       const r = await handset!.stop();

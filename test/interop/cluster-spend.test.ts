@@ -15,35 +15,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
+import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
 
-const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-const tag = `cs${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+const tag = clusterTag('cs');
 const prefix = `${tag}_`;
-
-async function query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function spentToday(pal: PalisadeProcess, ext: string): number {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'reputation', 'show', ext, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
@@ -106,8 +86,7 @@ describe('a spend limit across two nodes', () => {
   after(async () => {
     await uas?.stop();
     for (const p of nodes) await p.stop();
-    const rows = await query<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`]);
-    for (const { tablename } of rows) await query(`drop table if exists "${tablename}" cascade`);
+    await dropTables(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -141,7 +120,7 @@ describe('a spend limit across two nodes', () => {
   }
 
   const lastVerdict = async (src: string, node: string): Promise<string | undefined> =>
-    (await query<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [src, `${node}-%`]))[0]
+    (await pgQuery<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [src, `${node}-%`]))[0]
       ?.security_verdict;
 
   test('a call through A spends the limit; B then refuses the next priced call', { timeout: 60_000 }, async () => {

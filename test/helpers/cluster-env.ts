@@ -1,0 +1,41 @@
+// What the cluster tests share: the machine's PostgreSQL and NATS (the
+// install script starts them; PALISADE_TEST_PG_URL / PALISADE_TEST_NATS_URL
+// point elsewhere), a tag that keeps one test's tables, streams and buckets
+// apart from every other run, a query, the tables' removal, and waiting for
+// a condition that a cluster reaches asynchronously.
+import assert from 'node:assert/strict';
+import pg from 'pg';
+
+export const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** a name no other run uses: `letters`, the process id and the time (a NATS namespace and a table prefix) */
+export function clusterTag(letters: string): string {
+  return `${letters}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+}
+
+/** one query on its own connection */
+export async function pgQuery<T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], url = PG_URL): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** drops every table whose name starts with `prefix` */
+export async function dropTables(prefix: string, url = PG_URL): Promise<void> {
+  const rows = await pgQuery<{ tablename: string }>('select tablename from pg_tables where tablename like $1', [`${prefix}%`], url);
+  for (const { tablename } of rows) await pgQuery(`drop table if exists "${tablename}" cascade`, [], url);
+}
+
+/** polls `check` every 100 ms until it holds; fails the test naming `what` after `timeoutMs` */
+export async function eventually(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
