@@ -15,6 +15,7 @@ import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../helpers/paths.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** qualify: both phones answered Palisade's OPTIONS (`palisade show registrations` says reachable) */
 async function bothReachable(configPath: string): Promise<void> {
@@ -39,16 +40,6 @@ const CALLER_RTP: [number, number] = [42000, 42499];
 const CALLEE_RTP: [number, number] = [42500, 42999];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface Site {
   dir: string;

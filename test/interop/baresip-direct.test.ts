@@ -8,19 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav, soxStat } from '../helpers/audio.js';
+import { waitFor } from '../helpers/wait.js';
 
 const TONE_A = 440;
 const TONE_B = 1000;
-
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function directCall(transport: 'udp' | 'tcp'): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `baresip-direct-${transport}-`));

@@ -18,18 +18,9 @@ import { dominantFrequency, makeToneWav, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor<T>(what: string, fn: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function phone(pal: PalisadeProcess, name: string, user: TestUser, tone: number, rtp: number, sipTrace = false): Promise<Baresip> {
   const audio = join(pal.dir, `${name}.wav`);

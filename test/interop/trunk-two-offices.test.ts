@@ -9,65 +9,15 @@
 // trunks` and refreshed before it expires.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import Database from 'better-sqlite3';
-import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
-import { analyseWav, makeToneWav } from '../helpers/audio.js';
+import { startPalisade } from '../helpers/palisade-process.js';
+import type { Baresip } from '../helpers/baresip.js';
+import { analyseWav } from '../helpers/audio.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
-import { repoRoot } from '../helpers/paths.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
+import { cdrRows, officePhone, show } from '../helpers/office-link.js';
+import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function showTrunks(p: PalisadeProcess): string {
-  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', 'trunks', '--config', p.configPath], { encoding: 'utf8', timeout: 10_000 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
-}
-
-function cdrRows(p: PalisadeProcess): Array<Record<string, unknown>> {
-  const db = new Database(join(p.dir, 'palisade.db'), { readonly: true });
-  try {
-    return db.prepare('SELECT src, dst, dcontext, channel, dstchannel, disposition, billsec FROM cdr ORDER BY start').all() as Array<Record<string, unknown>>;
-  } finally {
-    db.close();
-  }
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-async function phone(p: PalisadeProcess, name: string, user: string, secret: string, toneHz: number): Promise<Baresip> {
-  const wav = join(p.dir, `${name}.wav`);
-  makeToneWav(wav, toneHz, 40, 0.3);
-  const [rtp] = (await freeLocalPorts(1, 100)) as [number];
-  const b = new Baresip({
-    name,
-    baseDir: p.dir,
-    user,
-    domain: `127.0.0.1:${p.sipPort}`,
-    password: secret,
-    regint: 600,
-    sipPort: await findFreePort(2),
-    ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: wav,
-    rtpPorts: [rtp, rtp + 99],
-    answerMode: 'auto',
-    maxLifetimeSec: 120,
-  });
-  await b.start();
-  await b.waitRegistered(8000);
-  return b;
-}
 
 test('two Palisade offices linked by a registered SIP trunk: calls both ways by extension number, audio both ways, CDR on both sides, registration shown and refreshed', async () => {
   const [portA, portB] = await freeLocalPorts(2);
@@ -134,11 +84,11 @@ test('two Palisade offices linked by a registered SIP trunk: calls both ways by 
     // registration: A answered B's 401 with the trunk's digest, B shows the peer
     await a.waitForEvent((e) => e.event === 'trunk-registered' && e.trunk === 'office-b', 10_000);
     await b.waitForEvent((e) => e.event === 'trunk-peer-registered' && e.trunk === 'office-a', 5000);
-    assert.match(showTrunks(a), /office-b\s+sip\s+127\.0\.0\.1:\d+\s+registered\s+udp:127\.0\.0\.1:\d+\s+10\s+1\s/);
-    assert.match(showTrunks(b), /office-a\s+sip\s+dynamic \(127\.0\.0\.1:\d+\)\s+peer-registered/);
+    assert.match(show(a, 'trunks'), /office-b\s+sip\s+127\.0\.0\.1:\d+\s+registered\s+udp:127\.0\.0\.1:\d+\s+10\s+1\s/);
+    assert.match(show(b, 'trunks'), /office-a\s+sip\s+dynamic \(127\.0\.0\.1:\d+\)\s+peer-registered/);
 
-    const alice = await phone(a, 'alice', '1001', s1001, 440);
-    const bea = await phone(b, 'bea', '2001', s2001, 1000);
+    const alice = await officePhone(a, 'alice', '1001', s1001, 440);
+    const bea = await officePhone(b, 'bea', '2001', s2001, 1000);
     phones.push(alice, bea);
 
     // A → B: 1001 dials 2001 at its own office; the route takes it out of the trunk
@@ -210,7 +160,7 @@ test('two Palisade offices linked by a registered SIP trunk: calls both ways by 
     // the registration is refreshed before its 10 s run out, and B saw the refresh
     await a.waitForEvent((e) => e.event === 'trunk-refreshed' && e.trunk === 'office-b', 15_000);
     await b.waitForEvent((e) => e.event === 'trunk-peer-refreshed' && e.trunk === 'office-a', 5000);
-    const line = showTrunks(a)
+    const line = show(a, 'trunks')
       .split('\n')
       .find((l) => l.startsWith('office-b'));
     const registrations = Number(line?.trim().split(/\s+/)[6]);

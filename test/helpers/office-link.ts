@@ -1,0 +1,54 @@
+// Two Palisade "offices" linked by a trunk (SIP or IAX2), each with a
+// baresip phone: what the trunk tests read of an office (a `palisade show`
+// table, its CDR rows in the SQLite file) and how they start its phone.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { PalisadeProcess } from './palisade-process.js';
+import { Baresip, findFreePort } from './baresip.js';
+import { makeToneWav } from './audio.js';
+import { freeLocalPorts } from './sipp.js';
+import { repoRoot } from './paths.js';
+
+/** `palisade show WHAT` of a running office */
+export function show(p: PalisadeProcess, what: string): string {
+  const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', what, '--config', p.configPath], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+/** the office's CDR rows, oldest first */
+export function cdrRows(p: PalisadeProcess): Array<Record<string, unknown>> {
+  const db = new Database(join(p.dir, 'palisade.db'), { readonly: true });
+  try {
+    return db.prepare('SELECT src, dst, dcontext, channel, dstchannel, disposition, billsec FROM cdr ORDER BY start').all() as Array<Record<string, unknown>>;
+  } finally {
+    db.close();
+  }
+}
+
+/** a registered baresip phone of the office that answers at once and sends a tone of `toneHz` (`sipTrace`: its SIP in its log) */
+export async function officePhone(p: PalisadeProcess, name: string, user: string, secret: string, toneHz: number, sipTrace = false): Promise<Baresip> {
+  const wav = join(p.dir, `${name}.wav`);
+  makeToneWav(wav, toneHz, 40, 0.3);
+  const [rtp] = (await freeLocalPorts(1, 100)) as [number];
+  const b = new Baresip({
+    name,
+    baseDir: p.dir,
+    user,
+    domain: `127.0.0.1:${p.sipPort}`,
+    password: secret,
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: wav,
+    rtpPorts: [rtp, rtp + 99],
+    answerMode: 'auto',
+    maxLifetimeSec: 120,
+    sipTrace,
+  });
+  await b.start();
+  await b.waitRegistered(8000);
+  return b;
+}
