@@ -15,13 +15,7 @@ import { makeToneWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts, startSipp } from '../helpers/sipp.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
-import { askServer } from '../../src/admin/control-client.js';
-
-/** a control command to the running server, over its socket */
-const ask = (pal: PalisadeProcess, cmd: string): Promise<unknown> => {
-  const socket = join(pal.dir, 'control.sock');
-  return askServer({ socket }, () => ({ control: { socket } }), cmd, {});
-};
+import { ask } from '../helpers/office-phones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

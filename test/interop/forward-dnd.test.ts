@@ -11,33 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
-import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
+import { runSipp } from '../helpers/sipp.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
-import { askServer } from '../../src/admin/control-client.js';
-
-const ask = (pal: PalisadeProcess, cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => {
-  const socket = join(pal.dir, 'control.sock');
-  return askServer({ socket }, () => ({ control: { socket } }), cmd, args);
-};
-
-/** a SIPp phone registered as `user`, running `scenario` as its answer to calls */
-async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string): Promise<SippProcess> {
-  const [port] = await freeLocalPorts(1);
-  const reg = join(dir, `${user.number}.csv`);
-  writeFileSync(reg, sippCsv([user]));
-  const r = await runSipp({
-    scenario: 'register-auth',
-    target: pal.target,
-    inf: [reg],
-    set: { contact: `127.0.0.1:${port}`, expires: '600' },
-    calls: 1,
-    rate: 10,
-    timeoutS: 20,
-    dir,
-  });
-  assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
-  return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS: 40, dir });
-}
+import { ask, sippPhone } from '../helpers/office-phones.js';
 
 interface Site {
   pal: PalisadeProcess;
@@ -72,8 +48,8 @@ test('forward on busy: the callee answers 486, the target rings and answers; the
     const set = (await ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: target!.number })) as { busy: string };
     assert.equal(set.busy, target!.number);
     await assert.rejects(ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: '9999' }), /not an extension/);
-    const busy = await sippPhone(s.pal, s.dir, callee!, 'uas-busy');
-    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+    const busy = await sippPhone(s.pal, s.dir, callee!, 'uas-busy', 40);
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
     const r = await call(s, 'call-auth-uac');
     assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
     await new Promise((res) => setTimeout(res, 2500));
@@ -103,8 +79,8 @@ test('forward on no answer: after the set seconds the callee is cancelled and th
   try {
     const [, callee, target] = s.users;
     await ask(s.pal, 'forward', { extension: callee!.number, type: 'noanswer', target: target!.number, seconds: 2 });
-    const ringing = await sippPhone(s.pal, s.dir, callee!, 'uas-ring-no-answer');
-    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+    const ringing = await sippPhone(s.pal, s.dir, callee!, 'uas-ring-no-answer', 40);
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
     const t0 = Date.now();
     const r = await call(s, 'call-auth-uac');
     assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
@@ -129,8 +105,8 @@ for (const withDialplan of [false, true]) {
     try {
       const [, callee, target] = s.users;
       await ask(s.pal, 'dnd', { extension: callee!.number, on: true });
-      const phone = await sippPhone(s.pal, s.dir, callee!, 'uas-answer');
-      const other = await sippPhone(s.pal, s.dir, target!, 'uas-answer');
+      const phone = await sippPhone(s.pal, s.dir, callee!, 'uas-answer', 40);
+      const other = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
       const r = await call(s, 'call-busy-uac');
       assert.ok(r.ok, `the caller got 486: ${r.errors}`);
       // the call reached Palisade, which refused it for DND

@@ -21,32 +21,8 @@ import Database from 'better-sqlite3';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
-import { askServer } from '../../src/admin/control-client.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-
-const ask = (pal: PalisadeProcess, cmd: string, args: Record<string, unknown> = {}): Promise<unknown> => {
-  const socket = join(pal.dir, 'control.sock');
-  return askServer({ socket }, () => ({ control: { socket } }), cmd, args);
-};
-
-/** a SIPp phone registered as `user`, running `scenario` as its answer to every call */
-async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string): Promise<SippProcess> {
-  const [port] = await freeLocalPorts(1);
-  const reg = join(dir, `${user.number}.csv`);
-  writeFileSync(reg, sippCsv([user]));
-  const r = await runSipp({
-    scenario: 'register-auth',
-    target: pal.target,
-    inf: [reg],
-    set: { contact: `127.0.0.1:${port}`, expires: '600' },
-    calls: 1,
-    rate: 10,
-    timeoutS: 20,
-    dir,
-  });
-  assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
-  return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
-}
+import { ask, sippPhone } from '../helpers/office-phones.js';
 
 /** one call from `caller` to `dialled`; resolves with SIPp's verdict and the time it took */
 async function call(

@@ -1,0 +1,35 @@
+// Driving a running Palisade from an office test: a control-socket command,
+// and a SIPp "phone" — registered as an extension through Palisade, then
+// answering calls with a scenario of its own (busy, answer, no answer).
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { askServer } from '../../src/admin/control-client.js';
+import type { PalisadeProcess } from './palisade-process.js';
+import { freeLocalPorts, runSipp, startSipp, type SippProcess } from './sipp.js';
+import { sippCsv, type TestUser } from './users.js';
+
+/** one control-socket command of the running server */
+export function ask(pal: PalisadeProcess, cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
+  const socket = join(pal.dir, 'control.sock');
+  return askServer({ socket }, () => ({ control: { socket } }), cmd, args);
+}
+
+/** a SIPp phone registered as `user`, running `scenario` as its answer to every call for `timeoutS` */
+export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string, timeoutS = 90): Promise<SippProcess> {
+  const [port] = await freeLocalPorts(1);
+  const reg = join(dir, `${user.number}.csv`);
+  writeFileSync(reg, sippCsv([user]));
+  const r = await runSipp({
+    scenario: 'register-auth',
+    target: pal.target,
+    inf: [reg],
+    set: { contact: `127.0.0.1:${port}`, expires: '600' },
+    calls: 1,
+    rate: 10,
+    timeoutS: 20,
+    dir,
+  });
+  assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
+  return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS, dir });
+}
