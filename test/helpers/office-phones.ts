@@ -1,6 +1,7 @@
 // Driving a running Palisade from an office test: a control-socket command,
 // and a SIPp "phone" — registered as an extension through Palisade, then
-// answering calls with a scenario of its own (busy, answer, no answer).
+// answering calls with a scenario of its own (busy, answer, no answer) —
+// and a baresip phone, a real softphone sending a tone.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,8 @@ import { askServer } from '../../src/admin/control-client.js';
 import type { PalisadeProcess } from './palisade-process.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from './sipp.js';
 import { sippCsv, type TestUser } from './users.js';
+import { Baresip, findFreePort } from './baresip.js';
+import { makeToneWav } from './audio.js';
 
 /** one control-socket command of the running server */
 export function ask(pal: PalisadeProcess, cmd: string, args: Record<string, unknown> = {}): Promise<unknown> {
@@ -32,4 +35,41 @@ export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUse
   });
   assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
   return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS, dir });
+}
+
+export interface PhoneOptions {
+  /** the first of its 100 RTP ports */
+  rtp: number;
+  /** the tone it sends (Hz) and for how long the file runs (s) */
+  tone?: number;
+  seconds?: number;
+  answerMode?: 'auto' | 'manual';
+  /** its SIP messages in its log */
+  sipTrace?: boolean;
+  /** it is killed after this long whatever happens (s) */
+  lifetimeS?: number;
+}
+
+/** a baresip phone registered as `user` through the running server */
+export async function baresipPhone(pal: PalisadeProcess, name: string, user: TestUser, o: PhoneOptions): Promise<Baresip> {
+  const audio = join(pal.dir, `${name}.wav`);
+  makeToneWav(audio, o.tone ?? 440, o.seconds ?? 40, 0.3);
+  const b = new Baresip({
+    name,
+    baseDir: pal.dir,
+    user: user.number,
+    domain: pal.target,
+    password: user.secret,
+    regint: 600,
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    audioSource: audio,
+    rtpPorts: [o.rtp, o.rtp + 99],
+    maxLifetimeSec: o.lifetimeS ?? 90,
+    ...(o.answerMode ? { answerMode: o.answerMode } : {}),
+    sipTrace: o.sipTrace ?? false,
+  });
+  await b.start();
+  await b.waitRegistered(5000);
+  return b;
 }

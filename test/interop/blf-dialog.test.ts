@@ -10,36 +10,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
-import { makeToneWav } from '../helpers/audio.js';
+import type { Baresip } from '../helpers/baresip.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts, startSipp } from '../helpers/sipp.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { ask } from '../helpers/office-phones.js';
+import { baresipPhone } from '../helpers/office-phones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function phone(pal: PalisadeProcess, name: string, user: TestUser, rtp: number, answerMode: 'auto' | 'manual'): Promise<Baresip> {
-  const audio = join(pal.dir, `${name}.wav`);
-  makeToneWav(audio, 440, 30, 0.3);
-  const b = new Baresip({
-    name,
-    baseDir: pal.dir,
-    user: user.number,
-    domain: pal.target,
-    password: user.secret,
-    regint: 600,
-    sipPort: await findFreePort(2),
-    ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: audio,
-    rtpPorts: [rtp, rtp + 99],
-    answerMode,
-    maxLifetimeSec: 90,
-  });
-  await b.start();
-  await b.waitRegistered(5000);
-  return b;
-}
+const phone = (pal: PalisadeProcess, name: string, user: TestUser, rtp: number, answerMode: 'auto' | 'manual'): Promise<Baresip> =>
+  baresipPhone(pal, name, user, { rtp, answerMode, seconds: 30 });
 
 interface Lamp {
   version: number;

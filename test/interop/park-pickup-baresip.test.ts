@@ -17,12 +17,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
-import { dominantFrequency, goertzelPower, makeToneWav, readWav, rms } from '../helpers/audio.js';
+import type { Baresip } from '../helpers/baresip.js';
+import { dominantFrequency, goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
+import { baresipPhone } from '../helpers/office-phones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -31,28 +32,8 @@ const TONE_BOB = 1000;
 const TONE_CAROL = 700;
 const TONE_DAVE = 1300;
 
-async function phone(pal: PalisadeProcess, name: string, user: TestUser, tone: number, rtp: number, answerMode: 'auto' | 'manual' = 'auto'): Promise<Baresip> {
-  const audio = join(pal.dir, `${name}.wav`);
-  makeToneWav(audio, tone, 60, 0.3);
-  const b = new Baresip({
-    name,
-    baseDir: pal.dir,
-    user: user.number,
-    domain: pal.target,
-    password: user.secret,
-    regint: 600,
-    sipPort: await findFreePort(2),
-    ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: audio,
-    rtpPorts: [rtp, rtp + 99] as [number, number],
-    maxLifetimeSec: 100,
-    answerMode,
-    sipTrace: true,
-  });
-  await b.start();
-  await b.waitRegistered(5000);
-  return b;
-}
+const phone = (pal: PalisadeProcess, name: string, user: TestUser, tone: number, rtp: number, answerMode: 'auto' | 'manual' = 'auto'): Promise<Baresip> =>
+  baresipPhone(pal, name, user, { tone, rtp, answerMode, seconds: 60, lifetimeS: 100, sipTrace: true });
 
 interface Row {
   src: string;

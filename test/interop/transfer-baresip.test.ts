@@ -13,36 +13,18 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
-import { dominantFrequency, makeToneWav, readWav } from '../helpers/audio.js';
+import type { Baresip } from '../helpers/baresip.js';
+import { dominantFrequency, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
+import { baresipPhone } from '../helpers/office-phones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function phone(pal: PalisadeProcess, name: string, user: TestUser, tone: number, rtp: number, sipTrace = false): Promise<Baresip> {
-  const audio = join(pal.dir, `${name}.wav`);
-  makeToneWav(audio, tone, 40, 0.3);
-  const b = new Baresip({
-    name,
-    baseDir: pal.dir,
-    user: user.number,
-    domain: pal.target,
-    password: user.secret,
-    regint: 600,
-    sipPort: await findFreePort(2),
-    ctrlPort: await findFreePort(1, 39000, 39999),
-    audioSource: audio,
-    rtpPorts: [rtp, rtp + 99] as [number, number],
-    maxLifetimeSec: 90,
-    sipTrace,
-  });
-  await b.start();
-  await b.waitRegistered(5000);
-  return b;
-}
+const phone = (pal: PalisadeProcess, name: string, user: TestUser, tone: number, rtp: number, sipTrace = false): Promise<Baresip> =>
+  baresipPhone(pal, name, user, { tone, rtp, sipTrace });
 
 export interface CdrRow {
   src: string;
