@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PalisadeProcess } from './palisade-process.js';
 import { Baresip, findFreePort } from './baresip.js';
-import { makeToneWav } from './audio.js';
+import { analyseWav, makeToneWav } from './audio.js';
+import { waitFor } from './wait.js';
 import { freeLocalPorts } from './sipp.js';
 import { repoRoot } from './paths.js';
 
@@ -51,4 +52,27 @@ export async function officePhone(p: PalisadeProcess, name: string, user: string
   await b.start();
   await b.waitRegistered(8000);
   return b;
+}
+
+/** every recording the phone decoded holds `hz` for at least 1.5 s: it heard `who` in each of its calls (at least `calls`) */
+export function assertHeard(phone: Baresip, who: string, hz: number, calls: number): void {
+  const files = phone.recordings().dec;
+  assert.ok(files.length >= calls, `${phone.opts.name} recorded ${files.length} calls of ${calls}`);
+  for (const f of files) {
+    const x = analyseWav(f);
+    assert.ok(x.activeSec >= 1.5, `${phone.opts.name} heard ${who} for ${x.activeSec} s in ${f}`);
+    assert.ok(Math.abs(x.dominantHz - hz) < 30, `${phone.opts.name} heard ${x.dominantHz} Hz`);
+  }
+}
+
+/** the office's CDR rows once it holds at least `n` (they are written when the channels end) */
+export function cdrRowsOnce(p: PalisadeProcess, n: number, where: string): Promise<Array<Record<string, unknown>>> {
+  return waitFor(
+    `CDR rows at office ${where}`,
+    () => {
+      const r = cdrRows(p);
+      return r.length >= n ? r : undefined;
+    },
+    10_000,
+  );
 }

@@ -11,11 +11,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startPalisade } from '../helpers/palisade-process.js';
 import type { Baresip } from '../helpers/baresip.js';
-import { analyseWav } from '../helpers/audio.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { cdrRows, officePhone, show } from '../helpers/office-link.js';
-import { waitFor } from '../helpers/wait.js';
+import { assertHeard, cdrRowsOnce, officePhone, show } from '../helpers/office-link.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -108,38 +106,12 @@ test('two Palisade offices linked by a registered SIP trunk: calls both ways by 
     await alice.waitEvent('CALL_CLOSED', 10_000, am);
 
     // audio crossed both offices both ways, in both calls
-    const heardByBea = alice.recordings().dec.length && bea.recordings().dec;
-    assert.ok(heardByBea && heardByBea.length >= 2, 'bea recorded both calls');
-    const aliceDec = alice.recordings().dec;
-    assert.equal(aliceDec.length, 2, 'alice recorded both calls');
-    for (const f of bea.recordings().dec) {
-      const x = analyseWav(f);
-      assert.ok(x.activeSec >= 1.5, `bea heard alice for ${x.activeSec} s in ${f}`);
-      assert.ok(Math.abs(x.dominantHz - 440) < 30, `bea heard ${x.dominantHz} Hz`);
-    }
-    for (const f of aliceDec) {
-      const x = analyseWav(f);
-      assert.ok(x.activeSec >= 1.5, `alice heard bea for ${x.activeSec} s in ${f}`);
-      assert.ok(Math.abs(x.dominantHz - 1000) < 30, `alice heard ${x.dominantHz} Hz`);
-    }
+    assertHeard(bea, 'alice', 440, 2);
+    assertHeard(alice, 'bea', 1000, 2);
 
     // CDR rows on both sides (written when the channels end)
-    const rowsA = await waitFor(
-      'CDR rows at office A',
-      () => {
-        const r = cdrRows(a);
-        return r.length >= 2 ? r : undefined;
-      },
-      10_000,
-    );
-    const rowsB = await waitFor(
-      'CDR rows at office B',
-      () => {
-        const r = cdrRows(b);
-        return r.length >= 2 ? r : undefined;
-      },
-      10_000,
-    );
+    const rowsA = await cdrRowsOnce(a, 2, 'A');
+    const rowsB = await cdrRowsOnce(b, 2, 'B');
     const outA = rowsA.find((r) => r.src === '1001' && r.dst === '2001');
     assert.ok(outA, JSON.stringify(rowsA));
     assert.equal(outA.disposition, 'ANSWERED');
