@@ -151,6 +151,8 @@ test('CDR search finds the call; the CSV export holds it', async () => {
 test("the dialplan editor shows the loader's error beside its line; fixed, it saves and reloads", async () => {
   await page.click('button[data-page=dialplan]');
   await page.waitForSelector('textarea[name=dialplan]');
+  // the editor appears before the file arrives from the API: read it once it holds the file (a full run read it empty)
+  await page.waitForFunction(() => (document.querySelector('textarea[name=dialplan]') as HTMLTextAreaElement | null)?.value.includes('[') === true);
   const text = await page.inputValue('textarea[name=dialplan]');
   await page.fill('textarea[name=dialplan]', `${text}exten => 601,1,Playbak(hello)\n`);
   await page.waitForSelector('[data-testid=dialplan-errors] p.error');

@@ -28,8 +28,8 @@ interface MailboxRow {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'palisade-import-vm-'));
-const caller: TestUser = { number: '2001', secret: strongSecret('2001'), name: 'Caller' };
-const owner: TestUser = { number: '2002', secret: strongSecret('2002'), name: 'Owner' };
+const caller: TestUser = { number: '2001', secret: strongSecret('2001', 'Caller'), name: 'Caller' };
+const owner: TestUser = { number: '2002', secret: strongSecret('2002', 'Owner'), name: 'Owner' };
 let pal: PalisadeProcess;
 
 function why(r: SippResult, what: string): string {
