@@ -9,10 +9,10 @@
 /** rank → the folders (or files) of src/ at that rank, as regular expressions */
 const LAYERS = [
   { rank: 0, name: 'core', paths: ['^src/core/', '^src/observability/'] },
-  { rank: 1, name: 'message-media-mail-admin', paths: ['^src/sip/message/', '^src/media/', '^src/mail/', '^src/admin/'] },
+  { rank: 1, name: 'message-media-mail-admin', paths: ['^src/sip-message/', '^src/media/', '^src/mail/', '^src/admin/'] },
   { rank: 2, name: 'transport', paths: ['^src/transport/'] },
   { rank: 3, name: 'config-storage', paths: ['^src/config/', '^src/storage/'] },
-  { rank: 4, name: 'sip-iax2', paths: ['^src/sip/(?!message/)', '^src/iax2/'] },
+  { rank: 4, name: 'sip-iax2', paths: ['^src/sip/', '^src/iax2/'] },
   { rank: 5, name: 'security', paths: ['^src/security/'] },
   { rank: 6, name: 'channel', paths: ['^src/channel/'] },
   { rank: 7, name: 'dialplan', paths: ['^src/dialplan/'] },

@@ -197,6 +197,7 @@ async function main() {
 
     log(`calls again, with API requests at ${API_RATE}/s`);
     const lat = [];
+    const timeline = [];
     let errors = 0;
     const paths = ['/api/v1/status', '/api/v1/calls', '/api/v1/cdr?limit=20'];
     let stop = false;
@@ -205,11 +206,16 @@ async function main() {
       let next = Date.now();
       let i = 0;
       const pending = [];
+      const t0 = Date.now();
       while (!stop) {
+        const sent = Date.now();
+        const path = paths[i++ % paths.length];
         pending.push(
-          get(http, paths[i++ % paths.length], token).then((x) => {
-            if (x.status === 200) lat.push(x.ms);
-            else errors++;
+          get(http, path, token).then((x) => {
+            if (x.status === 200) {
+              lat.push(x.ms);
+              timeline.push({ at: sent - t0, path, ms: x.ms });
+            } else errors++;
           }),
         );
         next += gap;
@@ -222,6 +228,9 @@ async function main() {
     stop = true;
     await apiLoad;
     lat.sort((a, b) => a - b);
+    // the slowest answers, with when they were asked (ms after the start) and what
+    const slowest = timeline.sort((a, b) => b.ms - a.ms).slice(0, 8);
+    log(`slowest API answers: ${slowest.map((x) => `${x.path} at ${x.at} ms: ${x.ms.toFixed(0)} ms`).join('; ')}`);
     const drop = without.achievedRate ? ((without.achievedRate - withStream.achievedRate) / without.achievedRate) * 100 : NaN;
     const cpuDelta = without.serverCpuUsPerCall ? ((withStream.serverCpuUsPerCall - without.serverCpuUsPerCall) / without.serverCpuUsPerCall) * 100 : NaN;
     const out = [

@@ -1,7 +1,7 @@
 // Parser micro-benchmark: a typical REGISTER with Authorization, parsed and
 // the fields the transaction layer reads (Via, From, To, CSeq, Call-ID)
 // accessed. Run after `npx tsc`:  node bench/parser-bench.mjs [iterations]
-import { parseMessage } from '../dist/src/sip/message/parser.js';
+import { parseMessage } from '../dist/src/sip-message/parser.js';
 
 const REGISTER = Buffer.from(
   [

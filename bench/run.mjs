@@ -15,7 +15,12 @@
 // /proc/PID/stat (server trees, the SIPp UAS) and /usr/bin/time (SIPp UAC).
 //
 // Environment (defaults in brackets):
-//   BENCH_SERVERS       kamailio,palisade (add baseline with BENCH_BASELINE)
+//   BENCH_SERVERS       kamailio,palisade (add baseline with BENCH_BASELINE; palisade-wN:
+//                       Palisade with sip.workers N, e.g. palisade-w2)
+//   BENCH_SOURCES       1     SIPp source addresses per step (127.0.0.10, .11, ...;
+//                       the step's rate split between them): several workers
+//                       share out-of-dialog traffic by source address, so give
+//                       at least as many as workers — for every server alike
 //   BENCH_BASELINE      a built checkout of another Palisade commit (e.g. a
 //                       git worktree of the commit before a change), measured
 //                       in the same run as "baseline"
@@ -69,6 +74,7 @@ const cfg = {
   settleS: Number(env.BENCH_SETTLE_SECONDS ?? 35),
   rssContacts: Number(env.BENCH_RSS_CONTACTS ?? 10000),
   rssTargetMb: 150,
+  sources: Math.max(1, Number(env.BENCH_SOURCES ?? 1)),
 };
 // A step counts only if SIPp actually offered close to the rate asked for:
 // on 2 cores SIPp itself can become the bottleneck.
@@ -82,6 +88,7 @@ async function pickPorts() {
     'kamailio',
     'palisade',
     'baseline',
+    'palisadeW',
     'uacReg',
     'uacRegMedia',
     'uacCall',
@@ -258,14 +265,7 @@ async function step(server, kind, rate) {
   const sBefore = treeTicks(server.pid);
   const uBefore = uas ? treeTicks(uas.pid) : null;
   const t0 = Date.now();
-  const r = await runSippClient({
-    scenario: join(SIPP, { register: 'register-auth.xml', calls: 'call-auth-uac.xml', messages: 'message-auth.xml' }[kind]),
-    target: server.target,
-    args,
-    dir: work,
-    name,
-    limitS: cfg.stepS * 3 + 60,
-  });
+  const r = await sippFromSources(kind, server, args, name, rate, n);
   const st = r.stats ?? { successful: 0, failed: n, created: 0, elapsedS: NaN, retransmissions: NaN };
   // messages: the CPU window runs until the recipient has them all (the
   // server's work for the last deliveries is part of the step)
@@ -308,6 +308,55 @@ async function step(server, kind, rate) {
     uasCpuPct: uasCpu === null ? null : round1(uasCpu),
     sippExit: r.code,
     stderr: r.code ? r.stderr.slice(0, 500) : undefined,
+  };
+}
+
+/** the injection file's lines for source i of k (every k-th user), written beside it */
+function usersOfSource(path, i, k) {
+  const out = path.replace(/\.csv$/, `.src${i}of${k}.csv`);
+  const [head, ...rows] = readFileSync(path, 'utf8').split('\n').filter(Boolean);
+  writeFileSync(out, [head, ...rows.filter((_, j) => j % k === i), ''].join('\n'));
+  return out;
+}
+
+/**
+ * The step's SIPp client, or cfg.sources of them at once, each from its own
+ * loopback address (127.0.0.10, .11, ...) with its share of the rate and the
+ * calls; their statistics summed (wall time: the longest).
+ */
+async function sippFromSources(kind, server, args, name, rate, n) {
+  const scenario = join(SIPP, { register: 'register-auth.xml', calls: 'call-auth-uac.xml', messages: 'message-auth.xml' }[kind]);
+  const limitS = cfg.stepS * 3 + 60;
+  const k = cfg.sources;
+  if (k === 1) return runSippClient({ scenario, target: server.target, args, dir: work, name, limitS });
+  const share = (total, i) => Math.floor(total / k) + (i < total % k ? 1 : 0);
+  const runs = await Promise.all(
+    Array.from({ length: k }, (_, i) => {
+      // -r and -m of this client; -l (concurrent calls) split too
+      const a = [...args];
+      const set = (flag, v) => {
+        const j = a.indexOf(flag);
+        if (j >= 0) a[j + 1] = String(v);
+      };
+      set('-r', Math.max(1, share(rate, i)));
+      set('-m', Math.max(1, share(n, i)));
+      const l = a.indexOf('-l');
+      if (l >= 0) set('-l', Math.ceil(Number(a[l + 1]) / k));
+      // each source its own users, as phones each have their own address: one
+      // user registering from two addresses by turns would be a phone moving
+      const f = a.indexOf('-inf');
+      if (f >= 0) a[f + 1] = usersOfSource(a[f + 1], i, k);
+      return runSippClient({ scenario, target: server.target, args: [...a, '-i', `127.0.0.${10 + i}`], dir: work, name: `${name}-src${i}`, limitS });
+    }),
+  );
+  const sum = (key) => runs.reduce((t, r) => t + (r.stats?.[key] ?? 0), 0);
+  const stats = runs.some((r) => r.stats) ? { successful: sum('successful'), failed: sum('failed'), created: sum('created'), retransmissions: sum('retransmissions') } : null;
+  return {
+    code: runs.find((r) => r.code)?.code ?? 0,
+    stats,
+    cpuS: runs.reduce((t, r) => t + r.cpuS, 0),
+    wallS: Math.max(...runs.map((r) => r.wallS)),
+    stderr: runs.map((r) => r.stderr).join('\n'),
   };
 }
 
@@ -402,6 +451,9 @@ async function benchServer(name) {
     else if (name === 'baseline') {
       if (!env.BENCH_BASELINE) throw new Error('BENCH_BASELINE names no checkout to measure');
       server = await startPalisade({ dir: work, port: PORT.baseline, usersCsv: join(work, 'palisade-users.csv'), root: env.BENCH_BASELINE, name: 'baseline', extraYaml });
+    } else if (/^palisade-w\d+$/.test(name)) {
+      // several workers (sip.workers); pair with BENCH_SOURCES >= the workers
+      server = await startPalisade({ dir: work, port: PORT.palisadeW, usersCsv: join(work, 'palisade-users.csv'), name, workers: Number(name.slice(10)), extraYaml });
     } else server = await startPalisade({ dir: work, port: PORT.palisade, usersCsv: join(work, 'palisade-users.csv'), extraYaml });
   } catch (e) {
     log(`${name}: not run: ${e.message.split('\n')[0]}`);
@@ -487,16 +539,22 @@ function scriptPart(file, timeoutMs) {
   }
 }
 
-async function rssPart() {
+// name 'baseline': the BENCH_BASELINE checkout, measured the same way in the same run
+async function rssPart(name = 'palisade') {
   const users = userRange(10000, 10000 + cfg.rssContacts - 1);
   const csv = join(work, 'rss-users.csv');
   writePalisadeCsv(csv, users);
   writeSippCsv(join(work, 'rss.csv'), users);
   let server;
   try {
-    server = await startPalisade({ dir: join(work, 'rss'), port: PORT.palisade, usersCsv: csv });
+    server = await startPalisade({
+      dir: join(work, `rss-${name}`),
+      port: PORT.palisade,
+      usersCsv: csv,
+      ...(name === 'baseline' ? { root: env.BENCH_BASELINE, name } : {}),
+    });
   } catch (e) {
-    log(`palisade rss: not run: ${e.message.split('\n')[0]}`);
+    log(`${name} rss: not run: ${e.message.split('\n')[0]}`);
     return { error: e.message.slice(0, 1000) };
   }
   try {
@@ -507,7 +565,7 @@ async function rssPart() {
       scenario: join(SIPP, 'register-auth.xml'),
       target: server.target,
       dir: work,
-      name: 'palisade-rss',
+      name: `${name}-rss`,
       limitS: (cfg.rssContacts / rate) * 3 + 60,
       // Contacts point at a loopback port nobody serves; qualify is off.
       args: [
@@ -554,11 +612,11 @@ function table(title, kind, results, reference) {
   const rates = { register: cfg.regRates, calls: cfg.callRates, messages: cfg.msgRates }[kind];
   const lines = [`\n${title}`, `${cfg.stepS} s per step, rates ${rates.join(',')}`];
   const head = ['server', 'rate/s', 'failures', 'server CPU%', 'CPU us/op', 'SIPp UAC CPU%', 'SIPp UAS CPU%', 'next step'];
-  lines.push(head.map((h, i) => pad(h, [10, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
+  lines.push(head.map((h, i) => pad(h, [13, 8, 9, 12, 10, 14, 14, 30][i])).join(''));
   for (const name of cfg.servers) {
     const r = results[name]?.[kind];
     if (!r) {
-      lines.push(`${pad(name, 10)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`);
+      lines.push(`${pad(name, 13)}not run${results[name]?.error ? `: ${results[name].error.split('\n')[0].slice(0, 100)}` : ''}`);
       continue;
     }
     const b = r.best;
@@ -566,13 +624,18 @@ function table(title, kind, results, reference) {
     const nextTxt = next ? `${next.rate}/s: ${next.failures} failed, offered ${next.offeredRate}/s` : 'none (top of ladder)';
     lines.push(
       [name, b ? b.rate : 0, b ? b.failures : '-', b?.serverCpuPct, b?.serverCpuUsPerOp, b?.uacCpuPct, b?.uasCpuPct ?? '-', nextTxt]
-        .map((v, i) => pad(v, [10, 8, 9, 12, 10, 14, 14, 30][i]))
+        .map((v, i) => pad(v, [13, 8, 9, 12, 10, 14, 14, 30][i]))
         .join(''),
     );
   }
   const k = results.kamailio?.[kind]?.best?.rate;
   const p = results.palisade?.[kind]?.best?.rate;
   lines.push(`ratio palisade/kamailio: ${k && p !== undefined ? (p / k).toFixed(2) : 'n/a'}` + `   (reference: ${reference})`);
+  // several workers (palisade-wN) beside Kamailio, which uses every core too
+  for (const w of cfg.servers.filter((n) => /^palisade-w\d+$/.test(n))) {
+    const pw = results[w]?.[kind]?.best?.rate;
+    lines.push(`ratio ${w}/kamailio: ${k && pw !== undefined ? (pw / k).toFixed(2) : 'n/a'} (${cfg.sources} SIPp source address${cfg.sources > 1 ? 'es' : ''})`);
+  }
   const base = results.baseline?.[kind]?.best?.rate;
   if (base !== undefined)
     lines.push(`ratio baseline/kamailio: ${k ? (base / k).toFixed(2) : 'n/a'}; palisade/baseline: ${base && p !== undefined ? (p / base).toFixed(2) : 'n/a'}`);
@@ -590,6 +653,7 @@ async function main() {
 
   // servers are started only for the parts that load them
   if (cfg.parts.some((p) => p === 'register' || p === 'calls' || p === 'messages')) for (const name of cfg.servers) results[name] = await benchServer(name);
+  if (cfg.parts.includes('rss') && cfg.servers.includes('baseline') && env.BENCH_BASELINE) results.rssBaseline = await rssPart('baseline');
   if (cfg.parts.includes('rss') && cfg.servers.includes('palisade')) results.rss = await rssPart();
   if (cfg.parts.includes('security')) results.security = securityPart();
   if (cfg.parts.includes('trunk')) results.trunk = trunkPart();
@@ -612,12 +676,15 @@ async function main() {
         'RiVS about 800 messages/s through its broker',
       ),
     );
-  if (results.rss) {
-    const r = results.rss;
+  for (const [who, r] of [
+    ['Palisade', results.rss],
+    ['Baseline', results.rssBaseline],
+  ]) {
+    if (!r) continue;
     out.push(
       r.error
-        ? `\n(c) Palisade RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
-        : `\n(c) Palisade RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`,
+        ? `\n(c) ${who} RSS with ${cfg.rssContacts} contacts: not run: ${r.error.split('\n')[0].slice(0, 200)}`
+        : `\n(c) ${who} RSS with ${r.contacts} registered contacts: ${r.rssMb} MB (before: ${r.rssBeforeMb} MB; target ${r.targetMb} MB) ${r.rssMb <= r.targetMb ? 'OK' : 'OVER TARGET'}`,
     );
   }
   if (results.security) out.push(`\n(d) ${results.security.text ?? results.security.error}`);

@@ -7,7 +7,7 @@
 // decision; the aim is under 50 µs. Run after `npx tsc`:
 //   node bench/security-gates-bench.mjs [iterations]
 import os from 'node:os';
-import { parseMessage } from '../dist/src/sip/message/parser.js';
+import { parseMessage } from '../dist/src/sip-message/parser.js';
 import { Acl } from '../dist/src/security/acl/acl.js';
 import { CidrSet } from '../dist/src/core/cidr.js';
 import { RequestGate } from '../dist/src/security/acl/request-gate.js';

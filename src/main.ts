@@ -13,6 +13,7 @@ import { createHost } from './host/index.js';
 import { DefenceHooks } from './host/defence-hooks.js';
 import { DndHub } from './core/dnd.js';
 import { ChatHub } from './core/chat.js';
+import { TrunkSet } from './core/trunk-set.js';
 import { ExtensionDirectory } from './host/extension-directory.js';
 import { buildSipStack } from './host/sip-stack.js';
 import { addCoreCommands } from './host/core-commands.js';
@@ -20,6 +21,9 @@ import { preparePrompts } from './host/prepare-prompts.js';
 import { createMetricsRegistry } from './observability/metrics.js';
 import { addCoreMetrics } from './host/core-metrics.js';
 import { ApiRoutes } from './core/api-routes.js';
+import { StoredChangeHub } from './core/stored-changes.js';
+import { portShare, thisWorker } from './core/workers.js';
+import { openWorkerLink, runsInWorker, singleWorkerCommand, workerStackOptions } from './host/workers/index.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
 export { defaultPromptDir } from './media/prompts/generate-prompts.js';
@@ -73,58 +77,79 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
         }
       : undefined);
   const promptDir = await preparePrompts(cfg, log);
-  const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir });
+  // several workers (sip.workers > 1, src/host/workers/): this one's index; worker 0 runs the once-per-server parts
+  const worker = thisWorker !== null && thisWorker.count > 1 ? thisWorker : null;
+  const singletons = worker === null || worker.index === 0;
+  const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir, ...workerStackOptions(worker) });
   const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
   const metrics = createMetricsRegistry();
+  // extensions (and their mailboxes) changed through the API of another node of a cluster: read them again
+  const storedChanges = new StoredChangeHub();
+  storedChanges.onChanged('extensions', () => extensions.load());
   addCoreMetrics(metrics, stack, () => host.statusField('security'));
+  const bans = () => host.statusField<{ bans_active?: number }>('security')?.bans_active ?? 0;
+  const link = worker ? await openWorkerLink(worker, stack, defences.sync, bans, logs.get('workers')) : null;
 
-  await host.start({
-    cfg,
-    logs,
-    storage,
-    mailer,
-    extensions,
-    dialplan,
-    isInternalNumber: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false) || callRouters.servesInternal(n),
-    defences,
-    transport,
-    tm,
-    location,
-    events,
-    pipeline,
-    requestAuth,
-    dialTechnologies,
-    mediaServices,
-    callEvents,
-    dnd: new DndHub(),
-    chat: new ChatHub(),
-    diversion: stack.b2bua.diversion,
-    media,
-    sipLegs: b2bua,
-    channels,
-    callRouters,
-    channelFeatures: stack.channelFeatures,
-    commands: host.commands,
-    registry: host.registry,
-    metrics,
-    onCdr: (fn) => stack.onCdr(fn),
-    api: new ApiRoutes(),
-    originate: (r) => channels.originate(r),
-  });
+  await host.start(
+    {
+      cfg,
+      singletons,
+      logs,
+      storage,
+      mailer,
+      extensions,
+      dialplan,
+      isInternalNumber: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false) || callRouters.servesInternal(n),
+      defences,
+      transport,
+      tm,
+      location,
+      events,
+      pipeline,
+      requestAuth,
+      dialTechnologies,
+      mediaServices,
+      callEvents,
+      dnd: new DndHub(),
+      chat: new ChatHub(),
+      trunkSet: new TrunkSet(),
+      diversion: stack.b2bua.diversion,
+      media,
+      sipLegs: b2bua,
+      channels,
+      callRouters,
+      channelFeatures: stack.channelFeatures,
+      commands: host.commands,
+      registry: host.registry,
+      metrics,
+      onCdr: (fn) => stack.onCdr(fn),
+      api: new ApiRoutes(),
+      storedChanges,
+      originate: (r) => channels.originate(r),
+    },
+    (name) => runsInWorker(name, worker),
+  );
   await stack.start();
 
   // ---- control socket for the CLI: the one command table
   addCoreCommands(host.commands, { cfg, log, started, stack, extensions, dialplan, mailer, moduleStatus: () => host.status(), sections: host.sections });
-  const control = new ControlServer(cfg.control.socket, (cmd, args) => host.commands.run(cmd, args));
-  await control.start();
+  if (link) link.serve(host.commands);
+  else singleWorkerCommand(host.commands, stack, bans);
+  // one control socket: worker 0's
+  const control = singletons ? new ControlServer(cfg.control.socket, (cmd, args) => host.commands.run(cmd, args)) : null;
+  await control?.start();
 
+  // several workers: this worker's share of the RTP range
+  const rtpPorts = worker ? portShare(cfg.rtp.portMin, cfg.rtp.portMax, worker.index, worker.count) : cfg.rtp;
   log.info('ready', {
     listen: cfg.sip.listen.map(formatListenPoint),
-    rtp: `${cfg.rtp.address}:${cfg.rtp.portMin}-${cfg.rtp.portMax}`,
+    rtp: `${cfg.rtp.address}:${rtpPorts.portMin}-${rtpPorts.portMax}`,
     extensions: extensions.size,
     restored_registrations: stack.restored,
     storage: cfg.storage.driver,
+    ...(worker ? { worker: worker.index, workers: worker.count } : {}),
   });
+  link?.ready();
 
   let stopped = false;
   return {
@@ -138,12 +163,13 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       log.info('stopping', { reason });
       // hang up every call and give the BYEs a moment to leave before the sockets close
       await stack.hangupAll();
-      await control.close();
+      await control?.close();
       await host.stop();
       await stack.close();
       await dialplan?.close();
       await mailer?.stop();
       await storage.close();
+      await link?.close();
       log.info('stopped', { reason });
     },
   };

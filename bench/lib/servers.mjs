@@ -66,11 +66,12 @@ export async function startKamailio({ dir, port = 5070, shmMb = 1024, pkgMb = 32
  * stdout line carries "event":"ready".
  * `root`: another built checkout of Palisade (the bench's "baseline", e.g.
  * the commit before a change), started the same way under `name`.
- * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string, root?:string, name?:string, extraYaml?:string}} o
+ * `workers`: sip.workers (ready once the last worker is).
+ * @param {{dir:string, port?:number, usersCsv:string, rtpPorts?:string, root?:string, name?:string, extraYaml?:string, workers?:number}} o
  */
 // 20,000 relay ports (4 per bridged call): enough for 5,000 concurrent calls,
 // so the relay's port range is not what limits the call rate measured.
-export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40000-59999', root = ROOT, name = 'palisade', extraYaml = '' }) {
+export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40000-59999', root = ROOT, name = 'palisade', extraYaml = '', workers = 1 }) {
   const run = join(dir, name);
   mkdirSync(run, { recursive: true });
   const config = join(run, 'palisade.yaml');
@@ -80,6 +81,7 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
       'sip:',
       `  listen: [udp:127.0.0.1:${port}]`,
       '  domain: 127.0.0.1',
+      ...(workers > 1 ? [`  workers: ${workers}`] : []),
       'rtp:',
       `  ports: ${rtpPorts}`,
       '  address: 127.0.0.1',
@@ -96,7 +98,13 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
       // BENCH_DEFENCES=off: the IDS, packet gate and security log switched off, for the
       // "with all defences on within 10 % of without" comparison
       'security:',
-      ...(process.env.BENCH_DEFENCES === 'off' ? ['  log: { enabled: false }', '  ids: { enabled: false }'] : []),
+      // BENCH_SOURCES > 1: SIPp also sends from 127.0.0.10 upwards, trusted as 127.0.0.1 is by default
+      // (the load is far above the per-address flood rate)
+      ...(process.env.BENCH_DEFENCES === 'off'
+        ? ['  log: { enabled: false }', '  ids: { enabled: false }']
+        : Number(process.env.BENCH_SOURCES ?? 1) > 1
+          ? ['  ids: { trusted: [127.0.0.0/8, "::1"] }']
+          : []),
       // thousands of one-second calls from 500 users are the spam pattern
       // reputation looks for; it still scores every call, without refusing
       '  reputation: { short_call_burst: 10000 }',
@@ -124,7 +132,7 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
   p.child.stdout.on('data', (d) => {
     if (ready) return;
     buf += d;
-    if (buf.includes('"event":"ready"')) ready = true;
+    if (workers > 1 ? buf.includes(`"event":"worker-ready","worker":${workers - 1}`) : buf.includes('"event":"ready"')) ready = true;
     if (buf.length > 65536) buf = buf.slice(-1024);
   });
   try {

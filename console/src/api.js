@@ -35,7 +35,7 @@ export const get = (p) => api('GET', p);
 /** the live event stream; returns a function that closes it */
 export function events(onEvent) {
   const es = new EventSource('/api/v1/events');
-  for (const type of ['call', 'registration', 'device', 'security', 'ban', 'unban']) {
+  for (const type of ['call', 'registration', 'device', 'security', 'ban', 'unban', 'change']) {
     es.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
   }
   return () => es.close();

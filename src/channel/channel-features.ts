@@ -6,6 +6,7 @@
 // SIP channel and to the modules (HostServices.channelFeatures).
 import type { Channel } from './channel.js';
 import type { MediaEndpoint } from '../media/media-endpoint.js';
+import type { EarlyDialog } from '../core/call-events.js';
 
 /** the party that transferred a channel's caller to a service, still on the line until announced() */
 export interface Transferor {
@@ -29,12 +30,17 @@ export interface TransferService {
   take(channel: Channel, number: string, transferor: Transferor): TransferHandOff | null;
 }
 
-/** a channel whose Dial() rings extensions now: another extension may answer it instead */
+/** who is calling in a ringing call, as pickup sees it: a channel's caller, or a direct call's */
+export type RingingCaller = Pick<Channel, 'name' | 'callerIdNum' | 'peer'>;
+
+/** a call ringing extensions now (a channel's Dial(), or a direct call): another extension may answer it instead */
 export interface RingingCall {
-  readonly channel: Channel;
+  readonly channel: RingingCaller;
   /** the extensions its Dial() rings */
   readonly extensions: readonly string[];
   readonly since: number;
+  /** its phones ringing in early dialogs now (a pickup's INVITE with Replaces names one) */
+  early?(): readonly EarlyDialog[];
   /**
    * answer the caller and bridge it with `by` (answered already) until one
    * of them ends; false when the call is no longer ringing (answered,
@@ -80,10 +86,40 @@ export interface Consultation {
   cancel(): void;
 }
 
+/** the early dialog an INVITE's Replaces names (RFC 3891), as its recipient sees it: to-tag ours, from-tag the phone's */
+export interface NamedDialog {
+  readonly callId: string;
+  readonly toTag: string;
+  readonly fromTag: string;
+}
+
+/** a ringing call a pickup's Replaces may take */
+export interface ReplacesPickup {
+  /** the caller's number, shown to the picker */
+  readonly callerIdNum: string;
+  /** answers `by` and bridges it with the caller until one ends; false when the call rang no more */
+  take(by: Channel): Promise<boolean>;
+}
+
 export class ChannelFeatures {
+  /**
+   * Pickup by an INVITE with Replaces (a busy-lamp key pressed): the
+   * extension `picker` names a ringing call's early dialog. Returns what
+   * answers the call on the picker's channel (resolving as Pickup's
+   * RingingCall.pickup does), or null when no such call may be taken by
+   * it. Set by the office module (pickup rules); unset, nothing is taken.
+   */
+  pickupByReplaces: ((picker: string, d: NamedDialog) => ReplacesPickup | null) | null = null;
   private readonly services: TransferService[] = [];
   private readonly ringingCalls = new Set<RingingCall>();
   private readonly bridgeWatchers = new Set<(b: BridgedCall) => void>();
+  private readonly ringingSources = new Set<() => RingingCall[]>();
+
+  /** more calls ringing now, asked at each pickup (the B2BUA's direct calls); returns the removal */
+  addRingingSource(fn: () => RingingCall[]): () => void {
+    this.ringingSources.add(fn);
+    return () => this.ringingSources.delete(fn);
+  }
 
   /** told of every Dial() bridge as it starts (and again when a transfer brings a new far party); returns the removal */
   onBridged(fn: (b: BridgedCall) => void): () => void {
@@ -116,6 +152,8 @@ export class ChannelFeatures {
 
   /** calls ringing now, the longest ringing first; those ringing `extension` when given */
   ringingNow(extension?: string): RingingCall[] {
-    return [...this.ringingCalls].filter((c) => extension === undefined || c.extensions.includes(extension)).sort((a, b) => a.since - b.since);
+    const all = [...this.ringingCalls];
+    for (const fn of this.ringingSources) all.push(...fn());
+    return all.filter((c) => extension === undefined || c.extensions.includes(extension)).sort((a, b) => a.since - b.since);
   }
 }

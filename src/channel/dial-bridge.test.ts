@@ -3,9 +3,9 @@
 // configured (the interop test with real phones is test/interop/channel-dial-hold.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../sip/message/parser.js';
-import { buildResponse } from '../sip/message/response.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import { parseMessage } from '../sip-message/parser.js';
+import { buildResponse } from '../sip-message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import { Dialog } from '../sip/dialog/dialog.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ClientTxHandlers, ServerTxHandle } from '../sip/b2bua/types.js';

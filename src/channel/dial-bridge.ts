@@ -7,8 +7,8 @@
 // phone, and each media leg follows what its phone agreed. A phone that
 // holds (sendonly or inactive) is sent nothing, and the held phone is told,
 // so it stops sending too (RFC 3264 §8.4).
-import type { SipMessage } from '../sip/message/sip-message.js';
-import { buildResponse } from '../sip/message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
+import { buildResponse } from '../sip-message/response.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ServerTxHandle } from '../sip/b2bua/types.js';
@@ -58,6 +58,7 @@ export class DialBridge implements BridgeSdp {
   onAck(from: Leg, ack: SipMessage): void {
     this.retransmits[from]?.stop();
     delete this.retransmits[from];
+    this.relay.acked(from);
     const session = this.sides[from].session;
     if (!session.awaitingAnswer || ack.body.length === 0) return;
     try {
@@ -70,8 +71,11 @@ export class DialBridge implements BridgeSdp {
 
   /** the bridge is over: media legs apart, our 2xx retransmissions stopped */
   close(): void {
+    // once: a side's media leg may be in another bridge since (a transfer took it)
+    if (this.closed) return;
     this.closed = true;
     this.pending = null;
+    this.relay.close();
     this.sides.a.session.leg.unbridge();
     for (const leg of ['a', 'b'] as const) this.retransmits[leg]?.stop();
   }

@@ -9,7 +9,7 @@
 // docs/architecture.md, "Originate".
 import type { Remote } from '../transport/types.js';
 import type { CallTicket } from '../sip/b2bua/types.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import { MediaLeg } from '../media/media-leg.js';
 import type { MediaEndpoint } from '../media/media-endpoint.js';
 import { MediaSession } from '../media/media-session.js';

@@ -6,7 +6,7 @@
 // the legs in the media engine (dial-bridge.ts). It reaches the SIP layer
 // only through the B2BUA's SipLegHost.
 import { systemPrefix } from '../core/system-name.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import type { Remote } from '../transport/types.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ExtensionInfo, ServerTxHandle } from '../sip/b2bua/types.js';
@@ -18,13 +18,15 @@ import { MediaSession, type ReadOffer } from '../media/media-session.js';
 import type { RtpEndpointStats, SocketPair } from '../media/rtp/rtp-endpoint.js';
 import { Player } from '../media/player/player.js';
 import type { MusicOnHold } from '../media/player/music-on-hold.js';
-import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
+import { AnsweredLeg, OutboundDial, type DialBranchTarget } from './sip-dial.js';
 import { DialBridge } from './dial-bridge.js';
 import { SipLeg } from './sip-leg.js';
 import { channelCdr } from './channel-cdr.js';
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from './channel.js';
 import { channelQuality, watchChannelOneWay } from './channel-quality.js';
-import { ChannelTransfers } from './channel-transfer.js';
+import { ChannelTransfers, type ChannelDialogMatch, type FarParty } from './channel-transfer.js';
+import type { ReplacesId } from '../sip/b2bua/refer.js';
+import type { Dialog } from '../sip/dialog/dialog.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
@@ -56,6 +58,8 @@ export interface SipChannelDeps {
   callEvents?: CallEventSink;
   /** transfer services (parking) and calls another extension may pick up (channel-features.ts) */
   features?: ChannelFeatures;
+  /** the live channel whose dialog a Replaces names (RFC 3891), for attended transfers (sip-channel-factory.ts) */
+  replaceable?(r: ReplacesId): ChannelDialogMatch | undefined;
 }
 
 /** where a channel's caller comes from when it is not one of our extensions */
@@ -105,7 +109,7 @@ export class SipChannel implements Channel {
   /** the name of the leg the last Dial() bridged (the CDR's dstchannel) */
   dstChannel = '';
   /** the far leg bridged with this channel now, with its media and bridge */
-  private far: { leg: AnsweredLeg; session: MediaSession; bridge: DialBridge; since: Date } | null = null;
+  private far: FarBridge | null = null;
   /** REFERs from the far party of a Dial() bridge (channel-transfer.ts) */
   readonly transfers: ChannelTransfers;
   /** targets of the current Dial() left out for do-not-disturb */
@@ -124,6 +128,10 @@ export class SipChannel implements Channel {
   private holdMusic: (() => void) | null = null;
   /** the options of the Dial() now bridged */
   private dialOptions = '';
+  /** the number this channel's phone is connected with when it is not the one it dialled (a pickup's caller), for its 200 */
+  connectedTo: string | null = null;
+  /** an attended transfer took the caller's dialog and media elsewhere (detachCaller): the channel ends without touching them */
+  private callerGone = false;
   /** another extension picked up the ringing Dial() (channel-features.ts) */
   private picker: { by: Channel; done: (ok: boolean) => void } | null = null;
 
@@ -147,7 +155,7 @@ export class SipChannel implements Channel {
       ? { transport: remote.transport, address: remote.address, port: remote.port }
       : { transport: remote.transport, address: remote.address, port: remote.port, account: caller.number };
     this.ended = new Promise((r) => (this.endedResolve = r));
-    this.transfers = new ChannelTransfers(this, deps.ua, deps.log, deps.features);
+    this.transfers = new ChannelTransfers(this, deps.ua, deps.log, deps.features, deps.technologies);
     this.leg = new SipLeg(
       deps.ua,
       tx,
@@ -225,7 +233,9 @@ export class SipChannel implements Channel {
 
   async answer(): Promise<void> {
     if (this.answered || this.hungUp) return;
-    this.leg.answer(this.localSdp());
+    const who = this.connectedTo;
+    // RFC 3325: who the phone is connected with, when it is not whom it called (a pickup's caller)
+    this.leg.answer(this.localSdp(), who ? [['p-asserted-identity', `<sip:${who}@${this.deps.ua.domain}>`]] : undefined);
     this.answered = true;
     this.answerAt = new Date();
     this.media!.start();
@@ -255,8 +265,9 @@ export class SipChannel implements Channel {
 
   async hangup(cause: HangupCause = 'normal'): Promise<void> {
     if (this.hungUp) return;
-    if (this.answered) this.leg.bye();
-    else this.leg.refuse(...CAUSE_STATUS[cause]);
+    if (this.answered) {
+      if (!this.callerGone) this.leg.bye();
+    } else this.leg.refuse(...CAUSE_STATUS[cause]);
     this.finish(cause);
   }
 
@@ -272,7 +283,7 @@ export class SipChannel implements Channel {
     const rtp = this.media ? { ...this.media.ep.stats, jitter: Math.round(this.media.ep.stats.jitter) } : null;
     this.stopOneWay?.();
     const quality = channelQuality(this.media?.ep.quality ?? null, this.deps.quality?.(), this.deps.log, this.name, this.qualityFlags);
-    this.media?.close();
+    if (!this.callerGone) this.media?.close();
     this.endedResolve(cause);
     this.emitPhase('end', { cause });
     const rec = channelCdr({
@@ -309,6 +320,8 @@ export class SipChannel implements Channel {
       channel: this.name,
       via: 'channel',
       at: Date.now(),
+      // early dialogs only while a Dial() rings (its 'ringing' phases name them)
+      early: [],
       ...extra,
     });
   }
@@ -357,6 +370,7 @@ export class SipChannel implements Channel {
       this.deps.log.warn('dial-no-media', { channel: this.name, error: (err as Error).message });
       return this.dialDone('CONGESTION');
     }
+    let earlySeen = 0;
     const dial = new OutboundDial(this.deps.ua, {
       targets: branches,
       offer: bSession.offer(),
@@ -365,6 +379,12 @@ export class SipChannel implements Channel {
       timeoutMs: o.timeoutMs,
       onRinging: () => {
         if (!this.answered && !o.options.includes('m')) void this.ring();
+        // each phone that rings in an early dialog of its own: busy lamps show it, a pickup names it
+        const early = dial.earlyDialogs();
+        if (early.length !== earlySeen && this.dialing === dial) {
+          earlySeen = early.length;
+          this.emitPhase('ringing', { toExtension: branches[0]!.number, early });
+        }
       },
     });
     this.dialing = dial;
@@ -373,6 +393,7 @@ export class SipChannel implements Channel {
       channel: this,
       extensions: [...new Set(branches.map((b) => b.number))],
       since: Date.now(),
+      early: () => dial.earlyDialogs(),
       pickup: (by) => this.pickedUp(dial, by),
     });
     if (o.options.includes('r') && !this.answered) void this.ring();
@@ -609,6 +630,29 @@ export class SipChannel implements Channel {
       bLeg.close();
       return this.dialDone('CHANUNAVAIL');
     }
+    return this.runBridge(leg, bSession);
+  }
+
+  /**
+   * An INVITE with Replaces (RFC 3891) made this channel: the phone takes
+   * the place of the replaced dialog's party, and `far` (that party's
+   * other side, its media already Palisade's) is bridged with it here.
+   */
+  async adoptFar(far: FarParty, how: string): Promise<void> {
+    this.lastApp = 'Transfer';
+    this.lastData = `SIP/${far.leg.number}`;
+    this.vars.set('REPLACES', how);
+    if (this.hungUp) {
+      far.leg.hangup();
+      far.session.leg.close();
+      return;
+    }
+    await this.runBridge(far.leg, far.session);
+  }
+
+  /** the caller answered (if not yet) and bridged with `leg` until one side ends */
+  private async runBridge(leg: AnsweredLeg, bSession: MediaSession): Promise<DialResult> {
+    const bLeg = bSession.leg;
     if (!this.answered) await this.answer();
     const aLeg = this.media!;
     aLeg.source = null;
@@ -618,7 +662,7 @@ export class SipChannel implements Channel {
     // until one side ends; a transfer by the callee (channel-transfer.ts) puts another far leg in its place
     for (;;) {
       const far = this.far!;
-      await Promise.race([far.leg.ended, this.ended]);
+      await Promise.race([far.leg.ended, this.ended, far.detached]);
       // a transfer by feature code may bring the next far party after this one left
       while (!this.hungUp && this.swapping) await this.swapping;
       if (this.hungUp || this.far === far) break;
@@ -629,12 +673,15 @@ export class SipChannel implements Channel {
     far.bridge.close();
     this.bridgedLeg = null;
     this.leg.bridge = null;
-    far.leg.bridge = null;
-    far.leg.onRefer = null;
-    if (this.hungUp) far.leg.hangup();
-    far.session.leg.close();
+    // a far party an attended transfer took elsewhere (detachFar) is not ours to end
+    if (!far.gone) {
+      far.leg.bridge = null;
+      far.leg.onRefer = null;
+      if (this.hungUp) far.leg.hangup();
+      far.session.leg.close();
+    }
     this.dialStatus = 'ANSWER';
-    this.dstChannel = `SIP/${far.leg.number}`;
+    this.dstChannel = far.trunkLeg ?? `SIP/${far.leg.number}`;
     if (!this.hungUp) this.emitPhase('answered', { toExtension: '' });
     // a blind transfer to a service (parking): the caller is the service's until it is done
     const handed = this.handedOff;
@@ -673,6 +720,18 @@ export class SipChannel implements Channel {
   }
 
   /**
+   * Pickup of a direct call (sip-channel-factory.ts): this channel holds the
+   * caller's INVITE that rang another extension; it is answered now and
+   * joined with the picker's channel `by` until one of them ends.
+   */
+  async joinPicker(by: Channel): Promise<void> {
+    this.lastApp = 'Pickup';
+    this.lastData = by.peer.account ?? by.name;
+    const p = { by, done: () => undefined };
+    await this.bridgePicked(p);
+  }
+
+  /**
    * A blind transfer by the far party to a service (channel-transfer.ts):
    * the bridge opens, the service takes the caller and may speak to the
    * transferor first; then the transferor is let go (`release`: NOTIFY 200)
@@ -694,24 +753,32 @@ export class SipChannel implements Channel {
     return true;
   }
 
-  /** the far leg this channel is bridged with now: its media joined to ours, its requests through the bridge */
-  private joinFar(leg: AnsweredLeg, session: MediaSession): void {
+  /**
+   * the far leg this channel is bridged with now: its media joined to ours,
+   * its requests through the bridge; `trunkLeg` names a trunk's call (a
+   * transfer to an outside number), which may not transfer the caller on
+   */
+  private joinFar(leg: AnsweredLeg, session: MediaSession, trunkLeg?: string): void {
     this.stopHoldMusic();
     session.leg.start();
     const bridge = new DialBridge(this.deps.ua, { a: { dialog: this.leg.dialog, session: this.session! }, b: { dialog: leg.dialog, session } }, this.deps.log, this.name);
-    this.far = { leg, session, bridge, since: new Date() };
+    let detach!: () => void;
+    const detached = new Promise<void>((r) => (detach = r));
+    this.far = { leg, session, bridge, since: new Date(), gone: false, detached, detach, trunkLeg };
     this.bridgedLeg = leg;
     // the CDR names whoever the caller talks to now, even when the caller hangs up first
     // (a caller's hangup writes the CDR before the bridge loop resumes)
-    this.dstChannel = `SIP/${leg.number}`;
+    this.dstChannel = trunkLeg ?? `SIP/${leg.number}`;
     this.dialStatus = 'ANSWER';
     this.leg.bridge = { inDialog: (tx, req) => bridge.inDialog('a', tx, req), onAck: (ack) => bridge.onAck('a', ack) };
     leg.onInfo = null;
     leg.bridge = { inDialog: (tx, req) => bridge.inDialog('b', tx, req), onAck: (ack) => bridge.onAck('b', ack) };
-    leg.onRefer = (tx, req) => this.transfers.fromFar(leg, tx, req);
-    this.leg.onRefer = (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
-    this.emitPhase('answered', { toExtension: leg.number });
-    this.deps.features?.bridged(this.bridgedCall(leg, session));
+    // an outside party (a trunk's call) is no extension: its REFERs are declined and its digits are no feature codes
+    leg.onRefer = trunkLeg ? null : (tx, req) => this.transfers.fromFar(leg, tx, req);
+    // a trunk's caller proves no extension: nothing of ours may be transferred by it
+    this.leg.onRefer = this.origin ? null : (tx, req) => this.transfers.fromCaller(this.callerIdNum, tx, req);
+    this.emitPhase('answered', { toExtension: trunkLeg ? '' : leg.number });
+    if (!trunkLeg) this.deps.features?.bridged(this.bridgedCall(leg, session));
   }
 
   /** the bridge with `leg` as feature codes drive it (channel-features.ts) */
@@ -786,7 +853,7 @@ export class SipChannel implements Channel {
    * bridge and media leg go, the transferor gets BYE, and the bridge loop
    * in bridgeTo() goes on with the new leg.
    */
-  replaceFar(leg: AnsweredLeg, session: MediaSession): void {
+  replaceFar(leg: AnsweredLeg, session: MediaSession, trunkLeg?: string): void {
     const old = this.far;
     if (!old || this.hungUp) {
       leg.hangup();
@@ -796,9 +863,73 @@ export class SipChannel implements Channel {
     old.bridge.close();
     old.leg.bridge = null;
     old.leg.onRefer = null;
-    this.joinFar(leg, session);
+    this.joinFar(leg, session, trunkLeg);
     old.leg.hangup();
     old.session.leg.close();
+  }
+
+  /**
+   * A transfer takes the far party elsewhere (to another channel's bridge,
+   * or joined with another party): its leg and media leave this bridge
+   * alive, the bridge loop in bridgeTo() ends, and the caller is alone
+   * (the transfer hangs the channel up next). Null when nothing is bridged.
+   */
+  detachFar(): FarParty | null {
+    const far = this.far;
+    if (!far || far.gone || this.hungUp) return null;
+    far.gone = true;
+    this.stopHoldMusic();
+    far.bridge.close();
+    this.leg.bridge = null;
+    far.leg.bridge = null;
+    far.leg.onRefer = null;
+    this.bridgedLeg = null;
+    far.detach();
+    return { leg: far.leg, session: far.session, trunkLeg: far.trunkLeg };
+  }
+
+  /**
+   * An attended transfer joins this channel's caller with the caller of
+   * another channel (channel-transfer.ts): the caller's dialog and media
+   * leave the channel alive — the same dialog driven as an answered leg,
+   * the channel's own media leg — and the bridge with the far party opens.
+   * The transfer hangs the channel up next: the far party gets BYE, the
+   * caller nothing. Null when there is no answered caller bridged in a Dial().
+   */
+  detachCaller(): FarParty | null {
+    const far = this.far;
+    if (this.hungUp || this.callerGone || !this.answered || !this.session || !this.media || !far || far.gone) return null;
+    this.stopHoldMusic();
+    far.bridge.close();
+    far.leg.bridge = null;
+    this.leg.bridge = null;
+    this.media.source = null;
+    this.callerGone = true;
+    // the SipLeg lets go of the dialog before the answered leg takes it (both key it by Call-ID and our tag)
+    this.leg.close();
+    return { leg: new AnsweredLeg(this.deps.ua, this.leg.dialog, this.callerIdNum), session: this.session };
+  }
+
+  get callerDialog(): Dialog {
+    return this.leg.dialog;
+  }
+
+  /** the number of the far party bridged now, '' when none */
+  get farNumber(): string {
+    return this.far && !this.far.gone ? this.far.leg.number : '';
+  }
+
+  /** which of this channel's dialogs a Replaces names (RFC 3891 §3: Call-ID, our tag, the phone's tag), if any */
+  dialogNamed(r: ReplacesId): 'caller' | 'far' | undefined {
+    if (this.hungUp) return undefined;
+    const match = (d: { callId: string; localTag: string; remoteTag: string }) => d.callId === r.callId && d.localTag === r.toTag && d.remoteTag === r.fromTag;
+    if (this.answered && match(this.leg.dialog)) return 'caller';
+    if (this.far && !this.far.gone && match(this.far.leg.dialog)) return 'far';
+    return undefined;
+  }
+
+  replaced(r: ReplacesId): ChannelDialogMatch | undefined {
+    return this.deps.replaceable?.(r);
   }
 
   /**
@@ -832,6 +963,20 @@ export class SipChannel implements Channel {
     if (!leg) return;
     this.deps.ua.sendInDialog(leg.dialog, 'INFO', { body: req.body, contentType: req.get('content-type') });
   }
+}
+
+/** the far leg bridged with a channel now, with its media and bridge */
+interface FarBridge {
+  leg: AnsweredLeg;
+  session: MediaSession;
+  bridge: DialBridge;
+  since: Date;
+  /** taken elsewhere by a transfer (detachFar): the channel no longer ends it */
+  gone: boolean;
+  detached: Promise<void>;
+  detach(): void;
+  /** the far party is a trunk's call (an outside number a transfer reached): its leg's name */
+  trunkLeg?: string;
 }
 
 type NativeOutcome = { status: 'ANSWER'; native: { leg: AnsweredLeg; session: MediaSession; answerSdp: Buffer | undefined } } | { status: Exclude<DialResult['status'], 'ANSWER'> };

@@ -3,13 +3,14 @@
 // (src/sip/b2bua/fork.ts): the first 2xx wins, the other branches are
 // cancelled (or ACKed and hung up if they answered too). The answered leg
 // is a dialog the B2BUA routes back here (BYE from the callee).
-import type { SipMessage } from '../sip/message/sip-message.js';
-import { buildResponse } from '../sip/message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
+import { buildResponse } from '../sip-message/response.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
 import { InviteFork, type ForkBranch } from '../sip/b2bua/fork.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { BindingInfo, DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { DialStatus } from './channel.js';
+import type { EarlyDialog } from '../core/call-events.js';
 
 export interface DialBranchTarget {
   number: string;
@@ -125,6 +126,8 @@ export class OutboundDial {
   readonly result: Promise<DialOutcome>;
   /** the SIP Call-ID of each branch (one per contact rung) */
   readonly callIds: string[] = [];
+  /** the extension each branch rings */
+  private readonly numbers = new Map<ForkBranch, string>();
 
   constructor(
     private readonly ua: SipLegHost,
@@ -132,7 +135,7 @@ export class OutboundDial {
   ) {
     this.result = new Promise((r) => (this.resolve = r));
     // each branch is one contact of an extension; a Dial() may name several extensions
-    const numbers = new Map<ForkBranch, string>();
+    const numbers = this.numbers;
     this.fork = new InviteFork(
       ua,
       { callerNumber: req.callerNumber, callerName: req.callerName, calleeNumber: '', maxForwards: 70, offer: req.offer },
@@ -152,6 +155,12 @@ export class OutboundDial {
       this.callIds.push(b.callId);
     }
     if (req.timeoutMs > 0) this.timer = setTimeout(() => this.giveUp('NOANSWER'), req.timeoutMs);
+  }
+
+  /** the phones ringing now in early dialogs (none once settled) */
+  earlyDialogs(): EarlyDialog[] {
+    if (this.settled) return [];
+    return this.fork.earlyDialogs().map((e) => ({ extension: this.numbers.get(e.branch) ?? '', callId: e.branch.callId, phoneTag: e.phoneTag, pickupTag: e.pickupTag }));
   }
 
   /** the caller went away or the dialplan gave up: cancel every branch */

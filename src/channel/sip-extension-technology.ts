@@ -17,8 +17,8 @@ import type { Logger } from '../observability/logger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import { MediaSession } from '../media/media-session.js';
 import { negotiateOffer } from '../media/media-sdp.js';
-import { buildResponse } from '../sip/message/response.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import { buildResponse } from '../sip-message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import type { ServerTxHandle } from '../sip/b2bua/types.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
 

@@ -6,8 +6,8 @@
 // (call transfer) goes to whoever the channel names (`onRefer`); without
 // one it is declined. Everything is sent through the B2BUA's SipLegHost,
 // never its internals.
-import { buildResponse } from '../sip/message/response.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import { buildResponse } from '../sip-message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import { Dialog, newToken } from '../sip/dialog/dialog.js';
 import type { Remote } from '../transport/types.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
@@ -100,8 +100,8 @@ export class SipLeg implements DialogOwner {
   }
 
   /** 200 OK with our SDP; resent until the ACK (RFC 3261 §13.3.1.4), none within 64*T1 → the channel fails */
-  answer(body: Buffer): void {
-    const ok = this.buildA(200, 'OK', body);
+  answer(body: Buffer, headers?: Array<[string, string]>): void {
+    const ok = this.buildA(200, 'OK', body, headers);
     this.tx.respond(ok);
     this.answered = true;
     this.host.ownDialog(this.dialog.callId, this.dialog.localTag, this);
@@ -137,6 +137,8 @@ export class SipLeg implements DialogOwner {
 
   /** the leg is over: no more retransmissions, no more requests routed here */
   close(): void {
+    // once: the dialog may belong to another owner since (a transfer took the caller, SipChannel.detachCaller)
+    if (this.closed) return;
     this.closed = true;
     this.ok2xx?.stop();
     this.host.releaseDialog(this.dialog.callId, this.dialog.localTag);

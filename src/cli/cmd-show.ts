@@ -4,7 +4,7 @@ import { parseCommandArgs } from '../admin/cli-args.js';
 import { askServer, CONTROL_OPTIONS } from './control-client.js';
 import { formatTable } from '../admin/table.js';
 
-const SHOW_USAGE = 'usage: palisade show registrations|calls|hints|voicemail|trunks|call ID|NAME [ARG] --config FILE\n';
+const SHOW_USAGE = 'usage: palisade show registrations|calls|hints|voicemail|trunks|workers|call ID|NAME [ARG] --config FILE\n';
 
 /** what `show X` asks the server for, and what it prints when there is none */
 const SHOW: Record<string, { cmd: string; empty: string }> = {
@@ -13,6 +13,7 @@ const SHOW: Record<string, { cmd: string; empty: string }> = {
   hints: { cmd: 'hints', empty: 'no extensions' },
   voicemail: { cmd: 'voicemail-list', empty: 'no mailboxes' },
   trunks: { cmd: 'trunks', empty: 'no trunks' },
+  workers: { cmd: 'workers', empty: 'no workers' },
 };
 
 export async function runStatus(argv: string[]): Promise<number> {

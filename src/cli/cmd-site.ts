@@ -13,6 +13,9 @@ import { ConfigError } from '../config/config-error.js';
 import { parseExtensionsConf } from '../dialplan/parse-extensions-conf.js';
 import { ConsoleStore } from '../features/console/console-store.js';
 import { applySite, exportSite, readSiteDialplan, readSiteExtensions, SiteError } from '../features/console/site-files.js';
+import { applySiteObjects, exportSiteObjects, readSiteObjects, type SiteObjects } from '../features/console/site-objects.js';
+import type { TrunkConfig } from '../features/trunks/trunk-config.js';
+import type { RoutesConfig } from '../features/trunks/route-config.js';
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -31,7 +34,11 @@ export async function runExport(argv: string[]): Promise<number> {
     const store = new ConsoleStore(storage);
     await store.migrate();
     const r = await exportSite(storage, store, cfg.dialplan.file, resolve(positionals[0]!));
-    process.stdout.write(`exported ${r.extensions} extension(s) and ${r.dialplanFiles.length} dialplan file(s) to ${resolve(positionals[0]!)}\n`);
+    const o = await exportSiteObjects(storage, resolve(positionals[0]!));
+    const more = Object.entries(o)
+      .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
+      .join(', ');
+    process.stdout.write(`exported ${r.extensions} extension(s), ${more} and ${r.dialplanFiles.length} dialplan file(s) to ${resolve(positionals[0]!)}\n`);
     return 0;
   } finally {
     await storage.close();
@@ -48,9 +55,14 @@ export async function runImport(argv: string[]): Promise<number> {
   const host = createHost();
   const cfg = loadServerConfig(values.config, host);
   let site: ReturnType<typeof readSiteExtensions>;
+  let objects: SiteObjects;
   const dialplan = readSiteDialplan(dir);
   try {
     site = readSiteExtensions(dir);
+    objects = readSiteObjects(dir, {
+      trunks: (cfg.sections.trunks as TrunkConfig[] | undefined) ?? [],
+      routes: cfg.sections.routes as RoutesConfig | undefined,
+    });
     // the dialplan as it will be: the export's files over the current ones, parsed as the loader does
     if (cfg.dialplan.file) {
       const main = resolve(cfg.dialplan.file);
@@ -79,17 +91,20 @@ export async function runImport(argv: string[]): Promise<number> {
       return 0;
     }
     const plan = await applySite(storage, store, site, dialplan, cfg.dialplan.file);
-    await store.logChange({ actor: 'cli', role: 'admin', via: 'cli', remote: 'local', action: 'site.import', target: dir, after: plan });
+    const counts = await applySiteObjects(storage, objects);
+    await store.logChange({ actor: 'cli', role: 'admin', via: 'cli', remote: 'local', action: 'site.import', target: dir, after: { ...plan, ...counts } });
     changed = true;
     process.stdout.write(
-      `imported: ${plan.created.length} created, ${plan.updated.length} updated, ${plan.deleted.length} deleted extension(s); ${plan.dialplanFiles.length} dialplan file(s)\n`,
+      `imported: ${plan.created.length} created, ${plan.updated.length} updated, ${plan.deleted.length} deleted extension(s); ${Object.entries(counts)
+        .map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`)
+        .join(', ')}; ${plan.dialplanFiles.length} dialplan file(s)\n`,
     );
     return 0;
   } finally {
     await storage.close();
     if (changed) {
       // a running server takes the site at once; none running is fine
-      for (const cmd of ['reload-extensions', ...(cfg.dialplan.file ? ['reload-dialplan'] : [])]) {
+      for (const cmd of ['reload-extensions', 'trunks-reload', 'fraud-reload', ...(cfg.dialplan.file ? ['reload-dialplan'] : [])]) {
         await askServer(values, (p) => loadServerConfig(p, host), cmd, {}, 5000).catch(() => undefined);
       }
     }

@@ -10,6 +10,9 @@ import { ConfigError } from '../config/config-error.js';
 import { computeHa1 } from '../sip/auth/ha1.js';
 import { generateSecret } from '../security/passwords/index.js';
 import { startPalisade } from '../main.js';
+import cluster from 'node:cluster';
+import { runPrimary } from '../host/workers/index.js';
+import { LogRoot } from '../observability/logger.js';
 import { ensureSelfSignedCert } from '../transport/self-signed-cert.js';
 import { credentialLine, newMailboxPin } from './new-credentials.js';
 import { parseCommandArgs } from '../admin/cli-args.js';
@@ -154,7 +157,25 @@ export async function runStart(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  const app = await startPalisade(cfg);
+  if (cfg.sip.workers > 1 && cluster.isPrimary) {
+    // several workers (docs/operations.md, "One machine, every core"): this process forks and watches them
+    if (cfg.sections.cluster) {
+      process.stderr.write(`${cfg.configFile}: sip.workers ${cfg.sip.workers} and a cluster section cannot be combined in this version; set sip.workers: 1 on cluster nodes\n`);
+      return 1;
+    }
+    return await runPrimary(cfg.sip.workers, new LogRoot(cfg.log.level, cfg.log.levels).get('workers'));
+  }
+  let app: Awaited<ReturnType<typeof startPalisade>>;
+  try {
+    app = await startPalisade(cfg);
+  } catch (err) {
+    // a worker that cannot start (a port taken) ends at once: its IPC channel and link socket would keep it up, and the primary stops the rest
+    if (cluster.isWorker) {
+      process.stderr.write(`palisade worker: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   return await new Promise<number>((resolveExit) => {
     let stopping = false;
     const stop = (signal: string) => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeHa1 } from '../sip/auth/ha1.js';
 import { ConfigError } from './index.js';
@@ -218,9 +218,14 @@ test('loadConfig resolves paths against the file directory and reports a missing
   }
 });
 
-test('sip.workers above 1 is refused at load rather than silently ignored', () => {
-  const m = errorsOf(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: 4 }\n`).message;
-  assert.match(m, /sip\.workers 4 is not available in this version; expected 1/);
+test('sip.workers takes a count or auto (one per core); the RTP range must hold 2 pairs per worker', () => {
+  const c = (w: string, ports = '10000-10999') => parseConfig(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: ${w} }\nrtp: { ports: ${ports} }\n`, 'palisade.yaml');
+  assert.equal(c('4').sip.workers, 4);
+  assert.equal(c('auto').sip.workers, Math.min(64, availableParallelism()));
+  assert.match(
+    errorsOf(`sip: { domain: a.org, listen: [udp:127.0.0.1:5060], workers: 3 }\nrtp: { ports: 10000-10009 }\n`).message,
+    /rtp.ports "10000-10009" is too small for sip.workers 3; each worker needs at least 4 ports, give at least 12/,
+  );
 });
 
 test('mail is off without a mail section, and read with defaults and positions when given', () => {

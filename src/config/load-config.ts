@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { isIPv4, isIPv6 } from 'node:net';
-import { LineCounter, parseDocument, type Node } from 'yaml';
+import { availableParallelism } from 'node:os';
+import { isScalar, LineCounter, parseDocument, type Node } from 'yaml';
 import type { DigestAlgorithm } from '../core/auth.js';
 import { ConfigError } from './config-error.js';
 import type {
@@ -179,11 +180,9 @@ function readSip(m: MapReader): SipConfig {
     pattern: /^[\x21-\x7e][\x20-\x7e]*$/,
     expect: 'expected printable ASCII such as Palisade',
   });
-  const workers = m.int('workers', 1, 1, 64, 'processes');
-  if (workers > 1) {
-    // Accepting a setting that changes nothing would mislead: say so at load.
-    m.error('workers', `sip.workers ${workers} is not available in this version; expected 1 (one process serves about 10,000 REGISTER/s and 2,000 calls/s on two cores)`);
-  }
+  // several SIP/media worker processes (docs/operations.md, "One machine, every core"); auto: one per core
+  const w = m.node('workers');
+  const workers = isScalar(w) && w.value === 'auto' ? Math.min(64, availableParallelism()) : m.int('workers', 1, 1, 64, 'processes (or auto: one per core)');
   const udpRecvBuffer = m.int('udp_recv_buffer', 8388608, 65536, 1 << 30, 'bytes');
   m.done();
   return { listen, domain, realm, userAgent, workers, udpRecvBuffer };
@@ -203,6 +202,9 @@ function readRtp(m: MapReader, sip: SipConfig): RtpConfig {
     // RTP takes the even port and RTCP the odd one above it (RFC 3550 §11).
     else if (a % 2 !== 0) m.error('ports', `rtp.ports "${ports}" starts on an odd port; RTP uses even ports (RFC 3550 §11), start at ${a - 1} or ${a + 1}`);
     else if (b - a + 1 < 4) m.error('ports', `rtp.ports "${ports}" holds fewer than 4 ports; each call needs 2 (RTP + RTCP), give a larger range`);
+    // each worker takes its own share of whole pairs (src/core/workers.ts portShare)
+    else if (Math.floor((b - a + 1) / 2 / sip.workers) < 2)
+      m.error('ports', `rtp.ports "${ports}" is too small for sip.workers ${sip.workers}; each worker needs at least 4 ports, give at least ${sip.workers * 4}`);
     else {
       portMin = a;
       portMax = b;

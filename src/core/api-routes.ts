@@ -57,9 +57,15 @@ export interface ApiRoute {
   handle(req: ApiRequest): Promise<ApiResult> | ApiResult;
 }
 
-/** the table modules register into */
+/**
+ * The table modules register into. A module registers either routes or a
+ * loader of its routes (addLazy): the schema library and the handlers are
+ * then loaded only when the HTTP API is served, so a server without an
+ * `http:` section does not carry them in memory.
+ */
 export class ApiRoutes {
   private readonly routes: ApiRoute[] = [];
+  private readonly loaders: Array<{ load: () => Promise<readonly ApiRoute[]>; owner: string }> = [];
   private sealedBy: string | null = null;
 
   add(route: ApiRoute, owner = 'core'): void {
@@ -73,8 +79,23 @@ export class ApiRoutes {
     this.routes.push(route);
   }
 
-  /** the routes to serve; no route may be added afterwards */
+  /** routes made when the API is served (their module, and its schemas, loaded then) */
+  addLazy(load: () => Promise<readonly ApiRoute[]>, owner = 'core'): void {
+    if (this.sealedBy) throw new Error(`HTTP API routes of ${owner} came after ${this.sealedBy} started serving; register routes in start() of a module listed before it`);
+    this.loaders.push({ load, owner });
+  }
+
+  /** no route may be added from now on; the routes registered directly (the loaders' are not made) */
   seal(by: string): readonly ApiRoute[] {
+    this.sealedBy = by;
+    return this.routes;
+  }
+
+  /** the routes to serve, the loaders' made now (once); no route may be added afterwards */
+  async load(by: string): Promise<readonly ApiRoute[]> {
+    this.sealedBy = null;
+    const loaders = this.loaders.splice(0);
+    for (const l of loaders) for (const route of await l.load()) this.add(route, l.owner);
     this.sealedBy = by;
     return this.routes;
   }

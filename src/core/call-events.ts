@@ -29,12 +29,36 @@ export interface CallEvent {
   uniqueid?: string;
   /** the signalling ids (SIP Call-IDs) of the outgoing legs this call opened, e.g. a Dial()'s branches (ties them in a trace) */
   legs?: string[];
+  /** the early dialogs of its ringing legs (phones that answered 180/183 with a tag); [] once none rings */
+  early?: EarlyDialog[];
   /** 'b2bua' (direct call), 'channel' (the dialplan), or a module's name */
   via: string;
   /** epoch ms */
   at: number;
   /** why it ended (phase 'end') */
   cause?: string;
+}
+
+/**
+ * One early dialog of a call's outgoing leg: Palisade's INVITE to one phone
+ * of an extension, answered by a provisional response with a To tag. Busy
+ * lamps publish it (RFC 4235 call-id, local-tag, remote-tag) and a phone
+ * picks the call up by naming it in an INVITE's Replaces (RFC 3891).
+ */
+export interface EarlyDialog {
+  /** the extension whose phone rings */
+  extension: string;
+  /** the leg's SIP Call-ID */
+  callId: string;
+  /** the ringing phone's tag (its To tag) */
+  phoneTag: string;
+  /**
+   * What Palisade publishes for its own tag: a stand-in, not the From tag of
+   * its INVITE, so that what a lamp shows its watchers never names the
+   * dialog once answered (a Replaces naming an answered dialog is an
+   * attended transfer). A pickup's Replaces names it as to-tag.
+   */
+  pickupTag: string;
 }
 
 export interface RegistrationEvent {
@@ -190,6 +214,7 @@ function merge(a: CallEvent, b: CallEvent): CallEvent {
     toExtension: b.toExtension ?? a.toExtension,
     channel: b.channel ?? a.channel,
     legs: b.legs ?? a.legs,
+    early: b.early ?? a.early,
     via: b.via || a.via,
     at: b.at,
     cause: b.cause ?? a.cause,

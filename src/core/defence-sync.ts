@@ -32,7 +32,14 @@ export type DefenceChange =
   | { kind: 'spend-open'; call: string; node: string; principals: string[]; perMinute: number; t: number }
   /** that call ended: what it cost each principal (added to the day's spend on every node) */
   | { kind: 'spend'; call: string; node: string; spent: Array<{ principal: string; amount: number }>; t: number }
-  /** applied locally by the carrier, never published: `node` stopped (or restarted); its open calls spend no more */
+  /**
+   * a call passed the gate on `node`: it counts against `max_calls`, `max_outbound_calls` (principals)
+   * and `calls_per_minute` (each principal's cap beside it) on every node until its 'call-close'
+   */
+  | { kind: 'call-open'; call: string; node: string; principals: Array<{ id: string; perMinute: number }>; callee?: string; t: number }
+  /** that call ended */
+  | { kind: 'call-close'; call: string; node: string }
+  /** applied locally by the carrier, never published: `node` stopped (or restarted); its open calls spend and count no more */
   | { kind: 'node-gone'; node: string };
 
 export interface DefenceSync {

@@ -15,7 +15,7 @@ import { PortExhaustedError } from '../media/rtp/port-allocator.js';
 import { RtpRelayError } from '../media/rtp/relay-session.js';
 import { MediaNegotiationError } from '../media/media-sdp.js';
 import { WavFormatError } from '../media/player/wav-file.js';
-import { SipParseError } from '../sip/message/errors.js';
+import { SipParseError } from '../sip-message/errors.js';
 import { StorageError } from '../storage/database.js';
 import { UsageError } from '../admin/cli-args.js';
 import { controlRequest } from '../admin/control-socket.js';

@@ -10,6 +10,13 @@ export class CommandTable {
     this.handlers.set(name, run);
   }
 
+  /** replaces a command's handler with one made from it (several workers gather every worker's answer) */
+  wrap(name: string, make: (own: CommandHandler) => CommandHandler): void {
+    const own = this.handlers.get(name);
+    if (!own) throw new Error(`control command "${name}" is not registered`);
+    this.handlers.set(name, make(own));
+  }
+
   has(name: string): boolean {
     return this.handlers.has(name);
   }

@@ -117,6 +117,7 @@ test('the shipped modules declare the commands, applications and status fields t
     'trace-extension',
     'trace-list',
     'trunks',
+    'trunks-reload',
     'voicemail-delete',
     'voicemail-deposit',
     'voicemail-list',

@@ -101,8 +101,10 @@ export class ModuleHost<Services> {
   }
 
   /** phase 2, in list order; a module that fails to start stops those started before it */
-  async start(services: Services): Promise<void> {
+  async start(services: Services, runs: (name: string) => boolean = () => true): Promise<void> {
     for (const m of this.modules) {
+      // several workers: a module that runs once per server starts only in worker 0 (src/host/workers/)
+      if (!runs(m.name)) continue;
       try {
         await m.start?.(services);
       } catch (err) {

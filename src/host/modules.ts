@@ -23,8 +23,11 @@ import { iax2Module } from '../features/iax2/iax2-module.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { DndHub } from '../core/dnd.js';
 import type { ChatHub } from '../core/chat.js';
+import type { TrunkSet } from '../core/trunk-set.js';
+import type { TrunkConfig } from '../features/trunks/trunk-config.js';
 import type { MetricsRegistry } from '../observability/metrics.js';
 import type { ApiRoutes } from '../core/api-routes.js';
+import type { StoredChangeHub } from '../core/stored-changes.js';
 import type { DialplanRegistry } from '../dialplan/dialplan-registry.js';
 import { consoleModule } from '../features/console/console-module.js';
 import type { OriginateRequest, OriginateResult } from '../channel/originate.js';
@@ -35,6 +38,8 @@ import type { SipStack } from './sip-stack.js';
 /** What a module's start() may use: the core services, built before any module starts. */
 export interface HostServices {
   cfg: LoadedConfig;
+  /** false in workers other than worker 0 (sip.workers > 1): jobs done once per server (trunk registrations) are not theirs */
+  singletons: boolean;
   logs: LogRoot;
   storage: Database;
   mailer: Mailer | null;
@@ -70,6 +75,8 @@ export interface HostServices {
   dnd: DndHub;
   /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */
   chat: ChatHub;
+  /** the trunks that run now (palisade.yaml's and the API's): the trunks module publishes, the IAX2 module follows (src/core/trunk-set.ts) */
+  trunkSet: TrunkSet<TrunkConfig>;
   /** the one control command table (the core's commands are added once every module has started) */
   commands: { run(name: string, args: Record<string, unknown>): unknown; has(name: string): boolean };
   /** the Prometheus registry every module may add to; served at GET /metrics */
@@ -80,6 +87,8 @@ export interface HostServices {
   registry: DialplanRegistry;
   /** HTTP API resources of modules, served by the console module (register in start(), before it) */
   api: ApiRoutes;
+  /** what the API changed in the shared database, for the other nodes of a cluster (src/core/stored-changes.ts) */
+  storedChanges: StoredChangeHub;
   /** do-not-disturb and call forwarding: a module installs the policy the B2BUA and the channels consult (src/core/call-diversion.ts) */
   diversion: SipStack['b2bua']['diversion'];
   /** Palisade places a call and runs the answered party in the dialplan (src/channel/originate.ts); null without a dialplan */

@@ -38,6 +38,7 @@ import type { Database } from '../storage/database.js';
 import { sipExtensionTechnology } from '../channel/sip-extension-technology.js';
 import type { DefenceHooks } from './defence-hooks.js';
 import type { ExtensionDirectory } from './extension-directory.js';
+import { portShare, type WorkerIdentity } from '../core/workers.js';
 
 export interface SipStackDeps {
   logs: LogRoot;
@@ -48,6 +49,10 @@ export interface SipStackDeps {
   runner?: DialplanRunner;
   /** the prompts folder (generated on first start) */
   promptDir: string;
+  /** several workers (sip.workers > 1): this one, which takes its own share of the RTP ports */
+  worker?: WorkerIdentity | null;
+  /** several workers: the nonce key they share, so one accepts the nonces another issued */
+  nonceKey?: Buffer;
 }
 
 export type SipStack = Awaited<ReturnType<typeof buildSipStack>>;
@@ -80,6 +85,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     algorithms: cfg.auth.algorithms,
     nonceLifetimeSec: cfg.auth.nonceLifetime,
     lookupHa1: (user) => extensions.get(user)?.ha1,
+    nonceKey: d.nonceKey,
     server: { hosts: localHosts, ports: cfg.sip.listen.map((p) => p.port) },
   });
   const location = new LocationService({
@@ -133,8 +139,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   const media = createMediaApi({
     address: cfg.rtp.address,
     advertisedAddress: cfg.rtp.advertisedAddress,
-    portMin: cfg.rtp.portMin,
-    portMax: cfg.rtp.portMax,
+    // several workers: disjoint shares, so a call's media lives in the worker that owns the call
+    ...(d.worker ? portShare(cfg.rtp.portMin, cfg.rtp.portMax, d.worker.index, d.worker.count) : { portMin: cfg.rtp.portMin, portMax: cfg.rtp.portMax }),
     inactivityTimeoutMs: cfg.rtp.timeout * 1000,
     // call-quality-poor, one-way-audio; the thresholds come from a module (setQuality)
     qualityLog: logs.get('quality'),
@@ -164,7 +170,7 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
         },
         sendStateless: (req, remote) => {
           tm.stampVia(req, remote);
-          transport.send(req.toBuffer(), remote);
+          transport.send(req.toBuffer(), remote, req);
         },
         retransmit2xx: (res, remote, onGiveUp) => tm.retransmit2xx(res, remote, onGiveUp),
       },
@@ -195,6 +201,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
       dialplan: {
         routes: (caller, dialled) => runner.has(caller.context, dialled, caller.number),
         accept: (tx, req, remote, caller, dialled, ticket) => void channels.accept(tx, req, remote, caller, dialled, ticket),
+        // an INVITE with Replaces (RFC 3891) becomes a channel bridged with the replaced dialog's other party
+        replacing: (tx, req, remote, caller, r, ticket) => channels.replacing(tx, req, remote, caller, r, ticket),
       },
     },
     transport,

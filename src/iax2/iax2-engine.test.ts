@@ -42,7 +42,7 @@ async function server(requireToken = true) {
   return { engine, reports, registered, calls };
 }
 
-test('registration: call token, REGAUTH with MD5, REGACK with the refresh clamped to the maximum', async () => {
+test('registration: call token, REGAUTH with MD5, REGACK with the refresh clamped to the maximum; REGREL releases it', async () => {
   const srv = await server();
   const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true });
   await cli.listen();
@@ -57,7 +57,18 @@ test('registration: call token, REGAUTH with MD5, REGACK with the refresh clampe
       srv.reports.map((r) => [r.ok, r.method, r.account]),
       [[true, 'REGREQ', '1001']],
     );
-    reg.stop();
+    // released: REGREL through the same token and challenge rounds, the server forgets the binding (refresh 0)
+    assert.equal(await reg.release(), true);
+    assert.deepEqual(srv.registered.at(-1), { account: '1001', refresh: 0 });
+    assert.equal(srv.engine.counters.tokenIssued, 2, 'the REGREL got a token of its own');
+    assert.deepEqual(
+      srv.reports.map((r) => [r.ok, r.method]),
+      [
+        [true, 'REGREQ'],
+        [true, 'REGREL'],
+      ],
+    );
+    assert.equal(await reg.release(), false, 'nothing left to release');
     await until(() => srv.engine.sessions === 0 && cli.sessions === 0);
   } finally {
     cli.close();

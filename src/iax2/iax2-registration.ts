@@ -3,6 +3,8 @@
 // wants one, REGAUTH answered with md5(challenge + secret), REGACK with the
 // refresh granted. We register again at three quarters of it, each time on
 // a fresh call number; a refusal or silence is retried with back-off.
+// release() ends it at the server too: REGREL, challenged and answered as a
+// REGREQ is, and the server forgets our address at once.
 import { Cause, FrameType, Ie, IaxCmd } from './iax2-constants.js';
 import { type FullFrame, IeBuilder, Ies } from './iax2-frame.js';
 import type { Iax2Engine, SessionOwner } from './iax2-engine.js';
@@ -36,6 +38,8 @@ export class Iax2Registration implements SessionOwner {
   private timer: (() => void) | null = null;
   private failures = 0;
   private stopped = false;
+  /** a REGREL exchange is under way: its answer settles this */
+  private releasing: ((released: boolean) => void) | null = null;
   readonly status: RegistrationStatus = { state: 'idle', refresh: 0, registrations: 0, lastRegistered: null, lastError: null, failures: 0 };
   onChange: (s: RegistrationStatus) => void = () => {};
 
@@ -50,10 +54,36 @@ export class Iax2Registration implements SessionOwner {
   }
 
   stop(): void {
+    this.releasing?.(false);
     this.stopped = true;
     this.timer?.();
     if (this.session) this.engine.release(this.session);
     this.session = null;
+  }
+
+  /**
+   * Stop, and when registered tell the server we are gone (REGREL with our
+   * USERNAME, the call-token round, REGAUTH answered with the MD5): true
+   * once it acknowledged, false when it refused, did not answer, or we were
+   * not registered.
+   */
+  release(): Promise<boolean> {
+    const was = this.status.state;
+    this.stop();
+    if (was !== 'registered') return Promise.resolve(false);
+    this.status.state = 'idle';
+    return new Promise((resolve) => {
+      const s = this.engine.open(this.o.remote, this);
+      this.session = s;
+      this.releasing = (ok) => {
+        this.releasing = null;
+        this.finishSession();
+        resolve(ok);
+      };
+      s.onFrame = (f) => this.onFrame(f);
+      s.onTimeout = () => this.releasing?.(false);
+      this.sendRegreq(new IeBuilder().empty(Ie.CALLTOKEN));
+    });
   }
 
   private attempt(): void {
@@ -68,14 +98,15 @@ export class Iax2Registration implements SessionOwner {
   }
 
   private sendRegreq(extra: IeBuilder | null, md5?: string): void {
-    const ies = new IeBuilder().str(Ie.USERNAME, this.o.username).u16(Ie.REFRESH, this.o.refresh);
+    // a REGREL says refresh 0; it is also the size of a REGREQ, which a server's call-token gate wants before it answers with a token
+    const ies = new IeBuilder().str(Ie.USERNAME, this.o.username).u16(Ie.REFRESH, this.releasing ? 0 : this.o.refresh);
     if (md5) ies.str(Ie.MD5_RESULT, md5);
     const data = extra ? Buffer.concat([ies.build(), extra.build()]) : ies.build();
-    this.session?.send(FrameType.IAX, IaxCmd.REGREQ, data);
+    this.session?.send(FrameType.IAX, this.releasing ? IaxCmd.REGREL : IaxCmd.REGREQ, data);
   }
 
   onCallToken(token: string): void {
-    if (!this.session || this.status.state !== 'registering') return;
+    if (!this.session || (this.status.state !== 'registering' && !this.releasing)) return;
     this.session.restart();
     this.sendRegreq(new IeBuilder().str(Ie.CALLTOKEN, token));
   }
@@ -90,6 +121,7 @@ export class Iax2Registration implements SessionOwner {
         return;
       }
       case IaxCmd.REGACK: {
+        if (this.releasing) return this.releasing(true);
         const refresh = ies.u16(Ie.REFRESH) ?? this.o.refresh;
         this.failures = 0;
         Object.assign(this.status, { state: 'registered', refresh, lastRegistered: new Date().toISOString(), lastError: null, failures: 0 });
@@ -100,6 +132,7 @@ export class Iax2Registration implements SessionOwner {
         return;
       }
       case IaxCmd.REGREJ:
+        if (this.releasing) return this.releasing(false);
         this.finishSession();
         this.failed('rejected', ies.str(Ie.CAUSE) ?? `cause ${ies.u8(Ie.CAUSECODE) ?? Cause.FACILITY_REJECTED}`);
         return;

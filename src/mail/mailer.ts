@@ -8,7 +8,6 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { Logger } from '../observability/logger.js';
 
 export interface SmtpSettings {
@@ -249,20 +248,28 @@ export class Mailer {
   }
 }
 
+/**
+ * nodemailer, loaded on the first message: a server that never mails (no
+ * voicemail to e-mail, no alerts) does not carry it in memory.
+ */
 function createSmtpTransport(smtp: SmtpSettings): MailTransport {
-  const t = nodemailer.createTransport({
-    host: smtp.host,
-    port: smtp.port,
-    secure: smtp.secure,
-    requireTLS: smtp.requireTls,
-    auth: smtp.user !== null ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
-    tls: { rejectUnauthorized: smtp.verifyCertificate },
-    connectionTimeout: 10_000,
-    greetingTimeout: 10_000,
-    socketTimeout: 30_000,
-  });
+  let made: Promise<{ sendMail(m: unknown): Promise<unknown>; close(): void }> | null = null;
+  const transport = () =>
+    (made ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        host: smtp.host,
+        port: smtp.port,
+        secure: smtp.secure,
+        requireTLS: smtp.requireTls,
+        auth: smtp.user !== null ? { user: smtp.user, pass: smtp.password ?? '' } : undefined,
+        tls: { rejectUnauthorized: smtp.verifyCertificate },
+        connectionTimeout: 10_000,
+        greetingTimeout: 10_000,
+        socketTimeout: 30_000,
+      }),
+    ));
   return {
-    sendMail: (m) => t.sendMail(m),
-    close: () => t.close(),
+    sendMail: async (m) => (await transport()).sendMail(m),
+    close: () => void made?.then((t) => t.close()).catch(() => undefined),
   };
 }

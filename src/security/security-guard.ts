@@ -7,7 +7,7 @@ import type { Database } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
 import { CallingProfileRepo } from '../storage/calling-profile-repo.js';
 import type { Remote } from '../transport/types.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import type { SecurityEventSink } from '../core/security-event.js';
 import type { PinOutcome } from '../core/pin-outcome.js';
 import type { TrunkPolicySettings } from '../core/call-gate.js';
@@ -184,8 +184,11 @@ export class SecurityGuard {
     return rows.length;
   }
 
+  /** the list again: palisade.yaml's fraud.numbers and the database's (a prefix taken out of the database, here or by another node, goes) */
   async reloadFraudNumbers(): Promise<number> {
     const rows = await this.repo.loadFraudNumbers();
+    const keep = new Set([...this.d.cfg.fraud.numbers.map((n) => this.fraudList.normalise(n) ?? n), ...rows]);
+    for (const p of this.fraudList.prefixes()) if (!keep.has(p)) this.fraudList.remove(p);
     for (const p of rows) this.fraudList.add(p);
     return rows.length;
   }
@@ -291,6 +294,8 @@ export class SecurityGuard {
         return;
       case 'spend-open':
       case 'spend':
+      case 'call-open':
+      case 'call-close':
       case 'node-gone':
         this.callGate.applyShared(c);
         return;
@@ -311,7 +316,18 @@ export class SecurityGuard {
         if (!isAddress) {
           const p = this.policyOf(subject);
           const cnt = this.callGate.counters.get(p.id);
-          return { ...out, active_calls: cnt.active, outbound_calls: cnt.outbound, spent_today: Math.round(this.callGate.spentNow(p.id, Date.now()) * 10000) / 10000 };
+          const others = this.callGate.others;
+          const now = Date.now();
+          return {
+            ...out,
+            active_calls: cnt.active,
+            outbound_calls: cnt.outbound,
+            // in a cluster: what the other nodes announced (the limits count both)
+            other_nodes_active_calls: others.active(p.id),
+            other_nodes_outbound_calls: others.outbound(p.id),
+            other_nodes_calls_last_minute: others.attempts(p.id, now),
+            spent_today: Math.round(this.callGate.spentNow(p.id, now) * 10000) / 10000,
+          };
         }
         return out;
       }
@@ -333,6 +349,8 @@ export class SecurityGuard {
         if (!/^\d{1,20}$/.test(prefix)) throw new Error('fraud-remove needs a PREFIX of digits');
         const configured = this.d.cfg.fraud.numbers.some((n) => (this.fraudList.normalise(n) ?? n) === prefix);
         const removed = configured ? false : this.fraudList.remove(prefix);
+        // the other nodes read the list again (the caller took the prefix out of the database first)
+        if (removed) this.d.sync?.publish({ kind: 'fraud-reload' });
         return { prefix, removed, configured, fraud_numbers: this.fraudList.size };
       }
       case 'guard':

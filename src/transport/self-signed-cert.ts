@@ -3,7 +3,6 @@
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import { generate } from 'selfsigned';
 
 export interface CertFiles {
   cert: string;
@@ -25,6 +24,8 @@ export async function ensureSelfSignedCert(dir: string, names: string[], file = 
 export async function generateSelfSigned(names: string[]): Promise<{ cert: string; key: string }> {
   const cn = names[0] ?? 'localhost';
   const now = new Date();
+  // loaded when a certificate is made (the demo's first start, tests): a running server never needs it
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: cn }], {
     keyType: 'ec',
     curve: 'P-256',

@@ -3,7 +3,7 @@
 // open flow to that address or open a new connection from this listener's address.
 import net from 'node:net';
 import { isIPv6 } from 'node:net';
-import { StreamFramer } from '../sip/message/stream-framer.js';
+import { StreamFramer } from '../sip-message/stream-framer.js';
 import type { ListenPoint, Remote } from './types.js';
 
 export type StreamMessageHandler = (data: Buffer, remote: Remote, local: ListenPoint) => void;

@@ -13,7 +13,7 @@ import { ensureSelfSignedCert, generateSelfSigned } from './self-signed-cert.js'
 import { LogRoot } from '../observability/logger.js';
 import { parseConfig } from '../security/config/load-config.js';
 import { ConfigError } from '../config/config-error.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import type { Remote } from './types.js';
 
 let dir: string;

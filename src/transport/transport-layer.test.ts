@@ -1,8 +1,8 @@
 // RFC 3261 §18.2.1 and RFC 3581 §4: what the transport writes into the top Via.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../sip/message/parser.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import { parseMessage } from '../sip-message/parser.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import { stampVia } from './transport-layer.js';
 import type { Remote } from './types.js';
 

@@ -2,9 +2,9 @@
 // gate before any parsing, parses, stamps received/rport on requests
 // (RFC 3261 §18.2.1, RFC 3581 §4), and hands messages upward. It is also the
 // single Sender every layer above uses. Nothing thrown below escapes here.
-import { parseMessage } from '../sip/message/parser.js';
-import { buildResponse } from '../sip/message/response.js';
-import type { SipMessage } from '../sip/message/sip-message.js';
+import { parseMessage } from '../sip-message/parser.js';
+import { buildResponse } from '../sip-message/response.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 import type { Logger } from '../observability/logger.js';
 import { UdpListener } from './udp-listener.js';
 import { TcpListener } from './tcp-listener.js';
@@ -14,7 +14,6 @@ import { formatListenPoint } from './address.js';
 import type { SipTap } from './sip-tap.js';
 
 export { formatListenPoint };
-import { isIPv6 } from 'node:net';
 
 /** Decides, from the source address alone, whether a packet is looked at. */
 export interface PacketGate {
@@ -42,6 +41,22 @@ export interface TransportStats {
   malformed: number;
   answered400: number;
   handlerErrors: number;
+  /** several workers: packets read here that another worker owns, sent on to it */
+  forwarded: number;
+  /** several workers: packets another worker read and sent here */
+  injected: number;
+}
+
+/**
+ * Several workers (src/host/workers/): who owns a packet read here. route()
+ * returns true when it sent the packet on to another worker; streamSend
+ * carries what this worker sends on a stream connection to the worker that
+ * holds it.
+ */
+export interface WorkerRouter {
+  route(data: Buffer, remote: Remote, local: ListenPoint): boolean;
+  /** set in workers that do not listen on stream transports themselves */
+  streamSend?: (data: Buffer, remote: Remote) => void;
 }
 
 export class TransportLayer implements Sender {
@@ -51,7 +66,11 @@ export class TransportLayer implements Sender {
   /** certificate and key for tls: listen points (from the tls config section) */
   tlsCredentials?: TlsCredentials;
   private handler: InboundHandler = () => {};
-  readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0 };
+  readonly stats: TransportStats = { received: 0, gated: 0, malformed: 0, answered400: 0, handlerErrors: 0, forwarded: 0, injected: 0 };
+  /** several workers: set before start() (src/host/workers/) */
+  router: WorkerRouter | null = null;
+  /** stream listen points another worker serves (their sends go through router.streamSend) */
+  private proxied: ListenPoint[] = [];
   gate: PacketGate = { admit: () => true };
   /** sees every message received and sent (call traces); null: one check per message */
   tap: SipTap | null = null;
@@ -98,9 +117,13 @@ export class TransportLayer implements Sender {
 
   async start(): Promise<void> {
     for (const p of this.points) {
+      if (p.transport !== 'udp' && this.router?.streamSend) {
+        this.proxied.push(p);
+        continue;
+      }
       const onError = (err: Error) => this.log.warn('socket-error', { listen: formatListenPoint(p), error: err.message });
       if (p.transport === 'udp') {
-        const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError);
+        const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError, this.router !== null);
         await l.start();
         this.udp.push(l);
       } else if (p.transport === 'tcp') {
@@ -139,15 +162,22 @@ export class TransportLayer implements Sender {
     }
     // Lone CRLF keep-alives over UDP (RFC 5626 §4.4.1 uses STUN; phones send CRLF): ignore.
     if (data.length <= 4 && (data[0] === 13 || data[0] === 10 || data[0] === 0)) return;
-    const tap = this.tap;
-    if (tap === null) return this.dispatch(data, remote, local);
-    // the tap never throws (SipTap); handled() runs however the message ends
-    try {
-      tap.received(data, remote, local);
-      this.dispatch(data, remote, local);
-    } finally {
-      tap.handled();
+    // several workers: a packet another worker owns goes there (already gated here)
+    if (this.router?.route(data, remote, local)) {
+      this.stats.forwarded++;
+      return;
     }
+    this.dispatch(data, remote, local);
+  }
+
+  /** several workers: a packet another worker read, which this worker owns; gated again (a ban may have arrived here first) */
+  inject(data: Buffer, remote: Remote, local: ListenPoint): void {
+    this.stats.injected++;
+    if (!this.gate.admit(remote.address, remote.transport)) {
+      this.stats.gated++;
+      return;
+    }
+    this.dispatch(data, remote, local);
   }
 
   /** parse and hand upward one message that passed the gate */
@@ -159,6 +189,8 @@ export class TransportLayer implements Sender {
         this.stats.malformed++;
         this.log.debug('malformed', { from: remote.address, port: remote.port, code: r.code, error: r.error });
         this.reportMalformed(remote, local, r.error, r.msg?.isRequest ? r.msg.method : undefined);
+        // the tap sees the bytes (a failed call's ladder shows what was refused), and the 400 after them
+        this.tap?.received(data, remote, local, null);
         if (r.msg?.isRequest && r.msg.method !== 'ACK') {
           // §18.2.1 applies to every request received, so the 400 names the
           // real source too; a Via too broken to stamp is echoed as it came
@@ -171,6 +203,7 @@ export class TransportLayer implements Sender {
           if (r.code === 'PAL_ERR_SIP_BAD_VERSION') this.answerError(r.msg, remote, 505, 'Version Not Supported', r.error);
           else this.answerError(r.msg, remote, 400, 'Bad Request', r.error);
         }
+        this.tap?.handled();
         return;
       }
       msg = r.msg;
@@ -181,6 +214,9 @@ export class TransportLayer implements Sender {
       this.reportMalformed(remote, local, (err as Error).message, undefined);
       return;
     }
+    const tap = this.tap;
+    // the tap never throws (SipTap); handled() runs however the message ends
+    if (tap !== null) tap.received(data, remote, local, msg);
     try {
       this.handler(msg, remote, local);
     } catch (err) {
@@ -193,6 +229,8 @@ export class TransportLayer implements Sender {
           /* a message we cannot even answer is dropped */
         }
       }
+    } finally {
+      if (tap !== null) tap.handled();
     }
   }
 
@@ -214,14 +252,16 @@ export class TransportLayer implements Sender {
     }
   }
 
-  send(data: Buffer, remote: Remote): void {
+  send(data: Buffer, remote: Remote, msg?: SipMessage): void {
     try {
       if (remote.transport === 'udp') this.pickUdp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tcp') this.pickTcp(remote.address)?.send(data, remote);
       else if (remote.transport === 'tls') this.pickStream(this.tls, remote.address)?.send(data, remote);
+      // a stream connection another worker holds (several workers)
+      if (remote.transport !== 'udp' && this.proxied.length > 0) this.router?.streamSend?.(data, remote);
       // the tap never throws (SipTap); it runs after the send so it cannot hold one up
       const tap = this.tap;
-      if (tap !== null) tap.sent(data, remote, this.localFor(remote));
+      if (tap !== null) tap.sent(data, remote, this.localFor(remote), msg ?? null);
     } catch (err) {
       this.log.warn('send-failed', { to: remote.address, port: remote.port, error: (err as Error).message });
     }
@@ -229,12 +269,17 @@ export class TransportLayer implements Sender {
 
   localFor(remote: Remote): ListenPoint {
     const l = remote.transport === 'tcp' ? this.pickTcp(remote.address) : remote.transport === 'tls' ? this.pickStream(this.tls, remote.address) : this.pickUdp(remote.address);
-    return l?.point ?? this.points[0]!;
+    return l?.point ?? this.proxiedFor(remote) ?? this.points[0]!;
+  }
+
+  private proxiedFor(remote: Remote): ListenPoint | undefined {
+    const v6 = isV6(remote.address);
+    return this.proxied.find((p) => p.transport === remote.transport && isV6(p.address) === v6);
   }
 
   private pickUdp(address: string): UdpListener | undefined {
-    const v6 = isIPv6(address);
-    for (const l of this.udp) if (isIPv6(l.point.address) === v6) return l;
+    const v6 = isV6(address);
+    for (const l of this.udp) if (isV6(l.point.address) === v6) return l;
     return undefined;
   }
 
@@ -243,8 +288,8 @@ export class TransportLayer implements Sender {
   }
 
   private pickStream<L extends TcpListener>(list: L[], address: string): L | undefined {
-    const v6 = isIPv6(address);
-    for (const l of list) if (isIPv6(l.point.address) === v6) return l;
+    const v6 = isV6(address);
+    for (const l of list) if (isV6(l.point.address) === v6) return l;
     return undefined;
   }
 
@@ -266,6 +311,16 @@ export class TransportLayer implements Sender {
     this.tcp = [];
     this.tls = [];
   }
+}
+
+/**
+ * Whether an address Palisade sends to or listens on is IPv6: only IPv6 text
+ * holds a colon (these are packet sources and resolved targets, never host
+ * names with ports). net.isIPv6 runs a long regular expression, and this is
+ * asked on every message sent.
+ */
+function isV6(address: string): boolean {
+  return address.indexOf(':') >= 0;
 }
 
 /**

@@ -1,5 +1,5 @@
 // What the transport layer hands upward and what it accepts to send.
-import type { SipMessage } from '../sip/message/sip-message.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
 
 // Remote and TransportKind are core/ types (core/peer.ts): the ports there need them.
 import type { Remote, TransportKind } from '../core/peer.js';
@@ -20,8 +20,12 @@ export interface Inbound {
 
 /** The one way anything above the transport sends bytes. */
 export interface Sender {
-  /** send a serialised message; never throws (errors are counted and logged) */
-  send(data: Buffer, remote: Remote): void;
+  /**
+   * send a serialised message; never throws (errors are counted and logged).
+   * `msg`: the message the bytes serialize, when the caller has it (call
+   * traces read it instead of scanning the bytes again)
+   */
+  send(data: Buffer, remote: Remote, msg?: SipMessage): void;
   /** the listen point used to reach a remote (for Via / Contact / SDP) */
   localFor(remote: Remote): ListenPoint;
 }

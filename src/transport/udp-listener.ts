@@ -14,6 +14,8 @@ export class UdpListener {
     private readonly onDatagram: DatagramHandler,
     private readonly recvBufferSize: number,
     private readonly onError: (err: Error) => void,
+    /** several workers: the one socket the cluster primary holds, shared by every worker (src/host/workers/) */
+    private readonly shared = false,
   ) {
     this.socket = dgram.createSocket({ type: isIPv6(point.address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(point.address) });
   }
@@ -23,7 +25,7 @@ export class UdpListener {
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error) => reject(err);
       s.once('error', onBindError);
-      s.bind({ address: this.point.address, port: this.point.port, exclusive: true }, () => {
+      s.bind({ address: this.point.address, port: this.point.port, exclusive: !this.shared }, () => {
         s.off('error', onBindError);
         s.on('error', (err) => this.onError(err));
         try {

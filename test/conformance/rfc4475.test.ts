@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMessage, type ParseResult } from '../../src/sip/message/parser.js';
-import { checkRequest, type SanityOptions } from '../../src/sip/message/sanity.js';
-import { buildResponse } from '../../src/sip/message/response.js';
-import { parseAuthHeader } from '../../src/sip/message/auth-header.js';
-import { StreamFramer } from '../../src/sip/message/stream-framer.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { parseMessage, type ParseResult } from '../../src/sip-message/parser.js';
+import { checkRequest, type SanityOptions } from '../../src/sip-message/sanity.js';
+import { buildResponse } from '../../src/sip-message/response.js';
+import { parseAuthHeader } from '../../src/sip-message/auth-header.js';
+import { StreamFramer } from '../../src/sip-message/stream-framer.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 import { sharedTestdata } from '../helpers/paths.js';
 
 const DIR = sharedTestdata('rfc4475');

@@ -5,13 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseMessage } from '../../src/sip/message/parser.js';
-import { checkRequest } from '../../src/sip/message/sanity.js';
-import { buildResponse } from '../../src/sip/message/response.js';
-import { parseAuthHeader } from '../../src/sip/message/auth-header.js';
-import { StreamFramer } from '../../src/sip/message/stream-framer.js';
-import { SipParseError } from '../../src/sip/message/errors.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { parseMessage } from '../../src/sip-message/parser.js';
+import { checkRequest } from '../../src/sip-message/sanity.js';
+import { buildResponse } from '../../src/sip-message/response.js';
+import { parseAuthHeader } from '../../src/sip-message/auth-header.js';
+import { StreamFramer } from '../../src/sip-message/stream-framer.js';
+import { SipParseError } from '../../src/sip-message/errors.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 import { sharedTestdata } from '../helpers/paths.js';
 
 /** mulberry32: small, fast, deterministic */

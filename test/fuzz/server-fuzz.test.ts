@@ -10,7 +10,7 @@
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { netnsSuite } from '../helpers/netns.js';
-import { parseMessage } from '../../src/sip/message/parser.js';
+import { parseMessage } from '../../src/sip-message/parser.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers } from '../helpers/users.js';
 import { UdpProbe, TcpProbe, optionsRequest, palisadeStatus, parseResponse, pidAlive, registerRequest, tortureMessages, udpSendError } from '../helpers/sip-probe.js';

@@ -18,6 +18,7 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { portsInUse } from './sipp.js';
 
 const MODULE_PATH = '/usr/lib/baresip/modules';
 
@@ -94,6 +95,10 @@ export interface TracedSipMessage {
 }
 
 const TRACE_HEADER = /^(UDP|TCP|TLS) (\S+) -> (\S+)$/;
+/** RFC 3261 §7.1/§7.2: Request-Line or Status-Line */
+const START_LINE = /^(SIP\/2\.0 \d{3} |[A-Z]+ \S+ SIP\/2\.0$)/;
+/** RFC 3261 §7.3: a header field's name and colon */
+const HEADER_LINE = /^[A-Za-z0-9!%'*+.~_-]+\s*:/;
 
 type Waiter = { pred: (e: BaresipEvent) => boolean; resolve: (e: BaresipEvent) => void; reject: (e: Error) => void };
 type Pending = { resolve: (r: BaresipResponse) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
@@ -172,6 +177,16 @@ export class Baresip {
     ].join('\n');
   }
 
+  /** the unfinished last line of each output stream, held until its newline */
+  private readonly partialLines = new Map<'out' | 'err', string>();
+
+  private logChunk(name: 'out' | 'err', chunk: string): void {
+    const text = (this.partialLines.get(name) ?? '') + chunk;
+    const cut = text.lastIndexOf('\n');
+    this.partialLines.set(name, text.slice(cut + 1));
+    if (cut >= 0) this.log?.write(text.slice(0, cut + 1));
+  }
+
   /** writes the config dir, spawns baresip and connects the control socket */
   async start(timeoutMs = 5000): Promise<void> {
     mkdirSync(this.recordingsDir, { recursive: true });
@@ -188,8 +203,14 @@ export class Baresip {
     const proc = spawn('timeout', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
     this.startedAt = Date.now();
-    proc.stdout?.pipe(this.log, { end: false });
-    proc.stderr?.pipe(this.log, { end: false });
+    // whole lines only: a chunk of baresip's output may end mid-line, and the
+    // other stream or a harness line would otherwise land inside that line
+    for (const [name, stream] of [
+      ['out', proc.stdout],
+      ['err', proc.stderr],
+    ] as const) {
+      stream?.on('data', (d: Buffer) => this.logChunk(name, d.toString('utf8')));
+    }
     this.exited = new Promise((res) => proc.on('exit', (code) => res(code)));
     const deadline = Date.now() + timeoutMs;
     let lastErr: Error | undefined;
@@ -386,7 +407,8 @@ export class Baresip {
       const fail = this.events.find((e) => e.type === 'REGISTER_FAIL');
       if (fail) throw new Error(`baresip ${this.opts.name}: REGISTER_FAIL ${fail.param ?? ''}`);
       if (this.events.some((e) => e.type === 'REGISTER_OK')) return;
-      last = stripAnsi((await this.command('reginfo')).data);
+      // on a loaded machine one answer can take seconds: it may use the time left (replies carry their token)
+      last = stripAnsi((await this.command('reginfo', undefined, Math.max(3000, deadline - Date.now()))).data);
       if (/\bOK\b/.test(last)) return;
       await sleep(100);
     }
@@ -415,13 +437,24 @@ export class Baresip {
     for (let i = 0; i < lines.length; i++) {
       const m = TRACE_HEADER.exec(lines[i]);
       if (!m) continue;
-      const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP' | 'TLS', src: m[2], dst: m[3], startLine: lines[i + 1] ?? '', headers: [], sdp: [] };
-      let j = i + 2;
-      for (; j < lines.length && lines[j] !== ''; j++) msg.headers.push(lines[j]);
-      // the body runs to the next blank line or trace header; status lines
-      // printed by the other stream may sit between SDP lines, so skip them
-      for (j++; j < lines.length && lines[j] !== '' && !TRACE_HEADER.test(lines[j]); j++) {
-        if (/^[a-z]=/.test(lines[j])) msg.sdp.push(lines[j]);
+      // baresip's status lines reach the same file through the other pipe
+      // and, with line buffering, can land between any two lines of a
+      // message: take the first line shaped like a start line as the start
+      // line, and only header-shaped lines as headers.
+      let j = i + 1;
+      while (j < lines.length && j <= i + 4 && !START_LINE.test(lines[j])) j++;
+      if (j >= lines.length || !START_LINE.test(lines[j])) continue;
+      const msg: TracedSipMessage = { transport: m[1] as 'UDP' | 'TCP' | 'TLS', src: m[2], dst: m[3], startLine: lines[j], headers: [], sdp: [] };
+      // Headers, then the body's SDP lines, up to the next trace header. A
+      // blank line from the other stream may come early, so a header-shaped
+      // line before any SDP line is still a header; the body ends at the
+      // first blank line after an SDP line.
+      for (j++; j < lines.length && !TRACE_HEADER.test(lines[j]); j++) {
+        const l = lines[j];
+        if (l === '') {
+          if (msg.sdp.length > 0) break;
+        } else if (/^[a-z]=/.test(l)) msg.sdp.push(l);
+        else if (msg.sdp.length === 0 && HEADER_LINE.test(l)) msg.headers.push(l);
       }
       out.push(msg);
       i = j - 1;
@@ -474,8 +507,9 @@ export class Baresip {
     for (const w of waiters) w.reject(new Error(`baresip ${this.opts.name}: stopped while waiting for an event`));
     // the pipes can still deliver a last chunk after the exit event (or from a
     // process that survived SIGKILL's grace): detach them before ending the file
-    proc.stdout?.unpipe(this.log);
-    proc.stderr?.unpipe(this.log);
+    proc.stdout?.removeAllListeners('data');
+    proc.stderr?.removeAllListeners('data');
+    for (const [name, rest] of this.partialLines) if (rest !== '') this.log?.write(`${rest}\n`), this.partialLines.delete(name);
     await new Promise<void>((res) => (this.log ? this.log.end(res) : res()));
     this.proc = undefined;
   }
@@ -511,13 +545,18 @@ function stripAnsi(s: string): string {
 /**
  * A random port in [min, max) whose UDP and TCP sockets are free on
  * 127.0.0.1 for `span` consecutive ports (baresip's sip_listen takes port
- * and port+1). Bounded to 50 tries.
+ * and port+1). Bounded to 50 tries. A port the kernel lists in any state is
+ * skipped too: a TCP connection in TIME_WAIT does not stop our probe (node
+ * listens with SO_REUSEADDR) but does stop baresip's bind ("Address already
+ * in use"). The default range stays below the kernel's ephemeral ports
+ * (32768+), so no outgoing connection takes the port between probe and bind.
  */
-export async function findFreePort(span = 2, min = 30000, max = 39000): Promise<number> {
+export async function findFreePort(span = 2, min = 30000, max = 32700): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = min + Math.floor(Math.random() * (max - min - span));
+    const used = portsInUse();
     let ok = true;
-    for (let p = base; p < base + span && ok; p++) ok = (await canBind('tcp', p)) && (await canBind('udp', p));
+    for (let p = base; p < base + span && ok; p++) ok = !used.has(p) && (await canBind('tcp', p)) && (await canBind('udp', p));
     if (ok) return base;
   }
   throw new Error('no free port found');

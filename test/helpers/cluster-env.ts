@@ -5,6 +5,11 @@
 // a condition that a cluster reaches asynchronously.
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runSipp } from './sipp.js';
+import type { PalisadeProcess } from './palisade-process.js';
+import { sippCsv, type TestUser } from './users.js';
 
 export const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -38,4 +43,33 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
     if (Date.now() > until) assert.fail(`not within ${timeoutMs} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** one call from `caller` through `pal` to `to` (SIPp call-expect-uac): its final answer, 200 once answered and hung up after 300 ms */
+export async function callResult(pal: PalisadeProcess, caller: TestUser, to: string, name: string, dir: string): Promise<string> {
+  const csv = join(dir, `${name}.csv`);
+  writeFileSync(csv, sippCsv([caller], { peers: [to] }));
+  const r = await runSipp({
+    scenario: 'call-expect-uac',
+    target: pal.target,
+    inf: [csv],
+    calls: 1,
+    pauseMs: 300,
+    timeoutS: 20,
+    traceLogs: true,
+    dir,
+    extraArgs: ['-i', '127.0.0.1'],
+  });
+  const m = /call-result: (\S+)/.exec(r.logs);
+  assert.ok(m, `${name}: no result\n${r.errors}${r.stdout.slice(-800)}`);
+  return m[1]!;
+}
+
+/** the security verdict of the newest CDR of `src` written by `node` (its uniqueids start with the node's name) */
+export async function lastVerdict(prefix: string, src: string, node: string): Promise<string | undefined> {
+  const rows = await pgQuery<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [
+    src,
+    `${node}-%`,
+  ]);
+  return rows[0]?.security_verdict;
 }

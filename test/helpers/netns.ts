@@ -108,5 +108,8 @@ export function netnsSuite(fileUrl: string, name: string, body: () => void, time
     // An inner run that found no test would exit 0 too.
     const passed = Number(/^# pass (\d+)/m.exec(r.output)?.[1] ?? 0);
     assert.ok(passed > 0, `no test ran inside the namespace:\n${r.output}`);
+    // what the inner tests wrote for the reader (figures, a failed call's trace), without TAP's own lines
+    const notes = r.output.split('\n').filter((l) => l.startsWith('# ') && !/^# (Subtest|tests|suites|pass|fail|cancelled|skipped|todo|duration_ms)\b/.test(l));
+    if (notes.length > 0) process.stdout.write(notes.join('\n') + '\n');
   });
 }

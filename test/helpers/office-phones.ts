@@ -18,8 +18,20 @@ export function ask(pal: PalisadeProcess, cmd: string, args: Record<string, unkn
   return askServer({ socket }, () => ({ control: { socket } }), cmd, args);
 }
 
+/** where and how a SIPp phone runs (several workers: its own source address; over TCP) */
+export interface SippPhoneOptions {
+  /** its loopback address; 127.0.0.1 by default */
+  address?: string;
+  /** registers and answers over this transport; UDP by default */
+  transport?: 'u1' | 't1';
+  extraArgs?: string[];
+  /** scenario variables (-set NAME VALUE) */
+  set?: Record<string, string>;
+}
+
 /** a SIPp phone registered as `user`, running `scenario` as its answer to every call for `timeoutS` */
-export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string, timeoutS = 90): Promise<SippProcess> {
+export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUser, scenario: string, timeoutS = 90, o: SippPhoneOptions = {}): Promise<SippProcess> {
+  const address = o.address ?? '127.0.0.1';
   const [port] = await freeLocalPorts(1);
   const reg = join(dir, `${user.number}.csv`);
   writeFileSync(reg, sippCsv([user]));
@@ -27,14 +39,27 @@ export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUse
     scenario: 'register-auth',
     target: pal.target,
     inf: [reg],
-    set: { contact: `127.0.0.1:${port}`, expires: '600' },
+    set: { contact: `${address}:${port}`, expires: '600' },
     calls: 1,
     rate: 10,
     timeoutS: 20,
     dir,
+    transport: o.transport,
+    extraArgs: ['-i', address],
   });
   assert.equal(r.stats?.successful, 1, `register ${user.number}: ${r.errors}`);
-  return startSipp({ scenario, target: '127.0.0.1', port, rtpEcho: true, traceMsg: true, timeoutS, dir });
+  return startSipp({
+    scenario,
+    target: address,
+    port,
+    rtpEcho: true,
+    traceMsg: true,
+    timeoutS,
+    dir,
+    transport: o.transport,
+    extraArgs: ['-i', address, ...(o.extraArgs ?? [])],
+    set: o.set,
+  });
 }
 
 export interface PhoneOptions {

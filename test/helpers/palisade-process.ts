@@ -23,6 +23,8 @@ export interface PalisadeOptions {
   /** further listen points, e.g. tls:127.0.0.1:PORT (needs a tls section in extraYaml) */
   extraListen?: readonly string[];
   domain?: string;
+  /** sip.workers (several worker processes); 1 when omitted */
+  workers?: number;
   /** RTP port range "min-max"; a free block of 200 when omitted */
   rtpPorts?: string;
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
@@ -96,6 +98,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
       'sip:',
       `  listen: [${[...transports.map((t) => `${t}:${address}:${sipPort}`), ...(o.extraListen ?? [])].join(', ')}]`,
       `  domain: ${domain}`,
+      ...(o.workers ? [`  workers: ${o.workers}`] : []),
       'rtp:',
       `  ports: ${rtpPorts}`,
       '  address: 127.0.0.1',
@@ -203,7 +206,9 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
   };
 
   try {
-    await waitForEvent((e) => e.event === 'ready', o.readyTimeoutMs ?? 20_000);
+    // several workers: ready once the last one is (worker 0 starts first, the others after it)
+    const last = (o.workers ?? 1) - 1;
+    await waitForEvent((e) => (last > 0 ? e.event === 'worker-ready' && e.worker === last : e.event === 'ready'), o.readyTimeoutMs ?? 20_000 * (last + 1));
   } catch (e) {
     await stop(1000);
     throw e;
@@ -223,4 +228,28 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
     waitForEvent,
     stop,
   };
+}
+
+/** the first log event of `p` from stdout line `from` on that matches (waits for it) */
+export async function eventAfter(p: PalisadeProcess, from: number, pred: (e: Record<string, unknown>) => boolean, ms = 15_000): Promise<Record<string, unknown>> {
+  const end = Date.now() + ms;
+  for (;;) {
+    for (const l of p.lines.slice(from)) {
+      const e = parse(l);
+      if (e && pred(e)) return e;
+    }
+    if (Date.now() > end) throw new Error(`no matching event after line ${from}; tail:\n${p.lines.slice(-15).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** an administrator of `role` added with `palisade admin add`, and an API token for it (`palisade admin token`) */
+export function adminToken(p: PalisadeProcess, name: string, role: string): string {
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), ...args, '--config', p.configPath], { cwd: p.dir, encoding: 'utf8', timeout: 60_000 });
+  const add = run(['admin', 'add', name, '--role', role]);
+  if (add.status !== 0) throw new Error(`palisade admin add ${name}: ${add.stderr}`);
+  const tok = run(['admin', 'token', name]);
+  if (tok.status !== 0) throw new Error(`palisade admin token ${name}: ${tok.stderr}`);
+  return tok.stdout.trim().split('\n').at(-1)!;
 }

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, sharedTestdata } from './paths.js';
-import { parseMessage } from '../../src/sip/message/parser.js';
-import { SipMessage } from '../../src/sip/message/sip-message.js';
+import { parseMessage } from '../../src/sip-message/parser.js';
+import { SipMessage } from '../../src/sip-message/sip-message.js';
 
 export interface Received {
   data: Buffer;
@@ -244,6 +244,26 @@ export function optionsRequest(o: RequestOptions): string {
     '',
     '',
   ].join('\r\n');
+}
+
+/** OPTIONS over UDP from the loopback address `from` (a fresh port and Call-ID each time); resolves with whether an answer came within a second */
+export function udpOptions(pal: { domain: string; sipPort: number; address?: string }, from: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, from, () => {
+      const callId = `probe-${from}-${s.address().port}-${Date.now()}`;
+      s.send(optionsRequest({ domain: pal.domain, localPort: s.address().port, callId }), pal.sipPort, pal.address ?? '127.0.0.1');
+      const t = setTimeout(() => {
+        s.close();
+        resolve(false);
+      }, 1000);
+      s.on('message', () => {
+        clearTimeout(t);
+        s.close();
+        resolve(true);
+      });
+    });
+  });
 }
 
 /** a valid first REGISTER without credentials (RFC 3261 §10.2) */

@@ -94,7 +94,7 @@ function readIf(path: string): string {
  * included: a bind probe alone misses those (Node sets SO_REUSEADDR), while
  * SIPp's bind would fail on them.
  */
-function portsInUse(): Set<number> {
+export function portsInUse(): Set<number> {
   const used = new Set<number>();
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6', '/proc/net/udp', '/proc/net/udp6']) {
     const text = readIf(f);

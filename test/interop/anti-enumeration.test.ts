@@ -15,7 +15,7 @@ import { makeUsers } from '../helpers/users.js';
 import { UdpProbe, parseResponse, optionsRequest } from '../helpers/sip-probe.js';
 import { computeDigestResponse } from '../../src/sip/auth/digest.js';
 import { computeHa1 } from '../../src/sip/auth/ha1.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 
 const users = makeUsers(3, { first: 1000 });
 let pal: PalisadeProcess;

@@ -15,13 +15,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { netnsSuite } from '../helpers/netns.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers } from '../helpers/users.js';
-import { optionsRequest, palisadeStatus } from '../helpers/sip-probe.js';
+import { palisadeStatus, udpOptions } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
 import { clusterTag, dropTables, eventually } from '../helpers/cluster-env.js';
@@ -67,25 +66,6 @@ function svcrack(pal: PalisadeProcess, from: string): string {
   } finally {
     sourceAddress('127.0.0.1');
   }
-}
-
-/** OPTIONS over UDP from `from`; resolves with whether an answer came */
-function udpOptions(pal: PalisadeProcess, from: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, from, () => {
-      s.send(optionsRequest({ domain: pal.domain, localPort: s.address().port, callId: `cl-${from}-${Date.now()}` }), pal.sipPort, pal.address);
-      const t = setTimeout(() => {
-        s.close();
-        resolve(false);
-      }, 1000);
-      s.on('message', () => {
-        clearTimeout(t);
-        s.close();
-        resolve(true);
-      });
-    });
-  });
 }
 
 function gated(pal: PalisadeProcess): number {

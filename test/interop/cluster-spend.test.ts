@@ -20,7 +20,7 @@ import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
+import { NATS_URL, PG_URL, callResult, clusterTag, dropTables, eventually, lastVerdict } from '../helpers/cluster-env.js';
 
 const tag = clusterTag('cs');
 const prefix = `${tag}_`;
@@ -55,7 +55,8 @@ describe('a spend limit across two nodes', () => {
         // only internal calls can be answered without a trunk: the callee's number is priced
         '  "2100": 6',
         'fraud:',
-        '  defaults: { daily_spend_limit: 0.3 }',
+        // two calls of one caller at once (one per node): max_outbound_calls holds across the nodes too
+        '  defaults: { daily_spend_limit: 0.3, max_outbound_calls: 2 }',
       ].join('\n');
     for (const [i, name] of ['a', 'b'].entries()) {
       nodes.push(
@@ -100,29 +101,6 @@ describe('a spend limit across two nodes', () => {
     return Date.now() - t0;
   }
 
-  async function oneCall(pal: PalisadeProcess, caller: TestUser, name: string): Promise<string> {
-    const csv = join(dir, `${name}.csv`);
-    writeFileSync(csv, sippCsv([caller], { peers: ['2100'] }));
-    const r = await runSipp({
-      scenario: 'call-expect-uac',
-      target: pal.target,
-      inf: [csv],
-      calls: 1,
-      pauseMs: 300,
-      timeoutS: 20,
-      traceLogs: true,
-      dir,
-      extraArgs: ['-i', '127.0.0.1'],
-    });
-    const m = /call-result: (\S+)/.exec(r.logs);
-    assert.ok(m, `${name}: no result\n${r.errors}${r.stdout.slice(-800)}`);
-    return m[1]!;
-  }
-
-  const lastVerdict = async (src: string, node: string): Promise<string | undefined> =>
-    (await pgQuery<{ security_verdict: string }>(`select security_verdict from "${prefix}cdr" where src = $1 and uniqueid like $2 order by id desc limit 1`, [src, `${node}-%`]))[0]
-      ?.security_verdict;
-
   test('a call through A spends the limit; B then refuses the next priced call', { timeout: 60_000 }, async () => {
     const caller = callers[0]!;
     const ms = await callUntilCut(a, caller, 'seq-a');
@@ -130,10 +108,10 @@ describe('a spend limit across two nodes', () => {
     assert.ok(ms >= 2500, `A cut the call after ${ms} ms: 0.3 at 0.1 a second is 3 s`);
     // B learns what A's call cost as soon as it ends
     await eventually("B counts A's spend", () => spentToday(b, caller.number) >= 0.29, 5000);
-    assert.equal(await oneCall(b, caller, 'seq-b'), '403');
-    await eventually("B's CDR holds its refusal", async () => (await lastVerdict(caller.number, 'b')) === 'refused:daily_spend_limit:0.3', 5000);
+    assert.equal(await callResult(b, caller, '2100', 'seq-b', dir), '403');
+    await eventually("B's CDR holds its refusal", async () => (await lastVerdict(prefix, caller.number, 'b')) === 'refused:daily_spend_limit:0.3', 5000);
     // the limit is the caller's, not the node's: another extension still calls through B
-    assert.equal(await oneCall(b, callers[1]!, 'seq-other'), '200');
+    assert.equal(await callResult(b, callers[1]!, '2100', 'seq-other', dir), '200');
   });
 
   test("a caller's two calls at once, one through each node, share the limit", { timeout: 60_000 }, async () => {

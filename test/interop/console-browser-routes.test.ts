@@ -6,7 +6,11 @@
 // prepend is flagged as typed and cannot be saved), and the next call reaches
 // the trunk with the new rewrite — no restart. The API reads the edit back
 // and the change log has it with the session's account. Screenshots are kept
-// under test-artifacts/console/ (gitignored).
+// under test-artifacts/console/ (gitignored). Then a trunk is created on the
+// Trunks page: a palisade.yaml name and a weak secret are flagged as typed
+// (the secret by the server's own check), and the created trunk registers
+// to a SIPp registrar, its state shown in the list; an IAX2 trunk made
+// there gets IAX2's fields (no transport).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,6 +22,7 @@ import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
 import { repoRoot } from '../helpers/paths.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
+import { generateSecret } from '../../src/security/passwords/index.js';
 import { apiCall } from '../helpers/http-api.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -149,4 +154,69 @@ test('edit a route in the console: the next call reaches the trunk with the new 
   const p = await provider.stop();
   const invites = [...p.messages.matchAll(/^INVITE sip:(\d+)@/gm)].map((m) => m[1]);
   assert.deepEqual(invites, ['4930555', '030556']);
+});
+
+test('create a trunk on the Trunks page: checked as typed with the server rules, it registers to SIPp and the list shows it', async () => {
+  const secret = generateSecret();
+  writeFileSync(join(dir, 'acct.csv'), `SEQUENTIAL\nacct1;${secret}\n`);
+  const registrar = await startSipp({ scenario: 'provider-registrar-uas', target: '127.0.0.1', inf: [join(dir, 'acct.csv')], traceLogs: true, timeoutS: 120, dir });
+  try {
+    await page.goto(base);
+    if (await page.isVisible('input[name=password]')) {
+      await page.fill('input[name=name]', 'root');
+      await page.fill('input[name=password]', password);
+      await page.click('button[type=submit]');
+    }
+    await page.click('button[data-page=trunks]');
+    await page.waitForSelector('tr[data-trunk=prov] td[data-col=source]:text("config")');
+    const submit = '[data-testid=trunk-form] button[type=submit]';
+    // a name of palisade.yaml: flagged at once
+    await page.fill('input[name=trunk-name]', 'prov');
+    await page.waitForSelector('p.error[data-field=name]');
+    assert.match((await page.textContent('p.error[data-field=name]')) ?? '', /defined in palisade\.yaml/);
+    await page.fill('input[name=trunk-name]', 'sipp-reg');
+    await page.fill('input[name=trunk-host]', '127.0.0.1');
+    await page.fill('input[name=trunk-port]', String(registrar.port));
+    await page.fill('input[name=trunk-username]', 'acct1');
+    await page.check('input[name=trunk-register]');
+    // a weak secret: the server's secret policy answers as you type
+    await page.fill('input[name=trunk-secret]', 'password1');
+    await page.waitForSelector('p.error[data-field=secret]');
+    assert.match((await page.textContent('p.error[data-field=secret]')) ?? '', /too weak/);
+    assert.equal(await page.isDisabled(submit), true, 'a trunk with a weak secret cannot be created');
+    await shot('30-trunk-weak-secret');
+    await page.fill('input[name=trunk-secret]', secret);
+    await page.waitForSelector('p.error[data-field=secret]', { state: 'detached' });
+    await page.waitForSelector(`${submit}:not([disabled])`);
+    await page.click(submit);
+    await page.waitForSelector('[data-testid=saved]');
+    // the list shows it registered (SIPp checked the digest)
+    await page.waitForSelector('tr[data-trunk=sipp-reg] td[data-col=registration]:text("registered")', { timeout: 30_000 });
+    await shot('31-trunk-registered');
+    const t = (await apiCall(base, { path: '/api/v1/trunks', token })).json.find((x: { name: string }) => x.name === 'sipp-reg');
+    assert.deepEqual([t.source, t.registration, t.register, t.username, t.secret_set, 'secret' in t], ['database', 'registered', true, 'acct1', true, false]);
+    const change = (await apiCall(base, { path: '/api/v1/changes?action=trunk.create', token })).json;
+    assert.deepEqual([change.total, change.rows[0].actor, change.rows[0].via, change.rows[0].target], [1, 'root', 'session', 'sipp-reg']);
+    assert.ok(!JSON.stringify(change).includes(secret));
+
+    // an IAX2 trunk: the technology choice shows IAX2's fields (no transport); a host: dynamic peer
+    await page.waitForSelector('select[name=trunk-transport]');
+    await page.fill('input[name=trunk-name]', 'iax-peer');
+    await page.selectOption('select[name=trunk-type]', 'iax2');
+    await page.waitForSelector('select[name=trunk-transport]', { state: 'detached' });
+    assert.equal(await page.getAttribute('input[name=trunk-port]', 'placeholder'), '4569');
+    await page.fill('input[name=trunk-host]', 'dynamic');
+    await page.fill('input[name=trunk-username]', 'iax9000');
+    await page.fill('input[name=trunk-secret]', generateSecret());
+    await page.waitForSelector(`${submit}:not([disabled])`);
+    await shot('32-trunk-iax2-form');
+    await page.click(submit);
+    await page.waitForSelector('tr[data-trunk=iax-peer] td:text("iax2")');
+    const iax = (await apiCall(base, { path: '/api/v1/trunks', token })).json.find((x: { name: string }) => x.name === 'iax-peer');
+    assert.deepEqual([iax.type, iax.host, iax.port, iax.username, 'transport' in iax, iax.secret_set], ['iax2', 'dynamic', 4569, 'iax9000', false, true]);
+  } finally {
+    const r = await registrar.stop();
+    assert.match(r.logs, /register-result: ok/);
+    assert.doesNotMatch(r.logs, /register-result: bad/);
+  }
 });

@@ -8,12 +8,11 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
-import { optionsRequest } from '../helpers/sip-probe.js';
+import { optionsRequest, udpOptions } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { runSipp } from '../helpers/sipp.js';
@@ -34,26 +33,6 @@ after(async () => {
 function cli(pal: PalisadeProcess, args: string[]): { out: string; status: number | null } {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), ...args, '--config', pal.configPath], { encoding: 'utf8', timeout: 15_000 });
   return { out: r.stdout + r.stderr, status: r.status };
-}
-
-/** OPTIONS over UDP from `from`; resolves with whether an answer came */
-function udpOptions(pal: PalisadeProcess, from: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createSocket('udp4');
-    s.bind(0, from, () => {
-      const callId = `gate-${from}-${Date.now()}`;
-      s.send(optionsRequest({ domain: pal.domain, localPort: s.address().port, callId }), pal.sipPort, '127.0.0.1');
-      const t = setTimeout(() => {
-        s.close();
-        resolve(false);
-      }, 1000);
-      s.on('message', () => {
-        clearTimeout(t);
-        s.close();
-        resolve(true);
-      });
-    });
-  });
 }
 
 /** a TCP connection from `from`: 'answered' (OPTIONS got a reply), 'closed' (hung up on us) */

@@ -14,8 +14,8 @@ import { createServer, type Server } from 'node:net';
 import { netnsSuite, isLoopbackOnly } from '../helpers/netns.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { UdpProbe, TcpProbe, optionsRequest, parseResponse, pidAlive, tortureMessages, udpSendError, type Received } from '../helpers/sip-probe.js';
-import { parseMessage } from '../../src/sip/message/parser.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { parseMessage } from '../../src/sip-message/parser.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 
 /** What a message must get back: allowed final statuses, or null for silence. */
 interface Expect {

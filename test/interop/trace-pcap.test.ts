@@ -239,8 +239,10 @@ describe('call traces and captures (palisade trace / pcap)', () => {
     }
     const uasLog = readFileSync(join(dir, `sipp-${uasPort[1]}.msg.log`), 'utf8');
     const legA = inviteCallId(caller.messages);
-    const legs = [...uasLog.matchAll(/^Call-ID:\s*(\S+)/gim)].map((m) => m[1]!);
-    const legB = legs.at(-1)!;
+    // the Dial() leg is the last INVITE the busy phone got (not the last message: an unsolicited NOTIFY may follow)
+    const invites = sippBlocks(uasLog).filter((b) => /^INVITE sip:/m.test(b));
+    const legB = /^Call-ID:\s*(\S+)/im.exec(invites.at(-1) ?? '')?.[1] ?? '';
+    assert.ok(legB, `no INVITE reached the busy phone: ${uasLog.slice(-1500)}`);
     assert.notEqual(legA, legB);
     await new Promise((r) => setTimeout(r, 3500));
     const ladder = cli('trace', legA);

@@ -9,7 +9,7 @@
 // passed to Alice: she never sees a REFER.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -17,9 +17,9 @@ import type { Baresip } from '../helpers/baresip.js';
 import { dominantFrequency, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
-import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
+import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
-import { baresipPhone } from '../helpers/office-phones.js';
+import { baresipPhone, sippPhone } from '../helpers/office-phones.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -58,82 +58,103 @@ const TONE_ALICE = 440;
 const TONE_BOB = 1000;
 const TONE_CAROL = 700;
 
-async function blindTransfer(t: TestContext, withDialplan: boolean): Promise<void> {
+/**
+ * Alice calls Bob; one of them (`by`: Bob, the called party, or Alice, the
+ * caller — only on a dialplan channel) transfers the other to Carol by REFER.
+ */
+async function blindTransfer(t: TestContext, withDialplan: boolean, by: 'callee' | 'caller' = 'callee'): Promise<void> {
   const [alice, bob, carol] = makeUsers(3, { first: 1001 });
   const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-'));
   const conf = join(dir, 'extensions.conf');
   writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
-  const extraYaml = ['registrar:', '  qualify_interval: 0', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
+  // the caller's transfer is her second call while her first is up (the fraud default allows one)
+  const fraud = by === 'caller' ? ['fraud:', '  defaults: { max_outbound_calls: 2 }'] : [];
+  const extraYaml = ['registrar:', '  qualify_interval: 0', ...fraud, ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
   const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml });
   const [rtp] = await freeLocalPorts(1, 300);
   const phones: Baresip[] = [];
   try {
-    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp!);
-    const b = await phone(pal, 'bob', bob!, TONE_BOB, rtp! + 100, true);
+    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp!, by === 'caller');
+    const b = await phone(pal, 'bob', bob!, TONE_BOB, rtp! + 100, by === 'callee');
     const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp! + 200, true);
     phones.push(a, b, c);
+    // the transferor and the party it hands to Carol (the transferee)
+    const [xfer, stay] = by === 'callee' ? [b, a] : [a, b];
+    const [xferUser, stayUser] = by === 'callee' ? [bob!, alice!] : [alice!, bob!];
+    const [xferTone, stayTone] = by === 'callee' ? [TONE_BOB, TONE_ALICE] : [TONE_ALICE, TONE_BOB];
     await a.dial(`sip:${bob!.number}@${pal.target}`);
     await a.waitEvent('CALL_ESTABLISHED', 8000);
     await b.waitEvent('CALL_ESTABLISHED', 8000);
     await sleep(1500);
     const mark = c.mark();
-    await b.mustCommand('transfer', `sip:${carol!.number}@${pal.target}`);
+    await xfer.mustCommand('transfer', `sip:${carol!.number}@${pal.target}`);
     const incoming = await c.waitEvent((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED', 8000, mark);
     t.diagnostic(`Carol: ${incoming.type} from ${String(incoming.peeruri)}`);
     await c.waitEvent('CALL_ESTABLISHED', 8000, mark);
-    // Bob's call ends (Palisade's BYE after the final NOTIFY, or his own on it)
-    await b.waitEvent('CALL_CLOSED', 8000);
+    // the transferor's call ends (Palisade's BYE after the final NOTIFY, or its own on it)
+    await xfer.waitEvent('CALL_CLOSED', 8000);
     await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
     // the path the call took: a Dial() bridge of the dialplan, or the B2BUA's direct call
     assert.equal(
       pal.events().some((e) => e.event === 'channel-bridged'),
       withDialplan,
     );
-    // Alice and Carol talk for a while; Alice's call never closed
+    // the transferee and Carol talk for a while; the transferee's call never closed
     const talkFrom = Date.now();
     await sleep(3000);
-    assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice stayed in her call');
-    await a.hangup();
+    assert.ok(!stay.events.some((e) => e.type === 'CALL_CLOSED'), 'the transferee stayed in its call');
+    await stay.hangup();
     await c.waitEvent('CALL_CLOSED', 8000);
     const talkMs = Date.now() - talkFrom;
 
-    // Carol's caller ID is Alice (the transferee), not Bob
-    assert.match(String(incoming.peeruri ?? ''), new RegExp(`sip:${alice!.number}@`), "Carol sees Alice's number");
+    // Carol's caller ID is the transferee, not the transferor
+    assert.match(String(incoming.peeruri ?? ''), new RegExp(`sip:${stayUser.number}@`), "Carol sees the transferee's number");
 
-    // Bob's side: 202 to his REFER, then NOTIFYs with sipfrag 100, (180,) 200, the last one terminating the subscription
-    const bt = b.sipTrace();
+    // the transferor's side: 202 to its REFER, then NOTIFYs with sipfrag 100, (180,) 200, the last one terminating the subscription
+    const bt = xfer.sipTrace();
     const referAnswer = bt.find((m) => m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+REFER/i.test(h)));
     assert.match(referAnswer?.startLine ?? '', /^SIP\/2\.0 202 /, 'the REFER got 202 Accepted');
-    const bobAt = `127.0.0.1:${b.opts.sipPort}`;
+    const xferAt = `127.0.0.1:${xfer.opts.sipPort}`;
     // (Palisade's unsolicited message-summary NOTIFY to a registering phone is not one of them)
-    const notifies = bt.filter((m) => m.startLine.startsWith('NOTIFY ') && m.dst === bobAt && m.headers.some((h) => /^event:\s*refer\b/i.test(h)));
-    t.diagnostic(`NOTIFYs to Bob: ${notifies.map((n) => `${n.src} ${n.headers.filter((h) => /^(subscription-state|event|content-type)/i.test(h)).join(', ')}`).join(' | ')}`);
+    const notifies = bt.filter((m) => m.startLine.startsWith('NOTIFY ') && m.dst === xferAt && m.headers.some((h) => /^event:\s*refer\b/i.test(h)));
+    t.diagnostic(
+      `NOTIFYs to the transferor: ${notifies.map((n) => `${n.src} ${n.headers.filter((h) => /^(subscription-state|event|content-type)/i.test(h)).join(', ')}`).join(' | ')}`,
+    );
     assert.ok(notifies.length >= 2, `NOTIFYs: ${notifies.length}`);
     assert.ok(
       notifies.every((n) => n.headers.some((h) => /^content-type:\s*message\/sipfrag/i.test(h))),
       'message/sipfrag bodies',
     );
     assert.match(notifies[notifies.length - 1]!.headers.find((h) => /^subscription-state/i.test(h)) ?? '', /terminated/i);
-    // Carol was called by Palisade (not by Alice's phone: Alice never saw a REFER)
+    // Carol was called by Palisade (not by the transferee's phone: it never saw a REFER)
     assert.ok(!c.sipTrace().some((m) => m.startLine.startsWith('REFER ')));
 
-    // Audio: Carol hears Alice; Alice, at the end of her call, hears Carol
+    // Audio: Carol hears the transferee; the transferee, at the end of its call, hears Carol
     const carolHeard = readWav(c.recordings().dec[0]!);
-    assert.ok(Math.abs(dominantFrequency(carolHeard) - TONE_ALICE) <= 10, `Carol hears Alice's tone (${dominantFrequency(carolHeard)} Hz)`);
-    const aliceHeard = readWav(a.recordings().dec[0]!);
-    const n = aliceHeard.samples.length;
+    assert.ok(Math.abs(dominantFrequency(carolHeard) - stayTone) <= 10, `Carol hears the transferee's tone (${dominantFrequency(carolHeard)} Hz)`);
+    const stayHeard = readWav(stay.recordings().dec[0]!);
+    const n = stayHeard.samples.length;
     const tail = Math.min(n, Math.round((Math.min(talkMs, 3000) / 1000) * 8000 * 0.6));
-    const hz = dominantFrequency(aliceHeard, n - tail, n);
-    assert.ok(Math.abs(hz - TONE_CAROL) <= 10, `Alice hears Carol's tone at the end of her call (${hz} Hz)`);
-    const head = dominantFrequency(aliceHeard, Math.round(0.3 * 8000), Math.round(1.2 * 8000));
-    assert.ok(Math.abs(head - TONE_BOB) <= 10, `Alice heard Bob first (${head} Hz)`);
+    const hz = dominantFrequency(stayHeard, n - tail, n);
+    assert.ok(Math.abs(hz - TONE_CAROL) <= 10, `the transferee hears Carol's tone at the end of its call (${hz} Hz)`);
+    const head = dominantFrequency(stayHeard, Math.round(0.3 * 8000), Math.round(1.2 * 8000));
+    assert.ok(Math.abs(head - xferTone) <= 10, `the transferee heard the transferor first (${head} Hz)`);
 
-    // CDRs: the segment with Bob, ended by the transfer; the segment with Carol
+    // CDRs: the segment with the transferor, ended by the transfer; the segment with Carol
     const rows = await cdrRows(pal, 2);
+    t.diagnostic(JSON.stringify(rows));
+    const how = `blind transfer by ${xferUser.number} to ${carol!.number}`;
+    if (withDialplan && by === 'caller') {
+      // Alice's channel (Dial() answered) ends with the transfer; Bob and Carol talk on in a segment of their own
+      const ch = rows.find((r) => r.src === alice!.number && r.lastapp === 'Dial');
+      assert.ok(ch && ch.disposition === 'ANSWERED' && ch.dst === bob!.number, "Alice's channel");
+      const seg = rows.find((r) => r.userfield === how);
+      assert.ok(seg && seg.src === bob!.number && seg.dst === carol!.number && seg.lastapp === 'Transfer' && seg.billsec >= 2, 'the segment Bob–Carol');
+      return;
+    }
     if (withDialplan) {
       // the channel's CDR (Alice dialled 1002; Dial() answered) and the segment the transfer ended
-      t.diagnostic(JSON.stringify(rows));
-      const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to ${carol!.number}`);
+      const seg = rows.find((r) => r.userfield === how);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob');
       const ch = rows.find((r) => r !== seg)!;
       assert.equal(ch.src, alice!.number);
@@ -142,12 +163,11 @@ async function blindTransfer(t: TestContext, withDialplan: boolean): Promise<voi
       assert.ok(ch.billsec >= 4, `the channel lasted through both segments (${ch.billsec} s)`);
       return;
     }
-    t.diagnostic(JSON.stringify(rows));
     const first = rows.find((r) => r.dst === bob!.number)!;
     const second = rows.find((r) => r.dst === carol!.number)!;
     assert.equal(first.src, alice!.number);
     assert.equal(first.disposition, 'ANSWERED');
-    assert.equal(first.userfield, `blind transfer by ${bob!.number} to ${carol!.number}`);
+    assert.equal(first.userfield, how);
     assert.equal(second.src, alice!.number);
     assert.equal(second.lastapp, 'Transfer');
     assert.equal(second.lastdata, `SIP/${carol!.number}`);
@@ -169,12 +189,23 @@ test('blind transfer by REFER on a dialplan channel: Dial() bridges Alice and Bo
   await blindTransfer(t, true);
 });
 
-test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alice, then Carol, and joins them; Carol is re-INVITEd, they talk; CDRs', {
-  timeout: 120_000,
-}, async (t) => {
+/**
+ * Bob (a SIPp transferor) calls Alice, then Carol, and joins them by REFER
+ * with Replaces in the first call. Direct calls: Carol is re-INVITEd
+ * towards the relay of Alice's call. Dialplan calls (Dial() bridges, Bob
+ * the caller of both channels: REFER from the caller's side): Alice's and
+ * Carol's legs leave their channels as they are and are bridged together.
+ */
+async function attendedFromTransferor(t: TestContext, withDialplan: boolean): Promise<void> {
   const [alice, bob, carol] = makeUsers(3, { first: 1001 });
+  const dir = mkdtempSync(join(tmpdir(), 'pal-axfer-'));
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
   // the consultation call is Bob's second call in progress: the fraud default allows one (docs/configuration.md, fraud)
-  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml: 'registrar:\n  qualify_interval: 0\nfraud:\n  defaults: { max_outbound_calls: 2 }' });
+  const extraYaml = ['registrar:', '  qualify_interval: 0', 'fraud:', '  defaults: { max_outbound_calls: 2 }', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join(
+    '\n',
+  );
+  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml });
   const [rtp] = await freeLocalPorts(1, 200);
   const phones: Baresip[] = [];
   try {
@@ -197,12 +228,17 @@ test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alic
     const refusals = pal.events().filter((e) => /refused|failed|security/.test(String(e.event)));
     assert.equal(r.stats?.successful, 1, `the transferor's scenario: ${r.errors.slice(0, 1500)}\nPalisade: ${JSON.stringify(refusals)}`);
     await pal.waitForEvent((e) => e.event === 'call-transferred', 5000);
+    assert.equal(
+      pal.events().some((e) => e.event === 'channel-bridged'),
+      withDialplan,
+    );
     // Alice and Carol are now in one call: nobody hung up on them
     await sleep(3000);
     assert.ok(!a.events.some((e) => e.type === 'CALL_CLOSED') && !c.events.some((e) => e.type === 'CALL_CLOSED'), 'Alice and Carol are still in a call');
-    // Carol was re-INVITEd (a new offer, towards the relay of Alice's call) and said 200
+    // direct: Carol was re-INVITEd (a new offer, towards the relay of Alice's call) and said 200;
+    // dialplan: both legs' media is Palisade's already, so nobody is re-INVITEd
     const reinvite = c.sipTrace().filter((m) => m.startLine.startsWith('INVITE ') && m.dst === `127.0.0.1:${c.opts.sipPort}`);
-    assert.equal(reinvite.length, 2, "Carol's INVITEs: the call from Bob, then Palisade's re-INVITE");
+    assert.equal(reinvite.length, withDialplan ? 1 : 2, "Carol's INVITEs: the call from Bob (then Palisade's re-INVITE in a direct call)");
     await a.hangup();
     await c.waitEvent('CALL_CLOSED', 8000);
 
@@ -219,13 +255,254 @@ test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alic
     const rows = await cdrRows(pal, 3);
     t.diagnostic(JSON.stringify(rows));
     const how = `attended transfer by ${bob!.number} to ${carol!.number}`;
-    assert.ok(rows.some((x) => x.src === bob!.number && x.dst === alice!.number && x.userfield === how));
-    assert.ok(rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.userfield === `replaced: ${how}`));
-    assert.ok(rows.some((x) => x.src === alice!.number && x.dst === carol!.number && x.lastapp === 'Transfer' && x.billsec >= 2));
+    if (withDialplan) {
+      // Bob's two channels (Dial() answered), then the segment the transfer joined
+      assert.ok(rows.some((x) => x.src === bob!.number && x.dst === alice!.number && x.lastapp === 'Dial' && x.disposition === 'ANSWERED'));
+      assert.ok(rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.lastapp === 'Dial' && x.disposition === 'ANSWERED'));
+    } else {
+      assert.ok(rows.some((x) => x.src === bob!.number && x.dst === alice!.number && x.userfield === how));
+      assert.ok(rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.userfield === `replaced: ${how}`));
+    }
+    assert.ok(rows.some((x) => x.src === alice!.number && x.dst === carol!.number && x.lastapp === 'Transfer' && (!withDialplan || x.userfield === how) && x.billsec >= 2));
   } finally {
     for (const p of phones) await p.stop();
     await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('blind transfer by REFER from the caller of a dialplan channel: Alice Dial()s Bob and transfers him to Carol; Bob and Carol talk; CDRs', {
+  timeout: 120_000,
+}, async (t) => {
+  await blindTransfer(t, true, 'caller');
+});
+
+test('attended transfer by REFER with Replaces (SIPp transferor): Bob calls Alice, then Carol, and joins them; Carol is re-INVITEd, they talk; CDRs', {
+  timeout: 120_000,
+}, async (t) => {
+  await attendedFromTransferor(t, false);
+});
+
+test('attended transfer by REFER with Replaces on dialplan channels, from the caller side: Bob Dial()s Alice, then Carol, and joins them; they talk; CDRs', {
+  timeout: 120_000,
+}, async (t) => {
+  await attendedFromTransferor(t, true);
+});
+
+/**
+ * Attended transfer from the called side of a dialplan call: Alice's call
+ * to Bob runs Dial(SIP/1002); Bob (a SIPp phone) has a consultation call
+ * with Carol placed by another SIPp (a direct call, or a Dial() of the
+ * dialplan) and REFERs Alice with Replaces naming it. Carol leaves her call
+ * (a direct call's party is re-INVITEd towards the channel's media) and
+ * takes Bob's place in Alice's channel; both of Bob's calls end.
+ */
+async function attendedFromCalled(t: TestContext, consultViaDialplan: boolean): Promise<void> {
+  const [alice, bob, carol] = makeUsers(3, { first: 1001 });
+  const dir = mkdtempSync(join(tmpdir(), 'pal-axfer-b-'));
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(
+    conf,
+    `[default]\nexten => ${bob!.number},1,Dial(SIP/${bob!.number},20)\n${consultViaDialplan ? `exten => ${carol!.number},1,Dial(SIP/${carol!.number},20)\n` : ''}`,
+  );
+  const pal = await startPalisade({ users: [alice!, bob!, carol!], extraYaml: `registrar:\n  qualify_interval: 0\ndialplan:\n  file: ${conf}` });
+  const phones: Baresip[] = [];
+  try {
+    const [rtp] = await freeLocalPorts(1, 200);
+    const a = await phone(pal, 'alice', alice!, TONE_ALICE, rtp!);
+    const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp! + 100, true);
+    phones.push(a, c);
+    const bobUas = await sippPhone(pal, dir, bob!, 'uas-refer-replaces', 60, { set: { target: carol!.number } });
+    // Bob's consultation call with Carol; it writes the Replaces naming it
+    const csv = join(dir, 'bob-uac.csv');
+    writeFileSync(csv, sippCsv([bob!]));
+    const consult = await startSipp({
+      scenario: 'call-replaced-uac',
+      target: pal.target,
+      inf: [csv],
+      service: carol!.number,
+      calls: 1,
+      rate: 1,
+      traceMsg: true,
+      timeoutS: 60,
+      dir,
+    });
+    await c.waitEvent('CALL_ESTABLISHED', 10_000);
+    await waitFor('the Replaces of the consultation call', () => existsSync(join(dir, 'replaces.txt')) || undefined, 10_000);
+    await a.dial(`sip:${bob!.number}@${pal.target}`);
+    await a.waitEvent('CALL_ESTABLISHED', 10_000).catch(async (err: Error) => {
+      const r = await bobUas.stop();
+      throw new Error(`${err.message}\nBob: ${r.errors.slice(0, 2000)}\n${r.messages.slice(0, 3000)}\nPalisade: ${pal.lines.slice(-20).join('\n')}`);
+    });
+    const done = await pal.waitForEvent((e) => e.event === 'call-transferred', 15_000);
+    t.diagnostic(JSON.stringify(done));
+    const talkFrom = Date.now();
+    await sleep(3000);
+    assert.ok(
+      !a.events.some((e) => e.type === 'CALL_CLOSED') && !c.events.some((e) => e.type === 'CALL_CLOSED'),
+      `Alice and Carol are still in a call: ${JSON.stringify([...a.events, ...c.events].filter((e) => e.type === 'CALL_CLOSED'))}\n${pal.lines.slice(-12).join('\n')}`,
+    );
+    const invites = c.sipTrace().filter((m) => m.startLine.startsWith('INVITE ') && m.dst === `127.0.0.1:${c.opts.sipPort}`);
+    assert.equal(invites.length, consultViaDialplan ? 1 : 2, "Carol's INVITEs: Bob's call (then Palisade's re-INVITE when it was a direct call)");
+    await a.hangup();
+    await c.waitEvent('CALL_CLOSED', 8000);
+    const talkMs = Date.now() - talkFrom;
+    // Bob's side (the SIPp phone answers calls until stopped; its one call is over)
+    const uac = await consult.done;
+    assert.equal(uac.stats?.successful, 1, `Bob's consultation call ended by Palisade's BYE: ${uac.errors.slice(0, 1500)}`);
+    const uas = await bobUas.stop();
+    assert.equal(uas.stats?.successful, 1, `Bob's REFER: 202, NOTIFY 100 and 200, BYE: ${uas.errors.slice(0, 1500)}`);
+    assert.match(uas.messages, /NOTIFY [\s\S]*SIP\/2\.0 100 Trying[\s\S]*NOTIFY [\s\S]*SIP\/2\.0 200 OK/, 'sipfrag 100 then 200');
+    const span = (n: number) => Math.min(n, Math.round((Math.min(talkMs, 3000) / 1000) * 8000 * 0.6));
+    const carolHeard = readWav(c.recordings().dec[0]!);
+    const hzC = dominantFrequency(carolHeard, carolHeard.samples.length - span(carolHeard.samples.length), carolHeard.samples.length);
+    assert.ok(Math.abs(hzC - TONE_ALICE) <= 10, `Carol hears Alice's tone at the end (${hzC} Hz)`);
+    const aliceHeard = readWav(a.recordings().dec[0]!);
+    const hzA = dominantFrequency(aliceHeard, aliceHeard.samples.length - span(aliceHeard.samples.length), aliceHeard.samples.length);
+    assert.ok(Math.abs(hzA - TONE_CAROL) <= 10, `Alice hears Carol's tone at the end (${hzA} Hz)`);
+
+    const rows = await cdrRows(pal, 3);
+    t.diagnostic(JSON.stringify(rows));
+    const how = `attended transfer by ${bob!.number} to ${carol!.number}`;
+    assert.ok(
+      rows.some((x) => x.src === alice!.number && x.dst === bob!.number && x.userfield === how && x.disposition === 'ANSWERED'),
+      'the segment with Bob',
+    );
+    // Alice's channel (she dialled Bob) lasts through both segments
+    assert.ok(
+      rows.some((x) => x.src === alice!.number && x.userfield === 'DIALSTATUS=ANSWER' && x.lastapp === 'Dial' && x.billsec >= 4),
+      "Alice's channel",
+    );
+    assert.ok(
+      rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.disposition === 'ANSWERED'),
+      "Bob's consultation call",
+    );
+  } finally {
+    for (const p of phones) await p.stop();
+    await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('attended transfer by REFER with Replaces from the called side of a Dial() call; the consultation call is direct: Carol is re-INVITEd into the channel', {
+  timeout: 120_000,
+}, async (t) => {
+  await attendedFromCalled(t, false);
+});
+
+test("attended transfer by REFER with Replaces from the called side of a Dial() call; the consultation call is a Dial() too: Carol's leg moves over", {
+  timeout: 120_000,
+}, async (t) => {
+  await attendedFromCalled(t, true);
+});
+
+/**
+ * INVITE with Replaces (RFC 3891) at Palisade: Bob (SIPp) calls Carol — a
+ * direct call, or a Dial() of the dialplan — and Alice's phone (SIPp, RTP
+ * echoed) sends an INVITE whose Replaces names Bob's dialog. Alice takes
+ * Bob's place: Bob gets BYE, Carol stays (re-INVITEd towards Palisade's
+ * media when it was a direct call) and hears her own tone come back
+ * through Alice's echo.
+ */
+async function inviteReplaces(t: TestContext, viaDialplan: boolean): Promise<void> {
+  const [alice, bob, carol] = makeUsers(3, { first: 1001 });
+  const dir = mkdtempSync(join(tmpdir(), 'pal-repl-'));
+  const conf = join(dir, 'extensions.conf');
+  writeFileSync(conf, `[default]\nexten => ${carol!.number},1,Dial(SIP/${carol!.number},20)\n`);
+  const pal = await startPalisade({
+    users: [alice!, bob!, carol!],
+    extraYaml: ['registrar:', '  qualify_interval: 0', ...(viaDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n'),
+  });
+  const phones: Baresip[] = [];
+  try {
+    const [rtp] = await freeLocalPorts(1, 100);
+    const c = await phone(pal, 'carol', carol!, TONE_CAROL, rtp!, true);
+    phones.push(c);
+    const bobCsv = join(dir, 'bob.csv');
+    writeFileSync(bobCsv, sippCsv([bob!]));
+    const replaced = await startSipp({ scenario: 'call-replaced-uac', target: pal.target, inf: [bobCsv], service: carol!.number, calls: 1, rate: 1, timeoutS: 60, dir });
+    await c.waitEvent('CALL_ESTABLISHED', 10_000);
+    await waitFor("the Replaces of Bob's call", () => existsSync(join(dir, 'replaces-header.txt')) || undefined, 10_000);
+    const aliceCsv = join(dir, 'alice.csv');
+    writeFileSync(aliceCsv, sippCsv([alice!]));
+    const talkFrom = Date.now();
+    const r = await runSipp({
+      scenario: 'call-replacing-uac',
+      target: pal.target,
+      inf: [aliceCsv],
+      service: carol!.number,
+      calls: 1,
+      rate: 1,
+      pauseMs: 4000,
+      rtpEcho: true,
+      timeoutS: 40,
+      dir,
+    });
+    const talkMs = Date.now() - talkFrom;
+    assert.equal(
+      r.stats?.successful,
+      1,
+      `Alice's replacing call: ${r.errors.slice(0, 1500)}\nReplaces: ${readFileSync(join(dir, 'replaces-header.txt'), 'utf8')}\n${pal.lines.slice(-10).join('\n')}`,
+    );
+    const bobResult = await replaced.done;
+    assert.equal(bobResult.stats?.successful, 1, `Bob's call ended by Palisade's BYE: ${bobResult.errors.slice(0, 1500)}`);
+    const done = await pal.waitForEvent((e) => e.event === 'call-replaced', 5000);
+    t.diagnostic(JSON.stringify(done));
+    assert.equal(done.with, carol!.number);
+    // Carol stayed in her call until Alice hung up
+    await c.waitEvent('CALL_CLOSED', 8000);
+    const closed = c.events.filter((e) => e.type === 'CALL_CLOSED');
+    assert.equal(closed.length, 1, 'Carol had one call, closed once');
+    const invites = c.sipTrace().filter((m) => m.startLine.startsWith('INVITE ') && m.dst === `127.0.0.1:${c.opts.sipPort}`);
+    assert.equal(invites.length, viaDialplan ? 1 : 2, "Carol's INVITEs: Bob's call (then Palisade's re-INVITE when it was a direct call)");
+    // Carol's tone came back through Alice's echo (Bob's SIPp sent nothing)
+    const heard = readWav(c.recordings().dec[0]!);
+    const n = heard.samples.length;
+    const span = Math.min(n, Math.round((Math.min(talkMs, 4000) / 1000) * 8000 * 0.5));
+    const hz = dominantFrequency(heard, n - span, n);
+    assert.ok(Math.abs(hz - TONE_CAROL) <= 10, `Carol hears her tone echoed by Alice's phone at the end (${hz} Hz)`);
+
+    const rows = await cdrRows(pal, 2);
+    t.diagnostic(JSON.stringify(rows));
+    assert.ok(
+      rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.disposition === 'ANSWERED'),
+      "Bob's call",
+    );
+    assert.ok(
+      rows.some((x) => x.src === alice!.number && x.dst === carol!.number && x.lastapp === 'Transfer' && x.disposition === 'ANSWERED' && x.billsec >= 2),
+      "Alice's call, which replaced Bob's",
+    );
+    if (viaDialplan) return;
+    // a Replaces naming a dialog Palisade does not have (Bob's, ended): 481 (RFC 3891 §3), not a new call to Carol
+    const mark = c.mark();
+    const none = await runSipp({
+      scenario: 'call-replacing-uac',
+      target: pal.target,
+      inf: [aliceCsv],
+      service: carol!.number,
+      calls: 1,
+      rate: 1,
+      traceMsg: true,
+      timeoutS: 20,
+      dir,
+    });
+    assert.equal(none.stats?.successful, 0);
+    assert.match(none.messages, /^SIP\/2\.0 481 /m, 'the INVITE naming no dialog got 481');
+    await pal.waitForEvent((e) => e.event === 'replaces-no-dialog', 5000);
+    assert.ok(!c.events.slice(mark).some((e) => e.type === 'CALL_INCOMING'), 'Carol was not rung');
+  } finally {
+    for (const p of phones) await p.stop();
+    await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("INVITE with Replaces naming a direct call: Alice takes Bob's place with Carol (re-INVITEd); Bob gets BYE; media flows", { timeout: 120_000 }, async (t) => {
+  await inviteReplaces(t, false);
+});
+
+test("INVITE with Replaces naming the caller of a Dial(): Alice takes Bob's place, Carol's leg moves over; Bob gets BYE; media flows", { timeout: 120_000 }, async (t) => {
+  await inviteReplaces(t, true);
 });
 
 test('Transfer() in the dialplan: the answered caller (baresip) is sent a REFER, accepts it (TRANSFERSTATUS=SUCCESS) and calls the target itself', {

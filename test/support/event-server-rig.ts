@@ -4,8 +4,8 @@
 // text per resource) standing in for message-summary, presence or dialog.
 // SUBSCRIBEs go in as wire messages; responses and NOTIFYs are read back
 // from what the sender recorded; NOTIFYs are answered as a peer would.
-import { buildResponse } from '../../src/sip/message/response.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { buildResponse } from '../../src/sip-message/response.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 import { LogRoot } from '../../src/observability/logger.js';
 import type { Remote } from '../../src/transport/types.js';
 import { parse, rig, UDP } from './sip-transaction-rig.js';

@@ -1,9 +1,9 @@
 // Shared fixtures for the transaction layer's unit tests: a Sender that
 // records what would have gone on the wire, a TU that records what it was
 // told, and builders for requests and responses in wire form.
-import { parseMessage } from '../../src/sip/message/parser.js';
-import { buildResponse } from '../../src/sip/message/response.js';
-import type { SipMessage } from '../../src/sip/message/sip-message.js';
+import { parseMessage } from '../../src/sip-message/parser.js';
+import { buildResponse } from '../../src/sip-message/response.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
 import type { ListenPoint, Remote, Sender, TransportKind } from '../../src/transport/types.js';
 import { FakeClock } from './fake-clock.js';
 import type { ServerTransaction } from '../../src/sip/transaction/server-transaction.js';

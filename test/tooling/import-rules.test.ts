@@ -34,8 +34,8 @@ test('imports down the layers, a cycle inside one folder and a unit test importi
   const r = cruise({
     'src/core/errors.ts': 'export class PalisadeError extends Error {}\n',
     'src/observability/log.ts': "import { PalisadeError } from '../core/errors.js';\nexport const log = (e: PalisadeError) => e.message;\n",
-    'src/sip/message/parser.ts': "import { log } from '../../observability/log.js';\nexport const parse = () => log;\n",
-    'src/sip/transaction/client.ts': "import { parse } from '../message/parser.js';\nimport { server } from './server.js';\nexport const client = () => [parse, server];\n",
+    'src/sip-message/parser.ts': "import { log } from '../observability/log.js';\nexport const parse = () => log;\n",
+    'src/sip/transaction/client.ts': "import { parse } from '../../sip-message/parser.js';\nimport { server } from './server.js';\nexport const client = () => [parse, server];\n",
     'src/sip/transaction/server.ts': "import { client } from './client.js';\nexport const server = () => client;\n",
     'src/channel/channel.ts': "import { client } from '../sip/transaction/client.js';\nexport const channel = () => client;\n",
     'src/media/rtp.test.ts': "import { channel } from '../channel/channel.js';\nexport const t = channel;\n",
@@ -48,7 +48,7 @@ test('a back-import fails the check, a type-only one too, and so does a cycle be
   const r = cruise({
     'src/core/errors.ts': "import { log } from '../media/log.js';\nexport const e = log;\n",
     'src/media/log.ts': 'export const log = 1;\n',
-    'src/sip/message/parser.ts': "import type { Channel } from '../../channel/channel.js';\nexport type P = Channel;\n",
+    'src/sip-message/parser.ts': "import type { Channel } from '../channel/channel.js';\nexport type P = Channel;\n",
     'src/config/load.ts': "import { ban } from '../security/ban.js';\nexport const load = ban;\n",
     'src/security/ban.ts': 'export const ban = 1;\n',
     'src/channel/channel.ts': 'export interface Channel { id: string }\n',
@@ -57,7 +57,7 @@ test('a back-import fails the check, a type-only one too, and so does a cycle be
   });
   assert.notEqual(r.status, 0, r.out);
   assert.match(r.out, /rank-0-core-imports-upward: src\/core\/errors\.ts → src\/media\/log\.ts/);
-  assert.match(r.out, /rank-1-\S+-imports-upward: src\/sip\/message\/parser\.ts → src\/channel\/channel\.ts/, 'type-only imports count');
+  assert.match(r.out, /rank-1-\S+-imports-upward: src\/sip-message\/parser\.ts → src\/channel\/channel\.ts/, 'type-only imports count');
   assert.match(r.out, /rank-3-\S+-imports-upward: src\/config\/load\.ts → src\/security\/ban\.ts/);
   assert.match(r.out, /no-cycle-between-folders: src\/sip\/(ua|b2bua)/);
 });

@@ -3,7 +3,12 @@
 // the pacing (calls at once, calls per second), retries with back-off, the
 // calling-time window, the destination classes it may dial (the call gate
 // holds it to them), gateway routes, and the agent's form.
-import { parse as parseCsv } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+
+// loaded when a campaign's number list is read (CommonJS build, synchronously): not at every start
+const require = createRequire(import.meta.url);
+const parseCsv: typeof import('csv-parse/sync').parse = (...args: Parameters<typeof import('csv-parse/sync').parse>) =>
+  (require('csv-parse/sync') as typeof import('csv-parse/sync')).parse(...args);
 
 export class CampaignInputError extends Error {}
 

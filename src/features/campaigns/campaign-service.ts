@@ -10,7 +10,11 @@
 // CAMPAIGN and CAMPAIGN_CONTACT set; it holds its slot until it hangs up.
 // Every change is written to the module's tables, in order.
 import type { Kysely } from 'kysely';
-import { stringify } from 'csv-stringify/sync';
+import { createRequire } from 'node:module';
+
+// loaded when a campaign's results are exported (CommonJS build, synchronously): not at every start
+const require = createRequire(import.meta.url);
+const stringify = (rows: unknown[][]): string => (require('csv-stringify/sync') as typeof import('csv-stringify/sync')).stringify(rows);
 import type { CallGateApi } from '../../core/call-gate.js';
 import type { Logger } from '../../observability/logger.js';
 import type { OriginateRequest, OriginateResult } from '../../channel/originate.js';

@@ -1,9 +1,12 @@
 // The cluster module: several Palisade nodes on one PostgreSQL database and
 // one NATS broker (docs/operations.md, "Scaling out"). It carries what each
 // node's defences decide to every other node — bans, reputation marks,
-// learned calling profiles, fraud-list reloads (src/core/defence-sync.ts) —
-// and keeps every node's location service holding every registration, so a
-// phone registered through one node is called from any. Without a
+// learned calling profiles, fraud-list reloads, calls and spend against the
+// limits (src/core/defence-sync.ts) — and keeps every node's location
+// service holding every registration, so a phone registered through one node
+// is called from any. What the API changes in the shared database (routes,
+// extensions, queue members: src/core/stored-changes.ts) it announces, and
+// the other nodes read that kind again. Without a
 // `cluster:` section it does nothing and a node runs alone as before.
 //
 //   control command `cluster`, status field `cluster`: the node, the broker
@@ -11,6 +14,7 @@
 //   arrive here (p50/p99).
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
+import { STORED_KINDS, type StoredKind } from '../../core/stored-changes.js';
 import type { MapReader } from '../../config/yaml-reader.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import type { LogRoot, Logger } from '../../observability/logger.js';
@@ -30,6 +34,8 @@ export interface ClusterServices {
   cfg: { sections: Readonly<Record<string, unknown>>; security: { ids: { ban: { max: number } } } };
   logs: LogRoot;
   defences: { sync: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void } };
+  /** stored objects the API changed (src/core/stored-changes.ts) */
+  storedChanges: { carry(send: (k: StoredKind) => void): void; applyRemote(k: StoredKind): Promise<number> };
   location: Pick<LocationService, 'on' | 'adopt' | 'drop' | 'resync'>;
   storage: Pick<Database, 'migrateModule' | 'kysely'> & { cdr: { insert(rec: CdrInput): Promise<unknown> } };
   callEvents: { onCall(fn: (e: CallEvent) => void): () => void };
@@ -54,7 +60,9 @@ class ClusterNode {
   private unlisten?: () => void;
   private unlistenCalls?: () => void;
   journal?: CallJournal;
-  readonly counts = { bansIn: 0, unbansIn: 0, marksIn: 0, otherIn: 0, bindingsIn: 0, bindingsOut: 0, resyncs: 0 };
+  readonly counts = { bansIn: 0, unbansIn: 0, marksIn: 0, otherIn: 0, bindingsIn: 0, bindingsOut: 0, resyncs: 0, reloadsIn: 0 };
+  /** per kind: a reload running, and whether another notice came meanwhile (read once more after it) */
+  private readonly reloading = new Map<StoredKind, { again: boolean }>();
 
   constructor(
     readonly cfg: ClusterConfig,
@@ -69,6 +77,7 @@ class ClusterNode {
       log,
       handlers: {
         defence: (c, origin, sentAt) => this.defenceIn(c, origin, sentAt),
+        reload: (kind, origin, sentAt) => this.reloadIn(kind, origin, sentAt),
         location: (m) => this.locationIn(m),
         heartbeat: (hb, origin) => this.heartbeatIn(hb, origin),
         reconnected: () => void this.resync('broker-back'),
@@ -94,6 +103,7 @@ class ClusterNode {
 
   start(): void {
     this.s.defences.sync.carry((c) => this.link.publishDefence(c));
+    this.s.storedChanges.carry((k) => this.link.publishReload(k));
     this.unlisten = this.s.location.on((e) => this.locationOut(e));
     void this.link
       .run()
@@ -156,6 +166,36 @@ class ClusterNode {
       this.counts.marksIn++;
       this.markLatency.add(ms);
     } else this.counts.otherIn++;
+  }
+
+  /** another node changed a kind of stored object: read it again (notices that come during a reload make one more) */
+  private reloadIn(kind: string, origin: string, sentAt: number): void {
+    if (!(STORED_KINDS as readonly string[]).includes(kind)) {
+      this.log.warn('cluster-reload-unknown', { kind, from: origin });
+      return;
+    }
+    const k = kind as StoredKind;
+    const running = this.reloading.get(k);
+    if (running) {
+      running.again = true;
+      return;
+    }
+    const state = { again: false };
+    this.reloading.set(k, state);
+    const run = async (): Promise<void> => {
+      do {
+        state.again = false;
+        try {
+          const readers = await this.s.storedChanges.applyRemote(k);
+          this.counts.reloadsIn++;
+          this.log.info('cluster-reloaded', { kind: k, from: origin, readers, ms: Math.round((preciseNow() - sentAt) * 1000) / 1000 });
+        } catch (err) {
+          this.log.warn('cluster-reload-failed', { kind: k, from: origin, error: (err as Error).message });
+        }
+      } while (state.again);
+      this.reloading.delete(k);
+    };
+    void run();
   }
 
   private locationOut(e: LocationEvent): void {

@@ -8,8 +8,12 @@
 //                           a node that lost the broker resumes its watch
 //                           where it stopped.
 //   <ns>.def  (stream <ns>_def, 1 day)  reputation marks, learned profiles,
-//                           fraud-list reloads: additive changes, replayed
-//                           in order to a node that was cut off.
+//                           fraud-list reloads, calls and spend against the
+//                           limits: additive changes, replayed in order to a
+//                           node that was cut off.
+//   <ns>.reload (same stream) a kind of stored object (routes, extensions,
+//                           queue members) the API changed in the database:
+//                           the other nodes read that kind again.
 //   <ns>.loc  (core)        registrations made through a node; a node back
 //                           from a broker outage reloads them from the
 //                           shared database instead.
@@ -46,6 +50,8 @@ export interface Heartbeat {
 export interface LinkHandlers {
   /** a defence change another node made; `sentAt` its high-resolution send time */
   defence(change: DefenceChange, origin: string, sentAt: number): void;
+  /** another node changed a kind of stored object in the shared database */
+  reload(kind: string, origin: string, sentAt: number): void;
   location(msg: LocationMessage, origin: string): void;
   heartbeat(hb: Heartbeat, origin: string): void;
   /** the broker is back after an outage (the watches resume by themselves) */
@@ -98,7 +104,7 @@ export class NatsLink {
   private readonly outbox: Array<{ subject: string; data: Uint8Array }> = [];
   private recovering: Promise<void> | null = null;
   private closed = false;
-  private readonly subjects: { def: string; loc: string; node: string; ban: string };
+  private readonly subjects: { def: string; reload: string; loc: string; node: string; ban: string };
   private readonly bucket: string;
   private readonly stream: string;
   connected = false;
@@ -106,7 +112,7 @@ export class NatsLink {
 
   constructor(private readonly o: LinkOptions) {
     const ns = o.namespace;
-    this.subjects = { def: `${ns}.def`, loc: `${ns}.loc`, node: `${ns}.node`, ban: `${ns}.ban` };
+    this.subjects = { def: `${ns}.def`, reload: `${ns}.reload`, loc: `${ns}.loc`, node: `${ns}.node`, ban: `${ns}.ban` };
     this.bucket = `${ns}_bans`;
     this.stream = `${ns}_def`;
   }
@@ -139,7 +145,7 @@ export class NatsLink {
     this.nc = nc;
     void this.watchStatus(nc);
     this.jsm = await jetstreamManager(nc);
-    await ensureStream(this.jsm, { name: this.stream, subjects: [this.subjects.def], max_age: 24 * 3600 * 1e9, storage: StorageType.File });
+    await ensureStream(this.jsm, { name: this.stream, subjects: [this.subjects.def, this.subjects.reload], max_age: 24 * 3600 * 1e9, storage: StorageType.File });
     this.js = jetstream(nc);
     this.kv = await new Kvm(this.js).create(this.bucket, { history: 1, ttl: this.o.maxBanMs, storage: StorageType.File });
     nc.subscribe(this.subjects.loc, { callback: (err, m) => (err ? this.fault(err) : this.onLocation(m.data)) });
@@ -159,6 +165,11 @@ export class NatsLink {
       this.send(`$KV.${this.bucket}.${banKey(change.ban.address)}`, { ban: change.ban } satisfies BanValue, true);
     } else if (change.kind === 'unban') this.send(`$KV.${this.bucket}.${banKey(change.address)}`, { unban: change.address } satisfies BanValue, true);
     else this.send(this.subjects.def, change, true);
+  }
+
+  /** a kind of stored object changed here: durable, so a node cut off reads it again when it is back */
+  publishReload(kind: string): void {
+    this.send(this.subjects.reload, { kind }, true);
   }
 
   publishLocation(msg: LocationMessage): void {
@@ -294,6 +305,11 @@ export class NatsLink {
     void (async () => {
       for await (const m of messages) {
         this.lastDefSeq = Math.max(this.lastDefSeq, m.seq);
+        if (m.subject === this.subjects.reload) {
+          const env = this.parse<{ kind: string }>(m.data);
+          if (env && env.o !== this.o.node && typeof env.d.kind === 'string') this.o.handlers.reload(env.d.kind, env.o, env.t);
+          continue;
+        }
         const env = this.parse<DefenceChange>(m.data);
         if (!env || env.o === this.o.node) continue;
         this.o.handlers.defence(env.d, env.o, env.t);

@@ -22,6 +22,8 @@ export interface ConsoleContext {
   registry: DialplanRegistry;
   commands: { run(name: string, args: Record<string, unknown>): unknown; has(name: string): boolean };
   location: { all(): Array<{ aor: string }> };
+  /** the prompt cache: a recording replaced or deleted through the API is played from the next call on */
+  prompts: { forget(name?: string): void } | null;
   log: Logger;
 }
 

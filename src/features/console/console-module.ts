@@ -17,7 +17,8 @@ import type { Database } from '../../storage/database.js';
 import type { StoredExtension } from '../../storage/extension-repo.js';
 import type { LoadedDialplan } from '../../dialplan/load-dialplan.js';
 import type { DialplanRegistry } from '../../dialplan/dialplan-registry.js';
-import type { ApiRoutes } from '../../core/api-routes.js';
+import type { StoredChanges } from '../../core/stored-changes.js';
+import type { ApiRoute, ApiRoutes } from '../../core/api-routes.js';
 import type { AuthOutcome } from '../../core/auth.js';
 import type { SecurityEvent, SecurityEventSink } from '../../core/security-event.js';
 import type { CallEvent, RegistrationEvent, DeviceState } from '../../core/call-events.js';
@@ -26,14 +27,8 @@ import { readHttp, type HttpConfig } from './read-http.js';
 import { ConsoleStore } from './console-store.js';
 import { ConsoleAuth } from './console-auth.js';
 import { EventHub } from './event-hub.js';
-import { buildHttpApp, type HttpAppDeps } from './http-app.js';
+import type { HttpAppDeps } from './http-app.js';
 import type { ConsoleContext } from './console-context.js';
-import { extensionRoutes } from './routes-extensions.js';
-import { liveRoutes } from './routes-live.js';
-import { recordRoutes } from './routes-records.js';
-import { adminRoutes } from './routes-admin.js';
-import { fraudRoutes } from './routes-fraud.js';
-import { promptRoutes } from './routes-prompts.js';
 import { ADMIN_USAGE, runAdmin } from './cli/cmd-admin.js';
 import { BACKUP_USAGE, runBackup, runRestore } from './cli/cmd-backup.js';
 
@@ -60,6 +55,26 @@ export interface ConsoleModuleServices {
   };
   metrics: MetricsRegistry;
   api: ApiRoutes;
+  /** the media services channels play from (the prompt cache the prompts API refreshes) */
+  mediaServices?: { prompts: { forget(name?: string): void } };
+  /** an extension changed through the API: the other nodes of a cluster read the extensions again */
+  storedChanges: StoredChanges;
+}
+
+/**
+ * The console's own resources, loaded with their schemas when the HTTP API
+ * is served (a server without `http:` does not carry the schema library).
+ */
+async function consoleRoutes(ctx: ConsoleContext): Promise<ApiRoute[]> {
+  const [ext, live, records, admin, fraud, prompts] = await Promise.all([
+    import('./routes-extensions.js'),
+    import('./routes-live.js'),
+    import('./routes-records.js'),
+    import('./routes-admin.js'),
+    import('./routes-fraud.js'),
+    import('./routes-prompts.js'),
+  ]);
+  return [...ext.extensionRoutes(ctx), ...live.liveRoutes(ctx), ...records.recordRoutes(ctx), ...admin.adminRoutes(ctx), ...fraud.fraudRoutes(ctx), ...prompts.promptRoutes(ctx)];
 }
 
 /** dist/console, built by `npm run build` beside the compiled server */
@@ -102,7 +117,7 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
     async start(s) {
       const http = s.cfg.sections.http as HttpConfig | null | undefined;
       const log = s.logs.get('http');
-      const routesOfModules = s.api.seal('the console module');
+      s.api.seal('the console module');
       store = new ConsoleStore(s.storage);
       await store.migrate();
       await readLastBackup();
@@ -187,20 +202,34 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
         storage: s.storage,
         store: store!,
         auth,
-        extensions: s.extensions,
+        extensions: {
+          has: (n) => s.extensions.has(n),
+          imported: () => s.extensions.imported(),
+          // written to the database and read again here: the other nodes read them again too
+          load: async () => {
+            const r = await s.extensions.load();
+            s.storedChanges.changed('extensions');
+            return r;
+          },
+        },
         dialplan: s.dialplan,
         registry: s.registry,
         commands: s.commands,
         location: s.location,
+        prompts: s.mediaServices?.prompts ?? null,
         log,
       };
       const acl = new Acl(s.cfg.guard.admin.acl);
       const deps: HttpAppDeps = {
         auth,
-        routes: [...extensionRoutes(ctx), ...liveRoutes(ctx), ...recordRoutes(ctx), ...adminRoutes(ctx), ...fraudRoutes(ctx), ...promptRoutes(ctx), ...routesOfModules],
+        routes: [...(await consoleRoutes(ctx)), ...(await s.api.load('the console module'))],
         allows: (a) => acl.allows(a),
         admitted: (a) => s.defences.packetGate.admit(a, 'tcp'),
-        logChange: (c) => store!.logChange(c),
+        logChange: async (c) => {
+          await store!.logChange(c);
+          // the live stream carries each change (the console's lists refresh; who may read the change log sees it)
+          hub.publish('change', { at: Date.now(), actor: c.actor, role: c.role, action: c.action, target: c.target }, ['admin', 'auditor']);
+        },
         metrics: s.metrics,
         events: hub,
         consoleDir: consoleBuildDir(),
@@ -210,6 +239,8 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
         tls: s.cfg.tls ? { key: s.cfg.tls.keyPem, cert: s.cfg.tls.certPem } : null,
       };
       for (const l of http.listen) {
+        // fastify and its plugins are loaded only where the HTTP API listens
+        const { buildHttpApp } = await import('./http-app.js');
         const app = await buildHttpApp(deps, l);
         await app.listen({ host: l.address, port: l.port });
         apps.push(app);

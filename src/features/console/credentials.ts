@@ -2,7 +2,12 @@
 // RFC 7914, N=2^15, r=8, p=1, 16-byte salt), API tokens of which only a
 // SHA-256 is stored, and TOTP second factors (RFC 6238, otpauth).
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
-import { Secret, TOTP } from 'otpauth';
+import { createRequire } from 'node:module';
+import type { TOTP } from 'otpauth';
+
+// loaded at the first second-factor use (CommonJS build, synchronously): a server without the console does not carry it
+const require = createRequire(import.meta.url);
+const otp = (): typeof import('otpauth') => require('otpauth') as typeof import('otpauth');
 
 const N = 1 << 15;
 const R = 8;
@@ -61,10 +66,11 @@ export function sameDigest(a: string, b: string): boolean {
 }
 
 export function newTotpSecret(): string {
-  return new Secret({ size: 20 }).base32;
+  return new (otp().Secret)({ size: 20 }).base32;
 }
 
 function totp(secret: string, account: string): TOTP {
+  const { Secret, TOTP } = otp();
   return new TOTP({ issuer: 'Palisade', label: account, algorithm: 'SHA1', digits: 6, period: 30, secret: Secret.fromBase32(secret) });
 }
 

@@ -10,13 +10,7 @@ import { computeHa1 } from '../../sip/auth/ha1.js';
 import { generateSecret } from '../../security/passwords/index.js';
 import type { ExtensionRecord } from '../../storage/extension-repo.js';
 import { ApiError, type ConsoleContext } from './console-context.js';
-
-export const EXTENSION_RULES = {
-  number: { pattern: '^[0-9]{1,15}$', message: '1-15 digits' },
-  name: { pattern: '^[^"\\\\\\x00-\\x1f]{0,80}$', message: 'up to 80 characters, no quotes or control characters' },
-  context: { pattern: '^[A-Za-z0-9_-]{1,80}$', message: 'a dialplan context: letters, digits, _ -' },
-  email: { pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$', message: 'an e-mail address' },
-};
+import { EXTENSION_RULES } from './extension-rules.js';
 
 const Editable = {
   name: Type.String({ pattern: EXTENSION_RULES.name.pattern, maxLength: 80 }),

@@ -4,7 +4,7 @@
 // set beside them. Upload takes an 8 kHz mono WAV (16-bit PCM, µ-law or
 // A-law) as base64 in JSON, checked before it is written; it is written to a
 // temporary file and renamed, and the next call plays it (the prompt cache
-// reads a changed file again). Reading for admin and operator; uploading and
+// forgets the name). Reading for admin and operator; uploading and
 // deleting for admin.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -92,6 +92,7 @@ export function promptRoutes(c: ConsoleContext): ApiRoute[] {
         const tmp = join(dir, `.${name}.${process.pid}.tmp`);
         writeFileSync(tmp, buf, { mode: 0o640 });
         renameSync(tmp, path);
+        c.prompts?.forget(name);
         const after = { name, bytes: buf.length, seconds: Math.round((samples.length / 8000) * 10) / 10 };
         return { status: existed ? 200 : 201, body: after, change: { action: existed ? 'prompt.replace' : 'prompt.upload', target: name, after } };
       },
@@ -109,6 +110,7 @@ export function promptRoutes(c: ConsoleContext): ApiRoute[] {
         if (!existsSync(path)) throw new ApiError(404, 'not-found', `no recording ${name} in prompts.custom_dir`);
         const before = { name, bytes: statSync(path).size };
         rmSync(path);
+        c.prompts?.forget(name);
         return { body: { name, deleted: true }, change: { action: 'prompt.delete', target: name, before } };
       },
     },

@@ -12,7 +12,7 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import type { Database } from '../../storage/database.js';
 import type { ExtensionRecord } from '../../storage/extension-repo.js';
 import type { ConsoleStore } from './console-store.js';
-import { EXTENSION_RULES } from './routes-extensions.js';
+import { EXTENSION_RULES } from './extension-rules.js';
 
 export interface SiteExtension {
   number: string;

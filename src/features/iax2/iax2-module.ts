@@ -3,7 +3,12 @@
 // nowhere when it is absent), lets extensions with an IAX2 account and
 // `host: dynamic` trunks register, turns authenticated calls into dialplan
 // channels (iax2-channel.ts), registers to trunks that say `register: true`,
-// and adds the IAX2 Dial() technology. Every datagram passes the packet
+// and adds the IAX2 Dial() technology. Its trunks are the type: iax2 ones
+// of the trunk set (src/core/trunk-set.ts: palisade.yaml's and the API's),
+// followed live: a trunk made or edited through the API (re)registers, one
+// edited, disabled or deleted releases its registration (REGREL), a
+// `host: dynamic` one takes its peer's REGREQ from then on; calls in
+// progress keep going. Every datagram passes the packet
 // gate, every authentication is reported to the defences (Service "IAX2"
 // in the security log) and calls leaving by a trunk pass the call gate.
 import { isIP } from 'node:net';
@@ -42,7 +47,12 @@ interface TrunkState extends DialTrunk {
   cfg: TrunkConfig;
   resolved: PeerAddress | null;
   registration: Iax2Registration | null;
+  /** the REGREL of a registration this trunk replaced: the new one starts after it (or the server would drop the new binding) */
+  released: Promise<unknown>;
 }
+
+/** what a registration to the far end depends on (an edit of anything else keeps it) */
+const registrationOf = (t: TrunkConfig, at: PeerAddress | null) => JSON.stringify([t.register && t.username && t.secret ? [t.username, t.secret] : null, at?.address, at?.port]);
 
 export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, DialplanFunction, MapReader, PalisadeConfig>, HostServicesFor> {
   let cfg: Iax2Config = IAX2_DEFAULTS;
@@ -51,6 +61,7 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
   const trunks = new Map<string, TrunkState>();
   const channels = new Set<Iax2Channel>();
   let unregister: (() => void) | null = null;
+  let unfollow: (() => void) | null = null;
   let sweep: NodeJS.Timeout | null = null;
 
   const status = () => ({
@@ -103,9 +114,14 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
       cfg = (s.cfg.sections.iax2 as Iax2Config | undefined) ?? IAX2_DEFAULTS;
       const log = s.logs.get('iax2');
       const tokenOptional = CidrSet.parse(cfg.calltokenOptional);
-      const allTrunks = ((s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).filter((t) => t.type === 'iax2');
+      const iax2Of = (list: readonly TrunkConfig[]) => list.filter((t) => t.type === 'iax2');
+      let allTrunks = iax2Of(s.trunkSet.current);
       if (cfg.listen.length === 0) {
-        if (allTrunks.length > 0) log.warn('iax2-not-listening', { trunks: allTrunks.map((t) => t.name), fix: 'give iax2.listen to use IAX2 trunks' });
+        const warn = (list: readonly TrunkConfig[]): void => {
+          if (iax2Of(list).length > 0) log.warn('iax2-not-listening', { trunks: iax2Of(list).map((t) => t.name), fix: 'give iax2.listen to use IAX2 trunks' });
+        };
+        warn(allTrunks);
+        unfollow = s.trunkSet.follow(warn);
         return;
       }
       const accounts = new Map(cfg.accounts.map((a) => [a.extension, a.secret]));
@@ -222,43 +238,85 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
       };
 
       // ---- trunks: ours register to theirs, theirs (host: dynamic) register to us
-      for (const t of allTrunks) {
-        const st: TrunkState = {
-          cfg: t,
-          name: t.name,
-          username: t.username ?? t.name,
-          secret: t.secret ?? undefined,
-          maxChannels: t.maxChannels ?? 0,
-          active: 0,
-          resolved: null,
-          registration: null,
-          address: () => {
-            if (t.host === 'dynamic') {
-              const b = bindings.get(t.username ?? t.name);
-              return b && b.account.kind === 'trunk' && b.expires > Date.now() ? b.remote : null;
-            }
-            return st.resolved;
-          },
-        };
-        trunks.set(t.name, st);
-        if (t.host === 'dynamic') continue;
-        try {
-          const address = isIP(t.host) ? t.host : (await lookup(t.host)).address;
-          st.resolved = { address, port: t.port ?? IAX_DEFAULT_PORT };
-        } catch (err) {
-          log.error('iax2-trunk-unresolved', { trunk: t.name, host: t.host, error: (err as Error).message });
-          continue;
+      const forgetPeer = (st: TrunkState): void => {
+        const b = bindings.get(st.username ?? st.name);
+        if (b?.account.kind === 'trunk' && b.account.name === st.name) bindings.delete(st.username ?? st.name);
+      };
+      /** stop registering to the far end, telling it so (REGREL) when we were registered */
+      const release = (st: TrunkState, why: string): void => {
+        const reg = st.registration;
+        if (!reg) return;
+        st.registration = null;
+        st.released = reg.release().then((released) => log.info('iax2-trunk-released', { trunk: st.name, why, released }));
+      };
+      /** the trunk's configuration now: its address looked up, its registration kept if nothing it depends on changed, else (re)started */
+      const setTrunk = async (t: TrunkConfig, st: TrunkState | undefined): Promise<void> => {
+        let resolved: PeerAddress | null = null;
+        if (t.host !== 'dynamic') {
+          try {
+            resolved = { address: isIP(t.host) ? t.host : (await lookup(t.host)).address, port: t.port ?? IAX_DEFAULT_PORT };
+          } catch (err) {
+            log.error('iax2-trunk-unresolved', { trunk: t.name, host: t.host, error: (err as Error).message });
+          }
         }
-        if (t.register && t.username && t.secret) {
-          const reg = new Iax2Registration(engine, { remote: st.resolved, username: t.username, secret: t.secret, refresh: cfg.refresh });
-          reg.onChange = (r) => log.info('iax2-trunk-registration', { trunk: t.name, state: r.state, refresh: r.refresh, registrations: r.registrations, error: r.lastError });
-          st.registration = reg;
-          reg.start();
+        if (!st) {
+          const fresh: TrunkState = {
+            cfg: t,
+            name: t.name,
+            maxChannels: 0,
+            active: 0,
+            resolved: null,
+            registration: null,
+            released: Promise.resolve(),
+            address: () => {
+              if (fresh.cfg.host === 'dynamic') {
+                const b = bindings.get(fresh.username ?? fresh.name);
+                return b && b.account.kind === 'trunk' && b.expires > Date.now() ? b.remote : null;
+              }
+              return fresh.resolved;
+            },
+          };
+          st = fresh;
+          trunks.set(t.name, st);
+        } else {
+          // a changed peer's binding was made with the old account: it registers again
+          if (st.cfg.host === 'dynamic' && JSON.stringify(st.cfg) !== JSON.stringify(t)) forgetPeer(st);
+          if (registrationOf(st.cfg, st.resolved) !== registrationOf(t, resolved)) release(st, 'changed');
         }
-      }
+        const state = st;
+        Object.assign(state, { cfg: t, username: t.username ?? t.name, secret: t.secret ?? undefined, maxChannels: t.maxChannels ?? 0, resolved });
+        if (state.registration || !resolved || !t.register || !t.username || !t.secret) return;
+        const reg = new Iax2Registration(engine, { remote: resolved, username: t.username, secret: t.secret, refresh: cfg.refresh });
+        reg.onChange = (r) => log.info('iax2-trunk-registration', { trunk: t.name, state: r.state, refresh: r.refresh, registrations: r.registrations, error: r.lastError });
+        state.registration = reg;
+        // after the old registration's REGREL settled (it would otherwise remove the new binding at the server)
+        void state.released.then(() => state.registration === reg && reg.start());
+      };
+      /** the trunk set now: gone trunks released and forgotten, new and changed ones (re)started; calls in progress keep their trunk */
+      const applyTrunks = async (list: readonly TrunkConfig[]): Promise<void> => {
+        const next = iax2Of(list);
+        allTrunks = next;
+        trunkContexts = new Set(list.map((t) => t.context ?? 'from-trunk'));
+        const names = new Set(next.map((t) => t.name));
+        for (const [name, st] of [...trunks]) {
+          if (names.has(name)) continue;
+          release(st, 'removed');
+          forgetPeer(st);
+          trunks.delete(name);
+          log.info('iax2-trunk-removed', { trunk: name });
+        }
+        for (const t of next) {
+          const st = trunks.get(t.name);
+          if (st && JSON.stringify(st.cfg) === JSON.stringify(t)) continue;
+          await setTrunk(t, st);
+          if (st) log.info('iax2-trunk-changed', { trunk: t.name });
+        }
+      };
 
       // every trunk's context (SIP and IAX2): calls from there are a trunk's, never leaving by another unless a route allows it
-      const trunkContexts = new Set(((s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).map((t) => t.context ?? 'from-trunk'));
+      let trunkContexts = new Set<string>();
+      await applyTrunks(s.trunkSet.current);
+      unfollow = s.trunkSet.follow((list) => applyTrunks(list).catch((err: Error) => log.error('iax2-trunks-apply-failed', { error: err.message })));
       const outboundRoutes = (s.cfg.sections.routes as { outbound?: Array<{ name: string; allowTrunkCalls: boolean }> } | undefined)?.outbound ?? [];
       const trunkLink = (name: string): TrunkLinkStatus | undefined => {
         const t = trunks.get(name);
@@ -329,6 +387,8 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
       sweep.unref();
     },
     async stop() {
+      unfollow?.();
+      unfollow = null;
       if (sweep) clearInterval(sweep);
       unregister?.();
       for (const c of [...channels]) await c.hangup('normal');

@@ -12,6 +12,8 @@ import type { CdrRecord } from '../../sip/b2bua/types.js';
 import type { Channel } from '../../channel/channel.js';
 import type { ChannelMedia } from '../../channel/channel-media.js';
 import type { CallEvent, RegistrationEvent } from '../../core/call-events.js';
+import type { TrunkSet } from '../../core/trunk-set.js';
+import type { TrunkConfig } from '../trunks/trunk-config.js';
 
 export interface HostServicesFor {
   cfg: { sections: Readonly<Record<string, unknown>> };
@@ -24,4 +26,6 @@ export interface HostServicesFor {
   dialTechnologies: DialTechnologies;
   mediaServices: MediaServiceDeps;
   callEvents: { emitCall(e: CallEvent): void; emitRegistration(e: RegistrationEvent): void };
+  /** the trunks that run (palisade.yaml's and the API's); this module runs and follows the type: iax2 ones */
+  trunkSet: Pick<TrunkSet<TrunkConfig>, 'current' | 'follow'>;
 }

@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from '../../../test/support/sip-transaction-rig.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { SecurityEvent } from '../../core/security-event.js';
-import { buildResponse } from '../../sip/message/response.js';
+import { buildResponse } from '../../sip-message/response.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { Remote } from '../../transport/types.js';
 import { DEFAULT_MESSAGING, type MessagingConfig } from './read-messaging.js';

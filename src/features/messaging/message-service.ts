@@ -11,8 +11,8 @@
 // processing, but the processing has not been completed"), so nothing tells
 // a sender which extensions exist. MESSAGE is never relayed outside: only
 // local extensions' registered contacts receive one.
-import { buildResponse } from '../../sip/message/response.js';
-import { SipMessage } from '../../sip/message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { newToken, randomHex } from '../../sip/dialog/dialog.js';
 import { requestTarget, type Binding } from '../../sip/ua/location.js';
 import type { ServerTxHandle } from '../../sip/b2bua/types.js';

@@ -11,7 +11,7 @@ import type { Database } from '../../storage/database.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { DialplanFunction } from '../../dialplan/funcs/func-types.js';
 import type { LoadedDialplan } from '../../dialplan/load-dialplan.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { Binding } from '../../sip/ua/location.js';
 import type { RegistrationEvent } from '../../core/call-events.js';

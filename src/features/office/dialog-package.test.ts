@@ -47,3 +47,44 @@ test('the lamp follows the calls of the hinted devices: early while ringing, con
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(notified, ['600']);
 });
+
+test("each phone ringing in an early dialog is a <dialog> with call-id, local-tag (the phone's), remote-tag (the stand-in) and the caller as remote identity", async () => {
+  const calls: CallEvent[] = [];
+  const pkg = new DialogPackage(
+    {
+      domain: 'pbx',
+      hintDevices: (r) => (r === '1002' || r === '1003' ? [r] : undefined),
+      calls: { activeCalls: () => calls },
+      log: new LogRoot('error', {}, { write: () => undefined }).get('office'),
+    },
+    { notify: async () => undefined },
+  );
+  // a Dial() to 1002 (two phones) and 1003; toExtension names the first only
+  calls.push({
+    phase: 'ringing',
+    callId: 'k1',
+    from: '1001',
+    to: '600',
+    fromExtension: '1001',
+    toExtension: '1002',
+    early: [
+      { extension: '1002', callId: 'a@pbx', phoneTag: 'p1', pickupTag: 's1' },
+      { extension: '1002', callId: 'b@pbx', phoneTag: 'p2', pickupTag: 's2' },
+      { extension: '1003', callId: 'c@pbx', phoneTag: 'p3', pickupTag: 's3&' },
+    ],
+    via: 'channel',
+    at: 0,
+  });
+  const two = await pkg.body('1002');
+  assert.match(two, /<dialog id="k1-s1" call-id="a@pbx" local-tag="p1" remote-tag="s1" direction="recipient">\r\n {4}<state>early<\/state>/);
+  assert.match(two, /<dialog id="k1-s2" call-id="b@pbx" local-tag="p2" remote-tag="s2" direction="recipient">/);
+  assert.match(two, /<remote><identity>sip:1001@pbx<\/identity>/);
+  assert.equal(two.match(/<dialog /g)?.length, 2);
+  assert.match(await pkg.body('1003'), /call-id="c@pbx" local-tag="p3" remote-tag="s3&amp;"/);
+  // answered: no early dialogs left; the answered callee is confirmed, without tags
+  calls[0] = { ...calls[0]!, phase: 'answered', early: [] };
+  const after = await pkg.body('1002');
+  assert.match(after, /<dialog id="k1-r" direction="recipient">\r\n {4}<state>confirmed</);
+  assert.doesNotMatch(after, /local-tag/);
+  assert.doesNotMatch(await pkg.body('1003'), /<dialog /);
+});

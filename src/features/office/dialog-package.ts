@@ -6,8 +6,16 @@
 // one <dialog> per call a hinted device is in — `early` while it rings or
 // rings out, `confirmed` once answered, no dialog when idle (full state,
 // RFC 4235 §4.1) — so the lamp blinks, lights and goes dark. The remote
-// identity of a ringing dialog tells the phone who calls; pressing the key
-// dials `**EXT` (directed pickup, pickup.ts) on most phones.
+// identity of a ringing dialog tells the phone who calls. Each phone
+// ringing in an early dialog of its own (a Dial() or a direct call forks to
+// every registered phone) is a <dialog> with the call-id, local-tag (the
+// phone's) and remote-tag of that dialog as the rung phone sees it, which
+// is what a phone's BLF key copies into the Replaces of the INVITE that
+// picks the call up (RFC 3891; pickup.ts). The remote-tag shown is a
+// stand-in Palisade keeps for that dialog, not the tag of its INVITE
+// (src/core/call-events.ts, EarlyDialog): every watcher sees it, and the
+// real tags would name the dialog once answered, which a Replaces could
+// then take over as an attended transfer.
 import type { EventPackage, EventRegistry, SubscriptionInfo, EndReason } from '../../sip/events/index.js';
 import type { CallEvent } from '../../core/call-events.js';
 import type { Logger } from '../../observability/logger.js';
@@ -34,6 +42,9 @@ type DialogState = 'trying' | 'early' | 'confirmed';
 interface DialogView {
   id: string;
   callId?: string;
+  /** the monitored phone's tag and the other side's (RFC 4235 local-tag, remote-tag) */
+  localTag?: string;
+  remoteTag?: string;
   direction: 'initiator' | 'recipient';
   state: DialogState;
   /** the other party's number */
@@ -85,8 +96,22 @@ export class DialogPackage implements EventPackage {
             remote: c.to,
             local: dev,
           });
-        } else if (c.toExtension === dev) {
-          out.push({ id: `${c.callId}-r`, direction: 'recipient', state: c.phase === 'answered' ? 'confirmed' : 'early', remote: c.from, local: dev });
+        } else {
+          // each of its phones ringing in an early dialog, with the ids a pickup's Replaces names
+          const early = (c.early ?? []).filter((e) => e.extension === dev);
+          for (const e of early)
+            out.push({
+              id: `${c.callId}-${e.pickupTag}`,
+              callId: e.callId,
+              localTag: e.phoneTag,
+              remoteTag: e.pickupTag,
+              direction: 'recipient',
+              state: 'early',
+              remote: c.from,
+              local: dev,
+            });
+          if (early.length === 0 && c.toExtension === dev)
+            out.push({ id: `${c.callId}-r`, direction: 'recipient', state: c.phase === 'answered' ? 'confirmed' : 'early', remote: c.from, local: dev });
         }
       }
     }
@@ -129,8 +154,9 @@ export function dialogInfo(entity: string, version: number, dialogs: readonly Di
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<dialog-info xmlns="urn:ietf:params:xml:ns:dialog-info" version="${version}" state="full" entity="${esc(entity)}">`];
   for (const d of dialogs) {
     const callId = d.callId ? ` call-id="${esc(d.callId)}"` : '';
+    const tags = d.localTag && d.remoteTag ? ` local-tag="${esc(d.localTag)}" remote-tag="${esc(d.remoteTag)}"` : '';
     lines.push(
-      `  <dialog id="${esc(d.id)}"${callId} direction="${d.direction}">`,
+      `  <dialog id="${esc(d.id)}"${callId}${tags} direction="${d.direction}">`,
       `    <state>${d.state}</state>`,
       `    <local><identity>sip:${esc(d.local)}@${esc(domain)}</identity><target uri="sip:${esc(d.local)}@${esc(domain)}"/></local>`,
       `    <remote><identity>sip:${esc(d.remote)}@${esc(domain)}</identity><target uri="sip:${esc(d.remote)}@${esc(domain)}"/></remote>`,

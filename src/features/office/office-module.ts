@@ -76,6 +76,8 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
   // ring groups and follow-me (office-calls.ts)
   const calls = new OfficeCalls();
   let blf: DialogPackage | null = null;
+  /** per call: the extensions whose phones ring in its early dialogs (their lamps change when these stop) */
+  const ringingOf = new Map<string, string[]>();
   let parkPickup: ParkPickup | null = null;
   let services: OfficeServices | null = null;
   let store: DiversionStore | null = null;
@@ -202,6 +204,12 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       unsubscribe.push(
         s.callEvents.onCall((e) => {
           for (const x of [e.fromExtension, e.toExtension]) if (x) blf?.changed(x, resourcesOf);
+          // the phones of a Dial() to several extensions ring too, and stop when it ends or is answered
+          const was = ringingOf.get(e.callId);
+          const now = e.phase === 'end' ? undefined : e.early?.map((d) => d.extension);
+          for (const x of [...(was ?? []), ...(now ?? [])]) blf?.changed(x, resourcesOf);
+          if (now?.length) ringingOf.set(e.callId, now);
+          else if (now || e.phase === 'end') ringingOf.delete(e.callId);
         }),
         // a transfer takes an extension out of a call whose event no longer names it
         s.callEvents.onDeviceState((ext) => blf?.changed(ext, resourcesOf)),
@@ -214,6 +222,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       services?.diversion.set(null);
       store = null;
       for (const u of unsubscribe.splice(0)) u();
+      ringingOf.clear();
       blf = null;
       services = null;
     },

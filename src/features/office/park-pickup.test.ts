@@ -94,6 +94,37 @@ test('pickup: *8 takes the longest ringing call of a group member, never one of 
   assert.equal(strict.candidates('1006', '1005').length, 0);
 });
 
+test("pickup by Replaces: the early dialog must match call-id, to-tag (the stand-in) and from-tag (the phone); the codes' rules decide; refused and unknown alike give null", async () => {
+  const seen: string[] = [];
+  const call = {
+    ...ringing('1001', ['1002', '1005'], 1, seen),
+    early: () => [
+      { extension: '1002', callId: 'leg-a@pbx', phoneTag: 'ph2', pickupTag: 'st2' },
+      { extension: '1005', callId: 'leg-b@pbx', phoneTag: 'ph5', pickupTag: 'st5' },
+    ],
+  };
+  const features = { ringingNow: () => [call] };
+  const p = new Pickup({ pickupexten: '*8', directedPrefix: '**', directedNeedsGroup: true, groups: new Map([['sales', ['1002', '1003']]]) }, features, log);
+  const me = { name: 'SIP/1003-1', answered: false, answer: async () => void seen.push('answered') } as unknown as Channel;
+  // the tags as the Replaces of a phone names them: to-tag = what the lamp showed as remote-tag, from-tag = its local-tag
+  assert.equal(p.byReplaces('1003', { callId: 'leg-a@pbx', toTag: 'ph2', fromTag: 'st2' }), null, 'tags the wrong way round name nothing');
+  assert.equal(p.byReplaces('1003', { callId: 'leg-a@pbx', toTag: 'st2', fromTag: 'nope' }), null, 'another phone tag names nothing');
+  assert.equal(p.byReplaces('1003', { callId: 'leg-b@pbx', toTag: 'st5', fromTag: 'ph5' }), null, '1005 shares no group with 1003 (directed_needs_group)');
+  assert.equal(p.byReplaces('1006', { callId: 'leg-a@pbx', toTag: 'st2', fromTag: 'ph2' }), null, '1006 is in no group');
+  assert.equal(p.byReplaces('1001', { callId: 'leg-a@pbx', toTag: 'st2', fromTag: 'ph2' }), null, "never one's own call");
+  const found = p.byReplaces('1003', { callId: 'leg-a@pbx', toTag: 'st2', fromTag: 'ph2' });
+  assert.ok(found);
+  assert.equal(found.callerIdNum, call.channel.callerIdNum);
+  assert.equal(await found.take(me), true);
+  assert.deepEqual(seen, ['answered', '1001->1002&1005']);
+  // without directed_needs_group, **EXT would take any call: so may a lamp
+  const open = new Pickup({ ...p.config, directedNeedsGroup: false }, features, log);
+  assert.ok(open.byReplaces('1006', { callId: 'leg-b@pbx', toTag: 'st5', fromTag: 'ph5' }));
+  // pickup turned off (no codes): nothing
+  const off = new Pickup({ ...p.config, pickupexten: '', directedPrefix: '' }, features, log);
+  assert.equal(off.byReplaces('1003', { callId: 'leg-a@pbx', toTag: 'st2', fromTag: 'ph2' }), null);
+});
+
 test('office.features: defaults ## and *2 with the Dial t option; overlapping codes are refused with file:line', () => {
   const d = parse(`${BASE}office: {}\n`)!;
   assert.deepEqual(d.features, { blindxfer: '##', atxfer: '*2', transferdigittimeout: 3, featuredigittimeout: 1000, requireDialOption: true });

@@ -70,6 +70,12 @@ export class ParkPickup {
       s.channelFeatures.addTransferService(this.lot),
       s.channelFeatures.onBridged((b) => codes.attach(b)),
     );
+    // a busy-lamp key pressed: an INVITE with Replaces naming a ringing call's early dialog
+    const features = s.channelFeatures;
+    features.pickupByReplaces = (picker, d) => this.pickup.byReplaces(picker, d);
+    this.off.push(() => {
+      features.pickupByReplaces = null;
+    });
   }
 
   /** a number park or pickup answers without a dialplan line (never one of our extensions) */

@@ -6,6 +6,12 @@
 // ringing, is answered and talks to the one who picked up; the phones that
 // rang are cancelled.
 //
+// A busy-lamp key does the same without a code: the phone learnt the
+// ringing call's early dialog from the `dialog` package's NOTIFY
+// (dialog-package.ts) and sends an INVITE with Replaces naming it (RFC
+// 3891). The rules are the codes': the picker may take the call when `*8`
+// or `**EXT` would let it (byReplaces).
+//
 //   office:
 //     pickup:
 //       pickupexten: "*8"
@@ -14,7 +20,7 @@
 //         sales: [1001, 1002, 1003]
 import type { MapReader } from '../../config/yaml-reader.js';
 import type { Channel } from '../../channel/channel.js';
-import type { ChannelFeatures, RingingCall } from '../../channel/channel-features.js';
+import type { ChannelFeatures, NamedDialog, ReplacesPickup, RingingCall } from '../../channel/channel-features.js';
 import type { Logger } from '../../observability/logger.js';
 
 export interface PickupConfig {
@@ -91,6 +97,44 @@ export class Pickup {
       if (target !== undefined) return !this.cfg.directedNeedsGroup || this.sameGroup(picker, target);
       return c.extensions.some((e) => this.sameGroup(picker, e));
     });
+  }
+
+  /** may `picker` take a call ringing `rung` by a feature code: `*8` (a shared group) or `**EXT` (directed)? */
+  mayTake(picker: string, rung: string): boolean {
+    const c = this.cfg;
+    if (c.pickupexten !== '' && this.sameGroup(picker, rung)) return true;
+    return c.directedPrefix !== '' && (!c.directedNeedsGroup || this.sameGroup(picker, rung));
+  }
+
+  /**
+   * A busy-lamp key pressed: `picker` sent an INVITE whose Replaces names
+   * `d`, one phone's early dialog of a ringing call (to-tag: the stand-in
+   * tag the lamp showed for Palisade's, from-tag: the phone's). The call
+   * when the picker may take it by the codes' rules, else null: the INVITE
+   * gets 481 whether the dialog is unknown or the picker may not take it.
+   */
+  byReplaces(picker: string, d: NamedDialog): ReplacesPickup | null {
+    for (const c of this.features.ringingNow()) {
+      const e = c.early?.().find((x) => x.callId === d.callId && x.pickupTag === d.toTag && x.phoneTag === d.fromTag);
+      if (!e) continue;
+      // never one's own call, nor a call ringing oneself
+      if (c.channel.peer.account === picker || c.extensions.includes(picker) || !this.mayTake(picker, e.extension)) {
+        this.log.info('pickup-refused', { by: picker, ringing: e.extension, how: 'replaces' });
+        return null;
+      }
+      return {
+        callerIdNum: c.channel.callerIdNum,
+        take: async (by) => {
+          if (!by.answered) await by.answer();
+          const ok = await c.pickup(by);
+          if (ok) this.log.info('call-picked-up', { channel: c.channel.name, caller: c.channel.callerIdNum, ringing: e.extension, by: picker, how: 'replaces' });
+          else this.log.info('pickup-nothing', { channel: by.name, by: picker, target: e.extension, why: 'answered meanwhile', how: 'replaces' });
+          return ok;
+        },
+      };
+    }
+    this.log.info('pickup-nothing', { by: picker, how: 'replaces' });
+    return null;
   }
 
   /**

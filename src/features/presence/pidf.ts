@@ -5,7 +5,12 @@
 // the reading of a PIDF a user agent PUBLISHes (RFC 3903) or the XMPP bridge
 // hands in. Parsing uses fast-xml-parser with entities off (no expansion:
 // a published document cannot grow).
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
+
+// loaded on the first document to read (its CommonJS build, synchronously): a server
+// nobody PUBLISHes to does not carry the XML parser (about 1.5 MB of heap)
+const require = createRequire(import.meta.url);
 
 export const PIDF_TYPE = 'application/pidf+xml';
 
@@ -45,18 +50,38 @@ export function buildPidf(entity: string, d: PresenceDoc): string {
     .join('\r\n');
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  removeNSPrefix: true,
-  processEntities: false,
-  isArray: (name) => name === 'tuple' || name === 'note' || name === 'person',
-});
+let parser: XMLParser | undefined;
+const xmlParser = (): XMLParser =>
+  (parser ??= new (require('fast-xml-parser') as typeof import('fast-xml-parser')).XMLParser({
+    ignoreAttributes: false,
+    removeNSPrefix: true,
+    processEntities: false,
+    isArray: (name) => name === 'tuple' || name === 'note' || name === 'person',
+  }));
 
 type Node = Record<string, unknown>;
 
+const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/**
+ * The text with XML's five predefined entities and character references
+ * decoded — the parser expands none (processEntities: false keeps a
+ * document's own DTD entities out), so `&lt;` would otherwise reach the note
+ * as it was written and be escaped again on the way out. Other `&name;`
+ * stay as they are.
+ */
+function unescapeXml(s: string): string {
+  if (!s.includes('&')) return s;
+  return s.replace(/&(lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});/g, (all, e: string) => {
+    if (e[0] !== '#') return NAMED[e]!;
+    const code = e[1] === 'x' ? Number.parseInt(e.slice(2), 16) : Number.parseInt(e.slice(1), 10);
+    return code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff) ? String.fromCodePoint(code) : all;
+  });
+}
+
 function text(v: unknown): string {
-  if (typeof v === 'string' || typeof v === 'number') return String(v);
-  if (v && typeof v === 'object' && '#text' in v) return String((v as Node)['#text']);
+  if (typeof v === 'string' || typeof v === 'number') return unescapeXml(String(v));
+  if (v && typeof v === 'object' && '#text' in v) return unescapeXml(String((v as Node)['#text']));
   return '';
 }
 
@@ -68,7 +93,7 @@ function text(v: unknown): string {
 export function parsePidf(xml: string): PresenceDoc | null {
   let doc: Node;
   try {
-    doc = parser.parse(xml) as Node;
+    doc = xmlParser().parse(xml) as Node;
   } catch {
     return null;
   }

@@ -12,7 +12,7 @@ import type { DeviceState } from '../../core/call-events.js';
 import type { DndHub } from '../../core/dnd.js';
 import type { ChatHub } from '../../core/chat.js';
 import type { Activity } from './pidf.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { EventRegistry } from '../../sip/events/index.js';
 import type { Remote } from '../../transport/types.js';

@@ -10,8 +10,8 @@
 // other (`presence.watchers: all` lets every extension watch every other);
 // any other SUBSCRIBE is 403 before existence is looked at, so a refused
 // watcher learns nothing about which extensions exist.
-import { buildResponse } from '../../sip/message/response.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { newToken } from '../../sip/dialog/dialog.js';
 import type { EndReason, EventPackage, EventRegistry, SubscriptionInfo } from '../../sip/events/index.js';
 import type { ServerTxHandle } from '../../sip/b2bua/types.js';

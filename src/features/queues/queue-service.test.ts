@@ -55,3 +55,50 @@ test('persistentmembers: members added (paused, with a reason) come back after a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two services on one database (two nodes): reloadMembers takes the other’s added, paused and removed members; static members stay', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'queue-reload-'));
+  const db = await openDatabase({ driver: 'sqlite', path: join(dir, 'p.db'), tablePrefix: '' });
+  try {
+    await db.migrateModule('queues', QUEUE_LOG_MIGRATIONS);
+    // biome-ignore lint/suspicious/noExplicitAny: the module's own tables
+    const k = db.kysely as unknown as Kysely<any>;
+    const conf = parseQueuesConf('[general]\npersistentmembers = yes\n[support]\nmember => PJSIP/1001\n', 'queues.conf');
+    const make = () =>
+      new QueueService({
+        conf,
+        log: new QueueLog(null, k, (w, e) => assert.fail(`${w}: ${e.message}`)),
+        devices: { state: () => 'idle', onChange: () => () => undefined },
+        logger: new LogRoot('error').get('q'),
+        db: k,
+      });
+    const members = (s: QueueService) =>
+      (s.status('support')[0] as { members: Array<{ interface: string; penalty: number; paused: boolean; reason: string }> }).members.map((m) => [
+        m.interface,
+        m.penalty,
+        m.paused,
+        m.reason,
+      ]);
+    const [a, b] = [make(), make()];
+    await a.start();
+    await b.start();
+    assert.equal(a.addMember('support', 'PJSIP/1002', { penalty: 2 }), 'ok');
+    assert.equal(a.addMember('support', 'PJSIP/1003', {}), 'ok');
+    await a.flushMembers();
+    assert.equal(await b.reloadMembers(), true);
+    assert.deepEqual(members(b), members(a));
+    assert.equal(a.setPaused('support', 'PJSIP/1002', true, 'lunch'), true);
+    assert.equal(a.removeMember('support', 'PJSIP/1003'), 'ok');
+    await a.flushMembers();
+    await b.reloadMembers();
+    assert.deepEqual(members(b), [
+      ['PJSIP/1001', 0, false, ''],
+      ['PJSIP/1002', 2, true, 'lunch'],
+    ]);
+    a.stop();
+    b.stop();
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -67,6 +67,24 @@ export class QueueService {
   /** loads persistent dynamic members; logs QUEUESTART as Asterisk does at load */
   async start(): Promise<void> {
     this.deps.log.write('NONE', 'NONE', 'NONE', 'QUEUESTART', '');
+    await this.loadMembers(false);
+  }
+
+  /**
+   * the dynamic members as the database holds them (another node of a
+   * cluster changed them through its API): added, taken out, paused and
+   * penalised as stored; false without persistentmembers (nothing is stored)
+   */
+  async reloadMembers(): Promise<boolean> {
+    if (!this.deps.db || !this.deps.conf.general.persistentmembers) return false;
+    // this node's own writes first, or the read could miss them
+    await this.memberWrites;
+    await this.loadMembers(true);
+    this.dispatchAll();
+    return true;
+  }
+
+  private async loadMembers(sync: boolean): Promise<void> {
     if (!this.deps.db || !this.deps.conf.general.persistentmembers) return;
     const rows = (await this.deps.db.selectFrom('queue_members').selectAll().execute()) as Array<{
       queuename: string;
@@ -76,12 +94,31 @@ export class QueueService {
       paused: number;
       reason: string;
     }>;
+    if (sync) {
+      const stored = new Set(rows.map((r) => `${r.queuename}|${r.interface}`));
+      for (const q of this.queues.values()) {
+        const gone = q.members.filter((m) => m.dynamic && !stored.has(`${q.def.name}|${m.iface}`));
+        if (gone.length === 0) continue;
+        q.members.splice(0, q.members.length, ...q.members.filter((m) => !gone.includes(m)));
+        q.renumber();
+      }
+    }
     for (const r of rows) {
       const q = this.queues.get(r.queuename);
       const m = IFACE_RE.exec(r.interface);
-      if (!q || !m || q.member(r.interface)) continue;
+      if (!q || !m) continue;
+      const paused = Number(r.paused) === 1;
+      const have = q.member(r.interface);
+      if (have) {
+        if (!sync || !have.dynamic) continue;
+        if (have.paused !== paused) have.pausedAtMs = paused ? this.now() : 0;
+        have.paused = paused;
+        have.pausedReason = r.reason;
+        have.penalty = Number(r.penalty);
+        continue;
+      }
       const mem = new QueueMember(r.interface, r.membername, Number(r.penalty), true, this.agent(m[1]!, m[2]!), null, null);
-      mem.paused = Number(r.paused) === 1;
+      mem.paused = paused;
       mem.pausedReason = r.reason;
       q.members.push(mem);
       q.renumber();

@@ -29,8 +29,8 @@ import { queueApps, queueFunctions } from './queue-apps.js';
 import { dayStats } from './queue-stats.js';
 import type { DeviceStates } from './queue-state.js';
 import { queueCli } from './cli/cmd-queue.js';
-import { queueApi } from './queue-api.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
+import type { StoredChanges } from '../../core/stored-changes.js';
 
 export interface QueuesModuleServices {
   cfg: PalisadeConfig;
@@ -38,6 +38,8 @@ export interface QueuesModuleServices {
   storage: Database;
   callEvents: Pick<CallEventHub, 'deviceState' | 'onDeviceState'>;
   api: ApiRoutes;
+  /** a member changed through the API: the other nodes of a cluster read the members again */
+  storedChanges: StoredChanges;
 }
 
 /** device states from the core's call and registration events: SIP/PJSIP members are extensions */
@@ -175,7 +177,29 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
     async start(s) {
       const qc = (s.cfg.sections.queues as QueuesConfig | undefined) ?? emptyQueuesConfig();
       if (!apiAdded) {
-        for (const route of queueApi(get)) s.api.add(route, 'queues');
+        // another node of a cluster changed the members through its API (stored with persistentmembers)
+        s.storedChanges.onChanged('queue-members', () => svc?.reloadMembers());
+        // the routes, and their schemas, are made when the HTTP API is served
+        s.api.addLazy(async () => {
+          const { queueApi } = await import('./queue-api.js');
+          return queueApi(get).map((route) => {
+            // a member change that is stored: once written, the other nodes read the members again
+            const handle = route.handle;
+            return route.method === 'GET'
+              ? route
+              : {
+                  ...route,
+                  async handle(req: Parameters<typeof handle>[0]) {
+                    const r = await handle(req);
+                    if (svc && (r.status ?? 200) < 300) {
+                      await svc.flushMembers();
+                      s.storedChanges.changed('queue-members');
+                    }
+                    return r;
+                  },
+                };
+          });
+        }, 'queues');
         apiAdded = true;
       }
       if (qc.file === null) return;

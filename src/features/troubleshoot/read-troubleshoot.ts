@@ -5,8 +5,9 @@
 //   troubleshoot:
 //     max_calls: 200          # kept calls (the oldest go first)
 //     max_mb: 32              # bytes kept in all, MiB
-//     max_open_calls: 5000    # Call-IDs followed at once; more are counted as skipped
-//     max_open_mb: 16         # bytes of open rings, MiB
+//     max_open_calls: 5000    # traced calls followed at once, leg links remembered
+//     max_open_mb: 8          # bytes of the ring of recent SIP messages, MiB
+//     ring_messages: 16384    # messages in that ring
 //     max_rtp_packets: 6000   # RTP packets recorded per call
 import type { MapReader } from '../../config/yaml-reader.js';
 
@@ -15,6 +16,7 @@ export interface TroubleshootConfig {
   maxBytes: number;
   maxOpenCalls: number;
   maxOpenBytes: number;
+  ringMessages: number;
   maxRtpPackets: number;
 }
 
@@ -24,7 +26,8 @@ export const DEFAULT_TROUBLESHOOT: TroubleshootConfig = {
   maxCalls: 200,
   maxBytes: 32 * MIB,
   maxOpenCalls: 5000,
-  maxOpenBytes: 16 * MIB,
+  maxOpenBytes: 8 * MIB,
+  ringMessages: 16384,
   maxRtpPackets: 6000,
 };
 
@@ -33,8 +36,9 @@ export function readTroubleshoot(m: MapReader): TroubleshootConfig {
   const out: TroubleshootConfig = {
     maxCalls: m.int('max_calls', d.maxCalls, 1, 100_000, 'calls'),
     maxBytes: m.int('max_mb', d.maxBytes / MIB, 1, 4096, 'MiB') * MIB,
-    maxOpenCalls: m.int('max_open_calls', d.maxOpenCalls, 1, 1_000_000, 'Call-IDs'),
+    maxOpenCalls: m.int('max_open_calls', d.maxOpenCalls, 1, 1_000_000, 'calls'),
     maxOpenBytes: m.int('max_open_mb', d.maxOpenBytes / MIB, 1, 4096, 'MiB') * MIB,
+    ringMessages: m.int('ring_messages', d.ringMessages, 1024, 1_048_576, 'messages'),
     maxRtpPackets: m.int('max_rtp_packets', d.maxRtpPackets, 0, 1_000_000, 'packets per call'),
   };
   m.done();

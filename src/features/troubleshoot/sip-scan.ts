@@ -12,7 +12,7 @@ export interface SipSummary {
   status: number;
   /** the method of the CSeq header ('' when missing) */
   cseqMethod: string;
-  /** offset of the body (after the blank line), data.length when none */
+  /** offset of the body (after the blank line), data.length when none; -1: not looked for (bodyOffset finds it) */
   bodyStart: number;
 }
 
@@ -88,4 +88,12 @@ export function scanSip(b: Buffer): SipSummary | null {
     i = nextLine(b, end);
   }
   return callId ? { callId, isRequest, method, status, cseqMethod, bodyStart: n } : null;
+}
+
+/** offset of the body: after the first blank line (CRLF CRLF, or a bare LF LF), data.length when none */
+export function bodyOffset(b: Buffer): number {
+  const crlf = b.indexOf('\r\n\r\n');
+  const lf = b.indexOf('\n\n');
+  if (crlf < 0) return lf < 0 ? b.length : lf + 2;
+  return lf >= 0 && lf < crlf ? lf + 2 : crlf + 4;
 }

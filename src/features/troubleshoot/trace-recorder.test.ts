@@ -1,10 +1,12 @@
 // The trace policy: a failed call is kept by default, a successful one only
 // while its extension is traced; an answered challenge is no failure; the
 // legs of a bridged call are one trace; secrets never reach the store; the
-// store and the open-call ring keep their caps.
+// store and the ring of recent messages keep their caps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ListenPoint, Remote } from '../../transport/types.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { createTroubleshoot } from './index.js';
 import { TraceStore } from './trace-store.js';
 import type { CallTrace } from './trace-types.js';
@@ -44,9 +46,29 @@ function res(status: number, reason: string, callId: string, cseq: string, body 
   );
 }
 
-function rig(o: { maxCalls?: number; maxBytes?: number; maxOpenCalls?: number } = {}) {
+/**
+ * The transport hands the tap the message it parsed (the recorder reads it
+ * rather than scanning the bytes); `scan` hands only the bytes, as for a
+ * malformed message, so the byte scanner is held to the same outcomes.
+ */
+let scanOnly = false;
+function parsed(data: Buffer): SipMessage | null {
+  if (scanOnly) return null;
+  const r = parseMessage(data);
+  assert.ok(r.ok, 'the test builds well-formed messages');
+  return r.msg;
+}
+
+function rig(o: { maxCalls?: number; maxBytes?: number; maxOpenCalls?: number; ringMessages?: number; maxOpenBytes?: number } = {}) {
   let now = 1_700_000_000_000;
-  const f = createTroubleshoot({ now: () => now, lingerMs: 2000, ...o });
+  const made = createTroubleshoot({ now: () => now, lingerMs: 2000, ...o });
+  // every message passes as the transport passes it: bytes, and the parsed message when there is one
+  const tap = {
+    received: (d: Buffer, r: Remote, l: ListenPoint) => made.tap.received(d, r, l, parsed(d)),
+    sent: (d: Buffer, r: Remote, l: ListenPoint) => made.tap.sent(d, r, l, parsed(d)),
+    handled: () => made.tap.handled(),
+  };
+  const f = { ...made, tap };
   const tick = (ms: number) => {
     now += ms;
     f.recorder.sweep();
@@ -149,7 +171,7 @@ test('an answered 407 is no failure: a successful call is dropped unless its ext
   bridgedCall(r, 'a-2', 'b-2', 200);
   r.tick(2500);
   assert.equal(r.f.store.list().length, 0);
-  assert.equal(r.f.recorder.stats().dropped, 1);
+  assert.equal(r.f.recorder.stats().messages, 14, 'the call passed through the ring');
   r.f.commands['trace-extension']!({ extension: '1500', on: true });
   bridgedCall(r, 'a-3', 'b-3', 200);
   r.tick(2500);
@@ -219,7 +241,11 @@ test('no Authorization value, password or SDES key reaches the store or the ladd
 
 test('the store keeps the last N calls and stays under its byte cap with many calls', () => {
   const r = rig({ maxCalls: 50, maxBytes: 200_000 });
-  for (let i = 0; i < 400; i++) bridgedCall(r, `a-m${i}`, `b-m${i}`, 486);
+  // 50 failed calls a second (the recorder looks for at most 100 a second in its ring)
+  for (let i = 0; i < 400; i++) {
+    bridgedCall(r, `a-m${i}`, `b-m${i}`, 486);
+    if (i % 50 === 49) r.tick(1000);
+  }
   r.tick(2500);
   const s = r.f.store.stats();
   assert.equal(s.kept, 400);
@@ -236,11 +262,18 @@ test('the store keeps the last N calls and stays under its byte cap with many ca
   assert.equal(tight.stats().tooLarge, 1);
 });
 
-test('open calls are capped in number; a long dialog keeps its first and last messages', () => {
-  const r = rig({ maxOpenCalls: 10 });
-  for (let i = 0; i < 30; i++) r.inbound(req('INVITE', `open-${i}`, { body: SDP }), phoneA);
-  assert.equal(r.f.recorder.stats().openCalls, 10);
-  assert.equal(r.f.recorder.stats().skipped, 20);
+test('the ring of recent messages is capped in messages and in bytes; a long dialog keeps its first and last messages', () => {
+  const r = rig({ ringMessages: 1024, maxOpenBytes: 256 * 1024 });
+  for (let i = 0; i < 3000; i++) r.inbound(req('INVITE', `open-${i}`, { body: SDP }), phoneA, [res(200, 'OK', `open-${i}`, '1 INVITE', SDP), phoneA]);
+  const s = r.f.recorder.stats();
+  assert.ok(s.messages <= 1024 && s.messages > 100, `${s.messages} messages`);
+  assert.ok(s.bytes <= 256 * 1024, `${s.bytes} bytes`);
+  // a failure right after is still kept whole, from what the ring holds
+  r.inbound(req('INVITE', 'late', { body: SDP }), phoneA, [res(486, 'Busy Here', 'late', '1 INVITE'), phoneA]);
+  r.inbound(req('ACK', 'late'), phoneA);
+  r.tick(2500);
+  assert.equal(r.f.store.find('late')?.sip.length, 3);
+  assert.equal(r.f.store.list().length, 1, 'the answered calls are not kept');
   const r2 = rig();
   r2.inbound(req('INVITE', 'long', { body: SDP }), phoneA, [res(200, 'OK', 'long', '1 INVITE', SDP), phoneA]);
   for (let i = 2; i < 300; i++) r2.inbound(req('INFO', 'long', { cseq: i }), phoneA, [res(481, 'Gone', 'long', `${i} INFO`), phoneA]);
@@ -254,20 +287,115 @@ test('open calls are capped in number; a long dialog keeps its first and last me
   assert.equal(t.legs[0]!.elided, 2 + 298 * 2 + 2 - 64);
 });
 
-test('an answered REGISTER lets its messages go at once; a challenged one still open keeps them', () => {
+test('an answered REGISTER is not kept; a challenge never answered is, even with later traffic on other Call-IDs', () => {
   const r = rig();
   r.inbound(req('REGISTER', 'reg-1', { to: '1001', from: '1001' }), phoneA, [res(401, 'Unauthorized', 'reg-1', '1 REGISTER'), phoneA]);
-  const held = r.f.recorder.stats().openBytes;
-  assert.ok(held > 0);
   r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002' }), phoneA, [res(401, 'Unauthorized', 'reg-2', '1 REGISTER'), phoneA]);
   r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002', cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', 'reg-2', '2 REGISTER'), phoneA]);
-  // reg-2 succeeded: only reg-1's messages are held now; reg-2 still lingers, so a retransmission opens nothing
-  assert.equal(r.f.recorder.stats().openBytes, held);
-  assert.equal(r.f.recorder.stats().openCalls, 2);
+  // a retransmission of the answered REGISTER
   r.inbound(req('REGISTER', 'reg-2', { to: '1002', from: '1002', cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', 'reg-2', '2 REGISTER'), phoneA]);
-  assert.equal(r.f.recorder.stats().openBytes, held);
+  assert.equal(r.f.recorder.stats().pending, 2, 'two challenges wait for their answer');
   r.tick(2500);
   assert.equal(r.f.store.find('reg-2'), undefined);
-  assert.equal(r.f.store.find('reg-1')?.reason, 'failed: 401 REGISTER never answered');
-  assert.deepEqual({ open: r.f.recorder.stats().openCalls, bytes: r.f.recorder.stats().openBytes }, { open: 0, bytes: 0 });
+  const t = r.f.store.find('reg-1');
+  assert.equal(t?.reason, 'failed: 401 REGISTER never answered');
+  assert.equal(t?.sip.length, 2);
+  assert.deepEqual(t?.legs[0]?.users, ['1001']);
+  assert.equal(r.f.recorder.stats().pending, 0);
+});
+
+test('from the bytes alone (no parsed message, as for a malformed one) the recorder decides the same', () => {
+  scanOnly = true;
+  try {
+    const failed = rig();
+    bridgedCall(failed, 'a-s', 'b-s', 486);
+    failed.tick(2500);
+    const [t] = failed.f.store.list();
+    assert.equal(t?.reason, 'failed: 486 INVITE');
+    assert.equal(t?.sip.length, 10);
+    const fine = rig();
+    bridgedCall(fine, 'a-t', 'b-t', 200);
+    fine.tick(2500);
+    assert.equal(fine.f.store.list().length, 0, 'a completed call is not kept');
+    assert.equal(fine.f.recorder.stats().messages, 14, 'the completed call was recorded');
+  } finally {
+    scanOnly = false;
+  }
+});
+
+test('a call a party hung up, every BYE answered and nothing failed, leaves nothing to decide; Palisade hanging up both legs is kept', () => {
+  const r = rig();
+  bridgedCall(r, 'a-e', 'b-e', 200);
+  assert.equal(r.f.recorder.stats().pending, 1, 'only the answered 407 waits');
+  r.inbound(req('BYE', 'a-e', { cseq: 3 }), phoneA, [res(200, 'OK', 'a-e', '3 BYE'), phoneA]);
+  r.tick(2500);
+  assert.equal(r.f.store.list().length, 0);
+  assert.equal(r.f.recorder.stats().pending, 0);
+  // Palisade hanging up both legs is no good end: it lingers, then is kept
+  const p = rig();
+  p.inbound(req('INVITE', 'a-p', { body: SDP }), phoneA, [req('INVITE', 'b-p', { body: SDP }), phoneB]);
+  p.inbound(res(200, 'OK', 'b-p', '1 INVITE', SDP), phoneB, [req('ACK', 'b-p'), phoneB], [res(200, 'OK', 'a-p', '1 INVITE', SDP), phoneA]);
+  p.inbound(req('ACK', 'a-p'), phoneA);
+  p.f.tap.sent(req('BYE', 'a-p', { cseq: 2 }), phoneA, local);
+  p.f.tap.sent(req('BYE', 'b-p', { cseq: 2 }), phoneB, local);
+  p.inbound(res(200, 'OK', 'a-p', '2 BYE'), phoneA);
+  p.inbound(res(200, 'OK', 'b-p', '2 BYE'), phoneB);
+  assert.equal(p.f.recorder.stats().pending, 2, "Palisade's two BYEs wait to be looked at");
+  p.tick(2500);
+  assert.equal(p.f.store.find('a-p')?.reason, 'failed: ended by Palisade on every leg');
+});
+
+test('a failure is decided before the ring overwrites it, not only after the linger', () => {
+  const r = rig({ ringMessages: 1024 });
+  bridgedCall(r, 'a-f', 'b-f', 486);
+  // a busy server: far more messages than the ring holds pass within the linger
+  for (let i = 0; i < 600; i++) r.inbound(req('OPTIONS', `o-${i}`), phoneB, [res(200, 'OK', `o-${i}`, '1 OPTIONS'), phoneB]);
+  const t = r.f.store.find('b-f');
+  assert.equal(t?.reason, 'failed: 486 INVITE', 'kept before the 2 s were over');
+  assert.equal(t?.sip.length, 10);
+  assert.ok(r.f.recorder.stats().messages <= 1024);
+});
+
+test('a traced extension’s long call keeps its set-up after the ring has moved on', () => {
+  const r = rig({ ringMessages: 1024 });
+  r.f.commands['trace-extension']!({ extension: '1500', on: true });
+  r.inbound(req('INVITE', 'long-a', { body: SDP }), phoneA, [req('INVITE', 'long-b', { body: SDP }), phoneB]);
+  r.inbound(res(200, 'OK', 'long-b', '1 INVITE', SDP), phoneB, [req('ACK', 'long-b'), phoneB], [res(200, 'OK', 'long-a', '1 INVITE', SDP), phoneA]);
+  r.inbound(req('ACK', 'long-a'), phoneA);
+  for (let i = 0; i < 1500; i++) r.inbound(req('OPTIONS', `o-${i}`, { from: '1001', to: '1002' }), phoneB, [res(200, 'OK', `o-${i}`, '1 OPTIONS'), phoneB]);
+  r.inbound(req('BYE', 'long-a', { cseq: 2 }), phoneA, [res(200, 'OK', 'long-a', '2 BYE'), phoneA], [req('BYE', 'long-b', { cseq: 2 }), phoneB]);
+  r.inbound(res(200, 'OK', 'long-b', '2 BYE'), phoneB);
+  r.tick(2500);
+  const t = r.f.store.find('long-b');
+  assert.equal(t?.reason, 'traced extension 1500');
+  assert.deepEqual(
+    t?.legs.map((l) => l.callId),
+    ['long-a', 'long-b'],
+  );
+  assert.equal(t?.sip.length, 10, 'both legs whole, the OPTIONS of others not in it');
+  assert.match(t!.sip[0]!.data.toString(), /^INVITE sip:1500@/);
+  assert.equal(r.f.store.list().length, 1);
+});
+
+test("a party's BYE passed on after its handling (asynchronously) is no sign of Palisade ending the call", () => {
+  const r = rig();
+  r.inbound(req('INVITE', 'a-y', { body: SDP }), phoneA, [req('INVITE', 'b-y', { body: SDP }), phoneB]);
+  r.inbound(res(200, 'OK', 'b-y', '1 INVITE', SDP), phoneB, [req('ACK', 'b-y'), phoneB], [res(200, 'OK', 'a-y', '1 INVITE', SDP), phoneA]);
+  r.inbound(req('ACK', 'a-y'), phoneA);
+  r.inbound(req('BYE', 'a-y', { cseq: 2 }), phoneA, [res(200, 'OK', 'a-y', '2 BYE'), phoneA]);
+  r.f.tap.sent(req('BYE', 'b-y', { cseq: 2 }), phoneB, local);
+  r.inbound(res(200, 'OK', 'b-y', '2 BYE'), phoneB);
+  assert.equal(r.f.recorder.stats().pending, 0);
+  r.tick(2500);
+  assert.equal(r.f.store.list().length, 0);
+});
+
+test('a flood of failures (a scanner) is looked for in the ring at a bounded rate, the rest counted as skipped', () => {
+  const r = rig();
+  for (let i = 0; i < 1000; i++) r.inbound(req('INVITE', `scan-${i}`, { body: SDP }), phoneA, [res(404, 'Not Found', `scan-${i}`, '1 INVITE'), phoneA]);
+  r.tick(2500);
+  const kept = r.f.store.stats().kept;
+  assert.ok(kept >= 200 && kept <= 400, `${kept} kept`);
+  assert.equal(r.f.recorder.stats().skipped, 1000 - kept);
+  assert.ok(r.f.store.find('scan-999') || r.f.store.find('scan-0'), 'failures were kept');
 });

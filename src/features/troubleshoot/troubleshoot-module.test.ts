@@ -12,12 +12,19 @@ import { DEFAULT_TROUBLESHOOT } from './read-troubleshoot.js';
 
 const BASE = 'sip: { domain: a.org, listen: [udp:127.0.0.1:5060] }\nstorage: { path: ":memory:" }\n';
 
-test('troubleshoot: defaults are the store limits of before; keys read in MiB', () => {
+test('troubleshoot: defaults; keys read in MiB', () => {
   const h = new ModuleHost<TroubleshootModuleServices>([troubleshootModule()]);
   assert.deepEqual(parseConfig(BASE, 'palisade.yaml', { sections: h.sections }).sections.troubleshoot, DEFAULT_TROUBLESHOOT);
-  assert.deepEqual(DEFAULT_TROUBLESHOOT, { maxCalls: 200, maxBytes: 32 * 1024 * 1024, maxOpenCalls: 5000, maxOpenBytes: 16 * 1024 * 1024, maxRtpPackets: 6000 });
-  const cfg = parseConfig(`${BASE}troubleshoot:\n  max_calls: 10\n  max_mb: 2\n  max_rtp_packets: 0\n`, 'palisade.yaml', { sections: h.sections });
-  assert.deepEqual(cfg.sections.troubleshoot, { ...DEFAULT_TROUBLESHOOT, maxCalls: 10, maxBytes: 2 * 1024 * 1024, maxRtpPackets: 0 });
+  assert.deepEqual(DEFAULT_TROUBLESHOOT, {
+    maxCalls: 200,
+    maxBytes: 32 * 1024 * 1024,
+    maxOpenCalls: 5000,
+    maxOpenBytes: 8 * 1024 * 1024,
+    ringMessages: 16384,
+    maxRtpPackets: 6000,
+  });
+  const cfg = parseConfig(`${BASE}troubleshoot:\n  max_calls: 10\n  max_mb: 2\n  max_rtp_packets: 0\n  ring_messages: 4096\n`, 'palisade.yaml', { sections: h.sections });
+  assert.deepEqual(cfg.sections.troubleshoot, { ...DEFAULT_TROUBLESHOOT, maxCalls: 10, maxBytes: 2 * 1024 * 1024, maxRtpPackets: 0, ringMessages: 4096 });
 });
 
 test('troubleshoot: bad values and unknown keys carry file:line', () => {

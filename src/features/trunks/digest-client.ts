@@ -3,8 +3,8 @@
 // answers our REGISTER with 401 or our INVITE with 407. The trunk's secret
 // never leaves this function except as the hashed response.
 import { randomBytes } from 'node:crypto';
-import type { SipMessage } from '../../sip/message/sip-message.js';
-import { formatCredentials, parseAuthHeader } from '../../sip/message/auth-header.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import { formatCredentials, parseAuthHeader } from '../../sip-message/auth-header.js';
 import { computeDigestResponse } from '../../sip/auth/digest.js';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 

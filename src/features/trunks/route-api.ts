@@ -1,5 +1,5 @@
 // The trunks module's REST resources (issue 10; src/core/api-routes.ts):
-// trunks (read), outbound and inbound routes and time conditions (read,
+// outbound and inbound routes and time conditions (read,
 // create, edit, delete). Only the `admin` role: an operator has no trunks or
 // routes (docs/operations.md, "Web console and API"). Objects of the
 // `routes:` section of palisade.yaml are listed (source: config) but edited
@@ -28,7 +28,6 @@ export interface RouteApiDeps {
   /** the `routes:` section of the file */
   file: RoutesConfig;
   trunkNames(): string[];
-  trunkRows(): unknown[];
   /** reads the database again and swaps the running route table */
   rebuild(): Promise<StoredRouteObjects>;
   stored(): StoredRouteObjects;
@@ -233,14 +232,6 @@ export function routeApi(d: RouteApiDeps): ApiRoute[] {
   };
 
   const routes: ApiRoute[] = [
-    {
-      method: 'GET',
-      path: '/trunks',
-      roles,
-      tag: 'trunks',
-      summary: 'Trunks (from palisade.yaml) with their registration state and channels in use',
-      handle: () => ({ body: d.trunkRows() }),
-    },
     {
       method: 'GET',
       path: '/routes/rules',

@@ -27,7 +27,9 @@ for (const b of BACKENDS) {
         await store.put('outbound', 'alpha', { name: 'alpha', match: ['_0X.'], trunks: ['t'], prepend: '49', strip: 1 });
         await store.put('outbound', 'alpha', { name: 'alpha', match: ['_0X.'], trunks: ['t'], prepend: '', strip: 0 });
         await store.put('time_condition', 'office', { name: 'office', times: ['09:00-17:00,mon-fri,*,*'] });
+        await store.put('trunk', 'office', { name: 'office', host: '127.0.0.1', port: 5099 });
         const s = await store.load();
+        assert.deepEqual(s.trunks, [{ name: 'office', host: '127.0.0.1', port: 5099 }], 'a trunk of the same name is another kind');
         assert.deepEqual(
           s.outbound.map((r) => [r.name, r.prepend ?? '']),
           [
@@ -64,6 +66,7 @@ test("the database's routes come after the file's, and the route table routes by
       { name: 'office', times: ['*,*,*,*'] },
       { name: 'broken', times: ['25:00-26:00,*,*,*'] },
     ],
+    trunks: [],
   });
   assert.deepEqual(
     merged.timeConditions.map((t) => t.name),

@@ -7,9 +7,12 @@
 import type { Kysely } from 'kysely';
 import type { ModuleMigration } from '../../storage/database.js';
 import { parseTimeSpec, type TimeSpec } from '../../dialplan/time-spec.js';
+import type { TrunkBody } from './trunk-store.js';
 import type { InboundRouteConfig, OutboundRouteConfig, RoutesConfig, TimeConditionConfig } from './route-config.js';
 
 export type RouteObjectKind = 'outbound' | 'inbound' | 'time_condition';
+/** what the table holds: the API's routes and time conditions, and its trunks (trunk-store.ts) */
+export type StoredKind = RouteObjectKind | 'trunk';
 
 /** an outbound route as the API writes it (snake_case, as in palisade.yaml); no PIN through the API */
 export interface OutboundRouteBody {
@@ -67,6 +70,7 @@ export interface StoredRouteObjects {
   outbound: OutboundRouteBody[];
   inbound: InboundRouteBody[];
   timeConditions: TimeConditionBody[];
+  trunks: TrunkBody[];
 }
 
 export class RouteStore {
@@ -77,11 +81,11 @@ export class RouteStore {
 
   async load(): Promise<StoredRouteObjects> {
     const rows = (await this.db.selectFrom('route_objects').select(['kind', 'name', 'data']).orderBy('name').execute()) as Array<{ kind: string; name: string; data: string }>;
-    const of = <T>(k: RouteObjectKind) => rows.filter((r) => r.kind === k).map((r) => JSON.parse(r.data) as T);
-    return { outbound: of('outbound'), inbound: of('inbound'), timeConditions: of('time_condition') };
+    const of = <T>(k: StoredKind) => rows.filter((r) => r.kind === k).map((r) => JSON.parse(r.data) as T);
+    return { outbound: of('outbound'), inbound: of('inbound'), timeConditions: of('time_condition'), trunks: of<TrunkBody>('trunk') };
   }
 
-  async put(kind: RouteObjectKind, name: string, data: object): Promise<void> {
+  async put(kind: StoredKind, name: string, data: object): Promise<void> {
     await this.db.deleteFrom('route_objects').where('kind', '=', kind).where('name', '=', name).execute();
     await this.db
       .insertInto('route_objects')
@@ -89,7 +93,7 @@ export class RouteStore {
       .execute();
   }
 
-  async remove(kind: RouteObjectKind, name: string): Promise<boolean> {
+  async remove(kind: StoredKind, name: string): Promise<boolean> {
     const r = await this.db.deleteFrom('route_objects').where('kind', '=', kind).where('name', '=', name).executeTakeFirst();
     return Number(r.numDeletedRows ?? 0) > 0;
   }

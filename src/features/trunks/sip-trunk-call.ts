@@ -6,7 +6,7 @@
 // (From, P-Asserted-Identity, Privacy; RFC 3325, RFC 3323). Once answered it
 // is an OutboundLeg (src/channel/dial-technology.ts) whose endpoint is an
 // RTP MediaLeg: the calling channel bridges it like any technology's leg.
-import { SipMessage } from '../../sip/message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { Dialog, newToken } from '../../sip/dialog/dialog.js';
 import { formatHost } from '../../transport/address.js';
 import type { Remote } from '../../transport/types.js';

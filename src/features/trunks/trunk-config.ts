@@ -88,7 +88,8 @@ export function readTrunks(section: MapReader): TrunkConfig[] {
   return out;
 }
 
-function readTrunk(m: MapReader): TrunkConfig {
+/** one entry of `trunks:` (also the API's trunk bodies, trunk-store.ts) */
+export function readTrunk(m: MapReader): TrunkConfig {
   const name = m.string('name', '', { required: true, pattern: NAME, expect: 'expected a name of letters, digits, _ . - such as office-b' });
   const type = m.oneOf('type', 'sip', ['sip', 'iax2'] as const);
   const host = m.string('host', '', { required: true, pattern: HOST, expect: 'expected a host name, an IP address, or dynamic (the far end registers to us)' });

@@ -11,8 +11,8 @@
 //   registers to us, as Asterisk's host=dynamic): answered here with the
 //   same 401 the registrar sends, checked against the trunk's secret.
 import { isIP } from 'node:net';
-import { buildResponse } from '../../sip/message/response.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { DigestAuthenticator, credentialsIdentity } from '../../sip/auth/digest.js';
 import { computeHa1 } from '../../sip/auth/ha1.js';
 import type { ServerNames } from '../../sip/auth/digest-uri.js';
@@ -65,15 +65,13 @@ export class TrunkInbound {
   private readonly byUser = new Map<string, TrunkConfig>();
   stats = { invites: 0, refused: 0, registers: 0 };
 
+  private trunks: readonly TrunkConfig[] = [];
+
   constructor(
-    private readonly trunks: readonly TrunkConfig[],
+    trunks: readonly TrunkConfig[],
     private readonly d: InboundDeps,
   ) {
-    for (const t of trunks) {
-      if (t.type !== 'sip') continue;
-      if (t.allowFrom.length) this.nets.set(t.name, CidrSet.parse(t.allowFrom));
-      if (t.username && t.secret !== null && (t.host === 'dynamic' || t.authInbound)) this.byUser.set(t.username, t);
-    }
+    this.setTrunks(trunks);
     this.auth = new DigestAuthenticator({
       realm: d.realm,
       algorithms: d.algorithms,
@@ -84,6 +82,21 @@ export class TrunkInbound {
         return { md5: computeHa1('MD5', user, d.realm, t.secret), sha256: computeHa1('SHA-256', user, d.realm, t.secret) };
       },
     });
+  }
+
+  /** the trunks now (the API changed them): a dynamic trunk that is gone or changed loses its binding */
+  setTrunks(trunks: readonly TrunkConfig[]): void {
+    const before = new Map(this.trunks.map((t) => [t.name, JSON.stringify(t)]));
+    this.trunks = trunks;
+    this.nets.clear();
+    this.byUser.clear();
+    for (const t of trunks) {
+      if (t.type !== 'sip') continue;
+      if (t.allowFrom.length) this.nets.set(t.name, CidrSet.parse(t.allowFrom));
+      if (t.username && t.secret !== null && (t.host === 'dynamic' || t.authInbound)) this.byUser.set(t.username, t);
+    }
+    const now = new Map(trunks.map((t) => [t.name, JSON.stringify(t)]));
+    for (const name of [...this.dynamic.keys()]) if (now.get(name) !== before.get(name)) this.dynamic.delete(name);
   }
 
   /** the trunk a request from `remote` belongs to, by address; null for anyone else */

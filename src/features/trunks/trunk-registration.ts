@@ -4,7 +4,7 @@
 // registration fails (no answer, an error, credentials refused), tries
 // again after a back-off that doubles from retry_interval up to ten times
 // it. The state shows in `palisade status` and `palisade show trunks`.
-import { SipMessage } from '../../sip/message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { newToken } from '../../sip/dialog/dialog.js';
 import { formatHost } from '../../transport/address.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';

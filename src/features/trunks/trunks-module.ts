@@ -11,7 +11,11 @@
 //   - adds the outbound and inbound routes as call routers (route-routers.ts)
 //   - declares each trunk's call-gate settings (the trunk principal)
 //
-// Control command `trunks` (and `palisade show trunks`); status field `trunks`.
+// Control commands `trunks` (and `palisade show trunks`) and `trunks-reload`
+// (the database's trunks and routes read again); status field `trunks`.
+// Trunks made through the API (trunk-api.ts) run beside the file's; the
+// list of both is published on the trunk set (src/core/trunk-set.ts), which
+// the IAX2 module follows for the type: iax2 ones.
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { MapReader } from '../../config/yaml-reader.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
@@ -43,7 +47,9 @@ import { resolveSipTargets } from './sip-target.js';
 import { sipTrunkTechnology } from './trunk-technology.js';
 import { inboundRouter, outboundRouter } from './route-routers.js';
 import { mergeRoutes, RouteStore, ROUTE_STORE_MIGRATIONS, type StoredRouteObjects } from './route-store.js';
-import { routeApi } from './route-api.js';
+import { trunkFromBody, type TrunkBody } from './trunk-store.js';
+import type { Logger } from '../../observability/logger.js';
+import type { StoredChanges } from '../../core/stored-changes.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
 import type { Database } from '../../storage/database.js';
 import { routeTechnology } from './route-technology.js';
@@ -71,11 +77,19 @@ export interface TrunksServices {
   dialplan: { engine: DialplanEngine } | null;
   /** routes and time conditions made through the API live here (route-store.ts) */
   storage: Database;
+  /** the trunks that run, published for the modules of other technologies (IAX2) */
+  trunkSet: { publish(next: readonly TrunkConfig[]): Promise<void> };
   api: ApiRoutes;
+  /** a route changed through the API on one node: the others read the routes again (src/core/stored-changes.ts) */
+  storedChanges: StoredChanges;
+  /** false in workers other than worker 0: the registrations to far ends are worker 0's alone */
+  singletons: boolean;
 }
 
 interface Running {
+  /** the file's trunks, then the database's enabled ones (trunk-store.ts) */
   trunks: TrunkConfig[];
+  byName: Map<string, TrunkConfig>;
   table: RouteTable;
   inbound: TrunkInbound;
   registrations: Map<string, TrunkRegistration>;
@@ -100,7 +114,10 @@ export function trunksModule(): PalisadeModule<
   let apiAdded = false;
   let fileNow: RoutesConfig = EMPTY_ROUTES;
   let storeNow: RouteStore | null = null;
-  let stored: StoredRouteObjects = { outbound: [], inbound: [], timeConditions: [] };
+  let stored: StoredRouteObjects = { outbound: [], inbound: [], timeConditions: [], trunks: [] };
+  let fileTrunks: TrunkConfig[] = [];
+  /** the running trunks swapped for the file's and the database's now (set in start) */
+  let applyTrunks: (() => Promise<void>) | null = null;
 
   const rows = () =>
     (run?.trunks ?? []).map((t) => {
@@ -141,6 +158,13 @@ export function trunksModule(): PalisadeModule<
       d.configSection('trunks', (section) => readTrunks(section));
       d.configSection('routes', (section, cfg) => readRoutes(section, () => ((cfg.sections.trunks as TrunkConfig[] | undefined) ?? []).map((t) => t.name)));
       d.command('trunks', () => rows());
+      // the database's trunks, routes and time conditions read again (palisade import)
+      d.command('trunks-reload', async () => {
+        if (!storeNow || !run) return { reloaded: false };
+        stored = await storeNow.load();
+        await applyTrunks?.();
+        return { reloaded: true, trunks: run.trunks.length, outbound_routes: run.table.routes.outbound.length, inbound_routes: run.table.routes.inbound.length };
+      });
       d.status('trunks', () => {
         const r = rows();
         return { configured: r.length, registered: r.filter((x) => x.registration === 'registered' || x.registration === 'peer-registered').length };
@@ -148,8 +172,7 @@ export function trunksModule(): PalisadeModule<
     },
     async start(s) {
       const log = s.logs.get('trunks');
-      const all = (s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? [];
-      const trunks = all.filter((t) => t.type === 'sip');
+      fileTrunks = (s.cfg.sections.trunks as TrunkConfig[] | undefined) ?? [];
       const fileRoutes = (s.cfg.sections.routes as RoutesConfig | undefined) ?? EMPTY_ROUTES;
       // the API's routes and time conditions, after the file's (route-store.ts)
       await s.storage.migrateModule('trunks', ROUTE_STORE_MIGRATIONS);
@@ -159,9 +182,11 @@ export function trunksModule(): PalisadeModule<
       fileNow = fileRoutes;
       storeNow = routeStore;
       const routes = mergeRoutes(fileRoutes, stored);
-      const byName = new Map(all.map((t) => [t.name, t]));
+      const all = effectiveTrunks(fileTrunks, stored.trunks, log);
+      const sipOf = (list: TrunkConfig[]) => list.filter((t) => t.type === 'sip');
       const r: Running = {
         trunks: all,
+        byName: new Map(all.map((t) => [t.name, t])),
         table: new RouteTable(routes, all),
         inbound: null as unknown as TrunkInbound,
         registrations: new Map(),
@@ -172,8 +197,10 @@ export function trunksModule(): PalisadeModule<
         linkOf: (name) => s.dialTechnologies.trunkStatus(name),
       };
       run = r;
+      // the IAX2 module (started after this one) runs the type: iax2 trunks of this list, and follows its changes
+      await s.trunkSet.publish(all);
       const claimChannel = (name: string): boolean => {
-        const t = byName.get(name);
+        const t = r.byName.get(name);
         const n = r.inUse.get(name) ?? 0;
         if (t && t.maxChannels > 0 && n >= t.maxChannels) return false;
         r.inUse.set(name, n + 1);
@@ -188,9 +215,13 @@ export function trunksModule(): PalisadeModule<
         return targets.length > 0 ? targets : (r.resolved.get(t.name) ?? []);
       };
       // host addresses, for recognising the trunk's INVITEs (names again every 5 minutes)
-      await Promise.all(trunks.filter((t) => t.host !== 'dynamic').map((t) => resolve(t).catch(() => [])));
+      await Promise.all(
+        sipOf(all)
+          .filter((t) => t.host !== 'dynamic')
+          .map((t) => resolve(t).catch(() => [])),
+      );
       r.refresh = setInterval(() => {
-        for (const t of trunks) if (t.host !== 'dynamic') void resolve(t).catch(() => []);
+        for (const t of sipOf(r.trunks)) if (t.host !== 'dynamic') void resolve(t).catch(() => []);
       }, 300_000);
       r.refresh.unref();
 
@@ -210,7 +241,7 @@ export function trunksModule(): PalisadeModule<
       }
 
       const cfg = s.cfg;
-      r.inbound = new TrunkInbound(trunks, {
+      r.inbound = new TrunkInbound(sipOf(all), {
         realm: cfg.sip.realm,
         algorithms: cfg.auth.algorithms,
         // the names a digest-uri may give this server: the domain and every listening address and port
@@ -238,7 +269,7 @@ export function trunksModule(): PalisadeModule<
             allocatePair: () => s.media.allocatePair(),
             mediaAddress: cfg.rtp.advertisedAddress,
             log,
-            trunk: (name) => byName.get(name),
+            trunk: (name) => r.byName.get(name),
             route: (name) => r.table.routes.outbound.find((x) => x.name === name),
             isTrunkContext: (c) => r.table.isTrunkContext(c),
             targets: async (t) => {
@@ -270,8 +301,8 @@ export function trunksModule(): PalisadeModule<
         table: () => r.table,
         log,
         isInternal: (n: string) => s.isInternalNumber(n),
-        trunkType: (name: string) => byName.get(name)?.type,
-        trunkOf: (ch: Channel) => trunkChannels.get(ch) ?? (ch.peer.account === undefined ? trunkNameOf(ch.name, all) : null),
+        trunkType: (name: string) => r.byName.get(name)?.type,
+        trunkOf: (ch: Channel) => trunkChannels.get(ch) ?? (ch.peer.account === undefined ? trunkNameOf(ch.name, r.trunks) : null),
         runDialplan: async (ch: Channel, media: ChannelMedia, start: { context: string; exten: string; priority: string }) => {
           const engine = s.dialplan?.engine;
           if (!engine) return void (await ch.hangup('unallocated'));
@@ -286,9 +317,9 @@ export function trunksModule(): PalisadeModule<
       };
       r.off.push(s.callRouters.add(outboundRouter(routerDeps)), s.callRouters.add(inboundRouter(routerDeps)));
 
-      for (const t of trunks) {
-        if (!t.register) continue;
-        const reg = new TrunkRegistration(t, {
+      let listening = false;
+      const registration = (t: TrunkConfig) =>
+        new TrunkRegistration(t, {
           sendRequest: (req, remote, h) => s.sipLegs.sendRequest(req, remote, h),
           localFor: (remote) => s.sipLegs.localFor(remote),
           userAgent: cfg.sip.userAgent,
@@ -301,15 +332,69 @@ export function trunksModule(): PalisadeModule<
           },
           now: () => Date.now(),
         });
-        r.registrations.set(t.name, reg);
-      }
+      // several workers: only the one that runs once-per-server jobs registers (src/host/workers/)
+      for (const t of sipOf(all)) if (t.register && s.singletons) r.registrations.set(t.name, registration(t));
       // the first REGISTERs leave once the transport listens (modules start before it)
       void s.transport.whenListening().then(() => {
+        listening = true;
         if (run === r) for (const reg of r.registrations.values()) reg.start();
       });
+      // the API changed a trunk: a new or changed registering trunk (re)registers, a gone or
+      // disabled one unregisters, routes see the trunks now; calls in progress keep their trunk
+      applyTrunks = async () => {
+        if (run !== r) return;
+        const old = new Map(r.trunks.map((t) => [t.name, JSON.stringify(t)]));
+        const next = effectiveTrunks(fileTrunks, stored.trunks, log);
+        const changed = (t: TrunkConfig) => old.get(t.name) !== JSON.stringify(t);
+        r.trunks = next;
+        r.byName = new Map(next.map((t) => [t.name, t]));
+        r.inbound.setTrunks(sipOf(next));
+        for (const name of [...r.resolved.keys()]) {
+          const t = r.byName.get(name);
+          if (!t || changed(t)) r.resolved.delete(name);
+        }
+        for (const [name, reg] of [...r.registrations]) {
+          const t = r.byName.get(name);
+          if (t?.register && !changed(t)) continue;
+          reg.stop(true);
+          r.registrations.delete(name);
+          const why = t ? 'changed' : stored.trunks.some((b) => b.name === name && b.disabled) ? 'disabled' : 'removed';
+          log.info('trunk-registration-stopped', { trunk: name, why });
+        }
+        await Promise.all(
+          sipOf(next)
+            .filter((t) => t.host !== 'dynamic' && changed(t))
+            .map((t) => resolve(t).catch(() => [])),
+        );
+        for (const t of sipOf(next)) {
+          if (!t.register || !s.singletons || r.registrations.has(t.name)) continue;
+          const reg = registration(t);
+          r.registrations.set(t.name, reg);
+          if (listening) reg.start();
+        }
+        // the IAX2 module's trunks follow (it (re)registers, releases, forgets) before routes see them
+        await s.trunkSet.publish(next);
+        r.table = new RouteTable(mergeRoutes(fileNow, stored), r.trunks);
+        log.info('trunks-changed', { trunks: next.length, database: next.length - fileTrunks.length });
+      };
       if (!apiAdded) {
+        /** the database's routes and time conditions again, into the running table */
+        const reread = async () => {
+          if (!storeNow) return stored;
+          stored = await storeNow.load();
+          if (run) run.table = new RouteTable(mergeRoutes(fileNow, stored), run.trunks);
+          log.info('routes-changed', { outbound: run?.table.routes.outbound.length, inbound: run?.table.routes.inbound.length });
+          return stored;
+        };
+        // another node of the cluster changed them
+        s.storedChanges.onChanged('routes', reread);
+        s.storedChanges.onChanged('trunks', async () => {
+          if (!storeNow) return;
+          stored = await storeNow.load();
+          await applyTrunks?.();
+        });
         // registered once; the handlers work on the running state
-        for (const route of routeApi({
+        const apiDeps = {
           get store() {
             return storeNow!;
           },
@@ -318,20 +403,35 @@ export function trunksModule(): PalisadeModule<
           },
           trunkNames: () => (run?.trunks ?? []).map((t) => t.name),
           trunkRows: () => rows(),
+          fileTrunks: () => fileTrunks,
+          applyTrunks: async () => {
+            stored = await storeNow!.load();
+            await applyTrunks?.();
+            s.storedChanges.changed('trunks');
+          },
           stored: () => stored,
           rebuild: async () => {
-            stored = await storeNow!.load();
-            if (run) run.table = new RouteTable(mergeRoutes(fileNow, stored), run.trunks);
-            log.info('routes-changed', { outbound: run?.table.routes.outbound.length, inbound: run?.table.routes.inbound.length });
-            return stored;
+            const now = await reread();
+            s.storedChanges.changed('routes');
+            return now;
           },
-        }))
-          s.api.add(route, 'trunks');
+        };
+        s.api.addLazy(async () => {
+          const [{ routeApi }, { trunkApi }] = await Promise.all([import('./route-api.js'), import('./trunk-api.js')]);
+          return [...routeApi(apiDeps), ...trunkApi(apiDeps)];
+        }, 'trunks');
         apiAdded = true;
       }
-      log.info('trunks-started', { trunks: all.length, sip: trunks.length, outbound_routes: routes.outbound.length, inbound_routes: routes.inbound.length });
+      log.info('trunks-started', {
+        trunks: all.length,
+        sip: sipOf(all).length,
+        database: all.length - fileTrunks.length,
+        outbound_routes: routes.outbound.length,
+        inbound_routes: routes.inbound.length,
+      });
     },
     stop() {
+      applyTrunks = null;
       if (!run) return;
       for (const reg of run.registrations.values()) reg.stop(true);
       for (const off of run.off) off();
@@ -339,6 +439,32 @@ export function trunksModule(): PalisadeModule<
       run = null;
     },
   };
+}
+
+/**
+ * The trunks that run: the file's, then the database's that are enabled,
+ * read as the file's are. A database trunk with a file trunk's name is
+ * left out (the file wins; the API refuses to make one, but the file may
+ * gain the name later), as is one that no longer reads (logged).
+ */
+function effectiveTrunks(file: readonly TrunkConfig[], bodies: readonly TrunkBody[], log: Logger): TrunkConfig[] {
+  const names = new Set(file.map((t) => t.name.toLowerCase()));
+  const out = [...file];
+  for (const b of bodies) {
+    if (b.disabled) continue;
+    if (names.has(b.name.toLowerCase())) {
+      log.warn('trunk-shadowed', { trunk: b.name, why: 'palisade.yaml has a trunk of this name; the file trunk is used' });
+      continue;
+    }
+    const c = trunkFromBody(b);
+    if ('errors' in c) {
+      log.warn('trunk-invalid', { trunk: b.name, errors: c.errors.map((e) => e.message) });
+      continue;
+    }
+    names.add(b.name.toLowerCase());
+    out.push(c.trunk);
+  }
+  return out;
 }
 
 /** SIP/office-b-0000000a (or IAX2/office-b-0000000a for an IAX2 trunk) → office-b, when that is a trunk's name of that type */

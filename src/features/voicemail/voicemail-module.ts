@@ -14,7 +14,7 @@ import type { EventRegistry } from '../../sip/events/index.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
 import type { StoredExtension } from '../../storage/extension-repo.js';
 import { createVoicemail, voicemailDialplanApps, type VoicemailFeature } from './index.js';
-import { voicemailApi } from './voicemail-api.js';
+import type { StoredChanges } from '../../core/stored-changes.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
 import type { Database } from '../../storage/database.js';
 
@@ -31,6 +31,8 @@ export interface VoicemailModuleServices {
   };
   api: ApiRoutes;
   storage: Database;
+  /** a mailbox changed through the API: the other nodes of a cluster read the extensions again */
+  storedChanges: StoredChanges;
 }
 
 export const VOICEMAIL_COMMANDS = ['voicemail-list', 'voicemail-messages', 'voicemail-deposit', 'voicemail-delete', 'voicemail-mark-old'];
@@ -57,10 +59,15 @@ export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp
         const owners = {
           get: (n: string) => s.storage.extensions.get(n),
           put: (rec: Parameters<typeof s.storage.extensions.upsertMany>[0][number]) => s.storage.extensions.upsertMany([rec]),
-          reload: () => s.extensions.load(),
+          // the other nodes of a cluster read the extensions (and their mailboxes) again too
+          reload: async () => {
+            const r = await s.extensions.load();
+            s.storedChanges.changed('extensions');
+            return r;
+          },
           configured: (n: string) => cfg.extensions.some((e) => e.number === n),
         };
-        for (const route of voicemailApi(() => feature?.service ?? null, owners)) s.api.add(route, 'voicemail');
+        s.api.addLazy(async () => (await import('./voicemail-api.js')).voicemailApi(() => feature?.service ?? null, owners), 'voicemail');
         apiAdded = true;
       }
       const vm = createVoicemail(cfg.voicemail, {

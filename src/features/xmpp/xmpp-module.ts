@@ -11,7 +11,7 @@ import type { SecurityEventSink } from '../../core/security-event.js';
 import { securityEvent } from '../../security/ids/event-levels.js';
 import { readXmpp, type XmppConfig } from './read-xmpp.js';
 import { DovecotAuthServer } from './dovecot-auth.js';
-import { XmppBridge } from './xmpp-bridge.js';
+import type { XmppBridge } from './xmpp-bridge.js';
 import type { ChatHub } from '../../core/chat.js';
 import type { DeviceState } from '../../core/call-events.js';
 
@@ -41,6 +41,8 @@ export function xmppModule(): PalisadeModule<ModuleDeclarations<never, never, Ma
       if (!cfg) return;
       const log = s.logs.get('xmpp');
       if (cfg.component && cfg.domain) {
+        // the XMPP client library is loaded only where a bridge is configured
+        const { XmppBridge } = await import('./xmpp-bridge.js');
         const b = new XmppBridge({
           service: `xmpp://${cfg.component.host}:${cfg.component.port}`,
           domain: cfg.component.domain,

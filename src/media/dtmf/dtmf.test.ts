@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPcapUdp } from '../../../test/helpers/pcap.js';
 import { sharedTestdata } from '../../../test/helpers/paths.js';
-import { parseMessage } from '../../sip/message/parser.js';
+import { parseMessage } from '../../sip-message/parser.js';
 import { parseSdp } from '../sdp/parse-sdp.js';
 import { Rfc4733Receiver, dtmfPackets, DTMF_EVENTS } from './rfc4733.js';
 import { parseDtmfInfo } from './sip-info-dtmf.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -106,11 +106,30 @@ test('prompt store: the administrator folder overrides the generated set; names 
     writeFileSync(join(gen, 'goodbye.wav'), wav(10));
     writeFileSync(join(gen, 'digits', '1.wav'), wav(20));
     writeFileSync(join(custom, 'goodbye.wav'), wav(30));
-    const store = new PromptStore(gen, custom);
+    let t = 0;
+    const store = new PromptStore(gen, custom, () => t);
     assert.equal(store.load('goodbye').length, 30);
     assert.equal(store.load('digits/1').length, 20);
     assert.equal(store.resolve('../gen/goodbye'), null);
     assert.throws(() => store.load('nope'), /not found/);
+    // cached: a play within a second does not look at the disk; forget() (the prompts API) or a second later does
+    const replace = (n: number, mtime: number) => {
+      writeFileSync(join(custom, 'goodbye.wav'), wav(n));
+      utimesSync(join(custom, 'goodbye.wav'), mtime, mtime);
+    };
+    replace(40, 1_000_000);
+    t += 500;
+    assert.equal(store.load('goodbye').length, 30, 'within the second: the cached samples');
+    store.forget('goodbye');
+    assert.equal(store.load('goodbye').length, 40, 'forgotten: read again');
+    replace(50, 2_000_000);
+    t += 999;
+    assert.equal(store.load('goodbye').length, 40);
+    t += 1;
+    assert.equal(store.load('goodbye').length, 50, 'a second on: the changed file is read');
+    rmSync(join(custom, 'goodbye.wav'));
+    t += 1000;
+    assert.equal(store.load('goodbye').length, 10, 'the recording deleted: the generated prompt again');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

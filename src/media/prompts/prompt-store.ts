@@ -1,6 +1,9 @@
 // Resolves a prompt name ("vm-intro", "digits/5", or a path) to a WAV file:
 // the administrator's folder overrides the generated set; decoded samples
-// are cached, since the same prompts are played on every call.
+// are cached, since the same prompts are played on every call. A cached
+// prompt is looked at on disk again at most once a second (a recording
+// replaced through the API or by hand is played from then on), so a busy IVR
+// costs no file-system call per play.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { readWavSamples } from '../player/wav-file.js';
@@ -13,14 +16,25 @@ export class PromptNotFoundError extends PalisadeError {
   }
 }
 
+interface Cached {
+  path: string;
+  samples: Int16Array;
+  /** the file's modification time when read: a recording replaced (the API's PUT /prompts) is read again */
+  mtime: number;
+  /** when the name was last resolved and the file looked at (ms, the store's clock) */
+  checked: number;
+}
+
+/** how long a cached prompt is played without looking at the disk */
+export const PROMPT_RECHECK_MS = 1000;
+
 export class PromptStore {
-  private readonly cache = new Map<string, Int16Array>();
-  /** the modification time each cached file had: a recording replaced (the API's PUT /prompts) is read again */
-  private readonly cachedAt = new Map<string, number>();
+  private readonly cache = new Map<string, Cached>();
 
   constructor(
     private readonly generatedDir: string,
     private readonly customDir: string | null = null,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** the file a name resolves to, or null */
@@ -42,17 +56,32 @@ export class PromptStore {
 
   /** samples of a prompt; throws PromptNotFoundError */
   load(name: string): Int16Array {
+    // absolute paths (recordings) change; cache only prompt-folder files
+    if (isAbsolute(name)) return readWavSamples(this.found(name));
+    const now = this.now();
+    const hit = this.cache.get(name);
+    if (hit !== undefined && now - hit.checked < PROMPT_RECHECK_MS) return hit.samples;
+    // resolved again: a recording added to the custom folder now wins over the generated prompt
+    const path = this.found(name);
+    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+    if (hit !== undefined && hit.path === path && hit.mtime === mtime) {
+      hit.checked = now;
+      return hit.samples;
+    }
+    const samples = readWavSamples(path);
+    this.cache.set(name, { path, samples, mtime, checked: now });
+    return samples;
+  }
+
+  /** forget cached prompts (all, or one name): the next play reads the disk (a recording replaced or deleted through the API) */
+  forget(name?: string): void {
+    if (name === undefined) this.cache.clear();
+    else this.cache.delete(name);
+  }
+
+  private found(name: string): string {
     const path = this.resolve(name);
     if (!path) throw new PromptNotFoundError(`prompt "${name}" not found in ${[this.customDir, this.generatedDir].filter(Boolean).join(' or ')}`);
-    // absolute paths (recordings) change; cache only prompt-folder files
-    if (isAbsolute(name)) return readWavSamples(path);
-    let s = this.cache.get(path);
-    const mtime = statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0;
-    if (!s || this.cachedAt.get(path) !== mtime) {
-      s = readWavSamples(path);
-      this.cache.set(path, s);
-      this.cachedAt.set(path, mtime);
-    }
-    return s;
+    return path;
   }
 }

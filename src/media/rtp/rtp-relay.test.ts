@@ -252,6 +252,29 @@ test('exhaustion, then close releases the ports and the next session reuses the 
   });
 });
 
+test('with free ports to spare, the bound sockets of a closed session are taken again once their quarantine is over', async () => {
+  let now = 10_000;
+  await withRelay({ portMin: BASE, portMax: BASE + 15, now: () => now }, async (relay) => {
+    const s1 = relay.createSession();
+    await s1.ready;
+    s1.close();
+    assert.equal(relay.stats().pooledSockets, 4);
+    now += 100;
+    const s2 = relay.createSession();
+    await s2.ready;
+    assert.equal(relay.stats().poolHits, 0, 'within the quarantine: fresh ports, late packets of s1 meet no call');
+    assert.equal(relay.stats().binds, 8);
+    now += 500;
+    const s3 = relay.createSession();
+    await s3.ready;
+    assert.equal(relay.stats().poolHits, 4, "after it: s1's sockets, not a bind and a close per call");
+    assert.equal(relay.stats().binds, 8);
+    assert.deepEqual([s3.legs.a.port, s3.legs.b.port].sort(), [s1.legs.a.port, s1.legs.b.port].sort());
+    s2.close();
+    s3.close();
+  });
+});
+
 test('without a pool, close really unbinds: the ports can be bound by someone else', async () => {
   await withRelay({ portMin: BASE, portMax: BASE + 3, socketPoolMax: 0 }, async (relay) => {
     const s = relay.createSession();

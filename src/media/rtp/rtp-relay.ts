@@ -73,7 +73,7 @@ export class RtpRelay implements SessionOwner {
       throw new RangeError('RTP relay address must be a concrete address: it is advertised in SDP');
     }
     this.address = opts.address;
-    this.ports = new PortAllocator(opts.portMin, opts.portMax);
+    this.ports = new PortAllocator(opts.portMin, opts.portMax, { now: opts.now });
     this.recvBuffer = opts.udpRecvBuffer;
     // One descriptor per pooled socket: a pool as large as a big range would
     // run the process out of descriptors (EMFILE) and starve the relay.
@@ -168,6 +168,8 @@ export class RtpRelay implements SessionOwner {
 
   private releaseSockets(sockets: RelaySocket[]): void {
     let pairUsable = true;
+    // a pair whose two sockets both stay bound is released warm: the allocator prefers it after a quarantine
+    let pairPooled = true;
     for (let i = 0; i < sockets.length; i++) {
       const s = sockets[i];
       s.flow = null;
@@ -175,14 +177,18 @@ export class RtpRelay implements SessionOwner {
         // Only a port another program holds is kept out of use; running out of
         // descriptors (EMFILE/ENFILE) says nothing about the port itself.
         if (isPortProblem(s.failed)) pairUsable = false;
+        pairPooled = false;
         void s.close();
       } else if (!this.isClosed && this.pool.size < this.poolMax) this.pool.set(s.port, s);
-      else void s.close();
+      else {
+        pairPooled = false;
+        void s.close();
+      }
       // sockets come in (RTP, RTCP) pairs; decide for the pair after its RTCP socket
       if (i % 2 === 1) {
         const rtpPort = sockets[i - 1].port;
         if (pairUsable) {
-          this.ports.release(rtpPort);
+          this.ports.release(rtpPort, pairPooled);
         } else {
           // Someone else holds a port of this pair: keep the pair out of use.
           this.counters.retiredPorts++;
@@ -195,6 +201,7 @@ export class RtpRelay implements SessionOwner {
           }
         }
         pairUsable = true;
+        pairPooled = true;
       }
     }
   }

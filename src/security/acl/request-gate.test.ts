@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../../sip/message/parser.js';
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { Acl } from './acl.js';
 import { CidrSet } from '../../core/cidr.js';
 import { RequestGate } from './request-gate.js';

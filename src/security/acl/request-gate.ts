@@ -11,7 +11,7 @@
 //      very same 403, so the answer never tells whether an extension exists.
 // INVITEs to an emergency number skip 2 and 3 (never blocked); the ACL, an
 // administrator's explicit decision, still applies.
-import type { SipMessage } from '../../sip/message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { SecurityEventSink, SecurityEventType } from '../../core/security-event.js';
 import { EVENT_LEVELS } from '../ids/event-levels.js';

@@ -33,6 +33,14 @@ export class CallCounters {
     return now - oldest < 60_000;
   }
 
+  /** how many of the attempts the ring holds fell in the last 60 s (the cluster adds the other nodes' to these) */
+  attemptsInMinute(id: string, now: number): number {
+    const c = this.map.get(id);
+    let n = 0;
+    for (const t of c?.ring ?? []) if (now - t < 60_000) n++;
+    return n;
+  }
+
   noteAttempt(id: string, now: number, cap: number): void {
     const c = this.get(id);
     const size = Math.max(cap, 1);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CallGate, type SpendChange } from './call-gate.js';
+import { CallGate, type SharedCallChange } from './call-gate.js';
 import { NumberPlan } from './number-plan.js';
 import { RateTable } from './rate-table.js';
 import { FraudList } from './fraud-list.js';
@@ -137,10 +137,10 @@ test('two gates (two nodes) share one spend limit: running calls split what is l
   const policy = () => ({ '1001': makePolicy('extension', '1001', { dailySpendLimit: 0.02, maxOutboundCalls: 10, maxCalls: 10 }) });
   const a = setup(policy(), { rates: { '5551': 3 } });
   const b = setup(policy(), { rates: { '5551': 3 } });
-  const sent: Array<[string, SpendChange]> = [];
+  const sent: Array<[string, SharedCallChange]> = [];
   // each gate's records reach the other, as the cluster carries them
-  (a.gate as unknown as { d: { shared: (c: SpendChange) => void } }).d.shared = (c) => (sent.push(['a', c]), b.gate.applyShared(c));
-  (b.gate as unknown as { d: { shared: (c: SpendChange) => void } }).d.shared = (c) => (sent.push(['b', c]), a.gate.applyShared(c));
+  (a.gate as unknown as { d: { shared: (c: SharedCallChange) => void } }).d.shared = (c) => (sent.push(['a', c]), b.gate.applyShared(c));
+  (b.gate as unknown as { d: { shared: (c: SharedCallChange) => void } }).d.shared = (c) => (sent.push(['b', c]), a.gate.applyShared(c));
   const keepAlive = setTimeout(() => {}, 5000);
   const da = a.call('1001', '5551234');
   const db = b.call('1001', '5551234');
@@ -156,7 +156,7 @@ test('two gates (two nodes) share one spend limit: running calls split what is l
   da.ticket.ended(0);
   db.ticket.ended(0);
   assert.deepEqual(
-    sent.map(([n, c]) => `${n}:${c.kind}`),
+    sent.filter(([, c]) => c.kind.startsWith('spend')).map(([n, c]) => `${n}:${c.kind}`),
     ['a:spend-open', 'b:spend-open', 'a:spend', 'b:spend'],
   );
   // both nodes hold the whole day's spend, and refuse the next priced call
@@ -170,6 +170,80 @@ test('two gates (two nodes) share one spend limit: running calls split what is l
   assert.equal(verdict(c.call('1001', '5551234')), 'refused:daily_spend_limit:0.02');
   c.gate.applyShared({ kind: 'node-gone', node: 'x' });
   assert.ok(c.call('1001', '5551234').ok);
+});
+
+/** two gates (two nodes) whose records reach each other as the cluster carries them; `link.up` false holds them back (a broker outage) */
+function twoNodes(policy: () => Record<string, PrincipalPolicy>, clock?: () => number) {
+  const a = setup(policy(), { clock });
+  const b = setup(policy(), { clock });
+  const link = { up: true, held: [] as Array<() => void> };
+  const carry = (to: CallGate) => (c: SharedCallChange) => {
+    const deliver = () => to.applyShared(c);
+    if (link.up) deliver();
+    else link.held.push(deliver);
+  };
+  (a.gate as unknown as { d: { shared: (c: SharedCallChange) => void } }).d.shared = carry(b.gate);
+  (b.gate as unknown as { d: { shared: (c: SharedCallChange) => void } }).d.shared = carry(a.gate);
+  const reconnect = () => {
+    link.up = true;
+    for (const f of link.held.splice(0)) f();
+  };
+  return { a, b, link, reconnect };
+}
+
+test('two gates (two nodes) share max_calls: a call up on one refuses the next on the other until it ends; a gone node stops counting', () => {
+  const { a, b } = twoNodes(() => ({
+    '1001': makePolicy('extension', '1001', { maxCalls: 1, maxOutboundCalls: 5, callsPerMinute: 0 }),
+    '1002': makePolicy('extension', '1002', { maxCalls: 0, maxOutboundCalls: 5, callsPerMinute: 0 }),
+  }));
+  const first = a.call('1001', '5551234');
+  assert.ok(first.ok);
+  assert.equal(b.gate.activeCalls('ext:1001'), 1, 'B counts the call up on A');
+  assert.equal(verdict(b.call('1001', '5551234')), 'refused:max_calls:1');
+  // the limit counts calls received too: a call to 1001 through B finds it busy
+  const busy = b.call('1002', '1001');
+  assert.ok(!busy.ok && busy.status === 486, busy.verdict);
+  first.ticket.ended(3);
+  assert.equal(b.gate.activeCalls('ext:1001'), 0);
+  const second = b.call('1001', '5551234');
+  assert.ok(second.ok, second.verdict);
+  assert.equal(verdict(a.call('1001', '5551234')), 'refused:max_calls:1', 'and now A counts the call up on B');
+  // B dies with its call up: once it is gone, A lets 1001 call again
+  a.gate.applyShared({ kind: 'node-gone', node: '' });
+  assert.ok(a.call('1001', '5551234').ok);
+});
+
+test('two gates (two nodes) share calls_per_minute; a node cut off enforces alone and catches up when it returns', () => {
+  let now = Date.parse('2026-03-02T10:00:00Z');
+  const { a, b, link, reconnect } = twoNodes(
+    () => ({ '1001': makePolicy('extension', '1001', { callsPerMinute: 3, maxOutboundCalls: 100, maxCalls: 0 }) }),
+    () => now,
+  );
+  const place = (g: typeof a) => {
+    const d = g.call('1001', '5551234');
+    if (d.ok) d.ticket.ended(0);
+    return d;
+  };
+  assert.ok(place(a).ok);
+  assert.ok(place(b).ok);
+  assert.ok(place(a).ok);
+  // three in this minute, two through A and one through B: the fourth is refused through either
+  assert.equal(verdict(place(b)), 'refused:calls_per_minute:3');
+  assert.equal(verdict(place(a)), 'refused:calls_per_minute:3');
+  now += 61_000;
+  // the broker is gone: each node still holds the limit with what it sees itself
+  link.up = false;
+  for (let i = 0; i < 3; i++) assert.ok(place(a).ok);
+  assert.equal(verdict(place(a)), 'refused:calls_per_minute:3');
+  assert.ok(place(b).ok, 'B does not know of A’s calls while cut off');
+  // back: the held records arrive and B counts A's attempts of this minute
+  reconnect();
+  assert.equal(b.gate.others.attempts('ext:1001', now), 3);
+  assert.equal(verdict(place(b)), 'refused:calls_per_minute:3');
+  // a minute on, the old attempts no longer count anywhere
+  now += 60_000;
+  assert.equal(b.gate.others.attempts('ext:1001', now), 0);
+  assert.ok(place(b).ok);
 });
 
 test('anomaly: after learning, a new destination is flagged (flag mode) or refused (block mode)', () => {

@@ -30,11 +30,15 @@ import type { FraudList } from './fraud-list.js';
 import { makePolicy, type PrincipalPolicy } from './principal.js';
 import { CallCounters } from './call-counters.js';
 import { SpendTracker } from './spend-tracker.js';
+import { ClusterCalls } from './cluster-calls.js';
 import { SpendMeter, type RunningCall } from './spend-meter.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
 import { systemName } from '../../core/system-name.js';
 import type { CallingProfiles } from './calling-profile.js';
 import { ip, user, type ReputationService } from '../reputation/reputation-service.js';
+
+/** the part of a call's cost per minute, in ms of calling, below which a daily spend limit counts as reached */
+const SPEND_SLACK_MS = 50;
 
 export interface CallGateDeps {
   plan: NumberPlan;
@@ -51,12 +55,12 @@ export interface CallGateDeps {
   clock?: () => number;
   /** told what the calling profiles learned here (the cluster shares it) */
   learned?: { call(principal: string, dest: string, t: number): void; length(principal: string, seconds: number): void };
-  /** told when a priced call is answered and when it ends (the cluster shares the spend) */
-  shared?: (change: SpendChange) => void;
+  /** told when a call passes and ends, and when a priced call is answered and ends (the cluster shares the limits and the spend) */
+  shared?: (change: SharedCallChange) => void;
 }
 
-/** the records one node's priced calls send the others (src/core/defence-sync.ts) */
-export type SpendChange = Extract<DefenceChange, { kind: 'spend-open' | 'spend' | 'node-gone' }>;
+/** the records one node's calls send the others (src/core/defence-sync.ts) */
+export type SharedCallChange = Extract<DefenceChange, { kind: 'spend-open' | 'spend' | 'call-open' | 'call-close' | 'node-gone' }>;
 
 /** a campaign's own policy: only the classes its configuration names, its own limits (0 = unlimited) */
 function campaignPolicy(c: CampaignPrincipal): PrincipalPolicy {
@@ -77,6 +81,8 @@ export class CallGate implements CallGateApi {
   readonly spend = new SpendTracker();
   /** priced calls running now, here and on the other nodes */
   readonly meter = new SpendMeter();
+  /** the other nodes' calls and attempts, added to `counters` by the limits */
+  readonly others = new ClusterCalls();
   private readonly clock: () => number;
   private readonly keyBase = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   private seq = 0;
@@ -111,15 +117,16 @@ export class CallGate implements CallGateApi {
     if (listed !== undefined) return this.refuse(a, 'FraudRuleHit', `fraud-list:${listed}`, true);
     for (const p of principals) if (!p.permissions.has(c.cls)) return this.refuse(a, 'FraudRuleHit', at(p, `class-not-permitted:${c.cls}`), true);
 
+    // the counts are the cluster's: this node's calls and those the other nodes announced
     for (const p of principals) {
       const cnt = this.counters.get(p.id);
-      if (cnt.outbound >= p.maxOutboundCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_outbound_calls:${p.maxOutboundCalls}`), false);
-      if (p.maxCalls > 0 && cnt.active >= p.maxCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_calls:${p.maxCalls}`), false);
-      if (p.callsPerMinute > 0 && this.counters.minuteFull(p.id, now, p.callsPerMinute)) {
+      if (cnt.outbound + this.others.outbound(p.id) >= p.maxOutboundCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_outbound_calls:${p.maxOutboundCalls}`), false);
+      if (p.maxCalls > 0 && this.activeCalls(p.id) >= p.maxCalls) return this.refuse(a, 'FraudRuleHit', at(p, `max_calls:${p.maxCalls}`), false);
+      if (p.callsPerMinute > 0 && this.minuteFull(p.id, now, p.callsPerMinute)) {
         return this.refuse(a, 'FraudRuleHit', at(p, `calls_per_minute:${p.callsPerMinute}`), false);
       }
     }
-    if (calleePol && calleePol.maxCalls > 0 && this.counters.get(calleePol.id).active >= calleePol.maxCalls) {
+    if (calleePol && calleePol.maxCalls > 0 && this.activeCalls(calleePol.id) >= calleePol.maxCalls) {
       // the callee is simply busy: not the caller's fault, no event
       return { ok: false, status: 486, reason: 'Busy Here', verdict: `callee-max_calls:${calleePol.maxCalls}` };
     }
@@ -128,7 +135,10 @@ export class CallGate implements CallGateApi {
     if (rate.perMinute > 0) {
       for (const p of principals) {
         if (p.dailySpendLimit <= 0) return this.refuse(a, 'FraudRuleHit', at(p, 'no-paid-calls'), true);
-        if (this.spentNow(p.id, now) >= p.dailySpendLimit - 1e-9) return this.refuse(a, 'FraudRuleHit', at(p, `daily_spend_limit:${p.dailySpendLimit}`), false);
+        // a call cut for the limit ends on a timer, which may fire a few ms early: what is left below
+        // SPEND_SLACK_MS of this call's rate would not pay for a call, so the limit counts as reached
+        const slack = Math.max(1e-9, (rate.perMinute * SPEND_SLACK_MS) / 60_000);
+        if (this.spentNow(p.id, now) >= p.dailySpendLimit - slack) return this.refuse(a, 'FraudRuleHit', at(p, `daily_spend_limit:${p.dailySpendLimit}`), false);
       }
     }
 
@@ -153,10 +163,25 @@ export class CallGate implements CallGateApi {
     return this.spend.spent(id, now) + this.meter.running(id, now);
   }
 
-  /** another node's priced call was answered or ended, or a node is gone */
-  applyShared(c: SpendChange): void {
+  /** calls the principal takes part in, on this node and the others */
+  activeCalls(id: string): number {
+    return this.counters.get(id).active + this.others.active(id);
+  }
+
+  /** whether `cap` attempts passed in the last minute, on this node and the others */
+  private minuteFull(id: string, now: number, cap: number): boolean {
+    const others = this.others.attempts(id, now);
+    // alone (or no other node's attempt this minute): the ring's O(1) answer
+    if (others === 0) return this.counters.minuteFull(id, now, cap);
+    return this.counters.attemptsInMinute(id, now) + others >= cap;
+  }
+
+  /** another node's call passed or ended, its priced call was answered or ended, or a node is gone */
+  applyShared(c: SharedCallChange): void {
     const now = this.clock();
-    if (c.kind === 'spend-open') {
+    if (c.kind === 'call-open') this.others.open(c.call, c.node, c.principals, c.callee, c.t);
+    else if (c.kind === 'call-close') this.others.close(c.call);
+    else if (c.kind === 'spend-open') {
       this.meter.open({ key: c.call, node: c.node, principals: c.principals, perMinute: c.perMinute, since: c.t });
       this.meter.touch(c.principals);
     } else if (c.kind === 'spend') {
@@ -164,7 +189,10 @@ export class CallGate implements CallGateApi {
       // the node that made the call raised the alerts; the limit 0 adds without marking any here
       for (const s of c.spent) this.spend.add(s.principal, now, s.amount, 0);
       this.meter.touch(c.spent.map((s) => s.principal));
-    } else this.meter.touch(this.meter.dropNode(c.node));
+    } else {
+      this.others.dropNode(c.node);
+      this.meter.touch(this.meter.dropNode(c.node));
+    }
   }
 
   private trunkPolicy(name: string): PrincipalPolicy {
@@ -181,6 +209,19 @@ export class CallGate implements CallGateApi {
     }
     const calleeCnt = calleePol ? this.counters.get(calleePol.id) : undefined;
     if (calleeCnt) calleeCnt.active++;
+    // the other nodes count this call against the same limits until it ends
+    const node = systemName();
+    const shared = this.d.shared && principals.length + (calleePol ? 1 : 0) > 0 ? `${node}:${this.keyBase}:c${++this.seq}` : undefined;
+    if (shared) {
+      this.d.shared?.({
+        kind: 'call-open',
+        call: shared,
+        node,
+        principals: principals.map((p) => ({ id: p.id, perMinute: p.callsPerMinute })),
+        callee: calleePol?.id,
+        t: now,
+      });
+    }
     let cutTimer: NodeJS.Timeout | undefined;
     let done = false;
     let answeredAt = 0;
@@ -212,7 +253,6 @@ export class CallGate implements CallGateApi {
           }, tightest.ms);
           cutTimer.unref();
         };
-        const node = systemName();
         running = { key: `${node}:${this.keyBase}:${++this.seq}`, node, principals: principals.map((p) => p.id), perMinute, since: answeredAt, reschedule };
         this.meter.open(running);
         this.d.shared?.({ kind: 'spend-open', call: running.key, node, principals: running.principals, perMinute, t: answeredAt });
@@ -229,6 +269,7 @@ export class CallGate implements CallGateApi {
           cnt.outbound--;
         }
         if (calleeCnt) calleeCnt.active--;
+        if (shared) this.d.shared?.({ kind: 'call-close', call: shared, node });
         // the answered time measured here (the CDR's billsec is whole seconds)
         const talked = answeredAt > 0 ? (end - answeredAt) / 1000 : billsec;
         if (perMinute > 0 && talked > 0) {

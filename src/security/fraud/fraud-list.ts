@@ -32,6 +32,11 @@ export class FraudList {
     return this.map.size;
   }
 
+  /** every listed prefix */
+  prefixes(): string[] {
+    return this.map.keys();
+  }
+
   /** the listed prefix the dialled number falls in, if any */
   match(dialled: string, e164: string | null): string | undefined {
     return (e164 !== null ? this.map.match(e164)?.prefix : undefined) ?? this.map.match(dialled.replace(/^\+/, ''))?.prefix;

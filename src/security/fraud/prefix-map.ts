@@ -33,6 +33,12 @@ export class PrefixMap<V> {
     return n;
   }
 
+  keys(): string[] {
+    const out: string[] = [];
+    for (const m of this.byLen.values()) out.push(...m.keys());
+    return out;
+  }
+
   /** the value of the longest prefix of `s`, with that prefix */
   match(s: string): { prefix: string; value: V } | undefined {
     for (const len of this.lengths) {

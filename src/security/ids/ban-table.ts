@@ -53,6 +53,8 @@ export class BanTable {
     private readonly policy: BanPolicy,
     private readonly stateFile?: string,
     private readonly onSaveError: (err: Error) => void = () => {},
+    /** false: another process writes the state file (a worker other than worker 0); it is only read */
+    private readonly writes = true,
   ) {}
 
   /** the ban time for an address's next offence, in seconds */
@@ -142,7 +144,7 @@ export class BanTable {
   }
 
   private scheduleSave(): void {
-    if (!this.stateFile || this.saveTimer) return;
+    if (!this.stateFile || !this.writes || this.saveTimer) return;
     this.saveTimer = setTimeout(() => {
       this.saveTimer = undefined;
       this.saveNow();
@@ -152,7 +154,7 @@ export class BanTable {
 
   /** writes the state file at once (also at shutdown) */
   saveNow(): void {
-    if (!this.stateFile) return;
+    if (!this.stateFile || !this.writes) return;
     if (this.saveTimer) {
       clearTimeout(this.saveTimer);
       this.saveTimer = undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IdsEngine, type IdsOptions } from './ids-engine.js';
@@ -143,6 +143,29 @@ test('bans and offence history survive a restart through the state file', () => 
     assert.equal(b.ids.start(), 1);
     assert.equal(b.ids.admit('192.0.2.60'), false);
     b.ids.stop();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a worker other than worker 0 reads the state file and never writes it; worker 0 writes it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ids-state-'));
+  try {
+    const file = join(dir, 'bans.json');
+    const w0 = setup({ stateFile: file });
+    w0.ids.ban('192.0.2.61', 'test');
+    w0.ids.stop();
+    const written = readFileSync(file, 'utf8');
+    assert.match(written, /192\.0\.2\.61/);
+    // worker 1 restores worker 0's bans, bans another address, stops: the file is worker 0's as it was
+    const w1 = setup({ stateFile: file, stateReadOnly: true });
+    assert.equal(w1.ids.start(), 1);
+    assert.equal(w1.ids.admit('192.0.2.61'), false);
+    w1.ids.ban('192.0.2.62', 'test');
+    assert.equal(w1.ids.admit('192.0.2.62'), false, 'the ban holds in memory');
+    w1.ids.stop();
+    assert.equal(readFileSync(file, 'utf8'), written);
+    assert.deepEqual(readdirSync(dir), ['bans.json'], 'no temporary file left either');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,6 +35,12 @@ export interface IdsOptions {
   scanners: { action: ScannerAction; userAgents: readonly string[] };
   ban: BanPolicy;
   stateFile?: string;
+  /**
+   * several workers share one ban table (docs/operations.md, "One machine,
+   * every core"): only worker 0 writes the state file, the others read it at
+   * start and leave it alone
+   */
+  stateReadOnly?: boolean;
 }
 
 export interface IdsHooks {
@@ -83,7 +89,7 @@ export class IdsEngine {
     this.clock = hooks.clock ?? Date.now;
     this.trusted = CidrSet.parse(opts.trusted);
     this.scanners = new ScannerMatcher(opts.scanners.action === 'off' ? [] : opts.scanners.userAgents);
-    this.bans = new BanTable(opts.ban, opts.stateFile, (err) => hooks.onError?.(err));
+    this.bans = new BanTable(opts.ban, opts.stateFile, (err) => hooks.onError?.(err), !opts.stateReadOnly);
   }
 
   /** loads persisted bans and starts the expiry sweep; returns the number of bans restored */

@@ -18,6 +18,7 @@ import { authOutcomeEvent, authOutcomeType, type AuthOutcome } from './auth-even
 import { EVENT_LEVELS } from './event-levels.js';
 import { isIP } from 'node:net';
 import type { DefenceChange, DefenceSync } from '../../core/defence-sync.js';
+import { thisWorker } from '../../core/workers.js';
 
 export interface SecurityServiceConfig {
   log: SecurityLogConfig;
@@ -138,6 +139,7 @@ export class SecurityService implements SecurityEventSink {
           scanners: ic.scanners,
           ban: { timeSec: ic.ban.time, factor: ic.ban.factor, maxSec: ic.ban.max, forgetAfterSec: ic.ban.forgetAfter },
           stateFile: ic.stateFile,
+          stateReadOnly: thisWorker !== null && thisWorker.index !== 0,
         },
         {
           sink: this.bus,

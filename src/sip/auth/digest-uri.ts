@@ -31,8 +31,8 @@
 // Accepting the server's own name binds the response to nothing narrower
 // than "this server", which is what the client asked for; the nonce and its
 // nonce-count still make each response single-use.
-import { parseUri, uriEquals } from '../message/uri.js';
-import type { SipUri } from '../message/types.js';
+import { parseUri, uriEquals } from '../../sip-message/uri.js';
+import type { SipUri } from '../../sip-message/types.js';
 
 /** how this server may be named in a URI */
 export interface ServerNames {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DigestAuthenticator, computeDigestResponse, type DigestAuthenticatorOptions } from './digest.js';
 import { computeHa1, type DigestAlgorithm } from './ha1.js';
-import { parseAuthHeader } from '../message/auth-header.js';
+import { parseAuthHeader } from '../../sip-message/auth-header.js';
 
 const REALM = 'pbx.test';
 const USERS: Record<string, string> = { '1001': 'Secret-1001', '1002': 'Other-1002' };

@@ -9,10 +9,10 @@
 //   logging and never for the answer on the wire;
 // - secrets, HA1s and full credential values are never logged or thrown;
 // - comparisons use crypto.timingSafeEqual.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, timingSafeEqual } from 'node:crypto';
 import type { DigestAlgorithm } from './ha1.js';
 import { NonceManager, NonceCountTracker } from './nonce.js';
-import { parseAuthHeader } from '../message/auth-header.js';
+import { parseAuthHeader } from '../../sip-message/auth-header.js';
 import { DigestUriRule, type ServerNames } from './digest-uri.js';
 
 export type DigestFailure = 'missing' | 'malformed' | 'unknown-user' | 'bad-password' | 'stale' | 'replay' | 'realm' | 'uri-mismatch' | 'algorithm';
@@ -59,8 +59,11 @@ export interface VerifyOptions {
 const HASH_NAME: Record<DigestAlgorithm, string> = { MD5: 'md5', 'SHA-256': 'sha256' };
 const EMPTY = Buffer.alloc(0);
 
+// one-shot hashing (node >= 20.12) creates no Hash object: ~0.4 µs against ~1 µs per hash
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string | Buffer, enc: 'hex') => string }).hash;
+
 function h(alg: string, data: string | Buffer): string {
-  return createHash(alg).update(data).digest('hex');
+  return oneShot ? oneShot(alg, data, 'hex') : createHash(alg).update(data).digest('hex');
 }
 
 /**

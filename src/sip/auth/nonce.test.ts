@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { NonceManager, NonceCountTracker } from './nonce.js';
 
 const KEY = Buffer.alloc(32, 7);
@@ -15,6 +16,17 @@ test('a nonce is 32 base64url characters and checks fresh within its lifetime', 
   assert.equal(m.check(n).state, 'fresh');
   now += 1_000;
   assert.equal(m.check(n).state, 'expired');
+});
+
+test('the nonce MAC is HMAC-SHA256(key, ts || counter || realm) cut to 16 bytes, for short, block-size and long keys', () => {
+  for (const key of [Buffer.alloc(16, 1), Buffer.alloc(32, 7), Buffer.alloc(64, 9), Buffer.from('k'.repeat(100))]) {
+    const m = new NonceManager({ realm: 'pbx.example', lifetimeSec: 300, key });
+    for (let i = 0; i < 3; i++) {
+      const raw = Buffer.from(m.issue(), 'base64url');
+      const want = createHmac('sha256', key).update(raw.subarray(0, 8)).update('pbx.example').digest().subarray(0, 16);
+      assert.deepEqual(raw.subarray(8), want, `key of ${key.length} bytes`);
+    }
+  }
 });
 
 test('successive nonces differ', () => {

@@ -6,7 +6,16 @@
 // suggests exactly this shape: a time stamp plus a keyed hash, so the server
 // recomputes the hash on receipt and checks the time stamp for freshness.
 // One HMAC per issue and per check keeps it cheap at thousands per second.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ownString } from '../../core/own-string.js';
+
+// One-shot hashing (node >= 20.12): no Hash object per call. createHmac costs
+// ~2.6 µs here, of which the hashing is a fraction; two one-shot SHA-256 over
+// precomputed ipad/opad blocks (RFC 2104 §2) give the same MAC in ~0.9 µs.
+// Hex output and Buffer#write(hex) are the cheap way in and out: asking the
+// one-shot for a Buffer costs twice a hex string.
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: Buffer, enc: 'hex') => string }).hash;
+const BLOCK = 64; // SHA-256 block size
 
 const MAC_LEN = 16;
 const RAW_LEN = 8 + MAC_LEN; // 24 bytes -> 32 base64url chars, no padding
@@ -37,6 +46,10 @@ export class NonceManager {
   // scratch buffers reused per call: the nonce path allocates only the output string
   private readonly raw = Buffer.alloc(RAW_LEN);
   private readonly check8 = Buffer.alloc(RAW_LEN);
+  private readonly macOut = Buffer.alloc(MAC_LEN);
+  // HMAC's two hash inputs, key-padded once: ipad-key || ts || counter || realm, and opad-key || inner digest
+  private readonly inner: Buffer;
+  private readonly outer: Buffer;
 
   constructor(opts: NonceManagerOptions) {
     if (opts.key !== undefined && opts.key.length < 16) throw new Error('PAL_ERR_NONCE_KEY: nonce key must be at least 16 bytes');
@@ -46,6 +59,15 @@ export class NonceManager {
     this.clock = opts.clock ?? Date.now;
     // random start so two workers sharing a key rarely issue the same nonce in the same second
     this.counter = randomBytes(4).readUInt32BE(0);
+    // keys longer than a block are hashed first (RFC 2104 §2)
+    const k = this.key.length > BLOCK ? createHash('sha256').update(this.key).digest() : this.key;
+    this.inner = Buffer.alloc(BLOCK + 8 + this.realm.length, 0x36);
+    this.outer = Buffer.alloc(BLOCK + 32, 0x5c);
+    for (let i = 0; i < k.length; i++) {
+      this.inner[i]! ^= k[i]!;
+      this.outer[i]! ^= k[i]!;
+    }
+    this.realm.copy(this.inner, BLOCK + 8);
   }
 
   issue(): string {
@@ -54,7 +76,7 @@ export class NonceManager {
     const raw = this.raw;
     raw.writeUInt32BE(ts, 0);
     raw.writeUInt32BE(this.counter, 4);
-    this.mac(raw).copy(raw, 8, 0, MAC_LEN);
+    this.mac(raw).copy(raw, 8);
     return raw.toString('base64url');
   }
 
@@ -62,8 +84,7 @@ export class NonceManager {
     if (nonce.length !== NONCE_LEN || !isBase64Url(nonce)) return INVALID;
     const buf = this.check8;
     if (buf.write(nonce, 'base64url') !== RAW_LEN) return INVALID;
-    const mac = this.mac(buf);
-    if (!timingSafeEqual(mac.subarray(0, MAC_LEN), buf.subarray(8, RAW_LEN))) return INVALID;
+    if (!timingSafeEqual(this.mac(buf), buf.subarray(8, RAW_LEN))) return INVALID;
     const issuedAt = buf.readUInt32BE(0);
     const now = this.clock() / 1000;
     // a time stamp from the future is only possible with a forged or foreign-clock nonce
@@ -71,8 +92,16 @@ export class NonceManager {
     return { state: now - issuedAt > this.lifetimeSec ? 'expired' : 'fresh', issuedAt };
   }
 
+  /** the first MAC_LEN bytes of HMAC-SHA256(key, raw[0..8] || realm), in a scratch buffer valid until the next call */
   private mac(raw: Buffer): Buffer {
-    return createHmac('sha256', this.key).update(raw.subarray(0, 8)).update(this.realm).digest();
+    if (oneShot === undefined) {
+      createHmac('sha256', this.key).update(raw.subarray(0, 8)).update(this.realm).digest().copy(this.macOut, 0, 0, MAC_LEN);
+      return this.macOut;
+    }
+    raw.copy(this.inner, BLOCK, 0, 8);
+    this.outer.write(oneShot('sha256', this.inner, 'hex'), BLOCK, 32, 'hex');
+    this.macOut.write(oneShot('sha256', this.outer, 'hex'), 0, MAC_LEN, 'hex');
+    return this.macOut;
   }
 }
 
@@ -137,7 +166,8 @@ export class NonceCountTracker {
       this.watermark = Math.max(this.watermark, issuedAtOf(oldest));
       if (issuedAt <= this.watermark) return 'forgotten';
     }
-    this.seen.set(nonce, nc);
+    // the nonce is cut from the request's Authorization header: kept as a key, a slice would keep the whole request
+    this.seen.set(ownString(nonce), nc);
     return 'ok';
   }
 

@@ -2,9 +2,9 @@
 // transaction layer: what goes to each leg for each answer of the callee.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { ListenPoint, Remote, Sender } from '../../transport/types.js';
 import { CallEventHub } from '../../core/call-events.js';

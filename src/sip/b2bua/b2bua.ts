@@ -3,8 +3,8 @@
 // in-dialog requests and ACKs to the right call, and writes a CDR for every
 // attempt.
 import { systemPrefix } from '../../core/system-name.js';
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { dialogKey, newToken } from '../dialog/dialog.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { ListenPoint, Remote, Sender } from '../../transport/types.js';
@@ -30,7 +30,8 @@ import type {
   ServerTxHandle,
   TxApi,
 } from './types.js';
-import type { SipLegHost } from './leg-host.js';
+import type { DirectRinging, DirectServices, ReplacedParty, SipLegHost } from './leg-host.js';
+import { parseReplaces, type ReplacesId } from './refer.js';
 import type { CdrSink } from '../../core/cdr.js';
 import type { ExtensionDirectory, LocationLookup } from '../../core/directory.js';
 import { DiversionPort, type Diversion } from '../../core/call-diversion.js';
@@ -108,6 +109,8 @@ export class B2bua implements SipLegHost {
   stats = { attempts: 0, answered: 0, failed: 0 };
   /** do-not-disturb and call forwarding of extensions (a module installs the policy) */
   readonly diversion = new DiversionPort();
+  /** transfer services (parking) a direct call's blind REFER may name: the channel layer sets them */
+  directServices?: DirectServices;
   /** dialogs owned by channels (and their outgoing legs), by Call-ID + our tag */
   private owned = new Map<string, DialogOwner>();
 
@@ -242,6 +245,23 @@ export class B2bua implements SipLegHost {
       }
       ticket = d.ticket;
     }
+    // RFC 3891: an INVITE with Replaces takes the place of the dialog it
+    // names (a phone completing an attended transfer, a call moved to another
+    // phone); one naming no dialog we can replace gets 481 (§3)
+    const replaces = req.get('replaces');
+    if (replaces !== undefined) {
+      const r = parseReplaces(replaces);
+      if (!r) {
+        this.rejectAttempt(tx, req, remote, caller, dialled, 400, 'Bad Replaces Header', 'FAILED', verdict);
+        ticket?.ended(0);
+        return;
+      }
+      if (this.deps.dialplan?.replacing?.(tx, req, remote, caller, r, ticket)) return;
+      this.log.info('replaces-no-dialog', { from: caller.number, to: dialled });
+      this.rejectAttempt(tx, req, remote, caller, dialled, 481, 'Call/Transaction Does Not Exist', 'FAILED', verdict);
+      ticket?.ended(0);
+      return;
+    }
     // A number the dialplan claims (IVR, voicemail, Dial() to extensions)
     // runs there, after the gate: limits, reputation and fraud rules hold for
     // dialplan calls as for direct ones, and the ticket follows the channel.
@@ -364,7 +384,10 @@ export class B2bua implements SipLegHost {
     if (owner) return owner.onAck(req);
     const entry = this.dialogs.get(dialogKey(req.callId, req.to.params.tag ?? ''));
     if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
-    else if (entry && entry.leg === 'b') this.stopReinviteRetransmits(entry.call);
+    else if (entry && entry.leg === 'b') {
+      this.stopReinviteRetransmits(entry.call);
+      entry.call.onAckFromB();
+    }
   }
 
   /** a 2xx retransmitted by a callee whose ACK was lost: ACK it again */
@@ -404,6 +427,53 @@ export class B2bua implements SipLegHost {
     if (!e) return undefined;
     const d = e.call.dialogOf(e.leg);
     return d && d.remoteTag === remoteTag ? { call: e.call, side: e.leg } : undefined;
+  }
+
+  /** the direct calls ringing now, for pickup (src/features/office/pickup.ts through the channels) */
+  ringingDirect(): DirectRinging[] {
+    const out: DirectRinging[] = [];
+    for (const call of this.ringing.values()) {
+      if (call.state !== 'ringing') continue;
+      out.push({
+        caller: call.caller,
+        callee: call.callee.number,
+        since: call.start.getTime(),
+        early: () => call.earlyDialogs(),
+        take: (by) => {
+          const taken = call.takeCaller(by);
+          if (taken) this.ringing.delete(call.a.callId + '\u0000' + call.a.remoteTag);
+          return taken;
+        },
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A direct call's party named by a Replaces for a channel's attended
+   * transfer: the dialog must face `transferor` in an answered call; its
+   * other party is the one that moves.
+   */
+  replacedParty(r: ReplacesId, transferor?: string): ReplacedParty | undefined {
+    const found = this.findDialog(r.callId, r.toTag, r.fromTag);
+    if (found?.call.state !== 'answered' || (transferor !== undefined && found.call.partyOf(found.side).number !== transferor)) return undefined;
+    const { call, side } = found;
+    const stay = side === 'a' ? 'b' : 'a';
+    const dialog = call.dialogOf(stay)!;
+    return {
+      dialog,
+      party: call.partyOf(stay),
+      get live() {
+        return call.state === 'answered';
+      },
+      release: (how) => {
+        const ticket = call.takeTicket();
+        // the party's dialog is the channel's now (ownDialog comes first in onInDialog); BYE goes to the transferor only
+        this.dialogs.delete(dialog.key);
+        call.hangup(`replaced: ${how}`, side);
+        return ticket;
+      },
+    };
   }
 
   /**

@@ -7,6 +7,9 @@
 // - blind: Refer-To names a number. Palisade rings its phones with the
 //   transferee's session description (through the relay, so the transferee
 //   needs no re-INVITE) and, when one answers, points the relay at it;
+//   an outside number goes out through the transferor's outbound routes
+//   (the channel layer's DirectServices.outside): the transferee's media
+//   moves to Palisade and is joined with the trunk's leg;
 // - attended: Refer-To carries Replaces (RFC 3891) naming the transferor's
 //   other call. Palisade re-INVITEs the party of that call towards this
 //   call's relay, ends the other call and joins the two that remain.
@@ -16,13 +19,14 @@
 // ended with BYE. A transfer is a call by the transferring extension: the
 // call gate (fraud rules, limits, reputation) decides on it as on any call
 // of that extension. Each segment of a call gets its own CDR.
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Dialog } from '../dialog/dialog.js';
 import { InviteFork } from './fork.js';
 import { isSdp } from './in-dialog-relay.js';
 import { readReferTo, referNotify, type ReplacesId } from './refer.js';
 import type { CallTicket, ExtensionInfo, ServerTxHandle } from './types.js';
+import type { DirectOutside } from './leg-host.js';
 import type { Call } from './call.js';
 
 export type Side = 'a' | 'b';
@@ -84,7 +88,12 @@ export class CallTransfers {
       respond(status, reason);
     };
     if (target.replaces && !joined) return refuse(481, 'Call/Transaction Does Not Exist', 'replaces names no call of the transferor');
-    if (!party) return refuse(404, 'Not Found', 'not an extension'); // no trunks yet: an outside number has nowhere to go
+    // a number no extension takes but a service does (the parking lot's 700)
+    const services = ua.directServices;
+    if (!party && !target.replaces && services?.takes(target.user, transferor.context)) return this.toService(from, target.user, req, ticket, respond);
+    // an outside number: out through the transferor's outbound routes (the channel layer's, with the trunks)
+    if (!party && !target.replaces && services?.outside && this.toOutside(from, target.user, req, ticket, respond)) return;
+    if (!party) return refuse(404, 'Not Found', 'no route');
     const offer = call.offerFor(from);
     // direct media: the transferee would need a new offer of its own (not done; the call stays as it is)
     if (!offer) return refuse(488, 'Not Acceptable Here', 'direct media');
@@ -109,6 +118,115 @@ export class CallTransfers {
     };
     if (joined) this.attended(from, offer, joined, party, how, done);
     else this.blind(from, offer, party, bindings, how, ticket, done, notify);
+  }
+
+  /**
+   * A blind transfer to a service (parking): 202 and NOTIFY 100 at once;
+   * both parties' media move to Palisade and the transferee is the
+   * service's, the transferor hears what it says (the slot), then NOTIFY
+   * 200 and BYE. No new call leaves Palisade: the gate's ticket ends.
+   */
+  private toService(
+    from: Side,
+    number: string,
+    req: SipMessage,
+    ticket: CallTicket | undefined,
+    respond: (status: number, reason: string, headers?: [string, string][]) => void,
+  ): void {
+    const call = this.call;
+    const ua = call.ua;
+    const dialog = call.dialogOf(from)!;
+    const other = OTHER[from];
+    const transferor = call.partyOf(from);
+    respond(202, 'Accepted', [['contact', dialog.localContact]]);
+    const cseq = req.cseq.seq;
+    const notify = (status: number, final: boolean) =>
+      ua.sendRequest(referNotify(dialog, cseq, status, final, ua.cfg.userAgent), dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+    notify(100, false);
+    const how = `blind transfer by ${transferor.number} to ${number}`;
+    ua.log.info('transfer-started', { call: call.id, by: transferor.number, to: number, kind: 'blind', service: true });
+    this.pending = { cancel: () => undefined };
+    void ua
+      .directServices!.hand(
+        {
+          number,
+          transferee: { dialog: call.dialogOf(other)!, party: call.partyOf(other), name: call.nameOf(other) },
+          transferor: { dialog, party: transferor },
+          release: (why) => call.releaseBoth(why),
+        },
+        () => notify(200, true),
+      )
+      .then((ok) => {
+        this.pending = null;
+        ticket?.ended(0);
+        if (ok) return ua.log.info('call-transferred', { call: call.id, how, from: call.partyOf(other).number, to: number });
+        notify(503, true);
+        ua.log.info('transfer-failed', { call: call.id, by: transferor.number, to: number, status: 503 });
+      });
+  }
+
+  /**
+   * A blind transfer to an outside number: the channel layer calls it out
+   * through the transferor's outbound routes (the gate's ticket goes with
+   * it); 202 and NOTIFY 100 once it is placed, 180 when it rings. When it
+   * answers, the transferee is re-INVITEd towards Palisade's media and
+   * joined with the trunk's leg, the call ends (its CDR says how), the
+   * transferor hears NOTIFY 200 and gets BYE. False when no route takes
+   * the number (nothing was sent, the ticket is still the caller's).
+   */
+  private toOutside(
+    from: Side,
+    number: string,
+    req: SipMessage,
+    ticket: CallTicket | undefined,
+    respond: (status: number, reason: string, headers?: [string, string][]) => void,
+  ): boolean {
+    const call = this.call;
+    const ua = call.ua;
+    const dialog = call.dialogOf(from)!;
+    const other = OTHER[from];
+    const transferor = call.partyOf(from);
+    const cseq = req.cseq.seq;
+    const notify = (status: number, final: boolean) =>
+      ua.sendRequest(referNotify(dialog, cseq, status, final, ua.cfg.userAgent), dialog.remote, { onResponse: () => undefined, onTimeout: () => undefined });
+    const h: DirectOutside = {
+      number,
+      id: call.id,
+      transferee: { dialog: call.dialogOf(other)!, party: call.partyOf(other), name: call.nameOf(other) },
+      transferor: { dialog, party: transferor },
+      get live() {
+        return call.state === 'answered';
+      },
+      // the call ends here; its own ticket ends with what it lasted
+      release: (how) => {
+        const billsec = call.answerAt ? Math.round((Date.now() - call.answerAt.getTime()) / 1000) : 0;
+        call.releaseBoth(how)?.ended(billsec);
+        return undefined;
+      },
+    };
+    let rang = false;
+    const placed = ua.directServices!.outside!(
+      h,
+      ticket,
+      () => {
+        if (rang) return;
+        rang = true;
+        notify(180, false);
+      },
+      () => notify(200, true),
+    );
+    if (!placed) return false;
+    respond(202, 'Accepted', [['contact', dialog.localContact]]);
+    notify(100, false);
+    ua.log.info('transfer-started', { call: call.id, by: transferor.number, to: number, kind: 'blind', outside: true });
+    this.pending = { cancel: () => placed.cancel() };
+    void placed.done.then((status) => {
+      this.pending = null;
+      if (status === 200) return;
+      notify(status, true);
+      ua.log.info('transfer-failed', { call: call.id, by: transferor.number, to: number, status, outside: true });
+    });
+    return true;
   }
 
   /** the transferor's other call that a Replaces names: a dialog of ours facing the transferor, in an answered call */

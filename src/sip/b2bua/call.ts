@@ -4,8 +4,8 @@
 // §16.7-style forking done by a B2BUA). Everything crossing between legs is
 // rebuilt, never proxied: new Call-ID, tags, Via and SDP on the far side.
 import { systemPrefix } from '../../core/system-name.js';
-import type { SipMessage } from '../message/sip-message.js';
-import { buildResponse } from '../message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import { InviteFork, type ForkBranch } from './fork.js';
@@ -15,7 +15,8 @@ import type { B2bua } from './b2bua.js';
 import type { CallQuality } from '../../media/quality/call-quality.js';
 import { cdrQuality } from '../../storage/cdr-quality.js';
 import { CallTransfers, type Side } from './call-transfer.js';
-import type { CallPhase } from '../../core/call-events.js';
+import type { CallPhase, EarlyDialog } from '../../core/call-events.js';
+import type { TakenCaller } from './leg-host.js';
 
 export type CallState = 'routing' | 'ringing' | 'answered' | 'ended';
 
@@ -164,6 +165,7 @@ export class Call {
     this.forks?.cancel();
     this.ua.log.info('call-forwarded', { call: this.id, from: this.caller.number, to: this.callee.number, target: to.number, why });
     this.callee = to;
+    this.earlySeen = 0;
     this.emitPhase('ringing');
     this.ring(bindings);
     this.ringTimer = setTimeout(() => this.onRingTimeout(), this.ua.cfg.ringTimeoutMs);
@@ -203,8 +205,11 @@ export class Call {
     let body: Buffer | undefined;
     if (res.body.length && isSdp(res)) body = this.mediaFromB(res.body);
     const progress = res.status === 183 || body !== undefined;
-    if (!this.ringingSeen) {
+    // the first ringing, and each phone that rings in an early dialog of its own (busy lamps show it, a pickup names it)
+    const early = this.forks?.earlyDialogs().length ?? 0;
+    if (!this.ringingSeen || early !== this.earlySeen) {
       this.ringingSeen = true;
+      this.earlySeen = early;
       this.emitPhase('ringing');
     }
     this.respondA(progress ? 183 : 180, progress ? 'Session Progress' : 'Ringing', { body });
@@ -241,6 +246,8 @@ export class Call {
     });
     ua.trackDialog(this, this.a, 'a');
     this.bridgeDialogs();
+    // a re-INVITE from the callee waits for the caller's ACK (in-dialog-relay.ts awaitAck)
+    this.inDialog!.awaitAck('a');
     if (ua.cfg.maxDurationMs > 0) this.durationTimer = setTimeout(() => this.hangup('max-duration'), ua.cfg.maxDurationMs);
     ua.log.info('call-answered', { call: this.id, from: this.caller.number, to: this.callee.number });
     ua.callAnswered(this);
@@ -249,6 +256,8 @@ export class Call {
   /** in-dialog requests cross between the two dialogs the call has now */
   private bridgeDialogs(): void {
     const ua = this.ua;
+    // after a transfer: a re-INVITE the old bridge held for an ACK is answered 487
+    this.inDialog?.close();
     this.inDialog = new InDialogRelay(
       { a: this.a, b: this.b! },
       {
@@ -349,6 +358,28 @@ export class Call {
     ua.log.info('call-transferred', { call: this.id, how, from: stayed.number, to: party.number });
   }
 
+  /**
+   * Pickup: another extension answers the caller instead. The callee's
+   * phones are cancelled, this call ends (its CDR says who took it) and
+   * the caller's INVITE, still unanswered, is handed over with the gate's
+   * ticket; null when the call rings no more.
+   */
+  takeCaller(by: string): TakenCaller | null {
+    if (this.state !== 'ringing') return null;
+    clearTimeout(this.ringTimer);
+    this.forks?.cancel();
+    const ticket = this.takeTicket();
+    this.finish('NO ANSWER', `picked up by ${by}`);
+    return { tx: this.aInviteTx, req: this.aInvite, remote: this.aRemote, caller: this.caller, dialled: this.dialled, ticket };
+  }
+
+  /** both dialogs are taken elsewhere (a transfer service): the call ends without BYE; the gate's ticket goes along */
+  releaseBoth(how: string): CallTicket | undefined {
+    const ticket = this.takeTicket();
+    this.finish('ANSWERED', how);
+    return ticket;
+  }
+
   /** the gate's hold on this call, taken away (it goes on with a party that moves to another call) */
   takeTicket(): CallTicket | undefined {
     const t = this.ticket;
@@ -404,12 +435,18 @@ export class Call {
       this.a2xx.stop();
       this.a2xx = undefined;
     }
+    this.inDialog?.acked('a');
     if (this.heldBAck) {
       // late offer: A's ACK carries the answer to B's offer
       const won = this.heldBAck;
       this.heldBAck = undefined;
       this.forks!.ack(won, ack.body.length ? this.mediaFromA(ack.body) : undefined);
     }
+  }
+
+  /** ACK from the callee for a relayed re-INVITE's 2xx */
+  onAckFromB(): void {
+    this.inDialog?.acked('b');
   }
 
   /** an in-dialog request from either leg */
@@ -524,6 +561,7 @@ export class Call {
     clearTimeout(this.ringTimer);
     clearTimeout(this.durationTimer);
     this.a2xx?.stop();
+    this.inDialog?.close();
     this.mediaQuality = this.relay?.quality?.() ?? null;
     this.relay?.close();
     this.relay = undefined;
@@ -534,6 +572,14 @@ export class Call {
 
   private started = false;
   private ringingSeen = false;
+  private earlySeen = 0;
+
+  /** the callee's phones ringing now in early dialogs (none once answered or over) */
+  earlyDialogs(): EarlyDialog[] {
+    if (this.state !== 'ringing' || !this.forks) return [];
+    const extension = this.callee.number;
+    return this.forks.earlyDialogs().map((e) => ({ extension, callId: e.branch.callId, phoneTag: e.phoneTag, pickupTag: e.pickupTag }));
+  }
 
   /** report a phase to the call events (src/core/call-events.ts) */
   private emitPhase(phase: CallPhase, cause?: string): void {
@@ -549,6 +595,7 @@ export class Call {
       to: this.dialled,
       fromExtension: this.caller.number,
       toExtension: this.callee.number,
+      early: this.earlyDialogs(),
       channel: this.aChannel,
       via: 'b2bua',
       at: Date.now(),

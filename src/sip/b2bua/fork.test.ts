@@ -2,9 +2,9 @@
 // each contact is sent for each answer (RFC 3261 §16.7, §13.2.2.4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import { InviteFork, bestFailure, type ForkBranch } from './fork.js';
 import type { ForkHost } from './leg-host.js';
@@ -177,4 +177,38 @@ test('cancel(): every ringing branch is cancelled; a 2xx that crosses the CANCEL
   assert.equal(r.sent('ACK').length, 1);
   assert.equal(r.sent('BYE').length, 1);
   assert.equal(r.failed.length, 0);
+});
+
+test('early dialogs: each branch whose 1xx carried a To tag, with a stand-in for our tag (never the From tag); none once a branch won', () => {
+  const r = new Rig();
+  const a = r.fork.ring(phone(5081));
+  const b = r.fork.ring(phone(5082));
+  r.fork.ring(phone(5083));
+  r.respond(0, 100, '');
+  assert.deepEqual(r.fork.earlyDialogs(), [], '100 Trying makes no early dialog');
+  r.respond(0, 180, 'ta');
+  r.respond(1, 183, 'tb');
+  r.respond(1, 180, 'tb2');
+  const early = r.fork.earlyDialogs();
+  assert.deepEqual(
+    early.map((e) => [e.branch.callId, e.phoneTag]),
+    [
+      [a.callId, 'ta'],
+      [b.callId, 'tb'],
+    ],
+    'the first tag of each branch',
+  );
+  for (const e of early) {
+    assert.notEqual(e.pickupTag, e.branch.fromTag, 'the stand-in is not the tag of our INVITE');
+    assert.notEqual(e.pickupTag, '');
+  }
+  assert.equal(r.fork.earlyDialogs()[0]!.pickupTag, early[0]!.pickupTag, 'the stand-in stays the same');
+  r.respond(1, 486, 'tb');
+  assert.deepEqual(
+    r.fork.earlyDialogs().map((e) => e.phoneTag),
+    ['ta'],
+    'a branch that failed rings no more',
+  );
+  r.respond(0, 200, 'ta');
+  assert.deepEqual(r.fork.earlyDialogs(), [], 'answered: no early dialog left');
 });

@@ -4,8 +4,8 @@
 // ACKed and sent BYE); a 6xx ends the search; when every branch failed, the
 // best final response is chosen. The one routine for the B2BUA's direct
 // calls (call.ts) and a channel's Dial() (src/channel/sip-dial.ts).
-import type { SipMessage } from '../message/sip-message.js';
-import { Dialog } from '../dialog/dialog.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import { Dialog, newToken } from '../dialog/dialog.js';
 import { buildOutgoingInvite, type InviteParams } from './outgoing-invite.js';
 import type { ForkHost } from './leg-host.js';
 import type { BindingInfo, ClientTxHandle } from './types.js';
@@ -33,8 +33,19 @@ export interface ForkEvents {
   onFailed(status: number, codes: number[]): void;
 }
 
+/** a branch in an early dialog (RFC 3261 §12.1: a 1xx with a To tag) */
+export interface EarlyBranch {
+  readonly branch: ForkBranch;
+  /** the phone's To tag */
+  readonly phoneTag: string;
+  /** a stand-in for our From tag, what busy lamps publish (src/core/call-events.ts, EarlyDialog) */
+  readonly pickupTag: string;
+}
+
 interface Branch extends ForkBranch {
   final?: number;
+  /** its early dialog, from the first 1xx with a To tag */
+  early?: { phoneTag: string; pickupTag: string };
   tx: ClientTxHandle;
   /** the ACK sent for its 2xx, resent when the 2xx is (RFC 3261 §13.2.2.4) */
   acked?: { body: Buffer | undefined };
@@ -67,6 +78,14 @@ export class InviteFork {
     return branch;
   }
 
+  /** the branches ringing now in an early dialog (unanswered, not failed), while no branch has won */
+  earlyDialogs(): EarlyBranch[] {
+    if (this.done) return [];
+    const out: EarlyBranch[] = [];
+    for (const b of this.branches) if (b.early && b.final === undefined) out.push({ branch: b, ...b.early });
+    return out;
+  }
+
   /** ACK the 2xx of `branch` (RFC 3261 §13.2.2.4); `body` is the answer to an offer that 2xx carried */
   ack(branch: ForkBranch, body?: Buffer): void {
     const b = branch as Branch;
@@ -84,6 +103,8 @@ export class InviteFork {
   private onResponse(b: Branch, res: SipMessage): void {
     const status = res.status;
     if (status < 200) {
+      const tag = res.to.params.tag;
+      if (status > 100 && tag && !b.early) b.early = { phoneTag: tag, pickupTag: newToken() };
       if (status > 100 && !this.done) this.events.onProvisional?.(b, res);
       return;
     }

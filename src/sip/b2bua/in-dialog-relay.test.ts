@@ -2,9 +2,9 @@
 // transaction layer: what reaches the other leg and what comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { Dialog } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import { InDialogRelay, type BridgeSdp, type Leg } from './in-dialog-relay.js';
@@ -124,6 +124,8 @@ test('RFC 3261 §14.2: a re-INVITE while another is pending gets 491; once answe
   assert.equal(rig.sent.length, 1);
   rig.reply(200, 'OK', HOLD);
   rig.relay.relay('b', rig.tx, reinvite(5));
+  // it goes once A has ACKed the 2xx it was sent (§14.1)
+  rig.relay.acked('a');
   assert.equal(rig.sent.length, 2);
 });
 
@@ -159,4 +161,43 @@ test('RFC 3261 §13.2.2.4: a retransmitted 2xx from the far leg is ACKed again, 
   assert.equal(rig.answers.filter((r) => r.status === 200).length, 1);
   assert.equal(rig.acks.length, 2);
   assert.equal(rig.retransmitting.length, 1);
+});
+
+test('RFC 3261 §14.1: a re-INVITE for a leg that has not ACKed its 2xx waits for that ACK, then crosses', () => {
+  const r = new Rig();
+  r.relay.awaitAck('b');
+  r.relay.relay('a', r.tx, reinvite(2));
+  assert.equal(r.sent.length, 0, 'nothing sent while B has not ACKed');
+  r.relay.acked('a');
+  assert.equal(r.sent.length, 0, "A's ACK does not release a request for B");
+  r.relay.acked('b');
+  assert.equal(r.sent.length, 1);
+  assert.equal(r.sent[0]!.msg.method, 'INVITE');
+  assert.deepEqual(r.sent[0]!.to, B);
+  r.reply(200, 'OK', HOLD);
+  assert.equal(r.answers.at(-1)!.status, 200);
+  // a non-INVITE request is not held
+  r.relay.awaitAck('b');
+  const info = reinvite(3);
+  info.method = 'INFO';
+  r.relay.relay('a', r.tx, info);
+  assert.equal(r.sent.at(-1)!.msg.method, 'INFO');
+});
+
+test('after a relayed 2xx the leg it went to is awaited: the other side’s re-INVITE waits for its ACK; close() answers a held one 487', () => {
+  const r = new Rig();
+  r.relay.relay('a', r.tx, reinvite(2));
+  r.reply(200, 'OK', HOLD);
+  assert.deepEqual(r.retransmitting, [{ to: 'a' }]);
+  // B re-INVITEs before A's ACK for that 2xx arrived
+  r.relay.relay('b', r.tx, reinvite(3));
+  assert.equal(r.sent.length, 1, 'held');
+  // meanwhile another re-INVITE is refused as pending (RFC 3261 §14.2)
+  r.relay.relay('a', r.tx, reinvite(4));
+  assert.equal(r.answers.at(-1)!.status, 491);
+  r.relay.close();
+  assert.equal(r.answers.at(-1)!.status, 487);
+  assert.ok(r.calls.includes('refused:b'), 'the held offer is withdrawn');
+  r.relay.acked('a');
+  assert.equal(r.sent.length, 1, 'nothing goes after close()');
 });

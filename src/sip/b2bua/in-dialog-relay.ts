@@ -5,8 +5,8 @@
 // (src/channel/dial-bridge.ts) both use it; they differ only in how a
 // session description crosses (BridgeSdp): rewritten to point at the RTP
 // relay, or offered afresh from Palisade's own media legs.
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Dialog } from '../dialog/dialog.js';
 import type { ServerTxHandle, TxApi } from './types.js';
 
@@ -41,11 +41,45 @@ export function isSdp(m: SipMessage): boolean {
 export class InDialogRelay {
   /** an INVITE crossing the bridge, from either leg (RFC 3261 §14.2: one at a time) */
   private pendingInvite: Leg | null = null;
+  /** legs sent a 2xx to an INVITE whose ACK has not come yet */
+  private readonly unacked = new Set<Leg>();
+  /** an INVITE for a leg in `unacked`, sent when its ACK comes */
+  private deferred: { to: Leg; send: () => void; abandon: () => void } | null = null;
 
   constructor(
     private readonly legs: Record<Leg, Dialog>,
     private readonly deps: InDialogRelayDeps,
   ) {}
+
+  /**
+   * `leg` was sent a 2xx to an INVITE and has not ACKed it: until acked(),
+   * an INVITE for it waits. RFC 3261 §14.1: "A UAC MUST NOT initiate a new
+   * INVITE transaction within a dialog while another INVITE transaction is in
+   * progress in either direction" — and the phone whose 2xx (or ACK) was
+   * lost still sees its INVITE in progress: a re-INVITE reaching it first
+   * would be refused (491) or, worse, taken for part of the call setup.
+   */
+  awaitAck(leg: Leg): void {
+    this.unacked.add(leg);
+  }
+
+  /** the ACK from `leg` came: an INVITE held for it goes now */
+  acked(leg: Leg): void {
+    this.unacked.delete(leg);
+    const d = this.deferred;
+    if (d && d.to === leg) {
+      this.deferred = null;
+      d.send();
+    }
+  }
+
+  /** the bridge is over: an INVITE still held for an ACK is answered 487 */
+  close(): void {
+    const d = this.deferred;
+    this.deferred = null;
+    this.unacked.clear();
+    d?.abandon();
+  }
 
   /** CSeq and target refresh are the caller's business; this sends `req` on and its answer back */
   relay(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
@@ -71,6 +105,25 @@ export class InDialogRelay {
         return;
       }
     }
+    const to: Leg = from === 'a' ? 'b' : 'a';
+    const send = () => this.send(from, other, tx, req, body, offer);
+    if (req.method === 'INVITE' && this.unacked.has(to)) {
+      this.deferred = {
+        to,
+        send,
+        abandon: () => {
+          this.pendingInvite = null;
+          if (offer) this.deps.sdp.refused?.(from);
+          tx.respond(buildResponse(req, 487, 'Request Terminated', { server }));
+        },
+      };
+      return;
+    }
+    send();
+  }
+
+  private send(from: Leg, other: Dialog, tx: ServerTxHandle, req: SipMessage, body: Buffer | undefined, offer: boolean): void {
+    const server = this.deps.userAgent;
     const out = other.createRequest(req.method, { body, contentType: req.get('content-type'), userAgent: server });
     for (const name of PASS_HEADERS) {
       const v = req.get(name);
@@ -116,6 +169,7 @@ export class InDialogRelay {
         // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
         this.ack(other, out.cseq.seq);
         tx.respond(fwd);
+        this.unacked.add(from);
         this.deps.retransmitting(
           from,
           this.deps.tx.retransmit2xx(fwd, me.remote, () => undefined),

@@ -1,7 +1,7 @@
 // The INVITE Palisade sends to one contact of an extension, and the UAC
 // dialog it starts (RFC 3261 §8.1.1, §12.1.2): shared by the B2BUA's forks
 // and by a channel's Dial(). The transaction layer adds the Via.
-import { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { Dialog, newToken } from '../dialog/dialog.js';
 import { formatHost } from '../../transport/address.js';
 import type { InviteHost } from './leg-host.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
+import { parseMessage } from '../../sip-message/parser.js';
 import { parseReplaces, readReferTo, referNotify } from './refer.js';
 import { Dialog } from '../dialog/dialog.js';
 

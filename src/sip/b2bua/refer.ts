@@ -1,10 +1,10 @@
 // What a REFER (RFC 3515) asks, read from its Refer-To, and the NOTIFYs
 // that report how the referred call went (message/sipfrag, RFC 3420). The
 // B2BUA's transfers (call-transfer.ts) and the SIP channels' use them.
-import { parseNameAddr } from '../message/name-addr.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseNameAddr } from '../../sip-message/name-addr.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Dialog } from '../dialog/dialog.js';
-import { reasonPhrase } from '../message/response.js';
+import { reasonPhrase } from '../../sip-message/response.js';
 
 /** a dialog named by a Replaces header (RFC 3891 §6.1), as its recipient sees it */
 export interface ReplacesId {

@@ -1,7 +1,8 @@
 // What the B2BUA needs from the layers around it, as small interfaces, so it
 // can be wired in main.ts and driven in tests.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
+import type { ReplacesId } from './refer.js';
 import type { CdrInput } from '../../core/cdr.js';
 import type { AuthVerifier } from '../../core/auth.js';
 import type { CallAttempt, CallGateApi, CallTicket, GateDecision } from '../../core/call-gate.js';
@@ -88,4 +89,10 @@ export interface DialplanRouting {
   routes(caller: ExtensionInfo, dialled: string): boolean;
   /** `ticket`: the call gate's hold on this call, released when the channel ends */
   accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket): void;
+  /**
+   * An INVITE with Replaces (RFC 3891): the caller's phone takes the place
+   * of the named dialog's party. False (nothing answered) when no dialog
+   * Palisade can replace matches: the B2BUA answers 481.
+   */
+  replacing?(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, r: ReplacesId, ticket?: CallTicket): boolean;
 }

@@ -2,11 +2,13 @@
 // the route set, the remote target, and the local CSeq. It builds the
 // in-dialog requests Palisade sends on that leg.
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
+import { TOKEN_MARK } from '../../core/workers.js';
 import type { Remote } from '../../transport/types.js';
 
 let tagCounter = 0;
-const tagPrefix = randomBytes(4).toString('hex');
+// with several workers the prefix starts with this worker's mark (src/core/workers.ts): in-dialog requests find their way back
+const tagPrefix = TOKEN_MARK + randomBytes(4).toString('hex');
 
 // Random bytes drawn in bulk: one getrandom() per 4 KiB of tokens instead of one per token.
 const pool = Buffer.alloc(4096);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parse, TCP } from '../../../test/support/sip-transaction-rig.js';
 import { eventRig, settle } from '../../../test/support/event-server-rig.js';
 import { notifyFailed, notifyThrough } from './notify-sender.js';
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 
 test("RFC 6665 §4.2.1.2: upon accepting a subscription notifiers MUST send a NOTIFY immediately, in the dialog the 200 created, to the subscriber's Contact along the Record-Route set", async () => {
   const r = eventRig();

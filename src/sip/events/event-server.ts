@@ -5,8 +5,8 @@
 // and sends the state at once; it NOTIFYs every subscriber of a resource when
 // the package says the resource changed, ends subscriptions that expire, are
 // unsubscribed or whose NOTIFY fails, and caps how many there may be.
-import { buildResponse } from '../message/response.js';
-import { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { dialogKey, newToken, randomHex } from '../dialog/dialog.js';
 import type { Clock } from '../transaction/clock.js';
 import type { Remote } from '../../transport/types.js';

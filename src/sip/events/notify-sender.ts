@@ -1,7 +1,7 @@
 // How the event server sends a NOTIFY and reads its fate: one non-INVITE
 // client transaction per NOTIFY, its ending reduced to a status, and the
 // RFC rule that says which endings finish the subscription.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { TransactionManager } from '../transaction/transaction-manager.js';
 import type { Remote } from '../../transport/types.js';
 

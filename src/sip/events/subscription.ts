@@ -1,9 +1,9 @@
 // One subscription on the notifier side (RFC 6665 §4.2): the dialog it
 // lives in, its package and resource, its expiry timer and the NOTIFY it
 // waits to send; and the header rules the event server applies to it.
-import { formatNameAddr } from '../message/name-addr.js';
-import type { SipMessage } from '../message/sip-message.js';
-import type { NameAddr } from '../message/types.js';
+import { formatNameAddr } from '../../sip-message/name-addr.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import type { NameAddr } from '../../sip-message/types.js';
 import { Dialog, dialogKey, newToken } from '../dialog/dialog.js';
 import type { Remote } from '../../transport/types.js';
 import type { TimerRef } from '../transaction/clock.js';

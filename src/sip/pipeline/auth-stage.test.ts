@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
-import { buildResponse } from '../message/response.js';
+import { buildResponse } from '../../sip-message/response.js';
 import { AuthStage } from './auth-stage.js';
 
 const remote: Remote = { transport: 'udp', address: '192.0.2.7', port: 5060 };

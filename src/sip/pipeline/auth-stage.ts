@@ -4,7 +4,7 @@
 // the answer never depends on the target (docs/architecture.md, Security
 // rules). REGISTER, INVITE and SUBSCRIBE are challenged by their routes
 // (registrar, B2BUA, event server) with the same authenticator.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { ServerTxHandle } from '../b2bua/types.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import { RequestPipeline } from './request-pipeline.js';
 

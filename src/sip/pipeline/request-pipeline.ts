@@ -17,8 +17,8 @@
 // This file holds stages 2 and 3 and hands what passes to `next` (the UAS
 // core, src/sip/ua/ua-core.ts, which runs stages 4–6 in order); the packet
 // gate is the transport's.
-import { buildResponse } from '../message/response.js';
-import { SipParseError, type SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { SipParseError, type SipMessage } from '../../sip-message/sip-message.js';
 import { newToken } from '../dialog/dialog.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
 import type { ServerTxHandle } from '../b2bua/types.js';

@@ -3,8 +3,8 @@
 // the B2BUA, SUBSCRIBE → the event server, MESSAGE → a messaging module);
 // requests inside a dialog go to the dialog owner (the B2BUA); OPTIONS is
 // answered here; anything else out of a dialog is challenged, then refused.
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { ServerTxHandle } from '../b2bua/types.js';
 import type { AuthStage } from './auth-stage.js';

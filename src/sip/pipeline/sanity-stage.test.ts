@@ -2,8 +2,8 @@
 // on, unknown ones get 501, dialog-only ones outside a dialog 405, both with Allow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { SanityStage } from './sanity-stage.js';
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, UPDATE, MESSAGE, NOTIFY, REGISTER, SUBSCRIBE';

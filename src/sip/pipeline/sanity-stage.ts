@@ -1,8 +1,8 @@
 // Stage 4 of the request pipeline: the checks a UAS makes from the message
-// alone (RFC 3261 §8.2.1–8.2.3, src/sip/message/sanity.ts), with the method
+// alone (RFC 3261 §8.2.1–8.2.3, src/sip-message/sanity.ts), with the method
 // inspection that knows which methods the routing stage serves.
-import { checkRequest, type SanityFailure } from '../message/sanity.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { checkRequest, type SanityFailure } from '../../sip-message/sanity.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 
 const SUPPORTED_EXTENSIONS = new Set<string>(['path', 'outbound', 'gruu', 'replaces']);
 /** methods known only inside a dialog: 405 outside one; inside, served (relayed by the B2BUA) when Allow names them */

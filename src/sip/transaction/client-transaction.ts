@@ -1,7 +1,7 @@
 // A client transaction (RFC 3261 §17.1): one object for both kinds; the
 // behaviour lives in the state tables of invite-client-machine.ts and
 // non-invite-client-machine.ts, which drive the primitives below.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { TxContext } from './tx-context.js';
 import { TransactionTimers } from './transaction-timers.js';
@@ -45,6 +45,7 @@ export class ClientTransaction extends TransactionTimers<ClientEvent> {
   /** @internal handlers for the CANCEL's own transaction */
   cancelHandlers: ClientTransactionHandlers | undefined = undefined;
   private ackBytes: Buffer | undefined = undefined;
+  private ack: SipMessage | undefined = undefined;
   private readonly machine: Readonly<Record<string, ClientEventTable>>;
 
   constructor(
@@ -120,7 +121,7 @@ export class ClientTransaction extends TransactionTimers<ClientEvent> {
 
   /** @internal pass the request (again) to the transport */
   transmit(): void {
-    this.ctx.sender.send(this.bytes, this.remote);
+    this.ctx.sender.send(this.bytes, this.remote, this.request);
   }
 
   /** @internal pass a response up to the TU */
@@ -133,8 +134,11 @@ export class ClientTransaction extends TransactionTimers<ClientEvent> {
     // "The ACK MUST be sent to the same address, port, and transport to which
     // the original request was sent." (§17.1.1.2) Every retransmission of the
     // final response carries the same To tag, so the first ACK is reused.
-    if (!this.ackBytes) this.ackBytes = buildNon2xxAck(this.request, response).toBuffer();
-    this.ctx.sender.send(this.ackBytes, this.remote);
+    if (!this.ackBytes) {
+      this.ack = buildNon2xxAck(this.request, response);
+      this.ackBytes = this.ack.toBuffer();
+    }
+    this.ctx.sender.send(this.ackBytes, this.remote, this.ack);
   }
 
   /** @internal "The client transaction MUST be destroyed the instant it enters the Terminated state." */

@@ -1,7 +1,7 @@
 // INVITE client transaction: RFC 3261 §17.1.1.2 (Figure 5) as amended by
 // RFC 6026 §8.4 (the Accepted state and Timer M). One row per state, one
 // handler per event; an event missing from a row is ignored in that state.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { ClientMachine, ClientTransaction } from './client-transaction.js';
 
 type IctState = 'calling' | 'proceeding' | 'completed' | 'accepted' | 'terminated';

@@ -1,7 +1,7 @@
 // INVITE client transaction, RFC 3261 §17.1.1 and RFC 6026 §8.4.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { ClientTransactionHandlers } from './client-transaction.js';
 import { outgoing, response, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 

@@ -1,6 +1,6 @@
 // INVITE server transaction: RFC 3261 §17.2.1 (Figure 7) as amended by
 // RFC 6026 §8.5-8.7 (2xx leads to Accepted, Timer L, instead of Terminated).
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { ServerMachine, ServerTransaction } from './server-transaction.js';
 
 type IstState = 'proceeding' | 'completed' | 'confirmed' | 'accepted' | 'terminated';

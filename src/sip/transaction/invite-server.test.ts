@@ -1,7 +1,7 @@
 // INVITE server transaction, RFC 3261 §17.2.1 and RFC 6026 §7.1, §8.5-8.7.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildResponse } from '../message/response.js';
+import { buildResponse } from '../../sip-message/response.js';
 import type { ServerTransaction, TerminationReason } from './server-transaction.js';
 import { request, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 

@@ -1,5 +1,5 @@
 // Non-INVITE client transaction: RFC 3261 §17.1.2.2 (Figure 6).
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { ClientMachine, ClientTransaction } from './client-transaction.js';
 
 type NictState = 'trying' | 'proceeding' | 'completed' | 'terminated';

@@ -1,5 +1,5 @@
 // Non-INVITE server transaction: RFC 3261 §17.2.2 (Figure 8).
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { ServerMachine, ServerTransaction } from './server-transaction.js';
 
 type NistState = 'trying' | 'proceeding' | 'completed' | 'terminated';

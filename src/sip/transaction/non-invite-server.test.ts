@@ -1,7 +1,7 @@
 // Non-INVITE server transaction, RFC 3261 §17.2.2.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildResponse } from '../message/response.js';
+import { buildResponse } from '../../sip-message/response.js';
 import type { ServerTransaction } from './server-transaction.js';
 import { request, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
@@ -48,6 +48,20 @@ test('a final response MUST move to Completed; retransmissions MUST re-send it; 
   // Completed keeps only the response bytes it resends, not the parsed messages
   assert.equal(tx.lastResponse, undefined);
   assert.equal(tx.request.headers.length, 0);
+});
+
+test('Completed re-sends the final response byte for byte, a binary body and non-ASCII header text included', () => {
+  const r = rig();
+  const tx = incoming(r, 'MESSAGE');
+  const res = buildResponse(tx.request, 200, 'OK \u00e9\u4e2d', { toTag: 'u1' });
+  res.body = Buffer.from([0x00, 0xff, 0x80, 0xc3, 0x28, 0x0d, 0x0a, 0xe2, 0x82]);
+  tx.respond(res);
+  r.tm.receiveRequest(request('MESSAGE'), UDP);
+  r.tm.receiveRequest(request('MESSAGE'), UDP);
+  assert.equal(r.sender.sent.length, 3);
+  assert.ok(r.sender.sent[0]!.data.includes(Buffer.from('\u4e2d', 'utf8')));
+  assert.deepEqual(r.sender.sent[1]!.data, r.sender.sent[0]!.data);
+  assert.deepEqual(r.sender.sent[2]!.data, r.sender.sent[0]!.data);
 });
 
 test('Timer J: Completed lasts 64*T1 over UDP, then the transaction MUST be Terminated and destroyed', () => {

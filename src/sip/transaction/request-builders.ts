@@ -1,7 +1,7 @@
 // The two requests the transaction layer builds itself: the ACK for a
 // non-2xx final response and the CANCEL of an INVITE. Header values are copied as text; nothing is re-parsed
 // beyond the CSeq number.
-import { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 
 /**
  * ACK for a 300-699 response (RFC 3261 §17.1.1.3): "The ACK request

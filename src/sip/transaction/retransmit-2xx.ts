@@ -1,7 +1,7 @@
 // The UAS core's reliability for a 2xx to INVITE (RFC 3261 §13.3.1.4). The
 // INVITE server transaction sends a 2xx once; the TU keeps re-sending it
 // until the ACK arrives.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Clock, TimerRef } from './clock.js';
 
@@ -30,7 +30,7 @@ export class Retransmit2xx {
   constructor(
     private readonly clock: Clock,
     private readonly sender: Sender,
-    response: SipMessage,
+    private readonly response: SipMessage,
     private readonly remote: Remote,
     t1: number,
     private readonly t2: number,
@@ -71,7 +71,7 @@ export class Retransmit2xx {
       this.onGiveUp();
       return;
     }
-    this.sender.send(this.bytes, this.remote);
+    this.sender.send(this.bytes, this.remote, this.response);
     this.sends++;
     this.interval = Math.min(2 * this.interval, this.t2);
     this.timer = this.clock.setTimer(Math.min(this.interval, this.deadline - now), fire, this);

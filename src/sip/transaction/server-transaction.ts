@@ -1,7 +1,7 @@
 // A server transaction (RFC 3261 §17.2): one object for both kinds; the
 // behaviour lives in the state tables of invite-server-machine.ts and
 // non-invite-server-machine.ts, which drive the primitives below.
-import { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { TxContext } from './tx-context.js';
 import { TransactionTimers } from './transaction-timers.js';
@@ -45,6 +45,8 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
   legacyFinalToTag: string | undefined = undefined;
   /** @internal */ readonly legacy: boolean;
   private lastBytes: Buffer | undefined = undefined;
+  /** the last response's bytes as a one-byte string (latin1: one char per byte) once released */
+  private lastText: string | undefined = undefined;
   private readonly machine: Readonly<Record<string, ServerEventTable>>;
 
   constructor(
@@ -78,6 +80,14 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
   release(): void {
     this.lastResponse = undefined;
     this.request = RELEASED;
+    // The serialized response is a slice of Node's shared 8 KB buffer pool: held through Timer J it
+    // keeps its whole slab alive (about 1.1 KB per REGISTER, with the 401 sent beside it). As a
+    // string it costs its own length in the heap, which the GC compacts; latin1 maps the bytes 1:1,
+    // so a retransmission sends exactly the same bytes.
+    if (this.lastBytes !== undefined) {
+      this.lastText = this.lastBytes.toString('latin1');
+      this.lastBytes = undefined;
+    }
   }
 
   /**
@@ -111,7 +121,7 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
     if (msg.status < 200 || msg.status > 699) throw new RangeError(`not a final status: ${msg.status}`);
     if (this.state !== 'trying' && this.state !== 'proceeding') return false;
     this.lastResponse = msg;
-    this.ctx.sender.send(msg.toBuffer(), this.responseRemote);
+    this.ctx.sender.send(msg.toBuffer(), this.responseRemote, msg);
     this.ctx.serverFinal?.(this.method, msg.status);
     this.terminate('normal');
     return true;
@@ -140,12 +150,13 @@ export class ServerTransaction extends TransactionTimers<ServerEvent> {
     this.lastResponse = msg;
     this.lastBytes = msg.toBuffer();
     if (this.legacy && msg.status >= 200) this.legacyFinalToTag = msg.to.params['tag'] ?? undefined;
-    this.ctx.sender.send(this.lastBytes, this.responseRemote);
+    this.ctx.sender.send(this.lastBytes, this.responseRemote, msg);
   }
 
   /** @internal pass the last response to the transport once more */
   resend(): void {
-    if (this.lastBytes) this.ctx.sender.send(this.lastBytes, this.responseRemote);
+    const bytes = this.lastBytes ?? (this.lastText !== undefined ? Buffer.from(this.lastText, 'latin1') : undefined);
+    if (bytes) this.ctx.sender.send(bytes, this.responseRemote, this.lastResponse);
   }
 
   /** @internal "The server transaction MUST be destroyed the instant it enters the "Terminated" state." */

@@ -2,8 +2,8 @@
 // the 2xx retransmission helper (§13.3.1.4) and bookkeeping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildResponse } from '../message/response.js';
-import { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { outgoing, parse, request, response, rig, TCP, UDP } from '../../../test/support/sip-transaction-rig.js';
 
 const noop = { onResponse() {}, onTimeout() {}, onTransportError() {} };

@@ -3,14 +3,15 @@
 // new requests and client transactions for the TU's requests, and removes
 // each one the instant it terminates.
 import { randomBytes } from 'node:crypto';
-import type { SipMessage } from '../message/sip-message.js';
-import type { Via } from '../message/types.js';
+import { TOKEN_MARK } from '../../core/workers.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import type { Via } from '../../sip-message/types.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Clock } from './clock.js';
 import { ClientTransaction, type ClientTransactionHandlers } from './client-transaction.js';
 import { ServerTransaction } from './server-transaction.js';
 import { clientKey, MAGIC_COOKIE, serverKey, toTag } from './matching.js';
-import { buildResponse } from '../message/response.js';
+import { buildResponse } from '../../sip-message/response.js';
 import { buildCancel } from './request-builders.js';
 import { Retransmit2xx } from './retransmit-2xx.js';
 import { isReliable, resolveTimers, type TimerValues } from './timer-values.js';
@@ -106,7 +107,8 @@ export class TransactionManager {
     this.userAgent = opts.userAgent;
     this.trying = opts.trying ?? 'delayed';
     this.symmetric = opts.symmetricResponses ?? true;
-    this.branchPrefix = MAGIC_COOKIE + randomBytes(6).toString('hex');
+    // with several workers the worker's mark follows the cookie (src/core/workers.ts): responses find their way back
+    this.branchPrefix = MAGIC_COOKIE + TOKEN_MARK + randomBytes(6).toString('hex');
     this.ownViaMark = ';branch=' + this.branchPrefix;
     const { t1, t2, t4 } = this.timers;
     this.ctx = {

@@ -1,7 +1,7 @@
 // What a transaction needs from the manager that owns it. One instance per
 // manager, shared by every transaction, so a transaction carries a single
 // pointer instead of copies of the sender, clock and timer values.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote, Sender } from '../../transport/types.js';
 import type { Clock } from './clock.js';
 import type { ClientTransaction } from './client-transaction.js';

@@ -1,6 +1,6 @@
 // The core's routes (src/sip/pipeline/routing-stage.ts): REGISTER to the
 // registrar, out-of-dialog INVITE and every dialog to the B2BUA.
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { ServerTxHandle } from '../b2bua/types.js';
 import type { RoutingStage } from '../pipeline/routing-stage.js';

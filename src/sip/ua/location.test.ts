@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LocationService, formatRemote, parseRemote, requestTarget, type BindingInput, type LocationEvent } from './location.js';
-import { parseUri } from '../message/uri.js';
+import { parseUri } from '../../sip-message/uri.js';
 import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
 
 /** in-memory LocationPersistence that records calls and can be made slow or failing */
@@ -107,6 +107,35 @@ test('refreshing a binding keeps its qualify state and registration time', () =>
   assert.equal(r.cseq, 2);
 });
 
+test('an update says refreshOnly when only the expiry moved, not when the address, Path, q or Contact text changed', () => {
+  let now = 1_000_000;
+  const loc = new LocationService({ clock: () => now });
+  const events: LocationEvent[] = [];
+  loc.on((e) => events.push(e));
+  const c = 'sip:1001@127.0.0.1:5062';
+  let b = loc.upsert(input('1001', c, now + 60_000));
+  const again = (extra: Partial<BindingInput>) => {
+    now += 1000;
+    b = loc.upsert(input('1001', c, now + 60_000, { cseq: now, ...extra }), b);
+    const e = events.at(-1)!;
+    return e.type === 'updated' ? e.refreshOnly : 'not an update';
+  };
+  assert.equal(again({}), true);
+  assert.equal(again({ received: { transport: 'udp', address: '127.0.0.1', port: 5999 } }), false);
+  assert.equal(again({ received: { transport: 'udp', address: '127.0.0.1', port: 5999 } }), true);
+  assert.equal(again({ received: { transport: 'udp', address: '127.0.0.1', port: 5999 }, path: ['<sip:edge;lr>'] }), false);
+  assert.equal(again({ received: { transport: 'udp', address: '127.0.0.1', port: 5999 }, path: ['<sip:edge;lr>'], q: 0.5 }), false);
+  assert.equal(
+    again({ received: { transport: 'udp', address: '127.0.0.1', port: 5999 }, path: ['<sip:edge;lr>'], q: 0.5, contactHeader: `<${c}>;+sip.instance="<urn:x>"` }),
+    false,
+  );
+  // a new contact for the same instance is a replacement, never a refresh
+  now += 1000;
+  loc.upsert(input('1001', 'sip:1001@127.0.0.1:6000', now + 60_000), b);
+  const e = events.at(-1)!;
+  assert.ok(e.type === 'updated' && e.previousContact === c && !e.refreshOnly);
+});
+
 test('markQualify emits a reachability event only when reachability changes', () => {
   const loc = new LocationService({ clock: () => 5 });
   const b = loc.upsert(input('1001', 'sip:1001@127.0.0.1:5062', 100_000));
@@ -118,6 +147,51 @@ test('markQualify emits a reachability event only when reachability changes', ()
   assert.deepEqual(ev, ['reachability', 'reachability']);
   assert.equal(b.reachable, false);
   assert.equal(b.lastRtt, 4);
+});
+
+test('a refresh that moves only the expiry reaches storage within a second, the latest one per binding; anything else at once', async () => {
+  let now = 1_000_000;
+  const db = new FakePersistence();
+  const loc = new LocationService({ clock: () => now, persistence: db });
+  const c = 'sip:1001@127.0.0.1:5062';
+  let b = loc.upsert(input('1001', c, now + 60_000));
+  await loc.flush();
+  assert.deepEqual(db.calls, [`save 1001 ${c}`]);
+  for (let i = 1; i <= 3; i++) {
+    now += 100;
+    b = loc.upsert(input('1001', c, now + 60_000, { cseq: 1 + i }), b);
+  }
+  await new Promise((r) => setImmediate(r));
+  assert.equal(db.calls.length, 1, 'three refreshes, nothing written yet');
+  // the timer writes the latest of them once
+  await new Promise((r) => setTimeout(r, 1200));
+  await loc.flush();
+  assert.deepEqual(db.calls, [`save 1001 ${c}`, `save 1001 ${c}`]);
+  assert.equal(db.rows.get(`1001 ${c}`)?.expiresAt, now + 60_000);
+  assert.equal(db.rows.get(`1001 ${c}`)?.cseq, 4);
+  // a refresh, then a change of address: the change is written at once and the refresh is not written after it
+  now += 100;
+  b = loc.upsert(input('1001', c, now + 60_000, { cseq: 5 }), b);
+  now += 100;
+  b = loc.upsert(input('1001', c, now + 60_000, { cseq: 6, received: { transport: 'udp', address: '127.0.0.9', port: 5062 } }), b);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(db.calls.length, 3);
+  assert.equal(db.rows.get(`1001 ${c}`)?.received, 'udp:127.0.0.9:5062');
+  // a refresh, then an unregister: the row goes and stays gone
+  now += 100;
+  b = loc.upsert(input('1001', c, now + 60_000, { cseq: 7, received: { transport: 'udp', address: '127.0.0.9', port: 5062 } }), b);
+  loc.remove(b, 'unregistered');
+  await loc.flush();
+  await new Promise((r) => setTimeout(r, 1200));
+  await loc.flush();
+  assert.deepEqual(db.calls.slice(3), [`remove 1001 ${c}`]);
+  assert.equal(db.rows.size, 0);
+  // flush (the server stopping) writes a refresh still waiting
+  b = loc.upsert(input('1002', 'sip:1002@h', now + 60_000));
+  now += 100;
+  loc.upsert(input('1002', 'sip:1002@h', now + 90_000, { cseq: 2 }), b);
+  await loc.flush();
+  assert.equal(db.rows.get('1002 sip:1002@h')?.expiresAt, now + 90_000);
 });
 
 test('changes are persisted in the background, in order per binding, and restored after a restart', async () => {

@@ -6,8 +6,9 @@
 // Durable copy: every change is written through LocationPersistence in the
 // background (the REGISTER answer never waits for the database); writes for
 // one binding are chained so they land in order. restore() reloads on start.
-import type { SipUri } from '../message/types.js';
-import { parseUri } from '../message/uri.js';
+import type { SipUri } from '../../sip-message/types.js';
+import { parseUri } from '../../sip-message/uri.js';
+import { ownString } from '../../core/own-string.js';
 import type { Remote, TransportKind } from '../../transport/types.js';
 import type { LocationPersistence, StoredBinding } from '../../storage/location-types.js';
 
@@ -49,17 +50,22 @@ export interface Binding {
 /** what a REGISTER supplies for one binding */
 export type BindingInput = Omit<Binding, 'registeredAt' | 'updatedAt' | 'reachable' | 'lastRtt' | 'lastSeen' | 'path'> & { path?: string[] };
 
+/** how long a refresh that moved only the expiry may wait before storage has it */
+export const REFRESH_WRITE_MS = 1000;
+
 export type RemoveCause = 'unregistered' | 'expired' | 'replaced';
 
 /**
  * A change to the bindings. `remote`: another node of a cluster made it
  * (adopt/drop), so this node neither wrote it nor should act on it as its
  * own; `previousContact`: the contact URI an update replaced (same
- * +sip.instance/reg-id, new contact).
+ * +sip.instance/reg-id, new contact); `refreshOnly`: the update changed
+ * nothing a look-up uses but the expiry (the same contact, received address,
+ * Path, q and instance), as an ordinary re-REGISTER does.
  */
 export type LocationEvent =
   | { type: 'added'; binding: Binding; remote?: boolean }
-  | { type: 'updated'; binding: Binding; previousContact?: string; remote?: boolean }
+  | { type: 'updated'; binding: Binding; previousContact?: string; refreshOnly?: boolean; remote?: boolean }
   | { type: 'removed'; binding: Binding; cause: RemoveCause; remote?: boolean }
   | { type: 'reachability'; binding: Binding };
 
@@ -80,6 +86,9 @@ export class LocationService {
   private readonly sweepIntervalMs: number;
   private readonly onPersistError: (err: unknown, op: 'save' | 'remove' | 'removeExpired' | 'load') => void;
   private readonly writes = new Map<string, Promise<void>>();
+  /** refreshes (expiry only) not yet written, by aor and contact */
+  private readonly refreshes = new Map<string, Binding>();
+  private refreshTimer: NodeJS.Timeout | undefined;
   private timer: NodeJS.Timeout | undefined;
   private bindingCount = 0;
   /** background persistence failures so far */
@@ -162,11 +171,18 @@ export class LocationService {
     const i = existing ? list.indexOf(existing) : -1;
     if (i >= 0) {
       const old = list[i]!;
-      const b = makeBinding(input, old.registeredAt, now, old.reachable, old.lastRtt, now);
+      const b = makeBinding(input, old.registeredAt, now, old.reachable, old.lastRtt, now, old);
       list[i] = b;
-      if (old.contactUri !== b.contactUri) this.persistRemove(old);
-      this.persistSave(b);
-      this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined });
+      if (old.contactUri !== b.contactUri) {
+        this.persistRemove(old);
+        this.persistSave(b);
+        this.emit({ type: 'updated', binding: b, previousContact: old.contactUri });
+        return b;
+      }
+      const refreshOnly = sameButExpiry(old, b);
+      if (refreshOnly) this.persistLater(b);
+      else this.persistSave(b);
+      this.emit({ type: 'updated', binding: b, refreshOnly });
       return b;
     }
     const b = makeBinding(input, now, now, null, null, now);
@@ -209,7 +225,7 @@ export class LocationService {
     const i = list.findIndex((x) => x.contactUri === s.contactUri || (replaces !== undefined && x.contactUri === replaces));
     if (i >= 0) {
       const old = list[i]!;
-      const b = makeBinding(fresh, old.registeredAt, now, old.reachable, old.lastRtt, now);
+      const b = makeBinding(fresh, old.registeredAt, now, old.reachable, old.lastRtt, now, old);
       list[i] = b;
       this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined, remote: true });
       return b;
@@ -248,10 +264,10 @@ export class LocationService {
     await this.flush();
     const since = this.clock() - graceMs;
     const rows = await this.persistence.loadAll();
-    const keep = new Set(rows.map((r) => r.aor + '\u0000' + r.contactUri));
+    const keep = new Set(rows.map((r) => bindingKey(r.aor, r.contactUri)));
     let dropped = 0;
     for (const b of this.all()) {
-      if (b.updatedAt >= since || keep.has(b.aor + '\u0000' + b.contactUri)) continue;
+      if (b.updatedAt >= since || keep.has(bindingKey(b.aor, b.contactUri))) continue;
       if (this.drop(b.aor, b.contactUri, 'expired')) dropped++;
     }
     let adopted = 0;
@@ -282,6 +298,7 @@ export class LocationService {
       for (let i = list.length - 1; i >= 0; i--) {
         const b = list[i]!;
         if (b.expiresAt > now) continue;
+        this.refreshes.delete(bindingKey(b.aor, b.contactUri));
         list.splice(i, 1);
         this.bindingCount--;
         n++;
@@ -341,8 +358,9 @@ export class LocationService {
     return loaded;
   }
 
-  /** resolves when every background write issued so far has settled */
+  /** resolves when every background write issued so far has settled (refreshes still waiting are written first) */
   async flush(): Promise<void> {
+    this.writeRefreshes();
     while (this.writes.size > 0) await Promise.all([...this.writes.values()]);
   }
 
@@ -356,17 +374,46 @@ export class LocationService {
     }
   }
 
+  /**
+   * A refresh that moved only the expiry is written within
+   * REFRESH_WRITE_MS, the latest one per binding: a phone re-registering
+   * often costs one row write a second, not one per REGISTER. What storage
+   * holds meanwhile is the same binding with its previous expiry, which a
+   * restart (or another node's resync, whose grace is longer) still takes.
+   */
+  private persistLater(b: Binding): void {
+    if (!this.persistence) return;
+    this.refreshes.set(bindingKey(b.aor, b.contactUri), b);
+    if (!this.refreshTimer) {
+      this.refreshTimer = setTimeout(() => this.writeRefreshes(), REFRESH_WRITE_MS);
+      this.refreshTimer.unref();
+    }
+  }
+
+  private writeRefreshes(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = undefined;
+    if (this.refreshes.size === 0) return;
+    const due = [...this.refreshes.values()];
+    this.refreshes.clear();
+    for (const b of due) this.persistSave(b);
+  }
+
   private persistSave(b: Binding): void {
     const p = this.persistence;
     if (!p) return;
+    const key = bindingKey(b.aor, b.contactUri);
+    this.refreshes.delete(key);
     const row = toStored(b);
-    this.enqueue(b.aor + '\u0000' + b.contactUri, () => p.save(row), 'save');
+    this.enqueue(key, () => p.save(row), 'save');
   }
 
   private persistRemove(b: Binding): void {
     const p = this.persistence;
     if (!p) return;
-    this.enqueue(b.aor + '\u0000' + b.contactUri, () => p.remove(b.aor, b.contactUri), 'remove');
+    const key = bindingKey(b.aor, b.contactUri);
+    this.refreshes.delete(key);
+    this.enqueue(key, () => p.remove(b.aor, b.contactUri), 'remove');
   }
 
   private enqueue(key: string, op: () => Promise<void>, name: 'save' | 'remove' | 'removeExpired'): void {
@@ -384,21 +431,56 @@ export class LocationService {
 
 // One object literal with every field in a fixed order gives all bindings
 // one hidden class (a spread would not), which keeps 30,000 of them compact.
-function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, reachable: boolean | null, lastRtt: number | null, lastSeen: number): Binding {
+/**
+ * A binding as held: its strings its own (see ownString()), and, on a refresh of
+ * the same contact, those of the binding it replaces (the same text, copied
+ * once, parsed once).
+ */
+/** whether two bindings of one contact differ in nothing a look-up or a route uses */
+function sameButExpiry(a: Binding, b: Binding): boolean {
+  return (
+    a.contactHeader === b.contactHeader &&
+    a.q === b.q &&
+    a.instanceId === b.instanceId &&
+    a.regId === b.regId &&
+    a.received.transport === b.received.transport &&
+    a.received.address === b.received.address &&
+    a.received.port === b.received.port &&
+    a.received.flow === b.received.flow &&
+    a.path.length === b.path.length &&
+    a.path.every((p, i) => p === b.path[i])
+  );
+}
+
+function makeBinding(i: BindingInput, registeredAt: number, updatedAt: number, reachable: boolean | null, lastRtt: number | null, lastSeen: number, prev?: Binding): Binding {
+  const same = prev !== undefined && prev.contactUri === i.contactUri;
+  let contactUri = i.contactUri;
+  let uri = i.uri;
+  if (same) {
+    contactUri = prev.contactUri;
+    uri = prev.uri;
+  } else {
+    contactUri = ownString(i.contactUri);
+    try {
+      uri = parseUri(contactUri);
+    } catch {
+      /* the registrar parsed this text already: keep its parse */
+    }
+  }
   return {
-    aor: i.aor,
-    contactUri: i.contactUri,
-    uri: i.uri,
-    contactHeader: i.contactHeader,
+    aor: prev !== undefined && prev.aor === i.aor ? prev.aor : ownString(i.aor),
+    contactUri,
+    uri,
+    contactHeader: prev !== undefined && prev.contactHeader === i.contactHeader ? prev.contactHeader : ownString(i.contactHeader),
     expiresAt: i.expiresAt,
     received: i.received,
-    callId: i.callId,
+    callId: prev !== undefined && prev.callId === i.callId ? prev.callId : ownString(i.callId),
     cseq: i.cseq,
-    userAgent: i.userAgent,
+    userAgent: prev !== undefined && prev.userAgent === i.userAgent ? prev.userAgent : ownString(i.userAgent),
     q: i.q,
-    instanceId: i.instanceId,
+    instanceId: i.instanceId === null ? null : ownString(i.instanceId),
     regId: i.regId,
-    path: i.path ?? [],
+    path: i.path === undefined || i.path.length === 0 ? [] : i.path.map(ownString),
     registeredAt,
     updatedAt,
     reachable,
@@ -466,6 +548,11 @@ export function parseRemote(s: string): Remote | undefined {
   const port = Number(s.slice(lastColon + 1));
   if (address === '' || !Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { transport: transport as TransportKind, address, port };
+}
+
+/** one binding's key in maps of bindings: its AOR and contact URI */
+export function bindingKey(aor: string, contactUri: string): string {
+  return aor + '\u0000' + contactUri;
 }
 
 export function toStored(b: Binding): StoredBinding {

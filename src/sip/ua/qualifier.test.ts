@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import { Qualifier, type QualifyResult } from './qualifier.js';
 import { LocationService, type Binding } from './location.js';
-import { parseUri } from '../message/uri.js';
+import { parseUri } from '../../sip-message/uri.js';
 
 const T0 = 1_700_000_000_000;
 

@@ -4,7 +4,7 @@
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import type { TransactionManager } from '../transaction/transaction-manager.js';
-import { SipMessage } from '../message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import { newToken } from '../dialog/dialog.js';
 import { formatHost } from '../../transport/address.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registrar, type AuthEvent, type RegistrarOptions } from './registrar.js';
 import { LocationService, requestTarget, toStored } from './location.js';
-import { parseMessage } from '../message/parser.js';
-import type { SipMessage } from '../message/sip-message.js';
-import { parseAuthHeader } from '../message/auth-header.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import { parseAuthHeader } from '../../sip-message/auth-header.js';
 import { DigestAuthenticator, computeDigestResponse } from '../auth/digest.js';
 import { computeHa1, type DigestAlgorithm } from '../auth/ha1.js';
 import type { Remote } from '../../transport/types.js';
@@ -146,6 +146,16 @@ test('REGISTER without credentials is challenged: 401, SHA-256 then MD5 (RFC 876
   assert.equal(res.get('server'), 'Palisade');
   assert.equal(contactsOf(res).length, 0);
   assert.equal(location.count(), 0);
+});
+
+test('the Date of a 200 follows the clock: the same second gives the same text, the next second the next', () => {
+  const { registrar, clock } = setup();
+  clock.now = T0 + 999;
+  assert.equal(registerWithAuth(registrar, { cseq: 1 }).get('date'), 'Mon, 15 Jan 2024 12:00:00 GMT');
+  clock.now = T0 + 1000;
+  assert.equal(registerWithAuth(registrar, { cseq: 2 }).get('date'), 'Mon, 15 Jan 2024 12:00:01 GMT');
+  clock.now = T0 + 86_400_000;
+  assert.equal(registerWithAuth(registrar, { cseq: 3 }).get('date'), 'Tue, 16 Jan 2024 12:00:00 GMT');
 });
 
 test('full flow: 401 -> REGISTER with digest -> 200 listing the contact with expires, and Date (RFC 3261 §10.3 step 8)', () => {

@@ -6,11 +6,11 @@
 // extension exists: syntax (400/420, independent of any user) -> digest
 // challenge (the same 401 for every unknown user and every wrong password)
 // -> only then anything that looks the user up (403 for a foreign AOR).
-import type { SipMessage } from '../message/sip-message.js';
-import type { NameAddr } from '../message/types.js';
-import { buildResponse } from '../message/response.js';
-import { isWildcard } from '../message/name-addr.js';
-import { uriEquals } from '../message/uri.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
+import type { NameAddr } from '../../sip-message/types.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { isWildcard } from '../../sip-message/name-addr.js';
+import { uriEquals } from '../../sip-message/uri.js';
 import type { Remote } from '../../transport/types.js';
 import { credentialsIdentity, type DigestAuthenticator, type DigestFailure } from '../auth/digest.js';
 import type { Binding, BindingInput, LocationService } from './location.js';
@@ -92,6 +92,8 @@ export class Registrar {
   private readonly server: string | undefined;
   private readonly onAuth: (e: AuthEvent) => void;
   private readonly mayRegister: ((aor: string, remote: Remote) => boolean) | undefined;
+  private dateSec = -1;
+  private dateText = '';
 
   constructor(o: RegistrarOptions) {
     this.location = o.location;
@@ -270,8 +272,18 @@ export class Registrar {
       if (b.regId !== null) v += `;reg-id=${b.regId}`;
       headers.push(['contact', v]);
     }
-    headers.push(['date', new Date(now).toUTCString()]);
+    headers.push(['date', this.dateHeader(now)]);
     return this.reply(req, 200, undefined, headers);
+  }
+
+  /** RFC 3261 §20.17's Date (RFC 1123 form, whole seconds): formatted once a second, not per REGISTER (~0.9 µs each) */
+  private dateHeader(now: number): string {
+    const sec = Math.floor(now / 1000);
+    if (sec !== this.dateSec) {
+      this.dateSec = sec;
+      this.dateText = new Date(sec * 1000).toUTCString();
+    }
+    return this.dateText;
   }
 
   private reply(req: SipMessage, status: number, reason?: string, headers?: Array<[string, string]>): SipMessage {

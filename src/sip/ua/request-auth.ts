@@ -4,8 +4,8 @@
 // 401 for an unknown user and a wrong password, with the same headers in the
 // same order, so nothing tells a scanner which extensions exist (RFC 3261
 // §22.1 and §8.2.7: a UAS challenges with 401 / WWW-Authenticate).
-import { buildResponse } from '../message/response.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import { credentialsIdentity, type DigestAuthenticator } from '../auth/digest.js';
 import { newToken } from '../dialog/dialog.js';

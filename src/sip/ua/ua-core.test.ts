@@ -2,8 +2,8 @@
 // what Allow names goes to the dialog, what it leaves out is refused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMessage } from '../message/parser.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { parseMessage } from '../../sip-message/parser.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { LogRoot } from '../../observability/logger.js';
 import type { B2bua } from '../b2bua/b2bua.js';
 import type { ServerTxHandle } from '../b2bua/types.js';

@@ -5,9 +5,9 @@
 // request itself. What a method goes to is registered with the routing
 // stage (REGISTER → registrar, INVITE and dialogs → B2BUA, SUBSCRIBE → event
 // server); this file only keeps the order and turns faults into answers.
-import { buildResponse } from '../message/response.js';
-import { SipParseError } from '../message/sip-message.js';
-import type { SipMessage } from '../message/sip-message.js';
+import { buildResponse } from '../../sip-message/response.js';
+import { SipParseError } from '../../sip-message/sip-message.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { ServerTxHandle } from '../b2bua/types.js';

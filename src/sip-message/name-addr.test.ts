@@ -58,3 +58,10 @@ test('formatNameAddr quotes display names when needed and round-trips', () => {
   assert.equal(s, '"Doe, \\"JD\\"" <sip:jd@example.com>;tag=7');
   assert.deepEqual(parseNameAddr(s).displayName, 'Doe, "JD"');
 });
+
+test('a header parameter named __proto__ is an own field, not the prototype', () => {
+  const na = parseNameAddr('<sip:bob@example.com>;__proto__=1;tag=a');
+  assert.equal(Object.getPrototypeOf(na.params), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(na.params, '__proto__')?.value, '1');
+  assert.equal(na.params.tag, 'a');
+});

@@ -7,7 +7,7 @@
 import { SipMessage } from './sip-message.js';
 import { SipParseError } from './errors.js';
 import { canonicalHeaderNameAt, splitHeaderList } from './header-names.js';
-import { isTokenChar } from './name-addr.js';
+import { isDigits, isTokenChar } from './name-addr.js';
 import { parseVia } from './via.js';
 
 export interface ParseOptions {
@@ -307,15 +307,6 @@ function isSipVersion(v: string): boolean {
 
 function normaliseVersion(v: string): string {
   return v === 'SIP/2.0' ? v : 'SIP' + v.slice(3);
-}
-
-function isDigits(v: string, max: number): boolean {
-  if (v.length === 0 || v.length > max) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
 }
 
 /** find the only value of a single-instance header, or a Failure */

@@ -5,6 +5,7 @@
 import type { AuthParams } from './types.js';
 import { SipParseError } from './errors.js';
 import { isTokenChar, readQuoted } from './name-addr.js';
+import { setOwnField } from './own-field.js';
 
 function fail(msg: string): never {
   throw new SipParseError(msg, 'authorization');
@@ -24,7 +25,9 @@ export function parseAuthHeader(value: string): AuthParams {
   while (i < len && isTokenChar(s.charCodeAt(i))) i++;
   if (i === ss) fail('missing auth scheme');
   const scheme = s.slice(ss, i);
-  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  // an ordinary object filled in header order: reads of its fields stay on V8's fast path (a
+  // null-prototype object is a hash table, and copying it out cost more than the parse)
+  const params: Record<string, string> = {};
   if (i < len && !isWs(s.charCodeAt(i))) fail('expected LWS after auth scheme');
   let first = true;
   for (;;) {
@@ -61,11 +64,12 @@ export function parseAuthHeader(value: string): AuthParams {
       if (i === vs) fail(`auth param ${name} has an empty value`);
       v = s.slice(vs, i);
     }
-    // a repeated parameter is ambiguous — refuse rather than pick one
-    if (name in params) fail(`duplicate auth param ${name}`);
-    params[name] = v;
+    // a repeated parameter is ambiguous — refuse rather than pick one (own fields only: not toString & co.)
+    if (Object.hasOwn(params, name)) fail(`duplicate auth param ${name}`);
+    // "__proto__" is a field like any other, not the object's prototype
+    setOwnField(params, name, v);
   }
-  return { scheme, params: { ...params } };
+  return { scheme, params };
 }
 
 function quote(v: string): string {

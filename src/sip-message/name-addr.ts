@@ -7,6 +7,7 @@ import type { NameAddr, SipUri } from './types.js';
 import { SipParseError } from './errors.js';
 import { formatUri, parseUri } from './uri.js';
 import { splitHeaderList } from './header-names.js';
+import { setOwnField } from './own-field.js';
 
 // token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" / "'" / "~")  (RFC 3261 §25.1)
 const TOKEN = new Uint8Array(128);
@@ -17,6 +18,16 @@ for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
 
 export function isTokenChar(c: number): boolean {
   return c < 128 && TOKEN[c] === 1;
+}
+
+/** 1 to `max` decimal digits and nothing else (Content-Length, Max-Forwards, Expires) */
+export function isDigits(v: string, max: number): boolean {
+  if (v.length === 0 || v.length > max) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 export function isToken(s: string): boolean {
@@ -80,7 +91,7 @@ export function parseGenericParams(s: string, i: number, into: Record<string, st
       while (i < len && isWs(s.charCodeAt(i))) i++;
       if (i < len && s.charCodeAt(i) === 0x22) {
         const q = readQuoted(s, i);
-        into[name] = q.text;
+        setOwnField(into, name, q.text);
         i = q.end;
       } else {
         // gen-value = token / host / quoted-string; host adds ':' '[' ']' for IPv6
@@ -91,10 +102,10 @@ export function parseGenericParams(s: string, i: number, into: Record<string, st
           i++;
         }
         if (i === vs) fail('empty parameter value', header);
-        into[name] = s.slice(vs, i);
+        setOwnField(into, name, s.slice(vs, i));
       }
     } else {
-      into[name] = null;
+      setOwnField(into, name, null);
     }
   }
 }

@@ -80,3 +80,12 @@ test('uriEquals: host case-insensitive, user case-sensitive, port and transport 
   assert.ok(!uriEquals(parseUri('sip:alice@example.com'), parseUri('sip:alice@example.com;transport=tcp')));
   assert.ok(!uriEquals(parseUri('sip:alice@example.com'), parseUri('sips:alice@example.com')));
 });
+
+test('a parameter or URI header named __proto__ is an own field, not the prototype', () => {
+  const u = parseUri('sip:alice@example.com;__proto__;constructor=x?__proto__=y');
+  assert.equal(Object.getPrototypeOf(u.params), Object.prototype);
+  assert.ok(Object.hasOwn(u.params, '__proto__'));
+  assert.equal(Object.getOwnPropertyDescriptor(u.params, '__proto__')?.value, null);
+  assert.equal(u.params.constructor, 'x');
+  assert.equal(formatUri(u), 'sip:alice@example.com;__proto__;constructor=x?__proto__=y');
+});

@@ -7,7 +7,7 @@ import type { SipMessage } from './sip-message.js';
 import type { NameAddr } from './types.js';
 import { SipParseError } from './errors.js';
 import { SINGLE_VALUE_HEADERS, splitHeaderList } from './header-names.js';
-import { isWildcard } from './name-addr.js';
+import { isDigits, isWildcard } from './name-addr.js';
 import { parseVia } from './via.js';
 
 export interface SanityOptions {
@@ -37,15 +37,6 @@ const MAX_EXPIRES = 0xffffffff; // delta-seconds beyond 2**32-1 are nonsense (RF
 
 function bad(reason: string): SanityFailure {
   return { status: 400, reason: 'Bad Request - ' + reason };
-}
-
-function isDigits(v: string, max: number): boolean {
-  if (v.length === 0 || v.length > max) return false;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
-  }
-  return true;
 }
 
 /** rfc1123-date = wkday "," SP date1 SP time SP "GMT" (RFC 3261 §20.17) */

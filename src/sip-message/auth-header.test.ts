@@ -32,3 +32,17 @@ test('formatChallenge quotes qop but not algorithm/stale; formatCredentials leav
   const k = formatCredentials({ username: 'u', qop: 'auth', nc: '00000001', response: 'abc' });
   assert.equal(k, 'Digest username="u", qop=auth, nc=00000001, response="abc"');
 });
+
+test('params named like Object.prototype members (names are lower-cased) are ordinary params: own fields, a repeat refused, the prototype untouched', () => {
+  const a = parseAuthHeader('Digest constructor=y, __proto__="z", realm="r"');
+  assert.equal(a.params['constructor'], 'y');
+  assert.equal(Object.getOwnPropertyDescriptor(a.params, '__proto__')?.value, 'z');
+  assert.deepEqual(Object.keys(a.params), ['constructor', '__proto__', 'realm']);
+  assert.equal(Object.getPrototypeOf(a.params), Object.prototype);
+  // a field that was not sent is absent, even one the prototype has
+  const b = parseAuthHeader('Digest realm="r"');
+  assert.equal(b.params['nonce'], undefined);
+  assert.equal(Object.hasOwn(b.params, 'constructor'), false);
+  assert.throws(() => parseAuthHeader('Digest __proto__="a", __proto__="b"'), SipParseError);
+  assert.throws(() => parseAuthHeader('Digest constructor="a", Constructor="b"'), SipParseError);
+});

@@ -3,6 +3,7 @@
 // to decide "416 Unsupported URI Scheme".
 import type { SipUri } from './types.js';
 import { SipParseError } from './errors.js';
+import { setOwnField } from './own-field.js';
 
 // Character classes, one bit each, indexed by char code (< 128).
 const ALNUM = 1;
@@ -141,7 +142,7 @@ function parseUriParams(s: string, start: number, end: number, into: Record<stri
     const nameEnd = hasVal ? eq : j;
     if (nameEnd === i + 1) fail('empty uri parameter name');
     const name = unescapeChecked(s, i + 1, nameEnd, UNRESERVED | PARAM_UNRES, 'uri parameter').toLowerCase();
-    into[name] = hasVal ? unescapeChecked(s, eq + 1, j, UNRESERVED | PARAM_UNRES, 'uri parameter') : null;
+    setOwnField(into, name, hasVal ? unescapeChecked(s, eq + 1, j, UNRESERVED | PARAM_UNRES, 'uri parameter') : null);
     i = j;
   }
 }
@@ -155,7 +156,7 @@ function parseUriHeaders(s: string, start: number, end: number): Record<string, 
     const eq = s.indexOf('=', i);
     if (eq < 0 || eq >= j || eq === i) fail('bad uri header');
     const name = unescapeChecked(s, i, eq, UNRESERVED | HNV_UNRES, 'uri header');
-    out[name] = unescapeChecked(s, eq + 1, j, UNRESERVED | HNV_UNRES, 'uri header');
+    setOwnField(out, name, unescapeChecked(s, eq + 1, j, UNRESERVED | HNV_UNRES, 'uri header'));
     i = j + 1;
   }
   return out;

@@ -1,0 +1,123 @@
+// The primary process of `palisade start` with sip.workers > 1 (docs/
+// operations.md, "One machine, every core"): forks the workers (worker 0
+// first: it runs the database migrations and the once-per-server jobs, then
+// the others), relays what they share, gathers control-command answers from
+// all of them, restarts a worker that dies, and stops them all on
+// SIGTERM/SIGINT. It binds nothing itself: the UDP sockets the workers bind
+// with exclusive: false are held here by node:cluster and shared.
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../observability/logger.js';
+import { WORKER_ENV } from '../../core/workers.js';
+import type { ToPrimary, ToWorker, WorkerAnswer } from './ipc.js';
+
+/** the nonce key every worker shares, so a challenge one issued is accepted by another */
+export const NONCE_KEY_ENV = 'PALISADE_NONCE_KEY';
+
+const ASK_TIMEOUT_MS = 5000;
+
+interface Ask {
+  from: number;
+  want: Set<number>;
+  answers: WorkerAnswer[];
+  timer: NodeJS.Timeout;
+}
+
+export function runPrimary(count: number, log: Logger): Promise<number> {
+  const workers: Array<Worker | null> = new Array(count).fill(null);
+  const ports: Array<number | null> = new Array(count).fill(null);
+  const asks = new Map<number, Ask>();
+  const nonceKey = randomBytes(32).toString('hex');
+  let stopping = false;
+  let exitCode = 0;
+  let firstReady = false;
+  let resolveExit: (code: number) => void = () => {};
+
+  const send = (i: number, m: ToWorker) => {
+    const w = workers[i];
+    if (w?.isConnected()) w.send(m);
+  };
+  const peers = () => {
+    for (let i = 0; i < count; i++) send(i, { t: 'peers', ports });
+  };
+  const finish = (id: number) => {
+    const a = asks.get(id);
+    if (!a) return;
+    asks.delete(id);
+    clearTimeout(a.timer);
+    send(a.from, { t: 'answers', id, answers: a.answers.sort((x, y) => x.index - y.index) });
+  };
+
+  // set once the primary stops: SIGTERM to every worker
+  let stopAll: (why: string) => void = () => {};
+  const fork = (index: number) => {
+    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}`, [NONCE_KEY_ENV]: nonceKey });
+    workers[index] = w;
+    let wasReady = false;
+    w.on('message', (m: ToPrimary) => {
+      if (m.t === 'port') {
+        ports[index] = m.port;
+        peers();
+      } else if (m.t === 'ready') {
+        wasReady = true;
+        log.info('worker-ready', { worker: index, pid: w.process.pid });
+        if (index === 0 && !firstReady) {
+          firstReady = true;
+          for (let i = 1; i < count; i++) fork(i);
+        }
+      } else if (m.t === 'bcast') {
+        for (let i = 0; i < count; i++) if (i !== index) send(i, m);
+      } else if (m.t === 'ask') {
+        const want = new Set<number>();
+        for (let i = 0; i < count; i++) if (workers[i]?.isConnected()) want.add(i);
+        const timer = setTimeout(() => finish(m.id), ASK_TIMEOUT_MS);
+        asks.set(m.id, { from: index, want, answers: [], timer });
+        for (const i of want) send(i, { t: 'run', id: m.id, cmd: m.cmd, args: m.args });
+      } else if (m.t === 'result') {
+        const a = asks.get(m.id);
+        if (!a?.want.delete(m.index)) return;
+        a.answers.push({ index: m.index, ok: m.ok, value: m.value });
+        if (a.want.size === 0) finish(m.id);
+      }
+    });
+    w.on('exit', (code, signal) => {
+      if (workers[index] !== w) return;
+      workers[index] = null;
+      ports[index] = null;
+      for (const [id, a] of asks) if (a.want.delete(index) && a.want.size === 0) finish(id);
+      if (stopping) {
+        if (workers.every((x) => x === null)) resolveExit(exitCode);
+        return;
+      }
+      // one that never came up (a port taken, a broken database) would fail again: everything stops
+      if (!wasReady) {
+        log.error('worker-failed-to-start', { worker: index, pid: w.process.pid, code, signal });
+        exitCode = 1;
+        stopAll('worker-failed-to-start');
+        if (workers.every((x) => x === null)) resolveExit(exitCode);
+        return;
+      }
+      log.error('worker-died', { worker: index, pid: w.process.pid, code, signal, restart_in_ms: 1000 });
+      peers();
+      setTimeout(() => {
+        if (!stopping) fork(index);
+      }, 1000).unref();
+    });
+  };
+
+  return new Promise<number>((resolve) => {
+    resolveExit = resolve;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info('stopping-workers', { signal });
+      if (workers.every((x) => x === null)) return resolve(exitCode);
+      for (const w of workers) w?.process.kill('SIGTERM');
+    };
+    stopAll = stop;
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    log.info('starting-workers', { workers: count, pid: process.pid });
+    fork(0);
+  });
+}
