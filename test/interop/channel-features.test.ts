@@ -106,7 +106,7 @@ test('ConfBridge: two phones in one room hear each other (and not themselves)', 
   }
 });
 
-test('music on hold for 2 s with MixMonitor recording both directions', async () => {
+test('music on hold for 2 s with MixMonitor recording both directions', async (t) => {
   await generatePrompts(defaultPromptDir());
   const mixPath = join(tmpdir(), `chan-mix-${process.pid}.wav`);
   const plan: DialplanRunner = {
@@ -128,10 +128,24 @@ test('music on hold for 2 s with MixMonitor recording both directions', async ()
     const mix = readWav(mixPath);
     const secs = mix.samples.length / 8000;
     assert.ok(secs > 1.6 && secs < 2.6, `MixMonitor wrote ${secs} s`);
-    // the caller's 440 Hz is in the mix, and so is the music (energy beyond the tone)
-    const p440 = goertzelPower(mix.samples, 0, mix.samples.length, 440, 8000);
-    assert.ok(p440 > 1e-3, 'the caller is in the mix');
+    // The caller's 440 Hz is in the mix, and so is the music (energy beyond the tone).
+    // The tone is looked for in 100 ms windows: the mix is written in whole 20 ms
+    // frames, and a packet that comes late moves the caller's side by a frame,
+    // which breaks the tone's phase. One Goertzel over the whole file then sums
+    // pieces of random phase and can miss a tone that is there all along (a
+    // loaded CI run did). The music alone (what the caller heard) is the control:
+    // its windows must not show the tone, or this check could not fail.
     const heardMusic = readWav(caller.recordings().dec[0]!);
+    const windowsWith = (p: typeof mix, hz: number): number => {
+      let n = 0;
+      for (let i = 0; i + 800 <= p.samples.length; i += 800) if (goertzelPower(p.samples, i, i + 800, hz, 8000) > 3e-3) n++;
+      return n;
+    };
+    const inMix = windowsWith(mix, 440);
+    const inMusic = windowsWith(heardMusic, 440);
+    t.diagnostic(`440 Hz in ${inMix} of the mix's ${Math.floor(mix.samples.length / 800)} windows, in ${inMusic} of the music's`);
+    assert.ok(inMusic <= 2, `the music alone shows 440 Hz in ${inMusic} windows`);
+    assert.ok(inMix >= 8, `the caller is in the mix (440 Hz in ${inMix} windows of 100 ms)`);
     const music = dominantFrequency(heardMusic);
     assert.ok(goertzelPower(mix.samples, 0, mix.samples.length, music, 8000) > 1e-5, `the music (${music} Hz) is in the mix`);
   } finally {
