@@ -62,6 +62,20 @@ test('an INVITE with Replaces goes to the worker whose mark its Call-ID carries 
   assert.equal(markedWorker(msg(['OPTIONS sip:a@x SIP/2.0', 'To: <sip:a@x>', 'Replaces: pw1.x;to-tag=1;from-tag=2'])), -1);
 });
 
+test('header names are matched whole and in any case; a mark needs its dot and at most three digits', () => {
+  // "Tv:" and "Viax:" are not Via, "Tot:" is not To
+  assert.equal(markedWorker(msg(['SIP/2.0 200 OK', 'Tv: x;branch=z9hG4bKpw1.a', 'Viax: x;branch=z9hG4bKpw1.a', 'VIA: SIP/2.0/UDP h;Branch=Z9HG4BKpW2.b'])), 2);
+  assert.equal(markedWorker(msg(['BYE sip:x SIP/2.0', 'Tot: <sip:a@x>;tag=pw1.a', 'TO : <sip:a@x>;TAG=PW4.b'])), 4);
+  // a comma in a To display name does not hide its tag
+  assert.equal(markedWorker(msg(['BYE sip:x SIP/2.0', 'To: "Doe, Jane" <sip:a@x>;tag=pw1.a'])), 1);
+  // four digits, no dot, the line's end right after the digits
+  assert.equal(markedWorker(msg(['BYE sip:x SIP/2.0', 'To: <sip:a@x>;tag=pw1234.a'])), -1);
+  assert.equal(markedWorker(msg(['BYE sip:x SIP/2.0', 'To: <sip:a@x>;tag=pw12a'])), -1);
+  assert.equal(markedWorker(Buffer.from('BYE sip:x SIP/2.0\r\nTo: <sip:a@x>;tag=pw1')), -1);
+  // Replaces is read only in an INVITE and only under its own name
+  assert.equal(markedWorker(msg(['INVITE sip:a@x SIP/2.0', 'To: <sip:a@x>', 'Replacex: pw1.x;to-tag=1;from-tag=2'])), -1);
+});
+
 test('the address hash is stable and spreads loopback addresses over two workers', () => {
   const seen = new Set<number>();
   for (let i = 2; i < 12; i++) seen.add(addressWorker(`127.0.0.${i}`, 2));

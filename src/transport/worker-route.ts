@@ -13,6 +13,7 @@
 
 const LF = 10;
 const COLON = 58;
+const COMMA = 44;
 
 /** FNV-1a of the address text: the worker of an address's out-of-dialog traffic */
 export function addressWorker(address: string, count: number): number {
@@ -46,50 +47,80 @@ export function markedWorker(data: Buffer): number {
     if (end - start <= 1) return replaces;
     const colon = data.indexOf(COLON, start);
     if (colon > start && colon < end) {
-      const name = headerName(data, start, colon, invite);
-      if (response && (name === 'via' || name === 'v')) return markAfter(data, colon, end, 'branch=z9hg4bk');
-      if (!response && (name === 'to' || name === 't')) {
+      const kind = headerKind(data, start, colon, invite);
+      if (response && kind === VIA) return markAfter(data, colon, end, 'branch=z9hg4bk');
+      if (!response && kind === TO) {
         const m = markAfter(data, colon, end, 'tag=');
         if (m >= 0 || !invite) return m;
       }
-      if (name === 'replaces') replaces = markAfter(data, colon, end, '');
+      if (kind === REPLACES) replaces = markAfter(data, colon, end, '');
     }
     at = end0;
   }
   return replaces;
 }
 
-/** lower-case header name, blanks before the colon dropped; only names of up to 3 letters, and Replaces in an INVITE */
-function headerName(data: Buffer, start: number, colon: number, invite: boolean): string {
+const VIA = 1;
+const TO = 2;
+const REPLACES = 3;
+
+/** which of Via (v), To (t) and, in an INVITE, Replaces the header is, blanks before the colon dropped; 0 for any other */
+function headerKind(data: Buffer, start: number, colon: number, invite: boolean): number {
   let e = colon;
   while (e > start && (data[e - 1] === 32 || data[e - 1] === 9)) e--;
-  if (e - start > 3 && !(invite && e - start === 8)) return '';
-  return data.toString('latin1', start, e).toLowerCase();
+  const len = e - start;
+  const c0 = data[start]! | 0x20;
+  if (len === 1) return c0 === 0x76 ? VIA : c0 === 0x74 ? TO : 0; // v, t
+  if (len === 2) return c0 === 0x74 && (data[start + 1]! | 0x20) === 0x6f ? TO : 0; // to
+  if (len === 3) return c0 === 0x76 && (data[start + 1]! | 0x20) === 0x69 && (data[start + 2]! | 0x20) === 0x61 ? VIA : 0; // via
+  if (len === 8 && invite) return indexOfAnyCase(data, 'replaces', start, e) === start ? REPLACES : 0;
+  return 0;
 }
 
-/** where the value starts in ":  value" */
-function blanksAfterColon(line: string): number {
-  let k = 1;
-  while (line.charCodeAt(k) === 32 || line.charCodeAt(k) === 9) k++;
-  return k;
+/** the first place in [from, stop) where `key` (lower-case ASCII) stands, in any case; -1 when nowhere */
+function indexOfAnyCase(data: Buffer, key: string, from: number, stop: number): number {
+  const first = key.charCodeAt(0);
+  const last = stop - key.length;
+  outer: for (let i = from; i <= last; i++) {
+    if ((data[i]! | 0x20) !== first) continue;
+    for (let j = 1; j < key.length; j++) {
+      const c = data[i + j]!;
+      // letters compare without case; '=' and digits as they are
+      if ((c >= 65 && c <= 90 ? c | 0x20 : c) !== key.charCodeAt(j)) continue outer;
+    }
+    return i;
+  }
+  return -1;
 }
 
-/** after `key` (lower-case, matched case-insensitively) within [from, end): "pw" DIGITS "." → DIGITS */
+/**
+ * After `key` (lower-case, matched in any case) within [from, end): "pw"
+ * DIGITS "." → DIGITS. Read from the packet's bytes: no string is made.
+ */
 function markAfter(data: Buffer, from: number, end: number, key: string): number {
-  const line = data.toString('latin1', from, end).toLowerCase();
   // a Via line may hold several values: only the first (the top Via) counts
-  const comma = key === 'tag=' ? -1 : line.indexOf(',');
-  // no key: the value itself (after the colon and any blanks) starts with the mark
-  let k = key === '' ? blanksAfterColon(line) : line.indexOf(key);
-  if (k < 0 || (comma >= 0 && k > comma)) return -1;
-  k += key.length;
-  if (line.charCodeAt(k) !== 0x70 || line.charCodeAt(k + 1) !== 0x77) return -1; // "pw"
+  let stop = end;
+  if (key !== 'tag=') {
+    const comma = data.indexOf(COMMA, from);
+    if (comma >= 0 && comma < end) stop = comma;
+  }
+  let k: number;
+  if (key === '') {
+    // no key: the value itself (after the colon and any blanks) starts with the mark
+    k = from + 1;
+    while (k < stop && (data[k] === 32 || data[k] === 9)) k++;
+  } else {
+    k = indexOfAnyCase(data, key, from, stop);
+    if (k < 0) return -1;
+    k += key.length;
+  }
+  if (k + 1 >= stop || (data[k]! | 0x20) !== 0x70 || (data[k + 1]! | 0x20) !== 0x77) return -1; // "pw"
   let n = 0;
   let i = k + 2;
-  for (; i < line.length && i < k + 5; i++) {
-    const c = line.charCodeAt(i);
+  for (; i < stop && i < k + 5; i++) {
+    const c = data[i]!;
     if (c < 48 || c > 57) break;
     n = n * 10 + (c - 48);
   }
-  return i > k + 2 && line.charCodeAt(i) === 0x2e ? n : -1;
+  return i > k + 2 && i < stop && data[i] === 0x2e ? n : -1;
 }
