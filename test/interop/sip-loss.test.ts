@@ -110,7 +110,8 @@ netnsSuite(
       const refused = pal.lines.filter((l) => l.includes('cdr-insert-failed'));
       assert.deepEqual(refused, [], 'CDR inserts refused');
       const dropped = lost();
-      for (const ph of phones.splice(0)) await ph.stop();
+      const callees: SippResult[] = [];
+      for (const ph of phones.splice(0)) callees.push(await ph.stop());
       const retrans = rs.reduce((n, r) => n + (r.stats?.retransmissions ?? 0), 0);
       process.stdout.write(
         `# ${workers} worker(s), ${LOSS} % loss: ${dropped} SIP packets dropped, callers' retransmissions ${retrans}, ${JSON.stringify(rs.map((r) => r.stats))}\n`,
@@ -132,6 +133,11 @@ netnsSuite(
             (err: Error) => err.message,
           );
           process.stdout.write(`# trace of ${id}:\n${ladder.replace(/^/gm, '#   ')}\n`);
+        }
+        // and what the called phones saw go wrong, if anything
+        for (const [i, c] of callees.entries()) {
+          const errs = c.errors.trim();
+          if (errs) process.stdout.write(`# callee ${i} errors:\n${errs.slice(-1500).replace(/^/gm, '#   ')}\n`);
         }
       }
       assert.ok(failed <= 1, `${failed} of ${2 * CALLS} calls failed: ${JSON.stringify(rs.map((r) => r.stats))}\n${aborted.join('\n').slice(0, 3000)}`);
