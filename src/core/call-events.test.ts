@@ -62,3 +62,69 @@ test('call events: later phases keep the fields of earlier ones; the end carries
   assert.equal(seen[2]!.cause, 'busy');
   assert.equal(seen[2]!.at, 5);
 });
+
+test("another worker's calls (sip.workers > 1): device states and the call list count them; only every-worker listeners hear them; the worker's end ends them", () => {
+  const hub = new CallEventHub();
+  const local: string[] = [];
+  const every: string[] = [];
+  const states: string[] = [];
+  hub.onCall((e) => local.push(`${e.callId}:${e.phase}`));
+  hub.onCall((e) => every.push(`${e.callId}:${e.phase}`), { everyWorker: true });
+  hub.onDeviceState((x, s) => states.push(`${x}=${s}`));
+  hub.emitRegistration(reg('1002', 1));
+  // worker 1 holds c9: 1001 calls 1002, which rings, then answers
+  hub.emitRemote(ev('start', { callId: 'c9' }), 1);
+  hub.emitRemote(ev('ringing', { callId: 'c9', toExtension: '1002' }), 1);
+  assert.equal(hub.deviceState('1002'), 'ringing');
+  hub.emitRemote(ev('answered', { callId: 'c9', toExtension: '1002' }), 1);
+  assert.equal(hub.deviceState('1002'), 'inuse');
+  assert.equal(hub.deviceState('1001'), 'inuse');
+  // this worker's own call c1 alongside
+  hub.emitCall(ev('start', { fromExtension: '1003' }));
+  assert.deepEqual(
+    hub.activeCalls().map((c) => `${c.callId}:${c.phase}`),
+    ['c9:answered', 'c1:start'],
+  );
+  // only its own calls are handed on to the other workers (ownCalls) and heard by plain listeners
+  assert.deepEqual(
+    hub.ownCalls().map((c) => c.callId),
+    ['c1'],
+  );
+  assert.deepEqual(local, ['c1:start']);
+  assert.deepEqual(every, ['c9:start', 'c9:ringing', 'c9:answered', 'c1:start']);
+  // a remote event never takes over a call id this worker holds
+  hub.emitRemote(ev('end', { callId: 'c1' }), 1);
+  assert.equal(hub.deviceState('1003'), 'inuse');
+  // worker 1 dies: its call ends, with a cause that says so
+  hub.dropWorker(1);
+  assert.equal(hub.deviceState('1002'), 'idle');
+  assert.equal(hub.deviceState('1001'), 'unavailable', 'no call, no contact');
+  assert.deepEqual(
+    hub.activeCalls().map((c) => c.callId),
+    ['c1'],
+  );
+  assert.equal(every.at(-1), 'c9:end');
+  assert.deepEqual(local, ['c1:start']);
+  assert.deepEqual(states, ['1002=idle', '1001=inuse', '1002=ringing', '1002=inuse', '1003=inuse', '1001=unavailable', '1002=idle']);
+});
+
+test("a call's latest state is what ownCalls hands a worker that starts later: the new worker derives the same device states", () => {
+  const hub = new CallEventHub();
+  // c1: answered by 1002, then transferred so that 1004 rings; c2: Palisade answered (an IVR), nobody rings; c3: 1006 answered
+  hub.emitCall(ev('start'));
+  hub.emitCall(ev('answered', { toExtension: '1002' }));
+  hub.emitCall(ev('ringing', { toExtension: '1004' }));
+  hub.emitCall(ev('answered', { callId: 'c2', fromExtension: '1003' }));
+  hub.emitCall(ev('ringing', { callId: 'c3', fromExtension: '1005', toExtension: '1006' }));
+  hub.emitCall(ev('answered', { callId: 'c3', fromExtension: '1005', toExtension: '1006' }));
+  const own = hub.ownCalls();
+  assert.deepEqual(
+    own.map((c) => `${c.callId}:${c.phase}:${c.toExtension ?? ''}`),
+    ['c1:ringing:1004', 'c2:answered:', 'c3:answered:1006'],
+  );
+  const other = new CallEventHub();
+  for (const c of own) other.emitRemote(c, 0);
+  for (const x of ['1001', '1002', '1003', '1004', '1005', '1006']) assert.equal(other.deviceState(x), hub.deviceState(x), x);
+  assert.equal(other.deviceState('1004'), 'ringing');
+  assert.equal(other.deviceState('1006'), 'inuse');
+});

@@ -80,6 +80,8 @@ export type DeviceState = 'idle' | 'ringing' | 'inuse' | 'unavailable';
 
 interface ActiveCall {
   ev: CallEvent;
+  /** the worker that holds the call, when another worker does (sip.workers > 1); -1: this one */
+  worker: number;
   /** the call was answered (by the callee or by Palisade itself) */
   answered: boolean;
   /** the current toExtension answered (it is in use, not ringing) */
@@ -94,13 +96,22 @@ export class CallEventHub {
   private readonly ringingAt = new Map<string, number>();
   private readonly answeredAt = new Map<string, number>();
   private readonly callListeners = new Set<(e: CallEvent) => void>();
+  /** listeners that also hear the calls other workers hold */
+  private readonly everyCallListeners = new Set<(e: CallEvent) => void>();
   private readonly regListeners = new Set<(e: RegistrationEvent) => void>();
   private readonly stateListeners = new Set<(extension: string, state: DeviceState) => void>();
   private readonly lastState = new Map<string, DeviceState>();
 
-  onCall(fn: (e: CallEvent) => void): () => void {
-    this.callListeners.add(fn);
-    return () => this.callListeners.delete(fn);
+  /**
+   * Every phase of the calls this process holds. With `everyWorker`, also
+   * those of the calls the other workers hold (sip.workers > 1): what shows
+   * state (busy lamps, the console's live view) wants them; what acts on a
+   * call or records it (the crash journal, traces, metrics) must not.
+   */
+  onCall(fn: (e: CallEvent) => void, o: { everyWorker?: boolean } = {}): () => void {
+    const set = o.everyWorker ? this.everyCallListeners : this.callListeners;
+    set.add(fn);
+    return () => set.delete(fn);
   }
 
   onRegistration(fn: (e: RegistrationEvent) => void): () => void {
@@ -116,6 +127,39 @@ export class CallEventHub {
 
   /** a call moved to a phase; later phases may add toExtension, channel... */
   emitCall(e: CallEvent): void {
+    this.apply(e, -1);
+  }
+
+  /**
+   * A phase of a call another worker holds (its emitCall, shared through the
+   * primary): device states, busy lamps and the live view count it too.
+   */
+  emitRemote(e: CallEvent, worker: number): void {
+    const prev = this.calls.get(e.callId);
+    // an id this worker holds is never taken over by another's
+    if (prev && prev.worker !== worker) return;
+    this.apply(e, worker);
+  }
+
+  /** a worker ended (it died): the calls it held are over */
+  dropWorker(worker: number): void {
+    const at = Date.now();
+    for (const c of [...this.calls.values()]) if (c.worker === worker) this.apply({ ...c.ev, phase: 'end', cause: 'worker-gone', at }, worker);
+  }
+
+  /** the calls this worker holds, each as one event of its latest state (for a worker that starts later) */
+  ownCalls(): CallEvent[] {
+    const out: CallEvent[] = [];
+    for (const c of this.calls.values()) {
+      if (c.worker >= 0) continue;
+      // 'answered' with a callee means the callee answered; a callee still ringing in a call Palisade answered (an IVR's Dial()) rings
+      const phase = c.calleeAnswered || (c.answered && !c.ev.toExtension) ? 'answered' : c.ev.phase === 'answered' ? 'ringing' : c.ev.phase;
+      out.push({ ...c.ev, phase });
+    }
+    return out;
+  }
+
+  private apply(e: CallEvent, worker: number): void {
     const prev = this.calls.get(e.callId);
     const merged = prev ? merge(prev.ev, e) : e;
     let now: ActiveCall | undefined;
@@ -124,6 +168,7 @@ export class CallEventHub {
       const sameCallee = prev !== undefined && prev.ev.toExtension === merged.toExtension;
       now = {
         ev: merged,
+        worker,
         answered: (prev?.answered ?? false) || e.phase === 'answered',
         calleeAnswered: (sameCallee && prev.calleeAnswered) || (e.phase === 'answered' && !!merged.toExtension),
       };
@@ -140,13 +185,8 @@ export class CallEventHub {
       if (prev) this.count(prev, -1);
       if (now) this.count(now, 1);
     }
-    for (const fn of this.callListeners) {
-      try {
-        fn(merged);
-      } catch {
-        /* a listener's fault never reaches the call */
-      }
-    }
+    if (worker < 0) for (const fn of this.callListeners) tell(fn, merged);
+    for (const fn of this.everyCallListeners) tell(fn, merged);
     if (this.stateListeners.size === 0) return;
     // publishState does nothing when an extension's state is unchanged, so a name twice costs a look-up
     const p = prev?.ev;
@@ -219,6 +259,15 @@ function merge(a: CallEvent, b: CallEvent): CallEvent {
     at: b.at,
     cause: b.cause ?? a.cause,
   };
+}
+
+/** a call listener's fault never reaches the call */
+function tell(fn: (e: CallEvent) => void, e: CallEvent): void {
+  try {
+    fn(e);
+  } catch {
+    // listeners log their own faults
+  }
 }
 
 /** a listener's fault never breaks the call path */

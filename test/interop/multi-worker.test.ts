@@ -18,18 +18,18 @@
 //   worker 1 owns, and worker 1 shared a handful of changes for ten refreshes.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { ask, sippPhone } from '../helpers/office-phones.js';
-import { freeLocalPorts, runSipp, type SippProcess, type SippResult } from '../helpers/sipp.js';
+import { freeLocalPorts, runSipp, startSipp, type SippProcess, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { udpOptions } from '../helpers/sip-probe.js';
 import { workerAddresses } from '../helpers/worker-addresses.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'multi-worker-'));
-const users = makeUsers(6, { first: 3100 });
+const users = makeUsers(9, { first: 3100 });
 const phones: SippProcess[] = [];
 let pal: PalisadeProcess | null = null;
 after(async () => {
@@ -54,8 +54,14 @@ interface WorkerRow {
   shared_in: number;
 }
 
+// a busy lamp for 3107 (its hint in a context of its own: calls stay direct B2BUA calls), and 3108 may pick its calls up
+const lampsConf = join(dir, 'extensions.conf');
+writeFileSync(lampsConf, '[lamps]\nexten => 3107,hint,SIP/3107\n');
+
 // many calls per caller at once: the call limits and the short-call reputation rule are not under test here
 const EXTRA = [
+  `dialplan:\n  file: ${lampsConf}`,
+  'office:\n  pickup:\n    groups:\n      sales: [3107, 3108]',
   'registrar:\n  qualify_interval: 0',
   'fraud:\n  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
   'security:\n  reputation: { short_call_burst: 10000 }',
@@ -228,6 +234,96 @@ test('re-REGISTERs that move only the expiry reach the other worker once a secon
   assert.ok((seen ?? 0) >= 2990, `worker 0 learned the refreshed expiry within seconds (expires_in ${seen})`);
   const shared = (await workers())[1]!.shared_out - before.shared_out;
   assert.ok(shared >= 1 && shared <= 4, `ten refreshes were shared as ${shared} changes (at most one a second each)`);
+});
+
+test('a busy lamp on one worker shows a call the other worker holds, and its key picks the call up there', { timeout: 120_000 }, async () => {
+  const p = await started();
+  // addresses apart from the other tests' (one of those is banned)
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 120);
+  const [w0a, w0b] = workerAddresses(0, 2, 2, 120);
+  const [alice, bob, carol] = [users[6]!, users[7]!, users[8]!];
+  const stops: Array<() => Promise<unknown>> = [];
+  try {
+    // Bob's phone registers through worker 1 and rings without answering; Alice calls him through worker 1
+    const bobPhone = await sippPhone(p, dir, bob, 'uas-ring-no-answer', 60, { address: w1a! });
+    stops.push(() => bobPhone.stop());
+    const callerCsv = join(dir, 'lamp-caller.csv');
+    writeFileSync(callerCsv, sippCsv([alice], { peers: [bob.number] }));
+    const caller = await startSipp({
+      scenario: 'call-callee-bye-uac',
+      target: p.target,
+      inf: [callerCsv],
+      calls: 1,
+      rate: 1,
+      timeoutS: 60,
+      dir,
+      extraArgs: ['-i', w1b!],
+    });
+    stops.push(() => caller.stop());
+    // worker 0 holds the control socket and the lamps' state: it sees Bob ringing in worker 1's call
+    const ringing = async (): Promise<boolean> => {
+      const lamps = (await ask(p, 'blf')) as Array<{ resource: string; dialogs: string[] }>;
+      return (lamps.find((l) => l.resource === bob.number)?.dialogs ?? []).includes(`recipient early ${alice.number}`);
+    };
+    const deadline = Date.now() + 10_000;
+    while (!(await ringing())) {
+      if (Date.now() > deadline) throw new Error(`worker 0's lamp for ${bob.number} never showed the call: ${JSON.stringify(await ask(p, 'blf'))}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const held = (await ask(p, 'calls')) as Array<{ worker: number }>;
+    assert.deepEqual(
+      held.map((c) => c.worker),
+      [1],
+      "the call is worker 1's",
+    );
+    // Carol's BLF key (its SUBSCRIBE worker 0's) gets the early dialog in its NOTIFY
+    const watchCsv = join(dir, 'lamp-watch.csv');
+    writeFileSync(watchCsv, sippCsv([carol]));
+    const watcher = await startSipp({
+      scenario: 'blf-pickup-watch',
+      target: p.target,
+      inf: [watchCsv],
+      set: { watch: bob.number },
+      calls: 1,
+      rate: 1,
+      timeoutS: 60,
+      dir,
+      extraArgs: ['-i', w0a!],
+    });
+    stops.push(() => watcher.stop());
+    const file = join(dir, 'pickup-replaces.txt');
+    const until = Date.now() + 10_000;
+    while (!(existsSync(file) && readFileSync(file, 'utf8').includes('from-tag='))) {
+      if (Date.now() > until) throw new Error('no early dialog in the NOTIFY Carol got from worker 0');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Carol presses the key from an address worker 0 owns: the Replaces is steered to worker 1, which holds the call
+    const pickCsv = join(dir, 'lamp-pick.csv');
+    writeFileSync(pickCsv, sippCsv([carol]));
+    const picked = await runSipp({
+      scenario: 'call-pickup-uac',
+      target: p.target,
+      inf: [pickCsv],
+      service: bob.number,
+      calls: 1,
+      rate: 1,
+      pauseMs: 1000,
+      traceLogs: true,
+      traceMsg: true,
+      timeoutS: 30,
+      dir,
+      extraArgs: ['-i', w0b!],
+    });
+    assert.equal(picked.stats?.successful, 1, `Carol's INVITE with Replaces: ${picked.errors}`);
+    assert.match(/pickup-result: (.+)/.exec(picked.logs)?.[1] ?? '', /^200 /, 'the pickup was answered');
+    const a = await caller.done;
+    assert.equal(a.stats?.successful, 1, `Alice's call was answered (by Carol) and ended: ${a.errors}`);
+    // and Carol's INVITE was taken as the pickup of the early dialog worker 1 holds, not as a call of its own
+    assert.match(picked.messages, new RegExp(`^P-Asserted-Identity: <sip:${alice.number}@`, 'mi'), 'the picker is told who calls');
+  } finally {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+    rmSync(join(dir, 'pickup-replaces.txt'), { force: true });
+  }
 });
 
 test('a worker that dies is restarted by the primary and serves again', { timeout: 120_000 }, async () => {

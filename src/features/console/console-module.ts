@@ -49,7 +49,7 @@ export interface ConsoleModuleServices {
     packetGate: { admit(address: string, transport: 'tcp'): boolean };
   };
   callEvents: {
-    onCall(fn: (e: CallEvent) => void): () => void;
+    onCall(fn: (e: CallEvent) => void, o?: { everyWorker?: boolean }): () => void;
     onRegistration(fn: (e: RegistrationEvent) => void): () => void;
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
   };
@@ -165,7 +165,8 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
       (quality as unknown as { collect: () => Promise<void> }).collect = scrapeQuality;
 
       // ---- the live event stream
-      offs.push(s.callEvents.onCall((e) => hub.publish('call', e, ['admin', 'operator'])));
+      // the console runs in worker 0: it shows the calls of every worker
+      offs.push(s.callEvents.onCall((e) => hub.publish('call', e, ['admin', 'operator']), { everyWorker: true }));
       offs.push(s.callEvents.onRegistration((e) => hub.publish('registration', e, ['admin', 'operator'])));
       offs.push(s.callEvents.onDeviceState((extension, state) => hub.publish('device', { extension, state }, ['admin', 'operator'])));
       s.defences.onSecurityEvent({ emit: (ev) => hub.publish('security', securityView(ev)) });

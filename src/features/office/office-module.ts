@@ -36,7 +36,7 @@ export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServi
   callEvents: {
     activeCalls(): CallEvent[];
     deviceState(extension: string): DeviceState;
-    onCall(fn: (e: CallEvent) => void): () => void;
+    onCall(fn: (e: CallEvent) => void, o?: { everyWorker?: boolean }): () => void;
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
   };
   dialplan: { engine: { readonly dialplan: Dialplan } & NonNullable<OfficeCallServices['dialplan']>['engine'] } | null;
@@ -202,15 +202,19 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       // every phase of a call a hinted device is in changes some lamp
       const resourcesOf = (ext: string): readonly string[] => index()?.resources.get(ext) ?? [];
       unsubscribe.push(
-        s.callEvents.onCall((e) => {
-          for (const x of [e.fromExtension, e.toExtension]) if (x) blf?.changed(x, resourcesOf);
-          // the phones of a Dial() to several extensions ring too, and stop when it ends or is answered
-          const was = ringingOf.get(e.callId);
-          const now = e.phase === 'end' ? undefined : e.early?.map((d) => d.extension);
-          for (const x of [...(was ?? []), ...(now ?? [])]) blf?.changed(x, resourcesOf);
-          if (now?.length) ringingOf.set(e.callId, now);
-          else if (now || e.phase === 'end') ringingOf.delete(e.callId);
-        }),
+        s.callEvents.onCall(
+          (e) => {
+            for (const x of [e.fromExtension, e.toExtension]) if (x) blf?.changed(x, resourcesOf);
+            // the phones of a Dial() to several extensions ring too, and stop when it ends or is answered
+            const was = ringingOf.get(e.callId);
+            const now = e.phase === 'end' ? undefined : e.early?.map((d) => d.extension);
+            for (const x of [...(was ?? []), ...(now ?? [])]) blf?.changed(x, resourcesOf);
+            if (now?.length) ringingOf.set(e.callId, now);
+            else if (now || e.phase === 'end') ringingOf.delete(e.callId);
+            // a lamp shows the calls of every worker (sip.workers > 1): a BLF key picks up a call the watcher's worker does not hold
+          },
+          { everyWorker: true },
+        ),
         // a transfer takes an extension out of a call whose event no longer names it
         s.callEvents.onDeviceState((ext) => blf?.changed(ext, resourcesOf)),
       );

@@ -27,7 +27,7 @@ function callsOf(stack: SipStack): () => Record<string, unknown>[] {
 
 /** binds the loopback link and starts sharing, before the transport listens */
 export async function openWorkerLink(worker: WorkerIdentity, stack: SipStack, sync: DefenceSyncHub, bans: () => number, log: Logger): Promise<WorkerLink> {
-  const link = new WorkerLink({ me: worker, transport: stack.transport, location: stack.location, defences: sync, calls: callsOf(stack), bans, log });
+  const link = new WorkerLink({ me: worker, transport: stack.transport, location: stack.location, defences: sync, callEvents: stack.callEvents, calls: callsOf(stack), bans, log });
   await link.open();
   return link;
 }

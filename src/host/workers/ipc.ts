@@ -1,6 +1,7 @@
 // The messages between the primary and its workers (node:cluster IPC), and
 // the frame of a packet one worker hands to another over loopback UDP.
 import type { Remote, TransportKind } from '../../transport/types.js';
+import type { CallEvent } from '../../core/call-events.js';
 
 /** worker → primary */
 export type ToPrimary =
@@ -27,11 +28,13 @@ export interface WorkerAnswer {
   value: unknown;
 }
 
-/** what every worker holds alike: location bindings, defence changes (src/core/defence-sync.ts) */
+/** what every worker holds alike: location bindings, defence changes (src/core/defence-sync.ts), the calls up */
 export type SharedChange =
   | { k: 'loc-set'; binding: Record<string, unknown>; replaces?: string }
   | { k: 'loc-del'; aor: string; contactUri: string; cause: 'unregistered' | 'expired' | 'replaced' }
-  | { k: 'defence'; change: unknown };
+  | { k: 'defence'; change: unknown }
+  /** a phase of a call worker `w` holds (src/core/call-events.ts), for the others' lamps, device states and live view */
+  | { k: 'call'; w: number; event: CallEvent };
 
 export const FrameKind = {
   /** a packet the receiver owns: handle it as received */

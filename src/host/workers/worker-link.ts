@@ -12,12 +12,19 @@
 //    a second per binding (REFRESH_SHARE_MS): the other workers still hold
 //    the binding until its old expiry, and under load most REGISTERs are
 //    such refreshes. New, changed and removed bindings go at once.
+//  - the calls up: every phase of this worker's calls goes to the others,
+//    whose call-event hubs count them as remote (device states for queues
+//    and presence, busy lamps, the console's live view in worker 0), so a
+//    BLF key lights for a call another worker holds and picks it up (the
+//    INVITE with Replaces is steered to that worker by its Call-ID mark).
+//    A worker that dies takes its calls with it: the others end them.
 //  - control commands: worker 0 holds the control socket; `calls` and
 //    `workers` ask every worker and merge, the reloads run in every worker.
 import dgram from 'node:dgram';
 import type { Logger } from '../../observability/logger.js';
 import type { WorkerIdentity } from '../../core/workers.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
+import type { CallEventHub } from '../../core/call-events.js';
 import type { TransportLayer, WorkerRouter } from '../../transport/transport-layer.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
 import { packetOwner } from '../../transport/worker-route.js';
@@ -55,6 +62,8 @@ export interface WorkerLinkDeps {
   transport: TransportLayer;
   location: Pick<LocationService, 'on' | 'adopt' | 'drop'>;
   defences: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void };
+  /** this worker's call events go to the others; theirs come in as remote */
+  callEvents: Pick<CallEventHub, 'onCall' | 'emitRemote' | 'dropWorker' | 'ownCalls'>;
   /** calls up in this worker */
   calls(): Record<string, unknown>[];
   /** bans this worker's packet gate holds */
@@ -175,6 +184,9 @@ export class WorkerLink {
       else this.bcast({ k: 'loc-set', binding: { ...toStored(e.binding) }, replaces: e.type === 'updated' ? e.previousContact : undefined });
     });
     defences.carry((change) => this.bcast({ k: 'defence', change }));
+    // only this worker's own calls: the others' come back as remote and are not sent on
+    const w = this.d.me.index;
+    this.d.callEvents.onCall((event) => this.bcast({ k: 'call', w, event }));
   }
 
   private shareRefreshes(): void {
@@ -201,11 +213,12 @@ export class WorkerLink {
   }
 
   private fromPrimary(m: ToWorker): void {
-    if (m.t === 'peers') this.ports = m.ports;
+    if (m.t === 'peers') this.peersChanged(m.ports);
     else if (m.t === 'bcast') {
       for (const b of m.bodies) {
         this.counts.sharedIn++;
         if (b.k === 'defence') this.d.defences.applyRemote(b.change as DefenceChange);
+        else if (b.k === 'call') this.d.callEvents.emitRemote(b.event, b.w);
         else if (b.k === 'loc-set') this.d.location.adopt(b.binding as unknown as StoredBinding, b.replaces);
         else this.d.location.drop(b.aor, b.contactUri, b.cause);
       }
@@ -215,6 +228,25 @@ export class WorkerLink {
       this.asks.delete(m.id);
       done?.(m.answers);
     }
+  }
+
+  /**
+   * A worker that went (its port gone) held calls that are over; one that
+   * came (a new port: started, or restarted after a death) learns this
+   * worker's calls up, so its lamps and device states count them.
+   */
+  private peersChanged(ports: Array<number | null>): void {
+    const before = this.ports;
+    this.ports = ports;
+    let came = false;
+    for (let i = 0; i < ports.length; i++) {
+      if (i === this.d.me.index) continue;
+      if (before[i] != null && ports[i] == null) this.d.callEvents.dropWorker(i);
+      if (ports[i] != null && before[i] !== ports[i]) came = true;
+    }
+    if (!came) return;
+    const w = this.d.me.index;
+    for (const event of this.d.callEvents.ownCalls()) this.bcast({ k: 'call', w, event });
   }
 
   private async run(id: number, cmd: string, args: Record<string, unknown>): Promise<void> {
