@@ -88,7 +88,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
   storedChanges.onChanged('extensions', () => extensions.load());
   addCoreMetrics(metrics, stack, () => host.statusField('security'));
   const bans = () => host.statusField<{ bans_active?: number }>('security')?.bans_active ?? 0;
-  const link = worker ? await openWorkerLink(worker, stack, defences.sync, bans, logs.get('workers')) : null;
+  const link = worker ? await openWorkerLink(worker, stack, defences.sync, bans, metrics, logs.get('workers')) : null;
 
   await host.start(
     {
@@ -122,6 +122,8 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       commands: host.commands,
       registry: host.registry,
       metrics,
+      // several workers: /metrics (worker 0's console) merges every worker's registry
+      scrapeMetrics: link && worker?.index === 0 ? () => link.scrapeMetrics() : undefined,
       onCdr: (fn) => stack.onCdr(fn),
       api: new ApiRoutes(),
       storedChanges,

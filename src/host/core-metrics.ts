@@ -56,6 +56,8 @@ export function addCoreMetrics(registry: MetricsRegistry, stack: SipStack, secur
     name: 'palisade_registrations',
     help: 'Registered contacts',
     registers: [registry],
+    // every worker holds every binding (sip.workers > 1): a merged scrape takes one worker's count, not the sum
+    aggregator: 'max',
     collect() {
       this.set(location.count());
     },
@@ -85,6 +87,8 @@ export function addCoreMetrics(registry: MetricsRegistry, stack: SipStack, secur
     name: 'palisade_bans_active',
     help: 'Addresses banned now',
     registers: [registry],
+    // bans are shared by every worker, as registrations are
+    aggregator: 'max',
     collect() {
       this.set(security()?.bans_active ?? 0);
     },

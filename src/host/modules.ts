@@ -81,6 +81,8 @@ export interface HostServices {
   commands: { run(name: string, args: Record<string, unknown>): unknown; has(name: string): boolean };
   /** the Prometheus registry every module may add to; served at GET /metrics */
   metrics: MetricsRegistry;
+  /** what GET /metrics serves: with several workers, every worker's registry merged; absent: this registry's text */
+  scrapeMetrics?: () => Promise<string>;
   /** every call record as it is written (B2BUA calls and SIP channels): src/host/sip-stack.ts */
   onCdr: SipStack['onCdr'];
   /** the dialplan's applications and functions (to check an edited extensions.conf as the loader does) */

@@ -7,7 +7,7 @@
 // Values that the server already counts (transactions, calls, bans) are
 // read at scrape time with `collect()` callbacks, so the SIP and RTP paths
 // do no extra work per packet for metrics.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry };
 
@@ -19,4 +19,18 @@ export function createMetricsRegistry(): MetricsRegistry {
   // the event-loop delay histogram is sampled by the runtime (perf_hooks), not per request
   collectDefaultMetrics({ register: registry, prefix: 'palisade_', eventLoopMonitoringPrecision: 20 });
   return registry;
+}
+
+/** one registry's metrics as values (what a worker hands worker 0 for a scrape) */
+export type MetricValues = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
+
+/**
+ * The Prometheus text of several processes' registries merged (sip.workers
+ * > 1), by prom-client's cluster aggregation: counters, histograms and
+ * gauges are summed unless a metric names its own aggregator (state every
+ * worker holds alike, such as registrations and bans, takes 'max'; the
+ * runtime's own metrics say theirs).
+ */
+export function mergeMetrics(parts: MetricValues[]): Promise<string> {
+  return AggregatorRegistry.aggregate(parts).metrics();
 }

@@ -8,14 +8,17 @@
 //   retransmitted INVITE and a re-INVITE and BYE from the callee's side
 //   (routed by the To tag), with 0 failed calls and no 481;
 //   `show workers` shows both workers handled traffic and packets forwarded;
-//   the one control socket lists the phones of both workers;
+//   the one control socket lists the phones of both workers, and one scrape
+//   of worker 0's /metrics counts both workers' calls;
 // - a ban made in one worker (wrong-password REGISTERs from an address
 //   worker 1 owns) refuses the address's packets in every worker at once:
 //   OPTIONS with fresh ports and Call-IDs get no answer, the workers' gate
 //   counters rise by as many packets, and worker 0's `bans list` holds it;
 // - a phone's re-REGISTERs that move only the expiry reach the other worker
 //   once a second, not once each: worker 0 shows the new expiry of a phone
-//   worker 1 owns, and worker 1 shared a handful of changes for ten refreshes.
+//   worker 1 owns, and worker 1 shared a handful of changes for ten refreshes;
+// - a busy lamp whose SUBSCRIBE worker 0 took shows a call worker 1 holds,
+//   and the key's INVITE with Replaces picks it up there.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,9 +72,15 @@ const EXTRA = [
 
 const workers = async () => (await ask(pal!, 'workers')) as WorkerRow[];
 
+/** worker 0's HTTP API (GET /metrics) */
+let httpBase = '';
+
 async function started(): Promise<PalisadeProcess> {
   if (pal) return pal;
-  pal = await startPalisade({ users, workers: 2, transports: ['udp', 'tcp'], extraYaml: EXTRA });
+  const [httpPort] = await freeLocalPorts(1);
+  httpBase = `http://127.0.0.1:${httpPort}`;
+  const http = `http:\n  listen: ["127.0.0.1:${httpPort}"]\nadmin:\n  acl: { permit: [127.0.0.1/32] }`;
+  pal = await startPalisade({ users, workers: 2, transports: ['udp', 'tcp'], extraYaml: `${EXTRA}\n${http}` });
   return pal;
 }
 
@@ -127,6 +136,14 @@ test('two workers: phones registered through either worker call each other; retr
     [0, 0],
     'every call ended',
   );
+
+  // one scrape of worker 0's /metrics counts both workers' calls (40 each) and the two phones once
+  const metrics = await (await fetch(`${httpBase}/metrics`)).text();
+  assert.match(metrics, /^palisade_calls_total\{outcome="started"\} 80$/m, 'the calls of both workers');
+  assert.match(metrics, /^palisade_calls_total\{outcome="ended"\} 80$/m);
+  assert.match(metrics, /^palisade_registrations 2$/m, 'the bindings every worker holds, once');
+  const invites = Number(/^palisade_sip_transactions_total\{method="INVITE",status="200"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+  assert.ok(invites >= 80, `INVITEs answered 200, in both workers: ${invites}`);
 });
 
 test('a ban made in one worker refuses the address in every worker before its next packet', { timeout: 120_000 }, async () => {

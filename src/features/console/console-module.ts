@@ -54,6 +54,8 @@ export interface ConsoleModuleServices {
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
   };
   metrics: MetricsRegistry;
+  /** every worker's metrics merged (sip.workers > 1) */
+  scrapeMetrics?: () => Promise<string>;
   api: ApiRoutes;
   /** the media services channels play from (the prompt cache the prompts API refreshes) */
   mediaServices?: { prompts: { forget(name?: string): void } };
@@ -232,6 +234,7 @@ export function consoleModule(): PalisadeModule<ModuleDeclarations<never, never,
           hub.publish('change', { at: Date.now(), actor: c.actor, role: c.role, action: c.action, target: c.target }, ['admin', 'auditor']);
         },
         metrics: s.metrics,
+        scrapeMetrics: s.scrapeMetrics,
         events: hub,
         consoleDir: consoleBuildDir(),
         origins: http.origins,

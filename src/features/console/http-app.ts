@@ -33,6 +33,8 @@ export interface HttpAppDeps {
   admitted(address: string): boolean;
   logChange(c: NewChange): Promise<void>;
   metrics: MetricsRegistry;
+  /** the text served at /metrics when it is more than `metrics` (several workers merged) */
+  scrapeMetrics?: () => Promise<string>;
   events: EventHub;
   /** the built console (dist/console); null: not built */
   consoleDir: string | null;
@@ -276,7 +278,7 @@ export async function buildHttpApp(d: HttpAppDeps, listen: HttpListen): Promise<
   // Prometheus: admin.acl (the connection gate above) decides who may scrape
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.type(d.metrics.contentType);
-    return d.metrics.metrics();
+    return d.scrapeMetrics ? d.scrapeMetrics() : d.metrics.metrics();
   });
 
   // the event stream (SSE): the console and integrators use the same one

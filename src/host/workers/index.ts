@@ -3,6 +3,7 @@
 import type { WorkerIdentity } from '../../core/workers.js';
 import type { DefenceSyncHub } from '../../core/defence-sync.js';
 import type { Logger } from '../../observability/logger.js';
+import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { CommandTable } from '../command-table.js';
 import type { SipStack } from '../sip-stack.js';
 import { NONCE_KEY_ENV } from './primary.js';
@@ -26,8 +27,25 @@ function callsOf(stack: SipStack): () => Record<string, unknown>[] {
 }
 
 /** binds the loopback link and starts sharing, before the transport listens */
-export async function openWorkerLink(worker: WorkerIdentity, stack: SipStack, sync: DefenceSyncHub, bans: () => number, log: Logger): Promise<WorkerLink> {
-  const link = new WorkerLink({ me: worker, transport: stack.transport, location: stack.location, defences: sync, callEvents: stack.callEvents, calls: callsOf(stack), bans, log });
+export async function openWorkerLink(
+  worker: WorkerIdentity,
+  stack: SipStack,
+  sync: DefenceSyncHub,
+  bans: () => number,
+  metrics: MetricsRegistry,
+  log: Logger,
+): Promise<WorkerLink> {
+  const link = new WorkerLink({
+    me: worker,
+    transport: stack.transport,
+    location: stack.location,
+    defences: sync,
+    callEvents: stack.callEvents,
+    calls: callsOf(stack),
+    bans,
+    metrics,
+    log,
+  });
   await link.open();
   return link;
 }

@@ -25,6 +25,7 @@ import type { Logger } from '../../observability/logger.js';
 import type { WorkerIdentity } from '../../core/workers.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
 import type { CallEventHub } from '../../core/call-events.js';
+import { mergeMetrics, type MetricValues } from '../../observability/metrics.js';
 import type { TransportLayer, WorkerRouter } from '../../transport/transport-layer.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
 import { packetOwner } from '../../transport/worker-route.js';
@@ -68,6 +69,8 @@ export interface WorkerLinkDeps {
   calls(): Record<string, unknown>[];
   /** bans this worker's packet gate holds */
   bans(): number;
+  /** this worker's Prometheus registry: worker 0 merges every worker's for a scrape */
+  metrics: { getMetricsAsJSON(): Promise<MetricValues> };
   log: Logger;
 }
 
@@ -260,6 +263,16 @@ export class WorkerLink {
     }
   }
 
+  /**
+   * Worker 0: the Prometheus text of every worker's registry merged, so one
+   * scrape counts the calls, transactions and packets of them all. A worker
+   * that does not answer in time is left out of that scrape.
+   */
+  async scrapeMetrics(): Promise<string> {
+    const answers = await this.askAll('metrics-here');
+    return mergeMetrics(answers.filter((a) => a.ok).map((a) => a.value as MetricValues));
+  }
+
   /** runs a control command in every worker (this one too), through the primary */
   askAll(cmd: string, args: Record<string, unknown> = {}): Promise<WorkerAnswer[]> {
     const id = ++this.askSeq;
@@ -308,6 +321,7 @@ export class WorkerLink {
   serve(commands: CommandTable): void {
     this.commands = commands;
     commands.add('calls-here', () => this.d.calls());
+    commands.add('metrics-here', () => this.d.metrics.getMetricsAsJSON());
     if (this.d.me.index !== 0) return;
     const all = async (cmd: string, args: Record<string, unknown>) => {
       const answers = await this.askAll(cmd, args);
