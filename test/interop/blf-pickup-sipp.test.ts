@@ -15,12 +15,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts, runSipp, startSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { ask, sippPhone } from '../helpers/office-phones.js';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
+import { waitCdrRows } from '../helpers/cdr-rows.js';
 import { spawnSync } from 'node:child_process';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -34,20 +34,6 @@ interface Row {
   lastdata: string;
   disposition: string;
   userfield: string;
-}
-
-async function cdrRows(pal: PalisadeProcess, count: number): Promise<Row[]> {
-  const db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
-  try {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const rows = db.prepare('SELECT src, dst, channel, dstchannel, lastapp, lastdata, disposition, userfield FROM cdr ORDER BY id').all() as Row[];
-      if (rows.length >= count || Date.now() > deadline) return rows;
-      await sleep(100);
-    }
-  } finally {
-    db.close();
-  }
 }
 
 async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
@@ -228,7 +214,7 @@ async function blfPickup(t: TestContext, direct: boolean): Promise<void> {
     assert.doesNotMatch(bodies.at(-1) ?? '', /<dialog /, 'Bob rings no more');
 
     // the CDRs: Alice's call picked up by Carol
-    const rows = await cdrRows(pal, direct ? 3 : 2);
+    const rows = await waitCdrRows<Row>(pal, direct ? 3 : 2);
     t.diagnostic(JSON.stringify(rows));
     const pickerRow = rows.find((r) => r.src === carol.number && r.lastapp === 'Pickup');
     assert.ok(pickerRow, "Carol's INVITE is a channel that ran a pickup");

@@ -16,7 +16,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Baresip } from '../helpers/baresip.js';
 import { dominantFrequency, goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
@@ -24,6 +23,7 @@ import { makeUsers, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
 import { baresipPhone } from '../helpers/office-phones.js';
+import { waitCdrRows } from '../helpers/cdr-rows.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -45,20 +45,6 @@ interface Row {
   disposition: string;
   userfield: string;
   billsec: number;
-}
-
-async function cdrRows(pal: PalisadeProcess, count: number): Promise<Row[]> {
-  const db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
-  try {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const rows = db.prepare('SELECT src, dst, channel, dstchannel, lastapp, lastdata, disposition, userfield, billsec FROM cdr ORDER BY id').all() as Row[];
-      if (rows.length >= count || Date.now() > deadline) return rows;
-      await sleep(100);
-    }
-  } finally {
-    db.close();
-  }
 }
 
 /** the dominant frequency of the last `ms` of a recording */
@@ -181,7 +167,7 @@ async function parkFlow(t: TestContext, direct: boolean): Promise<void> {
       const hz = dominantFrequency(aw, Math.round(from), Math.round(to));
       assert.ok(rms(aw.samples, Math.round(from), Math.round(to)) > 0.005 && !near(hz, TONE_BOB) && !near(hz, TONE_CAROL), `Alice heard music while parked (${hz} Hz)`);
 
-      const rows = await cdrRows(pal, 3);
+      const rows = await waitCdrRows<Row>(pal, 3);
       t.diagnostic(JSON.stringify(rows));
       const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to 700`);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob, ended by the park');
@@ -264,7 +250,7 @@ async function parkTimeout(t: TestContext, direct: boolean): Promise<void> {
       assert.ok(near(tailHz(last, 2000), TONE_ALICE), `Bob hears Alice on the ring-back (${tailHz(last, 2000)} Hz)`);
       assert.ok(near(tailHz(a.recordings().dec[0]!, 2000), TONE_BOB), 'Alice hears Bob again');
       assert.ok(pal.events().some((e) => e.event === 'parked-call-comeback' && e.status === 'ANSWER'));
-      const rows = await cdrRows(pal, 2);
+      const rows = await waitCdrRows<Row>(pal, 2);
       t.diagnostic(JSON.stringify(rows));
       const aliceRow = rows.find((r) => r.src === alice!.number && (direct ? r.dst === '800' : r.userfield.startsWith('DIALSTATUS')));
       assert.ok(aliceRow && aliceRow.disposition === 'ANSWERED' && aliceRow.dstchannel.startsWith(`SIP/${bob!.number}`), "Alice's channel ends bridged to Bob again");
@@ -352,7 +338,7 @@ async function pickupFlow(t: TestContext, direct: boolean): Promise<void> {
         direct ? [`picked up by ${carol!.number}`, `picked up by ${dave!.number}`] : [],
       );
 
-      const rows = await cdrRows(pal, direct ? 7 : 5);
+      const rows = await waitCdrRows<Row>(pal, direct ? 7 : 5);
       t.diagnostic(JSON.stringify(rows));
       const pickers = rows.filter((r) => r.lastapp === 'Pickup' && r.src !== alice!.number);
       assert.deepEqual(
@@ -439,7 +425,7 @@ test('## blind transfer by DTMF (Dial option t): Bob keys ##1003#, hears a dial 
       // Alice never heard Bob's digits after the code: the second # and the number went to the collector
       t.diagnostic(`Alice received DTMF: ${a.dtmfReceived()}`);
       assert.ok(!a.dtmfReceived().includes(carol!.number), 'the number keyed was not passed to Alice');
-      const rows = await cdrRows(pal, 2);
+      const rows = await waitCdrRows<Row>(pal, 2);
       t.diagnostic(JSON.stringify(rows));
       const seg = rows.find((r) => r.userfield === `blind transfer by ${bob!.number} to ${carol!.number}`);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number && seg.disposition === 'ANSWERED', 'the segment with Bob');
@@ -519,7 +505,7 @@ test('*2 attended transfer by DTMF: Bob consults Dave (Dave hangs up: Bob is bac
       await c.waitEvent('CALL_CLOSED', 8000);
       assert.ok(near(tailHz(c.recordings().dec[0]!, 2000), TONE_ALICE), `Carol hears Alice (${tailHz(c.recordings().dec[0]!, 2000)} Hz)`);
       assert.ok(near(tailHz(a.recordings().dec[0]!, 2000), TONE_CAROL), 'Alice hears Carol at the end');
-      const rows = await cdrRows(pal, 2);
+      const rows = await waitCdrRows<Row>(pal, 2);
       t.diagnostic(JSON.stringify(rows));
       const seg = rows.find((r) => r.userfield === `attended transfer by ${bob!.number} to ${carol!.number}`);
       assert.ok(seg && seg.src === alice!.number && seg.dst === bob!.number, 'the segment with Bob, ended by the attended transfer');

@@ -12,7 +12,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Baresip } from '../helpers/baresip.js';
 import { dominantFrequency, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
@@ -20,6 +19,7 @@ import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
 import { baresipPhone, sippPhone } from '../helpers/office-phones.js';
+import { waitCdrRows } from '../helpers/cdr-rows.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -38,21 +38,6 @@ export interface CdrRow {
 }
 
 /** the CDR rows once `count` are stored (the writer batches its inserts) */
-export async function cdrRows(pal: PalisadeProcess, count: number): Promise<CdrRow[]> {
-  const db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
-  try {
-    return await waitFor(
-      `${count} CDR rows`,
-      () => {
-        const rows = db.prepare('SELECT src, dst, lastapp, lastdata, disposition, userfield, billsec, uniqueid FROM cdr ORDER BY id').all() as CdrRow[];
-        return rows.length >= count ? rows : undefined;
-      },
-      10_000,
-    );
-  } finally {
-    db.close();
-  }
-}
 
 const TONE_ALICE = 440;
 const TONE_BOB = 1000;
@@ -141,7 +126,7 @@ async function blindTransfer(t: TestContext, withDialplan: boolean, by: 'callee'
     assert.ok(Math.abs(head - xferTone) <= 10, `the transferee heard the transferor first (${head} Hz)`);
 
     // CDRs: the segment with the transferor, ended by the transfer; the segment with Carol
-    const rows = await cdrRows(pal, 2);
+    const rows = await waitCdrRows<CdrRow>(pal, 2);
     t.diagnostic(JSON.stringify(rows));
     const how = `blind transfer by ${xferUser.number} to ${carol!.number}`;
     if (withDialplan && by === 'caller') {
@@ -252,7 +237,7 @@ async function attendedFromTransferor(t: TestContext, withDialplan: boolean): Pr
     assert.ok(Math.abs(hzA - TONE_CAROL) <= 10, `Alice hears Carol's tone at the end (${hzA} Hz)`);
 
     // CDRs: Bob → Alice (ended by the transfer), Bob → Carol (replaced), then Alice ↔ Carol
-    const rows = await cdrRows(pal, 3);
+    const rows = await waitCdrRows<CdrRow>(pal, 3);
     t.diagnostic(JSON.stringify(rows));
     const how = `attended transfer by ${bob!.number} to ${carol!.number}`;
     if (withDialplan) {
@@ -361,7 +346,7 @@ async function attendedFromCalled(t: TestContext, consultViaDialplan: boolean): 
     const hzA = dominantFrequency(aliceHeard, aliceHeard.samples.length - span(aliceHeard.samples.length), aliceHeard.samples.length);
     assert.ok(Math.abs(hzA - TONE_CAROL) <= 10, `Alice hears Carol's tone at the end (${hzA} Hz)`);
 
-    const rows = await cdrRows(pal, 3);
+    const rows = await waitCdrRows<CdrRow>(pal, 3);
     t.diagnostic(JSON.stringify(rows));
     const how = `attended transfer by ${bob!.number} to ${carol!.number}`;
     assert.ok(
@@ -462,7 +447,7 @@ async function inviteReplaces(t: TestContext, viaDialplan: boolean): Promise<voi
     const hz = dominantFrequency(heard, n - span, n);
     assert.ok(Math.abs(hz - TONE_CAROL) <= 10, `Carol hears her tone echoed by Alice's phone at the end (${hz} Hz)`);
 
-    const rows = await cdrRows(pal, 2);
+    const rows = await waitCdrRows<CdrRow>(pal, 2);
     t.diagnostic(JSON.stringify(rows));
     assert.ok(
       rows.some((x) => x.src === bob!.number && x.dst === carol!.number && x.disposition === 'ANSWERED'),

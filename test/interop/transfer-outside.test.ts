@@ -22,14 +22,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Baresip } from '../helpers/baresip.js';
 import { dominantFrequency, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
-import { waitFor } from '../helpers/wait.js';
 import { baresipPhone } from '../helpers/office-phones.js';
+import { waitCdrRows } from '../helpers/cdr-rows.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -48,22 +47,6 @@ interface Row {
   userfield: string;
   disposition: string;
   billsec: number;
-}
-
-async function cdrs(pal: PalisadeProcess, count: number): Promise<Row[]> {
-  const db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
-  try {
-    return await waitFor(
-      `${count} CDR rows`,
-      () => {
-        const rows = db.prepare('SELECT src, dst, dstchannel, lastapp, userfield, disposition, billsec FROM cdr ORDER BY id').all() as Row[];
-        return rows.length >= count ? rows : undefined;
-      },
-      10_000,
-    );
-  } finally {
-    db.close();
-  }
 }
 
 /** Palisade with a trunk to the SIPp provider at `port` and the route national; `dialplan`: calls to 1XXX run Dial() */
@@ -186,7 +169,7 @@ async function blindOutside(t: TestContext, withDialplan: boolean, by: 'callee' 
 
     // CDRs: the segment with Bob, ended by the transfer; the segment with the provider names the trunk's leg
     const how = `blind transfer by ${xferUser.number} to ${OUTSIDE}`;
-    const rows = await cdrs(pal, 2);
+    const rows = await waitCdrRows<Row>(pal, 2);
     t.diagnostic(JSON.stringify(rows));
     if (by === 'caller') {
       // Alice's channel ends with the transfer; Bob and the provider talk on in a segment of their own, on the trunk
@@ -376,7 +359,7 @@ test('## blind transfer by DTMF to an outside number (Dial option t): Bob keys #
     const hz = dominantFrequency(heard, n - Math.min(n, Math.round((Math.min(talkMs, 3000) / 1000) * 8000 * 0.6)), n);
     assert.ok(Math.abs(hz - TONE_ALICE) <= 10, `Alice hears the provider's echo (${hz} Hz)`);
     assert.ok(!a.dtmfReceived().includes(OUTSIDE), 'the number keyed was not passed to Alice');
-    const rows = await cdrs(pal, 2);
+    const rows = await waitCdrRows<Row>(pal, 2);
     t.diagnostic(JSON.stringify(rows));
     assert.ok(rows.some((r) => r.src === alice!.number && r.dst === bob!.number && r.userfield === `blind transfer by ${bob!.number} to ${OUTSIDE}`));
     assert.ok(
@@ -434,7 +417,7 @@ test('*2 attended transfer by DTMF to an outside number: Bob consults the provid
     const n = heard.samples.length;
     const hz = dominantFrequency(heard, n - Math.min(n, Math.round((Math.min(talkMs, 3000) / 1000) * 8000 * 0.6)), n);
     assert.ok(Math.abs(hz - TONE_ALICE) <= 10, `Alice hears the provider's echo of her tone at the end (${hz} Hz)`);
-    const rows = await cdrs(pal, 2);
+    const rows = await waitCdrRows<Row>(pal, 2);
     t.diagnostic(JSON.stringify(rows));
     assert.ok(rows.some((r) => r.src === alice!.number && r.dst === bob!.number && r.userfield === `attended transfer by ${bob!.number} to ${OUTSIDE}`));
     assert.ok(
