@@ -84,12 +84,18 @@ async function office(dir: string, users: TestUser[], port: number, dialplan: bo
 }
 
 /**
- * Alice calls Bob; `by` (Bob, the called party, or Alice, the caller — on a
- * dialplan channel) transfers the other to the outside number by REFER.
+ * Alice (baresip) calls Bob (baresip), the office's route going out to a SIP
+ * provider (SIPp, echoing RTP); `dialplan`: the call runs Dial() with
+ * `dialOptions`, else it is a direct call; `trace`: whose SIP the phone
+ * logs. The call is up when `body` runs; everything stops after it.
  */
-async function blindOutside(t: TestContext, withDialplan: boolean, by: 'callee' | 'caller' = 'callee'): Promise<void> {
+async function officeCall(
+  prefix: string,
+  o: { dialplan: boolean; dialOptions?: string; trace?: 'alice' | 'bob' },
+  body: (c: { alice: TestUser; bob: TestUser; pal: PalisadeProcess; provider: SippProcess; a: Baresip; b: Baresip }) => Promise<void>,
+): Promise<void> {
   const [alice, bob] = makeUsers(2, { first: 1001 });
-  const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-out-'));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const [pPort] = await freeLocalPorts(1);
   const provider = await startSipp({
     scenario: 'provider-invite-uas',
@@ -102,21 +108,36 @@ async function blindOutside(t: TestContext, withDialplan: boolean, by: 'callee' 
     timeoutS: 90,
     dir,
   });
-  const pal = await office(dir, [alice!, bob!], pPort!, withDialplan);
+  const pal = await office(dir, [alice!, bob!], pPort!, o.dialplan, o.dialOptions);
   const [rtp] = await freeLocalPorts(1, 200);
   const phones: Baresip[] = [];
   try {
-    const a = await baresipPhone(pal, 'alice', alice!, { tone: TONE_ALICE, rtp: rtp!, sipTrace: by === 'caller' });
-    const b = await baresipPhone(pal, 'bob', bob!, { tone: TONE_BOB, rtp: rtp! + 100, sipTrace: by === 'callee' });
+    const a = await baresipPhone(pal, 'alice', alice!, { tone: TONE_ALICE, rtp: rtp!, sipTrace: o.trace === 'alice' });
+    const b = await baresipPhone(pal, 'bob', bob!, { tone: TONE_BOB, rtp: rtp! + 100, sipTrace: o.trace === 'bob' });
     phones.push(a, b);
-    // the transferor and the party it hands to the outside number (the transferee)
-    const [xfer, stay] = by === 'callee' ? [b, a] : [a, b];
-    const [xferUser, stayUser] = by === 'callee' ? [bob!, alice!] : [alice!, bob!];
-    const [xferTone, stayTone] = by === 'callee' ? [TONE_BOB, TONE_ALICE] : [TONE_ALICE, TONE_BOB];
     await a.dial(`sip:${bob!.number}@${pal.target}`);
     await a.waitEvent('CALL_ESTABLISHED', 8000);
     await b.waitEvent('CALL_ESTABLISHED', 8000);
     await sleep(1500);
+    await body({ alice: alice!, bob: bob!, pal, provider, a, b });
+  } finally {
+    for (const ph of phones) await ph.stop();
+    await provider.stop();
+    await pal.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Alice calls Bob; `by` (Bob, the called party, or Alice, the caller — on a
+ * dialplan channel) transfers the other to the outside number by REFER.
+ */
+async function blindOutside(t: TestContext, withDialplan: boolean, by: 'callee' | 'caller' = 'callee'): Promise<void> {
+  await officeCall('pal-xfer-out-', { dialplan: withDialplan, trace: by === 'caller' ? 'alice' : 'bob' }, async ({ alice, bob, pal, provider, a, b }) => {
+    // the transferor and the party it hands to the outside number (the transferee)
+    const [xfer, stay] = by === 'callee' ? [b, a] : [a, b];
+    const [xferUser, stayUser] = by === 'callee' ? [bob!, alice!] : [alice!, bob!];
+    const [xferTone, stayTone] = by === 'callee' ? [TONE_BOB, TONE_ALICE] : [TONE_ALICE, TONE_BOB];
     await xfer.mustCommand('transfer', `sip:${OUTSIDE}@${pal.target}`);
     // the transferor's call ends (Palisade's BYE after the final NOTIFY); the transferee talks to the provider
     await xfer.waitEvent('CALL_CLOSED', 15_000).catch((err: Error) => {
@@ -194,12 +215,7 @@ async function blindOutside(t: TestContext, withDialplan: boolean, by: 'callee' 
       rows.some((r) => r.src === alice!.number && /^SIP\/provider-[0-9a-f]{8}$/.test(r.dstchannel) && r.disposition === 'ANSWERED' && r.billsec >= 2),
       'the segment with the provider, on the trunk',
     );
-  } finally {
-    for (const ph of phones) await ph.stop();
-    await provider.stop();
-    await pal.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('blind REFER to an outside number in a direct call: out through the route and trunk with the transferor’s caller ID; NOTIFY 200; RTP flows; CDRs', {
@@ -277,49 +293,6 @@ for (const withDialplan of [false, true]) {
 }
 
 /**
- * Alice (baresip) calls Bob (baresip) through a Dial() with option t, the
- * office's route going out to a SIP provider (SIPp, echoing RTP): the call
- * is up when `body` runs; everything stops after it.
- */
-async function dtmfTransferCall(
-  prefix: string,
-  body: (c: { alice: TestUser; bob: TestUser; pal: PalisadeProcess; provider: SippProcess; a: Baresip; b: Baresip }) => Promise<void>,
-): Promise<void> {
-  const [alice, bob] = makeUsers(2, { first: 1001 });
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  const [pPort] = await freeLocalPorts(1);
-  const provider = await startSipp({
-    scenario: 'provider-invite-uas',
-    target: '127.0.0.1',
-    port: pPort,
-    traceLogs: true,
-    traceMsg: true,
-    rtpEcho: true,
-    calls: 1,
-    timeoutS: 90,
-    dir,
-  });
-  const pal = await office(dir, [alice!, bob!], pPort!, true, 't');
-  const [rtp] = await freeLocalPorts(1, 200);
-  const phones: Baresip[] = [];
-  try {
-    const a = await baresipPhone(pal, 'alice', alice!, { tone: TONE_ALICE, rtp: rtp! });
-    const b = await baresipPhone(pal, 'bob', bob!, { tone: TONE_BOB, rtp: rtp! + 100 });
-    phones.push(a, b);
-    await a.dial(`sip:${bob!.number}@${pal.target}`);
-    await a.waitEvent('CALL_ESTABLISHED', 8000);
-    await b.waitEvent('CALL_ESTABLISHED', 8000);
-    await sleep(1500);
-    await body({ alice: alice!, bob: bob!, pal, provider, a, b });
-  } finally {
-    for (const ph of phones) await ph.stop();
-    await provider.stop();
-    await pal.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/**
  * After a transfer by feature code: the transfer is logged with the trunk's
  * leg, Alice talks to the provider for 3 s and hangs up; the provider's call
  * completed. Returns the provider's authenticated INVITE and how long Alice talked.
@@ -341,7 +314,7 @@ async function talkToProvider(t: TestContext, pal: PalisadeProcess, provider: Si
 test('## blind transfer by DTMF to an outside number (Dial option t): Bob keys ##0301234567#; the provider answers through the route; Alice talks to it; CDRs', {
   timeout: 120_000,
 }, async (t) => {
-  await dtmfTransferCall('pal-xfer-out-dtmf-', async ({ alice, bob, pal, provider, a, b }) => {
+  await officeCall('pal-xfer-out-dtmf-', { dialplan: true, dialOptions: 't' }, async ({ alice, bob, pal, provider, a, b }) => {
     await b.sendDtmf('##');
     await pal.waitForEvent((e) => e.event === 'feature-code' && e.kind === 'blind' && e.by === bob!.number, 5000);
     await sleep(1200);
@@ -398,7 +371,7 @@ for (const withDialplan of [false, true]) {
 test('*2 attended transfer by DTMF to an outside number: Bob consults the provider (he hears its echo of his tone), hangs up, and Alice talks to it; CDRs', {
   timeout: 120_000,
 }, async (t) => {
-  await dtmfTransferCall('pal-xfer-out-atx-', async ({ alice, bob, pal, provider, a, b }) => {
+  await officeCall('pal-xfer-out-atx-', { dialplan: true, dialOptions: 't' }, async ({ alice, bob, pal, provider, a, b }) => {
     await b.sendDtmf(`*2${OUTSIDE}#`);
     await pal
       .waitForEvent((e) => e.event === 'route-attempt' && e.trunk === 'provider' && e.status === 'ANSWER', 15_000)
