@@ -8,7 +8,8 @@ import pg from 'pg';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSipp } from './sipp.js';
-import type { PalisadeProcess } from './palisade-process.js';
+import { startPalisade, type PalisadeProcess } from './palisade-process.js';
+import { palisadeStatus } from './sip-probe.js';
 import { sippCsv, type TestUser } from './users.js';
 
 export const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -72,4 +73,40 @@ export async function lastVerdict(prefix: string, src: string, node: string): Pr
     `${node}-%`,
   ]);
   return rows[0]?.security_verdict;
+}
+
+/**
+ * Two nodes of one cluster on the machine's PostgreSQL (tables under
+ * `prefix`) and NATS: node a on 127.0.0.`first` (it imports `users`), node b
+ * on the next address, both on `sipPort`; `yaml(node)` is each node's
+ * configuration beyond storage. Each node is pushed to `into` as it starts
+ * (the test's after() stops them); resolves once both have joined the
+ * broker and each sees the other.
+ */
+export async function startTwoNodes(o: {
+  users: TestUser[];
+  first: number;
+  sipPort: number;
+  domain: string;
+  prefix: string;
+  yaml: (node: string) => string;
+  into: PalisadeProcess[];
+}): Promise<[PalisadeProcess, PalisadeProcess]> {
+  for (const [i, name] of ['a', 'b'].entries()) {
+    o.into.push(
+      await startPalisade({
+        users: i === 0 ? o.users : undefined,
+        address: `127.0.0.${o.first + i}`,
+        sipPort: o.sipPort,
+        domain: o.domain,
+        transports: ['udp'],
+        storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${o.prefix}`],
+        extraYaml: o.yaml(name),
+      }),
+    );
+  }
+  const nodes = o.into.slice(-2) as [PalisadeProcess, PalisadeProcess];
+  for (const p of nodes) await p.waitForEvent((e) => e.event === 'cluster-connected', 15_000);
+  await eventually('each node sees the other', () => nodes.every((p) => ((palisadeStatus(p.configPath).cluster as { nodes: string[] }).nodes ?? []).length === 2));
+  return nodes;
 }

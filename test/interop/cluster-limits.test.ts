@@ -20,12 +20,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
-import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import type { PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { apiCall } from '../helpers/http-api.js';
-import { NATS_URL, PG_URL, callResult, clusterTag, dropTables, eventually, lastVerdict } from '../helpers/cluster-env.js';
+import { NATS_URL, callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes } from '../helpers/cluster-env.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
 
 const tag = clusterTag('cl');
@@ -83,22 +82,7 @@ describe('call limits and API changes across two nodes', () => {
         ...['p1', 'p2'].flatMap((t, i) => [`  - name: ${t}`, '    host: 127.0.0.1', `    port: ${provPorts[i]}`]),
         ...(node === 'a' ? ['admin:', '  acl: { permit: [127.0.0.1/32] }', 'http:', `  listen: ["127.0.0.1:${httpPort}"]`] : []),
       ].join('\n');
-    for (const [i, name] of ['a', 'b'].entries()) {
-      nodes.push(
-        await startPalisade({
-          users: i === 0 ? [...callers, ...callee] : undefined,
-          address: `127.0.0.${61 + i}`,
-          sipPort: port!,
-          domain: 'pbx.limits.test',
-          transports: ['udp'],
-          storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`],
-          extraYaml: yaml(name),
-        }),
-      );
-    }
-    [a, b] = nodes as [PalisadeProcess, PalisadeProcess];
-    for (const p of nodes) await p.waitForEvent((e) => e.event === 'cluster-connected', 15_000);
-    await eventually('each node sees the other', () => nodes.every((p) => ((palisadeStatus(p.configPath).cluster as { nodes: string[] }).nodes ?? []).length === 2));
+    [a, b] = await startTwoNodes({ users: [...callers, ...callee], first: 61, sipPort: port!, domain: 'pbx.limits.test', prefix, yaml, into: nodes });
     uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort!, timeoutS: 280, dir });
     for (const p of provPorts) providers.push(await startSipp({ scenario: 'provider-503-uas', target: '127.0.0.1', port: p, traceMsg: true, timeoutS: 280, dir }));
     const reg = join(dir, 'callee.csv');

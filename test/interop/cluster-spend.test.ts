@@ -16,11 +16,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
-import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import type { PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
-import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, PG_URL, callResult, clusterTag, dropTables, eventually, lastVerdict } from '../helpers/cluster-env.js';
+import { NATS_URL, callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes } from '../helpers/cluster-env.js';
 
 const tag = clusterTag('cs');
 const prefix = `${tag}_`;
@@ -58,22 +57,7 @@ describe('a spend limit across two nodes', () => {
         // two calls of one caller at once (one per node): max_outbound_calls holds across the nodes too
         '  defaults: { daily_spend_limit: 0.3, max_outbound_calls: 2 }',
       ].join('\n');
-    for (const [i, name] of ['a', 'b'].entries()) {
-      nodes.push(
-        await startPalisade({
-          users: i === 0 ? [...callers, ...callee] : undefined,
-          address: `127.0.0.${41 + i}`,
-          sipPort: port!,
-          domain: 'pbx.spend.test',
-          transports: ['udp'],
-          storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`],
-          extraYaml: yaml(name),
-        }),
-      );
-    }
-    [a, b] = nodes as [PalisadeProcess, PalisadeProcess];
-    for (const p of nodes) await p.waitForEvent((e) => e.event === 'cluster-connected', 15_000);
-    await eventually('each node sees the other', () => nodes.every((p) => ((palisadeStatus(p.configPath).cluster as { nodes: string[] }).nodes ?? []).length === 2));
+    [a, b] = await startTwoNodes({ users: [...callers, ...callee], first: 41, sipPort: port!, domain: 'pbx.spend.test', prefix, yaml, into: nodes });
     uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort!, timeoutS: 170, dir });
     const reg = join(dir, 'callee.csv');
     writeFileSync(reg, sippCsv(callee));
