@@ -27,7 +27,7 @@ import { dominantFrequency, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
-import { baresipPhone } from '../helpers/office-phones.js';
+import { baresipPhone, sippPhone } from '../helpers/office-phones.js';
 import { waitCdrRows } from '../helpers/cdr-rows.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 
@@ -47,6 +47,13 @@ interface Row {
   userfield: string;
   disposition: string;
   billsec: number;
+}
+
+/** the SIP provider behind the trunk (SIPp: challenges, answers, echoes RTP) at a free port */
+async function startProvider(dir: string, timeoutS: number): Promise<{ provider: SippProcess; port: number }> {
+  const [port] = (await freeLocalPorts(1)) as [number];
+  const provider = await startSipp({ scenario: 'provider-invite-uas', target: '127.0.0.1', port, traceLogs: true, traceMsg: true, rtpEcho: true, calls: 1, timeoutS, dir });
+  return { provider, port };
 }
 
 /** Palisade with a trunk to the SIPp provider at `port` and the route national; `dialplan`: calls to 1XXX run Dial() */
@@ -96,19 +103,8 @@ async function officeCall(
 ): Promise<void> {
   const [alice, bob] = makeUsers(2, { first: 1001 });
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  const [pPort] = await freeLocalPorts(1);
-  const provider = await startSipp({
-    scenario: 'provider-invite-uas',
-    target: '127.0.0.1',
-    port: pPort,
-    traceLogs: true,
-    traceMsg: true,
-    rtpEcho: true,
-    calls: 1,
-    timeoutS: 90,
-    dir,
-  });
-  const pal = await office(dir, [alice!, bob!], pPort!, o.dialplan, o.dialOptions);
+  const { provider, port: pPort } = await startProvider(dir, 90);
+  const pal = await office(dir, [alice!, bob!], pPort, o.dialplan, o.dialOptions);
   const [rtp] = await freeLocalPorts(1, 200);
   const phones: Baresip[] = [];
   try {
@@ -240,23 +236,10 @@ test('blind REFER to an outside number from the caller of a dialplan channel: th
 async function referRefused(scenario: string, referto: string, withDialplan: boolean): Promise<{ caller: string; provider: SippProcess; pal: PalisadeProcess; dir: string }> {
   const [alice, bob] = makeUsers(2, { first: 1701 });
   const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-out-no-'));
-  const [pPort, uasPort] = await freeLocalPorts(2);
+  const [pPort] = await freeLocalPorts(1);
   const provider = await startSipp({ scenario: 'provider-invite-uas', target: '127.0.0.1', port: pPort, traceMsg: true, timeoutS: 60, dir });
   const pal = await office(dir, [alice!, bob!], pPort!, withDialplan);
-  const reg = join(dir, 'bob.csv');
-  writeFileSync(reg, sippCsv([bob!]));
-  const r = await runSipp({
-    scenario: 'register-auth',
-    target: pal.target,
-    inf: [reg],
-    set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
-    calls: 1,
-    rate: 10,
-    timeoutS: 20,
-    dir,
-  });
-  assert.equal(r.stats?.successful, 1, `register: ${r.errors}`);
-  const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, rtpEcho: true, traceMsg: true, timeoutS: 40, dir });
+  const uas = await sippPhone(pal, dir, bob!, 'uas-answer', 40);
   const csv = join(dir, 'alice.csv');
   writeFileSync(csv, sippCsv([alice!], { peers: [bob!.number] }));
   const result = await runSipp({ scenario, target: pal.target, inf: [csv], set: { referto }, calls: 1, rate: 10, pauseMs: 800, traceMsg: true, timeoutS: 30, dir });
@@ -405,20 +388,9 @@ test("Transfer() in the dialplan to an outside number: the caller's phone (bares
 }, async () => {
   const [alice] = makeUsers(1, { first: 1001 });
   const dir = mkdtempSync(join(tmpdir(), 'pal-xfer-out-app-'));
-  const [pPort] = await freeLocalPorts(1);
-  const provider = await startSipp({
-    scenario: 'provider-invite-uas',
-    target: '127.0.0.1',
-    port: pPort,
-    traceLogs: true,
-    traceMsg: true,
-    rtpEcho: true,
-    calls: 1,
-    timeoutS: 60,
-    dir,
-  });
+  const { provider, port: pPort } = await startProvider(dir, 60);
   const plan = `exten => 700,1,Answer()\nsame => n,Wait(1)\nsame => n,Transfer(${OUTSIDE})\nsame => n,Wait(10)\n`;
-  const pal = await office(dir, [alice!], pPort!, true, '', plan);
+  const pal = await office(dir, [alice!], pPort, true, '', plan);
   const [rtp] = await freeLocalPorts(1, 100);
   const phones: Baresip[] = [];
   try {

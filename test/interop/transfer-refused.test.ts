@@ -15,8 +15,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPalisade } from '../helpers/palisade-process.js';
-import { freeLocalPorts, runSipp, startSipp, type SippResult } from '../helpers/sipp.js';
+import { runSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
+import { sippPhone } from '../helpers/office-phones.js';
 
 /** the SIP messages of a SIPp -trace_msg log, one block each */
 const blocks = (messages: string): string[] => messages.split(/^-{10,}.*$/m);
@@ -33,21 +34,7 @@ async function referInCall(withDialplan: boolean): Promise<{ caller: SippResult;
   const extraYaml = ['registrar:', '  qualify_interval: 0', 'fraud:', '  numbers: ["+88213"]', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
   const pal = await startPalisade({ users: [caller!, callee!, target!], extraYaml });
   try {
-    const [uasPort] = await freeLocalPorts(1);
-    const reg = join(dir, 'callee.csv');
-    writeFileSync(reg, sippCsv([callee!]));
-    const r = await runSipp({
-      scenario: 'register-auth',
-      target: pal.target,
-      inf: [reg],
-      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
-      calls: 1,
-      rate: 10,
-      timeoutS: 20,
-      dir,
-    });
-    assert.equal(r.stats?.successful, 1, `register: ${r.errors}`);
-    const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, rtpEcho: true, traceMsg: true, timeoutS: 40, dir });
+    const uas = await sippPhone(pal, dir, callee!, 'uas-answer', 40);
     const csv = join(dir, 'caller.csv');
     writeFileSync(csv, sippCsv([caller!], { peers: [callee!.number] }));
     const result = await runSipp({
