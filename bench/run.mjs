@@ -16,7 +16,8 @@
 //
 // Environment (defaults in brackets):
 //   BENCH_SERVERS       kamailio,palisade (add baseline with BENCH_BASELINE; palisade-wN:
-//                       Palisade with sip.workers N, e.g. palisade-w2)
+//                       Palisade with sip.workers N, e.g. palisade-w2; baseline-wN: the
+//                       BENCH_BASELINE checkout with sip.workers N)
 //   BENCH_SOURCES       1     SIPp source addresses per step (127.0.0.10, .11, ...;
 //                       the step's rate split between them): several workers
 //                       share out-of-dialog traffic by source address, so give
@@ -33,6 +34,8 @@
 //                       console — bench/console-bench.mjs: calls at CONSOLE_BENCH_CALL_RATE with and
 //                       without an event-stream client, API p50/p99 at 200 requests/s during calls)
 //   BENCH_STEP_SECONDS  20            seconds of load per step
+//   BENCH_WARMUP_SECONDS 5            an uncounted step at half the first rate before each
+//                       ladder (the JIT warms up; 0: none)
 //   BENCH_REG_RATES     2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000
 //   BENCH_CALL_RATES    200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000
 //   BENCH_MSG_RATES     500,1000,2000,3000,4000,5000,6000,8000,10000,12000
@@ -66,6 +69,7 @@ const cfg = {
   servers: list(env.BENCH_SERVERS ?? (env.BENCH_BASELINE ? 'kamailio,baseline,palisade' : 'kamailio,palisade')),
   parts: list(env.BENCH_PARTS ?? 'register,calls,rss'),
   stepS: Number(env.BENCH_STEP_SECONDS ?? 20),
+  warmupS: Number(env.BENCH_WARMUP_SECONDS ?? 5),
   regRates: nums(env.BENCH_REG_RATES ?? '2000,4000,6000,8000,10000,12000,14000,16000,18000,20000,24000'),
   callRates: nums(env.BENCH_CALL_RATES ?? '200,500,1000,1500,2000,2500,3000,3500,4000,4500,5000,6000'),
   msgDrainS: Number(env.BENCH_MSG_DRAIN_SECONDS ?? 3),
@@ -264,6 +268,7 @@ async function step(server, kind, rate) {
   }
   const sBefore = treeTicks(server.pid);
   const uBefore = uas ? treeTicks(uas.pid) : null;
+  const dropsBefore = udpRcvbufErrors();
   const t0 = Date.now();
   const r = await sippFromSources(kind, server, args, name, rate, n);
   const st = r.stats ?? { successful: 0, failed: n, created: 0, elapsedS: NaN, retransmissions: NaN };
@@ -306,9 +311,25 @@ async function step(server, kind, rate) {
     serverCpuUsPerOp: ops ? Math.round((serverTicks / CLK_TCK / ops) * 1e6) : null,
     uacCpuPct: round1((r.cpuS / r.wallS) * 100),
     uasCpuPct: uasCpu === null ? null : round1(uasCpu),
+    // datagrams the kernel dropped for a full receive buffer during the step, on any socket of the machine
+    udpDrops: udpRcvbufErrors() - dropsBefore,
     sippExit: r.code,
     stderr: r.code ? r.stderr.slice(0, 500) : undefined,
   };
+}
+
+/** the kernel's count of UDP datagrams dropped because a socket's receive buffer was full (/proc/net/snmp) */
+function udpRcvbufErrors() {
+  try {
+    const lines = readFileSync('/proc/net/snmp', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('Udp:'));
+    const names = lines[0].split(/\s+/);
+    const values = lines[1].split(/\s+/);
+    return Number(values[names.indexOf('RcvbufErrors')]) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** the injection file's lines for source i of k (every k-th user), written beside it */
@@ -373,12 +394,27 @@ async function ladder(server, kind, rates) {
       `${server.name} ${kind} ${rate}/s: ok=${s.ok} success=${s.successful} failed=${s.failed}` +
         (s.received === undefined ? '' : ` received=${s.received} (in the end ${s.receivedInTheEnd})`) +
         ` offered=${s.offeredRate}/s server=${s.serverCpuPct}% (${s.serverCpuUsPerOp} us/op)` +
-        ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''}`,
+        ` uac=${s.uacCpuPct}%${s.uasCpuPct !== null ? ` uas=${s.uasCpuPct}%` : ''} udp_drops=${s.udpDrops}`,
     );
     // Let retransmission timers and the registrar settle between steps.
     await sleep(3000);
     return s;
   };
+  // A warm-up at half the first rate, not counted: the JIT of a Node server
+  // (of each worker, which sees its share of the load) compiles the hot
+  // paths in the first seconds, which would otherwise fall in the first step.
+  if (cfg.warmupS > 0 && rates.length > 0) {
+    const stepS = cfg.stepS;
+    cfg.stepS = cfg.warmupS;
+    try {
+      const rate = Math.max(1, Math.round(rates[0] / 2));
+      const w = await step(server, kind, rate);
+      log(`${server.name} ${kind} warm-up ${rate}/s for ${cfg.warmupS} s: success=${w.successful} failed=${w.failed} (not counted)`);
+    } finally {
+      cfg.stepS = stepS;
+    }
+    await sleep(3000);
+  }
   let failedAt = null;
   for (const rate of rates) {
     const s = await tryRate(rate);
@@ -451,6 +487,18 @@ async function benchServer(name) {
     else if (name === 'baseline') {
       if (!env.BENCH_BASELINE) throw new Error('BENCH_BASELINE names no checkout to measure');
       server = await startPalisade({ dir: work, port: PORT.baseline, usersCsv: join(work, 'palisade-users.csv'), root: env.BENCH_BASELINE, name: 'baseline', extraYaml });
+    } else if (/^baseline-w\d+$/.test(name)) {
+      // the BENCH_BASELINE checkout with sip.workers N, beside palisade-wN
+      if (!env.BENCH_BASELINE) throw new Error('BENCH_BASELINE names no checkout to measure');
+      server = await startPalisade({
+        dir: work,
+        port: PORT.baseline,
+        usersCsv: join(work, 'palisade-users.csv'),
+        root: env.BENCH_BASELINE,
+        name,
+        workers: Number(name.slice(10)),
+        extraYaml,
+      });
     } else if (/^palisade-w\d+$/.test(name)) {
       // several workers (sip.workers); pair with BENCH_SOURCES >= the workers
       server = await startPalisade({ dir: work, port: PORT.palisadeW, usersCsv: join(work, 'palisade-users.csv'), name, workers: Number(name.slice(10)), extraYaml });

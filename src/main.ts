@@ -23,7 +23,8 @@ import { addCoreMetrics } from './host/core-metrics.js';
 import { ApiRoutes } from './core/api-routes.js';
 import { StoredChangeHub } from './core/stored-changes.js';
 import { portShare, thisWorker } from './core/workers.js';
-import { openWorkerLink, runsInWorker, singleWorkerCommand, workerStackOptions } from './host/workers/index.js';
+import { WorkerBus } from './core/worker-bus.js';
+import { steerHomedApps, openWorkerLink, runsInWorker, singleWorkerCommand, workerStackOptions } from './host/workers/index.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
 export { defaultPromptDir } from './media/prompts/generate-prompts.js';
@@ -47,6 +48,8 @@ export interface RunningPalisade {
 
 export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}): Promise<RunningPalisade> {
   const logs = new LogRoot(cfg.log.level, cfg.log.levels, opts.logSink);
+  // several workers: each line says which one wrote it
+  if (thisWorker !== null && thisWorker.count > 1) logs.setWorker(thisWorker.index);
   const log = logs.get('core');
   const started = Date.now();
   const host = createHost();
@@ -88,7 +91,10 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
   storedChanges.onChanged('extensions', () => extensions.load());
   addCoreMetrics(metrics, stack, () => host.statusField('security'));
   const bans = () => host.statusField<{ bans_active?: number }>('security')?.bans_active ?? 0;
-  const link = worker ? await openWorkerLink(worker, stack, defences.sync, bans, metrics, logs.get('workers')) : null;
+  // what feature modules share with the other workers (nothing alone)
+  const workers = new WorkerBus(worker?.index ?? 0, worker?.count ?? 1);
+  const link = worker ? await openWorkerLink(worker, stack, { sync: defences.sync, stored: storedChanges, bus: workers, bans, metrics, log: logs.get('workers') }) : null;
+  steerHomedApps(workers, dialplan);
 
   await host.start(
     {
@@ -111,6 +117,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       mediaServices,
       callEvents,
       dnd: new DndHub(),
+      workers,
       chat: new ChatHub(),
       trunkSet: new TrunkSet(),
       diversion: stack.b2bua.diversion,
@@ -135,7 +142,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
 
   // ---- control socket for the CLI: the one command table
   addCoreCommands(host.commands, { cfg, log, started, stack, extensions, dialplan, mailer, moduleStatus: () => host.status(), sections: host.sections });
-  if (link) link.serve(host.commands);
+  if (link) link.serve(host.commands, host.countedStatus);
   else singleWorkerCommand(host.commands, stack, bans);
   // one control socket: worker 0's
   const control = singletons ? new ControlServer(cfg.control.socket, (cmd, args) => host.commands.run(cmd, args)) : null;

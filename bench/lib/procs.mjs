@@ -2,7 +2,7 @@
 // PID, CPU is read from /proc/PID/stat (utime+stime, in clock ticks), and
 // teardown kills by PID only (SIGTERM, then SIGKILL after a grace period).
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, createWriteStream } from 'node:fs';
+import { readFileSync, readdirSync, openSync, closeSync } from 'node:fs';
 
 export const CLK_TCK = 100; // getconf CLK_TCK on Linux x86_64
 
@@ -77,17 +77,23 @@ export function treeRss(pid) {
 
 /**
  * Starts a long-running child, stdout+stderr appended to logPath.
+ * With a logPath the child writes to the file itself (its descriptors are
+ * the file's): no pipe whose reader — this process, busy with the load —
+ * could fall behind and stall a server's synchronous log writes, and no
+ * CPU of ours spent copying its lines. Read the file to see what it said.
  * @returns {{pid:number, child:import('node:child_process').ChildProcess, exited:Promise<number|null>}}
  */
 export function startProcess(cmd, args, { logPath, cwd, env } = {}) {
-  const child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let child;
   if (logPath) {
-    const log = createWriteStream(logPath, { flags: 'a' });
-    // two sources into one file: neither may end it while the other still writes
-    child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
-    child.on('close', () => log.end());
+    const fd = openSync(logPath, 'a');
+    try {
+      child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
   } else {
+    child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.resume();
     child.stderr.resume();
   }

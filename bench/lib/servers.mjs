@@ -127,16 +127,12 @@ export async function startPalisade({ dir, port = 5090, usersCsv, rtpPorts = '40
   // BENCH_NODE_ARGS: options for the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const p = startProcess(process.execPath, [...nodeArgs, bin, 'start', '--config', config], { logPath, cwd: run });
+  // the log file is the process's stdout (lib/procs.mjs): ready once it holds the ready line
+  const mark = workers > 1 ? `"event":"worker-ready","worker":${workers - 1}` : '"event":"ready"';
   let ready = false;
-  let buf = '';
-  p.child.stdout.on('data', (d) => {
-    if (ready) return;
-    buf += d;
-    if (workers > 1 ? buf.includes(`"event":"worker-ready","worker":${workers - 1}`) : buf.includes('"event":"ready"')) ready = true;
-    if (buf.length > 65536) buf = buf.slice(-1024);
-  });
+  const isReady = () => (ready ||= readFileSync(logPath, 'utf8').includes(mark));
   try {
-    await waitFor(() => ready || p.child.exitCode !== null, 30000, 'palisade "ready"');
+    await waitFor(() => isReady() || p.child.exitCode !== null, 30000, 'palisade "ready"');
   } catch (e) {
     await stopTree(p.pid);
     throw e;

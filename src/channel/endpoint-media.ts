@@ -224,9 +224,11 @@ export class EndpointMedia implements ChannelMedia {
     const off = this.endpoint.tapReceived((pcm) => p.push(pcm));
     if (this.deps.mixers.count(room) === 0) await this.play(['conf-onlyperson']);
     this.deps.mixers.join(room, p);
+    this.deps.log.info('conference-joined', { room, channel: ch.name, caller: ch.callerIdNum, members: this.deps.mixers.count(room) });
     this.endpoint.source = source;
     await ch.ended;
     off();
     this.deps.mixers.leave(room, p);
+    this.deps.log.info('conference-left', { room, channel: ch.name, members: this.deps.mixers.count(room) });
   }
 }

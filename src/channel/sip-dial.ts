@@ -178,6 +178,8 @@ export class OutboundDial {
     if (this.settled) return;
     this.settled = true;
     clearTimeout(this.timer);
+    // the branches' transactions stay Accepted for 32 s (RFC 6026): they keep the fork, not this Dial() and its channel
+    this.fork.detach();
     this.resolve(o);
   }
 }

@@ -159,10 +159,6 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   if (cfg.sip.workers > 1 && cluster.isPrimary) {
     // several workers (docs/operations.md, "One machine, every core"): this process forks and watches them
-    if (cfg.sections.cluster) {
-      process.stderr.write(`${cfg.configFile}: sip.workers ${cfg.sip.workers} and a cluster section cannot be combined in this version; set sip.workers: 1 on cluster nodes\n`);
-      return 1;
-    }
     return await runPrimary(cfg.sip.workers, new LogRoot(cfg.log.level, cfg.log.levels).get('workers'));
   }
   let app: Awaited<ReturnType<typeof startPalisade>>;

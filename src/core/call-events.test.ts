@@ -128,3 +128,33 @@ test("a call's latest state is what ownCalls hands a worker that starts later: t
   assert.equal(other.deviceState('1004'), 'ringing');
   assert.equal(other.deviceState('1006'), 'inuse');
 });
+
+test('remoteRinging: the calls other workers hold whose callee rings, with the extensions rung; answered ones and own ones left out', () => {
+  const hub = new CallEventHub();
+  hub.emitCall(ev('ringing', { callId: 'mine', toExtension: '1002' }));
+  hub.emitRemote(ev('ringing', { callId: 'r1', fromExtension: '1001', toExtension: '1002' }), 1);
+  hub.emitRemote(
+    ev('ringing', {
+      callId: 'r2',
+      fromExtension: '1004',
+      early: [
+        { extension: '1005', callId: 'x', phoneTag: 'p', pickupTag: 'k' },
+        { extension: '1006', callId: 'y', phoneTag: 'q', pickupTag: 'l' },
+      ],
+    }),
+    2,
+  );
+  hub.emitRemote(ev('answered', { callId: 'r3', toExtension: '1007' }), 1);
+  assert.deepEqual(
+    hub.remoteRinging().map((r) => [r.event.callId, r.worker, r.rung]),
+    [
+      ['r1', 1, ['1002']],
+      ['r2', 2, ['1005', '1006']],
+    ],
+  );
+  hub.emitRemote(ev('answered', { callId: 'r1', toExtension: '1002' }), 1);
+  assert.deepEqual(
+    hub.remoteRinging().map((r) => r.event.callId),
+    ['r2'],
+  );
+});

@@ -211,6 +211,21 @@ export class CallEventHub {
     return (this.contacts.get(extension) ?? 0) > 0 ? 'idle' : 'unavailable';
   }
 
+  /**
+   * The calls other workers hold whose callee rings (not answered), oldest
+   * first, each with its worker and the extensions whose phones ring: where
+   * a pickup code's INVITE is steered when no such call rings here.
+   */
+  remoteRinging(): Array<{ event: CallEvent; worker: number; rung: string[] }> {
+    const out: Array<{ event: CallEvent; worker: number; rung: string[] }> = [];
+    for (const c of this.calls.values()) {
+      if (c.worker < 0 || c.calleeAnswered) continue;
+      const rung = c.ev.early?.length ? c.ev.early.map((d) => d.extension) : c.ev.phase === 'ringing' && c.ev.toExtension ? [c.ev.toExtension] : [];
+      if (rung.length > 0) out.push({ event: c.ev, worker: c.worker, rung });
+    }
+    return out;
+  }
+
   /** the calls in progress, oldest first */
   activeCalls(): CallEvent[] {
     return [...this.calls.values()].map((c) => ({ ...c.ev, phase: c.answered ? 'answered' : c.ev.phase }));

@@ -49,31 +49,39 @@ export interface DefenceSync {
   onRemote(apply: (change: DefenceChange) => void): void;
 }
 
-/** The hub between the two sides: the security module on one, a carrier (the cluster module) on the other. */
+/**
+ * The hub between the two sides: the security module on one, carriers on
+ * the other — the worker link (the other workers of this node) and the
+ * cluster module (the other nodes). A change one carrier brings is applied
+ * here and handed to every other carrier, so worker 0 of a clustered node
+ * passes the cluster's changes to its workers and its workers' to the
+ * cluster.
+ */
 export class DefenceSyncHub implements DefenceSync {
-  private carrier: ((change: DefenceChange) => void) | null = null;
+  private readonly carriers = new Map<string, (change: DefenceChange) => void>();
   private readonly appliers: Array<(change: DefenceChange) => void> = [];
 
   publish(change: DefenceChange): void {
-    this.carrier?.(change);
+    for (const send of this.carriers.values()) send(change);
   }
 
   onRemote(apply: (change: DefenceChange) => void): void {
     this.appliers.push(apply);
   }
 
-  /** the carrier: takes every local change from now on (one carrier per server) */
-  carry(send: (change: DefenceChange) => void): void {
-    if (this.carrier) throw new Error('a defence carrier is set already');
-    this.carrier = send;
+  /** a carrier takes every local change from now on, and those the other carriers bring ('cluster', 'workers') */
+  carry(send: (change: DefenceChange) => void, name = 'cluster'): void {
+    if (this.carriers.has(name)) throw new Error(`a defence carrier named ${name} is set already`);
+    this.carriers.set(name, send);
   }
 
-  /** the carrier: a change that arrived from another node */
-  applyRemote(change: DefenceChange): void {
+  /** a carrier: a change that arrived from elsewhere; applied here and passed to the other carriers */
+  applyRemote(change: DefenceChange, from = 'cluster'): void {
     for (const a of this.appliers) a(change);
+    for (const [name, send] of this.carriers) if (name !== from) send(change);
   }
 
   get carried(): boolean {
-    return this.carrier !== null;
+    return this.carriers.size > 0;
   }
 }

@@ -43,8 +43,13 @@ export interface ModuleDeclarations<App = never, Func = never, Reader = never, C
   func(fn: Func): void;
   /** a control command; unknown names are refused with `unknown command "NAME"` */
   command(name: string, run: CommandHandler): void;
-  /** a field of the `status` command's answer */
-  status(key: string, read: () => unknown): void;
+  /**
+   * A field of the `status` command's answer. `counted`: what each worker
+   * process counts for itself (with sip.workers > 1 the answer sums it over
+   * the workers): `true` for the whole field, or the names of its members
+   * that are; the rest is state every worker holds alike (worker 0's shown).
+   */
+  status(key: string, read: () => unknown, counted?: true | readonly string[]): void;
   /** a `palisade` command-line command */
   cli(cmd: CliCommand<Loaded>): void;
 }

@@ -20,11 +20,11 @@ export interface StoredChanges {
 
 /** The hub between the modules and a carrier (one per server). */
 export class StoredChangeHub implements StoredChanges {
-  private carrier: ((kind: StoredKind) => void) | null = null;
+  private readonly carriers = new Map<string, (kind: StoredKind) => void>();
   private readonly readers = new Map<StoredKind, Array<() => Promise<unknown> | unknown>>();
 
   changed(kind: StoredKind): void {
-    this.carrier?.(kind);
+    for (const send of this.carriers.values()) send(kind);
   }
 
   onChanged(kind: StoredKind, reload: () => Promise<unknown> | unknown): void {
@@ -34,15 +34,24 @@ export class StoredChangeHub implements StoredChanges {
   }
 
   /** the carrier: takes every local change from now on */
-  carry(send: (kind: StoredKind) => void): void {
-    if (this.carrier) throw new Error('a carrier of stored changes is set already');
-    this.carrier = send;
+  carry(send: (kind: StoredKind) => void, name = 'cluster'): void {
+    if (this.carriers.has(name)) throw new Error(`a carrier of stored changes named ${name} is set already`);
+    this.carriers.set(name, send);
   }
 
-  /** the carrier: another node changed `kind`; resolves once every reader has reloaded it (the first failure rejects) */
-  async applyRemote(kind: StoredKind): Promise<number> {
+  /**
+   * A carrier: another node (or worker) changed `kind`; resolves once every
+   * reader has reloaded it (the first failure rejects), then the other
+   * carriers pass it on (worker 0 of a clustered node: the cluster's news to
+   * its workers).
+   */
+  async applyRemote(kind: StoredKind, from = 'cluster'): Promise<number> {
     const list = this.readers.get(kind) ?? [];
-    for (const r of list) await r();
+    try {
+      for (const r of list) await r();
+    } finally {
+      for (const [name, send] of this.carriers) if (name !== from) send(kind);
+    }
     return list.length;
   }
 }

@@ -34,6 +34,21 @@ export function splitArgs(data: string, sep = ','): string[] {
   return out;
 }
 
+/** Index of the first `ch` outside ${...} and $[...], or -1 (GotoIf's '?' and ':'). */
+export function topLevelIndex(data: string, ch: string): number {
+  let depth = 0;
+  for (let i = 0; i < data.length; i++) {
+    const c = data[i];
+    if (c === '$' && (data[i + 1] === '{' || data[i + 1] === '[')) {
+      depth++;
+      i++;
+    } else if (depth > 0 && (c === '{' || c === '[')) depth++;
+    else if (depth > 0 && (c === '}' || c === ']')) depth--;
+    else if (depth === 0 && c === ch) return i;
+  }
+  return -1;
+}
+
 /** Parses an Asterisk duration in seconds ('1.5', '10') to ms; `def` when empty or not a number. */
 export function secondsToMs(s: string | undefined, def: number): number {
   if (s === undefined || s.trim() === '') return def;

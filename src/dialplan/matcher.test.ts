@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PatternMatcher, extensionMatches } from './matcher.js';
+import { PatternMatcher, compilePattern, compiledPatternCount, extensionMatches } from './matcher.js';
 
 function best(names: string[], input: string): string | undefined {
   const m = new PatternMatcher<string>();
@@ -68,6 +68,19 @@ test('extensionMatches for single names', () => {
   assert.equal(extensionMatches('_9!', '9'), true);
   assert.equal(extensionMatches('1001', '1001'), true);
   assert.equal(extensionMatches('1001', '1002'), false);
+});
+
+test('a pattern is compiled once and reused; the cache stays bounded and still answers right', () => {
+  const first = compilePattern('_49X.');
+  assert.ok(first);
+  assert.equal(compilePattern('_49X.'), first, 'the second call returns the same compiled test');
+  assert.equal(compilePattern('_[bad'), null);
+  assert.equal(compilePattern('_[bad'), null, 'a bad pattern is remembered as bad');
+  for (let i = 0; i < 5000; i++) assert.equal(extensionMatches(`_${i}X`, `${i}7`), true);
+  assert.ok(compiledPatternCount() <= 1024, `${compiledPatternCount()} kept`);
+  // the oldest entries left; asking again compiles afresh and still matches
+  assert.equal(extensionMatches('_49X.', '4912'), true);
+  assert.equal(extensionMatches('_49X.', '4812'), false);
 });
 
 test('10,000 extensions: every exact one is found, and pattern fall-back still works', () => {

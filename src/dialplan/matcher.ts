@@ -213,9 +213,36 @@ export class PatternMatcher<T> {
 /** Does `input` match one extension name (exact, or a `_` pattern)? Used for caller-ID matches. */
 export function extensionMatches(name: string, input: string): boolean {
   if (!name.startsWith('_')) return name === input;
-  const els = parsePattern(name);
-  if (!Array.isArray(els)) return false;
-  const at = (e: number, i: number): boolean => {
+  return compilePattern(name)?.(input) ?? false;
+}
+
+// Compiled patterns by their text. Route `match`/`did`/`cid` lists and
+// dialplan caller-ID matches test the same few patterns on every call, so
+// each is parsed once. The patterns come from configuration, so the set is
+// small; the bound only guards against a caller feeding endless new ones
+// (the oldest entry leaves first).
+const COMPILED_MAX = 1024;
+const compiled = new Map<string, ((input: string) => boolean) | null>();
+
+/** one `_` pattern, parsed once, as a test of a whole number; null when it does not parse */
+export function compilePattern(pattern: string): ((input: string) => boolean) | null {
+  let fn = compiled.get(pattern);
+  if (fn !== undefined) return fn;
+  fn = compileUncached(pattern);
+  if (compiled.size >= COMPILED_MAX) compiled.delete(compiled.keys().next().value!);
+  compiled.set(pattern, fn);
+  return fn;
+}
+
+/** how many compiled patterns are kept (for tests) */
+export function compiledPatternCount(): number {
+  return compiled.size;
+}
+
+function compileUncached(pattern: string): ((input: string) => boolean) | null {
+  const els = parsePattern(pattern);
+  if (!Array.isArray(els)) return null;
+  const at = (input: string, e: number, i: number): boolean => {
     if (e === els.length) return i === input.length;
     const el = els[e]!;
     if (el.kind === 'bang') return true;
@@ -223,7 +250,7 @@ export function extensionMatches(name: string, input: string): boolean {
     if (i >= input.length) return false;
     const c = input[i]!;
     if (el.kind === 'lit' ? el.ch !== c : !el.chars.has(c)) return false;
-    return at(e + 1, i + 1);
+    return at(input, e + 1, i + 1);
   };
-  return at(0, 0);
+  return (input) => at(input, 0, 0);
 }

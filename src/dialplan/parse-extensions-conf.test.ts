@@ -215,6 +215,12 @@ test('a Goto/GotoIf written out in full must land on an existing context, extens
     errorOf(conf('exten => 9,1,GotoIf($["${X}" = "a?b"]?1,again:1,agn)')).message,
     'extensions.conf:4:14: GotoIf($["${X}" = "a?b"]?1,again:1,agn): no label "agn" in extension 1 of [c]; did you mean again?',
   );
+  // a branch made of ${EXTEN:7:3} holds colons that do not split the branches; the written-out other branch is still checked
+  parseExtensionsConfText(conf('exten => 9,1,GotoIf(1?other,${EXTEN:7:3},1:1,again)'), 'e.conf');
+  assert.equal(
+    errorOf(conf('exten => 9,1,GotoIf(1?other,${EXTEN:7:3},1:1,agn)')).message,
+    'extensions.conf:4:14: GotoIf(1?other,${EXTEN:7:3},1:1,agn): no label "agn" in extension 1 of [c]; did you mean again?',
+  );
 });
 
 test('garbage never escapes as anything but a ConfigError (random lines from the significant characters)', () => {

@@ -24,6 +24,7 @@ import type { Context, Dialplan, Extension, Step } from './dialplan-types.js';
 import { PatternMatcher, parsePattern } from './matcher.js';
 import { DialplanRegistry } from './dialplan-registry.js';
 import { gosubTarget } from './apps/app-gosub.js';
+import { topLevelIndex } from './app-args.js';
 import { parseTimeSpec } from './time-spec.js';
 import { editDistance } from '../core/edit-distance.js';
 
@@ -500,7 +501,7 @@ class Parser {
               continue;
             }
             const rest = step.data.slice(q + 1);
-            const colon = rest.indexOf(':');
+            const colon = topLevelIndex(rest, ':');
             targets = colon < 0 ? [rest] : [rest.slice(0, colon), rest.slice(colon + 1)];
           }
           for (const t of targets) {
@@ -577,21 +578,6 @@ function findIn(contexts: Map<string, Context>, context: string, exten: string, 
     if (f) return f;
   }
   return null;
-}
-
-/** Index of the first `ch` outside ${...} and $[...], or -1. */
-function topLevelIndex(data: string, ch: string): number {
-  let depth = 0;
-  for (let i = 0; i < data.length; i++) {
-    const c = data[i];
-    if (c === '$' && (data[i + 1] === '{' || data[i + 1] === '[')) {
-      depth++;
-      i++;
-    } else if (depth > 0 && (c === '{' || c === '[')) depth++;
-    else if (depth > 0 && (c === '}' || c === ']')) depth--;
-    else if (depth === 0 && c === ch) return i;
-  }
-  return -1;
 }
 
 /** Index of the first ';' that starts a comment (not escaped as '\;'), or -1. */

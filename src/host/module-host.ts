@@ -46,6 +46,8 @@ export class ModuleHost<Services> {
   readonly commands = new CommandTable();
   readonly sections = new Map<string, SectionReader>();
   readonly statusFields = new Map<string, () => unknown>();
+  /** status paths ("messaging", "security.ids") each worker counts for itself */
+  readonly countedStatus: string[] = [];
   readonly cli = new Map<string, CliCommand<LoadedConfig>>();
   private readonly started: HostModule<Services>[] = [];
 
@@ -73,9 +75,11 @@ export class ModuleHost<Services> {
         this.registry.registerFunction(fn);
       },
       command: (name: string, run: CommandHandler) => this.commands.add(name, run, `module ${owner}`),
-      status: (key: string, read: () => unknown) => {
+      status: (key: string, read: () => unknown, counted?: true | readonly string[]) => {
         if (this.statusFields.has(key)) throw new Error(`status field "${key}" of module ${owner} is taken`);
         this.statusFields.set(key, read);
+        if (counted === true) this.countedStatus.push(key);
+        else if (counted) for (const m of counted) this.countedStatus.push(`${key}.${m}`);
       },
       cli: (cmd: CliCommand<LoadedConfig>) => {
         if (this.cli.has(cmd.name)) throw new Error(`palisade ${cmd.name} of module ${owner} exists already`);

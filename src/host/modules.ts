@@ -1,5 +1,6 @@
 // The modules Palisade runs, in start order (stopped in reverse). Adding a
 // feature: its folder, and one line here (docs/architecture.md, "Modules").
+import type { WorkerBus } from '../core/worker-bus.js';
 import type { LoadedConfig } from '../security/config/load-config.js';
 import type { LogRoot } from '../observability/logger.js';
 import type { Database } from '../storage/database.js';
@@ -73,6 +74,8 @@ export interface HostServices {
   channelFeatures: SipStack['channelFeatures'];
   /** do-not-disturb: providers (office, XMPP, admin) and readers (presence) meet here (src/core/dnd.ts) */
   dnd: DndHub;
+  /** what a feature shares with the other workers of sip.workers > 1 (src/core/worker-bus.ts) */
+  workers: WorkerBus;
   /** messages and published presence between messaging, presence and bridges (XMPP): src/core/chat.ts */
   chat: ChatHub;
   /** the trunks that run now (palisade.yaml's and the API's): the trunks module publishes, the IAX2 module follows (src/core/trunk-set.ts) */

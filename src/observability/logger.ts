@@ -12,6 +12,10 @@ export interface LogSink {
   write(line: string): void;
 }
 
+// One synchronous write per line (stdout to a pipe is write(2) on Linux): a
+// line leaves before the packet its handling sends next, so whoever reads the
+// log sees it before the far end sees the answer. Sending a loop turn's lines
+// in one write saved about 2.5 % of a call's CPU but lost that order.
 const stdoutSink: LogSink = { write: (line) => void process.stdout.write(line) };
 
 export class Logger {
@@ -48,6 +52,8 @@ export class Logger {
 
 export class LogRoot {
   private loggers = new Map<string, Logger>();
+  /** several workers (sip.workers > 1): the index of the worker that logs, on every line after the event */
+  private worker: number | null = null;
   constructor(
     private level: LogLevel = 'info',
     private levels: Record<string, LogLevel> = {},
@@ -69,12 +75,18 @@ export class LogRoot {
     for (const l of this.loggers.values()) l.refresh();
   }
 
+  /** every line this process writes names its worker (a field the line sets itself wins) */
+  setWorker(index: number | null): void {
+    this.worker = index;
+  }
+
   thresholdFor(subsystem: string): number {
     return RANK[this.levels[subsystem] ?? this.level];
   }
 
   emit(level: LogLevel, subsystem: string, event: string, fields?: Record<string, unknown>): void {
     const rec: Record<string, unknown> = { time: new Date().toISOString(), level, sub: subsystem, event };
+    if (this.worker !== null) rec.worker = this.worker;
     if (fields) for (const k of Object.keys(fields)) rec[k] = SECRET_KEYS.test(k) ? '[redacted]' : fields[k];
     let line: string;
     try {

@@ -62,7 +62,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
     declare(d) {
       for (const cmd of GUARD_COMMANDS) d.command(cmd, (args) => need().guard.control(cmd, args));
       for (const cmd of ['bans', 'ban-add', 'ban-remove']) d.command(cmd, (args) => need().security.control(cmd, args));
-      d.status('security', () => need().security.status());
+      d.status('security', () => need().security.status(), ['events', 'ids', 'security_log_lines', 'security_log_dropped', 'alerts_sent']);
       d.cli({
         name: 'bans',
         usage: '  bans list --config FILE        addresses the IDS has banned\n  bans add ADDRESS [--for 1h] [--reason TEXT] --config FILE\n  bans remove ADDRESS --config FILE\n',

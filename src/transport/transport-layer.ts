@@ -55,6 +55,12 @@ export interface TransportStats {
  */
 export interface WorkerRouter {
   route(data: Buffer, remote: Remote, local: ListenPoint): boolean;
+  /**
+   * after the parse: true when it handed the request to the worker that
+   * holds what it asks for (src/core/worker-bus.ts, steering); never asked
+   * of a request another worker steered here
+   */
+  steer?(msg: SipMessage, data: Buffer, remote: Remote, local: ListenPoint): boolean;
   /** set in workers that do not listen on stream transports themselves */
   streamSend?: (data: Buffer, remote: Remote) => void;
 }
@@ -126,6 +132,15 @@ export class TransportLayer implements Sender {
         const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError, this.router !== null);
         await l.start();
         this.udp.push(l);
+        // a smaller buffer than asked overflows in a burst (a stall of a few hundred ms at a high call rate): say so, with the fix
+        if (l.recvBufferGranted > 0 && l.recvBufferGranted < this.opts.udpRecvBuffer) {
+          this.log.warn('udp-recv-buffer-capped', {
+            listen: formatListenPoint(p),
+            asked: this.opts.udpRecvBuffer,
+            granted: l.recvBufferGranted,
+            fix: `sysctl -w net.core.rmem_max=${this.opts.udpRecvBuffer} (and in /etc/sysctl.d/ to keep it), or lower sip.udp_recv_buffer`,
+          });
+        }
       } else if (p.transport === 'tcp') {
         const l = new TcpListener(p, (d, r, lp) => this.onPacket(d, r, lp), onError);
         l.onClosed = (remote) => this.flowClosed(remote);
@@ -171,17 +186,17 @@ export class TransportLayer implements Sender {
   }
 
   /** several workers: a packet another worker read, which this worker owns; gated again (a ban may have arrived here first) */
-  inject(data: Buffer, remote: Remote, local: ListenPoint): void {
+  inject(data: Buffer, remote: Remote, local: ListenPoint, steered = false): void {
     this.stats.injected++;
     if (!this.gate.admit(remote.address, remote.transport)) {
       this.stats.gated++;
       return;
     }
-    this.dispatch(data, remote, local);
+    this.dispatch(data, remote, local, steered);
   }
 
   /** parse and hand upward one message that passed the gate */
-  private dispatch(data: Buffer, remote: Remote, local: ListenPoint): void {
+  private dispatch(data: Buffer, remote: Remote, local: ListenPoint, steered = false): void {
     let msg: SipMessage;
     try {
       const r = parseMessage(data, { maxSize: this.opts.maxMessageSize, stream: remote.transport !== 'udp' });
@@ -207,7 +222,14 @@ export class TransportLayer implements Sender {
         return;
       }
       msg = r.msg;
-      if (msg.isRequest) stampVia(msg, remote);
+      if (msg.isRequest) {
+        // several workers: a new request for state another worker holds goes there, as received
+        if (!steered && this.router?.steer?.(msg, data, remote, local)) {
+          this.stats.forwarded++;
+          return;
+        }
+        stampVia(msg, remote);
+      }
     } catch (err) {
       this.stats.malformed++;
       this.log.warn('parse-exception', { from: remote.address, error: (err as Error).message });

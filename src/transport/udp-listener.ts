@@ -8,6 +8,12 @@ export type DatagramHandler = (data: Buffer, remote: Remote, local: ListenPoint)
 export class UdpListener {
   private socket: dgram.Socket;
   sendErrors = 0;
+  /**
+   * The receive buffer the kernel granted, in the bytes asked for (Linux
+   * keeps twice the size for its bookkeeping and reports that; it caps what
+   * a process may ask at net.core.rmem_max). 0 until bound.
+   */
+  recvBufferGranted = 0;
 
   constructor(
     readonly point: ListenPoint,
@@ -32,6 +38,7 @@ export class UdpListener {
           // A large receive buffer absorbs bursts (the kernel caps it at rmem_max).
           s.setRecvBufferSize(this.recvBufferSize);
           s.setSendBufferSize(Math.min(this.recvBufferSize, 4 * 1024 * 1024));
+          this.recvBufferGranted = process.platform === 'linux' ? Math.floor(s.getRecvBufferSize() / 2) : s.getRecvBufferSize();
         } catch (err) {
           this.onError(err as Error);
         }

@@ -5,12 +5,9 @@
 // a condition that a cluster reaches asynchronously.
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runSipp } from './sipp.js';
 import { startPalisade, type PalisadeProcess } from './palisade-process.js';
 import { palisadeStatus } from './sip-probe.js';
-import { sippCsv, type TestUser } from './users.js';
+import type { TestUser } from './users.js';
 
 export const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -18,6 +15,15 @@ export const NATS_URL = process.env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:
 /** a name no other run uses: `letters`, the process id and the time (a NATS namespace and a table prefix) */
 export function clusterTag(letters: string): string {
   return `${letters}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+}
+
+/**
+ * The YAML lines every cluster test's node starts with: its `cluster:`
+ * section (node name, broker, the test's namespace) and no OPTIONS
+ * keep-alives (SIPp phones would take them for a call).
+ */
+export function clusterNodeYaml(node: string, namespace: string, broker = NATS_URL): string[] {
+  return ['cluster:', `  node: ${node}`, `  broker: ${broker}`, `  namespace: ${namespace}`, 'registrar:', '  qualify_interval: 0'];
 }
 
 /** one query on its own connection */
@@ -46,25 +52,7 @@ export async function eventually(what: string, check: () => boolean | Promise<bo
   }
 }
 
-/** one call from `caller` through `pal` to `to` (SIPp call-expect-uac): its final answer, 200 once answered and hung up after 300 ms */
-export async function callResult(pal: PalisadeProcess, caller: TestUser, to: string, name: string, dir: string): Promise<string> {
-  const csv = join(dir, `${name}.csv`);
-  writeFileSync(csv, sippCsv([caller], { peers: [to] }));
-  const r = await runSipp({
-    scenario: 'call-expect-uac',
-    target: pal.target,
-    inf: [csv],
-    calls: 1,
-    pauseMs: 300,
-    timeoutS: 20,
-    traceLogs: true,
-    dir,
-    extraArgs: ['-i', '127.0.0.1'],
-  });
-  const m = /call-result: (\S+)/.exec(r.logs);
-  assert.ok(m, `${name}: no result\n${r.errors}${r.stdout.slice(-800)}`);
-  return m[1]!;
-}
+export { callResult } from './call-result.js';
 
 /** the security verdict of the newest CDR of `src` written by `node` (its uniqueids start with the node's name) */
 export async function lastVerdict(prefix: string, src: string, node: string): Promise<string | undefined> {
@@ -91,6 +79,8 @@ export async function startTwoNodes(o: {
   prefix: string;
   yaml: (node: string) => string;
   into: PalisadeProcess[];
+  /** sip.workers of each node (1 when omitted) */
+  workers?: (node: string) => number;
 }): Promise<[PalisadeProcess, PalisadeProcess]> {
   for (const [i, name] of ['a', 'b'].entries()) {
     o.into.push(
@@ -102,6 +92,7 @@ export async function startTwoNodes(o: {
         transports: ['udp'],
         storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${o.prefix}`],
         extraYaml: o.yaml(name),
+        workers: o.workers?.(name),
       }),
     );
   }

@@ -27,6 +27,11 @@ export interface SippPhoneOptions {
   extraArgs?: string[];
   /** scenario variables (-set NAME VALUE) */
   set?: Record<string, string>;
+  /**
+   * the calls it answers before it exits by itself (-m; await finish() on
+   * it); omit for a phone that answers until stopped
+   */
+  calls?: number;
 }
 
 /** a SIPp phone registered as `user`, running `scenario` as its answer to every call for `timeoutS` */
@@ -59,6 +64,7 @@ export async function sippPhone(pal: PalisadeProcess, dir: string, user: TestUse
     transport: o.transport,
     extraArgs: ['-i', address, ...(o.extraArgs ?? [])],
     set: o.set,
+    calls: o.calls,
   });
 }
 

@@ -197,6 +197,14 @@ export interface SippProcess {
   done: Promise<SippResult>;
   /** ends SIPp (SIGINT to `timeout`, which forwards it; SIGKILL fallback) */
   stop(): Promise<SippResult>;
+  /**
+   * Waits up to `withinMs` for SIPp to exit by itself (a UAS started with
+   * `calls` ends once it has handled that many), then stops it. Use this
+   * rather than a fixed sleep before stop(): on a loaded machine the last
+   * message of the callee's scenario (the ACK of a 487, a BYE's 200) can
+   * arrive after the caller has already finished.
+   */
+  finish(withinMs: number): Promise<SippResult>;
 }
 
 /** Starts SIPp in the background; use run() to wait for a client to finish. */
@@ -275,7 +283,7 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   void done.then(() => {
     exited = true;
   });
-  return {
+  const proc: SippProcess = {
     pid: child.pid!,
     port,
     mediaPort,
@@ -294,7 +302,14 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
       }
       return done;
     },
+    async finish(withinMs: number) {
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((r) => (t = setTimeout(r, withinMs)))]);
+      clearTimeout(t);
+      return proc.stop();
+    },
   };
+  return proc;
 }
 
 /** Runs a SIPp client (calls must be set) to completion. */

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { analyseWav, readWav, goertzelPower } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
+import { pollUntil } from '../helpers/wait.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel } from '../../src/channel/channel.js';
 import type { ChannelMedia } from '../../src/channel/channel-media.js';
@@ -157,7 +158,8 @@ test('dial() outcomes: CHANUNAVAIL for a phone that is not registered, NOANSWER 
     await callee.waitEvent('CALL_INCOMING', 5000, calleeMark);
     await callee.hangup(); // baresip refuses an incoming call with 486 Busy Here
     await caller.waitEvent('CALL_CLOSED', 5000, mark);
-    await sleep(200);
+    // the dialplan records the last Dial()'s status once it returns, which may be after the caller sees the end
+    await pollUntil(() => results.length >= 3, 5000);
     assert.deepEqual(results, ['710:CHANUNAVAIL', '711:NOANSWER', '712:BUSY']);
   } finally {
     await caller.stop();

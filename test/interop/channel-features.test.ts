@@ -14,6 +14,7 @@ import { analyseWav, dominantFrequency, goertzelPower, readWav } from '../helper
 import { startSite, phone } from '../helpers/channel-site.js';
 import { runSipp } from '../helpers/sipp.js';
 import { sippCsv } from '../helpers/users.js';
+import { pollUntil } from '../helpers/wait.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel } from '../../src/channel/channel.js';
 import type { ChannelMedia, RecordResult } from '../../src/channel/channel-media.js';
@@ -258,7 +259,8 @@ test('CANCEL while the channel rings: 487 to the INVITE, the dialplan sees the h
     const t0 = Date.now();
     const r = await runSipp({ scenario: 'call-cancel-uac', target: `127.0.0.1:${site.sipPort}`, inf: [users], calls: 1, timeoutS: 30, dir });
     assert.equal(r.stats?.successful, 1, `SIPp: ${r.errors || r.stderr}`);
-    await sleep(100);
+    // the dialplan learns the hangup once the CANCEL is handled, which may be after the caller is done
+    await pollUntil(() => seen.cause !== undefined, 3000);
     assert.equal(seen.waited, false, 'wait() returned early because the caller went away');
     assert.equal(seen.cause, 'normal');
     assert.ok(Date.now() - t0 < 4000);

@@ -23,7 +23,7 @@ import { Baresip, findFreePort } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
+import { PG_URL, clusterTag, dropTables, eventually, pgQuery, clusterNodeYaml } from '../helpers/cluster-env.js';
 
 function assertAllPassed(r: SippResult, what: string, calls: number): void {
   const why = `${what}: exit ${r.code}\n${r.errors.slice(0, 3000)}\n${r.stdout.slice(-1500)}`;
@@ -47,8 +47,7 @@ function clusterRun(name: string) {
   const tag = clusterTag(name);
   const prefix = `${tag}_`;
   const storage = ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`];
-  const yaml = (node: string, extra: string[] = []) =>
-    ['cluster:', `  node: ${node}`, `  broker: ${NATS_URL}`, `  namespace: ${tag}`, 'registrar:', '  qualify_interval: 0', ...extra].join('\n');
+  const yaml = (node: string, extra: string[] = []) => [...clusterNodeYaml(node, tag), ...extra].join('\n');
   return { tag, prefix, storage, yaml };
 }
 

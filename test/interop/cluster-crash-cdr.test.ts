@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeOptions, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
+import { PG_URL, clusterTag, dropTables, eventually, pgQuery, clusterNodeYaml } from '../helpers/cluster-env.js';
 
 const tag = clusterTag('cx');
 const prefix = `${tag}_`;
@@ -53,7 +53,7 @@ describe('calls up on a node killed with kill -9 get their CDRs when it starts a
       domain: 'pbx.crash.test',
       transports: ['udp'],
       storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`],
-      extraYaml: ['cluster:', '  node: a', `  broker: ${NATS_URL}`, `  namespace: ${tag}`, 'registrar:', '  qualify_interval: 0'].join('\n'),
+      extraYaml: clusterNodeYaml('a', tag).join('\n'),
       dir: nodeDir,
     };
     mkdirSync(nodeDir);

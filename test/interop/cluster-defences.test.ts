@@ -23,7 +23,7 @@ import { makeUsers } from '../helpers/users.js';
 import { palisadeStatus, udpOptions } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startNats, type NatsServer } from '../helpers/nats.js';
-import { clusterTag, dropTables, eventually } from '../helpers/cluster-env.js';
+import { clusterTag, dropTables, eventually, clusterNodeYaml } from '../helpers/cluster-env.js';
 
 // PostgreSQL through its socket: the namespace has no route to the outer loopback
 const PG_URL = process.env.PALISADE_TEST_PG_SOCKET_URL ?? 'postgres://postgres@localhost/test?host=/var/run/postgresql';
@@ -83,12 +83,7 @@ netnsSuite(import.meta.url, 'a cluster of two nodes shares bans and reputation',
   const prefix = `${tag}_`;
   const node = (name: string, extra: string[] = []) =>
     [
-      'cluster:',
-      `  node: ${name}`,
-      `  broker: ${nats.url}`,
-      `  namespace: ${tag}`,
-      'registrar:',
-      '  qualify_interval: 0',
+      ...clusterNodeYaml(name, tag, nats.url),
       'security:',
       '  log: { min_level: 0 }',
       '  ids:',

@@ -22,7 +22,8 @@ import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, PG_URL, clusterTag, dropTables, pgQuery } from '../helpers/cluster-env.js';
+import { PG_URL, clusterTag, dropTables, pgQuery, clusterNodeYaml } from '../helpers/cluster-env.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const tag = clusterTag('cf');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-cluster-failover-'));
@@ -48,19 +49,7 @@ before(async () => {
         domain: '127.0.0.20',
         transports: ['udp'],
         storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${tag}_`],
-        extraYaml: [
-          'cluster:',
-          `  node: ${name}`,
-          `  broker: ${NATS_URL}`,
-          `  namespace: ${tag}`,
-          'registrar:',
-          '  qualify_interval: 0',
-          'security:',
-          '  ids:',
-          '    trusted: [127.0.0.20]',
-          '  reputation:',
-          '    exempt: [127.0.0.20/32]',
-        ].join('\n'),
+        extraYaml: [...clusterNodeYaml(name, tag), 'security:', '  ids:', '    trusted: [127.0.0.20]', '  reputation:', '    exempt: [127.0.0.20/32]'].join('\n'),
       }),
     );
   }
@@ -134,9 +123,10 @@ test('kill -9 of a node under call load loses no registration and no CDR; new ca
     const refusals = b.events().filter((e) => e.event === 'auth-failed' || e.event === 'call-refused');
     assert.equal(fresh.stats?.successful, 10, `new calls ${sinceKill} ms after the kill:\n${fresh.errors.slice(0, 1500)}\nnode b: ${JSON.stringify(refusals.slice(-6))}`);
 
-    // no CDR of a completed call lost
-    await new Promise((res) => setTimeout(res, 1000));
-    const rows = await pgQuery<{ n: string }>(`select count(*) as n from "${tag}_cdr" where disposition = 'ANSWERED'`);
+    // no CDR of a completed call lost (rows are written as calls end, a moment after the phones see the end: wait up to 10 s)
+    const answeredRows = () => pgQuery<{ n: string }>(`select count(*) as n from "${tag}_cdr" where disposition = 'ANSWERED'`);
+    await pollUntil(async () => Number((await answeredRows())[0]!.n) >= ok + 10);
+    const rows = await answeredRows();
     assert.ok(Number(rows[0]!.n) >= ok + 10, `${rows[0]!.n} ANSWERED CDRs for ${ok + 10} completed calls`);
   } finally {
     await uas.stop();

@@ -24,7 +24,7 @@ import type { PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { repoRoot } from '../helpers/paths.js';
 import { apiCall } from '../helpers/http-api.js';
-import { NATS_URL, callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes } from '../helpers/cluster-env.js';
+import { callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes, clusterNodeYaml } from '../helpers/cluster-env.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
 
 const tag = clusterTag('cl');
@@ -67,12 +67,7 @@ describe('call limits and API changes across two nodes', () => {
     base = `http://127.0.0.1:${httpPort}`;
     const yaml = (node: string) =>
       [
-        'cluster:',
-        `  node: ${node}`,
-        `  broker: ${NATS_URL}`,
-        `  namespace: ${tag}`,
-        'registrar:',
-        '  qualify_interval: 0',
+        ...clusterNodeYaml(node, tag),
         // national numbers have an E.164 form (the fraud list holds E.164 prefixes)
         'numbering:',
         '  country_code: "49"',

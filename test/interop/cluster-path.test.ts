@@ -16,7 +16,7 @@ import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process
 import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, PG_URL, clusterTag, dropTables, eventually, pgQuery } from '../helpers/cluster-env.js';
+import { PG_URL, clusterTag, dropTables, eventually, pgQuery, clusterNodeYaml } from '../helpers/cluster-env.js';
 
 const tag = clusterTag('cp');
 const prefix = `${tag}_`;
@@ -40,19 +40,7 @@ describe('Path: a phone on TCP behind Kamailio is called through the connection 
           domain: '127.0.0.50',
           transports: ['udp'],
           storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${prefix}`],
-          extraYaml: [
-            'cluster:',
-            `  node: ${name}`,
-            `  broker: ${NATS_URL}`,
-            `  namespace: ${tag}`,
-            'registrar:',
-            '  qualify_interval: 0',
-            'security:',
-            '  ids:',
-            '    trusted: [127.0.0.50]',
-            '  reputation:',
-            '    exempt: [127.0.0.50/32]',
-          ].join('\n'),
+          extraYaml: [...clusterNodeYaml(name, tag), 'security:', '  ids:', '    trusted: [127.0.0.50]', '  reputation:', '    exempt: [127.0.0.50/32]'].join('\n'),
         }),
       );
     }

@@ -19,7 +19,7 @@ import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import type { PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
 import { repoRoot } from '../helpers/paths.js';
-import { NATS_URL, callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes } from '../helpers/cluster-env.js';
+import { callResult, clusterTag, dropTables, eventually, lastVerdict, startTwoNodes, clusterNodeYaml } from '../helpers/cluster-env.js';
 
 const tag = clusterTag('cs');
 const prefix = `${tag}_`;
@@ -44,12 +44,7 @@ describe('a spend limit across two nodes', () => {
     const [port, uasPort] = await freeLocalPorts(2);
     const yaml = (node: string) =>
       [
-        'cluster:',
-        `  node: ${node}`,
-        `  broker: ${NATS_URL}`,
-        `  namespace: ${tag}`,
-        'registrar:',
-        '  qualify_interval: 0',
+        ...clusterNodeYaml(node, tag),
         'rates:',
         // only internal calls can be answered without a trunk: the callee's number is priced
         '  "2100": 6',

@@ -20,6 +20,7 @@ import { repoRoot } from '../helpers/paths.js';
 import { sippCsv } from '../helpers/users.js';
 import { apiCall, sessionCookie, type ApiCall } from '../helpers/http-api.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const THRESHOLD = 3;
 const dir = mkdtempSync(join(tmpdir(), 'palisade-console-api-'));
@@ -413,12 +414,16 @@ test('login guessing is banned like SIP guessing: security log lines fail2ban re
   assert.equal(after.status, 0, 'banned: the connection is closed without an answer');
   assert.ok(after.error, 'a connection error, not an HTTP answer');
   // the log: one Asterisk-format line per failure, service HTTP, naming the guesser; fail2ban's stock filter reads them
-  await sleep(300);
+  // (the log stream writes asynchronously: wait up to 10 s for the last failure's line)
   const file = join(pal.dir, 'var', 'security.log');
-  const lines = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.includes('res_security_log.c') && l.includes('Service="HTTP"') && l.includes(`RemoteAddress="IPV4/TCP/${guesser}/`));
-  assert.equal(lines.filter((l) => /SecurityEvent="(InvalidPassword|InvalidAccountID)"/.test(l)).length, THRESHOLD);
+  const guesserLines = () =>
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('res_security_log.c') && l.includes('Service="HTTP"') && l.includes(`RemoteAddress="IPV4/TCP/${guesser}/`));
+  const failureLines = (ls: string[]) => ls.filter((l) => /SecurityEvent="(InvalidPassword|InvalidAccountID)"/.test(l));
+  await pollUntil(() => existsSync(file) && failureLines(guesserLines()).length >= THRESHOLD);
+  const lines = guesserLines();
+  assert.equal(failureLines(lines).length, THRESHOLD);
   assert.ok(lines.some((l) => l.includes('SecurityEvent="InvalidAccountID"') && l.includes('AccountID="nobody"')));
   assert.ok(!readFileSync(file, 'utf8').includes('Wr0ng-but-long-enough'), 'no password in the log');
   const f2b = spawnSync('fail2ban-regex', ['-o', 'ip', file, '/etc/fail2ban/filter.d/asterisk.conf'], { encoding: 'utf8', timeout: 60_000 });

@@ -26,7 +26,9 @@ async function site(withDialplan = false): Promise<Site> {
   const users = makeUsers(3, { first: 1740 });
   const conf = join(dir, 'extensions.conf');
   writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
-  const extraYaml = ['registrar:', '  qualify_interval: 0', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
+  // no qualify OPTIONS and no unsolicited MWI NOTIFY to a new registration: the SIPp phones would take
+  // either for a call (a phone started with `calls` counts it as one of its calls and exits early)
+  const extraYaml = ['registrar:', '  qualify_interval: 0', 'voicemail:', '  mwi_unsolicited: false', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
   const pal = await startPalisade({ users, extraYaml });
   return { pal, dir, users };
 }
@@ -48,13 +50,14 @@ test('forward on busy: the callee answers 486, the target rings and answers; the
     const set = (await ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: target!.number })) as { busy: string };
     assert.equal(set.busy, target!.number);
     await assert.rejects(ask(s.pal, 'forward', { extension: callee!.number, type: 'busy', target: '9999' }), /not an extension/);
-    const busy = await sippPhone(s.pal, s.dir, callee!, 'uas-busy', 40);
-    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
+    const busy = await sippPhone(s.pal, s.dir, callee!, 'uas-busy', 40, { calls: 1 });
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40, { calls: 1 });
     const r = await call(s, 'call-auth-uac');
     assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
-    await new Promise((res) => setTimeout(res, 2500));
-    const b = await busy.stop();
-    const a = await answer.stop();
+    // each phone ends its one call by itself: the busy one on the ACK of its 486, the
+    // target 2 s (its wait for a retransmitted BYE) after the BYE that may come after the caller is done
+    const b = await busy.finish(5000);
+    const a = await answer.finish(5000);
     assert.equal(invites(b.messages), 1, 'the callee was rung and said busy');
     assert.match(b.messages, /^SIP\/2\.0 486/m);
     assert.equal(invites(a.messages), 1, 'the target was rung');
@@ -79,15 +82,16 @@ test('forward on no answer: after the set seconds the callee is cancelled and th
   try {
     const [, callee, target] = s.users;
     await ask(s.pal, 'forward', { extension: callee!.number, type: 'noanswer', target: target!.number, seconds: 2 });
-    const ringing = await sippPhone(s.pal, s.dir, callee!, 'uas-ring-no-answer', 40);
-    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
+    const ringing = await sippPhone(s.pal, s.dir, callee!, 'uas-ring-no-answer', 40, { calls: 1 });
+    const answer = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40, { calls: 1 });
     const t0 = Date.now();
     const r = await call(s, 'call-auth-uac');
     assert.ok(r.ok, `the caller's call was answered: ${r.errors}`);
     assert.ok(Date.now() - t0 >= 2000, 'not before the no-answer time');
-    await new Promise((res) => setTimeout(res, 2500));
-    const n = await ringing.stop();
-    const a = await answer.stop();
+    // each phone ends its one call by itself: the ringing one on the ACK of its 487, the
+    // target 2 s (its wait for a retransmitted BYE) after the BYE that may come after the caller is done
+    const n = await ringing.finish(5000);
+    const a = await answer.finish(5000);
     assert.equal(invites(n.messages), 1);
     assert.match(n.messages, /^CANCEL /m, 'the callee stopped ringing');
     assert.equal(invites(a.messages), 1);
@@ -106,7 +110,7 @@ for (const withDialplan of [false, true]) {
       const [, callee, target] = s.users;
       await ask(s.pal, 'dnd', { extension: callee!.number, on: true });
       const phone = await sippPhone(s.pal, s.dir, callee!, 'uas-answer', 40);
-      const other = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40);
+      const other = await sippPhone(s.pal, s.dir, target!, 'uas-answer', 40, { calls: 1 });
       const r = await call(s, 'call-busy-uac');
       assert.ok(r.ok, `the caller got 486: ${r.errors}`);
       // the call reached Palisade, which refused it for DND
@@ -116,9 +120,10 @@ for (const withDialplan of [false, true]) {
       await ask(s.pal, 'forward', { extension: callee!.number, type: 'always', target: target!.number });
       const f = await call(s, 'call-auth-uac');
       assert.ok(f.ok, `forwarded call answered: ${f.errors}`);
-      await new Promise((res) => setTimeout(res, 2500));
+      // the target ends its one call by itself, 2 s (its wait for a retransmitted BYE) after the BYE;
+      // the phone in DND / forwarded must see nothing meanwhile, and answers until stopped
+      const o = await other.finish(5000);
       const p = await phone.stop();
-      const o = await other.stop();
       assert.equal(invites(p.messages), 0, 'the extension in DND / forwarded never rang');
       assert.equal(invites(o.messages), 1, 'the forward target rang once');
       const list = (await ask(s.pal, 'diversions')) as Array<{ extension: string; dnd: boolean; always: string }>;

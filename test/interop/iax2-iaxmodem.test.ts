@@ -21,6 +21,7 @@ import { startIaxModem, type IaxModem } from '../helpers/iaxmodem.js';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
 import { askServer } from '../../src/admin/control-client.js';
 import { goertzelPower, makeToneWav } from '../helpers/audio.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const IAX_A = 'Ix-Vb7Qm3Tz9Kp2Wd5R';
 const IAX_B = 'Ix-Lc4Hs8Nf6Yg1Jx3E';
@@ -123,10 +124,11 @@ test('iaxmodem registers over IAX2, places a call the dialplan answers and recei
     assert.ok(leg.received > 50 && ch.sent > 50, `B → A: leg received ${leg.received}, A's channel sent ${ch.sent}`);
     assert.ok(ch.received > 50 && leg.sent > 50, `A → B: A's channel received ${ch.received}, leg sent ${leg.sent}`);
 
-    // CDR: both calls, the second one answered through Dial
-    await new Promise((r) => setTimeout(r, 500));
+    // CDR: both calls, the second one answered through Dial (its row is written as it ends: wait for both, up to 10 s)
     const db = new Database(join(pal.dir, 'palisade.db'), { readonly: true });
-    const rows = db.prepare("SELECT src, dst, disposition, userfield, channel FROM cdr WHERE channel LIKE 'IAX2/%' ORDER BY start").all() as Array<Record<string, string>>;
+    const iaxRows = () => db.prepare("SELECT src, dst, disposition, userfield, channel FROM cdr WHERE channel LIKE 'IAX2/%' ORDER BY start").all() as Array<Record<string, string>>;
+    await pollUntil(() => iaxRows().length >= 2);
+    const rows = iaxRows();
     db.close();
     assert.deepEqual(
       rows.map((r) => [r.src, r.dst, r.disposition]),

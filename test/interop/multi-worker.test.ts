@@ -30,9 +30,19 @@ import { freeLocalPorts, runSipp, startSipp, type SippProcess, type SippResult }
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { udpOptions } from '../helpers/sip-probe.js';
 import { workerAddresses } from '../helpers/worker-addresses.js';
+import { apiCall } from '../helpers/http-api.js';
+import { callResult } from '../helpers/call-result.js';
+import { pidfs } from '../helpers/presence-notify.js';
+import { repoRoot } from '../helpers/paths.js';
+import { spawnSync } from 'node:child_process';
+import { generateSecret } from '../../src/security/passwords/index.js';
+import { pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'multi-worker-'));
-const users = makeUsers(9, { first: 3100 });
+const branchSecret = generateSecret();
+const users = makeUsers(17, { first: 3100 });
+// a carrier (an IP-authenticated trunk) calling in from an address worker 1 owns
+const [carrierAddr] = workerAddresses(1, 1, 2, 245);
 const phones: SippProcess[] = [];
 let pal: PalisadeProcess | null = null;
 after(async () => {
@@ -57,14 +67,64 @@ interface WorkerRow {
   shared_in: number;
 }
 
-// a busy lamp for 3107 (its hint in a context of its own: calls stay direct B2BUA calls), and 3108 may pick its calls up
+// a busy lamp for 3107 (its hint in a context of its own), and 3108 may pick its calls up; the users'
+// context has only the do-not-disturb codes, so calls between extensions stay direct B2BUA calls
 const lampsConf = join(dir, 'extensions.conf');
-writeFileSync(lampsConf, '[lamps]\nexten => 3107,hint,SIP/3107\n');
+writeFileSync(
+  lampsConf,
+  [
+    '[lamps]',
+    'exten => 3107,hint,SIP/3107',
+    '[default]',
+    'exten => *78,1,DND(on)',
+    'exten => *79,1,DND(off)',
+    // a queue line, and a code that logs the caller in to it
+    'exten => 6000,1,Answer()',
+    ' same => n,Queue(mwq)',
+    'exten => *45,1,AddQueueMember(mwq)',
+    // the queue line reached by a pattern and a written-out jump
+    'exten => _610X,1,Goto(default,6000,1)',
+    // ... by a jump made of the number's own digits, and by a menu key
+    'exten => _63XX,1,Goto(mw-lines,${EXTEN:2},1)',
+    'exten => 6200,1,Goto(mw-ivr,s,1)',
+    // pickup and park reached through the dialplan rather than by their codes
+    'exten => _7XXXX,1,Pickup(${EXTEN:1})',
+    'exten => *85701,1,ParkedCall(${EXTEN:3})',
+    // a conference room
+    'exten => 8000,1,ConfBridge(mw)',
+    // the carrier's calls: the DID's inbound route runs [support-in], which jumps to the queue line
+    '[from-carrier]',
+    'exten => 999,1,Hangup()',
+    '[support-in]',
+    'exten => s,1,Goto(default,6000,1)',
+    '[mw-lines]',
+    'exten => 01,1,Goto(default,6000,1)',
+    'exten => 02,1,Hangup()',
+    '[mw-ivr]',
+    'exten => s,1,Answer()',
+    ' same => n,WaitExten(20)',
+    'exten => 1,1,Goto(default,6000,1)',
+    '',
+  ].join('\n'),
+);
+const queuesConf = join(dir, 'queues.conf');
+const queueLog = join(dir, 'queue_log');
+writeFileSync(queuesConf, '[general]\npersistentmembers = no\n[mwq]\nstrategy = ringall\ntimeout = 5\nretry = 1\nmember => SIP/3114\n');
+const voicemailConf = join(dir, 'voicemail.conf');
+writeFileSync(voicemailConf, '[default]\n3105 => 582914,MWI box,\n');
+writeFileSync(join(dir, 'hello.wav'), pcmToWav(tone(440, 1500)));
 
 // many calls per caller at once: the call limits and the short-call reputation rule are not under test here
 const EXTRA = [
   `dialplan:\n  file: ${lampsConf}`,
-  'office:\n  pickup:\n    groups:\n      sales: [3107, 3108]',
+  'office:\n  pickup:\n    groups:\n      sales: [3107, 3108]\n      support: [3110, 3111]',
+  `queues:\n  file: ${queuesConf}\n  log_file: ${queueLog}`,
+  `voicemail:\n  file: ${voicemailConf}\n  spool_dir: ${join(dir, 'spool')}`,
+  // a branch office that registers to us (host: dynamic), reached by 5XXX
+  `trunks:\n  - { name: branch, host: dynamic, username: "9100", secret: "${branchSecret}" }`,
+  `  - { name: carrier, host: ${carrierAddr}, allow_from: ["${carrierAddr}/32"], context: from-carrier, username: "7300111" }`,
+  'routes:\n  outbound:\n    - { name: to-branch, match: ["_5XXX"], trunks: [branch] }',
+  '  inbound:\n    - { did: "4930555000", to: "support-in,s,1" }',
   'registrar:\n  qualify_interval: 0',
   'fraud:\n  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
   'security:\n  reputation: { short_call_burst: 10000 }',
@@ -137,6 +197,14 @@ test('two workers: phones registered through either worker call each other; retr
     'every call ended',
   );
 
+  // `status` sums what each worker counts (the 80 answered calls) and lists both workers
+  const st = (await ask(p, 'status')) as { calls: { answered: number }; registrations: number; workers: Array<{ worker: number }> };
+  assert.ok(st.calls.answered >= 80, `status counts both workers' calls: ${JSON.stringify(st.calls)}`);
+  assert.equal(st.registrations, 2, 'the bindings every worker holds, once');
+  assert.deepEqual(
+    st.workers.map((x) => x.worker),
+    [0, 1],
+  );
   // one scrape of worker 0's /metrics counts both workers' calls (40 each) and the two phones once
   const metrics = await (await fetch(`${httpBase}/metrics`)).text();
   assert.match(metrics, /^palisade_calls_total\{outcome="started"\} 80$/m, 'the calls of both workers');
@@ -177,6 +245,11 @@ test('a ban made in one worker refuses the address in every worker before its ne
   for (const r of after) assert.ok(r.bans >= 1, `worker ${r.worker} holds the ban: ${JSON.stringify(r)}`);
   const bans = JSON.stringify(await ask(p, 'bans'));
   assert.ok(bans.includes(strangerAddr), `worker 0 (the control socket) lists the ban worker 1 made: ${bans}`);
+  // `status` through the one control socket counts the defences of every worker: the ban worker 1 issued, its auth failures
+  const st = (await ask(p, 'status')) as { security: { ids: { bansIssued: number; bansAdopted: number }; events: Record<string, number> } };
+  process.stdout.write(`# status.security ${JSON.stringify(st.security)}\n`);
+  assert.ok(st.security.ids.bansIssued >= 1, `status counts the ban worker 1 issued: ${JSON.stringify(st.security)}`);
+  assert.ok(st.security.ids.bansAdopted >= 1, 'and worker 0 adopting it');
   assert.equal(await udpOptions(p, neighbour), true, 'a neighbour is still answered');
 });
 
@@ -209,6 +282,29 @@ test('two workers: a phone on TCP (its connections held by worker 0) is called f
   const rows = await workers();
   // worker 1 received what worker 0 read on the TCP connection for its calls
   assert.ok(rows[1]!.injected - before[1]!.injected >= calls * 4, `worker 1 was handed the TCP phone's answers: ${JSON.stringify(before)} → ${JSON.stringify(rows)}`);
+});
+
+test("two workers: a TCP phone's connection (held by worker 0) closing while worker 1's call rings it ends that call at once", { timeout: 120_000 }, async () => {
+  const p = await started();
+  const [w0x] = workerAddresses(0, 1, 2, 60);
+  const [w1x] = workerAddresses(1, 1, 2, 60);
+  const phone = await sippPhone(p, dir, users[16]!, 'uas-ring-no-answer', 60, { address: w0x!, transport: 't1' });
+  let stopped = 0;
+  try {
+    const call = callResult(p, users[13]!, users[16]!.number, 'tcp-closed', dir, { from: w1x!, timeoutS: 40 });
+    await until('the call rings in worker 1', async () => {
+      const calls = (await ask(p, 'calls')) as Array<{ worker: number; state: string; to: string }>;
+      return calls.some((c) => c.worker === 1 && c.state === 'ringing' && c.to === users[16]!.number);
+    });
+    // the phone goes away: its TCP connection closes in worker 0
+    await phone.stop();
+    stopped = Date.now();
+    const result = await call;
+    assert.notEqual(result, '200');
+    assert.ok(Date.now() - stopped < 10_000, `worker 1 ended the call ${Date.now() - stopped} ms after the connection closed (${result})`);
+  } finally {
+    if (!stopped) await phone.stop();
+  }
 });
 
 test('re-REGISTERs that move only the expiry reach the other worker once a second, not once each', { timeout: 120_000 }, async () => {
@@ -340,6 +436,510 @@ test('a busy lamp on one worker shows a call the other worker holds, and its key
   } finally {
     for (const s of stops.reverse()) await s().catch(() => undefined);
     rmSync(join(dir, 'pickup-replaces.txt'), { force: true });
+  }
+});
+
+/** one call from `from` (a loopback address) by `user` to `number`: its final status ('200' when answered, then a BYE after `pauseMs`) */
+const dial = (p: PalisadeProcess, user: (typeof users)[number], number: string, from: string, pauseMs = 500): Promise<string> =>
+  callResult(p, user, number, `dial-${user.number}-${number}`, dir, { from, pauseMs, timeoutS: 30 });
+
+/** a caller that waits to be hung up on (call-callee-bye-uac): answered by Palisade or a picker, ended from the far side */
+function waitingCaller(p: PalisadeProcess, user: (typeof users)[number], number: string, from: string): Promise<SippProcess> {
+  const csv = join(dir, `waiting-${user.number}.csv`);
+  writeFileSync(csv, sippCsv([user], { peers: [number] }));
+  return startSipp({ scenario: 'call-callee-bye-uac', target: p.target, inf: [csv], calls: 1, rate: 1, timeoutS: 60, dir, extraArgs: ['-i', from] });
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('two workers: *8 and **EXT dialled through worker 0 pick up a call ringing in worker 1 (the INVITE is steered there)', { timeout: 150_000 }, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 160);
+  const [w0a, w0b] = workerAddresses(0, 2, 2, 160);
+  const [alice, bob, carol, eve] = [users[9]!, users[10]!, users[11]!, users[13]!];
+  const bobPhone = await sippPhone(p, dir, bob, 'uas-ring-no-answer', 90, { address: w1a! });
+  try {
+    for (const [picker, code, how] of [
+      [carol, '*8', 'group'],
+      [eve, `**${bob.number}`, 'directed'],
+      // _7XXXX => Pickup(${EXTEN:1}) in the dialplan: steered as **EXT is
+      [eve, `7${bob.number}`, 'directed'],
+    ] as const) {
+      // Alice calls Bob from an address worker 1 owns: worker 1 holds the call, Bob's phone rings
+      const seen = p.events().length;
+      const caller = await waitingCaller(p, alice, bob.number, w1b!);
+      try {
+        await until('the call rings in worker 1', async () => {
+          const calls = (await ask(p, 'calls')) as Array<{ worker: number; state: string }>;
+          return calls.length === 1 && calls[0]!.worker === 1 && calls[0]!.state === 'ringing';
+        });
+        // the picker dials the code from an address worker 0 owns; worker 0 hands the INVITE to worker 1
+        assert.equal(await dial(p, picker, code, w0a!, 1000), '200', `${code} is answered`);
+        const a = await caller.done;
+        assert.equal(a.stats?.successful, 1, `Alice's call was answered by ${picker.number} and ended: ${a.errors}`);
+        const after = p.events().slice(seen);
+        const steered = after.find((e) => e.event === 'request-steered' && e.user === code);
+        assert.equal(steered?.to, 1, `worker 0 steered ${code} to worker 1: ${JSON.stringify(after.filter((e) => /steer|pickup|picked/.test(String(e.event))))}`);
+        const picked = after.find((e) => e.event === 'call-picked-up');
+        assert.equal(picked?.by, picker.number);
+        assert.equal(picked?.how, how);
+        assert.equal(picked?.worker, 1, 'the pickup ran in worker 1, which holds the call');
+      } finally {
+        await caller.stop().catch(() => undefined);
+      }
+    }
+    // and a code with nothing to take anywhere is answered where it landed: nothing picked up
+    const seen = p.events().length;
+    assert.equal(await dial(p, carol, '*8', w0b!, 300), '200');
+    const nothing = p
+      .events()
+      .slice(seen)
+      .find((e) => e.event === 'pickup-nothing');
+    assert.equal(nothing?.by, carol.number, 'the INVITE reached worker 0, which found nothing to pick up');
+    assert.equal(nothing?.worker, 0);
+  } finally {
+    await bobPhone.stop();
+  }
+});
+
+test('two workers: a call parked in worker 1 is taken by dialling its slot through worker 0; a slot held in one worker is not given in the other; `parked` lists both', {
+  timeout: 150_000,
+}, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 180);
+  const [w0a, w0b] = workerAddresses(0, 2, 2, 180);
+  const [alice, carol, eve] = [users[9]!, users[11]!, users[13]!];
+  // Alice parks herself (700) through worker 1: slot 701
+  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  const stops = [() => parkedAlice.stop()];
+  try {
+    type Row = { worker: number; slot: string; caller: string };
+    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
+    assert.deepEqual(
+      ((await ask(p, 'parked')) as Row[]).map((r) => [r.worker, r.slot, r.caller]),
+      [[1, '701', alice.number]],
+    );
+    // Eve parks through worker 0: 701 is taken (in worker 1), so 702
+    const parkedEve = await waitingCaller(p, eve, '700', w0a!);
+    stops.push(() => parkedEve.stop());
+    await until('Eve waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 2);
+    assert.deepEqual(
+      ((await ask(p, 'parked')) as Row[]).map((r) => [r.worker, r.slot, r.caller]).sort(),
+      [
+        [0, '702', eve.number],
+        [1, '701', alice.number],
+      ],
+      'one lot over both workers',
+    );
+    // Carol dials *85701 (ParkedCall(${EXTEN:3}) in the dialplan) through worker 0, and the slot 702
+    // itself through worker 1: each reaches the worker where the call waits
+    const seen = p.events().length;
+    assert.equal(await dial(p, carol, '*85701', w0b!, 1000), '200');
+    assert.equal((await parkedAlice.done).stats?.successful, 1, 'Alice was taken out of the lot and hung up on by Carol');
+    assert.equal(await dial(p, carol, '702', w1b!, 1000), '200');
+    assert.equal((await parkedEve.done).stats?.successful, 1, 'Eve too');
+    const taken = p
+      .events()
+      .slice(seen)
+      .filter((e) => e.event === 'parked-call-retrieved')
+      .map((e) => [e.slot, e.worker, e.extension]);
+    assert.deepEqual(taken, [
+      ['701', 1, carol.number],
+      ['702', 0, carol.number],
+    ]);
+    assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
+  } finally {
+    for (const s of stops) await s().catch(() => undefined);
+  }
+});
+
+test('two workers: do-not-disturb set by a feature code in worker 1 holds for a call worker 0 routes, at once', { timeout: 120_000 }, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 200);
+  const [w0a] = workerAddresses(0, 1, 2, 200);
+  const [dave, eve] = [users[12]!, users[13]!];
+  const davePhone = await sippPhone(p, dir, dave, 'uas-answer', 90, { address: w1a! });
+  try {
+    // Eve's call through worker 0 reaches Dave's phone: answered
+    assert.equal(await dial(p, eve, dave.number, w0a!, 200), '200', 'Dave answers before the code');
+    // Dave dials *78 from an address worker 1 owns (DND() runs there, the dialplan then ends: 480)
+    const seen = p.events().length;
+    assert.equal(await dial(p, dave, '*78', w1b!), '480');
+    const set = p
+      .events()
+      .slice(seen)
+      .find((e) => e.event === 'dnd-set');
+    assert.equal(set?.worker, 1, 'the code ran in worker 1');
+    // worker 0 refuses Eve's next call as busy without ringing Dave
+    assert.equal(await dial(p, eve, dave.number, w0a!, 200), '486', 'worker 0 knows Dave does not want to be disturbed');
+    assert.ok(
+      p
+        .events()
+        .slice(seen)
+        .some((e) => e.event === 'call-dnd' && e.to === dave.number && e.worker === 0),
+    );
+    assert.equal(await dial(p, dave, '*79', w1b!), '480');
+    assert.equal(await dial(p, eve, dave.number, w0a!, 200), '200', 'and again once Dave turns it off');
+  } finally {
+    await davePhone.stop();
+  }
+});
+
+test('two workers: a queue runs in worker 0: a caller through worker 1 waits in its one line; a member logged in by a code in worker 1 is a member there', {
+  timeout: 120_000,
+}, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 220);
+  const [w0a] = workerAddresses(0, 1, 2, 220);
+  const [caller, agent, latecomer] = [users[9]!, users[14]!, users[15]!];
+  type Queue = { waiting: number; members: Array<{ interface: string; paused: boolean; dynamic: boolean }>; callers: Array<{ callerid: string }> };
+  const queue = async () => ((await ask(p, 'queue-show', { queue: 'mwq' })) as Queue[])[0]!;
+  // 3115 logs itself in (PJSIP/3115) by *45 through worker 1 (the dialplan then ends unanswered: 480)
+  const seen = p.events().length;
+  assert.equal(await dial(p, latecomer, '*45', w1a!), '480');
+  assert.ok(
+    readFileSync(queueLog, 'utf8')
+      .split('\n')
+      .some((l) => /\|mwq\|PJSIP\/3115\|ADDMEMBER\|/.test(l)),
+    'worker 1 ran AddQueueMember',
+  );
+  await until('worker 0 holds the member worker 1 added', async () => (await queue()).members.some((m) => m.interface === 'PJSIP/3115' && m.dynamic));
+  assert.equal(
+    readFileSync(queueLog, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('|PJSIP/3115|ADDMEMBER|')).length,
+    1,
+    'one ADDMEMBER line, not one per worker',
+  );
+  // the agent's phone (through worker 0's address) is paused: a caller waits
+  const agentPhone = await sippPhone(p, dir, agent, 'uas-answer', 90, { address: w0a! });
+  try {
+    await ask(p, 'queue-pause', { queue: 'mwq', interface: 'SIP/3114', reason: 'test' });
+    // the caller dials 6000 through worker 1: steered to worker 0, answered there, and waits in worker 0's line
+    const call = dial(p, caller, '6000', w1b!, 8000);
+    await until('the caller waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number));
+    const steered = p
+      .events()
+      .slice(seen)
+      .find((e) => e.event === 'request-steered' && e.user === '6000');
+    assert.equal(steered?.to, 0, 'worker 1 handed the call to worker 0');
+    assert.equal(steered?.worker, 1);
+    // the agent is back: worker 0 offers the call and the agent answers
+    await ask(p, 'queue-unpause', { queue: 'mwq', interface: 'SIP/3114' });
+    assert.equal(await call, '200');
+    const connected = readFileSync(queueLog, 'utf8')
+      .split('\n')
+      .find((l) => /\|mwq\|SIP\/3114\|CONNECT\|/.test(l));
+    assert.ok(connected, `the agent took the call: ${readFileSync(queueLog, 'utf8').slice(-800)}`);
+    assert.equal((await queue()).waiting, 0);
+  } finally {
+    await agentPhone.stop();
+  }
+});
+
+test("two workers: the queue is worker 0's one line also for a number that reaches Queue() by a pattern and a Goto, and for a carrier's DID whose inbound route runs the dialplan", {
+  timeout: 120_000,
+}, async () => {
+  const p = await started();
+  const [w1b] = workerAddresses(1, 1, 2, 226);
+  const caller = users[9]!;
+  type Queue = { callers: Array<{ callerid: string }> };
+  const queue = async () => ((await ask(p, 'queue-show', { queue: 'mwq' })) as Queue[])[0]!;
+  const steeredTo = (seen: number, user: string) =>
+    p
+      .events()
+      .slice(seen)
+      .find((e) => e.event === 'request-steered' && e.user === user);
+  // the only member is paused: callers wait in the line, where queue-show (worker 0) sees them
+  await ask(p, 'queue-pause', { queue: 'mwq', interface: 'SIP/3114', reason: 'test' });
+  try {
+    // 6101 through worker 1: _610X jumps to 6000, which runs Queue()
+    let seen = p.events().length;
+    const call = dial(p, caller, '6101', w1b!, 3000);
+    await until('the caller of 6101 waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number));
+    assert.equal(steeredTo(seen, '6101')?.to, 0, 'worker 1 handed 6101 to worker 0');
+    assert.equal(await call, '200');
+    // the carrier's DID through worker 1: its inbound route runs [support-in], which jumps to the queue line;
+    // then the same DID named in To only, the Request-URI naming the trunk's account (a registered trunk's calls)
+    const carrierCall = async (cid: string, ruri: string, steeredUser: string) => {
+      const from = p.events().length;
+      const [port] = await freeLocalPorts(1);
+      const inbound = runSipp({
+        scenario: 'provider-call-in-uac',
+        target: p.target,
+        port,
+        service: '4930555000',
+        set: ruri ? { cid, ruri } : { cid },
+        calls: 1,
+        traceLogs: true,
+        timeoutS: 30,
+        dir,
+        extraArgs: ['-i', carrierAddr!],
+      });
+      await until(`the carrier's caller ${cid} waits in worker 0`, async () => (await queue()).callers.some((c) => c.callerid === cid));
+      assert.equal(steeredTo(from, steeredUser)?.to, 0, 'worker 1 handed the DID to worker 0');
+      await until('worker 0 logs the inbound route of 4930555000', async () =>
+        p
+          .events()
+          .slice(from)
+          .some((e) => e.event === 'inbound-route' && e.did === '4930555000' && e.worker === 0),
+      );
+      // the administrator ends it: the carrier gets the BYE
+      const row = ((await ask(p, 'calls')) as Array<Record<string, unknown>>).find((c) => JSON.stringify(c).includes(cid));
+      assert.ok(row, 'the call is listed');
+      assert.equal(row.worker, 0);
+      await ask(p, 'hangup', { call: String(row.id) });
+      const r = await inbound;
+      assert.match(r.logs, /call-in-result: 200/, r.errors);
+      assert.equal(r.stats?.successful, 1);
+    };
+    await carrierCall('015112345', '', '4930555000');
+    await carrierCall('015177777', '7300111', '7300111');
+    // 6301 through worker 1: _63XX jumps to [mw-lines] by the number's last two digits, 01, which runs the queue
+    seen = p.events().length;
+    const byDigits = dial(p, caller, '6301', w1b!, 3000);
+    await until('the caller of 6301 waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number));
+    assert.equal(steeredTo(seen, '6301')?.to, 0, 'worker 1 handed 6301 to worker 0');
+    assert.equal(await byDigits, '200');
+    // 6200 through worker 1: a menu whose key 1 is the queue; the caller presses 1 and waits in worker 0's line
+    seen = p.events().length;
+    const csv = join(dir, 'ivr-key.csv');
+    writeFileSync(csv, sippCsv([caller], { peers: ['6200'] }));
+    const keyed = runSipp({ scenario: 'call-dtmf-keys-uac', target: p.target, inf: [csv], calls: 1, set: { keys: '1' }, timeoutS: 60, dir, extraArgs: ['-i', w1b!] });
+    await until('the caller who pressed 1 waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number), 20_000);
+    assert.equal(steeredTo(seen, '6200')?.to, 0, 'worker 1 handed the menu to worker 0');
+    const menuCall = ((await ask(p, 'calls')) as Array<Record<string, unknown>>).find((c) => JSON.stringify(c).includes(caller.number));
+    assert.equal(menuCall?.worker, 0);
+    await ask(p, 'hangup', { call: String(menuCall!.id) });
+    const kr = await keyed;
+    assert.equal(kr.stats?.successful, 1, kr.errors);
+  } finally {
+    await ask(p, 'queue-unpause', { queue: 'mwq', interface: 'SIP/3114' });
+  }
+});
+
+test('two workers: an extension created through the API (worker 0) registers and is called through worker 1 at once', { timeout: 120_000 }, async () => {
+  const p = await started();
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), ...args, '--config', p.configPath], { cwd: p.dir, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(cli(['admin', 'add', 'mw-root', '--role', 'admin']).status, 0);
+  const tok = cli(['admin', 'token', 'mw-root']);
+  assert.equal(tok.status, 0, tok.stderr);
+  const token = tok.stdout.trim().split('\n').at(-1)!;
+  const r = await apiCall(httpBase, { method: 'POST', path: '/api/v1/extensions', body: { number: '3190', name: 'Made by the API', context: 'default' }, token });
+  assert.equal(r.status, 201, r.text);
+  const made = { number: '3190', secret: r.json.secret as string, name: 'API' };
+  // at once: the REGISTER from an address worker 1 owns (sippPhone asserts its 200), the moment the API has answered
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 240);
+  const phone = await sippPhone(p, dir, made, 'uas-answer', 60, { address: w1a! });
+  try {
+    assert.equal(await dial(p, users[13]!, made.number, w1b!, 200), '200', 'worker 1 routes a call to it');
+  } finally {
+    await phone.stop();
+  }
+});
+
+test('two workers: subscriptions held in one worker hear of changes made in the other (MWI, presence PUBLISH, the presence DND); a conference room is one room', {
+  timeout: 150_000,
+}, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 230);
+  const [w0a, w0b] = workerAddresses(0, 2, 2, 230);
+  const [boxOwner, watcher, watched] = [users[5]!, users[3]!, users[4]!];
+
+  // MWI: 3105 subscribes to its mailbox through worker 1; the message is deposited and deleted in worker 0 (the control socket)
+  const csv = join(dir, 'mwi.csv');
+  writeFileSync(csv, sippCsv([boxOwner]));
+  const mwi = await startSipp({ scenario: 'mwi-subscribe', target: p.target, inf: [csv], calls: 1, traceLogs: true, timeoutS: 45, dir, extraArgs: ['-i', w1a!] });
+  const subscribed = await Promise.race([
+    p.waitForEvent((e) => e.event === 'mwi-subscribed' && e.user === boxOwner.number, 15_000),
+    mwi.done.then((x) => {
+      throw new Error(`the MWI subscriber ended first: ${x.errors.slice(0, 2000)}\n${x.logs}`);
+    }),
+  ]);
+  assert.equal(subscribed.worker, 1, 'the subscription is held by worker 1');
+  const dep = (await ask(p, 'voicemail-deposit', { mailbox: boxOwner.number, wav: join(dir, 'hello.wav'), callerid: '3113' })) as { id: string };
+  await new Promise((r) => setTimeout(r, 500));
+  await ask(p, 'voicemail-delete', { mailbox: boxOwner.number, id: dep.id });
+  const r = await mwi.done;
+  assert.equal(r.stats?.successful, 1, `${r.errors.slice(0, 2000)}\n${r.logs}`);
+  assert.match(r.logs, /notify-2: Messages-Waiting: yes Voice-Message: 1\/0 \(0\/0\)/, 'worker 1 told its subscriber of the message worker 0 stored');
+
+  // presence: the watcher subscribes through worker 1; 3104 publishes "away" through worker 0; the administrator's DND is set in worker 0
+  writeFileSync(join(dir, 'watcher.csv'), sippCsv([watcher]));
+  writeFileSync(join(dir, 'watched.csv'), sippCsv([watched]));
+  const w = await startSipp({
+    scenario: 'presence-watch',
+    target: p.target,
+    inf: [join(dir, 'watcher.csv')],
+    set: { watch: watched.number },
+    calls: 1,
+    traceMsg: true,
+    timeoutS: 100,
+    dir,
+    extraArgs: ['-i', w1b!],
+  });
+  try {
+    const file = join(dir, `sipp-${w.port}.msg.log`);
+    await until('the first NOTIFY', async () => pidfs(file).length > 0);
+    const pub = await runSipp({
+      scenario: 'presence-publish',
+      target: p.target,
+      inf: [join(dir, 'watched.csv')],
+      calls: 1,
+      traceLogs: true,
+      timeoutS: 20,
+      dir,
+      extraArgs: ['-i', w0a!],
+    });
+    assert.equal(pub.stats?.successful, 1, pub.errors.slice(0, 1500));
+    await until('the watcher in worker 1 sees the away that worker 0 took', async () => pidfs(file).some((d) => /<rpid:away\/>/.test(d) && /Gone for lunch/.test(d)));
+    const seen = pidfs(file).length;
+    await ask(p, 'presence-dnd', { extension: watched.number, on: true });
+    await until('the watcher in worker 1 sees the DND set in worker 0', async () =>
+      pidfs(file)
+        .slice(seen)
+        .some((d) => /<rpid:busy\/>/.test(d)),
+    );
+    await ask(p, 'presence-dnd', { extension: watched.number, on: false });
+  } finally {
+    await w.stop();
+  }
+
+  // a conference: one caller through each worker; both meet in worker 0's room
+  const seen = p.events().length;
+  const confCsv = (u: (typeof users)[number]) => {
+    const f = join(dir, `conf-${u.number}.csv`);
+    writeFileSync(f, sippCsv([u], { peers: ['8000'] }));
+    return f;
+  };
+  const [c1, c2] = await Promise.all(
+    [
+      [users[9]!, w1a!],
+      [users[10]!, w0b!],
+    ].map(([u, from]) =>
+      runSipp({
+        scenario: 'call-expect-uac',
+        target: p.target,
+        inf: [confCsv(u as (typeof users)[number])],
+        calls: 1,
+        pauseMs: 4000,
+        traceLogs: true,
+        timeoutS: 30,
+        dir,
+        extraArgs: ['-i', from as string],
+      }),
+    ),
+  );
+  for (const c of [c1!, c2!]) assert.match(c.logs, /call-result: 200/);
+  const joined = p
+    .events()
+    .slice(seen)
+    .filter((e) => e.event === 'conference-joined' && e.room === 'mw');
+  assert.deepEqual(
+    joined.map((e) => [e.worker, e.members]),
+    [
+      [0, 1],
+      [0, 2],
+    ],
+    'both callers are in the one room worker 0 holds',
+  );
+});
+
+test("two workers: a dynamic trunk's REGISTER taken by worker 1 routes worker 0's calls to it", { timeout: 90_000 }, async () => {
+  const p = await started();
+  const [w1a] = workerAddresses(1, 1, 2, 250 - 12);
+  const [w0a] = workerAddresses(0, 1, 2, 250 - 12);
+  // the branch registers as 9100 from an address worker 1 owns, from the port that then answers the calls sent to it
+  // (a dynamic trunk's calls go where its REGISTER came from)
+  const [port] = await freeLocalPorts(1);
+  const csv = join(dir, 'branch.csv');
+  writeFileSync(csv, sippCsv([{ number: '9100', secret: branchSecret, name: 'branch' }]));
+  const r = await runSipp({
+    scenario: 'register-auth',
+    target: p.target,
+    inf: [csv],
+    set: { contact: `${w1a}:${port}`, expires: '600' },
+    port,
+    calls: 1,
+    timeoutS: 20,
+    dir,
+    extraArgs: ['-i', w1a!],
+  });
+  assert.equal(r.stats?.successful, 1, r.errors);
+  const branch = await startSipp({ scenario: 'uas-answer', target: w1a!, port, rtpEcho: true, traceMsg: true, timeoutS: 60, dir, extraArgs: ['-i', w1a!] });
+  try {
+    const reg = await p.waitForEvent((e) => e.event === 'trunk-peer-registered' && e.trunk === 'branch', 10_000);
+    assert.equal(reg.worker, 1);
+    // a call through worker 0 to 5001 goes out on the trunk to where the branch registered from
+    const seen = p.events().length;
+    const result = await dial(p, users[13]!, '5001', w0a!, 200);
+    const trail = p
+      .events()
+      .slice(seen)
+      .filter((e) => /route|trunk|call-|dial/.test(String(e.event)));
+    assert.equal(result, '200', `worker 0 knows the branch's registration: ${JSON.stringify(trail)}`);
+    const out = await branch.stop();
+    assert.match(out.messages, /INVITE sip:/, 'the branch got the INVITE');
+  } finally {
+    await branch.stop().catch(() => undefined);
+  }
+});
+
+test("two workers: the one control socket traces an extension's calls in every worker; #N names one trace; by extension, the newest of any worker", {
+  timeout: 60_000,
+}, async () => {
+  const p = await started();
+  const [w1a] = workerAddresses(1, 1, 2, 70);
+  const [w0a] = workerAddresses(0, 1, 2, 70);
+  const eve = users[13]!;
+  await ask(p, 'trace-extension', { extension: eve.number, on: true });
+  try {
+    type Listed = { traces: Array<{ worker: number; id: number; users: string; call_ids: string; start: string }> };
+    const list = async () => ((await ask(p, 'trace-list')) as Listed).traces;
+    const before = new Set((await list()).map((t) => t.call_ids));
+    const kept = async (worker: number) => {
+      let hit: Listed['traces'][number] | undefined;
+      await until(`worker ${worker} keeps the trace`, async () => {
+        hit = (await list()).find((t) => !before.has(t.call_ids) && t.worker === worker && t.users.split(',').includes(eve.number));
+        return hit !== undefined;
+      });
+      before.add(hit!.call_ids);
+      return hit!;
+    };
+    // Eve dials *78 through worker 0, then *79 through worker 1 (DND() on, off; then the dialplan ends: 480)
+    assert.equal(await callResult(p, eve, '*78', 'trace-78', dir, { from: w0a! }), '480');
+    const in0 = await kept(0);
+    assert.equal(await callResult(p, eve, '*79', 'trace-79', dir, { from: w1a! }), '480');
+    const in1 = await kept(1);
+    // trace numbers: worker 0 counts 1, 3, 5..., worker 1 counts 2, 4, 6...: one #N is one trace in the server
+    const all = await list();
+    assert.equal(new Set(all.map((t) => t.id)).size, all.length, `no two traces share a number: ${JSON.stringify(all.map((t) => [t.worker, t.id]))}`);
+    for (const t of all) assert.equal(t.id % 2, t.worker === 0 ? 1 : 0, `worker ${t.worker}'s #${t.id}`);
+    assert.ok(all.findIndex((t) => t.call_ids === in0.call_ids) < all.findIndex((t) => t.call_ids === in1.call_ids), 'the merged list is oldest first');
+    // by Call-ID and by #N: worker 1's ladder through worker 0's control socket
+    const byId = (await ask(p, 'trace', { call: in1.call_ids.split(' ')[0] })) as { text: string; worker: number };
+    assert.match(byId.text, /INVITE sip:\*79@/, "worker 0's control socket shows the ladder worker 1 recorded");
+    const byNumber = (await ask(p, 'trace', { call: `#${in1.id}` })) as { text: string; worker: number };
+    assert.equal(byNumber.worker, 1);
+    assert.match(byNumber.text, /INVITE sip:\*79@/);
+    const w0ByNumber = (await ask(p, 'trace', { call: `#${in0.id}` })) as { text: string; worker: number };
+    assert.match(w0ByNumber.text, /INVITE sip:\*78@/, "#N of worker 0's trace is worker 0's");
+    // by extension: Eve's newest call, the one worker 1 kept, though worker 0 answers first
+    const newest = (await ask(p, 'trace', { call: eve.number })) as { text: string; worker: number };
+    assert.equal(newest.worker, 1, 'the newest call of any worker');
+    assert.match(newest.text, /INVITE sip:\*79@/);
+    const pcap = (await ask(p, 'pcap', { call: eve.number })) as { call_ids: string[]; pcapng: string };
+    assert.deepEqual(pcap.call_ids.join(' '), in1.call_ids, "the capture of that same call, from worker 1's records");
+    assert.ok(Buffer.from(pcap.pcapng, 'base64').length > 100);
+  } finally {
+    await ask(p, 'trace-extension', { extension: eve.number, on: false });
   }
 });
 

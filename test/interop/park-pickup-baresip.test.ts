@@ -20,6 +20,7 @@ import type { Baresip } from '../helpers/baresip.js';
 import { dominantFrequency, goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, type TestUser } from '../helpers/users.js';
+import { pollUntil } from '../helpers/wait.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { controlRequest } from '../../src/admin/control-socket.js';
 import { baresipPhone } from '../helpers/office-phones.js';
@@ -122,7 +123,9 @@ async function parkFlow(t: TestContext, direct: boolean): Promise<void> {
       const { slot } = await parkAlice(pal, a, b, bob!);
       assert.equal(slot, '701', 'the first slot of the default lot');
       // the REFER got 202 and the last NOTIFY said 200 and ended the subscription
-      await sleep(300);
+      // (wait up to 5 s for that NOTIFY in Bob's trace: his log may show it after his call closed)
+      const referNotifies = () => b.sipTrace().filter((m) => m.startLine.startsWith('NOTIFY ') && m.headers.some((h) => /^event:\s*refer\b/i.test(h)));
+      await pollUntil(() => referNotifies().some((m) => m.headers.some((h) => /^subscription-state:.*terminated/i.test(h))), 5000);
       const bt = b.sipTrace();
       assert.ok(
         bt.some((m) => /^SIP\/2\.0 202 /.test(m.startLine) && m.headers.some((h) => /^cseq:\s*\d+\s+REFER/i.test(h))),

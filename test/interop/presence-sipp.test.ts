@@ -3,9 +3,10 @@
 // gets, in order, closed (not registered) → open "Available" (2002
 // registers) → on-the-phone (a call to 2002 is answered) → open again (the
 // call ends) → busy "Do not disturb" (DND through the presence-dnd
-// provider) → away from 2002's own PUBLISH (RFC 3903, entity-tags). A
+// provider, then the office's DND that refuses calls) → away from 2002's own PUBLISH (RFC 3903, entity-tags). A
 // watcher from another context, and any watcher of an extension that does
 // not exist, get the same 403.
+import { pidfs } from '../helpers/presence-notify.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -23,16 +24,6 @@ const [stranger] = makeUsers(1, { first: 2901 }) as [TestUser];
 const dir = mkdtempSync(join(tmpdir(), 'palisade-presence-'));
 let pal: PalisadeProcess;
 const ctl = (cmd: string, args: Record<string, unknown> = {}) => controlRequest(join(pal.dir, 'control.sock'), cmd, args);
-
-/** the PIDF bodies of the NOTIFYs in a SIPp message file, in order */
-function pidfs(file: string): string[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split(/-{10,}[^\n]*\n/)
-    .filter((b) => /^\s*NOTIFY /m.test(b) && /Event: presence/i.test(b))
-    .map((b) => b.slice(b.indexOf('<?xml')))
-    .filter((b) => b.startsWith('<?xml'));
-}
 
 async function nextPidf(file: string, seen: number, pred: (x: string) => boolean, what: string): Promise<{ doc: string; n: number }> {
   const deadline = Date.now() + 15_000;
@@ -127,6 +118,12 @@ describe('presence (RFC 3856) with SIPp', () => {
       assert.equal(note(at.doc), 'Do not disturb');
       await ctl('presence-dnd', { extension: watched.number, on: false });
       at = await nextPidf(msgFile, at.n, (d) => !/rpid:busy/.test(d), 'DND off');
+      // the office's DND (what *78 and the `dnd` command set, and what refuses calls) shows the same
+      await ctl('dnd', { extension: watched.number, on: true });
+      at = await nextPidf(msgFile, at.n, (d) => /<rpid:busy\/>/.test(d), "the office's DND");
+      assert.equal(note(at.doc), 'Do not disturb');
+      await ctl('dnd', { extension: watched.number, on: false });
+      at = await nextPidf(msgFile, at.n, (d) => !/rpid:busy/.test(d), "the office's DND off");
 
       // 2002 publishes "away" itself (RFC 3903): the watcher sees it merged in
       const pub = await runSipp({ scenario: 'presence-publish', target: pal.target, inf: [join(dir, `${watched.number}.csv`)], calls: 1, traceLogs: true, timeoutS: 20, dir });

@@ -131,6 +131,16 @@ describe('queues with SIPp agents and callers', () => {
         const f = l.split('|');
         return { epoch: Number(f[0]), callid: f[1]!, queue: f[2]!, agent: f[3]!, event: f[4]!, data: f.slice(5) };
       });
+  /** the log once `ready` holds: a call's last line (COMPLETECALLER) is
+   *  written as its bridge ends, which may be just after SIPp saw its BYE answered */
+  const linesWhen = async (ready: (all: LogLine[]) => boolean, ms = 5000): Promise<LogLine[]> => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const all = lines();
+      if (ready(all) || Date.now() > until) return all;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
   const connects = (queue: string): string[] =>
     lines()
       .filter((l) => l.queue === queue && l.event === 'CONNECT')
@@ -220,7 +230,8 @@ describe('queues with SIPp agents and callers', () => {
     // each caller waits about 3 s (1004 rings 2 s, then the retry pause), then talks
     assertCallers(await callQueue('502', 2, 6000, 'call-auth-uac', 0.12), 2, 'q-linear');
     assert.deepEqual(connects('q-linear'), ['PJSIP/1002', 'PJSIP/1002']);
-    const q = lines().filter((l) => l.queue === 'q-linear' && l.agent !== 'NONE');
+    const completed = (l: LogLine) => l.queue === 'q-linear' && l.event.startsWith('COMPLETE');
+    const q = (await linesWhen((all) => all.filter(completed).length >= 2)).filter((l) => l.queue === 'q-linear' && l.agent !== 'NONE');
     assert.deepEqual(
       q.map((l) => `${l.agent} ${l.event}`),
       ['PJSIP/1004 RINGNOANSWER', 'PJSIP/1002 CONNECT', 'PJSIP/1002 COMPLETECALLER', 'PJSIP/1004 RINGNOANSWER', 'PJSIP/1002 CONNECT', 'PJSIP/1002 COMPLETECALLER'],

@@ -67,7 +67,17 @@ async function cdrTo(pal: PalisadeProcess, dst: string, n = 1): Promise<CdrRow[]
   }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 1500));
+/**
+ * What the phones got, once each has ended the calls it was started for by
+ * itself (SIPp -m): the last BYE or CANCEL may come after the caller is done,
+ * and an answered call ends 2 s after its BYE (the phone's wait for a
+ * retransmission). A fixed sleep lost that race on a loaded machine.
+ */
+const finished = async (...phones: SippProcess[]): Promise<string[]> => {
+  const out: string[] = [];
+  for (const p of phones) out.push((await p.finish(5000)).messages);
+  return out;
+};
 
 test('Dial() honours forward on busy and on no answer (the no-answer time cuts the ring short); the CDR names the target', { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pal-dialfwd-'));
@@ -76,15 +86,16 @@ test('Dial() honours forward on busy and on no answer (the no-answer time cuts t
   writeFileSync(plan, '[default]\nexten => _175X,1,Dial(SIP/${EXTEN},20)\n');
   const pal = await startPalisade({
     users: [caller!, busyExt!, quietExt!, target!],
-    extraYaml: ['registrar:', '  qualify_interval: 0', 'dialplan:', `  file: ${plan}`].join('\n'),
+    // no unsolicited MWI NOTIFY to a new registration: a phone started with `calls` would count it as one of its calls
+    extraYaml: ['registrar:', '  qualify_interval: 0', 'voicemail:', '  mwi_unsolicited: false', 'dialplan:', `  file: ${plan}`].join('\n'),
   });
   const phones: SippProcess[] = [];
   try {
     await ask(pal, 'forward', { extension: busyExt!.number, type: 'busy', target: target!.number });
     await ask(pal, 'forward', { extension: quietExt!.number, type: 'noanswer', target: target!.number, seconds: 2 });
-    const busy = await sippPhone(pal, dir, busyExt!, 'uas-busy');
-    const quiet = await sippPhone(pal, dir, quietExt!, 'uas-ring-no-answer');
-    const answer = await sippPhone(pal, dir, target!, 'uas-answer');
+    const busy = await sippPhone(pal, dir, busyExt!, 'uas-busy', undefined, { calls: 1 });
+    const quiet = await sippPhone(pal, dir, quietExt!, 'uas-ring-no-answer', undefined, { calls: 1 });
+    const answer = await sippPhone(pal, dir, target!, 'uas-answer', undefined, { calls: 2 });
     phones.push(busy, quiet, answer);
 
     const b = await call(pal, dir, caller!, busyExt!.number);
@@ -93,8 +104,7 @@ test('Dial() honours forward on busy and on no answer (the no-answer time cuts t
     assert.ok(n.ok, `silent callee: the forward target answered: ${n.errors}`);
     // rings 2 s (the no-answer time, not Dial()'s 20), then the target answers; the caller's 1 s pause follows
     assert.ok(n.ms >= 3000 && n.ms < 9000, `no-answer forward after 2 s, took ${n.ms} ms`);
-    await settle();
-    const [bm, qm, am] = [(await busy.stop()).messages, (await quiet.stop()).messages, (await answer.stop()).messages];
+    const [bm, qm, am] = await finished(busy, quiet, answer);
     phones.length = 0;
     assert.equal(invites(bm), 1, 'the busy extension was rung');
     assert.match(bm, /^SIP\/2\.0 486/m);
@@ -139,6 +149,8 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
       'registrar:',
       '  qualify_interval: 0',
       'voicemail:',
+      // no unsolicited MWI NOTIFY (at registration, and for the message left in 604): a phone started with `calls` would count it as one of its calls
+      '  mwi_unsolicited: false',
       `  file: ${join(dir, 'voicemail.conf')}`,
       '  max_message_seconds: 5',
       'dialplan:',
@@ -170,9 +182,11 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
   });
   const phones: SippProcess[] = [];
   try {
-    const q = await sippPhone(pal, dir, quiet!, 'uas-ring-no-answer');
-    const a = await sippPhone(pal, dir, answers!, 'uas-answer');
-    const bz = await sippPhone(pal, dir, busy!, 'uas-busy');
+    // the calls each phone takes: the silent member rings in all five groups, the answering
+    // phone in 600, 601 and 602 (as destination), the busy member in 602 only
+    const q = await sippPhone(pal, dir, quiet!, 'uas-ring-no-answer', undefined, { calls: 5 });
+    const a = await sippPhone(pal, dir, answers!, 'uas-answer', undefined, { calls: 3 });
+    const bz = await sippPhone(pal, dir, busy!, 'uas-busy', undefined, { calls: 1 });
     phones.push(q, a, bz);
     const groups = (await ask(pal, 'ringgroups')) as Array<{ number: string; strategy: string; members: string; destination: string }>;
     assert.deepEqual(
@@ -204,8 +218,7 @@ test('ring groups: hunt with a member ring time (dialled directly), ringall thro
     // (# skips the greeting, as on a phone; SIPp's PCMA pcap is the message, then silence ends the recording)
     const v = await call(pal, dir, caller!, '604', 'call-keys-uac', { keys: '#', rtp_pcap: '1' });
     assert.ok(v.ok, `voicemail destination answered and hung up after the message: ${v.errors}`);
-    await settle();
-    const [qm, am, bm] = [(await q.stop()).messages, (await a.stop()).messages, (await bz.stop()).messages];
+    const [qm, am, bm] = await finished(q, a, bz);
     phones.length = 0;
     assert.equal(invites(qm), 5, 'the silent member rang in every group');
     assert.equal(cancels(qm), 5, 'and was cancelled each time');
@@ -264,13 +277,17 @@ test('follow-me: the extension rings first, then its mobile through the outbound
   const [caller, owner, strict, confirmer, unconfirmed] = users as [TestUser, TestUser, TestUser, TestUser, TestUser];
   const [pProvider, pSilent] = await freeLocalPorts(2);
   // the mobile network presses 1 after answering; the other answers and never presses anything
-  const provider = await startSipp({ scenario: 'uas-answer-dtmf1', target: '127.0.0.1', port: pProvider, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
-  const silent = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: pSilent, rtpEcho: true, traceMsg: true, timeoutS: 90, dir });
+  // (two mobiles answer at the provider, one landline call; nothing else reaches either)
+  const provider = await startSipp({ scenario: 'uas-answer-dtmf1', target: '127.0.0.1', port: pProvider, rtpEcho: true, traceMsg: true, calls: 2, timeoutS: 90, dir });
+  const silent = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: pSilent, rtpEcho: true, traceMsg: true, calls: 1, timeoutS: 90, dir });
   const pal = await startPalisade({
     transports: ['udp'],
     extraYaml: [
       'registrar:',
       '  qualify_interval: 0',
+      // no unsolicited MWI NOTIFY to a new registration: the owner's phone, started with `calls: 1`, would count it as its call
+      'voicemail:',
+      '  mwi_unsolicited: false',
       'extensions:',
       // the caller may call abroad; the follow-me owners may not (the defaults)
       `  - { number: "${caller.number}", name: Caller, secret: "${caller.secret}", context: office, call_permissions: [local, national, mobile, international] }`,
@@ -311,7 +328,7 @@ test('follow-me: the extension rings first, then its mobile through the outbound
   });
   const phones: SippProcess[] = [provider, silent];
   try {
-    const own = await sippPhone(pal, dir, owner, 'uas-ring-no-answer');
+    const own = await sippPhone(pal, dir, owner, 'uas-ring-no-answer', undefined, { calls: 1 });
     phones.push(own);
     const list = (await ask(pal, 'followme')) as Array<{ extension: string; steps: string; confirm: boolean }>;
     assert.deepEqual(
@@ -342,10 +359,7 @@ test('follow-me: the extension rings first, then its mobile through the outbound
     assert.ok(u.ok, u.errors);
     assert.match(u.logs, /call-result: 480/, 'an unconfirmed answer does not take the call');
     assert.ok(u.ms >= 4000, `asked until the step's ring time ran out (${u.ms} ms)`);
-    await settle();
-    const om = (await own.stop()).messages;
-    const pm = (await provider.stop()).messages;
-    const lm = (await silent.stop()).messages;
+    const [om, pm, lm] = await finished(own, provider, silent);
     phones.length = 0;
     assert.equal(invites(om), 1, "the owner's phone rang");
     assert.equal(cancels(om), 1, 'and was cancelled after its 2 s');

@@ -7,13 +7,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { freeLocalPorts, repoRoot, runSipp, startSipp, type SippOptions, type SippResult } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const u = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
 const USERS: Record<string, TestUser> = Object.fromEntries(
@@ -78,6 +79,8 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-fraud-'));
   let uasPort = 0;
   let n = 0;
+  /** the CDR rows the last calls() run may have left: those after this id, and how many calls it made */
+  let lastRun = { sinceId: 0, calls: 1 };
 
   before(async () => {
     pal = await startPalisade({ extraYaml: EXTRA, transports: ['udp', 'tcp'] });
@@ -100,6 +103,7 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   async function calls(caller: string, dialled: string, from: string, o: Partial<SippOptions> = {}): Promise<string[]> {
     const csv = join(dir, `c${++n}.csv`);
     writeFileSync(csv, sippCsv([USERS[caller]!], { peers: [dialled] }));
+    lastRun = { sinceId: (db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM cdr').get() as { id: number }).id, calls: o.calls ?? 1 };
     const r: SippResult = await runSipp({
       scenario: 'call-expect-uac',
       target: pal.target,
@@ -119,8 +123,9 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   }
   const one = async (caller: string, dialled: string, from: string) => (await calls(caller, dialled, from))[0];
 
+  /** the newest CDR row src → dst, once each call of the last calls() run has written its row (up to 10 s: rows are written as calls end) */
   const lastCdr = async (src: string, dst: string): Promise<CdrRow> => {
-    await new Promise((r) => setTimeout(r, 300)); // CDR writes are batched
+    await pollUntil(() => (db.prepare('SELECT COUNT(*) AS n FROM cdr WHERE src = ? AND dst = ? AND id > ?').get(src, dst, lastRun.sinceId) as { n: number }).n >= lastRun.calls);
     const row = db.prepare('SELECT * FROM cdr WHERE src = ? AND dst = ? ORDER BY id DESC LIMIT 1').get(src, dst) as CdrRow | undefined;
     assert.ok(row, `no CDR ${src} → ${dst}`);
     return row;
@@ -147,10 +152,12 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
     assert.equal(row.security_verdict, 'refused:class-not-permitted:international');
     assert.equal(row.userfield, '403 Forbidden', 'the caller only learns a generic reason');
     assert.ok(events(/^class-not-permitted:international$/).length >= 1);
-    // and into the IDS's security log, in Asterisk's line format
-    await new Promise((r) => setTimeout(r, 300));
-    const seclog = readFileSync(join(pal.dir, 'var', 'security.log'), 'utf8');
-    assert.match(seclog, /SecurityEvent="FraudRuleHit".*AccountID="2001".*RemoteAddress="IPV4\/UDP\/127\.0\.0\.2\/\d+"/);
+    // and into the IDS's security log, in Asterisk's line format (written asynchronously: wait for the line, up to 10 s)
+    const hitLine = /SecurityEvent="FraudRuleHit".*AccountID="2001".*RemoteAddress="IPV4\/UDP\/127\.0\.0\.2\/\d+"/;
+    const seclogFile = join(pal.dir, 'var', 'security.log');
+    const seclog =
+      (await pollUntil(() => existsSync(seclogFile) && hitLine.test(readFileSync(seclogFile, 'utf8')) && readFileSync(seclogFile, 'utf8'))) ?? readFileSync(seclogFile, 'utf8');
+    assert.match(seclog, hitLine);
     assert.equal(await one('2001', '0900123456', '127.0.0.2'), '403');
     assert.equal((await lastCdr('2001', '0900123456')).security_verdict, 'refused:class-not-permitted:premium');
     // 2001 and 127.0.0.2 are now both under 5, and still 112 passes the gate (no trunk: 404 after it)
@@ -206,17 +213,20 @@ describe('toll-fraud guard, limits, reputation and ACLs over real SIP', () => {
   test('one outbound call per user: a second simultaneous call is refused', { timeout: 60_000 }, async () => {
     const results = await calls('2005', '2100', '127.0.0.1', { calls: 2, rate: 20, pauseMs: 2000 });
     assert.deepEqual(results.sort(), ['200', '403']);
-    const row = db.prepare("SELECT security_verdict FROM cdr WHERE src = '2005' AND security_verdict LIKE 'refused:%'").get() as { security_verdict: string } | undefined;
-    await new Promise((r) => setTimeout(r, 300));
-    const again = row ?? (db.prepare("SELECT security_verdict FROM cdr WHERE src = '2005' AND security_verdict LIKE 'refused:%'").get() as { security_verdict: string });
-    assert.equal(again.security_verdict, 'refused:max_outbound_calls:1');
+    // the refused call's row (written as it ends: wait for it, up to 10 s)
+    const row = (await pollUntil(() => db.prepare("SELECT security_verdict FROM cdr WHERE src = '2005' AND security_verdict LIKE 'refused:%'").get())) as {
+      security_verdict: string;
+    };
+    assert.equal(row.security_verdict, 'refused:max_outbound_calls:1');
   });
 
   test('concurrent-call limit: max_calls 2 with max_outbound_calls 5 lets two through, refuses the third', { timeout: 60_000 }, async () => {
     const results = await calls('2004', '2100', '127.0.0.1', { calls: 3, rate: 30, pauseMs: 2000 });
     assert.deepEqual(results.sort(), ['200', '200', '403']);
-    await new Promise((r) => setTimeout(r, 300));
-    const v = db.prepare("SELECT security_verdict FROM cdr WHERE src = '2004' AND security_verdict LIKE 'refused:%'").get() as { security_verdict: string };
+    // the refused call's row (written as it ends: wait for it, up to 10 s)
+    const v = (await pollUntil(() => db.prepare("SELECT security_verdict FROM cdr WHERE src = '2004' AND security_verdict LIKE 'refused:%'").get())) as {
+      security_verdict: string;
+    };
     assert.equal(v.security_verdict, 'refused:max_calls:2');
   });
 

@@ -12,8 +12,12 @@ import Database from 'better-sqlite3';
 import { freeLocalPorts, runSipp, startSipp, type SippResult } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { makeUsers, sippCsv, type TestUser } from '../helpers/users.js';
+import { pollUntil } from '../helpers/wait.js';
 
 const TRANSPORTS = ['u1', 't1'] as const;
+
+/** nothing the SIPp callees do not expect: no qualify OPTIONS, no unsolicited MWI NOTIFY */
+const NO_OPTIONS_NO_MWI = 'registrar:\n  qualify_interval: 0\nvoicemail:\n  mwi_unsolicited: false';
 
 function assertAllPassed(r: SippResult, what: string, calls: number): void {
   const why = `${what}: exit ${r.code}\n${r.errors.slice(0, 3000)}\n${r.stdout.slice(-1500)}`;
@@ -66,8 +70,10 @@ describe('SIPp against Palisade', () => {
   const uasPort: Record<string, number> = {};
 
   before(async () => {
-    // qualify off: SIPp's callee scenarios would abort on an unexpected OPTIONS
-    pal = await startPalisade({ users: [...callers, ...callees.u1!, ...callees.t1!], extraYaml: 'registrar:\n  qualify_interval: 0' });
+    // qualify off: SIPp's callee scenarios would abort on an unexpected OPTIONS; and no
+    // unsolicited MWI NOTIFY to a new registration either: a callee started with `calls`
+    // (-m) would count it (retransmitted for up to 32 s) as one of its calls and exit early
+    pal = await startPalisade({ users: [...callers, ...callees.u1!, ...callees.t1!], extraYaml: NO_OPTIONS_NO_MWI });
     [uasPort.u1, uasPort.t1] = await freeLocalPorts(2);
     db = new Database(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
   });
@@ -79,6 +85,16 @@ describe('SIPp against Palisade', () => {
 
   /** CDR rows for one callee number, newest last */
   const cdrsFor = (dst: string): CdrRow[] => db.prepare(`SELECT * FROM cdr WHERE dst = ? ORDER BY id`).all(dst) as CdrRow[];
+  /**
+   * the same once it holds more than `seen` rows: a call's row is written as
+   * it ends, a moment after the phones see the end; after 10 s the rows
+   * there are, and the assertions say what is missing
+   */
+  const cdrsAfter = async (dst: string, seen: number): Promise<CdrRow[]> =>
+    (await pollUntil(() => {
+      const rows = cdrsFor(dst);
+      return rows.length > seen && rows;
+    })) ?? cdrsFor(dst);
 
   for (const t of TRANSPORTS) {
     const tn = t === 'u1' ? 'UDP' : 'TCP';
@@ -145,15 +161,15 @@ describe('SIPp against Palisade', () => {
       const callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: t, port: uasPort[t], rtpEcho: true, timeoutS: 40, dir });
       const csv = join(dir, `calls-${t}.csv`);
       writeFileSync(csv, sippCsv(callers.slice(0, 2), { peers: calleeOf().map((u) => u.number) }));
+      const seen = calleeOf().map((u) => cdrsFor(u.number).length);
       try {
         const r = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: t, inf: [csv], calls: 2, rate: 10, pauseMs: 1200, timeoutS: 30, dir });
         assertAllPassed(r, 'call-auth-uac', 2);
       } finally {
         await callee.stop();
       }
-      await new Promise((r) => setTimeout(r, 300));
-      for (const u of calleeOf()) {
-        const row = cdrsFor(u.number).at(-1);
+      for (const [i, u] of calleeOf().entries()) {
+        const row = (await cdrsAfter(u.number, seen[i]!)).at(-1);
         assert.ok(row, `no CDR for ${u.number}`);
         assert.equal(row.disposition, 'ANSWERED');
         assert.ok(row.billsec >= 1, `billsec ${row.billsec}`);
@@ -168,52 +184,53 @@ describe('SIPp against Palisade', () => {
       const callee = await startSipp({ scenario: 'uas-busy', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
       const csv = join(dir, `busy-${t}.csv`);
       writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      const seen = cdrsFor(calleeOf()[0]!.number).length;
       try {
         const r = await runSipp({ scenario: 'call-busy-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, timeoutS: 30, dir });
         assertAllPassed(r, 'call-busy-uac', 1);
       } finally {
         await callee.stop();
       }
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(cdrsFor(calleeOf()[0]!.number).at(-1)?.disposition, 'BUSY');
+      assert.equal((await cdrsAfter(calleeOf()[0]!.number, seen)).at(-1)?.disposition, 'BUSY');
     });
 
     test(`CANCEL while ringing: 487 to the caller, the callee's fork is cancelled; CDR NO ANSWER (${tn})`, { timeout: 60_000 }, async () => {
-      const callee = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, dir });
+      const callee = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: t, port: uasPort[t], calls: 1, timeoutS: 40, dir });
       const csv = join(dir, `cancel-${t}.csv`);
       writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      const seen = cdrsFor(calleeOf()[0]!.number).length;
       let calleeResult: SippResult;
       try {
         const r = await runSipp({ scenario: 'call-cancel-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, pauseMs: 500, timeoutS: 30, dir });
         assertAllPassed(r, 'call-cancel-uac', 1);
       } finally {
-        await new Promise((r) => setTimeout(r, 500));
-        calleeResult = await callee.stop();
+        // the callee's call ends with the ACK of its 487, which may come after the caller is done
+        calleeResult = await callee.finish(5000);
       }
       // the callee scenario only succeeds when it received the CANCEL and sent 487
       assert.equal(calleeResult.stats?.successful, 1, calleeResult.errors);
-      assert.equal(cdrsFor(calleeOf()[0]!.number).at(-1)?.disposition, 'NO ANSWER');
+      assert.equal((await cdrsAfter(calleeOf()[0]!.number, seen)).at(-1)?.disposition, 'NO ANSWER');
     });
 
     test(`the callee hangs up with BYE; the caller gets it (${tn})`, { timeout: 60_000 }, async () => {
-      const callee = await startSipp({ scenario: 'uas-bye', target: '127.0.0.1', transport: t, port: uasPort[t], pauseMs: 1000, timeoutS: 40, dir });
+      const callee = await startSipp({ scenario: 'uas-bye', target: '127.0.0.1', transport: t, port: uasPort[t], pauseMs: 1000, calls: 1, timeoutS: 40, dir });
       const csv = join(dir, `cbye-${t}.csv`);
       writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
+      const seen = cdrsFor(calleeOf()[0]!.number).length;
       let calleeResult: SippResult;
       try {
         const r = await runSipp({ scenario: 'call-callee-bye-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, timeoutS: 30, dir });
         assertAllPassed(r, 'call-callee-bye-uac', 1);
       } finally {
-        await new Promise((r) => setTimeout(r, 300));
-        calleeResult = await callee.stop();
+        calleeResult = await callee.finish(5000);
       }
       assert.equal(calleeResult.stats?.successful, 1, calleeResult.errors);
-      const row = cdrsFor(calleeOf()[0]!.number).at(-1);
+      const row = (await cdrsAfter(calleeOf()[0]!.number, seen)).at(-1);
       assert.equal(row?.disposition, 'ANSWERED');
     });
 
     test(`re-INVITE hold and resume cross the bridge (${tn})`, { timeout: 60_000 }, async () => {
-      const callee = await startSipp({ scenario: 'uas-hold', target: '127.0.0.1', transport: t, port: uasPort[t], timeoutS: 40, traceMsg: true, dir });
+      const callee = await startSipp({ scenario: 'uas-hold', target: '127.0.0.1', transport: t, port: uasPort[t], calls: 1, timeoutS: 40, traceMsg: true, dir });
       const csv = join(dir, `hold-${t}.csv`);
       writeFileSync(csv, sippCsv(callers.slice(0, 1), { peers: [calleeOf()[0]!.number] }));
       let calleeResult: SippResult;
@@ -221,8 +238,8 @@ describe('SIPp against Palisade', () => {
         const r = await runSipp({ scenario: 'call-hold-uac', target: pal.target, transport: t, inf: [csv], calls: 1, rate: 10, pauseMs: 300, timeoutS: 30, dir });
         assertAllPassed(r, 'call-hold-uac', 1);
       } finally {
-        await new Promise((r) => setTimeout(r, 2500));
-        calleeResult = await callee.stop();
+        // the callee's call counts once its 2 s wait for a retransmitted BYE is over
+        calleeResult = await callee.finish(5000);
       }
       // the callee saw the hold offer (a=sendonly) and then the resume arrive through Palisade
       assert.match(calleeResult.messages, /a=sendonly[\s\S]*a=sendrecv/);
@@ -249,24 +266,24 @@ describe('SIPp against Palisade', () => {
       });
       assertAllPassed(r, 'register-auth', 1);
     }
-    const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, timeoutS: 40, traceMsg: true, dir });
+    const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: p1, calls: 1, timeoutS: 40, traceMsg: true, dir });
     const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: p2, rtpEcho: true, timeoutS: 40, dir });
     const calls = join(dir, 'fork-calls.csv');
     writeFileSync(calls, sippCsv(callers.slice(2, 3), { peers: [callee.number] }));
+    const seen = cdrsFor(callee.number).length;
     let ring: SippResult;
     try {
       const r = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [calls], calls: 1, rate: 10, pauseMs: 500, timeoutS: 30, dir });
       assertAllPassed(r, 'call-auth-uac (forked)', 1);
     } finally {
-      await new Promise((r) => setTimeout(r, 500));
-      ring = await ringer.stop();
+      ring = await ringer.finish(5000);
       await answerer.stop();
     }
     // the losing fork got a CANCEL for the INVITE it was ringing on (RFC 3261 §16.7 step 10 done by the B2BUA)
     const invite = /^INVITE [\s\S]*?^Call-ID:\s*(\S+)/m.exec(ring.messages);
     assert.ok(invite, ring.messages.slice(0, 2000));
     assert.match(ring.messages, new RegExp(`^CANCEL [\\s\\S]*?^Call-ID:\\s*${invite[1]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
-    assert.equal(cdrsFor(callee.number).at(-1)?.disposition, 'ANSWERED');
+    assert.equal((await cdrsAfter(callee.number, seen)).at(-1)?.disposition, 'ANSWERED');
   });
 
   test('an unregistered callee is temporarily unavailable; an unknown number is not found', { timeout: 30_000 }, async () => {
@@ -275,6 +292,8 @@ describe('SIPp against Palisade', () => {
     // 1501 registered in the UDP tests; unregister it first
     const un = join(dir, 'unreg-callee.csv');
     writeFileSync(un, sippCsv([callees.u1![1]!]));
+    const seen1501 = cdrsFor('1501').length;
+    const seen4242 = cdrsFor('4242').length;
     assertAllPassed(await runSipp({ scenario: 'unregister', target: pal.target, transport: 'u1', inf: [un], calls: 1, rate: 10, timeoutS: 20, dir }), 'unregister', 1);
     const c = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
     assert.equal(c.stats?.failed, 1, c.errors);
@@ -284,9 +303,8 @@ describe('SIPp against Palisade', () => {
     const d = await runSipp({ scenario: 'call-auth-uac', target: pal.target, transport: 'u1', inf: [csv2], calls: 1, rate: 10, timeoutS: 20, dir });
     assert.equal(d.stats?.failed, 1, d.errors);
     assert.match(d.errors, /SIP\/2\.0 404/);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(cdrsFor('1501').at(-1)?.disposition, 'NO ANSWER');
-    assert.equal(cdrsFor('4242').at(-1)?.disposition, 'FAILED');
+    assert.equal((await cdrsAfter('1501', seen1501)).at(-1)?.disposition, 'NO ANSWER');
+    assert.equal((await cdrsAfter('4242', seen4242)).at(-1)?.disposition, 'FAILED');
   });
 
   test("media is relayed by default; with direct_media on both extensions the callee gets the caller's own SDP", { timeout: 60_000 }, async () => {
@@ -351,7 +369,7 @@ describe('SIPp against Palisade', () => {
   }, async () => {
     const caller = callers[1]!;
     const callee = callees.t1![1]!;
-    const ringing = await startPalisade({ users: [caller, callee], extraYaml: 'registrar:\n  qualify_interval: 0\ncalls:\n  ring_timeout: 2\n  max_duration: 2' });
+    const ringing = await startPalisade({ users: [caller, callee], extraYaml: `${NO_OPTIONS_NO_MWI}\ncalls:\n  ring_timeout: 2\n  max_duration: 2` });
     try {
       const [uas] = await freeLocalPorts(1);
       const reg = join(dir, 'rt-reg.csv');
@@ -371,7 +389,7 @@ describe('SIPp against Palisade', () => {
         'register',
         1,
       );
-      const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, traceMsg: true, dir });
+      const ringer = await startSipp({ scenario: 'uas-ring-no-answer', target: '127.0.0.1', transport: 'u1', port: uas, calls: 1, timeoutS: 30, traceMsg: true, dir });
       const csv = join(dir, 'rt-call.csv');
       writeFileSync(csv, sippCsv([caller], { peers: [callee.number] }));
       const t0 = Date.now();
@@ -380,18 +398,17 @@ describe('SIPp against Palisade', () => {
       try {
         r = await runSipp({ scenario: 'call-auth-uac', target: ringing.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
       } finally {
-        await new Promise((res) => setTimeout(res, 500));
-        ring = await ringer.stop();
+        ring = await ringer.finish(5000);
       }
       const waited = Date.now() - t0;
       assert.equal(r.stats?.failed, 1, r.errors);
       assert.match(r.errors, /SIP\/2\.0 480/);
       assert.ok(waited >= 1900, `answered after ${waited} ms, before the 2 s ring timeout`);
       assert.match(ring.messages, /^CANCEL /m, 'the ringing phone is cancelled');
-      await new Promise((res) => setTimeout(res, 300));
       const db2 = new Database(join(ringing.dir, 'palisade.db'), { readonly: true });
       try {
-        const row = db2.prepare('SELECT disposition, userfield FROM cdr WHERE dst = ?').get(callee.number) as { disposition: string; userfield: string };
+        // the row is written as the call ends, a moment after the phones see the end
+        const row = (await pollUntil(() => db2.prepare('SELECT disposition, userfield FROM cdr WHERE dst = ?').get(callee.number))) as { disposition: string; userfield: string };
         assert.equal(row.disposition, 'NO ANSWER');
         assert.equal(row.userfield, 'ring timeout');
       } finally {
@@ -399,19 +416,19 @@ describe('SIPp against Palisade', () => {
       }
 
       // calls.max_duration: an answered call is ended by Palisade with a BYE to both sides
-      const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uas, timeoutS: 30, dir });
+      const answerer = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', transport: 'u1', port: uas, calls: 1, timeoutS: 30, dir });
       let ended: SippResult;
       try {
         ended = await runSipp({ scenario: 'call-callee-bye-uac', target: ringing.target, transport: 'u1', inf: [csv], calls: 1, rate: 10, timeoutS: 20, dir });
       } finally {
-        await new Promise((res) => setTimeout(res, 2500));
-        const calleeRun = await answerer.stop();
+        // the callee's call counts once its 2 s wait for a retransmitted BYE is over
+        const calleeRun = await answerer.finish(5000);
         assert.equal(calleeRun.stats?.successful, 1, 'the callee got its BYE: ' + calleeRun.errors);
       }
       assert.equal(ended.stats?.successful, 1, 'the caller got its BYE: ' + ended.errors);
       const db3 = new Database(join(ringing.dir, 'palisade.db'), { readonly: true });
       try {
-        const row = db3.prepare("SELECT disposition, userfield, billsec FROM cdr WHERE dst = ? AND disposition = 'ANSWERED'").get(callee.number) as {
+        const row = (await pollUntil(() => db3.prepare("SELECT disposition, userfield, billsec FROM cdr WHERE dst = ? AND disposition = 'ANSWERED'").get(callee.number))) as {
           disposition: string;
           userfield: string;
           billsec: number;

@@ -30,11 +30,20 @@ async function referInCall(withDialplan: boolean): Promise<{ caller: SippResult;
   const [caller, callee, target] = makeUsers(3, { first: 1700 });
   const conf = join(dir, 'extensions.conf');
   writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
-  // qualify off: the SIPp callee would abort on an unexpected OPTIONS
-  const extraYaml = ['registrar:', '  qualify_interval: 0', 'fraud:', '  numbers: ["+88213"]', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
+  // qualify off: the SIPp callee would abort on an unexpected OPTIONS; no unsolicited MWI NOTIFY to its
+  // registration either: started with `calls: 1`, it would count that as its one call and exit early
+  const extraYaml = [
+    'registrar:',
+    '  qualify_interval: 0',
+    'voicemail:',
+    '  mwi_unsolicited: false',
+    'fraud:',
+    '  numbers: ["+88213"]',
+    ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : []),
+  ].join('\n');
   const pal = await startPalisade({ users: [caller!, callee!, target!], extraYaml });
   try {
-    const uas = await sippPhone(pal, dir, callee!, 'uas-answer', 40);
+    const uas = await sippPhone(pal, dir, callee!, 'uas-answer', 40, { calls: 1 });
     const csv = join(dir, 'caller.csv');
     writeFileSync(csv, sippCsv([caller!], { peers: [callee!.number] }));
     const result = await runSipp({
@@ -49,9 +58,8 @@ async function referInCall(withDialplan: boolean): Promise<{ caller: SippResult;
       timeoutS: 30,
       dir,
     });
-    // the callee's call counts once its 2 s wait for a retransmitted BYE is over
-    await new Promise((res) => setTimeout(res, 2500));
-    const calleeResult = await uas.stop();
+    // the callee's one call counts once its 2 s wait for a retransmitted BYE is over; it then exits by itself
+    const calleeResult = await uas.finish(5000);
     return { caller: result, callee: calleeResult, events: pal.events() };
   } finally {
     await pal.stop();

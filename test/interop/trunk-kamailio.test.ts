@@ -29,7 +29,8 @@ test('Kamailio as the provider: the trunk registers as one of its accounts, call
   writeFileSync(join(dir, 'outsider.csv'), `SEQUENTIAL\n${auth('1300')};1100\n`);
   const plan = join(dir, 'extensions.conf');
   writeFileSync(plan, ['[internal]', 'exten => 600,1,Hangup()', '[ivr]', 'exten => s,1,Answer()', ' same => n,Wait(1)', ' same => n,Hangup()', ''].join('\n'));
-  const callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: 60, dir });
+  // account 1200 takes the one outbound call, then exits by itself (-m 1)
+  const callee = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, calls: 1, timeoutS: 60, dir });
   let pal: Awaited<ReturnType<typeof startPalisade>> | null = null;
   try {
     // the provider's account 1200 is a SIPp UAS
@@ -71,9 +72,8 @@ test('Kamailio as the provider: the trunk registers as one of its accounts, call
     const out = await runSipp({ scenario: 'call-auth-uac', target: pal.target, inf: [join(dir, 'caller.csv')], calls: 1, pauseMs: 1500, timeoutS: 30, dir });
     assert.equal(out.stats?.successful, 1, `${out.errors}\n${pal.lines.slice(-10).join('\n')}\n${kam.log().slice(-2000)}`);
     await pal.waitForEvent((e) => e.event === 'route-attempt' && e.trunk === 'kam' && e.status === 'ANSWER', 5000);
-    // the UAS keeps each call 2 s after its BYE (timewait) before counting it
-    await new Promise((r) => setTimeout(r, 2500));
-    const c = await callee.stop();
+    // the UAS keeps each call 2 s after its BYE (timewait) before counting it; the BYE may come after the caller is done
+    const c = await callee.finish(5000);
     assert.ok((c.stats?.successful ?? 0) >= 1, 'the provider delivered the call to account 1200');
 
     // in: account 1300 calls 1100; Kamailio relays to Palisade's Contact; the DID's route answers and hangs up

@@ -33,7 +33,7 @@ test('a call out of a SIP trunk: the caller holds and resumes; each re-INVITE cr
   const dir = mkdtempSync(join(tmpdir(), 'trunk-hold-'));
   const [caller] = makeUsers(1, { first: 1001 });
   const [pUas] = await freeLocalPorts(1);
-  const uas = await startSipp({ scenario: 'uas-hold', target: '127.0.0.1', port: pUas, rtpEcho: true, traceMsg: true, timeoutS: 60, dir });
+  const uas = await startSipp({ scenario: 'uas-hold', target: '127.0.0.1', port: pUas, rtpEcho: true, traceMsg: true, calls: 1, timeoutS: 60, dir });
   const pal = await startPalisade({
     users: [caller!],
     transports: ['udp'],
@@ -61,9 +61,9 @@ test('a call out of a SIP trunk: the caller holds and resumes; each re-INVITE cr
     assert.equal(r.stats?.successful, 1, `${why}\n${r.messages.slice(-4000)}\n${r.stdout.slice(-1500)}`);
     // the caller's hold was answered recvonly (or inactive), the resume sendrecv: the provider's answers, relayed
     assert.doesNotMatch(r.messages, /SIP\/2\.0 488/, 'no re-INVITE was refused');
-    // the provider stays 2 s after the BYE (its timewait) before it counts the call
-    await new Promise((res) => setTimeout(res, 3000));
-    provider = await uas.stop();
+    // the provider stays 2 s after the BYE (its timewait) before it counts the call, then exits by itself (-m 1);
+    // the BYE may reach it after the caller is done
+    provider = await uas.finish(5000);
     // the provider was offered the initial call, the hold and the resume, in that order
     assert.deepEqual(inviteDirections(provider.messages), ['sendrecv', 'sendonly', 'sendrecv'], provider.messages.slice(-3000));
     assert.equal(provider.stats?.successful, 1, `${provider.errors}\n${provider.messages.slice(-2500)}\n${JSON.stringify(provider.stats)}`);
@@ -100,7 +100,7 @@ test('a call out of a SIP trunk: the provider holds and resumes the caller; its 
   const dir = mkdtempSync(join(tmpdir(), 'trunk-held-'));
   const [caller] = makeUsers(1, { first: 1001 });
   const [pUas] = await freeLocalPorts(1);
-  const uas = await startSipp({ scenario: 'provider-hold-uas', target: '127.0.0.1', port: pUas, rtpEcho: true, pauseMs: 1000, traceMsg: true, timeoutS: 60, dir });
+  const uas = await startSipp({ scenario: 'provider-hold-uas', target: '127.0.0.1', port: pUas, rtpEcho: true, pauseMs: 1000, traceMsg: true, calls: 1, timeoutS: 60, dir });
   const pal = await startPalisade({
     users: [caller!],
     transports: ['udp'],
@@ -128,8 +128,8 @@ test('a call out of a SIP trunk: the provider holds and resumes the caller; its 
     assert.equal(r.stats?.successful, 1, why);
     // Palisade offered the caller the provider's hold, then its resume
     assert.deepEqual(receivedInviteDirections(r.messages), ['sendonly', 'sendrecv'], r.messages.slice(-3000));
-    await new Promise((res) => setTimeout(res, 3000));
-    provider = await uas.stop();
+    // the provider counts the call 2 s after the caller's BYE (its timewait), then exits by itself (-m 1)
+    provider = await uas.finish(5000);
     // the provider's hold was answered recvonly/inactive and its resume sendrecv (the scenario checks both), and no 488 came back
     assert.equal(provider.stats?.successful, 1, `${provider.errors}\n${provider.messages.slice(-3000)}`);
     assert.doesNotMatch(provider.messages, /SIP\/2\.0 488/);

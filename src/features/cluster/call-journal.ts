@@ -81,6 +81,8 @@ export class CallJournal {
   private timer?: NodeJS.Timeout;
   private alive?: NodeJS.Timeout;
   private ready = false;
+  /** the calls of dead workers being closed, one after the other */
+  private closing: Promise<void> = Promise.resolve();
   readonly stats = { noted: 0, closed: 0, skipped: 0, recovered: 0, errors: 0 };
 
   constructor(private readonly d: JournalDeps) {}
@@ -123,6 +125,13 @@ export class CallJournal {
       const row = this.inserts.get(e.callId);
       if (row) row.answer ??= e.at;
       else if (!this.answers.has(e.callId)) this.answers.set(e.callId, e.at);
+    } else if (e.phase === 'end' && e.cause === 'worker-gone') {
+      // the worker that held it died (sip.workers > 1) and wrote no CDR: closed here as a crashed node's call is
+      const pending = this.inserts.get(e.callId);
+      const answer = pending?.answer ?? this.answers.get(e.callId) ?? null;
+      this.inserts.delete(e.callId);
+      this.answers.delete(e.callId);
+      this.closing = this.closing.then(() => this.closeGone(e.callId, pending, answer, e.at)).catch((err: Error) => this.fault('worker-gone', err));
     } else if (e.phase === 'end') {
       // started and ended before the batch was written: nothing to write or remove
       if (this.inserts.delete(e.callId)) {
@@ -177,6 +186,7 @@ export class CallJournal {
     if (this.alive) clearInterval(this.alive);
     await this.flushing;
     await this.flush();
+    await this.closing;
   }
 
   private async markAlive(): Promise<void> {
@@ -197,32 +207,9 @@ export class CallJournal {
     const now = Date.now();
     let n = 0;
     for (const r of rows) {
-      const start = Number(r.start);
-      const answer = r.answer === null ? null : Number(r.answer);
       // the last moment the previous run was known alive (within aliveEveryMs), never before the call began
       const lastAlive = prev && Number(prev.started) !== this.d.started ? Number(prev.alive_at) : now;
-      const end = Math.max(start, answer ?? start, Math.min(lastAlive, now));
-      const uniqueid = r.uniqueid || `${this.d.node}-${r.call_id}`.slice(0, 150);
-      // the CDR may have been written just before the crash, its note not yet removed
-      const written = await db.selectFrom('cdr').select('uniqueid').where('uniqueid', '=', uniqueid).executeTakeFirst();
-      if (!written) {
-        await this.d.writeCdr({
-          src: r.src,
-          dst: r.dst,
-          channel: r.channel,
-          lastapp: 'Dial',
-          lastdata: r.dst,
-          start,
-          answer,
-          end,
-          disposition: answer !== null ? 'ANSWERED' : 'NO ANSWER',
-          amaflags: 'DOCUMENTATION',
-          uniqueid,
-          userfield: 'node-crashed',
-        });
-        n++;
-      }
-      await db.deleteFrom('cluster_calls').where('node', '=', this.d.node).where('call_id', '=', r.call_id).execute();
+      if (await this.closeRow(r, Math.min(lastAlive, now), 'node-crashed')) n++;
     }
     this.stats.recovered += n;
     this.d.log.warn('cluster-calls-closed', {
@@ -232,6 +219,47 @@ export class CallJournal {
       ended_at: new Date(Math.min(prev ? Number(prev.alive_at) : now, now)).toISOString(),
     });
     return n;
+  }
+
+  /** one noted call whose holder is gone: its CDR (unless written already) ending at `at`, and the note removed; true when a CDR was written */
+  private async closeRow(r: CallRow, at: number, userfield: string): Promise<boolean> {
+    const db = this.d.db;
+    const start = Number(r.start);
+    const answer = r.answer === null ? null : Number(r.answer);
+    const end = Math.max(start, answer ?? start, at);
+    const uniqueid = r.uniqueid || `${this.d.node}-${r.call_id}`.slice(0, 150);
+    // the CDR may have been written just before the crash, its note not yet removed
+    const written = await db.selectFrom('cdr').select('uniqueid').where('uniqueid', '=', uniqueid).executeTakeFirst();
+    if (!written) {
+      await this.d.writeCdr({
+        src: r.src,
+        dst: r.dst,
+        channel: r.channel,
+        lastapp: 'Dial',
+        lastdata: r.dst,
+        start,
+        answer,
+        end,
+        disposition: answer !== null ? 'ANSWERED' : 'NO ANSWER',
+        amaflags: 'DOCUMENTATION',
+        uniqueid,
+        userfield,
+      });
+    }
+    await db.deleteFrom('cluster_calls').where('node', '=', this.d.node).where('call_id', '=', r.call_id).execute();
+    return !written;
+  }
+
+  /** a call of a worker that died: from its note (still in memory, or written) */
+  private async closeGone(callId: string, pending: CallRow | undefined, answer: number | null, at: number): Promise<void> {
+    await this.flushing;
+    const id = callId.slice(0, 128);
+    const row = pending ?? (await this.d.db.selectFrom('cluster_calls').selectAll().where('node', '=', this.d.node).where('call_id', '=', id).executeTakeFirst());
+    if (!row) return;
+    if (await this.closeRow({ ...row, answer: row.answer ?? answer }, at, 'worker-crashed')) {
+      this.stats.recovered++;
+      this.d.log.warn('cluster-call-closed', { node: this.d.node, call: id, why: 'worker-gone' });
+    }
   }
 
   private fault(what: string, err: Error): void {

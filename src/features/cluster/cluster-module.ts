@@ -38,7 +38,7 @@ export interface ClusterServices {
   storedChanges: { carry(send: (k: StoredKind) => void): void; applyRemote(k: StoredKind): Promise<number> };
   location: Pick<LocationService, 'on' | 'adopt' | 'drop' | 'resync'>;
   storage: Pick<Database, 'migrateModule' | 'kysely'> & { cdr: { insert(rec: CdrInput): Promise<unknown> } };
-  callEvents: { onCall(fn: (e: CallEvent) => void): () => void };
+  callEvents: { onCall(fn: (e: CallEvent) => void, o?: { everyWorker?: boolean }): () => void };
 }
 
 interface Member {
@@ -97,7 +97,8 @@ class ClusterNode {
       log: this.log,
     });
     this.journal = journal;
-    this.unlistenCalls = this.s.callEvents.onCall((e) => journal.onCall(e));
+    // every worker's calls (sip.workers > 1: this module runs in worker 0, the others' calls come as remote)
+    this.unlistenCalls = this.s.callEvents.onCall((e) => journal.onCall(e), { everyWorker: true });
     await journal.start();
   }
 
@@ -199,7 +200,8 @@ class ClusterNode {
   }
 
   private locationOut(e: LocationEvent): void {
-    if (e.type === 'reachability' || e.remote) return;
+    // this worker's changes, and those another worker of this node made (sip.workers > 1: they reach worker 0, which runs this module)
+    if (e.type === 'reachability' || (e.remote && e.from !== 'workers')) return;
     // every node expires bindings by itself
     if (e.type === 'removed' && e.cause === 'expired') return;
     const msg: LocationMessage =

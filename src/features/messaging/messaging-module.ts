@@ -66,7 +66,7 @@ export function messagingModule(): PalisadeModule<ModuleDeclarations<DialplanApp
         if (!service) throw new Error('messaging is not running');
         return { stats: service.stats, waiting: await service.waiting() };
       });
-      d.status('messaging', () => (service ? { ...service.stats } : null));
+      d.status('messaging', () => (service ? { ...service.stats } : null), true);
     },
     async start(s) {
       const cfg = (s.cfg.sections.messaging as MessagingConfig | undefined) ?? DEFAULT_MESSAGING;

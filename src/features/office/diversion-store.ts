@@ -45,6 +45,8 @@ const NONE: Diversion = { dnd: false, always: '', busy: '', noAnswer: '', noAnsw
 
 export class DiversionStore implements DiversionPolicy {
   private readonly map = new Map<string, Diversion>();
+  /** after each change was written (several workers: the others adopt it) */
+  onSaved: ((extension: string, d: Diversion) => void) | null = null;
 
   // biome-ignore lint/suspicious/noExplicitAny: the module's table is not in the core's Tables
   constructor(private readonly db: Kysely<any>) {}
@@ -91,6 +93,18 @@ export class DiversionStore implements DiversionPolicy {
       await tx.insertInto('office_diversion').values(row).execute();
     });
     this.map.set(extension, d);
+    this.onSaved?.(extension, d);
     return d;
+  }
+
+  /** a change another worker wrote (sip.workers > 1): held here too, not written again */
+  adopt(extension: string, d: Diversion): void {
+    this.map.set(extension, {
+      dnd: d.dnd === true,
+      always: String(d.always ?? ''),
+      busy: String(d.busy ?? ''),
+      noAnswer: String(d.noAnswer ?? ''),
+      noAnswerSecs: Number(d.noAnswerSecs ?? 20),
+    });
   }
 }

@@ -21,7 +21,8 @@ import type { EventRegistry } from '../../sip/events/index.js';
 import type { CallEvent, DeviceState } from '../../core/call-events.js';
 import { DialogPackage, hintDevices } from './dialog-package.js';
 import { isTransferable } from '../../channel/channel-transfer.js';
-import type { DiversionPort } from '../../core/call-diversion.js';
+import type { Diversion, DiversionPort } from '../../core/call-diversion.js';
+import type { DndHub } from '../../core/dnd.js';
 import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
 import type { MapReader } from '../../config/yaml-reader.js';
@@ -35,6 +36,7 @@ export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServi
   events: EventRegistry;
   callEvents: {
     activeCalls(): CallEvent[];
+    remoteRinging(): Array<{ event: CallEvent; worker: number; rung: string[] }>;
     deviceState(extension: string): DeviceState;
     onCall(fn: (e: CallEvent) => void, o?: { everyWorker?: boolean }): () => void;
     onDeviceState(fn: (extension: string, state: DeviceState) => void): () => void;
@@ -42,6 +44,8 @@ export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServi
   dialplan: { engine: { readonly dialplan: Dialplan } & NonNullable<OfficeCallServices['dialplan']>['engine'] } | null;
   storage: Pick<Database, 'migrateModule' | 'kysely'>;
   diversion: Pick<DiversionPort, 'set'>;
+  /** do-not-disturb as presence (and the XMPP bridge) show it */
+  dnd: Pick<DndHub, 'register' | 'changed'>;
   extensions: OfficeCallServices['extensions'];
 }
 
@@ -79,6 +83,8 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
   /** per call: the extensions whose phones ring in its early dialogs (their lamps change when these stop) */
   const ringingOf = new Map<string, string[]>();
   let parkPickup: ParkPickup | null = null;
+  /** the DND provider is registered once per process (the hub has no way to take one back) */
+  let dndRegistered = false;
   let services: OfficeServices | null = null;
   let store: DiversionStore | null = null;
   const running = (): DiversionStore => {
@@ -180,6 +186,26 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       store = new DiversionStore(s.storage.kysely as never);
       const n = await store.load();
       s.diversion.set(store);
+      // the DND of the feature codes and commands is what presence shows too (src/core/dnd.ts)
+      const diversions = store;
+      if (!dndRegistered) {
+        s.dnd.register({ name: 'office', isDnd: (ext) => store?.of(ext)?.dnd === true });
+        dndRegistered = true;
+      }
+      // several workers: a change made in one (a feature code, a command) holds in every one at once
+      diversions.onSaved = (extension, d) => {
+        s.dnd.changed(extension);
+        if (s.workers.shared) s.workers.publish('office.diversion', { extension, d });
+      };
+      if (s.workers.shared) {
+        unsubscribe.push(
+          s.workers.subscribe('office.diversion', (body) => {
+            const { extension, d } = body as { extension: string; d: Diversion };
+            diversions.adopt(extension, d);
+            s.dnd.changed(extension);
+          }),
+        );
+      }
       const oc = (s.cfg.sections.office as OfficeConfig | undefined) ?? OFFICE_DEFAULTS;
       parkPickup = new ParkPickup(oc, s, log);
       calls.start(s);

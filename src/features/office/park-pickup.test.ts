@@ -6,8 +6,13 @@ import { ConfigError } from '../../config/config-error.js';
 import { parseConfig } from '../../security/config/load-config.js';
 import { ModuleHost } from '../../host/module-host.js';
 import { officeModule } from './office-module.js';
-import type { OfficeConfig } from './park-pickup.js';
+import { OFFICE_DEFAULTS, ParkPickup, type OfficeConfig } from './park-pickup.js';
+import { WorkerBus } from '../../core/worker-bus.js';
+import { ChannelFeatures } from '../../channel/channel-features.js';
+import type { MediaServiceDeps } from '../../channel/endpoint-media.js';
 import { Pickup } from './pickup.js';
+import { PARKING_DEFAULTS, ParkingLot } from './parking.js';
+import type { ChannelMedia } from '../../channel/channel-media.js';
 import type { BridgedCall, RingingCall } from '../../channel/channel-features.js';
 import type { MediaEndpoint } from '../../media/media-endpoint.js';
 import { FEATURE_DEFAULTS, FeatureCodes } from './feature-codes.js';
@@ -92,6 +97,84 @@ test('pickup: *8 takes the longest ringing call of a group member, never one of 
   // directed_needs_group: no shared group, nothing
   const strict = new Pickup({ ...p.config, directedNeedsGroup: true }, features, log);
   assert.equal(strict.candidates('1006', '1005').length, 0);
+});
+
+test('several workers: a pickup code goes to the worker where a call it may take rings, only when none rings here', () => {
+  const seen: string[] = [];
+  const local: RingingCall[] = [];
+  const features = { ringingNow: (ext?: string) => local.filter((c) => ext === undefined || c.extensions.includes(ext)) };
+  const p = new Pickup({ pickupexten: '*8', directedPrefix: '**', directedNeedsGroup: false, groups: new Map([['sales', ['1002', '1003']]]) }, features, log);
+  const elsewhere = [
+    { worker: 2, event: { fromExtension: '1003' }, rung: ['1002'] },
+    { worker: 1, event: { fromExtension: '1001' }, rung: ['1005'] },
+    { worker: 3, event: { fromExtension: '1001' }, rung: ['1002'] },
+  ];
+  // 1003's own call (worker 2) is not its to take; 1001 -> 1002 rings in worker 3
+  assert.equal(
+    p.workerFor('*8', '1003', () => elsewhere),
+    3,
+  );
+  // directed: the call ringing 1005, whatever the group
+  assert.equal(
+    p.workerFor('**1005', '1006', () => elsewhere),
+    1,
+  );
+  // in no group: *8 has nothing to take anywhere; not a pickup code: never steered
+  assert.equal(
+    p.workerFor('*8', '1006', () => elsewhere),
+    -1,
+  );
+  assert.equal(
+    p.workerFor('1002', '1003', () => elsewhere),
+    -1,
+  );
+  assert.equal(
+    p.workerFor('**', '1003', () => elsewhere),
+    -1,
+  );
+  // a call it may take rings here: this worker answers, whatever rings elsewhere
+  local.push(ringing('1001', ['1002'], 1, seen));
+  assert.equal(
+    p.workerFor('*8', '1003', () => elsewhere),
+    -1,
+  );
+});
+
+test('several workers: a park slot another worker holds is not free here', () => {
+  const held = new Set(['701', '702']);
+  const changes: string[] = [];
+  const lot = new ParkingLot(
+    { ...PARKING_DEFAULTS, first: 701, last: 703 },
+    {
+      prompts: { load: () => new Int16Array(0) },
+      mediaFor: () => ({}) as never,
+      log,
+      heldElsewhere: (slot) => held.has(slot),
+      changed: (slot, on) => changes.push(`${slot}:${on}`),
+    },
+  );
+  let hang: () => void = () => undefined;
+  const ended = new Promise<void>((r) => (hang = r));
+  const channel = { name: 'SIP/1001-1', hungUp: false, callerIdNum: '1001', vars: new Map(), ended, hangup: async () => hang() } as unknown as Channel;
+  const media = { musicOnHold: async () => undefined } as unknown as ChannelMedia;
+  const r = lot.park(channel, media, '1002');
+  assert.equal(r?.slot, '703', 'the first slot free in every worker');
+  assert.deepEqual(lot.held(), ['703']);
+  assert.equal(lot.holds('703'), true);
+  held.add('703');
+  lot.stop();
+  assert.deepEqual(changes, ['703:true', '703:false'], 'the other workers hear the slot taken and freed');
+  held.delete('701');
+  const other = {
+    name: 'SIP/1004-1',
+    hungUp: false,
+    callerIdNum: '1004',
+    vars: new Map(),
+    ended: new Promise(() => undefined),
+    hangup: async () => undefined,
+  } as unknown as Channel;
+  assert.equal(lot.park(other, media, null)?.slot, '701');
+  lot.stop();
 });
 
 test("pickup by Replaces: the early dialog must match call-id, to-tag (the stand-in) and from-tag (the phone); the codes' rules decide; refused and unknown alike give null", async () => {
@@ -222,4 +305,64 @@ test('feature codes: ## then the number and # transfers blind; *2 consults; noth
   await p.key('#');
   assert.deepEqual(p.did, []);
   p.end();
+});
+
+test('several workers: two parks crossing on the bus at the same moment end in two slots, and each caller hears its final slot', async () => {
+  // two workers' buses, wired as the link wires them: a message reaches the other worker a little later
+  const buses = [new WorkerBus(0, 2), new WorkerBus(1, 2)];
+  for (const [i, b] of buses.entries()) {
+    const other = buses[1 - i]!;
+    b.attach({ publish: (topic, body) => void setTimeout(() => other.deliver(topic, JSON.parse(JSON.stringify(body)), i), 2) });
+  }
+  const moved: unknown[] = [];
+  const workerLog = { ...log, info: (event: string, f: unknown) => void (event === 'park-slot-moved' && moved.push(f)) } as unknown as Logger;
+  const lots = buses.map(
+    (bus) =>
+      new ParkPickup(
+        OFFICE_DEFAULTS,
+        {
+          callRouters: { add: () => () => undefined },
+          channelFeatures: new ChannelFeatures(),
+          mediaServices: { prompts: { load: () => new Int16Array(0) } } as unknown as MediaServiceDeps,
+          extensions: { has: () => true },
+          workers: bus,
+          callEvents: { remoteRinging: () => [] },
+        },
+        workerLog,
+      ),
+  );
+  const said: string[][] = [[], []];
+  const park = (w: number, n: number) => {
+    const channel = {
+      name: `SIP/10${w}${n}-1`,
+      hungUp: false,
+      callerIdNum: `10${w}${n}`,
+      vars: new Map(),
+      ended: new Promise(() => undefined),
+      hangup: async () => undefined,
+    } as unknown as Channel;
+    const media = { musicOnHold: async () => undefined } as unknown as ChannelMedia;
+    const r = lots[w]!.lot.park(channel, media, null, async (slot) => void said[w]!.push(slot));
+    assert.ok(r);
+    return { r, channel };
+  };
+  // both take 701 before either hears of the other's
+  const a = park(0, 1);
+  const b = park(1, 1);
+  assert.equal(a.r.slot, '701');
+  assert.equal(b.r.slot, '701', 'the race: each worker thought 701 free');
+  const [sa, sb] = await Promise.all([a.r.settled, b.r.settled]);
+  assert.notEqual(sa, sb, 'two calls, two slots');
+  assert.deepEqual([sa, sb].sort(), ['701', '702']);
+  assert.equal(moved.length, 1, `one of the two moved, once: ${JSON.stringify(moved)}`);
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(said, [[sa], [sb]], 'each caller heard its final slot, and only it');
+  assert.equal(a.channel.vars.get('PARKINGSLOT'), sa);
+  assert.equal(b.channel.vars.get('PARKINGSLOT'), sb);
+  assert.deepEqual([lots[0]!.lot.held(), lots[1]!.lot.held()], [[sa], [sb]]);
+  // a third park in worker 0, now that both claims are known everywhere: the next free slot, no move
+  const c = park(0, 2);
+  assert.equal(await c.r.settled, '703');
+  assert.equal(moved.length, 1);
+  for (const l of lots) l.lot.stop();
 });

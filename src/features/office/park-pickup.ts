@@ -14,9 +14,13 @@ import type { CallRouter } from '../../channel/call-routers.js';
 import type { ChannelFeatures } from '../../channel/channel-features.js';
 import { EndpointMedia, type MediaServiceDeps } from '../../channel/endpoint-media.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
+import { splitArgs } from '../../dialplan/app-args.js';
 import type { Logger } from '../../observability/logger.js';
+import type { WorkerBus } from '../../core/worker-bus.js';
 import { PARKING_DEFAULTS, ParkingLot, readParking, type ParkingConfig } from './parking.js';
-import { PICKUP_DEFAULTS, Pickup, readPickup, type PickupConfig } from './pickup.js';
+import { PICKUP_DEFAULTS, Pickup, readPickup, type PickupConfig, type RingingElsewhere } from './pickup.js';
+import type { Dialplan } from '../../dialplan/dialplan-types.js';
+import { appReached } from '../../dialplan/numbers-running.js';
 import { FEATURE_DEFAULTS, FeatureCodes, readFeatureCodes, type FeatureCodesConfig } from './feature-codes.js';
 
 export interface OfficeConfig {
@@ -43,7 +47,21 @@ export interface ParkPickupServices {
   channelFeatures: ChannelFeatures;
   mediaServices: MediaServiceDeps;
   extensions: { has(number: string): boolean };
+  /** several workers: the slots each holds, and the codes steered to where their call is */
+  workers: Pick<WorkerBus, 'publish' | 'subscribe' | 'onPeer' | 'replay' | 'steer' | 'shared' | 'index'>;
+  /** the calls other workers hold whose callee rings (src/core/call-events.ts) */
+  callEvents: { remoteRinging(): RingingElsewhere };
+  /** several workers: a number whose dialplan runs ParkedCall() or Pickup() is steered as the code would be */
+  dialplan?: { engine: { readonly dialplan: Dialplan } } | null;
 }
+
+/** the dialplan applications whose call is steered to where its slot or ringing call is (lower-case, as appReached takes them) */
+const PARK_PICKUP_APPS: readonly string[] = ['parkedcall', 'pickup'];
+
+/** the worker bus topic of park slots: { slot, held } from the worker that holds it */
+const PARK_TOPIC = 'office.park';
+/** how long a slot just taken waits for another worker's claim before it is said (the bus carries a claim in ~1 ms) */
+const PARK_CLAIM_MS = 50;
 
 export class ParkPickup {
   readonly lot: ParkingLot;
@@ -55,8 +73,59 @@ export class ParkPickup {
     private readonly s: ParkPickupServices,
     private readonly log: Logger,
   ) {
-    this.lot = new ParkingLot(cfg.parking, { prompts: s.mediaServices.prompts, mediaFor: (ch) => new EndpointMedia(ch, s.mediaServices), log });
+    // several workers: a slot another worker holds is not free here, and its number is dialled there
+    const elsewhere = new Map<string, number>();
+    const bus = s.workers;
+    this.lot = new ParkingLot(cfg.parking, {
+      prompts: s.mediaServices.prompts,
+      mediaFor: (ch) => new EndpointMedia(ch, s.mediaServices),
+      log,
+      ...(bus.shared
+        ? {
+            heldElsewhere: (slot: string) => elsewhere.has(slot),
+            changed: (slot: string, held: boolean, at: number) => bus.publish(PARK_TOPIC, { slot, held, at: performance.timeOrigin + at }),
+            claimMs: PARK_CLAIM_MS,
+          }
+        : {}),
+    });
     this.pickup = new Pickup(cfg.pickup, s.channelFeatures, log);
+    if (bus.shared) {
+      this.off.push(
+        bus.subscribe(PARK_TOPIC, (body, from) => {
+          const { slot, held, at } = body as { slot: string; held: boolean; at?: number };
+          if (held) {
+            elsewhere.set(slot, from);
+            // two workers took the same slot at once: the later claim (on a tie, the higher worker) moves, in both workers' eyes alike
+            const mine = this.lot.claimedAt(slot);
+            if (mine !== undefined) {
+              const mineAt = performance.timeOrigin + mine;
+              if (at === undefined || mineAt > at || (mineAt === at && bus.index > from)) this.lot.move(slot);
+            }
+          } else if (elsewhere.get(slot) === from) elsewhere.delete(slot);
+        }),
+        bus.onPeer((worker, up) => {
+          // a worker gone took its parked calls with it
+          if (!up) for (const [slot, w] of elsewhere) if (w === worker) elsewhere.delete(slot);
+        }),
+        // one that came learns the slots held here
+        bus.replay(PARK_TOPIC, () => this.lot.held().map((slot) => ({ slot, held: true, at: performance.timeOrigin + (this.lot.claimedAt(slot) ?? 0) }))),
+        // a slot's number goes where its call waits; a pickup code where a call it may take rings;
+        // and so does a number whose dialplan runs ParkedCall(slot) or Pickup(ext) (`_7XX => ParkedCall(${EXTEN})`)
+        bus.steer((r) => {
+          const slotWorker = (slot: string) => (this.lot.holds(slot) ? -1 : (elsewhere.get(slot) ?? -1));
+          if (this.lot.isSlot(r.user)) return slotWorker(r.user);
+          const ringing = () => s.callEvents.remoteRinging();
+          const byCode = this.pickup.workerFor(r.user, r.fromUser, ringing);
+          const dp = s.dialplan?.engine.dialplan;
+          if (byCode >= 0 || !dp) return byCode;
+          const hit = appReached(dp, r.user, PARK_PICKUP_APPS);
+          if (!hit) return -1;
+          const arg = (splitArgs(hit.data)[0] ?? '').trim();
+          if (hit.app === 'parkedcall') return this.lot.isSlot(arg) ? slotWorker(arg) : -1;
+          return this.pickup.workerForTarget(pickupTarget(arg), r.fromUser, ringing);
+        }),
+      );
+    }
     for (const [name, members] of cfg.pickup.groups) for (const n of members) if (!s.extensions.has(n)) log.warn('pickup-group-member-unknown', { group: name, extension: n });
     const router: CallRouter = {
       name: 'office',
@@ -113,7 +182,7 @@ export class ParkPickup {
       await media.play(['invalid']);
       return;
     }
-    ch.vars.set('LASTDATA', r.slot);
+    ch.vars.set('LASTDATA', await r.settled);
     await r.done;
   }
 
@@ -150,6 +219,15 @@ export class ParkPickup {
   }
 }
 
+/** Pickup()'s argument: the extension (`1002`, `1002@ctx`, `SIP/1002`), or undefined for the caller's groups */
+function pickupTarget(arg: string): string | undefined {
+  const target = arg
+    .split('@')[0]!
+    .replace(/^(?:PJSIP|SIP)\//i, '')
+    .trim();
+  return target || undefined;
+}
+
 /** Park(), ParkedCall() and Pickup(), working once the module runs */
 export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] {
   return [
@@ -181,11 +259,7 @@ export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] 
         const pp = running();
         const who = call.channel.peer.account;
         if (!pp || !who) return void call.vars.set('PICKUPSTATUS', 'FAILED');
-        const target = (args[0] ?? '')
-          .split('@')[0]!
-          .replace(/^(?:PJSIP|SIP)\//i, '')
-          .trim();
-        await pp.pick(call.channel, call.media, who, target || undefined);
+        await pp.pick(call.channel, call.media, who, pickupTarget(args[0] ?? ''));
       },
     },
   ];

@@ -77,6 +77,16 @@ export interface ParkingDeps {
   /** media services for a channel the dialplan is not running (a caller handed over by a transfer) */
   mediaFor(channel: Channel): ChannelMedia;
   log: Logger;
+  /** several workers: a slot another worker holds (a call parked there waits in that worker) */
+  heldElsewhere?: (slot: string) => boolean;
+  /** a slot was taken (true, with when: claimedAt) or freed (false) here: the other workers hear it */
+  changed?: (slot: string, held: boolean, claimedAt: number) => void;
+  /**
+   * Several workers: how long (ms) a slot just taken waits for another
+   * worker's claim on the same slot before it is said to anyone (move()).
+   * 0 (one process): said at once.
+   */
+  claimMs?: number;
 }
 
 interface Parked {
@@ -86,6 +96,8 @@ interface Parked {
   /** the extension that parked the call (rung back at the timeout); null when it parked itself */
   parker: string | null;
   since: number;
+  /** when this slot was taken (performance.now()); a move takes another */
+  claimedAt: number;
   timer: NodeJS.Timeout;
   music: AbortController;
   done: () => void;
@@ -119,19 +131,73 @@ export class ParkingLot implements TransferService {
   take(channel: Channel, _number: string, transferor: Transferor): TransferHandOff | null {
     const r = this.park(channel, this.deps.mediaFor(channel), transferor.number);
     if (!r) return null;
-    return { announced: this.announce(transferor.endpoint, r.slot), done: r.done };
+    return { announced: r.settled.then((slot) => this.announce(transferor.endpoint, slot)), done: r.done };
   }
 
-  /** park `channel` in the first free slot (`first`: said to it before the music); null when every slot is taken */
-  park(channel: Channel, media: ChannelMedia, parker: string | null, first?: (slot: string) => Promise<unknown>): { slot: string; done: Promise<void> } | null {
-    if (channel.hungUp) return null;
-    let slot = '';
+  /** the first slot free here and in every other worker ('' when none) */
+  private firstFree(): string {
     for (let n = this.cfg.first; n <= this.cfg.last; n++) {
-      if (!this.slots.has(String(n))) {
-        slot = String(n);
-        break;
-      }
+      if (!this.slots.has(String(n)) && !this.deps.heldElsewhere?.(String(n))) return String(n);
     }
+    return '';
+  }
+
+  /** when the call waiting at `slot` here took it (performance.now()), if one does */
+  claimedAt(slot: string): number | undefined {
+    return this.slots.get(slot)?.claimedAt;
+  }
+
+  /**
+   * Another worker took `slot` too, at the same moment (two workers' parks
+   * cross on the bus): the call waiting here moves to the next free slot
+   * before its slot is said (claimMs). The caller decides who moves, the
+   * same way in both workers (park-pickup.ts): the later claim, or on a tie
+   * the higher worker index.
+   */
+  move(slot: string): string | null {
+    const p = this.slots.get(slot);
+    if (!p) return null;
+    const next = this.firstFree();
+    if (!next) {
+      this.deps.log.warn('parking-full', { channel: p.channel.name, parker: p.parker, contested: slot });
+      return null;
+    }
+    this.slots.delete(slot);
+    this.deps.changed?.(slot, false, p.claimedAt);
+    p.slot = next;
+    p.claimedAt = performance.now();
+    this.slots.set(next, p);
+    this.deps.changed?.(next, true, p.claimedAt);
+    p.channel.vars.set('PARKINGSLOT', next);
+    p.channel.vars.set('PARKINGEXTEN', next);
+    this.deps.log.info('park-slot-moved', { from: slot, to: next, channel: p.channel.name });
+    return next;
+  }
+
+  /** resolves with the slot once no other worker's claim can move it any more */
+  private async settle(p: Parked): Promise<string> {
+    const claim = this.deps.claimMs ?? 0;
+    if (claim <= 0) return p.slot;
+    for (;;) {
+      const left = p.claimedAt + claim - performance.now();
+      if (left <= 0) return p.slot;
+      await new Promise((r) => setTimeout(r, Math.ceil(left)));
+    }
+  }
+
+  /**
+   * park `channel` in the first free slot (`first`: said to it before the
+   * music). `slot` is the slot taken; `settled` the slot to say, once no
+   * other worker's claim can move it. null when every slot is taken.
+   */
+  park(
+    channel: Channel,
+    media: ChannelMedia,
+    parker: string | null,
+    first?: (slot: string) => Promise<unknown>,
+  ): { slot: string; settled: Promise<string>; done: Promise<void> } | null {
+    if (channel.hungUp) return null;
+    const slot = this.firstFree();
     if (!slot) {
       this.deps.log.warn('parking-full', { channel: channel.name, parker });
       return null;
@@ -144,26 +210,30 @@ export class ParkingLot implements TransferService {
       media,
       parker,
       since: Date.now(),
+      claimedAt: performance.now(),
       timer: setTimeout(() => void this.timeout(p), this.cfg.parkingtime * 1000),
       music: new AbortController(),
       done: resolve,
     };
     this.slots.set(slot, p);
+    this.deps.changed?.(slot, true, p.claimedAt);
     channel.vars.set('PARKINGSLOT', slot);
     channel.vars.set('PARKINGEXTEN', slot);
     if (parker) channel.vars.set('PARKER', parker);
+    const settled = this.settle(p);
     void (async () => {
-      await first?.(slot);
+      const said = await settled;
+      await first?.(said);
       if (!p.music.signal.aborted) await media.musicOnHold(this.cfg.parkedmusicclass, 0, { signal: p.music.signal });
     })();
     void channel.ended.then(() => {
-      if (this.slots.get(slot) !== p) return;
+      if (this.slots.get(p.slot) !== p) return;
       this.release(p);
-      this.deps.log.info('parked-call-abandoned', { slot, channel: channel.name, waitedMs: Date.now() - p.since });
+      this.deps.log.info('parked-call-abandoned', { slot: p.slot, channel: channel.name, waitedMs: Date.now() - p.since });
       p.done();
     });
     this.deps.log.info('call-parked', { slot, channel: channel.name, caller: channel.callerIdNum, parker, timeout: this.cfg.parkingtime });
-    return { slot, done };
+    return { slot, settled, done };
   }
 
   /** the slot said on `endpoint` (the parker's leg); resolves when it was said */
@@ -185,6 +255,16 @@ export class ParkingLot implements TransferService {
     this.deps.log.info('park-announced', { slot });
   }
 
+  /** the slots taken here */
+  held(): string[] {
+    return [...this.slots.keys()];
+  }
+
+  /** whether a call waits at `slot` here */
+  holds(slot: string): boolean {
+    return this.slots.has(slot);
+  }
+
   /** who waits where, for `palisade` commands */
   list(): Array<{ slot: string; channel: string; caller: string; parker: string | null; seconds: number }> {
     return [...this.slots.values()].map((p) => ({
@@ -199,6 +279,7 @@ export class ParkingLot implements TransferService {
   /** out of the lot: no more music, no timeout */
   private release(p: Parked): void {
     this.slots.delete(p.slot);
+    this.deps.changed?.(p.slot, false, p.claimedAt);
     clearTimeout(p.timer);
     p.music.abort();
   }

@@ -66,6 +66,9 @@ export function readPickup(m: MapReader, isExtension?: (n: string) => boolean): 
   return { pickupexten, directedPrefix, directedNeedsGroup, groups };
 }
 
+/** the calls other workers hold whose callee rings (src/core/call-events.ts remoteRinging) */
+export type RingingElsewhere = Array<{ worker: number; event: { fromExtension?: string }; rung: string[] }>;
+
 export class Pickup {
   constructor(
     private cfg: PickupConfig,
@@ -104,6 +107,36 @@ export class Pickup {
     const c = this.cfg;
     if (c.pickupexten !== '' && this.sameGroup(picker, rung)) return true;
     return c.directedPrefix !== '' && (!c.directedNeedsGroup || this.sameGroup(picker, rung));
+  }
+
+  /**
+   * Several workers: the worker a pickup code's INVITE should go to (`*8`
+   * or `**EXT` dialled by `picker`): the one that holds the longest ringing
+   * call the picker may take, when none rings in this worker; -1 otherwise
+   * (not a pickup code, a call to take here, or none anywhere: this worker
+   * answers as alone). The rules are candidates()'.
+   */
+  workerFor(dialled: string, picker: string, elsewhere: () => RingingElsewhere): number {
+    const c = this.cfg;
+    let target: string | undefined;
+    if (c.pickupexten !== '' && dialled === c.pickupexten) target = undefined;
+    else {
+      target = this.directedTarget(dialled);
+      if (!target) return -1;
+    }
+    return this.workerForTarget(target, picker, elsewhere);
+  }
+
+  /** as workerFor, for a pickup of `target` (undefined: the picker's groups), as Pickup() in the dialplan asks */
+  workerForTarget(target: string | undefined, picker: string, elsewhere: () => RingingElsewhere): number {
+    const c = this.cfg;
+    if (this.candidates(picker, target).length > 0) return -1;
+    for (const r of elsewhere()) {
+      if (r.event.fromExtension === picker || r.rung.includes(picker)) continue;
+      const takes = target !== undefined ? r.rung.includes(target) && (!c.directedNeedsGroup || this.sameGroup(picker, target)) : r.rung.some((e) => this.sameGroup(picker, e));
+      if (takes) return r.worker;
+    }
+    return -1;
   }
 
   /**

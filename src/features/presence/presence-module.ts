@@ -10,8 +10,9 @@ import type { MapReader } from '../../config/yaml-reader.js';
 import type { LogRoot } from '../../observability/logger.js';
 import type { DeviceState } from '../../core/call-events.js';
 import type { DndHub } from '../../core/dnd.js';
+import type { WorkerBus } from '../../core/worker-bus.js';
 import type { ChatHub } from '../../core/chat.js';
-import type { Activity } from './pidf.js';
+import type { Activity, PresenceDoc } from './pidf.js';
 import type { SipMessage } from '../../sip-message/sip-message.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { EventRegistry } from '../../sip/events/index.js';
@@ -30,7 +31,13 @@ export interface PresenceModuleServices {
   callEvents: { deviceState(ext: string): DeviceState; onDeviceState(fn: (ext: string, s: DeviceState) => void): () => void };
   dnd: Pick<DndHub, 'register' | 'isDnd' | 'changed' | 'onChange'>;
   chat: Pick<ChatHub, 'setPresenceSink'>;
+  /** several workers: publications and the administrator's DND shared with the others */
+  workers: Pick<WorkerBus, 'shared' | 'publish' | 'subscribe' | 'onPeer' | 'replay'>;
 }
+
+/** the worker bus topics: an extension's newest publication in the sending worker; the administrator's DND */
+const PUBLISHED_TOPIC = 'presence.published';
+const DND_TOPIC = 'presence.dnd';
 
 /** the running presence service, for a bridge in the same process (XMPP) */
 export interface PresenceHandle {
@@ -46,6 +53,7 @@ export function presenceModule(): PalisadeModule<ModuleDeclarations<never, never
     return service;
   };
   let hub: PresenceModuleServices['dnd'] | null = null;
+  let bus: PresenceModuleServices['workers'] | null = null;
   return {
     name: 'presence',
     declare(d) {
@@ -57,12 +65,14 @@ export function presenceModule(): PalisadeModule<ModuleDeclarations<never, never
       d.command('presence-dnd', (args) => {
         need();
         const ext = String(args.extension ?? '');
-        if (args.on === true || args.on === 'on' || args.on === 'true') adminDnd.add(ext);
+        const on = args.on === true || args.on === 'on' || args.on === 'true';
+        if (on) adminDnd.add(ext);
         else adminDnd.delete(ext);
         hub?.changed(ext);
+        bus?.publish(DND_TOPIC, { ext, on });
         return { extension: ext, dnd: hub?.isDnd(ext) ?? false };
       });
-      d.status('presence', () => (service ? { ...service.stats } : null));
+      d.status('presence', () => (service ? { ...service.stats } : null), true);
     },
     start(s) {
       const cfg = (s.cfg.sections.presence as PresenceConfig | undefined) ?? DEFAULT_PRESENCE;
@@ -98,11 +108,36 @@ export function presenceModule(): PalisadeModule<ModuleDeclarations<never, never
       });
       hub = s.dnd;
       service = svc;
+      // several workers: a watcher on one sees what a phone published through another
+      if (s.workers.shared) {
+        const w = s.workers;
+        bus = w;
+        svc.onPublished = (ext, entry) => w.publish(PUBLISHED_TOPIC, { ext, entry });
+        offs.push(
+          w.subscribe(PUBLISHED_TOPIC, (body, from) => {
+            const m = body as { ext: string; entry: { doc: PresenceDoc; expiresAt: number } | null };
+            svc.adoptPublished(m.ext, from, m.entry);
+          }),
+          w.subscribe(DND_TOPIC, (body) => {
+            const m = body as { ext: string; on: boolean };
+            if (m.on) adminDnd.add(m.ext);
+            else adminDnd.delete(m.ext);
+            s.dnd.changed(m.ext);
+          }),
+          w.onPeer((worker, up) => {
+            if (!up) svc.dropWorker(worker);
+          }),
+          // one that came learns what is published here, and the administrator's DND
+          w.replay(PUBLISHED_TOPIC, () => [...svc.publications.extensions()].map((ext) => ({ ext, entry: svc.publications.latestEntry(ext) ?? null }))),
+          w.replay(DND_TOPIC, () => [...adminDnd].map((ext) => ({ ext, on: true }))),
+        );
+      }
     },
     stop() {
       for (const off of offs.splice(0)) off();
       service?.publications.clear();
       service = null;
+      bus = null;
     },
   };
 }

@@ -43,9 +43,50 @@ export class PresenceService implements EventPackage {
   readonly publications: Publications;
   readonly stats = { publishes: 0, publishRefused: 0, notifiesAsked: 0 };
 
-  constructor(private readonly d: PresenceDeps) {
+  /** several workers: what each other worker's publications say per extension (its newest document), by worker */
+  private readonly elsewhere = new Map<string, Map<number, { doc: PresenceDoc; expiresAt: number }>>();
+  /** several workers: an extension's newest local publication changed (null: none left), for the others */
+  onPublished: ((ext: string, entry: { doc: PresenceDoc; expiresAt: number } | null) => void) | null = null;
+
+  constructor(
+    private readonly d: PresenceDeps,
+    private readonly clock: () => number = Date.now,
+  ) {
     this.expires = { min: 60, max: d.cfg.maxExpires, default: 3600 };
-    this.publications = new Publications((ext) => this.changed(ext));
+    this.publications = new Publications((ext) => {
+      this.onPublished?.(ext, this.publications.latestEntry(ext) ?? null);
+      this.changed(ext);
+    }, clock);
+  }
+
+  /** another worker's publications for `ext` (null: none left there); its watchers here get a NOTIFY */
+  adoptPublished(ext: string, worker: number, entry: { doc: PresenceDoc; expiresAt: number } | null): void {
+    let m = this.elsewhere.get(ext);
+    if (entry) {
+      if (!m) this.elsewhere.set(ext, (m = new Map()));
+      m.set(worker, entry);
+    } else {
+      m?.delete(worker);
+      if (m?.size === 0) this.elsewhere.delete(ext);
+    }
+    this.changed(ext);
+  }
+
+  /** a worker that went: what it published is gone with it */
+  dropWorker(worker: number): void {
+    for (const [ext, m] of this.elsewhere)
+      if (m.delete(worker)) {
+        if (m.size === 0) this.elsewhere.delete(ext);
+        this.changed(ext);
+      }
+  }
+
+  /** the newest document published for `ext` here or in another worker, unexpired */
+  private published(ext: string): PresenceDoc | undefined {
+    let best = this.publications.latestEntry(ext);
+    const now = this.clock();
+    for (const e of this.elsewhere.get(ext)?.values() ?? []) if (e.expiresAt > now && (!best || e.expiresAt >= best.expiresAt)) best = e;
+    return best?.doc;
   }
 
   // ---- the event package (src/sip/events/event-package.ts)
@@ -81,7 +122,7 @@ export class PresenceService implements EventPackage {
   compose(ext: string): PresenceDoc {
     const device = this.d.deviceState(ext);
     const dnd = this.d.isDnd(ext);
-    const published = this.publications.latest(ext);
+    const published = this.published(ext);
     const activities = new Set<Activity>(published?.activities ?? []);
     if (device === 'inuse' || device === 'ringing') activities.add('on-the-phone');
     if (dnd) activities.add('busy');

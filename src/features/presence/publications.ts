@@ -70,9 +70,19 @@ export class Publications {
 
   /** the newest document published for the extension (undefined when none is in force) */
   latest(extension: string): PresenceDoc | undefined {
+    return this.latestEntry(extension)?.doc;
+  }
+
+  /** that document with its expiry (epoch ms) */
+  latestEntry(extension: string): { doc: PresenceDoc; expiresAt: number } | undefined {
     let best: Publication | undefined;
     for (const p of this.byExt.get(extension) ?? []) if (!best || p.expiresAt >= best.expiresAt) best = p;
-    return best?.doc;
+    return best ? { doc: best.doc, expiresAt: best.expiresAt } : undefined;
+  }
+
+  /** the extensions with a publication in force */
+  extensions(): string[] {
+    return [...this.byExt.keys()];
   }
 
   clear(): void {

@@ -10,7 +10,7 @@ import { openDatabase } from '../../storage/database.js';
 import { LogRoot } from '../../observability/logger.js';
 import { parseQueuesConf } from './queues-conf.js';
 import { QueueLog, QUEUE_LOG_MIGRATIONS } from './queue-log.js';
-import { QueueService } from './queue-service.js';
+import { QueueService, type MemberOp } from './queue-service.js';
 
 test('persistentmembers: members added (paused, with a reason) come back after a restart; a removed one does not', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'queue-persist-'));
@@ -101,4 +101,47 @@ test('two services on one database (two nodes): reloadMembers takes the other’
     await db.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('two workers: a member change made in one is shared as an op and held by the other, which writes no queue_log line and no row of its own', async () => {
+  const conf = parseQueuesConf('[general]\npersistentmembers = no\n[support]\nmember => PJSIP/1001\n[sales]\n', 'queues.conf');
+  const lines: string[][] = [];
+  const make = (who: string) =>
+    new QueueService({
+      conf,
+      log: { write: (...a: Array<string | number>) => void lines.push([who, ...a.map(String)]) } as unknown as QueueLog,
+      devices: { state: () => 'idle', onChange: () => () => undefined },
+      logger: new LogRoot('error').get('q'),
+      db: null,
+    });
+  const w0 = make('w0');
+  const w1 = make('w1');
+  const sent: MemberOp[] = [];
+  w1.onMemberOp = (op) => {
+    sent.push(op);
+    w0.applyShared(op);
+  };
+  w0.onMemberOp = () => assert.fail('a change applied from another worker is not shared again');
+  assert.equal(w1.addMember('sales', 'PJSIP/1002', { penalty: 2, name: 'Bob', paused: true, reason: 'lunch' }), 'ok');
+  assert.equal(w1.setPaused('', 'PJSIP/1002', false), true);
+  assert.equal(w1.setPenalty('sales', 'PJSIP/1002', 5), true);
+  assert.equal(w1.addMember('support', 'PJSIP/1003', {}), 'ok');
+  assert.equal(w1.removeMember('support', 'PJSIP/1003'), 'ok');
+  assert.deepEqual(
+    sent.map((o) => o.op),
+    ['add', 'pause', 'penalty', 'add', 'remove'],
+  );
+  const view = (s: QueueService, q: string) =>
+    (s.status(q)[0] as { members: Array<{ interface: string; name: string; penalty: number; paused: boolean }> }).members.map((m) => [m.interface, m.name, m.penalty, m.paused]);
+  assert.deepEqual(view(w0, 'sales'), [['PJSIP/1002', 'Bob', 5, false]]);
+  assert.deepEqual(view(w0, 'support'), view(w1, 'support'));
+  assert.deepEqual(view(w0, 'support'), [['PJSIP/1001', 'PJSIP/1001', 0, false]]);
+  assert.ok(lines.length >= 5, 'worker 1 logged its changes');
+  assert.deepEqual(
+    lines.filter((l) => l[0] === 'w0' && l[4] !== 'QUEUESTART'),
+    [],
+    'the queue_log line is written once, by the worker that made the change',
+  );
+  w0.stop();
+  w1.stop();
 });

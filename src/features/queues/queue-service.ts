@@ -37,6 +37,26 @@ export interface MemberView {
 
 const IFACE_RE = /^([A-Za-z][A-Za-z0-9]*)\/([A-Za-z0-9_.@+-]{1,80})$/;
 
+/**
+ * A change of the members made here, as the other workers of sip.workers > 1
+ * apply it (applyShared): they hold the same members, so whichever worker
+ * runs a queue's calls rings the same agents.
+ */
+export type MemberOp =
+  | { op: 'add'; queue: string; iface: string; penalty: number; name: string; paused: boolean; reason: string }
+  | { op: 'remove'; queue: string; iface: string }
+  | { op: 'pause'; queue: string; iface: string; paused: boolean; reason: string }
+  | { op: 'penalty'; queue: string; iface: string; penalty: number };
+
+/** a dynamic member's settings as AddQueueMember() and the API give them */
+export interface MemberOptions {
+  penalty?: number;
+  name?: string;
+  paused?: boolean;
+  callid?: string;
+  reason?: string;
+}
+
 export class QueueService {
   readonly queues = new Map<string, RunningQueue>();
   readonly agents = new Map<string, Agent>();
@@ -47,6 +67,8 @@ export class QueueService {
   /** member rows are written one after the other, in the order of the changes */
   private memberWrites: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** several workers: each member change made here, for the others */
+  onMemberOp: ((op: MemberOp) => void) | null = null;
 
   constructor(readonly deps: QueueServiceDeps) {
     this.now = deps.now ?? Date.now;
@@ -162,7 +184,34 @@ export class QueueService {
 
   // ----------------------------------------------------------- members
 
-  addMember(queue: string, iface: string, o: { penalty?: number; name?: string; paused?: boolean; callid?: string; reason?: string }): MemberResult {
+  addMember(queue: string, iface: string, o: MemberOptions): MemberResult {
+    return this.add(true, queue, iface, o);
+  }
+
+  removeMember(queue: string, iface: string, callid = 'MANAGER'): MemberResult {
+    return this.remove(true, queue, iface, callid);
+  }
+
+  /** pause or unpause in one queue, or in every queue the interface serves (queue ''); false when not a member anywhere */
+  setPaused(queue: string, iface: string, paused: boolean, reason = ''): boolean {
+    return this.pause(true, queue, iface, paused, reason);
+  }
+
+  setPenalty(queue: string, iface: string, penalty: number): boolean {
+    return this.penalty(true, queue, iface, penalty);
+  }
+
+  /** another worker's member change (sip.workers > 1): held here too; its queue_log line and row were written there, and it is not shared again */
+  applyShared(op: MemberOp): void {
+    if (op.op === 'add') this.add(false, op.queue, op.iface, { penalty: op.penalty, name: op.name, paused: op.paused, reason: op.reason });
+    else if (op.op === 'remove') this.remove(false, op.queue, op.iface, 'MANAGER');
+    else if (op.op === 'pause') this.pause(false, op.queue, op.iface, op.paused, op.reason);
+    else this.penalty(false, op.queue, op.iface, op.penalty);
+  }
+
+  // `own`: a change made in this worker (written to the queue_log and the member table, and shared), not another worker's
+
+  private add(own: boolean, queue: string, iface: string, o: MemberOptions): MemberResult {
     const q = this.queues.get(queue);
     if (!q) return 'nosuchqueue';
     const m = IFACE_RE.exec(iface);
@@ -176,13 +225,14 @@ export class QueueService {
     }
     q.members.push(mem);
     q.renumber();
-    this.deps.log.write(queue, o.callid ?? 'MANAGER', mem.name, 'ADDMEMBER', o.paused ? 'PAUSED' : '');
-    this.persist(q, mem);
+    this.qlog(own, queue, o.callid ?? 'MANAGER', mem.name, 'ADDMEMBER', o.paused ? 'PAUSED' : '');
+    this.persist(own, q, mem);
+    this.shareOp(own, { op: 'add', queue, iface, penalty: mem.penalty, name: mem.name, paused: mem.paused, reason: mem.pausedReason });
     this.dispatch(q);
     return 'ok';
   }
 
-  removeMember(queue: string, iface: string, callid = 'MANAGER'): MemberResult {
+  private remove(own: boolean, queue: string, iface: string, callid: string): MemberResult {
     const q = this.queues.get(queue);
     if (!q) return 'nosuchqueue';
     const mem = q.member(iface);
@@ -190,9 +240,10 @@ export class QueueService {
     if (!mem.dynamic) return 'notdynamic';
     q.members.splice(q.members.indexOf(mem), 1);
     q.renumber();
-    this.deps.log.write(queue, callid, mem.name, 'REMOVEMEMBER', '');
+    this.qlog(own, queue, callid, mem.name, 'REMOVEMEMBER', '');
+    this.shareOp(own, { op: 'remove', queue, iface });
     const db = this.deps.db;
-    if (db && this.deps.conf.general.persistentmembers) {
+    if (db && this.deps.conf.general.persistentmembers && own) {
       this.writeMember(queue, async () => {
         await db.deleteFrom('queue_members').where('queuename', '=', queue).where('interface', '=', mem.iface).execute();
       });
@@ -200,37 +251,46 @@ export class QueueService {
     return 'ok';
   }
 
-  /** pause or unpause in one queue, or in every queue the interface serves (queue ''); false when not a member anywhere */
-  setPaused(queue: string, iface: string, paused: boolean, reason = ''): boolean {
+  private pause(own: boolean, queue: string, iface: string, paused: boolean, reason: string): boolean {
     const targets = queue ? [this.queues.get(queue)].filter((q): q is RunningQueue => !!q) : [...this.queues.values()];
     let found = 0;
     for (const q of targets) {
       const mem = q.member(iface);
       if (!mem) continue;
-      if (++found === 1 && !queue) this.deps.log.write('NONE', 'NONE', mem.name, paused ? 'PAUSEALL' : 'UNPAUSEALL', reason);
+      if (++found === 1 && !queue) this.qlog(own, 'NONE', 'NONE', mem.name, paused ? 'PAUSEALL' : 'UNPAUSEALL', reason);
       mem.paused = paused;
       mem.pausedReason = paused ? reason : '';
       mem.pausedAtMs = paused ? this.now() : 0;
-      this.deps.log.write(q.def.name, 'NONE', mem.name, paused ? 'PAUSE' : 'UNPAUSE', reason);
-      if (mem.dynamic) this.persist(q, mem);
+      this.qlog(own, q.def.name, 'NONE', mem.name, paused ? 'PAUSE' : 'UNPAUSE', reason);
+      this.shareOp(own, { op: 'pause', queue: q.def.name, iface, paused, reason });
+      if (mem.dynamic) this.persist(own, q, mem);
       if (!paused) this.dispatch(q);
     }
     return found > 0;
   }
 
-  setPenalty(queue: string, iface: string, penalty: number): boolean {
+  private penalty(own: boolean, queue: string, iface: string, penalty: number): boolean {
     const q = this.queues.get(queue);
     const mem = q?.member(iface);
     if (!q || !mem) return false;
     mem.penalty = penalty;
-    this.deps.log.write(queue, 'NONE', iface, 'PENALTY', penalty);
+    this.qlog(own, queue, 'NONE', iface, 'PENALTY', penalty);
+    this.shareOp(own, { op: 'penalty', queue, iface, penalty });
     this.dispatch(q);
     return true;
   }
 
-  private persist(q: RunningQueue, mem: QueueMember): void {
+  private qlog(own: boolean, queue: string, callid: string, agent: string, event: string, data: string | number): void {
+    if (own) this.deps.log.write(queue, callid, agent, event, data);
+  }
+
+  private shareOp(own: boolean, op: MemberOp): void {
+    if (own) this.onMemberOp?.(op);
+  }
+
+  private persist(own: boolean, q: RunningQueue, mem: QueueMember): void {
     const db = this.deps.db;
-    if (!db || !this.deps.conf.general.persistentmembers || !mem.dynamic) return;
+    if (!own || !db || !this.deps.conf.general.persistentmembers || !mem.dynamic) return;
     const row = { queuename: q.def.name, interface: mem.iface, membername: mem.name, penalty: mem.penalty, paused: mem.paused ? 1 : 0, reason: mem.pausedReason };
     this.writeMember(q.def.name, async () => {
       await db.deleteFrom('queue_members').where('queuename', '=', row.queuename).where('interface', '=', row.interface).execute();

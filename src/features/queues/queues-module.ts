@@ -31,6 +31,8 @@ import type { DeviceStates } from './queue-state.js';
 import { queueCli } from './cli/cmd-queue.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
 import type { StoredChanges } from '../../core/stored-changes.js';
+import type { WorkerBus } from '../../core/worker-bus.js';
+import type { MemberOp } from './queue-service.js';
 
 export interface QueuesModuleServices {
   cfg: PalisadeConfig;
@@ -40,7 +42,12 @@ export interface QueuesModuleServices {
   api: ApiRoutes;
   /** a member changed through the API: the other nodes of a cluster read the members again */
   storedChanges: StoredChanges;
+  /** several workers: member changes shared; Queue() homed in worker 0, where calls that lead to it are steered */
+  workers: Pick<WorkerBus, 'shared' | 'index' | 'publish' | 'subscribe' | 'home'>;
 }
+
+/** the worker bus topic of member changes (MemberOp) */
+const MEMBERS_TOPIC = 'queues.members';
 
 /** device states from the core's call and registration events: SIP/PJSIP members are extensions */
 export function deviceStatesFrom(hub: Pick<CallEventHub, 'deviceState' | 'onDeviceState'>): DeviceStates {
@@ -80,6 +87,7 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
   let db: Kysely<any> | null = null;
   const get = () => svc;
   let apiAdded = false;
+  const offs: Array<() => void> = [];
   const need = (): QueueService => {
     if (!svc) throw new CommandError('queues are not running (queues: { file: queues.conf } in palisade.yaml)');
     return svc;
@@ -212,9 +220,18 @@ export function queuesModule(): PalisadeModule<ModuleDeclarations<DialplanApp, D
       log = new QueueLog(qc.logFile, qc.logDatabase ? db : null, (what, err) => logger.error('queue-log-write-failed', { to: what, error: err.message }));
       svc = new QueueService({ conf: qc.conf, log, devices: deviceStatesFrom(s.callEvents), logger, db });
       await svc.start();
+      if (s.workers.shared) {
+        const running = svc;
+        const bus = s.workers;
+        running.onMemberOp = (op) => bus.publish(MEMBERS_TOPIC, op);
+        offs.push(bus.subscribe(MEMBERS_TOPIC, (op) => running.applyShared(op as MemberOp)));
+        // every queue runs in worker 0: the calls to a number that leads to Queue() go there (src/host/workers/)
+        bus.home('queue', 0);
+      }
       logger.info('queues-started', { queues: [...svc.queues.keys()], log: qc.logFile, database: qc.logDatabase });
     },
     async stop() {
+      for (const off of offs.splice(0)) off();
       await svc?.flushMembers();
       svc?.stop();
       svc = null;

@@ -26,6 +26,8 @@ export interface TroubleshootOptions extends Partial<Omit<TraceRecorderOptions, 
   maxBytes?: number;
   /** the RTP relay, to capture traced extensions' media */
   rtp?: RtpSessions;
+  /** this worker's trace numbers (TraceStoreOptions.numbering) */
+  numbering?: { first: number; step: number };
 }
 
 /** the control commands, in the host's command table (troubleshoot-module.ts) */
@@ -63,7 +65,7 @@ function summary(t: CallTrace): Record<string, unknown> {
 }
 
 export function createTroubleshoot(o: TroubleshootOptions = {}): TroubleshootFeature {
-  const store = new TraceStore({ maxCalls: o.maxCalls ?? DEFAULT_TROUBLESHOOT.maxCalls, maxBytes: o.maxBytes ?? DEFAULT_TROUBLESHOOT.maxBytes });
+  const store = new TraceStore({ maxCalls: o.maxCalls ?? DEFAULT_TROUBLESHOOT.maxCalls, maxBytes: o.maxBytes ?? DEFAULT_TROUBLESHOOT.maxBytes, numbering: o.numbering });
   const extensions = new ExtensionTraces();
   const recorder = new TraceRecorder({ ...o, store, extensions, rtp: o.rtp });
   const find = (args: Record<string, unknown>): CallTrace => {
@@ -75,6 +77,8 @@ export function createTroubleshoot(o: TroubleshootOptions = {}): TroubleshootFea
   const commands: Record<TroubleshootCommand, CommandHandler> = {
     trace: (args) => {
       const t = find(args);
+      // `summary`: which call it is, without the ladder (a lookup across workers asks this first)
+      if (args.summary === true) return summary(t);
       return { ...summary(t), legs: t.legs, text: formatLadder(t, { messages: args.messages === true }) };
     },
     'trace-list': () => ({

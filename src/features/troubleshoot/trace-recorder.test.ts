@@ -133,6 +133,12 @@ test('a failed call is kept by default, both legs tied together, in time order',
   assert.match(ladder.text, /leg A {2}INVITE {2}Call-ID: a-1/);
   assert.match(ladder.text, /leg B {2}INVITE {2}Call-ID: b-1/);
   assert.match(ladder.text, /recv {2}127\.0\.0\.1:5062 --> 127\.0\.0\.1:5060 +UDP +486 Busy Here/);
+  // the summary a lookup across workers asks first: which call, without the ladder
+  const brief = r.f.commands.trace!({ call: 'a-1', summary: true }) as Record<string, unknown>;
+  assert.equal(brief.call_ids, 'a-1 b-1');
+  assert.equal(brief.id, t.id);
+  assert.equal(brief.text, undefined);
+  assert.equal(brief.legs, undefined);
 });
 
 test('a Dial() leg sent later from the dialplan is its own Call-ID until related; related, the call is one trace with both legs', () => {
@@ -302,6 +308,32 @@ test('an answered REGISTER is not kept; a challenge never answered is, even with
   assert.equal(t?.sip.length, 2);
   assert.deepEqual(t?.legs[0]?.users, ['1001']);
   assert.equal(r.f.recorder.stats().pending, 0);
+  assert.equal(r.f.recorder.stats().challengeScans, 0, 'both decided by look-up, without a pass over the ring');
+});
+
+test('challenges decided by look-up; when the look-up tables have moved on (many challenges since), the ring still decides', () => {
+  // maxOpenCalls 4: the challenge tables keep two generations of 4 Call-IDs
+  const r = rig({ maxOpenCalls: 4 });
+  const challenge = (id: string, user: string) => r.inbound(req('REGISTER', id, { to: user, from: user }), phoneA, [res(401, 'Unauthorized', id, '1 REGISTER'), phoneA]);
+  const answer = (id: string, user: string) => r.inbound(req('REGISTER', id, { to: user, from: user, cseq: 2, auth: AUTH }), phoneA, [res(200, 'OK', id, '2 REGISTER'), phoneA]);
+  challenge('old-answered', '1001');
+  answer('old-answered', '1001');
+  challenge('old-unanswered', '1002');
+  // twenty more answered registrations push both out of the tables
+  for (let i = 0; i < 20; i++) {
+    challenge(`busy-${i}`, '1003');
+    answer(`busy-${i}`, '1003');
+  }
+  challenge('new-unanswered', '1004');
+  r.tick(2500);
+  const kept = r.f.store
+    .list()
+    .map((t) => t.legs[0]?.callId)
+    .sort();
+  assert.deepEqual(kept, ['new-unanswered', 'old-unanswered'], 'only the challenges nothing answered');
+  // 23 challenges: the tables keep the latest 5 to 8 Call-IDs; the older ones (the two above among them) were decided from the ring
+  const scans = r.f.recorder.stats().challengeScans;
+  assert.ok(scans >= 15 && scans <= 18, `${scans} decided from the ring`);
 });
 
 test('from the bytes alone (no parsed message, as for a malformed one) the recorder decides the same', () => {

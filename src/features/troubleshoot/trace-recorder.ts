@@ -134,6 +134,8 @@ export interface RecorderStats {
   skipped: number;
   /** failures already kept with their call, looked at again and let be */
   dropped: number;
+  /** challenges decided by a pass over the ring (their Call-ID had left the look-up tables) */
+  challengeScans: number;
 }
 
 export class TraceRecorder implements SipTap {
@@ -180,9 +182,25 @@ export class TraceRecorder implements SipTap {
   /** child Call-ID hash → parent's: the legs of one call (two generations, the older dropped whole when the newer is full) */
   private links = new Map<number, number>();
   private linksOld = new Map<number, number>();
+  /** parent → children, in the same two generations as the links (a call's legs found without a pass over every link) */
+  private kids = new Map<number, number[]>();
+  private kidsOld = new Map<number, number[]>();
   /** Call-ID hashes of BYEs received lately, and of their parent legs */
   private byesIn = new Set<number>();
   private byesInOld = new Set<number>();
+  /** Call-ID hashes Palisade sent a BYE on lately (two generations) */
+  private byesOut = new Set<number>();
+  private byesOutOld = new Set<number>();
+  /**
+   * Call-ID hashes challenged lately (two generations), each with the
+   * challenged method's code (255: any) and the seq + 1 of the last request
+   * of that Call-ID that could answer it (0: none yet), as
+   * `(seq + 1) * 256 + code`: a challenge's decision is a look-up, not a
+   * pass over the ring. A hash the maps no longer hold falls back to that pass.
+   */
+  private challenged = new Map<number, number>();
+  private challengedOld = new Map<number, number>();
+  private challengeScans = 0;
   private readonly traced = new Map<number, TracedCall>();
   /** the hash of the received message being handled now (0: none) */
   private context = 0;
@@ -310,17 +328,25 @@ export class TraceRecorder implements SipTap {
     while (this.oldest < seq && this.posArr[this.oldest & this.mask]! < floor) this.oldest++;
 
     if (isRequest) {
+      // a request that may answer a challenge on its Call-ID (RFC 3261 §22.2: the same request with credentials)
+      if (this.challenged.size + this.challengedOld.size > 0) this.noteAnswer(hash, mcode, seq);
       // an INVITE sent while another call's message is handled opens that call's new leg (B2BUA)
       if (out && mcode === 1 && this.context !== 0 && this.context !== hash && this.parentOf(hash) === undefined) this.link(hash, this.context);
       // Palisade's own BYE, not sent on a party's: perhaps Palisade ended the call on every leg
       else if (mcode === 4) {
         if (!out) this.noteByeIn(hash);
-        else if (this.context === 0 && !this.byeJustReceived(hash)) this.enqueue(seq, K_BYE_OUT, t + this.linger, hash, 0);
+        else {
+          this.noteByeOut(hash);
+          if (this.context === 0 && !this.byeJustReceived(hash)) this.enqueue(seq, K_BYE_OUT, t + this.linger, hash, 0);
+        }
       }
     } else if (status >= 300) {
       const cseq = msg !== null ? cseqMethodOf(msg) : (scanSip(data)?.cseqMethod ?? '');
-      if (status === 401 || status === 407) this.enqueue(seq, K_CHALLENGE, t + this.linger, hash, methodCode(cseq) || 255);
-      else this.enqueue(seq, K_FAIL, t + this.linger, hash, status);
+      if (status === 401 || status === 407) {
+        const code = methodCode(cseq) || 255;
+        this.noteChallenged(hash, code);
+        this.enqueue(seq, K_CHALLENGE, t + this.linger, hash, code);
+      } else this.enqueue(seq, K_FAIL, t + this.linger, hash, status);
     }
     if (this.o.extensions.any || this.traced.size > 0) this.followTraced(data, hash, out, isRequest, method, status, msg, seq);
     // a decision whose message is about to be overwritten is taken now
@@ -354,8 +380,13 @@ export class TraceRecorder implements SipTap {
     if (this.links.size >= this.maxOpen >> 1) {
       this.linksOld = this.links;
       this.links = new Map();
+      this.kidsOld = this.kids;
+      this.kids = new Map();
     }
     this.links.set(child, parent);
+    const ks = this.kids.get(parent);
+    if (ks === undefined) this.kids.set(parent, [child]);
+    else ks.push(child);
     const tc = this.traced.get(parent);
     if (tc !== undefined && !this.traced.has(child)) {
       tc.hashes.add(child);
@@ -376,6 +407,37 @@ export class TraceRecorder implements SipTap {
     return this.byesIn.has(hash) || this.byesInOld.has(hash) || (parent !== undefined && (this.byesIn.has(parent) || this.byesInOld.has(parent)));
   }
 
+  private noteChallenged(hash: number, code: number): void {
+    if (this.challenged.size >= this.maxOpen) {
+      this.challengedOld = this.challenged;
+      this.challenged = new Map();
+    }
+    this.challengedOld.delete(hash);
+    this.challenged.set(hash, code);
+  }
+
+  /** a request of a challenged Call-ID: it answers the challenge when it is the challenged method */
+  private noteAnswer(hash: number, mcode: number, seq: number): void {
+    const map = this.challenged.has(hash) ? this.challenged : this.challengedOld;
+    const v = map.get(hash);
+    if (v === undefined) return;
+    const code = v % 256;
+    if (code === mcode || code === 255) map.set(hash, (seq + 1) * 256 + code);
+  }
+
+  /** was the challenge recorded at `seq` answered by a later request of its Call-ID */
+  private challengeAnswered(seq: number, hash: number, code: number): boolean {
+    const v = this.challenged.get(hash) ?? this.challengedOld.get(hash);
+    if (v !== undefined) return Math.floor(v / 256) - 1 > seq;
+    // the maps moved on (very many challenges since): look in the ring
+    this.challengeScans++;
+    for (let s = Math.max(seq + 1, this.oldest); s < this.seq; s++) {
+      const slot = s & this.mask;
+      if (this.hashArr[slot] === hash && this.flagArr[slot]! & REQUEST && (this.methodArr[slot] === code || code === 255)) return true;
+    }
+    return false;
+  }
+
   private noteByeIn(hash: number): void {
     if (this.byesIn.size >= this.maxOpen) {
       this.byesInOld = this.byesIn;
@@ -384,6 +446,14 @@ export class TraceRecorder implements SipTap {
     this.byesIn.add(hash);
     const parent = this.parentOf(hash);
     if (parent !== undefined) this.byesIn.add(parent);
+  }
+
+  private noteByeOut(hash: number): void {
+    if (this.byesOut.size >= this.maxOpen) {
+      this.byesOutOld = this.byesOut;
+      this.byesOut = new Set();
+    }
+    this.byesOut.add(hash);
   }
 
   private enqueue(seq: number, kind: number, due: number, hash: number, code: number): void {
@@ -434,10 +504,28 @@ export class TraceRecorder implements SipTap {
       if (p === undefined || p === root) break;
       root = p;
     }
-    const out = new Set<number>([root, hash]);
-    // a link is made after its parent's: one pass in insertion order finds children and theirs
-    for (const m of [this.linksOld, this.links]) for (const [child, parent] of m) if (out.has(parent)) out.add(child);
+    const out = new Set<number>();
+    this.addLegs(root, out);
+    if (!out.has(hash)) this.addLegs(hash, out);
     return out;
+  }
+
+  /** `top` and every leg below it (a child whose link relate() moved elsewhere is left out) */
+  private addLegs(top: number, out: Set<number>): void {
+    out.add(top);
+    const todo = [top];
+    while (todo.length > 0) {
+      const p = todo.pop()!;
+      for (const m of [this.kidsOld, this.kids]) {
+        const ks = m.get(p);
+        if (ks === undefined) continue;
+        for (const c of ks) {
+          if (out.has(c) || this.parentOf(c) !== p) continue;
+          out.add(c);
+          todo.push(c);
+        }
+      }
+    }
   }
 
   /** the ring's records of those Call-IDs, oldest first */
@@ -573,10 +661,7 @@ export class TraceRecorder implements SipTap {
     }
     if (kind === K_CHALLENGE) {
       // RFC 3261 §22.2: answered by the same request with credentials, normally at once
-      for (let s = Math.max(seq + 1, this.oldest); s < this.seq; s++) {
-        const slot = s & this.mask;
-        if (this.hashArr[slot] === hash && this.flagArr[slot]! & REQUEST && (this.methodArr[slot] === code || code === 255)) return;
-      }
+      if (this.challengeAnswered(seq, hash, code)) return;
     } else if (kind === K_BYE_OUT && !this.endedByPalisade(hash)) return;
     const r = this.rec(seq);
     if (r === null) {
@@ -614,17 +699,12 @@ export class TraceRecorder implements SipTap {
   private endedByPalisade(hash: number): boolean {
     const g = this.group(hash);
     if (g.size < 2) return false;
-    const byeIn = new Set<number>();
-    const byeOut = new Set<number>();
-    for (let s = this.oldest; s < this.seq; s++) {
-      const slot = s & this.mask;
-      const h = this.hashArr[slot]!;
-      const f = this.flagArr[slot]!;
-      if (!(f & BYE) || !g.has(h)) continue;
-      if (f & OUT) byeOut.add(h);
-      else byeIn.add(h);
+    let byeOut = 0;
+    for (const h of g) {
+      if (this.byesIn.has(h) || this.byesInOld.has(h)) return false;
+      if (this.byesOut.has(h) || this.byesOutOld.has(h)) byeOut++;
     }
-    return byeIn.size === 0 && byeOut.size >= 2;
+    return byeOut >= 2;
   }
 
   private keepTraced(tc: TracedCall, reason: string, failed: boolean): void {
@@ -732,6 +812,7 @@ export class TraceRecorder implements SipTap {
       tracedOpen: new Set(this.traced.values()).size,
       skipped: this.skipped,
       dropped: this.dropped,
+      challengeScans: this.challengeScans,
     };
   }
 }

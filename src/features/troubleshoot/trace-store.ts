@@ -6,6 +6,12 @@ import type { CallTrace } from './trace-types.js';
 export interface TraceStoreOptions {
   maxCalls: number;
   maxBytes: number;
+  /**
+   * With several workers each keeps its own traces: worker i of n numbers
+   * them i+1, i+1+n, i+1+2n... so a `#N` names one trace in the whole
+   * server (default: 1, 2, 3...).
+   */
+  numbering?: { first: number; step: number };
 }
 
 export interface TraceStoreStats {
@@ -21,11 +27,15 @@ export class TraceStore {
   /** insertion order = age order */
   private readonly traces = new Map<number, CallTrace>();
   private readonly byCallId = new Map<string, CallTrace>();
-  private nextId = 1;
+  private nextId: number;
+  private readonly idStep: number;
   private bytes = 0;
   private counters = { kept: 0, evicted: 0, tooLarge: 0 };
 
-  constructor(readonly opts: TraceStoreOptions) {}
+  constructor(readonly opts: TraceStoreOptions) {
+    this.nextId = opts.numbering?.first ?? 1;
+    this.idStep = opts.numbering?.step ?? 1;
+  }
 
   /** stores a trace (its id is assigned here); false when it alone is over the byte cap */
   add(trace: Omit<CallTrace, 'id'>): CallTrace | null {
@@ -33,7 +43,8 @@ export class TraceStore {
       this.counters.tooLarge++;
       return null;
     }
-    const t: CallTrace = { ...trace, id: this.nextId++ };
+    const t: CallTrace = { ...trace, id: this.nextId };
+    this.nextId += this.idStep;
     while (this.traces.size > 0 && (this.traces.size >= this.opts.maxCalls || this.bytes + t.bytes > this.opts.maxBytes)) this.evictOldest();
     this.traces.set(t.id, t);
     for (const l of t.legs) this.byCallId.set(l.callId, t);

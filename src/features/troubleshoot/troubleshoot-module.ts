@@ -26,6 +26,8 @@ export interface TroubleshootModuleServices {
   media: RtpSessions;
   /** call phases: a Dial()'s outgoing legs are tied to the call that opened them (src/core/call-events.ts) */
   callEvents?: { onCall(fn: (e: CallEvent) => void): () => void };
+  /** several workers: this one's index among `count` (its trace numbers) */
+  workers?: { readonly index: number; readonly count: number };
 }
 
 export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, never, MapReader, never, LoadedConfig>, TroubleshootModuleServices> {
@@ -56,7 +58,12 @@ export function troubleshootModule(): PalisadeModule<ModuleDeclarations<never, n
     start(s) {
       // a configuration read without the host's sections (an embedding test) runs with the defaults
       const limits = (s.cfg.sections.troubleshoot as TroubleshootConfig | undefined) ?? DEFAULT_TROUBLESHOOT;
-      feature = createTroubleshoot({ ...limits, rtp: { sessionAt: (port) => s.media.sessionAt(port) } });
+      const w = s.workers;
+      feature = createTroubleshoot({
+        ...limits,
+        rtp: { sessionAt: (port) => s.media.sessionAt(port) },
+        numbering: w && w.count > 1 ? { first: w.index + 1, step: w.count } : undefined,
+      });
       transport = s.transport;
       transport.tap = feature.tap;
       const recorder = feature.recorder;

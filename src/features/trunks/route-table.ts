@@ -4,6 +4,8 @@
 // a trunk and where it goes now (time conditions with holidays), and which
 // caller ID a call out presents.
 import { extensionMatches } from '../../dialplan/matcher.js';
+import { homeOfTarget } from '../../dialplan/numbers-running.js';
+import type { Dialplan } from '../../dialplan/dialplan-types.js';
 import { timeMatches, wallClock } from '../../dialplan/time-spec.js';
 import type { InboundRouteConfig, OutboundRouteConfig, RoutesConfig, TimeConditionConfig } from './route-config.js';
 import type { TrunkConfig } from './trunk-config.js';
@@ -107,4 +109,27 @@ export function presentedCallerId(
   const name = trunk.callerIdName ?? route?.callerIdName ?? caller.name;
   const hide = trunk.privacy === 'id' || route?.privacy === 'id';
   return { number, name, hide, pai: trunk.sendPai };
+}
+
+/** per route table: whether any inbound route sends calls into the dialplan (only then is there anything to steer) */
+const intoDialplan = new WeakMap<RouteTable, boolean>();
+
+/**
+ * Several workers: the worker that holds what a call to `did` leads to
+ * through its inbound route now (`to: "support,s,1"` whose dialplan runs
+ * Queue(): worker 0), or -1. Asked of every new INVITE a worker other than
+ * 0 reads, so a table without a dialplan destination answers at once.
+ */
+export function inboundHome(table: RouteTable, dp: Dialplan, homes: ReadonlyMap<string, number>, call: () => { did: string; callerId: string }): number {
+  let any = intoDialplan.get(table);
+  if (any === undefined) {
+    any = table.routes.inbound.some((r) => [r.to, r.else].some((t) => t !== undefined && t !== null && parseDestination(t, '0').kind === 'dialplan'));
+    intoDialplan.set(table, any);
+  }
+  if (!any) return -1;
+  const { did, callerId } = call();
+  const r = table.inbound(null, did, callerId);
+  if (!r) return -1;
+  const d = table.destination(r, did);
+  return d.kind === 'dialplan' ? homeOfTarget(homes, dp, d.context, d.exten) : -1;
 }

@@ -62,7 +62,11 @@ export class TrunkInbound {
   private readonly auth: DigestAuthenticator;
   private readonly nets = new Map<string, CidrSet>();
   readonly dynamic = new Map<string, DynamicBinding>();
+  /** several workers: a dynamic trunk's binding changed here (null: unregistered), for the others */
+  onDynamic: ((trunk: string, b: DynamicBinding | null) => void) | null = null;
   private readonly byUser = new Map<string, TrunkConfig>();
+  /** every SIP trunk's account name: a Request-URI naming one of them carries the DID in To */
+  private readonly accounts = new Set<string>();
   stats = { invites: 0, refused: 0, registers: 0 };
 
   private trunks: readonly TrunkConfig[] = [];
@@ -90,8 +94,10 @@ export class TrunkInbound {
     this.trunks = trunks;
     this.nets.clear();
     this.byUser.clear();
+    this.accounts.clear();
     for (const t of trunks) {
       if (t.type !== 'sip') continue;
+      if (t.username) this.accounts.add(t.username);
       if (t.allowFrom.length) this.nets.set(t.name, CidrSet.parse(t.allowFrom));
       if (t.username && t.secret !== null && (t.host === 'dynamic' || t.authInbound)) this.byUser.set(t.username, t);
     }
@@ -169,11 +175,14 @@ export class TrunkInbound {
     return true;
   };
 
-  /** the number the far end dialled: the Request-URI's user, or the To user when the R-URI names our registration */
+  /** the number the far end dialled */
   private dialled(req: SipMessage, trunk: TrunkConfig): string {
-    const r = cleanNumber(req.ruri.user ?? '');
-    if (r && r !== trunk.username) return r;
-    return cleanNumber(req.to.uri.user ?? '') || r;
+    return dialledNumber(req.ruri.user ?? '', req.to.uri.user ?? '', (u) => u === trunk.username);
+  }
+
+  /** is `user` the account name of some SIP trunk (before the request's trunk is known) */
+  isAccount(user: string): boolean {
+    return this.accounts.has(user);
   }
 
   /** RoutingStage claim for REGISTER: a dynamic trunk's registration */
@@ -205,6 +214,7 @@ export class TrunkInbound {
     const asked = Number(contact?.params.expires ?? req.get('expires') ?? 3600);
     if (!contact || asked === 0 || req.get('contact')?.trim() === '*') {
       this.dynamic.delete(trunk.name);
+      this.onDynamic?.(trunk.name, null);
       this.d.log.info('trunk-peer-unregistered', { trunk: trunk.name, from: remote.address });
       tx.respond(buildResponse(req, 200, 'OK', { toTag: randomHex(6), server }));
       return true;
@@ -215,7 +225,9 @@ export class TrunkInbound {
     }
     const expires = Math.min(Number.isFinite(asked) ? asked : 3600, this.d.maxExpires);
     const first = !this.dynamic.has(trunk.name);
-    this.dynamic.set(trunk.name, { contactUri: contact.uri.raw, remote: { ...remote }, expiresAt: this.d.now() + expires * 1000 });
+    const b: DynamicBinding = { contactUri: contact.uri.raw, remote: { ...remote }, expiresAt: this.d.now() + expires * 1000 };
+    this.dynamic.set(trunk.name, b);
+    this.onDynamic?.(trunk.name, b);
     this.d.log.info(first ? 'trunk-peer-registered' : 'trunk-peer-refreshed', { trunk: trunk.name, from: `${remote.address}:${remote.port}`, expires });
     tx.respond(
       buildResponse(req, 200, 'OK', {
@@ -230,11 +242,28 @@ export class TrunkInbound {
     return true;
   };
 
+  /** another worker took the trunk's REGISTER (sip.workers > 1): its calls go there from here too, and its calls in are known */
+  adoptDynamic(trunk: string, b: DynamicBinding | null): void {
+    if (b) this.dynamic.set(trunk, b);
+    else this.dynamic.delete(trunk);
+  }
+
   /** a dynamic trunk's current binding (null when it has not registered or it expired) */
   binding(trunk: string): DynamicBinding | null {
     const b = this.dynamic.get(trunk);
     return b && b.expiresAt > this.d.now() ? b : null;
   }
+}
+
+/**
+ * The number a carrier dialled: the Request-URI's user, or the To user when
+ * the Request-URI names our account with it (a registered trunk: the
+ * carrier sends INVITE sip:ACCOUNT@pbx and puts the DID in To).
+ */
+export function dialledNumber(ruriUser: string, toUser: string, isAccount: (user: string) => boolean): string {
+  const r = cleanNumber(ruriUser);
+  if (r && !isAccount(r)) return r;
+  return cleanNumber(toUser) || r;
 }
 
 /** digits, * # and a leading +; anything else in a user part is dropped */

@@ -16,6 +16,7 @@
 // Trunks made through the API (trunk-api.ts) run beside the file's; the
 // list of both is published on the trunk set (src/core/trunk-set.ts), which
 // the IAX2 module follows for the type: iax2 ones.
+import type { WorkerBus } from '../../core/worker-bus.js';
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { MapReader } from '../../config/yaml-reader.js';
 import type { DialplanApp } from '../../dialplan/app-types.js';
@@ -42,7 +43,7 @@ import { readTrunks, type TrunkConfig } from './trunk-config.js';
 import { readRoutes, type RoutesConfig } from './route-config.js';
 import { RouteTable } from './route-table.js';
 import { TrunkRegistration } from './trunk-registration.js';
-import { TrunkInbound } from './trunk-inbound.js';
+import { TrunkInbound, cleanNumber, dialledNumber, type DynamicBinding } from './trunk-inbound.js';
 import { resolveSipTargets } from './sip-target.js';
 import { sipTrunkTechnology } from './trunk-technology.js';
 import { inboundRouter, outboundRouter } from './route-routers.js';
@@ -53,6 +54,7 @@ import type { StoredChanges } from '../../core/stored-changes.js';
 import type { ApiRoutes } from '../../core/api-routes.js';
 import type { Database } from '../../storage/database.js';
 import { routeTechnology } from './route-technology.js';
+import { inboundHome } from './route-table.js';
 
 export type { TrunkConfig } from './trunk-config.js';
 
@@ -84,7 +86,12 @@ export interface TrunksServices {
   storedChanges: StoredChanges;
   /** false in workers other than worker 0: the registrations to far ends are worker 0's alone */
   singletons: boolean;
+  /** several workers: dynamic trunks' registrations shared */
+  workers: Pick<WorkerBus, 'shared' | 'index' | 'publish' | 'subscribe' | 'replay' | 'steer' | 'homes'>;
 }
+
+/** the worker bus topic of a dynamic trunk's binding: { trunk, b } (b null: unregistered) */
+const DYNAMIC_TOPIC = 'trunks.dynamic';
 
 interface Running {
   /** the file's trunks, then the database's enabled ones (trunk-store.ts) */
@@ -259,8 +266,35 @@ export function trunksModule(): PalisadeModule<
         minExpires: cfg.registrar.minExpires,
         maxExpires: cfg.registrar.maxExpires,
       });
+      // several workers: a dynamic trunk's REGISTER, taken by one worker, is held by every one
+      if (s.workers.shared) {
+        const w = s.workers;
+        r.inbound.onDynamic = (trunk, b) => w.publish(DYNAMIC_TOPIC, { trunk, b });
+        r.off.push(
+          w.subscribe(DYNAMIC_TOPIC, (body) => {
+            const m = body as { trunk: string; b: DynamicBinding | null };
+            r.inbound.adoptDynamic(m.trunk, m.b);
+          }),
+          w.replay(DYNAMIC_TOPIC, () => [...r.inbound.dynamic].map(([trunk, b]) => ({ trunk, b }))),
+        );
+      }
       s.pipeline.claimRoute('INVITE', r.inbound.onInvite);
       s.pipeline.claimRoute('REGISTER', r.inbound.onRegister);
+      // several workers: a DID whose inbound route runs a dialplan that leads to what one worker holds (a queue, a room) goes there
+      if (s.workers.shared && s.workers.index !== 0) {
+        const w = s.workers;
+        r.off.push(
+          w.steer((q) => {
+            const dp = s.dialplan?.engine.dialplan;
+            if (!dp || w.homes.size === 0) return -1;
+            // the DID and caller as the trunk's inbound handling reads them (a DID in To, a +49 or tel-ish user cleaned)
+            return inboundHome(r.table, dp, w.homes, () => ({
+              did: dialledNumber(q.user, q.toUser, (u) => r.inbound.isAccount(u)),
+              callerId: cleanNumber(q.fromUser) || 'anonymous',
+            }));
+          }),
+        );
+      }
 
       r.off.push(
         s.dialTechnologies.register(

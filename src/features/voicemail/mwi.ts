@@ -55,11 +55,12 @@ export class MwiPackage implements EventPackage {
   }
 
   /** a mailbox changed: NOTIFY its owner's subscriptions (or registered phones) */
-  async onMailboxChange(box: MailboxRef): Promise<void> {
+  async onMailboxChange(box: MailboxRef, elsewhere = false): Promise<void> {
     const owned = this.o.mailboxOf(box.number);
     // only the mailbox an extension owns has watchers
     if (owned?.context !== box.context) return;
-    await this.events.notify(MWI_EVENT, box.number);
+    // changed in another worker (sip.workers > 1): that worker told the registered phones; the subscriptions held here hear it now
+    await this.events.notify(MWI_EVENT, box.number, { subscribersOnly: elsewhere });
   }
 
   subscribed(s: SubscriptionInfo, refresh: boolean): void {

@@ -3,6 +3,8 @@
 // the voicemail-* control commands and the mailboxes of imported
 // extensions. Its configuration section, `voicemail:`, is still read by
 // src/config/ (its mailboxes depend on the extensions read there).
+import type { WorkerBus } from '../../core/worker-bus.js';
+import type { MailboxRef } from './mailbox-store.js';
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import { extensionMailbox } from '../../config/voicemail-conf.js';
@@ -33,13 +35,19 @@ export interface VoicemailModuleServices {
   storage: Database;
   /** a mailbox changed through the API: the other nodes of a cluster read the extensions again */
   storedChanges: StoredChanges;
+  /** several workers: a mailbox changed in one lights the lamps whose subscriptions another holds */
+  workers: Pick<WorkerBus, 'shared' | 'publish' | 'subscribe'>;
 }
+
+/** the worker bus topic of mailbox changes: { context, number } */
+const MAILBOX_TOPIC = 'voicemail.mailbox';
 
 export const VOICEMAIL_COMMANDS = ['voicemail-list', 'voicemail-messages', 'voicemail-deposit', 'voicemail-delete', 'voicemail-mark-old'];
 
 export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp>, VoicemailModuleServices> {
   let feature: VoicemailFeature | null = null;
   let apiAdded = false;
+  const offs: Array<() => void> = [];
   return {
     name: 'voicemail',
     declare(d) {
@@ -87,9 +95,15 @@ export function voicemailModule(): PalisadeModule<ModuleDeclarations<DialplanApp
         return { mailboxes: vm.service.mailboxes().length };
       });
       await vm.start();
+      if (s.workers.shared) {
+        const w = s.workers;
+        vm.service.onChange((box) => w.publish(MAILBOX_TOPIC, { context: box.context, number: box.number }));
+        offs.push(w.subscribe(MAILBOX_TOPIC, (body) => void vm.mwi.onMailboxChange(body as MailboxRef, true)));
+      }
       feature = vm;
     },
     stop() {
+      for (const off of offs.splice(0)) off();
       feature?.stop();
     },
   };

@@ -33,14 +33,22 @@ export type SharedChange =
   | { k: 'loc-set'; binding: Record<string, unknown>; replaces?: string }
   | { k: 'loc-del'; aor: string; contactUri: string; cause: 'unregistered' | 'expired' | 'replaced' }
   | { k: 'defence'; change: unknown }
+  /** worker 0: a stream connection it held closed (its flow): transactions on it fail in every worker */
+  | { k: 'flow-closed'; remote: Remote }
+  /** a kind of stored object the API changed (src/core/stored-changes.ts): read it again */
+  | { k: 'stored'; kind: string }
   /** a phase of a call worker `w` holds (src/core/call-events.ts), for the others' lamps, device states and live view */
-  | { k: 'call'; w: number; event: CallEvent };
+  | { k: 'call'; w: number; event: CallEvent }
+  /** a feature module's message on the worker bus (src/core/worker-bus.ts) from worker `w` */
+  | { k: 'bus'; w: number; topic: string; body: unknown };
 
 export const FrameKind = {
   /** a packet the receiver owns: handle it as received */
   Inbound: 1,
   /** a message to write on a stream connection the receiver holds */
   StreamOut: 2,
+  /** a new request steered to the receiver (src/core/worker-bus.ts): handle it as received, never steer it on */
+  Steered: 3,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 

@@ -25,11 +25,14 @@ import type { Logger } from '../../observability/logger.js';
 import type { WorkerIdentity } from '../../core/workers.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
 import type { CallEventHub } from '../../core/call-events.js';
+import type { WorkerBus } from '../../core/worker-bus.js';
+import type { StoredKind } from '../../core/stored-changes.js';
+import type { SipMessage } from '../../sip-message/sip-message.js';
 import { mergeMetrics, type MetricValues } from '../../observability/metrics.js';
 import type { TransportLayer, WorkerRouter } from '../../transport/transport-layer.js';
 import type { ListenPoint, Remote } from '../../transport/types.js';
 import { packetOwner } from '../../transport/worker-route.js';
-import { bindingKey, toStored, type Binding, type LocationService } from '../../sip/ua/location.js';
+import { bindingKey, toStored, type Binding, type LocationEvent, type LocationService } from '../../sip/ua/location.js';
 import type { StoredBinding } from '../../storage/location-types.js';
 import type { CommandTable } from '../command-table.js';
 import type { CommandHandler } from '../../core/module.js';
@@ -53,8 +56,15 @@ export const WORKER0_MODULES: ReadonlySet<string> = new Set(['qualify', 'iax2', 
 /** how long a binding's refresh (expiry only) may wait before the other workers hear of it */
 export const REFRESH_SHARE_MS = 1000;
 
-/** control commands every worker runs (worker 0's answer is returned): reloads, and settings each worker holds in memory */
-const EVERY_WORKER = ['reload-extensions', 'reload-dialplan', 'dnd', 'forward'];
+/** how long a steered request's Call-ID keeps going to the worker it was steered to: its CANCEL, retransmissions, the INVITE with credentials (64*T1) */
+export const STEER_MEMORY_MS = 32_000;
+/** at most this many Call-IDs remembered at once */
+const STEER_MEMORY_MAX = 50_000;
+
+/** control commands every worker runs (worker 0's answer is returned): reloads, and tracing an extension (each worker records its own calls) */
+const EVERY_WORKER = ['reload-extensions', 'reload-dialplan', 'trace-extension'];
+/** control commands whose answers are lists: every worker's, each row with its worker */
+const MERGED = ['calls', 'parked'];
 /** control commands about one call: run in every worker, the one that has it answers */
 const ANY_WORKER = ['hangup'];
 
@@ -62,13 +72,17 @@ export interface WorkerLinkDeps {
   me: WorkerIdentity;
   transport: TransportLayer;
   location: Pick<LocationService, 'on' | 'adopt' | 'drop'>;
-  defences: { carry(send: (c: DefenceChange) => void): void; applyRemote(c: DefenceChange): void };
+  defences: { carry(send: (c: DefenceChange) => void, name?: string): void; applyRemote(c: DefenceChange, from?: string): void };
+  /** objects the API changed in the database (src/core/stored-changes.ts) */
+  stored: { carry(send: (k: StoredKind) => void, name?: string): void; applyRemote(k: StoredKind, from?: string): Promise<number> };
   /** this worker's call events go to the others; theirs come in as remote */
   callEvents: Pick<CallEventHub, 'onCall' | 'emitRemote' | 'dropWorker' | 'ownCalls'>;
   /** calls up in this worker */
   calls(): Record<string, unknown>[];
   /** bans this worker's packet gate holds */
   bans(): number;
+  /** the feature modules' messages, peers and steering rules (src/core/worker-bus.ts) */
+  bus: WorkerBus;
   /** this worker's Prometheus registry: worker 0 merges every worker's for a scrape */
   metrics: { getMetricsAsJSON(): Promise<MetricValues> };
   log: Logger;
@@ -93,9 +107,19 @@ export class WorkerLink {
     const { me, transport } = d;
     const router: WorkerRouter = {
       route: (data, remote, local) => this.route(data, remote, local),
+      steer: (msg, data, remote, local) => this.steer(msg, data, remote, local),
     };
+    d.bus.attach({ publish: (topic, body) => this.bcast({ k: 'bus', w: me.index, topic, body }) });
     // streams are worker 0's: the others send on them through it
     if (me.index !== 0) router.streamSend = (data, remote) => this.toWorker(0, FrameKind.StreamOut, data, remote, 0);
+    // a stream connection worker 0 held closed: the other workers' transactions on it fail now, not by their timers
+    else {
+      const local = transport.flowClosed;
+      transport.flowClosed = (remote) => {
+        local(remote);
+        if (remote.flow !== undefined) this.bcast({ k: 'flow-closed', remote: { ...remote } });
+      };
+    }
     transport.router = router;
   }
 
@@ -106,8 +130,8 @@ export class WorkerLink {
       for (const frame of batchFrames(batch)) {
         const f = decodeFrame(frame);
         if (!f) continue;
-        if (f.kind === FrameKind.Inbound) transport.inject(f.data, f.remote, this.points[f.listenIndex] ?? this.points[0]!);
-        else transport.send(f.data, f.remote);
+        if (f.kind === FrameKind.StreamOut) transport.send(f.data, f.remote);
+        else transport.inject(f.data, f.remote, this.points[f.listenIndex] ?? this.points[0]!, f.kind === FrameKind.Steered);
       }
     });
     this.socket.on('error', (err) => log.warn('worker-link-error', { error: err.message }));
@@ -125,6 +149,51 @@ export class WorkerLink {
     const owner = packetOwner(data, remote.address, this.d.me.count);
     if (owner === this.d.me.index) return false;
     return this.toWorker(owner, FrameKind.Inbound, data, remote, this.points.indexOf(local));
+  }
+
+  /** Call-ID → the worker its new requests were steered to, and until when */
+  private readonly steered = new Map<string, { worker: number; until: number }>();
+  private steerSweep: NodeJS.Timeout | null = null;
+
+  /**
+   * A new request (no To tag) that a feature's rule sends where its state
+   * lives (src/core/worker-bus.ts): an INVITE the rules name another worker
+   * for, or any request of a Call-ID steered before (CANCEL, a
+   * retransmission, the INVITE again with credentials). A read of the
+   * request's To and a Map look-up per request; the rules only for INVITEs.
+   */
+  private steer(msg: SipMessage, data: Buffer, remote: Remote, local: ListenPoint): boolean {
+    const bus = this.d.bus;
+    if (this.steered.size === 0 && (msg.method !== 'INVITE' || !bus.steering)) return false;
+    let worker: number;
+    try {
+      if (msg.to.params.tag) return false;
+      const callId = msg.callId;
+      const known = this.steered.get(callId);
+      if (known) worker = known.worker;
+      else {
+        if (msg.method !== 'INVITE' || !bus.steering) return false;
+        worker = bus.steerOf({ user: msg.ruri.user ?? '', fromUser: msg.from.uri.user ?? '', toUser: msg.to.uri.user ?? '' });
+        if (worker < 0) return false;
+        // bounded: a flood of new INVITEs to a pickup code cannot grow it without end (past the cap, only that packet is steered)
+        if (this.steered.size < STEER_MEMORY_MAX) this.steered.set(callId, { worker, until: Date.now() + STEER_MEMORY_MS });
+        this.steerSweep ??= setInterval(() => this.sweepSteered(), 5_000).unref();
+        this.d.log.info('request-steered', { callId, to: worker, method: msg.method, user: msg.ruri.user ?? '' });
+      }
+    } catch {
+      // a request too broken to read: the transaction layer answers it here
+      return false;
+    }
+    return this.toWorker(worker, FrameKind.Steered, data, remote, this.points.indexOf(local));
+  }
+
+  private sweepSteered(): void {
+    const now = Date.now();
+    for (const [id, s] of this.steered) if (s.until < now) this.steered.delete(id);
+    if (this.steered.size === 0 && this.steerSweep) {
+      clearInterval(this.steerSweep);
+      this.steerSweep = null;
+    }
   }
 
   /**
@@ -170,8 +239,10 @@ export class WorkerLink {
 
   private share(): void {
     const { location, defences } = this.d;
+    // what this worker changed, and in worker 0 of a clustered node what the cluster brought
+    const carries = (e: LocationEvent): boolean => e.type !== 'reachability' && (!e.remote || (this.d.me.index === 0 && e.from === 'cluster'));
     location.on((e) => {
-      if (e.type === 'reachability' || e.remote) return;
+      if (!carries(e) || e.type === 'reachability') return;
       const key = bindingKey(e.binding.aor, e.binding.contactUri);
       if (e.type === 'updated' && e.refreshOnly) {
         this.refreshes.set(key, e.binding);
@@ -186,10 +257,32 @@ export class WorkerLink {
       if (e.type === 'removed') this.bcast({ k: 'loc-del', aor: e.binding.aor, contactUri: e.binding.contactUri, cause: e.cause });
       else this.bcast({ k: 'loc-set', binding: { ...toStored(e.binding) }, replaces: e.type === 'updated' ? e.previousContact : undefined });
     });
-    defences.carry((change) => this.bcast({ k: 'defence', change }));
+    defences.carry((change) => this.bcast({ k: 'defence', change }), 'workers');
+    // an object the API changed in the database (extensions, trunks, routes, queue members): every worker reads it again
+    this.d.stored.carry((kind) => this.bcast({ k: 'stored', kind }), 'workers');
     // only this worker's own calls: the others' come back as remote and are not sent on
     const w = this.d.me.index;
     this.d.callEvents.onCall((event) => this.bcast({ k: 'call', w, event }));
+  }
+
+  /**
+   * Worker 0's stream connection closed: what this worker had on it fails —
+   * transactions of requests that came in on it (they carry its flow), and
+   * those this worker sent to the phone's address, which went out through
+   * worker 0 and know the address, not the flow.
+   */
+  private flowClosed(remote: Remote): void {
+    const t = this.d.transport;
+    t.flowClosed(remote);
+    t.flowClosed({ transport: remote.transport, address: remote.address, port: remote.port });
+  }
+
+  private async reloadStored(kind: StoredKind): Promise<void> {
+    try {
+      await this.d.stored.applyRemote(kind, 'workers');
+    } catch (err) {
+      this.d.log.warn('worker-reload-failed', { kind, error: (err as Error).message });
+    }
   }
 
   private shareRefreshes(): void {
@@ -220,10 +313,13 @@ export class WorkerLink {
     else if (m.t === 'bcast') {
       for (const b of m.bodies) {
         this.counts.sharedIn++;
-        if (b.k === 'defence') this.d.defences.applyRemote(b.change as DefenceChange);
+        if (b.k === 'defence') this.d.defences.applyRemote(b.change as DefenceChange, 'workers');
+        else if (b.k === 'stored') void this.reloadStored(b.kind as StoredKind);
         else if (b.k === 'call') this.d.callEvents.emitRemote(b.event, b.w);
-        else if (b.k === 'loc-set') this.d.location.adopt(b.binding as unknown as StoredBinding, b.replaces);
-        else this.d.location.drop(b.aor, b.contactUri, b.cause);
+        else if (b.k === 'bus') this.d.bus.deliver(b.topic, b.body, b.w);
+        else if (b.k === 'flow-closed') this.flowClosed(b.remote as Remote);
+        else if (b.k === 'loc-set') this.d.location.adopt(b.binding as unknown as StoredBinding, b.replaces, 'workers');
+        else this.d.location.drop(b.aor, b.contactUri, b.cause, 'workers');
       }
     } else if (m.t === 'run') void this.run(m.id, m.cmd, m.args);
     else if (m.t === 'answers') {
@@ -244,8 +340,15 @@ export class WorkerLink {
     let came = false;
     for (let i = 0; i < ports.length; i++) {
       if (i === this.d.me.index) continue;
-      if (before[i] != null && ports[i] == null) this.d.callEvents.dropWorker(i);
-      if (ports[i] != null && before[i] !== ports[i]) came = true;
+      if (before[i] != null && ports[i] == null) {
+        this.d.callEvents.dropWorker(i);
+        this.d.bus.peer(i, false);
+        for (const [id, s] of this.steered) if (s.worker === i) this.steered.delete(id);
+      }
+      if (ports[i] != null && before[i] !== ports[i]) {
+        came = true;
+        this.d.bus.peer(i, true);
+      }
     }
     if (!came) return;
     const w = this.d.me.index;
@@ -286,6 +389,9 @@ export class WorkerLink {
   async close(): Promise<void> {
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
     this.refreshTimer = null;
+    if (this.steerSweep) clearInterval(this.steerSweep);
+    this.steerSweep = null;
+    this.d.bus.attach(null);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
     if (process.connected) process.disconnect();
   }
@@ -317,10 +423,13 @@ export class WorkerLink {
     };
   }
 
-  /** the command table every worker answers from; in worker 0, `calls` and `workers` gather every worker's */
-  serve(commands: CommandTable): void {
+  /**
+   * The command table every worker answers from; in worker 0, `calls` and
+   * `workers` gather every worker's. `counted`: the modules' status paths
+   * each worker counts for itself (ModuleHost.countedStatus), summed in `status`.
+   */
+  serve(commands: CommandTable, counted: readonly string[] = []): void {
     this.commands = commands;
-    commands.add('calls-here', () => this.d.calls());
     commands.add('metrics-here', () => this.d.metrics.getMetricsAsJSON());
     if (this.d.me.index !== 0) return;
     const all = async (cmd: string, args: Record<string, unknown>) => {
@@ -330,7 +439,71 @@ export class WorkerLink {
       return answers;
     };
     commands.add('workers', async () => (await all('worker', {})).map((a) => a.value));
-    commands.wrap('calls', () => async () => (await all('calls-here', {})).flatMap((a) => (a.value as Array<Record<string, unknown>>).map((c) => ({ worker: a.index, ...c }))));
+    // status: worker 0's answer, with the per-process figures summed over every worker and a line per worker
+    if (commands.has('status')) {
+      commands.wrap('status', (own) => {
+        this.own.set('status', own);
+        return async (args) =>
+          mergeStatus(
+            (await all('status', args)).map((a) => ({ worker: a.index, status: a.value as Record<string, unknown> })),
+            counted,
+          );
+      });
+    }
+    // the traces every worker keeps, each with its worker; the rest (store figures, traced extensions) worker 0's
+    if (commands.has('trace-list')) {
+      commands.wrap('trace-list', (own) => {
+        this.own.set('trace-list', own);
+        return async (args) => {
+          const answers = (await all('trace-list', args)).map((a) => ({ worker: a.index, v: a.value as { traces?: Array<Record<string, unknown>> } & Record<string, unknown> }));
+          const first = answers.find((a) => a.worker === 0)?.v ?? {};
+          const traces = answers.flatMap((a) => (a.v.traces ?? []).map((t): Record<string, unknown> => ({ worker: a.worker, ...t })));
+          // oldest first, as one worker lists them (ISO times compare as strings)
+          traces.sort((x, y) => String(x.start ?? '').localeCompare(String(y.start ?? '')));
+          return { ...first, traces };
+        };
+      });
+    }
+    // a kept call by Call-ID or #N is in one worker (trace numbers are unique over the workers);
+    // by extension, the newest call of every worker's is the one meant
+    const newestTrace = async (args: Record<string, unknown>): Promise<{ worker: number; trace: Record<string, unknown> }> => {
+      const answers = await this.askAll('trace', args);
+      let best: { worker: number; trace: Record<string, unknown> } | null = null;
+      for (const a of answers) {
+        if (!a.ok) continue;
+        const t = a.value as Record<string, unknown>;
+        if (best === null || String(t.start ?? '') > String(best.trace.start ?? '')) best = { worker: a.index, trace: t };
+      }
+      if (best === null) throw failure(answers, 'trace');
+      return best;
+    };
+    if (commands.has('trace')) {
+      commands.wrap('trace', (own) => {
+        this.own.set('trace', own);
+        return async (args) => {
+          const { worker, trace } = await newestTrace(args);
+          return { worker, ...trace };
+        };
+      });
+    }
+    if (commands.has('pcap')) {
+      commands.wrap('pcap', (own) => {
+        this.own.set('pcap', own);
+        return async (args) => {
+          // the call is found as `trace` finds it (its summary only, not the ladder), then captured by its first Call-ID
+          const { trace } = await newestTrace({ call: args.call, summary: true });
+          const callId = String(trace.call_ids ?? '').split(' ')[0] ?? '';
+          return firstAnswer(await this.askAll('pcap', { ...args, call: callId }), 'pcap');
+        };
+      });
+    }
+    for (const name of MERGED) {
+      if (!commands.has(name)) continue;
+      commands.wrap(name, (own) => {
+        this.own.set(name, own);
+        return async (args) => (await all(name, args)).flatMap((a) => (a.value as Array<Record<string, unknown>>).map((c) => ({ worker: a.index, ...c })));
+      });
+    }
     for (const name of [...EVERY_WORKER, ...ANY_WORKER]) {
       if (!commands.has(name)) continue;
       const any = ANY_WORKER.includes(name);
@@ -339,12 +512,68 @@ export class WorkerLink {
         this.own.set(name, own);
         return async (args) => {
           if (!any) return (await all(name, args)).find((a) => a.index === 0)?.value;
-          const answers = await this.askAll(name, args);
-          const done = answers.find((a) => a.ok);
-          if (!done) throw new Error(String(answers[0]?.value ?? `${name}: no worker answered`));
-          return done.value;
+          return firstAnswer(await this.askAll(name, args), name);
         };
       });
     }
   }
+}
+
+/** the first worker's answer that succeeded; when none did, the first worker's error */
+function firstAnswer(answers: WorkerAnswer[], cmd: string): unknown {
+  const done = answers.find((a) => a.ok);
+  if (!done) throw failure(answers, cmd);
+  return done.value;
+}
+
+/** no worker could answer: the first one's reason */
+function failure(answers: WorkerAnswer[], cmd: string): Error {
+  return new Error(String(answers[0]?.value ?? `${cmd}: no worker answered`));
+}
+
+/** the core's figures of `status` each worker counts for itself: summed over the workers */
+const PER_PROCESS = ['active_calls', 'calls', 'transactions', 'packets', 'tcp_connections', 'tls_connections', 'tls_handshake_errors', 'rss_mb', 'heap_used_mb'];
+
+/** numbers added, objects added key by key; anything else is the first one's */
+function addUp(a: unknown, b: unknown): unknown {
+  if (typeof a === 'number' && typeof b === 'number') return a + b;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = k in out ? addUp(out[k], v) : v;
+    return out;
+  }
+  return a;
+}
+
+/**
+ * `status` with several workers: worker 0's answer (what every worker holds
+ * alike — registrations, bans — and what worker 0 alone runs), the
+ * per-process figures summed over every worker, and `workers`: one line per
+ * worker with its own.
+ */
+export function mergeStatus(answers: Array<{ worker: number; status: Record<string, unknown> }>, counted: readonly string[] = []): Record<string, unknown> {
+  const sorted = [...answers].sort((x, y) => x.worker - y.worker);
+  const first = sorted[0]?.status ?? {};
+  const out: Record<string, unknown> = { ...first };
+  for (const key of PER_PROCESS) {
+    let v: unknown = first[key];
+    for (const a of sorted.slice(1)) if (key in a.status) v = v === undefined ? a.status[key] : addUp(v, a.status[key]);
+    if (v !== undefined) out[key] = v;
+  }
+  // the modules' counters ("messaging", "security.ids"): summed where each worker has the field
+  for (const path of counted) {
+    const [key, member] = path.split('.', 2) as [string, string | undefined];
+    let v: unknown;
+    for (const a of sorted) {
+      const field = a.status[key];
+      const x = member === undefined ? field : field && typeof field === 'object' ? (field as Record<string, unknown>)[member] : undefined;
+      if (x === undefined || x === null) continue;
+      v = v === undefined ? x : addUp(v, x);
+    }
+    if (v === undefined) continue;
+    if (member === undefined) out[key] = v;
+    else out[key] = { ...(out[key] as Record<string, unknown>), [member]: v };
+  }
+  out.workers = sorted.map((a) => ({ worker: a.worker, active_calls: a.status.active_calls, rss_mb: a.status.rss_mb, heap_used_mb: a.status.heap_used_mb }));
+  return out;
 }

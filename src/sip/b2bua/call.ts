@@ -566,6 +566,8 @@ export class Call {
     this.relay?.close();
     this.relay = undefined;
     this.transfers.cancel();
+    // the forks' transactions outlive the call (Accepted, 32 s): they let go of it
+    this.forks?.detach();
     if (this.started) this.emitPhase('end', cause);
     this.ua.callEnded(this);
   }

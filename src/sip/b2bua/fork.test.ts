@@ -212,3 +212,36 @@ test('early dialogs: each branch whose 1xx carried a To tag, with a stand-in for
   r.respond(0, 200, 'ta');
   assert.deepEqual(r.fork.earlyDialogs(), [], 'answered: no early dialog left');
 });
+
+test('detached when the call is over: the call hears nothing more, a retransmitted 2xx is still ACKed, a late branch is ACKed and ended', () => {
+  const r = new Rig();
+  r.fork.ring(phone(5081));
+  r.fork.ring(phone(5082));
+  r.respond(0, 200);
+  r.fork.ack(r.answered[0]!.branch, Buffer.from('sdp'));
+  r.fork.detach();
+  // the fork no longer holds the call's handlers: what reaches it now is handled by the fork alone
+  r.respond(0, 200);
+  assert.deepEqual(
+    r.sent('ACK').map((a) => a.body.toString()),
+    ['sdp', 'sdp'],
+    'the Accepted transaction still re-ACKs a retransmitted 2xx',
+  );
+  r.respond(1, 180);
+  r.respond(1, 200);
+  assert.equal(r.ringing, 0, 'no event reaches the call after detach');
+  assert.equal(r.answered.length, 1);
+  assert.equal(r.sent('BYE').length, 1, 'the late branch is ended');
+});
+
+test('a fork detached while it still rings (a Dial() given up without cancel): a later answer is ACKed and ended, the Dial() hears nothing', () => {
+  const r = new Rig();
+  r.fork.ring(phone(5081));
+  r.fork.detach();
+  assert.equal(r.fork.settled, true);
+  r.respond(0, 200);
+  assert.equal(r.answered.length, 0);
+  assert.equal(r.sent('ACK').length, 1);
+  assert.equal(r.sent('BYE').length, 1);
+  assert.equal(r.failed.length, 0);
+});

@@ -225,6 +225,26 @@ test('unsolicited NOTIFY (a package that asks for it): a change of a resource no
   assert.equal(r.events.stats.unsolicited, 1, 'a registering phone with a subscription is not told twice');
 });
 
+test('a change made in another worker (subscribersOnly): the subscriptions held here are told, the registered contacts are not (that worker told them)', async () => {
+  const phone = { contactUri: 'sip:bob@192.0.2.9:5080', remote: { transport: 'udp' as const, address: '192.0.2.9', port: 5080 } };
+  const r = eventRig({ unsolicited: true, contacts: { bob: [phone] } });
+  r.state.set('bob', 'busy');
+  await r.events.notify('x-state', 'bob', { subscribersOnly: true });
+  assert.equal(r.notifies().length, 0);
+  assert.equal(r.events.stats.unsolicited, 0);
+  r.subscribe({ user: 'bob', callId: 'bob-sub', contact: '<sip:bob@192.0.2.9:5080>' });
+  await settle();
+  r.answerAll();
+  const before = r.notifies().length;
+  r.state.set('bob', 'away');
+  await r.events.notify('x-state', 'bob', { subscribersOnly: true });
+  const now = r.notifies();
+  assert.equal(now.length, before + 1, 'the subscription hears it');
+  assert.equal(now.at(-1)!.callId, 'bob-sub');
+  assert.equal(now.at(-1)!.body.toString(), 'bob: away\r\n');
+  assert.equal(r.events.stats.unsolicited, 0);
+});
+
 test('unsolicited NOTIFY: a contact that registers hears the state at once; never for a package without it or a resource that does not exist', async () => {
   const phone = { contactUri: 'sip:alice@192.0.2.9:5080', remote: { transport: 'udp' as const, address: '192.0.2.9', port: 5080 } };
   const on = eventRig({ unsolicited: true });

@@ -148,8 +148,10 @@ export class EventServer {
    * with unsolicited notifications, its registered contacts when it has
    * none. Resolves once every NOTIFY has been handed to the transaction
    * layer (or queued behind one still outstanding), not when answered.
+   * `subscribersOnly`: the change was made in another worker (sip.workers >
+   * 1), which told the registered contacts itself.
    */
-  async notify(pkgName: string, resource: string): Promise<void> {
+  async notify(pkgName: string, resource: string, o: { subscribersOnly?: boolean } = {}): Promise<void> {
     const pkg = this.packages.get(pkgName.toLowerCase());
     if (!pkg) return;
     const subs = this.byResource.get(resourceKey(pkg.name, resource));
@@ -157,7 +159,7 @@ export class EventServer {
       await Promise.all([...subs].map((s) => this.post(s, 'active')));
       return;
     }
-    if (!pkg.unsolicited) return;
+    if (!pkg.unsolicited || o.subscribersOnly) return;
     await Promise.all(this.d.contactsOf(resource).map((c) => this.sendUnsolicited(pkg, resource, c.contactUri, c.remote)));
   }
 

@@ -1,7 +1,7 @@
 // A client transaction (RFC 3261 §17.1): one object for both kinds; the
 // behaviour lives in the state tables of invite-client-machine.ts and
 // non-invite-client-machine.ts, which drive the primitives below.
-import type { SipMessage } from '../../sip-message/sip-message.js';
+import { SipMessage } from '../../sip-message/sip-message.js';
 import type { Remote } from '../../transport/types.js';
 import type { TxContext } from './tx-context.js';
 import { TransactionTimers } from './transaction-timers.js';
@@ -34,6 +34,9 @@ export interface ClientTransactionHandlers {
   onTransportError(tx: ClientTransaction): void;
 }
 
+const RELEASED_REQUEST = new SipMessage();
+const EMPTY = Buffer.alloc(0);
+
 export class ClientTransaction extends TransactionTimers<ClientEvent> {
   state: ClientState;
   readonly isInvite: boolean;
@@ -47,19 +50,21 @@ export class ClientTransaction extends TransactionTimers<ClientEvent> {
   private ackBytes: Buffer | undefined = undefined;
   private ack: SipMessage | undefined = undefined;
   private readonly machine: Readonly<Record<string, ClientEventTable>>;
+  readonly method: string;
 
   constructor(
     ctx: TxContext,
     /** branch of the top Via + '\x01' + method (§17.1.3) */
     readonly key: string,
     readonly branch: string,
-    /** the request as passed to the transport (with our Via on top) */
-    readonly request: SipMessage,
-    private readonly bytes: Buffer,
+    /** the request as passed to the transport (with our Via on top); an Accepted INVITE lets go of it (forget) */
+    public request: SipMessage,
+    private bytes: Buffer,
     readonly remote: Remote,
     readonly handlers: ClientTransactionHandlers,
   ) {
     super(ctx, 'A', 'B');
+    this.method = request.method;
     this.isInvite = request.method === 'INVITE';
     this.reliable = isReliable(remote.transport);
     this.machine = this.isInvite ? INVITE_CLIENT_MACHINE : NON_INVITE_CLIENT_MACHINE;
@@ -73,8 +78,14 @@ export class ClientTransaction extends TransactionTimers<ClientEvent> {
     else startNonInviteClient(this);
   }
 
-  get method(): string {
-    return this.request.method;
+  /**
+   * @internal An Accepted INVITE client transaction (RFC 6026 §8.4) only
+   * passes 2xx responses up for 64*T1; it never sends again, so it lets go
+   * of the request and its bytes (a slice of an 8 KB pool slab).
+   */
+  forget(): void {
+    this.request = RELEASED_REQUEST;
+    this.bytes = EMPTY;
   }
 
   /**

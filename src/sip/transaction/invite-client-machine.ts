@@ -31,6 +31,8 @@ function accepted(tx: ClientTransaction, msg: SipMessage | undefined): void {
   tx.state = 'accepted';
   tx.armStateTimer('M', 64 * tx.ctx.t1);
   tx.deliver(msg!);
+  // it never sends again (the TU ACKs a 2xx): the request and its bytes are not kept
+  tx.forget();
 }
 
 function rejected(tx: ClientTransaction, msg: SipMessage | undefined): void {

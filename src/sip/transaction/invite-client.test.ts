@@ -152,10 +152,12 @@ test('RFC 6026: in Accepted, every 2xx (retransmission or another fork) MUST be 
   const { clock, tu, tm } = rig();
   const h = recorder();
   const tx = tm.sendRequest(outgoing('INVITE'), UDP, h);
-  tm.receiveResponse(response(tx.request, 200, 'b1'), UDP);
-  tm.receiveResponse(response(tx.request, 200, 'b1'), UDP);
-  tm.receiveResponse(response(tx.request, 200, 'fork2'), UDP);
-  tm.receiveResponse(response(tx.request, 486, 'fork3'), UDP);
+  const inv = tx.request;
+  tm.receiveResponse(response(inv, 200, 'b1'), UDP);
+  assert.notEqual(tx.request, inv, 'Accepted never sends again: the INVITE is let go');
+  tm.receiveResponse(response(inv, 200, 'b1'), UDP);
+  tm.receiveResponse(response(inv, 200, 'fork2'), UDP);
+  tm.receiveResponse(response(inv, 486, 'fork3'), UDP);
   assert.deepEqual(
     h.responses.map((r) => `${r.status}/${r.to.params['tag']}`),
     ['200/b1', '200/b1', '200/fork2'],
@@ -165,7 +167,7 @@ test('RFC 6026: in Accepted, every 2xx (retransmission or another fork) MUST be 
   clock.advance(1);
   assert.equal(tx.state, 'terminated');
   // after Timer M the 2xx finds no transaction and reaches the TU as a stray (§17.1.1.2)
-  tm.receiveResponse(response(tx.request, 200, 'b1'), UDP);
+  tm.receiveResponse(response(inv, 200, 'b1'), UDP);
   assert.equal(tu.strays.length, 1);
 });
 

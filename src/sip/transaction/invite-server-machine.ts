@@ -16,6 +16,8 @@ function accept(tx: ServerTransaction, msg: SipMessage | undefined): void {
   tx.state = 'accepted';
   tx.armStateTimer('L', 64 * tx.ctx.t1);
   tx.send(msg!);
+  // nothing is resent from here on: the request and the 2xx are not kept (RFC 2543 peers' ACKs match on the kept To tag)
+  if (!tx.legacy) tx.forget();
 }
 
 function reject(tx: ServerTransaction, msg: SipMessage | undefined): void {
@@ -114,7 +116,10 @@ export const INVITE_SERVER_MACHINE: ServerMachine<IstState> = {
     // "While in the "Accepted" state, if the TU passes a 2xx response, the
     // server transaction MUST pass the response to the transport layer for
     // transmission." (RFC 6026 §8.7)
-    '2xx': (tx, msg) => tx.send(msg!),
+    '2xx': (tx, msg) => {
+      tx.send(msg!);
+      if (!tx.legacy) tx.forget();
+    },
     // "If the response was a 2xx, the ACK is not considered part of the
     // transaction." (§17) — an ACK that still matches goes to the TU.
     ack: (tx, msg, remote) => tx.ctx.ackToTu(msg!, remote!),

@@ -131,16 +131,19 @@ test('reliable transport: Timer G is not set, Timer H is, and Timer I is zero', 
 test('RFC 6026: a 2xx from the TU MUST be sent and move to Accepted; INVITE retransmissions are absorbed, not passed to the TU', () => {
   const r = rig();
   const tx = invite(r);
-  tx.respond(buildResponse(tx.request, 200, undefined, { toTag: 'u1' }));
+  const inv = tx.request;
+  tx.respond(buildResponse(inv, 200, undefined, { toTag: 'u1' }));
   assert.equal(tx.state, 'accepted');
+  assert.notEqual(tx.request, inv, 'nothing is resent from Accepted: the INVITE is let go');
+  assert.equal(tx.lastResponse, undefined, '... and the 2xx');
   r.clock.advance(2000);
   assert.deepEqual(r.sender.timesOf('SIP/2.0 200'), [0], 'the transaction does not retransmit a 2xx');
   r.tm.receiveRequest(request('INVITE'), UDP);
   assert.equal(r.tu.requests.length, 1);
   assert.equal(r.sender.sent.length, 1);
-  assert.equal(tx.respond(buildResponse(tx.request, 200, undefined, { toTag: 'u1' })), true, 'a 2xx from the TU in Accepted MUST be sent');
+  assert.equal(tx.respond(buildResponse(inv, 200, undefined, { toTag: 'u1' })), true, 'a 2xx from the TU in Accepted MUST be sent');
   assert.equal(r.sender.sent.length, 2);
-  assert.equal(tx.respond(buildResponse(tx.request, 486, undefined, { toTag: 'u1' })), false);
+  assert.equal(tx.respond(buildResponse(inv, 486, undefined, { toTag: 'u1' })), false);
 });
 
 test('RFC 6026: Timer L ends Accepted after 64*T1; an ACK matching it goes to the TU', () => {

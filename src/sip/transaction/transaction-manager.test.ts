@@ -94,6 +94,7 @@ test('a CANCEL matching no transaction SHOULD be answered 481; one for an answer
   inv.respond(buildResponse(inv.request, 200, undefined, { toTag: 'u1' }));
   r.tm.receiveRequest(request('CANCEL', { branch: 'z9hG4bKinv' }), UDP);
   assert.equal(r.sender.msg(-1).status, 200, 'it matched, so 200');
+  assert.equal(r.sender.msg(-1).to.params['tag'], 'u1', 'with the 2xx To tag, which the Accepted transaction kept when it let go of the 2xx');
   assert.equal(r.tu.cancels.length, 0, 'but the TU is not asked to stop an answered call');
   assert.equal(inv.state, 'accepted');
 });

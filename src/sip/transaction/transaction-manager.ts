@@ -376,7 +376,7 @@ export class TransactionManager {
       return;
     }
     const sent = target.lastResponse;
-    const tag = sent && sent.status > 100 ? toTag(sent) : undefined;
+    const tag = sent && sent.status > 100 ? toTag(sent) : target.finalToTag;
     cancelTx.respond(buildResponse(msg, 200, 'OK', { server: this.userAgent, toTag: tag }));
     if (target.state === 'proceeding') this.tu().onCancel(msg, target, remote);
   }

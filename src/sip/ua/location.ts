@@ -58,15 +58,16 @@ export type RemoveCause = 'unregistered' | 'expired' | 'replaced';
 /**
  * A change to the bindings. `remote`: another node of a cluster made it
  * (adopt/drop), so this node neither wrote it nor should act on it as its
- * own; `previousContact`: the contact URI an update replaced (same
+ * own, and `from` says who brought it ('cluster', or 'workers': another
+ * worker of this node); `previousContact`: the contact URI an update replaced (same
  * +sip.instance/reg-id, new contact); `refreshOnly`: the update changed
  * nothing a look-up uses but the expiry (the same contact, received address,
  * Path, q and instance), as an ordinary re-REGISTER does.
  */
 export type LocationEvent =
-  | { type: 'added'; binding: Binding; remote?: boolean }
-  | { type: 'updated'; binding: Binding; previousContact?: string; refreshOnly?: boolean; remote?: boolean }
-  | { type: 'removed'; binding: Binding; cause: RemoveCause; remote?: boolean }
+  | { type: 'added'; binding: Binding; remote?: boolean; from?: string }
+  | { type: 'updated'; binding: Binding; previousContact?: string; refreshOnly?: boolean; remote?: boolean; from?: string }
+  | { type: 'removed'; binding: Binding; cause: RemoveCause; remote?: boolean; from?: string }
   | { type: 'reachability'; binding: Binding };
 
 export interface LocationServiceOptions {
@@ -212,7 +213,7 @@ export class LocationService {
    * `replaces`: the contact URI it took the place of. Returns the binding,
    * or undefined when the stored form does not parse or has expired.
    */
-  adopt(s: StoredBinding, replaces?: string): Binding | undefined {
+  adopt(s: StoredBinding, replaces?: string, from = 'cluster'): Binding | undefined {
     const now = this.clock();
     if (s.expiresAt <= now) return undefined;
     const fresh = fromStored(s, now);
@@ -227,24 +228,24 @@ export class LocationService {
       const old = list[i]!;
       const b = makeBinding(fresh, old.registeredAt, now, old.reachable, old.lastRtt, now, old);
       list[i] = b;
-      this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined, remote: true });
+      this.emit({ type: 'updated', binding: b, previousContact: old.contactUri !== b.contactUri ? old.contactUri : undefined, remote: true, from });
       return b;
     }
     list.push(fresh);
     this.bindingCount++;
-    this.emit({ type: 'added', binding: fresh, remote: true });
+    this.emit({ type: 'added', binding: fresh, remote: true, from });
     return fresh;
   }
 
   /** another node removed a binding (unregistered, replaced): forgotten here without a storage write */
-  drop(aor: string, contactUri: string, cause: RemoveCause): boolean {
+  drop(aor: string, contactUri: string, cause: RemoveCause, from = 'cluster'): boolean {
     const list = this.byAor.get(aor);
     const i = list ? list.findIndex((x) => x.contactUri === contactUri) : -1;
     if (!list || i < 0) return false;
     const [b] = list.splice(i, 1);
     if (list.length === 0) this.byAor.delete(aor);
     this.bindingCount--;
-    this.emit({ type: 'removed', binding: b!, cause, remote: true });
+    this.emit({ type: 'removed', binding: b!, cause, remote: true, from });
     return true;
   }
 

@@ -1,0 +1,380 @@
+// The numbers of a dialplan that lead to one of some applications. Several
+// workers (sip.workers > 1) steer a call to such a number to the worker that
+// holds the state the application shares among its callers — Queue()'s
+// line, ConfBridge()'s room — before the call starts (src/core/worker-bus.ts).
+//
+// A number leads to the application when an extension of that name (in any
+// context) runs it, or jumps to one that does with a Goto(), GotoIf(),
+// Gosub() or GosubIf() whose target is written out (`Goto(queues,600,1)`,
+// `Goto(600,1)`, either branch of `GotoIf(cond?600,1:700,1)`), through any
+// number of such jumps. Pattern extensions count too: `_6XX` that runs
+// Queue() (or jumps to it) makes every number it matches lead there.
+// Two more ways a call may get there, followed as well:
+// - a menu: an extension that runs Background() or WaitExten() may go to
+//   any extension of its context (the key the caller presses, `i`, `t`), so
+//   it leads there when one of those does — the call may end in the queue,
+//   so it is started where the queue is;
+// - a target built from the number itself (`Goto(queues,${EXTEN},1)`,
+//   `${EXTEN:2}`, `${EXTEN:-3}`): worked out for each number asked (and
+//   remembered), since the number decides where it lands.
+// A target built from any other variable cannot be followed;
+// docs/operations.md says what then runs where.
+// Built once per parsed dialplan and set of applications (a reload brings a
+// new dialplan).
+import type { Context, Dialplan, Extension } from './dialplan-types.js';
+import { compilePattern as compile } from './matcher.js';
+import { topLevelIndex } from './app-args.js';
+
+/** the numbers that lead to the applications */
+export interface NumbersRunning {
+  has(number: string): boolean;
+  /** whether a call started at `exten` of `context` (an inbound route's target) leads there */
+  leadsFrom(context: string, exten: string): boolean;
+  /** the exact extensions among them (for tests and logs) */
+  readonly exact: ReadonlySet<string>;
+  /** the patterns among them, as written */
+  readonly patterns: readonly string[];
+}
+
+const built = new WeakMap<Dialplan, Map<string, NumbersRunning>>();
+
+const JUMPS = new Set(['goto', 'gotoif', 'gosub', 'gosubif']);
+/** applications after which the caller's key picks the extension of the context (a menu) */
+const MENUS = new Set(['background', 'waitexten']);
+/** how many jumps a number's own walk follows; how many numbers' answers are kept */
+const WALK_DEPTH = 16;
+const ASKED_MAX = 4096;
+
+/** a jump whose extension is the number itself or a piece of it: `${EXTEN}`, `${EXTEN:2}`, `${EXTEN:-3}`, `${EXTEN:1:4}` */
+interface NumberJump {
+  context: string | null;
+  offset: number;
+  length: number | undefined;
+}
+
+/** `apps` lower-case */
+export function numbersRunning(dp: Dialplan, apps: readonly string[]): NumbersRunning {
+  const key = apps.join(',');
+  let perApps = built.get(dp);
+  const have = perApps?.get(key);
+  if (have) return have;
+  const result = build(dp, apps);
+  if (!perApps) built.set(dp, (perApps = new Map()));
+  perApps.set(key, result);
+  return result;
+}
+
+/** the jumps of one dialplan, whatever the applications asked about */
+interface Graph {
+  /** the written-out jumps of every extension (to the extensions they name), and a menu's to its context's */
+  jumps: Map<Extension, Extension[]>;
+  /** the jumps made of the number itself */
+  byNumber: Map<Extension, NumberJump[]>;
+  /** the written-out jumps to another extension, with the name jumped to (it becomes the number there) */
+  named: Map<Extension, Array<{ to: Extension; exten: string }>>;
+  contextOf: Map<Extension, Context>;
+}
+
+const graphs = new WeakMap<Dialplan, Graph>();
+
+function graphOf(dp: Dialplan): Graph {
+  const have = graphs.get(dp);
+  if (have) return have;
+  const jumps = new Map<Extension, Extension[]>();
+  const byNumber = new Map<Extension, NumberJump[]>();
+  const named = new Map<Extension, Array<{ to: Extension; exten: string }>>();
+  const contextOf = new Map<Extension, Context>();
+  for (const ctx of dp.contexts.values()) {
+    for (const e of ctx.extensions.values()) {
+      contextOf.set(e, ctx);
+      const to: Extension[] = [];
+      for (const st of e.steps) {
+        const app = st.app.toLowerCase();
+        if (MENUS.has(app)) {
+          for (const k of reachable(dp, ctx, new Set())) if (k !== e) to.push(k);
+          continue;
+        }
+        if (!JUMPS.has(app)) continue;
+        for (const target of jumpTargets(app, st.data)) {
+          const nj = numberJump(target);
+          if (nj) {
+            byNumber.set(e, [...(byNumber.get(e) ?? []), nj]);
+            continue;
+          }
+          if (target.some((x) => x.includes('$'))) continue;
+          const t = resolve(dp, ctx, e, target);
+          if (t && t !== e) {
+            to.push(t);
+            if (target.length >= 2) named.set(e, [...(named.get(e) ?? []), { to: t, exten: target[target.length - 2]! }]);
+          }
+        }
+      }
+      if (to.length > 0) jumps.set(e, to);
+    }
+  }
+  const g = { jumps, byNumber, named, contextOf };
+  graphs.set(dp, g);
+  return g;
+}
+
+/** the landing of a jump made of the number: its extension and the number there */
+function numberLanding(dp: Dialplan, g: Graph, e: Extension, j: NumberJump, exten: string): { to: Extension; exten: string } | null {
+  const next = substr(exten, j.offset, j.length ?? exten.length);
+  const c = j.context === null ? g.contextOf.get(e) : dp.contexts.get(j.context);
+  const to = c ? find(dp, c, next, new Set()) : undefined;
+  return to ? { to, exten: next } : null;
+}
+
+/**
+ * A call at `e` whose number is `exten`, followed through the jumps made of
+ * the number and the written-out ones (the number becomes the name jumped
+ * to): the first answer `at` gives for an extension on the way, or null.
+ */
+function walkJumps<T>(dp: Dialplan, g: Graph, e: Extension, exten: string, at: (e: Extension, exten: string) => T | null, depth = 0): T | null {
+  const here = at(e, exten);
+  if (here !== null || depth >= WALK_DEPTH) return here;
+  for (const j of g.byNumber.get(e) ?? []) {
+    const l = numberLanding(dp, g, e, j, exten);
+    const r = l ? walkJumps(dp, g, l.to, l.exten, at, depth + 1) : null;
+    if (r !== null) return r;
+  }
+  for (const n of g.named.get(e) ?? []) {
+    const r = walkJumps(dp, g, n.to, n.exten, at, depth + 1);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+function build(dp: Dialplan, apps: readonly string[]): NumbersRunning {
+  const leads = new Set<Extension>();
+  for (const ctx of dp.contexts.values()) {
+    for (const e of ctx.extensions.values()) if (e.steps.some((st) => apps.includes(st.app.toLowerCase()))) leads.add(e);
+  }
+  const g = graphOf(dp);
+  const { jumps, byNumber } = g;
+  // to a fixed point: an extension that jumps to one that leads there, leads there
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [e, to] of jumps) {
+      if (!leads.has(e) && to.some((t) => leads.has(t))) {
+        leads.add(e);
+        grew = true;
+      }
+    }
+  }
+  const exact = new Set<string>();
+  const patterns: string[] = [];
+  const matchers: Array<(n: string) => boolean> = [];
+  for (const e of leads) {
+    if (!e.name.startsWith('_')) exact.add(e.name);
+    else if (!patterns.includes(e.name)) {
+      const m = compile(e.name);
+      if (m) {
+        patterns.push(e.name);
+        matchers.push(m);
+      }
+    }
+  }
+  const fixed = matchers.length === 0 ? (n: string) => exact.has(n) : (n: string) => exact.has(n) || matchers.some((m) => m(n));
+  if (byNumber.size === 0) {
+    return {
+      exact,
+      patterns,
+      has: fixed,
+      leadsFrom: (context, exten) => {
+        const c = dp.contexts.get(context);
+        const e = c ? find(dp, c, exten, new Set()) : undefined;
+        return e !== undefined && leads.has(e);
+      },
+    };
+  }
+  // a call at `e` whose number is `exten`: where its jumps built of the number land, through named jumps too
+  const leadsThere = (x: Extension): true | null => (leads.has(x) ? true : null);
+  const walk = (e: Extension, exten: string): boolean => walkJumps(dp, g, e, exten, leadsThere) === true;
+  // remembered per number (bounded: the oldest answer leaves first)
+  const asked = new Map<string, boolean>();
+  const remember = (key: string, v: boolean): boolean => {
+    if (asked.size >= ASKED_MAX) asked.delete(asked.keys().next().value!);
+    asked.set(key, v);
+    return v;
+  };
+  return {
+    exact,
+    patterns,
+    has: (n) => {
+      if (fixed(n)) return true;
+      const have = asked.get(n);
+      if (have !== undefined) return have;
+      let v = false;
+      for (const c of dp.contexts.values()) {
+        const e = find(dp, c, n, new Set());
+        if (e && walk(e, n)) {
+          v = true;
+          break;
+        }
+      }
+      return remember(n, v);
+    },
+    leadsFrom: (context, exten) => {
+      const key = `${context}\u0000${exten}`;
+      const have = asked.get(key);
+      if (have !== undefined) return have;
+      const c = dp.contexts.get(context);
+      const e = c ? find(dp, c, exten, new Set()) : undefined;
+      return remember(key, e !== undefined && walk(e, exten));
+    },
+  };
+}
+
+/** an application a number's call reaches, with its arguments worked out */
+export interface AppReached {
+  /** lower-case */
+  app: string;
+  /** the step's data with ${EXTEN} (and its pieces) replaced by the number there */
+  data: string;
+}
+
+/** per dialplan, per list of applications (its identity: callers pass one constant), per number */
+const reached = new WeakMap<Dialplan, WeakMap<readonly string[], Map<string, AppReached | null>>>();
+
+/**
+ * The first of `apps` (lower-case) a call to `number` reaches through its
+ * extension's steps and the jumps the dialplan decides by itself (written
+ * out, or made of the number), with ${EXTEN} in its arguments worked out:
+ * `_7XXX => Pickup(${EXTEN:1})` dialled as 7102 reaches Pickup(102). Null
+ * when none is reached or its arguments hold another variable. Remembered
+ * per number (bounded).
+ */
+export function appReached(dp: Dialplan, number: string, apps: readonly string[]): AppReached | null {
+  let perApps = reached.get(dp);
+  if (!perApps) reached.set(dp, (perApps = new WeakMap()));
+  let memo = perApps.get(apps);
+  if (!memo) perApps.set(apps, (memo = new Map()));
+  const key = number;
+  const have = memo.get(key);
+  if (have !== undefined) return have;
+  const g = graphOf(dp);
+  // the first of `apps` among the extension's steps, its ${EXTEN} worked out; null (go on) when it runs none
+  const runs = (e: Extension, exten: string): AppReached | false | null => {
+    for (const st of e.steps) {
+      const app = st.app.toLowerCase();
+      if (!apps.includes(app)) continue;
+      const data = st.data.replace(/\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}/g, (_m, o?: string, l?: string) =>
+        substr(exten, o === undefined ? 0 : Number(o), l === undefined ? exten.length : Number(l)),
+      );
+      // an argument made of another variable: reached, but not known (false stops the walk)
+      return data.includes('$') ? false : { app, data };
+    }
+    return null;
+  };
+  const walk = (e: Extension, exten: string): AppReached | null => walkJumps(dp, g, e, exten, runs) || null;
+  let found: AppReached | null = null;
+  for (const c of dp.contexts.values()) {
+    const e = find(dp, c, number, new Set());
+    found = e ? walk(e, number) : null;
+    if (found) break;
+  }
+  if (memo.size >= ASKED_MAX) memo.delete(memo.keys().next().value!);
+  memo.set(key, found);
+  return found;
+}
+
+/** Asterisk's ${VAR:offset:length}: a negative offset counts from the end, a negative length stops that far from the end */
+function substr(s: string, offset: number, length: number): string {
+  const start = offset < 0 ? Math.max(0, s.length + offset) : Math.min(offset, s.length);
+  const end = length < 0 ? Math.max(start, s.length + length) : Math.min(s.length, start + length);
+  return s.slice(start, end);
+}
+
+/** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number */
+function numberJump(parts: string[]): NumberJump | null {
+  if (parts.length < 2) return null;
+  const exten = parts[parts.length - 2]!;
+  const m = /^\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}$/.exec(exten);
+  if (!m) return null;
+  const context = parts.length >= 3 ? parts[0]! : null;
+  if (context?.includes('$')) return null;
+  if (parts[parts.length - 1]!.includes('$')) return null;
+  return { context, offset: m[1] === undefined ? 0 : Number(m[1]), length: m[2] === undefined ? undefined : Number(m[2]) };
+}
+
+/** every extension a call in this context can be sent to by a key: its own and those of its includes */
+function reachable(dp: Dialplan, c: Context, seen: Set<string>): Extension[] {
+  if (seen.has(c.name)) return [];
+  seen.add(c.name);
+  const out = [...c.extensions.values()];
+  for (const inc of c.includes) {
+    const ic = dp.contexts.get(inc.context);
+    if (ic) out.push(...reachable(dp, ic, seen));
+  }
+  return out;
+}
+
+/** the worker that holds what `number` leads to (BusHomes: application → worker), or -1 */
+export function homeOfNumber(homes: ReadonlyMap<string, number>, dp: Dialplan, number: string): number {
+  for (const [worker, apps] of byWorker(homes)) if (numbersRunning(dp, apps).has(number)) return worker;
+  return -1;
+}
+
+/** the worker that holds what a call started at `context,exten` leads to, or -1 */
+export function homeOfTarget(homes: ReadonlyMap<string, number>, dp: Dialplan, context: string, exten: string): number {
+  for (const [worker, apps] of byWorker(homes)) if (numbersRunning(dp, apps).leadsFrom(context, exten)) return worker;
+  return -1;
+}
+
+const grouped = new WeakMap<ReadonlyMap<string, number>, { size: number; groups: Array<[number, string[]]> }>();
+
+/** the applications grouped by the worker that holds them (each list sorted, so it keys the cache alike) */
+function byWorker(homes: ReadonlyMap<string, number>): Array<[number, string[]]> {
+  const have = grouped.get(homes);
+  if (have && have.size === homes.size) return have.groups;
+  const m = new Map<number, string[]>();
+  for (const [app, w] of homes) m.set(w, [...(m.get(w) ?? []), app].sort());
+  const groups = [...m];
+  grouped.set(homes, { size: homes.size, groups });
+  return groups;
+}
+
+/** the targets of a jump step ([context, exten, priority] parts, 1 to 3), variables still in them */
+function jumpTargets(app: string, data: string): string[][] {
+  let branches: string[];
+  if (app === 'gotoif' || app === 'gosubif') {
+    // the condition and the branches split where no ${...} or $[...] holds the '?' or ':'
+    const q = topLevelIndex(data, '?');
+    if (q < 0) return [];
+    const rest = data.slice(q + 1);
+    const colon = topLevelIndex(rest, ':');
+    branches = colon < 0 ? [rest] : [rest.slice(0, colon), rest.slice(colon + 1)];
+  } else branches = [data];
+  const out: string[][] = [];
+  for (const b of branches) {
+    // Gosub(ctx,exten,prio(args)): the arguments are not part of the target
+    const label = b.replace(/\(.*\)\s*$/, '').trim();
+    if (label === '') continue;
+    out.push(label.split(',').map((x) => x.trim()));
+  }
+  return out;
+}
+
+/** the extension a jump lands in: the same one (priority only), one of this context, or one of another */
+function resolve(dp: Dialplan, ctx: Context, from: Extension, parts: string[]): Extension | undefined {
+  if (parts.length < 2) return from;
+  const [c, exten] = parts.length >= 3 ? [dp.contexts.get(parts[0]!), parts[1]!] : [ctx, parts[0]!];
+  if (!c) return undefined;
+  return find(dp, c, exten, new Set());
+}
+
+/** an extension of that name in the context or those it includes: exact first, then a pattern that matches it */
+function find(dp: Dialplan, c: Context, exten: string, seen: Set<string>): Extension | undefined {
+  if (seen.has(c.name)) return undefined;
+  seen.add(c.name);
+  const exact = c.extensions.get(exten) ?? [...c.extensions.values()].find((e) => e.name === exten);
+  if (exact) return exact;
+  for (const e of c.extensions.values()) if (e.name.startsWith('_') && compile(e.name)?.(exten)) return e;
+  for (const inc of c.includes) {
+    const ic = dp.contexts.get(inc.context);
+    const hit = ic ? find(dp, ic, exten, seen) : undefined;
+    if (hit) return hit;
+  }
+  return undefined;
+}
