@@ -204,6 +204,24 @@ test('an unanswered challenge and a request without a final answer are failures'
   assert.equal(r.f.store.find('lost-1')?.reason, 'failed: no final answer');
 });
 
+test("an extension's newest trace is the one that began last, not the one stored last (an unanswered NOTIFY is stored 32 s late)", () => {
+  const r = rig();
+  // Palisade's MWI NOTIFY to 1500, never answered: kept only once its transaction has timed out
+  r.f.tap.sent(req('NOTIFY', 'mwi-1', { from: '1500', to: '1500' }), phoneB, local);
+  r.tick(5000);
+  bridgedCall(r, 'a-6', 'b-6', 486);
+  r.tick(2500);
+  assert.equal(r.f.store.find('1500')?.reason, 'failed: 486 INVITE');
+  r.tick(41_000);
+  assert.deepEqual(
+    r.f.store.list().map((t) => t.reason),
+    ['failed: 486 INVITE', 'failed: no final answer'],
+    'the NOTIFY is stored after the call',
+  );
+  assert.equal(r.f.store.find('1500')?.reason, 'failed: 486 INVITE', 'still the call: it began after the NOTIFY');
+  assert.equal(r.f.store.find('mwi-1')?.reason, 'failed: no final answer');
+});
+
 test('Palisade hanging up both legs (media timeout) is an abnormal end, kept', () => {
   const r = rig();
   r.inbound(req('INVITE', 'a-5', { body: SDP }), phoneA, [req('INVITE', 'b-5', { body: SDP }), phoneB]);

@@ -61,13 +61,18 @@ export class TraceStore {
     this.counters.evicted++;
   }
 
-  /** by a leg's Call-ID, by store id ("#12"), or the newest trace an extension took part in */
+  /**
+   * By a leg's Call-ID, by store id ("#12"), or the extension's newest
+   * trace: the one that began last. Not the one stored last: a request
+   * nobody answered is kept only after its 32 s of retransmissions, so an
+   * older MWI NOTIFY would otherwise hide the call the administrator asks about.
+   */
   find(key: string): CallTrace | undefined {
     const direct = this.byCallId.get(key);
     if (direct) return direct;
     if (/^#\d+$/.test(key)) return this.traces.get(Number(key.slice(1)));
     let found: CallTrace | undefined;
-    for (const t of this.traces.values()) if (t.legs.some((l) => l.users.includes(key))) found = t;
+    for (const t of this.traces.values()) if ((found === undefined || t.start >= found.start) && t.legs.some((l) => l.users.includes(key))) found = t;
     return found;
   }
 
