@@ -36,11 +36,25 @@ function packetSources(pcap: string): Array<{ t: number; src: number }> {
     .map((l) => ({ t: Number(l.split('\t')[0]) * 1000, src: Number(l.split('\t')[1]) }));
 }
 
-/** where the phone receives RTP: the audio port of the SDP it sent */
-function rtpPortOf(p: Baresip): number {
-  const sent = p.sdpAudio(`127.0.0.1:${p.opts.sipPort}`);
-  assert.ok(sent.length > 0, `${p.opts.name} sent an SDP`);
-  return sent[0]!.port;
+/**
+ * Where the phone receives RTP: the audio port of the SDP it sent, checked
+ * against the capture (symmetric RTP: the phone sends from that port). A
+ * CI run once read a port from baresip's -s trace that the phone never
+ * used (its trace shares the log with the status lines): when the SDP's
+ * port sent nothing, the one even port of the phone's own range that did
+ * send is taken, and the disagreement is printed.
+ */
+function rtpPortOf(p: Baresip, sources: Array<{ src: number }>, note: (s: string) => void): number {
+  const [lo, hi] = p.opts.rtpPorts ?? [0, 65535];
+  const offered = p.sdpAudio(`127.0.0.1:${p.opts.sipPort}`).map((x) => x.port);
+  const sent = new Map<number, number>();
+  for (const { src } of sources) if (src >= lo && src <= hi && src % 2 === 0) sent.set(src, (sent.get(src) ?? 0) + 1);
+  const fromSdp = offered.find((port) => port >= lo && port <= hi);
+  if (fromSdp !== undefined && sent.has(fromSdp)) return fromSdp;
+  const wire = [...sent.keys()];
+  assert.equal(wire.length, 1, `${p.opts.name}: RTP port: SDP said ${offered.join(',') || 'nothing'}, the capture shows ${JSON.stringify([...sent])} in ${lo}-${hi}`);
+  note(`${p.opts.name}: the traced SDP said ${offered.join(',') || 'nothing'}, the phone sent from ${wire[0]}`);
+  return wire[0]!;
 }
 
 /** a=sendrecv / sendonly / recvonly / inactive of a traced message */
@@ -144,13 +158,13 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
     assert.deepEqual(offers(rb.received), ['INVITE sendonly', 'INVITE sendrecv'], "the caller's hold and resume were offered to the callee");
 
     // Media: what Palisade sent each phone, window by window
-    const portA = rtpPortOf(a);
-    const portB = rtpPortOf(b);
+    const sources = packetSources(pcap);
+    const portA = rtpPortOf(a, sources, (s) => t.diagnostic(s));
+    const portB = rtpPortOf(b, sources, (s) => t.diagnostic(s));
     const toA = receivedUlaw(pcap, portA, at.up, at.end, site.dir);
     const toB = receivedUlaw(pcap, portB, at.up, at.end, site.dir);
     const heardA = readWav(toA.wav);
     const heardB = readWav(toB.wav);
-    const sources = packetSources(pcap);
     const settle = 700; // a re-INVITE's round trip and the packets already on their way
     const windows: Array<[string, number, number, boolean]> = [
       ['talk', at.up + 300, at.bHold, true],

@@ -113,7 +113,7 @@ netnsSuite(import.meta.url, 'media quality over an impaired path, against tshark
     } finally {
       db.close();
     }
-    return { row, streams: tsharkRtpStreams(pcap, ['-o', 'rtp.heuristic_rtp:TRUE']), callerMp: callerMp!, calleeMp: calleeMp! };
+    return { row, streams: tsharkRtpStreams(pcap, ['-o', 'udp.try_heuristic_first:TRUE', '-o', 'rtp.heuristic_rtp:TRUE']), callerMp: callerMp!, calleeMp: calleeMp! };
   }
 
   // First, so the measured calls below run in a warmed-up process (a cold
