@@ -48,7 +48,22 @@ export function receivedUlaw(pcap: string, dstPort: number, fromMs: number, toMs
     'tshark',
     // heuristics first: a port some other dissector registers (47000 is HCrt's, 27500 QuakeWorld's) hid
     // every packet to it from the RTP heuristic, and a hold test counted no audio to a phone that heard it
-    ['-r', pcap, '-o', 'udp.try_heuristic_first:TRUE', '-o', 'rtp.heuristic_rtp:TRUE', '-Y', `rtp && udp.dstport == ${dstPort} && rtp.p_type == 0`, '-T', 'fields', '-e', 'frame.time_epoch', '-e', 'rtp.payload'],
+    [
+      '-r',
+      pcap,
+      '-o',
+      'udp.try_heuristic_first:TRUE',
+      '-o',
+      'rtp.heuristic_rtp:TRUE',
+      '-Y',
+      `rtp && udp.dstport == ${dstPort} && rtp.p_type == 0`,
+      '-T',
+      'fields',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'rtp.payload',
+    ],
     { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) throw new Error(`tshark -r ${pcap}: ${r.stderr}`);

@@ -140,9 +140,13 @@ interface Flow {
 /** RTP flows (by UDP port pair) in the capture; RFC 4733 events are payload type 101 as baresip offers them */
 function rtpFlows(pcap: string): Promise<Flow[]> {
   return new Promise((res, rej) => {
-    const proc = spawn('tshark', ['-r', pcap, '-o', 'udp.try_heuristic_first:TRUE', '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp', '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      'tshark',
+      ['-r', pcap, '-o', 'udp.try_heuristic_first:TRUE', '-o', 'rtp.heuristic_rtp:TRUE', '-Y', 'rtp', '-T', 'fields', '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'rtp.p_type'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     const timer = setTimeout(() => proc.kill('SIGKILL'), 30_000);
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
