@@ -63,6 +63,8 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   const runner = new CallRouters(d.runner);
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), {
     udpRecvBuffer: cfg.sip.udpRecvBuffer,
+    // the workers bind one shared socket: its buffer is reported once
+    reportRecvBuffer: (d.worker?.index ?? 0) === 0,
     maxMessageSize: 65535,
     serverHeader: cfg.sip.userAgent,
     // tls: listen points (src/transport/tls-listener.ts)

@@ -23,6 +23,11 @@ export interface PacketGate {
 export interface TransportOptions {
   udpRecvBuffer: number;
   maxMessageSize: number;
+  /**
+   * whether this layer logs a receive buffer smaller than asked (default
+   * true). Workers share one socket and so one buffer: only the first says so.
+   */
+  reportRecvBuffer?: boolean;
   /** the packet gate (before any parsing); every packet is admitted without one */
   gate?: PacketGate;
   /** Server header of the 400s the transport answers itself */
@@ -133,7 +138,7 @@ export class TransportLayer implements Sender {
         await l.start();
         this.udp.push(l);
         // a smaller buffer than asked overflows in a burst (a stall of a few hundred ms at a high call rate): say so, with the fix
-        if (l.recvBufferGranted > 0 && l.recvBufferGranted < this.opts.udpRecvBuffer) {
+        if (this.opts.reportRecvBuffer !== false && l.recvBufferGranted > 0 && l.recvBufferGranted < this.opts.udpRecvBuffer) {
           this.log.warn('udp-recv-buffer-capped', {
             listen: formatListenPoint(p),
             asked: this.opts.udpRecvBuffer,

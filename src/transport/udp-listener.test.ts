@@ -8,10 +8,10 @@ import { LogRoot } from '../observability/logger.js';
 
 const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
 
-async function listen(asked: number): Promise<{ events: Array<Record<string, unknown>>; granted: number }> {
+async function listen(asked: number, reportRecvBuffer?: boolean): Promise<{ events: Array<Record<string, unknown>>; granted: number }> {
   const lines: string[] = [];
   const log = new LogRoot('info', {}, { write: (l) => void lines.push(l) }).get('sip');
-  const layer = new TransportLayer([{ transport: 'udp', address: '127.0.0.1', port: 0 }], log, { udpRecvBuffer: asked, maxMessageSize: 65535 });
+  const layer = new TransportLayer([{ transport: 'udp', address: '127.0.0.1', port: 0 }], log, { udpRecvBuffer: asked, maxMessageSize: 65535, reportRecvBuffer });
   await layer.start();
   const granted = (layer as unknown as { udp: Array<{ recvBufferGranted: number }> }).udp[0]!.recvBufferGranted;
   await layer.close();
@@ -42,4 +42,18 @@ test('a receive buffer above net.core.rmem_max is capped there, and the log says
   assert.equal(w.asked, asked);
   assert.equal(w.granted, rmemMax);
   assert.match(String(w.fix), new RegExp(`net\\.core\\.rmem_max=${asked}`));
+});
+
+test('a second worker on the shared socket does not repeat the warning (the first says it once for all)', async () => {
+  const asked = rmemMax * 2;
+  const r = await listen(asked, false);
+  assert.equal(r.granted, rmemMax, 'capped all the same');
+  assert.ok(
+    r.events.some((e) => e.event === 'listening'),
+    'the socket was bound',
+  );
+  assert.equal(
+    r.events.find((e) => e.event === 'udp-recv-buffer-capped'),
+    undefined,
+  );
 });

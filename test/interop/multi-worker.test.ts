@@ -160,6 +160,12 @@ test('two workers: phones registered through either worker call each other; retr
   const regs = (await ask(p, 'registrations')) as Array<{ aor: string; received: string }>;
   assert.deepEqual(regs.map((r) => r.aor).sort(), ['3100', '3101'], 'the one control socket lists the phones of both workers');
   assert.ok(regs.some((r) => r.received.includes(w0a!)) && regs.some((r) => r.received.includes(w1a!)), JSON.stringify(regs));
+  // both workers bound the one shared UDP socket, so one buffer: a capped one is reported once, by worker 0
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
+  const udpBound = p.events().filter((e) => e.event === 'listening' && String(e.listen).startsWith('udp:'));
+  assert.equal(udpBound.length, 2, `each worker bound the UDP listen point: ${JSON.stringify(udpBound)}`);
+  const capped = p.events().filter((e) => e.event === 'udp-recv-buffer-capped');
+  assert.equal(capped.length, rmemMax < 8 * 1024 * 1024 ? 1 : 0, `rmem_max ${rmemMax}: ${JSON.stringify(capped)}`);
 
   // callers: 3102 from worker 1's other address calls 3100 (worker 0's phone), 3103 from worker 0's calls 3101
   const calls = 40;
