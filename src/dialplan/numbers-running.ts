@@ -368,8 +368,10 @@ function resolve(dp: Dialplan, ctx: Context, from: Extension, parts: string[]): 
 function find(dp: Dialplan, c: Context, exten: string, seen: Set<string>): Extension | undefined {
   if (seen.has(c.name)) return undefined;
   seen.add(c.name);
-  const exact = c.extensions.get(exten) ?? [...c.extensions.values()].find((e) => e.name === exten);
+  const exact = c.extensions.get(exten);
   if (exact) return exact;
+  // an exact name kept under a caller-ID key ("100/_10XX"), before any pattern; no copy of the context's map
+  for (const e of c.extensions.values()) if (e.name === exten) return e;
   for (const e of c.extensions.values()) if (e.name.startsWith('_') && compile(e.name)?.(exten)) return e;
   for (const inc of c.includes) {
     const ic = dp.contexts.get(inc.context);
