@@ -299,7 +299,7 @@ interface Outcome {
   provisional: boolean;
 }
 
-const TOKEN_RE = /fz(\d+)\./;
+const TOKENS_RE = /fz(\d+)\./g;
 
 netnsSuite(
   import.meta.url,
@@ -342,13 +342,16 @@ netnsSuite(
             const status = Number(/^SIP\/2\.0 (\d{3}) /.exec(text)?.[1] ?? 0);
             const callId = /^Call-ID:[ \t]*([^\r\n]*)/im.exec(text)?.[1] ?? '';
             const via = /^Via:[ \t]*([^\r\n]*)/im.exec(text)?.[1] ?? '';
-            const tok = TOKEN_RE.exec(callId) ?? TOKEN_RE.exec(via);
-            let i = tok ? Number(tok[1]) : current.get(p);
+            // every token in the Call-ID and the Via, the first this socket sent: a mutation can make a
+            // false one ("fz1422fz1.real-call" holds fz1.), and a late answer must not go to the one in flight
+            const toks = [...`${callId} ${via}`.matchAll(TOKENS_RE)].map((m) => Number(m[1]));
+            const own = toks.find((n) => n < UDP_MUTATIONS && n % UDP_SOCKETS === k);
+            let i = own ?? (toks.length > 0 ? toks[0] : current.get(p));
             if (i === undefined || i >= UDP_MUTATIONS) {
               unattributed++;
               continue;
             }
-            if (tok && i % UDP_SOCKETS !== k) i = current.get(p) ?? i; // a token the mutation rewrote
+            if (own === undefined && toks.length > 0) i = current.get(p) ?? i; // a token the mutation rewrote
             const o = outcomes[i]!;
             if (status >= 200 && o.final === 0) o.final = status;
             else if (status > 0 && status < 200) o.provisional = true;
