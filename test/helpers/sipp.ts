@@ -81,6 +81,18 @@ function tcpFree(port: number): Promise<boolean> {
   });
 }
 
+/** whether some socket listens on TCP `port` (/proc/net/tcp and tcp6: state 0A is LISTEN) */
+function tcpListening(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readIf(f).split('\n')) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && `${cols[1]} `.endsWith(hex)) return true;
+    }
+  }
+  return false;
+}
+
 function readIf(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -283,6 +295,13 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   void done.then(() => {
     exited = true;
   });
+  // Over TCP a caller's connect is refused until SIPp listens (UDP would just
+  // retransmit): a full run failed five TCP pairs in a row that way. Wait for
+  // the LISTEN socket in the kernel's table (a probe connection would be a call attempt to SIPp).
+  if (o.transport === 't1') {
+    const until = Date.now() + 5000;
+    while (!exited && !tcpListening(port) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  }
   const proc: SippProcess = {
     pid: child.pid!,
     port,
