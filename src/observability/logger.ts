@@ -1,12 +1,21 @@
-// Structured logging: one JSON object per line on stdout. Levels can be set
-// per subsystem ("sip", "rtp", "registrar", ...). Callers must never pass a
-// secret, HA1, PIN or a whole Authorization header; `redact` below is a last
-// line of defence for field names that look like one.
+// Structured logging: one JSON object per line on stdout, written by pino.
+// Levels can be set per subsystem ("sip", "rtp", "registrar", ...) and
+// changed at a reload. Callers must never pass a secret, HA1, PIN or a whole
+// Authorization header; pino's redaction of the field names below is a last
+// line of defence.
+//
+// A line: {"level":"info","time":"2026-12-06T01:02:03.456Z","worker":1,"sub":"sip","event":"…",…fields}
+// ("worker" only with sip.workers > 1).
+import { pino, type Logger as PinoLogger } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const SECRET_KEYS = /^(secret|password|pass|ha1|ha1_md5|ha1_sha256|pin|authorization|proxy-authorization|auth_pass)$/i;
+/** field names whose value is never written, in the spellings callers use */
+const SECRET_KEYS = ['secret', 'password', 'pass', 'ha1', 'ha1_md5', 'ha1_sha256', 'pin', 'authorization', 'proxy-authorization', 'auth_pass'];
+const REDACT_PATHS = [...new Set(SECRET_KEYS.flatMap((k) => [k, k.toUpperCase(), k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())]))].map((k) =>
+  /^[a-z_][a-z0-9_]*$/i.test(k) ? k : `["${k}"]`,
+);
 
 export interface LogSink {
   write(line: string): void;
@@ -20,11 +29,13 @@ const stdoutSink: LogSink = { write: (line) => void process.stdout.write(line) }
 
 export class Logger {
   private threshold: number;
+  private out: PinoLogger;
   constructor(
     readonly subsystem: string,
     private readonly root: LogRoot,
   ) {
     this.threshold = root.thresholdFor(subsystem);
+    this.out = root.childFor(subsystem);
   }
 
   isEnabled(level: LogLevel): boolean {
@@ -32,33 +43,44 @@ export class Logger {
   }
 
   debug(event: string, fields?: Record<string, unknown>): void {
-    if (RANK.debug >= this.threshold) this.root.emit('debug', this.subsystem, event, fields);
+    if (RANK.debug >= this.threshold) this.write('debug', event, fields);
   }
   info(event: string, fields?: Record<string, unknown>): void {
-    if (RANK.info >= this.threshold) this.root.emit('info', this.subsystem, event, fields);
+    if (RANK.info >= this.threshold) this.write('info', event, fields);
   }
   warn(event: string, fields?: Record<string, unknown>): void {
-    if (RANK.warn >= this.threshold) this.root.emit('warn', this.subsystem, event, fields);
+    if (RANK.warn >= this.threshold) this.write('warn', event, fields);
   }
   error(event: string, fields?: Record<string, unknown>): void {
-    if (RANK.error >= this.threshold) this.root.emit('error', this.subsystem, event, fields);
+    if (RANK.error >= this.threshold) this.write('error', event, fields);
   }
 
-  /** re-read the threshold after the root's levels changed */
+  /** re-read the threshold and the root's bindings after they changed */
   refresh(): void {
     this.threshold = this.root.thresholdFor(this.subsystem);
+    this.out = this.root.childFor(this.subsystem);
+  }
+
+  private write(level: LogLevel, event: string, fields: Record<string, unknown> | undefined): void {
+    try {
+      this.out[level](fields === undefined ? { event } : { event, ...fields });
+    } catch {
+      // a field pino cannot write (a BigInt): the event still gets its line
+      this.out[level]({ event, note: 'unserialisable fields' });
+    }
   }
 }
 
 export class LogRoot {
   private loggers = new Map<string, Logger>();
-  /** several workers (sip.workers > 1): the index of the worker that logs, on every line after the event */
-  private worker: number | null = null;
+  private out: PinoLogger;
   constructor(
     private level: LogLevel = 'info',
     private levels: Record<string, LogLevel> = {},
-    private sink: LogSink = stdoutSink,
-  ) {}
+    private readonly sink: LogSink = stdoutSink,
+  ) {
+    this.out = this.make(null);
+  }
 
   get(subsystem: string): Logger {
     let l = this.loggers.get(subsystem);
@@ -75,25 +97,32 @@ export class LogRoot {
     for (const l of this.loggers.values()) l.refresh();
   }
 
-  /** every line this process writes names its worker (a field the line sets itself wins) */
+  /** several workers (sip.workers > 1): every line this process writes names its worker; null: none */
   setWorker(index: number | null): void {
-    this.worker = index;
+    this.out = this.make(index);
+    for (const l of this.loggers.values()) l.refresh();
   }
 
   thresholdFor(subsystem: string): number {
     return RANK[this.levels[subsystem] ?? this.level];
   }
 
-  emit(level: LogLevel, subsystem: string, event: string, fields?: Record<string, unknown>): void {
-    const rec: Record<string, unknown> = { time: new Date().toISOString(), level, sub: subsystem, event };
-    if (this.worker !== null) rec.worker = this.worker;
-    if (fields) for (const k of Object.keys(fields)) rec[k] = SECRET_KEYS.test(k) ? '[redacted]' : fields[k];
-    let line: string;
-    try {
-      line = JSON.stringify(rec);
-    } catch {
-      line = JSON.stringify({ time: rec.time, level, sub: subsystem, event, note: 'unserialisable fields' });
-    }
-    this.sink.write(line + '\n');
+  /** @internal the pino logger of one subsystem */
+  childFor(subsystem: string): PinoLogger {
+    return this.out.child({ sub: subsystem });
+  }
+
+  private make(worker: number | null): PinoLogger {
+    return pino(
+      {
+        // each Logger holds its subsystem's threshold (levels change at a reload): pino writes what it is handed
+        level: 'debug',
+        base: worker === null ? null : { worker },
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: (label) => ({ level: label }) },
+        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      },
+      this.sink,
+    );
   }
 }
