@@ -289,6 +289,32 @@ for (const backend of BACKENDS) {
       await db.location.remove('1005', binding('1005', 1).contactUri);
     });
 
+    test('location: two nodes write the same bindings at once, in opposite orders, and every write commits (no deadlock reaches a caller)', async () => {
+      // a second node on the same tables (its own connection pool and write queue)
+      const other = await openDatabase(cfg);
+      const keys = Array.from({ length: 300 }, (_, i) => binding(`77${String(i).padStart(3, '0')}`, 1));
+      try {
+        for (let round = 1; round <= 8; round++) {
+          await Promise.all([...keys.map((k) => db.location.save({ ...k, cseq: round })), ...[...keys].reverse().map((k) => other.location.save({ ...k, cseq: round + 100 }))]);
+        }
+        // one node's removes against the other's saves of the same bindings
+        const half = keys.slice(0, 150);
+        await Promise.all([...half.map((k) => db.location.remove(k.aor, k.contactUri)), ...[...half].reverse().map((k) => other.location.save({ ...k, cseq: 999 }))]);
+        const rows = await db.kysely.selectFrom('location').select(['aor', 'cseq']).where('aor', 'like', '77%').execute();
+        assert.ok(rows.length >= 150 && rows.length <= 300, `${rows.length} rows`);
+        // the untouched half holds one node's last round, whole
+        const rest = rows.filter((r) => Number(r.aor) >= 77150).map((r) => Number(r.cseq));
+        assert.equal(rest.length, 150);
+        assert.ok(
+          rest.every((c) => c === 8 || c === 108),
+          `cseqs ${[...new Set(rest)].join(',')}`,
+        );
+      } finally {
+        await db.kysely.deleteFrom('location').where('aor', 'like', '77%').execute();
+        await other.close();
+      }
+    });
+
     test('location: removeExpired deletes only expired bindings and counts them', async () => {
       const now = Date.now();
       await db.location.save(binding('1006', 1, { expiresAt: now - 1 }));
