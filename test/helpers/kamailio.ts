@@ -49,6 +49,8 @@ export interface KamailioOptions {
   cfg?: string;
   /** further -A defines, e.g. ['DS_LIST="/tmp/x/nodes.list"'] */
   defines?: readonly string[];
+  /** shared memory in MB (-m; 64 by default): a stateful proxy under load holds a transaction per request for its wait timer */
+  shmMb?: number;
 }
 
 /** Starts Kamailio on 127.0.0.1 (UDP, and TCP when tcp is set) on a free port. */
@@ -71,7 +73,7 @@ export async function startKamailio(o: KamailioOptions = {}): Promise<KamailioPr
     '-P',
     pidFile,
     '-m',
-    '64',
+    String(o.shmMb ?? 64),
     '-M',
     '8',
   ];
