@@ -1,7 +1,10 @@
 // Learned calling profiles as stored. The fraud guard keeps them in memory
 // for its decisions, loads them at start and writes changed ones behind
 // (src/security/fraud/calling-profile-store.ts): no database on the call path.
+import type { Insertable } from 'kysely';
 import type { Database } from './database.js';
+import type { CallingProfilesTable } from './schema.js';
+import { byKey, withLockRetry } from './lock-retry.js';
 
 export interface CallingProfileRow {
   principal: string;
@@ -44,8 +47,10 @@ export class CallingProfileRepo {
   /** insert or replace each principal's profile */
   async saveMany(rows: readonly CallingProfileRow[]): Promise<void> {
     const k = this.db.kysely;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const values = rows.slice(i, i + CHUNK).map((r) => ({
+    // every node of a cluster writes the profiles it learns: rows in one order (src/storage/lock-retry.ts)
+    const sorted = [...rows].sort(byKey((r) => r.principal));
+    for (let i = 0; i < sorted.length; i += CHUNK) {
+      const values = sorted.slice(i, i + CHUNK).map((r) => ({
         principal: r.principal,
         calls: r.calls,
         first_at: r.firstAt,
@@ -57,19 +62,23 @@ export class CallingProfileRepo {
         len_m2: r.lenM2,
         updated_at: r.updatedAt,
       }));
-      if (this.db.driver === 'mysql') {
-        await k
-          .insertInto('calling_profiles')
-          .values(values)
-          .onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])])))
-          .execute();
-      } else {
-        await k
-          .insertInto('calling_profiles')
-          .values(values)
-          .onConflict((oc) => oc.column('principal').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
-          .execute();
-      }
+      await withLockRetry(() => this.upsert(k, values));
+    }
+  }
+
+  private async upsert(k: Database['kysely'], values: Insertable<CallingProfilesTable>[]): Promise<void> {
+    if (this.db.driver === 'mysql') {
+      await k
+        .insertInto('calling_profiles')
+        .values(values)
+        .onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])])))
+        .execute();
+    } else {
+      await k
+        .insertInto('calling_profiles')
+        .values(values)
+        .onConflict((oc) => oc.column('principal').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+        .execute();
     }
   }
 }

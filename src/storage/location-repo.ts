@@ -10,6 +10,7 @@ import type { Database } from './database.js';
 import type { LocationPersistence, StoredBinding } from './location-types.js';
 import type { LocationTable } from './schema.js';
 import { CoalescingWriter } from './coalescing-writer.js';
+import { byKey, withLockRetry } from './lock-retry.js';
 
 type Op = { kind: 'save'; row: Insertable<LocationTable> } | { kind: 'remove'; aor: string; contactUri: string };
 
@@ -50,21 +51,6 @@ function fromRow(r: Selectable<LocationTable>): StoredBinding {
     regId: r.reg_id === null ? null : Number(r.reg_id),
     ...(r.path ? { path: parsePath(r.path) } : {}),
   };
-}
-
-/** how often a batch that lost a deadlock (or a serialization conflict) is tried */
-const LOCK_RETRIES = 4;
-
-function keyOrder(aor1: string, uri1: string, aor2: string, uri2: string): number {
-  if (aor1 !== aor2) return aor1 < aor2 ? -1 : 1;
-  return uri1 < uri2 ? -1 : uri1 > uri2 ? 1 : 0;
-}
-
-/** PostgreSQL deadlock_detected / serialization_failure, MySQL/MariaDB ER_LOCK_DEADLOCK / ER_LOCK_WAIT_TIMEOUT */
-export function isLockConflict(err: unknown): boolean {
-  const e = err as { code?: unknown; errno?: unknown } | null;
-  if (!e || typeof e !== 'object') return false;
-  return e.code === '40P01' || e.code === '40001' || e.errno === 1213 || e.errno === 1205;
 }
 
 /** the stored route set (a JSON array of Path values); an unreadable one is dropped */
@@ -138,17 +124,9 @@ export class LocationRepo implements LocationPersistence {
     // two batches of saves never deadlock; a deadlock left between one
     // node's saves and another's removes is retried (the server has rolled
     // the loser back whole).
-    const saves = ops.flatMap((o) => (o.kind === 'save' ? [o.row] : [])).sort((a, b) => keyOrder(a.aor, a.contact_uri, b.aor, b.contact_uri));
-    const removes = ops.flatMap((o) => (o.kind === 'remove' ? [o] : [])).sort((a, b) => keyOrder(a.aor, a.contactUri, b.aor, b.contactUri));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.writeBatch(saves, removes);
-        return;
-      } catch (err) {
-        if (attempt >= LOCK_RETRIES || !isLockConflict(err)) throw err;
-        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
-      }
-    }
+    const saves = ops.flatMap((o) => (o.kind === 'save' ? [o.row] : [])).sort(byKey((r) => r.aor + '\u0000' + r.contact_uri));
+    const removes = ops.flatMap((o) => (o.kind === 'remove' ? [o] : [])).sort(byKey((r) => r.aor + '\u0000' + r.contactUri));
+    await withLockRetry(() => this.writeBatch(saves, removes));
   }
 
   private async writeBatch(saves: Insertable<LocationTable>[], removes: Array<{ aor: string; contactUri: string }>): Promise<void> {

@@ -2,6 +2,7 @@
 // keeps both in memory for its decisions and only loads at start and writes
 // behind (no database on the decision path).
 import type { Database } from './database.js';
+import { byKey, withLockRetry } from './lock-retry.js';
 
 export interface ReputationRow {
   subject: string;
@@ -29,21 +30,27 @@ export class ReputationRepo {
   /** insert or replace each subject's evidence */
   async saveMany(rows: readonly ReputationRow[]): Promise<void> {
     const k = this.db.kysely;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      const values = rows.slice(i, i + CHUNK).map((r) => ({ subject: r.subject, good: r.good, bad: r.bad, updated_at: r.updatedAt }));
-      if (this.db.driver === 'mysql') {
-        await k
-          .insertInto('reputation')
-          .values(values)
-          .onDuplicateKeyUpdate((eb) => ({ good: eb.fn('values', [eb.ref('good')]), bad: eb.fn('values', [eb.ref('bad')]), updated_at: eb.fn('values', [eb.ref('updated_at')]) }))
-          .execute();
-      } else {
-        await k
-          .insertInto('reputation')
-          .values(values)
-          .onConflict((oc) => oc.column('subject').doUpdateSet((eb) => ({ good: eb.ref('excluded.good'), bad: eb.ref('excluded.bad'), updated_at: eb.ref('excluded.updated_at') })))
-          .execute();
-      }
+    // every node of a cluster writes the subjects it hears of: rows in one order (src/storage/lock-retry.ts)
+    const sorted = [...rows].sort(byKey((r) => r.subject));
+    for (let i = 0; i < sorted.length; i += CHUNK) {
+      const values = sorted.slice(i, i + CHUNK).map((r) => ({ subject: r.subject, good: r.good, bad: r.bad, updated_at: r.updatedAt }));
+      await withLockRetry(() => this.upsert(k, values));
+    }
+  }
+
+  private async upsert(k: Database['kysely'], values: Array<{ subject: string; good: number; bad: number; updated_at: number }>): Promise<void> {
+    if (this.db.driver === 'mysql') {
+      await k
+        .insertInto('reputation')
+        .values(values)
+        .onDuplicateKeyUpdate((eb) => ({ good: eb.fn('values', [eb.ref('good')]), bad: eb.fn('values', [eb.ref('bad')]), updated_at: eb.fn('values', [eb.ref('updated_at')]) }))
+        .execute();
+    } else {
+      await k
+        .insertInto('reputation')
+        .values(values)
+        .onConflict((oc) => oc.column('subject').doUpdateSet((eb) => ({ good: eb.ref('excluded.good'), bad: eb.ref('excluded.bad'), updated_at: eb.ref('excluded.updated_at') })))
+        .execute();
     }
   }
 

@@ -12,6 +12,8 @@ import type { StoredBinding } from './location-types.js';
 import type { CdrInput } from './cdr-repo.js';
 import type { ExtensionRecord } from './extension-repo.js';
 import { MIGRATIONS } from './schema.js';
+import { ReputationRepo } from './reputation-repo.js';
+import { CallingProfileRepo } from './calling-profile-repo.js';
 import type { Kysely } from 'kysely';
 import { storageBackends } from '../../test/support/storage-backends.js';
 
@@ -311,6 +313,50 @@ for (const backend of BACKENDS) {
         );
       } finally {
         await db.kysely.deleteFrom('location').where('aor', 'like', '77%').execute();
+        await other.close();
+      }
+    });
+
+    test('reputation and calling profiles: two nodes saving the same rows at once, in opposite orders, both commit', async () => {
+      const other = await openDatabase(cfg);
+      const now = Date.now();
+      const subjects = Array.from({ length: 400 }, (_, i) => `ip:198.51.${i >> 8}.${i & 255}`);
+      const principals = Array.from({ length: 250 }, (_, i) => `lockorder-${String(i).padStart(3, '0')}`);
+      const profile = (principal: string, calls: number) => ({
+        principal,
+        calls,
+        firstAt: now,
+        hours: new Array(24).fill(0),
+        dests: ['+4420'],
+        recent: [],
+        lenN: 0,
+        lenMean: 0,
+        lenM2: 0,
+        updatedAt: now,
+      });
+      try {
+        for (let round = 1; round <= 8; round++) {
+          const rep = subjects.map((subject) => ({ subject, good: round, bad: 0, updatedAt: now }));
+          const prof = principals.map((p) => profile(p, round));
+          await Promise.all([
+            new ReputationRepo(db).saveMany(rep),
+            new ReputationRepo(other).saveMany([...rep].reverse().map((r) => ({ ...r, bad: 1 }))),
+            new CallingProfileRepo(db).saveMany(prof),
+            new CallingProfileRepo(other).saveMany([...prof].reverse()),
+          ]);
+        }
+        const rep = (await new ReputationRepo(db).loadAll()).filter((r) => r.subject.startsWith('ip:198.51.'));
+        assert.equal(rep.length, 400);
+        assert.ok(
+          rep.every((r) => r.good === 8),
+          'the last round of one node or the other',
+        );
+        const prof = (await new CallingProfileRepo(db).loadAll()).filter((r) => r.principal.startsWith('lockorder-'));
+        assert.equal(prof.length, 250);
+        assert.ok(prof.every((r) => r.calls === 8));
+      } finally {
+        await db.kysely.deleteFrom('reputation').where('subject', 'like', 'ip:198.51.%').execute();
+        await db.kysely.deleteFrom('calling_profiles').where('principal', 'like', 'lockorder-%').execute();
         await other.close();
       }
     });
