@@ -12,10 +12,14 @@
 //      for BENCH_STEP_SECONDS; successful registrations per second and CPU
 //      time per registration of the nodes together (they share the 2 cores
 //      with Kamailio and SIPp).
+//  (c) calls between extensions through the same dispatcher at
+//      BENCH_CLUSTER_CALL_RATE (INVITE with a challenge, 200, ACK, 1 s, BYE;
+//      the callees one SIPp UAS registered through Kamailio): completed calls
+//      per second and the nodes' CPU time per call.
 // Run after `npm run build`:  node bench/cluster-bench.mjs
 //
 // Environment: BENCH_BANS (500), BENCH_BAN_GAP_MS (10), BENCH_STEP_SECONDS (10),
-// BENCH_CLUSTER_REG_RATE (1500), PALISADE_TEST_PG_URL, PALISADE_TEST_NATS_URL.
+// BENCH_CLUSTER_REG_RATE (1500), BENCH_CLUSTER_CALL_RATE (200), PALISADE_TEST_PG_URL, PALISADE_TEST_NATS_URL.
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -26,7 +30,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = join(ROOT, 'dist');
 const { startPalisade } = await import(join(DIST, 'test', 'helpers', 'palisade-process.js'));
 const { startKamailio } = await import(join(DIST, 'test', 'helpers', 'kamailio.js'));
-const { freeLocalPorts, runSipp } = await import(join(DIST, 'test', 'helpers', 'sipp.js'));
+const { freeLocalPorts, runSipp, startSipp } = await import(join(DIST, 'test', 'helpers', 'sipp.js'));
 const { makeUsers, sippCsv } = await import(join(DIST, 'test', 'helpers', 'users.js'));
 const { controlRequest } = await import(join(DIST, 'src', 'admin', 'control-socket.js'));
 
@@ -37,6 +41,7 @@ const BANS = Number(env.BENCH_BANS ?? 500);
 const GAP = Number(env.BENCH_BAN_GAP_MS ?? 10);
 const STEP = Number(env.BENCH_STEP_SECONDS ?? 10);
 const REG_RATE = Number(env.BENCH_CLUSTER_REG_RATE ?? 1500);
+const CALL_RATE = Number(env.BENCH_CLUSTER_CALL_RATE ?? 200);
 const CLK_TCK = 100;
 
 const tag = `bench${process.pid.toString(36)}`;
@@ -59,7 +64,9 @@ async function dropTables(prefix) {
   await c.end();
 }
 
-const users = makeUsers(1000, { first: 10000 });
+// (b) registers the first 1,000 (and they call in (c)); (c)'s callees are the last 500, registered
+// only at the SIPp UAS (a callee also registered at (b)'s dead contact would fork each call there)
+const users = makeUsers(1500, { first: 10000 });
 const [port] = await freeLocalPorts(1);
 const nodes = [];
 let kam;
@@ -71,6 +78,9 @@ try {
         users: i === 0 ? users : undefined,
         address: `127.0.0.${21 + i}`,
         sipPort: port,
+        // (c): 1,000 relayed calls up at once per node (the test helper's 200 ports hold 50: a node out of
+        // relay ports answers 503, and Kamailio's dispatcher takes it out of the set)
+        rtpPorts: `${20000 + i * 4000}-${23999 + i * 4000}`,
         domain: '127.0.0.20',
         transports: ['udp'],
         storage: ['driver: postgres', `url: ${PG_URL}`, `table_prefix: ${tag}_`],
@@ -87,10 +97,16 @@ try {
           '    trusted: [127.0.0.20]',
           '  reputation:',
           '    exempt: [127.0.0.20/32]',
+          // (c): a thousand callers' one-second calls are the pattern reputation scores as spam; scored, not refused
+          '    short_call_burst: 10000',
           // the phones' contact is a port where nothing listens: an MWI NOTIFY per registration
           // would be resent there for 32 s (11 sends), work Kamailio's run does not have
           'voicemail:',
           '  mwi_unsolicited: false',
+          // (c): each bench caller places many calls a minute, several at once; the call
+          // gate still runs every check, with limits this load does not reach (as bench/run.mjs)
+          'fraud:',
+          '  defaults: { max_calls: 0, calls_per_minute: 0, max_outbound_calls: 10000 }',
         ].join('\n'),
       }),
     );
@@ -122,7 +138,7 @@ try {
   const csv = join(dir, 'reg.csv');
   // the phones' contact: a port where nothing listens (nothing is sent there: no unsolicited MWI, qualify off)
   const [sink] = await freeLocalPorts(1);
-  writeFileSync(csv, sippCsv(users));
+  writeFileSync(csv, sippCsv(users.slice(0, 1000)));
   const before = nodes.map((n) => ticks(n.pid));
   const started = Date.now();
   const r = await runSipp({
@@ -149,6 +165,60 @@ try {
   };
   console.log(`REGISTER through Kamailio to 3 nodes: ${JSON.stringify(out.register)}`);
   if (out.register.failed) console.log(r.errors.slice(0, 1500));
+
+  // (c) calls through Kamailio's dispatcher: INVITE -> 407 -> INVITE with
+  // credentials -> 200 -> ACK -> 1 s -> BYE, between extensions; the callees
+  // are one SIPp UAS that every callee registered at, reached through
+  // whichever node takes the call
+  const [uasPort] = await freeLocalPorts(1);
+  const callees = users.slice(1000);
+  const callers = users.slice(0, 1000);
+  const reg = join(dir, 'callees.csv');
+  writeFileSync(reg, sippCsv(callees));
+  const cr = await runSipp({
+    scenario: 'register-auth',
+    target: kam.target,
+    inf: [reg],
+    set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+    calls: callees.length,
+    rate: 200,
+    timeoutS: 30,
+    dir,
+  });
+  if ((cr.stats?.successful ?? 0) !== callees.length) throw new Error(`callees did not register: ${cr.errors.slice(0, 1500)}`);
+  const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: STEP + 60, dir });
+  try {
+    const calls = join(dir, 'calls.csv');
+    writeFileSync(calls, sippCsv(callers, { peers: callees.map((u) => u.number) }));
+    const beforeCalls = nodes.map((n) => ticks(n.pid));
+    const callStart = Date.now();
+    const c = await runSipp({
+      scenario: 'call-auth-uac',
+      target: kam.target,
+      inf: [calls],
+      calls: CALL_RATE * STEP,
+      rate: CALL_RATE,
+      pauseMs: 1000,
+      timeoutS: STEP + 40,
+      dir,
+      extraArgs: ['-timeout', `${STEP + 30}s`, '-l', String(CALL_RATE * 4)],
+    });
+    const callSecs = (Date.now() - callStart) / 1000;
+    const callCpuMs = nodes.map((n, i) => ((ticks(n.pid) - beforeCalls[i]) * 1000) / CLK_TCK);
+    const done = c.stats?.successful ?? 0;
+    out.calls = {
+      offered_per_s: CALL_RATE,
+      successful: done,
+      failed: c.stats?.failed ?? null,
+      per_s: Math.round(done / Math.max(1, callSecs - 1)),
+      node_cpu_ms: callCpuMs,
+      cpu_us_per_call: done ? Math.round((callCpuMs.reduce((x, y) => x + y, 0) * 1000) / done) : null,
+    };
+    console.log(`calls through Kamailio to 3 nodes: ${JSON.stringify(out.calls)}`);
+    if (out.calls.failed) console.log(c.errors.slice(0, 1500));
+  } finally {
+    await uas.stop();
+  }
 } finally {
   await kam?.stop();
   for (const n of nodes) await n.stop();
