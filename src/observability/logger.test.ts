@@ -88,8 +88,17 @@ test('an event whose fields cannot be written still gets its line', () => {
   root.get('x').info('circular', { loop });
   root.get('x').info('bigint', { n: 10n });
   root.get('x').info('bare');
+  root.get('x').info('throws', {
+    bad: {
+      toJSON() {
+        throw new Error('no');
+      },
+    },
+    kept: 1,
+  });
   assert.deepEqual(
     records().map((r) => r.event),
-    ['circular', 'bigint', 'bare'],
+    ['circular', 'bigint', 'bare', 'throws'],
   );
+  assert.equal(records()[3]!.kept, 1, 'the fields that can be written are kept');
 });

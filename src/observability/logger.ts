@@ -11,11 +11,15 @@ import { pino, type Logger as PinoLogger } from 'pino';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** field names whose value is never written, in the spellings callers use */
-const SECRET_KEYS = ['secret', 'password', 'pass', 'ha1', 'ha1_md5', 'ha1_sha256', 'pin', 'authorization', 'proxy-authorization', 'auth_pass'];
-const REDACT_PATHS = [...new Set(SECRET_KEYS.flatMap((k) => [k, k.toUpperCase(), k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase())]))].map((k) =>
-  /^[a-z_][a-z0-9_]*$/i.test(k) ? k : `["${k}"]`,
-);
+/**
+ * Field names whose value is never written: each in lower case, upper case
+ * and capitalised, the spellings callers use (pino's redaction matches a
+ * name exactly; a header name goes in brackets).
+ */
+const REDACT_PATHS = [
+  ...['secret', 'password', 'pass', 'pin', 'ha1', 'ha1_md5', 'ha1_sha256', 'auth_pass', 'authorization'].flatMap((k) => [k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1)]),
+  ...['proxy-authorization', 'PROXY-AUTHORIZATION', 'Proxy-Authorization'].map((k) => `["${k}"]`),
+];
 
 export interface LogSink {
   write(line: string): void;
@@ -61,13 +65,9 @@ export class Logger {
     this.out = this.root.childFor(this.subsystem);
   }
 
+  // pino writes a field it cannot serialise (a cycle, a toJSON that throws) as a placeholder and keeps the line
   private write(level: LogLevel, event: string, fields: Record<string, unknown> | undefined): void {
-    try {
-      this.out[level](fields === undefined ? { event } : { event, ...fields });
-    } catch {
-      // a field pino cannot write (a BigInt): the event still gets its line
-      this.out[level]({ event, note: 'unserialisable fields' });
-    }
+    this.out[level](fields === undefined ? { event } : { event, ...fields });
   }
 }
 
