@@ -1,7 +1,9 @@
 // Reputation evidence and known fraud numbers as stored. The security layer
 // keeps both in memory for its decisions and only loads at start and writes
 // behind (no database on the decision path).
+import type { Insertable } from 'kysely';
 import type { Database } from './database.js';
+import type { ReputationTable } from './schema.js';
 import { byKey, withLockRetry } from './lock-retry.js';
 
 export interface ReputationRow {
@@ -38,7 +40,7 @@ export class ReputationRepo {
     }
   }
 
-  private async upsert(k: Database['kysely'], values: Array<{ subject: string; good: number; bad: number; updated_at: number }>): Promise<void> {
+  private async upsert(k: Database['kysely'], values: Insertable<ReputationTable>[]): Promise<void> {
     if (this.db.driver === 'mysql') {
       await k
         .insertInto('reputation')
