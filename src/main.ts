@@ -24,7 +24,7 @@ import { ApiRoutes } from './core/api-routes.js';
 import { StoredChangeHub } from './core/stored-changes.js';
 import { portShare, thisWorker } from './core/workers.js';
 import { WorkerBus } from './core/worker-bus.js';
-import { steerHomedApps, openWorkerLink, runsInWorker, singleWorkerCommand, workerStackOptions } from './host/workers/index.js';
+import { steerHomedApps, openWorkerLink, runsInWorker, singleWorkerCommand } from './host/workers/index.js';
 
 export type { DialplanRunner } from './channel/sip-channel-factory.js';
 export { defaultPromptDir } from './media/prompts/generate-prompts.js';
@@ -83,7 +83,7 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
   // several workers (sip.workers > 1, src/host/workers/): this one's index; worker 0 runs the once-per-server parts
   const worker = thisWorker !== null && thisWorker.count > 1 ? thisWorker : null;
   const singletons = worker === null || worker.index === 0;
-  const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir, ...workerStackOptions(worker) });
+  const stack = await buildSipStack(cfg, { logs, storage, extensions, defences, runner, promptDir, worker });
   const { transport, tm, location, events, pipeline, media, dialTechnologies, mediaServices, callEvents, b2bua, channels, callRouters, requestAuth } = stack;
   const metrics = createMetricsRegistry();
   // extensions (and their mailboxes) changed through the API of another node of a cluster: read them again

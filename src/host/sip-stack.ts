@@ -51,8 +51,6 @@ export interface SipStackDeps {
   promptDir: string;
   /** several workers (sip.workers > 1): this one, which takes its own share of the RTP ports */
   worker?: WorkerIdentity | null;
-  /** several workers: the nonce key they share, so one accepts the nonces another issued */
-  nonceKey?: Buffer;
 }
 
 export type SipStack = Awaited<ReturnType<typeof buildSipStack>>;
@@ -87,7 +85,6 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     algorithms: cfg.auth.algorithms,
     nonceLifetimeSec: cfg.auth.nonceLifetime,
     lookupHa1: (user) => extensions.get(user)?.ha1,
-    nonceKey: d.nonceKey,
     server: { hosts: localHosts, ports: cfg.sip.listen.map((p) => p.port) },
   });
   const location = new LocationService({

@@ -28,7 +28,11 @@ import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process
 import { ask, sippPhone } from '../helpers/office-phones.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { udpOptions } from '../helpers/sip-probe.js';
+import { parseResponse, udpOptions } from '../helpers/sip-probe.js';
+import { computeDigestResponse } from '../../src/sip/auth/digest.js';
+import { computeHa1 } from '../../src/sip/auth/ha1.js';
+import type { SipMessage } from '../../src/sip-message/sip-message.js';
+import { createSocket } from 'node:dgram';
 import { workerAddresses } from '../helpers/worker-addresses.js';
 import { apiCall } from '../helpers/http-api.js';
 import { callResult } from '../helpers/call-result.js';
@@ -257,6 +261,93 @@ test('a ban made in one worker refuses the address in every worker before its ne
   assert.ok(st.security.ids.bansIssued >= 1, `status counts the ban worker 1 issued: ${JSON.stringify(st.security)}`);
   assert.ok(st.security.ids.bansAdopted >= 1, 'and worker 0 adopting it');
   assert.equal(await udpOptions(p, neighbour), true, 'a neighbour is still answered');
+});
+
+/** a UDP socket bound at the loopback address `from`, sending to Palisade and waiting for the final answer of a Call-ID */
+async function udpFrom(from: string): Promise<{ port: number; ask: (text: string, callId: string) => Promise<SipMessage>; close: () => void }> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, from, () => resolve()));
+  const got: Buffer[] = [];
+  s.on('message', (m) => got.push(m));
+  const ask = async (text: string, callId: string): Promise<SipMessage> => {
+    got.length = 0;
+    s.send(Buffer.from(text, 'latin1'), pal!.sipPort, '127.0.0.1');
+    for (let i = 0; i < 60; i++) {
+      const final = got.find((m) => m.includes(callId) && /^SIP\/2\.0 [2-6]/.test(m.toString('latin1')));
+      if (final) return parseResponse(final);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no final answer from Palisade to a request sent from ${from}: ${text.split('\r\n')[0]}`);
+  };
+  return { port: s.address().port, ask, close: () => s.close() };
+}
+
+test('two workers: credentials one worker accepted cannot be replayed through the other (each checks only its own nonces)', { timeout: 60_000 }, async () => {
+  const p = await started();
+  const user = users[8]!;
+  const [w0r] = workerAddresses(0, 1, 2, 90);
+  const [w1r] = workerAddresses(1, 1, 2, 90);
+  const phone = await udpFrom(w0r!);
+  const thief = await udpFrom(w1r!);
+  try {
+    // a binding query (REGISTER without Contact, RFC 3261 §10.2.3): authenticated, and it changes nothing
+    const register = (from: string, port: number, callId: string, cred?: string) =>
+      [
+        `REGISTER sip:${p.domain} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${from}:${port};branch=z9hG4bK-${callId}-${Math.random().toString(36).slice(2)};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:${user.number}@${p.domain}>;tag=${callId.slice(-8)}`,
+        `To: <sip:${user.number}@${p.domain}>`,
+        `Call-ID: ${callId}`,
+        'CSeq: 1 REGISTER',
+        ...(cred ? [`Authorization: ${cred}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+    const challenged = await phone.ask(register(w0r!, phone.port, 'replay-a1'), 'replay-a1');
+    assert.equal(challenged.status, 401);
+    const wa = challenged.get('www-authenticate')!;
+    const nonce = /nonce="([^"]+)"/.exec(wa)![1]!;
+    const realm = /realm="([^"]+)"/.exec(wa)![1]!;
+    const uri = `sip:${p.domain}`;
+    const response = computeDigestResponse({
+      algorithm: 'MD5',
+      ha1: computeHa1('MD5', user.number, realm, user.secret),
+      method: 'REGISTER',
+      uri,
+      nonce,
+      nc: '00000001',
+      cnonce: 'cafe01',
+      qop: 'auth',
+    });
+    const cred = `Digest username="${user.number}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cafe01"`;
+    assert.equal((await phone.ask(register(w0r!, phone.port, 'replay-a2', cred), 'replay-a2')).status, 200, 'the phone, through worker 0, is registered');
+    // the same credentials, seen on the wire and sent again from an address worker 1 owns (new branch, new Call-ID)
+    const replayed = await thief.ask(register(w1r!, thief.port, 'replay-b1', cred), 'replay-b1');
+    assert.equal(replayed.status, 401, 'a replay through worker 1 is refused');
+    assert.match(replayed.get('www-authenticate') ?? '', /stale=true/, 'as a nonce worker 1 did not issue (stale: a real phone retries at once)');
+    // ... and again through worker 0, where they were taken
+    assert.equal((await phone.ask(register(w0r!, phone.port, 'replay-a3', cred), 'replay-a3')).status, 401, 'a replay through worker 0 is refused');
+    // the user is not locked out: a fresh challenge from worker 1 and its answer are accepted there
+    const fresh = await thief.ask(register(w1r!, thief.port, 'replay-b2'), 'replay-b2');
+    const n1 = /nonce="([^"]+)"/.exec(fresh.get('www-authenticate')!)![1]!;
+    const r1 = computeDigestResponse({
+      algorithm: 'MD5',
+      ha1: computeHa1('MD5', user.number, realm, user.secret),
+      method: 'REGISTER',
+      uri,
+      nonce: n1,
+      nc: '00000001',
+      cnonce: 'cafe02',
+      qop: 'auth',
+    });
+    const c1 = `Digest username="${user.number}", realm="${realm}", nonce="${n1}", uri="${uri}", response="${r1}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cafe02"`;
+    assert.equal((await thief.ask(register(w1r!, thief.port, 'replay-b3', c1), 'replay-b3')).status, 200, 'worker 1 accepts its own nonce');
+  } finally {
+    phone.close();
+    thief.close();
+  }
 });
 
 test('two workers: a phone on TCP (its connections held by worker 0) is called from a caller worker 1 owns', { timeout: 180_000 }, async () => {

@@ -10,16 +10,9 @@ import type { Logger } from '../../observability/logger.js';
 import type { MetricsRegistry } from '../../observability/metrics.js';
 import type { CommandTable } from '../command-table.js';
 import type { SipStack } from '../sip-stack.js';
-import { NONCE_KEY_ENV } from './primary.js';
 import { WORKER0_MODULES, WorkerLink } from './worker-link.js';
 
 export { runPrimary } from './primary.js';
-
-/** what buildSipStack takes for a worker: its RTP share, the shared nonce key */
-export function workerStackOptions(worker: WorkerIdentity | null): { worker: WorkerIdentity | null; nonceKey?: Buffer } {
-  const hex = process.env[NONCE_KEY_ENV];
-  return worker && hex ? { worker, nonceKey: Buffer.from(hex, 'hex') } : { worker };
-}
 
 /** whether a module starts in this process (once-per-server modules: worker 0 only) */
 export function runsInWorker(module: string, worker: WorkerIdentity | null): boolean {

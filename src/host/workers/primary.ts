@@ -6,13 +6,9 @@
 // SIGTERM/SIGINT. It binds nothing itself: the UDP sockets the workers bind
 // with exclusive: false are held here by node:cluster and shared.
 import cluster, { type Worker } from 'node:cluster';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import { WORKER_ENV } from '../../core/workers.js';
 import type { ToPrimary, ToWorker, WorkerAnswer } from './ipc.js';
-
-/** the nonce key every worker shares, so a challenge one issued is accepted by another */
-export const NONCE_KEY_ENV = 'PALISADE_NONCE_KEY';
 
 const ASK_TIMEOUT_MS = 5000;
 
@@ -27,7 +23,6 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
   const workers: Array<Worker | null> = new Array(count).fill(null);
   const ports: Array<number | null> = new Array(count).fill(null);
   const asks = new Map<number, Ask>();
-  const nonceKey = randomBytes(32).toString('hex');
   let stopping = false;
   let exitCode = 0;
   let firstReady = false;
@@ -51,7 +46,7 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
   // set once the primary stops: SIGTERM to every worker
   let stopAll: (why: string) => void = () => {};
   const fork = (index: number) => {
-    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}`, [NONCE_KEY_ENV]: nonceKey });
+    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}` });
     workers[index] = w;
     let wasReady = false;
     w.on('message', (m: ToPrimary) => {

@@ -33,8 +33,6 @@ export interface DigestAuthenticatorOptions {
   lookupHa1: (user: string) => Ha1Set | undefined;
   /** epoch ms */
   clock?: () => number;
-  /** share nonces between workers: the same key (>= 16 bytes) in each */
-  nonceKey?: Buffer;
   /** accept RFC 2069 responses (no qop, no nc): needed only by very old phones */
   allowNoQop?: boolean;
   /** opaque value to send and require back unchanged (RFC 7616 §3.3); none when absent */
@@ -139,7 +137,12 @@ export class DigestAuthenticator {
     this.algorithms = opts.algorithms && opts.algorithms.length > 0 ? [...opts.algorithms] : ['SHA-256', 'MD5'];
     const lifetime = opts.nonceLifetimeSec ?? 300;
     this.clock = opts.clock ?? Date.now;
-    this.nonces = new NonceManager({ realm: opts.realm, lifetimeSec: lifetime, key: opts.nonceKey, clock: this.clock });
+    // A key of this process's own: a nonce is accepted only where it was
+    // issued, where its nc record is. A key shared with other workers or nodes
+    // would let credentials seen by one be replayed once through another
+    // (nc=1 is new there); another process's nonce is stale here instead,
+    // and the phone retries once with ours.
+    this.nonces = new NonceManager({ realm: opts.realm, lifetimeSec: lifetime, clock: this.clock });
     this.counts = new NonceCountTracker(lifetime, opts.maxTrackedNonces);
     this.lookupHa1 = opts.lookupHa1;
     this.allowNoQop = opts.allowNoQop ?? false;

@@ -32,7 +32,7 @@ export interface NonceCheck {
 export interface NonceManagerOptions {
   realm: string;
   lifetimeSec: number;
-  /** shared HMAC key so several workers accept each other's nonces; random per process when absent */
+  /** the HMAC key (fixed in tests); random when absent. Never shared between processes: the nc record that stops replays is per process */
   key?: Buffer;
   clock?: () => number; // epoch ms
 }
