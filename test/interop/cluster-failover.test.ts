@@ -9,10 +9,14 @@
 //   through node a too, and a batch of new calls right after the kill reaches
 //   every phone through node b;
 // - no CDR of a completed call is lost: every call SIPp saw complete has its
-//   ANSWERED row in the shared database.
+//   ANSWERED row in the shared database;
+// - the dispatcher keeps the dead node out: once its probes have noticed,
+//   re-REGISTERs through Kamailio for 5 s send nothing but OPTIONS probes to
+//   node a's address (a socket listens there in its place).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -122,6 +126,36 @@ test('kill -9 of a node under call load loses no registration and no CDR; new ca
     process.stdout.write(`# new calls through the survivor from ${sinceKill} ms after the kill: ${fresh.stats?.successful}/10\n`);
     const refusals = b.events().filter((e) => e.event === 'auth-failed' || e.event === 'call-refused');
     assert.equal(fresh.stats?.successful, 10, `new calls ${sinceKill} ms after the kill:\n${fresh.errors.slice(0, 1500)}\nnode b: ${JSON.stringify(refusals.slice(-6))}`);
+
+    // the dead node stays out of the dispatcher's set (a ping that times out must not count as an answer)
+    const heard: string[] = [];
+    const stand = createSocket('udp4');
+    await new Promise<void>((res) => stand.bind(a.sipPort, a.address, () => res()));
+    stand.on('message', (m) => heard.push(m.toString('latin1').split('\r\n', 1)[0]!));
+    try {
+      await new Promise((res) => setTimeout(res, Math.max(0, 4000 - (Date.now() - killedAt))));
+      const rereg = await runSipp({
+        scenario: 'register-auth',
+        target: kam.target,
+        inf: [reg],
+        set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+        calls: 50,
+        rate: 10,
+        timeoutS: 30,
+        dir,
+      });
+      assert.equal(rereg.stats?.successful, 50, rereg.errors.slice(0, 1500));
+    } finally {
+      stand.close();
+    }
+    const probes = heard.filter((l) => l.startsWith('OPTIONS '));
+    process.stdout.write(`# at node a's address after the kill: ${probes.length} OPTIONS probes, ${heard.length - probes.length} other requests\n`);
+    assert.ok(probes.length >= 2, `Kamailio still probes the dead node's address (the listener hears): ${JSON.stringify(heard)}`);
+    assert.deepEqual(
+      heard.filter((l) => !l.startsWith('OPTIONS ')),
+      [],
+      'no request but probes reaches the dead node',
+    );
 
     // no CDR of a completed call lost (rows are written as calls end, a moment after the phones see the end: wait up to 10 s)
     const answeredRows = () => pgQuery<{ n: string }>(`select count(*) as n from "${tag}_cdr" where disposition = 'ANSWERED'`);
