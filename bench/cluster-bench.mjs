@@ -16,11 +16,21 @@
 //      BENCH_CLUSTER_CALL_RATE (INVITE with a challenge, 200, ACK, 1 s, BYE;
 //      the callees one SIPp UAS registered through Kamailio): completed calls
 //      per second and the nodes' CPU time per call.
+//  (d) failover: REGISTERs with digest through the dispatcher at
+//      BENCH_FAILOVER_RATE, each one's answer time kept (SIPp -trace_rtt);
+//      BENCH_FAILOVER_KILL_S seconds in, node c is killed with SIGKILL. A
+//      request the dispatcher still sends to the dead node waits for the
+//      dispatcher's timeout (fr_timer, 2 s) and goes to the next node. The
+//      failover time is how long after the kill requests were still answered
+//      that late (more than BENCH_FAILOVER_SLOW_MS); also the slowest answer,
+//      and the requests that failed.
 // Run after `npm run build`:  node bench/cluster-bench.mjs
 //
 // Environment: BENCH_BANS (500), BENCH_BAN_GAP_MS (10), BENCH_STEP_SECONDS (10),
-// BENCH_CLUSTER_REG_RATE (1500), BENCH_CLUSTER_CALL_RATE (200), PALISADE_TEST_PG_URL, PALISADE_TEST_NATS_URL.
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+// BENCH_CLUSTER_REG_RATE (1500), BENCH_CLUSTER_CALL_RATE (200), BENCH_FAILOVER_RATE (100),
+// BENCH_FAILOVER_SECONDS (12), BENCH_FAILOVER_KILL_S (4), BENCH_FAILOVER_SLOW_MS (500),
+// BENCH_CLUSTER_PARTS (a,b,c,d: the parts to run), PALISADE_TEST_PG_URL, PALISADE_TEST_NATS_URL.
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +52,11 @@ const GAP = Number(env.BENCH_BAN_GAP_MS ?? 10);
 const STEP = Number(env.BENCH_STEP_SECONDS ?? 10);
 const REG_RATE = Number(env.BENCH_CLUSTER_REG_RATE ?? 1500);
 const CALL_RATE = Number(env.BENCH_CLUSTER_CALL_RATE ?? 200);
+const FAIL_RATE = Number(env.BENCH_FAILOVER_RATE ?? 100);
+const FAIL_SECONDS = Number(env.BENCH_FAILOVER_SECONDS ?? 12);
+const FAIL_KILL_S = Number(env.BENCH_FAILOVER_KILL_S ?? 4);
+const FAIL_SLOW_MS = Number(env.BENCH_FAILOVER_SLOW_MS ?? 500);
+const PARTS = new Set((env.BENCH_CLUSTER_PARTS ?? 'a,b,c,d').split(','));
 const CLK_TCK = 100;
 
 const tag = `bench${process.pid.toString(36)}`;
@@ -142,18 +157,19 @@ try {
   }
 
   // (a) ban propagation
-  for (const p of nodes) await controlRequest(sock(p), 'cluster', { reset: true });
-  for (let i = 0; i < BANS; i++) {
-    await controlRequest(sock(nodes[0]), 'ban-add', { address: `10.77.${(i >> 8) & 255}.${i & 255}`, for: '10m', reason: 'bench' });
-    await sleep(GAP);
+  if (PARTS.has('a')) {
+    for (const p of nodes) await controlRequest(sock(p), 'cluster', { reset: true });
+    for (let i = 0; i < BANS; i++) {
+      await controlRequest(sock(nodes[0]), 'ban-add', { address: `10.77.${(i >> 8) & 255}.${i & 255}`, for: '10m', reason: 'bench' });
+      await sleep(GAP);
+    }
+    await sleep(1000);
+    out.ban_propagation = {};
+    for (const p of nodes.slice(1)) out.ban_propagation[(await status(p)).node] = (await status(p)).ban_propagation;
+    console.log(`ban propagation a→b: ${JSON.stringify(out.ban_propagation.b)}`);
+    console.log(`ban propagation a→c: ${JSON.stringify(out.ban_propagation.c)}`);
   }
-  await sleep(1000);
-  out.ban_propagation = {};
-  for (const p of nodes.slice(1)) out.ban_propagation[(await status(p)).node] = (await status(p)).ban_propagation;
-  console.log(`ban propagation a→b: ${JSON.stringify(out.ban_propagation.b)}`);
-  console.log(`ban propagation a→c: ${JSON.stringify(out.ban_propagation.c)}`);
 
-  // (b) REGISTER through Kamailio's dispatcher
   const list = join(dir, 'nodes.list');
   writeFileSync(list, nodes.map((n) => `1 sip:${n.target}\n`).join(''));
   kam = await startKamailio({ cfg: join(ROOT, 'examples', 'cluster', 'kamailio.cfg'), address: '127.0.0.20', port, defines: [`DS_LIST="${list}"`], shmMb: 512 });
@@ -162,65 +178,128 @@ try {
   // the phones' contact: a port where nothing listens (nothing is sent there: no unsolicited MWI, qualify off)
   const [sink] = await freeLocalPorts(1);
   writeFileSync(csv, sippCsv(users.slice(0, 1000)));
-  const { r, figures: registered } = await measure(REG_RATE, 0, 'cpu_us_per_register', () =>
-    runSipp({
+  // (b) REGISTER through Kamailio's dispatcher
+  if (PARTS.has('b')) await registerPart();
+  // (c) calls through it
+  if (PARTS.has('c')) await callPart();
+  // (d) node c killed under REGISTER load
+  if (PARTS.has('d')) await failoverPart();
+
+  async function registerPart() {
+    const { r, figures: registered } = await measure(REG_RATE, 0, 'cpu_us_per_register', () =>
+      runSipp({
+        scenario: 'register-auth',
+        target: kam.target,
+        inf: [csv],
+        set: { contact: `127.0.0.1:${sink}`, expires: '600' },
+        calls: REG_RATE * STEP,
+        rate: REG_RATE,
+        timeoutS: STEP + 30,
+        dir,
+        extraArgs: ['-timeout', `${STEP + 20}s`],
+      }),
+    );
+    out.register = registered;
+    console.log(`REGISTER through Kamailio to 3 nodes: ${JSON.stringify(out.register)}`);
+    if (out.register.failed) console.log(r.errors.slice(0, 1500));
+  }
+
+  async function callPart() {
+    // (c) calls through Kamailio's dispatcher: INVITE -> 407 -> INVITE with
+    // credentials -> 200 -> ACK -> 1 s -> BYE, between extensions; the callees
+    // are one SIPp UAS that every callee registered at, reached through
+    // whichever node takes the call
+    const [uasPort] = await freeLocalPorts(1);
+    const callees = users.slice(1000);
+    const callers = users.slice(0, 1000);
+    const reg = join(dir, 'callees.csv');
+    writeFileSync(reg, sippCsv(callees));
+    const cr = await runSipp({
+      scenario: 'register-auth',
+      target: kam.target,
+      inf: [reg],
+      set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
+      calls: callees.length,
+      rate: 200,
+      timeoutS: 30,
+      dir,
+    });
+    if ((cr.stats?.successful ?? 0) !== callees.length) throw new Error(`callees did not register: ${cr.errors.slice(0, 1500)}`);
+    const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: STEP + 60, dir });
+    try {
+      const calls = join(dir, 'calls.csv');
+      writeFileSync(calls, sippCsv(callers, { peers: callees.map((u) => u.number) }));
+      const { r: c, figures: completed } = await measure(CALL_RATE, 1, 'cpu_us_per_call', () =>
+        runSipp({
+          scenario: 'call-auth-uac',
+          target: kam.target,
+          inf: [calls],
+          calls: CALL_RATE * STEP,
+          rate: CALL_RATE,
+          pauseMs: 1000,
+          timeoutS: STEP + 40,
+          dir,
+          extraArgs: ['-timeout', `${STEP + 30}s`, '-l', String(CALL_RATE * 4)],
+        }),
+      );
+      out.calls = completed;
+      console.log(`calls through Kamailio to 3 nodes: ${JSON.stringify(out.calls)}`);
+      if (out.calls.failed) console.log(c.errors.slice(0, 1500));
+    } finally {
+      await uas.stop();
+    }
+  }
+
+  async function failoverPart() {
+    const victim = nodes[2];
+    const started = Date.now();
+    const load = await startSipp({
       scenario: 'register-auth',
       target: kam.target,
       inf: [csv],
       set: { contact: `127.0.0.1:${sink}`, expires: '600' },
-      calls: REG_RATE * STEP,
-      rate: REG_RATE,
-      timeoutS: STEP + 30,
+      calls: FAIL_RATE * FAIL_SECONDS,
+      rate: FAIL_RATE,
+      timeoutS: FAIL_SECONDS + 30,
       dir,
-      extraArgs: ['-timeout', `${STEP + 20}s`],
-    }),
-  );
-  out.register = registered;
-  console.log(`REGISTER through Kamailio to 3 nodes: ${JSON.stringify(out.register)}`);
-  if (out.register.failed) console.log(r.errors.slice(0, 1500));
-
-  // (c) calls through Kamailio's dispatcher: INVITE -> 407 -> INVITE with
-  // credentials -> 200 -> ACK -> 1 s -> BYE, between extensions; the callees
-  // are one SIPp UAS that every callee registered at, reached through
-  // whichever node takes the call
-  const [uasPort] = await freeLocalPorts(1);
-  const callees = users.slice(1000);
-  const callers = users.slice(0, 1000);
-  const reg = join(dir, 'callees.csv');
-  writeFileSync(reg, sippCsv(callees));
-  const cr = await runSipp({
-    scenario: 'register-auth',
-    target: kam.target,
-    inf: [reg],
-    set: { contact: `127.0.0.1:${uasPort}`, expires: '600' },
-    calls: callees.length,
-    rate: 200,
-    timeoutS: 30,
-    dir,
-  });
-  if ((cr.stats?.successful ?? 0) !== callees.length) throw new Error(`callees did not register: ${cr.errors.slice(0, 1500)}`);
-  const uas = await startSipp({ scenario: 'uas-answer', target: '127.0.0.1', port: uasPort, timeoutS: STEP + 60, dir });
-  try {
-    const calls = join(dir, 'calls.csv');
-    writeFileSync(calls, sippCsv(callers, { peers: callees.map((u) => u.number) }));
-    const { r: c, figures: completed } = await measure(CALL_RATE, 1, 'cpu_us_per_call', () =>
-      runSipp({
-        scenario: 'call-auth-uac',
-        target: kam.target,
-        inf: [calls],
-        calls: CALL_RATE * STEP,
-        rate: CALL_RATE,
-        pauseMs: 1000,
-        timeoutS: STEP + 40,
-        dir,
-        extraArgs: ['-timeout', `${STEP + 30}s`, '-l', String(CALL_RATE * 4)],
+      extraArgs: ['-timeout', `${FAIL_SECONDS + 20}s`, '-trace_rtt', '-rtt_freq', '1'],
+    });
+    await sleep(FAIL_KILL_S * 1000 - (Date.now() - started));
+    process.kill(victim.pid, 'SIGKILL');
+    // SIPp's clock starts as it is spawned: the kill on its time line (off by SIPp's start-up, a few ms)
+    const killAt = Date.now() - started;
+    const r = await load.done;
+    const file = readdirSync(dir).find((f) => f.startsWith('register-auth_') && f.endsWith('_rtt.csv'));
+    if (!file) throw new Error(`no SIPp -trace_rtt file in ${dir}`);
+    // Date_ms;response_time_ms;rtd_no: when the 200 came, and how long after the first REGISTER
+    const answers = readFileSync(join(dir, file), 'utf8')
+      .split('\n')
+      .slice(1)
+      .filter((l) => l.includes(';'))
+      .map((l) => {
+        const [at, ms] = l.split(';').map(Number);
+        return { sent: at - ms, ms };
+      });
+    const afterKill = answers.filter((a) => a.sent >= killAt);
+    const late = afterKill.filter((a) => a.ms > FAIL_SLOW_MS);
+    const lastLate = late.reduce((m, a) => Math.max(m, a.sent), killAt);
+    out.failover = {
+      offered_per_s: FAIL_RATE,
+      killed_at_ms: killAt,
+      answered: answers.length,
+      failed: r.stats?.failed ?? null,
+      answered_after_kill: afterKill.length,
+      late_after_kill: late.length,
+      failover_ms: Math.round(lastLate - killAt),
+      slowest_answer_ms: Math.round(afterKill.reduce((m, a) => Math.max(m, a.ms), 0)),
+      // per second after the kill: [requests sent, of which answered late]
+      by_second: Array.from({ length: Math.ceil(FAIL_SECONDS - killAt / 1000) }, (_, i) => {
+        const sec = afterKill.filter((a) => Math.floor((a.sent - killAt) / 1000) === i);
+        return [sec.length, sec.filter((a) => a.ms > FAIL_SLOW_MS).length];
       }),
-    );
-    out.calls = completed;
-    console.log(`calls through Kamailio to 3 nodes: ${JSON.stringify(out.calls)}`);
-    if (out.calls.failed) console.log(c.errors.slice(0, 1500));
-  } finally {
-    await uas.stop();
+    };
+    console.log(`failover (node c killed under REGISTER load): ${JSON.stringify(out.failover)}`);
+    if (out.failover.failed) console.log(r.errors.slice(0, 1500));
   }
 } finally {
   await kam?.stop();
