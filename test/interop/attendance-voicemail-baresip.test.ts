@@ -106,7 +106,8 @@ async function phone(user: '1001' | '1002', tone: number, opts: { answerMode?: '
   });
   phones.push(b);
   await b.start();
-  await b.waitRegistered(5000);
+  // a bound, not a speed check: in the full test line, baresip once took over 5 s to answer its own `reginfo`
+  await b.waitRegistered(15_000);
   return b;
 }
 
