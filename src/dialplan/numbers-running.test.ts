@@ -58,20 +58,42 @@ exten => _7XXX,1,Answer()
 exten => *85701,1,ParkedCall(\${EXTEN:3})
 exten => 8899,1,Goto(pickups,7102,1)
 exten => 8898,1,Pickup(\${CHOICE})
+
+[by-variable]
+; targets made of other variables (a Read(), a database answer)
+exten => 6300,1,Set(T=01)
+ same => n,Goto(lines,\${T},1)
+exten => 6301,1,Goto(\${DEST},1)
+exten => 6302,1,Goto(no-lines,\${T},1)
+exten => 6303,1,GotoIf($[\${X} = 1]?\${CTX},s,1)
+exten => 6304,1,Goto(lines,02,\${PRIO})
+[lines]
+exten => 01,1,Goto(queues,600,1)
+exten => 02,1,Hangup()
+[no-lines]
+exten => 01,1,Hangup()
 `;
 
 test('numbersRunning: exact extensions, patterns, and the written-out jumps that lead to them, in any context', () => {
   const dp = dialplan(DP);
   const q = numbersRunning(dp, ['queue']);
-  assert.deepEqual([...q.exact].sort(), ['1', '4930123456', '4930123457', '5000', '600', '698', 's'].sort());
-  assert.deepEqual([...q.patterns].sort(), ['_49301235XX', '_61X']);
+  assert.deepEqual([...q.exact].sort(), ['01', '1', '4930123456', '4930123457', '5000', '600', '6300', '6301', '6303', '698', 's'].sort());
+  assert.deepEqual([...q.patterns].sort(), ['_49301235XX', '_4930126XXX', '_61X']);
   for (const n of ['600', '698', '611', '619', '4930123456', '4930123457', '4930123500', '5000']) assert.ok(q.has(n), `${n} leads to Queue()`);
   // 699 dials a phone; 4930123458's target, made of the number, is 458, which is no queue; a Gosub that returns is no jump there; 5001 jumps inside itself
   for (const n of ['699', '4930123458', '4930123459', '5001', '62', '6100']) assert.equal(q.has(n), false, `${n} does not`);
   // a target made of the number: worked out per number (${EXTEN:-3}; ${EXTEN:7:3} in a GotoIf, whose colons are not branches)
   for (const n of ['4930124600', '4930124611', '4930125600', '4930125615']) assert.ok(q.has(n), `${n} leads to Queue() through its own digits`);
   for (const n of ['4930124699', '4930124500', '4930125699']) assert.equal(q.has(n), false, `${n}: its digits pick no queue`);
-  assert.equal(q.has('4930126600'), false, 'a target made of another variable is not followed');
+  // a target made of another variable: any extension it may name
+  assert.ok(q.has('4930126600'), 'Goto(queues,${OTHER},1): some extension of [queues] runs Queue()');
+  assert.ok(q.has('4930126999'), '... whatever the digits');
+  assert.ok(q.has('6300'), 'Goto(lines,${T},1): [lines] has a jump to the queue');
+  assert.ok(q.has('6301'), 'Goto(${DEST},1): the variable may name any context and extension');
+  assert.ok(q.has('6303'), 'a GotoIf branch whose context is a variable');
+  assert.equal(q.has('6302'), false, 'Goto(no-lines,${T},1): nothing in [no-lines] leads to a queue');
+  assert.equal(q.has('6304'), false, 'a variable priority keeps the written-out extension (lines,02 hangs up)');
+  assert.equal(numbersRunning(dp, ['morsecode']).has('6301'), false, 'a jump anywhere leads nowhere when no extension runs the application');
   // a named jump into such an extension: the number there is the jump's
   assert.ok(q.has('5002'), '5002 jumps to 4930124600, whose last digits are 600');
   assert.equal(q.has('5003'), false, '5003 jumps to 4930124699: a phone');
@@ -81,6 +103,8 @@ test('numbersRunning: exact extensions, patterns, and the written-out jumps that
   assert.ok(rooms.has('2'), 'the IVR key that jumps to a context including the room');
   assert.ok(rooms.has('4930123457'), 'a menu (Background) may go to any key of its context: key 2 reaches the room');
   assert.equal(rooms.has('600'), false);
+  assert.equal(rooms.has('6300'), false, '[lines] leads to a queue, not to a room');
+  assert.ok(rooms.has('6301'), 'anywhere: a room too');
   assert.equal(numbersRunning(dp, ['queue']), q, 'built once per dialplan');
 });
 

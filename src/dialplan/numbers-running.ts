@@ -17,8 +17,14 @@
 // - a target built from the number itself (`Goto(queues,${EXTEN},1)`,
 //   `${EXTEN:2}`, `${EXTEN:-3}`): worked out for each number asked (and
 //   remembered), since the number decides where it lands.
-// A target built from any other variable cannot be followed;
-// docs/operations.md says what then runs where.
+// - a target built from any other variable (`Goto(sales,${CHOICE},1)` after
+//   Read(), a database answer): it may be any extension the variable can
+//   name, so it is taken as all of them — any extension of the written-out
+//   context, and, when the context or the whole target is the variable
+//   (`Goto(${DEST},1)`: a variable may also hold `context,exten`), any
+//   extension of the dialplan. Such a call is steered to the queue's worker
+//   whenever one of those targets leads there: it may run in that worker
+//   without need, but never waits in a second line of the queue elsewhere.
 // Built once per parsed dialplan and set of applications (a reload brings a
 // new dialplan).
 import type { Context, Dialplan, Extension } from './dialplan-types.js';
@@ -73,6 +79,8 @@ interface Graph {
   /** the written-out jumps to another extension, with the name jumped to (it becomes the number there) */
   named: Map<Extension, Array<{ to: Extension; exten: string }>>;
   contextOf: Map<Extension, Context>;
+  /** the extensions with a jump whose context (or whole target) is a variable: they may land anywhere */
+  anywhere: Set<Extension>;
 }
 
 const graphs = new WeakMap<Dialplan, Graph>();
@@ -84,6 +92,7 @@ function graphOf(dp: Dialplan): Graph {
   const byNumber = new Map<Extension, NumberJump[]>();
   const named = new Map<Extension, Array<{ to: Extension; exten: string }>>();
   const contextOf = new Map<Extension, Context>();
+  const anywhere = new Set<Extension>();
   for (const ctx of dp.contexts.values()) {
     for (const e of ctx.extensions.values()) {
       contextOf.set(e, ctx);
@@ -101,7 +110,12 @@ function graphOf(dp: Dialplan): Graph {
             byNumber.set(e, [...(byNumber.get(e) ?? []), nj]);
             continue;
           }
-          if (target.some((x) => x.includes('$'))) continue;
+          if (target.some((x) => x.includes('$'))) {
+            const land = variableLanding(dp, ctx, target);
+            if (land === 'anywhere') anywhere.add(e);
+            else for (const k of land) if (k !== e) to.push(k);
+            continue;
+          }
           const t = resolve(dp, ctx, e, target);
           if (t && t !== e) {
             to.push(t);
@@ -112,7 +126,7 @@ function graphOf(dp: Dialplan): Graph {
       if (to.length > 0) jumps.set(e, to);
     }
   }
-  const g = { jumps, byNumber, named, contextOf };
+  const g = { jumps, byNumber, named, contextOf, anywhere };
   graphs.set(dp, g);
   return g;
 }
@@ -153,10 +167,18 @@ function build(dp: Dialplan, apps: readonly string[]): NumbersRunning {
   const g = graphOf(dp);
   const { jumps, byNumber } = g;
   // to a fixed point: an extension that jumps to one that leads there, leads there
+  // (one that may jump anywhere, as soon as any extension leads there)
   for (let grew = true; grew; ) {
     grew = false;
     for (const [e, to] of jumps) {
       if (!leads.has(e) && to.some((t) => leads.has(t))) {
+        leads.add(e);
+        grew = true;
+      }
+    }
+    if (leads.size === 0) break;
+    for (const e of g.anywhere) {
+      if (!leads.has(e)) {
         leads.add(e);
         grew = true;
       }
@@ -354,6 +376,23 @@ function jumpTargets(app: string, data: string): string[][] {
     out.push(label.split(',').map((x) => x.trim()));
   }
   return out;
+}
+
+/**
+ * Where a jump with a variable in its target may land: a variable priority
+ * alone keeps the written-out extension; a variable extension of a
+ * written-out context, any extension there (with its includes); a variable
+ * first part — the context, or the whole target, which may hold commas —
+ * anywhere.
+ */
+function variableLanding(dp: Dialplan, ctx: Context, parts: string[]): Extension[] | 'anywhere' {
+  if (parts[0]!.includes('$')) return 'anywhere';
+  if (parts.length === 1) return [];
+  const [c, exten] = parts.length >= 3 ? [dp.contexts.get(parts[0]!), parts[1]!] : [ctx, parts[0]!];
+  if (!c) return [];
+  if (exten.includes('$')) return reachable(dp, c, new Set());
+  const e = find(dp, c, exten, new Set());
+  return e ? [e] : [];
 }
 
 /** the extension a jump lands in: the same one (priority only), one of this context, or one of another */

@@ -91,6 +91,9 @@ writeFileSync(
     // ... by a jump made of the number's own digits, and by a menu key
     'exten => _63XX,1,Goto(mw-lines,${EXTEN:2},1)',
     'exten => 6200,1,Goto(mw-ivr,s,1)',
+    // ... by a jump whose extension is a variable (as a Read() or a database answer sets it)
+    'exten => 6400,1,Set(LINE=01)',
+    ' same => n,Goto(mw-lines,${LINE},1)',
     // pickup and park reached through the dialplan rather than by their codes
     'exten => _7XXXX,1,Pickup(${EXTEN:1})',
     'exten => *85701,1,ParkedCall(${EXTEN:3})',
@@ -740,7 +743,7 @@ test('two workers: a queue runs in worker 0: a caller through worker 1 waits in 
   }
 });
 
-test("two workers: the queue is worker 0's one line also for a number that reaches Queue() by a pattern and a Goto, and for a carrier's DID whose inbound route runs the dialplan", {
+test("two workers: the queue is worker 0's one line also for a number that reaches Queue() by a pattern and a Goto (its target written out, made of the number, or a variable), and for a carrier's DID whose inbound route runs the dialplan", {
   timeout: 120_000,
 }, async () => {
   const p = await started();
@@ -804,6 +807,12 @@ test("two workers: the queue is worker 0's one line also for a number that reach
     await until('the caller of 6301 waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number));
     assert.equal(steeredTo(seen, '6301')?.to, 0, 'worker 1 handed 6301 to worker 0');
     assert.equal(await byDigits, '200');
+    // 6400 through worker 1: Goto(mw-lines,${LINE},1) may land on any line of [mw-lines], one of which is the queue
+    seen = p.events().length;
+    const byVariable = dial(p, caller, '6400', w1b!, 3000);
+    await until('the caller of 6400 waits in worker 0', async () => (await queue()).callers.some((c) => c.callerid === caller.number));
+    assert.equal(steeredTo(seen, '6400')?.to, 0, 'worker 1 handed 6400 to worker 0');
+    assert.equal(await byVariable, '200');
     // 6200 through worker 1: a menu whose key 1 is the queue; the caller presses 1 and waits in worker 0's line
     seen = p.events().length;
     const csv = join(dir, 'ivr-key.csv');
