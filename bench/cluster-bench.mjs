@@ -7,6 +7,11 @@
 //      its packet gate's table, how long after node a made it
 //      (the `cluster` status: ban_propagation p50/p99/max). The clocks are
 //      one machine's, so the figure is the real end-to-end delay.
+//      Then reputation marks: a REGISTER with a wrong password from each of
+//      BENCH_MARKS loopback addresses (127.1.x.y, one each, so none is
+//      banned) to node a, every BENCH_BAN_GAP_MS; each failure is a bad
+//      mark on its address, and nodes b and c record how long after node a
+//      made it the mark was in their reputation book (reputation_propagation).
 //  (b) REGISTER with digest through Kamailio's dispatcher in front of the
 //      three nodes (examples/cluster/kamailio.cfg): after a 5 s warm-up, SIPp
 //      at 500/s, 1000/s, … up to BENCH_CLUSTER_REG_RATE, BENCH_STEP_SECONDS
@@ -27,7 +32,7 @@
 //      and the requests that failed.
 // Run after `npm run build`:  node bench/cluster-bench.mjs
 //
-// Environment: BENCH_BANS (500), BENCH_BAN_GAP_MS (10), BENCH_STEP_SECONDS (10),
+// Environment: BENCH_BANS (500), BENCH_MARKS (500), BENCH_BAN_GAP_MS (10), BENCH_STEP_SECONDS (10),
 // BENCH_CLUSTER_REG_RATE (2000), BENCH_CLUSTER_CALL_RATE (200), BENCH_FAILOVER_RATE (100),
 // BENCH_FAILOVER_SECONDS (12), BENCH_FAILOVER_KILL_S (4), BENCH_FAILOVER_SLOW_MS (500),
 // BENCH_CLUSTER_PARTS (a,b,c,d: the parts to run), PALISADE_TEST_PG_URL, PALISADE_TEST_NATS_URL.
@@ -35,6 +40,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'n
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createSocket } from 'node:dgram';
 import pg from 'pg';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,6 +56,7 @@ const PG_URL = env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/t
 const NATS_URL = env.PALISADE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const BANS = Number(env.BENCH_BANS ?? 500);
 const GAP = Number(env.BENCH_BAN_GAP_MS ?? 10);
+const MARKS = Number(env.BENCH_MARKS ?? 500);
 const STEP = Number(env.BENCH_STEP_SECONDS ?? 10);
 const REG_RATE = Number(env.BENCH_CLUSTER_REG_RATE ?? 2000);
 const CALL_RATE = Number(env.BENCH_CLUSTER_CALL_RATE ?? 200);
@@ -171,6 +178,72 @@ try {
     for (const p of nodes.slice(1)) out.ban_propagation[(await status(p)).node] = (await status(p)).ban_propagation;
     console.log(`ban propagation a→b: ${JSON.stringify(out.ban_propagation.b)}`);
     console.log(`ban propagation a→c: ${JSON.stringify(out.ban_propagation.c)}`);
+    await reputationMarks();
+  }
+
+  /** one REGISTER from `from` to node a, resolving with its final answer (null after 2 s) */
+  async function registerFrom(from, authorization) {
+    const s = createSocket('udp4');
+    try {
+      await new Promise((res, rej) => {
+        s.once('error', rej);
+        s.bind(0, from, () => res());
+      });
+      const a = nodes[0];
+      const callId = `mark-${from}-${Date.now()}`;
+      const text = [
+        'REGISTER sip:127.0.0.20 SIP/2.0',
+        `Via: SIP/2.0/UDP ${from}:${s.address().port};branch=z9hG4bK-${callId};rport`,
+        'Max-Forwards: 70',
+        `From: <sip:99999@127.0.0.20>;tag=${callId.length}`,
+        'To: <sip:99999@127.0.0.20>',
+        `Call-ID: ${callId}`,
+        'CSeq: 1 REGISTER',
+        `Contact: <sip:99999@${from}:${s.address().port}>`,
+        ...(authorization ? [`Authorization: ${authorization}`] : []),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n');
+      const answer = new Promise((res) => {
+        const t = setTimeout(() => res(null), 2000);
+        s.on('message', (m) => {
+          const head = m.toString('latin1');
+          if (!head.startsWith('SIP/2.0 1')) {
+            clearTimeout(t);
+            res(head);
+          }
+        });
+      });
+      s.send(text, a.sipPort, a.address);
+      return await answer;
+    } finally {
+      s.close();
+    }
+  }
+
+  async function reputationMarks() {
+    for (const p of nodes) await controlRequest(sock(p), 'cluster', { reset: true });
+    const challenge = await registerFrom('127.1.255.1');
+    const realm = /realm="([^"]+)"/.exec(challenge ?? '')?.[1];
+    if (!realm) throw new Error(`node a did not challenge a REGISTER: ${challenge}`);
+    let refused = 0;
+    for (let i = 0; i < MARKS; i++) {
+      const from = `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+      // an unknown user and a wrong response: refused like a wrong password, and a bad mark on the address
+      const cred = `Digest username="99999", realm="${realm}", nonce="${'A'.repeat(32)}", uri="sip:127.0.0.20", response="${'0'.repeat(32)}", algorithm=MD5, qop=auth, nc=00000001, cnonce="bench"`;
+      if ((await registerFrom(from, cred))?.startsWith('SIP/2.0 4')) refused++;
+      await sleep(GAP);
+    }
+    await sleep(1000);
+    out.reputation_propagation = { marks: MARKS, refused_by_a: refused };
+    for (const p of nodes.slice(1)) {
+      const st = await status(p);
+      out.reputation_propagation[st.node] = st.reputation_propagation;
+    }
+    console.log(
+      `reputation marks (${refused} of ${MARKS} wrong passwords refused by node a): a→b ${JSON.stringify(out.reputation_propagation.b)}, a→c ${JSON.stringify(out.reputation_propagation.c)}`,
+    );
   }
 
   const list = join(dir, 'nodes.list');
