@@ -111,7 +111,7 @@ function graphOf(dp: Dialplan): Graph {
             continue;
           }
           if (target.some((x) => x.includes('$'))) {
-            const land = variableLanding(dp, ctx, target);
+            const land = variableLanding(dp, ctx, e, target);
             if (land === 'anywhere') anywhere.add(e);
             else for (const k of land) if (k !== e) to.push(k);
             continue;
@@ -378,21 +378,18 @@ function jumpTargets(app: string, data: string): string[][] {
   return out;
 }
 
-/**
- * Where a jump with a variable in its target may land: a variable priority
- * alone keeps the written-out extension; a variable extension of a
- * written-out context, any extension there (with its includes); a variable
- * first part — the context, or the whole target, which may hold commas —
- * anywhere.
- */
-function variableLanding(dp: Dialplan, ctx: Context, parts: string[]): Extension[] | 'anywhere' {
+/** where a jump with a variable in its target may land */
+function variableLanding(dp: Dialplan, ctx: Context, from: Extension, parts: string[]): Extension[] | 'anywhere' {
+  // the first part a variable: the context, or the whole target (a variable may hold commas)
   if (parts[0]!.includes('$')) return 'anywhere';
-  if (parts.length === 1) return [];
-  const [c, exten] = parts.length >= 3 ? [dp.contexts.get(parts[0]!), parts[1]!] : [ctx, parts[0]!];
-  if (!c) return [];
-  if (exten.includes('$')) return reachable(dp, c, new Set());
-  const e = find(dp, c, exten, new Set());
-  return e ? [e] : [];
+  // a written-out context, its extension a variable: any extension there
+  if (parts.length >= 3 && parts[1]!.includes('$')) {
+    const c = dp.contexts.get(parts[0]!);
+    return c ? reachable(dp, c, new Set()) : [];
+  }
+  // only the priority a variable: the written-out extension
+  const t = resolve(dp, ctx, from, parts);
+  return t ? [t] : [];
 }
 
 /** the extension a jump lands in: the same one (priority only), one of this context, or one of another */
