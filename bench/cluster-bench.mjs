@@ -61,7 +61,7 @@ const STEP = Number(env.BENCH_STEP_SECONDS ?? 10);
 const REG_RATE = Number(env.BENCH_CLUSTER_REG_RATE ?? 2000);
 const CALL_RATE = Number(env.BENCH_CLUSTER_CALL_RATE ?? 200);
 // the steps of (b): 500/s apart, up to REG_RATE
-const REG_RATES = Array.from({ length: Math.max(1, Math.floor(REG_RATE / 500)) }, (_, i) => Math.min(REG_RATE, (i + 1) * 500));
+const REG_RATES = Array.from({ length: Math.max(1, Math.ceil(REG_RATE / 500)) }, (_, i) => Math.min(REG_RATE, (i + 1) * 500));
 const FAIL_RATE = Number(env.BENCH_FAILOVER_RATE ?? 100);
 const FAIL_SECONDS = Number(env.BENCH_FAILOVER_SECONDS ?? 12);
 const FAIL_KILL_S = Number(env.BENCH_FAILOVER_KILL_S ?? 4);
