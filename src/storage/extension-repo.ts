@@ -7,6 +7,7 @@ import type { Insertable, Selectable } from 'kysely';
 import type { ExtensionConfig } from '../config/config-types.js';
 import type { Database } from './database.js';
 import type { ExtensionsTable } from './schema.js';
+import { byKey, withLockRetry } from './lock-retry.js';
 
 export interface ExtensionRecord {
   number: string;
@@ -128,16 +129,20 @@ export class ExtensionRepo {
       return;
     }
     const driver = this.db.driver;
-    await this.db.kysely.transaction().execute(async (tx) => {
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        const q = tx.insertInto('extensions').values(rows.slice(i, i + CHUNK));
-        if (driver === 'mysql') {
-          await q.onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])]))).execute();
-        } else {
-          await q.onConflict((oc) => oc.column('number').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)])))).execute();
+    // rows locked in key order, so two nodes importing the same extensions cannot deadlock; a lost conflict is tried again
+    rows.sort(byKey((r) => r.number));
+    await withLockRetry(() =>
+      this.db.kysely.transaction().execute(async (tx) => {
+        for (let i = 0; i < rows.length; i += CHUNK) {
+          const q = tx.insertInto('extensions').values(rows.slice(i, i + CHUNK));
+          if (driver === 'mysql') {
+            await q.onDuplicateKeyUpdate((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.fn('VALUES', [eb.ref(c)])]))).execute();
+          } else {
+            await q.onConflict((oc) => oc.column('number').doUpdateSet((eb) => Object.fromEntries(UPDATED.map((c) => [c, eb.ref(`excluded.${c}`)])))).execute();
+          }
         }
-      }
-    });
+      }),
+    );
   }
 
   async get(number: string): Promise<StoredExtension | undefined> {

@@ -317,6 +317,26 @@ for (const backend of BACKENDS) {
       }
     });
 
+    test('extensions: two nodes importing the same extensions at once, in opposite orders, both commit', async () => {
+      const other = await openDatabase(cfg);
+      const rows = Array.from({ length: 400 }, (_, i) => ext(String(46000 + i)));
+      try {
+        for (let round = 1; round <= 6; round++) {
+          const named = rows.map((r) => ({ ...r, name: `round ${round}` }));
+          await Promise.all([db.extensions.upsertMany(named), other.extensions.upsertMany([...named].reverse())]);
+        }
+        const got = (await db.extensions.list()).filter((e) => e.number.startsWith('46'));
+        assert.equal(got.length, 400);
+        assert.ok(
+          got.every((e) => e.name === 'round 6'),
+          'the last round',
+        );
+      } finally {
+        await db.kysely.deleteFrom('extensions').where('number', 'like', '46%').execute();
+        await other.close();
+      }
+    });
+
     test('reputation and calling profiles: two nodes saving the same rows at once, in opposite orders, both commit', async () => {
       const other = await openDatabase(cfg);
       const now = Date.now();
