@@ -56,7 +56,7 @@ export function parseResponse(data: Buffer): SipMessage {
   return msg;
 }
 
-/** A UDP socket on 127.0.0.1 that keeps every datagram it receives. */
+/** A UDP socket on a loopback address (127.0.0.1 unless told) that keeps every datagram it receives. */
 export class UdpProbe {
   readonly received: Received[] = [];
   private waiters: Array<() => void> = [];
@@ -71,11 +71,12 @@ export class UdpProbe {
     });
   }
 
-  static async open(port = 0): Promise<UdpProbe> {
+  /** `host`: another loopback address, e.g. one a given worker owns (test/helpers/worker-addresses.ts) */
+  static async open(port = 0, host = '127.0.0.1'): Promise<UdpProbe> {
     const sock = createSocket('udp4');
     await new Promise<void>((resolve, reject) => {
       sock.once('error', reject);
-      sock.bind(port, '127.0.0.1', () => {
+      sock.bind(port, host, () => {
         sock.off('error', reject);
         resolve();
       });

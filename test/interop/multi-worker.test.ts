@@ -28,11 +28,10 @@ import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process
 import { ask, sippPhone } from '../helpers/office-phones.js';
 import { freeLocalPorts, runSipp, startSipp, type SippProcess, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { parseResponse, udpOptions } from '../helpers/sip-probe.js';
+import { UdpProbe, parseResponse, udpOptions, type Received } from '../helpers/sip-probe.js';
 import { computeDigestResponse } from '../../src/sip/auth/digest.js';
 import { computeHa1 } from '../../src/sip/auth/ha1.js';
 import type { SipMessage } from '../../src/sip-message/sip-message.js';
-import { createSocket } from 'node:dgram';
 import { workerAddresses } from '../helpers/worker-addresses.js';
 import { apiCall } from '../helpers/http-api.js';
 import { callResult } from '../helpers/call-result.js';
@@ -266,23 +265,16 @@ test('a ban made in one worker refuses the address in every worker before its ne
   assert.equal(await udpOptions(p, neighbour), true, 'a neighbour is still answered');
 });
 
-/** a UDP socket bound at the loopback address `from`, sending to Palisade and waiting for the final answer of a Call-ID */
+/** a probe bound at the loopback address `from`, and the final answer Palisade gives to `text` sent from it */
 async function udpFrom(from: string): Promise<{ port: number; ask: (text: string, callId: string) => Promise<SipMessage>; close: () => void }> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, from, () => resolve()));
-  const got: Buffer[] = [];
-  s.on('message', (m) => got.push(m));
+  const probe = await UdpProbe.open(0, from);
   const ask = async (text: string, callId: string): Promise<SipMessage> => {
-    got.length = 0;
-    s.send(Buffer.from(text, 'latin1'), pal!.sipPort, '127.0.0.1');
-    for (let i = 0; i < 60; i++) {
-      const final = got.find((m) => m.includes(callId) && /^SIP\/2\.0 [2-6]/.test(m.toString('latin1')));
-      if (final) return parseResponse(final);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`no final answer from Palisade to a request sent from ${from}: ${text.split('\r\n')[0]}`);
+    const isFinal = (r: Received) => r.data.includes(callId) && /^SIP\/2\.0 [2-6]/.test(r.data.toString('latin1'));
+    probe.send(text, pal!.sipPort);
+    assert.ok(await probe.waitFor((got) => got.some(isFinal), 3000), `no final answer from Palisade to a request sent from ${from}: ${text.split('\r\n')[0]}`);
+    return parseResponse(probe.received.find(isFinal)!.data);
   };
-  return { port: s.address().port, ask, close: () => s.close() };
+  return { port: probe.port, ask, close: () => probe.close() };
 }
 
 test('two workers: credentials one worker accepted cannot be replayed through the other (each checks only its own nonces)', { timeout: 60_000 }, async () => {
@@ -314,17 +306,21 @@ test('two workers: credentials one worker accepted cannot be replayed through th
     const nonce = /nonce="([^"]+)"/.exec(wa)![1]!;
     const realm = /realm="([^"]+)"/.exec(wa)![1]!;
     const uri = `sip:${p.domain}`;
-    const response = computeDigestResponse({
-      algorithm: 'MD5',
-      ha1: computeHa1('MD5', user.number, realm, user.secret),
-      method: 'REGISTER',
-      uri,
-      nonce,
-      nc: '00000001',
-      cnonce: 'cafe01',
-      qop: 'auth',
-    });
-    const cred = `Digest username="${user.number}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cafe01"`;
+    // what the phone answers to a challenge's nonce
+    const answer = (n: string, cnonce: string) => {
+      const response = computeDigestResponse({
+        algorithm: 'MD5',
+        ha1: computeHa1('MD5', user.number, realm, user.secret),
+        method: 'REGISTER',
+        uri,
+        nonce: n,
+        nc: '00000001',
+        cnonce,
+        qop: 'auth',
+      });
+      return `Digest username="${user.number}", realm="${realm}", nonce="${n}", uri="${uri}", response="${response}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+    };
+    const cred = answer(nonce, 'cafe01');
     assert.equal((await phone.ask(register(w0r!, phone.port, 'replay-a2', cred), 'replay-a2')).status, 200, 'the phone, through worker 0, is registered');
     // the same credentials, seen on the wire and sent again from an address worker 1 owns (new branch, new Call-ID)
     const replayed = await thief.ask(register(w1r!, thief.port, 'replay-b1', cred), 'replay-b1');
@@ -335,17 +331,7 @@ test('two workers: credentials one worker accepted cannot be replayed through th
     // the user is not locked out: a fresh challenge from worker 1 and its answer are accepted there
     const fresh = await thief.ask(register(w1r!, thief.port, 'replay-b2'), 'replay-b2');
     const n1 = /nonce="([^"]+)"/.exec(fresh.get('www-authenticate')!)![1]!;
-    const r1 = computeDigestResponse({
-      algorithm: 'MD5',
-      ha1: computeHa1('MD5', user.number, realm, user.secret),
-      method: 'REGISTER',
-      uri,
-      nonce: n1,
-      nc: '00000001',
-      cnonce: 'cafe02',
-      qop: 'auth',
-    });
-    const c1 = `Digest username="${user.number}", realm="${realm}", nonce="${n1}", uri="${uri}", response="${r1}", algorithm=MD5, qop=auth, nc=00000001, cnonce="cafe02"`;
+    const c1 = answer(n1, 'cafe02');
     assert.equal((await thief.ask(register(w1r!, thief.port, 'replay-b3', c1), 'replay-b3')).status, 200, 'worker 1 accepts its own nonce');
   } finally {
     phone.close();
