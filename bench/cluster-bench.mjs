@@ -40,7 +40,6 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'n
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSocket } from 'node:dgram';
 import pg from 'pg';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,6 +49,7 @@ const { startKamailio } = await import(join(DIST, 'test', 'helpers', 'kamailio.j
 const { freeLocalPorts, runSipp, startSipp } = await import(join(DIST, 'test', 'helpers', 'sipp.js'));
 const { makeUsers, sippCsv } = await import(join(DIST, 'test', 'helpers', 'users.js'));
 const { controlRequest } = await import(join(DIST, 'src', 'admin', 'control-socket.js'));
+const { UdpProbe } = await import(join(DIST, 'test', 'helpers', 'sip-probe.js'));
 
 const env = process.env;
 const PG_URL = env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -183,42 +183,29 @@ try {
 
   /** one REGISTER from `from` to node a, resolving with its final answer (null after 2 s) */
   async function registerFrom(from, authorization) {
-    const s = createSocket('udp4');
+    const probe = await UdpProbe.open(0, from);
     try {
-      await new Promise((res, rej) => {
-        s.once('error', rej);
-        s.bind(0, from, () => res());
-      });
       const a = nodes[0];
       const callId = `mark-${from}-${Date.now()}`;
       const text = [
         'REGISTER sip:127.0.0.20 SIP/2.0',
-        `Via: SIP/2.0/UDP ${from}:${s.address().port};branch=z9hG4bK-${callId};rport`,
+        `Via: SIP/2.0/UDP ${from}:${probe.port};branch=z9hG4bK-${callId};rport`,
         'Max-Forwards: 70',
         `From: <sip:99999@127.0.0.20>;tag=${callId.length}`,
         'To: <sip:99999@127.0.0.20>',
         `Call-ID: ${callId}`,
         'CSeq: 1 REGISTER',
-        `Contact: <sip:99999@${from}:${s.address().port}>`,
+        `Contact: <sip:99999@${from}:${probe.port}>`,
         ...(authorization ? [`Authorization: ${authorization}`] : []),
         'Content-Length: 0',
         '',
         '',
       ].join('\r\n');
-      const answer = new Promise((res) => {
-        const t = setTimeout(() => res(null), 2000);
-        s.on('message', (m) => {
-          const head = m.toString('latin1');
-          if (!head.startsWith('SIP/2.0 1')) {
-            clearTimeout(t);
-            res(head);
-          }
-        });
-      });
-      s.send(text, a.sipPort, a.address);
-      return await answer;
+      probe.send(text, a.sipPort, a.address);
+      const final = (r) => r.data.toString('latin1', 0, 9) !== 'SIP/2.0 1';
+      return (await probe.waitFor((got) => got.some(final), 2000)) ? probe.received.find(final).data.toString('latin1') : null;
     } finally {
-      s.close();
+      probe.close();
     }
   }
 

@@ -16,7 +16,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,7 @@ import { freeLocalPorts, runSipp, startSipp } from '../helpers/sipp.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { startKamailio, type KamailioProcess } from '../helpers/kamailio.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
-import { palisadeStatus } from '../helpers/sip-probe.js';
+import { UdpProbe, palisadeStatus } from '../helpers/sip-probe.js';
 import { repoRoot } from '../helpers/paths.js';
 import { PG_URL, clusterTag, dropTables, pgQuery, clusterNodeYaml } from '../helpers/cluster-env.js';
 import { pollUntil } from '../helpers/wait.js';
@@ -128,10 +127,7 @@ test('kill -9 of a node under call load loses no registration and no CDR; new ca
     assert.equal(fresh.stats?.successful, 10, `new calls ${sinceKill} ms after the kill:\n${fresh.errors.slice(0, 1500)}\nnode b: ${JSON.stringify(refusals.slice(-6))}`);
 
     // the dead node stays out of the dispatcher's set (a ping that times out must not count as an answer)
-    const heard: string[] = [];
-    const stand = createSocket('udp4');
-    await new Promise<void>((res) => stand.bind(a.sipPort, a.address, () => res()));
-    stand.on('message', (m) => heard.push(m.toString('latin1').split('\r\n', 1)[0]!));
+    const stand = await UdpProbe.open(a.sipPort, a.address);
     try {
       await new Promise((res) => setTimeout(res, Math.max(0, 4000 - (Date.now() - killedAt))));
       const rereg = await runSipp({
@@ -148,6 +144,7 @@ test('kill -9 of a node under call load loses no registration and no CDR; new ca
     } finally {
       stand.close();
     }
+    const heard = stand.received.map((r) => r.data.toString('latin1').split('\r\n', 1)[0]!);
     const probes = heard.filter((l) => l.startsWith('OPTIONS '));
     process.stdout.write(`# at node a's address after the kill: ${probes.length} OPTIONS probes, ${heard.length - probes.length} other requests\n`);
     assert.ok(probes.length >= 2, `Kamailio still probes the dead node's address (the listener hears): ${JSON.stringify(heard)}`);
