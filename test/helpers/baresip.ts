@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { portsInUse } from './sipp.js';
 
@@ -112,7 +112,7 @@ export class Baresip {
   readonly events: BaresipEvent[] = [];
 
   private proc: ChildProcess | undefined;
-  private exited: Promise<number | null> | undefined;
+  private exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   private sock: Socket | undefined;
   private rx: Buffer = Buffer.alloc(0);
   private log: WriteStream | undefined;
@@ -120,6 +120,8 @@ export class Baresip {
   private tokenSeq = 0;
   private readonly pending = new Map<string, Pending>();
   private waiters: Waiter[] = [];
+  /** set by stop(): the control connection's close is then expected */
+  private stopping = false;
 
   constructor(opts: BaresipOptions) {
     this.opts = opts;
@@ -180,15 +182,44 @@ export class Baresip {
   /** the unfinished last line of each output stream, held until its newline */
   private readonly partialLines = new Map<'out' | 'err', string>();
 
+  /** baresip's last output lines, kept to say what it printed before dying */
+  private readonly lastLines: string[] = [];
+
   private logChunk(name: 'out' | 'err', chunk: string): void {
     const text = (this.partialLines.get(name) ?? '') + chunk;
     const cut = text.lastIndexOf('\n');
     this.partialLines.set(name, text.slice(cut + 1));
-    if (cut >= 0) this.log?.write(text.slice(0, cut + 1));
+    if (cut < 0) return;
+    const whole = text.slice(0, cut + 1);
+    this.log?.write(whole);
+    for (const line of whole.split('\n')) if (line.trim() !== '') this.lastLines.push(stripAnsi(line));
+    if (this.lastLines.length > 12) this.lastLines.splice(0, this.lastLines.length - 12);
+  }
+
+  /**
+   * The control connection closed under a running test: say how baresip
+   * ended (its `timeout` watchdog passes on the signal that ended it) and what
+   * it printed last, and fail every command and event wait now rather than at
+   * their own timeouts.
+   */
+  private async controlClosed(): Promise<void> {
+    if (this.stopping) return;
+    const end = this.exited ? await Promise.race([this.exited, sleep(1000).then(() => undefined)]) : undefined;
+    let how: string;
+    if (end === undefined) how = 'baresip still running';
+    else if (end.signal !== null) how = `baresip died of ${end.signal}`;
+    else if (end.code !== null && end.code > 128) how = `baresip died of ${signalName(end.code - 128)}`;
+    else how = `baresip exited with code ${end.code}`;
+    const err = new Error(`baresip ${this.opts.name}: control connection closed (${how}); last output: ${this.lastLines.slice(-6).join(' | ') || 'none'}; log ${this.logFile}`);
+    this.failPending(err);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w.reject(err);
   }
 
   /** writes the config dir, spawns baresip and connects the control socket */
   async start(timeoutMs = 5000): Promise<void> {
+    this.stopping = false;
     mkdirSync(this.recordingsDir, { recursive: true });
     writeFileSync(join(this.dir, 'config'), this.configText());
     writeFileSync(join(this.dir, 'accounts'), this.accountLine() + '\n');
@@ -211,7 +242,7 @@ export class Baresip {
     ] as const) {
       stream?.on('data', (d: Buffer) => this.logChunk(name, d.toString('utf8')));
     }
-    this.exited = new Promise((res) => proc.on('exit', (code) => res(code)));
+    this.exited = new Promise((res) => proc.on('exit', (code, signal) => res({ code, signal })));
     const deadline = Date.now() + timeoutMs;
     let lastErr: Error | undefined;
     while (Date.now() < deadline) {
@@ -247,7 +278,7 @@ export class Baresip {
         s.removeAllListeners('error');
         s.on('error', () => undefined);
         s.on('data', (d: Buffer) => this.onData(d));
-        s.on('close', () => this.failPending(new Error(`baresip ${this.opts.name}: control connection closed`)));
+        s.on('close', () => void this.controlClosed());
         res(s);
       });
     });
@@ -490,6 +521,7 @@ export class Baresip {
   async stop(): Promise<void> {
     const proc = this.proc;
     if (!proc || !this.exited) return;
+    this.stopping = true;
     if (proc.exitCode === null && proc.signalCode === null) {
       if (this.sock && !this.sock.destroyed) await this.command('quit', undefined, 1000).catch(() => undefined);
       if (!(await withTimeout(this.exited, 2000))) {
@@ -529,6 +561,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** true when p settled within ms */
+function signalName(n: number): string {
+  const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+  return name ?? `signal ${n}`;
+}
+
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));

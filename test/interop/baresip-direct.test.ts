@@ -3,6 +3,7 @@
 // and the recordings and events prove each piece of the harness works.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,4 +98,35 @@ test('two baresip phones call directly over UDP: tones both ways, RFC 4733 DTMF,
 
 test('two baresip phones call directly over TCP', { timeout: 60_000 }, async () => {
   await directCall('tcp');
+});
+
+// When baresip itself dies mid-test, the failure must say so: which signal
+// ended it and what it printed last, at once rather than at a wait's timeout.
+test('a baresip that dies of a signal fails the waits on it at once, naming the signal', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baresip-crash-'));
+  makeToneWav(join(dir, 'a.wav'), TONE_A, 5);
+  const a = new Baresip({
+    name: 'a',
+    baseDir: dir,
+    user: 'alice',
+    sipPort: await findFreePort(2),
+    ctrlPort: await findFreePort(1, 39000, 39999),
+    transport: 'udp',
+    audioSource: join(dir, 'a.wav'),
+    rtpPorts: [41000, 41499],
+  });
+  try {
+    await a.start();
+    const waiting = a.waitEvent('CALL_ESTABLISHED', 20_000);
+    // `timeout` is the process-group leader; baresip is its only child
+    const child = execFileSync('pgrep', ['-P', String(a.pid), 'baresip'], { encoding: 'utf8' }).trim();
+    assert.match(child, /^\d+$/);
+    const t0 = Date.now();
+    process.kill(Number(child), 'SIGSEGV');
+    await assert.rejects(waiting, /control connection closed \(baresip died of SIGSEGV\); last output: .*baresip is ready/);
+    assert.ok(Date.now() - t0 < 5000, 'the wait failed when the phone died, not at its own timeout');
+  } finally {
+    await a.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
