@@ -579,6 +579,9 @@ function stripAnsi(s: string): string {
   return s.replace(/\x1b\[[0-9;]*m/g, '');
 }
 
+/** every port findFreePort handed out in this process */
+const handedOut = new Set<number>();
+
 /**
  * A random port in [min, max) whose UDP and TCP sockets are free on
  * 127.0.0.1 for `span` consecutive ports (baresip's sip_listen takes port
@@ -587,14 +590,20 @@ function stripAnsi(s: string): string {
  * listens with SO_REUSEADDR) but does stop baresip's bind ("Address already
  * in use"). The default range stays below the kernel's ephemeral ports
  * (32768+), so no outgoing connection takes the port between probe and bind.
+ * Nor does it hand out a port it handed out before: a test picks both
+ * phones' ports before either binds, so a probe alone could give them
+ * overlapping spans (seen: 30379 and 30380, "Address already in use").
  */
 export async function findFreePort(span = 2, min = 30000, max = 32700): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = min + Math.floor(Math.random() * (max - min - span));
     const used = portsInUse();
     let ok = true;
-    for (let p = base; p < base + span && ok; p++) ok = !used.has(p) && (await canBind('tcp', p)) && (await canBind('udp', p));
-    if (ok) return base;
+    for (let p = base; p < base + span && ok; p++) ok = !handedOut.has(p) && !used.has(p) && (await canBind('tcp', p)) && (await canBind('udp', p));
+    if (ok) {
+      for (let p = base; p < base + span; p++) handedOut.add(p);
+      return base;
+    }
   }
   throw new Error('no free port found');
 }
