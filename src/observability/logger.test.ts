@@ -81,6 +81,42 @@ test('a field named like a secret is never written, whatever its case', () => {
   assert.equal(r.user, '1001', 'other fields are kept');
 });
 
+test('a field whose name ends like a secret is never written, nested fields too; counts and switches named after one are kept', () => {
+  const { root, lines } = rig();
+  const fields = {
+    user: '1001',
+    newPassword: 'hunter2-a',
+    voicemail_pin: 'hunter2-b',
+    voicemailPin: 4711,
+    ha1_sha256: 'hunter2-c',
+    apiKey: 'hunter2-d',
+    accessToken: 'hunter2-e',
+    'X-Proxy-Authorization': 'Digest hunter2-f',
+    passphrase: 'hunter2-g',
+    trunk: { name: 'carrier', username: 'acme', secret: 'hunter2-h', outbound: { auth_pass: 'hunter2-i' } },
+    phones: [{ ext: '1002', password: 'hunter2-j' }],
+    // not secrets: a count, a length rule, a switch, a missing value
+    weakPins: 3,
+    pinMinLength: 6,
+    secret_set: true,
+    pin: undefined,
+  };
+  root.get('config').warn('loaded', fields);
+  assert.ok(!lines[0]!.includes('hunter2') && !lines[0]!.includes('4711'), lines[0]);
+  const r = JSON.parse(lines[0]!) as Record<string, unknown>;
+  for (const k of ['newPassword', 'voicemail_pin', 'voicemailPin', 'ha1_sha256', 'apiKey', 'accessToken', 'X-Proxy-Authorization', 'passphrase'])
+    assert.equal(r[k], '[redacted]', k);
+  assert.deepEqual(r.trunk, { name: 'carrier', username: 'acme', secret: '[redacted]', outbound: { auth_pass: '[redacted]' } });
+  assert.deepEqual(r.phones, [{ ext: '1002', password: '[redacted]' }]);
+  assert.equal(r.user, '1001');
+  assert.equal(r.weakPins, 3);
+  assert.equal(r.pinMinLength, 6);
+  assert.equal(r.secret_set, true);
+  assert.equal('pin' in r, false);
+  // the caller's object is not changed
+  assert.equal(fields.trunk.secret, 'hunter2-h');
+});
+
 test('an event whose fields cannot be written still gets its line', () => {
   const { root, records } = rig();
   const loop: Record<string, unknown> = { a: 1 };

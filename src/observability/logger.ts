@@ -1,8 +1,8 @@
 // Structured logging: one JSON object per line on stdout, written by pino.
 // Levels can be set per subsystem ("sip", "rtp", "registrar", ...) and
 // changed at a reload. Callers must never pass a secret, HA1, PIN or a whole
-// Authorization header; pino's redaction of the field names below is a last
-// line of defence.
+// Authorization header; redacting every field named like one (SECRET_NAME,
+// nested fields too) is a last line of defence.
 //
 // A line: {"level":"info","time":"2026-12-06T01:02:03.456Z","worker":1,"sub":"sip","event":"…",…fields}
 // ("worker" only with sip.workers > 1).
@@ -12,14 +12,56 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 /**
- * Field names whose value is never written: each in lower case, upper case
- * and capitalised, the spellings callers use (pino's redaction matches a
- * name exactly; a header name goes in brackets).
+ * A field whose name ends like a secret's is never written, at any depth of
+ * the fields (nested objects and arrays, 4 levels): `password`, `newPassword`,
+ * `trunk.secret`, `voicemail_pin`, `auth_pass`, `ha1_sha256`,
+ * `Proxy-Authorization`, `apiKey`, `accessToken` … in any case, with `_` or
+ * `-` between the words. Counts and switches named after a secret keep their
+ * value (`weakPins`, `pinMinLength`, `secret_set: true`): only the name's end
+ * counts, and a boolean is never a secret.
  */
-const REDACT_PATHS = [
-  ...['secret', 'password', 'pass', 'pin', 'ha1', 'ha1_md5', 'ha1_sha256', 'auth_pass', 'authorization'].flatMap((k) => [k, k.toUpperCase(), k[0]!.toUpperCase() + k.slice(1)]),
-  ...['proxy-authorization', 'PROXY-AUTHORIZATION', 'Proxy-Authorization'].map((k) => `["${k}"]`),
-];
+const SECRET_NAME =
+  /(?:pass|passwd|password|pass[_-]?phrase|password[_-]?hash|secret|pin|ha1|ha1[_-]?md5|ha1[_-]?sha[_-]?256|authori[sz]ation|token|api[_-]?key|private[_-]?key|master[_-]?key)$/i;
+const CENSOR = '[redacted]';
+const REDACT_DEPTH = 4;
+
+function secretValue(key: string, value: unknown): boolean {
+  return value !== undefined && value !== null && typeof value !== 'boolean' && SECRET_NAME.test(key);
+}
+
+/** whether anything in `v` (to REDACT_DEPTH) is a secret by its name: the common answer, no, allocates nothing */
+function holdsSecret(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null || depth > REDACT_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (const item of v) if (holdsSecret(item, depth + 1)) return true;
+    return false;
+  }
+  if (!isPlain(v)) return false;
+  for (const key in v) {
+    const value = (v as Record<string, unknown>)[key];
+    if (secretValue(key, value) || holdsSecret(value, depth + 1)) return true;
+  }
+  return false;
+}
+
+/** a copy of `v` with every secret-named value replaced (only where holdsSecret found one) */
+function redacted(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null || depth > REDACT_DEPTH) return v;
+  if (Array.isArray(v)) return v.map((item) => redacted(item, depth + 1));
+  if (!isPlain(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const key in v) {
+    const value = (v as Record<string, unknown>)[key];
+    out[key] = secretValue(key, value) ? CENSOR : redacted(value, depth + 1);
+  }
+  return out;
+}
+
+/** a plain object: one of a class (an Error, a Buffer, a Map, one with its own toJSON) is left to pino as it is */
+function isPlain(v: object): boolean {
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === Object.prototype || proto === null;
+}
 
 export interface LogSink {
   write(line: string): void;
@@ -67,7 +109,9 @@ export class Logger {
 
   // pino writes a field it cannot serialise (a cycle, a toJSON that throws) as a placeholder and keeps the line
   private write(level: LogLevel, event: string, fields: Record<string, unknown> | undefined): void {
-    this.out[level](fields === undefined ? { event } : { event, ...fields });
+    if (fields === undefined) return void this.out[level]({ event });
+    const safe = holdsSecret(fields, 0) ? (redacted(fields, 0) as Record<string, unknown>) : fields;
+    this.out[level]({ event, ...safe });
   }
 }
 
@@ -120,7 +164,6 @@ export class LogRoot {
         base: worker === null ? null : { worker },
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
-        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       },
       this.sink,
     );
