@@ -126,7 +126,7 @@ export class Baresip {
   constructor(opts: BaresipOptions) {
     this.opts = opts;
     const base = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'baresip-'));
-    this.dir = join(base, opts.name);
+    this.dir = resolve(base, opts.name);
     this.recordingsDir = join(this.dir, 'rec');
     this.logFile = join(this.dir, 'baresip.log');
   }
@@ -231,7 +231,8 @@ export class Baresip {
     if (this.opts.sipTrace) args.push('-s');
     // `timeout` is the watchdog for a crashed test run; it makes itself a
     // process-group leader, so signalling -pid reaches baresip as well.
-    const proc = spawn('timeout', args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // cwd: a crash's core file (core_pattern "core") lands beside the phone's log, kept with it when the test fails
+    const proc = spawn('timeout', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.proc = proc;
     this.startedAt = Date.now();
     // whole lines only: a chunk of baresip's output may end mid-line, and the
