@@ -208,6 +208,7 @@ export class Baresip {
     let how: string;
     if (end === undefined) how = 'baresip still running';
     else if (end.signal !== null) how = `baresip died of ${end.signal}`;
+    else if (end.code === 124) how = `baresip outlived its ${this.opts.maxLifetimeSec ?? 120} s watchdog`;
     else if (end.code !== null && end.code > 128) how = `baresip died of ${signalName(end.code - 128)}`;
     else how = `baresip exited with code ${end.code}`;
     const err = new Error(`baresip ${this.opts.name}: control connection closed (${how}); last output: ${this.lastLines.slice(-6).join(' | ') || 'none'}; log ${this.logFile}`);
@@ -561,12 +562,12 @@ function sleep(ms: number): Promise<void> {
   return new Promise((res) => setTimeout(res, ms));
 }
 
-/** true when p settled within ms */
 function signalName(n: number): string {
   const name = Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
   return name ?? `signal ${n}`;
 }
 
+/** true when p settled within ms */
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
