@@ -52,13 +52,52 @@ export class UdpListener {
     });
   }
 
+  /**
+   * Queues a datagram; every datagram queued during one event-loop turn goes
+   * out back to back when the turn ends (setImmediate runs after the poll
+   * phase has handled every packet that was ready), in the order queued.
+   * Why: a send to a peer whose thread sleeps makes the kernel wake it, and
+   * on a virtual machine that wake-up (an inter-processor interrupt through
+   * the hypervisor) costs the sender some 25–35 µs of CPU, while each further
+   * send to the woken peer costs under 1 µs. Sent one by one between the
+   * requests of a turn, nearly every response paid a wake-up (dgram's send
+   * was 30 % of the REGISTER profile); sent together they share it. The delay
+   * is the rest of the turn: microseconds, far below any SIP timer.
+   */
   send(data: Buffer, remote: Remote): void {
-    // No completion callback: it costs a closure call per packet; a failed send
-    // surfaces as the socket's 'error' event, which is counted and logged.
-    this.socket.send(data, remote.port, remote.address);
+    // what dgram would refuse at once is refused here, to the caller, not later in the flush
+    if (!(remote.port > 0 && remote.port < 65536)) throw new RangeError(`bad port ${remote.port}`);
+    const q = this.queue;
+    q.push(data, remote);
+    if (q.length === 2) setImmediate(this.flush);
   }
 
-  close(): Promise<void> {
+  /** datagrams waiting for the end of the turn: [data, remote, data, remote, …] (one array, no object per packet) */
+  private readonly queue: Array<Buffer | Remote> = [];
+
+  private readonly flush = (): void => {
+    const q = this.queue;
+    const s = this.socket;
+    // No completion callback: it costs a closure call per packet; a failed send
+    // surfaces as the socket's 'error' event, which is counted and logged.
+    for (let i = 0; i < q.length; i += 2) {
+      const remote = q[i + 1] as Remote;
+      try {
+        s.send(q[i] as Buffer, remote.port, remote.address);
+      } catch (err) {
+        // the socket closed under the queue (shutdown): that datagram is lost, as a send on a closed socket would be
+        this.onError(err as Error);
+      }
+    }
+    q.length = 0;
+  };
+
+  async close(): Promise<void> {
+    if (this.queue.length > 0) {
+      this.flush();
+      // dgram writes each datagram a tick after send() (its address look-up): let them leave first
+      await new Promise((r) => setImmediate(r));
+    }
     return new Promise((resolve) => {
       try {
         this.socket.close(() => resolve());
