@@ -1,9 +1,13 @@
 // The UDP receive buffer: what the kernel grants, and the warning when it
-// grants less than asked (bursts then overflow it and are lost).
+// grants less than asked (bursts then overflow it and are lost); sends held
+// to the end of the event-loop turn.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { TransportLayer } from './transport-layer.js';
+import { UdpListener } from './udp-listener.js';
+import type { Remote } from './types.js';
 import { LogRoot } from '../observability/logger.js';
 
 const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
@@ -59,9 +63,6 @@ test('a second worker on the shared socket does not repeat the warning (the firs
 // Sends are held to the end of the event-loop turn and leave back to back:
 // on a virtual machine each wake-up of a sleeping peer costs the sender
 // some 25–35 µs, each further datagram to the woken peer under 1 µs.
-import dgram from 'node:dgram';
-import { UdpListener } from './udp-listener.js';
-import type { Remote } from './types.js';
 
 async function receiver(): Promise<{ port: number; got: string[]; close: () => void }> {
   const s = dgram.createSocket('udp4');
@@ -99,8 +100,10 @@ test("one turn's datagrams leave together when the turn ends, in the order sent"
   assert.equal(syscalls, 5, 'all five go out once the turn ends');
   await until(() => rx.got.length === 5);
   assert.deepEqual(rx.got, ['m0', 'm1', 'm2', 'm3', 'm4']);
-  // a later turn starts a new batch
-  l.send(Buffer.from('m5'), to);
+  // a later turn starts a new batch; the address is the one given at send(), even if the caller's Remote changes after
+  const moving: Remote = { ...to };
+  l.send(Buffer.from('m5'), moving);
+  moving.port = 9;
   await until(() => rx.got.length === 6);
   assert.equal(rx.got[5], 'm5');
   assert.deepEqual(errors, []);

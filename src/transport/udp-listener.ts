@@ -68,22 +68,22 @@ export class UdpListener {
     // what dgram would refuse at once is refused here, to the caller, not later in the flush
     if (!(remote.port > 0 && remote.port < 65536)) throw new RangeError(`bad port ${remote.port}`);
     const q = this.queue;
-    q.push(data, remote);
-    if (q.length === 2) setImmediate(this.flush);
+    // the port and address as they are now: the caller's Remote may change before the turn ends
+    q.push(data, remote.port, remote.address);
+    if (q.length === 3) setImmediate(this.flush);
   }
 
-  /** datagrams waiting for the end of the turn: [data, remote, data, remote, …] (one array, no object per packet) */
-  private readonly queue: Array<Buffer | Remote> = [];
+  /** datagrams waiting for the end of the turn: [data, port, address, …] (one array, no object per packet) */
+  private readonly queue: Array<Buffer | number | string> = [];
 
   private readonly flush = (): void => {
     const q = this.queue;
     const s = this.socket;
     // No completion callback: it costs a closure call per packet; a failed send
     // surfaces as the socket's 'error' event, which is counted and logged.
-    for (let i = 0; i < q.length; i += 2) {
-      const remote = q[i + 1] as Remote;
+    for (let i = 0; i < q.length; i += 3) {
       try {
-        s.send(q[i] as Buffer, remote.port, remote.address);
+        s.send(q[i] as Buffer, q[i + 1] as number, q[i + 2] as string);
       } catch (err) {
         // the socket closed under the queue (shutdown): that datagram is lost, as a send on a closed socket would be
         this.onError(err as Error);
