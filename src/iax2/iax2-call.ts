@@ -24,6 +24,12 @@ export interface CallEvents {
   ended?(cause: number, text: string, by: 'peer' | 'local' | 'timeout'): void;
   voice?(payload: Buffer, format: number): void;
   dtmf?(digit: string): void;
+  /**
+   * The peer put the call on hold (a HOLD control frame, or QUELCH with the
+   * MUSICONHOLD element) or took it off (UNHOLD, UNQUELCH). `musicClass` is
+   * the class the peer suggests ('' when none).
+   */
+  hold?(held: boolean, musicClass: string): void;
 }
 
 export interface OutgoingCall {
@@ -46,6 +52,13 @@ export function md5Answer(challenge: string, secret: string): string {
     .digest('hex');
 }
 
+/** the music class a HOLD frame suggests: its text up to the first NUL, when it is a plain class name ('' otherwise) */
+export function musicClassOf(data: Buffer): string {
+  const end = data.indexOf(0);
+  const name = data.toString('latin1', 0, end < 0 ? data.length : end);
+  return /^[A-Za-z0-9_-]{1,64}$/.test(name) ? name : '';
+}
+
 /** bytes of one 20 ms frame of a format (null: not one we carry) */
 export function frameBytes(format: number): number | null {
   if (format === Format.ULAW || format === Format.ALAW) return 160;
@@ -63,6 +76,10 @@ export class Iax2Call implements SessionOwner {
   private lastFullVoice = -1;
   private pingCancel: (() => void) | null = null;
   private outgoing: OutgoingCall | null = null;
+  /** we told the peer its party is held (hold()) */
+  private holding = false;
+  /** the peer told us it holds the call */
+  private heldByPeer = false;
   private endTimer: (() => void) | null = null;
   events: CallEvents = {};
   readonly startedAt: number;
@@ -169,6 +186,18 @@ export class Iax2Call implements SessionOwner {
     this.engine.sendRaw(buildMini(this.session.localCall, ts, payload), this.session.remote);
   }
 
+  /**
+   * Tell the peer its party is held (a HOLD control frame, naming the music
+   * class we suggest as Asterisk does: the name and a NUL) or resumed (UNHOLD).
+   * Only on a call that is up; a repeat of the same state sends nothing.
+   */
+  hold(held: boolean, musicClass = ''): void {
+    if (this.state !== 'up' || held === this.holding) return;
+    this.holding = held;
+    if (!held) return this.session.send(FrameType.CONTROL, ControlCmd.UNHOLD);
+    this.session.send(FrameType.CONTROL, ControlCmd.HOLD, musicClass ? Buffer.from(`${musicClass}\0`, 'utf8') : undefined);
+  }
+
   sendDtmf(digit: string): void {
     if (this.state === 'ended') return;
     const c = digit.charCodeAt(0);
@@ -187,7 +216,7 @@ export class Iax2Call implements SessionOwner {
       case FrameType.IAX:
         return this.onIax(f);
       case FrameType.CONTROL:
-        return this.onControl(f.subclass);
+        return this.onControl(f.subclass, f.data);
       case FrameType.VOICE:
         this.rxFormat = f.subclass;
         this.events.voice?.(f.data, f.subclass);
@@ -225,6 +254,13 @@ export class Iax2Call implements SessionOwner {
       case IaxCmd.LAGRQ:
         this.session.send(FrameType.IAX, IaxCmd.LAGRP, undefined, f.ts);
         return;
+      case IaxCmd.QUELCH:
+        // QUELCH (RFC 5456): stop sending media; with the MUSICONHOLD element the peer holds the call and asks for music
+        if (Ies.parse(f.data).has(Ie.MUSICONHOLD)) this.peerHolds(true, '');
+        return;
+      case IaxCmd.UNQUELCH:
+        this.peerHolds(false, '');
+        return;
       case IaxCmd.PONG:
       case IaxCmd.LAGRP:
         this.rttMs = Math.max(0, this.session.elapsed() - f.ts);
@@ -235,8 +271,12 @@ export class Iax2Call implements SessionOwner {
     }
   }
 
-  private onControl(sub: number): void {
+  private onControl(sub: number, data: Buffer): void {
     switch (sub) {
+      case ControlCmd.HOLD:
+        return this.peerHolds(true, musicClassOf(data));
+      case ControlCmd.UNHOLD:
+        return this.peerHolds(false, '');
       case ControlCmd.RINGING:
         if (this.state === 'accepted') this.state = 'ringing';
         this.events.ringing?.();
@@ -254,8 +294,15 @@ export class Iax2Call implements SessionOwner {
       case ControlCmd.HANGUP:
         return this.finish(Cause.NORMAL_CLEARING, '', 'peer');
       default:
-      // PROGRESS, PROCEEDING, HOLD, UNHOLD, 0xFF (stop indications): nothing to do
+      // PROGRESS, PROCEEDING, 0xFF (stop indications): nothing to do
     }
+  }
+
+  /** a hold or resume from the peer, once per change, on a call that is up */
+  private peerHolds(held: boolean, musicClass: string): void {
+    if (this.state !== 'up' || held === this.heldByPeer) return;
+    this.heldByPeer = held;
+    this.events.hold?.(held, musicClass);
   }
 
   /** AUTHREQ: MD5 of the challenge and our secret (we never send a plaintext password) */

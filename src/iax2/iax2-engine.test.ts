@@ -220,3 +220,66 @@ test('opening frames without a valid call token open nothing; the only answers a
     srv.engine.close();
   }
 });
+
+test('hold: HOLD naming a music class and UNHOLD both ways, once per change; QUELCH with MUSICONHOLD and UNQUELCH are a hold too', async () => {
+  const srv = await server();
+  const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true });
+  await cli.listen();
+  try {
+    const call = Iax2Call.place(
+      cli,
+      { address: '127.0.0.1', port: srv.engine.localPort },
+      { called: '600', callingNumber: '1001', callingName: 'Alice', username: '1001', secret: ACCOUNTS['1001']!.secret, capability: Format.ULAW, format: Format.ULAW },
+    );
+    let answered = false;
+    const atCaller: Array<[boolean, string]> = [];
+    call.events = { answered: () => (answered = true), hold: (h, c) => atCaller.push([h, c]) };
+    await until(() => srv.calls.length === 1);
+    const inc = srv.calls[0]!.call;
+    const atServer: Array<[boolean, string]> = [];
+    inc.events = { hold: (h, c) => atServer.push([h, c]) };
+    // before the answer a hold means nothing and is not sent
+    call.hold(true, 'jazz');
+    inc.accept(Format.ULAW);
+    inc.answer();
+    await until(() => answered);
+    call.hold(true, 'jazz');
+    call.hold(true, 'jazz');
+    await until(() => atServer.length === 1);
+    call.hold(false);
+    await until(() => atServer.length === 2);
+    // the server's party holds without a class; then a class that is not a plain name is not passed on
+    inc.hold(true);
+    await until(() => atCaller.length === 1);
+    inc.hold(false);
+    await until(() => atCaller.length === 2);
+    inc.session.send(FrameType.CONTROL, 16, Buffer.from('../etc\0', 'latin1'));
+    await until(() => atCaller.length === 3);
+    inc.session.send(FrameType.CONTROL, 17);
+    await until(() => atCaller.length === 4);
+    // the older way: QUELCH with MUSICONHOLD holds, QUELCH alone only asks for silence, UNQUELCH resumes
+    inc.session.send(FrameType.IAX, IaxCmd.QUELCH);
+    inc.session.send(FrameType.IAX, IaxCmd.QUELCH, new IeBuilder().empty(Ie.MUSICONHOLD).build());
+    await until(() => atCaller.length === 5);
+    inc.session.send(FrameType.IAX, IaxCmd.UNQUELCH);
+    await until(() => atCaller.length === 6);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(atServer, [
+      [true, 'jazz'],
+      [false, ''],
+    ]);
+    assert.deepEqual(atCaller, [
+      [true, ''],
+      [false, ''],
+      [true, ''],
+      [false, ''],
+      [true, ''],
+      [false, ''],
+    ]);
+    call.hangup();
+    await until(() => srv.engine.sessions === 0 && cli.sessions === 0);
+  } finally {
+    cli.close();
+    srv.engine.close();
+  }
+});
