@@ -11,6 +11,7 @@ import type { MediaEndpoint } from '../media/media-endpoint.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { ChannelPeer, DialStatus, DialTarget, HangupCause } from './channel.js';
 import type { AnsweredLeg } from './sip-dial.js';
+import type { HoldLink } from './hold-link.js';
 
 /** an answered outgoing leg of another technology */
 export interface OutboundLeg {
@@ -30,6 +31,12 @@ export interface OutboundLeg {
    * UPDATEs (hold, resume, a new codec) relayed between the two dialogs.
    */
   readonly sip?: { readonly leg: AnsweredLeg; readonly session: MediaSession };
+  /**
+   * Hold across a frame bridge (hold-link.ts): the far party's holds, and
+   * what this leg does when the bridged party holds it (an IAX2 HOLD frame,
+   * music on hold). A leg without one is simply not told.
+   */
+  readonly holdLink?: HoldLink;
 }
 
 export type DialOutcome = { status: 'ANSWER'; leg: OutboundLeg } | { status: Exclude<DialStatus, 'ANSWER'> };

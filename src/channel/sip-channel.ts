@@ -30,6 +30,7 @@ import type { Dialog } from '../sip/dialog/dialog.js';
 import type { QualityThresholds } from '../media/quality/call-quality.js';
 import type { DialContext, DialOutcome, DialTechnologies, OutboundLeg } from './dial-technology.js';
 import { EndpointBridge } from './endpoint-bridge.js';
+import { joinHold, musicWhileHeld, type HoldLink } from './hold-link.js';
 import { dialForwardPlan, dialWithForward } from './dial-forward.js';
 import type { CallEvent, CallPhase } from '../core/call-events.js';
 import type { BridgedCall, ChannelFeatures, TransferService } from './channel-features.js';
@@ -570,11 +571,21 @@ export class SipChannel implements Channel {
       sip.leg.bridge = { inDialog: (tx, req) => b.inDialog('b', tx, req), onAck: (ack) => b.onAck('b', ack) };
       bridge = b;
     } else bridge = new EndpointBridge(aLeg, leg.endpoint);
+    // hold across a frame bridge: the caller's hold re-INVITEs tell the leg (an IAX2 HOLD, say),
+    // and while the leg's party holds, the caller hears music on hold (hold-link.ts)
+    let parted = (): void => undefined;
+    if (!sip && leg.holdLink) {
+      const caller: HoldLink = { onHold: null, held: musicWhileHeld(aLeg, this.deps.moh) };
+      this.leg.onHoldChange = (held) => caller.onHold?.(held, '');
+      parted = joinHold(caller, leg.holdLink);
+    }
     this.otherLeg = leg;
     this.dstChannel = leg.name;
     const t0 = Date.now();
     this.deps.log.info('channel-bridged', { channel: this.name, to: leg.number, leg: leg.name, a: aLeg.codec, b: leg.endpoint.codec, relay: sip ? 'rtp' : 'frames' });
     await Promise.race([leg.ended, this.ended]);
+    parted();
+    this.leg.onHoldChange = null;
     bridge.close();
     if (sip) {
       this.leg.bridge = null;

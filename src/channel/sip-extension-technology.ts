@@ -21,12 +21,15 @@ import { buildResponse } from '../sip-message/response.js';
 import type { SipMessage } from '../sip-message/sip-message.js';
 import type { ServerTxHandle } from '../sip/b2bua/types.js';
 import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
+import { holdsBy, musicWhileHeld, type HoldLink, type HoldMusicSource } from './hold-link.js';
 
 export interface SipExtensionTechnologyDeps {
   ua: SipLegHost;
   allocatePair(): SocketPair;
   mediaAddress: string;
   log: Logger;
+  /** the music a phone hears while the other technology's party holds it */
+  moh: HoldMusicSource;
 }
 
 let seq = 0;
@@ -78,7 +81,10 @@ export function sipExtensionTechnology(d: SipExtensionTechnologyDeps): DialTechn
         }
         const media = session.leg;
         media.start();
-        answerLocally(d, answered, session);
+        // hold across the frame bridge: the phone's hold re-INVITEs tell the calling side, and
+        // while the calling side's party holds, the phone hears music on hold (hold-link.ts)
+        const holdLink: HoldLink = { onHold: null, held: musicWhileHeld(media, d.moh) };
+        answerLocally(d, answered, session, (held) => holdLink.onHold?.(held, ''));
         const leg: OutboundLeg = {
           name: `SIP/${ext.number}-${(++seq).toString(16).padStart(8, '0')}`,
           number: ext.number,
@@ -89,6 +95,7 @@ export function sipExtensionTechnology(d: SipExtensionTechnologyDeps): DialTechn
           }),
           hangup: () => answered.hangup(),
           sip: { leg: answered, session },
+          holdLink,
         };
         return { status: 'ANSWER', leg };
       });
@@ -98,17 +105,21 @@ export function sipExtensionTechnology(d: SipExtensionTechnologyDeps): DialTechn
 }
 
 /** the phone's offers in the answered dialog, answered for this leg (no other SIP dialog to offer them to) */
-function answerLocally(d: SipExtensionTechnologyDeps, leg: AnsweredLeg, session: MediaSession): void {
+function answerLocally(d: SipExtensionTechnologyDeps, leg: AnsweredLeg, session: MediaSession, holdChanged: (held: boolean) => void): void {
   let ok2xx: { stop(): void } | undefined;
+  let holding = false;
   leg.bridge = {
     inDialog(tx: ServerTxHandle, req: SipMessage): boolean {
       if (req.method !== 'INVITE' && req.method !== 'UPDATE') return false;
       const server = d.ua.userAgent;
       let body: Buffer | undefined;
+      let holds: boolean | null = null;
       if (req.body.length) {
         try {
           const codec = session.leg.codec;
-          body = session.answer(negotiateOffer(req.body, codec ? [codec] : undefined));
+          const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
+          body = session.answer(offer);
+          holds = holdsBy(offer.media.direction);
         } catch {
           tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
           return true;
@@ -120,6 +131,10 @@ function answerLocally(d: SipExtensionTechnologyDeps, leg: AnsweredLeg, session:
       if (req.method === 'INVITE') {
         ok2xx?.stop();
         ok2xx = d.ua.retransmit2xx(res, leg.dialog.remote, () => undefined);
+      }
+      if (holds !== null && holds !== holding) {
+        holding = holds;
+        holdChanged(holds);
       }
       return true;
     },

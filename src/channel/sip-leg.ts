@@ -16,6 +16,7 @@ import type { Logger } from '../observability/logger.js';
 import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession } from '../media/media-session.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
+import { holdsBy } from './hold-link.js';
 
 /** a Dial() bridge the leg is in takes its re-INVITEs, UPDATEs and ACKs (dial-bridge.ts) */
 export interface LegBridgeHook {
@@ -41,6 +42,13 @@ export class SipLeg implements DialogOwner {
   bridge: LegBridgeHook | null = null;
   /** a REFER in this dialog (a transfer, src/channel/channel-transfer.ts); declined with 603 when unset */
   onRefer: ((tx: ServerTxHandle, req: SipMessage) => void) | null = null;
+  /**
+   * The caller held (true) or resumed (false) the call with an offer we
+   * answered here (not one a Dial() bridge carried to another phone): a
+   * frame bridge tells the other technology's leg (hold-link.ts).
+   */
+  onHoldChange: ((held: boolean) => void) | null = null;
+  private holding = false;
   private answered = false;
   private closed = false;
   private ok2xx?: { stop(): void };
@@ -197,10 +205,13 @@ export class SipLeg implements DialogOwner {
       return;
     }
     let body: Buffer | undefined;
+    let holds: boolean | null = null;
     if (req.body.length) {
       try {
         const codec = session.leg.codec;
-        body = session.answer(negotiateOffer(req.body, codec ? [codec] : undefined));
+        const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
+        body = session.answer(offer);
+        holds = holdsBy(offer.media.direction);
       } catch {
         tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
         return;
@@ -213,6 +224,10 @@ export class SipLeg implements DialogOwner {
       this.ok2xx?.stop();
       this.acked = false;
       this.ok2xx = this.host.retransmit2xx(res, this.remote, () => undefined);
+    }
+    if (holds !== null && holds !== this.holding) {
+      this.holding = holds;
+      this.onHoldChange?.(holds);
     }
   }
 

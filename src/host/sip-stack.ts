@@ -230,7 +230,9 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
     runner,
   );
   // our extensions' phones for channels of other technologies (an IAX2 call to SIP/2001)
-  dialTechnologies.register(sipExtensionTechnology({ ua: b2bua, allocatePair: () => media.allocatePair(), mediaAddress: cfg.rtp.advertisedAddress, log: logs.get('channel') }));
+  dialTechnologies.register(
+    sipExtensionTechnology({ ua: b2bua, allocatePair: () => media.allocatePair(), mediaAddress: cfg.rtp.advertisedAddress, log: logs.get('channel'), moh: mediaServices.moh }),
+  );
 
   const requestAuth = new RequestAuthenticator({ auth, server: cfg.sip.userAgent, onAuth: defences.authOutcome });
   // ---- SUBSCRIBE/NOTIFY (RFC 6665): the event server; modules register packages with it

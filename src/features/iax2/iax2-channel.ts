@@ -14,6 +14,8 @@ import type { Iax2Call } from '../../iax2/iax2-call.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallEvent, CallPhase } from '../../core/call-events.js';
 import { bridgeEndpoints, Iax2Media } from './iax2-media.js';
+import { iax2HoldLink, type Iax2HoldConfig } from './iax2-hold.js';
+import { joinHold, type HoldLink, type HoldMusicSource } from '../../channel/hold-link.js';
 
 export interface Iax2ChannelDeps {
   log: Logger;
@@ -21,6 +23,8 @@ export interface Iax2ChannelDeps {
   writeCdr(rec: CdrRecord): void;
   /** where the channel reports its phases (the call-event hub) */
   callEvents?: { emitCall(e: CallEvent): void };
+  /** hold across its Dial() bridge: what the peer gets when the bridged party holds (iax2-hold.ts) */
+  hold?: { cfg: Iax2HoldConfig; moh: HoldMusicSource };
 }
 
 /** Q.931 causes for a channel's hangup causes (RFC 5456 §8.6.21) */
@@ -59,6 +63,8 @@ export class Iax2Channel implements Channel {
   private endedResolve!: (c: HangupCause) => void;
   private dialing: DialAttempt[] = [];
   private bridged: OutboundLeg | null = null;
+  /** this call's side of a bridge's hold (hold-link.ts) */
+  private readonly holdLink: HoldLink | null;
 
   constructor(
     private readonly deps: Iax2ChannelDeps,
@@ -76,6 +82,7 @@ export class Iax2Channel implements Channel {
     this.name = `IAX2/${accountName}-${n.toString(16).padStart(8, '0')}`;
     this.ended = new Promise((r) => (this.endedResolve = r));
     this.media = new Iax2Media(call);
+    this.holdLink = deps.hold ? iax2HoldLink(call, this.media, deps.hold.moh, deps.hold.cfg, deps.log, this.name) : null;
     const prev = call.events.ended;
     call.events.ended = (code, text, by) => {
       prev?.(code, text, by);
@@ -190,10 +197,13 @@ export class Iax2Channel implements Channel {
     this.dialStatus = 'ANSWER';
     this.bridged = leg;
     const unbridge = bridgeEndpoints(this.media, leg.endpoint);
+    // hold both ways: the peer's HOLD reaches the leg (a phone hears music), the leg's hold reaches the peer
+    const parted = joinHold(this.holdLink, leg.holdLink);
     this.emitPhase('answered', { toExtension: leg.number });
     this.deps.log.info('iax2-channel-bridged', { channel: this.name, to: leg.name, a: this.media.codec, b: leg.endpoint.codec });
     const t0 = Date.now();
     await Promise.race([leg.ended, this.ended]);
+    parted();
     unbridge();
     this.bridged = null;
     if (this.hungUp) leg.hangup();

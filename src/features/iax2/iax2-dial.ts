@@ -14,6 +14,8 @@ import { OUR_CAPABILITY } from '../../iax2/iax2-server.js';
 import type { Logger } from '../../observability/logger.js';
 import { causeOf, HANGUP_CAUSE } from './iax2-channel.js';
 import { Iax2Media } from './iax2-media.js';
+import { iax2HoldLink, type Iax2HoldConfig } from './iax2-hold.js';
+import type { HoldMusicSource } from '../../channel/hold-link.js';
 
 export interface DialTrunk {
   name: string;
@@ -40,6 +42,8 @@ export interface Iax2DialDeps {
   routeAllowsTrunkCalls?(route: string): boolean;
   /** an IAX2 trunk's registration state for `palisade show trunks` */
   trunkStatus?(name: string): TrunkLinkStatus | undefined;
+  /** hold across the caller's bridge: what the peer gets when the caller holds (iax2-hold.ts) */
+  hold?: { cfg: Iax2HoldConfig; moh: HoldMusicSource };
 }
 
 function statusFor(code: number): Exclude<DialOutcome['status'], 'ANSWER'> {
@@ -117,6 +121,7 @@ function placeCall(
   });
   const name = `IAX2/${trunk?.name ?? exten}-${(++seq).toString(16).padStart(8, '0')}`;
   const media = new Iax2Media(call);
+  const holdLink = d.hold ? iax2HoldLink(call, media, d.hold.moh, d.hold.cfg, d.log, name) : undefined;
   let answeredAt = 0;
   let settle!: (o: DialOutcome) => void;
   const result = new Promise<DialOutcome>((r) => (settle = r));
@@ -136,6 +141,7 @@ function placeCall(
     endpoint: media,
     ended,
     hangup: (cause: HangupCause = 'normal') => call.hangup(...HANGUP_CAUSE[cause]),
+    ...(holdLink ? { holdLink } : {}),
   };
   const attempt = {
     result,

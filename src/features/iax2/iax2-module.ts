@@ -124,6 +124,9 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
         unfollow = s.trunkSet.follow(warn);
         return;
       }
+      const moh = cfg.hold.mohinterpret;
+      if (moh !== 'passthrough' && s.mediaServices.moh.load(moh).length === 0)
+        log.warn('iax2-moh-class-missing', { mohinterpret: moh, fix: `add WAV files under moh/${moh}/ in the prompts folder, or set iax2.mohinterpret to default or passthrough` });
       const accounts = new Map(cfg.accounts.map((a) => [a.extension, a.secret]));
       const account = (username: string): Iax2Account | undefined => {
         for (const t of allTrunks) {
@@ -218,6 +221,7 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
             log,
             dialTechnologies: s.dialTechnologies,
             writeCdr: (rec) => void s.storage.cdr.insert(rec).catch((err: Error) => log.error('cdr-insert-failed', { error: err.message })),
+            hold: { cfg: cfg.hold, moh: s.mediaServices.moh },
           },
           call,
           acc.name,
@@ -363,6 +367,7 @@ export function iax2Module(): PalisadeModule<ModuleDeclarations<DialplanApp, Dia
           trunkStatus: (name) => trunkLink(name),
           isTrunkContext: (c) => trunkContexts.has(c),
           routeAllowsTrunkCalls: (name) => outboundRoutes.some((r) => r.name === name && r.allowTrunkCalls),
+          hold: { cfg: cfg.hold, moh: s.mediaServices.moh },
         }),
       );
       sweep = setInterval(() => {

@@ -8,6 +8,8 @@
 //     calltoken_optional: [10.0.0.5]  # old clients without call tokens (iaxmodem)
 //     refresh: 60                     # the most a registration gets, and what we ask for
 //     min_refresh: 20
+//     mohinterpret: default           # hold by our party: play the peer this class ("passthrough": send HOLD)
+//     mohsuggest: ""                  # the class a HOLD frame we send names
 //     accounts:                       # extensions that may register and call over IAX2
 //       - extension: "1001"
 //         secret: "..."               # IAX2's MD5 needs the secret itself (see docs)
@@ -19,6 +21,7 @@ import { parseCidr } from '../../core/cidr.js';
 import { checkSecret } from '../../security/passwords/check-secret.js';
 import { generateSecret } from '../../security/passwords/generate-secret.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
+import { IAX2_HOLD_DEFAULTS, type Iax2HoldConfig } from './iax2-hold.js';
 
 export interface Iax2ListenPoint {
   address: string;
@@ -32,9 +35,14 @@ export interface Iax2Config {
   refresh: number;
   minRefresh: number;
   accounts: Array<{ extension: string; secret: string }>;
+  /** what the peer gets when our party holds the call (iax2-hold.ts) */
+  hold: Iax2HoldConfig;
 }
 
-export const IAX2_DEFAULTS: Iax2Config = { listen: [], calltoken: true, calltokenOptional: [], refresh: 60, minRefresh: 20, accounts: [] };
+export const IAX2_DEFAULTS: Iax2Config = { listen: [], calltoken: true, calltokenOptional: [], refresh: 60, minRefresh: 20, accounts: [], hold: IAX2_HOLD_DEFAULTS };
+
+/** a music-on-hold class name: a folder under moh/ (src/media/player/music-on-hold.ts) */
+const MOH_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function readIax2(m: MapReader, cfg?: PalisadeConfig): Iax2Config {
   const listen: Iax2ListenPoint[] = [];
@@ -54,9 +62,17 @@ export function readIax2(m: MapReader, cfg?: PalisadeConfig): Iax2Config {
   const refresh = m.int('refresh', 60, 10, 3600, 'seconds');
   const minRefresh = m.int('min_refresh', Math.min(20, refresh), 5, 3600, 'seconds');
   if (minRefresh > refresh) m.error('min_refresh', `iax2.min_refresh ${minRefresh} is above iax2.refresh ${refresh}; expected at most ${refresh}`);
+  const mohinterpret = m.string('mohinterpret', IAX2_HOLD_DEFAULTS.mohinterpret, {
+    pattern: MOH_CLASS,
+    expect: 'expected passthrough (send the peer a HOLD frame) or the music-on-hold class Palisade plays the peer, such as default',
+  });
+  const mohsuggest = m.string('mohsuggest', IAX2_HOLD_DEFAULTS.mohsuggest, {
+    pattern: /^$|^[A-Za-z0-9_-]{1,64}$/,
+    expect: 'expected a music-on-hold class name such as default, or "" for none',
+  });
   const accounts = readAccounts(m, cfg);
   m.done();
-  return { listen, calltoken, calltokenOptional, refresh, minRefresh, accounts };
+  return { listen, calltoken, calltokenOptional, refresh, minRefresh, accounts, hold: { mohinterpret, mohsuggest } };
 }
 
 function readAccounts(m: MapReader, cfg?: PalisadeConfig): Iax2Config['accounts'] {

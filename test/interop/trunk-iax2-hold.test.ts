@@ -1,0 +1,212 @@
+// Hold across an IAX2 trunk between two offices, each a real `palisade
+// start` with a baresip phone (`hold` / `resume` on its control socket).
+// A SIP re-INVITE cannot cross IAX2, so each office tells the other side
+// of its frame bridge (src/channel/hold-link.ts) as its iax2 section says:
+//   office A (iax2.mohinterpret left at "default"): when its phone holds,
+//     A plays the far party its default music on hold itself and sends
+//     no frame;
+//   office B (iax2.mohinterpret: passthrough, mohsuggest: default): when
+//     its phone holds, B sends A an IAX2 HOLD frame (UNHOLD on resume),
+//     and A plays its own phone music on hold until the UNHOLD.
+// What each phone received is read back from a tshark capture of their
+// RTP ports, window by window: the other phone's tone while talking, the
+// music (the default class's notes, C4 to C5) while held, the tone again
+// after the resume. The same capture's IAX2 frames show the HOLD and
+// UNHOLD from B, and none from A.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startPalisade } from '../helpers/palisade-process.js';
+import type { Baresip } from '../helpers/baresip.js';
+import { freeLocalPorts } from '../helpers/sipp.js';
+import { generateSecret } from '../../src/security/passwords/index.js';
+import { officePhone } from '../helpers/office-link.js';
+import { goertzelPower, readWav, rms } from '../helpers/audio.js';
+import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const TONE_ALICE = 440;
+const TONE_BEA = 1000;
+/** the default class's melody (src/media/prompts/prompt-set.ts): C4 E4 G4 C5 */
+const MELODY_HZ = [261.6, 329.6, 392, 523.3];
+
+/** the even port of the phone's RTP range that received the most RTP in the capture */
+function rtpPortOf(pcap: string, phone: Baresip): number {
+  const [lo, hi] = phone.opts.rtpPorts!;
+  const r = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'udp.dstport'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.stderr);
+  const seen = new Map<number, number>();
+  for (const l of r.stdout.split('\n')) {
+    const p = Number(l);
+    if (p >= lo && p <= hi && p % 2 === 0) seen.set(p, (seen.get(p) ?? 0) + 1);
+  }
+  const best = [...seen].sort((x, y) => y[1] - x[1])[0];
+  assert.ok(best, `${phone.opts.name}: no RTP to ports ${lo}-${hi} in the capture`);
+  return best[0];
+}
+
+/** the IAX2 control frames (type 4) in the capture: "<source port> <subclass>" in order */
+function iax2Controls(pcap: string, ports: number[]): string[] {
+  const r = spawnSync(
+    'tshark',
+    ['-r', pcap, ...ports.flatMap((p) => ['-d', `udp.port==${p},iax2`]), '-Y', 'iax2.type == 4', '-T', 'fields', '-e', 'udp.srcport', '-e', 'iax2.control.subclass'],
+    { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('\t'))
+    .map((l) => l.replace('\t', ' '));
+}
+
+test('hold across an IAX2 trunk: one office plays the held party music itself, the other passes HOLD/UNHOLD on and the far office plays it; the tones come back on resume', {
+  timeout: 150_000,
+}, async (t) => {
+  const [portA, portB, iaxA, iaxB] = await freeLocalPorts(4);
+  const trunkSecret = generateSecret();
+  const s1001 = generateSecret();
+  const s2001 = generateSecret();
+  const a = await startPalisade({
+    sipPort: portA,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "1001", name: Al, secret: "${s1001}", context: internal }`,
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
+      'trunks:',
+      '  - name: office-b',
+      '    type: iax2',
+      '    host: 127.0.0.1',
+      `    port: ${iaxB}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      'routes:',
+      '  outbound:',
+      '    - name: to-office-b',
+      '      match: ["_2XXX"]',
+      '      trunks: [office-b]',
+    ].join('\n'),
+  });
+  const b = await startPalisade({
+    sipPort: portB,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
+      '  mohinterpret: passthrough',
+      '  mohsuggest: default',
+      'trunks:',
+      '  - name: office-a',
+      '    type: iax2',
+      '    host: 127.0.0.1',
+      `    port: ${iaxA}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      'routes:',
+      '  inbound:',
+      '    - did: "_2XXX"',
+      '      to: "${EXTEN}"',
+    ].join('\n'),
+  });
+  const phones: Baresip[] = [];
+  const at = { up: 0, aliceHolds: 0, aliceResumes: 0, beaHolds: 0, beaResumes: 0, end: 0 };
+  let pcap = '';
+  try {
+    const alice = await officePhone(a, 'alice', '1001', s1001, TONE_ALICE);
+    const bea = await officePhone(b, 'bea', '2001', s2001, TONE_BEA);
+    phones.push(alice, bea);
+    pcap = join(a.dir, 'hold.pcap');
+    const rtpRanges = [alice.opts.rtpPorts!, bea.opts.rtpPorts!].map(([lo, hi]) => `portrange ${lo}-${hi}`).join(' or ');
+    const cap = await startCapture(pcap, `udp and (${rtpRanges} or port ${iaxA} or port ${iaxB})`);
+    try {
+      // A → B over the trunk: alice dials 2001, B's inbound route rings bea's phone
+      await alice.dial(`sip:2001@127.0.0.1:${portA}`);
+      await bea.waitEvent('CALL_ESTABLISHED', 15_000);
+      await alice.waitEvent('CALL_ESTABLISHED', 10_000);
+      await sleep(1500);
+      at.up = Date.now();
+      await sleep(2000);
+      at.aliceHolds = Date.now();
+      await alice.mustCommand('hold');
+      await sleep(3000);
+      at.aliceResumes = Date.now();
+      await alice.mustCommand('resume');
+      await sleep(2000);
+      at.beaHolds = Date.now();
+      await bea.mustCommand('hold');
+      await sleep(3000);
+      at.beaResumes = Date.now();
+      await bea.mustCommand('resume');
+      await sleep(2000);
+      at.end = Date.now();
+      await alice.hangup();
+      await bea.waitEvent('CALL_CLOSED', 10_000);
+    } finally {
+      await stopCapture(cap);
+    }
+
+    // the offices' own account: A played the music for alice's hold; B passed bea's on; A took it
+    const holds = (p: typeof a) =>
+      p
+        .events()
+        .filter((e) => e.event === 'iax2-hold')
+        .map((e) => `${e.by} ${e.held ? 'held' : 'resumed'}${e.how ? ` ${e.how}` : ''}${e.class ? ` ${e.class}` : ''}`);
+    assert.deepEqual(holds(a), ['bridged held music', 'bridged resumed music', 'peer held default', 'peer resumed']);
+    assert.deepEqual(holds(b), ['bridged held passthrough default', 'bridged resumed passthrough']);
+
+    // on the wire: B sent HOLD (16) and UNHOLD (17); A sent no hold frame (the answer, 4, is its only control frame)
+    const controls = iax2Controls(pcap, [iaxA, iaxB]);
+    t.diagnostic(`IAX2 control frames: ${controls.join(', ')}`);
+    assert.deepEqual(
+      controls.filter((c) => /\s1[67]$/.test(c)),
+      [`${iaxB} 16`, `${iaxB} 17`],
+    );
+
+    // what each phone heard, window by window
+    const toAlice = readWav(receivedUlaw(pcap, rtpPortOf(pcap, alice), at.up, at.end, a.dir).wav);
+    const toBea = readWav(receivedUlaw(pcap, rtpPortOf(pcap, bea), at.up, at.end, b.dir).wav);
+    const settle = 800; // the re-INVITE's round trip, the frame across the trunk, packets already under way
+    const windows: Array<[string, number, number, 'talk' | 'alice held' | 'bea held']> = [
+      ['talk', at.up + 200, at.aliceHolds, 'talk'],
+      ['alice holds', at.aliceHolds + settle, at.aliceResumes, 'alice held'],
+      ['talk after alice resumes', at.aliceResumes + settle, at.beaHolds, 'talk'],
+      ['bea holds', at.beaHolds + settle, at.beaResumes, 'bea held'],
+      ['talk at last', at.beaResumes + settle, at.end, 'talk'],
+    ];
+    const melody = (x: Float64Array, lo: number, hi: number) => MELODY_HZ.reduce((s, hz) => s + goertzelPower(x, lo, hi, hz, 8000), 0);
+    for (const [name, from, to, what] of windows) {
+      const lo = Math.round(((from - at.up) / 1000) * 8000);
+      const hi = Math.round(((to - at.up) / 1000) * 8000);
+      const heard = (x: Float64Array, tone: number) => ({ rms: +rms(x, lo, hi).toFixed(3), tone: goertzelPower(x, lo, hi, tone, 8000), melody: melody(x, lo, hi) });
+      const heardByAlice = heard(toAlice.samples, TONE_BEA);
+      const heardByBea = heard(toBea.samples, TONE_ALICE);
+      t.diagnostic(`${name} (${((to - from) / 1000).toFixed(1)} s): alice ${JSON.stringify(heardByAlice)}, bea ${JSON.stringify(heardByBea)}`);
+      // talking, each hears the other's tone; the party held hears music, the melody's notes far above the holder's tone
+      // (the holder itself is sent nothing: its offer said sendonly)
+      if (what === 'talk') {
+        assert.ok(heardByBea.tone > 10 * heardByBea.melody && heardByBea.rms > 0.02, `${name}: bea hears alice's tone ${JSON.stringify(heardByBea)}`);
+        assert.ok(heardByAlice.tone > 10 * heardByAlice.melody && heardByAlice.rms > 0.02, `${name}: alice hears bea's tone ${JSON.stringify(heardByAlice)}`);
+      }
+      if (what === 'alice held') assert.ok(heardByBea.melody > 10 * heardByBea.tone && heardByBea.rms > 0.01, `${name}: bea hears music on hold ${JSON.stringify(heardByBea)}`);
+      if (what === 'bea held')
+        assert.ok(heardByAlice.melody > 10 * heardByAlice.tone && heardByAlice.rms > 0.01, `${name}: alice hears music on hold ${JSON.stringify(heardByAlice)}`);
+    }
+  } catch (err) {
+    for (const [n, p] of [['A', a] as const, ['B', b] as const])
+      console.error(
+        `office ${n}:\n${p.lines
+          .filter((l) => /iax2|channel|dial|hold/.test(l))
+          .slice(-40)
+          .join('\n')}`,
+      );
+    throw err;
+  } finally {
+    for (const p of phones) await p.stop();
+    await a.stop();
+    await b.stop();
+  }
+});
