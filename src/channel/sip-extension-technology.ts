@@ -8,7 +8,8 @@
 // with Palisade's own SDP, bridged frame by frame like a trunk's leg. The
 // other technology has no SIP dialog to carry a re-INVITE to, so the phone's
 // re-INVITEs and UPDATEs (hold, resume, a new address) are answered here for
-// this leg alone, as a channel answers its caller's (sip-leg.ts).
+// this leg alone, and its holds cross as the other technology signals them
+// (sip-frame-side.ts).
 import type { DialAttempt, DialContext, DialOutcome, DialTechnology, OutboundLeg } from './dial-technology.js';
 import type { DialTarget, HangupCause } from './channel.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
@@ -16,12 +17,9 @@ import type { SocketPair } from '../media/rtp/rtp-endpoint.js';
 import type { Logger } from '../observability/logger.js';
 import { MediaLeg } from '../media/media-leg.js';
 import { MediaSession } from '../media/media-session.js';
-import { negotiateOffer } from '../media/media-sdp.js';
-import { buildResponse } from '../sip-message/response.js';
-import type { SipMessage } from '../sip-message/sip-message.js';
-import type { ServerTxHandle } from '../sip/b2bua/types.js';
-import { OutboundDial, type AnsweredLeg, type DialBranchTarget } from './sip-dial.js';
-import { holdsBy, musicWhileHeld, type HoldLink, type HoldMusicSource } from './hold-link.js';
+import { OutboundDial, type DialBranchTarget } from './sip-dial.js';
+import type { HoldMusicSource } from './hold-link.js';
+import { sipFrameSide } from './sip-frame-side.js';
 
 export interface SipExtensionTechnologyDeps {
   ua: SipLegHost;
@@ -81,10 +79,9 @@ export function sipExtensionTechnology(d: SipExtensionTechnologyDeps): DialTechn
         }
         const media = session.leg;
         media.start();
-        // hold across the frame bridge: the phone's hold re-INVITEs tell the calling side, and
-        // while the calling side's party holds, the phone hears music on hold (hold-link.ts)
-        const holdLink: HoldLink = { onHold: null, held: musicWhileHeld(media, d.moh) };
-        answerLocally(d, answered, session, (held) => holdLink.onHold?.(held, ''));
+        // the phone's re-INVITEs are answered for this leg; its holds tell the calling side, and
+        // while the calling side's party holds, the phone hears music on hold (sip-frame-side.ts)
+        const holdLink = sipFrameSide(d, answered, session);
         const leg: OutboundLeg = {
           name: `SIP/${ext.number}-${(++seq).toString(16).padStart(8, '0')}`,
           number: ext.number,
@@ -102,53 +99,4 @@ export function sipExtensionTechnology(d: SipExtensionTechnologyDeps): DialTechn
       return attempt;
     },
   };
-}
-
-/** the phone's offers in the answered dialog, answered for this leg (no other SIP dialog to offer them to) */
-function answerLocally(d: SipExtensionTechnologyDeps, leg: AnsweredLeg, session: MediaSession, holdChanged: (held: boolean) => void): void {
-  let ok2xx: { stop(): void } | undefined;
-  let holding = false;
-  leg.bridge = {
-    inDialog(tx: ServerTxHandle, req: SipMessage): boolean {
-      if (req.method !== 'INVITE' && req.method !== 'UPDATE') return false;
-      const server = d.ua.userAgent;
-      let body: Buffer | undefined;
-      let holds: boolean | null = null;
-      if (req.body.length) {
-        try {
-          const codec = session.leg.codec;
-          const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
-          body = session.answer(offer);
-          holds = holdsBy(offer.media.direction);
-        } catch {
-          tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
-          return true;
-        }
-      } else if (req.method === 'INVITE') body = session.offer(session.direction);
-      const res = buildResponse(req, 200, 'OK', { toTag: leg.dialog.localTag, server, body, contentType: body ? 'application/sdp' : undefined });
-      res.headers.push({ name: 'contact', value: leg.dialog.localContact });
-      tx.respond(res);
-      if (req.method === 'INVITE') {
-        ok2xx?.stop();
-        ok2xx = d.ua.retransmit2xx(res, leg.dialog.remote, () => undefined);
-      }
-      if (holds !== null && holds !== holding) {
-        holding = holds;
-        holdChanged(holds);
-      }
-      return true;
-    },
-    onAck(ack: SipMessage): void {
-      ok2xx?.stop();
-      ok2xx = undefined;
-      if (!session.awaitingAnswer || ack.body.length === 0) return;
-      try {
-        // our 2xx carried the offer (a session refresh): the ACK the answer (RFC 3261 §13.2.1)
-        session.takeAnswer(ack.body);
-      } catch (err) {
-        d.log.info('dial-bad-answer', { leg: leg.number, error: (err as Error).message });
-      }
-    },
-  };
-  void leg.ended.then(() => ok2xx?.stop());
 }

@@ -13,6 +13,13 @@
 // music (the default class's notes, C4 to C5) while held, the tone again
 // after the resume. The same capture's IAX2 frames show the HOLD and
 // UNHOLD from B, and none from A.
+//
+// The second test sends office B's call on out of office A's SIP trunk (a
+// SIPp provider, provider-hold-uas.xml with its RTP echoed): the
+// provider's hold re-INVITEs are answered by A for that leg (before, 488:
+// no SIP dialog on the other side to carry them) and bea hears A's music
+// while it holds; bea's hold reaches A as a HOLD frame and the provider is
+// played A's music.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -24,6 +31,7 @@ import { generateSecret } from '../../src/security/passwords/index.js';
 import { officePhone } from '../helpers/office-link.js';
 import { goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
+import { startSipp, type SippResult } from '../helpers/sipp.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const TONE_ALICE = 440;
@@ -206,6 +214,161 @@ test('hold across an IAX2 trunk: one office plays the held party music itself, t
     throw err;
   } finally {
     for (const p of phones) await p.stop();
+    await a.stop();
+    await b.stop();
+  }
+});
+
+/** epoch ms of the office's first log line with `event` that matches */
+function loggedAt(p: { events(): Record<string, unknown>[] }, pred: (e: Record<string, unknown>) => boolean): number {
+  const e = p.events().find(pred);
+  assert.ok(e, 'no such log line');
+  return Date.parse(String(e.time));
+}
+
+test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITEs are answered and its caller hears music; the caller's HOLD frame plays the provider music", {
+  timeout: 150_000,
+}, async (t) => {
+  const [portA, portB, iaxA, iaxB, pUas] = await freeLocalPorts(5);
+  const [mediaUas] = await freeLocalPorts(1, 4);
+  const trunkSecret = generateSecret();
+  const s2001 = generateSecret();
+  // the provider: answers, holds the caller after 3 s, resumes 3 s later, waits for the BYE; echoes the RTP
+  const uas = await startSipp({
+    scenario: 'provider-hold-uas',
+    target: '127.0.0.1',
+    port: pUas,
+    mediaPort: mediaUas,
+    rtpEcho: true,
+    traceMsg: true,
+    calls: 1,
+    pauseMs: 3000,
+    timeoutS: 60,
+  });
+  const a = await startPalisade({
+    sipPort: portA,
+    transports: ['udp'],
+    extraYaml: [
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
+      'trunks:',
+      '  - name: office-b',
+      '    type: iax2',
+      '    host: 127.0.0.1',
+      `    port: ${iaxB}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      '  - name: carrier',
+      '    host: 127.0.0.1',
+      `    port: ${pUas}`,
+      'routes:',
+      '  outbound:',
+      '    - name: national',
+      '      match: ["_0X."]',
+      '      trunks: [carrier]',
+      '      allow_trunk_calls: true',
+    ].join('\n'),
+  });
+  const b = await startPalisade({
+    sipPort: portB,
+    transports: ['udp'],
+    extraYaml: [
+      'extensions:',
+      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
+      'iax2:',
+      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
+      '  mohinterpret: passthrough',
+      'trunks:',
+      '  - name: office-a',
+      '    type: iax2',
+      '    host: 127.0.0.1',
+      `    port: ${iaxA}`,
+      '    username: "9000"',
+      `    secret: "${trunkSecret}"`,
+      'routes:',
+      '  outbound:',
+      '    - name: via-office-a',
+      '      match: ["_0X."]',
+      '      trunks: [office-a]',
+    ].join('\n'),
+  });
+  const phones: Baresip[] = [];
+  let provider: SippResult | null = null;
+  const at = { up: 0, beaHolds: 0, beaResumes: 0, end: 0 };
+  try {
+    const bea = await officePhone(b, 'bea', '2001', s2001, TONE_BEA);
+    phones.push(bea);
+    const pcap = join(a.dir, 'hold-trunk.pcap');
+    const [lo, hi] = bea.opts.rtpPorts!;
+    const cap = await startCapture(pcap, `udp and (portrange ${lo}-${hi} or port ${mediaUas} or port ${iaxA} or port ${iaxB})`);
+    try {
+      // bea dials out: B → IAX2 → A → the carrier; the provider holds and resumes her on its own schedule
+      await bea.dial(`sip:0305551234@127.0.0.1:${portB}`);
+      await bea.waitEvent('CALL_ESTABLISHED', 15_000);
+      at.up = Date.now();
+      await a.waitForEvent((e) => e.event === 'iax2-hold' && e.held === false, 15_000);
+      await sleep(1500);
+      at.beaHolds = Date.now();
+      await bea.mustCommand('hold');
+      await sleep(3000);
+      at.beaResumes = Date.now();
+      await bea.mustCommand('resume');
+      await sleep(1500);
+      at.end = Date.now();
+      await bea.hangup();
+      provider = await uas.finish(8000);
+    } finally {
+      await stopCapture(cap);
+    }
+    // the provider's hold and resume were answered (200, never 488) and it counted the call
+    assert.doesNotMatch(provider.messages, /SIP\/2\.0 488/, 'a re-INVITE was refused');
+    assert.equal(provider.stats?.successful, 1, `${provider.errors}\n${provider.messages.slice(-2500)}`);
+
+    const holds = (p: typeof a) =>
+      p
+        .events()
+        .filter((e) => e.event === 'iax2-hold')
+        .map((e) => `${e.by} ${e.held ? 'held' : 'resumed'}${e.how ? ` ${e.how}` : ''}`);
+    // A: the provider's hold played bea music (A's default), then bea's HOLD frame came and went
+    assert.deepEqual(holds(a), ['bridged held music', 'bridged resumed music', 'peer held', 'peer resumed']);
+    assert.deepEqual(holds(b), ['bridged held passthrough', 'bridged resumed passthrough']);
+
+    const providerHolds = loggedAt(a, (e) => e.event === 'iax2-hold' && e.held === true && e.by === 'bridged');
+    const providerResumes = loggedAt(a, (e) => e.event === 'iax2-hold' && e.held === false && e.by === 'bridged');
+    const toBea = readWav(receivedUlaw(pcap, rtpPortOf(pcap, bea), at.up, at.end, b.dir).wav);
+    const toProvider = readWav(receivedUlaw(pcap, mediaUas, at.up, at.end, a.dir).wav);
+    const melody = (x: Float64Array, from: number, to: number) => MELODY_HZ.reduce((sum, hz) => sum + goertzelPower(x, from, to, hz, 8000), 0);
+    const heard = (x: Float64Array, from: number, to: number, tone: number) => {
+      const i = Math.round(((from - at.up) / 1000) * 8000);
+      const j = Math.round(((to - at.up) / 1000) * 8000);
+      return { rms: +rms(x, i, j).toFixed(3), tone: goertzelPower(x, i, j, tone, 8000), melody: melody(x, i, j) };
+    };
+    const settle = 800;
+    // talking before the provider's hold: bea hears her own tone, echoed by the provider
+    const talk = heard(toBea.samples, at.up + 300, providerHolds, TONE_BEA);
+    // the provider holds: bea hears A's music
+    const providerHeld = heard(toBea.samples, providerHolds + settle, providerResumes, TONE_BEA);
+    // bea holds: the provider is sent A's music
+    const beaHeld = heard(toProvider.samples, at.beaHolds + settle, at.beaResumes, TONE_BEA);
+    // bea resumes: the provider hears bea's tone again
+    const after = heard(toProvider.samples, at.beaResumes + settle, at.end, TONE_BEA);
+    t.diagnostic(JSON.stringify({ talk, providerHeld, beaHeld, after }));
+    assert.ok(talk.tone > 10 * talk.melody && talk.rms > 0.02, `bea hears the echo of her tone ${JSON.stringify(talk)}`);
+    assert.ok(providerHeld.melody > 10 * providerHeld.tone && providerHeld.rms > 0.01, `bea hears music while the provider holds ${JSON.stringify(providerHeld)}`);
+    assert.ok(beaHeld.melody > 10 * beaHeld.tone && beaHeld.rms > 0.01, `the provider is played music while bea holds ${JSON.stringify(beaHeld)}`);
+    assert.ok(after.tone > 10 * after.melody && after.rms > 0.02, `the provider hears bea again ${JSON.stringify(after)}`);
+  } catch (err) {
+    for (const [n, p] of [['A', a] as const, ['B', b] as const])
+      console.error(
+        `office ${n}:\n${p.lines
+          .filter((l) => /iax2|channel|dial|hold|trunk|route/.test(l))
+          .slice(-40)
+          .join('\n')}`,
+      );
+    throw err;
+  } finally {
+    for (const p of phones) await p.stop();
+    if (!provider) await uas.stop();
     await a.stop();
     await b.stop();
   }

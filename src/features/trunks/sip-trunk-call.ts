@@ -13,6 +13,8 @@ import type { Remote } from '../../transport/types.js';
 import type { SipLegHost } from '../../sip/b2bua/leg-host.js';
 import type { ClientTxHandle } from '../../sip/b2bua/types.js';
 import { AnsweredLeg } from '../../channel/sip-dial.js';
+import { sipFrameSide } from '../../channel/sip-frame-side.js';
+import type { HoldMusicSource } from '../../channel/hold-link.js';
 import type { DialAttempt, DialOutcome, OutboundLeg } from '../../channel/dial-technology.js';
 import type { DialStatus, HangupCause } from '../../channel/channel.js';
 import { MediaLeg } from '../../media/media-leg.js';
@@ -27,6 +29,8 @@ export interface TrunkCallHost {
   allocatePair(): SocketPair;
   mediaAddress: string;
   log: Logger;
+  /** the music the far party hears while a caller of another technology (IAX2) holds it */
+  moh: HoldMusicSource;
 }
 
 /** who the far end is told is calling */
@@ -234,6 +238,9 @@ export class SipTrunkCall implements DialAttempt {
       ended,
       hangup: () => leg.hangup(),
       sip: { leg, session: this.session! },
+      // bridged frame by frame (an IAX2 caller): the provider's re-INVITEs are answered here and hold
+      // crosses as the caller's technology signals it; a SIP caller relays them instead (dial-bridge.ts)
+      holdLink: sipFrameSide({ ua: this.host.legs, log: this.host.log, moh: this.host.moh }, leg, this.session!),
     };
     this.host.log.info('trunk-call-answered', { trunk: this.r.trunk.name, leg: out.name, codec: media.codec });
     this.resolve({ status: 'ANSWER', leg: out });

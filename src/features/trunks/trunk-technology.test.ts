@@ -37,6 +37,7 @@ function rig(gate: (a: CallAttempt) => GateDecision = () => ({ ok: true, verdict
     trunk: (n: string) => trunks.get(n),
     route: (n: string) => routes.get(n),
     isTrunkContext: (c: string) => c === 'from-trunk',
+    moh: { load: () => [] },
     // the far end is never reached in this test: no targets
     targets: async () => ({ targets: [] }),
     callGate: {

@@ -16,6 +16,7 @@
 // Trunks made through the API (trunk-api.ts) run beside the file's; the
 // list of both is published on the trunk set (src/core/trunk-set.ts), which
 // the IAX2 module follows for the type: iax2 ones.
+import type { HoldMusicSource } from '../../channel/hold-link.js';
 import type { WorkerBus } from '../../core/worker-bus.js';
 import type { ModuleDeclarations, PalisadeModule } from '../../core/module.js';
 import type { MapReader } from '../../config/yaml-reader.js';
@@ -69,6 +70,8 @@ export interface TrunksServices {
   sipLegs: SipLegHost;
   channels: Pick<SipChannelFactory, 'accept'>;
   media: { allocatePair(): SocketPair };
+  /** music on hold, for a trunk's party held by a caller of another technology */
+  mediaServices: { moh: HoldMusicSource };
   defences: {
     authOutcome(o: AuthOutcome): void;
     pinOutcome(o: PinOutcome): void;
@@ -303,6 +306,7 @@ export function trunksModule(): PalisadeModule<
             allocatePair: () => s.media.allocatePair(),
             mediaAddress: cfg.rtp.advertisedAddress,
             log,
+            moh: s.mediaServices.moh,
             trunk: (name) => r.byName.get(name),
             route: (name) => r.table.routes.outbound.find((x) => x.name === name),
             isTrunkContext: (c) => r.table.isTrunkContext(c),
