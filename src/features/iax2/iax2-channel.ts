@@ -4,7 +4,8 @@
 // the media services (prompts, recording, voicemail, conference) work
 // unchanged; dial() asks the Dial() technologies (SIP extensions, IAX2
 // trunks and peers, whatever modules registered) and bridges the first leg
-// to answer through PCM.
+// to answer through PCM (the channels' EndpointBridge, as a SIP channel
+// bridges a leg of another technology).
 import type { Channel, ChannelPeer, DialOptions, DialResult, DialTarget, HangupCause } from '../../channel/channel.js';
 import type { DialAttempt, DialOutcome, DialTechnologies, OutboundLeg } from '../../channel/dial-technology.js';
 import { channelCdr } from '../../channel/channel-cdr.js';
@@ -13,7 +14,8 @@ import { Cause, ControlCmd, FrameType } from '../../iax2/iax2-constants.js';
 import type { Iax2Call } from '../../iax2/iax2-call.js';
 import type { Logger } from '../../observability/logger.js';
 import type { CallEvent, CallPhase } from '../../core/call-events.js';
-import { bridgeEndpoints, Iax2Media } from './iax2-media.js';
+import { Iax2Media } from './iax2-media.js';
+import { EndpointBridge } from '../../channel/endpoint-bridge.js';
 import { iax2HoldLink, type Iax2HoldConfig } from './iax2-hold.js';
 import { joinHold, type HoldLink, type HoldMusicSource } from '../../channel/hold-link.js';
 
@@ -196,7 +198,7 @@ export class Iax2Channel implements Channel {
     // DIALSTATUS is ANSWER from the answer on (the CDR of a call cut while bridged says so)
     this.dialStatus = 'ANSWER';
     this.bridged = leg;
-    const unbridge = bridgeEndpoints(this.media, leg.endpoint);
+    const bridge = new EndpointBridge(this.media, leg.endpoint);
     // hold both ways: the peer's HOLD reaches the leg (a phone hears music), the leg's hold reaches the peer
     const parted = joinHold(this.holdLink, leg.holdLink);
     this.emitPhase('answered', { toExtension: leg.number });
@@ -204,7 +206,8 @@ export class Iax2Channel implements Channel {
     const t0 = Date.now();
     await Promise.race([leg.ended, this.ended]);
     parted();
-    unbridge();
+    bridge.close();
+    this.deps.log.info('iax2-channel-unbridged', { channel: this.name, leg: leg.name, ...bridge.stats });
     this.bridged = null;
     if (this.hungUp) leg.hangup();
     else this.emitPhase('answered', { toExtension: '' });
