@@ -28,7 +28,7 @@ import { runSippClient, lastStatRow } from './lib/sipp-run.mjs';
 import { startProcess, stopTree, stopAll, treeTicks, cpuPercent, treeRss, sleep, track } from './lib/procs.mjs';
 import { userRange, writeSippCsv, writePalisadeCsv, benchPassword } from './lib/users.mjs';
 import { freePortBlocks } from './lib/ports.mjs';
-import { writeRtpPcap } from './lib/rtp-pcap.mjs';
+import { writeJitterPcap } from '../dist/test/helpers/jitter-pcap.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SIPP = join(ROOT, 'test', 'sipp');
@@ -162,7 +162,7 @@ async function main() {
     });
 
     const rampS = cfg.calls / cfg.rate;
-    const pcapPath = writeRtpPcap(join(work, 'pcma-440.pcap'), rampS * 4 + cfg.holdMs / 1000 + 10);
+    const pcapPath = writeJitterPcap(join(work, 'pcma-440.pcap'), { seconds: rampS * 4 + cfg.holdMs / 1000 + 10, jitterMs: 0, toneHz: 440 });
     const scenario = join(work, 'call-auth-uac.xml');
     writeFileSync(scenario, readFileSync(join(SIPP, 'call-auth-uac.xml'), 'utf8').replace('/usr/share/sip-tester/g711a.pcap', pcapPath));
     log(`${cfg.calls} calls at ${cfg.rate}/s, held ${cfg.holdMs} ms, SIPp → A → IAX2 → B → SIPp echo`);
