@@ -11,9 +11,9 @@ import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { ServerTxHandle } from '../sip/b2bua/types.js';
 import type { SipMessage } from '../sip-message/sip-message.js';
 import { buildResponse } from '../sip-message/response.js';
-import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession } from '../media/media-session.js';
-import { holdsBy, musicWhileHeld, type HoldLink, type HoldMusicSource } from './hold-link.js';
+import { musicWhileHeld, type HoldLink, type HoldMusicSource } from './hold-link.js';
+import { answerHere } from './local-offer.js';
 import type { AnsweredLeg } from './sip-dial.js';
 
 export interface SipFrameSideDeps {
@@ -31,19 +31,12 @@ export function sipFrameSide(d: SipFrameSideDeps, leg: AnsweredLeg, session: Med
     inDialog(tx: ServerTxHandle, req: SipMessage): boolean {
       if (req.method !== 'INVITE' && req.method !== 'UPDATE') return false;
       const server = d.ua.userAgent;
-      let body: Buffer | undefined;
-      let holds: boolean | null = null;
-      if (req.body.length) {
-        try {
-          const codec = session.leg.codec;
-          const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
-          body = session.answer(offer);
-          holds = holdsBy(offer.media.direction);
-        } catch {
-          tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
-          return true;
-        }
-      } else if (req.method === 'INVITE') body = session.offer(session.direction);
+      const answered = answerHere(session, req);
+      if (!answered) {
+        tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
+        return true;
+      }
+      const { body, holds } = answered;
       const res = buildResponse(req, 200, 'OK', { toTag: leg.dialog.localTag, server, body, contentType: body ? 'application/sdp' : undefined });
       res.headers.push({ name: 'contact', value: leg.dialog.localContact });
       tx.respond(res);

@@ -13,10 +13,9 @@ import type { Remote } from '../transport/types.js';
 import type { SipLegHost } from '../sip/b2bua/leg-host.js';
 import type { DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Logger } from '../observability/logger.js';
-import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession } from '../media/media-session.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
-import { holdsBy } from './hold-link.js';
+import { answerHere } from './local-offer.js';
 
 /** a Dial() bridge the leg is in takes its re-INVITEs, UPDATEs and ACKs (dial-bridge.ts) */
 export interface LegBridgeHook {
@@ -204,19 +203,12 @@ export class SipLeg implements DialogOwner {
       tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
       return;
     }
-    let body: Buffer | undefined;
-    let holds: boolean | null = null;
-    if (req.body.length) {
-      try {
-        const codec = session.leg.codec;
-        const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
-        body = session.answer(offer);
-        holds = holdsBy(offer.media.direction);
-      } catch {
-        tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
-        return;
-      }
-    } else if (req.method === 'INVITE') body = session.offer(session.direction);
+    const answered = answerHere(session, req);
+    if (!answered) {
+      tx.respond(buildResponse(req, 488, 'Not Acceptable Here', { server }));
+      return;
+    }
+    const { body, holds } = answered;
     const res = buildResponse(req, 200, 'OK', { toTag: this.dialog.localTag, server, body, contentType: body ? 'application/sdp' : undefined });
     res.headers.push({ name: 'contact', value: this.dialog.localContact });
     tx.respond(res);

@@ -119,24 +119,21 @@ test('an unknown account and a wrong secret get the same frames (REGAUTH, then R
   }
 });
 
+/** a call from `cli` to the server's number 600, as 1001 (Alice) with its secret */
+function place(cli: Iax2Engine, to: Iax2Engine, format: number, capability = format): Iax2Call {
+  return Iax2Call.place(
+    cli,
+    { address: '127.0.0.1', port: to.localPort },
+    { called: '600', callingNumber: '1001', callingName: 'Alice', username: '1001', secret: ACCOUNTS['1001']!.secret, capability, format },
+  );
+}
+
 test('a call: NEW → AUTHREQ/AUTHREP → ACCEPT → RINGING → ANSWER, voice and DTMF both ways, HANGUP with its cause', async () => {
   const srv = await server();
   const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true });
   await cli.listen();
   try {
-    const call = Iax2Call.place(
-      cli,
-      { address: '127.0.0.1', port: srv.engine.localPort },
-      {
-        called: '600',
-        callingNumber: '1001',
-        callingName: 'Alice',
-        username: '1001',
-        secret: ACCOUNTS['1001']!.secret,
-        capability: Format.ULAW | Format.ALAW,
-        format: Format.ALAW,
-      },
-    );
+    const call = place(cli, srv.engine, Format.ALAW, Format.ULAW | Format.ALAW);
     const heardByCaller: Buffer[] = [];
     const digitsAtCaller: string[] = [];
     let ended: [number, string, string] | null = null;
@@ -226,11 +223,7 @@ test('hold: HOLD naming a music class and UNHOLD both ways, once per change; QUE
   const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true });
   await cli.listen();
   try {
-    const call = Iax2Call.place(
-      cli,
-      { address: '127.0.0.1', port: srv.engine.localPort },
-      { called: '600', callingNumber: '1001', callingName: 'Alice', username: '1001', secret: ACCOUNTS['1001']!.secret, capability: Format.ULAW, format: Format.ULAW },
-    );
+    const call = place(cli, srv.engine, Format.ULAW);
     let answered = false;
     const atCaller: Array<[boolean, string]> = [];
     call.events = { answered: () => (answered = true), hold: (h, c) => atCaller.push([h, c]) };

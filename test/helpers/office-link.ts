@@ -76,3 +76,44 @@ export function cdrRowsOnce(p: PalisadeProcess, n: number, where: string): Promi
     10_000,
   );
 }
+
+/** what an office's palisade.yaml holds beyond startPalisade's own lines, for the IAX2 trunk tests */
+export interface Iax2OfficeYaml {
+  /** its one extension, with a SIP phone */
+  extension?: { number: string; name: string; secret: string };
+  /** the port of `iax2.listen` on 127.0.0.1 */
+  iaxPort: number;
+  /** further lines of the iax2 section (`refresh: 10`...) */
+  iax2?: string[];
+  /** its trunks to the other office (or a provider): IAX2 with `iax` (a port, or dynamic), else SIP with `sip` */
+  trunks: Array<{ name: string; iax?: number | 'dynamic'; sip?: number; username?: string; secret?: string; extra?: string[] }>;
+  outbound?: Array<{ name: string; match: string; trunk: string; extra?: string[] }>;
+  /** patterns of inbound routes to `${EXTEN}` */
+  inbound?: string[];
+}
+
+/** the YAML lines of an office linked by IAX2 (startPalisade's extraYaml) */
+export function iax2OfficeYaml(o: Iax2OfficeYaml): string {
+  const lines: string[] = [];
+  if (o.extension) lines.push('extensions:', `  - { number: "${o.extension.number}", name: ${o.extension.name}, secret: "${o.extension.secret}", context: internal }`);
+  lines.push('iax2:', `  listen: ["udp:127.0.0.1:${o.iaxPort}"]`, ...(o.iax2 ?? []).map((l) => `  ${l}`));
+  lines.push('trunks:');
+  for (const t of o.trunks) {
+    lines.push(`  - name: ${t.name}`);
+    if (t.iax !== undefined) lines.push('    type: iax2', ...(t.iax === 'dynamic' ? ['    host: dynamic'] : ['    host: 127.0.0.1', `    port: ${t.iax}`]));
+    else lines.push('    host: 127.0.0.1', `    port: ${t.sip}`);
+    if (t.username) lines.push(`    username: "${t.username}"`);
+    if (t.secret) lines.push(`    secret: "${t.secret}"`);
+    lines.push(...(t.extra ?? []).map((l) => `    ${l}`));
+  }
+  if (o.outbound?.length || o.inbound?.length) lines.push('routes:');
+  if (o.outbound?.length) {
+    lines.push('  outbound:');
+    for (const r of o.outbound) lines.push(`    - name: ${r.name}`, `      match: ["${r.match}"]`, `      trunks: [${r.trunk}]`, ...(r.extra ?? []).map((l) => `      ${l}`));
+  }
+  if (o.inbound?.length) {
+    lines.push('  inbound:');
+    for (const did of o.inbound) lines.push(`    - did: "${did}"`, '      to: "${EXTEN}"');
+  }
+  return lines.join('\n');
+}

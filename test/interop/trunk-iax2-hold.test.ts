@@ -28,7 +28,7 @@ import { startPalisade } from '../helpers/palisade-process.js';
 import type { Baresip } from '../helpers/baresip.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { officePhone } from '../helpers/office-link.js';
+import { iax2OfficeYaml, officePhone } from '../helpers/office-link.js';
 import { goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
 import { startSipp, type SippResult } from '../helpers/sipp.js';
@@ -78,47 +78,23 @@ test('hold across an IAX2 trunk: one office plays the held party music itself, t
   const a = await startPalisade({
     sipPort: portA,
     transports: ['udp'],
-    extraYaml: [
-      'extensions:',
-      `  - { number: "1001", name: Al, secret: "${s1001}", context: internal }`,
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
-      'trunks:',
-      '  - name: office-b',
-      '    type: iax2',
-      '    host: 127.0.0.1',
-      `    port: ${iaxB}`,
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      'routes:',
-      '  outbound:',
-      '    - name: to-office-b',
-      '      match: ["_2XXX"]',
-      '      trunks: [office-b]',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      extension: { number: '1001', name: 'Al', secret: s1001 },
+      iaxPort: iaxA,
+      trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
+      outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
+    }),
   });
   const b = await startPalisade({
     sipPort: portB,
     transports: ['udp'],
-    extraYaml: [
-      'extensions:',
-      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
-      '  mohinterpret: passthrough',
-      '  mohsuggest: default',
-      'trunks:',
-      '  - name: office-a',
-      '    type: iax2',
-      '    host: 127.0.0.1',
-      `    port: ${iaxA}`,
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      'routes:',
-      '  inbound:',
-      '    - did: "_2XXX"',
-      '      to: "${EXTEN}"',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      extension: { number: '2001', name: 'Bea', secret: s2001 },
+      iaxPort: iaxB,
+      iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
+      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+      inbound: ['_2XXX'],
+    }),
   });
   const phones: Baresip[] = [];
   const at = { up: 0, aliceHolds: 0, aliceResumes: 0, beaHolds: 0, beaResumes: 0, end: 0 };
@@ -248,49 +224,25 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
   const a = await startPalisade({
     sipPort: portA,
     transports: ['udp'],
-    extraYaml: [
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
-      'trunks:',
-      '  - name: office-b',
-      '    type: iax2',
-      '    host: 127.0.0.1',
-      `    port: ${iaxB}`,
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      '  - name: carrier',
-      '    host: 127.0.0.1',
-      `    port: ${pUas}`,
-      'routes:',
-      '  outbound:',
-      '    - name: national',
-      '      match: ["_0X."]',
-      '      trunks: [carrier]',
-      '      allow_trunk_calls: true',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      iaxPort: iaxA,
+      trunks: [
+        { name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret },
+        { name: 'carrier', sip: pUas },
+      ],
+      outbound: [{ name: 'national', match: '_0X.', trunk: 'carrier', extra: ['allow_trunk_calls: true'] }],
+    }),
   });
   const b = await startPalisade({
     sipPort: portB,
     transports: ['udp'],
-    extraYaml: [
-      'extensions:',
-      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
-      '  mohinterpret: passthrough',
-      'trunks:',
-      '  - name: office-a',
-      '    type: iax2',
-      '    host: 127.0.0.1',
-      `    port: ${iaxA}`,
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      'routes:',
-      '  outbound:',
-      '    - name: via-office-a',
-      '      match: ["_0X."]',
-      '      trunks: [office-a]',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      extension: { number: '2001', name: 'Bea', secret: s2001 },
+      iaxPort: iaxB,
+      iax2: ['mohinterpret: passthrough'],
+      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+      outbound: [{ name: 'via-office-a', match: '_0X.', trunk: 'office-a' }],
+    }),
   });
   const phones: Baresip[] = [];
   let provider: SippResult | null = null;

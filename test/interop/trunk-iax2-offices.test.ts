@@ -16,7 +16,7 @@ import { startPalisade } from '../helpers/palisade-process.js';
 import type { Baresip } from '../helpers/baresip.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { assertHeard, cdrRowsOnce, officePhone, show } from '../helpers/office-link.js';
+import { assertHeard, cdrRowsOnce, iax2OfficeYaml, officePhone, show } from '../helpers/office-link.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -32,60 +32,27 @@ test('two Palisade offices linked by an IAX2 trunk with registration: calls both
   const a = await startPalisade({
     sipPort: portA,
     transports: ['udp'],
-    extraYaml: [
-      'extensions:',
-      `  - { number: "1001", name: Al, secret: "${s1001}", context: internal }`,
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxA}"]`,
-      '  refresh: 10',
-      '  min_refresh: 5',
-      'trunks:',
-      '  - name: office-b',
-      '    type: iax2',
-      '    host: dynamic',
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      'routes:',
-      '  outbound:',
-      '    - name: to-office-b',
-      '      match: ["_2XXX"]',
-      '      trunks: [office-b]',
-      '      strip: 0',
-      '      prepend: ""',
-      '  inbound:',
-      '    - did: "_1XXX"',
-      '      to: "${EXTEN}"',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      extension: { number: '1001', name: 'Al', secret: s1001 },
+      iaxPort: iaxA,
+      iax2: ['refresh: 10', 'min_refresh: 5'],
+      trunks: [{ name: 'office-b', iax: 'dynamic', username: '9000', secret: trunkSecret }],
+      outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b', extra: ['strip: 0', 'prepend: ""'] }],
+      inbound: ['_1XXX'],
+    }),
   });
   // office B: extensions 2XXX; registers to A with a 10 s refresh so the refresh is seen
   const b = await startPalisade({
     sipPort: portB,
     transports: ['udp'],
-    extraYaml: [
-      'extensions:',
-      `  - { number: "2001", name: Bea, secret: "${s2001}", context: internal }`,
-      'iax2:',
-      `  listen: ["udp:127.0.0.1:${iaxB}"]`,
-      '  refresh: 10',
-      'trunks:',
-      '  - name: office-a',
-      '    type: iax2',
-      '    host: 127.0.0.1',
-      `    port: ${iaxA}`,
-      '    username: "9000"',
-      `    secret: "${trunkSecret}"`,
-      '    register: true',
-      'routes:',
-      '  outbound:',
-      '    - name: to-office-a',
-      '      match: ["_1XXX"]',
-      '      trunks: [office-a]',
-      '      strip: 0',
-      '      prepend: ""',
-      '  inbound:',
-      '    - did: "_2XXX"',
-      '      to: "${EXTEN}"',
-    ].join('\n'),
+    extraYaml: iax2OfficeYaml({
+      extension: { number: '2001', name: 'Bea', secret: s2001 },
+      iaxPort: iaxB,
+      iax2: ['refresh: 10'],
+      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret, extra: ['register: true'] }],
+      outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a', extra: ['strip: 0', 'prepend: ""'] }],
+      inbound: ['_2XXX'],
+    }),
   });
   const phones: Baresip[] = [];
   try {

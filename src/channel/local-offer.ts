@@ -1,0 +1,26 @@
+// A re-INVITE or UPDATE in a dialog whose media Palisade terminates and no
+// bridge carries on (a channel's caller, a phone or trunk leg bridged frame
+// by frame): its offer is answered for our own endpoint. Shared by
+// sip-leg.ts and sip-frame-side.ts, which add the dialog's 200 and 2xx
+// retransmission around it.
+import { negotiateOffer } from '../media/media-sdp.js';
+import type { MediaSession } from '../media/media-session.js';
+import type { SipMessage } from '../sip-message/sip-message.js';
+import { holdsBy } from './hold-link.js';
+
+/**
+ * The body of our 200 and whether the offer holds the call (RFC 3264 §8.4;
+ * null when the request had no offer: a re-INVITE's 2xx then carries ours
+ * and the ACK the answer, RFC 3261 §14.2). Null when the offer's media
+ * cannot be taken: the request gets 488.
+ */
+export function answerHere(session: MediaSession, req: SipMessage): { body: Buffer | undefined; holds: boolean | null } | null {
+  if (req.body.length === 0) return { body: req.method === 'INVITE' ? session.offer(session.direction) : undefined, holds: null };
+  try {
+    const codec = session.leg.codec;
+    const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
+    return { body: session.answer(offer), holds: holdsBy(offer.media.direction) };
+  } catch {
+    return null;
+  }
+}
