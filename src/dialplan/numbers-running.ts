@@ -51,11 +51,23 @@ const MENUS = new Set(['background', 'waitexten']);
 const WALK_DEPTH = 16;
 const ASKED_MAX = 4096;
 
+/** where a jump is made: its step (an index of the extension's steps) and the priority it lands on, as written */
+interface JumpStep {
+  step: number;
+  priority: string;
+}
+
 /** a jump whose extension is the number itself or a piece of it: `${EXTEN}`, `${EXTEN:2}`, `${EXTEN:-3}`, `${EXTEN:1:4}` */
-interface NumberJump {
+interface NumberJump extends JumpStep {
   context: string | null;
   offset: number;
   length: number | undefined;
+}
+
+/** a written-out jump to another extension, with the name jumped to (it becomes the number there) */
+interface NamedJump extends JumpStep {
+  to: Extension;
+  exten: string;
 }
 
 /** `apps` lower-case */
@@ -76,8 +88,8 @@ interface Graph {
   jumps: Map<Extension, Extension[]>;
   /** the jumps made of the number itself */
   byNumber: Map<Extension, NumberJump[]>;
-  /** the written-out jumps to another extension, with the name jumped to (it becomes the number there) */
-  named: Map<Extension, Array<{ to: Extension; exten: string }>>;
+  /** the written-out jumps to another extension */
+  named: Map<Extension, NamedJump[]>;
   contextOf: Map<Extension, Context>;
   /** the extensions with a jump whose context (or whole target) is a variable: they may land anywhere */
   anywhere: Set<Extension>;
@@ -90,14 +102,14 @@ function graphOf(dp: Dialplan): Graph {
   if (have) return have;
   const jumps = new Map<Extension, Extension[]>();
   const byNumber = new Map<Extension, NumberJump[]>();
-  const named = new Map<Extension, Array<{ to: Extension; exten: string }>>();
+  const named = new Map<Extension, NamedJump[]>();
   const contextOf = new Map<Extension, Context>();
   const anywhere = new Set<Extension>();
   for (const ctx of dp.contexts.values()) {
     for (const e of ctx.extensions.values()) {
       contextOf.set(e, ctx);
       const to: Extension[] = [];
-      for (const st of e.steps) {
+      for (const [step, st] of e.steps.entries()) {
         const app = st.app.toLowerCase();
         if (MENUS.has(app)) {
           for (const k of reachable(dp, ctx, new Set())) if (k !== e) to.push(k);
@@ -105,7 +117,7 @@ function graphOf(dp: Dialplan): Graph {
         }
         if (!JUMPS.has(app)) continue;
         for (const target of jumpTargets(app, st.data)) {
-          const nj = numberJump(target);
+          const nj = numberJump(target, step);
           if (nj) {
             byNumber.set(e, [...(byNumber.get(e) ?? []), nj]);
             continue;
@@ -119,7 +131,7 @@ function graphOf(dp: Dialplan): Graph {
           const t = resolve(dp, ctx, e, target);
           if (t && t !== e) {
             to.push(t);
-            if (target.length >= 2) named.set(e, [...(named.get(e) ?? []), { to: t, exten: target[target.length - 2]! }]);
+            if (target.length >= 2) named.set(e, [...(named.get(e) ?? []), { to: t, exten: target[target.length - 2]!, step, priority: target[target.length - 1]! }]);
           }
         }
       }
@@ -143,17 +155,28 @@ function numberLanding(dp: Dialplan, g: Graph, e: Extension, j: NumberJump, exte
  * A call at `e` whose number is `exten`, followed through the jumps made of
  * the number and the written-out ones (the number becomes the name jumped
  * to): the first answer `at` gives for an extension on the way, or null.
+ * `s` is what the walk carries into an extension; `enter`, when given,
+ * works out the next one at each jump (appReached: the variables known).
  */
-function walkJumps<T>(dp: Dialplan, g: Graph, e: Extension, exten: string, at: (e: Extension, exten: string) => T | null, depth = 0): T | null {
-  const here = at(e, exten);
+function walkJumps<T, S>(
+  dp: Dialplan,
+  g: Graph,
+  e: Extension,
+  exten: string,
+  at: (e: Extension, exten: string, s: S) => T | null,
+  s: S,
+  enter: ((from: Extension, exten: string, s: S, jump: JumpStep, to: Extension) => S) | null,
+  depth = 0,
+): T | null {
+  const here = at(e, exten, s);
   if (here !== null || depth >= WALK_DEPTH) return here;
   for (const j of g.byNumber.get(e) ?? []) {
     const l = numberLanding(dp, g, e, j, exten);
-    const r = l ? walkJumps(dp, g, l.to, l.exten, at, depth + 1) : null;
+    const r = l ? walkJumps(dp, g, l.to, l.exten, at, enter ? enter(e, exten, s, j, l.to) : s, enter, depth + 1) : null;
     if (r !== null) return r;
   }
   for (const n of g.named.get(e) ?? []) {
-    const r = walkJumps(dp, g, n.to, n.exten, at, depth + 1);
+    const r = walkJumps(dp, g, n.to, n.exten, at, enter ? enter(e, exten, s, n, n.to) : s, enter, depth + 1);
     if (r !== null) return r;
   }
   return null;
@@ -212,7 +235,7 @@ function build(dp: Dialplan, apps: readonly string[]): NumbersRunning {
   }
   // a call at `e` whose number is `exten`: where its jumps built of the number land, through named jumps too
   const leadsThere = (x: Extension): true | null => (leads.has(x) ? true : null);
-  const walk = (e: Extension, exten: string): boolean => walkJumps(dp, g, e, exten, leadsThere) === true;
+  const walk = (e: Extension, exten: string): boolean => walkJumps(dp, g, e, exten, leadsThere, undefined, null) === true;
   // remembered per number (bounded: the oldest answer leaves first)
   const asked = new Map<string, boolean>();
   const remember = (key: string, v: boolean): boolean => {
@@ -289,7 +312,7 @@ export function appReached(dp: Dialplan, number: string, apps: readonly string[]
     }
     return null;
   };
-  const walk = (e: Extension, exten: string): AppReached | null => walkJumps(dp, g, e, exten, runs) || null;
+  const walk = (e: Extension, exten: string): AppReached | null => walkJumps(dp, g, e, exten, runs, undefined, null) || null;
   let found: AppReached | null = null;
   for (const c of dp.contexts.values()) {
     const e = find(dp, c, number, new Set());
@@ -308,8 +331,8 @@ function substr(s: string, offset: number, length: number): string {
   return s.slice(start, end);
 }
 
-/** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number */
-function numberJump(parts: string[]): NumberJump | null {
+/** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number (made at `step`) */
+function numberJump(parts: string[], step: number): NumberJump | null {
   if (parts.length < 2) return null;
   const exten = parts[parts.length - 2]!;
   const m = /^\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}$/.exec(exten);
@@ -317,7 +340,7 @@ function numberJump(parts: string[]): NumberJump | null {
   const context = parts.length >= 3 ? parts[0]! : null;
   if (context?.includes('$')) return null;
   if (parts[parts.length - 1]!.includes('$')) return null;
-  return { context, offset: m[1] === undefined ? 0 : Number(m[1]), length: m[2] === undefined ? undefined : Number(m[2]) };
+  return { context, offset: m[1] === undefined ? 0 : Number(m[1]), length: m[2] === undefined ? undefined : Number(m[2]), step, priority: parts[parts.length - 1]! };
 }
 
 /** every extension a call in this context can be sent to by a key: its own and those of its includes */
