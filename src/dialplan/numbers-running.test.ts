@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DialplanRegistry } from './dialplan-registry.js';
+import { DialplanEngine } from './engine.js';
+import { MemoryChannel } from '../../test/support/memory-channel.js';
 import { parseExtensionsConfText } from './parse-extensions-conf.js';
 import { appReached, homeOfNumber, homeOfTarget, numbersRunning } from './numbers-running.js';
 
@@ -137,4 +139,133 @@ test('appReached: the Pickup() or ParkedCall() a number runs, its ${EXTEN} worke
   assert.equal(appReached(dp, '8898', apps), null, 'an argument made of another variable');
   assert.equal(appReached(dp, '600', apps), null, 'Queue() is not asked about');
   assert.equal(appReached(dp, '7102', apps), appReached(dp, '7102', apps), 'remembered');
+});
+
+const VARS = `
+[office]
+; the two common forms: the target or slot kept in a variable first
+exten => _**X.,1,Set(TARGET=\${EXTEN:2})
+ same => n,Pickup(\${TARGET})
+exten => _7XX,1,Set(SLOT=\${EXTEN})
+ same => n,NoOp(parking \${SLOT})
+ same => n,ParkedCall(\${SLOT})
+; chained and nested, with the inheritance prefixes and the spaces Set() takes
+exten => _*81XXX,1,Set(__EXT=\${EXTEN:3})
+ same => n,Set( _WHERE =\${EXT}@default)
+ same => n,Answer()
+ same => n,Pickup(\${WHERE})
+exten => _*80XXX,1,Set(A=\${EXTEN:3})
+ same => n,Set(B=A)
+ same => n,Pickup(\${\${B}})
+; a piece of a known variable
+exten => _*82XXXX,1,Set(CODE=\${EXTEN:1})
+ same => n,ParkedCall(\${CODE:-3})
+exten => _*79XXXX,1,Set(CODE=x\${EXTEN:1})
+ same => n,ParkedCall(\${CODE:2:3})
+; across a written-out Goto, one made of the number, and a Goto to a label past a Set
+exten => _*83XXX,1,Set(SLOT=\${EXTEN:3})
+ same => n,Goto(take,s,1)
+exten => _*84XXX,1,Set(T=\${EXTEN:3})
+ same => n,Goto(pick-by,\${EXTEN:3},1)
+exten => *86,1,Set(SLOT=701)
+ same => n,Goto(take-at,s,go)
+; a value Set() leaves empty reads as the global
+exten => *87,1,Set(SLOT=)
+ same => n,ParkedCall(\${SLOT})
+
+; a ParkedCall() in another context, reached by a GotoIf() branch or by a Goto()
+exten => 950,1,Set(SLOT=701)
+ same => n,GotoIf($[\${X} = 1]?take,s,1)
+exten => 951,1,Set(SLOT=701)
+ same => n,Goto(take,s,1)
+; priority 2 missing: the call ends after 1
+exten => 952,1,Set(SLOT=701)
+ same => 3,ParkedCall(\${SLOT})
+exten => 953,1,Set(SLOT=701)
+ same => 2,ParkedCall(\${SLOT})
+
+[take]
+exten => s,1,ParkedCall(\${SLOT})
+[take-at]
+exten => s,1,Set(SLOT=799)
+ same => n(go),ParkedCall(\${SLOT})
+[pick-by]
+exten => _XXX,1,Pickup(\${T}@\${EXTEN})
+[sub]
+exten => s,1,Return()
+
+[globals]
+SLOT=703
+`;
+
+test('appReached: an argument kept in a variable by Set() on the way is worked out, as the engine would', () => {
+  const dp = dialplan(VARS);
+  const apps = ['parkedcall', 'pickup'];
+  assert.deepEqual(appReached(dp, '**102', apps), { app: 'pickup', data: '102' }, 'Set(TARGET=${EXTEN:2}), Pickup(${TARGET})');
+  assert.deepEqual(appReached(dp, '701', apps), { app: 'parkedcall', data: '701' }, 'Set(SLOT=${EXTEN}), NoOp(), ParkedCall(${SLOT})');
+  assert.deepEqual(appReached(dp, '*81102', apps), { app: 'pickup', data: '102@default' }, 'a variable made of another, the _ and __ prefixes dropped, the name trimmed');
+  assert.deepEqual(appReached(dp, '*80105', apps), { app: 'pickup', data: '105' }, '${${B}}: the name itself a known variable');
+  assert.deepEqual(appReached(dp, '*821712', apps), { app: 'parkedcall', data: '712' }, '${CODE:-3}');
+  assert.deepEqual(appReached(dp, '*791712', apps), { app: 'parkedcall', data: '917' }, '${CODE:2:3} of x791712');
+  assert.deepEqual(appReached(dp, '*83705', apps), { app: 'parkedcall', data: '705' }, 'kept across Goto(take,s,1)');
+  assert.deepEqual(appReached(dp, '*84103', apps), { app: 'pickup', data: '103@103' }, 'kept across a Goto made of the number');
+  assert.deepEqual(appReached(dp, '*86', apps), { app: 'parkedcall', data: '701' }, 'Goto(take-at,s,go) lands past the Set() of 799');
+  assert.deepEqual(appReached(dp, '*87', apps), { app: 'parkedcall', data: '703' }, 'Set(SLOT=) clears the variable: the global shows');
+});
+
+test('appReached agrees with the engine: the argument each of those calls runs Pickup() or ParkedCall() with', async () => {
+  const ran: string[] = [];
+  const registry = DialplanRegistry.builtin();
+  for (const name of ['Pickup', 'ParkedCall']) registry.registerApp(name, { synopsis: name, run: async (_call, _args, data) => void ran.push(`${name.toLowerCase()}:${data}`) });
+  const dp = parseExtensionsConfText(VARS, 'extensions.conf', { registry });
+  const engine = new DialplanEngine(dp, { registry });
+  for (const n of ['**102', '701', '*81102', '*80105', '*821712', '*791712', '*83705', '*84103', '*86', '*87']) {
+    ran.length = 0;
+    const c = new MemoryChannel({ context: 'office', dialed: n });
+    await engine.run(c, c.media);
+    const r = appReached(dp, n, ['parkedcall', 'pickup']);
+    assert.deepEqual(ran, [`${r?.app}:${r?.data}`], `${n}: the engine ran ${ran.join(', ')}`);
+  }
+});
+
+// a variable only the call decides: the steps before Pickup(${T}) that leave T unknown, and their twin with that one
+// step made harmless, which is known (so the null is that step's doing, not the analysis giving up)
+const UNKNOWN: Array<[string, string[], string[]]> = [
+  ['a database answer (DBLookup)', ['DBLookup(T=who,${EXTEN})'], ['Set(T=${EXTEN})']],
+  ['a function (CUT)', ['Set(T=${CUT(EXTEN,-,1)})'], ['Set(T=${EXTEN:0:1})']],
+  ['${CALLERID(num)}', ['Set(T=${CALLERID(num)})'], ['Set(T=${EXTEN})']],
+  ['a variable never set on the way', ['Set(T=${OTHER})'], ['Set(T=${EXTEN})']],
+  ['Set() again to an unknown value', ['Set(T=${EXTEN})', 'Set(T=${OTHER})'], ['Set(T=${EXTEN})', 'Set(T=${T})']],
+  ['Read() between the Set() and the app', ['Set(T=${EXTEN})', 'Read(T,beep,3)'], ['Set(T=${EXTEN})', 'Playback(beep)']],
+  ['a Set() inside ExecIf()', ['ExecIf($[${X} = 1]?Set(T=101))'], ['Set(T=101)']],
+  ['a Set() after a GotoIf() that may skip it', ['GotoIf($[${X} = 1]?go)', 'Set(T=101)'], ['NoOp(${X})', 'Set(T=101)']],
+  ['a Gosub() between the Set() and the app', ['Set(T=101)', 'Gosub(sub,s,1)'], ['Set(T=101)', 'Wait(1)']],
+  ['names are case-sensitive: Set(t=...) is not ${T}', ['Set(t=101)'], ['Set(T=101)']],
+  ['an expression $[...] is not worked out', ['Set(T=$[${EXTEN} + 1])'], ['Set(T=${EXTEN}1)']],
+  ['a Set() whose name is a variable may set any', ['Set(T=101)', 'Set(${NAME}=7)'], ['Set(T=101)', 'Set(NAME=7)']],
+  ['LASTAPP: the engine writes it at every step', ['Set(LASTAPP=101)', 'Set(T=${LASTAPP})'], ['Set(L=101)', 'Set(T=${L})']],
+  ['CALLERID(num) set: another caller-ID extension may run on', ['Set(T=101)', 'Set(CALLERID(num)=5)'], ['Set(T=101)', 'Set(CALLERID(name)=Desk)']],
+];
+
+test('appReached: a variable only the call decides is not known, and the call is not steered', () => {
+  const lines = ['[unknown]'];
+  const number = (i: number, twin: boolean) => String(9000 + i * 10 + (twin ? 1 : 0));
+  UNKNOWN.forEach(([, steps, twin], i) => {
+    for (const [n, st] of [
+      [number(i, false), steps],
+      [number(i, true), twin],
+    ] as const) {
+      lines.push(`exten => ${n},1,NoOp()`, ...st.map((x) => ` same => n,${x}`), ' same => n(go),Pickup(${T})');
+    }
+  });
+  const dp = dialplan(`${VARS}\n${lines.join('\n')}\n`);
+  const apps = ['parkedcall', 'pickup'];
+  UNKNOWN.forEach(([why, steps], i) => {
+    assert.equal(appReached(dp, number(i, false), apps), null, `${why}: ${steps.join(', ')}`);
+    assert.notEqual(appReached(dp, number(i, true), apps), null, `${why}: the twin is known`);
+  });
+  assert.equal(appReached(dp, '950', apps), null, 'the way on from a GotoIf() branch');
+  assert.deepEqual(appReached(dp, '951', apps), { app: 'parkedcall', data: '701' }, '... from a Goto()');
+  assert.equal(appReached(dp, '952', apps), null, 'priority 2 missing: the call ends before 3');
+  assert.deepEqual(appReached(dp, '953', apps), { app: 'parkedcall', data: '701' });
 });

@@ -30,6 +30,7 @@
 import type { Context, Dialplan, Extension } from './dialplan-types.js';
 import { compilePattern as compile } from './matcher.js';
 import { topLevelIndex } from './app-args.js';
+import { substitute, type SubstEnv } from './substitute.js';
 
 /** the numbers that lead to the applications */
 export interface NumbersRunning {
@@ -51,11 +52,23 @@ const MENUS = new Set(['background', 'waitexten']);
 const WALK_DEPTH = 16;
 const ASKED_MAX = 4096;
 
+/** where a jump is made: its step (an index of the extension's steps) and the priority it lands on, as written */
+interface JumpStep {
+  step: number;
+  priority: string;
+}
+
 /** a jump whose extension is the number itself or a piece of it: `${EXTEN}`, `${EXTEN:2}`, `${EXTEN:-3}`, `${EXTEN:1:4}` */
-interface NumberJump {
+interface NumberJump extends JumpStep {
   context: string | null;
   offset: number;
   length: number | undefined;
+}
+
+/** a written-out jump to another extension, with the name jumped to (it becomes the number there) */
+interface NamedJump extends JumpStep {
+  to: Extension;
+  exten: string;
 }
 
 /** `apps` lower-case */
@@ -76,8 +89,8 @@ interface Graph {
   jumps: Map<Extension, Extension[]>;
   /** the jumps made of the number itself */
   byNumber: Map<Extension, NumberJump[]>;
-  /** the written-out jumps to another extension, with the name jumped to (it becomes the number there) */
-  named: Map<Extension, Array<{ to: Extension; exten: string }>>;
+  /** the written-out jumps to another extension */
+  named: Map<Extension, NamedJump[]>;
   contextOf: Map<Extension, Context>;
   /** the extensions with a jump whose context (or whole target) is a variable: they may land anywhere */
   anywhere: Set<Extension>;
@@ -90,14 +103,14 @@ function graphOf(dp: Dialplan): Graph {
   if (have) return have;
   const jumps = new Map<Extension, Extension[]>();
   const byNumber = new Map<Extension, NumberJump[]>();
-  const named = new Map<Extension, Array<{ to: Extension; exten: string }>>();
+  const named = new Map<Extension, NamedJump[]>();
   const contextOf = new Map<Extension, Context>();
   const anywhere = new Set<Extension>();
   for (const ctx of dp.contexts.values()) {
     for (const e of ctx.extensions.values()) {
       contextOf.set(e, ctx);
       const to: Extension[] = [];
-      for (const st of e.steps) {
+      for (const [step, st] of e.steps.entries()) {
         const app = st.app.toLowerCase();
         if (MENUS.has(app)) {
           for (const k of reachable(dp, ctx, new Set())) if (k !== e) to.push(k);
@@ -105,7 +118,7 @@ function graphOf(dp: Dialplan): Graph {
         }
         if (!JUMPS.has(app)) continue;
         for (const target of jumpTargets(app, st.data)) {
-          const nj = numberJump(target);
+          const nj = numberJump(target, step);
           if (nj) {
             byNumber.set(e, [...(byNumber.get(e) ?? []), nj]);
             continue;
@@ -119,7 +132,7 @@ function graphOf(dp: Dialplan): Graph {
           const t = resolve(dp, ctx, e, target);
           if (t && t !== e) {
             to.push(t);
-            if (target.length >= 2) named.set(e, [...(named.get(e) ?? []), { to: t, exten: target[target.length - 2]! }]);
+            if (target.length >= 2) named.set(e, [...(named.get(e) ?? []), { to: t, exten: target[target.length - 2]!, step, priority: target[target.length - 1]! }]);
           }
         }
       }
@@ -143,17 +156,28 @@ function numberLanding(dp: Dialplan, g: Graph, e: Extension, j: NumberJump, exte
  * A call at `e` whose number is `exten`, followed through the jumps made of
  * the number and the written-out ones (the number becomes the name jumped
  * to): the first answer `at` gives for an extension on the way, or null.
+ * `s` is what the walk carries into an extension; `enter`, when given,
+ * works out the next one at each jump (appReached: the variables known).
  */
-function walkJumps<T>(dp: Dialplan, g: Graph, e: Extension, exten: string, at: (e: Extension, exten: string) => T | null, depth = 0): T | null {
-  const here = at(e, exten);
+function walkJumps<T, S>(
+  dp: Dialplan,
+  g: Graph,
+  e: Extension,
+  exten: string,
+  at: (e: Extension, exten: string, s: S) => T | null,
+  s: S,
+  enter: ((from: Extension, exten: string, s: S, jump: JumpStep, to: Extension) => S) | null,
+  depth = 0,
+): T | null {
+  const here = at(e, exten, s);
   if (here !== null || depth >= WALK_DEPTH) return here;
   for (const j of g.byNumber.get(e) ?? []) {
     const l = numberLanding(dp, g, e, j, exten);
-    const r = l ? walkJumps(dp, g, l.to, l.exten, at, depth + 1) : null;
+    const r = l ? walkJumps(dp, g, l.to, l.exten, at, enter ? enter(e, exten, s, j, l.to) : s, enter, depth + 1) : null;
     if (r !== null) return r;
   }
   for (const n of g.named.get(e) ?? []) {
-    const r = walkJumps(dp, g, n.to, n.exten, at, depth + 1);
+    const r = walkJumps(dp, g, n.to, n.exten, at, enter ? enter(e, exten, s, n, n.to) : s, enter, depth + 1);
     if (r !== null) return r;
   }
   return null;
@@ -212,7 +236,7 @@ function build(dp: Dialplan, apps: readonly string[]): NumbersRunning {
   }
   // a call at `e` whose number is `exten`: where its jumps built of the number land, through named jumps too
   const leadsThere = (x: Extension): true | null => (leads.has(x) ? true : null);
-  const walk = (e: Extension, exten: string): boolean => walkJumps(dp, g, e, exten, leadsThere) === true;
+  const walk = (e: Extension, exten: string): boolean => walkJumps(dp, g, e, exten, leadsThere, undefined, null) === true;
   // remembered per number (bounded: the oldest answer leaves first)
   const asked = new Map<string, boolean>();
   const remember = (key: string, v: boolean): boolean => {
@@ -252,8 +276,143 @@ function build(dp: Dialplan, apps: readonly string[]): NumbersRunning {
 export interface AppReached {
   /** lower-case */
   app: string;
-  /** the step's data with ${EXTEN} (and its pieces) replaced by the number there */
+  /** the step's data with ${EXTEN} (and its pieces) and the variables known on the way replaced, as the engine would */
   data: string;
+}
+
+/**
+ * The variables a call surely holds at a step, by the Set() steps on its one
+ * straight way there. Names as written: the engine's are case-sensitive
+ * (`Set(t=1)` is not `${T}`).
+ */
+type Known = ReadonlyMap<string, string>;
+
+/** how appReached's walk enters an extension: the step it starts at, and the variables known there (null: none any more) */
+interface Entry {
+  index: number;
+  vars: Known | null;
+}
+
+/** the number's own extension, from its first step: nothing set yet */
+const START: Entry = { index: 0, vars: new Map() };
+/** past a step whose effect is not followed: no variable is known from here on, whatever is Set() later */
+const LOST: Entry = { index: 0, vars: null };
+
+/**
+ * Steps that neither jump nor touch a variable a dialplan sets (beside Set()
+ * itself): the call goes on to the next priority with its variables as they
+ * were. Any other (GotoIf, ExecIf, Gosub, Read, DBLookup, Dial, a menu, a
+ * module's application) ends what is known.
+ */
+const QUIET = new Set(['answer', 'noop', 'verbose', 'log', 'progress', 'ringing', 'wait', 'playback', 'saydigits', 'saynumber']);
+/** names the engine works out or writes itself (engine.ts getVar() and record(), Playback()'s status): never known from a Set() */
+const ENGINE_VARS = new Set([
+  'CONTEXT',
+  'PRIORITY',
+  'UNIQUEID',
+  'CHANNEL',
+  'EPOCH',
+  'DATETIME',
+  'TIMESTAMP',
+  'CALLERIDNUM',
+  'CALLERIDNAME',
+  'LASTAPP',
+  'LASTDATA',
+  'DIALPLAN_PATH',
+  'PLAYBACKSTATUS',
+]);
+/** a longer value is not followed: Set() steps that double a value must not grow it without end on the steering path */
+const VALUE_MAX = 256;
+/** as app-set.ts reads a name: the inheritance prefix dropped, then a plain name */
+const INHERIT_PREFIX = /^_{1,2}/;
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+/** Set(CALLERID(num)=...): the next step may be another extension's (a caller-ID match) */
+const CALLER_NUMBER = /^CALLERID\(num\)$/i;
+const DIGITS = /^\d+$/;
+
+/** what substitute() reads of a call when only the dialplan is known: one object, reused (the walk is synchronous) */
+const view: { exten: string; vars: Known | null; sure: boolean } = { exten: '', vars: null, sure: true };
+const VIEW_ENV: SubstEnv = {
+  // never read: no function is found, so none runs
+  get channel(): never {
+    throw new Error('no channel: the dialplan is read before the call exists');
+  },
+  getVar(name) {
+    if (name === 'EXTEN') return view.exten;
+    const v = ENGINE_VARS.has(name) ? undefined : view.vars?.get(name);
+    if (v === undefined) view.sure = false;
+    return v ?? '';
+  },
+  // a function's answer is the call's (CALLERID(), CUT() of what it holds, a database's): not known
+  findFunction() {
+    view.sure = false;
+    return undefined;
+  },
+  onError() {
+    view.sure = false;
+  },
+};
+
+/** `text` with ${EXTEN} and the known variables worked out as the engine does (substitute.ts), or null when it holds anything else */
+function workedOut(text: string, exten: string, vars: Known | null): string | null {
+  if (text.indexOf('$') < 0) return text;
+  // an expression is not evaluated here: its regex operators would run on a number a stranger sent, before the call is let in
+  if (text.includes('$[')) return null;
+  view.exten = exten;
+  view.vars = vars;
+  view.sure = true;
+  const out = substitute(text, VIEW_ENV);
+  view.vars = null;
+  // a '$' the number itself brought is not worked out further
+  return view.sure && out.indexOf('$') < 0 ? out : null;
+}
+
+/** the variables after `Set(data)`, as app-set.ts sets them; null when it may have set one not known */
+function afterSet(dp: Dialplan, data: string, exten: string, vars: Known): Known | null {
+  const eq = data.indexOf('=');
+  const dollar = data.indexOf('$');
+  // a name built by the call (`Set(${NAME}=1)`): it may be any variable
+  if (dollar >= 0 && (eq < 0 || dollar < eq)) return null;
+  // no name: the engine logs it and sets nothing
+  if (eq <= 0) return vars;
+  const name = data.slice(0, eq).trim().replace(INHERIT_PREFIX, '');
+  // CALLERID(name), TIMEOUT(), MESSAGE() and a bad name set nothing ${NAME} reads
+  if (!PLAIN_NAME.test(name)) return CALLER_NUMBER.test(name) ? null : vars;
+  // the value as written, spaces kept; an empty one clears the variable, and the global of that name shows again
+  let value = workedOut(data.slice(eq + 1), exten, vars);
+  if (value === '') value = dp.globals.get(name) ?? '';
+  const next = new Map(vars);
+  if (value === null || value.length > VALUE_MAX || value.includes('$')) next.delete(name);
+  else next.set(name, value);
+  return next;
+}
+
+/**
+ * The variables known at step `until` of `e`, entered as `from` says: null
+ * when a step before it may jump, end the call or change a variable in a way
+ * not followed (or the call does not come to it from there).
+ */
+function varsAt(dp: Dialplan, e: Extension, exten: string, from: Entry, until: number): Known | null {
+  let vars = from.vars;
+  if (vars === null || until < from.index) return null;
+  for (let i = from.index; i < until && vars !== null; i++) {
+    const st = e.steps[i]!;
+    // the next priority missing: the call ends after this one
+    if (e.steps[i + 1]!.priority !== st.priority + 1) return null;
+    const app = st.app.toLowerCase();
+    if (app === 'set') vars = afterSet(dp, st.data, exten, vars);
+    else if (!QUIET.has(app)) return null;
+  }
+  return vars;
+}
+
+/** the entry of a jump from `from` to `to`: the variables go along an unconditional Goto() that lands on a priority `to` has */
+function enterBy(dp: Dialplan, from: Extension, exten: string, s: Entry, jump: JumpStep, to: Extension): Entry {
+  if (s.vars === null || from.steps[jump.step]!.app.toLowerCase() !== 'goto') return LOST;
+  const step = DIGITS.test(jump.priority) ? to.byPriority.get(Number(jump.priority)) : to.byLabel.get(jump.priority);
+  const index = step ? to.steps.indexOf(step) : -1;
+  const vars = index < 0 ? null : varsAt(dp, from, exten, s, jump.step);
+  return vars ? { index, vars } : LOST;
 }
 
 /** per dialplan, per list of applications (its identity: callers pass one constant), per number */
@@ -263,9 +422,14 @@ const reached = new WeakMap<Dialplan, WeakMap<readonly string[], Map<string, App
  * The first of `apps` (lower-case) a call to `number` reaches through its
  * extension's steps and the jumps the dialplan decides by itself (written
  * out, or made of the number), with ${EXTEN} in its arguments worked out:
- * `_7XXX => Pickup(${EXTEN:1})` dialled as 7102 reaches Pickup(102). Null
- * when none is reached or its arguments hold another variable. Remembered
- * per number (bounded).
+ * `_7XXX => Pickup(${EXTEN:1})` dialled as 7102 reaches Pickup(102). So are
+ * the variables Set() gave on the call's one straight way there (its steps in
+ * order, through Goto()s): `Set(T=${EXTEN:2})`, then `Pickup(${T})`; a value
+ * made of text, ${EXTEN} and variables so known, pieces too (`${T:1}`).
+ * Null when none is reached or its arguments hold anything else: a
+ * variable the call decides (a Read(), a database answer, a function), or one
+ * set after a step that may jump or whose effect is not followed (GotoIf,
+ * ExecIf, Gosub...). Remembered per number (bounded).
  */
 export function appReached(dp: Dialplan, number: string, apps: readonly string[]): AppReached | null {
   let perApps = reached.get(dp);
@@ -276,20 +440,21 @@ export function appReached(dp: Dialplan, number: string, apps: readonly string[]
   const have = memo.get(key);
   if (have !== undefined) return have;
   const g = graphOf(dp);
-  // the first of `apps` among the extension's steps, its ${EXTEN} worked out; null (go on) when it runs none
-  const runs = (e: Extension, exten: string): AppReached | false | null => {
-    for (const st of e.steps) {
+  // the first of `apps` among the extension's steps, its arguments worked out; null (go on) when it runs none
+  const runs = (e: Extension, exten: string, s: Entry): AppReached | false | null => {
+    for (let i = 0; i < e.steps.length; i++) {
+      const st = e.steps[i]!;
       const app = st.app.toLowerCase();
       if (!apps.includes(app)) continue;
-      const data = st.data.replace(/\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}/g, (_m, o?: string, l?: string) =>
-        substr(exten, o === undefined ? 0 : Number(o), l === undefined ? exten.length : Number(l)),
-      );
-      // an argument made of another variable: reached, but not known (false stops the walk)
-      return data.includes('$') ? false : { app, data };
+      // ${EXTEN} alone, else with the variables the Set() steps on the way gave
+      const data = workedOut(st.data, exten, null) ?? workedOut(st.data, exten, varsAt(dp, e, exten, s, i));
+      // an argument not known: reached, but not known (false stops the walk)
+      return data === null ? false : { app, data };
     }
     return null;
   };
-  const walk = (e: Extension, exten: string): AppReached | null => walkJumps(dp, g, e, exten, runs) || null;
+  const enter = (from: Extension, exten: string, s: Entry, jump: JumpStep, to: Extension): Entry => enterBy(dp, from, exten, s, jump, to);
+  const walk = (e: Extension, exten: string): AppReached | null => walkJumps(dp, g, e, exten, runs, START, enter) || null;
   let found: AppReached | null = null;
   for (const c of dp.contexts.values()) {
     const e = find(dp, c, number, new Set());
@@ -308,8 +473,8 @@ function substr(s: string, offset: number, length: number): string {
   return s.slice(start, end);
 }
 
-/** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number */
-function numberJump(parts: string[]): NumberJump | null {
+/** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number (made at `step`) */
+function numberJump(parts: string[], step: number): NumberJump | null {
   if (parts.length < 2) return null;
   const exten = parts[parts.length - 2]!;
   const m = /^\$\{EXTEN(?::(-?\d+)(?::(-?\d+))?)?\}$/.exec(exten);
@@ -317,7 +482,7 @@ function numberJump(parts: string[]): NumberJump | null {
   const context = parts.length >= 3 ? parts[0]! : null;
   if (context?.includes('$')) return null;
   if (parts[parts.length - 1]!.includes('$')) return null;
-  return { context, offset: m[1] === undefined ? 0 : Number(m[1]), length: m[2] === undefined ? undefined : Number(m[2]) };
+  return { context, offset: m[1] === undefined ? 0 : Number(m[1]), length: m[2] === undefined ? undefined : Number(m[2]), step, priority: parts[parts.length - 1]! };
 }
 
 /** every extension a call in this context can be sent to by a key: its own and those of its includes */

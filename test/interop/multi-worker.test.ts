@@ -96,6 +96,12 @@ writeFileSync(
     // pickup and park reached through the dialplan rather than by their codes
     'exten => _7XXXX,1,Pickup(${EXTEN:1})',
     'exten => *85701,1,ParkedCall(${EXTEN:3})',
+    // ... with the argument kept in a variable first: Set() on the way, and across a Goto() for the slot
+    'exten => _76XXXX,1,Set(TARGET=${EXTEN:2})',
+    ' same => n,NoOp(picking up ${TARGET})',
+    ' same => n,Pickup(${TARGET})',
+    'exten => _86XXX,1,Set(SLOT=${EXTEN:2})',
+    ' same => n,Goto(mw-park,s,1)',
     // a conference room
     'exten => 8000,1,ConfBridge(mw)',
     // the carrier's calls: the DID's inbound route runs [support-in], which jumps to the queue line
@@ -106,6 +112,8 @@ writeFileSync(
     '[mw-lines]',
     'exten => 01,1,Goto(default,6000,1)',
     'exten => 02,1,Hangup()',
+    '[mw-park]',
+    'exten => s,1,ParkedCall(${SLOT})',
     '[mw-ivr]',
     'exten => s,1,Answer()',
     ' same => n,WaitExten(20)',
@@ -556,6 +564,8 @@ test('two workers: *8 and **EXT dialled through worker 0 pick up a call ringing 
       [eve, `**${bob.number}`, 'directed'],
       // _7XXXX => Pickup(${EXTEN:1}) in the dialplan: steered as **EXT is
       [eve, `7${bob.number}`, 'directed'],
+      // _76XXXX => Set(TARGET=${EXTEN:2}), NoOp(), Pickup(${TARGET}): the variable is worked out, steered alike
+      [eve, `76${bob.number}`, 'directed'],
     ] as const) {
       // Alice calls Bob from an address worker 1 owns: worker 1 holds the call, Bob's phone rings
       const seen = p.events().length;
@@ -642,6 +652,37 @@ test('two workers: a call parked in worker 1 is taken by dialling its slot throu
     assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
   } finally {
     for (const s of stops) await s().catch(() => undefined);
+  }
+});
+
+test('two workers: ParkedCall(${SLOT}) after Set(SLOT=${EXTEN:2}) and a Goto(), dialled through worker 0, takes the call parked in worker 1', { timeout: 120_000 }, async () => {
+  const p = await started();
+  const [w1a] = workerAddresses(1, 1, 2, 190);
+  const [w0a] = workerAddresses(0, 1, 2, 190);
+  const [alice, carol] = [users[9]!, users[11]!];
+  // Alice parks herself (700) through worker 1
+  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  try {
+    type Row = { worker: number; slot: string; caller: string };
+    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
+    const [row] = (await ask(p, 'parked')) as Row[];
+    assert.deepEqual([row!.worker, row!.caller], [1, alice.number], 'worker 1 holds the parked call');
+    // Carol dials 86<slot> through worker 0: _86XXX sets SLOT and jumps to [mw-park], whose ParkedCall(${SLOT}) takes it
+    const code = `86${row!.slot}`;
+    const seen = p.events().length;
+    assert.equal(await dial(p, carol, code, w0a!, 1000), '200');
+    assert.equal((await parkedAlice.done).stats?.successful, 1, 'Alice was taken out of the lot and hung up on by Carol');
+    const after = p.events().slice(seen);
+    const steered = after.find((e) => e.event === 'request-steered' && e.user === code);
+    assert.equal(steered?.to, 1, `worker 0 steered ${code} to worker 1: ${JSON.stringify(after.filter((e) => /steer|park/.test(String(e.event))))}`);
+    assert.deepEqual(
+      after.filter((e) => e.event === 'parked-call-retrieved').map((e) => [e.slot, e.worker, e.extension]),
+      [[row!.slot, 1, carol.number]],
+      'the call was taken in worker 1, where it waited',
+    );
+    assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
+  } finally {
+    await parkedAlice.stop().catch(() => undefined);
   }
 });
 

@@ -110,7 +110,8 @@ export class ParkPickup {
         // one that came learns the slots held here
         bus.replay(PARK_TOPIC, () => this.lot.held().map((slot) => ({ slot, held: true, at: performance.timeOrigin + (this.lot.claimedAt(slot) ?? 0) }))),
         // a slot's number goes where its call waits; a pickup code where a call it may take rings;
-        // and so does a number whose dialplan runs ParkedCall(slot) or Pickup(ext) (`_7XX => ParkedCall(${EXTEN})`)
+        // and so does a number whose dialplan runs ParkedCall(slot) or Pickup(ext) (`_7XX => ParkedCall(${EXTEN})`,
+        // or a variable Set() on the way: `Set(T=${EXTEN:2})` then `Pickup(${T})`; one the call decides is not steered)
         bus.steer((r) => {
           const slotWorker = (slot: string) => (this.lot.holds(slot) ? -1 : (elsewhere.get(slot) ?? -1));
           if (this.lot.isSlot(r.user)) return slotWorker(r.user);
