@@ -30,7 +30,7 @@
 import type { Context, Dialplan, Extension } from './dialplan-types.js';
 import { compilePattern as compile } from './matcher.js';
 import { topLevelIndex } from './app-args.js';
-import { substitute, type SubstEnv } from './substitute.js';
+import { substitute, substring, type SubstEnv } from './substitute.js';
 
 /** the numbers that lead to the applications */
 export interface NumbersRunning {
@@ -146,7 +146,7 @@ function graphOf(dp: Dialplan): Graph {
 
 /** the landing of a jump made of the number: its extension and the number there */
 function numberLanding(dp: Dialplan, g: Graph, e: Extension, j: NumberJump, exten: string): { to: Extension; exten: string } | null {
-  const next = substr(exten, j.offset, j.length ?? exten.length);
+  const next = substring(exten, j.offset, j.length);
   const c = j.context === null ? g.contextOf.get(e) : dp.contexts.get(j.context);
   const to = c ? find(dp, c, next, new Set()) : undefined;
   return to ? { to, exten: next } : null;
@@ -464,13 +464,6 @@ export function appReached(dp: Dialplan, number: string, apps: readonly string[]
   if (memo.size >= ASKED_MAX) memo.delete(memo.keys().next().value!);
   memo.set(key, found);
   return found;
-}
-
-/** Asterisk's ${VAR:offset:length}: a negative offset counts from the end, a negative length stops that far from the end */
-function substr(s: string, offset: number, length: number): string {
-  const start = offset < 0 ? Math.max(0, s.length + offset) : Math.min(offset, s.length);
-  const end = length < 0 ? Math.max(start, s.length + length) : Math.min(s.length, start + length);
-  return s.slice(start, end);
 }
 
 /** `[context,]${EXTEN[:offset[:length]]}[,priority]` with a written-out context: a jump made of the number (made at `step`) */
