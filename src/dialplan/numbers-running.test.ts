@@ -141,6 +141,38 @@ test('appReached: the Pickup() or ParkedCall() a number runs, its ${EXTEN} worke
   assert.equal(appReached(dp, '7102', apps), appReached(dp, '7102', apps), 'remembered');
 });
 
+test('appReached takes the extension the engine takes: the best pattern, not the first written', async () => {
+  const text = `
+[office]
+exten => _7X.,1,Pickup(\${EXTEN:1})
+exten => _76X.,1,Pickup(\${EXTEN:2})
+exten => _5X.,1,Queue(sales)
+exten => _55X.,1,Dial(SIP/1001)
+`;
+  const dp = dialplan(text);
+  // 761002: both patterns match; Asterisk's order prefers 6 (a digit) over X at the second place
+  assert.deepEqual(appReached(dp, '761002', ['pickup']), { app: 'pickup', data: '1002' });
+  assert.deepEqual(appReached(dp, '771002', ['pickup']), { app: 'pickup', data: '71002' });
+  // (numbersRunning stays wider on purpose: a number any of whose patterns may queue goes where the queue is)
+  assert.equal(numbersRunning(dp, ['queue']).has('5523'), true);
+  // the engine agrees: what it runs for each number
+  const ran: string[] = [];
+  const registry = DialplanRegistry.builtin();
+  for (const name of ['Pickup', 'Queue', 'Dial']) registry.registerApp(name, { synopsis: name, run: async (_call, _args, data) => void ran.push(`${name}:${data}`) });
+  const engine = new DialplanEngine(parseExtensionsConfText(text, 'extensions.conf', { registry }), { registry });
+  for (const [n, want] of [
+    ['761002', 'Pickup:1002'],
+    ['771002', 'Pickup:71002'],
+    ['5123', 'Queue:sales'],
+    ['5523', 'Dial:SIP/1001'],
+  ] as const) {
+    ran.length = 0;
+    const c = new MemoryChannel({ context: 'office', dialed: n });
+    await engine.run(c, c.media);
+    assert.deepEqual(ran, [want], n);
+  }
+});
+
 const VARS = `
 [office]
 ; the two common forms: the target or slot kept in a variable first

@@ -562,11 +562,10 @@ function resolve(dp: Dialplan, ctx: Context, from: Extension, parts: string[]): 
 function find(dp: Dialplan, c: Context, exten: string, seen: Set<string>): Extension | undefined {
   if (seen.has(c.name)) return undefined;
   seen.add(c.name);
-  const exact = c.extensions.get(exten);
-  if (exact) return exact;
-  // an exact name kept under a caller-ID key ("100/_10XX"), before any pattern; no copy of the context's map
-  for (const e of c.extensions.values()) if (e.name === exten) return e;
-  for (const e of c.extensions.values()) if (e.name.startsWith('_') && compile(e.name)?.(exten)) return e;
+  // the extension the engine picks (exact, then the best pattern: engine.ts resolveIn) for a caller no
+  // caller-ID match applies to; else one kept under a caller-ID key ("100/_10XX"), which some callers get
+  const hit = c.matcher.match(exten, (e) => e.cid === null) ?? c.matcher.match(exten);
+  if (hit) return hit;
   for (const inc of c.includes) {
     const ic = dp.contexts.get(inc.context);
     const hit = ic ? find(dp, ic, exten, seen) : undefined;
