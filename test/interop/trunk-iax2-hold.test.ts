@@ -39,6 +39,17 @@ const TONE_BEA = 1000;
 /** the default class's melody (src/media/prompts/prompt-set.ts): C4 E4 G4 C5 */
 const MELODY_HZ = [261.6, 329.6, 392, 523.3];
 
+/** the phone holds for `heldMs`, resumes and talks on for `afterMs`: when it held and when it resumed (epoch ms) */
+async function holdAndResume(phone: Baresip, heldMs: number, afterMs: number): Promise<{ held: number; resumed: number }> {
+  const held = Date.now();
+  await phone.mustCommand('hold');
+  await sleep(heldMs);
+  const resumed = Date.now();
+  await phone.mustCommand('resume');
+  await sleep(afterMs);
+  return { held, resumed };
+}
+
 /** the even port of the phone's RTP range that received the most RTP in the capture */
 function rtpPortOf(pcap: string, phone: Baresip): number {
   const [lo, hi] = phone.opts.rtpPorts!;
@@ -114,18 +125,8 @@ test('hold across an IAX2 trunk: one office plays the held party music itself, t
       await sleep(1500);
       at.up = Date.now();
       await sleep(2000);
-      at.aliceHolds = Date.now();
-      await alice.mustCommand('hold');
-      await sleep(3000);
-      at.aliceResumes = Date.now();
-      await alice.mustCommand('resume');
-      await sleep(2000);
-      at.beaHolds = Date.now();
-      await bea.mustCommand('hold');
-      await sleep(3000);
-      at.beaResumes = Date.now();
-      await bea.mustCommand('resume');
-      await sleep(2000);
+      ({ held: at.aliceHolds, resumed: at.aliceResumes } = await holdAndResume(alice, 3000, 2000));
+      ({ held: at.beaHolds, resumed: at.beaResumes } = await holdAndResume(bea, 3000, 2000));
       at.end = Date.now();
       await alice.hangup();
       await bea.waitEvent('CALL_CLOSED', 10_000);
@@ -260,12 +261,7 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
       at.up = Date.now();
       await a.waitForEvent((e) => e.event === 'iax2-hold' && e.held === false, 15_000);
       await sleep(1500);
-      at.beaHolds = Date.now();
-      await bea.mustCommand('hold');
-      await sleep(3000);
-      at.beaResumes = Date.now();
-      await bea.mustCommand('resume');
-      await sleep(1500);
+      ({ held: at.beaHolds, resumed: at.beaResumes } = await holdAndResume(bea, 3000, 1500));
       at.end = Date.now();
       await bea.hangup();
       provider = await uas.finish(8000);
