@@ -558,13 +558,16 @@ function resolve(dp: Dialplan, ctx: Context, from: Extension, parts: string[]): 
   return find(dp, c, exten, new Set());
 }
 
-/** an extension of that name in the context or those it includes: exact first, then a pattern that matches it */
+/** an extension every caller may get (no caller-ID match written after its name) */
+const noCallerIdMatch = (e: Extension): boolean => e.cid === null;
+
+/** the extension of that name in the context or those it includes: exact first, then the best pattern that matches it */
 function find(dp: Dialplan, c: Context, exten: string, seen: Set<string>): Extension | undefined {
   if (seen.has(c.name)) return undefined;
   seen.add(c.name);
   // the extension the engine picks (exact, then the best pattern: engine.ts resolveIn) for a caller no
   // caller-ID match applies to; else one kept under a caller-ID key ("100/_10XX"), which some callers get
-  const hit = c.matcher.match(exten, (e) => e.cid === null) ?? c.matcher.match(exten);
+  const hit = c.matcher.match(exten, noCallerIdMatch) ?? c.matcher.match(exten);
   if (hit) return hit;
   for (const inc of c.includes) {
     const ic = dp.contexts.get(inc.context);
