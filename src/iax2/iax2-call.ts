@@ -56,6 +56,7 @@ export function md5Answer(challenge: string, secret: string): string {
 export function musicClassOf(data: Buffer): string {
   const end = data.indexOf(0);
   const name = data.toString('latin1', 0, end < 0 ? data.length : end);
+  // as music-on-hold.ts's MUSIC_CLASS (the protocol layer imports nothing above it)
   return /^[A-Za-z0-9_-]{1,64}$/.test(name) ? name : '';
 }
 

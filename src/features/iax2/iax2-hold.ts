@@ -33,7 +33,7 @@ export function iax2HoldLink(call: Iax2Call, media: MediaEndpoint, moh: HoldMusi
       const cls = musicClass || cfg.mohsuggest;
       log.info('iax2-hold', { channel: name, held: on, by: 'bridged', how: passthrough ? 'passthrough' : 'music', ...(on && cls ? { class: cls } : {}) });
       if (music) music(on, musicClass);
-      else call.hold(on, on ? cls : '');
+      else call.hold(on, cls);
     },
   };
   const prev = call.events.hold;

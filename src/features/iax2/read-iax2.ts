@@ -22,6 +22,10 @@ import { checkSecret } from '../../security/passwords/check-secret.js';
 import { generateSecret } from '../../security/passwords/generate-secret.js';
 import type { PalisadeConfig } from '../../config/config-types.js';
 import { IAX2_HOLD_DEFAULTS, type Iax2HoldConfig } from './iax2-hold.js';
+import { MUSIC_CLASS } from '../../media/player/music-on-hold.js';
+
+/** mohsuggest: a class name, or "" for none */
+const OR_NONE = new RegExp(`^$|${MUSIC_CLASS.source}`);
 
 export interface Iax2ListenPoint {
   address: string;
@@ -40,9 +44,6 @@ export interface Iax2Config {
 }
 
 export const IAX2_DEFAULTS: Iax2Config = { listen: [], calltoken: true, calltokenOptional: [], refresh: 60, minRefresh: 20, accounts: [], hold: IAX2_HOLD_DEFAULTS };
-
-/** a music-on-hold class name: a folder under moh/ (src/media/player/music-on-hold.ts) */
-const MOH_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function readIax2(m: MapReader, cfg?: PalisadeConfig): Iax2Config {
   const listen: Iax2ListenPoint[] = [];
@@ -63,11 +64,11 @@ export function readIax2(m: MapReader, cfg?: PalisadeConfig): Iax2Config {
   const minRefresh = m.int('min_refresh', Math.min(20, refresh), 5, 3600, 'seconds');
   if (minRefresh > refresh) m.error('min_refresh', `iax2.min_refresh ${minRefresh} is above iax2.refresh ${refresh}; expected at most ${refresh}`);
   const mohinterpret = m.string('mohinterpret', IAX2_HOLD_DEFAULTS.mohinterpret, {
-    pattern: MOH_CLASS,
+    pattern: MUSIC_CLASS,
     expect: 'expected passthrough (send the peer a HOLD frame) or the music-on-hold class Palisade plays the peer, such as default',
   });
   const mohsuggest = m.string('mohsuggest', IAX2_HOLD_DEFAULTS.mohsuggest, {
-    pattern: /^$|^[A-Za-z0-9_-]{1,64}$/,
+    pattern: OR_NONE,
     expect: 'expected a music-on-hold class name such as default, or "" for none',
   });
   const accounts = readAccounts(m, cfg);

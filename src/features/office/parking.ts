@@ -18,6 +18,7 @@ import type { TransferHandOff, TransferService, Transferor } from '../../channel
 import { EndpointBridge } from '../../channel/endpoint-bridge.js';
 import type { MediaEndpoint } from '../../media/media-endpoint.js';
 import { Player } from '../../media/player/player.js';
+import { MUSIC_CLASS } from '../../media/player/music-on-hold.js';
 import { sayDigitsPrompts } from '../../media/prompts/say.js';
 import type { Logger } from '../../observability/logger.js';
 
@@ -66,7 +67,7 @@ export function readParking(m: MapReader): ParkingConfig {
   const parkingtime = m.int('parkingtime', PARKING_DEFAULTS.parkingtime, 1, 3600, 'seconds');
   const comebackdialtime = m.int('comebackdialtime', PARKING_DEFAULTS.comebackdialtime, 1, 300, 'seconds');
   const comebacktoorigin = m.bool('comebacktoorigin', PARKING_DEFAULTS.comebacktoorigin);
-  const parkedmusicclass = m.string('parkedmusicclass', PARKING_DEFAULTS.parkedmusicclass, { pattern: /^[A-Za-z0-9_-]{1,40}$/, expect: 'expected a music on hold class name' });
+  const parkedmusicclass = m.string('parkedmusicclass', PARKING_DEFAULTS.parkedmusicclass, { pattern: MUSIC_CLASS, expect: 'expected a music on hold class name' });
   m.done();
   return { enabled, parkext, first, last, parkingtime, comebackdialtime, comebacktoorigin, parkedmusicclass };
 }

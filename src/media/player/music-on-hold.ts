@@ -5,6 +5,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readWavSamples } from './wav-file.js';
 
+/** a class name: a folder name under moh/, never a path (config checks and a peer's suggestion use it too) */
+export const MUSIC_CLASS = /^[A-Za-z0-9_-]{1,64}$/;
+
 export class MusicOnHold {
   private readonly cache = new Map<string, Int16Array[]>();
 
@@ -12,7 +15,7 @@ export class MusicOnHold {
 
   /** the files of a class, decoded; empty when the class does not exist */
   load(className: string): Int16Array[] {
-    if (!/^[A-Za-z0-9_-]+$/.test(className)) return [];
+    if (!MUSIC_CLASS.test(className)) return [];
     const hit = this.cache.get(className);
     if (hit) return hit;
     for (const d of this.dirs) {
