@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { PalisadeProcess } from './palisade-process.js';
+import { startPalisade, type PalisadeProcess } from './palisade-process.js';
 import { Baresip, findFreePort } from './baresip.js';
 import { analyseWav, makeToneWav } from './audio.js';
 import { waitFor } from './wait.js';
@@ -116,4 +116,9 @@ export function iax2OfficeYaml(o: Iax2OfficeYaml): string {
     for (const did of o.inbound) lines.push(`    - did: "${did}"`, '      to: "${EXTEN}"');
   }
   return lines.join('\n');
+}
+
+/** an office on SIP port `sipPort` (UDP) with the IAX2 lines iax2OfficeYaml() writes */
+export function startIax2Office(sipPort: number, o: Iax2OfficeYaml): Promise<PalisadeProcess> {
+  return startPalisade({ sipPort, transports: ['udp'], extraYaml: iax2OfficeYaml(o) });
 }

@@ -24,11 +24,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startPalisade } from '../helpers/palisade-process.js';
 import type { Baresip } from '../helpers/baresip.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { iax2OfficeYaml, officePhone } from '../helpers/office-link.js';
+import { officePhone, startIax2Office } from '../helpers/office-link.js';
 import { goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
 import { startSipp, type SippResult } from '../helpers/sipp.js';
@@ -86,26 +85,18 @@ test('hold across an IAX2 trunk: one office plays the held party music itself, t
   const trunkSecret = generateSecret();
   const s1001 = generateSecret();
   const s2001 = generateSecret();
-  const a = await startPalisade({
-    sipPort: portA,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      extension: { number: '1001', name: 'Al', secret: s1001 },
-      iaxPort: iaxA,
-      trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
-      outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
-    }),
+  const a = await startIax2Office(portA, {
+    extension: { number: '1001', name: 'Al', secret: s1001 },
+    iaxPort: iaxA,
+    trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
   });
-  const b = await startPalisade({
-    sipPort: portB,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      extension: { number: '2001', name: 'Bea', secret: s2001 },
-      iaxPort: iaxB,
-      iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
-      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
-      inbound: ['_2XXX'],
-    }),
+  const b = await startIax2Office(portB, {
+    extension: { number: '2001', name: 'Bea', secret: s2001 },
+    iaxPort: iaxB,
+    iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
+    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+    inbound: ['_2XXX'],
   });
   const phones: Baresip[] = [];
   const at = { up: 0, aliceHolds: 0, aliceResumes: 0, beaHolds: 0, beaResumes: 0, end: 0 };
@@ -222,28 +213,20 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
     pauseMs: 3000,
     timeoutS: 60,
   });
-  const a = await startPalisade({
-    sipPort: portA,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      iaxPort: iaxA,
-      trunks: [
-        { name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret },
-        { name: 'carrier', sip: pUas },
-      ],
-      outbound: [{ name: 'national', match: '_0X.', trunk: 'carrier', extra: ['allow_trunk_calls: true'] }],
-    }),
+  const a = await startIax2Office(portA, {
+    iaxPort: iaxA,
+    trunks: [
+      { name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret },
+      { name: 'carrier', sip: pUas },
+    ],
+    outbound: [{ name: 'national', match: '_0X.', trunk: 'carrier', extra: ['allow_trunk_calls: true'] }],
   });
-  const b = await startPalisade({
-    sipPort: portB,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      extension: { number: '2001', name: 'Bea', secret: s2001 },
-      iaxPort: iaxB,
-      iax2: ['mohinterpret: passthrough'],
-      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
-      outbound: [{ name: 'via-office-a', match: '_0X.', trunk: 'office-a' }],
-    }),
+  const b = await startIax2Office(portB, {
+    extension: { number: '2001', name: 'Bea', secret: s2001 },
+    iaxPort: iaxB,
+    iax2: ['mohinterpret: passthrough'],
+    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'via-office-a', match: '_0X.', trunk: 'office-a' }],
   });
   const phones: Baresip[] = [];
   let provider: SippResult | null = null;

@@ -12,11 +12,10 @@
 // expires.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startPalisade } from '../helpers/palisade-process.js';
 import type { Baresip } from '../helpers/baresip.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { assertHeard, cdrRowsOnce, iax2OfficeYaml, officePhone, show } from '../helpers/office-link.js';
+import { assertHeard, cdrRowsOnce, officePhone, startIax2Office, show } from '../helpers/office-link.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -29,30 +28,22 @@ test('two Palisade offices linked by an IAX2 trunk with registration: calls both
   const s1001 = generateSecret();
   const s2001 = generateSecret();
   // office A: extensions 1XXX; office B registers to it over IAX2 as 9000 (host: dynamic)
-  const a = await startPalisade({
-    sipPort: portA,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      extension: { number: '1001', name: 'Al', secret: s1001 },
-      iaxPort: iaxA,
-      iax2: ['refresh: 10', 'min_refresh: 5'],
-      trunks: [{ name: 'office-b', iax: 'dynamic', username: '9000', secret: trunkSecret }],
-      outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b', extra: ['strip: 0', 'prepend: ""'] }],
-      inbound: ['_1XXX'],
-    }),
+  const a = await startIax2Office(portA, {
+    extension: { number: '1001', name: 'Al', secret: s1001 },
+    iaxPort: iaxA,
+    iax2: ['refresh: 10', 'min_refresh: 5'],
+    trunks: [{ name: 'office-b', iax: 'dynamic', username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b', extra: ['strip: 0', 'prepend: ""'] }],
+    inbound: ['_1XXX'],
   });
   // office B: extensions 2XXX; registers to A with a 10 s refresh so the refresh is seen
-  const b = await startPalisade({
-    sipPort: portB,
-    transports: ['udp'],
-    extraYaml: iax2OfficeYaml({
-      extension: { number: '2001', name: 'Bea', secret: s2001 },
-      iaxPort: iaxB,
-      iax2: ['refresh: 10'],
-      trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret, extra: ['register: true'] }],
-      outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a', extra: ['strip: 0', 'prepend: ""'] }],
-      inbound: ['_2XXX'],
-    }),
+  const b = await startIax2Office(portB, {
+    extension: { number: '2001', name: 'Bea', secret: s2001 },
+    iaxPort: iaxB,
+    iax2: ['refresh: 10'],
+    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret, extra: ['register: true'] }],
+    outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a', extra: ['strip: 0', 'prepend: ""'] }],
+    inbound: ['_2XXX'],
   });
   const phones: Baresip[] = [];
   try {
