@@ -105,7 +105,8 @@ export async function startPalisade(cfg: LoadedConfig, opts: StartOptions = {}):
       mailer,
       extensions,
       dialplan,
-      isInternalNumber: (n) => extensions.has(n) || (dialplan?.engine.servesExactly(n) ?? false) || callRouters.servesInternal(n),
+      // a feature code by pattern whose every extension stays inside (no Dial(), no jump) is internal too
+      isInternalNumber: (n) => extensions.has(n) || (dialplan ? dialplan.engine.servesExactly(n) || dialplan.engine.staysInside(n) : false) || callRouters.servesInternal(n),
       defences,
       transport,
       tm,

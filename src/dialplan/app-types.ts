@@ -78,6 +78,15 @@ export interface DialplanApp {
    */
   readonly sensitiveArgs?: boolean | 'all';
   /**
+   * The application places no call and jumps nowhere: it answers, plays,
+   * reads, records, sets, or joins the caller to something already inside
+   * Palisade (a voicemail box, a room, a parked or ringing call). A number
+   * whose every extension runs only such applications stays inside, and the
+   * toll-fraud guard counts it as internal (DialplanEngine.staysInside).
+   * Left out, the application is taken to be able to reach a trunk.
+   */
+  readonly placesNoCall?: true;
+  /**
    * args: the data after substitution, split as Asterisk does (app-args.ts);
    * data: the same unsplit (Set() and GotoIf() read it whole).
    */

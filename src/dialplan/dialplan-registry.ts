@@ -26,7 +26,7 @@ export class DialplanRegistry {
   /** Adds (or replaces) an application. `name` is how the dialplan writes it. */
   registerApp(name: string, impl: AppImpl): void {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new TypeError(`application name ${JSON.stringify(name)} must be letters, digits and _`);
-    this.apps.set(name.toLowerCase(), { name, synopsis: impl.synopsis, sensitiveArgs: impl.sensitiveArgs, run: impl.run.bind(impl) });
+    this.apps.set(name.toLowerCase(), { name, synopsis: impl.synopsis, sensitiveArgs: impl.sensitiveArgs, placesNoCall: impl.placesNoCall, run: impl.run.bind(impl) });
   }
 
   findApp(name: string): DialplanApp | undefined {

@@ -457,6 +457,49 @@ test('servesExactly: numbers written out in some context are Palisade services; 
   assert.equal(engine.servesExactly('801'), true);
 });
 
+test('staysInside: a number whose every extension places no call; one Dial(), jump, menu or unknown application anywhere keeps it outside', () => {
+  const r = DialplanRegistry.builtin();
+  r.registerApp('CallForward', { synopsis: 'test', placesNoCall: true, run: async () => {} });
+  r.registerApp('Reach', { synopsis: 'test: a module application that may place a call', run: async () => {} });
+  const conf = [
+    '[features]',
+    'exten => _*72X.,1,Answer()',
+    ' same => n,CallForward(always,${EXTEN:3})',
+    ' same => n,Playback(beep)',
+    ' same => n,Hangup()',
+    'exten => _*73X.,1,Set(T=${EXTEN:3})',
+    ' same => n,Dial(PJSIP/${T}@trunk)',
+    'exten => _*74X.,1,Goto(out,${EXTEN:3},1)',
+    'exten => _*75X.,1,Background(menu)',
+    'exten => _*76X.,1,Reach(${EXTEN:3})',
+    'exten => _*77X./100,1,Dial(PJSIP/${EXTEN:3}@trunk)',
+    'exten => _*77X.,1,Playback(beep)',
+    'exten => _*78X.,1,ExecIf(1?Dial(PJSIP/${EXTEN:3}@trunk))',
+    '[other]',
+    'exten => _*79X.,1,Playback(beep)',
+    'exten => _*7[0-8]999,1,Dial(PJSIP/${EXTEN}@trunk)',
+    '[hangs-out]',
+    'exten => _#5X.,1,NoOp()',
+    'exten => h,1,Dial(PJSIP/0044@trunk)',
+    '',
+  ].join('\n');
+  const engine = new DialplanEngine(parseExtensionsConfText(conf, 'extensions.conf', { registry: r }), { registry: r });
+  assert.equal(engine.staysInside('*7200441234'), true, 'a CallForward code by pattern');
+  assert.equal(engine.staysInside('*79123'), true, 'in another context too');
+  assert.equal(engine.staysInside('*7300441234'), false, 'Dial() may reach a trunk');
+  assert.equal(engine.staysInside('*7400441234'), false, 'a jump may land on a Dial()');
+  assert.equal(engine.staysInside('*7500441234'), false, 'a menu may go anywhere');
+  assert.equal(engine.staysInside('*7600441234'), false, 'an application not marked is taken to reach out');
+  assert.equal(engine.staysInside('*7700441234'), false, 'a caller-ID variant that dials counts, whoever calls');
+  assert.equal(engine.staysInside('*78123'), false, 'ExecIf() may run Dial()');
+  assert.equal(engine.staysInside('*72999'), false, 'another context has a pattern that dials the same number');
+  assert.equal(engine.staysInside('#5123'), false, "its context's h extension dials");
+  assert.equal(engine.staysInside('*80'), false, 'nothing matches: not ours to count');
+  assert.equal(engine.staysInside('0044123'), false);
+  engine.reload(parseExtensionsConfText('[features]\nexten => _*72X.,1,Dial(PJSIP/${EXTEN:3}@trunk)\n', 'extensions.conf', { registry: r }));
+  assert.equal(engine.staysInside('*7200441234'), false, 'a reload is seen');
+});
+
 test('the path a call took is logged when it ends', async () => {
   logs.length = 0;
   const engine = new DialplanEngine(parseExtensionsConfText('[c]\nexten => 100,1,Answer()\n same => n,Playback(x)\n', 'extensions.conf'), { log });

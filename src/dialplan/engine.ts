@@ -141,6 +141,49 @@ export class DialplanEngine {
     return names.has(exten);
   }
 
+  /**
+   * Does a call to `exten` stay inside Palisade, whatever context it starts
+   * in and whoever calls? Some extension matches it, and every one that does
+   * (exact or pattern, with or without a caller-ID match, in any context)
+   * runs only applications that place no call (DialplanApp.placesNoCall),
+   * and so does its context's `h`: no Dial(), no jump, no menu. The
+   * toll-fraud guard counts such a number as internal, whatever its digits:
+   * a feature code by pattern (`_*72X.` to CallForward(), `_*98XXX` to
+   * VoiceMailMain(${EXTEN:3})) whose `*` would otherwise class it as
+   * international. One extension that may reach a trunk (`_.` to Dial())
+   * keeps the number outside.
+   */
+  staysInside(exten: string): boolean {
+    let verdicts = insideVerdicts.get(this.dp);
+    if (!verdicts) insideVerdicts.set(this.dp, (verdicts = new Map()));
+    const registry = this.opts.registry;
+    const inside = (e: Extension): boolean => {
+      let v = verdicts.get(e);
+      if (v === undefined) {
+        v = e.steps.every((st) => registry.findApp(st.app)?.placesNoCall === true);
+        verdicts.set(e, v);
+      }
+      return v;
+    };
+    let matched = false;
+    let outside = false;
+    for (const ctx of this.dp.contexts.values()) {
+      let here = false;
+      // accept nothing: the matcher offers every extension that matches, best first
+      ctx.matcher.match(exten, (e) => {
+        here = true;
+        if (!inside(e)) outside = true;
+        return outside;
+      });
+      if (outside) return false;
+      if (!here) continue;
+      matched = true;
+      const h = ctx.matcher.match('h');
+      if (h && !inside(h)) return false;
+    }
+    return matched;
+  }
+
   /** Does `exten` exist in `context` (or its includes) for this caller? */
   has(context: string, exten: string, callerId = ''): boolean {
     return resolveIn(this.dp, context, exten, callerId, (this.opts.now ?? Date.now)()) !== null;
@@ -177,6 +220,8 @@ export class DialplanEngine {
 
 /** exact extension names per loaded dialplan (a reload brings a new Dialplan object) */
 const exactNames = new WeakMap<Dialplan, Set<string>>();
+/** per dialplan: whether each extension's steps place no call (staysInside) */
+const insideVerdicts = new WeakMap<Dialplan, Map<Extension, boolean>>();
 
 class CallRun implements CallState {
   context: string;

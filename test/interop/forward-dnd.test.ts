@@ -3,7 +3,10 @@
 // `dnd` and `forward` commands, stored in its own table), with SIPp phones:
 // a caller, the called extension (answering, busy, or ringing without an
 // answer) and the forward target. Direct B2BUA calls, and a dialplan
-// Dial() for DND and the unconditional forward.
+// Dial() for DND and the unconditional forward. And the forward set by a
+// feature code written as a pattern (`_*72X.` to CallForward()): its `*`
+// does not make the toll-fraud guard class it international, while a code
+// of the same shape that may Dial() out still is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,11 +24,20 @@ interface Site {
   users: TestUser[];
 }
 
+/** forward-always by feature code, and a code of the same shape that dials the rest out (a trunk) */
+const FEATURE_CODES = [
+  'exten => _*72X.,1,Answer()',
+  ' same => n,CallForward(always,${EXTEN:3})',
+  ' same => n,Wait(0.2)',
+  ' same => n,Hangup()',
+  'exten => _*74X.,1,Dial(PJSIP/${EXTEN:3}@provider,20)',
+];
+
 async function site(withDialplan = false): Promise<Site> {
   const dir = mkdtempSync(join(tmpdir(), 'pal-fwd-'));
   const users = makeUsers(3, { first: 1740 });
   const conf = join(dir, 'extensions.conf');
-  writeFileSync(conf, '[default]\nexten => _1XXX,1,Dial(SIP/${EXTEN},20)\n');
+  writeFileSync(conf, ['[default]', 'exten => _1XXX,1,Dial(SIP/${EXTEN},20)', ...FEATURE_CODES, ''].join('\n'));
   // no qualify OPTIONS and no unsolicited MWI NOTIFY to a new registration: the SIPp phones would take
   // either for a call (a phone started with `calls` counts it as one of its calls and exits early)
   const extraYaml = ['registrar:', '  qualify_interval: 0', 'voicemail:', '  mwi_unsolicited: false', ...(withDialplan ? ['dialplan:', `  file: ${conf}`] : [])].join('\n');
@@ -33,12 +45,12 @@ async function site(withDialplan = false): Promise<Site> {
   return { pal, dir, users };
 }
 
-async function call(s: Site, scenario: string): Promise<{ ok: boolean; errors: string }> {
-  const [caller, callee] = s.users;
+async function call(s: Site, scenario: string, to = s.users[1]!.number): Promise<{ ok: boolean; errors: string; logs: string }> {
+  const [caller] = s.users;
   const csv = join(s.dir, 'caller.csv');
-  writeFileSync(csv, sippCsv([caller!], { peers: [callee!.number] }));
-  const r = await runSipp({ scenario, target: s.pal.target, inf: [csv], calls: 1, rate: 1, pauseMs: 1000, traceMsg: true, timeoutS: 40, dir: s.dir });
-  return { ok: r.stats?.successful === 1, errors: r.errors };
+  writeFileSync(csv, sippCsv([caller!], { peers: [to] }));
+  const r = await runSipp({ scenario, target: s.pal.target, inf: [csv], calls: 1, rate: 1, pauseMs: 1000, traceMsg: true, traceLogs: true, timeoutS: 40, dir: s.dir });
+  return { ok: r.stats?.successful === 1, errors: r.errors, logs: r.logs };
 }
 
 const invites = (messages: string): number => (messages.match(/^INVITE sip:/gm) ?? []).length;
@@ -137,3 +149,31 @@ for (const withDialplan of [false, true]) {
     }
   });
 }
+
+test('a feature code by pattern with *: `*72` + number sets the forward; the same shape that dials out is refused 403 as international', { timeout: 90_000 }, async () => {
+  const s = await site(true);
+  try {
+    const [caller, callee, target] = s.users;
+    // the caller forwards its own calls by keying *72 and the target; Palisade answers, sets it and hangs up
+    const set = await call(s, 'call-callee-bye-uac', `*72${target!.number}`);
+    assert.ok(set.ok, `the feature code was answered and ended by Palisade: ${set.errors}`);
+    const list = (await ask(s.pal, 'diversions')) as Array<{ extension: string; always: string }>;
+    assert.deepEqual(
+      list.map((x) => [x.extension, x.always]),
+      [[caller!.number, target!.number]],
+    );
+    assert.ok(s.pal.events().some((e) => e.event === 'forward-set' && e.extension === caller!.number && e.target === target!.number));
+    const refusedBefore = s.pal.events().filter((e) => e.event === 'security-event' && e.detail === 'class-not-permitted:international').length;
+    assert.equal(refusedBefore, 0, 'the feature code passed the toll-fraud guard');
+    // *74 + number may reach a trunk: it stays international, which an extension may not call by default
+    const out = await call(s, 'call-expect-uac', `*74${callee!.number}`);
+    assert.match(out.logs, /call-result: 403/, out.errors);
+    assert.ok(
+      s.pal.events().some((e) => e.event === 'security-event' && e.detail === 'class-not-permitted:international'),
+      'refused by the call gate after authentication, not for some other reason',
+    );
+  } finally {
+    await s.pal.stop();
+    rmSync(s.dir, { recursive: true, force: true });
+  }
+});

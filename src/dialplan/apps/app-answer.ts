@@ -5,6 +5,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appAnswer: DialplanApp = {
   name: 'Answer',
   synopsis: 'Answer([delay-ms]): answer the channel',
+  placesNoCall: true,
   async run(call, args) {
     if (!call.channel.answered) await call.channel.answer();
     const delay = Number(args[0] ?? '');

@@ -50,6 +50,7 @@ function matches(entered: string, pins: readonly string[]): boolean {
 export const appAuthenticate: DialplanApp = {
   name: 'Authenticate',
   synopsis: 'Authenticate(password[,options[,maxdigits[,prompt]]]): ask for a PIN, three tries, then hang up',
+  placesNoCall: true,
   sensitiveArgs: 'all',
   async run(call, args) {
     const ch = call.channel;

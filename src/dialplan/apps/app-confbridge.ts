@@ -6,6 +6,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appConfBridge: DialplanApp = {
   name: 'ConfBridge',
   synopsis: 'ConfBridge(room): join a conference room',
+  placesNoCall: true,
   async run(call, args) {
     const room = (args[0] ?? '').trim();
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(room)) {

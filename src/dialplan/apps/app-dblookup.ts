@@ -13,6 +13,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appDbLookup: DialplanApp = {
   name: 'DBLookup',
   synopsis: 'DBLookup(VAR=query[,arg...]): read-only, parameterised database look-up',
+  placesNoCall: true,
   sensitiveArgs: true,
   async run(call, args) {
     const first = args[0] ?? '';

@@ -7,6 +7,7 @@ import { secondsToMs } from '../app-args.js';
 export const appEcho: DialplanApp = {
   name: 'Echo',
   synopsis: 'Echo([seconds]): send the caller its own audio back (until hangup, or for the given time)',
+  placesNoCall: true,
   async run(call, args) {
     const ch = call.channel;
     if (!ch.answered) await ch.answer();

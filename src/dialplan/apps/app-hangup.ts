@@ -27,6 +27,7 @@ export function hangupCause(arg: string | undefined): HangupCause {
 export const appHangup: DialplanApp = {
   name: 'Hangup',
   synopsis: 'Hangup([cause]): hang up the channel with a Q.850 cause',
+  placesNoCall: true,
   async run(call, args) {
     const cause = hangupCause(args[0]);
     call.vars.set('HANGUPCAUSE', cause);

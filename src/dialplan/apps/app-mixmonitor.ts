@@ -8,6 +8,7 @@ import { recordingPath } from './record-path.js';
 export const appMixMonitor: DialplanApp = {
   name: 'MixMonitor',
   synopsis: 'MixMonitor(file.wav[,options]): record the whole call',
+  placesNoCall: true,
   async run(call, args) {
     const path = recordingPath(call.recordingsDir, args[0] ?? '');
     if (!path || !/\.wav$/i.test(path)) {
@@ -23,6 +24,7 @@ export const appMixMonitor: DialplanApp = {
 export const appStopMixMonitor: DialplanApp = {
   name: 'StopMixMonitor',
   synopsis: 'StopMixMonitor(): stop the recording MixMonitor started',
+  placesNoCall: true,
   async run(call) {
     call.media.stopMixMonitor();
   },

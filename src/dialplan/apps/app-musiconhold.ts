@@ -7,6 +7,7 @@ import { secondsToMs } from '../app-args.js';
 export const appMusicOnHold: DialplanApp = {
   name: 'MusicOnHold',
   synopsis: 'MusicOnHold([class[,duration]]): play music on hold',
+  placesNoCall: true,
   async run(call, args) {
     const cls = (args[0] ?? '').trim() || 'default';
     const ms = secondsToMs(args[1], 0);

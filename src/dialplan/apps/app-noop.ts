@@ -7,12 +7,14 @@ import type { DialplanApp } from '../app-types.js';
 export const appNoOp: DialplanApp = {
   name: 'NoOp',
   synopsis: 'NoOp([text]): do nothing',
+  placesNoCall: true,
   async run() {},
 };
 
 export const appVerbose: DialplanApp = {
   name: 'Verbose',
   synopsis: 'Verbose([level,]message): log a message',
+  placesNoCall: true,
   async run(call, args, data) {
     const level = args.length > 1 && /^\d+$/.test(args[0]!.trim()) ? Number(args[0]) : 0;
     const message = args.length > 1 && /^\d+$/.test(args[0]!.trim()) ? data.slice(data.indexOf(',') + 1) : data;
@@ -23,6 +25,7 @@ export const appVerbose: DialplanApp = {
 export const appLog: DialplanApp = {
   name: 'Log',
   synopsis: 'Log(level,message): log a message at ERROR, WARNING, NOTICE, DEBUG or VERBOSE',
+  placesNoCall: true,
   async run(call, args, data) {
     const level = (args[0] ?? '').trim().toUpperCase();
     const message = data.slice(data.indexOf(',') + 1).slice(0, 500);

@@ -6,6 +6,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appPlayback: DialplanApp = {
   name: 'Playback',
   synopsis: 'Playback(file[&file...][,options]): play audio files',
+  placesNoCall: true,
   async run(call, args) {
     const files = (args[0] ?? '')
       .split('&')

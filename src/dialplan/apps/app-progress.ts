@@ -5,6 +5,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appProgress: DialplanApp = {
   name: 'Progress',
   synopsis: 'Progress(): indicate progress (early media)',
+  placesNoCall: true,
   async run(call) {
     await call.channel.progress();
   },
@@ -13,6 +14,7 @@ export const appProgress: DialplanApp = {
 export const appRinging: DialplanApp = {
   name: 'Ringing',
   synopsis: 'Ringing(): indicate ringing',
+  placesNoCall: true,
   async run(call) {
     await call.channel.ring();
   },

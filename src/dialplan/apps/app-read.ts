@@ -12,6 +12,7 @@ import { secondsToMs } from '../app-args.js';
 export const appRead: DialplanApp = {
   name: 'Read',
   synopsis: 'Read(var[,file[,maxdigits[,options[,attempts[,timeout]]]]]): read DTMF digits into a variable',
+  placesNoCall: true,
   async run(call, args) {
     const name = (args[0] ?? '').trim();
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {

@@ -14,6 +14,7 @@ import { recordingPath } from './record-path.js';
 export const appRecord: DialplanApp = {
   name: 'Record',
   synopsis: 'Record(file.wav[,silence[,maxduration[,options]]]): record the caller',
+  placesNoCall: true,
   async run(call, args) {
     let name = (args[0] ?? '').trim();
     const dot = name.lastIndexOf('.');

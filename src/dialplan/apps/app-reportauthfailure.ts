@@ -18,6 +18,7 @@ const SERVICE_RE = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 export const appReportAuthFailure: DialplanApp = {
   name: 'ReportAuthFailure',
   synopsis: 'ReportAuthFailure(service[,account]): count a wrong PIN against the caller, as a failed login',
+  placesNoCall: true,
   async run(call, args) {
     const ch = call.channel;
     let service = (args[0] ?? '').trim();

@@ -6,6 +6,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appSayDigits: DialplanApp = {
   name: 'SayDigits',
   synopsis: 'SayDigits(digits): say the digits one by one',
+  placesNoCall: true,
   async run(call, args) {
     const digits = (args[0] ?? '').replace(/[^0-9*#a-zA-Z]/g, '');
     if (!call.channel.answered) await call.channel.answer();
@@ -16,6 +17,7 @@ export const appSayDigits: DialplanApp = {
 export const appSayNumber: DialplanApp = {
   name: 'SayNumber',
   synopsis: 'SayNumber(number[,gender]): say a whole number',
+  placesNoCall: true,
   async run(call, args) {
     const text = (args[0] ?? '').trim();
     const n = Number(text);

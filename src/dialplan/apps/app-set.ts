@@ -11,6 +11,7 @@ import type { DialplanApp } from '../app-types.js';
 export const appSet: DialplanApp = {
   name: 'Set',
   synopsis: 'Set(name=value): set a channel variable',
+  placesNoCall: true,
   async run(call, _args, data) {
     const eq = data.indexOf('=');
     if (eq <= 0) {

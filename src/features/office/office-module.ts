@@ -142,6 +142,7 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       d.app({
         name: 'DND',
         synopsis: 'Do-not-disturb of the calling extension: DND(on|off|toggle); sets DNDSTATUS=ON|OFF',
+        placesNoCall: true,
         async run(call, args) {
           const ext = call.channel.peer.account;
           if (!ext || !store) return void call.vars.set('DNDSTATUS', 'FAILED');
@@ -155,6 +156,8 @@ export function officeModule(): PalisadeModule<ModuleDeclarations<DialplanApp, n
       d.app({
         name: 'CallForward',
         synopsis: 'Call forwarding of the calling extension: CallForward(always|busy|noanswer[,number[,seconds]]); no number turns it off; sets CFSTATUS',
+        // only to one of our extensions (checkTarget): were outside targets allowed, this mark would have to go
+        placesNoCall: true,
         async run(call, args) {
           const ext = call.channel.peer.account;
           if (!ext || !store) return void call.vars.set('CFSTATUS', 'FAILED');

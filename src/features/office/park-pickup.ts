@@ -235,6 +235,7 @@ export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] 
     {
       name: 'Park',
       synopsis: 'Park the caller in the first free slot, say the slot, music on hold: Park([,s]) (s: say nothing); sets PARKINGSLOT',
+      placesNoCall: true,
       async run(call, args) {
         const pp = running();
         if (!pp) return;
@@ -246,6 +247,7 @@ export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] 
     {
       name: 'ParkedCall',
       synopsis: 'Take the call parked in a slot: ParkedCall(slot); sets PARKEDCALLSTATUS=SUCCESS|EMPTY',
+      placesNoCall: true,
       async run(call, args) {
         const pp = running();
         const slot = (args[0] ?? '').trim();
@@ -256,6 +258,7 @@ export function parkPickupApps(running: () => ParkPickup | null): DialplanApp[] 
     {
       name: 'Pickup',
       synopsis: "Answer a call ringing another extension: Pickup() for the caller's pickup groups, Pickup(ext) directed; sets PICKUPSTATUS=SUCCESS|FAILED",
+      placesNoCall: true,
       async run(call, args) {
         const pp = running();
         const who = call.channel.peer.account;

@@ -79,6 +79,7 @@ export function queueApps(get: () => QueueService | null): DialplanApp[] {
     {
       name: 'RemoveQueueMember',
       synopsis: 'RemoveQueueMember(queuename[,interface]): log a phone out of a queue (RQMSTATUS)',
+      placesNoCall: true,
       async run(call, args) {
         const svc = running(get, call, 'RQMSTATUS');
         if (!svc) return;
@@ -90,6 +91,7 @@ export function queueApps(get: () => QueueService | null): DialplanApp[] {
     {
       name: 'PauseQueueMember',
       synopsis: 'PauseQueueMember([queuename],interface[,options[,reason]]): stop a member being rung, with a reason (PQMSTATUS)',
+      placesNoCall: true,
       async run(call, args) {
         const svc = running(get, call, 'PQMSTATUS');
         if (!svc) return;
@@ -101,6 +103,7 @@ export function queueApps(get: () => QueueService | null): DialplanApp[] {
     {
       name: 'UnpauseQueueMember',
       synopsis: 'UnpauseQueueMember([queuename],interface[,options[,reason]]): ring a paused member again (UPQMSTATUS)',
+      placesNoCall: true,
       async run(call, args) {
         const svc = running(get, call, 'UPQMSTATUS');
         if (!svc) return;
@@ -112,6 +115,7 @@ export function queueApps(get: () => QueueService | null): DialplanApp[] {
     {
       name: 'QueueLog',
       synopsis: 'QueueLog(queuename,uniqueid,agent,event[,additionalinfo]): write a custom line to the queue_log',
+      placesNoCall: true,
       async run(call, args) {
         const svc = get();
         const event = (args[3] ?? '').trim();

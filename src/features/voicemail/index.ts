@@ -43,6 +43,7 @@ export interface VoicemailFeature {
 export function voicemailDialplanApps(feature: () => VoicemailFeature | null): Array<{
   name: string;
   synopsis: string;
+  placesNoCall: true;
   run(call: MediaCall, args: string[]): Promise<void>;
 }> {
   const SYNOPSIS: Record<string, string> = {
@@ -52,6 +53,8 @@ export function voicemailDialplanApps(feature: () => VoicemailFeature | null): A
   return ['VoiceMail', 'VoiceMailMain'].map((name) => ({
     name,
     synopsis: SYNOPSIS[name]!,
+    // a message left or heard: no call out, no jump (no operator exit)
+    placesNoCall: true as const,
     run: async (call: MediaCall, args: string[]) => {
       const f = feature();
       if (!f) {
