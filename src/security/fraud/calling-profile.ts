@@ -14,6 +14,8 @@
 // (mode block). Profiles live in memory for the decisions; each change is
 // reported to onChange, which the guard uses to write them behind to the
 // database (calling-profile-store.ts), so a restart does not start blind.
+// A profile whose principal is gone, or that has learned no call for
+// `profile_max_age_days`, is dropped (drop(); the guard decides which).
 export interface AnomalyConfig {
   mode: 'off' | 'flag' | 'block';
   minCalls: number;
@@ -22,6 +24,8 @@ export interface AnomalyConfig {
   freqFactor: number;
   freqMin: number;
   longCallMin: number;
+  /** a profile that has learned no call for this many days is dropped; 0 = kept forever */
+  profileMaxAgeDays: number;
 }
 
 export const DEFAULT_ANOMALY: AnomalyConfig = {
@@ -32,6 +36,7 @@ export const DEFAULT_ANOMALY: AnomalyConfig = {
   freqFactor: 3,
   freqMin: 10,
   longCallMin: 1800,
+  profileMaxAgeDays: 180,
 };
 
 /** a profile as it is persisted (storage/calling-profile-repo.ts) */
