@@ -13,8 +13,10 @@ export interface ExtensionRecord extends ExtensionInfo {
   ha1: Ha1Set;
 }
 
-/** told after each (re)load; may add fields to the `reload-extensions` answer */
-export type ReloadListener = (imported: readonly StoredExtension[]) => Record<string, unknown> | undefined;
+type ReloadAnswer = Record<string, unknown> | undefined;
+
+/** told after each (re)load; may add fields to the `reload-extensions` answer (awaited when it returns a promise) */
+export type ReloadListener = (imported: readonly StoredExtension[]) => ReloadAnswer | Promise<ReloadAnswer>;
 
 export class ExtensionDirectory implements ExtensionDirectoryPort {
   private readonly byNumber = new Map<string, ExtensionRecord>();
@@ -51,7 +53,7 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
   /** `listener` runs now with the current rows, and after every reload */
   onReload(listener: ReloadListener): void {
     this.listeners.push(listener);
-    listener(this.imported());
+    void listener(this.imported());
   }
 
   /** (re)loads: imported rows first, the configuration file wins on the same number */
@@ -82,7 +84,7 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
     for (const [k, v] of next) this.byNumber.set(k, v);
     let out: { extensions: number } & Record<string, unknown> = { extensions: this.byNumber.size };
     const imported = this.imported();
-    for (const l of this.listeners) out = { ...out, ...l(imported) };
+    for (const l of this.listeners) out = { ...out, ...(await l(imported)) };
     return out;
   }
 }

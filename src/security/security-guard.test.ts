@@ -1,14 +1,16 @@
 // The guard built from a real configuration and database: per-extension
-// policies from the file, defaults for the rest, and a restart that keeps
-// today's spend (from the CDRs) and imported fraud numbers.
+// policies from the file, defaults for the rest, a restart that keeps
+// today's spend (from the CDRs) and imported fraud numbers, and learned
+// profiles dropped when their principal is gone or has long stopped calling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from './config/load-config.js';
-import { openStorage } from '../storage/database.js';
+import { openStorage, type Database } from '../storage/database.js';
 import { ReputationRepo } from '../storage/reputation-repo.js';
+import { CallingProfileRepo } from '../storage/calling-profile-repo.js';
 import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
 import { nullSecuritySink, type SecurityEvent } from '../core/security-event.js';
@@ -155,6 +157,104 @@ test('after a restart the guard still knows what each extension normally calls: 
         flagged.map((e) => [e.account, e.sessionId, e.extra?.dialled]),
         [['1001', 'new', '07700900123']],
       );
+    } finally {
+      await second.guard.stop();
+      await second.storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a removed extension loses its learned profile (memory and table), at start and when removed while running: made again, it is judged from nothing; so are gone trunks and long-idle profiles', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
+  try {
+    const cfg = parseConfig(
+      [
+        'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
+        `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
+        'numbering: { country_code: "44" }',
+        'fraud: { defaults: { calls_per_minute: 0 }, anomaly: { min_calls: 5, profile_max_age_days: 30 } }',
+      ].join('\n'),
+      join(dir, 'p.yaml'),
+    );
+    const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+    // the directory: what exists now
+    const exts = new Set(['1001', '1002']);
+    let now = Date.now();
+    const lines: Array<Record<string, unknown>> = [];
+    const start = async () => {
+      const storage = await openStorage(cfg.storage);
+      const guard = await SecurityGuard.create({
+        cfg: cfg.guard,
+        extensions: cfg.extensions,
+        isExtension: (n) => exts.has(n),
+        hasExtension: (n) => exts.has(n),
+        clock: () => now,
+        storage,
+        sink: nullSecuritySink,
+        log: new LogRoot('info', {}, { write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) }).get('security'),
+      });
+      return { guard, storage };
+    };
+    const call = (guard: SecurityGuard, caller: string, dialled: string) => {
+      const d = guard.callGate.check({ caller, dialled, remote, callId: `${caller}-${dialled}-${Math.random()}` });
+      assert.equal(d.ok, true, d.verdict);
+      if (d.ok) d.ticket.ended(60, false);
+      return d.verdict;
+    };
+    const stored = async (storage: Database) => (await new CallingProfileRepo(storage).loadAll()).map((r) => r.principal).sort();
+    const pruned = () =>
+      lines.filter((l) => l.event === 'calling-profiles-pruned').map(({ trigger, principal_gone, idle, remaining }) => ({ trigger, principal_gone, idle, remaining }));
+
+    // 1001 and 1002 call London (020…) six times each; a trunk learns too
+    const first = await start();
+    for (let i = 0; i < 6; i++) {
+      call(first.guard, '1001', `0207946${1000 + i}`);
+      call(first.guard, '1002', `0207946${2000 + i}`);
+    }
+    first.guard.profiles.learn('trunk:carrier', '+4420', now);
+    assert.match(call(first.guard, '1001', '07700900001'), /flagged=new-destination/, 'the profile judges');
+    await first.guard.stop();
+    await first.storage.close();
+
+    // 1001 is removed while the server is down: dropped at start, from memory and from the table
+    exts.delete('1001');
+    const second = await start();
+    try {
+      assert.equal(second.guard.profiles.state('ext:1001', now), undefined);
+      assert.deepEqual(await stored(second.storage), ['ext:1002', 'trunk:carrier']);
+      assert.deepEqual(pruned(), [{ trigger: 'start', principal_gone: 1, idle: 0, remaining: 2 }]);
+      // the number is given to someone new: nothing of the old holder's calls judges them
+      exts.add('1001');
+      assert.doesNotMatch(call(second.guard, '1001', '07700900002'), /flagged/);
+
+      // 1002 is deleted while running (the directory reloaded), then made again
+      exts.delete('1002');
+      assert.deepEqual(await second.guard.pruneProfiles('extensions'), { gone: 1, idle: 0 });
+      assert.deepEqual(await stored(second.storage), ['ext:1001', 'trunk:carrier']);
+      exts.add('1002');
+      assert.doesNotMatch(call(second.guard, '1002', '07700900003'), /flagged/);
+      assert.equal(second.guard.profiles.state('ext:1002', now)!.calls, 1);
+
+      // nothing is dropped while nothing is gone (and no line is logged)
+      assert.deepEqual(await second.guard.pruneProfiles('extensions'), { gone: 0, idle: 0 });
+      // the trunks' owner publishes its list: a trunk no longer in it is gone
+      await second.guard.trunksNow(['other']);
+      assert.equal(second.guard.profiles.state('trunk:carrier', now), undefined);
+      assert.deepEqual(await stored(second.storage), ['ext:1001', 'ext:1002']);
+
+      // 31 days without a call (profile_max_age_days: 30): the daily look drops 1002; 1001 called on day 20
+      now += 20 * 86_400_000;
+      call(second.guard, '1001', '07700900004');
+      now += 11 * 86_400_000;
+      assert.deepEqual(await second.guard.pruneProfiles('daily'), { gone: 0, idle: 1 });
+      assert.deepEqual(await stored(second.storage), ['ext:1001']);
+      assert.deepEqual(pruned().slice(1), [
+        { trigger: 'extensions', principal_gone: 1, idle: 0, remaining: 2 },
+        { trigger: 'trunks', principal_gone: 1, idle: 0, remaining: 2 },
+        { trigger: 'daily', principal_gone: 0, idle: 1, remaining: 1 },
+      ]);
     } finally {
       await second.guard.stop();
       await second.storage.close();

@@ -23,7 +23,7 @@ import { FraudList } from './fraud/fraud-list.js';
 import { CallingProfiles } from './fraud/calling-profile.js';
 import { CallingProfileStore } from './fraud/calling-profile-store.js';
 import { CallGate } from './fraud/call-gate.js';
-import { makePolicy, type PrincipalPolicy } from './fraud/principal.js';
+import { makePolicy, principalOf, type PrincipalPolicy } from './fraud/principal.js';
 import type { DefenceChange, DefenceSync } from '../core/defence-sync.js';
 
 export interface GuardDeps {
@@ -39,9 +39,20 @@ export interface GuardDeps {
   trunkPolicy?: (name: string) => TrunkPolicySettings | undefined;
   /** reputation, fraud numbers and learned profiles shared with the other nodes (src/core/defence-sync.ts) */
   sync?: DefenceSync;
+  /**
+   * whether an extension exists now (the directory: the configuration's and
+   * the database's); without it no extension's profile is dropped as gone
+   */
+  hasExtension?: (number: string) => boolean;
+  /** the guard's clock (tests): the call gate's, and what profiles are aged by; Date.now by default */
+  clock?: () => number;
 }
 
 const FLUSH_MS = 5000;
+const DAY_MS = 86_400_000;
+
+/** why profiles were dropped: at start, the extensions or trunks changed, the daily look */
+export type PruneTrigger = 'start' | 'extensions' | 'trunks' | 'daily';
 
 export class SecurityGuard {
   readonly reputation: ReputationService;
@@ -58,6 +69,9 @@ export class SecurityGuard {
   private readonly policies = new Map<string, PrincipalPolicy>();
   private readonly defaults = new Map<string, PrincipalPolicy>();
   private readonly trunkPolicies = new Map<string, { from: TrunkPolicySettings; policy: PrincipalPolicy }>();
+  /** the trunks that run now; null until their owner first said (no trunk's profile is dropped as gone before) */
+  private trunkNames: ReadonlySet<string> | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   private constructor(private readonly d: GuardDeps) {
     const c = d.cfg;
@@ -103,6 +117,7 @@ export class SecurityGuard {
           }
         : undefined,
       shared: d.sync ? (c) => d.sync?.publish(c) : undefined,
+      clock: d.clock,
     });
     const sync = d.sync;
     if (sync) {
@@ -145,8 +160,11 @@ export class SecurityGuard {
     const imported = await g.reloadFraudNumbers();
     const spendRestored = await g.restoreSpend();
     const profilesRestored = await g.profileStore.restore();
+    await g.pruneProfiles('start');
     g.reputation.start(g.repo, FLUSH_MS, (err) => d.log.warn('reputation-persist-failed', { error: err.message }));
     g.profileStore.start();
+    g.pruneTimer = setInterval(() => void g.pruneProfiles('daily'), DAY_MS);
+    g.pruneTimer.unref();
     d.log.info('security-ready', {
       reputation_restored: restored,
       fraud_numbers: g.fraudList.size,
@@ -191,6 +209,47 @@ export class SecurityGuard {
     for (const p of this.fraudList.prefixes()) if (!keep.has(p)) this.fraudList.remove(p);
     for (const p of rows) this.fraudList.add(p);
     return rows.length;
+  }
+
+  /**
+   * Drops the learned profiles of principals that no longer exist (an
+   * extension not in the directory, a trunk not in the running list) and of
+   * those that have placed no call for `fraud.anomaly.profile_max_age_days`,
+   * from memory and from the database. A number given to someone new must
+   * not be judged by the previous holder's calls. Campaigns are never
+   * removed, so only their age counts. Every node (and worker) of a cluster
+   * does this on the same change, and the delete is idempotent; see
+   * docs/configuration.md, `fraud`. Never rejects: a failed delete is logged
+   * and tried again with the next write.
+   */
+  async pruneProfiles(trigger: PruneTrigger): Promise<{ gone: number; idle: number }> {
+    const now = (this.d.clock ?? Date.now)();
+    const maxAge = this.d.cfg.fraud.anomaly.profileMaxAgeDays * DAY_MS;
+    const hasExtension = this.d.hasExtension;
+    let gone = 0;
+    let idle = 0;
+    const dropped = this.profiles.drop((id, lastCallAt) => {
+      const p = principalOf(id);
+      if ((p?.kind === 'extension' && hasExtension && !hasExtension(p.name)) || (p?.kind === 'trunk' && this.trunkNames && !this.trunkNames.has(p.name))) {
+        gone++;
+        return true;
+      }
+      if (maxAge > 0 && now - lastCallAt > maxAge) {
+        idle++;
+        return true;
+      }
+      return false;
+    });
+    if (dropped.length === 0) return { gone, idle };
+    await this.profileStore.forget(dropped);
+    this.d.log.info('calling-profiles-pruned', { trigger, principal_gone: gone, idle, remaining: this.profiles.size });
+    return { gone, idle };
+  }
+
+  /** the trunks that run now (their owner publishes the list at start and after each change): profiles of trunks gone are dropped */
+  async trunksNow(names: Iterable<string>): Promise<void> {
+    this.trunkNames = new Set(names);
+    await this.pruneProfiles('trunks');
   }
 
   /** an extension's policy; extensions without settings (e.g. imported ones) get fraud.defaults */
@@ -367,6 +426,8 @@ export class SecurityGuard {
   }
 
   async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.pruneTimer = null;
     await this.reputation.stop(this.repo).catch((err: Error) => this.d.log.warn('reputation-persist-failed', { error: err.message }));
     await this.profileStore.stop();
   }

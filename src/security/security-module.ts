@@ -33,6 +33,14 @@ export interface SecurityModuleServices {
   mailer: Mailer | null;
   /** extensions, and numbers the dialplan serves itself (IVR, voicemail): internal for the fraud guard */
   isInternalNumber(n: string): boolean;
+  /**
+   * the extensions served (the configuration's and the database's): the
+   * listener runs now and after every reload (an extension made, disabled
+   * or deleted through the API, `reload-extensions`, another node's change)
+   */
+  extensions: { has(n: string): boolean; onReload(listener: () => Promise<undefined>): void };
+  /** the trunks that run now: their owner (the trunks module) publishes the list at start and after each change */
+  trunkSet: { follow(fn: (now: readonly { name: string }[]) => Promise<void>): () => void };
   location: { all(): Array<{ received: { address: string } }> };
   transport: { localFor(remote: Remote): ListenPoint; closeFlowsFrom(address: string): number };
   pipeline: { addScreen(s: ScreenStage): void; addGate(g: GateStage): void };
@@ -52,7 +60,7 @@ export interface SecurityModuleServices {
 }
 
 export function securityModule(): PalisadeModule<ModuleDeclarations<never, never, never, never, LoadedConfig>, SecurityModuleServices> {
-  let running: { guard: SecurityGuard; security: SecurityService } | null = null;
+  let running: { guard: SecurityGuard; security: SecurityService; stopPruning: () => void } | null = null;
   const need = () => {
     if (!running) throw new Error('the security module is not running');
     return running;
@@ -105,9 +113,22 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         log: secLog,
         registeredAddresses: registered,
         sync: defences.sync,
+        hasExtension: (n) => s.extensions.has(n),
       });
       security.start();
-      running = { guard, security };
+      // learned profiles of extensions and trunks that are gone are dropped (a number given to someone new starts unlearned)
+      // (the directory has no way to stop listening: a stopped guard is no longer told)
+      let pruning = true;
+      s.extensions.onReload(async () => {
+        if (pruning) await guard.pruneProfiles('extensions');
+        return undefined;
+      });
+      const unfollow = s.trunkSet.follow((list) => guard.trunksNow(list.map((t) => t.name)));
+      const stopPruning = () => {
+        pruning = false;
+        unfollow();
+      };
+      running = { guard, security, stopPruning };
 
       defences.addPacketGate(security.gate);
       s.pipeline.addScreen({ name: 'scanner', drop: (req, remote, local) => security.dropRequest(req.get('user-agent'), remote, local, req.get('call-id')) });
@@ -137,6 +158,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
     },
     async stop() {
       if (!running) return;
+      running.stopPruning();
       await running.security.stop();
       await running.guard.stop();
     },

@@ -1,6 +1,8 @@
 // Learned calling profiles as stored. The fraud guard keeps them in memory
 // for its decisions, loads them at start and writes changed ones behind
 // (src/security/fraud/calling-profile-store.ts): no database on the call path.
+// Profiles it drops (a principal gone, or no call for
+// fraud.anomaly.profile_max_age_days) are deleted here.
 import type { Insertable } from 'kysely';
 import type { Database } from './database.js';
 import type { CallingProfilesTable } from './schema.js';
@@ -19,6 +21,7 @@ export interface CallingProfileRow {
   lenN: number;
   lenMean: number;
   lenM2: number;
+  /** epoch ms of the last call learned (the profile's age counts from it) */
   updatedAt: number;
 }
 
@@ -64,6 +67,20 @@ export class CallingProfileRepo {
       }));
       await withLockRetry(() => this.upsert(k, values));
     }
+  }
+
+  /** deletes these principals' profiles (those not stored are no error); returns how many rows went */
+  async deleteMany(principals: readonly string[]): Promise<number> {
+    const k = this.db.kysely;
+    // in key order, as saveMany takes its locks
+    const sorted = [...principals].sort(byKey((p) => p));
+    let deleted = 0;
+    for (let i = 0; i < sorted.length; i += CHUNK) {
+      const chunk = sorted.slice(i, i + CHUNK);
+      const r = await withLockRetry(() => k.deleteFrom('calling_profiles').where('principal', 'in', chunk).executeTakeFirst());
+      deleted += Number(r.numDeletedRows);
+    }
+    return deleted;
   }
 
   private async upsert(k: Database['kysely'], values: Insertable<CallingProfilesTable>[]): Promise<void> {

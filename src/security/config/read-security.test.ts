@@ -76,3 +76,17 @@ test('errors name the line and what is expected', () => {
   );
   assert.ok(errors('rates:\n  "4x": 1\n').some((l) => /rates key "4x" is not a digit prefix/.test(l)));
 });
+
+test('anomaly.profile_max_age_days: 180 by default, 0 keeps profiles forever, a wrong value names its line', () => {
+  assert.equal(parseConfig(BASE + EXT, 'p.yaml').guard.fraud.anomaly.profileMaxAgeDays, 180);
+  assert.equal(parseConfig(BASE + EXT + 'fraud:\n  anomaly:\n    profile_max_age_days: 0\n', 'p.yaml').guard.fraud.anomaly.profileMaxAgeDays, 0);
+  assert.equal(parseConfig(BASE + EXT + 'fraud:\n  anomaly: { profile_max_age_days: 30 }\n', 'p.yaml').guard.fraud.anomaly.profileMaxAgeDays, 30);
+  const e = errors(EXT + 'fraud:\n  anomaly:\n    min_calls: 5\n    profile_max_age_days: -1\n');
+  assert.ok(
+    e.some((l) => /^p\.yaml:10:\d+: fraud\.anomaly\.profile_max_age_days -1 is out of range; expected 0\.\.36500 days/.test(l)),
+    e.join('\n'),
+  );
+  assert.ok(
+    errors('fraud:\n  anomaly: { profile_max_age_days: half a year }\n').some((l) => /^p\.yaml:5:\d+: fraud\.anomaly\.profile_max_age_days must be a whole number/.test(l)),
+  );
+});

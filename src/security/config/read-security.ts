@@ -178,6 +178,7 @@ export function readSecuritySections(root: MapReader, sec: MapReader): SecurityS
     freqFactor: readDecimal(an, 'freq_factor', A.freqFactor, 1, 1000, 'times the learned hourly rate'),
     freqMin: an.int('freq_min', A.freqMin, 1, 100000, 'calls per hour'),
     longCallMin: an.int('long_call_min', A.longCallMin, 1, 604800, 'seconds'),
+    profileMaxAgeDays: an.int('profile_max_age_days', A.profileMaxAgeDays, 0, 36500, 'days (0 = kept forever)'),
   };
   an.done();
   fm.done();

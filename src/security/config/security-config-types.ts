@@ -74,6 +74,8 @@ export interface FraudConfig {
     freqFactor: number;
     freqMin: number;
     longCallMin: number;
+    /** days without a call after which a profile is dropped; 0 = never */
+    profileMaxAgeDays: number;
   };
 }
 

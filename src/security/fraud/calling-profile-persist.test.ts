@@ -88,5 +88,78 @@ for (const b of BACKENDS) {
         await db.close();
       }
     });
+
+    test('a dropped profile is deleted from the table, after a write of it already queued; the next holder of the number starts from nothing', async () => {
+      const db = await openStorage(await b.config());
+      try {
+        const now = Date.now();
+        const repo = new CallingProfileRepo(db);
+        const p = new CallingProfiles(CFG);
+        const store = new CallingProfileStore(p, repo, noError, 60_000);
+        store.start();
+        for (let i = 0; i < 21; i++) {
+          p.learn('ext:1001', '+4420', now - i * HOUR);
+          p.learn('ext:1002', '+4416', now - i * HOUR);
+        }
+        p.learn('trunk:carrier', '+4420', now);
+        await store.stop();
+        const principals = async () => (await repo.loadAll()).map((r) => r.principal).sort();
+        assert.deepEqual(await principals(), ['ext:1001', 'ext:1002', 'trunk:carrier']);
+
+        store.start();
+        p.learn('ext:1001', '+4420', now); // its write is queued for a minute
+        assert.deepEqual(
+          p.drop((id) => id === 'ext:1001'),
+          ['ext:1001'],
+        );
+        await store.forget(['ext:1001']);
+        assert.deepEqual(await principals(), ['ext:1002', 'trunk:carrier'], 'deleted, and the queued write did not put it back');
+
+        p.learn('ext:1001', '+2341', now + 1);
+        await store.stop();
+        const fresh = new CallingProfiles(CFG);
+        await new CallingProfileStore(fresh, repo, noError).restore();
+        assert.equal(fresh.state('ext:1001', now)!.calls, 1, "the new holder's one call, none of the old");
+        assert.deepEqual(fresh.check('ext:1001', '+2341', now + 2), [], 'learning again');
+        assert.equal(fresh.state('ext:1002', now)!.calls, 21);
+      } finally {
+        await db.dropTables();
+        await db.close();
+      }
+    });
+
+    test('deleteMany deletes the principals named (in chunks), counts them, and takes unknown ones as done', async () => {
+      const db = await openStorage(await b.config());
+      try {
+        const repo = new CallingProfileRepo(db);
+        const now = Date.now();
+        const row = (principal: string) => ({
+          principal,
+          calls: 1,
+          firstAt: now,
+          hours: new Array(24).fill(0),
+          dests: [],
+          recent: [],
+          lenN: 0,
+          lenMean: 0,
+          lenM2: 0,
+          updatedAt: now,
+        });
+        const names = Array.from({ length: 260 }, (_, i) => `ext:${5000 + i}`);
+        await repo.saveMany(names.map(row));
+        const gone = names.filter((_, i) => i % 2 === 0);
+        assert.equal(await repo.deleteMany([...gone, 'ext:nosuch', 'trunk:nosuch']), 130);
+        assert.equal(await repo.deleteMany(gone), 0, 'again: nothing left to delete');
+        assert.equal(await repo.deleteMany([]), 0);
+        const left = (await repo.loadAll()).map((r) => r.principal).sort();
+        assert.deepEqual(
+          left,
+          names.filter((_, i) => i % 2 === 1),
+        );
+      } finally {
+        await db.dropTables();
+        await db.close();
+      }
+    });
   });
 }

@@ -5,6 +5,11 @@
 // extension's many calls are one row, in one batch at most `delayMs` after
 // the first change, and flushed on stop. A write that fails is logged and
 // its profiles are written again with the next batch.
+// A profile dropped from memory (its principal is gone, or it is too old)
+// goes through the same writer: a principal without a profile at write time
+// has its row deleted. So the delete and a write of the old profile queued
+// or running just before it are one sequence, never a race that puts the
+// row back.
 import { CoalescingWriter } from '../../storage/coalescing-writer.js';
 import type { CallingProfileRepo, CallingProfileRow } from '../../storage/calling-profile-repo.js';
 import type { CallingProfiles } from './calling-profile.js';
@@ -38,6 +43,13 @@ export class CallingProfileStore {
     this.profiles.onChange = (id) => void this.writer.submit(id, id).catch(() => {});
   }
 
+  /** deletes the rows of profiles dropped from memory (CallingProfiles.drop); resolves once written or failed (then retried with the next write) */
+  async forget(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    for (const id of ids) void this.writer.submit(id, id).catch(() => {});
+    await this.writer.flush();
+  }
+
   /** stops taking changes and writes what is pending */
   async stop(): Promise<void> {
     this.profiles.onChange = null;
@@ -50,11 +62,14 @@ export class CallingProfileStore {
     this.unsaved.clear();
     const now = this.clock();
     const rows: CallingProfileRow[] = [];
+    const gone: string[] = [];
     for (const principal of all) {
       const s = this.profiles.state(principal, now);
-      if (s) rows.push({ principal, ...s, updatedAt: now });
+      if (s) rows.push({ principal, ...s });
+      else gone.push(principal);
     }
     try {
+      await this.repo.deleteMany(gone);
       await this.repo.saveMany(rows);
     } catch (err) {
       for (const id of all) this.unsaved.add(id);

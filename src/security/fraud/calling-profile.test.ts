@@ -34,3 +34,36 @@ test('mode off learns and flags nothing', () => {
   assert.deepEqual(p.check('ext:1', 'b', 0), []);
   assert.equal(p.summary('ext:1'), undefined);
 });
+
+test('drop forgets the profiles it picks, by principal or by the time of their last call; a dropped principal learns again from nothing', () => {
+  const p = new CallingProfiles({ ...DEFAULT_ANOMALY, minCalls: 5 });
+  for (let i = 0; i < 6; i++) {
+    p.learn('ext:1001', '+4420', at(5, 9 + i));
+    p.learn('ext:1002', '+4420', at(6, 9 + i));
+  }
+  p.learn('trunk:carrier', '+4416', at(7, 10));
+  assert.deepEqual(p.check('ext:1001', '+2341', at(8, 10)), ['new-destination']);
+  const told: Array<[string, number]> = [];
+  const dropped = p.drop((id, last) => {
+    told.push([id, last]);
+    return id === 'ext:1001';
+  });
+  assert.deepEqual(dropped, ['ext:1001']);
+  assert.deepEqual(told, [
+    ['ext:1001', at(5, 14)],
+    ['ext:1002', at(6, 14)],
+    ['trunk:carrier', at(7, 10)],
+  ]);
+  assert.equal(p.size, 2);
+  assert.equal(p.state('ext:1001', at(8, 10)), undefined);
+  // the number's next holder: nothing learned, nothing judged
+  assert.deepEqual(p.check('ext:1001', '+2341', at(8, 10)), []);
+  p.learn('ext:1001', '+2341', at(8, 10));
+  assert.equal(p.state('ext:1001', at(8, 10))!.calls, 1);
+  // by age: whatever has called nothing since the 6th
+  assert.deepEqual(
+    p.drop((_, last) => last < at(7, 0)),
+    ['ext:1002'],
+  );
+  assert.equal(p.state('trunk:carrier', at(8, 10))!.updatedAt, at(7, 10), 'the last call, persisted as updated_at');
+});

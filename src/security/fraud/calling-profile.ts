@@ -14,6 +14,8 @@
 // (mode block). Profiles live in memory for the decisions; each change is
 // reported to onChange, which the guard uses to write them behind to the
 // database (calling-profile-store.ts), so a restart does not start blind.
+// A profile whose principal is gone, or that has learned no call for
+// `profile_max_age_days`, is dropped (drop(); the guard decides which).
 export interface AnomalyConfig {
   mode: 'off' | 'flag' | 'block';
   minCalls: number;
@@ -22,6 +24,8 @@ export interface AnomalyConfig {
   freqFactor: number;
   freqMin: number;
   longCallMin: number;
+  /** a profile that has learned no call for this many days is dropped; 0 = kept forever */
+  profileMaxAgeDays: number;
 }
 
 export const DEFAULT_ANOMALY: AnomalyConfig = {
@@ -32,6 +36,7 @@ export const DEFAULT_ANOMALY: AnomalyConfig = {
   freqFactor: 3,
   freqMin: 10,
   longCallMin: 1800,
+  profileMaxAgeDays: 180,
 };
 
 /** a profile as it is persisted (storage/calling-profile-repo.ts) */
@@ -47,11 +52,15 @@ export interface ProfileState {
   lenN: number;
   lenMean: number;
   lenM2: number;
+  /** epoch ms of the last call learned */
+  updatedAt: number;
 }
 
 interface Profile {
   calls: number;
   first: number;
+  /** the last call learned */
+  last: number;
   hours: Uint32Array;
   dests: Set<string>;
   /** attempt times in the last hour (bounded) */
@@ -86,6 +95,7 @@ export class CallingProfiles {
       lenN: p.lenN,
       lenMean: p.lenMean,
       lenM2: p.lenM2,
+      updatedAt: p.last,
     };
   }
 
@@ -96,6 +106,7 @@ export class CallingProfiles {
     this.map.set(id, {
       calls: s.calls,
       first: s.firstAt,
+      last: s.updatedAt,
       hours,
       dests: new Set(s.dests.slice(0, MAX_DESTS)),
       recent: s.recent.filter((t) => now - t < HOUR_MS).slice(-MAX_RECENT),
@@ -108,7 +119,7 @@ export class CallingProfiles {
   private profile(id: string, now: number): Profile {
     let p = this.map.get(id);
     if (!p) {
-      p = { calls: 0, first: now, hours: new Uint32Array(24), dests: new Set(), recent: [], lenN: 0, lenMean: 0, lenM2: 0 };
+      p = { calls: 0, first: now, last: now, hours: new Uint32Array(24), dests: new Set(), recent: [], lenN: 0, lenMean: 0, lenM2: 0 };
       this.map.set(id, p);
     }
     return p;
@@ -140,6 +151,7 @@ export class CallingProfiles {
     if (this.cfg.mode === 'off') return;
     const p = this.profile(id, now);
     p.calls++;
+    p.last = Math.max(p.last, now);
     p.hours[new Date(now).getHours()]!++;
     if (p.dests.size < MAX_DESTS) p.dests.add(dest);
     p.recent.push(now);
@@ -165,6 +177,26 @@ export class CallingProfiles {
     p.lenM2 += d * (seconds - p.lenMean);
     this.onChange?.(id);
     return flag;
+  }
+
+  /**
+   * forgets every profile `gone` picks (told its principal and the time of
+   * its last call); returns their principals. Not reported to onChange: the
+   * caller decides what becomes of the stored ones.
+   */
+  drop(gone: (id: string, lastCallAt: number) => boolean): string[] {
+    const out: string[] = [];
+    for (const [id, p] of this.map) {
+      if (!gone(id, p.last)) continue;
+      this.map.delete(id);
+      out.push(id);
+    }
+    return out;
+  }
+
+  /** how many principals have a profile */
+  get size(): number {
+    return this.map.size;
   }
 
   summary(id: string): Record<string, unknown> | undefined {

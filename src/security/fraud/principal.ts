@@ -44,12 +44,28 @@ export const DEFAULT_LIMITS: PolicyLimits = {
   dailySpendLimit: 10,
 };
 
+const ID_PREFIX: Record<PrincipalKind, string> = { extension: 'ext', trunk: 'trunk', campaign: 'campaign' };
+
+/** a principal's id: 'ext:1001', 'trunk:provider-a', 'campaign:spring' */
+export function principalId(kind: PrincipalKind, name: string): string {
+  return `${ID_PREFIX[kind]}:${name}`;
+}
+
+/** the kind and name a principal id was made of (principalId); undefined for any other ('anonymous') */
+export function principalOf(id: string): { kind: PrincipalKind; name: string } | undefined {
+  const colon = id.indexOf(':');
+  if (colon < 0) return undefined;
+  const prefix = id.slice(0, colon);
+  const kind = (Object.keys(ID_PREFIX) as PrincipalKind[]).find((k) => ID_PREFIX[k] === prefix);
+  return kind ? { kind, name: id.slice(colon + 1) } : undefined;
+}
+
 export function makePolicy(kind: PrincipalKind, name: string, o: Partial<PolicyLimits> & { registerFrom?: Acl; callFrom?: Acl } = {}): PrincipalPolicy {
   const permissions = new Set<CallClass>(o.permissions ?? DEFAULT_LIMITS.permissions);
   permissions.add('internal');
   permissions.add('emergency'); // never removable
   return {
-    id: `${kind === 'extension' ? 'ext' : kind}:${name}`,
+    id: principalId(kind, name),
     kind,
     registerFrom: o.registerFrom ?? OPEN_ACL,
     callFrom: o.callFrom ?? OPEN_ACL,

@@ -1,0 +1,121 @@
+// A number given to someone new is not judged by the previous holder's
+// learned calling profile, in the real Palisade process: 2001 is made
+// through the HTTP API and calls 2100 over SIP (SIPp) until its profile
+// judges (three calls are the whole learning period here), so its first call
+// to 2101 is flagged. 2001 is then deleted through the API: its profile
+// leaves memory and the calling_profiles table at once (the SQLite file is
+// read beside the server). Made again with a new secret, 2001's first call
+// to a number the old holder never called (2102) is not flagged: the new
+// holder's profile is learning from nothing.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { adminToken, eventAfter, startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
+import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
+import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
+import { apiCall, type ApiCall } from '../helpers/http-api.js';
+import { pollUntil } from '../helpers/wait.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'palisade-profile-prune-'));
+const user = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
+/** extensions that are never registered: their calls pass the gate, then end 480 */
+const callees = [user('2100'), user('2101'), user('2102')];
+let pal: PalisadeProcess;
+let base: string;
+let token: string;
+
+before(async () => {
+  const [httpPort] = await freeLocalPorts(1);
+  base = `http://127.0.0.1:${httpPort}`;
+  pal = await startPalisade({
+    users: callees,
+    transports: ['udp'],
+    extraYaml: [
+      'registrar:',
+      '  qualify_interval: 0',
+      'admin:',
+      '  acl: { permit: [127.0.0.0/29] }',
+      'http:',
+      `  listen: ["127.0.0.1:${httpPort}"]`,
+      'fraud:',
+      '  defaults: { calls_per_minute: 0 }',
+      '  anomaly: { mode: flag, min_calls: 3, hour_share: 0 }',
+    ].join('\n'),
+  });
+  token = adminToken(pal, 'root', 'admin');
+});
+
+after(async () => {
+  await pal?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const api = (c: Omit<ApiCall, 'token'>) => apiCall(base, { ...c, token });
+
+/** `count` calls from `caller` to `dialled`; each call's final status */
+async function calls(caller: TestUser, dialled: string, count: number): Promise<string[]> {
+  const csv = join(dir, `calls-${dialled}.csv`);
+  writeFileSync(csv, sippCsv([caller], { peers: [dialled] }));
+  const r = await runSipp({ scenario: 'call-expect-uac', target: pal.target, inf: [csv], calls: count, rate: 5, pauseMs: 100, timeoutS: 30, traceLogs: true, dir });
+  const results = [...r.logs.matchAll(/call-result: (\S+)/g)].map((m) => m[1]!);
+  assert.equal(results.length, count, `${caller.number} → ${dialled}: exit ${r.code}\n${r.errors.slice(0, 2000)}\n${r.stdout.slice(-1200)}`);
+  return results;
+}
+
+const flagged = () =>
+  pal
+    .events()
+    .filter((e) => e.event === 'security-event' && e.account === '2001' && /^anomaly:/.test(String(e.detail)))
+    .map((e) => `${String(e.detail)} → ${String(e.dialled)}`);
+
+/** the calling_profiles rows of the server's SQLite database, read beside it */
+function storedProfiles(): Array<{ principal: string; calls: number }> {
+  const db = new BetterSqlite3(join(pal.dir, 'palisade.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT principal, calls FROM calling_profiles ORDER BY principal').all() as Array<{ principal: string; calls: number }>;
+  } finally {
+    db.close();
+  }
+}
+
+async function create2001(): Promise<TestUser> {
+  const r = await api({ method: 'POST', path: '/api/v1/extensions', body: { number: '2001' } });
+  assert.equal(r.status, 201, r.text);
+  return { number: '2001', secret: r.json.secret as string, name: '2001' };
+}
+
+test("an extension deleted through the API and made again starts with an empty profile: the old holder's destinations do not judge the new one", { timeout: 120_000 }, async () => {
+  const first = await create2001();
+  assert.deepEqual(await calls(first, '2100', 3), ['480', '480', '480']);
+  assert.deepEqual(flagged(), [], 'nothing is judged while learning');
+  assert.deepEqual(await calls(first, '2101', 1), ['480']); // flagged, not blocked
+  assert.equal(flagged().length, 1, 'the learned profile judges: 2101 is a new destination');
+  assert.match(flagged()[0]!, /^anomaly:new-destination/);
+  // written behind within about 2 s
+  const row = await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2001' && r.calls === 4), 10_000);
+  assert.ok(row, `the profile is stored: ${JSON.stringify(storedProfiles())}`);
+
+  const from = pal.lines.length;
+  const del = await api({ method: 'DELETE', path: '/api/v1/extensions/2001' });
+  assert.equal(del.status, 200, del.text);
+  // the answer comes once the directory reloaded: the row is gone already
+  assert.deepEqual(
+    storedProfiles().filter((r) => r.principal === 'ext:2001'),
+    [],
+    'deleted from calling_profiles',
+  );
+  const pruned = await eventAfter(pal, from, (e) => e.event === 'calling-profiles-pruned');
+  assert.equal(pruned.trigger, 'extensions');
+  assert.equal(pruned.principal_gone, 1);
+  assert.equal(pruned.idle, 0);
+
+  const second = await create2001();
+  assert.notEqual(second.secret, first.secret);
+  assert.deepEqual(await calls(second, '2102', 1), ['480']);
+  assert.equal(flagged().length, 1, `the new holder's first call is not judged by the old holder's profile: ${flagged().join('; ')}`);
+  const again = await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2001'), 10_000);
+  assert.equal(again?.calls, 1, "the stored profile is the new holder's: one call");
+});
