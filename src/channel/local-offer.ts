@@ -1,7 +1,9 @@
 // A re-INVITE or UPDATE in a dialog whose media Palisade terminates and no
 // bridge carries on (a channel's caller, a phone or trunk leg bridged frame
-// by frame): its offer is answered for our own endpoint. Shared by
-// sip-leg.ts and sip-frame-side.ts, which add the dialog's 200 and 2xx
+// by frame): its offer is answered for our own endpoint, or, when it had
+// none, the answer to ours comes in the ACK. Either way the phone's
+// direction says whether it holds the call, by one rule (holdsBy). Shared
+// by sip-leg.ts and sip-frame-side.ts, which add the dialog's 200 and 2xx
 // retransmission around it.
 import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession } from '../media/media-session.js';
@@ -23,4 +25,19 @@ export function answerHere(session: MediaSession, req: SipMessage): { body: Buff
   } catch {
     return null;
   }
+}
+
+/**
+ * The answer in the ACK to a 2xx of ours that carried the offer (RFC 3261
+ * §13.2.1; the 2xx to a re-INVITE without one, §14.2: some phones hold and
+ * resume that way, RFC 6337 §5.3), applied to the session, and whether it
+ * holds the call. The direction is the phone's own in an answer as in an
+ * offer: sendonly or inactive from the phone holds us (RFC 3264 §6.1,
+ * §8.4). Null when no answer was awaited or the ACK carries none: the hold
+ * stays as it was. Throws MediaNegotiationError when the answer cannot be
+ * taken.
+ */
+export function answerInAck(session: MediaSession, ack: SipMessage): boolean | null {
+  if (!session.awaitingAnswer || ack.body.length === 0) return null;
+  return holdsBy(session.takeAnswer(ack.body).direction);
 }

@@ -3,7 +3,8 @@
 // other side has no SIP dialog to carry a re-INVITE to, so the leg's
 // re-INVITEs and UPDATEs (hold, resume, a new address) are answered here
 // for this leg alone, as a channel answers its caller's (sip-leg.ts). Its
-// holds are reported to the bridge, and while the other side's party holds
+// holds (by an offer, or by the answer in the ACK when its re-INVITE had
+// none) are reported to the bridge, and while the other side's party holds
 // it, it hears music on hold (hold-link.ts). A SIP channel that bridges
 // such a leg packet by packet (dial-bridge.ts) takes its re-INVITEs over.
 import type { Logger } from '../observability/logger.js';
@@ -13,7 +14,7 @@ import type { SipMessage } from '../sip-message/sip-message.js';
 import { buildResponse } from '../sip-message/response.js';
 import type { MediaSession } from '../media/media-session.js';
 import { musicWhileHeld, type HoldLink, type HoldMusicSource } from './hold-link.js';
-import { answerHere } from './local-offer.js';
+import { answerHere, answerInAck } from './local-offer.js';
 import type { AnsweredLeg } from './sip-dial.js';
 
 export interface SipFrameSideDeps {
@@ -27,6 +28,12 @@ export function sipFrameSide(d: SipFrameSideDeps, leg: AnsweredLeg, session: Med
   const link: HoldLink = { onHold: null, held: musicWhileHeld(session.leg, d.moh) };
   let ok2xx: { stop(): void } | undefined;
   let holding = false;
+  // reported only when it changes; null (no offer, no answer) changes nothing
+  const holdIs = (holds: boolean | null): void => {
+    if (holds === null || holds === holding) return;
+    holding = holds;
+    link.onHold?.(holds, '');
+  };
   leg.bridge = {
     inDialog(tx: ServerTxHandle, req: SipMessage): boolean {
       if (req.method !== 'INVITE' && req.method !== 'UPDATE') return false;
@@ -44,22 +51,21 @@ export function sipFrameSide(d: SipFrameSideDeps, leg: AnsweredLeg, session: Med
         ok2xx?.stop();
         ok2xx = d.ua.retransmit2xx(res, leg.dialog.remote, () => undefined);
       }
-      if (holds !== null && holds !== holding) {
-        holding = holds;
-        link.onHold?.(holds, '');
-      }
+      holdIs(holds);
       return true;
     },
     onAck(ack: SipMessage): void {
       ok2xx?.stop();
       ok2xx = undefined;
-      if (!session.awaitingAnswer || ack.body.length === 0) return;
+      let holds: boolean | null;
       try {
-        // our 2xx carried the offer (a session refresh): the ACK the answer (RFC 3261 §13.2.1)
-        session.takeAnswer(ack.body);
+        // our 2xx carried the offer (a session refresh, a hold by re-INVITE without SDP): the ACK the answer
+        holds = answerInAck(session, ack);
       } catch (err) {
         d.log.info('dial-bad-answer', { leg: leg.number, error: (err as Error).message });
+        return;
       }
+      holdIs(holds);
     },
   };
   void leg.ended.then(() => ok2xx?.stop());

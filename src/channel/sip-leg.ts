@@ -15,7 +15,7 @@ import type { DialogOwner, ServerTxHandle } from '../sip/b2bua/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { MediaSession } from '../media/media-session.js';
 import { parseDtmfInfo } from '../media/dtmf/sip-info-dtmf.js';
-import { answerHere } from './local-offer.js';
+import { answerHere, answerInAck } from './local-offer.js';
 
 /** a Dial() bridge the leg is in takes its re-INVITEs, UPDATEs and ACKs (dial-bridge.ts) */
 export interface LegBridgeHook {
@@ -43,8 +43,9 @@ export class SipLeg implements DialogOwner {
   onRefer: ((tx: ServerTxHandle, req: SipMessage) => void) | null = null;
   /**
    * The caller held (true) or resumed (false) the call with an offer we
-   * answered here (not one a Dial() bridge carried to another phone): a
-   * frame bridge tells the other technology's leg (hold-link.ts).
+   * answered here, or with its answer in an ACK to our offer (not one a
+   * Dial() bridge carried to another phone): a frame bridge tells the
+   * other technology's leg (hold-link.ts).
    */
   onHoldChange: ((held: boolean) => void) | null = null;
   private holding = false;
@@ -217,6 +218,11 @@ export class SipLeg implements DialogOwner {
       this.acked = false;
       this.ok2xx = this.host.retransmit2xx(res, this.remote, () => undefined);
     }
+    this.holdIs(holds);
+  }
+
+  /** reported only when it changes; null (no offer, no answer) changes nothing */
+  private holdIs(holds: boolean | null): void {
     if (holds !== null && holds !== this.holding) {
       this.holding = holds;
       this.onHoldChange?.(holds);
@@ -228,15 +234,17 @@ export class SipLeg implements DialogOwner {
     this.ok2xx?.stop();
     this.ok2xx = undefined;
     if (this.bridge) return this.bridge.onAck(ack);
-    if (this.session?.awaitingAnswer && ack.body.length) {
-      // our 2xx carried the offer (late offer, refresh): the ACK the answer (RFC 3261 §13.2.1)
-      try {
-        this.session.takeAnswer(ack.body);
-      } catch (err) {
-        this.log.info('channel-bad-answer', { channel: this.name, error: (err as Error).message });
-        this.events.failed();
-      }
+    if (!this.session) return;
+    let holds: boolean | null;
+    try {
+      // our 2xx carried the offer (late offer, refresh, a hold by re-INVITE without SDP): the ACK the answer
+      holds = answerInAck(this.session, ack);
+    } catch (err) {
+      this.log.info('channel-bad-answer', { channel: this.name, error: (err as Error).message });
+      this.events.failed();
+      return;
     }
+    this.holdIs(holds);
   }
 
   onCancel(): void {

@@ -90,6 +90,8 @@ export interface Iax2OfficeYaml {
   outbound?: Array<{ name: string; match: string; trunk: string; extra?: string[] }>;
   /** patterns of inbound routes to `${EXTEN}` */
   inbound?: string[];
+  /** further top-level lines (`registrar:`, `  qualify_interval: 0`...) */
+  more?: string[];
 }
 
 /** the YAML lines of an office linked by IAX2 (startPalisade's extraYaml) */
@@ -115,6 +117,7 @@ export function iax2OfficeYaml(o: Iax2OfficeYaml): string {
     lines.push('  inbound:');
     for (const did of o.inbound) lines.push(`    - did: "${did}"`, '      to: "${EXTEN}"');
   }
+  lines.push(...(o.more ?? []));
   return lines.join('\n');
 }
 

@@ -20,12 +20,24 @@
 // no SIP dialog on the other side to carry them) and bea hears A's music
 // while it holds; bea's hold reaches A as a HOLD frame and the provider is
 // played A's music.
+//
+// The third test puts a phone that holds by late offer at office B (SIPp,
+// passthrough as above): its re-INVITE carries no SDP, B's 200 carries
+// B's offer and the phone's ACK the answer, a=sendonly to hold and
+// a=sendrecv to resume (RFC 3261 §14.2). Called by alice (uas-late-hold.xml:
+// B's leg to its phone in the frame bridge) and then calling her
+// (call-late-hold-uac.xml: B's channel for its call), it holds and resumes
+// once each time; each time B sends the HOLD and UNHOLD frames, A plays
+// alice its music, and she hears her tone (echoed by the phone) again after.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Baresip } from '../helpers/baresip.js';
-import { freeLocalPorts } from '../helpers/sipp.js';
+import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
+import { sippCsv } from '../helpers/users.js';
+import { eventAfter } from '../helpers/palisade-process.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { officePhone, startIax2Office } from '../helpers/office-link.js';
 import { goertzelPower, readWav, rms } from '../helpers/audio.js';
@@ -300,6 +312,183 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
   } finally {
     for (const p of phones) await p.stop();
     if (!provider) await uas.stop();
+    await a.stop();
+    await b.stop();
+  }
+});
+
+/**
+ * What alice heard in each window of a call she had with the SIPp phone
+ * (`[from, to, what]`, epoch ms): her own tone echoed while talking, the
+ * music while the phone held her.
+ */
+function aliceHeard(t: { diagnostic(s: string): void }, pcap: string, alice: Baresip, dir: string, windows: Array<[string, number, number, 'talk' | 'held']>): void {
+  const from = windows[0]![1];
+  const to = windows.at(-1)![2];
+  const toAlice = readWav(receivedUlaw(pcap, rtpPortOf(pcap, alice), from, to, dir).wav);
+  for (const [name, lo, hi, what] of windows) {
+    const i = Math.round(((lo - from) / 1000) * 8000);
+    const j = Math.round(((hi - from) / 1000) * 8000);
+    const heard = {
+      rms: +rms(toAlice.samples, i, j).toFixed(3),
+      tone: goertzelPower(toAlice.samples, i, j, TONE_ALICE, 8000),
+      melody: MELODY_HZ.reduce((sum, hz) => sum + goertzelPower(toAlice.samples, i, j, hz, 8000), 0),
+    };
+    t.diagnostic(`${name} (${((hi - lo) / 1000).toFixed(1)} s): alice ${JSON.stringify(heard)}`);
+    if (what === 'talk') assert.ok(heard.tone > 10 * heard.melody && heard.rms > 0.02, `${name}: alice hears her tone echoed ${JSON.stringify(heard)}`);
+    else assert.ok(heard.melody > 10 * heard.tone && heard.rms > 0.01, `${name}: alice hears music on hold ${JSON.stringify(heard)}`);
+  }
+}
+
+test('a phone that holds by late offer (re-INVITE without SDP, the answer in the ACK), called and calling: its office passes HOLD/UNHOLD on, the far phone hears music, then the tone again', {
+  timeout: 150_000,
+}, async (t) => {
+  const [portA, portB, iaxA, iaxB, pUas] = await freeLocalPorts(5);
+  const [mediaUas, mediaUac] = await freeLocalPorts(2, 4);
+  const trunkSecret = generateSecret();
+  const s1001 = generateSecret();
+  const s2001 = generateSecret();
+  const a = await startIax2Office(portA, {
+    extension: { number: '1001', name: 'Al', secret: s1001 },
+    iaxPort: iaxA,
+    trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
+    inbound: ['_1XXX'],
+  });
+  // 2001 is the SIPp phone; no OPTIONS to its contact (the scenario awaits an INVITE)
+  const b = await startIax2Office(portB, {
+    extension: { number: '2001', name: 'Bea', secret: s2001 },
+    iaxPort: iaxB,
+    iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
+    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a' }],
+    inbound: ['_2XXX'],
+    more: ['registrar:', '  qualify_interval: 0'],
+  });
+  const csv = join(b.dir, 'sipp-2001.csv');
+  writeFileSync(csv, sippCsv([{ number: '2001', secret: s2001, name: 'Bea' }], { peers: ['1001'] }));
+  // the phone, called: answers, holds after 3.5 s, resumes 3.5 s later, waits for the BYE; echoes the RTP
+  const uas = await startSipp({
+    scenario: 'uas-late-hold',
+    target: '127.0.0.1',
+    port: pUas,
+    mediaPort: mediaUas,
+    rtpEcho: true,
+    traceMsg: true,
+    calls: 1,
+    pauseMs: 3500,
+    timeoutS: 60,
+  });
+  const phones: Baresip[] = [];
+  const results: SippResult[] = [];
+  /** when B logged its SIP side's hold (or resume) from stdout line `from` on (epoch ms) */
+  const bridged = async (from: number, held: boolean) =>
+    Date.parse(String((await eventAfter(b, from, (e) => e.event === 'iax2-hold' && e.by === 'bridged' && e.held === held, 25_000)).time));
+  try {
+    const reg = await runSipp({ scenario: 'register-auth', target: b.target, inf: [csv], set: { contact: `127.0.0.1:${pUas}`, expires: '600' }, calls: 1, timeoutS: 15 });
+    assert.equal(reg.stats?.successful, 1, `the SIPp phone registered: ${reg.errors}`);
+    const alice = await officePhone(a, 'alice', '1001', s1001, TONE_ALICE);
+    phones.push(alice);
+    const filter = (lo: number, hi: number) => `udp and (portrange ${lo}-${hi} or port ${iaxA} or port ${iaxB})`;
+    const [lo, hi] = alice.opts.rtpPorts!;
+
+    // 1. alice calls the phone: B's leg to it (sip-frame-side.ts) sees its holds
+    const pcap1 = join(a.dir, 'late-hold-called.pcap');
+    let cap = await startCapture(pcap1, filter(lo, hi));
+    const call1 = { up: 0, held: 0, resumed: 0, end: 0 };
+    try {
+      const from = b.lines.length;
+      await alice.dial(`sip:2001@127.0.0.1:${portA}`);
+      await alice.waitEvent('CALL_ESTABLISHED', 15_000);
+      await sleep(1000);
+      call1.up = Date.now();
+      call1.held = await bridged(from, true);
+      call1.resumed = await bridged(from, false);
+      await sleep(2500);
+      call1.end = Date.now();
+      await alice.hangup();
+      results.push(await uas.finish(8000));
+    } finally {
+      await stopCapture(cap);
+    }
+
+    // 2. the phone calls alice: B's channel for its call (sip-leg.ts) sees its holds
+    const pcap2 = join(a.dir, 'late-hold-calling.pcap');
+    cap = await startCapture(pcap2, filter(lo, hi));
+    const call2 = { up: 0, held: 0, resumed: 0, end: 0 };
+    try {
+      const from = b.lines.length;
+      const since = alice.mark();
+      const uac = await startSipp({
+        scenario: 'call-late-hold-uac',
+        target: b.target,
+        inf: [csv],
+        mediaPort: mediaUac,
+        rtpEcho: true,
+        traceMsg: true,
+        calls: 1,
+        pauseMs: 3500,
+        timeoutS: 40,
+      });
+      try {
+        await alice.waitEvent('CALL_ESTABLISHED', 15_000, since);
+        await sleep(1000);
+        call2.up = Date.now();
+        call2.held = await bridged(from, true);
+        call2.resumed = await bridged(from, false);
+        await alice.waitEvent('CALL_CLOSED', 15_000, since);
+        call2.end = Date.now();
+      } finally {
+        results.push(await uac.finish(8000));
+      }
+    } finally {
+      await stopCapture(cap);
+    }
+
+    // the phone's scenarios ran to their end: each re-INVITE got a 200 with an offer it could answer
+    for (const r of results) {
+      assert.doesNotMatch(r.messages, /SIP\/2\.0 488/, 'a re-INVITE was refused');
+      assert.equal(r.stats?.successful, 1, `${r.errors}\n${r.messages.slice(-2500)}`);
+    }
+    const holds = (p: typeof a) =>
+      p
+        .events()
+        .filter((e) => e.event === 'iax2-hold')
+        .map((e) => `${e.by} ${e.held ? 'held' : 'resumed'}${e.how ? ` ${e.how}` : ''}${e.class ? ` ${e.class}` : ''}`);
+    assert.deepEqual(holds(b), ['bridged held passthrough default', 'bridged resumed passthrough', 'bridged held passthrough default', 'bridged resumed passthrough']);
+    assert.deepEqual(holds(a), ['peer held default', 'peer resumed', 'peer held default', 'peer resumed']);
+
+    const settle = 800;
+    for (const [name, pcap, at] of [
+      ['called', pcap1, call1],
+      ['calling', pcap2, call2],
+    ] as const) {
+      // on the wire: B sent HOLD (16) and UNHOLD (17), A none
+      const controls = iax2Controls(pcap, [iaxA, iaxB]);
+      t.diagnostic(`${name}: IAX2 control frames: ${controls.join(', ')}`);
+      assert.deepEqual(
+        controls.filter((c) => /\s1[67]$/.test(c)),
+        [`${iaxB} 16`, `${iaxB} 17`],
+        name,
+      );
+      aliceHeard(t, pcap, alice, a.dir, [
+        [`${name}: talk`, at.up, at.held, 'talk'],
+        [`${name}: the phone holds`, at.held + settle, at.resumed, 'held'],
+        [`${name}: talk after the resume`, at.resumed + settle, at.end - 300, 'talk'],
+      ]);
+    }
+  } catch (err) {
+    for (const [n, p] of [['A', a] as const, ['B', b] as const])
+      console.error(
+        `office ${n}:\n${p.lines
+          .filter((l) => /iax2|channel|dial|hold/.test(l))
+          .slice(-40)
+          .join('\n')}`,
+      );
+    throw err;
+  } finally {
+    for (const p of phones) await p.stop();
+    if (results.length === 0) await uas.stop();
     await a.stop();
     await b.stop();
   }
