@@ -2,8 +2,10 @@
 // and what it heard again once resumed, and two sides joined and parted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { holdsBy, joinHold, musicWhileHeld, type HoldLink } from './hold-link.js';
+import { joinHold, musicWhileHeld, type HoldLink } from './hold-link.js';
+import { holdsBy } from '../media/sdp/sdp-query.js';
 import type { FrameSource, MediaEndpoint } from '../media/media-endpoint.js';
+import type { SdpDirection } from '../media/sdp/sdp-types.js';
 
 const tone = (v: number): Int16Array => new Int16Array(480).fill(v);
 const classes: Record<string, Int16Array[]> = { default: [tone(100)], jazz: [tone(200)] };
@@ -19,8 +21,11 @@ function next(src: FrameSource | null): number | null {
   return src?.nextFrame(out) ? out[0]! : null;
 }
 
-test('holdsBy: sendonly and inactive hold (RFC 3264 §8.4), sendrecv and recvonly do not', () => {
-  assert.deepEqual((['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const).map(holdsBy), [false, true, false, true]);
+test('holdsBy: sendonly and inactive hold (RFC 3264 §8.4), sendrecv and recvonly do not; the address 0.0.0.0 holds (RFC 2543)', () => {
+  const at = (address: string) => (direction: SdpDirection) => holdsBy({ direction, address });
+  assert.deepEqual((['sendrecv', 'sendonly', 'recvonly', 'inactive'] as const).map(at('127.0.0.1')), [false, true, false, true]);
+  assert.deepEqual((['sendrecv', 'recvonly'] as const).map(at('0.0.0.0')), [true, true]);
+  assert.equal(holdsBy({ direction: 'sendrecv', address: '::' }), true);
 });
 
 test('musicWhileHeld: the suggested class when there is one, else the fallback; what was heard before comes back on resume', () => {

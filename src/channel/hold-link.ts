@@ -9,7 +9,6 @@
 //
 // Two SIP legs are bridged packet by packet instead (dial-bridge.ts), and
 // their re-INVITEs cross as they are: this is only for the frame bridges.
-import type { SdpDirection } from '../media/sdp/sdp-types.js';
 import type { FrameSource, MediaEndpoint } from '../media/media-endpoint.js';
 import { Player } from '../media/player/player.js';
 
@@ -23,11 +22,6 @@ export interface HoldLink {
 /** the music classes a side can play (src/media/player/music-on-hold.ts) */
 export interface HoldMusicSource {
   load(className: string): Int16Array[];
-}
-
-/** does an offer with this direction put the call on hold (RFC 3264 §8.4: sendonly or inactive)? */
-export function holdsBy(direction: SdpDirection): boolean {
-  return direction === 'sendonly' || direction === 'inactive';
 }
 
 /**

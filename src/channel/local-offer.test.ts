@@ -173,6 +173,26 @@ for (const [name, make] of rigs) {
     assert.deepEqual(rig.holds, [true, false, true], 'held by an offer; a late offer answered inactive changes nothing');
   });
 
+  test(`${name}: held by an offer, resumed by a re-INVITE without SDP: our offer is sendrecv, not the recvonly last agreed, so the phone may answer sendrecv (RFC 3264 §6.1)`, () => {
+    const rig = make();
+    assert.equal(rig.reinvite('', sdp('sendonly')), 'recvonly');
+    assert.deepEqual(rig.holds, [true]);
+    assert.equal(rig.reinvite(sdp('sendrecv')), 'sendrecv', 'what we want, whatever was agreed');
+    assert.deepEqual(rig.holds, [true, false], 'resumed');
+    assert.equal(rig.media.last()!.direction, 'sendrecv');
+  });
+
+  test(`${name}: an offer with the address 0.0.0.0 (RFC 2543's hold) holds, by offer and in an ACK, as the B2BUA's isHold reads it`, () => {
+    const rig = make();
+    const old = (dir: string) => sdp(dir).replace('c=IN IP4 127.0.0.1', 'c=IN IP4 0.0.0.0');
+    rig.reinvite('', old('sendrecv'));
+    assert.deepEqual(rig.holds, [true]);
+    rig.reinvite(sdp('sendrecv'));
+    assert.deepEqual(rig.holds, [true, false]);
+    rig.reinvite(old('sendrecv'));
+    assert.deepEqual(rig.holds, [true, false, true]);
+  });
+
   test(`${name}: an ACK without the answer, or with one that cannot be taken, changes no hold and is logged`, () => {
     const rig = make();
     rig.reinvite('');

@@ -8,7 +8,7 @@
 import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession } from '../media/media-session.js';
 import type { SipMessage } from '../sip-message/sip-message.js';
-import { holdsBy } from './hold-link.js';
+import { holdsBy } from '../media/sdp/sdp-query.js';
 
 /**
  * The body of our 200 and whether the offer holds the call (RFC 3264 §8.4;
@@ -17,11 +17,14 @@ import { holdsBy } from './hold-link.js';
  * cannot be taken: the request gets 488.
  */
 export function answerHere(session: MediaSession, req: SipMessage): { body: Buffer | undefined; holds: boolean | null } | null {
-  if (req.body.length === 0) return { body: req.method === 'INVITE' ? session.offer(session.direction) : undefined, holds: null };
+  // our offer says what we want, sendrecv (Palisade holds no one here: a held party hears music), not the
+  // last direction agreed: after the phone held with sendonly that is recvonly, which would forbid the
+  // phone to resume in its answer (RFC 3264 §6.1; RFC 6337 §5.3)
+  if (req.body.length === 0) return { body: req.method === 'INVITE' ? session.offer('sendrecv') : undefined, holds: null };
   try {
     const codec = session.leg.codec;
     const offer = negotiateOffer(req.body, codec ? [codec] : undefined);
-    return { body: session.answer(offer), holds: holdsBy(offer.media.direction) };
+    return { body: session.answer(offer), holds: holdsBy(offer.media) };
   } catch {
     return null;
   }
@@ -39,5 +42,5 @@ export function answerHere(session: MediaSession, req: SipMessage): { body: Buff
  */
 export function answerInAck(session: MediaSession, ack: SipMessage): boolean | null {
   if (!session.awaitingAnswer || ack.body.length === 0) return null;
-  return holdsBy(session.takeAnswer(ack.body).direction);
+  return holdsBy(session.takeAnswer(ack.body));
 }

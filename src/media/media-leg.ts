@@ -13,6 +13,7 @@ import { ALAW_TO_ULAW, ULAW_TO_ALAW, transcode } from './codecs/codec-g711.js';
 import { Rfc4733Receiver, dtmfPackets, type EventPacket } from './dtmf/rfc4733.js';
 import { InbandDtmfDetector } from './dtmf/inband-detector.js';
 import type { NegotiatedMedia } from './media-sdp.js';
+import { holdsBy, isUnspecifiedAddress } from './sdp/sdp-query.js';
 import type { DigitSource, FrameSource, MediaEndpoint } from './media-endpoint.js';
 
 export type { DigitSource, FrameSource } from './media-endpoint.js';
@@ -77,8 +78,8 @@ export class MediaLeg implements MediaEndpoint {
   /** apply an offer/answer result (initial or re-INVITE) */
   configure(m: NegotiatedMedia): void {
     // RFC 3264 §8.4: on hold (sendonly/inactive, or the old c=0.0.0.0) we send nothing
-    this.held = m.direction === 'sendonly' || m.direction === 'inactive' || m.address === '0.0.0.0';
-    if (!this.held || m.address !== '0.0.0.0') this.ep.setRemote(m.address, m.port, m.rtcpPort);
+    this.held = holdsBy(m);
+    if (!isUnspecifiedAddress(m.address)) this.ep.setRemote(m.address, m.port, m.rtcpPort);
     this.send = m.send;
     this.encode = m.send ? encoderFor(m.send.name) : null;
     this.dtmfPt = m.dtmfPt;

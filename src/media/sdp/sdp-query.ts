@@ -76,11 +76,19 @@ export function mediaTargets(sdp: Sdp): Array<MediaTarget | null> {
   });
 }
 
+/**
+ * Does a stream as the far end describes it (an offer, or an answer to
+ * ours) put the call on hold: sendonly or inactive (RFC 3264 §8.4), or the
+ * connection address 0.0.0.0 (RFC 2543's way, which older phones still
+ * use)? The one rule for the relay (isHold), a leg we terminate
+ * (media-leg.ts) and the hold a frame bridge passes on (channel/hold-link.ts).
+ */
+export function holdsBy(media: { direction: SdpDirection; address: string | null }): boolean {
+  return media.direction === 'sendonly' || media.direction === 'inactive' || (media.address !== null && isUnspecifiedAddress(media.address));
+}
+
 function isHeld(sdp: Sdp, m: SdpMedia): boolean {
-  const dir = mediaDirection(sdp, m);
-  if (dir === 'sendonly' || dir === 'inactive') return true;
-  const address = mediaAddress(sdp, m);
-  return address !== null && isUnspecifiedAddress(address);
+  return holdsBy({ direction: mediaDirection(sdp, m), address: mediaAddress(sdp, m) });
 }
 
 /**
