@@ -15,6 +15,29 @@ import { LogRoot } from '../observability/logger.js';
 import { SecurityGuard } from './security-guard.js';
 import { nullSecuritySink, type SecurityEvent } from '../core/security-event.js';
 
+/** a guard that learns calling profiles: UK numbers, no per-minute limit, `anomaly` as fraud.anomaly is written */
+function learningConfig(dir: string, anomaly: string): ReturnType<typeof parseConfig> {
+  return parseConfig(
+    [
+      'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
+      `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
+      'numbering: { country_code: "44" }',
+      `fraud: { defaults: { calls_per_minute: 0 }, anomaly: ${anomaly} }`,
+    ].join('\n'),
+    join(dir, 'p.yaml'),
+  );
+}
+
+const CALLER = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+
+/** a call the gate must let through, answered for a minute: its verdict */
+function passed(guard: SecurityGuard, caller: string, dialled: string, callId: string): string {
+  const d = guard.callGate.check({ caller, dialled, remote: CALLER, callId });
+  assert.equal(d.ok, true, d.verdict);
+  if (d.ok) d.ticket.ended(60, false);
+  return d.verdict;
+}
+
 test("a restart keeps today's spend and the imported fraud numbers; policies come from the file or the defaults", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
   try {
@@ -110,16 +133,7 @@ test("wrong PINs during calls: the caller's address and extension lose reputatio
 test('after a restart the guard still knows what each extension normally calls: a call to a new destination is flagged at once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
   try {
-    const cfg = parseConfig(
-      [
-        'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
-        `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
-        'numbering: { country_code: "44" }',
-        'fraud: { defaults: { calls_per_minute: 0 }, anomaly: { min_calls: 20 } }',
-      ].join('\n'),
-      join(dir, 'p.yaml'),
-    );
-    const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+    const cfg = learningConfig(dir, '{ min_calls: 20 }');
     const exts = new Set(['1001']);
     const start = async (events: SecurityEvent[]) => {
       const storage = await openStorage(cfg.storage);
@@ -133,12 +147,7 @@ test('after a restart the guard still knows what each extension normally calls: 
       });
       return { guard, storage };
     };
-    const call = (guard: SecurityGuard, dialled: string, id: string) => {
-      const d = guard.callGate.check({ caller: '1001', dialled, remote, callId: id });
-      assert.equal(d.ok, true, d.verdict);
-      if (d.ok) d.ticket.ended(60, false);
-      return d.verdict;
-    };
+    const call = (guard: SecurityGuard, dialled: string, id: string) => passed(guard, '1001', dialled, id);
 
     // an office phone that calls London numbers (020…): 25 calls learned
     const first = await start([]);
@@ -169,16 +178,7 @@ test('after a restart the guard still knows what each extension normally calls: 
 test('a removed extension loses its learned profile (memory and table), at start and when removed while running: made again, it is judged from nothing; so are gone trunks and long-idle profiles', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
   try {
-    const cfg = parseConfig(
-      [
-        'sip: { listen: [udp:127.0.0.1:5060], domain: pbx.example.org }',
-        `storage: { driver: sqlite, path: ${join(dir, 'p.db')} }`,
-        'numbering: { country_code: "44" }',
-        'fraud: { defaults: { calls_per_minute: 0 }, anomaly: { min_calls: 5, profile_max_age_days: 30 } }',
-      ].join('\n'),
-      join(dir, 'p.yaml'),
-    );
-    const remote = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
+    const cfg = learningConfig(dir, '{ min_calls: 5, profile_max_age_days: 30 }');
     // the directory: what exists now
     const exts = new Set(['1001', '1002']);
     let now = Date.now();
@@ -197,12 +197,7 @@ test('a removed extension loses its learned profile (memory and table), at start
       });
       return { guard, storage };
     };
-    const call = (guard: SecurityGuard, caller: string, dialled: string) => {
-      const d = guard.callGate.check({ caller, dialled, remote, callId: `${caller}-${dialled}-${Math.random()}` });
-      assert.equal(d.ok, true, d.verdict);
-      if (d.ok) d.ticket.ended(60, false);
-      return d.verdict;
-    };
+    const call = (guard: SecurityGuard, caller: string, dialled: string) => passed(guard, caller, dialled, `${caller}-${dialled}-${Math.random()}`);
     const stored = async (storage: Database) => (await new CallingProfileRepo(storage).loadAll()).map((r) => r.principal).sort();
     const pruned = () =>
       lines.filter((l) => l.event === 'calling-profiles-pruned').map(({ trigger, principal_gone, idle, remaining }) => ({ trigger, principal_gone, idle, remaining }));

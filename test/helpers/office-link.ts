@@ -13,6 +13,17 @@ import { freeLocalPorts } from './sipp.js';
 import { repoRoot } from './paths.js';
 
 /** `palisade show WHAT` of a running office */
+/** on a failure: the last lines each office logged that match `about` (the trunk, the routes, the channels...) */
+export function dumpOffices(offices: Record<string, PalisadeProcess>, about: RegExp): void {
+  for (const [n, p] of Object.entries(offices))
+    console.error(
+      `office ${n}:\n${p.lines
+        .filter((l) => about.test(l))
+        .slice(-40)
+        .join('\n')}`,
+    );
+}
+
 export function show(p: PalisadeProcess, what: string): string {
   const r = spawnSync(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'show', what, '--config', p.configPath], { encoding: 'utf8', timeout: 10_000 });
   assert.equal(r.status, 0, r.stderr);

@@ -22,7 +22,7 @@ import { adminToken, eventAfter, startPalisade, type PalisadeProcess } from '../
 import { freeLocalPorts, runSipp, type SippProcess } from '../helpers/sipp.js';
 import { makeUsers, sippCsv } from '../helpers/users.js';
 import { apiCall } from '../helpers/http-api.js';
-import { cdrRowsOnce, show } from '../helpers/office-link.js';
+import { cdrRowsOnce, show, dumpOffices } from '../helpers/office-link.js';
 import { sippPhone } from '../helpers/office-phones.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 
@@ -114,13 +114,7 @@ test('an IAX2 trunk through the API: it registers at once, a route reaches the f
   // on a failure: what each office logged about the trunk, the route and the channels
   t.after(() => {
     if (done) return;
-    for (const [n, p] of [['A', a] as const, ['B', b] as const])
-      console.error(
-        `office ${n}:\n${p.lines
-          .filter((l) => /iax2|route|trunk|dial|channel|ban/.test(l))
-          .slice(-40)
-          .join('\n')}`,
-      );
+    dumpOffices({ A: a, B: b }, /iax2|route|trunk|dial|channel|ban/);
   });
   const body = { name: 'office-b', type: 'iax2', host: '127.0.0.1', port: iaxB, username: '9000', secret: trunkSecret, register: true };
 

@@ -39,7 +39,7 @@ import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
 import { sippCsv } from '../helpers/users.js';
 import { eventAfter } from '../helpers/palisade-process.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { officePhone, startIax2Office } from '../helpers/office-link.js';
+import { officePhone, startIax2Office, dumpOffices } from '../helpers/office-link.js';
 import { goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
 import { startSipp, type SippResult } from '../helpers/sipp.js';
@@ -184,13 +184,7 @@ test('hold across an IAX2 trunk: one office plays the held party music itself, t
         assert.ok(heardByAlice.melody > 10 * heardByAlice.tone && heardByAlice.rms > 0.01, `${name}: alice hears music on hold ${JSON.stringify(heardByAlice)}`);
     }
   } catch (err) {
-    for (const [n, p] of [['A', a] as const, ['B', b] as const])
-      console.error(
-        `office ${n}:\n${p.lines
-          .filter((l) => /iax2|channel|dial|hold/.test(l))
-          .slice(-40)
-          .join('\n')}`,
-      );
+    dumpOffices({ A: a, B: b }, /iax2|channel|dial|hold/);
     throw err;
   } finally {
     for (const p of phones) await p.stop();
@@ -301,13 +295,7 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
     assert.ok(beaHeld.melody > 10 * beaHeld.tone && beaHeld.rms > 0.01, `the provider is played music while bea holds ${JSON.stringify(beaHeld)}`);
     assert.ok(after.tone > 10 * after.melody && after.rms > 0.02, `the provider hears bea again ${JSON.stringify(after)}`);
   } catch (err) {
-    for (const [n, p] of [['A', a] as const, ['B', b] as const])
-      console.error(
-        `office ${n}:\n${p.lines
-          .filter((l) => /iax2|channel|dial|hold|trunk|route/.test(l))
-          .slice(-40)
-          .join('\n')}`,
-      );
+    dumpOffices({ A: a, B: b }, /iax2|channel|dial|hold|trunk|route/);
     throw err;
   } finally {
     for (const p of phones) await p.stop();
@@ -478,13 +466,7 @@ test('a phone that holds by late offer (re-INVITE without SDP, the answer in the
       ]);
     }
   } catch (err) {
-    for (const [n, p] of [['A', a] as const, ['B', b] as const])
-      console.error(
-        `office ${n}:\n${p.lines
-          .filter((l) => /iax2|channel|dial|hold/.test(l))
-          .slice(-40)
-          .join('\n')}`,
-      );
+    dumpOffices({ A: a, B: b }, /iax2|channel|dial|hold/);
     throw err;
   } finally {
     for (const p of phones) await p.stop();

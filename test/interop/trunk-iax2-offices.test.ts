@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import type { Baresip } from '../helpers/baresip.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
-import { assertHeard, cdrRowsOnce, officePhone, startIax2Office, show } from '../helpers/office-link.js';
+import { assertHeard, cdrRowsOnce, officePhone, startIax2Office, show, dumpOffices } from '../helpers/office-link.js';
 import { waitFor } from '../helpers/wait.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -120,13 +120,7 @@ test('two Palisade offices linked by an IAX2 trunk with registration: calls both
     assert.ok(line && /\bregistered\b/.test(line), `trunk row: ${line}`);
   } catch (err) {
     // what each office logged about the trunk, the routes and the channels
-    for (const [n, p] of [['A', a] as const, ['B', b] as const])
-      console.error(
-        `office ${n}:\n${p.lines
-          .filter((l) => /iax2|route|trunk|dial|channel/.test(l))
-          .slice(-40)
-          .join('\n')}`,
-      );
+    dumpOffices({ A: a, B: b }, /iax2|route|trunk|dial|channel/);
     throw err;
   } finally {
     for (const p of phones) await p.stop();
