@@ -172,3 +172,88 @@ test("a re-INVITE without SDP (session refresh) is answered by its own leg with 
   // BYE and INFO are not the bridge's
   assert.equal(rig.bridge.inDialog('a', rig.tx, request('INFO', 'a-call', 3)), false);
 });
+
+test('a hold by late offer from A (its ACK answers sendonly) is offered to B in a re-INVITE of our own; the resume the same way; B is ACKed', () => {
+  const rig = new Rig();
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 2));
+  assert.equal(direction(rig.answers.at(-1)!.body), 'sendrecv', 'our offer says what B wants');
+  assert.equal(rig.sent.length, 0, 'B is not asked before the answer');
+  rig.bridge.onAck('a', request('ACK', 'a-call', 2, sdp('sendonly', 40000)));
+  assert.equal(isHeld(rig.a.last()), true, 'nothing is sent to A, which holds');
+  const hold = rig.sent.at(-1)!;
+  assert.equal(hold.to, PHONE_B);
+  assert.equal(hold.msg.method, 'INVITE');
+  assert.equal(hold.msg.callId, 'b-call');
+  assert.equal(direction(hold.msg.body), 'sendonly', 'B is told it is held, as if A had offered it');
+  rig.reply(200, sdp('recvonly', 40100));
+  assert.equal(rig.acks.at(-1)!.method, 'ACK');
+  assert.equal(rig.acks.at(-1)!.cseq.seq, hold.msg.cseq.seq);
+  assert.equal(rig.b.last()!.direction, 'recvonly', "B's answer taken");
+  // a refresh while held changes nothing for B
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 3));
+  rig.bridge.onAck('a', request('ACK', 'a-call', 3, sdp('sendonly', 40000)));
+  assert.equal(rig.sent.length, 1);
+  // resume by late offer
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 4));
+  assert.equal(direction(rig.answers.at(-1)!.body), 'sendrecv');
+  rig.bridge.onAck('a', request('ACK', 'a-call', 4, sdp('sendrecv', 40000)));
+  assert.equal(rig.sent.length, 2);
+  assert.equal(direction(rig.sent.at(-1)!.msg.body), 'sendrecv');
+  rig.reply(200, sdp('sendrecv', 40100));
+  assert.equal(isHeld(rig.a.last()), false);
+  assert.equal(isHeld(rig.b.last()), false);
+});
+
+test('held by an offer, a phone may resume by late offer: the refresh offers what the other phone wants (sendrecv), not the recvonly agreed (RFC 3264 §6.1)', () => {
+  const rig = new Rig();
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 2, sdp('sendonly', 40000)));
+  rig.reply(200, sdp('recvonly', 40100));
+  assert.equal(direction(rig.answers.at(-1)!.body), 'recvonly');
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 3));
+  assert.equal(direction(rig.answers.at(-1)!.body), 'sendrecv', 'what B wants');
+  rig.bridge.onAck('a', request('ACK', 'a-call', 3, sdp('sendrecv', 40000)));
+  assert.equal(direction(rig.sent.at(-1)!.msg.body), 'sendrecv', 'the resume reaches B');
+  rig.reply(200, sdp('sendrecv', 40100));
+  assert.equal(isHeld(rig.b.last()), false);
+});
+
+test("B's own hold stays in what A is offered: a refresh from A while B holds offers sendonly, and A's recvonly answer is no hold of A's", () => {
+  const rig = new Rig();
+  rig.bridge.inDialog('b', rig.tx, request('INVITE', 'b-call', 2, sdp('sendonly', 40100)));
+  rig.reply(200, sdp('recvonly', 40000));
+  const sent = rig.sent.length;
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 2));
+  assert.equal(direction(rig.answers.at(-1)!.body), 'sendonly', 'B still holds');
+  rig.bridge.onAck('a', request('ACK', 'a-call', 2, sdp('recvonly', 40000)));
+  assert.equal(rig.sent.length, sent, 'nothing to pass on');
+});
+
+test('a late hold that cannot go at once (B refuses 491: its own re-INVITE crossed ours) goes again 2.1 to 4 s later; one that meets another INVITE crossing waits for it and for its ACK', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const rig = new Rig();
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 2));
+  rig.bridge.onAck('a', request('ACK', 'a-call', 2, sdp('inactive', 40000)));
+  assert.equal(direction(rig.sent.at(-1)!.msg.body), 'inactive');
+  rig.reply(491);
+  assert.equal(rig.sent.length, 1);
+  t.mock.timers.tick(2000);
+  assert.equal(rig.sent.length, 1, 'not before 2.1 s');
+  t.mock.timers.tick(2000);
+  assert.equal(rig.sent.length, 2, 'again');
+  assert.equal(direction(rig.sent.at(-1)!.msg.body), 'inactive');
+  rig.reply(200, sdp('inactive', 40100));
+  assert.equal(isHeld(rig.b.last()), true);
+  // while B's own re-INVITE crosses the bridge, ours waits; B's is answered first
+  rig.bridge.inDialog('b', rig.tx, request('INVITE', 'b-call', 2, sdp('sendrecv', 40100)));
+  const crossing = rig.sent.length;
+  rig.bridge.inDialog('a', rig.tx, request('INVITE', 'a-call', 3));
+  rig.bridge.onAck('a', request('ACK', 'a-call', 3, sdp('sendrecv', 40000)));
+  assert.equal(rig.sent.length, crossing, 'not while another INVITE crosses');
+  rig.reply(200, sdp('sendrecv', 40000));
+  t.mock.timers.tick(4000);
+  assert.equal(rig.sent.length, crossing, 'and not before B has ACKed the 2xx it was sent (RFC 3261 §14.1)');
+  rig.bridge.onAck('b', request('ACK', 'b-call', 2));
+  assert.equal(rig.sent.length, crossing + 1);
+  assert.equal(direction(rig.sent.at(-1)!.msg.body), 'sendrecv');
+  rig.bridge.close();
+});

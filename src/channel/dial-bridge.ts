@@ -7,6 +7,11 @@
 // phone, and each media leg follows what its phone agreed. A phone that
 // holds (sendonly or inactive) is sent nothing, and the held phone is told,
 // so it stops sending too (RFC 3264 §8.4).
+// A re-INVITE without an offer (a session refresh, or a hold by late offer)
+// is answered by its own leg: our 2xx offers what the other phone last
+// asked for (sendrecv, or its own hold), and when the answer in the ACK
+// holds or resumes the call, Palisade offers the other phone that change in
+// a re-INVITE of its own, as if the first phone had offered it.
 import type { SipMessage } from '../sip-message/sip-message.js';
 import { buildResponse } from '../sip-message/response.js';
 import type { Dialog } from '../sip/dialog/dialog.js';
@@ -16,6 +21,7 @@ import { InDialogRelay, isSdp, type BridgeSdp, type Leg } from '../sip/b2bua/in-
 import { negotiateOffer } from '../media/media-sdp.js';
 import type { MediaSession, ReadOffer } from '../media/media-session.js';
 import type { SdpDirection } from '../media/sdp/sdp-types.js';
+import { holdsBy } from '../media/sdp/sdp-query.js';
 import type { Logger } from '../observability/logger.js';
 
 /** one side of the bridge: its dialog and the offer/answer state of its media leg */
@@ -26,12 +32,25 @@ export interface BridgeSide {
 
 const OTHER: Record<Leg, Leg> = { a: 'b', b: 'a' };
 
+/** a hold passed on that could not go yet (another INVITE crossing, or a 491): tried again after this long (RFC 3261 §14.1's 2.1–4 s) */
+const RETRY_MS = () => 2100 + Math.floor(Math.random() * 1900);
+
 export class DialBridge implements BridgeSdp {
   private readonly relay: InDialogRelay;
   /** an offer crossing the bridge: whose it is and what we read in it */
   private pending: { from: Leg; offer: ReadOffer } | null = null;
   private readonly retransmits: Partial<Record<Leg, { stop(): void }>> = {};
   private closed = false;
+  /** whether each phone holds the other, as its last offer or answer of its own said */
+  private readonly holding: Record<Leg, boolean> = { a: false, b: false };
+  /**
+   * the direction each phone is offered on the other's behalf: what the other
+   * asked for last (RFC 6337 §5.3: an offer says what its sender wants, not
+   * what was agreed — after a phone held with sendonly, the recvonly agreed
+   * would forbid it to resume in its answer, RFC 3264 §6.1)
+   */
+  private readonly wants: Record<Leg, SdpDirection> = { a: 'sendrecv', b: 'sendrecv' };
+  private retry: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly ua: SipLegHost,
@@ -61,11 +80,57 @@ export class DialBridge implements BridgeSdp {
     this.relay.acked(from);
     const session = this.sides[from].session;
     if (!session.awaitingAnswer || ack.body.length === 0) return;
+    let holds: boolean;
+    let direction: SdpDirection;
     try {
       // RFC 3261 §13.2.1: our 2xx carried the offer, the ACK the answer
-      session.takeAnswer(ack.body);
+      const m = session.takeAnswer(ack.body);
+      holds = holdsBy(m);
+      direction = m.direction;
     } catch (err) {
       this.log.info('dial-bad-answer', { channel: this.channel, leg: from, error: (err as Error).message });
+      return;
+    }
+    if (holds === this.holding[from]) return;
+    // a hold (or resume) by late offer: the other phone is offered it as if this one had
+    this.holding[from] = holds;
+    this.wants[OTHER[from]] = direction;
+    this.log.info('dial-late-hold', { channel: this.channel, leg: from, holds, direction });
+    this.passOn(from);
+  }
+
+  /** offers the other phone what `from` asks for now (wants), in a re-INVITE of Palisade's own; tried again until it goes */
+  private passOn(from: Leg): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
+    if (this.closed) return;
+    const to = OTHER[from];
+    const session = this.sides[to].session;
+    const direction = this.wants[to];
+    const later = () => {
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        // a later change has been passed on (or is on its way) by then
+        if (this.wants[to] === direction) this.passOn(from);
+      }, RETRY_MS());
+      this.retry.unref?.();
+    };
+    const sent = this.relay.reoffer(to, session.offer(direction), (answer, status) => {
+      if (!answer) {
+        session.offerRefused();
+        this.log.info('dial-late-hold-refused', { channel: this.channel, leg: to, status });
+        if (status === 491 || status === 0) later();
+        return;
+      }
+      try {
+        session.takeAnswer(answer);
+      } catch (err) {
+        this.log.info('dial-bad-answer', { channel: this.channel, leg: to, error: (err as Error).message });
+      }
+    });
+    if (!sent) {
+      session.offerRefused();
+      later();
     }
   }
 
@@ -75,6 +140,8 @@ export class DialBridge implements BridgeSdp {
     if (this.closed) return;
     this.closed = true;
     this.pending = null;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
     this.relay.close();
     this.sides.a.session.leg.unbridge();
     for (const leg of ['a', 'b'] as const) this.retransmits[leg]?.stop();
@@ -101,6 +168,8 @@ export class DialBridge implements BridgeSdp {
     } catch (err) {
       this.log.info('dial-bad-answer', { channel: this.channel, leg: OTHER[from], error: (err as Error).message });
     }
+    this.wants[OTHER[from]] = p.offer.media.direction;
+    this.holding[from] = holdsBy(p.offer.media);
     return this.sides[from].session.answer(p.offer, direction);
   }
 
@@ -118,7 +187,7 @@ export class DialBridge implements BridgeSdp {
    */
   private refresh(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
     const { dialog, session } = this.sides[from];
-    const body = req.method === 'INVITE' ? session.offer(session.direction) : undefined;
+    const body = req.method === 'INVITE' ? session.offer(this.wants[from]) : undefined;
     const res = buildResponse(req, 200, 'OK', { toTag: dialog.localTag, server: this.ua.userAgent, body, contentType: body ? 'application/sdp' : undefined });
     res.headers.push({ name: 'contact', value: dialog.localContact });
     tx.respond(res);

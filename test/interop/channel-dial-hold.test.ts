@@ -11,6 +11,10 @@
 // the other phone's tone while talking, silence while held, the tone again
 // after the resume. baresip 1.0.0's own recording (sndfile) stops at the
 // first hold, so it only confirms the first window.
+// The second test holds by late offer (a SIPp caller: a re-INVITE without
+// SDP, the answer a=sendonly in its ACK, RFC 3261 §14.2) and resumes the
+// same way: Palisade offers the callee each change in a re-INVITE of its
+// own, and the callee (baresip) stops sending while held.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,6 +24,8 @@ import { startSite, phone } from '../helpers/channel-site.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
 import type { Baresip, TracedSipMessage } from '../helpers/baresip.js';
 import type { DialplanRunner } from '../../src/main.js';
+import { writeFileSync } from 'node:fs';
+import { startSipp } from '../helpers/sipp.js';
 import type { Channel } from '../../src/channel/channel.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -212,6 +218,72 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
     assert.ok(Math.abs(dominantFrequency(readWav(a.recordings().dec[0]!)) - TONE_B) <= 10);
     assert.ok(Math.abs(dominantFrequency(readWav(b.recordings().dec[0]!)) - TONE_A) <= 10);
     assert.equal(site.logs.filter((l) => l.event === 'channel-bridged').length, 1);
+  } finally {
+    await site.stop();
+  }
+});
+
+test('Dial() bridge: a caller that holds and resumes by late offer (its ACK answers sendonly, then sendrecv): the callee is offered each change and stops sending while held', {
+  timeout: 90_000,
+}, async (t) => {
+  const plan: DialplanRunner = {
+    has: (_ctx, exten) => exten === '700',
+    run: async (ch: Channel) => {
+      await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
+    },
+  };
+  const site = await startSite(plan, ['1002', '1003']);
+  const rtp = 46000 + (process.pid % 20) * 200;
+  const b = await phone(site, 'lateB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
+  const pcap = join(site.dir, 'late.pcap');
+  const cap = await startCapture(pcap, `udp and portrange ${rtp + 100}-${rtp + 199}`);
+  const lateHolds = () => site.logs.filter((l) => l.event === 'dial-late-hold').map((l) => ({ holds: l.holds, at: Date.parse(String(l.time)) }));
+  let until = 0;
+  try {
+    const csv = join(site.dir, 'caller.csv');
+    writeFileSync(csv, `SEQUENTIAL\n1002;[authentication username=1002 password=${site.secrets['1002']}];700\n`);
+    const uac = await startSipp({
+      scenario: 'call-late-hold-uac',
+      target: `127.0.0.1:${site.sipPort}`,
+      inf: [csv],
+      rtpEcho: true,
+      traceMsg: true,
+      calls: 1,
+      pauseMs: 3000,
+      timeoutS: 40,
+    });
+    const r = await uac.finish(30_000);
+    until = Date.now();
+    assert.equal(r.stats?.successful, 1, `the caller's holds and resumes by late offer were taken: ${r.errors}`);
+    await b.waitEvent('CALL_CLOSED', 5000);
+  } finally {
+    await stopCapture(cap);
+    await b.stop();
+  }
+  try {
+    // Palisade saw the hold and the resume in the caller's ACKs, and offered each to the callee
+    const changes = lateHolds();
+    assert.deepEqual(
+      changes.map((c) => c.holds),
+      [true, false],
+    );
+    const rb = reinvites(b);
+    t.diagnostic(`B received ${rb.received.join(', ')}; B sent ${rb.sent.join(', ')}`);
+    assert.deepEqual(
+      rb.received.filter((x) => x.startsWith('INVITE ')),
+      ['INVITE sendonly', 'INVITE sendrecv'],
+      'the callee was offered the hold and the resume',
+    );
+    // the callee, told it is held, sends nothing while held, and sends again after the resume
+    const sources = packetSources(pcap);
+    const portB = rtpPortOf(b, sources, (s) => t.diagnostic(s));
+    const [held, resumed] = [changes[0]!.at, changes[1]!.at];
+    const sent = (from: number, to: number) => sources.filter((p) => p.src === portB && p.t >= from && p.t < to).length;
+    const windows = { before: sent(held - 2000, held), held: sent(held + 700, resumed), after: sent(resumed + 700, Math.min(resumed + 2500, until)) };
+    t.diagnostic(`callee RTP packets: ${JSON.stringify(windows)}`);
+    assert.ok(windows.before > 50, `the callee sent before the hold ${JSON.stringify(windows)}`);
+    assert.ok(windows.held <= 2, `the callee stopped sending while held ${JSON.stringify(windows)}`);
+    assert.ok(windows.after > 50, `and sent again after the resume ${JSON.stringify(windows)}`);
   } finally {
     await site.stop();
   }

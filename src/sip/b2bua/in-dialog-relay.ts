@@ -81,6 +81,59 @@ export class InDialogRelay {
     d?.abandon();
   }
 
+  /**
+   * An offer of Palisade's own for `to`, as a re-INVITE in its dialog (a
+   * Dial() bridge passing on a hold the other phone made by its answer in
+   * an ACK), under the rules a relayed one follows: none while another
+   * INVITE crosses the bridge — false, nothing sent: the caller tries again
+   * later — and none before `to` has ACKed its last 2xx (held until then).
+   * `done` gets the answer of the 2xx, which is ACKed here, or null and the
+   * status when refused (491: the phone's own re-INVITE crossed ours), 0 when
+   * it timed out, 487 when the bridge ended first.
+   */
+  reoffer(to: Leg, body: Buffer, done: (answer: Buffer | null, status: number) => void): boolean {
+    if (this.pendingInvite || this.deferred) return false;
+    // the bridge's one INVITE at a time, on behalf of the other leg's phone
+    this.pendingInvite = to === 'a' ? 'b' : 'a';
+    const d = this.legs[to];
+    const send = () => {
+      const out = d.createRequest('INVITE', { body, contentType: 'application/sdp', userAgent: this.deps.userAgent });
+      let answered = false;
+      this.deps.tx.sendRequest(out, d.remote, {
+        onResponse: (res) => {
+          if (res.status < 200) return;
+          const ok = res.status < 300;
+          if (answered) {
+            // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost
+            if (ok) this.ack(d, out.cseq.seq);
+            return;
+          }
+          answered = true;
+          this.pendingInvite = null;
+          if (ok) this.ack(d, out.cseq.seq);
+          done(ok && res.body.length ? res.body : null, res.status);
+        },
+        onTimeout: () => {
+          this.pendingInvite = null;
+          done(null, 0);
+        },
+      });
+    };
+    if (this.unacked.has(to)) {
+      this.deferred = {
+        to,
+        send,
+        abandon: () => {
+          this.pendingInvite = null;
+          done(null, 487);
+        },
+      };
+      return true;
+    }
+    send();
+    return true;
+  }
+
   /** CSeq and target refresh are the caller's business; this sends `req` on and its answer back */
   relay(from: Leg, tx: ServerTxHandle, req: SipMessage): void {
     const other = this.legs[from === 'a' ? 'b' : 'a'];
