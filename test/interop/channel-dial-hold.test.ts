@@ -223,68 +223,97 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
   }
 });
 
-test('Dial() bridge: a caller that holds and resumes by late offer (its ACK answers sendonly, then sendrecv): the callee is offered each change and stops sending while held', {
-  timeout: 90_000,
-}, async (t) => {
-  const plan: DialplanRunner = {
-    has: (_ctx, exten) => exten === '700',
-    run: async (ch: Channel) => {
-      await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
+/** the SIP requests captured going to `port`, in order: method, the SDP's direction (none: no SDP) and when */
+function requestsTo(pcap: string, port: number): Array<{ method: string; dir: string; t: number }> {
+  const r = spawnSync(
+    'tshark',
+    ['-r', pcap, '-Y', `sip.Method && udp.dstport == ${port}`, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.time_epoch', '-e', 'sip.Method', '-e', 'sdp.media_attr'],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
     },
-  };
-  const site = await startSite(plan, ['1002', '1003']);
-  const rtp = 46000 + (process.pid % 20) * 200;
-  const b = await phone(site, 'lateB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
-  const pcap = join(site.dir, 'late.pcap');
-  const cap = await startCapture(pcap, `udp and portrange ${rtp + 100}-${rtp + 199}`);
-  const lateHolds = () => site.logs.filter((l) => l.event === 'dial-late-hold').map((l) => ({ holds: l.holds, at: Date.parse(String(l.time)) }));
-  let until = 0;
-  try {
-    const csv = join(site.dir, 'caller.csv');
-    writeFileSync(csv, `SEQUENTIAL\n1002;[authentication username=1002 password=${site.secrets['1002']}];700\n`);
-    const uac = await startSipp({
-      scenario: 'call-late-hold-uac',
-      target: `127.0.0.1:${site.sipPort}`,
-      inf: [csv],
-      rtpEcho: true,
-      traceMsg: true,
-      calls: 1,
-      pauseMs: 3000,
-      timeoutS: 40,
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout
+    .split('\n')
+    .filter((l) => l.includes('|'))
+    .map((l) => {
+      const [t, method, attrs] = l.split('|');
+      const dir = (attrs ?? '').split(',').find((a) => /^(sendrecv|sendonly|recvonly|inactive)$/.test(a)) ?? (attrs ? 'sendrecv' : 'none');
+      return { method: method!, dir, t: Number(t) * 1000 };
     });
-    const r = await uac.finish(30_000);
-    until = Date.now();
-    assert.equal(r.stats?.successful, 1, `the caller's holds and resumes by late offer were taken: ${r.errors}`);
-    await b.waitEvent('CALL_CLOSED', 5000);
-  } finally {
-    await stopCapture(cap);
-    await b.stop();
-  }
-  try {
-    // Palisade saw the hold and the resume in the caller's ACKs, and offered each to the callee
-    const changes = lateHolds();
-    assert.deepEqual(
-      changes.map((c) => c.holds),
-      [true, false],
-    );
-    const rb = reinvites(b);
-    t.diagnostic(`B received ${rb.received.join(', ')}; B sent ${rb.sent.join(', ')}`);
-    assert.deepEqual(
-      rb.received.filter((x) => x.startsWith('INVITE ')),
-      ['INVITE sendonly', 'INVITE sendrecv'],
-      'the callee was offered the hold and the resume',
-    );
-    // the callee, told it is held, sends nothing while held, and sends again after the resume
-    const sources = packetSources(pcap);
-    const portB = rtpPortOf(b, sources, (s) => t.diagnostic(s));
-    const [held, resumed] = [changes[0]!.at, changes[1]!.at];
-    const sent = (from: number, to: number) => sources.filter((p) => p.src === portB && p.t >= from && p.t < to).length;
-    const windows = { before: sent(held - 2000, held), held: sent(held + 700, resumed), after: sent(resumed + 700, Math.min(resumed + 2500, until)) };
-    t.diagnostic(`callee RTP packets: ${JSON.stringify(windows)}`);
-    assert.ok(windows.before > 50, `the callee sent before the hold ${JSON.stringify(windows)}`);
-    assert.ok(windows.held <= 2, `the callee stopped sending while held ${JSON.stringify(windows)}`);
-    assert.ok(windows.after > 50, `and sent again after the resume ${JSON.stringify(windows)}`);
-  } finally {
-    await site.stop();
-  }
-});
+}
+
+// the caller (SIPp) holds and resumes by late offer; the callee is a real phone (baresip)
+for (const [name, dialled, told] of [
+  // a Dial() bridge answers the caller's re-INVITE itself and offers the callee each change in a re-INVITE of its own
+  ['Dial() bridge', '700', ['INVITE sendonly', 'ACK none', 'INVITE sendrecv', 'ACK none']],
+  // a direct call relays the re-INVITE as it is: the callee's 200 offers, and the caller's answer reaches it in our ACK
+  ['direct call (B2BUA)', '1003', ['INVITE none', 'ACK sendonly', 'INVITE none', 'ACK sendrecv']],
+] as const) {
+  test(`${name}: a caller that holds and resumes by late offer (its ACK answers sendonly, then sendrecv) holds the callee, which stops sending while held`, {
+    timeout: 90_000,
+  }, async (t) => {
+    const plan: DialplanRunner = {
+      has: (_ctx, exten) => exten === '700',
+      run: async (ch: Channel) => {
+        await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
+      },
+    };
+    const site = await startSite(plan, ['1002', '1003']);
+    const rtp = 46000 + (process.pid % 20) * 200;
+    const b = await phone(site, 'lateB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
+    const pcap = join(site.dir, 'late.pcap');
+    const cap = await startCapture(pcap, `udp and (portrange ${rtp + 100}-${rtp + 199} or port ${b.opts.sipPort})`);
+    let until = 0;
+    try {
+      const csv = join(site.dir, 'caller.csv');
+      writeFileSync(csv, `SEQUENTIAL\n1002;[authentication username=1002 password=${site.secrets['1002']}];${dialled}\n`);
+      const uac = await startSipp({
+        scenario: 'call-late-hold-uac',
+        target: `127.0.0.1:${site.sipPort}`,
+        inf: [csv],
+        rtpEcho: true,
+        traceMsg: true,
+        calls: 1,
+        pauseMs: 3000,
+        timeoutS: 40,
+      });
+      const r = await uac.finish(30_000);
+      until = Date.now();
+      assert.equal(r.stats?.successful, 1, `the caller's holds and resumes by late offer were taken: ${r.errors}`);
+      await b.waitEvent('CALL_CLOSED', 5000);
+    } finally {
+      await stopCapture(cap);
+      await b.stop();
+    }
+    try {
+      // what the callee was sent after its call was set up: the hold and the resume, each in its way
+      const toB = requestsTo(pcap, b.opts.sipPort!);
+      const later = toB.slice(2).filter((m) => m.method === 'INVITE' || m.method === 'ACK');
+      t.diagnostic(`to the callee: ${toB.map((m) => `${m.method} ${m.dir}`).join(', ')}`);
+      assert.deepEqual(
+        later.map((m) => `${m.method} ${m.dir}`),
+        [...told],
+      );
+      if (dialled === '700')
+        assert.deepEqual(
+          site.logs.filter((l) => l.event === 'dial-late-hold').map((l) => l.holds),
+          [true, false],
+        );
+      // the callee, told it is held, sends nothing while held, and sends again after the resume
+      const held = later.find((m) => m.dir === 'sendonly')!.t;
+      const resumed = later.find((m) => m.t > held && m.dir === 'sendrecv')!.t;
+      const sources = packetSources(pcap);
+      const portB = rtpPortOf(b, sources, (x) => t.diagnostic(x));
+      const sent = (from: number, to: number) => sources.filter((p) => p.src === portB && p.t >= from && p.t < to).length;
+      const windows = { before: sent(held - 2000, held), held: sent(held + 700, resumed), after: sent(resumed + 700, Math.min(resumed + 2500, until)) };
+      t.diagnostic(`callee RTP packets: ${JSON.stringify(windows)}`);
+      assert.ok(windows.before > 50, `the callee sent before the hold ${JSON.stringify(windows)}`);
+      assert.ok(windows.held <= 2, `the callee stopped sending while held ${JSON.stringify(windows)}`);
+      assert.ok(windows.after > 50, `and sent again after the resume ${JSON.stringify(windows)}`);
+    } finally {
+      await site.stop();
+    }
+  });
+}

@@ -386,7 +386,7 @@ export class B2bua implements SipLegHost {
     if (entry && entry.leg === 'a') entry.call.onAckFromA(req);
     else if (entry && entry.leg === 'b') {
       this.stopReinviteRetransmits(entry.call);
-      entry.call.onAckFromB();
+      entry.call.onAckFromB(req);
     }
   }
 

@@ -264,7 +264,12 @@ export class Call {
         userAgent: ua.cfg.userAgent,
         tx: ua.deps.tx,
         // the relay keeps what it learnt from an offer even when the far side refuses it
-        sdp: { offer: (from, body) => this.viaRelay(from, body), answer: (from, body) => this.viaRelay(from === 'a' ? 'b' : 'a', body) },
+        sdp: {
+          offer: (from, body) => this.viaRelay(from, body),
+          answer: (from, body) => this.viaRelay(from === 'a' ? 'b' : 'a', body),
+          // a re-INVITE without an offer: the answer in `from`'s ACK goes to the other phone in ours
+          ackAnswer: (from, body) => this.viaRelay(from, body),
+        },
         retransmitting: (to, r) => {
           if (to === 'a') this.a2xx = r;
           else ua.trackReinviteRetransmit(this, r);
@@ -435,7 +440,7 @@ export class Call {
       this.a2xx.stop();
       this.a2xx = undefined;
     }
-    this.inDialog?.acked('a');
+    this.inDialog?.acked('a', ack);
     if (this.heldBAck) {
       // late offer: A's ACK carries the answer to B's offer
       const won = this.heldBAck;
@@ -444,9 +449,9 @@ export class Call {
     }
   }
 
-  /** ACK from the callee for a relayed re-INVITE's 2xx */
-  onAckFromB(): void {
-    this.inDialog?.acked('b');
+  /** ACK from the callee for a relayed re-INVITE's 2xx (its body: the answer to a late offer) */
+  onAckFromB(ack: SipMessage): void {
+    this.inDialog?.acked('b', ack);
   }
 
   /** an in-dialog request from either leg */

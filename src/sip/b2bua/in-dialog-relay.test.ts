@@ -201,3 +201,60 @@ test('after a relayed 2xx the leg it went to is awaited: the other side’s re-I
   r.relay.acked('a');
   assert.equal(r.sent.length, 1, 'nothing goes after close()');
 });
+
+/** an ACK from A for our 2xx to its re-INVITE `seq`, with an answer when `body` is given */
+function ackFromA(seq: number, body = ''): SipMessage {
+  return parse(
+    `ACK sip:pbx@127.0.0.1:5060 SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bKack${seq}\nMax-Forwards: 70\n` +
+      `From: <sip:1001@pbx>;tag=atag\nTo: <sip:700@pbx>;tag=our-a\nCall-ID: a@x\nCSeq: ${seq} ACK\n` +
+      (body ? 'Content-Type: application/sdp\n' : '') +
+      `Content-Length: ${Buffer.byteLength(body)}\n\n` +
+      body.replace(/\r\n/g, '\n'),
+  );
+}
+
+const OFFER_B = HOLD.replace('o=a', 'o=b').replace('a=sendonly', 'a=sendrecv');
+
+test('RFC 3261 §14.2: a re-INVITE without an offer crosses as it is; the far 2xx offers, and our ACK to it waits for the answer in the near ACK (and is resent for a retransmitted 2xx)', () => {
+  const asked: string[] = [];
+  const rig = new Rig({ ackAnswer: (from: Leg, body: Buffer): Buffer => (asked.push(`ackAnswer:${from}`), Buffer.from(body.toString().replace('o=a', 'o=palisade'))) });
+  rig.relay.relay('a', rig.tx, reinvite(3, ''));
+  const out = rig.sent.at(-1)!;
+  assert.equal(out.msg.body.length, 0, 'no offer made up on the way');
+  rig.reply(200, 'OK', OFFER_B);
+  assert.equal(rig.answers.at(-1)!.status, 200);
+  assert.match(rig.answers.at(-1)!.body.toString(), /o=b/, "B's offer reaches A");
+  assert.equal(rig.acks.length, 0, 'B is not ACKed before the answer is known');
+  rig.reply(200, 'OK', OFFER_B);
+  assert.equal(rig.acks.length, 0, 'nor on its retransmission');
+  assert.equal(rig.answers.filter((r) => r.status === 200).length, 1);
+  rig.relay.acked('a', ackFromA(3, HOLD));
+  assert.equal(rig.acks.length, 1);
+  const ack = rig.acks[0]!;
+  assert.equal(ack.to, B);
+  assert.equal(ack.msg.method, 'ACK');
+  assert.equal(ack.msg.cseq.seq, out.msg.cseq.seq);
+  assert.match(ack.msg.body.toString(), /o=palisade[\s\S]*a=sendonly/, "A's answer, as the bridge makes it");
+  assert.deepEqual(asked, ['ackAnswer:a']);
+  // our ACK lost: B resends its 2xx and gets the same ACK
+  rig.reply(200, 'OK', OFFER_B);
+  assert.equal(rig.acks.length, 2);
+  assert.equal(rig.acks[1]!.msg, ack.msg);
+  // A's ACK resent: nothing more to B
+  rig.relay.acked('a', ackFromA(3, HOLD));
+  assert.equal(rig.acks.length, 2);
+});
+
+test('a far 2xx offer still waiting for its answer when the bridge ends is ACKed without one; a bridge with no ackAnswer ACKs at once', () => {
+  const rig = new Rig({ ackAnswer: (_from, body) => body });
+  rig.relay.relay('a', rig.tx, reinvite(3, ''));
+  rig.reply(200, 'OK', OFFER_B);
+  assert.equal(rig.acks.length, 0);
+  rig.relay.close();
+  assert.equal(rig.acks.length, 1);
+  assert.equal(rig.acks[0]!.msg.body.length, 0);
+  const plain = new Rig();
+  plain.relay.relay('a', plain.tx, reinvite(3, ''));
+  plain.reply(200, 'OK', OFFER_B);
+  assert.equal(plain.acks.length, 1, 'as before');
+});

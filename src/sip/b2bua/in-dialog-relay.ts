@@ -20,6 +20,13 @@ export interface BridgeSdp {
   answer(from: Leg, body: Buffer, status: number): Buffer | undefined;
   /** the offer `from` made was refused or got no answer: RFC 3261 §14.1, the session stays as it was */
   refused?(from: Leg): void;
+  /**
+   * The answer `from` put in its ACK, as the other leg must get it in ours:
+   * a re-INVITE from `from` without an offer was relayed as it was, and the
+   * other phone's 2xx carried the offer (RFC 3261 §14.2 late offer, a session
+   * refresh). Without it such a 2xx is ACKed at once, with no answer.
+   */
+  ackAnswer?(from: Leg, body: Buffer): Buffer | undefined;
 }
 
 export interface InDialogRelayDeps {
@@ -45,6 +52,12 @@ export class InDialogRelay {
   private readonly unacked = new Set<Leg>();
   /** an INVITE for a leg in `unacked`, sent when its ACK comes */
   private deferred: { to: Leg; send: () => void; abandon: () => void } | null = null;
+  /**
+   * late offer: the far leg's 2xx carried the offer, so our ACK to it waits
+   * for the answer in `from`'s ACK; once sent, kept to answer a retransmitted
+   * 2xx (our ACK lost) with the same ACK
+   */
+  private lateAck: { from: Leg; to: Dialog; cseq: number; sent: SipMessage | null } | null = null;
 
   constructor(
     private readonly legs: Record<Leg, Dialog>,
@@ -63,8 +76,15 @@ export class InDialogRelay {
     this.unacked.add(leg);
   }
 
-  /** the ACK from `leg` came: an INVITE held for it goes now */
-  acked(leg: Leg): void {
+  /** the ACK from `leg` came (`ack`: the request, whose body may answer a late offer): an INVITE held for it goes now */
+  acked(leg: Leg, ack?: SipMessage): void {
+    const late = this.lateAck;
+    if (late && late.from === leg && late.sent === null) {
+      let body: Buffer | undefined;
+      if (ack?.body.length && isSdp(ack)) body = this.deps.sdp.ackAnswer?.(leg, ack.body);
+      late.sent = late.to.createRequest('ACK', { cseq: late.cseq, body, contentType: ack?.get('content-type') });
+      this.deps.tx.sendStateless(late.sent, late.to.remote);
+    }
     this.unacked.delete(leg);
     const d = this.deferred;
     if (d && d.to === leg) {
@@ -75,6 +95,10 @@ export class InDialogRelay {
 
   /** the bridge is over: an INVITE still held for an ACK is answered 487 */
   close(): void {
+    // a far 2xx still waiting for its answer is ACKed without one: it stops resending it
+    const late = this.lateAck;
+    this.lateAck = null;
+    if (late && late.sent === null) this.ack(late.to, late.cseq);
     const d = this.deferred;
     this.deferred = null;
     this.unacked.clear();
@@ -186,8 +210,11 @@ export class InDialogRelay {
     this.deps.tx.sendRequest(out, other.remote, {
       onResponse: (res) => {
         if (answered && res.status >= 200 && res.status < 300 && req.method === 'INVITE') {
-          // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost
-          this.ack(other, out.cseq.seq);
+          // RFC 3261 §13.2.2.4: a retransmitted 2xx means our ACK was lost (or, late offer, not sent yet)
+          const late = this.lateAck;
+          if (late && late.to === other && late.cseq === out.cseq.seq) {
+            if (late.sent) this.deps.tx.sendStateless(late.sent, other.remote);
+          } else this.ack(other, out.cseq.seq);
           return;
         }
         if (res.status >= 200) answered = true;
@@ -220,7 +247,9 @@ export class InDialogRelay {
       this.pendingInvite = null;
       if (ok) {
         // ACK the far side's 2xx ourselves; the near side's ACK stops our retransmissions.
-        this.ack(other, out.cseq.seq);
+        // When that 2xx made the offer (our INVITE had none), the near side's ACK brings the answer ours must carry.
+        if (!offer && body && this.deps.sdp.ackAnswer) this.lateAck = { from, to: other, cseq: out.cseq.seq, sent: null };
+        else this.ack(other, out.cseq.seq);
         tx.respond(fwd);
         this.unacked.add(from);
         this.deps.retransmitting(
