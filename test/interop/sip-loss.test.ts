@@ -129,8 +129,10 @@ netnsSuite(
       const failed = rs.reduce((n, r) => n + CALLS - (r.stats?.successful ?? 0), 0);
       const aborted = rs.flatMap((r) => r.errors.split('\n').filter((l) => l.includes('Aborting') || l.includes('receive timeout')));
       if (failed > 0) {
-        process.stdout.write(`# ${failed} call(s) failed: ${aborted.join(' | ').slice(0, 1500)}\n`);
-        // what Palisade saw of each failed call (worker 0's traces only: the control socket's)
+        // a call still running when SIPp's -timeout ended it has no error line: its counts say so
+        const why = aborted.length ? aborted.join(' | ').slice(0, 1500) : `no error line; ${JSON.stringify(rs.map((r) => r.stats))}`;
+        process.stdout.write(`# ${failed} call(s) failed: ${why}\n`);
+        // what Palisade saw of each failed call (`trace` asks every worker)
         for (const id of new Set(aborted.map((l) => /Call-Id:? '?([^\s',]+)/i.exec(l)?.[1]).filter((x): x is string => x !== undefined))) {
           const ladder = await ask(pal, 'trace', { call: id }).then(
             (t) => (t as { text: string }).text,
