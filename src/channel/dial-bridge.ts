@@ -115,23 +115,24 @@ export class DialBridge implements BridgeSdp {
       }, RETRY_MS());
       this.retry.unref?.();
     };
-    const sent = this.relay.reoffer(to, session.offer(direction), (answer, status) => {
-      if (!answer) {
-        session.offerRefused();
-        this.log.info('dial-late-hold-refused', { channel: this.channel, leg: to, status });
-        if (status === 491 || status === 0) later();
-        return;
-      }
-      try {
-        session.takeAnswer(answer);
-      } catch (err) {
-        this.log.info('dial-bad-answer', { channel: this.channel, leg: to, error: (err as Error).message });
-      }
-    });
-    if (!sent) {
-      session.offerRefused();
-      later();
-    }
+    const sent = this.relay.reoffer(
+      to,
+      () => session.offer(direction),
+      (answer, status) => {
+        if (!answer) {
+          session.offerRefused();
+          this.log.info('dial-late-hold-refused', { channel: this.channel, leg: to, status });
+          if (status === 491 || status === 0) later();
+          return;
+        }
+        try {
+          session.takeAnswer(answer);
+        } catch (err) {
+          this.log.info('dial-bad-answer', { channel: this.channel, leg: to, error: (err as Error).message });
+        }
+      },
+    );
+    if (!sent) later();
   }
 
   /** the bridge is over: media legs apart, our 2xx retransmissions stopped */

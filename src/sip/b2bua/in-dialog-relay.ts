@@ -109,14 +109,16 @@ export class InDialogRelay {
    * An offer of Palisade's own for `to`, as a re-INVITE in its dialog (a
    * Dial() bridge passing on a hold the other phone made by its answer in
    * an ACK), under the rules a relayed one follows: none while another
-   * INVITE crosses the bridge — false, nothing sent: the caller tries again
-   * later — and none before `to` has ACKed its last 2xx (held until then).
+   * INVITE crosses the bridge — false, nothing sent and `offer` not asked
+   * for: the caller tries again later — and none before `to` has ACKed its
+   * last 2xx (held until then).
    * `done` gets the answer of the 2xx, which is ACKed here, or null and the
    * status when refused (491: the phone's own re-INVITE crossed ours), 0 when
    * it timed out, 487 when the bridge ended first.
    */
-  reoffer(to: Leg, body: Buffer, done: (answer: Buffer | null, status: number) => void): boolean {
+  reoffer(to: Leg, offer: () => Buffer, done: (answer: Buffer | null, status: number) => void): boolean {
     if (this.pendingInvite || this.deferred) return false;
+    const body = offer();
     // the bridge's one INVITE at a time, on behalf of the other leg's phone
     this.pendingInvite = to === 'a' ? 'b' : 'a';
     const d = this.legs[to];
