@@ -86,16 +86,18 @@ function reinvites(p: Baresip): { sent: string[]; received: string[] } {
   return { sent, received };
 }
 
+/** the test dialplan: 700 is Dial(PJSIP/1003); any other number is a direct call of the B2BUA */
+const DIAL_700: DialplanRunner = {
+  has: (_ctx, exten) => exten === '700',
+  run: async (ch: Channel) => {
+    await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
+  },
+};
+
 test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INVITE reaches the other phone, audio stops while held and comes back', {
   timeout: 90_000,
 }, async (t) => {
-  const plan: DialplanRunner = {
-    has: (_ctx, exten) => exten === '700',
-    run: async (ch: Channel) => {
-      await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
-    },
-  };
-  const site = await startSite(plan, ['1002', '1003']);
+  const site = await startSite(DIAL_700, ['1002', '1003']);
   const rtp = 46000 + (process.pid % 20) * 200;
   const a = await phone(site, 'holdA', '1002', TONE_A, rtp, 'PCMU', [], 'auto', { sipTrace: true });
   const b = await phone(site, 'holdB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
@@ -254,13 +256,7 @@ for (const [name, dialled, told] of [
   test(`${name}: a caller that holds and resumes by late offer (its ACK answers sendonly, then sendrecv) holds the callee, which stops sending while held`, {
     timeout: 90_000,
   }, async (t) => {
-    const plan: DialplanRunner = {
-      has: (_ctx, exten) => exten === '700',
-      run: async (ch: Channel) => {
-        await ch.dial([{ tech: 'PJSIP', resource: '1003' }], { timeoutMs: 10_000, options: '' });
-      },
-    };
-    const site = await startSite(plan, ['1002', '1003']);
+    const site = await startSite(DIAL_700, ['1002', '1003']);
     const rtp = 46000 + (process.pid % 20) * 200;
     const b = await phone(site, 'lateB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
     const pcap = join(site.dir, 'late.pcap');

@@ -90,26 +90,40 @@ function iax2Controls(pcap: string, ports: number[]): string[] {
     .map((l) => l.replace('\t', ' '));
 }
 
-test('hold across an IAX2 trunk: one office plays the held party music itself, the other passes HOLD/UNHOLD on and the far office plays it; the tones come back on resume', {
-  timeout: 150_000,
-}, async (t) => {
+/**
+ * Office A (1001, alice: its office plays a held party music itself) and
+ * office B (2001, bea or the SIPp phone: passthrough, so B sends HOLD and
+ * UNHOLD), linked by an IAX2 trunk with a route each way. No OPTIONS from B
+ * to its phone's contact: a SIPp phone's scenario awaits an INVITE.
+ */
+async function holdOffices() {
   const [portA, portB, iaxA, iaxB] = await freeLocalPorts(4);
   const trunkSecret = generateSecret();
   const s1001 = generateSecret();
   const s2001 = generateSecret();
-  const a = await startIax2Office(portA, {
+  const a = await startIax2Office(portA!, {
     extension: { number: '1001', name: 'Al', secret: s1001 },
-    iaxPort: iaxA,
-    trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
+    iaxPort: iaxA!,
+    trunks: [{ name: 'office-b', iax: iaxB!, username: '9000', secret: trunkSecret }],
     outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
+    inbound: ['_1XXX'],
   });
-  const b = await startIax2Office(portB, {
+  const b = await startIax2Office(portB!, {
     extension: { number: '2001', name: 'Bea', secret: s2001 },
-    iaxPort: iaxB,
+    iaxPort: iaxB!,
     iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
-    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
+    trunks: [{ name: 'office-a', iax: iaxA!, username: '9000', secret: trunkSecret }],
+    outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a' }],
     inbound: ['_2XXX'],
+    more: ['registrar:', '  qualify_interval: 0'],
   });
+  return { a, b, portA: portA!, portB: portB!, iaxA: iaxA!, iaxB: iaxB!, s1001, s2001 };
+}
+
+test('hold across an IAX2 trunk: one office plays the held party music itself, the other passes HOLD/UNHOLD on and the far office plays it; the tones come back on resume', {
+  timeout: 150_000,
+}, async (t) => {
+  const { a, b, portA, iaxA, iaxB, s1001, s2001 } = await holdOffices();
   const phones: Baresip[] = [];
   const at = { up: 0, aliceHolds: 0, aliceResumes: 0, beaHolds: 0, beaResumes: 0, end: 0 };
   let pcap = '';
@@ -331,28 +345,9 @@ function aliceHeard(t: { diagnostic(s: string): void }, pcap: string, alice: Bar
 test('a phone that holds by late offer (re-INVITE without SDP, the answer in the ACK), called and calling: its office passes HOLD/UNHOLD on, the far phone hears music, then the tone again', {
   timeout: 150_000,
 }, async (t) => {
-  const [portA, portB, iaxA, iaxB, pUas] = await freeLocalPorts(5);
+  const [pUas] = await freeLocalPorts(1);
   const [mediaUas, mediaUac] = await freeLocalPorts(2, 4);
-  const trunkSecret = generateSecret();
-  const s1001 = generateSecret();
-  const s2001 = generateSecret();
-  const a = await startIax2Office(portA, {
-    extension: { number: '1001', name: 'Al', secret: s1001 },
-    iaxPort: iaxA,
-    trunks: [{ name: 'office-b', iax: iaxB, username: '9000', secret: trunkSecret }],
-    outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
-    inbound: ['_1XXX'],
-  });
-  // 2001 is the SIPp phone; no OPTIONS to its contact (the scenario awaits an INVITE)
-  const b = await startIax2Office(portB, {
-    extension: { number: '2001', name: 'Bea', secret: s2001 },
-    iaxPort: iaxB,
-    iax2: ['mohinterpret: passthrough', 'mohsuggest: default'],
-    trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
-    outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a' }],
-    inbound: ['_2XXX'],
-    more: ['registrar:', '  qualify_interval: 0'],
-  });
+  const { a, b, portA, iaxA, iaxB, s1001, s2001 } = await holdOffices();
   const csv = join(b.dir, 'sipp-2001.csv');
   writeFileSync(csv, sippCsv([{ number: '2001', secret: s2001, name: 'Bea' }], { peers: ['1001'] }));
   // the phone, called: answers, holds after 3.5 s, resumes 3.5 s later, waits for the BYE; echoes the RTP
