@@ -119,6 +119,44 @@ test('an unknown account and a wrong secret get the same frames (REGAUTH, then R
   }
 });
 
+/** the registration's state each time the client sent a REGREQ, with the long waits (refresh, retry) cut to 30 ms */
+async function statesAtEachRegreq(srvPort: number, secret: string, refresh: number, count: number): Promise<string[]> {
+  const clock = {
+    now: () => Date.now(),
+    after(ms: number, fn: () => void) {
+      const t = setTimeout(fn, ms >= 4000 ? 30 : ms);
+      return () => clearTimeout(t);
+    },
+  };
+  const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true, clock });
+  await cli.listen();
+  const reg = new Iax2Registration(cli, { remote: { address: '127.0.0.1', port: srvPort }, username: '1001', secret, refresh });
+  const states: string[] = [];
+  cli.tap = (dir, buf) => {
+    const f = parseFrame(buf) as FullFrame;
+    // the opening REGREQ of each exchange (the call-token round's first frame has an empty CALLTOKEN)
+    if (dir === 'out' && f.type === FrameType.IAX && f.subclass === IaxCmd.REGREQ && Ies.parse(f.data).str(Ie.CALLTOKEN) === '') states.push(reg.status.state);
+  };
+  try {
+    reg.start();
+    await until(() => states.length >= count);
+    return states.slice(0, count);
+  } finally {
+    reg.stop();
+    cli.close();
+  }
+}
+
+test('a refresh stays registered and a retry after a refusal stays rejected while it is under way; only the first attempt shows registering', async () => {
+  const srv = await server();
+  try {
+    assert.deepEqual(await statesAtEachRegreq(srv.engine.localPort, ACCOUNTS['1001']!.secret, 10, 3), ['registering', 'registered', 'registered']);
+    assert.deepEqual(await statesAtEachRegreq(srv.engine.localPort, 'not-the-secret-at-all', 10, 3), ['registering', 'rejected', 'rejected']);
+  } finally {
+    srv.engine.close();
+  }
+});
+
 /** a call from `cli` to the server's number 600, as 1001 (Alice) with its secret */
 function place(cli: Iax2Engine, to: Iax2Engine, format: number, capability = format): Iax2Call {
   return Iax2Call.place(

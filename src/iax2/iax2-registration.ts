@@ -38,6 +38,8 @@ export class Iax2Registration implements SessionOwner {
   private timer: (() => void) | null = null;
   private failures = 0;
   private stopped = false;
+  /** a REGREQ exchange is under way (the first, a refresh or a retry) */
+  private attempting = false;
   /** a REGREL exchange is under way: its answer settles this */
   private releasing: ((released: boolean) => void) | null = null;
   readonly status: RegistrationStatus = { state: 'idle', refresh: 0, registrations: 0, lastRegistered: null, lastError: null, failures: 0 };
@@ -59,6 +61,7 @@ export class Iax2Registration implements SessionOwner {
     this.timer?.();
     if (this.session) this.engine.release(this.session);
     this.session = null;
+    this.attempting = false;
   }
 
   /**
@@ -93,7 +96,10 @@ export class Iax2Registration implements SessionOwner {
     this.session = s;
     s.onFrame = (f) => this.onFrame(f);
     s.onTimeout = () => this.failed('timeout', 'no answer from the server');
-    this.status.state = 'registering';
+    this.attempting = true;
+    // only the first attempt shows as registering: a refresh stays registered, and a retry after a
+    // refusal or silence stays rejected or timeout, until the server's answer says otherwise
+    if (this.status.state === 'idle') this.status.state = 'registering';
     this.sendRegreq(new IeBuilder().empty(Ie.CALLTOKEN));
   }
 
@@ -106,7 +112,7 @@ export class Iax2Registration implements SessionOwner {
   }
 
   onCallToken(token: string): void {
-    if (!this.session || (this.status.state !== 'registering' && !this.releasing)) return;
+    if (!this.session || (!this.attempting && !this.releasing)) return;
     this.session.restart();
     this.sendRegreq(new IeBuilder().str(Ie.CALLTOKEN, token));
   }
@@ -143,6 +149,7 @@ export class Iax2Registration implements SessionOwner {
   private finishSession(): void {
     const s = this.session;
     this.session = null;
+    this.attempting = false;
     if (!s) return;
     // our ACK went out with the frame's receipt; nothing else is pending
     this.engine.release(s);

@@ -103,8 +103,9 @@ export class TrunkRegistration {
 
   private async attempt(expires: number): Promise<void> {
     if (this.stopped) return;
-    // a refresh keeps the state: the binding stands until it expires or the refresh fails
-    if (!this.bound) this.status.state = 'registering';
+    // a refresh keeps the state: the binding stands until it expires or the refresh fails; a retry
+    // after a failure stays failed until the far end's answer says otherwise
+    if (!this.bound && this.status.state !== 'failed') this.status.state = 'registering';
     this.status.nextAttemptAt = null;
     let targets: Remote[];
     try {
