@@ -496,6 +496,10 @@ test('staysInside: a number whose every extension places no call; one Dial(), ju
   assert.equal(engine.staysInside('#5123'), false, "its context's h extension dials");
   assert.equal(engine.staysInside('*80'), false, 'nothing matches: not ours to count');
   assert.equal(engine.staysInside('0044123'), false);
+  // the answers kept per number: asked again, and after more numbers than are kept, the same
+  assert.equal(engine.staysInside('*7200441234'), true);
+  for (let i = 0; i < 5000; i++) engine.staysInside(`*73${i}`);
+  assert.deepEqual([engine.staysInside('*7200441234'), engine.staysInside('*7300441234')], [true, false]);
   engine.reload(parseExtensionsConfText('[features]\nexten => _*72X.,1,Dial(PJSIP/${EXTEN:3}@trunk)\n', 'extensions.conf', { registry: r }));
   assert.equal(engine.staysInside('*7200441234'), false, 'a reload is seen');
 });

@@ -154,6 +154,19 @@ export class DialplanEngine {
    * keeps the number outside.
    */
   staysInside(exten: string): boolean {
+    // asked more than once per call (the call gate, the trunks' routing): the answer per number is kept
+    // with the loaded dialplan, a bounded number of them (a scanner's endless numbers cannot grow it)
+    let numbers = insideNumbers.get(this.dp);
+    if (!numbers) insideNumbers.set(this.dp, (numbers = new Map()));
+    const known = numbers.get(exten);
+    if (known !== undefined) return known;
+    const v = this.walkInside(exten);
+    if (numbers.size >= INSIDE_NUMBERS_KEPT) numbers.clear();
+    numbers.set(exten, v);
+    return v;
+  }
+
+  private walkInside(exten: string): boolean {
     let verdicts = insideVerdicts.get(this.dp);
     if (!verdicts) insideVerdicts.set(this.dp, (verdicts = new Map()));
     const registry = this.opts.registry;
@@ -222,6 +235,9 @@ export class DialplanEngine {
 const exactNames = new WeakMap<Dialplan, Set<string>>();
 /** per dialplan: whether each extension's steps place no call (staysInside) */
 const insideVerdicts = new WeakMap<Dialplan, Map<Extension, boolean>>();
+/** per dialplan: staysInside's answer per number dialled, at most INSIDE_NUMBERS_KEPT (then forgotten all at once) */
+const insideNumbers = new WeakMap<Dialplan, Map<string, boolean>>();
+const INSIDE_NUMBERS_KEPT = 4096;
 
 class CallRun implements CallState {
   context: string;
