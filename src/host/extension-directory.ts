@@ -2,7 +2,8 @@
 // (`palisade users import`) merged with the configuration file's, which wins
 // on the same number. The authenticator, the registrar and the B2BUA read
 // it; `reload-extensions` re-reads it in place and tells its listeners
-// (voicemail re-reads the imported mailboxes).
+// (voicemail re-reads the imported mailboxes). It also knows the numbers set
+// aside (disabled), which serve no one but are still taken.
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { Ha1Set } from '../sip/auth/digest.js';
 import type { ExtensionDirectory as ExtensionDirectoryPort, ExtensionInfo } from '../core/directory.js';
@@ -20,6 +21,8 @@ export type ReloadListener = (imported: readonly StoredExtension[]) => ReloadAns
 
 export class ExtensionDirectory implements ExtensionDirectoryPort {
   private readonly byNumber = new Map<string, ExtensionRecord>();
+  /** numbers set aside ("disabled"): they serve no one, but are not free either */
+  private setAside = new Set<string>();
   private readonly listeners: ReloadListener[] = [];
   private rows: StoredExtension[] = [];
 
@@ -38,6 +41,15 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
 
   has(number: string): boolean {
     return this.byNumber.has(number);
+  }
+
+  /**
+   * Is `number` an extension set aside (disabled through the API or a site
+   * file)? It cannot register or call, and has() says no; what belongs to it
+   * (its learned calling profile) is kept for when it comes back.
+   */
+  isSetAside(number: string): boolean {
+    return this.setAside.has(number) && !this.byNumber.has(number);
   }
 
   values(): IterableIterator<ExtensionRecord> {
@@ -60,6 +72,7 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
   async load(): Promise<{ extensions: number } & Record<string, unknown>> {
     const next = new Map<string, ExtensionRecord>();
     this.rows = await this.storage.extensions.list();
+    const setAside = new Set(await this.storage.extensions.disabledNumbers());
     for (const row of this.rows) {
       next.set(row.number, {
         number: row.number,
@@ -82,6 +95,7 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
     // swap in place: the authenticator and the B2BUA hold this directory
     this.byNumber.clear();
     for (const [k, v] of next) this.byNumber.set(k, v);
+    this.setAside = setAside;
     let out: { extensions: number } & Record<string, unknown> = { extensions: this.byNumber.size };
     const imported = this.imported();
     for (const l of this.listeners) out = { ...out, ...(await l(imported)) };

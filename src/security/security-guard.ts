@@ -41,7 +41,8 @@ export interface GuardDeps {
   sync?: DefenceSync;
   /**
    * whether an extension exists now (the directory: the configuration's and
-   * the database's); without it no extension's profile is dropped as gone
+   * the database's, and those set aside by "disable", which come back as the
+   * same holder); without it no extension's profile is dropped as gone
    */
   hasExtension?: (number: string) => boolean;
   /** the guard's clock (tests): the call gate's, and what profiles are aged by; Date.now by default */

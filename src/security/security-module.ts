@@ -34,11 +34,12 @@ export interface SecurityModuleServices {
   /** extensions, and numbers the dialplan serves itself (IVR, voicemail): internal for the fraud guard */
   isInternalNumber(n: string): boolean;
   /**
-   * the extensions served (the configuration's and the database's): the
-   * listener runs now and after every reload (an extension made, disabled
-   * or deleted through the API, `reload-extensions`, another node's change)
+   * the extensions served (the configuration's and the database's), and the
+   * numbers set aside by "disable" (isSetAside): the listener runs now and
+   * after every reload (an extension made, disabled or deleted through the
+   * API, `reload-extensions`, another node's change)
    */
-  extensions: { has(n: string): boolean; onReload(listener: () => Promise<undefined>): void };
+  extensions: { has(n: string): boolean; isSetAside(n: string): boolean; onReload(listener: () => Promise<undefined>): void };
   /** the trunks that run now: their owner (the trunks module) publishes the list at start and after each change */
   trunkSet: { follow(fn: (now: readonly { name: string }[]) => Promise<void>): () => void };
   location: { all(): Array<{ received: { address: string } }> };
@@ -113,7 +114,8 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         log: secLog,
         registeredAddresses: registered,
         sync: defences.sync,
-        hasExtension: (n) => s.extensions.has(n),
+        // a disabled extension keeps its profile: it is the same holder when it comes back
+        hasExtension: (n) => s.extensions.has(n) || s.extensions.isSetAside(n),
       });
       security.start();
       // learned profiles of extensions and trunks that are gone are dropped (a number given to someone new starts unlearned)

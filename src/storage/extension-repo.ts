@@ -160,4 +160,34 @@ export class ExtensionRepo {
     const r = await this.db.kysely.deleteFrom('extensions').where('number', '=', number).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+
+  // ---- extensions set aside ("disabled"): their records, out of `extensions`
+
+  async disabled(): Promise<Array<{ number: string; record: Record<string, unknown>; disabledAt: number }>> {
+    const rows = await this.db.kysely.selectFrom('extensions_disabled').selectAll().orderBy('number').execute();
+    return rows.map((r) => ({ number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) }));
+  }
+
+  /** the numbers set aside, without their records (the directory's reload) */
+  async disabledNumbers(): Promise<string[]> {
+    const rows = await this.db.kysely.selectFrom('extensions_disabled').select('number').execute();
+    return rows.map((r) => r.number);
+  }
+
+  /** sets `number` aside with its record (replacing one set aside before) */
+  async setDisabled(number: string, record: Record<string, unknown>): Promise<void> {
+    await this.db.kysely.transaction().execute(async (tx) => {
+      await tx.deleteFrom('extensions_disabled').where('number', '=', number).execute();
+      await tx
+        .insertInto('extensions_disabled')
+        .values({ number, record_json: JSON.stringify(record), disabled_at: Date.now() })
+        .execute();
+    });
+  }
+
+  /** Returns whether `number` was set aside. */
+  async clearDisabled(number: string): Promise<boolean> {
+    const r = await this.db.kysely.deleteFrom('extensions_disabled').where('number', '=', number).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
 }

@@ -99,6 +99,18 @@ export interface CallingProfilesTable {
   updated_at: Int8;
 }
 
+/**
+ * an extension set aside ("disabled" through the API or a site file): its
+ * whole record as JSON, out of `extensions`, so it can neither register nor
+ * call; the directory still knows the number is taken (its learned calling
+ * profile is kept for when it comes back)
+ */
+export interface ExtensionsDisabledTable {
+  number: string;
+  record_json: string;
+  disabled_at: Int8;
+}
+
 export interface SchemaVersionTable {
   version: number;
   applied_at: Int8;
@@ -112,9 +124,10 @@ export interface Tables {
   reputation: ReputationTable;
   fraud_numbers: FraudNumbersTable;
   calling_profiles: CallingProfilesTable;
+  extensions_disabled: ExtensionsDisabledTable;
 }
 
-export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers', 'calling_profiles'] as const;
+export const TABLE_NAMES = ['extensions', 'location', 'cdr', 'schema_version', 'reputation', 'fraud_numbers', 'calling_profiles', 'extensions_disabled'] as const;
 
 export interface MigrationContext {
   driver: StorageDriver;
@@ -300,6 +313,20 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'the Path of each registered contact (RFC 3327: requests to the phone go through the proxy that holds its connection)',
     async up(db, ctx) {
       await addColumn(db, ctx, 'location', 'path', 'text');
+    },
+  },
+  {
+    version: 8,
+    description: 'extensions set aside (disabled): the directory knows their numbers in every worker and node',
+    async up(db) {
+      // the console module kept these in its own table until now; its next schema step moves them here
+      await db.schema
+        .createTable('extensions_disabled')
+        .ifNotExists()
+        .addColumn('number', 'varchar(32)', (c) => c.primaryKey())
+        .addColumn('record_json', 'text', (c) => c.notNull())
+        .addColumn('disabled_at', 'bigint', (c) => c.notNull())
+        .execute();
     },
   },
 ];

@@ -5,8 +5,10 @@
 // to 2101 is flagged. 2001 is then deleted through the API: its profile
 // leaves memory and the calling_profiles table at once (the SQLite file is
 // read beside the server). Made again with a new secret, 2001's first call
-// to a number the old holder never called (2102) is not flagged: the new
-// holder's profile is learning from nothing.
+// to a number the old holder never called (2103) is not flagged: the new
+// holder's profile is learning from nothing. Before the delete, 2001 is
+// disabled and enabled again: that keeps its profile (the row stays, and its
+// next new destination, 2102, is flagged).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import { pollUntil } from '../helpers/wait.js';
 const dir = mkdtempSync(join(tmpdir(), 'palisade-profile-prune-'));
 const user = (number: string): TestUser => ({ number, secret: strongSecret(number), name: `Test ${number}` });
 /** extensions that are never registered: their calls pass the gate, then end 480 */
-const callees = [user('2100'), user('2101'), user('2102')];
+const callees = [user('2100'), user('2101'), user('2102'), user('2103')];
 let pal: PalisadeProcess;
 let base: string;
 let token: string;
@@ -98,6 +100,25 @@ test("an extension deleted through the API and made again starts with an empty p
   const row = await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2001' && r.calls === 4), 10_000);
   assert.ok(row, `the profile is stored: ${JSON.stringify(storedProfiles())}`);
 
+  // disabled and enabled again: the same holder, the same profile (the directory knows the number set aside)
+  const fromDisable = pal.lines.length;
+  const off = await api({ method: 'PATCH', path: '/api/v1/extensions/2001', body: { disabled: true } });
+  assert.equal(off.status, 200, off.text);
+  assert.equal(off.json.disabled, true);
+  // the answer comes once the directory reloaded and the profiles were looked at
+  assert.deepEqual(
+    storedProfiles().filter((r) => r.principal === 'ext:2001'),
+    [{ principal: 'ext:2001', calls: 4 }],
+    'a disabled extension keeps its stored profile',
+  );
+  const on = await api({ method: 'PATCH', path: '/api/v1/extensions/2001', body: { disabled: false } });
+  assert.equal(on.status, 200, on.text);
+  assert.equal(on.json.disabled, false);
+  assert.ok(!pal.lines.slice(fromDisable).some((l) => l.includes('"calling-profiles-pruned"')), 'nothing was pruned');
+  assert.deepEqual(await calls(first, '2102', 1), ['480']);
+  assert.equal(flagged().length, 2, `enabled again, 2001 is judged by the profile it had: ${flagged().join('; ')}`);
+  assert.match(flagged()[1]!, /^anomaly:new-destination → 2102/);
+
   const from = pal.lines.length;
   const del = await api({ method: 'DELETE', path: '/api/v1/extensions/2001' });
   assert.equal(del.status, 200, del.text);
@@ -114,8 +135,8 @@ test("an extension deleted through the API and made again starts with an empty p
 
   const second = await create2001();
   assert.notEqual(second.secret, first.secret);
-  assert.deepEqual(await calls(second, '2102', 1), ['480']);
-  assert.equal(flagged().length, 1, `the new holder's first call is not judged by the old holder's profile: ${flagged().join('; ')}`);
+  assert.deepEqual(await calls(second, '2103', 1), ['480']);
+  assert.equal(flagged().length, 2, `the new holder's first call is not judged by the old holder's profile: ${flagged().join('; ')}`);
   const again = await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2001'), 10_000);
   assert.equal(again?.calls, 1, "the stored profile is the new holder's: one call");
 });

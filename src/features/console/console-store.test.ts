@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { StorageConfig } from '../../config/config-types.js';
 import type { LoadedConfig } from '../../security/config/load-config.js';
 import { openStorage, type Database } from '../../storage/database.js';
-import { ConsoleStore } from './console-store.js';
+import { CONSOLE_MIGRATIONS, ConsoleStore } from './console-store.js';
 import { makeBackup, restoreBackup } from './backup.js';
 import { hashPassword, newToken, verifyPassword } from './credentials.js';
 import { storageBackends } from '../../../test/support/storage-backends.js';
@@ -33,8 +33,8 @@ for (const backend of BACKENDS) {
       cfg = await backend.config();
       db = await openStorage(cfg);
       store = new ConsoleStore(db);
-      assert.equal(await store.migrate(), 1);
-      assert.equal(await store.migrate(), 1, 'idempotent');
+      assert.equal(await store.migrate(), 2);
+      assert.equal(await store.migrate(), 2, 'idempotent');
     });
 
     after(async () => {
@@ -109,6 +109,39 @@ for (const backend of BACKENDS) {
       await store.setSetting('last_backup', '2');
       assert.equal(await store.setting('last_backup'), '2');
       assert.equal(await store.setting('nothing'), null);
+    });
+
+    test("an older console's disabled extensions move to the core's table, once", async () => {
+      const oldCfg = { ...cfg, tablePrefix: prefix() };
+      const old = await openStorage(oldCfg);
+      try {
+        assert.equal(await old.migrateModule('console', CONSOLE_MIGRATIONS.slice(0, 1)), 1);
+        // biome-ignore lint/suspicious/noExplicitAny: the console's own table of version 1
+        const k = old.kysely as any;
+        await k
+          .insertInto('console_disabled_extensions')
+          .values([
+            { number: '3001', record_json: JSON.stringify({ number: '3001', name: 'Ada' }), disabled_at: 1000 },
+            { number: '3002', record_json: JSON.stringify({ number: '3002', name: 'Bo' }), disabled_at: 2000 },
+          ])
+          .execute();
+        const upgraded = new ConsoleStore(old);
+        assert.equal(await upgraded.migrate(), 2);
+        assert.deepEqual(
+          (await upgraded.disabledExtensions()).map((d) => [d.number, d.record.name, d.disabledAt]),
+          [
+            ['3001', 'Ada', 1000],
+            ['3002', 'Bo', 2000],
+          ],
+        );
+        assert.deepEqual((await old.extensions.disabledNumbers()).sort(), ['3001', '3002']);
+        const names = (await k.introspection.getTables()).map((t: { name: string }) => t.name);
+        assert.ok(!names.includes(`${oldCfg.tablePrefix}console_disabled_extensions`), 'the old table is gone');
+        assert.equal(await upgraded.migrate(), 2, 'idempotent');
+      } finally {
+        await old.dropTables();
+        await old.close();
+      }
     });
 
     test("a backup's database part restores every table's rows", async () => {

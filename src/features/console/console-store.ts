@@ -99,6 +99,22 @@ export const CONSOLE_MIGRATIONS: readonly ModuleMigration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    description: "disabled extensions move to the core's extensions_disabled (the directory of every worker and node knows them)",
+    async up(db, ctx) {
+      // the core's schema step 8 made the table before any module starts; MySQL commits DDL at once,
+      // so a step cut short after the drop is run again with the old table gone
+      const old = (await db.introspection.getTables()).some((t) => t.name === `${ctx.prefix}console_disabled_extensions`);
+      if (!old) return;
+      const rows = await db.selectFrom('console_disabled_extensions').selectAll().execute();
+      for (const r of rows) {
+        await db.deleteFrom('extensions_disabled').where('number', '=', r.number).execute();
+        await db.insertInto('extensions_disabled').values({ number: r.number, record_json: r.record_json, disabled_at: r.disabled_at }).execute();
+      }
+      await db.schema.dropTable('console_disabled_extensions').ifExists().execute();
+    },
+  },
 ];
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
@@ -221,23 +237,17 @@ export class ConsoleStore {
     };
   }
 
-  // ---- extensions set aside by "disable"
-  async disabledExtensions(): Promise<Array<{ number: string; record: Record<string, unknown>; disabledAt: number }>> {
-    const rows = await this.db.selectFrom('console_disabled_extensions').selectAll().orderBy('number').execute();
-    return rows.map((r) => ({ number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) }));
+  // ---- extensions set aside by "disable": the core's table (storage/extension-repo.ts), so every worker and node knows the numbers
+  disabledExtensions(): Promise<Array<{ number: string; record: Record<string, unknown>; disabledAt: number }>> {
+    return this.storage.extensions.disabled();
   }
 
-  async setDisabled(number: string, record: Record<string, unknown>): Promise<void> {
-    await this.db.deleteFrom('console_disabled_extensions').where('number', '=', number).execute();
-    await this.db
-      .insertInto('console_disabled_extensions')
-      .values({ number, record_json: JSON.stringify(record), disabled_at: Date.now() })
-      .execute();
+  setDisabled(number: string, record: Record<string, unknown>): Promise<void> {
+    return this.storage.extensions.setDisabled(number, record);
   }
 
-  async clearDisabled(number: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('console_disabled_extensions').where('number', '=', number).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+  clearDisabled(number: string): Promise<boolean> {
+    return this.storage.extensions.clearDisabled(number);
   }
 
   // ---- settings

@@ -237,6 +237,8 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
         const disabled = (await c.store.disabledExtensions()).find((d) => d.number === number);
         if (disabled) {
           await c.store.clearDisabled(number);
+          // the directory forgets the number set aside (and what was kept for it: its learned profile)
+          await reload();
           return {
             body: { number, deleted: true },
             change: { action: 'extension.delete', target: number, before: view(disabled.record as unknown as ExtensionRecord, 'database', true, 0) },
