@@ -353,7 +353,12 @@ export class Baresip {
     return new Promise((res, rej) => {
       const timer = setTimeout(() => {
         this.pending.delete(token);
-        rej(new Error(`baresip ${this.opts.name}: no response to ${command} within ${timeoutMs} ms`));
+        // what baresip printed last says whether it was stuck (and where) or only slow
+        rej(
+          new Error(
+            `baresip ${this.opts.name}: no response to ${command} within ${timeoutMs} ms; last output: ${this.lastLines.slice(-6).join(' | ') || 'none'}; log ${this.logFile}`,
+          ),
+        );
       }, timeoutMs);
       this.pending.set(token, { resolve: res, reject: rej, timer });
       sock.write(`${Buffer.byteLength(body)}:${body},`);
