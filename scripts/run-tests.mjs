@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Finds the compiled test files under dist/ and runs them with Node's test runner.
 // --unit runs only the unit tests beside the code (src/**/*.test.js).
-// Any further argument filters test files by substring.
+// Any further argument filters test files by substring. After the TAP
+// output it prints the slowest files (scripts/file-times.mjs).
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -27,5 +28,12 @@ if (files.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// TAP as before, then the slowest files (scripts/file-times.mjs) once the run is over
+const reporters = [
+  '--test-reporter=tap',
+  '--test-reporter-destination=stdout',
+  `--test-reporter=${join(import.meta.dirname, 'file-times.mjs')}`,
+  '--test-reporter-destination=stdout',
+];
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...reporters, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
