@@ -23,6 +23,8 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
   private readonly byNumber = new Map<string, ExtensionRecord>();
   /** numbers set aside ("disabled"): they serve no one, but are not free either */
   private setAside = new Set<string>();
+  /** when each database extension's present holder was made (created_at); not for palisade.yaml's */
+  private made = new Map<string, number>();
   private readonly listeners: ReloadListener[] = [];
   private rows: StoredExtension[] = [];
 
@@ -50,6 +52,15 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
    */
   isSetAside(number: string): boolean {
     return this.setAside.has(number) && !this.byNumber.has(number);
+  }
+
+  /**
+   * When the present holder of `number` was made (epoch ms): the database's
+   * created_at, which an update keeps and a delete and create renews.
+   * Undefined for palisade.yaml's extensions and numbers not served.
+   */
+  createdAt(number: string): number | undefined {
+    return this.made.get(number);
   }
 
   values(): IterableIterator<ExtensionRecord> {
@@ -82,7 +93,9 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
         ha1: { md5: row.ha1Md5 ?? undefined, sha256: row.ha1Sha256 ?? undefined },
       });
     }
+    const made = new Map(this.rows.map((r) => [r.number, r.createdAt]));
     for (const e of this.cfg.extensions) {
+      made.delete(e.number);
       next.set(e.number, {
         number: e.number,
         name: e.name,
@@ -96,6 +109,7 @@ export class ExtensionDirectory implements ExtensionDirectoryPort {
     this.byNumber.clear();
     for (const [k, v] of next) this.byNumber.set(k, v);
     this.setAside = setAside;
+    this.made = made;
     let out: { extensions: number } & Record<string, unknown> = { extensions: this.byNumber.size };
     const imported = this.imported();
     for (const l of this.listeners) out = { ...out, ...(await l(imported)) };

@@ -258,3 +258,48 @@ test('a removed extension loses its learned profile (memory and table), at start
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a profile learned before its extension's present holder was made is dropped, even when the delete was never seen; one set aside and brought back keeps its own", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'palguard-'));
+  try {
+    const cfg = learningConfig(dir, '{ min_calls: 5 }');
+    const exts = new Set(['1001', '1002', '1003']);
+    const now = Date.now();
+    // when each present holder was made: 1001 and 1002 a day before their calls, 1003 a minute after (clocks of nodes differ)
+    const made = new Map([
+      ['1001', now - 86_400_000],
+      ['1002', now - 86_400_000],
+      ['1003', now + 60_000],
+    ]);
+    const storage = await openStorage(cfg.storage);
+    const guard = await SecurityGuard.create({
+      cfg: cfg.guard,
+      extensions: cfg.extensions,
+      isExtension: (n) => exts.has(n),
+      hasExtension: (n) => exts.has(n),
+      extensionSince: (n) => made.get(n),
+      clock: () => now,
+      storage,
+      sink: nullSecuritySink,
+      log: new LogRoot('error', {}, { write: () => undefined }).get('security'),
+    });
+    try {
+      for (let i = 0; i < 6; i++) for (const e of ['1001', '1002', '1003']) passed(guard, e, `0207946${e}${i}`, `${e}-${i}`);
+      assert.deepEqual(await guard.pruneProfiles('extensions'), { gone: 0, idle: 0 }, 'every profile is its holder’s');
+      // 1002 was deleted and made again where this server did not see it: its row is new
+      made.set('1002', now + 3_600_000);
+      assert.deepEqual(await guard.pruneProfiles('extensions'), { gone: 1, idle: 0 });
+      assert.equal(guard.profiles.state('ext:1002', now), undefined);
+      assert.deepEqual((await new CallingProfileRepo(storage).loadAll()).map((r) => r.principal).sort(), ['ext:1001', 'ext:1003']);
+      assert.doesNotMatch(passed(guard, '1002', '07700900123', 'new-holder'), /flagged/, 'the new holder is learning');
+      // 1001 and 1003 keep theirs: a day-old holder, and one made a minute after its first call by another clock
+      assert.match(passed(guard, '1001', '07700900124', 'old-holder'), /flagged=new-destination/);
+      assert.match(passed(guard, '1003', '07700900125', 'skewed'), /flagged=new-destination/);
+    } finally {
+      await guard.stop();
+      await storage.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -45,12 +45,22 @@ export interface GuardDeps {
    * same holder); without it no extension's profile is dropped as gone
    */
   hasExtension?: (number: string) => boolean;
+  /**
+   * when the present holder of an extension was made (the database's
+   * created_at; undefined for palisade.yaml's): a profile learned before it
+   * is the previous holder's, even where the delete was never seen (a
+   * cluster node cut off from the broker meanwhile, rows changed in the
+   * database behind the server's back)
+   */
+  extensionSince?: (number: string) => number | undefined;
   /** the guard's clock (tests): the call gate's, and what profiles are aged by; Date.now by default */
   clock?: () => number;
 }
 
 const FLUSH_MS = 5000;
 const DAY_MS = 86_400_000;
+/** a profile whose first call is this much older than its extension's created_at is the previous holder's */
+const HOLDER_CLOCK_SLACK_MS = 300_000;
 
 /** why profiles were dropped: at start, the extensions or trunks changed, the daily look */
 export type PruneTrigger = 'start' | 'extensions' | 'trunks' | 'daily';
@@ -227,11 +237,18 @@ export class SecurityGuard {
     const now = (this.d.clock ?? Date.now)();
     const maxAge = this.d.cfg.fraud.anomaly.profileMaxAgeDays * DAY_MS;
     const hasExtension = this.d.hasExtension;
+    const since = this.d.extensionSince;
     let gone = 0;
     let idle = 0;
-    const dropped = this.profiles.drop((id, lastCallAt) => {
+    const dropped = this.profiles.drop((id, lastCallAt, firstCallAt) => {
       const p = principalOf(id);
       if ((p?.kind === 'extension' && hasExtension && !hasExtension(p.name)) || (p?.kind === 'trunk' && this.trunkNames && !this.trunkNames.has(p.name))) {
+        gone++;
+        return true;
+      }
+      // learned before the present holder was made (with room for clocks of nodes that differ a little)
+      const made = p?.kind === 'extension' ? since?.(p.name) : undefined;
+      if (made !== undefined && firstCallAt < made - HOLDER_CLOCK_SLACK_MS) {
         gone++;
         return true;
       }

@@ -39,7 +39,7 @@ export interface SecurityModuleServices {
    * after every reload (an extension made, disabled or deleted through the
    * API, `reload-extensions`, another node's change)
    */
-  extensions: { has(n: string): boolean; isSetAside(n: string): boolean; onReload(listener: () => Promise<undefined>): void };
+  extensions: { has(n: string): boolean; isSetAside(n: string): boolean; createdAt(n: string): number | undefined; onReload(listener: () => Promise<undefined>): void };
   /** the trunks that run now: their owner (the trunks module) publishes the list at start and after each change */
   trunkSet: { follow(fn: (now: readonly { name: string }[]) => Promise<void>): () => void };
   location: { all(): Array<{ received: { address: string } }> };
@@ -116,6 +116,7 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         sync: defences.sync,
         // a disabled extension keeps its profile: it is the same holder when it comes back
         hasExtension: (n) => s.extensions.has(n) || s.extensions.isSetAside(n),
+        extensionSince: (n) => s.extensions.createdAt(n),
       });
       security.start();
       // learned profiles of extensions and trunks that are gone are dropped (a number given to someone new starts unlearned)

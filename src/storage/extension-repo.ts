@@ -22,6 +22,12 @@ export interface ExtensionRecord {
   voicemailPin: string | null;
   directMedia: boolean;
   maxContacts: number;
+  /**
+   * when this holder of the number was made (epoch ms), for a record written
+   * back as it was (an extension set aside and enabled again); a new row gets
+   * now without it, and an update never changes it
+   */
+  createdAt?: number;
 }
 
 export interface StoredExtension extends ExtensionRecord {
@@ -77,7 +83,7 @@ function toRow(r: ExtensionRecord, now: number): Insertable<ExtensionsTable> {
     voicemail_pin: r.voicemailPin,
     direct_media: r.directMedia ? 1 : 0,
     max_contacts: r.maxContacts,
-    created_at: now,
+    created_at: r.createdAt ?? now,
     updated_at: now,
   };
 }

@@ -245,6 +245,22 @@ for (const backend of BACKENDS) {
       assert.equal(await db.extensions.delete('1003'), true);
       assert.equal(await db.extensions.delete('1003'), false);
       assert.equal(await db.extensions.get('1003'), undefined);
+      // written back as it was (set aside, then enabled): its created_at comes with it; an update still keeps the row's
+      await db.extensions.upsertMany([{ ...ext('1003'), createdAt: 1_000_000 }]);
+      assert.equal((await db.extensions.get('1003'))!.createdAt, 1_000_000);
+      await db.extensions.upsertMany([{ ...ext('1003', { name: 'Cy' }), createdAt: 2_000_000 }]);
+      assert.deepEqual([(await db.extensions.get('1003'))!.name, (await db.extensions.get('1003'))!.createdAt], ['Cy', 1_000_000]);
+      // the numbers set aside, in the core's table
+      await db.extensions.setDisabled('1004', { number: '1004', name: 'x' });
+      await db.extensions.setDisabled('1004', { number: '1004', name: 'y', createdAt: 5 });
+      assert.deepEqual(
+        (await db.extensions.disabled()).map((d) => [d.number, d.record.name, d.record.createdAt]),
+        [['1004', 'y', 5]],
+      );
+      assert.deepEqual(await db.extensions.disabledNumbers(), ['1004']);
+      assert.equal(await db.extensions.clearDisabled('1004'), true);
+      assert.equal(await db.extensions.clearDisabled('1004'), false);
+      assert.deepEqual(await db.extensions.disabledNumbers(), []);
     });
 
     test('extensions: upsertMany is all or nothing', async () => {

@@ -18,6 +18,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { adminToken, eventAfter, startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts, runSipp } from '../helpers/sipp.js';
 import { sippCsv, strongSecret, type TestUser } from '../helpers/users.js';
+import { controlRequest } from '../../src/admin/control-socket.js';
 import { apiCall, type ApiCall } from '../helpers/http-api.js';
 import { pollUntil } from '../helpers/wait.js';
 
@@ -67,10 +68,10 @@ async function calls(caller: TestUser, dialled: string, count: number): Promise<
   return results;
 }
 
-const flagged = () =>
+const flagged = (account = '2001') =>
   pal
     .events()
-    .filter((e) => e.event === 'security-event' && e.account === '2001' && /^anomaly:/.test(String(e.detail)))
+    .filter((e) => e.event === 'security-event' && e.account === account && /^anomaly:/.test(String(e.detail)))
     .map((e) => `${String(e.detail)} → ${String(e.dialled)}`);
 
 /** the calling_profiles rows of the server's SQLite database, read beside it */
@@ -83,11 +84,12 @@ function storedProfiles(): Array<{ principal: string; calls: number }> {
   }
 }
 
-async function create2001(): Promise<TestUser> {
-  const r = await api({ method: 'POST', path: '/api/v1/extensions', body: { number: '2001' } });
+async function create(number: string): Promise<TestUser> {
+  const r = await api({ method: 'POST', path: '/api/v1/extensions', body: { number } });
   assert.equal(r.status, 201, r.text);
-  return { number: '2001', secret: r.json.secret as string, name: '2001' };
+  return { number, secret: r.json.secret as string, name: number };
 }
+const create2001 = () => create('2001');
 
 test("an extension deleted through the API and made again starts with an empty profile: the old holder's destinations do not judge the new one", { timeout: 120_000 }, async () => {
   const first = await create2001();
@@ -139,4 +141,42 @@ test("an extension deleted through the API and made again starts with an empty p
   assert.equal(flagged().length, 2, `the new holder's first call is not judged by the old holder's profile: ${flagged().join('; ')}`);
   const again = await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2001'), 10_000);
   assert.equal(again?.calls, 1, "the stored profile is the new holder's: one call");
+});
+
+test("an extension deleted and made again behind the server's back (another node, the database itself) is seen by its new created_at at the next reload", {
+  timeout: 120_000,
+}, async () => {
+  const holder = await create('2002');
+  assert.deepEqual(await calls(holder, '2100', 3), ['480', '480', '480']);
+  assert.deepEqual(await calls(holder, '2101', 1), ['480']);
+  assert.equal(flagged('2002').length, 1, 'the learned profile judges');
+  await pollUntil(() => storedProfiles().find((r) => r.principal === 'ext:2002' && r.calls === 4), 10_000);
+
+  // the row deleted and written again, as a new holder's, in the database beside the running server; its
+  // created_at is 10 minutes on, as if made that long after the old holder's calls (the guard allows 5 min
+  // between nodes' clocks, and these calls were learned seconds ago)
+  const db = new BetterSqlite3(join(pal.dir, 'palisade.db'), { fileMustExist: true });
+  try {
+    const row = db.prepare('SELECT * FROM extensions WHERE number = ?').get('2002') as Record<string, unknown>;
+    assert.ok(row, 'the API stored 2002');
+    db.prepare('DELETE FROM extensions WHERE number = ?').run('2002');
+    const cols = Object.keys(row);
+    db.prepare(`INSERT INTO extensions (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`).run({ ...row, created_at: Date.now() + 600_000 });
+  } finally {
+    db.close();
+  }
+  // still there (the server saw no delete) until the reload reads the new created_at
+  assert.equal(storedProfiles().find((r) => r.principal === 'ext:2002')?.calls, 4);
+  const from = pal.lines.length;
+  const reloaded = (await controlRequest(join(pal.dir, 'control.sock'), 'reload-extensions', {})) as Record<string, unknown>;
+  assert.ok(Number(reloaded.extensions) >= 5, JSON.stringify(reloaded));
+  const pruned = await eventAfter(pal, from, (e) => e.event === 'calling-profiles-pruned');
+  assert.deepEqual([pruned.trigger, pruned.principal_gone], ['extensions', 1]);
+  assert.equal(
+    storedProfiles().find((r) => r.principal === 'ext:2002'),
+    undefined,
+    'the old holder’s row is gone',
+  );
+  assert.deepEqual(await calls(holder, '2102', 1), ['480']);
+  assert.equal(flagged('2002').length, 1, `the new holder is learning, not judged: ${flagged('2002').join('; ')}`);
 });

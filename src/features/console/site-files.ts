@@ -158,10 +158,18 @@ export async function applySite(storage: Database, store: ConsoleStore, site: Si
     else if (JSON.stringify(toSite(before, disabledNow.has(e.number))) !== JSON.stringify(e)) plan.updated.push(e.number);
   }
   for (const n of [...current.keys(), ...disabledNow.keys()]) if (!wanted.has(n)) plan.deleted.push(n);
-  const enabled = site.filter((e) => !e.disabled).map(toRecord);
+  // one enabled again is the same holder: when it was made comes back with it
+  const enabled = site
+    .filter((e) => !e.disabled)
+    .map((e) => {
+      const made = disabledNow.get(e.number)?.createdAt as number | undefined;
+      return made !== undefined ? { ...toRecord(e), createdAt: made } : toRecord(e);
+    });
   await storage.extensions.upsertMany(enabled);
   for (const e of site.filter((x) => x.disabled)) {
-    await store.setDisabled(e.number, toRecord(e) as unknown as Record<string, unknown>);
+    // the same holder set aside: when it was made goes with it (its learned calling profile stays its own)
+    const made = current.get(e.number)?.createdAt ?? (disabledNow.get(e.number)?.createdAt as number | undefined);
+    await store.setDisabled(e.number, { ...toRecord(e), ...(made !== undefined ? { createdAt: made } : {}) } as unknown as Record<string, unknown>);
     await storage.extensions.delete(e.number);
   }
   for (const e of site.filter((x) => !x.disabled)) if (disabledNow.has(e.number)) await store.clearDisabled(e.number);

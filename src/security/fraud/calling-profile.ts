@@ -184,10 +184,10 @@ export class CallingProfiles {
    * its last call); returns their principals. Not reported to onChange: the
    * caller decides what becomes of the stored ones.
    */
-  drop(gone: (id: string, lastCallAt: number) => boolean): string[] {
+  drop(gone: (id: string, lastCallAt: number, firstCallAt: number) => boolean): string[] {
     const out: string[] = [];
     for (const [id, p] of this.map) {
-      if (!gone(id, p.last)) continue;
+      if (!gone(id, p.last, p.first)) continue;
       this.map.delete(id);
       out.push(id);
     }
