@@ -163,6 +163,8 @@ test('create a trunk on the Trunks page: checked as typed with the server rules,
   let passed = false;
   try {
     await page.goto(base);
+    // the page asks the server for its session first: wait until it shows the login form or the app, then decide
+    await page.waitForSelector('input[name=password], button[data-page=trunks]');
     if (await page.isVisible('input[name=password]')) {
       await page.fill('input[name=name]', 'root');
       await page.fill('input[name=password]', password);
