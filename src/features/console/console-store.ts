@@ -102,17 +102,17 @@ export const CONSOLE_MIGRATIONS: readonly ModuleMigration[] = [
   {
     version: 2,
     description: "disabled extensions move to the core's extensions_disabled (the directory of every worker and node knows them)",
-    async up(db, ctx) {
-      // the core's schema step 8 made the table before any module starts; MySQL commits DDL at once,
-      // so a step cut short after the drop is run again with the old table gone
-      const old = (await db.introspection.getTables()).some((t) => t.name === `${ctx.prefix}console_disabled_extensions`);
-      if (!old) return;
+    async up(db) {
+      // the core's schema step 8 made extensions_disabled before any module starts. The old table stays,
+      // empty: a backup made before this step restores its rows there with this step not yet recorded
+      // (module_schema comes back as it was), so the next start moves them again and replaces what the
+      // database held before the restore
       const rows = await db.selectFrom('console_disabled_extensions').selectAll().execute();
+      await db.deleteFrom('extensions_disabled').execute();
       for (const r of rows) {
-        await db.deleteFrom('extensions_disabled').where('number', '=', r.number).execute();
         await db.insertInto('extensions_disabled').values({ number: r.number, record_json: r.record_json, disabled_at: r.disabled_at }).execute();
       }
-      await db.schema.dropTable('console_disabled_extensions').ifExists().execute();
+      await db.deleteFrom('console_disabled_extensions').execute();
     },
   },
 ];
