@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { Iax2Engine } from './iax2-engine.js';
+import type { Iax2Clock } from './iax2-session.js';
 import { Iax2Server, type Iax2Account, type Iax2AuthReport } from './iax2-server.js';
 import { Iax2Registration } from './iax2-registration.js';
 import { Iax2Call } from './iax2-call.js';
@@ -76,25 +77,41 @@ test('registration: call token, REGAUTH with MD5, REGACK with the refresh clampe
   }
 });
 
-/** what a client sees when registering: the frames the server sent, as [subclass, IE ids] */
-async function registerAndWatch(srvPort: number, username: string, secret: string): Promise<Array<[number, number[]]>> {
-  const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true });
+/**
+ * a client registering to the server at `srvPort` as `username`: `watch` sees
+ * each frame it sends or receives (with the registration) until `done` holds
+ */
+async function whileRegistering(
+  srvPort: number,
+  o: { username: string; secret: string; refresh: number; clock?: Iax2Clock },
+  watch: (dir: 'in' | 'out', f: FullFrame, reg: Iax2Registration) => void,
+  done: (reg: Iax2Registration) => boolean,
+): Promise<void> {
+  const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true, ...(o.clock ? { clock: o.clock } : {}) });
   await cli.listen();
-  const seen: Array<[number, number[]]> = [];
-  cli.tap = (dir, buf) => {
-    if (dir !== 'in') return;
-    const f = parseFrame(buf) as FullFrame;
-    if (f.type === FrameType.IAX && f.subclass !== IaxCmd.ACK) seen.push([f.subclass, [...Ies.parse(f.data).map.keys()]]);
-  };
-  const reg = new Iax2Registration(cli, { remote: { address: '127.0.0.1', port: srvPort }, username, secret, refresh: 60 });
+  const reg = new Iax2Registration(cli, { remote: { address: '127.0.0.1', port: srvPort }, username: o.username, secret: o.secret, refresh: o.refresh });
+  cli.tap = (dir, buf) => watch(dir, parseFrame(buf) as FullFrame, reg);
   try {
     reg.start();
-    await until(() => reg.status.state === 'rejected');
-    return seen;
+    await until(() => done(reg));
   } finally {
     reg.stop();
     cli.close();
   }
+}
+
+/** what a client sees when registering: the frames the server sent, as [subclass, IE ids] */
+async function registerAndWatch(srvPort: number, username: string, secret: string): Promise<Array<[number, number[]]>> {
+  const seen: Array<[number, number[]]> = [];
+  await whileRegistering(
+    srvPort,
+    { username, secret, refresh: 60 },
+    (dir, f) => {
+      if (dir === 'in' && f.type === FrameType.IAX && f.subclass !== IaxCmd.ACK) seen.push([f.subclass, [...Ies.parse(f.data).map.keys()]]);
+    },
+    (reg) => reg.status.state === 'rejected',
+  );
+  return seen;
 }
 
 test('an unknown account and a wrong secret get the same frames (REGAUTH, then REGREJ); only the defences learn which it was', async () => {
@@ -121,30 +138,24 @@ test('an unknown account and a wrong secret get the same frames (REGAUTH, then R
 
 /** the registration's state each time the client sent a REGREQ, with the long waits (refresh, retry) cut to 30 ms */
 async function statesAtEachRegreq(srvPort: number, secret: string, refresh: number, count: number): Promise<string[]> {
-  const clock = {
+  const clock: Iax2Clock = {
     now: () => Date.now(),
-    after(ms: number, fn: () => void) {
+    after(ms, fn) {
       const t = setTimeout(fn, ms >= 4000 ? 30 : ms);
       return () => clearTimeout(t);
     },
   };
-  const cli = new Iax2Engine({ address: '127.0.0.1', port: 0, admit: () => true, requireCallToken: () => true, clock });
-  await cli.listen();
-  const reg = new Iax2Registration(cli, { remote: { address: '127.0.0.1', port: srvPort }, username: '1001', secret, refresh });
   const states: string[] = [];
-  cli.tap = (dir, buf) => {
-    const f = parseFrame(buf) as FullFrame;
-    // the opening REGREQ of each exchange (the call-token round's first frame has an empty CALLTOKEN)
-    if (dir === 'out' && f.type === FrameType.IAX && f.subclass === IaxCmd.REGREQ && Ies.parse(f.data).str(Ie.CALLTOKEN) === '') states.push(reg.status.state);
-  };
-  try {
-    reg.start();
-    await until(() => states.length >= count);
-    return states.slice(0, count);
-  } finally {
-    reg.stop();
-    cli.close();
-  }
+  await whileRegistering(
+    srvPort,
+    { username: '1001', secret, refresh, clock },
+    (dir, f, reg) => {
+      // the opening REGREQ of each exchange (the call-token round's first frame has an empty CALLTOKEN)
+      if (dir === 'out' && f.type === FrameType.IAX && f.subclass === IaxCmd.REGREQ && Ies.parse(f.data).str(Ie.CALLTOKEN) === '') states.push(reg.status.state);
+    },
+    () => states.length >= count,
+  );
+  return states.slice(0, count);
 }
 
 test('a refresh stays registered and a retry after a refusal stays rejected while it is under way; only the first attempt shows registering', async () => {

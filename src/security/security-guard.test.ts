@@ -30,6 +30,26 @@ function learningConfig(dir: string, anomaly: string): ReturnType<typeof parseCo
 
 const CALLER = { address: '10.0.0.1', port: 5060, transport: 'udp' as const };
 
+/** a guard whose directory is `exts` (and, when given, the extensions' creation times), on the test's clock; its log lines go to `lines` */
+async function guardOver(
+  cfg: ReturnType<typeof parseConfig>,
+  o: { exts: Set<string>; made?: Map<string, number>; now: () => number; lines?: Array<Record<string, unknown>> },
+): Promise<{ guard: SecurityGuard; storage: Database }> {
+  const storage = await openStorage(cfg.storage);
+  const guard = await SecurityGuard.create({
+    cfg: cfg.guard,
+    extensions: cfg.extensions,
+    isExtension: (n) => o.exts.has(n),
+    hasExtension: (n) => o.exts.has(n),
+    ...(o.made ? { extensionSince: (n: string) => o.made!.get(n) } : {}),
+    clock: o.now,
+    storage,
+    sink: nullSecuritySink,
+    log: new LogRoot('info', {}, { write: (l) => void o.lines?.push(JSON.parse(l) as Record<string, unknown>) }).get('security'),
+  });
+  return { guard, storage };
+}
+
 /** a call the gate must let through, answered for a minute: its verdict */
 function passed(guard: SecurityGuard, caller: string, dialled: string, callId: string): string {
   const d = guard.callGate.check({ caller, dialled, remote: CALLER, callId });
@@ -183,20 +203,7 @@ test('a removed extension loses its learned profile (memory and table), at start
     const exts = new Set(['1001', '1002']);
     let now = Date.now();
     const lines: Array<Record<string, unknown>> = [];
-    const start = async () => {
-      const storage = await openStorage(cfg.storage);
-      const guard = await SecurityGuard.create({
-        cfg: cfg.guard,
-        extensions: cfg.extensions,
-        isExtension: (n) => exts.has(n),
-        hasExtension: (n) => exts.has(n),
-        clock: () => now,
-        storage,
-        sink: nullSecuritySink,
-        log: new LogRoot('info', {}, { write: (l) => void lines.push(JSON.parse(l) as Record<string, unknown>) }).get('security'),
-      });
-      return { guard, storage };
-    };
+    const start = () => guardOver(cfg, { exts, now: () => now, lines });
     const call = (guard: SecurityGuard, caller: string, dialled: string) => passed(guard, caller, dialled, `${caller}-${dialled}-${Math.random()}`);
     const stored = async (storage: Database) => (await new CallingProfileRepo(storage).loadAll()).map((r) => r.principal).sort();
     const pruned = () =>
@@ -271,18 +278,7 @@ test("a profile learned before its extension's present holder was made is droppe
       ['1002', now - 86_400_000],
       ['1003', now + 60_000],
     ]);
-    const storage = await openStorage(cfg.storage);
-    const guard = await SecurityGuard.create({
-      cfg: cfg.guard,
-      extensions: cfg.extensions,
-      isExtension: (n) => exts.has(n),
-      hasExtension: (n) => exts.has(n),
-      extensionSince: (n) => made.get(n),
-      clock: () => now,
-      storage,
-      sink: nullSecuritySink,
-      log: new LogRoot('error', {}, { write: () => undefined }).get('security'),
-    });
+    const { guard, storage } = await guardOver(cfg, { exts, made, now: () => now });
     try {
       for (let i = 0; i < 6; i++) for (const e of ['1001', '1002', '1003']) passed(guard, e, `0207946${e}${i}`, `${e}-${i}`);
       assert.deepEqual(await guard.pruneProfiles('extensions'), { gone: 0, idle: 0 }, 'every profile is its holder’s');
