@@ -8,8 +8,9 @@ export default async function* fileTimes(source) {
   const seen = new Map();
   for await (const ev of source) {
     const file = ev.data?.file;
-    // every file is enqueued at the start; its own time begins when it is dequeued
-    if (!file || ev.type === 'test:enqueue') continue;
+    // only the file's own entry (named by its path): a test declared through a helper carries the
+    // helper's path, and every file is enqueued at the start; its own time runs from dequeue to complete
+    if (!file || ev.data.name !== file || ev.type === 'test:enqueue') continue;
     const now = Date.now();
     const t = seen.get(file);
     if (t) t.last = now;
