@@ -180,15 +180,13 @@ export class ExtensionRepo {
     return rows.map((r) => r.number);
   }
 
-  /** sets `number` aside with its record (replacing one set aside before) */
+  /** sets `number` aside with its record (replacing one set aside before), in one statement */
   async setDisabled(number: string, record: Record<string, unknown>): Promise<void> {
-    await this.db.kysely.transaction().execute(async (tx) => {
-      await tx.deleteFrom('extensions_disabled').where('number', '=', number).execute();
-      await tx
-        .insertInto('extensions_disabled')
-        .values({ number, record_json: JSON.stringify(record), disabled_at: Date.now() })
-        .execute();
-    });
+    // no transaction: on SQLite one would hold the shared connection across awaits, and a CDR written meanwhile would land inside it
+    const set = { record_json: JSON.stringify(record), disabled_at: Date.now() };
+    const q = this.db.kysely.insertInto('extensions_disabled').values({ number, ...set });
+    if (this.db.driver === 'mysql') await q.onDuplicateKeyUpdate(set).execute();
+    else await q.onConflict((oc) => oc.column('number').doUpdateSet(set)).execute();
   }
 
   /** Returns whether `number` was set aside. */
