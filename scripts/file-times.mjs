@@ -1,7 +1,7 @@
 // A test reporter (node --test --test-reporter=./scripts/file-times.mjs):
 // after the run, the test files that took longest, each with the wall time
-// from its first event to its last (its before/after hooks included: files
-// run one at a time) — where the test line's minutes go.
+// of its own entry, from dequeue to complete (its before/after hooks
+// included: files run one at a time) — where the test line's minutes go.
 const SHOWN = 20;
 
 export default async function* fileTimes(source) {
