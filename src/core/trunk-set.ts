@@ -3,7 +3,10 @@
 // the result at start and after each change), and modules that carry
 // trunks of another technology (IAX2) follow it, so a trunk made, edited,
 // disabled or deleted through the API takes effect in them at once. A port
-// in core/ (docs/architecture.md): neither module imports the other.
+// in core/ (docs/architecture.md): neither module imports the other. Beside
+// the list it carries the names of the trunks set aside (disabled, kept in
+// the database to come back): they do not run, but they are not gone, so
+// what is kept per trunk (its learned calling profile) stays for them.
 
 /** what every trunk has, whatever module carries it */
 export interface TrunkSetEntry {
@@ -14,19 +17,26 @@ export interface TrunkSetEntry {
 
 export class TrunkSet<T extends TrunkSetEntry = TrunkSetEntry> {
   private list: readonly T[] = [];
-  private readonly followers = new Set<(now: readonly T[]) => void | Promise<void>>();
+  private aside: readonly string[] = [];
+  private readonly followers = new Set<(now: readonly T[], setAside: readonly string[]) => void | Promise<void>>();
 
   /** the trunks that run now (empty until the owner publishes) */
   get current(): readonly T[] {
     return this.list;
   }
 
-  /** the owner's new list: every follower has applied it when this resolves */
-  async publish(next: readonly T[]): Promise<void> {
+  /** the names of the trunks set aside (disabled): not running, not gone */
+  get setAside(): readonly string[] {
+    return this.aside;
+  }
+
+  /** the owner's new list, and the trunks it holds set aside: every follower has applied it when this resolves */
+  async publish(next: readonly T[], setAside: readonly string[] = []): Promise<void> {
     this.list = next;
+    this.aside = setAside;
     for (const fn of [...this.followers]) {
       try {
-        await fn(next);
+        await fn(next, setAside);
       } catch {
         // a follower logs its own faults; the owner's change stands
       }
@@ -34,7 +44,7 @@ export class TrunkSet<T extends TrunkSetEntry = TrunkSetEntry> {
   }
 
   /** hear every published list from now on; returns the unfollow */
-  follow(fn: (now: readonly T[]) => void | Promise<void>): () => void {
+  follow(fn: (now: readonly T[], setAside: readonly string[]) => void | Promise<void>): () => void {
     this.followers.add(fn);
     return () => this.followers.delete(fn);
   }

@@ -41,7 +41,7 @@ export interface SecurityModuleServices {
    */
   extensions: { has(n: string): boolean; isSetAside(n: string): boolean; createdAt(n: string): number | undefined; onReload(listener: () => Promise<undefined>): void };
   /** the trunks that run now: their owner (the trunks module) publishes the list at start and after each change */
-  trunkSet: { follow(fn: (now: readonly { name: string }[]) => Promise<void>): () => void };
+  trunkSet: { follow(fn: (now: readonly { name: string }[], setAside: readonly string[]) => Promise<void>): () => void };
   location: { all(): Array<{ received: { address: string } }> };
   transport: { localFor(remote: Remote): ListenPoint; closeFlowsFrom(address: string): number };
   pipeline: { addScreen(s: ScreenStage): void; addGate(g: GateStage): void };
@@ -126,7 +126,8 @@ export function securityModule(): PalisadeModule<ModuleDeclarations<never, never
         if (pruning) await guard.pruneProfiles('extensions');
         return undefined;
       });
-      const unfollow = s.trunkSet.follow((list) => guard.trunksNow(list.map((t) => t.name)));
+      // a disabled trunk keeps its profile too: enabled again, it is the same trunk
+      const unfollow = s.trunkSet.follow((list, setAside) => guard.trunksNow([...list.map((t) => t.name), ...setAside]));
       const stopPruning = () => {
         pruning = false;
         unfollow();

@@ -8,7 +8,10 @@
 // to a number the old holder never called (2103) is not flagged: the new
 // holder's profile is learning from nothing. Before the delete, 2001 is
 // disabled and enabled again: that keeps its profile (the row stays, and its
-// next new destination, 2102, is flagged).
+// next new destination, 2102, is flagged). A trunk made through the API
+// learns from the calls it brings in (SIPp as the carrier) and keeps its
+// profile the same way when it is disabled and enabled again; deleted, its
+// profile goes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,10 +31,13 @@ const user = (number: string): TestUser => ({ number, secret: strongSecret(numbe
 const callees = [user('2100'), user('2101'), user('2102'), user('2103')];
 let pal: PalisadeProcess;
 let base: string;
+/** the carrier's port: a trunk of the API is recognised by its host's address and this port */
+let carrierPort: number;
 let token: string;
 
 before(async () => {
-  const [httpPort] = await freeLocalPorts(1);
+  const [httpPort, provPort] = await freeLocalPorts(2);
+  carrierPort = provPort!;
   base = `http://127.0.0.1:${httpPort}`;
   pal = await startPalisade({
     users: callees,
@@ -46,6 +52,9 @@ before(async () => {
       'fraud:',
       '  defaults: { calls_per_minute: 0 }',
       '  anomaly: { mode: flag, min_calls: 3, hour_share: 0 }',
+      'routes:',
+      '  inbound:',
+      '    - { did: "_21XX", to: "${EXTEN}" }',
     ].join('\n'),
   });
   token = adminToken(pal, 'root', 'admin');
@@ -179,4 +188,74 @@ test("an extension deleted and made again behind the server's back (another node
   );
   assert.deepEqual(await calls(holder, '2102', 1), ['480']);
   assert.equal(flagged('2002').length, 1, `the new holder is learning, not judged: ${flagged('2002').join('; ')}`);
+});
+
+test('a trunk disabled and enabled again keeps the profile it learned from its calls in; deleted, the profile goes', { timeout: 120_000 }, async () => {
+  const made = await api({ method: 'POST', path: '/api/v1/trunks', body: { name: 'carrier', host: '127.0.0.1', port: carrierPort } });
+  assert.equal(made.status, 201, made.text);
+  /** calls in from the carrier's address and port to a DID (an extension never registered: 480); each final status */
+  const callsIn = async (did: string, count: number): Promise<string[]> => {
+    const r = await runSipp({
+      scenario: 'provider-call-in-uac',
+      target: pal.target,
+      port: carrierPort,
+      service: did,
+      set: { cid: '015112345' },
+      calls: count,
+      rate: 5,
+      timeoutS: 30,
+      traceLogs: true,
+      dir,
+    });
+    const results = [...r.logs.matchAll(/call-in-result: (\S+)/g)].map((m) => m[1]!);
+    assert.equal(results.length, count, `carrier → ${did}: exit ${r.code}\n${r.errors.slice(0, 2000)}\n${pal.lines.slice(-8).join('\n')}`);
+    return results;
+  };
+  // the trunk's inbound calls are judged by the trunk's own profile (no calling extension: account "")
+  const from = pal.lines.length;
+  const trunkFlags = () =>
+    pal.lines
+      .slice(from)
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      })
+      .filter((e) => e.event === 'security-event' && !e.account && /^anomaly:/.test(String(e.detail)))
+      .map((e) => `${String(e.detail)} → ${String(e.dialled)}`);
+  const stored = () => storedProfiles().filter((r) => r.principal === 'trunk:carrier');
+
+  assert.deepEqual(await callsIn('2100', 3), ['480', '480', '480']);
+  assert.deepEqual(trunkFlags(), [], 'nothing is judged while learning');
+  assert.deepEqual(await callsIn('2101', 1), ['480']);
+  assert.equal(trunkFlags().length, 1, "the trunk's learned profile judges: 2101 is a new destination");
+  assert.match(trunkFlags()[0]!, /^anomaly:new-destination → 2101/);
+  await pollUntil(() => stored().find((r) => r.calls === 4), 10_000);
+
+  // disabled: not running (its calls in are challenged as a stranger's), but not gone
+  const fromDisable = pal.lines.length;
+  const off = await api({ method: 'PATCH', path: '/api/v1/trunks/carrier', body: { disabled: true } });
+  assert.equal(off.status, 200, off.text);
+  assert.equal(off.json.disabled, true);
+  await eventAfter(pal, fromDisable, (e) => e.event === 'trunks-changed');
+  assert.deepEqual(await callsIn('2100', 1), ['407'], 'a disabled trunk is no trunk: its INVITE is challenged');
+  assert.deepEqual(stored(), [{ principal: 'trunk:carrier', calls: 4 }], 'a disabled trunk keeps its stored profile');
+  const on = await api({ method: 'PATCH', path: '/api/v1/trunks/carrier', body: { disabled: false } });
+  assert.equal(on.status, 200, on.text);
+  assert.equal(on.json.disabled, false);
+  assert.ok(!pal.lines.slice(fromDisable).some((l) => l.includes('"calling-profiles-pruned"')), 'nothing was pruned');
+  assert.deepEqual(await callsIn('2102', 1), ['480']);
+  assert.equal(trunkFlags().length, 2, `enabled again, the trunk is judged by the profile it had: ${trunkFlags().join('; ')}`);
+  assert.match(trunkFlags()[1]!, /^anomaly:new-destination → 2102/);
+
+  // deleted: the profile goes, from memory and the table
+  const fromDelete = pal.lines.length;
+  const del = await api({ method: 'DELETE', path: '/api/v1/trunks/carrier' });
+  assert.equal(del.status, 200, del.text);
+  const pruned = await eventAfter(pal, fromDelete, (e) => e.event === 'calling-profiles-pruned');
+  assert.deepEqual([pruned.trigger, pruned.principal_gone], ['trunks', 1]);
+  await pollUntil(() => stored().length === 0 || undefined, 10_000);
+  assert.deepEqual(stored(), [], 'deleted from calling_profiles');
 });

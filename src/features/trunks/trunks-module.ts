@@ -83,7 +83,7 @@ export interface TrunksServices {
   /** routes and time conditions made through the API live here (route-store.ts) */
   storage: Database;
   /** the trunks that run, published for the modules of other technologies (IAX2) */
-  trunkSet: { publish(next: readonly TrunkConfig[]): Promise<void> };
+  trunkSet: { publish(next: readonly TrunkConfig[], setAside: readonly string[]): Promise<void> };
   api: ApiRoutes;
   /** a route changed through the API on one node: the others read the routes again (src/core/stored-changes.ts) */
   storedChanges: StoredChanges;
@@ -208,7 +208,7 @@ export function trunksModule(): PalisadeModule<
       };
       run = r;
       // the IAX2 module (started after this one) runs the type: iax2 trunks of this list, and follows its changes
-      await s.trunkSet.publish(all);
+      await s.trunkSet.publish(all, setAsideTrunks(fileTrunks, stored.trunks));
       const claimChannel = (name: string): boolean => {
         const t = r.byName.get(name);
         const n = r.inUse.get(name) ?? 0;
@@ -411,7 +411,7 @@ export function trunksModule(): PalisadeModule<
           if (listening) reg.start();
         }
         // the IAX2 module's trunks follow (it (re)registers, releases, forgets) before routes see them
-        await s.trunkSet.publish(next);
+        await s.trunkSet.publish(next, setAsideTrunks(fileTrunks, stored.trunks));
         r.table = new RouteTable(mergeRoutes(fileNow, stored), r.trunks);
         log.info('trunks-changed', { trunks: next.length, database: next.length - fileTrunks.length });
       };
@@ -477,6 +477,17 @@ export function trunksModule(): PalisadeModule<
       run = null;
     },
   };
+}
+
+/**
+ * The database's trunks set aside (`disabled: true`), by name: they do not
+ * run, but an edit brings each back as the same trunk (what the defences
+ * learned of it stays). One shadowed by a file trunk of its name is the
+ * file's.
+ */
+function setAsideTrunks(file: readonly TrunkConfig[], bodies: readonly TrunkBody[]): string[] {
+  const names = new Set(file.map((t) => t.name.toLowerCase()));
+  return bodies.filter((b) => b.disabled && !names.has(b.name.toLowerCase())).map((b) => b.name);
 }
 
 /**
