@@ -174,6 +174,12 @@ export class ExtensionRepo {
     return rows.map((r) => ({ number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) }));
   }
 
+  /** one number's record set aside, or undefined when it is not (one row read: the API's edit and delete) */
+  async disabledOne(number: string): Promise<{ number: string; record: Record<string, unknown>; disabledAt: number } | undefined> {
+    const r = await this.db.kysely.selectFrom('extensions_disabled').selectAll().where('number', '=', number).executeTakeFirst();
+    return r ? { number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) } : undefined;
+  }
+
   /** the numbers set aside, without their records (the directory's reload) */
   async disabledNumbers(): Promise<string[]> {
     const rows = await this.db.kysely.selectFrom('extensions_disabled').select('number').execute();

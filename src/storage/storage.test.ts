@@ -258,6 +258,7 @@ for (const backend of BACKENDS) {
         [['1004', 'y', 5]],
       );
       assert.deepEqual(await db.extensions.disabledNumbers(), ['1004']);
+      assert.deepEqual([(await db.extensions.disabledOne('1004'))?.record.name, await db.extensions.disabledOne('1005')], ['y', undefined]);
       assert.equal(await db.extensions.clearDisabled('1004'), true);
       assert.equal(await db.extensions.clearDisabled('1004'), false);
       assert.deepEqual(await db.extensions.disabledNumbers(), []);

@@ -242,6 +242,10 @@ export class ConsoleStore {
     return this.storage.extensions.disabled();
   }
 
+  disabledExtension(number: string): Promise<{ number: string; record: Record<string, unknown>; disabledAt: number } | undefined> {
+    return this.storage.extensions.disabledOne(number);
+  }
+
   setDisabled(number: string, record: Record<string, unknown>): Promise<void> {
     return this.storage.extensions.setDisabled(number, record);
   }

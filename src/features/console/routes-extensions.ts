@@ -150,7 +150,7 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
       body: CreateBody,
       async handle(req) {
         const b = req.body as { number: string; name?: string; context?: string; email?: string | null; voicemail?: boolean; max_contacts?: number; direct_media?: boolean };
-        if (c.extensions.has(b.number) || (await c.store.disabledExtensions()).some((d) => d.number === b.number)) {
+        if (c.extensions.has(b.number) || (await c.store.disabledExtension(b.number)) !== undefined) {
           throw new ApiError(409, 'exists', `extension ${b.number} exists already`, [{ field: 'number', message: 'exists already' }]);
         }
         checkContext(b.context);
@@ -183,7 +183,7 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
         const number = req.params.number!;
         const b = req.body as { name?: string; context?: string; email?: string | null; voicemail?: boolean; max_contacts?: number; direct_media?: boolean; disabled?: boolean };
         checkContext(b.context);
-        const disabled = (await c.store.disabledExtensions()).find((d) => d.number === number);
+        const disabled = await c.store.disabledExtension(number);
         let rec: ExtensionRecord = disabled ? (disabled.record as unknown as ExtensionRecord) : await stored(number);
         const before = view(rec, 'database', !!disabled, 0);
         rec = {
@@ -234,7 +234,7 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
       params: NumberParam,
       async handle(req) {
         const number = req.params.number!;
-        const disabled = (await c.store.disabledExtensions()).find((d) => d.number === number);
+        const disabled = await c.store.disabledExtension(number);
         if (disabled) {
           await c.store.clearDisabled(number);
           // the directory forgets the number set aside (and what was kept for it: its learned profile)
