@@ -67,12 +67,20 @@ function rtpPortOf(pcap: string, phone: Baresip): number {
   const r = spawnSync('tshark', ['-r', pcap, '-T', 'fields', '-e', 'udp.dstport'], { encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
   assert.equal(r.status, 0, r.stderr);
   const seen = new Map<number, number>();
+  const all = new Map<number, number>();
   for (const l of r.stdout.split('\n')) {
     const p = Number(l);
+    if (l) all.set(p, (all.get(p) ?? 0) + 1);
     if (p >= lo && p <= hi && p % 2 === 0) seen.set(p, (seen.get(p) ?? 0) + 1);
   }
   const best = [...seen].sort((x, y) => y[1] - x[1])[0];
-  assert.ok(best, `${phone.opts.name}: no RTP to ports ${lo}-${hi} in the capture`);
+  // where the capture's datagrams did go, so a miss says whether the phone's media went elsewhere or none was caught
+  const where = [...all]
+    .sort((x, y) => y[1] - x[1])
+    .slice(0, 8)
+    .map(([p, n]) => `${p}:${n}`)
+    .join(' ');
+  assert.ok(best, `${phone.opts.name}: no RTP to ports ${lo}-${hi} in the capture (datagrams by destination port: ${where || 'none'}; the phone's log: ${phone.logFile})`);
   return best[0];
 }
 
