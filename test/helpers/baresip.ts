@@ -368,7 +368,7 @@ export class Baresip {
   /**
    * What the processes under our `timeout` wrapper are doing, from /proc:
    * each one's state and the kernel function it sleeps in (wchan), e.g.
-   * `baresip S ep_poll` (waiting for work: idle) against `pipe_write`
+   * `baresip S do_epoll_wait` (waiting for work: idle) against `pipe_write`
    * (blocked writing its output) or `R` (busy).
    */
   private processState(): string {
