@@ -63,11 +63,6 @@ before(async () => {
       'voicemail:',
       `  file: ${join(dir, 'voicemail.conf')}`,
       `  spool_dir: ${join(dir, 'vm')}`,
-      // The phones here subscribe for MWI (baresip's mwi module). In the full test line Debian's baresip 1.0.0
-      // spun (state R, no output, no answer on its control socket) right after its SUBSCRIBE, 3 times in 6 runs,
-      // where the unsolicited NOTIFY Palisade sends a contact that registers arrives in the same moment. That
-      // NOTIFY is not what this file tests (voicemail-mwi.test.ts does); without it, no such race.
-      '  mwi_unsolicited: false',
       'mail:',
       '  from: pbx@example.edu',
       `  spool_dir: ${join(dir, 'mail')}`,
