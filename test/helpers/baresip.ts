@@ -12,7 +12,7 @@
 // - registration may finish before our control connection is up, so the
 //   registration state is polled with `reginfo` rather than awaited as an event;
 // - `sndcode` (RFC 4733 telephone-events) only exists while a call is up.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
@@ -390,6 +390,12 @@ export class Baresip {
       const name = stat.slice(stat.indexOf('(') + 1, close);
       const state = stat.slice(close + 2, close + 3);
       out.push(`${name}[${pid}] ${state} ${read(`/proc/${pid}/wchan`) || '-'}`);
+      // a baresip that runs (R) without answering is spinning: where, from gdb (Debian's, at most 10 s)
+      if (state === 'R' && name === 'baresip') {
+        const g = spawnSync('gdb', ['-p', String(pid), '-batch', '-ex', 'bt 12'], { encoding: 'utf8', timeout: 10_000 });
+        const frames = (g.stdout ?? '').split('\n').filter((l) => /^#\d+/.test(l));
+        out.push(`its stack: ${frames.map((l) => l.replace(/\s+/g, ' ').slice(0, 120)).join(' | ') || `none (${(g.stderr ?? '').trim().slice(0, 200) || 'gdb gave nothing'})`}`);
+      }
       for (const c of read(`/proc/${pid}/task/${pid}/children`).split(/\s+/).filter(Boolean)) walk(Number(c), depth + 1);
     };
     walk(root, 0);
