@@ -1,7 +1,7 @@
 // The cluster's call journal: a call of a worker that died (sip.workers > 1)
 // is closed into a CDR at once by worker 0's journal, whether its note was
 // already written or still waited for the next batch.
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { LogRoot } from '../../observability/logger.js';
 import type { CdrInput } from '../../core/cdr.js';
 import type { CallEvent } from '../../core/call-events.js';
 import { CallJournal, CLUSTER_MIGRATIONS } from './call-journal.js';
+import { storageBackends } from '../../../test/support/storage-backends.js';
 
 const ev = (phase: CallEvent['phase'], callId: string, at: number, cause?: string): CallEvent => ({
   phase,
@@ -65,3 +66,36 @@ test("a dead worker's calls get their CDR at once: one already noted in the tabl
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const backend of storageBackends('cj')) {
+  describe(`the journal's tables on ${backend.name}`, { skip: backend.skip }, () => {
+    test('two installations sharing one database (each its table_prefix) each create their journal', async () => {
+      const first = await backend.open();
+      const second = await backend.open();
+      try {
+        await first.migrateModule('cluster', CLUSTER_MIGRATIONS);
+        // before the key was prefixed, PostgreSQL refused this: relation "cluster_calls_pk" already exists
+        await second.migrateModule('cluster', CLUSTER_MIGRATIONS);
+        for (const [db, node] of [
+          [first, 'a'],
+          [second, 'b'],
+        ] as const) {
+          await db.kysely
+            .insertInto('cluster_calls' as never)
+            .values({ node, call_id: 'c1', start: 1 } as never)
+            .execute();
+          const rows = await db.kysely
+            .selectFrom('cluster_calls' as never)
+            .select(['node' as never])
+            .execute();
+          assert.deepEqual(rows, [{ node }], 'each installation sees its own journal only');
+        }
+      } finally {
+        await first.dropTables().catch(() => undefined);
+        await second.dropTables().catch(() => undefined);
+        await first.close();
+        await second.close();
+      }
+    });
+  });
+}

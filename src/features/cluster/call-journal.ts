@@ -20,7 +20,7 @@ export const CLUSTER_MIGRATIONS: readonly ModuleMigration[] = [
     version: 1,
     description: 'cluster_calls (calls up per node, closed into CDRs after a crash), cluster_node_alive',
     tables: ['cluster_calls', 'cluster_node_alive'],
-    async up(db) {
+    async up(db, ctx) {
       await db.schema
         .createTable('cluster_calls')
         .ifNotExists()
@@ -32,7 +32,9 @@ export const CLUSTER_MIGRATIONS: readonly ModuleMigration[] = [
         .addColumn('channel', 'varchar(200)', (c) => c.notNull().defaultTo(''))
         .addColumn('start', 'bigint', (c) => c.notNull())
         .addColumn('answer', 'bigint')
-        .addPrimaryKeyConstraint('cluster_calls_pk', ['node', 'call_id'])
+        // prefixed like the table: PostgreSQL names the key's index in the schema, and a second installation
+        // sharing the database (another table_prefix) could not create its journal beside the first's
+        .addPrimaryKeyConstraint(`${ctx.prefix}cluster_calls_pk`, ['node', 'call_id'])
         .execute();
       await db.schema
         .createTable('cluster_node_alive')
