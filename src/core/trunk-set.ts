@@ -17,7 +17,6 @@ export interface TrunkSetEntry {
 
 export class TrunkSet<T extends TrunkSetEntry = TrunkSetEntry> {
   private list: readonly T[] = [];
-  private aside: readonly string[] = [];
   private readonly followers = new Set<(now: readonly T[], setAside: readonly string[]) => void | Promise<void>>();
 
   /** the trunks that run now (empty until the owner publishes) */
@@ -25,15 +24,9 @@ export class TrunkSet<T extends TrunkSetEntry = TrunkSetEntry> {
     return this.list;
   }
 
-  /** the names of the trunks set aside (disabled): not running, not gone */
-  get setAside(): readonly string[] {
-    return this.aside;
-  }
-
   /** the owner's new list, and the trunks it holds set aside: every follower has applied it when this resolves */
   async publish(next: readonly T[], setAside: readonly string[] = []): Promise<void> {
     this.list = next;
-    this.aside = setAside;
     for (const fn of [...this.followers]) {
       try {
         await fn(next, setAside);

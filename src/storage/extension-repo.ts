@@ -171,13 +171,13 @@ export class ExtensionRepo {
 
   async disabled(): Promise<Array<{ number: string; record: Record<string, unknown>; disabledAt: number }>> {
     const rows = await this.db.kysely.selectFrom('extensions_disabled').selectAll().orderBy('number').execute();
-    return rows.map((r) => ({ number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) }));
+    return rows.map(setAsideRecord);
   }
 
   /** one number's record set aside, or undefined when it is not (one row read: the API's edit and delete) */
   async disabledOne(number: string): Promise<{ number: string; record: Record<string, unknown>; disabledAt: number } | undefined> {
     const r = await this.db.kysely.selectFrom('extensions_disabled').selectAll().where('number', '=', number).executeTakeFirst();
-    return r ? { number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) } : undefined;
+    return r ? setAsideRecord(r) : undefined;
   }
 
   /** the numbers set aside, without their records (the directory's reload) */
@@ -200,4 +200,13 @@ export class ExtensionRepo {
     const r = await this.db.kysely.deleteFrom('extensions_disabled').where('number', '=', number).executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
+}
+
+/** a row of extensions_disabled as the repository answers it */
+function setAsideRecord(r: { number: string; record_json: string; disabled_at: number | string | bigint }): {
+  number: string;
+  record: Record<string, unknown>;
+  disabledAt: number;
+} {
+  return { number: r.number, record: JSON.parse(r.record_json) as Record<string, unknown>, disabledAt: Number(r.disabled_at) };
 }
