@@ -195,8 +195,18 @@ export class SipChannelFactory {
    * with it (with the seconds it was answered). Null when the channel could
    * not be admitted (it answered the INVITE itself; the ticket ends at once).
    */
-  private open(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket, origin?: ChannelOrigin): SipChannel | null {
-    const ch = new SipChannel(this.deps, tx, req, remote, caller, dialled, origin);
+  private open(
+    tx: ServerTxHandle,
+    req: SipMessage,
+    remote: Remote,
+    caller: ExtensionInfo,
+    dialled: string,
+    ticket?: CallTicket,
+    origin?: ChannelOrigin,
+    mediaAddress?: string,
+  ): SipChannel | null {
+    const deps = mediaAddress === undefined ? this.deps : { ...this.deps, mediaAddress };
+    const ch = new SipChannel(deps, tx, req, remote, caller, dialled, origin);
     if (!ch.admit()) {
       ticket?.ended(0);
       return null;
@@ -211,12 +221,29 @@ export class SipChannelFactory {
 
   /** `origin`: the call comes from a trunk, not from one of our extensions (its caller ID proves nothing) */
   accept(tx: ServerTxHandle, req: SipMessage, remote: Remote, caller: ExtensionInfo, dialled: string, ticket?: CallTicket, origin?: ChannelOrigin): SipChannel | null {
-    const ch = this.open(tx, req, remote, caller, dialled, ticket, origin);
+    return this.take(tx, req, remote, caller, dialled, (ch, media) => this.dialplan.run(ch, media), { ticket, origin });
+  }
+
+  /**
+   * As accept(), but the call runs `run` instead of the dialplan (a call
+   * another worker handed over to take a parked call: the office module);
+   * `mediaAddress` replaces the address the channel's SDP offers. Hung up
+   * when `run` returns.
+   */
+  take(
+    tx: ServerTxHandle,
+    req: SipMessage,
+    remote: Remote,
+    caller: ExtensionInfo,
+    dialled: string,
+    run: (ch: Channel, media: ChannelMedia) => Promise<void>,
+    o: { ticket?: CallTicket; origin?: ChannelOrigin; mediaAddress?: string } = {},
+  ): SipChannel | null {
+    const ch = this.open(tx, req, remote, caller, dialled, o.ticket, o.origin, o.mediaAddress);
     if (!ch) return null;
     ch.emitPhase('start');
-    this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context, ...(origin ? { trunk: origin.trunk } : {}) });
-    this.dialplan
-      .run(ch, new EndpointMedia(ch, this.deps))
+    this.deps.log.info('channel-new', { channel: ch.name, exten: dialled, context: caller.context, ...(o.origin ? { trunk: o.origin.trunk } : {}) });
+    run(ch, new EndpointMedia(ch, this.deps))
       .catch((err: Error) => this.deps.log.error('dialplan-failed', { channel: ch.name, error: err.stack ?? err.message }))
       .finally(() => void ch.hangup('normal'));
     return ch;

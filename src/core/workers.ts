@@ -5,6 +5,7 @@
 // something it started can be routed back to it by a byte scan
 // (src/transport/worker-route.ts). One worker, or no worker environment: no
 // mark, exactly as before.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** the environment variable the primary sets for each worker: "INDEX/COUNT" */
 export const WORKER_ENV = 'PALISADE_WORKER';
@@ -46,4 +47,74 @@ export function portShare(min: number, max: number, index: number, count: number
   const portMin = min + 2 * per * index;
   const portMax = index === count - 1 ? max : portMin + 2 * per - 1;
   return { portMin, portMax };
+}
+
+// ---- a call handed from one worker to another (docs/operations.md, "Limits
+// with more than one worker"): a worker whose call must run where some state
+// lives (a parked call, a ringing call to pick up) places an INVITE to its
+// own SIP address carrying a signed hand-over; the worker link steers it to
+// the worker named, which takes it as the caller's call without a challenge.
+// The key is fresh at every `palisade start`, made by the primary and known
+// only to its workers: no one outside can make or replay one.
+
+/** the environment variable the primary gives each worker: the hand-over key, hex */
+export const WORKER_KEY_ENV = 'PALISADE_WORKER_KEY';
+/** the header that carries a signed hand-over */
+export const HANDOVER_HEADER = 'x-palisade-handover';
+/** how long a hand-over stays good: the INVITE's retransmissions (64*T1) */
+export const HANDOVER_TTL_MS = 32_000;
+
+/** what the worker that receives the call does with it */
+export type HandoverApp = 'park' | 'pickup';
+
+export interface Handover {
+  /** the worker that takes the call */
+  worker: number;
+  app: HandoverApp;
+  /** the slot (park) or the ringing extension ('' for the caller's pickup groups) */
+  arg: string;
+  /** the extension the caller proved ('' for a caller that proved none) */
+  account: string;
+}
+
+function readKey(): Buffer | null {
+  const v = process.env[WORKER_KEY_ENV];
+  // read once: the processes a worker starts (mail, speech) do not inherit it
+  delete process.env[WORKER_KEY_ENV];
+  return v && /^[0-9a-f]{64}$/.test(v) ? Buffer.from(v, 'hex') : null;
+}
+
+/** this worker's copy of the key (null: a single process, or no key given) */
+const workerKey: Buffer | null = thisWorker ? readKey() : null;
+
+/** a fresh key, for the primary to give its workers */
+export function newWorkerKey(): string {
+  return randomBytes(32).toString('hex');
+}
+
+const TOKEN = /^[0-9A-Za-z*#+._-]{0,64}$/;
+
+function mac(key: Buffer, callId: string, fields: string): string {
+  return createHmac('sha256', key).update(callId).update('\n').update(fields).digest('base64url');
+}
+
+/** the header's value for a hand-over of the INVITE with this Call-ID; null when it cannot be signed (no key, odd characters) */
+export function signHandover(h: Handover, callId: string, now = Date.now(), key: Buffer | null = workerKey): string | null {
+  if (!key || !TOKEN.test(h.arg) || !TOKEN.test(h.account)) return null;
+  const fields = `${h.worker};${h.app};${h.arg};${h.account};${now + HANDOVER_TTL_MS}`;
+  return `${fields};${mac(key, callId, fields)}`;
+}
+
+/** a hand-over whose signature holds for this Call-ID and has not run out; null otherwise */
+export function readHandover(value: string, callId: string, now = Date.now(), key: Buffer | null = workerKey): Handover | null {
+  if (!key) return null;
+  const parts = value.trim().split(';');
+  if (parts.length !== 6) return null;
+  const [w, app, arg, account, until, sig] = parts as [string, string, string, string, string, string];
+  if (!/^\d{1,2}$/.test(w) || (app !== 'park' && app !== 'pickup') || !TOKEN.test(arg) || !TOKEN.test(account) || !/^\d{1,15}$/.test(until)) return null;
+  if (Number(until) < now) return null;
+  const want = Buffer.from(mac(key, callId, parts.slice(0, 5).join(';')));
+  const got = Buffer.from(sig);
+  if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
+  return { worker: Number(w), app, arg, account };
 }

@@ -67,7 +67,7 @@ export interface HostServices {
   /** the SIP layer as channel drivers use it (dialogs, requests, CDR): a module's own SIP call legs (trunks) */
   sipLegs: SipStack['b2bua'];
   /** incoming calls a module admits (a trunk's INVITE) become dialplan channels here */
-  channels: Pick<SipStack['channels'], 'accept'>;
+  channels: Pick<SipStack['channels'], 'accept' | 'take'>;
   /** numbers a module routes itself after the dialplan (outbound and inbound routes): src/channel/call-routers.ts */
   callRouters: SipStack['callRouters'];
   /** transfer services (parking) and calls ringing that may be picked up: src/channel/channel-features.ts */

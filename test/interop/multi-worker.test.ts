@@ -37,6 +37,8 @@ import { apiCall } from '../helpers/http-api.js';
 import { callResult } from '../helpers/call-result.js';
 import { pidfs } from '../helpers/presence-notify.js';
 import { repoRoot } from '../helpers/paths.js';
+import { startCapture, stopCapture } from '../helpers/tshark.js';
+import { tsharkRtpStreams } from '../helpers/rtp-streams.js';
 import { spawnSync } from 'node:child_process';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
@@ -102,6 +104,12 @@ writeFileSync(
     ' same => n,Pickup(${TARGET})',
     'exten => _86XXX,1,Set(SLOT=${EXTEN:2})',
     ' same => n,Goto(mw-park,s,1)',
+    // ... with an argument the call itself decides (an expression, as a Read() or a database answer would be):
+    // not steered; the worker that took the call hands it over to the one where the slot's call waits or the phone rings
+    'exten => _88XXX,1,Set(SLOT=$[${EXTEN:2} + 0])',
+    ' same => n,ParkedCall(${SLOT})',
+    'exten => _78XXXX,1,Set(T=$[${EXTEN:2} + 0])',
+    ' same => n,Pickup(${T})',
     // a conference room
     'exten => 8000,1,ConfBridge(mw)',
     // the carrier's calls: the DID's inbound route runs [support-in], which jumps to the queue line
@@ -685,6 +693,155 @@ test('two workers: ParkedCall(${SLOT}) after Set(SLOT=${EXTEN:2}) and a Goto(), 
     assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
   } finally {
     await parkedAlice.stop().catch(() => undefined);
+  }
+});
+
+/** the RTP streams of a capture (tshark's own analysis), RTP found by heuristics on any port */
+const rtpStreams = (pcap: string) => tsharkRtpStreams(pcap, ['-o', 'udp.try_heuristic_first:TRUE', '-o', 'rtp.heuristic_rtp:TRUE']);
+
+test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in worker 0 and hands the caller over to worker 1, where the call waits: they talk across the workers', {
+  timeout: 120_000,
+}, async () => {
+  const p = await started();
+  const [w1a] = workerAddresses(1, 1, 2, 210);
+  const [w0a] = workerAddresses(0, 1, 2, 210);
+  const [alice, carol] = [users[9]!, users[11]!];
+  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  const pcap = join(dir, 'handover-park.pcap');
+  const capture = await startCapture(pcap, 'udp and not port 5060');
+  try {
+    type Row = { worker: number; slot: string; caller: string };
+    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
+    const [row] = (await ask(p, 'parked')) as Row[];
+    assert.deepEqual([row!.worker, row!.caller], [1, alice.number], 'worker 1 holds the parked call');
+    // Carol dials 88<slot> from an address worker 0 owns: SLOT=$[...] is the call's own answer, so nothing steers it
+    const code = `88${row!.slot}`;
+    const seen = p.events().length;
+    const csv = join(dir, 'handover-carol.csv');
+    writeFileSync(csv, sippCsv([carol], { peers: [code] }));
+    // Carol talks (SIPp plays a PCMA recording) for 4 s, then hangs up
+    const c = await runSipp({
+      scenario: 'call-auth-uac',
+      target: p.target,
+      inf: [csv],
+      set: { rtp_pcap: '1' },
+      calls: 1,
+      rate: 1,
+      pauseMs: 4000,
+      timeoutS: 30,
+      dir,
+      extraArgs: ['-i', w0a!],
+    });
+    assert.equal(c.stats?.successful, 1, `Carol's call: ${c.errors}${c.stdout.slice(-800)}`);
+    assert.equal((await parkedAlice.done).stats?.successful, 1, 'Alice was taken out of the lot and hung up on when Carol hung up');
+    const after = p.events().slice(seen);
+    const show = JSON.stringify(after.filter((e) => /steer|park|hand/.test(String(e.event))));
+    assert.ok(!after.some((e) => e.event === 'request-steered' && e.user === code), `worker 0 kept the call: ${show}`);
+    const handed = after.find((e) => e.event === 'call-handed-over');
+    assert.deepEqual([handed?.worker, handed?.to, handed?.app, handed?.arg, handed?.status], [0, 1, 'park', row!.slot, 'ANSWER'], show);
+    const taken = after.filter((e) => e.event === 'parked-call-retrieved');
+    assert.deepEqual(
+      taken.map((e) => [e.slot, e.worker, e.extension]),
+      [[row!.slot, 1, carol.number]],
+      "the call was taken in worker 1, where it waited, as Carol's",
+    );
+    assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
+    await stopCapture(capture);
+    // Carol's voice crossed the workers: from worker 0's leg to worker 1's (both on Palisade's own address), and on to Alice
+    const streams = rtpStreams(pcap);
+    const between = streams.filter((st) => st.src === '127.0.0.1' && st.dst === '127.0.0.1');
+    const list = streams.map((st) => `${st.src}:${st.srcPort}>${st.dst}:${st.dstPort} ${st.payload} ${st.packets}`).join('; ');
+    // (Alice's SIPp sends no audio: the other way stays silent)
+    assert.ok(
+      between.some((st) => st.packets >= 100),
+      `RTP from worker 0's leg to worker 1's: ${list}`,
+    );
+    assert.ok(
+      streams.some((st) => st.dst === w1a && st.packets >= 100 && /g711A|PCMA|g711U|PCMU/i.test(st.payload)),
+      `RTP to Alice: ${list}`,
+    );
+  } finally {
+    await stopCapture(capture);
+    await parkedAlice.stop().catch(() => undefined);
+  }
+});
+
+test('two workers: Pickup(${T}) with an extension the call decides runs in worker 0 and hands the picker over to worker 1, where the call rings', {
+  timeout: 120_000,
+}, async () => {
+  const p = await started();
+  const [w1a, w1b] = workerAddresses(1, 2, 2, 220);
+  const [w0a, w0b] = workerAddresses(0, 2, 2, 220);
+  const [alice, bob, eve] = [users[9]!, users[10]!, users[13]!];
+  const bobPhone = await sippPhone(p, dir, bob, 'uas-ring-no-answer', 90, { address: w1a! });
+  try {
+    // nothing rings Bob yet: Eve's pickup finds nothing anywhere and is answered where it landed
+    let seen = p.events().length;
+    assert.equal(await dial(p, eve, `78${bob.number}`, w0b!, 300), '200');
+    let after = p.events().slice(seen);
+    assert.ok(!after.some((e) => e.event === 'call-handed-over'), 'nothing to hand over');
+    assert.deepEqual(
+      after.filter((e) => e.event === 'pickup-nothing').map((e) => [e.by, e.worker]),
+      [[eve.number, 0]],
+      'the INVITE reached worker 0, which found nothing to pick up',
+    );
+    // Alice calls Bob through worker 1: it rings there; Eve's pickup through worker 0 is handed over and takes it
+    const caller = await waitingCaller(p, alice, bob.number, w1b!);
+    try {
+      await until('the call rings in worker 1', async () => {
+        const calls = (await ask(p, 'calls')) as Array<{ worker: number; state: string }>;
+        return calls.length === 1 && calls[0]!.worker === 1 && calls[0]!.state === 'ringing';
+      });
+      seen = p.events().length;
+      assert.equal(await dial(p, eve, `78${bob.number}`, w0a!, 1000), '200');
+      assert.equal((await caller.done).stats?.successful, 1, 'Alice was answered by Eve, who hung up');
+      after = p.events().slice(seen);
+      const show = JSON.stringify(after.filter((e) => /steer|pick|hand/.test(String(e.event))));
+      const handed = after.find((e) => e.event === 'call-handed-over');
+      assert.deepEqual([handed?.worker, handed?.to, handed?.app, handed?.arg, handed?.status], [0, 1, 'pickup', bob.number, 'ANSWER'], show);
+      const picked = after.find((e) => e.event === 'call-picked-up');
+      assert.deepEqual([picked?.by, picked?.how, picked?.worker], [eve.number, 'directed', 1], show);
+    } finally {
+      await caller.stop().catch(() => undefined);
+    }
+  } finally {
+    await bobPhone.stop();
+  }
+});
+
+test('two workers: a forged or replayed hand-over is challenged like any INVITE, and reaches the server', { timeout: 60_000 }, async () => {
+  const p = await started();
+  const [w0a] = workerAddresses(0, 1, 2, 230);
+  const [carol] = [users[11]!];
+  const probe = await udpFrom(w0a!);
+  try {
+    const before = (await workers()).reduce((n, w) => n + w.received, 0);
+    for (const value of ['1;park;701;' + carol.number + ';99999999999999;AAAA', 'garbage']) {
+      const callId = `forged-${Math.random().toString(36).slice(2)}`;
+      const res = await probe.ask(
+        [
+          `INVITE sip:701@${p.target} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${w0a}:${probe.port};branch=z9hG4bK${callId};rport`,
+          'Max-Forwards: 70',
+          `From: <sip:${carol.number}@${p.target}>;tag=f${callId}`,
+          `To: <sip:701@${p.target}>`,
+          `Call-ID: ${callId}`,
+          'CSeq: 1 INVITE',
+          `Contact: <sip:${carol.number}@${w0a}:${probe.port}>`,
+          `X-Palisade-Handover: ${value}`,
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n'),
+        callId,
+      );
+      assert.equal(res.status, 407, `a hand-over not signed by the workers' key is challenged (${value})`);
+    }
+    const after = (await workers()).reduce((n, w) => n + w.received, 0);
+    assert.ok(after - before >= 2, 'both INVITEs reached the server');
+    assert.ok(p.events().filter((e) => e.event === 'handover-refused').length >= 2, 'and each was refused as a hand-over');
+  } finally {
+    probe.close();
   }
 });
 

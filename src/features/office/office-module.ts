@@ -23,6 +23,7 @@ import { DialogPackage, hintDevices } from './dialog-package.js';
 import { isTransferable } from '../../channel/channel-transfer.js';
 import type { Diversion, DiversionPort } from '../../core/call-diversion.js';
 import type { DndHub } from '../../core/dnd.js';
+import type { ExtensionInfo } from '../../core/directory.js';
 import type { Database } from '../../storage/database.js';
 import { DiversionStore, OFFICE_MIGRATIONS, type ForwardKind } from './diversion-store.js';
 import type { MapReader } from '../../config/yaml-reader.js';
@@ -31,7 +32,9 @@ import { OfficeCalls, type OfficeCallServices } from './office-calls.js';
 
 /** What the office module needs of the running server (the host hands in a superset). */
 export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServices, 'cfg' | 'dialplan' | 'extensions' | keyof ParkPickupServices> {
-  cfg: { sip: { domain: string }; sections: Readonly<Record<string, unknown>> } & OfficeCallServices['cfg'];
+  cfg: { sip: { domain: string }; rtp: { address: string }; sections: Readonly<Record<string, unknown>> } & OfficeCallServices['cfg'];
+  dialTechnologies: OfficeCallServices['dialTechnologies'];
+  extensions: OfficeCallServices['extensions'] & { get(number: string): ExtensionInfo | undefined };
   logs: LogRoot;
   events: EventRegistry;
   callEvents: {
@@ -46,7 +49,6 @@ export interface OfficeServices extends ParkPickupServices, Omit<OfficeCallServi
   diversion: Pick<DiversionPort, 'set'>;
   /** do-not-disturb as presence (and the XMPP bridge) show it */
   dnd: Pick<DndHub, 'register' | 'changed'>;
-  extensions: OfficeCallServices['extensions'];
 }
 
 const KINDS: readonly ForwardKind[] = ['always', 'busy', 'noanswer'];

@@ -22,6 +22,11 @@ import { PICKUP_DEFAULTS, Pickup, readPickup, type PickupConfig, type RingingEls
 import type { Dialplan } from '../../dialplan/dialplan-types.js';
 import { appReached } from '../../dialplan/numbers-running.js';
 import { FEATURE_DEFAULTS, FeatureCodes, readFeatureCodes, type FeatureCodesConfig } from './feature-codes.js';
+import { WorkerHandover, type HandoverServices } from './handover.js';
+import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
+import type { DialTechnology } from '../../channel/dial-technology.js';
+import type { HoldMusicSource } from '../../channel/hold-link.js';
+import type { ExtensionInfo } from '../../core/directory.js';
 
 export interface OfficeConfig {
   parking: ParkingConfig;
@@ -46,13 +51,22 @@ export interface ParkPickupServices {
   callRouters: { add(r: CallRouter): () => void };
   channelFeatures: ChannelFeatures;
   mediaServices: MediaServiceDeps;
-  extensions: { has(number: string): boolean };
+  /** get: several workers, the caller of a call handed over (handover.ts) */
+  extensions: { has(number: string): boolean; get?(number: string): ExtensionInfo | undefined };
   /** several workers: the slots each holds, and the codes steered to where their call is */
   workers: Pick<WorkerBus, 'publish' | 'subscribe' | 'onPeer' | 'replay' | 'steer' | 'shared' | 'index'>;
   /** the calls other workers hold whose callee rings (src/core/call-events.ts) */
   callEvents: { remoteRinging(): RingingElsewhere };
   /** several workers: a number whose dialplan runs ParkedCall() or Pickup() is steered as the code would be */
   dialplan?: { engine: { readonly dialplan: Dialplan } } | null;
+  /** several workers: what a call handed to another worker needs (handover.ts) */
+  pipeline?: { claimRoute(method: string, route: MethodRoute): void };
+  dialTechnologies?: { register(t: DialTechnology): () => void };
+  sipLegs?: HandoverServices['legs'];
+  media?: { allocatePair: HandoverServices['allocatePair'] };
+  transport?: { readonly listenPoints: HandoverServices['listenPoints'] };
+  cfg?: { rtp: { address: string } };
+  channels?: HandoverServices['channels'];
 }
 
 /** the dialplan applications whose call is steered to where its slot or ringing call is (lower-case, as appReached takes them) */
@@ -67,6 +81,11 @@ export class ParkPickup {
   readonly lot: ParkingLot;
   readonly pickup: Pickup;
   private readonly off: Array<() => void> = [];
+  /** several workers: the slots other workers hold, and by which */
+  private readonly elsewhere = new Map<string, number>();
+  /** several workers: a call handed to the worker where its slot's call waits or its pickup rings */
+  readonly handover: WorkerHandover | null = null;
+  private stopped = false;
 
   constructor(
     cfg: OfficeConfig,
@@ -74,7 +93,7 @@ export class ParkPickup {
     private readonly log: Logger,
   ) {
     // several workers: a slot another worker holds is not free here, and its number is dialled there
-    const elsewhere = new Map<string, number>();
+    const elsewhere = this.elsewhere;
     const bus = s.workers;
     this.lot = new ParkingLot(cfg.parking, {
       prompts: s.mediaServices.prompts,
@@ -126,6 +145,32 @@ export class ParkPickup {
           return this.pickup.workerForTarget(pickupTarget(arg), r.fromUser, ringing);
         }),
       );
+    }
+    if (bus.shared && s.pipeline && s.dialTechnologies && s.sipLegs && s.media && s.transport && s.cfg && s.channels && s.extensions.get) {
+      const handover = new WorkerHandover(
+        {
+          index: bus.index,
+          legs: s.sipLegs,
+          allocatePair: () => s.media!.allocatePair(),
+          moh: s.mediaServices.moh as HoldMusicSource,
+          listenPoints: s.transport.listenPoints,
+          rtpAddress: s.cfg.rtp.address,
+          extensions: { get: (n) => s.extensions.get?.(n) },
+          channels: s.channels,
+          log,
+        },
+        {
+          ready: (h) => (h.app === 'park' ? this.lot.holds(h.arg) : h.account !== '' && this.pickup.candidates(h.account, h.arg || undefined).length > 0),
+          run: async (h, ch, media) => {
+            if (h.app === 'park') await this.parkedCall(ch, media, h.arg);
+            else await this.pick(ch, media, h.account, h.arg || undefined);
+          },
+        },
+      );
+      this.handover = handover;
+      this.off.push(s.dialTechnologies.register(handover));
+      // the pipeline keeps its routes: a stopped module's route declines
+      s.pipeline.claimRoute('INVITE', (tx, req, remote) => !this.stopped && handover.route(tx, req, remote));
     }
     for (const [name, members] of cfg.pickup.groups) for (const n of members) if (!s.extensions.has(n)) log.warn('pickup-group-member-unknown', { group: name, extension: n });
     const router: CallRouter = {
@@ -192,7 +237,11 @@ export class ParkPickup {
     ch.vars.set('LASTAPP', 'ParkedCall');
     ch.vars.set('LASTDATA', slot);
     if (!ch.answered) await ch.answer();
-    const ok = await this.lot.retrieve(slot, ch);
+    // several workers: a slot whose call waits in another worker is taken there, the caller handed over
+    const there = this.handover && !this.lot.holds(slot) ? this.elsewhere.get(slot) : undefined;
+    const ok = there !== undefined ? await this.handover!.place(ch, there, 'park', slot) : await this.lot.retrieve(slot, ch);
+    ch.vars.set('LASTAPP', 'ParkedCall');
+    ch.vars.set('LASTDATA', slot);
     ch.vars.set('PARKEDCALLSTATUS', ok ? 'SUCCESS' : 'EMPTY');
     if (!ok) {
       this.log.info('parked-call-none', { channel: ch.name, slot });
@@ -205,7 +254,11 @@ export class ParkPickup {
   async pick(ch: Channel, media: ChannelMedia, who: string, target?: string): Promise<boolean> {
     ch.vars.set('LASTAPP', 'Pickup');
     ch.vars.set('LASTDATA', target ?? '');
-    const ok = await this.pickup.pickup(ch, who, target);
+    // several workers: a call to take that rings in another worker (and none here) is taken there, the caller handed over
+    const there = this.handover ? this.pickup.workerForTarget(target, who, () => this.s.callEvents.remoteRinging()) : -1;
+    const ok = there >= 0 ? await this.handover!.place(ch, there, 'pickup', target ?? '') : await this.pickup.pickup(ch, who, target);
+    ch.vars.set('LASTAPP', 'Pickup');
+    ch.vars.set('LASTDATA', target ?? '');
     ch.vars.set('PICKUPSTATUS', ok ? 'SUCCESS' : 'FAILED');
     if (!ok) {
       if (!ch.answered) await ch.answer();
@@ -215,6 +268,7 @@ export class ParkPickup {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const f of this.off.splice(0)) f();
     this.lot.stop();
   }

@@ -7,7 +7,7 @@
 // with exclusive: false are held here by node:cluster and shared.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../observability/logger.js';
-import { WORKER_ENV } from '../../core/workers.js';
+import { newWorkerKey, WORKER_ENV, WORKER_KEY_ENV } from '../../core/workers.js';
 import type { ToPrimary, ToWorker, WorkerAnswer } from './ipc.js';
 
 const ASK_TIMEOUT_MS = 5000;
@@ -27,6 +27,8 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
   let exitCode = 0;
   let firstReady = false;
   let resolveExit: (code: number) => void = () => {};
+  // signs the calls one worker hands to another (src/core/workers.ts); a restarted worker gets the same
+  const key = newWorkerKey();
 
   const send = (i: number, m: ToWorker) => {
     const w = workers[i];
@@ -46,7 +48,7 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
   // set once the primary stops: SIGTERM to every worker
   let stopAll: (why: string) => void = () => {};
   const fork = (index: number) => {
-    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}` });
+    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}`, [WORKER_KEY_ENV]: key });
     workers[index] = w;
     let wasReady = false;
     w.on('message', (m: ToPrimary) => {

@@ -22,7 +22,7 @@
 //    `workers` ask every worker and merge, the reloads run in every worker.
 import dgram from 'node:dgram';
 import type { Logger } from '../../observability/logger.js';
-import type { WorkerIdentity } from '../../core/workers.js';
+import { HANDOVER_HEADER, readHandover, type WorkerIdentity } from '../../core/workers.js';
 import type { DefenceChange } from '../../core/defence-sync.js';
 import type { CallEventHub } from '../../core/call-events.js';
 import type { WorkerBus } from '../../core/worker-bus.js';
@@ -158,13 +158,15 @@ export class WorkerLink {
   /**
    * A new request (no To tag) that a feature's rule sends where its state
    * lives (src/core/worker-bus.ts): an INVITE the rules name another worker
-   * for, or any request of a Call-ID steered before (CANCEL, a
-   * retransmission, the INVITE again with credentials). A read of the
-   * request's To and a Map look-up per request; the rules only for INVITEs.
+   * for, or whose signed hand-over names one (src/core/workers.ts), or any
+   * request of a Call-ID steered before (CANCEL, a retransmission, the
+   * INVITE again with credentials). A read of the request's To and a Map
+   * look-up per request; for INVITEs, a header look-up and the rules.
    */
   private steer(msg: SipMessage, data: Buffer, remote: Remote, local: ListenPoint): boolean {
     const bus = this.d.bus;
-    if (this.steered.size === 0 && (msg.method !== 'INVITE' || !bus.steering)) return false;
+    const invite = msg.method === 'INVITE';
+    if (this.steered.size === 0 && !invite) return false;
     let worker: number;
     try {
       if (msg.to.params.tag) return false;
@@ -172,9 +174,13 @@ export class WorkerLink {
       const known = this.steered.get(callId);
       if (known) worker = known.worker;
       else {
-        if (msg.method !== 'INVITE' || !bus.steering) return false;
-        worker = bus.steerOf({ user: msg.ruri.user ?? '', fromUser: msg.from.uri.user ?? '', toUser: msg.to.uri.user ?? '' });
-        if (worker < 0) return false;
+        if (!invite) return false;
+        // a call another worker hands over, signed with the workers' key (src/core/workers.ts): to the worker it names
+        const handover = msg.get(HANDOVER_HEADER);
+        const signed = handover === undefined ? null : readHandover(handover, callId);
+        if (signed) worker = signed.worker < this.d.me.count ? signed.worker : -1;
+        else worker = bus.steering ? bus.steerOf({ user: msg.ruri.user ?? '', fromUser: msg.from.uri.user ?? '', toUser: msg.to.uri.user ?? '' }) : -1;
+        if (worker < 0 || worker === this.d.me.index) return false;
         // bounded: a flood of new INVITEs to a pickup code cannot grow it without end (past the cap, only that packet is steered)
         if (this.steered.size < STEER_MEMORY_MAX) this.steered.set(callId, { worker, until: Date.now() + STEER_MEMORY_MS });
         this.steerSweep ??= setInterval(() => this.sweepSteered(), 5_000).unref();
