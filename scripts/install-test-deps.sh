@@ -21,7 +21,6 @@ DEPS=(
   libsox-fmt-all:
   kamailio:kamailio          # the reference server in benches and interop, the cluster's dispatcher
   nats-server:nats-server    # a private NATS with JetStream for the cluster tests that take the broker away
-  kamailio:kamailio          # the reference server in benches and interop
   iaxmodem:iaxmodem          # an independent IAX2 peer (libiax2) with a modem pty
   fail2ban:fail2ban-client   # its stock asterisk filter reads our security log
   iproute2:ip                # network namespaces
@@ -33,6 +32,7 @@ DEPS=(
   prosody:prosody            # the XMPP server Palisade's users chat on (messaging tests)
   prosody-modules:           # mod_auth_dovecot: Prosody asks Palisade to check chat passwords
   openssl:openssl            # throwaway certificates for Prosody's TLS in tests
+  gdb:gdb                    # the stack of a baresip that spins without answering, in the test's error (test/helpers/baresip.ts)
   chromium:chromium          # the web console's browser tests (playwright-core drives it; never a downloaded browser)
 )
 
