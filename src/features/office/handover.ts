@@ -12,16 +12,14 @@
 //
 //   caller ── worker 0: Read(SLOT), ParkedCall(${SLOT}) ── HANDOVER leg ──▶ worker 1: ParkedCall(701) ── parked party
 import { buildResponse } from '../../sip-message/response.js';
-import type { SipMessage } from '../../sip-message/sip-message.js';
 import { newToken } from '../../sip/dialog/dialog.js';
-import type { ServerTxHandle } from '../../sip/b2bua/types.js';
 import type { SipLegHost } from '../../sip/b2bua/leg-host.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { Remote, ListenPoint } from '../../transport/types.js';
 import { formatHost } from '../../transport/address.js';
 import type { Channel, DialTarget } from '../../channel/channel.js';
 import type { ChannelMedia } from '../../channel/channel-media.js';
-import type { ChannelOrigin } from '../../channel/sip-channel.js';
+import type { SipChannelFactory } from '../../channel/sip-channel-factory.js';
 import type { DialAttempt, DialContext, DialTechnology } from '../../channel/dial-technology.js';
 import { SipOutboundCall } from '../../channel/sip-outbound-call.js';
 import type { HoldMusicSource } from '../../channel/hold-link.js';
@@ -46,17 +44,8 @@ export interface HandoverServices {
   /** rtp.address: the legs' media between workers use it (the loopback address when it is a wildcard) */
   rtpAddress: string;
   extensions: { get(number: string): ExtensionInfo | undefined };
-  channels: {
-    take(
-      tx: ServerTxHandle,
-      req: SipMessage,
-      remote: Remote,
-      caller: ExtensionInfo,
-      dialled: string,
-      run: (ch: Channel, media: ChannelMedia) => Promise<void>,
-      o?: { origin?: ChannelOrigin; mediaAddress?: string },
-    ): unknown;
-  };
+  /** the call handed over becomes a channel that runs ParkedCall() or Pickup(), not the dialplan */
+  channels: Pick<SipChannelFactory, 'take'>;
   log: Logger;
 }
 
