@@ -766,6 +766,33 @@ test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in work
   }
 });
 
+test('two workers: a caller handed over to the worker where its parked call waits holds and resumes it across the workers', { timeout: 120_000 }, async () => {
+  const p = await started();
+  const [w1a] = workerAddresses(1, 1, 2, 215);
+  const [w0a] = workerAddresses(0, 1, 2, 215);
+  const [alice, carol] = [users[9]!, users[11]!];
+  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  try {
+    type Row = { worker: number; slot: string; caller: string };
+    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
+    const [row] = (await ask(p, 'parked')) as Row[];
+    assert.equal(row!.worker, 1);
+    const code = `88${row!.slot}`;
+    const seen = p.events().length;
+    const csv = join(dir, 'handover-hold.csv');
+    writeFileSync(csv, sippCsv([carol], { peers: [code] }));
+    // Carol holds (a=sendonly: the answer must say recvonly or inactive), resumes (sendrecv), hangs up
+    const c = await runSipp({ scenario: 'call-hold-uac', target: p.target, inf: [csv], calls: 1, rate: 1, pauseMs: 800, timeoutS: 30, dir, extraArgs: ['-i', w0a!] });
+    assert.equal(c.stats?.successful, 1, `Carol's hold and resume: ${c.errors}${c.stdout.slice(-800)}`);
+    assert.equal((await parkedAlice.done).stats?.successful, 1, 'Alice stayed in the call through the hold and was hung up on at its end');
+    const after = p.events().slice(seen);
+    const handed = after.find((e) => e.event === 'call-handed-over');
+    assert.deepEqual([handed?.worker, handed?.to, handed?.status], [0, 1, 'ANSWER'], JSON.stringify(after.filter((e) => /park|hand|hold|invite/i.test(String(e.event)))));
+  } finally {
+    await parkedAlice.stop().catch(() => undefined);
+  }
+});
+
 test('two workers: Pickup(${T}) with an extension the call decides runs in worker 0 and hands the picker over to worker 1, where the call rings', {
   timeout: 120_000,
 }, async () => {
