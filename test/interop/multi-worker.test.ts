@@ -39,6 +39,7 @@ import { pidfs } from '../helpers/presence-notify.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
 import { tsharkRtpStreams } from '../helpers/rtp-streams.js';
+import { waitCdrRows } from '../helpers/cdr-rows.js';
 import { spawnSync } from 'node:child_process';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { pcmToWav, tone } from '../../src/features/voicemail/wav-info.js';
@@ -746,6 +747,15 @@ test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in work
       "the call was taken in worker 1, where it waited, as Carol's",
     );
     assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
+    // each worker wrote its CDR: worker 0 Carol's call to the code, bridged to the hand-over leg; worker 1 her taking the slot
+    type Cdr = { src: string; dst: string; dstchannel: string; disposition: string };
+    let cdrs: Cdr[] = [];
+    const mine = (r: Cdr) => r.src === carol.number && r.disposition === 'ANSWERED';
+    await until('both workers wrote their CDRs', async () => {
+      cdrs = (await waitCdrRows<Cdr>(p, 0, 0)).filter(mine);
+      return cdrs.some((r) => r.dst === code) && cdrs.some((r) => r.dst === row!.slot);
+    }).catch(() => assert.fail(`Carol's CDRs: ${JSON.stringify(cdrs)}`));
+    assert.match(cdrs.find((r) => r.dst === code)!.dstchannel, /^HANDOVER\/1-/, JSON.stringify(cdrs));
     await stopCapture(capture);
     // Carol's voice crossed the workers: from worker 0's leg to worker 1's (both on Palisade's own address), and on to Alice
     const streams = rtpStreams(pcap);

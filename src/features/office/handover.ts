@@ -65,7 +65,6 @@ function ownAddress(a: string): string {
 export class WorkerHandover implements DialTechnology {
   readonly names = [HANDOVER_TECH];
   private readonly mediaAddress: string;
-  stats = { placed: 0, taken: 0, refused: 0 };
 
   constructor(
     private readonly s: HandoverServices,
@@ -100,9 +99,9 @@ export class WorkerHandover implements DialTechnology {
     const callId = `${newToken()}@palisade`;
     const handover = signHandover({ worker: Number(m[1]), app: m[2] as HandoverApp, arg: m[3]!, account }, callId);
     if (!handover) return null;
-    this.stats.placed++;
     const host = formatHost(to.address);
-    const from = account || ctx.callerIdNum || 'anonymous';
+    // a caller that proved no extension (a trunk's) is named by its caller ID, when that fits in a URI
+    const from = account || (/^[0-9A-Za-z*#+._-]{1,64}$/.test(ctx.callerIdNum) ? ctx.callerIdNum : 'anonymous');
     return new SipOutboundCall(
       { legs: this.s.legs, allocatePair: this.s.allocatePair, mediaAddress: this.mediaAddress, log: this.s.log, moh: this.s.moh },
       {
@@ -131,7 +130,6 @@ export class WorkerHandover implements DialTechnology {
     const h = readHandover(value, req.callId);
     const from = req.from.uri.user ?? '';
     if (!h || h.worker !== this.s.index || (h.account !== '' && h.account !== from)) {
-      this.stats.refused++;
       this.s.log.info('handover-refused', { from: remote.address, port: remote.port, why: !h ? 'signature' : h.worker !== this.s.index ? 'worker' : 'caller' });
       return false;
     }
@@ -143,7 +141,6 @@ export class WorkerHandover implements DialTechnology {
       tx.respond(buildResponse(req, 480, 'Temporarily Unavailable', { toTag: newToken(), server }));
       return true;
     }
-    this.stats.taken++;
     const caller: ExtensionInfo = ext ?? { number: from, name: req.from.displayName ?? '', context: 'handover', directMedia: false };
     this.s.channels.take(tx, req, remote, caller, h.arg || h.app, (ch, media) => this.target.run(h, ch, media), {
       mediaAddress: this.mediaAddress,
