@@ -25,7 +25,6 @@ import { FEATURE_DEFAULTS, FeatureCodes, readFeatureCodes, type FeatureCodesConf
 import { WorkerHandover, type HandoverServices } from './handover.js';
 import type { MethodRoute } from '../../sip/pipeline/routing-stage.js';
 import type { DialTechnology } from '../../channel/dial-technology.js';
-import type { HoldMusicSource } from '../../channel/hold-link.js';
 import type { ExtensionInfo } from '../../core/directory.js';
 
 export interface OfficeConfig {
@@ -152,7 +151,7 @@ export class ParkPickup {
           index: bus.index,
           legs: s.sipLegs,
           allocatePair: () => s.media!.allocatePair(),
-          moh: s.mediaServices.moh as HoldMusicSource,
+          moh: s.mediaServices.moh,
           listenPoints: s.transport.listenPoints,
           rtpAddress: s.cfg.rtp.address,
           extensions: { get: (n) => s.extensions.get?.(n) },
