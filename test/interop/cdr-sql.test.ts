@@ -131,7 +131,13 @@ describe('CDR in an external SQL database', () => {
         assert.ok(Number(row.billsec) >= 1);
         assert.equal(row.source_ip, '127.0.0.1');
       } finally {
-        for (const t of TABLE_NAMES) await db.query(`DROP TABLE IF EXISTS ${prefix}${t}`).catch(() => undefined);
+        // every table the server made under its prefix, the modules' too: the shared databases keep what a test leaves
+        const listed =
+          db.driver === 'postgres'
+            ? await db.query(`SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE '${prefix}%'`)
+            : await db.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name LIKE '${prefix}%'`);
+        const names = new Set([...TABLE_NAMES.map((t) => `${prefix}${t}`), ...listed.map((r) => String(r.name))]);
+        for (const t of names) await db.query(`DROP TABLE IF EXISTS ${t}${db.driver === 'postgres' ? ' CASCADE' : ''}`).catch(() => undefined);
         await db.close();
       }
     });
