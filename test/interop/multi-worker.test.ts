@@ -666,20 +666,31 @@ test('two workers: a call parked in worker 1 is taken by dialling its slot throu
   }
 });
 
+/** Alice parks herself (700) from `from`, an address worker 1 owns: her SIPp, waiting to be hung up on, and the slot worker 1 holds */
+async function parkedInWorker1(p: PalisadeProcess, alice: (typeof users)[number], from: string): Promise<{ parked: SippProcess; slot: string }> {
+  const parked = await waitingCaller(p, alice, '700', from);
+  try {
+    type Row = { worker: number; slot: string; caller: string };
+    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
+    const [row] = (await ask(p, 'parked')) as Row[];
+    assert.deepEqual([row!.worker, row!.caller], [1, alice.number], 'worker 1 holds the parked call');
+    return { parked, slot: row!.slot };
+  } catch (err) {
+    await parked.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
 test('two workers: ParkedCall(${SLOT}) after Set(SLOT=${EXTEN:2}) and a Goto(), dialled through worker 0, takes the call parked in worker 1', { timeout: 120_000 }, async () => {
   const p = await started();
   const [w1a] = workerAddresses(1, 1, 2, 190);
   const [w0a] = workerAddresses(0, 1, 2, 190);
   const [alice, carol] = [users[9]!, users[11]!];
   // Alice parks herself (700) through worker 1
-  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  const { parked: parkedAlice, slot } = await parkedInWorker1(p, alice, w1a!);
   try {
-    type Row = { worker: number; slot: string; caller: string };
-    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
-    const [row] = (await ask(p, 'parked')) as Row[];
-    assert.deepEqual([row!.worker, row!.caller], [1, alice.number], 'worker 1 holds the parked call');
     // Carol dials 86<slot> through worker 0: _86XXX sets SLOT and jumps to [mw-park], whose ParkedCall(${SLOT}) takes it
-    const code = `86${row!.slot}`;
+    const code = `86${slot}`;
     const seen = p.events().length;
     assert.equal(await dial(p, carol, code, w0a!, 1000), '200');
     assert.equal((await parkedAlice.done).stats?.successful, 1, 'Alice was taken out of the lot and hung up on by Carol');
@@ -688,7 +699,7 @@ test('two workers: ParkedCall(${SLOT}) after Set(SLOT=${EXTEN:2}) and a Goto(), 
     assert.equal(steered?.to, 1, `worker 0 steered ${code} to worker 1: ${JSON.stringify(after.filter((e) => /steer|park/.test(String(e.event))))}`);
     assert.deepEqual(
       after.filter((e) => e.event === 'parked-call-retrieved').map((e) => [e.slot, e.worker, e.extension]),
-      [[row!.slot, 1, carol.number]],
+      [[slot, 1, carol.number]],
       'the call was taken in worker 1, where it waited',
     );
     assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
@@ -707,16 +718,12 @@ test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in work
   const [w1a] = workerAddresses(1, 1, 2, 210);
   const [w0a] = workerAddresses(0, 1, 2, 210);
   const [alice, carol] = [users[9]!, users[11]!];
-  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  const { parked: parkedAlice, slot } = await parkedInWorker1(p, alice, w1a!);
   const pcap = join(dir, 'handover-park.pcap');
   const capture = await startCapture(pcap, 'udp and not port 5060');
   try {
-    type Row = { worker: number; slot: string; caller: string };
-    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
-    const [row] = (await ask(p, 'parked')) as Row[];
-    assert.deepEqual([row!.worker, row!.caller], [1, alice.number], 'worker 1 holds the parked call');
     // Carol dials 88<slot> from an address worker 0 owns: SLOT=$[...] is the call's own answer, so nothing steers it
-    const code = `88${row!.slot}`;
+    const code = `88${slot}`;
     const seen = p.events().length;
     const csv = join(dir, 'handover-carol.csv');
     writeFileSync(csv, sippCsv([carol], { peers: [code] }));
@@ -739,11 +746,11 @@ test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in work
     const show = JSON.stringify(after.filter((e) => /steer|park|hand/.test(String(e.event))));
     assert.ok(!after.some((e) => e.event === 'request-steered' && e.user === code), `worker 0 kept the call: ${show}`);
     const handed = after.find((e) => e.event === 'call-handed-over');
-    assert.deepEqual([handed?.worker, handed?.to, handed?.app, handed?.arg, handed?.status], [0, 1, 'park', row!.slot, 'ANSWER'], show);
+    assert.deepEqual([handed?.worker, handed?.to, handed?.app, handed?.arg, handed?.status], [0, 1, 'park', slot, 'ANSWER'], show);
     const taken = after.filter((e) => e.event === 'parked-call-retrieved');
     assert.deepEqual(
       taken.map((e) => [e.slot, e.worker, e.extension]),
-      [[row!.slot, 1, carol.number]],
+      [[slot, 1, carol.number]],
       "the call was taken in worker 1, where it waited, as Carol's",
     );
     assert.deepEqual(await ask(p, 'parked'), [], 'the lot is empty in both workers');
@@ -753,7 +760,7 @@ test('two workers: ParkedCall(${SLOT}) with a slot the call decides runs in work
     const mine = (r: Cdr) => r.src === carol.number && r.disposition === 'ANSWERED';
     await until('both workers wrote their CDRs', async () => {
       cdrs = (await waitCdrRows<Cdr>(p, 0, 0)).filter(mine);
-      return cdrs.some((r) => r.dst === code) && cdrs.some((r) => r.dst === row!.slot);
+      return cdrs.some((r) => r.dst === code) && cdrs.some((r) => r.dst === slot);
     }).catch(() => assert.fail(`Carol's CDRs: ${JSON.stringify(cdrs)}`));
     assert.match(cdrs.find((r) => r.dst === code)!.dstchannel, /^HANDOVER\/1-/, JSON.stringify(cdrs));
     await stopCapture(capture);
@@ -781,13 +788,9 @@ test('two workers: a caller handed over to the worker where its parked call wait
   const [w1a] = workerAddresses(1, 1, 2, 215);
   const [w0a] = workerAddresses(0, 1, 2, 215);
   const [alice, carol] = [users[9]!, users[11]!];
-  const parkedAlice = await waitingCaller(p, alice, '700', w1a!);
+  const { parked: parkedAlice, slot } = await parkedInWorker1(p, alice, w1a!);
   try {
-    type Row = { worker: number; slot: string; caller: string };
-    await until('Alice waits in a slot', async () => ((await ask(p, 'parked')) as Row[]).length === 1);
-    const [row] = (await ask(p, 'parked')) as Row[];
-    assert.equal(row!.worker, 1);
-    const code = `88${row!.slot}`;
+    const code = `88${slot}`;
     const seen = p.events().length;
     const csv = join(dir, 'handover-hold.csv');
     writeFileSync(csv, sippCsv([carol], { peers: [code] }));
