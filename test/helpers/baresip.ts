@@ -18,7 +18,7 @@ import { createSocket } from 'node:dgram';
 import { connect, createServer, type Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { portsInUse } from './sipp.js';
+import { claimPortBlock, portsInUse, PORT_BLOCK } from './sipp.js';
 
 const MODULE_PATH = '/usr/lib/baresip/modules';
 
@@ -646,13 +646,17 @@ const handedOut = new Set<number>();
  * Nor does it hand out a port it handed out before: a test picks both
  * phones' ports before either binds, so a probe alone could give them
  * overlapping spans (seen: 30379 and 30380, "Address already in use").
+ * Nor one in a port block another test process holds (test/helpers/sipp.ts,
+ * claimPortBlock): two test files run at once.
  */
 export async function findFreePort(span = 2, min = 30000, max = 32700): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = min + Math.floor(Math.random() * (max - min - span));
     const used = portsInUse();
     let ok = true;
-    for (let p = base; p < base + span && ok; p++) ok = !handedOut.has(p) && !used.has(p) && (await canBind('tcp', p)) && (await canBind('udp', p));
+    for (let p = base; p < base + span && ok; p++) {
+      ok = claimPortBlock(Math.floor(p / PORT_BLOCK)) && !handedOut.has(p) && !used.has(p) && (await canBind('tcp', p)) && (await canBind('udp', p));
+    }
     if (ok) {
       for (let p = base; p < base + span; p++) handedOut.add(p);
       return base;

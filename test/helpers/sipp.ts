@@ -2,7 +2,7 @@
 // `timeout`, with -nostdin -buff_size 4194304 -trace_stat -trace_err, on
 // ports probed free, and returns the final statistics from -trace_stat.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -125,9 +125,55 @@ const PORT_MIN = 20000;
 const PORT_MAX = 32000;
 let nextPort = PORT_MIN + (process.pid % 40) * 300;
 
+// Test files run two at a time (scripts/run-tests.mjs), each in its own
+// process. A probe alone cannot keep them apart: a Palisade's RTP range is
+// free until its calls bind it, and another file could be handed a port in
+// it meanwhile. So ports are handed out from blocks of 100 that one process
+// claims: it writes <block>.<pid> in a shared folder, then lists the block's
+// claims, and keeps the block only if no other living process claims it.
+// Two that claim at once both see each other and both move on; a claim left
+// by a dead process counts for nothing. Claims are removed at exit.
+export const PORT_BLOCK = 100;
+const CLAIMS = join(tmpdir(), 'palisade-test-ports');
+const claimed = new Set<number>();
+let releaseHooked = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** whether this process holds block `b` (claims it when no living process does) */
+export function claimPortBlock(b: number): boolean {
+  if (claimed.has(b)) return true;
+  mkdirSync(CLAIMS, { recursive: true });
+  const own = `${b}.${process.pid}`;
+  writeFileSync(join(CLAIMS, own), '');
+  for (const name of readdirSync(CLAIMS)) {
+    if (name === own || !name.startsWith(`${b}.`)) continue;
+    if (alive(Number(name.slice(name.indexOf('.') + 1)))) {
+      rmSync(join(CLAIMS, own), { force: true });
+      return false;
+    }
+    rmSync(join(CLAIMS, name), { force: true });
+  }
+  claimed.add(b);
+  if (!releaseHooked) {
+    releaseHooked = true;
+    process.on('exit', () => {
+      for (const c of claimed) rmSync(join(CLAIMS, `${c}.${process.pid}`), { force: true });
+    });
+  }
+  return true;
+}
+
 /**
  * First ports of `count` blocks of `span` consecutive loopback ports that are
- * free for both UDP and TCP right now.
+ * free for both UDP and TCP right now, in port blocks this process holds.
  */
 export async function freeLocalPorts(count: number, span = 1): Promise<number[]> {
   const out: number[] = [];
@@ -139,13 +185,18 @@ export async function freeLocalPorts(count: number, span = 1): Promise<number[]>
     let ok = true;
     for (let i = 0; i < span && ok; i++) {
       const p = nextPort + i;
+      if (!claimPortBlock(Math.floor(p / PORT_BLOCK))) {
+        // another test file holds this block: go on after it
+        nextPort = (Math.floor(p / PORT_BLOCK) + 1) * PORT_BLOCK;
+        ok = false;
+        break;
+      }
       ok = !used.has(p) && (await udpFree(p)) && (await tcpFree(p));
+      if (!ok) nextPort++;
     }
     if (ok) {
       out.push(nextPort);
       nextPort += span;
-    } else {
-      nextPort++;
     }
   }
   return out;
