@@ -6,6 +6,7 @@
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -35,5 +36,15 @@ const reporters = [
   `--test-reporter=${join(import.meta.dirname, 'file-times.mjs')}`,
   '--test-reporter-destination=stdout',
 ];
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...reporters, ...files], { stdio: 'inherit' });
+// Two test files at a time (one on a one-core machine): each file is its own process, and an interop
+// file spends most of its time waiting on its peers (SIPp's pauses, a phone's registration, timers),
+// so two of them share 2 cores without starving each other. Every file takes its own ports
+// (test/helpers/sipp.ts freeLocalPorts, offset by its pid), database table prefix and temp dir.
+// TEST_CONCURRENCY=1 runs them one by one, as before (a flaky file's log is then its own).
+const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.min(2, availableParallelism()));
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`TEST_CONCURRENCY must be a whole number of at least 1, not "${process.env.TEST_CONCURRENCY}"`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...reporters, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
