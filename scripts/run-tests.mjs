@@ -38,8 +38,8 @@ const reporters = [
 ];
 // Two test files at a time (one on a one-core machine): each file is its own process, and an interop
 // file spends most of its time waiting on its peers (SIPp's pauses, a phone's registration, timers),
-// so two of them share 2 cores without starving each other. Every file takes its own ports
-// (test/helpers/sipp.ts freeLocalPorts, offset by its pid), database table prefix and temp dir.
+// so two of them share 2 cores without starving each other. Every file takes its own ports (from
+// port blocks its process claims: test/helpers/sipp.ts, claimPortBlock), table prefix and temp dir.
 // TEST_CONCURRENCY=1 runs them one by one, as before (a flaky file's log is then its own).
 const concurrency = Number(process.env.TEST_CONCURRENCY ?? Math.min(2, availableParallelism()));
 if (!Number.isInteger(concurrency) || concurrency < 1) {
