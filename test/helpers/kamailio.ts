@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from './sip-probe.js';
 import { freeLocalPorts, repoRoot } from './sipp.js';
 
 export interface KamailioProcess {
@@ -14,15 +15,6 @@ export interface KamailioProcess {
   target: string;
   log(): string;
   stop(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** pid's direct children (Kamailio's workers), from /proc. */
@@ -93,11 +85,11 @@ export async function startKamailio(o: KamailioOptions = {}): Promise<KamailioPr
     // Collect the workers first: once the main process is gone they are
     // re-parented and could not be found any more.
     const tree = [pid, ...childrenOf(pid)];
-    if (alive(pid)) child.kill('SIGTERM');
+    if (pidAlive(pid)) child.kill('SIGTERM');
     const until = Date.now() + 5000;
-    while (tree.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while (tree.some(pidAlive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     for (const p of tree) {
-      if (alive(p)) {
+      if (pidAlive(p)) {
         try {
           process.kill(p, 'SIGKILL');
         } catch {

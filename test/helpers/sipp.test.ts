@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { claimPortBlock, freeLocalPorts, parseSippStatCsv, runSipp, startSipp } from './sipp.js';
+import { claimPortBlock, freeLocalPorts, PORT_BLOCK, parseSippStatCsv, runSipp, startSipp } from './sipp.js';
 import { makeUsers, sippCsv } from './users.js';
 
 test('parseSippStatCsv reads the last row of a -trace_stat file', () => {
@@ -56,7 +56,7 @@ test('a port block claimed by another living test process is not handed out here
     assert.equal(theirs.length, 3, line.toString());
     for (const b of theirs) assert.equal(claimPortBlock(b), false, `block ${b} is held by pid ${child.pid}`);
     // ports handed out here never fall in them
-    for (const p of await freeLocalPorts(20)) assert.ok(!theirs.includes(Math.floor(p / 100)), `port ${p} is in a block pid ${child.pid} holds`);
+    for (const p of await freeLocalPorts(20)) assert.ok(!theirs.includes(Math.floor(p / PORT_BLOCK)), `port ${p} is in a block pid ${child.pid} holds`);
     // killed (no exit hook runs): its claims are left behind, and count for nothing
     child.kill('SIGKILL');
     await once(child, 'exit');

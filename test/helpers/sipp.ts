@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 
 import { repoRoot } from './paths.js';
+import { pidAlive } from './sip-probe.js';
 export { repoRoot };
 
 /** Path of a scenario: a bare name is looked up in test/sipp/. */
@@ -138,15 +139,6 @@ const CLAIMS = join(tmpdir(), 'palisade-test-ports');
 const claimed = new Set<number>();
 let releaseHooked = false;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** whether this process holds block `b` (claims it when no living process does) */
 export function claimPortBlock(b: number): boolean {
   if (claimed.has(b)) return true;
@@ -155,7 +147,7 @@ export function claimPortBlock(b: number): boolean {
   writeFileSync(join(CLAIMS, own), '');
   for (const name of readdirSync(CLAIMS)) {
     if (name === own || !name.startsWith(`${b}.`)) continue;
-    if (alive(Number(name.slice(name.indexOf('.') + 1)))) {
+    if (pidAlive(Number(name.slice(name.indexOf('.') + 1)))) {
       rmSync(join(CLAIMS, own), { force: true });
       return false;
     }
