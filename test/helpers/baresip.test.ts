@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findFreePort } from './baresip.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { findFreePort, rtpPortRange } from './baresip.js';
+import { PORT_BLOCK } from './sipp.js';
 
 // Two phones get their ports before either binds them: the probe alone saw
 // both spans free and once gave phones 30379 and 30380, which overlap.
@@ -18,5 +21,45 @@ test('findFreePort never hands out a port twice in one process, even before anyt
       assert.ok(!taken.has(p), `port ${p} handed out twice`);
       taken.add(p);
     }
+  }
+});
+
+// A phone's RTP range is held whole: no other test file running at the same
+// time may bind or capture in it (a fixed range once shared Palisade's relay
+// block with whatever another file was handed there).
+test('rtpPortRange hands out whole blocks this process holds, never the same port twice, and none another process holds', { timeout: 30_000 }, async () => {
+  // another test process holds 10 of the 12 blocks of 44000-45199
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(new URL('./sipp.js', import.meta.url).href)});
+       const got = [];
+       for (let b = 440; b < 450; b++) if (m.claimPortBlock(b)) got.push(b);
+       console.log(JSON.stringify(got));
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  try {
+    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+    const theirs = JSON.parse(line.toString()) as number[];
+    assert.equal(theirs.length, 10, `the other process got ${line.toString()}`);
+    const ranges = [rtpPortRange(100, 44000, 45200), rtpPortRange(100, 44000, 45200)];
+    const blocks = ranges.map(([lo, hi]) => {
+      assert.equal(lo % PORT_BLOCK, 0, `${lo}-${hi} starts a block`);
+      assert.equal(hi, lo + 99);
+      return lo / PORT_BLOCK;
+    });
+    assert.deepEqual(blocks.sort(), [450, 451], `only the two free blocks: ${ranges.join(' ')}`);
+    assert.throws(() => rtpPortRange(100, 44000, 45200), /no free RTP range of 100 ports in 44000-45200/);
+    // a range of two blocks needs two it can hold side by side
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const [lo, hi] = rtpPortRange(200, 44000, 45200);
+    assert.ok(lo >= 44000 && hi < 45000 && lo % PORT_BLOCK === 0 && hi === lo + 199, `${lo}-${hi}`);
+  } finally {
+    child.kill('SIGKILL');
   }
 });

@@ -440,7 +440,10 @@ export class Baresip {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         const seen = this.events.map((e) => e.type).join(', ');
         const what = typeof match === 'string' ? match : 'matching event';
-        rej(new Error(`baresip ${this.opts.name}: no ${what} within ${timeoutMs} ms (events: ${seen || 'none'}); log ${this.logFile}`));
+        // the phone's last RTCP report says whether media reached it at all
+        const rtcp = this.events.filter((e) => e.type === 'CALL_RTCP' && e.rtcp_stats !== undefined).pop();
+        const stats = rtcp ? `; last RTCP stats at ${rtcp.at} ms: ${JSON.stringify(rtcp.rtcp_stats)}` : '';
+        rej(new Error(`baresip ${this.opts.name}: no ${what} within ${timeoutMs} ms (events: ${seen || 'none'})${stats}; log ${this.logFile}`));
       }, timeoutMs);
       this.waiters.push(waiter);
     });
@@ -663,6 +666,31 @@ export async function findFreePort(span = 2, min = 30000, max = 32700): Promise<
     }
   }
   throw new Error('no free port found');
+}
+
+/**
+ * A phone's RTP range (its `rtp_ports`): whole port blocks that this process
+ * holds (claimPortBlock), so no test file running beside this one binds or
+ * captures in it, and that no earlier range or port of this process
+ * overlaps. Ports are not probed one by one: baresip binds a random port of
+ * the range and tries another when one is taken.
+ */
+export function rtpPortRange(size = 100, min = 42000, max = 48000): [number, number] {
+  const blocks = Math.ceil(size / PORT_BLOCK);
+  const first = Math.ceil(min / PORT_BLOCK);
+  const choices = Math.floor(max / PORT_BLOCK) - blocks - first + 1;
+  for (let attempt = 0; attempt < 50 && choices > 0; attempt++) {
+    const b0 = first + Math.floor(Math.random() * choices);
+    const base = b0 * PORT_BLOCK;
+    let ok = true;
+    for (let p = base; p < base + size && ok; p++) ok = !handedOut.has(p);
+    for (let b = b0; b < b0 + blocks && ok; b++) ok = claimPortBlock(b);
+    if (ok) {
+      for (let p = base; p < base + size; p++) handedOut.add(p);
+      return [base, base + size - 1];
+    }
+  }
+  throw new Error(`no free RTP range of ${size} ports in ${min}-${max}`);
 }
 
 function canBind(kind: 'tcp' | 'udp', port: number): Promise<boolean> {

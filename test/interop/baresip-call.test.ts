@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
-import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
+import { Baresip, findFreePort, rtpPortRange, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../helpers/paths.js';
+import { freeLocalPorts } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** qualify: both phones answered Palisade's OPTIONS (`palisade show registrations` says reachable) */
@@ -33,11 +34,21 @@ async function bothReachable(configPath: string): Promise<void> {
 
 const TONE_CALLER = 440;
 const TONE_CALLEE = 1000;
-const RELAY_MIN = 20000;
-const RELAY_MAX = 20099;
-// Apart from the direct-call test's 41000-41999, so a run of both at once cannot mix.
-const CALLER_RTP: [number, number] = [42000, 42499];
-const CALLEE_RTP: [number, number] = [42500, 42999];
+/**
+ * The ports a call uses: Palisade's relay range and each phone's RTP range,
+ * in port blocks this test process holds (test/helpers/sipp.ts), so a test
+ * file running beside this one is never handed a port in them.
+ */
+interface CallPorts {
+  relay: [number, number];
+  caller: [number, number];
+  callee: [number, number];
+}
+
+async function callPorts(): Promise<CallPorts> {
+  const [relay] = await freeLocalPorts(1, 100);
+  return { relay: [relay, relay + 99], caller: rtpPortRange(), callee: rtpPortRange() };
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -48,7 +59,7 @@ interface Site {
   secrets: { '1001': string; '1002': string };
 }
 
-function writeSite(dir: string, sipPort: number): Site & { configPath: string } {
+function writeSite(dir: string, sipPort: number, relay: [number, number]): Site & { configPath: string } {
   const secrets = { '1001': generateSecret(), '1002': generateSecret() };
   const dbPath = join(dir, 'palisade.db');
   const configPath = join(dir, 'palisade.yaml');
@@ -59,7 +70,7 @@ function writeSite(dir: string, sipPort: number): Site & { configPath: string } 
       `  listen: ["udp:127.0.0.1:${sipPort}", "tcp:127.0.0.1:${sipPort}"]`,
       '  domain: 127.0.0.1',
       'rtp:',
-      `  ports: ${RELAY_MIN}-${RELAY_MAX}`,
+      `  ports: ${relay[0]}-${relay[1]}`,
       '  address: 127.0.0.1',
       // No auth section: the default challenge must work for baresip 1.0.0,
       // which (libre's sip/auth.c) refuses a 401 naming any non-MD5 algorithm.
@@ -127,8 +138,8 @@ async function stopProcess(proc: ChildProcess): Promise<void> {
   clearTimeout(t);
 }
 
-/** the RTP port ranges this test's calls use */
-const CAPTURE_FILTER = `udp and (portrange ${RELAY_MIN}-${RELAY_MAX} or portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]})`;
+/** the RTP port ranges a call uses */
+const captureFilter = ({ relay, caller, callee }: CallPorts): string => `udp and (${[relay, caller, callee].map(([lo, hi]) => `portrange ${lo}-${hi}`).join(' or ')})`;
 
 interface Flow {
   src: number;
@@ -168,8 +179,6 @@ function rtpFlows(pcap: string): Promise<Flow[]> {
   });
 }
 
-const isRelay = (p: number): boolean => p >= RELAY_MIN && p <= RELAY_MAX;
-
 /** a response to an INVITE (RFC 3261 §8.1.3.1: matched by the CSeq method) */
 function isInviteResponse(m: TracedSipMessage): boolean {
   return m.startLine.startsWith('SIP/2.0 ') && m.headers.some((h) => /^cseq:\s*\d+\s+INVITE\s*$/i.test(h));
@@ -192,7 +201,9 @@ interface CallCase {
 async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, note: (msg: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `palisade-call-${transport}-${hangupBy}-`));
   const sipPort = await findFreePort(1, 35000, 35999);
-  const site = writeSite(dir, sipPort);
+  const ports = await callPorts();
+  const isRelay = (p: number): boolean => p >= ports.relay[0] && p <= ports.relay[1];
+  const site = writeSite(dir, sipPort, ports.relay);
   makeToneWav(join(dir, 'caller.wav'), TONE_CALLER, 60);
   makeToneWav(join(dir, 'callee.wav'), TONE_CALLEE, 60);
   const server = `127.0.0.1:${sipPort}`;
@@ -207,7 +218,7 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     sipPort: await findFreePort(2),
     ctrlPort: await findFreePort(1, 39000, 39999),
     audioSource: join(dir, 'caller.wav'),
-    rtpPorts: CALLER_RTP,
+    rtpPorts: ports.caller,
     sipTrace: true,
   });
   const callee = new Baresip({
@@ -221,7 +232,7 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     sipPort: await findFreePort(2),
     ctrlPort: await findFreePort(1, 39000, 39999),
     audioSource: join(dir, 'callee.wav'),
-    rtpPorts: CALLEE_RTP,
+    rtpPorts: ports.callee,
     answerMode: 'auto',
     sipTrace: true,
   });
@@ -237,7 +248,7 @@ async function callThroughPalisade({ hangupBy, transport, capture }: CallCase, n
     await bothReachable(site.configPath);
 
     const pcap = join(dir, 'call.pcap');
-    if (capture) tshark = await startCapture(pcap, CAPTURE_FILTER);
+    if (capture) tshark = await startCapture(pcap, captureFilter(ports));
 
     await caller.dial(`sip:1002@${server}`);
     await callee.waitEvent('CALL_ESTABLISHED', 10_000);

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Baresip, findFreePort } from '../helpers/baresip.js';
+import { Baresip, findFreePort, rtpPortRange } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav, soxStat } from '../helpers/audio.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -28,7 +28,7 @@ async function directCall(transport: 'udp' | 'tcp'): Promise<void> {
     ctrlPort: ctrlA,
     transport,
     audioSource: join(dir, 'a.wav'),
-    rtpPorts: [41000, 41499],
+    rtpPorts: rtpPortRange(),
     sipTrace: true,
   });
   const b = new Baresip({
@@ -39,7 +39,7 @@ async function directCall(transport: 'udp' | 'tcp'): Promise<void> {
     ctrlPort: ctrlB,
     transport,
     audioSource: join(dir, 'b.wav'),
-    rtpPorts: [41500, 41999],
+    rtpPorts: rtpPortRange(),
     answerMode: 'auto',
     sipTrace: true,
   });
@@ -113,7 +113,7 @@ test('a baresip that dies of a signal fails the waits on it at once, naming the 
     ctrlPort: await findFreePort(1, 39000, 39999),
     transport: 'udp',
     audioSource: join(dir, 'a.wav'),
-    rtpPorts: [41000, 41499],
+    rtpPorts: rtpPortRange(),
   });
   try {
     await a.start();

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCapture, stopCapture } from '../helpers/tshark.js';
-import { Baresip, findFreePort, type TracedSipMessage } from '../helpers/baresip.js';
+import { Baresip, findFreePort, rtpPortRange, type TracedSipMessage } from '../helpers/baresip.js';
 import { analyseWav, goertzelPower, makeToneWav, readWav } from '../helpers/audio.js';
 import { startPalisade, type PalisadeProcess } from '../helpers/palisade-process.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
@@ -21,15 +21,16 @@ import { ensureSelfSignedCert } from '../../src/transport/self-signed-cert.js';
 
 const TONE_CALLER = 440;
 const TONE_CALLEE = 1000;
-// phone RTP ranges of their own (baresip-call uses 42000-42999, direct 41000-41999)
-const CALLER_RTP: [number, number] = [43000, 43499];
-const CALLEE_RTP: [number, number] = [43500, 43999];
-const PLAIN_RTP: [number, number] = [44000, 44099];
+// phone RTP ranges in port blocks this process holds, so a test file
+// running beside this one neither binds nor is captured in them
+const CALLER_RTP = rtpPortRange();
+const CALLEE_RTP = rtpPortRange();
+const PLAIN_RTP = rtpPortRange();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** the RTP port ranges this test's calls use */
-const CAPTURE_FILTER = `udp and portrange ${CALLER_RTP[0]}-${CALLEE_RTP[1]}`;
+const CAPTURE_FILTER = `udp and (portrange ${CALLER_RTP[0]}-${CALLER_RTP[1]} or portrange ${CALLEE_RTP[0]}-${CALLEE_RTP[1]})`;
 
 /** UDP payloads in the capture, grouped by "srcport>dstport" */
 function udpPayloads(pcap: string): Promise<Map<string, Buffer[]>> {
