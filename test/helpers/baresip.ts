@@ -46,7 +46,13 @@ export interface BaresipOptions {
   answerMode?: 'auto' | 'manual';
   /** absolute path of the WAV played as microphone (8 kHz mono S16LE) */
   audioSource: string;
-  /** local RTP port range [min, max] */
+  /**
+   * local RTP port range [min, max]. An odd min is raised to the next even
+   * port (and opts.rtpPorts says so): baresip 1.0 draws a port in the range
+   * and clears its lowest bit, so from an odd min it can bind min - 1, out
+   * of the range a test captures and filters by (seen: RTP to 28004 for a
+   * range of 28005-28104, with only RTCP caught on 28005).
+   */
   rtpPorts?: [number, number];
   /** parent dir for the instance's files; a fresh temp dir by default */
   baseDir?: string;
@@ -124,6 +130,12 @@ export class Baresip {
   private stopping = false;
 
   constructor(opts: BaresipOptions) {
+    if (opts.rtpPorts) {
+      const [lo, hi] = opts.rtpPorts;
+      const even = lo + (lo % 2);
+      if (hi - even < 1) throw new Error(`baresip ${opts.name}: RTP range ${lo}-${hi} holds no even/odd port pair`);
+      opts = { ...opts, rtpPorts: [even, hi] };
+    }
     this.opts = opts;
     const base = opts.baseDir ?? mkdtempSync(join(tmpdir(), 'baresip-'));
     this.dir = resolve(base, opts.name);
