@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort, rtpPortRange, type BaresipOptions } from './baresip.js';
 import { makeToneWav } from './audio.js';
-import { PORT_BLOCK, portsInUse } from './sipp.js';
+import { claimPortBlock, PORT_BLOCK, portsInUse } from './sipp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'baresip-helper-'));
 const wav = join(dir, 'tone.wav');
@@ -63,9 +63,11 @@ test('rtpPortRange hands out whole blocks this process holds, never the same por
     });
     assert.deepEqual(blocks.sort(), [450, 451], `only the two free blocks: ${ranges.join(' ')}`);
     assert.throws(() => rtpPortRange(100, 44000, 45200), /no free RTP range of 100 ports in 44000-45200/);
-    // a range of two blocks needs two it can hold side by side
+    // killed (no exit hook runs): its claims count for nothing, and taking the blocks clears them
     child.kill('SIGKILL');
     await once(child, 'exit');
+    for (const b of theirs) assert.equal(claimPortBlock(b), true, `block ${b}: a dead process holds nothing`);
+    // a range of two blocks needs two side by side that no earlier range used
     const [lo, hi] = rtpPortRange(200, 44000, 45200);
     assert.ok(lo >= 44000 && hi < 45000 && lo % PORT_BLOCK === 0 && hi === lo + 199, `${lo}-${hi}`);
   } finally {
