@@ -1,13 +1,12 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort, rtpPortRange, type BaresipOptions } from './baresip.js';
 import { makeToneWav } from './audio.js';
-import { claimPortBlock, PORT_BLOCK, portsInUse } from './sipp.js';
+import { claimInAnotherProcess, claimPortBlock, PORT_BLOCK, portsInUse } from './sipp.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'baresip-helper-'));
 const wav = join(dir, 'tone.wav');
@@ -38,23 +37,9 @@ test('findFreePort never hands out a port twice in one process, even before anyt
 // block with whatever another file was handed there).
 test('rtpPortRange hands out whole blocks this process holds, never the same port twice, and none another process holds', { timeout: 30_000 }, async () => {
   // another test process holds 10 of the 12 blocks of 44000-45199
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(new URL('./sipp.js', import.meta.url).href)});
-       const got = [];
-       for (let b = 440; b < 450; b++) if (m.claimPortBlock(b)) got.push(b);
-       console.log(JSON.stringify(got));
-       setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { child, theirs } = await claimInAnotherProcess([440, 441, 442, 443, 444, 445, 446, 447, 448, 449], 10);
   try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const theirs = JSON.parse(line.toString()) as number[];
-    assert.equal(theirs.length, 10, `the other process got ${line.toString()}`);
+    assert.equal(theirs.length, 10, `the other process got ${JSON.stringify(theirs)}`);
     const ranges = [rtpPortRange(100, 44000, 45200), rtpPortRange(100, 44000, 45200)];
     const blocks = ranges.map(([lo, hi]) => {
       assert.equal(lo % PORT_BLOCK, 0, `${lo}-${hi} starts a block`);

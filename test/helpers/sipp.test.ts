@@ -3,9 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { claimPortBlock, freeLocalPorts, PORT_BLOCK, parseSippStatCsv, runSipp, startSipp } from './sipp.js';
+import { claimInAnotherProcess, claimPortBlock, freeLocalPorts, PORT_BLOCK, parseSippStatCsv, runSipp, startSipp } from './sipp.js';
 import { makeUsers, sippCsv } from './users.js';
 
 test('parseSippStatCsv reads the last row of a -trace_stat file', () => {
@@ -37,23 +36,10 @@ test('freeLocalPorts hands out distinct, bindable ports below the ephemeral rang
 
 test('a port block claimed by another living test process is not handed out here; its claim counts for nothing once that process is gone', { timeout: 30_000 }, async () => {
   // another test file's process claims three free blocks from the top of the range (this one's pid slot starts lower)
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(new URL('./sipp.js', import.meta.url).href)});
-       const got = [];
-       for (let b = 319; b >= 200 && got.length < 3; b--) if (m.claimPortBlock(b)) got.push(b);
-       console.log(JSON.stringify(got));
-       setInterval(() => {}, 1000);`,
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const top = Array.from({ length: 120 }, (_, i) => 319 - i);
+  const { child, theirs } = await claimInAnotherProcess(top, 3);
   try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const theirs = JSON.parse(line.toString()) as number[];
-    assert.equal(theirs.length, 3, line.toString());
+    assert.equal(theirs.length, 3, JSON.stringify(theirs));
     for (const b of theirs) assert.equal(claimPortBlock(b), false, `block ${b} is held by pid ${child.pid}`);
     // ports handed out here never fall in them
     for (const p of await freeLocalPorts(20)) assert.ok(!theirs.includes(Math.floor(p / PORT_BLOCK)), `port ${p} is in a block pid ${child.pid} holds`);

@@ -164,6 +164,32 @@ export function claimPortBlock(b: number): boolean {
 }
 
 /**
+ * For the claim tests: a second living process, as another test file would
+ * be, that claims up to `count` of the port blocks `candidates` (in that
+ * order) and then idles until killed. Resolves with it and the blocks it got.
+ */
+export async function claimInAnotherProcess(candidates: number[], count: number): Promise<{ child: ChildProcess; theirs: number[] }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(new URL('./sipp.js', import.meta.url).href)});
+       const got = [];
+       for (const b of ${JSON.stringify(candidates)}) if (got.length < ${count} && m.claimPortBlock(b)) got.push(b);
+       console.log(JSON.stringify(got));
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const line = await new Promise<string>((res, rej) => {
+    child.stdout!.once('data', (d: Buffer) => res(d.toString()));
+    child.once('exit', (code) => rej(new Error(`the claiming process exited with ${code}`)));
+  });
+  return { child, theirs: JSON.parse(line) as number[] };
+}
+
+/**
  * First ports of `count` blocks of `span` consecutive loopback ports that are
  * free for both UDP and TCP right now, in port blocks this process holds.
  */
