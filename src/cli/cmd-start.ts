@@ -159,7 +159,8 @@ export async function runStart(argv: string[]): Promise<number> {
   }
   if (cfg.sip.workers > 1 && cluster.isPrimary) {
     // several workers (docs/operations.md, "One machine, every core"): this process forks and watches them
-    return await runPrimary(cfg.sip.workers, new LogRoot(cfg.log.level, cfg.log.levels).get('workers'));
+    const udp = cfg.sip.listen.filter((p) => p.transport === 'udp');
+    return await runPrimary(cfg.sip.workers, new LogRoot(cfg.log.level, cfg.log.levels).get('workers'), udp);
   }
   let app: Awaited<ReturnType<typeof startPalisade>>;
   try {

@@ -9,6 +9,7 @@ import { networkInterfaces } from 'node:os';
 import type { PalisadeConfig } from '../config/config-types.js';
 import type { LogRoot } from '../observability/logger.js';
 import { TransportLayer } from '../transport/transport-layer.js';
+import { parseUdpFds, UDP_FDS_ENV } from '../transport/steered-udp.js';
 import { TransactionManager } from '../sip/transaction/transaction-manager.js';
 import { TimerWheelClock } from '../sip/transaction/clock.js';
 import { DigestAuthenticator } from '../sip/auth/digest.js';
@@ -61,8 +62,10 @@ export async function buildSipStack(cfg: PalisadeConfig, d: SipStackDeps) {
   const runner = new CallRouters(d.runner);
   const transport = new TransportLayer(cfg.sip.listen, logs.get('sip'), {
     udpRecvBuffer: cfg.sip.udpRecvBuffer,
-    // the workers bind one shared socket: its buffer is reported once
+    // every worker's socket gets the same cap: it is reported once
     reportRecvBuffer: (d.worker?.index ?? 0) === 0,
+    // several workers: this one's sockets of the steered groups the primary opened (src/transport/steered-udp.ts)
+    udpFds: d.worker ? parseUdpFds(process.env[UDP_FDS_ENV]) : undefined,
     maxMessageSize: 65535,
     serverHeader: cfg.sip.userAgent,
     // tls: listen points (src/transport/tls-listener.ts)

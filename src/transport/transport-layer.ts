@@ -25,9 +25,16 @@ export interface TransportOptions {
   maxMessageSize: number;
   /**
    * whether this layer logs a receive buffer smaller than asked (default
-   * true). Workers share one socket and so one buffer: only the first says so.
+   * true). Workers' sockets all get the same cap: only the first says so.
    */
   reportRecvBuffer?: boolean;
+  /**
+   * several workers: this worker's own socket of each UDP listen point, by
+   * its text ("udp:127.0.0.1:5060"), from the steered group the primary
+   * opened (src/transport/steered-udp.ts); a UDP point not named here is
+   * bound through node:cluster, one socket shared by every worker
+   */
+  udpFds?: ReadonlyMap<string, number>;
   /** the packet gate (before any parsing); every packet is admitted without one */
   gate?: PacketGate;
   /** Server header of the 400s the transport answers itself */
@@ -134,7 +141,9 @@ export class TransportLayer implements Sender {
       }
       const onError = (err: Error) => this.log.warn('socket-error', { listen: formatListenPoint(p), error: err.message });
       if (p.transport === 'udp') {
-        const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError, this.router !== null);
+        const fd = this.router !== null ? this.opts.udpFds?.get(formatListenPoint(p)) : undefined;
+        const share = fd !== undefined ? { fd } : this.router !== null ? 'cluster' : 'none';
+        const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError, share);
         await l.start();
         this.udp.push(l);
         // a smaller buffer than asked overflows in a burst (a stall of a few hundred ms at a high call rate): say so, with the fix

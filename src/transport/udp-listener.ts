@@ -20,8 +20,13 @@ export class UdpListener {
     private readonly onDatagram: DatagramHandler,
     private readonly recvBufferSize: number,
     private readonly onError: (err: Error) => void,
-    /** several workers: the one socket the cluster primary holds, shared by every worker (src/host/workers/) */
-    private readonly shared = false,
+    /**
+     * several workers (src/host/workers/): `cluster`, the one socket the
+     * cluster primary holds, shared by every worker; or `{ fd }`, this
+     * worker's own socket of a group the primary opened, steered by source
+     * address (src/transport/steered-udp.ts)
+     */
+    private readonly share: 'none' | 'cluster' | { fd: number } = 'none',
   ) {
     this.socket = dgram.createSocket({ type: isIPv6(point.address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(point.address) });
   }
@@ -31,7 +36,9 @@ export class UdpListener {
     return new Promise((resolve, reject) => {
       const onBindError = (err: Error) => reject(err);
       s.once('error', onBindError);
-      s.bind({ address: this.point.address, port: this.point.port, exclusive: !this.shared }, () => {
+      const share = this.share;
+      const where = typeof share === 'object' ? { fd: share.fd, exclusive: true } : { address: this.point.address, port: this.point.port, exclusive: share !== 'cluster' };
+      s.bind(where, () => {
         s.off('error', onBindError);
         s.on('error', (err) => this.onError(err));
         try {

@@ -9,21 +9,18 @@
 //    it replaces;
 //  - anything else (a new request, its CANCEL and retransmissions, a
 //    foreign tag): hash(source address) % count, so all of one address's
-//    out-of-dialog traffic, and its IDS counters, stay in one worker.
+//    out-of-dialog traffic, and its IDS counters, stay in one worker. Where
+//    each worker has a socket of its own, the kernel hands such a packet to
+//    that worker in the first place (src/transport/steered-udp.ts).
+
+import { addressWorker } from './steered-udp.js';
 
 const LF = 10;
 const COLON = 58;
 const COMMA = 44;
 
-/** FNV-1a of the address text: the worker of an address's out-of-dialog traffic */
-export function addressWorker(address: string, count: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < address.length; i++) {
-    h ^= address.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % count;
-}
+// the kernel steers by the same function (src/transport/steered-udp.ts)
+export { addressWorker };
 
 /** the worker that owns the packet, among `count` */
 export function packetOwner(data: Buffer, address: string, count: number): number {

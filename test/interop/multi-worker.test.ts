@@ -10,6 +10,9 @@
 //   `show workers` shows both workers handled traffic and packets forwarded;
 //   the one control socket lists the phones of both workers, and one scrape
 //   of worker 0's /metrics counts both workers' calls;
+// - each worker has its own socket of a SO_REUSEPORT group the kernel steers
+//   by source address: requests from 8 addresses reach their owner without
+//   a forward, also after the owner was killed and restarted;
 // - a ban made in one worker (wrong-password REGISTERs from an address
 //   worker 1 owns) refuses the address's packets in every worker at once:
 //   OPTIONS with fresh ports and Call-IDs get no answer, the workers' gate
@@ -183,7 +186,7 @@ test('two workers: phones registered through either worker call each other; retr
   const regs = (await ask(p, 'registrations')) as Array<{ aor: string; received: string }>;
   assert.deepEqual(regs.map((r) => r.aor).sort(), ['3100', '3101'], 'the one control socket lists the phones of both workers');
   assert.ok(regs.some((r) => r.received.includes(w0a!)) && regs.some((r) => r.received.includes(w1a!)), JSON.stringify(regs));
-  // both workers bound the one shared UDP socket, so one buffer: a capped one is reported once, by worker 0
+  // every worker's socket has the same cap: a capped buffer is reported once, by worker 0
   const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8').trim());
   const udpBound = p.events().filter((e) => e.event === 'listening' && String(e.listen).startsWith('udp:'));
   assert.equal(udpBound.length, 2, `each worker bound the UDP listen point: ${JSON.stringify(udpBound)}`);
@@ -241,6 +244,31 @@ test('two workers: phones registered through either worker call each other; retr
   assert.match(metrics, /^palisade_registrations 2$/m, 'the bindings every worker holds, once');
   const invites = Number(/^palisade_sip_transactions_total\{method="INVITE",status="200"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
   assert.ok(invites >= 80, `INVITEs answered 200, in both workers: ${invites}`);
+});
+
+test("two workers: the kernel hands each address's requests to the worker that owns it (sockets of a SO_REUSEPORT group steered by source address): none is read by the other worker and forwarded", {
+  timeout: 60_000,
+}, async () => {
+  const p = await started();
+  const steered = p.events().filter((e) => e.event === 'udp-steered');
+  assert.deepEqual(
+    steered.map((e) => e.listen),
+    [`udp:127.0.0.1:${p.sipPort}`],
+    `the primary opened a steered group for the UDP listen point: ${JSON.stringify(p.events().filter((e) => String(e.event).startsWith('udp-')))}`,
+  );
+  const before = await workers();
+  // 4 addresses of each worker, 6 requests each, each from a fresh port
+  const probes: Array<Promise<boolean>> = [];
+  for (const w of [0, 1]) for (const a of addressesOf(w, 8).slice(4)) for (let i = 0; i < 6; i++) probes.push(udpOptions(p, a));
+  const answered = await Promise.all(probes);
+  assert.deepEqual(answered, Array(48).fill(true), 'every OPTIONS was answered');
+  const after = await workers();
+  process.stdout.write(`# workers before ${JSON.stringify(before)} after ${JSON.stringify(after)}\n`);
+  for (const w of [0, 1]) {
+    assert.ok(after[w]!.received - before[w]!.received >= 24, `worker ${w} read its own addresses' 24 requests: ${JSON.stringify({ before, after })}`);
+    // with one socket shared by both, about half of the 48 would have been read by the other worker (p of none: 2^-48)
+    assert.equal(after[w]!.forwarded - before[w]!.forwarded, 0, `worker ${w} forwarded nothing: ${JSON.stringify({ before, after })}`);
+  }
 });
 
 test('a ban made in one worker refuses the address in every worker before its next packet', { timeout: 120_000 }, async () => {
@@ -1290,4 +1318,8 @@ test('a worker that dies is restarted by the primary and serves again', { timeou
   const fresh = addressesOf(1, 6)[5]!;
   assert.equal(await udpOptions(p, fresh), true, 'an address worker 1 owns is answered');
   assert.equal(await udpOptions(p, addressesOf(0, 6)[5]!), true, 'an address worker 0 owns is answered');
+  // the new worker 1 was given its socket of the steered group again: it reads its own addresses' requests itself
+  const after = await workers();
+  assert.ok(after[1]!.received >= 1, `the new worker 1 read a packet: ${JSON.stringify(after)}`);
+  assert.equal(after[0]!.forwarded - rows[0]!.forwarded, 0, `worker 0 read nothing of worker 1's: ${JSON.stringify({ rows, after })}`);
 });

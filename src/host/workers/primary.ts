@@ -3,10 +3,16 @@
 // first: it runs the database migrations and the once-per-server jobs, then
 // the others), relays what they share, gathers control-command answers from
 // all of them, restarts a worker that dies, and stops them all on
-// SIGTERM/SIGINT. It binds nothing itself: the UDP sockets the workers bind
-// with exclusive: false are held here by node:cluster and shared.
+// SIGTERM/SIGINT. It opens each UDP listen point's sockets, one per worker
+// in a group the kernel steers by source address, and gives each worker
+// its own (src/transport/steered-udp.ts); it never reads them. Where that
+// cannot be done, the workers bind with exclusive: false and node:cluster
+// holds one socket here that they all share.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../observability/logger.js';
+import { formatListenPoint } from '../../transport/address.js';
+import { formatUdpFds, openSteeredGroup, UDP_FDS_ENV } from '../../transport/steered-udp.js';
+import type { ListenPoint } from '../../transport/types.js';
 import { newWorkerKey, WORKER_ENV, WORKER_KEY_ENV } from '../../core/workers.js';
 import type { ToPrimary, ToWorker, WorkerAnswer } from './ipc.js';
 
@@ -19,7 +25,25 @@ interface Ask {
   timer: NodeJS.Timeout;
 }
 
-export function runPrimary(count: number, log: Logger): Promise<number> {
+/** the first descriptor of a worker that holds its UDP sockets: 0-2 are stdio, 3 the IPC channel */
+const FIRST_UDP_FD = 4;
+
+/** each UDP listen point's steered group, or none where it cannot be made (the reason is logged) */
+function openGroups(points: ListenPoint[], count: number, log: Logger): Array<{ point: ListenPoint; fds: number[] }> {
+  const groups: Array<{ point: ListenPoint; fds: number[] }> = [];
+  for (const point of points) {
+    const listen = formatListenPoint(point);
+    try {
+      groups.push({ point, fds: openSteeredGroup(point, count) });
+      log.info('udp-steered', { listen, workers: count });
+    } catch (err) {
+      log.warn('udp-steering-unavailable', { listen, reason: (err as Error).message, instead: 'one socket shared by every worker' });
+    }
+  }
+  return groups;
+}
+
+export function runPrimary(count: number, log: Logger, udpPoints: ListenPoint[] = []): Promise<number> {
   const workers: Array<Worker | null> = new Array(count).fill(null);
   const ports: Array<number | null> = new Array(count).fill(null);
   const asks = new Map<number, Ask>();
@@ -47,8 +71,13 @@ export function runPrimary(count: number, log: Logger): Promise<number> {
 
   // set once the primary stops: SIGTERM to every worker
   let stopAll: (why: string) => void = () => {};
+  // held for the primary's whole life: a restarted worker gets its own socket back, with what waited in it
+  const groups = openGroups(udpPoints, count, log);
   const fork = (index: number) => {
-    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}`, [WORKER_KEY_ENV]: key });
+    // worker `index` inherits its socket of each group as descriptors 4, 5, …
+    cluster.setupPrimary({ stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...groups.map((g) => g.fds[index]!)] });
+    const fds = formatUdpFds(groups.map((g, k) => ({ point: g.point, fd: FIRST_UDP_FD + k })));
+    const w = cluster.fork({ [WORKER_ENV]: `${index}/${count}`, [WORKER_KEY_ENV]: key, [UDP_FDS_ENV]: fds });
     workers[index] = w;
     let wasReady = false;
     w.on('message', (m: ToPrimary) => {

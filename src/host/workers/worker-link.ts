@@ -3,7 +3,9 @@
 //  - packet affinity: a packet this worker read that another worker owns
 //    (src/transport/worker-route.ts) goes to it over loopback UDP, after this
 //    worker's packet gate; the owner handles it as received and answers from
-//    the shared socket itself. Stream connections are worker 0's: what another
+//    its own socket (src/transport/steered-udp.ts: the kernel hands each
+//    worker its own addresses' new requests; responses and in-dialog
+//    requests may still come to another). Stream connections are worker 0's: what another
 //    worker sends on one goes to worker 0 to write.
 //  - shared state through the primary: every registration (location adopt/
 //    drop, as the cluster module does over NATS) and every defence change
@@ -205,7 +207,7 @@ export class WorkerLink {
   /**
    * false when that worker has no port yet (starting): the packet is handled
    * here. Frames for one worker wait for the end of this event-loop turn and
-   * go as one datagram (a read burst of the shared socket is one send).
+   * go as one datagram (a burst of datagrams read in one turn is one send).
    */
   private toWorker(index: number, kind: FrameKind, data: Buffer, remote: Remote, listenIndex: number): boolean {
     const port = this.ports[index];
