@@ -95,6 +95,7 @@ test('the kernel hands each source address to the socket addressWorker() names (
   }
 });
 
+// more IPv6 sources, in a namespace of their own: test/interop/steered-udp-ipv6.test.ts
 test('IPv6: the group steers by the last bits of the source address (::1 to its worker)', async () => {
   const fds = openSteeredGroup({ transport: 'udp', address: '::1', port: 0 }, 2);
   const { got, sockets, port } = receiveThrough(fds, 'udp6');
