@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { readdirSync } from 'node:fs';
+import { receiveThrough, sendFrom } from '../../test/support/steered-sockets.js';
 import { addressWorker, formatUdpFds, lastWord, openSteeredGroup, parseUdpFds, steeringProgram } from './steered-udp.js';
 
 test('the last 32 bits of an address text, as the kernel reads them from the header', () => {
@@ -51,31 +52,6 @@ test("a worker's descriptors pass through its environment", () => {
   assert.equal(parseUdpFds(undefined).size, 0);
   assert.equal(parseUdpFds('udp:127.0.0.1:5060@1').size, 0, 'never a standard descriptor');
 });
-
-/** the group's sockets as dgram sockets; which one each datagram reached, by source address */
-function receiveThrough(fds: number[], family: 'udp4' | 'udp6') {
-  const got = new Map<string, Set<number>>();
-  const sockets = fds.map((fd, i) => {
-    const s = dgram.createSocket(family);
-    s.bind({ fd, exclusive: true });
-    s.on('message', (_m, r) => {
-      const seen = got.get(r.address) ?? new Set<number>();
-      seen.add(i);
-      got.set(r.address, seen);
-    });
-    return s;
-  });
-  // bind({ fd }) is synchronous: the socket is bound at once
-  return { got, sockets, port: sockets[0]!.address().port };
-}
-
-async function sendFrom(family: 'udp4' | 'udp6', from: string, to: string, port: number, n: number): Promise<void> {
-  const s = dgram.createSocket(family);
-  await new Promise<void>((r) => s.bind(0, from, () => r()));
-  for (let i = 0; i < n; i++) s.send(`probe ${i}`, port, to);
-  await new Promise((r) => setTimeout(r, 20));
-  s.close();
-}
 
 test('the kernel hands each source address to the socket addressWorker() names (3 sockets, 18 addresses, IPv4)', async () => {
   const fds = openSteeredGroup({ transport: 'udp', address: '127.0.0.1', port: 0 }, 3);

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
+import { receiveThrough, sendFrom } from '../support/steered-sockets.js';
 import { netnsSuite } from '../helpers/netns.js';
 import { addressWorker, openSteeredGroup } from '../../src/transport/steered-udp.js';
 
@@ -18,26 +18,9 @@ netnsSuite(import.meta.url, 'steered UDP sockets, IPv6 sources', () => {
       assert.equal(r.status, 0, `ip addr add ${a}: ${r.stderr}`);
     }
     const fds = openSteeredGroup({ transport: 'udp', address: '::1', port: 0 }, 3);
-    const got = new Map<string, Set<number>>();
-    const sockets = fds.map((fd, i) => {
-      const s = dgram.createSocket('udp6');
-      s.bind({ fd, exclusive: true });
-      s.on('message', (_m, r) => {
-        const seen = got.get(r.address) ?? new Set<number>();
-        seen.add(i);
-        got.set(r.address, seen);
-      });
-      return s;
-    });
+    const { got, sockets, port } = receiveThrough(fds, 'udp6');
     try {
-      const port = sockets[0]!.address().port;
-      for (const a of from) {
-        const s = dgram.createSocket('udp6');
-        await new Promise<void>((r) => s.bind(0, a, () => r()));
-        for (let k = 0; k < 4; k++) s.send(`probe ${k}`, port, '::1');
-        await new Promise((r) => setTimeout(r, 20));
-        s.close();
-      }
+      for (const a of from) await sendFrom('udp6', a, '::1', port, 4);
       await new Promise((r) => setTimeout(r, 100));
       for (const a of from) assert.deepEqual([...(got.get(a) ?? [])], [addressWorker(a, 3)], `${a}: ${JSON.stringify([...got].map(([k, v]) => [k, [...v]]))}`);
       assert.equal(new Set(from.map((a) => addressWorker(a, 3))).size, 3, 'the addresses belong to all three workers');
