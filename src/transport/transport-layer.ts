@@ -79,6 +79,12 @@ export interface WorkerRouter {
 
 export class TransportLayer implements Sender {
   private udp: UdpListener[] = [];
+  /**
+   * how this process reads its UDP listen points: `own` (a single process),
+   * `steered` (a worker's own socket of each point, src/transport/steered-udp.ts)
+   * or `shared` (a worker on one socket node:cluster shares, for at least one point)
+   */
+  udpSocket: 'own' | 'steered' | 'shared' = 'own';
   private tcp: TcpListener[] = [];
   private tls: TlsListener[] = [];
   /** certificate and key for tls: listen points (from the tls config section) */
@@ -143,6 +149,8 @@ export class TransportLayer implements Sender {
       if (p.transport === 'udp') {
         const fd = this.router !== null ? this.opts.udpFds?.get(formatListenPoint(p)) : undefined;
         const share = fd !== undefined ? { fd } : this.router !== null ? 'cluster' : 'none';
+        if (share === 'cluster') this.udpSocket = 'shared';
+        else if (typeof share === 'object' && this.udpSocket === 'own') this.udpSocket = 'steered';
         const l = new UdpListener(p, (d, r, lp) => this.onPacket(d, r, lp), this.opts.udpRecvBuffer, onError, share);
         await l.start();
         this.udp.push(l);

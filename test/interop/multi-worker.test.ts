@@ -66,6 +66,7 @@ const addressesOf = (w: number, n: number): string[] => workerAddresses(w, n);
 interface WorkerRow {
   worker: number;
   pid: number;
+  udp: string;
   calls: number;
   bans: number;
   received: number;
@@ -257,6 +258,11 @@ test("two workers: the kernel hands each address's requests to the worker that o
     `the primary opened a steered group for the UDP listen point: ${JSON.stringify(p.events().filter((e) => String(e.event).startsWith('udp-')))}`,
   );
   const before = await workers();
+  assert.deepEqual(
+    before.map((r) => r.udp),
+    ['steered', 'steered'],
+    '`show workers` says each reads its own steered socket',
+  );
   // 4 addresses of each worker, 6 requests each, each from a fresh port
   const probes: Array<Promise<boolean>> = [];
   for (const w of [0, 1]) for (const a of addressesOf(w, 8).slice(4)) for (let i = 0; i < 6; i++) probes.push(udpOptions(p, a));

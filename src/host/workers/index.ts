@@ -70,6 +70,6 @@ export function singleWorkerCommand(commands: CommandTable, stack: SipStack, ban
   const calls = callsOf(stack);
   commands.add('workers', () => {
     const s = stack.transport.stats;
-    return [{ worker: 0, pid: process.pid, calls: calls().length, bans: bans(), received: s.received, gated: s.gated, forwarded: 0, injected: 0 }];
+    return [{ worker: 0, pid: process.pid, udp: stack.transport.udpSocket, calls: calls().length, bans: bans(), received: s.received, gated: s.gated, forwarded: 0, injected: 0 }];
   });
 }

@@ -420,6 +420,7 @@ export class WorkerLink {
     return {
       worker: this.d.me.index,
       pid: process.pid,
+      udp: this.d.transport.udpSocket,
       calls: this.d.calls().length,
       bans: this.d.bans(),
       received: s.received,
