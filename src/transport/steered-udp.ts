@@ -23,6 +23,7 @@
 import { createRequire } from 'node:module';
 import { isIPv6 } from 'node:net';
 import { constants as osConstants } from 'node:os';
+import { parseIpv4, parseIpv6 } from '../core/cidr.js';
 import { formatListenPoint } from './address.js';
 import type { ListenPoint } from './types.js';
 
@@ -48,34 +49,12 @@ export function addressWorker(address: string, count: number): number {
 
 /** an address text's last 32 bits, as the kernel reads them from the packet (network order); 0 when unreadable */
 export function lastWord(address: string): number {
-  let end = address.indexOf('%');
-  if (end < 0) end = address.length;
-  // dotted quad: IPv4, or the tail of an IPv6 text such as ::ffff:192.0.2.1
-  if (address.lastIndexOf('.', end) >= 0) {
-    let v = 0;
-    let part = 0;
-    let start = address.lastIndexOf(':', end) + 1;
-    for (; start < end; start++) {
-      const c = address.charCodeAt(start);
-      if (c === 46) {
-        v = ((v << 8) | part) >>> 0;
-        part = 0;
-      } else part = part * 10 + (c - 48);
-    }
-    return ((v << 8) | part) >>> 0;
-  }
-  // IPv6: the last two groups; an empty group is zeros (it stands for "::")
-  const c2 = address.lastIndexOf(':', end - 1);
-  const c1 = c2 > 0 ? address.lastIndexOf(':', c2 - 1) : -1;
-  const low = hexGroup(address, c2 + 1, end);
-  const high = c1 >= 0 ? hexGroup(address, c1 + 1, c2) : 0;
-  return ((high << 16) | low) >>> 0;
+  const v4 = parseIpv4(address);
+  if (v4 >= 0) return v4 >>> 0;
+  return parseIpv6(address, words) ? words[3]! : 0;
 }
 
-function hexGroup(s: string, from: number, to: number): number {
-  const n = to > from ? Number.parseInt(s.slice(from, to), 16) : 0;
-  return Number.isFinite(n) ? n & 0xffff : 0;
-}
+const words = new Uint32Array(4);
 
 // ---- the classic BPF program (linux/filter.h)
 
@@ -166,34 +145,18 @@ function sockaddr(address: string, port: number): Buffer {
     const b = Buffer.alloc(28);
     b.writeUInt16LE(AF_INET6, 0);
     b.writeUInt16BE(port, 2);
-    writeIPv6(address, b, 8);
+    const w = new Uint32Array(4);
+    if (!parseIpv6(address, w)) throw new Error(`not an IPv6 address: ${address}`);
+    for (let i = 0; i < 4; i++) b.writeUInt32BE(w[i]!, 8 + 4 * i);
     return b;
   }
   const b = Buffer.alloc(16);
   b.writeUInt16LE(AF_INET, 0);
   b.writeUInt16BE(port, 2);
-  const parts = address.split('.');
-  for (let i = 0; i < 4; i++) b[4 + i] = Number(parts[i]);
+  const v4 = parseIpv4(address);
+  if (v4 < 0) throw new Error(`not an IPv4 address: ${address}`);
+  b.writeUInt32BE(v4, 4);
   return b;
-}
-
-function writeIPv6(address: string, b: Buffer, at: number): void {
-  const [head, tail] = address.includes('::') ? address.split('::') : [address, null];
-  const groups = (s: string | undefined | null): number[] => {
-    if (!s) return [];
-    const out: number[] = [];
-    for (const g of s.split(':')) {
-      if (g.includes('.')) {
-        const q = g.split('.').map(Number);
-        out.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
-      } else out.push(Number.parseInt(g, 16));
-    }
-    return out;
-  };
-  const h = groups(head);
-  const t = groups(tail);
-  const all = tail === null ? h : [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
-  for (let i = 0; i < 8; i++) b.writeUInt16BE(all[i] ?? 0, at + 2 * i);
 }
 
 function fail(c: Libc, what: string, fds: number[]): never {
