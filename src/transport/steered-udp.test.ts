@@ -92,6 +92,8 @@ test('a port taken by another socket: the group is not made, and what it opened 
   try {
     assert.throws(() => openSteeredGroup({ transport: 'udp', address: '127.0.0.1', port: taken.address().port }, 2), /bind udp:127\.0\.0\.1:\d+: EADDRINUSE/);
     assert.equal(open(), before, 'no descriptor left open');
+    assert.throws(() => openSteeredGroup({ transport: 'udp', address: 'fe80::1%lo', port: 0 }, 2), /scoped IPv6 address/);
+    assert.equal(open(), before, 'none for an address it cannot steer either');
   } finally {
     taken.close();
   }

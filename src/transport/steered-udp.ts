@@ -124,7 +124,6 @@ function loadLibc(): Libc {
   const lib = koffi.load('libc.so.6');
   const filter = koffi.struct('palisade_sock_filter', { code: 'uint16', jt: 'uint8', jf: 'uint8', k: 'uint32' });
   const fprog = koffi.struct('palisade_sock_fprog', { len: 'uint16', filter: koffi.pointer(filter) });
-  const errnoAt = lib.func('int *__errno_location()');
   libc = {
     socket: lib.func('int socket(int, int, int)'),
     setsockopt: lib.func('int setsockopt(int, int, int, const void *, uint32_t)'),
@@ -132,7 +131,8 @@ function loadLibc(): Libc {
     bind: lib.func('int bind(int, const void *, uint32_t)'),
     getsockname: lib.func('int getsockname(int, _Out_ void *, _Inout_ uint32_t *)'),
     close: lib.func('int close(int)'),
-    errno: () => koffi.decode(errnoAt(), 'int') as number,
+    // the errno koffi kept from the last call, which JavaScript run since cannot have changed
+    errno: () => koffi.errno(),
     progSize: koffi.sizeof(fprog),
   };
   return libc;
@@ -180,12 +180,13 @@ export function openSteeredGroup(point: ListenPoint, count: number): number[] {
   const fds: number[] = [];
   let port = point.port;
   for (let i = 0; i < count; i++) {
+    // before the socket: an address that cannot be read (a scoped IPv6 one) throws with nothing open
+    const addr = sockaddr(point.address, port);
     const fd = c.socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) fail(c, 'socket', fds);
     fds.push(fd);
     if (c.setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, one, 4) !== 0) fail(c, 'SO_REUSEPORT', fds);
     if (v6 && c.setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, one, 4) !== 0) fail(c, 'IPV6_V6ONLY', fds);
-    const addr = sockaddr(point.address, port);
     if (c.bind(fd, addr, addr.length) !== 0) fail(c, `bind ${formatListenPoint({ ...point, port })}`, fds);
     if (i === 0) {
       if (port === 0) {
