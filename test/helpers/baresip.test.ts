@@ -36,25 +36,25 @@ test('findFreePort never hands out a port twice in one process, even before anyt
 // time may bind or capture in it (a fixed range once shared Palisade's relay
 // block with whatever another file was handed there).
 test('rtpPortRange hands out whole blocks this process holds, never the same port twice, and none another process holds', { timeout: 30_000 }, async () => {
-  // another test process holds 10 of the 12 blocks of 44000-45199
-  const { child, theirs } = await claimInAnotherProcess([440, 441, 442, 443, 444, 445, 446, 447, 448, 449], 10);
+  // another test process holds 10 of the 12 blocks of 49000-50199 (above the 42000-47999 other files' phones take)
+  const { child, theirs } = await claimInAnotherProcess([490, 491, 492, 493, 494, 495, 496, 497, 498, 499], 10);
   try {
     assert.equal(theirs.length, 10, `the other process got ${JSON.stringify(theirs)}`);
-    const ranges = [rtpPortRange(100, 44000, 45200), rtpPortRange(100, 44000, 45200)];
+    const ranges = [rtpPortRange(100, 49000, 50200), rtpPortRange(100, 49000, 50200)];
     const blocks = ranges.map(([lo, hi]) => {
       assert.equal(lo % PORT_BLOCK, 0, `${lo}-${hi} starts a block`);
       assert.equal(hi, lo + 99);
       return lo / PORT_BLOCK;
     });
-    assert.deepEqual(blocks.sort(), [450, 451], `only the two free blocks: ${ranges.join(' ')}`);
-    assert.throws(() => rtpPortRange(100, 44000, 45200), /no free RTP range of 100 ports in 44000-45200/);
+    assert.deepEqual(blocks.sort(), [500, 501], `only the two free blocks: ${ranges.join(' ')}`);
+    assert.throws(() => rtpPortRange(100, 49000, 50200), /no free RTP range of 100 ports in 49000-50200/);
     // killed (no exit hook runs): its claims count for nothing, and taking the blocks clears them
     child.kill('SIGKILL');
     await once(child, 'exit');
     for (const b of theirs) assert.equal(claimPortBlock(b), true, `block ${b}: a dead process holds nothing`);
     // a range of two blocks needs two side by side that no earlier range used
-    const [lo, hi] = rtpPortRange(200, 44000, 45200);
-    assert.ok(lo >= 44000 && hi < 45000 && lo % PORT_BLOCK === 0 && hi === lo + 199, `${lo}-${hi}`);
+    const [lo, hi] = rtpPortRange(200, 49000, 50200);
+    assert.ok(lo >= 49000 && hi < 50000 && lo % PORT_BLOCK === 0 && hi === lo + 199, `${lo}-${hi}`);
   } finally {
     child.kill('SIGKILL');
   }
