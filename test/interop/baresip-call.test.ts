@@ -46,7 +46,9 @@ interface CallPorts {
 }
 
 async function callPorts(): Promise<CallPorts> {
-  const [relay] = await freeLocalPorts(1, 100);
+  // Palisade refuses an odd rtp.ports start (RFC 3550 §11): one port more, and the range starts even
+  const [first] = await freeLocalPorts(1, 101);
+  const relay = first! % 2 === 0 ? first! : first! + 1;
   return { relay: [relay, relay + 99], caller: rtpPortRange(), callee: rtpPortRange() };
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { analyseWav, readWav, goertzelPower } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
 import { pollUntil } from '../helpers/wait.js';
+import { rtpPortRange } from '../helpers/baresip.js';
 import { defaultPromptDir, type DialplanRunner } from '../../src/main.js';
 import type { Channel } from '../../src/channel/channel.js';
 import type { ChannelMedia } from '../../src/channel/channel-media.js';
@@ -103,7 +104,8 @@ test('µ-law phone → channel dial() → A-law phone: both legs in the media en
     },
   };
   const site = await startSite(plan, ['1002', '1003']);
-  const rtp = 45000 + (process.pid % 20) * 200;
+  // two whole port blocks this process holds: no file running beside this one is handed a port in them
+  const [rtp] = rtpPortRange(200);
   const ulaw = await phone(site, 'ulaw', '1002', 440, rtp, 'PCMU');
   const alaw = await phone(site, 'alaw', '1003', 1000, rtp + 100, 'PCMA');
   try {
@@ -142,7 +144,8 @@ test('dial() outcomes: CHANUNAVAIL for a phone that is not registered, NOANSWER 
     },
   };
   const site = await startSite(plan, ['1002', '1003', '1009']);
-  const rtp = 44000 + (process.pid % 20) * 200;
+  // two whole port blocks this process holds: no file running beside this one is handed a port in them
+  const [rtp] = rtpPortRange(200);
   const caller = await phone(site, 'dialer', '1002', 440, rtp);
   const callee = await phone(site, 'callee', '1003', 1000, rtp + 100, 'PCMU', [], 'manual');
   try {

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { dominantFrequency, goertzelPower, readWav, rms } from '../helpers/audio.js';
 import { startSite, phone } from '../helpers/channel-site.js';
 import { receivedUlaw, startCapture, stopCapture } from '../helpers/tshark.js';
-import type { Baresip, TracedSipMessage } from '../helpers/baresip.js';
+import { rtpPortRange, type Baresip, type TracedSipMessage } from '../helpers/baresip.js';
 import type { DialplanRunner } from '../../src/main.js';
 import { writeFileSync } from 'node:fs';
 import { startSipp } from '../helpers/sipp.js';
@@ -98,7 +98,8 @@ test('Dial() bridge: the callee, then the caller, holds and resumes; each re-INV
   timeout: 90_000,
 }, async (t) => {
   const site = await startSite(DIAL_700, ['1002', '1003']);
-  const rtp = 46000 + (process.pid % 20) * 200;
+  // two whole port blocks this process holds: no file running beside this one is handed a port in them
+  const [rtp] = rtpPortRange(200);
   const a = await phone(site, 'holdA', '1002', TONE_A, rtp, 'PCMU', [], 'auto', { sipTrace: true });
   const b = await phone(site, 'holdB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
   const pcap = join(site.dir, 'hold.pcap');
@@ -257,7 +258,8 @@ for (const [name, dialled, told] of [
     timeout: 90_000,
   }, async (t) => {
     const site = await startSite(DIAL_700, ['1002', '1003']);
-    const rtp = 46000 + (process.pid % 20) * 200;
+    // two whole port blocks this process holds: no file running beside this one is handed a port in them
+    const [rtp] = rtpPortRange(200);
     const b = await phone(site, 'lateB', '1003', TONE_B, rtp + 100, 'PCMU', [], 'auto', { sipTrace: true });
     const pcap = join(site.dir, 'late.pcap');
     const cap = await startCapture(pcap, `udp and (portrange ${rtp + 100}-${rtp + 199} or port ${b.opts.sipPort})`);
