@@ -87,7 +87,7 @@ export async function prepareDemo(dir: string, sipPort = 5060, httpPort = 8088):
   const mailboxes: string[] = ['; demo mailboxes, generated on first start: MAILBOX => PIN,Full Name,email', '[default]'];
   const banner: string[] = ['', 'Palisade demo site: these secrets are shown once and stored only as hashes.', ''];
   for (const [num, name] of DEMO_USERS) {
-    const secret = generateSecret();
+    const secret = generateSecret({ extension: num, name });
     lines.push(
       `  - number: "${num}"`,
       `    name: ${name}`,

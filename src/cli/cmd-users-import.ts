@@ -126,7 +126,9 @@ export function parseUsersCsv(text: string, fileName: string, opts: UsersCsvOpti
     if ('error' in vm) errors.push(`${at}: ${vm.error}`);
     const verdict = checkSecret(secret, { kind: 'sip', extension: number, name: nameValue ?? undefined });
     if (!verdict.ok) {
-      errors.push(`${at}: secret for ${number} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
+      errors.push(
+        `${at}: secret for ${number} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret({ extension: number, name: nameValue ?? undefined })}`,
+      );
       continue;
     }
     if ('error' in vm) continue;

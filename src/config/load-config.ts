@@ -59,7 +59,8 @@ export interface ConfigHooks {
    */
   extensionSecret(m: MapReader, e: { path: string; number: string; name: string | undefined; realm: string; secret: string }): { ha1Md5: string; ha1Sha256: string } | null;
   /** a secret to suggest in messages (a generated one) */
-  suggestSecret(): string;
+  /** a generated secret to offer in an error, one that passes the policy for this extension */
+  suggestSecret(number?: string, name?: string): string;
   /** a voicemail.conf PIN: why it is weak, or null when it passes */
   weakPin(pin: string, mailbox: string, minLength: number): string | null;
   /** the modules' own top-level sections by key (the module host collects them); results in cfg.sections */
@@ -413,7 +414,10 @@ function readExtensions(root: MapReader, sip: SipConfig, registrar: RegistrarCon
     } else if (ha1Md5 === null && ha1Sha256 === null) {
       // A malformed HA1 has been reported already; only a missing credential is news.
       if (!m.has('ha1_md5') && !m.has('ha1_sha256')) {
-        issues.add(m.offset, `${path}${who} has no secret; give secret (or ha1_md5 and ha1_sha256), e.g. secret: "${hooks.suggestSecret()}"`);
+        issues.add(
+          m.offset,
+          `${path}${who} has no secret; give secret (or ha1_md5 and ha1_sha256), e.g. secret: "${hooks.suggestSecret(number, m.has('name') ? name : undefined)}"`,
+        );
       }
     } else {
       for (const [alg, key, have] of [

@@ -28,7 +28,7 @@ export async function startSite(plan: DialplanRunner, numbers: string[], rtpPair
   const [rtpBase] = await freeLocalPorts(1, 100);
   const rtpMin = rtpBase! % 2 === 0 ? rtpBase! : rtpBase! + 1;
   const secrets: Record<string, string> = {};
-  for (const n of numbers) secrets[n] = generateSecret();
+  for (const n of numbers) secrets[n] = generateSecret({ extension: n, name: `U${n}` });
   const yaml = [
     'sip:',
     `  listen: ["udp:127.0.0.1:${sipPort}"]`,

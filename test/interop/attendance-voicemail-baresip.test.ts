@@ -26,7 +26,7 @@ import { parseWavHeader } from '../../src/features/voicemail/wav-info.js';
 
 const example = join(repoRoot(), 'examples', 'attendance');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-attendance-'));
-const secrets = { '1001': generateSecret(), '1002': generateSecret() };
+const secrets = { '1001': generateSecret({ extension: '1001', name: 'Reception' }), '1002': generateSecret({ extension: '1002', name: 'Registrar' }) };
 const pin1002 = generatePin(6, '1002');
 let pal: PalisadeProcess;
 let sink: SmtpSink;

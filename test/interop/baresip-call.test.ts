@@ -62,7 +62,7 @@ interface Site {
 }
 
 function writeSite(dir: string, sipPort: number, relay: [number, number]): Site & { configPath: string } {
-  const secrets = { '1001': generateSecret(), '1002': generateSecret() };
+  const secrets = { '1001': generateSecret({ extension: '1001', name: 'Alice' }), '1002': generateSecret({ extension: '1002', name: 'Bob' }) };
   const dbPath = join(dir, 'palisade.db');
   const configPath = join(dir, 'palisade.yaml');
   writeFileSync(

@@ -88,7 +88,11 @@ test('baresip over TLS with mandatory SRTP: tones cross Palisade both ways, the 
   const dir = mkdtempSync(join(tmpdir(), 'palisade-tls-srtp-'));
   const cert = await ensureSelfSignedCert(dir, ['127.0.0.1', 'localhost']);
   const [tlsPort] = await freeLocalPorts(1);
-  const secrets = { '1001': generateSecret(), '1002': generateSecret(), '1003': generateSecret() };
+  const secrets = {
+    '1001': generateSecret({ extension: '1001', name: 'Alice' }),
+    '1002': generateSecret({ extension: '1002', name: 'Bob' }),
+    '1003': generateSecret({ extension: '1003', name: 'Carol' }),
+  };
   makeToneWav(join(dir, 'caller.wav'), TONE_CALLER, 60);
   makeToneWav(join(dir, 'callee.wav'), TONE_CALLEE, 60);
   let palisade: PalisadeProcess | undefined;

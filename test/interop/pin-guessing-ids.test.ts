@@ -32,7 +32,11 @@ const AUTH_PIN = '582914';
 const WRONG = ['409173', '528064', '631952'];
 const example = join(repoRoot(), 'examples', 'attendance');
 const dir = mkdtempSync(join(tmpdir(), 'palisade-pin-guess-'));
-const users: TestUser[] = ['1001', '1002', '1003', '1004'].map((number) => ({ number, secret: generateSecret(), name: `Phone ${number}` }));
+const users: TestUser[] = ['1001', '1002', '1003', '1004'].map((number) => ({
+  number,
+  secret: generateSecret({ extension: number, name: `Phone ${number}` }),
+  name: `Phone ${number}`,
+}));
 let pal: PalisadeProcess;
 
 before(async () => {

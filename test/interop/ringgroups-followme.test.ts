@@ -273,7 +273,11 @@ test('follow-me: the extension rings first, then its mobile through the outbound
   timeout: 150_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'pal-followme-'));
-  const users: TestUser[] = [1780, 1781, 1782, 1783, 1784].map((n) => ({ number: String(n), secret: generateSecret(), name: `Test ${n}` }));
+  const users: TestUser[] = [1780, 1781, 1782, 1783, 1784].map((n) => ({
+    number: String(n),
+    secret: generateSecret({ extension: String(n), name: `Test ${n}` }),
+    name: `Test ${n}`,
+  }));
   const [caller, owner, strict, confirmer, unconfirmed] = users as [TestUser, TestUser, TestUser, TestUser, TestUser];
   const [pProvider, pSilent] = await freeLocalPorts(2);
   // the mobile network presses 1 after answering; the other answers and never presses anything

@@ -107,8 +107,8 @@ function iax2Controls(pcap: string, ports: number[]): string[] {
 async function holdOffices() {
   const [portA, portB, iaxA, iaxB] = await freeLocalPorts(4);
   const trunkSecret = generateSecret();
-  const s1001 = generateSecret();
-  const s2001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
+  const s2001 = generateSecret({ extension: '2001', name: 'Bea' });
   const a = await startIax2Office(portA!, {
     extension: { number: '1001', name: 'Al', secret: s1001 },
     iaxPort: iaxA!,
@@ -228,7 +228,7 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
   const [portA, portB, iaxA, iaxB, pUas] = await freeLocalPorts(5);
   const [mediaUas] = await freeLocalPorts(1, 4);
   const trunkSecret = generateSecret();
-  const s2001 = generateSecret();
+  const s2001 = generateSecret({ extension: '2001', name: 'Bea' });
   // the provider: answers, holds the caller after 3 s, resumes 3 s later, waits for the BYE; echoes the RTP
   const uas = await startSipp({
     scenario: 'provider-hold-uas',

@@ -25,8 +25,8 @@ test('two Palisade offices linked by an IAX2 trunk with registration: calls both
 }, async () => {
   const [portA, portB, iaxA, iaxB] = await freeLocalPorts(4);
   const trunkSecret = generateSecret();
-  const s1001 = generateSecret();
-  const s2001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
+  const s2001 = generateSecret({ extension: '2001', name: 'Bea' });
   // office A: extensions 1XXX; office B registers to it over IAX2 as 9000 (host: dynamic)
   const a = await startIax2Office(portA, {
     extension: { number: '1001', name: 'Al', secret: s1001 },

@@ -22,7 +22,7 @@ test('Kamailio as the provider: the trunk registers as one of its accounts, call
   const dir = mkdtempSync(join(tmpdir(), 'trunk-kamailio-'));
   const kam = await startKamailio();
   const [uasPort] = await freeLocalPorts(1);
-  const s1001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
   const auth = (u: string) => `${u};[authentication username=${u} password=${benchSecret(u)}]`;
   writeFileSync(join(dir, 'callee.csv'), `SEQUENTIAL\n${auth('1200')}\n`);
   writeFileSync(join(dir, 'caller.csv'), `SEQUENTIAL\n1001;[authentication username=1001 password=${s1001}];1200\n`);

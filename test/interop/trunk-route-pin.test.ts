@@ -18,7 +18,7 @@ const PIN = '804213';
 test('a route PIN: the right one dials the trunk, three wrong ones hang up and are reported like any PIN', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'trunk-pin-'));
   const [pTrunk] = await freeLocalPorts(1);
-  const s1001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
   writeFileSync(join(dir, 'caller.csv'), `SEQUENTIAL\n1001;[authentication username=1001 password=${s1001}];0301234\n`);
   const far = await startSipp({ scenario: 'uas-bye', target: '127.0.0.1', port: pTrunk, pauseMs: 1000, timeoutS: 90, dir });
   const pal = await startPalisade({

@@ -41,7 +41,7 @@ test('SIPp as a provider: REGISTER with 401 and refresh, INVITE with 407 after f
   const [pReg, pDown, pUp] = await freeLocalPorts(3);
   const regSecret = generateSecret();
   const upSecret = generateSecret();
-  const s1001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
   writeFileSync(join(dir, 'reg.csv'), `SEQUENTIAL\nacct1;${regSecret}\n`);
   writeFileSync(join(dir, 'caller.csv'), `SEQUENTIAL\n1001;[authentication username=1001 password=${s1001}];030555\n`);
   const plan = join(dir, 'extensions.conf');

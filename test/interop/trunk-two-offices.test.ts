@@ -20,8 +20,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 test('two Palisade offices linked by a registered SIP trunk: calls both ways by extension number, audio both ways, CDR on both sides, registration shown and refreshed', async () => {
   const [portA, portB] = await freeLocalPorts(2);
   const trunkSecret = generateSecret();
-  const s1001 = generateSecret();
-  const s2001 = generateSecret();
+  const s1001 = generateSecret({ extension: '1001', name: 'Al' });
+  const s2001 = generateSecret({ extension: '2001', name: 'Bea' });
   // office B: extensions 2XXX; office A registers to it as 9000 (host: dynamic)
   const b = await startPalisade({
     sipPort: portB,

@@ -25,7 +25,7 @@ import { parseWavHeader } from '../../src/features/voicemail/wav-info.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'palisade-vm-e2e-'));
-const secrets = { '1001': generateSecret(), '1002': generateSecret() };
+const secrets = { '1001': generateSecret({ extension: '1001', name: 'Caller' }), '1002': generateSecret({ extension: '1002', name: 'Owner' }) };
 const PIN = '691735';
 let pal: PalisadeProcess;
 let sink: SmtpSink;

@@ -154,7 +154,7 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
           throw new ApiError(409, 'exists', `extension ${b.number} exists already`, [{ field: 'number', message: 'exists already' }]);
         }
         checkContext(b.context);
-        const secret = generateSecret();
+        const secret = generateSecret({ extension: b.number, name: b.name });
         const rec: ExtensionRecord = {
           number: b.number,
           name: b.name ?? b.number,
@@ -219,7 +219,7 @@ export function extensionRoutes(c: ConsoleContext): ApiRoute[] {
       async handle(req) {
         const number = req.params.number!;
         const rec = await stored(number);
-        const secret = generateSecret();
+        const secret = generateSecret({ extension: number, name: rec.name });
         await c.storage.extensions.upsertMany([{ ...rec, ...credentials(number, secret) }]);
         await reload();
         return { body: { number, secret }, change: { action: 'extension.secret', target: number } };

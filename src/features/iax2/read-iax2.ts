@@ -93,7 +93,11 @@ function readAccounts(m: MapReader, cfg?: PalisadeConfig): Iax2Config['accounts'
     // extensions imported into the database are known only at start (an account without one is ignored there, with a warning)
     const ext = cfg?.extensions.find((e) => e.number === extension);
     const verdict = checkSecret(secret, { kind: 'sip', extension, name: ext?.name });
-    if (!verdict.ok) a.error('secret', `iax2.accounts[${i}].secret for ${extension} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
+    if (!verdict.ok)
+      a.error(
+        'secret',
+        `iax2.accounts[${i}].secret for ${extension} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret({ extension, name: ext?.name })}`,
+      );
     if (out.some((o) => o.extension === extension)) a.error('extension', `iax2.accounts: extension ${extension} is listed twice`);
     out.push({ extension, secret });
   });

@@ -135,11 +135,15 @@ export function readTrunk(m: MapReader): TrunkConfig {
     m.error('register', `${m.path}.register is true but host is dynamic: we cannot register to a far end whose address we learn from its own registration`);
   if ((register || host === 'dynamic' || authInbound) && (!username || secret === null)) {
     const why = register ? 'register: true' : host === 'dynamic' ? 'host: dynamic' : 'auth_inbound: true';
-    m.error(username ? 'secret' : 'username', `${m.path} has ${why} but no ${username ? 'secret' : 'username'}; give username and secret, e.g. secret: "${generateSecret()}"`);
+    m.error(
+      username ? 'secret' : 'username',
+      `${m.path} has ${why} but no ${username ? 'secret' : 'username'}; give username and secret, e.g. secret: "${generateSecret({ extension: username ?? undefined, name })}"`,
+    );
   }
   if (secret !== null) {
     const v = checkSecret(secret, { kind: 'sip', extension: username ?? undefined, name });
-    if (!v.ok) m.error('secret', `${m.path}.secret is too weak (${v.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
+    if (!v.ok)
+      m.error('secret', `${m.path}.secret is too weak (${v.reasons.join('; ')}); use a generated one such as ${generateSecret({ extension: username ?? undefined, name })}`);
   }
   m.done();
   return {

@@ -69,13 +69,16 @@ function securityHooks(opts: LoadOptions): { hooks: ConfigHooks; sections: () =>
       const verdict = checkSecret(e.secret, { kind: 'sip', extension: e.number, name: e.name });
       if (!verdict.ok) {
         const who = e.number ? ` for ${e.number}` : '';
-        m.error('secret', `${e.path}.secret${who} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret()}`);
+        m.error(
+          'secret',
+          `${e.path}.secret${who} is too weak (${verdict.reasons.join('; ')}); use a generated one such as ${generateSecret({ extension: e.number, name: e.name })}`,
+        );
       }
       // Secrets are kept only as HA1, one per algorithm (sip/auth/ha1.ts).
       if (!e.number) return null;
       return { ha1Md5: computeHa1('MD5', e.number, e.realm, e.secret), ha1Sha256: computeHa1('SHA-256', e.number, e.realm, e.secret) };
     },
-    suggestSecret: () => generateSecret(),
+    suggestSecret: (number, name) => generateSecret({ extension: number, name }),
     weakPin,
     sections: opts.sections,
   };

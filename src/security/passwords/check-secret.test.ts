@@ -79,6 +79,17 @@ test('generateSecret is 20 URL-safe unambiguous characters and never repeats', (
   assert.equal(seen.size, 200);
 });
 
+test("generateSecret for an owner never offers a secret the owner's policy refuses", () => {
+  // a two-digit extension is in about one random draw of 40 ("23" or "32"), so 1,000 draws without
+  // the owner would all pass only about once in a million runs
+  const owner = { extension: '23', name: 'Bea Ab' };
+  for (let i = 0; i < 1000; i++) {
+    const s = generateSecret(owner);
+    assert.ok(!s.includes('23') && !s.includes('32'), s);
+    assert.deepEqual(checkSecret(s, { kind: 'sip', ...owner }).reasons, [], s);
+  }
+});
+
 test('PINs: 4-12 digits, no runs, not common, not the extension', () => {
   const pin = (p: string, extension = '7561') => checkSecret(p, { kind: 'pin', extension });
   for (const bad of ['123', '1234567890123', '12a4', '1234', '1111', '2468', '9876', '121212', '7561', '975610']) {
