@@ -7,6 +7,7 @@ import { readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { runnerArgs } from './runner-args.mjs';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -46,5 +47,10 @@ if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`TEST_CONCURRENCY must be a whole number of at least 1, not "${process.env.TEST_CONCURRENCY}"`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, ...reporters, ...files], { stdio: 'inherit' });
+const fileTimeoutS = Number(process.env.TEST_FILE_TIMEOUT_S ?? 900);
+if (!Number.isInteger(fileTimeoutS) || fileTimeoutS < 1) {
+  console.error(`TEST_FILE_TIMEOUT_S must be a whole number of seconds, not "${process.env.TEST_FILE_TIMEOUT_S}"`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, [...runnerArgs({ concurrency, fileTimeoutS }), ...reporters, ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -19,6 +19,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { claimPortBlock, portsInUse, PORT_BLOCK } from './sipp.js';
+import { reapOnExit } from './reap.js';
 
 const MODULE_PATH = '/usr/lib/baresip/modules';
 
@@ -245,7 +246,7 @@ export class Baresip {
     // `timeout` is the watchdog for a crashed test run; it makes itself a
     // process-group leader, so signalling -pid reaches baresip as well.
     // cwd: a crash's core file (core_pattern "core") lands beside the phone's log, kept with it when the test fails
-    const proc = spawn('timeout', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const proc = reapOnExit(spawn('timeout', args, { cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), { group: true });
     this.proc = proc;
     this.startedAt = Date.now();
     // whole lines only: a chunk of baresip's output may end mid-line, and the

@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import tty from 'node:tty';
+import { reapOnExit } from './reap.js';
 
 export interface IaxModemOptions {
   /** unique per test (the /etc/iaxmodem file name) */
@@ -63,7 +64,7 @@ export async function startIaxModem(o: IaxModemOptions): Promise<IaxModem> {
       '',
     ].join('\n'),
   );
-  const proc = spawn('iaxmodem', [o.name], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = reapOnExit(spawn('iaxmodem', [o.name], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from './sip-probe.js';
 import { freeLocalPorts, repoRoot } from './sipp.js';
+import { reapOnExit } from './reap.js';
 
 export interface KamailioProcess {
   pid: number;
@@ -69,7 +70,7 @@ export async function startKamailio(o: KamailioOptions = {}): Promise<KamailioPr
     '-M',
     '8',
   ];
-  const child = spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = reapOnExit(spawn('kamailio', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   const keep = (d: Buffer) => {
     log = (log + d.toString()).slice(-50_000);

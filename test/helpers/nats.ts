@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLocalPorts } from './sipp.js';
+import { reapOnExit } from './reap.js';
 
 export interface NatsServer {
   url: string;
@@ -38,7 +39,7 @@ export async function startNats(): Promise<NatsServer> {
   let child: ChildProcess | null = null;
   let log = '';
   const start = async () => {
-    const c = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = reapOnExit(spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(dir, 'store')], { stdio: ['ignore', 'pipe', 'pipe'] }));
     child = c;
     const keep = (d: Buffer) => {
       log = (log + d.toString()).slice(-20_000);

@@ -15,6 +15,7 @@ import { networkInterfaces } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { reapOnExit } from './reap.js';
 
 const MARK = 'PALISADE_IN_NETNS';
 
@@ -72,10 +73,12 @@ export function runTestFileInNetns(file: string, timeoutMs: number): Promise<{ c
     // outer runner's NODE_TEST_CONTEXT, which would make it skip them.
     const env: NodeJS.ProcessEnv = { ...process.env, [MARK]: '1' };
     delete env.NODE_TEST_CONTEXT;
-    const child = spawn('unshare', netnsArgv(process.execPath, [...loaderArgs(), '--test-reporter=tap', file]), {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = reapOnExit(
+      spawn('unshare', netnsArgv(process.execPath, [...loaderArgs(), '--test-reporter=tap', file]), {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     let output = '';
     const keep = (d: Buffer) => {
       output = (output + d.toString()).slice(-200000);

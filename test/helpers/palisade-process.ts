@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLocalPorts, repoRoot } from './sipp.js';
 import { palisadeCsv, type TestUser } from './users.js';
+import { reapOnExit } from './reap.js';
 
 export interface PalisadeOptions {
   /** extensions imported before start */
@@ -124,7 +125,7 @@ export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadePr
     }
   }
 
-  const child: ChildProcess = spawn(process.execPath, [bin, 'start', '--config', configPath], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = reapOnExit(spawn(process.execPath, [bin, 'start', '--config', configPath], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const lines: string[] = [];
   let partial = '';
   let err = '';

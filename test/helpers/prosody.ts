@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { reapOnExit } from './reap.js';
 
 export interface ProsodyOptions {
   dir: string;
@@ -94,7 +95,7 @@ export async function startProsody(o: ProsodyOptions): Promise<ProsodyProcess> {
   const configPath = join(o.dir, 'prosody.cfg.lua');
   writeFileSync(configPath, prosodyConfig(o));
   const logFile = join(o.dir, 'prosody.log');
-  const child: ChildProcess = spawn('prosody', ['--config', configPath, '-F'], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = reapOnExit(spawn('prosody', ['--config', configPath, '-F'], { cwd: o.dir, stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-8000)));
   child.stderr?.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-8000)));

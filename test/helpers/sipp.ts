@@ -10,6 +10,7 @@ import { isAbsolute, join } from 'node:path';
 
 import { repoRoot } from './paths.js';
 import { pidAlive } from './sip-probe.js';
+import { reapOnExit } from './reap.js';
 export { repoRoot };
 
 /** Path of a scenario: a bare name is looked up in test/sipp/. */
@@ -182,6 +183,7 @@ export async function claimInAnotherProcess(candidates: number[], count: number)
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
+  reapOnExit(child);
   const line = await new Promise<string>((res, rej) => {
     child.stdout!.once('data', (d: Buffer) => res(d.toString()));
     child.once('exit', (code) => rej(new Error(`the claiming process exited with ${code}`)));
@@ -333,7 +335,8 @@ export async function startSipp(o: SippOptions): Promise<SippProcess> {
   if (o.traceMsg) args.push('-trace_msg', '-message_file', files.msg);
   args.push(...(o.extraArgs ?? []), o.target);
 
-  const child: ChildProcess = spawn('timeout', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `timeout` leads a process group of its own, so the reaper's signal to the group reaches SIPp too
+  const child: ChildProcess = reapOnExit(spawn('timeout', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }), { group: true });
   let stdout = '';
   let stderr = '';
   // Only the tail of the screen output matters (the final statistics).

@@ -5,10 +5,11 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { reapOnExit } from './reap.js';
 
 /** capture packets matching the BPF `filter` on lo into `pcap` (at most 60 s) */
 export async function startCapture(pcap: string, filter: string): Promise<ChildProcess> {
-  const proc = spawn('tshark', ['-i', 'lo', '-f', filter, '-a', 'duration:60', '-w', pcap, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = reapOnExit(spawn('tshark', ['-i', 'lo', '-f', filter, '-a', 'duration:60', '-w', pcap, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let err = '';
   await new Promise<void>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`tshark did not start capturing within 10 s: ${err}`)), 10_000);

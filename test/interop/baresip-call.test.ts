@@ -17,6 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../helpers/paths.js';
 import { freeLocalPorts } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
+import { reapOnExit } from '../helpers/reap.js';
 
 /** qualify: both phones answered Palisade's OPTIONS (`palisade show registrations` says reachable) */
 async function bothReachable(configPath: string): Promise<void> {
@@ -97,10 +98,12 @@ function writeSite(dir: string, sipPort: number, relay: [number, number]): Site 
 async function startPalisade(configPath: string, logPath: string): Promise<ChildProcess> {
   const root = repoRoot();
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) throw new Error('Palisade is not built: run `npm run build` first');
-  const proc = spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--config', configPath], {
-    cwd: dirname(configPath),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = reapOnExit(
+    spawn(process.execPath, [join(root, 'bin', 'palisade.js'), 'start', '--config', configPath], {
+      cwd: dirname(configPath),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const log = createWriteStream(logPath);
   proc.stderr?.pipe(log);
   let seen = '';

@@ -12,6 +12,7 @@ import mysql from 'mysql2/promise';
 import { freeLocalPorts, repoRoot, runSipp, startSipp } from '../helpers/sipp.js';
 import { TABLE_NAMES } from '../../src/storage/schema.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
+import { reapOnExit } from '../helpers/reap.js';
 
 const bin = join(repoRoot(), 'bin', 'palisade.js');
 const PG_URL = process.env.PALISADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -79,7 +80,7 @@ describe('CDR in an external SQL database', () => {
       writeFileSync(csv, palisadeCsv(users));
       const imp = spawnSync(process.execPath, [bin, 'users', 'import', csv, '--config', cfg], { encoding: 'utf8', timeout: 30_000 });
       assert.equal(imp.status, 0, imp.stderr);
-      const child = spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = reapOnExit(spawn(process.execPath, [bin, 'start', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'] }));
       const exited = new Promise((res) => child.on('exit', res));
       try {
         await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { repoRoot, freeLocalPorts } from '../helpers/sipp.js';
 import { Baresip, findFreePort } from '../helpers/baresip.js';
 import { analyseWav, makeToneWav } from '../helpers/audio.js';
+import { reapOnExit } from '../helpers/reap.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pal-demo-mute-'));
 let child: ChildProcess | undefined;
@@ -35,13 +36,11 @@ test('palisade start --demo with espeak-ng off the PATH: the attendance line 800
 
   const [port] = await freeLocalPorts(1, 2);
   const [httpPort] = await freeLocalPorts(1);
-  child = spawn(
-    process.execPath,
-    [join(repoRoot(), 'bin', 'palisade.js'), 'start', '--demo', '--dir', join(dir, 'demo'), '--port', String(port), '--http-port', String(httpPort)],
-    {
+  child = reapOnExit(
+    spawn(process.execPath, [join(repoRoot(), 'bin', 'palisade.js'), 'start', '--demo', '--dir', join(dir, 'demo'), '--port', String(port), '--http-port', String(httpPort)], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    }),
   );
   let stdout = '';
   let stderr = '';

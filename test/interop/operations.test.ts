@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { freeLocalPorts, repoRoot, runSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
+import { reapOnExit } from '../helpers/reap.js';
 
 const bin = join(repoRoot(), 'bin', 'palisade.js');
 /** every line any Palisade process of this file printed */
@@ -23,7 +24,7 @@ interface Running {
 }
 
 function start(configPath: string): Promise<Running> {
-  const child = spawn(process.execPath, [bin, 'start', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = reapOnExit(spawn(process.execPath, [bin, 'start', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] }));
   const out: string[] = [];
   let buf = '';
   child.on('exit', () => allOutput.push(...out));

@@ -116,6 +116,7 @@ async function holdOffices() {
     outbound: [{ name: 'to-office-b', match: '_2XXX', trunk: 'office-b' }],
     inbound: ['_1XXX'],
   });
+  // office A is stopped when B does not start (it would outlive the test)
   const b = await startIax2Office(portB!, {
     extension: { number: '2001', name: 'Bea', secret: s2001 },
     iaxPort: iaxB!,
@@ -124,6 +125,9 @@ async function holdOffices() {
     outbound: [{ name: 'to-office-a', match: '_1XXX', trunk: 'office-a' }],
     inbound: ['_2XXX'],
     more: ['registrar:', '  qualify_interval: 0'],
+  }).catch(async (err: unknown) => {
+    await a.stop();
+    throw err;
   });
   return { a, b, portA: portA!, portB: portB!, iaxA: iaxA!, iaxB: iaxB!, s1001, s2001 };
 }
@@ -241,6 +245,7 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
     pauseMs: 3000,
     timeoutS: 60,
   });
+  // what started is stopped when the next does not start (it would outlive the test)
   const a = await startIax2Office(portA, {
     iaxPort: iaxA,
     trunks: [
@@ -248,6 +253,9 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
       { name: 'carrier', sip: pUas },
     ],
     outbound: [{ name: 'national', match: '_0X.', trunk: 'carrier', extra: ['allow_trunk_calls: true'] }],
+  }).catch(async (err: unknown) => {
+    await uas.stop();
+    throw err;
   });
   const b = await startIax2Office(portB, {
     extension: { number: '2001', name: 'Bea', secret: s2001 },
@@ -255,6 +263,10 @@ test("hold between an IAX2 office and a SIP trunk: the provider's hold re-INVITE
     iax2: ['mohinterpret: passthrough'],
     trunks: [{ name: 'office-a', iax: iaxA, username: '9000', secret: trunkSecret }],
     outbound: [{ name: 'via-office-a', match: '_0X.', trunk: 'office-a' }],
+  }).catch(async (err: unknown) => {
+    await a.stop();
+    await uas.stop();
+    throw err;
   });
   const phones: Baresip[] = [];
   let provider: SippResult | null = null;
