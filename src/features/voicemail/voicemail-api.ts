@@ -7,12 +7,11 @@
 // `admin` and `operator` roles (an operator handles voicemail boxes).
 // Mailboxes of voicemail.conf and of palisade.yaml's extensions are edited
 // in those files.
-import { randomInt } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Type } from 'typebox';
 import type { ApiResult, ApiRoute } from '../../core/api-routes.js';
-import { checkPin } from '../../security/passwords/index.js';
+import { generatePin } from '../../security/passwords/index.js';
 import type { MailboxConfig } from '../../config/config-types.js';
 import type { VoicemailService } from './voicemail-service.js';
 import type { ExtensionRecord, StoredExtension } from '../../storage/extension-repo.js';
@@ -35,14 +34,6 @@ const MessageParam = Type.Object({ mailbox: BoxParam.properties.mailbox, id: Typ
 
 function fail(status: number, error: string, message: string): ApiResult {
   return { status, body: { error, message } };
-}
-
-/** a 6-digit PIN the policy accepts (no runs, no repetitions) */
-export function generatePin(): string {
-  for (;;) {
-    const pin = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    if (checkPin(pin, { minLength: 6 }).ok) return pin;
-  }
 }
 
 export function voicemailApi(service: () => VoicemailService | null, owners: MailboxOwners): ApiRoute[] {
@@ -148,7 +139,8 @@ export function voicemailApi(service: () => VoicemailService | null, owners: Mai
       async handle(req) {
         const r = box(req.params.mailbox!);
         if (!isBox(r)) return r;
-        const pin = generatePin();
+        // 6 digits (the most voicemail.pin_min_length asks), never the mailbox number
+        const pin = generatePin(6, r.b.number);
         await r.s.store.setPin(r.b, pin);
         return { body: { mailbox: `${r.b.number}@${r.b.context}`, pin }, change: { action: 'voicemail.pin-reset', target: `${r.b.number}@${r.b.context}` } };
       },
