@@ -30,13 +30,6 @@ if (files.length === 0) {
   console.error('no test files found (did the build run?)');
   process.exit(1);
 }
-// TAP as before, then the slowest files (scripts/file-times.mjs) once the run is over
-const reporters = [
-  '--test-reporter=tap',
-  '--test-reporter-destination=stdout',
-  `--test-reporter=${join(import.meta.dirname, 'file-times.mjs')}`,
-  '--test-reporter-destination=stdout',
-];
 // Two test files at a time (one on a one-core machine): each file is its own process, and an interop
 // file spends most of its time waiting on its peers (SIPp's pauses, a phone's registration, timers),
 // so two of them share 2 cores without starving each other. Every file takes its own ports (from
@@ -52,5 +45,5 @@ if (!Number.isInteger(fileTimeoutS) || fileTimeoutS < 1) {
   console.error(`TEST_FILE_TIMEOUT_S must be a whole number of seconds, not "${process.env.TEST_FILE_TIMEOUT_S}"`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, [...runnerArgs({ concurrency, fileTimeoutS }), ...reporters, ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [...runnerArgs({ concurrency, fileTimeoutS }), ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

@@ -9,6 +9,18 @@
 // What a file started ends with it (test/helpers/reap.ts). Both flags reach
 // each file's process too; there --test-timeout is only the default of a test
 // that sets no timeout of its own.
+import { join } from 'node:path';
+
+// The output: TAP, then the slowest files (scripts/file-times.mjs) once the run is over.
 export function runnerArgs({ concurrency, fileTimeoutS }) {
-  return ['--test', `--test-concurrency=${concurrency}`, '--test-force-exit', `--test-timeout=${fileTimeoutS * 1000}`];
+  return [
+    '--test',
+    `--test-concurrency=${concurrency}`,
+    '--test-force-exit',
+    `--test-timeout=${fileTimeoutS * 1000}`,
+    '--test-reporter=tap',
+    '--test-reporter-destination=stdout',
+    `--test-reporter=${join(import.meta.dirname, 'file-times.mjs')}`,
+    '--test-reporter-destination=stdout',
+  ];
 }

@@ -116,7 +116,7 @@ async function underTheLine(kind: 'passes-then-lingers' | 'hangs'): Promise<{ st
     // a runner of its own, not a file of this one's (which skips running files)
     const env = { ...process.env };
     delete env.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, [...runnerArgs({ concurrency: 1, fileTimeoutS: 4 }), '--test-reporter=tap', file], { encoding: 'utf8', timeout: 30_000, env });
+    const r = spawnSync(process.execPath, [...runnerArgs({ concurrency: 1, fileTimeoutS: 4 }), file], { encoding: 'utf8', timeout: 30_000, env });
     const seconds = (Date.now() - t0) / 1000;
     const peer = Number(spawnSync('cat', [join(dir, 'peer')], { encoding: 'utf8' }).stdout);
     return { status: r.status, seconds, peer, out: r.stdout + r.stderr };
@@ -125,11 +125,13 @@ async function underTheLine(kind: 'passes-then-lingers' | 'hangs'): Promise<{ st
   }
 }
 
-test("the test line's runner: a file that passes but leaves its process busy ends at once; a file that hangs fails at its limit; neither leaves its peer", {
+test("the test line's runner: a file that passes but leaves its process busy ends at once, and the table of slowest files still prints; a file that hangs fails at its limit; neither leaves its peer", {
   timeout: 60_000,
 }, async () => {
   const lingers = await underTheLine('passes-then-lingers');
   assert.equal(lingers.status, 0, lingers.out);
+  // the line's table of the slowest files still comes out, though the runner exits at once
+  assert.match(lingers.out, /# slowest test files \(wall seconds; 1 files[^\n]*\n#\s+[\d.]+\s+\S*passes-then-lingers/);
   assert.ok(lingers.seconds < 3.5, `a finished file held the run for ${lingers.seconds} s`);
   assert.ok(lingers.peer > 0, lingers.out);
   assert.deepEqual(await gone([lingers.peer]), [], 'the peer outlived its file');
