@@ -58,7 +58,6 @@ export interface ConfigHooks {
    * its HA1 values; null when there is no number to hash with
    */
   extensionSecret(m: MapReader, e: { path: string; number: string; name: string | undefined; realm: string; secret: string }): { ha1Md5: string; ha1Sha256: string } | null;
-  /** a secret to suggest in messages (a generated one) */
   /** a generated secret to offer in an error, one that passes the policy for this extension */
   suggestSecret(number?: string, name?: string): string;
   /** a voicemail.conf PIN: why it is weak, or null when it passes */
