@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Baresip, findFreePort, type BaresipOptions } from './baresip.js';
 import { makeToneWav } from './audio.js';
-import { freeLocalPorts } from './sipp.js';
+import { freeEvenPorts, freeLocalPorts } from './sipp.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { parseConfig } from '../../src/security/config/load-config.js';
 import { startPalisade, type DialplanRunner } from '../../src/main.js';
@@ -25,8 +25,7 @@ export interface Site {
 export async function startSite(plan: DialplanRunner, numbers: string[], rtpPairs = 49): Promise<Site> {
   const dir = mkdtempSync(join(tmpdir(), 'channel-baresip-'));
   const [sipPort] = await freeLocalPorts(1);
-  const [rtpBase] = await freeLocalPorts(1, 100);
-  const rtpMin = rtpBase! % 2 === 0 ? rtpBase! : rtpBase! + 1;
+  const rtpMin = await freeEvenPorts(2 * rtpPairs);
   const secrets: Record<string, string> = {};
   for (const n of numbers) secrets[n] = generateSecret({ extension: n, name: `U${n}` });
   const yaml = [

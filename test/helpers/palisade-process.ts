@@ -7,7 +7,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freeLocalPorts, repoRoot } from './sipp.js';
+import { freeEvenPorts, freeLocalPorts, repoRoot } from './sipp.js';
 import { palisadeCsv, type TestUser } from './users.js';
 import { reapOnExit } from './reap.js';
 
@@ -79,8 +79,8 @@ function parse(line: string): Record<string, unknown> | null {
 
 /** A free block of 200 ports starting even (RTP on even, RTCP on odd ports). */
 async function freeRtpRange(): Promise<string> {
-  const [p] = await freeLocalPorts(1, 200);
-  return `${p % 2 === 0 ? p : p + 1}-${p + 199}`;
+  const p = await freeEvenPorts(200);
+  return `${p}-${p + 199}`;
 }
 
 export async function startPalisade(o: PalisadeOptions = {}): Promise<PalisadeProcess> {

@@ -222,6 +222,16 @@ export async function freeLocalPorts(count: number, span = 1): Promise<number[]>
   return out;
 }
 
+/**
+ * The first port of `span` free consecutive loopback ports that starts even,
+ * as Palisade's rtp.ports must (RTP on even ports, RTCP on the odd one above:
+ * RFC 3550 §11; it refuses an odd start).
+ */
+export async function freeEvenPorts(span: number): Promise<number> {
+  const [p] = await freeLocalPorts(1, span + 1);
+  return p! % 2 === 0 ? p! : p! + 1;
+}
+
 export interface SippOptions {
   /** file name in test/sipp/ (e.g. 'register-auth') or an absolute path */
   scenario: string;

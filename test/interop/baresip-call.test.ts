@@ -15,7 +15,7 @@ import { analyseWav, makeToneWav } from '../helpers/audio.js';
 import { generateSecret } from '../../src/security/passwords/index.js';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../helpers/paths.js';
-import { freeLocalPorts } from '../helpers/sipp.js';
+import { freeEvenPorts } from '../helpers/sipp.js';
 import { waitFor } from '../helpers/wait.js';
 import { reapOnExit } from '../helpers/reap.js';
 
@@ -47,9 +47,7 @@ interface CallPorts {
 }
 
 async function callPorts(): Promise<CallPorts> {
-  // Palisade refuses an odd rtp.ports start (RFC 3550 §11): one port more, and the range starts even
-  const [first] = await freeLocalPorts(1, 101);
-  const relay = first! % 2 === 0 ? first! : first! + 1;
+  const relay = await freeEvenPorts(100);
   return { relay: [relay, relay + 99], caller: rtpPortRange(), callee: rtpPortRange() };
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
-import { freeLocalPorts, repoRoot, runSipp, startSipp } from '../helpers/sipp.js';
+import { freeEvenPorts, freeLocalPorts, repoRoot, runSipp, startSipp } from '../helpers/sipp.js';
 import { TABLE_NAMES } from '../../src/storage/schema.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
 import { reapOnExit } from '../helpers/reap.js';
@@ -52,8 +52,7 @@ describe('CDR in an external SQL database', () => {
       const db = await open();
       const prefix = `t${randomBytes(4).toString('hex')}_`;
       const [sipPort, uasPort] = await freeLocalPorts(2);
-      const [r] = await freeLocalPorts(1, 40);
-      const rtp = r! % 2 === 0 ? r! : r! + 1;
+      const rtp = await freeEvenPorts(38);
       const cfg = join(dir, `${db.driver}.yaml`);
       writeFileSync(
         cfg,

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { freeLocalPorts, repoRoot, runSipp, type SippResult } from '../helpers/sipp.js';
+import { freeEvenPorts, freeLocalPorts, repoRoot, runSipp, type SippResult } from '../helpers/sipp.js';
 import { makeUsers, palisadeCsv, sippCsv } from '../helpers/users.js';
 import { reapOnExit } from '../helpers/reap.js';
 
@@ -111,8 +111,7 @@ describe('operating Palisade', () => {
 
   before(async () => {
     [sipPort, v6Port] = await freeLocalPorts(2);
-    const [r] = await freeLocalPorts(1, 100);
-    rtpBase = r! % 2 === 0 ? r! : r! + 1;
+    rtpBase = await freeEvenPorts(98);
     configPath = join(dir, 'palisade.yaml');
     writeFileSync(
       configPath,
