@@ -42,11 +42,6 @@ export function reapOnExit<T extends ChildProcess>(child: T, opts: { group?: boo
   return child;
 }
 
-/** how many started processes are still running (for the module's own test) */
-export function liveChildren(): number {
-  return live.size;
-}
-
 function reapAll(): void {
   for (const { child, group } of live) {
     try {
