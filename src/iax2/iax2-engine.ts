@@ -7,6 +7,7 @@
 // opening a call passes the call-token check (iax2-calltoken.ts) before any
 // state exists. Malformed input is dropped and counted, never thrown.
 import { createSocket, type Socket } from 'node:dgram';
+import { literalLookup } from '../core/udp-lookup.js';
 import { FrameType, Ie, IaxCmd } from './iax2-constants.js';
 import { CallTokens } from './iax2-calltoken.js';
 import { buildFull, FULL_HEADER, type FullFrame, IeBuilder, Ies, Iax2ParseError, parseFrame } from './iax2-frame.js';
@@ -104,7 +105,7 @@ export class Iax2Engine {
   }
 
   async listen(): Promise<void> {
-    const s = createSocket({ type: this.o.address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024 });
+    const s = createSocket({ type: this.o.address.includes(':') ? 'udp6' : 'udp4', recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 4 * 1024 * 1024, lookup: literalLookup });
     s.on('message', (buf, rinfo) => this.receive(buf, { address: rinfo.address, port: rinfo.port }));
     s.on('error', (err) => this.o.onError?.('socket', err));
     await new Promise<void>((resolve, reject) => {

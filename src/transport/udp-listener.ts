@@ -1,6 +1,7 @@
 // One UDP socket bound exactly where the configuration says.
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { literalLookup } from '../core/udp-lookup.js';
 import type { ListenPoint, Remote } from './types.js';
 
 export type DatagramHandler = (data: Buffer, remote: Remote, local: ListenPoint) => void;
@@ -28,7 +29,7 @@ export class UdpListener {
      */
     private readonly share: 'none' | 'cluster' | { fd: number } = 'none',
   ) {
-    this.socket = dgram.createSocket({ type: isIPv6(point.address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(point.address) });
+    this.socket = dgram.createSocket({ type: isIPv6(point.address) ? 'udp6' : 'udp4', ipv6Only: isIPv6(point.address), lookup: literalLookup });
   }
 
   start(): Promise<void> {
@@ -102,7 +103,7 @@ export class UdpListener {
   async close(): Promise<void> {
     if (this.queue.length > 0) {
       this.flush();
-      // dgram writes each datagram a tick after send() (its address look-up): let them leave first
+      // a datagram to an IP literal is written at once (literalLookup); one to a host name a tick later, after its look-up: let those leave too
       await new Promise((r) => setImmediate(r));
     }
     return new Promise((resolve) => {

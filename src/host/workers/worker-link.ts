@@ -38,6 +38,7 @@ import { bindingKey, toStored, type Binding, type LocationEvent, type LocationSe
 import type { StoredBinding } from '../../storage/location-types.js';
 import type { CommandTable } from '../command-table.js';
 import type { CommandHandler } from '../../core/module.js';
+import { literalLookup } from '../../core/udp-lookup.js';
 import {
   BATCH_LIMIT,
   batchedLength,
@@ -91,7 +92,7 @@ export interface WorkerLinkDeps {
 }
 
 export class WorkerLink {
-  private readonly socket = dgram.createSocket('udp4');
+  private readonly socket = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
   private ports: Array<number | null> = [];
   private readonly points: ListenPoint[];
   private askSeq = 0;

@@ -4,6 +4,7 @@
 // measures it) and a busy PBX opens four per call. Its one 'message' listener
 // is made once, at creation, and dispatches to whichever flow owns it now.
 import dgram from 'node:dgram';
+import { literalLookup } from '../../core/udp-lookup.js';
 
 /** whoever receives a socket's packets: a relay flow, or a Palisade-terminated RTP endpoint */
 export interface PacketSink {
@@ -35,7 +36,7 @@ export class RelaySocket {
   constructor(address: string, port: number, recvBufferSize: number | undefined, events: RelaySocketEvents) {
     this.port = port;
     const type = address.indexOf(':') >= 0 ? 'udp6' : 'udp4';
-    this.socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', recvBufferSize });
+    this.socket = dgram.createSocket({ type, ipv6Only: type === 'udp6', recvBufferSize, lookup: literalLookup });
     this.ready = new Promise<void>((resolve, reject) => {
       this.socket.on('error', (err) => {
         if (!this.bound) {
