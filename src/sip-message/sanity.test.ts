@@ -95,3 +95,18 @@ test('method inspection (405/501) runs after 400 and before 416, 420 and 415 (RF
   // methods the hook accepts go on to the usual checks
   assert.equal(checkRequest(req('Content-Type: application/x-foo\r\n', 'INVITE', 'abc'), opts)?.status, 415);
 });
+
+test('400 for a malformed Via at any place in the list, the topmost one parsed once and kept', () => {
+  // a second Via in the same header, and one in a header of its own
+  assert.equal(checkRequest(req('Via: SIP/2.0/UDP ok.example.com;branch=z9hG4bK4, SIP/2.0/UDP [::1;branch=z9hG4bK5\r\n'), OPTS)?.status, 400);
+  assert.equal(checkRequest(req('Via: SIP/2.0/UDP [::1;branch=z9hG4bK5\r\n'), OPTS)?.status, 400);
+  assert.equal(checkRequest(req('Via: SIP/2.0/UDP ok.example.com;branch=z9hG4bK4\r\n'), OPTS), null);
+  const top = req();
+  top.set('via', 'SIP/2.0/UDP [::1;branch=z9hG4bK3');
+  assert.deepEqual(checkRequest(top, OPTS), { status: 400, reason: 'Bad Request - malformed via' });
+  const m = req('Via: SIP/2.0/UDP ok.example.com;branch=z9hG4bK4\r\n');
+  const parsed = m.topVia;
+  assert.equal(checkRequest(m, OPTS), null);
+  assert.equal(m.topVia, parsed);
+  assert.equal(parsed.host, 'pc33.atlanta.com');
+});

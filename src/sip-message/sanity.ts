@@ -125,8 +125,11 @@ function checkSyntax(msg: SipMessage): SanityFailure | null {
     void msg.to;
     void msg.callId;
     const cseq = msg.cseq;
-    for (const v of msg.getAll('via')) parseVia(v);
-    if (msg.getAll('via').length === 0) return bad('missing Via');
+    const vias = msg.getAll('via');
+    if (vias.length === 0) return bad('missing Via');
+    // the topmost one is parsed once, and kept, by the accessor (the transport's received/rport stamp has parsed it already)
+    void msg.topVia;
+    for (let i = 1; i < vias.length; i++) parseVia(vias[i]!);
 
     // single-valued headers must not repeat (RFC 3261 §7.3.1; RFC 4475 §3.3.6 multi01)
     const seen = new Set<string>();
