@@ -96,7 +96,7 @@ test('method inspection (405/501) runs after 400 and before 416, 420 and 415 (RF
   assert.equal(checkRequest(req('Content-Type: application/x-foo\r\n', 'INVITE', 'abc'), opts)?.status, 415);
 });
 
-test('400 for a malformed Via at any place in the list, the topmost one parsed once and kept', () => {
+test('400 for a malformed Via at any place in the list; a clean request keeps the top Via its accessor parsed', () => {
   // a second Via in the same header, and one in a header of its own
   assert.equal(checkRequest(req('Via: SIP/2.0/UDP ok.example.com;branch=z9hG4bK4, SIP/2.0/UDP [::1;branch=z9hG4bK5\r\n'), OPTS)?.status, 400);
   assert.equal(checkRequest(req('Via: SIP/2.0/UDP [::1;branch=z9hG4bK5\r\n'), OPTS)?.status, 400);
