@@ -831,7 +831,7 @@ async function main() {
   const resFile = env.BENCH_RESULTS ?? join(ROOT, 'bench', 'results', 'latest.json');
   mkdirSync(dirname(resFile), { recursive: true });
   writeFileSync(resFile, JSON.stringify(results, null, 2) + '\n');
-  console.log(`\nresults: ${resFile}${env.BENCH_KEEP_DIR ? `; logs in ${work}` : ''}`);
+  console.log(`\nresults: ${resFile}${env.BENCH_KEEP_DIR ? `; logs in ${benchRoot}` : ''}`);
 }
 
 let exiting = false;
