@@ -665,6 +665,11 @@ function pad(s, n) {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** a ladder that passed every step: its figure is the ladder's top, not the server's limit */
+function passedTop(ladder) {
+  return ladder !== undefined && !ladder.steps.some((x) => !x.ok);
+}
+
 function table(title, kind, results, reference) {
   const rates = { register: cfg.regRates, calls: cfg.callRates, messages: cfg.msgRates }[kind];
   const lines = [`\n${title}`, `${cfg.stepS} s per step, rates ${rates.join(',')}`];
@@ -688,8 +693,8 @@ function table(title, kind, results, reference) {
   const kr = results.kamailio?.[kind];
   const k = kr?.best?.rate;
   // Kamailio passed every step: its figure is the ladder's top, not its limit, so a ratio is only a bound
-  const kTop = kr !== undefined && k !== undefined && !kr.steps.some((x) => !x.ok);
-  const topped = (name) => results[name]?.[kind] !== undefined && !results[name][kind].steps.some((x) => !x.ok);
+  const kTop = k !== undefined && passedTop(kr);
+  const topped = (name) => passedTop(results[name]?.[kind]);
   const ratio = (name) => {
     const x = results[name]?.[kind]?.best?.rate;
     if (!k || x === undefined) return 'n/a';
@@ -757,7 +762,7 @@ function roundLines(kind, results) {
     const k = rate(round, 'kamailio');
     const each = cfg.servers.map((n) => `${n} ${rate(round, n) ?? 'not run'}`);
     // as in the table: a ladder passed to its top gives a bound, not a limit
-    const topped = (n) => round[n]?.[kind] !== undefined && !round[n][kind].steps.some((x) => !x.ok);
+    const topped = (n) => passedTop(round[n]?.[kind]);
     const ratio = (n) => (topped('kamailio') && topped(n) ? 'n/a' : `${topped('kamailio') ? '<= ' : ''}${(rate(round, n) / k).toFixed(2)}`);
     const ratios = k ? cfg.servers.filter((n) => n !== 'kamailio' && rate(round, n) !== undefined).map((n) => `${n}/kamailio ${ratio(n)}`) : [];
     lines.push(`  ${i + 1}: ${each.join(', ')}${ratios.length ? `; ${ratios.join(', ')}` : ''}`);

@@ -54,8 +54,9 @@ async function fileProcess(how: 'exit' | 'SIGTERM' | 'untracked'): Promise<{ pid
 function running(pid: number): boolean {
   if (!pidAlive(pid)) return false;
   try {
+    // the state is the field after the command name, which ends at the last ')'
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
